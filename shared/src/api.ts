@@ -1,0 +1,31 @@
+/**
+ * JSON shapes of the server's JSON endpoints (DESIGN.md section 2), shared so the page scripts,
+ * the extension and the tests read responses the same way.
+ */
+
+/** Body of a failed JSON call: 4xx with one or more messages meant for people. */
+export interface ApiFailure {
+  fail: { errors: string[] };
+}
+
+/** `POST /account/webauthn-authenticate/validate` success. */
+export interface WebauthnAuthenticateSuccess {
+  success: string;
+  redirect_to: string;
+}
+
+/** `POST /manage/account/webauthn-provision/validate` success. */
+export interface WebauthnProvisionSuccess {
+  success: string;
+}
+
+/** `GET /healthz`. */
+export interface HealthResponse {
+  ok: boolean;
+}
+
+export function isApiFailure(value: unknown): value is ApiFailure {
+  if (typeof value !== 'object' || value === null || !('fail' in value)) return false;
+  const fail = (value as { fail: unknown }).fail;
+  return typeof fail === 'object' && fail !== null && Array.isArray((fail as { errors?: unknown }).errors);
+}

@@ -1,0 +1,4 @@
+export * from './routes.js';
+export * from './recovery-code.js';
+export * from './otpauth-uri.js';
+export * from './api.js';

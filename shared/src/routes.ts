@@ -1,0 +1,54 @@
+/**
+ * The server contract (DESIGN.md section 2) as constants, so the server, the extension and the tests
+ * cannot drift apart on a path or a field name. The two-factor page's names match pypi.org's own page,
+ * which is why the extension fills there too.
+ */
+export const ROUTES = {
+  register: '/account/register/',
+  login: '/account/login/',
+  twoFactor: '/account/two-factor/',
+  webauthnAuthenticateOptions: '/account/webauthn-authenticate/options',
+  webauthnAuthenticateValidate: '/account/webauthn-authenticate/validate',
+  recoveryCode: '/account/recovery-code/',
+  logout: '/account/logout/',
+  manageAccount: '/manage/account/',
+  totpProvision: '/manage/account/totp-provision',
+  totpProvisionImage: '/manage/account/totp-provision/image',
+  totpProvisionRemove: '/manage/account/totp-provision/remove',
+  webauthnProvision: '/manage/account/webauthn-provision',
+  webauthnProvisionOptions: '/manage/account/webauthn-provision/options',
+  webauthnProvisionValidate: '/manage/account/webauthn-provision/validate',
+  webauthnProvisionDelete: '/manage/account/webauthn-provision/delete',
+  recoveryCodesGenerate: '/manage/account/recovery-codes/generate',
+  healthz: '/healthz',
+} as const;
+
+export type RoutePath = (typeof ROUTES)[keyof typeof ROUTES];
+
+/** Form field and DOM names the extension and tests rely on. */
+export const FIELDS = {
+  csrfToken: 'csrf_token',
+  csrfHeader: 'X-CSRF-Token',
+  username: 'username',
+  email: 'email',
+  password: 'password',
+  newPassword: 'new_password',
+  passwordConfirm: 'password_confirm',
+  next: 'next',
+  twoFactorToken: 'token',
+  totpValue: 'totp_value',
+  recoveryCodeValue: 'recovery_code_value',
+  rememberDevice: 'remember_device',
+  label: 'label',
+} as const;
+
+/** DOM hooks on the two-factor page (same ids as pypi.org). */
+export const DOM = {
+  totpInputSelector: 'input[name="totp_value"]',
+  oneTimeCodeSelector: 'input[autocomplete="one-time-code"]',
+  webauthnBeginButtonId: 'webauthn-auth-begin',
+  webauthnFormId: 'webauthn-auth-form',
+} as const;
+
+/** Origins of the public indexes the extension is built for (exact scheme + host + port). */
+export const INDEX_ORIGINS = ['https://pypi.org', 'https://test.pypi.org'] as const;
