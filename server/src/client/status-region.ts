@@ -1,0 +1,31 @@
+/**
+ * The aria-live region a page script reports progress and errors in. Uses the server-rendered element
+ * when present, otherwise adds one after the given anchor so a message is never lost.
+ */
+export interface StatusRegion {
+  show(message: string, kind: 'info' | 'error'): void;
+  clear(): void;
+}
+
+export function statusRegion(id: string, anchor: Element): StatusRegion {
+  let element = document.getElementById(id);
+  if (!element) {
+    element = document.createElement('p');
+    element.id = id;
+    element.setAttribute('role', 'status');
+    element.setAttribute('aria-live', 'polite');
+    anchor.insertAdjacentElement('afterend', element);
+  }
+  const region = element;
+  return {
+    show(message, kind) {
+      region.textContent = message;
+      region.classList.toggle('error', kind === 'error');
+      region.hidden = false;
+    },
+    clear() {
+      region.textContent = '';
+      region.classList.remove('error');
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Two-factor page: "Use security key". Asks the server for request options bound to this login
+ * (`?token=T`), lets the browser talk to the key, sends the assertion back and follows the redirect.
+ * After any failure the button works again and the reason is announced in plain words.
+ */
+import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
+import { FIELDS, ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
+import { describeCeremonyError } from './webauthn-ceremony-error.js';
+import { WEBAUTHN_DOM } from './webauthn-dom.js';
+import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
+import { statusRegion } from './status-region.js';
+
+function withLoginToken(path: string): string {
+  const token = new URLSearchParams(window.location.search).get(FIELDS.twoFactorToken) ?? '';
+  return `${path}?${new URLSearchParams({ [FIELDS.twoFactorToken]: token }).toString()}`;
+}
+
+async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElement): Promise<void> {
+  const status = statusRegion(WEBAUTHN_DOM.authStatus, button);
+  const csrfToken = readCsrfToken(form);
+  button.disabled = true;
+  status.show('Getting ready…', 'info');
+  try {
+    const options = await postJson<PublicKeyCredentialRequestOptionsJSON>(
+      withLoginToken(ROUTES.webauthnAuthenticateOptions),
+      {},
+      csrfToken,
+    );
+    if (!options.ok) return status.show(options.message, 'error');
+
+    status.show('Touch your security key.', 'info');
+    const startedAt = performance.now();
+    let credential;
+    try {
+      credential = await startAuthentication({ optionsJSON: options.data });
+    } catch (error) {
+      return status.show(
+        describeCeremonyError(error, { ceremony: 'authentication', startedAt, timeoutMs: options.data.timeout }),
+        'error',
+      );
+    }
+
+    status.show('Checking…', 'info');
+    const result = await postJson<WebauthnAuthenticateSuccess>(
+      withLoginToken(ROUTES.webauthnAuthenticateValidate),
+      { credential },
+      csrfToken,
+    );
+    if (!result.ok) return status.show(result.message, 'error');
+    status.show(result.data.success || 'Signed in.', 'info');
+    window.location.assign(isSafeRedirect(result.data.redirect_to) ? result.data.redirect_to : ROUTES.manageAccount);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+const button = document.getElementById(WEBAUTHN_DOM.authButton);
+if (button instanceof HTMLButtonElement) {
+  const form = document.getElementById(WEBAUTHN_DOM.authForm);
+  const authForm = form instanceof HTMLFormElement ? form : null;
+  let running = false;
+  const begin = (event: Event): void => {
+    event.preventDefault();
+    if (running) return;
+    running = true;
+    void authenticate(authForm, button).finally(() => {
+      running = false;
+    });
+  };
+  button.addEventListener('click', begin);
+  authForm?.addEventListener('submit', begin);
+}

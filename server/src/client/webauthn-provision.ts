@@ -1,0 +1,96 @@
+/**
+ * Account page: "Add security key". Checks the label with the server, lets the browser create a
+ * credential on the key, sends it back with the label, then refreshes the key list in place (or
+ * follows the server's redirect, e.g. to the recovery-codes offer after the first second factor).
+ */
+import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
+import { FIELDS, ROUTES, type WebauthnProvisionSuccess } from '@latchkey/shared';
+import { describeCeremonyError } from './webauthn-ceremony-error.js';
+import { WEBAUTHN_DOM } from './webauthn-dom.js';
+import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
+import { statusRegion, type StatusRegion } from './status-region.js';
+
+type ProvisionSuccess = WebauthnProvisionSuccess & { redirect_to?: string };
+
+/** Re-reads the page and swaps in its key list, so the new key shows without losing the announcement. */
+async function refreshKeyList(): Promise<boolean> {
+  const current = document.getElementById(WEBAUTHN_DOM.keyList);
+  if (!current) return false;
+  try {
+    const response = await fetch(window.location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+    if (!response.ok) return false;
+    const page = new DOMParser().parseFromString(await response.text(), 'text/html');
+    const fresh = page.getElementById(WEBAUTHN_DOM.keyList);
+    if (!fresh) return false;
+    current.replaceWith(document.importNode(fresh, true));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function provision(form: HTMLFormElement, label: HTMLInputElement, status: StatusRegion): Promise<void> {
+  const csrfToken = readCsrfToken(form);
+  const chosenLabel = label.value.trim();
+  if (chosenLabel === '') {
+    status.show('Give the key a name first, for example "blue USB key".', 'error');
+    label.focus();
+    return;
+  }
+
+  status.show('Getting ready…', 'info');
+  const options = await postJson<PublicKeyCredentialCreationOptionsJSON>(
+    ROUTES.webauthnProvisionOptions,
+    { [FIELDS.label]: chosenLabel },
+    csrfToken,
+  );
+  if (!options.ok) return status.show(options.message, 'error');
+
+  status.show('Touch your security key.', 'info');
+  const startedAt = performance.now();
+  let credential;
+  try {
+    credential = await startRegistration({ optionsJSON: options.data });
+  } catch (error) {
+    return status.show(
+      describeCeremonyError(error, { ceremony: 'registration', startedAt, timeoutMs: options.data.timeout }),
+      'error',
+    );
+  }
+
+  status.show('Saving…', 'info');
+  const result = await postJson<ProvisionSuccess>(
+    ROUTES.webauthnProvisionValidate,
+    { credential, [FIELDS.label]: chosenLabel },
+    csrfToken,
+  );
+  if (!result.ok) return status.show(result.message, 'error');
+  if (isSafeRedirect(result.data.redirect_to)) {
+    window.location.assign(result.data.redirect_to);
+    return;
+  }
+  label.value = '';
+  if (!(await refreshKeyList())) {
+    window.location.reload();
+    return;
+  }
+  status.show(result.data.success || `Security key "${chosenLabel}" added.`, 'info');
+}
+
+const form = document.getElementById(WEBAUTHN_DOM.provisionForm);
+const label = document.getElementById(WEBAUTHN_DOM.provisionLabel);
+const button = document.getElementById(WEBAUTHN_DOM.provisionButton);
+if (form instanceof HTMLFormElement && label instanceof HTMLInputElement && button instanceof HTMLButtonElement) {
+  const status = statusRegion(WEBAUTHN_DOM.provisionStatus, button);
+  let running = false;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (running) return;
+    running = true;
+    button.disabled = true;
+    void provision(form, label, status).finally(() => {
+      running = false;
+      button.disabled = false;
+    });
+  });
+}
