@@ -1,0 +1,86 @@
+// One load run with autocannon, in the driver process (the servers are child processes).
+import autocannon from 'autocannon';
+
+export interface LoadRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  /** One URL, or several: autocannon then assigns connections to them round-robin (connection i → url i mod n). */
+  urls: string[];
+  connections: number;
+  /** Upper bound on the run's length. */
+  durationSeconds: number;
+  /**
+   * For single-use requests (a fresh code, a fresh assertion): the number prepared. autocannon then sends
+   * exactly this many in total (split across connections), so no request is ever sent twice and none is
+   * wasted; the run ends when they are used up or when the duration elapses, whichever comes first.
+   */
+  preparedRequests?: number;
+  /** Called exactly once per request sent. */
+  nextRequest: () => LoadRequest;
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  requests: number;
+  durationSeconds: number;
+  statusCounts: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  /** The prepared requests were all used before the duration elapsed (the run was shorter). */
+  endedByPool: boolean;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const started = Date.now();
+  let stopTimer: NodeJS.Timeout | undefined;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        // autocannon accepts an array of URLs (round-robin per connection); its type says string only.
+        url: options.urls as unknown as string,
+        connections: options.connections,
+        pipelining: 1,
+        timeout: 30,
+        ...(options.preparedRequests === undefined
+          ? { duration: options.durationSeconds }
+          : { amount: options.preparedRequests }),
+        requests: [
+          {
+            setupRequest: (request) => {
+              const next = options.nextRequest();
+              return { ...request, method: next.method, path: next.path, headers: { ...request.headers, ...next.headers }, body: next.body ?? '' };
+            },
+          },
+        ],
+      },
+      (error, finished) => (error ? reject(error) : resolve(finished)),
+    );
+    // With `amount`, autocannon ignores `duration`; bound the run ourselves.
+    if (options.preparedRequests !== undefined) stopTimer = setTimeout(() => instance.stop(), options.durationSeconds * 1000);
+  });
+  clearTimeout(stopTimer);
+  const elapsedSeconds = (Date.now() - started) / 1000;
+
+  const statusCounts: Record<string, number> = {};
+  const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+  for (const [status, { count }] of Object.entries(stats)) statusCounts[status] = count;
+  const total = result.requests.total;
+  return {
+    requestsPerSecond: total / elapsedSeconds,
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    requests: total,
+    durationSeconds: elapsedSeconds,
+    statusCounts,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    endedByPool: options.preparedRequests !== undefined && elapsedSeconds < options.durationSeconds - 0.05,
+  };
+}

@@ -1,0 +1,83 @@
+// Starts a bench server entry point (children/*.ts) as its own Node process, so the load generator in
+// the driver and the server under test never share an event loop or a CPU core by accident.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ChildMessage, DriverMessage, EventLoopDelayStats } from '../children/ipc.js';
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** Starts measuring event-loop delay inside the child. */
+  startEventLoopDelay(): void;
+  stopEventLoopDelay(): Promise<EventLoopDelayStats>;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** Extra environment for the child (merged over process.env). */
+  env?: Record<string, string>;
+  /** Write a V8 CPU profile of the child into this directory (node --cpu-prof). */
+  cpuProfileDir?: string;
+  label: string;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+
+export async function spawnServer(entry: 'hello-server' | 'latchkey-server', options: SpawnOptions): Promise<ServerProcess> {
+  const script = fileURLToPath(new URL(`../children/${entry}.ts`, import.meta.url));
+  const execArgv = ['--import', 'tsx'];
+  if (options.cpuProfileDir) {
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${options.label}-${Date.now()}.cpuprofile`);
+  }
+  const child: ChildProcess = fork(script, [], {
+    execArgv,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${options.label}: no "ready" within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    const onMessage = (message: ChildMessage) => {
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(message.url);
+      } else if (message.type === 'fatal') {
+        clearTimeout(timer);
+        reject(new Error(`${options.label} failed to start:\n${message.message}`));
+      }
+    };
+    child.on('message', onMessage);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${options.label} exited with code ${code} before it was ready`));
+    });
+  });
+
+  const send = (message: DriverMessage) => child.send(message);
+  return {
+    url,
+    pid: child.pid ?? -1,
+    startEventLoopDelay: () => send({ type: 'eld-start' }),
+    stopEventLoopDelay: () =>
+      new Promise<EventLoopDelayStats>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${options.label}: no event-loop report`)), 10_000);
+        const onMessage = (message: ChildMessage) => {
+          if (message.type !== 'eld') return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(message.stats);
+        };
+        child.on('message', onMessage);
+        send({ type: 'eld-stop' });
+      }),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      send({ type: 'shutdown' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

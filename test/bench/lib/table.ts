@@ -1,0 +1,73 @@
+// The one printed table (and the shape of the JSON rows).
+
+export interface BenchRow {
+  /** Group in the table: baseline, sqlite, postgres, postgres×2, event loop, scale, extension. */
+  section: string;
+  scenario: string;
+  backend: string;
+  requestsPerSecond?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  /** A measured value that is not a load run (ms, KB, …), printed in the req/s column with its unit. */
+  value?: { amount: number; unit: string };
+  /** Ratio to this row's baseline, e.g. 0.62 of bare node:http. */
+  ratio?: { value: number; to: string };
+  target?: string;
+  met?: boolean;
+  notes?: string[];
+}
+
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? '' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function cells(row: BenchRow, footnote: string): string[] {
+  const main = row.requestsPerSecond !== undefined ? fmt(row.requestsPerSecond) : row.value ? `${fmt(row.value.amount, row.value.amount < 10 ? 2 : 1)} ${row.value.unit}` : '';
+  return [
+    row.section,
+    row.scenario + footnote,
+    row.backend,
+    main,
+    fmt(row.p50Ms, 1),
+    fmt(row.p99Ms, 1),
+    row.ratio ? `${fmt(row.ratio.value, 2)}× ${row.ratio.to}` : '',
+    row.target ?? '',
+    row.met === undefined ? '' : row.met ? 'yes' : 'NO',
+  ];
+}
+
+const HEADER = ['', 'scenario', 'backend', 'req/s | value', 'p50 ms', 'p99 ms', 'ratio', 'target', 'met?'];
+
+/** Plain-text table for the terminal, footnotes numbered below it. */
+export function formatTable(rows: BenchRow[]): string {
+  return render(rows, (widths, line) => line.map((cell, i) => (i >= 3 && i <= 5 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  '));
+}
+
+/** The same table as GitHub Markdown (for docs/readme/60-performance.md). */
+export function formatMarkdownTable(rows: BenchRow[]): string {
+  return render(rows, (_widths, line) => `| ${line.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`, true);
+}
+
+function render(rows: BenchRow[], joinLine: (widths: number[], line: string[]) => string, markdown = false): string {
+  const notes: string[] = [];
+  const lines = rows.map((row) => {
+    const marks = (row.notes ?? []).map((note) => {
+      let index = notes.indexOf(note);
+      if (index < 0) index = notes.push(note) - 1;
+      return `[${index + 1}]`;
+    });
+    return cells(row, marks.length ? ' ' + marks.join('') : '');
+  });
+  const all = [HEADER, ...lines];
+  const widths = HEADER.map((_, i) => Math.max(...all.map((line) => line[i]!.length)));
+  const out = [joinLine(widths, HEADER)];
+  out.push(markdown ? `|${HEADER.map((_, i) => (i >= 3 && i <= 5 ? '---:' : '---')).join('|')}|` : widths.map((w) => '-'.repeat(w)).join('  '));
+  let previousSection = '';
+  for (const line of lines) {
+    const section = line[0]!;
+    out.push(joinLine(widths, [section === previousSection ? '' : section, ...line.slice(1)]));
+    previousSection = section;
+  }
+  out.push('');
+  notes.forEach((note, i) => out.push(`${markdown ? '' : ''}[${i + 1}] ${note}${markdown ? '  ' : ''}`));
+  return out.join('\n');
+}

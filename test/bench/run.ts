@@ -1,0 +1,130 @@
+// `npm run bench`: measures Latchkey's login steps and extension against baselines taken in the same run
+// on the same machine, prints one table and writes it as JSON to test/bench/results/<timestamp>.json.
+// Absolute numbers on shared machines are noise; the ratios are the result.
+//
+//   npm run bench                         everything (~5 min on 2 cores)
+//   npm run bench -- --only=server,scale  some groups: baseline, server, scale, extension
+//   npm run bench -- --duration=3         seconds per load row (default 6)
+//   npm run bench -- --profile            also write a V8 CPU profile of every server child
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_ARGON2 } from '../../server/src/config.js';
+import { timeArgon2id } from './lib/argon2-baseline.js';
+import { runLoad } from './lib/load.js';
+import { spawnServer } from './lib/server-process.js';
+import { formatMarkdownTable, formatTable, type BenchRow } from './lib/table.js';
+import type { BenchContext } from './lib/context.js';
+
+/** Scenario groups after the baselines, in the order they run. */
+const SCENARIOS: Record<string, (context: BenchContext) => Promise<BenchRow[]>> = {};
+const GROUPS = ['baseline', ...Object.keys(SCENARIOS)];
+type Group = string;
+
+const { values: flags } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    duration: { type: 'string', default: '6' },
+    connections: { type: 'string', default: '50' },
+    profile: { type: 'boolean', default: false },
+    markdown: { type: 'boolean', default: false },
+  },
+});
+
+const only = new Set<Group>(
+  flags.only
+    ? flags.only.split(',').map((name) => {
+        if (!(GROUPS as readonly string[]).includes(name)) throw new Error(`--only: unknown group "${name}" (groups: ${GROUPS.join(', ')})`);
+        return name as Group;
+      })
+    : GROUPS,
+);
+const durationSeconds = Number(flags.duration);
+const connections = Number(flags.connections);
+if (!(durationSeconds > 0) || !Number.isInteger(connections) || connections < 1) throw new Error('--duration and --connections must be positive numbers');
+
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+const startedAt = new Date();
+const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+const cpuProfileDir = flags.profile ? `${resultsDir}profiles-${stamp}` : undefined;
+
+/** Vault default KDF (DESIGN.md §4): argon2id 64 MiB, t=3, p=4. */
+const VAULT_KDF = { memoryCost: 64 * 1024, timeCost: 3, parallelism: 4 };
+
+async function main(): Promise<void> {
+  const cores = availableParallelism();
+  const rows: BenchRow[] = [];
+  const log = (message: string) => console.error(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(3)}s] ${message}`);
+
+  // Baselines are always measured: every other row is a ratio to one of them.
+  log('baseline: bare node:http');
+  const hello = await spawnServer('hello-server', { label: 'hello', ...(cpuProfileDir ? { cpuProfileDir } : {}) });
+  const bare = await runLoad({ urls: [hello.url], connections, durationSeconds, nextRequest: () => ({ method: 'GET', path: '/' }) });
+  await hello.stop();
+  rows.push({
+    section: 'baseline',
+    scenario: 'bare node:http hello (a)',
+    backend: '—',
+    requestsPerSecond: bare.requestsPerSecond,
+    p50Ms: bare.latencyP50Ms,
+    p99Ms: bare.latencyP99Ms,
+    ratio: { value: 1, to: 'bare' },
+  });
+
+  log(`baseline: argon2id with the server's parameters (m=${DEFAULT_ARGON2.memoryCost} KiB, t=${DEFAULT_ARGON2.timeCost}, p=${DEFAULT_ARGON2.parallelism})`);
+  const serverHash = await timeArgon2id(DEFAULT_ARGON2, 10, 2);
+  const argon2Limit = cores / (serverHash.medianMs / 1000);
+  rows.push({
+    section: 'baseline',
+    scenario: `argon2 limit = ${cores} cores ÷ ${serverHash.medianMs.toFixed(1)} ms hash`,
+    backend: 'native',
+    requestsPerSecond: argon2Limit,
+    notes: [`argon2id m=${DEFAULT_ARGON2.memoryCost / 1024} MiB, t=${DEFAULT_ARGON2.timeCost}, p=${DEFAULT_ARGON2.parallelism} (the server's production cost), median of 10 sequential hashes in the driver process.`],
+  });
+
+  log('baseline: argon2id 64 MiB/t3/p4 natively (the vault KDF)');
+  const vaultHash = await timeArgon2id(VAULT_KDF, 5, 1);
+  rows.push({
+    section: 'baseline',
+    scenario: 'argon2id 64 MiB/t3/p4, native Node',
+    backend: 'native',
+    value: { amount: vaultHash.medianMs, unit: 'ms' },
+    notes: ['The extension vault KDF computed by the argon2 package (native, 4 lanes) — the reference for the unlock ratio; median of 5.'],
+  });
+
+  const context: BenchContext = {
+    cores,
+    connections,
+    durationSeconds,
+    bare,
+    argon2Limit,
+    serverHashMs: serverHash.medianMs,
+    vaultHashMs: vaultHash.medianMs,
+    vaultKdf: VAULT_KDF,
+    log,
+    ...(cpuProfileDir ? { cpuProfileDir } : {}),
+  };
+
+  for (const [group, bench] of Object.entries(SCENARIOS)) {
+    if (only.has(group)) rows.push(...(await bench(context)));
+  }
+
+  const table = formatTable(rows);
+  console.log(`\nLatchkey bench — ${startedAt.toISOString()}, ${cores} cores, Node ${process.version}, ${connections} connections, ${durationSeconds} s per load row\n`);
+  console.log(table);
+  if (flags.markdown) console.log(`\n${formatMarkdownTable(rows)}`);
+
+  await mkdir(resultsDir, { recursive: true });
+  const file = `${resultsDir}${stamp}.json`;
+  await writeFile(
+    file,
+    JSON.stringify({ startedAt: startedAt.toISOString(), cores, node: process.version, connections, durationSeconds, groups: [...only], rows, markdown: formatMarkdownTable(rows) }, null, 2),
+  );
+  console.log(`\nwritten: ${file}${cpuProfileDir ? `\nCPU profiles: ${cpuProfileDir}` : ''}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
