@@ -1,0 +1,55 @@
+import { argon2id } from 'hash-wasm';
+
+/** Argon2id cost parameters as stored in the vault header (`m` in KiB, as in RFC 9106). */
+export interface KdfParams {
+  alg: 'argon2id';
+  /** Memory in KiB. */
+  m: number;
+  /** Passes over memory. */
+  t: number;
+  /** Lanes. */
+  p: number;
+}
+
+/** Stored form: cost plus the per-vault random salt (canonical base64). */
+export interface KdfHeader extends KdfParams {
+  salt: string;
+}
+
+/**
+ * Default cost: 64 MiB, 3 passes, 4 lanes — RFC 9106 section 4's second recommended option, and
+ * well above OWASP's argon2id floor (19 MiB, t=2, p=1). Unlock is measured in docs/readme/30-extension.md.
+ */
+export const DEFAULT_KDF: KdfParams = Object.freeze({ alg: 'argon2id', m: 64 * 1024, t: 3, p: 4 });
+
+/** Bounds a stored header must respect; a tampered header must not make unlock hang or eat all memory. */
+export const KDF_LIMITS = { minM: 8, maxM: 1024 * 1024, minT: 1, maxT: 16, minP: 1, maxP: 16 } as const;
+
+export const SALT_BYTES = 16;
+export const KEY_BYTES = 32;
+
+/** Check cost parameters; throws with a message naming the bad value. */
+export function assertKdfParams(params: KdfParams): void {
+  const { m, t, p } = params;
+  if (params.alg !== 'argon2id') throw new Error(`Unsupported KDF "${String(params.alg)}".`);
+  if (!Number.isInteger(p) || p < KDF_LIMITS.minP || p > KDF_LIMITS.maxP) throw new Error(`Invalid KDF lanes p=${p}.`);
+  if (!Number.isInteger(t) || t < KDF_LIMITS.minT || t > KDF_LIMITS.maxT) throw new Error(`Invalid KDF passes t=${t}.`);
+  if (!Number.isInteger(m) || m < Math.max(KDF_LIMITS.minM, 8 * p) || m > KDF_LIMITS.maxM) {
+    throw new Error(`Invalid KDF memory m=${m} KiB.`);
+  }
+}
+
+/** Derive the 256-bit vault key from a passphrase. The passphrase itself is never stored anywhere. */
+export async function deriveVaultKey(passphrase: string, params: KdfParams, salt: Uint8Array): Promise<Uint8Array> {
+  assertKdfParams(params);
+  if (salt.length !== SALT_BYTES) throw new Error('Invalid KDF salt length.');
+  return argon2id({
+    password: passphrase.normalize('NFC'),
+    salt,
+    parallelism: params.p,
+    iterations: params.t,
+    memorySize: params.m,
+    hashLength: KEY_BYTES,
+    outputType: 'binary',
+  });
+}

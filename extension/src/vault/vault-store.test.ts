@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_KDF, type KdfParams } from './kdf.js';
+import { MemoryStorage, type FailureMode } from './memory-storage.test-helper.js';
+import { newAccount } from './backup.js';
+import type { VaultPayload } from './payload.js';
+import { parseRecord, VaultAuthError, VaultFormatError } from './record.js';
+import {
+  changePassphrase,
+  createVault,
+  openVault,
+  unlockVault,
+  VAULT_KEYS,
+  VaultExistsError,
+  VaultMissingError,
+  writeVault,
+} from './vault-store.js';
+
+/** Cheap cost so the suite stays fast; the real default is exercised once below. */
+const CHEAP: KdfParams = { alg: 'argon2id', m: 64, t: 1, p: 1 };
+const PASS = 'correct horse battery staple';
+
+function withAccount(payload: VaultPayload, label: string): VaultPayload {
+  const account = newAccount(
+    { issuer: 'PyPI', label, secret: 'JBSWY3DPEHPK3PXP', algorithm: 'SHA1', digits: 6, period: 30 },
+    'https://pypi.org',
+  );
+  return { ...payload, accounts: [...payload.accounts, account] };
+}
+
+describe('vault store', () => {
+  it('round-trips: create, write, unlock with the passphrase', async () => {
+    const storage = new MemoryStorage();
+    const vault = await createVault(storage, PASS, CHEAP);
+    const payload = withAccount(vault.payload, 'alice');
+    await writeVault(storage, vault.key, vault.kdf, payload);
+    const reopened = await unlockVault(storage, PASS);
+    expect(reopened.payload).toEqual(payload);
+    expect(reopened.restoredFromPrevious).toBe(false);
+    expect((await openVault(storage, reopened.key, reopened.kdf)).payload).toEqual(payload);
+  });
+
+  it('stores {v, kdf, nonce, ciphertext} with a fresh nonce per write and no plaintext', async () => {
+    const storage = new MemoryStorage();
+    const vault = await createVault(storage, PASS, CHEAP);
+    const first = parseRecord(storage.data.get(VAULT_KEYS.primary));
+    await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+    const text = storage.data.get(VAULT_KEYS.primary) as string;
+    const second = parseRecord(text);
+    expect(Object.keys(JSON.parse(text))).toEqual(['v', 'kdf', 'nonce', 'ciphertext']);
+    expect(second.kdf).toEqual({ ...CHEAP, salt: first.kdf.salt });
+    expect(second.nonce).not.toBe(first.nonce);
+    expect(text).not.toMatch(/alice|JBSWY3DP/);
+    expect(storage.data.get(VAULT_KEYS.previous)).toBe(JSON.stringify(first));
+  });
+
+  it('refuses to create over an existing vault', async () => {
+    const storage = new MemoryStorage();
+    await createVault(storage, PASS, CHEAP);
+    await expect(createVault(storage, 'other', CHEAP)).rejects.toThrow(VaultExistsError);
+  });
+
+  it('says when there is no vault', async () => {
+    await expect(unlockVault(new MemoryStorage(), PASS)).rejects.toThrow(VaultMissingError);
+  });
+
+  it('100 wrong passphrases leave storage byte-for-byte intact and the right one still works', async () => {
+    const storage = new MemoryStorage();
+    const vault = await createVault(storage, PASS, CHEAP);
+    await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+    const before = storage.snapshot();
+    const mutations = storage.mutations;
+    for (let i = 0; i < 100; i++) {
+      await expect(unlockVault(storage, `${PASS} ${i}`)).rejects.toThrow(VaultAuthError);
+    }
+    expect(storage.mutations).toBe(mutations);
+    expect(storage.snapshot()).toBe(before);
+    expect((await unlockVault(storage, PASS)).payload.accounts[0]?.label).toBe('alice');
+  });
+
+  it('detects every single-byte change of the stored record', async () => {
+    const storage = new MemoryStorage();
+    const vault = await createVault(storage, PASS, CHEAP);
+    await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+    storage.data.delete(VAULT_KEYS.previous); // no fallback: the tampered record is all there is
+    const original = storage.data.get(VAULT_KEYS.primary) as string;
+    let detected = 0;
+    for (let i = 0; i < original.length; i++) {
+      for (const replacement of tamperedCharacters(original.charCodeAt(i))) {
+        storage.data.set(VAULT_KEYS.primary, original.slice(0, i) + replacement + original.slice(i + 1));
+        const outcome = await unlockVault(storage, PASS).then(
+          () => 'opened',
+          (error: unknown) => (error instanceof VaultAuthError || error instanceof VaultFormatError ? 'detected' : String(error)),
+        );
+        expect(outcome, `byte ${i} -> ${JSON.stringify(replacement)}`).toBe('detected');
+        detected += 1;
+      }
+    }
+    expect(detected).toBe(original.length * 2);
+    storage.data.set(VAULT_KEYS.primary, original);
+    expect((await unlockVault(storage, PASS)).payload.accounts).toHaveLength(1);
+  });
+
+  it('falls back to the previous record when the current one is altered, and says so', async () => {
+    const storage = new MemoryStorage();
+    const vault = await createVault(storage, PASS, CHEAP);
+    await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+    const text = storage.data.get(VAULT_KEYS.primary) as string;
+    storage.data.set(VAULT_KEYS.primary, text.replace(/"ciphertext":"(.)/, (_m, c: string) => `"ciphertext":"${c === 'A' ? 'B' : 'A'}`));
+    const opened = await unlockVault(storage, PASS);
+    expect(opened.restoredFromPrevious).toBe(true);
+    expect(opened.payload.accounts).toHaveLength(0); // the state before the altered write
+  });
+
+  it.each([1, 2, 3, 5, 10, 100, 150])('refuses a record truncated to %i characters', async (length) => {
+    const storage = new MemoryStorage();
+    await createVault(storage, PASS, CHEAP);
+    storage.data.set(VAULT_KEYS.primary, (storage.data.get(VAULT_KEYS.primary) as string).slice(0, length));
+    await expect(unlockVault(storage, PASS)).rejects.toThrow(VaultFormatError);
+  });
+
+  it('refuses a record with an unknown version or absurd KDF cost before running the KDF', async () => {
+    const storage = new MemoryStorage();
+    await createVault(storage, PASS, CHEAP);
+    const record = JSON.parse(storage.data.get(VAULT_KEYS.primary) as string) as Record<string, unknown>;
+    storage.data.set(VAULT_KEYS.primary, JSON.stringify({ ...record, v: 2 }));
+    await expect(unlockVault(storage, PASS)).rejects.toThrow(VaultFormatError);
+    const kdf = record.kdf as Record<string, unknown>;
+    storage.data.set(VAULT_KEYS.primary, JSON.stringify({ ...record, kdf: { ...kdf, m: 2 ** 30 } }));
+    await expect(unlockVault(storage, PASS)).rejects.toThrow(VaultFormatError);
+  });
+
+  describe.each<FailureMode>(['before', 'after', 'torn'])('a write interrupted (%s) at any step', (mode) => {
+    it.each([1, 2, 3])('at mutation %i keeps a vault that opens with the old or the new contents', async (step) => {
+      const storage = new MemoryStorage();
+      const vault = await createVault(storage, PASS, CHEAP);
+      const old = withAccount(vault.payload, 'alice');
+      await writeVault(storage, vault.key, vault.kdf, old);
+      const next = withAccount(old, 'bob');
+      storage.failAt = storage.mutations + step;
+      storage.failMode = mode;
+      const write = await writeVault(storage, vault.key, vault.kdf, next).then(() => 'ok', () => 'failed');
+      storage.failAt = null;
+      const opened = await unlockVault(storage, PASS);
+      if (write === 'ok') expect(opened.payload).toEqual(next);
+      else expect([old, next]).toContainEqual(opened.payload);
+      // and the vault keeps working afterwards
+      await writeVault(storage, opened.key, opened.kdf, next);
+      expect((await unlockVault(storage, PASS)).payload).toEqual(next);
+    });
+  });
+
+  it('changes the passphrase: new one opens, old one no longer does', async () => {
+    const storage = new MemoryStorage();
+    const vault = await createVault(storage, PASS, CHEAP);
+    const payload = withAccount(vault.payload, 'alice');
+    await writeVault(storage, vault.key, vault.kdf, payload);
+    const changed = await changePassphrase(storage, PASS, 'a new passphrase', CHEAP);
+    expect(changed.kdf.salt).not.toBe(vault.kdf.salt);
+    expect((await unlockVault(storage, 'a new passphrase')).payload).toEqual(payload);
+    await expect(unlockVault(storage, PASS)).rejects.toThrow(VaultAuthError);
+    expect(storage.data.has(VAULT_KEYS.previous)).toBe(false);
+  });
+
+  it('refuses to change the passphrase when the current one is wrong, changing nothing', async () => {
+    const storage = new MemoryStorage();
+    await createVault(storage, PASS, CHEAP);
+    const before = storage.snapshot();
+    await expect(changePassphrase(storage, 'wrong', 'new', CHEAP)).rejects.toThrow(VaultAuthError);
+    expect(storage.snapshot()).toBe(before);
+  });
+
+  describe.each<FailureMode>(['before', 'after', 'torn'])('a passphrase change interrupted (%s)', (mode) => {
+    it.each([1, 2, 3])('at mutation %i leaves the vault opening with exactly one of the passphrases', async (step) => {
+      const storage = new MemoryStorage();
+      const vault = await createVault(storage, PASS, CHEAP);
+      const payload = withAccount(vault.payload, 'alice');
+      await writeVault(storage, vault.key, vault.kdf, payload);
+      storage.failAt = storage.mutations + step;
+      storage.failMode = mode;
+      const change = await changePassphrase(storage, PASS, 'new passphrase', CHEAP).then(() => 'ok', () => 'failed');
+      storage.failAt = null;
+      const withOld = await unlockVault(storage, PASS).then((v) => v.payload, () => null);
+      const withNew = await unlockVault(storage, 'new passphrase').then((v) => v.payload, () => null);
+      expect(withOld ?? withNew).toEqual(payload);
+      if (change === 'ok') expect(withNew).toEqual(payload);
+    });
+  });
+
+  it('works at the real default cost (argon2id 64 MiB, t=3, p=4)', async () => {
+    const storage = new MemoryStorage();
+    const vault = await createVault(storage, PASS);
+    expect(parseRecord(storage.data.get(VAULT_KEYS.primary)).kdf).toMatchObject(DEFAULT_KDF);
+    const started = performance.now();
+    const opened = await unlockVault(storage, PASS);
+    console.info(`argon2id ${DEFAULT_KDF.m} KiB t=${DEFAULT_KDF.t} p=${DEFAULT_KDF.p} unlock in Node (hash-wasm): ${Math.round(performance.now() - started)} ms`);
+    expect(opened.key).toEqual(vault.key);
+  }, 60_000);
+});
+
+/** Two different characters to put in place of `code`: one near it, one far from it. */
+function tamperedCharacters(code: number): string[] {
+  return [String.fromCharCode(code ^ 1), String.fromCharCode(code === 0x41 ? 0x7a : 0x41)];
+}
