@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initial from './001-initial.js';
+
+/**
+ * Every migration, in order. Listed statically (not read from a folder) so the compiled server
+ * and the test runner see exactly the same set. Add new ones as `NNN-name.ts` and list them here.
+ */
+export const migrations: Record<string, Migration> = {
+  '001-initial': initial,
+};

@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+/** Where a `DATABASE_URL` points, parsed. */
+export type DatabaseTarget =
+  | { dialect: 'sqlite'; path: string }
+  | { dialect: 'postgres'; connectionString: string; schema: string | null };
+
+/**
+ * Parse `sqlite:PATH` (`sqlite::memory:` for an in-memory database) or `postgres://…`.
+ * A `schema=NAME` query parameter on a PostgreSQL URL selects the schema (search_path), which is how
+ * tests get a throw-away schema each.
+ */
+export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const file = databaseUrl.slice('sqlite:'.length);
+    if (file === '') throw new Error('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:/var/lib/latchkey/latchkey.db');
+    return { dialect: 'sqlite', path: file };
+  }
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    const url = new URL(databaseUrl);
+    const schema = url.searchParams.get('schema');
+    url.searchParams.delete('schema');
+    if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new Error(`DATABASE_URL schema "${schema}" must be a plain lower-case identifier.`);
+    }
+    return { dialect: 'postgres', connectionString: url.toString(), schema };
+  }
+  throw new Error('DATABASE_URL must be "sqlite:PATH" or "postgres://…".');
+}
+
+/** Postgres OIDs whose text form we turn into JS numbers: int8 (timestamps in ms, counts). */
+const INT8_OID = 20;
+
+/**
+ * Open a Kysely instance for `sqlite:PATH` or `postgres://…`. SQLite runs in WAL mode with a busy
+ * timeout so the server, the admin CLI and a second instance can share the file.
+ */
+export function openDatabase(databaseUrl: string): Kysely<Database> {
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.dialect === 'sqlite') {
+    if (target.path !== ':memory:') mkdirSync(path.dirname(path.resolve(target.path)), { recursive: true });
+    const database = new SQLite(target.path);
+    database.pragma('journal_mode = WAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  }
+  const pool = new pg.Pool({
+    connectionString: target.connectionString,
+    max: 10,
+    // Timestamps are bigint columns holding ms since the epoch: well inside Number's exact range.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+    ...(target.schema ? { options: `-c search_path=${target.schema}` } : {}),
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,111 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * Database tables. Timestamps are integers (ms since the epoch) in both dialects — bigint in
+ * PostgreSQL, parsed back to numbers by the pool — so no time-zone conversions ever happen.
+ */
+export interface Database {
+  users: UsersTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
+  recovery_codes: RecoveryCodesTable;
+  sessions: SessionsTable;
+  login_tokens: LoginTokensTable;
+  rate_limits: RateLimitsTable;
+  events: EventsTable;
+}
+
+export interface UsersTable {
+  /** Random UUID: never guessable from the outside, safe to use as the WebAuthn user handle. */
+  id: string;
+  /** Canonical, lower-cased. */
+  username: string;
+  email: string;
+  password_hash: string;
+  created_at: number;
+  password_changed_at: number;
+  /** AEAD ciphertext of the TOTP secret (see services/secret-box.ts); null when TOTP is off. */
+  totp_secret_enc: string | null;
+  /** Last accepted TOTP time step (replay guard). */
+  totp_last_step: number | null;
+  totp_enabled_at: number | null;
+  /** Bumped on every password or 2FA change: kills remembered devices and pending login tokens. */
+  security_epoch: ColumnType<number, number | undefined, number>;
+}
+
+export interface WebauthnCredentialsTable {
+  id: Generated<number>;
+  user_id: string;
+  /** base64url */
+  credential_id: string;
+  /** base64url COSE public key */
+  public_key: string;
+  sign_count: number;
+  /** JSON array of AuthenticatorTransport */
+  transports: string | null;
+  label: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface WebauthnChallengesTable {
+  challenge: string;
+  user_id: string;
+  ceremony: 'registration' | 'authentication';
+  expires_at: number;
+}
+
+export interface RecoveryCodesTable {
+  id: Generated<number>;
+  user_id: string;
+  /** HMAC-SHA256 under a key derived from the secret key, base64url (services/recovery-codes.ts). */
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value (base64url): a database dump yields no usable session cookies. */
+  id: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  /** Last time the user proved who they are (password or full login); drives the 5-minute re-auth rule. */
+  authenticated_at: number;
+  /** TOTP secret being provisioned, AEAD-encrypted with the session id as associated data. */
+  pending_totp_secret_enc: string | null;
+  /** Freshly generated recovery codes waiting to be shown once, AEAD-encrypted like the above. */
+  pending_recovery_codes_enc: string | null;
+  /** One-shot message shown on the next page (JSON `{kind, text}`). */
+  flash: string | null;
+}
+
+export interface LoginTokensTable {
+  /** Random nonce carried inside the signed two-factor token T; deleted when T is used. */
+  id: string;
+  user_id: string;
+  expires_at: number;
+}
+
+export interface RateLimitsTable {
+  /** e.g. `password:account:alice`, `second-factor:ip:203.0.113.9` */
+  key: string;
+  window_start: number;
+  failures: number;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  user_id: string | null;
+  tag: string;
+  ip: string | null;
+  user_agent: string | null;
+  /** JSON object text */
+  details: string;
+  created_at: number;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type EventRow = Selectable<EventsTable>;

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, User } from '../db/schema.js';
+import type { Clock } from './clock.js';
+import { ServiceError } from './errors.js';
+import { EVENT_TAGS, type Events, type RequestOrigin, NO_ORIGIN } from './events.js';
+import type { Passwords } from './passwords.js';
+
+/** Password length rules: ASVS V2.1.1 (at least 12) and V2.1.2 (64 allowed, more than 128 refused). */
+export const PASSWORD_MIN_LENGTH = 12;
+export const PASSWORD_MAX_LENGTH = 128;
+export const USERNAME_MAX_LENGTH = 50;
+export const EMAIL_MAX_LENGTH = 254;
+
+/** PyPI's username rule: letters, digits, `.`, `_`, `-`; starting and ending with a letter or digit. */
+const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export interface TwoFactorStatus {
+  hasTotp: boolean;
+  hasSecurityKey: boolean;
+  securityKeyCount: number;
+  recoveryCodesRemaining: number;
+  /** True when any second factor is enabled (login then always asks for one). */
+  enabled: boolean;
+}
+
+export interface Accounts {
+  /** Create an account; throws {@link ServiceError} (with `field`) when input breaks a rule or the name is taken. */
+  register(input: { username: string; email: string; password: string }, origin?: RequestOrigin): Promise<User>;
+  findByUsername(username: string): Promise<User | undefined>;
+  findById(id: string): Promise<User | undefined>;
+  /** argon2id verify; constant work for an unknown user (`user` undefined). */
+  verifyPassword(user: User | undefined, password: string): Promise<boolean>;
+  twoFactorStatus(userId: string): Promise<TwoFactorStatus>;
+  /** Invalidate remembered devices and pending login tokens (ASVS V3.3.3 after a factor changes). */
+  bumpSecurityEpoch(userId: string): Promise<void>;
+}
+
+/** Lower-case and trim: usernames are compared and stored canonically. */
+export function canonicalUsername(username: string): string {
+  return username.trim().toLowerCase();
+}
+
+export function createAccounts(db: Kysely<Database>, passwords: Passwords, events: Events, now: Clock): Accounts {
+  const findByUsername = (username: string) =>
+    db.selectFrom('users').selectAll().where('username', '=', canonicalUsername(username)).executeTakeFirst();
+
+  return {
+    async register(input, origin = NO_ORIGIN) {
+      const username = canonicalUsername(input.username);
+      const email = input.email.trim();
+      validateRegistration(username, email, input.password);
+      if (await findByUsername(username)) throw new ServiceError('This username is already taken. Choose another one.', 409, 'username');
+      const time = now();
+      const user: User = {
+        id: randomUUID(),
+        username,
+        email,
+        password_hash: await passwords.hash(input.password),
+        created_at: time,
+        password_changed_at: time,
+        totp_secret_enc: null,
+        totp_last_step: null,
+        totp_enabled_at: null,
+        security_epoch: 0,
+      };
+      try {
+        await db.insertInto('users').values(user).execute();
+      } catch (error) {
+        // Two sign-ups racing for one name: the UNIQUE constraint decides.
+        if (isUniqueViolation(error)) throw new ServiceError('This username is already taken. Choose another one.', 409, 'username');
+        throw error;
+      }
+      await events.record({ userId: user.id, tag: EVENT_TAGS.accountCreated, origin });
+      return user;
+    },
+
+    findByUsername,
+
+    findById: (id) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+
+    verifyPassword: (user, password) => passwords.verify(user?.password_hash ?? null, password),
+
+    async twoFactorStatus(userId) {
+      const [user, keys, codes] = await Promise.all([
+        db.selectFrom('users').select('totp_secret_enc').where('id', '=', userId).executeTakeFirst(),
+        db.selectFrom('webauthn_credentials').select((eb) => eb.fn.countAll<number>().as('count')).where('user_id', '=', userId).executeTakeFirst(),
+        db
+          .selectFrom('recovery_codes')
+          .select((eb) => eb.fn.countAll<number>().as('count'))
+          .where('user_id', '=', userId)
+          .where('used_at', 'is', null)
+          .executeTakeFirst(),
+      ]);
+      const hasTotp = Boolean(user?.totp_secret_enc);
+      const securityKeyCount = Number(keys?.count ?? 0);
+      return {
+        hasTotp,
+        hasSecurityKey: securityKeyCount > 0,
+        securityKeyCount,
+        recoveryCodesRemaining: Number(codes?.count ?? 0),
+        enabled: hasTotp || securityKeyCount > 0,
+      };
+    },
+
+    async bumpSecurityEpoch(userId) {
+      await db
+        .updateTable('users')
+        .set((eb) => ({ security_epoch: eb('security_epoch', '+', 1) }))
+        .where('id', '=', userId)
+        .execute();
+    },
+  };
+}
+
+function validateRegistration(username: string, email: string, password: string): void {
+  if (username.length === 0) throw new ServiceError('Enter a username.', 400, 'username');
+  if (username.length > USERNAME_MAX_LENGTH) {
+    throw new ServiceError(`The username must be at most ${USERNAME_MAX_LENGTH} characters.`, 400, 'username');
+  }
+  if (!USERNAME_PATTERN.test(username)) {
+    throw new ServiceError(
+      'The username may contain letters, digits, ".", "_" and "-", and must start and end with a letter or digit.',
+      400,
+      'username',
+    );
+  }
+  if (email.length === 0) throw new ServiceError('Enter an email address.', 400, 'email');
+  if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) {
+    throw new ServiceError('Enter a valid email address, like name@example.org.', 400, 'email');
+  }
+  if (password.length < PASSWORD_MIN_LENGTH) {
+    throw new ServiceError(`The password must be at least ${PASSWORD_MIN_LENGTH} characters long.`, 400, 'new_password');
+  }
+  if (password.length > PASSWORD_MAX_LENGTH) {
+    throw new ServiceError(`The password must be at most ${PASSWORD_MAX_LENGTH} characters long.`, 400, 'new_password');
+  }
+  if (password.toLowerCase().includes(username)) {
+    throw new ServiceError('The password must not contain your username.', 400, 'new_password');
+  }
+}
+
+/** SQLite `SQLITE_CONSTRAINT_UNIQUE` or PostgreSQL `23505`. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}

@@ -1,0 +1,77 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.js';
+import type { Database } from '../db/schema.js';
+import { type Accounts, createAccounts } from './accounts.js';
+import { type Clock, systemClock } from './clock.js';
+import { createEvents, type Events } from './events.js';
+import { deriveServerKeys, type ServerKeys } from './keys.js';
+import { createLogin, type Login } from './login.js';
+import { createLoginTokens, type LoginTokens } from './login-tokens.js';
+import { createPasswords, type Passwords } from './passwords.js';
+import { createRateLimits, type RateLimits } from './rate-limits.js';
+import { createRecoveryCodes, type RecoveryCodes } from './recovery-codes.js';
+import { createRememberedDevices, type RememberedDevices } from './remembered-devices.js';
+import { createSessions, type Sessions } from './sessions.js';
+import { createTotp, type Totp } from './totp.js';
+// SLOT(webauthn): the webauthn engineer adds `import { createWebauthn, type Webauthn } from './webauthn.js';`
+
+/** Every service the routes, the admin CLI and tests use. Services own the rules; routes only render. */
+export interface Services {
+  config: Config;
+  db: Kysely<Database>;
+  keys: ServerKeys;
+  now: Clock;
+  events: Events;
+  passwords: Passwords;
+  rateLimits: RateLimits;
+  accounts: Accounts;
+  sessions: Sessions;
+  loginTokens: LoginTokens;
+  rememberedDevices: RememberedDevices;
+  totp: Totp;
+  recoveryCodes: RecoveryCodes;
+  login: Login;
+  // SLOT(webauthn): webauthn: Webauthn;
+}
+
+export interface ServiceOptions {
+  /** Injectable clock for tests (token expiry, TOTP steps, rate-limit windows). */
+  now?: Clock;
+}
+
+export function createServices(db: Kysely<Database>, config: Config, options: ServiceOptions = {}): Services {
+  const now = options.now ?? systemClock;
+  const keys = deriveServerKeys(config.secretKey);
+  const events = createEvents(db, now);
+  const passwords = createPasswords(config.argon2);
+  const rateLimits = createRateLimits(db, config.rateLimits, now);
+  const accounts = createAccounts(db, passwords, events, now);
+  const sessions = createSessions(db, keys['session-data'], now);
+  const loginTokens = createLoginTokens(db, keys['login-token'], now);
+  const rememberedDevices = createRememberedDevices(keys['remember-device'], now);
+  const totp = createTotp(db, keys['totp-secret'], events, config.rpName, now);
+  const recoveryCodes = createRecoveryCodes(db, keys['recovery-code'], events, now);
+  const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes });
+  return {
+    config,
+    db,
+    keys,
+    now,
+    events,
+    passwords,
+    rateLimits,
+    accounts,
+    sessions,
+    loginTokens,
+    rememberedDevices,
+    totp,
+    recoveryCodes,
+    login,
+    // SLOT(webauthn): webauthn: createWebauthn(db, config, { events, accounts, recoveryCodes, now }),
+  };
+}
+
+export type { TwoFactorStatus } from './accounts.js';
+export type { RequestOrigin, SecurityEvent } from './events.js';
+export { EVENT_TAGS, NO_ORIGIN } from './events.js';
+export { ServiceError } from './errors.js';

@@ -1,0 +1,149 @@
+import type { User } from '../db/schema.js';
+import type { Accounts, TwoFactorStatus } from './accounts.js';
+import { canonicalUsername } from './accounts.js';
+import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
+import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem, type LoginTokens } from './login-tokens.js';
+import { rateLimitMessage, type RateLimits, type RateLimitScope } from './rate-limits.js';
+import type { RecoveryCodes } from './recovery-codes.js';
+import type { Totp } from './totp.js';
+
+/** How a login (or its second step) was completed; recorded in `account:login:success`. */
+export type LoginMethod = 'password' | 'totp' | 'recovery_code' | 'webauthn' | 'remembered_device';
+
+export type PasswordStepResult =
+  | { kind: 'blocked'; status: 429; message: string }
+  | { kind: 'invalid'; status: 401; message: string }
+  | { kind: 'authenticated'; user: User; twoFactor: TwoFactorStatus };
+
+export type SecondFactorResult =
+  | { kind: 'success'; user: User }
+  | { kind: 'token-problem'; status: 400; problem: LoginTokenProblem; message: string }
+  | { kind: 'blocked'; status: 429; message: string }
+  | { kind: 'invalid'; status: 400 | 401; message: string };
+
+/** What a second-factor route gets back from {@link Login.beginSecondFactor}. */
+export type SecondFactorGate =
+  | { kind: 'ready'; user: User }
+  | Extract<SecondFactorResult, { kind: 'token-problem' | 'blocked' }>;
+
+/**
+ * The login flow's rules in one place: rate limits before any secret is checked, events for every
+ * outcome, and the two-factor token used up exactly when a session is about to be created.
+ * Routes (including the WebAuthn ones) call these and only render the outcome.
+ */
+export interface Login {
+  passwordStep(input: { username: string; password: string }, origin: RequestOrigin): Promise<PasswordStepResult>;
+  /** Record the success of a login that needs no second factor now (no 2FA, or a remembered device). */
+  recordLoginSuccess(user: User, method: LoginMethod, origin: RequestOrigin): Promise<void>;
+  totpStep(input: { token: unknown; code: string }, origin: RequestOrigin): Promise<SecondFactorResult>;
+  recoveryCodeStep(input: { token: unknown; code: string }, origin: RequestOrigin): Promise<SecondFactorResult>;
+  /** For any second factor: T still valid (not used up) and the user/IP not locked out. */
+  beginSecondFactor(token: unknown, origin: RequestOrigin): Promise<SecondFactorGate>;
+  /** Count and record a failed second factor; returns the message to show (a lock-out message once locked). */
+  failSecondFactor(user: User, method: LoginMethod, origin: RequestOrigin, message: string): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
+  /** The second factor was right: burn T (exactly once), record the login. */
+  completeSecondFactor(token: unknown, method: LoginMethod, origin: RequestOrigin): Promise<SecondFactorResult>;
+}
+
+const WRONG_PASSWORD = 'The username or password is incorrect.';
+
+export function createLogin(deps: {
+  accounts: Accounts;
+  events: Events;
+  loginTokens: LoginTokens;
+  rateLimits: RateLimits;
+  totp: Totp;
+  recoveryCodes: RecoveryCodes;
+}): Login {
+  const { accounts, events, loginTokens, rateLimits, totp, recoveryCodes } = deps;
+
+  const blocked = (retryAfterMs: number) => ({ kind: 'blocked', status: 429, message: rateLimitMessage(retryAfterMs) }) as const;
+  const tokenProblem = (problem: LoginTokenProblem) =>
+    ({ kind: 'token-problem', status: 400, problem, message: LOGIN_TOKEN_MESSAGES[problem] }) as const;
+
+  const countFailure = async (scope: RateLimitScope, account: string, userId: string | null, origin: RequestOrigin) => {
+    const { lockedOut } = await rateLimits.recordFailure(scope, { account, ip: origin.ip });
+    if (lockedOut && userId) await events.record({ userId, tag: EVENT_TAGS.lockout, origin, details: { step: scope } });
+  };
+
+  const login: Login = {
+    async passwordStep({ username, password }, origin) {
+      const account = canonicalUsername(username);
+      const verdict = await rateLimits.check('password', { account, ip: origin.ip });
+      if (verdict.blocked) return blocked(verdict.retryAfterMs);
+      const user = await accounts.findByUsername(account);
+      // Same argon2 work whether or not the user exists (no timing oracle for usernames).
+      const valid = await accounts.verifyPassword(user, password);
+      if (!user || !valid) {
+        if (user) await events.record({ userId: user.id, tag: EVENT_TAGS.loginFailure, origin, details: { reason: 'password' } });
+        await countFailure('password', account, user?.id ?? null, origin);
+        return { kind: 'invalid', status: 401, message: WRONG_PASSWORD };
+      }
+      return { kind: 'authenticated', user, twoFactor: await accounts.twoFactorStatus(user.id) };
+    },
+
+    async recordLoginSuccess(user, method, origin) {
+      await rateLimits.resetAccount('password', user.username);
+      await events.record({ userId: user.id, tag: EVENT_TAGS.loginSuccess, origin, details: { method } });
+    },
+
+    async beginSecondFactor(token, origin) {
+      const inspected = await loginTokens.inspect(token);
+      if (!inspected.ok) return tokenProblem(inspected.problem);
+      const verdict = await rateLimits.check('second-factor', { account: inspected.user.id, ip: origin.ip });
+      if (verdict.blocked) return blocked(verdict.retryAfterMs);
+      return { kind: 'ready', user: inspected.user };
+    },
+
+    async failSecondFactor(user, method, origin, message) {
+      await events.record({ userId: user.id, tag: EVENT_TAGS.secondFactorFailure, origin, details: { method } });
+      await countFailure('second-factor', user.id, user.id, origin);
+      const verdict = await rateLimits.check('second-factor', { account: user.id, ip: origin.ip });
+      if (verdict.blocked) return blocked(verdict.retryAfterMs);
+      return { kind: 'invalid', status: 401, message };
+    },
+
+    async completeSecondFactor(token, method, origin) {
+      const consumed = await loginTokens.consume(token);
+      if (!consumed.ok) return tokenProblem(consumed.problem);
+      await rateLimits.resetAccount('second-factor', consumed.user.id);
+      await login.recordLoginSuccess(consumed.user, method, origin);
+      return { kind: 'success', user: consumed.user };
+    },
+
+    async totpStep({ token, code }, origin) {
+      const gate = await login.beginSecondFactor(token, origin);
+      if (gate.kind !== 'ready') return gate;
+      const check = await totp.verify(gate.user.id, code);
+      switch (check) {
+        case 'ok':
+          return login.completeSecondFactor(token, 'totp', origin);
+        case 'malformed':
+          return { kind: 'invalid', status: 400, message: 'Enter the 6-digit code from your authentication app.' };
+        case 'not-enabled':
+          return { kind: 'invalid', status: 400, message: 'Your account has no authentication app set up; use another method.' };
+        case 'replayed':
+          return login.failSecondFactor(gate.user, 'totp', origin, 'This code has already been used. Wait for the next code and try again.');
+        case 'invalid':
+          return login.failSecondFactor(gate.user, 'totp', origin, 'Invalid code. Check your device’s clock and try the current code.');
+      }
+    },
+
+    async recoveryCodeStep({ token, code }, origin) {
+      const gate = await login.beginSecondFactor(token, origin);
+      if (gate.kind !== 'ready') return gate;
+      const check = await recoveryCodes.use(gate.user.id, code, origin);
+      switch (check) {
+        case 'ok':
+          return login.completeSecondFactor(token, 'recovery_code', origin);
+        case 'malformed':
+          return { kind: 'invalid', status: 400, message: 'A recovery code is 16 characters: digits 0–9 and letters a–f.' };
+        case 'used':
+          return login.failSecondFactor(gate.user, 'recovery_code', origin, 'This recovery code has already been used. Each code works only once.');
+        case 'invalid':
+          return login.failSecondFactor(gate.user, 'recovery_code', origin, 'Invalid recovery code.');
+      }
+    },
+  };
+  return login;
+}

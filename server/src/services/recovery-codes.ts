@@ -1,0 +1,82 @@
+import type { Kysely } from 'kysely';
+import { generateRecoveryCodes, normalizeRecoveryCode } from '@latchkey/shared';
+import type { Database } from '../db/schema.js';
+import type { Clock } from './clock.js';
+import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
+import { hmac } from './keys.js';
+
+export type RecoveryCodeCheck = 'ok' | 'used' | 'invalid' | 'malformed';
+
+export interface RecoveryCodes {
+  /** A new set of 8; the previous set stops working in the same transaction. Shown once, stored hashed. */
+  generate(userId: string, origin?: RequestOrigin): Promise<string[]>;
+  /** Burn a code: exactly one caller can use each code (conditional UPDATE on `used_at IS NULL`). */
+  use(userId: string, input: string, origin?: RequestOrigin): Promise<RecoveryCodeCheck>;
+  remaining(userId: string): Promise<number>;
+  /** Delete every code (admin 2FA reset). */
+  clear(userId: string): Promise<void>;
+}
+
+/**
+ * Recovery codes are stored as HMAC-SHA256(key, userId ":" code), key derived from the secret key.
+ * A slow password hash is unnecessary here: each code carries 64 random bits (not a human-chosen
+ * secret), so an offline search is infeasible even without the key, and with a keyed hash a stolen
+ * database alone does not even allow a search. Being fast also lets the burn be one indexed lookup.
+ */
+export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: Events, now: Clock): RecoveryCodes {
+  const hashOf = (userId: string, code: string) => hmac(key, `${userId}:${code}`);
+
+  return {
+    async generate(userId, origin = NO_ORIGIN) {
+      const codes = generateRecoveryCodes();
+      const time = now();
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+        await trx
+          .insertInto('recovery_codes')
+          .values(codes.map((code) => ({ user_id: userId, code_hash: hashOf(userId, code), created_at: time, used_at: null })))
+          .execute();
+      });
+      await events.record({ userId, tag: EVENT_TAGS.recoveryCodesGenerated, origin, details: { count: codes.length } });
+      return codes;
+    },
+
+    async use(userId, input, origin = NO_ORIGIN) {
+      const code = normalizeRecoveryCode(input);
+      if (code === null) return 'malformed';
+      const codeHash = hashOf(userId, code);
+      const burned = await db
+        .updateTable('recovery_codes')
+        .set({ used_at: now() })
+        .where('user_id', '=', userId)
+        .where('code_hash', '=', codeHash)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(burned.numUpdatedRows) === 1) {
+        await events.record({ userId, tag: EVENT_TAGS.recoveryCodeUsed, origin });
+        return 'ok';
+      }
+      const spent = await db
+        .selectFrom('recovery_codes')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('code_hash', '=', codeHash)
+        .executeTakeFirst();
+      return spent ? 'used' : 'invalid';
+    },
+
+    async remaining(userId) {
+      const row = await db
+        .selectFrom('recovery_codes')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('user_id', '=', userId)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      return Number(row?.count ?? 0);
+    },
+
+    async clear(userId) {
+      await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+    },
+  };
+}

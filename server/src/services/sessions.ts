@@ -1,0 +1,150 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, SessionRow } from '../db/schema.js';
+import type { Clock } from './clock.js';
+import { open, seal } from './secret-box.js';
+
+/** ASVS V3.3.2 (L2): re-authentication after 12 hours, or 30 minutes of inactivity. */
+export const SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
+export const SESSION_ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60_000;
+/** Changing 2FA needs a password unless the user authenticated within this window. */
+export const REAUTH_WINDOW_MS = 5 * 60_000;
+/** Writing last_seen_at on every request would make every page view a DB write. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export type FlashKind = 'success' | 'warning' | 'error';
+export interface Flash {
+  kind: FlashKind;
+  text: string;
+}
+
+export interface Sessions {
+  /** A new random session (256-bit token) for `userId`; the cookie carries the token, the DB its SHA-256. */
+  create(userId: string): Promise<{ token: string; session: SessionRow }>;
+  /** The live session for a cookie value, or null (unknown, idle too long, or past the absolute limit). */
+  load(token: string): Promise<SessionRow | null>;
+  destroy(token: string): Promise<void>;
+  destroyAllForUser(userId: string): Promise<void>;
+  markAuthenticated(sessionId: string): Promise<void>;
+  isRecentlyAuthenticated(session: SessionRow): boolean;
+  setPendingTotpSecret(sessionId: string, secret: string | null): Promise<void>;
+  pendingTotpSecret(session: SessionRow): string | null;
+  setPendingRecoveryCodes(sessionId: string, codes: string[]): Promise<void>;
+  /** Returns the pending codes once and clears them. */
+  takePendingRecoveryCodes(sessionId: string): Promise<string[] | null>;
+  setFlash(sessionId: string, flash: Flash): Promise<void>;
+  takeFlash(sessionId: string): Promise<Flash | null>;
+}
+
+/** The session id stored in the database: SHA-256 of the cookie token (a DB dump yields no cookies). */
+export function sessionIdFor(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock): Sessions {
+  const byId = (id: string) => db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  const aad = (sessionId: string, what: string) => `session:${sessionId}:${what}`;
+
+  return {
+    async create(userId) {
+      const token = randomBytes(32).toString('base64url');
+      const time = now();
+      const session: SessionRow = {
+        id: sessionIdFor(token),
+        user_id: userId,
+        created_at: time,
+        last_seen_at: time,
+        authenticated_at: time,
+        pending_totp_secret_enc: null,
+        pending_recovery_codes_enc: null,
+        flash: null,
+      };
+      await db.insertInto('sessions').values(session).execute();
+      return { token, session };
+    },
+
+    async load(token) {
+      if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+      const session = await byId(sessionIdFor(token));
+      if (!session) return null;
+      const time = now();
+      if (time - session.last_seen_at > SESSION_IDLE_TIMEOUT_MS || time - session.created_at > SESSION_ABSOLUTE_TIMEOUT_MS) {
+        await db.deleteFrom('sessions').where('id', '=', session.id).execute();
+        return null;
+      }
+      if (time - session.last_seen_at > TOUCH_INTERVAL_MS) {
+        await db.updateTable('sessions').set({ last_seen_at: time }).where('id', '=', session.id).execute();
+        session.last_seen_at = time;
+      }
+      return session;
+    },
+
+    async destroy(token) {
+      await db.deleteFrom('sessions').where('id', '=', sessionIdFor(token)).execute();
+    },
+
+    async destroyAllForUser(userId) {
+      await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    },
+
+    async markAuthenticated(sessionId) {
+      await db.updateTable('sessions').set({ authenticated_at: now() }).where('id', '=', sessionId).execute();
+    },
+
+    isRecentlyAuthenticated: (session) => now() - session.authenticated_at < REAUTH_WINDOW_MS,
+
+    async setPendingTotpSecret(sessionId, secret) {
+      const sealed = secret === null ? null : seal(dataKey, secret, aad(sessionId, 'totp'));
+      await db.updateTable('sessions').set({ pending_totp_secret_enc: sealed }).where('id', '=', sessionId).execute();
+    },
+
+    pendingTotpSecret(session) {
+      if (!session.pending_totp_secret_enc) return null;
+      try {
+        return open(dataKey, session.pending_totp_secret_enc, aad(session.id, 'totp'));
+      } catch {
+        return null;
+      }
+    },
+
+    async setPendingRecoveryCodes(sessionId, codes) {
+      const sealed = seal(dataKey, JSON.stringify(codes), aad(sessionId, 'recovery-codes'));
+      await db.updateTable('sessions').set({ pending_recovery_codes_enc: sealed }).where('id', '=', sessionId).execute();
+    },
+
+    async takePendingRecoveryCodes(sessionId) {
+      const session = await byId(sessionId);
+      if (!session?.pending_recovery_codes_enc) return null;
+      // Clear only what we read, so two tabs cannot both show the codes.
+      const cleared = await db
+        .updateTable('sessions')
+        .set({ pending_recovery_codes_enc: null })
+        .where('id', '=', sessionId)
+        .where('pending_recovery_codes_enc', '=', session.pending_recovery_codes_enc)
+        .executeTakeFirst();
+      if (Number(cleared.numUpdatedRows) !== 1) return null;
+      try {
+        const codes: unknown = JSON.parse(open(dataKey, session.pending_recovery_codes_enc, aad(sessionId, 'recovery-codes')));
+        return Array.isArray(codes) ? codes.filter((code): code is string => typeof code === 'string') : null;
+      } catch {
+        return null;
+      }
+    },
+
+    async setFlash(sessionId, flash) {
+      await db.updateTable('sessions').set({ flash: JSON.stringify(flash) }).where('id', '=', sessionId).execute();
+    },
+
+    async takeFlash(sessionId) {
+      const session = await byId(sessionId);
+      if (!session?.flash) return null;
+      await db.updateTable('sessions').set({ flash: null }).where('id', '=', sessionId).execute();
+      try {
+        const flash = JSON.parse(session.flash) as Flash;
+        return typeof flash.text === 'string' ? flash : null;
+      } catch {
+        return null;
+      }
+    },
+  };
+}

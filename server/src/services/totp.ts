@@ -1,0 +1,100 @@
+import type { Kysely } from 'kysely';
+import { formatOtpauthUri, normalizeBase32Secret } from '@latchkey/shared';
+import type { Database } from '../db/schema.js';
+import type { Clock } from './clock.js';
+import { ServiceError } from './errors.js';
+import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
+import { open, seal } from './secret-box.js';
+import { generateTotpSecret, matchTotpStep, normalizeTotpCode, TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './totp-code.js';
+
+export type TotpCheck = 'ok' | 'invalid' | 'replayed' | 'not-enabled' | 'malformed';
+
+export interface Totp {
+  generateSecret(): string;
+  /** The `otpauth://` URI the QR code carries (issuer = rpName, label = username). */
+  provisioningUri(username: string, base32Secret: string): string;
+  /** Turn TOTP on with this secret, no code asked (admin CLI seed, tests). Records `method_added`. */
+  enable(userId: string, base32Secret: string, origin?: RequestOrigin): Promise<void>;
+  /** Provisioning: the code must match `base32Secret` before TOTP is turned on; that step is then spent. */
+  confirmAndEnable(userId: string, base32Secret: string, code: string, origin: RequestOrigin): Promise<void>;
+  /**
+   * Check a login code. `ok` only if it matches within ±1 step AND its step is later than the last
+   * accepted one — enforced by one conditional UPDATE, so two instances cannot both accept a code.
+   */
+  verify(userId: string, code: string): Promise<TotpCheck>;
+  disable(userId: string, origin: RequestOrigin): Promise<boolean>;
+}
+
+export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, issuer: string, now: Clock): Totp {
+  // The user id as associated data: a ciphertext moved to another user's row will not decrypt.
+  const aad = (userId: string) => `totp:${userId}`;
+
+  const store = async (userId: string, base32Secret: string, lastStep: number | null, origin: RequestOrigin) => {
+    const secret = normalizeBase32Secret(base32Secret);
+    const updated = await db
+      .updateTable('users')
+      .set((eb) => ({
+        totp_secret_enc: seal(key, secret, aad(userId)),
+        totp_last_step: lastStep,
+        totp_enabled_at: now(),
+        security_epoch: eb('security_epoch', '+', 1),
+      }))
+      .where('id', '=', userId)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) throw new ServiceError('No such account.', 404);
+    await events.record({ userId, tag: EVENT_TAGS.methodAdded, origin, details: { method: 'totp' } });
+  };
+
+  return {
+    generateSecret: generateTotpSecret,
+
+    provisioningUri: (username, base32Secret) =>
+      formatOtpauthUri({ issuer: issuer, label: username, secret: base32Secret, algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS }),
+
+    enable: (userId, base32Secret, origin = NO_ORIGIN) => store(userId, base32Secret, null, origin),
+
+    async confirmAndEnable(userId, base32Secret, code, origin) {
+      const normalized = normalizeTotpCode(code);
+      if (normalized === null) throw new ServiceError('Enter the 6-digit code your app shows.', 400, 'totp_value');
+      const step = matchTotpStep(base32Secret, normalized, now());
+      if (step === null) {
+        throw new ServiceError('That code does not match. Check your device’s clock and enter the current code.', 400, 'totp_value');
+      }
+      await store(userId, base32Secret, step, origin);
+    },
+
+    async verify(userId, code) {
+      const normalized = normalizeTotpCode(code);
+      if (normalized === null) return 'malformed';
+      const user = await db.selectFrom('users').select(['totp_secret_enc']).where('id', '=', userId).executeTakeFirst();
+      if (!user?.totp_secret_enc) return 'not-enabled';
+      const step = matchTotpStep(open(key, user.totp_secret_enc, aad(userId)), normalized, now());
+      if (step === null) return 'invalid';
+      // Atomic replay guard: only a step later than the last accepted one may win.
+      const updated = await db
+        .updateTable('users')
+        .set({ totp_last_step: step })
+        .where('id', '=', userId)
+        .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+        .executeTakeFirst();
+      return Number(updated.numUpdatedRows) === 1 ? 'ok' : 'replayed';
+    },
+
+    async disable(userId, origin) {
+      const updated = await db
+        .updateTable('users')
+        .set((eb) => ({
+          totp_secret_enc: null,
+          totp_last_step: null,
+          totp_enabled_at: null,
+          security_epoch: eb('security_epoch', '+', 1),
+        }))
+        .where('id', '=', userId)
+        .where('totp_secret_enc', 'is not', null)
+        .executeTakeFirst();
+      const changed = Number(updated.numUpdatedRows) === 1;
+      if (changed) await events.record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'totp' } });
+      return changed;
+    },
+  };
+}
