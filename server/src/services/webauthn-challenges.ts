@@ -1,0 +1,60 @@
+/**
+ * WebAuthn challenges: random, stored server-side, bound to one user and one ceremony, valid for
+ * five minutes and usable once (ASVS V2.7.2/V2.8.4 style single use, NIST SP 800-63B 5.2.8 replay
+ * resistance). Consumption is one atomic `DELETE … RETURNING`, so two requests (or two server
+ * instances) racing on one response cannot both get the challenge.
+ */
+import { getRandomValues } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/index.js';
+
+export type Ceremony = 'registration' | 'authentication';
+
+/** How long a challenge stays usable. */
+export const CHALLENGE_TTL_MS = 5 * 60_000;
+
+/** Bytes of randomness per challenge (WebAuthn asks for at least 16). */
+const CHALLENGE_BYTES = 32;
+
+/** A fresh random challenge (the raw bytes go into the options; the base64url text is the key). */
+export function newChallenge(): Uint8Array<ArrayBuffer> {
+  return getRandomValues(new Uint8Array(CHALLENGE_BYTES));
+}
+
+/** Stores `challenge` (base64url, as it appears in the options JSON) for this user and ceremony. */
+export async function storeChallenge(
+  db: Kysely<Database>,
+  challenge: string,
+  userId: string,
+  ceremony: Ceremony,
+  now: number,
+): Promise<void> {
+  // Expired rows are garbage: clear them as we go (indexed on expires_at), so the table stays small.
+  await db.deleteFrom('webauthn_challenges').where('expires_at', '<=', now).execute();
+  await db
+    .insertInto('webauthn_challenges')
+    .values({ challenge, user_id: userId, ceremony, expires_at: now + CHALLENGE_TTL_MS })
+    .execute();
+}
+
+/**
+ * Burns the challenge if it exists, belongs to `userId`, was issued for `ceremony` and has not
+ * expired. Returns true exactly once per stored challenge.
+ */
+export async function consumeChallenge(
+  db: Kysely<Database>,
+  challenge: string,
+  userId: string,
+  ceremony: Ceremony,
+  now: number,
+): Promise<boolean> {
+  const row = await db
+    .deleteFrom('webauthn_challenges')
+    .where('challenge', '=', challenge)
+    .where('user_id', '=', userId)
+    .where('ceremony', '=', ceremony)
+    .where('expires_at', '>', now)
+    .returning('challenge')
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,448 @@
+/**
+ * Security keys (WebAuthn) as a second factor: registration and authentication ceremonies, the key
+ * list, removal. Verification is @simplewebauthn/server's; this module owns the rules around it —
+ * challenge lifetime and single use, which user a credential belongs to, the signature counter,
+ * labels — and records an event for every key added, removed, used or refused.
+ */
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { decodeClientDataJSON, isoBase64URL } from '@simplewebauthn/server/helpers';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.js';
+import type { Database } from '../db/index.js';
+import { systemClock, type Clock } from './clock.js';
+import { ServiceError } from './errors.js';
+import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
+import { consumeChallenge, newChallenge, storeChallenge, type Ceremony } from './webauthn-challenges.js';
+import { normalizeKeyLabel, sameKeyLabel } from './webauthn-key-label.js';
+
+/** COSE algorithm ids accepted for new keys: EdDSA, ES256, RS256 (covers every FIDO2 key sold). */
+export const SUPPORTED_ALGORITHM_IDS = [-8, -7, -257];
+
+/** How long the browser waits for a touch; the challenge itself lives five minutes. */
+export const CEREMONY_TIMEOUT_MS = 120_000;
+
+/** A person with more keys than this is more likely an attacker filling the table. */
+export const MAX_KEYS_PER_USER = 20;
+
+const KNOWN_TRANSPORTS: ReadonlySet<string> = new Set(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb']);
+
+/** Why a request was refused; `message` is written for the person at the keyboard. */
+export type WebauthnRefusalReason =
+  | 'invalid-label'
+  | 'label-taken'
+  | 'too-many-keys'
+  | 'no-keys'
+  | 'malformed-response'
+  | 'challenge-invalid'
+  | 'unknown-credential'
+  | 'already-registered'
+  | 'verification-failed'
+  | 'sign-count-regression'
+  | 'concurrent-use'
+  | 'no-such-key';
+
+/** A {@link ServiceError} (so routes answer 4xx with `message`) that also says why, for events and tests. */
+export class WebauthnRefusal extends ServiceError {
+  override name = 'WebauthnRefusal';
+  constructor(
+    readonly reason: WebauthnRefusalReason,
+    message: string,
+  ) {
+    super(message, 400);
+  }
+}
+
+/** A registered key as the account page shows it. */
+export interface SecurityKey {
+  label: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface WebauthnServiceOptions {
+  db: Kysely<Database>;
+  /** Supplies `rpId`, `rpName` and `origin` (the only origin whose responses are accepted). */
+  config: Pick<Config, 'rpId' | 'rpName' | 'origin'>;
+  events: Events;
+  /** Tests move it to expire challenges. Default: the system clock. */
+  now?: Clock;
+}
+
+export interface WebauthnUser {
+  id: string;
+  username: string;
+}
+
+const MESSAGES = {
+  challenge: 'This security-key request has expired or was already used. Press the button to try again.',
+  notRegistered: 'This security key is not registered to your account. Use a key you have added, or another method.',
+  verification: 'The security key’s answer could not be verified for this site. Try again, or use another method.',
+  regression:
+    'This security key reported a use count lower than before, which can mean it was copied. It was refused: use another method and check the key.',
+  concurrent: 'This security-key answer was already used. Press the button to try again.',
+  malformed: 'The browser sent an incomplete security-key answer. Reload the page and try again.',
+} as const;
+
+export type WebauthnService = ReturnType<typeof createWebauthnService>;
+
+export function createWebauthnService({ db, config, events, now = systemClock }: WebauthnServiceOptions) {
+  async function keyRows(userId: string) {
+    return db
+      .selectFrom('webauthn_credentials')
+      .select(['id', 'credential_id', 'transports', 'label', 'created_at', 'last_used_at'])
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  async function hasKeys(userId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('webauthn_credentials')
+      .select('id')
+      .where('user_id', '=', userId)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Throws unless `input` is a usable, unused label for this user; returns it normalised. */
+  async function checkNewLabel(userId: string, input: unknown): Promise<string> {
+    const checked = normalizeKeyLabel(input);
+    if (!checked.ok) throw new WebauthnRefusal('invalid-label', checked.message);
+    const existing = await keyRows(userId);
+    if (existing.some((row) => sameKeyLabel(row.label, checked.label))) {
+      throw new WebauthnRefusal('label-taken', `You already have a security key named "${checked.label}". Choose another name.`);
+    }
+    if (existing.length >= MAX_KEYS_PER_USER) {
+      throw new WebauthnRefusal('too-many-keys', `An account can have at most ${MAX_KEYS_PER_USER} security keys. Remove one first.`);
+    }
+    return checked.label;
+  }
+
+  /** Reads the challenge out of the client data and burns it; refuses when it is not ours to burn. */
+  async function takeChallenge(userId: string, ceremony: Ceremony, clientDataJSON: string): Promise<string> {
+    let challenge: unknown;
+    try {
+      challenge = decodeClientDataJSON(clientDataJSON).challenge;
+    } catch {
+      throw new WebauthnRefusal('malformed-response', MESSAGES.malformed);
+    }
+    if (typeof challenge !== 'string' || challenge === '') throw new WebauthnRefusal('malformed-response', MESSAGES.malformed);
+    if (!(await consumeChallenge(db, challenge, userId, ceremony, now()))) {
+      throw new WebauthnRefusal('challenge-invalid', MESSAGES.challenge);
+    }
+    return challenge;
+  }
+
+  /** Records a refused key (a failed second factor; a counter regression gets its own tag) and throws. */
+  async function refuse(
+    userId: string,
+    refusal: WebauthnRefusal,
+    details: Record<string, unknown>,
+    origin: RequestOrigin,
+  ): Promise<never> {
+    const tag = refusal.reason === 'sign-count-regression' ? EVENT_TAGS.webauthnSignCountRegression : EVENT_TAGS.secondFactorFailure;
+    await events.record({ userId, tag, origin, details: { method: 'webauthn', reason: refusal.reason, ...details } });
+    throw refusal;
+  }
+
+  return {
+    /** Keys registered to the user, oldest first. */
+    async list(userId: string): Promise<SecurityKey[]> {
+      return (await keyRows(userId)).map((row) => ({
+        label: row.label,
+        createdAt: row.created_at,
+        lastUsedAt: row.last_used_at,
+      }));
+    },
+
+    hasKeys,
+
+    /** Validates a label without starting anything (the page checks before asking for a touch). */
+    checkNewLabel,
+
+    /**
+     * Creation options for a new key. When `label` is given it is checked first, so a bad or
+     * duplicate name is reported before the person touches the key.
+     */
+    async registrationOptions(user: WebauthnUser, label?: unknown): Promise<PublicKeyCredentialCreationOptionsJSON> {
+      if (label !== undefined) await checkNewLabel(user.id, label);
+      const existing = await keyRows(user.id);
+      if (existing.length >= MAX_KEYS_PER_USER) {
+        throw new WebauthnRefusal('too-many-keys', `An account can have at most ${MAX_KEYS_PER_USER} security keys. Remove one first.`);
+      }
+      const options = await generateRegistrationOptions({
+        rpName: config.rpName,
+        rpID: config.rpId,
+        userName: user.username,
+        userDisplayName: user.username,
+        // users.id is a random UUID: stable, opaque, no personal data — fit for a user handle.
+        userID: new TextEncoder().encode(user.id),
+        challenge: newChallenge(),
+        timeout: CEREMONY_TIMEOUT_MS,
+        attestationType: 'none',
+        excludeCredentials: existing.map((row) => ({ id: row.credential_id, transports: parseTransports(row.transports) })),
+        // A second factor, not a passkey: don't fill the key's limited resident-credential slots.
+        authenticatorSelection: { residentKey: 'discouraged', userVerification: 'preferred' },
+        supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
+      });
+      await storeChallenge(db, options.challenge, user.id, 'registration', now());
+      return options;
+    },
+
+    /**
+     * Verifies a registration response and stores the key under `label`. Returns the stored label
+     * and whether this is the user's first key (the caller then offers recovery codes).
+     */
+    async register(
+      userId: string,
+      response: RegistrationResponseJSON,
+      labelInput: unknown,
+      origin: RequestOrigin,
+    ): Promise<{ label: string; firstKey: boolean }> {
+      const label = await checkNewLabel(userId, labelInput);
+      const challenge = await takeChallenge(userId, 'registration', response.response.clientDataJSON);
+
+      let verification;
+      try {
+        verification = await verifyRegistrationResponse({
+          response,
+          expectedChallenge: challenge,
+          expectedOrigin: config.origin,
+          expectedRPID: config.rpId,
+          // 'preferred': a PIN is used when the key has one; presence is always required.
+          requireUserVerification: false,
+          supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
+        });
+      } catch (error) {
+        return refuse(
+          userId,
+          new WebauthnRefusal('verification-failed', MESSAGES.verification),
+          { ceremony: 'registration', label, error: describe(error) },
+          origin,
+        );
+      }
+      if (!verification.verified) {
+        return refuse(userId, new WebauthnRefusal('verification-failed', MESSAGES.verification), { ceremony: 'registration', label }, origin);
+      }
+      const { credential } = verification.registrationInfo;
+
+      const owner = await db
+        .selectFrom('webauthn_credentials')
+        .select('user_id')
+        .where('credential_id', '=', credential.id)
+        .executeTakeFirst();
+      if (owner !== undefined) {
+        // Never say whose: only that this key cannot be added again.
+        throw new WebauthnRefusal('already-registered', 'This security key is already registered.');
+      }
+
+      const firstKey = !(await hasKeys(userId));
+      try {
+        // The key and the security epoch change together: a new factor ends remembered devices and
+        // pending login tokens (ASVS V3.3.3), exactly as enabling TOTP does.
+        await db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto('webauthn_credentials')
+            .values({
+              user_id: userId,
+              credential_id: credential.id,
+              public_key: isoBase64URL.fromBuffer(credential.publicKey),
+              sign_count: credential.counter,
+              transports: JSON.stringify(knownTransports(credential.transports)),
+              label,
+              created_at: now(),
+              last_used_at: null,
+            })
+            .execute();
+          await bumpSecurityEpoch(trx, userId);
+        });
+      } catch (error) {
+        // A concurrent request won the race for this label or key (UNIQUE constraints).
+        if (isUniqueViolation(error)) {
+          throw new WebauthnRefusal('label-taken', `A security key named "${label}" or this same key was just added. Reload the page.`);
+        }
+        throw error;
+      }
+      await events.record({ userId, tag: EVENT_TAGS.methodAdded, origin, details: { method: 'webauthn', label } });
+      return { label, firstKey };
+    },
+
+    /** Request options listing the user's keys; refuses when the user has none. */
+    async authenticationOptions(userId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+      const keys = await keyRows(userId);
+      if (keys.length === 0) throw new WebauthnRefusal('no-keys', 'This account has no security keys. Use another method.');
+      const options = await generateAuthenticationOptions({
+        rpID: config.rpId,
+        allowCredentials: keys.map((row) => ({ id: row.credential_id, transports: parseTransports(row.transports) })),
+        challenge: newChallenge(),
+        timeout: CEREMONY_TIMEOUT_MS,
+        userVerification: 'preferred',
+      });
+      await storeChallenge(db, options.challenge, userId, 'authentication', now());
+      return options;
+    },
+
+    /**
+     * Verifies an assertion from one of the user's keys. On success the key's counter and last-use
+     * time are updated; on any refusal an event is recorded and a {@link WebauthnRefusal} thrown.
+     */
+    async authenticate(
+      userId: string,
+      response: AuthenticationResponseJSON,
+      origin: RequestOrigin,
+    ): Promise<{ label: string }> {
+      let challenge: string;
+      try {
+        challenge = await takeChallenge(userId, 'authentication', response.response.clientDataJSON);
+      } catch (error) {
+        if (error instanceof WebauthnRefusal) return refuse(userId, error, { ceremony: 'authentication' }, origin);
+        throw error;
+      }
+
+      const stored = await db
+        .selectFrom('webauthn_credentials')
+        .select(['id', 'user_id', 'credential_id', 'public_key', 'sign_count', 'transports', 'label'])
+        .where('credential_id', '=', response.id)
+        .executeTakeFirst();
+      if (stored === undefined || stored.user_id !== userId) {
+        // Another user's key is reported exactly like an unknown one (no account probing).
+        return refuse(
+          userId,
+          new WebauthnRefusal('unknown-credential', MESSAGES.notRegistered),
+          { ceremony: 'authentication', credential: stored === undefined ? 'unknown' : 'other-account' },
+          origin,
+        );
+      }
+
+      let verification;
+      try {
+        verification = await verifyAuthenticationResponse({
+          response,
+          expectedChallenge: challenge,
+          expectedOrigin: config.origin,
+          expectedRPID: config.rpId,
+          credential: {
+            id: stored.credential_id,
+            publicKey: isoBase64URL.toBuffer(stored.public_key),
+            // The counter rule is applied below, after the signature is known to be genuine, so a
+            // regression is recorded only for answers the key really made.
+            counter: 0,
+            transports: parseTransports(stored.transports),
+          },
+          requireUserVerification: false,
+        });
+      } catch (error) {
+        return refuse(
+          userId,
+          new WebauthnRefusal('verification-failed', MESSAGES.verification),
+          { ceremony: 'authentication', label: stored.label, error: describe(error) },
+          origin,
+        );
+      }
+      if (!verification.verified) {
+        return refuse(
+          userId,
+          new WebauthnRefusal('verification-failed', MESSAGES.verification),
+          { ceremony: 'authentication', label: stored.label },
+          origin,
+        );
+      }
+
+      const previous = Number(stored.sign_count);
+      const reported = verification.authenticationInfo.newCounter;
+      // WebAuthn L2 6.1.1: a counter that does not grow (when either side is non-zero) signals a cloned key.
+      if ((reported > 0 || previous > 0) && reported <= previous) {
+        return refuse(
+          userId,
+          new WebauthnRefusal('sign-count-regression', MESSAGES.regression),
+          { ceremony: 'authentication', label: stored.label, storedCount: previous, reportedCount: reported },
+          origin,
+        );
+      }
+
+      // Compare-and-set: of two requests carrying one assertion, only one moves the counter.
+      const updated = await db
+        .updateTable('webauthn_credentials')
+        .set({ sign_count: reported, last_used_at: now() })
+        .where('id', '=', stored.id)
+        .where('sign_count', '=', previous)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) {
+        return refuse(
+          userId,
+          new WebauthnRefusal('concurrent-use', MESSAGES.concurrent),
+          { ceremony: 'authentication', label: stored.label },
+          origin,
+        );
+      }
+      await events.record({ userId, tag: EVENT_TAGS.webauthnUsed, origin, details: { method: 'webauthn', label: stored.label } });
+      return { label: stored.label };
+    },
+
+    /** Removes the key with exactly this label (the caller has checked the password). */
+    async remove(userId: string, labelInput: unknown, origin: RequestOrigin): Promise<{ label: string }> {
+      const checked = normalizeKeyLabel(labelInput);
+      if (!checked.ok) throw new WebauthnRefusal('no-such-key', 'Choose which security key to remove.');
+      const removed = await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .deleteFrom('webauthn_credentials')
+          .where('user_id', '=', userId)
+          .where('label', '=', checked.label)
+          .returning('label')
+          .executeTakeFirst();
+        if (row !== undefined) await bumpSecurityEpoch(trx, userId);
+        return row;
+      });
+      if (removed === undefined) {
+        throw new WebauthnRefusal('no-such-key', `You have no security key named "${checked.label}".`);
+      }
+      await events.record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'webauthn', label: removed.label } });
+      return { label: removed.label };
+    },
+  };
+}
+
+async function bumpSecurityEpoch(db: Kysely<Database>, userId: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set((eb) => ({ security_epoch: eb('security_epoch', '+', 1) }))
+    .where('id', '=', userId)
+    .execute();
+}
+
+function parseTransports(stored: string | null): string[] {
+  if (!stored) return [];
+  try {
+    return knownTransports(JSON.parse(stored));
+  } catch {
+    return [];
+  }
+}
+
+/** Only transport names WebAuthn defines are stored and echoed back to browsers. */
+function knownTransports(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((item): item is string => typeof item === 'string' && KNOWN_TRANSPORTS.has(item));
+}
+
+/** Library error text for the security history; capped, and it never contains key material. */
+function describe(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 200);
+}
+
+/** UNIQUE violations in either dialect: SQLite's constraint code, PostgreSQL's SQLSTATE 23505. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
