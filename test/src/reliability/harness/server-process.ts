@@ -1,0 +1,88 @@
+/**
+ * Real multi-instance deployments for the reliability suite: each instance is a separate Node child
+ * process running the actual server (see server-child.ts), so "two instances" means two event loops,
+ * two connection pools and two address spaces that share nothing but the database — and an instance
+ * can be killed with SIGKILL mid-request.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../../../../server/src/config.js';
+
+const CHILD_ENTRY = fileURLToPath(new URL('./server-child.ts', import.meta.url));
+const READY_PREFIX = 'LATCHKEY_CHILD_READY ';
+
+/** Overrides passed to `testConfig` in the child; must be JSON-serialisable. */
+export type ChildConfig = Partial<Pick<Config, 'databaseUrl' | 'secretKey' | 'rateLimits' | 'origin' | 'rpId' | 'argon2'>>;
+
+export interface ServerProcess {
+  /** Base URL, e.g. http://127.0.0.1:40123 */
+  url: string;
+  pid: number;
+  /** Everything the child wrote to stderr (for diagnosis; asserted free of stack traces by some suites). */
+  stderr(): string;
+  /** Resolves with the exit code/signal once the child is gone. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** True until the child exits. */
+  alive(): boolean;
+  /** kill -9: no cleanup, no flush, the crash the suite is about. */
+  crash(): Promise<void>;
+  /** Graceful stop (SIGTERM → server.close()). */
+  stop(): Promise<void>;
+}
+
+/** Start one server instance in a child process and wait until it listens. */
+export async function startServerProcess(config: ChildConfig, { timeoutMs = 60_000 } = {}): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY], {
+    env: { ...process.env, LATCHKEY_RELIABILITY_CONFIG: JSON.stringify(config), NODE_ENV: 'test' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  let alive = true;
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      alive = false;
+      resolve({ code, signal });
+    });
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server child did not start within ${timeoutMs} ms\nstdout:${stdout}\nstderr:${stderr}`));
+    }, timeoutMs);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const line = stdout.split('\n').find((l) => l.startsWith(READY_PREFIX));
+      if (line) {
+        clearTimeout(timer);
+        resolve(line.slice(READY_PREFIX.length).trim());
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`server child exited before listening (code ${code}, signal ${signal})\nstderr:${stderr}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stderr: () => stderr,
+    exited,
+    alive: () => alive,
+    async crash() {
+      if (alive) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (!alive) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
