@@ -6,7 +6,7 @@
 import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import { FIELDS, ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
 import { describeCeremonyError } from './webauthn-ceremony-error.js';
-import { WEBAUTHN_DOM } from './webauthn-dom.js';
+import { WEBAUTHN_DOM } from '../views/webauthn-dom.js';
 import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
 import { statusRegion } from './status-region.js';
 

@@ -6,7 +6,7 @@
 import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
 import { FIELDS, ROUTES, type WebauthnProvisionSuccess } from '@latchkey/shared';
 import { describeCeremonyError } from './webauthn-ceremony-error.js';
-import { WEBAUTHN_DOM } from './webauthn-dom.js';
+import { WEBAUTHN_DOM } from '../views/webauthn-dom.js';
 import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
 import { statusRegion, type StatusRegion } from './status-region.js';
 
@@ -38,12 +38,21 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, status:
     return;
   }
 
+  // Shown only when the last proof of identity is over 5 minutes old: the server then wants it again.
+  const password = form.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`);
+  if (password && password.value === '') {
+    status.show('Enter your password first: changing two-factor settings needs it.', 'error');
+    password.focus();
+    return;
+  }
+
   status.show('Getting ready…', 'info');
   const options = await postJson<PublicKeyCredentialCreationOptionsJSON>(
     ROUTES.webauthnProvisionOptions,
-    { [FIELDS.label]: chosenLabel },
+    password ? { [FIELDS.label]: chosenLabel, [FIELDS.password]: password.value } : { [FIELDS.label]: chosenLabel },
     csrfToken,
   );
+  if (password) password.value = '';
   if (!options.ok) return status.show(options.message, 'error');
 
   status.show('Touch your security key.', 'info');

@@ -9,7 +9,7 @@ export const WEBAUTHN_DOM = {
   authForm: DOM.webauthnFormId,
   authButton: DOM.webauthnBeginButtonId,
   /** aria-live region where the two-factor page explains a failed security-key login. */
-  authStatus: 'webauthn-auth-status',
+  authStatus: 'webauthn-status',
   provisionForm: 'webauthn-provision-form',
   provisionLabel: 'webauthn-provision-label',
   provisionButton: 'webauthn-provision-begin',

@@ -1,0 +1,126 @@
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
+import type { SecurityKey } from '../services/webauthn.js';
+import { WEBAUTHN_DOM, WEBAUTHN_SCRIPTS } from './webauthn-dom.js';
+import { ReauthField } from './account-page.js';
+import { allErrors, type FormState } from './form-state.js';
+import { CsrfInput, ErrorSummary, Layout, formatTime, type PageContext } from './layout.js';
+
+export interface WebauthnProvisionPageProps {
+  page: PageContext;
+  keys: SecurityKey[];
+  /** When false, adding a key asks for the password first (not authenticated in the last 5 minutes). */
+  recentlyAuthenticated: boolean;
+  form?: FormState;
+}
+
+/**
+ * Security keys: the list (name, added, last used, remove with password) and the "add" form, which
+ * the page script drives (the WebAuthn ceremony needs the browser's API; no inline script).
+ */
+export function WebauthnProvisionPage({ page, keys, recentlyAuthenticated, form = {} }: WebauthnProvisionPageProps) {
+  return (
+    <Layout page={page} title="Security keys" scripts={[WEBAUTHN_SCRIPTS.provision]}>
+      <h1>Security keys</h1>
+      <p>
+        A security key (a USB or NFC key, or your device's built-in authenticator) is the strongest second factor: it
+        only answers this site, so a look-alike page cannot phish it. Add two, and keep one somewhere safe.
+      </p>
+      <ErrorSummary errors={allErrors(form)} />
+
+      <section class="card" aria-labelledby="key-list-heading">
+        <h2 id="key-list-heading">Your keys</h2>
+        <SecurityKeyList page={page} keys={keys} />
+      </section>
+
+      <section class="card" aria-labelledby="add-key-heading">
+        <h2 id="add-key-heading">Add a security key</h2>
+        <form id={WEBAUTHN_DOM.provisionForm} class="stack" novalidate>
+          <CsrfInput token={page.csrfToken} />
+          <div class="field">
+            <label for={WEBAUTHN_DOM.provisionLabel}>Name</label>
+            <p class="hint" id="webauthn-provision-label-hint">
+              So you can tell your keys apart, e.g. “blue USB key”. At most {MAX_KEY_LABEL_LENGTH} characters.
+            </p>
+            <input
+              id={WEBAUTHN_DOM.provisionLabel}
+              name={FIELDS.label}
+              type="text"
+              maxLength={MAX_KEY_LABEL_LENGTH}
+              required
+              autocomplete="off"
+              aria-describedby="webauthn-provision-label-hint"
+            />
+          </div>
+          <ReauthField recentlyAuthenticated={recentlyAuthenticated} />
+          <p id={WEBAUTHN_DOM.provisionStatus} class="status" role="status" aria-live="polite"></p>
+          <button id={WEBAUTHN_DOM.provisionButton} type="submit" class="button button-primary">
+            Add security key
+          </button>
+          <noscript>
+            <p class="hint">Adding a security key needs JavaScript: the browser only talks to keys through it.</p>
+          </noscript>
+        </form>
+      </section>
+      <p>
+        <a href={ROUTES.manageAccount}>Back to account security</a>
+      </p>
+    </Layout>
+  );
+}
+
+/** The key table; its wrapper id lets the page script swap in a fresh copy after adding a key. */
+export function SecurityKeyList({ page, keys }: { page: PageContext; keys: SecurityKey[] }) {
+  return (
+    <div id={WEBAUTHN_DOM.keyList}>
+      {keys.length === 0 ? (
+        <p>No security keys yet.</p>
+      ) : (
+        <table>
+          <caption class="visually-hidden">Your security keys</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Added</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span class="visually-hidden">Remove</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((key, index) => (
+              <tr key={key.label}>
+                <td>{key.label}</td>
+                <td>{formatTime(key.createdAt)}</td>
+                <td>{key.lastUsedAt === null ? 'Never' : formatTime(key.lastUsedAt)}</td>
+                <td>
+                  <details>
+                    <summary>Remove</summary>
+                    <form method="post" action={ROUTES.webauthnProvisionDelete} class="stack">
+                      <CsrfInput token={page.csrfToken} />
+                      <input type="hidden" name={FIELDS.label} value={key.label} />
+                      <div class="field">
+                        <label for={`remove-key-password-${index}`}>Confirm with your password</label>
+                        <input
+                          id={`remove-key-password-${index}`}
+                          name={FIELDS.password}
+                          type="password"
+                          autocomplete="current-password"
+                          required
+                        />
+                      </div>
+                      <button type="submit" class="button button-danger">
+                        Remove “{key.label}”
+                      </button>
+                    </form>
+                  </details>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
