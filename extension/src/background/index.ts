@@ -1,0 +1,62 @@
+import browser from 'webextension-polyfill';
+import { createKeySession } from './key-session.js';
+import { createVaultService } from './vault-service.js';
+import type { Request } from './messages.js';
+
+const AUTO_LOCK_ALARM = 'latchkey-auto-lock';
+const FILL_COMMAND = 'fill-totp';
+
+const service = createKeySession().then((session) =>
+  createVaultService({
+    storage: browser.storage.local,
+    session,
+    now: () => Date.now(),
+    async tabUrl(tabId) {
+      try {
+        return (await browser.tabs.get(tabId)).url;
+      } catch {
+        return undefined;
+      }
+    },
+    async inject(tabId, func, args) {
+      // No `allFrames`, no `frameIds`: the top frame only. The function re-checks that itself.
+      const [first] = await browser.scripting.executeScript({ target: { tabId }, func, args });
+      if (!first || first.error !== undefined) throw new Error('The page script did not run.');
+      return first.result as ReturnType<typeof func>;
+    },
+    async scheduleAutoLock(minutes) {
+      if (minutes === null) await browser.alarms.clear(AUTO_LOCK_ALARM);
+      else await browser.alarms.create(AUTO_LOCK_ALARM, { delayInMinutes: minutes });
+    },
+  }),
+);
+
+// Listeners are registered synchronously at start-up so a stopped service worker wakes for them.
+browser.runtime.onMessage.addListener((message: unknown, sender: browser.Runtime.MessageSender) => {
+  // Only the extension's own pages may talk to the vault: not content scripts (they have a tab),
+  // not other extensions, not web pages.
+  if (sender.id !== browser.runtime.id || sender.tab !== undefined) return undefined;
+  if (sender.url !== undefined && !sender.url.startsWith(browser.runtime.getURL(''))) return undefined;
+  if (typeof message !== 'object' || message === null || typeof (message as Request).type !== 'string') return undefined;
+  return service.then((s) => s.handle(message as Request));
+});
+
+browser.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === AUTO_LOCK_ALARM) void service.then((s) => s.lock());
+});
+
+// storage.session is empty after a browser restart anyway; this also covers Firefox and a profile
+// that restores its background page.
+browser.runtime.onStartup.addListener(() => {
+  void service.then((s) => s.lock());
+});
+
+browser.commands.onCommand.addListener((command, tab) => {
+  if (command !== FILL_COMMAND) return;
+  void (async () => {
+    const tabId = tab?.id ?? (await browser.tabs.query({ active: true, lastFocusedWindow: true }))[0]?.id;
+    const filled = tabId === undefined ? false : await (await service).fillForTab(tabId).catch(() => false);
+    // Locked, several accounts for this site, or a refusal: let the person see why in the popup.
+    if (!filled) await browser.action.openPopup().catch(() => undefined);
+  })();
+});

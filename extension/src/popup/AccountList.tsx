@@ -1,0 +1,253 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { AccountView, TabContext } from '../background/messages.js';
+import { send } from './api.js';
+import { Header, Icon, Notice } from './components.js';
+import { displayOrigin, groupDigits, secondsLeft } from './format.js';
+
+const SEARCH_THRESHOLD = 5;
+
+interface Props {
+  tab: TabContext;
+  notice?: string | undefined;
+  onAdd: () => void;
+  onEdit: (account: AccountView) => void;
+  onSettings: () => void;
+  onLocked: (notice?: string) => void;
+}
+
+export function AccountList(props: Props) {
+  const [accounts, setAccounts] = useState<AccountView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const [query, setQuery] = useState('');
+  const [now, setNow] = useState(Date.now());
+  const fetchedStep = useRef('');
+
+  async function load() {
+    const result = await send({ type: 'codes' });
+    if (!result.ok) {
+      if (result.code === 'locked') return props.onLocked();
+      return setError(result.error);
+    }
+    setAccounts(result.accounts);
+  }
+
+  useEffect(() => {
+    void load();
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+
+  // Fetch fresh codes whenever any account enters a new period.
+  useEffect(() => {
+    if (!accounts) return;
+    const step = accounts.map((a) => Math.floor(now / 1000 / a.period)).join(',');
+    if (fetchedStep.current === '') fetchedStep.current = step;
+    else if (step !== fetchedStep.current) {
+      fetchedStep.current = step;
+      void load();
+    }
+  }, [now, accounts]);
+
+  const visible = useMemo(() => {
+    const needle = query.trim().toLowerCase();
+    if (!accounts || needle === '') return accounts ?? [];
+    return accounts.filter((a) => `${a.issuer} ${a.label} ${a.origin}`.toLowerCase().includes(needle));
+  }, [accounts, query]);
+
+  const matching = accounts?.filter((a) => a.origin === props.tab.origin) ?? [];
+
+  async function lock() {
+    await send({ type: 'lock' });
+    props.onLocked();
+  }
+
+  async function fill(account: AccountView) {
+    if (props.tab.tabId === null) return;
+    setMessage(null);
+    const result = await send({ type: 'fill', id: account.id, tabId: props.tab.tabId });
+    if (!result.ok) {
+      if (result.code === 'locked') return props.onLocked();
+      return setMessage({ kind: 'error', text: result.error });
+    }
+    setMessage({ kind: 'success', text: result.submitted ? 'Code filled and submitted.' : 'Code filled. Check the page and continue.' });
+  }
+
+  async function useSecurityKey() {
+    if (props.tab.tabId === null) return;
+    const result = await send({ type: 'security-key', tabId: props.tab.tabId });
+    if (!result.ok) return setMessage({ kind: 'error', text: result.error });
+    // The page's own button starts the browser's prompt once the page has focus again.
+    window.close();
+  }
+
+  return (
+    <main class="screen">
+      <Header title="Latchkey">
+        <button type="button" class="icon-button" onClick={props.onAdd} aria-label="Add account" title="Add account">
+          <Icon name="plus" />
+        </button>
+        <button type="button" class="icon-button" onClick={props.onSettings} aria-label="Settings" title="Settings">
+          <Icon name="gear" />
+        </button>
+        <button type="button" class="icon-button" onClick={lock} aria-label="Lock now" title="Lock now">
+          <Icon name="lock" />
+        </button>
+      </Header>
+
+      {props.notice ? <Notice kind="info">{props.notice}</Notice> : null}
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <SiteBanner tab={props.tab} matching={matching.length} hasAccounts={(accounts?.length ?? 0) > 0} onSecurityKey={useSecurityKey} />
+      {message ? <Notice kind={message.kind}>{message.text}</Notice> : null}
+
+      {accounts && accounts.length > SEARCH_THRESHOLD ? (
+        <div class="search">
+          <Icon name="search" />
+          <input
+            type="search"
+            aria-label="Search accounts"
+            placeholder="Search accounts"
+            value={query}
+            onInput={(e) => setQuery(e.currentTarget.value)}
+          />
+        </div>
+      ) : null}
+
+      {accounts === null ? (
+        <div class="list-placeholder" aria-busy="true" />
+      ) : accounts.length === 0 ? (
+        <EmptyState onAdd={props.onAdd} />
+      ) : (
+        <ul class="accounts" aria-label="Accounts">
+          {visible.map((account) => (
+            <AccountRow
+              key={account.id}
+              account={account}
+              now={now}
+              canFill={account.origin === props.tab.origin}
+              onFill={() => fill(account)}
+              onEdit={() => props.onEdit(account)}
+            />
+          ))}
+          {visible.length === 0 ? <li class="accounts-none">No account matches “{query}”.</li> : null}
+        </ul>
+      )}
+    </main>
+  );
+}
+
+function SiteBanner(props: { tab: TabContext; matching: number; hasAccounts: boolean; onSecurityKey: () => void }) {
+  const { tab } = props;
+  if (!tab.hasCodeField && !tab.hasSecurityKey) return null;
+  return (
+    <section class="site-banner" aria-label="This page">
+      <p>
+        Two-factor step on <strong>{tab.origin ? displayOrigin(tab.origin) : 'this page'}</strong>
+      </p>
+      {tab.hasCodeField && props.matching === 0 && props.hasAccounts ? (
+        <p class="site-banner-warning" role="status">
+          No account here fills on this exact site, so Latchkey will not fill a code. Codes only go to the
+          site they were saved for — check the address bar.
+        </p>
+      ) : null}
+      {tab.hasSecurityKey ? (
+        <button type="button" class="button button-secondary" onClick={props.onSecurityKey}>
+          <Icon name="key" /> Use security key
+        </button>
+      ) : null}
+    </section>
+  );
+}
+
+function AccountRow(props: { account: AccountView; now: number; canFill: boolean; onFill: () => void; onEdit: () => void }) {
+  const { account, now } = props;
+  const [copied, setCopied] = useState(false);
+  const left = secondsLeft(account.period, now);
+  const name = account.issuer || displayOrigin(account.origin);
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(account.code);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    } catch {
+      setCopied(false);
+    }
+  }
+
+  return (
+    <li class="account" data-account-id={account.id}>
+      <div class="account-main">
+        <div class="account-names">
+          <span class="account-issuer">{name}</span>
+          <span class="account-label">{account.label}</span>
+        </div>
+        <div class="account-code-row">
+          <span class="account-code" aria-label={`Code for ${name} ${account.label}`} data-code={account.code}>
+            {groupDigits(account.code)}
+          </span>
+          <Countdown left={left} period={account.period} />
+        </div>
+      </div>
+      <div class="account-actions">
+        {props.canFill ? (
+          <button type="button" class="button button-primary button-small" onClick={props.onFill} aria-label={`Fill code for ${name} ${account.label}`}>
+            Fill
+          </button>
+        ) : null}
+        <button type="button" class="icon-button" onClick={copy} aria-label={`Copy code for ${name} ${account.label}`} title="Copy code">
+          <Icon name={copied ? 'check' : 'copy'} />
+        </button>
+        <button type="button" class="icon-button" onClick={props.onEdit} aria-label={`Edit ${name} ${account.label}`} title="Edit">
+          <Icon name="edit" />
+        </button>
+        <span class="copied" role="status" aria-live="polite">
+          {copied ? 'Copied' : ''}
+        </span>
+      </div>
+    </li>
+  );
+}
+
+function Countdown(props: { left: number; period: number }) {
+  const fraction = props.left / props.period;
+  const circumference = 2 * Math.PI * 9;
+  return (
+    <span class={`countdown${props.left <= 5 ? ' countdown-ending' : ''}`} title={`${props.left} s left`}>
+      <svg viewBox="0 0 24 24" aria-hidden="true">
+        <circle cx="12" cy="12" r="9" class="countdown-track" />
+        <circle
+          cx="12"
+          cy="12"
+          r="9"
+          class="countdown-value"
+          stroke-dasharray={circumference}
+          stroke-dashoffset={circumference * (1 - fraction)}
+        />
+      </svg>
+      <span class="countdown-text">
+        {props.left}
+        <span class="visually-hidden"> seconds left</span>
+      </span>
+    </span>
+  );
+}
+
+function EmptyState(props: { onAdd: () => void }) {
+  return (
+    <section class="empty">
+      <div class="empty-icon" aria-hidden="true">
+        <Icon name="qr" />
+      </div>
+      <h2>No accounts yet</h2>
+      <p>
+        Open your package index’s two-factor setup page (on PyPI: Account settings → Add 2FA with an
+        authentication application), then press <strong>Add account</strong> and scan the QR code shown on
+        the page. You can also paste an <code>otpauth://</code> link or type the secret.
+      </p>
+      <button type="button" class="button button-primary" onClick={props.onAdd}>
+        <Icon name="plus" /> Add account
+      </button>
+    </section>
+  );
+}

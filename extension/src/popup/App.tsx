@@ -1,0 +1,71 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { AccountView, TabContext } from '../background/messages.js';
+import { activeTabId, send } from './api.js';
+import { AccountList } from './AccountList.js';
+import { AddAccount } from './AddAccount.js';
+import { CreateVault } from './CreateVault.js';
+import { EditAccount } from './EditAccount.js';
+import { Settings } from './Settings.js';
+import { Unlock } from './Unlock.js';
+
+type Screen =
+  | { name: 'loading' }
+  | { name: 'error'; message: string }
+  | { name: 'create' }
+  | { name: 'unlock'; notice?: string }
+  | { name: 'list'; notice?: string }
+  | { name: 'add' }
+  | { name: 'edit'; account: AccountView }
+  | { name: 'settings' };
+
+const NO_TAB: TabContext = { tabId: null, origin: null, hasCodeField: false, hasSecurityKey: false };
+
+export function App() {
+  const [screen, setScreen] = useState<Screen>({ name: 'loading' });
+  const [tab, setTab] = useState<TabContext>(NO_TAB);
+
+  useEffect(() => {
+    void (async () => {
+      const [status, tabId] = await Promise.all([send({ type: 'status' }), activeTabId().catch(() => null)]);
+      if (!status.ok) return setScreen({ name: 'error', message: status.error });
+      setScreen(status.state === 'none' ? { name: 'create' } : status.state === 'locked' ? { name: 'unlock' } : { name: 'list' });
+      const context = await send({ type: 'tab-context', tabId });
+      if (context.ok) setTab(context);
+    })();
+  }, []);
+
+  const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
+  const locked = useCallback((notice?: string) => setScreen({ name: 'unlock', ...(notice ? { notice } : {}) }), []);
+
+  switch (screen.name) {
+    case 'loading':
+      return <main class="screen screen-center" aria-busy="true" />;
+    case 'error':
+      return (
+        <main class="screen screen-center">
+          <p class="notice notice-error" role="alert">{screen.message}</p>
+        </main>
+      );
+    case 'create':
+      return <CreateVault onCreated={() => showList()} />;
+    case 'unlock':
+      return <Unlock notice={screen.notice} onUnlocked={(notice) => showList(notice)} />;
+    case 'list':
+      return (
+        <AccountList
+          tab={tab}
+          notice={screen.notice}
+          onAdd={() => setScreen({ name: 'add' })}
+          onEdit={(account) => setScreen({ name: 'edit', account })}
+          onSettings={() => setScreen({ name: 'settings' })}
+          onLocked={locked}
+        />
+      );
+    case 'add':
+      return <AddAccount tab={tab} onDone={showList} onLocked={locked} />;
+    case 'edit':
+      return <EditAccount account={screen.account} onDone={showList} onLocked={locked} />;
+    case 'settings':
+      return <Settings tab={tab} onDone={showList} onLocked={locked} />;
+  }
+}

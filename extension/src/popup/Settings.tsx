@@ -1,0 +1,215 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { ImportReport, TabContext } from '../background/messages.js';
+import type { VaultSettings } from '../vault/payload.js';
+import { send } from './api.js';
+import { Field, Header, Notice } from './components.js';
+import { passphraseStrength } from './strength.js';
+
+type Status = { kind: 'error' | 'success'; text: string } | null;
+
+export function Settings(props: { tab: TabContext; onDone: (notice?: string) => void; onLocked: () => void }) {
+  const [settings, setSettings] = useState<VaultSettings | null>(null);
+  const [minutes, setMinutes] = useState('15');
+  const [status, setStatus] = useState<Status>(null);
+
+  useEffect(() => {
+    void send({ type: 'codes' }).then((result) => {
+      if (!result.ok) return result.code === 'locked' ? props.onLocked() : setStatus({ kind: 'error', text: result.error });
+      setSettings(result.settings);
+      setMinutes(String(result.settings.autoLockMinutes));
+    });
+  }, []);
+
+  async function saveSettings(next: VaultSettings) {
+    const result = await send({ type: 'save-settings', settings: next });
+    if (!result.ok) return result.code === 'locked' ? props.onLocked() : setStatus({ kind: 'error', text: result.error });
+    setSettings(result.settings);
+    setStatus({ kind: 'success', text: 'Settings saved.' });
+  }
+
+  return (
+    <main class="screen">
+      <Header title="Settings" onBack={() => props.onDone()} />
+      {settings ? (
+        <div class="stack">
+          <section class="card" aria-labelledby="security-heading">
+            <h2 id="security-heading">Security</h2>
+            <form
+              class="row row-end"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void saveSettings({ ...settings, autoLockMinutes: Number(minutes) });
+              }}
+            >
+              <Field label="Lock after (minutes unused)">
+                {(id) => (
+                  <input id={id} type="number" min={1} max={1440} step={1} required value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} />
+                )}
+              </Field>
+              <button type="submit" class="button button-secondary">Save</button>
+            </form>
+            <label class="checkbox">
+              <input
+                type="checkbox"
+                checked={settings.autoSubmit}
+                onChange={(e) => void saveSettings({ ...settings, autoSubmit: e.currentTarget.checked })}
+              />
+              Submit the form after filling a code
+            </label>
+            {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
+          </section>
+          <ChangePassphrase onLocked={props.onLocked} />
+          <Backup tab={props.tab} onLocked={props.onLocked} />
+        </div>
+      ) : status ? (
+        <Notice kind={status.kind}>{status.text}</Notice>
+      ) : null}
+    </main>
+  );
+}
+
+function ChangePassphrase(props: { onLocked: () => void }) {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [confirmation, setConfirmation] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [status, setStatus] = useState<Status>(null);
+  const strength = passphraseStrength(next);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (next !== confirmation) return setStatus({ kind: 'error', text: 'The new passphrases are not the same.' });
+    setBusy(true);
+    setStatus(null);
+    const result = await send({ type: 'change-passphrase', current, next });
+    setBusy(false);
+    if (!result.ok) return result.code === 'locked' ? props.onLocked() : setStatus({ kind: 'error', text: result.error });
+    setCurrent('');
+    setNext('');
+    setConfirmation('');
+    setStatus({ kind: 'success', text: 'Passphrase changed. Backups exported before now still open with the old one.' });
+  }
+
+  return (
+    <section class="card" aria-labelledby="passphrase-heading">
+      <h2 id="passphrase-heading">Change passphrase</h2>
+      <form class="stack" onSubmit={submit}>
+        <Field label="Current passphrase">
+          {(id) => <input id={id} type="password" autoComplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />}
+        </Field>
+        <Field label="New passphrase" hint={strength.text}>
+          {(id, d) => (
+            <input id={id} type="password" autoComplete="new-password" aria-describedby={d} value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+          )}
+        </Field>
+        <Field label="Confirm new passphrase">
+          {(id) => <input id={id} type="password" autoComplete="new-password" value={confirmation} onInput={(e) => setConfirmation(e.currentTarget.value)} />}
+        </Field>
+        {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
+        <button type="submit" class="button button-secondary" disabled={busy || current === '' || strength.level === 0 || next !== confirmation}>
+          {busy ? 'Re-encrypting…' : 'Change passphrase'}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function Backup(props: { tab: TabContext; onLocked: () => void }) {
+  const [fileText, setFileText] = useState<string | null>(null);
+  const [fileName, setFileName] = useState('');
+  const [passphrase, setPassphrase] = useState('');
+  const [needsPassphrase, setNeedsPassphrase] = useState(false);
+  const [origin, setOrigin] = useState(props.tab.origin ?? 'https://pypi.org');
+  const [status, setStatus] = useState<Status>(null);
+  const [report, setReport] = useState<ImportReport | null>(null);
+
+  async function exportBackup() {
+    const result = await send({ type: 'export' });
+    if (!result.ok) return result.code === 'locked' ? props.onLocked() : setStatus({ kind: 'error', text: result.error });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([result.text], { type: 'application/json' }));
+    link.download = result.filename;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    setStatus({ kind: 'success', text: `Saved ${result.filename}. It opens only with your current passphrase.` });
+  }
+
+  async function chooseFile(file: File | undefined) {
+    setReport(null);
+    setStatus(null);
+    if (!file) return setFileText(null);
+    if (file.size > 1024 * 1024) return setStatus({ kind: 'error', text: 'That file is too large to be a backup.' });
+    const text = await file.text();
+    setFileText(text);
+    setFileName(file.name);
+    setNeedsPassphrase(text.trimStart().startsWith('{'));
+  }
+
+  async function runImport(event: Event) {
+    event.preventDefault();
+    if (fileText === null) return;
+    const result = await send({ type: 'import', text: fileText, origin, ...(passphrase ? { passphrase } : {}) });
+    if (!result.ok) {
+      if (result.code === 'locked') return props.onLocked();
+      if (result.code === 'needs-passphrase') setNeedsPassphrase(true);
+      return setStatus({ kind: 'error', text: result.error });
+    }
+    setPassphrase('');
+    setReport(result);
+  }
+
+  return (
+    <section class="card" aria-labelledby="backup-heading">
+      <h2 id="backup-heading">Backup</h2>
+      <button type="button" class="button button-secondary" onClick={exportBackup}>
+        Export encrypted backup
+      </button>
+      <form class="stack" onSubmit={runImport}>
+        <Field label="Import a backup or otpauth:// links (one per line)">
+          {(id) => <input id={id} type="file" accept=".json,.txt,application/json,text/plain" onChange={(e) => void chooseFile(e.currentTarget.files?.[0])} />}
+        </Field>
+        {fileText !== null && needsPassphrase ? (
+          <Field label={`Passphrase of ${fileName}`}>
+            {(id) => <input id={id} type="password" autoComplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />}
+          </Field>
+        ) : null}
+        {fileText !== null && !needsPassphrase ? (
+          <Field label="Imported links fill on" hint="Exact site for the imported accounts; edit each one later if needed.">
+            {(id, d) => <input id={id} class="mono" aria-describedby={d} value={origin} onInput={(e) => setOrigin(e.currentTarget.value)} />}
+          </Field>
+        ) : null}
+        {fileText !== null ? (
+          <button type="submit" class="button button-secondary">
+            Import
+          </button>
+        ) : null}
+      </form>
+      {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
+      {report ? <ImportSummary report={report} /> : null}
+    </section>
+  );
+}
+
+function ImportSummary(props: { report: ImportReport }) {
+  const { added, duplicates, conflicts, errors } = props.report;
+  return (
+    <div class="import-report" role="status">
+      <p>
+        <strong>{added}</strong> account{added === 1 ? '' : 's'} added.
+      </p>
+      {duplicates.length > 0 ? <p>Skipped {duplicates.length} already in the vault: {duplicates.join(', ')}.</p> : null}
+      {conflicts.length > 0 ? (
+        <p>Not imported — same name and site as an existing account but a different secret (nothing was overwritten): {conflicts.join(', ')}.</p>
+      ) : null}
+      {errors.length > 0 ? (
+        <ul>
+          {errors.map((e) => (
+            <li>
+              Line {e.line}: {e.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+import { useState } from 'preact/hooks';
+import { send } from './api.js';
+import { Field, Header, Notice } from './components.js';
+
+export function Unlock(props: { notice?: string | undefined; onUnlocked: (notice?: string) => void }) {
+  const [passphrase, setPassphrase] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (busy || passphrase === '') return;
+    setBusy(true);
+    setError(null);
+    const result = await send({ type: 'unlock', passphrase });
+    setBusy(false);
+    if (!result.ok) {
+      setError(result.error);
+      setPassphrase('');
+      return;
+    }
+    props.onUnlocked(
+      result.restoredFromPrevious
+        ? 'The latest change to your vault was damaged; Latchkey restored the version before it.'
+        : undefined,
+    );
+  }
+
+  return (
+    <main class="screen">
+      <Header title="Latchkey" />
+      <form class="stack stack-center" onSubmit={submit}>
+        <div class="lock-illustration" aria-hidden="true">
+          <svg viewBox="0 0 48 48">
+            <rect x="10" y="21" width="28" height="21" rx="5" />
+            <path d="M16 21v-5a8 8 0 0 1 16 0v5" />
+            <circle cx="24" cy="31" r="2.5" />
+          </svg>
+        </div>
+        <p class="lead">Your vault is locked.</p>
+        {props.notice ? <Notice kind="info">{props.notice}</Notice> : null}
+        <Field label="Passphrase" error={error}>
+          {(id, describedBy) => (
+            <input
+              id={id}
+              type="password"
+              autoComplete="current-password"
+              autoFocus
+              value={passphrase}
+              aria-describedby={describedBy}
+              aria-invalid={error ? 'true' : undefined}
+              onInput={(e) => setPassphrase(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" class="button button-primary button-wide" disabled={busy || passphrase === ''}>
+          {busy ? <span class="spinner" aria-hidden="true" /> : null}
+          {busy ? 'Unlocking…' : 'Unlock'}
+        </button>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,18 @@
+import browser from 'webextension-polyfill';
+import type { Request, Response } from '../background/messages.js';
+
+/** Ask the background (which owns the key and the vault) to do something. Never throws. */
+export async function send<T extends Request['type']>(request: Extract<Request, { type: T }>): Promise<Response<T>> {
+  try {
+    const response = (await browser.runtime.sendMessage(request)) as Response<T> | undefined;
+    return response ?? { ok: false, error: 'Latchkey did not answer. Try again.' };
+  } catch (error) {
+    return { ok: false, error: `Latchkey could not reach its background page: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/** The tab the popup was opened on. */
+export async function activeTabId(): Promise<number | null> {
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  return tab?.id ?? null;
+}

@@ -1,0 +1,95 @@
+import type { ComponentChildren, JSX } from 'preact';
+import { useId } from 'preact/hooks';
+
+/** A labelled form field; the label is always visible (no placeholder-only fields). */
+export function Field(props: {
+  label: string;
+  hint?: ComponentChildren;
+  error?: string | null;
+  children: (id: string, describedBy: string | undefined) => JSX.Element;
+}) {
+  const id = useId();
+  const hintId = props.hint || props.error ? `${id}-hint` : undefined;
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      {props.children(id, hintId)}
+      {props.error ? (
+        <p class="field-error" id={hintId} role="alert">
+          {props.error}
+        </p>
+      ) : props.hint ? (
+        <p class="field-hint" id={hintId}>
+          {props.hint}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** A status line the screen reader announces. */
+export function Notice(props: { kind: 'error' | 'info' | 'success'; children: ComponentChildren }) {
+  return (
+    <p class={`notice notice-${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>
+      {props.children}
+    </p>
+  );
+}
+
+export function Icon(props: { name: 'lock' | 'plus' | 'gear' | 'copy' | 'check' | 'back' | 'edit' | 'key' | 'search' | 'qr' }) {
+  const paths: Record<typeof props.name, JSX.Element> = {
+    lock: <path d="M7 11V8a5 5 0 0 1 10 0v3M5 11h14v10H5z" />,
+    plus: <path d="M12 5v14M5 12h14" />,
+    gear: (
+      <>
+        <circle cx="12" cy="12" r="3" />
+        <path d="M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z" />
+      </>
+    ),
+    copy: (
+      <>
+        <rect x="9" y="9" width="12" height="12" rx="2" />
+        <path d="M5 15V5a2 2 0 0 1 2-2h10" />
+      </>
+    ),
+    check: <path d="M5 13l4 4L19 7" />,
+    back: <path d="M15 18l-6-6 6-6" />,
+    edit: <path d="M4 20h4L19 9l-4-4L4 16zM14 6l4 4" />,
+    key: (
+      <>
+        <circle cx="8" cy="15" r="4" />
+        <path d="M11 12l9-9M17 6l3 3M15 8l2 2" />
+      </>
+    ),
+    search: (
+      <>
+        <circle cx="11" cy="11" r="7" />
+        <path d="M20 20l-4-4" />
+      </>
+    ),
+    qr: <path d="M4 4h6v6H4zM14 4h6v6h-6zM4 14h6v6H4zM14 14h2v2h-2zM18 18h2v2h-2zM14 18h2M18 14h2" />,
+  };
+  return (
+    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+      {paths[props.name]}
+    </svg>
+  );
+}
+
+export function Header(props: { title: string; onBack?: () => void; children?: ComponentChildren }) {
+  return (
+    <header class="header">
+      {props.onBack ? (
+        <button type="button" class="icon-button" onClick={props.onBack} aria-label="Back">
+          <Icon name="back" />
+        </button>
+      ) : (
+        <span class="brand-mark" aria-hidden="true">
+          <Icon name="key" />
+        </span>
+      )}
+      <h1>{props.title}</h1>
+      <div class="header-actions">{props.children}</div>
+    </header>
+  );
+}

@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import { crx } from '@crxjs/vite-plugin';
+import { defineConfig } from 'vite';
+import { manifestFor, type BuildTarget } from './manifest.config.js';
+
+const TARGETS: readonly BuildTarget[] = ['chromium', 'chromium-test', 'firefox'];
+
+export default defineConfig(() => {
+  const target = (process.env.LATCHKEY_TARGET ?? 'chromium') as BuildTarget;
+  if (!TARGETS.includes(target)) throw new Error(`LATCHKEY_TARGET must be one of ${TARGETS.join(', ')}`);
+  return {
+    resolve: {
+      alias: { '@latchkey/shared': fileURLToPath(new URL('../shared/src/index.ts', import.meta.url)) },
+    },
+    oxc: { jsx: { runtime: 'automatic' as const, importSource: 'preact' } },
+    plugins: [crx({ manifest: manifestFor(target), browser: target === 'firefox' ? 'firefox' : 'chrome' })],
+    build: {
+      outDir: `dist/${target}`,
+      emptyOutDir: true,
+      target: 'es2022',
+      sourcemap: false,
+      modulePreload: false,
+    },
+  };
+});
