@@ -13,7 +13,7 @@ import { createRecoveryCodes, type RecoveryCodes } from './recovery-codes.js';
 import { createRememberedDevices, type RememberedDevices } from './remembered-devices.js';
 import { createSessions, type Sessions } from './sessions.js';
 import { createTotp, type Totp } from './totp.js';
-// SLOT(webauthn): the webauthn engineer adds `import { createWebauthn, type Webauthn } from './webauthn.js';`
+import { createWebauthnService, type WebauthnService } from './webauthn.js';
 
 /** Every service the routes, the admin CLI and tests use. Services own the rules; routes only render. */
 export interface Services {
@@ -31,7 +31,7 @@ export interface Services {
   totp: Totp;
   recoveryCodes: RecoveryCodes;
   login: Login;
-  // SLOT(webauthn): webauthn: Webauthn;
+  webauthn: WebauthnService;
 }
 
 export interface ServiceOptions {
@@ -67,7 +67,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     totp,
     recoveryCodes,
     login,
-    // SLOT(webauthn): webauthn: createWebauthn(db, config, { events, accounts, recoveryCodes, now }),
+    webauthn: createWebauthnService({ db, config, events, now }),
   };
 }
 

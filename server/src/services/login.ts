@@ -41,6 +41,8 @@ export interface Login {
   beginSecondFactor(token: unknown, origin: RequestOrigin): Promise<SecondFactorGate>;
   /** Count and record a failed second factor; returns the message to show (a lock-out message once locked). */
   failSecondFactor(user: User, method: LoginMethod, origin: RequestOrigin, message: string): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
+  /** Count a failed second factor whose event the caller already recorded (security keys record why they were refused). */
+  countSecondFactorFailure(user: User, origin: RequestOrigin, message: string): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
   /** The second factor was right: burn T (exactly once), record the login. */
   completeSecondFactor(token: unknown, method: LoginMethod, origin: RequestOrigin): Promise<SecondFactorResult>;
 }
@@ -97,6 +99,10 @@ export function createLogin(deps: {
 
     async failSecondFactor(user, method, origin, message) {
       await events.record({ userId: user.id, tag: EVENT_TAGS.secondFactorFailure, origin, details: { method } });
+      return login.countSecondFactorFailure(user, origin, message);
+    },
+
+    async countSecondFactorFailure(user, origin, message) {
       await countFailure('second-factor', user.id, user.id, origin);
       const verdict = await rateLimits.check('second-factor', { account: user.id, ip: origin.ip });
       if (verdict.blocked) return blocked(verdict.retryAfterMs);

@@ -1,0 +1,225 @@
+/**
+ * Security-key routes (DESIGN.md section 2): the two JSON endpoints of the login ceremony, the
+ * management page, the two JSON endpoints of the registration ceremony, and key removal. Thin by
+ * design: bodies are checked with zod, the rules live in services/webauthn.ts and services/login.ts,
+ * and every refusal is a 4xx with a sentence for people (`{fail:{errors:[…]}}` for JSON).
+ */
+import type { Request, Response } from 'express';
+import { Router } from 'express';
+import { z } from 'zod';
+import { FIELDS, ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
+import type { Services } from '../services/index.js';
+import type { SecondFactorResult } from '../services/login.js';
+import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
+import { WebauthnRefusal } from '../services/webauthn.js';
+import { WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
+import { afterMethodAdded } from './manage.js';
+import { currentUser, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, textField } from './http.js';
+import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
+
+/** base64url text as browsers send it; the cap keeps a hostile body from reaching the CBOR parser. */
+const base64url = (max: number) =>
+  z
+    .string({ error: 'The security-key answer is incomplete.' })
+    .min(1, 'The security-key answer is incomplete.')
+    .max(max, 'The security-key answer is too large.')
+    .regex(/^[A-Za-z0-9_-]+={0,2}$/, 'The security-key answer is not encoded as expected.');
+
+const extensionResults = z.record(z.string(), z.unknown());
+const attachment = z.enum(['platform', 'cross-platform']).optional();
+
+/** `RegistrationResponseJSON` from @simplewebauthn/browser's startRegistration(). */
+const registrationCredential = z.object({
+  id: base64url(1024),
+  rawId: base64url(1024),
+  type: z.literal('public-key', { error: 'The security-key answer is not a public-key credential.' }),
+  authenticatorAttachment: attachment,
+  clientExtensionResults: extensionResults,
+  response: z.object({
+    clientDataJSON: base64url(4096),
+    attestationObject: base64url(48 * 1024),
+    authenticatorData: base64url(8192).optional(),
+    transports: z.array(z.string().max(32)).max(16).optional(),
+    publicKeyAlgorithm: z.number().int().optional(),
+    publicKey: base64url(8192).optional(),
+  }),
+});
+
+/** `AuthenticationResponseJSON` from @simplewebauthn/browser's startAuthentication(). */
+const authenticationCredential = z.object({
+  id: base64url(1024),
+  rawId: base64url(1024),
+  type: z.literal('public-key', { error: 'The security-key answer is not a public-key credential.' }),
+  authenticatorAttachment: attachment,
+  clientExtensionResults: extensionResults,
+  response: z.object({
+    clientDataJSON: base64url(4096),
+    authenticatorData: base64url(8192),
+    signature: base64url(2048),
+    userHandle: base64url(1024).optional(),
+  }),
+});
+
+const labelField = z.string({ error: 'Give the security key a name.' }).max(4 * MAX_KEY_LABEL_LENGTH, `The name must be at most ${MAX_KEY_LABEL_LENGTH} characters.`);
+const passwordField = z.string({ error: 'Enter your password.' }).max(1024, 'That password is too long.');
+
+const authenticateBody = z.object({ credential: authenticationCredential });
+const provisionOptionsBody = z.object({ [FIELDS.label]: labelField.optional(), [FIELDS.password]: passwordField.optional() });
+const provisionValidateBody = z.object({ credential: registrationCredential, [FIELDS.label]: labelField });
+
+/** Parse a JSON body; on failure answer 400 with one message per problem and return null. */
+function parseJson<Schema extends z.ZodType>(req: Request, res: Response, schema: Schema): z.output<Schema> | null {
+  const result = schema.safeParse(req.body ?? {});
+  if (result.success) return result.data;
+  const messages = [...new Set(result.error.issues.map((issue) => issue.message))];
+  sendJsonFailure(res, 400, messages);
+  return null;
+}
+
+function sendJson(res: Response, body: unknown): void {
+  res.status(200).set('Cache-Control', 'no-store').json(body);
+}
+
+/** A login step that did not succeed: the token or the rate limit said no, or the key was refused. */
+function sendLoginFailure(res: Response, result: Exclude<SecondFactorResult, { kind: 'success' }>): void {
+  sendJsonFailure(res, result.status, [result.message]);
+}
+
+export function webauthnRoutes(services: Services): Router {
+  const router = Router();
+
+  // ── Login: `?token=T` carries the successful password step (no session yet). ──
+
+  router.post(
+    ROUTES.webauthnAuthenticateOptions,
+    handler(async (req, res) => {
+      const gate = await services.login.beginSecondFactor(queryValue(req, FIELDS.twoFactorToken), requestOrigin(req));
+      if (gate.kind !== 'ready') return sendLoginFailure(res, gate);
+      try {
+        sendJson(res, await services.webauthn.authenticationOptions(gate.user.id));
+      } catch (error) {
+        if (!(error instanceof WebauthnRefusal)) throw error;
+        sendJsonFailure(res, error.status, [error.message]);
+      }
+    }),
+  );
+
+  router.post(
+    ROUTES.webauthnAuthenticateValidate,
+    handler(async (req, res) => {
+      const body = parseJson(req, res, authenticateBody);
+      if (!body) return;
+      const token = queryValue(req, FIELDS.twoFactorToken);
+      const origin = requestOrigin(req);
+      const gate = await services.login.beginSecondFactor(token, origin);
+      if (gate.kind !== 'ready') return sendLoginFailure(res, gate);
+      try {
+        await services.webauthn.authenticate(gate.user.id, body.credential, origin);
+      } catch (error) {
+        if (!(error instanceof WebauthnRefusal)) throw error;
+        // The service recorded why; this counts the failure against the account and IP limits.
+        return sendLoginFailure(res, await services.login.countSecondFactorFailure(gate.user, origin, error.message));
+      }
+      const result = await services.login.completeSecondFactor(token, 'webauthn', origin);
+      if (result.kind !== 'success') return sendLoginFailure(res, result);
+      await startSession(res, services, result.user);
+      const success: WebauthnAuthenticateSuccess = { success: 'Logged in with your security key.', redirect_to: loginDestination(req) };
+      sendJson(res, success);
+    }),
+  );
+
+  // ── Management: logged-in users only; adding needs a recent login or the password, removing always the password. ──
+
+  router.use(ROUTES.webauthnProvision, requireUser());
+
+  const renderPage = async (res: Response, status: number, errors: string[] = []) => {
+    const { user, session } = currentUser(res);
+    const [keys, flash] = await Promise.all([services.webauthn.list(user.id), services.sessions.takeFlash(session.id)]);
+    sendPage(
+      res,
+      status,
+      WebauthnProvisionPage({
+        page: pageContext(res, flash),
+        keys,
+        recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
+        form: { errors },
+      }),
+    );
+  };
+
+  router.get(ROUTES.webauthnProvision, handler((_req, res) => renderPage(res, 200)));
+
+  router.post(
+    ROUTES.webauthnProvisionOptions,
+    handler(async (req, res) => {
+      const body = parseJson(req, res, provisionOptionsBody);
+      if (!body) return;
+      const reauth = await reauthenticate(req, res, services, body[FIELDS.password]);
+      if (!reauth.ok) return sendJsonFailure(res, reauth.status, [reauth.message]);
+      const { user } = currentUser(res);
+      try {
+        sendJson(res, await services.webauthn.registrationOptions(user, body[FIELDS.label]));
+      } catch (error) {
+        if (!(error instanceof WebauthnRefusal)) throw error;
+        sendJsonFailure(res, error.status, [error.message]);
+      }
+    }),
+  );
+
+  router.post(
+    ROUTES.webauthnProvisionValidate,
+    handler(async (req, res) => {
+      const body = parseJson(req, res, provisionValidateBody);
+      if (!body) return;
+      const { user, session } = currentUser(res);
+      // The options step re-authenticated (or found a recent login); the 5-minute window must still hold.
+      if (!services.sessions.isRecentlyAuthenticated(session)) {
+        return sendJsonFailure(res, 401, ['Too much time has passed since you confirmed your password. Enter it again and retry.']);
+      }
+      let added: { label: string };
+      try {
+        added = await services.webauthn.register(user.id, body.credential, body[FIELDS.label], requestOrigin(req));
+      } catch (error) {
+        if (!(error instanceof WebauthnRefusal)) throw error;
+        return sendJsonFailure(res, error.status, [error.message]);
+      }
+      const next = await afterMethodAdded(res, services, user.id, `Security key “${added.label}”`);
+      sendJson(res, {
+        success: `Security key “${added.label}” added.`,
+        // Back to the key list, unless recovery codes must be shown first (the first second factor).
+        redirect_to: next === ROUTES.manageAccount ? ROUTES.webauthnProvision : next,
+      });
+    }),
+  );
+
+  router.post(
+    ROUTES.webauthnProvisionDelete,
+    handler(async (req, res) => {
+      const form = parseForm(req, {
+        [FIELDS.label]: textField('which key to remove', 4 * MAX_KEY_LABEL_LENGTH, 'Choose which security key to remove.'),
+        [FIELDS.password]: textField('your password to confirm', 1024, 'Enter your password to confirm.'),
+      });
+      if (!form.ok) return renderPage(res, 400, Object.values(form.fieldErrors));
+      const check = await checkPassword(req, res, services, form.data[FIELDS.password]);
+      if (!check.ok) return renderPage(res, check.status, [check.message]);
+      const { user, session } = currentUser(res);
+      let removed: { label: string };
+      try {
+        removed = await services.webauthn.remove(user.id, form.data[FIELDS.label], requestOrigin(req));
+      } catch (error) {
+        if (!(error instanceof WebauthnRefusal)) throw error;
+        return renderPage(res, error.status, [error.message]);
+      }
+      const status = await services.accounts.twoFactorStatus(user.id);
+      await services.sessions.setFlash(session.id, {
+        kind: status.enabled ? 'success' : 'warning',
+        text: status.enabled
+          ? `Security key “${removed.label}” removed.`
+          : `Security key “${removed.label}” removed. Two-factor authentication is now off: add a key or an authentication app.`,
+      });
+      res.redirect(303, ROUTES.webauthnProvision);
+    }),
+  );
+
+  return router;
+}
