@@ -33,6 +33,8 @@ export interface Accounts {
   /** argon2id verify; constant work for an unknown user (`user` undefined). */
   verifyPassword(user: User | undefined, password: string): Promise<boolean>;
   twoFactorStatus(userId: string): Promise<TwoFactorStatus>;
+  /** The user's security keys as the account page lists them, oldest first. */
+  securityKeys(userId: string): Promise<{ label: string; createdAt: number; lastUsedAt: number | null }[]>;
   /** Invalidate remembered devices and pending login tokens (ASVS V3.3.3 after a factor changes). */
   bumpSecurityEpoch(userId: string): Promise<void>;
 }
@@ -102,6 +104,17 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         recoveryCodesRemaining: Number(codes?.count ?? 0),
         enabled: hasTotp || securityKeyCount > 0,
       };
+    },
+
+    async securityKeys(userId) {
+      const rows = await db
+        .selectFrom('webauthn_credentials')
+        .select(['label', 'created_at', 'last_used_at'])
+        .where('user_id', '=', userId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((row) => ({ label: row.label, createdAt: row.created_at, lastUsedAt: row.last_used_at }));
     },
 
     async bumpSecurityEpoch(userId) {

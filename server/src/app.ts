@@ -1,0 +1,92 @@
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import helmet from 'helmet';
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import { migrateToLatest } from './db/migrate.js';
+import { openDatabase } from './db/open-database.js';
+import type { Database } from './db/schema.js';
+import { accountRoutes } from './routes/account.js';
+import { errorHandler, notFound } from './routes/errors.js';
+import { healthRoutes } from './routes/health.js';
+import { isHttps } from './routes/http.js';
+import { manageRoutes } from './routes/manage.js';
+import { loadSession, verifyCsrf } from './routes/session.js';
+import { twoFactorRoutes } from './routes/two-factor.js';
+import { createServices, type Services } from './services/index.js';
+// SLOT(webauthn): import { webauthnRoutes } from './routes/webauthn.js';
+
+export interface LatchkeyApp {
+  app: express.Express;
+  db: Kysely<Database>;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** Stylesheet and small hand-written scripts (server/static) and Vite-built page bundles (server/dist/client). */
+const STATIC_DIR = fileURLToPath(new URL('../static', import.meta.url));
+const CLIENT_DIR = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? './client' : '../dist/client', import.meta.url));
+
+/** Request size limits: forms are tiny; WebAuthn JSON with attestation certificates stays well under 64 KiB. */
+const FORM_LIMIT = '16kb';
+const JSON_LIMIT = '64kb';
+
+/**
+ * Build the app from a Config (no globals): opens the database, runs migrations (idempotent, locked),
+ * wires services and routes. `close()` releases the database.
+ */
+export async function createApp(config: Config): Promise<LatchkeyApp> {
+  const db = openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const services = createServices(db, config);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy ?? false);
+  app.set('query parser', 'simple');
+
+  app.use(securityHeaders(config));
+  app.use(healthRoutes(services));
+  app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '1h' }));
+  app.use('/static', express.static(CLIENT_DIR, { index: false, maxAge: '1h' }));
+  app.use(loadSession(services));
+  app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 32 }));
+  app.use(express.json({ limit: JSON_LIMIT }));
+  app.use(verifyCsrf());
+  app.use(accountRoutes(services));
+  app.use(twoFactorRoutes(services));
+  app.use(manageRoutes(services));
+  // SLOT(webauthn): app.use(webauthnRoutes(services));
+  app.use(notFound);
+  app.use(errorHandler);
+
+  return { app, db, services, close: () => db.destroy() };
+}
+
+/**
+ * CSP and friends on every response (DESIGN.md section 2; ASVS V14.4): scripts only from this
+ * origin, no plugins, no framing, forms post only here, no <base> tricks; HSTS over https.
+ */
+function securityHeaders(config: Config) {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        baseUri: ["'none'"],
+      },
+    },
+    xFrameOptions: { action: 'deny' },
+    strictTransportSecurity: isHttps(config) ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'same-origin' },
+    crossOriginEmbedderPolicy: false,
+  });
+}

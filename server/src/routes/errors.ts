@@ -1,0 +1,56 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { MessagePage } from '../views/message-page.js';
+import { pageContext, sendJsonFailure, sendPage, wantsJson } from './http.js';
+
+/** Messages for the client errors body-parser raises (too large, bad JSON, too many fields…). */
+function clientErrorMessage(type: unknown, status: number): string {
+  switch (type) {
+    case 'entity.too.large':
+      return 'What you sent is too large.';
+    case 'entity.parse.failed':
+      return 'What you sent is not valid JSON.';
+    case 'parameters.too.many':
+      return 'The form has too many fields.';
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return 'The request uses an unsupported character set or encoding.';
+    case 'request.aborted':
+      return 'The request was interrupted.';
+    default:
+      return status === 413 ? 'What you sent is too large.' : 'The request could not be understood.';
+  }
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  const message = 'There is no page at this address.';
+  if (wantsJson(req)) return sendJsonFailure(res, 404, [message]);
+  sendPage(res, 404, MessagePage({ page: safePageContext(res), title: 'Page not found', message }));
+};
+
+/**
+ * The one place errors end up: client errors get their 4xx and a clear message; anything else is
+ * logged (name, message, stack — never request bodies, cookies or secrets) and answered with a
+ * plain 500 page. No stack trace ever reaches the client (ASVS V7.4.1).
+ */
+export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  const status = typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : 500;
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (status >= 400 && status < 500) {
+    const message = clientErrorMessage((error as { type?: unknown }).type, status);
+    if (wantsJson(req)) return sendJsonFailure(res, status, [message]);
+    return sendPage(res, status, MessagePage({ page: safePageContext(res), title: 'Bad request', message }));
+  }
+  const summary = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  console.error(`[latchkey] ${req.method} ${req.path} failed: ${summary}`);
+  const message = 'Something went wrong on our side. Please try again in a moment.';
+  if (wantsJson(req)) return sendJsonFailure(res, 500, [message]);
+  sendPage(res, 500, MessagePage({ page: safePageContext(res), title: 'Server error', message }));
+};
+
+/** Errors can happen before the session middleware ran; render without account details then. */
+function safePageContext(res: Parameters<typeof pageContext>[0]) {
+  return res.locals.state ? pageContext(res) : { csrfToken: '', username: null };
+}

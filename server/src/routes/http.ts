@@ -1,0 +1,165 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { VNode } from 'preact';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { SessionRow, User } from '../db/schema.js';
+import type { RequestOrigin } from '../services/events.js';
+import type { Flash } from '../services/sessions.js';
+import type { PageContext } from '../views/layout.js';
+import { renderDocument } from '../views/render.js';
+
+/** Per-request state set by the session middleware. */
+export interface RequestState {
+  /** The value of the session cookie: a live session's token, or an anonymous visitor's random token. */
+  cookieToken: string;
+  session: SessionRow | null;
+  user: User | null;
+  /** The synchronizer token every form on this page carries. */
+  csrfToken: string;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      state: RequestState;
+    }
+  }
+}
+
+export function state(res: Response): RequestState {
+  return res.locals.state;
+}
+
+/** The logged-in user; only call behind {@link requireUser}. */
+export function currentUser(res: Response): { user: User; session: SessionRow } {
+  const { user, session } = res.locals.state;
+  if (!user || !session) throw new Error('currentUser() called without requireUser');
+  return { user, session };
+}
+
+/** Cookie names: the `__Host-` prefix (Secure, no Domain, Path=/) whenever the origin is https. */
+export function cookieNames(config: Config): { session: string; device: string } {
+  const secure = isHttps(config);
+  return { session: secure ? '__Host-latchkey_session' : 'latchkey_session', device: secure ? '__Host-latchkey_device' : 'latchkey_device' };
+}
+
+export function cookieOptions(config: Config, maxAgeMs?: number) {
+  return {
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: isHttps(config),
+    path: '/',
+    ...(maxAgeMs === undefined ? {} : { maxAge: maxAgeMs }),
+  };
+}
+
+export function isHttps(config: Config): boolean {
+  return config.origin.startsWith('https:');
+}
+
+/** IP and user agent for events and per-IP limits (IPv4-mapped IPv6 folded to plain IPv4). */
+export function requestOrigin(req: Request): RequestOrigin {
+  const ip = req.ip ?? req.socket.remoteAddress ?? null;
+  const userAgent = req.get('user-agent') ?? null;
+  return { ip: ip?.startsWith('::ffff:') ? ip.slice(7) : ip, userAgent: userAgent ? userAgent.slice(0, 512) : null };
+}
+
+/** What the layout needs. */
+export function pageContext(res: Response, flash: Flash | null = null): PageContext {
+  const { csrfToken, user } = res.locals.state;
+  return { csrfToken, username: user?.username ?? null, flash };
+}
+
+/** Send a server-rendered page. Pages are personal, so nothing is cached. */
+export function sendPage(res: Response, status: number, page: VNode): void {
+  res.status(status).set('Cache-Control', 'no-store').type('html').send(renderDocument(page));
+}
+
+/** `{fail:{errors:[…]}}` — the JSON error shape (DESIGN.md section 2). */
+export function sendJsonFailure(res: Response, status: number, errors: string[]): void {
+  res.status(status).set('Cache-Control', 'no-store').json({ fail: { errors } });
+}
+
+/** Did the client send or ask for JSON (the WebAuthn endpoints)? */
+export function wantsJson(req: Request): boolean {
+  return Boolean(req.is('application/json')) || req.accepts(['html', 'json']) === 'json';
+}
+
+/** A single query-string value, or null for missing / repeated / non-string values. */
+export function queryValue(req: Request, name: string): string | null {
+  const value = (req.query as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : null;
+}
+
+/**
+ * Only same-site relative paths are accepted as `next` (ASVS V5.1.5: no open redirects):
+ * one leading slash, no scheme, no `//host`, no backslashes or control characters.
+ */
+export function safeNext(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512) return null;
+  if (!value.startsWith('/') || value.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(value)) return null;
+  const base = 'http://latchkey.invalid';
+  let url: URL;
+  try {
+    url = new URL(value, base);
+  } catch {
+    return null;
+  }
+  if (url.origin !== base) return null;
+  return `${url.pathname}${url.search}`;
+}
+
+/** A required, single text field with a clear message when missing, repeated or too long. */
+export function textField(label: string, maxLength: number, emptyMessage = `Enter ${label}.`) {
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? emptyMessage : `${capitalize(label)} must be a single text value.`) })
+    .max(maxLength, `${capitalize(label)} is too long (at most ${maxLength} characters).`)
+    .refine((value) => value.trim().length > 0, emptyMessage);
+}
+
+/** An optional single text field ('' when missing). */
+export function optionalTextField(label: string, maxLength: number) {
+  return z
+    .string({ error: `${capitalize(label)} must be a single text value.` })
+    .max(maxLength, `${capitalize(label)} is too long (at most ${maxLength} characters).`)
+    .optional()
+    .transform((value) => value ?? '');
+}
+
+export type FormResult<T> = { ok: true; data: T } | { ok: false; fieldErrors: Record<string, string> };
+
+/** Validate a urlencoded body against a zod shape; one message per field. */
+export function parseForm<Shape extends z.ZodRawShape>(req: Request, shape: Shape): FormResult<z.output<z.ZodObject<Shape>>> {
+  const body: unknown = req.body ?? {};
+  const result = z.object(shape).safeParse(typeof body === 'object' && body !== null ? body : {});
+  if (result.success) return { ok: true, data: result.data };
+  const fieldErrors: Record<string, string> = {};
+  for (const issue of result.error.issues) {
+    const field = String(issue.path[0] ?? 'form');
+    fieldErrors[field] ??= issue.message;
+  }
+  return { ok: false, fieldErrors };
+}
+
+/** Wrap an async handler so a rejection reaches the central error handler (Express 5 does this too; explicit for clarity). */
+export function handler(fn: (req: Request, res: Response, next: NextFunction) => Promise<void>): RequestHandler {
+  return (req, res, next) => {
+    fn(req, res, next).catch(next);
+  };
+}
+
+/** The form values worth keeping on re-render: never passwords, codes or tokens. */
+export function keepValues(req: Request, names: string[]): Record<string, string> {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const values: Record<string, string> = {};
+  for (const name of names) {
+    const value = body[name];
+    if (typeof value === 'string') values[name] = value.slice(0, 256);
+  }
+  return values;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,241 @@
+import type { Response } from 'express';
+import { Router } from 'express';
+import QRCode from 'qrcode';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { ServiceError } from '../services/errors.js';
+import { EVENT_TAGS } from '../services/events.js';
+import type { Services } from '../services/index.js';
+import { AccountPage, ACCOUNT_ROUTES } from '../views/account-page.js';
+import { MessagePage } from '../views/message-page.js';
+import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
+import { TotpProvisionPage } from '../views/totp-provision-page.js';
+import { currentUser, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
+import { checkPassword, reauthenticate, requireUser } from './session.js';
+
+/**
+ * Call right after a 2FA method was added (TOTP here, security keys in routes/webauthn.ts).
+ * When the user has no unused recovery codes (first method), a set of 8 is generated now and kept
+ * (encrypted, in the session) until the recovery-codes page shows it once. Returns where to go next.
+ */
+export async function afterMethodAdded(res: Response, services: Services, userId: string, methodName: string): Promise<string> {
+  const { session } = currentUser(res);
+  if ((await services.recoveryCodes.remaining(userId)) === 0) {
+    const codes = await services.recoveryCodes.generate(userId, originOf(res));
+    await services.sessions.setPendingRecoveryCodes(session.id, codes);
+    return ACCOUNT_ROUTES.recoveryCodesShow;
+  }
+  await services.sessions.setFlash(session.id, { kind: 'success', text: `${methodName} added. Your recovery codes still work.` });
+  return ROUTES.manageAccount;
+}
+
+/** The origin recorded with events raised outside a request handler's direct reach. */
+function originOf(res: Response) {
+  return requestOrigin(res.req);
+}
+
+/** /manage/account/…: the account page, TOTP provisioning, recovery codes, remembered devices. */
+export function manageRoutes(services: Services): Router {
+  const router = Router();
+  router.use('/manage', requireUser());
+
+  router.get(
+    ROUTES.manageAccount,
+    handler(async (_req, res) => {
+      const { user, session } = currentUser(res);
+      const [status, securityKeys, events, flash] = await Promise.all([
+        services.accounts.twoFactorStatus(user.id),
+        services.accounts.securityKeys(user.id),
+        services.events.list(user.id, { limit: 30 }),
+        services.sessions.takeFlash(session.id),
+      ]);
+      sendPage(
+        res,
+        200,
+        AccountPage({
+          page: pageContext(res, flash),
+          email: user.email,
+          hasTotp: status.hasTotp,
+          totpEnabledAt: user.totp_enabled_at,
+          securityKeys,
+          recoveryCodesRemaining: status.recoveryCodesRemaining,
+          recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
+          events,
+        }),
+      );
+    }),
+  );
+
+  /** The secret being provisioned lives (encrypted) in the session between showing it and confirming it. */
+  const pendingSecret = async (res: Response, create: boolean): Promise<string | null> => {
+    const { session } = currentUser(res);
+    const existing = services.sessions.pendingTotpSecret(session);
+    if (existing || !create) return existing;
+    const secret = services.totp.generateSecret();
+    await services.sessions.setPendingTotpSecret(session.id, secret);
+    return secret;
+  };
+
+  const renderProvision = async (res: Response, status: number, secret: string, fieldErrors: Record<string, string> = {}) => {
+    const { user, session } = currentUser(res);
+    sendPage(
+      res,
+      status,
+      TotpProvisionPage({
+        page: pageContext(res),
+        secret,
+        issuer: services.config.rpName,
+        username: user.username,
+        recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
+        form: { fieldErrors },
+      }),
+    );
+  };
+
+  const alreadyOn = (res: Response) =>
+    sendPage(
+      res,
+      409,
+      MessagePage({
+        page: pageContext(res),
+        title: 'Authentication app already set up',
+        message: 'Your account already has an authentication app. To switch to a new one, remove the current one first.',
+      }),
+    );
+
+  router.get(
+    ROUTES.totpProvision,
+    handler(async (req, res) => {
+      const { user } = currentUser(res);
+      if ((await services.accounts.twoFactorStatus(user.id)).hasTotp) return alreadyOn(res);
+      const secret = await pendingSecret(res, true);
+      await renderProvision(res, 200, secret ?? '');
+    }),
+  );
+
+  router.get(
+    ROUTES.totpProvisionImage,
+    handler(async (_req, res) => {
+      const { user } = currentUser(res);
+      const secret = await pendingSecret(res, false);
+      if (!secret) {
+        res.status(404).set('Cache-Control', 'no-store').type('text/plain').send('No authentication app is being set up. Open the set-up page first.');
+        return;
+      }
+      const png = await QRCode.toBuffer(services.totp.provisioningUri(user.username, secret), { type: 'png', width: 220, margin: 2, errorCorrectionLevel: 'M' });
+      // The QR code holds the secret: never cache it anywhere.
+      res.status(200).set('Cache-Control', 'no-store').type('png').send(png);
+    }),
+  );
+
+  router.post(
+    ROUTES.totpProvision,
+    handler(async (req, res) => {
+      const { user, session } = currentUser(res);
+      if ((await services.accounts.twoFactorStatus(user.id)).hasTotp) return alreadyOn(res);
+      const secret = await pendingSecret(res, false);
+      if (!secret) {
+        return sendPage(
+          res,
+          400,
+          MessagePage({
+            page: pageContext(res),
+            title: 'Start again',
+            message: 'This set-up page has expired. Open “Add an authentication app” again to get a new QR code.',
+          }),
+        );
+      }
+      const form = parseForm(req, {
+        [FIELDS.totpValue]: textField('the 6-digit code your app shows', 64),
+        [FIELDS.password]: optionalTextField('your password', 1024),
+      });
+      if (!form.ok) return renderProvision(res, 400, secret, form.fieldErrors);
+      const reauth = await reauthenticate(req, res, services, form.data[FIELDS.password]);
+      if (!reauth.ok) return renderProvision(res, reauth.status, secret, { [FIELDS.password]: reauth.message });
+      try {
+        await services.totp.confirmAndEnable(user.id, secret, form.data[FIELDS.totpValue], requestOrigin(req));
+      } catch (error) {
+        if (!(error instanceof ServiceError)) throw error;
+        return renderProvision(res, error.status, secret, { [error.field ?? FIELDS.totpValue]: error.message });
+      }
+      await services.sessions.setPendingTotpSecret(session.id, null);
+      res.redirect(303, await afterMethodAdded(res, services, user.id, 'Authentication app'));
+    }),
+  );
+
+  router.post(
+    ROUTES.totpProvisionRemove,
+    handler(async (req, res) => {
+      const { user, session } = currentUser(res);
+      const form = parseForm(req, { [FIELDS.password]: textField('your password to confirm', 1024) });
+      const check = form.ok ? await checkPassword(req, res, services, form.data[FIELDS.password]) : null;
+      if (!check?.ok) {
+        const message = check && !check.ok ? check.message : Object.values(form.ok ? {} : form.fieldErrors)[0] ?? 'Enter your password.';
+        return sendPage(res, check && !check.ok ? check.status : 400, MessagePage({ page: pageContext(res), title: 'Authentication app not removed', message }));
+      }
+      const removed = await services.totp.disable(user.id, requestOrigin(req));
+      await services.sessions.setFlash(session.id, {
+        kind: removed ? 'success' : 'warning',
+        text: removed ? 'Authentication app removed.' : 'Your account had no authentication app.',
+      });
+      res.redirect(303, ROUTES.manageAccount);
+    }),
+  );
+
+  router.post(
+    ROUTES.recoveryCodesGenerate,
+    handler(async (req, res) => {
+      const { user } = currentUser(res);
+      const form = parseForm(req, { [FIELDS.password]: optionalTextField('your password', 1024) });
+      const reauth = form.ok ? await reauthenticate(req, res, services, form.data[FIELDS.password]) : null;
+      if (!reauth?.ok) {
+        const message = reauth && !reauth.ok ? reauth.message : Object.values(form.ok ? {} : form.fieldErrors)[0] ?? 'Enter your password.';
+        return sendPage(res, reauth && !reauth.ok ? reauth.status : 400, MessagePage({ page: pageContext(res), title: 'No new recovery codes', message }));
+      }
+      if (!(await services.accounts.twoFactorStatus(user.id)).enabled) {
+        return sendPage(
+          res,
+          400,
+          MessagePage({ page: pageContext(res), title: 'No new recovery codes', message: 'Turn on two-factor authentication first: recovery codes stand in for a second factor.' }),
+        );
+      }
+      const codes = await services.recoveryCodes.generate(user.id, requestOrigin(req));
+      sendPage(res, 200, RecoveryCodesPage({ page: pageContext(res), codes, firstTime: false }));
+    }),
+  );
+
+  router.get(
+    ACCOUNT_ROUTES.recoveryCodesShow,
+    handler(async (_req, res) => {
+      const { session } = currentUser(res);
+      const codes = await services.sessions.takePendingRecoveryCodes(session.id);
+      if (!codes) {
+        return sendPage(
+          res,
+          404,
+          MessagePage({
+            page: pageContext(res),
+            title: 'Recovery codes are shown only once',
+            message: 'These recovery codes were already shown. If you did not save them, generate a new set from your account page.',
+          }),
+        );
+      }
+      sendPage(res, 200, RecoveryCodesPage({ page: pageContext(res), codes, firstTime: true }));
+    }),
+  );
+
+  router.post(
+    ACCOUNT_ROUTES.forgetDevices,
+    handler(async (req, res) => {
+      const { user, session } = currentUser(res);
+      await services.accounts.bumpSecurityEpoch(user.id);
+      await services.events.record({ userId: user.id, tag: EVENT_TAGS.rememberedDevicesForgotten, origin: requestOrigin(req) });
+      await services.sessions.setFlash(session.id, {
+        kind: 'success',
+        text: 'Every remembered device will ask for a second factor again at the next login.',
+      });
+      res.redirect(303, ROUTES.manageAccount);
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+import { parse as parseCookies } from 'cookie';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import type { User } from '../db/schema.js';
+import type { Services } from '../services/index.js';
+import { hmac, safeEqual } from '../services/keys.js';
+import { REMEMBER_DEVICE_MS } from '../services/remembered-devices.js';
+import { rateLimitMessage } from '../services/rate-limits.js';
+import { EVENT_TAGS } from '../services/events.js';
+import { MessagePage } from '../views/message-page.js';
+import { cookieNames, cookieOptions, handler, pageContext, requestOrigin, safeNext, sendJsonFailure, sendPage, state, wantsJson } from './http.js';
+
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Loads the session named by the session cookie. Visitors without a session still get a random
+ * cookie token, so the login and register forms carry a CSRF token too (login CSRF, ASVS V4.2.2).
+ * The CSRF token is HMAC(csrf key, cookie token): a per-session synchronizer token that needs no storage.
+ */
+export function loadSession(services: Services): RequestHandler {
+  const names = cookieNames(services.config);
+  return handler(async (req, res, next) => {
+    const cookies = parseCookies(req.headers.cookie ?? '');
+    let cookieToken = cookies[names.session] ?? '';
+    const session = TOKEN_PATTERN.test(cookieToken) ? await services.sessions.load(cookieToken) : null;
+    const user = session ? ((await services.accounts.findById(session.user_id)) ?? null) : null;
+    if (!TOKEN_PATTERN.test(cookieToken)) {
+      cookieToken = randomBytes(32).toString('base64url');
+      res.cookie(names.session, cookieToken, cookieOptions(services.config));
+    }
+    res.locals.state = {
+      cookieToken,
+      session: user ? session : null,
+      user,
+      csrfToken: csrfTokenFor(services, cookieToken),
+    };
+    next();
+  });
+}
+
+function csrfTokenFor(services: Services, cookieToken: string): string {
+  return hmac(services.keys.csrf, `csrf:${cookieToken}`);
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+export const CSRF_FAILURE_MESSAGE =
+  'This form has expired or did not come from this site. Go back, reload the page and try again.';
+
+/** Every state-changing request must carry the token: form field `csrf_token` or header `X-CSRF-Token`. */
+export function verifyCsrf(): RequestHandler {
+  return (req, res, next) => {
+    if (!UNSAFE_METHODS.has(req.method)) return next();
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const sent = req.get(FIELDS.csrfHeader) ?? body[FIELDS.csrfToken];
+    if (typeof sent === 'string' && safeEqual(sent, state(res).csrfToken)) return next();
+    if (wantsJson(req)) return sendJsonFailure(res, 403, [CSRF_FAILURE_MESSAGE]);
+    sendPage(res, 403, MessagePage({ page: pageContext(res), title: 'Form expired', message: CSRF_FAILURE_MESSAGE }));
+  };
+}
+
+/** Pages behind login: GET goes to the login page (and back afterwards); anything else gets a 401. */
+export function requireUser(): RequestHandler {
+  return (req, res, next) => {
+    if (state(res).user) return next();
+    if (wantsJson(req)) return sendJsonFailure(res, 401, ['You are not logged in, or your session has expired. Log in again.']);
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const next = safeNext(req.originalUrl);
+      res.redirect(303, next ? `${ROUTES.login}?${FIELDS.next}=${encodeURIComponent(next)}` : ROUTES.login);
+      return;
+    }
+    sendPage(
+      res,
+      401,
+      MessagePage({ page: pageContext(res), title: 'Please log in', message: 'Your session has expired. Log in again.', loginAgain: true }),
+    );
+  };
+}
+
+/**
+ * Log `user` in on this browser: always a brand-new session id (ASVS V3.2.1: new token at
+ * authentication), the old session (if any) destroyed; optionally the remembered-device cookie.
+ * The WebAuthn login route calls this too.
+ */
+export async function startSession(
+  res: Response,
+  services: Services,
+  user: User,
+  options: { rememberDevice?: boolean } = {},
+): Promise<void> {
+  const names = cookieNames(services.config);
+  const previous = state(res);
+  if (previous.session) await services.sessions.destroy(previous.cookieToken);
+  const { token, session } = await services.sessions.create(user.id);
+  res.cookie(names.session, token, cookieOptions(services.config));
+  if (options.rememberDevice) {
+    res.cookie(names.device, services.rememberedDevices.issue(user), cookieOptions(services.config, REMEMBER_DEVICE_MS));
+  }
+  res.locals.state = { cookieToken: token, session, user, csrfToken: csrfTokenFor(services, token) };
+}
+
+/** After logout: a fresh anonymous cookie token, so nothing of the old session survives on this browser. */
+export function renewAnonymousToken(res: Response, services: Services): void {
+  const token = randomBytes(32).toString('base64url');
+  res.cookie(cookieNames(services.config).session, token, cookieOptions(services.config));
+  res.locals.state = { cookieToken: token, session: null, user: null, csrfToken: csrfTokenFor(services, token) };
+}
+
+/** The remembered-device cookie value, if the browser sent one. */
+export function deviceCookie(req: Request, services: Services): string | undefined {
+  return parseCookies(req.headers.cookie ?? '')[cookieNames(services.config).device];
+}
+
+/** Where to go after a login: the validated `next` from the query or body, else the account page. */
+export function loginDestination(req: Request): string {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  return safeNext(body[FIELDS.next]) ?? safeNext((req.query as Record<string, unknown>)[FIELDS.next]) ?? ROUTES.manageAccount;
+}
+
+export type ReauthResult = { ok: true } | { ok: false; status: number; message: string };
+
+/**
+ * 2FA changes need the password unless the user authenticated in the last 5 minutes
+ * (ASVS V3.7.1 re-authentication before sensitive changes). Wrong passwords count towards the
+ * password limit and are recorded.
+ */
+export async function reauthenticate(req: Request, res: Response, services: Services, password: unknown): Promise<ReauthResult> {
+  const { user, session } = state(res);
+  if (!user || !session) return { ok: false, status: 401, message: 'Log in again.' };
+  if (services.sessions.isRecentlyAuthenticated(session) && (password === undefined || password === '')) return { ok: true };
+  return checkPassword(req, res, services, password);
+}
+
+/** Always ask for the password (removing a method). */
+export async function checkPassword(req: Request, res: Response, services: Services, password: unknown): Promise<ReauthResult> {
+  const { user, session } = state(res);
+  if (!user || !session) return { ok: false, status: 401, message: 'Log in again.' };
+  if (typeof password !== 'string' || password.length === 0) return { ok: false, status: 400, message: 'Enter your password to confirm.' };
+  if (password.length > 1024) return { ok: false, status: 400, message: 'That password is too long.' };
+  const origin = requestOrigin(req);
+  const subject = { account: user.username, ip: origin.ip };
+  const verdict = await services.rateLimits.check('password', subject);
+  if (verdict.blocked) {
+    return { ok: false, status: 429, message: rateLimitMessage(verdict.retryAfterMs) };
+  }
+  if (!(await services.accounts.verifyPassword(user, password))) {
+    await services.events.record({ userId: user.id, tag: EVENT_TAGS.reauthenticateFailure, origin });
+    const { lockedOut } = await services.rateLimits.recordFailure('password', subject);
+    if (lockedOut) await services.events.record({ userId: user.id, tag: EVENT_TAGS.lockout, origin, details: { step: 'password' } });
+    return { ok: false, status: 401, message: 'That password is not correct.' };
+  }
+  await services.sessions.markAuthenticated(session.id);
+  return { ok: true };
+}

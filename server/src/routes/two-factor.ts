@@ -1,0 +1,108 @@
+import type { Request, Response } from 'express';
+import { Router } from 'express';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import type { Services } from '../services/index.js';
+import type { SecondFactorResult } from '../services/login.js';
+import { LOGIN_TOKEN_MESSAGES } from '../services/login-tokens.js';
+import { MessagePage } from '../views/message-page.js';
+import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
+import { TwoFactorPage } from '../views/two-factor-page.js';
+import { handler, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
+import { loginDestination, startSession } from './session.js';
+
+/** The query string of a second-step page, rebuilt from validated parts (`?token=…&next=…`). */
+export function twoFactorQuery(req: Request): string {
+  const query = new URLSearchParams();
+  const token = queryValue(req, FIELDS.twoFactorToken);
+  const next = queryValue(req, FIELDS.next);
+  if (token) query.set(FIELDS.twoFactorToken, token);
+  if (next) query.set(FIELDS.next, next);
+  const text = query.toString();
+  return text ? `?${text}` : '';
+}
+
+/** An expired, reused, stale or forged token: say which, and offer to log in again. */
+export function sendTokenProblem(res: Response, result: Extract<SecondFactorResult, { kind: 'token-problem' }>): void {
+  sendPage(res, result.status, MessagePage({ page: pageContext(res), title: 'Log in again', message: result.message, loginAgain: true }));
+}
+
+/** Scripts the two-factor page loads when security keys are offered (set by the WebAuthn routes). */
+export const twoFactorPageScripts: string[] = [];
+
+/** Second login step: TOTP and recovery code (the security-key step lives in routes/webauthn.ts). */
+export function twoFactorRoutes(services: Services): Router {
+  const router = Router();
+
+  const renderTwoFactor = async (req: Request, res: Response, status: number, errors: string[] = [], invalidField?: string) => {
+    const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
+    if (!gate.ok) return sendTokenProblem(res, { kind: 'token-problem', status: 400, problem: gate.problem, message: LOGIN_TOKEN_MESSAGES[gate.problem] });
+    const status2fa = await services.accounts.twoFactorStatus(gate.user.id);
+    sendPage(
+      res,
+      status,
+      TwoFactorPage({
+        page: pageContext(res),
+        hasTotp: status2fa.hasTotp,
+        hasSecurityKey: status2fa.hasSecurityKey,
+        query: twoFactorQuery(req),
+        form: { errors, fieldErrors: invalidField ? { [invalidField]: errors[0] ?? '' } : {} },
+        scripts: status2fa.hasSecurityKey ? twoFactorPageScripts : [],
+      }),
+    );
+  };
+
+  router.get(ROUTES.twoFactor, handler((req, res) => renderTwoFactor(req, res, 200)));
+
+  router.post(
+    ROUTES.twoFactor,
+    handler(async (req, res) => {
+      const form = parseForm(req, { [FIELDS.totpValue]: textField('the 6-digit code from your authentication app', 64) });
+      if (!form.ok) return renderTwoFactor(req, res, 400, Object.values(form.fieldErrors));
+      const result = await services.login.totpStep(
+        { token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.totpValue] },
+        requestOrigin(req),
+      );
+      if (result.kind === 'token-problem') return sendTokenProblem(res, result);
+      if (result.kind !== 'success') return renderTwoFactor(req, res, result.status, [result.message]);
+      const remember = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.rememberDevice] === 'on';
+      await startSession(res, services, result.user, { rememberDevice: remember });
+      res.redirect(303, loginDestination(req));
+    }),
+  );
+
+  const renderRecovery = async (req: Request, res: Response, status: number, errors: string[] = []) => {
+    const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
+    if (!gate.ok) return sendTokenProblem(res, { kind: 'token-problem', status: 400, problem: gate.problem, message: LOGIN_TOKEN_MESSAGES[gate.problem] });
+    sendPage(res, status, RecoveryCodeLoginPage({ page: pageContext(res), query: twoFactorQuery(req), form: { errors } }));
+  };
+
+  router.get(ROUTES.recoveryCode, handler((req, res) => renderRecovery(req, res, 200)));
+
+  router.post(
+    ROUTES.recoveryCode,
+    handler(async (req, res) => {
+      const form = parseForm(req, { [FIELDS.recoveryCodeValue]: textField('a recovery code', 64) });
+      if (!form.ok) return renderRecovery(req, res, 400, Object.values(form.fieldErrors));
+      const result = await services.login.recoveryCodeStep(
+        { token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.recoveryCodeValue] },
+        requestOrigin(req),
+      );
+      if (result.kind === 'token-problem') return sendTokenProblem(res, result);
+      if (result.kind !== 'success') return renderRecovery(req, res, result.status, [result.message]);
+      await startSession(res, services, result.user);
+      const remaining = await services.recoveryCodes.remaining(result.user.id);
+      const session = res.locals.state.session;
+      if (session) {
+        await services.sessions.setFlash(session.id, {
+          kind: 'warning',
+          text:
+            `You logged in with a recovery code; it cannot be used again. ${remaining} recovery code${remaining === 1 ? '' : 's'} left. ` +
+            'If you lost your authentication app or security key, set up a new one and generate new recovery codes now.',
+        });
+      }
+      res.redirect(303, loginDestination(req));
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,204 @@
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import type { SecurityEvent } from '../services/events.js';
+import { describeEvent } from './event-labels.js';
+import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
+import { CsrfInput, Field, Layout, formatTime, type PageContext } from './layout.js';
+
+/** A security key as the account page lists it. */
+export interface SecurityKeySummary {
+  label: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface AccountPageProps {
+  page: PageContext;
+  email: string;
+  hasTotp: boolean;
+  totpEnabledAt: number | null;
+  securityKeys: SecurityKeySummary[];
+  recoveryCodesRemaining: number;
+  /** When false, changing 2FA asks for the password again (not authenticated in the last 5 minutes). */
+  recentlyAuthenticated: boolean;
+  events: SecurityEvent[];
+}
+
+/** The account page: two-factor status and methods, recovery codes, remembered devices, security history. */
+export function AccountPage(props: AccountPageProps) {
+  const { page } = props;
+  const twoFactorOn = props.hasTotp || props.securityKeys.length > 0;
+  return (
+    <Layout page={page} title="Account security">
+      <h1>Account security</h1>
+      <p class="muted">
+        {page.username} · {props.email}
+      </p>
+
+      <section class="card" aria-labelledby="status-heading">
+        <h2 id="status-heading">Two-factor authentication</h2>
+        {twoFactorOn ? (
+          <p class="status-on">
+            <strong>On.</strong> Logging in asks for a second factor after your password.
+          </p>
+        ) : (
+          <p class="status-off">
+            <strong>Off.</strong> Your account is protected by your password only. Add an authentication app or a
+            security key below.
+          </p>
+        )}
+      </section>
+
+      <section class="card" aria-labelledby="totp-heading">
+        <h2 id="totp-heading">Authentication app</h2>
+        {props.hasTotp ? (
+          <>
+            <p>Set up on {formatTime(props.totpEnabledAt)}.</p>
+            <details>
+              <summary>Remove authentication app</summary>
+              <form method="post" action={ROUTES.totpProvisionRemove} class="stack">
+                <CsrfInput token={page.csrfToken} />
+                <Field name={FIELDS.password} label="Confirm with your password" type="password" autocomplete="current-password" />
+                <button type="submit" class="button button-danger">
+                  Remove authentication app
+                </button>
+              </form>
+            </details>
+          </>
+        ) : (
+          <p>
+            <a class="button" href={ROUTES.totpProvision}>
+              Add an authentication app
+            </a>
+          </p>
+        )}
+      </section>
+
+      <section class="card" aria-labelledby="keys-heading">
+        <h2 id="keys-heading">Security keys</h2>
+        {props.securityKeys.length > 0 ? (
+          <table>
+            <caption class="visually-hidden">Your security keys</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Added</th>
+                <th scope="col">Last used</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.securityKeys.map((key) => (
+                <tr key={key.label}>
+                  <td>{key.label}</td>
+                  <td>{formatTime(key.createdAt)}</td>
+                  <td>{key.lastUsedAt ? formatTime(key.lastUsedAt) : 'Never'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p>No security keys yet.</p>
+        )}
+        <p>
+          <a class="button" href={ROUTES.webauthnProvision}>
+            Manage security keys
+          </a>
+        </p>
+      </section>
+
+      <section class="card" aria-labelledby="codes-heading">
+        <h2 id="codes-heading">Recovery codes</h2>
+        {twoFactorOn ? (
+          <>
+            <p>
+              <strong>{props.recoveryCodesRemaining}</strong> of 8 recovery codes left.
+              {props.recoveryCodesRemaining <= 2 ? ' Generate a new set soon.' : ''}
+            </p>
+            <form method="post" action={ROUTES.recoveryCodesGenerate} class="stack">
+              <CsrfInput token={page.csrfToken} />
+              <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} />
+              <button type="submit" class="button">
+                Generate new recovery codes
+              </button>
+              <p class="hint">Your current codes stop working as soon as new ones are generated.</p>
+            </form>
+          </>
+        ) : (
+          <p>Recovery codes become available once two-factor authentication is on.</p>
+        )}
+      </section>
+
+      <section class="card" aria-labelledby="devices-heading">
+        <h2 id="devices-heading">Remembered devices</h2>
+        <p>
+          Browsers where you chose “Remember this device for 30 days” skip the second factor. Forget them all if you
+          lost a device or logged in on a computer that is not yours.
+        </p>
+        <form method="post" action={ACCOUNT_ROUTES.forgetDevices}>
+          <CsrfInput token={page.csrfToken} />
+          <button type="submit" class="button">
+            Forget remembered devices
+          </button>
+        </form>
+      </section>
+
+      <section class="card" aria-labelledby="history-heading">
+        <h2 id="history-heading">Security history</h2>
+        {props.events.length === 0 ? (
+          <p>Nothing yet.</p>
+        ) : (
+          <table class="history">
+            <caption class="visually-hidden">Recent security events, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Event</th>
+                <th scope="col">Time</th>
+                <th scope="col">From</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.events.map((event) => (
+                <tr key={event.id}>
+                  <td>{describeEvent(event)}</td>
+                  <td>{formatTime(event.createdAt)}</td>
+                  <td>
+                    {event.ip ?? '—'}
+                    {event.userAgent ? <span class="muted small"> · {shortUserAgent(event.userAgent)}</span> : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <WhatIsTwoFactor />
+      <WhyRecoveryCodes />
+    </Layout>
+  );
+}
+
+/** Routes this part adds beyond the shared contract. */
+export const ACCOUNT_ROUTES = {
+  forgetDevices: '/manage/account/forget-devices',
+  recoveryCodesShow: '/manage/account/recovery-codes/',
+} as const;
+
+/** The password field shown when a 2FA change needs re-authentication (not logged in within 5 minutes). */
+export function ReauthField({ recentlyAuthenticated, error }: { recentlyAuthenticated: boolean; error?: string | undefined }) {
+  if (recentlyAuthenticated) return null;
+  return (
+    <Field
+      name={FIELDS.password}
+      label="Your password"
+      type="password"
+      autocomplete="current-password"
+      error={error}
+      hint="You last proved your identity more than 5 minutes ago, so changing two-factor settings needs your password."
+    />
+  );
+}
+
+function shortUserAgent(userAgent: string): string {
+  const browser = /(Firefox|Edg|Chrome|Chromium|Safari)\/[\d.]+/.exec(userAgent)?.[0];
+  return browser ?? userAgent.slice(0, 40);
+}

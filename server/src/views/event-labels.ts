@@ -1,0 +1,53 @@
+import { EVENT_TAGS } from '../services/events.js';
+import type { SecurityEvent } from '../services/events.js';
+
+const METHOD_NAMES: Record<string, string> = {
+  password: 'password only',
+  totp: 'authentication app',
+  recovery_code: 'recovery code',
+  webauthn: 'security key',
+  remembered_device: 'remembered device',
+};
+
+/** One line per event for the security history, written for people. */
+export function describeEvent(event: SecurityEvent): string {
+  const details = event.details;
+  const method = typeof details.method === 'string' ? (METHOD_NAMES[details.method] ?? details.method) : null;
+  const label = typeof details.label === 'string' ? ` “${details.label}”` : '';
+  switch (event.tag) {
+    case EVENT_TAGS.accountCreated:
+      return 'Account created';
+    case EVENT_TAGS.adminUserCreated:
+      return 'Account created by an administrator';
+    case EVENT_TAGS.loginSuccess:
+      return method ? `Logged in (${method})` : 'Logged in';
+    case EVENT_TAGS.loginFailure:
+      return 'Failed login: wrong password';
+    case EVENT_TAGS.secondFactorFailure:
+      return method ? `Failed second factor (${method})` : 'Failed second factor';
+    case EVENT_TAGS.lockout:
+      return details.step === 'password' ? 'Login locked for a while after repeated wrong passwords' : 'Second factor locked for a while after repeated failures';
+    case EVENT_TAGS.logout:
+      return 'Logged out';
+    case EVENT_TAGS.reauthenticateFailure:
+      return 'Wrong password when confirming a security change';
+    case EVENT_TAGS.methodAdded:
+      return method === 'security key' ? `Security key${label} added` : `Two-factor method added: ${method ?? 'unknown'}`;
+    case EVENT_TAGS.methodRemoved:
+      return method === 'security key' ? `Security key${label} removed` : `Two-factor method removed: ${method ?? 'unknown'}`;
+    case EVENT_TAGS.recoveryCodesGenerated:
+      return 'New recovery codes generated (older codes voided)';
+    case EVENT_TAGS.recoveryCodeUsed:
+      return 'Recovery code used';
+    case EVENT_TAGS.rememberedDevicesForgotten:
+      return 'Remembered devices forgotten';
+    case EVENT_TAGS.adminTwoFactorReset:
+      return 'Two-factor authentication reset by an administrator';
+    case EVENT_TAGS.webauthnSignCountRegression:
+      return `Security key${label} refused: possible clone (signature counter went back)`;
+    case EVENT_TAGS.webauthnUsed:
+      return `Security key${label} used`;
+    default:
+      return event.tag;
+  }
+}

@@ -1,0 +1,34 @@
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { allErrors, type FormState } from './form-state.js';
+import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
+
+export function LoginPage({ page, form = {}, next }: { page: PageContext; form?: FormState; next: string | null }) {
+  const values = form.values ?? {};
+  const errors = form.fieldErrors ?? {};
+  return (
+    <Layout page={page} title="Log in">
+      <h1>Log in</h1>
+      <ErrorSummary errors={allErrors(form)} />
+      <form method="post" action={ROUTES.login} class="stack" novalidate>
+        <CsrfInput token={page.csrfToken} />
+        {next ? <input type="hidden" name={FIELDS.next} value={next} /> : null}
+        <Field
+          name={FIELDS.username}
+          label="Username"
+          value={values[FIELDS.username]}
+          error={errors[FIELDS.username]}
+          autocomplete="username"
+          spellcheck={false}
+          autofocus
+        />
+        <Field name={FIELDS.password} label="Password" type="password" error={errors[FIELDS.password]} autocomplete="current-password" />
+        <button type="submit" class="button button-primary">
+          Log in
+        </button>
+      </form>
+      <p>
+        No account yet? <a href={ROUTES.register}>Create one</a>.
+      </p>
+    </Layout>
+  );
+}

@@ -1,0 +1,35 @@
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { allErrors, type FormState } from './form-state.js';
+import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
+
+export function RecoveryCodeLoginPage({ page, query, form = {} }: { page: PageContext; query: string; form?: FormState }) {
+  return (
+    <Layout page={page} title="Log in with a recovery code">
+      <h1>Log in with a recovery code</h1>
+      <p>
+        Each recovery code works once. After logging in, check your security settings and generate new codes if you
+        are running low.
+      </p>
+      <ErrorSummary errors={allErrors(form)} />
+      <form method="post" action={`${ROUTES.recoveryCode}${query}`} class="stack" novalidate>
+        <CsrfInput token={page.csrfToken} />
+        <Field
+          name={FIELDS.recoveryCodeValue}
+          label="Recovery code"
+          hint="16 characters, digits and letters a–f. Spaces and dashes are ignored."
+          error={form.fieldErrors?.[FIELDS.recoveryCodeValue]}
+          autocomplete="off"
+          spellcheck={false}
+          maxLength={64}
+          autofocus
+        />
+        <button type="submit" class="button button-primary">
+          Verify
+        </button>
+      </form>
+      <p>
+        <a href={`${ROUTES.twoFactor}${query}`}>Use another method</a>
+      </p>
+    </Layout>
+  );
+}

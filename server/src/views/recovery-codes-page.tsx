@@ -1,0 +1,47 @@
+import { formatRecoveryCode, ROUTES } from '@latchkey/shared';
+import { WhyRecoveryCodes } from './help.js';
+import { Layout, type PageContext } from './layout.js';
+
+/** The only time recovery codes are ever shown: copy, download, print — with a strong warning. */
+export function RecoveryCodesPage({ page, codes, firstTime }: { page: PageContext; codes: string[]; firstTime: boolean }) {
+  const text = `Latchkey recovery codes for ${page.username ?? ''}\nEach code works once. Keep them secret.\n\n${codes.map(formatRecoveryCode).join('\n')}\n`;
+  return (
+    <Layout page={page} title="Your recovery codes" scripts={['/static/recovery-codes.js']}>
+      <h1>Save your recovery codes</h1>
+      {firstTime ? <p>Two-factor authentication is now on. Before you continue, save these recovery codes.</p> : null}
+      <div class="notice notice-warning" role="alert">
+        <p>
+          <strong>This is the only time these codes are shown.</strong> Save them now somewhere safe — a password
+          manager, or printed on paper kept away from your devices. If you lose your authentication app or security
+          key and these codes, you will be locked out of your account until an administrator resets it.
+        </p>
+        <p>Any older recovery codes have stopped working.</p>
+      </div>
+      <ol class="recovery-codes" id="recovery-codes">
+        {codes.map((code) => (
+          <li key={code}>
+            <code>{formatRecoveryCode(code)}</code>
+          </li>
+        ))}
+      </ol>
+      <div class="actions">
+        <button type="button" class="button" id="copy-recovery-codes" data-codes={text}>
+          Copy
+        </button>
+        <a class="button" download="latchkey-recovery-codes.txt" href={`data:text/plain;charset=utf-8,${encodeURIComponent(text)}`}>
+          Download
+        </a>
+        <button type="button" class="button" id="print-recovery-codes">
+          Print
+        </button>
+        <span id="copy-status" class="status" role="status" aria-live="polite"></span>
+      </div>
+      <p>
+        <a class="button button-primary" href={ROUTES.manageAccount}>
+          I have saved my recovery codes
+        </a>
+      </p>
+      <WhyRecoveryCodes />
+    </Layout>
+  );
+}

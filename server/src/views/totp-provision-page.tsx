@@ -1,0 +1,70 @@
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { ReauthField } from './account-page.js';
+import { allErrors, type FormState } from './form-state.js';
+import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
+
+export interface TotpProvisionPageProps {
+  page: PageContext;
+  /** Canonical base32 secret, shown in groups of four for typing by hand. */
+  secret: string;
+  issuer: string;
+  username: string;
+  recentlyAuthenticated: boolean;
+  form?: FormState;
+}
+
+export function TotpProvisionPage({ page, secret, issuer, username, recentlyAuthenticated, form = {} }: TotpProvisionPageProps) {
+  const grouped = secret.match(/.{1,4}/g)?.join(' ') ?? secret;
+  return (
+    <Layout page={page} title="Add an authentication app">
+      <h1>Add an authentication app</h1>
+      <ErrorSummary errors={allErrors(form)} />
+      <ol class="steps">
+        <li>
+          <h2>Scan the QR code</h2>
+          <p>Open your authentication app (or the Latchkey extension) and scan this code.</p>
+          <img
+            class="qr"
+            src={ROUTES.totpProvisionImage}
+            width={220}
+            height={220}
+            alt={`QR code holding the secret for ${issuer}: ${username}. If you cannot scan it, type the secret shown below.`}
+          />
+          <p>Can't scan it? Enter this secret in your app instead (time-based, 6 digits, 30 seconds):</p>
+          <p class="secret">
+            <code aria-label="Secret key">{grouped}</code>
+          </p>
+        </li>
+        <li>
+          <h2>Confirm with a code</h2>
+          <form method="post" action={ROUTES.totpProvision} class="stack" novalidate>
+            <CsrfInput token={page.csrfToken} />
+            <div class={form.fieldErrors?.[FIELDS.totpValue] ? 'field field-invalid' : 'field'}>
+              <label for="totp-value">The 6-digit code your app shows now</label>
+              <input
+                id="totp-value"
+                name={FIELDS.totpValue}
+                type="text"
+                autocomplete="one-time-code"
+                inputMode="numeric"
+                pattern="[0-9 ]*"
+                maxLength={7}
+                required
+                spellcheck={false}
+                class="code-input"
+                aria-invalid={form.fieldErrors?.[FIELDS.totpValue] ? 'true' : undefined}
+              />
+            </div>
+            <ReauthField recentlyAuthenticated={recentlyAuthenticated} error={form.fieldErrors?.[FIELDS.password]} />
+            <button type="submit" class="button button-primary">
+              Turn on
+            </button>
+          </form>
+        </li>
+      </ol>
+      <p>
+        <a href={ROUTES.manageAccount}>Cancel</a>
+      </p>
+    </Layout>
+  );
+}

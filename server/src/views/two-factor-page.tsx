@@ -1,0 +1,82 @@
+import { DOM, FIELDS, ROUTES } from '@latchkey/shared';
+import { allErrors, type FormState } from './form-state.js';
+import { WhatIsTwoFactor } from './help.js';
+import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
+
+export interface TwoFactorPageProps {
+  page: PageContext;
+  hasTotp: boolean;
+  hasSecurityKey: boolean;
+  /** The query string of this page (`?token=…&next=…`), kept on the form action and the recovery link. */
+  query: string;
+  form?: FormState;
+  /** Page scripts (the WebAuthn ceremony), added by the routes that offer security keys. */
+  scripts?: string[];
+}
+
+/**
+ * The second login step. Field names and ids match pypi.org's own page (DESIGN.md section 2), so the
+ * Latchkey extension and password managers fill it the same way on both.
+ */
+export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {}, scripts }: TwoFactorPageProps) {
+  return (
+    <Layout page={page} title="Two-factor authentication" scripts={scripts}>
+      <h1>Two-factor authentication</h1>
+      <p>Your password was correct. Now prove it is you with one of your second factors.</p>
+      <ErrorSummary errors={allErrors(form)} />
+      {hasSecurityKey ? (
+        <section class="card" aria-labelledby="key-heading">
+          <h2 id="key-heading">Security key</h2>
+          <p>Insert or unlock your security key, then press the button and follow your browser.</p>
+          <form id={DOM.webauthnFormId} class="stack">
+            <p id="webauthn-status" class="status" role="status" aria-live="polite"></p>
+            <button id={DOM.webauthnBeginButtonId} type="button" class="button button-primary">
+              Use security key
+            </button>
+          </form>
+        </section>
+      ) : null}
+      {hasTotp ? (
+        <section class="card" aria-labelledby="totp-heading">
+          <h2 id="totp-heading">Authentication app</h2>
+          <form method="post" action={`${ROUTES.twoFactor}${query}`} class="stack" novalidate>
+            <CsrfInput token={page.csrfToken} />
+            <div class={form.fieldErrors?.[FIELDS.totpValue] ? 'field field-invalid' : 'field'}>
+              <label for="totp-value">Enter the 6-digit code from your authentication app</label>
+              <input
+                id="totp-value"
+                name={FIELDS.totpValue}
+                type="text"
+                autocomplete="one-time-code"
+                inputMode="numeric"
+                pattern="[0-9 ]*"
+                maxLength={7}
+                required
+                autofocus
+                spellcheck={false}
+                class="code-input"
+                aria-invalid={form.fieldErrors?.[FIELDS.totpValue] ? 'true' : undefined}
+              />
+            </div>
+            <div class="checkbox">
+              <input id="remember-device" type="checkbox" name={FIELDS.rememberDevice} value="on" />
+              <label for="remember-device">Remember this device for 30 days</label>
+            </div>
+            <button type="submit" class="button button-primary">
+              Verify
+            </button>
+          </form>
+        </section>
+      ) : null}
+      <section class="card" aria-labelledby="recovery-heading">
+        <h2 id="recovery-heading">Lost your device?</h2>
+        <p>
+          <a href={`${ROUTES.recoveryCode}${query}`}>Log in with a recovery code</a> instead. If you have lost your
+          recovery codes too, contact the administrators of this index: after verifying your identity they can reset
+          two-factor authentication on your account.
+        </p>
+      </section>
+      <WhatIsTwoFactor />
+    </Layout>
+  );
+}
