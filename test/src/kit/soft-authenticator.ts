@@ -1,8 +1,8 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { encodeCBOR } from '@levischuck/tiny-cbor';
+import { encodeCBOR, type CBORType } from '@levischuck/tiny-cbor';
 import type {
   AuthenticationResponseJSON,
-  AuthenticatorTransportFuture,
+  AuthenticatorTransport,
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
@@ -44,7 +44,7 @@ export interface SoftAuthenticatorOptions {
   /** AAGUID reported at registration (16 bytes). Default all zero, as with attestation `none`. */
   aaguid?: Uint8Array;
   /** Transports reported at registration. Default `['usb']`. */
-  transports?: AuthenticatorTransportFuture[];
+  transports?: AuthenticatorTransport[];
 }
 
 export interface RegistrationContext {
@@ -163,9 +163,9 @@ export function softAuthenticator(options: SoftAuthenticatorOptions = {}): SoftA
         coseEs256PublicKey(publicKey),
       );
       const attestationObject = encodeCBOR(
-        new Map<string, Uint8Array | string | Map<string, never>>([
+        new Map<string, CBORType>([
           ['fmt', 'none'],
-          ['attStmt', new Map()],
+          ['attStmt', new Map<string, CBORType>()],
           ['authData', authenticatorData],
         ]),
       );
@@ -260,7 +260,7 @@ function coseEs256PublicKey(publicKey: KeyObject): Uint8Array {
   const jwk = publicKey.export({ format: 'jwk' });
   if (jwk.x === undefined || jwk.y === undefined) throw new Error('P-256 public key without coordinates');
   return encodeCBOR(
-    new Map<number, number | Uint8Array>([
+    new Map<number, CBORType>([
       [1, 2],
       [3, COSE_ALG_ES256],
       [-1, 1],

@@ -1,0 +1,144 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server';
+import { expect, test } from '@playwright/test';
+import { addVirtualAuthenticator, launchBrowserWithExtension, openPopup, softAuthenticator } from '../src/kit/index.js';
+
+// Self-tests of the kit's browser helpers, against a probe extension and a bare local page, so a
+// broken helper shows up here rather than as a confusing journey failure.
+const probeExtension = fileURLToPath(new URL('../fixtures/probe-extension', import.meta.url));
+
+let site: Server;
+let port: number;
+test.beforeAll(async () => {
+  site = createServer((_request, response) => {
+    response.setHeader('content-type', 'text/html');
+    response.end('<!doctype html><title>Page under test</title><h1>Page under test</h1>');
+  });
+  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  port = (site.address() as AddressInfo).port;
+});
+test.afterAll(() => new Promise<void>((resolve) => site.close(() => resolve())));
+
+test.describe('openPopup', () => {
+  test('opens the real popup attached to the page under test; no activeTab grant, host permission needed', async () => {
+    const browser = await launchBrowserWithExtension({ extensionPath: probeExtension });
+    try {
+      expect(browser.extensionId).toMatch(/^[a-p]{32}$/);
+      const other = await browser.context.newPage();
+      await other.goto('about:blank');
+
+      // The probe holds host permission for http://127.0.0.1/* only.
+      const permitted = await browser.context.newPage();
+      await permitted.goto(`http://127.0.0.1:${port}/permitted`);
+      const popup = await openPopup(browser.context, { forPage: permitted });
+      await expect(popup.locator('#active-tab')).toHaveText(new RegExp(`^tab \\d+: http://127\\.0\\.0\\.1:${port}/permitted$`));
+      await popup.getByRole('button', { name: 'Inject into the active tab' }).click();
+      await expect(popup.locator('#inject-result')).toHaveText('injected: Page under test');
+      await popup.screenshot({ path: test.info().outputPath('probe-popup.png') });
+
+      // Same page content on localhost: the popup is attached to it, but a programmatic open grants no activeTab.
+      const unpermitted = await browser.context.newPage();
+      await unpermitted.goto(`http://localhost:${port}/unpermitted`);
+      const second = await openPopup(browser.context, { forPage: unpermitted });
+      await expect(second.locator('#active-tab')).toHaveText(/^tab \d+: \(url hidden\)$/);
+      await second.getByRole('button', { name: 'Inject into the active tab' }).click();
+      await expect(second.locator('#inject-result')).toHaveText(/^refused: Cannot access contents of the page/);
+      expect(popup.isClosed()).toBe(true); // the earlier popup was closed, as a click elsewhere would
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('explains a missing build instead of failing obscurely', async () => {
+    await expect(launchBrowserWithExtension({ extensionPath: '/nonexistent/extension' })).rejects.toThrow(/Build the extension first/);
+  });
+});
+
+test.describe('addVirtualAuthenticator', () => {
+  // http://localhost is a secure context, so WebAuthn runs there without TLS.
+  const origin = () => `http://localhost:${port}`;
+
+  test('registers a credential the server library verifies; credentials can be listed and removed', async ({ page }) => {
+    await page.goto(`${origin()}/register`);
+    const key = await addVirtualAuthenticator(page);
+    const options = await generateRegistrationOptions({ rpName: 'Latchkey', rpID: 'localhost', userName: 'alice', attestationType: 'none' });
+    const response = await page.evaluate(async (json) => {
+      const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(json as PublicKeyCredentialCreationOptionsJSON);
+      const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential;
+      return credential.toJSON();
+    }, options);
+    const verification = await verifyRegistrationResponse({
+      response: response as Parameters<typeof verifyRegistrationResponse>[0]['response'],
+      expectedChallenge: options.challenge,
+      expectedOrigin: origin(),
+      expectedRPID: 'localhost',
+    });
+    expect(verification.verified).toBe(true);
+
+    const held = await key.getCredentials();
+    expect(held).toHaveLength(1);
+    expect(Buffer.from(held[0]!.credentialId, 'base64').toString('base64url')).toBe(verification.registrationInfo?.credential.id);
+    await key.removeCredential(verification.registrationInfo!.credential.id);
+    expect(await key.getCredentials()).toHaveLength(0);
+    await key.remove();
+  });
+
+  test('imports a softAuthenticator credential, so an HTTP-created key logs in from the browser', async ({ page }) => {
+    const soft = softAuthenticator();
+    const creation = await generateRegistrationOptions({ rpName: 'Latchkey', rpID: 'localhost', userName: 'bob', attestationType: 'none' });
+    const registration = await verifyRegistrationResponse({
+      response: soft.createRegistrationResponse(creation, { origin: origin() }),
+      expectedChallenge: creation.challenge,
+      expectedOrigin: origin(),
+      expectedRPID: 'localhost',
+    });
+    const stored = registration.registrationInfo!.credential;
+
+    await page.goto(`${origin()}/login`);
+    const key = await addVirtualAuthenticator(page);
+    await key.importCredential(soft.credentials[0]!);
+    const request = await generateAuthenticationOptions({ rpID: 'localhost', allowCredentials: [{ id: stored.id }] });
+    const assertion = await page.evaluate(async (json) => {
+      const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(json as PublicKeyCredentialRequestOptionsJSON);
+      const credential = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential;
+      return credential.toJSON();
+    }, request);
+    const verification = await verifyAuthenticationResponse({
+      response: assertion as Parameters<typeof verifyAuthenticationResponse>[0]['response'],
+      expectedChallenge: request.challenge,
+      expectedOrigin: origin(),
+      expectedRPID: 'localhost',
+      credential: stored,
+    });
+    expect(verification.verified).toBe(true);
+    expect(verification.authenticationInfo.newCounter).toBeGreaterThan(0);
+  });
+
+  test('a key that fails user verification makes the ceremony fail', async ({ page }) => {
+    await page.goto(`${origin()}/uv`);
+    await addVirtualAuthenticator(page, { isUserVerified: false });
+    const options = await generateRegistrationOptions({
+      rpName: 'Latchkey',
+      rpID: 'localhost',
+      userName: 'carol',
+      authenticatorSelection: { userVerification: 'required' },
+    });
+    const outcome = await page.evaluate(async (json) => {
+      try {
+        const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(json as PublicKeyCredentialCreationOptionsJSON);
+        await navigator.credentials.create({ publicKey });
+        return 'created';
+      } catch (error) {
+        return (error as DOMException).name;
+      }
+    }, options);
+    expect(outcome).toBe('NotAllowedError');
+  });
+});

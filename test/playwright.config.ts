@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './src/kit/chromium.js';
+import type { LatchkeyWorkerOptions } from './src/kit/fixtures.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Journeys run against a real server and, where the journey needs it, the real extension test build
+ * (built once by `npm run build` into extension/dist/chromium-test; never rebuilt per test).
+ * Every journey runs on both database backends: the `sqlite` and `postgres` projects differ only in
+ * the `dialect` option, which picks the throw-away database of the worker's server.
+ * `kit` runs the testing kit's own browser self-tests once (they need no server).
+ */
+export default defineConfig<object, LatchkeyWorkerOptions>({
+  testDir: 'e2e',
+  outputDir: `${repoRoot}test-results/e2e`,
+  // 2 cores shared by Chromium, the server (argon2 on the libuv pool) and PostgreSQL: two workers
+  // keep both cores busy without journeys starving each other into timeouts.
+  workers: Number(process.env.LATCHKEY_E2E_WORKERS ?? 2),
+  fullyParallel: true,
+  forbidOnly: Boolean(process.env.CI),
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list'], ['html', { outputFolder: `${repoRoot}test-results/e2e-report`, open: 'never' }]],
+  use: {
+    headless: true,
+    launchOptions: { executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    actionTimeout: 10_000,
+    navigationTimeout: 15_000,
+  },
+  projects: [
+    { name: 'kit', testMatch: /kit\.spec\.ts$/ },
+    { name: 'sqlite', testIgnore: /kit\.spec\.ts$/, use: { dialect: 'sqlite' } },
+    { name: 'postgres', testIgnore: /kit\.spec\.ts$/, use: { dialect: 'postgres' } },
+  ],
+});

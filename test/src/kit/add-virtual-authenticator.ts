@@ -1,0 +1,116 @@
+import type { CDPSession, Page } from 'playwright-core';
+import type { SoftCredential } from './soft-authenticator.js';
+
+export interface VirtualAuthenticatorOptions {
+  /** Default `'ctap2'`. */
+  protocol?: 'ctap2' | 'u2f';
+  /** Default `'usb'` (a security key). */
+  transport?: 'usb' | 'nfc' | 'ble' | 'internal';
+  /** Can hold discoverable credentials (passkeys). Default `true`. */
+  hasResidentKey?: boolean;
+  /** Supports user verification (a PIN). Default `true`. */
+  hasUserVerification?: boolean;
+  /** Whether user verification succeeds. Default `true`. */
+  isUserVerified?: boolean;
+  /** Answers the browser's prompt as if the user touched the key. Default `true`. */
+  automaticPresenceSimulation?: boolean;
+}
+
+/** A credential as the CDP WebAuthn domain reports it (binary fields standard-base64). */
+export interface VirtualCredential {
+  credentialId: string;
+  isResidentCredential: boolean;
+  rpId?: string;
+  privateKey: string;
+  userHandle?: string;
+  signCount: number;
+}
+
+export interface VirtualAuthenticator {
+  /** The CDP authenticator id. */
+  readonly authenticatorId: string;
+  /** The CDP session of the page, for anything this wrapper does not cover. */
+  readonly cdp: CDPSession;
+  /** Credentials the key holds (one per registration). */
+  getCredentials(): Promise<VirtualCredential[]>;
+  /** Removes one credential, by its base64url id (as the server stores it) or standard base64. */
+  removeCredential(credentialId: string): Promise<void>;
+  /** Forgets every credential (a wiped key). */
+  clearCredentials(): Promise<void>;
+  /** Makes later ceremonies pass or fail user verification. */
+  setUserVerified(isUserVerified: boolean): Promise<void>;
+  /** Copies a softAuthenticator credential in, so a user created over HTTP can log in with it in the browser. */
+  importCredential(credential: SoftCredential): Promise<void>;
+  /** Unplugs the key. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Plugs a virtual security key into `page` (CDP `WebAuthn.enable` + `WebAuthn.addVirtualAuthenticator`):
+ * the page's `navigator.credentials.create()/get()` then succeed without a prompt, exactly as if a
+ * CTAP2 USB key were touched. The key belongs to this page's tab and survives its navigations.
+ *
+ * @example
+ * ```ts
+ * const key = await addVirtualAuthenticator(page);
+ * await page.goto(`${server.url}/manage/account/webauthn-provision`);
+ * await page.getByLabel('Name').fill('Desk key');
+ * await page.getByRole('button', { name: 'Add security key' }).click();
+ * expect(await key.getCredentials()).toHaveLength(1);
+ * ```
+ */
+export async function addVirtualAuthenticator(page: Page, options: VirtualAuthenticatorOptions = {}): Promise<VirtualAuthenticator> {
+  const cdp = await page.context().newCDPSession(page);
+  // enableUI false: no browser dialog to click; the authenticator answers directly.
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: options.protocol ?? 'ctap2',
+      transport: options.transport ?? 'usb',
+      hasResidentKey: options.hasResidentKey ?? true,
+      hasUserVerification: options.hasUserVerification ?? true,
+      isUserVerified: options.isUserVerified ?? true,
+      automaticPresenceSimulation: options.automaticPresenceSimulation ?? true,
+    },
+  });
+
+  return {
+    authenticatorId,
+    cdp,
+    async getCredentials() {
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      return credentials as VirtualCredential[];
+    },
+    async removeCredential(credentialId) {
+      await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: toStandardBase64(credentialId) });
+    },
+    async clearCredentials() {
+      await cdp.send('WebAuthn.clearCredentials', { authenticatorId });
+    },
+    async setUserVerified(isUserVerified) {
+      await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified });
+    },
+    async importCredential(credential) {
+      await cdp.send('WebAuthn.addCredential', {
+        authenticatorId,
+        credential: {
+          credentialId: toStandardBase64(credential.id),
+          isResidentCredential: false,
+          rpId: credential.rpId,
+          privateKey: credential.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+          userHandle: toStandardBase64(credential.userHandle),
+          signCount: credential.signCount,
+        },
+      });
+    },
+    async remove() {
+      await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+      await cdp.detach();
+    },
+  };
+}
+
+/** CDP's `binary` type is standard base64; WebAuthn JSON and the server use base64url. */
+function toStandardBase64(value: string): string {
+  return Buffer.from(value, 'base64url').toString('base64');
+}

@@ -1,0 +1,23 @@
+/**
+ * @latchkey/test — a kit for testing a Latchkey login flow end to end (see docs/readme/40-testing.md).
+ * Every helper lives in its own file, named after it.
+ */
+export { softAuthenticator, SoftAuthenticatorError } from './soft-authenticator.js';
+export type {
+  SoftAuthenticator,
+  SoftAuthenticatorOptions,
+  SoftCredential,
+  RegistrationContext,
+  AuthenticationContext,
+} from './soft-authenticator.js';
+export { currentTotp } from './current-totp.js';
+export type { CurrentTotpOptions } from './current-totp.js';
+export { createSessionClient } from './create-session-client.js';
+export type { SessionClient, SessionResponse } from './create-session-client.js';
+export { addVirtualAuthenticator } from './add-virtual-authenticator.js';
+export type { VirtualAuthenticator, VirtualAuthenticatorOptions, VirtualCredential } from './add-virtual-authenticator.js';
+export { launchBrowserWithExtension, DEFAULT_EXTENSION_PATH } from './launch-browser-with-extension.js';
+export type { BrowserWithExtension, LaunchBrowserWithExtensionOptions } from './launch-browser-with-extension.js';
+export { openPopup } from './open-popup.js';
+export type { OpenPopupOptions } from './open-popup.js';
+export { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './chromium.js';
