@@ -33,10 +33,9 @@ const service = createKeySession().then((session) =>
 
 // Listeners are registered synchronously at start-up so a stopped service worker wakes for them.
 browser.runtime.onMessage.addListener((message: unknown, sender: browser.Runtime.MessageSender) => {
-  // Only the extension's own pages may talk to the vault: not content scripts (they have a tab),
-  // not other extensions, not web pages.
-  if (sender.id !== browser.runtime.id || sender.tab !== undefined) return undefined;
-  if (sender.url !== undefined && !sender.url.startsWith(browser.runtime.getURL(''))) return undefined;
+  // Only the extension's own pages (the popup) may talk to the vault: not scripts running in web
+  // pages (their sender URL is the page's), not other extensions.
+  if (sender.id !== browser.runtime.id || !sender.url?.startsWith(browser.runtime.getURL(''))) return undefined;
   if (typeof message !== 'object' || message === null || typeof (message as Request).type !== 'string') return undefined;
   return service.then((s) => s.handle(message as Request));
 });

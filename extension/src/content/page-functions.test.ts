@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { fillCodeInPage, pressSecurityKeyButton, probePage, type PageScope } from './page-functions.js';
+
+const SELECTORS = ['input[name="totp_value"]', 'input[autocomplete="one-time-code"]'];
+
+/** A stand-in input with a prototype value setter, like HTMLInputElement's. */
+class FakeInputBase {
+  #value = '';
+  setterCalls = 0;
+  get value() {
+    return this.#value;
+  }
+  set value(next: string) {
+    this.setterCalls += 1;
+    this.#value = next;
+  }
+}
+class FakeInput extends FakeInputBase {
+  disabled = false;
+  readOnly = false;
+  focused = false;
+  events: string[] = [];
+  submitted = 0;
+  form: { requestSubmit(): void } | null = { requestSubmit: () => void (this.submitted += 1) };
+  focus() {
+    this.focused = true;
+  }
+  dispatchEvent(event: Event) {
+    this.events.push(`${event.type}:${event.bubbles}`);
+    return true;
+  }
+}
+
+function fakePage(options: { framed?: boolean; origin?: string; input?: FakeInput | null; button?: boolean; focused?: boolean } = {}) {
+  const input = options.input === undefined ? new FakeInput() : options.input;
+  const clicks: string[] = [];
+  const focusListeners: Array<() => void> = [];
+  const win = {
+    top: null as unknown,
+    location: { origin: options.origin ?? 'https://pypi.org' },
+    addEventListener: (_type: 'focus', cb: () => void) => void focusListeners.push(cb),
+  };
+  win.top = options.framed ? {} : win;
+  const scope: PageScope = {
+    window: win,
+    document: {
+      querySelector: (selector: string) => (selector === SELECTORS[0] && input ? (input as unknown as Element) : null),
+      getElementById: (id: string) =>
+        options.button && id === 'webauthn-auth-begin' ? ({ click: () => clicks.push(id) } as unknown as Element) : null,
+      hasFocus: () => options.focused ?? true,
+    },
+    Event,
+  };
+  return { scope, input, clicks, focusListeners };
+}
+
+describe('fillCodeInPage', () => {
+  const request = { code: '123456', origin: 'https://pypi.org', submit: false, selectors: SELECTORS };
+
+  it('sets the value through the native setter and fires input and change', () => {
+    const { scope, input } = fakePage();
+    expect(fillCodeInPage(request, scope)).toEqual({ ok: true, submitted: false });
+    expect(input?.value).toBe('123456');
+    expect(input?.setterCalls).toBe(1);
+    expect(input?.focused).toBe(true);
+    expect(input?.events).toEqual(['input:true', 'change:true']);
+    expect(input?.submitted).toBe(0);
+  });
+
+  it('submits the form only when asked', () => {
+    const { scope, input } = fakePage();
+    expect(fillCodeInPage({ ...request, submit: true }, scope)).toEqual({ ok: true, submitted: true });
+    expect(input?.submitted).toBe(1);
+  });
+
+  it('refuses inside a frame, touching nothing', () => {
+    const { scope, input } = fakePage({ framed: true });
+    expect(fillCodeInPage(request, scope)).toEqual({ ok: false, reason: 'not-top-frame' });
+    expect(input?.value).toBe('');
+    expect(input?.events).toEqual([]);
+  });
+
+  it.each(['https://pypi.org.evil.com', 'http://pypi.org', 'https://test.pypi.org', 'https://pypi.org:8443'])(
+    'refuses when the page is now %s (navigation after the check)',
+    (origin) => {
+      const { scope, input } = fakePage({ origin });
+      expect(fillCodeInPage(request, scope)).toEqual({ ok: false, reason: 'wrong-origin' });
+      expect(input?.value).toBe('');
+    },
+  );
+
+  it('reports a page without the code field', () => {
+    expect(fillCodeInPage(request, fakePage({ input: null }).scope)).toEqual({ ok: false, reason: 'no-field' });
+  });
+
+  it('does not type into a disabled field', () => {
+    const input = new FakeInput();
+    input.disabled = true;
+    expect(fillCodeInPage(request, fakePage({ input }).scope)).toEqual({ ok: false, reason: 'field-disabled' });
+    expect(input.value).toBe('');
+  });
+
+  it('is self-contained, so executeScript can serialise it', () => {
+    for (const fn of [fillCodeInPage, probePage, pressSecurityKeyButton]) {
+      const rebuilt = new Function(`return (${fn.toString()})`)() as typeof fn;
+      expect(typeof rebuilt).toBe('function');
+    }
+    const rebuilt = new Function(`return (${fillCodeInPage.toString()})`)() as typeof fillCodeInPage;
+    expect(rebuilt(request, fakePage().scope)).toEqual({ ok: true, submitted: false });
+  });
+});
+
+describe('probePage', () => {
+  it('reports the field, the security-key button and whether it is the top frame', () => {
+    expect(probePage(SELECTORS, 'webauthn-auth-begin', fakePage({ button: true }).scope)).toEqual({
+      topFrame: true,
+      origin: 'https://pypi.org',
+      hasCodeField: true,
+      hasSecurityKey: true,
+    });
+    expect(probePage(SELECTORS, 'webauthn-auth-begin', fakePage({ framed: true, input: null }).scope)).toMatchObject({
+      topFrame: false,
+      hasCodeField: false,
+      hasSecurityKey: false,
+    });
+  });
+});
+
+describe('pressSecurityKeyButton', () => {
+  it('clicks the page’s own button at once when the page has focus', () => {
+    const page = fakePage({ button: true });
+    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', page.scope)).toEqual({ ok: true });
+    expect(page.clicks).toEqual(['webauthn-auth-begin']);
+  });
+
+  it('waits for the page to regain focus (the popup closing) before clicking', () => {
+    const page = fakePage({ button: true, focused: false });
+    pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', page.scope);
+    expect(page.clicks).toEqual([]);
+    page.focusListeners.forEach((cb) => cb());
+    expect(page.clicks).toEqual(['webauthn-auth-begin']);
+  });
+
+  it('refuses in frames, on other origins, and without the button', () => {
+    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage({ button: true, framed: true }).scope)).toMatchObject({ ok: false, reason: 'not-top-frame' });
+    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage({ button: true, origin: 'https://evil.org' }).scope)).toMatchObject({ ok: false, reason: 'wrong-origin' });
+    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage().scope)).toMatchObject({ ok: false, reason: 'no-security-key' });
+  });
+});
