@@ -1,0 +1,228 @@
+import { Secret } from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { EVENT_TAGS } from './events.js';
+import { LOGIN_TOKEN_TTL_MS } from './login-tokens.js';
+import { rateLimitMessage } from './rate-limits.js';
+import { generateTotpCode } from './totp-code.js';
+
+const PASSWORD = 'correct horse battery staple';
+let counter = 0;
+const uniqueName = () => `user${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+describe.each(DIALECTS)('services on %s', (dialect) => {
+  let h: ServiceHarness;
+  beforeAll(async () => {
+    h = await createServiceHarness(dialect);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const newUser = () => h.services.accounts.register({ username: uniqueName(), email: 'someone@example.org', password: PASSWORD });
+
+  describe('accounts', () => {
+    it('stores usernames canonically and refuses duplicates in any case', async () => {
+      const name = uniqueName();
+      const user = await h.services.accounts.register({ username: ` ${name.toUpperCase()} `, email: 'a@example.org', password: PASSWORD });
+      expect(user.username).toBe(name);
+      expect((await h.services.accounts.findByUsername(name.toUpperCase()))?.id).toBe(user.id);
+      await expect(h.services.accounts.register({ username: name, email: 'b@example.org', password: PASSWORD })).rejects.toThrow(/already taken/);
+    });
+
+    it.each([
+      [{ username: '', email: 'a@example.org', password: PASSWORD }, /Enter a username/],
+      [{ username: '-bad', email: 'a@example.org', password: PASSWORD }, /must start and end/],
+      [{ username: 'x'.repeat(51), email: 'a@example.org', password: PASSWORD }, /at most 50/],
+      [{ username: 'okname', email: 'not-an-email', password: PASSWORD }, /valid email/],
+      [{ username: 'okname', email: 'a@example.org', password: 'short' }, /at least 12/],
+      [{ username: 'okname', email: 'a@example.org', password: 'p'.repeat(129) }, /at most 128/],
+    ])('refuses %j', async (input, message) => {
+      await expect(h.services.accounts.register(input)).rejects.toThrow(message);
+    });
+
+    it('hashes with argon2id and verifies', async () => {
+      const user = await newUser();
+      expect(user.password_hash).toMatch(/^\$argon2id\$/);
+      expect(await h.services.accounts.verifyPassword(user, PASSWORD)).toBe(true);
+      expect(await h.services.accounts.verifyPassword(user, `${PASSWORD}!`)).toBe(false);
+      expect(await h.services.accounts.verifyPassword(undefined, PASSWORD)).toBe(false);
+    });
+  });
+
+  describe('two-factor token T', () => {
+    it('is single-use: consume wins once, then says "used"', async () => {
+      const user = await newUser();
+      const token = await h.services.loginTokens.issue(user);
+      expect((await h.services.loginTokens.inspect(token)).ok).toBe(true);
+      const results = await Promise.all([h.services.loginTokens.consume(token), h.services.loginTokens.consume(token)]);
+      expect(results.filter((result) => result.ok)).toHaveLength(1);
+      expect(await h.services.loginTokens.inspect(token)).toEqual({ ok: false, problem: 'used' });
+    });
+
+    it('expires after 300 s', async () => {
+      const user = await newUser();
+      const token = await h.services.loginTokens.issue(user);
+      h.clock.advance(LOGIN_TOKEN_TTL_MS - 1000);
+      expect((await h.services.loginTokens.inspect(token)).ok).toBe(true);
+      h.clock.advance(1000);
+      expect(await h.services.loginTokens.inspect(token)).toEqual({ ok: false, problem: 'expired' });
+      expect(await h.services.loginTokens.consume(token)).toEqual({ ok: false, problem: 'expired' });
+    });
+
+    it('refuses tampering, forgery and garbage', async () => {
+      const user = await newUser();
+      const other = await newUser();
+      const token = await h.services.loginTokens.issue(user);
+      const [body, mac] = token.split('.') as [string, string];
+      const payload = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>;
+      const swapped = Buffer.from(JSON.stringify({ ...payload, u: other.id })).toString('base64url');
+      for (const bad of [`${swapped}.${mac}`, `${body}.${mac.slice(0, -2)}AA`, body, '', 'a.b', 42, null, 'x'.repeat(2000)]) {
+        expect(await h.services.loginTokens.inspect(bad)).toEqual({ ok: false, problem: 'malformed' });
+      }
+    });
+
+    it('dies when the security epoch changes (password or 2FA change)', async () => {
+      const user = await newUser();
+      const token = await h.services.loginTokens.issue(user);
+      await h.services.accounts.bumpSecurityEpoch(user.id);
+      expect(await h.services.loginTokens.inspect(token)).toEqual({ ok: false, problem: 'stale' });
+    });
+  });
+
+  describe('TOTP', () => {
+    it('stores the secret encrypted and refuses a replayed code atomically', async () => {
+      const user = await newUser();
+      const secret = h.services.totp.generateSecret();
+      await h.services.totp.enable(user.id, secret);
+      const row = await h.services.accounts.findById(user.id);
+      expect(row?.totp_secret_enc).toMatch(/^v1\./);
+      expect(row?.totp_secret_enc).not.toContain(secret);
+      const code = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() });
+      const results = await Promise.all([h.services.totp.verify(user.id, code), h.services.totp.verify(user.id, code)]);
+      expect(results.sort()).toEqual(['ok', 'replayed']);
+      // An older (previous-step) code is also refused once a later step was accepted.
+      const previous = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() - 30_000 });
+      expect(await h.services.totp.verify(user.id, previous)).toBe('replayed');
+      h.clock.advance(30_000);
+      const next = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() });
+      expect(await h.services.totp.verify(user.id, next)).toBe('ok');
+      expect(await h.services.totp.verify(user.id, '000000')).toMatch(/invalid|replayed/);
+      expect(await h.services.totp.verify(user.id, 'abc')).toBe('malformed');
+    });
+
+    it('confirmAndEnable needs the current code and spends its step', async () => {
+      const user = await newUser();
+      const secret = h.services.totp.generateSecret();
+      await expect(h.services.totp.confirmAndEnable(user.id, secret, '12345', { ip: null, userAgent: null })).rejects.toThrow(/6-digit/);
+      const code = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() });
+      await h.services.totp.confirmAndEnable(user.id, secret, code, { ip: null, userAgent: null });
+      expect(await h.services.totp.verify(user.id, code)).toBe('replayed');
+      expect((await h.services.accounts.twoFactorStatus(user.id)).hasTotp).toBe(true);
+      expect(await h.services.totp.disable(user.id, { ip: null, userAgent: null })).toBe(true);
+      expect((await h.services.accounts.twoFactorStatus(user.id)).hasTotp).toBe(false);
+      const tags = (await h.services.events.list(user.id)).map((event) => event.tag);
+      expect(tags).toEqual(expect.arrayContaining([EVENT_TAGS.methodAdded, EVENT_TAGS.methodRemoved]));
+    });
+  });
+
+  describe('recovery codes', () => {
+    it('generates 8 codes stored as keyed hashes', async () => {
+      const user = await newUser();
+      const codes = await h.services.recoveryCodes.generate(user.id);
+      expect(codes).toHaveLength(8);
+      const rows = await h.db.selectFrom('recovery_codes').selectAll().where('user_id', '=', user.id).execute();
+      expect(rows).toHaveLength(8);
+      for (const row of rows) {
+        expect(codes).not.toContain(row.code_hash);
+        expect(row.code_hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      }
+      expect(await h.services.recoveryCodes.remaining(user.id)).toBe(8);
+    });
+
+    it('burns each code exactly once, even under concurrency, accepting spaces and capitals', async () => {
+      const user = await newUser();
+      const [code] = (await h.services.recoveryCodes.generate(user.id)) as [string];
+      const typed = `${code.slice(0, 4).toUpperCase()} ${code.slice(4, 8)}-${code.slice(8)}`;
+      const results = await Promise.all([h.services.recoveryCodes.use(user.id, typed), h.services.recoveryCodes.use(user.id, code)]);
+      expect(results.sort()).toEqual(['ok', 'used']);
+      expect(await h.services.recoveryCodes.use(user.id, code)).toBe('used');
+      expect(await h.services.recoveryCodes.remaining(user.id)).toBe(7);
+      expect(await h.services.recoveryCodes.use(user.id, '0123456789abcdef')).toBe('invalid');
+      expect(await h.services.recoveryCodes.use(user.id, '123456')).toBe('malformed');
+    });
+
+    it('regenerating voids the old set; codes of one user never work for another', async () => {
+      const user = await newUser();
+      const other = await newUser();
+      const old = await h.services.recoveryCodes.generate(user.id);
+      const fresh = await h.services.recoveryCodes.generate(user.id);
+      expect(await h.services.recoveryCodes.use(user.id, old[0] as string)).toBe('invalid');
+      expect(await h.services.recoveryCodes.use(other.id, fresh[0] as string)).toBe('invalid');
+      expect(await h.services.recoveryCodes.use(user.id, fresh[0] as string)).toBe('ok');
+    });
+  });
+
+  describe('rate limits', () => {
+    it('blocks an account after the configured failures, for the rest of the window, then forgets', async () => {
+      const rule = h.config.rateLimits.secondFactorPerAccount;
+      const subject = { account: `acct-${uniqueName()}`, ip: null };
+      const locks: boolean[] = [];
+      for (let i = 0; i < rule.max; i++) {
+        expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
+        locks.push((await h.services.rateLimits.recordFailure('second-factor', subject)).lockedOut);
+      }
+      expect(locks.filter(Boolean)).toHaveLength(1);
+      expect(locks.at(-1)).toBe(true);
+      const verdict = await h.services.rateLimits.check('second-factor', subject);
+      expect(verdict).toEqual({ blocked: true, retryAfterMs: rule.windowMs, reason: 'account' });
+      expect(rateLimitMessage(rule.windowMs)).toBe('Too many failed attempts. Try again in 15 minutes.');
+      h.clock.advance(rule.windowMs);
+      expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
+      // A new window starts counting from one.
+      await h.services.rateLimits.recordFailure('second-factor', subject);
+      expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
+    });
+
+    it('blocks an IP across accounts, and counts concurrent failures exactly', async () => {
+      const rule = h.config.rateLimits.passwordPerIp;
+      const ip = `198.51.100.${(counter++ % 250) + 1}-${uniqueName()}`;
+      await Promise.all(
+        Array.from({ length: rule.max }, (_, i) => h.services.rateLimits.recordFailure('password', { account: `a${i}-${uniqueName()}`, ip })),
+      );
+      const row = await h.db.selectFrom('rate_limits').selectAll().where('key', '=', `password:ip:${ip}`).executeTakeFirstOrThrow();
+      expect(row.failures).toBe(rule.max);
+      const verdict = await h.services.rateLimits.check('password', { account: 'someone-new', ip });
+      expect(verdict).toMatchObject({ blocked: true, reason: 'ip' });
+    });
+
+    it('the login flow locks the second factor and records the lock-out', async () => {
+      const user = await newUser();
+      await h.services.totp.enable(user.id, h.services.totp.generateSecret());
+      // Enabling TOTP bumped the security epoch: issue T for the user as stored now.
+      const token = await h.services.loginTokens.issue((await h.services.accounts.findById(user.id))!);
+      const origin = { ip: '203.0.113.77', userAgent: 'test' };
+      const max = h.config.rateLimits.secondFactorPerAccount.max;
+      const results = [];
+      for (let i = 0; i <= max; i++) results.push(await h.services.login.totpStep({ token, code: '000000' }, origin));
+      expect(results.slice(0, max - 1).map((result) => result.kind)).toEqual(Array(max - 1).fill("invalid"));
+      expect(results.at(-1)).toMatchObject({ kind: 'blocked', status: 429, message: expect.stringMatching(/Try again in 15 minutes/) });
+      const tags = (await h.services.events.list(user.id)).map((event) => event.tag);
+      expect(tags.filter((tag) => tag === EVENT_TAGS.lockout)).toHaveLength(1);
+    });
+  });
+
+  describe('remembered devices', () => {
+    it('are bound to the user and the security epoch, and expire after 30 days', async () => {
+      const user = await newUser();
+      const other = await newUser();
+      const cookie = h.services.rememberedDevices.issue(user);
+      expect(h.services.rememberedDevices.isRemembered(cookie, user)).toBe(true);
+      expect(h.services.rememberedDevices.isRemembered(cookie, other)).toBe(false);
+      expect(h.services.rememberedDevices.isRemembered(`${cookie}x`, user)).toBe(false);
+      expect(h.services.rememberedDevices.isRemembered(cookie, { ...user, security_epoch: user.security_epoch + 1 })).toBe(false);
+      h.clock.advance(30 * 24 * 60 * 60_000);
+      expect(h.services.rememberedDevices.isRemembered(cookie, user)).toBe(false);
+    });
+  });
+});

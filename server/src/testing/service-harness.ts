@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import { type Config, testConfig } from '../config.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { openDatabase } from '../db/open-database.js';
+import type { Database } from '../db/schema.js';
+import { createTestDatabaseUrl } from '../db/test-database.js';
+import { createServices, type Services } from '../services/index.js';
+
+/** A settable clock for tests. */
+export interface TestClock {
+  (): number;
+  set(ms: number): void;
+  advance(ms: number): void;
+}
+
+export function createTestClock(start = Date.UTC(2026, 0, 1, 12, 0, 0)): TestClock {
+  let time = start;
+  const clock = (() => time) as TestClock;
+  clock.set = (ms) => {
+    time = ms;
+  };
+  clock.advance = (ms) => {
+    time += ms;
+  };
+  return clock;
+}
+
+export interface ServiceHarness {
+  services: Services;
+  db: Kysely<Database>;
+  config: Config;
+  clock: TestClock;
+  close(): Promise<void>;
+}
+
+/** Services over a throw-away, migrated database of the given dialect, with a controllable clock. */
+export async function createServiceHarness(dialect: 'sqlite' | 'postgres', overrides: Partial<Config> = {}): Promise<ServiceHarness> {
+  const database = await createTestDatabaseUrl(dialect);
+  const config = testConfig({ databaseUrl: database.databaseUrl, ...overrides });
+  const db = openDatabase(config.databaseUrl);
+  await migrateToLatest(db);
+  const clock = createTestClock();
+  const services = createServices(db, config, { now: clock });
+  return {
+    services,
+    db,
+    config,
+    clock,
+    async close() {
+      await db.destroy();
+      await database.drop();
+    },
+  };
+}
+
+export const DIALECTS = ['sqlite', 'postgres'] as const;
