@@ -14,7 +14,7 @@ import { manageRoutes } from './routes/manage.js';
 import { loadSession, verifyCsrf } from './routes/session.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 import { createServices, type Services } from './services/index.js';
-// SLOT(webauthn): import { webauthnRoutes } from './routes/webauthn.js';
+import { webauthnRoutes } from './routes/webauthn.js';
 
 export interface LatchkeyApp {
   app: express.Express;
@@ -60,7 +60,7 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use(accountRoutes(services));
   app.use(twoFactorRoutes(services));
   app.use(manageRoutes(services));
-  // SLOT(webauthn): app.use(webauthnRoutes(services));
+  app.use(webauthnRoutes(services));
   app.use(notFound);
   app.use(errorHandler);
 

@@ -4,15 +4,15 @@
  * After any failure the button works again and the reason is announced in plain words.
  */
 import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { FIELDS, ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
+import { ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
 import { describeCeremonyError } from './webauthn-ceremony-error.js';
 import { WEBAUTHN_DOM } from '../views/webauthn-dom.js';
 import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
 import { statusRegion } from './status-region.js';
 
-function withLoginToken(path: string): string {
-  const token = new URLSearchParams(window.location.search).get(FIELDS.twoFactorToken) ?? '';
-  return `${path}?${new URLSearchParams({ [FIELDS.twoFactorToken]: token }).toString()}`;
+/** The page's own query (`?token=T&next=…`): binds the call to this login and keeps where to go afterwards. */
+function withLoginQuery(path: string): string {
+  return `${path}${window.location.search}`;
 }
 
 async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElement): Promise<void> {
@@ -22,7 +22,7 @@ async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElem
   status.show('Getting ready…', 'info');
   try {
     const options = await postJson<PublicKeyCredentialRequestOptionsJSON>(
-      withLoginToken(ROUTES.webauthnAuthenticateOptions),
+      withLoginQuery(ROUTES.webauthnAuthenticateOptions),
       {},
       csrfToken,
     );
@@ -42,7 +42,7 @@ async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElem
 
     status.show('Checking…', 'info');
     const result = await postJson<WebauthnAuthenticateSuccess>(
-      withLoginToken(ROUTES.webauthnAuthenticateValidate),
+      withLoginQuery(ROUTES.webauthnAuthenticateValidate),
       { credential },
       csrfToken,
     );

@@ -1,7 +1,7 @@
 /**
  * Account page: "Add security key". Checks the label with the server, lets the browser create a
- * credential on the key, sends it back with the label, then refreshes the key list in place (or
- * follows the server's redirect, e.g. to the recovery-codes offer after the first second factor).
+ * credential on the key, sends it back with the label, then follows the server's redirect (the
+ * updated key list, or the recovery-codes offer after the first second factor).
  */
 import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
 import { FIELDS, ROUTES, type WebauthnProvisionSuccess } from '@latchkey/shared';
@@ -11,23 +11,6 @@ import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
 import { statusRegion, type StatusRegion } from './status-region.js';
 
 type ProvisionSuccess = WebauthnProvisionSuccess & { redirect_to?: string };
-
-/** Re-reads the page and swaps in its key list, so the new key shows without losing the announcement. */
-async function refreshKeyList(): Promise<boolean> {
-  const current = document.getElementById(WEBAUTHN_DOM.keyList);
-  if (!current) return false;
-  try {
-    const response = await fetch(window.location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
-    if (!response.ok) return false;
-    const page = new DOMParser().parseFromString(await response.text(), 'text/html');
-    const fresh = page.getElementById(WEBAUTHN_DOM.keyList);
-    if (!fresh) return false;
-    current.replaceWith(document.importNode(fresh, true));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function provision(form: HTMLFormElement, label: HTMLInputElement, status: StatusRegion): Promise<void> {
   const csrfToken = readCsrfToken(form);
@@ -74,16 +57,10 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, status:
     csrfToken,
   );
   if (!result.ok) return status.show(result.message, 'error');
-  if (isSafeRedirect(result.data.redirect_to)) {
-    window.location.assign(result.data.redirect_to);
-    return;
-  }
-  label.value = '';
-  if (!(await refreshKeyList())) {
-    window.location.reload();
-    return;
-  }
   status.show(result.data.success || `Security key "${chosenLabel}" added.`, 'info');
+  // The server says where to go: the updated key list, or the recovery codes after a first second factor.
+  if (isSafeRedirect(result.data.redirect_to)) window.location.assign(result.data.redirect_to);
+  else window.location.reload();
 }
 
 const form = document.getElementById(WEBAUTHN_DOM.provisionForm);

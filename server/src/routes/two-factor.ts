@@ -7,6 +7,7 @@ import { LOGIN_TOKEN_MESSAGES } from '../services/login-tokens.js';
 import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
 import { TwoFactorPage } from '../views/two-factor-page.js';
+import { WEBAUTHN_SCRIPTS } from '../views/webauthn-dom.js';
 import { handler, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
 import { loginDestination, startSession } from './session.js';
 
@@ -26,8 +27,6 @@ export function sendTokenProblem(res: Response, result: Extract<SecondFactorResu
   sendPage(res, result.status, MessagePage({ page: pageContext(res), title: 'Log in again', message: result.message, loginAgain: true }));
 }
 
-/** Scripts the two-factor page loads when security keys are offered (set by the WebAuthn routes). */
-export const twoFactorPageScripts: string[] = [];
 
 /** Second login step: TOTP and recovery code (the security-key step lives in routes/webauthn.ts). */
 export function twoFactorRoutes(services: Services): Router {
@@ -46,7 +45,7 @@ export function twoFactorRoutes(services: Services): Router {
         hasSecurityKey: status2fa.hasSecurityKey,
         query: twoFactorQuery(req),
         form: { errors, fieldErrors: invalidField ? { [invalidField]: errors[0] ?? '' } : {} },
-        scripts: status2fa.hasSecurityKey ? twoFactorPageScripts : [],
+        scripts: status2fa.hasSecurityKey ? [WEBAUTHN_SCRIPTS.authenticate] : [],
       }),
     );
   };

@@ -3,6 +3,7 @@ import type { SecurityEvent } from '../services/events.js';
 import { describeEvent } from './event-labels.js';
 import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
 import { CsrfInput, Field, Layout, formatTime, type PageContext } from './layout.js';
+import { SecurityKeyList } from './webauthn-provision-page.js';
 
 /** A security key as the account page lists it. */
 export interface SecurityKeySummary {
@@ -75,32 +76,10 @@ export function AccountPage(props: AccountPageProps) {
 
       <section class="card" aria-labelledby="keys-heading">
         <h2 id="keys-heading">Security keys</h2>
-        {props.securityKeys.length > 0 ? (
-          <table>
-            <caption class="visually-hidden">Your security keys</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Added</th>
-                <th scope="col">Last used</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.securityKeys.map((key) => (
-                <tr key={key.label}>
-                  <td>{key.label}</td>
-                  <td>{formatTime(key.createdAt)}</td>
-                  <td>{key.lastUsedAt ? formatTime(key.lastUsedAt) : 'Never'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <p>No security keys yet.</p>
-        )}
+        <SecurityKeyList page={page} keys={props.securityKeys} />
         <p>
           <a class="button" href={ROUTES.webauthnProvision}>
-            Manage security keys
+            {props.securityKeys.length > 0 ? 'Add or manage security keys' : 'Add a security key'}
           </a>
         </p>
       </section>

@@ -29,6 +29,7 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
           <h2 id="key-heading">Security key</h2>
           <p>Insert or unlock your security key, then press the button and follow your browser.</p>
           <form id={DOM.webauthnFormId} class="stack">
+            <CsrfInput token={page.csrfToken} />
             <p id="webauthn-status" class="status" role="status" aria-live="polite"></p>
             <button id={DOM.webauthnBeginButtonId} type="button" class="button button-primary">
               Use security key
