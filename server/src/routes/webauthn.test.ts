@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIELDS, ROUTES, isApiFailure, type ApiFailure, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
+import { softAuthenticator, type SoftAuthenticator } from '@latchkey/test/soft-authenticator';
+import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { createSessionClient, type SessionClient, type SessionResponse } from '../../../test/src/kit/create-session-client.js';
+import { testConfig } from '../config.js';
+import { createTestDatabaseUrl } from '../db/test-database.js';
+import { startServer, type RunningServer } from '../main.js';
+import { EVENT_TAGS } from '../services/events.js';
+
+// The browser's origin as the server is configured to expect it. The soft authenticator puts it in
+// clientDataJSON; the HTTP client talks to 127.0.0.1 (no browser is involved).
+const ORIGIN = 'http://localhost:8080';
+const PASSWORD = 'correct horse battery staple';
+
+function failureOf(response: SessionResponse): string[] {
+  const body = response.json<ApiFailure>();
+  expect(isApiFailure(body)).toBe(true);
+  return body.fail.errors;
+}
+
+describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dialect) => {
+  let server: RunningServer;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const database = await createTestDatabaseUrl(dialect);
+    drop = database.drop;
+    server = await startServer(testConfig({ databaseUrl: database.databaseUrl, port: 0, origin: ORIGIN, rpId: 'localhost' }));
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await drop?.();
+  });
+
+  let counter = 0;
+  async function registeredClient(): Promise<{ client: SessionClient; username: string }> {
+    const username = `maint${++counter}${dialect}`;
+    const client = createSessionClient(server.url);
+    const response = await client.submit(ROUTES.register, {
+      [FIELDS.username]: username,
+      [FIELDS.email]: `${username}@example.org`,
+      [FIELDS.newPassword]: PASSWORD,
+      [FIELDS.passwordConfirm]: PASSWORD,
+    });
+    expect(response.status).toBe(303);
+    return { client, username };
+  }
+
+  async function addKey(client: SessionClient, key: SoftAuthenticator, label: string): Promise<SessionResponse> {
+    expect((await client.get(ROUTES.webauthnProvision)).status).toBe(200);
+    const options = await client.postJson(ROUTES.webauthnProvisionOptions, { label });
+    expect(options.status).toBe(200);
+    const credential = key.createRegistrationResponse(options.json<PublicKeyCredentialCreationOptionsJSON>(), { origin: ORIGIN });
+    return client.postJson(ROUTES.webauthnProvisionValidate, { credential, label });
+  }
+
+  /** Logs out, enters the password and returns the two-factor page's query (`?token=…`). */
+  async function passwordStep(client: SessionClient, username: string): Promise<string> {
+    await client.get(ROUTES.manageAccount);
+    await client.post(ROUTES.logout);
+    const login = await client.submit(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
+    expect(login.status).toBe(303);
+    const location = new URL(login.location ?? '');
+    expect(location.pathname).toBe(ROUTES.twoFactor);
+    const page = await client.get(login.location ?? '');
+    expect(page.status).toBe(200);
+    return location.search;
+  }
+
+  async function assertion(client: SessionClient, query: string, key: SoftAuthenticator): Promise<AuthenticationResponseJSON> {
+    const options = await client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {});
+    expect(options.status).toBe(200);
+    return key.createAuthenticationResponse(options.json<PublicKeyCredentialRequestOptionsJSON>(), { origin: ORIGIN });
+  }
+
+  it('adds a first key (then offers recovery codes), logs out and logs in with it', async () => {
+    const { client, username } = await registeredClient();
+    const key = softAuthenticator();
+    const added = await addKey(client, key, 'Desk key');
+    expect(added.status).toBe(200);
+    const body = added.json<{ success: string; redirect_to: string }>();
+    expect(body.success).toContain('Desk key');
+    expect(body.redirect_to).toBe('/manage/account/recovery-codes/');
+    const codesPage = await client.get(body.redirect_to);
+    expect(codesPage.status).toBe(200);
+    expect(codesPage.body).toMatch(/[0-9a-f]{4}[- ]?[0-9a-f]{4}/);
+
+    const account = await client.get(ROUTES.manageAccount);
+    expect(account.body).toContain('Desk key');
+    expect(account.body).toContain(ROUTES.webauthnProvisionDelete);
+
+    const query = await passwordStep(client, username);
+    const page = await client.get(`${ROUTES.twoFactor}${query}`);
+    expect(page.body).toContain('id="webauthn-auth-begin"');
+    expect(page.body).toContain('<script type="module" src="/static/webauthn-authenticate.js">');
+    expect(page.body).not.toContain('name="totp_value"');
+
+    const credential = await assertion(client, query, key);
+    const validated = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential });
+    expect(validated.status).toBe(200);
+    expect(validated.json<WebauthnAuthenticateSuccess>().redirect_to).toBe(ROUTES.manageAccount);
+    const after = await client.get(ROUTES.manageAccount);
+    expect(after.status).toBe(200);
+    expect(after.body).toContain(username);
+
+    // T is used up with the session: the same token cannot start another key login.
+    const reuse = await client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {});
+    expect(reuse.status).toBe(400);
+    expect(failureOf(reuse)[0]).toMatch(/already been used|log in again/i);
+
+    const tags = (await server.services.events.list((await server.services.accounts.findByUsername(username))!.id)).map((e) => e.tag);
+    expect(tags).toEqual(expect.arrayContaining([EVENT_TAGS.methodAdded, EVENT_TAGS.webauthnUsed, EVENT_TAGS.loginSuccess]));
+  });
+
+  it('keeps `next` through the key login', async () => {
+    const { client, username } = await registeredClient();
+    const key = softAuthenticator();
+    await addKey(client, key, 'k');
+    await client.get(ROUTES.manageAccount);
+    await client.post(ROUTES.logout);
+    // The login page carries `next` as a hidden field, as a browser would submit it.
+    const login = await client.submit(`${ROUTES.login}?next=${encodeURIComponent(ROUTES.webauthnProvision)}`, {
+      [FIELDS.username]: username,
+      [FIELDS.password]: PASSWORD,
+      [FIELDS.next]: ROUTES.webauthnProvision,
+    });
+    const query = new URL(login.location ?? '').search;
+    expect(query).toContain('next=');
+    const credential = await assertion(client, query, key);
+    const validated = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential });
+    expect(validated.json<WebauthnAuthenticateSuccess>().redirect_to).toBe(ROUTES.webauthnProvision);
+  });
+
+  it('answers bad input with 4xx and a message, never a 500', async () => {
+    const { client, username } = await registeredClient();
+    const key = softAuthenticator();
+    await addKey(client, key, 'k');
+    const query = await passwordStep(client, username);
+
+    const noCsrf = await client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {}, { csrfToken: 'wrong' });
+    expect(noCsrf.status).toBe(403);
+    expect(failureOf(noCsrf)[0]).toMatch(/expired|did not come from this site/);
+
+    const noToken = await client.postJson(ROUTES.webauthnAuthenticateOptions, {});
+    expect(noToken.status).toBe(400);
+    expect(failureOf(noToken)[0]).toMatch(/log in again/i);
+
+    for (const body of [{}, { credential: 'x' }, { credential: { id: 'a', rawId: 'a', type: 'public-key', response: {} } }]) {
+      const response = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, body);
+      expect(response.status).toBe(400);
+      expect(failureOf(response).length).toBeGreaterThan(0);
+    }
+    const garbage = await assertion(client, query, key);
+    const mangled = { ...garbage, response: { ...garbage.response, authenticatorData: 'AAAA', signature: 'AAAA' } };
+    const response = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: mangled });
+    expect(response.status).toBe(401);
+    expect(failureOf(response)[0]).toMatch(/could not be verified/);
+
+    const notJson = await client.postJson(`${ROUTES.webauthnProvisionOptions}`, {});
+    expect(notJson.status).toBe(401); // logged out at this point: no session
+  });
+
+  it('refuses a key from another account and locks the second factor after repeated failures', async () => {
+    const alice = await registeredClient();
+    const bob = await registeredClient();
+    const aliceKey = softAuthenticator();
+    const bobKey = softAuthenticator();
+    await addKey(alice.client, aliceKey, 'alice key');
+    await addKey(bob.client, bobKey, 'bob key');
+    const query = await passwordStep(alice.client, alice.username);
+
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const options = await alice.client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {});
+      const forged = bobKey.createAuthenticationResponse({ ...options.json<PublicKeyCredentialRequestOptionsJSON>(), allowCredentials: [] }, { origin: ORIGIN });
+      const response = await alice.client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: forged });
+      statuses.push(response.status);
+      if (attempt === 0) expect(failureOf(response)[0]).toMatch(/not registered to your account/);
+    }
+    expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
+    expect(statuses[4]).toBe(429);
+    const blocked = await alice.client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {});
+    expect(blocked.status).toBe(429);
+    expect(failureOf(blocked)[0]).toMatch(/Too many failed attempts\. Try again in \d+ minutes?\./);
+  });
+
+  it('needs the password to add a key when the last login is older than 5 minutes', async () => {
+    const { client, username } = await registeredClient();
+    const user = await server.services.accounts.findByUsername(username);
+    await server.services.db.updateTable('sessions').set({ authenticated_at: 0 }).where('user_id', '=', user!.id).execute();
+    const page = await client.get(ROUTES.webauthnProvision);
+    expect(page.body).toContain('name="password"');
+    const without = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'k' });
+    expect(without.status).toBe(400);
+    expect(failureOf(without)[0]).toMatch(/password/i);
+    const wrong = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'k', password: 'not my password at all' });
+    expect(wrong.status).toBe(401);
+    const right = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'k', password: PASSWORD });
+    expect(right.status).toBe(200);
+  });
+
+  it('explains label problems before the key is touched', async () => {
+    const { client } = await registeredClient();
+    await addKey(client, softAuthenticator(), 'Blue key');
+    const duplicate = await client.postJson(ROUTES.webauthnProvisionOptions, { label: ' blue KEY ' });
+    expect(duplicate.status).toBe(400);
+    expect(failureOf(duplicate)).toEqual(['You already have a security key named "blue KEY". Choose another name.']);
+    const long = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'x'.repeat(65) });
+    expect(failureOf(long)[0]).toMatch(/at most 64 characters/);
+  });
+
+  it('removes a key only with the right password; the removed key then cannot log in', async () => {
+    const { client, username } = await registeredClient();
+    const lost = softAuthenticator();
+    const spare = softAuthenticator();
+    await addKey(client, lost, 'lost');
+    await addKey(client, spare, 'spare');
+    await client.get(ROUTES.webauthnProvision);
+
+    const wrong = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'lost', [FIELDS.password]: 'definitely wrong pw' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toContain('That password is not correct.');
+    expect((await client.get(ROUTES.webauthnProvision)).body).toContain('lost');
+
+    const removed = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'lost', [FIELDS.password]: PASSWORD });
+    expect(removed.status).toBe(303);
+    const list = await client.follow(removed);
+    expect(list.body).toContain('Security key “lost” removed.');
+    expect(list.body).not.toContain('>lost<');
+
+    const query = await passwordStep(client, username);
+    const options = await client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {});
+    const request = options.json<PublicKeyCredentialRequestOptionsJSON>();
+    expect(request.allowCredentials?.map((c) => c.id)).toEqual([spare.credentials[0]!.id]);
+    const stale = lost.createAuthenticationResponse({ ...request, allowCredentials: [] }, { origin: ORIGIN });
+    const refused = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: stale });
+    expect(refused.status).toBe(401);
+    expect(failureOf(refused)[0]).toMatch(/not registered to your account/);
+  });
+});
