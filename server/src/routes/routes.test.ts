@@ -1,0 +1,575 @@
+import { Secret } from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { DEFAULT_RATE_LIMITS, testConfig } from '../config.js';
+import { createTestDatabaseUrl } from '../db/test-database.js';
+import { startServer, type RunningServer } from '../main.js';
+import { hmac } from '../services/keys.js';
+import { generateTotpCode } from '../services/totp-code.js';
+import { TestBrowser } from '../testing/browser.js';
+import { DIALECTS } from '../testing/service-harness.js';
+
+const PASSWORD = 'correct horse battery staple';
+const CSP = "default-src 'self';script-src 'self';object-src 'none';frame-ancestors 'none';form-action 'self';base-uri 'none'";
+let counter = 0;
+const uniqueName = () => `u${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+/** The current code for a secret, `steps` periods from now (login codes use +1: the enabling code spent this step). */
+const codeFor = (secret: string, steps = 0) => generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: Date.now() + steps * 30_000 });
+
+async function startTestServer(dialect: 'sqlite' | 'postgres', overrides: Parameters<typeof testConfig>[0] = {}) {
+  const database = await createTestDatabaseUrl(dialect);
+  // Every test shares 127.0.0.1, so the per-IP limits are raised here; per-account limits keep production values.
+  // The per-IP limits themselves are tested in services.test.ts.
+  const server = await startServer(
+    testConfig({
+      databaseUrl: database.databaseUrl,
+      rateLimits: { ...DEFAULT_RATE_LIMITS, passwordPerIp: { max: 10_000, windowMs: 900_000 }, secondFactorPerIp: { max: 10_000, windowMs: 900_000 } },
+      ...overrides,
+    }),
+  );
+  return {
+    server,
+    async close() {
+      await server.close();
+      await database.drop();
+    },
+  };
+}
+
+describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
+  let server: RunningServer;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ server, close } = await startTestServer(dialect));
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+
+  const browser = () => new TestBrowser(server.url);
+
+  /** Register a fresh account in `b` (logged in afterwards). */
+  async function register(b: TestBrowser): Promise<{ username: string; password: string }> {
+    const username = uniqueName();
+    await b.get(ROUTES.register);
+    const response = await b.post(ROUTES.register, {
+      [FIELDS.username]: username,
+      [FIELDS.email]: `${username}@example.org`,
+      [FIELDS.newPassword]: PASSWORD,
+      [FIELDS.passwordConfirm]: PASSWORD,
+    });
+    expect(response.status).toBe(303);
+    expect(response.location).toBe(ROUTES.manageAccount);
+    return { username, password: PASSWORD };
+  }
+
+  /** Turn TOTP on through the provisioning page; returns the secret and the 8 recovery codes shown once. */
+  async function enableTotp(b: TestBrowser): Promise<{ secret: string; codes: string[] }> {
+    const page = await b.get(ROUTES.totpProvision);
+    expect(page.status).toBe(200);
+    const secret = /aria-label="Secret key">([A-Z2-7 ]+)</.exec(page.text)?.[1]?.replace(/ /g, '');
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    const confirm = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secret!) });
+    expect(confirm.status).toBe(303);
+    expect(confirm.location).toBe('/manage/account/recovery-codes/');
+    const shown = await b.get(confirm.location!);
+    expect(shown.status).toBe(200);
+    const codes = [...shown.text.matchAll(/<li><code>([0-9a-f ]{19})<\/code><\/li>/g)].map((match) => match[1]!.replace(/ /g, ''));
+    expect(codes).toHaveLength(8);
+    return { secret: secret!, codes };
+  }
+
+  /** Log in with the password; returns the two-factor URL (with ?token=…) or the final location. */
+  async function passwordStep(b: TestBrowser, username: string, extra: Record<string, string> = {}) {
+    await b.get(ROUTES.login);
+    return b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD, ...extra });
+  }
+
+  async function logout(b: TestBrowser) {
+    await b.get(ROUTES.manageAccount);
+    const response = await b.post(ROUTES.logout);
+    expect(response.status).toBe(303);
+  }
+
+  describe('every page', () => {
+    it('sends CSP, framing and referrer headers, no x-powered-by, and HttpOnly SameSite=Lax cookies', async () => {
+      const response = await browser().get(ROUTES.login);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-security-policy')).toBe(CSP);
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('strict-transport-security')).toBeNull();
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      const cookie = response.headers.getSetCookie().find((line) => line.startsWith('latchkey_session='));
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Lax/);
+      expect(cookie).not.toMatch(/Secure/);
+      expect(response.text).not.toMatch(/<script(?![^>]*\bsrc=)/);
+      expect(response.text).not.toMatch(/\sstyle=/);
+    });
+
+    it('serves the stylesheet', async () => {
+      const response = await browser().get('/static/latchkey.css');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/text\/css/);
+    });
+
+    it('answers unknown paths with a 404 page or JSON', async () => {
+      const page = await browser().get('/nope');
+      expect(page.status).toBe(404);
+      expect(page.text).toContain('There is no page at this address.');
+      const json = await browser().get('/nope', { accept: 'application/json' });
+      expect(json.status).toBe(404);
+      expect(JSON.parse(json.text)).toEqual({ fail: { errors: ['There is no page at this address.'] } });
+    });
+  });
+
+  describe(ROUTES.healthz, () => {
+    it('is 200 {ok:true} when the database answers', async () => {
+      const response = await browser().get(ROUTES.healthz);
+      expect(response.status).toBe(200);
+      expect(JSON.parse(response.text)).toEqual({ ok: true });
+    });
+  });
+
+  describe(ROUTES.register, () => {
+    it('shows the form and creates an account with a fresh session', async () => {
+      const b = browser();
+      const page = await b.get(ROUTES.register);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('name="new_password"');
+      const anonymous = b.cookies.get('latchkey_session');
+      await register(b);
+      expect(b.cookies.get('latchkey_session')).not.toBe(anonymous);
+      const account = await b.get(ROUTES.manageAccount);
+      expect(account.status).toBe(200);
+      expect(account.text).toContain('Account created');
+    });
+
+    it.each([
+      [{}, 400, 'Enter a username.'],
+      [{ [FIELDS.username]: ['a', 'b'], [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD }, 400, 'must be a single text value'],
+      [{ [FIELDS.username]: 'x'.repeat(51), [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD }, 400, 'too long'],
+      [{ [FIELDS.username]: 'okname1', [FIELDS.email]: 'nope', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD }, 400, 'valid email'],
+      [{ [FIELDS.username]: 'okname2', [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: 'short', [FIELDS.passwordConfirm]: 'short' }, 400, 'at least 12'],
+      [{ [FIELDS.username]: 'okname3', [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: `${PASSWORD}x` }, 400, 'do not match'],
+    ])('refuses %j with %i and a clear message', async (fields, status, message) => {
+      const b = browser();
+      await b.get(ROUTES.register);
+      const response = await b.post(ROUTES.register, fields as Record<string, string>);
+      expect(response.status).toBe(status);
+      expect(response.text).toContain(message);
+      expect(response.text).toContain('role="alert"');
+    });
+
+    it('refuses a taken username (any case) with 409', async () => {
+      const first = browser();
+      const { username } = await register(first);
+      const b = browser();
+      await b.get(ROUTES.register);
+      const response = await b.post(ROUTES.register, {
+        [FIELDS.username]: username.toUpperCase(),
+        [FIELDS.email]: 'x@example.org',
+        [FIELDS.newPassword]: PASSWORD,
+        [FIELDS.passwordConfirm]: PASSWORD,
+      });
+      expect(response.status).toBe(409);
+      expect(response.text).toContain('already taken');
+    });
+
+    it('refuses a missing or wrong CSRF token with 403', async () => {
+      const b = browser();
+      await b.get(ROUTES.register);
+      const fields = { [FIELDS.username]: uniqueName(), [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD };
+      for (const csrf of [false, '', 'forged', browser().csrfToken || 'x'.repeat(43)] as const) {
+        const response = await b.post(ROUTES.register, fields, { csrf });
+        expect(response.status).toBe(403);
+        expect(response.text).toContain('did not come from this site');
+      }
+      // A token from another browser is refused too.
+      const other = browser();
+      await other.get(ROUTES.register);
+      expect((await b.post(ROUTES.register, fields, { csrf: other.csrfToken })).status).toBe(403);
+    });
+
+    it('answers oversized, malformed and wrongly typed bodies with 4xx, never 500', async () => {
+      const b = browser();
+      await b.get(ROUTES.register);
+      const big = await b.post(ROUTES.register, { [FIELDS.username]: 'x'.repeat(20_000) });
+      expect(big.status).toBe(413);
+      expect(big.text).toContain('too large');
+      const json = await b.raw('POST', ROUTES.register, '{"username":', { 'content-type': 'application/json', 'x-csrf-token': b.csrfToken });
+      expect(json.status).toBe(400);
+      expect(JSON.parse(json.text)).toEqual({ fail: { errors: ['What you sent is not valid JSON.'] } });
+      const many = await b.raw('POST', ROUTES.register, Array.from({ length: 60 }, (_, i) => `f${i}=1`).join('&'), {
+        'content-type': 'application/x-www-form-urlencoded',
+      });
+      expect(many.status).toBe(413);
+      const textBody = await b.raw('POST', ROUTES.register, 'hello', { 'content-type': 'text/plain', 'x-csrf-token': b.csrfToken });
+      expect(textBody.status).toBe(400);
+      expect(textBody.text).toContain('Enter a username.');
+    });
+  });
+
+  describe(ROUTES.login, () => {
+    it('logs in without 2FA, rotating the session id, honouring a same-site next', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      await logout(b);
+      const before = b.cookies.get('latchkey_session');
+      const response = await passwordStep(b, username, { [FIELDS.next]: '/manage/account/?tab=1' });
+      expect(response.status).toBe(303);
+      expect(response.location).toBe('/manage/account/?tab=1');
+      expect(b.cookies.get('latchkey_session')).not.toBe(before);
+    });
+
+    it.each(['//evil.example/', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x=1', ' /x'])(
+      'ignores the open redirect next=%j',
+      async (next) => {
+        const b = browser();
+        const { username } = await register(b);
+        await logout(b);
+        const response = await passwordStep(b, username, { [FIELDS.next]: next });
+        expect(response.status).toBe(303);
+        expect(response.location?.startsWith('/')).toBe(true);
+        expect(response.location?.startsWith('//')).toBe(false);
+        expect(response.location).not.toContain('evil');
+        expect(response.location).not.toMatch(/[\r\n]/);
+      },
+    );
+
+    it('says the same for a wrong password and an unknown user (401)', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      await logout(b);
+      await b.get(ROUTES.login);
+      const wrong = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: 'not the password' });
+      const unknown = await b.post(ROUTES.login, { [FIELDS.username]: `${username}zz`, [FIELDS.password]: 'not the password' });
+      expect(wrong.status).toBe(401);
+      expect(unknown.status).toBe(401);
+      expect(wrong.text).toContain('The username or password is incorrect.');
+      expect(unknown.text).toContain('The username or password is incorrect.');
+      expect(wrong.text).toContain(`value="${username}"`);
+    });
+
+    it('refuses missing fields with 400', async () => {
+      const b = browser();
+      await b.get(ROUTES.login);
+      const response = await b.post(ROUTES.login, { [FIELDS.username]: 'someone' });
+      expect(response.status).toBe(400);
+      expect(response.text).toContain('Enter your password.');
+    });
+
+    it('locks an account after 10 wrong passwords with 429 and a clear message, recorded as an event', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      await logout(b);
+      await b.get(ROUTES.login);
+      for (let i = 0; i < DEFAULT_RATE_LIMITS.passwordPerAccount.max; i++) {
+        expect((await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: `wrong ${i}` })).status).toBe(401);
+      }
+      const locked = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
+      expect(locked.status).toBe(429);
+      expect(locked.text).toContain('Too many failed attempts. Try again in 15 minutes.');
+      const user = await server.services.accounts.findByUsername(username);
+      const tags = (await server.services.events.list(user!.id)).map((event) => event.tag);
+      expect(tags).toContain('account:lockout');
+      expect(tags.filter((tag) => tag === 'account:login:failure')).toHaveLength(10);
+    });
+  });
+
+  describe(ROUTES.logout, () => {
+    it('destroys the session', async () => {
+      const b = browser();
+      await register(b);
+      await logout(b);
+      const account = await b.get(ROUTES.manageAccount);
+      expect(account.status).toBe(303);
+      expect(account.location).toBe(`${ROUTES.login}?next=%2Fmanage%2Faccount%2F`);
+    });
+
+    it('needs the CSRF token', async () => {
+      const b = browser();
+      await register(b);
+      expect((await b.post(ROUTES.logout, {}, { csrf: false })).status).toBe(403);
+      expect((await b.get(ROUTES.manageAccount)).status).toBe(200);
+    });
+  });
+
+  describe(ROUTES.manageAccount, () => {
+    it('sends anonymous visitors to the login page and back', async () => {
+      const response = await browser().get(ROUTES.manageAccount);
+      expect(response.status).toBe(303);
+      expect(response.location).toBe('/account/login/?next=%2Fmanage%2Faccount%2F');
+    });
+
+    it('shows 2FA status, recovery codes left and the security history', async () => {
+      const b = browser();
+      await register(b);
+      let page = await b.get(ROUTES.manageAccount);
+      expect(page.text).toContain('<strong>Off.</strong>');
+      await enableTotp(b);
+      page = await b.get(ROUTES.manageAccount);
+      expect(page.text).toContain('<strong>On.</strong>');
+      expect(page.text).toMatch(/<strong>8<\/strong> of 8 recovery codes left/);
+      expect(page.text).toContain('Two-factor method added: authentication app');
+      expect(page.text).toContain('New recovery codes generated');
+    });
+  });
+
+  describe(ROUTES.totpProvision, () => {
+    it('shows a QR PNG (no-store) and the secret, and enables TOTP only with a matching code', async () => {
+      const b = browser();
+      await register(b);
+      const page = await b.get(ROUTES.totpProvision);
+      expect(page.text).toContain(`src="${ROUTES.totpProvisionImage}"`);
+      const image = await fetch(new URL(ROUTES.totpProvisionImage, server.url), { headers: { cookie: `latchkey_session=${b.cookies.get('latchkey_session')}` } });
+      expect(image.status).toBe(200);
+      expect(image.headers.get('content-type')).toBe('image/png');
+      expect(image.headers.get('cache-control')).toBe('no-store');
+      expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+      const wrong = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: '000000' });
+      expect(wrong.status).toBe(400);
+      expect(wrong.text).toContain('does not match');
+      const malformed = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: 'abcdef' });
+      expect(malformed.status).toBe(400);
+      expect(malformed.text).toContain('6-digit');
+      const missing = await b.post(ROUTES.totpProvision, {});
+      expect(missing.status).toBe(400);
+      // The same secret is kept across reloads until confirmed.
+      const again = await b.get(ROUTES.totpProvision);
+      expect(/aria-label="Secret key">([A-Z2-7 ]+)</.exec(again.text)?.[1]).toBe(/aria-label="Secret key">([A-Z2-7 ]+)</.exec(page.text)?.[1]);
+    });
+
+    it('needs the password when the last authentication is older than 5 minutes', async () => {
+      const b = browser();
+      await register(b);
+      const page = await b.get(ROUTES.totpProvision);
+      const secret = /aria-label="Secret key">([A-Z2-7 ]+)</.exec(page.text)![1]!.replace(/ /g, '');
+      await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).execute();
+      const stale = await b.get(ROUTES.totpProvision);
+      expect(stale.text).toContain('name="password"');
+      const without = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secret) });
+      expect(without.status).toBe(400);
+      expect(without.text).toContain('Enter your password to confirm.');
+      const wrong = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secret), [FIELDS.password]: 'wrong password!' });
+      expect(wrong.status).toBe(401);
+      const right = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secret), [FIELDS.password]: PASSWORD });
+      expect(right.status).toBe(303);
+    });
+
+    it('shows recovery codes exactly once after the first method', async () => {
+      const b = browser();
+      await register(b);
+      await enableTotp(b);
+      const again = await b.get('/manage/account/recovery-codes/');
+      expect(again.status).toBe(404);
+      expect(again.text).toContain('shown only once');
+      expect((await b.get(ROUTES.totpProvision)).status).toBe(409);
+    });
+
+    it('has no image when nothing is being set up', async () => {
+      const b = browser();
+      await register(b);
+      expect((await b.get(ROUTES.totpProvisionImage)).status).toBe(404);
+    });
+  });
+
+  describe(ROUTES.twoFactor, () => {
+    it('logs in with a TOTP code; the code and the token are single use', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      const { secret } = await enableTotp(b);
+      await logout(b);
+      const step = await passwordStep(b, username, { [FIELDS.next]: '/manage/account/?after=2fa' });
+      expect(step.status).toBe(303);
+      expect(step.location).toMatch(/^\/account\/two-factor\/\?token=[^&]+&next=%2Fmanage%2Faccount%2F%3Fafter%3D2fa$/);
+      const page = await b.get(step.location!);
+      expect(page.status).toBe(200);
+      expect(page.text).toMatch(/<input id="totp-value" name="totp_value" type="text" autocomplete="one-time-code" inputmode="numeric"/);
+      const query = step.location!.slice(ROUTES.twoFactor.length);
+      expect(page.text).toContain(`href="${ROUTES.recoveryCode}${query.replace(/&/g, '&amp;')}"`);
+      expect(page.text).not.toContain('webauthn-auth-begin');
+
+      const wrong = await b.post(step.location!, { [FIELDS.totpValue]: '000000' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.text).toContain('Invalid code');
+      const malformed = await b.post(step.location!, { [FIELDS.totpValue]: '12ab' });
+      expect(malformed.status).toBe(400);
+      const code = codeFor(secret, 1);
+      const ok = await b.post(step.location!, { [FIELDS.totpValue]: code });
+      expect(ok.status).toBe(303);
+      expect(ok.location).toBe('/manage/account/?after=2fa');
+
+      const reused = await b.get(step.location!);
+      expect(reused.status).toBe(400);
+      expect(reused.text).toContain('already been used');
+      expect(reused.text).toContain(`href="${ROUTES.login}"`);
+
+      // Replay: the same code on a fresh login is refused.
+      await logout(b);
+      const second = await passwordStep(b, username);
+      const replay = await b.post(second.location!, { [FIELDS.totpValue]: code });
+      expect(replay.status).toBe(401);
+      expect(replay.text).toContain('already been used');
+    });
+
+    it('refuses expired, forged and missing tokens with a way back to the login page', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      await enableTotp(b);
+      const user = (await server.services.accounts.findByUsername(username))!;
+      const body = Buffer.from(JSON.stringify({ n: 'x', u: user.id, e: user.security_epoch, t: Date.now() - 301_000 })).toString('base64url');
+      const expired = `${body}.${hmac(server.services.keys['login-token'], body)}`;
+      const responses = [
+        await b.get(`${ROUTES.twoFactor}?token=${encodeURIComponent(expired)}`),
+        await b.post(`${ROUTES.twoFactor}?token=${encodeURIComponent(expired)}`, { [FIELDS.totpValue]: '123456' }),
+      ];
+      for (const response of responses) {
+        expect(response.status).toBe(400);
+        expect(response.text).toContain('expired');
+        expect(response.text).toContain('Log in again');
+      }
+      for (const path of [ROUTES.twoFactor, `${ROUTES.twoFactor}?token=abc.def`, `${ROUTES.twoFactor}?token=a&token=b`]) {
+        const response = await b.get(path);
+        expect(response.status).toBe(400);
+        expect(response.text).toContain('not valid');
+      }
+    });
+
+    it('locks the second factor after 5 wrong codes (429), per account', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      await enableTotp(b);
+      await logout(b);
+      const step = await passwordStep(b, username);
+      for (let i = 0; i < DEFAULT_RATE_LIMITS.secondFactorPerAccount.max - 1; i++) {
+        expect((await b.post(step.location!, { [FIELDS.totpValue]: '000000' })).status).toBe(401);
+      }
+      const fifth = await b.post(step.location!, { [FIELDS.totpValue]: '000000' });
+      expect(fifth.status).toBe(429);
+      const locked = await b.post(step.location!, { [FIELDS.totpValue]: '000000' });
+      expect(locked.status).toBe(429);
+      expect(locked.text).toContain('Too many failed attempts. Try again in 15 minutes.');
+    });
+
+    it('remembers this device for 30 days until the user forgets remembered devices', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      const { secret } = await enableTotp(b);
+      await logout(b);
+      const step = await passwordStep(b, username);
+      const ok = await b.post(step.location!, { [FIELDS.totpValue]: codeFor(secret, 1), [FIELDS.rememberDevice]: 'on' });
+      expect(ok.status).toBe(303);
+      expect(b.cookies.get('latchkey_device')).toBeTruthy();
+      await logout(b);
+      const remembered = await passwordStep(b, username);
+      expect(remembered.location).toBe(ROUTES.manageAccount);
+      // Another browser is not remembered.
+      const other = browser();
+      expect((await passwordStep(other, username)).location).toMatch(/^\/account\/two-factor\//);
+      await b.get(ROUTES.manageAccount);
+      const forget = await b.post('/manage/account/forget-devices');
+      expect(forget.status).toBe(303);
+      await logout(b);
+      expect((await passwordStep(b, username)).location).toMatch(/^\/account\/two-factor\//);
+    });
+  });
+
+  describe(ROUTES.recoveryCode, () => {
+    it('logs in with a recovery code, burns it, warns, and refuses its reuse', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      const { codes } = await enableTotp(b);
+      await logout(b);
+      const step = await passwordStep(b, username);
+      const recoveryUrl = step.location!.replace(ROUTES.twoFactor, ROUTES.recoveryCode);
+      const page = await b.get(recoveryUrl);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('name="recovery_code_value"');
+      expect((await b.post(recoveryUrl, {})).status).toBe(400);
+      expect((await b.post(recoveryUrl, { [FIELDS.recoveryCodeValue]: '123456' })).status).toBe(400);
+      const wrong = await b.post(recoveryUrl, { [FIELDS.recoveryCodeValue]: '0123456789abcdef' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.text).toContain('Invalid recovery code.');
+      const ok = await b.post(recoveryUrl, { [FIELDS.recoveryCodeValue]: codes[0]!.toUpperCase() });
+      expect(ok.status).toBe(303);
+      const account = await b.get(ok.location!);
+      expect(account.text).toContain('You logged in with a recovery code');
+      expect(account.text).toMatch(/<strong>7<\/strong> of 8 recovery codes left/);
+      expect(account.text).toContain('Recovery code used');
+      await logout(b);
+      const again = await passwordStep(b, username);
+      const reuse = await b.post(again.location!.replace(ROUTES.twoFactor, ROUTES.recoveryCode), { [FIELDS.recoveryCodeValue]: codes[0]! });
+      expect(reuse.status).toBe(401);
+      expect(reuse.text).toContain('already been used');
+    });
+  });
+
+  describe(ROUTES.recoveryCodesGenerate, () => {
+    it('shows 8 new codes once and voids the old ones; needs the password when not recent', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      const { codes: old } = await enableTotp(b);
+      await b.get(ROUTES.manageAccount);
+      const fresh = await b.post(ROUTES.recoveryCodesGenerate);
+      expect(fresh.status).toBe(200);
+      expect(fresh.text).toContain('This is the only time these codes are shown.');
+      expect(fresh.text).toContain('download="latchkey-recovery-codes.txt"');
+      expect(fresh.text).toContain('id="print-recovery-codes"');
+      const codes = [...fresh.text.matchAll(/<li><code>([0-9a-f ]{19})<\/code><\/li>/g)].map((match) => match[1]!.replace(/ /g, ''));
+      expect(codes).toHaveLength(8);
+      const user = (await server.services.accounts.findByUsername(username))!;
+      expect(await server.services.recoveryCodes.use(user.id, old[0]!)).toBe('invalid');
+      expect(await server.services.recoveryCodes.use(user.id, codes[0]!)).toBe('ok');
+
+      await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', user.id).execute();
+      const noPassword = await b.post(ROUTES.recoveryCodesGenerate);
+      expect(noPassword.status).toBe(400);
+      expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: 'wrong password!' })).status).toBe(401);
+      expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: PASSWORD })).status).toBe(200);
+    });
+
+    it('refuses without 2FA', async () => {
+      const b = browser();
+      await register(b);
+      await b.get(ROUTES.manageAccount);
+      const response = await b.post(ROUTES.recoveryCodesGenerate);
+      expect(response.status).toBe(400);
+      expect(response.text).toContain('Turn on two-factor authentication first');
+    });
+  });
+
+  describe(ROUTES.totpProvisionRemove, () => {
+    it('removes TOTP only with the password', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      await enableTotp(b);
+      await b.get(ROUTES.manageAccount);
+      expect((await b.post(ROUTES.totpProvisionRemove, {})).status).toBe(400);
+      expect((await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: 'wrong password!' })).status).toBe(401);
+      const removed = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD });
+      expect(removed.status).toBe(303);
+      const page = await b.get(ROUTES.manageAccount);
+      expect(page.text).toContain('Authentication app removed.');
+      expect(page.text).toContain('<strong>Off.</strong>');
+      await logout(b);
+      expect((await passwordStep(b, username)).location).toBe(ROUTES.manageAccount);
+    });
+  });
+});
+
+describe('over https', () => {
+  it('uses __Host- cookies with Secure, and HSTS', async () => {
+    const { server, close } = await startTestServer('sqlite', { origin: 'https://index.example' });
+    try {
+      const response = await fetch(new URL(ROUTES.login, server.url));
+      expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+      const cookie = response.headers.getSetCookie()[0] ?? '';
+      expect(cookie).toMatch(/^__Host-latchkey_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    } finally {
+      await close();
+    }
+  });
+});
