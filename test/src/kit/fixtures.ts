@@ -1,6 +1,7 @@
 import { test as base } from '@playwright/test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowserWithExtension, type BrowserWithExtension } from './launch-browser-with-extension.js';
+import { startTestServer, type TestServer } from './start-test-server.js';
 
 /** Options set per Playwright project (see test/playwright.config.ts). */
 export interface LatchkeyWorkerOptions {
@@ -9,6 +10,11 @@ export interface LatchkeyWorkerOptions {
 }
 
 export interface LatchkeyTestFixtures {
+  /**
+   * A server of the project's dialect with its own throw-away database, one per test: per-IP rate
+   * limits, the clock offset and the data of one journey cannot leak into another.
+   */
+  server: TestServer;
   /** Chromium with the extension test build loaded (a fresh profile per test, so a fresh vault). */
   extension: BrowserWithExtension;
   /** `extension.context`, for tests that only need the context. */
@@ -30,6 +36,11 @@ export interface LatchkeyTestFixtures {
  */
 export const test = base.extend<LatchkeyTestFixtures, LatchkeyWorkerOptions>({
   dialect: ['sqlite', { option: true, scope: 'worker' }],
+  server: async ({ dialect }, use) => {
+    const server = await startTestServer({ dialect });
+    await use(server);
+    await server.close();
+  },
   extension: async ({}, use) => {
     const browser = await launchBrowserWithExtension();
     await use(browser);

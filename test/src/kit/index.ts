@@ -21,3 +21,7 @@ export type { BrowserWithExtension, LaunchBrowserWithExtensionOptions } from './
 export { openPopup } from './open-popup.js';
 export type { OpenPopupOptions } from './open-popup.js';
 export { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './chromium.js';
+export { startTestServer } from './start-test-server.js';
+export type { StartTestServerOptions, TestServer, TestClock } from './start-test-server.js';
+export { createUserIn, USER_STATES } from './create-user-in.js';
+export type { CreatedUser, CreateUserOptions, UserState } from './create-user-in.js';
