@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { type Accounts, createAccounts } from './accounts.js';
+import { type Admin, createAdmin } from './admin.js';
 import { type Clock, systemClock } from './clock.js';
 import { createEvents, type Events } from './events.js';
 import { deriveServerKeys, type ServerKeys } from './keys.js';
@@ -31,6 +32,7 @@ export interface Services {
   totp: Totp;
   recoveryCodes: RecoveryCodes;
   login: Login;
+  admin: Admin;
   webauthn: WebauthnService;
 }
 
@@ -67,6 +69,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     totp,
     recoveryCodes,
     login,
+    admin: createAdmin(db, accounts, events),
     webauthn: createWebauthnService({ db, config, events, now }),
   };
 }

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConfig, type Config } from '../config.js';
+import { createTestDatabaseUrl } from '../db/test-database.js';
+import { createApp } from '../app.js';
+import { runAdmin, type AdminIo } from './admin.js';
+
+function captureIo(stdin = ''): AdminIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, stdout: (line) => out.push(line), stderr: (line) => err.push(line), readStdin: async () => stdin };
+}
+
+describe('admin CLI', () => {
+  let config: Config;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const database = await createTestDatabaseUrl('sqlite');
+    drop = database.drop;
+    config = testConfig({ databaseUrl: database.databaseUrl });
+  });
+  afterAll(async () => {
+    await drop?.();
+  });
+
+  it('prints help', async () => {
+    const io = captureIo();
+    expect(await runAdmin(['--help'], io, config)).toBe(0);
+    expect(io.out.join('\n')).toMatch(/create-user[\s\S]*reset-2fa[\s\S]*events/);
+    const sub = captureIo();
+    expect(await runAdmin(['reset-2fa', '--help'], sub, config)).toBe(0);
+    expect(sub.out.join('\n')).toContain('--reason');
+  });
+
+  it('refuses unknown commands and missing options with a usage line', async () => {
+    const io = captureIo();
+    expect(await runAdmin(['frobnicate'], io, config)).toBe(1);
+    expect(io.err.join('\n')).toContain('Unknown command');
+    const missing = captureIo();
+    expect(await runAdmin(['create-user', '--username', 'x'], missing, config)).toBe(1);
+    expect(missing.err.join('\n')).toContain('--email is required');
+    const unknownFlag = captureIo();
+    expect(await runAdmin(['events', '--bogus'], unknownFlag, config)).toBe(1);
+  });
+
+  it('creates a user, resets their 2FA with a recorded reason, lists events', async () => {
+    const created = captureIo('a long enough admin password\n');
+    expect(await runAdmin(['create-user', '--username', 'Maintainer', '--email', 'm@example.org', '--password-stdin'], created, config)).toBe(0);
+    expect(created.out[0]).toContain('Created account "maintainer"');
+
+    const latchkey = await createApp(config);
+    try {
+      const user = (await latchkey.services.accounts.findByUsername('maintainer'))!;
+      expect(await latchkey.services.accounts.verifyPassword(user, 'a long enough admin password')).toBe(true);
+      await latchkey.services.totp.enable(user.id, latchkey.services.totp.generateSecret());
+      await latchkey.services.recoveryCodes.generate(user.id);
+      await latchkey.services.sessions.create(user.id);
+    } finally {
+      await latchkey.close();
+    }
+
+    const noReason = captureIo();
+    expect(await runAdmin(['reset-2fa', '--username', 'maintainer'], noReason, config)).toBe(1);
+    const reset = captureIo();
+    expect(await runAdmin(['reset-2fa', '--username', 'maintainer', '--reason', 'video call + signed release key'], reset, config)).toBe(0);
+    expect(reset.out[0]).toContain('reset for "maintainer"');
+
+    const after = await createApp(config);
+    try {
+      const user = (await after.services.accounts.findByUsername('maintainer'))!;
+      const status = await after.services.accounts.twoFactorStatus(user.id);
+      expect(status).toMatchObject({ hasTotp: false, hasSecurityKey: false, recoveryCodesRemaining: 0, enabled: false });
+      expect(await after.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).execute()).toHaveLength(0);
+    } finally {
+      await after.close();
+    }
+
+    const events = captureIo();
+    expect(await runAdmin(['events', '--username', 'maintainer', '--json'], events, config)).toBe(0);
+    const list = JSON.parse(events.out.join('\n')) as { tag: string; details: Record<string, unknown> }[];
+    expect(list[0]).toMatchObject({ tag: 'admin:two_factor:reset', details: { reason: 'video call + signed release key' } });
+    expect(list.map((event) => event.tag)).toEqual(expect.arrayContaining(['admin:account:create', 'account:create']));
+
+    const unknown = captureIo();
+    expect(await runAdmin(['events', '--username', 'nobody'], unknown, config)).toBe(1);
+    expect(unknown.err[0]).toContain('No account named "nobody"');
+  });
+});

@@ -1,0 +1,43 @@
+import type { Kysely } from 'kysely';
+import type { Database, User } from '../db/schema.js';
+import type { Accounts } from './accounts.js';
+import { ServiceError } from './errors.js';
+import { EVENT_TAGS, type Events, NO_ORIGIN } from './events.js';
+
+export interface Admin {
+  /**
+   * The lock-out path: after an administrator has verified the person's identity out of band, remove
+   * every second factor (TOTP, security keys, recovery codes), end all sessions, void remembered
+   * devices and pending logins, and record who did it and why.
+   */
+  resetTwoFactor(username: string, input: { reason: string; actor: string }): Promise<User>;
+}
+
+export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Events): Admin {
+  return {
+    async resetTwoFactor(username, { reason, actor }) {
+      const user = await accounts.findByUsername(username);
+      if (!user) throw new ServiceError(`No account named "${username}".`, 404);
+      if (reason.trim().length < 3) throw new ServiceError('Give a reason (what identity check was done); it is recorded.', 400);
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('users')
+          .set((eb) => ({
+            totp_secret_enc: null,
+            totp_last_step: null,
+            totp_enabled_at: null,
+            security_epoch: eb('security_epoch', '+', 1),
+          }))
+          .where('id', '=', user.id)
+          .execute();
+        await trx.deleteFrom('webauthn_credentials').where('user_id', '=', user.id).execute();
+        await trx.deleteFrom('webauthn_challenges').where('user_id', '=', user.id).execute();
+        await trx.deleteFrom('recovery_codes').where('user_id', '=', user.id).execute();
+        await trx.deleteFrom('login_tokens').where('user_id', '=', user.id).execute();
+        await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+      });
+      await events.record({ userId: user.id, tag: EVENT_TAGS.adminTwoFactorReset, origin: NO_ORIGIN, details: { reason: reason.trim().slice(0, 500), actor } });
+      return (await accounts.findById(user.id)) ?? user;
+    },
+  };
+}
