@@ -1,0 +1,80 @@
+/**
+ * Screenshots of every server page for the README and for looking at: `npx tsx server/scripts/screenshots.ts`
+ * (from the repository root). Starts a throw-away server on 127.0.0.1, drives Debian's Chromium.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Secret } from 'otpauth';
+import { chromium } from 'playwright-core';
+import { testConfig } from '../src/config.js';
+import { createTestDatabaseUrl } from '../src/db/test-database.js';
+import { startServer } from '../src/main.js';
+import { generateTotpCode } from '../src/services/totp-code.js';
+
+const OUT = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const PASSWORD = 'correct horse battery staple';
+
+const database = await createTestDatabaseUrl('sqlite');
+const server = await startServer(testConfig({ databaseUrl: database.databaseUrl, rpName: 'Latchkey' }));
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  await mkdir(OUT, { recursive: true });
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const shot = async (name: string) => {
+    await page.screenshot({ path: path.join(OUT, `server-${name}.png`), fullPage: true });
+    console.log(`docs/screenshots/server-${name}.png`);
+  };
+  const url = (route: string) => new URL(route, server.url).href;
+
+  await page.goto(url('/account/register/'));
+  await page.fill('#field-username', 'alice');
+  await page.fill('#field-email', 'not-an-email');
+  await page.fill('#field-new_password', PASSWORD);
+  await page.fill('#field-password_confirm', PASSWORD);
+  await page.click('main button[type=submit]');
+  await shot('register-error');
+  await page.fill('#field-email', 'alice@example.org');
+  await page.fill('#field-new_password', PASSWORD);
+  await page.fill('#field-password_confirm', PASSWORD);
+  await page.click('main button[type=submit]');
+  await shot('account-2fa-off');
+
+  await page.goto(url('/manage/account/totp-provision'));
+  await shot('totp-provision');
+  const secret = (await page.textContent('code[aria-label="Secret key"]'))!.replace(/ /g, '');
+  await page.fill('#totp-value', generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: Date.now() }));
+  await page.click('main button[type=submit]');
+  await shot('recovery-codes');
+  await page.click('text=I have saved my recovery codes');
+  await shot('account-2fa-on');
+
+  await page.click('text=Log out');
+  await shot('login');
+  await page.fill('#field-username', 'alice');
+  await page.fill('#field-password', 'wrong password!');
+  await page.click('main button[type=submit]');
+  await shot('login-error');
+  await page.fill('#field-password', PASSWORD);
+  await page.click('main button[type=submit]');
+  await shot('two-factor');
+  await page.fill('#totp-value', '000000');
+  await page.click('main form[method=post] button[type=submit]');
+  await shot('two-factor-error');
+  await page.click('text=Log in with a recovery code');
+  await shot('recovery-code-login');
+
+  await page.goto(url('/account/two-factor/?token=forged.token'));
+  await shot('token-invalid');
+  await page.goto(url('/no/such/page'));
+  await shot('not-found');
+  await context.close();
+} finally {
+  await browser.close();
+  await server.close();
+  await database.drop();
+}
