@@ -10,6 +10,7 @@ import { softAuthenticator } from '../kit/soft-authenticator.js';
 import type { Deployment } from './harness/deployment.js';
 import { cookieHeader, passwordStep, TEST_PASSWORD, uniqueUsername } from './harness/login-flow.js';
 import { leaksInternals, sendRaw } from './harness/raw-http.js';
+import { hasSecurityHeaders } from './harness/security-headers.js';
 import { fuzzCaseArb, materialize, type FuzzContext } from './fuzz-requests.js';
 
 export interface FuzzFigures {
@@ -19,6 +20,8 @@ export interface FuzzFigures {
   byClass: Record<string, number>;
   serverErrors: number;
   leaks: number;
+  /** Answers without the CSP / frame headers of DESIGN.md section 2 (must be 0: every page, errors included). */
+  missingSecurityHeaders: number;
   transportErrors: number;
   healthyAfter: boolean;
   aliveAfter: boolean;
@@ -29,7 +32,7 @@ export function describeFuzz(f: FuzzFigures): string {
   const classes = Object.entries(f.byClass).sort().map(([k, v]) => `${v} ${k}`).join(', ');
   return (
     `fuzz: ${f.requests} generated requests over ${f.routes} routes (seed ${f.seed}) → ${classes}; ` +
-    `${f.serverErrors} 5xx, ${f.leaks} stack-trace leaks, ${f.transportErrors} dropped connections; ` +
+    `${f.serverErrors} 5xx, ${f.leaks} stack-trace leaks, ${f.missingSecurityHeaders} answers without CSP/frame headers, ${f.transportErrors} dropped connections; ` +
     `process alive: ${f.aliveAfter ? 'yes' : 'NO'}, /healthz OK after: ${f.healthyAfter ? 'yes' : 'NO'}`
   );
 }
@@ -82,6 +85,7 @@ export async function runFuzz(deployment: Deployment, { requests, parallel = 8, 
   let sent = 0;
   let serverErrors = 0;
   let leaks = 0;
+  let missingSecurityHeaders = 0;
   let transportErrors = 0;
 
   await fc.assert(
@@ -96,7 +100,12 @@ export async function runFuzz(deployment: Deployment, { requests, parallel = 8, 
           if (!instance.alive()) ok = false;
           return;
         }
-        const { status, body } = answer.value;
+        const { status, body, headers } = answer.value;
+        if (!hasSecurityHeaders(headers)) {
+          missingSecurityHeaders++;
+          ok = false;
+          if (failures.length < 20) failures.push(`no CSP/frame headers on ${status} for ${JSON.stringify(cases[i]).slice(0, 300)}`);
+        }
         const cls = `${Math.floor(status / 100)}xx`;
         byClass[cls] = (byClass[cls] ?? 0) + 1;
         if (status >= 500) {
@@ -131,6 +140,7 @@ export async function runFuzz(deployment: Deployment, { requests, parallel = 8, 
     byClass,
     serverErrors,
     leaks,
+    missingSecurityHeaders,
     transportErrors,
     healthyAfter,
     aliveAfter: instance.alive(),

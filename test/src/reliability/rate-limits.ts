@@ -7,6 +7,7 @@
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { createSessionClient } from '../kit/create-session-client.js';
 import { currentTotp } from '../kit/current-totp.js';
+import { EVENT_TAGS } from '../../../server/src/services/events.js';
 import type { Deployment } from './harness/deployment.js';
 import { mapLimit, passwordStep, seedUser, uniqueUsername } from './harness/login-flow.js';
 
@@ -103,7 +104,7 @@ export async function secondFactorFailuresAcrossInstances(deployment: Deployment
 export interface BurstFigures {
   limit: number;
   concurrent: number;
-  /** Guesses the server actually checked (answered "Invalid code"), vs refused by the limiter. */
+  /** Guesses the server actually checked (each leaves a failure event), vs stopped by the limiter before any check. */
   evaluated: number;
   blocked: number;
   other: string[];
@@ -131,14 +132,17 @@ export async function concurrentGuessBurst(deployment: Deployment, concurrent: n
       return client.post(twoFactorUrl, { [FIELDS.totpValue]: guess });
     }),
   );
-  let evaluated = 0;
-  let blocked = 0;
+  let refused = 0;
   const other: string[] = [];
   for (const answer of answers) {
-    if (answer.status === 429) blocked++;
-    else if (answer.status === 401 && /Invalid code/.test(answer.body)) evaluated++;
+    if (answer.status === 429 || (answer.status === 401 && /Invalid code/.test(answer.body))) refused++;
     else other.push(`${answer.status} ${answer.body.slice(0, 100)}`);
   }
+  // A guess the server actually checked leaves a `account:two_factor:failure` event; one stopped at
+  // the gate leaves none. (The answer alone cannot tell: the failure that reaches the limit already says 429.)
+  const events = await deployment.services.events.list(user.id, { limit: 10_000 });
+  const evaluated = events.filter((event) => event.tag === EVENT_TAGS.secondFactorFailure).length;
+  const blocked = refused - evaluated;
   return { limit, concurrent, evaluated, blocked, other };
 }
 

@@ -63,7 +63,10 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
   const opened: Services[] = [];
   try {
     if (options.startTogether) {
-      instances.push(...(await Promise.all(Array.from({ length: options.instances }, () => startServerProcess(childConfig)))));
+      const started = await Promise.allSettled(Array.from({ length: options.instances }, () => startServerProcess(childConfig)));
+      for (const result of started) if (result.status === 'fulfilled') instances.push(result.value);
+      const failure = started.find((result) => result.status === 'rejected');
+      if (failure) throw (failure as PromiseRejectedResult).reason;
     } else {
       for (let i = 0; i < options.instances; i++) instances.push(await startServerProcess(childConfig));
     }

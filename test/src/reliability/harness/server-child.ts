@@ -15,6 +15,10 @@ const overrides = JSON.parse(raw) as Partial<Config>;
 const server = await startServer(testConfig({ ...overrides, port: 0 }));
 process.stdout.write(`LATCHKEY_CHILD_READY ${server.url}\n`);
 
+// The parent holds our stdin open; when it goes away (even by SIGKILL) we go too.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+
 let closing = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../../../../server/src/config.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./server-child.ts', import.meta.url));
+/** The server's views are Preact TSX: tsx must compile them with the server's JSX settings. */
+const SERVER_TSCONFIG = fileURLToPath(new URL('../../../../server/tsconfig.json', import.meta.url));
 const READY_PREFIX = 'LATCHKEY_CHILD_READY ';
 
 /** Overrides passed to `testConfig` in the child; must be JSON-serialisable. */
@@ -33,8 +35,9 @@ export interface ServerProcess {
 /** Start one server instance in a child process and wait until it listens. */
 export async function startServerProcess(config: ChildConfig, { timeoutMs = 60_000 } = {}): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY], {
-    env: { ...process.env, LATCHKEY_RELIABILITY_CONFIG: JSON.stringify(config), NODE_ENV: 'test' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TSX_TSCONFIG_PATH: SERVER_TSCONFIG, LATCHKEY_RELIABILITY_CONFIG: JSON.stringify(config), NODE_ENV: 'test' },
+    // stdin is a pipe the child watches: if this process dies, the child exits instead of lingering.
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
   let stdout = '';
