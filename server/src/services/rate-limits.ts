@@ -23,6 +23,8 @@ export interface RateLimits {
   resetAccount(scope: RateLimitScope, account: string): Promise<void>;
 }
 
+const PURGE_INTERVAL_MS = 60_000;
+
 /** "Too many failed attempts. Try again in N minutes." — what people see when blocked. */
 export function rateLimitMessage(retryAfterMs: number): string {
   const minutes = Math.max(1, Math.ceil(retryAfterMs / 60_000));
@@ -45,6 +47,15 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
     ];
     if (subject.ip) keys.push({ key: `${scope}:ip:${subject.ip}`, rule: rule.ip, reason: 'ip' });
     return keys;
+  };
+
+  const longestWindowMs = Math.max(...Object.values(config).map((rule) => rule.windowMs));
+  let lastPurge = 0;
+  /** Windows that ended long ago carry no information; drop them at most once a minute. */
+  const purgeExpired = async (time: number) => {
+    if (time - lastPurge < PURGE_INTERVAL_MS) return;
+    lastPurge = time;
+    await db.deleteFrom('rate_limits').where('window_start', '<', time - longestWindowMs).execute();
   };
 
   return {
@@ -87,6 +98,7 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
           .executeTakeFirstOrThrow();
         if (entry.reason === 'account' && row.failures === entry.rule.max) lockedOut = true;
       }
+      await purgeExpired(time);
       return { lockedOut };
     },
 

@@ -226,3 +226,38 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
     });
   });
 });
+
+describe.each(DIALECTS)('sessions on %s', (dialect) => {
+  let h: ServiceHarness;
+  beforeAll(async () => {
+    h = await createServiceHarness(dialect);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('expire after 30 idle minutes, are kept alive by use, and end after 12 hours regardless', async () => {
+    const user = await h.services.accounts.register({ username: uniqueName(), email: 's@example.org', password: PASSWORD });
+    const idle = await h.services.sessions.create(user.id);
+    const busy = await h.services.sessions.create(user.id);
+    expect(idle.token).not.toBe(busy.token);
+    expect(idle.session.id).not.toBe(idle.token);
+    for (let minutes = 0; minutes < 12 * 60; minutes += 20) {
+      h.clock.advance(20 * 60_000);
+      if (minutes === 20) expect(await h.services.sessions.load(idle.token)).toBeNull();
+      if (minutes < 12 * 60 - 20) expect(await h.services.sessions.load(busy.token)).not.toBeNull();
+    }
+    expect(await h.services.sessions.load(busy.token)).toBeNull();
+    expect(await h.services.sessions.load('not-a-token')).toBeNull();
+  });
+
+  it('show pending recovery codes once and keep them encrypted', async () => {
+    const user = await h.services.accounts.register({ username: uniqueName(), email: 's@example.org', password: PASSWORD });
+    const { session } = await h.services.sessions.create(user.id);
+    await h.services.sessions.setPendingRecoveryCodes(session.id, ['0123456789abcdef']);
+    const row = await h.db.selectFrom('sessions').select('pending_recovery_codes_enc').where('id', '=', session.id).executeTakeFirstOrThrow();
+    expect(row.pending_recovery_codes_enc).not.toContain('0123456789abcdef');
+    expect(await h.services.sessions.takePendingRecoveryCodes(session.id)).toEqual(['0123456789abcdef']);
+    expect(await h.services.sessions.takePendingRecoveryCodes(session.id)).toBeNull();
+  });
+});

@@ -45,10 +45,20 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
   const byId = (id: string) => db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
   const aad = (sessionId: string, what: string) => `session:${sessionId}:${what}`;
 
+  let lastPurge = 0;
+
   return {
     async create(userId) {
       const token = randomBytes(32).toString('base64url');
       const time = now();
+      if (time - lastPurge >= TOUCH_INTERVAL_MS) {
+        // Expired sessions are dead weight (they are refused anyway); clear them at most once a minute.
+        lastPurge = time;
+        await db
+          .deleteFrom('sessions')
+          .where((eb) => eb.or([eb('last_seen_at', '<', time - SESSION_IDLE_TIMEOUT_MS), eb('created_at', '<', time - SESSION_ABSOLUTE_TIMEOUT_MS)]))
+          .execute();
+      }
       const session: SessionRow = {
         id: sessionIdFor(token),
         user_id: userId,
@@ -68,7 +78,7 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
       const session = await byId(sessionIdFor(token));
       if (!session) return null;
       const time = now();
-      if (time - session.last_seen_at > SESSION_IDLE_TIMEOUT_MS || time - session.created_at > SESSION_ABSOLUTE_TIMEOUT_MS) {
+      if (time - session.last_seen_at >= SESSION_IDLE_TIMEOUT_MS || time - session.created_at >= SESSION_ABSOLUTE_TIMEOUT_MS) {
         await db.deleteFrom('sessions').where('id', '=', session.id).execute();
         return null;
       }

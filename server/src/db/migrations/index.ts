@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './001-initial.js';
+import * as housekeepingIndexes from './002-housekeeping-indexes.js';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the compiled server
@@ -7,4 +8,5 @@ import * as initial from './001-initial.js';
  */
 export const migrations: Record<string, Migration> = {
   '001-initial': initial,
+  '002-housekeeping-indexes': housekeepingIndexes,
 };
