@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import envPaths from 'env-paths';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_ARGON2, DEFAULT_RATE_LIMITS, loadConfig } from './config.js';
+
+const directories: string[] = [];
+async function tempDir(): Promise<string> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'latchkey-config-'));
+  directories.push(directory);
+  return directory;
+}
+afterEach(async () => {
+  await Promise.all(directories.splice(0).map((directory) => rm(directory, { recursive: true, force: true })));
+});
+
+describe('loadConfig', () => {
+  it('defaults: port 8080, origin http://localhost:8080, rpId localhost, production argon2 and limits', async () => {
+    const directory = await tempDir();
+    const config = await loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite` });
+    expect(config).toMatchObject({ port: 8080, origin: 'http://localhost:8080', rpId: 'localhost', production: false, host: '127.0.0.1' });
+    expect(config.argon2).toEqual(DEFAULT_ARGON2);
+    expect(config.argon2.memoryCost).toBeGreaterThanOrEqual(19 * 1024);
+    expect(config.rateLimits).toEqual(DEFAULT_RATE_LIMITS);
+  });
+
+  it('defaults the database to a file in the user data directory', async () => {
+    // A key is given so nothing is written into the real data directory.
+    const config = await loadConfig({ LATCHKEY_SECRET_KEY: randomBytes(32).toString('base64url') });
+    expect(config.databaseUrl).toBe(`sqlite:${path.join(envPaths('latchkey', { suffix: '' }).data, 'latchkey.db')}`);
+  });
+
+  it('generates the secret key once, next to the SQLite file, mode 0600, and reuses it', async () => {
+    const directory = await tempDir();
+    const env = { DATABASE_URL: `sqlite:${directory}/db.sqlite` };
+    const first = await loadConfig(env);
+    const second = await loadConfig(env);
+    expect(first.secretKey).toBe(second.secretKey);
+    expect(Buffer.from(first.secretKey, 'base64url')).toHaveLength(32);
+    const file = path.join(directory, 'latchkey-secret.key');
+    expect((await readFile(file, 'utf8')).trim()).toBe(first.secretKey);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  it('takes PORT, LATCHKEY_ORIGIN, LATCHKEY_RP_ID and LATCHKEY_SECRET_KEY', async () => {
+    const secret = randomBytes(32).toString('base64url');
+    const config = await loadConfig({
+      PORT: '9000',
+      DATABASE_URL: 'postgres://u:p@db.internal:5432/latchkey',
+      LATCHKEY_ORIGIN: 'https://pkg.example.org/',
+      LATCHKEY_RP_ID: 'example.org',
+      LATCHKEY_SECRET_KEY: secret,
+      NODE_ENV: 'production',
+    });
+    expect(config).toMatchObject({ port: 9000, origin: 'https://pkg.example.org', rpId: 'example.org', secretKey: secret, production: true });
+  });
+
+  it('refuses PostgreSQL in production without a secret key, with a clear message', async () => {
+    await expect(loadConfig({ DATABASE_URL: 'postgres://db/latchkey', NODE_ENV: 'production' })).rejects.toThrow(
+      /LATCHKEY_SECRET_KEY is required in production with PostgreSQL/,
+    );
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT must be a whole number/],
+    [{ PORT: '70000' }, /PORT must be a whole number/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be/],
+    [{ LATCHKEY_ORIGIN: 'not a url' }, /is not a URL/],
+    [{ LATCHKEY_ORIGIN: 'ftp://x' }, /http:\/\/ or https:\/\//],
+    [{ LATCHKEY_ORIGIN: 'https://a.example.org', LATCHKEY_RP_ID: 'other.org' }, /must be the origin's host/],
+    [{ LATCHKEY_SECRET_KEY: 'short' }, /at least 32 bytes/],
+    [{ LATCHKEY_SECRET_KEY: 'not base64url!!'.repeat(4) }, /base64url/],
+  ])('refuses %j', async (env, message) => {
+    const directory = await tempDir();
+    await expect(loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite`, ...env })).rejects.toThrow(ConfigError);
+    await expect(loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite`, ...env })).rejects.toThrow(message);
+  });
+});
