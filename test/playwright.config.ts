@@ -4,6 +4,9 @@ import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './src/kit/chromium.js';
 import type { LatchkeyWorkerOptions } from './src/kit/fixtures.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+// Playwright empties its output folder at start; a second run at the same time (another terminal)
+// can point elsewhere with LATCHKEY_E2E_OUTPUT instead of deleting this run's traces.
+const outputRoot = process.env.LATCHKEY_E2E_OUTPUT ?? `${repoRoot}test-results`;
 
 /**
  * Journeys run against a real server and, where the journey needs it, the real extension test build
@@ -14,16 +17,17 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
  */
 export default defineConfig<object, LatchkeyWorkerOptions>({
   testDir: 'e2e',
-  outputDir: `${repoRoot}test-results/e2e`,
+  outputDir: `${outputRoot}/e2e`,
   // 2 cores shared by Chromium, the server (argon2 on the libuv pool) and PostgreSQL: two workers
   // keep both cores busy without journeys starving each other into timeouts.
   workers: Number(process.env.LATCHKEY_E2E_WORKERS ?? 2),
   fullyParallel: true,
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
-  timeout: 60_000,
+  // Generous: the slow parts are deliberate (argon2id in the vault KDF) and CI machines are shared.
+  timeout: 120_000,
   expect: { timeout: 10_000 },
-  reporter: [['list'], ['html', { outputFolder: `${repoRoot}test-results/e2e-report`, open: 'never' }]],
+  reporter: [['list'], ['html', { outputFolder: `${outputRoot}/e2e-report`, open: 'never' }]],
   use: {
     headless: true,
     launchOptions: { executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] },

@@ -25,3 +25,5 @@ export { startTestServer } from './start-test-server.js';
 export type { StartTestServerOptions, TestServer, TestClock } from './start-test-server.js';
 export { createUserIn, USER_STATES } from './create-user-in.js';
 export type { CreatedUser, CreateUserOptions, UserState } from './create-user-in.js';
+export { unlockVault } from './unlock-vault.js';
+export type { UnlockVaultOptions } from './unlock-vault.js';

@@ -1,0 +1,134 @@
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { expect, test } from '../src/kit/fixtures.js';
+import { createUserIn, currentTotp } from '../src/kit/index.js';
+import { ACCOUNT_URL, enterTotp, logIn, logOut, saveScreenshot, TWO_FACTOR_URL } from './journey-helpers.js';
+
+// Journeys through the server's own pages in a plain browser (no extension), clicking and typing
+// what a maintainer would. Each test has its own server and database of the project's dialect.
+
+test('smoke: register, turn on TOTP from the page’s secret, log in with a code, then with a recovery code once', async ({ page, server }, testInfo) => {
+  const username = `smoke-${Date.now().toString(36)}`;
+  const password = 'a long and private passphrase';
+
+  // Register.
+  await page.goto(`${server.url}${ROUTES.register}`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email address').fill(`${username}@example.com`);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Confirm password').fill(password);
+  await saveScreenshot(page, 'register', testInfo);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await saveScreenshot(page, 'account-no-2fa', testInfo);
+
+  // Turn on TOTP by reading the secret the page shows, as someone typing it into an app would.
+  await page.goto(`${server.url}${ROUTES.totpProvision}`);
+  await expect(page.getByRole('img', { name: /QR code/ })).toBeVisible();
+  const secret = (await page.getByLabel('Secret key').textContent())!.replace(/\s+/g, '');
+  expect(secret).toMatch(/^[A-Z2-7]{32}$/); // 160 bits
+  await saveScreenshot(page, 'totp-provision', testInfo);
+  await page.getByLabel('The 6-digit code your app shows now').fill(currentTotp(secret));
+  await page.getByRole('button', { name: 'Turn on' }).click();
+
+  // Recovery codes are shown once, right away.
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  const codes = (await page.locator('#recovery-codes code').allTextContents()).map((code) => code.trim());
+  expect(codes).toHaveLength(8);
+  for (const code of codes) expect(code.replace(/[\s-]/g, '')).toMatch(/^[0-9a-f]{16}$/);
+  await saveScreenshot(page, 'recovery-codes', testInfo);
+  await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  await saveScreenshot(page, 'account-2fa-on', testInfo);
+  await logOut(page);
+
+  // Log in with a code. The confirmation used this step's code, and a step is never accepted twice,
+  // so use the next step's code (accepted as one step of clock drift).
+  await logIn(page, server.url, { username, password });
+  await expect(page).toHaveURL(TWO_FACTOR_URL);
+  await saveScreenshot(page, 'two-factor', testInfo);
+  await enterTotp(page, currentTotp(secret, { at: Date.now() + 30_000 }));
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  await logOut(page);
+
+  // Log in with a recovery code, typed in upper case with a dash, as people copy them.
+  await logIn(page, server.url, { username, password });
+  await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
+  await expect(page).toHaveURL(new RegExp(`${ROUTES.recoveryCode}\\?token=`));
+  await page.getByLabel('Recovery code').fill(codes[0]!.toUpperCase());
+  await saveScreenshot(page, 'recovery-code-login', testInfo);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  await expect(page.getByText(/You logged in with a recovery code; it cannot be used again\. 7 recovery codes left\./)).toBeVisible();
+  await logOut(page);
+
+  // The same code again: refused, with the reason.
+  await logIn(page, server.url, { username, password });
+  await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
+  await page.getByLabel('Recovery code').fill(codes[0]!);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByText('This recovery code has already been used. Each code works only once.')).toBeVisible();
+  await expect(page).not.toHaveURL(ACCOUNT_URL);
+  await saveScreenshot(page, 'recovery-code-reused', testInfo);
+  // Another, unused code still works.
+  await page.getByLabel('Recovery code').fill(codes[1]!);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page).toHaveURL(ACCOUNT_URL);
+});
+
+test('lock-out: repeated wrong codes lock the second step, even for the right code, with a try-again message', async ({ page, server }, testInfo) => {
+  const user = await createUserIn(server, 'totp');
+  const limit = server.config.rateLimits.secondFactorPerAccount.max;
+  await logIn(page, server.url, user);
+  await expect(page).toHaveURL(TWO_FACTOR_URL);
+  const valid = new Set([-30_000, 0, 30_000].map((offset) => currentTotp(user.totpSecret!, { at: Date.now() + offset })));
+  const wrong = ['123456', '654321', '111111'].find((code) => !valid.has(code))!;
+
+  for (let attempt = 1; attempt < limit; attempt++) {
+    await enterTotp(page, wrong);
+    await expect(page.getByText('Invalid code. Check your device’s clock and try the current code.')).toBeVisible();
+  }
+  await enterTotp(page, wrong);
+  await expect(page.getByText(/Too many failed attempts\. Try again in 15 minutes\./)).toBeVisible();
+  await saveScreenshot(page, 'two-factor-locked-out', testInfo);
+
+  // The right code does not get through while locked.
+  await enterTotp(page, currentTotp(user.totpSecret!));
+  await expect(page.getByText(/Too many failed attempts\. Try again in \d+ minutes?\./)).toBeVisible();
+  await expect(page).not.toHaveURL(ACCOUNT_URL);
+  // The lock-out is in the user's security history.
+  const events = await server.services.events.list(user.id);
+  expect(events.map((event) => event.tag)).toContain('account:lockout');
+});
+
+test('expired two-factor token: after 5 minutes the code is refused and the page offers to log in again', async ({ page, server }, testInfo) => {
+  const user = await createUserIn(server, 'totp');
+  await logIn(page, server.url, user);
+  await expect(page).toHaveURL(TWO_FACTOR_URL);
+  server.clock.advance(5 * 60_000 + 1_000);
+  await enterTotp(page, currentTotp(user.totpSecret!, { at: Date.now() }));
+  await expect(page.getByText('Your login has expired: the second step must be completed within 5 minutes. Please log in again.')).toBeVisible();
+  await expect(page).not.toHaveURL(ACCOUNT_URL);
+  await saveScreenshot(page, 'two-factor-expired', testInfo);
+  await page.getByRole('link', { name: /log in again|log in/i }).last().click();
+  await expect(page).toHaveURL(new RegExp(`${ROUTES.login}`));
+  // A fresh login works at the (moved) time.
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await enterTotp(page, currentTotp(user.totpSecret!, { at: Date.now() }));
+  await expect(page).toHaveURL(ACCOUNT_URL);
+});
+
+test('a spent two-factor link cannot be replayed after login', async ({ page, server }) => {
+  const user = await createUserIn(server, 'totp');
+  await logIn(page, server.url, user);
+  await expect(page).toHaveURL(TWO_FACTOR_URL);
+  const twoFactorUrl = page.url();
+  await enterTotp(page, currentTotp(user.totpSecret!));
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  await logOut(page);
+  await page.goto(twoFactorUrl);
+  await expect(page.getByText('This login link has already been used. Please log in again.')).toBeVisible();
+  await expect(page.locator(`input[name="${FIELDS.totpValue}"]`)).toHaveCount(0);
+});
