@@ -20,12 +20,14 @@ export function statusRegion(id: string, anchor: Element): StatusRegion {
   return {
     show(message, kind) {
       region.textContent = message;
-      region.classList.toggle('error', kind === 'error');
+      // The stylesheet's error notice, so a failure looks like every other error on the site.
+      region.classList.toggle('notice', kind === 'error');
+      region.classList.toggle('notice-error', kind === 'error');
       region.hidden = false;
     },
     clear() {
       region.textContent = '';
-      region.classList.remove('error');
+      region.classList.remove('notice', 'notice-error');
     },
   };
 }

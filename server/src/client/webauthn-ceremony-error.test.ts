@@ -12,8 +12,9 @@ function domError(name: string, message = 'x'): Error {
 const quick = { ceremony: 'authentication' as const, startedAt: 0, endedAt: 1_500, timeoutMs: 120_000 };
 
 describe('describeCeremonyError', () => {
-  it('calls an early NotAllowedError a cancel and a late one a timeout', () => {
-    expect(describeCeremonyError(domError('NotAllowedError'), quick)).toBe(CEREMONY_MESSAGES.cancelled);
+  it('calls an early NotAllowedError a cancel (or an unregistered key, at login) and a late one a timeout', () => {
+    expect(describeCeremonyError(domError('NotAllowedError'), quick)).toBe(CEREMONY_MESSAGES.cancelledOrNotRegistered);
+    expect(describeCeremonyError(domError('NotAllowedError'), { ...quick, ceremony: 'registration' })).toBe(CEREMONY_MESSAGES.cancelled);
     expect(describeCeremonyError(domError('NotAllowedError'), { ...quick, endedAt: 120_010 })).toBe(
       CEREMONY_MESSAGES.timedOut,
     );
@@ -24,7 +25,7 @@ describe('describeCeremonyError', () => {
       name: 'NotAllowedError',
     });
     expect(describeCeremonyError(wrapped, { ...quick, endedAt: 119_000 })).toBe(CEREMONY_MESSAGES.timedOut);
-    expect(describeCeremonyError(wrapped, quick)).toBe(CEREMONY_MESSAGES.cancelled);
+    expect(describeCeremonyError(wrapped, quick)).toBe(CEREMONY_MESSAGES.cancelledOrNotRegistered);
   });
 
   it('explains a wrong origin or rpID as "not allowed here"', () => {

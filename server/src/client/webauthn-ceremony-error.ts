@@ -25,6 +25,9 @@ const TIMEOUT_SHARE = 0.95;
 
 export const CEREMONY_MESSAGES = {
   cancelled: 'The security key request was cancelled. Press the button to try again.',
+  // Browsers report "no registered key answered" exactly like a cancel (so pages cannot probe for keys).
+  cancelledOrNotRegistered:
+    'The security key request was cancelled, or the key you used is not registered to this account. Press the button to try again with a key you added.',
   timedOut: 'The security key was not used in time. Press the button and touch your key when it blinks.',
   notAllowedHere:
     'Security keys are not allowed on this address. Open the site at its configured address (https, or http://localhost) and try again.',
@@ -53,7 +56,7 @@ export function describeCeremonyError(error: unknown, context: CeremonyErrorCont
     const elapsed = (context.endedAt ?? performance.now()) - context.startedAt;
     const timeout = context.timeoutMs;
     if (timeout !== undefined && timeout > 0 && elapsed >= timeout * TIMEOUT_SHARE) return CEREMONY_MESSAGES.timedOut;
-    return CEREMONY_MESSAGES.cancelled;
+    return context.ceremony === 'authentication' ? CEREMONY_MESSAGES.cancelledOrNotRegistered : CEREMONY_MESSAGES.cancelled;
   }
   if (error instanceof Error && /not supported in this browser/i.test(error.message)) {
     return CEREMONY_MESSAGES.unsupported;
