@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { Router } from 'express';
 import QRCode from 'qrcode';
 import { FIELDS, ROUTES } from '@latchkey/shared';
@@ -26,6 +26,12 @@ export async function afterMethodAdded(res: Response, services: Services, userId
   }
   await services.sessions.setFlash(session.id, { kind: 'success', text: `${methodName} added. Your recovery codes still work.` });
   return ROUTES.manageAccount;
+}
+
+/** The `password` field when it is a single string; anything else counts as missing (and gets "Enter your password"). */
+function passwordFrom(req: Request): string | undefined {
+  const value = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.password];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** The origin recorded with events raised outside a request handler's direct reach. */
@@ -166,11 +172,9 @@ export function manageRoutes(services: Services): Router {
     ROUTES.totpProvisionRemove,
     handler(async (req, res) => {
       const { user, session } = currentUser(res);
-      const form = parseForm(req, { [FIELDS.password]: textField('your password to confirm', 1024) });
-      const check = form.ok ? await checkPassword(req, res, services, form.data[FIELDS.password]) : null;
-      if (!check?.ok) {
-        const message = check && !check.ok ? check.message : Object.values(form.ok ? {} : form.fieldErrors)[0] ?? 'Enter your password.';
-        return sendPage(res, check && !check.ok ? check.status : 400, MessagePage({ page: pageContext(res), title: 'Authentication app not removed', message }));
+      const check = await checkPassword(req, res, services, passwordFrom(req));
+      if (!check.ok) {
+        return sendPage(res, check.status, MessagePage({ page: pageContext(res), title: 'Authentication app not removed', message: check.message }));
       }
       const removed = await services.totp.disable(user.id, requestOrigin(req));
       await services.sessions.setFlash(session.id, {
@@ -185,11 +189,9 @@ export function manageRoutes(services: Services): Router {
     ROUTES.recoveryCodesGenerate,
     handler(async (req, res) => {
       const { user } = currentUser(res);
-      const form = parseForm(req, { [FIELDS.password]: optionalTextField('your password', 1024) });
-      const reauth = form.ok ? await reauthenticate(req, res, services, form.data[FIELDS.password]) : null;
-      if (!reauth?.ok) {
-        const message = reauth && !reauth.ok ? reauth.message : Object.values(form.ok ? {} : form.fieldErrors)[0] ?? 'Enter your password.';
-        return sendPage(res, reauth && !reauth.ok ? reauth.status : 400, MessagePage({ page: pageContext(res), title: 'No new recovery codes', message }));
+      const reauth = await reauthenticate(req, res, services, passwordFrom(req));
+      if (!reauth.ok) {
+        return sendPage(res, reauth.status, MessagePage({ page: pageContext(res), title: 'No new recovery codes', message: reauth.message }));
       }
       if (!(await services.accounts.twoFactorStatus(user.id)).enabled) {
         return sendPage(
