@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_KDF } from '../../extension/src/vault/kdf.js';
 import { DEFAULT_ARGON2 } from '../../server/src/config.js';
 import { timeArgon2id } from './lib/argon2-baseline.js';
 import { runLoad } from './lib/load.js';
@@ -18,7 +19,11 @@ import { formatMarkdownTable, formatTable, type BenchRow } from './lib/table.js'
 import type { BenchContext } from './lib/context.js';
 
 /** Scenario groups after the baselines, in the order they run. */
-const SCENARIOS: Record<string, (context: BenchContext) => Promise<BenchRow[]>> = {};
+const SCENARIOS: Record<string, (context: BenchContext) => Promise<BenchRow[]>> = {
+  server: async (context) => (await import('./scenarios/server.js')).benchServer(context),
+  scale: async (context) => (await import('./scenarios/scale.js')).benchScale(context),
+  extension: async (context) => (await import('./scenarios/extension.js')).benchExtension(context),
+};
 const GROUPS = ['baseline', ...Object.keys(SCENARIOS)];
 type Group = string;
 
@@ -47,10 +52,11 @@ if (!(durationSeconds > 0) || !Number.isInteger(connections) || connections < 1)
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 const startedAt = new Date();
 const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-const cpuProfileDir = flags.profile ? `${resultsDir}profiles-${stamp}` : undefined;
+// Profiles are big and machine-specific: under test-results/ (ignored by git), not results/.
+const cpuProfileDir = flags.profile ? fileURLToPath(new URL(`../../test-results/bench-profiles-${stamp}`, import.meta.url)) : undefined;
 
-/** Vault default KDF (DESIGN.md §4): argon2id 64 MiB, t=3, p=4. */
-const VAULT_KDF = { memoryCost: 64 * 1024, timeCost: 3, parallelism: 4 };
+/** The vault's default KDF, taken from the extension itself, in the argon2 package's terms. */
+const VAULT_KDF = { memoryCost: DEFAULT_KDF.m, timeCost: DEFAULT_KDF.t, parallelism: DEFAULT_KDF.p };
 
 async function main(): Promise<void> {
   const cores = availableParallelism();
@@ -69,7 +75,7 @@ async function main(): Promise<void> {
     requestsPerSecond: bare.requestsPerSecond,
     p50Ms: bare.latencyP50Ms,
     p99Ms: bare.latencyP99Ms,
-    ratio: { value: 1, to: 'bare' },
+    ratios: [{ value: 1, to: 'bare' }],
   });
 
   log(`baseline: argon2id with the server's parameters (m=${DEFAULT_ARGON2.memoryCost} KiB, t=${DEFAULT_ARGON2.timeCost}, p=${DEFAULT_ARGON2.parallelism})`);
@@ -83,11 +89,11 @@ async function main(): Promise<void> {
     notes: [`argon2id m=${DEFAULT_ARGON2.memoryCost / 1024} MiB, t=${DEFAULT_ARGON2.timeCost}, p=${DEFAULT_ARGON2.parallelism} (the server's production cost), median of 10 sequential hashes in the driver process.`],
   });
 
-  log('baseline: argon2id 64 MiB/t3/p4 natively (the vault KDF)');
+  log(`baseline: argon2id ${VAULT_KDF.memoryCost / 1024} MiB/t${VAULT_KDF.timeCost}/p${VAULT_KDF.parallelism} natively (the vault KDF)`);
   const vaultHash = await timeArgon2id(VAULT_KDF, 5, 1);
   rows.push({
     section: 'baseline',
-    scenario: 'argon2id 64 MiB/t3/p4, native Node',
+    scenario: `argon2id ${VAULT_KDF.memoryCost / 1024} MiB/t${VAULT_KDF.timeCost}/p${VAULT_KDF.parallelism}, native Node`,
     backend: 'native',
     value: { amount: vaultHash.medianMs, unit: 'ms' },
     notes: ['The extension vault KDF computed by the argon2 package (native, 4 lanes) — the reference for the unlock ratio; median of 5.'],

@@ -22,6 +22,7 @@ export interface SpawnOptions {
 }
 
 const READY_TIMEOUT_MS = 60_000;
+const SERVER_TSCONFIG = fileURLToPath(new URL('../../../server/tsconfig.json', import.meta.url));
 
 export async function spawnServer(entry: 'hello-server' | 'latchkey-server', options: SpawnOptions): Promise<ServerProcess> {
   const script = fileURLToPath(new URL(`../children/${entry}.ts`, import.meta.url));
@@ -31,7 +32,8 @@ export async function spawnServer(entry: 'hello-server' | 'latchkey-server', opt
   }
   const child: ChildProcess = fork(script, [], {
     execArgv,
-    env: { ...process.env, ...options.env },
+    // The server's views are Preact TSX: tsx must compile them with the server's JSX settings.
+    env: { ...process.env, TSX_TSCONFIG_PATH: SERVER_TSCONFIG, ...options.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -10,8 +10,8 @@ export interface BenchRow {
   p99Ms?: number;
   /** A measured value that is not a load run (ms, KB, …), printed in the req/s column with its unit. */
   value?: { amount: number; unit: string };
-  /** Ratio to this row's baseline, e.g. 0.62 of bare node:http. */
-  ratio?: { value: number; to: string };
+  /** Ratios to this row's baselines, e.g. 0.62 of bare node:http. */
+  ratios?: { value: number; to: string }[];
   target?: string;
   met?: boolean;
   notes?: string[];
@@ -29,7 +29,7 @@ function cells(row: BenchRow, footnote: string): string[] {
     main,
     fmt(row.p50Ms, 1),
     fmt(row.p99Ms, 1),
-    row.ratio ? `${fmt(row.ratio.value, 2)}× ${row.ratio.to}` : '',
+    (row.ratios ?? []).map((ratio) => `${fmt(ratio.value, ratio.value < 0.1 ? 3 : 2)}× ${ratio.to}`).join(', '),
     row.target ?? '',
     row.met === undefined ? '' : row.met ? 'yes' : 'NO',
   ];

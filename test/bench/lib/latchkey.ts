@@ -1,0 +1,84 @@
+// A Latchkey deployment for the bench: a throw-away database (SQLite file or PostgreSQL schema), N server
+// processes on it, and the server's own services in the driver for preparing data (same config, same key).
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { DEFAULT_ARGON2, testConfig, type Config, type RateLimitConfig } from '../../../server/src/config.js';
+import { openDatabase } from '../../../server/src/db/index.js';
+import type { Database } from '../../../server/src/db/schema.js';
+import { createTestDatabaseUrl } from '../../../server/src/db/test-database.js';
+import { createServices, type Services } from '../../../server/src/services/index.js';
+import { migrate } from './seed.js';
+import { spawnServer, type ServerProcess } from './server-process.js';
+
+/** The password every bench user has (hashed once at the server's argon2 cost). */
+export const BENCH_PASSWORD = 'bench password: correct horse battery staple';
+
+const UNLIMITED = { max: 1_000_000_000, windowMs: 60_000 };
+/**
+ * The bench drives thousands of failures from one IP against a few accounts; with the production limits
+ * the limiter would answer 429 after a handful and we would measure the limiter, not the verification.
+ * The limiter still runs (it reads and writes its counters on every request), it just never trips.
+ */
+export const BENCH_RATE_LIMITS: RateLimitConfig = {
+  passwordPerAccount: UNLIMITED,
+  passwordPerIp: UNLIMITED,
+  secondFactorPerAccount: UNLIMITED,
+  secondFactorPerIp: UNLIMITED,
+};
+
+export interface Deployment {
+  dialect: 'sqlite' | 'postgres';
+  databaseUrl: string;
+  config: Config;
+  /** The server's services in the driver process, on their own connection (for preparing data only). */
+  services: Services;
+  db: Kysely<Database>;
+  servers: ServerProcess[];
+  /** Starts one more server process on the same database. */
+  addServer(): Promise<ServerProcess>;
+  close(): Promise<void>;
+}
+
+export async function createDeployment(
+  dialect: 'sqlite' | 'postgres',
+  options: { label: string; cpuProfileDir?: string },
+): Promise<Deployment> {
+  const { databaseUrl, drop } = await createTestDatabaseUrl(dialect);
+  await migrate(databaseUrl);
+  const overrides: Partial<Config> = {
+    databaseUrl,
+    secretKey: randomBytes(32).toString('base64url'),
+    // The production argon2id cost (testConfig's default is a cheap one for unit tests).
+    argon2: DEFAULT_ARGON2,
+    rateLimits: BENCH_RATE_LIMITS,
+    origin: 'http://localhost',
+    rpId: 'localhost',
+  };
+  const config = testConfig(overrides);
+  const db = openDatabase(databaseUrl);
+  const services = createServices(db, config);
+  const servers: ServerProcess[] = [];
+  const addServer = async () => {
+    const server = await spawnServer('latchkey-server', {
+      label: `${options.label}-${servers.length + 1}`,
+      env: { BENCH_SERVER_CONFIG: JSON.stringify(overrides) },
+      ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
+    });
+    servers.push(server);
+    return server;
+  };
+  return {
+    dialect,
+    databaseUrl,
+    config,
+    services,
+    db,
+    servers,
+    addServer,
+    async close() {
+      await Promise.all(servers.map((server) => server.stop()));
+      await db.destroy();
+      await drop();
+    },
+  };
+}

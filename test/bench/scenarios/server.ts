@@ -1,0 +1,237 @@
+// Server rows: the second-factor steps (wrong TOTP, correct TOTP, WebAuthn assertion) and the password
+// step on SQLite, PostgreSQL, and two instances on one PostgreSQL, each next to the bare node:http ceiling
+// (and, for the password step, the argon2 limit); event-loop delay inside the servers during the password load.
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { currentTotp } from '../../src/kit/current-totp.js';
+import { createSessionClient } from '../../src/kit/create-session-client.js';
+import type { BenchContext } from '../lib/context.js';
+import { BENCH_PASSWORD, createDeployment, type Deployment } from '../lib/latchkey.js';
+import { runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
+import { BENCH_TOTP_SECRET, prepareTotpLogins, prepareWebauthnLogins } from '../lib/pools.js';
+import { seedUsers } from '../lib/seed.js';
+import type { BenchRow } from '../lib/table.js';
+
+const TOTP_TARGET_RATIO = 0.5;
+const TOTP_TARGET_P99_MS = 20;
+const PASSWORD_TARGET_RATIO = 0.9;
+const EVENT_LOOP_TARGET_P99_MS = 50;
+
+const NOTE_RATE_LIMITS =
+  'Rate limits raised for the bench (Config.rateLimits max 10^9 failures per window): the limiter still reads and writes its DB counters on every request but never trips, so the verification path is measured, not 429s.';
+const NOTE_TOTP_POOL =
+  'Each request is a different user (TOTP on, own sealed secret, last accepted step older than now) with its own fresh two-factor token, all made beforehand by the server’s services; every request must log in (303).';
+const NOTE_WEBAUTHN_POOL =
+  'Each request carries its own stored challenge, answered beforehand by the kit’s software authenticator (ES256), and its own two-factor token; keys report sign count 0 (like synced passkeys) so reordered concurrent assertions stay valid.';
+const NOTE_TWO_INSTANCES =
+  'Two server processes on one PostgreSQL; autocannon assigns its connections to the two URLs round-robin (connection i → instance i mod 2), one load generator and one latency histogram.';
+
+/** A form or JSON POST carrying the browser state (cookies, CSRF token) a real client would have. */
+interface ClientState {
+  cookie: string;
+  csrfToken: string;
+}
+
+async function browserState(baseUrl: string): Promise<ClientState> {
+  const client = createSessionClient(baseUrl);
+  const page = await client.get(ROUTES.login);
+  if (page.status !== 200 || !page.csrfToken) throw new Error(`GET ${ROUTES.login}: expected 200 with a csrf_token, got ${page.status}`);
+  return { cookie: [...client.cookies].map(([name, value]) => `${name}=${value}`).join('; '), csrfToken: page.csrfToken };
+}
+
+function form(state: ClientState, path: string, fields: Record<string, string>): LoadRequest {
+  return {
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: state.cookie, origin: 'http://localhost' },
+    body: new URLSearchParams({ [FIELDS.csrfToken]: state.csrfToken, ...fields }).toString(),
+  };
+}
+
+function json(state: ClientState, path: string, body: unknown): LoadRequest {
+  return {
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json', cookie: state.cookie, [FIELDS.csrfHeader]: state.csrfToken, origin: 'http://localhost' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** The code for the shared bench secret right now, computed once per 30-second step. */
+function totpCodes(): { correct(): string; wrong(): string } {
+  let step = -1;
+  let correct = '';
+  let wrong = '';
+  const refresh = () => {
+    const now = Date.now();
+    const current = Math.floor(now / 30_000);
+    if (current === step) return;
+    step = current;
+    correct = currentTotp(BENCH_TOTP_SECRET, { at: now });
+    // A well-formed code that matches none of the accepted steps (now ± 1).
+    const window = new Set([-1, 0, 1].map((offset) => currentTotp(BENCH_TOTP_SECRET, { at: now + offset * 30_000 })));
+    let candidate = (Number(correct) + 500_000) % 1_000_000;
+    while (window.has(String(candidate).padStart(6, '0'))) candidate = (candidate + 1) % 1_000_000;
+    wrong = String(candidate).padStart(6, '0');
+  };
+  return {
+    correct: () => (refresh(), correct),
+    wrong: () => (refresh(), wrong),
+  };
+}
+
+/** Sends one request with fetch and checks its status before the load run, so a broken row fails loudly. */
+async function preflight(baseUrl: string, request: LoadRequest, expected: number, what: string): Promise<void> {
+  const response = await fetch(new URL(request.path, baseUrl), {
+    method: request.method,
+    headers: request.headers ?? {},
+    ...(request.body === undefined ? {} : { body: request.body }),
+    redirect: 'manual',
+  });
+  if (response.status !== expected) {
+    const text = (await response.text()).slice(0, 400);
+    throw new Error(`${what}: preflight expected ${expected}, got ${response.status}: ${text}`);
+  }
+}
+
+function statusNote(result: LoadResult, expected: number): string[] {
+  const total = Object.values(result.statusCounts).reduce((sum, count) => sum + count, 0);
+  const good = result.statusCounts[String(expected)] ?? 0;
+  if (total > 0 && good === total && result.errors === 0) return [];
+  return [`Not every response was ${expected}: ${JSON.stringify(result.statusCounts)}, errors ${result.errors}, timeouts ${result.timeouts}.`];
+}
+
+export async function benchServer(context: BenchContext): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    const deployment = await createDeployment(dialect, { label: dialect, ...(context.cpuProfileDir ? { cpuProfileDir: context.cpuProfileDir } : {}) });
+    try {
+      const passwordHash = await deployment.services.passwords.hash(BENCH_PASSWORD);
+      await deployment.addServer();
+      rows.push(...(await benchBackend(context, deployment, dialect, passwordHash)));
+      if (dialect === 'postgres') {
+        await deployment.addServer();
+        rows.push(...(await benchBackend(context, deployment, 'postgres ×2', passwordHash)));
+      }
+    } finally {
+      await deployment.close();
+    }
+  }
+  return rows;
+}
+
+async function benchBackend(context: BenchContext, deployment: Deployment, backend: string, passwordHash: string): Promise<BenchRow[]> {
+  const { connections, durationSeconds, bare, log } = context;
+  const urls = deployment.servers.map((server) => server.url);
+  const baseUrl = urls[0]!;
+  const tag = backend.replace(/\W+/g, '');
+  const rows: BenchRow[] = [];
+  const twoInstanceNote = deployment.servers.length > 1 ? [NOTE_TWO_INSTANCES] : [];
+  const state = await browserState(baseUrl);
+  const codes = totpCodes();
+  const ratioToBare = (result: LoadResult) => ({ value: result.requestsPerSecond / bare.requestsPerSecond, to: 'bare' });
+  const totpTarget = (result: LoadResult) =>
+    result.requestsPerSecond / bare.requestsPerSecond >= TOTP_TARGET_RATIO && result.latencyP99Ms <= TOTP_TARGET_P99_MS;
+  const loadRow = (scenario: string, result: LoadResult, extra: Partial<BenchRow>): BenchRow => ({
+    section: backend,
+    scenario,
+    backend,
+    requestsPerSecond: result.requestsPerSecond,
+    p50Ms: result.latencyP50Ms,
+    p99Ms: result.latencyP99Ms,
+    ratios: [ratioToBare(result)],
+    ...extra,
+  });
+
+  // (b) wrong TOTP: one user, one token (a wrong code does not use the token up).
+  log(`${backend}: (b) wrong TOTP submits`);
+  const [wrongUser] = await prepareTotpLogins(deployment, `wrong-${tag}-`, 1, passwordHash);
+  const wrongRequest = () => form(state, `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(wrongUser!.token)}`, { [FIELDS.totpValue]: codes.wrong() });
+  await preflight(baseUrl, wrongRequest(), 401, `${backend} wrong TOTP`);
+  const wrong = await runLoad({ urls, connections, durationSeconds, nextRequest: wrongRequest });
+  rows.push(
+    loadRow('(b) TOTP submit, wrong code', wrong, {
+      target: `≥${TOTP_TARGET_RATIO}× bare, p99≤${TOTP_TARGET_P99_MS}ms`,
+      met: totpTarget(wrong),
+      notes: [NOTE_RATE_LIMITS, ...twoInstanceNote, ...statusNote(wrong, 401)],
+    }),
+  );
+
+  // Single-use pools are sized from the wrong-code rate (a similar amount of work per request), with headroom.
+  const poolSize = Math.min(40_000, Math.max(1_000, Math.ceil(wrong.requestsPerSecond * durationSeconds * 1.3)));
+
+  // (c) correct TOTP: a fresh user and token per request.
+  log(`${backend}: (c) preparing ${poolSize} TOTP logins`);
+  const totpLogins = await prepareTotpLogins(deployment, `totp-${tag}-`, poolSize + 1, passwordHash);
+  const totpRequest = (login: { token: string }) =>
+    form(state, `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`, { [FIELDS.totpValue]: codes.correct() });
+  await preflight(baseUrl, totpRequest(totpLogins.pop()!), 303, `${backend} correct TOTP`);
+  log(`${backend}: (c) correct TOTP submits`);
+  let nextTotp = 0;
+  const correct = await runLoad({ urls, connections, durationSeconds, preparedRequests: totpLogins.length, nextRequest: () => totpRequest(totpLogins[nextTotp++]!) });
+  rows.push(
+    loadRow('(c) TOTP submit, correct code → login', correct, {
+      target: `≥${TOTP_TARGET_RATIO}× bare, p99≤${TOTP_TARGET_P99_MS}ms`,
+      met: totpTarget(correct),
+      notes: [NOTE_TOTP_POOL, ...twoInstanceNote, ...statusNote(correct, 303), ...(correct.endedByPool ? [`Ended when the ${totpLogins.length} prepared logins were used up (${correct.durationSeconds.toFixed(1)} s).`] : [])],
+    }),
+  );
+
+  // (d) WebAuthn assertion validate: a fresh challenge, assertion and token per request.
+  log(`${backend}: (d) preparing ${poolSize} WebAuthn assertions`);
+  const webauthnLogins = await prepareWebauthnLogins(deployment, `key-${tag}-`, poolSize + 1, passwordHash);
+  const webauthnRequest = (login: (typeof webauthnLogins)[number]) =>
+    json(state, `${ROUTES.webauthnAuthenticateValidate}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`, { credential: login.credential });
+  await preflight(baseUrl, webauthnRequest(webauthnLogins.pop()!), 200, `${backend} WebAuthn validate`);
+  log(`${backend}: (d) WebAuthn assertion validate`);
+  let nextWebauthn = 0;
+  const webauthn = await runLoad({
+    urls,
+    connections,
+    durationSeconds,
+    preparedRequests: webauthnLogins.length,
+    nextRequest: () => webauthnRequest(webauthnLogins[nextWebauthn++]!),
+  });
+  rows.push(
+    loadRow('(d) WebAuthn assertion validate → login', webauthn, {
+      notes: [NOTE_WEBAUTHN_POOL, ...twoInstanceNote, ...statusNote(webauthn, 200), ...(webauthn.endedByPool ? [`Ended when the ${webauthnLogins.length} prepared assertions were used up (${webauthn.durationSeconds.toFixed(1)} s).`] : [])],
+    }),
+  );
+
+  // (e) password step (correct password of a TOTP user → 303 to the two-factor page), event loop watched.
+  log(`${backend}: (e) password step`);
+  const [passwordUser] = await seedUsers(deployment.databaseUrl, `password-${tag}-`, 1, passwordHash);
+  await deployment.services.totp.enable(passwordUser!.id, BENCH_TOTP_SECRET);
+  const passwordRequest = () => form(state, ROUTES.login, { [FIELDS.username]: passwordUser!.username, [FIELDS.password]: BENCH_PASSWORD });
+  await preflight(baseUrl, passwordRequest(), 303, `${backend} password step`);
+  for (const server of deployment.servers) server.startEventLoopDelay();
+  const password = await runLoad({ urls, connections, durationSeconds, nextRequest: passwordRequest });
+  const loops = await Promise.all(deployment.servers.map((server) => server.stopEventLoopDelay()));
+  const instances = deployment.servers.length;
+  const limit = context.argon2Limit;
+  rows.push(
+    loadRow('(e) password step (argon2id verify)', password, {
+      ratios: [{ value: password.requestsPerSecond / limit, to: 'argon2 limit' }, ratioToBare(password)],
+      target: `≥${PASSWORD_TARGET_RATIO}× argon2 limit`,
+      met: password.requestsPerSecond / limit >= PASSWORD_TARGET_RATIO,
+      notes: [
+        `The argon2 limit is the machine's (${context.cores} cores ÷ one hash); ${instances > 1 ? 'two instances share the same cores, so the limit does not double' : 'one instance'}.`,
+        ...twoInstanceNote,
+        ...statusNote(password, 303),
+      ],
+    }),
+  );
+  const worst = loops.reduce((a, b) => (b.p99 > a.p99 ? b : a));
+  rows.push({
+    section: backend,
+    scenario: 'event-loop delay during (e)',
+    backend,
+    p50Ms: worst.p50,
+    p99Ms: worst.p99,
+    target: `p99≤${EVENT_LOOP_TARGET_P99_MS}ms`,
+    met: worst.p99 <= EVENT_LOOP_TARGET_P99_MS,
+    notes: [
+      `perf_hooks.monitorEventLoopDelay (10 ms resolution) inside the server process${instances > 1 ? 'es (worst instance shown)' : ''} while (e) ran; max ${Math.max(...loops.map((loop) => loop.max)).toFixed(1)} ms. The delay includes the 10 ms sampling resolution.`,
+    ],
+  });
+  return rows;
+}
