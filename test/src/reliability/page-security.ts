@@ -18,7 +18,7 @@ function sessionCookieValue(client: SessionClient): string | undefined {
 }
 
 export interface FixationResult {
-  plantedAccepted: boolean;
+  loginFailed: boolean;
   rotatedOnPasswordLogin: boolean;
   rotatedOnSecondFactor: boolean;
   oldIdLoggedIn: boolean;
@@ -47,7 +47,7 @@ export async function sessionFixation(deployment: Deployment): Promise<FixationR
   const done = await pending.client.post(pending.twoFactorUrl, { [FIELDS.totpValue]: currentTotp(withTotp.totpSecret!) });
   const afterSecond = sessionCookieValue(pending.client);
   return {
-    plantedAccepted: login.status !== 303,
+    loginFailed: login.status !== 303,
     rotatedOnPasswordLogin: planted !== undefined && afterLogin !== undefined && planted !== afterLogin,
     rotatedOnSecondFactor: done.status === 303 && beforeSecond !== undefined && afterSecond !== undefined && beforeSecond !== afterSecond,
     oldIdLoggedIn: attacker.status === 200,

@@ -209,3 +209,31 @@ export async function loginTiming(deployment: Deployment, samples: number): Prom
     relativeDifference: Math.abs(unknownMedianMs - wrongPasswordMedianMs) / Math.max(unknownMedianMs, wrongPasswordMedianMs),
   };
 }
+
+/**
+ * The per-IP password limit across instances: one client address trying one wrong password on each
+ * of many accounts (password spraying), alternating instances, must be stopped after the per-IP limit.
+ */
+export async function passwordSprayAcrossInstances(deployment: Deployment, extra = 3): Promise<SpreadFigures> {
+  const urls = deployment.urls();
+  const limit = deployment.config.rateLimits.passwordPerIp.max;
+  const attempts: SpreadFigures['attempts'] = [];
+  let blockedEverywhere = true;
+  for (let i = 0; i < limit + extra; i++) {
+    const instance = i % urls.length;
+    const client = createSessionClient(urls[instance]!);
+    // Accounts need not exist: failures count per IP either way (and unknown names must look the same).
+    const response = await client.submit(ROUTES.login, { [FIELDS.username]: uniqueUsername('spray'), [FIELDS.password]: 'Summer2026!Summer2026!' });
+    attempts.push({ instance, status: response.status });
+    if (i >= limit && !(response.status === 429 && TRY_AGAIN.test(response.body))) blockedEverywhere = false;
+  }
+  const firstBlocked = attempts.findIndex((a) => a.status === 429);
+  return {
+    scope: 'password',
+    limit,
+    attempts,
+    firstBlockedAt: firstBlocked < 0 ? null : firstBlocked + 1,
+    storedFailures: await storedFailures(deployment, 'password:ip:127.0.0.1'),
+    blockedEverywhere,
+  };
+}
