@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { createApp } from './app.js';
+import { testConfig } from './config.js';
+import { createTestDatabaseUrl } from './db/test-database.js';
+import { DIALECTS } from './testing/service-harness.js';
+
+describe.each(DIALECTS)('createApp on %s', (dialect) => {
+  // Two instances at once: concurrently for PostgreSQL (async driver). better-sqlite3 is synchronous, so two
+  // instances in ONE process would block each other's event loop while waiting for the lock; cross-process
+  // SQLite start-up races are covered by test/src/reliability/crash-safety.test.ts.
+  it('migrates once when two instances start on one database, and again is a no-op', async () => {
+    const database = await createTestDatabaseUrl(dialect);
+    try {
+      const config = testConfig({ databaseUrl: database.databaseUrl });
+      const apps =
+        dialect === 'postgres' ? await Promise.all([createApp(config), createApp(config)]) : [await createApp(config), await createApp(config)];
+      try {
+        const [first, second] = apps;
+        await first!.services.accounts.register({ username: 'alice', email: 'a@example.org', password: 'correct horse battery staple' });
+        expect((await second!.services.accounts.findByUsername('alice'))?.username).toBe('alice');
+        const migrations = await first!.db
+          .selectFrom('kysely_migration' as never)
+          .select('name' as never)
+          .execute();
+        expect(migrations.map((row) => (row as { name: string }).name)).toEqual(['001-initial', '002-housekeeping-indexes']);
+      } finally {
+        await Promise.all(apps.map((app) => app.close()));
+      }
+      const third = await createApp(config);
+      await third.close();
+    } finally {
+      await database.drop();
+    }
+  });
+});
