@@ -107,7 +107,9 @@ export function safeNext(value: unknown): string | null {
     return null;
   }
   if (url.origin !== base) return null;
-  return `${url.pathname}${url.search}`;
+  const path = `${url.pathname}${url.search}`;
+  // Dot segments can normalise into a scheme-relative URL ("/.//evil.example" → "//evil.example").
+  return path.startsWith('//') ? null : path;
 }
 
 /** A required, single text field with a clear message when missing, repeated or too long. */

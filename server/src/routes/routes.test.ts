@@ -224,7 +224,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(b.cookies.get('latchkey_session')).not.toBe(before);
     });
 
-    it.each(['//evil.example/', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x=1', ' /x'])(
+    it.each(['//evil.example/', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x=1', ' /x', '/.//evil.example', '/..//evil.example/x'])(
       'ignores the open redirect next=%j',
       async (next) => {
         const b = browser();
