@@ -345,7 +345,10 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     await addKey(user, key, 'lost');
     await addKey(user, spare, 'spare');
     const options = await service.authenticationOptions(user.id);
+    const epoch = async () => (await db.selectFrom('users').select('security_epoch').where('id', '=', user.id).executeTakeFirstOrThrow()).security_epoch;
+    const epochBefore = await epoch();
     expect(await service.remove(user.id, 'lost', NO_ORIGIN)).toEqual({ label: 'lost' });
+    expect(await epoch()).toBe(epochBefore + 1);
     expect(await refusalOf(service.remove(user.id, 'lost', NO_ORIGIN))).toBe('no-such-key');
     const assertion = key.createAuthenticationResponse(options, { origin: ORIGIN });
     expect(await refusalOf(service.authenticate(user.id, assertion, NO_ORIGIN))).toBe('unknown-credential');
