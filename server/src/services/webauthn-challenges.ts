@@ -1,7 +1,7 @@
 /**
  * WebAuthn challenges: random, stored server-side, bound to one user and one ceremony, valid for
- * five minutes and usable once (ASVS V2.7.2/V2.8.4 style single use, NIST SP 800-63B 5.2.8 replay
- * resistance). Consumption is one atomic `DELETE … RETURNING`, so two requests (or two server
+ * five minutes and usable once (ASVS V2.9.2: a nonce of at least 64 bits, unique; NIST SP 800-63B
+ * 5.2.8 replay resistance). Consumption is one atomic `DELETE … RETURNING`, so two requests (or two server
  * instances) racing on one response cannot both get the challenge.
  */
 import { getRandomValues } from 'node:crypto';
