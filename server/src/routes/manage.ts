@@ -28,6 +28,17 @@ export async function afterMethodAdded(res: Response, services: Services, userId
   return ROUTES.manageAccount;
 }
 
+/**
+ * Call right after a 2FA method was removed. When none is left, the remaining recovery codes are
+ * deleted: they stand in for a second factor that no longer exists, and turning 2FA on again must
+ * start with a fresh set shown once. Returns whether codes were cleared.
+ */
+export async function afterMethodRemoved(services: Services, userId: string): Promise<boolean> {
+  if ((await services.accounts.twoFactorStatus(userId)).enabled) return false;
+  await services.recoveryCodes.clear(userId);
+  return true;
+}
+
 /** The `password` field when it is a single string; anything else counts as missing (and gets "Enter your password"). */
 function passwordFrom(req: Request): string | undefined {
   const value = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.password];
@@ -177,9 +188,12 @@ export function manageRoutes(services: Services): Router {
         return sendPage(res, check.status, MessagePage({ page: pageContext(res), title: 'Authentication app not removed', message: check.message }));
       }
       const removed = await services.totp.disable(user.id, requestOrigin(req));
+      const lastMethod = removed && (await afterMethodRemoved(services, user.id));
       await services.sessions.setFlash(session.id, {
         kind: removed ? 'success' : 'warning',
-        text: removed ? 'Authentication app removed.' : 'Your account had no authentication app.',
+        text: removed
+          ? `Authentication app removed.${lastMethod ? ' Two-factor authentication is now off and your recovery codes were deleted.' : ''}`
+          : 'Your account had no authentication app.',
       });
       res.redirect(303, ROUTES.manageAccount);
     }),

@@ -552,8 +552,10 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const removed = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD });
       expect(removed.status).toBe(303);
       const page = await b.get(ROUTES.manageAccount);
-      expect(page.text).toContain('Authentication app removed.');
+      expect(page.text).toContain('Authentication app removed. Two-factor authentication is now off and your recovery codes were deleted.');
       expect(page.text).toContain('<strong>Off.</strong>');
+      const user = (await server.services.accounts.findByUsername(username))!;
+      expect(await server.services.recoveryCodes.remaining(user.id)).toBe(0);
       await logout(b);
       expect((await passwordStep(b, username)).location).toBe(ROUTES.manageAccount);
     });
