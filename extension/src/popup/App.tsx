@@ -37,6 +37,19 @@ export function App() {
   const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
   const locked = useCallback((notice?: string) => setScreen({ name: 'unlock', ...(notice ? { notice } : {}) }), []);
 
+  // Escape goes back from a sub-screen to the list (on the list itself the browser closes the popup).
+  useEffect(() => {
+    if (screen.name !== 'add' && screen.name !== 'edit' && screen.name !== 'settings') return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        showList();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [screen.name, showList]);
+
   switch (screen.name) {
     case 'loading':
       return <main class="screen screen-center" aria-busy="true" />;

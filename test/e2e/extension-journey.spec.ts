@@ -1,0 +1,170 @@
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { test, expect } from '../src/kit/fixtures.js';
+import { launchBrowserWithExtension, openPopup, type BrowserWithExtension } from '../src/kit/index.js';
+import { startTestServer, type TestServer } from '../src/kit/start-test-server.js';
+import { createUserIn } from '../src/kit/create-user-in.js';
+import { clickToolbarButton, screenshotPopup, TOOLBAR_CLICK_ARGS } from './extension-helpers.js';
+import type { Page } from 'playwright-core';
+
+// The extension journeys: a maintainer sets up TOTP by scanning the server's QR code with the
+// extension, then logs in by pressing Fill; a lookalike origin gets nothing; locking hides codes.
+const PASSPHRASE = 'correct horse battery staple';
+
+// Playwright tracing attaches DevTools to the extension's service worker, and V8 then runs
+// WebAssembly unoptimised for debugging: argon2id at 64 MiB took over 30 s instead of ~1-4 s here.
+// Failures still leave screenshots and the error context.
+test.use({ trace: 'off' });
+
+let server: TestServer;
+let browser: BrowserWithExtension;
+
+test.beforeEach(async ({ dialect }) => {
+  server = await startTestServer({ dialect });
+  browser = await launchBrowserWithExtension({ args: TOOLBAR_CLICK_ARGS });
+});
+test.afterEach(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function logIn(page: Page, origin: string, user: { username: string; password: string }) {
+  await page.goto(`${origin}${ROUTES.login}`);
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+async function createVault(popup: Page) {
+  await popup.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
+  await popup.getByRole('button', { name: 'Create vault' }).click();
+  await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
+}
+
+test('set up TOTP by scanning the QR with the extension, then log in with Fill', async ({ dialect }, testInfo) => {
+  test.setTimeout(150_000);
+  const shots = dialect === 'sqlite';
+  const user = await createUserIn(server, 'no-2fa');
+  const page = await browser.context.newPage();
+  await logIn(page, server.url, user);
+  await expect(page).toHaveURL(new RegExp(`${ROUTES.manageAccount}$`));
+  await page.goto(`${server.url}${ROUTES.totpProvision}`);
+  await expect(page.getByRole('img', { name: /QR code/ })).toBeVisible();
+
+  // First run: the toolbar button opens the popup on the provisioning tab; it asks for a passphrase.
+  await clickToolbarButton(browser, page);
+  let popup = await openPopup(browser.context, { forPage: page });
+  await expect(popup.getByRole('heading', { name: 'Set up Latchkey' })).toBeVisible();
+  await popup.getByLabel('Passphrase', { exact: true }).fill('short');
+  await expect(popup.getByText(/Too short/)).toBeVisible();
+  await expect(popup.getByRole('button', { name: 'Create vault' })).toBeDisabled();
+  await popup.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await popup.getByLabel('Confirm passphrase').fill(`${PASSPHRASE}!`);
+  await expect(popup.getByText('Does not match the passphrase above.')).toBeVisible();
+  await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
+  if (shots) await screenshotPopup(popup, 'popup-create-vault', (n) => testInfo.outputPath(n));
+  await popup.getByRole('button', { name: 'Create vault' }).click();
+  await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
+  if (shots) await screenshotPopup(popup, 'popup-empty', (n) => testInfo.outputPath(n));
+
+  // Scan the QR code the server shows; the fill origin defaults to this tab's origin.
+  await popup.getByRole('button', { name: 'Add account' }).last().click();
+  await popup.getByRole('button', { name: 'Scan QR code on this tab' }).click();
+  const issuer = server.config.rpName; // the issuer the server puts in its otpauth URI
+  await expect(popup.getByText(`Found ${issuer} — ${user.username}`)).toBeVisible();
+  await expect(popup.getByLabel('Fills on')).toHaveValue(server.url);
+  if (shots) await screenshotPopup(popup, 'popup-scan', (n) => testInfo.outputPath(n));
+  await popup.getByRole('button', { name: 'Save account' }).click();
+  const code = popup.locator('.account-code');
+  await expect(code).toHaveAttribute('data-code', /^\d{6}$/);
+
+  // Confirm TOTP on the page with the code the popup shows (as a person reading it would type it).
+  const confirmCode = (await code.getAttribute('data-code'))!;
+  await expect(code).toHaveText(`${confirmCode.slice(0, 3)} ${confirmCode.slice(3)}`);
+  await page.getByLabel('The 6-digit code your app shows now').fill(confirmCode);
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Save your recovery codes' })).toBeVisible();
+
+  // Log out and back in: the password step leads to the two-factor page.
+  await page.goto(`${server.url}${ROUTES.manageAccount}`);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await logIn(page, server.url, user);
+  await expect(page).toHaveURL(new RegExp(`${ROUTES.twoFactor}\\?`));
+
+  // The code used to confirm is spent (replay refused): wait for the next period in the popup.
+  popup = await openPopup(browser.context, { forPage: page });
+  await expect(popup.getByText(`Two-factor step on ${server.url}`)).toBeVisible();
+  await expect(popup.locator('.account-code')).not.toHaveAttribute('data-code', confirmCode, { timeout: 35_000 });
+  const loginCode = (await popup.locator('.account-code').getAttribute('data-code'))!;
+  if (shots) await screenshotPopup(popup, 'popup-codes-fill', (n) => testInfo.outputPath(n));
+  await popup.getByRole('button', { name: `Fill code for ${issuer} ${user.username}` }).click();
+  await expect(popup.getByText('Code filled. Check the page and continue.')).toBeVisible();
+  await expect(page.locator(`input[name="${FIELDS.totpValue}"]`)).toHaveValue(loginCode);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page).toHaveURL(new RegExp(`${ROUTES.manageAccount}$`));
+
+  // Lock now: codes disappear; unlocking brings them back.
+  popup = await openPopup(browser.context, { forPage: page });
+  await expect(popup.locator('.account-code')).toHaveCount(1);
+  await popup.getByRole('button', { name: 'Lock now' }).click();
+  await expect(popup.getByText('Your vault is locked.')).toBeVisible();
+  await expect(popup.locator('.account-code')).toHaveCount(0);
+  await expect(popup.locator('body')).not.toContainText(loginCode);
+  if (shots) await screenshotPopup(popup, 'popup-locked', (n) => testInfo.outputPath(n));
+  await popup.getByLabel('Passphrase').fill('not the passphrase');
+  await popup.getByRole('button', { name: 'Unlock' }).click();
+  await expect(popup.getByText('Wrong passphrase.')).toBeVisible({ timeout: 30_000 });
+  // A new popup after locking must not show codes either (the key is gone, not just hidden).
+  popup = await openPopup(browser.context, { forPage: page });
+  await expect(popup.getByText('Your vault is locked.')).toBeVisible();
+  await popup.getByLabel('Passphrase').fill(PASSPHRASE);
+  await popup.getByRole('button', { name: 'Unlock' }).click();
+  await expect(popup.locator('.account-code')).toHaveAttribute('data-code', /^\d{6}$/, { timeout: 30_000 });
+});
+
+test('a lookalike origin (same server as 127.0.0.1, or another port) gets no code and a clear message', async ({ dialect }, testInfo) => {
+  test.setTimeout(120_000);
+  const user = await createUserIn(server, 'totp');
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}${ROUTES.login}`);
+
+  // Add the account by typing it, bound to the server's real origin (http://localhost:PORT).
+  const popup = await openPopup(browser.context, { forPage: page });
+  await createVault(popup);
+  await popup.getByRole('button', { name: 'Add account' }).last().click();
+  await popup.getByRole('tab', { name: 'Type it' }).click();
+  await popup.getByLabel('Issuer').fill('Latchkey');
+  await popup.getByLabel('Account name').fill(user.username);
+  await popup.getByLabel('Secret key').fill(user.totpSecret!.toLowerCase().replace(/(.{4})/g, '$1 '));
+  await expect(popup.getByLabel('Fills on')).toHaveValue(server.url);
+  await popup.getByRole('button', { name: 'Save account' }).click();
+  await expect(popup.locator('.account-code')).toHaveAttribute('data-code', /^\d{6}$/);
+
+  // The same server reached as 127.0.0.1 is a different origin: its two-factor page gets nothing.
+  const lookalike = server.url.replace('localhost', '127.0.0.1');
+  await logIn(page, lookalike, user);
+  await expect(page).toHaveURL(new RegExp(`^${lookalike}${ROUTES.twoFactor}`));
+  const onLookalike = await openPopup(browser.context, { forPage: page });
+  await expect(onLookalike.getByText(`Two-factor step on ${lookalike}`)).toBeVisible();
+  await expect(onLookalike.getByText(/No account here fills on this exact site, so Latchkey will not fill a code/)).toBeVisible();
+  await expect(onLookalike.getByRole('button', { name: /^Fill code/ })).toHaveCount(0);
+  await expect(page.locator(`input[name="${FIELDS.totpValue}"]`)).toHaveValue('');
+  if (dialect === 'sqlite') await screenshotPopup(onLookalike, 'popup-lookalike-refused', (n) => testInfo.outputPath(n));
+
+  // The real origin, for contrast, offers Fill.
+  await logIn(page, server.url, user);
+  const onReal = await openPopup(browser.context, { forPage: page });
+  await expect(onReal.getByRole('button', { name: `Fill code for Latchkey ${user.username}` })).toBeVisible();
+  if (dialect === 'sqlite') {
+    await onReal.emulateMedia({ colorScheme: 'dark' });
+    await screenshotPopup(onReal, 'popup-codes-dark', (n) => testInfo.outputPath(n));
+    await onReal.emulateMedia({ colorScheme: 'light' });
+  }
+
+  // Settings: the auto-lock time is validated and saved.
+  await onReal.getByRole('button', { name: 'Settings' }).click();
+  await onReal.getByLabel('Lock after (minutes unused)').fill('5');
+  await onReal.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(onReal.getByText('Settings saved.')).toBeVisible();
+  if (dialect === 'sqlite') await screenshotPopup(onReal, 'popup-settings', (n) => testInfo.outputPath(n));
+});
