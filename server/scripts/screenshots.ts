@@ -2,7 +2,7 @@
  * Screenshots of every server page for the README and for looking at: `npx tsx server/scripts/screenshots.ts`
  * (from the repository root). Starts a throw-away server on 127.0.0.1, drives Debian's Chromium.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Secret } from 'otpauth';
@@ -23,7 +23,7 @@ const browser = await chromium.launch({
 });
 try {
   await mkdir(OUT, { recursive: true });
-  const context = await browser.newContext({ viewport: { width: 900, height: 900 }, deviceScaleFactor: 1 });
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true });
   const page = await context.newPage();
   const shot = async (name: string) => {
     await page.screenshot({ path: path.join(OUT, `server-${name}.png`), fullPage: true });
@@ -50,6 +50,11 @@ try {
   await page.fill('#totp-value', generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: Date.now() }));
   await page.click('main button[type=submit]');
   await shot('recovery-codes');
+  // The download link must work under the CSP (a data: URL with the download attribute, no script).
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Download')]);
+  const saved = await readFile((await download.path())!, 'utf8');
+  if (!/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/m.test(saved)) throw new Error(`Downloaded recovery codes look wrong: ${saved}`);
+  console.log(`download ok: ${download.suggestedFilename()}`);
   await page.click('text=I have saved my recovery codes');
   await shot('account-2fa-on');
 
