@@ -44,12 +44,13 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
             <CsrfInput token={page.csrfToken} />
             <div class={form.fieldErrors?.[FIELDS.totpValue] ? 'field field-invalid' : 'field'}>
               <label for="totp-value">Enter the 6-digit code from your authentication app</label>
+              {/* Attribute order as on pypi.org: `<input name="totp_value" autocomplete="one-time-code" inputmode="numeric" …>`. */}
               <input
-                id="totp-value"
                 name={FIELDS.totpValue}
-                type="text"
                 autocomplete="one-time-code"
                 inputMode="numeric"
+                id="totp-value"
+                type="text"
                 pattern="[0-9 ]*"
                 maxLength={7}
                 required
