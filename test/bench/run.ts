@@ -7,7 +7,7 @@
 //   npm run bench -- --duration=3         seconds per load row (default 6)
 //   npm run bench -- --profile            also write a V8 CPU profile of every server child
 import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_KDF } from '../../extension/src/vault/kdf.js';
@@ -60,6 +60,8 @@ const VAULT_KDF = { memoryCost: DEFAULT_KDF.m, timeCost: DEFAULT_KDF.t, parallel
 
 async function main(): Promise<void> {
   const cores = availableParallelism();
+  // The machine may be shared: the 1-minute load average before and after says how quiet it was.
+  const loadBefore = loadavg()[0]!;
   const rows: BenchRow[] = [];
   const log = (message: string) => console.error(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(3)}s] ${message}`);
 
@@ -117,7 +119,10 @@ async function main(): Promise<void> {
   }
 
   const table = formatTable(rows);
-  console.log(`\nLatchkey bench — ${startedAt.toISOString()}, ${cores} cores, Node ${process.version}, ${connections} connections, ${durationSeconds} s per load row\n`);
+  const loadAfter = loadavg()[0]!;
+  const seconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
+  const header = `Latchkey bench — ${startedAt.toISOString()}, ${cores} cores, Node ${process.version}, ${connections} connections, ${durationSeconds} s per load row, ${seconds} s in all; load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`;
+  console.log(`\n${header}\n`);
   console.log(table);
   if (flags.markdown) console.log(`\n${formatMarkdownTable(rows)}`);
 
@@ -125,7 +130,11 @@ async function main(): Promise<void> {
   const file = `${resultsDir}${stamp}.json`;
   await writeFile(
     file,
-    JSON.stringify({ startedAt: startedAt.toISOString(), cores, node: process.version, connections, durationSeconds, groups: [...only], rows, markdown: formatMarkdownTable(rows) }, null, 2),
+    JSON.stringify(
+      { startedAt: startedAt.toISOString(), seconds, cores, node: process.version, loadAverage: { before: loadBefore, after: loadAfter }, connections, durationSeconds, groups: [...only], rows, header, markdown: formatMarkdownTable(rows) },
+      null,
+      2,
+    ),
   );
   console.log(`\nwritten: ${file}${cpuProfileDir ? `\nCPU profiles: ${cpuProfileDir}` : ''}`);
 }

@@ -76,6 +76,8 @@ export async function createDeployment(
     servers,
     addServer,
     async close() {
+      // Requests still in flight when a load run stops would otherwise meet a closed database.
+      await new Promise((done) => setTimeout(done, 1_000));
       await Promise.all(servers.map((server) => server.stop()));
       await db.destroy();
       await drop();

@@ -95,9 +95,12 @@ export async function seedFillerUsers(databaseUrl: string, from: number, to: num
   if (target.dialect === 'sqlite') {
     withSqlite(target.path, (database) => {
       const insert = database.prepare(INSERT_USER);
-      database.transaction(() => {
-        for (let i = from; i < to; i++) insert.run(randomUUID(), `filler${i}`, `filler${i}@bench.invalid`, passwordHash, now, now, blob, null, now, 0);
-      })();
+      // 100 000 rows per transaction: as fast as one (a prepared statement, no per-row commit), but each
+      // write lock is short, so a request still finishing on the running server does not hit its 5 s busy timeout.
+      const chunk = database.transaction((start: number, end: number) => {
+        for (let i = start; i < end; i++) insert.run(randomUUID(), `filler${i}`, `filler${i}@bench.invalid`, passwordHash, now, now, blob, null, now, 0);
+      });
+      for (let start = from; start < to; start += 100_000) chunk(start, Math.min(to, start + 100_000));
     });
     return;
   }

@@ -7,10 +7,11 @@ import { createSessionClient } from '../../src/kit/create-session-client.js';
 import { currentTotp } from '../../src/kit/current-totp.js';
 import type { BenchContext } from '../lib/context.js';
 import { BENCH_PASSWORD, createDeployment } from '../lib/latchkey.js';
-import { runLoad } from '../lib/load.js';
+import { runLoad, type LoadResult } from '../lib/load.js';
 import { BENCH_TOTP_SECRET, prepareTotpLogins } from '../lib/pools.js';
 import { seedFillerUsers } from '../lib/seed.js';
 import type { BenchRow } from '../lib/table.js';
+import { allAnswered, statusNote } from './server.js';
 
 const ACTIVE_USERS = 1_000;
 const LEVELS = [1_000, 100_000, 1_000_000];
@@ -40,8 +41,11 @@ export async function benchScale(context: BenchContext): Promise<BenchRow[]> {
       const logins = await prepareTotpLogins(deployment, 'active-', ACTIVE_USERS, passwordHash);
       let users = ACTIVE_USERS;
       let base: { p99: number; rps: number } | undefined;
+      let baseResult: LoadResult | undefined;
       for (const level of LEVELS) {
         if (level > users) {
+          // Let requests still in flight from the previous run finish before the inserts take the write lock.
+          await new Promise((done) => setTimeout(done, 1_000));
           const started = Date.now();
           await seedFillerUsers(deployment.databaseUrl, users, level, passwordHash);
           context.log(`scale ${dialect}: ${(level - users).toLocaleString('en-US')} filler users inserted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -70,9 +74,9 @@ export async function benchScale(context: BenchContext): Promise<BenchRow[]> {
           },
         });
         base ??= { p99: result.latencyP99Ms, rps: result.requestsPerSecond };
+        baseResult ??= result;
         const p99Ratio = result.latencyP99Ms / base.p99;
         const last = level === LEVELS[LEVELS.length - 1];
-        const ok = result.statusCounts['401'] ?? 0;
         rows.push({
           section: 'scale',
           scenario: `TOTP verify (wrong code), 10^${Math.round(Math.log10(level))} users`,
@@ -81,10 +85,10 @@ export async function benchScale(context: BenchContext): Promise<BenchRow[]> {
           p50Ms: result.latencyP50Ms,
           p99Ms: result.latencyP99Ms,
           ratios: level === LEVELS[0] ? [] : [{ value: p99Ratio, to: 'p99 @10^3' }, { value: result.requestsPerSecond / base.rps, to: 'req/s @10^3' }],
-          ...(last ? { target: `p99 ≤${FLAT_RATIO}× @10^3`, met: p99Ratio <= FLAT_RATIO } : {}),
+          ...(last ? { target: `p99 ≤${FLAT_RATIO}× @10^3`, met: allAnswered(result, 401) && allAnswered(baseResult!, 401) && p99Ratio <= FLAT_RATIO } : {}),
           notes: [
-            `${ACTIVE_USERS} TOTP users with a token each submit wrong codes round-robin (rate limits raised, as in (b)); filler users (bulk-inserted in one transaction, one shared argon2id hash, never logged in) bring the table to the level between runs.`,
-            ...(ok === result.requests && result.errors === 0 ? [] : [`Not every response was 401: ${JSON.stringify(result.statusCounts)}, errors ${result.errors}.`]),
+            `${ACTIVE_USERS} TOTP users with a token each submit wrong codes round-robin (rate limits raised, as in (b)); filler users (bulk-inserted in big transactions, one shared argon2id hash, never logged in) bring the table to the level between runs.`,
+            ...statusNote(result, 401),
           ],
         });
       }
