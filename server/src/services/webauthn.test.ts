@@ -9,7 +9,7 @@ import { createTestDatabaseUrl } from '../db/test-database.js';
 import { createEvents, EVENT_TAGS, NO_ORIGIN } from './events.js';
 import { CHALLENGE_TTL_MS } from './webauthn-challenges.js';
 import { MAX_KEY_LABEL_LENGTH } from './webauthn-key-label.js';
-import { createWebauthnService, SUPPORTED_ALGORITHM_IDS, WebauthnRefusal, type WebauthnRefusalReason, type WebauthnService } from './webauthn.js';
+import { createWebauthnService, MAX_KEYS_PER_USER, SUPPORTED_ALGORITHM_IDS, WebauthnRefusal, type WebauthnRefusalReason, type WebauthnService } from './webauthn.js';
 
 const ORIGIN = 'http://localhost:8080';
 const RP_ID = 'localhost';
@@ -336,6 +336,28 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     const options = await service.registrationOptions(user);
     const response = softAuthenticator().createRegistrationResponse(options, { origin: ORIGIN });
     expect(await refusalOf(service.register(user.id, response, ' Blue key ', NO_ORIGIN))).toBe('label-taken');
+  });
+
+  it('caps the number of keys per account with a clear message', async () => {
+    const user = await newUser();
+    await db
+      .insertInto('webauthn_credentials')
+      .values(
+        Array.from({ length: MAX_KEYS_PER_USER }, (_, index) => ({
+          user_id: user.id,
+          credential_id: `${user.id}-${index}`,
+          public_key: 'AA',
+          sign_count: 0,
+          transports: null,
+          label: `key ${index}`,
+          created_at: clock,
+          last_used_at: null,
+        })),
+      )
+      .execute();
+    const refusal = await service.registrationOptions(user).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(WebauthnRefusal);
+    expect((refusal as WebauthnRefusal).message).toBe(`An account can have at most ${MAX_KEYS_PER_USER} security keys. Remove one first.`);
   });
 
   it('removes a key by label; the removed key can no longer log in', async () => {
