@@ -10,7 +10,6 @@ afterAll(() => closeRawAgent());
 
 for (const [dialect, rateLimits, label] of [
   ['sqlite', ALL_LIFTED, 'limits lifted'],
-  ['postgres', ALL_LIFTED, 'limits lifted'],
   ['postgres', PER_IP_LIFTED, 'shipped per-account limits'],
 ] as const) {
   describe(`fuzz stress, ${dialect}, ${label}`, () => {

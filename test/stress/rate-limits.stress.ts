@@ -69,10 +69,10 @@ describe('login timing, production argon2id cost', () => {
   });
   afterAll(() => deployment?.close());
 
-  it('unknown username vs wrong password: medians of 200 interleaved samples within 10 %', async () => {
+  it('unknown username vs wrong password: medians of 200 interleaved samples within 15 %', async () => {
     const figures = await loginTiming(deployment, 200);
     console.log(describeTiming(figures));
-    expect(figures.relativeDifference).toBeLessThan(0.1);
+    expect(figures.relativeDifference).toBeLessThan(0.15);
   });
 
   it('prints the TOTP guessing bound of the shipped limits', () => {
