@@ -56,7 +56,7 @@ describe('per-IP password limit across 2 instances (password spraying), shipped 
 
   it('one address trying one password on many accounts is stopped at the per-IP limit on both instances', async () => {
     const spray = await passwordSprayAcrossInstances(deployment);
-    console.log(describeSpread(spray).replace('limit', 'per-IP limit'));
+    console.log(describeSpread(spray));
     expect(spray.firstBlockedAt).toBe(DEFAULT_RATE_LIMITS.passwordPerIp.max + 1);
     expect(spray.blockedEverywhere).toBe(true);
   });

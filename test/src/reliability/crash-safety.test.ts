@@ -26,7 +26,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     it('kill -9 while clients register, enable 2FA, burn codes and log in: nothing acknowledged is lost', async () => {
-      const figures = await runCrashCycles(deployment, { cycles: 1, clients: 4, minDelayMs: 2_500, maxDelayMs: 5_000 });
+      const figures = await runCrashCycles(deployment, { cycles: 1, clients: 4, minDelayMs: 1_500, maxDelayMs: 4_000 });
       console.log(describeCrash(figures));
       // The kill must have landed while work was going on, or the test proves nothing.
       expect(figures.acknowledged.accounts).toBeGreaterThan(0);

@@ -143,6 +143,11 @@ export async function runCrashCycles(
     const url = deployment.instances[0]!.url;
     const stop = { stopped: false };
     const loops = Array.from({ length: clients }, () => clientLoop(url, ack, stop));
+    // Arm the kill only once work is flowing (a loaded machine can take seconds for the first answer).
+    const accountsBefore = ack.accounts.size;
+    for (let waited = 0; ack.accounts.size === accountsBefore && waited < 60_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await new Promise((resolve) => setTimeout(resolve, minDelayMs + Math.random() * (maxDelayMs - minDelayMs)));
     await deployment.instances[0]!.crash();
     stop.stopped = true;

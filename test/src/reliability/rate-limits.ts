@@ -13,7 +13,9 @@ import { mapLimit, passwordStep, seedUser, uniqueUsername } from './harness/logi
 
 export interface SpreadFigures {
   scope: 'password' | 'second factor';
-  /** The configured per-account limit. */
+  /** What the limit counts per. */
+  per: 'account' | 'IP';
+  /** The configured limit. */
   limit: number;
   /** Instance index (0, 1, …) and HTTP status of each attempt, in order. */
   attempts: { instance: number; status: number }[];
@@ -29,7 +31,7 @@ export function describeSpread(f: SpreadFigures): string {
   const perInstance = new Map<number, number>();
   for (const a of f.attempts) perInstance.set(a.instance, (perInstance.get(a.instance) ?? 0) + 1);
   return (
-    `rate limit ${f.scope} across ${perInstance.size} instances: limit ${f.limit}/account, ` +
+    `rate limit ${f.scope} across ${perInstance.size} instance(s): limit ${f.limit}/${f.per}, ` +
     `${f.attempts.length} wrong attempts alternating instances → first 429 at attempt ${f.firstBlockedAt}, ` +
     `stored failure count ${f.storedFailures}, blocked on every instance afterwards: ${f.blockedEverywhere ? 'yes' : 'NO'}`
   );
@@ -59,6 +61,7 @@ export async function passwordFailuresAcrossInstances(deployment: Deployment, ex
   const firstBlocked = attempts.findIndex((a) => a.status === 429);
   return {
     scope: 'password',
+    per: 'account',
     limit,
     attempts,
     firstBlockedAt: firstBlocked < 0 ? null : firstBlocked + 1,
@@ -92,6 +95,7 @@ export async function secondFactorFailuresAcrossInstances(deployment: Deployment
   const firstBlocked = attempts.findIndex((a) => a.status === 429);
   return {
     scope: 'second factor',
+    per: 'account',
     limit,
     attempts,
     firstBlockedAt: firstBlocked < 0 ? null : firstBlocked + 1,
@@ -102,6 +106,7 @@ export async function secondFactorFailuresAcrossInstances(deployment: Deployment
 }
 
 export interface BurstFigures {
+  instances: number;
   limit: number;
   concurrent: number;
   /** Guesses the server actually checked (each leaves a failure event), vs stopped by the limiter before any check. */
@@ -111,7 +116,7 @@ export interface BurstFigures {
 }
 
 export function describeBurst(f: BurstFigures): string {
-  return `rate limit burst: ${f.concurrent} concurrent wrong TOTP codes on one account over 2 instances (limit ${f.limit}) → ${f.evaluated} evaluated, ${f.blocked} refused by the limiter, ${f.other.length} other`;
+  return `rate limit burst: ${f.concurrent} concurrent wrong TOTP codes on one account over ${f.instances} instance(s) (limit ${f.limit}) → ${f.evaluated} evaluated, ${f.blocked} refused by the limiter, ${f.other.length} other`;
 }
 
 /**
@@ -143,7 +148,7 @@ export async function concurrentGuessBurst(deployment: Deployment, concurrent: n
   const events = await deployment.services.events.list(user.id, { limit: 10_000 });
   const evaluated = events.filter((event) => event.tag === EVENT_TAGS.secondFactorFailure).length;
   const blocked = refused - evaluated;
-  return { limit, concurrent, evaluated, blocked, other };
+  return { instances: urls.length, limit, concurrent, evaluated, blocked, other };
 }
 
 export interface TimingFigures {
@@ -230,6 +235,7 @@ export async function passwordSprayAcrossInstances(deployment: Deployment, extra
   const firstBlocked = attempts.findIndex((a) => a.status === 429);
   return {
     scope: 'password',
+    per: 'IP',
     limit,
     attempts,
     firstBlockedAt: firstBlocked < 0 ? null : firstBlocked + 1,
