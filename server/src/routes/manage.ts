@@ -121,7 +121,7 @@ export function manageRoutes(services: Services): Router {
 
   router.get(
     ROUTES.totpProvision,
-    handler(async (req, res) => {
+    handler(async (_req, res) => {
       const { user } = currentUser(res);
       if ((await services.accounts.twoFactorStatus(user.id)).hasTotp) return alreadyOn(res);
       const secret = await pendingSecret(res, true);

@@ -65,8 +65,8 @@ export function requireUser(): RequestHandler {
     if (state(res).user) return next();
     if (wantsJson(req)) return sendJsonFailure(res, 401, ['You are not logged in, or your session has expired. Log in again.']);
     if (req.method === 'GET' || req.method === 'HEAD') {
-      const next = safeNext(req.originalUrl);
-      res.redirect(303, next ? `${ROUTES.login}?${FIELDS.next}=${encodeURIComponent(next)}` : ROUTES.login);
+      const back = safeNext(req.originalUrl);
+      res.redirect(303, back ? `${ROUTES.login}?${FIELDS.next}=${encodeURIComponent(back)}` : ROUTES.login);
       return;
     }
     sendPage(
