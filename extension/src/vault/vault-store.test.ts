@@ -75,7 +75,7 @@ describe('vault store', () => {
     expect(storage.mutations).toBe(mutations);
     expect(storage.snapshot()).toBe(before);
     expect((await unlockVault(storage, PASS)).payload.accounts[0]?.label).toBe('alice');
-  });
+  }, 60_000);
 
   it('detects every single-byte change of the stored record', async () => {
     const storage = new MemoryStorage();
@@ -98,7 +98,7 @@ describe('vault store', () => {
     expect(detected).toBe(original.length * 2);
     storage.data.set(VAULT_KEYS.primary, original);
     expect((await unlockVault(storage, PASS)).payload.accounts).toHaveLength(1);
-  });
+  }, 120_000); // ~500 unlocks: about 2 s on an idle machine, far more on a busy shared one
 
   it('falls back to the previous record when the current one is altered, and says so', async () => {
     const storage = new MemoryStorage();
