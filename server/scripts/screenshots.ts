@@ -24,7 +24,14 @@ const browser = await chromium.launch({
 try {
   await mkdir(OUT, { recursive: true });
   const context = await browser.newContext({ viewport: { width: 900, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const page = await context.newPage();
+  // Anything the CSP blocks (or any script error) shows up here; the run fails on it.
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
   const shot = async (name: string) => {
     await page.screenshot({ path: path.join(OUT, `server-${name}.png`), fullPage: true });
     console.log(`docs/screenshots/server-${name}.png`);
@@ -55,6 +62,10 @@ try {
   const saved = await readFile((await download.path())!, 'utf8');
   if (!/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/m.test(saved)) throw new Error(`Downloaded recovery codes look wrong: ${saved}`);
   console.log(`download ok: ${download.suggestedFilename()}`);
+  // The copy button is wired by /static/recovery-codes.js: its status line proves the script loaded under the CSP.
+  await page.click('#copy-recovery-codes');
+  await page.waitForFunction(() => (document.getElementById('copy-status')?.textContent ?? '') !== '');
+  console.log(`copy: ${await page.textContent('#copy-status')}`);
   await page.click('text=I have saved my recovery codes');
   await shot('account-2fa-on');
 
@@ -78,6 +89,10 @@ try {
   await page.goto(url('/no/such/page'));
   await shot('not-found');
   await context.close();
+  // 404 and 4xx pages log "Failed to load resource" for their own status; anything else is a problem.
+  const unexpected = problems.filter((text) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(text));
+  if (unexpected.length > 0) throw new Error(`Browser console errors:\n${unexpected.join('\n')}`);
+  console.log('no console errors (no CSP violations)');
 } finally {
   await browser.close();
   await server.close();
