@@ -1,7 +1,8 @@
 // Summarises a V8 CPU profile written by `npm run bench -- --profile` (node --cpu-prof on each server child):
 // the functions with the most self time, and the share spent per package.
 //
-//   npx tsx test/bench/profile-summary.ts test-results/bench-profiles-<stamp>/<label>-<time>.cpuprofile [top=25]
+//   npx tsx test/bench/profile-summary.ts test-results/bench-profiles-<stamp>/<label>/CPU.*.<pid>.0.*.cpuprofile [top=25]
+// (thread 0 is the server's main thread; the other file is tsx's module loader thread)
 import { readFile } from 'node:fs/promises';
 
 interface ProfileNode {

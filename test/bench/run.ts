@@ -118,6 +118,24 @@ async function main(): Promise<void> {
     if (only.has(group)) rows.push(...(await bench(context)));
   }
 
+  if (only.size > 1 || !only.has('baseline')) {
+    // The ceiling again: how much the machine's spare capacity moved during the run (1.00× = steady).
+    log('baseline again: bare node:http');
+    const helloAgain = await spawnServer('hello-server', { label: 'hello-again' });
+    const bareAgain = await runLoad({ urls: [helloAgain.url], connections, durationSeconds, nextRequest: () => ({ method: 'GET', path: '/' }) });
+    await helloAgain.stop();
+    rows.push({
+      section: 'baseline',
+      scenario: 'bare node:http hello, again at the end',
+      backend: '—',
+      requestsPerSecond: bareAgain.requestsPerSecond,
+      p50Ms: bareAgain.latencyP50Ms,
+      p99Ms: bareAgain.latencyP99Ms,
+      ratios: [{ value: bareAgain.requestsPerSecond / bare.requestsPerSecond, to: 'bare' }],
+      notes: ['Measured again after every other row: far from 1.00× means the machine’s spare capacity changed during the run (other work on a shared machine), and every ratio to bare is that uncertain.'],
+    });
+  }
+
   const table = formatTable(rows);
   const loadAfter = loadavg()[0]!;
   const seconds = Math.round((Date.now() - startedAt.getTime()) / 1000);

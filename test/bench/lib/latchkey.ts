@@ -44,7 +44,7 @@ export async function createDeployment(
   options: { label: string; cpuProfileDir?: string },
 ): Promise<Deployment> {
   const { databaseUrl, drop } = await createTestDatabaseUrl(dialect);
-  await migrate(databaseUrl);
+  await retryMigrationRace(() => migrate(databaseUrl));
   const overrides: Partial<Config> = {
     databaseUrl,
     secretKey: randomBytes(32).toString('base64url'),
@@ -59,11 +59,13 @@ export async function createDeployment(
   const services = createServices(db, config);
   const servers: ServerProcess[] = [];
   const addServer = async () => {
-    const server = await spawnServer('latchkey-server', {
-      label: `${options.label}-${servers.length + 1}`,
-      env: { BENCH_SERVER_CONFIG: JSON.stringify(overrides) },
-      ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
-    });
+    const server = await retryMigrationRace(() =>
+      spawnServer('latchkey-server', {
+        label: `${options.label}-${servers.length + 1}`,
+        env: { BENCH_SERVER_CONFIG: JSON.stringify(overrides) },
+        ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
+      }),
+    );
     servers.push(server);
     return server;
   };
@@ -83,4 +85,20 @@ export async function createDeployment(
       await drop();
     },
   };
+}
+
+/**
+ * Kysely's migrator looks for its tables by introspecting every schema in the database; when another test
+ * run drops its own throw-away schema at that moment, PostgreSQL answers `schema "lk_test_…" does not exist`
+ * (or the lock table seems missing) and the migration fails although nothing is wrong with ours. Retry then.
+ */
+async function retryMigrationRace<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (attempt >= 3 || !/does not exist/.test(message)) throw error;
+    }
+  }
 }

@@ -37,6 +37,8 @@ export interface LoadResult {
   endedByPool: boolean;
 }
 
+const SETTLE_MS = 1_000;
+
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const started = Date.now();
   let stopTimer: NodeJS.Timeout | undefined;
@@ -67,6 +69,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   });
   clearTimeout(stopTimer);
   const elapsedSeconds = (Date.now() - started) / 1000;
+  // autocannon drops its sockets when time is up; give the requests the server is still working on a
+  // moment to finish so the next phase (seeding, another row) starts on a quiet server.
+  await new Promise((done) => setTimeout(done, SETTLE_MS));
 
   const statusCounts: Record<string, number> = {};
   const stats = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};

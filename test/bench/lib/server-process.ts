@@ -28,7 +28,9 @@ export async function spawnServer(entry: 'hello-server' | 'latchkey-server', opt
   const script = fileURLToPath(new URL(`../children/${entry}.ts`, import.meta.url));
   const execArgv = ['--import', 'tsx'];
   if (options.cpuProfileDir) {
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${options.label}-${Date.now()}.cpuprofile`);
+    // One directory per child: Node writes a profile per thread (tsx's loader runs in its own), named
+    // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile — thread 0 is the server's main thread.
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}/${options.label}`);
   }
   const child: ChildProcess = fork(script, [], {
     execArgv,
