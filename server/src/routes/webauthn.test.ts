@@ -233,10 +233,24 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const query = await passwordStep(client, username);
     const options = await client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {});
     const request = options.json<PublicKeyCredentialRequestOptionsJSON>();
+    const userId = (await server.services.accounts.findByUsername(username))!.id;
     expect(request.allowCredentials?.map((c) => c.id)).toEqual([spare.credentials[0]!.id]);
     const stale = lost.createAuthenticationResponse({ ...request, allowCredentials: [] }, { origin: ORIGIN });
     const refused = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: stale });
     expect(refused.status).toBe(401);
     expect(failureOf(refused)[0]).toMatch(/not registered to your account/);
+
+    // Removing the last key turns 2FA off and deletes the leftover recovery codes, and says so.
+    const loggedIn = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, {
+      credential: spare.createAuthenticationResponse((await client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {})).json(), { origin: ORIGIN }),
+    });
+    expect(loggedIn.status).toBe(200);
+    expect(await server.services.recoveryCodes.remaining(userId)).toBe(8);
+    await client.get(ROUTES.webauthnProvision);
+    const last = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'spare', [FIELDS.password]: PASSWORD });
+    expect(last.status).toBe(303);
+    expect((await client.follow(last)).body).toContain('Two-factor authentication is now off and your recovery codes were deleted');
+    expect(await server.services.recoveryCodes.remaining(userId)).toBe(0);
+    expect((await server.services.accounts.twoFactorStatus(userId)).enabled).toBe(false);
   });
 });

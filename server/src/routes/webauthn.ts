@@ -13,7 +13,7 @@ import type { SecondFactorResult } from '../services/login.js';
 import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import { WebauthnRefusal } from '../services/webauthn.js';
 import { WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
-import { afterMethodAdded } from './manage.js';
+import { afterMethodAdded, afterMethodRemoved } from './manage.js';
 import { currentUser, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, textField } from './http.js';
 import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
 
@@ -210,12 +210,12 @@ export function webauthnRoutes(services: Services): Router {
         if (!(error instanceof WebauthnRefusal)) throw error;
         return renderPage(res, error.status, [error.message]);
       }
-      const status = await services.accounts.twoFactorStatus(user.id);
+      const lastMethod = await afterMethodRemoved(services, user.id);
       await services.sessions.setFlash(session.id, {
-        kind: status.enabled ? 'success' : 'warning',
-        text: status.enabled
-          ? `Security key “${removed.label}” removed.`
-          : `Security key “${removed.label}” removed. Two-factor authentication is now off: add a key or an authentication app.`,
+        kind: lastMethod ? 'warning' : 'success',
+        text: lastMethod
+          ? `Security key “${removed.label}” removed. Two-factor authentication is now off and your recovery codes were deleted: add a key or an authentication app.`
+          : `Security key “${removed.label}” removed.`,
       });
       res.redirect(303, ROUTES.webauthnProvision);
     }),
