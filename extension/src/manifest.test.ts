@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { manifestFor, type BuildTarget } from '../manifest.config.js';
+
+type Manifest = chrome.runtime.ManifestV3 & {
+  background: { service_worker?: string; scripts?: string[] };
+  browser_specific_settings?: { gecko?: { id?: string } };
+  optional_host_permissions?: string[];
+};
+
+function manifest(target: BuildTarget): Manifest {
+  const value = manifestFor(target) as unknown;
+  return (typeof value === 'function' ? (value as (env: object) => Manifest)({ command: 'build', mode: 'production' }) : value) as Manifest;
+}
+
+describe('manifest', () => {
+  it.each<BuildTarget>(['chromium', 'firefox'])('%s ships with minimal permissions and no loopback hosts', (target) => {
+    const m = manifest(target);
+    expect(m.permissions).toEqual(['activeTab', 'scripting', 'storage', 'alarms']);
+    expect(m.host_permissions).toEqual(['https://pypi.org/*', 'https://test.pypi.org/*']);
+    expect(m.optional_host_permissions).toEqual(['https://*/*', 'http://*/*']);
+    expect(m.content_scripts).toBeUndefined(); // page code is injected on demand only
+    expect(m.content_security_policy?.extension_pages).toBe("script-src 'self' 'wasm-unsafe-eval'; object-src 'self'");
+    expect(m.commands?.['fill-totp']?.suggested_key).toEqual({ default: 'Alt+Shift+L' });
+  });
+
+  it('the test build adds only the loopback hosts', () => {
+    const shipped = manifest('chromium');
+    const test = manifest('chromium-test');
+    expect(test.host_permissions).toEqual([...(shipped.host_permissions ?? []), 'http://127.0.0.1/*', 'http://localhost/*']);
+    expect({ ...test, host_permissions: [], name: '' }).toEqual({ ...shipped, host_permissions: [], name: '' });
+  });
+
+  it('generates the browser differences', () => {
+    expect(manifest('chromium').background).toEqual({ service_worker: 'src/background/index.ts', type: 'module' });
+    expect(manifest('firefox').background).toEqual({ scripts: ['src/background/index.ts'], type: 'module' });
+    expect(manifest('firefox').browser_specific_settings?.gecko?.id).toBe('latchkey@latchkey.dev');
+    expect(manifest('chromium').browser_specific_settings).toBeUndefined();
+  });
+});
