@@ -6,7 +6,7 @@ import { EVENT_TAGS } from '../services/events.js';
 import type { Services } from '../services/index.js';
 import { LoginPage } from '../views/login-page.js';
 import { RegisterPage } from '../views/register-page.js';
-import { handler, keepValues, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
+import { handler, keepValues, setRetryAfter, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
 import { deviceCookie, renewAnonymousToken, startSession } from './session.js';
 
 /** Register, log in (password step), log out. */
@@ -75,6 +75,7 @@ export function accountRoutes(services: Services): Router {
         origin,
       );
       if (result.kind !== 'authenticated') {
+        setRetryAfter(res, result);
         return sendPage(res, result.status, LoginPage({ page: pageContext(res), next, form: { values: keep, errors: [result.message] } }));
       }
       const { user, twoFactor } = result;

@@ -76,6 +76,11 @@ export function sendPage(res: Response, status: number, page: VNode): void {
   res.status(status).set('Cache-Control', 'no-store').type('html').send(renderDocument(page));
 }
 
+/** A 429 says when to come back (RFC 9110 Retry-After), besides the message on the page. */
+export function setRetryAfter(res: Response, result: { kind: string; retryAfterSeconds?: number }): void {
+  if (result.kind === 'blocked' && result.retryAfterSeconds !== undefined) res.set('Retry-After', String(result.retryAfterSeconds));
+}
+
 /** `{fail:{errors:[…]}}` — the JSON error shape (DESIGN.md section 2). */
 export function sendJsonFailure(res: Response, status: number, errors: string[]): void {
   res.status(status).set('Cache-Control', 'no-store').json({ fail: { errors } });

@@ -272,6 +272,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const locked = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
       expect(locked.status).toBe(429);
       expect(locked.text).toContain('Too many failed attempts. Try again in 15 minutes.');
+      expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
       const user = await server.services.accounts.findByUsername(username);
       const tags = (await server.services.events.list(user!.id)).map((event) => event.tag);
       expect(tags).toContain('account:lockout');
@@ -451,6 +452,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(fifth.status).toBe(429);
       const locked = await b.post(step.location!, { [FIELDS.totpValue]: '000000' });
       expect(locked.status).toBe(429);
+      expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
       expect(locked.text).toContain('Too many failed attempts. Try again in 15 minutes.');
     });
 

@@ -8,7 +8,7 @@ import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
 import { TwoFactorPage } from '../views/two-factor-page.js';
 import { WEBAUTHN_SCRIPTS } from '../views/webauthn-dom.js';
-import { handler, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
+import { handler, setRetryAfter, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
 import { loginDestination, startSession } from './session.js';
 
 /** The query string of a second-step page, rebuilt from validated parts (`?token=…&next=…`). */
@@ -62,7 +62,10 @@ export function twoFactorRoutes(services: Services): Router {
         requestOrigin(req),
       );
       if (result.kind === 'token-problem') return sendTokenProblem(res, result);
-      if (result.kind !== 'success') return renderTwoFactor(req, res, result.status, [result.message]);
+      if (result.kind !== 'success') {
+        setRetryAfter(res, result);
+        return renderTwoFactor(req, res, result.status, [result.message]);
+      }
       const remember = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.rememberDevice] === 'on';
       await startSession(res, services, result.user, { rememberDevice: remember });
       res.redirect(303, loginDestination(req));
@@ -87,7 +90,10 @@ export function twoFactorRoutes(services: Services): Router {
         requestOrigin(req),
       );
       if (result.kind === 'token-problem') return sendTokenProblem(res, result);
-      if (result.kind !== 'success') return renderRecovery(req, res, result.status, [result.message]);
+      if (result.kind !== 'success') {
+        setRetryAfter(res, result);
+        return renderRecovery(req, res, result.status, [result.message]);
+      }
       await startSession(res, services, result.user);
       const remaining = await services.recoveryCodes.remaining(result.user.id);
       const session = res.locals.state.session;

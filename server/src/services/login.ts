@@ -11,14 +11,14 @@ import type { Totp } from './totp.js';
 export type LoginMethod = 'password' | 'totp' | 'recovery_code' | 'webauthn' | 'remembered_device';
 
 export type PasswordStepResult =
-  | { kind: 'blocked'; status: 429; message: string }
+  | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number }
   | { kind: 'invalid'; status: 401; message: string }
   | { kind: 'authenticated'; user: User; twoFactor: TwoFactorStatus };
 
 export type SecondFactorResult =
   | { kind: 'success'; user: User }
   | { kind: 'token-problem'; status: 400; problem: LoginTokenProblem; message: string }
-  | { kind: 'blocked'; status: 429; message: string }
+  | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number }
   | { kind: 'invalid'; status: 400 | 401; message: string };
 
 /** What a second-factor route gets back from {@link Login.beginSecondFactor}. */
@@ -59,7 +59,8 @@ export function createLogin(deps: {
 }): Login {
   const { accounts, events, loginTokens, rateLimits, totp, recoveryCodes } = deps;
 
-  const blocked = (retryAfterMs: number) => ({ kind: 'blocked', status: 429, message: rateLimitMessage(retryAfterMs) }) as const;
+  const blocked = (retryAfterMs: number) =>
+    ({ kind: 'blocked', status: 429, message: rateLimitMessage(retryAfterMs), retryAfterSeconds: Math.ceil(retryAfterMs / 1000) }) as const;
   const tokenProblem = (problem: LoginTokenProblem) =>
     ({ kind: 'token-problem', status: 400, problem, message: LOGIN_TOKEN_MESSAGES[problem] }) as const;
 
