@@ -17,6 +17,8 @@ export interface WebauthnAuthenticateSuccess {
 /** `POST /manage/account/webauthn-provision/validate` success. */
 export interface WebauthnProvisionSuccess {
   success: string;
+  /** Where the page goes next (the recovery codes, when this key was the first second factor). */
+  redirect_to?: string;
 }
 
 /** `GET /healthz`. */
