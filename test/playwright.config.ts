@@ -33,7 +33,7 @@ export default defineConfig<object, LatchkeyWorkerOptions>({
     launchOptions: { executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
-    actionTimeout: 10_000,
+    actionTimeout: 20_000,
     navigationTimeout: 15_000,
   },
   projects: [

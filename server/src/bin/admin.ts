@@ -13,6 +13,7 @@ import { openDatabase } from '../db/open-database.js';
 import { ServiceError } from '../services/errors.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
 import { createServices, type Services } from '../services/index.js';
+import { codeCommand } from './code.js';
 
 /** Where a command writes; injectable for tests. */
 export interface AdminIo {
@@ -87,6 +88,7 @@ export const COMMANDS: Record<string, AdminCommand> = {
       return 0;
     },
   },
+  code: codeCommand,
 };
 
 class UsageError extends Error {}

@@ -59,7 +59,7 @@ export interface CreatedUser {
  * const code = currentTotp(bob.totpSecret!);
  * ```
  */
-export async function createUserIn(server: TestServer, state: UserState, options: CreateUserOptions = {}): Promise<CreatedUser> {
+export async function createUserIn(server: Pick<TestServer, 'services' | 'config'>, state: UserState, options: CreateUserOptions = {}): Promise<CreatedUser> {
   if (!USER_STATES.includes(state)) throw new TypeError(`createUserIn: unknown state ${JSON.stringify(state)}; one of ${USER_STATES.join(', ')}`);
   const { services } = server;
   const username = options.username ?? `${state.replace(/\W+/g, '-')}-${randomBytes(4).toString('hex')}`;
@@ -90,7 +90,7 @@ export async function createUserIn(server: TestServer, state: UserState, options
   return created;
 }
 
-async function exhaustSecondFactorAttempts(server: TestServer, user: CreatedUser): Promise<void> {
+async function exhaustSecondFactorAttempts(server: Pick<TestServer, 'services' | 'config'>, user: CreatedUser): Promise<void> {
   const { services } = server;
   const step = await services.login.passwordStep({ username: user.username, password: user.password }, NO_ORIGIN);
   if (step.kind !== 'authenticated') throw new Error(`createUserIn(locked-out): the password step failed: ${JSON.stringify(step)}`);

@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 export interface UnlockVaultOptions {
   /**
    * Milliseconds to wait for the unlock. The vault's KDF is deliberately slow (argon2id, 64 MiB,
-   * t=3, p=4), more so on a loaded CI machine. Default 30 000.
+   * t=3, p=4), more so on a loaded CI machine. Default 60 000.
    */
   timeout?: number;
 }
@@ -22,7 +22,7 @@ export interface UnlockVaultOptions {
  */
 export async function unlockVault(popup: Page, passphrase: string, options: UnlockVaultOptions = {}): Promise<void> {
   if (passphrase === '') throw new TypeError('unlockVault: the passphrase is empty');
-  const timeout = options.timeout ?? 30_000;
+  const timeout = options.timeout ?? 60_000;
   const lockedText = popup.getByText('Your vault is locked.');
   try {
     await lockedText.waitFor({ state: 'visible', timeout: 10_000 });

@@ -1,0 +1,75 @@
+/**
+ * `npm run admin -- code <username>`: the current TOTP code of a user seeded by `npm run dev`.
+ *
+ * Why it reads the dev seed file instead of the database: the server stores TOTP secrets encrypted
+ * under its secret key, and an admin command that decrypts them would let whoever runs the CLI pass
+ * any user's second factor — exactly what 2FA must prevent, even against insiders (ASVS V2.8.4/V1.2:
+ * authenticator secrets are not readable by administrators). The dev seeder already knows the secrets
+ * of the throw-away users it made; it writes them to a 0600 file next to the throw-away database, and
+ * this command only answers for a database that file says it seeded, never in production.
+ */
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Secret, TOTP } from 'otpauth';
+import type { AdminCommand } from './admin.js';
+import { ServiceError } from '../services/errors.js';
+
+/** The dev seed file `npm run dev` writes (test/src/dev/dev.ts). */
+export interface DevSeedFile {
+  databaseUrl: string;
+  origin: string;
+  createdAt: string;
+  users: Array<{
+    state: string;
+    username: string;
+    password: string;
+    totpSecret?: string;
+    recoveryCodes?: string[];
+    securityKey?: { credentialId: string; rpId: string; userHandle: string; privateKeyPkcs8: string };
+  }>;
+}
+
+/** `LATCHKEY_DEV_DIR`, default `<os temp>/latchkey-dev` (wiped at every `npm run dev` start). */
+export function devDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LATCHKEY_DEV_DIR ?? join(tmpdir(), 'latchkey-dev');
+}
+
+export function devSeedFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(devDirectory(env), 'dev-users.json');
+}
+
+export const codeCommand: AdminCommand = {
+  summary: 'Print the current TOTP code of a user seeded by `npm run dev` (development only).',
+  usage: 'code <username> [--seed-file FILE]',
+  options: { 'seed-file': { type: 'string' } },
+  async run({ values, positionals }, services, io) {
+    if (services.config.production) throw new ServiceError('`code` is a development command and does not run with NODE_ENV=production.');
+    const [username, ...extra] = positionals;
+    if (username === undefined || extra.length > 0) throw new ServiceError('Give exactly one username, e.g. `npm run admin -- code tom`.');
+    const file = typeof values['seed-file'] === 'string' ? values['seed-file'] : devSeedFilePath();
+    let seed: DevSeedFile;
+    try {
+      seed = JSON.parse(readFileSync(file, 'utf8')) as DevSeedFile;
+    } catch {
+      throw new ServiceError(`No dev seed file at ${file}. Start the dev server with \`npm run dev\` first.`);
+    }
+    if (seed.databaseUrl !== services.config.databaseUrl) {
+      throw new ServiceError(
+        `This database was not seeded by \`npm run dev\` (the seed file is for ${seed.databaseUrl}). ` +
+          `Run: DATABASE_URL=${seed.databaseUrl} npm run admin -- code ${username}`,
+      );
+    }
+    const seeded = seed.users.find((candidate) => candidate.username === username.toLowerCase());
+    if (seeded === undefined) throw new ServiceError(`"${username}" is not a seeded user (seeded: ${seed.users.map((u) => u.username).join(', ')}).`);
+    if (seeded.totpSecret === undefined) throw new ServiceError(`"${seeded.username}" has no authentication app (state: ${seeded.state}).`);
+    const user = await services.accounts.findByUsername(seeded.username);
+    if (!user || user.totp_secret_enc === null) throw new ServiceError(`"${seeded.username}" no longer has an authentication app in this database.`);
+
+    const totp = new TOTP({ secret: Secret.fromBase32(seeded.totpSecret), algorithm: 'SHA1', digits: 6, period: 30 });
+    const now = Date.now();
+    const secondsLeft = 30 - (Math.floor(now / 1000) % 30);
+    io.stdout(`${totp.generate({ timestamp: now })}  (${seeded.username}; valid for ${secondsLeft} more second${secondsLeft === 1 ? '' : 's'})`);
+    return 0;
+  },
+};

@@ -1,0 +1,67 @@
+import { ROUTES } from '@latchkey/shared';
+import { expect, test } from '../src/kit/fixtures.js';
+import type { Page } from 'playwright-core';
+import { addVirtualAuthenticator, createUserIn, openPopup, unlockVault, type BrowserWithExtension, type TestServer } from '../src/kit/index.js';
+import { ACCOUNT_URL, logIn, saveScreenshot, TWO_FACTOR_URL } from './journey-helpers.js';
+
+// Security-key fallback through the extension: the account has TOTP and a key, the extension's vault
+// is locked (no codes available), and the maintainer logs in by pressing "Use security key" in the
+// popup, which clicks the page's own button so the browser's WebAuthn prompt (here a virtual key) answers.
+const PASSPHRASE = 'correct horse battery staple';
+
+/** Creates the vault in a first popup and locks it again, as after a browser restart. */
+async function lockedVault(extension: BrowserWithExtension, page: Page, server: TestServer): Promise<void> {
+  await page.goto(`${server.url}${ROUTES.login}`);
+  const popup = await openPopup(extension.context, { forPage: page });
+  await expect(popup.getByRole('heading', { name: 'Set up Latchkey' })).toBeVisible({ timeout: 30_000 });
+  await popup.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
+  await popup.getByRole('button', { name: 'Create vault' }).click();
+  await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 60_000 });
+  await popup.getByRole('button', { name: 'Lock now' }).click();
+  await expect(popup.getByText('Your vault is locked.')).toBeVisible();
+}
+
+test('TOTP + key, vault locked: log in with the key through the popup’s “Use security key”', async ({ server, extension, extensionPage: page }, testInfo) => {
+  const user = await createUserIn(server, 'totp+key+recovery');
+  await lockedVault(extension, page, server);
+
+  // The key the user registered is plugged into this tab.
+  const key = await addVirtualAuthenticator(page);
+  await key.importCredential(user.securityKey!.credentials[0]!);
+
+  await logIn(page, server.url, user);
+  await expect(page).toHaveURL(TWO_FACTOR_URL);
+  const popup = await openPopup(extension.context, { forPage: page });
+  await expect(popup.getByText('Your vault is locked.')).toBeVisible();
+  await saveScreenshot(popup, 'popup-locked-security-key', testInfo);
+  // A security key needs no vault: the locked popup must still offer it (issue 6, item 3).
+  await popup.getByRole('button', { name: 'Use security key' }).click();
+
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  const [credential] = await key.getCredentials();
+  expect(credential!.signCount).toBeGreaterThan(user.securityKey!.credentials[0]!.signCount);
+  const events = await server.services.events.list(user.id);
+  expect(events.some((event) => event.tag === 'account:login:success' && event.details.method === 'webauthn')).toBe(true);
+});
+
+test('TOTP + key, vault unlocked with unlockVault: “Use security key” hands over to the page’s own button', async ({ server, extension, extensionPage: page }, testInfo) => {
+  const user = await createUserIn(server, 'totp+key+recovery');
+  await lockedVault(extension, page, server);
+  const key = await addVirtualAuthenticator(page);
+  await key.importCredential(user.securityKey!.credentials[0]!);
+
+  await logIn(page, server.url, user);
+  await expect(page).toHaveURL(TWO_FACTOR_URL);
+  const popup = await openPopup(extension.context, { forPage: page });
+  await expect(unlockVault(popup, 'not the passphrase')).rejects.toThrow(/refused the passphrase: Wrong passphrase/);
+  await unlockVault(popup, PASSPHRASE);
+  await expect(popup.getByText(`Two-factor step on`)).toBeVisible();
+  await saveScreenshot(popup, 'popup-security-key', testInfo);
+  await popup.getByRole('button', { name: 'Use security key' }).click();
+  await page.bringToFront();
+
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  const events = await server.services.events.list(user.id);
+  expect(events.some((event) => event.tag === 'account:login:success' && event.details.method === 'webauthn')).toBe(true);
+});

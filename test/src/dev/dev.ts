@@ -1,0 +1,104 @@
+/**
+ * `npm run dev`: the server on a throw-away, seeded database, plus the extension rebuilt on change.
+ *
+ * - Database: SQLite in LATCHKEY_DEV_DIR (default <tmp>/latchkey-dev, wiped at start), or a fresh
+ *   PostgreSQL schema with LATCHKEY_DEV_DIALECT=postgres (dropped at exit).
+ * - One user per situation (no 2FA, TOTP only, key only, TOTP + key + recovery codes, locked out),
+ *   created with the testing kit's createUserIn — the same rules the pages apply — and printed.
+ * - `vite build --watch` of the extension's test build (extension/dist/chromium-test, which may fill
+ *   on http://localhost) — load it unpacked in chrome://extensions.
+ * - `npm run admin -- code <username>` prints a seeded user's current code.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../../server/src/config.js';
+import { createTestDatabaseUrl } from '../../../server/src/db/test-database.js';
+import { startServer } from '../../../server/src/main.js';
+import { createUserIn, type UserState } from '../kit/create-user-in.js';
+import { devDirectory, devSeedFilePath, type DevSeedFile } from '../../../server/src/bin/code.js';
+
+const SEEDED: Array<{ username: string; state: UserState; situation: string }> = [
+  { username: 'nadia', state: 'no-2fa', situation: 'no two-factor yet' },
+  { username: 'tom', state: 'totp', situation: 'authentication app (TOTP) only' },
+  { username: 'kim', state: 'key', situation: 'security key only' },
+  { username: 'alex', state: 'totp+key+recovery', situation: 'TOTP + security key + recovery codes' },
+  { username: 'lou', state: 'locked-out', situation: 'locked out (too many wrong codes)' },
+];
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const withExtension = !process.argv.includes('--no-extension');
+/** One easy password for every seeded user (the server refuses passwords containing the username). */
+const DEV_PASSWORD = 'dev-only-password';
+
+async function main(): Promise<void> {
+  const dir = devDirectory();
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dialect = process.env.LATCHKEY_DEV_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
+  const postgres = dialect === 'postgres' ? await createTestDatabaseUrl('postgres') : null;
+  const databaseUrl = postgres?.databaseUrl ?? `sqlite:${join(dir, 'latchkey.db')}`;
+  const port = process.env.PORT ?? '8080';
+  // The server's own config loading (a secret key is generated and kept next to the SQLite file).
+  const config = await loadConfig({ ...process.env, NODE_ENV: 'development', PORT: port, DATABASE_URL: databaseUrl, LATCHKEY_ORIGIN: `http://localhost:${port}` });
+  const server = await startServer(config);
+
+  const seed: DevSeedFile = { databaseUrl, origin: config.origin, createdAt: new Date().toISOString(), users: [] };
+  for (const { username, state } of SEEDED) {
+    const user = await createUserIn({ services: server.services, config }, state, { username, password: DEV_PASSWORD });
+    const key = user.securityKey?.credentials[0];
+    seed.users.push({
+      state,
+      username: user.username,
+      password: user.password,
+      ...(user.totpSecret ? { totpSecret: user.totpSecret } : {}),
+      ...(user.recoveryCodes ? { recoveryCodes: user.recoveryCodes } : {}),
+      ...(key
+        ? { securityKey: { credentialId: key.id, rpId: key.rpId, userHandle: key.userHandle, privateKeyPkcs8: key.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64') } }
+        : {}),
+    });
+  }
+  writeFileSync(devSeedFilePath(), `${JSON.stringify(seed, null, 2)}\n`, { mode: 0o600 });
+
+  const lines = [
+    '',
+    `Latchkey dev server: ${config.origin}  (database ${dialect === 'sqlite' ? databaseUrl : 'a throw-away PostgreSQL schema'})`,
+    '',
+    `Seeded users (throw-away, for development only), password "${DEV_PASSWORD}":`,
+    ...SEEDED.map(({ username, situation }) => `  ${username.padEnd(6)} ${situation}`),
+    '',
+    `Current TOTP code of a seeded user:  DATABASE_URL=${databaseUrl} npm run admin -- code tom`,
+    `Recovery codes of alex, security-key private keys: ${devSeedFilePath()}`,
+    withExtension ? 'Extension: load extension/dist/chromium-test unpacked (chrome://extensions → Developer mode); rebuilt on change.' : '',
+    'Ctrl+C stops everything and throws the database away.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+
+  let watcher: ChildProcess | null = null;
+  if (withExtension) {
+    watcher = spawn('npx', ['vite', 'build', '--watch'], {
+      cwd: join(repoRoot, 'extension'),
+      env: { ...process.env, LATCHKEY_TARGET: 'chromium-test' },
+      stdio: 'inherit',
+    });
+  }
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    watcher?.kill('SIGTERM');
+    await server.close();
+    await postgres?.drop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(`npm run dev failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
