@@ -210,3 +210,38 @@ test('Scan QR on a page without a QR code says so', async () => {
   await expect(popup.getByText('No QR code found on this page.')).toBeVisible();
   await expect(popup.getByRole('button', { name: 'Save account' })).toHaveCount(0);
 });
+
+test('import otpauth links: duplicates and bad lines are reported, nothing is overwritten; search appears past five accounts', async ({ dialect }, testInfo) => {
+  test.setTimeout(120_000);
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}${ROUTES.login}`);
+  const popup = await openPopup(browser.context, { forPage: page });
+  await createVault(popup);
+  const secrets = ['JBSWY3DPEHPK3PXP', 'HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ', 'GEZDGNBVGY3TQOJQ', 'MFRGGZDFMZTWQ2LK', 'ONSWG4TFOQYTEMZU', 'KRSXG5CTMVRXEZLU'];
+  const names = ['PyPI', 'GitHub', 'GitLab', 'Codeberg', 'npm', 'crates.io'];
+  const lines = secrets.map((secret, i) => `otpauth://totp/${encodeURIComponent(names[i]!)}:alice?secret=${secret}&issuer=${encodeURIComponent(names[i]!)}`);
+  const file = [...lines, lines[0], 'otpauth://totp/Broken:alice?secret=not-base32!', ''].join('\n');
+
+  await popup.getByRole('button', { name: 'Settings' }).click();
+  await popup.getByLabel('Import a backup or otpauth:// links (one per line)').setInputFiles({ name: 'links.txt', mimeType: 'text/plain', buffer: Buffer.from(file) });
+  await expect(popup.getByLabel('Imported links fill on')).toHaveValue(server.url);
+  await popup.getByRole('button', { name: 'Import', exact: true }).click();
+  const report = popup.locator('.import-report');
+  await expect(report).toContainText('6 accounts added.');
+  await expect(report).toContainText('Skipped 1 already in the vault: PyPI: alice.');
+  await expect(report).toContainText('Line 8: The secret must be base32');
+  if (dialect === 'sqlite') await screenshotPopup(popup, 'popup-import-report', (n) => testInfo.outputPath(n));
+
+  // Importing the same file again adds nothing.
+  await popup.getByLabel('Import a backup or otpauth:// links (one per line)').setInputFiles({ name: 'links.txt', mimeType: 'text/plain', buffer: Buffer.from(file) });
+  await popup.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(report).toContainText('0 accounts added.');
+
+  await popup.keyboard.press('Escape');
+  await expect(popup.locator('.account')).toHaveCount(6);
+  const search = popup.getByLabel('Search accounts');
+  await search.fill('git');
+  await expect(popup.locator('.account-issuer')).toHaveText(['GitHub', 'GitLab']);
+  await search.fill('nothing like this');
+  await expect(popup.getByText('No account matches')).toBeVisible();
+});
