@@ -32,7 +32,6 @@ const html = readFileSync(join(dist, 'src/popup/index.html'), 'utf8');
 const popupEntries = [...html.matchAll(/<script[^>]+src="\/([^"]+)"/g)].map((m) => join(dist, m[1]));
 const popupFiles = [...popupEntries.reduce((set, entry) => staticClosure(entry, set), new Set())];
 const backgroundFiles = [...staticClosure(join(dist, 'service-worker-loader.js'))];
-const qr = [...new Set(readFileSync(join(dist, 'manifest.json'), 'utf8') && [])];
 
 const content = await build({
   configFile: false,
@@ -57,4 +56,3 @@ for (const [name, raw, gz, budget] of rows) {
   const verdict = budget === null ? '' : gz <= budget ? `  (budget ${budget / 1024} KB: ok)` : `  (budget ${budget / 1024} KB: OVER)`;
   console.log(`  ${name.padEnd(30)} ${(raw / 1024).toFixed(1).padStart(7)} KB raw ${(gz / 1024).toFixed(1).padStart(6)} KB gzip${verdict}`);
 }
-void qr;

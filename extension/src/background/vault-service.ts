@@ -366,4 +366,3 @@ function toErrorResponse(error: unknown): { ok: false; error: string; code?: Err
   return { ok: false, error: `Something went wrong: ${error instanceof Error ? error.message : 'unknown error'}` };
 }
 
-export const MIN_PASSPHRASE = MIN_PASSPHRASE_LENGTH;

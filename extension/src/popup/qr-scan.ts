@@ -7,7 +7,7 @@ import jsQR from 'jsqr';
  * Returns null when no QR code is visible; throws when the tab cannot be captured.
  */
 export async function scanVisibleTab(): Promise<string | null> {
-  const dataUrl = await browser.tabs.captureVisibleTab(undefined as unknown as number, { format: 'png' });
+  const dataUrl = await browser.tabs.captureVisibleTab(undefined, { format: 'png' });
   const bitmap = await createImageBitmap(await (await fetch(dataUrl)).blob());
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
   const context = canvas.getContext('2d', { willReadFrequently: true });
