@@ -139,16 +139,19 @@ export async function checkPassword(req: Request, res: Response, services: Servi
   if (password.length > 1024) return { ok: false, status: 400, message: 'That password is too long.' };
   const origin = requestOrigin(req);
   const subject = { account: user.username, ip: origin.ip };
-  const verdict = await services.rateLimits.check('password', subject);
-  if (verdict.blocked) {
-    return { ok: false, status: 429, message: rateLimitMessage(verdict.retryAfterMs) };
+  // Counted before argon2 runs, so parallel guesses cannot all pass a check made before any was counted.
+  const attempt = await services.rateLimits.attempt('password', subject);
+  if (attempt.blocked) {
+    return { ok: false, status: 429, message: rateLimitMessage(attempt.retryAfterMs) };
   }
   if (!(await services.accounts.verifyPassword(user, password))) {
     await services.events.record({ userId: user.id, tag: EVENT_TAGS.reauthenticateFailure, origin });
-    const { lockedOut } = await services.rateLimits.recordFailure('password', subject);
-    if (lockedOut) await services.events.record({ userId: user.id, tag: EVENT_TAGS.lockout, origin, details: { step: 'password' } });
+    if (attempt.lastAllowed && attempt.lastAllowed.reason === 'account') {
+      await services.events.record({ userId: user.id, tag: EVENT_TAGS.lockout, origin, details: { step: 'password' } });
+    }
     return { ok: false, status: 401, message: 'That password is not correct.' };
   }
+  await services.rateLimits.refund('password', subject);
   await services.sessions.markAuthenticated(session.id);
   return { ok: true };
 }

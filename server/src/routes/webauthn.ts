@@ -111,14 +111,14 @@ export function webauthnRoutes(services: Services): Router {
       if (!body) return;
       const token = queryValue(req, FIELDS.twoFactorToken);
       const origin = requestOrigin(req);
-      const gate = await services.login.beginSecondFactor(token, origin);
+      const gate = await services.login.attemptSecondFactor(token, origin);
       if (gate.kind !== 'ready') return sendLoginFailure(res, gate);
       try {
         await services.webauthn.authenticate(gate.user.id, body.credential, origin);
       } catch (error) {
         if (!(error instanceof WebauthnRefusal)) throw error;
-        // The service recorded why; this counts the failure against the account and IP limits.
-        return sendLoginFailure(res, await services.login.countSecondFactorFailure(gate.user, origin, error.message));
+        // The service recorded why; the attempt was already counted against the account and IP limits.
+        return sendLoginFailure(res, await services.login.countSecondFactorFailure(gate, origin, error.message));
       }
       const result = await services.login.completeSecondFactor(token, 'webauthn', origin);
       if (result.kind !== 'success') return sendLoginFailure(res, result);

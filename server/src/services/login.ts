@@ -3,7 +3,7 @@ import type { Accounts, TwoFactorStatus } from './accounts.js';
 import { canonicalUsername } from './accounts.js';
 import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
 import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem, type LoginTokens } from './login-tokens.js';
-import { rateLimitMessage, type RateLimits, type RateLimitScope } from './rate-limits.js';
+import { type AllowedAttempt, rateLimitMessage, type RateLimits } from './rate-limits.js';
 import type { RecoveryCodes } from './recovery-codes.js';
 import type { Totp } from './totp.js';
 
@@ -26,6 +26,13 @@ export type SecondFactorGate =
   | { kind: 'ready'; user: User }
   | Extract<SecondFactorResult, { kind: 'token-problem' | 'blocked' }>;
 
+/** A second-factor attempt that was counted against the limits and may now check its secret. */
+export interface SecondFactorAttempt {
+  kind: 'ready';
+  user: User;
+  attempt: AllowedAttempt;
+}
+
 /**
  * The login flow's rules in one place: rate limits before any secret is checked, events for every
  * outcome, and the two-factor token used up exactly when a session is about to be created.
@@ -37,13 +44,17 @@ export interface Login {
   recordLoginSuccess(user: User, method: LoginMethod, origin: RequestOrigin): Promise<void>;
   totpStep(input: { token: unknown; code: string }, origin: RequestOrigin): Promise<SecondFactorResult>;
   recoveryCodeStep(input: { token: unknown; code: string }, origin: RequestOrigin): Promise<SecondFactorResult>;
-  /** For any second factor: T still valid (not used up) and the user/IP not locked out. */
+  /** For a step that checks no secret (WebAuthn options): T still valid and the user/IP not locked out. Counts nothing. */
   beginSecondFactor(token: unknown, origin: RequestOrigin): Promise<SecondFactorGate>;
-  /** Count and record a failed second factor; returns the message to show (a lock-out message once locked). */
-  failSecondFactor(user: User, method: LoginMethod, origin: RequestOrigin, message: string): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
-  /** Count a failed second factor whose event the caller already recorded (security keys record why they were refused). */
-  countSecondFactorFailure(user: User, origin: RequestOrigin, message: string): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
-  /** The second factor was right: burn T (exactly once), record the login. */
+  /** Before checking a second factor's secret: T still valid, and this attempt counted against the limits first. */
+  attemptSecondFactor(token: unknown, origin: RequestOrigin): Promise<SecondFactorAttempt | Exclude<SecondFactorGate, { kind: 'ready' }>>;
+  /** Record a failed second factor (already counted); returns the message to show (the lock-out message once locked). */
+  failSecondFactor(gate: SecondFactorAttempt, method: LoginMethod, origin: RequestOrigin, message: string): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
+  /** The same for a failure whose event the caller already recorded (security keys record why they were refused). */
+  countSecondFactorFailure(gate: SecondFactorAttempt, origin: RequestOrigin, message: string): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
+  /** The attempt tested no secret (malformed input): give it back to the limits. */
+  withdrawSecondFactor(gate: SecondFactorAttempt, origin: RequestOrigin): Promise<void>;
+  /** The second factor was right: give the attempt back, burn T (exactly once), record the login. */
   completeSecondFactor(token: unknown, method: LoginMethod, origin: RequestOrigin): Promise<SecondFactorResult>;
 }
 
@@ -64,24 +75,29 @@ export function createLogin(deps: {
   const tokenProblem = (problem: LoginTokenProblem) =>
     ({ kind: 'token-problem', status: 400, problem, message: LOGIN_TOKEN_MESSAGES[problem] }) as const;
 
-  const countFailure = async (scope: RateLimitScope, account: string, userId: string | null, origin: RequestOrigin) => {
-    const { lockedOut } = await rateLimits.recordFailure(scope, { account, ip: origin.ip });
-    if (lockedOut && userId) await events.record({ userId, tag: EVENT_TAGS.lockout, origin, details: { step: scope } });
+  /** A counted attempt failed: when it was the last one allowed, the lock-out starts now — record and say so. */
+  const afterFailure = async (attempt: AllowedAttempt, userId: string | null, step: 'password' | 'second-factor', origin: RequestOrigin) => {
+    if (!attempt.lastAllowed) return null;
+    if (userId && attempt.lastAllowed.reason === 'account') await events.record({ userId, tag: EVENT_TAGS.lockout, origin, details: { step } });
+    return blocked(attempt.lastAllowed.retryAfterMs);
   };
 
   const login: Login = {
     async passwordStep({ username, password }, origin) {
       const account = canonicalUsername(username);
-      const verdict = await rateLimits.check('password', { account, ip: origin.ip });
-      if (verdict.blocked) return blocked(verdict.retryAfterMs);
+      const subject = { account, ip: origin.ip };
+      const attempt = await rateLimits.attempt('password', subject);
+      if (attempt.blocked) return blocked(attempt.retryAfterMs);
       const user = await accounts.findByUsername(account);
       // Same argon2 work whether or not the user exists (no timing oracle for usernames).
       const valid = await accounts.verifyPassword(user, password);
       if (!user || !valid) {
         if (user) await events.record({ userId: user.id, tag: EVENT_TAGS.loginFailure, origin, details: { reason: 'password' } });
-        await countFailure('password', account, user?.id ?? null, origin);
+        await afterFailure(attempt, user?.id ?? null, 'password', origin);
+        // Same message locked or not for unknown users too: the lock-out itself shows on the next try.
         return { kind: 'invalid', status: 401, message: WRONG_PASSWORD };
       }
+      await rateLimits.refund('password', subject);
       return { kind: 'authenticated', user, twoFactor: await accounts.twoFactorStatus(user.id) };
     },
 
@@ -98,57 +114,70 @@ export function createLogin(deps: {
       return { kind: 'ready', user: inspected.user };
     },
 
-    async failSecondFactor(user, method, origin, message) {
-      await events.record({ userId: user.id, tag: EVENT_TAGS.secondFactorFailure, origin, details: { method } });
-      return login.countSecondFactorFailure(user, origin, message);
+    async attemptSecondFactor(token, origin) {
+      const inspected = await loginTokens.inspect(token);
+      if (!inspected.ok) return tokenProblem(inspected.problem);
+      const attempt = await rateLimits.attempt('second-factor', { account: inspected.user.id, ip: origin.ip });
+      if (attempt.blocked) return blocked(attempt.retryAfterMs);
+      return { kind: 'ready', user: inspected.user, attempt };
     },
 
-    async countSecondFactorFailure(user, origin, message) {
-      await countFailure('second-factor', user.id, user.id, origin);
-      const verdict = await rateLimits.check('second-factor', { account: user.id, ip: origin.ip });
-      if (verdict.blocked) return blocked(verdict.retryAfterMs);
-      return { kind: 'invalid', status: 401, message };
+    async failSecondFactor(gate, method, origin, message) {
+      await events.record({ userId: gate.user.id, tag: EVENT_TAGS.secondFactorFailure, origin, details: { method } });
+      return login.countSecondFactorFailure(gate, origin, message);
+    },
+
+    async countSecondFactorFailure(gate, origin, message) {
+      return (await afterFailure(gate.attempt, gate.user.id, 'second-factor', origin)) ?? { kind: 'invalid', status: 401, message };
+    },
+
+    async withdrawSecondFactor(gate, origin) {
+      await rateLimits.refund('second-factor', { account: gate.user.id, ip: origin.ip });
     },
 
     async completeSecondFactor(token, method, origin) {
       const consumed = await loginTokens.consume(token);
       if (!consumed.ok) return tokenProblem(consumed.problem);
+      await rateLimits.refund('second-factor', { account: consumed.user.id, ip: origin.ip });
       await rateLimits.resetAccount('second-factor', consumed.user.id);
       await login.recordLoginSuccess(consumed.user, method, origin);
       return { kind: 'success', user: consumed.user };
     },
 
     async totpStep({ token, code }, origin) {
-      const gate = await login.beginSecondFactor(token, origin);
+      const gate = await login.attemptSecondFactor(token, origin);
       if (gate.kind !== 'ready') return gate;
       const check = await totp.verify(gate.user.id, code);
       switch (check) {
         case 'ok':
           return login.completeSecondFactor(token, 'totp', origin);
         case 'malformed':
+          await login.withdrawSecondFactor(gate, origin);
           return { kind: 'invalid', status: 400, message: 'Enter the 6-digit code from your authentication app.' };
         case 'not-enabled':
+          await login.withdrawSecondFactor(gate, origin);
           return { kind: 'invalid', status: 400, message: 'Your account has no authentication app set up; use another method.' };
         case 'replayed':
-          return login.failSecondFactor(gate.user, 'totp', origin, 'This code has already been used. Wait for the next code and try again.');
+          return login.failSecondFactor(gate, 'totp', origin, 'This code has already been used. Wait for the next code and try again.');
         case 'invalid':
-          return login.failSecondFactor(gate.user, 'totp', origin, 'Invalid code. Check your device’s clock and try the current code.');
+          return login.failSecondFactor(gate, 'totp', origin, 'Invalid code. Check your device’s clock and try the current code.');
       }
     },
 
     async recoveryCodeStep({ token, code }, origin) {
-      const gate = await login.beginSecondFactor(token, origin);
+      const gate = await login.attemptSecondFactor(token, origin);
       if (gate.kind !== 'ready') return gate;
       const check = await recoveryCodes.use(gate.user.id, code, origin);
       switch (check) {
         case 'ok':
           return login.completeSecondFactor(token, 'recovery_code', origin);
         case 'malformed':
+          await login.withdrawSecondFactor(gate, origin);
           return { kind: 'invalid', status: 400, message: 'A recovery code is 16 characters: digits 0–9 and letters a–f.' };
         case 'used':
-          return login.failSecondFactor(gate.user, 'recovery_code', origin, 'This recovery code has already been used. Each code works only once.');
+          return login.failSecondFactor(gate, 'recovery_code', origin, 'This recovery code has already been used. Each code works only once.');
         case 'invalid':
-          return login.failSecondFactor(gate.user, 'recovery_code', origin, 'Invalid recovery code.');
+          return login.failSecondFactor(gate, 'recovery_code', origin, 'Invalid recovery code.');
       }
     },
   };

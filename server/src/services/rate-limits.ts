@@ -14,11 +14,28 @@ export interface RateLimitSubject {
 
 export type RateLimitVerdict = { blocked: false } | { blocked: true; retryAfterMs: number; reason: 'account' | 'ip' };
 
+/** An attempt that was counted and may go ahead. */
+export interface AllowedAttempt {
+  blocked: false;
+  /** If this attempt fails, the account (or IP) is locked out: the caller shows the lock-out and records it. */
+  lastAllowed: false | { retryAfterMs: number; reason: 'account' | 'ip' };
+}
+
+export type AttemptVerdict = AllowedAttempt | Extract<RateLimitVerdict, { blocked: true }>;
+
 export interface RateLimits {
-  /** Is this subject currently blocked? Asked before the (expensive) check of a secret. */
+  /** Is this subject currently blocked? Counts nothing: for gates that check no secret (e.g. WebAuthn options). */
   check(scope: RateLimitScope, subject: RateLimitSubject): Promise<RateLimitVerdict>;
-  /** Count one failure; returns whether this failure started a lock-out (for the `account:lockout` event). */
-  recordFailure(scope: RateLimitScope, subject: RateLimitSubject): Promise<{ lockedOut: boolean }>;
+  /**
+   * Count an attempt BEFORE its secret is checked, and say whether it may go ahead. Counting first is
+   * what makes the limit hold under a burst of parallel guesses on any number of instances: with
+   * check-then-count, every request of a burst passes the check before any of them is counted
+   * (NIST SP 800-63B 5.2.2, ASVS V2.2.1). An attempt that turns out not to be a failure is given back
+   * with {@link RateLimits.refund}.
+   */
+  attempt(scope: RateLimitScope, subject: RateLimitSubject): Promise<AttemptVerdict>;
+  /** The attempt was not a failure (right secret, or input that tested no secret): give it back. */
+  refund(scope: RateLimitScope, subject: RateLimitSubject): Promise<void>;
   /** Forget an account's failures (after a successful login). IP counters are left alone. */
   resetAccount(scope: RateLimitScope, account: string): Promise<void>;
 }
@@ -58,6 +75,20 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
     await db.deleteFrom('rate_limits').where('window_start', '<', time - longestWindowMs).execute();
   };
 
+  const verdictFrom = (entries: ReturnType<typeof keysFor>, counts: Map<string, { windowStart: number; failures: number }>, time: number, over: (failures: number, max: number) => boolean) => {
+    let worst: { retryAfterMs: number; reason: 'account' | 'ip' } | null = null;
+    for (const entry of entries) {
+      const row = counts.get(entry.key);
+      if (!row) continue;
+      const windowEnd = row.windowStart + entry.rule.windowMs;
+      if (windowEnd > time && over(row.failures, entry.rule.max)) {
+        const retryAfterMs = windowEnd - time;
+        if (!worst || retryAfterMs > worst.retryAfterMs) worst = { retryAfterMs, reason: entry.reason };
+      }
+    }
+    return worst;
+  };
+
   return {
     async check(scope, subject) {
       const entries = keysFor(scope, subject);
@@ -66,25 +97,18 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
         .select(['key', 'window_start', 'failures'])
         .where('key', 'in', entries.map((entry) => entry.key))
         .execute();
-      const time = now();
-      let verdict: RateLimitVerdict = { blocked: false };
-      for (const entry of entries) {
-        const row = rows.find((candidate) => candidate.key === entry.key);
-        if (!row) continue;
-        const windowEnd = Number(row.window_start) + entry.rule.windowMs;
-        if (windowEnd > time && row.failures >= entry.rule.max) {
-          const retryAfterMs = windowEnd - time;
-          if (!verdict.blocked || retryAfterMs > verdict.retryAfterMs) verdict = { blocked: true, retryAfterMs, reason: entry.reason };
-        }
-      }
-      return verdict;
+      const counts = new Map(rows.map((row) => [row.key, { windowStart: Number(row.window_start), failures: row.failures }]));
+      const worst = verdictFrom(entries, counts, now(), (failures, max) => failures >= max);
+      return worst ? { blocked: true, ...worst } : { blocked: false };
     },
 
-    async recordFailure(scope, subject) {
-      let lockedOut = false;
+    async attempt(scope, subject) {
       const time = now();
-      for (const entry of keysFor(scope, subject)) {
+      const entries = keysFor(scope, subject);
+      const counts = new Map<string, { windowStart: number; failures: number }>();
+      for (const entry of entries) {
         const expiredBefore = time - entry.rule.windowMs;
+        // One atomic upsert per key: a new window starts at 1, otherwise the count goes up by one.
         const row = await db
           .insertInto('rate_limits')
           .values({ key: entry.key, window_start: time, failures: 1 })
@@ -94,12 +118,24 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
               window_start: sql<number>`case when rate_limits.window_start <= ${expiredBefore} then ${time} else rate_limits.window_start end`,
             }),
           )
-          .returning(['failures'])
+          .returning(['window_start', 'failures'])
           .executeTakeFirstOrThrow();
-        if (entry.reason === 'account' && row.failures === entry.rule.max) lockedOut = true;
+        counts.set(entry.key, { windowStart: Number(row.window_start), failures: row.failures });
       }
       await purgeExpired(time);
-      return { lockedOut };
+      const over = verdictFrom(entries, counts, time, (failures, max) => failures > max);
+      if (over) return { blocked: true, ...over };
+      return { blocked: false, lastAllowed: verdictFrom(entries, counts, time, (failures, max) => failures === max) ?? false };
+    },
+
+    async refund(scope, subject) {
+      const keys = keysFor(scope, subject).map((entry) => entry.key);
+      await db
+        .updateTable('rate_limits')
+        .set({ failures: sql<number>`failures - 1` })
+        .where('key', 'in', keys)
+        .where('failures', '>', 0)
+        .execute();
     },
 
     async resetAccount(scope, account) {

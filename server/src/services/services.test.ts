@@ -167,28 +167,47 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
     it('blocks an account after the configured failures, for the rest of the window, then forgets', async () => {
       const rule = h.config.rateLimits.secondFactorPerAccount;
       const subject = { account: `acct-${uniqueName()}`, ip: null };
-      const locks: boolean[] = [];
+      const lastAllowed: boolean[] = [];
       for (let i = 0; i < rule.max; i++) {
-        expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
-        locks.push((await h.services.rateLimits.recordFailure('second-factor', subject)).lockedOut);
+        const attempt = await h.services.rateLimits.attempt('second-factor', subject);
+        if (attempt.blocked) throw new Error(`attempt ${i + 1} of ${rule.max} was blocked`);
+        lastAllowed.push(attempt.lastAllowed !== false);
       }
-      expect(locks.filter(Boolean)).toHaveLength(1);
-      expect(locks.at(-1)).toBe(true);
+      expect(lastAllowed.filter(Boolean)).toHaveLength(1);
+      expect(lastAllowed.at(-1)).toBe(true);
       const verdict = await h.services.rateLimits.check('second-factor', subject);
       expect(verdict).toEqual({ blocked: true, retryAfterMs: rule.windowMs, reason: 'account' });
+      expect(await h.services.rateLimits.attempt('second-factor', subject)).toMatchObject({ blocked: true, reason: 'account' });
       expect(rateLimitMessage(rule.windowMs)).toBe('Too many failed attempts. Try again in 15 minutes.');
       h.clock.advance(rule.windowMs);
       expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
       // A new window starts counting from one.
-      await h.services.rateLimits.recordFailure('second-factor', subject);
+      expect(await h.services.rateLimits.attempt('second-factor', subject)).toEqual({ blocked: false, lastAllowed: false });
       expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
+    });
+
+    it('a refunded attempt (right secret) does not count', async () => {
+      const rule = h.config.rateLimits.secondFactorPerAccount;
+      const subject = { account: `acct-${uniqueName()}`, ip: `203.0.113.7-${uniqueName()}` };
+      for (let i = 0; i < rule.max * 2; i++) {
+        expect((await h.services.rateLimits.attempt('second-factor', subject)).blocked).toBe(false);
+        await h.services.rateLimits.refund('second-factor', subject);
+      }
+      expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
+    });
+
+    it('counts a burst of parallel attempts before any secret is checked: no more than the limit go ahead', async () => {
+      const rule = h.config.rateLimits.secondFactorPerAccount;
+      const subject = { account: `acct-${uniqueName()}`, ip: null };
+      const verdicts = await Promise.all(Array.from({ length: 40 }, () => h.services.rateLimits.attempt('second-factor', subject)));
+      expect(verdicts.filter((verdict) => !verdict.blocked)).toHaveLength(rule.max);
     });
 
     it('blocks an IP across accounts, and counts concurrent failures exactly', async () => {
       const rule = h.config.rateLimits.passwordPerIp;
       const ip = `198.51.100.${(counter++ % 250) + 1}-${uniqueName()}`;
       await Promise.all(
-        Array.from({ length: rule.max }, (_, i) => h.services.rateLimits.recordFailure('password', { account: `a${i}-${uniqueName()}`, ip })),
+        Array.from({ length: rule.max }, (_, i) => h.services.rateLimits.attempt('password', { account: `a${i}-${uniqueName()}`, ip })),
       );
       const row = await h.db.selectFrom('rate_limits').selectAll().where('key', '=', `password:ip:${ip}`).executeTakeFirstOrThrow();
       expect(row.failures).toBe(rule.max);
