@@ -48,7 +48,9 @@ export interface VirtualAuthenticator {
 /**
  * Plugs a virtual security key into `page` (CDP `WebAuthn.enable` + `WebAuthn.addVirtualAuthenticator`):
  * the page's `navigator.credentials.create()/get()` then succeed without a prompt, exactly as if a
- * CTAP2 USB key were touched. The key belongs to this page's tab and survives its navigations.
+ * CTAP2 USB key were touched. The key belongs to this page's tab and survives its navigations. The
+ * tab also gets focus emulation (WebAuthn needs a focused document; headless Chromium does not give
+ * focus back to a tab after an extension popup closes).
  *
  * @example
  * ```ts
@@ -63,6 +65,10 @@ export async function addVirtualAuthenticator(page: Page, options: VirtualAuthen
   const cdp = await page.context().newCDPSession(page);
   // enableUI false: no browser dialog to click; the authenticator answers directly.
   await cdp.send('WebAuthn.enable', { enableUI: false });
+  // WebAuthn only runs in a focused document. A desktop browser hands focus back to the tab when an
+  // extension popup closes; headless Chromium does not, so a ceremony started from the popup (the
+  // extension's "Use security key") would wait forever. Emulating focus for this tab stands in for that.
+  await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true });
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: {
       protocol: options.protocol ?? 'ctap2',
