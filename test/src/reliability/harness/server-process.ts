@@ -33,7 +33,7 @@ export interface ServerProcess {
 }
 
 /** Start one server instance in a child process and wait until it listens. */
-export async function startServerProcess(config: ChildConfig, { timeoutMs = 60_000 } = {}): Promise<ServerProcess> {
+export async function startServerProcess(config: ChildConfig, { timeoutMs = 180_000 } = {}): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY], {
     env: { ...process.env, TSX_TSCONFIG_PATH: SERVER_TSCONFIG, LATCHKEY_RELIABILITY_CONFIG: JSON.stringify(config), NODE_ENV: 'test' },
     // stdin is a pipe the child watches: if this process dies, the child exits instead of lingering.
