@@ -230,6 +230,7 @@ test('import otpauth links: duplicates and bad lines are reported, nothing is ov
   await expect(report).toContainText('6 accounts added.');
   await expect(report).toContainText('Skipped 1 already in the vault: PyPI: alice.');
   await expect(report).toContainText('Line 8: The secret must be base32');
+  await report.scrollIntoViewIfNeeded();
   if (dialect === 'sqlite') await screenshotPopup(popup, 'popup-import-report', (n) => testInfo.outputPath(n));
 
   // Importing the same file again adds nothing.
