@@ -23,6 +23,8 @@ export interface FuzzFigures {
   /** Answers without the CSP / frame headers of DESIGN.md section 2 (must be 0: every page, errors included). */
   missingSecurityHeaders: number;
   transportErrors: number;
+  /** Dropped connections by body kind of the request (huge bodies are cut off early by design). */
+  transportErrorsByBody: Record<string, number>;
   healthyAfter: boolean;
   aliveAfter: boolean;
   seed: number;
@@ -32,7 +34,7 @@ export function describeFuzz(f: FuzzFigures): string {
   const classes = Object.entries(f.byClass).sort().map(([k, v]) => `${v} ${k}`).join(', ');
   return (
     `fuzz: ${f.requests} generated requests over ${f.routes} routes (seed ${f.seed}) → ${classes}; ` +
-    `${f.serverErrors} 5xx, ${f.leaks} stack-trace leaks, ${f.missingSecurityHeaders} answers without CSP/frame headers, ${f.transportErrors} dropped connections; ` +
+    `${f.serverErrors} 5xx, ${f.leaks} stack-trace leaks, ${f.missingSecurityHeaders} answers without CSP/frame headers, ${f.transportErrors} dropped connections (${Object.entries(f.transportErrorsByBody).map(([k, v]) => `${v} ${k} body`).join(', ') || 'none'}); ` +
     `process alive: ${f.aliveAfter ? 'yes' : 'NO'}, /healthz OK after: ${f.healthyAfter ? 'yes' : 'NO'}`
   );
 }
@@ -87,6 +89,7 @@ export async function runFuzz(deployment: Deployment, { requests, parallel = 8, 
   let leaks = 0;
   let missingSecurityHeaders = 0;
   let transportErrors = 0;
+  const transportErrorsByBody: Record<string, number> = {};
 
   await fc.assert(
     fc.asyncProperty(fc.array(fuzzCaseArb, { minLength: parallel, maxLength: parallel }), async (cases) => {
@@ -97,6 +100,8 @@ export async function runFuzz(deployment: Deployment, { requests, parallel = 8, 
         if (answer.status === 'rejected') {
           // A reset connection (e.g. the server refusing a 3 MB body early) is fine; a dead server is not.
           transportErrors++;
+          const kind = cases[i]!.body.kind;
+          transportErrorsByBody[kind] = (transportErrorsByBody[kind] ?? 0) + 1;
           if (!instance.alive()) ok = false;
           return;
         }
@@ -143,6 +148,7 @@ export async function runFuzz(deployment: Deployment, { requests, parallel = 8, 
     leaks,
     missingSecurityHeaders,
     transportErrors,
+    transportErrorsByBody,
     healthyAfter,
     aliveAfter: instance.alive(),
     seed,
