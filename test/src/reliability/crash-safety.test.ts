@@ -4,12 +4,12 @@ import { PER_IP_LIFTED } from './harness/limits.js';
 import { describeCrash, runCrashCycles } from './crash-safety.js';
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  describe(`crash safety, ${dialect}`, { timeout: 180_000 }, () => {
+  describe(`crash safety, ${dialect}`, { timeout: 240_000 }, () => {
     let deployment: Deployment;
     beforeAll(async () => {
       // Two instances started at the same moment on a fresh database: both must migrate cleanly.
       deployment = await startDeployment({ dialect, instances: 2, startTogether: true, rateLimits: PER_IP_LIFTED });
-    }, 120_000);
+    }, 240_000);
     afterAll(() => deployment?.close());
 
     it('two instances started at once on a fresh database both serve', async () => {

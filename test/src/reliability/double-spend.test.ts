@@ -20,11 +20,11 @@ function expectExactlyOnce(figures: DoubleSpendFigures) {
 
 for (const [dialect, instances] of [['postgres', 2], ['sqlite', 1]] as const) {
   const label = `${dialect === 'postgres' ? 'pg' : 'sqlite'}×${instances}`;
-  describe(`double spend, ${label}`, { timeout: 120_000 }, () => {
+  describe(`double spend, ${label}`, { timeout: 240_000 }, () => {
     let deployment: Deployment;
     beforeAll(async () => {
       deployment = await startDeployment({ dialect, instances, rateLimits: ALL_LIFTED });
-    }, 120_000);
+    }, 240_000);
     afterAll(() => deployment?.close());
 
     it(`the same TOTP code ${SUBMISSIONS}× at once logs in exactly once`, async () => {

@@ -12,7 +12,7 @@ describe('fuzzing every route (fast-check)', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     // Limits lifted so generated requests reach validation instead of stopping at the lock-out.
     deployment = await startDeployment({ dialect: 'sqlite', instances: 1, rateLimits: ALL_LIFTED });
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     closeRawAgent();
     await deployment?.close();

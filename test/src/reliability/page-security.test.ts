@@ -3,11 +3,11 @@ import { startDeployment, type Deployment } from './harness/deployment.js';
 import { PER_IP_LIFTED } from './harness/limits.js';
 import { cookieFlags, csrfRefusals, enumeration, headersOnEveryPage, openRedirects, sessionFixation } from './page-security.js';
 
-describe('session and page security', { timeout: 120_000 }, () => {
+describe('session and page security', { timeout: 240_000 }, () => {
   let deployment: Deployment;
   beforeAll(async () => {
     deployment = await startDeployment({ dialect: 'sqlite', instances: 1, rateLimits: PER_IP_LIFTED });
-  }, 120_000);
+  }, 240_000);
   afterAll(() => deployment?.close());
 
   it('session fixation: a planted session id is replaced at login and after the second factor (ASVS V3.2.1)', async () => {

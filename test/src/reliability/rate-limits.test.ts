@@ -11,12 +11,12 @@ import {
   secondFactorFailuresAcrossInstances,
 } from './rate-limits.js';
 
-describe('rate limits across 2 instances (PostgreSQL)', { timeout: 120_000 }, () => {
+describe('rate limits across 2 instances (PostgreSQL)', { timeout: 240_000 }, () => {
   let deployment: Deployment;
   beforeAll(async () => {
     // Shipped per-account limits; per-IP lifted because every simulated client is 127.0.0.1.
     deployment = await startDeployment({ dialect: 'postgres', instances: 2, rateLimits: PER_IP_LIFTED });
-  }, 120_000);
+  }, 240_000);
   afterAll(() => deployment?.close());
 
   it('counts wrong passwords once, whichever instance sees them, and blocks on both', async () => {
@@ -51,7 +51,7 @@ describe('rate limits across 2 instances (PostgreSQL)', { timeout: 120_000 }, ()
   });
 });
 
-describe('unknown usernames cost the same time as wrong passwords', { timeout: 120_000 }, () => {
+describe('unknown usernames cost the same time as wrong passwords', { timeout: 240_000 }, () => {
   let deployment: Deployment;
   beforeAll(async () => {
     // The production argon2id cost (m=19 MiB, t=2): the time that must not differ is the real one.
@@ -61,7 +61,7 @@ describe('unknown usernames cost the same time as wrong passwords', { timeout: 1
       rateLimits: ALL_LIFTED,
       argon2: (await import('../../../server/src/config.js')).DEFAULT_ARGON2,
     });
-  }, 120_000);
+  }, 240_000);
   afterAll(() => deployment?.close());
 
   it('medians of 25 interleaved samples each are within 25 %', async () => {
