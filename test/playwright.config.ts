@@ -25,7 +25,7 @@ export default defineConfig<object, LatchkeyWorkerOptions>({
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
   // Generous: the slow parts are deliberate (argon2id in the vault KDF) and CI machines are shared.
-  timeout: 120_000,
+  timeout: 240_000,
   expect: { timeout: 10_000 },
   reporter: [['list'], ['html', { outputFolder: `${outputRoot}/e2e-report`, open: 'never' }]],
   use: {

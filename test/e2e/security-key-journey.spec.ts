@@ -8,8 +8,6 @@ import { ACCOUNT_URL, logIn, saveScreenshot, TWO_FACTOR_URL } from './journey-he
 // is locked (no codes available), and the maintainer logs in by pressing "Use security key" in the
 // popup, which clicks the page's own button so the browser's WebAuthn prompt (here a virtual key) answers.
 const PASSPHRASE = 'correct horse battery staple';
-// Creating and unlocking the vault runs its deliberately slow KDF (argon2id 64 MiB, t=3, p=4) in WASM.
-test.describe.configure({ timeout: 240_000 });
 
 /** Creates the vault in a first popup and locks it again, as after a browser restart. */
 async function lockedVault(extension: BrowserWithExtension, page: Page, server: TestServer): Promise<void> {

@@ -25,7 +25,7 @@ export async function unlockVault(popup: Page, passphrase: string, options: Unlo
   const timeout = options.timeout ?? 60_000;
   const lockedText = popup.getByText('Your vault is locked.');
   try {
-    await lockedText.waitFor({ state: 'visible', timeout: 10_000 });
+    await lockedText.waitFor({ state: 'visible', timeout });
   } catch {
     throw new Error('unlockVault: the popup does not show the locked screen ("Your vault is locked.") — is the vault created, or already unlocked?');
   }
