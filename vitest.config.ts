@@ -5,7 +5,11 @@ import { defineConfig } from 'vitest/config';
 // import @latchkey/shared from source, so `vitest` needs no prior build.
 export default defineConfig({
   resolve: {
-    alias: { '@latchkey/shared': fileURLToPath(new URL('./shared/src/index.ts', import.meta.url)) },
+    alias: [
+      // @latchkey/shared from source; `@latchkey/shared/routes` is the dependency-free subpath the popup uses.
+      { find: /^@latchkey\/shared\/routes$/, replacement: fileURLToPath(new URL('./shared/src/routes.ts', import.meta.url)) },
+      { find: /^@latchkey\/shared$/, replacement: fileURLToPath(new URL('./shared/src/index.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['{shared,server,extension,test}/src/**/*.test.{ts,tsx}'],

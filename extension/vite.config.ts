@@ -10,7 +10,11 @@ export default defineConfig(() => {
   if (!TARGETS.includes(target)) throw new Error(`LATCHKEY_TARGET must be one of ${TARGETS.join(', ')}`);
   return {
     resolve: {
-      alias: { '@latchkey/shared': fileURLToPath(new URL('../shared/src/index.ts', import.meta.url)) },
+      alias: [
+        // @latchkey/shared from source; `@latchkey/shared/routes` is the dependency-free subpath the popup uses.
+        { find: /^@latchkey\/shared\/routes$/, replacement: fileURLToPath(new URL('../shared/src/routes.ts', import.meta.url)) },
+        { find: /^@latchkey\/shared$/, replacement: fileURLToPath(new URL('../shared/src/index.ts', import.meta.url)) },
+      ],
     },
     oxc: { jsx: { runtime: 'automatic' as const, importSource: 'preact' } },
     plugins: [crx({ manifest: manifestFor(target), browser: target === 'firefox' ? 'firefox' : 'chrome' })],

@@ -21,8 +21,8 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi
 
-echo "== build"
-npm run build
+echo "== build (with the extension test build the journeys load)"
+LATCHKEY_TEST_BUILD=1 npm run build
 echo "== typecheck"
 npm run typecheck
 echo "== unit and service tests (SQLite and PostgreSQL)"

@@ -1,6 +1,6 @@
 import browser from 'webextension-polyfill';
 // The routes module alone: the package index also re-exports the otpauth parser, which the popup must not load.
-import { INDEX_ORIGINS } from '../../../shared/src/routes.js';
+import { INDEX_ORIGINS } from '@latchkey/shared/routes';
 import { normalizeOrigin } from '../vault/origin.js';
 
 /**
