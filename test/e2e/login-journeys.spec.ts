@@ -20,7 +20,6 @@ test('smoke: register, turn on TOTP from the page’s secret, log in with a code
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-  await saveScreenshot(page, 'account-no-2fa', testInfo);
 
   // Turn on TOTP by reading the secret the page shows, as someone typing it into an app would.
   await page.goto(`${server.url}${ROUTES.totpProvision}`);
@@ -39,7 +38,6 @@ test('smoke: register, turn on TOTP from the page’s secret, log in with a code
   await saveScreenshot(page, 'recovery-codes', testInfo);
   await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
-  await saveScreenshot(page, 'account-2fa-on', testInfo);
   await logOut(page);
 
   // Log in with a code. The confirmation used this step's code, and a step is never accepted twice,
