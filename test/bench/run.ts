@@ -13,8 +13,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_KDF } from '../../extension/src/vault/kdf.js';
 import { DEFAULT_ARGON2 } from '../../server/src/config.js';
 import { timeArgon2id } from './lib/argon2-baseline.js';
-import { runLoad } from './lib/load.js';
-import { spawnServer } from './lib/server-process.js';
+import { measureArgon2Limit, measureBare } from './lib/baselines.js';
 import { formatMarkdownTable, formatTable, type BenchRow } from './lib/table.js';
 import type { BenchContext } from './lib/context.js';
 
@@ -67,9 +66,7 @@ async function main(): Promise<void> {
 
   // Baselines are always measured: every other row is a ratio to one of them.
   log('baseline: bare node:http');
-  const hello = await spawnServer('hello-server', { label: 'hello', ...(cpuProfileDir ? { cpuProfileDir } : {}) });
-  const bare = await runLoad({ urls: [hello.url], connections, durationSeconds, nextRequest: () => ({ method: 'GET', path: '/' }) });
-  await hello.stop();
+  const bare = await measureBare({ connections, durationSeconds, label: 'hello', ...(cpuProfileDir ? { cpuProfileDir } : {}) });
   rows.push({
     section: 'baseline',
     scenario: 'bare node:http hello (a)',
@@ -81,11 +78,11 @@ async function main(): Promise<void> {
   });
 
   log(`baseline: argon2id with the server's parameters (m=${DEFAULT_ARGON2.memoryCost} KiB, t=${DEFAULT_ARGON2.timeCost}, p=${DEFAULT_ARGON2.parallelism})`);
-  const serverHash = await timeArgon2id(DEFAULT_ARGON2, 10, 2);
-  const argon2Limit = cores / (serverHash.medianMs / 1000);
+  const serverHash = await measureArgon2Limit(cores);
+  const argon2Limit = serverHash.limit;
   rows.push({
     section: 'baseline',
-    scenario: `argon2 limit = ${cores} cores ÷ ${serverHash.medianMs.toFixed(1)} ms hash`,
+    scenario: `argon2 limit = ${cores} cores ÷ ${serverHash.hashMs.toFixed(1)} ms hash`,
     backend: 'native',
     requestsPerSecond: argon2Limit,
     notes: [`argon2id m=${DEFAULT_ARGON2.memoryCost / 1024} MiB, t=${DEFAULT_ARGON2.timeCost}, p=${DEFAULT_ARGON2.parallelism} (the server's production cost), median of 10 sequential hashes in the driver process.`],
@@ -107,7 +104,7 @@ async function main(): Promise<void> {
     durationSeconds,
     bare,
     argon2Limit,
-    serverHashMs: serverHash.medianMs,
+    serverHashMs: serverHash.hashMs,
     vaultHashMs: vaultHash.medianMs,
     vaultKdf: VAULT_KDF,
     log,
@@ -121,9 +118,7 @@ async function main(): Promise<void> {
   if (only.size > 1 || !only.has('baseline')) {
     // The ceiling again: how much the machine's spare capacity moved during the run (1.00× = steady).
     log('baseline again: bare node:http');
-    const helloAgain = await spawnServer('hello-server', { label: 'hello-again' });
-    const bareAgain = await runLoad({ urls: [helloAgain.url], connections, durationSeconds, nextRequest: () => ({ method: 'GET', path: '/' }) });
-    await helloAgain.stop();
+    const bareAgain = await measureBare({ connections, durationSeconds, label: 'hello-again' });
     rows.push({
       section: 'baseline',
       scenario: 'bare node:http hello, again at the end',

@@ -7,7 +7,7 @@ import { DEFAULT_KDF } from '../../../extension/src/vault/kdf.js';
 import { launchBrowserWithExtension } from '../../src/kit/launch-browser-with-extension.js';
 import { openPopup } from '../../src/kit/open-popup.js';
 import { unlockVault } from '../../src/kit/unlock-vault.js';
-import { median } from '../lib/argon2-baseline.js';
+import { median, timeArgon2id } from '../lib/argon2-baseline.js';
 import { entrySize, gzipSize } from '../lib/bundle-size.js';
 import type { BenchContext } from '../lib/context.js';
 import type { BenchRow } from '../lib/table.js';
@@ -111,7 +111,10 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
     const tab = await browser.context.newPage();
     await tab.goto('about:blank');
     const unlockTimes: number[] = [];
+    const nativeTimes: number[] = [];
     for (let i = 0; i < UNLOCK_SAMPLES; i++) {
+      // Interleaved with the unlocks: each pair runs under the same machine conditions.
+      nativeTimes.push((await timeArgon2id(context.vaultKdf, 1, 0)).medianMs);
       const popup = await openPopup(browser.context, { forPage: tab });
       const started = performance.now();
       await unlockVault(popup, PASSPHRASE, { timeout: 60_000 });
@@ -123,9 +126,10 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         await popup.getByText('Your vault is locked.').waitFor({ state: 'visible' });
       }
       await popup.close();
-      context.log(`extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms`);
+      context.log(`extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms (native ${nativeTimes[i]!.toFixed(0)} ms)`);
     }
     const unlockMs = median(unlockTimes);
+    const nativeMs = median(nativeTimes);
 
     // Popup open → first code: the popup document, vault unlocked, loaded POPUP_SAMPLES times; a
     // MutationObserver installed before any popup script records when the first code element appears and
@@ -156,11 +160,11 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         scenario: `vault unlock, argon2id ${DEFAULT_KDF.m / 1024} MiB/t${DEFAULT_KDF.t}/p${DEFAULT_KDF.p} (headless Chromium)`,
         backend: 'popup',
         value: { amount: unlockMs, unit: 'ms' },
-        ratios: [{ value: unlockMs / context.vaultHashMs, to: 'native Node' }],
+        ratios: [{ value: unlockMs / nativeMs, to: 'native Node' }],
         target: `≤${UNLOCK_TARGET_RATIO}× native`,
-        met: unlockMs / context.vaultHashMs <= UNLOCK_TARGET_RATIO,
+        met: unlockMs / nativeMs <= UNLOCK_TARGET_RATIO,
         notes: [
-          `Median of ${UNLOCK_SAMPLES} unlocks in the real toolbar popup (kit openPopup + unlockVault): from typing the passphrase and pressing Unlock to the first code visible (${unlockTimes.map((t) => t.toFixed(0)).join(', ')} ms). Native: the argon2 package with the same parameters in the driver.`,
+          `Median of ${UNLOCK_SAMPLES} unlocks in the real toolbar popup (kit openPopup + unlockVault): from typing the passphrase and pressing Unlock to the first code visible (${unlockTimes.map((t) => t.toFixed(0)).join(', ')} ms). Native: the argon2 package with the same parameters in the driver, one hash before each unlock (median ${nativeMs.toFixed(0)} ms: ${nativeTimes.map((t) => t.toFixed(0)).join(', ')}).`,
         ],
       },
       {

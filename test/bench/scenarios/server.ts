@@ -5,6 +5,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { currentTotp } from '../../src/kit/current-totp.js';
 import { createSessionClient } from '../../src/kit/create-session-client.js';
 import type { BenchContext } from '../lib/context.js';
+import { measureArgon2Limit, measureBare } from '../lib/baselines.js';
 import { BENCH_PASSWORD, createDeployment, type Deployment } from '../lib/latchkey.js';
 import { runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
 import { BENCH_TOTP_SECRET, prepareTotpLogins, prepareWebauthnLogins } from '../lib/pools.js';
@@ -22,6 +23,8 @@ const NOTE_TOTP_POOL =
   'Each request is a different user (TOTP on, own sealed secret, last accepted step older than now) with its own fresh two-factor token, all made beforehand by the server’s services; every request must log in (303).';
 const NOTE_WEBAUTHN_POOL =
   'Each request carries its own stored challenge, answered beforehand by the kit’s software authenticator (ES256), and its own two-factor token; keys report sign count 0 (like synced passkeys) so reordered concurrent assertions stay valid.';
+const NOTE_LOCAL_BARE =
+  'The ceiling again, measured right before this backend’s rows; their "× bare" ratios are to this reading, and "× first bare" shows how the machine’s spare capacity drifted since the start.';
 const NOTE_TWO_INSTANCES =
   'Two server processes on one PostgreSQL; autocannon assigns its connections to the two URLs round-robin (connection i → instance i mod 2), one load generator and one latency histogram.';
 
@@ -124,11 +127,25 @@ export async function benchServer(context: BenchContext): Promise<BenchRow[]> {
 }
 
 async function benchBackend(context: BenchContext, deployment: Deployment, backend: string, passwordHash: string): Promise<BenchRow[]> {
-  const { connections, durationSeconds, bare, log } = context;
+  const { connections, durationSeconds, log } = context;
+  // This backend's rows are compared with the ceiling measured right before them (the machine may be shared).
+  log(`${backend}: bare node:http right before`);
+  const bare = await measureBare({ connections, durationSeconds, label: `hello-${backend.replace(/\W+/g, '')}` });
   const urls = deployment.servers.map((server) => server.url);
   const baseUrl = urls[0]!;
   const tag = backend.replace(/\W+/g, '');
-  const rows: BenchRow[] = [];
+  const rows: BenchRow[] = [
+    {
+      section: backend,
+      scenario: 'bare node:http, right before these rows',
+      backend: '—',
+      requestsPerSecond: bare.requestsPerSecond,
+      p50Ms: bare.latencyP50Ms,
+      p99Ms: bare.latencyP99Ms,
+      ratios: [{ value: bare.requestsPerSecond / context.bare.requestsPerSecond, to: 'first bare' }],
+      notes: [NOTE_LOCAL_BARE],
+    },
+  ];
   const twoInstanceNote = deployment.servers.length > 1 ? [NOTE_TWO_INSTANCES] : [];
   const state = await browserState(baseUrl);
   const codes = totpCodes();
@@ -205,22 +222,22 @@ async function benchBackend(context: BenchContext, deployment: Deployment, backe
   log(`${backend}: (e) password step`);
   const [passwordUser] = await seedUsers(deployment.databaseUrl, `password-${tag}-`, 1, passwordHash);
   await deployment.services.totp.enable(passwordUser!.id, BENCH_TOTP_SECRET);
+  const { limit, hashMs } = await measureArgon2Limit(context.cores);
   const passwordRequest = () => form(state, ROUTES.login, { [FIELDS.username]: passwordUser!.username, [FIELDS.password]: BENCH_PASSWORD });
   await preflight(baseUrl, passwordRequest(), 303, `${backend} password step`);
   for (const server of deployment.servers) server.startEventLoopDelay();
   const password = await runLoad({ urls, connections, durationSeconds, nextRequest: passwordRequest });
   const loops = await Promise.all(deployment.servers.map((server) => server.stopEventLoopDelay()));
   // Up to `connections` password checks were still queued for the hash pool when the run stopped.
-  await new Promise((done) => setTimeout(done, Math.ceil((connections / context.argon2Limit) * 1000)));
+  await new Promise((done) => setTimeout(done, Math.ceil((connections / limit) * 1000)));
   const instances = deployment.servers.length;
-  const limit = context.argon2Limit;
   rows.push(
     loadRow('(e) password step (argon2id verify)', password, {
       ratios: [{ value: password.requestsPerSecond / limit, to: 'argon2 limit' }, ratioToBare(password)],
       target: `≥${PASSWORD_TARGET_RATIO}× argon2 limit`,
       met: allAnswered(password, 303) && password.requestsPerSecond / limit >= PASSWORD_TARGET_RATIO,
       notes: [
-        `The argon2 limit is the machine's (${context.cores} cores ÷ one hash); ${instances > 1 ? 'two instances share the same cores, so the limit does not double' : 'one instance'}.`,
+        `The argon2 limit is the machine's, measured right before this row: ${context.cores} cores ÷ ${hashMs.toFixed(0)} ms per hash = ${limit.toFixed(1)}/s${instances > 1 ? '; two instances share the same cores, so it does not double' : ''}.`,
         ...twoInstanceNote,
         ...statusNote(password, 303),
       ],
