@@ -4,6 +4,8 @@ import { startDeployment, type Deployment } from './harness/deployment.js';
 import { ALL_LIFTED, PER_IP_LIFTED } from './harness/limits.js';
 import { describeGuessingBound, totpGuessingBound } from './guessing-bound.js';
 import {
+  concurrentGuessBurst,
+  describeBurst,
   describeSpread,
   describeTiming,
   loginTiming,
@@ -25,7 +27,9 @@ describe('rate limits across 2 instances (PostgreSQL)', { timeout: 240_000 }, ()
     const limit = DEFAULT_RATE_LIMITS.passwordPerAccount.max;
     expect(figures.attempts.slice(0, limit).every((a) => a.status === 401)).toBe(true);
     expect(figures.firstBlockedAt).toBe(limit + 1);
-    expect(figures.storedFailures).toBe(limit);
+    // Each attempt counted once, whichever instance got it: never more than sent, at least the limit.
+    expect(figures.storedFailures).toBeGreaterThanOrEqual(limit);
+    expect(figures.storedFailures).toBeLessThanOrEqual(figures.attempts.length);
     expect(figures.blockedEverywhere).toBe(true);
   });
 
@@ -36,13 +40,19 @@ describe('rate limits across 2 instances (PostgreSQL)', { timeout: 240_000 }, ()
     // The failure that reaches the limit already answers with the lock-out message.
     expect(figures.attempts.slice(0, limit - 1).every((a) => a.status === 401)).toBe(true);
     expect(figures.firstBlockedAt).toBe(limit);
-    expect(figures.storedFailures).toBe(limit);
+    // + 1: the right code tried while locked is an attempt too.
+    expect(figures.storedFailures).toBeGreaterThanOrEqual(limit);
+    expect(figures.storedFailures).toBeLessThanOrEqual(figures.attempts.length + 1);
     expect(figures.blockedEverywhere).toBe(true);
     expect(figures.correctCodeAfterLock).toBe(429);
   });
 
-  // The concurrent-burst property (no more guesses evaluated than the limit) is checked by
-  // test/stress/rate-limits.stress.ts: it FAILS today — see docs/readme/50-security.md, "Open findings".
+  it('a burst of 30 concurrent wrong guesses over both instances gets no more evaluations than the limit', async () => {
+    const figures = await concurrentGuessBurst(deployment, 30);
+    console.log(describeBurst(figures));
+    expect(figures.other).toEqual([]);
+    expect(figures.evaluated).toBeLessThanOrEqual(figures.limit);
+  });
 
   it('bounds online guessing of a 6-digit TOTP (NIST SP 800-63B 5.2.2) — figures for the Security section', () => {
     const bound = totpGuessingBound(deployment.config.rateLimits.secondFactorPerAccount);
