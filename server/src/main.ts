@@ -12,6 +12,9 @@ export interface RunningServer {
 }
 
 /** Create the app and listen on config.host (default 127.0.0.1) and config.port (0 = any free port). */
+/** How long requests in flight get to finish when the server stops. */
+const CLOSE_GRACE_MS = 2_000;
+
 export async function startServer(config: Config): Promise<RunningServer> {
   const latchkey = await createApp(config);
   const host = config.host ?? '127.0.0.1';
@@ -30,8 +33,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
     services: latchkey.services,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        // Requests in flight may finish (so none meets a closed database); idle keep-alive
+        // connections are swept as they appear, and whatever is still open after the grace period is cut.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearInterval(sweep);
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
       }).then(() => latchkey.close())),
   };
 }
