@@ -18,6 +18,12 @@ export interface RateLimitConfig {
   passwordPerIp: RateLimitRule;
   secondFactorPerAccount: RateLimitRule;
   secondFactorPerIp: RateLimitRule;
+  /**
+   * Consecutive second-factor failures per account, reset only by a successful login or an admin
+   * 2FA reset (NIST SP 800-63B 5.2.2: no more than 100 consecutive failed attempts). Only someone
+   * who has the password reaches the second factor, so this lock cannot be triggered by strangers.
+   */
+  secondFactorConsecutivePerAccount: RateLimitRule;
 }
 
 /** argon2id cost. Production uses at least OWASP's m=19 MiB, t=2, p=1 (ASVS V2.4.4). */
@@ -59,6 +65,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
   passwordPerIp: { max: 50, windowMs: 15 * MINUTE },
   secondFactorPerAccount: { max: 5, windowMs: 15 * MINUTE },
   secondFactorPerIp: { max: 30, windowMs: 15 * MINUTE },
+  secondFactorConsecutivePerAccount: { max: 100, windowMs: 365 * 24 * 60 * MINUTE },
 };
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1. */

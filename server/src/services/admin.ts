@@ -3,6 +3,7 @@ import type { Database, User } from '../db/schema.js';
 import type { Accounts } from './accounts.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, NO_ORIGIN } from './events.js';
+import type { RateLimits } from './rate-limits.js';
 
 export interface Admin {
   /**
@@ -13,7 +14,7 @@ export interface Admin {
   resetTwoFactor(username: string, input: { reason: string; actor: string }): Promise<User>;
 }
 
-export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Events): Admin {
+export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Events, rateLimits: RateLimits): Admin {
   return {
     async resetTwoFactor(username, { reason, actor }) {
       const user = await accounts.findByUsername(username);
@@ -36,6 +37,8 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
         await trx.deleteFrom('login_tokens').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
       });
+      // The reset also lifts a consecutive-failure lock (NIST SP 800-63B 5.2.2 leaves unlocking to the operator).
+      await rateLimits.resetAccount('second-factor', user.id);
       await events.record({ userId: user.id, tag: EVENT_TAGS.adminTwoFactorReset, origin: NO_ORIGIN, details: { reason: reason.trim().slice(0, 500), actor } });
       return (await accounts.findById(user.id)) ?? user;
     },

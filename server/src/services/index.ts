@@ -69,7 +69,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     totp,
     recoveryCodes,
     login,
-    admin: createAdmin(db, accounts, events),
+    admin: createAdmin(db, accounts, events, rateLimits),
     webauthn: createWebauthnService({ db, config, events, now }),
   };
 }

@@ -36,14 +36,20 @@ export interface RateLimits {
   attempt(scope: RateLimitScope, subject: RateLimitSubject): Promise<AttemptVerdict>;
   /** The attempt was not a failure (right secret, or input that tested no secret): give it back. */
   refund(scope: RateLimitScope, subject: RateLimitSubject): Promise<void>;
-  /** Forget an account's failures (after a successful login). IP counters are left alone. */
+  /** Forget an account's failures, consecutive ones included (after a successful login, or an admin 2FA reset). IP counters are left alone. */
   resetAccount(scope: RateLimitScope, account: string): Promise<void>;
 }
 
 const PURGE_INTERVAL_MS = 60_000;
 
+/** Blocks longer than this are the consecutive-failure lock, which only an administrator lifts. */
+const ADMIN_UNLOCK_AFTER_MS = 24 * 60 * 60_000;
+
 /** "Too many failed attempts. Try again in N minutes." — what people see when blocked. */
 export function rateLimitMessage(retryAfterMs: number): string {
+  if (retryAfterMs > ADMIN_UNLOCK_AFTER_MS) {
+    return 'Too many failed attempts: two-factor login to this account is locked. Contact the administrators of this index to unlock it.';
+  }
   const minutes = Math.max(1, Math.ceil(retryAfterMs / 60_000));
   return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
 }
@@ -53,26 +59,35 @@ export function rateLimitMessage(retryAfterMs: number): string {
  * (ASVS V2.2.1, NIST SP 800-63B 5.2.2). One upsert per failure: atomic in both dialects.
  */
 export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, now: Clock): RateLimits {
-  const rules = (scope: RateLimitScope): { account: RateLimitRule; ip: RateLimitRule } =>
-    scope === 'password'
-      ? { account: config.passwordPerAccount, ip: config.passwordPerIp }
-      : { account: config.secondFactorPerAccount, ip: config.secondFactorPerIp };
   const keysFor = (scope: RateLimitScope, subject: RateLimitSubject) => {
-    const rule = rules(scope);
-    const keys: { key: string; rule: RateLimitRule; reason: 'account' | 'ip' }[] = [
-      { key: `${scope}:account:${subject.account}`, rule: rule.account, reason: 'account' },
-    ];
-    if (subject.ip) keys.push({ key: `${scope}:ip:${subject.ip}`, rule: rule.ip, reason: 'ip' });
+    const keys: { key: string; rule: RateLimitRule; reason: 'account' | 'ip' }[] = [];
+    if (scope === 'password') {
+      keys.push({ key: `password:account:${subject.account}`, rule: config.passwordPerAccount, reason: 'account' });
+      if (subject.ip) keys.push({ key: `password:ip:${subject.ip}`, rule: config.passwordPerIp, reason: 'ip' });
+    } else {
+      keys.push({ key: `second-factor:account:${subject.account}`, rule: config.secondFactorPerAccount, reason: 'account' });
+      keys.push({ key: `second-factor:consecutive:${subject.account}`, rule: config.secondFactorConsecutivePerAccount, reason: 'account' });
+      if (subject.ip) keys.push({ key: `second-factor:ip:${subject.ip}`, rule: config.secondFactorPerIp, reason: 'ip' });
+    }
     return keys;
   };
 
-  const longestWindowMs = Math.max(...Object.values(config).map((rule) => rule.windowMs));
+  const { secondFactorConsecutivePerAccount: consecutive, ...windowed } = config;
+  const longestWindowMs = Math.max(...Object.values(windowed).map((rule) => rule.windowMs));
   let lastPurge = 0;
   /** Windows that ended long ago carry no information; drop them at most once a minute. */
   const purgeExpired = async (time: number) => {
     if (time - lastPurge < PURGE_INTERVAL_MS) return;
     lastPurge = time;
-    await db.deleteFrom('rate_limits').where('window_start', '<', time - longestWindowMs).execute();
+    await db
+      .deleteFrom('rate_limits')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('key', 'not like', '%:consecutive:%'), eb('window_start', '<', time - longestWindowMs)]),
+          eb('window_start', '<', time - consecutive.windowMs),
+        ]),
+      )
+      .execute();
   };
 
   const verdictFrom = (entries: ReturnType<typeof keysFor>, counts: Map<string, { windowStart: number; failures: number }>, time: number, over: (failures: number, max: number) => boolean) => {
@@ -139,7 +154,7 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
     },
 
     async resetAccount(scope, account) {
-      await db.deleteFrom('rate_limits').where('key', '=', `${scope}:account:${account}`).execute();
+      await db.deleteFrom('rate_limits').where('key', 'in', [`${scope}:account:${account}`, `${scope}:consecutive:${account}`]).execute();
     },
   };
 }

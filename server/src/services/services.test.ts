@@ -203,6 +203,28 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       expect(verdicts.filter((verdict) => !verdict.blocked)).toHaveLength(rule.max);
     });
 
+    it('locks second-factor login after the consecutive-failure cap until an admin 2FA reset (NIST SP 800-63B 5.2.2)', async () => {
+      const user = await newUser();
+      const windowed = h.config.rateLimits.secondFactorPerAccount;
+      const cap = h.config.rateLimits.secondFactorConsecutivePerAccount.max;
+      expect(cap).toBe(100);
+      const subject = { account: user.id, ip: null };
+      for (let i = 0; i < cap; i++) {
+        // Each windowed lock-out is waited out; the consecutive counter keeps counting across windows.
+        if (i > 0 && i % windowed.max === 0) h.clock.advance(windowed.windowMs);
+        const attempt = await h.services.rateLimits.attempt('second-factor', subject);
+        if (attempt.blocked) throw new Error(`attempt ${i + 1} was blocked before the cap`);
+      }
+      h.clock.advance(windowed.windowMs);
+      const verdict = await h.services.rateLimits.attempt('second-factor', subject);
+      if (!verdict.blocked) throw new Error('the attempt after the cap was allowed');
+      expect(rateLimitMessage(verdict.retryAfterMs)).toMatch(/locked\. Contact the administrators/);
+      h.clock.advance(7 * 24 * 60 * 60_000);
+      expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(true);
+      await h.services.admin.resetTwoFactor(user.username, { reason: 'identity verified by video call', actor: 'test' });
+      expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
+    });
+
     it('blocks an IP across accounts, and counts concurrent failures exactly', async () => {
       const rule = h.config.rateLimits.passwordPerIp;
       const ip = `198.51.100.${(counter++ % 250) + 1}-${uniqueName()}`;

@@ -24,6 +24,7 @@ export const BENCH_RATE_LIMITS: RateLimitConfig = {
   passwordPerIp: UNLIMITED,
   secondFactorPerAccount: UNLIMITED,
   secondFactorPerIp: UNLIMITED,
+  secondFactorConsecutivePerAccount: UNLIMITED,
 };
 
 export interface Deployment {

@@ -17,4 +17,5 @@ export const ALL_LIFTED: RateLimitConfig = {
   passwordPerIp: { max: 1_000_000, windowMs: 60_000 },
   secondFactorPerAccount: { max: 1_000_000, windowMs: 60_000 },
   secondFactorPerIp: { max: 1_000_000, windowMs: 60_000 },
+  secondFactorConsecutivePerAccount: { max: 1_000_000, windowMs: 60_000 },
 };
