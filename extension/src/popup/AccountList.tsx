@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AccountView, TabContext } from '../background/messages.js';
-import { send } from './api.js';
+import { handOverToSecurityKey, send } from './api.js';
 import { Header, Icon, Notice } from './components.js';
 import { displayOrigin, groupDigits, secondsLeft } from './format.js';
 
@@ -75,10 +75,8 @@ export function AccountList(props: Props) {
 
   async function useSecurityKey() {
     if (props.tab.tabId === null) return;
-    const result = await send({ type: 'security-key', tabId: props.tab.tabId });
-    if (!result.ok) return setMessage({ kind: 'error', text: result.error });
-    // The page's own button starts the browser's prompt once the page has focus again.
-    window.close();
+    const error = await handOverToSecurityKey(props.tab.tabId);
+    if (error) setMessage({ kind: 'error', text: error });
   }
 
   return (

@@ -62,7 +62,7 @@ export function App() {
     case 'create':
       return <CreateVault onCreated={() => showList()} />;
     case 'unlock':
-      return <Unlock notice={screen.notice} onUnlocked={(notice) => showList(notice)} />;
+      return <Unlock tab={tab} notice={screen.notice} onUnlocked={(notice) => showList(notice)} />;
     case 'list':
       return (
         <AccountList

@@ -1,11 +1,18 @@
 import { useState } from 'preact/hooks';
-import { send } from './api.js';
-import { Field, Header, Notice } from './components.js';
+import type { TabContext } from '../background/messages.js';
+import { handOverToSecurityKey, send } from './api.js';
+import { Field, Header, Icon, Notice } from './components.js';
 
-export function Unlock(props: { notice?: string | undefined; onUnlocked: (notice?: string) => void }) {
+export function Unlock(props: { tab: TabContext; notice?: string | undefined; onUnlocked: (notice?: string) => void }) {
   const [passphrase, setPassphrase] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [keyError, setKeyError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+
+  async function useSecurityKey() {
+    if (props.tab.tabId === null) return;
+    setKeyError(await handOverToSecurityKey(props.tab.tabId) ?? null);
+  }
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -58,6 +65,16 @@ export function Unlock(props: { notice?: string | undefined; onUnlocked: (notice
           {busy ? 'Unlocking…' : 'Unlock'}
         </button>
       </form>
+      {props.tab.hasSecurityKey ? (
+        // A security key needs no vault: the fallback stays one click away while locked.
+        <div class="stack stack-center">
+          <p class="muted">This page also accepts your security key.</p>
+          {keyError ? <Notice kind="error">{keyError}</Notice> : null}
+          <button type="button" class="button button-secondary button-wide" onClick={useSecurityKey}>
+            <Icon name="key" /> Use security key
+          </button>
+        </div>
+      ) : null}
     </main>
   );
 }

@@ -11,6 +11,18 @@ export async function send<T extends Request['type']>(request: Extract<Request, 
   }
 }
 
+/**
+ * Press the page's own "Use security key" button so the browser shows its native WebAuthn prompt;
+ * the extension never calls WebAuthn itself. Needs no vault, so it works while locked.
+ * Returns an error message, or closes the popup so the page gets focus back for the prompt.
+ */
+export async function handOverToSecurityKey(tabId: number): Promise<string | undefined> {
+  const result = await send({ type: 'security-key', tabId });
+  if (!result.ok) return result.error;
+  window.close();
+  return undefined;
+}
+
 /** The tab the popup was opened on. */
 export async function activeTabId(): Promise<number | null> {
   const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
