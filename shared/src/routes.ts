@@ -20,6 +20,7 @@ export const ROUTES = {
   webauthnProvisionValidate: '/manage/account/webauthn-provision/validate',
   webauthnProvisionDelete: '/manage/account/webauthn-provision/delete',
   recoveryCodesGenerate: '/manage/account/recovery-codes/generate',
+  revokeSessions: '/manage/account/sessions/revoke',
   healthz: '/healthz',
 } as const;
 

@@ -10,7 +10,7 @@ import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
 import { currentUser, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
-import { checkPassword, reauthenticate, requireUser } from './session.js';
+import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from './session.js';
 
 /**
  * Call right after a 2FA method was added (TOTP here, security keys in routes/webauthn.ts).
@@ -250,6 +250,24 @@ export function manageRoutes(services: Services): Router {
         text: 'Every remembered device will ask for a second factor again at the next login.',
       });
       res.redirect(303, ROUTES.manageAccount);
+    }),
+  );
+
+  router.post(
+    ROUTES.revokeSessions,
+    handler(async (req, res) => {
+      const { user } = currentUser(res);
+      // A stolen session must not be able to log the owner out at will: same re-authentication as 2FA changes (ASVS V3.7.1).
+      const reauth = await reauthenticate(req, res, services, passwordFrom(req));
+      if (!reauth.ok) {
+        return sendPage(res, reauth.status, MessagePage({ page: pageContext(res), title: 'Sessions not ended', message: reauth.message }));
+      }
+      // ASVS V3.3.4: the user can terminate all active sessions. Remembered devices and 2FA are left alone.
+      const count = await services.sessions.destroyAllForUser(user.id);
+      await services.events.record({ userId: user.id, tag: EVENT_TAGS.sessionsRevoked, origin: requestOrigin(req), details: { count } });
+      renewAnonymousToken(res, services);
+      // The login page shows no notices (flashes live in the session that was just ended).
+      res.redirect(303, ROUTES.login);
     }),
   );
 

@@ -298,6 +298,63 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
     });
   });
 
+  describe(ROUTES.revokeSessions, () => {
+    const loggedOut = async (b: TestBrowser) => {
+      const account = await b.get(ROUTES.manageAccount);
+      expect(account.status).toBe(303);
+      expect(account.location).toBe(`${ROUTES.login}?next=%2Fmanage%2Faccount%2F`);
+    };
+
+    it('ends every session of the user, this one too, and records it; other users keep theirs', async () => {
+      const a = browser();
+      const { username } = await register(a);
+      const b = browser();
+      expect((await passwordStep(b, username)).location).toBe(ROUTES.manageAccount);
+      const stranger = browser();
+      await register(stranger);
+      const page = await a.get(ROUTES.manageAccount);
+      expect(page.text).toContain(`action="${ROUTES.revokeSessions}"`);
+      expect(page.text).toContain('Log out of all sessions');
+
+      const revoked = await a.post(ROUTES.revokeSessions);
+      expect(revoked.status).toBe(303);
+      expect(revoked.location).toBe(ROUTES.login);
+      await loggedOut(a);
+      await loggedOut(b);
+      expect((await stranger.get(ROUTES.manageAccount)).status).toBe(200);
+
+      const user = (await server.services.accounts.findByUsername(username))!;
+      const events = await server.services.events.list(user.id);
+      expect(events[0]).toMatchObject({ tag: 'account:sessions:revoked', details: { count: 2 } });
+      // Logging in again works and shows the event in the history.
+      expect((await passwordStep(a, username)).location).toBe(ROUTES.manageAccount);
+      expect((await a.get(ROUTES.manageAccount)).text).toContain('Logged out of all sessions (2 ended)');
+    });
+
+    it('needs the CSRF token and, when not recent, the password', async () => {
+      const a = browser();
+      const { username } = await register(a);
+      await a.get(ROUTES.manageAccount);
+      const forged = await a.post(ROUTES.revokeSessions, {}, { csrf: false });
+      expect(forged.status).toBe(403);
+      expect((await a.get(ROUTES.manageAccount)).status).toBe(200);
+
+      const user = (await server.services.accounts.findByUsername(username))!;
+      await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', user.id).execute();
+      const stale = await a.get(ROUTES.manageAccount);
+      expect(stale.text).toContain('so ending sessions needs your password');
+      const without = await a.post(ROUTES.revokeSessions);
+      expect(without.status).toBe(400);
+      expect(without.text).toContain('Enter your password to confirm.');
+      expect((await a.post(ROUTES.revokeSessions, { [FIELDS.password]: 'wrong password!' })).status).toBe(401);
+      expect((await a.get(ROUTES.manageAccount)).status).toBe(200);
+      expect((await server.services.events.list(user.id)).map((event) => event.tag)).not.toContain('account:sessions:revoked');
+      const right = await a.post(ROUTES.revokeSessions, { [FIELDS.password]: PASSWORD });
+      expect(right.status).toBe(303);
+      await loggedOut(a);
+    });
+  });
+
   describe(ROUTES.manageAccount, () => {
     it('sends anonymous visitors to the login page and back', async () => {
       const response = await browser().get(ROUTES.manageAccount);

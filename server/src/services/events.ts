@@ -16,6 +16,7 @@ export const EVENT_TAGS = {
   recoveryCodesGenerated: 'account:recovery_codes:generated',
   recoveryCodeUsed: 'account:recovery_codes:used',
   rememberedDevicesForgotten: 'account:remembered_devices:forgotten',
+  sessionsRevoked: 'account:sessions:revoked',
   adminTwoFactorReset: 'admin:two_factor:reset',
   adminUserCreated: 'admin:account:create',
   webauthnSignCountRegression: 'account:webauthn:sign_count_regression',

@@ -24,7 +24,8 @@ export interface Sessions {
   /** The live session for a cookie value, or null (unknown, idle too long, or past the absolute limit). */
   load(token: string): Promise<SessionRow | null>;
   destroy(token: string): Promise<void>;
-  destroyAllForUser(userId: string): Promise<void>;
+  /** Ends every session of `userId` ("log out everywhere"); returns how many were ended. Nothing else changes. */
+  destroyAllForUser(userId: string): Promise<number>;
   markAuthenticated(sessionId: string): Promise<void>;
   isRecentlyAuthenticated(session: SessionRow): boolean;
   setPendingTotpSecret(sessionId: string, secret: string | null): Promise<void>;
@@ -94,7 +95,8 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
     },
 
     async destroyAllForUser(userId) {
-      await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+      const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
 
     async markAuthenticated(sessionId) {

@@ -120,6 +120,21 @@ export function AccountPage(props: AccountPageProps) {
         </form>
       </section>
 
+      <section class="card" aria-labelledby="sessions-heading">
+        <h2 id="sessions-heading">Sessions</h2>
+        <p>
+          Ends every session of this account, including this one — on other browsers and devices too. Remembered devices
+          are not forgotten; use Forget remembered devices for that.
+        </p>
+        <form method="post" action={ROUTES.revokeSessions} class="stack">
+          <CsrfInput token={page.csrfToken} />
+          <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} purpose="ending sessions" />
+          <button type="submit" class="button button-danger">
+            Log out of all sessions
+          </button>
+        </form>
+      </section>
+
       <section class="card" aria-labelledby="history-heading">
         <h2 id="history-heading">Security history</h2>
         {props.events.length === 0 ? (
@@ -163,7 +178,16 @@ export const ACCOUNT_ROUTES = {
 } as const;
 
 /** The password field shown when a 2FA change needs re-authentication (not logged in within 5 minutes). */
-export function ReauthField({ recentlyAuthenticated, error }: { recentlyAuthenticated: boolean; error?: string | undefined }) {
+export function ReauthField({
+  recentlyAuthenticated,
+  error,
+  purpose = 'changing two-factor settings',
+}: {
+  recentlyAuthenticated: boolean;
+  error?: string | undefined;
+  /** What needs the password, for the hint ("… so {purpose} needs your password"). */
+  purpose?: string;
+}) {
   if (recentlyAuthenticated) return null;
   return (
     <Field
@@ -172,7 +196,7 @@ export function ReauthField({ recentlyAuthenticated, error }: { recentlyAuthenti
       type="password"
       autocomplete="current-password"
       error={error}
-      hint="You last proved your identity more than 5 minutes ago, so changing two-factor settings needs your password."
+      hint={`You last proved your identity more than 5 minutes ago, so ${purpose} needs your password.`}
     />
   );
 }

@@ -41,6 +41,8 @@ export function describeEvent(event: SecurityEvent): string {
       return 'Recovery code used';
     case EVENT_TAGS.rememberedDevicesForgotten:
       return 'Remembered devices forgotten';
+    case EVENT_TAGS.sessionsRevoked:
+      return typeof details.count === 'number' ? `Logged out of all sessions (${details.count} ended)` : 'Logged out of all sessions';
     case EVENT_TAGS.adminTwoFactorReset:
       return 'Two-factor authentication reset by an administrator';
     case EVENT_TAGS.webauthnSignCountRegression:
