@@ -87,7 +87,7 @@ test('set up TOTP by scanning the QR with the extension, then log in with Fill',
 
   // Log out and back in: the password step leads to the two-factor page.
   await page.goto(`${server.url}${ROUTES.manageAccount}`);
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
   await logIn(page, server.url, user);
   await expect(page).toHaveURL(new RegExp(`${ROUTES.twoFactor}\\?`));
 

@@ -27,7 +27,7 @@ export async function logIn(page: Page, origin: string, user: { username: string
 
 /** Presses "Log out" in the header and checks the login link is back. */
 export async function logOut(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
   await expect(page.getByRole('link', { name: 'Log in' }).first()).toBeVisible();
 }
 

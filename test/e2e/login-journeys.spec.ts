@@ -130,3 +130,39 @@ test('a spent two-factor link cannot be replayed after login', async ({ page, se
   await expect(page.getByText('This login link has already been used. Please log in again.')).toBeVisible();
   await expect(page.locator(`input[name="${FIELDS.totpValue}"]`)).toHaveCount(0);
 });
+
+test('log out of all sessions: the other browser is logged out at its next page', async ({ page, browser, server }, testInfo) => {
+  const user = await createUserIn(server, 'no-2fa');
+  await logIn(page, server.url, user);
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  // A second browser (its own cookies) logged in as the same user.
+  const otherContext = await browser.newContext();
+  try {
+    const other = await otherContext.newPage();
+    await logIn(other, server.url, user);
+    await expect(other).toHaveURL(ACCOUNT_URL);
+
+    const sessions = page.locator('section', { has: page.getByRole('heading', { name: 'Sessions' }) });
+    await expect(sessions.getByText('Ends every session of this account, including this one')).toBeVisible();
+    await sessions.screenshot({ path: testInfo.outputPath('account-sessions.png') });
+    await sessions.getByRole('button', { name: 'Log out of all sessions' }).click();
+    await expect(page).toHaveURL(new RegExp(`${ROUTES.login}$`));
+
+    // The other browser still shows the old page; its next navigation lands on the login page.
+    await other.reload();
+    await expect(other).toHaveURL(new RegExp(`${ROUTES.login}\\?next=`));
+    await expect(other.getByRole('button', { name: 'Log in' })).toBeVisible();
+    // And this browser is logged out too.
+    await page.goto(`${server.url}${ROUTES.manageAccount}`);
+    await expect(page).toHaveURL(new RegExp(`${ROUTES.login}\\?next=`));
+  } finally {
+    await otherContext.close();
+  }
+
+  // Logging in again works; the security history says what happened.
+  await logIn(page, server.url, user);
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  await expect(page.getByText('Logged out of all sessions (2 ended)')).toBeVisible();
+  const events = await server.services.events.list(user.id);
+  expect(events.map((event) => event.tag)).toContain('account:sessions:revoked');
+});
