@@ -5,7 +5,7 @@ import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { TestBrowser } from '../testing/browser.js';
 
-/** Every POST route of the contract (the logout last: it ends the session the others need). */
+/** Every POST route of the contract (the session-ending ones last: they end the session the others need). */
 const POST_ROUTES = [
   ROUTES.register,
   ROUTES.login,
@@ -20,6 +20,7 @@ const POST_ROUTES = [
   ROUTES.webauthnProvisionDelete,
   `${ROUTES.webauthnAuthenticateOptions}?token=x`,
   `${ROUTES.webauthnAuthenticateValidate}?token=x`,
+  ROUTES.revokeSessions,
   ROUTES.logout,
 ];
 

@@ -30,7 +30,7 @@ export interface FuzzContext {
 /** Every route and the methods it answers, plus methods it does not. */
 const ROUTE_LIST = Object.values(ROUTES);
 /** Routes that must never be hit with a valid session + valid CSRF by the fuzzer (they end the session). */
-const SESSION_ENDING = new Set<string>([ROUTES.logout]);
+const SESSION_ENDING = new Set<string>([ROUTES.logout, ROUTES.revokeSessions]);
 
 const FIELD_NAMES = [...Object.values(FIELDS), 'credential', 'code', '__proto__', 'constructor', 'a[b]', 'a[]', ''];
 
