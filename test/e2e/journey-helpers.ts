@@ -39,3 +39,45 @@ export async function enterTotp(page: Page, code: string): Promise<void> {
 
 export const TWO_FACTOR_URL = new RegExp(`${ROUTES.twoFactor.replace(/\//g, '\\/')}\\?token=`);
 export const ACCOUNT_URL = new RegExp(`${ROUTES.manageAccount.replace(/\//g, '\\/')}$`);
+
+type StatusLogWindow = Window & { latchkeyKeyStatusLog?: string[] };
+
+/**
+ * Start recording every text the two-factor page's security-key status region shows. The region is
+ * overwritten as the ceremony moves on ("Touch your security key." → "Checking…" or an error), so
+ * a snapshot taken later cannot tell whether the ceremony ever started; the log can.
+ */
+export async function recordKeyStatus(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const region = document.getElementById('webauthn-status');
+    const log: string[] = [];
+    (window as StatusLogWindow).latchkeyKeyStatusLog = log;
+    if (!region) return;
+    new MutationObserver(() => log.push(region.textContent ?? '')).observe(region, { childList: true, characterData: true, subtree: true });
+  });
+}
+
+/**
+ * The page's own "Use security key" script ran and asked the browser for the key (the popup's
+ * hand-off worked), or the key already signed the user in. Measured on headless Chromium 156: a
+ * ceremony started while the extension popup had focus may stay pending or be refused for lack of
+ * focus, where a desktop browser returns focus to the tab and the key answers; so completion is
+ * accepted but not required here. Key logins themselves are covered by the webauthn journeys.
+ * Call {@link recordKeyStatus} before the hand-off.
+ */
+export async function expectKeyCeremonyStarted(page: Page): Promise<void> {
+  await page.bringToFront();
+  await expect
+    .poll(
+      async () => {
+        if (ACCOUNT_URL.test(page.url())) return 'signed in';
+        try {
+          return (await page.evaluate(() => (window as StatusLogWindow).latchkeyKeyStatusLog ?? [])).join(' | ');
+        } catch {
+          return 'navigating'; // the page is changing under us: ask again
+        }
+      },
+      { timeout: 20_000 },
+    )
+    .toMatch(/signed in|Touch your security key/);
+}
