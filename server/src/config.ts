@@ -59,7 +59,7 @@ export interface Config {
 
 const MINUTE = 60_000;
 
-/** Defaults; the bound they give on guessing a second factor is explained in docs/readme/10-server.md. */
+/** Defaults; the bound they give on guessing a second factor is explained in the README (The account server → How login works). */
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
   passwordPerAccount: { max: 10, windowMs: 15 * MINUTE },
   passwordPerIp: { max: 50, windowMs: 15 * MINUTE },
@@ -81,7 +81,7 @@ const MIN_SECRET_BYTES = 32;
 const SECRET_FILE_NAME = 'latchkey-secret.key';
 
 /**
- * Read the configuration from environment variables (see docs/readme/10-server.md for the table).
+ * Read the configuration from environment variables (see the README, Configuration, for the table).
  * When LATCHKEY_SECRET_KEY is unset a key is generated once and persisted (mode 0600) next to the
  * SQLite database, or in the user's data directory; with PostgreSQL in production it must be set,
  * because several instances must share it.

@@ -18,7 +18,7 @@ export interface KdfHeader extends KdfParams {
 
 /**
  * Default cost: 64 MiB, 3 passes, 4 lanes — RFC 9106 section 4's second recommended option, and
- * well above OWASP's argon2id floor (19 MiB, t=2, p=1). Unlock is measured in docs/readme/30-extension.md.
+ * well above OWASP's argon2id floor (19 MiB, t=2, p=1). Unlock is measured in the README (The browser extension → Measured).
  */
 export const DEFAULT_KDF: KdfParams = Object.freeze({ alg: 'argon2id', m: 64 * 1024, t: 3, p: 4 });
 

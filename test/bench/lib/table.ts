@@ -42,7 +42,7 @@ export function formatTable(rows: BenchRow[]): string {
   return render(rows, (widths, line) => line.map((cell, i) => (i >= 3 && i <= 5 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  '));
 }
 
-/** The same table as GitHub Markdown (for docs/readme/60-performance.md). */
+/** The same table as GitHub Markdown (for the README's Performance section). */
 export function formatMarkdownTable(rows: BenchRow[]): string {
   return render(rows, (_widths, line) => `| ${line.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`, true);
 }

@@ -1,5 +1,5 @@
 /**
- * @latchkey/test — a kit for testing a Latchkey login flow end to end (see docs/readme/40-testing.md).
+ * @latchkey/test — a kit for testing a Latchkey login flow end to end (see the README, Testing your login flow).
  * Every helper lives in its own file, named after it.
  */
 export { softAuthenticator, SoftAuthenticatorError } from './soft-authenticator.js';
