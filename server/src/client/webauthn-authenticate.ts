@@ -69,4 +69,5 @@ if (button instanceof HTMLButtonElement) {
   };
   button.addEventListener('click', begin);
   authForm?.addEventListener('submit', begin);
+  button.disabled = false; // the page renders it disabled until this script listens
 }

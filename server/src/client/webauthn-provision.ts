@@ -79,4 +79,5 @@ if (form instanceof HTMLFormElement && label instanceof HTMLInputElement && butt
       button.disabled = false;
     });
   });
+  button.disabled = false; // the page renders it disabled until this script listens
 }

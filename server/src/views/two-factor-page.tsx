@@ -31,7 +31,8 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
           <form id={DOM.webauthnFormId} class="stack">
             <CsrfInput token={page.csrfToken} />
             <p id="webauthn-status" class="status" role="status" aria-live="polite"></p>
-            <button id={DOM.webauthnBeginButtonId} type="button" class="button button-primary">
+            {/* Disabled until the page script listens: a click before that would silently do nothing. */}
+            <button id={DOM.webauthnBeginButtonId} type="button" class="button button-primary" disabled>
               Use security key
             </button>
           </form>

@@ -54,7 +54,8 @@ export function WebauthnProvisionPage({ page, keys, recentlyAuthenticated, form 
           </div>
           <ReauthField recentlyAuthenticated={recentlyAuthenticated} />
           <p id={WEBAUTHN_DOM.provisionStatus} class="status" role="status" aria-live="polite"></p>
-          <button id={WEBAUTHN_DOM.provisionButton} type="submit" class="button button-primary">
+          {/* Disabled until the page script takes over the form: without it, a submit would send the fields nowhere useful. */}
+          <button id={WEBAUTHN_DOM.provisionButton} type="submit" class="button button-primary" disabled>
             Add security key
           </button>
           <noscript>
