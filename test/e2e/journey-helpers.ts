@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { expect, type TestInfo } from '@playwright/test';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 const SCREENSHOT_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
@@ -11,10 +11,12 @@ const SCREENSHOT_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.m
  * (and only from the SQLite project, so two projects never race for one file), otherwise into the
  * test's output folder, so ordinary runs leave the working tree clean.
  */
-export async function saveScreenshot(target: Page, name: string, testInfo: TestInfo): Promise<void> {
+export async function saveScreenshot(target: Page | Locator, name: string, testInfo: TestInfo): Promise<void> {
   const forDocs = process.env.LATCHKEY_UPDATE_SCREENSHOTS === '1' && testInfo.project.name === 'sqlite';
   if (forDocs) mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await target.screenshot({ path: forDocs ? `${SCREENSHOT_DIR}${name}.png` : testInfo.outputPath(`${name}.png`), fullPage: true });
+  const path = forDocs ? `${SCREENSHOT_DIR}${name}.png` : testInfo.outputPath(`${name}.png`);
+  // A page is taken whole; a locator (one section of a page) as it is.
+  await ('goto' in target ? target.screenshot({ path, fullPage: true }) : target.screenshot({ path }));
 }
 
 /** Types the username and password into the login page and presses "Log in". */

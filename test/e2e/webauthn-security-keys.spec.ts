@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { Page } from 'playwright-core';
 import { test, expect } from '../src/kit/fixtures.js';
@@ -6,11 +5,11 @@ import { addVirtualAuthenticator } from '../src/kit/add-virtual-authenticator.js
 import { currentTotp } from '../src/kit/current-totp.js';
 import { createUserIn } from '../src/kit/create-user-in.js';
 import { startTestServer, type TestServer } from '../src/kit/start-test-server.js';
+import { saveScreenshot } from './journey-helpers.js';
 
 // Security-key journeys in Debian Chromium with the DevTools virtual authenticator (CTAP2, USB,
 // automatic presence): what a maintainer clicks, on both database backends.
 
-const screenshots = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
 let server: TestServer;
 test.beforeEach(async ({ dialect }) => {
@@ -65,7 +64,7 @@ test('add a security key, log out, log in with it', async ({ page, dialect }) =>
   await page.getByRole('button', { name: 'Add security key' }).click();
   await expect(page.locator('#webauthn-provision-status')).toHaveText('This security key is already registered to your account.');
   await expect(page.getByRole('button', { name: 'Add security key' })).toBeEnabled();
-  if (dialect === 'sqlite') await page.screenshot({ path: `${screenshots}security-keys-page.png`, fullPage: true });
+  await saveScreenshot(page, 'security-keys-page', test.info());
 
   await logOut(page);
   await logIn(page, user);
@@ -78,7 +77,7 @@ test('add a security key, log out, log in with it', async ({ page, dialect }) =>
   await expect(page.getByRole('cell', { name: 'Security key “Blue USB key” used' })).toBeVisible();
   if (dialect === 'sqlite') {
     await page.locator('#webauthn-key-list summary', { hasText: 'Remove' }).click();
-    await page.locator('section', { has: page.getByRole('heading', { name: 'Security keys' }) }).screenshot({ path: `${screenshots}account-security-keys.png` });
+    await saveScreenshot(page.locator('section', { has: page.getByRole('heading', { name: 'Security keys' }) }), 'account-security-keys', test.info());
   }
   // The counter the key reports is the one the server stored.
   const stored = await server.services.db.selectFrom('webauthn_credentials').select('sign_count').where('user_id', '=', user.id).executeTakeFirstOrThrow();
@@ -144,7 +143,7 @@ test('a removed key is refused; the button works again without a reload', async 
   await expect(status).toHaveText(/cancelled, or the key you used is not registered to this account/);
   await expect(page).toHaveURL(new RegExp(`${ROUTES.twoFactor}\\?token=`));
   await expect(button).toBeEnabled();
-  if (dialect === 'sqlite') await page.screenshot({ path: `${screenshots}two-factor-security-key-error.png`, fullPage: true });
+  await saveScreenshot(page, 'two-factor-security-key-error', test.info());
 
   // Plug the registered key back in and press the same button: in, no reload needed.
   await browserKey.cdp.send('WebAuthn.addCredential', { authenticatorId: browserKey.authenticatorId, credential: testKey! });
@@ -160,7 +159,7 @@ test('with TOTP and a key both enabled, either one logs in', async ({ page, dial
   await logIn(page, user);
   await expect(page.getByRole('button', { name: 'Use security key' })).toBeVisible();
   await expect(page.locator(`input[name="${FIELDS.totpValue}"]`)).toBeVisible();
-  if (dialect === 'sqlite') await page.screenshot({ path: `${screenshots}two-factor-key-and-totp.png`, fullPage: true });
+  await saveScreenshot(page, 'two-factor-key-and-totp', test.info());
   await page.locator(`input[name="${FIELDS.totpValue}"]`).fill(currentTotp(user.totpSecret!));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page).toHaveURL(accountUrl());
