@@ -85,6 +85,16 @@ function sendLoginFailure(res: Response, result: Exclude<SecondFactorResult, { k
   sendJsonFailure(res, result.status, [result.message]);
 }
 
+/** Ceremony options as JSON, or the service's refusal (a label taken, too many keys…) as a 4xx with its message. */
+async function sendOptions(res: Response, options: Promise<unknown>): Promise<void> {
+  try {
+    sendJson(res, await options);
+  } catch (error) {
+    if (!(error instanceof WebauthnRefusal)) throw error;
+    sendJsonFailure(res, error.status, [error.message]);
+  }
+}
+
 export function webauthnRoutes(services: Services): Router {
   const router = Router();
 
@@ -95,12 +105,7 @@ export function webauthnRoutes(services: Services): Router {
     handler(async (req, res) => {
       const gate = await services.login.beginSecondFactor(queryValue(req, FIELDS.twoFactorToken), requestOrigin(req));
       if (gate.kind !== 'ready') return sendLoginFailure(res, gate);
-      try {
-        sendJson(res, await services.webauthn.authenticationOptions(gate.user.id));
-      } catch (error) {
-        if (!(error instanceof WebauthnRefusal)) throw error;
-        sendJsonFailure(res, error.status, [error.message]);
-      }
+      await sendOptions(res, services.webauthn.authenticationOptions(gate.user.id));
     }),
   );
 
@@ -157,12 +162,7 @@ export function webauthnRoutes(services: Services): Router {
       const reauth = await reauthenticate(req, res, services, body[FIELDS.password]);
       if (!reauth.ok) return sendJsonFailure(res, reauth.status, [reauth.message]);
       const { user } = currentUser(res);
-      try {
-        sendJson(res, await services.webauthn.registrationOptions(user, body[FIELDS.label]));
-      } catch (error) {
-        if (!(error instanceof WebauthnRefusal)) throw error;
-        sendJsonFailure(res, error.status, [error.message]);
-      }
+      await sendOptions(res, services.webauthn.registrationOptions(user, body[FIELDS.label]));
     }),
   );
 
