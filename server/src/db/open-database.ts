@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { CurrentSchemaPostgresDialect } from './current-schema-postgres-dialect.js';
@@ -34,6 +34,36 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
   throw new Error('DATABASE_URL must be "sqlite:PATH" or "postgres://…".');
 }
 
+/** Distinct SQL texts kept prepared; the server uses fewer than a hundred (an `in (…)` list adds one per length). */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely asks better-sqlite3 to prepare (parse and plan) every query it runs; the same query shape always
+ * compiles to the same SQL text, so each prepared statement is kept and reused, least recently used first
+ * out. Safe because better-sqlite3 runs a statement to completion synchronously (Kysely never streams here),
+ * and SQLite re-prepares a kept statement itself after a schema change.
+ */
+export function withStatementCache(database: SQLite.Database, capacity = STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    prepare(sqlText) {
+      let statement = statements.get(sqlText);
+      if (statement) {
+        statements.delete(sqlText);
+      } else {
+        statement = database.prepare(sqlText);
+        if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
+      }
+      statements.set(sqlText, statement);
+      return statement;
+    },
+    close() {
+      statements.clear();
+      database.close();
+    },
+  };
+}
+
 /** Postgres OIDs whose text form we turn into JS numbers: int8 (timestamps in ms, counts). */
 const INT8_OID = 20;
 
@@ -50,7 +80,7 @@ export function openDatabase(databaseUrl: string): Kysely<Database> {
     database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   }
   const pool = new pg.Pool({
     connectionString: target.connectionString,

@@ -6,8 +6,20 @@ import { EVENT_TAGS } from '../services/events.js';
 import type { Services } from '../services/index.js';
 import { LoginPage } from '../views/login-page.js';
 import { RegisterPage } from '../views/register-page.js';
-import { handler, keepValues, setRetryAfter, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
+import { formSchema, handler, keepValues, setRetryAfter, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
 import { deviceCookie, renewAnonymousToken, startSession } from './session.js';
+
+const REGISTER_FORM = formSchema({
+  [FIELDS.username]: textField('a username', USERNAME_MAX_LENGTH),
+  [FIELDS.email]: textField('an email address', EMAIL_MAX_LENGTH),
+  [FIELDS.newPassword]: textField('a password', PASSWORD_MAX_LENGTH),
+  [FIELDS.passwordConfirm]: textField('the password again to confirm it', PASSWORD_MAX_LENGTH),
+});
+const LOGIN_FORM = formSchema({
+  [FIELDS.username]: textField('your username', 256),
+  [FIELDS.password]: textField('your password', 1024),
+  [FIELDS.next]: optionalTextField('next', 512),
+});
 
 /** Register, log in (password step), log out. */
 export function accountRoutes(services: Services): Router {
@@ -22,12 +34,7 @@ export function accountRoutes(services: Services): Router {
     ROUTES.register,
     handler(async (req, res) => {
       const keep = keepValues(req, [FIELDS.username, FIELDS.email]);
-      const form = parseForm(req, {
-        [FIELDS.username]: textField('a username', USERNAME_MAX_LENGTH),
-        [FIELDS.email]: textField('an email address', EMAIL_MAX_LENGTH),
-        [FIELDS.newPassword]: textField('a password', PASSWORD_MAX_LENGTH),
-        [FIELDS.passwordConfirm]: textField('the password again to confirm it', PASSWORD_MAX_LENGTH),
-      });
+      const form = parseForm(req, REGISTER_FORM);
       if (!form.ok) return sendPage(res, 400, RegisterPage({ page: pageContext(res), form: { values: keep, fieldErrors: form.fieldErrors } }));
       const data = form.data;
       if (data[FIELDS.newPassword] !== data[FIELDS.passwordConfirm]) {
@@ -63,11 +70,7 @@ export function accountRoutes(services: Services): Router {
     handler(async (req, res) => {
       const next = safeNext(((req.body ?? {}) as Record<string, unknown>)[FIELDS.next]);
       const keep = keepValues(req, [FIELDS.username]);
-      const form = parseForm(req, {
-        [FIELDS.username]: textField('your username', 256),
-        [FIELDS.password]: textField('your password', 1024),
-        [FIELDS.next]: optionalTextField('next', 512),
-      });
+      const form = parseForm(req, LOGIN_FORM);
       if (!form.ok) return sendPage(res, 400, LoginPage({ page: pageContext(res), next, form: { values: keep, fieldErrors: form.fieldErrors } }));
       const origin = requestOrigin(req);
       const result = await services.login.passwordStep(

@@ -9,8 +9,13 @@ import { AccountPage, ACCOUNT_ROUTES } from '../views/account-page.js';
 import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
-import { currentUser, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
+import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
 import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from './session.js';
+
+const TOTP_PROVISION_FORM = formSchema({
+  [FIELDS.totpValue]: textField('the 6-digit code your app shows', 64),
+  [FIELDS.password]: optionalTextField('your password', 1024),
+});
 
 /**
  * Call right after a 2FA method was added (TOTP here, security keys in routes/webauthn.ts).
@@ -161,10 +166,7 @@ export function manageRoutes(services: Services): Router {
           }),
         );
       }
-      const form = parseForm(req, {
-        [FIELDS.totpValue]: textField('the 6-digit code your app shows', 64),
-        [FIELDS.password]: optionalTextField('your password', 1024),
-      });
+      const form = parseForm(req, TOTP_PROVISION_FORM);
       if (!form.ok) return renderProvision(res, 400, secret, form.fieldErrors);
       const reauth = await reauthenticate(req, res, services, form.data[FIELDS.password]);
       if (!reauth.ok) return renderProvision(res, reauth.status, secret, { [FIELDS.password]: reauth.message });

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import { FIELDS, ROUTES } from '@latchkey/shared';
+import type { User } from '../db/schema.js';
 import type { Services } from '../services/index.js';
 import type { SecondFactorResult } from '../services/login.js';
 import { LOGIN_TOKEN_MESSAGES } from '../services/login-tokens.js';
@@ -8,8 +9,11 @@ import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
 import { TwoFactorPage } from '../views/two-factor-page.js';
 import { WEBAUTHN_SCRIPTS } from '../views/webauthn-dom.js';
-import { handler, setRetryAfter, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
+import { formSchema, handler, setRetryAfter, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
 import { loginDestination, startSession } from './session.js';
+
+const TOTP_FORM = formSchema({ [FIELDS.totpValue]: textField('the 6-digit code from your authentication app', 64) });
+const RECOVERY_CODE_FORM = formSchema({ [FIELDS.recoveryCodeValue]: textField('a recovery code', 64) });
 
 /** The query string of a second-step page, rebuilt from validated parts (`?token=…&next=…`). */
 export function twoFactorQuery(req: Request): string {
@@ -32,10 +36,15 @@ export function sendTokenProblem(res: Response, result: Extract<SecondFactorResu
 export function twoFactorRoutes(services: Services): Router {
   const router = Router();
 
-  const renderTwoFactor = async (req: Request, res: Response, status: number, errors: string[] = [], invalidField?: string) => {
-    const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
-    if (!gate.ok) return sendTokenProblem(res, { kind: 'token-problem', status: 400, problem: gate.problem, message: LOGIN_TOKEN_MESSAGES[gate.problem] });
-    const status2fa = await services.accounts.twoFactorStatus(gate.user.id);
+  /** The second-step page; `knownUser` is the token's account when the step just read it (after a refusal). */
+  const renderTwoFactor = async (req: Request, res: Response, status: number, errors: string[] = [], knownUser?: User) => {
+    let user = knownUser;
+    if (!user) {
+      const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
+      if (!gate.ok) return sendTokenProblem(res, { kind: 'token-problem', status: 400, problem: gate.problem, message: LOGIN_TOKEN_MESSAGES[gate.problem] });
+      user = gate.user;
+    }
+    const status2fa = await services.accounts.twoFactorStatus(user.id);
     sendPage(
       res,
       status,
@@ -44,7 +53,7 @@ export function twoFactorRoutes(services: Services): Router {
         hasTotp: status2fa.hasTotp,
         hasSecurityKey: status2fa.hasSecurityKey,
         query: twoFactorQuery(req),
-        form: { errors, fieldErrors: invalidField ? { [invalidField]: errors[0] ?? '' } : {} },
+        form: { errors },
         scripts: status2fa.hasSecurityKey ? [WEBAUTHN_SCRIPTS.authenticate] : [],
       }),
     );
@@ -55,7 +64,7 @@ export function twoFactorRoutes(services: Services): Router {
   router.post(
     ROUTES.twoFactor,
     handler(async (req, res) => {
-      const form = parseForm(req, { [FIELDS.totpValue]: textField('the 6-digit code from your authentication app', 64) });
+      const form = parseForm(req, TOTP_FORM);
       if (!form.ok) return renderTwoFactor(req, res, 400, Object.values(form.fieldErrors));
       const result = await services.login.totpStep(
         { token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.totpValue] },
@@ -64,7 +73,7 @@ export function twoFactorRoutes(services: Services): Router {
       if (result.kind === 'token-problem') return sendTokenProblem(res, result);
       if (result.kind !== 'success') {
         setRetryAfter(res, result);
-        return renderTwoFactor(req, res, result.status, [result.message]);
+        return renderTwoFactor(req, res, result.status, [result.message], result.user);
       }
       const remember = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.rememberDevice] === 'on';
       await startSession(res, services, result.user, { rememberDevice: remember });
@@ -83,7 +92,7 @@ export function twoFactorRoutes(services: Services): Router {
   router.post(
     ROUTES.recoveryCode,
     handler(async (req, res) => {
-      const form = parseForm(req, { [FIELDS.recoveryCodeValue]: textField('a recovery code', 64) });
+      const form = parseForm(req, RECOVERY_CODE_FORM);
       if (!form.ok) return renderRecovery(req, res, 400, Object.values(form.fieldErrors));
       const result = await services.login.recoveryCodeStep(
         { token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.recoveryCodeValue] },

@@ -14,7 +14,7 @@ import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import { WebauthnRefusal } from '../services/webauthn.js';
 import { WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
 import { afterMethodAdded, afterMethodRemoved } from './manage.js';
-import { currentUser, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, textField } from './http.js';
+import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, textField } from './http.js';
 import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
 
 /** base64url text as browsers send it; the cap keeps a hostile body from reaching the CBOR parser. */
@@ -66,6 +66,10 @@ const passwordField = z.string({ error: 'Enter your password.' }).max(1024, 'Tha
 const authenticateBody = z.object({ credential: authenticationCredential });
 const provisionOptionsBody = z.object({ [FIELDS.label]: labelField.optional(), [FIELDS.password]: passwordField.optional() });
 const provisionValidateBody = z.object({ credential: registrationCredential, [FIELDS.label]: labelField });
+const KEY_DELETE_FORM = formSchema({
+  [FIELDS.label]: textField('which key to remove', 4 * MAX_KEY_LABEL_LENGTH, 'Choose which security key to remove.'),
+  [FIELDS.password]: textField('your password to confirm', 1024, 'Enter your password to confirm.'),
+});
 
 /** Parse a JSON body; on failure answer 400 with one message per problem and return null. */
 function parseJson<Schema extends z.ZodType>(req: Request, res: Response, schema: Schema): z.output<Schema> | null {
@@ -195,10 +199,7 @@ export function webauthnRoutes(services: Services): Router {
   router.post(
     ROUTES.webauthnProvisionDelete,
     handler(async (req, res) => {
-      const form = parseForm(req, {
-        [FIELDS.label]: textField('which key to remove', 4 * MAX_KEY_LABEL_LENGTH, 'Choose which security key to remove.'),
-        [FIELDS.password]: textField('your password to confirm', 1024, 'Enter your password to confirm.'),
-      });
+      const form = parseForm(req, KEY_DELETE_FORM);
       if (!form.ok) return renderPage(res, 400, Object.values(form.fieldErrors));
       const check = await checkPassword(req, res, services, form.data[FIELDS.password]);
       if (!check.ok) return renderPage(res, check.status, [check.message]);

@@ -85,23 +85,32 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
     verifyPassword: (user, password) => passwords.verify(user?.password_hash ?? null, password),
 
     async twoFactorStatus(userId) {
-      const [user, keys, codes] = await Promise.all([
-        db.selectFrom('users').select('totp_secret_enc').where('id', '=', userId).executeTakeFirst(),
-        db.selectFrom('webauthn_credentials').select((eb) => eb.fn.countAll<number>().as('count')).where('user_id', '=', userId).executeTakeFirst(),
-        db
-          .selectFrom('recovery_codes')
-          .select((eb) => eb.fn.countAll<number>().as('count'))
-          .where('user_id', '=', userId)
-          .where('used_at', 'is', null)
-          .executeTakeFirst(),
-      ]);
+      // One statement (the second-step page shows it on every wrong code): counts as correlated subqueries.
+      const user = await db
+        .selectFrom('users')
+        .select((eb) => [
+          'totp_secret_enc',
+          eb
+            .selectFrom('webauthn_credentials')
+            .select((sub) => sub.fn.countAll<number>().as('count'))
+            .whereRef('webauthn_credentials.user_id', '=', 'users.id')
+            .as('security_keys'),
+          eb
+            .selectFrom('recovery_codes')
+            .select((sub) => sub.fn.countAll<number>().as('count'))
+            .whereRef('recovery_codes.user_id', '=', 'users.id')
+            .where('recovery_codes.used_at', 'is', null)
+            .as('recovery_codes'),
+        ])
+        .where('id', '=', userId)
+        .executeTakeFirst();
       const hasTotp = Boolean(user?.totp_secret_enc);
-      const securityKeyCount = Number(keys?.count ?? 0);
+      const securityKeyCount = Number(user?.security_keys ?? 0);
       return {
         hasTotp,
         hasSecurityKey: securityKeyCount > 0,
         securityKeyCount,
-        recoveryCodesRemaining: Number(codes?.count ?? 0),
+        recoveryCodesRemaining: Number(user?.recovery_codes ?? 0),
         enabled: hasTotp || securityKeyCount > 0,
       };
     },

@@ -7,6 +7,8 @@ import { hmac, safeEqual } from './keys.js';
 /** Lifetime of the two-factor token T issued after the password step. */
 export const LOGIN_TOKEN_TTL_MS = 300_000;
 
+const PURGE_INTERVAL_MS = 60_000;
+
 export type LoginTokenProblem = 'malformed' | 'expired' | 'used' | 'stale';
 
 export type LoginTokenResult = { ok: true; user: User } | { ok: false; problem: LoginTokenProblem };
@@ -42,7 +44,8 @@ export interface LoginTokens {
 }
 
 export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock): LoginTokens {
-  const verify = async (token: unknown): Promise<{ ok: true; payload: TokenPayload; user: User } | { ok: false; problem: LoginTokenProblem }> => {
+  /** The signed payload, or why T is not acceptable before any database read. */
+  const parse = (token: unknown): { ok: true; payload: TokenPayload } | { ok: false; problem: LoginTokenProblem } => {
     if (typeof token !== 'string' || token.length > 512) return { ok: false, problem: 'malformed' };
     const [body, mac] = token.split('.');
     if (!body || !mac || !safeEqual(mac, hmac(key, body))) return { ok: false, problem: 'malformed' };
@@ -56,18 +59,20 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
       return { ok: false, problem: 'malformed' };
     }
     if (now() - payload.t >= LOGIN_TOKEN_TTL_MS || payload.t > now() + 60_000) return { ok: false, problem: 'expired' };
-    const user = await db.selectFrom('users').selectAll().where('id', '=', payload.u).executeTakeFirst();
-    if (!user) return { ok: false, problem: 'malformed' };
-    if (user.security_epoch !== payload.e) return { ok: false, problem: 'stale' };
-    return { ok: true, payload, user };
+    return { ok: true, payload };
   };
+
+  let lastPurge = 0;
 
   return {
     async issue(user) {
       const time = now();
       const nonce = randomBytes(16).toString('base64url');
-      // Housekeeping: expired nonces are worthless; keep the table small.
-      await db.deleteFrom('login_tokens').where('expires_at', '<=', time).execute();
+      // Housekeeping, at most once a minute: expired nonces are worthless; keep the table small.
+      if (time - lastPurge >= PURGE_INTERVAL_MS) {
+        lastPurge = time;
+        await db.deleteFrom('login_tokens').where('expires_at', '<=', time).execute();
+      }
       await db.insertInto('login_tokens').values({ id: nonce, user_id: user.id, expires_at: time + LOGIN_TOKEN_TTL_MS }).execute();
       const payload: TokenPayload = { n: nonce, u: user.id, e: user.security_epoch, t: time };
       const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
@@ -75,27 +80,36 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
     },
 
     async inspect(token) {
-      const checked = await verify(token);
-      if (!checked.ok) return checked;
+      const parsed = parse(token);
+      if (!parsed.ok) return parsed;
+      // The user and T's nonce row in one statement: this runs on every second-step request.
       const row = await db
-        .selectFrom('login_tokens')
-        .select('id')
-        .where('id', '=', checked.payload.n)
-        .where('user_id', '=', checked.user.id)
+        .selectFrom('users')
+        .leftJoin('login_tokens', (join) => join.on('login_tokens.id', '=', parsed.payload.n).onRef('login_tokens.user_id', '=', 'users.id'))
+        .selectAll('users')
+        .select('login_tokens.id as login_token_id')
+        .where('users.id', '=', parsed.payload.u)
         .executeTakeFirst();
-      return row ? { ok: true, user: checked.user } : { ok: false, problem: 'used' };
+      if (!row) return { ok: false, problem: 'malformed' };
+      const { login_token_id: nonce, ...user } = row;
+      // A factor changed since T was issued (the epoch moved): T is stale.
+      if (user.security_epoch !== parsed.payload.e) return { ok: false, problem: 'stale' };
+      return nonce === null ? { ok: false, problem: 'used' } : { ok: true, user };
     },
 
     async consume(token) {
-      const checked = await verify(token);
-      if (!checked.ok) return checked;
+      const parsed = parse(token);
+      if (!parsed.ok) return parsed;
+      const user = await db.selectFrom('users').selectAll().where('id', '=', parsed.payload.u).executeTakeFirst();
+      if (!user) return { ok: false, problem: 'malformed' };
+      if (user.security_epoch !== parsed.payload.e) return { ok: false, problem: 'stale' };
       const burned = await db
         .deleteFrom('login_tokens')
-        .where('id', '=', checked.payload.n)
-        .where('user_id', '=', checked.user.id)
+        .where('id', '=', parsed.payload.n)
+        .where('user_id', '=', user.id)
         .where('expires_at', '>', now())
         .executeTakeFirst();
-      return Number(burned.numDeletedRows) === 1 ? { ok: true, user: checked.user } : { ok: false, problem: 'used' };
+      return Number(burned.numDeletedRows) === 1 ? { ok: true, user } : { ok: false, problem: 'used' };
     },
   };
 }

@@ -15,11 +15,15 @@ export type PasswordStepResult =
   | { kind: 'invalid'; status: 401; message: string }
   | { kind: 'authenticated'; user: User; twoFactor: TwoFactorStatus };
 
+/**
+ * A refusal carries `user` when the two-factor token was good: the account row the step already read,
+ * so the page can be shown again without reading it twice.
+ */
 export type SecondFactorResult =
   | { kind: 'success'; user: User }
   | { kind: 'token-problem'; status: 400; problem: LoginTokenProblem; message: string }
-  | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number }
-  | { kind: 'invalid'; status: 400 | 401; message: string };
+  | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number; user?: User }
+  | { kind: 'invalid'; status: 400 | 401; message: string; user?: User };
 
 /** What a second-factor route gets back from {@link Login.beginSecondFactor}. */
 export type SecondFactorGate =
@@ -118,7 +122,7 @@ export function createLogin(deps: {
       const inspected = await loginTokens.inspect(token);
       if (!inspected.ok) return tokenProblem(inspected.problem);
       const attempt = await rateLimits.attempt('second-factor', { account: inspected.user.id, ip: origin.ip });
-      if (attempt.blocked) return blocked(attempt.retryAfterMs);
+      if (attempt.blocked) return { ...blocked(attempt.retryAfterMs), user: inspected.user };
       return { kind: 'ready', user: inspected.user, attempt };
     },
 
@@ -128,7 +132,8 @@ export function createLogin(deps: {
     },
 
     async countSecondFactorFailure(gate, origin, message) {
-      return (await afterFailure(gate.attempt, gate.user.id, 'second-factor', origin)) ?? { kind: 'invalid', status: 401, message };
+      const refusal = (await afterFailure(gate.attempt, gate.user.id, 'second-factor', origin)) ?? ({ kind: 'invalid', status: 401, message } as const);
+      return { ...refusal, user: gate.user };
     },
 
     async withdrawSecondFactor(gate, origin) {
@@ -138,8 +143,7 @@ export function createLogin(deps: {
     async completeSecondFactor(token, method, origin) {
       const consumed = await loginTokens.consume(token);
       if (!consumed.ok) return tokenProblem(consumed.problem);
-      await rateLimits.refund('second-factor', { account: consumed.user.id, ip: origin.ip });
-      await rateLimits.resetAccount('second-factor', consumed.user.id);
+      await rateLimits.succeeded('second-factor', { account: consumed.user.id, ip: origin.ip });
       await login.recordLoginSuccess(consumed.user, method, origin);
       return { kind: 'success', user: consumed.user };
     },
@@ -147,16 +151,16 @@ export function createLogin(deps: {
     async totpStep({ token, code }, origin) {
       const gate = await login.attemptSecondFactor(token, origin);
       if (gate.kind !== 'ready') return gate;
-      const check = await totp.verify(gate.user.id, code);
+      const check = await totp.verify(gate.user, code);
       switch (check) {
         case 'ok':
           return login.completeSecondFactor(token, 'totp', origin);
         case 'malformed':
           await login.withdrawSecondFactor(gate, origin);
-          return { kind: 'invalid', status: 400, message: 'Enter the 6-digit code from your authentication app.' };
+          return { kind: 'invalid', status: 400, message: 'Enter the 6-digit code from your authentication app.', user: gate.user };
         case 'not-enabled':
           await login.withdrawSecondFactor(gate, origin);
-          return { kind: 'invalid', status: 400, message: 'Your account has no authentication app set up; use another method.' };
+          return { kind: 'invalid', status: 400, message: 'Your account has no authentication app set up; use another method.', user: gate.user };
         case 'replayed':
           return login.failSecondFactor(gate, 'totp', origin, 'This code has already been used. Wait for the next code and try again.');
         case 'invalid':

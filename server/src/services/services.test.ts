@@ -99,16 +99,28 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       expect(row?.totp_secret_enc).toMatch(/^v1\./);
       expect(row?.totp_secret_enc).not.toContain(secret);
       const code = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() });
-      const results = await Promise.all([h.services.totp.verify(user.id, code), h.services.totp.verify(user.id, code)]);
+      const enabled = row!;
+      const results = await Promise.all([h.services.totp.verify(enabled, code), h.services.totp.verify(enabled, code)]);
       expect(results.sort()).toEqual(['ok', 'replayed']);
       // An older (previous-step) code is also refused once a later step was accepted.
       const previous = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() - 30_000 });
-      expect(await h.services.totp.verify(user.id, previous)).toBe('replayed');
+      expect(await h.services.totp.verify(enabled, previous)).toBe('replayed');
       h.clock.advance(30_000);
       const next = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() });
-      expect(await h.services.totp.verify(user.id, next)).toBe('ok');
-      expect(await h.services.totp.verify(user.id, '000000')).toMatch(/invalid|replayed/);
-      expect(await h.services.totp.verify(user.id, 'abc')).toBe('malformed');
+      expect(await h.services.totp.verify(enabled, next)).toBe('ok');
+      expect(await h.services.totp.verify(enabled, '000000')).toMatch(/invalid|replayed/);
+      expect(await h.services.totp.verify(enabled, 'abc')).toBe('malformed');
+    });
+
+    it('does not accept a code checked against a secret that was removed or replaced meanwhile', async () => {
+      const user = await newUser();
+      const secret = h.services.totp.generateSecret();
+      await h.services.totp.enable(user.id, secret);
+      const readBefore = (await h.services.accounts.findById(user.id))!;
+      await h.services.totp.disable(user.id, { ip: null, userAgent: null });
+      await h.services.totp.enable(user.id, h.services.totp.generateSecret());
+      const code = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() });
+      expect(await h.services.totp.verify(readBefore, code)).not.toBe('ok');
     });
 
     it('confirmAndEnable needs the current code and spends its step', async () => {
@@ -117,7 +129,7 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       await expect(h.services.totp.confirmAndEnable(user.id, secret, '12345', { ip: null, userAgent: null })).rejects.toThrow(/6-digit/);
       const code = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() });
       await h.services.totp.confirmAndEnable(user.id, secret, code, { ip: null, userAgent: null });
-      expect(await h.services.totp.verify(user.id, code)).toBe('replayed');
+      expect(await h.services.totp.verify((await h.services.accounts.findById(user.id))!, code)).toBe('replayed');
       expect((await h.services.accounts.twoFactorStatus(user.id)).hasTotp).toBe(true);
       expect(await h.services.totp.disable(user.id, { ip: null, userAgent: null })).toBe(true);
       expect((await h.services.accounts.twoFactorStatus(user.id)).hasTotp).toBe(false);
@@ -235,6 +247,25 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       expect(row.failures).toBe(rule.max);
       const verdict = await h.services.rateLimits.check('password', { account: 'someone-new', ip });
       expect(verdict).toMatchObject({ blocked: true, reason: 'ip' });
+    });
+
+    it('concurrent attempts, refunds and resets on shared counters never deadlock and never go below zero', async () => {
+      // Writes touching the same rows (one account, two IPs) in every order: on PostgreSQL a multi-row
+      // write that locks rows in scan order deadlocks here (then one request stalls 1 s and fails).
+      const account = uniqueName();
+      const ips = ['192.0.2.201', '192.0.2.202'];
+      const operations = Array.from({ length: 400 }, (_, i) => {
+        const subject = { account, ip: ips[i % 2]! };
+        if (i % 4 === 0) return h.services.rateLimits.attempt('second-factor', subject);
+        if (i % 4 === 1) return h.services.rateLimits.refund('second-factor', subject);
+        if (i % 4 === 2) return h.services.rateLimits.succeeded('second-factor', subject);
+        return h.services.rateLimits.resetAccount('second-factor', account);
+      });
+      const outcomes = await Promise.allSettled(operations);
+      expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+      const rows = await h.db.selectFrom('rate_limits').select('failures').where('key', 'in', [`second-factor:account:${account}`, ...ips.map((ip) => `second-factor:ip:${ip}`)]).execute();
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((row) => row.failures >= 0)).toBe(true);
     });
 
     it('the login flow locks the second factor and records the lock-out', async () => {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { formatOtpauthUri, normalizeBase32Secret } from '@latchkey/shared';
-import type { Database } from '../db/schema.js';
+import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
@@ -18,10 +18,12 @@ export interface Totp {
   /** Provisioning: the code must match `base32Secret` before TOTP is turned on; that step is then spent. */
   confirmAndEnable(userId: string, base32Secret: string, code: string, origin: RequestOrigin): Promise<void>;
   /**
-   * Check a login code. `ok` only if it matches within ±1 step AND its step is later than the last
-   * accepted one — enforced by one conditional UPDATE, so two instances cannot both accept a code.
+   * Check a login code against `user`, the account row this request already read (the two-factor token
+   * check reads it, so the secret is not read twice). `ok` only if it matches within ±1 step AND its step
+   * is later than the last accepted one — enforced by one conditional UPDATE, so two instances cannot both
+   * accept a code.
    */
-  verify(userId: string, code: string): Promise<TotpCheck>;
+  verify(user: Pick<User, 'id' | 'totp_secret_enc'>, code: string): Promise<TotpCheck>;
   disable(userId: string, origin: RequestOrigin): Promise<boolean>;
 }
 
@@ -63,18 +65,19 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
       await store(userId, base32Secret, step, origin);
     },
 
-    async verify(userId, code) {
+    async verify(user, code) {
       const normalized = normalizeTotpCode(code);
       if (normalized === null) return 'malformed';
-      const user = await db.selectFrom('users').select(['totp_secret_enc']).where('id', '=', userId).executeTakeFirst();
-      if (!user?.totp_secret_enc) return 'not-enabled';
-      const step = matchTotpStep(open(key, user.totp_secret_enc, aad(userId)), normalized, now());
+      if (!user.totp_secret_enc) return 'not-enabled';
+      const step = matchTotpStep(open(key, user.totp_secret_enc, aad(user.id)), normalized, now());
       if (step === null) return 'invalid';
-      // Atomic replay guard: only a step later than the last accepted one may win.
+      // Atomic replay guard: only a step later than the last accepted one may win, and only while the
+      // secret the code was checked against is still the stored one (TOTP not removed or replaced since).
       const updated = await db
         .updateTable('users')
         .set({ totp_last_step: step })
-        .where('id', '=', userId)
+        .where('id', '=', user.id)
+        .where('totp_secret_enc', '=', user.totp_secret_enc)
         .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
         .executeTakeFirst();
       return Number(updated.numUpdatedRows) === 1 ? 'ok' : 'replayed';

@@ -11,6 +11,8 @@ export interface Argon2Params {
   parallelism: number;
 }
 
+export const BASELINE_PASSWORD = 'correct horse battery staple';
+
 export interface HashTiming {
   params: Argon2Params;
   medianMs: number;
@@ -19,11 +21,10 @@ export interface HashTiming {
 
 /** Median wall time of one argon2id hash with `params`, after `warmup` unmeasured runs. */
 export async function timeArgon2id(params: Argon2Params, samples: number, warmup = 1): Promise<HashTiming> {
-  const password = 'correct horse battery staple';
   const times: number[] = [];
   for (let i = 0; i < warmup + samples; i++) {
     const started = performance.now();
-    await argon2.hash(password, { type: argon2.argon2id, ...params, salt: randomBytes(16) });
+    await argon2.hash(BASELINE_PASSWORD, { type: argon2.argon2id, ...params, salt: randomBytes(16) });
     if (i >= warmup) times.push(performance.now() - started);
   }
   return { params, medianMs: median(times), samplesMs: times };

@@ -1,0 +1,54 @@
+import SQLite from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { parseDatabaseUrl, withStatementCache } from './open-database.js';
+
+describe('withStatementCache', () => {
+  const open = (capacity?: number) => {
+    const raw = new SQLite(':memory:');
+    raw.exec('create table t (id integer primary key, name text)');
+    return { raw, cached: withStatementCache(raw, capacity) };
+  };
+
+  it('prepares a SQL text once and runs the kept statement with new parameters', () => {
+    const { raw, cached } = open();
+    const insert = cached.prepare('insert into t (name) values (?)');
+    expect(cached.prepare('insert into t (name) values (?)')).toBe(insert);
+    insert.run(['a']);
+    cached.prepare('insert into t (name) values (?)').run(['b']);
+    const select = cached.prepare('select name from t where id = ?');
+    expect(select.all([2])).toEqual([{ name: 'b' }]);
+    expect(cached.prepare('select name from t where id = ?').all([1])).toEqual([{ name: 'a' }]);
+    raw.close();
+  });
+
+  it('drops the least recently used statement when full', () => {
+    const { raw, cached } = open(2);
+    const first = cached.prepare('select 1');
+    const second = cached.prepare('select 2');
+    expect(cached.prepare('select 1')).toBe(first); // "select 2" is now the least recently used
+    cached.prepare('select 3');
+    expect(cached.prepare('select 1')).toBe(first);
+    expect(cached.prepare('select 2')).not.toBe(second);
+    raw.close();
+  });
+
+  it('keeps working after the schema changes under a kept statement', () => {
+    const { raw, cached } = open();
+    cached.prepare('insert into t (name) values (?)').run(['a']);
+    const select = cached.prepare('select * from t');
+    expect(select.all([])).toEqual([{ id: 1, name: 'a' }]);
+    raw.exec("alter table t add column label text not null default 'x'");
+    expect(cached.prepare('select * from t').all([])).toEqual([{ id: 1, name: 'a', label: 'x' }]);
+    raw.close();
+  });
+});
+
+describe('parseDatabaseUrl', () => {
+  it('reads sqlite paths and postgres schemas, and refuses anything else with a clear message', () => {
+    expect(parseDatabaseUrl('sqlite::memory:')).toEqual({ dialect: 'sqlite', path: ':memory:' });
+    expect(parseDatabaseUrl('postgres://u@h:5432/db?schema=t_1')).toEqual({ dialect: 'postgres', connectionString: 'postgres://u@h:5432/db', schema: 't_1' });
+    expect(() => parseDatabaseUrl('sqlite:')).toThrow(/needs a file path/);
+    expect(() => parseDatabaseUrl('postgres://h/db?schema=Bad-Name')).toThrow(/plain lower-case identifier/);
+    expect(() => parseDatabaseUrl('mysql://h/db')).toThrow(/must be "sqlite:PATH"/);
+  });
+});

@@ -1,0 +1,81 @@
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { Secret } from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { createServices, type Services } from './index.js';
+import { generateTotpCode } from './totp-code.js';
+
+const ORIGIN = { ip: '192.0.2.7', userAgent: 'test' };
+
+/** Counts the statements Kysely sends to the database. */
+class StatementCounter implements KyselyPlugin {
+  count = 0;
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.count++;
+    return args.node;
+  }
+  transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return Promise.resolve(args.result);
+  }
+}
+
+// Every wrong code is a database round trip per statement (on PostgreSQL, a network one): the second
+// step is the path people and attackers hit most, so its statement count is pinned here, exactly.
+describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
+  let h: ServiceHarness;
+  let counter: StatementCounter;
+  let counted: Services;
+  beforeAll(async () => {
+    h = await createServiceHarness(dialect);
+    counter = new StatementCounter();
+    counted = createServices(h.db.withPlugin(counter), h.config, { now: h.clock });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function totpLogin() {
+    const user = await h.services.accounts.register({ username: `s${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, email: 'a@example.org', password: 'correct horse battery staple' });
+    const secret = h.services.totp.generateSecret();
+    await h.services.totp.enable(user.id, secret);
+    const token = await h.services.loginTokens.issue((await h.services.accounts.findById(user.id))!);
+    const code = (steps: number) => generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() + steps * 30_000 });
+    return { user, token, code };
+  }
+
+  const measure = async (run: () => Promise<unknown>) => {
+    const before = counter.count;
+    await run();
+    return counter.count - before;
+  };
+
+  it('a wrong code: token + user (1), rate-limit counters (1), failure event (1); the page again (1)', async () => {
+    const { user, token, code } = await totpLogin();
+    // A code from 5 minutes ago: well-formed, outside the ±1 step window.
+    const wrong = code(-10);
+    // The first attempt of a fresh service also purges expired counters (at most once a minute).
+    await counted.login.totpStep({ token, code: wrong }, ORIGIN);
+    const result = await counted.login.totpStep({ token, code: wrong }, ORIGIN);
+    expect(result.kind).toBe('invalid');
+    expect(result.kind === 'invalid' && result.user?.id).toBe(user.id);
+    expect(await measure(() => counted.login.totpStep({ token, code: wrong }, ORIGIN))).toBe(3);
+    expect(await measure(() => counted.accounts.twoFactorStatus(user.id))).toBe(1);
+  });
+
+  it('showing the second-step page: the token check reads user and nonce in one statement', async () => {
+    const { token } = await totpLogin();
+    expect(await measure(async () => expect((await counted.loginTokens.inspect(token)).ok).toBe(true))).toBe(1);
+  });
+
+  it('a right code logs in exactly once and leaves the account with no failures counted', async () => {
+    const { user, token, code } = await totpLogin();
+    const result = await counted.login.totpStep({ token, code: code(0) }, ORIGIN);
+    expect(result).toMatchObject({ kind: 'success', user: { id: user.id } });
+    expect((await counted.login.totpStep({ token, code: code(1) }, ORIGIN)).kind).toBe('token-problem');
+    const counters = await h.db.selectFrom('rate_limits').select(['key', 'failures']).where('key', 'like', `second-factor:%:${user.id}`).orderBy('key').execute();
+    expect(counters).toEqual([
+      { key: `second-factor:account:${user.id}`, failures: 0 },
+      { key: `second-factor:consecutive:${user.id}`, failures: 0 },
+    ]);
+  });
+});
