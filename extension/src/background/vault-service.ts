@@ -1,6 +1,6 @@
 import { DOM, OtpauthUriError, parseOtpauthUri, validateTotpAccount } from '@latchkey/shared';
 import { Secret, TOTP } from 'otpauth';
-import { DEFAULT_KDF, type KdfParams } from '../vault/kdf.js';
+import { DEFAULT_KDF, type KdfParams, warmUpKdf } from '../vault/kdf.js';
 import { exportBackup, isBackupFile, mergeAccounts, newAccount, parseOtpauthLines, readBackup } from '../vault/backup.js';
 import { normalizeOrigin, OriginError, originMatches, tabOrigin } from '../vault/origin.js';
 import { parseSettings, type VaultAccount, type VaultPayload } from '../vault/payload.js';
@@ -125,7 +125,10 @@ export function createVaultService(deps: ServiceDeps) {
   const handlers: { [K in Request['type']]: (request: Extract<Request, { type: K }>) => Promise<ResponseMap[K]> } = {
     async status() {
       if (!(await vaultExists(deps.storage))) return { state: 'none' };
-      return { state: (await deps.session.get(deps.now())) ? 'unlocked' : 'locked' };
+      if (await deps.session.get(deps.now())) return { state: 'unlocked' };
+      // The popup is about to show the unlock screen: get the KDF ready while the person types.
+      void warmUpKdf();
+      return { state: 'locked' };
     },
 
     async create({ passphrase }) {

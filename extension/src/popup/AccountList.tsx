@@ -9,6 +9,8 @@ const SEARCH_THRESHOLD = 5;
 interface Props {
   tab: TabContext;
   notice?: string | undefined;
+  /** Accounts the popup already fetched while opening; loaded here otherwise. */
+  initialAccounts?: AccountView[] | undefined;
   onAdd: () => void;
   onEdit: (account: AccountView) => void;
   onSettings: () => void;
@@ -16,7 +18,7 @@ interface Props {
 }
 
 export function AccountList(props: Props) {
-  const [accounts, setAccounts] = useState<AccountView[] | null>(null);
+  const [accounts, setAccounts] = useState<AccountView[] | null>(props.initialAccounts ?? null);
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
   const [query, setQuery] = useState('');
@@ -33,7 +35,7 @@ export function AccountList(props: Props) {
   }
 
   useEffect(() => {
-    void load();
+    if (!props.initialAccounts) void load();
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
   }, []);

@@ -13,7 +13,7 @@ type Screen =
   | { name: 'error'; message: string }
   | { name: 'create' }
   | { name: 'unlock'; notice?: string }
-  | { name: 'list'; notice?: string }
+  | { name: 'list'; notice?: string; accounts?: AccountView[] }
   | { name: 'add' }
   | { name: 'edit'; account: AccountView }
   | { name: 'settings' };
@@ -26,9 +26,13 @@ export function App() {
 
   useEffect(() => {
     void (async () => {
-      const [status, tabId] = await Promise.all([send({ type: 'status' }), activeTabId().catch(() => null)]);
+      // The codes are asked for at once, beside the status: when the vault is unlocked (most opens) the
+      // first codes then need no second round trip to the background; when locked the answer is ignored.
+      const [status, codes, tabId] = await Promise.all([send({ type: 'status' }), send({ type: 'codes' }), activeTabId().catch(() => null)]);
       if (!status.ok) return setScreen({ name: 'error', message: status.error });
-      setScreen(status.state === 'none' ? { name: 'create' } : status.state === 'locked' ? { name: 'unlock' } : { name: 'list' });
+      if (status.state === 'none') setScreen({ name: 'create' });
+      else if (status.state === 'locked') setScreen({ name: 'unlock' });
+      else setScreen({ name: 'list', ...(codes.ok ? { accounts: codes.accounts } : {}) });
       const context = await send({ type: 'tab-context', tabId });
       if (context.ok) setTab(context);
     })();
@@ -68,6 +72,7 @@ export function App() {
         <AccountList
           tab={tab}
           notice={screen.notice}
+          initialAccounts={screen.accounts}
           onAdd={() => setScreen({ name: 'add' })}
           onEdit={(account) => setScreen({ name: 'edit', account })}
           onSettings={() => setScreen({ name: 'settings' })}

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { DEFAULT_KDF } from '../../../extension/src/vault/kdf.js';
+import { DEFAULT_KDF, KDF_MEASURE } from '../../../extension/src/vault/kdf.js';
 import { launchBrowserWithExtension } from '../../src/kit/launch-browser-with-extension.js';
 import { openPopup } from '../../src/kit/open-popup.js';
 import { unlockVault } from '../../src/kit/unlock-vault.js';
@@ -106,30 +106,57 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
     if (setupResult !== 'ok') throw new Error(`extension bench setup failed: ${setupResult}`);
     await setup.close();
 
-    // Unlock in the real toolbar popup, as a person does it: type the passphrase, press Unlock, wait for
-    // the first code. Timed from typing to the code on screen.
+    // Unlock in the real toolbar popup, as a person does it: type the passphrase, press Unlock, see the
+    // first code. Timed inside the popup, from the Unlock click event to the frame after the first code
+    // element appears (the kit's typing and clicking over CDP are not the person's wait); the KDF's own
+    // share comes from the User Timing measure the service worker leaves for each derivation.
     const tab = await browser.context.newPage();
     await tab.goto('about:blank');
     const unlockTimes: number[] = [];
+    const kdfTimes: number[] = [];
     const nativeTimes: number[] = [];
+    // The same memory and passes in one lane: the same work, done by one thread as the browser's
+    // single-threaded WebAssembly must (it computes p lanes one after another).
+    const oneThreadKdf = { ...context.vaultKdf, parallelism: 1 };
+    const oneThreadTimes: number[] = [];
     for (let i = 0; i < UNLOCK_SAMPLES; i++) {
       // Interleaved with the unlocks: each pair runs under the same machine conditions.
       nativeTimes.push((await timeArgon2id(context.vaultKdf, 1, 0)).medianMs);
+      oneThreadTimes.push((await timeArgon2id(oneThreadKdf, 1, 0)).medianMs);
       const popup = await openPopup(browser.context, { forPage: tab });
-      const started = performance.now();
+      await popup.getByText('Your vault is locked.').waitFor({ state: 'visible', timeout: 10_000 });
+      await popup.evaluate(() => {
+        const record = globalThis as unknown as { __unlockClicked?: number; __firstCode?: number };
+        document.addEventListener('click', () => (record.__unlockClicked ??= performance.now()), { capture: true });
+        const observer = new MutationObserver(() => {
+          if (!document.querySelector('.account-code[data-code]')) return;
+          observer.disconnect();
+          requestAnimationFrame(() => {
+            record.__firstCode = performance.now();
+          });
+        });
+        observer.observe(document, { childList: true, subtree: true });
+      });
       await unlockVault(popup, PASSPHRASE, { timeout: 60_000 });
-      await popup.locator('.account-code[data-code]').first().waitFor({ state: 'visible', timeout: 10_000 });
-      unlockTimes.push(performance.now() - started);
+      await popup.waitForFunction(() => (globalThis as unknown as { __firstCode?: number }).__firstCode !== undefined, undefined, { timeout: 10_000 });
+      unlockTimes.push(await popup.evaluate(() => {
+        const record = globalThis as unknown as { __unlockClicked: number; __firstCode: number };
+        return record.__firstCode - record.__unlockClicked;
+      }));
+      const kdf = await browser.serviceWorker.evaluate((name) => performance.getEntriesByName(name).at(-1)?.duration ?? Number.NaN, KDF_MEASURE);
+      kdfTimes.push(kdf);
       // Lock again for the next sample; the last one leaves the vault unlocked for the popup-open rows.
       if (i < UNLOCK_SAMPLES - 1) {
         await popup.getByRole('button', { name: 'Lock now' }).click();
         await popup.getByText('Your vault is locked.').waitFor({ state: 'visible' });
       }
       await popup.close();
-      context.log(`extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms (native ${nativeTimes[i]!.toFixed(0)} ms)`);
+      context.log(`extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms, KDF ${kdf.toFixed(0)} ms (native ${nativeTimes[i]!.toFixed(0)} ms, one thread ${oneThreadTimes[i]!.toFixed(0)} ms)`);
     }
     const unlockMs = median(unlockTimes);
     const nativeMs = median(nativeTimes);
+    const oneThreadMs = median(oneThreadTimes);
+    const kdfMs = median(kdfTimes);
 
     // Popup open → first code: the popup document, vault unlocked, loaded POPUP_SAMPLES times; a
     // MutationObserver installed before any popup script records when the first code element appears and
@@ -160,11 +187,11 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         scenario: `vault unlock, argon2id ${DEFAULT_KDF.m / 1024} MiB/t${DEFAULT_KDF.t}/p${DEFAULT_KDF.p} (headless Chromium)`,
         backend: 'popup',
         value: { amount: unlockMs, unit: 'ms' },
-        ratios: [{ value: unlockMs / nativeMs, to: 'native Node' }],
+        ratios: [{ value: unlockMs / nativeMs, to: 'native Node' }, { value: unlockMs / oneThreadMs, to: 'native, one thread' }],
         target: `≤${UNLOCK_TARGET_RATIO}× native`,
         met: unlockMs / nativeMs <= UNLOCK_TARGET_RATIO,
         notes: [
-          `Median of ${UNLOCK_SAMPLES} unlocks in the real toolbar popup (kit openPopup + unlockVault): from typing the passphrase and pressing Unlock to the first code visible (${unlockTimes.map((t) => t.toFixed(0)).join(', ')} ms). Native: the argon2 package with the same parameters in the driver, one hash before each unlock (median ${nativeMs.toFixed(0)} ms: ${nativeTimes.map((t) => t.toFixed(0)).join(', ')}).`,
+          `Median of ${UNLOCK_SAMPLES} unlocks in the real toolbar popup (kit openPopup + unlockVault): from the Unlock click to the frame after the first code appears, timed in the popup (${unlockTimes.map((t) => t.toFixed(0)).join(', ')} ms); of that, argon2id in the service worker's WebAssembly (hash-wasm, single-threaded) took a median ${kdfMs.toFixed(0)} ms (${kdfTimes.map((t) => t.toFixed(0)).join(', ')}) and messaging, decryption and rendering the rest. Native: the argon2 package with the same parameters in the driver, one hash before each unlock (median ${nativeMs.toFixed(0)} ms: ${nativeTimes.map((t) => t.toFixed(0)).join(', ')}); it runs the ${context.vaultKdf.parallelism} lanes on ${context.vaultKdf.parallelism} threads. "Native, one thread": the same memory and passes in one lane (p=1, the same work on one thread, as single-threaded WebAssembly does it; median ${oneThreadMs.toFixed(0)} ms).`,
         ],
       },
       {

@@ -1,0 +1,48 @@
+import { argon2id } from 'hash-wasm';
+import { describe, expect, it } from 'vitest';
+import { assertKdfParams, deriveVaultKey, type KdfParams, warmUpKdf } from './kdf.js';
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+const SALT = new Uint8Array(16).fill(0x2a);
+
+describe('the vault KDF (argon2id through hash-wasm)', () => {
+  it('matches the Argon2 reference implementation test vector (phc-winner-argon2 test.c, argon2id v=0x13)', async () => {
+    // "password" / "somesalt", t=2, m=2^16 KiB, p=1, 32-byte tag.
+    const tag = await argon2id({ password: 'password', salt: 'somesalt', iterations: 2, memorySize: 65536, parallelism: 1, hashLength: 32, outputType: 'hex' });
+    expect(tag).toBe('09316115d5cf24ed5a15a31a3ba326e5cf32edc24702987c02b6566f61913cf7');
+  });
+
+  // Expected keys computed with libargon2 (the reference C implementation, through the server's `argon2`
+  // package) for the NFC form of the passphrase and a 16-byte salt of 0x2a.
+  const passphrase = 'correct horse battery staple \u00e9';
+  it.each([
+    [{ alg: 'argon2id', m: 64, t: 1, p: 1 }, 'b17bc92692b8877f603f70aabead93613e733df880b6e0d06c5cdbf1a6441437'],
+    [{ alg: 'argon2id', m: 1024, t: 3, p: 4 }, '81adeda8449d3b56e21807fe2e1a912bd570f43a0a8616c3fbf7bf6f5939a308'],
+    [{ alg: 'argon2id', m: 65536, t: 3, p: 4 }, '24df1b30fdc5bf7eb35615c21f6abd309304e01dcb130b4a2b20af9503c6a464'],
+  ] satisfies [KdfParams, string][])('derives the reference key for m=%o', async (params, expected) => {
+    expect(hex(await deriveVaultKey(passphrase, params, SALT))).toBe(expected);
+  });
+
+  it('normalizes the passphrase to NFC, so a decomposed "é" unlocks the same vault', async () => {
+    const params: KdfParams = { alg: 'argon2id', m: 64, t: 1, p: 1 };
+    const decomposed = 'correct horse battery staple e\u0301';
+    expect(decomposed).not.toBe(passphrase);
+    expect(hex(await deriveVaultKey(decomposed, params, SALT))).toBe(hex(await deriveVaultKey(passphrase, params, SALT)));
+  });
+
+  it('refuses tampered cost parameters and salts with a message naming the value', async () => {
+    expect(() => assertKdfParams({ alg: 'argon2id', m: 64, t: 1, p: 0 })).toThrow(/lanes p=0/);
+    expect(() => assertKdfParams({ alg: 'argon2id', m: 64, t: 99, p: 1 })).toThrow(/passes t=99/);
+    expect(() => assertKdfParams({ alg: 'argon2id', m: 4 * 1024 * 1024, t: 1, p: 1 })).toThrow(/memory m=4194304/);
+    await expect(deriveVaultKey(passphrase, { alg: 'argon2id', m: 64, t: 1, p: 1 }, new Uint8Array(8))).rejects.toThrow(/salt length/);
+  });
+
+  it('warms up once per context and leaves a User Timing measure per real derivation', async () => {
+    const first = warmUpKdf();
+    expect(warmUpKdf()).toBe(first);
+    await expect(first).resolves.toBeUndefined();
+    const before = performance.getEntriesByName('latchkey:kdf').length;
+    await deriveVaultKey(passphrase, { alg: 'argon2id', m: 64, t: 1, p: 1 }, SALT);
+    expect(performance.getEntriesByName('latchkey:kdf')).toHaveLength(before + 1);
+  });
+});
