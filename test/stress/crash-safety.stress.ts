@@ -21,6 +21,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(figures.lostTotp).toEqual([]);
       expect(figures.reusableBurnedCodes).toEqual([]);
       expect(figures.halfEnabled).toEqual([]);
+      expect(figures.totpWithoutRecoveryCodes).toBe(0);
       expect(figures.restartedHealthy).toBe(true);
     });
   });

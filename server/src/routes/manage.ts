@@ -18,9 +18,11 @@ const TOTP_PROVISION_FORM = formSchema({
 });
 
 /**
- * Call right after a 2FA method was added (TOTP here, security keys in routes/webauthn.ts).
- * When the user has no unused recovery codes (first method), a set of 8 is generated now and kept
- * (encrypted, in the session) until the recovery-codes page shows it once. Returns where to go next.
+ * Call inside the transaction that adds a 2FA method (TOTP here, security keys in routes/webauthn.ts),
+ * with services bound to it. When the user has no unused recovery codes (first method), a set of 8 is
+ * generated and kept (encrypted, in the session) until the recovery-codes page shows it once — in the
+ * same transaction as the method, so a crash never leaves a second factor on without codes to show.
+ * Returns where to go next.
  */
 export async function afterMethodAdded(res: Response, services: Services, userId: string, methodName: string): Promise<string> {
   const { session } = currentUser(res);
@@ -170,14 +172,19 @@ export function manageRoutes(services: Services): Router {
       if (!form.ok) return renderProvision(res, 400, secret, form.fieldErrors);
       const reauth = await reauthenticate(req, res, services, form.data[FIELDS.password]);
       if (!reauth.ok) return renderProvision(res, reauth.status, secret, { [FIELDS.password]: reauth.message });
+      let next: string = ROUTES.manageAccount;
       try {
-        await services.totp.confirmAndEnable(user.id, secret, form.data[FIELDS.totpValue], requestOrigin(req));
+        await services.totp.confirmAndEnable(user.id, secret, form.data[FIELDS.totpValue], requestOrigin(req), {
+          alsoInTransaction: async (trx) => {
+            next = await afterMethodAdded(res, services.boundTo(trx), user.id, 'Authentication app');
+          },
+        });
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;
         return renderProvision(res, error.status, secret, { [error.field ?? FIELDS.totpValue]: error.message });
       }
       await services.sessions.setPendingTotpSecret(session.id, null);
-      res.redirect(303, await afterMethodAdded(res, services, user.id, 'Authentication app'));
+      res.redirect(303, next);
     }),
   );
 

@@ -181,13 +181,17 @@ export function webauthnRoutes(services: Services): Router {
         return sendJsonFailure(res, 401, ['Too much time has passed since you confirmed your password. Enter it again and retry.']);
       }
       let added: { label: string };
+      let next: string = ROUTES.manageAccount;
       try {
-        added = await services.webauthn.register(user.id, body.credential, body[FIELDS.label], requestOrigin(req));
+        added = await services.webauthn.register(user.id, body.credential, body[FIELDS.label], requestOrigin(req), {
+          alsoInTransaction: async (trx, key) => {
+            next = await afterMethodAdded(res, services.boundTo(trx), user.id, `Security key “${key.label}”`);
+          },
+        });
       } catch (error) {
         if (!(error instanceof WebauthnRefusal)) throw error;
         return sendJsonFailure(res, error.status, [error.message]);
       }
-      const next = await afterMethodAdded(res, services, user.id, `Security key “${added.label}”`);
       sendJson(res, {
         success: `Security key “${added.label}” added.`,
         // Back to the key list, unless recovery codes must be shown first (the first second factor).

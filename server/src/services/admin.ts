@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Accounts } from './accounts.js';
 import { ServiceError } from './errors.js';
@@ -20,7 +21,7 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
       const user = await accounts.findByUsername(username);
       if (!user) throw new ServiceError(`No account named "${username}".`, 404);
       if (reason.trim().length < 3) throw new ServiceError('Give a reason (what identity check was done); it is recorded.', 400);
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(db, async (trx) => {
         await trx
           .updateTable('users')
           .set((eb) => ({

@@ -34,6 +34,8 @@ export interface Services {
   login: Login;
   admin: Admin;
   webauthn: WebauthnService;
+  /** The same services working through `trx` (an open transaction): what they write commits or rolls back with it. */
+  boundTo(trx: Kysely<Database>): Services;
 }
 
 export interface ServiceOptions {
@@ -55,6 +57,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
   const recoveryCodes = createRecoveryCodes(db, keys['recovery-code'], events, now);
   const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes });
   return {
+    boundTo: (trx) => createServices(trx, config, { now }),
     config,
     db,
     keys,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { generateRecoveryCodes, normalizeRecoveryCode } from '@latchkey/shared';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
@@ -30,7 +31,7 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
     async generate(userId, origin = NO_ORIGIN) {
       const codes = generateRecoveryCodes();
       const time = now();
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(db, async (trx) => {
         await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
         await trx
           .insertInto('recovery_codes')

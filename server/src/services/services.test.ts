@@ -123,6 +123,31 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       expect(await h.services.totp.verify(readBefore, code)).not.toBe('ok');
     });
 
+    it('turns TOTP on together with what the caller adds in its transaction, or not at all', async () => {
+      const origin = { ip: null, userAgent: null };
+      const user = await newUser();
+      const secret = h.services.totp.generateSecret();
+      const code = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() });
+      await expect(
+        h.services.totp.confirmAndEnable(user.id, secret, code, origin, {
+          alsoInTransaction: async (trx) => {
+            await h.services.boundTo(trx).recoveryCodes.generate(user.id, origin);
+            throw new Error('crash after the codes were written');
+          },
+        }),
+      ).rejects.toThrow('crash after the codes were written');
+      expect(await h.services.accounts.twoFactorStatus(user.id)).toMatchObject({ hasTotp: false, recoveryCodesRemaining: 0 });
+
+      let codes: string[] = [];
+      await h.services.totp.confirmAndEnable(user.id, secret, code, origin, {
+        alsoInTransaction: async (trx) => {
+          codes = await h.services.boundTo(trx).recoveryCodes.generate(user.id, origin);
+        },
+      });
+      expect(codes).toHaveLength(8);
+      expect(await h.services.accounts.twoFactorStatus(user.id)).toMatchObject({ hasTotp: true, recoveryCodesRemaining: 8 });
+    });
+
     it('confirmAndEnable needs the current code and spends its step', async () => {
       const user = await newUser();
       const secret = h.services.totp.generateSecret();

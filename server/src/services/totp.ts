@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { formatOtpauthUri, normalizeBase32Secret } from '@latchkey/shared';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
@@ -15,8 +16,18 @@ export interface Totp {
   provisioningUri(username: string, base32Secret: string): string;
   /** Turn TOTP on with this secret, no code asked (admin CLI seed, tests). Records `method_added`. */
   enable(userId: string, base32Secret: string, origin?: RequestOrigin): Promise<void>;
-  /** Provisioning: the code must match `base32Secret` before TOTP is turned on; that step is then spent. */
-  confirmAndEnable(userId: string, base32Secret: string, code: string, origin: RequestOrigin): Promise<void>;
+  /**
+   * Provisioning: the code must match `base32Secret` before TOTP is turned on; that step is then spent.
+   * `options.alsoInTransaction` runs inside the transaction that turns TOTP on (the route prepares the
+   * first recovery codes there: TOTP is never on without them, whatever crashes when).
+   */
+  confirmAndEnable(
+    userId: string,
+    base32Secret: string,
+    code: string,
+    origin: RequestOrigin,
+    options?: { alsoInTransaction?: (trx: Kysely<Database>) => Promise<void> },
+  ): Promise<void>;
   /**
    * Check a login code against `user`, the account row this request already read (the two-factor token
    * check reads it, so the secret is not read twice). `ok` only if it matches within ±1 step AND its step
@@ -31,19 +42,28 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
   // The user id as associated data: a ciphertext moved to another user's row will not decrypt.
   const aad = (userId: string) => `totp:${userId}`;
 
-  const store = async (userId: string, base32Secret: string, lastStep: number | null, origin: RequestOrigin) => {
+  const store = async (
+    userId: string,
+    base32Secret: string,
+    lastStep: number | null,
+    origin: RequestOrigin,
+    alsoInTransaction?: (trx: Kysely<Database>) => Promise<void>,
+  ) => {
     const secret = normalizeBase32Secret(base32Secret);
-    const updated = await db
-      .updateTable('users')
-      .set((eb) => ({
-        totp_secret_enc: seal(key, secret, aad(userId)),
-        totp_last_step: lastStep,
-        totp_enabled_at: now(),
-        security_epoch: eb('security_epoch', '+', 1),
-      }))
-      .where('id', '=', userId)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1) throw new ServiceError('No such account.', 404);
+    await inTransaction(db, async (trx) => {
+      const updated = await trx
+        .updateTable('users')
+        .set((eb) => ({
+          totp_secret_enc: seal(key, secret, aad(userId)),
+          totp_last_step: lastStep,
+          totp_enabled_at: now(),
+          security_epoch: eb('security_epoch', '+', 1),
+        }))
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) throw new ServiceError('No such account.', 404);
+      await alsoInTransaction?.(trx);
+    });
     await events.record({ userId, tag: EVENT_TAGS.methodAdded, origin, details: { method: 'totp' } });
   };
 
@@ -55,14 +75,14 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
 
     enable: (userId, base32Secret, origin = NO_ORIGIN) => store(userId, base32Secret, null, origin),
 
-    async confirmAndEnable(userId, base32Secret, code, origin) {
+    async confirmAndEnable(userId, base32Secret, code, origin, options = {}) {
       const normalized = normalizeTotpCode(code);
       if (normalized === null) throw new ServiceError('Enter the 6-digit code your app shows.', 400, 'totp_value');
       const step = matchTotpStep(base32Secret, normalized, now());
       if (step === null) {
         throw new ServiceError('That code does not match. Check your device’s clock and enter the current code.', 400, 'totp_value');
       }
-      await store(userId, base32Secret, step, origin);
+      await store(userId, base32Secret, step, origin, options.alsoInTransaction);
     },
 
     async verify(user, code) {

@@ -18,6 +18,7 @@ import { decodeClientDataJSON, isoBase64URL } from '@simplewebauthn/server/helpe
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
+import { inTransaction } from '../db/in-transaction.js';
 import { systemClock, type Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
@@ -202,13 +203,16 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
 
     /**
      * Verifies a registration response and stores the key under `label`. Returns the stored label
-     * and whether this is the user's first key (the caller then offers recovery codes).
+     * and whether this is the user's first key. `options.alsoInTransaction` runs inside the transaction
+     * that stores the key, after it (the route prepares the first recovery codes there: the key is
+     * never stored without them, whatever crashes when).
      */
     async register(
       userId: string,
       response: RegistrationResponseJSON,
       labelInput: unknown,
       origin: RequestOrigin,
+      options: { alsoInTransaction?: (trx: Kysely<Database>, key: { label: string }) => Promise<void> } = {},
     ): Promise<{ label: string; firstKey: boolean }> {
       const label = await checkNewLabel(userId, labelInput);
       const challenge = await takeChallenge(userId, 'registration', response.response.clientDataJSON);
@@ -251,7 +255,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
       try {
         // The key and the security epoch change together: a new factor ends remembered devices and
         // pending login tokens (ASVS V3.3.3), exactly as enabling TOTP does.
-        await db.transaction().execute(async (trx) => {
+        await inTransaction(db, async (trx) => {
           await trx
             .insertInto('webauthn_credentials')
             .values({
@@ -266,6 +270,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
             })
             .execute();
           await bumpSecurityEpoch(trx, userId);
+          await options.alsoInTransaction?.(trx, { label });
         });
       } catch (error) {
         // A concurrent request won the race for this label or key (UNIQUE constraints).
@@ -394,7 +399,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
     async remove(userId: string, labelInput: unknown, origin: RequestOrigin): Promise<{ label: string }> {
       const checked = normalizeKeyLabel(labelInput);
       if (!checked.ok) throw new WebauthnRefusal('no-such-key', 'Choose which security key to remove.');
-      const removed = await db.transaction().execute(async (trx) => {
+      const removed = await inTransaction(db, async (trx) => {
         const row = await trx
           .deleteFrom('webauthn_credentials')
           .where('user_id', '=', userId)

@@ -35,6 +35,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       expect(figures.lostTotp).toEqual([]);
       expect(figures.reusableBurnedCodes).toEqual([]);
       expect(figures.halfEnabled).toEqual([]);
+      // TOTP and the first recovery codes are written in one transaction: never one without the other.
+      expect(figures.totpWithoutRecoveryCodes).toBe(0);
       expect(figures.restartedHealthy).toBe(true);
       // The other instance never stopped serving.
       expect((await fetch(new URL('/healthz', deployment.urls()[1]!))).status).toBe(200);

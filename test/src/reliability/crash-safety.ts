@@ -36,7 +36,7 @@ export interface CrashFigures {
   reusableBurnedCodes: string[];
   /** Users whose TOTP columns disagree (secret without enabled time or the reverse). */
   halfEnabled: string[];
-  /** Users with TOTP on and no recovery codes at all. */
+  /** Users with TOTP on and no recovery codes at all (TOTP and the first codes share one transaction). */
   totpWithoutRecoveryCodes: number;
   restartedHealthy: boolean;
 }
