@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_KDF } from '../../extension/src/vault/kdf.js';
 import { DEFAULT_ARGON2 } from '../../server/src/config.js';
 import { timeArgon2id } from './lib/argon2-baseline.js';
-import { measureArgon2Concurrent, measureArgon2Limit, measureBare } from './lib/baselines.js';
+import { measureArgon2Concurrent, measureArgon2Limit, measureBare, measureExpressHello } from './lib/baselines.js';
 import { formatMarkdownTable, formatTable, type BenchRow } from './lib/table.js';
 import type { BenchContext } from './lib/context.js';
 
@@ -75,6 +75,19 @@ async function main(): Promise<void> {
     p50Ms: bare.latencyP50Ms,
     p99Ms: bare.latencyP99Ms,
     ratios: [{ value: 1, to: 'bare' }],
+  });
+
+  log('baseline: Express hello');
+  const expressHello = await measureExpressHello({ connections, durationSeconds, label: 'express-hello' });
+  rows.push({
+    section: 'baseline',
+    scenario: 'Express 5 hello (the framework alone)',
+    backend: '—',
+    requestsPerSecond: expressHello.requestsPerSecond,
+    p50Ms: expressHello.latencyP50Ms,
+    p99Ms: expressHello.latencyP99Ms,
+    ratios: [{ value: expressHello.requestsPerSecond / bare.requestsPerSecond, to: 'bare' }],
+    notes: ['One Express 5 route answering "hello", in its own process: the ceiling of any page the server renders, before routing middleware, sessions, the database or HTML.'],
   });
 
   log(`baseline: argon2id with the server's parameters (m=${DEFAULT_ARGON2.memoryCost} KiB, t=${DEFAULT_ARGON2.timeCost}, p=${DEFAULT_ARGON2.parallelism})`);

@@ -44,6 +44,8 @@ export interface WebauthnCredentialsTable {
   /** JSON array of AuthenticatorTransport */
   transports: string | null;
   label: string;
+  /** `label` as labels are compared (case-insensitively); unique per user (migration 003). */
+  label_key: string;
   created_at: number;
   last_used_at: number | null;
 }

@@ -13,6 +13,13 @@ export type Ceremony = 'registration' | 'authentication';
 /** How long a challenge stays usable. */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
 
+/**
+ * Open challenges kept per user: each options request stores one, and a person has at most a few
+ * ceremonies going at once (tabs, retries). Older ones are dropped, so someone holding a session or a
+ * two-factor token cannot grow the table without bound by asking for options in a loop.
+ */
+export const MAX_OPEN_CHALLENGES_PER_USER = 10;
+
 /** Bytes of randomness per challenge (WebAuthn asks for at least 16). */
 const CHALLENGE_BYTES = 32;
 
@@ -34,6 +41,13 @@ export async function storeChallenge(
   await db
     .insertInto('webauthn_challenges')
     .values({ challenge, user_id: userId, ceremony, expires_at: now + CHALLENGE_TTL_MS })
+    .execute();
+  await db
+    .deleteFrom('webauthn_challenges')
+    .where('user_id', '=', userId)
+    .where('challenge', 'not in', (eb) =>
+      eb.selectFrom('webauthn_challenges').select('challenge').where('user_id', '=', userId).orderBy('expires_at', 'desc').limit(MAX_OPEN_CHALLENGES_PER_USER),
+    )
     .execute();
 }
 

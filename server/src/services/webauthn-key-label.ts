@@ -26,7 +26,12 @@ export function normalizeKeyLabel(input: unknown): KeyLabelResult {
   return { ok: true, label };
 }
 
+/** A label as labels are compared: stored beside it, unique per account in the database. */
+export function keyLabelKey(label: string): string {
+  return label.toLocaleLowerCase('en');
+}
+
 /** Labels compare case-insensitively, so "Blue key" and "blue key" cannot both exist. */
 export function sameKeyLabel(a: string, b: string): boolean {
-  return a.toLocaleLowerCase('en') === b.toLocaleLowerCase('en');
+  return keyLabelKey(a) === keyLabelKey(b);
 }

@@ -180,6 +180,7 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
         sign_count: 0,
         transports: null,
         label: 'planted',
+        label_key: 'planted',
         created_at: clock,
         last_used_at: null,
       })
@@ -338,6 +339,24 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     expect(await refusalOf(service.register(user.id, response, ' Blue key ', NO_ORIGIN))).toBe('label-taken');
   });
 
+  it('two registrations racing for one label in different case: exactly one key is stored', async () => {
+    const user = await newUser();
+    const responses = [];
+    for (const key of [softAuthenticator(), softAuthenticator()]) {
+      responses.push(key.createRegistrationResponse(await service.registrationOptions(user), { origin: ORIGIN }));
+    }
+    const outcomes = await Promise.allSettled([
+      service.register(user.id, responses[0]!, 'Race key', NO_ORIGIN),
+      service.register(user.id, responses[1]!, 'race KEY', NO_ORIGIN),
+    ]);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((outcome) => outcome.status === 'rejected');
+    expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(WebauthnRefusal);
+    expect(refused?.status === 'rejected' && (refused.reason as WebauthnRefusal).reason).toBe('label-taken');
+    const labels = await db.selectFrom('webauthn_credentials').select('label_key').where('user_id', '=', user.id).execute();
+    expect(labels).toEqual([{ label_key: 'race key' }]);
+  });
+
   it('caps the number of keys per account with a clear message', async () => {
     const user = await newUser();
     await db
@@ -350,6 +369,7 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
           sign_count: 0,
           transports: null,
           label: `key ${index}`,
+          label_key: `key ${index}`,
           created_at: clock,
           last_used_at: null,
         })),

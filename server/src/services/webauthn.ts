@@ -23,7 +23,7 @@ import { systemClock, type Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
 import { consumeChallenge, newChallenge, storeChallenge, type Ceremony } from './webauthn-challenges.js';
-import { normalizeKeyLabel, sameKeyLabel } from './webauthn-key-label.js';
+import { keyLabelKey, normalizeKeyLabel, sameKeyLabel } from './webauthn-key-label.js';
 
 /** COSE algorithm ids accepted for new keys: EdDSA, ES256, RS256 (covers every FIDO2 key sold). */
 export const SUPPORTED_ALGORITHM_IDS = [-8, -7, -257];
@@ -265,6 +265,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
               sign_count: credential.counter,
               transports: JSON.stringify(knownTransports(credential.transports)),
               label,
+              label_key: keyLabelKey(label),
               created_at: now(),
               last_used_at: null,
             })

@@ -8,7 +8,19 @@ import { spawnServer } from './server-process.js';
 
 /** Row (a): the bare node:http hello server in its own process, under the same load settings. */
 export async function measureBare(options: { connections: number; durationSeconds: number; label: string; cpuProfileDir?: string }): Promise<LoadResult> {
-  const hello = await spawnServer('hello-server', { label: options.label, ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });
+  return measureHello('hello-server', options);
+}
+
+/** The same hello, answered by an Express 5 app: what the framework costs before any Latchkey code runs. */
+export async function measureExpressHello(options: { connections: number; durationSeconds: number; label: string }): Promise<LoadResult> {
+  return measureHello('express-hello-server', options);
+}
+
+async function measureHello(
+  entry: 'hello-server' | 'express-hello-server',
+  options: { connections: number; durationSeconds: number; label: string; cpuProfileDir?: string },
+): Promise<LoadResult> {
+  const hello = await spawnServer(entry, { label: options.label, ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });
   try {
     return await runLoad({ urls: [hello.url], connections: options.connections, durationSeconds: options.durationSeconds, nextRequest: () => ({ method: 'GET', path: '/' }) });
   } finally {

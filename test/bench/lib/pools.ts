@@ -3,6 +3,7 @@
 // own stored challenge and token. Everything is made through the server's services.
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { createServices, NO_ORIGIN, type Services } from '../../../server/src/services/index.js';
+import { MAX_OPEN_CHALLENGES_PER_USER } from '../../../server/src/services/webauthn-challenges.js';
 import { currentTotp } from '../../src/kit/current-totp.js';
 import { softAuthenticator } from '../../src/kit/soft-authenticator.js';
 import type { Deployment } from './latchkey.js';
@@ -57,7 +58,8 @@ export async function prepareTotpLogins(deployment: Deployment, prefix: string, 
 
 /**
  * `count` WebAuthn logins, each a stored authentication challenge answered in advance by a software
- * authenticator, plus a fresh two-factor token. The keys are spread over `keyHolders` users, and report a
+ * authenticator, plus a fresh two-factor token. The keys are spread over `keyHolders` users (no more open
+ * challenges per user than the server keeps), and report a
  * signature counter of 0 (like synced passkeys), so assertions for one key may arrive in any order — an
  * incrementing counter would make concurrent, reordered assertions look like a cloned key.
  */
@@ -66,7 +68,8 @@ export async function prepareWebauthnLogins(
   prefix: string,
   count: number,
   passwordHash: string,
-  keyHolders = Math.min(count, 200),
+  // The server keeps at most MAX_OPEN_CHALLENGES_PER_USER open challenges per user.
+  keyHolders = Math.ceil(count / MAX_OPEN_CHALLENGES_PER_USER),
 ): Promise<{ token: string; credential: AuthenticationResponseJSON }[]> {
   const { services, config } = deployment;
   const { webauthn } = services;

@@ -24,7 +24,7 @@ export interface SpawnOptions {
 const READY_TIMEOUT_MS = 60_000;
 const SERVER_TSCONFIG = fileURLToPath(new URL('../../../server/tsconfig.json', import.meta.url));
 
-export async function spawnServer(entry: 'hello-server' | 'latchkey-server', options: SpawnOptions): Promise<ServerProcess> {
+export async function spawnServer(entry: 'hello-server' | 'express-hello-server' | 'latchkey-server', options: SpawnOptions): Promise<ServerProcess> {
   const script = fileURLToPath(new URL(`../children/${entry}.ts`, import.meta.url));
   const execArgv = ['--import', 'tsx'];
   if (options.cpuProfileDir) {
