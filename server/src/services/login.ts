@@ -86,6 +86,13 @@ export function createLogin(deps: {
     return blocked(attempt.lastAllowed.retryAfterMs);
   };
 
+  /** The second factor was right and T is used up: give the attempt back, forget the failures, record the login. */
+  const succeed = async (user: User, method: LoginMethod, origin: RequestOrigin): Promise<SecondFactorResult> => {
+    await rateLimits.succeeded('second-factor', { account: user.id, ip: origin.ip });
+    await login.recordLoginSuccess(user, method, origin);
+    return { kind: 'success', user };
+  };
+
   const login: Login = {
     async passwordStep({ username, password }, origin) {
       const account = canonicalUsername(username);
@@ -143,9 +150,7 @@ export function createLogin(deps: {
     async completeSecondFactor(token, method, origin) {
       const consumed = await loginTokens.consume(token);
       if (!consumed.ok) return tokenProblem(consumed.problem);
-      await rateLimits.succeeded('second-factor', { account: consumed.user.id, ip: origin.ip });
-      await login.recordLoginSuccess(consumed.user, method, origin);
-      return { kind: 'success', user: consumed.user };
+      return succeed(consumed.user, method, origin);
     },
 
     async totpStep({ token, code }, origin) {
@@ -171,10 +176,19 @@ export function createLogin(deps: {
     async recoveryCodeStep({ token, code }, origin) {
       const gate = await login.attemptSecondFactor(token, origin);
       if (gate.kind !== 'ready') return gate;
-      const check = await recoveryCodes.use(gate.user.id, code, origin);
+      const check = await recoveryCodes.check(gate.user.id, code);
       switch (check) {
-        case 'ok':
-          return login.completeSecondFactor(token, 'recovery_code', origin);
+        case 'ok': {
+          // Use T up before burning the code: when another factor logs in with the same T at the same
+          // moment, this request loses T and the scarce recovery code stays unspent.
+          const consumed = await loginTokens.consume(token);
+          if (!consumed.ok) return tokenProblem(consumed.problem);
+          // Exactly one request burns a code; one that lost that race has used up its T for nothing.
+          if ((await recoveryCodes.use(gate.user.id, code, origin)) !== 'ok') {
+            return login.failSecondFactor(gate, 'recovery_code', origin, 'This recovery code has already been used. Each code works only once. Log in again.');
+          }
+          return succeed(consumed.user, 'recovery_code', origin);
+        }
         case 'malformed':
           await login.withdrawSecondFactor(gate, origin);
           return { kind: 'invalid', status: 400, message: 'A recovery code is 16 characters: digits 0–9 and letters a–f.' };

@@ -11,6 +11,8 @@ export type RecoveryCodeCheck = 'ok' | 'used' | 'invalid' | 'malformed';
 export interface RecoveryCodes {
   /** A new set of 8; the previous set stops working in the same transaction. Shown once, stored hashed. */
   generate(userId: string, origin?: RequestOrigin): Promise<string[]>;
+  /** Would this code work now? Reads only (the login flow checks, then uses T up, then burns the code). */
+  check(userId: string, input: string): Promise<RecoveryCodeCheck>;
   /** Burn a code: exactly one caller can use each code (conditional UPDATE on `used_at IS NULL`). */
   use(userId: string, input: string, origin?: RequestOrigin): Promise<RecoveryCodeCheck>;
   remaining(userId: string): Promise<number>;
@@ -40,6 +42,19 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
       });
       await events.record({ userId, tag: EVENT_TAGS.recoveryCodesGenerated, origin, details: { count: codes.length } });
       return codes;
+    },
+
+    async check(userId, input) {
+      const code = normalizeRecoveryCode(input);
+      if (code === null) return 'malformed';
+      const row = await db
+        .selectFrom('recovery_codes')
+        .select('used_at')
+        .where('user_id', '=', userId)
+        .where('code_hash', '=', hashOf(userId, code))
+        .executeTakeFirst();
+      if (!row) return 'invalid';
+      return row.used_at === null ? 'ok' : 'used';
     },
 
     async use(userId, input, origin = NO_ORIGIN) {

@@ -2,6 +2,7 @@ import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
 import { EVENT_TAGS } from './events.js';
+import { createLogin } from './login.js';
 import { LOGIN_TOKEN_TTL_MS } from './login-tokens.js';
 import { rateLimitMessage } from './rate-limits.js';
 import { generateTotpCode } from './totp-code.js';
@@ -187,6 +188,27 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       expect(await h.services.recoveryCodes.remaining(user.id)).toBe(7);
       expect(await h.services.recoveryCodes.use(user.id, '0123456789abcdef')).toBe('invalid');
       expect(await h.services.recoveryCodes.use(user.id, '123456')).toBe('malformed');
+    });
+
+    it('a login that loses its two-factor token to another factor does not spend the recovery code', async () => {
+      const user = await newUser();
+      await h.services.totp.enable(user.id, h.services.totp.generateSecret());
+      const [code] = (await h.services.recoveryCodes.generate(user.id)) as [string];
+      const token = await h.services.loginTokens.issue((await h.services.accounts.findById(user.id))!);
+      expect(await h.services.recoveryCodes.check(user.id, code)).toBe('ok');
+      // The race, made deterministic: T is still unused when the code is checked, and gone (another
+      // factor's login used it) by the time this request tries to use it up.
+      const login = createLogin({
+        ...h.services,
+        loginTokens: { ...h.services.loginTokens, consume: async () => ({ ok: false, problem: 'used' }) },
+      });
+      const result = await login.recoveryCodeStep({ token, code }, { ip: '198.51.100.9', userAgent: 'test' });
+      expect(result).toMatchObject({ kind: 'token-problem', problem: 'used' });
+      expect(await h.services.recoveryCodes.check(user.id, code)).toBe('ok');
+      expect(await h.services.recoveryCodes.remaining(user.id)).toBe(8);
+      // And with T intact the same code logs in, once.
+      expect(await h.services.login.recoveryCodeStep({ token, code }, { ip: '198.51.100.9', userAgent: 'test' })).toMatchObject({ kind: 'success' });
+      expect(await h.services.recoveryCodes.check(user.id, code)).toBe('used');
     });
 
     it('regenerating voids the old set; codes of one user never work for another', async () => {
