@@ -24,6 +24,22 @@ const POPUP_TARGET_BYTES = 40 * 1024;
 
 const kb = (bytes: number) => bytes / 1024;
 
+/**
+ * Runs in the popup document: when the first code element appears, records `performance.now()` of the
+ * frame after it (rendered) as `__firstCode`. Self-contained, as Playwright sends it to the page as text.
+ */
+function watchForFirstCode(): void {
+  const record = globalThis as unknown as { __firstCode?: number };
+  const observer = new MutationObserver(() => {
+    if (!document.querySelector('.account-code[data-code]')) return;
+    observer.disconnect();
+    requestAnimationFrame(() => {
+      record.__firstCode = performance.now();
+    });
+  });
+  observer.observe(document, { childList: true, subtree: true });
+}
+
 export async function benchExtension(context: BenchContext): Promise<BenchRow[]> {
   if (!existsSync(`${SHIPPED_BUILD}/manifest.json`)) {
     throw new Error(`No extension build in ${SHIPPED_BUILD}: run \`npm run build\` first.`);
@@ -125,17 +141,10 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
       oneThreadTimes.push((await timeArgon2id(oneThreadKdf, 1, 0)).medianMs);
       const popup = await openPopup(browser.context, { forPage: tab });
       await popup.getByText('Your vault is locked.').waitFor({ state: 'visible', timeout: 10_000 });
+      await popup.evaluate(watchForFirstCode);
       await popup.evaluate(() => {
-        const record = globalThis as unknown as { __unlockClicked?: number; __firstCode?: number };
+        const record = globalThis as unknown as { __unlockClicked?: number };
         document.addEventListener('click', () => (record.__unlockClicked ??= performance.now()), { capture: true });
-        const observer = new MutationObserver(() => {
-          if (!document.querySelector('.account-code[data-code]')) return;
-          observer.disconnect();
-          requestAnimationFrame(() => {
-            record.__firstCode = performance.now();
-          });
-        });
-        observer.observe(document, { childList: true, subtree: true });
       });
       await unlockVault(popup, PASSPHRASE, { timeout: 60_000 });
       await popup.waitForFunction(() => (globalThis as unknown as { __firstCode?: number }).__firstCode !== undefined, undefined, { timeout: 10_000 });
@@ -162,17 +171,7 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
     // MutationObserver installed before any popup script records when the first code element appears and
     // the frame after that (rendered), as performance.now() from the document's navigation start.
     const page = await browser.context.newPage();
-    await page.addInitScript(() => {
-      const record = globalThis as unknown as { __firstCode?: number };
-      const observer = new MutationObserver(() => {
-        if (!document.querySelector('.account-code[data-code]')) return;
-        observer.disconnect();
-        requestAnimationFrame(() => {
-          record.__firstCode = performance.now();
-        });
-      });
-      observer.observe(document, { childList: true, subtree: true });
-    });
+    await page.addInitScript(watchForFirstCode);
     const firstCodeTimes: number[] = [];
     for (let i = 0; i < POPUP_SAMPLES; i++) {
       await page.goto(popupUrl);
