@@ -1,4 +1,5 @@
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
 import type { RateLimitConfig, RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from './clock.js';
@@ -81,15 +82,22 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
   const purgeExpired = async (time: number) => {
     if (time - lastPurge < PURGE_INTERVAL_MS) return;
     lastPurge = time;
-    await db
-      .deleteFrom('rate_limits')
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('key', 'not like', '%:consecutive:%'), eb('window_start', '<', time - longestWindowMs)]),
-          eb('window_start', '<', time - consecutive.windowMs),
-        ]),
-      )
-      .execute();
+    const expired = (eb: ExpressionBuilder<Database, 'rate_limits'>) =>
+      eb.or([
+        eb.and([eb('key', 'not like', '%:consecutive:%'), eb('window_start', '<', time - longestWindowMs)]),
+        eb('window_start', '<', time - consecutive.windowMs),
+      ]);
+    if (isPostgres(db)) {
+      // A multi-row DELETE locks in scan order, unlike the key-ordered counter writes; skipping rows
+      // another request holds (it is restarting them, so they are not garbage) means the purge never
+      // waits, and so can never be part of a deadlock.
+      await db
+        .deleteFrom('rate_limits')
+        .where('key', 'in', db.selectFrom('rate_limits').select('key').where(expired).forUpdate().skipLocked())
+        .execute();
+    } else {
+      await db.deleteFrom('rate_limits').where(expired).execute();
+    }
   };
 
   const verdictFrom = (entries: ReturnType<typeof keysFor>, counts: Map<string, { windowStart: number; failures: number }>, time: number, over: (failures: number, max: number) => boolean) => {

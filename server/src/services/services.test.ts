@@ -4,7 +4,7 @@ import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/
 import { EVENT_TAGS } from './events.js';
 import { createLogin } from './login.js';
 import { LOGIN_TOKEN_TTL_MS } from './login-tokens.js';
-import { rateLimitMessage } from './rate-limits.js';
+import { createRateLimits, rateLimitMessage } from './rate-limits.js';
 import { generateTotpCode } from './totp-code.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -313,6 +313,20 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       const rows = await h.db.selectFrom('rate_limits').select('failures').where('key', 'in', [`second-factor:account:${account}`, ...ips.map((ip) => `second-factor:ip:${ip}`)]).execute();
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.every((row) => row.failures >= 0)).toBe(true);
+    });
+
+    it('drops counters whose windows ended long ago, keeping current ones and the consecutive count', async () => {
+      const old = { account: uniqueName(), ip: '192.0.2.221' };
+      await h.services.rateLimits.attempt('second-factor', old);
+      const { secondFactorConsecutivePerAccount: _consecutive, ...windowed } = h.config.rateLimits;
+      h.clock.advance(2 * Math.max(...Object.values(windowed).map((rule) => rule.windowMs)));
+      const current = { account: uniqueName(), ip: '192.0.2.222' };
+      // A fresh limiter's once-a-minute purge is due at once.
+      await createRateLimits(h.db, h.config.rateLimits, h.clock).attempt('second-factor', current);
+      const keysOf = async (subject: { account: string; ip: string }) =>
+        (await h.db.selectFrom('rate_limits').select('key').where('key', 'in', [`second-factor:account:${subject.account}`, `second-factor:consecutive:${subject.account}`, `second-factor:ip:${subject.ip}`]).orderBy('key').execute()).map((row) => row.key);
+      expect(await keysOf(old)).toEqual([`second-factor:consecutive:${old.account}`]);
+      expect(await keysOf(current)).toHaveLength(3);
     });
 
     it('the login flow locks the second factor and records the lock-out', async () => {
