@@ -9,6 +9,20 @@ import { expectKeyCeremonyStarted, logIn, recordKeyStatus, saveScreenshot, TWO_F
 // popup, which clicks the page's own button so the browser's WebAuthn prompt (here a virtual key) answers.
 const PASSPHRASE = 'correct horse battery staple';
 
+/**
+ * A TOTP + key user whose registered key is plugged into this tab (a virtual authenticator), a locked
+ * vault, the password step done: returns the popup opened on the two-factor page.
+ */
+async function atTwoFactorStepWithLockedVault(server: TestServer, extension: BrowserWithExtension, page: Page): Promise<Page> {
+  const user = await createUserIn(server, 'totp+key+recovery');
+  await lockedVault(extension, page, server);
+  const key = await addVirtualAuthenticator(page);
+  await key.importCredential(user.securityKey!.credentials[0]!);
+  await logIn(page, server.url, user);
+  await expect(page).toHaveURL(TWO_FACTOR_URL);
+  return openPopup(extension.context, { forPage: page });
+}
+
 /** Creates the vault in a first popup and locks it again, as after a browser restart. */
 async function lockedVault(extension: BrowserWithExtension, page: Page, server: TestServer): Promise<void> {
   await page.goto(`${server.url}${ROUTES.login}`);
@@ -23,16 +37,7 @@ async function lockedVault(extension: BrowserWithExtension, page: Page, server: 
 }
 
 test('TOTP + key, vault locked: the popup still offers “Use security key”, which starts the page’s key ceremony', async ({ server, extension, extensionPage: page }, testInfo) => {
-  const user = await createUserIn(server, 'totp+key+recovery');
-  await lockedVault(extension, page, server);
-
-  // The key the user registered is plugged into this tab.
-  const key = await addVirtualAuthenticator(page);
-  await key.importCredential(user.securityKey!.credentials[0]!);
-
-  await logIn(page, server.url, user);
-  await expect(page).toHaveURL(TWO_FACTOR_URL);
-  const popup = await openPopup(extension.context, { forPage: page });
+  const popup = await atTwoFactorStepWithLockedVault(server, extension, page);
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();
   // A security key needs no vault: the locked popup must still offer it (issue 6, item 3).
   await recordKeyStatus(page);
@@ -41,14 +46,7 @@ test('TOTP + key, vault locked: the popup still offers “Use security key”, w
 });
 
 test('unlockVault refuses a wrong passphrase with the popup’s message, unlocks with the right one; “Use security key” hands over to the page', async ({ server, extension, extensionPage: page }, testInfo) => {
-  const user = await createUserIn(server, 'totp+key+recovery');
-  await lockedVault(extension, page, server);
-  const key = await addVirtualAuthenticator(page);
-  await key.importCredential(user.securityKey!.credentials[0]!);
-
-  await logIn(page, server.url, user);
-  await expect(page).toHaveURL(TWO_FACTOR_URL);
-  const popup = await openPopup(extension.context, { forPage: page });
+  const popup = await atTwoFactorStepWithLockedVault(server, extension, page);
   await expect(unlockVault(popup, 'not the passphrase')).rejects.toThrow(/refused the passphrase: Wrong passphrase/);
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();
   await unlockVault(popup, PASSPHRASE);

@@ -3,8 +3,7 @@ import { Router } from 'express';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { User } from '../db/schema.js';
 import type { Services } from '../services/index.js';
-import type { SecondFactorResult } from '../services/login.js';
-import { LOGIN_TOKEN_MESSAGES } from '../services/login-tokens.js';
+import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem } from '../services/login-tokens.js';
 import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
 import { TwoFactorPage } from '../views/two-factor-page.js';
@@ -27,8 +26,8 @@ export function twoFactorQuery(req: Request): string {
 }
 
 /** An expired, reused, stale or forged token: say which, and offer to log in again. */
-export function sendTokenProblem(res: Response, result: Extract<SecondFactorResult, { kind: 'token-problem' }>): void {
-  sendPage(res, result.status, MessagePage({ page: pageContext(res), title: 'Log in again', message: result.message, loginAgain: true }));
+export function sendTokenProblem(res: Response, problem: LoginTokenProblem): void {
+  sendPage(res, 400, MessagePage({ page: pageContext(res), title: 'Log in again', message: LOGIN_TOKEN_MESSAGES[problem], loginAgain: true }));
 }
 
 
@@ -41,7 +40,7 @@ export function twoFactorRoutes(services: Services): Router {
     let user = knownUser;
     if (!user) {
       const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
-      if (!gate.ok) return sendTokenProblem(res, { kind: 'token-problem', status: 400, problem: gate.problem, message: LOGIN_TOKEN_MESSAGES[gate.problem] });
+      if (!gate.ok) return sendTokenProblem(res, gate.problem);
       user = gate.user;
     }
     const status2fa = await services.accounts.twoFactorStatus(user.id);
@@ -70,7 +69,7 @@ export function twoFactorRoutes(services: Services): Router {
         { token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.totpValue] },
         requestOrigin(req),
       );
-      if (result.kind === 'token-problem') return sendTokenProblem(res, result);
+      if (result.kind === 'token-problem') return sendTokenProblem(res, result.problem);
       if (result.kind !== 'success') {
         setRetryAfter(res, result);
         return renderTwoFactor(req, res, result.status, [result.message], result.user);
@@ -83,7 +82,7 @@ export function twoFactorRoutes(services: Services): Router {
 
   const renderRecovery = async (req: Request, res: Response, status: number, errors: string[] = []) => {
     const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
-    if (!gate.ok) return sendTokenProblem(res, { kind: 'token-problem', status: 400, problem: gate.problem, message: LOGIN_TOKEN_MESSAGES[gate.problem] });
+    if (!gate.ok) return sendTokenProblem(res, gate.problem);
     sendPage(res, status, RecoveryCodeLoginPage({ page: pageContext(res), query: twoFactorQuery(req), form: { errors } }));
   };
 
@@ -98,7 +97,7 @@ export function twoFactorRoutes(services: Services): Router {
         { token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.recoveryCodeValue] },
         requestOrigin(req),
       );
-      if (result.kind === 'token-problem') return sendTokenProblem(res, result);
+      if (result.kind === 'token-problem') return sendTokenProblem(res, result.problem);
       if (result.kind !== 'success') {
         setRetryAfter(res, result);
         return renderRecovery(req, res, result.status, [result.message]);

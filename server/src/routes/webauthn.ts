@@ -25,16 +25,18 @@ const base64url = (max: number) =>
     .max(max, 'The security-key answer is too large.')
     .regex(/^[A-Za-z0-9_-]+={0,2}$/, 'The security-key answer is not encoded as expected.');
 
-const extensionResults = z.record(z.string(), z.unknown());
-const attachment = z.enum(['platform', 'cross-platform']).optional();
-
-/** `RegistrationResponseJSON` from @simplewebauthn/browser's startRegistration(). */
-const registrationCredential = z.object({
+/** The fields every `PublicKeyCredential` answer has, whichever ceremony it answers. */
+const credentialFields = {
   id: base64url(1024),
   rawId: base64url(1024),
   type: z.literal('public-key', { error: 'The security-key answer is not a public-key credential.' }),
-  authenticatorAttachment: attachment,
-  clientExtensionResults: extensionResults,
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+  clientExtensionResults: z.record(z.string(), z.unknown()),
+};
+
+/** `RegistrationResponseJSON` from @simplewebauthn/browser's startRegistration(). */
+const registrationCredential = z.object({
+  ...credentialFields,
   response: z.object({
     clientDataJSON: base64url(4096),
     attestationObject: base64url(48 * 1024),
@@ -47,11 +49,7 @@ const registrationCredential = z.object({
 
 /** `AuthenticationResponseJSON` from @simplewebauthn/browser's startAuthentication(). */
 const authenticationCredential = z.object({
-  id: base64url(1024),
-  rawId: base64url(1024),
-  type: z.literal('public-key', { error: 'The security-key answer is not a public-key credential.' }),
-  authenticatorAttachment: attachment,
-  clientExtensionResults: extensionResults,
+  ...credentialFields,
   response: z.object({
     clientDataJSON: base64url(4096),
     authenticatorData: base64url(8192),

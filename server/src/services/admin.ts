@@ -5,6 +5,7 @@ import type { Accounts } from './accounts.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, NO_ORIGIN } from './events.js';
 import type { RateLimits } from './rate-limits.js';
+import { totpOffColumns } from './totp.js';
 
 export interface Admin {
   /**
@@ -24,12 +25,7 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
       await inTransaction(db, async (trx) => {
         await trx
           .updateTable('users')
-          .set((eb) => ({
-            totp_secret_enc: null,
-            totp_last_step: null,
-            totp_enabled_at: null,
-            security_epoch: eb('security_epoch', '+', 1),
-          }))
+          .set(totpOffColumns)
           .where('id', '=', user.id)
           .execute();
         await trx.deleteFrom('webauthn_credentials').where('user_id', '=', user.id).execute();

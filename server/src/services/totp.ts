@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { formatOtpauthUri, normalizeBase32Secret } from '@latchkey/shared';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
@@ -36,6 +36,19 @@ export interface Totp {
    */
   verify(user: Pick<User, 'id' | 'totp_secret_enc'>, code: string): Promise<TotpCheck>;
   disable(userId: string, origin: RequestOrigin): Promise<boolean>;
+}
+
+/**
+ * The `users` columns that turn TOTP off, with the security-epoch bump that ends remembered devices and
+ * pending two-factor links (ASVS V3.3.3): for removing TOTP and for an administrator's 2FA reset.
+ */
+export function totpOffColumns(eb: ExpressionBuilder<Database, 'users'>) {
+  return {
+    totp_secret_enc: null,
+    totp_last_step: null,
+    totp_enabled_at: null,
+    security_epoch: eb('security_epoch', '+', 1),
+  };
 }
 
 export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, issuer: string, now: Clock): Totp {
@@ -106,12 +119,7 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
     async disable(userId, origin) {
       const updated = await db
         .updateTable('users')
-        .set((eb) => ({
-          totp_secret_enc: null,
-          totp_last_step: null,
-          totp_enabled_at: null,
-          security_epoch: eb('security_epoch', '+', 1),
-        }))
+        .set(totpOffColumns)
         .where('id', '=', userId)
         .where('totp_secret_enc', 'is not', null)
         .executeTakeFirst();

@@ -2,7 +2,7 @@
 // step is older than now (replay protection) and its own two-factor token T; each WebAuthn assertion needs its
 // own stored challenge and token. Everything is made through the server's services.
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { createServices, NO_ORIGIN, type Services } from '../../../server/src/services/index.js';
+import { NO_ORIGIN, type Services } from '../../../server/src/services/index.js';
 import { MAX_OPEN_CHALLENGES_PER_USER } from '../../../server/src/services/webauthn-challenges.js';
 import { currentTotp } from '../../src/kit/current-totp.js';
 import { softAuthenticator } from '../../src/kit/soft-authenticator.js';
@@ -26,7 +26,7 @@ async function inTransactions<T>(deployment: Deployment, items: readonly T[], wo
   await Promise.all(
     Array.from({ length: chunks }, (_, chunk) =>
       deployment.db.transaction().execute(async (trx) => {
-        const services = createServices(trx, deployment.config);
+        const services = deployment.services.boundTo(trx);
         for (const item of items.slice(chunk * size, (chunk + 1) * size)) await work(services, item);
       }),
     ),

@@ -5,6 +5,7 @@
  * burned, no account is half-way into TOTP, and the server (migrations included) starts cleanly.
  */
 import { FIELDS, ROUTES } from '@latchkey/shared';
+import { expect } from 'vitest';
 import { open as openSealed } from '../../../server/src/services/secret-box.js';
 import { createSessionClient, type SessionClient } from '../kit/create-session-client.js';
 import { currentTotp } from '../kit/current-totp.js';
@@ -39,6 +40,21 @@ export interface CrashFigures {
   /** Users with TOTP on and no recovery codes at all (TOTP and the first codes share one transaction). */
   totpWithoutRecoveryCodes: number;
   restartedHealthy: boolean;
+}
+
+/**
+ * What every crash run must show, however many kills: the kill landed while requests were in flight
+ * (or the run proves nothing), nothing acknowledged was lost or half-written, and the server restarted.
+ */
+export function expectNothingLost(figures: CrashFigures): void {
+  expect(figures.acknowledged.inFlight).toBeGreaterThan(0);
+  expect(figures.lostAccounts).toEqual([]);
+  expect(figures.lostTotp).toEqual([]);
+  expect(figures.reusableBurnedCodes).toEqual([]);
+  expect(figures.halfEnabled).toEqual([]);
+  // TOTP and the first recovery codes are written in one transaction: never one without the other.
+  expect(figures.totpWithoutRecoveryCodes).toBe(0);
+  expect(figures.restartedHealthy).toBe(true);
 }
 
 export function describeCrash(f: CrashFigures): string {
