@@ -1,16 +1,9 @@
-import { validateTotpAccount, type TotpAlgorithm } from '@latchkey/shared';
+import { validateTotpAccount, type TotpAccountParams } from '@latchkey/shared';
 import { normalizeOrigin } from './origin.js';
 
 /** One TOTP account in the vault. `origin` is the only page the code may ever be filled into. */
-export interface VaultAccount {
+export interface VaultAccount extends TotpAccountParams {
   id: string;
-  issuer: string;
-  label: string;
-  /** Canonical base32 (see @latchkey/shared normalizeBase32Secret). */
-  secret: string;
-  algorithm: TotpAlgorithm;
-  digits: number;
-  period: number;
   /** Exact scheme://host[:port], see normalizeOrigin. */
   origin: string;
   createdAt: number;
