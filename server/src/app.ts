@@ -11,6 +11,7 @@ import { errorHandler, notFound } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { isHttps } from './routes/http.js';
 import { manageRoutes } from './routes/manage.js';
+import { recoveryCodeRoutes } from './routes/recovery-codes.js';
 import { loadSession, verifyCsrf } from './routes/session.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 import { createServices, type Services } from './services/index.js';
@@ -60,6 +61,7 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use(accountRoutes(services));
   app.use(twoFactorRoutes(services));
   app.use(manageRoutes(services));
+  app.use(recoveryCodeRoutes(services));
   app.use(webauthnRoutes(services));
   app.use(notFound);
   app.use(errorHandler);

@@ -13,6 +13,7 @@ export interface Database {
   login_tokens: LoginTokensTable;
   rate_limits: RateLimitsTable;
   events: EventsTable;
+  password_resets: PasswordResetsTable;
 }
 
 export interface UsersTable {
@@ -31,6 +32,8 @@ export interface UsersTable {
   totp_enabled_at: number | null;
   /** Bumped on every password or 2FA change: kills remembered devices and pending login tokens. */
   security_epoch: ColumnType<number, number | undefined, number>;
+  /** When one code of the current recovery-code set was typed back (the burn step); null while unconfirmed (migration 006). */
+  recovery_codes_confirmed_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface WebauthnCredentialsTable {
@@ -105,6 +108,16 @@ export interface EventsTable {
   /** JSON object text */
   details: string;
   created_at: number;
+}
+
+/** A mailed password-reset link (services/password-resets.ts); the row makes the link single use. */
+export interface PasswordResetsTable {
+  /** Random nonce carried inside the signed link. */
+  id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export type User = Selectable<UsersTable>;

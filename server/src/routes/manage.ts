@@ -7,9 +7,9 @@ import { EVENT_TAGS } from '../services/events.js';
 import type { Services } from '../services/index.js';
 import { AccountPage, ACCOUNT_ROUTES } from '../views/account-page.js';
 import { MessagePage } from '../views/message-page.js';
-import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
 import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
+import { pendingShowing } from './recovery-codes.js';
 import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from './session.js';
 
 const TOTP_PROVISION_FORM = formSchema({
@@ -28,8 +28,7 @@ export async function afterMethodAdded(res: Response, services: Services, userId
   const { session } = currentUser(res);
   if ((await services.recoveryCodes.remaining(userId)) === 0) {
     const codes = await services.recoveryCodes.generate(userId, originOf(res));
-    await services.sessions.setPendingRecoveryCodes(session.id, codes);
-    return ACCOUNT_ROUTES.recoveryCodesShow;
+    return pendingShowing(res, services, codes, { firstTime: true });
   }
   await services.sessions.setFlash(session.id, { kind: 'success', text: `${methodName} added. Your recovery codes still work.` });
   return ROUTES.manageAccount;
@@ -82,6 +81,7 @@ export function manageRoutes(services: Services): Router {
           totpEnabledAt: user.totp_enabled_at,
           securityKeys,
           recoveryCodesRemaining: status.recoveryCodesRemaining,
+          recoveryCodesUnconfirmed: status.recoveryCodesRemaining > 0 && user.recovery_codes_confirmed_at === null,
           recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
           events,
         }),
@@ -205,46 +205,6 @@ export function manageRoutes(services: Services): Router {
           : 'Your account had no authentication app.',
       });
       res.redirect(303, ROUTES.manageAccount);
-    }),
-  );
-
-  router.post(
-    ROUTES.recoveryCodesGenerate,
-    handler(async (req, res) => {
-      const { user } = currentUser(res);
-      const reauth = await reauthenticate(req, res, services, passwordFrom(req));
-      if (!reauth.ok) {
-        return sendPage(res, reauth.status, MessagePage({ page: pageContext(res), title: 'No new recovery codes', message: reauth.message }));
-      }
-      if (!(await services.accounts.twoFactorStatus(user.id)).enabled) {
-        return sendPage(
-          res,
-          400,
-          MessagePage({ page: pageContext(res), title: 'No new recovery codes', message: 'Turn on two-factor authentication first: recovery codes stand in for a second factor.' }),
-        );
-      }
-      const codes = await services.recoveryCodes.generate(user.id, requestOrigin(req));
-      sendPage(res, 200, RecoveryCodesPage({ page: pageContext(res), codes, firstTime: false }));
-    }),
-  );
-
-  router.get(
-    ACCOUNT_ROUTES.recoveryCodesShow,
-    handler(async (_req, res) => {
-      const { session } = currentUser(res);
-      const codes = await services.sessions.takePendingRecoveryCodes(session.id);
-      if (!codes) {
-        return sendPage(
-          res,
-          404,
-          MessagePage({
-            page: pageContext(res),
-            title: 'Recovery codes are shown only once',
-            message: 'These recovery codes were already shown. If you did not save them, generate a new set from your account page.',
-          }),
-        );
-      }
-      sendPage(res, 200, RecoveryCodesPage({ page: pageContext(res), codes, firstTime: true }));
     }),
   );
 

@@ -66,6 +66,7 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         totp_last_step: null,
         totp_enabled_at: null,
         security_epoch: 0,
+        recovery_codes_confirmed_at: null,
       };
       try {
         await db.insertInto('users').values(user).execute();

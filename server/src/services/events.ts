@@ -21,6 +21,10 @@ export const EVENT_TAGS = {
   adminUserCreated: 'admin:account:create',
   webauthnSignCountRegression: 'account:webauthn:sign_count_regression',
   webauthnUsed: 'account:webauthn:used',
+  recoveryCodesConfirmed: 'account:recovery_codes:confirmed',
+  passwordChanged: 'account:password:change',
+  passwordResetRequested: 'account:password:reset:request',
+  passwordReset: 'account:password:reset',
 } as const;
 
 export type EventTag = (typeof EVENT_TAGS)[keyof typeof EVENT_TAGS];

@@ -7,11 +7,14 @@ export function MessagePage({
   title,
   message,
   loginAgain = false,
+  action,
 }: {
   page: PageContext;
   title: string;
   message: string;
   loginAgain?: boolean;
+  /** The way forward when it is neither the account page nor the login page (e.g. "Request a new link"). */
+  action?: { href: string; label: string } | undefined;
 }) {
   return (
     <Layout page={page} title={title}>
@@ -20,7 +23,11 @@ export function MessagePage({
         <p>{message}</p>
       </div>
       <p>
-        {loginAgain ? (
+        {action ? (
+          <a class="button button-primary" href={action.href}>
+            {action.label}
+          </a>
+        ) : loginAgain ? (
           <a class="button button-primary" href={ROUTES.login}>
             Log in again
           </a>
