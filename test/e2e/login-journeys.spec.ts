@@ -36,8 +36,23 @@ test('smoke: register, turn on TOTP from the page’s secret, log in with a code
   expect(codes).toHaveLength(8);
   for (const code of codes) expect(code.replace(/[\s-]/g, '')).toMatch(/^[0-9a-f]{16}$/);
   await saveScreenshot(page, 'recovery-codes', testInfo);
-  await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
+  // A reload shows nothing: the set is shown once.
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Recovery codes are shown only once' })).toBeVisible();
+  await page.goto(`${server.url}${ROUTES.manageAccount}`);
+  await expect(page.getByText('Your recovery codes are unconfirmed.')).toBeVisible();
+
+  // The burn step: one code typed back proves the set was saved; that code is used up.
+  await page.getByRole('link', { name: 'Confirm a recovery code' }).click();
+  await expect(page.getByRole('heading', { name: 'Confirm your recovery codes' })).toBeVisible();
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByLabel('One of your new recovery codes')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('One of your new recovery codes').fill(codes[7]!);
+  await saveScreenshot(page, 'recovery-codes-verify', testInfo);
+  await page.getByRole('button', { name: 'Confirm' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
+  await expect(page.getByText('Recovery codes confirmed.')).toBeVisible();
+  await expect(page.getByText('Your recovery codes are unconfirmed.')).toHaveCount(0);
   await logOut(page);
 
   // Log in with a code. The confirmation used this step's code, and a step is never accepted twice,

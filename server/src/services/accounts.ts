@@ -153,6 +153,14 @@ function validateRegistration(username: string, email: string, password: string)
   if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) {
     throw new ServiceError('Enter a valid email address, like name@example.org.', 400, 'email');
   }
+  validateNewPassword(username, password);
+}
+
+/**
+ * The rule for every password a user sets (registration, change, reset: DESIGN.md section 3, one rule
+ * for every form). Throws {@link ServiceError} on field `new_password`.
+ */
+export function validateNewPassword(username: string, password: string): void {
   if (password.length < PASSWORD_MIN_LENGTH) {
     throw new ServiceError(`The password must be at least ${PASSWORD_MIN_LENGTH} characters long.`, 400, 'new_password');
   }

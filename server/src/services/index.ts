@@ -8,6 +8,8 @@ import { createEvents, type Events } from './events.js';
 import { deriveServerKeys, type ServerKeys } from './keys.js';
 import { createLogin, type Login } from './login.js';
 import { createLoginTokens, type LoginTokens } from './login-tokens.js';
+import { createPasswordChanges, type PasswordChanges } from './password-changes.js';
+import { createPasswordResets, type PasswordResets } from './password-resets.js';
 import { createPasswords, type Passwords } from './passwords.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
 import { createRecoveryCodes, type RecoveryCodes } from './recovery-codes.js';
@@ -34,6 +36,8 @@ export interface Services {
   login: Login;
   admin: Admin;
   webauthn: WebauthnService;
+  passwordChanges: PasswordChanges;
+  passwordResets: PasswordResets;
   /** The same services working through `trx` (an open transaction): what they write commits or rolls back with it. */
   boundTo(trx: Kysely<Database>): Services;
 }
@@ -56,6 +60,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
   const totp = createTotp(db, keys['totp-secret'], events, config.rpName, now);
   const recoveryCodes = createRecoveryCodes(db, keys['recovery-code'], events, now);
   const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes });
+  const passwordChanges = createPasswordChanges(db, passwords, now);
   return {
     boundTo: (trx) => createServices(trx, config, { now }),
     config,
@@ -74,6 +79,8 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     login,
     admin: createAdmin(db, accounts, events, rateLimits),
     webauthn: createWebauthnService({ db, config, events, now }),
+    passwordChanges,
+    passwordResets: createPasswordResets(db, keys['password-reset'], passwordChanges, now),
   };
 }
 
