@@ -11,6 +11,7 @@ import { errorHandler, notFound } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { isHttps } from './routes/http.js';
 import { manageRoutes } from './routes/manage.js';
+import { passwordRoutes } from './routes/password.js';
 import { recoveryCodeRoutes } from './routes/recovery-codes.js';
 import { loadSession, verifyCsrf } from './routes/session.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
@@ -62,6 +63,7 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use(twoFactorRoutes(services));
   app.use(manageRoutes(services));
   app.use(recoveryCodeRoutes(services));
+  app.use(passwordRoutes(services));
   app.use(webauthnRoutes(services));
   app.use(notFound);
   app.use(errorHandler);

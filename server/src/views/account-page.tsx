@@ -1,6 +1,7 @@
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SecurityEvent } from '../services/events.js';
 import { describeEvent } from './event-labels.js';
+import { PasswordSection } from './password-section.js';
 import { RecoveryCodesUnconfirmed } from './recovery-codes-status.js';
 import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
 import { CsrfInput, Field, Layout, formatTime, type PageContext } from './layout.js';
@@ -109,6 +110,8 @@ export function AccountPage(props: AccountPageProps) {
           <p>Recovery codes become available once two-factor authentication is on.</p>
         )}
       </section>
+
+      <PasswordSection />
 
       <section class="card" aria-labelledby="devices-heading">
         <h2 id="devices-heading">Remembered devices</h2>

@@ -1,6 +1,7 @@
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { allErrors, type FormState } from './form-state.js';
 import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
+import { PASSWORD_ROUTES } from './password-routes.js';
 
 export function LoginPage({ page, form = {}, next }: { page: PageContext; form?: FormState; next: string | null }) {
   const values = form.values ?? {};
@@ -22,6 +23,9 @@ export function LoginPage({ page, form = {}, next }: { page: PageContext; form?:
           autofocus
         />
         <Field name={FIELDS.password} label="Password" type="password" error={errors[FIELDS.password]} autocomplete="current-password" />
+        <p class="hint">
+          <a href={PASSWORD_ROUTES.requestPasswordReset}>Forgot password?</a>
+        </p>
         <button type="submit" class="button button-primary">
           Log in
         </button>
