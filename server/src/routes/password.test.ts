@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
+import { DEFAULT_REQUEST_LIMITS, LIFTED_REQUEST_LIMITS } from '../config.js';
 import type { RunningServer } from '../main.js';
 import type { ResetLink } from '../services/password-resets.js';
 import { TestBrowser } from '../testing/browser.js';
@@ -56,6 +57,9 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
       const short = await post({ [FIELDS.password]: PASSWORD, [FIELDS.newPassword]: 'too short', [FIELDS.passwordConfirm]: 'too short' });
       expect(short.status).toBe(400);
       expect(short.text).toContain('at least 12');
+      const common = await post({ [FIELDS.password]: PASSWORD, [FIELDS.newPassword]: 'Password1234!', [FIELDS.passwordConfirm]: 'Password1234!' });
+      expect(common.status).toBe(400);
+      expect(common.text).toContain('commonly used or breached');
       const wrong = await post({ [FIELDS.password]: 'not my password', [FIELDS.newPassword]: NEW_PASSWORD, [FIELDS.passwordConfirm]: NEW_PASSWORD });
       expect(wrong.status).toBe(401);
       expect(wrong.text).toContain('aria-invalid="true"');
@@ -183,5 +187,29 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
       const login = await browser().get(ROUTES.login);
       expect(login.text).toContain(`href="${PASSWORD_ROUTES.requestPasswordReset}">Forgot password?`);
     });
+  });
+
+  it('limits reset requests per name asked for, known or not, with 429 and Retry-After', async () => {
+    const limited = await startTestServer(dialect, {
+      requestLimits: { ...LIFTED_REQUEST_LIMITS, 'password-reset': { ...LIFTED_REQUEST_LIMITS['password-reset'], perSubject: DEFAULT_REQUEST_LIMITS['password-reset'].perSubject! } },
+    });
+    try {
+      const b = new TestBrowser(limited.server.url);
+      const { username } = await registerThrough(b);
+      const max = DEFAULT_REQUEST_LIMITS['password-reset'].perSubject!.max;
+      await b.get(PASSWORD_ROUTES.requestPasswordReset);
+      for (const name of [username, 'no-such-account-at-all']) {
+        for (let i = 0; i < max; i++) expect((await b.post(PASSWORD_ROUTES.requestPasswordReset, { [USERNAME_OR_EMAIL]: name })).status).toBe(200);
+        const blocked = await b.post(PASSWORD_ROUTES.requestPasswordReset, { [USERNAME_OR_EMAIL]: ` ${name.toUpperCase()} ` });
+        expect(blocked.status).toBe(429);
+        expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(blocked.text).toContain('Too many password-reset requests');
+      }
+      const user = (await limited.server.services.accounts.findByUsername(username))!;
+      const rows = await limited.server.services.db.selectFrom('password_resets').select('id').where('user_id', '=', user.id).execute();
+      expect(rows).toHaveLength(max);
+    } finally {
+      await limited.close();
+    }
   });
 });

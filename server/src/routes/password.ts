@@ -11,7 +11,7 @@ import { ChangePasswordPage } from '../views/change-password-page.js';
 import { MessagePage } from '../views/message-page.js';
 import { RequestPasswordResetPage, ResetPasswordDonePage, ResetPasswordPage } from '../views/password-reset-pages.js';
 import { PASSWORD_ROUTES, USERNAME_OR_EMAIL } from '../views/password-routes.js';
-import { currentUser, formSchema, handler, keepValues, pageContext, parseForm, queryValue, requestOrigin, sendPage, state, textField } from './http.js';
+import { currentUser, formSchema, handler, keepValues, pageContext, parseForm, queryValue, requestOrigin, sendPage, setRetryAfter, state, textField } from './http.js';
 import { checkPassword, renewAnonymousToken, requireUser } from './session.js';
 
 const NEW_PASSWORD_FIELDS = {
@@ -96,6 +96,14 @@ export function passwordRoutes(services: Services, options: PasswordRouteOptions
       const form = parseForm(req, REQUEST_FORM);
       if (!form.ok) {
         return sendPage(res, 400, RequestPasswordResetPage({ page: pageContext(res), form: { values: keepValues(req, [USERNAME_OR_EMAIL]), fieldErrors: form.fieldErrors } }));
+      }
+      // Limited per client address block and per name asked for (counted for unknown names too, so a
+      // refusal says nothing about whether the account exists): ASVS V2.2.1, DESIGN.md section 3.
+      const identifier = form.data[USERNAME_OR_EMAIL].trim().toLowerCase();
+      const limit = await services.requestLimits.take('password-reset', { ip: requestOrigin(req).ip, subject: identifier });
+      if (limit.kind === 'blocked') {
+        setRetryAfter(res, limit);
+        return sendPage(res, limit.status, RequestPasswordResetPage({ page: pageContext(res), form: { values: keepValues(req, [USERNAME_OR_EMAIL]), errors: [limit.message] } }));
       }
       // The same words, status and (by the service's time floor) time whether or not an account matched.
       await services.passwordResets.request(form.data[USERNAME_OR_EMAIL], requestOrigin(req), { deliver: options.deliverResetLink });

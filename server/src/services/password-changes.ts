@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
-import { validateNewPassword } from './accounts.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 import { createEvents, EVENT_TAGS, NO_ORIGIN, type RequestOrigin } from './events.js';
+import { checkNewPassword } from './password-rule.js';
 import type { Passwords } from './passwords.js';
 
 /** Options for {@link PasswordChanges.setPassword}. */
@@ -34,7 +34,8 @@ export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords
       const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
       if (!user) throw new ServiceError('This account no longer exists.', 404);
       // The one password rule for every form that sets a password (DESIGN.md section 3).
-      validateNewPassword(user.username, newPassword);
+      const check = checkNewPassword(newPassword, { username: user.username });
+      if (!check.ok) throw new ServiceError(check.message, 400, 'new_password');
       // Hashed before the transaction opens: argon2 takes tens of milliseconds, no lock should wait on it.
       const hash = await passwords.hash(newPassword);
       return inTransaction(db, async (trx) => {

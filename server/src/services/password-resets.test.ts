@@ -48,7 +48,8 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
 
     it.each([
       ['short', /at least 12/],
-      ['p'.repeat(129), /at most 128/],
+      ['p'.repeat(1025), /at most 1024/],
+      ['Password1234!', /commonly used or breached/],
     ])('refuses %s under the registration rule and changes nothing', async (password, message) => {
       const user = await newUser();
       await expect(h.services.passwordChanges.setPassword(user.id, password, { reason: 'change' })).rejects.toThrow(message);
