@@ -22,7 +22,7 @@ describe.each(DIALECTS)('createApp on %s', (dialect) => {
           .selectFrom('kysely_migration' as never)
           .select('name' as never)
           .execute();
-        expect(migrations.map((row) => (row as { name: string }).name)).toEqual(['001-initial', '002-housekeeping-indexes', '003-webauthn-label-key']);
+        expect(migrations.map((row) => (row as { name: string }).name)).toEqual(['001-initial', '002-housekeeping-indexes', '003-webauthn-label-key', '005-mail']);
       } finally {
         await Promise.all(apps.map((app) => app.close()));
       }
