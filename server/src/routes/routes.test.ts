@@ -8,6 +8,7 @@ import { hmac } from '../services/keys.js';
 import { generateTotpCode } from '../services/totp-code.js';
 import { TestBrowser } from '../testing/browser.js';
 import { DIALECTS } from '../testing/service-harness.js';
+import { linkIn, readOutbox } from '../testing/read-outbox.js';
 
 const PASSWORD = 'correct horse battery staple';
 const CSP = "default-src 'self';script-src 'self';object-src 'none';frame-ancestors 'none';form-action 'self';base-uri 'none'";
@@ -61,6 +62,10 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
     });
     expect(response.status).toBe(303);
     expect(response.location).toBe(ROUTES.manageAccount);
+    // Follow the verification link from the outbox, as from the mailbox: 2FA needs a verified address.
+    const [mail] = await readOutbox(server.services, { to: `${username}@example.org`, kind: 'verify-email' });
+    const verified = await b.get(linkIn(mail!.text, ROUTES.verifyEmail)!);
+    expect(verified.status).toBe(303);
     return { username, password: PASSWORD };
   }
 
