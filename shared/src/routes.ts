@@ -10,6 +10,7 @@ export const ROUTES = {
   webauthnAuthenticateOptions: '/account/webauthn-authenticate/options',
   webauthnAuthenticateValidate: '/account/webauthn-authenticate/validate',
   recoveryCode: '/account/recovery-code/',
+  verifyEmail: '/account/verify-email/',
   logout: '/account/logout/',
   manageAccount: '/manage/account/',
   totpProvision: '/manage/account/totp-provision',
@@ -19,6 +20,7 @@ export const ROUTES = {
   webauthnProvisionOptions: '/manage/account/webauthn-provision/options',
   webauthnProvisionValidate: '/manage/account/webauthn-provision/validate',
   webauthnProvisionDelete: '/manage/account/webauthn-provision/delete',
+  manageEmail: '/manage/account/email',
   recoveryCodesGenerate: '/manage/account/recovery-codes/generate',
   revokeSessions: '/manage/account/sessions/revoke',
   healthz: '/healthz',
@@ -41,6 +43,10 @@ export const FIELDS = {
   recoveryCodeValue: 'recovery_code_value',
   rememberDevice: 'remember_device',
   label: 'label',
+  /** Address management (POST /manage/account/email): `add`, `resend`, `make_primary`, `remove`. */
+  emailAction: 'action',
+  /** The `user_emails` row an address action applies to. */
+  emailId: 'email_id',
 } as const;
 
 /** DOM hooks on the two-factor page (same ids as pypi.org). */

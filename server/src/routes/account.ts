@@ -6,7 +6,7 @@ import { EVENT_TAGS } from '../services/events.js';
 import type { Services } from '../services/index.js';
 import { LoginPage } from '../views/login-page.js';
 import { RegisterPage } from '../views/register-page.js';
-import { formSchema, handler, keepValues, setRetryAfter, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
+import { currentUser, formSchema, handler, keepValues, setRetryAfter, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
 import { deviceCookie, renewAnonymousToken, startSession } from './session.js';
 
 const REGISTER_FORM = formSchema({
@@ -56,6 +56,10 @@ export function accountRoutes(services: Services): Router {
           requestOrigin(req),
         );
         await startSession(res, services, user);
+        await services.sessions.setFlash(currentUser(res).session.id, {
+          kind: 'success',
+          text: `Welcome! We sent a link to ${user.email}: open it while logged in to verify your address, which two-factor authentication needs.`,
+        });
         res.redirect(303, ROUTES.manageAccount);
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;

@@ -10,6 +10,7 @@ import { AccountPage, ACCOUNT_ROUTES } from '../views/account-page.js';
 import { MessagePage } from '../views/message-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
 import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
+import { refuseWithoutVerifiedPrimary } from './email.js';
 import { pendingShowing } from './recovery-codes.js';
 import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from './session.js';
 
@@ -66,11 +67,12 @@ export function manageRoutes(services: Services): Router {
     ROUTES.manageAccount,
     handler(async (_req, res) => {
       const { user, session } = currentUser(res);
-      const [status, securityKeys, events, flash] = await Promise.all([
+      const [status, securityKeys, events, flash, addresses] = await Promise.all([
         services.accounts.twoFactorStatus(user.id),
         services.accounts.securityKeys(user.id),
         services.events.list(user.id, { limit: 30 }),
         services.sessions.takeFlash(session.id),
+        services.emails.list(user.id),
       ]);
       sendPage(
         res,
@@ -78,6 +80,7 @@ export function manageRoutes(services: Services): Router {
         AccountPage({
           page: pageContext(res, flash),
           email: user.email,
+          addresses,
           hasTotp: status.hasTotp,
           totpEnabledAt: user.totp_enabled_at,
           securityKeys,
@@ -132,6 +135,7 @@ export function manageRoutes(services: Services): Router {
     handler(async (_req, res) => {
       const { user } = currentUser(res);
       if ((await services.accounts.twoFactorStatus(user.id)).hasTotp) return alreadyOn(res);
+      if (await refuseWithoutVerifiedPrimary(res, services, user.id)) return;
       const secret = await pendingSecret(res, true);
       await renderProvision(res, 200, secret ?? '');
     }),
@@ -157,6 +161,7 @@ export function manageRoutes(services: Services): Router {
     handler(async (req, res) => {
       const { user, session } = currentUser(res);
       if ((await services.accounts.twoFactorStatus(user.id)).hasTotp) return alreadyOn(res);
+      if (await refuseWithoutVerifiedPrimary(res, services, user.id)) return;
       const secret = await pendingSecret(res, false);
       if (!secret) {
         return sendPage(

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { DEFAULT_REQUEST_LIMITS, LIFTED_REQUEST_LIMITS } from '../config.js';
 import type { RunningServer } from '../main.js';
-import type { ResetLink } from '../services/password-resets.js';
 import { TestBrowser } from '../testing/browser.js';
+import { requestResetLinks } from '../testing/reset-links.js';
 import { codeFor, enableTotpThrough, PASSWORD, registerThrough, startTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { PASSWORD_ROUTES, USERNAME_OR_EMAIL } from '../views/password-routes.js';
@@ -24,10 +24,9 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
   const userOf = async (username: string) => (await server.services.accounts.findByUsername(username))!;
   /** A reset link for `username`, as the mail would carry it. */
   const linkFor = async (username: string): Promise<string> => {
-    const links: ResetLink[] = [];
-    await server.services.passwordResets.request(username, undefined, { deliver: async (_trx, link) => void links.push(link) });
+    const links = await requestResetLinks(server.services, username);
     expect(links).toHaveLength(1);
-    return `${PASSWORD_ROUTES.resetPassword}?${new URLSearchParams({ token: links[0]!.token }).toString()}`;
+    return links[0]!.path;
   };
   const logIn = async (b: TestBrowser, username: string, password: string) => {
     await b.get(ROUTES.login);
@@ -37,7 +36,7 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
   describe(PASSWORD_ROUTES.changePassword, () => {
     it('needs the current password, refuses bad new ones, then ends every other session and remembered device', async () => {
       const a = browser();
-      const { username } = await registerThrough(a);
+      const { username } = await registerThrough(a, server);
       const other = browser();
       expect((await logIn(other, username, PASSWORD)).location).toBe(ROUTES.manageAccount);
       const page = await a.get(PASSWORD_ROUTES.changePassword);
@@ -89,7 +88,7 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
   describe('reset by mailed link', () => {
     it('answers the same words and status for a known and an unknown account', async () => {
       const b = browser();
-      const { username } = await registerThrough(b);
+      const { username } = await registerThrough(b, server);
       const anonymous = browser();
       await anonymous.get(PASSWORD_ROUTES.requestPasswordReset);
       const known = await anonymous.post(PASSWORD_ROUTES.requestPasswordReset, { [USERNAME_OR_EMAIL]: username });
@@ -108,7 +107,7 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
 
     it('sets a new password once, ends every session, and the next login still asks for the second factor', async () => {
       const b = browser();
-      const { username } = await registerThrough(b);
+      const { username } = await registerThrough(b, server);
       const { secret } = await enableTotpThrough(b);
       const link = await linkFor(username);
       const visitor = browser();
@@ -140,7 +139,7 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
 
     it('gives expired, stale, forged, damaged, missing and other-account links their own 4xx page', async () => {
       const b = browser();
-      const { username } = await registerThrough(b);
+      const { username } = await registerThrough(b, server);
       const stale = await linkFor(username);
       await server.services.passwordChanges.setPassword((await userOf(username)).id, NEW_PASSWORD, { reason: 'change' });
       const staleAnswer = await browser().get(stale);
@@ -163,7 +162,7 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
       expect(repeated.status).toBe(400);
 
       const someoneElse = browser();
-      await registerThrough(someoneElse);
+      await registerThrough(someoneElse, server);
       const other = await someoneElse.get(fresh);
       expect(other.status).toBe(409);
       expect(other.text).toContain('This reset link is for another account');
@@ -195,7 +194,7 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
     });
     try {
       const b = new TestBrowser(limited.server.url);
-      const { username } = await registerThrough(b);
+      const { username } = await registerThrough(b, limited.server);
       const max = DEFAULT_REQUEST_LIMITS['password-reset'].perSubject!.max;
       await b.get(PASSWORD_ROUTES.requestPasswordReset);
       for (const name of [username, 'no-such-account-at-all']) {

@@ -1,12 +1,10 @@
 import type { Response } from 'express';
 import { Router } from 'express';
-import type { Kysely } from 'kysely';
 import { FIELDS, ROUTES } from '@latchkey/shared';
-import type { Database, User } from '../db/schema.js';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH } from '../services/accounts.js';
 import { ServiceError } from '../services/errors.js';
 import type { Services } from '../services/index.js';
-import { PASSWORD_RESET_TTL_MS, type ResetLink, type ResetTokenProblem } from '../services/password-resets.js';
+import { PASSWORD_RESET_TTL_MS, type ResetTokenProblem } from '../services/password-resets.js';
 import { ChangePasswordPage } from '../views/change-password-page.js';
 import { MessagePage } from '../views/message-page.js';
 import { RequestPasswordResetPage, ResetPasswordDonePage, ResetPasswordPage } from '../views/password-reset-pages.js';
@@ -48,7 +46,7 @@ const RESET_LINK_PROBLEMS: Record<ResetTokenProblem | 'other-account', { status:
 };
 
 /** Password change (logged in) and reset by mailed link (issue 13 items 4 and 5; DESIGN.md section 2). */
-export function passwordRoutes(services: Services, options: PasswordRouteOptions = {}): Router {
+export function passwordRoutes(services: Services): Router {
   const router = Router();
   router.use(PASSWORD_ROUTES.changePassword, requireUser());
 
@@ -74,7 +72,6 @@ export function passwordRoutes(services: Services, options: PasswordRouteOptions
           reason: 'change',
           keepSessionId: session.id,
           origin: requestOrigin(req),
-          alsoInTransaction: options.onPasswordSet,
         }));
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;
@@ -106,7 +103,7 @@ export function passwordRoutes(services: Services, options: PasswordRouteOptions
         return sendPage(res, limit.status, RequestPasswordResetPage({ page: pageContext(res), form: { values: keepValues(req, [USERNAME_OR_EMAIL]), errors: [limit.message] } }));
       }
       // The same words, status and (by the service's time floor) time whether or not an account matched.
-      await services.passwordResets.request(form.data[USERNAME_OR_EMAIL], requestOrigin(req), { deliver: options.deliverResetLink });
+      await services.passwordResets.request(form.data[USERNAME_OR_EMAIL], requestOrigin(req));
       sendPage(res, 200, RequestPasswordResetPage({ page: pageContext(res), sent: true, hours: PASSWORD_RESET_TTL_MS / 3_600_000 }));
     }),
   );
@@ -148,7 +145,7 @@ export function passwordRoutes(services: Services, options: PasswordRouteOptions
       if (form.data[FIELDS.newPassword] !== form.data[FIELDS.passwordConfirm]) return again(400, MISMATCH);
       let result;
       try {
-        result = await services.passwordResets.reset(token, form.data[FIELDS.newPassword], requestOrigin(req), { alsoInTransaction: options.onPasswordSet });
+        result = await services.passwordResets.reset(token, form.data[FIELDS.newPassword], requestOrigin(req));
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;
         return again(error.status, { [error.field ?? FIELDS.newPassword]: error.message });
@@ -163,12 +160,4 @@ export function passwordRoutes(services: Services, options: PasswordRouteOptions
   router.get(PASSWORD_ROUTES.resetPasswordDone, (_req, res) => sendPage(res, 200, ResetPasswordDonePage({ page: pageContext(res) })));
 
   return router;
-}
-
-/** Hooks into the mail outbox (both run inside the transaction of the change they report). */
-export interface PasswordRouteOptions {
-  /** Enqueue the reset-link mail. */
-  deliverResetLink?: (trx: Kysely<Database>, link: ResetLink) => Promise<void>;
-  /** Enqueue the "password changed or reset" notice. */
-  onPasswordSet?: (trx: Kysely<Database>, user: User) => Promise<void>;
 }

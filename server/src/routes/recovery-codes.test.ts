@@ -20,7 +20,7 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
 
   it('generating is POST → 303 → GET; a reload never regenerates and never shows the set again', async () => {
     const b = new TestBrowser(server.url);
-    const { username } = await registerThrough(b);
+    const { username } = await registerThrough(b, server);
     await enableTotpThrough(b);
     await b.get(ROUTES.manageAccount);
     const generated = await b.post(ROUTES.recoveryCodesGenerate);
@@ -43,7 +43,7 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
 
   it('a cross-site navigation or a link without the nonce cannot use up the one showing', async () => {
     const b = new TestBrowser(server.url);
-    await registerThrough(b);
+    await registerThrough(b, server);
     await enableTotpThrough(b);
     await b.get(ROUTES.manageAccount);
     const generated = await b.post(ROUTES.recoveryCodesGenerate);
@@ -66,7 +66,7 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
 
   it('the account page says "unconfirmed" until one code of the set is typed back; that code is burned', async () => {
     const b = new TestBrowser(server.url);
-    const { username } = await registerThrough(b);
+    const { username } = await registerThrough(b, server);
     const { codes } = await enableTotpThrough(b);
     const before = await b.get(ROUTES.manageAccount);
     expect(before.text).toContain('Your recovery codes are unconfirmed.');
@@ -109,7 +109,7 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
 
   it('a used code is refused with its own message', async () => {
     const b = new TestBrowser(server.url);
-    const { username } = await registerThrough(b);
+    const { username } = await registerThrough(b, server);
     const { codes } = await enableTotpThrough(b);
     const user = await userOf(username);
     expect(await server.services.recoveryCodes.use(user.id, codes[0]!)).toBe('ok');
@@ -123,7 +123,7 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
     expect((await anonymous.get(RECOVERY_CODE_ROUTES.verify)).status).toBe(303);
     expect((await anonymous.get(RECOVERY_CODE_ROUTES.show)).status).toBe(303);
     const b = new TestBrowser(server.url);
-    await registerThrough(b);
+    await registerThrough(b, server);
     expect((await b.get(RECOVERY_CODE_ROUTES.verify)).status).toBe(409);
     // Nothing pending: the "shown only once" page, whatever the query says.
     expect((await b.get(RECOVERY_CODE_ROUTES.show)).status).toBe(404);

@@ -6,6 +6,7 @@ import { TestBrowser } from '../testing/browser.js';
 import { codeFor, codesOnPage, enableTotpThrough, PASSWORD, registerThrough, startTestServer, uniqueName } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { DEFAULT_RATE_LIMITS } from '../config.js';
+import { linkIn, readOutbox } from '../testing/read-outbox.js';
 
 const CSP = "default-src 'self';script-src 'self';object-src 'none';frame-ancestors 'none';form-action 'self';base-uri 'none'";
 
@@ -21,7 +22,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
 
   const browser = () => new TestBrowser(server.url);
 
-  const register = registerThrough;
+  const register = (b: TestBrowser) => registerThrough(b, server);
   const enableTotp = enableTotpThrough;
 
   /** Log in with the password; returns the two-factor URL (with ?token=…) or the final location. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
@@ -13,7 +14,8 @@ export const EMAIL_MAX_LENGTH = 254;
 
 /** PyPI's username rule: letters, digits, `.`, `_`, `-`; starting and ending with a letter or digit. */
 const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/;
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** One plain address: no spaces, and none of the characters that would make it a list or a display name in a header. */
+const EMAIL_PATTERN = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
 
 export interface TwoFactorStatus {
   hasTotp: boolean;
@@ -24,9 +26,20 @@ export interface TwoFactorStatus {
   enabled: boolean;
 }
 
+export interface RegisterOptions {
+  /**
+   * Mark the address verified instead of mailing it a link: for the admin CLI (`create-user --verified`)
+   * and seeding (testing kit, dev server), where whoever runs it vouches for the address. Default false.
+   */
+  emailVerified?: boolean;
+}
+
+/** Runs inside the registration transaction, after the user row is written (services/emails.ts adds the first address). */
+export type OnAccountCreated = (trx: Kysely<Database>, user: User, options: { emailVerified: boolean }) => Promise<void>;
+
 export interface Accounts {
   /** Create an account; throws {@link ServiceError} (with `field`) when input breaks a rule or the name is taken. */
-  register(input: { username: string; email: string; password: string }, origin?: RequestOrigin): Promise<User>;
+  register(input: { username: string; email: string; password: string }, origin?: RequestOrigin, options?: RegisterOptions): Promise<User>;
   findByUsername(username: string): Promise<User | undefined>;
   findById(id: string): Promise<User | undefined>;
   /** argon2id verify; constant work for an unknown user (`user` undefined). */
@@ -43,12 +56,12 @@ export function canonicalUsername(username: string): string {
   return username.trim().toLowerCase();
 }
 
-export function createAccounts(db: Kysely<Database>, passwords: Passwords, events: Events, now: Clock): Accounts {
+export function createAccounts(db: Kysely<Database>, passwords: Passwords, events: Events, now: Clock, onCreated?: OnAccountCreated): Accounts {
   const findByUsername = (username: string) =>
     db.selectFrom('users').selectAll().where('username', '=', canonicalUsername(username)).executeTakeFirst();
 
   return {
-    async register(input, origin = NO_ORIGIN) {
+    async register(input, origin = NO_ORIGIN, options = {}) {
       const username = canonicalUsername(input.username);
       const email = input.email.trim();
       validateRegistration(username, email, input.password);
@@ -68,7 +81,11 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         recovery_codes_confirmed_at: null,
       };
       try {
-        await db.insertInto('users').values(user).execute();
+        // The user and its first address (with the verification mail in the outbox) commit together.
+        await inTransaction(db, async (trx) => {
+          await trx.insertInto('users').values(user).execute();
+          await onCreated?.(trx, user, { emailVerified: options.emailVerified ?? false });
+        });
       } catch (error) {
         // Two sign-ups racing for one name: the UNIQUE constraint decides.
         if (isUniqueViolation(error)) throw new ServiceError('This username is already taken. Choose another one.', 409, 'username');
@@ -148,13 +165,18 @@ function validateRegistration(username: string, email: string, password: string)
       'username',
     );
   }
+  checkEmailAddress(email);
+  // The one password rule (NIST SP 800-63B 5.1.1.2): the same for every form that sets a password.
+  const check = checkNewPassword(password, { username });
+  if (!check.ok) throw new ServiceError(check.message, 400, 'new_password');
+}
+
+/** Throws a {@link ServiceError} on field `email` unless `email` (already trimmed) looks like one address. */
+export function checkEmailAddress(email: string): void {
   if (email.length === 0) throw new ServiceError('Enter an email address.', 400, 'email');
   if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) {
     throw new ServiceError('Enter a valid email address, like name@example.org.', 400, 'email');
   }
-  // The one password rule (NIST SP 800-63B 5.1.1.2): the same for every form that sets a password.
-  const check = checkNewPassword(password, { username });
-  if (!check.ok) throw new ServiceError(check.message, 400, 'new_password');
 }
 
 /** SQLite `SQLITE_CONSTRAINT_UNIQUE` or PostgreSQL `23505`. */

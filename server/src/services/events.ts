@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Clock } from './clock.js';
 
 /** Every security event the server records (shown as security history; admin CLI `events`). */
@@ -24,10 +25,17 @@ export const EVENT_TAGS = {
   adminUserCreated: 'admin:account:create',
   webauthnSignCountRegression: 'account:webauthn:sign_count_regression',
   webauthnUsed: 'account:webauthn:used',
-  recoveryCodesConfirmed: 'account:recovery_codes:confirmed',
-  passwordChanged: 'account:password:change',
-  passwordResetRequested: 'account:password:reset:request',
+  /** Recorded by the password change (h13-account); mails the `password-changed` notice. */
+  passwordChanged: 'account:password:changed',
+  /** Recorded by the password reset (h13-account); mails the `password-reset` notice. */
   passwordReset: 'account:password:reset',
+  emailAdded: 'account:email:added',
+  emailVerified: 'account:email:verified',
+  emailRemoved: 'account:email:removed',
+  /** details `{from, to}`: the notice goes to the previous primary address. */
+  primaryEmailChanged: 'account:email:primary_changed',
+  recoveryCodesConfirmed: 'account:recovery_codes:confirmed',
+  passwordResetRequested: 'account:password:reset:request',
 } as const;
 
 export type EventTag = (typeof EVENT_TAGS)[keyof typeof EVENT_TAGS];
@@ -50,28 +58,56 @@ export interface SecurityEvent {
   createdAt: number;
 }
 
+export interface RecordedEvent {
+  userId: string | null;
+  tag: EventTag;
+  origin: RequestOrigin;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Runs in the transaction that records an event, for tags it `handles`: the mail notices (services/mail/
+ * security-notices.ts) queue their message there, so every recorded security event gets its mail and
+ * neither exists without the other.
+ */
+export interface EventFollowUp {
+  handles(tag: string): boolean;
+  run(trx: Kysely<Database>, event: RecordedEvent & { details: Record<string, unknown>; createdAt: number }): Promise<void>;
+}
+
 export interface Events {
-  record(input: { userId: string | null; tag: EventTag; origin: RequestOrigin; details?: Record<string, unknown> }): Promise<void>;
+  /** Record one event; for tags with a follow-up (a mail notice), the event and its follow-up commit together. */
+  record(input: RecordedEvent): Promise<void>;
   /** Newest first. */
   list(userId: string, options?: { limit?: number }): Promise<SecurityEvent[]>;
 }
 
 const MAX_USER_AGENT = 512;
 
-export function createEvents(db: Kysely<Database>, now: Clock): Events {
+export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventFollowUp): Events {
+  const insert = (into: Kysely<Database>, { userId, tag, origin }: RecordedEvent, details: Record<string, unknown>, createdAt: number) =>
+    into
+      .insertInto('events')
+      .values({
+        user_id: userId,
+        tag,
+        ip: origin.ip,
+        user_agent: origin.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+        details: JSON.stringify(details),
+        created_at: createdAt,
+      })
+      .execute();
+
   return {
-    async record({ userId, tag, origin, details = {} }) {
-      await db
-        .insertInto('events')
-        .values({
-          user_id: userId,
-          tag,
-          ip: origin.ip,
-          user_agent: origin.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
-          details: JSON.stringify(details),
-          created_at: now(),
-        })
-        .execute();
+    async record(input) {
+      const details = input.details ?? {};
+      const createdAt = now();
+      // Most events (logins) have no follow-up: one statement, no transaction, as before.
+      if (!followUp?.handles(input.tag)) return void (await insert(db, input, details, createdAt));
+      await inTransaction(db, async (trx) => {
+        await insert(trx, input, details, createdAt);
+        await followUp.run(trx, { ...input, details, createdAt });
+      });
     },
     async list(userId, { limit = 50 } = {}) {
       const rows = await db

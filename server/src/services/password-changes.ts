@@ -3,7 +3,7 @@ import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
-import { createEvents, EVENT_TAGS, NO_ORIGIN, type RequestOrigin } from './events.js';
+import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
 import { checkNewPassword } from './password-rule.js';
 import type { Passwords } from './passwords.js';
 
@@ -14,7 +14,7 @@ export interface SetPasswordOptions {
   /** The session to keep (the one that changed the password); every other session of the user ends. */
   keepSessionId?: string | null;
   origin?: RequestOrigin;
-  /** More writes that must commit with the new password or not at all (the notice mail, the used reset link). */
+  /** More writes that must commit with the new password or not at all (the used reset link). */
   alsoInTransaction?: (trx: Kysely<Database>, user: User) => Promise<void>;
 }
 
@@ -28,7 +28,11 @@ export interface PasswordChanges {
   setPassword(userId: string, newPassword: string, options: SetPasswordOptions): Promise<{ sessionsEnded: number }>;
 }
 
-export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords, now: Clock): PasswordChanges {
+/**
+ * `eventsIn(trx)`: the events service working through the transaction, so the event and the
+ * "password changed / reset" notice it mails (services/mail/security-notices.ts) commit with the password.
+ */
+export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords, now: Clock, eventsIn: (trx: Kysely<Database>) => Events): PasswordChanges {
   return {
     async setPassword(userId, newPassword, { reason, keepSessionId = null, origin = NO_ORIGIN, alsoInTransaction }) {
       const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
@@ -49,7 +53,7 @@ export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords
         let ended = trx.deleteFrom('sessions').where('user_id', '=', userId);
         if (keepSessionId) ended = ended.where('id', '!=', keepSessionId);
         const sessionsEnded = Number((await ended.executeTakeFirst()).numDeletedRows);
-        await createEvents(trx, now).record({
+        await eventsIn(trx).record({
           userId,
           tag: reason === 'reset' ? EVENT_TAGS.passwordReset : EVENT_TAGS.passwordChanged,
           origin,

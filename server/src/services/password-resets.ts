@@ -4,8 +4,11 @@ import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import { canonicalUsername } from './accounts.js';
 import type { Clock } from './clock.js';
-import { createEvents, EVENT_TAGS, NO_ORIGIN, type RequestOrigin } from './events.js';
+import { emailKey } from './emails.js';
+import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
 import { hmac, safeEqual } from './keys.js';
+import { composeMail } from './mail/compose-mail.js';
+import type { MailOutbox } from './mail/mail-outbox.js';
 import type { PasswordChanges } from './password-changes.js';
 
 /** A reset link works for one hour (issue 13 item 5; NIST SP 800-63B 6.1.2.1 short-lived recovery secrets). */
@@ -26,13 +29,8 @@ export type ResetTokenProblem = 'missing' | 'malformed' | 'forged' | 'expired' |
 
 export type ResetTokenResult = { ok: true; user: User; nonce: string } | { ok: false; problem: ResetTokenProblem };
 
-/** A link about to be mailed: written in the same transaction as its row. */
-export interface ResetLink {
-  user: User;
-  /** The token R for `/account/reset-password/?token=R`. */
-  token: string;
-  expiresAt: number;
-}
+/** The path a reset link opens (DESIGN.md section 2). */
+export const RESET_PASSWORD_PATH = '/account/reset-password/';
 
 interface ResetPayload {
   /** nonce = password_resets.id */
@@ -46,15 +44,12 @@ interface ResetPayload {
 
 export interface PasswordResets {
   /**
-   * Make a reset link for every account named by `usernameOrEmail` (a username, or an address on up
-   * to 5 accounts) and hand each to `deliver` inside the transaction that stores it (the mail outbox).
-   * Does the same work whether or not an account matches and never says which; the caller answers alike.
+   * Mail a reset link to every account named by `usernameOrEmail`: a username (the link goes to its
+   * primary address), or an address that is verified or primary on up to 5 accounts (the link goes to
+   * that address). Each link's row, event and mail are written in one transaction (the outbox).
+   * Takes the same time whether or not an account matches and never says which; callers answer alike.
    */
-  request(
-    usernameOrEmail: string,
-    origin?: RequestOrigin,
-    options?: { deliver?: (trx: Kysely<Database>, link: ResetLink) => Promise<void> },
-  ): Promise<void>;
+  request(usernameOrEmail: string, origin?: RequestOrigin): Promise<void>;
   /** Would this link work now? Reads only (to show the form). */
   inspect(token: unknown): Promise<ResetTokenResult>;
   /**
@@ -76,7 +71,20 @@ export interface PasswordResets {
  * dies the moment the password changes — by any route — without any bookkeeping; the row's `used_at`
  * (a conditional UPDATE) is the atomic burn, and tells a reused link apart from a stale one.
  */
-export function createPasswordResets(db: Kysely<Database>, key: Buffer, passwordChanges: PasswordChanges, now: Clock): PasswordResets {
+export interface PasswordResetDeps {
+  db: Kysely<Database>;
+  key: Buffer;
+  passwordChanges: PasswordChanges;
+  now: Clock;
+  /** Services working through a transaction: the event and the mail commit with the link's row. */
+  eventsIn: (trx: Kysely<Database>) => Events;
+  mailIn: (trx: Kysely<Database>) => MailOutbox;
+  /** LATCHKEY_ORIGIN: links in mail are absolute. */
+  origin: string;
+  siteName: string;
+}
+
+export function createPasswordResets({ db, key, passwordChanges, now, eventsIn, mailIn, origin: siteOrigin, siteName }: PasswordResetDeps): PasswordResets {
   const hashDigest = (user: Pick<User, 'id' | 'password_hash'>) => hmac(key, `password-hash:${user.id}:${user.password_hash}`).slice(0, 22);
 
   const parse = (token: unknown): { ok: true; payload: ResetPayload } | { ok: false; problem: ResetTokenProblem } => {
@@ -119,17 +127,34 @@ export function createPasswordResets(db: Kysely<Database>, key: Buffer, password
 
   let lastPurge = 0;
 
-  const issue = async (trx: Kysely<Database>, user: User, time: number): Promise<ResetLink> => {
+  /** Store the link's row and queue its mail, in the caller's transaction. */
+  const issue = async (trx: Kysely<Database>, user: User, address: string, time: number): Promise<void> => {
     const nonce = randomBytes(16).toString('base64url');
     const expiresAt = time + PASSWORD_RESET_TTL_MS;
     await trx.insertInto('password_resets').values({ id: nonce, user_id: user.id, created_at: time, expires_at: expiresAt, used_at: null }).execute();
     const payload: ResetPayload = { n: nonce, u: user.id, x: expiresAt, h: hashDigest(user) };
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-    return { user, token: `${body}.${hmac(key, body)}`, expiresAt };
+    const url = `${siteOrigin}${RESET_PASSWORD_PATH}?${new URLSearchParams({ token: `${body}.${hmac(key, body)}` }).toString()}`;
+    // Only this account's name and the link: nothing about any other account using the same address.
+    await mailIn(trx).enqueue({
+      kind: 'password-reset',
+      to: address,
+      userId: user.id,
+      ...composeMail({
+        subject: `${siteName}: reset your password`,
+        greeting: `Hello ${user.username},`,
+        paragraphs: [
+          `Someone (hopefully you) asked to reset the password of your account “${user.username}”. The link works once, for one hour.`,
+          'Two-factor authentication stays on: after the reset, logging in still asks for your second factor.',
+        ],
+        action: { label: 'Choose a new password', url },
+        after: ['If you did not ask for this, ignore this message: your password stays as it is.'],
+      }),
+    });
   };
 
   return {
-    async request(usernameOrEmail, origin = NO_ORIGIN, { deliver } = {}) {
+    async request(usernameOrEmail, origin = NO_ORIGIN) {
       const started = Date.now();
       const identifier = usernameOrEmail.trim();
       const time = now();
@@ -138,19 +163,26 @@ export function createPasswordResets(db: Kysely<Database>, key: Buffer, password
         // Links a day past expiry only answer "expired" from their signature: the row is no longer needed.
         await db.deleteFrom('password_resets').where('expires_at', '<', time - 24 * 60 * 60_000).execute();
       }
-      // Same statement either way: a username, or every account with this address (case-insensitively).
-      const users = await db
+      // One statement either way. An address the owner added but never verified is not trusted with a
+      // reset link (it may be a typo for someone else's mailbox); the primary address always is.
+      const matches = await db
         .selectFrom('users')
-        .selectAll()
-        .where((eb) => eb.or([eb('username', '=', canonicalUsername(identifier)), eb(eb.fn('lower', ['email']), '=', identifier.toLowerCase())]))
-        .orderBy('created_at')
+        .leftJoin('user_emails', (join) =>
+          join
+            .onRef('user_emails.user_id', '=', 'users.id')
+            .on('user_emails.email_key', '=', emailKey(identifier))
+            .on((eb) => eb.or([eb('user_emails.verified_at', 'is not', null), eb('user_emails.is_primary', '=', 1)])),
+        )
+        .selectAll('users')
+        .select('user_emails.email as matched_email')
+        .where((eb) => eb.or([eb('users.username', '=', canonicalUsername(identifier)), eb('user_emails.id', 'is not', null)]))
+        .orderBy('users.created_at')
         .limit(MAX_ACCOUNTS_PER_ADDRESS)
         .execute();
       await inTransaction(db, async (trx) => {
-        for (const user of users) {
-          const link = await issue(trx, user, time);
-          await createEvents(trx, now).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
-          await deliver?.(trx, link);
+        for (const { matched_email: matched, ...user } of matches) {
+          await issue(trx, user, matched ?? user.email, time);
+          await eventsIn(trx).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
         }
       });
       // Equalise: whatever happened above, the answer leaves no earlier than the floor.

@@ -6,6 +6,7 @@ import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { generateTotpCode } from '../services/totp-code.js';
 import type { TestBrowser } from './browser.js';
+import { linkIn, readOutbox } from './read-outbox.js';
 
 /** The password every route test registers with. */
 export const PASSWORD = 'correct horse battery staple';
@@ -37,8 +38,11 @@ export async function startTestServer(dialect: 'sqlite' | 'postgres', overrides:
   };
 }
 
-/** Register a fresh account in `b` (logged in afterwards). */
-export async function registerThrough(b: TestBrowser): Promise<{ username: string; password: string }> {
+/**
+ * Register a fresh account in `b` (logged in afterwards) and follow the verification link from the
+ * outbox, as from the mailbox: 2FA needs a verified address.
+ */
+export async function registerThrough(b: TestBrowser, server: Pick<RunningServer, 'services'>): Promise<{ username: string; password: string }> {
   const username = uniqueName();
   await b.get(ROUTES.register);
   const response = await b.post(ROUTES.register, {
@@ -49,6 +53,9 @@ export async function registerThrough(b: TestBrowser): Promise<{ username: strin
   });
   expect(response.status).toBe(303);
   expect(response.location).toBe(ROUTES.manageAccount);
+  const [mail] = await readOutbox(server.services, { to: `${username}@example.org`, kind: 'verify-email' });
+  const verified = await b.get(linkIn(mail!.text, ROUTES.verifyEmail)!);
+  expect(verified.status).toBe(303);
   return { username, password: PASSWORD };
 }
 

@@ -1,5 +1,7 @@
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SecurityEvent } from '../services/events.js';
+import type { EmailAddress } from '../services/emails.js';
+import { EmailAddressesSection } from './email-addresses-section.js';
 import { describeEvent } from './event-labels.js';
 import { PasswordSection } from './password-section.js';
 import { RecoveryCodesUnconfirmed } from './recovery-codes-status.js';
@@ -17,6 +19,8 @@ export interface SecurityKeySummary {
 export interface AccountPageProps {
   page: PageContext;
   email: string;
+  /** Every address of the account (views/email-addresses-section.tsx). */
+  addresses: EmailAddress[];
   hasTotp: boolean;
   totpEnabledAt: number | null;
   securityKeys: SecurityKeySummary[];
@@ -38,6 +42,8 @@ export function AccountPage(props: AccountPageProps) {
       <p class="muted">
         {page.username} · {props.email}
       </p>
+
+      <EmailAddressesSection page={page} addresses={props.addresses} />
 
       <section class="card" aria-labelledby="status-heading">
         <h2 id="status-heading">Two-factor authentication</h2>
