@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ROUTES } from '@latchkey/shared';
 import type { Kysely } from 'kysely';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
@@ -30,7 +31,7 @@ export type ResetTokenProblem = 'missing' | 'malformed' | 'forged' | 'expired' |
 export type ResetTokenResult = { ok: true; user: User; nonce: string } | { ok: false; problem: ResetTokenProblem };
 
 /** The path a reset link opens (DESIGN.md section 2). */
-export const RESET_PASSWORD_PATH = '/account/reset-password/';
+export const RESET_PASSWORD_PATH = ROUTES.resetPassword;
 
 interface ResetPayload {
   /** nonce = password_resets.id */

@@ -11,7 +11,7 @@ export function ChangePasswordPage({ page, form = {} }: { page: PageContext; for
   const errors = form.fieldErrors ?? {};
   const all = allErrors(form);
   return (
-    <Layout page={page} title={all.length > 0 ? 'Error: change your password' : 'Change your password'}>
+    <Layout page={page} title="Change your password">
       <h1>Change your password</h1>
       <p>
         Changing your password logs you out everywhere else and makes every remembered device ask for a second factor

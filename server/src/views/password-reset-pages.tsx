@@ -29,7 +29,7 @@ export function RequestPasswordResetPage({ page, form = {}, sent = false, hours 
     );
   }
   return (
-    <Layout page={page} title={all.length > 0 ? 'Error: reset your password' : 'Reset your password'}>
+    <Layout page={page} title="Reset your password">
       <h1>Reset your password</h1>
       <p>Enter your username or e-mail address. We will send a link to reset your password to the account’s address.</p>
       <ErrorSummary errors={all} />
@@ -63,7 +63,7 @@ export function ResetPasswordPage({ page, token, username, form = {} }: { page: 
   const errors = form.fieldErrors ?? {};
   const all = allErrors(form);
   return (
-    <Layout page={page} title={all.length > 0 ? 'Error: choose a new password' : 'Choose a new password'}>
+    <Layout page={page} title="Choose a new password">
       <h1>Choose a new password</h1>
       <p>
         For the account <strong>{username}</strong>. Every session of this account ends and remembered devices are

@@ -8,7 +8,7 @@ import { RECOVERY_CODE_ROUTES } from './recovery-code-routes.js';
 export function RecoveryCodesVerifyPage({ page, form = {} }: { page: PageContext; form?: FormState }) {
   const errors = allErrors(form);
   return (
-    <Layout page={page} title={errors.length > 0 ? 'Error: confirm your recovery codes' : 'Confirm your recovery codes'}>
+    <Layout page={page} title="Confirm your recovery codes">
       <h1>Confirm your recovery codes</h1>
       <p>
         To make sure you saved your new recovery codes, type any one of them from where you saved it. That code is then
