@@ -39,8 +39,8 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
           .insertInto('recovery_codes')
           .values(codes.map((code) => ({ user_id: userId, code_hash: hashOf(userId, code), created_at: time, used_at: null })))
           .execute();
+        await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.recoveryCodesGenerated, origin, details: { count: codes.length } });
       });
-      await events.record({ userId, tag: EVENT_TAGS.recoveryCodesGenerated, origin, details: { count: codes.length } });
       return codes;
     },
 
@@ -61,17 +61,20 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
       const code = normalizeRecoveryCode(input);
       if (code === null) return 'malformed';
       const codeHash = hashOf(userId, code);
-      const burned = await db
-        .updateTable('recovery_codes')
-        .set({ used_at: now() })
-        .where('user_id', '=', userId)
-        .where('code_hash', '=', codeHash)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(burned.numUpdatedRows) === 1) {
-        await events.record({ userId, tag: EVENT_TAGS.recoveryCodeUsed, origin });
-        return 'ok';
-      }
+      // The burn, its event and the notice (with the codes left) commit together.
+      const burned = await inTransaction(db, async (trx) => {
+        const update = await trx
+          .updateTable('recovery_codes')
+          .set({ used_at: now() })
+          .where('user_id', '=', userId)
+          .where('code_hash', '=', codeHash)
+          .where('used_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(update.numUpdatedRows) !== 1) return false;
+        await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.recoveryCodeUsed, origin });
+        return true;
+      });
+      if (burned) return 'ok';
       const spent = await db
         .selectFrom('recovery_codes')
         .select('id')
