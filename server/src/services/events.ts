@@ -80,6 +80,8 @@ export interface Events {
   record(input: RecordedEvent): Promise<void>;
   /** Newest first. */
   list(userId: string, options?: { limit?: number }): Promise<SecurityEvent[]>;
+  /** The same events working in `trx`: record an event (and its notice) in the transaction that makes the change. */
+  boundTo(trx: Kysely<Database>): Events;
 }
 
 const MAX_USER_AGENT = 512;
@@ -99,6 +101,7 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
       .execute();
 
   return {
+    boundTo: (trx) => createEvents(trx, now, followUp),
     async record(input) {
       const details = input.details ?? {};
       const createdAt = now();

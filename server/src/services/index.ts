@@ -79,8 +79,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
   const totp = createTotp(db, keys['totp-secret'], events, config.rpName, now);
   const recoveryCodes = createRecoveryCodes(db, keys['recovery-code'], events, now);
   const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget });
-  const eventsIn = (trx: Kysely<Database>) => createEvents(trx, now, notices);
-  const passwordChanges = createPasswordChanges(db, passwords, now, eventsIn);
+  const passwordChanges = createPasswordChanges(db, passwords, now, events);
   return {
     boundTo: (trx) => createServices(trx, config, { now }),
     config,
@@ -109,7 +108,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
       key: keys['password-reset'],
       passwordChanges,
       now,
-      eventsIn,
+      events,
       mailIn: (trx) => createMailOutbox(trx, keys['mail-body'], now),
       origin: config.origin,
       siteName: config.rpName,

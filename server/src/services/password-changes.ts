@@ -29,10 +29,10 @@ export interface PasswordChanges {
 }
 
 /**
- * `eventsIn(trx)`: the events service working through the transaction, so the event and the
- * "password changed / reset" notice it mails (services/mail/security-notices.ts) commit with the password.
+ * The event is recorded through the transaction (`events.boundTo`), so the event and the "password
+ * changed / reset" notice it mails (services/mail/security-notices.ts) commit with the password.
  */
-export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords, now: Clock, eventsIn: (trx: Kysely<Database>) => Events): PasswordChanges {
+export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords, now: Clock, events: Events): PasswordChanges {
   return {
     async setPassword(userId, newPassword, { reason, keepSessionId = null, origin = NO_ORIGIN, alsoInTransaction }) {
       const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
@@ -53,7 +53,7 @@ export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords
         let ended = trx.deleteFrom('sessions').where('user_id', '=', userId);
         if (keepSessionId) ended = ended.where('id', '!=', keepSessionId);
         const sessionsEnded = Number((await ended.executeTakeFirst()).numDeletedRows);
-        await eventsIn(trx).record({
+        await events.boundTo(trx).record({
           userId,
           tag: reason === 'reset' ? EVENT_TAGS.passwordReset : EVENT_TAGS.passwordChanged,
           origin,

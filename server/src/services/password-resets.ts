@@ -77,15 +77,16 @@ export interface PasswordResetDeps {
   key: Buffer;
   passwordChanges: PasswordChanges;
   now: Clock;
-  /** Services working through a transaction: the event and the mail commit with the link's row. */
-  eventsIn: (trx: Kysely<Database>) => Events;
+  /** Bound to the transaction that stores a link (`events.boundTo`), so its event commits with it. */
+  events: Events;
+  /** The outbox working through a transaction: the mail commits with the link's row. */
   mailIn: (trx: Kysely<Database>) => MailOutbox;
   /** LATCHKEY_ORIGIN: links in mail are absolute. */
   origin: string;
   siteName: string;
 }
 
-export function createPasswordResets({ db, key, passwordChanges, now, eventsIn, mailIn, origin: siteOrigin, siteName }: PasswordResetDeps): PasswordResets {
+export function createPasswordResets({ db, key, passwordChanges, now, events, mailIn, origin: siteOrigin, siteName }: PasswordResetDeps): PasswordResets {
   const hashDigest = (user: Pick<User, 'id' | 'password_hash'>) => hmac(key, `password-hash:${user.id}:${user.password_hash}`).slice(0, 22);
 
   const parse = (token: unknown): { ok: true; payload: ResetPayload } | { ok: false; problem: ResetTokenProblem } => {
@@ -183,7 +184,7 @@ export function createPasswordResets({ db, key, passwordChanges, now, eventsIn, 
       await inTransaction(db, async (trx) => {
         for (const { matched_email: matched, ...user } of matches) {
           await issue(trx, user, matched ?? user.email, time);
-          await eventsIn(trx).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
+          await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
         }
       });
       // Equalise: whatever happened above, the answer leaves no earlier than the floor.

@@ -3,7 +3,7 @@ import { generateRecoveryCodes, normalizeRecoveryCode } from '@latchkey/shared';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from './clock.js';
-import { createEvents, EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
+import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
 import { hmac } from './keys.js';
 
 export type RecoveryCodeCheck = 'ok' | 'used' | 'invalid' | 'malformed';
@@ -69,8 +69,8 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
           .insertInto('recovery_codes')
           .values(codes.map((code) => ({ user_id: userId, code_hash: hashOf(userId, code), created_at: time, used_at: null })))
           .execute();
+        await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.recoveryCodesGenerated, origin, details: { count: codes.length } });
       });
-      await events.record({ userId, tag: EVENT_TAGS.recoveryCodesGenerated, origin, details: { count: codes.length } });
       return codes;
     },
 
@@ -88,9 +88,12 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
     },
 
     async use(userId, input, origin = NO_ORIGIN) {
-      const result = await burn(db, userId, input);
-      if (result === 'ok') await events.record({ userId, tag: EVENT_TAGS.recoveryCodeUsed, origin });
-      return result;
+      return inTransaction(db, async (trx) => {
+        // The burn, its event and the notice (with the codes left) commit together.
+        const result = await burn(trx, userId, input);
+        if (result === 'ok') await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.recoveryCodeUsed, origin });
+        return result;
+      });
     },
 
     async confirm(userId, input, origin = NO_ORIGIN) {
@@ -98,7 +101,7 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
         const result = await burn(trx, userId, input);
         if (result !== 'ok') return result;
         await trx.updateTable('users').set({ recovery_codes_confirmed_at: now() }).where('id', '=', userId).execute();
-        await createEvents(trx, now).record({ userId, tag: EVENT_TAGS.recoveryCodesConfirmed, origin });
+        await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.recoveryCodesConfirmed, origin });
         return result;
       });
     },

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { softAuthenticator } from '@latchkey/test/soft-authenticator';
+import { inTransaction } from '../../db/in-transaction.js';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../../testing/service-harness.js';
 import { EMAIL_VERIFY_TTL_MS } from '../emails.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../events.js';
@@ -150,6 +152,30 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
       for (const code of codes) expect(text).not.toContain(code);
       expect(text).toContain(`${h.config.origin}/manage/account/`);
     }
+  });
+
+  it('security keys added and removed, and an administrator 2FA reset, mail their notices', async () => {
+    const user = await register({ emailVerified: true });
+    const key = softAuthenticator();
+    const options = await h.services.webauthn.registrationOptions({ id: user.id, username: user.username }, 'Desk key');
+    await h.services.webauthn.register(user.id, key.createRegistrationResponse(options, { origin: h.config.origin }), 'Desk key', NO_ORIGIN);
+    await h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN);
+    await h.services.admin.resetTwoFactor(user.username, { reason: 'video call', actor: 'test' });
+    const rows = await outbox(user.id);
+    expect(rows.map((row) => row.kind)).toEqual(['notice:method-added', 'notice:method-removed', 'notice:admin-two-factor-reset']);
+    expect(bodyOf(rows[0]!).text).toContain('The security key “Desk key” was added');
+  });
+
+  it('a notice rolls back with the transaction that recorded its event (no mail for a change that did not happen)', async () => {
+    const user = await register({ emailVerified: true });
+    await expect(
+      inTransaction(h.db, async (trx) => {
+        await h.services.boundTo(trx).events.record({ userId: user.id, tag: EVENT_TAGS.passwordChanged, origin: NO_ORIGIN });
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    expect(await outbox(user.id)).toEqual([]);
+    expect(await h.services.events.list(user.id)).not.toContainEqual(expect.objectContaining({ tag: EVENT_TAGS.passwordChanged }));
   });
 
   it('second-factor failures: the first after a success, then at most one an hour', async () => {
