@@ -49,10 +49,10 @@ test('smoke: register, turn on TOTP from the page’s secret, log in with a code
   // The burn step: one code typed back proves the set was saved; that code is used up.
   await page.getByRole('link', { name: 'Confirm a recovery code' }).click();
   await expect(page.getByRole('heading', { name: 'Confirm your recovery codes' })).toBeVisible();
+  await saveScreenshot(page, 'recovery-codes-verify', testInfo);
   await page.getByRole('button', { name: 'Confirm' }).click();
   await expect(page.getByLabel('One of your new recovery codes')).toHaveAttribute('aria-invalid', 'true');
   await page.getByLabel('One of your new recovery codes').fill(codes[7]!);
-  await saveScreenshot(page, 'recovery-codes-verify', testInfo);
   await page.getByRole('button', { name: 'Confirm' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
   await expect(page.getByText('Recovery codes confirmed.')).toBeVisible();

@@ -31,12 +31,12 @@ test('forgot password: the mailed link resets the password once, and the next lo
 
     await page.goto(link!);
     await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+    await saveScreenshot(page, 'reset-password', testInfo);
     await page.getByRole('button', { name: 'Set new password' }).click();
     await expect(page.getByLabel('New password', { exact: true })).toHaveAttribute('aria-invalid', 'true');
     await expect(page.getByLabel('New password', { exact: true })).toBeFocused();
     await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
     await page.getByLabel('Confirm new password').fill(NEW_PASSWORD);
-    await saveScreenshot(page, 'reset-password', testInfo);
     await page.getByRole('button', { name: 'Set new password' }).click();
     await expect(page.getByRole('heading', { name: 'Your password was reset' })).toBeVisible();
 
