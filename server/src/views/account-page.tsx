@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SecurityEvent } from '../services/events.js';
 import { describeEvent } from './event-labels.js';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import type { ComponentChildren } from 'preact';
 import { ROUTES, FIELDS } from '@latchkey/shared';
 import type { Flash } from '../services/sessions.js';

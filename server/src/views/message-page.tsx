@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { ROUTES } from '@latchkey/shared';
 import { Layout, type PageContext } from './layout.js';
 

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { formatRecoveryCode, ROUTES } from '@latchkey/shared';
 import { WhyRecoveryCodes } from './help.js';
 import { Layout, type PageContext } from './layout.js';

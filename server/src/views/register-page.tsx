@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, EMAIL_MAX_LENGTH } from '../services/accounts.js';
 import { allErrors, type FormState } from './form-state.js';

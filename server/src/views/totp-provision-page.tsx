@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { ReauthField } from './account-page.js';
 import { allErrors, type FormState } from './form-state.js';
