@@ -146,11 +146,13 @@ test('log out of all sessions: the other browser is logged out at its next page'
     await expect(sessions.getByText('Ends every session of this account, including this one')).toBeVisible();
     await sessions.screenshot({ path: testInfo.outputPath('account-sessions.png') });
     await sessions.getByRole('button', { name: 'Log out of all sessions' }).click();
-    await expect(page).toHaveURL(new RegExp(`${ROUTES.login}$`));
+    await expect(page).toHaveURL(new RegExp(`${ROUTES.login}\\?ended=everywhere$`));
+    await expect(page.getByRole('status')).toHaveText('You have logged out of every session, on this browser and on every other one.');
 
-    // The other browser still shows the old page; its next navigation lands on the login page.
+    // The other browser still shows the old page; its next navigation lands on the login page, which says why.
     await other.reload();
-    await expect(other).toHaveURL(new RegExp(`${ROUTES.login}\\?next=`));
+    await expect(other).toHaveURL(new RegExp(`${ROUTES.login}\\?ended=elsewhere&next=`));
+    await expect(other.getByRole('status')).toContainText('you logged out of it from another browser');
     await expect(other.getByRole('button', { name: 'Log in' })).toBeVisible();
     // And this browser is logged out too.
     await page.goto(`${server.url}${ROUTES.manageAccount}`);

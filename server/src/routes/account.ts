@@ -4,9 +4,12 @@ import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from '../s
 import { ServiceError } from '../services/errors.js';
 import { EVENT_TAGS } from '../services/events.js';
 import type { Services } from '../services/index.js';
+import { HomePage } from '../views/home-page.js';
 import { LoginPage } from '../views/login-page.js';
+import { LogoutPage } from '../views/logout-page.js';
 import { RegisterPage } from '../views/register-page.js';
 import { formSchema, handler, keepValues, setRetryAfter, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
+import { loginUrlAfter, sessionEndedNotice } from './login-notice.js';
 import { deviceCookie, renewAnonymousToken, startSession } from './session.js';
 
 const REGISTER_FORM = formSchema({
@@ -21,9 +24,11 @@ const LOGIN_FORM = formSchema({
   [FIELDS.next]: optionalTextField('next', 512),
 });
 
-/** Register, log in (password step), log out. */
+/** The home page, register, log in (password step), log out. */
 export function accountRoutes(services: Services): Router {
   const router = Router();
+
+  router.get(ROUTES.home, (_req, res) => sendPage(res, 200, HomePage({ page: pageContext(res) })));
 
   router.get(ROUTES.register, (_req, res) => {
     if (state(res).user) return res.redirect(303, ROUTES.manageAccount);
@@ -62,7 +67,7 @@ export function accountRoutes(services: Services): Router {
   router.get(ROUTES.login, (req, res) => {
     const next = safeNext(queryValue(req, FIELDS.next));
     if (state(res).user) return res.redirect(303, next ?? ROUTES.manageAccount);
-    sendPage(res, 200, LoginPage({ page: pageContext(res), next }));
+    sendPage(res, 200, LoginPage({ page: pageContext(res), next, notice: sessionEndedNotice(req, state(res).sessionEnded) }));
   });
 
   router.post(
@@ -94,6 +99,8 @@ export function accountRoutes(services: Services): Router {
     }),
   );
 
+  router.get(ROUTES.logout, (_req, res) => sendPage(res, 200, LogoutPage({ page: pageContext(res) })));
+
   router.post(
     ROUTES.logout,
     handler(async (req, res) => {
@@ -103,7 +110,7 @@ export function accountRoutes(services: Services): Router {
         await services.events.record({ userId: user.id, tag: EVENT_TAGS.logout, origin: requestOrigin(req) });
       }
       renewAnonymousToken(res, services);
-      res.redirect(303, ROUTES.login);
+      res.redirect(303, user ? loginUrlAfter('logout') : ROUTES.login);
     }),
   );
   return router;

@@ -10,6 +10,7 @@ import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
 import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
+import { loginUrlAfter } from './login-notice.js';
 import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from './session.js';
 
 const TOTP_PROVISION_FORM = formSchema({
@@ -275,8 +276,8 @@ export function manageRoutes(services: Services): Router {
       const count = await services.sessions.destroyAllForUser(user.id);
       await services.events.record({ userId: user.id, tag: EVENT_TAGS.sessionsRevoked, origin: requestOrigin(req), details: { count } });
       renewAnonymousToken(res, services);
-      // The login page shows no notices (flashes live in the session that was just ended).
-      res.redirect(303, ROUTES.login);
+      // Flashes live in the session that was just ended: the login page says it from the query instead.
+      res.redirect(303, loginUrlAfter('everywhere'));
     }),
   );
 

@@ -296,13 +296,57 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect((await b.post(ROUTES.logout, {}, { csrf: false })).status).toBe(403);
       expect((await b.get(ROUTES.manageAccount)).status).toBe(200);
     });
+
+    it('GET shows a page with a "Log out" button; afterwards the login page says so', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      const page = await b.get(ROUTES.logout);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain(`<form method="post" action="${ROUTES.logout}"`);
+      expect(page.text).toMatch(/<button type="submit" class="button button-primary" autofocus>Log out<\/button>/);
+      expect(page.text).toContain(username);
+      const out = await b.post(ROUTES.logout);
+      expect(out.location).toBe(`${ROUTES.login}?ended=logout`);
+      const login = await b.get(out.location!);
+      expect(login.text).toContain('You have logged out.');
+      expect((await b.get(ROUTES.login)).text).not.toContain('You have logged out.');
+      const anonymous = await b.get(ROUTES.logout);
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.text).toContain('You are not logged in.');
+      expect(anonymous.text).not.toContain(`action="${ROUTES.logout}"`);
+    });
+
+    it('only shows the fixed notices, never text from the query', async () => {
+      const page = await browser().get(`${ROUTES.login}?ended=%3Cb%3Ehacked`);
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain('hacked');
+      expect(page.text).not.toContain('notice-success');
+    });
+  });
+
+  describe(ROUTES.home, () => {
+    it('offers log in and register, or the account when logged in', async () => {
+      const b = browser();
+      const anonymous = await b.get(ROUTES.home);
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.text).toContain(`href="${ROUTES.login}"`);
+      expect(anonymous.text).toContain(`href="${ROUTES.register}"`);
+      expect(anonymous.text).not.toContain('Go to account security');
+      const { username } = await register(b);
+      const known = await b.get(ROUTES.home);
+      expect(known.status).toBe(200);
+      expect(known.text).toContain(`You are logged in as <strong>${username}</strong>`);
+      expect(known.text).toContain(`href="${ROUTES.manageAccount}"`);
+    });
   });
 
   describe(ROUTES.revokeSessions, () => {
-    const loggedOut = async (b: TestBrowser) => {
+    /** This browser's session is gone; `elsewhere` when it was ended from another browser (the login page then says so). */
+    const loggedOut = async (b: TestBrowser, elsewhere = false) => {
       const account = await b.get(ROUTES.manageAccount);
       expect(account.status).toBe(303);
-      expect(account.location).toBe(`${ROUTES.login}?next=%2Fmanage%2Faccount%2F`);
+      expect(account.location).toBe(`${ROUTES.login}?${elsewhere ? 'ended=elsewhere&' : ''}next=%2Fmanage%2Faccount%2F`);
+      if (elsewhere) expect((await b.get(account.location!)).text).toContain('you logged out of it from another browser');
     };
 
     it('ends every session of the user, this one too, and records it; other users keep theirs', async () => {
@@ -318,8 +362,11 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
 
       const revoked = await a.post(ROUTES.revokeSessions);
       expect(revoked.status).toBe(303);
-      expect(revoked.location).toBe(ROUTES.login);
+      expect(revoked.location).toBe(`${ROUTES.login}?ended=everywhere`);
+      expect((await a.get(revoked.location!)).text).toContain('You have logged out of every session');
       await loggedOut(a);
+      await loggedOut(b, true);
+      // Said once: the next visit is an ordinary anonymous one.
       await loggedOut(b);
       expect((await stranger.get(ROUTES.manageAccount)).status).toBe(200);
 
@@ -460,13 +507,19 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(ok.status).toBe(303);
       expect(ok.location).toBe('/manage/account/?after=2fa');
 
+      // Back to the spent link while logged in: nothing to redo, so no "Log in again".
       const reused = await b.get(step.location!);
-      expect(reused.status).toBe(400);
-      expect(reused.text).toContain('already been used');
-      expect(reused.text).toContain(`href="${ROUTES.login}"`);
+      expect(reused.status).toBe(200);
+      expect(reused.text).toContain(`You are already logged in as ${username}`);
+      expect(reused.text).not.toContain('Log in again');
+      expect(reused.text).toContain(`href="${ROUTES.manageAccount}"`);
+      await logout(b);
+      const spent = await b.get(step.location!);
+      expect(spent.status).toBe(400);
+      expect(spent.text).toContain('already been used');
+      expect(spent.text).toContain('Log in again');
 
       // Replay: the same code on a fresh login is refused.
-      await logout(b);
       const second = await passwordStep(b, username);
       const replay = await b.post(second.location!, { [FIELDS.totpValue]: code });
       expect(replay.status).toBe(401);
@@ -477,6 +530,8 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const b = browser();
       const { username } = await register(b);
       await enableTotp(b);
+      await logout(b);
+      await b.get(ROUTES.login); // a CSRF token for the anonymous visitor
       const user = (await server.services.accounts.findByUsername(username))!;
       const body = Buffer.from(JSON.stringify({ n: 'x', u: user.id, e: user.security_epoch, t: Date.now() - 301_000 })).toString('base64url');
       const expired = `${body}.${hmac(server.services.keys['login-token'], body)}`;

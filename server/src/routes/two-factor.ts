@@ -25,9 +25,17 @@ export function twoFactorQuery(req: Request): string {
   return text ? `?${text}` : '';
 }
 
-/** An expired, reused, stale or forged token: say which, and offer to log in again. */
+/**
+ * An expired, reused, stale or forged token: say which, and offer to log in again — unless this browser
+ * is logged in already (e.g. Back to the two-factor page after logging in): then there is nothing to redo.
+ */
 export function sendTokenProblem(res: Response, problem: LoginTokenProblem): void {
-  sendPage(res, 400, MessagePage({ page: pageContext(res), title: 'Log in again', message: LOGIN_TOKEN_MESSAGES[problem], loginAgain: true }));
+  const page = pageContext(res);
+  if (page.username) {
+    const message = `You are already logged in as ${page.username}: this login link is no longer needed.`;
+    return sendPage(res, 200, MessagePage({ page, title: 'Already logged in', message, tone: 'success' }));
+  }
+  sendPage(res, 400, MessagePage({ page, title: 'Log in again', message: LOGIN_TOKEN_MESSAGES[problem], loginAgain: true }));
 }
 
 

@@ -37,7 +37,7 @@ export function Layout({ page, title, children, scripts = [] }: LayoutProps) {
           Skip to content
         </a>
         <header class="site-header">
-          <a class="brand" href={page.username ? ROUTES.manageAccount : ROUTES.login}>
+          <a class="brand" href={ROUTES.home}>
             Latchkey
           </a>
           <nav aria-label="Account">
