@@ -163,6 +163,48 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(response.text).toContain('role="alert"');
     });
 
+    it("shows every field's error at once, keeps what is not secret, marks the fields and focuses the first", async () => {
+      const first = browser();
+      const { username: taken } = await register(first);
+      const b = browser();
+      await b.get(ROUTES.register);
+      const response = await b.post(ROUTES.register, {
+        [FIELDS.username]: taken.toUpperCase(),
+        [FIELDS.email]: 'not-an-address',
+        [FIELDS.newPassword]: 'short pass',
+        [FIELDS.passwordConfirm]: 'different',
+      });
+      expect(response.status).toBe(400);
+      const messages = ['already taken', 'valid email address', 'at least 12 characters', 'do not match'];
+      for (const message of messages) expect(response.text).toContain(message);
+      // The summary lists them in the form's order.
+      const summary = /<div class="notice notice-error" role="alert"[^>]*>([\s\S]*?)<\/div>/.exec(response.text)?.[1] ?? '';
+      const positions = messages.map((message) => summary.indexOf(message));
+      expect(positions.every((position) => position >= 0)).toBe(true);
+      expect([...positions].sort((x, y) => x - y)).toEqual(positions);
+      for (const name of [FIELDS.username, FIELDS.email, FIELDS.newPassword, FIELDS.passwordConfirm]) {
+        const input = new RegExp(`<input id="field-${name}"[^>]*>`).exec(response.text)?.[0] ?? '';
+        expect(input).toContain('aria-invalid="true"');
+        expect(input).toMatch(new RegExp(`aria-describedby="[^"]*field-${name}-error`));
+        expect(response.text).toContain(`id="field-${name}-error"`);
+      }
+      expect(response.text.match(/autofocus/g)).toHaveLength(1);
+      expect(response.text).toMatch(/<input id="field-username"[^>]*autofocus/);
+      expect(response.text).toContain(`value="${taken.toUpperCase()}"`);
+      expect(response.text).toContain('value="not-an-address"');
+      expect(response.text).not.toContain('short pass');
+      expect(response.text).not.toContain('value="different"');
+    });
+
+    it('reports a missing field together with the rules the other fields break', async () => {
+      const b = browser();
+      await b.get(ROUTES.register);
+      const response = await b.post(ROUTES.register, { [FIELDS.username]: 'bad name!', [FIELDS.newPassword]: 'short', [FIELDS.passwordConfirm]: 'short' });
+      expect(response.status).toBe(400);
+      for (const message of ['The username may contain', 'Enter an email address.', 'at least 12 characters']) expect(response.text).toContain(message);
+      expect(response.text).not.toContain('do not match');
+    });
+
     it('refuses a taken username (any case) with 409', async () => {
       const first = browser();
       const { username } = await register(first);
