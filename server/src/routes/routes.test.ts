@@ -451,6 +451,25 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(response.location).toBe('/account/login/?next=%2Fmanage%2Faccount%2F');
     });
 
+    it('has unique ids and a label for every field, also when several forms ask for the password', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      await enableTotp(b);
+      const user = (await server.services.accounts.findByUsername(username))!;
+      await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', user.id).execute();
+      const page = await b.get(ROUTES.manageAccount);
+      const ids = [...page.text.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]);
+      expect(ids.length).toBeGreaterThan(5);
+      expect(ids.filter((id, index) => ids.indexOf(id) !== index)).toEqual([]);
+      const passwords = [...page.text.matchAll(/<input id="([^"]+)" name="password"/g)].map((match) => match[1]!);
+      expect(passwords.length).toBeGreaterThanOrEqual(3);
+      for (const input of page.text.matchAll(/<input\b(?![^>]*type="hidden")[^>]*>/g)) {
+        const id = /\sid="([^"]+)"/.exec(input[0])?.[1];
+        expect(id, input[0]).toBeDefined();
+        expect(page.text).toContain(`<label for="${id}">`);
+      }
+    });
+
     it('shows 2FA status, recovery codes left and the security history', async () => {
       const b = browser();
       await register(b);
@@ -631,9 +650,34 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       await logout(b);
       expect((await passwordStep(b, username)).location).toMatch(/^\/account\/two-factor\//);
     });
+
+    it('offers "Remember this device" once for every method on the page, tied to the code form', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      await enableTotp(b);
+      await logout(b);
+      const page = await b.get((await passwordStep(b, username)).location!);
+      expect(page.text.match(/name="remember_device"/g)).toHaveLength(1);
+      expect(page.text).toMatch(/<input id="remember-device" type="checkbox" name="remember_device" value="on" form="totp-form"/);
+      expect(page.text).toContain('<form id="totp-form" method="post"');
+    });
   });
 
   describe(ROUTES.recoveryCode, () => {
+    it('can remember this device after a recovery-code login', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      const { codes } = await enableTotp(b);
+      await logout(b);
+      const step = await passwordStep(b, username);
+      const recoveryUrl = step.location!.replace(ROUTES.twoFactor, ROUTES.recoveryCode);
+      expect((await b.get(recoveryUrl)).text).toContain('name="remember_device"');
+      const ok = await b.post(recoveryUrl, { [FIELDS.recoveryCodeValue]: codes[0]!, [FIELDS.rememberDevice]: 'on' });
+      expect(ok.status).toBe(303);
+      await logout(b);
+      expect((await passwordStep(b, username)).location).toBe(ROUTES.manageAccount);
+    });
+
     it('logs in with a recovery code, burns it, warns, and refuses its reuse', async () => {
       const b = browser();
       const { username } = await register(b);

@@ -117,6 +117,12 @@ export function renewAnonymousToken(res: Response, services: Services): void {
   res.locals.state = { cookieToken: token, session: null, user: null, csrfToken: csrfTokenFor(services, token) };
 }
 
+/** Did the visitor tick "Remember this device" (form field `on`, or `true` in a JSON body)? */
+export function rememberDeviceChosen(req: Request): boolean {
+  const value = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.rememberDevice];
+  return value === 'on' || value === true;
+}
+
 /** The remembered-device cookie value, if the browser sent one. */
 export function deviceCookie(req: Request, services: Services): string | undefined {
   return parseCookies(req.headers.cookie ?? '')[cookieNames(services.config).device];

@@ -9,7 +9,7 @@ import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
 import { TwoFactorPage } from '../views/two-factor-page.js';
 import { WEBAUTHN_SCRIPTS } from '../views/webauthn-dom.js';
 import { formSchema, handler, setRetryAfter, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
-import { loginDestination, startSession } from './session.js';
+import { loginDestination, rememberDeviceChosen, startSession } from './session.js';
 
 const TOTP_FORM = formSchema({ [FIELDS.totpValue]: textField('the 6-digit code from your authentication app', 64) });
 const RECOVERY_CODE_FORM = formSchema({ [FIELDS.recoveryCodeValue]: textField('a recovery code', 64) });
@@ -82,8 +82,7 @@ export function twoFactorRoutes(services: Services): Router {
         setRetryAfter(res, result);
         return renderTwoFactor(req, res, result.status, [result.message], result.user);
       }
-      const remember = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.rememberDevice] === 'on';
-      await startSession(res, services, result.user, { rememberDevice: remember });
+      await startSession(res, services, result.user, { rememberDevice: rememberDeviceChosen(req) });
       res.redirect(303, loginDestination(req));
     }),
   );
@@ -110,7 +109,7 @@ export function twoFactorRoutes(services: Services): Router {
         setRetryAfter(res, result);
         return renderRecovery(req, res, result.status, [result.message]);
       }
-      await startSession(res, services, result.user);
+      await startSession(res, services, result.user, { rememberDevice: rememberDeviceChosen(req) });
       const remaining = await services.recoveryCodes.remaining(result.user.id);
       const session = res.locals.state.session;
       if (session) {

@@ -114,6 +114,23 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     expect(tags).toEqual(expect.arrayContaining([EVENT_TAGS.methodAdded, EVENT_TAGS.webauthnUsed, EVENT_TAGS.loginSuccess]));
   });
 
+  it('remembers this device after a key login when asked (a key-only user can be remembered)', async () => {
+    const { client, username } = await registeredClient();
+    const key = softAuthenticator();
+    await addKey(client, key, 'Only key');
+    let query = await passwordStep(client, username);
+    expect((await client.get(`${ROUTES.twoFactor}${query}`)).body).toContain('name="remember_device"');
+    const notRemembered = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: await assertion(client, query, key), [FIELDS.rememberDevice]: false });
+    expect(notRemembered.status).toBe(200);
+    query = await passwordStep(client, username); // still asks for the key
+    const remembered = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: await assertion(client, query, key), [FIELDS.rememberDevice]: true });
+    expect(remembered.status).toBe(200);
+    await client.get(ROUTES.manageAccount);
+    await client.post(ROUTES.logout);
+    const login = await client.submit(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
+    expect(new URL(login.location ?? '', server.url).pathname).toBe(ROUTES.manageAccount);
+  });
+
   it('keeps `next` through the key login', async () => {
     const { client, username } = await registeredClient();
     const key = softAuthenticator();

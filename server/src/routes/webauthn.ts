@@ -61,7 +61,10 @@ const authenticationCredential = z.object({
 const labelField = z.string({ error: 'Give the security key a name.' }).max(4 * MAX_KEY_LABEL_LENGTH, `The name must be at most ${MAX_KEY_LABEL_LENGTH} characters.`);
 const passwordField = z.string({ error: 'Enter your password.' }).max(1024, 'That password is too long.');
 
-const authenticateBody = z.object({ credential: authenticationCredential });
+const authenticateBody = z.object({
+  credential: authenticationCredential,
+  [FIELDS.rememberDevice]: z.boolean({ error: 'remember_device must be true or false.' }).optional(),
+});
 const provisionOptionsBody = z.object({ [FIELDS.label]: labelField.optional(), [FIELDS.password]: passwordField.optional() });
 const provisionValidateBody = z.object({ credential: registrationCredential, [FIELDS.label]: labelField });
 const KEY_DELETE_FORM = formSchema({
@@ -129,7 +132,7 @@ export function webauthnRoutes(services: Services): Router {
       }
       const result = await services.login.completeSecondFactor(token, 'webauthn', origin);
       if (result.kind !== 'success') return sendLoginFailure(res, result);
-      await startSession(res, services, result.user);
+      await startSession(res, services, result.user, { rememberDevice: body[FIELDS.rememberDevice] === true });
       const success: WebauthnAuthenticateSuccess = { success: 'Logged in with your security key.', redirect_to: loginDestination(req) };
       sendJson(res, success);
     }),

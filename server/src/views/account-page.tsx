@@ -59,7 +59,13 @@ export function AccountPage(props: AccountPageProps) {
               <summary>Remove authentication app</summary>
               <form method="post" action={ROUTES.totpProvisionRemove} class="stack">
                 <CsrfInput token={page.csrfToken} />
-                <Field name={FIELDS.password} label="Confirm with your password" type="password" autocomplete="current-password" />
+                <Field
+                  name={FIELDS.password}
+                  id="totp-remove-password"
+                  label="Confirm with your password"
+                  type="password"
+                  autocomplete="current-password"
+                />
                 <button type="submit" class="button button-danger">
                   Remove authentication app
                 </button>
@@ -95,7 +101,7 @@ export function AccountPage(props: AccountPageProps) {
             </p>
             <form method="post" action={ROUTES.recoveryCodesGenerate} class="stack">
               <CsrfInput token={page.csrfToken} />
-              <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} />
+              <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} id="recovery-codes-password" />
               <button type="submit" class="button">
                 Generate new recovery codes
               </button>
@@ -129,7 +135,7 @@ export function AccountPage(props: AccountPageProps) {
         </p>
         <form method="post" action={ROUTES.revokeSessions} class="stack">
           <CsrfInput token={page.csrfToken} />
-          <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} purpose="ending sessions" />
+          <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} purpose="ending sessions" id="sessions-password" />
           <button type="submit" class="button button-danger">
             Log out of all sessions
           </button>
@@ -183,9 +189,12 @@ export function ReauthField({
   recentlyAuthenticated,
   error,
   purpose = 'changing two-factor settings',
+  id,
 }: {
   recentlyAuthenticated: boolean;
   error?: string | undefined;
+  /** Needed where a page asks for the password in more than one form (ids must be unique). */
+  id?: string;
   /** What needs the password, for the hint ("… so {purpose} needs your password"). */
   purpose?: string;
 }) {
@@ -193,6 +202,7 @@ export function ReauthField({
   return (
     <Field
       name={FIELDS.password}
+      id={id}
       label="Your password"
       type="password"
       autocomplete="current-password"

@@ -20,7 +20,7 @@ export function MessagePage({
   return (
     <Layout page={page} title={title}>
       <h1>{title}</h1>
-      <div class={`notice notice-${tone}`} role={tone === 'error' ? 'alert' : 'status'}>
+      <div class={`notice notice-${tone}`} role={tone === 'error' ? 'alert' : 'status'} tabIndex={-1} autofocus>
         <p>{message}</p>
       </div>
       <p>

@@ -19,7 +19,7 @@ export function TotpProvisionPage({ page, secret, issuer, username, recentlyAuth
   return (
     <Layout page={page} title="Add an authentication app">
       <h1>Add an authentication app</h1>
-      <ErrorSummary errors={allErrors(form)} />
+      <ErrorSummary errors={allErrors(form)} focus />
       <ol class="steps">
         <li>
           <h2>Scan the QR code</h2>

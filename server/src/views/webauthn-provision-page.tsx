@@ -27,7 +27,7 @@ export function WebauthnProvisionPage({ page, keys, recentlyAuthenticated, form 
         A security key (a USB or NFC key, or your device's built-in authenticator) is the strongest second factor: it
         only answers this site, so a look-alike page cannot phish it. Add two, and keep one somewhere safe.
       </p>
-      <ErrorSummary errors={allErrors(form)} />
+      <ErrorSummary errors={allErrors(form)} focus />
 
       <section class="card" aria-labelledby="key-list-heading">
         <h2 id="key-list-heading">Your keys</h2>
