@@ -712,8 +712,14 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const b = browser();
       const { username } = await register(b);
       const { codes: old } = await enableTotp(b);
-      await b.get(ROUTES.manageAccount);
-      const fresh = await b.post(ROUTES.recoveryCodesGenerate);
+      const account = await b.get(ROUTES.manageAccount);
+      expect(account.text).toMatch(/<input id="recovery-codes-confirm" type="checkbox" name="confirm" value="on" required/);
+      // Without the confirmation nothing happens, and the account page says why next to the box.
+      const unconfirmed = await b.post(ROUTES.recoveryCodesGenerate);
+      expect(unconfirmed.status).toBe(400);
+      expect(unconfirmed.text).toContain('Tick the box to confirm: your current recovery codes stop working');
+      expect(unconfirmed.text).toMatch(/<input id="recovery-codes-confirm"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="recovery-codes-confirm-error"/);
+      const fresh = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
       expect(fresh.status).toBe(200);
       expect(fresh.text).toContain('This is the only time these codes are shown.');
       expect(fresh.text).toContain('download="latchkey-recovery-codes.txt"');
@@ -721,14 +727,14 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const codes = [...fresh.text.matchAll(/<li><code>([0-9a-f ]{19})<\/code><\/li>/g)].map((match) => match[1]!.replace(/ /g, ''));
       expect(codes).toHaveLength(8);
       const user = (await server.services.accounts.findByUsername(username))!;
-      expect(await server.services.recoveryCodes.use(user.id, old[0]!)).toBe('invalid');
+      expect(await server.services.recoveryCodes.use(user.id, old[1]!)).toBe('invalid');
       expect(await server.services.recoveryCodes.use(user.id, codes[0]!)).toBe('ok');
 
       await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', user.id).execute();
-      const noPassword = await b.post(ROUTES.recoveryCodesGenerate);
+      const noPassword = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
       expect(noPassword.status).toBe(400);
-      expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: 'wrong password!' })).status).toBe(401);
-      expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: PASSWORD })).status).toBe(200);
+      expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: 'wrong password!', confirm: 'on' })).status).toBe(401);
+      expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: PASSWORD, confirm: 'on' })).status).toBe(200);
     });
 
     it('refuses without 2FA', async () => {
@@ -746,10 +752,23 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const b = browser();
       const { username } = await register(b);
       await enableTotp(b);
-      await b.get(ROUTES.manageAccount);
-      expect((await b.post(ROUTES.totpProvisionRemove, {})).status).toBe(400);
-      expect((await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: 'wrong password!' })).status).toBe(401);
-      const removed = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD });
+      const account = await b.get(ROUTES.manageAccount);
+      expect(account.text).toContain('This is your only second factor');
+      expect(account.text).toMatch(/<input id="totp-remove-confirm" type="checkbox" name="confirm" value="on" required/);
+      // The last factor: nothing happens without the confirmation.
+      const unconfirmed = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD });
+      expect(unconfirmed.status).toBe(400);
+      expect(unconfirmed.text).toContain('This is your last second factor: tick the box');
+      expect((await b.post(ROUTES.totpProvisionRemove, { confirm: 'on' })).status).toBe(400);
+      // A wrong password: the account page again, the form open, the error next to the field and focused — no dead end.
+      const wrong = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: 'wrong password!', confirm: 'on' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.text).toContain('<h1>Account security</h1>');
+      expect(wrong.text).toMatch(/<details open="">\s*<summary>Remove authentication app<\/summary>|<details open><summary>Remove authentication app<\/summary>/);
+      expect(wrong.text).toMatch(/<input id="totp-remove-password" name="password" type="password"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="totp-remove-password-error"/);
+      expect(wrong.text).toContain('<p class="field-error" id="totp-remove-password-error">That password is not correct.</p>');
+      expect((await server.services.accounts.twoFactorStatus((await server.services.accounts.findByUsername(username))!.id)).hasTotp).toBe(true);
+      const removed = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD, confirm: 'on' });
       expect(removed.status).toBe(303);
       const page = await b.get(ROUTES.manageAccount);
       expect(page.text).toContain('Authentication app removed. Two-factor authentication is now off and your recovery codes were deleted.');

@@ -263,8 +263,15 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     });
     expect(loggedIn.status).toBe(200);
     expect(await server.services.recoveryCodes.remaining(userId)).toBe(8);
-    await client.get(ROUTES.webauthnProvision);
-    const last = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'spare', [FIELDS.password]: PASSWORD });
+    const keysPage = await client.get(ROUTES.webauthnProvision);
+    expect(keysPage.body).toContain('This is your only second factor');
+    expect(keysPage.body).toMatch(/<input id="remove-key-confirm-0" type="checkbox" name="confirm" value="on" required/);
+    // The last factor goes only with the confirmation ticked; without it, the key page says why, nothing changes.
+    const unconfirmed = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'spare', [FIELDS.password]: PASSWORD });
+    expect(unconfirmed.status).toBe(400);
+    expect(unconfirmed.body).toContain('This is your last second factor: tick the box');
+    expect((await server.services.accounts.twoFactorStatus(userId)).enabled).toBe(true);
+    const last = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'spare', [FIELDS.password]: PASSWORD, confirm: 'on' });
     expect(last.status).toBe(303);
     expect((await client.follow(last)).body).toContain('Two-factor authentication is now off and your recovery codes were deleted');
     expect(await server.services.recoveryCodes.remaining(userId)).toBe(0);

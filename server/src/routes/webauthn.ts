@@ -13,7 +13,8 @@ import type { SecondFactorResult } from '../services/login.js';
 import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import { WebauthnRefusal } from '../services/webauthn.js';
 import { WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
-import { afterMethodAdded, afterMethodRemoved } from './manage.js';
+import { CONFIRM_TEXT } from '../views/account-page.js';
+import { afterMethodAdded, afterMethodRemoved, lastFactorConfirmed } from './manage.js';
 import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, textField } from './http.js';
 import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
 
@@ -144,13 +145,18 @@ export function webauthnRoutes(services: Services): Router {
 
   const renderPage = async (res: Response, status: number, errors: string[] = []) => {
     const { user, session } = currentUser(res);
-    const [keys, flash] = await Promise.all([services.webauthn.list(user.id), services.sessions.takeFlash(session.id)]);
+    const [keys, status2fa, flash] = await Promise.all([
+      services.webauthn.list(user.id),
+      services.accounts.twoFactorStatus(user.id),
+      services.sessions.takeFlash(session.id),
+    ]);
     sendPage(
       res,
       status,
       WebauthnProvisionPage({
         page: pageContext(res, flash),
         keys,
+        hasTotp: status2fa.hasTotp,
         recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
         form: { errors },
       }),
@@ -206,6 +212,7 @@ export function webauthnRoutes(services: Services): Router {
     handler(async (req, res) => {
       const form = parseForm(req, KEY_DELETE_FORM);
       if (!form.ok) return renderPage(res, 400, Object.values(form.fieldErrors));
+      if (!(await lastFactorConfirmed(req, services, currentUser(res).user.id))) return renderPage(res, 400, [CONFIRM_TEXT.lastMethodMissing]);
       const check = await checkPassword(req, res, services, form.data[FIELDS.password]);
       if (!check.ok) return renderPage(res, check.status, [check.message]);
       const { user, session } = currentUser(res);

@@ -164,3 +164,33 @@ export function formatTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
+
+/** Form field of {@link ConfirmCheckbox}: `on` when ticked. */
+export const CONFIRM_FIELD = 'confirm';
+
+/**
+ * A required "I understand …" checkbox in front of an action that cannot be undone. No script: the
+ * browser will not submit the form unticked (`required`), and the server checks it again.
+ */
+export function ConfirmCheckbox({ id, label, error, autofocus }: { id: string; label: string; error?: string | undefined; autofocus?: boolean }) {
+  return (
+    <div class={error ? 'checkbox confirm field-invalid' : 'checkbox confirm'}>
+      <input
+        id={id}
+        type="checkbox"
+        name={CONFIRM_FIELD}
+        value="on"
+        required
+        autofocus={autofocus}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+      />
+      <label for={id}>{label}</label>
+      {error ? (
+        <p class="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
