@@ -128,6 +128,7 @@ export function manageRoutes(services: Services): Router {
       TotpProvisionPage({
         page: pageContext(res),
         secret,
+        otpauthUri: secret ? services.totp.provisioningUri(user.username, secret) : '',
         issuer: services.config.rpName,
         username: user.username,
         recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),

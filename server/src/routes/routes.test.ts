@@ -75,6 +75,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
     expect(confirm.location).toBe('/manage/account/recovery-codes/');
     const shown = await b.get(confirm.location!);
     expect(shown.status).toBe(200);
+    expect(shown.text).not.toContain('Any older recovery codes have stopped working');
     const codes = [...shown.text.matchAll(/<li><code>([0-9a-f ]{19})<\/code><\/li>/g)].map((match) => match[1]!.replace(/ /g, ''));
     expect(codes).toHaveLength(8);
     return { secret: secret!, codes };
@@ -480,7 +481,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(page.text).toContain('<strong>On.</strong>');
       expect(page.text).toMatch(/<strong>8<\/strong> of 8 recovery codes left/);
       expect(page.text).toContain('Two-factor method added: authentication app');
-      expect(page.text).toContain('New recovery codes generated');
+      expect(page.text).toContain('Recovery codes generated');
     });
   });
 
@@ -531,6 +532,10 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       await enableTotp(b);
       const again = await b.get('/manage/account/recovery-codes/');
       expect(again.status).toBe(404);
+      // The first set voided nothing, so neither the page nor the history says so.
+      const history = (await b.get(ROUTES.manageAccount)).text;
+      expect(history).toContain('Recovery codes generated');
+      expect(history).not.toContain('older codes voided');
       expect(again.text).toContain('shown only once');
       expect((await b.get(ROUTES.totpProvision)).status).toBe(409);
     });
@@ -721,6 +726,8 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(unconfirmed.text).toMatch(/<input id="recovery-codes-confirm"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="recovery-codes-confirm-error"/);
       const fresh = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
       expect(fresh.status).toBe(200);
+      expect(fresh.text).toContain('Any older recovery codes have stopped working.');
+      expect((await b.get(ROUTES.manageAccount)).text).toContain('New recovery codes generated (older codes voided)');
       expect(fresh.text).toContain('This is the only time these codes are shown.');
       expect(fresh.text).toContain('download="latchkey-recovery-codes.txt"');
       expect(fresh.text).toContain('id="print-recovery-codes"');
