@@ -488,9 +488,15 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
   describe(ROUTES.totpProvision, () => {
     it('shows a QR PNG (no-store) and the secret, and enables TOTP only with a matching code', async () => {
       const b = browser();
-      await register(b);
+      const { username } = await register(b);
       const page = await b.get(ROUTES.totpProvision);
       expect(page.text).toContain(`src="${ROUTES.totpProvisionImage}"`);
+      // The otpauth:// link as labelled, copyable text next to the QR code and the secret.
+      const secret = /aria-label="Secret key">([A-Z2-7 ]+)</.exec(page.text)?.[1]?.replace(/ /g, '');
+      const uri = (/<textarea id="otpauth-uri"[^>]*readonly[^>]*>([^<]+)<\/textarea>/.exec(page.text)?.[1] ?? '').replace(/&amp;/g, '&');
+      expect(uri).toMatch(new RegExp(`^otpauth://totp/[^?]*${username}\\?`));
+      expect(new URL(uri).searchParams.get('secret')).toBe(secret);
+      expect(page.text).toContain('<label for="otpauth-uri">');
       const image = await fetch(new URL(ROUTES.totpProvisionImage, server.url), { headers: { cookie: `latchkey_session=${b.cookies.get('latchkey_session')}` } });
       expect(image.status).toBe(200);
       expect(image.headers.get('content-type')).toBe('image/png');

@@ -43,17 +43,18 @@ export function TotpProvisionPage({ page, secret, otpauthUri, issuer, username, 
               For apps that take a link (otpauth://), such as the Latchkey extension's Paste tab. It holds the secret:
               keep it private.
             </p>
-            {/* Read-only text, not a link: selecting and copying it needs no script (CSP) and nothing opens by accident. */}
-            <input
+            {/* Read-only text, not a link: selecting and copying it needs no script (CSP), nothing opens by accident, and it wraps whole. */}
+            <textarea
               id="otpauth-uri"
               class="uri"
-              type="text"
+              rows={3}
               readOnly
-              value={otpauthUri}
               spellcheck={false}
               autocomplete="off"
               aria-describedby="otpauth-uri-hint"
-            />
+            >
+              {otpauthUri}
+            </textarea>
           </div>
         </li>
         <li>
