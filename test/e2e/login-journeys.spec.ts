@@ -206,9 +206,7 @@ test('home, registration errors at once, a refused removal in place, the log-out
   // GET /account/logout/ offers the button; afterwards the login page says what happened.
   await page.goto(`${server.url}${ROUTES.logout}`);
   await expect(page.getByRole('main').getByRole('button', { name: 'Log out' })).toBeFocused();
-  await saveScreenshot(page, 'logout', testInfo);
   await page.getByRole('main').getByRole('button', { name: 'Log out' }).click();
   await expect(page.getByRole('status')).toHaveText('You have logged out.');
-  await saveScreenshot(page, 'login-logged-out', testInfo);
   await expect(page.getByLabel('Username')).toBeFocused();
 });
