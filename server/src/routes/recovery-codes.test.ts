@@ -23,7 +23,7 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
     const { username } = await registerThrough(b, server);
     await enableTotpThrough(b);
     await b.get(ROUTES.manageAccount);
-    const generated = await b.post(ROUTES.recoveryCodesGenerate);
+    const generated = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
     expect(generated.status).toBe(303);
     expect(generated.location).toMatch(/^\/manage\/account\/recovery-codes\/\?show=/);
     const shown = await b.get(generated.location!);
@@ -46,7 +46,7 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
     await registerThrough(b, server);
     await enableTotpThrough(b);
     await b.get(ROUTES.manageAccount);
-    const generated = await b.post(ROUTES.recoveryCodesGenerate);
+    const generated = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
     const crossSite = await b.get(generated.location!, { 'sec-fetch-site': 'cross-site' });
     expect(crossSite.status).toBe(403);
     expect(codesOnPage(crossSite.text)).toHaveLength(0);
@@ -101,7 +101,7 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
     expect(await server.services.recoveryCodes.check(user.id, codes[4]!)).toBe('ok');
 
     // A new set is unconfirmed again, and a code of the old set does not confirm it.
-    await b.post(ROUTES.recoveryCodesGenerate);
+    await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
     expect((await b.get(ROUTES.manageAccount)).text).toContain('Your recovery codes are unconfirmed.');
     const old = await b.post(RECOVERY_CODE_ROUTES.verify, { [FIELDS.recoveryCodeValue]: codes[4]! });
     expect(old.status).toBe(400);

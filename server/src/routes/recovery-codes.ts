@@ -4,11 +4,14 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { inTransaction } from '../db/in-transaction.js';
 import type { RecoveryCodeCheck } from '../services/recovery-codes.js';
 import type { Services } from '../services/index.js';
+import { CONFIRM_TEXT } from '../views/account-page.js';
+import { CONFIRM_FIELD } from '../views/layout.js';
 import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
 import { RECOVERY_CODE_ROUTES } from '../views/recovery-code-routes.js';
 import { RecoveryCodesVerifyPage } from '../views/recovery-codes-verify-page.js';
 import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
+import { confirmed, renderAccountPage } from './manage.js';
 import { reauthenticate, requireUser } from './session.js';
 
 /** The query parameter carrying the one-time nonce from the generate redirect to the one showing. */
@@ -70,6 +73,10 @@ export function recoveryCodeRoutes(services: Services): Router {
     ROUTES.recoveryCodesGenerate,
     handler(async (req, res) => {
       const { user } = currentUser(res);
+      // The old codes die: the form must carry the confirmation (when there are codes to lose).
+      if (!confirmed(req) && (await services.recoveryCodes.remaining(user.id)) > 0) {
+        return renderAccountPage(res, services, 400, { recoveryCodes: { [CONFIRM_FIELD]: CONFIRM_TEXT.newCodesMissing } });
+      }
       // ASVS V3.7.1: re-authenticate before a security change; a stolen session must not void the owner's codes at will.
       const reauth = await reauthenticate(req, res, services, (req.body as Record<string, unknown> | undefined)?.[FIELDS.password]);
       if (!reauth.ok) return refuse(res, reauth.status, 'No new recovery codes', reauth.message);

@@ -75,6 +75,7 @@ export async function enableTotpThrough(b: TestBrowser): Promise<{ secret: strin
   expect(confirm.location).toMatch(/^\/manage\/account\/recovery-codes\/\?show=[A-Za-z0-9_-]{22}$/);
   const shown = await b.get(confirm.location!);
   expect(shown.status).toBe(200);
+  expect(shown.text).not.toContain('Any older recovery codes have stopped working');
   const codes = codesOnPage(shown.text);
   expect(codes).toHaveLength(8);
   return { secret: secret!, codes };

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { ROUTES } from '@latchkey/shared';
 import { Layout, type PageContext } from './layout.js';
 
@@ -8,6 +9,7 @@ export function MessagePage({
   message,
   loginAgain = false,
   action,
+  tone = 'error',
 }: {
   page: PageContext;
   title: string;
@@ -15,11 +17,13 @@ export function MessagePage({
   loginAgain?: boolean;
   /** The way forward when it is neither the account page nor the login page (e.g. "Request a new link"). */
   action?: { href: string; label: string } | undefined;
+  /** `success` for a dead end that is not a problem (e.g. a used login link when already logged in). */
+  tone?: 'error' | 'success';
 }) {
   return (
     <Layout page={page} title={title}>
       <h1>{title}</h1>
-      <div class="notice notice-error" role="alert">
+      <div class={`notice notice-${tone}`} role={tone === 'error' ? 'alert' : 'status'} tabIndex={-1} autofocus>
         <p>{message}</p>
       </div>
       <p>

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { PASSWORD_ROUTES } from './password-routes.js';
 
 /** The account page's password card. */

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { RECOVERY_CODE_ROUTES } from './recovery-code-routes.js';
 
 /**
