@@ -45,6 +45,7 @@ test('smoke: register, turn on TOTP from the page’s secret, log in with a code
   await expect(page.getByRole('heading', { name: 'Recovery codes are shown only once' })).toBeVisible();
   await page.goto(`${server.url}${ROUTES.manageAccount}`);
   await expect(page.getByText('Your recovery codes are unconfirmed.')).toBeVisible();
+  await saveScreenshot(page.locator('section[aria-labelledby="codes-heading"]'), 'account-recovery-codes-unconfirmed', testInfo);
 
   // The burn step: one code typed back proves the set was saved; that code is used up.
   await page.getByRole('link', { name: 'Confirm a recovery code' }).click();
