@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
-import { EVENT_TAGS } from './events.js';
+import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 import { requestResetLinks } from '../testing/reset-links.js';
 import { PASSWORD_RESET_TTL_MS, RESET_REQUEST_FLOOR_MS } from './password-resets.js';
 
@@ -86,6 +86,15 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
       expect(await requestLinks('nobody@example.org')).toEqual([]);
       const tags = (await h.services.events.list(user.id)).map((event) => event.tag);
       expect(tags.filter((tag) => tag === EVENT_TAGS.passwordResetRequested)).toHaveLength(2);
+    });
+
+    it('go to a verified or primary address typed, never to an address added but not verified', async () => {
+      const user = await newUser(`${uniqueName()}@example.org`);
+      const unverified = `${uniqueName()}@example.net`;
+      await h.services.emails.add(user.id, unverified, NO_ORIGIN);
+      expect(await requestLinks(unverified)).toEqual([]);
+      const byName = await requestLinks(user.username);
+      expect(byName.map((link) => link.to)).toEqual([user.email]);
     });
 
     it('take the same time for a known and an unknown account (both at least the floor)', async () => {
