@@ -2,11 +2,13 @@
  * Issue 14 points 2–4 over HTTP, as the attack ran them: many client addresses (one proxy hop in
  * front, LATCHKEY_TRUST_PROXY=1, so X-Forwarded-For names the client), shipped limits throughout.
  */
+import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { DEFAULT_RATE_LIMITS, DEFAULT_REQUEST_LIMITS, testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
+import { generateTotpCode } from '../services/totp-code.js';
 import { TestBrowser } from '../testing/browser.js';
 import { DIALECTS } from '../testing/service-harness.js';
 
@@ -142,15 +144,17 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
     /** An account with the app on, logged in up to the second step from `ip`; returns the step's URL. */
     const secondStep = async (ip: string) => {
       const user = await seed();
-      await server.services.totp.enable(user.id, server.services.totp.generateSecret());
+      const secret = server.services.totp.generateSecret();
+      await server.services.totp.enable(user.id, secret);
       const client = at(ip);
       const step = await login(client, user.username);
       expect(step.location).toMatch(/^\/account\/two-factor\/\?token=/);
-      return { user, client, url: step.location! };
+      const code = () => generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: Date.now() });
+      return { user, client, url: step.location!, code };
     };
 
     it('counts down the attempts left before the pause, then says so on arrival and stops offering recovery codes', async () => {
-      const { client, url } = await secondStep('192.0.2.50');
+      const { client, url, code } = await secondStep('192.0.2.50');
       const max = DEFAULT_RATE_LIMITS.secondFactorPerAccount.max;
       const first = await client.post(url, { [FIELDS.totpValue]: '000000' });
       expect(first.status).toBe(401);
@@ -160,6 +164,8 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
       expect(last.text).toContain('1 attempt left before two-factor login is paused for 15 minutes.');
       expect(last.text).toContain(`href="${ROUTES.recoveryCode}?token=`);
       expect((await client.post(url, { [FIELDS.totpValue]: '000000' })).status).toBe(429);
+      // Even the right code is refused while locked.
+      expect((await client.post(url, { [FIELDS.totpValue]: code() })).status).toBe(429);
       // Locked: said on arrival, no code form, no recovery-code link, Retry-After given.
       const page = await client.get(url);
       expect(page.status).toBe(200);
