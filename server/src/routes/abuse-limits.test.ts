@@ -92,7 +92,7 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
     await session.get(ROUTES.manageAccount);
     const reauth = await session.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD });
     expect(reauth.status).toBe(303);
-    // The attack still got few guesses: the account-wide budget, then about one a window per address.
+    // The attack got few guesses: the account-wide budget (10 per 15 minutes), then one per new address a day.
     const evaluated = (await server.services.events.list(owner.id, { limit: 2000 })).filter((event) => event.tag === 'account:login:failure').length;
     expect(evaluated).toBeLessThanOrEqual(DEFAULT_RATE_LIMITS.passwordPerAccountAllPlaces.max + attackers.length);
   });
