@@ -193,3 +193,23 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
     });
   });
 });
+
+describe('without LATCHKEY_TRUST_PROXY', () => {
+  it('ignores X-Forwarded-For: limits and events see the socket address', async () => {
+    const database = await createTestDatabaseUrl('sqlite');
+    const server = await startServer(testConfig({ databaseUrl: database.databaseUrl }));
+    try {
+      const user = await server.services.accounts.register({ username: uniqueName(), email: 'x@example.org', password: PASSWORD });
+      const client = new ClientAt(server.url, '203.0.113.250');
+      await client.get(ROUTES.login);
+      expect((await client.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: 'not the password' })).status).toBe(401);
+      const [failure] = await server.services.events.list(user.id, { limit: 1 });
+      expect(failure?.ip).toBe('127.0.0.1');
+      const keys = (await server.services.db.selectFrom('rate_limits').select('key').execute()).map((row) => row.key);
+      expect(keys.filter((key) => key.includes('203.0.113.250'))).toEqual([]);
+    } finally {
+      await server.close();
+      await database.drop();
+    }
+  });
+});
