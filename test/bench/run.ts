@@ -7,6 +7,7 @@
 //   npm run bench -- --duration=3         seconds per load row (default 6)
 //   npm run bench -- --profile            also write a V8 CPU profile of every server child
 //   npm run bench -- --backends=sqlite    server rows for some backends only: sqlite, postgres, postgres×2
+//   npm run bench -- --compare-with=DIR   also "[before]" server rows from another checkout (same schema), back to back
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '50' },
     profile: { type: 'boolean', default: false },
     backends: { type: 'string', default: 'sqlite,postgres,postgres×2' },
+    'compare-with': { type: 'string' },
     markdown: { type: 'boolean', default: false },
   },
 });
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
     expressHello,
     argon2Limit,
     backends,
+    ...(flags['compare-with'] ? { compareWith: flags['compare-with'] } : {}),
     vaultHashMs: vaultHash.medianMs,
     vaultKdf: VAULT_KDF,
     log,

@@ -62,7 +62,7 @@ export function accountRoutes(services: Services): Router {
   router.get(ROUTES.login, (req, res) => {
     const next = safeNext(queryValue(req, FIELDS.next));
     if (state(res).user) return res.redirect(303, next ?? ROUTES.manageAccount);
-    sendPage(res, 200, LoginPage({ page: pageContext(res), next }));
+    sendPage(res, 200, LoginPage, { page: pageContext(res), next });
   });
 
   router.post(
@@ -79,7 +79,7 @@ export function accountRoutes(services: Services): Router {
       );
       if (result.kind !== 'authenticated') {
         setRetryAfter(res, result);
-        return sendPage(res, result.status, LoginPage({ page: pageContext(res), next, form: { values: keep, errors: [result.message] } }));
+        return sendPage(res, result.status, LoginPage, { page: pageContext(res), next, form: { values: keep, errors: [result.message] } });
       }
       const { user, twoFactor } = result;
       if (!twoFactor.enabled || services.rememberedDevices.isRemembered(deviceCookie(req, services), user)) {

@@ -44,18 +44,14 @@ export function twoFactorRoutes(services: Services): Router {
       user = gate.user;
     }
     const status2fa = await services.accounts.twoFactorStatus(user.id);
-    sendPage(
-      res,
-      status,
-      TwoFactorPage({
-        page: pageContext(res),
-        hasTotp: status2fa.hasTotp,
-        hasSecurityKey: status2fa.hasSecurityKey,
-        query: twoFactorQuery(req),
-        form: { errors },
-        scripts: status2fa.hasSecurityKey ? [WEBAUTHN_SCRIPTS.authenticate] : [],
-      }),
-    );
+    sendPage(res, status, TwoFactorPage, {
+      page: pageContext(res),
+      hasTotp: status2fa.hasTotp,
+      hasSecurityKey: status2fa.hasSecurityKey,
+      query: twoFactorQuery(req),
+      form: { errors },
+      scripts: status2fa.hasSecurityKey ? [WEBAUTHN_SCRIPTS.authenticate] : [],
+    });
   };
 
   router.get(ROUTES.twoFactor, handler((req, res) => renderTwoFactor(req, res, 200)));

@@ -17,6 +17,8 @@ export interface BenchContext {
   vaultKdf: Argon2Params;
   /** Which server deployments to measure (--backends). */
   backends: readonly ('sqlite' | 'postgres' | 'postgres×2')[];
+  /** Another checkout's root (--compare-with): its server gives "[before]" rows on the same database. */
+  compareWith?: string;
   cpuProfileDir?: string;
   log(message: string): void;
 }

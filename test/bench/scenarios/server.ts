@@ -9,6 +9,7 @@ import type { BenchContext } from '../lib/context.js';
 import { ARGON2_LIMIT_NOTE, measureArgon2Limit, measureBare, measureExpressHello } from '../lib/baselines.js';
 import { BENCH_PASSWORD, createDeployment, type Deployment } from '../lib/latchkey.js';
 import { runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
+import type { ServerProcess } from '../lib/server-process.js';
 import { BENCH_TOTP_SECRET, prepareTotpLogins, prepareWebauthnLogins } from '../lib/pools.js';
 import { seedUsers } from '../lib/seed.js';
 import type { BenchRow } from '../lib/table.js';
@@ -124,7 +125,8 @@ export async function benchServer(context: BenchContext): Promise<BenchRow[]> {
     try {
       const passwordHash = await deployment.services.passwords.hash(BENCH_PASSWORD);
       await deployment.addServer();
-      if (one) rows.push(...(await benchBackend(context, deployment, dialect, passwordHash)));
+      const before = context.compareWith ? await deployment.addCompareServer(context.compareWith) : undefined;
+      if (one) rows.push(...(await benchBackend(context, deployment, dialect, passwordHash, before)));
       if (two) {
         await deployment.addServer();
         rows.push(...(await benchBackend(context, deployment, 'postgres ×2', passwordHash)));
@@ -136,7 +138,13 @@ export async function benchServer(context: BenchContext): Promise<BenchRow[]> {
   return rows;
 }
 
-async function benchBackend(context: BenchContext, deployment: Deployment, backend: string, passwordHash: string): Promise<BenchRow[]> {
+async function benchBackend(
+  context: BenchContext,
+  deployment: Deployment,
+  backend: string,
+  passwordHash: string,
+  before?: ServerProcess,
+): Promise<BenchRow[]> {
   const { connections, durationSeconds, log } = context;
   // This backend's rows are compared with the ceilings measured right before them (the machine may be shared).
   const tag = backend.replace(/\W+/g, '');
@@ -193,50 +201,73 @@ async function benchBackend(context: BenchContext, deployment: Deployment, backe
   });
   const get = (path: string): LoadRequest => ({ method: 'GET', path, headers: { cookie: state.cookie } });
 
+  // With --compare-with, the rows below (except WebAuthn) run first against the other checkout's server on the
+  // same database ("[before]"), then against this one: before and after in one run, back to back.
+  const variants: { label: string; urls: string[]; servers: ServerProcess[] }[] = [
+    ...(before ? [{ label: ' [before]', urls: [before.url], servers: [before] }] : []),
+    { label: '', urls, servers: deployment.servers },
+  ];
+
   // The login page: what every login starts with.
-  log(`${backend}: GET login page`);
-  await preflight(baseUrl, get(ROUTES.login), 200, `${backend} GET login`);
-  const loginPage = await runLoad({ urls, connections, durationSeconds, nextRequest: () => get(ROUTES.login) });
-  rows.push(pageRow(`GET ${ROUTES.login}`, loginPage, 200, LOGIN_PAGE_TARGET, [NOTE_GET_PAGE]));
+  for (const variant of variants) {
+    log(`${backend}: GET login page${variant.label}`);
+    await preflight(variant.urls[0]!, get(ROUTES.login), 200, `${backend} GET login${variant.label}`);
+    const loginPage = await runLoad({ urls: variant.urls, connections, durationSeconds, nextRequest: () => get(ROUTES.login) });
+    rows.push(pageRow(`GET ${ROUTES.login}${variant.label}`, loginPage, 200, LOGIN_PAGE_TARGET, [NOTE_GET_PAGE]));
+  }
 
   // (b) wrong TOTP: one user, one token (a wrong code does not use the token up). The same token serves the
   // two-factor page first (GET checks the token without using it up).
   const [wrongUser] = await prepareTotpLogins(deployment, `wrong-${tag}-`, 1, passwordHash);
   const twoFactorPath = `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(wrongUser!.token)}`;
-  log(`${backend}: GET two-factor page`);
-  await preflight(baseUrl, get(twoFactorPath), 200, `${backend} GET two-factor`);
-  const twoFactorPage = await runLoad({ urls, connections, durationSeconds, nextRequest: () => get(twoFactorPath) });
-  rows.push(
-    pageRow(`GET ${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=…`, twoFactorPage, 200, TWO_FACTOR_PAGE_TARGET, [
-      NOTE_GET_PAGE,
-      'A TOTP user’s two-factor page: the token is checked (HMAC, token and user read) and the user’s methods read on every request.',
-    ]),
-  );
+  for (const variant of variants) {
+    log(`${backend}: GET two-factor page${variant.label}`);
+    await preflight(variant.urls[0]!, get(twoFactorPath), 200, `${backend} GET two-factor${variant.label}`);
+    const twoFactorPage = await runLoad({ urls: variant.urls, connections, durationSeconds, nextRequest: () => get(twoFactorPath) });
+    rows.push(
+      pageRow(`GET ${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=…${variant.label}`, twoFactorPage, 200, TWO_FACTOR_PAGE_TARGET, [
+        NOTE_GET_PAGE,
+        'A TOTP user’s two-factor page: the token is checked (HMAC, token and user read) and the user’s methods read on every request.',
+      ]),
+    );
+  }
 
-  log(`${backend}: (b) wrong TOTP submits`);
   const wrongRequest = () => form(state, twoFactorPath, { [FIELDS.totpValue]: codes.wrong() });
-  await preflight(baseUrl, wrongRequest(), 401, `${backend} wrong TOTP`);
-  const wrong = await runLoad({ urls, connections, durationSeconds, nextRequest: wrongRequest });
-  rows.push(pageRow('(b) TOTP submit, wrong code → page again', wrong, 401, WRONG_TOTP_TARGET[backend] ?? null, [NOTE_RATE_LIMITS]));
+  let wrongRate = 0;
+  for (const variant of variants) {
+    log(`${backend}: (b) wrong TOTP submits${variant.label}`);
+    await preflight(variant.urls[0]!, wrongRequest(), 401, `${backend} wrong TOTP${variant.label}`);
+    const wrong = await runLoad({ urls: variant.urls, connections, durationSeconds, nextRequest: wrongRequest });
+    rows.push(pageRow(`(b) TOTP submit, wrong code → page again${variant.label}`, wrong, 401, WRONG_TOTP_TARGET[backend] ?? null, [NOTE_RATE_LIMITS]));
+    wrongRate = Math.max(wrongRate, wrong.requestsPerSecond);
+  }
 
   // Single-use pools are sized from the wrong-code rate (a similar amount of work per request), with headroom.
-  const poolSize = Math.min(40_000, Math.max(1_000, Math.ceil(wrong.requestsPerSecond * durationSeconds * 1.3)));
+  const poolSize = Math.min(40_000, Math.max(1_000, Math.ceil(wrongRate * durationSeconds * 1.3)));
 
   // (c) correct TOTP: a fresh user and token per request.
-  log(`${backend}: (c) preparing ${poolSize} TOTP logins`);
-  const totpLogins = await prepareTotpLogins(deployment, `totp-${tag}-`, poolSize + 1, passwordHash);
-  const totpRequest = (login: { token: string }) =>
-    form(state, `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`, { [FIELDS.totpValue]: codes.correct() });
-  await preflight(baseUrl, totpRequest(totpLogins.pop()!), 303, `${backend} correct TOTP`);
-  log(`${backend}: (c) correct TOTP submits`);
-  let nextTotp = 0;
-  const correct = await runLoad({ urls, connections, durationSeconds, preparedRequests: totpLogins.length, nextRequest: () => totpRequest(totpLogins[nextTotp++]!) });
-  rows.push(
-    pageRow('(c) TOTP submit, correct code → login', correct, 303, null, [
-      NOTE_TOTP_POOL,
-      ...(correct.endedByPool ? [`Ended when the ${totpLogins.length} prepared logins were used up (${correct.durationSeconds.toFixed(1)} s).`] : []),
-    ]),
-  );
+  for (const [index, variant] of variants.entries()) {
+    log(`${backend}: (c) preparing ${poolSize} TOTP logins${variant.label}`);
+    const totpLogins = await prepareTotpLogins(deployment, `totp-${tag}-${index}-`, poolSize + 1, passwordHash);
+    const totpRequest = (login: { token: string }) =>
+      form(state, `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`, { [FIELDS.totpValue]: codes.correct() });
+    await preflight(variant.urls[0]!, totpRequest(totpLogins.pop()!), 303, `${backend} correct TOTP${variant.label}`);
+    log(`${backend}: (c) correct TOTP submits${variant.label}`);
+    let nextTotp = 0;
+    const correct = await runLoad({
+      urls: variant.urls,
+      connections,
+      durationSeconds,
+      preparedRequests: totpLogins.length,
+      nextRequest: () => totpRequest(totpLogins[nextTotp++]!),
+    });
+    rows.push(
+      pageRow(`(c) TOTP submit, correct code → login${variant.label}`, correct, 303, null, [
+        NOTE_TOTP_POOL,
+        ...(correct.endedByPool ? [`Ended when the ${totpLogins.length} prepared logins were used up (${correct.durationSeconds.toFixed(1)} s).`] : []),
+      ]),
+    );
+  }
 
   // (d) WebAuthn assertion validate: a fresh challenge, assertion and token per request.
   log(`${backend}: (d) preparing ${poolSize} WebAuthn assertions`);
@@ -261,46 +292,48 @@ async function benchBackend(context: BenchContext, deployment: Deployment, backe
   );
 
   // (e) password step (correct password of a TOTP user → 303 to the two-factor page), event loop watched.
-  log(`${backend}: (e) password step`);
   const [passwordUser] = await seedUsers(deployment.databaseUrl, `password-${tag}-`, 1, passwordHash);
   await deployment.services.totp.enable(passwordUser!.id, BENCH_TOTP_SECRET);
-  const limit = await measureArgon2Limit(context.cores);
   const passwordRequest = () => form(state, ROUTES.login, { [FIELDS.username]: passwordUser!.username, [FIELDS.password]: BENCH_PASSWORD });
-  await preflight(baseUrl, passwordRequest(), 303, `${backend} password step`);
-  for (const server of deployment.servers) server.startEventLoopDelay();
-  const password = await runLoad({ urls, connections, durationSeconds, nextRequest: passwordRequest });
-  const loops = await Promise.all(deployment.servers.map((server) => server.stopEventLoopDelay()));
-  // Up to `connections` password checks were still queued for the hash pool when the run stopped.
-  await new Promise((done) => setTimeout(done, Math.ceil((connections / limit) * 1000)));
-  const instances = deployment.servers.length;
-  rows.push({
-    section: backend,
-    scenario: '(e) password step (argon2id verify) → two-factor page',
-    backend,
-    requestsPerSecond: password.requestsPerSecond,
-    p50Ms: password.latencyP50Ms,
-    p99Ms: password.latencyP99Ms,
-    ratios: [{ value: password.requestsPerSecond / limit, to: 'argon2 limit' }, ratioToBare(password)],
-    target: `≥${PASSWORD_TARGET_RATIO}× argon2 limit`,
-    met: allAnswered(password, 303) && password.requestsPerSecond / limit >= PASSWORD_TARGET_RATIO,
-    notes: [
-      `${ARGON2_LIMIT_NOTE} Measured again right before this row: ${limit.toFixed(1)}/s${instances > 1 ? '; two instances share the same cores, so it does not double' : ''}. The gap to it is CPU the server, the database and the load generator take from the hashing cores.`,
-      ...twoInstanceNote,
-      ...statusNote(password, 303),
-    ],
-  });
-  const worst = loops.reduce((a, b) => (b.p99 > a.p99 ? b : a));
-  rows.push({
-    section: backend,
-    scenario: 'event-loop delay during (e)',
-    backend,
-    p50Ms: worst.p50,
-    p99Ms: worst.p99,
-    target: `p99≤${EVENT_LOOP_TARGET_P99_MS}ms`,
-    met: worst.p99 <= EVENT_LOOP_TARGET_P99_MS,
-    notes: [
-      `perf_hooks.monitorEventLoopDelay (10 ms resolution) inside the server process${instances > 1 ? 'es (worst instance shown)' : ''} while (e) ran; max ${Math.max(...loops.map((loop) => loop.max)).toFixed(1)} ms. The delay includes the 10 ms sampling resolution.`,
-    ],
-  });
+  for (const variant of variants) {
+    log(`${backend}: (e) password step${variant.label}`);
+    const limit = await measureArgon2Limit(context.cores);
+    await preflight(variant.urls[0]!, passwordRequest(), 303, `${backend} password step${variant.label}`);
+    for (const server of variant.servers) server.startEventLoopDelay();
+    const password = await runLoad({ urls: variant.urls, connections, durationSeconds, nextRequest: passwordRequest });
+    const loops = await Promise.all(variant.servers.map((server) => server.stopEventLoopDelay()));
+    // Up to `connections` password checks were still queued for the hash pool when the run stopped.
+    await new Promise((done) => setTimeout(done, Math.ceil((connections / limit) * 1000)));
+    const instances = variant.servers.length;
+    rows.push({
+      section: backend,
+      scenario: `(e) password step (argon2id verify) → two-factor page${variant.label}`,
+      backend,
+      requestsPerSecond: password.requestsPerSecond,
+      p50Ms: password.latencyP50Ms,
+      p99Ms: password.latencyP99Ms,
+      ratios: [{ value: password.requestsPerSecond / limit, to: 'argon2 limit' }, ratioToBare(password)],
+      target: `≥${PASSWORD_TARGET_RATIO}× argon2 limit`,
+      met: allAnswered(password, 303) && password.requestsPerSecond / limit >= PASSWORD_TARGET_RATIO,
+      notes: [
+        `${ARGON2_LIMIT_NOTE} Measured again right before this row: ${limit.toFixed(1)}/s${instances > 1 ? '; two instances share the same cores, so it does not double' : ''}. The gap to it is CPU the server, the database and the load generator take from the hashing cores.`,
+        ...(instances > 1 ? [NOTE_TWO_INSTANCES] : []),
+        ...statusNote(password, 303),
+      ],
+    });
+    const worst = loops.reduce((a, b) => (b.p99 > a.p99 ? b : a));
+    rows.push({
+      section: backend,
+      scenario: `event-loop delay during (e)${variant.label}`,
+      backend,
+      p50Ms: worst.p50,
+      p99Ms: worst.p99,
+      target: `p99≤${EVENT_LOOP_TARGET_P99_MS}ms`,
+      met: worst.p99 <= EVENT_LOOP_TARGET_P99_MS,
+      notes: [
+        `perf_hooks.monitorEventLoopDelay (10 ms resolution) inside the server process${instances > 1 ? 'es (worst instance shown)' : ''} while (e) ran; max ${Math.max(...loops.map((loop) => loop.max)).toFixed(1)} ms. The delay includes the 10 ms sampling resolution.`,
+      ],
+    });
+  }
   return rows;
 }
