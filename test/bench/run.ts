@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     requestsPerSecond: bare.requestsPerSecond,
     p50Ms: bare.latencyP50Ms,
     p99Ms: bare.latencyP99Ms,
+    ...(bare.cpuMicrosPerRequest === undefined ? {} : { cpuMicrosPerRequest: bare.cpuMicrosPerRequest }),
     ratios: [{ value: 1, to: 'bare' }],
   });
 
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
     requestsPerSecond: expressHello.requestsPerSecond,
     p50Ms: expressHello.latencyP50Ms,
     p99Ms: expressHello.latencyP99Ms,
+    ...(expressHello.cpuMicrosPerRequest === undefined ? {} : { cpuMicrosPerRequest: expressHello.cpuMicrosPerRequest }),
     ratios: [{ value: expressHello.requestsPerSecond / bare.requestsPerSecond, to: 'bare' }],
     notes: ['One Express 5 route answering "hello", in its own process: the ceiling of any page the server renders, before routing middleware, sessions, the database or HTML.'],
   });

@@ -4,7 +4,7 @@ import { hash, verify } from '@node-rs/argon2';
 import { ARGON2ID } from '../../../server/src/services/passwords.js';
 import { DEFAULT_ARGON2 } from '../../../server/src/config.js';
 import { BASELINE_PASSWORD, timeArgon2id } from './argon2-baseline.js';
-import { runLoad, type LoadResult } from './load.js';
+import { runLoadMeasured, type LoadResult } from './load.js';
 import { spawnServer } from './server-process.js';
 
 /** Row (a): the bare node:http hello server in its own process, under the same load settings. */
@@ -23,7 +23,7 @@ async function measureHello(
 ): Promise<LoadResult> {
   const hello = await spawnServer(entry, { label: options.label, ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });
   try {
-    return await runLoad({ urls: [hello.url], connections: options.connections, durationSeconds: options.durationSeconds, nextRequest: () => ({ method: 'GET', path: '/' }) });
+    return await runLoadMeasured([hello], { urls: [hello.url], connections: options.connections, durationSeconds: options.durationSeconds, nextRequest: () => ({ method: 'GET', path: '/' }) });
   } finally {
     await hello.stop();
   }

@@ -8,7 +8,7 @@ import { createSessionClient } from '../../src/kit/create-session-client.js';
 import type { BenchContext } from '../lib/context.js';
 import { ARGON2_LIMIT_NOTE, measureArgon2Limit, measureBare, measureExpressHello } from '../lib/baselines.js';
 import { BENCH_PASSWORD, createDeployment, type Deployment } from '../lib/latchkey.js';
-import { runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
+import { runLoadMeasured, type LoadRequest, type LoadResult } from '../lib/load.js';
 import type { ServerProcess } from '../lib/server-process.js';
 import { BENCH_TOTP_SECRET, prepareTotpLogins, prepareWebauthnLogins } from '../lib/pools.js';
 import { seedUsers } from '../lib/seed.js';
@@ -104,6 +104,11 @@ async function preflight(baseUrl: string, request: LoadRequest, expected: number
   }
 }
 
+/** The row's server CPU per request, when measured. */
+function cpu(result: LoadResult): Pick<BenchRow, 'cpuMicrosPerRequest'> {
+  return result.cpuMicrosPerRequest === undefined ? {} : { cpuMicrosPerRequest: result.cpuMicrosPerRequest };
+}
+
 /** Did every request get the answer the scenario is about? A row where not is never counted as met. */
 export function allAnswered(result: LoadResult, expected: number): boolean {
   const total = Object.values(result.statusCounts).reduce((sum, count) => sum + count, 0);
@@ -161,6 +166,7 @@ async function benchBackend(
       requestsPerSecond: bare.requestsPerSecond,
       p50Ms: bare.latencyP50Ms,
       p99Ms: bare.latencyP99Ms,
+      ...cpu(bare),
       ratios: [{ value: bare.requestsPerSecond / context.bare.requestsPerSecond, to: 'first bare' }],
       notes: [NOTE_LOCAL_BARE],
     },
@@ -171,6 +177,7 @@ async function benchBackend(
       requestsPerSecond: expressHello.requestsPerSecond,
       p50Ms: expressHello.latencyP50Ms,
       p99Ms: expressHello.latencyP99Ms,
+      ...cpu(expressHello),
       ratios: [
         { value: expressHello.requestsPerSecond / bare.requestsPerSecond, to: 'bare' },
         { value: expressHello.requestsPerSecond / context.expressHello.requestsPerSecond, to: 'first Express' },
@@ -182,6 +189,9 @@ async function benchBackend(
   const state = await browserState(baseUrl);
   const codes = totpCodes();
   const ratioToExpress = (result: LoadResult) => ({ value: result.requestsPerSecond / expressHello.requestsPerSecond, to: 'Express' });
+  /** Express hello's CPU per request ÷ this row's: the share by cost, which a busy machine does not move. */
+  const cpuRatioToExpress = (result: LoadResult) =>
+    result.cpuMicrosPerRequest && expressHello.cpuMicrosPerRequest ? [{ value: expressHello.cpuMicrosPerRequest / result.cpuMicrosPerRequest, to: 'Express by CPU' }] : [];
   const ratioToBare = (result: LoadResult) => ({ value: result.requestsPerSecond / bare.requestsPerSecond, to: 'bare' });
   /** A page or second-step row: its share of the Express hello (and of bare), with a share and p99 target. */
   const pageRow = (scenario: string, result: LoadResult, expected: number, minShare: number | null, notes: string[]): BenchRow => ({
@@ -191,7 +201,8 @@ async function benchBackend(
     requestsPerSecond: result.requestsPerSecond,
     p50Ms: result.latencyP50Ms,
     p99Ms: result.latencyP99Ms,
-    ratios: [ratioToExpress(result), ratioToBare(result)],
+    ...cpu(result),
+    ratios: [ratioToExpress(result), ...cpuRatioToExpress(result), ratioToBare(result)],
     target: `${minShare === null ? '' : `≥${minShare}× Express, `}p99≤${PAGE_TARGET_P99_MS}ms`,
     met:
       allAnswered(result, expected) &&
@@ -199,20 +210,21 @@ async function benchBackend(
       result.latencyP99Ms <= PAGE_TARGET_P99_MS,
     notes: [...notes, ...twoInstanceNote, ...statusNote(result, expected)],
   });
-  const get = (path: string): LoadRequest => ({ method: 'GET', path, headers: { cookie: state.cookie } });
+  const get = (path: string, client = state): LoadRequest => ({ method: 'GET', path, headers: { cookie: client.cookie } });
 
   // With --compare-with, the rows below (except WebAuthn) run first against the other checkout's server on the
   // same database ("[before]"), then against this one: before and after in one run, back to back.
-  const variants: { label: string; urls: string[]; servers: ServerProcess[] }[] = [
-    ...(before ? [{ label: ' [before]', urls: [before.url], servers: [before] }] : []),
-    { label: '', urls, servers: deployment.servers },
+  // Each gets the cookie and CSRF token its own server issued (their cookie formats may differ).
+  const variants: { label: string; urls: string[]; servers: ServerProcess[]; state: ClientState }[] = [
+    ...(before ? [{ label: ' [before]', urls: [before.url], servers: [before], state: await browserState(before.url) }] : []),
+    { label: '', urls, servers: deployment.servers, state },
   ];
 
   // The login page: what every login starts with.
   for (const variant of variants) {
     log(`${backend}: GET login page${variant.label}`);
-    await preflight(variant.urls[0]!, get(ROUTES.login), 200, `${backend} GET login${variant.label}`);
-    const loginPage = await runLoad({ urls: variant.urls, connections, durationSeconds, nextRequest: () => get(ROUTES.login) });
+    await preflight(variant.urls[0]!, get(ROUTES.login, variant.state), 200, `${backend} GET login${variant.label}`);
+    const loginPage = await runLoadMeasured(variant.servers, { urls: variant.urls, connections, durationSeconds, nextRequest: () => get(ROUTES.login, variant.state) });
     rows.push(pageRow(`GET ${ROUTES.login}${variant.label}`, loginPage, 200, LOGIN_PAGE_TARGET, [NOTE_GET_PAGE]));
   }
 
@@ -222,8 +234,8 @@ async function benchBackend(
   const twoFactorPath = `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(wrongUser!.token)}`;
   for (const variant of variants) {
     log(`${backend}: GET two-factor page${variant.label}`);
-    await preflight(variant.urls[0]!, get(twoFactorPath), 200, `${backend} GET two-factor${variant.label}`);
-    const twoFactorPage = await runLoad({ urls: variant.urls, connections, durationSeconds, nextRequest: () => get(twoFactorPath) });
+    await preflight(variant.urls[0]!, get(twoFactorPath, variant.state), 200, `${backend} GET two-factor${variant.label}`);
+    const twoFactorPage = await runLoadMeasured(variant.servers, { urls: variant.urls, connections, durationSeconds, nextRequest: () => get(twoFactorPath, variant.state) });
     rows.push(
       pageRow(`GET ${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=…${variant.label}`, twoFactorPage, 200, TWO_FACTOR_PAGE_TARGET, [
         NOTE_GET_PAGE,
@@ -232,12 +244,12 @@ async function benchBackend(
     );
   }
 
-  const wrongRequest = () => form(state, twoFactorPath, { [FIELDS.totpValue]: codes.wrong() });
   let wrongRate = 0;
   for (const variant of variants) {
+    const wrongRequest = () => form(variant.state, twoFactorPath, { [FIELDS.totpValue]: codes.wrong() });
     log(`${backend}: (b) wrong TOTP submits${variant.label}`);
     await preflight(variant.urls[0]!, wrongRequest(), 401, `${backend} wrong TOTP${variant.label}`);
-    const wrong = await runLoad({ urls: variant.urls, connections, durationSeconds, nextRequest: wrongRequest });
+    const wrong = await runLoadMeasured(variant.servers, { urls: variant.urls, connections, durationSeconds, nextRequest: wrongRequest });
     rows.push(pageRow(`(b) TOTP submit, wrong code → page again${variant.label}`, wrong, 401, WRONG_TOTP_TARGET[backend] ?? null, [NOTE_RATE_LIMITS]));
     wrongRate = Math.max(wrongRate, wrong.requestsPerSecond);
   }
@@ -250,11 +262,11 @@ async function benchBackend(
     log(`${backend}: (c) preparing ${poolSize} TOTP logins${variant.label}`);
     const totpLogins = await prepareTotpLogins(deployment, `totp-${tag}-${index}-`, poolSize + 1, passwordHash);
     const totpRequest = (login: { token: string }) =>
-      form(state, `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`, { [FIELDS.totpValue]: codes.correct() });
+      form(variant.state, `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`, { [FIELDS.totpValue]: codes.correct() });
     await preflight(variant.urls[0]!, totpRequest(totpLogins.pop()!), 303, `${backend} correct TOTP${variant.label}`);
     log(`${backend}: (c) correct TOTP submits${variant.label}`);
     let nextTotp = 0;
-    const correct = await runLoad({
+    const correct = await runLoadMeasured(variant.servers, {
       urls: variant.urls,
       connections,
       durationSeconds,
@@ -277,7 +289,7 @@ async function benchBackend(
   await preflight(baseUrl, webauthnRequest(webauthnLogins.pop()!), 200, `${backend} WebAuthn validate`);
   log(`${backend}: (d) WebAuthn assertion validate`);
   let nextWebauthn = 0;
-  const webauthn = await runLoad({
+  const webauthn = await runLoadMeasured(deployment.servers, {
     urls,
     connections,
     durationSeconds,
@@ -294,13 +306,13 @@ async function benchBackend(
   // (e) password step (correct password of a TOTP user → 303 to the two-factor page), event loop watched.
   const [passwordUser] = await seedUsers(deployment.databaseUrl, `password-${tag}-`, 1, passwordHash);
   await deployment.services.totp.enable(passwordUser!.id, BENCH_TOTP_SECRET);
-  const passwordRequest = () => form(state, ROUTES.login, { [FIELDS.username]: passwordUser!.username, [FIELDS.password]: BENCH_PASSWORD });
   for (const variant of variants) {
+    const passwordRequest = () => form(variant.state, ROUTES.login, { [FIELDS.username]: passwordUser!.username, [FIELDS.password]: BENCH_PASSWORD });
     log(`${backend}: (e) password step${variant.label}`);
     const limit = await measureArgon2Limit(context.cores);
     await preflight(variant.urls[0]!, passwordRequest(), 303, `${backend} password step${variant.label}`);
     for (const server of variant.servers) server.startEventLoopDelay();
-    const password = await runLoad({ urls: variant.urls, connections, durationSeconds, nextRequest: passwordRequest });
+    const password = await runLoadMeasured(variant.servers, { urls: variant.urls, connections, durationSeconds, nextRequest: passwordRequest });
     const loops = await Promise.all(variant.servers.map((server) => server.stopEventLoopDelay()));
     // Up to `connections` password checks were still queued for the hash pool when the run stopped.
     await new Promise((done) => setTimeout(done, Math.ceil((connections / limit) * 1000)));
@@ -312,6 +324,7 @@ async function benchBackend(
       requestsPerSecond: password.requestsPerSecond,
       p50Ms: password.latencyP50Ms,
       p99Ms: password.latencyP99Ms,
+      ...cpu(password),
       ratios: [{ value: password.requestsPerSecond / limit, to: 'argon2 limit' }, ratioToBare(password)],
       target: `≥${PASSWORD_TARGET_RATIO}× argon2 limit`,
       met: allAnswered(password, 303) && password.requestsPerSecond / limit >= PASSWORD_TARGET_RATIO,
