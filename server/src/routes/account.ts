@@ -87,7 +87,7 @@ export function accountRoutes(services: Services): Router {
         await startSession(res, services, user);
         return res.redirect(303, next ?? ROUTES.manageAccount);
       }
-      const token = await services.loginTokens.issue(user);
+      const token = await services.loginTokens.issue(user, twoFactor);
       const query = new URLSearchParams({ [FIELDS.twoFactorToken]: token });
       if (next) query.set(FIELDS.next, next);
       res.redirect(303, `${ROUTES.twoFactor}?${query.toString()}`);
