@@ -17,7 +17,7 @@ if (files.length < 2) {
 }
 
 const runs = await Promise.all(files.map(async (file) => JSON.parse(await readFile(file, 'utf8')) as { header: string; rows: BenchRow[] }));
-const keyOf = (row: BenchRow) => `${row.section}\u0000${row.scenario}`;
+const keyOf = (row: BenchRow) => `${row.section}\u0000${row.scenario}\u0000${row.backend}`;
 const order: string[] = [];
 const byKey = new Map<string, BenchRow[]>();
 for (const run of runs) {

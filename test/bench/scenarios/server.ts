@@ -239,7 +239,7 @@ async function benchBackend(
     rows.push(
       pageRow(`GET ${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=…${variant.label}`, twoFactorPage, 200, TWO_FACTOR_PAGE_TARGET, [
         NOTE_GET_PAGE,
-        'A TOTP user’s two-factor page: the token is checked (HMAC, token and user read) and the user’s methods read on every request.',
+        'A TOTP user’s two-factor page: the token is checked on every request (HMAC, then its nonce and the user in one statement); the factors to offer come signed in the token.',
       ]),
     );
   }
