@@ -38,7 +38,8 @@ let nextComponentId = 0;
  * later ones splice their strings in, escaped exactly as Preact escapes text and attributes (`"`, `&`, `<`).
  * Only markup and strings that are not per-request are kept, never a visitor's values or a secret.
  *
- * The contract for a view rendered this way: it may test a string for emptiness and put it into text or an
+ * The contract for a view rendered this way: its document depends on its props alone (the cache is per
+ * process, shared by every app in it), and it may test a string for emptiness and put it into text or an
  * attribute (concatenated or not), but not branch on its content or transform it. The first request of each
  * shape also renders the page normally and compares; a page that breaks the contract (its spliced document
  * differs, a marker was cut or encoded) is never cached, and props holding anything but plain data are not.
