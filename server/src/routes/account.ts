@@ -48,7 +48,8 @@ export function accountRoutes(services: Services): Router {
       const keep = keepValues(req, [FIELDS.username, FIELDS.email]);
       const refuse = (status: number, fieldErrors: Record<string, string>) =>
         sendPage(res, status, RegisterPage({ page: pageContext(res), form: { values: keep, fieldErrors: inFormOrder(fieldErrors) } }));
-      // Counted before any work (argon2, the "taken" answer), whatever the outcome (issue 14 point 4).
+      // Counted before any work (the "taken" lookup, argon2), whatever the outcome: probing names costs
+      // an attempt too (issue 14 point 4).
       const limit = await services.requestLimits.take('register', { ip: requestOrigin(req).ip });
       if (limit.kind === 'blocked') {
         setRetryAfter(res, limit);
@@ -92,7 +93,7 @@ export function accountRoutes(services: Services): Router {
   router.get(ROUTES.login, (req, res) => {
     const next = safeNext(queryValue(req, FIELDS.next));
     if (state(res).user) return res.redirect(303, next ?? ROUTES.manageAccount);
-    sendPage(res, 200, LoginPage({ page: pageContext(res), next, notice: sessionEndedNotice(req, state(res).sessionEnded) }));
+    sendPage(res, 200, LoginPage, { page: pageContext(res), next, notice: sessionEndedNotice(req, state(res).sessionEnded) });
   });
 
   router.post(
@@ -109,7 +110,7 @@ export function accountRoutes(services: Services): Router {
       );
       if (result.kind !== 'authenticated') {
         setRetryAfter(res, result);
-        return sendPage(res, result.status, LoginPage({ page: pageContext(res), next, form: { values: keep, errors: [result.message] } }));
+        return sendPage(res, result.status, LoginPage, { page: pageContext(res), next, form: { values: keep, errors: [result.message] } });
       }
       const { user, twoFactor } = result;
       if (!twoFactor.enabled || services.rememberedDevices.isRemembered(deviceCookie(req, services), user)) {
@@ -117,7 +118,7 @@ export function accountRoutes(services: Services): Router {
         await startSession(res, services, user);
         return res.redirect(303, next ?? ROUTES.manageAccount);
       }
-      const token = await services.loginTokens.issue(user);
+      const token = await services.loginTokens.issue(user, twoFactor);
       const query = new URLSearchParams({ [FIELDS.twoFactorToken]: token });
       if (next) query.set(FIELDS.next, next);
       res.redirect(303, `${ROUTES.twoFactor}?${query.toString()}`);

@@ -199,7 +199,7 @@ function registrationRuleProblems(input: RegistrationInput): Record<string, stri
   const password = input.password;
   if (password !== undefined) {
     // The one password rule (NIST SP 800-63B 5.1.1.2): the same for every form that sets a password.
-    const check = checkNewPassword(password, username ? { username } : {});
+    const check = checkNewPassword(password, { username: username || undefined });
     if (!check.ok) problems.new_password = check.message;
   }
   return problems;
