@@ -60,7 +60,8 @@ export type VaultState = 'none' | 'locked' | 'unlocked';
 export interface ResponseMap {
   status: { state: VaultState };
   create: { state: 'unlocked' };
-  unlock: { state: 'unlocked'; restoredFromPrevious: boolean };
+  /** `rollback`: what to tell the person when the vault opened is an older copy than one written before. */
+  unlock: { state: 'unlocked'; restoredFromPrevious: boolean; rollback: string | null };
   lock: { state: 'locked' };
   codes: { accounts: AccountView[]; settings: VaultSettings };
   'tab-context': TabContext;

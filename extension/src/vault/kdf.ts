@@ -22,21 +22,33 @@ export interface KdfHeader extends KdfParams {
  */
 export const DEFAULT_KDF: KdfParams = Object.freeze({ alg: 'argon2id', m: 64 * 1024, t: 3, p: 4 });
 
-/** Bounds a stored header must respect; a tampered header must not make unlock hang or eat all memory. */
-export const KDF_LIMITS = { minM: 8, maxM: 1024 * 1024, minT: 1, maxT: 16, minP: 1, maxP: 16 } as const;
+/**
+ * Bounds a stored header (vault record or backup file) must respect, checked before any derivation:
+ * a crafted file asking for m = 1 GiB, t = 16, p = 16 otherwise costs ~30 s and 1 GiB per try and
+ * blocks every other request to the background. 256 MiB and 10 passes leave room above the default
+ * (64 MiB, t = 3) for a stronger future default. OWASP ASVS 4.0.3 V1.5.x (untrusted input is bounded).
+ */
+export const KDF_LIMITS = { minM: 8, maxM: 256 * 1024, minT: 1, maxT: 10, minP: 1, maxP: 16 } as const;
 
 export const SALT_BYTES = 16;
 export const KEY_BYTES = 32;
 
-/** Check cost parameters; throws with a message naming the bad value. */
+/** Check cost parameters; throws one message naming every bad value and its allowed range. */
 export function assertKdfParams(params: KdfParams): void {
   const { m, t, p } = params;
   if (params.alg !== 'argon2id') throw new Error(`Unsupported KDF "${String(params.alg)}".`);
-  if (!Number.isInteger(p) || p < KDF_LIMITS.minP || p > KDF_LIMITS.maxP) throw new Error(`Invalid KDF lanes p=${p}.`);
-  if (!Number.isInteger(t) || t < KDF_LIMITS.minT || t > KDF_LIMITS.maxT) throw new Error(`Invalid KDF passes t=${t}.`);
-  if (!Number.isInteger(m) || m < Math.max(KDF_LIMITS.minM, 8 * p) || m > KDF_LIMITS.maxM) {
-    throw new Error(`Invalid KDF memory m=${m} KiB.`);
+  const minM = Math.max(KDF_LIMITS.minM, 8 * (Number.isInteger(p) ? p : 1));
+  const problems: string[] = [];
+  if (!Number.isInteger(m) || m < minM || m > KDF_LIMITS.maxM) {
+    problems.push(`${Math.round(m / 1024)} MiB of memory (m=${m} KiB; allowed ${minM} KiB to ${KDF_LIMITS.maxM / 1024} MiB)`);
   }
+  if (!Number.isInteger(t) || t < KDF_LIMITS.minT || t > KDF_LIMITS.maxT) {
+    problems.push(`${t} passes (t=${t}; allowed ${KDF_LIMITS.minT} to ${KDF_LIMITS.maxT})`);
+  }
+  if (!Number.isInteger(p) || p < KDF_LIMITS.minP || p > KDF_LIMITS.maxP) {
+    problems.push(`${p} lanes (p=${p}; allowed ${KDF_LIMITS.minP} to ${KDF_LIMITS.maxP})`);
+  }
+  if (problems.length > 0) throw new Error(`The key derivation asks for ${problems.join(', ')}.`);
 }
 
 /** Derive the 256-bit vault key from a passphrase. The passphrase itself is never stored anywhere. */
