@@ -1,4 +1,5 @@
-import { argon2id } from 'hash-wasm';
+import { argon2idWasm } from './argon2id-wasm.js';
+import { utf8 } from './encoding.js';
 
 /** Argon2id cost parameters as stored in the vault header (`m` in KiB, as in RFC 9106). */
 export interface KdfParams {
@@ -56,15 +57,9 @@ export async function deriveVaultKey(passphrase: string, params: KdfParams, salt
   assertKdfParams(params);
   if (salt.length !== SALT_BYTES) throw new Error('Invalid KDF salt length.');
   const started = performance.now();
-  const key = await argon2id({
-    password: passphrase.normalize('NFC'),
-    salt,
-    parallelism: params.p,
-    iterations: params.t,
-    memorySize: params.m,
-    hashLength: KEY_BYTES,
-    outputType: 'binary',
-  });
+  const password = utf8.encode(passphrase.normalize('NFC'));
+  const key = await argon2idWasm({ password, salt, t: params.t, m: params.m, p: params.p, length: KEY_BYTES });
+  password.fill(0);
   // A User Timing entry (nothing secret in it): DevTools and the bench see how long the KDF itself took.
   performance.measure(KDF_MEASURE, { start: started });
   return key;
@@ -82,15 +77,7 @@ let warmedUp: Promise<void> | null = null;
  * per context, and never throws (a failure here shows up, with its message, at the real unlock).
  */
 export function warmUpKdf(): Promise<void> {
-  warmedUp ??= argon2id({
-    password: 'warm-up',
-    salt: new Uint8Array(SALT_BYTES),
-    parallelism: 1,
-    iterations: 1,
-    memorySize: KDF_LIMITS.minM,
-    hashLength: KEY_BYTES,
-    outputType: 'binary',
-  }).then(
+  warmedUp ??= argon2idWasm({ password: utf8.encode('warm-up'), salt: new Uint8Array(SALT_BYTES), t: 1, m: KDF_LIMITS.minM, p: 1, length: KEY_BYTES }).then(
     () => undefined,
     () => {
       warmedUp = null;
