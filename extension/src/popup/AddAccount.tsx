@@ -1,10 +1,19 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { AccountInput, TabContext } from '../background/messages.js';
+import { normalizeOrigin } from '../vault/origin.js';
 import { send } from './api.js';
+import { checkAccountInput, type InputProblem } from './check-account-input.js';
 import { Field, Header, Icon, Notice } from './components.js';
+import { describeScanFailure } from './describe-scan-failure.js';
 import { requestSiteAccess } from './site-access.js';
 
 type Mode = 'scan' | 'paste' | 'manual';
+
+const MODES: ReadonlyArray<readonly [Mode, string]> = [
+  ['scan', 'Scan QR'],
+  ['paste', 'Paste link'],
+  ['manual', 'Type it'],
+];
 
 const DEFAULT_ORIGIN = 'https://pypi.org';
 
@@ -21,16 +30,40 @@ function previewUri(uri: string): string | null {
   }
 }
 
-export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) => void; onLocked: () => void }) {
+export function AddAccount(props: {
+  tab: TabContext;
+  onDone: (notice?: string, later?: Promise<string | undefined>) => void;
+  onLocked: () => void;
+}) {
   const [mode, setMode] = useState<Mode>('scan');
   const [uri, setUri] = useState('');
   const [issuer, setIssuer] = useState('');
   const [label, setLabel] = useState('');
   const [secret, setSecret] = useState('');
   const [origin, setOrigin] = useState(props.tab.origin ?? DEFAULT_ORIGIN);
+  const [problem, setProblem] = useState<InputProblem | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [scanState, setScanState] = useState<'idle' | 'scanning' | 'found' | 'none'>('idle');
   const [busy, setBusy] = useState(false);
+  const tabs = useRef<Array<HTMLButtonElement | null>>([]);
+  const saveButton = useRef<HTMLButtonElement>(null);
+
+  function selectMode(next: Mode) {
+    setMode(next);
+    setError(null);
+    setProblem(null);
+  }
+
+  /** WAI-ARIA tabs (automatic activation): arrows move and select, Home/End go to the ends. */
+  function onTabKey(event: KeyboardEvent, index: number) {
+    const moves: Record<string, number> = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: MODES.length - 1 };
+    const target = moves[event.key];
+    if (target === undefined) return;
+    event.preventDefault();
+    const wrapped = (target + MODES.length) % MODES.length;
+    selectMode(MODES[wrapped]![0]);
+    tabs.current[wrapped]?.focus();
+  }
 
   async function scan() {
     setScanState('scanning');
@@ -47,62 +80,72 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
       setScanState('found');
     } catch (e) {
       setScanState('idle');
-      setError(`Could not capture this tab: ${e instanceof Error ? e.message : String(e)}`);
+      setError(describeScanFailure(e));
     }
   }
 
   function submit(event: Event) {
     event.preventDefault();
     if (busy) return;
-    // First, while the click still counts as a user gesture: ask for the site if it needs asking.
-    const access = requestSiteAccess(origin);
-    const account: AccountInput =
-      mode === 'manual' ? { issuer, label, secret, origin } : { uri, origin };
-    setBusy(true);
     setError(null);
+    // Validate first, synchronously: a wrong link or address is reported at once and never waits on
+    // (or opens) the browser's permission prompt.
+    const found = checkAccountInput({ mode, uri, label, secret, origin });
+    setProblem(found);
+    if (found) return;
+    // Still inside the click, so the browser may show its prompt; its answer is not awaited before the
+    // save's own result, which a headless or ignored prompt would hold up for ever.
+    const access = requestSiteAccess(origin);
+    const account: AccountInput = mode === 'manual' ? { issuer, label, secret, origin } : { uri, origin };
+    setBusy(true);
     void (async () => {
       const result = await send({ type: 'add-account', account });
-      const granted = await access;
       setBusy(false);
       if (!result.ok) {
         if (result.code === 'locked') return props.onLocked();
         return setError(result.error);
       }
       const name = result.account.issuer ? `${result.account.issuer} (${result.account.label})` : result.account.label;
-      props.onDone(granted ? `Added ${name}.` : `Added ${name}. Latchkey may fill on that site only when you open it from the page.`);
+      const site = normalizeOrigin(origin);
+      props.onDone(
+        `Added ${name}.`,
+        access.then((granted) =>
+          granted ? undefined : `Added ${name}. Without access to ${site}, Latchkey fills there only when you open it from the toolbar on that page.`,
+        ),
+      );
     })();
   }
 
   const preview = uri ? previewUri(uri) : null;
   const canSave = mode === 'manual' ? label.trim() !== '' && secret.trim() !== '' : uri.trim() !== '';
+  const problemOn = (field: InputProblem['field']) => (problem?.field === field ? problem.message : null);
+  const invalid = (field: InputProblem['field']) => (problem?.field === field ? 'true' : undefined);
 
   return (
     <main class="screen">
       <Header title="Add account" onBack={() => props.onDone()} />
       <div class="segmented" role="tablist" aria-label="How to add">
-        {(
-          [
-            ['scan', 'Scan QR'],
-            ['paste', 'Paste link'],
-            ['manual', 'Type it'],
-          ] as const
-        ).map(([value, text]) => (
+        {MODES.map(([value, text], index) => (
           <button
             type="button"
             role="tab"
+            id={`add-tab-${value}`}
+            aria-controls="add-panel"
             aria-selected={mode === value}
+            tabIndex={mode === value ? 0 : -1}
             class={mode === value ? 'active' : ''}
-            onClick={() => {
-              setMode(value);
-              setError(null);
+            ref={(element) => {
+              tabs.current[index] = element;
             }}
+            onClick={() => selectMode(value)}
+            onKeyDown={(event) => onTabKey(event, index)}
           >
             {text}
           </button>
         ))}
       </div>
 
-      <form class="stack" onSubmit={submit}>
+      <form class="stack" id="add-panel" role="tabpanel" aria-labelledby={`add-tab-${mode}`} onSubmit={submit} noValidate>
         {mode === 'scan' ? (
           <div class="scan">
             <p class="muted">Open the page that shows the two-factor QR code, then scan it from here.</p>
@@ -121,15 +164,15 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
         ) : null}
 
         {mode === 'paste' ? (
-          <Field label="otpauth:// link" hint="The link behind the QR code, e.g. from “Can’t scan the code?”">
+          <Field label="otpauth:// link" hint="The link behind the QR code, e.g. from “Can’t scan the code?”" error={problemOn('uri')}>
             {(id, describedBy) => (
               <textarea
                 id={id}
                 rows={3}
                 spellcheck={false}
-                autoFocus
                 value={uri}
                 aria-describedby={describedBy}
+                aria-invalid={invalid('uri')}
                 onInput={(e) => setUri(e.currentTarget.value)}
               />
             )}
@@ -139,14 +182,21 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
         {mode === 'manual' ? (
           <>
             <Field label="Issuer" hint="Who the account is with, e.g. PyPI.">
+              {(id, describedBy) => <input id={id} value={issuer} aria-describedby={describedBy} onInput={(e) => setIssuer(e.currentTarget.value)} />}
+            </Field>
+            <Field label="Account name" error={problemOn('label')}>
               {(id, describedBy) => (
-                <input id={id} autoFocus value={issuer} aria-describedby={describedBy} onInput={(e) => setIssuer(e.currentTarget.value)} />
+                <input
+                  id={id}
+                  value={label}
+                  autoComplete="username"
+                  aria-describedby={describedBy}
+                  aria-invalid={invalid('label')}
+                  onInput={(e) => setLabel(e.currentTarget.value)}
+                />
               )}
             </Field>
-            <Field label="Account name">
-              {(id) => <input id={id} value={label} autoComplete="username" onInput={(e) => setLabel(e.currentTarget.value)} />}
-            </Field>
-            <Field label="Secret key" hint="Base32: letters A–Z and digits 2–7; spaces are fine.">
+            <Field label="Secret key" hint="Base32: letters A–Z and digits 2–7; spaces are fine." error={problemOn('secret')}>
               {(id, describedBy) => (
                 <input
                   id={id}
@@ -155,6 +205,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
                   autoComplete="off"
                   class="mono"
                   aria-describedby={describedBy}
+                  aria-invalid={invalid('secret')}
                   onInput={(e) => setSecret(e.currentTarget.value)}
                 />
               )}
@@ -164,13 +215,34 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
 
         {mode !== 'scan' || scanState === 'found' ? (
           <>
-            <Field label="Fills on" hint="The exact site (scheme, host and port) this code may be filled into.">
+            <Field label="Fills on" hint="The exact site (scheme, host and port) this code may be filled into." error={problemOn('origin')}>
               {(id, describedBy) => (
-                <input id={id} value={origin} spellcheck={false} class="mono" aria-describedby={describedBy} onInput={(e) => setOrigin(e.currentTarget.value)} />
+                <input
+                  id={id}
+                  value={origin}
+                  spellcheck={false}
+                  class="mono"
+                  aria-describedby={describedBy}
+                  aria-invalid={invalid('origin')}
+                  onInput={(e) => setOrigin(e.currentTarget.value)}
+                />
               )}
             </Field>
+            {problem?.suggestion ? (
+              <button
+                type="button"
+                class="button button-secondary"
+                onClick={() => {
+                  setOrigin(problem.suggestion ?? origin);
+                  setProblem(null);
+                  saveButton.current?.focus(); // the question is answered; Save is the next step
+                }}
+              >
+                Use {problem.suggestion}
+              </button>
+            ) : null}
             {error ? <Notice kind="error">{error}</Notice> : null}
-            <button type="submit" class="button button-primary button-wide" disabled={busy || !canSave}>
+            <button ref={saveButton} type="submit" class="button button-primary button-wide" disabled={busy || !canSave}>
               {busy ? 'Saving…' : 'Save account'}
             </button>
           </>

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { focusScreen, Notice } from './components.js';
 import type { AccountView, TabContext } from '../background/messages.js';
 import { activeTabId, send } from './api.js';
 import { AccountList } from './AccountList.js';
@@ -13,7 +14,7 @@ type Screen =
   | { name: 'error'; message: string }
   | { name: 'create' }
   | { name: 'unlock'; notice?: string }
-  | { name: 'list'; notice?: string; accounts?: AccountView[] }
+  | { name: 'list'; notice?: string; alert?: string; accounts?: AccountView[] }
   | { name: 'add' }
   | { name: 'edit'; account: AccountView }
   | { name: 'settings' };
@@ -38,7 +39,18 @@ export function App() {
     })();
   }, []);
 
-  const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
+  // Every screen change puts focus on the new screen's first field or heading (never left on <body>).
+  useEffect(() => {
+    if (screen.name !== 'loading') focusScreen();
+  }, [screen.name]);
+
+  const showList = useCallback((notice?: string, later?: Promise<string | undefined>) => {
+    setScreen({ name: 'list', ...(notice ? { notice } : {}) });
+    // A follow-up the list learns after it shows (e.g. the answer to a site-access prompt).
+    void later?.then((next) => {
+      if (next) setScreen((current) => (current.name === 'list' ? { ...current, notice: next } : current));
+    });
+  }, []);
   const locked = useCallback((notice?: string) => setScreen({ name: 'unlock', ...(notice ? { notice } : {}) }), []);
 
   // Escape goes back from a sub-screen to the list (on the list itself the browser closes the popup).
@@ -60,18 +72,25 @@ export function App() {
     case 'error':
       return (
         <main class="screen screen-center">
-          <p class="notice notice-error" role="alert">{screen.message}</p>
+          <Notice kind="error">{screen.message}</Notice>
         </main>
       );
     case 'create':
       return <CreateVault onCreated={() => showList()} />;
     case 'unlock':
-      return <Unlock tab={tab} notice={screen.notice} onUnlocked={(notice) => showList(notice)} />;
+      return (
+        <Unlock
+          tab={tab}
+          notice={screen.notice}
+          onUnlocked={(notice, alert) => setScreen({ name: 'list', ...(notice ? { notice } : {}), ...(alert ? { alert } : {}) })}
+        />
+      );
     case 'list':
       return (
         <AccountList
           tab={tab}
           notice={screen.notice}
+          alert={screen.alert}
           initialAccounts={screen.accounts}
           onAdd={() => setScreen({ name: 'add' })}
           onEdit={(account) => setScreen({ name: 'edit', account })}

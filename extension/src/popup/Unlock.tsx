@@ -3,7 +3,7 @@ import type { TabContext } from '../background/messages.js';
 import { handOverToSecurityKey, send } from './api.js';
 import { Field, Header, Icon, Notice } from './components.js';
 
-export function Unlock(props: { tab: TabContext; notice?: string | undefined; onUnlocked: (notice?: string) => void }) {
+export function Unlock(props: { tab: TabContext; notice?: string | undefined; onUnlocked: (notice?: string, alert?: string) => void }) {
   const [passphrase, setPassphrase] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [keyError, setKeyError] = useState<string | null>(null);
@@ -27,9 +27,10 @@ export function Unlock(props: { tab: TabContext; notice?: string | undefined; on
       return;
     }
     props.onUnlocked(
-      result.restoredFromPrevious
+      result.restoredFromPrevious && !result.rollback
         ? 'The latest change to your vault was damaged; Latchkey restored the version before it.'
         : undefined,
+      result.rollback ?? undefined,
     );
   }
 
