@@ -3,7 +3,7 @@ import { test, expect } from '../src/kit/fixtures.js';
 import { addVirtualAuthenticator, launchBrowserWithExtension, openPopup, type BrowserWithExtension } from '../src/kit/index.js';
 import { startTestServer, type TestServer } from '../src/kit/start-test-server.js';
 import { createUserIn } from '../src/kit/create-user-in.js';
-import { clickToolbarButton, screenshotPopup, TOOLBAR_CLICK_ARGS } from './extension-helpers.js';
+import { addAccountByTyping, clickToolbarButton, screenshotPopup, TOOLBAR_CLICK_ARGS } from './extension-helpers.js';
 import { expectKeyCeremonyStarted, recordKeyStatus } from './journey-helpers.js';
 import type { Page } from 'playwright-core';
 
@@ -182,7 +182,11 @@ test('"Use security key" presses the page’s own button, which starts the brows
 
   const popup = await openPopup(browser.context, { forPage: page });
   await createVault(popup);
-  const useKey = popup.getByRole('button', { name: 'Use security key' });
+  // Not an index origin and no account for it yet: no hand-off (any page can have the button).
+  await expect(popup.getByText(`Two-factor step on ${server.url}`)).toBeVisible();
+  await expect(popup.getByRole('button', { name: /Use security key/ })).toHaveCount(0);
+  await addAccountByTyping(popup, { issuer: 'Latchkey', label: user.username, secret: 'JBSWY3DPEHPK3PXP' });
+  const useKey = popup.getByRole('button', { name: `Use security key on ${server.url}` });
   await expect(useKey).toBeVisible();
   await recordKeyStatus(page);
   const closed = popup.waitForEvent('close');

@@ -4,6 +4,7 @@ import type { VaultAccount, VaultPayload } from '../vault/payload.js';
 import { openVault, VaultRollbackError, writeVault, type UnlockedVault, type VaultStorageArea } from '../vault/vault-store.js';
 import { probePage, type PageProbe, type PageResult } from '../content/page-functions.js';
 import { currentCode } from './current-code.js';
+import { rememberAccountOrigins } from './security-key-sites.js';
 import type { KeySession } from './key-session.js';
 import type { AccountView, Request, ResponseMap } from './messages.js';
 import { UserFacingError } from './user-facing-error.js';
@@ -32,7 +33,7 @@ export interface HandlerContext {
   startSession(vault: UnlockedVault): Promise<void>;
   /** The open vault, or a "locked" refusal. Every use counts as activity and pushes the auto-lock back. */
   requireOpen(): Promise<UnlockedVault>;
-  /** Re-encrypt and store the payload under the open vault's key. */
+  /** Re-encrypt and store the payload under the open vault's key (and note its account origins). */
   save(vault: UnlockedVault, payload: VaultPayload): Promise<void>;
   /** Forget the key and cancel the auto-lock timer. */
   lock(): Promise<void>;
@@ -88,6 +89,7 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
 
     async save(vault, payload) {
       await writeVault(deps.storage, vault.key, vault.kdf, payload);
+      await rememberAccountOrigins(deps.storage, payload);
     },
 
     async lock() {

@@ -1,13 +1,13 @@
 import browser from 'webextension-polyfill';
 import { vaultStorage } from '../vault/vault-store.js';
-import { createKeySession } from './key-session.js';
+import { createKeySession, type SessionArea } from './key-session.js';
 import { createVaultService } from './vault-service.js';
 import type { Request } from './messages.js';
 
 const AUTO_LOCK_ALARM = 'latchkey-auto-lock';
 const FILL_COMMAND = 'fill-totp';
 
-const service = createKeySession().then((session) =>
+const service = createKeySession(browser.storage.session as SessionArea | undefined).then((session) =>
   createVaultService({
     // The rollback high-water mark also lives outside storage.local (vault/vault-store.ts vaultStorage).
     storage: vaultStorage(browser.storage.local, [browser.storage.sync, browser.storage.session]),

@@ -1,5 +1,6 @@
 import { rollbackMessage, unlockVault } from '../../vault/vault-store.js';
 import type { Handler } from '../handler-context.js';
+import { rememberAccountOrigins } from '../security-key-sites.js';
 
 /** `unlock`: derive the key from the passphrase and keep it for the session. */
 export const unlock: Handler<'unlock'> = async (ctx, { passphrase }) => {
@@ -7,6 +8,7 @@ export const unlock: Handler<'unlock'> = async (ctx, { passphrase }) => {
   // Repair a damaged current record; after a rollback, the write continues above the highest counter
   // seen, so the older copy is used from now on only because the person has just been told about it.
   if (vault.restoredFromPrevious || vault.rollback) await ctx.save(vault, vault.payload);
+  else await rememberAccountOrigins(ctx.deps.storage, vault.payload); // vaults written before the list existed
   await ctx.startSession(vault);
   return { state: 'unlocked', restoredFromPrevious: vault.restoredFromPrevious, rollback: vault.rollback ? rollbackMessage(vault.rollback) : null };
 };
