@@ -73,15 +73,24 @@ test('Save reports a bad link or address at once and never waits on the site-acc
   await expect(save).toHaveText('Save account');
   await screenshotPopup(popup, 'popup-add-bad-link', (n) => testInfo.outputPath(n));
 
-  // Link-shaped but wrong: passes the popup's quick check, so the prompt is asked for (and stays
-  // unanswered in headless Chromium) — the background's answer is shown at once all the same.
+  // Link-shaped but wrong: passes the popup's quick check; the background's full check answers at once.
   await link.fill('otpauth://totp/Example:alice?secret=11111111');
   await save.click();
-  await new Promise((r) => setTimeout(r, 2000));
-  console.log('PROBE closed?', popup.isClosed(), popup.isClosed() ? '' : await popup.evaluate(() => document.body.innerText));
   await expect(popup.getByText(/The secret must be base32/)).toBeVisible({ timeout: 10_000 });
   await expect(popup.getByRole('alert').filter({ hasText: /base32/ })).toBeFocused();
   await expect(save).toHaveText('Save account');
+
+  // Valid, for a site Latchkey has no access to: saved first; asking for the site is a separate click
+  // (a prompt opened by Save closed Chromium's popup before the result showed).
+  await link.fill('otpauth://totp/Example:bob?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=Example');
+  await save.click();
+  await expect(popup.getByText('Added Example (bob).')).toBeVisible();
+  await expect(popup.getByRole('button', { name: 'Allow access to https://example.com' })).toBeFocused();
+  await screenshotPopup(popup, 'popup-add-allow-site', (n) => testInfo.outputPath(n));
+  await popup.getByRole('button', { name: 'Not now' }).click();
+  await expect(popup.getByText('Added Example (bob).')).toBeVisible();
+  await popup.getByRole('button', { name: 'Add account' }).first().click();
+  await tab('Paste link').click();
 
   // An address without a scheme is a question, answered with one click.
   await link.fill('otpauth://totp/PyPI:alice?secret=JBSWY3DPEHPK3PXP&issuer=PyPI');
@@ -94,8 +103,8 @@ test('Save reports a bad link or address at once and never waits on the site-acc
   await expect(fillsOn).toHaveValue('https://pypi.org');
   await expect(save).toBeFocused();
   await popup.keyboard.press('Enter');
-  await expect(popup.locator('.account-code')).toHaveAttribute('data-code', /^\d{6}$/);
   await expect(popup.getByText('Added PyPI (alice).')).toBeVisible();
+  await expect(popup.locator('.account-code')).toHaveCount(2);
   await expect.poll(() => focused(popup)).toBe('h1: Latchkey');
 });
 

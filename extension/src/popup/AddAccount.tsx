@@ -1,10 +1,10 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountInput, TabContext } from '../background/messages.js';
-import { normalizeOrigin } from '../vault/origin.js';
 import { send } from './api.js';
 import { checkAccountInput, type InputProblem } from './check-account-input.js';
 import { Field, Header, Icon, Notice } from './components.js';
 import { describeScanFailure } from './describe-scan-failure.js';
+import { hasSiteAccess } from './has-site-access.js';
 import { requestSiteAccess } from './site-access.js';
 
 type Mode = 'scan' | 'paste' | 'manual';
@@ -30,11 +30,7 @@ function previewUri(uri: string): string | null {
   }
 }
 
-export function AddAccount(props: {
-  tab: TabContext;
-  onDone: (notice?: string, later?: Promise<string | undefined>) => void;
-  onLocked: () => void;
-}) {
+export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) => void; onLocked: () => void }) {
   const [mode, setMode] = useState<Mode>('scan');
   const [uri, setUri] = useState('');
   const [issuer, setIssuer] = useState('');
@@ -47,6 +43,12 @@ export function AddAccount(props: {
   const [busy, setBusy] = useState(false);
   const tabs = useRef<Array<HTMLButtonElement | null>>([]);
   const saveButton = useRef<HTMLButtonElement>(null);
+  /** Saved for a site the extension has no access to yet: offer to ask for it, as a separate step. */
+  const [saved, setSaved] = useState<{ name: string; site: string } | null>(null);
+  const allowButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (saved) allowButton.current?.focus();
+  }, [saved]);
 
   function selectMode(next: Mode) {
     setMode(next);
@@ -88,32 +90,55 @@ export function AddAccount(props: {
     event.preventDefault();
     if (busy) return;
     setError(null);
-    // Validate first, synchronously: a wrong link or address is reported at once and never waits on
-    // (or opens) the browser's permission prompt.
+    // Validate first, synchronously: a wrong link or address is reported at once.
     const found = checkAccountInput({ mode, uri, label, secret, origin });
     setProblem(found);
     if (found) return;
-    // Still inside the click, so the browser may show its prompt; its answer is not awaited before the
-    // save's own result, which a headless or ignored prompt would hold up for ever.
-    const access = requestSiteAccess(origin);
     const account: AccountInput = mode === 'manual' ? { issuer, label, secret, origin } : { uri, origin };
     setBusy(true);
     void (async () => {
+      // The background validates everything and saves; the site-access prompt is a later, separate
+      // click (below). Asked for in this click, it closed Chromium's popup before the result could be
+      // shown, and a prompt left unanswered (headless Firefox) held the result up for ever.
       const result = await send({ type: 'add-account', account });
-      setBusy(false);
       if (!result.ok) {
+        setBusy(false);
         if (result.code === 'locked') return props.onLocked();
         return setError(result.error);
       }
       const name = result.account.issuer ? `${result.account.issuer} (${result.account.label})` : result.account.label;
-      const site = normalizeOrigin(origin);
-      props.onDone(
-        `Added ${name}.`,
-        access.then((granted) =>
-          granted ? undefined : `Added ${name}. Without access to ${site}, Latchkey fills there only when you open it from the toolbar on that page.`,
-        ),
-      );
+      if (await hasSiteAccess(result.account.origin)) return props.onDone(`Added ${name}.`);
+      setBusy(false);
+      setSaved({ name, site: result.account.origin });
     })();
+  }
+
+  function allowSite(site: string, name: string) {
+    // Synchronously inside the click: browsers show the permission prompt only during a user gesture.
+    // Chromium may close the popup while its prompt shows; the account is saved either way.
+    void requestSiteAccess(site).then((granted) =>
+      props.onDone(granted ? `Added ${name}. Latchkey may now recognise ${site} by itself.` : `Added ${name}.`),
+    );
+  }
+
+  if (saved) {
+    return (
+      <main class="screen">
+        <Header title="Add account" onBack={() => props.onDone(`Added ${saved.name}.`)} />
+        <Notice kind="success">Added {saved.name}.</Notice>
+        <p>
+          Latchkey fills its codes on <strong class="mono">{saved.site}</strong> when you open Latchkey from the toolbar on
+          that page. To let it also recognise the page by itself (and use the keyboard shortcut there), allow it access
+          to that site.
+        </p>
+        <button ref={allowButton} type="button" class="button button-primary button-wide" onClick={() => allowSite(saved.site, saved.name)}>
+          Allow access to {saved.site}
+        </button>
+        <button type="button" class="button button-secondary button-wide" onClick={() => props.onDone(`Added ${saved.name}.`)}>
+          Not now
+        </button>
+      </main>
+    );
   }
 
   const preview = uri ? previewUri(uri) : null;

@@ -44,13 +44,7 @@ export function App() {
     if (screen.name !== 'loading') focusScreen();
   }, [screen.name]);
 
-  const showList = useCallback((notice?: string, later?: Promise<string | undefined>) => {
-    setScreen({ name: 'list', ...(notice ? { notice } : {}) });
-    // A follow-up the list learns after it shows (e.g. the answer to a site-access prompt).
-    void later?.then((next) => {
-      if (next) setScreen((current) => (current.name === 'list' ? { ...current, notice: next } : current));
-    });
-  }, []);
+  const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
   const locked = useCallback((notice?: string) => setScreen({ name: 'unlock', ...(notice ? { notice } : {}) }), []);
 
   // Escape goes back from a sub-screen to the list (on the list itself the browser closes the popup).
