@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 // The argon2 reference C code (libargon2) compiled to WebAssembly with SIMD by @phi-ag/argon2, inlined
 // into the bundle (a data: URL, no fetch from the extension's files, no import object): 28 KB, MIT.
 // Only the binary is used: its JavaScript wrapper passes the password's UTF-16 length as its byte
