@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argon2idWasm } from './argon2id-wasm.js';
+import { argon2idWasm } from './argon2id-wasm-inline.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const utf8 = (text: string) => new TextEncoder().encode(text);

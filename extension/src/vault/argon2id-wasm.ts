@@ -1,9 +1,8 @@
-/// <reference types="vite/client" />
-// The argon2 reference C code (libargon2) compiled to WebAssembly with SIMD by @phi-ag/argon2, inlined
-// into the bundle (a data: URL, no fetch from the extension's files, no import object): 28 KB, MIT.
-// Only the binary is used: its JavaScript wrapper passes the password's UTF-16 length as its byte
-// length (a non-ASCII passphrase would be cut short), so this module calls the exports itself.
-import wasmUrl from '@phi-ag/argon2/argon2.wasm?url&inline';
+// The argon2 reference C code (libargon2) compiled to WebAssembly with SIMD by @phi-ag/argon2 (28 KB,
+// MIT, no imports). Only the binary is used: its JavaScript wrapper passes the password's UTF-16 length
+// as its byte length (a non-ASCII passphrase would be cut short), so this module calls the exports itself.
+// Where the bytes come from is the caller's: the extension inlines them (argon2id-wasm-inline.ts), the
+// bench reads the file.
 
 /** The exports of the emscripten build that this module uses. */
 interface Argon2Exports {
@@ -47,28 +46,27 @@ export interface Argon2idInput {
   length: number;
 }
 
-let loaded: Promise<Argon2Exports> | null = null;
-
-function load(): Promise<Argon2Exports> {
-  loaded ??= (async () => {
-    const bytes = await (await fetch(wasmUrl)).arrayBuffer();
-    const { instance } = await WebAssembly.instantiate(bytes);
-    const exports = instance.exports as unknown as Argon2Exports;
-    exports._initialize();
-    return exports;
-  })().catch((error: unknown) => {
-    loaded = null; // let a later call try again
-    throw error;
-  });
-  return loaded;
-}
-
 /**
- * Argon2id (RFC 9106, version 0x13) in WebAssembly SIMD. The password and tag are wiped from the
+ * Argon2id (RFC 9106, version 0x13) in WebAssembly SIMD, over the binary `loadBytes` gives (read once,
+ * on first use; a failure is retried on the next call). The password and tag are wiped from the
  * WebAssembly heap before their memory is freed (libargon2 itself wipes its memory blocks).
  */
-export async function argon2idWasm(input: Argon2idInput): Promise<Uint8Array> {
-  const wasm = await load();
+export function createArgon2idWasm(loadBytes: () => Promise<BufferSource>): (input: Argon2idInput) => Promise<Uint8Array> {
+  let loaded: Promise<Argon2Exports> | null = null;
+  const load = () =>
+    (loaded ??= (async () => {
+      const { instance } = await WebAssembly.instantiate(await loadBytes());
+      const exports = instance.exports as unknown as Argon2Exports;
+      exports._initialize();
+      return exports;
+    })().catch((error: unknown) => {
+      loaded = null;
+      throw error;
+    }));
+  return async (input) => hash(await load(), input);
+}
+
+function hash(wasm: Argon2Exports, input: Argon2idInput): Uint8Array {
   const heap = () => new Uint8Array(wasm.memory.buffer); // a new view after any memory growth
   const allocate = (bytes: Uint8Array | number) => {
     const size = typeof bytes === 'number' ? bytes : bytes.length;
