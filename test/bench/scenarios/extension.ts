@@ -237,31 +237,41 @@ async function timeOnce(implementation: Argon2Implementation, cost: Argon2Cost):
  */
 async function compareImplementations(context: BenchContext, cost: Argon2Cost): Promise<BenchRow[]> {
   const implementations = await loadArgon2Implementations();
+  const extension = implementations.find((implementation) => implementation.name.startsWith('extension'))!;
+  // RFC 9106 §4's alternative for an implementation without threads: p = 1, same memory and passes.
+  const oneLane: Argon2Cost = { ...cost, p: 1 };
+  const runs = [
+    ...implementations.map((implementation) => ({ implementation, cost })),
+    { implementation: nodeRsArgon2, cost: oneLane },
+    { implementation: extension, cost: oneLane },
+  ];
+  const key = (run: (typeof runs)[number]) => `${run.implementation.name} p=${run.cost.p}`;
   const password = new TextEncoder().encode(PASSPHRASE);
   const salt = crypto.getRandomValues(new Uint8Array(16));
-  const reference = Buffer.from(await nodeRsArgon2.hash(cost, password, salt)).toString('hex');
-  const times = new Map<string, number[]>(implementations.map((implementation) => [implementation.name, []]));
+  const references = new Map<number, string>();
+  for (const p of [cost.p, oneLane.p]) references.set(p, Buffer.from(await nodeRsArgon2.hash({ ...cost, p }, password, salt)).toString('hex'));
+  const times = new Map<string, number[]>(runs.map((run) => [key(run), []]));
   for (let round = 0; round < COMPARE_ROUNDS; round++) {
-    for (const implementation of implementations) {
-      if (implementation.kind === 'js' && round > 0) continue;
+    for (const run of runs) {
+      if (run.implementation.kind === 'js' && round > 0) continue;
       const started = performance.now();
-      const tag = Buffer.from(await implementation.hash(cost, password, salt)).toString('hex');
-      times.get(implementation.name)!.push(performance.now() - started);
-      if (tag !== reference) throw new Error(`extension bench: ${implementation.name} gave a different argon2id tag (${tag} vs ${reference})`);
+      const tag = Buffer.from(await run.implementation.hash(run.cost, password, salt)).toString('hex');
+      times.get(key(run))!.push(performance.now() - started);
+      if (tag !== references.get(run.cost.p)) throw new Error(`extension bench: ${key(run)} gave a different argon2id tag (${tag})`);
     }
-    context.log(`extension: argon2id implementations, round ${round + 1}/${COMPARE_ROUNDS}: ${implementations.map((i) => `${i.name} ${times.get(i.name)!.at(-1)!.toFixed(0)} ms`).join(', ')}`);
+    context.log(`extension: argon2id implementations, round ${round + 1}/${COMPARE_ROUNDS}: ${runs.map((run) => `${key(run)} ${times.get(key(run))!.at(-1)!.toFixed(0)} ms`).join(', ')}`);
   }
-  const nativeMs = median(times.get(nodeRsArgon2.name)!);
-  return implementations.map((implementation): BenchRow => {
-    const samples = times.get(implementation.name)!;
+  return runs.map((run): BenchRow => {
+    const samples = times.get(key(run))!;
     const ms = median(samples);
+    const nativeMs = median(times.get(key({ implementation: nodeRsArgon2, cost: run.cost }))!);
     return {
       section: 'extension',
-      scenario: `argon2id ${cost.m / 1024} MiB/t${cost.t}/p${cost.p}: ${implementation.name}`,
-      backend: `Node, ${implementation.kind}`,
+      scenario: `argon2id ${run.cost.m / 1024} MiB/t${run.cost.t}/p${run.cost.p}: ${run.implementation.name}`,
+      backend: `Node, ${run.implementation.kind}`,
       value: { amount: ms, unit: 'ms' },
-      ratios: [{ value: ms / nativeMs, to: 'native @node-rs/argon2' }],
-      notes: [`${implementation.note} ${samples.length === 1 ? 'One hash' : `Median of ${samples.length}`} (${samples.map((t) => t.toFixed(0)).join(', ')} ms), same tag as @node-rs/argon2.`],
+      ratios: [{ value: ms / nativeMs, to: `@node-rs/argon2 p=${run.cost.p}` }],
+      notes: [`${run.implementation.note} ${samples.length === 1 ? 'One hash' : `Median of ${samples.length}`} (${samples.map((t) => t.toFixed(0)).join(', ')} ms), same tag as @node-rs/argon2.`],
     };
   });
 }
