@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     scenario: `argon2id ${VAULT_KDF.memoryCost / 1024} MiB/t${VAULT_KDF.timeCost}/p${VAULT_KDF.parallelism}, native Node`,
     backend: 'native',
     value: { amount: vaultHash.medianMs, unit: 'ms' },
-    notes: ['The extension vault KDF computed by the argon2 package (libargon2, native, 4 lanes on 4 threads); median of 5. The unlock's target ratio is to @node-rs/argon2, measured beside each unlock in the extension rows.'],
+    notes: ['The extension vault KDF computed by the argon2 package (libargon2, native, 4 lanes on 4 threads); median of 5. The unlock’s target ratio is to @node-rs/argon2, measured beside each unlock in the extension rows.'],
   });
 
   const context: BenchContext = {
