@@ -143,3 +143,31 @@ test('focus moves to each new screen and to errors; Scan QR without tab access s
   await expect(popup.getByRole('button', { name: 'Unlock' })).toBeFocused();
   await screenshotPopup(popup, 'popup-unlock-focus-dark', (n) => testInfo.outputPath(n));
 });
+
+test('an older copy of the vault put back in storage is reported after unlock, not used silently', async ({ server, extension, extensionPage }, testInfo) => {
+  test.setTimeout(120_000);
+  await extensionPage.goto(`${server.url}${ROUTES.login}`);
+  const popup = await openPopup(extension.context, { forPage: extensionPage });
+  await createVault(popup);
+  await popup.getByRole('button', { name: 'Add account' }).last().click();
+  await popup.getByRole('tab', { name: 'Paste link' }).click();
+  await popup.getByLabel('otpauth:// link').fill('otpauth://totp/PyPI:alice?secret=JBSWY3DPEHPK3PXP&issuer=PyPI');
+  await popup.getByRole('button', { name: 'Save account' }).click();
+  await expect(popup.locator('.account-code')).toHaveCount(1);
+  await popup.getByRole('button', { name: 'Lock now' }).click();
+  await expect(popup.getByText('Your vault is locked.')).toBeVisible();
+
+  // Someone puts the copy from before the account was added back in place of the current record.
+  await extension.serviceWorker.evaluate(async () => {
+    const local = (globalThis as unknown as { chrome: { storage: { local: chrome.storage.StorageArea } } }).chrome.storage.local;
+    const items = await local.get(['vault', 'vault.previous']);
+    await local.set({ vault: items['vault.previous'] });
+  });
+  await popup.getByLabel('Passphrase').fill(PASSPHRASE);
+  await popup.getByRole('button', { name: 'Unlock' }).click();
+  const warning = popup.getByRole('alert').filter({ hasText: 'The stored vault is an older copy' });
+  await expect(warning).toBeVisible({ timeout: 30_000 });
+  await expect(warning).toBeFocused();
+  await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible();
+  await screenshotPopup(popup, 'popup-rollback-warning', (n) => testInfo.outputPath(n));
+});

@@ -50,12 +50,15 @@ export function Notice(props: { kind: 'error' | 'info' | 'success'; focus?: bool
 }
 
 /**
- * Move focus into a screen that has just replaced another: its first field marked `autoFocus`, else its
- * heading. Browsers honour the autofocus attribute once per document, so without this focus drops to
+ * Move focus into a screen that has just replaced another: an error it opens with, else its first field
+ * marked `autoFocus`, else its heading. Browsers honour the autofocus attribute once per document, so without this focus drops to
  * <body> on every screen change and a keyboard or screen-reader user loses their place.
  */
 export function focusScreen(root: ParentNode = document): void {
-  const target = root.querySelector<HTMLElement>('main [autofocus]') ?? root.querySelector<HTMLElement>('main h1');
+  const target =
+    root.querySelector<HTMLElement>('main .notice-error[tabindex="-1"]') ??
+    root.querySelector<HTMLElement>('main [autofocus]') ??
+    root.querySelector<HTMLElement>('main h1');
   target?.focus();
 }
 
