@@ -61,7 +61,8 @@ export interface ResponseMap {
   status: { state: VaultState };
   create: { state: 'unlocked' };
   /** `rollback`: what to tell the person when the vault opened is an older copy than one written before. */
-  unlock: { state: 'unlocked'; restoredFromPrevious: boolean; rollback: string | null };
+  /** `accounts`: the codes, so the popup shows them without a second round trip. */
+  unlock: { state: 'unlocked'; restoredFromPrevious: boolean; rollback: string | null; accounts: AccountView[] };
   lock: { state: 'locked' };
   codes: { accounts: AccountView[]; settings: VaultSettings };
   'tab-context': TabContext;

@@ -76,7 +76,7 @@ export function App() {
         <Unlock
           tab={tab}
           notice={screen.notice}
-          onUnlocked={(notice, alert) => setScreen({ name: 'list', ...(notice ? { notice } : {}), ...(alert ? { alert } : {}) })}
+          onUnlocked={(notice, alert, accounts) => setScreen({ name: 'list', accounts, ...(notice ? { notice } : {}), ...(alert ? { alert } : {}) })}
         />
       );
     case 'list':

@@ -10,5 +10,10 @@ export const unlock: Handler<'unlock'> = async (ctx, { passphrase }) => {
   if (vault.restoredFromPrevious || vault.rollback) await ctx.save(vault, vault.payload);
   else await rememberAccountOrigins(ctx.deps.storage, vault.payload); // vaults written before the list existed
   await ctx.startSession(vault);
-  return { state: 'unlocked', restoredFromPrevious: vault.restoredFromPrevious, rollback: vault.rollback ? rollbackMessage(vault.rollback) : null };
+  return {
+    state: 'unlocked',
+    restoredFromPrevious: vault.restoredFromPrevious,
+    rollback: vault.rollback ? rollbackMessage(vault.rollback) : null,
+    accounts: vault.payload.accounts.map((account) => ctx.view(account)),
+  };
 };
