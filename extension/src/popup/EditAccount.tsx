@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountView } from '../background/messages.js';
 import { send } from './api.js';
 import { Field, Header, Notice } from './components.js';
-import { checkAccountInput } from './check-account-input.js';
+import { checkFillOrigin } from './check-account-input.js';
 import { requestSiteAccess } from './site-access.js';
 
 export function EditAccount(props: { account: AccountView; onDone: (notice?: string) => void; onLocked: () => void }) {
@@ -27,7 +27,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
     event.preventDefault();
     // As in the add form: a wrong address is reported at once, before any permission prompt, and the
     // prompt's answer never holds up the result.
-    const problem = checkAccountInput({ mode: 'manual', uri: '', label, secret: 'A', origin });
+    const problem = checkFillOrigin(origin);
     if (problem) return setError(problem.message);
     if (origin !== account.origin) void requestSiteAccess(origin);
     void (async () => {

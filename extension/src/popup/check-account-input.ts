@@ -37,11 +37,16 @@ export function checkAccountInput(input: AccountFormInput): InputProblem | null 
     }
     if (!/[?&]secret=[^&]/i.test(uri)) return { field: 'uri', message: 'This link has no secret= part; copy the whole link.' };
   }
+  return checkFillOrigin(input.origin);
+}
+
+/** The "Fills on" address alone (also the edit form's check): null when it is a valid origin. */
+export function checkFillOrigin(origin: string): InputProblem | null {
   try {
-    normalizeOrigin(input.origin);
+    normalizeOrigin(origin);
+    return null;
   } catch (error) {
     if (!(error instanceof OriginError)) throw error;
     return { field: 'origin', message: error.message, ...(error.suggestion ? { suggestion: error.suggestion } : {}) };
   }
-  return null;
 }
