@@ -144,11 +144,16 @@ test('focus moves to each new screen and to errors; Scan QR without tab access s
   await screenshotPopup(popup, 'popup-unlock-focus-dark', (n) => testInfo.outputPath(n));
 });
 
-test('an older copy of the vault put back in storage is reported after unlock, not used silently', async ({ server, extension, extensionPage }, testInfo) => {
+test('storage.local restored to an older copy is reported after unlock, not used silently', async ({ server, extension, extensionPage }, testInfo) => {
   test.setTimeout(120_000);
   await extensionPage.goto(`${server.url}${ROUTES.login}`);
   const popup = await openPopup(extension.context, { forPage: extensionPage });
   await createVault(popup);
+  type Local = { get(keys: null): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void>; clear(): Promise<void> };
+  // Everything in storage.local as it is now: the vault before the account, and the mark beside it.
+  const before = await extension.serviceWorker.evaluate(() =>
+    (globalThis as unknown as { chrome: { storage: { local: Local } } }).chrome.storage.local.get(null),
+  );
   await popup.getByRole('button', { name: 'Add account' }).last().click();
   await popup.getByRole('tab', { name: 'Paste link' }).click();
   await popup.getByLabel('otpauth:// link').fill('otpauth://totp/PyPI:alice?secret=JBSWY3DPEHPK3PXP&issuer=PyPI');
@@ -157,15 +162,16 @@ test('an older copy of the vault put back in storage is reported after unlock, n
   await popup.getByRole('button', { name: 'Lock now' }).click();
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();
 
-  // Someone puts the copy from before the account was added back in place of the current record.
-  await extension.serviceWorker.evaluate(async () => {
-    const local = (globalThis as unknown as { chrome: { storage: { local: chrome.storage.StorageArea } } }).chrome.storage.local;
-    const items = await local.get(['vault', 'vault.previous']);
-    await local.set({ vault: items['vault.previous'] });
-  });
+  // The whole of storage.local put back as it was: only the marks in storage.sync and storage.session
+  // (the real browser's, not fakes) can tell.
+  await extension.serviceWorker.evaluate(async (items) => {
+    const local = (globalThis as unknown as { chrome: { storage: { local: Local } } }).chrome.storage.local;
+    await local.clear();
+    await local.set(items);
+  }, before);
   await popup.getByLabel('Passphrase').fill(PASSPHRASE);
   await popup.getByRole('button', { name: 'Unlock' }).click();
-  const warning = popup.getByRole('alert').filter({ hasText: 'The stored vault is an older copy' });
+  const warning = popup.getByRole('alert').filter({ hasText: 'The stored vault is an older copy (write 1; this browser saved write 2)' });
   await expect(warning).toBeVisible({ timeout: 30_000 });
   await expect(warning).toBeFocused();
   await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible();
