@@ -1,0 +1,15 @@
+import { launchFirefoxWithExtension } from './src/kit/launch-firefox-with-extension.js';
+import { startTestServer } from './src/kit/start-test-server.js';
+const t0 = Date.now();
+const server = await startTestServer();
+console.log('server', server.url, Date.now() - t0);
+const ff = await launchFirefoxWithExtension({ extensionConsole: true });
+console.log('launched', Date.now() - t0);
+const page = await ff.browser.newPage();
+await page.goto(`${server.url}/account/login/`);
+console.log('page', Date.now() - t0);
+const popup = await ff.openPopup(page);
+console.log('popup', Date.now() - t0, await popup.evaluate(() => document.body.innerText));
+await popup.screenshot({ path: '/tmp/h15/p1.png' });
+await ff.close();
+await server.close();
