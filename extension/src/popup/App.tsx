@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { focusScreen, Notice } from './components.js';
 import type { AccountView, TabContext } from '../background/messages.js';
 import { activeTabId, send } from './api.js';
@@ -24,6 +24,7 @@ const NO_TAB: TabContext = { tabId: null, origin: null, hasCodeField: false, has
 export function App() {
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
   const [tab, setTab] = useState<TabContext>(NO_TAB);
+  const lastScreen = useRef<Screen['name']>('loading');
 
   useEffect(() => {
     void (async () => {
@@ -42,6 +43,13 @@ export function App() {
   // Every screen change puts focus on the new screen's first field or heading (never left on <body>).
   useEffect(() => {
     if (screen.name !== 'loading') focusScreen();
+    // Back on the list from adding, editing or settings: what the tab is offered (Fill, the security-key
+    // hand-off, which follow the vault's accounts) may have changed, so ask again.
+    const from = lastScreen.current;
+    lastScreen.current = screen.name;
+    if (screen.name === 'list' && (from === 'add' || from === 'edit' || from === 'settings') && tab.tabId !== null) {
+      void send({ type: 'tab-context', tabId: tab.tabId }).then((context) => context.ok && setTab(context));
+    }
   }, [screen.name]);
 
   const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
