@@ -1,15 +1,13 @@
 // The argon2id implementations the vault's KDF is compared with, all in this Node process on the same V8
-// as Chromium's (not the same version): native ones as the reference, the WebAssembly builds on npm, and
+// as Chromium's (not the same version): the native binding the server uses as the reference, the WebAssembly builds on npm, and
 // a pure-JavaScript one. Each must give the same tag as @node-rs/argon2 for the same input, or the bench fails.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { hashRaw, type Algorithm } from '@node-rs/argon2';
-import argon2 from 'argon2';
+import { hashRaw } from '@node-rs/argon2';
+import { ARGON2ID } from '../../../server/src/services/passwords.js';
 import { createArgon2idWasm } from '../../../extension/src/vault/argon2id-wasm.js';
 
 const require = createRequire(import.meta.url);
-/** @node-rs/argon2's `Algorithm.Argon2id` (a const enum, which isolated modules cannot read). */
-const ARGON2ID = 2;
 
 /** Costs as RFC 9106 names them (`m` in KiB). */
 export interface Argon2Cost {
@@ -32,7 +30,7 @@ export const nodeRsArgon2: Argon2Implementation = {
   kind: 'native',
   note: 'Rust (RustCrypto argon2) native addon, one thread: lanes are computed one after another.',
   hash: async (cost, password, salt) =>
-    hashRaw(Buffer.from(password), { algorithm: ARGON2ID as Algorithm, memoryCost: cost.m, timeCost: cost.t, parallelism: cost.p, salt: Buffer.from(salt), outputLen: 32 }),
+    hashRaw(Buffer.from(password), { algorithm: ARGON2ID, memoryCost: cost.m, timeCost: cost.t, parallelism: cost.p, salt: Buffer.from(salt), outputLen: 32 }),
 };
 
 /** Every implementation compared, reference first. Loads the WebAssembly ones (a few ms each). */
@@ -54,13 +52,6 @@ export async function loadArgon2Implementations(): Promise<Argon2Implementation[
 
   return [
     nodeRsArgon2,
-    {
-      name: 'argon2 (node-argon2)',
-      kind: 'native',
-      note: 'libargon2 (the C reference, optimised) native addon, as the server uses it: p lanes on p threads.',
-      hash: async (cost, password, salt) =>
-        argon2.hash(Buffer.from(password), { type: argon2.argon2id, memoryCost: cost.m, timeCost: cost.t, parallelism: cost.p, salt: Buffer.from(salt), hashLength: 32, raw: true }),
-    },
     {
       name: 'extension: @phi-ag/argon2 binary (SIMD)',
       kind: 'wasm',

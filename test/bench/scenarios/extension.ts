@@ -7,7 +7,7 @@ import { DEFAULT_KDF, KDF_MEASURE } from '../../../extension/src/vault/kdf-param
 import { launchBrowserWithExtension } from '../../src/kit/launch-browser-with-extension.js';
 import { openPopup } from '../../src/kit/open-popup.js';
 import { unlockVault } from '../../src/kit/unlock-vault.js';
-import { median, timeArgon2id } from '../lib/argon2-baseline.js';
+import { median } from '../lib/argon2-baseline.js';
 import { loadArgon2Implementations, nodeRsArgon2, type Argon2Cost, type Argon2Implementation } from '../lib/argon2-implementations.js';
 import { entrySize, gzipSize } from '../lib/bundle-size.js';
 import type { BenchContext } from '../lib/context.js';
@@ -134,13 +134,10 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
     const unlockTimes: number[] = [];
     const kdfTimes: number[] = [];
     const nativeTimes: number[] = [];
-    // libargon2 (the argon2 package) runs the p lanes on p threads: what native code gains from threads here.
-    const threadedTimes: number[] = [];
     const cost: Argon2Cost = { m: DEFAULT_KDF.m, t: DEFAULT_KDF.t, p: DEFAULT_KDF.p };
     for (let i = 0; i < UNLOCK_SAMPLES; i++) {
       // Interleaved with the unlocks: each pair runs under the same machine conditions.
       nativeTimes.push(await timeOnce(nodeRsArgon2, cost));
-      threadedTimes.push((await timeArgon2id(context.vaultKdf, 1, 0)).medianMs);
       const popup = await openPopup(browser.context, { forPage: tab });
       await popup.getByText('Your vault is locked.').waitFor({ state: 'visible', timeout: 10_000 });
       await popup.evaluate(watchForFirstCode);
@@ -162,11 +159,10 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         await popup.getByText('Your vault is locked.').waitFor({ state: 'visible' });
       }
       await popup.close();
-      context.log(`extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms, KDF ${kdf.toFixed(0)} ms (native @node-rs/argon2 ${nativeTimes[i]!.toFixed(0)} ms, libargon2 on threads ${threadedTimes[i]!.toFixed(0)} ms)`);
+      context.log(`extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms, KDF ${kdf.toFixed(0)} ms (native @node-rs/argon2 ${nativeTimes[i]!.toFixed(0)} ms)`);
     }
     const unlockMs = median(unlockTimes);
     const nativeMs = median(nativeTimes);
-    const threadedMs = median(threadedTimes);
     const kdfMs = median(kdfTimes);
     const comparison = await compareImplementations(context, cost);
 
@@ -189,11 +185,11 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         scenario: `vault unlock, argon2id ${DEFAULT_KDF.m / 1024} MiB/t${DEFAULT_KDF.t}/p${DEFAULT_KDF.p} (headless Chromium)`,
         backend: 'popup',
         value: { amount: unlockMs, unit: 'ms' },
-        ratios: [{ value: unlockMs / nativeMs, to: 'native @node-rs/argon2' }, { value: unlockMs / threadedMs, to: 'libargon2 on threads' }],
+        ratios: [{ value: unlockMs / nativeMs, to: 'native @node-rs/argon2' }],
         target: `≤${UNLOCK_TARGET_RATIO}× native`,
         met: unlockMs / nativeMs <= UNLOCK_TARGET_RATIO,
         notes: [
-          `Median of ${UNLOCK_SAMPLES} unlocks in the real toolbar popup (kit openPopup + unlockVault): from the Unlock click to the frame after the first code appears, timed in the popup (${unlockTimes.map((t) => t.toFixed(0)).join(', ')} ms). Native: @node-rs/argon2 with the vault's own parameters in the driver, one hash right before each unlock (median ${nativeMs.toFixed(0)} ms: ${nativeTimes.map((t) => t.toFixed(0)).join(', ')}). "libargon2 on threads": the argon2 package, which runs the ${DEFAULT_KDF.p} lanes on ${DEFAULT_KDF.p} threads (median ${threadedMs.toFixed(0)} ms). The machine may be shared: only ratios within the run mean anything.`,
+          `Median of ${UNLOCK_SAMPLES} unlocks in the real toolbar popup (kit openPopup + unlockVault): from the Unlock click to the frame after the first code appears, timed in the popup (${unlockTimes.map((t) => t.toFixed(0)).join(', ')} ms). Native: @node-rs/argon2 with the vault's own parameters in the driver, one hash right before each unlock (median ${nativeMs.toFixed(0)} ms: ${nativeTimes.map((t) => t.toFixed(0)).join(', ')}). The machine may be shared: only ratios within the run mean anything.`,
         ],
       },
       {
