@@ -1,4 +1,7 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ROUTES } from '@latchkey/shared';
+import type { TestInfo } from '@playwright/test';
 import type { ElementHandle, Page } from 'puppeteer-core';
 
 // Small page helpers for the Firefox journeys (puppeteer-core over WebDriver BiDi has no
@@ -82,4 +85,18 @@ export async function logIn(page: Page, origin: string, user: { username: string
   await type(page, 'Username', user.username);
   await type(page, 'Password', user.password);
   await Promise.all([page.waitForNavigation(), click(page, 'Log in')]);
+}
+
+const SCREENSHOT_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+/**
+ * Screenshot the popup's document (its `<body>`, 360 px wide, as the toolbar shows it): into
+ * docs/screenshots/ when LATCHKEY_UPDATE_SCREENSHOTS=1, otherwise into the test's output folder.
+ */
+export async function screenshotFirefoxPopup(popup: Page, name: string, testInfo: TestInfo): Promise<void> {
+  const forDocs = process.env.LATCHKEY_UPDATE_SCREENSHOTS === '1';
+  if (forDocs) mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = forDocs ? `${SCREENSHOT_DIR}${name}.png` : testInfo.outputPath(`${name}.png`);
+  const body = await popup.$('body');
+  await body!.screenshot({ path: path as `${string}.png` });
 }

@@ -4,7 +4,7 @@ import { DOM, FIELDS, ROUTES } from '@latchkey/shared';
 import type { Page } from 'puppeteer-core';
 import { expect, test } from '../src/kit/fixtures.js';
 import { createUserIn, launchFirefoxWithExtension, startTestServer, type CreatedUser, type FirefoxWithExtension, type TestServer } from '../src/kit/index.js';
-import { button, click, countButtons, logIn, type, waitForNoText, waitForText } from './firefox-helpers.js';
+import { button, click, countButtons, logIn, screenshotFirefoxPopup, type, waitForNoText, waitForText } from './firefox-helpers.js';
 import { ACCOUNT_URL } from './journey-helpers.js';
 
 // The extension in real Firefox ESR (Debian's firefox-esr), driven by puppeteer-core over WebDriver
@@ -50,7 +50,7 @@ test.afterAll(async () => {
 /** The code field on the server's two-factor page. */
 const codeField = `input[name="${FIELDS.totpValue}"]`;
 
-test('create the vault, add an account by pasting its otpauth link (site access asked as scheme://host/*), see its code, Fill on the two-factor page', async () => {
+test('create the vault, add an account by pasting its otpauth link (site access asked as scheme://host/*), see its code, Fill on the two-factor page', async ({}, testInfo) => {
   test.setTimeout(150_000);
   await page.goto(`${server.url}${ROUTES.login}`);
   let popup = await firefox.openPopup(page);
@@ -87,6 +87,7 @@ test('create the vault, add an account by pasting its otpauth link (site access 
   popup = await firefox.openPopup(page);
   await waitForText(popup, `Two-factor step on ${server.url}`);
   const shown = await popup.$eval('.account-code', (element) => element.getAttribute('data-code'));
+  await screenshotFirefoxPopup(popup, 'firefox-popup-codes-fill', testInfo);
   await click(popup, `Fill code for Latchkey ${alice.username}`);
   await waitForText(popup, 'Code filled. Check the page and continue.');
   await page.bringToFront();
@@ -98,7 +99,7 @@ test('create the vault, add an account by pasting its otpauth link (site access 
   expect(page.url()).toMatch(ACCOUNT_URL);
 });
 
-test('add an account by typing; a lookalike origin gets no code; a code field inside an iframe gets nothing', async () => {
+test('add an account by typing; a lookalike origin gets no code; a code field inside an iframe gets nothing', async ({}, testInfo) => {
   test.setTimeout(120_000);
   const bob = await createUserIn(server, 'totp');
   await page.goto(framedOrigin);
@@ -135,6 +136,7 @@ test('add an account by typing; a lookalike origin gets no code; a code field in
   await waitForText(popup, 'No account here fills on this exact site');
   expect(await countButtons(popup, `Fill code for Framed ${bob.username}`)).toBe(0);
   expect(await countButtons(popup, `Fill code for Latchkey ${alice.username}`)).toBe(0);
+  await screenshotFirefoxPopup(popup, 'firefox-popup-lookalike-refused', testInfo);
   // Not an index origin nor an account's site: no security-key hand-off either, though the page has the button.
   expect(await popup.evaluate(() => document.body.innerText.includes('Use security key'))).toBe(false);
   const forged = await popup.evaluate(async () => {
@@ -192,7 +194,7 @@ test('the vault stays unlocked after 45 s idle (Firefox stopped the background m
   await popup.close();
 });
 
-test('"Use security key" (vault locked) names the site and presses the page’s own button', async () => {
+test('"Use security key" (vault locked) names the site and presses the page’s own button', async ({}, testInfo) => {
   test.setTimeout(120_000);
   // Another maintainer with TOTP and a key (alice is still signed in on this browser); the vault has
   // an account for this server, so the hand-off is offered here.
@@ -210,7 +212,8 @@ test('"Use security key" (vault locked) names the site and presses the page’s 
   const popup = await firefox.openPopup(page);
   await waitForText(popup, 'Your vault is locked.');
   await waitForText(popup, `${server.url} also accepts your security key.`);
-  await click(popup, `Use security key on ${server.url}`);
+  await screenshotFirefoxPopup(popup, 'firefox-popup-locked-security-key', testInfo);
+  await click(popup, 'Use security key');
   // The popup closes itself (window.close) so the page gets focus back, as WebAuthn requires, and
   // the injected function clicks the page's button once the page has focus. Switching to the page
   // can race the closing tab in BiDi ("no such frame"): ask again once.

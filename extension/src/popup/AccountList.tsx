@@ -155,7 +155,7 @@ function SiteBanner(props: { tab: TabContext; matching: number; hasAccounts: boo
       ) : null}
       {tab.hasSecurityKey ? (
         <button type="button" class="button button-secondary" onClick={props.onSecurityKey}>
-          <Icon name="key" /> Use security key on {tab.origin ? displayOrigin(tab.origin) : 'this page'}
+          <Icon name="key" /> Use security key
         </button>
       ) : null}
     </section>

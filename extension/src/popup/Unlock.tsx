@@ -81,7 +81,7 @@ export function Unlock(props: {
           </p>
           {keyError ? <Notice kind="error">{keyError}</Notice> : null}
           <button type="button" class="button button-secondary button-wide" onClick={useSecurityKey}>
-            <Icon name="key" /> Use security key on {props.tab.origin ? displayOrigin(props.tab.origin) : 'this page'}
+            <Icon name="key" /> Use security key
           </button>
         </div>
       ) : null}
