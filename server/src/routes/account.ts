@@ -17,7 +17,7 @@ const REGISTER_FORM = formSchema({
 });
 const LOGIN_FORM = formSchema({
   [FIELDS.username]: textField('your username', 256),
-  [FIELDS.password]: textField('your password', 1024),
+  [FIELDS.password]: textField('your password', PASSWORD_MAX_LENGTH),
   [FIELDS.next]: optionalTextField('next', 512),
 });
 
@@ -43,6 +43,12 @@ export function accountRoutes(services: Services): Router {
           400,
           RegisterPage({ page: pageContext(res), form: { values: keep, fieldErrors: { [FIELDS.passwordConfirm]: 'The two passwords do not match.' } } }),
         );
+      }
+      // Counted before any work (argon2, the "taken" answer), whatever the outcome (issue 14 point 4).
+      const limit = await services.requestLimits.take('register', { ip: requestOrigin(req).ip });
+      if (limit.kind === 'blocked') {
+        setRetryAfter(res, limit);
+        return sendPage(res, limit.status, RegisterPage({ page: pageContext(res), form: { values: keep, errors: [limit.message] } }));
       }
       try {
         const user = await services.accounts.register(
@@ -78,7 +84,7 @@ export function accountRoutes(services: Services): Router {
       if (!form.ok) return sendPage(res, 400, LoginPage({ page: pageContext(res), next, form: { values: keep, fieldErrors: form.fieldErrors } }));
       const origin = requestOrigin(req);
       const result = await services.login.passwordStep(
-        { username: form.data[FIELDS.username], password: form.data[FIELDS.password] },
+        { username: form.data[FIELDS.username], password: form.data[FIELDS.password], deviceCookie: deviceCookie(req, services) },
         origin,
       );
       if (result.kind !== 'authenticated') {

@@ -43,7 +43,8 @@ export function twoFactorRoutes(services: Services): Router {
       if (!gate.ok) return sendTokenProblem(res, gate.problem);
       user = gate.user;
     }
-    const status2fa = await services.accounts.twoFactorStatus(user.id);
+    const [status2fa, locks] = await Promise.all([services.accounts.twoFactorStatus(user.id), services.login.secondFactorLocks(user, requestOrigin(req))]);
+    if (locks.all && !res.get('Retry-After')) res.set('Retry-After', String(locks.all.retryAfterSeconds));
     sendPage(
       res,
       status,
@@ -53,7 +54,8 @@ export function twoFactorRoutes(services: Services): Router {
         hasSecurityKey: status2fa.hasSecurityKey,
         query: twoFactorQuery(req),
         form: { errors },
-        scripts: status2fa.hasSecurityKey ? [WEBAUTHN_SCRIPTS.authenticate] : [],
+        scripts: status2fa.hasSecurityKey && !locks.all ? [WEBAUTHN_SCRIPTS.authenticate] : [],
+        locks: { all: locks.all?.message ?? null, totp: locks.totp?.message ?? null },
       }),
     );
   };
@@ -83,7 +85,10 @@ export function twoFactorRoutes(services: Services): Router {
   const renderRecovery = async (req: Request, res: Response, status: number, errors: string[] = []) => {
     const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
     if (!gate.ok) return sendTokenProblem(res, gate.problem);
-    sendPage(res, status, RecoveryCodeLoginPage({ page: pageContext(res), query: twoFactorQuery(req), form: { errors } }));
+    // Locked: say so on arrival, not only after a code is typed (issue 17 point 9).
+    const { all } = await services.login.secondFactorLocks(gate.user, requestOrigin(req));
+    const shown = all && !errors.includes(all.message) ? [...errors, all.message] : errors;
+    sendPage(res, status, RecoveryCodeLoginPage({ page: pageContext(res), query: twoFactorQuery(req), form: { errors: shown } }));
   };
 
   router.get(ROUTES.recoveryCode, handler((req, res) => renderRecovery(req, res, 200)));

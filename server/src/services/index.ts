@@ -10,6 +10,8 @@ import { createLogin, type Login } from './login.js';
 import { createLoginTokens, type LoginTokens } from './login-tokens.js';
 import { createPasswords, type Passwords } from './passwords.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
+import { createRequestLimits, type RequestLimits } from './request-limits.js';
+import { createTotpGuessBudget, type TotpGuessBudget } from './totp-guess-budget.js';
 import { createRecoveryCodes, type RecoveryCodes } from './recovery-codes.js';
 import { createRememberedDevices, type RememberedDevices } from './remembered-devices.js';
 import { createSessions, type Sessions } from './sessions.js';
@@ -28,6 +30,9 @@ export interface Services {
   events: Events;
   passwords: Passwords;
   rateLimits: RateLimits;
+  /** Limits on requests that cost or reveal something whatever their outcome (registration, reset and verification mails). */
+  requestLimits: RequestLimits;
+  totpGuessBudget: TotpGuessBudget;
   accounts: Accounts;
   sessions: Sessions;
   loginTokens: LoginTokens;
@@ -59,6 +64,8 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     createEmails({ db: database, now, verifyKey: keys['email-verify'], mailKey: keys['mail-body'], origin: config.origin, siteName: config.rpName, followUp: notices });
   const passwords = createPasswords(config.argon2);
   const rateLimits = createRateLimits(db, config.rateLimits, now);
+  const requestLimits = createRequestLimits(db, config.requestLimits, now);
+  const totpGuessBudget = createTotpGuessBudget(db, config.rateLimits.totpGuessesPerYear, now);
   const accounts = createAccounts(db, passwords, events, now, (trx, user, { emailVerified }) =>
     emailsIn(trx).addFirst(user, user.email, { verified: emailVerified }),
   );
@@ -67,7 +74,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
   const rememberedDevices = createRememberedDevices(keys['remember-device'], now);
   const totp = createTotp(db, keys['totp-secret'], events, config.rpName, now);
   const recoveryCodes = createRecoveryCodes(db, keys['recovery-code'], events, now);
-  const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes });
+  const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget });
   return {
     boundTo: (trx) => createServices(trx, config, { now }),
     config,
@@ -77,6 +84,8 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     events,
     passwords,
     rateLimits,
+    requestLimits,
+    totpGuessBudget,
     accounts,
     sessions,
     loginTokens,
@@ -84,7 +93,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     totp,
     recoveryCodes,
     login,
-    admin: createAdmin(db, accounts, events, rateLimits),
+    admin: createAdmin(db, accounts, events, rateLimits, totpGuessBudget),
     webauthn: createWebauthnService({ db, config, events, now }),
     emails: emailsIn(db),
     mail: createMailOutbox(db, keys['mail-body'], now),

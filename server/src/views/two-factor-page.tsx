@@ -12,19 +12,29 @@ export interface TwoFactorPageProps {
   form?: FormState;
   /** Page scripts (the WebAuthn ceremony), added by the routes that offer security keys. */
   scripts?: string[];
+  /**
+   * What is locked right now, said on arrival rather than after a code is sent (issue 17 point 9):
+   * `all` pauses every method (the recovery-code link is not offered then); `totp` only the app.
+   */
+  locks?: { all: string | null; totp: string | null };
 }
 
 /**
  * The second login step. Field names and ids match pypi.org's own page (DESIGN.md section 2), so the
  * Latchkey extension and password managers fill it the same way on both.
  */
-export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {}, scripts }: TwoFactorPageProps) {
+export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {}, scripts, locks = { all: null, totp: null } }: TwoFactorPageProps) {
+  const errors = allErrors(form);
+  // A refusal that started the lock already says so; say it once.
+  const shown = locks.all && !errors.includes(locks.all) ? [...errors, locks.all] : errors;
+  const offerKey = hasSecurityKey && !locks.all;
+  const offerTotp = hasTotp && !locks.all && !locks.totp;
   return (
     <Layout page={page} title="Two-factor authentication" scripts={scripts}>
       <h1>Two-factor authentication</h1>
       <p>Your password was correct. Now prove it is you with one of your second factors.</p>
-      <ErrorSummary errors={allErrors(form)} />
-      {hasSecurityKey ? (
+      <ErrorSummary errors={shown} />
+      {offerKey ? (
         <section class="card" aria-labelledby="key-heading">
           <h2 id="key-heading">Security key</h2>
           <p>Insert or unlock your security key, then press the button and follow your browser.</p>
@@ -38,7 +48,15 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
           </form>
         </section>
       ) : null}
-      {hasTotp ? (
+      {hasTotp && !locks.all && locks.totp ? (
+        <section class="card" aria-labelledby="totp-heading">
+          <h2 id="totp-heading">Authentication app</h2>
+          <div class="notice notice-error" id="totp-locked">
+            <p>{locks.totp}</p>
+          </div>
+        </section>
+      ) : null}
+      {offerTotp ? (
         <section class="card" aria-labelledby="totp-heading">
           <h2 id="totp-heading">Authentication app</h2>
           <form method="post" action={`${ROUTES.twoFactor}${query}`} class="stack" novalidate>
@@ -73,11 +91,19 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
       ) : null}
       <section class="card" aria-labelledby="recovery-heading">
         <h2 id="recovery-heading">Lost your device?</h2>
-        <p>
-          <a href={`${ROUTES.recoveryCode}${query}`}>Log in with a recovery code</a> instead. If you have lost your
-          recovery codes too, contact the administrators of this index: after verifying your identity they can reset
-          two-factor authentication on your account.
-        </p>
+        {locks.all ? (
+          <p>
+            Recovery codes are paused too until then. If you have lost your devices and recovery codes, contact the
+            administrators of this index: after verifying your identity they can reset two-factor authentication on
+            your account.
+          </p>
+        ) : (
+          <p>
+            <a href={`${ROUTES.recoveryCode}${query}`}>Log in with a recovery code</a> instead. If you have lost your
+            recovery codes too, contact the administrators of this index: after verifying your identity they can reset
+            two-factor authentication on your account.
+          </p>
+        )}
       </section>
       <WhatIsTwoFactor />
     </Layout>
