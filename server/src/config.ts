@@ -19,7 +19,8 @@ export interface RateLimitConfig {
   passwordPerAccount: RateLimitRule;
   /**
    * Wrong passwords for one account from all places together. When it is spent, only places that
-   * already failed for the account are refused, so strangers cannot lock the owner out (issue 14 point 2).
+   * already failed for the account in the last day are refused, so strangers cannot lock the owner out
+   * (issue 14 point 2); each new address still gets its one try — the price of that promise.
    */
   passwordPerAccountAllPlaces: RateLimitRule;
   /** Wrong passwords from one address block, whatever the account (password spraying). */
@@ -119,7 +120,7 @@ const YEAR = 365 * 24 * HOUR;
 /** Defaults; the bound they give on guessing a second factor is explained in docs/security.md. */
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
   passwordPerAccount: { max: 10, windowMs: 15 * MINUTE },
-  passwordPerAccountAllPlaces: { max: 50, windowMs: 15 * MINUTE },
+  passwordPerAccountAllPlaces: { max: 10, windowMs: 15 * MINUTE },
   passwordPerIp: { max: 50, windowMs: 15 * MINUTE },
   secondFactorPerAccount: { max: 5, windowMs: 15 * MINUTE },
   secondFactorPerIp: { max: 30, windowMs: 15 * MINUTE },

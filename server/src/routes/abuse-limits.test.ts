@@ -92,7 +92,7 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
     await session.get(ROUTES.manageAccount);
     const reauth = await session.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD });
     expect(reauth.status).toBe(303);
-    // The attack still got few guesses: the account-wide budget, then about one a window per address.
+    // The attack got few guesses: the account-wide budget (10 per 15 minutes), then one per new address a day.
     const evaluated = (await server.services.events.list(owner.id, { limit: 2000 })).filter((event) => event.tag === 'account:login:failure').length;
     expect(evaluated).toBeLessThanOrEqual(DEFAULT_RATE_LIMITS.passwordPerAccountAllPlaces.max + attackers.length);
   });
@@ -191,5 +191,25 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
       expect(refused.status).toBe(429);
       expect(refused.text).toContain('Use a security key or a recovery code');
     });
+  });
+});
+
+describe('without LATCHKEY_TRUST_PROXY', () => {
+  it('ignores X-Forwarded-For: limits and events see the socket address', async () => {
+    const database = await createTestDatabaseUrl('sqlite');
+    const server = await startServer(testConfig({ databaseUrl: database.databaseUrl }));
+    try {
+      const user = await server.services.accounts.register({ username: uniqueName(), email: 'x@example.org', password: PASSWORD });
+      const client = new ClientAt(server.url, '203.0.113.250');
+      await client.get(ROUTES.login);
+      expect((await client.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: 'not the password' })).status).toBe(401);
+      const [failure] = await server.services.events.list(user.id, { limit: 1 });
+      expect(failure?.ip).toBe('127.0.0.1');
+      const keys = (await server.services.db.selectFrom('rate_limits').select('key').execute()).map((row) => row.key);
+      expect(keys.filter((key) => key.includes('203.0.113.250'))).toEqual([]);
+    } finally {
+      await server.close();
+      await database.drop();
+    }
   });
 });

@@ -55,13 +55,20 @@ export interface RateLimits {
   refund(scope: RateLimitScope, subject: RateLimitSubject): Promise<void>;
   /**
    * The attempt's secret was right: give the attempt back everywhere, and forget the failures of this
-   * subject's own counter (this account from this place, this session, this account's short
+   * subject's own counters (this account from this place, this session, this account's short
    * second-factor window). Never the account-wide password counter: that one is the attackers'.
    */
   succeeded(scope: RateLimitScope, subject: RateLimitSubject): Promise<void>;
   /** Forget an account's failures (an admin 2FA reset). IP counters are left alone. */
   resetAccount(scope: RateLimitScope, account: string): Promise<void>;
 }
+
+/**
+ * How long a place that failed for an account stays "known to have failed" for the account-wide rule:
+ * an attacking address gets one try outside the account-wide budget a day, not one every window.
+ */
+const PLACE_MEMORY_MS = 24 * 60 * 60_000;
+const NEVER_BLOCKS = Number.MAX_SAFE_INTEGER;
 
 /** Blocks longer than this are the year's TOTP guessing budget, spent (see totp-guess-budget.ts). */
 const LONG_LOCK_MS = 24 * 60 * 60_000;
@@ -80,12 +87,14 @@ type Role =
   | 'limit'
   /**
    * Password failures for an account from every place together. Over its maximum it blocks only
-   * places that already failed for this account in their own window: a stranger spreading guesses
-   * over many addresses is slowed to about one guess per address per window, while the owner, from a
+   * places that already failed for this account (in the last day): a stranger spreading guesses over
+   * many addresses gets this budget per window, shared, plus one try per new address a day, while the owner, from a
    * network the attack does not use or from a remembered device, is never refused (issue 14 point 2;
    * OWASP Authentication Cheat Sheet, "account lockout" denial of service).
    */
-  | 'account-wide';
+  | 'account-wide'
+  /** Never blocks: remembers, for a day, that a place failed for an account (so the account-wide rule can refuse it). */
+  | 'memory';
 
 interface Entry {
   key: string;
@@ -118,6 +127,7 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
           entries.push(rule(`password:place:${subject.account}:device:${subject.device}`, config.passwordPerAccount, 'account'));
         } else {
           entries.push(rule(`password:place:${subject.account}:${block ?? 'unknown'}`, config.passwordPerAccount, 'account'));
+          entries.push(rule(`password:seen:${subject.account}:${block ?? 'unknown'}`, { max: NEVER_BLOCKS, windowMs: PLACE_MEMORY_MS }, 'account', 'memory'));
           if (block) entries.push(rule(`password:ip:${block}`, config.passwordPerIp, 'ip'));
         }
         return entries;
@@ -131,12 +141,15 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
         return [rule(`reauthenticate:session:${subject.account}`, config.reauthenticatePerSession, 'account')];
     }
   };
-  /** The counters that decide: the account-wide one only when this place already failed in its window. */
+  /**
+   * The counters that decide: the account-wide one only when this place already failed for the account
+   * (in the last day for an address, in its window for a remembered device).
+   */
   const deciding = (entries: Entry[], counts: Map<string, CounterValue>, time: number, failedBefore: (count: number) => boolean) => {
-    const place = entries.find((entry) => entry.key.startsWith('password:place:'));
+    const place = entries.find((entry) => entry.role === 'memory') ?? entries.find((entry) => entry.key.startsWith('password:place:'));
     const placeRow = place ? counts.get(place.key) : undefined;
     const placeFailed = Boolean(place && placeRow && placeRow.windowStart + place.windowMs > time && failedBefore(placeRow.count));
-    return entries.filter((entry) => entry.role === 'limit' || placeFailed);
+    return entries.filter((entry) => entry.role === 'limit' || (entry.role === 'account-wide' && placeFailed));
   };
   const verdict = (entries: Entry[], counts: Map<string, CounterValue>, time: number, over: (count: number, max: number) => boolean) => {
     const worst = worstCounter(entries, counts, time, over);
@@ -144,7 +157,7 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
   };
 
   const purge = counterPurger(db, [
-    { prefix: 'password:', windowMs: Math.max(config.passwordPerAccount.windowMs, config.passwordPerAccountAllPlaces.windowMs, config.passwordPerIp.windowMs) },
+    { prefix: 'password:', windowMs: Math.max(config.passwordPerAccount.windowMs, config.passwordPerAccountAllPlaces.windowMs, config.passwordPerIp.windowMs, PLACE_MEMORY_MS) },
     { prefix: 'second-factor:', windowMs: Math.max(config.secondFactorPerAccount.windowMs, config.secondFactorPerIp.windowMs) },
     { prefix: 'reauthenticate:', windowMs: config.reauthenticatePerSession.windowMs },
   ]);
@@ -189,7 +202,8 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
 
     async succeeded(scope, subject) {
       const entries = keysFor(scope, subject);
-      const own = entries.filter((entry) => entry.reason === 'account' && entry.role === 'limit').map((entry) => entry.key);
+      // This place proved it has the secret: its own counters and its "failed here" memory start afresh.
+      const own = entries.filter((entry) => entry.reason === 'account' && entry.role !== 'account-wide').map((entry) => entry.key);
       const isOwnKey = sql<boolean>`rate_limits.key in (${sql.join(own)})`;
       await writeCounters(db, entries.map(forgotten), {
         failures: sql<number>`case when ${isOwnKey} then 0 else ${giveBack} end`,
