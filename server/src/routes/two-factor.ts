@@ -51,21 +51,23 @@ export function twoFactorRoutes(services: Services): Router {
       if (!gate.ok) return sendTokenProblem(res, gate.problem);
       user = gate.user;
     }
-    const [status2fa, locks] = await Promise.all([services.accounts.twoFactorStatus(user.id), services.login.secondFactorLocks(user, requestOrigin(req))]);
+    // The factors come with T (signed, and T is stale once they change); older tokens do not carry them.
+    // What is locked is read each time: it is said on arrival, before any code is sent (issue 17 point 9).
+    const [methods, locks] = await Promise.all([
+      services.loginTokens.methods(queryValue(req, FIELDS.twoFactorToken)) ?? services.accounts.twoFactorStatus(user.id),
+      services.login.secondFactorLocks(user, requestOrigin(req)),
+    ]);
     if (locks.all && !res.get('Retry-After')) res.set('Retry-After', String(locks.all.retryAfterSeconds));
-    sendPage(
-      res,
-      status,
-      TwoFactorPage({
-        page: pageContext(res),
-        hasTotp: status2fa.hasTotp,
-        hasSecurityKey: status2fa.hasSecurityKey,
-        query: twoFactorQuery(req),
-        form: { errors },
-        scripts: status2fa.hasSecurityKey && !locks.all ? [WEBAUTHN_SCRIPTS.authenticate] : [],
-        locks: { all: locks.all?.message ?? null, totp: locks.totp?.message ?? null },
-      }),
-    );
+    sendPage(res, status, TwoFactorPage, {
+      page: pageContext(res),
+      hasTotp: methods.hasTotp,
+      hasSecurityKey: methods.hasSecurityKey,
+      query: twoFactorQuery(req),
+      // A refusal that started the lock already says so: say it once.
+      form: { errors: locks.all && !errors.includes(locks.all.message) ? [...errors, locks.all.message] : errors },
+      scripts: methods.hasSecurityKey && !locks.all ? [WEBAUTHN_SCRIPTS.authenticate] : [],
+      locks: { all: locks.all?.message ?? null, totp: locks.totp?.message ?? null },
+    });
   };
 
   router.get(ROUTES.twoFactor, handler((req, res) => renderTwoFactor(req, res, 200)));
