@@ -12,6 +12,8 @@ import { errorHandler, notFound } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { isHttps } from './routes/http.js';
 import { manageRoutes } from './routes/manage.js';
+import { passwordRoutes } from './routes/password.js';
+import { recoveryCodeRoutes } from './routes/recovery-codes.js';
 import { loadSession, UNSAFE_METHODS, verifyCsrf } from './routes/session.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 import { createServices, type Services } from './services/index.js';
@@ -70,6 +72,8 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use(twoFactorRoutes(services));
   app.use(manageRoutes(services));
   app.use(emailRoutes(services));
+  app.use(recoveryCodeRoutes(services));
+  app.use(passwordRoutes(services));
   app.use(webauthnRoutes(services));
   app.use(notFound);
   app.use(errorHandler);

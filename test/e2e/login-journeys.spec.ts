@@ -20,7 +20,6 @@ test('smoke: register, verify the address from the mail, turn on TOTP from the p
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-
   // Verify the address with the link the server mailed (two-factor set-up needs a verified address).
   const verification = await mail.waitForMail({ to: `${username}@example.com`, subject: /verify your e-mail address/ });
   await page.goto(verification.link(ROUTES.verifyEmail)!);
@@ -41,8 +40,24 @@ test('smoke: register, verify the address from the mail, turn on TOTP from the p
   expect(codes).toHaveLength(8);
   for (const code of codes) expect(code.replace(/[\s-]/g, '')).toMatch(/^[0-9a-f]{16}$/);
   await saveScreenshot(page, 'recovery-codes', testInfo);
-  await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
+  // A reload shows nothing: the set is shown once.
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Recovery codes are shown only once' })).toBeVisible();
+  await page.goto(`${server.url}${ROUTES.manageAccount}`);
+  await expect(page.getByText('Your recovery codes are unconfirmed.')).toBeVisible();
+  await saveScreenshot(page.locator('section[aria-labelledby="codes-heading"]'), 'account-recovery-codes-unconfirmed', testInfo);
+
+  // The burn step: one code typed back proves the set was saved; that code is used up.
+  await page.getByRole('link', { name: 'Confirm a recovery code' }).click();
+  await expect(page.getByRole('heading', { name: 'Confirm your recovery codes' })).toBeVisible();
+  await saveScreenshot(page, 'recovery-codes-verify', testInfo);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByLabel('One of your new recovery codes')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('One of your new recovery codes').fill(codes[7]!);
+  await page.getByRole('button', { name: 'Confirm' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
+  await expect(page.getByText('Recovery codes confirmed.')).toBeVisible();
+  await expect(page.getByText('Your recovery codes are unconfirmed.')).toHaveCount(0);
   await logOut(page);
 
   // Log in with a code. The confirmation used this step's code, and a step is never accepted twice,
@@ -62,7 +77,8 @@ test('smoke: register, verify the address from the mail, turn on TOTP from the p
   await saveScreenshot(page, 'recovery-code-login', testInfo);
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
-  await expect(page.getByText(/You logged in with a recovery code; it cannot be used again\. 7 recovery codes left\./)).toBeVisible();
+  // One code went to the burn step, this one to the login: 6 left.
+  await expect(page.getByText(/You logged in with a recovery code; it cannot be used again\. 6 recovery codes left\./)).toBeVisible();
   await logOut(page);
 
   // The same code again: refused, with the reason.

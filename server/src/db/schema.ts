@@ -14,6 +14,7 @@ export interface Database {
   rate_limits: RateLimitsTable;
   totp_guesses: TotpGuessesTable;
   events: EventsTable;
+  password_resets: PasswordResetsTable;
   user_emails: UserEmailsTable;
   mail_outbox: MailOutboxTable;
   notice_throttle: NoticeThrottleTable;
@@ -35,6 +36,8 @@ export interface UsersTable {
   totp_enabled_at: number | null;
   /** Bumped on every password or 2FA change: kills remembered devices and pending login tokens. */
   security_epoch: ColumnType<number, number | undefined, number>;
+  /** When one code of the current recovery-code set was typed back (the burn step); null while unconfirmed (migration 006). */
+  recovery_codes_confirmed_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface WebauthnCredentialsTable {
@@ -164,6 +167,16 @@ export interface NoticeThrottleTable {
   user_id: string;
   kind: string;
   last_sent_at: number;
+}
+
+/** A mailed password-reset link (services/password-resets.ts); the row makes the link single use. */
+export interface PasswordResetsTable {
+  /** Random nonce carried inside the signed link. */
+  id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export type User = Selectable<UsersTable>;

@@ -103,6 +103,7 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         totp_last_step: null,
         totp_enabled_at: null,
         security_epoch: 0,
+        recovery_codes_confirmed_at: null,
       };
       try {
         // The user and its first address (with the verification mail in the outbox) commit together.

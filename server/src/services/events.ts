@@ -34,6 +34,8 @@ export const EVENT_TAGS = {
   emailRemoved: 'account:email:removed',
   /** details `{from, to}`: the notice goes to the previous primary address. */
   primaryEmailChanged: 'account:email:primary_changed',
+  recoveryCodesConfirmed: 'account:recovery_codes:confirmed',
+  passwordResetRequested: 'account:password:reset:request',
 } as const;
 
 export type EventTag = (typeof EVENT_TAGS)[keyof typeof EVENT_TAGS];

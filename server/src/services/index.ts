@@ -8,6 +8,8 @@ import { createEvents, type Events } from './events.js';
 import { deriveServerKeys, type ServerKeys } from './keys.js';
 import { createLogin, type Login } from './login.js';
 import { createLoginTokens, type LoginTokens } from './login-tokens.js';
+import { createPasswordChanges, type PasswordChanges } from './password-changes.js';
+import { createPasswordResets, type PasswordResets } from './password-resets.js';
 import { createPasswords, type Passwords } from './passwords.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
 import { createRequestLimits, type RequestLimits } from './request-limits.js';
@@ -46,6 +48,8 @@ export interface Services {
   emails: Emails;
   /** The transactional outbox: bind to a transaction (`boundTo(trx).mail.enqueue(…)`) to queue a message with the change it reports. */
   mail: MailOutbox;
+  passwordChanges: PasswordChanges;
+  passwordResets: PasswordResets;
   /** The same services working through `trx` (an open transaction): what they write commits or rolls back with it. */
   boundTo(trx: Kysely<Database>): Services;
 }
@@ -75,6 +79,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
   const totp = createTotp(db, keys['totp-secret'], events, config.rpName, now);
   const recoveryCodes = createRecoveryCodes(db, keys['recovery-code'], events, now);
   const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget });
+  const passwordChanges = createPasswordChanges(db, passwords, now, events);
   return {
     boundTo: (trx) => createServices(trx, config, { now }),
     config,
@@ -97,6 +102,17 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     webauthn: createWebauthnService({ db, config, events, now }),
     emails: emailsIn(db),
     mail: createMailOutbox(db, keys['mail-body'], now),
+    passwordChanges,
+    passwordResets: createPasswordResets({
+      db,
+      key: keys['password-reset'],
+      passwordChanges,
+      now,
+      events,
+      mailIn: (trx) => createMailOutbox(trx, keys['mail-body'], now),
+      origin: config.origin,
+      siteName: config.rpName,
+    }),
   };
 }
 

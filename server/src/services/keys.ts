@@ -10,7 +10,8 @@ export type KeyPurpose =
   | 'remember-device'
   | 'session-data'
   | 'mail-body'
-  | 'email-verify';
+  | 'email-verify'
+  | 'password-reset';
 
 /** Keys derived from LATCHKEY_SECRET_KEY by HKDF-SHA256 (RFC 5869), one per {@link KeyPurpose}. */
 export type ServerKeys = Record<KeyPurpose, Buffer>;
@@ -24,6 +25,7 @@ const PURPOSES: readonly KeyPurpose[] = [
   'session-data',
   'mail-body',
   'email-verify',
+  'password-reset',
 ];
 
 /** Derive the per-purpose 256-bit keys (ASVS V6.4.1: keys separated by purpose). */

@@ -4,6 +4,8 @@ import type { SecurityEvent } from '../services/events.js';
 import type { EmailAddress } from '../services/emails.js';
 import { EmailAddressesSection } from './email-addresses-section.js';
 import { describeEvent } from './event-labels.js';
+import { PasswordSection } from './password-section.js';
+import { RecoveryCodesUnconfirmed } from './recovery-codes-status.js';
 import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
 import { CONFIRM_FIELD, ConfirmCheckbox, CsrfInput, ErrorSummary, Field, Layout, formatTime, type PageContext } from './layout.js';
 import { SecurityKeyList } from './webauthn-provision-page.js';
@@ -24,6 +26,8 @@ export interface AccountPageProps {
   totpEnabledAt: number | null;
   securityKeys: SecurityKeySummary[];
   recoveryCodesRemaining: number;
+  /** The latest set was shown but no code of it was typed back yet (the burn step). */
+  recoveryCodesUnconfirmed: boolean;
   /** When false, changing 2FA asks for the password again (not authenticated in the last 5 minutes). */
   recentlyAuthenticated: boolean;
   events: SecurityEvent[];
@@ -143,6 +147,7 @@ export function AccountPage(props: AccountPageProps) {
               <strong>{props.recoveryCodesRemaining}</strong> of 8 recovery codes left.
               {props.recoveryCodesRemaining <= 2 ? ' Generate a new set soon.' : ''}
             </p>
+            <RecoveryCodesUnconfirmed unconfirmed={props.recoveryCodesUnconfirmed} />
             <form method="post" action={ROUTES.recoveryCodesGenerate} class="stack">
               <CsrfInput token={page.csrfToken} />
               <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} id="recovery-codes-password" />
@@ -164,6 +169,8 @@ export function AccountPage(props: AccountPageProps) {
           <p>Recovery codes become available once two-factor authentication is on.</p>
         )}
       </section>
+
+      <PasswordSection />
 
       <section class="card" aria-labelledby="devices-heading">
         <h2 id="devices-heading">Remembered devices</h2>
@@ -233,7 +240,6 @@ export function AccountPage(props: AccountPageProps) {
 /** Routes this part adds beyond the shared contract. */
 export const ACCOUNT_ROUTES = {
   forgetDevices: '/manage/account/forget-devices',
-  recoveryCodesShow: '/manage/account/recovery-codes/',
 } as const;
 
 /** The password field shown when a 2FA change needs re-authentication (not logged in within 5 minutes). */

@@ -34,7 +34,8 @@ export interface TwoFactorPageProps {
   scripts?: string[];
   /**
    * What is locked right now, said on arrival rather than after a code is sent (issue 17 point 9):
-   * `all` pauses every method (the recovery-code link is not offered then); `totp` only the app.
+   * `all` pauses every method (the recovery-code link is not offered then; its message goes into
+   * `form.errors`); `totp` only the app.
    */
   locks?: { all: string | null; totp: string | null };
 }
@@ -44,16 +45,14 @@ export interface TwoFactorPageProps {
  * Latchkey extension and password managers fill it the same way on both.
  */
 export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {}, scripts, locks = { all: null, totp: null } }: TwoFactorPageProps) {
-  const errors = allErrors(form);
-  // A refusal that started the lock already says so; say it once.
-  const shown = locks.all && !errors.includes(locks.all) ? [...errors, locks.all] : errors;
+  // The route puts the lock's message among the errors (once); here only whether something is locked counts.
   const offerKey = hasSecurityKey && !locks.all;
   const offerTotp = hasTotp && !locks.all && !locks.totp;
   return (
     <Layout page={page} title="Two-factor authentication" scripts={scripts}>
       <h1>Two-factor authentication</h1>
       <p>Your password was correct. Now prove it is you with one of your second factors.</p>
-      <ErrorSummary errors={shown} />
+      <ErrorSummary errors={allErrors(form)} />
       {/* One choice for every method: the code form submits it (`form=`), the security-key script reads it. */}
       {offerKey || offerTotp ? <RememberDeviceField form={offerTotp ? TOTP_FORM_ID : undefined} /> : null}
       {offerKey ? (

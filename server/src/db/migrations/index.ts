@@ -4,6 +4,7 @@ import * as housekeepingIndexes from './002-housekeeping-indexes.js';
 import * as webauthnLabelKey from './003-webauthn-label-key.js';
 import * as totpGuesses from './004-totp-guesses.js';
 import * as mail from './005-mail.js';
+import * as passwordResetsAndCodeConfirmation from './006-password-resets-and-code-confirmation.js';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the compiled server
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '003-webauthn-label-key': webauthnLabelKey,
   '004-totp-guesses': totpGuesses,
   '005-mail': mail,
+  '006-password-resets-and-code-confirmation': passwordResetsAndCodeConfirmation,
 };
