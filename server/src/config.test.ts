@@ -36,6 +36,21 @@ describe('loadConfig', () => {
     await expect(loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_REGISTRATIONS_PER_HOUR: 'lots' })).rejects.toThrow(ConfigError);
   });
 
+  it('mail: .eml files beside the database by default; LATCHKEY_SMTP_URL (smtp/smtps) and LATCHKEY_MAIL_FROM checked', async () => {
+    const directory = await tempDir();
+    const key = randomBytes(32).toString('base64url');
+    const base = { LATCHKEY_SECRET_KEY: key, DATABASE_URL: `sqlite:${directory}/db.sqlite`, LATCHKEY_ORIGIN: 'https://index.example.org' };
+    const files = await loadConfig(base);
+    expect(files.mail.transport).toEqual({ kind: 'files', directory: path.join(directory, 'mail') });
+    expect(files.mail.from).toBe('Latchkey <no-reply@index.example.org>');
+    const smtp = await loadConfig({ ...base, LATCHKEY_SMTP_URL: 'smtps://user:pw@smtp.example.org:465', LATCHKEY_MAIL_FROM: 'Index <robot@example.org>' });
+    expect(smtp.mail).toMatchObject({ transport: { kind: 'smtp', url: 'smtps://user:pw@smtp.example.org:465' }, from: 'Index <robot@example.org>' });
+    await expect(loadConfig({ ...base, LATCHKEY_SMTP_URL: 'http://smtp.example.org' })).rejects.toThrow(/must start with smtp:\/\/ .* or smtps:\/\//);
+    await expect(loadConfig({ ...base, LATCHKEY_SMTP_URL: 'not a url' })).rejects.toThrow(ConfigError);
+    await expect(loadConfig({ ...base, LATCHKEY_MAIL_FROM: 'robot@example.org\r\nBcc: all@example.org' })).rejects.toThrow(/LATCHKEY_MAIL_FROM/);
+    await expect(loadConfig({ ...base, LATCHKEY_MAIL_FROM: 'nobody' })).rejects.toThrow(/LATCHKEY_MAIL_FROM/);
+  });
+
   it('defaults the database to a file in the user data directory', async () => {
     // A key is given so nothing is written into the real data directory.
     const config = await loadConfig({ LATCHKEY_SECRET_KEY: randomBytes(32).toString('base64url') });

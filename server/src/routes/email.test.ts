@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
-import { testConfig } from '../config.js';
+import { DEFAULT_REQUEST_LIMITS, LIFTED_REQUEST_LIMITS, testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { EMAIL_VERIFY_TTL_MS } from '../services/emails.js';
@@ -18,7 +18,9 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
   beforeAll(async () => {
     const database = await createTestDatabaseUrl(dialect);
     drop = database.drop;
-    server = await startServer(testConfig({ databaseUrl: database.databaseUrl, port: 0 }));
+    // Shipped limits for verification mail; registrations lifted (every test registers from 127.0.0.1).
+    const requestLimits = { ...DEFAULT_REQUEST_LIMITS, register: LIFTED_REQUEST_LIMITS.register };
+    server = await startServer(testConfig({ databaseUrl: database.databaseUrl, port: 0, requestLimits }));
   });
   afterAll(async () => {
     await server?.close();
@@ -160,5 +162,21 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     const anonymous = new TestBrowser(server.url);
     await anonymous.get(ROUTES.login);
     expect((await anonymous.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: 'x@example.org' })).status).toBe(401);
+  });
+
+  it('resending is limited: the fourth verification mail within an hour is refused with 429 and Retry-After, and nothing is queued', async () => {
+    const b = new TestBrowser(server.url);
+    const { email, username } = await register(b);
+    const userId = (await server.services.accounts.findByUsername(username))!.id;
+    const [primary] = await server.services.emails.list(userId);
+    await b.get(ROUTES.manageAccount);
+    const resend = () => b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(primary!.id) });
+    for (let i = 0; i < 3; i++) expect((await resend()).status).toBe(303);
+    const refused = await resend();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(refused.text).toMatch(/No e-mail sent\. Too many verification e-mails/);
+    // The registration's link plus three resends.
+    expect(await readOutbox(server.services, { to: email, kind: 'verify-email' })).toHaveLength(4);
   });
 });

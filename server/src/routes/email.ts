@@ -7,7 +7,7 @@ import { EMAIL_TOKEN_PROBLEMS } from '../services/emails.js';
 import { ServiceError } from '../services/errors.js';
 import type { Services } from '../services/index.js';
 import { AddEmailPage, ConfirmMakePrimaryPage, EMAIL_ACTIONS, EMAIL_SECTION_ID, EmailProblemPage } from '../views/email-addresses-section.js';
-import { currentUser, formSchema, handler, keepValues, optionalTextField, pageContext, parseForm, queryValue, requestOrigin, sendPage } from './http.js';
+import { currentUser, formSchema, handler, keepValues, optionalTextField, pageContext, parseForm, queryValue, requestOrigin, sendPage, setRetryAfter } from './http.js';
 import { reauthenticate, requireUser } from './session.js';
 
 const EMAIL_FORM = formSchema({
@@ -82,6 +82,14 @@ export function emailRoutes(services: Services): Router {
       }
       const action = form.data[FIELDS.emailAction];
       const emailId = Number(form.data[FIELDS.emailId]);
+      if (action === EMAIL_ACTIONS.add || action === EMAIL_ACTIONS.resend) {
+        // Each of these mails a link: limited per account, per network and overall (ASVS V2.2.1, V11.1.4).
+        const verdict = await services.requestLimits.take('verification-resend', { ip: origin.ip, subject: user.id });
+        if (verdict.kind === 'blocked') {
+          setRetryAfter(res, verdict);
+          return problem(verdict.status, `No e-mail sent. ${verdict.message}`);
+        }
+      }
       try {
         switch (action) {
           case EMAIL_ACTIONS.add: {

@@ -192,10 +192,8 @@ function registrationRuleProblems(input: RegistrationInput): Record<string, stri
     }
   }
   const email = input.email?.trim();
-  if (email !== undefined) {
-    if (email.length === 0) problems.email = 'Enter an email address.';
-    else if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) problems.email = 'Enter a valid email address, like name@example.org.';
-  }
+  const badEmail = email === undefined ? null : emailProblem(email);
+  if (badEmail) problems.email = badEmail;
   const password = input.password;
   if (password !== undefined) {
     // The one password rule (NIST SP 800-63B 5.1.1.2): the same for every form that sets a password.
@@ -205,12 +203,17 @@ function registrationRuleProblems(input: RegistrationInput): Record<string, stri
   return problems;
 }
 
+/** Why `email` (already trimmed) is not one plain address, or null (registration and address management share it). */
+export function emailProblem(email: string): string | null {
+  if (email.length === 0) return 'Enter an email address.';
+  if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) return 'Enter a valid email address, like name@example.org.';
+  return null;
+}
+
 /** Throws a {@link ServiceError} on field `email` unless `email` (already trimmed) looks like one address. */
 export function checkEmailAddress(email: string): void {
-  if (email.length === 0) throw new ServiceError('Enter an email address.', 400, 'email');
-  if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) {
-    throw new ServiceError('Enter a valid email address, like name@example.org.', 400, 'email');
-  }
+  const problem = emailProblem(email);
+  if (problem) throw new ServiceError(problem, 400, 'email');
 }
 
 /** SQLite `SQLITE_CONSTRAINT_UNIQUE` or PostgreSQL `23505`. */

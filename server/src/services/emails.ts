@@ -184,8 +184,11 @@ export function createEmails(options: EmailsOptions): Emails {
       const time = now();
       await inTransaction(db, async (trx) => {
         const key = emailKey(email);
-        if (await verifiedElsewhere(trx, user.id, key)) {
-          throw new ServiceError('This address is already used by another account. Use a different one.', 409, 'email');
+        // Only a vouched-for address can clash here (an address is verified by one account at most). An
+        // unverified one is accepted whoever holds it: refusing would tell a stranger the address has an
+        // account (no enumeration, as at registration); the clash shows only to the mailbox's owner, on the link.
+        if (verified && (await verifiedElsewhere(trx, user.id, key))) {
+          throw new ServiceError('This address is already verified by another account.', 409, 'email');
         }
         const row = await trx
           .insertInto('user_emails')
@@ -204,7 +207,6 @@ export function createEmails(options: EmailsOptions): Emails {
         const existing = await trx.selectFrom('user_emails').select(['id', 'email_key']).where('user_id', '=', userId).execute();
         if (existing.some((row) => row.email_key === key)) throw new ServiceError('This address is already on your account.', 409, 'email');
         if (existing.length >= MAX_ADDRESSES) throw new ServiceError(`An account can have at most ${MAX_ADDRESSES} addresses. Remove one first.`, 400, 'email');
-        if (await verifiedElsewhere(trx, userId, key)) throw new ServiceError('This address is already used by another account. Use a different one.', 409, 'email');
         const time = now();
         let id: number;
         try {

@@ -62,9 +62,10 @@ export function AccountPage(props: AccountPageProps) {
         {page.username} · {props.email}
       </p>
 
-      <EmailAddressesSection page={page} addresses={props.addresses} />
       {/* A refused form: the errors summed up here (announced), and each next to its field (focused). */}
       <ErrorSummary errors={[...Object.values(totpRemove), ...Object.values(codes)]} />
+
+      <EmailAddressesSection page={page} addresses={props.addresses} />
 
       <section class="card" aria-labelledby="status-heading">
         <h2 id="status-heading">Two-factor authentication</h2>

@@ -68,43 +68,35 @@ export function EmailAddressesSection({ page, addresses }: { page: PageContext; 
       ) : (
         <p class="hint">Security notices (new second factors, recovery codes used, password changes, failed logins) go to your primary address.</p>
       )}
-      <table>
-        <caption class="visually-hidden">Your e-mail addresses</caption>
-        <thead>
-          <tr>
-            <th scope="col">Address</th>
-            <th scope="col">State</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {addresses.map((address) => (
-            <tr key={address.id}>
-              <td>
-                <span class="address">{address.email}</span>
-                {address.primary ? <strong> (primary)</strong> : null}
-              </td>
-              <td>
-                {address.verified ? (
-                  <span class="status-on">
-                    <strong>Verified</strong>
-                  </span>
-                ) : (
-                  <span class="status-off">
-                    <strong>Not verified</strong>
-                    {address.verifySentAt ? <span class="small muted"> · link sent {formatTime(address.verifySentAt)}</span> : null}
-                  </span>
-                )}
-              </td>
-              <td class="actions-cell">
+      <ul class="address-list">
+        {addresses.map((address) => (
+          <li key={address.id}>
+            <p class="address">
+              <strong>{address.email}</strong>
+              {address.primary ? ' (primary)' : null}
+            </p>
+            <p>
+              {address.verified ? (
+                <span class="status-on">
+                  <strong>Verified</strong>
+                </span>
+              ) : (
+                <span class="status-off">
+                  <strong>Not verified</strong>
+                </span>
+              )}
+              {!address.verified && address.verifySentAt ? <span class="small muted"> · link sent {formatTime(address.verifySentAt)}</span> : null}
+            </p>
+            {address.primary && address.verified ? null : (
+              <div class="actions">
                 {!address.verified ? <AddressAction page={page} address={address} action={EMAIL_ACTIONS.resend} label="Resend link" /> : null}
                 {address.verified && !address.primary ? <AddressAction page={page} address={address} action={EMAIL_ACTIONS.makePrimary} label="Make primary" /> : null}
                 {!address.primary ? <AddressAction page={page} address={address} action={EMAIL_ACTIONS.remove} label="Remove" danger /> : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+              </div>
+            )}
+          </li>
+        ))}
+      </ul>
       <AddEmailForm page={page} />
     </section>
   );

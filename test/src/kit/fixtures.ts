@@ -1,6 +1,7 @@
 import { test as base } from '@playwright/test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowserWithExtension, type BrowserWithExtension } from './launch-browser-with-extension.js';
+import { startMailCatcher, type MailCatcher } from './start-mail-catcher.js';
 import { startTestServer, type TestServer } from './start-test-server.js';
 
 /** Options set per Playwright project (see test/playwright.config.ts). */
@@ -10,6 +11,8 @@ export interface LatchkeyWorkerOptions {
 }
 
 export interface LatchkeyTestFixtures {
+  /** The SMTP server the test's server delivers to: read the mail a journey caused and follow its links. */
+  mail: MailCatcher;
   /**
    * A server of the project's dialect with its own throw-away database, one per test: per-IP rate
    * limits, the clock offset and the data of one journey cannot leak into another.
@@ -36,8 +39,13 @@ export interface LatchkeyTestFixtures {
  */
 export const test = base.extend<LatchkeyTestFixtures, LatchkeyWorkerOptions>({
   dialect: ['sqlite', { option: true, scope: 'worker' }],
-  server: async ({ dialect }, use) => {
-    const server = await startTestServer({ dialect });
+  mail: async ({}, use) => {
+    const mail = await startMailCatcher();
+    await use(mail);
+    await mail.close();
+  },
+  server: async ({ dialect, mail }, use) => {
+    const server = await startTestServer({ dialect, smtpUrl: mail.url });
     await use(server);
     await server.close();
   },

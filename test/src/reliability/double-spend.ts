@@ -11,6 +11,7 @@ import { createSessionClient } from '../kit/create-session-client.js';
 import { softAuthenticator } from '../kit/soft-authenticator.js';
 import type { Deployment } from './harness/deployment.js';
 import { cookieHeader, mapLimit, passwordStep, seedUser, TEST_PASSWORD, uniqueUsername, type PendingLogin } from './harness/login-flow.js';
+import { NO_ORIGIN } from '../../../server/src/services/index.js';
 
 export interface DoubleSpendFigures {
   method: 'TOTP' | 'recovery code' | 'WebAuthn assertion';
@@ -113,7 +114,8 @@ export async function doubleSpendWebauthn(deployment: Deployment, submissions: n
   const urls = deployment.urls();
   const origin = deployment.config.origin;
   const username = uniqueUsername('dswa');
-  await deployment.services.accounts.register({ username, email: `${username}@example.org`, password: TEST_PASSWORD });
+  // Verified: the key below is the account's first second factor, added through the pages.
+  await deployment.services.accounts.register({ username, email: `${username}@example.org`, password: TEST_PASSWORD }, NO_ORIGIN, { emailVerified: true });
   const key = softAuthenticator();
   const owner = createSessionClient(urls[0]!);
   const login = await owner.submit(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: TEST_PASSWORD });

@@ -9,6 +9,9 @@ import type { MailTransport } from './mail-transport.js';
 
 /** Messages one sender claims at a time. */
 const BATCH = 10;
+/** Delivered or given-up rows (envelopes only: bodies are dropped on delivery) are kept this long, then deleted. */
+export const OUTBOX_RETENTION_MS = 30 * 24 * 60 * 60_000;
+const PURGE_INTERVAL_MS = 60 * 60_000;
 const MAX_ERROR_TEXT = 500;
 
 export interface MailSender {
@@ -107,7 +110,20 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     return true;
   };
 
+  let lastPurge = 0;
+  /** Housekeeping, at most once an hour per sender: old envelopes go (pending rows are never touched). */
+  const purgeOld = async () => {
+    const time = now();
+    if (time - lastPurge < PURGE_INTERVAL_MS) return;
+    lastPurge = time;
+    await db
+      .deleteFrom('mail_outbox')
+      .where((eb) => eb.or([eb('sent_at', '<', time - OUTBOX_RETENTION_MS), eb('failed_at', '<', time - OUTBOX_RETENTION_MS)]))
+      .execute();
+  };
+
   const deliverDue = async (): Promise<number> => {
+    await purgeOld();
     let delivered = 0;
     for (;;) {
       const rows = await claim();
