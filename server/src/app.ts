@@ -7,6 +7,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { openDatabase } from './db/open-database.js';
 import type { Database } from './db/schema.js';
 import { accountRoutes } from './routes/account.js';
+import { accountActivityRoutes } from './routes/account-activity.js';
 import { errorHandler, notFound } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { isHttps } from './routes/http.js';
@@ -60,6 +61,7 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use(accountRoutes(services));
   app.use(twoFactorRoutes(services));
   app.use(manageRoutes(services));
+  app.use(accountActivityRoutes(services));
   app.use(webauthnRoutes(services));
   app.use(notFound);
   app.use(errorHandler);

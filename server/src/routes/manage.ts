@@ -3,12 +3,13 @@ import { Router } from 'express';
 import QRCode from 'qrcode';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { ServiceError } from '../services/errors.js';
-import { EVENT_TAGS } from '../services/events.js';
+import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
 import type { Services } from '../services/index.js';
 import { AccountPage, ACCOUNT_ROUTES } from '../views/account-page.js';
 import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
+import { loadAccountActivity } from './account-activity.js';
 import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
 import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from './session.js';
 
@@ -64,13 +65,14 @@ export function manageRoutes(services: Services): Router {
 
   router.get(
     ROUTES.manageAccount,
-    handler(async (_req, res) => {
+    handler(async (req, res) => {
       const { user, session } = currentUser(res);
-      const [status, securityKeys, events, flash] = await Promise.all([
+      const [status, securityKeys, events, flash, activity] = await Promise.all([
         services.accounts.twoFactorStatus(user.id),
         services.accounts.securityKeys(user.id),
-        services.events.list(user.id, { limit: 30 }),
+        services.events.list(user.id, { limit: HISTORY_PAGE_SIZE }),
         services.sessions.takeFlash(session.id),
+        loadAccountActivity(req, res, services),
       ]);
       sendPage(
         res,
@@ -84,6 +86,7 @@ export function manageRoutes(services: Services): Router {
           recoveryCodesRemaining: status.recoveryCodesRemaining,
           recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
           events,
+          ...activity,
         }),
       );
     }),

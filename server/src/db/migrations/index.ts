@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initial from './001-initial.js';
 import * as housekeepingIndexes from './002-housekeeping-indexes.js';
 import * as webauthnLabelKey from './003-webauthn-label-key.js';
+import * as sessionsAndDevices from './007-sessions-and-devices.js';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the compiled server
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '001-initial': initial,
   '002-housekeeping-indexes': housekeepingIndexes,
   '003-webauthn-label-key': webauthnLabelKey,
+  '007-sessions-and-devices': sessionsAndDevices,
 };
