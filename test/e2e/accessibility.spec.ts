@@ -16,3 +16,4 @@ for (const state of SERVER_PAGES) {
     await screenshotBothWidths(page, testInfo);
   });
 }
+

@@ -10,10 +10,12 @@ export const REFLOW_WIDTH = 320;
 
 /**
  * Runs axe-core with the WCAG 2.2 A/AA tags on the page as it is and fails with one readable line
- * per violation and element (rule, impact, selector, what to fix).
+ * per violation and element (rule, impact, selector, what to fix). `singleFrame` for extension popups.
  */
-export async function expectNoAxeViolations(page: Page): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags([...WCAG_22_AA_TAGS]).analyze();
+export async function expectNoAxeViolations(page: Page, options: { singleFrame?: boolean } = {}): Promise<void> {
+  // axe's default run finishes in a fresh tab of the page's context; a popup attached over CDP has no
+  // context that can open one, so popups run in "legacy" mode: one frame (a popup has no iframes).
+  const results = await new AxeBuilder({ page }).withTags([...WCAG_22_AA_TAGS]).setLegacyMode(options.singleFrame ?? false).analyze();
   const problems = results.violations.flatMap((violation) =>
     violation.nodes.map((node) => `${violation.id} (${violation.impact ?? 'n/a'}): ${node.target.join(' ')} — ${node.failureSummary?.replace(/\s+/g, ' ') ?? violation.help}`),
   );
