@@ -20,8 +20,9 @@ export interface AccountActivity {
 }
 
 /** Loads {@link AccountActivity} for the logged-in user of this request. */
-export async function loadAccountActivity(req: Request, res: Response, services: Services): Promise<AccountActivity> {
+export async function loadAccountActivity(res: Response, services: Services): Promise<AccountActivity> {
   const { user, session } = currentUser(res);
+  const req = res.req;
   const [sessions, devices, total] = await Promise.all([
     services.sessions.listForUser(user.id),
     services.rememberedDevices.list(user, deviceCookie(req, services)),

@@ -65,14 +65,14 @@ export function manageRoutes(services: Services): Router {
 
   router.get(
     ROUTES.manageAccount,
-    handler(async (req, res) => {
+    handler(async (_req, res) => {
       const { user, session } = currentUser(res);
       const [status, securityKeys, events, flash, activity] = await Promise.all([
         services.accounts.twoFactorStatus(user.id),
         services.accounts.securityKeys(user.id),
         services.events.list(user.id, { limit: HISTORY_PAGE_SIZE }),
         services.sessions.takeFlash(session.id),
-        loadAccountActivity(req, res, services),
+        loadAccountActivity(res, services),
       ]);
       sendPage(
         res,
