@@ -1,7 +1,7 @@
 import { ROUTES } from '@latchkey/shared';
 import { expect, test } from '../src/kit/fixtures.js';
 import { currentTotp } from '../src/kit/index.js';
-import { expectFocusOnNewScreen, tabTo } from './accessibility/keyboard.js';
+import { expectFocusOnNewScreen, pressEnterAndLoad, tabTo } from './accessibility/keyboard.js';
 import { ACCOUNT_URL, TWO_FACTOR_URL } from './journey-helpers.js';
 
 // Keyboard only: register → turn on TOTP → log out → log in, never touching the mouse. At every Tab
@@ -26,7 +26,7 @@ test('keyboard only: register, turn on TOTP, log out, log in — focus visible a
   await tabTo(page, page.getByLabel('Confirm password'));
   await page.keyboard.type(`${password} but different`);
   await tabTo(page, page.getByRole('button', { name: 'Create account' }));
-  await page.keyboard.press('Enter');
+  await pressEnterAndLoad(page);
   await expect(page.locator('.field-error', { hasText: 'The two passwords do not match.' })).toBeVisible();
   await expectFocusOnNewScreen(page, { errors: true });
   // Fix it: both passwords again (never echoed back), then submit with Enter from the last field.
@@ -34,35 +34,35 @@ test('keyboard only: register, turn on TOTP, log out, log in — focus visible a
   await page.keyboard.type(password);
   await tabTo(page, page.getByLabel('Confirm password'));
   await page.keyboard.type(password);
-  await page.keyboard.press('Enter');
+  await pressEnterAndLoad(page);
   await expect(page).toHaveURL(ACCOUNT_URL);
   await expectFocusOnNewScreen(page);
 
   // Turn on TOTP: read the secret as someone typing it into an app would, then type a code.
   await tabTo(page, page.getByRole('link', { name: 'Add an authentication app' }));
-  await page.keyboard.press('Enter');
+  await pressEnterAndLoad(page);
   await expect(page).toHaveURL(new RegExp(`${ROUTES.totpProvision}$`));
   await expectFocusOnNewScreen(page);
   const secret = (await page.getByLabel('Secret key').textContent())!.replace(/\s+/g, '');
   await tabTo(page, page.getByLabel('The 6-digit code your app shows now'));
   await page.keyboard.type('000000');
-  await page.keyboard.press('Enter');
+  await pressEnterAndLoad(page);
   await expectFocusOnNewScreen(page, { errors: true });
   await tabTo(page, page.getByLabel('The 6-digit code your app shows now'), { backward: true });
   await page.keyboard.press('Control+A');
   await page.keyboard.type(currentTotp(secret));
   await tabTo(page, page.getByRole('button', { name: 'Turn on' }));
-  await page.keyboard.press('Enter');
+  await pressEnterAndLoad(page);
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
   await expectFocusOnNewScreen(page);
   await tabTo(page, page.getByRole('link', { name: 'I have saved my recovery codes' }));
-  await page.keyboard.press('Enter');
+  await pressEnterAndLoad(page);
   await expect(page).toHaveURL(ACCOUNT_URL);
   await expectFocusOnNewScreen(page);
 
   // Log out from the header (before the heading: Shift+Tab).
   await tabTo(page, page.getByRole('button', { name: 'Log out', exact: true }), { backward: true });
-  await page.keyboard.press('Enter');
+  await pressEnterAndLoad(page);
   await expect(page).toHaveURL(new RegExp(ROUTES.login));
   await expectFocusOnNewScreen(page);
 
@@ -71,20 +71,20 @@ test('keyboard only: register, turn on TOTP, log out, log in — focus visible a
   await page.keyboard.type(username);
   await tabTo(page, page.getByLabel('Password'));
   await page.keyboard.type(password);
-  await page.keyboard.press('Enter');
+  await pressEnterAndLoad(page);
   await expect(page).toHaveURL(TWO_FACTOR_URL);
   await expectFocusOnNewScreen(page);
   const wrong = ['123456', '654321'].find((code) => ![-30_000, 0, 30_000, 60_000].some((offset) => currentTotp(secret, { at: Date.now() + offset }) === code))!;
   await tabTo(page, page.locator('input[name="totp_value"]'));
   await page.keyboard.type(wrong);
-  await page.keyboard.press('Enter');
+  await pressEnterAndLoad(page);
   await expect(page.getByText(/Invalid code/)).toBeVisible();
   await expectFocusOnNewScreen(page, { errors: true });
   await tabTo(page, page.locator('input[name="totp_value"]'));
   await page.keyboard.press('Control+A');
   // The set-up spent this step's code; the next step's is accepted (one step of clock drift).
   await page.keyboard.type(currentTotp(secret, { at: Date.now() + 30_000 }));
-  await page.keyboard.press('Enter');
+  await pressEnterAndLoad(page);
   await expect(page).toHaveURL(ACCOUNT_URL);
   await expectFocusOnNewScreen(page);
 });

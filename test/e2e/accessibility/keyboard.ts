@@ -70,3 +70,8 @@ export async function expectFocusOnNewScreen(page: Page, options: { errors?: boo
   expect(verdict.ok, `${verdict.why}; focus is on ${info.description} at ${page.url()}`).toBe(true);
   expect(info.visible, `focus indicator on ${info.description} at ${page.url()}`).toBe(true);
 }
+
+/** Presses Enter on what has focus (a button, a link, a field of a form) and waits for the page it loads. */
+export async function pressEnterAndLoad(page: Page): Promise<void> {
+  await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
+}
