@@ -107,7 +107,7 @@ export function SecurityKeyList({ page, keys }: { page: PageContext; keys: Secur
                       <CsrfInput token={page.csrfToken} />
                       <input type="hidden" name={FIELDS.label} value={key.label} />
                       <div class="field">
-                        <label for={`rename-key-${index}`}>New name</label>
+                        <label for={`rename-key-${index}`}>New label</label>
                         <input
                           id={`rename-key-${index}`}
                           name={KEY_RENAME.newLabelField}

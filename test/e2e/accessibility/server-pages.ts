@@ -185,8 +185,8 @@ export const SERVER_PAGES: ServerPageState[] = [
     async open(page, server) {
       await asUser('totp+key+recovery', ROUTES.webauthnProvision)(page, server);
       await page.locator('summary').filter({ hasText: 'Rename' }).first().click();
-      await page.getByLabel('New name').fill('   ');
-      await page.getByLabel('New name').evaluate((input) => input.closest('form')!.setAttribute('novalidate', ''));
+      await page.getByLabel('New label').fill('   ');
+      await page.getByLabel('New label').evaluate((input) => input.closest('form')!.setAttribute('novalidate', ''));
       await page.getByRole('button', { name: /^Rename “/ }).click();
       await expect(page.getByText('Give the security key a name.')).toBeVisible();
     },
