@@ -4,6 +4,7 @@
  * which is why the extension fills there too.
  */
 export const ROUTES = {
+  home: '/',
   register: '/account/register/',
   login: '/account/login/',
   twoFactor: '/account/two-factor/',

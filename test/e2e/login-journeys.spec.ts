@@ -146,11 +146,13 @@ test('log out of all sessions: the other browser is logged out at its next page'
     await expect(sessions.getByText('Ends every session of this account, including this one')).toBeVisible();
     await sessions.screenshot({ path: testInfo.outputPath('account-sessions.png') });
     await sessions.getByRole('button', { name: 'Log out of all sessions' }).click();
-    await expect(page).toHaveURL(new RegExp(`${ROUTES.login}$`));
+    await expect(page).toHaveURL(new RegExp(`${ROUTES.login}\\?ended=everywhere$`));
+    await expect(page.getByRole('status')).toHaveText('You have logged out of every session, on this browser and on every other one.');
 
-    // The other browser still shows the old page; its next navigation lands on the login page.
+    // The other browser still shows the old page; its next navigation lands on the login page, which says why.
     await other.reload();
-    await expect(other).toHaveURL(new RegExp(`${ROUTES.login}\\?next=`));
+    await expect(other).toHaveURL(new RegExp(`${ROUTES.login}\\?ended=elsewhere&next=`));
+    await expect(other.getByRole('status')).toContainText('you logged out of it from another browser');
     await expect(other.getByRole('button', { name: 'Log in' })).toBeVisible();
     // And this browser is logged out too.
     await page.goto(`${server.url}${ROUTES.manageAccount}`);
@@ -165,4 +167,46 @@ test('log out of all sessions: the other browser is logged out at its next page'
   await expect(page.getByText('Logged out of all sessions (2 ended)')).toBeVisible();
   const events = await server.services.events.list(user.id);
   expect(events.map((event) => event.tag)).toContain('account:sessions:revoked');
+});
+
+test('home, registration errors at once, a refused removal in place, the log-out page and its notice; focus never on <body>', async ({ page, server }, testInfo) => {
+  await page.goto(`${server.url}${ROUTES.home}`);
+  await expect(page.getByRole('heading', { name: 'Latchkey', level: 1 })).toBeVisible();
+  await saveScreenshot(page, 'home', testInfo);
+  await page.getByRole('main').getByRole('link', { name: 'Create an account' }).click();
+
+  // Four mistakes, one answer: every error listed, the first invalid field focused, nothing secret kept.
+  await page.getByLabel('Username').fill('bad name!');
+  await page.getByLabel('Email address').fill('nope');
+  await page.getByLabel('Password', { exact: true }).fill('short');
+  await page.getByLabel('Confirm password').fill('shorter');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  const summary = page.getByRole('alert');
+  for (const text of ['The username may contain', 'valid email address', 'at least 12 characters', 'do not match']) await expect(summary).toContainText(text);
+  await expect(page.getByLabel('Username')).toBeFocused();
+  await expect(page.getByLabel('Username')).toHaveValue('bad name!');
+  await expect(page.getByLabel('Email address')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Password', { exact: true })).toHaveValue('');
+  await saveScreenshot(page, 'register-errors', testInfo);
+
+  // A refused TOTP removal (wrong password) stays on the account page, the error next to the focused field.
+  const user = await createUserIn(server, 'totp');
+  await logIn(page, server.url, user);
+  await enterTotp(page, currentTotp(user.totpSecret!));
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  await page.getByText('Remove authentication app', { exact: true }).first().click();
+  await page.getByLabel(/two-factor authentication turns off/).check();
+  await page.getByLabel('Confirm with your password').fill('not the password');
+  await page.getByRole('button', { name: 'Remove authentication app' }).click();
+  await expect(page.getByRole('heading', { name: 'Account security', level: 1 })).toBeVisible();
+  await expect(page.getByLabel('Confirm with your password')).toBeFocused();
+  await expect(page.getByLabel('Confirm with your password')).toHaveAccessibleDescription(/That password is not correct\./);
+  await saveScreenshot(page, 'account-remove-refused', testInfo);
+
+  // GET /account/logout/ offers the button; afterwards the login page says what happened.
+  await page.goto(`${server.url}${ROUTES.logout}`);
+  await expect(page.getByRole('main').getByRole('button', { name: 'Log out' })).toBeFocused();
+  await page.getByRole('main').getByRole('button', { name: 'Log out' }).click();
+  await expect(page.getByRole('status')).toHaveText('You have logged out.');
+  await expect(page.getByLabel('Username')).toBeFocused();
 });

@@ -64,6 +64,8 @@ test('add a security key, log out, log in with it', async ({ page, dialect }) =>
   await page.getByRole('button', { name: 'Add security key' }).click();
   await expect(page.locator('#webauthn-provision-status')).toHaveText('This security key is already registered to your account.');
   await expect(page.getByRole('button', { name: 'Add security key' })).toBeEnabled();
+  // The button was disabled during the ceremony; focus moved to the message instead of dropping to <body>.
+  await expect(page.locator('#webauthn-provision-status')).toBeFocused();
   await saveScreenshot(page, 'security-keys-page', test.info());
 
   await logOut(page);
@@ -117,6 +119,8 @@ test('a removed key is refused; the button works again without a reload', async 
   await page.getByRole('button', { name: 'Add security key' }).click();
   await expect(page.getByText('Security key “Spare key” added. Your recovery codes still work.')).toBeVisible();
   await expect(page).toHaveURL(new RegExp(`${ROUTES.webauthnProvision}$`));
+  // Focus lands on the news, not on <body>.
+  await expect(page.getByRole('status').filter({ hasText: 'Spare key' })).toBeFocused();
   await expect(page.locator('#webauthn-key-list').getByRole('row')).toHaveCount(4); // header + 3 keys
   await browserKey.clearCredentials();
   await page.goto(`${server.url}${ROUTES.manageAccount}`);
@@ -126,6 +130,7 @@ test('a removed key is refused; the button works again without a reload', async 
   await row.getByLabel('Confirm with your password').fill('not the password');
   await row.getByRole('button', { name: 'Remove “Lost key”' }).click();
   await expect(page.getByRole('alert')).toContainText('That password is not correct.');
+  await expect(page.getByRole('alert')).toBeFocused();
   const rowAgain = page.locator('#webauthn-key-list').getByRole('row', { name: /Lost key/ });
   await rowAgain.locator('summary', { hasText: 'Remove' }).click();
   await rowAgain.getByLabel('Confirm with your password').fill(user.password);

@@ -24,6 +24,12 @@ export function statusRegion(id: string, anchor: Element): StatusRegion {
       region.classList.toggle('notice', kind === 'error');
       region.classList.toggle('notice-error', kind === 'error');
       region.hidden = false;
+      // The button that started the ceremony was disabled meanwhile, which sends focus to <body>: bring it
+      // to the message instead, so keyboard and screen-reader users continue from there.
+      if (kind === 'error' && (document.activeElement === null || document.activeElement === document.body)) {
+        region.tabIndex = -1;
+        region.focus();
+      }
     },
     clear() {
       region.textContent = '';

@@ -4,7 +4,7 @@
  * After any failure the button works again and the reason is announced in plain words.
  */
 import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
-import { ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
+import { FIELDS, ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
 import { describeCeremonyError } from './webauthn-ceremony-error.js';
 import { WEBAUTHN_DOM } from '../views/webauthn-dom.js';
 import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
@@ -41,9 +41,11 @@ async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElem
     }
 
     status.show('Checking…', 'info');
+    // The page's one "Remember this device" checkbox applies to a security-key login too.
+    const remember = document.querySelector<HTMLInputElement>(`input[name="${FIELDS.rememberDevice}"]`)?.checked === true;
     const result = await postJson<WebauthnAuthenticateSuccess>(
       withLoginQuery(ROUTES.webauthnAuthenticateValidate),
-      { credential },
+      { credential, [FIELDS.rememberDevice]: remember },
       csrfToken,
     );
     if (!result.ok) return status.show(result.message, 'error');

@@ -4,9 +4,12 @@ import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from '../s
 import { ServiceError } from '../services/errors.js';
 import { EVENT_TAGS } from '../services/events.js';
 import type { Services } from '../services/index.js';
+import { HomePage } from '../views/home-page.js';
 import { LoginPage } from '../views/login-page.js';
-import { RegisterPage } from '../views/register-page.js';
+import { LogoutPage } from '../views/logout-page.js';
+import { REGISTER_FIELD_ORDER, RegisterPage } from '../views/register-page.js';
 import { formSchema, handler, keepValues, setRetryAfter, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
+import { loginUrlAfter, sessionEndedNotice } from './login-notice.js';
 import { deviceCookie, renewAnonymousToken, startSession } from './session.js';
 
 const REGISTER_FORM = formSchema({
@@ -21,9 +24,18 @@ const LOGIN_FORM = formSchema({
   [FIELDS.next]: optionalTextField('next', 512),
 });
 
-/** Register, log in (password step), log out. */
+/** Errors in the order of the form's fields, so the summary reads top to bottom and the first one gets focus. */
+function inFormOrder(fieldErrors: Record<string, string>): Record<string, string> {
+  const ordered: Record<string, string> = {};
+  for (const name of REGISTER_FIELD_ORDER) if (fieldErrors[name] !== undefined) ordered[name] = fieldErrors[name];
+  return { ...ordered, ...fieldErrors };
+}
+
+/** The home page, register, log in (password step), log out. */
 export function accountRoutes(services: Services): Router {
   const router = Router();
+
+  router.get(ROUTES.home, (_req, res) => sendPage(res, 200, HomePage({ page: pageContext(res) })));
 
   router.get(ROUTES.register, (_req, res) => {
     if (state(res).user) return res.redirect(303, ROUTES.manageAccount);
@@ -34,16 +46,24 @@ export function accountRoutes(services: Services): Router {
     ROUTES.register,
     handler(async (req, res) => {
       const keep = keepValues(req, [FIELDS.username, FIELDS.email]);
+      const refuse = (status: number, fieldErrors: Record<string, string>) =>
+        sendPage(res, status, RegisterPage({ page: pageContext(res), form: { values: keep, fieldErrors: inFormOrder(fieldErrors) } }));
+      // Every field is checked before answering, so one round trip shows every mistake (not one at a time).
       const form = parseForm(req, REGISTER_FORM);
-      if (!form.ok) return sendPage(res, 400, RegisterPage({ page: pageContext(res), form: { values: keep, fieldErrors: form.fieldErrors } }));
-      const data = form.data;
-      if (data[FIELDS.newPassword] !== data[FIELDS.passwordConfirm]) {
-        return sendPage(
-          res,
-          400,
-          RegisterPage({ page: pageContext(res), form: { values: keep, fieldErrors: { [FIELDS.passwordConfirm]: 'The two passwords do not match.' } } }),
-        );
+      const parseErrors = form.ok ? {} : form.fieldErrors;
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const given = (name: string) => (parseErrors[name] === undefined && typeof body[name] === 'string' ? body[name] : undefined);
+      const password = given(FIELDS.newPassword);
+      const problems = await services.accounts.registrationProblems({ username: given(FIELDS.username), email: given(FIELDS.email), password });
+      const fieldErrors: Record<string, string> = { ...problems.fieldErrors, ...parseErrors };
+      const confirm = given(FIELDS.passwordConfirm);
+      if (password !== undefined && confirm !== undefined && password !== confirm) fieldErrors[FIELDS.passwordConfirm] ??= 'The two passwords do not match.';
+      if (!form.ok || Object.keys(fieldErrors).length > 0) {
+        // 409 only when the one problem is a taken name; anything else the visitor typed is a 400.
+        const onlyServiceProblems = Object.keys(fieldErrors).length === Object.keys(problems.fieldErrors).length;
+        return refuse(onlyServiceProblems ? problems.status : 400, fieldErrors);
       }
+      const data = form.data;
       try {
         const user = await services.accounts.register(
           { username: data[FIELDS.username], email: data[FIELDS.email], password: data[FIELDS.newPassword] },
@@ -52,9 +72,9 @@ export function accountRoutes(services: Services): Router {
         await startSession(res, services, user);
         res.redirect(303, ROUTES.manageAccount);
       } catch (error) {
+        // A rule the check above did not see coming (a name taken in between).
         if (!(error instanceof ServiceError)) throw error;
-        const field = error.field ?? 'form';
-        sendPage(res, error.status, RegisterPage({ page: pageContext(res), form: { values: keep, fieldErrors: { [field]: error.message } } }));
+        refuse(error.status, error.fieldErrors);
       }
     }),
   );
@@ -62,7 +82,7 @@ export function accountRoutes(services: Services): Router {
   router.get(ROUTES.login, (req, res) => {
     const next = safeNext(queryValue(req, FIELDS.next));
     if (state(res).user) return res.redirect(303, next ?? ROUTES.manageAccount);
-    sendPage(res, 200, LoginPage({ page: pageContext(res), next }));
+    sendPage(res, 200, LoginPage({ page: pageContext(res), next, notice: sessionEndedNotice(req, state(res).sessionEnded) }));
   });
 
   router.post(
@@ -94,6 +114,8 @@ export function accountRoutes(services: Services): Router {
     }),
   );
 
+  router.get(ROUTES.logout, (_req, res) => sendPage(res, 200, LogoutPage({ page: pageContext(res) })));
+
   router.post(
     ROUTES.logout,
     handler(async (req, res) => {
@@ -103,7 +125,7 @@ export function accountRoutes(services: Services): Router {
         await services.events.record({ userId: user.id, tag: EVENT_TAGS.logout, origin: requestOrigin(req) });
       }
       renewAnonymousToken(res, services);
-      res.redirect(303, ROUTES.login);
+      res.redirect(303, user ? loginUrlAfter('logout') : ROUTES.login);
     }),
   );
   return router;

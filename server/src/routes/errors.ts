@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { MessagePage } from '../views/message-page.js';
 import { pageContext, sendJsonFailure, sendPage, wantsJson } from './http.js';
 
@@ -24,7 +24,7 @@ function clientErrorMessage(type: unknown, status: number): string {
 export const notFound: RequestHandler = (req, res) => {
   const message = 'There is no page at this address.';
   if (wantsJson(req)) return sendJsonFailure(res, 404, [message]);
-  sendPage(res, 404, MessagePage({ page: safePageContext(res), title: 'Page not found', message }));
+  sendErrorPage(res, 404, 'Page not found', message);
 };
 
 /**
@@ -41,14 +41,29 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   if (status >= 400 && status < 500) {
     const message = clientErrorMessage((error as { type?: unknown }).type, status);
     if (wantsJson(req)) return sendJsonFailure(res, status, [message]);
-    return sendPage(res, status, MessagePage({ page: safePageContext(res), title: 'Bad request', message }));
+    return sendErrorPage(res, status, 'Bad request', message);
   }
   const summary = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
   console.error(`[latchkey] ${req.method} ${req.path} failed: ${summary}`);
   const message = 'Something went wrong on our side. Please try again in a moment.';
   if (wantsJson(req)) return sendJsonFailure(res, 500, [message]);
-  sendPage(res, 500, MessagePage({ page: safePageContext(res), title: 'Server error', message }));
+  sendErrorPage(res, 500, 'Server error', message);
 };
+
+/**
+ * The error page, or — when rendering it fails too (a broken view, a JSX runtime missing) — the same
+ * words as plain text. Without this fallback the error would reach Express's own final handler,
+ * which prints the stack trace into the page outside production (ASVS V7.4.1).
+ */
+function sendErrorPage(res: Response, status: number, title: string, message: string): void {
+  try {
+    sendPage(res, status, MessagePage({ page: safePageContext(res), title, message }));
+  } catch (renderError) {
+    const summary = renderError instanceof Error ? `${renderError.name}: ${renderError.message}` : String(renderError);
+    console.error(`[latchkey] the error page failed to render: ${summary}`);
+    res.status(status).set('Cache-Control', 'no-store').type('text/plain').send(`${title}\n\n${message}\n`);
+  }
+}
 
 /** Errors can happen before the session middleware ran; render without account details then. */
 function safePageContext(res: Parameters<typeof pageContext>[0]) {

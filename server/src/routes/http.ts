@@ -16,6 +16,8 @@ export interface RequestState {
   user: User | null;
   /** The synchronizer token every form on this page carries. */
   csrfToken: string;
+  /** This browser was logged in, and that session has ended elsewhere or timed out (see loadSession). */
+  sessionEnded?: boolean;
 }
 
 declare global {
@@ -39,9 +41,10 @@ export function currentUser(res: Response): { user: User; session: SessionRow } 
 }
 
 /** Cookie names: the `__Host-` prefix (Secure, no Domain, Path=/) whenever the origin is https. */
-export function cookieNames(config: Config): { session: string; device: string } {
+export function cookieNames(config: Config): { session: string; device: string; signedIn: string } {
   const secure = isHttps(config);
-  return { session: secure ? '__Host-latchkey_session' : 'latchkey_session', device: secure ? '__Host-latchkey_device' : 'latchkey_device' };
+  const name = (base: string) => (secure ? `__Host-${base}` : base);
+  return { session: name('latchkey_session'), device: name('latchkey_device'), signedIn: name('latchkey_signed_in') };
 }
 
 export function cookieOptions(config: Config, maxAgeMs?: number) {

@@ -5,12 +5,14 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { ServiceError } from '../services/errors.js';
 import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
 import type { Services } from '../services/index.js';
-import { AccountPage, ACCOUNT_ROUTES } from '../views/account-page.js';
+import { AccountPage, ACCOUNT_ROUTES, CONFIRM_TEXT, type AccountPageProblems } from '../views/account-page.js';
+import { CONFIRM_FIELD } from '../views/layout.js';
 import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
 import { loadAccountActivity } from './account-activity.js';
 import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
+import { loginUrlAfter } from './login-notice.js';
 import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from './session.js';
 
 const TOTP_PROVISION_FORM = formSchema({
@@ -47,6 +49,21 @@ export async function afterMethodRemoved(services: Services, userId: string): Pr
   return true;
 }
 
+/** Did the visitor tick the form's confirmation checkbox ({@link ConfirmCheckbox})? */
+function confirmed(req: Request): boolean {
+  return ((req.body ?? {}) as Record<string, unknown>)[CONFIRM_FIELD] === 'on';
+}
+
+/**
+ * Removing one method when it is the last second factor turns 2FA off: the form must carry the
+ * confirmation. True when the removal is confirmed or would leave another method.
+ */
+export async function lastFactorConfirmed(req: Request, services: Services, userId: string): Promise<boolean> {
+  const status = await services.accounts.twoFactorStatus(userId);
+  const methods = (status.hasTotp ? 1 : 0) + status.securityKeyCount;
+  return methods !== 1 || confirmed(req);
+}
+
 /** The `password` field when it is a single string; anything else counts as missing (and gets "Enter your password"). */
 function passwordFrom(req: Request): string | undefined {
   const value = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.password];
@@ -63,33 +80,37 @@ export function manageRoutes(services: Services): Router {
   const router = Router();
   router.use('/manage', requireUser());
 
+  /** The account page; `problems` shows a refused form's errors in place (status 4xx). */
+  const renderAccount = async (res: Response, status: number, problems?: AccountPageProblems) => {
+    const { user, session } = currentUser(res);
+    const [twoFactor, securityKeys, events, flash, activity] = await Promise.all([
+      services.accounts.twoFactorStatus(user.id),
+      services.accounts.securityKeys(user.id),
+      services.events.list(user.id, { limit: HISTORY_PAGE_SIZE }),
+      services.sessions.takeFlash(session.id),
+      loadAccountActivity(res, services),
+    ]);
+    sendPage(
+      res,
+      status,
+      AccountPage({
+        page: pageContext(res, flash),
+        email: user.email,
+        hasTotp: twoFactor.hasTotp,
+        totpEnabledAt: user.totp_enabled_at,
+        securityKeys,
+        recoveryCodesRemaining: twoFactor.recoveryCodesRemaining,
+        recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
+        events,
+        ...activity,
+        problems,
+      }),
+    );
+  };
+
   router.get(
     ROUTES.manageAccount,
-    handler(async (_req, res) => {
-      const { user, session } = currentUser(res);
-      const [status, securityKeys, events, flash, activity] = await Promise.all([
-        services.accounts.twoFactorStatus(user.id),
-        services.accounts.securityKeys(user.id),
-        services.events.list(user.id, { limit: HISTORY_PAGE_SIZE }),
-        services.sessions.takeFlash(session.id),
-        loadAccountActivity(res, services),
-      ]);
-      sendPage(
-        res,
-        200,
-        AccountPage({
-          page: pageContext(res, flash),
-          email: user.email,
-          hasTotp: status.hasTotp,
-          totpEnabledAt: user.totp_enabled_at,
-          securityKeys,
-          recoveryCodesRemaining: status.recoveryCodesRemaining,
-          recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
-          events,
-          ...activity,
-        }),
-      );
-    }),
+    handler((_req, res) => renderAccount(res, 200)),
   );
 
   /** The secret being provisioned lives (encrypted) in the session between showing it and confirming it. */
@@ -110,6 +131,7 @@ export function manageRoutes(services: Services): Router {
       TotpProvisionPage({
         page: pageContext(res),
         secret,
+        otpauthUri: secret ? services.totp.provisioningUri(user.username, secret) : '',
         issuer: services.config.rpName,
         username: user.username,
         recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
@@ -195,10 +217,16 @@ export function manageRoutes(services: Services): Router {
     ROUTES.totpProvisionRemove,
     handler(async (req, res) => {
       const { user, session } = currentUser(res);
-      const check = await checkPassword(req, res, services, passwordFrom(req));
-      if (!check.ok) {
-        return sendPage(res, check.status, MessagePage({ page: pageContext(res), title: 'Authentication app not removed', message: check.message }));
+      if (!(await services.accounts.twoFactorStatus(user.id)).hasTotp) {
+        // Nothing to remove (a second tab already did): say so on the account page.
+        await services.sessions.setFlash(session.id, { kind: 'warning', text: 'Your account had no authentication app.' });
+        return res.redirect(303, ROUTES.manageAccount);
       }
+      if (!(await lastFactorConfirmed(req, services, user.id))) {
+        return renderAccount(res, 400, { totpRemove: { [CONFIRM_FIELD]: CONFIRM_TEXT.lastMethodMissing } });
+      }
+      const check = await checkPassword(req, res, services, passwordFrom(req));
+      if (!check.ok) return renderAccount(res, check.status, { totpRemove: { [FIELDS.password]: check.message } });
       const removed = await services.totp.disable(user.id, requestOrigin(req));
       const lastMethod = removed && (await afterMethodRemoved(services, user.id));
       await services.sessions.setFlash(session.id, {
@@ -215,6 +243,10 @@ export function manageRoutes(services: Services): Router {
     ROUTES.recoveryCodesGenerate,
     handler(async (req, res) => {
       const { user } = currentUser(res);
+      // The old codes die: the form must carry the confirmation (when there are codes to lose).
+      if (!confirmed(req) && (await services.recoveryCodes.remaining(user.id)) > 0) {
+        return renderAccount(res, 400, { recoveryCodes: { [CONFIRM_FIELD]: CONFIRM_TEXT.newCodesMissing } });
+      }
       const reauth = await reauthenticate(req, res, services, passwordFrom(req));
       if (!reauth.ok) {
         return sendPage(res, reauth.status, MessagePage({ page: pageContext(res), title: 'No new recovery codes', message: reauth.message }));
@@ -278,8 +310,8 @@ export function manageRoutes(services: Services): Router {
       const count = await services.sessions.destroyAllForUser(user.id);
       await services.events.record({ userId: user.id, tag: EVENT_TAGS.sessionsRevoked, origin: requestOrigin(req), details: { count } });
       renewAnonymousToken(res, services);
-      // The login page shows no notices (flashes live in the session that was just ended).
-      res.redirect(303, ROUTES.login);
+      // Flashes live in the session that was just ended: the login page says it from the query instead.
+      res.redirect(303, loginUrlAfter('everywhere'));
     }),
   );
 

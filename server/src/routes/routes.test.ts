@@ -75,6 +75,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
     expect(confirm.location).toBe('/manage/account/recovery-codes/');
     const shown = await b.get(confirm.location!);
     expect(shown.status).toBe(200);
+    expect(shown.text).not.toContain('Any older recovery codes have stopped working');
     const codes = [...shown.text.matchAll(/<li><code>([0-9a-f ]{19})<\/code><\/li>/g)].map((match) => match[1]!.replace(/ /g, ''));
     expect(codes).toHaveLength(8);
     return { secret: secret!, codes };
@@ -161,6 +162,48 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(response.status).toBe(status);
       expect(response.text).toContain(message);
       expect(response.text).toContain('role="alert"');
+    });
+
+    it("shows every field's error at once, keeps what is not secret, marks the fields and focuses the first", async () => {
+      const first = browser();
+      const { username: taken } = await register(first);
+      const b = browser();
+      await b.get(ROUTES.register);
+      const response = await b.post(ROUTES.register, {
+        [FIELDS.username]: taken.toUpperCase(),
+        [FIELDS.email]: 'not-an-address',
+        [FIELDS.newPassword]: 'short pass',
+        [FIELDS.passwordConfirm]: 'different',
+      });
+      expect(response.status).toBe(400);
+      const messages = ['already taken', 'valid email address', 'at least 12 characters', 'do not match'];
+      for (const message of messages) expect(response.text).toContain(message);
+      // The summary lists them in the form's order.
+      const summary = /<div class="notice notice-error" role="alert"[^>]*>([\s\S]*?)<\/div>/.exec(response.text)?.[1] ?? '';
+      const positions = messages.map((message) => summary.indexOf(message));
+      expect(positions.every((position) => position >= 0)).toBe(true);
+      expect([...positions].sort((x, y) => x - y)).toEqual(positions);
+      for (const name of [FIELDS.username, FIELDS.email, FIELDS.newPassword, FIELDS.passwordConfirm]) {
+        const input = new RegExp(`<input id="field-${name}"[^>]*>`).exec(response.text)?.[0] ?? '';
+        expect(input).toContain('aria-invalid="true"');
+        expect(input).toMatch(new RegExp(`aria-describedby="[^"]*field-${name}-error`));
+        expect(response.text).toContain(`id="field-${name}-error"`);
+      }
+      expect(response.text.match(/autofocus/g)).toHaveLength(1);
+      expect(response.text).toMatch(/<input id="field-username"[^>]*autofocus/);
+      expect(response.text).toContain(`value="${taken.toUpperCase()}"`);
+      expect(response.text).toContain('value="not-an-address"');
+      expect(response.text).not.toContain('short pass');
+      expect(response.text).not.toContain('value="different"');
+    });
+
+    it('reports a missing field together with the rules the other fields break', async () => {
+      const b = browser();
+      await b.get(ROUTES.register);
+      const response = await b.post(ROUTES.register, { [FIELDS.username]: 'bad name!', [FIELDS.newPassword]: 'short', [FIELDS.passwordConfirm]: 'short' });
+      expect(response.status).toBe(400);
+      for (const message of ['The username may contain', 'Enter an email address.', 'at least 12 characters']) expect(response.text).toContain(message);
+      expect(response.text).not.toContain('do not match');
     });
 
     it('refuses a taken username (any case) with 409', async () => {
@@ -296,13 +339,57 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect((await b.post(ROUTES.logout, {}, { csrf: false })).status).toBe(403);
       expect((await b.get(ROUTES.manageAccount)).status).toBe(200);
     });
+
+    it('GET shows a page with a "Log out" button; afterwards the login page says so', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      const page = await b.get(ROUTES.logout);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain(`<form method="post" action="${ROUTES.logout}"`);
+      expect(page.text).toMatch(/<button type="submit" class="button button-primary" autofocus>Log out<\/button>/);
+      expect(page.text).toContain(username);
+      const out = await b.post(ROUTES.logout);
+      expect(out.location).toBe(`${ROUTES.login}?ended=logout`);
+      const login = await b.get(out.location!);
+      expect(login.text).toContain('You have logged out.');
+      expect((await b.get(ROUTES.login)).text).not.toContain('You have logged out.');
+      const anonymous = await b.get(ROUTES.logout);
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.text).toContain('You are not logged in.');
+      expect(anonymous.text).not.toContain(`action="${ROUTES.logout}"`);
+    });
+
+    it('only shows the fixed notices, never text from the query', async () => {
+      const page = await browser().get(`${ROUTES.login}?ended=%3Cb%3Ehacked`);
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain('hacked');
+      expect(page.text).not.toContain('notice-success');
+    });
+  });
+
+  describe(ROUTES.home, () => {
+    it('offers log in and register, or the account when logged in', async () => {
+      const b = browser();
+      const anonymous = await b.get(ROUTES.home);
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.text).toContain(`href="${ROUTES.login}"`);
+      expect(anonymous.text).toContain(`href="${ROUTES.register}"`);
+      expect(anonymous.text).not.toContain('Go to account security');
+      const { username } = await register(b);
+      const known = await b.get(ROUTES.home);
+      expect(known.status).toBe(200);
+      expect(known.text).toContain(`You are logged in as <strong>${username}</strong>`);
+      expect(known.text).toContain(`href="${ROUTES.manageAccount}"`);
+    });
   });
 
   describe(ROUTES.revokeSessions, () => {
-    const loggedOut = async (b: TestBrowser) => {
+    /** This browser's session is gone; `elsewhere` when it was ended from another browser (the login page then says so). */
+    const loggedOut = async (b: TestBrowser, elsewhere = false) => {
       const account = await b.get(ROUTES.manageAccount);
       expect(account.status).toBe(303);
-      expect(account.location).toBe(`${ROUTES.login}?next=%2Fmanage%2Faccount%2F`);
+      expect(account.location).toBe(`${ROUTES.login}?${elsewhere ? 'ended=elsewhere&' : ''}next=%2Fmanage%2Faccount%2F`);
+      if (elsewhere) expect((await b.get(account.location!)).text).toContain('you logged out of it from another browser');
     };
 
     it('ends every session of the user, this one too, and records it; other users keep theirs', async () => {
@@ -318,8 +405,11 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
 
       const revoked = await a.post(ROUTES.revokeSessions);
       expect(revoked.status).toBe(303);
-      expect(revoked.location).toBe(ROUTES.login);
+      expect(revoked.location).toBe(`${ROUTES.login}?ended=everywhere`);
+      expect((await a.get(revoked.location!)).text).toContain('You have logged out of every session');
       await loggedOut(a);
+      await loggedOut(b, true);
+      // Said once: the next visit is an ordinary anonymous one.
       await loggedOut(b);
       expect((await stranger.get(ROUTES.manageAccount)).status).toBe(200);
 
@@ -362,6 +452,25 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(response.location).toBe('/account/login/?next=%2Fmanage%2Faccount%2F');
     });
 
+    it('has unique ids and a label for every field, also when several forms ask for the password', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      await enableTotp(b);
+      const user = (await server.services.accounts.findByUsername(username))!;
+      await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', user.id).execute();
+      const page = await b.get(ROUTES.manageAccount);
+      const ids = [...page.text.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]);
+      expect(ids.length).toBeGreaterThan(5);
+      expect(ids.filter((id, index) => ids.indexOf(id) !== index)).toEqual([]);
+      const passwords = [...page.text.matchAll(/<input id="([^"]+)" name="password"/g)].map((match) => match[1]!);
+      expect(passwords.length).toBeGreaterThanOrEqual(3);
+      for (const input of page.text.matchAll(/<input\b(?![^>]*type="hidden")[^>]*>/g)) {
+        const id = /\sid="([^"]+)"/.exec(input[0])?.[1];
+        expect(id, input[0]).toBeDefined();
+        expect(page.text).toContain(`<label for="${id}">`);
+      }
+    });
+
     it('shows 2FA status, recovery codes left and the security history', async () => {
       const b = browser();
       await register(b);
@@ -372,16 +481,22 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(page.text).toContain('<strong>On.</strong>');
       expect(page.text).toMatch(/<strong>8<\/strong> of 8 recovery codes left/);
       expect(page.text).toContain('Two-factor method added: authentication app');
-      expect(page.text).toContain('New recovery codes generated');
+      expect(page.text).toContain('Recovery codes generated');
     });
   });
 
   describe(ROUTES.totpProvision, () => {
     it('shows a QR PNG (no-store) and the secret, and enables TOTP only with a matching code', async () => {
       const b = browser();
-      await register(b);
+      const { username } = await register(b);
       const page = await b.get(ROUTES.totpProvision);
       expect(page.text).toContain(`src="${ROUTES.totpProvisionImage}"`);
+      // The otpauth:// link as labelled, copyable text next to the QR code and the secret.
+      const secret = /aria-label="Secret key">([A-Z2-7 ]+)</.exec(page.text)?.[1]?.replace(/ /g, '');
+      const uri = (/<textarea id="otpauth-uri"[^>]*readonly[^>]*>([^<]+)<\/textarea>/.exec(page.text)?.[1] ?? '').replace(/&amp;/g, '&');
+      expect(uri).toMatch(new RegExp(`^otpauth://totp/[^?]*${username}\\?`));
+      expect(new URL(uri).searchParams.get('secret')).toBe(secret);
+      expect(page.text).toContain('<label for="otpauth-uri">');
       const image = await fetch(new URL(ROUTES.totpProvisionImage, server.url), { headers: { cookie: `latchkey_session=${b.cookies.get('latchkey_session')}` } });
       expect(image.status).toBe(200);
       expect(image.headers.get('content-type')).toBe('image/png');
@@ -423,6 +538,10 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       await enableTotp(b);
       const again = await b.get('/manage/account/recovery-codes/');
       expect(again.status).toBe(404);
+      // The first set voided nothing, so neither the page nor the history says so.
+      const history = (await b.get(ROUTES.manageAccount)).text;
+      expect(history).toContain('Recovery codes generated');
+      expect(history).not.toContain('older codes voided');
       expect(again.text).toContain('shown only once');
       expect((await b.get(ROUTES.totpProvision)).status).toBe(409);
     });
@@ -460,13 +579,19 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(ok.status).toBe(303);
       expect(ok.location).toBe('/manage/account/?after=2fa');
 
+      // Back to the spent link while logged in: nothing to redo, so no "Log in again".
       const reused = await b.get(step.location!);
-      expect(reused.status).toBe(400);
-      expect(reused.text).toContain('already been used');
-      expect(reused.text).toContain(`href="${ROUTES.login}"`);
+      expect(reused.status).toBe(200);
+      expect(reused.text).toContain(`You are already logged in as ${username}`);
+      expect(reused.text).not.toContain('Log in again');
+      expect(reused.text).toContain(`href="${ROUTES.manageAccount}"`);
+      await logout(b);
+      const spent = await b.get(step.location!);
+      expect(spent.status).toBe(400);
+      expect(spent.text).toContain('already been used');
+      expect(spent.text).toContain('Log in again');
 
       // Replay: the same code on a fresh login is refused.
-      await logout(b);
       const second = await passwordStep(b, username);
       const replay = await b.post(second.location!, { [FIELDS.totpValue]: code });
       expect(replay.status).toBe(401);
@@ -477,6 +602,8 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const b = browser();
       const { username } = await register(b);
       await enableTotp(b);
+      await logout(b);
+      await b.get(ROUTES.login); // a CSRF token for the anonymous visitor
       const user = (await server.services.accounts.findByUsername(username))!;
       const body = Buffer.from(JSON.stringify({ n: 'x', u: user.id, e: user.security_epoch, t: Date.now() - 301_000 })).toString('base64url');
       const expired = `${body}.${hmac(server.services.keys['login-token'], body)}`;
@@ -534,9 +661,34 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       await logout(b);
       expect((await passwordStep(b, username)).location).toMatch(/^\/account\/two-factor\//);
     });
+
+    it('offers "Remember this device" once for every method on the page, tied to the code form', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      await enableTotp(b);
+      await logout(b);
+      const page = await b.get((await passwordStep(b, username)).location!);
+      expect(page.text.match(/name="remember_device"/g)).toHaveLength(1);
+      expect(page.text).toMatch(/<input id="remember-device" type="checkbox" name="remember_device" value="on" form="totp-form"/);
+      expect(page.text).toContain('<form id="totp-form" method="post"');
+    });
   });
 
   describe(ROUTES.recoveryCode, () => {
+    it('can remember this device after a recovery-code login', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      const { codes } = await enableTotp(b);
+      await logout(b);
+      const step = await passwordStep(b, username);
+      const recoveryUrl = step.location!.replace(ROUTES.twoFactor, ROUTES.recoveryCode);
+      expect((await b.get(recoveryUrl)).text).toContain('name="remember_device"');
+      const ok = await b.post(recoveryUrl, { [FIELDS.recoveryCodeValue]: codes[0]!, [FIELDS.rememberDevice]: 'on' });
+      expect(ok.status).toBe(303);
+      await logout(b);
+      expect((await passwordStep(b, username)).location).toBe(ROUTES.manageAccount);
+    });
+
     it('logs in with a recovery code, burns it, warns, and refuses its reuse', async () => {
       const b = browser();
       const { username } = await register(b);
@@ -571,23 +723,31 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const b = browser();
       const { username } = await register(b);
       const { codes: old } = await enableTotp(b);
-      await b.get(ROUTES.manageAccount);
-      const fresh = await b.post(ROUTES.recoveryCodesGenerate);
+      const account = await b.get(ROUTES.manageAccount);
+      expect(account.text).toMatch(/<input id="recovery-codes-confirm" type="checkbox" name="confirm" value="on" required/);
+      // Without the confirmation nothing happens, and the account page says why next to the box.
+      const unconfirmed = await b.post(ROUTES.recoveryCodesGenerate);
+      expect(unconfirmed.status).toBe(400);
+      expect(unconfirmed.text).toContain('Tick the box to confirm: your current recovery codes stop working');
+      expect(unconfirmed.text).toMatch(/<input id="recovery-codes-confirm"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="recovery-codes-confirm-error"/);
+      const fresh = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
       expect(fresh.status).toBe(200);
+      expect(fresh.text).toContain('Any older recovery codes have stopped working.');
+      expect((await b.get(ROUTES.manageAccount)).text).toContain('New recovery codes generated (older codes voided)');
       expect(fresh.text).toContain('This is the only time these codes are shown.');
       expect(fresh.text).toContain('download="latchkey-recovery-codes.txt"');
       expect(fresh.text).toContain('id="print-recovery-codes"');
       const codes = [...fresh.text.matchAll(/<li><code>([0-9a-f ]{19})<\/code><\/li>/g)].map((match) => match[1]!.replace(/ /g, ''));
       expect(codes).toHaveLength(8);
       const user = (await server.services.accounts.findByUsername(username))!;
-      expect(await server.services.recoveryCodes.use(user.id, old[0]!)).toBe('invalid');
+      expect(await server.services.recoveryCodes.use(user.id, old[1]!)).toBe('invalid');
       expect(await server.services.recoveryCodes.use(user.id, codes[0]!)).toBe('ok');
 
       await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', user.id).execute();
-      const noPassword = await b.post(ROUTES.recoveryCodesGenerate);
+      const noPassword = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
       expect(noPassword.status).toBe(400);
-      expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: 'wrong password!' })).status).toBe(401);
-      expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: PASSWORD })).status).toBe(200);
+      expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: 'wrong password!', confirm: 'on' })).status).toBe(401);
+      expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: PASSWORD, confirm: 'on' })).status).toBe(200);
     });
 
     it('refuses without 2FA', async () => {
@@ -605,10 +765,23 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const b = browser();
       const { username } = await register(b);
       await enableTotp(b);
-      await b.get(ROUTES.manageAccount);
-      expect((await b.post(ROUTES.totpProvisionRemove, {})).status).toBe(400);
-      expect((await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: 'wrong password!' })).status).toBe(401);
-      const removed = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD });
+      const account = await b.get(ROUTES.manageAccount);
+      expect(account.text).toContain('This is your only second factor');
+      expect(account.text).toMatch(/<input id="totp-remove-confirm" type="checkbox" name="confirm" value="on" required/);
+      // The last factor: nothing happens without the confirmation.
+      const unconfirmed = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD });
+      expect(unconfirmed.status).toBe(400);
+      expect(unconfirmed.text).toContain('This is your last second factor: tick the box');
+      expect((await b.post(ROUTES.totpProvisionRemove, { confirm: 'on' })).status).toBe(400);
+      // A wrong password: the account page again, the form open, the error next to the field and focused — no dead end.
+      const wrong = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: 'wrong password!', confirm: 'on' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.text).toContain('<h1>Account security</h1>');
+      expect(wrong.text).toMatch(/<details open="">\s*<summary>Remove authentication app<\/summary>|<details open><summary>Remove authentication app<\/summary>/);
+      expect(wrong.text).toMatch(/<input id="totp-remove-password" name="password" type="password"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="totp-remove-password-error"/);
+      expect(wrong.text).toContain('<p class="field-error" id="totp-remove-password-error">That password is not correct.</p>');
+      expect((await server.services.accounts.twoFactorStatus((await server.services.accounts.findByUsername(username))!.id)).hasTotp).toBe(true);
+      const removed = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD, confirm: 'on' });
       expect(removed.status).toBe(303);
       const page = await b.get(ROUTES.manageAccount);
       expect(page.text).toContain('Authentication app removed. Two-factor authentication is now off and your recovery codes were deleted.');

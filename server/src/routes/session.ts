@@ -9,6 +9,7 @@ import { REMEMBER_DEVICE_MS } from '../services/remembered-devices.js';
 import { rateLimitMessage } from '../services/rate-limits.js';
 import { EVENT_TAGS } from '../services/events.js';
 import { MessagePage } from '../views/message-page.js';
+import { loginUrlAfter } from './login-notice.js';
 import { cookieNames, cookieOptions, handler, pageContext, requestOrigin, safeNext, sendJsonFailure, sendPage, state, wantsJson } from './http.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -29,11 +30,16 @@ export function loadSession(services: Services): RequestHandler {
       cookieToken = randomBytes(32).toString('base64url');
       res.cookie(names.session, cookieToken, cookieOptions(services.config));
     }
+    // A browser that was logged in (the marker cookie) but whose session is gone: it ended from another
+    // browser or timed out. Said once on the login page, then the marker goes.
+    const sessionEnded = !user && cookies[names.signedIn] !== undefined;
+    if (sessionEnded) res.clearCookie(names.signedIn, cookieOptions(services.config));
     res.locals.state = {
       cookieToken,
       session: user ? session : null,
       user,
       csrfToken: csrfTokenFor(services, cookieToken),
+      sessionEnded,
     };
     next();
   });
@@ -66,6 +72,7 @@ export function requireUser(): RequestHandler {
     if (wantsJson(req)) return sendJsonFailure(res, 401, ['You are not logged in, or your session has expired. Log in again.']);
     if (req.method === 'GET' || req.method === 'HEAD') {
       const back = safeNext(req.originalUrl);
+      if (state(res).sessionEnded) return res.redirect(303, loginUrlAfter('elsewhere', back));
       res.redirect(303, back ? `${ROUTES.login}?${FIELDS.next}=${encodeURIComponent(back)}` : ROUTES.login);
       return;
     }
@@ -96,6 +103,8 @@ export async function startSession(
   const eventId = await services.events.findLoginEvent(user.id, origin);
   const { token, session } = await services.sessions.create(user.id, { userAgent: origin.userAgent, eventId });
   res.cookie(names.session, token, cookieOptions(services.config));
+  // Not a secret: only lets the login page say "your session has ended" instead of nothing.
+  res.cookie(names.signedIn, '1', cookieOptions(services.config));
   if (options.rememberDevice) {
     res.cookie(names.device, await services.rememberedDevices.issue(user, origin), cookieOptions(services.config, REMEMBER_DEVICE_MS));
   }
@@ -105,8 +114,16 @@ export async function startSession(
 /** After logout: a fresh anonymous cookie token, so nothing of the old session survives on this browser. */
 export function renewAnonymousToken(res: Response, services: Services): void {
   const token = randomBytes(32).toString('base64url');
-  res.cookie(cookieNames(services.config).session, token, cookieOptions(services.config));
+  const names = cookieNames(services.config);
+  res.cookie(names.session, token, cookieOptions(services.config));
+  res.clearCookie(names.signedIn, cookieOptions(services.config));
   res.locals.state = { cookieToken: token, session: null, user: null, csrfToken: csrfTokenFor(services, token) };
+}
+
+/** Did the visitor tick "Remember this device" (form field `on`, or `true` in a JSON body)? */
+export function rememberDeviceChosen(req: Request): boolean {
+  const value = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.rememberDevice];
+  return value === 'on' || value === true;
 }
 
 /** The remembered-device cookie value, if the browser sent one. */

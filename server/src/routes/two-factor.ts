@@ -9,7 +9,7 @@ import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
 import { TwoFactorPage } from '../views/two-factor-page.js';
 import { WEBAUTHN_SCRIPTS } from '../views/webauthn-dom.js';
 import { formSchema, handler, setRetryAfter, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
-import { loginDestination, startSession } from './session.js';
+import { loginDestination, rememberDeviceChosen, startSession } from './session.js';
 
 const TOTP_FORM = formSchema({ [FIELDS.totpValue]: textField('the 6-digit code from your authentication app', 64) });
 const RECOVERY_CODE_FORM = formSchema({ [FIELDS.recoveryCodeValue]: textField('a recovery code', 64) });
@@ -25,9 +25,17 @@ export function twoFactorQuery(req: Request): string {
   return text ? `?${text}` : '';
 }
 
-/** An expired, reused, stale or forged token: say which, and offer to log in again. */
+/**
+ * An expired, reused, stale or forged token: say which, and offer to log in again — unless this browser
+ * is logged in already (e.g. Back to the two-factor page after logging in): then there is nothing to redo.
+ */
 export function sendTokenProblem(res: Response, problem: LoginTokenProblem): void {
-  sendPage(res, 400, MessagePage({ page: pageContext(res), title: 'Log in again', message: LOGIN_TOKEN_MESSAGES[problem], loginAgain: true }));
+  const page = pageContext(res);
+  if (page.username) {
+    const message = `You are already logged in as ${page.username}: this login link is no longer needed.`;
+    return sendPage(res, 200, MessagePage({ page, title: 'Already logged in', message, tone: 'success' }));
+  }
+  sendPage(res, 400, MessagePage({ page, title: 'Log in again', message: LOGIN_TOKEN_MESSAGES[problem], loginAgain: true }));
 }
 
 
@@ -74,8 +82,7 @@ export function twoFactorRoutes(services: Services): Router {
         setRetryAfter(res, result);
         return renderTwoFactor(req, res, result.status, [result.message], result.user);
       }
-      const remember = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.rememberDevice] === 'on';
-      await startSession(res, services, result.user, { rememberDevice: remember });
+      await startSession(res, services, result.user, { rememberDevice: rememberDeviceChosen(req) });
       res.redirect(303, loginDestination(req));
     }),
   );
@@ -102,7 +109,7 @@ export function twoFactorRoutes(services: Services): Router {
         setRetryAfter(res, result);
         return renderRecovery(req, res, result.status, [result.message]);
       }
-      await startSession(res, services, result.user);
+      await startSession(res, services, result.user, { rememberDevice: rememberDeviceChosen(req) });
       const remaining = await services.recoveryCodes.remaining(result.user.id);
       const session = res.locals.state.session;
       if (session) {

@@ -13,7 +13,8 @@ import type { SecondFactorResult } from '../services/login.js';
 import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import { WebauthnRefusal } from '../services/webauthn.js';
 import { KEY_RENAME, WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
-import { afterMethodAdded, afterMethodRemoved } from './manage.js';
+import { CONFIRM_TEXT } from '../views/account-page.js';
+import { afterMethodAdded, afterMethodRemoved, lastFactorConfirmed } from './manage.js';
 import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, textField } from './http.js';
 import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
 
@@ -61,7 +62,10 @@ const authenticationCredential = z.object({
 const labelField = z.string({ error: 'Give the security key a name.' }).max(4 * MAX_KEY_LABEL_LENGTH, `The name must be at most ${MAX_KEY_LABEL_LENGTH} characters.`);
 const passwordField = z.string({ error: 'Enter your password.' }).max(1024, 'That password is too long.');
 
-const authenticateBody = z.object({ credential: authenticationCredential });
+const authenticateBody = z.object({
+  credential: authenticationCredential,
+  [FIELDS.rememberDevice]: z.boolean({ error: 'remember_device must be true or false.' }).optional(),
+});
 const provisionOptionsBody = z.object({ [FIELDS.label]: labelField.optional(), [FIELDS.password]: passwordField.optional() });
 const provisionValidateBody = z.object({ credential: registrationCredential, [FIELDS.label]: labelField });
 const KEY_DELETE_FORM = formSchema({
@@ -134,7 +138,7 @@ export function webauthnRoutes(services: Services): Router {
       }
       const result = await services.login.completeSecondFactor(token, 'webauthn', origin);
       if (result.kind !== 'success') return sendLoginFailure(res, result);
-      await startSession(res, services, result.user);
+      await startSession(res, services, result.user, { rememberDevice: body[FIELDS.rememberDevice] === true });
       const success: WebauthnAuthenticateSuccess = { success: 'Logged in with your security key.', redirect_to: loginDestination(req) };
       sendJson(res, success);
     }),
@@ -146,13 +150,18 @@ export function webauthnRoutes(services: Services): Router {
 
   const renderPage = async (res: Response, status: number, errors: string[] = []) => {
     const { user, session } = currentUser(res);
-    const [keys, flash] = await Promise.all([services.webauthn.list(user.id), services.sessions.takeFlash(session.id)]);
+    const [keys, status2fa, flash] = await Promise.all([
+      services.webauthn.list(user.id),
+      services.accounts.twoFactorStatus(user.id),
+      services.sessions.takeFlash(session.id),
+    ]);
     sendPage(
       res,
       status,
       WebauthnProvisionPage({
         page: pageContext(res, flash),
         keys,
+        hasTotp: status2fa.hasTotp,
         recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
         form: { errors },
       }),
@@ -208,6 +217,7 @@ export function webauthnRoutes(services: Services): Router {
     handler(async (req, res) => {
       const form = parseForm(req, KEY_DELETE_FORM);
       if (!form.ok) return renderPage(res, 400, Object.values(form.fieldErrors));
+      if (!(await lastFactorConfirmed(req, services, currentUser(res).user.id))) return renderPage(res, 400, [CONFIRM_TEXT.lastMethodMissing]);
       const check = await checkPassword(req, res, services, form.data[FIELDS.password]);
       if (!check.ok) return renderPage(res, check.status, [check.message]);
       const { user, session } = currentUser(res);

@@ -25,9 +25,21 @@ export interface TwoFactorStatus {
   enabled: boolean;
 }
 
+/** What a registration form sent; a field missing from the form is absent here. */
+export interface RegistrationInput {
+  username?: string;
+  email?: string;
+  password?: string;
+}
+
 export interface Accounts {
-  /** Create an account; throws {@link ServiceError} (with `field`) when input breaks a rule or the name is taken. */
+  /**
+   * Create an account; throws {@link ServiceError} when input breaks a rule or the name is taken, with
+   * every field at fault in `fieldErrors` (so the form shows all problems at once).
+   */
   register(input: { username: string; email: string; password: string }, origin?: RequestOrigin): Promise<User>;
+  /** The rule each given field breaks (one message per field name), and 409 when the only problem is a taken name. */
+  registrationProblems(input: RegistrationInput): Promise<{ status: number; fieldErrors: Record<string, string> }>;
   findByUsername(username: string): Promise<User | undefined>;
   findById(id: string): Promise<User | undefined>;
   /** argon2id verify; constant work for an unknown user (`user` undefined). */
@@ -48,12 +60,25 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
   const findByUsername = (username: string) =>
     db.selectFrom('users').selectAll().where('username', '=', canonicalUsername(username)).executeTakeFirst();
 
+  const registrationProblems: Accounts['registrationProblems'] = async (input) => {
+    const fieldErrors = registrationRuleProblems(input);
+    const username = input.username === undefined ? '' : canonicalUsername(input.username);
+    if (username !== '' && !fieldErrors.username && (await findByUsername(username))) {
+      const status = Object.keys(fieldErrors).length === 0 ? 409 : 400;
+      return { status, fieldErrors: { username: TAKEN_MESSAGE, ...fieldErrors } };
+    }
+    return { status: 400, fieldErrors };
+  };
+
   return {
+    registrationProblems,
+
     async register(input, origin = NO_ORIGIN) {
       const username = canonicalUsername(input.username);
       const email = input.email.trim();
-      validateRegistration(username, email, input.password);
-      if (await findByUsername(username)) throw new ServiceError('This username is already taken. Choose another one.', 409, 'username');
+      const problems = await registrationProblems(input);
+      const [first] = Object.entries(problems.fieldErrors);
+      if (first) throw new ServiceError(first[1], problems.status, first[0], problems.fieldErrors);
       const time = now();
       const user: User = {
         id: randomUUID(),
@@ -71,7 +96,7 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         await db.insertInto('users').values(user).execute();
       } catch (error) {
         // Two sign-ups racing for one name: the UNIQUE constraint decides.
-        if (isUniqueViolation(error)) throw new ServiceError('This username is already taken. Choose another one.', 409, 'username');
+        if (isUniqueViolation(error)) throw new ServiceError(TAKEN_MESSAGE, 409, 'username');
         throw error;
       }
       await events.record({ userId: user.id, tag: EVENT_TAGS.accountCreated, origin });
@@ -136,31 +161,31 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
   };
 }
 
-function validateRegistration(username: string, email: string, password: string): void {
-  if (username.length === 0) throw new ServiceError('Enter a username.', 400, 'username');
-  if (username.length > USERNAME_MAX_LENGTH) {
-    throw new ServiceError(`The username must be at most ${USERNAME_MAX_LENGTH} characters.`, 400, 'username');
+const TAKEN_MESSAGE = 'This username is already taken. Choose another one.';
+
+/** The first rule each given field breaks, by form field name (the form shows them all at once). */
+function registrationRuleProblems(input: RegistrationInput): Record<string, string> {
+  const problems: Record<string, string> = {};
+  const username = input.username === undefined ? undefined : canonicalUsername(input.username);
+  if (username !== undefined) {
+    if (username.length === 0) problems.username = 'Enter a username.';
+    else if (username.length > USERNAME_MAX_LENGTH) problems.username = `The username must be at most ${USERNAME_MAX_LENGTH} characters.`;
+    else if (!USERNAME_PATTERN.test(username)) {
+      problems.username = 'The username may contain letters, digits, ".", "_" and "-", and must start and end with a letter or digit.';
+    }
   }
-  if (!USERNAME_PATTERN.test(username)) {
-    throw new ServiceError(
-      'The username may contain letters, digits, ".", "_" and "-", and must start and end with a letter or digit.',
-      400,
-      'username',
-    );
+  const email = input.email?.trim();
+  if (email !== undefined) {
+    if (email.length === 0) problems.email = 'Enter an email address.';
+    else if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) problems.email = 'Enter a valid email address, like name@example.org.';
   }
-  if (email.length === 0) throw new ServiceError('Enter an email address.', 400, 'email');
-  if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) {
-    throw new ServiceError('Enter a valid email address, like name@example.org.', 400, 'email');
+  const password = input.password;
+  if (password !== undefined) {
+    if (password.length < PASSWORD_MIN_LENGTH) problems.new_password = `The password must be at least ${PASSWORD_MIN_LENGTH} characters long.`;
+    else if (password.length > PASSWORD_MAX_LENGTH) problems.new_password = `The password must be at most ${PASSWORD_MAX_LENGTH} characters long.`;
+    else if (username && password.toLowerCase().includes(username)) problems.new_password = 'The password must not contain your username.';
   }
-  if (password.length < PASSWORD_MIN_LENGTH) {
-    throw new ServiceError(`The password must be at least ${PASSWORD_MIN_LENGTH} characters long.`, 400, 'new_password');
-  }
-  if (password.length > PASSWORD_MAX_LENGTH) {
-    throw new ServiceError(`The password must be at most ${PASSWORD_MAX_LENGTH} characters long.`, 400, 'new_password');
-  }
-  if (password.toLowerCase().includes(username)) {
-    throw new ServiceError('The password must not contain your username.', 400, 'new_password');
-  }
+  return problems;
 }
 
 /** SQLite `SQLITE_CONSTRAINT_UNIQUE` or PostgreSQL `23505`. */

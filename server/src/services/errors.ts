@@ -8,6 +8,8 @@ export class ServiceError extends Error {
     message: string,
     readonly status: number = 400,
     readonly field?: string,
+    /** Every field at fault with its message, when a form can be refused for several at once. */
+    readonly fieldErrors: Record<string, string> = field ? { [field]: message } : {},
   ) {
     super(message);
   }

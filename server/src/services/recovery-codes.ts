@@ -33,14 +33,18 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
     async generate(userId, origin = NO_ORIGIN) {
       const codes = generateRecoveryCodes();
       const time = now();
+      let voided = 0;
       await inTransaction(db, async (trx) => {
+        // Unused codes first, to count what the new set voids: the history says so only when something died.
+        const unused = await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
+        voided = Number(unused.numDeletedRows);
         await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
         await trx
           .insertInto('recovery_codes')
           .values(codes.map((code) => ({ user_id: userId, code_hash: hashOf(userId, code), created_at: time, used_at: null })))
           .execute();
       });
-      await events.record({ userId, tag: EVENT_TAGS.recoveryCodesGenerated, origin, details: { count: codes.length } });
+      await events.record({ userId, tag: EVENT_TAGS.recoveryCodesGenerated, origin, details: { count: codes.length, voided } });
       return codes;
     },
 

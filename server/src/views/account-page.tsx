@@ -1,7 +1,8 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SecurityEvent } from '../services/events.js';
 import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
-import { CsrfInput, Field, Layout, formatTime, type PageContext } from './layout.js';
+import { CONFIRM_FIELD, ConfirmCheckbox, CsrfInput, ErrorSummary, Field, Layout, formatTime, type PageContext } from './layout.js';
 import { RememberedDeviceList, type RememberedDeviceSummary } from './remembered-device-list.js';
 import { HISTORY_ROUTE, SecurityHistoryTable } from './security-history.js';
 import { SessionList, type SessionSummary } from './session-list.js';
@@ -29,18 +30,39 @@ export interface AccountPageProps {
   historyPages: number;
   sessions: SessionSummary[];
   devices: RememberedDeviceSummary[];
+  /** Errors shown in place, next to the form that was refused (by field name), when a post comes back. */
+  problems?: AccountPageProblems;
 }
+
+/** The account page's forms that can be refused in place. */
+export interface AccountPageProblems {
+  totpRemove?: Record<string, string>;
+  recoveryCodes?: Record<string, string>;
+}
+
+/** Why the two confirmations exist, shared by the page and the routes that check them. */
+export const CONFIRM_TEXT = {
+  lastMethod: 'I understand that two-factor authentication turns off and my recovery codes are deleted.',
+  lastMethodMissing: 'This is your last second factor: tick the box to confirm that two-factor authentication turns off.',
+  newCodes: 'I understand that my current recovery codes stop working.',
+  newCodesMissing: 'Tick the box to confirm: your current recovery codes stop working when new ones are generated.',
+} as const;
 
 /** The account page: two-factor status and methods, recovery codes, remembered devices, security history. */
 export function AccountPage(props: AccountPageProps) {
   const { page } = props;
   const twoFactorOn = props.hasTotp || props.securityKeys.length > 0;
+  const totpRemove = props.problems?.totpRemove ?? {};
+  const codes = props.problems?.recoveryCodes ?? {};
   return (
     <Layout page={page} title="Account security">
       <h1>Account security</h1>
       <p class="muted">
         {page.username} · {props.email}
       </p>
+
+      {/* A refused form: the errors summed up here (announced), and each next to its field (focused). */}
+      <ErrorSummary errors={[...Object.values(totpRemove), ...Object.values(codes)]} />
 
       <section class="card" aria-labelledby="status-heading">
         <h2 id="status-heading">Two-factor authentication</h2>
@@ -61,11 +83,34 @@ export function AccountPage(props: AccountPageProps) {
         {props.hasTotp ? (
           <>
             <p>Set up on {formatTime(props.totpEnabledAt)}.</p>
-            <details>
+            {/* Open with the error next to the field after a refused removal: no dead end. */}
+            <details open={Object.keys(totpRemove).length > 0 || undefined}>
               <summary>Remove authentication app</summary>
               <form method="post" action={ROUTES.totpProvisionRemove} class="stack">
                 <CsrfInput token={page.csrfToken} />
-                <Field name={FIELDS.password} label="Confirm with your password" type="password" autocomplete="current-password" />
+                {props.securityKeys.length === 0 ? (
+                  <>
+                    <p class="notice notice-warning">
+                      This is your only second factor: removing it turns two-factor authentication off and deletes your
+                      recovery codes.
+                    </p>
+                    <ConfirmCheckbox
+                      id="totp-remove-confirm"
+                      label={CONFIRM_TEXT.lastMethod}
+                      error={totpRemove[CONFIRM_FIELD]}
+                      autofocus={totpRemove[CONFIRM_FIELD] !== undefined}
+                    />
+                  </>
+                ) : null}
+                <Field
+                  name={FIELDS.password}
+                  id="totp-remove-password"
+                  label="Confirm with your password"
+                  type="password"
+                  autocomplete="current-password"
+                  error={totpRemove[FIELDS.password]}
+                  autofocus={totpRemove[FIELDS.password] !== undefined && totpRemove[CONFIRM_FIELD] === undefined}
+                />
                 <button type="submit" class="button button-danger">
                   Remove authentication app
                 </button>
@@ -83,7 +128,7 @@ export function AccountPage(props: AccountPageProps) {
 
       <section class="card" aria-labelledby="keys-heading">
         <h2 id="keys-heading">Security keys</h2>
-        <SecurityKeyList page={page} keys={props.securityKeys} />
+        <SecurityKeyList page={page} keys={props.securityKeys} onlyFactor={!props.hasTotp && props.securityKeys.length === 1} />
         <p>
           <a class="button" href={ROUTES.webauthnProvision}>
             {props.securityKeys.length > 0 ? 'Add or manage security keys' : 'Add a security key'}
@@ -101,7 +146,15 @@ export function AccountPage(props: AccountPageProps) {
             </p>
             <form method="post" action={ROUTES.recoveryCodesGenerate} class="stack">
               <CsrfInput token={page.csrfToken} />
-              <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} />
+              <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} id="recovery-codes-password" />
+              {props.recoveryCodesRemaining > 0 ? (
+                <ConfirmCheckbox
+                  id="recovery-codes-confirm"
+                  label={CONFIRM_TEXT.newCodes}
+                  error={codes[CONFIRM_FIELD]}
+                  autofocus={codes[CONFIRM_FIELD] !== undefined}
+                />
+              ) : null}
               <button type="submit" class="button">
                 Generate new recovery codes
               </button>
@@ -137,7 +190,7 @@ export function AccountPage(props: AccountPageProps) {
         </p>
         <form method="post" action={ROUTES.revokeSessions} class="stack">
           <CsrfInput token={page.csrfToken} />
-          <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} purpose="ending sessions" />
+          <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} purpose="ending sessions" id="sessions-password" />
           <button type="submit" class="button button-danger">
             Log out of all sessions
           </button>
@@ -171,9 +224,12 @@ export function ReauthField({
   recentlyAuthenticated,
   error,
   purpose = 'changing two-factor settings',
+  id,
 }: {
   recentlyAuthenticated: boolean;
   error?: string | undefined;
+  /** Needed where a page asks for the password in more than one form (ids must be unique). */
+  id?: string;
   /** What needs the password, for the hint ("… so {purpose} needs your password"). */
   purpose?: string;
 }) {
@@ -181,6 +237,7 @@ export function ReauthField({
   return (
     <Field
       name={FIELDS.password}
+      id={id}
       label="Your password"
       type="password"
       autocomplete="current-password"

@@ -37,7 +37,8 @@ export function describeEvent(event: SecurityEvent): string {
     case EVENT_TAGS.methodRemoved:
       return method === 'security key' ? `Security key${label} removed` : `Two-factor method removed: ${method ?? 'unknown'}`;
     case EVENT_TAGS.recoveryCodesGenerated:
-      return 'New recovery codes generated (older codes voided)';
+      // `voided`: unused codes the new set replaced (older events lack it: then claim nothing).
+      return typeof details.voided === 'number' && details.voided > 0 ? 'New recovery codes generated (older codes voided)' : 'Recovery codes generated';
     case EVENT_TAGS.recoveryCodeUsed:
       return 'Recovery code used';
     case EVENT_TAGS.rememberedDevicesForgotten:

@@ -10,3 +10,8 @@ export interface FormState {
 export function allErrors(state: FormState): string[] {
   return [...(state.errors ?? []), ...Object.values(state.fieldErrors ?? {})];
 }
+
+/** The first of `names` (in the form's order) that has an error: the field that gets focus on re-render. */
+export function firstInvalid(state: FormState, names: readonly string[]): string | undefined {
+  return names.find((name) => state.fieldErrors?.[name] !== undefined);
+}

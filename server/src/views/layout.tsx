@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import type { ComponentChildren } from 'preact';
 import { ROUTES, FIELDS } from '@latchkey/shared';
 import type { Flash } from '../services/sessions.js';
@@ -37,7 +38,7 @@ export function Layout({ page, title, children, scripts = [] }: LayoutProps) {
           Skip to content
         </a>
         <header class="site-header">
-          <a class="brand" href={page.username ? ROUTES.manageAccount : ROUTES.login}>
+          <a class="brand" href={ROUTES.home}>
             Latchkey
           </a>
           <nav aria-label="Account">
@@ -74,18 +75,30 @@ export function CsrfInput({ token }: { token: string }) {
   return <input type="hidden" name={FIELDS.csrfToken} value={token} />;
 }
 
+/** Focused on load (no script: `autofocus` on a focusable element), so after a redirect the news is where focus is, not `<body>`. */
 export function FlashMessage({ flash }: { flash: Flash }) {
   return (
-    <div class={`notice notice-${flash.kind}`} role={flash.kind === 'success' ? 'status' : 'alert'}>
+    <div class={`notice notice-${flash.kind}`} role={flash.kind === 'success' ? 'status' : 'alert'} tabIndex={-1} autofocus>
       {flash.text}
     </div>
   );
 }
 
-/** Errors for the whole form, announced by screen readers as soon as the page loads. */
-export function ErrorSummary({ errors }: { errors: string[] }) {
+/**
+ * Errors for the whole form, announced by screen readers as soon as the page loads. With `focus`, the
+ * summary takes focus on load — for pages where no field does (the first invalid field is better).
+ */
+export function ErrorSummary({ errors, focus = false }: { errors: string[]; focus?: boolean }) {
+  const focused = focus && errors.length > 0;
   return (
-    <div class="notice notice-error" role="alert" aria-live="assertive" hidden={errors.length === 0}>
+    <div
+      class="notice notice-error"
+      role="alert"
+      aria-live="assertive"
+      hidden={errors.length === 0}
+      tabIndex={focused ? -1 : undefined}
+      autofocus={focused || undefined}
+    >
       {errors.length === 1 ? <p>{errors[0]}</p> : <ul>{errors.map((error) => <li key={error}>{error}</li>)}</ul>}
     </div>
   );
@@ -93,6 +106,8 @@ export function ErrorSummary({ errors }: { errors: string[] }) {
 
 export interface FieldProps {
   name: string;
+  /** Element id; defaults to `field-{name}`. Give one when a page has two fields of the same name (ids must be unique). */
+  id?: string;
   label: string;
   type?: string;
   value?: string;
@@ -110,7 +125,7 @@ export interface FieldProps {
 
 /** A labelled input with its hint and error wired up through aria-describedby. */
 export function Field(props: FieldProps) {
-  const id = `field-${props.name}`;
+  const id = props.id ?? `field-${props.name}`;
   const describedBy = [props.hint ? `${id}-hint` : null, props.error ? `${id}-error` : null].filter(Boolean).join(' ');
   return (
     <div class={props.error ? 'field field-invalid' : 'field'}>
@@ -149,4 +164,34 @@ export function Field(props: FieldProps) {
 export function formatTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Form field of {@link ConfirmCheckbox}: `on` when ticked. */
+export const CONFIRM_FIELD = 'confirm';
+
+/**
+ * A required "I understand …" checkbox in front of an action that cannot be undone. No script: the
+ * browser will not submit the form unticked (`required`), and the server checks it again.
+ */
+export function ConfirmCheckbox({ id, label, error, autofocus }: { id: string; label: string; error?: string | undefined; autofocus?: boolean }) {
+  return (
+    <div class={error ? 'checkbox confirm field-invalid' : 'checkbox confirm'}>
+      <input
+        id={id}
+        type="checkbox"
+        name={CONFIRM_FIELD}
+        value="on"
+        required
+        autofocus={autofocus}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+      />
+      <label for={id}>{label}</label>
+      {error ? (
+        <p class="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
 }

@@ -1,13 +1,27 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { allErrors, type FormState } from './form-state.js';
 import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
 
-export function LoginPage({ page, form = {}, next }: { page: PageContext; form?: FormState; next: string | null }) {
+export interface LoginPageProps {
+  page: PageContext;
+  form?: FormState;
+  next: string | null;
+  /** Why the visitor is here: they logged out, or their session ended elsewhere. */
+  notice?: string | null;
+}
+
+export function LoginPage({ page, form = {}, next, notice = null }: LoginPageProps) {
   const values = form.values ?? {};
   const errors = form.fieldErrors ?? {};
   return (
     <Layout page={page} title="Log in">
       <h1>Log in</h1>
+      {notice ? (
+        <div class="notice notice-success" role="status">
+          <p>{notice}</p>
+        </div>
+      ) : null}
       <ErrorSummary errors={allErrors(form)} />
       <form method="post" action={ROUTES.login} class="stack" novalidate>
         <CsrfInput token={page.csrfToken} />

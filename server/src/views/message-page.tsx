@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { ROUTES } from '@latchkey/shared';
 import { Layout, type PageContext } from './layout.js';
 
@@ -7,16 +8,19 @@ export function MessagePage({
   title,
   message,
   loginAgain = false,
+  tone = 'error',
 }: {
   page: PageContext;
   title: string;
   message: string;
   loginAgain?: boolean;
+  /** `success` for a dead end that is not a problem (e.g. a used login link when already logged in). */
+  tone?: 'error' | 'success';
 }) {
   return (
     <Layout page={page} title={title}>
       <h1>{title}</h1>
-      <div class="notice notice-error" role="alert">
+      <div class={`notice notice-${tone}`} role={tone === 'error' ? 'alert' : 'status'} tabIndex={-1} autofocus>
         <p>{message}</p>
       </div>
       <p>

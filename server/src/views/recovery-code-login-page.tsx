@@ -1,6 +1,8 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { allErrors, type FormState } from './form-state.js';
 import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
+import { RememberDeviceField } from './two-factor-page.js';
 
 export function RecoveryCodeLoginPage({ page, query, form = {} }: { page: PageContext; query: string; form?: FormState }) {
   return (
@@ -23,6 +25,7 @@ export function RecoveryCodeLoginPage({ page, query, form = {} }: { page: PageCo
           maxLength={64}
           autofocus
         />
+        <RememberDeviceField />
         <button type="submit" class="button button-primary">
           Verify
         </button>

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { formatRecoveryCode, ROUTES } from '@latchkey/shared';
 import { WhyRecoveryCodes } from './help.js';
 import { Layout, type PageContext } from './layout.js';
@@ -15,7 +16,7 @@ export function RecoveryCodesPage({ page, codes, firstTime }: { page: PageContex
           manager, or printed on paper kept away from your devices. If you lose your authentication app or security
           key and these codes, you will be locked out of your account until an administrator resets it.
         </p>
-        <p>Any older recovery codes have stopped working.</p>
+        {firstTime ? null : <p>Any older recovery codes have stopped working.</p>}
       </div>
       <ol class="recovery-codes" id="recovery-codes">
         {codes.map((code) => (

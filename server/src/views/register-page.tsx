@@ -1,11 +1,17 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, EMAIL_MAX_LENGTH } from '../services/accounts.js';
-import { allErrors, type FormState } from './form-state.js';
+import { allErrors, firstInvalid, type FormState } from './form-state.js';
 import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
+
+/** The form's fields top to bottom: errors are listed, and the first one focused, in this order. */
+export const REGISTER_FIELD_ORDER = [FIELDS.username, FIELDS.email, FIELDS.newPassword, FIELDS.passwordConfirm] as const;
 
 export function RegisterPage({ page, form = {} }: { page: PageContext; form?: FormState }) {
   const values = form.values ?? {};
   const errors = form.fieldErrors ?? {};
+  // No script needed: the browser focuses the first invalid field on load (WCAG 3.3.1, focus to the first error).
+  const focus = firstInvalid(form, REGISTER_FIELD_ORDER);
   return (
     <Layout page={page} title="Create an account">
       <h1>Create an account</h1>
@@ -17,6 +23,7 @@ export function RegisterPage({ page, form = {} }: { page: PageContext; form?: Fo
           label="Username"
           value={values[FIELDS.username]}
           error={errors[FIELDS.username]}
+          autofocus={focus === FIELDS.username}
           autocomplete="username"
           maxLength={USERNAME_MAX_LENGTH}
           spellcheck={false}
@@ -28,6 +35,7 @@ export function RegisterPage({ page, form = {} }: { page: PageContext; form?: Fo
           type="email"
           value={values[FIELDS.email]}
           error={errors[FIELDS.email]}
+          autofocus={focus === FIELDS.email}
           autocomplete="email"
           maxLength={EMAIL_MAX_LENGTH}
         />
@@ -36,6 +44,7 @@ export function RegisterPage({ page, form = {} }: { page: PageContext; form?: Fo
           label="Password"
           type="password"
           error={errors[FIELDS.newPassword]}
+          autofocus={focus === FIELDS.newPassword}
           autocomplete="new-password"
           minLength={PASSWORD_MIN_LENGTH}
           maxLength={PASSWORD_MAX_LENGTH}
@@ -46,6 +55,7 @@ export function RegisterPage({ page, form = {} }: { page: PageContext; form?: Fo
           label="Confirm password"
           type="password"
           error={errors[FIELDS.passwordConfirm]}
+          autofocus={focus === FIELDS.passwordConfirm}
           autocomplete="new-password"
           maxLength={PASSWORD_MAX_LENGTH}
         />

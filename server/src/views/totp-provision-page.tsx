@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { ReauthField } from './account-page.js';
 import { allErrors, type FormState } from './form-state.js';
@@ -7,18 +8,20 @@ export interface TotpProvisionPageProps {
   page: PageContext;
   /** Canonical base32 secret, shown in groups of four for typing by hand. */
   secret: string;
+  /** The same secret as an `otpauth://totp/…` URI (what the QR code holds), shown as text to copy. */
+  otpauthUri: string;
   issuer: string;
   username: string;
   recentlyAuthenticated: boolean;
   form?: FormState;
 }
 
-export function TotpProvisionPage({ page, secret, issuer, username, recentlyAuthenticated, form = {} }: TotpProvisionPageProps) {
+export function TotpProvisionPage({ page, secret, otpauthUri, issuer, username, recentlyAuthenticated, form = {} }: TotpProvisionPageProps) {
   const grouped = secret.match(/.{1,4}/g)?.join(' ') ?? secret;
   return (
     <Layout page={page} title="Add an authentication app">
       <h1>Add an authentication app</h1>
-      <ErrorSummary errors={allErrors(form)} />
+      <ErrorSummary errors={allErrors(form)} focus />
       <ol class="steps">
         <li>
           <h2>Scan the QR code</h2>
@@ -34,6 +37,25 @@ export function TotpProvisionPage({ page, secret, issuer, username, recentlyAuth
           <p class="secret">
             <code aria-label="Secret key">{grouped}</code>
           </p>
+          <div class="field">
+            <label for="otpauth-uri">Or copy the whole set-up link</label>
+            <p class="hint" id="otpauth-uri-hint">
+              For apps that take a link (otpauth://), such as the Latchkey extension's Paste tab. It holds the secret:
+              keep it private.
+            </p>
+            {/* Read-only text, not a link: selecting and copying it needs no script (CSP), nothing opens by accident, and it wraps whole. */}
+            <textarea
+              id="otpauth-uri"
+              class="uri"
+              rows={3}
+              readOnly
+              spellcheck={false}
+              autocomplete="off"
+              aria-describedby="otpauth-uri-hint"
+            >
+              {otpauthUri}
+            </textarea>
+          </div>
         </li>
         <li>
           <h2>Confirm with a code</h2>

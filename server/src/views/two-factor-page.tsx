@@ -1,7 +1,27 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { DOM, FIELDS, ROUTES } from '@latchkey/shared';
 import { allErrors, type FormState } from './form-state.js';
 import { WhatIsTwoFactor } from './help.js';
 import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
+
+const TOTP_FORM_ID = 'totp-form';
+
+/**
+ * "Remember this device for 30 days" (`remember_device`), offered with every second factor so a user
+ * with only a security key, or logging in with a recovery code, can be remembered too.
+ * `form` names the form it belongs to when it sits outside it.
+ */
+export function RememberDeviceField({ form }: { form?: string | undefined }) {
+  return (
+    <div class="checkbox remember-device">
+      <input id="remember-device" type="checkbox" name={FIELDS.rememberDevice} value="on" form={form} aria-describedby="remember-device-hint" />
+      <label for="remember-device">Remember this device for 30 days</label>
+      <p class="hint" id="remember-device-hint">
+        This browser then skips the second factor. Only on a device that is yours.
+      </p>
+    </div>
+  );
+}
 
 export interface TwoFactorPageProps {
   page: PageContext;
@@ -24,6 +44,8 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
       <h1>Two-factor authentication</h1>
       <p>Your password was correct. Now prove it is you with one of your second factors.</p>
       <ErrorSummary errors={allErrors(form)} />
+      {/* One choice for every method: the code form submits it (`form=`), the security-key script reads it. */}
+      <RememberDeviceField form={hasTotp ? TOTP_FORM_ID : undefined} />
       {hasSecurityKey ? (
         <section class="card" aria-labelledby="key-heading">
           <h2 id="key-heading">Security key</h2>
@@ -41,7 +63,7 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
       {hasTotp ? (
         <section class="card" aria-labelledby="totp-heading">
           <h2 id="totp-heading">Authentication app</h2>
-          <form method="post" action={`${ROUTES.twoFactor}${query}`} class="stack" novalidate>
+          <form id={TOTP_FORM_ID} method="post" action={`${ROUTES.twoFactor}${query}`} class="stack" novalidate>
             <CsrfInput token={page.csrfToken} />
             <div class={form.fieldErrors?.[FIELDS.totpValue] ? 'field field-invalid' : 'field'}>
               <label for="totp-value">Enter the 6-digit code from your authentication app</label>
@@ -60,10 +82,6 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
                 class="code-input"
                 aria-invalid={form.fieldErrors?.[FIELDS.totpValue] ? 'true' : undefined}
               />
-            </div>
-            <div class="checkbox">
-              <input id="remember-device" type="checkbox" name={FIELDS.rememberDevice} value="on" />
-              <label for="remember-device">Remember this device for 30 days</label>
             </div>
             <button type="submit" class="button button-primary">
               Verify

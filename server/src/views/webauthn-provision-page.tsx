@@ -1,10 +1,11 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import type { SecurityKey } from '../services/webauthn.js';
 import { WEBAUTHN_DOM, WEBAUTHN_SCRIPTS } from './webauthn-dom.js';
-import { ReauthField } from './account-page.js';
+import { CONFIRM_TEXT, ReauthField } from './account-page.js';
 import { allErrors, type FormState } from './form-state.js';
-import { CsrfInput, ErrorSummary, Layout, formatTime, type PageContext } from './layout.js';
+import { ConfirmCheckbox, CsrfInput, ErrorSummary, Layout, formatTime, type PageContext } from './layout.js';
 
 /** Renaming a key (beyond the shared contract): the key's current `label` and this new name. */
 export const KEY_RENAME = { route: '/manage/account/webauthn-provision/rename', newLabelField: 'new_label' } as const;
@@ -12,6 +13,8 @@ export const KEY_RENAME = { route: '/manage/account/webauthn-provision/rename', 
 export interface WebauthnProvisionPageProps {
   page: PageContext;
   keys: SecurityKey[];
+  /** Whether an authentication app is on too (else the only key is the last second factor). */
+  hasTotp: boolean;
   /** When false, adding a key asks for the password first (not authenticated in the last 5 minutes). */
   recentlyAuthenticated: boolean;
   form?: FormState;
@@ -21,7 +24,7 @@ export interface WebauthnProvisionPageProps {
  * Security keys: the list (name, added, last used, remove with password) and the "add" form, which
  * the page script drives (the WebAuthn ceremony needs the browser's API; no inline script).
  */
-export function WebauthnProvisionPage({ page, keys, recentlyAuthenticated, form = {} }: WebauthnProvisionPageProps) {
+export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticated, form = {} }: WebauthnProvisionPageProps) {
   return (
     <Layout page={page} title="Security keys" scripts={[WEBAUTHN_SCRIPTS.provision]}>
       <h1>Security keys</h1>
@@ -29,11 +32,11 @@ export function WebauthnProvisionPage({ page, keys, recentlyAuthenticated, form 
         A security key (a USB or NFC key, or your device's built-in authenticator) is the strongest second factor: it
         only answers this site, so a look-alike page cannot phish it. Add two, and keep one somewhere safe.
       </p>
-      <ErrorSummary errors={allErrors(form)} />
+      <ErrorSummary errors={allErrors(form)} focus />
 
       <section class="card" aria-labelledby="key-list-heading">
         <h2 id="key-list-heading">Your keys</h2>
-        <SecurityKeyList page={page} keys={keys} />
+        <SecurityKeyList page={page} keys={keys} onlyFactor={!hasTotp && keys.length === 1} />
       </section>
 
       <section class="card" aria-labelledby="add-key-heading">
@@ -73,8 +76,11 @@ export function WebauthnProvisionPage({ page, keys, recentlyAuthenticated, form 
   );
 }
 
-/** The key table; its wrapper id lets the page script swap in a fresh copy after adding a key. */
-export function SecurityKeyList({ page, keys }: { page: PageContext; keys: SecurityKey[] }) {
+/**
+ * The key table; its wrapper id lets the page script swap in a fresh copy after adding a key.
+ * `onlyFactor`: the one key is the account's last second factor, so removing it asks for a confirmation.
+ */
+export function SecurityKeyList({ page, keys, onlyFactor = false }: { page: PageContext; keys: Pick<SecurityKey, 'label' | 'createdAt' | 'lastUsedAt'>[]; onlyFactor?: boolean }) {
   return (
     <div id={WEBAUTHN_DOM.keyList}>
       {keys.length === 0 ? (
@@ -130,6 +136,15 @@ export function SecurityKeyList({ page, keys }: { page: PageContext; keys: Secur
                     <form method="post" action={ROUTES.webauthnProvisionDelete} class="stack">
                       <CsrfInput token={page.csrfToken} />
                       <input type="hidden" name={FIELDS.label} value={key.label} />
+                      {onlyFactor ? (
+                        <>
+                          <p class="notice notice-warning">
+                            This is your only second factor: removing it turns two-factor authentication off and deletes
+                            your recovery codes.
+                          </p>
+                          <ConfirmCheckbox id={`remove-key-confirm-${index}`} label={CONFIRM_TEXT.lastMethod} />
+                        </>
+                      ) : null}
                       <div class="field">
                         <label for={`remove-key-password-${index}`}>Confirm with your password</label>
                         <input
