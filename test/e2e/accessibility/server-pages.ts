@@ -86,6 +86,17 @@ function wrongCode(user: CreatedUser): string {
 const HISTORY = '/manage/account/history/';
 
 export const SERVER_PAGES: ServerPageState[] = [
+  { name: 'home', open: visit('/') },
+  { name: 'home, logged in', open: asUser('no-2fa', '/') },
+  { name: 'log out', open: asUser('no-2fa', ROUTES.logout) },
+  {
+    name: 'login, after logging out',
+    async open(page, server) {
+      await asUser('no-2fa', ROUTES.logout)(page, server);
+      await page.getByRole('main').getByRole('button', { name: 'Log out' }).click();
+      await expect(page).toHaveURL(new RegExp(ROUTES.login));
+    },
+  },
   { name: 'login', open: visit(ROUTES.login) },
   {
     name: 'login: wrong password',
