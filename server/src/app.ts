@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
@@ -12,7 +12,7 @@ import { errorHandler, notFound } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { isHttps } from './routes/http.js';
 import { manageRoutes } from './routes/manage.js';
-import { loadSession, verifyCsrf } from './routes/session.js';
+import { loadSession, UNSAFE_METHODS, verifyCsrf } from './routes/session.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 import { createServices, type Services } from './services/index.js';
 import { webauthnRoutes } from './routes/webauthn.js';
@@ -47,6 +47,8 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   const services = createServices(db, config);
   const app = express();
   app.disable('x-powered-by');
+  // Pages and API answers are `no-store`, so a validator is never used: no hash of every body.
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy ?? false);
   app.set('query parser', 'simple');
 
@@ -55,9 +57,9 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '1h' }));
   app.use('/static', express.static(CLIENT_DIR, { index: false, maxAge: '1h' }));
   app.use(loadSession(services));
-  app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 32 }));
-  app.use(express.json({ limit: JSON_LIMIT }));
-  app.use(verifyCsrf());
+  app.use(
+    forStateChanges(express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 32 }), express.json({ limit: JSON_LIMIT }), verifyCsrf()),
+  );
   app.use(accountRoutes(services));
   app.use(twoFactorRoutes(services));
   app.use(manageRoutes(services));
@@ -67,6 +69,22 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use(errorHandler);
 
   return { app, db, services, close: () => db.destroy() };
+}
+
+/**
+ * Body parsing and the CSRF check concern state-changing requests only (every one of them passes both);
+ * GET and HEAD, most of the traffic, skip the three middleware calls.
+ */
+function forStateChanges(...steps: RequestHandler[]): RequestHandler {
+  return (req, res, next) => {
+    if (!UNSAFE_METHODS.has(req.method)) return next();
+    const run = (index: number, error?: unknown): void => {
+      if (error !== undefined) return next(error);
+      if (index === steps.length) return next();
+      steps[index]!(req, res, (nextError?: unknown) => run(index + 1, nextError === 'route' || nextError === 'router' ? undefined : nextError));
+    };
+    run(0);
+  };
 }
 
 /**

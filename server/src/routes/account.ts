@@ -82,7 +82,7 @@ export function accountRoutes(services: Services): Router {
   router.get(ROUTES.login, (req, res) => {
     const next = safeNext(queryValue(req, FIELDS.next));
     if (state(res).user) return res.redirect(303, next ?? ROUTES.manageAccount);
-    sendPage(res, 200, LoginPage({ page: pageContext(res), next, notice: sessionEndedNotice(req, state(res).sessionEnded) }));
+    sendPage(res, 200, LoginPage, { page: pageContext(res), next, notice: sessionEndedNotice(req, state(res).sessionEnded) });
   });
 
   router.post(
@@ -99,7 +99,7 @@ export function accountRoutes(services: Services): Router {
       );
       if (result.kind !== 'authenticated') {
         setRetryAfter(res, result);
-        return sendPage(res, result.status, LoginPage({ page: pageContext(res), next, form: { values: keep, errors: [result.message] } }));
+        return sendPage(res, result.status, LoginPage, { page: pageContext(res), next, form: { values: keep, errors: [result.message] } });
       }
       const { user, twoFactor } = result;
       if (!twoFactor.enabled || (await services.rememberedDevices.isRemembered(deviceCookie(req, services), user))) {
@@ -107,7 +107,7 @@ export function accountRoutes(services: Services): Router {
         await startSession(res, services, user);
         return res.redirect(303, next ?? ROUTES.manageAccount);
       }
-      const token = await services.loginTokens.issue(user);
+      const token = await services.loginTokens.issue(user, twoFactor);
       const query = new URLSearchParams({ [FIELDS.twoFactorToken]: token });
       if (next) query.set(FIELDS.next, next);
       res.redirect(303, `${ROUTES.twoFactor}?${query.toString()}`);

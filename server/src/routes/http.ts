@@ -6,7 +6,7 @@ import type { SessionRow, User } from '../db/schema.js';
 import type { RequestOrigin } from '../services/events.js';
 import type { Flash } from '../services/sessions.js';
 import type { PageContext } from '../views/layout.js';
-import { renderDocument } from '../views/render.js';
+import { renderDocument, renderPage, type PageComponent } from '../views/render.js';
 
 /** Per-request state set by the session middleware. */
 export interface RequestState {
@@ -74,9 +74,16 @@ export function pageContext(res: Response, flash: Flash | null = null): PageCont
   return { csrfToken, username: user?.username ?? null, flash };
 }
 
-/** Send a server-rendered page. Pages are personal, so nothing is cached. */
-export function sendPage(res: Response, status: number, page: VNode): void {
-  res.status(status).set('Cache-Control', 'no-store').type('html').send(renderDocument(page));
+/**
+ * Send a server-rendered page: a page component and its props (rendered once per shape, with this request's
+ * strings spliced in — views/render.ts renderPage), or an already built tree. Pages are personal, so no
+ * browser or proxy may store them.
+ */
+export function sendPage<P extends object>(res: Response, status: number, Page: PageComponent<P>, props: P): void;
+export function sendPage(res: Response, status: number, page: VNode): void;
+export function sendPage<P extends object>(res: Response, status: number, page: VNode | PageComponent<P>, props?: P): void {
+  const html = typeof page === 'function' ? renderPage(page, props!) : renderDocument(page);
+  res.status(status).set('Cache-Control', 'no-store').type('html').send(html);
 }
 
 /** A 429 says when to come back (RFC 9110 Retry-After), besides the message on the page. */

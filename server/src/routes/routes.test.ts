@@ -801,7 +801,8 @@ describe('over https', () => {
       const response = await fetch(new URL(ROUTES.login, server.url));
       expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
       const cookie = response.headers.getSetCookie()[0] ?? '';
-      expect(cookie).toMatch(/^__Host-latchkey_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+      // A visitor without a session gets an anonymous token (`anon.` and 256 random bits; never looked up).
+      expect(cookie).toMatch(/^__Host-latchkey_session=anon\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     } finally {
       await close();
     }

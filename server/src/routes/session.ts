@@ -13,6 +13,16 @@ import { loginUrlAfter } from './login-notice.js';
 import { cookieNames, cookieOptions, handler, pageContext, requestOrigin, safeNext, sendJsonFailure, sendPage, state, wantsJson } from './http.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * A visitor without a session carries `anon.` and 256 random bits: never a session's token (those are
+ * {@link TOKEN_PATTERN}, always issued fresh at login), so the anonymous pages of a login — the login form,
+ * the second step — need no session lookup at all.
+ */
+const ANONYMOUS_PATTERN = /^anon\.[A-Za-z0-9_-]{43}$/;
+
+function newAnonymousToken(): string {
+  return `anon.${randomBytes(32).toString('base64url')}`;
+}
 
 /**
  * Loads the session named by the session cookie. Visitors without a session still get a random
@@ -24,10 +34,13 @@ export function loadSession(services: Services): RequestHandler {
   return handler(async (req, res, next) => {
     const cookies = parseCookies(req.headers.cookie ?? '');
     let cookieToken = cookies[names.session] ?? '';
-    const session = TOKEN_PATTERN.test(cookieToken) ? await services.sessions.load(cookieToken) : null;
+    const anonymous = ANONYMOUS_PATTERN.test(cookieToken);
+    const session = !anonymous && TOKEN_PATTERN.test(cookieToken) ? await services.sessions.load(cookieToken) : null;
     const user = session ? ((await services.accounts.findById(session.user_id)) ?? null) : null;
-    if (!TOKEN_PATTERN.test(cookieToken)) {
-      cookieToken = randomBytes(32).toString('base64url');
+    // An unknown or expired session token stays this visitor's anonymous token (the CSRF token of a form
+    // open in another tab stays valid); anything malformed is replaced.
+    if (!anonymous && !TOKEN_PATTERN.test(cookieToken)) {
+      cookieToken = newAnonymousToken();
       res.cookie(names.session, cookieToken, cookieOptions(services.config));
     }
     // A browser that was logged in (the marker cookie) but whose session is gone: it ended from another
@@ -49,7 +62,8 @@ function csrfTokenFor(services: Services, cookieToken: string): string {
   return hmac(services.keys.csrf, `csrf:${cookieToken}`);
 }
 
-const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Methods that change state: they carry a body and must carry the CSRF token. */
+export const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const CSRF_FAILURE_MESSAGE =
   'This form has expired or did not come from this site. Go back, reload the page and try again.';
 
@@ -113,7 +127,7 @@ export async function startSession(
 
 /** After logout: a fresh anonymous cookie token, so nothing of the old session survives on this browser. */
 export function renewAnonymousToken(res: Response, services: Services): void {
-  const token = randomBytes(32).toString('base64url');
+  const token = newAnonymousToken();
   const names = cookieNames(services.config);
   res.cookie(names.session, token, cookieOptions(services.config));
   res.clearCookie(names.signedIn, cookieOptions(services.config));

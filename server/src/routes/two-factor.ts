@@ -51,19 +51,16 @@ export function twoFactorRoutes(services: Services): Router {
       if (!gate.ok) return sendTokenProblem(res, gate.problem);
       user = gate.user;
     }
-    const status2fa = await services.accounts.twoFactorStatus(user.id);
-    sendPage(
-      res,
-      status,
-      TwoFactorPage({
-        page: pageContext(res),
-        hasTotp: status2fa.hasTotp,
-        hasSecurityKey: status2fa.hasSecurityKey,
-        query: twoFactorQuery(req),
-        form: { errors },
-        scripts: status2fa.hasSecurityKey ? [WEBAUTHN_SCRIPTS.authenticate] : [],
-      }),
-    );
+    // The factors come with T (signed, and T is stale once they change); older tokens do not carry them.
+    const methods = services.loginTokens.methods(queryValue(req, FIELDS.twoFactorToken)) ?? (await services.accounts.twoFactorStatus(user.id));
+    sendPage(res, status, TwoFactorPage, {
+      page: pageContext(res),
+      hasTotp: methods.hasTotp,
+      hasSecurityKey: methods.hasSecurityKey,
+      query: twoFactorQuery(req),
+      form: { errors },
+      scripts: methods.hasSecurityKey ? [WEBAUTHN_SCRIPTS.authenticate] : [],
+    });
   };
 
   router.get(ROUTES.twoFactor, handler((req, res) => renderTwoFactor(req, res, 200)));

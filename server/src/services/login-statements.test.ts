@@ -67,6 +67,22 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     expect(await measure(async () => expect((await counted.loginTokens.inspect(token)).ok).toBe(true))).toBe(1);
   });
 
+  it('the page learns the factors from the token (no statement), which a factor change makes stale', async () => {
+    const { user } = await totpLogin();
+    const account = (await h.services.accounts.findById(user.id))!;
+    const token = await h.services.loginTokens.issue(account, await h.services.accounts.twoFactorStatus(user.id));
+    expect(await measure(async () => expect(counted.loginTokens.methods(token)).toEqual({ hasTotp: true, hasSecurityKey: false }))).toBe(0);
+    // Issued without them (or by an older server): the page reads them from the database instead.
+    expect(h.services.loginTokens.methods(await h.services.loginTokens.issue(account))).toBeNull();
+    // Forged or altered factors do not pass the signature.
+    const [body, mac] = token.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), m: 3 })).toString('base64url');
+    expect(h.services.loginTokens.methods(`${forged}.${mac}`)).toBeNull();
+    // Turning TOTP off moves the security epoch: the token, and the factors it carries, are no longer accepted.
+    await h.services.totp.disable(user.id, ORIGIN);
+    expect(await h.services.loginTokens.inspect(token)).toEqual({ ok: false, problem: 'stale' });
+  });
+
   it('a right code logs in exactly once and leaves the account with no failures counted', async () => {
     const { user, token, code } = await totpLogin();
     const result = await counted.login.totpStep({ token, code: code(0) }, ORIGIN);

@@ -27,6 +27,14 @@ interface TokenPayload {
   u: string;
   e: number;
   t: number;
+  /** The second factors the account had when T was issued (bit 1: TOTP, bit 2: security key); see {@link LoginTokens.methods}. */
+  m?: number;
+}
+
+/** Which second factors the second-step page offers. */
+export interface SecondStepMethods {
+  hasTotp: boolean;
+  hasSecurityKey: boolean;
 }
 
 /**
@@ -36,7 +44,14 @@ interface TokenPayload {
  * session is created, so a captured T is useless afterwards.
  */
 export interface LoginTokens {
-  issue(user: User): Promise<string>;
+  /** A token for `user`'s second step; `methods` (the account's factors now) lets the page skip reading them. */
+  issue(user: User, methods?: SecondStepMethods): Promise<string>;
+  /**
+   * The factors T was issued with, read from its signed payload (no database), or null if T does not say
+   * (issued without them) or is not a valid token. Adding or removing a factor moves the security epoch, which
+   * makes T stale, so for a T that {@link LoginTokens.inspect} accepts these are the account's factors now.
+   */
+  methods(token: unknown): SecondStepMethods | null;
   /** Check T without using it up (to show the page, or before checking a code). */
   inspect(token: unknown): Promise<LoginTokenResult>;
   /** Use T up. Exactly one caller wins per token, across instances. */
@@ -65,7 +80,7 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
   let lastPurge = 0;
 
   return {
-    async issue(user) {
+    async issue(user, methods) {
       const time = now();
       const nonce = randomBytes(16).toString('base64url');
       // Housekeeping, at most once a minute: expired nonces are worthless; keep the table small.
@@ -75,8 +90,15 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
       }
       await db.insertInto('login_tokens').values({ id: nonce, user_id: user.id, expires_at: time + LOGIN_TOKEN_TTL_MS }).execute();
       const payload: TokenPayload = { n: nonce, u: user.id, e: user.security_epoch, t: time };
+      if (methods) payload.m = (methods.hasTotp ? 1 : 0) | (methods.hasSecurityKey ? 2 : 0);
       const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
       return `${body}.${hmac(key, body)}`;
+    },
+
+    methods(token) {
+      const parsed = parse(token);
+      if (!parsed.ok || typeof parsed.payload.m !== 'number') return null;
+      return { hasTotp: (parsed.payload.m & 1) !== 0, hasSecurityKey: (parsed.payload.m & 2) !== 0 };
     },
 
     async inspect(token) {

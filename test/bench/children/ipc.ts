@@ -3,7 +3,7 @@
 // loaded only by the bench's child entry points, so the product gains no endpoint or hook.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
-export type DriverMessage = { type: 'eld-start' } | { type: 'eld-stop' } | { type: 'shutdown' };
+export type DriverMessage = { type: 'eld-start' } | { type: 'eld-stop' } | { type: 'cpu' } | { type: 'shutdown' };
 
 export interface EventLoopDelayStats {
   /** Milliseconds. */
@@ -17,6 +17,8 @@ export interface EventLoopDelayStats {
 export type ChildMessage =
   | { type: 'ready'; url: string }
   | { type: 'eld'; stats: EventLoopDelayStats }
+  /** CPU time the child process has used so far (user + system, all threads), in microseconds. */
+  | { type: 'cpu'; micros: number }
   | { type: 'fatal'; message: string };
 
 function send(message: ChildMessage): void {
@@ -59,6 +61,11 @@ export function serveDriverMessages(close: () => Promise<void>): void {
           },
         });
         histogram = undefined;
+        break;
+      }
+      case 'cpu': {
+        const usage = process.cpuUsage();
+        send({ type: 'cpu', micros: usage.user + usage.system });
         break;
       }
       case 'shutdown':

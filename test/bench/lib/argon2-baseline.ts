@@ -1,11 +1,12 @@
-// Native argon2id timings in this process (the `argon2` package: the same binding the server uses, off the
+// Native argon2id timings in this process (`@node-rs/argon2`: the same binding the server uses, off the
 // event loop on libuv's thread pool). Measured with nothing else running, so they are the reference the
 // server's password step and the extension's unlock are compared with.
 import { randomBytes } from 'node:crypto';
-import argon2 from 'argon2';
+import { hash } from '@node-rs/argon2';
+import { ARGON2ID } from '../../../server/src/services/passwords.js';
 
 export interface Argon2Params {
-  /** KiB, as the argon2 package and the server's Config take it. */
+  /** KiB, as the argon2 binding and the server's Config take it. */
   memoryCost: number;
   timeCost: number;
   parallelism: number;
@@ -24,7 +25,7 @@ export async function timeArgon2id(params: Argon2Params, samples: number, warmup
   const times: number[] = [];
   for (let i = 0; i < warmup + samples; i++) {
     const started = performance.now();
-    await argon2.hash(BASELINE_PASSWORD, { type: argon2.argon2id, ...params, salt: randomBytes(16) });
+    await hash(BASELINE_PASSWORD, { algorithm: ARGON2ID, ...params, salt: randomBytes(16) });
     if (i >= warmup) times.push(performance.now() - started);
   }
   return { params, medianMs: median(times), samplesMs: times };

@@ -8,12 +8,17 @@ export interface BenchContext {
   durationSeconds: number;
   /** Row (a): bare node:http, measured first in this run. */
   bare: LoadResult;
-  /** cores ÷ one argon2id hash at the server's cost, in hashes per second. */
+  /** The Express 5 hello, measured first in this run. */
+  expressHello: LoadResult;
+  /** All cores verifying argon2id at once at the server's cost, no server: verifies per second. */
   argon2Limit: number;
-  serverHashMs: number;
   /** One argon2id hash at the vault's default KDF, natively. */
   vaultHashMs: number;
   vaultKdf: Argon2Params;
+  /** Which server deployments to measure (--backends). */
+  backends: readonly ('sqlite' | 'postgres' | 'postgres×2')[];
+  /** Another checkout's root (--compare-with): its server gives "[before]" rows on the same database. */
+  compareWith?: string;
   cpuProfileDir?: string;
   log(message: string): void;
 }

@@ -1,6 +1,7 @@
 // A Latchkey deployment for the bench: a throw-away database (SQLite file or PostgreSQL schema), N server
 // processes on it, and the server's own services in the driver for preparing data (same config, same key).
 import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { DEFAULT_ARGON2, testConfig, type Config, type RateLimitConfig } from '../../../server/src/config.js';
 import { openDatabase } from '../../../server/src/db/index.js';
@@ -37,6 +38,11 @@ export interface Deployment {
   servers: ServerProcess[];
   /** Starts one more server process on the same database. */
   addServer(): Promise<ServerProcess>;
+  /**
+   * Starts a server from another checkout (its root directory) on the same database, not in `servers`:
+   * the "before" of before/after rows. Its schema must be this one's (no migration in between).
+   */
+  addCompareServer(checkout: string): Promise<ServerProcess>;
   close(): Promise<void>;
 }
 
@@ -59,15 +65,24 @@ export async function createDeployment(
   const db = openDatabase(databaseUrl);
   const services = createServices(db, config);
   const servers: ServerProcess[] = [];
-  const addServer = async () => {
-    const server = await retryMigrationRace(() =>
+  const others: ServerProcess[] = [];
+  const spawn = (label: string, env: Record<string, string> = {}) =>
+    retryMigrationRace(() =>
       spawnServer('latchkey-server', {
-        label: `${options.label}-${servers.length + 1}`,
-        env: { BENCH_SERVER_CONFIG: JSON.stringify(overrides) },
+        label,
+        env: { BENCH_SERVER_CONFIG: JSON.stringify(overrides), ...env },
         ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
       }),
     );
+  const addServer = async () => {
+    const server = await spawn(`${options.label}-${servers.length + 1}`);
     servers.push(server);
+    return server;
+  };
+  const addCompareServer = async (checkout: string) => {
+    const root = resolve(checkout);
+    const server = await spawn(`${options.label}-before`, { BENCH_SERVER_SRC: join(root, 'server/src'), TSX_TSCONFIG_PATH: join(root, 'server/tsconfig.json') });
+    others.push(server);
     return server;
   };
   return {
@@ -78,10 +93,11 @@ export async function createDeployment(
     db,
     servers,
     addServer,
+    addCompareServer,
     async close() {
       // Requests still in flight when a load run stops would otherwise meet a closed database.
       await new Promise((done) => setTimeout(done, 1_000));
-      await Promise.all(servers.map((server) => server.stop()));
+      await Promise.all([...servers, ...others].map((server) => server.stop()));
       await db.destroy();
       await drop();
     },

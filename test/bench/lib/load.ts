@@ -35,6 +35,22 @@ export interface LoadResult {
   timeouts: number;
   /** The prepared requests were all used before the duration elapsed (the run was shorter). */
   endedByPool: boolean;
+  /** With `servers`: their CPU time (user + system, all threads) per request answered during the run, µs. */
+  cpuMicrosPerRequest?: number;
+}
+
+/** The server processes under load, when their CPU time per request is wanted. */
+export interface CpuReporter {
+  cpuMicros(): Promise<number>;
+}
+
+/** {@link runLoad}, with the CPU time the `servers` spent per request. */
+export async function runLoadMeasured(servers: readonly CpuReporter[], options: LoadOptions): Promise<LoadResult> {
+  const before = await Promise.all(servers.map((server) => server.cpuMicros()));
+  const result = await runLoad(options);
+  const after = await Promise.all(servers.map((server) => server.cpuMicros()));
+  const spent = after.reduce((sum, micros, i) => sum + micros - before[i]!, 0);
+  return { ...result, ...(result.requests > 0 ? { cpuMicrosPerRequest: spent / result.requests } : {}) };
 }
 
 const SETTLE_MS = 1_000;

@@ -51,7 +51,8 @@ export async function prepareTotpLogins(deployment: Deployment, prefix: string, 
   const users = (await loadUsers(deployment, prefix)).filter((user) => !user.username.startsWith(`${prefix}probe-`));
   const logins: { username: string; token: string }[] = [];
   await inTransactions(deployment, users, async (services, user) => {
-    logins.push({ username: user.username, token: await services.loginTokens.issue(user) });
+    // As the password step does: the token carries the account's factors.
+    logins.push({ username: user.username, token: await services.loginTokens.issue(user, await services.accounts.twoFactorStatus(user.id)) });
   });
   return logins;
 }
@@ -90,7 +91,7 @@ export async function prepareWebauthnLogins(
     async (services, user) => {
       const request = await services.webauthn.authenticationOptions(user.id);
       const credential = keys[byId.get(user.id)!]!.createAuthenticationResponse(request, { origin: config.origin });
-      logins.push({ token: await services.loginTokens.issue(user), credential });
+      logins.push({ token: await services.loginTokens.issue(user, await services.accounts.twoFactorStatus(user.id)), credential });
     },
   );
   return logins;

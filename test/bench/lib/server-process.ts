@@ -10,6 +10,8 @@ export interface ServerProcess {
   /** Starts measuring event-loop delay inside the child. */
   startEventLoopDelay(): void;
   stopEventLoopDelay(): Promise<EventLoopDelayStats>;
+  /** CPU time the server process has used so far (user + system, all its threads), µs. */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,18 @@ export async function spawnServer(entry: 'hello-server' | 'express-hello-server'
         };
         child.on('message', onMessage);
         send({ type: 'eld-stop' });
+      }),
+    cpuMicros: () =>
+      new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${options.label}: no CPU report`)), 10_000);
+        const onMessage = (message: ChildMessage) => {
+          if (message.type !== 'cpu') return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(message.micros);
+        };
+        child.on('message', onMessage);
+        send({ type: 'cpu' });
       }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

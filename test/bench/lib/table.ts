@@ -8,6 +8,11 @@ export interface BenchRow {
   requestsPerSecond?: number;
   p50Ms?: number;
   p99Ms?: number;
+  /**
+   * CPU time the server process(es) spent per request during the row (user + system, hashing threads
+   * included): what a request costs the server, which unlike req/s does not depend on how busy the machine is.
+   */
+  cpuMicrosPerRequest?: number;
   /** A measured value that is not a load run (ms, KB, …), printed in the req/s column with its unit. */
   value?: { amount: number; unit: string };
   /** Ratios to this row's baselines, e.g. 0.62 of bare node:http. */
@@ -29,17 +34,18 @@ function cells(row: BenchRow, footnote: string): string[] {
     main,
     fmt(row.p50Ms, 1),
     fmt(row.p99Ms, 1),
+    fmt(row.cpuMicrosPerRequest),
     (row.ratios ?? []).map((ratio) => `${fmt(ratio.value, ratio.value < 0.1 ? 3 : 2)}× ${ratio.to}`).join(', '),
     row.target ?? '',
     row.met === undefined ? '' : row.met ? 'yes' : 'NO',
   ];
 }
 
-const HEADER = ['', 'scenario', 'backend', 'req/s | value', 'p50 ms', 'p99 ms', 'ratio', 'target', 'met?'];
+const HEADER = ['', 'scenario', 'backend', 'req/s | value', 'p50 ms', 'p99 ms', 'CPU µs/req', 'ratio', 'target', 'met?'];
 
 /** Plain-text table for the terminal, footnotes numbered below it. */
 export function formatTable(rows: BenchRow[]): string {
-  return render(rows, (widths, line) => line.map((cell, i) => (i >= 3 && i <= 5 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  '));
+  return render(rows, (widths, line) => line.map((cell, i) => (i >= 3 && i <= 6 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  '));
 }
 
 /** The same table as GitHub Markdown (for the README's Performance section). */
@@ -60,7 +66,7 @@ function render(rows: BenchRow[], joinLine: (widths: number[], line: string[]) =
   const all = [HEADER, ...lines];
   const widths = HEADER.map((_, i) => Math.max(...all.map((line) => line[i]!.length)));
   const out = [joinLine(widths, HEADER)];
-  out.push(markdown ? `|${HEADER.map((_, i) => (i >= 3 && i <= 5 ? '---:' : '---')).join('|')}|` : widths.map((w) => '-'.repeat(w)).join('  '));
+  out.push(markdown ? `|${HEADER.map((_, i) => (i >= 3 && i <= 6 ? '---:' : '---')).join('|')}|` : widths.map((w) => '-'.repeat(w)).join('  '));
   let previousSection = '';
   for (const line of lines) {
     const section = line[0]!;
