@@ -12,6 +12,9 @@ export type BuildTarget = 'chromium' | 'chromium-test' | 'firefox';
  */
 const TEST_ONLY_HOSTS = ['http://127.0.0.1/*', 'http://localhost/*'];
 
+/** The Firefox add-on id (fixes the moz-extension:// host in tests through `extensions.webextensions.uuids`). */
+export const GECKO_ID = 'latchkey@latchkey.dev';
+
 /** One manifest, with the browser differences generated here rather than kept in two files. */
 export function manifestFor(target: BuildTarget) {
   const firefox = target === 'firefox';
@@ -42,7 +45,18 @@ export function manifestFor(target: BuildTarget) {
     // The vault's argon2id runs as WebAssembly, which MV3 allows only with 'wasm-unsafe-eval'.
     content_security_policy: { extension_pages: "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'" },
     ...(firefox
-      ? { browser_specific_settings: { gecko: { id: 'latchkey@latchkey.dev', strict_min_version: '128.0' } } }
+      ? {
+          browser_specific_settings: {
+            gecko: {
+              id: GECKO_ID,
+              // 140 (ESR): the first with data_collection_permissions; storage.session is older (115).
+              strict_min_version: '140.0',
+              // Firefox's built-in data consent: Latchkey sends nothing anywhere (codes stay in the vault).
+              data_collection_permissions: { required: ['none'] },
+            },
+            gecko_android: { strict_min_version: '142.0' },
+          },
+        }
       : { minimum_chrome_version: '116' }),
   } as Parameters<typeof defineManifest>[0]);
 }

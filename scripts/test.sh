@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: installs what the tests need on a fresh machine (npm packages, Debian's Chromium,
+# `npm test`: installs what the tests need on a fresh machine (npm packages, Debian's Chromium and Firefox ESR,
 # a running PostgreSQL), builds every workspace once, then runs type checks, unit tests and journeys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,11 +9,17 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "== installing Debian's chromium"
+# The journeys drive Debian's browsers, never downloaded ones: Chromium (Playwright) and Firefox ESR
+# (puppeteer-core over WebDriver BiDi, test/e2e/firefox-*.spec.ts).
+MISSING_BROWSERS=""
+[ -x /usr/bin/chromium ] || MISSING_BROWSERS="$MISSING_BROWSERS chromium"
+[ -x /usr/bin/firefox-esr ] || MISSING_BROWSERS="$MISSING_BROWSERS firefox-esr"
+if [ -n "$MISSING_BROWSERS" ]; then
+  echo "== installing Debian's$MISSING_BROWSERS"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  # shellcheck disable=SC2086 # one word per package
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING_BROWSERS >/dev/null
 fi
 
 if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
@@ -23,9 +29,11 @@ fi
 
 echo "== build (with the extension test build the journeys load)"
 LATCHKEY_TEST_BUILD=1 npm run build
+echo "== web-ext lint (the Firefox build, as the add-on store checks it)"
+npm run lint:firefox -w extension
 echo "== typecheck"
 npm run typecheck
 echo "== unit and service tests (SQLite and PostgreSQL)"
 npm run test:unit
-echo "== journeys (Playwright, Debian Chromium)"
+echo "== journeys (Playwright: Debian Chromium; puppeteer-core: Debian Firefox ESR)"
 npm run test:e2e

@@ -13,7 +13,8 @@ const outputRoot = process.env.LATCHKEY_E2E_OUTPUT ?? `${repoRoot}test-results`;
  * (built once by `npm run build` into extension/dist/chromium-test; never rebuilt per test).
  * Every journey runs on both database backends: the `sqlite` and `postgres` projects differ only in
  * the `dialect` option, which picks the throw-away database of the worker's server.
- * `kit` runs the testing kit's own browser self-tests once (they need no server).
+ * `kit` runs the testing kit's own browser self-tests once (they need no server). `firefox` runs the
+ * Firefox journeys (real Firefox ESR through puppeteer-core, the shipped extension/dist/firefox) on SQLite.
  */
 export default defineConfig<object, LatchkeyWorkerOptions>({
   testDir: 'e2e',
@@ -37,8 +38,11 @@ export default defineConfig<object, LatchkeyWorkerOptions>({
     navigationTimeout: 15_000,
   },
   projects: [
+    // First, so its long serial file (one Firefox for all steps, a 45 s idle wait) starts at once
+    // and runs beside the Chromium journeys on the other worker rather than last.
+    { name: 'firefox', testMatch: /firefox-.*\.spec\.ts$/, use: { dialect: 'sqlite' } },
     { name: 'kit', testMatch: /kit\.spec\.ts$/ },
-    { name: 'sqlite', testIgnore: /kit\.spec\.ts$/, use: { dialect: 'sqlite' } },
-    { name: 'postgres', testIgnore: /kit\.spec\.ts$/, use: { dialect: 'postgres' } },
+    { name: 'sqlite', testIgnore: [/kit\.spec\.ts$/, /firefox-.*\.spec\.ts$/], use: { dialect: 'sqlite' } },
+    { name: 'postgres', testIgnore: [/kit\.spec\.ts$/, /firefox-.*\.spec\.ts$/], use: { dialect: 'postgres' } },
   ],
 });

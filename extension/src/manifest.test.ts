@@ -3,7 +3,7 @@ import { manifestFor, type BuildTarget } from '../manifest.config.js';
 
 type Manifest = chrome.runtime.ManifestV3 & {
   background: { service_worker?: string; scripts?: string[] };
-  browser_specific_settings?: { gecko?: { id?: string } };
+  browser_specific_settings?: { gecko?: { id?: string; strict_min_version?: string; data_collection_permissions?: { required: string[] } } };
   optional_host_permissions?: string[];
 };
 
@@ -33,7 +33,11 @@ describe('manifest', () => {
   it('generates the browser differences', () => {
     expect(manifest('chromium').background).toEqual({ service_worker: 'src/background/index.ts', type: 'module' });
     expect(manifest('firefox').background).toEqual({ scripts: ['src/background/index.ts'], type: 'module' });
-    expect(manifest('firefox').browser_specific_settings?.gecko?.id).toBe('latchkey@latchkey.dev');
+    expect(manifest('firefox').browser_specific_settings?.gecko).toEqual({
+      id: 'latchkey@latchkey.dev',
+      strict_min_version: '140.0', // the first Firefox with data_collection_permissions (web-ext lint warns below it)
+      data_collection_permissions: { required: ['none'] },
+    });
     expect(manifest('chromium').browser_specific_settings).toBeUndefined();
   });
 });

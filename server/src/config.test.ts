@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_ARGON2, DEFAULT_RATE_LIMITS, loadConfig } from './config.js';
+import { ConfigError, DEFAULT_ARGON2, DEFAULT_RATE_LIMITS, DEFAULT_REQUEST_LIMITS, loadConfig, parseTrustProxy } from './config.js';
 
 const directories: string[] = [];
 async function tempDir(): Promise<string> {
@@ -24,6 +24,16 @@ describe('loadConfig', () => {
     expect(config.argon2).toEqual(DEFAULT_ARGON2);
     expect(config.argon2.memoryCost).toBeGreaterThanOrEqual(19 * 1024);
     expect(config.rateLimits).toEqual(DEFAULT_RATE_LIMITS);
+    expect(config.requestLimits).toEqual(DEFAULT_REQUEST_LIMITS);
+    expect(config.trustProxy).toBeUndefined();
+  });
+
+  it('LATCHKEY_REGISTRATIONS_PER_HOUR raises the global registration ceiling, and must be a whole number', async () => {
+    const key = randomBytes(32).toString('base64url');
+    const config = await loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_REGISTRATIONS_PER_HOUR: '2000' });
+    expect(config.requestLimits.register.everyone).toEqual({ max: 2000, windowMs: 3_600_000 });
+    expect(config.requestLimits.register.perAddress).toEqual(DEFAULT_REQUEST_LIMITS.register.perAddress);
+    await expect(loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_REGISTRATIONS_PER_HOUR: 'lots' })).rejects.toThrow(ConfigError);
   });
 
   it('defaults the database to a file in the user data directory', async () => {
@@ -76,5 +86,23 @@ describe('loadConfig', () => {
     const directory = await tempDir();
     await expect(loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite`, ...env })).rejects.toThrow(ConfigError);
     await expect(loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite`, ...env })).rejects.toThrow(message);
+  });
+});
+
+describe('parseTrustProxy (LATCHKEY_TRUST_PROXY)', () => {
+  it('is a hop count; "true" means one proxy (it used to trust every hop, letting clients pick their address)', () => {
+    expect(parseTrustProxy(undefined)).toBeUndefined();
+    expect(parseTrustProxy('')).toBeUndefined();
+    expect(parseTrustProxy('false')).toBeUndefined();
+    expect(parseTrustProxy('0')).toBeUndefined();
+    expect(parseTrustProxy('1')).toBe(1);
+    expect(parseTrustProxy(' 2 ')).toBe(2);
+    expect(parseTrustProxy('true')).toBe(1);
+  });
+
+  it('keeps Express address lists, and refuses what is neither', () => {
+    expect(parseTrustProxy('loopback, 10.0.0.0/8')).toBe('loopback, 10.0.0.0/8');
+    expect(() => parseTrustProxy('-1')).toThrow(ConfigError);
+    expect(() => parseTrustProxy('1.5')).toThrow(ConfigError);
   });
 });

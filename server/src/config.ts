@@ -11,20 +11,46 @@ export interface RateLimitRule {
 
 /**
  * Failed-attempt limits, kept in the database so they hold across server instances (ASVS V2.2.1,
- * NIST SP 800-63B 5.2.2). Benchmarks raise them; the semantics never change.
+ * NIST SP 800-63B 5.2.2). Benchmarks raise them; the semantics never change. How they combine, and
+ * the guessing bound they give, is in docs/security.md.
  */
 export interface RateLimitConfig {
+  /** Wrong passwords for one account from one place: one address block (IPv4 address, IPv6 /64) or one remembered device. */
   passwordPerAccount: RateLimitRule;
+  /**
+   * Wrong passwords for one account from all places together. When it is spent, only places that
+   * already failed for the account in the last day are refused, so strangers cannot lock the owner out
+   * (issue 14 point 2); each new address still gets its one try — the price of that promise.
+   */
+  passwordPerAccountAllPlaces: RateLimitRule;
+  /** Wrong passwords from one address block, whatever the account (password spraying). */
   passwordPerIp: RateLimitRule;
+  /** Wrong second factors (any method) for one account: reached only with the password. */
   secondFactorPerAccount: RateLimitRule;
   secondFactorPerIp: RateLimitRule;
   /**
-   * Consecutive second-factor failures per account, reset only by a successful login or an admin
-   * 2FA reset (NIST SP 800-63B 5.2.2: no more than 100 consecutive failed attempts). Only someone
-   * who has the password reaches the second factor, so this lock cannot be triggered by strangers.
+   * Wrong TOTP codes per account in any rolling window of this length (a year): the guessing budget.
+   * The owner's own logins never give it back; only an administrator's 2FA reset does. With ±1 step
+   * accepted a guess succeeds with p = 3/10^6, so `max` = 300 keeps 1 − (1 − p)^300 ≈ 9.0 × 10⁻⁴ below
+   * 10⁻³ a year (NIST SP 800-63B 5.2.2; arithmetic in docs/security.md). Spent → TOTP is refused;
+   * security keys and recovery codes (2^-64 per guess) still work.
    */
-  secondFactorConsecutivePerAccount: RateLimitRule;
+  totpGuessesPerYear: RateLimitRule;
+  /** Wrong passwords typed to confirm a security change, per live session (no stranger can add to it). */
+  reauthenticatePerSession: RateLimitRule;
 }
+
+/** Requests limited whether or not they succeed (services/request-limits.ts). */
+export type RequestKind = 'register' | 'password-reset' | 'verification-resend';
+
+/** One kind of request: per client address block, for everyone together, and optionally per subject (an account or mailbox). */
+export interface RequestLimitRules {
+  perAddress: RateLimitRule;
+  everyone: RateLimitRule;
+  perSubject?: RateLimitRule;
+}
+
+export type RequestLimitConfig = Record<RequestKind, RequestLimitRules>;
 
 /** argon2id cost. Production uses at least OWASP's m=19 MiB, t=2, p=1 (ASVS V2.4.4). */
 export interface Argon2Cost {
@@ -47,25 +73,55 @@ export interface Config {
   secretKey: string;
   production: boolean;
   rateLimits: RateLimitConfig;
+  requestLimits: RequestLimitConfig;
   argon2: Argon2Cost;
   /**
-   * Express `trust proxy` setting (LATCHKEY_TRUST_PROXY), so per-IP limits see the client's address
-   * behind a reverse proxy. Unset: the socket address is used.
+   * Express `trust proxy` (LATCHKEY_TRUST_PROXY): how many reverse proxies stand in front of the server
+   * (a hop count: the client address is the one that many entries from the right of X-Forwarded-For),
+   * or Express's list of trusted proxy addresses/subnets. Unset or 0: the socket address is used and
+   * X-Forwarded-For is ignored. A forwarded value that is not an IP address is never used (routes/http.ts).
    */
-  trustProxy?: boolean | number | string;
+  trustProxy?: number | string;
   /** Interface to listen on (HOST); default 127.0.0.1. */
   host?: string;
 }
 
 const MINUTE = 60_000;
 
-/** Defaults; the bound they give on guessing a second factor is explained in the README (The account server → How login works). */
+const HOUR = 60 * MINUTE;
+const YEAR = 365 * 24 * HOUR;
+
+/** Defaults; the bound they give on guessing a second factor is explained in docs/security.md. */
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
   passwordPerAccount: { max: 10, windowMs: 15 * MINUTE },
+  passwordPerAccountAllPlaces: { max: 10, windowMs: 15 * MINUTE },
   passwordPerIp: { max: 50, windowMs: 15 * MINUTE },
   secondFactorPerAccount: { max: 5, windowMs: 15 * MINUTE },
   secondFactorPerIp: { max: 30, windowMs: 15 * MINUTE },
-  secondFactorConsecutivePerAccount: { max: 100, windowMs: 365 * 24 * 60 * MINUTE },
+  totpGuessesPerYear: { max: 300, windowMs: YEAR },
+  reauthenticatePerSession: { max: 10, windowMs: 15 * MINUTE },
+};
+
+/**
+ * Registration costs an argon2id hash (19 MiB) and a row, and answers "taken" for existing names;
+ * reset and verification requests send mail. Per address: a household or office registers a few
+ * accounts an hour; everyone together: a ceiling on what a botnet of any size can cost
+ * (LATCHKEY_REGISTRATIONS_PER_HOUR raises it for a busy index).
+ */
+export const DEFAULT_REQUEST_LIMITS: RequestLimitConfig = {
+  register: { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 300, windowMs: HOUR } },
+  'password-reset': { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
+  'verification-resend': { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
+};
+
+/**
+ * Request limits for tests and the testing kit: every simulated client is 127.0.0.1 and suites
+ * register hundreds of accounts, so the limits are lifted; request-limits tests use the defaults.
+ */
+export const LIFTED_REQUEST_LIMITS: RequestLimitConfig = {
+  register: { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR } },
+  'password-reset': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
+  'verification-resend': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
 };
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1. */
@@ -110,6 +166,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     secretKey,
     production,
     rateLimits: DEFAULT_RATE_LIMITS,
+    requestLimits: withRegistrationsPerHour(DEFAULT_REQUEST_LIMITS, env.LATCHKEY_REGISTRATIONS_PER_HOUR),
     argon2: DEFAULT_ARGON2,
     host: env.HOST?.trim() || '127.0.0.1',
   };
@@ -132,6 +189,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     secretKey: randomBytes(32).toString('base64url'),
     production: false,
     rateLimits: DEFAULT_RATE_LIMITS,
+    requestLimits: LIFTED_REQUEST_LIMITS,
     // Cheaper cost only: argon2id stays argon2id, verification code path is identical.
     argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     host: '127.0.0.1',
@@ -176,13 +234,29 @@ function parseOrigin(value: string): string {
   return url.origin;
 }
 
-function parseTrustProxy(value: string | undefined): boolean | number | string | undefined {
+/**
+ * LATCHKEY_TRUST_PROXY: a hop count (the number of reverse proxies in front of the server), or
+ * Express's list of trusted addresses/subnets ("loopback", "10.0.0.0/8, fd00::/8"). `true` used to
+ * mean "trust every hop", which let any client choose its address by sending X-Forwarded-For; it is
+ * now read as 1 (one proxy in front), the usual set-up it was meant for. `false` or 0 turns it off.
+ */
+export function parseTrustProxy(value: string | undefined): number | string | undefined {
   const text = value?.trim();
-  if (!text) return undefined;
-  if (text === 'true') return true;
-  if (text === 'false') return false;
+  if (!text || text === 'false' || text === '0') return undefined;
+  if (text === 'true') return 1;
   if (/^\d+$/.test(text)) return Number(text);
+  if (/^-/.test(text) || /^\d*\.\d+$/.test(text)) {
+    throw new ConfigError(`LATCHKEY_TRUST_PROXY must be a hop count (0, 1, 2, …) or a list of trusted proxy addresses, not "${text}".`);
+  }
   return text;
+}
+
+function withRegistrationsPerHour(limits: RequestLimitConfig, value: string | undefined): RequestLimitConfig {
+  const text = value?.trim();
+  if (!text) return limits;
+  const max = Number(text);
+  if (!Number.isInteger(max) || max < 1) throw new ConfigError(`LATCHKEY_REGISTRATIONS_PER_HOUR must be a whole number of at least 1, not "${text}".`);
+  return { ...limits, register: { ...limits.register, everyone: { max, windowMs: HOUR } } };
 }
 
 async function resolveSecretKey(

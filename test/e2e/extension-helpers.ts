@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { expect } from '@playwright/test';
 import type { Page } from 'playwright-core';
 import type { BrowserWithExtension } from '../src/kit/index.js';
 
@@ -61,4 +62,19 @@ export async function screenshotPopup(popup: Page, name: string, outputPath: (na
   } else {
     await popup.screenshot({ path: outputPath(`${name}.png`) });
   }
+}
+
+/**
+ * Add an account in the popup's "Type it" form (from the account list), filling on the tab's own
+ * origin (the form's default), and wait for its code. The security-key hand-off also needs one:
+ * the popup offers it only on the index origins and the sites of the vault's accounts.
+ */
+export async function addAccountByTyping(popup: Page, account: { issuer: string; label: string; secret: string }): Promise<void> {
+  await popup.getByRole('button', { name: 'Add account' }).last().click();
+  await popup.getByRole('tab', { name: 'Type it' }).click();
+  await popup.getByLabel('Issuer').fill(account.issuer);
+  await popup.getByLabel('Account name').fill(account.label);
+  await popup.getByLabel('Secret key').fill(account.secret);
+  await popup.getByRole('button', { name: 'Save account' }).click();
+  await expect(popup.locator(`.account[data-account-id] .account-code`).first()).toHaveAttribute('data-code', /^\d{6}$/);
 }

@@ -3,7 +3,7 @@ import { test, expect } from '../src/kit/fixtures.js';
 import { addVirtualAuthenticator, launchBrowserWithExtension, openPopup, type BrowserWithExtension } from '../src/kit/index.js';
 import { startTestServer, type TestServer } from '../src/kit/start-test-server.js';
 import { createUserIn } from '../src/kit/create-user-in.js';
-import { clickToolbarButton, screenshotPopup, TOOLBAR_CLICK_ARGS } from './extension-helpers.js';
+import { addAccountByTyping, clickToolbarButton, screenshotPopup, TOOLBAR_CLICK_ARGS } from './extension-helpers.js';
 import { expectKeyCeremonyStarted, recordKeyStatus } from './journey-helpers.js';
 import type { Page } from 'playwright-core';
 
@@ -180,8 +180,13 @@ test('"Use security key" presses the page’s own button, which starts the brows
   await expect(page).toHaveURL(new RegExp(`${ROUTES.twoFactor}\\?`));
   await expect(page.locator('#webauthn-status')).toHaveText('');
 
+  const setup = await openPopup(browser.context, { forPage: page });
+  await createVault(setup);
+  // The hand-off is offered only on the index origins and the sites of the vault's accounts (any
+  // page can have the button; the refusal is tested in handlers/security-key.test.ts and in Firefox).
+  await addAccountByTyping(setup, { issuer: 'Latchkey', label: user.username, secret: 'JBSWY3DPEHPK3PXP' });
   const popup = await openPopup(browser.context, { forPage: page });
-  await createVault(popup);
+  await expect(popup.getByText(`Two-factor step on ${server.url}`)).toBeVisible();
   const useKey = popup.getByRole('button', { name: 'Use security key' });
   await expect(useKey).toBeVisible();
   await recordKeyStatus(page);

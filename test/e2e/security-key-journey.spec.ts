@@ -2,6 +2,7 @@ import { ROUTES } from '@latchkey/shared';
 import { expect, test } from '../src/kit/fixtures.js';
 import type { Page } from 'playwright-core';
 import { addVirtualAuthenticator, createUserIn, openPopup, unlockVault, type BrowserWithExtension, type TestServer } from '../src/kit/index.js';
+import { addAccountByTyping } from './extension-helpers.js';
 import { expectKeyCeremonyStarted, logIn, recordKeyStatus, saveScreenshot, TWO_FACTOR_URL } from './journey-helpers.js';
 
 // Security-key fallback through the extension: the account has TOTP and a key, the extension's vault
@@ -15,7 +16,7 @@ const PASSPHRASE = 'correct horse battery staple';
  */
 async function atTwoFactorStepWithLockedVault(server: TestServer, extension: BrowserWithExtension, page: Page): Promise<Page> {
   const user = await createUserIn(server, 'totp+key+recovery');
-  await lockedVault(extension, page, server);
+  await lockedVault(extension, page, server, { issuer: 'Latchkey', label: user.username, secret: user.totpSecret! });
   const key = await addVirtualAuthenticator(page);
   await key.importCredential(user.securityKey!.credentials[0]!);
   await logIn(page, server.url, user);
@@ -23,8 +24,11 @@ async function atTwoFactorStepWithLockedVault(server: TestServer, extension: Bro
   return openPopup(extension.context, { forPage: page });
 }
 
-/** Creates the vault in a first popup and locks it again, as after a browser restart. */
-async function lockedVault(extension: BrowserWithExtension, page: Page, server: TestServer): Promise<void> {
+/**
+ * Creates the vault in a first popup with the user's account for this server (the security key is
+ * offered only on the sites of the vault's accounts) and locks it again, as after a browser restart.
+ */
+async function lockedVault(extension: BrowserWithExtension, page: Page, server: TestServer, account: Parameters<typeof addAccountByTyping>[1]): Promise<void> {
   await page.goto(`${server.url}${ROUTES.login}`);
   const popup = await openPopup(extension.context, { forPage: page });
   await expect(popup.getByRole('heading', { name: 'Set up Latchkey' })).toBeVisible({ timeout: 30_000 });
@@ -32,6 +36,7 @@ async function lockedVault(extension: BrowserWithExtension, page: Page, server: 
   await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
   await popup.getByRole('button', { name: 'Create vault' }).click();
   await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 60_000 });
+  await addAccountByTyping(popup, account);
   await popup.getByRole('button', { name: 'Lock now' }).click();
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();
 }

@@ -76,6 +76,6 @@ describe('login timing, production argon2id cost', () => {
   });
 
   it('prints the TOTP guessing bound of the shipped limits', () => {
-    console.log(describeGuessingBound(totpGuessingBound(DEFAULT_RATE_LIMITS.secondFactorPerAccount, DEFAULT_RATE_LIMITS.secondFactorConsecutivePerAccount)));
+    console.log(describeGuessingBound(totpGuessingBound(DEFAULT_RATE_LIMITS.secondFactorPerAccount, DEFAULT_RATE_LIMITS.totpGuessesPerYear)));
   });
 });

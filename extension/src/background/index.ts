@@ -1,12 +1,12 @@
 import browser from 'webextension-polyfill';
-import { createKeySession } from './key-session.js';
+import { createKeySession, type SessionArea } from './key-session.js';
 import { createVaultService } from './vault-service.js';
 import type { Request } from './messages.js';
 
 const AUTO_LOCK_ALARM = 'latchkey-auto-lock';
 const FILL_COMMAND = 'fill-totp';
 
-const service = createKeySession().then((session) =>
+const service = createKeySession(browser.storage.session as SessionArea | undefined).then((session) =>
   createVaultService({
     storage: browser.storage.local,
     session,

@@ -16,6 +16,15 @@ export interface KeySession {
   clear(): Promise<void>;
 }
 
+/** The slice of `storage.session` the key session uses (both browsers; a fake in unit tests). */
+export interface SessionArea {
+  get(keys: string): Promise<Record<string, unknown>>;
+  set(items: Record<string, unknown>): Promise<void>;
+  remove(keys: string): Promise<void>;
+  /** Chromium 102+; absent in Firefox, where `storage.session` is already closed to content scripts. */
+  setAccessLevel?(options: { accessLevel: 'TRUSTED_CONTEXTS' }): Promise<void>;
+}
+
 const SESSION_ITEM = 'vaultKey';
 
 interface StoredSessionKey {
@@ -26,21 +35,17 @@ interface StoredSessionKey {
 }
 
 /**
- * Chromium: `storage.session` (memory only, gone when the browser closes) restricted to trusted
- * contexts, so a content script can never read the key, and the key survives the service worker
- * being stopped between popup opens. Firefox has no access-level API: the key stays in the
- * background page's memory instead (which also forgets it on restart, or when Firefox unloads the page).
+ * The key lives in `storage.session` in both browsers: memory only, gone when the browser closes,
+ * and readable by extension pages and the background only (trusted contexts), never by a content
+ * script. Not in background memory: Firefox stops an idle MV3 background after 30 s (Chromium its
+ * service worker after 30 s too), which would lock the vault whatever the auto-lock setting says.
+ * Chromium's default access level is already trusted contexts; it is set explicitly where the API
+ * exists so a future default cannot widen it. Firefox has no `setAccessLevel` and never exposes
+ * `storage.session` to content scripts.
  */
-export async function createKeySession(): Promise<KeySession> {
-  const session = globalThis.chrome?.storage?.session;
-  if (session && typeof session.setAccessLevel === 'function') {
-    await session.setAccessLevel({ accessLevel: 'TRUSTED_CONTEXTS' });
-    return storageKeySession(session);
-  }
-  return memoryKeySession();
-}
-
-function storageKeySession(area: chrome.storage.StorageArea): KeySession {
+export async function createKeySession(area: SessionArea | undefined): Promise<KeySession> {
+  if (!area) throw new Error('storage.session is missing: Latchkey needs Chromium 116+ or Firefox 128+.');
+  if (typeof area.setAccessLevel === 'function') await area.setAccessLevel({ accessLevel: 'TRUSTED_CONTEXTS' });
   return {
     async get(now = Date.now()) {
       const stored = (await area.get(SESSION_ITEM))[SESSION_ITEM] as StoredSessionKey | undefined;
@@ -61,7 +66,7 @@ function storageKeySession(area: chrome.storage.StorageArea): KeySession {
   };
 }
 
-/** In-memory key (Firefox, and unit tests). */
+/** In-memory key, for unit tests of the service only. */
 export function memoryKeySession(): KeySession {
   let current: SessionKey | null = null;
   return {

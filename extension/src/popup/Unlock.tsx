@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { TabContext } from '../background/messages.js';
 import { handOverToSecurityKey, send } from './api.js';
 import { Field, Header, Icon, Notice } from './components.js';
+import { displayOrigin } from './format.js';
 
 export function Unlock(props: { tab: TabContext; notice?: string | undefined; onUnlocked: (notice?: string) => void }) {
   const [passphrase, setPassphrase] = useState('');
@@ -66,9 +67,12 @@ export function Unlock(props: { tab: TabContext; notice?: string | undefined; on
         </button>
       </form>
       {props.tab.hasSecurityKey ? (
-        // A security key needs no vault: the fallback stays one click away while locked.
+        // A security key needs no vault: the fallback stays one click away while locked — on the index
+        // origins and the sites of the vault's accounts only (the background decides), named here.
         <div class="stack stack-center">
-          <p class="muted">This page also accepts your security key.</p>
+          <p class="muted">
+            <strong>{props.tab.origin ? displayOrigin(props.tab.origin) : 'This page'}</strong> also accepts your security key.
+          </p>
           {keyError ? <Notice kind="error">{keyError}</Notice> : null}
           <button type="button" class="button button-secondary button-wide" onClick={useSecurityKey}>
             <Icon name="key" /> Use security key

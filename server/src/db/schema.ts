@@ -13,6 +13,7 @@ export interface Database {
   remembered_devices: RememberedDevicesTable;
   login_tokens: LoginTokensTable;
   rate_limits: RateLimitsTable;
+  totp_guesses: TotpGuessesTable;
   events: EventsTable;
 }
 
@@ -114,6 +115,13 @@ export interface RateLimitsTable {
   key: string;
   window_start: number;
   failures: number;
+}
+
+/** One wrong TOTP code (migration 004): the rolling yearly guessing budget counts these. */
+export interface TotpGuessesTable {
+  id: Generated<number>;
+  user_id: string;
+  guessed_at: number;
 }
 
 export interface EventsTable {

@@ -20,7 +20,7 @@ const REGISTER_FORM = formSchema({
 });
 const LOGIN_FORM = formSchema({
   [FIELDS.username]: textField('your username', 256),
-  [FIELDS.password]: textField('your password', 1024),
+  [FIELDS.password]: textField('your password', PASSWORD_MAX_LENGTH),
   [FIELDS.next]: optionalTextField('next', 512),
 });
 
@@ -48,6 +48,13 @@ export function accountRoutes(services: Services): Router {
       const keep = keepValues(req, [FIELDS.username, FIELDS.email]);
       const refuse = (status: number, fieldErrors: Record<string, string>) =>
         sendPage(res, status, RegisterPage({ page: pageContext(res), form: { values: keep, fieldErrors: inFormOrder(fieldErrors) } }));
+      // Counted before any work (the "taken" lookup, argon2), whatever the outcome: probing names costs
+      // an attempt too (issue 14 point 4).
+      const limit = await services.requestLimits.take('register', { ip: requestOrigin(req).ip });
+      if (limit.kind === 'blocked') {
+        setRetryAfter(res, limit);
+        return sendPage(res, limit.status, RegisterPage({ page: pageContext(res), form: { values: keep, errors: [limit.message] } }));
+      }
       // Every field is checked before answering, so one round trip shows every mistake (not one at a time).
       const form = parseForm(req, REGISTER_FORM);
       const parseErrors = form.ok ? {} : form.fieldErrors;
@@ -94,7 +101,7 @@ export function accountRoutes(services: Services): Router {
       if (!form.ok) return sendPage(res, 400, LoginPage({ page: pageContext(res), next, form: { values: keep, fieldErrors: form.fieldErrors } }));
       const origin = requestOrigin(req);
       const result = await services.login.passwordStep(
-        { username: form.data[FIELDS.username], password: form.data[FIELDS.password] },
+        { username: form.data[FIELDS.username], password: form.data[FIELDS.password], deviceCookie: deviceCookie(req, services) },
         origin,
       );
       if (result.kind !== 'authenticated') {

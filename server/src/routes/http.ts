@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { VNode } from 'preact';
 import { z } from 'zod';
@@ -61,11 +62,17 @@ export function isHttps(config: Config): boolean {
   return config.origin.startsWith('https:');
 }
 
-/** IP and user agent for events and per-IP limits (IPv4-mapped IPv6 folded to plain IPv4). */
+/**
+ * IP and user agent for events and per-address limits (IPv4-mapped IPv6 folded to plain IPv4).
+ * `req.ip` is the socket address, or with LATCHKEY_TRUST_PROXY the forwarded one that many hops back;
+ * a forwarded value is used only when it parses as an IP address (`net.isIP`), else the socket's:
+ * "X-Forwarded-For: not-an-ip:…" once became a rate-limit key of the client's choosing (issue 14 point 3).
+ */
 export function requestOrigin(req: Request): RequestOrigin {
-  const ip = req.ip ?? req.socket.remoteAddress ?? null;
+  const forwarded = req.ip;
+  const ip = forwarded && isIP(forwarded) ? forwarded : (req.socket.remoteAddress ?? null);
   const userAgent = req.get('user-agent') ?? null;
-  return { ip: ip?.startsWith('::ffff:') ? ip.slice(7) : ip, userAgent: userAgent ? userAgent.slice(0, 512) : null };
+  return { ip: ip?.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip, userAgent: userAgent ? userAgent.slice(0, 512) : null };
 }
 
 /** What the layout needs. */

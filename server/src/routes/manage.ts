@@ -3,6 +3,7 @@ import { Router } from 'express';
 import QRCode from 'qrcode';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { ServiceError } from '../services/errors.js';
+import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
 import type { Services } from '../services/index.js';
 import { AccountPage, ACCOUNT_ROUTES, CONFIRM_TEXT, type AccountPageProblems } from '../views/account-page.js';
@@ -17,7 +18,7 @@ import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from 
 
 const TOTP_PROVISION_FORM = formSchema({
   [FIELDS.totpValue]: textField('the 6-digit code your app shows', 64),
-  [FIELDS.password]: optionalTextField('your password', 1024),
+  [FIELDS.password]: optionalTextField('your password', PASSWORD_MAX_LENGTH),
 });
 
 /**

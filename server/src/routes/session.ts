@@ -6,8 +6,7 @@ import type { User } from '../db/schema.js';
 import type { Services } from '../services/index.js';
 import { hmac, safeEqual } from '../services/keys.js';
 import { REMEMBER_DEVICE_MS } from '../services/remembered-devices.js';
-import { rateLimitMessage } from '../services/rate-limits.js';
-import { EVENT_TAGS } from '../services/events.js';
+import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { MessagePage } from '../views/message-page.js';
 import { loginUrlAfter } from './login-notice.js';
 import { cookieNames, cookieOptions, handler, pageContext, requestOrigin, safeNext, sendJsonFailure, sendPage, state, wantsJson } from './http.js';
@@ -165,27 +164,20 @@ export async function reauthenticate(req: Request, res: Response, services: Serv
   return checkPassword(req, res, services, password);
 }
 
-/** Always ask for the password (removing a method). */
+/**
+ * Always ask for the password (removing a method). Wrong passwords count per session
+ * (services/login.ts `reauthenticate`), so no stranger can stop the owner confirming a change.
+ */
 export async function checkPassword(req: Request, res: Response, services: Services, password: unknown): Promise<ReauthResult> {
   const { user, session } = state(res);
   if (!user || !session) return { ok: false, status: 401, message: 'Log in again.' };
   if (typeof password !== 'string' || password.length === 0) return { ok: false, status: 400, message: 'Enter your password to confirm.' };
-  if (password.length > 1024) return { ok: false, status: 400, message: 'That password is too long.' };
-  const origin = requestOrigin(req);
-  const subject = { account: user.username, ip: origin.ip };
-  // Counted before argon2 runs, so parallel guesses cannot all pass a check made before any was counted.
-  const attempt = await services.rateLimits.attempt('password', subject);
-  if (attempt.blocked) {
-    return { ok: false, status: 429, message: rateLimitMessage(attempt.retryAfterMs) };
+  if (password.length > PASSWORD_MAX_LENGTH) return { ok: false, status: 400, message: 'That password is too long.' };
+  const result = await services.login.reauthenticate({ user, session, password }, requestOrigin(req));
+  if (!result.ok) {
+    if (result.retryAfterSeconds !== undefined) res.set('Retry-After', String(result.retryAfterSeconds));
+    return result;
   }
-  if (!(await services.accounts.verifyPassword(user, password))) {
-    await services.events.record({ userId: user.id, tag: EVENT_TAGS.reauthenticateFailure, origin });
-    if (attempt.lastAllowed && attempt.lastAllowed.reason === 'account') {
-      await services.events.record({ userId: user.id, tag: EVENT_TAGS.lockout, origin, details: { step: 'password' } });
-    }
-    return { ok: false, status: 401, message: 'That password is not correct.' };
-  }
-  await services.rateLimits.refund('password', subject);
   await services.sessions.markAuthenticated(session.id);
   return { ok: true };
 }

@@ -52,14 +52,21 @@ export function twoFactorRoutes(services: Services): Router {
       user = gate.user;
     }
     // The factors come with T (signed, and T is stale once they change); older tokens do not carry them.
-    const methods = services.loginTokens.methods(queryValue(req, FIELDS.twoFactorToken)) ?? (await services.accounts.twoFactorStatus(user.id));
+    // What is locked is read each time: it is said on arrival, before any code is sent (issue 17 point 9).
+    const [methods, locks] = await Promise.all([
+      services.loginTokens.methods(queryValue(req, FIELDS.twoFactorToken)) ?? services.accounts.twoFactorStatus(user.id),
+      services.login.secondFactorLocks(user, requestOrigin(req)),
+    ]);
+    if (locks.all && !res.get('Retry-After')) res.set('Retry-After', String(locks.all.retryAfterSeconds));
     sendPage(res, status, TwoFactorPage, {
       page: pageContext(res),
       hasTotp: methods.hasTotp,
       hasSecurityKey: methods.hasSecurityKey,
       query: twoFactorQuery(req),
-      form: { errors },
-      scripts: methods.hasSecurityKey ? [WEBAUTHN_SCRIPTS.authenticate] : [],
+      // A refusal that started the lock already says so: say it once.
+      form: { errors: locks.all && !errors.includes(locks.all.message) ? [...errors, locks.all.message] : errors },
+      scripts: methods.hasSecurityKey && !locks.all ? [WEBAUTHN_SCRIPTS.authenticate] : [],
+      locks: { all: locks.all?.message ?? null, totp: locks.totp?.message ?? null },
     });
   };
 
@@ -87,7 +94,10 @@ export function twoFactorRoutes(services: Services): Router {
   const renderRecovery = async (req: Request, res: Response, status: number, errors: string[] = []) => {
     const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
     if (!gate.ok) return sendTokenProblem(res, gate.problem);
-    sendPage(res, status, RecoveryCodeLoginPage({ page: pageContext(res), query: twoFactorQuery(req), form: { errors } }));
+    // Locked: say so on arrival, not only after a code is typed (issue 17 point 9).
+    const { all } = await services.login.secondFactorLocks(gate.user, requestOrigin(req));
+    const shown = all && !errors.includes(all.message) ? [...errors, all.message] : errors;
+    sendPage(res, status, RecoveryCodeLoginPage({ page: pageContext(res), query: twoFactorQuery(req), form: { errors: shown } }));
   };
 
   router.get(ROUTES.recoveryCode, handler((req, res) => renderRecovery(req, res, 200)));

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { FIELDS, ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
 import type { Services } from '../services/index.js';
 import type { SecondFactorResult } from '../services/login.js';
+import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import { WebauthnRefusal } from '../services/webauthn.js';
 import { KEY_RENAME, WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
@@ -60,7 +61,7 @@ const authenticationCredential = z.object({
 });
 
 const labelField = z.string({ error: 'Give the security key a name.' }).max(4 * MAX_KEY_LABEL_LENGTH, `The name must be at most ${MAX_KEY_LABEL_LENGTH} characters.`);
-const passwordField = z.string({ error: 'Enter your password.' }).max(1024, 'That password is too long.');
+const passwordField = z.string({ error: 'Enter your password.' }).max(PASSWORD_MAX_LENGTH, 'That password is too long.');
 
 const authenticateBody = z.object({
   credential: authenticationCredential,
@@ -70,7 +71,7 @@ const provisionOptionsBody = z.object({ [FIELDS.label]: labelField.optional(), [
 const provisionValidateBody = z.object({ credential: registrationCredential, [FIELDS.label]: labelField });
 const KEY_DELETE_FORM = formSchema({
   [FIELDS.label]: textField('which key to remove', 4 * MAX_KEY_LABEL_LENGTH, 'Choose which security key to remove.'),
-  [FIELDS.password]: textField('your password to confirm', 1024, 'Enter your password to confirm.'),
+  [FIELDS.password]: textField('your password to confirm', PASSWORD_MAX_LENGTH, 'Enter your password to confirm.'),
 });
 
 const KEY_RENAME_FORM = formSchema({

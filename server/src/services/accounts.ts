@@ -4,11 +4,10 @@ import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, type RequestOrigin, NO_ORIGIN } from './events.js';
+import { checkNewPassword } from './password-rule.js';
 import type { Passwords } from './passwords.js';
 
-/** Password length rules: ASVS V2.1.1 (at least 12) and V2.1.2 (64 allowed, more than 128 refused). */
-export const PASSWORD_MIN_LENGTH = 12;
-export const PASSWORD_MAX_LENGTH = 128;
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-rule.js';
 export const USERNAME_MAX_LENGTH = 50;
 export const EMAIL_MAX_LENGTH = 254;
 
@@ -181,9 +180,9 @@ function registrationRuleProblems(input: RegistrationInput): Record<string, stri
   }
   const password = input.password;
   if (password !== undefined) {
-    if (password.length < PASSWORD_MIN_LENGTH) problems.new_password = `The password must be at least ${PASSWORD_MIN_LENGTH} characters long.`;
-    else if (password.length > PASSWORD_MAX_LENGTH) problems.new_password = `The password must be at most ${PASSWORD_MAX_LENGTH} characters long.`;
-    else if (username && password.toLowerCase().includes(username)) problems.new_password = 'The password must not contain your username.';
+    // The one password rule (NIST SP 800-63B 5.1.1.2): the same for every form that sets a password.
+    const check = checkNewPassword(password, { username: username || undefined });
+    if (!check.ok) problems.new_password = check.message;
   }
   return problems;
 }

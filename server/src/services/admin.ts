@@ -5,6 +5,7 @@ import type { Accounts } from './accounts.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, NO_ORIGIN } from './events.js';
 import type { RateLimits } from './rate-limits.js';
+import type { TotpGuessBudget } from './totp-guess-budget.js';
 import { totpOffColumns } from './totp.js';
 
 export interface Admin {
@@ -16,7 +17,7 @@ export interface Admin {
   resetTwoFactor(username: string, input: { reason: string; actor: string }): Promise<User>;
 }
 
-export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Events, rateLimits: RateLimits): Admin {
+export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Events, rateLimits: RateLimits, totpGuessBudget: TotpGuessBudget): Admin {
   return {
     async resetTwoFactor(username, { reason, actor }) {
       const user = await accounts.findByUsername(username);
@@ -34,8 +35,10 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
         await trx.deleteFrom('login_tokens').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
       });
-      // The reset also lifts a consecutive-failure lock (NIST SP 800-63B 5.2.2 leaves unlocking to the operator).
+      // The reset also lifts the second-factor locks, the year's TOTP budget included: the administrator
+      // checked the person's identity out of band (NIST SP 800-63B 5.2.2 leaves unlocking to the operator).
       await rateLimits.resetAccount('second-factor', user.id);
+      await totpGuessBudget.reset(user.id);
       await events.record({ userId: user.id, tag: EVENT_TAGS.adminTwoFactorReset, origin: NO_ORIGIN, details: { reason: reason.trim().slice(0, 500), actor } });
       return (await accounts.findById(user.id)) ?? user;
     },

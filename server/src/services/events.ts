@@ -7,7 +7,10 @@ export const EVENT_TAGS = {
   accountCreated: 'account:create',
   loginSuccess: 'account:login:success',
   loginFailure: 'account:login:failure',
+  /** A wrong second factor (details.method). The owner is told: security history, and a mail (notify once, then at most hourly). */
   secondFactorFailure: 'account:two_factor:failure',
+  /** The year's TOTP guessing budget is spent: app codes refused until it rolls over or an admin resets 2FA. Mailed to the owner. */
+  totpGuessBudgetSpent: 'account:two_factor:totp_locked',
   lockout: 'account:lockout',
   logout: 'account:logout',
   reauthenticateFailure: 'account:reauthenticate:failure',

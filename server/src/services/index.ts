@@ -10,6 +10,8 @@ import { createLogin, type Login } from './login.js';
 import { createLoginTokens, type LoginTokens } from './login-tokens.js';
 import { createPasswords, type Passwords } from './passwords.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
+import { createRequestLimits, type RequestLimits } from './request-limits.js';
+import { createTotpGuessBudget, type TotpGuessBudget } from './totp-guess-budget.js';
 import { createRecoveryCodes, type RecoveryCodes } from './recovery-codes.js';
 import { createRememberedDevices, type RememberedDevices } from './remembered-devices.js';
 import { createSessions, type Sessions } from './sessions.js';
@@ -25,6 +27,9 @@ export interface Services {
   events: Events;
   passwords: Passwords;
   rateLimits: RateLimits;
+  /** Limits on requests that cost or reveal something whatever their outcome (registration, reset and verification mails). */
+  requestLimits: RequestLimits;
+  totpGuessBudget: TotpGuessBudget;
   accounts: Accounts;
   sessions: Sessions;
   loginTokens: LoginTokens;
@@ -49,13 +54,15 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
   const events = createEvents(db, now);
   const passwords = createPasswords(config.argon2);
   const rateLimits = createRateLimits(db, config.rateLimits, now);
+  const requestLimits = createRequestLimits(db, config.requestLimits, now);
+  const totpGuessBudget = createTotpGuessBudget(db, config.rateLimits.totpGuessesPerYear, now);
   const accounts = createAccounts(db, passwords, events, now);
   const sessions = createSessions(db, keys['session-data'], now);
   const loginTokens = createLoginTokens(db, keys['login-token'], now);
   const rememberedDevices = createRememberedDevices(db, keys['remember-device'], now);
   const totp = createTotp(db, keys['totp-secret'], events, config.rpName, now);
   const recoveryCodes = createRecoveryCodes(db, keys['recovery-code'], events, now);
-  const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes });
+  const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget });
   return {
     boundTo: (trx) => createServices(trx, config, { now }),
     config,
@@ -65,6 +72,8 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     events,
     passwords,
     rateLimits,
+    requestLimits,
+    totpGuessBudget,
     accounts,
     sessions,
     loginTokens,
@@ -72,7 +81,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     totp,
     recoveryCodes,
     login,
-    admin: createAdmin(db, accounts, events, rateLimits),
+    admin: createAdmin(db, accounts, events, rateLimits, totpGuessBudget),
     webauthn: createWebauthnService({ db, config, events, now }),
   };
 }

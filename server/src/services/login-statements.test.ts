@@ -49,7 +49,7 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     return counter.count - before;
   };
 
-  it('a wrong code: token + user (1), rate-limit counters (1), failure event (1); the page again (1)', async () => {
+  it('a wrong code: token + user (1), rate-limit counters (1), the year\'s TOTP budget (2: write the guess down, count), failure event (1); the page again (1)', async () => {
     const { user, token, code } = await totpLogin();
     // A code from 5 minutes ago: well-formed, outside the ±1 step window.
     const wrong = code(-10);
@@ -58,7 +58,7 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     const result = await counted.login.totpStep({ token, code: wrong }, ORIGIN);
     expect(result.kind).toBe('invalid');
     expect(result.kind === 'invalid' && result.user?.id).toBe(user.id);
-    expect(await measure(() => counted.login.totpStep({ token, code: wrong }, ORIGIN))).toBe(3);
+    expect(await measure(() => counted.login.totpStep({ token, code: wrong }, ORIGIN))).toBe(5);
     expect(await measure(() => counted.accounts.twoFactorStatus(user.id))).toBe(1);
   });
 
@@ -91,7 +91,8 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     const counters = await h.db.selectFrom('rate_limits').select(['key', 'failures']).where('key', 'like', `second-factor:%:${user.id}`).orderBy('key').execute();
     expect(counters).toEqual([
       { key: `second-factor:account:${user.id}`, failures: 0 },
-      { key: `second-factor:consecutive:${user.id}`, failures: 0 },
     ]);
+    // The right code took nothing from the year's TOTP budget.
+    expect(await h.db.selectFrom('totp_guesses').select('id').where('user_id', '=', user.id).execute()).toEqual([]);
   });
 });

@@ -5,7 +5,10 @@ import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
 import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem, type LoginTokens } from './login-tokens.js';
 import { type AllowedAttempt, rateLimitMessage, type RateLimits } from './rate-limits.js';
 import type { RecoveryCodes } from './recovery-codes.js';
+import type { RememberedDevices } from './remembered-devices.js';
+import type { SessionRow } from '../db/schema.js';
 import type { Totp } from './totp.js';
+import type { TotpGuessBudget } from './totp-guess-budget.js';
 
 /** How a login (or its second step) was completed; recorded in `account:login:success`. */
 export type LoginMethod = 'password' | 'totp' | 'recovery_code' | 'webauthn' | 'remembered_device';
@@ -30,6 +33,16 @@ export type SecondFactorGate =
   | { kind: 'ready'; user: User }
   | Extract<SecondFactorResult, { kind: 'token-problem' | 'blocked' }>;
 
+/** What the two-factor page says before any code is sent: which methods are locked now, and why. */
+export interface SecondFactorLocks {
+  /** Every method is paused (too many failures in the short window, per account or from this address). */
+  all: { message: string; retryAfterSeconds: number } | null;
+  /** The authentication app only: the year's guessing budget is spent; keys and recovery codes still work. */
+  totp: { message: string } | null;
+}
+
+export type ReauthenticateResult = { ok: true } | { ok: false; status: 400 | 401 | 429; message: string; retryAfterSeconds?: number };
+
 /** A second-factor attempt that was counted against the limits and may now check its secret. */
 export interface SecondFactorAttempt {
   kind: 'ready';
@@ -43,7 +56,18 @@ export interface SecondFactorAttempt {
  * Routes (including the WebAuthn ones) call these and only render the outcome.
  */
 export interface Login {
-  passwordStep(input: { username: string; password: string }, origin: RequestOrigin): Promise<PasswordStepResult>;
+  /**
+   * The password step. `deviceCookie` is the remembered-device cookie the browser sent, if any: a
+   * device remembered for this account is counted as a place of its own, which no stranger can lock.
+   */
+  passwordStep(input: { username: string; password: string; deviceCookie?: string }, origin: RequestOrigin): Promise<PasswordStepResult>;
+  /**
+   * The password asked again inside a live session before a security change (ASVS V3.7.1). Counted
+   * per session, never per account or address: strangers cannot stop the owner confirming a change.
+   */
+  reauthenticate(input: { user: User; session: SessionRow; password: string }, origin: RequestOrigin): Promise<ReauthenticateResult>;
+  /** For the two-factor page on GET: what is locked right now (counts nothing). */
+  secondFactorLocks(user: User, origin: RequestOrigin): Promise<SecondFactorLocks>;
   /** Record the success of a login that needs no second factor now (no 2FA, or a remembered device). */
   recordLoginSuccess(user: User, method: LoginMethod, origin: RequestOrigin): Promise<void>;
   totpStep(input: { token: unknown; code: string }, origin: RequestOrigin): Promise<SecondFactorResult>;
@@ -64,6 +88,18 @@ export interface Login {
 
 const WRONG_PASSWORD = 'The username or password is incorrect.';
 
+/** The year's TOTP budget is spent: say what still works and what to do. */
+export const TOTP_BUDGET_SPENT =
+  'Too many wrong authentication-app codes have been tried on this account, so codes from the app are refused for now ' +
+  '(someone may know your password). Use a security key or a recovery code, then change your password. ' +
+  'The administrators of this index can help if you have neither.';
+
+/** "N attempts left" before the short lock: said with every wrong second factor (issue 17 point 9). */
+function attemptsLeft({ remaining, pauseMs }: AllowedAttempt): string {
+  const minutes = Math.max(1, Math.round(pauseMs / 60_000));
+  return `${remaining} attempt${remaining === 1 ? '' : 's'} left before two-factor login is paused for ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+}
+
 export function createLogin(deps: {
   accounts: Accounts;
   events: Events;
@@ -71,8 +107,10 @@ export function createLogin(deps: {
   rateLimits: RateLimits;
   totp: Totp;
   recoveryCodes: RecoveryCodes;
+  rememberedDevices: RememberedDevices;
+  totpGuessBudget: TotpGuessBudget;
 }): Login {
-  const { accounts, events, loginTokens, rateLimits, totp, recoveryCodes } = deps;
+  const { accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget } = deps;
 
   const blocked = (retryAfterMs: number) =>
     ({ kind: 'blocked', status: 429, message: rateLimitMessage(retryAfterMs), retryAfterSeconds: Math.ceil(retryAfterMs / 1000) }) as const;
@@ -80,7 +118,7 @@ export function createLogin(deps: {
     ({ kind: 'token-problem', status: 400, problem, message: LOGIN_TOKEN_MESSAGES[problem] }) as const;
 
   /** A counted attempt failed: when it was the last one allowed, the lock-out starts now — record and say so. */
-  const afterFailure = async (attempt: AllowedAttempt, userId: string | null, step: 'password' | 'second-factor', origin: RequestOrigin) => {
+  const afterFailure = async (attempt: AllowedAttempt, userId: string | null, step: 'password' | 'second-factor' | 'reauthenticate', origin: RequestOrigin) => {
     if (!attempt.lastAllowed) return null;
     if (userId && attempt.lastAllowed.reason === 'account') await events.record({ userId, tag: EVENT_TAGS.lockout, origin, details: { step } });
     return blocked(attempt.lastAllowed.retryAfterMs);
@@ -94,12 +132,13 @@ export function createLogin(deps: {
   };
 
   const login: Login = {
-    async passwordStep({ username, password }, origin) {
+    async passwordStep({ username, password, deviceCookie }, origin) {
       const account = canonicalUsername(username);
-      const subject = { account, ip: origin.ip };
+      // Read first (no secret checked yet) so a remembered device can be counted as its own place.
+      const user = await accounts.findByUsername(account);
+      const subject = { account, ip: origin.ip, device: user ? rememberedDevices.deviceId(deviceCookie, user) : null };
       const attempt = await rateLimits.attempt('password', subject);
       if (attempt.blocked) return blocked(attempt.retryAfterMs);
-      const user = await accounts.findByUsername(account);
       // Same argon2 work whether or not the user exists (no timing oracle for usernames).
       const valid = await accounts.verifyPassword(user, password);
       if (!user || !valid) {
@@ -108,13 +147,37 @@ export function createLogin(deps: {
         // Same message locked or not for unknown users too: the lock-out itself shows on the next try.
         return { kind: 'invalid', status: 401, message: WRONG_PASSWORD };
       }
-      await rateLimits.refund('password', subject);
+      await rateLimits.succeeded('password', subject);
       return { kind: 'authenticated', user, twoFactor: await accounts.twoFactorStatus(user.id) };
     },
 
+    async reauthenticate({ user, session, password }, origin) {
+      const subject = { account: session.id, ip: origin.ip };
+      // Counted before argon2 runs, so parallel guesses cannot all pass a check made before any was counted.
+      const attempt = await rateLimits.attempt('reauthenticate', subject);
+      if (attempt.blocked) return { ok: false, status: 429, message: rateLimitMessage(attempt.retryAfterMs), retryAfterSeconds: Math.ceil(attempt.retryAfterMs / 1000) };
+      if (!(await accounts.verifyPassword(user, password))) {
+        await events.record({ userId: user.id, tag: EVENT_TAGS.reauthenticateFailure, origin });
+        await afterFailure(attempt, user.id, 'reauthenticate', origin);
+        return { ok: false, status: 401, message: 'That password is not correct.' };
+      }
+      await rateLimits.succeeded('reauthenticate', subject);
+      return { ok: true };
+    },
+
     async recordLoginSuccess(user, method, origin) {
-      await rateLimits.resetAccount('password', user.username);
       await events.record({ userId: user.id, tag: EVENT_TAGS.loginSuccess, origin, details: { method } });
+    },
+
+    async secondFactorLocks(user, origin) {
+      const [verdict, totpSpentUntil] = await Promise.all([
+        rateLimits.check('second-factor', { account: user.id, ip: origin.ip }),
+        totpGuessBudget.spentUntil(user.id),
+      ]);
+      return {
+        all: verdict.blocked ? { message: rateLimitMessage(verdict.retryAfterMs), retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) } : null,
+        totp: totpSpentUntil === null ? null : { message: TOTP_BUDGET_SPENT },
+      };
     },
 
     async beginSecondFactor(token, origin) {
@@ -139,7 +202,7 @@ export function createLogin(deps: {
     },
 
     async countSecondFactorFailure(gate, origin, message) {
-      const refusal = (await afterFailure(gate.attempt, gate.user.id, 'second-factor', origin)) ?? ({ kind: 'invalid', status: 401, message } as const);
+      const refusal = (await afterFailure(gate.attempt, gate.user.id, 'second-factor', origin)) ?? ({ kind: 'invalid', status: 401, message: `${message} ${attemptsLeft(gate.attempt)}` } as const);
       return { ...refusal, user: gate.user };
     },
 
@@ -156,7 +219,20 @@ export function createLogin(deps: {
     async totpStep({ token, code }, origin) {
       const gate = await login.attemptSecondFactor(token, origin);
       if (gate.kind !== 'ready') return gate;
+      // The year's budget is written down before the code is checked and given back only when it
+      // was right: the owner's logins never refill what an attacker spent (issue 14 point 1).
+      const guess = await totpGuessBudget.take(gate.user.id);
+      if (!guess.allowed) {
+        // Not a failure of the short window: keys and recovery codes must stay usable.
+        await login.withdrawSecondFactor(gate, origin);
+        return { ...blocked(guess.retryAfterMs), message: TOTP_BUDGET_SPENT, user: gate.user };
+      }
       const check = await totp.verify(gate.user, code);
+      if (check === 'ok' || check === 'malformed' || check === 'not-enabled') await totpGuessBudget.giveBack(guess);
+      else if (guess.remaining === 0) {
+        // This wrong code spent the year's budget: the owner must hear of it (the e-mail outbox mails this event).
+        await events.record({ userId: gate.user.id, tag: EVENT_TAGS.totpGuessBudgetSpent, origin, details: { guesses: totpGuessBudget.limit } });
+      }
       switch (check) {
         case 'ok':
           return login.completeSecondFactor(token, 'totp', origin);

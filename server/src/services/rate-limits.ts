@@ -1,16 +1,28 @@
-import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
-import { isPostgres } from '../db/dialect.js';
+import { type Kysely, sql } from 'kysely';
 import type { RateLimitConfig, RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
+import { addressBlock } from './address-block.js';
 import type { Clock } from './clock.js';
+import { type CounterValue, counterPurger, incrementCounters, readCounters, worstCounter, writeCounters } from './rate-limit-counters.js';
+import { tryAgainIn } from './request-limits.js';
 
-/** What is being limited: the password step or any second factor (TOTP, recovery code, security key). */
-export type RateLimitScope = 'password' | 'second-factor';
+/**
+ * What is being limited: the password step of a login, any second factor (TOTP, recovery code,
+ * security key), or the password asked again inside a live session before a security change.
+ */
+export type RateLimitScope = 'password' | 'second-factor' | 'reauthenticate';
 
-/** Who a failure is counted against. `account` is the canonical username or the user id. */
+/** Who a failure is counted against. */
 export interface RateLimitSubject {
+  /** `password`: the canonical username; `second-factor`: the user id; `reauthenticate`: the session id. */
   account: string;
+  /** The client address (IPv6 is counted per /64, see address-block.ts). */
   ip: string | null;
+  /**
+   * Password step only: the random id of the remembered device this request carries for `account`
+   * (a cookie only the owner's browser has; see remembered-devices.ts), when it carries one.
+   */
+  device?: string | null;
 }
 
 export type RateLimitVerdict = { blocked: false } | { blocked: true; retryAfterMs: number; reason: 'account' | 'ip' };
@@ -20,6 +32,10 @@ export interface AllowedAttempt {
   blocked: false;
   /** If this attempt fails, the account (or IP) is locked out: the caller shows the lock-out and records it. */
   lastAllowed: false | { retryAfterMs: number; reason: 'account' | 'ip' };
+  /** Failures still allowed after this one before a lock starts (for the "N attempts left" hint). */
+  remaining: number;
+  /** How long that lock would last. */
+  pauseMs: number;
 }
 
 export type AttemptVerdict = AllowedAttempt | Extract<RateLimitVerdict, { blocked: true }>;
@@ -37,94 +53,115 @@ export interface RateLimits {
   attempt(scope: RateLimitScope, subject: RateLimitSubject): Promise<AttemptVerdict>;
   /** The attempt was not a failure (input that tested no secret): give it back. */
   refund(scope: RateLimitScope, subject: RateLimitSubject): Promise<void>;
-  /** The attempt's secret was right: give the attempt back to the IP and forget the account's failures (one write). */
+  /**
+   * The attempt's secret was right: give the attempt back everywhere, and forget the failures of this
+   * subject's own counters (this account from this place, this session, this account's short
+   * second-factor window). Never the account-wide password counter: that one is the attackers'.
+   */
   succeeded(scope: RateLimitScope, subject: RateLimitSubject): Promise<void>;
-  /** Forget an account's failures, consecutive ones included (after a successful login, or an admin 2FA reset). IP counters are left alone. */
+  /** Forget an account's failures (an admin 2FA reset). IP counters are left alone. */
   resetAccount(scope: RateLimitScope, account: string): Promise<void>;
 }
 
-const PURGE_INTERVAL_MS = 60_000;
+/**
+ * How long a place that failed for an account stays "known to have failed" for the account-wide rule:
+ * an attacking address gets one try outside the account-wide budget a day, not one every window.
+ */
+const PLACE_MEMORY_MS = 24 * 60 * 60_000;
+const NEVER_BLOCKS = Number.MAX_SAFE_INTEGER;
 
-/** Blocks longer than this are the consecutive-failure lock, which only an administrator lifts. */
-const ADMIN_UNLOCK_AFTER_MS = 24 * 60 * 60_000;
+/** Blocks longer than this are the year's TOTP guessing budget, spent (see totp-guess-budget.ts). */
+const LONG_LOCK_MS = 24 * 60 * 60_000;
 
 /** "Too many failed attempts. Try again in N minutes." — what people see when blocked. */
 export function rateLimitMessage(retryAfterMs: number): string {
-  if (retryAfterMs > ADMIN_UNLOCK_AFTER_MS) {
+  if (retryAfterMs > LONG_LOCK_MS) {
     return 'Too many failed attempts: two-factor login to this account is locked. Contact the administrators of this index to unlock it.';
   }
-  const minutes = Math.max(1, Math.ceil(retryAfterMs / 60_000));
-  return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+  return `Too many failed attempts. ${tryAgainIn(retryAfterMs)}`;
+}
+
+/** How a counter takes part in a verdict. */
+type Role =
+  /** Over its maximum → blocked. */
+  | 'limit'
+  /**
+   * Password failures for an account from every place together. Over its maximum it blocks only
+   * places that already failed for this account (in the last day): a stranger spreading guesses over
+   * many addresses gets this budget per window, shared, plus one try per new address a day, while the owner, from a
+   * network the attack does not use or from a remembered device, is never refused (issue 14 point 2;
+   * OWASP Authentication Cheat Sheet, "account lockout" denial of service).
+   */
+  | 'account-wide'
+  /** Never blocks: remembers, for a day, that a place failed for an account (so the account-wide rule can refuse it). */
+  | 'memory';
+
+interface Entry {
+  key: string;
+  windowMs: number;
+  max: number;
+  reason: 'account' | 'ip';
+  role: Role;
 }
 
 /**
  * Fixed-window failure counters in the database, so every server instance sees the same counts
  * (ASVS V2.2.1, NIST SP 800-63B 5.2.2). One multi-row upsert per attempt: atomic in both dialects.
+ *
+ * The password step is counted per account *and place* (the client's address block, or the remembered
+ * device the request carries), per address block across accounts, and per account from all places
+ * (role `account-wide`). No counter a stranger can fill ever refuses the owner on a remembered device,
+ * from another network, or re-authenticating in a live session (counted per session). The second
+ * factor is reached only with the password, so its short window is per account; the yearly TOTP
+ * budget lives in totp-guess-budget.ts.
  */
 export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, now: Clock): RateLimits {
-  const keysFor = (scope: RateLimitScope, subject: RateLimitSubject) => {
-    const keys: { key: string; rule: RateLimitRule; reason: 'account' | 'ip' }[] = [];
-    if (scope === 'password') {
-      keys.push({ key: `password:account:${subject.account}`, rule: config.passwordPerAccount, reason: 'account' });
-      if (subject.ip) keys.push({ key: `password:ip:${subject.ip}`, rule: config.passwordPerIp, reason: 'ip' });
-    } else {
-      keys.push({ key: `second-factor:account:${subject.account}`, rule: config.secondFactorPerAccount, reason: 'account' });
-      keys.push({ key: `second-factor:consecutive:${subject.account}`, rule: config.secondFactorConsecutivePerAccount, reason: 'account' });
-      if (subject.ip) keys.push({ key: `second-factor:ip:${subject.ip}`, rule: config.secondFactorPerIp, reason: 'ip' });
-    }
-    return keys;
-  };
-
-  const { secondFactorConsecutivePerAccount: consecutive, ...windowed } = config;
-  const longestWindowMs = Math.max(...Object.values(windowed).map((rule) => rule.windowMs));
-  let lastPurge = 0;
-  /** Windows that ended long ago carry no information; drop them at most once a minute. */
-  const purgeExpired = async (time: number) => {
-    if (time - lastPurge < PURGE_INTERVAL_MS) return;
-    lastPurge = time;
-    const expired = (eb: ExpressionBuilder<Database, 'rate_limits'>) =>
-      eb.or([
-        eb.and([eb('key', 'not like', '%:consecutive:%'), eb('window_start', '<', time - longestWindowMs)]),
-        eb('window_start', '<', time - consecutive.windowMs),
-      ]);
-    if (isPostgres(db)) {
-      // A multi-row DELETE locks in scan order, unlike the key-ordered counter writes; skipping rows
-      // another request holds (it is restarting them, so they are not garbage) means the purge never
-      // waits, and so can never be part of a deadlock.
-      await db
-        .deleteFrom('rate_limits')
-        .where('key', 'in', db.selectFrom('rate_limits').select('key').where(expired).forUpdate().skipLocked())
-        .execute();
-    } else {
-      await db.deleteFrom('rate_limits').where(expired).execute();
-    }
-  };
-
-  const verdictFrom = (entries: ReturnType<typeof keysFor>, counts: Map<string, { windowStart: number; failures: number }>, time: number, over: (failures: number, max: number) => boolean) => {
-    let worst: { retryAfterMs: number; reason: 'account' | 'ip' } | null = null;
-    for (const entry of entries) {
-      const row = counts.get(entry.key);
-      if (!row) continue;
-      const windowEnd = row.windowStart + entry.rule.windowMs;
-      if (windowEnd > time && over(row.failures, entry.rule.max)) {
-        const retryAfterMs = windowEnd - time;
-        if (!worst || retryAfterMs > worst.retryAfterMs) worst = { retryAfterMs, reason: entry.reason };
+  const rule = (key: string, r: RateLimitRule, reason: 'account' | 'ip', role: Role = 'limit'): Entry => ({ key, ...r, reason, role });
+  const keysFor = (scope: RateLimitScope, subject: RateLimitSubject): Entry[] => {
+    const block = subject.ip ? addressBlock(subject.ip) : null;
+    switch (scope) {
+      case 'password': {
+        const entries = [rule(`password:account:${subject.account}`, config.passwordPerAccountAllPlaces, 'account', 'account-wide')];
+        if (subject.device) {
+          // A remembered device is a place of its own, and no stranger's address can fill its counters.
+          entries.push(rule(`password:place:${subject.account}:device:${subject.device}`, config.passwordPerAccount, 'account'));
+        } else {
+          entries.push(rule(`password:place:${subject.account}:${block ?? 'unknown'}`, config.passwordPerAccount, 'account'));
+          entries.push(rule(`password:seen:${subject.account}:${block ?? 'unknown'}`, { max: NEVER_BLOCKS, windowMs: PLACE_MEMORY_MS }, 'account', 'memory'));
+          if (block) entries.push(rule(`password:ip:${block}`, config.passwordPerIp, 'ip'));
+        }
+        return entries;
       }
+      case 'second-factor': {
+        const entries = [rule(`second-factor:account:${subject.account}`, config.secondFactorPerAccount, 'account')];
+        if (block) entries.push(rule(`second-factor:ip:${block}`, config.secondFactorPerIp, 'ip'));
+        return entries;
+      }
+      case 'reauthenticate':
+        return [rule(`reauthenticate:session:${subject.account}`, config.reauthenticatePerSession, 'account')];
     }
-    return worst;
+  };
+  /**
+   * The counters that decide: the account-wide one only when this place already failed for the account
+   * (in the last day for an address, in its window for a remembered device).
+   */
+  const deciding = (entries: Entry[], counts: Map<string, CounterValue>, time: number, failedBefore: (count: number) => boolean) => {
+    const place = entries.find((entry) => entry.role === 'memory') ?? entries.find((entry) => entry.key.startsWith('password:place:'));
+    const placeRow = place ? counts.get(place.key) : undefined;
+    const placeFailed = Boolean(place && placeRow && placeRow.windowStart + place.windowMs > time && failedBefore(placeRow.count));
+    return entries.filter((entry) => entry.role === 'limit' || (entry.role === 'account-wide' && placeFailed));
+  };
+  const verdict = (entries: Entry[], counts: Map<string, CounterValue>, time: number, over: (count: number, max: number) => boolean) => {
+    const worst = worstCounter(entries, counts, time, over);
+    return worst ? { retryAfterMs: worst.retryAfterMs, reason: worst.entry.reason } : null;
   };
 
-  /**
-   * The one way counters are written: a multi-row upsert, one round trip, rows in key order. PostgreSQL
-   * locks an upsert's rows in VALUES order, so every write takes its row locks in one global order and two
-   * concurrent writes cannot deadlock (an `UPDATE … WHERE key IN (…)` locks in scan order, which can;
-   * seen in the bench as a 1-second stall and a 500). `rows` are inserted where a key has no counter yet.
-   */
-  const writeCounters = (rows: { key: string; window_start: number; failures: number }[], set: { failures: RawBuilder<number>; window_start: RawBuilder<number> }) =>
-    db
-      .insertInto('rate_limits')
-      .values([...rows].sort((a, b) => (a.key < b.key ? -1 : 1)))
-      .onConflict((conflict) => conflict.column('key').doUpdateSet(set));
+  const purge = counterPurger(db, [
+    { prefix: 'password:', windowMs: Math.max(config.passwordPerAccount.windowMs, config.passwordPerAccountAllPlaces.windowMs, config.passwordPerIp.windowMs, PLACE_MEMORY_MS) },
+    { prefix: 'second-factor:', windowMs: Math.max(config.secondFactorPerAccount.windowMs, config.secondFactorPerIp.windowMs) },
+    { prefix: 'reauthenticate:', windowMs: config.reauthenticatePerSession.windowMs },
+  ]);
+
   /** A counter with no failures in a window that ended long ago: the same as no counter (purged later). */
   const forgotten = (entry: { key: string }) => ({ key: entry.key, window_start: 0, failures: 0 });
   const giveBack = sql<number>`case when rate_limits.failures > 0 then rate_limits.failures - 1 else 0 end`;
@@ -132,56 +169,51 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
   return {
     async check(scope, subject) {
       const entries = keysFor(scope, subject);
-      const rows = await db
-        .selectFrom('rate_limits')
-        .select(['key', 'window_start', 'failures'])
-        .where('key', 'in', entries.map((entry) => entry.key))
-        .execute();
-      const counts = new Map(rows.map((row) => [row.key, { windowStart: Number(row.window_start), failures: row.failures }]));
-      const worst = verdictFrom(entries, counts, now(), (failures, max) => failures >= max);
+      const time = now();
+      const counts = await readCounters(db, entries.map((entry) => entry.key));
+      // Not counted: this place "failed before" once it has any failure in its window.
+      const worst = verdict(deciding(entries, counts, time, (count) => count >= 1), counts, time, (count, max) => count >= max);
       return worst ? { blocked: true, ...worst } : { blocked: false };
     },
 
     async attempt(scope, subject) {
       const time = now();
       const entries = keysFor(scope, subject);
-      // Each key's window has its own length, so "has this row's window expired?" is looked up per key.
-      const expiredBefore = sql<number>`case rate_limits.key ${sql.join(
-        entries.map((entry) => sql`when ${entry.key} then cast(${time - entry.rule.windowMs} as bigint)`),
-        sql` `,
-      )} end`;
-      // A new window starts at 1, otherwise the count goes up by one.
-      const rows = await writeCounters(
-        entries.map((entry) => ({ key: entry.key, window_start: time, failures: 1 })),
-        {
-          failures: sql<number>`case when rate_limits.window_start <= ${expiredBefore} then 1 else rate_limits.failures + 1 end`,
-          window_start: sql<number>`case when rate_limits.window_start <= ${expiredBefore} then excluded.window_start else rate_limits.window_start end`,
-        },
-      )
-        .returning(['key', 'window_start', 'failures'])
-        .execute();
-      const counts = new Map(rows.map((row) => [row.key, { windowStart: Number(row.window_start), failures: row.failures }]));
-      await purgeExpired(time);
-      const over = verdictFrom(entries, counts, time, (failures, max) => failures > max);
+      const counts = await incrementCounters(db, entries, time);
+      await purge(time);
+      // Counted already: this place failed before when its count is above this attempt's own 1.
+      const active = deciding(entries, counts, time, (count) => count > 1);
+      const over = verdict(active, counts, time, (count, max) => count > max);
       if (over) return { blocked: true, ...over };
-      return { blocked: false, lastAllowed: verdictFrom(entries, counts, time, (failures, max) => failures === max) ?? false };
+      const closest = active.reduce((a, b) => (b.max - (counts.get(b.key)?.count ?? 0) < a.max - (counts.get(a.key)?.count ?? 0) ? b : a));
+      const remaining = closest.max - (counts.get(closest.key)?.count ?? 0);
+      const lastAllowed = verdict(
+        active.filter((entry) => entry.role === 'limit'),
+        counts,
+        time,
+        (count, max) => count === max,
+      );
+      return { blocked: false, lastAllowed: lastAllowed ?? false, remaining, pauseMs: closest.windowMs };
     },
 
     async refund(scope, subject) {
-      await writeCounters(keysFor(scope, subject).map(forgotten), { failures: giveBack, window_start: sql<number>`rate_limits.window_start` }).execute();
+      await writeCounters(db, keysFor(scope, subject).map(forgotten), { failures: giveBack, window_start: sql<number>`rate_limits.window_start` }).execute();
     },
 
     async succeeded(scope, subject) {
       const entries = keysFor(scope, subject);
-      const isAccountKey = sql<boolean>`rate_limits.key in (${sql.join(entries.filter((entry) => entry.reason === 'account').map((entry) => entry.key))})`;
-      await writeCounters(entries.map(forgotten), {
-        failures: sql<number>`case when ${isAccountKey} then 0 else ${giveBack} end`,
-        window_start: sql<number>`case when ${isAccountKey} then 0 else rate_limits.window_start end`,
+      // This place proved it has the secret: its own counters and its "failed here" memory start afresh.
+      const own = entries.filter((entry) => entry.reason === 'account' && entry.role !== 'account-wide').map((entry) => entry.key);
+      const isOwnKey = sql<boolean>`rate_limits.key in (${sql.join(own)})`;
+      await writeCounters(db, entries.map(forgotten), {
+        failures: sql<number>`case when ${isOwnKey} then 0 else ${giveBack} end`,
+        window_start: sql<number>`case when ${isOwnKey} then 0 else rate_limits.window_start end`,
       }).execute();
     },
 
     async resetAccount(scope, account) {
-      await writeCounters(keysFor(scope, { account, ip: null }).map(forgotten), { failures: sql<number>`0`, window_start: sql<number>`0` }).execute();
+      const entries = keysFor(scope, { account, ip: null }).filter((entry) => entry.reason === 'account');
+      await writeCounters(db, entries.map(forgotten), { failures: sql<number>`0`, window_start: sql<number>`0` }).execute();
     },
   };
 }

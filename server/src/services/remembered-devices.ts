@@ -46,23 +46,34 @@ export interface RememberedDevices {
   list(user: User, currentCookie?: string): Promise<RememberedDevice[]>;
   /** Forgets one device of `user` and records it; false when there is no such remembered device. */
   forget(user: User, id: string, origin: RequestOrigin): Promise<boolean>;
+  /**
+   * The device's random id when `cookieValue` is a valid, unexpired cookie for `user` (signature, user,
+   * epoch), else null — password limits count per device. It does not look for the device's row: a
+   * device forgotten on its own keeps its own limit bucket, it only no longer skips the second factor.
+   */
+  deviceId(cookieValue: string | undefined, user: User): string | null;
 }
 
 const rowId = (deviceId: string) => createHash('sha256').update(deviceId).digest('base64url');
 
 export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: Clock): RememberedDevices {
-  /** The row id the cookie names, when its signature, user, epoch and expiry all hold. */
-  const verifiedRowId = (cookieValue: string | undefined, user: User): string | null => {
+  /** The random device id in the cookie, when its signature, user, epoch and expiry all hold. */
+  const deviceId = (cookieValue: string | undefined, user: User): string | null => {
     if (typeof cookieValue !== 'string' || cookieValue.length > 512) return null;
     const [body, mac] = cookieValue.split('.');
     if (!body || !mac || !safeEqual(mac, hmac(key, body))) return null;
     try {
       const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as DevicePayload;
       const valid = payload.u === user.id && payload.e === user.security_epoch && typeof payload.x === 'number' && payload.x > now() && typeof payload.d === 'string';
-      return valid ? rowId(payload.d) : null;
+      return valid ? payload.d : null;
     } catch {
       return null;
     }
+  };
+  /** The row id the cookie names (see {@link deviceId}). */
+  const verifiedRowId = (cookieValue: string | undefined, user: User): string | null => {
+    const id = deviceId(cookieValue, user);
+    return id === null ? null : rowId(id);
   };
 
   const live = (user: User) =>
@@ -74,6 +85,8 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
       .where('expires_at', '>', now());
 
   return {
+    deviceId,
+
     async issue(user, origin) {
       const time = now();
       const payload: DevicePayload = { u: user.id, e: user.security_epoch, x: time + REMEMBER_DEVICE_MS, d: randomBytes(16).toString('base64url') };

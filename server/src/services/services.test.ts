@@ -37,7 +37,11 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       [{ username: 'x'.repeat(51), email: 'a@example.org', password: PASSWORD }, /at most 50/],
       [{ username: 'okname', email: 'not-an-email', password: PASSWORD }, /valid email/],
       [{ username: 'okname', email: 'a@example.org', password: 'short' }, /at least 12/],
-      [{ username: 'okname', email: 'a@example.org', password: 'p'.repeat(129) }, /at most 128/],
+      [{ username: 'okname', email: 'a@example.org', password: 'p'.repeat(1025) }, /at most 1024/],
+      // Issue 14 point 5: common passwords the attack got accepted (NIST SP 800-63B 5.1.1.2).
+      [{ username: 'okname', email: 'a@example.org', password: 'password1234' }, /commonly used or breached/],
+      [{ username: 'okname', email: 'a@example.org', password: 'aaaaaaaaaaaa' }, /repeated or sequential/],
+      [{ username: 'okname', email: 'a@example.org', password: '123456789012' }, /commonly used or breached/],
     ])('refuses %j', async (input, message) => {
       await expect(h.services.accounts.register(input)).rejects.toThrow(message);
     });
@@ -241,7 +245,7 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       h.clock.advance(rule.windowMs);
       expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
       // A new window starts counting from one.
-      expect(await h.services.rateLimits.attempt('second-factor', subject)).toEqual({ blocked: false, lastAllowed: false });
+      expect(await h.services.rateLimits.attempt('second-factor', subject)).toEqual({ blocked: false, lastAllowed: false, remaining: rule.max - 1, pauseMs: rule.windowMs });
       expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
     });
 
@@ -262,31 +266,9 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       expect(verdicts.filter((verdict) => !verdict.blocked)).toHaveLength(rule.max);
     });
 
-    it('locks second-factor login after the consecutive-failure cap until an admin 2FA reset (NIST SP 800-63B 5.2.2)', async () => {
-      const user = await newUser();
-      const windowed = h.config.rateLimits.secondFactorPerAccount;
-      const cap = h.config.rateLimits.secondFactorConsecutivePerAccount.max;
-      expect(cap).toBe(100);
-      const subject = { account: user.id, ip: null };
-      for (let i = 0; i < cap; i++) {
-        // Each windowed lock-out is waited out; the consecutive counter keeps counting across windows.
-        if (i > 0 && i % windowed.max === 0) h.clock.advance(windowed.windowMs);
-        const attempt = await h.services.rateLimits.attempt('second-factor', subject);
-        if (attempt.blocked) throw new Error(`attempt ${i + 1} was blocked before the cap`);
-      }
-      h.clock.advance(windowed.windowMs);
-      const verdict = await h.services.rateLimits.attempt('second-factor', subject);
-      if (!verdict.blocked) throw new Error('the attempt after the cap was allowed');
-      expect(rateLimitMessage(verdict.retryAfterMs)).toMatch(/locked\. Contact the administrators/);
-      h.clock.advance(7 * 24 * 60 * 60_000);
-      expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(true);
-      await h.services.admin.resetTwoFactor(user.username, { reason: 'identity verified by video call', actor: 'test' });
-      expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
-    });
-
     it('blocks an IP across accounts, and counts concurrent failures exactly', async () => {
       const rule = h.config.rateLimits.passwordPerIp;
-      const ip = `198.51.100.${(counter++ % 250) + 1}-${uniqueName()}`;
+      const ip = `198.51.${(counter++ % 250) + 1}.${(Date.now() % 250) + 1}`;
       await Promise.all(
         Array.from({ length: rule.max }, (_, i) => h.services.rateLimits.attempt('password', { account: `a${i}-${uniqueName()}`, ip })),
       );
@@ -315,18 +297,18 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       expect(rows.every((row) => row.failures >= 0)).toBe(true);
     });
 
-    it('drops counters whose windows ended long ago, keeping current ones and the consecutive count', async () => {
+    it('drops counters whose windows ended long ago, keeping current ones', async () => {
       const old = { account: uniqueName(), ip: '192.0.2.221' };
       await h.services.rateLimits.attempt('second-factor', old);
-      const { secondFactorConsecutivePerAccount: _consecutive, ...windowed } = h.config.rateLimits;
+      const { totpGuessesPerYear: _kept, ...windowed } = h.config.rateLimits;
       h.clock.advance(2 * Math.max(...Object.values(windowed).map((rule) => rule.windowMs)));
       const current = { account: uniqueName(), ip: '192.0.2.222' };
       // A fresh limiter's once-a-minute purge is due at once.
       await createRateLimits(h.db, h.config.rateLimits, h.clock).attempt('second-factor', current);
       const keysOf = async (subject: { account: string; ip: string }) =>
-        (await h.db.selectFrom('rate_limits').select('key').where('key', 'in', [`second-factor:account:${subject.account}`, `second-factor:consecutive:${subject.account}`, `second-factor:ip:${subject.ip}`]).orderBy('key').execute()).map((row) => row.key);
-      expect(await keysOf(old)).toEqual([`second-factor:consecutive:${old.account}`]);
-      expect(await keysOf(current)).toHaveLength(3);
+        (await h.db.selectFrom('rate_limits').select('key').where('key', 'in', [`second-factor:account:${subject.account}`, `second-factor:ip:${subject.ip}`]).orderBy('key').execute()).map((row) => row.key);
+      expect(await keysOf(old)).toEqual([]);
+      expect(await keysOf(current)).toHaveLength(2);
     });
 
     it('the login flow locks the second factor and records the lock-out', async () => {

@@ -27,7 +27,11 @@ export function describeEvent(event: SecurityEvent): string {
     case EVENT_TAGS.secondFactorFailure:
       return method ? `Failed second factor (${method})` : 'Failed second factor';
     case EVENT_TAGS.lockout:
-      return details.step === 'password' ? 'Login locked for a while after repeated wrong passwords' : 'Second factor locked for a while after repeated failures';
+      if (details.step === 'password') return 'Login paused for a while from one place after repeated wrong passwords';
+      if (details.step === 'reauthenticate') return 'Security changes paused for a while in one session after repeated wrong passwords';
+      return 'Second factor paused for a while after repeated failures';
+    case EVENT_TAGS.totpGuessBudgetSpent:
+      return 'Authentication-app codes refused: too many wrong codes this year (someone may know your password; change it)';
     case EVENT_TAGS.logout:
       return 'Logged out';
     case EVENT_TAGS.reauthenticateFailure:

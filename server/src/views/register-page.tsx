@@ -48,7 +48,7 @@ export function RegisterPage({ page, form = {} }: { page: PageContext; form?: Fo
           autocomplete="new-password"
           minLength={PASSWORD_MIN_LENGTH}
           maxLength={PASSWORD_MAX_LENGTH}
-          hint={`At least ${PASSWORD_MIN_LENGTH} characters. A passphrase of several words is easy to remember and hard to guess.`}
+          hint={`At least ${PASSWORD_MIN_LENGTH} characters, and not a common password. A passphrase of several words is easy to remember and hard to guess.`}
         />
         <Field
           name={FIELDS.passwordConfirm}

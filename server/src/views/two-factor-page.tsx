@@ -32,13 +32,22 @@ export interface TwoFactorPageProps {
   form?: FormState;
   /** Page scripts (the WebAuthn ceremony), added by the routes that offer security keys. */
   scripts?: string[];
+  /**
+   * What is locked right now, said on arrival rather than after a code is sent (issue 17 point 9):
+   * `all` pauses every method (the recovery-code link is not offered then; its message goes into
+   * `form.errors`); `totp` only the app.
+   */
+  locks?: { all: string | null; totp: string | null };
 }
 
 /**
  * The second login step. Field names and ids match pypi.org's own page (DESIGN.md section 2), so the
  * Latchkey extension and password managers fill it the same way on both.
  */
-export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {}, scripts }: TwoFactorPageProps) {
+export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {}, scripts, locks = { all: null, totp: null } }: TwoFactorPageProps) {
+  // The route puts the lock's message among the errors (once); here only whether something is locked counts.
+  const offerKey = hasSecurityKey && !locks.all;
+  const offerTotp = hasTotp && !locks.all && !locks.totp;
   return (
     <Layout page={page} title="Two-factor authentication" scripts={scripts}>
       <h1>Two-factor authentication</h1>
@@ -46,8 +55,8 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
       {/* A refused code or a lock-out: the message takes focus (before the code field's autofocus), so it is read first. */}
       <ErrorSummary errors={allErrors(form)} focus />
       {/* One choice for every method: the code form submits it (`form=`), the security-key script reads it. */}
-      <RememberDeviceField form={hasTotp ? TOTP_FORM_ID : undefined} />
-      {hasSecurityKey ? (
+      {offerKey || offerTotp ? <RememberDeviceField form={offerTotp ? TOTP_FORM_ID : undefined} /> : null}
+      {offerKey ? (
         <section class="card" aria-labelledby="key-heading">
           <h2 id="key-heading">Security key</h2>
           <p>Insert or unlock your security key, then press the button and follow your browser.</p>
@@ -61,7 +70,15 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
           </form>
         </section>
       ) : null}
-      {hasTotp ? (
+      {hasTotp && !locks.all && locks.totp ? (
+        <section class="card" aria-labelledby="totp-heading">
+          <h2 id="totp-heading">Authentication app</h2>
+          <div class="notice notice-error" id="totp-locked">
+            <p>{locks.totp}</p>
+          </div>
+        </section>
+      ) : null}
+      {offerTotp ? (
         <section class="card" aria-labelledby="totp-heading">
           <h2 id="totp-heading">Authentication app</h2>
           <form id={TOTP_FORM_ID} method="post" action={`${ROUTES.twoFactor}${query}`} class="stack" novalidate>
@@ -92,11 +109,19 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
       ) : null}
       <section class="card" aria-labelledby="recovery-heading">
         <h2 id="recovery-heading">Lost your device?</h2>
-        <p>
-          <a href={`${ROUTES.recoveryCode}${query}`}>Log in with a recovery code</a> instead. If you have lost your
-          recovery codes too, contact the administrators of this index: after verifying your identity they can reset
-          two-factor authentication on your account.
-        </p>
+        {locks.all ? (
+          <p>
+            Recovery codes are paused too until then. If you have lost your devices and recovery codes, contact the
+            administrators of this index: after verifying your identity they can reset two-factor authentication on
+            your account.
+          </p>
+        ) : (
+          <p>
+            <a href={`${ROUTES.recoveryCode}${query}`}>Log in with a recovery code</a> instead. If you have lost your
+            recovery codes too, contact the administrators of this index: after verifying your identity they can reset
+            two-factor authentication on your account.
+          </p>
+        )}
       </section>
       <WhatIsTwoFactor />
     </Layout>

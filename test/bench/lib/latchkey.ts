@@ -22,10 +22,12 @@ const UNLIMITED = { max: 1_000_000_000, windowMs: 60_000 };
  */
 export const BENCH_RATE_LIMITS: RateLimitConfig = {
   passwordPerAccount: UNLIMITED,
+  passwordPerAccountAllPlaces: UNLIMITED,
   passwordPerIp: UNLIMITED,
   secondFactorPerAccount: UNLIMITED,
   secondFactorPerIp: UNLIMITED,
-  secondFactorConsecutivePerAccount: UNLIMITED,
+  totpGuessesPerYear: UNLIMITED,
+  reauthenticatePerSession: UNLIMITED,
 };
 
 export interface Deployment {

@@ -75,7 +75,12 @@ describe.each(['sqlite', 'postgres'] as const)('startTestServer + createUserIn o
   it('locked-out: even the right code is refused with a try-again message', async () => {
     const user = await createUserIn(server, 'locked-out');
     const { client, login } = await passwordStep(user);
-    const refused = await client.submit(login.location!, { [FIELDS.totpValue]: currentTotp(user.totpSecret!) });
+    // The page says so on arrival and offers no code form while locked (issue 17 point 9)…
+    const page = await client.get(login.location!);
+    expect(page.body).toMatch(/Too many failed attempts\. Try again in \d+ minutes?\./);
+    expect(page.body).not.toContain(`name="${FIELDS.totpValue}"`);
+    // …and a code posted anyway (with the login page's token) is refused, the right one included.
+    const refused = await client.post(login.location!, { [FIELDS.totpValue]: currentTotp(user.totpSecret!) });
     expect(refused.status).toBe(429);
     expect(refused.body).toMatch(/Too many failed attempts\. Try again in \d+ minutes?\./);
   });

@@ -18,6 +18,8 @@ export { addVirtualAuthenticator } from './add-virtual-authenticator.js';
 export type { VirtualAuthenticator, VirtualAuthenticatorOptions, VirtualCredential } from './add-virtual-authenticator.js';
 export { launchBrowserWithExtension, DEFAULT_EXTENSION_PATH } from './launch-browser-with-extension.js';
 export type { BrowserWithExtension, LaunchBrowserWithExtensionOptions } from './launch-browser-with-extension.js';
+export { launchFirefoxWithExtension, DEFAULT_FIREFOX_EXTENSION_PATH, FIREFOX_EXECUTABLE } from './launch-firefox-with-extension.js';
+export type { FirefoxWithExtension, LaunchFirefoxWithExtensionOptions, OpenFirefoxPopupOptions } from './launch-firefox-with-extension.js';
 export { openPopup } from './open-popup.js';
 export type { OpenPopupOptions } from './open-popup.js';
 export { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './chromium.js';

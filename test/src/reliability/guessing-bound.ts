@@ -29,10 +29,10 @@ export interface GuessingBound {
   perYear: number;
   /** Expected time to the first success, in years, if only the windowed rule applied. */
   expectedYearsToSuccess: number;
-  /** Consecutive failures allowed before only an administrator can unlock (NIST SP 800-63B 5.2.2). */
-  consecutiveCap: number;
-  /** Probability of success before that lock: the bound that actually holds, however long the attack. */
-  beforeLockout: number;
+  /** Wrong codes allowed per account in any rolling year, whatever the owner does (NIST SP 800-63B 5.2.2). */
+  yearlyBudget: number;
+  /** Probability of at least one success within a year: the bound that actually holds. */
+  perYearBound: number;
 }
 
 /** Probability of at least one success in `n` independent tries of probability `p`, computed stably. */
@@ -41,7 +41,7 @@ export function atLeastOneSuccess(p: number, n: number): number {
 }
 
 /** Compute the guessing bound for a fixed-window per-account limit. */
-export function totpGuessingBound(rule: RateLimitRule, consecutive: RateLimitRule): GuessingBound {
+export function totpGuessingBound(rule: RateLimitRule, budget: RateLimitRule): GuessingBound {
   if (!(rule.max > 0) || !(rule.windowMs > 0)) throw new Error(`invalid rate-limit rule ${JSON.stringify(rule)}`);
   const perAttempt = ACCEPTED_CODES_PER_ATTEMPT / 10 ** TOTP_DIGITS;
   const attemptsPerDay = rule.max * (DAY_MS / rule.windowMs);
@@ -55,8 +55,8 @@ export function totpGuessingBound(rule: RateLimitRule, consecutive: RateLimitRul
     perDay: atLeastOneSuccess(perAttempt, attemptsPerDay),
     perYear: atLeastOneSuccess(perAttempt, attemptsPerYear),
     expectedYearsToSuccess: 1 / perAttempt / attemptsPerYear,
-    consecutiveCap: consecutive.max,
-    beforeLockout: atLeastOneSuccess(perAttempt, consecutive.max),
+    yearlyBudget: budget.max,
+    perYearBound: atLeastOneSuccess(perAttempt, budget.max * Math.ceil((YEAR_DAYS * DAY_MS) / budget.windowMs)),
   };
 }
 
@@ -66,7 +66,7 @@ export function describeGuessingBound(b: GuessingBound): string {
     `TOTP guessing bound: ${b.maxFailuresPerWindow} failures per ${b.windowMinutes} min per account → ` +
     `${b.attemptsPerDay.toLocaleString('en')} guesses/day, p=${b.perAttempt.toExponential(1)} each → ` +
     `P(success) ${(b.perDay * 100).toPrecision(2)} % per day, ${(b.perYear * 100).toPrecision(3)} % per year ` +
-    `(expected ${b.expectedYearsToSuccess.toPrecision(3)} years); the cap of ${b.consecutiveCap} consecutive failures ` +
-    `(then an administrator must unlock) limits it to ${(b.beforeLockout * 100).toPrecision(2)} % in total`
+    `(expected ${b.expectedYearsToSuccess.toPrecision(3)} years) if only that window applied; the budget of ${b.yearlyBudget} wrong codes ` +
+    `per rolling year (the owner's logins never give it back) limits it to ${b.perYearBound.toExponential(2)} per year`
   );
 }

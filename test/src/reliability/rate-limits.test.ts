@@ -56,10 +56,10 @@ describe('rate limits across 2 instances (PostgreSQL)', { timeout: 240_000 }, ()
 
   it('bounds online guessing of a 6-digit TOTP (NIST SP 800-63B 5.2.2) — figures for the Security section', () => {
     const limits = deployment.config.rateLimits;
-    const bound = totpGuessingBound(limits.secondFactorPerAccount, limits.secondFactorConsecutivePerAccount);
+    const bound = totpGuessingBound(limits.secondFactorPerAccount, limits.totpGuessesPerYear);
     console.log(describeGuessingBound(bound));
-    expect(bound.consecutiveCap).toBe(100);
-    expect(bound.beforeLockout).toBeLessThan(0.001);
+    expect(bound.yearlyBudget).toBe(300);
+    expect(bound.perYearBound).toBeLessThan(0.001);
     expect(bound.attemptsPerDay).toBe((DEFAULT_RATE_LIMITS.secondFactorPerAccount.max * 86_400_000) / DEFAULT_RATE_LIMITS.secondFactorPerAccount.windowMs);
   });
 });

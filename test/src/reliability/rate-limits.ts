@@ -65,7 +65,7 @@ export async function passwordFailuresAcrossInstances(deployment: Deployment, ex
     limit,
     attempts,
     firstBlockedAt: firstBlocked < 0 ? null : firstBlocked + 1,
-    storedFailures: await storedFailures(deployment, `password:account:${user.username}`),
+    storedFailures: await storedFailures(deployment, `password:place:${user.username}:127.0.0.1`),
     blockedEverywhere,
   };
 }

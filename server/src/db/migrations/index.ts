@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initial from './001-initial.js';
 import * as housekeepingIndexes from './002-housekeeping-indexes.js';
 import * as webauthnLabelKey from './003-webauthn-label-key.js';
+import * as totpGuesses from './004-totp-guesses.js';
 import * as sessionsAndDevices from './007-sessions-and-devices.js';
 
 /**
@@ -12,5 +13,6 @@ export const migrations: Record<string, Migration> = {
   '001-initial': initial,
   '002-housekeeping-indexes': housekeepingIndexes,
   '003-webauthn-label-key': webauthnLabelKey,
+  '004-totp-guesses': totpGuesses,
   '007-sessions-and-devices': sessionsAndDevices,
 };

@@ -14,8 +14,10 @@ export const PER_IP_LIFTED: RateLimitConfig = {
 /** Every limit lifted: for fuzzing and timing, where the limiter would only cut the run short. */
 export const ALL_LIFTED: RateLimitConfig = {
   passwordPerAccount: { max: 1_000_000, windowMs: 60_000 },
+  passwordPerAccountAllPlaces: { max: 1_000_000, windowMs: 60_000 },
   passwordPerIp: { max: 1_000_000, windowMs: 60_000 },
   secondFactorPerAccount: { max: 1_000_000, windowMs: 60_000 },
   secondFactorPerIp: { max: 1_000_000, windowMs: 60_000 },
-  secondFactorConsecutivePerAccount: { max: 1_000_000, windowMs: 60_000 },
+  totpGuessesPerYear: { max: 1_000_000, windowMs: 60_000 },
+  reauthenticatePerSession: { max: 1_000_000, windowMs: 60_000 },
 };

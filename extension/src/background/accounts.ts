@@ -1,0 +1,25 @@
+import type { VaultAccount } from '../vault/payload.js';
+import type { UnlockedVault } from '../vault/vault-store.js';
+import { UserFacingError } from './user-facing-error.js';
+
+/** The account with this id, or a refusal the person can understand. */
+export function findAccount(vault: UnlockedVault, id: string): VaultAccount {
+  const account = vault.payload.accounts.find((a) => a.id === id);
+  if (!account) throw new UserFacingError('That account no longer exists.');
+  return account;
+}
+
+/** "Issuer: label" (or the label alone), the way messages name an account. */
+export function describeAccount(account: Pick<VaultAccount, 'issuer' | 'label'>): string {
+  return account.issuer ? `${account.issuer}: ${account.label}` : account.label;
+}
+
+/** NIST SP 800-63B 5.1.1.2: length is what matters; no composition rules. */
+const MIN_PASSPHRASE_LENGTH = 10;
+
+/** Refuse a new vault passphrase shorter than {@link MIN_PASSPHRASE_LENGTH} characters. */
+export function assertPassphrase(passphrase: string): void {
+  if (typeof passphrase !== 'string' || [...passphrase].length < MIN_PASSPHRASE_LENGTH) {
+    throw new UserFacingError(`Use a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+  }
+}

@@ -1,0 +1,124 @@
+import { DOM } from '@latchkey/shared';
+import { DEFAULT_KDF, type KdfParams } from '../vault/kdf.js';
+import type { VaultAccount, VaultPayload } from '../vault/payload.js';
+import { openVault, writeVault, type UnlockedVault, type VaultStorageArea } from '../vault/vault-store.js';
+import { probePage, type PageProbe, type PageResult } from '../content/page-functions.js';
+import { currentCode } from './current-code.js';
+import { rememberAccountOrigins } from './security-key-sites.js';
+import type { KeySession } from './key-session.js';
+import type { AccountView, Request, ResponseMap } from './messages.js';
+import { UserFacingError } from './user-facing-error.js';
+
+/** Browser capabilities the service needs, passed in so it can be tested without a browser. */
+export interface ServiceDeps {
+  storage: VaultStorageArea;
+  session: KeySession;
+  /** The tab's current URL, or undefined when the extension may not see it. */
+  tabUrl(tabId: number): Promise<string | undefined>;
+  /** Run one of the page functions in the top frame of `tabId` and return its result. */
+  inject<A extends unknown[], R>(tabId: number, func: (...args: A) => R, args: A): Promise<R>;
+  /** (Re)arm the auto-lock timer; `null` cancels it. */
+  scheduleAutoLock(minutes: number | null): Promise<void>;
+  now(): number;
+  /** KDF cost for new vaults and passphrase changes; only tests pass anything but the default. */
+  kdf?: KdfParams;
+}
+
+/** What every request handler gets: the browser capabilities and the vault/session rules they share. */
+export interface HandlerContext {
+  deps: ServiceDeps;
+  /** KDF cost for new vaults and passphrase changes. */
+  kdf: KdfParams;
+  /** Remember the key and (re)arm auto-lock from the vault's settings. */
+  startSession(vault: UnlockedVault): Promise<void>;
+  /** The open vault, or a "locked" refusal. Every use counts as activity and pushes the auto-lock back. */
+  requireOpen(): Promise<UnlockedVault>;
+  /** Re-encrypt and store the payload under the open vault's key (and note its account origins). */
+  save(vault: UnlockedVault, payload: VaultPayload): Promise<void>;
+  /** Forget the key and cancel the auto-lock timer. */
+  lock(): Promise<void>;
+  /** An account as the popup may see it: no secret, the current code. */
+  view(account: VaultAccount): AccountView;
+  /** What the top frame of the tab offers, or null when the extension has no access to it. */
+  probe(tabId: number): Promise<PageProbe | null>;
+  /** Run a page function that acts on the page; no access becomes a refusal the person can act on. */
+  runInPage<A extends unknown[]>(tabId: number, func: (...args: A) => PageResult, args: A): Promise<PageResult>;
+}
+
+/** One request type's handler: the request in, its response payload out; refusals are thrown. */
+export type Handler<K extends Request['type']> = (ctx: HandlerContext, request: Extract<Request, { type: K }>) => Promise<ResponseMap[K]>;
+
+/** The contract's code inputs, in order of preference. */
+export const CODE_SELECTORS = [DOM.totpInputSelector, DOM.oneTimeCodeSelector] as const;
+
+/** The page functions' refusals in plain words. */
+export const PAGE_REFUSALS: Record<Exclude<PageResult, { ok: true }>['reason'], string> = {
+  'not-top-frame': 'Refused: the code field is inside a frame. Latchkey fills only the page itself.',
+  'wrong-origin': 'Refused: the page changed to another site before the code could be filled.',
+  'no-field': 'This page has no two-factor code field. Open the two-factor step of the login first.',
+  'field-disabled': 'The code field on this page is disabled.',
+  'no-security-key': 'This page does not offer a security key.',
+};
+
+/** Build the context the handlers share from the browser capabilities. */
+export function createHandlerContext(deps: ServiceDeps): HandlerContext {
+  const ctx: HandlerContext = {
+    deps,
+    kdf: deps.kdf ?? DEFAULT_KDF,
+
+    async startSession(vault) {
+      const minutes = vault.payload.settings.autoLockMinutes;
+      await deps.session.set({ key: vault.key, kdf: vault.kdf, autoLockMinutes: minutes, expiresAt: deps.now() + minutes * 60_000 });
+      await deps.scheduleAutoLock(minutes);
+    },
+
+    async requireOpen() {
+      const current = await deps.session.get(deps.now());
+      if (!current) throw new UserFacingError('The vault is locked.', 'locked');
+      let vault: UnlockedVault;
+      try {
+        vault = await openVault(deps.storage, current.key, current.kdf);
+      } catch {
+        await ctx.lock();
+        throw new UserFacingError('The vault is locked.', 'locked');
+      }
+      await ctx.startSession(vault);
+      return vault;
+    },
+
+    async save(vault, payload) {
+      await writeVault(deps.storage, vault.key, vault.kdf, payload);
+      await rememberAccountOrigins(deps.storage, payload);
+    },
+
+    async lock() {
+      await deps.session.clear();
+      await deps.scheduleAutoLock(null);
+    },
+
+    view(account) {
+      const { id, issuer, label, origin, digits, period } = account;
+      return { id, issuer, label, origin, digits, period, code: currentCode(account, deps.now()) };
+    },
+
+    async probe(tabId) {
+      try {
+        return await deps.inject(tabId, probePage, [CODE_SELECTORS, DOM.webauthnBeginButtonId]);
+      } catch {
+        return null; // no access to this page: nothing to offer there
+      }
+    },
+
+    async runInPage(tabId, func, args) {
+      try {
+        return await deps.inject(tabId, func, args);
+      } catch {
+        throw new UserFacingError(
+          'Latchkey has no access to this page. Click the Latchkey toolbar button on the page itself, or allow the site in the extension settings.',
+          'refused',
+        );
+      }
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,28 @@
+import { parseOtpauthUri, validateTotpAccount } from '@latchkey/shared';
+import { mergeAccounts, newAccount } from '../../vault/backup.js';
+import { normalizeOrigin } from '../../vault/origin.js';
+import { describeAccount } from '../accounts.js';
+import type { Handler } from '../handler-context.js';
+import { UserFacingError } from '../user-facing-error.js';
+
+/** `add-account`: a pasted otpauth URI or typed fields, for one exact origin; never a duplicate. */
+export const addAccount: Handler<'add-account'> = async (ctx, { account: input }) => {
+  const vault = await ctx.requireOpen();
+  const origin = normalizeOrigin(input.origin);
+  const params =
+    input.uri !== undefined && input.uri.trim() !== ''
+      ? parseOtpauthUri(input.uri)
+      : validateTotpAccount({ issuer: input.issuer ?? '', label: input.label ?? '', secret: input.secret ?? '' });
+  const account = newAccount(params, origin, ctx.deps.now());
+  const merged = mergeAccounts(vault.payload.accounts, [account]);
+  const existing = [...merged.duplicates, ...merged.conflicts][0];
+  if (existing) {
+    throw new UserFacingError(
+      merged.duplicates.length > 0
+        ? `This account is already in Latchkey (${describeAccount(existing)}).`
+        : `An account named ${describeAccount(existing)} for ${origin} already exists with a different secret. Delete or rename it first.`,
+    );
+  }
+  await ctx.save(vault, { ...vault.payload, accounts: merged.accounts });
+  return { account: ctx.view(account) };
+};

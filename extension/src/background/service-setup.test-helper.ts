@@ -1,0 +1,47 @@
+import { expect } from 'vitest';
+import type { KdfParams } from '../vault/kdf.js';
+import { MemoryStorage } from '../vault/memory-storage.test-helper.js';
+import { memoryKeySession } from './key-session.js';
+import { createVaultService } from './vault-service.js';
+
+/** A KDF cost that keeps unit tests fast; the real default is tested in vault/kdf.test.ts. */
+export const CHEAP: KdfParams = { alg: 'argon2id', m: 64, t: 1, p: 1 };
+export const PASS = 'correct horse battery staple';
+export const SECRET = 'JBSWY3DPEHPK3PXP';
+
+/**
+ * The vault service over in-memory storage and a fake browser: tab 7 shows `tabUrl`, injected
+ * page functions are recorded (the probe reports a code field and a security key on the tab's
+ * origin; the others answer `setPageAnswer`'s value), alarms are recorded, the clock is settable.
+ */
+export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t') {
+  const storage = new MemoryStorage();
+  const injected: Array<{ tabId: number; func: string; args: unknown[] }> = [];
+  const alarms: Array<number | null> = [];
+  const clock = { now: Date.UTC(2026, 0, 1, 12, 0, 0) };
+  const tabs = new Map<number, string | undefined>([[7, tabUrl]]);
+  let pageAnswer: unknown = { ok: true, submitted: false };
+  const service = createVaultService({
+    storage,
+    session: memoryKeySession(),
+    kdf: CHEAP,
+    now: () => clock.now,
+    tabUrl: async (tabId) => tabs.get(tabId),
+    async inject(tabId, func, args) {
+      injected.push({ tabId, func: func.name, args });
+      if (func.name === 'probePage') return { topFrame: true, origin: new URL(tabs.get(tabId) ?? '').origin, hasCodeField: true, hasSecurityKey: true } as never;
+      return pageAnswer as never;
+    },
+    scheduleAutoLock: async (minutes) => void alarms.push(minutes),
+  });
+  return { service, storage, injected, alarms, clock, tabs, setPageAnswer: (a: unknown) => (pageAnswer = a) };
+}
+
+/** {@link setup} with a vault created under {@link PASS} holding one PyPI account for `origin`. */
+export async function withAccount(origin = 'https://pypi.org') {
+  const env = setup();
+  expect(await env.service.handle({ type: 'create', passphrase: PASS })).toMatchObject({ ok: true });
+  const added = await env.service.handle({ type: 'add-account', account: { uri: `otpauth://totp/PyPI:alice?secret=${SECRET}&issuer=PyPI`, origin } });
+  if (!added.ok) throw new Error(added.error);
+  return { ...env, id: added.account.id };
+}

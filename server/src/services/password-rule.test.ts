@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { checkNewPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-rule.js';
+
+const refused = (password: string, username?: string) => {
+  const check = checkNewPassword(password, { username });
+  return check.ok ? null : check.message;
+};
+
+describe('checkNewPassword (NIST SP 800-63B 5.1.1.2)', () => {
+  it('refuses the common passwords the attack got accepted (issue 14 point 5), saying why', () => {
+    for (const password of ['aaaaaaaaaaaa', 'password1234', '123456789012']) {
+      expect(refused(password), password).toMatch(/commonly used|repeated or sequential/);
+    }
+    expect(refused('password1234')).toMatch(/list of commonly used or breached passwords/);
+  });
+
+  it('refuses list entries whatever their case, and common words dressed up with digits or symbols', () => {
+    expect(refused('QwertyUIOP12')).toMatch(/commonly used/);
+    expect(refused('iloveyou1234')).toMatch(/commonly used/);
+    expect(refused('!!Superman2024')).toMatch(/commonly used/);
+  });
+
+  it('refuses repetitive and sequential patterns', () => {
+    expect(refused('abcabcabcabc')).toMatch(/repeated or sequential/);
+    expect(refused('abcdefghijklm')).toMatch(/repeated or sequential/);
+    expect(refused('987654321098')).toMatch(/repeated or sequential/);
+    expect(refused('ZZZZZZZZZZZZZZ')).toMatch(/repeated or sequential/);
+  });
+
+  it('refuses the username and the service name inside the password', () => {
+    expect(refused('alice-the-great-42', 'Alice')).toMatch(/username/);
+    expect(refused('my latchkey secret', 'bob')).toMatch(/name of this service/);
+  });
+
+  it('applies the length bounds: 12 code points at least, 1024 characters at most', () => {
+    expect(refused('Tr0ub4dor&3')).toMatch(/at least 12/);
+    // 12 code points that are 24 UTF-16 units: long enough.
+    expect(refused('🦊🐙🦉🐝🦋🐞🐢🦎🐍🦖🦕🐳')).toBeNull();
+    const long = Array.from({ length: PASSWORD_MAX_LENGTH + 1 }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join('');
+    expect(refused(long)).toMatch(/at most 1024/);
+    expect(refused(long.slice(0, PASSWORD_MAX_LENGTH))).toBeNull();
+  });
+
+  it('accepts long passphrases and generated passwords', () => {
+    expect(refused('correct horse battery staple')).toBeNull();
+    expect(refused('v8#Lq2!zR@9w')).toBeNull();
+    expect(refused('monkey wrench on the stairs', 'al')).toBeNull();
+  });
+});

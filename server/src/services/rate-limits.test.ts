@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+
+let counter = 0;
+const account = () => `acct${Date.now().toString(36)}${(counter++).toString(36)}`;
+const MINUTE = 60_000;
+
+// How password failures combine (issue 14 point 2): per account and place, per address, and per account
+// from all places — the last refusing only places that already failed for the account.
+describe.each(DIALECTS)('password limits per place on %s', (dialect) => {
+  let h: ServiceHarness;
+  beforeAll(async () => {
+    h = await createServiceHarness(dialect);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('a distributed attack gets one try per new address plus the account-wide budget per window; the owner elsewhere is never refused', async () => {
+    const name = account();
+    const wide = h.config.rateLimits.passwordPerAccountAllPlaces;
+    const addresses = Array.from({ length: 40 }, (_, i) => `198.18.${counter % 200}.${i + 1}`);
+    const allowed = async (ips: string[]) =>
+      (await Promise.all(ips.map((ip) => h.services.rateLimits.attempt('password', { account: name, ip })))).filter((verdict) => !verdict.blocked).length;
+    // 40 concurrent wrong passwords from 40 new addresses: each new place gets its try.
+    expect(await allowed(addresses)).toBe(addresses.length);
+    // The budget is spent: every address that failed is refused for the rest of the window…
+    expect(await allowed(addresses.slice(0, 20))).toBe(0);
+    // …and in the next windows they share the budget: `wide.max` tries in all, not one each.
+    h.clock.advance(wide.windowMs);
+    expect(await allowed(addresses)).toBe(wide.max);
+    h.clock.advance(wide.windowMs);
+    expect(await allowed(addresses)).toBe(wide.max);
+    // A new address still gets its one try, and so does the owner from a network the attack does not
+    // use, and on a remembered device on an attacking address.
+    expect(await allowed([`198.19.${counter % 200}.1`])).toBe(1);
+    expect((await h.services.rateLimits.attempt('password', { account: name, ip: '192.0.2.99' })).blocked).toBe(false);
+    expect((await h.services.rateLimits.attempt('password', { account: name, ip: addresses[0]!, device: 'owner-device' })).blocked).toBe(false);
+  });
+
+  it('one address is locked after the per-place limit for that account only; a success there starts it afresh', async () => {
+    const name = account();
+    const rule = h.config.rateLimits.passwordPerAccount;
+    const ip = `203.0.113.${(counter % 200) + 1}`;
+    for (let i = 0; i < rule.max; i++) expect((await h.services.rateLimits.attempt('password', { account: name, ip })).blocked).toBe(false);
+    expect(await h.services.rateLimits.attempt('password', { account: name, ip })).toMatchObject({ blocked: true, reason: 'account' });
+    expect((await h.services.rateLimits.attempt('password', { account: account(), ip })).blocked).toBe(false);
+    h.clock.advance(rule.windowMs);
+    const owner = { account: name, ip };
+    // The budget and this place's memory still say "failed here", but the window passed: one try.
+    const attempt = await h.services.rateLimits.attempt('password', owner);
+    expect(attempt.blocked).toBe(false);
+    await h.services.rateLimits.succeeded('password', owner);
+    // After the right password this place is not "known to fail" any more.
+    const keys = await h.db.selectFrom('rate_limits').select(['key', 'failures']).where('key', 'in', [`password:place:${name}:${ip}`, `password:seen:${name}:${ip}`]).orderBy('key').execute();
+    expect(keys.map((row) => row.failures)).toEqual([0, 0]);
+  });
+
+  it('re-authentication is counted per session, never per account or address', async () => {
+    const session = `session-${account()}`;
+    const rule = h.config.rateLimits.reauthenticatePerSession;
+    for (let i = 0; i < rule.max; i++) expect((await h.services.rateLimits.attempt('reauthenticate', { account: session, ip: '192.0.2.5' })).blocked).toBe(false);
+    expect((await h.services.rateLimits.attempt('reauthenticate', { account: session, ip: '192.0.2.6' })).blocked).toBe(true);
+    expect((await h.services.rateLimits.attempt('reauthenticate', { account: `other-${session}`, ip: '192.0.2.5' })).blocked).toBe(false);
+  });
+});

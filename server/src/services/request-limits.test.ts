@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimitConfig } from '../config.js';
+import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { createRequestLimits } from './request-limits.js';
+
+const HOUR = 60 * 60_000;
+let counter = 0;
+/** A fresh documentation-range address per test, so tests never share counters. */
+const freshIp = () => `203.0.${113 + Math.floor(counter / 250)}.${(counter++ % 250) + 1}`;
+
+describe.each(DIALECTS)('request limits on %s', (dialect) => {
+  let h: ServiceHarness;
+  beforeAll(async () => {
+    h = await createServiceHarness(dialect, { requestLimits: DEFAULT_REQUEST_LIMITS });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('refuses a kind of request from one address past its limit, with when to come back, then forgets', async () => {
+    const rule = DEFAULT_REQUEST_LIMITS.register.perAddress;
+    const ip = freshIp();
+    for (let i = 0; i < rule.max; i++) expect(await h.services.requestLimits.take('register', { ip })).toEqual({ kind: 'allowed' });
+    const refused = await h.services.requestLimits.take('register', { ip });
+    expect(refused).toEqual({
+      kind: 'blocked',
+      status: 429,
+      scope: 'address',
+      retryAfterSeconds: rule.windowMs / 1000,
+      message: 'Too many account registrations from your network. Try again in 60 minutes.',
+    });
+    // Another address, and another kind from the same address, are not affected.
+    expect((await h.services.requestLimits.take('register', { ip: freshIp() })).kind).toBe('allowed');
+    expect((await h.services.requestLimits.take('password-reset', { ip })).kind).toBe('allowed');
+    h.clock.advance(rule.windowMs);
+    expect((await h.services.requestLimits.take('register', { ip })).kind).toBe('allowed');
+  });
+
+  it('counts IPv6 clients per /64', async () => {
+    const rule = DEFAULT_REQUEST_LIMITS.register.perAddress;
+    const prefix = `2001:db8:${(counter++).toString(16)}:1`;
+    const verdicts = [];
+    for (let i = 1; i <= rule.max + 1; i++) verdicts.push(await h.services.requestLimits.take('register', { ip: `${prefix}:${i.toString(16)}::${i}` }));
+    expect(verdicts.slice(0, rule.max).every((verdict) => verdict.kind === 'allowed')).toBe(true);
+    expect(verdicts.at(-1)).toMatchObject({ kind: 'blocked', scope: 'address' });
+  });
+
+  it('holds a global ceiling that no number of addresses gets past', async () => {
+    const small: RequestLimitConfig = { ...DEFAULT_REQUEST_LIMITS, register: { perAddress: { max: 5, windowMs: HOUR }, everyone: { max: 12, windowMs: HOUR } } };
+    // A fresh limiter over the same table: "everyone" is one counter per kind, shared with the other tests here.
+    await h.db.deleteFrom('rate_limits').where('key', '=', 'request:register:everyone').execute();
+    const limits = createRequestLimits(h.db, small, h.clock);
+    const verdicts = await Promise.all(Array.from({ length: 30 }, () => limits.take('register', { ip: freshIp() })));
+    expect(verdicts.filter((verdict) => verdict.kind === 'allowed')).toHaveLength(12);
+    expect(verdicts.find((verdict) => verdict.kind === 'blocked')).toMatchObject({
+      scope: 'everyone',
+      message: 'This index is receiving too many account registrations right now. Try again in 60 minutes.',
+    });
+  });
+
+  it('limits per subject when a kind has that rule (one mailbox cannot be flooded from many addresses)', async () => {
+    const rule = DEFAULT_REQUEST_LIMITS['password-reset'].perSubject!;
+    const subject = `someone-${counter++}@example.org`;
+    for (let i = 0; i < rule.max; i++) expect((await h.services.requestLimits.take('password-reset', { ip: freshIp(), subject })).kind).toBe('allowed');
+    expect(await h.services.requestLimits.take('password-reset', { ip: freshIp(), subject })).toMatchObject({
+      kind: 'blocked',
+      scope: 'subject',
+      message: 'Too many password-reset requests for this account. Try again in 60 minutes.',
+    });
+    // The subject is not stored as written.
+    const keys = (await h.db.selectFrom('rate_limits').select('key').where('key', 'like', 'request:password-reset:subject:%').execute()).map((row) => row.key);
+    expect(keys.some((key) => key.includes(subject))).toBe(false);
+  });
+
+  it('counts a burst of parallel requests in full', async () => {
+    const rule = DEFAULT_REQUEST_LIMITS['verification-resend'].perAddress;
+    const ip = freshIp();
+    const verdicts = await Promise.all(Array.from({ length: 3 * rule.max }, () => h.services.requestLimits.take('verification-resend', { ip })));
+    expect(verdicts.filter((verdict) => verdict.kind === 'allowed')).toHaveLength(rule.max);
+  });
+});

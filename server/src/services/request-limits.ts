@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { RequestKind, RequestLimitConfig, RateLimitRule } from '../config.js';
+import type { Database } from '../db/schema.js';
+import { addressBlock } from './address-block.js';
+import type { Clock } from './clock.js';
+import { counterPurger, incrementCounters, worstCounter } from './rate-limit-counters.js';
+
+export type { RequestKind } from '../config.js';
+
+/** `blocked` has the same shape as a blocked login step, so routes answer both alike (429 + Retry-After). */
+export type RequestLimitVerdict =
+  | { kind: 'allowed' }
+  | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number; scope: 'address' | 'subject' | 'everyone' };
+
+/**
+ * Limits on requests that cost the server (an argon2 hash, a mail) or tell an outsider something (is
+ * this username taken?), whether or not they succeed: registration, password-reset requests,
+ * verification resends (OWASP ASVS V2.2.1 anti-automation; V11.1.4 business-logic limits). Each kind is
+ * counted per client address (IPv6 per /64, see address-block.ts), for everyone together (a ceiling
+ * on the total cost a botnet of any size can cause), and optionally per subject (the account or
+ * address a reset or verification mail goes to, so one mailbox cannot be flooded). In the database,
+ * so the limits hold across server instances.
+ */
+export interface RequestLimits {
+  /**
+   * Count one request of `kind`, then say whether it may go ahead. Counted first (whatever the
+   * outcome), so a burst of parallel requests cannot slip past. `ip` null (no socket address) is
+   * counted under "everyone" only.
+   */
+  take(kind: RequestKind, who: { ip: string | null; subject?: string }): Promise<RequestLimitVerdict>;
+}
+
+/** What people read when a kind of request is refused. */
+const WHAT: Record<RequestKind, string> = {
+  register: 'account registrations',
+  'password-reset': 'password-reset requests',
+  'verification-resend': 'verification e-mails',
+};
+
+/** "Try again in N minutes." — rounded up, never "0 minutes". */
+export function tryAgainIn(retryAfterMs: number): string {
+  const minutes = Math.max(1, Math.ceil(retryAfterMs / 60_000));
+  return `Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+}
+
+export function createRequestLimits(db: Kysely<Database>, config: RequestLimitConfig, now: Clock): RequestLimits {
+  const purge = counterPurger(
+    db,
+    (Object.keys(config) as RequestKind[]).map((kind) => ({
+      prefix: `request:${kind}:`,
+      windowMs: Math.max(...Object.values(config[kind]).map((rule: RateLimitRule) => rule.windowMs)),
+    })),
+  );
+  return {
+    async take(kind, { ip, subject }) {
+      const rules = config[kind];
+      const entries: { key: string; windowMs: number; max: number; scope: 'address' | 'subject' | 'everyone' }[] = [
+        { key: `request:${kind}:everyone`, ...rules.everyone, scope: 'everyone' },
+      ];
+      if (ip) entries.push({ key: `request:${kind}:ip:${addressBlock(ip)}`, ...rules.perAddress, scope: 'address' });
+      if (subject !== undefined && rules.perSubject) {
+        // Hashed: the counters table need not hold e-mail addresses or usernames.
+        const digest = createHash('sha256').update(subject).digest('base64url');
+        entries.push({ key: `request:${kind}:subject:${digest}`, ...rules.perSubject, scope: 'subject' });
+      }
+      const time = now();
+      const counts = await incrementCounters(db, entries, time);
+      await purge(time);
+      const over = worstCounter(entries, counts, time, (count, max) => count > max);
+      if (!over) return { kind: 'allowed' };
+      const { scope } = over.entry;
+      const message =
+        scope === 'everyone'
+          ? `This index is receiving too many ${WHAT[kind]} right now. ${tryAgainIn(over.retryAfterMs)}`
+          : scope === 'address'
+            ? `Too many ${WHAT[kind]} from your network. ${tryAgainIn(over.retryAfterMs)}`
+            : `Too many ${WHAT[kind]} for this account. ${tryAgainIn(over.retryAfterMs)}`;
+      return { kind: 'blocked', status: 429, message, retryAfterSeconds: Math.ceil(over.retryAfterMs / 1000), scope };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Kysely } from 'kysely';
+import type { RateLimitRule } from '../config.js';
+import type { Database } from '../db/schema.js';
+import type { Clock } from './clock.js';
+
+/**
+ * The yearly TOTP guessing budget of one account (NIST SP 800-63B 5.2.2; issue 14 point 1): at most
+ * `rule.max` wrong codes in any rolling `rule.windowMs`, whatever the owner does. A guess is written
+ * down BEFORE its code is checked and given back only when it turns out right (or tested nothing),
+ * so the owner's daily logins never refill what an attacker spent, and a burst of parallel guesses
+ * on any number of instances is counted in full: each request counts the rows committed before its
+ * count, its own included, so no more than `max` guesses can ever be let through.
+ */
+export interface TotpGuessBudget {
+  /** Wrong codes allowed in the window. */
+  readonly limit: number;
+  /** Write a guess down; `allowed` says whether its code may be checked. */
+  take(userId: string): Promise<TotpGuess>;
+  /** The guess was right (or malformed): it does not count. */
+  giveBack(guess: Extract<TotpGuess, { allowed: true }>): Promise<void>;
+  /** Is the budget spent right now? For the two-factor page (counts nothing). */
+  spentUntil(userId: string): Promise<number | null>;
+  /** Forget the account's guesses (an administrator's 2FA reset, after an identity check out of band). */
+  reset(userId: string): Promise<void>;
+}
+
+export type TotpGuess =
+  | { allowed: true; id: number; userId: string; /** Wrong codes still allowed in the window after this one. */ remaining: number }
+  | { allowed: false; /** When the oldest counted guess leaves the window. */ retryAfterMs: number };
+
+export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule, now: Clock): TotpGuessBudget {
+  const counted = (userId: string, time: number) =>
+    db
+      .selectFrom('totp_guesses')
+      .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('guessed_at').as('oldest')])
+      .where('user_id', '=', userId)
+      .where('guessed_at', '>', time - rule.windowMs)
+      .executeTakeFirstOrThrow();
+  let lastPurge = 0;
+  return {
+    limit: rule.max,
+    async take(userId) {
+      const time = now();
+      const row = await db.insertInto('totp_guesses').values({ user_id: userId, guessed_at: time }).returning('id').executeTakeFirstOrThrow();
+      const { count, oldest } = await counted(userId, time);
+      if (Number(count) > rule.max) {
+        await db.deleteFrom('totp_guesses').where('id', '=', row.id).execute();
+        return { allowed: false, retryAfterMs: Math.max(1, Number(oldest) + rule.windowMs - time) };
+      }
+      if (time - lastPurge > 60 * 60_000) {
+        // Guesses older than the window carry no information any more.
+        lastPurge = time;
+        await db.deleteFrom('totp_guesses').where('guessed_at', '<=', time - rule.windowMs).execute();
+      }
+      return { allowed: true, id: Number(row.id), userId, remaining: rule.max - Number(count) };
+    },
+    async giveBack(guess) {
+      await db.deleteFrom('totp_guesses').where('id', '=', guess.id).where('user_id', '=', guess.userId).execute();
+    },
+    async spentUntil(userId) {
+      const time = now();
+      const { count, oldest } = await counted(userId, time);
+      return Number(count) >= rule.max ? Number(oldest) + rule.windowMs : null;
+    },
+    async reset(userId) {
+      await db.deleteFrom('totp_guesses').where('user_id', '=', userId).execute();
+    },
+  };
+}

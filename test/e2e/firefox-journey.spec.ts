@@ -1,0 +1,219 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DOM, FIELDS, ROUTES } from '@latchkey/shared';
+import type { Page } from 'puppeteer-core';
+import { expect, test } from '../src/kit/fixtures.js';
+import { createUserIn, launchFirefoxWithExtension, startTestServer, type CreatedUser, type FirefoxWithExtension, type TestServer } from '../src/kit/index.js';
+import { button, click, countButtons, logIn, screenshotFirefoxPopup, type, waitForNoText, waitForText } from './firefox-helpers.js';
+import { ACCOUNT_URL } from './journey-helpers.js';
+
+// The extension in real Firefox ESR (Debian's firefox-esr), driven by puppeteer-core over WebDriver
+// BiDi: Playwright cannot drive stock Firefox. One browser and one server for the whole file, the
+// steps in order (each builds on the vault the previous one left), so Firefox starts once.
+// The shipped Firefox build is installed as is: the self-hosted server's site access is asked for
+// by the add form and accepted (extensions.webextOptionalPermissionPrompts=false), as a person would.
+test.describe.configure({ mode: 'serial' });
+
+const PASSPHRASE = 'correct horse battery staple';
+
+let server: TestServer;
+let firefox: FirefoxWithExtension;
+/** A second site (another origin) whose page holds the code field only inside a same-origin iframe. */
+let framedSite: Server;
+let framedOrigin: string;
+let page: Page;
+let alice: CreatedUser;
+
+test.beforeAll(async () => {
+  test.setTimeout(120_000);
+  framedSite = createServer((request, response) => {
+    response.setHeader('content-type', 'text/html; charset=utf-8');
+    if (request.url === '/frame') {
+      response.end(`<!doctype html><title>Framed code</title><form><input name="totp_value" autocomplete="one-time-code" aria-label="Code"></form>`);
+    } else {
+      response.end(`<!doctype html><title>Page with a frame</title><h1>Two-factor (framed)</h1><button id="${DOM.webauthnBeginButtonId}">Use security key</button><iframe src="/frame" title="code"></iframe>`);
+    }
+  });
+  await new Promise<void>((resolve) => framedSite.listen(0, '127.0.0.1', resolve));
+  framedOrigin = `http://127.0.0.1:${(framedSite.address() as AddressInfo).port}`;
+  [server, firefox] = await Promise.all([startTestServer({ dialect: 'sqlite' }), launchFirefoxWithExtension()]);
+  alice = await createUserIn(server, 'totp+key+recovery');
+  page = await firefox.browser.newPage();
+});
+
+test.afterAll(async () => {
+  await firefox?.close();
+  await server?.close();
+  await new Promise<void>((resolve) => (framedSite ? framedSite.close(() => resolve()) : resolve()));
+});
+
+/** The code field on the server's two-factor page. */
+const codeField = `input[name="${FIELDS.totpValue}"]`;
+
+test('create the vault, add an account by pasting its otpauth link (site access asked as scheme://host/*), see its code, Fill on the two-factor page', async ({}, testInfo) => {
+  test.setTimeout(150_000);
+  await page.goto(`${server.url}${ROUTES.login}`);
+  let popup = await firefox.openPopup(page);
+  await waitForText(popup, 'Set up Latchkey');
+  await type(popup, 'Passphrase', PASSPHRASE);
+  await type(popup, 'Confirm passphrase', PASSPHRASE);
+  await click(popup, 'Create vault');
+  await waitForText(popup, 'No accounts yet', 60_000);
+
+  await click(popup, 'Add account');
+  await click(popup, 'Paste link');
+  const uri = `otpauth://totp/Latchkey:${alice.username}?secret=${alice.totpSecret!}&issuer=Latchkey`;
+  await type(popup, 'otpauth:// link', uri);
+  // No grant for this site yet and no toolbar click (which would grant activeTab): the popup cannot
+  // see the tab's address, so "Fills on" starts at the index; the person types the server's origin.
+  await type(popup, 'Fills on', server.url);
+  await click(popup, 'Save account');
+  await waitForText(popup, `Added Latchkey (${alice.username}).`);
+  const code = await popup.waitForSelector('.account-code[data-code]');
+  expect(await code!.evaluate((element) => element.getAttribute('data-code'))).toMatch(/^\d{6}$/);
+  // Firefox never matches a pattern with a port: the grant is the host on every port; the exact
+  // origin (with its port) is checked in the background before anything is injected.
+  const granted = await popup.evaluate(async () => (await (globalThis as unknown as { browser: typeof chrome }).browser.permissions.getAll()).origins);
+  expect(granted).toContain('http://localhost/*');
+  expect(granted!.filter((pattern) => /:\d+\//.test(pattern))).toEqual([]);
+  await popup.close();
+
+  // Log in: the popup recognises the two-factor page (it can see the tab with that grant) and fills.
+  await logIn(page, server.url, alice);
+  expect(page.url()).toContain(ROUTES.twoFactor);
+  popup = await firefox.openPopup(page);
+  await waitForText(popup, `Two-factor step on ${server.url}`);
+  const shown = await popup.$eval('.account-code', (element) => element.getAttribute('data-code'));
+  await screenshotFirefoxPopup(popup, 'firefox-popup-codes-fill', testInfo);
+  await click(popup, `Fill code for Latchkey ${alice.username}`);
+  await waitForText(popup, 'Code filled. Check the page and continue.');
+  await page.bringToFront();
+  const filled = await page.$eval(codeField, (input) => (input as HTMLInputElement).value);
+  expect(filled).toMatch(/^\d{6}$/);
+  expect([shown]).toContain(filled); // the popup's code (unless the period turned over in between)
+  await popup.close();
+  await Promise.all([page.waitForNavigation(), (await button(page, 'Verify')).click()]);
+  expect(page.url()).toMatch(ACCOUNT_URL);
+});
+
+test('add an account by typing; a lookalike origin gets no code; a code field inside an iframe gets nothing', async ({}, testInfo) => {
+  test.setTimeout(120_000);
+  const bob = await createUserIn(server, 'totp');
+  await page.goto(framedOrigin);
+  let popup = await firefox.openPopup(page);
+  await waitForText(popup, 'Latchkey');
+  await click(popup, 'Add account');
+  await click(popup, 'Type it');
+  await type(popup, 'Issuer', 'Framed');
+  await type(popup, 'Account name', bob.username);
+  await type(popup, 'Secret key', bob.totpSecret!.toLowerCase().replace(/(.{4})/g, '$1 '));
+  await type(popup, 'Fills on', framedOrigin);
+  await click(popup, 'Save account');
+  await waitForText(popup, `Added Framed (${bob.username}).`);
+  await popup.close();
+
+  // With the site's grant the popup now sees the tab. The account's exact origin is this top page,
+  // but the code field is in a frame: refused.
+  popup = await firefox.openPopup(page);
+  await click(popup, `Fill code for Framed ${bob.username}`);
+  await waitForText(popup, 'This page has no two-factor code field.');
+  const frame = page.frames().find((candidate) => candidate.url().endsWith('/frame'));
+  expect(await frame!.$eval('input', (input) => (input as HTMLInputElement).value)).toBe('');
+  await popup.close();
+
+  // The server reached as 127.0.0.1 (same host grant as the framed site, another port): a lookalike
+  // of the framed site's origin, and not alice's localhost origin either. No Fill is offered, and a
+  // forged fill request straight to the background is refused before anything reaches the page.
+  const lookalike = server.url.replace('localhost', '127.0.0.1');
+  await logIn(page, lookalike, alice);
+  popup = await firefox.openPopup(page);
+  await waitForText(popup, `Two-factor step on ${lookalike}`);
+  await waitForText(popup, 'No account here fills on this exact site');
+  expect(await countButtons(popup, `Fill code for Framed ${bob.username}`)).toBe(0);
+  expect(await countButtons(popup, `Fill code for Latchkey ${alice.username}`)).toBe(0);
+  await screenshotFirefoxPopup(popup, 'firefox-popup-lookalike-refused', testInfo);
+  // Not an index origin nor an account's site: no security-key hand-off either, though the page has the button.
+  expect(await popup.evaluate(() => document.body.innerText.includes('Use security key'))).toBe(false);
+  const forged = await popup.evaluate(async () => {
+    const api = (globalThis as unknown as { browser: typeof chrome }).browser;
+    const [tab] = await api.tabs.query({ url: 'http://127.0.0.1/*', active: false });
+    const codes = (await api.runtime.sendMessage({ type: 'codes' })) as { accounts: Array<{ id: string }> };
+    return Promise.all(codes.accounts.map((account) => api.runtime.sendMessage({ type: 'fill', id: account.id, tabId: tab!.id })));
+  });
+  expect(forged).toEqual([
+    expect.objectContaining({ ok: false, code: 'refused', error: expect.stringMatching(/^Refused: this tab is http:\/\/127\.0\.0\.1:\d+, but Latchkey: /) }),
+    expect.objectContaining({ ok: false, code: 'refused', error: expect.stringMatching(/^Refused: this tab is http:\/\/127\.0\.0\.1:\d+, but Framed: /) }),
+  ]);
+  await page.bringToFront();
+  expect(await page.$eval(codeField, (input) => (input as HTMLInputElement).value)).toBe('');
+  await popup.close();
+});
+
+test('the vault stays unlocked after 45 s idle (Firefox stopped the background meanwhile), then locks and unlocks', async () => {
+  test.setTimeout(180_000);
+  await page.goto(`${server.url}${ROUTES.login}`);
+  let popup = await firefox.openPopup(page);
+  await popup.waitForSelector('.account-code[data-code]');
+  const backgroundStarted = () =>
+    popup.evaluate(async () => {
+      const background = await (globalThis as unknown as { browser: typeof chrome }).browser.runtime.getBackgroundPage();
+      return background?.performance.timeOrigin ?? null;
+    });
+  const before = await backgroundStarted();
+  expect(before).not.toBeNull();
+  await popup.close();
+
+  // No extension page open and no message for 45 s: Firefox stops an idle background after 30 s.
+  await new Promise((done) => setTimeout(done, 45_000));
+
+  popup = await firefox.openPopup(page);
+  await popup.waitForSelector('.account-code[data-code]'); // still unlocked: the key was in storage.session
+  expect(await backgroundStarted()).not.toBe(before); // a new background page: the old one was stopped
+
+  await click(popup, 'Lock now');
+  await waitForText(popup, 'Your vault is locked.');
+  expect(await popup.$$('.account-code')).toHaveLength(0);
+  await type(popup, 'Passphrase', 'not the passphrase');
+  await click(popup, 'Unlock');
+  await waitForText(popup, 'Wrong passphrase.', 60_000);
+  await popup.close();
+  // A new popup after locking shows no codes either: the key is gone, not just hidden.
+  popup = await firefox.openPopup(page);
+  await waitForText(popup, 'Your vault is locked.');
+  await type(popup, 'Passphrase', PASSPHRASE);
+  await click(popup, 'Unlock');
+  await popup.waitForSelector('.account-code[data-code]', { timeout: 60_000 });
+  await waitForNoText(popup, 'Your vault is locked.');
+  await click(popup, 'Lock now');
+  await waitForText(popup, 'Your vault is locked.');
+  await popup.close();
+});
+
+test('"Use security key" (vault locked) names the site and presses the page’s own button', async ({}, testInfo) => {
+  test.setTimeout(120_000);
+  // Another maintainer with TOTP and a key (alice is still signed in on this browser); the vault has
+  // an account for this server, so the hand-off is offered here.
+  const carol = await createUserIn(server, 'totp+key+recovery');
+  await page.goto(`${server.url}${ROUTES.manageAccount}`);
+  await Promise.all([page.waitForNavigation(), click(page, 'Log out')]);
+  await logIn(page, server.url, carol);
+  expect(page.url()).toContain(ROUTES.twoFactor);
+  await page.evaluate(() => {
+    const log: string[] = [];
+    (window as Window & { keyStatus?: string[] }).keyStatus = log;
+    const region = document.getElementById('webauthn-status');
+    if (region) new MutationObserver(() => log.push(region.textContent ?? '')).observe(region, { childList: true, characterData: true, subtree: true });
+  });
+  const popup = await firefox.openPopup(page);
+  await waitForText(popup, 'Your vault is locked.');
+  await waitForText(popup, `${server.url} also accepts your security key.`);
+  await screenshotFirefoxPopup(popup, 'firefox-popup-locked-security-key', testInfo);
+  await click(popup, 'Use security key');
+  // The popup closes itself (window.close) so the page gets focus back, as WebAuthn requires, and
+  // the injected function clicks the page's button once the page has focus. Switching to the page
+  // can race the closing tab in BiDi ("no such frame"): ask again once.
+  await page.bringToFront().catch(() => page.bringToFront());
+  // The page's own script started the ceremony (no authenticator here, so it goes no further).
+  await page.waitForFunction(() => ((window as Window & { keyStatus?: string[] }).keyStatus ?? []).join(' ').includes('Touch your security key'), { timeout: 20_000 });
+  await popup.close().catch(() => undefined); // already gone when window.close() won the race
+});
