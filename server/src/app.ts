@@ -7,20 +7,29 @@ import { migrateToLatest } from './db/migrate.js';
 import { openDatabase } from './db/open-database.js';
 import type { Database } from './db/schema.js';
 import { accountRoutes } from './routes/account.js';
+import { emailRoutes } from './routes/email.js';
 import { accountActivityRoutes } from './routes/account-activity.js';
 import { errorHandler, notFound } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { isHttps } from './routes/http.js';
 import { manageRoutes } from './routes/manage.js';
+import { passwordRoutes } from './routes/password.js';
+import { recoveryCodeRoutes } from './routes/recovery-codes.js';
 import { loadSession, UNSAFE_METHODS, verifyCsrf } from './routes/session.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 import { createServices, type Services } from './services/index.js';
 import { webauthnRoutes } from './routes/webauthn.js';
+import { createMailSender, type MailSender } from './services/mail/mail-sender.js';
+import { createMailTransport } from './services/mail/mail-transport.js';
 
 export interface LatchkeyApp {
   app: express.Express;
   db: Kysely<Database>;
   services: Services;
+  /** The outbox sender of this instance (null when `config.mail.transport` is `off`). */
+  mailSender: MailSender | null;
+  /** Where this instance delivers mail, for the start-up log (no credentials). */
+  mailDestination: string;
   close(): Promise<void>;
 }
 
@@ -63,12 +72,32 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use(accountRoutes(services));
   app.use(twoFactorRoutes(services));
   app.use(manageRoutes(services));
+  app.use(emailRoutes(services));
+  app.use(recoveryCodeRoutes(services));
+  app.use(passwordRoutes(services));
   app.use(accountActivityRoutes(services));
   app.use(webauthnRoutes(services));
   app.use(notFound);
   app.use(errorHandler);
 
-  return { app, db, services, close: () => db.destroy() };
+  const transport = config.mail.transport.kind === 'off' ? null : createMailTransport(config.mail.transport);
+  const mailSender = transport
+    ? createMailSender({ db, transport, mailKey: services.keys['mail-body'], config: config.mail, now: services.now })
+    : null;
+  mailSender?.start();
+
+  return {
+    app,
+    db,
+    services,
+    mailSender,
+    mailDestination: transport?.describe() ?? 'nowhere (mail stays queued in the outbox)',
+    // The sender stops first (a delivery in progress finishes and is recorded), then the database closes.
+    close: async () => {
+      await mailSender?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 /**

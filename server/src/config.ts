@@ -60,6 +60,31 @@ export interface Argon2Cost {
   parallelism: number;
 }
 
+/** Where the mail senders deliver (services/mail). */
+export type MailTransportConfig =
+  /** nodemailer to LATCHKEY_SMTP_URL (`smtp://` or `smtps://`, credentials in the URL). */
+  | { kind: 'smtp'; url: string }
+  /** The embedded default: each message becomes an `.eml` file in `directory`, its subject and links logged. */
+  | { kind: 'files'; directory: string }
+  /** No sender in this process (tests that read the outbox themselves); messages stay queued. */
+  | { kind: 'off' };
+
+/** Outbox delivery (services/mail/mail-sender.ts). */
+export interface MailConfig {
+  /** LATCHKEY_MAIL_FROM, the From header, e.g. `Latchkey <no-reply@index.example.org>`. */
+  from: string;
+  transport: MailTransportConfig;
+  /** How often an idle sender looks for due messages. */
+  pollMs: number;
+  /** How long a claimed message is held by one sender before another may take it over (longer than any SMTP timeout). */
+  leaseMs: number;
+  /** First retry delay; doubles per failed attempt up to `maxBackoffMs`. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** Attempts before a message is given up on (recorded as failed, logged). */
+  maxAttempts: number;
+}
+
 export interface Config {
   port: number;
   /** `sqlite:PATH` or `postgres://…` (optionally `?schema=NAME`). */
@@ -84,6 +109,7 @@ export interface Config {
   trustProxy?: number | string;
   /** Interface to listen on (HOST); default 127.0.0.1. */
   host?: string;
+  mail: MailConfig;
 }
 
 const MINUTE = 60_000;
@@ -122,6 +148,15 @@ export const LIFTED_REQUEST_LIMITS: RequestLimitConfig = {
   register: { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR } },
   'password-reset': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
   'verification-resend': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
+};
+
+/** Delivery defaults: retries for about four hours (20 attempts, backoff 5 s doubling to 15 min). */
+export const DEFAULT_MAIL_DELIVERY: Omit<MailConfig, 'from' | 'transport'> = {
+  pollMs: 1_000,
+  leaseMs: 2 * MINUTE,
+  backoffMs: 5_000,
+  maxBackoffMs: 15 * MINUTE,
+  maxAttempts: 20,
 };
 
 /** OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1. */
@@ -169,6 +204,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     requestLimits: withRegistrationsPerHour(DEFAULT_REQUEST_LIMITS, env.LATCHKEY_REGISTRATIONS_PER_HOUR),
     argon2: DEFAULT_ARGON2,
     host: env.HOST?.trim() || '127.0.0.1',
+    mail: {
+      ...DEFAULT_MAIL_DELIVERY,
+      from: parseMailFrom(env.LATCHKEY_MAIL_FROM, origin),
+      transport: parseMailTransport(env.LATCHKEY_SMTP_URL, databaseUrl, dataDir),
+    },
   };
   const trustProxy = parseTrustProxy(env.LATCHKEY_TRUST_PROXY);
   if (trustProxy !== undefined) config.trustProxy = trustProxy;
@@ -193,6 +233,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Cheaper cost only: argon2id stays argon2id, verification code path is identical.
     argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     host: '127.0.0.1',
+    mail: { ...DEFAULT_MAIL_DELIVERY, from: 'Latchkey (test) <no-reply@localhost>', transport: { kind: 'off' } },
     ...overrides,
   };
 }
@@ -232,6 +273,39 @@ function parseOrigin(value: string): string {
     throw new ConfigError('LATCHKEY_ORIGIN must start with http:// or https://.');
   }
   return url.origin;
+}
+
+function parseMailFrom(value: string | undefined, origin: string): string {
+  const text = value?.trim();
+  if (!text) return `Latchkey <no-reply@${new URL(origin).hostname}>`;
+  // A bare address or `Name <address>`; a line break here would let the value inject headers.
+  if (/[\r\n]/.test(text) || !/^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(text)) {
+    throw new ConfigError(`LATCHKEY_MAIL_FROM "${text}" must be an address, e.g. no-reply@index.example.org or "Latchkey <no-reply@index.example.org>".`);
+  }
+  return text;
+}
+
+/**
+ * LATCHKEY_SMTP_URL set: SMTP through nodemailer. Unset: `.eml` files in a `mail` folder beside the
+ * SQLite database (or in the user's data directory), so a fresh `npm start` needs no mail server.
+ */
+function parseMailTransport(value: string | undefined, databaseUrl: string, dataDir: string): MailTransportConfig {
+  const text = value?.trim();
+  if (text) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError('LATCHKEY_SMTP_URL is not a URL; use e.g. smtps://user:password@smtp.example.org:465');
+    }
+    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+      throw new ConfigError('LATCHKEY_SMTP_URL must start with smtp:// (STARTTLS when offered) or smtps:// (TLS from the start).');
+    }
+    return { kind: 'smtp', url: text };
+  }
+  const sqlitePath = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : null;
+  const base = sqlitePath && sqlitePath !== ':memory:' ? path.dirname(path.resolve(sqlitePath)) : dataDir;
+  return { kind: 'files', directory: path.join(base, 'mail') };
 }
 
 /**

@@ -8,6 +8,8 @@ export interface RunningServer {
   url: string;
   port: number;
   services: Services;
+  /** Where this instance delivers mail (SMTP host or the .eml directory). */
+  mailDestination: string;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url: `http://${urlHost}:${port}`,
     port,
     services: latchkey.services,
+    mailDestination: latchkey.mailDestination,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         // Requests in flight may finish (so none meets a closed database); idle keep-alive
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
   }
   const server = await startServer(config);
   console.log(`Latchkey listening on ${server.url} (public origin ${config.origin}, database ${describeDatabase(config.databaseUrl)})`);
+  console.log(`Mail goes to ${server.mailDestination}`);
   const stop = () => {
     void server.close().then(() => process.exit(0));
   };

@@ -11,6 +11,9 @@ export const ROUTES = {
   webauthnAuthenticateOptions: '/account/webauthn-authenticate/options',
   webauthnAuthenticateValidate: '/account/webauthn-authenticate/validate',
   recoveryCode: '/account/recovery-code/',
+  verifyEmail: '/account/verify-email/',
+  requestPasswordReset: '/account/request-password-reset/',
+  resetPassword: '/account/reset-password/',
   logout: '/account/logout/',
   manageAccount: '/manage/account/',
   totpProvision: '/manage/account/totp-provision',
@@ -20,7 +23,11 @@ export const ROUTES = {
   webauthnProvisionOptions: '/manage/account/webauthn-provision/options',
   webauthnProvisionValidate: '/manage/account/webauthn-provision/validate',
   webauthnProvisionDelete: '/manage/account/webauthn-provision/delete',
+  manageEmail: '/manage/account/email',
   recoveryCodesGenerate: '/manage/account/recovery-codes/generate',
+  recoveryCodesShow: '/manage/account/recovery-codes/',
+  recoveryCodesVerify: '/manage/account/recovery-codes/verify',
+  changePassword: '/manage/account/change-password',
   revokeSessions: '/manage/account/sessions/revoke',
   healthz: '/healthz',
 } as const;
@@ -36,12 +43,17 @@ export const FIELDS = {
   password: 'password',
   newPassword: 'new_password',
   passwordConfirm: 'password_confirm',
+  usernameOrEmail: 'username_or_email',
   next: 'next',
   twoFactorToken: 'token',
   totpValue: 'totp_value',
   recoveryCodeValue: 'recovery_code_value',
   rememberDevice: 'remember_device',
   label: 'label',
+  /** Address management (POST /manage/account/email): `add`, `resend`, `make_primary`, `remove`. */
+  emailAction: 'action',
+  /** The `user_emails` row an address action applies to. */
+  emailId: 'email_id',
 } as const;
 
 /** DOM hooks on the two-factor page (same ids as pypi.org). */

@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_KDF } from '../../extension/src/vault/kdf.js';
+import { DEFAULT_KDF } from '../../extension/src/vault/kdf-params.js';
 import { DEFAULT_ARGON2 } from '../../server/src/config.js';
 import { timeArgon2id } from './lib/argon2-baseline.js';
 import { ARGON2_LIMIT_NOTE, measureArgon2Ideal, measureArgon2Limit, measureBare, measureExpressHello } from './lib/baselines.js';

@@ -68,7 +68,10 @@ test('create the vault, add an account by pasting its otpauth link (site access 
   // see the tab's address, so "Fills on" starts at the index; the person types the server's origin.
   await type(popup, 'Fills on', server.url);
   await click(popup, 'Save account');
+  // Saved first; access to the site is asked for in its own click (the add form's second step).
   await waitForText(popup, `Added Latchkey (${alice.username}).`);
+  await click(popup, `Allow access to ${server.url}`);
+  await waitForText(popup, `Latchkey may now recognise ${server.url} by itself.`);
   const code = await popup.waitForSelector('.account-code[data-code]');
   expect(await code!.evaluate((element) => element.getAttribute('data-code'))).toMatch(/^\d{6}$/);
   // Firefox never matches a pattern with a port: the grant is the host on every port; the exact
@@ -110,6 +113,8 @@ test('add an account by typing; a lookalike origin gets no code; a code field in
   await type(popup, 'Fills on', framedOrigin);
   await click(popup, 'Save account');
   await waitForText(popup, `Added Framed (${bob.username}).`);
+  await click(popup, `Allow access to ${framedOrigin}`);
+  await waitForText(popup, `Latchkey may now recognise ${framedOrigin} by itself.`);
   await popup.close();
 
   // With the site's grant the popup now sees the tab. The account's exact origin is this top page,

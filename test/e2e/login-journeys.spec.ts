@@ -1,6 +1,7 @@
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { expect, test } from '../src/kit/fixtures.js';
 import { createUserIn, currentTotp } from '../src/kit/index.js';
+import { linkIn, readOutbox } from '../../server/src/testing/read-outbox.js';
 import { ACCOUNT_URL, enterTotp, logIn, logOut, saveScreenshot, TWO_FACTOR_URL } from './journey-helpers.js';
 
 // Journeys through the server's own pages in a plain browser (no extension), clicking and typing
@@ -20,6 +21,9 @@ test('smoke: register, turn on TOTP from the page’s secret, log in with a code
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  // 2FA needs a verified address: follow the verification link from the outbox, as from the mailbox.
+  const [verification] = await readOutbox(server.services, { to: `${username}@example.com`, kind: 'verify-email' });
+  await page.goto(`${server.url}${linkIn(verification!.text, ROUTES.verifyEmail)!}`);
 
   // Turn on TOTP by reading the secret the page shows, as someone typing it into an app would.
   await page.goto(`${server.url}${ROUTES.totpProvision}`);
@@ -36,8 +40,24 @@ test('smoke: register, turn on TOTP from the page’s secret, log in with a code
   expect(codes).toHaveLength(8);
   for (const code of codes) expect(code.replace(/[\s-]/g, '')).toMatch(/^[0-9a-f]{16}$/);
   await saveScreenshot(page, 'recovery-codes', testInfo);
-  await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
+  // A reload shows nothing: the set is shown once.
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Recovery codes are shown only once' })).toBeVisible();
+  await page.goto(`${server.url}${ROUTES.manageAccount}`);
+  await expect(page.getByText('Your recovery codes are unconfirmed.')).toBeVisible();
+  await saveScreenshot(page.locator('section[aria-labelledby="codes-heading"]'), 'account-recovery-codes-unconfirmed', testInfo);
+
+  // The burn step: one code typed back proves the set was saved; that code is used up.
+  await page.getByRole('link', { name: 'Confirm a recovery code' }).click();
+  await expect(page.getByRole('heading', { name: 'Confirm your recovery codes' })).toBeVisible();
+  await saveScreenshot(page, 'recovery-codes-verify', testInfo);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByLabel('One of your new recovery codes')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('One of your new recovery codes').fill(codes[7]!);
+  await page.getByRole('button', { name: 'Confirm' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
+  await expect(page.getByText('Recovery codes confirmed.')).toBeVisible();
+  await expect(page.getByText('Your recovery codes are unconfirmed.')).toHaveCount(0);
   await logOut(page);
 
   // Log in with a code. The confirmation used this step's code, and a step is never accepted twice,
@@ -57,7 +77,8 @@ test('smoke: register, turn on TOTP from the page’s secret, log in with a code
   await saveScreenshot(page, 'recovery-code-login', testInfo);
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
-  await expect(page.getByText(/You logged in with a recovery code; it cannot be used again\. 7 recovery codes left\./)).toBeVisible();
+  // One code went to the burn step, this one to the login: 6 left.
+  await expect(page.getByText(/You logged in with a recovery code; it cannot be used again\. 6 recovery codes left\./)).toBeVisible();
   await logOut(page);
 
   // The same code again: refused, with the reason.

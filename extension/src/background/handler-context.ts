@@ -1,7 +1,7 @@
 import { DOM } from '@latchkey/shared';
 import { DEFAULT_KDF, type KdfParams } from '../vault/kdf.js';
 import type { VaultAccount, VaultPayload } from '../vault/payload.js';
-import { openVault, writeVault, type UnlockedVault, type VaultStorageArea } from '../vault/vault-store.js';
+import { openVault, VaultRollbackError, writeVault, type UnlockedVault, type VaultStorageArea } from '../vault/vault-store.js';
 import { probePage, type PageProbe, type PageResult } from '../content/page-functions.js';
 import { currentCode } from './current-code.js';
 import { rememberAccountOrigins } from './security-key-sites.js';
@@ -78,9 +78,10 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
       let vault: UnlockedVault;
       try {
         vault = await openVault(deps.storage, current.key, current.kdf);
-      } catch {
+      } catch (error) {
         await ctx.lock();
-        throw new UserFacingError('The vault is locked.', 'locked');
+        // Storage changed behind the session's back: lock, and say why (the unlock then reports it again).
+        throw new UserFacingError(error instanceof VaultRollbackError ? `The vault was locked. ${error.message}` : 'The vault is locked.', 'locked');
       }
       await ctx.startSession(vault);
       return vault;

@@ -1,4 +1,5 @@
 import browser from 'webextension-polyfill';
+import { vaultStorage } from '../vault/vault-store.js';
 import { createKeySession, type SessionArea } from './key-session.js';
 import { createVaultService } from './vault-service.js';
 import type { Request } from './messages.js';
@@ -8,7 +9,8 @@ const FILL_COMMAND = 'fill-totp';
 
 const service = createKeySession(browser.storage.session as SessionArea | undefined).then((session) =>
   createVaultService({
-    storage: browser.storage.local,
+    // The rollback high-water mark also lives outside storage.local (vault/vault-store.ts vaultStorage).
+    storage: vaultStorage(browser.storage.local, [browser.storage.sync, browser.storage.session]),
     session,
     now: () => Date.now(),
     async tabUrl(tabId) {

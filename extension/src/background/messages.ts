@@ -60,7 +60,9 @@ export type VaultState = 'none' | 'locked' | 'unlocked';
 export interface ResponseMap {
   status: { state: VaultState };
   create: { state: 'unlocked' };
-  unlock: { state: 'unlocked'; restoredFromPrevious: boolean };
+  /** `rollback`: what to tell the person when the vault opened is an older copy than one written before. */
+  /** `accounts`: the codes, so the popup shows them without a second round trip. */
+  unlock: { state: 'unlocked'; restoredFromPrevious: boolean; rollback: string | null; accounts: AccountView[] };
   lock: { state: 'locked' };
   codes: { accounts: AccountView[]; settings: VaultSettings };
   'tab-context': TabContext;

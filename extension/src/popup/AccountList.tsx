@@ -9,6 +9,8 @@ const SEARCH_THRESHOLD = 5;
 interface Props {
   tab: TabContext;
   notice?: string | undefined;
+  /** A warning that must not be missed (an older copy of the vault was opened); takes focus. */
+  alert?: string | undefined;
   /** Accounts the popup already fetched while opening; loaded here otherwise. */
   initialAccounts?: AccountView[] | undefined;
   onAdd: () => void;
@@ -95,6 +97,7 @@ export function AccountList(props: Props) {
         </button>
       </Header>
 
+      {props.alert ? <Notice kind="error">{props.alert}</Notice> : null}
       {props.notice ? <Notice kind="info">{props.notice}</Notice> : null}
       {error ? <Notice kind="error">{error}</Notice> : null}
       <SiteBanner tab={props.tab} matching={matching.length} hasAccounts={(accounts?.length ?? 0) > 0} onSecurityKey={useSecurityKey} />

@@ -1,10 +1,19 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountInput, TabContext } from '../background/messages.js';
 import { send } from './api.js';
+import { checkAccountInput, type InputProblem } from './check-account-input.js';
 import { Field, Header, Icon, Notice } from './components.js';
+import { describeScanFailure } from './describe-scan-failure.js';
+import { hasSiteAccess } from './has-site-access.js';
 import { requestSiteAccess } from './site-access.js';
 
 type Mode = 'scan' | 'paste' | 'manual';
+
+const MODES: ReadonlyArray<readonly [Mode, string]> = [
+  ['scan', 'Scan QR'],
+  ['paste', 'Paste link'],
+  ['manual', 'Type it'],
+];
 
 const DEFAULT_ORIGIN = 'https://pypi.org';
 
@@ -28,9 +37,35 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
   const [label, setLabel] = useState('');
   const [secret, setSecret] = useState('');
   const [origin, setOrigin] = useState(props.tab.origin ?? DEFAULT_ORIGIN);
+  const [problem, setProblem] = useState<InputProblem | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [scanState, setScanState] = useState<'idle' | 'scanning' | 'found' | 'none'>('idle');
   const [busy, setBusy] = useState(false);
+  const tabs = useRef<Array<HTMLButtonElement | null>>([]);
+  const saveButton = useRef<HTMLButtonElement>(null);
+  /** Saved for a site the extension has no access to yet: offer to ask for it, as a separate step. */
+  const [saved, setSaved] = useState<{ name: string; site: string } | null>(null);
+  const allowButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (saved) allowButton.current?.focus();
+  }, [saved]);
+
+  function selectMode(next: Mode) {
+    setMode(next);
+    setError(null);
+    setProblem(null);
+  }
+
+  /** WAI-ARIA tabs (automatic activation): arrows move and select, Home/End go to the ends. */
+  function onTabKey(event: KeyboardEvent, index: number) {
+    const moves: Record<string, number> = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: MODES.length - 1 };
+    const target = moves[event.key];
+    if (target === undefined) return;
+    event.preventDefault();
+    const wrapped = (target + MODES.length) % MODES.length;
+    selectMode(MODES[wrapped]![0]);
+    tabs.current[wrapped]?.focus();
+  }
 
   async function scan() {
     setScanState('scanning');
@@ -47,62 +82,95 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
       setScanState('found');
     } catch (e) {
       setScanState('idle');
-      setError(`Could not capture this tab: ${e instanceof Error ? e.message : String(e)}`);
+      setError(describeScanFailure(e));
     }
   }
 
   function submit(event: Event) {
     event.preventDefault();
     if (busy) return;
-    // First, while the click still counts as a user gesture: ask for the site if it needs asking.
-    const access = requestSiteAccess(origin);
-    const account: AccountInput =
-      mode === 'manual' ? { issuer, label, secret, origin } : { uri, origin };
-    setBusy(true);
     setError(null);
+    // Validate first, synchronously: a wrong link or address is reported at once.
+    const found = checkAccountInput({ mode, uri, label, secret, origin });
+    setProblem(found);
+    if (found) return;
+    const account: AccountInput = mode === 'manual' ? { issuer, label, secret, origin } : { uri, origin };
+    setBusy(true);
     void (async () => {
+      // The background validates everything and saves; the site-access prompt is a later, separate
+      // click (below). Asked for in this click, it closed Chromium's popup before the result could be
+      // shown, and a prompt left unanswered (headless Firefox) held the result up for ever.
       const result = await send({ type: 'add-account', account });
-      const granted = await access;
-      setBusy(false);
       if (!result.ok) {
+        setBusy(false);
         if (result.code === 'locked') return props.onLocked();
         return setError(result.error);
       }
       const name = result.account.issuer ? `${result.account.issuer} (${result.account.label})` : result.account.label;
-      props.onDone(granted ? `Added ${name}.` : `Added ${name}. Latchkey may fill on that site only when you open it from the page.`);
+      if (await hasSiteAccess(result.account.origin)) return props.onDone(`Added ${name}.`);
+      setBusy(false);
+      setSaved({ name, site: result.account.origin });
     })();
+  }
+
+  function allowSite(site: string, name: string) {
+    // Synchronously inside the click: browsers show the permission prompt only during a user gesture.
+    // Chromium may close the popup while its prompt shows; the account is saved either way.
+    void requestSiteAccess(site).then((granted) =>
+      props.onDone(granted ? `Added ${name}. Latchkey may now recognise ${site} by itself.` : `Added ${name}.`),
+    );
+  }
+
+  if (saved) {
+    return (
+      <main class="screen">
+        <Header title="Add account" onBack={() => props.onDone(`Added ${saved.name}.`)} />
+        <Notice kind="success">Added {saved.name}.</Notice>
+        <p>
+          Latchkey fills its codes on <strong class="mono">{saved.site}</strong> when you open Latchkey from the toolbar on
+          that page. To let it also recognise the page by itself (and use the keyboard shortcut there), allow it access
+          to that site.
+        </p>
+        <button ref={allowButton} type="button" class="button button-primary button-wide" onClick={() => allowSite(saved.site, saved.name)}>
+          Allow access to {saved.site}
+        </button>
+        <button type="button" class="button button-secondary button-wide" onClick={() => props.onDone(`Added ${saved.name}.`)}>
+          Not now
+        </button>
+      </main>
+    );
   }
 
   const preview = uri ? previewUri(uri) : null;
   const canSave = mode === 'manual' ? label.trim() !== '' && secret.trim() !== '' : uri.trim() !== '';
+  const problemOn = (field: InputProblem['field']) => (problem?.field === field ? problem.message : null);
+  const invalid = (field: InputProblem['field']) => (problem?.field === field ? 'true' : undefined);
 
   return (
     <main class="screen">
       <Header title="Add account" onBack={() => props.onDone()} />
       <div class="segmented" role="tablist" aria-label="How to add">
-        {(
-          [
-            ['scan', 'Scan QR'],
-            ['paste', 'Paste link'],
-            ['manual', 'Type it'],
-          ] as const
-        ).map(([value, text]) => (
+        {MODES.map(([value, text], index) => (
           <button
             type="button"
             role="tab"
+            id={`add-tab-${value}`}
+            aria-controls="add-panel"
             aria-selected={mode === value}
+            tabIndex={mode === value ? 0 : -1}
             class={mode === value ? 'active' : ''}
-            onClick={() => {
-              setMode(value);
-              setError(null);
+            ref={(element) => {
+              tabs.current[index] = element;
             }}
+            onClick={() => selectMode(value)}
+            onKeyDown={(event) => onTabKey(event, index)}
           >
             {text}
           </button>
         ))}
       </div>
 
-      <form class="stack" onSubmit={submit}>
+      <form class="stack" id="add-panel" role="tabpanel" aria-labelledby={`add-tab-${mode}`} onSubmit={submit} noValidate>
         {mode === 'scan' ? (
           <div class="scan">
             <p class="muted">Open the page that shows the two-factor QR code, then scan it from here.</p>
@@ -121,15 +189,15 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
         ) : null}
 
         {mode === 'paste' ? (
-          <Field label="otpauth:// link" hint="The link behind the QR code, e.g. from “Can’t scan the code?”">
+          <Field label="otpauth:// link" hint="The link behind the QR code, e.g. from “Can’t scan the code?”" error={problemOn('uri')}>
             {(id, describedBy) => (
               <textarea
                 id={id}
                 rows={3}
                 spellcheck={false}
-                autoFocus
                 value={uri}
                 aria-describedby={describedBy}
+                aria-invalid={invalid('uri')}
                 onInput={(e) => setUri(e.currentTarget.value)}
               />
             )}
@@ -139,14 +207,21 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
         {mode === 'manual' ? (
           <>
             <Field label="Issuer" hint="Who the account is with, e.g. PyPI.">
+              {(id, describedBy) => <input id={id} value={issuer} aria-describedby={describedBy} onInput={(e) => setIssuer(e.currentTarget.value)} />}
+            </Field>
+            <Field label="Account name" error={problemOn('label')}>
               {(id, describedBy) => (
-                <input id={id} autoFocus value={issuer} aria-describedby={describedBy} onInput={(e) => setIssuer(e.currentTarget.value)} />
+                <input
+                  id={id}
+                  value={label}
+                  autoComplete="username"
+                  aria-describedby={describedBy}
+                  aria-invalid={invalid('label')}
+                  onInput={(e) => setLabel(e.currentTarget.value)}
+                />
               )}
             </Field>
-            <Field label="Account name">
-              {(id) => <input id={id} value={label} autoComplete="username" onInput={(e) => setLabel(e.currentTarget.value)} />}
-            </Field>
-            <Field label="Secret key" hint="Base32: letters A–Z and digits 2–7; spaces are fine.">
+            <Field label="Secret key" hint="Base32: letters A–Z and digits 2–7; spaces are fine." error={problemOn('secret')}>
               {(id, describedBy) => (
                 <input
                   id={id}
@@ -155,6 +230,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
                   autoComplete="off"
                   class="mono"
                   aria-describedby={describedBy}
+                  aria-invalid={invalid('secret')}
                   onInput={(e) => setSecret(e.currentTarget.value)}
                 />
               )}
@@ -164,13 +240,34 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
 
         {mode !== 'scan' || scanState === 'found' ? (
           <>
-            <Field label="Fills on" hint="The exact site (scheme, host and port) this code may be filled into.">
+            <Field label="Fills on" hint="The exact site (scheme, host and port) this code may be filled into." error={problemOn('origin')}>
               {(id, describedBy) => (
-                <input id={id} value={origin} spellcheck={false} class="mono" aria-describedby={describedBy} onInput={(e) => setOrigin(e.currentTarget.value)} />
+                <input
+                  id={id}
+                  value={origin}
+                  spellcheck={false}
+                  class="mono"
+                  aria-describedby={describedBy}
+                  aria-invalid={invalid('origin')}
+                  onInput={(e) => setOrigin(e.currentTarget.value)}
+                />
               )}
             </Field>
+            {problem?.suggestion ? (
+              <button
+                type="button"
+                class="button button-secondary"
+                onClick={() => {
+                  setOrigin(problem.suggestion ?? origin);
+                  setProblem(null);
+                  saveButton.current?.focus(); // the question is answered; Save is the next step
+                }}
+              >
+                Use {problem.suggestion}
+              </button>
+            ) : null}
             {error ? <Notice kind="error">{error}</Notice> : null}
-            <button type="submit" class="button button-primary button-wide" disabled={busy || !canSave}>
+            <button ref={saveButton} type="submit" class="button button-primary button-wide" disabled={busy || !canSave}>
               {busy ? 'Saving…' : 'Save account'}
             </button>
           </>

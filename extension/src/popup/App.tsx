@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { focusScreen, Notice } from './components.js';
 import type { AccountView, TabContext } from '../background/messages.js';
 import { activeTabId, send } from './api.js';
 import { AccountList } from './AccountList.js';
@@ -13,7 +14,7 @@ type Screen =
   | { name: 'error'; message: string }
   | { name: 'create' }
   | { name: 'unlock'; notice?: string }
-  | { name: 'list'; notice?: string; accounts?: AccountView[] }
+  | { name: 'list'; notice?: string; alert?: string; accounts?: AccountView[] }
   | { name: 'add' }
   | { name: 'edit'; account: AccountView }
   | { name: 'settings' };
@@ -23,6 +24,7 @@ const NO_TAB: TabContext = { tabId: null, origin: null, hasCodeField: false, has
 export function App() {
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
   const [tab, setTab] = useState<TabContext>(NO_TAB);
+  const lastScreen = useRef<Screen['name']>('loading');
 
   useEffect(() => {
     void (async () => {
@@ -37,6 +39,18 @@ export function App() {
       if (context.ok) setTab(context);
     })();
   }, []);
+
+  // Every screen change puts focus on the new screen's first field or heading (never left on <body>).
+  useEffect(() => {
+    if (screen.name !== 'loading') focusScreen();
+    // Back on the list from adding, editing or settings: what the tab is offered (Fill, the security-key
+    // hand-off, which follow the vault's accounts) may have changed, so ask again.
+    const from = lastScreen.current;
+    lastScreen.current = screen.name;
+    if (screen.name === 'list' && (from === 'add' || from === 'edit' || from === 'settings') && tab.tabId !== null) {
+      void send({ type: 'tab-context', tabId: tab.tabId }).then((context) => context.ok && setTab(context));
+    }
+  }, [screen.name]);
 
   const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
   const locked = useCallback((notice?: string) => setScreen({ name: 'unlock', ...(notice ? { notice } : {}) }), []);
@@ -60,18 +74,25 @@ export function App() {
     case 'error':
       return (
         <main class="screen screen-center">
-          <p class="notice notice-error" role="alert">{screen.message}</p>
+          <Notice kind="error">{screen.message}</Notice>
         </main>
       );
     case 'create':
       return <CreateVault onCreated={() => showList()} />;
     case 'unlock':
-      return <Unlock tab={tab} notice={screen.notice} onUnlocked={(notice) => showList(notice)} />;
+      return (
+        <Unlock
+          tab={tab}
+          notice={screen.notice}
+          onUnlocked={(notice, alert, accounts) => setScreen({ name: 'list', accounts, ...(notice ? { notice } : {}), ...(alert ? { alert } : {}) })}
+        />
+      );
     case 'list':
       return (
         <AccountList
           tab={tab}
           notice={screen.notice}
+          alert={screen.alert}
           initialAccounts={screen.accounts}
           onAdd={() => setScreen({ name: 'add' })}
           onEdit={(account) => setScreen({ name: 'edit', account })}

@@ -1,7 +1,8 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountView } from '../background/messages.js';
 import { send } from './api.js';
 import { Field, Header, Notice } from './components.js';
+import { checkFillOrigin } from './check-account-input.js';
 import { requestSiteAccess } from './site-access.js';
 
 export function EditAccount(props: { account: AccountView; onDone: (notice?: string) => void; onLocked: () => void }) {
@@ -11,14 +12,26 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
   const [origin, setOrigin] = useState(account.origin);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  const askButton = useRef<HTMLButtonElement>(null);
+  const asked = useRef(false);
+  // The confirmation takes focus when it opens, and gives it back to the button that opened it.
+  useEffect(() => {
+    if (confirmDelete) confirmButton.current?.focus();
+    else if (asked.current) askButton.current?.focus();
+    asked.current ||= confirmDelete;
+  }, [confirmDelete]);
   const name = account.issuer ? `${account.issuer} (${account.label})` : account.label;
 
   function save(event: Event) {
     event.preventDefault();
-    const access = origin !== account.origin ? requestSiteAccess(origin) : Promise.resolve(true);
+    // As in the add form: a wrong address is reported at once, before any permission prompt, and the
+    // prompt's answer never holds up the result.
+    const problem = checkFillOrigin(origin);
+    if (problem) return setError(problem.message);
+    if (origin !== account.origin) void requestSiteAccess(origin);
     void (async () => {
       const result = await send({ type: 'update-account', id: account.id, issuer, label, origin });
-      await access;
       if (!result.ok) return result.code === 'locked' ? props.onLocked() : setError(result.error);
       props.onDone('Saved.');
     })();
@@ -52,7 +65,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
               any more — make sure you have another way in (recovery codes or a security key).
             </p>
             <div class="row">
-              <button type="button" class="button button-danger" onClick={remove} autoFocus>
+              <button ref={confirmButton} type="button" class="button button-danger" onClick={remove}>
                 Delete account
               </button>
               <button type="button" class="button button-secondary" onClick={() => setConfirmDelete(false)}>
@@ -61,7 +74,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
             </div>
           </div>
         ) : (
-          <button type="button" class="button button-danger-quiet" onClick={() => setConfirmDelete(true)}>
+          <button ref={askButton} type="button" class="button button-danger-quiet" onClick={() => setConfirmDelete(true)}>
             Delete this account…
           </button>
         )}

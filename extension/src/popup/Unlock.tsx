@@ -1,10 +1,14 @@
 import { useState } from 'preact/hooks';
-import type { TabContext } from '../background/messages.js';
+import type { AccountView, TabContext } from '../background/messages.js';
 import { handOverToSecurityKey, send } from './api.js';
 import { Field, Header, Icon, Notice } from './components.js';
 import { displayOrigin } from './format.js';
 
-export function Unlock(props: { tab: TabContext; notice?: string | undefined; onUnlocked: (notice?: string) => void }) {
+export function Unlock(props: {
+  tab: TabContext;
+  notice?: string | undefined;
+  onUnlocked: (notice: string | undefined, alert: string | undefined, accounts: AccountView[]) => void;
+}) {
   const [passphrase, setPassphrase] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [keyError, setKeyError] = useState<string | null>(null);
@@ -28,9 +32,11 @@ export function Unlock(props: { tab: TabContext; notice?: string | undefined; on
       return;
     }
     props.onUnlocked(
-      result.restoredFromPrevious
+      result.restoredFromPrevious && !result.rollback
         ? 'The latest change to your vault was damaged; Latchkey restored the version before it.'
         : undefined,
+      result.rollback ?? undefined,
+      result.accounts,
     );
   }
 

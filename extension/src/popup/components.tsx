@@ -1,5 +1,5 @@
 import type { ComponentChildren, JSX } from 'preact';
-import { useId } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 
 /** A labelled form field; the label is always visible (no placeholder-only fields). */
 export function Field(props: {
@@ -10,6 +10,10 @@ export function Field(props: {
 }) {
   const id = useId();
   const hintId = props.hint || props.error ? `${id}-hint` : undefined;
+  // A new error takes focus to the field it is about (WCAG 3.3.1): the message is its description.
+  useEffect(() => {
+    if (props.error) document.getElementById(id)?.focus();
+  }, [props.error]);
   return (
     <div class="field">
       <label for={id}>{props.label}</label>
@@ -27,13 +31,35 @@ export function Field(props: {
   );
 }
 
-/** A status line the screen reader announces. */
-export function Notice(props: { kind: 'error' | 'info' | 'success'; children: ComponentChildren }) {
+/**
+ * A status line the screen reader announces. An error also takes focus when it appears (unless
+ * `focus` is false: a field that is about to take it instead), so keyboard users are where the problem is.
+ */
+export function Notice(props: { kind: 'error' | 'info' | 'success'; focus?: boolean; children: ComponentChildren }) {
+  const ref = useRef<HTMLParagraphElement>(null);
+  const takesFocus = props.kind === 'error' && props.focus !== false;
+  // Again when the text of a plain-text error changes (a second, different error on the same screen).
+  useEffect(() => {
+    if (takesFocus) ref.current?.focus();
+  }, [takesFocus, typeof props.children === 'string' ? props.children : null]);
   return (
-    <p class={`notice notice-${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>
+    <p ref={ref} class={`notice notice-${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'} tabIndex={takesFocus ? -1 : undefined}>
       {props.children}
     </p>
   );
+}
+
+/**
+ * Move focus into a screen that has just replaced another: an error it opens with, else its first field
+ * marked `autoFocus`, else its heading. Browsers honour the autofocus attribute once per document, so without this focus drops to
+ * <body> on every screen change and a keyboard or screen-reader user loses their place.
+ */
+export function focusScreen(root: ParentNode = document): void {
+  const target =
+    root.querySelector<HTMLElement>('main .notice-error[tabindex="-1"]') ??
+    root.querySelector<HTMLElement>('main [autofocus]') ??
+    root.querySelector<HTMLElement>('main h1');
+  target?.focus();
 }
 
 export function Icon(props: { name: 'lock' | 'plus' | 'gear' | 'copy' | 'check' | 'back' | 'edit' | 'key' | 'search' | 'qr' }) {
@@ -88,7 +114,7 @@ export function Header(props: { title: string; onBack?: () => void; children?: C
           <Icon name="key" />
         </span>
       )}
-      <h1>{props.title}</h1>
+      <h1 tabIndex={-1}>{props.title}</h1>
       <div class="header-actions">{props.children}</div>
     </header>
   );

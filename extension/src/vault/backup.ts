@@ -2,7 +2,7 @@ import { parseOtpauthUri, validateTotpAccount, type TotpAccountParams } from '@l
 import { deriveVaultKey, type KdfHeader } from './kdf.js';
 import { fromBase64, utf8 } from './encoding.js';
 import { parsePayload, type VaultAccount, type VaultPayload } from './payload.js';
-import { openRecord, parseRecord, sealRecord, serializeRecord, VaultFormatError } from './record.js';
+import { newVaultId, openRecord, parseRecord, sealRecord, serializeRecord, VaultFormatError, type VaultRecord } from './record.js';
 
 export const BACKUP_FORMAT = 'latchkey-backup';
 
@@ -11,7 +11,8 @@ export const BACKUP_FORMAT = 'latchkey-backup';
  * opens with the passphrase the vault had when it was exported — and with nothing else.
  */
 export function exportBackup(key: Uint8Array, kdf: KdfHeader, payload: VaultPayload, now = Date.now()): string {
-  const record = serializeRecord(sealRecord(key, kdf, utf8.encode(JSON.stringify(payload))));
+  // A backup is a copy, not the vault: its own id, and no place in the vault's counter sequence.
+  const record = serializeRecord(sealRecord(key, kdf, { id: newVaultId(), counter: 1 }, utf8.encode(JSON.stringify(payload))));
   return `${JSON.stringify({ format: BACKUP_FORMAT, exportedAt: new Date(now).toISOString(), record }, null, 2)}\n`;
 }
 
@@ -34,7 +35,14 @@ export async function readBackup(text: string, passphrase: string): Promise<Vaul
     throw new VaultFormatError('This file is not a Latchkey backup.');
   }
   if (wrapper?.format !== BACKUP_FORMAT) throw new VaultFormatError('This file is not a Latchkey backup.');
-  const record = parseRecord(wrapper.record);
+  let record: VaultRecord;
+  try {
+    // Strict parsing bounds the KDF cost (kdf.ts KDF_LIMITS) before any derivation: a crafted file
+    // cannot make the background spend seconds and a gigabyte per try.
+    record = parseRecord(wrapper.record);
+  } catch (error) {
+    throw new VaultFormatError(`This backup cannot be opened. ${error instanceof Error ? error.message.replace(/^The vault record is malformed: /, '') : ''} It was not made by Latchkey, or it was altered.`);
+  }
   const key = await deriveVaultKey(passphrase, record.kdf, fromBase64(record.kdf.salt));
   return parsePayload(JSON.parse(utf8.decode(openRecord(key, record)))).accounts;
 }

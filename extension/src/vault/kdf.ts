@@ -1,65 +1,21 @@
-import { argon2id } from 'hash-wasm';
+import { argon2idWasm } from './argon2id-wasm-inline.js';
+import { utf8 } from './encoding.js';
+import { assertKdfParams, KDF_LIMITS, KDF_MEASURE, KEY_BYTES, SALT_BYTES, type KdfParams } from './kdf-params.js';
 
-/** Argon2id cost parameters as stored in the vault header (`m` in KiB, as in RFC 9106). */
-export interface KdfParams {
-  alg: 'argon2id';
-  /** Memory in KiB. */
-  m: number;
-  /** Passes over memory. */
-  t: number;
-  /** Lanes. */
-  p: number;
-}
-
-/** Stored form: cost plus the per-vault random salt (canonical base64). */
-export interface KdfHeader extends KdfParams {
-  salt: string;
-}
-
-/**
- * Default cost: 64 MiB, 3 passes, 4 lanes — RFC 9106 section 4's second recommended option, and
- * well above OWASP's argon2id floor (19 MiB, t=2, p=1). Unlock is measured in the README (The browser extension → Measured).
- */
-export const DEFAULT_KDF: KdfParams = Object.freeze({ alg: 'argon2id', m: 64 * 1024, t: 3, p: 4 });
-
-/** Bounds a stored header must respect; a tampered header must not make unlock hang or eat all memory. */
-export const KDF_LIMITS = { minM: 8, maxM: 1024 * 1024, minT: 1, maxT: 16, minP: 1, maxP: 16 } as const;
-
-export const SALT_BYTES = 16;
-export const KEY_BYTES = 32;
-
-/** Check cost parameters; throws with a message naming the bad value. */
-export function assertKdfParams(params: KdfParams): void {
-  const { m, t, p } = params;
-  if (params.alg !== 'argon2id') throw new Error(`Unsupported KDF "${String(params.alg)}".`);
-  if (!Number.isInteger(p) || p < KDF_LIMITS.minP || p > KDF_LIMITS.maxP) throw new Error(`Invalid KDF lanes p=${p}.`);
-  if (!Number.isInteger(t) || t < KDF_LIMITS.minT || t > KDF_LIMITS.maxT) throw new Error(`Invalid KDF passes t=${t}.`);
-  if (!Number.isInteger(m) || m < Math.max(KDF_LIMITS.minM, 8 * p) || m > KDF_LIMITS.maxM) {
-    throw new Error(`Invalid KDF memory m=${m} KiB.`);
-  }
-}
+export * from './kdf-params.js';
 
 /** Derive the 256-bit vault key from a passphrase. The passphrase itself is never stored anywhere. */
 export async function deriveVaultKey(passphrase: string, params: KdfParams, salt: Uint8Array): Promise<Uint8Array> {
   assertKdfParams(params);
   if (salt.length !== SALT_BYTES) throw new Error('Invalid KDF salt length.');
   const started = performance.now();
-  const key = await argon2id({
-    password: passphrase.normalize('NFC'),
-    salt,
-    parallelism: params.p,
-    iterations: params.t,
-    memorySize: params.m,
-    hashLength: KEY_BYTES,
-    outputType: 'binary',
-  });
+  const password = utf8.encode(passphrase.normalize('NFC'));
+  const key = await argon2idWasm({ password, salt, t: params.t, m: params.m, p: params.p, length: KEY_BYTES });
+  password.fill(0);
   // A User Timing entry (nothing secret in it): DevTools and the bench see how long the KDF itself took.
   performance.measure(KDF_MEASURE, { start: started });
   return key;
 }
-
-/** Name of the User Timing measure each key derivation leaves in its context. */
-export const KDF_MEASURE = 'latchkey:kdf';
 
 let warmedUp: Promise<void> | null = null;
 
@@ -70,15 +26,7 @@ let warmedUp: Promise<void> | null = null;
  * per context, and never throws (a failure here shows up, with its message, at the real unlock).
  */
 export function warmUpKdf(): Promise<void> {
-  warmedUp ??= argon2id({
-    password: 'warm-up',
-    salt: new Uint8Array(SALT_BYTES),
-    parallelism: 1,
-    iterations: 1,
-    memorySize: KDF_LIMITS.minM,
-    hashLength: KEY_BYTES,
-    outputType: 'binary',
-  }).then(
+  warmedUp ??= argon2idWasm({ password: utf8.encode('warm-up'), salt: new Uint8Array(SALT_BYTES), t: 1, m: KDF_LIMITS.minM, p: 1, length: KEY_BYTES }).then(
     () => undefined,
     () => {
       warmedUp = null;

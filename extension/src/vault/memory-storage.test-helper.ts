@@ -13,6 +13,9 @@ export class MemoryStorage implements VaultStorageArea {
   failAt: number | null = null;
   failMode: FailureMode = 'before';
 
+  /** @param markAreas other areas that keep the rollback high-water mark (as storage.sync does in the browser). */
+  constructor(readonly markAreas: readonly VaultStorageArea[] = []) {}
+
   async get(keys: string[]): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     for (const key of keys) if (this.data.has(key)) out[key] = structuredClone(this.data.get(key));

@@ -42,13 +42,12 @@ describe('originMatches', () => {
 
 describe('normalizeOrigin', () => {
   it.each([
-    ['pypi.org', 'https://pypi.org'],
     ['https://pypi.org/account/two-factor/?x=1#y', 'https://pypi.org'],
     ['HTTPS://PyPI.ORG:443', 'https://pypi.org'],
     ['https://pypi.org:8443', 'https://pypi.org:8443'],
     ['http://localhost:3000/', 'http://localhost:3000'],
     ['http://127.0.0.1:49152', 'http://127.0.0.1:49152'],
-    ['  test.pypi.org  ', 'https://test.pypi.org'],
+    ['  https://test.pypi.org  ', 'https://test.pypi.org'],
     ['https://аррӏе.com', 'https://xn--80ak6aa92e.com'],
   ])('%s → %s', (input, expected) => {
     expect(normalizeOrigin(input)).toBe(expected);
@@ -65,5 +64,33 @@ describe('normalizeOrigin', () => {
   ])('refuses %j', (input, message) => {
     expect(() => normalizeOrigin(input)).toThrow(OriginError);
     expect(() => normalizeOrigin(input)).toThrow(message);
+  });
+
+  // A missing scheme is a question for the person, not a guess: https:// and http:// are different sites.
+  it.each([
+    ['pypi.org', 'https://pypi.org'],
+    ['  test.pypi.org/account/ ', 'https://test.pypi.org'],
+    ['localhost:8080', 'http://localhost:8080'],
+    ['127.0.0.1:49152', 'http://127.0.0.1:49152'],
+    ['//pypi.org', 'https://pypi.org'],
+  ])('asks about %j instead of choosing a scheme (suggests %s)', (input, suggestion) => {
+    let error: unknown;
+    try {
+      normalizeOrigin(input);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(OriginError);
+    expect((error as OriginError).suggestion).toBe(suggestion);
+    expect((error as OriginError).message).toBe(`Did you mean ${suggestion}? Type the address with its scheme.`);
+  });
+
+  it('gives no suggestion for what is not an address even with a scheme', () => {
+    expect(() => normalizeOrigin('hello world')).toThrow(/not a web address/);
+    try {
+      normalizeOrigin('hello world');
+    } catch (error) {
+      expect((error as OriginError).suggestion).toBeUndefined();
+    }
   });
 });

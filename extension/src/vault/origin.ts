@@ -9,20 +9,36 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Thrown for an origin a person typed that Latchkey will not fill into; the message says why. */
 export class OriginError extends Error {
   override name = 'OriginError';
+  /**
+   * @param suggestion the full origin the person probably meant (an address typed without a scheme);
+   * the popup offers it as a one-click answer rather than choosing it silently.
+   */
+  constructor(
+    message: string,
+    readonly suggestion?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
- * Canonicalise an origin a person typed or the active tab reported. Accepts `pypi.org` (https is
- * assumed) and full URLs (path dropped). Refuses userinfo, non-web schemes, and plain http except on
- * loopback hosts (a self-hosted server under development).
+ * Canonicalise an origin a person typed or the active tab reported: full URLs (path dropped).
+ * Refuses userinfo, non-web schemes, and plain http except on loopback hosts (a self-hosted server
+ * under development). An address without a scheme (`pypi.org`) is refused with a suggestion
+ * (`https://pypi.org`, or `http://` on a loopback host): https:// and http:// are different sites, and
+ * which one receives codes is the person's call, never a guess.
  */
 export function normalizeOrigin(input: string): string {
   const text = input.trim();
   if (text.length === 0) throw new OriginError('The site address is empty.');
-  const withScheme = /^[a-z][a-z0-9+.-]*:/i.test(text) ? text : `https://${text}`;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !/^[a-z][a-z0-9+.-]*:(?!\d)/i.test(text)) {
+    const suggestion = suggestScheme(text.replace(/^\/\//, ''));
+    if (suggestion) throw new OriginError(`Did you mean ${suggestion}? Type the address with its scheme.`, suggestion);
+    throw new OriginError(`"${text}" is not a web address.`);
+  }
   let url: URL;
   try {
-    url = new URL(withScheme);
+    url = new URL(text);
   } catch {
     throw new OriginError(`"${text}" is not a web address.`);
   }
@@ -35,6 +51,21 @@ export function normalizeOrigin(input: string): string {
     throw new OriginError('Codes are only filled over https:// (plain http:// is allowed for localhost only).');
   }
   return url.origin;
+}
+
+/** The origin `text` would be with a scheme in front, when that makes a valid one; else undefined. */
+function suggestScheme(text: string): string | undefined {
+  for (const scheme of ['https://', 'http://']) {
+    try {
+      const origin = normalizeOrigin(`${scheme}${text}`);
+      // http:// only where it is accepted (loopback); https:// first everywhere else.
+      if (scheme === 'https://' && LOOPBACK_HOSTS.has(new URL(origin).hostname)) continue;
+      return origin;
+    } catch {
+      // not valid with this scheme either
+    }
+  }
+  return undefined;
 }
 
 /** The origin of a tab URL, or null for pages that have none we fill into (chrome://, file:, about:blank…). */

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KDF, type KdfParams } from './kdf.js';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { DEFAULT_KDF, deriveVaultKey, type KdfParams } from './kdf.js';
+import { fromBase64, toBase64 } from './encoding.js';
+import { emptyPayload } from './payload.js';
 import { MemoryStorage, type FailureMode } from './memory-storage.test-helper.js';
 import { newAccount } from './backup.js';
 import type { VaultPayload } from './payload.js';
@@ -12,6 +15,8 @@ import {
   VAULT_KEYS,
   VaultExistsError,
   VaultMissingError,
+  VaultRollbackError,
+  newKdfHeader,
   writeVault,
 } from './vault-store.js';
 
@@ -39,14 +44,14 @@ describe('vault store', () => {
     expect((await openVault(storage, reopened.key, reopened.kdf)).payload).toEqual(payload);
   });
 
-  it('stores {v, kdf, nonce, ciphertext} with a fresh nonce per write and no plaintext', async () => {
+  it('stores {v, id, counter, kdf, nonce, ciphertext} with a fresh nonce per write and no plaintext', async () => {
     const storage = new MemoryStorage();
     const vault = await createVault(storage, PASS, CHEAP);
     const first = parseRecord(storage.data.get(VAULT_KEYS.primary));
     await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
     const text = storage.data.get(VAULT_KEYS.primary) as string;
     const second = parseRecord(text);
-    expect(Object.keys(JSON.parse(text))).toEqual(['v', 'kdf', 'nonce', 'ciphertext']);
+    expect(Object.keys(JSON.parse(text))).toEqual(['v', 'id', 'counter', 'kdf', 'nonce', 'ciphertext']);
     expect(second.kdf).toEqual({ ...CHEAP, salt: first.kdf.salt });
     expect(second.nonce).not.toBe(first.nonce);
     expect(text).not.toMatch(/alice|JBSWY3DP/);
@@ -108,6 +113,8 @@ describe('vault store', () => {
     storage.data.set(VAULT_KEYS.primary, text.replace(/"ciphertext":"(.)/, (_m, c: string) => `"ciphertext":"${c === 'A' ? 'B' : 'A'}`));
     const opened = await unlockVault(storage, PASS);
     expect(opened.restoredFromPrevious).toBe(true);
+    // an older copy is in use: that is said too (a damaged write and a deliberate rollback look alike)
+    expect(opened.rollback).toMatchObject({ expected: parseRecord(text).counter });
     expect(opened.payload.accounts).toHaveLength(0); // the state before the altered write
   });
 
@@ -122,7 +129,7 @@ describe('vault store', () => {
     const storage = new MemoryStorage();
     await createVault(storage, PASS, CHEAP);
     const record = JSON.parse(storage.data.get(VAULT_KEYS.primary) as string) as Record<string, unknown>;
-    storage.data.set(VAULT_KEYS.primary, JSON.stringify({ ...record, v: 2 }));
+    storage.data.set(VAULT_KEYS.primary, JSON.stringify({ ...record, v: 3 }));
     await expect(unlockVault(storage, PASS)).rejects.toThrow(VaultFormatError);
     const kdf = record.kdf as Record<string, unknown>;
     storage.data.set(VAULT_KEYS.primary, JSON.stringify({ ...record, kdf: { ...kdf, m: 2 ** 30 } }));
@@ -186,13 +193,104 @@ describe('vault store', () => {
     });
   });
 
+  describe('rollback: the record carries a counter that only goes up, inside the associated data', () => {
+    it('counts every write, and the counter is authenticated', async () => {
+      const storage = new MemoryStorage();
+      const vault = await createVault(storage, PASS, CHEAP);
+      const first = parseRecord(storage.data.get(VAULT_KEYS.primary));
+      await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+      const second = parseRecord(storage.data.get(VAULT_KEYS.primary));
+      expect(second.counter).toBe(first.counter + 1);
+      expect(second.id).toBe(first.id);
+      // Raise the stored counter by hand (still canonical): authentication fails, as for any other change.
+      storage.data.delete(VAULT_KEYS.previous);
+      const text = storage.data.get(VAULT_KEYS.primary) as string;
+      storage.data.set(VAULT_KEYS.primary, text.replace(`"counter":${second.counter}`, `"counter":${second.counter + 5}`));
+      await expect(unlockVault(storage, PASS)).rejects.toThrow(VaultAuthError);
+    });
+
+    it('reports the previous copy swapped in for the current one, instead of using it silently', async () => {
+      const storage = new MemoryStorage();
+      const vault = await createVault(storage, PASS, CHEAP);
+      await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+      const older = storage.data.get(VAULT_KEYS.previous) as string;
+      storage.data.set(VAULT_KEYS.primary, older); // an attacker (or a stale sync) puts the older copy back
+      const opened = await unlockVault(storage, PASS);
+      expect(opened.rollback).toEqual({ found: parseRecord(older).counter, expected: parseRecord(older).counter + 1 });
+      expect(opened.payload.accounts).toHaveLength(0);
+    });
+
+    it('detects a whole storage.local rolled back, when the mark also lives in another area', async () => {
+      const sync = new MemoryStorage();
+      const storage = new MemoryStorage([sync]);
+      const vault = await createVault(storage, PASS, CHEAP);
+      const before = new Map(storage.data); // a copy of everything in storage.local, mark included
+      await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+      storage.data.clear();
+      for (const [key, value] of before) storage.data.set(key, value);
+      const opened = await unlockVault(storage, PASS);
+      expect(opened.rollback).toMatchObject({ found: 1, expected: 2 });
+    });
+
+    it('cannot see a whole storage.local rolled back when storage.local is the only place (the documented limit)', async () => {
+      const storage = new MemoryStorage();
+      const vault = await createVault(storage, PASS, CHEAP);
+      const before = new Map(storage.data);
+      await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+      storage.data.clear();
+      for (const [key, value] of before) storage.data.set(key, value);
+      expect((await unlockVault(storage, PASS)).rollback).toBeNull();
+    });
+
+    it('refuses an older record swapped in while the vault is open (the session key sees it)', async () => {
+      const storage = new MemoryStorage();
+      const vault = await createVault(storage, PASS, CHEAP);
+      await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+      storage.data.set(VAULT_KEYS.primary, storage.data.get(VAULT_KEYS.previous));
+      await expect(openVault(storage, vault.key, vault.kdf)).rejects.toThrow(VaultRollbackError);
+    });
+
+    it('a write after a reported rollback continues above the highest counter seen', async () => {
+      const storage = new MemoryStorage();
+      const vault = await createVault(storage, PASS, CHEAP);
+      await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+      const highest = parseRecord(storage.data.get(VAULT_KEYS.primary)).counter;
+      storage.data.set(VAULT_KEYS.primary, storage.data.get(VAULT_KEYS.previous));
+      const opened = await unlockVault(storage, PASS);
+      await writeVault(storage, opened.key, opened.kdf, opened.payload);
+      expect(parseRecord(storage.data.get(VAULT_KEYS.primary)).counter).toBe(highest + 1);
+      expect((await unlockVault(storage, PASS)).rollback).toBeNull();
+    });
+
+    it('a vault sealed before counters existed (v1) still opens, and its next write carries one', async () => {
+      const storage = new MemoryStorage();
+      const header = newKdfHeader(CHEAP);
+      const key = await deriveVaultKey(PASS, header, fromBase64(header.salt));
+      const payload = withAccount(emptyPayload(), 'alice');
+      const nonce = new Uint8Array(24).fill(7);
+      const ad = new TextEncoder().encode(JSON.stringify({ v: 1, kdf: header }));
+      const sealed = xchacha20poly1305(key, nonce, ad).encrypt(new TextEncoder().encode(JSON.stringify(payload)));
+      storage.data.set(VAULT_KEYS.primary, JSON.stringify({ v: 1, kdf: header, nonce: toBase64(nonce), ciphertext: toBase64(sealed) }));
+      const opened = await unlockVault(storage, PASS);
+      expect(opened.payload).toEqual(payload);
+      expect(opened.rollback).toBeNull();
+      await writeVault(storage, opened.key, opened.kdf, opened.payload);
+      expect(parseRecord(storage.data.get(VAULT_KEYS.primary))).toMatchObject({ v: 2, counter: 1 });
+      // and the old v1 copy, put back after the upgrade, is a rollback
+      const v2 = storage.data.get(VAULT_KEYS.primary);
+      storage.data.set(VAULT_KEYS.primary, storage.data.get(VAULT_KEYS.previous));
+      expect((await unlockVault(storage, PASS)).rollback).toMatchObject({ found: 0, expected: 1 });
+      storage.data.set(VAULT_KEYS.primary, v2);
+    });
+  });
+
   it('works at the real default cost (argon2id 64 MiB, t=3, p=4)', async () => {
     const storage = new MemoryStorage();
     const vault = await createVault(storage, PASS);
     expect(parseRecord(storage.data.get(VAULT_KEYS.primary)).kdf).toMatchObject(DEFAULT_KDF);
     const started = performance.now();
     const opened = await unlockVault(storage, PASS);
-    console.info(`argon2id ${DEFAULT_KDF.m} KiB t=${DEFAULT_KDF.t} p=${DEFAULT_KDF.p} unlock in Node (hash-wasm): ${Math.round(performance.now() - started)} ms`);
+    console.info(`argon2id ${DEFAULT_KDF.m} KiB t=${DEFAULT_KDF.t} p=${DEFAULT_KDF.p} unlock in Node (WebAssembly SIMD): ${Math.round(performance.now() - started)} ms`);
     expect(opened.key).toEqual(vault.key);
   }, 60_000);
 });

@@ -1,7 +1,9 @@
 import { deriveVaultKey, DEFAULT_KDF, SALT_BYTES, type KdfHeader, type KdfParams } from './kdf.js';
 import { toBase64, utf8 } from './encoding.js';
 import { emptyPayload, parsePayload, type VaultPayload } from './payload.js';
+import { raiseHighWaterMark, readHighWaterMark } from './high-water-mark.js';
 import {
+  newVaultId,
   openRecord,
   parseRecord,
   sealRecord,
@@ -11,23 +13,56 @@ import {
   type VaultRecord,
 } from './record.js';
 
-/** The subset of `browser.storage.local` the vault uses (so tests can pass an in-memory fake). */
+/** The subset of `browser.storage.*` the vault uses (so tests can pass an in-memory fake). */
 export interface VaultStorageArea {
   get(keys: string[]): Promise<Record<string, unknown>>;
   set(items: Record<string, unknown>): Promise<void>;
   remove(keys: string[]): Promise<void>;
+  /**
+   * Areas besides this one that also keep the rollback high-water mark (see {@link vaultStorage}).
+   * Without them the mark lives only beside the records, which catches one record swapped for an
+   * older copy but not the whole area restored from an old copy.
+   */
+  readonly markAreas?: readonly VaultStorageArea[];
+}
+
+/**
+ * The records' area (`storage.local`) with the other areas that keep the high-water mark: the background
+ * passes `storage.sync` (outside the local profile's extension storage, and on the browser account's
+ * other devices when sync is on) and `storage.session` (memory only: a swap while the browser runs).
+ */
+export function vaultStorage(records: VaultStorageArea, markAreas: readonly VaultStorageArea[]): VaultStorageArea {
+  return {
+    get: (keys) => records.get(keys),
+    set: (items) => records.set(items),
+    remove: (keys) => records.remove(keys),
+    markAreas,
+  };
 }
 
 /** Storage keys: the current record and the last verified one kept as a fallback. */
 export const VAULT_KEYS = { primary: 'vault', previous: 'vault.previous' } as const;
+
+/** The record opened is older than the newest this browser remembers writing. */
+export interface Rollback {
+  /** The opened record's counter. */
+  found: number;
+  /** The highest counter remembered for this vault. */
+  expected: number;
+}
 
 /** An open vault: the derived key (never the passphrase), its header, and the decrypted contents. */
 export interface UnlockedVault {
   key: Uint8Array;
   kdf: KdfHeader;
   payload: VaultPayload;
-  /** True when the current record was unreadable and the previous one was used instead. */
+  /** True when the current record was unreadable (or older) and the previous one was used instead. */
   restoredFromPrevious: boolean;
+  /**
+   * Set when the record opened is older than one written before: the previous copy swapped in, or
+   * storage restored from an old copy. The person must be told; the next write continues above it.
+   */
+  rollback: Rollback | null;
 }
 
 export class VaultMissingError extends Error {
@@ -38,6 +73,10 @@ export class VaultExistsError extends Error {
 }
 export class VaultWriteError extends Error {
   override name = 'VaultWriteError';
+}
+/** An open session found an older record than the one it wrote: storage was changed behind its back. */
+export class VaultRollbackError extends Error {
+  override name = 'VaultRollbackError';
 }
 
 interface StoredRecords {
@@ -78,7 +117,7 @@ export async function createVault(
   const key = await deriveVaultKey(passphrase, header, saltOf(header));
   const payload = emptyPayload();
   await writeVault(storage, key, header, payload);
-  return { key, kdf: header, payload, restoredFromPrevious: false };
+  return { key, kdf: header, payload, restoredFromPrevious: false, rollback: null };
 }
 
 /**
@@ -90,46 +129,72 @@ export async function unlockVault(storage: VaultStorageArea, passphrase: string)
   const header = (records.primary?.record ?? records.previous?.record)?.kdf;
   if (header === undefined) throw missingOrDamaged(records);
   const key = await deriveVaultKey(passphrase, header, saltOf(header));
-  return { key, kdf: header, ...openWithKey(records, key, header) };
-}
-
-/** Open the vault with a key kept from an earlier unlock (no KDF run). */
-export async function openVault(storage: VaultStorageArea, key: Uint8Array, kdf: KdfHeader): Promise<UnlockedVault> {
-  const records = await loadRecords(storage);
-  return { key, kdf, ...openWithKey(records, key, kdf) };
+  const opened = openWithKey(records, key, header);
+  return { key, kdf: header, ...opened, rollback: await rollbackOf(storage, opened.record) };
 }
 
 /**
- * Try the current record, then the previous one — but the previous one only when it was sealed
- * under the same KDF header (same passphrase and salt). After a passphrase change the old record
- * must never open with the old passphrase.
+ * Open the vault with a key kept from an earlier unlock (no KDF run). Throws {@link VaultRollbackError}
+ * when the record is older than one written before: mid-session that can only be storage changed
+ * behind the extension's back, so the session must end and the next unlock reports it.
+ */
+export async function openVault(storage: VaultStorageArea, key: Uint8Array, kdf: KdfHeader): Promise<UnlockedVault> {
+  const opened = openWithKey(await loadRecords(storage), key, kdf);
+  const rollback = await rollbackOf(storage, opened.record);
+  if (rollback) throw new VaultRollbackError(rollbackMessage(rollback));
+  return { key, kdf, ...opened, rollback };
+}
+
+/** What to tell the person about a rollback, in plain words. */
+export function rollbackMessage(rollback: Rollback): string {
+  return `The stored vault is an older copy (write ${rollback.found}; this browser saved write ${rollback.expected}). Someone or something may have put back an old copy: changes made since then (accounts added, edited or deleted) are missing. Check your accounts.`;
+}
+
+async function rollbackOf(storage: VaultStorageArea, record: VaultRecord): Promise<Rollback | null> {
+  const mark = await readHighWaterMark(markAreas(storage), record.id);
+  // A version 1 record has no id: opened after this browser wrote any version 2 record, it is an old copy.
+  const expected = record.v === 1 && mark.anyVault ? Math.max(1, mark.counter) : mark.counter;
+  return expected > record.counter ? { found: record.counter, expected } : null;
+}
+
+function markAreas(storage: VaultStorageArea): VaultStorageArea[] {
+  return [storage, ...(storage.markAreas ?? [])];
+}
+
+/**
+ * Open the newest record (highest authenticated counter) of the current and the previous one — but
+ * the previous one only when it was sealed under the same KDF header (same passphrase and salt).
+ * After a passphrase change the old record must never open with the old passphrase.
  */
 function openWithKey(
   records: StoredRecords,
   key: Uint8Array,
   kdf: KdfHeader,
-): { payload: VaultPayload; restoredFromPrevious: boolean } {
-  const candidates = [records.primary?.record, records.previous?.record];
-  let sawRecord = false;
-  for (const [index, record] of candidates.entries()) {
+): { payload: VaultPayload; restoredFromPrevious: boolean; record: VaultRecord } {
+  let best: { payload: VaultPayload; restoredFromPrevious: boolean; record: VaultRecord } | null = null;
+  for (const [index, record] of [records.primary?.record, records.previous?.record].entries()) {
     if (!record || !sameHeader(record.kdf, kdf)) continue;
-    sawRecord = true;
+    let payload: VaultPayload;
     try {
-      const payload = parsePayload(JSON.parse(utf8.decode(openRecord(key, record))));
-      return { payload, restoredFromPrevious: index > 0 };
+      payload = parsePayload(JSON.parse(utf8.decode(openRecord(key, record))));
     } catch (error) {
       if (!(error instanceof VaultAuthError)) throw error;
+      continue;
     }
+    if (best === null || record.counter > best.record.counter) best = { payload, restoredFromPrevious: index > 0, record };
   }
-  if (!sawRecord && records.primary === null && records.previous === null) throw missingOrDamaged(records);
+  if (best) return best;
+  if (records.primary === null && records.previous === null) throw missingOrDamaged(records);
   throw new VaultAuthError('Wrong passphrase.');
 }
 
 /**
  * Replace the vault contents. Order (each step must succeed before the next):
- * 1. seal with a fresh nonce; 2. parse and decrypt the sealed text and compare — a record that
- * cannot be read back is never stored; 3. copy the current record, if it verifies under
- * `previousKey` (default `key`), to the fallback slot; 4. store the new record; 5. read it back.
+ * 1. seal with a fresh nonce, the vault's id and the next counter (above every record that opens and
+ * every high-water mark); 2. parse and decrypt the sealed text and compare — a record that cannot be
+ * read back is never stored; 3. copy the current record, if it verifies under `previousKey` (default
+ * `key`), to the fallback slot; 4. store the new record; 5. read it back; 6. raise the high-water mark
+ * (after the record, so a crash in between leaves a record newer than the mark, never older).
  * A failure at any step leaves at least one record that opens (tested by failing storage mid-write).
  */
 export async function writeVault(
@@ -139,18 +204,26 @@ export async function writeVault(
   payload: VaultPayload,
   options: { previousKey?: Uint8Array; previousKdf?: KdfHeader } = {},
 ): Promise<void> {
+  const stored = await storage.get([VAULT_KEYS.primary, VAULT_KEYS.previous]);
+  const previousKey = options.previousKey ?? key;
+  const previousKdf = options.previousKdf ?? kdf;
+  const current = authenticated(stored[VAULT_KEYS.primary], previousKey, previousKdf);
+  const before = authenticated(stored[VAULT_KEYS.previous], previousKey, previousKdf);
+  // Version 1 records have the empty id: the first version 2 write gives the vault its id.
+  const id = current?.id || before?.id || newVaultId();
+  const mark = await readHighWaterMark(markAreas(storage), id);
+  const counter = Math.max(current?.counter ?? 0, before?.counter ?? 0, mark.counter) + 1;
+
   const plaintext = utf8.encode(JSON.stringify(payload));
-  const text = serializeRecord(sealRecord(key, kdf, plaintext));
+  const text = serializeRecord(sealRecord(key, kdf, { id, counter }, plaintext));
   const check = openRecord(key, parseRecord(text));
   if (!equalBytes(check, plaintext)) throw new VaultWriteError('The new vault record did not verify; nothing was changed.');
 
-  const current = (await storage.get([VAULT_KEYS.primary]))[VAULT_KEYS.primary];
-  if (current !== undefined && opensWith(current, options.previousKey ?? key, options.previousKdf ?? kdf)) {
-    await storage.set({ [VAULT_KEYS.previous]: current });
-  }
+  if (current) await storage.set({ [VAULT_KEYS.previous]: stored[VAULT_KEYS.primary] });
   await storage.set({ [VAULT_KEYS.primary]: text });
-  const stored = (await storage.get([VAULT_KEYS.primary]))[VAULT_KEYS.primary];
-  if (stored !== text) throw new VaultWriteError('The vault record did not read back as written.');
+  const readBack = (await storage.get([VAULT_KEYS.primary]))[VAULT_KEYS.primary];
+  if (readBack !== text) throw new VaultWriteError('The vault record did not read back as written.');
+  await raiseHighWaterMark(markAreas(storage), id, counter);
 }
 
 /**
@@ -169,7 +242,7 @@ export async function changePassphrase(
   const key = await deriveVaultKey(newPassphrase, header, saltOf(header));
   await writeVault(storage, key, header, current.payload, { previousKey: current.key, previousKdf: current.kdf });
   await storage.remove([VAULT_KEYS.previous]);
-  return { key, kdf: header, payload: current.payload, restoredFromPrevious: false };
+  return { key, kdf: header, payload: current.payload, restoredFromPrevious: false, rollback: null };
 }
 
 export function newKdfHeader(kdf: KdfParams): KdfHeader {
@@ -181,14 +254,15 @@ function saltOf(header: KdfHeader): Uint8Array {
   return Uint8Array.from(atob(header.salt), (c) => c.charCodeAt(0));
 }
 
-function opensWith(text: unknown, key: Uint8Array, kdf: KdfHeader): boolean {
+/** The stored text as a record, when it parses and opens with `key` under `kdf`; otherwise null. */
+function authenticated(text: unknown, key: Uint8Array, kdf: KdfHeader): VaultRecord | null {
   try {
     const record = parseRecord(text);
-    if (!sameHeader(record.kdf, kdf)) return false;
+    if (!sameHeader(record.kdf, kdf)) return null;
     openRecord(key, record);
-    return true;
+    return record;
   } catch {
-    return false;
+    return null;
   }
 }
 

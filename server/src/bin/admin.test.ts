@@ -44,8 +44,9 @@ describe('admin CLI', () => {
 
   it('creates a user, resets their 2FA with a recorded reason, lists events', async () => {
     const created = captureIo('a long enough admin password\n');
-    expect(await runAdmin(['create-user', '--username', 'Maintainer', '--email', 'm@example.org', '--password-stdin'], created, config)).toBe(0);
+    expect(await runAdmin(['create-user', '--username', 'Maintainer', '--email', 'm@example.org', '--password-stdin', '--verified'], created, config)).toBe(0);
     expect(created.out[0]).toContain('Created account "maintainer"');
+    expect(created.out[1]).toContain('marked verified');
 
     const latchkey = await createApp(config);
     try {
@@ -70,6 +71,11 @@ describe('admin CLI', () => {
       const status = await after.services.accounts.twoFactorStatus(user.id);
       expect(status).toMatchObject({ hasTotp: false, hasSecurityKey: false, recoveryCodesRemaining: 0, enabled: false });
       expect(await after.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).execute()).toHaveLength(0);
+      // The address was vouched for (no verification mail); each change mailed its notice, the reset too.
+      const mail = await after.db.selectFrom('mail_outbox').select(['kind', 'recipient']).where('user_id', '=', user.id).orderBy('id').execute();
+      expect(mail).toEqual(
+        ['notice:method-added', 'notice:recovery-codes-generated', 'notice:admin-two-factor-reset'].map((kind) => ({ kind, recipient: 'm@example.org' })),
+      );
     } finally {
       await after.close();
     }

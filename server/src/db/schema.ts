@@ -15,6 +15,10 @@ export interface Database {
   rate_limits: RateLimitsTable;
   totp_guesses: TotpGuessesTable;
   events: EventsTable;
+  password_resets: PasswordResetsTable;
+  user_emails: UserEmailsTable;
+  mail_outbox: MailOutboxTable;
+  notice_throttle: NoticeThrottleTable;
 }
 
 export interface UsersTable {
@@ -33,6 +37,8 @@ export interface UsersTable {
   totp_enabled_at: number | null;
   /** Bumped on every password or 2FA change: kills remembered devices and pending login tokens. */
   security_epoch: ColumnType<number, number | undefined, number>;
+  /** When one code of the current recovery-code set was typed back (the burn step); null while unconfirmed (migration 006). */
+  recovery_codes_confirmed_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface WebauthnCredentialsTable {
@@ -133,6 +139,64 @@ export interface EventsTable {
   /** JSON object text */
   details: string;
   created_at: number;
+}
+
+/** Every address of an account (migration 005). `users.email` always equals the primary row's `email`. */
+export interface UserEmailsTable {
+  id: Generated<number>;
+  user_id: string;
+  email: string;
+  /** `email` as addresses are compared (trimmed, lower-cased); unique per account, and among verified addresses. */
+  email_key: string;
+  /** 1 for the account's primary address (exactly one per account), else 0. */
+  is_primary: number;
+  verified_at: number | null;
+  /** Nonce inside the newest verification link; null once verified (links are single use). */
+  verify_nonce: string | null;
+  verify_sent_at: number | null;
+  created_at: number;
+}
+
+/** The transactional outbox (services/mail): written with the change it reports, delivered by the sender. */
+export interface MailOutboxTable {
+  id: Generated<number>;
+  /** Random; the message's Message-ID and the associated data of `body_enc`. */
+  message_id: string;
+  user_id: string | null;
+  /** Template kind, e.g. `verify-email`, `notice:method-added`. */
+  kind: string;
+  recipient: string;
+  subject: string;
+  /** AEAD-sealed JSON `{text, html}`; null once delivered (a database copy holds no live links). */
+  body_enc: string | null;
+  created_at: number;
+  /** Not before this time (backoff after a failed attempt). */
+  next_attempt_at: number;
+  attempts: number;
+  /** A sender holds the message until then (its claim); another sender may take it over afterwards. */
+  lease_until: number | null;
+  lease_token: string | null;
+  sent_at: number | null;
+  /** Given up on after the last retry. */
+  failed_at: number | null;
+  last_error: string | null;
+}
+
+/** When a throttled notice (e.g. second-factor failures) was last sent to an account. */
+export interface NoticeThrottleTable {
+  user_id: string;
+  kind: string;
+  last_sent_at: number;
+}
+
+/** A mailed password-reset link (services/password-resets.ts); the row makes the link single use. */
+export interface PasswordResetsTable {
+  /** Random nonce carried inside the signed link. */
+  id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export type User = Selectable<UsersTable>;

@@ -8,7 +8,7 @@ import { HomePage } from '../views/home-page.js';
 import { LoginPage } from '../views/login-page.js';
 import { LogoutPage } from '../views/logout-page.js';
 import { REGISTER_FIELD_ORDER, RegisterPage } from '../views/register-page.js';
-import { formSchema, handler, keepValues, setRetryAfter, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
+import { currentUser, formSchema, handler, keepValues, setRetryAfter, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
 import { loginUrlAfter, sessionEndedNotice } from './login-notice.js';
 import { deviceCookie, renewAnonymousToken, startSession } from './session.js';
 
@@ -77,6 +77,10 @@ export function accountRoutes(services: Services): Router {
           requestOrigin(req),
         );
         await startSession(res, services, user);
+        await services.sessions.setFlash(currentUser(res).session.id, {
+          kind: 'success',
+          text: `Welcome! We sent a link to ${user.email}: open it while logged in to verify your address, which two-factor authentication needs.`,
+        });
         res.redirect(303, ROUTES.manageAccount);
       } catch (error) {
         // A rule the check above did not see coming (a name taken in between).

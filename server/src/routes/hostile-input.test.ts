@@ -14,6 +14,11 @@ const POST_ROUTES = [
   ROUTES.totpProvision,
   ROUTES.totpProvisionRemove,
   ROUTES.recoveryCodesGenerate,
+  ROUTES.recoveryCodesVerify,
+  ROUTES.changePassword,
+  ROUTES.requestPasswordReset,
+  `${ROUTES.resetPassword}?token=x`,
+  ROUTES.resetPassword,
   '/manage/account/forget-devices',
   ROUTES.webauthnProvisionOptions,
   ROUTES.webauthnProvisionValidate,
@@ -71,7 +76,17 @@ describe('hostile input on every POST route', () => {
       }
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    for (const path of [`${ROUTES.twoFactor}?token=%`, `${ROUTES.login}?next=%`, '/%', `${ROUTES.manageAccount}?x=%E0%A4%A`, '/static/..%2f..%2fpackage.json']) {
+    for (const path of [
+      `${ROUTES.resetPassword}?token=%`,
+      `${ROUTES.resetPassword}?token[a]=1`,
+      `${ROUTES.resetPassword}?token=${'A'.repeat(5000)}.${'B'.repeat(43)}`,
+      `${ROUTES.resetPassword}?token=e30.${'A'.repeat(43)}`,
+      `${ROUTES.recoveryCodesShow}?show=%00`,
+      `${ROUTES.recoveryCodesShow}?show[]=1`,
+      ROUTES.recoveryCodesVerify,
+      ROUTES.changePassword,
+      ROUTES.requestPasswordReset,
+      `${ROUTES.twoFactor}?token=%`, `${ROUTES.login}?next=%`, '/%', `${ROUTES.manageAccount}?x=%E0%A4%A`, '/static/..%2f..%2fpackage.json']) {
       const response = await b.get(path);
       expect(response.status, path).toBeLessThan(500);
     }

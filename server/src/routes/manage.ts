@@ -9,10 +9,11 @@ import type { Services } from '../services/index.js';
 import { AccountPage, ACCOUNT_ROUTES, CONFIRM_TEXT, type AccountPageProblems } from '../views/account-page.js';
 import { CONFIRM_FIELD } from '../views/layout.js';
 import { MessagePage } from '../views/message-page.js';
-import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
 import { loadAccountActivity } from './account-activity.js';
 import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
+import { refuseWithoutVerifiedPrimary } from './email.js';
+import { pendingShowing } from './recovery-codes.js';
 import { loginUrlAfter } from './login-notice.js';
 import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from './session.js';
 
@@ -32,8 +33,7 @@ export async function afterMethodAdded(res: Response, services: Services, userId
   const { session } = currentUser(res);
   if ((await services.recoveryCodes.remaining(userId)) === 0) {
     const codes = await services.recoveryCodes.generate(userId, originOf(res));
-    await services.sessions.setPendingRecoveryCodes(session.id, codes);
-    return ACCOUNT_ROUTES.recoveryCodesShow;
+    return pendingShowing(res, services, codes, { firstTime: true });
   }
   await services.sessions.setFlash(session.id, { kind: 'success', text: `${methodName} added. Your recovery codes still work.` });
   return ROUTES.manageAccount;
@@ -51,7 +51,7 @@ export async function afterMethodRemoved(services: Services, userId: string): Pr
 }
 
 /** Did the visitor tick the form's confirmation checkbox ({@link ConfirmCheckbox})? */
-function confirmed(req: Request): boolean {
+export function confirmed(req: Request): boolean {
   return ((req.body ?? {}) as Record<string, unknown>)[CONFIRM_FIELD] === 'on';
 }
 
@@ -76,38 +76,43 @@ function originOf(res: Response) {
   return requestOrigin(res.req);
 }
 
+/** The account page; `problems` shows a refused form's errors in place (status 4xx). */
+export async function renderAccountPage(res: Response, services: Services, status: number, problems?: AccountPageProblems): Promise<void> {
+  const { user, session } = currentUser(res);
+  const [twoFactor, securityKeys, events, flash, addresses, activity] = await Promise.all([
+    services.accounts.twoFactorStatus(user.id),
+    services.accounts.securityKeys(user.id),
+    services.events.list(user.id, { limit: HISTORY_PAGE_SIZE }),
+    services.sessions.takeFlash(session.id),
+    services.emails.list(user.id),
+    loadAccountActivity(res, services),
+  ]);
+  sendPage(
+    res,
+    status,
+    AccountPage({
+      page: pageContext(res, flash),
+      email: user.email,
+      addresses,
+      hasTotp: twoFactor.hasTotp,
+      totpEnabledAt: user.totp_enabled_at,
+      securityKeys,
+      recoveryCodesRemaining: twoFactor.recoveryCodesRemaining,
+      recoveryCodesUnconfirmed: twoFactor.recoveryCodesRemaining > 0 && user.recovery_codes_confirmed_at === null,
+      recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
+      events,
+      ...activity,
+      problems,
+    }),
+  );
+}
+
 /** /manage/account/…: the account page, TOTP provisioning, recovery codes, remembered devices. */
 export function manageRoutes(services: Services): Router {
   const router = Router();
   router.use('/manage', requireUser());
 
-  /** The account page; `problems` shows a refused form's errors in place (status 4xx). */
-  const renderAccount = async (res: Response, status: number, problems?: AccountPageProblems) => {
-    const { user, session } = currentUser(res);
-    const [twoFactor, securityKeys, events, flash, activity] = await Promise.all([
-      services.accounts.twoFactorStatus(user.id),
-      services.accounts.securityKeys(user.id),
-      services.events.list(user.id, { limit: HISTORY_PAGE_SIZE }),
-      services.sessions.takeFlash(session.id),
-      loadAccountActivity(res, services),
-    ]);
-    sendPage(
-      res,
-      status,
-      AccountPage({
-        page: pageContext(res, flash),
-        email: user.email,
-        hasTotp: twoFactor.hasTotp,
-        totpEnabledAt: user.totp_enabled_at,
-        securityKeys,
-        recoveryCodesRemaining: twoFactor.recoveryCodesRemaining,
-        recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
-        events,
-        ...activity,
-        problems,
-      }),
-    );
-  };
+  const renderAccount = (res: Response, status: number, problems?: AccountPageProblems) => renderAccountPage(res, services, status, problems);
 
   router.get(
     ROUTES.manageAccount,
@@ -157,6 +162,7 @@ export function manageRoutes(services: Services): Router {
     handler(async (_req, res) => {
       const { user } = currentUser(res);
       if ((await services.accounts.twoFactorStatus(user.id)).hasTotp) return alreadyOn(res);
+      if (await refuseWithoutVerifiedPrimary(res, services, user.id)) return;
       const secret = await pendingSecret(res, true);
       await renderProvision(res, 200, secret ?? '');
     }),
@@ -182,6 +188,7 @@ export function manageRoutes(services: Services): Router {
     handler(async (req, res) => {
       const { user, session } = currentUser(res);
       if ((await services.accounts.twoFactorStatus(user.id)).hasTotp) return alreadyOn(res);
+      if (await refuseWithoutVerifiedPrimary(res, services, user.id)) return;
       const secret = await pendingSecret(res, false);
       if (!secret) {
         return sendPage(
@@ -237,50 +244,6 @@ export function manageRoutes(services: Services): Router {
           : 'Your account had no authentication app.',
       });
       res.redirect(303, ROUTES.manageAccount);
-    }),
-  );
-
-  router.post(
-    ROUTES.recoveryCodesGenerate,
-    handler(async (req, res) => {
-      const { user } = currentUser(res);
-      // The old codes die: the form must carry the confirmation (when there are codes to lose).
-      if (!confirmed(req) && (await services.recoveryCodes.remaining(user.id)) > 0) {
-        return renderAccount(res, 400, { recoveryCodes: { [CONFIRM_FIELD]: CONFIRM_TEXT.newCodesMissing } });
-      }
-      const reauth = await reauthenticate(req, res, services, passwordFrom(req));
-      if (!reauth.ok) {
-        return sendPage(res, reauth.status, MessagePage({ page: pageContext(res), title: 'No new recovery codes', message: reauth.message }));
-      }
-      if (!(await services.accounts.twoFactorStatus(user.id)).enabled) {
-        return sendPage(
-          res,
-          400,
-          MessagePage({ page: pageContext(res), title: 'No new recovery codes', message: 'Turn on two-factor authentication first: recovery codes stand in for a second factor.' }),
-        );
-      }
-      const codes = await services.recoveryCodes.generate(user.id, requestOrigin(req));
-      sendPage(res, 200, RecoveryCodesPage({ page: pageContext(res), codes, firstTime: false }));
-    }),
-  );
-
-  router.get(
-    ACCOUNT_ROUTES.recoveryCodesShow,
-    handler(async (_req, res) => {
-      const { session } = currentUser(res);
-      const codes = await services.sessions.takePendingRecoveryCodes(session.id);
-      if (!codes) {
-        return sendPage(
-          res,
-          404,
-          MessagePage({
-            page: pageContext(res),
-            title: 'Recovery codes are shown only once',
-            message: 'These recovery codes were already shown. If you did not save them, generate a new set from your account page.',
-          }),
-        );
-      }
-      sendPage(res, 200, RecoveryCodesPage({ page: pageContext(res), codes, firstTime: true }));
     }),
   );
 

@@ -7,6 +7,7 @@ import { testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { EVENT_TAGS } from '../services/events.js';
+import { linkIn, readOutbox } from '../testing/read-outbox.js';
 
 // The browser's origin as the server is configured to expect it. The soft authenticator puts it in
 // clientDataJSON; the HTTP client talks to 127.0.0.1 (no browser is involved).
@@ -45,6 +46,8 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
       [FIELDS.passwordConfirm]: PASSWORD,
     });
     expect(response.status).toBe(303);
+    const [mail] = await readOutbox(server.services, { to: `${username}@example.org`, kind: 'verify-email' });
+    expect((await client.get(linkIn(mail!.text, ROUTES.verifyEmail)!)).status).toBe(303);
     return { client, username };
   }
 
@@ -82,7 +85,7 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     expect(added.status).toBe(200);
     const body = added.json<{ success: string; redirect_to: string }>();
     expect(body.success).toContain('Desk key');
-    expect(body.redirect_to).toBe('/manage/account/recovery-codes/');
+    expect(body.redirect_to).toMatch(/^\/manage\/account\/recovery-codes\/\?show=[A-Za-z0-9_-]{22}$/);
     const codesPage = await client.get(body.redirect_to);
     expect(codesPage.status).toBe(200);
     expect(codesPage.body).toMatch(/[0-9a-f]{4}[- ]?[0-9a-f]{4}/);

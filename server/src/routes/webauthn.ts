@@ -14,6 +14,7 @@ import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import { WebauthnRefusal } from '../services/webauthn.js';
 import { KEY_RENAME, WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
+import { firstFactorRefusal, refuseWithoutVerifiedPrimary } from './email.js';
 import { CONFIRM_TEXT } from '../views/account-page.js';
 import { afterMethodAdded, afterMethodRemoved, lastFactorConfirmed } from './manage.js';
 import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, textField } from './http.js';
@@ -169,16 +170,24 @@ export function webauthnRoutes(services: Services): Router {
     );
   };
 
-  router.get(ROUTES.webauthnProvision, handler((_req, res) => renderPage(res, 200)));
+  router.get(
+    ROUTES.webauthnProvision,
+    handler(async (_req, res) => {
+      if (await refuseWithoutVerifiedPrimary(res, services, currentUser(res).user.id)) return;
+      await renderPage(res, 200);
+    }),
+  );
 
   router.post(
     ROUTES.webauthnProvisionOptions,
     handler(async (req, res) => {
       const body = parseJson(req, res, provisionOptionsBody);
       if (!body) return;
+      const { user } = currentUser(res);
+      const refusal = await firstFactorRefusal(services, user.id);
+      if (refusal) return sendJsonFailure(res, refusal.status, [refusal.message]);
       const reauth = await reauthenticate(req, res, services, body[FIELDS.password]);
       if (!reauth.ok) return sendJsonFailure(res, reauth.status, [reauth.message]);
-      const { user } = currentUser(res);
       await sendOptions(res, services.webauthn.registrationOptions(user, body[FIELDS.label]));
     }),
   );
@@ -189,6 +198,8 @@ export function webauthnRoutes(services: Services): Router {
       const body = parseJson(req, res, provisionValidateBody);
       if (!body) return;
       const { user, session } = currentUser(res);
+      const refusal = await firstFactorRefusal(services, user.id);
+      if (refusal) return sendJsonFailure(res, refusal.status, [refusal.message]);
       // The options step re-authenticated (or found a recent login); the 5-minute window must still hold.
       if (!services.sessions.isRecentlyAuthenticated(session)) {
         return sendJsonFailure(res, 401, ['Too much time has passed since you confirmed your password. Enter it again and retry.']);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
@@ -13,7 +14,8 @@ export const EMAIL_MAX_LENGTH = 254;
 
 /** PyPI's username rule: letters, digits, `.`, `_`, `-`; starting and ending with a letter or digit. */
 const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/;
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** One plain address: no spaces, and none of the characters that would make it a list or a display name in a header. */
+const EMAIL_PATTERN = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
 
 export interface TwoFactorStatus {
   hasTotp: boolean;
@@ -23,6 +25,17 @@ export interface TwoFactorStatus {
   /** True when any second factor is enabled (login then always asks for one). */
   enabled: boolean;
 }
+
+export interface RegisterOptions {
+  /**
+   * Mark the address verified instead of mailing it a link: for the admin CLI (`create-user --verified`)
+   * and seeding (testing kit, dev server), where whoever runs it vouches for the address. Default false.
+   */
+  emailVerified?: boolean;
+}
+
+/** Runs inside the registration transaction, after the user row is written (services/emails.ts adds the first address). */
+export type OnAccountCreated = (trx: Kysely<Database>, user: User, options: { emailVerified: boolean }) => Promise<void>;
 
 /** What a registration form sent; a field missing from the form is absent here. */
 export interface RegistrationInput {
@@ -36,7 +49,7 @@ export interface Accounts {
    * Create an account; throws {@link ServiceError} when input breaks a rule or the name is taken, with
    * every field at fault in `fieldErrors` (so the form shows all problems at once).
    */
-  register(input: { username: string; email: string; password: string }, origin?: RequestOrigin): Promise<User>;
+  register(input: { username: string; email: string; password: string }, origin?: RequestOrigin, options?: RegisterOptions): Promise<User>;
   /** The rule each given field breaks (one message per field name), and 409 when the only problem is a taken name. */
   registrationProblems(input: RegistrationInput): Promise<{ status: number; fieldErrors: Record<string, string> }>;
   findByUsername(username: string): Promise<User | undefined>;
@@ -55,7 +68,7 @@ export function canonicalUsername(username: string): string {
   return username.trim().toLowerCase();
 }
 
-export function createAccounts(db: Kysely<Database>, passwords: Passwords, events: Events, now: Clock): Accounts {
+export function createAccounts(db: Kysely<Database>, passwords: Passwords, events: Events, now: Clock, onCreated?: OnAccountCreated): Accounts {
   const findByUsername = (username: string) =>
     db.selectFrom('users').selectAll().where('username', '=', canonicalUsername(username)).executeTakeFirst();
 
@@ -72,7 +85,7 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
   return {
     registrationProblems,
 
-    async register(input, origin = NO_ORIGIN) {
+    async register(input, origin = NO_ORIGIN, options = {}) {
       const username = canonicalUsername(input.username);
       const email = input.email.trim();
       const problems = await registrationProblems(input);
@@ -90,9 +103,14 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         totp_last_step: null,
         totp_enabled_at: null,
         security_epoch: 0,
+        recovery_codes_confirmed_at: null,
       };
       try {
-        await db.insertInto('users').values(user).execute();
+        // The user and its first address (with the verification mail in the outbox) commit together.
+        await inTransaction(db, async (trx) => {
+          await trx.insertInto('users').values(user).execute();
+          await onCreated?.(trx, user, { emailVerified: options.emailVerified ?? false });
+        });
       } catch (error) {
         // Two sign-ups racing for one name: the UNIQUE constraint decides.
         if (isUniqueViolation(error)) throw new ServiceError(TAKEN_MESSAGE, 409, 'username');
@@ -185,6 +203,14 @@ function registrationRuleProblems(input: RegistrationInput): Record<string, stri
     if (!check.ok) problems.new_password = check.message;
   }
   return problems;
+}
+
+/** Throws a {@link ServiceError} on field `email` unless `email` (already trimmed) looks like one address. */
+export function checkEmailAddress(email: string): void {
+  if (email.length === 0) throw new ServiceError('Enter an email address.', 400, 'email');
+  if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) {
+    throw new ServiceError('Enter a valid email address, like name@example.org.', 400, 'email');
+  }
 }
 
 /** SQLite `SQLITE_CONSTRAINT_UNIQUE` or PostgreSQL `23505`. */

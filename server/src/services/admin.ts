@@ -34,12 +34,12 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
         await trx.deleteFrom('recovery_codes').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('login_tokens').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+        await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.adminTwoFactorReset, origin: NO_ORIGIN, details: { reason: reason.trim().slice(0, 500), actor } });
       });
       // The reset also lifts the second-factor locks, the year's TOTP budget included: the administrator
       // checked the person's identity out of band (NIST SP 800-63B 5.2.2 leaves unlocking to the operator).
       await rateLimits.resetAccount('second-factor', user.id);
       await totpGuessBudget.reset(user.id);
-      await events.record({ userId: user.id, tag: EVENT_TAGS.adminTwoFactorReset, origin: NO_ORIGIN, details: { reason: reason.trim().slice(0, 500), actor } });
       return (await accounts.findById(user.id)) ?? user;
     },
   };

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Clock } from './clock.js';
 
 /** Every security event the server records (shown as security history; admin CLI `events`). */
@@ -28,6 +29,17 @@ export const EVENT_TAGS = {
   adminUserCreated: 'admin:account:create',
   webauthnSignCountRegression: 'account:webauthn:sign_count_regression',
   webauthnUsed: 'account:webauthn:used',
+  /** Recorded by the password change (h13-account); mails the `password-changed` notice. */
+  passwordChanged: 'account:password:changed',
+  /** Recorded by the password reset (h13-account); mails the `password-reset` notice. */
+  passwordReset: 'account:password:reset',
+  emailAdded: 'account:email:added',
+  emailVerified: 'account:email:verified',
+  emailRemoved: 'account:email:removed',
+  /** details `{from, to}`: the notice goes to the previous primary address. */
+  primaryEmailChanged: 'account:email:primary_changed',
+  recoveryCodesConfirmed: 'account:recovery_codes:confirmed',
+  passwordResetRequested: 'account:password:reset:request',
 } as const;
 
 export type EventTag = (typeof EVENT_TAGS)[keyof typeof EVENT_TAGS];
@@ -53,9 +65,26 @@ export interface SecurityEvent {
 /** Security history pages hold this many events (the account page shows the first). */
 export const HISTORY_PAGE_SIZE = 30;
 
+export interface RecordedEvent {
+  userId: string | null;
+  tag: EventTag;
+  origin: RequestOrigin;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Runs in the transaction that records an event, for tags it `handles`: the mail notices (services/mail/
+ * security-notices.ts) queue their message there, so every recorded security event gets its mail and
+ * neither exists without the other.
+ */
+export interface EventFollowUp {
+  handles(tag: string): boolean;
+  run(trx: Kysely<Database>, event: RecordedEvent & { details: Record<string, unknown>; createdAt: number }): Promise<void>;
+}
+
 export interface Events {
-  /** Returns the new event's id. */
-  record(input: { userId: string | null; tag: EventTag; origin: RequestOrigin; details?: Record<string, unknown> }): Promise<number>;
+  /** Record one event and return its id; for tags with a follow-up (a mail notice), the event and its follow-up commit together. */
+  record(input: RecordedEvent): Promise<number>;
   /** Newest first; `offset` skips that many of the newest (history pages). */
   list(userId: string, options?: { limit?: number; offset?: number }): Promise<SecurityEvent[]>;
   count(userId: string): Promise<number>;
@@ -67,26 +96,40 @@ export interface Events {
    * cannot be mistaken for this one).
    */
   findLoginEvent(userId: string, origin: RequestOrigin): Promise<number | null>;
+  /** The same events working in `trx`: record an event (and its notice) in the transaction that makes the change. */
+  boundTo(trx: Kysely<Database>): Events;
 }
 
 const MAX_USER_AGENT = 512;
 
-export function createEvents(db: Kysely<Database>, now: Clock): Events {
+export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventFollowUp): Events {
+  const insert = (into: Kysely<Database>, { userId, tag, origin }: RecordedEvent, details: Record<string, unknown>, createdAt: number) =>
+    into
+      .insertInto('events')
+      .values({
+        user_id: userId,
+        tag,
+        ip: origin.ip,
+        user_agent: origin.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+        details: JSON.stringify(details),
+        created_at: createdAt,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+      .then((row) => Number(row.id));
+
   return {
-    async record({ userId, tag, origin, details = {} }) {
-      const row = await db
-        .insertInto('events')
-        .values({
-          user_id: userId,
-          tag,
-          ip: origin.ip,
-          user_agent: origin.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
-          details: JSON.stringify(details),
-          created_at: now(),
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return Number(row.id);
+    boundTo: (trx) => createEvents(trx, now, followUp),
+    async record(input) {
+      const details = input.details ?? {};
+      const createdAt = now();
+      // Most events (logins) have no follow-up: one statement, no transaction, as before.
+      if (!followUp?.handles(input.tag)) return insert(db, input, details, createdAt);
+      return inTransaction(db, async (trx) => {
+        const id = await insert(trx, input, details, createdAt);
+        await followUp.run(trx, { ...input, details, createdAt });
+        return id;
+      });
     },
     async list(userId, { limit = 50, offset = 0 } = {}) {
       const rows = await db

@@ -8,12 +8,25 @@ export type KeyPurpose =
   | 'recovery-code'
   | 'csrf'
   | 'remember-device'
-  | 'session-data';
+  | 'session-data'
+  | 'mail-body'
+  | 'email-verify'
+  | 'password-reset';
 
 /** Keys derived from LATCHKEY_SECRET_KEY by HKDF-SHA256 (RFC 5869), one per {@link KeyPurpose}. */
 export type ServerKeys = Record<KeyPurpose, Buffer>;
 
-const PURPOSES: readonly KeyPurpose[] = ['login-token', 'totp-secret', 'recovery-code', 'csrf', 'remember-device', 'session-data'];
+const PURPOSES: readonly KeyPurpose[] = [
+  'login-token',
+  'totp-secret',
+  'recovery-code',
+  'csrf',
+  'remember-device',
+  'session-data',
+  'mail-body',
+  'email-verify',
+  'password-reset',
+];
 
 /** Derive the per-purpose 256-bit keys (ASVS V6.4.1: keys separated by purpose). */
 export function deriveServerKeys(secretKey: string): ServerKeys {

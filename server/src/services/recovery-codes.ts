@@ -15,6 +15,12 @@ export interface RecoveryCodes {
   check(userId: string, input: string): Promise<RecoveryCodeCheck>;
   /** Burn a code: exactly one caller can use each code (conditional UPDATE on `used_at IS NULL`). */
   use(userId: string, input: string, origin?: RequestOrigin): Promise<RecoveryCodeCheck>;
+  /**
+   * The burn step: one code of the set just shown, typed back, proves the set was saved. That code is
+   * burned and the set marked confirmed, in one transaction. Records its own event (not "code used":
+   * no login happened, and the used-code notice would alarm the owner for nothing).
+   */
+  confirm(userId: string, input: string, origin?: RequestOrigin): Promise<RecoveryCodeCheck>;
   remaining(userId: string): Promise<number>;
   /** Delete every code (admin 2FA reset). */
   clear(userId: string): Promise<void>;
@@ -29,22 +35,45 @@ export interface RecoveryCodes {
 export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: Events, now: Clock): RecoveryCodes {
   const hashOf = (userId: string, code: string) => hmac(key, `${userId}:${code}`);
 
+  /** The atomic burn: only the caller whose UPDATE changes the row wins; anyone else learns "used" or "invalid". */
+  const burn = async (executor: Kysely<Database>, userId: string, input: string): Promise<RecoveryCodeCheck> => {
+    const code = normalizeRecoveryCode(input);
+    if (code === null) return 'malformed';
+    const codeHash = hashOf(userId, code);
+    const burned = await executor
+      .updateTable('recovery_codes')
+      .set({ used_at: now() })
+      .where('user_id', '=', userId)
+      .where('code_hash', '=', codeHash)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(burned.numUpdatedRows) === 1) return 'ok';
+    const spent = await executor
+      .selectFrom('recovery_codes')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('code_hash', '=', codeHash)
+      .executeTakeFirst();
+    return spent ? 'used' : 'invalid';
+  };
+
   return {
     async generate(userId, origin = NO_ORIGIN) {
       const codes = generateRecoveryCodes();
       const time = now();
-      let voided = 0;
       await inTransaction(db, async (trx) => {
         // Unused codes first, to count what the new set voids: the history says so only when something died.
         const unused = await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
-        voided = Number(unused.numDeletedRows);
+        const voided = Number(unused.numDeletedRows);
         await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+        // A new set is unconfirmed until one of its codes is typed back (the burn step).
+        await trx.updateTable('users').set({ recovery_codes_confirmed_at: null }).where('id', '=', userId).execute();
         await trx
           .insertInto('recovery_codes')
           .values(codes.map((code) => ({ user_id: userId, code_hash: hashOf(userId, code), created_at: time, used_at: null })))
           .execute();
+        await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.recoveryCodesGenerated, origin, details: { count: codes.length, voided } });
       });
-      await events.record({ userId, tag: EVENT_TAGS.recoveryCodesGenerated, origin, details: { count: codes.length, voided } });
       return codes;
     },
 
@@ -62,27 +91,22 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
     },
 
     async use(userId, input, origin = NO_ORIGIN) {
-      const code = normalizeRecoveryCode(input);
-      if (code === null) return 'malformed';
-      const codeHash = hashOf(userId, code);
-      const burned = await db
-        .updateTable('recovery_codes')
-        .set({ used_at: now() })
-        .where('user_id', '=', userId)
-        .where('code_hash', '=', codeHash)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(burned.numUpdatedRows) === 1) {
-        await events.record({ userId, tag: EVENT_TAGS.recoveryCodeUsed, origin });
-        return 'ok';
-      }
-      const spent = await db
-        .selectFrom('recovery_codes')
-        .select('id')
-        .where('user_id', '=', userId)
-        .where('code_hash', '=', codeHash)
-        .executeTakeFirst();
-      return spent ? 'used' : 'invalid';
+      return inTransaction(db, async (trx) => {
+        // The burn, its event and the notice (with the codes left) commit together.
+        const result = await burn(trx, userId, input);
+        if (result === 'ok') await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.recoveryCodeUsed, origin });
+        return result;
+      });
+    },
+
+    async confirm(userId, input, origin = NO_ORIGIN) {
+      return inTransaction(db, async (trx) => {
+        const result = await burn(trx, userId, input);
+        if (result !== 'ok') return result;
+        await trx.updateTable('users').set({ recovery_codes_confirmed_at: now() }).where('id', '=', userId).execute();
+        await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.recoveryCodesConfirmed, origin });
+        return result;
+      });
     },
 
     async remaining(userId) {

@@ -369,10 +369,13 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
   it('show pending recovery codes once and keep them encrypted', async () => {
     const user = await h.services.accounts.register({ username: uniqueName(), email: 's@example.org', password: PASSWORD });
     const { session } = await h.services.sessions.create(user.id);
-    await h.services.sessions.setPendingRecoveryCodes(session.id, ['0123456789abcdef']);
+    const nonce = await h.services.sessions.setPendingRecoveryCodes(session.id, ['0123456789abcdef']);
     const row = await h.db.selectFrom('sessions').select('pending_recovery_codes_enc').where('id', '=', session.id).executeTakeFirstOrThrow();
     expect(row.pending_recovery_codes_enc).not.toContain('0123456789abcdef');
-    expect(await h.services.sessions.takePendingRecoveryCodes(session.id)).toEqual(['0123456789abcdef']);
-    expect(await h.services.sessions.takePendingRecoveryCodes(session.id)).toBeNull();
+    // A navigation without the nonce (a cross-site link to the show page) does not use the showing up.
+    expect(await h.services.sessions.takePendingRecoveryCodes(session.id, undefined)).toBe('wrong-nonce');
+    expect(await h.services.sessions.takePendingRecoveryCodes(session.id, `${nonce.slice(1)}x`)).toBe('wrong-nonce');
+    expect(await h.services.sessions.takePendingRecoveryCodes(session.id, nonce)).toEqual({ codes: ['0123456789abcdef'], firstTime: false });
+    expect(await h.services.sessions.takePendingRecoveryCodes(session.id, nonce)).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, SessionRow } from '../db/schema.js';
 import type { Clock } from './clock.js';
+import { safeEqual } from './keys.js';
 import { open, seal } from './secret-box.js';
 
 /** ASVS V3.3.2 (L2): re-authentication after 12 hours, or 30 minutes of inactivity. */
@@ -44,11 +45,32 @@ export interface Sessions {
   isRecentlyAuthenticated(session: SessionRow): boolean;
   setPendingTotpSecret(sessionId: string, secret: string | null): Promise<void>;
   pendingTotpSecret(session: SessionRow): string | null;
-  setPendingRecoveryCodes(sessionId: string, codes: string[]): Promise<void>;
-  /** Returns the pending codes once and clears them. */
-  takePendingRecoveryCodes(sessionId: string): Promise<string[] | null>;
+  /**
+   * Keep a fresh set for its one showing; returns the one-time nonce the showing must present (the
+   * redirect to the show page carries it), so a cross-site navigation cannot use the showing up.
+   */
+  setPendingRecoveryCodes(sessionId: string, codes: string[], options?: { firstTime?: boolean }): Promise<string>;
+  /**
+   * The pending codes, once, when `nonce` is the one issued with them (constant-time compare); they are
+   * cleared then. A wrong or missing nonce changes nothing and returns `'wrong-nonce'`; nothing pending, null.
+   */
+  takePendingRecoveryCodes(sessionId: string, nonce: unknown): Promise<PendingShowing | 'wrong-nonce' | null>;
   setFlash(sessionId: string, flash: Flash): Promise<void>;
   takeFlash(sessionId: string): Promise<Flash | null>;
+}
+
+/** What the session keeps (sealed) between generating recovery codes and their one showing. */
+interface PendingRecoveryCodes {
+  codes: unknown;
+  nonce: unknown;
+  firstTime?: unknown;
+}
+
+/** A set of recovery codes on its one showing. */
+export interface PendingShowing {
+  codes: string[];
+  /** The first set, made when the first second factor was added (the page then says 2FA is now on). */
+  firstTime: boolean;
 }
 
 /** The session id stored in the database: SHA-256 of the cookie token (a DB dump yields no cookies). */
@@ -153,14 +175,24 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
       }
     },
 
-    async setPendingRecoveryCodes(sessionId, codes) {
-      const sealed = seal(dataKey, JSON.stringify(codes), aad(sessionId, 'recovery-codes'));
+    async setPendingRecoveryCodes(sessionId, codes, { firstTime = false } = {}) {
+      const nonce = randomBytes(16).toString('base64url');
+      const pending: PendingRecoveryCodes = { codes, nonce, firstTime };
+      const sealed = seal(dataKey, JSON.stringify(pending), aad(sessionId, 'recovery-codes'));
       await db.updateTable('sessions').set({ pending_recovery_codes_enc: sealed }).where('id', '=', sessionId).execute();
+      return nonce;
     },
 
-    async takePendingRecoveryCodes(sessionId) {
+    async takePendingRecoveryCodes(sessionId, nonce) {
       const session = await byId(sessionId);
       if (!session?.pending_recovery_codes_enc) return null;
+      let pending: PendingRecoveryCodes;
+      try {
+        pending = JSON.parse(open(dataKey, session.pending_recovery_codes_enc, aad(sessionId, 'recovery-codes'))) as PendingRecoveryCodes;
+      } catch {
+        return null;
+      }
+      if (typeof nonce !== 'string' || typeof pending.nonce !== 'string' || !safeEqual(nonce, pending.nonce)) return 'wrong-nonce';
       // Clear only what we read, so two tabs cannot both show the codes.
       const cleared = await db
         .updateTable('sessions')
@@ -169,12 +201,8 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
         .where('pending_recovery_codes_enc', '=', session.pending_recovery_codes_enc)
         .executeTakeFirst();
       if (Number(cleared.numUpdatedRows) !== 1) return null;
-      try {
-        const codes: unknown = JSON.parse(open(dataKey, session.pending_recovery_codes_enc, aad(sessionId, 'recovery-codes')));
-        return Array.isArray(codes) ? codes.filter((code): code is string => typeof code === 'string') : null;
-      } catch {
-        return null;
-      }
+      if (!Array.isArray(pending.codes)) return null;
+      return { codes: pending.codes.filter((code): code is string => typeof code === 'string'), firstTime: pending.firstTime === true };
     },
 
     async setFlash(sessionId, flash) {

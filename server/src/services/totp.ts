@@ -76,8 +76,9 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) throw new ServiceError('No such account.', 404);
       await alsoInTransaction?.(trx);
+      // The event and its mail notice commit with the change they report.
+      await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodAdded, origin, details: { method: 'totp' } });
     });
-    await events.record({ userId, tag: EVENT_TAGS.methodAdded, origin, details: { method: 'totp' } });
   };
 
   return {
@@ -116,16 +117,17 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
       return Number(updated.numUpdatedRows) === 1 ? 'ok' : 'replayed';
     },
 
-    async disable(userId, origin) {
-      const updated = await db
-        .updateTable('users')
-        .set(totpOffColumns)
-        .where('id', '=', userId)
-        .where('totp_secret_enc', 'is not', null)
-        .executeTakeFirst();
-      const changed = Number(updated.numUpdatedRows) === 1;
-      if (changed) await events.record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'totp' } });
-      return changed;
-    },
+    disable: (userId, origin) =>
+      inTransaction(db, async (trx) => {
+        const updated = await trx
+          .updateTable('users')
+          .set(totpOffColumns)
+          .where('id', '=', userId)
+          .where('totp_secret_enc', 'is not', null)
+          .executeTakeFirst();
+        const changed = Number(updated.numUpdatedRows) === 1;
+        if (changed) await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'totp' } });
+        return changed;
+      }),
   };
 }

@@ -272,6 +272,8 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
             .execute();
           await bumpSecurityEpoch(trx, userId);
           await options.alsoInTransaction?.(trx, { label });
+          // The event and its mail notice commit with the key.
+          await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodAdded, origin, details: { method: 'webauthn', label } });
         });
       } catch (error) {
         // A concurrent request won the race for this label or key (UNIQUE constraints).
@@ -280,7 +282,6 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         }
         throw error;
       }
-      await events.record({ userId, tag: EVENT_TAGS.methodAdded, origin, details: { method: 'webauthn', label } });
       return { label, firstKey };
     },
 
@@ -441,13 +442,15 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
           .where('label', '=', checked.label)
           .returning('label')
           .executeTakeFirst();
-        if (row !== undefined) await bumpSecurityEpoch(trx, userId);
+        if (row !== undefined) {
+          await bumpSecurityEpoch(trx, userId);
+          await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'webauthn', label: row.label } });
+        }
         return row;
       });
       if (removed === undefined) {
         throw new WebauthnRefusal('no-such-key', `You have no security key named "${checked.label}".`);
       }
-      await events.record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'webauthn', label: removed.label } });
       return { label: removed.label };
     },
   };

@@ -1,6 +1,11 @@
 /** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SecurityEvent } from '../services/events.js';
+import type { EmailAddress } from '../services/emails.js';
+import { EmailAddressesSection } from './email-addresses-section.js';
+import { describeEvent } from './event-labels.js';
+import { PasswordSection } from './password-section.js';
+import { RecoveryCodesUnconfirmed } from './recovery-codes-status.js';
 import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
 import { CONFIRM_FIELD, ConfirmCheckbox, CsrfInput, ErrorSummary, Field, Layout, formatTime, type PageContext } from './layout.js';
 import { RememberedDeviceList, type RememberedDeviceSummary } from './remembered-device-list.js';
@@ -18,10 +23,14 @@ export interface SecurityKeySummary {
 export interface AccountPageProps {
   page: PageContext;
   email: string;
+  /** Every address of the account (views/email-addresses-section.tsx). */
+  addresses: EmailAddress[];
   hasTotp: boolean;
   totpEnabledAt: number | null;
   securityKeys: SecurityKeySummary[];
   recoveryCodesRemaining: number;
+  /** The latest set was shown but no code of it was typed back yet (the burn step). */
+  recoveryCodesUnconfirmed: boolean;
   /** When false, changing 2FA asks for the password again (not authenticated in the last 5 minutes). */
   recentlyAuthenticated: boolean;
   /** The newest page of the security history. */
@@ -61,6 +70,7 @@ export function AccountPage(props: AccountPageProps) {
         {page.username} · {props.email}
       </p>
 
+      <EmailAddressesSection page={page} addresses={props.addresses} />
       {/* A refused form: the errors summed up here (announced), and each next to its field (focused). */}
       <ErrorSummary errors={[...Object.values(totpRemove), ...Object.values(codes)]} />
 
@@ -144,6 +154,7 @@ export function AccountPage(props: AccountPageProps) {
               <strong>{props.recoveryCodesRemaining}</strong> of 8 recovery codes left.
               {props.recoveryCodesRemaining <= 2 ? ' Generate a new set soon.' : ''}
             </p>
+            <RecoveryCodesUnconfirmed unconfirmed={props.recoveryCodesUnconfirmed} />
             <form method="post" action={ROUTES.recoveryCodesGenerate} class="stack">
               <CsrfInput token={page.csrfToken} />
               <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} id="recovery-codes-password" />
@@ -165,6 +176,8 @@ export function AccountPage(props: AccountPageProps) {
           <p>Recovery codes become available once two-factor authentication is on.</p>
         )}
       </section>
+
+      <PasswordSection />
 
       <section class="card" aria-labelledby="devices-heading">
         <h2 id="devices-heading">Remembered devices</h2>
@@ -216,7 +229,6 @@ export function AccountPage(props: AccountPageProps) {
 /** Routes this part adds beyond the shared contract. */
 export const ACCOUNT_ROUTES = {
   forgetDevices: '/manage/account/forget-devices',
-  recoveryCodesShow: '/manage/account/recovery-codes/',
 } as const;
 
 /** The password field shown when a 2FA change needs re-authentication (not logged in within 5 minutes). */

@@ -63,6 +63,14 @@ export function describeEvent(event: SecurityEvent): string {
       return `Security key${label} refused: possible clone (signature counter went back)`;
     case EVENT_TAGS.webauthnUsed:
       return `Security key${label} used`;
+    case EVENT_TAGS.recoveryCodesConfirmed:
+      return 'Recovery codes confirmed as saved (one code used up)';
+    case EVENT_TAGS.passwordChanged:
+      return 'Password changed';
+    case EVENT_TAGS.passwordResetRequested:
+      return 'Password reset link requested';
+    case EVENT_TAGS.passwordReset:
+      return 'Password reset by e-mail link';
     default:
       return event.tag;
   }

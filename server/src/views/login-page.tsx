@@ -2,6 +2,7 @@
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { allErrors, type FormState } from './form-state.js';
 import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
+import { PASSWORD_ROUTES } from './password-routes.js';
 
 export interface LoginPageProps {
   page: PageContext;
@@ -36,6 +37,9 @@ export function LoginPage({ page, form = {}, next, notice = null }: LoginPagePro
           autofocus
         />
         <Field name={FIELDS.password} label="Password" type="password" error={errors[FIELDS.password]} autocomplete="current-password" />
+        <p class="hint">
+          <a href={PASSWORD_ROUTES.requestPasswordReset}>Forgot password?</a>
+        </p>
         <button type="submit" class="button button-primary">
           Log in
         </button>

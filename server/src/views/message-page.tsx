@@ -8,12 +8,15 @@ export function MessagePage({
   title,
   message,
   loginAgain = false,
+  action,
   tone = 'error',
 }: {
   page: PageContext;
   title: string;
   message: string;
   loginAgain?: boolean;
+  /** The way forward when it is neither the account page nor the login page (e.g. "Request a new link"). */
+  action?: { href: string; label: string } | undefined;
   /** `success` for a dead end that is not a problem (e.g. a used login link when already logged in). */
   tone?: 'error' | 'success';
 }) {
@@ -24,7 +27,11 @@ export function MessagePage({
         <p>{message}</p>
       </div>
       <p>
-        {loginAgain ? (
+        {action ? (
+          <a class="button button-primary" href={action.href}>
+            {action.label}
+          </a>
+        ) : loginAgain ? (
           <a class="button button-primary" href={ROUTES.login}>
             Log in again
           </a>

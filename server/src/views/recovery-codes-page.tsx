@@ -1,7 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource preact */
-import { formatRecoveryCode, ROUTES } from '@latchkey/shared';
+import { formatRecoveryCode } from '@latchkey/shared';
 import { WhyRecoveryCodes } from './help.js';
 import { Layout, type PageContext } from './layout.js';
+import { RECOVERY_CODE_ROUTES } from './recovery-code-routes.js';
 
 /** The only time recovery codes are ever shown: copy, download, print — with a strong warning. */
 export function RecoveryCodesPage({ page, codes, firstTime }: { page: PageContext; codes: string[]; firstTime: boolean }) {
@@ -38,9 +39,12 @@ export function RecoveryCodesPage({ page, codes, firstTime }: { page: PageContex
         <span id="copy-status" class="status" role="status" aria-live="polite"></span>
       </div>
       <p>
-        <a class="button button-primary" href={ROUTES.manageAccount}>
+        <a class="button button-primary" href={RECOVERY_CODE_ROUTES.verify}>
           I have saved my recovery codes
         </a>
+      </p>
+      <p class="hint">
+        Next you type one of them back; that proves they were saved, and that one code is used up.
       </p>
       <WhyRecoveryCodes />
     </Layout>

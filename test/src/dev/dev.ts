@@ -8,6 +8,8 @@
  * - `vite build --watch` of the extension's test build (extension/dist/chromium-test, which may fill
  *   on http://localhost) — load it unpacked in chrome://extensions.
  * - `npm run admin -- code <username>` prints a seeded user's current code.
+ * - Mail: .eml files in LATCHKEY_DEV_DIR/mail with subject and links printed, or LATCHKEY_SMTP_URL.
+ *   Seeded users' addresses are verified.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +44,8 @@ async function main(): Promise<void> {
   const port = process.env.PORT ?? '8080';
   // The server's own config loading (a secret key is generated and kept next to the SQLite file).
   const config = await loadConfig({ ...process.env, NODE_ENV: 'development', PORT: port, DATABASE_URL: databaseUrl, LATCHKEY_ORIGIN: `http://localhost:${port}` });
+  // Without LATCHKEY_SMTP_URL, mail goes to .eml files in the dev directory (thrown away with it) and its links to this console.
+  if (config.mail.transport.kind === 'files') config.mail.transport = { kind: 'files', directory: join(dir, 'mail') };
   const server = await startServer(config);
 
   const seed: DevSeedFile = { databaseUrl, origin: config.origin, createdAt: new Date().toISOString(), users: [] };
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
     `Seeded users (throw-away, for development only), password "${DEV_PASSWORD}":`,
     ...SEEDED.map(({ username, situation }) => `  ${username.padEnd(6)} ${situation}`),
     '',
+    `Mail: ${server.mailDestination}; each message's subject and links are also printed here.`,
     `Current TOTP code of a seeded user:  DATABASE_URL=${databaseUrl} npm run admin -- code tom`,
     `Recovery codes of alex, security-key private keys: ${devSeedFilePath()}`,
     withExtension ? 'Extension: load extension/dist/chromium-test unpacked (chrome://extensions → Developer mode); rebuilt on change.' : '',

@@ -29,3 +29,5 @@ export { createUserIn, USER_STATES } from './create-user-in.js';
 export type { CreatedUser, CreateUserOptions, UserState } from './create-user-in.js';
 export { unlockVault } from './unlock-vault.js';
 export type { UnlockVaultOptions } from './unlock-vault.js';
+export { startMailCatcher } from './start-mail-catcher.js';
+export type { CaughtMail, MailCatcher, MailMatch } from './start-mail-catcher.js';

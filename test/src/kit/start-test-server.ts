@@ -9,6 +9,11 @@ export interface StartTestServerOptions {
   dialect?: 'sqlite' | 'postgres';
   /** Overrides of the server's test configuration (e.g. `rateLimits`). Origin, port and database are the kit's. */
   config?: Partial<Omit<Config, 'origin' | 'port' | 'databaseUrl' | 'rpId'>>;
+  /**
+   * Deliver the server's mail to this SMTP server (e.g. `(await startMailCatcher()).url`), polling the
+   * outbox every 100 ms and retrying quickly. Without it mail stays queued in the outbox.
+   */
+  smtpUrl?: string;
 }
 
 export interface TestClock {
@@ -62,6 +67,7 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const config = testConfig({ ...options.config, port, databaseUrl: database.databaseUrl, origin: `http://localhost:${port}`, rpId: 'localhost' });
+      if (options.smtpUrl) config.mail = { ...config.mail, transport: { kind: 'smtp', url: options.smtpUrl }, pollMs: 100, backoffMs: 200, maxBackoffMs: 1_000 };
       try {
         const running = await startServer(config);
         let closing: Promise<void> | undefined;

@@ -6,7 +6,9 @@
  */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { expect } from 'vitest';
+import type { Services } from '../../../server/src/services/index.js';
 import { open as openSealed } from '../../../server/src/services/secret-box.js';
+import { linkIn, readOutbox } from '../../../server/src/testing/read-outbox.js';
 import { createSessionClient, type SessionClient } from '../kit/create-session-client.js';
 import { currentTotp } from '../kit/current-totp.js';
 import type { Deployment } from './harness/deployment.js';
@@ -39,6 +41,8 @@ export interface CrashFigures {
   halfEnabled: string[];
   /** Users with TOTP on and no recovery codes at all (TOTP and the first codes share one transaction). */
   totpWithoutRecoveryCodes: number;
+  /** Users with TOTP on and no "method added" notice in the outbox (the notice commits with the change). */
+  totpWithoutNotice: number;
   restartedHealthy: boolean;
 }
 
@@ -54,6 +58,8 @@ export function expectNothingLost(figures: CrashFigures): void {
   expect(figures.halfEnabled).toEqual([]);
   // TOTP and the first recovery codes are written in one transaction: never one without the other.
   expect(figures.totpWithoutRecoveryCodes).toBe(0);
+  // The mail notice is written in the same transaction as the change it reports.
+  expect(figures.totpWithoutNotice).toBe(0);
   expect(figures.restartedHealthy).toBe(true);
 }
 
@@ -63,7 +69,7 @@ export function describeCrash(f: CrashFigures): string {
     `crash safety ${f.dialect}: ${f.cycles} kill -9 cycle(s) during ${a.accounts} acknowledged registrations, ${a.totp} TOTP enables, ` +
     `${a.burned} recovery-code logins, ${a.logins} TOTP logins (${a.inFlight} requests cut off) → ` +
     `${f.lostAccounts.length} accounts lost, ${f.lostTotp.length} TOTP enables lost, ${f.reusableBurnedCodes.length} burned codes reusable, ` +
-    `${f.halfEnabled.length} half-enabled 2FA, ${f.totpWithoutRecoveryCodes} TOTP-without-recovery-codes; restart healthy: ${f.restartedHealthy ? 'yes' : 'NO'}`
+    `${f.halfEnabled.length} half-enabled 2FA, ${f.totpWithoutRecoveryCodes} TOTP-without-recovery-codes, ${f.totpWithoutNotice} TOTP-without-notice; restart healthy: ${f.restartedHealthy ? 'yes' : 'NO'}`
   );
 }
 
@@ -90,7 +96,7 @@ function parseRecoveryCodes(html: string): string[] {
 }
 
 /** One client's life: register → enable TOTP (and receive recovery codes) → log out → recovery-code login → log out → TOTP login, repeated. */
-async function clientLoop(url: string, ack: Acknowledged, stop: { stopped: boolean }): Promise<void> {
+async function clientLoop(url: string, services: Services, ack: Acknowledged, stop: { stopped: boolean }): Promise<void> {
   while (!stop.stopped) {
     const username = uniqueUsername('crash');
     const client = createSessionClient(url);
@@ -105,6 +111,11 @@ async function clientLoop(url: string, ack: Acknowledged, stop: { stopped: boole
       );
       if (registered.status !== 303) throw new Error(`register answered ${registered.status}: ${registered.body.slice(0, 200)}`);
       ack.accounts.add(username);
+      // A first second factor needs a verified address: follow the link the server queued with the account.
+      const [mail] = await readOutbox(services, { to: `${username}@example.org`, kind: 'verify-email' });
+      if (!mail) throw new Error(`no verification mail queued for an acknowledged registration of ${username}`);
+      const verified = await guarded(() => client.get(linkIn(mail.text, ROUTES.verifyEmail)!));
+      if (verified.status !== 303) throw new Error(`verification link answered ${verified.status}: ${verified.body.slice(0, 200)}`);
 
       const provision = await guarded(() => client.get(ROUTES.totpProvision));
       const secret = parseSecret(provision.body);
@@ -158,7 +169,7 @@ export async function runCrashCycles(
   for (let cycle = 0; cycle < cycles; cycle++) {
     const url = deployment.instances[0]!.url;
     const stop = { stopped: false };
-    const loops = Array.from({ length: clients }, () => clientLoop(url, ack, stop));
+    const loops = Array.from({ length: clients }, () => clientLoop(url, deployment.services, ack, stop));
     // Arm the kill only once work is flowing (a loaded machine can take seconds for the first answer).
     const accountsBefore = ack.accounts.size;
     for (let waited = 0; ack.accounts.size === accountsBefore && waited < 60_000; waited += 50) {
@@ -209,6 +220,11 @@ async function verifyAfterCrash(deployment: Deployment, ack: Acknowledged, cycle
     const codes = await services.db.selectFrom('recovery_codes').select('id').where('user_id', '=', u.id).limit(1).execute();
     if (codes.length === 0) totpWithoutRecoveryCodes++;
   }
+  let totpWithoutNotice = 0;
+  for (const u of users.filter((row) => row.totp_enabled_at !== null)) {
+    const notice = await services.db.selectFrom('mail_outbox').select('id').where('user_id', '=', u.id).where('kind', '=', 'notice:method-added').limit(1).execute();
+    if (notice.length === 0) totpWithoutNotice++;
+  }
 
   const health = await fetch(new URL(ROUTES.healthz, url)).then(async (r) => r.status === 200 && ((await r.json()) as { ok?: boolean }).ok === true, () => false);
   return {
@@ -220,6 +236,7 @@ async function verifyAfterCrash(deployment: Deployment, ack: Acknowledged, cycle
     reusableBurnedCodes,
     halfEnabled,
     totpWithoutRecoveryCodes,
+    totpWithoutNotice,
     restartedHealthy: health,
   };
 }

@@ -25,6 +25,8 @@ export interface FuzzContext {
   twoFactorToken: string;
   /** A two-factor token that has expired (signed with the real key, issued > 300 s ago), if available. */
   expiredTwoFactorToken?: string;
+  /** A real e-mail verification token of the logged-in user (the `token` of /account/verify-email/), if available. */
+  emailVerifyToken?: string;
 }
 
 /** Every route and the methods it answers, plus methods it does not. */
@@ -243,9 +245,11 @@ export function materialize(c: FuzzCase, ctx: FuzzContext): RawRequest {
   }
 
   let token: string[] = [];
+  // The verification page takes its own kind of token in the same `token` parameter.
+  const realToken = c.route === ROUTES.verifyEmail && ctx.emailVerifyToken ? ctx.emailVerifyToken : ctx.twoFactorToken;
   switch (c.token) {
-    case 'valid': token = [ctx.twoFactorToken]; break;
-    case 'tampered': token = [tamper(ctx.twoFactorToken, c.tamperAt)]; break;
+    case 'valid': token = [realToken]; break;
+    case 'tampered': token = [tamper(realToken, c.tamperAt)]; break;
     case 'forged': token = [Buffer.from(JSON.stringify({ uid: 1, exp: Date.now() + 1e9 })).toString('base64url') + '.AAAA']; break;
     case 'expired': token = [ctx.expiredTwoFactorToken ?? tamper(ctx.twoFactorToken, c.tamperAt)]; break;
     case 'missing': token = []; break;

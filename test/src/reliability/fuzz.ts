@@ -12,6 +12,8 @@ import { cookieHeader, passwordStep, TEST_PASSWORD, uniqueUsername } from './har
 import { leaksInternals, sendRaw } from './harness/raw-http.js';
 import { hasSecurityHeaders } from './harness/security-headers.js';
 import { fuzzCaseArb, materialize, type FuzzContext } from './fuzz-requests.js';
+import { NO_ORIGIN } from '../../../server/src/services/index.js';
+import { linkIn, readOutbox } from '../../../server/src/testing/read-outbox.js';
 
 export interface FuzzFigures {
   requests: number;
@@ -43,8 +45,13 @@ export function describeFuzz(f: FuzzFigures): string {
 export async function harvestContext(deployment: Deployment): Promise<FuzzContext> {
   const url = deployment.urls()[0]!;
   const username = uniqueUsername('fuzz');
-  await deployment.services.accounts.register({ username, email: `${username}@example.org`, password: TEST_PASSWORD });
+  // Verified: a first second factor needs it (the key below is added through the pages).
+  await deployment.services.accounts.register({ username, email: `${username}@example.org`, password: TEST_PASSWORD }, NO_ORIGIN, { emailVerified: true });
   const user = (await deployment.services.accounts.findByUsername(username))!;
+  // A second, unverified address: its real verification link is mixed into requests to /account/verify-email/.
+  const second = await deployment.services.emails.add(user.id, `second-${username}@example.org`, NO_ORIGIN);
+  const [verifyMail] = await readOutbox(deployment.services, { to: second.email, kind: 'verify-email' });
+  const emailVerifyToken = new URL(linkIn(verifyMail!.text, ROUTES.verifyEmail)!, url).searchParams.get('token')!;
   // A key first (password-only login), then TOTP and recovery codes: every 2FA method is present.
   const owner = createSessionClient(url);
   const login = await owner.submit(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: TEST_PASSWORD });
@@ -71,6 +78,7 @@ export async function harvestContext(deployment: Deployment): Promise<FuzzContex
     pendingCsrf: pending.client.csrfToken!,
     twoFactorToken: pending.token,
     expiredTwoFactorToken,
+    emailVerifyToken,
   };
 }
 

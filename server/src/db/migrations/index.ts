@@ -3,6 +3,8 @@ import * as initial from './001-initial.js';
 import * as housekeepingIndexes from './002-housekeeping-indexes.js';
 import * as webauthnLabelKey from './003-webauthn-label-key.js';
 import * as totpGuesses from './004-totp-guesses.js';
+import * as mail from './005-mail.js';
+import * as passwordResetsAndCodeConfirmation from './006-password-resets-and-code-confirmation.js';
 import * as sessionsAndDevices from './007-sessions-and-devices.js';
 
 /**
@@ -14,5 +16,7 @@ export const migrations: Record<string, Migration> = {
   '002-housekeeping-indexes': housekeepingIndexes,
   '003-webauthn-label-key': webauthnLabelKey,
   '004-totp-guesses': totpGuesses,
+  '005-mail': mail,
+  '006-password-resets-and-code-confirmation': passwordResetsAndCodeConfirmation,
   '007-sessions-and-devices': sessionsAndDevices,
 };

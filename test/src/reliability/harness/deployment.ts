@@ -23,6 +23,8 @@ export interface DeploymentOptions {
   argon2?: Config['argon2'];
   /** Start the instances all at once (migration race) instead of one after another. */
   startTogether?: boolean;
+  /** Mail delivery of every instance (default: none, mail stays in the outbox). */
+  mail?: Config['mail'];
 }
 
 export interface Deployment {
@@ -50,6 +52,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     secretKey: randomBytes(32).toString('base64url'),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.argon2 ? { argon2: options.argon2 } : {}),
+    ...(options.mail ? { mail: options.mail } : {}),
   });
   const childConfig = {
     databaseUrl: config.databaseUrl,
@@ -58,6 +61,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     origin: config.origin,
     rpId: config.rpId,
     argon2: config.argon2,
+    mail: config.mail,
   };
   const instances: ServerProcess[] = [];
   const opened: Services[] = [];

@@ -14,7 +14,7 @@ const SERVER_TSCONFIG = fileURLToPath(new URL('../../../../server/tsconfig.json'
 const READY_PREFIX = 'LATCHKEY_CHILD_READY ';
 
 /** Overrides passed to `testConfig` in the child; must be JSON-serialisable. */
-export type ChildConfig = Partial<Pick<Config, 'databaseUrl' | 'secretKey' | 'rateLimits' | 'origin' | 'rpId' | 'argon2'>>;
+export type ChildConfig = Partial<Pick<Config, 'databaseUrl' | 'secretKey' | 'rateLimits' | 'origin' | 'rpId' | 'argon2' | 'mail'>>;
 
 export interface ServerProcess {
   /** Base URL, e.g. http://127.0.0.1:40123 */

@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { testConfig } from '../config.js';
+import { createTestDatabaseUrl } from '../db/test-database.js';
+import { startServer, type RunningServer } from '../main.js';
+import { EMAIL_VERIFY_TTL_MS } from '../services/emails.js';
+import { TestBrowser } from '../testing/browser.js';
+import { linkIn, readOutbox } from '../testing/read-outbox.js';
+import { DIALECTS } from '../testing/service-harness.js';
+
+const PASSWORD = 'correct horse battery staple';
+let counter = 0;
+const uniqueName = () => `e${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
+  let server: RunningServer;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const database = await createTestDatabaseUrl(dialect);
+    drop = database.drop;
+    server = await startServer(testConfig({ databaseUrl: database.databaseUrl, port: 0 }));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await drop?.();
+  });
+
+  async function register(b: TestBrowser) {
+    const username = uniqueName();
+    const email = `${username}@example.org`;
+    await b.get(ROUTES.register);
+    const response = await b.post(ROUTES.register, { [FIELDS.username]: username, [FIELDS.email]: email, [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD });
+    expect(response.status).toBe(303);
+    return { username, email };
+  }
+  const verifyLink = async (to: string) => linkIn((await readOutbox(server.services, { to, kind: 'verify-email' })).at(-1)!.text, ROUTES.verifyEmail)!;
+
+  it('registration mails a link; the account page says unverified; adding a first 2FA method is refused with a way to fix it', async () => {
+    const b = new TestBrowser(server.url);
+    const { email } = await register(b);
+    const account = await b.get(ROUTES.manageAccount);
+    expect(account.text).toContain(`We sent a link to ${email}`);
+    expect(account.text).toMatch(/Not verified/);
+    expect(account.text).toMatch(/Your primary address is not verified/);
+    for (const path of [ROUTES.totpProvision, ROUTES.webauthnProvision]) {
+      const refused = await b.get(path);
+      expect(refused.status).toBe(403);
+      expect(refused.text).toMatch(/Verify your primary e-mail address first/);
+      expect(refused.text).toContain(`href="${ROUTES.manageAccount}#email-addresses"`);
+    }
+    const options = await b.request('POST', ROUTES.webauthnProvisionOptions, JSON.stringify({ label: 'k' }), { 'content-type': 'application/json', 'x-csrf-token': b.csrfToken });
+    expect(options.status).toBe(403);
+
+    const verified = await b.get(await verifyLink(email));
+    expect(verified.status).toBe(303);
+    expect(verified.location).toBe(`${ROUTES.manageAccount}#email-addresses`);
+    const after = await b.get(ROUTES.manageAccount);
+    expect(after.text).toContain(`Thank you: ${email} is verified.`);
+    expect((await b.get(ROUTES.totpProvision)).status).toBe(200);
+  });
+
+  it('each bad link gets its own 4xx page: forged, reused, other account, expired; logged out goes to the login first', async () => {
+    const b = new TestBrowser(server.url);
+    const { email } = await register(b);
+    const link = await verifyLink(email);
+    const forged = await b.get(link.replace(/token=(.)/, (_m, c: string) => `token=${c === 'A' ? 'B' : 'A'}`));
+    expect(forged.status).toBe(400);
+    expect(forged.text).toMatch(/This link is not valid/);
+    expect((await b.get(ROUTES.verifyEmail)).status).toBe(400);
+
+    const other = new TestBrowser(server.url);
+    await register(other);
+    const foreign = await other.get(link);
+    expect(foreign.status).toBe(403);
+    expect(foreign.text).toMatch(/for another account/);
+    expect(foreign.text).not.toContain(email);
+
+    const anonymous = new TestBrowser(server.url);
+    const redirected = await anonymous.get(link);
+    expect(redirected.status).toBe(303);
+    expect(redirected.location).toBe(`${ROUTES.login}?${FIELDS.next}=${encodeURIComponent(link)}`);
+
+    expect((await b.get(link)).status).toBe(303);
+    const reused = await b.get(link);
+    expect(reused.status).toBe(409);
+    expect(reused.text).toMatch(/already verified/);
+
+    const late = new TestBrowser(server.url);
+    const { email: lateEmail, username: lateName } = await register(late);
+    const lateLink = await verifyLink(lateEmail);
+    const realNow = Date.now;
+    Date.now = () => realNow() + EMAIL_VERIFY_TTL_MS;
+    try {
+      // A day later the session has ended too: log in again, then open the old link.
+      await late.get(ROUTES.login);
+      expect((await late.post(ROUTES.login, { [FIELDS.username]: lateName, [FIELDS.password]: PASSWORD })).status).toBe(303);
+      const expired = await late.get(lateLink);
+      expect(expired.status).toBe(410);
+      expect(expired.text).toMatch(/expired/);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('address management over HTTP: add (bad input re-shown), resend, verify, make primary with the password, remove', async () => {
+    const b = new TestBrowser(server.url);
+    const { email, username } = await register(b);
+    await b.get(await verifyLink(email));
+    await b.get(ROUTES.manageAccount);
+    const bad = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: 'not an address' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/aria-invalid="true"/);
+    expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'explode' })).status).toBe(400);
+    expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'remove', [FIELDS.emailId]: 'abc' })).status).toBe(400);
+    expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'remove', [FIELDS.emailId]: '999999999' })).status).toBe(404);
+
+    const second = `two-${username}@example.org`;
+    expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: second })).status).toBe(303);
+    const addresses = await server.services.emails.list((await server.services.accounts.findByUsername(username))!.id);
+    const secondId = String(addresses.find((address) => address.email === second)!.id);
+    await b.get(ROUTES.manageAccount);
+    expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'make_primary', [FIELDS.emailId]: secondId })).status).toBe(400);
+    expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: secondId })).status).toBe(303);
+    expect(await readOutbox(server.services, { to: second, kind: 'verify-email' })).toHaveLength(2);
+    await b.get(await verifyLink(second));
+
+    // Not authenticated within 5 minutes: the password is asked first.
+    const realNow = Date.now;
+    Date.now = () => realNow() + 6 * 60_000;
+    try {
+      await b.get(ROUTES.manageAccount);
+      const confirm = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'make_primary', [FIELDS.emailId]: secondId });
+      expect(confirm.status).toBe(200);
+      expect(confirm.text).toMatch(/needs your password/);
+      const wrong = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'make_primary', [FIELDS.emailId]: secondId, [FIELDS.password]: 'wrong password!!' });
+      expect(wrong.status).toBe(401);
+      const done = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'make_primary', [FIELDS.emailId]: secondId, [FIELDS.password]: PASSWORD });
+      expect(done.status).toBe(303);
+    } finally {
+      Date.now = realNow;
+    }
+    expect((await server.services.accounts.findByUsername(username))?.email).toBe(second);
+    expect((await readOutbox(server.services, { to: email, kind: 'notice:primary-email-changed' })).length).toBe(1);
+    const firstId = String(addresses.find((address) => address.email === email)!.id);
+    await b.get(ROUTES.manageAccount);
+    expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'remove', [FIELDS.emailId]: secondId })).status).toBe(400);
+    expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'remove', [FIELDS.emailId]: firstId })).status).toBe(303);
+    expect((await b.get(ROUTES.manageAccount)).text).not.toContain(`>${email}<`);
+  });
+
+  it('another account’s address ids answer as missing; logged out answers 401', async () => {
+    const owner = new TestBrowser(server.url);
+    const { username } = await register(owner);
+    const ownerId = (await server.services.emails.list((await server.services.accounts.findByUsername(username))!.id))[0]!.id;
+    const stranger = new TestBrowser(server.url);
+    await register(stranger);
+    await stranger.get(ROUTES.manageAccount);
+    const response = await stranger.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(ownerId) });
+    expect(response.status).toBe(404);
+    const anonymous = new TestBrowser(server.url);
+    await anonymous.get(ROUTES.login);
+    expect((await anonymous.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: 'x@example.org' })).status).toBe(401);
+  });
+});

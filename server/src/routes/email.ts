@@ -1,0 +1,129 @@
+import type { Response } from 'express';
+import { Router } from 'express';
+import { z } from 'zod';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { EMAIL_MAX_LENGTH } from '../services/accounts.js';
+import { EMAIL_TOKEN_PROBLEMS } from '../services/emails.js';
+import { ServiceError } from '../services/errors.js';
+import type { Services } from '../services/index.js';
+import { AddEmailPage, ConfirmMakePrimaryPage, EMAIL_ACTIONS, EMAIL_SECTION_ID, EmailProblemPage } from '../views/email-addresses-section.js';
+import { currentUser, formSchema, handler, keepValues, optionalTextField, pageContext, parseForm, queryValue, requestOrigin, sendPage } from './http.js';
+import { reauthenticate, requireUser } from './session.js';
+
+const EMAIL_FORM = formSchema({
+  [FIELDS.emailAction]: z.enum(Object.values(EMAIL_ACTIONS) as [string, ...string[]], { error: 'Choose what to do with the address.' }),
+  [FIELDS.email]: optionalTextField('the e-mail address', EMAIL_MAX_LENGTH),
+  [FIELDS.emailId]: optionalTextField('the address', 20),
+  [FIELDS.password]: optionalTextField('your password', 1024),
+});
+
+const BACK_TO_ADDRESSES = `${ROUTES.manageAccount}#${EMAIL_SECTION_ID}`;
+
+/**
+ * Why this account may not add a second factor now, or null: the first one needs a verified primary
+ * address (DESIGN.md section 2, as on pypi.org); accounts that already have 2FA (e.g. from before
+ * migration 005) keep adding and removing methods as before.
+ */
+export async function firstFactorRefusal(services: Services, userId: string): Promise<ServiceError | null> {
+  if ((await services.accounts.twoFactorStatus(userId)).enabled) return null;
+  try {
+    await services.emails.requireVerifiedPrimary(userId);
+    return null;
+  } catch (error) {
+    if (error instanceof ServiceError) return error;
+    throw error;
+  }
+}
+
+/** {@link firstFactorRefusal} as a page with the way forward; true when it answered (the caller stops). */
+export async function refuseWithoutVerifiedPrimary(res: Response, services: Services, userId: string): Promise<boolean> {
+  const refusal = await firstFactorRefusal(services, userId);
+  if (!refusal) return false;
+  sendPage(res, refusal.status, EmailProblemPage({ page: pageContext(res), title: 'Verify your e-mail address first', message: refusal.message }));
+  return true;
+}
+
+/** `/account/verify-email/` (the link in the message) and `/manage/account/email` (address management). */
+export function emailRoutes(services: Services): Router {
+  const router = Router();
+
+  // Logged in only, as on pypi.org: the link proves the address, the session proves the account; a link
+  // opened while logged out comes back here after the login (`next`).
+  router.get(
+    ROUTES.verifyEmail,
+    requireUser(),
+    handler(async (req, res) => {
+      const { user, session } = currentUser(res);
+      const result = await services.emails.verify(queryValue(req, 'token'), user.id, requestOrigin(req));
+      // The token is in the URL: keep it out of any Referer this page could send (same-origin policy already) and out of caches.
+      res.set('Cache-Control', 'no-store');
+      if (!result.ok) {
+        const problem = EMAIL_TOKEN_PROBLEMS[result.problem];
+        return sendPage(res, problem.status, EmailProblemPage({ page: pageContext(res), title: problem.title, message: problem.message }));
+      }
+      await services.sessions.setFlash(session.id, { kind: 'success', text: `Thank you: ${result.email} is verified.` });
+      res.redirect(303, BACK_TO_ADDRESSES);
+    }),
+  );
+
+  router.post(
+    ROUTES.manageEmail,
+    requireUser(),
+    handler(async (req, res) => {
+      const { user, session } = currentUser(res);
+      const origin = requestOrigin(req);
+      const form = parseForm(req, EMAIL_FORM);
+      const problem = (status: number, message: string) =>
+        sendPage(res, status, EmailProblemPage({ page: pageContext(res), title: 'Address not changed', message }));
+      if (!form.ok) {
+        const emailError = form.fieldErrors[FIELDS.email];
+        if (emailError) return sendPage(res, 400, AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error: emailError }));
+        return problem(400, Object.values(form.fieldErrors)[0] ?? 'The form was not complete.');
+      }
+      const action = form.data[FIELDS.emailAction];
+      const emailId = Number(form.data[FIELDS.emailId]);
+      try {
+        switch (action) {
+          case EMAIL_ACTIONS.add: {
+            const added = await services.emails.add(user.id, form.data[FIELDS.email], origin);
+            await services.sessions.setFlash(session.id, { kind: 'success', text: `We sent a verification link to ${added.email}. Open it while logged in to finish adding the address.` });
+            break;
+          }
+          case EMAIL_ACTIONS.resend: {
+            const address = await services.emails.resend(user.id, emailId, origin);
+            await services.sessions.setFlash(session.id, { kind: 'success', text: `A new verification link is on its way to ${address.email}. Older links no longer work.` });
+            break;
+          }
+          case EMAIL_ACTIONS.makePrimary: {
+            const address = (await services.emails.list(user.id)).find((candidate) => candidate.id === emailId);
+            if (!address) throw new ServiceError('That address is not on your account (any more). Reload the account page.', 404);
+            // Moves where security notices go: re-authentication first (ASVS V3.7.1).
+            const reauth = await reauthenticate(req, res, services, form.data[FIELDS.password]);
+            if (!reauth.ok) {
+              // No password sent yet: this is the confirmation step itself, not an error.
+              const asked = form.data[FIELDS.password] !== '';
+              return sendPage(res, asked ? reauth.status : 200, ConfirmMakePrimaryPage({ page: pageContext(res), address, error: asked ? reauth.message : undefined }));
+            }
+            await services.emails.makePrimary(user.id, emailId, origin);
+            await services.sessions.setFlash(session.id, { kind: 'success', text: `${address.email} is now your primary address. Your previous primary address was told.` });
+            break;
+          }
+          case EMAIL_ACTIONS.remove: {
+            const removed = await services.emails.remove(user.id, emailId, origin);
+            await services.sessions.setFlash(session.id, { kind: 'success', text: `${removed.email} was removed from your account.` });
+            break;
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof ServiceError)) throw error;
+        if (action === EMAIL_ACTIONS.add) {
+          return sendPage(res, error.status, AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error: error.message }));
+        }
+        return problem(error.status, error.message);
+      }
+      res.redirect(303, BACK_TO_ADDRESSES);
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import type { RunningServer } from '../main.js';
+import { TestBrowser } from '../testing/browser.js';
+import { codesOnPage, enableTotpThrough, registerThrough, startTestServer } from '../testing/http-harness.js';
+import { DIALECTS } from '../testing/service-harness.js';
+import { RECOVERY_CODE_ROUTES } from '../views/recovery-code-routes.js';
+
+describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', (dialect) => {
+  let server: RunningServer;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ server, close } = await startTestServer(dialect));
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+
+  const userOf = async (username: string) => (await server.services.accounts.findByUsername(username))!;
+
+  it('generating is POST → 303 → GET; a reload never regenerates and never shows the set again', async () => {
+    const b = new TestBrowser(server.url);
+    const { username } = await registerThrough(b, server);
+    await enableTotpThrough(b);
+    await b.get(ROUTES.manageAccount);
+    const generated = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
+    expect(generated.status).toBe(303);
+    expect(generated.location).toMatch(/^\/manage\/account\/recovery-codes\/\?show=/);
+    const shown = await b.get(generated.location!);
+    expect(shown.status).toBe(200);
+    const codes = codesOnPage(shown.text);
+    expect(codes).toHaveLength(8);
+    expect(shown.text).toContain(`href="${RECOVERY_CODE_ROUTES.verify}"`);
+
+    const reload = await b.get(generated.location!);
+    expect(reload.status).toBe(404);
+    expect(codesOnPage(reload.text)).toHaveLength(0);
+    expect(reload.text).toContain('Confirm a saved code');
+    // The set shown is still the live one: the reload generated nothing.
+    const user = await userOf(username);
+    expect(await server.services.recoveryCodes.check(user.id, codes[0]!)).toBe('ok');
+  });
+
+  it('a cross-site navigation or a link without the nonce cannot use up the one showing', async () => {
+    const b = new TestBrowser(server.url);
+    await registerThrough(b, server);
+    await enableTotpThrough(b);
+    await b.get(ROUTES.manageAccount);
+    const generated = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
+    const crossSite = await b.get(generated.location!, { 'sec-fetch-site': 'cross-site' });
+    expect(crossSite.status).toBe(403);
+    expect(codesOnPage(crossSite.text)).toHaveLength(0);
+    const sameSite = await b.get(generated.location!, { 'sec-fetch-site': 'same-site' });
+    expect(sameSite.status).toBe(403);
+    const noNonce = await b.get(RECOVERY_CODE_ROUTES.show);
+    expect(noNonce.status).toBe(403);
+    const forged = await b.get(`${RECOVERY_CODE_ROUTES.show}?show=AAAAAAAAAAAAAAAAAAAAAA`);
+    expect(forged.status).toBe(403);
+    const repeated = await b.get(`${generated.location!}&show=x`);
+    expect(repeated.status).toBe(403);
+    // After all of that the owner still gets the one showing.
+    const owner = await b.get(generated.location!, { 'sec-fetch-site': 'same-origin' });
+    expect(owner.status).toBe(200);
+    expect(codesOnPage(owner.text)).toHaveLength(8);
+  });
+
+  it('the account page says "unconfirmed" until one code of the set is typed back; that code is burned', async () => {
+    const b = new TestBrowser(server.url);
+    const { username } = await registerThrough(b, server);
+    const { codes } = await enableTotpThrough(b);
+    const before = await b.get(ROUTES.manageAccount);
+    expect(before.text).toContain('Your recovery codes are unconfirmed.');
+
+    const page = await b.get(RECOVERY_CODE_ROUTES.verify);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`name="${FIELDS.recoveryCodeValue}"`);
+
+    const empty = await b.post(RECOVERY_CODE_ROUTES.verify, {});
+    expect(empty.status).toBe(400);
+    expect(empty.text).toContain('aria-invalid="true"');
+    const malformed = await b.post(RECOVERY_CODE_ROUTES.verify, { [FIELDS.recoveryCodeValue]: '123456' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.text).toContain('16 characters');
+    const wrong = await b.post(RECOVERY_CODE_ROUTES.verify, { [FIELDS.recoveryCodeValue]: '0123456789abcdef' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.text).toContain('not one of your current recovery codes');
+
+    const right = await b.post(RECOVERY_CODE_ROUTES.verify, { [FIELDS.recoveryCodeValue]: codes[3]!.toUpperCase().replace(/(.{4})/g, '$1-') });
+    expect(right.status).toBe(303);
+    expect(right.location).toBe(ROUTES.manageAccount);
+    const after = await b.get(ROUTES.manageAccount);
+    expect(after.text).toContain('Recovery codes confirmed.');
+    expect(after.text).not.toContain('Your recovery codes are unconfirmed.');
+    expect(after.text).toContain('<strong>7</strong> of 8');
+    expect(after.text).toContain('Recovery codes confirmed as saved');
+
+    const user = await userOf(username);
+    expect(await server.services.recoveryCodes.check(user.id, codes[3]!)).toBe('used');
+    expect((await b.get(RECOVERY_CODE_ROUTES.verify)).status).toBe(409);
+    expect((await b.post(RECOVERY_CODE_ROUTES.verify, { [FIELDS.recoveryCodeValue]: codes[4]! })).status).toBe(409);
+    expect(await server.services.recoveryCodes.check(user.id, codes[4]!)).toBe('ok');
+
+    // A new set is unconfirmed again, and a code of the old set does not confirm it.
+    await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
+    expect((await b.get(ROUTES.manageAccount)).text).toContain('Your recovery codes are unconfirmed.');
+    const old = await b.post(RECOVERY_CODE_ROUTES.verify, { [FIELDS.recoveryCodeValue]: codes[4]! });
+    expect(old.status).toBe(400);
+  });
+
+  it('a used code is refused with its own message', async () => {
+    const b = new TestBrowser(server.url);
+    const { username } = await registerThrough(b, server);
+    const { codes } = await enableTotpThrough(b);
+    const user = await userOf(username);
+    expect(await server.services.recoveryCodes.use(user.id, codes[0]!)).toBe('ok');
+    const used = await b.post(RECOVERY_CODE_ROUTES.verify, { [FIELDS.recoveryCodeValue]: codes[0]! });
+    expect(used.status).toBe(400);
+    expect(used.text).toContain('already been used');
+  });
+
+  it('needs a login, and has nothing to confirm without 2FA', async () => {
+    const anonymous = new TestBrowser(server.url);
+    expect((await anonymous.get(RECOVERY_CODE_ROUTES.verify)).status).toBe(303);
+    expect((await anonymous.get(RECOVERY_CODE_ROUTES.show)).status).toBe(303);
+    const b = new TestBrowser(server.url);
+    await registerThrough(b, server);
+    expect((await b.get(RECOVERY_CODE_ROUTES.verify)).status).toBe(409);
+    // Nothing pending: the "shown only once" page, whatever the query says.
+    expect((await b.get(RECOVERY_CODE_ROUTES.show)).status).toBe(404);
+  });
+});

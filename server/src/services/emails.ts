@@ -1,0 +1,308 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ROUTES } from '@latchkey/shared';
+import { inTransaction } from '../db/in-transaction.js';
+import type { Database } from '../db/schema.js';
+import { checkEmailAddress, isUniqueViolation } from './accounts.js';
+import type { Clock } from './clock.js';
+import { ServiceError } from './errors.js';
+import { createEvents, EVENT_TAGS, type EventFollowUp, NO_ORIGIN, type RequestOrigin } from './events.js';
+import { composeMail } from './mail/compose-mail.js';
+import { createMailOutbox } from './mail/mail-outbox.js';
+import { signToken, verifySignedToken } from './signed-token.js';
+
+/** A verification link works for 24 hours (Warehouse's e-mail token lifetime too). */
+export const EMAIL_VERIFY_TTL_MS = 24 * 60 * 60_000;
+/** Addresses per account, verified or not: enough for real use, a bound on what one account can make us mail. */
+export const MAX_ADDRESSES = 10;
+
+export interface EmailAddress {
+  id: number;
+  email: string;
+  primary: boolean;
+  verified: boolean;
+  verifiedAt: number | null;
+  /** When the newest verification link was sent (null: never, or verified before migration 005). */
+  verifySentAt: number | null;
+}
+
+export type EmailTokenProblem = 'malformed' | 'expired' | 'used' | 'superseded' | 'other-account' | 'removed' | 'taken';
+
+export type EmailVerifyResult = { ok: true; email: string; alreadyVerified: false } | { ok: false; problem: EmailTokenProblem };
+
+/** Status and words for each problem; the page adds a way forward (the account page, where "resend" is). */
+export const EMAIL_TOKEN_PROBLEMS: Record<EmailTokenProblem, { status: number; title: string; message: string }> = {
+  malformed: { status: 400, title: 'This link is not valid', message: 'This verification link is damaged or was not made by this server. Copy the whole link from the message, or send a new one from your account page.' },
+  expired: { status: 410, title: 'This link has expired', message: 'Verification links work for 24 hours. Send a new one from your account page.' },
+  used: { status: 409, title: 'Address already verified', message: 'This link was already used: the address is verified. Nothing more to do.' },
+  superseded: { status: 410, title: 'A newer link was sent', message: 'A newer verification link was sent to this address since this one, and only the newest works. Use the newest message, or send another from your account page.' },
+  'other-account': { status: 403, title: 'This link is for another account', message: 'This verification link belongs to a different account than the one you are logged in with. Log out, then log in to the account the address was added to and open the link again.' },
+  removed: { status: 404, title: 'Address no longer on the account', message: 'This address was removed from the account after the link was sent. Add it again from your account page if you want to use it.' },
+  taken: { status: 409, title: 'Address verified by another account', message: 'Another account verified this address first; an address can belong to one account only. Use a different address.' },
+};
+
+export interface Emails {
+  list(userId: string): Promise<EmailAddress[]>;
+  /** True when the account's primary address is verified (needed before a first second factor, DESIGN.md section 2). */
+  hasVerifiedPrimary(userId: string): Promise<boolean>;
+  /** Throws a 403 {@link ServiceError} saying how to fix it unless the primary address is verified. */
+  requireVerifiedPrimary(userId: string): Promise<void>;
+  /**
+   * The first address of a new account, inside its registration transaction (services/accounts.ts):
+   * primary, and either mailed a verification link or, for the admin CLI and seeding, marked verified.
+   */
+  addFirst(user: { id: string; username: string }, email: string, options: { verified: boolean }): Promise<void>;
+  /** Add another (unverified, non-primary) address and mail it a verification link. */
+  add(userId: string, email: string, origin: RequestOrigin): Promise<EmailAddress>;
+  /** A new verification link for an unverified address of this account (the older link stops working). */
+  resend(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
+  /** Make a verified address the primary one; the previous primary is told (security notice). */
+  makePrimary(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
+  /** Remove a non-primary address. */
+  remove(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
+  /** Follow a verification link as `sessionUserId` (links work only for the account they were made for). */
+  verify(token: unknown, sessionUserId: string, origin: RequestOrigin): Promise<EmailVerifyResult>;
+  /** Admin CLI: mark an address of the account verified without a link. */
+  markVerified(userId: string, email: string): Promise<void>;
+}
+
+export interface EmailsOptions {
+  db: Kysely<Database>;
+  now: Clock;
+  /** `keys['email-verify']`: signs verification links. */
+  verifyKey: Buffer;
+  /** `keys['mail-body']`: seals queued message bodies. */
+  mailKey: Buffer;
+  /** LATCHKEY_ORIGIN: links are built from it, never from a request's Host header. */
+  origin: string;
+  siteName: string;
+  /** The events' mail follow-up, so events recorded here mail their notices in the same transaction. */
+  followUp?: EventFollowUp;
+}
+
+interface TokenPayload {
+  /** user_emails.id */
+  i: number;
+  n: string;
+  u: string;
+  t: number;
+}
+
+/** Trimmed, lower-cased: how addresses are compared (the domain is case-insensitive; we do not rely on local-part case). */
+export function emailKey(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/**
+ * Addresses of an account and their verification (ASVS V2.5.x communication channel; NIST SP 800-63B
+ * 6.1.2.3 binds a new channel only after proof of control). A link carries the address row, a nonce
+ * stored with the row, the account and the issue time, signed (HMAC): single use (verifying clears
+ * the nonce), one live link per address (a resend replaces the nonce), 24 hours, this account only.
+ */
+export function createEmails(options: EmailsOptions): Emails {
+  const { db, now, verifyKey, mailKey, origin, siteName, followUp } = options;
+
+  const toAddress = (row: { id: number; email: string; is_primary: number; verified_at: number | null; verify_sent_at: number | null }): EmailAddress => ({
+    id: Number(row.id),
+    email: row.email,
+    primary: row.is_primary === 1,
+    verified: row.verified_at !== null,
+    verifiedAt: row.verified_at,
+    verifySentAt: row.verify_sent_at,
+  });
+
+  const rowOf = async (trx: Kysely<Database>, userId: string, emailId: number) => {
+    if (!Number.isSafeInteger(emailId) || emailId <= 0) throw new ServiceError('Choose one of your addresses.', 400);
+    const row = await trx.selectFrom('user_emails').selectAll().where('id', '=', emailId).where('user_id', '=', userId).executeTakeFirst();
+    // Another account's row id gets the same answer as a missing one (ASVS V4.2.1: no IDOR, no oracle).
+    if (!row) throw new ServiceError('That address is not on your account (any more). Reload the account page.', 404);
+    return row;
+  };
+
+  const verifiedElsewhere = async (trx: Kysely<Database>, userId: string, key: string) =>
+    (await trx
+      .selectFrom('user_emails')
+      .select('id')
+      .where('email_key', '=', key)
+      .where('verified_at', 'is not', null)
+      .where('user_id', '!=', userId)
+      .executeTakeFirst()) !== undefined;
+
+  /** New nonce on the row + the verification message in the outbox, in `trx`. */
+  const sendLink = async (trx: Kysely<Database>, userId: string, emailId: number, email: string) => {
+    const user = await trx.selectFrom('users').select('username').where('id', '=', userId).executeTakeFirstOrThrow();
+    const nonce = randomBytes(16).toString('base64url');
+    const time = now();
+    await trx.updateTable('user_emails').set({ verify_nonce: nonce, verify_sent_at: time }).where('id', '=', emailId).execute();
+    const token = signToken(verifyKey, { i: emailId, n: nonce, u: userId, t: time } satisfies TokenPayload);
+    const url = `${origin}${ROUTES.verifyEmail}?token=${encodeURIComponent(token)}`;
+    await createMailOutbox(trx, mailKey, now).enqueue({
+      kind: 'verify-email',
+      to: email,
+      userId,
+      ...composeMail({
+        subject: `${siteName}: verify your e-mail address`,
+        greeting: `Hello ${user.username},`,
+        paragraphs: [
+          `Please confirm that ${email} is your address for the account “${user.username}”.`,
+          'The link works once, within 24 hours, while you are logged in to that account.',
+        ],
+        action: { label: 'Verify this address', url },
+        after: ['If you did not create an account or add this address, ignore this message: nothing changes unless the link is opened.'],
+      }),
+    });
+  };
+
+  const eventsIn = (trx: Kysely<Database>) => createEvents(trx, now, followUp);
+
+  const emails: Emails = {
+    async list(userId) {
+      const rows = await db.selectFrom('user_emails').selectAll().where('user_id', '=', userId).orderBy('is_primary', 'desc').orderBy('id').execute();
+      return rows.map(toAddress);
+    },
+
+    async hasVerifiedPrimary(userId) {
+      const row = await db
+        .selectFrom('user_emails')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('is_primary', '=', 1)
+        .where('verified_at', 'is not', null)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async requireVerifiedPrimary(userId) {
+      if (await emails.hasVerifiedPrimary(userId)) return;
+      throw new ServiceError(
+        'Verify your primary e-mail address first: security notices about your second factors go there, and it is how you get back in if you lose them. Use the verification link we mailed you, or send a new one from your account page.',
+        403,
+      );
+    },
+
+    async addFirst(user, email, { verified }) {
+      const time = now();
+      await inTransaction(db, async (trx) => {
+        const key = emailKey(email);
+        if (await verifiedElsewhere(trx, user.id, key)) {
+          throw new ServiceError('This address is already used by another account. Use a different one.', 409, 'email');
+        }
+        const row = await trx
+          .insertInto('user_emails')
+          .values({ user_id: user.id, email: email.trim(), email_key: key, is_primary: 1, verified_at: verified ? time : null, verify_nonce: null, verify_sent_at: null, created_at: time })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        if (!verified) await sendLink(trx, user.id, Number(row.id), email.trim());
+      });
+    },
+
+    async add(userId, input, origin) {
+      const email = input.trim();
+      checkEmailAddress(email);
+      const key = emailKey(email);
+      return inTransaction(db, async (trx) => {
+        const existing = await trx.selectFrom('user_emails').select(['id', 'email_key']).where('user_id', '=', userId).execute();
+        if (existing.some((row) => row.email_key === key)) throw new ServiceError('This address is already on your account.', 409, 'email');
+        if (existing.length >= MAX_ADDRESSES) throw new ServiceError(`An account can have at most ${MAX_ADDRESSES} addresses. Remove one first.`, 400, 'email');
+        if (await verifiedElsewhere(trx, userId, key)) throw new ServiceError('This address is already used by another account. Use a different one.', 409, 'email');
+        const time = now();
+        let id: number;
+        try {
+          const row = await trx
+            .insertInto('user_emails')
+            .values({ user_id: userId, email, email_key: key, is_primary: 0, verified_at: null, verify_nonce: null, verify_sent_at: null, created_at: time })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          id = Number(row.id);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new ServiceError('This address is already on your account.', 409, 'email');
+          throw error;
+        }
+        await sendLink(trx, userId, id, email);
+        await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailAdded, origin, details: { email } });
+        return toAddress(await rowOf(trx, userId, id));
+      });
+    },
+
+    async resend(userId, emailId, _origin) {
+      return inTransaction(db, async (trx) => {
+        const row = await rowOf(trx, userId, emailId);
+        if (row.verified_at !== null) throw new ServiceError('This address is already verified.', 409);
+        await sendLink(trx, userId, Number(row.id), row.email);
+        return toAddress(await rowOf(trx, userId, emailId));
+      });
+    },
+
+    async makePrimary(userId, emailId, origin) {
+      return inTransaction(db, async (trx) => {
+        const row = await rowOf(trx, userId, emailId);
+        if (row.is_primary === 1) throw new ServiceError('This address is already your primary address.', 409);
+        if (row.verified_at === null) throw new ServiceError('Verify this address before making it your primary address.', 400);
+        const previous = await trx.selectFrom('user_emails').select('email').where('user_id', '=', userId).where('is_primary', '=', 1).executeTakeFirst();
+        // Clear the old primary first: the unique index allows one primary per account at every moment.
+        await trx.updateTable('user_emails').set({ is_primary: 0 }).where('user_id', '=', userId).where('is_primary', '=', 1).execute();
+        await trx.updateTable('user_emails').set({ is_primary: 1 }).where('id', '=', row.id).execute();
+        await trx.updateTable('users').set({ email: row.email }).where('id', '=', userId).execute();
+        await eventsIn(trx).record({ userId, tag: EVENT_TAGS.primaryEmailChanged, origin, details: { from: previous?.email ?? null, to: row.email } });
+        return toAddress(await rowOf(trx, userId, emailId));
+      });
+    },
+
+    async remove(userId, emailId, origin) {
+      return inTransaction(db, async (trx) => {
+        const row = await rowOf(trx, userId, emailId);
+        if (row.is_primary === 1) throw new ServiceError('Your primary address cannot be removed. Make another verified address primary first.', 400);
+        await trx.deleteFrom('user_emails').where('id', '=', row.id).execute();
+        await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailRemoved, origin, details: { email: row.email } });
+        return toAddress(row);
+      });
+    },
+
+    async verify(token, sessionUserId, origin) {
+      const payload = verifySignedToken(verifyKey, token);
+      if (!payload || typeof payload.i !== 'number' || typeof payload.n !== 'string' || typeof payload.u !== 'string' || typeof payload.t !== 'number') {
+        return { ok: false, problem: 'malformed' };
+      }
+      const time = now();
+      if (time - payload.t >= EMAIL_VERIFY_TTL_MS || payload.t > time + 60_000) return { ok: false, problem: 'expired' };
+      if (payload.u !== sessionUserId) return { ok: false, problem: 'other-account' };
+      return inTransaction(db, async (trx) => {
+        const row = await trx.selectFrom('user_emails').selectAll().where('id', '=', payload.i as number).where('user_id', '=', sessionUserId).executeTakeFirst();
+        if (!row) return { ok: false, problem: 'removed' } as const;
+        if (row.verified_at !== null) return { ok: false, problem: 'used' } as const;
+        if (row.verify_nonce === null || row.verify_nonce !== payload.n) return { ok: false, problem: 'superseded' } as const;
+        if (await verifiedElsewhere(trx, sessionUserId, row.email_key)) return { ok: false, problem: 'taken' } as const;
+        // The nonce in the WHERE makes the link single use even when two requests race.
+        let updated;
+        try {
+          updated = await trx
+            .updateTable('user_emails')
+            .set({ verified_at: time, verify_nonce: null })
+            .where('id', '=', row.id)
+            .where('verify_nonce', '=', payload.n as string)
+            .executeTakeFirst();
+        } catch (error) {
+          if (isUniqueViolation(error)) return { ok: false, problem: 'taken' } as const;
+          throw error;
+        }
+        if (Number(updated.numUpdatedRows) !== 1) return { ok: false, problem: 'used' } as const;
+        await eventsIn(trx).record({ userId: sessionUserId, tag: EVENT_TAGS.emailVerified, origin, details: { email: row.email } });
+        return { ok: true, email: row.email, alreadyVerified: false } as const;
+      });
+    },
+
+    async markVerified(userId, email) {
+      const updated = await db
+        .updateTable('user_emails')
+        .set({ verified_at: now(), verify_nonce: null })
+        .where('user_id', '=', userId)
+        .where('email_key', '=', emailKey(email))
+        .where('verified_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 1) {
+        await eventsIn(db).record({ userId, tag: EVENT_TAGS.emailVerified, origin: NO_ORIGIN, details: { email: email.trim(), by: 'admin' } });
+      }
+    },
+  };
+  return emails;
+}

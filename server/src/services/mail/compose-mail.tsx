@@ -1,0 +1,70 @@
+import { render } from 'preact-render-to-string';
+
+/** What a message says, independent of its format. Never put a secret here (a code, a TOTP secret, a password). */
+export interface MailContent {
+  subject: string;
+  /** The greeting line, e.g. `Hello alice,`. */
+  greeting: string;
+  /** Plain sentences; each becomes a paragraph. */
+  paragraphs: string[];
+  /** One link the message is about (verify, reset, review your account): an absolute URL on LATCHKEY_ORIGIN. */
+  action?: { label: string; url: string };
+  /** Sentences after the link (e.g. "If this was not you…"). */
+  after?: string[];
+}
+
+export interface ComposedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const SIGNATURE = 'This message was sent automatically by the Latchkey account server. Replies are not read.';
+
+/**
+ * The plain-text and HTML bodies of one message, saying the same thing: clients that show HTML get a
+ * simple escaped document (Preact escapes every value), the others the text part with the link on its own line.
+ */
+export function composeMail(content: MailContent): ComposedMail {
+  if (/[\r\n]/.test(content.subject)) throw new TypeError('composeMail: a subject is one line.');
+  const after = content.after ?? [];
+  const text = [
+    content.greeting,
+    ...content.paragraphs,
+    ...(content.action ? [`${content.action.label}:\n${content.action.url}`] : []),
+    ...after,
+    `-- \n${SIGNATURE}`,
+  ].join('\n\n');
+  const html = `<!doctype html>${render(
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <title>{content.subject}</title>
+      </head>
+      <body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #1a1a1a; max-width: 40em;">
+        <p>{content.greeting}</p>
+        {content.paragraphs.map((paragraph) => (
+          <p>{paragraph}</p>
+        ))}
+        {content.action && (
+          <p>
+            <a href={content.action.url} style="display: inline-block; padding: 0.5em 1em; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 4px;">
+              {content.action.label}
+            </a>
+          </p>
+        )}
+        {content.action && (
+          <p style="font-size: 0.9em; color: #444;">
+            Or copy this address into your browser: <span style="word-break: break-all;">{content.action.url}</span>
+          </p>
+        )}
+        {after.map((paragraph) => (
+          <p>{paragraph}</p>
+        ))}
+        <hr />
+        <p style="font-size: 0.85em; color: #555;">{SIGNATURE}</p>
+      </body>
+    </html>,
+  )}`;
+  return { subject: content.subject, text, html };
+}

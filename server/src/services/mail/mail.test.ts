@@ -1,0 +1,244 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { softAuthenticator } from '@latchkey/test/soft-authenticator';
+import { inTransaction } from '../../db/in-transaction.js';
+import { createServiceHarness, DIALECTS, type ServiceHarness } from '../../testing/service-harness.js';
+import { EMAIL_VERIFY_TTL_MS } from '../emails.js';
+import { EVENT_TAGS, NO_ORIGIN } from '../events.js';
+import { createMailSender, retryDelay } from './mail-sender.js';
+import type { MailMessage, MailTransport } from './mail-transport.js';
+import { openMailBody } from './mail-outbox.js';
+import { FAILURE_NOTICE_INTERVAL_MS } from './security-notices.js';
+
+const PASSWORD = 'correct horse battery staple';
+let counter = 0;
+const uniqueName = () => `mail${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+/** A transport that records what it is given, and fails while `down` is set. */
+function recordingTransport() {
+  const sent: MailMessage[] = [];
+  const transport: MailTransport & { sent: MailMessage[]; down: boolean } = {
+    sent,
+    down: false,
+    async send(message) {
+      if (transport.down) throw new Error('connect ECONNREFUSED 127.0.0.1:25');
+      sent.push(message);
+    },
+    describe: () => 'memory',
+    close: () => undefined,
+  };
+  return transport;
+}
+
+describe.each(DIALECTS)('mail on %s', (dialect) => {
+  let h: ServiceHarness;
+  beforeAll(async () => {
+    h = await createServiceHarness(dialect);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const outbox = (userId: string) => h.db.selectFrom('mail_outbox').selectAll().where('user_id', '=', userId).orderBy('id').execute();
+  const bodyOf = (row: { message_id: string; body_enc: string | null }) => openMailBody(h.services.keys['mail-body'], row.message_id, row.body_enc!);
+  const linkIn = (text: string) => /https?:\/\/\S+\/account\/verify-email\/\?token=\S+/.exec(text)?.[0] ?? null;
+  const tokenOf = (link: string) => new URL(link).searchParams.get('token')!;
+  const register = (options: { emailVerified?: boolean } = {}) => {
+    const username = uniqueName();
+    return h.services.accounts.register({ username, email: `${username}@Example.org`, password: PASSWORD }, NO_ORIGIN, options);
+  };
+
+  it('registration queues a verification link in the same transaction, with no secret in the body', async () => {
+    const user = await register();
+    const rows = await outbox(user.id);
+    expect(rows.map((row) => [row.kind, row.recipient])).toEqual([['verify-email', user.email]]);
+    const body = bodyOf(rows[0]!);
+    const link = linkIn(body.text);
+    expect(link?.startsWith(`${h.config.origin}/account/verify-email/?token=`)).toBe(true);
+    expect(body.html).toContain(link!.replace(/&/g, '&amp;'));
+    expect(body.text).not.toContain(PASSWORD);
+    // Bodies are sealed at rest: the link is not readable from the table.
+    expect(rows[0]!.body_enc).not.toContain('verify-email');
+    expect(await h.services.emails.list(user.id)).toEqual([expect.objectContaining({ email: user.email, primary: true, verified: false })]);
+  });
+
+  it('a failed registration leaves no address and no mail behind', async () => {
+    const taken = await register();
+    await expect(h.services.accounts.register({ username: taken.username, email: 'other@example.org', password: PASSWORD })).rejects.toThrow(/already taken/);
+    const stray = await h.db.selectFrom('mail_outbox').select('id').where('recipient', '=', 'other@example.org').execute();
+    expect(stray).toEqual([]);
+  });
+
+  it('a verification link works once, for its account only, for 24 hours; every other case has its own problem', async () => {
+    const user = await register();
+    const other = await register();
+    const token = tokenOf(linkIn(bodyOf((await outbox(user.id))[0]!).text)!);
+    expect(await h.services.emails.verify(`${token}x`, user.id, NO_ORIGIN)).toEqual({ ok: false, problem: 'malformed' });
+    expect(await h.services.emails.verify('garbage', user.id, NO_ORIGIN)).toEqual({ ok: false, problem: 'malformed' });
+    expect(await h.services.emails.verify(token, other.id, NO_ORIGIN)).toEqual({ ok: false, problem: 'other-account' });
+    expect(await h.services.emails.verify(token, user.id, NO_ORIGIN)).toMatchObject({ ok: true, email: user.email });
+    expect(await h.services.emails.verify(token, user.id, NO_ORIGIN)).toEqual({ ok: false, problem: 'used' });
+    expect(await h.services.emails.hasVerifiedPrimary(user.id)).toBe(true);
+
+    const late = await register();
+    const lateToken = tokenOf(linkIn(bodyOf((await outbox(late.id))[0]!).text)!);
+    h.clock.advance(EMAIL_VERIFY_TTL_MS);
+    try {
+      expect(await h.services.emails.verify(lateToken, late.id, NO_ORIGIN)).toEqual({ ok: false, problem: 'expired' });
+    } finally {
+      h.clock.advance(-EMAIL_VERIFY_TTL_MS);
+    }
+  });
+
+  it('a resend replaces the link (the older one is superseded); a removed address answers removed', async () => {
+    const user = await register({ emailVerified: true });
+    const added = await h.services.emails.add(user.id, `second-${user.username}@example.org`, NO_ORIGIN);
+    const first = tokenOf(linkIn(bodyOf((await outbox(user.id)).at(-1)!).text)!);
+    await h.services.emails.resend(user.id, added.id, NO_ORIGIN);
+    const second = tokenOf(linkIn(bodyOf((await outbox(user.id)).at(-1)!).text)!);
+    expect(await h.services.emails.verify(first, user.id, NO_ORIGIN)).toEqual({ ok: false, problem: 'superseded' });
+    await h.services.emails.remove(user.id, added.id, NO_ORIGIN);
+    expect(await h.services.emails.verify(second, user.id, NO_ORIGIN)).toEqual({ ok: false, problem: 'removed' });
+  });
+
+  it('an address verified by one account cannot be verified by another', async () => {
+    const owner = await register({ emailVerified: true });
+    const other = await register({ emailVerified: true });
+    await expect(h.services.emails.add(other.id, owner.email.toUpperCase(), NO_ORIGIN)).rejects.toThrow(/another account/);
+  });
+
+  it('address management: add, make primary (the old primary is told), remove; refusals are 4xx', async () => {
+    const user = await register({ emailVerified: true });
+    const second = await h.services.emails.add(user.id, `two-${user.username}@example.org`, NO_ORIGIN);
+    await expect(h.services.emails.makePrimary(user.id, second.id, NO_ORIGIN)).rejects.toMatchObject({ status: 400 });
+    const token = tokenOf(linkIn(bodyOf((await outbox(user.id)).at(-1)!).text)!);
+    expect((await h.services.emails.verify(token, user.id, NO_ORIGIN)).ok).toBe(true);
+    await h.services.emails.makePrimary(user.id, second.id, NO_ORIGIN);
+    expect((await h.services.accounts.findById(user.id))?.email).toBe(second.email);
+    const notice = (await outbox(user.id)).at(-1)!;
+    expect([notice.kind, notice.recipient]).toEqual(['notice:primary-email-changed', user.email]);
+    expect(bodyOf(notice).text).toContain(second.email);
+    const old = (await h.services.emails.list(user.id)).find((address) => address.email === user.email)!;
+    await expect(h.services.emails.remove(user.id, second.id, NO_ORIGIN)).rejects.toMatchObject({ status: 400 });
+    await h.services.emails.remove(user.id, old.id, NO_ORIGIN);
+    await expect(h.services.emails.remove(user.id, old.id, NO_ORIGIN)).rejects.toMatchObject({ status: 404 });
+    const stranger = await register();
+    await expect(h.services.emails.remove(stranger.id, second.id, NO_ORIGIN)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('a security event mails its notice to the primary verified address only, in the same transaction', async () => {
+    const unverified = await register();
+    await h.services.totp.enable(unverified.id, h.services.totp.generateSecret());
+    expect((await outbox(unverified.id)).map((row) => row.kind)).toEqual(['verify-email']);
+
+    const user = await register({ emailVerified: true });
+    await h.services.totp.enable(user.id, h.services.totp.generateSecret());
+    const codes = await h.services.recoveryCodes.generate(user.id);
+    await h.services.recoveryCodes.use(user.id, codes[0]!);
+    await h.services.totp.disable(user.id, NO_ORIGIN);
+    await h.services.events.record({ userId: user.id, tag: EVENT_TAGS.passwordChanged, origin: { ip: '203.0.113.7', userAgent: null } });
+    const rows = await outbox(user.id);
+    expect(rows.map((row) => row.kind)).toEqual([
+      'notice:method-added',
+      'notice:recovery-codes-generated',
+      'notice:recovery-code-used',
+      'notice:method-removed',
+      'notice:password-changed',
+    ]);
+    expect(rows.every((row) => row.recipient === user.email)).toBe(true);
+    expect(bodyOf(rows[2]!).text).toContain('7 recovery codes are left');
+    expect(bodyOf(rows[4]!).text).toContain('203.0.113.7');
+    for (const row of rows) {
+      const text = bodyOf(row).text;
+      for (const code of codes) expect(text).not.toContain(code);
+      expect(text).toContain(`${h.config.origin}/manage/account/`);
+    }
+  });
+
+  it('security keys added and removed, and an administrator 2FA reset, mail their notices', async () => {
+    const user = await register({ emailVerified: true });
+    const key = softAuthenticator();
+    const options = await h.services.webauthn.registrationOptions({ id: user.id, username: user.username }, 'Desk key');
+    await h.services.webauthn.register(user.id, key.createRegistrationResponse(options, { origin: h.config.origin }), 'Desk key', NO_ORIGIN);
+    await h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN);
+    await h.services.admin.resetTwoFactor(user.username, { reason: 'video call', actor: 'test' });
+    const rows = await outbox(user.id);
+    expect(rows.map((row) => row.kind)).toEqual(['notice:method-added', 'notice:method-removed', 'notice:admin-two-factor-reset']);
+    expect(bodyOf(rows[0]!).text).toContain('The security key “Desk key” was added');
+  });
+
+  it('a notice rolls back with the transaction that recorded its event (no mail for a change that did not happen)', async () => {
+    const user = await register({ emailVerified: true });
+    await expect(
+      inTransaction(h.db, async (trx) => {
+        await h.services.boundTo(trx).events.record({ userId: user.id, tag: EVENT_TAGS.passwordChanged, origin: NO_ORIGIN });
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    expect(await outbox(user.id)).toEqual([]);
+    expect(await h.services.events.list(user.id)).not.toContainEqual(expect.objectContaining({ tag: EVENT_TAGS.passwordChanged }));
+  });
+
+  it('second-factor failures: the first after a success, then at most one an hour', async () => {
+    const user = await register({ emailVerified: true });
+    const fail = () => h.services.events.record({ userId: user.id, tag: EVENT_TAGS.secondFactorFailure, origin: NO_ORIGIN, details: { method: 'totp' } });
+    const count = async () => (await outbox(user.id)).filter((row) => row.kind === 'notice:second-factor-failure').length;
+    await fail();
+    await fail();
+    expect(await count()).toBe(1);
+    h.clock.advance(FAILURE_NOTICE_INTERVAL_MS - 1000);
+    await fail();
+    expect(await count()).toBe(1);
+    h.clock.advance(1000);
+    await fail();
+    expect(await count()).toBe(2);
+    h.clock.advance(1000);
+    await h.services.events.record({ userId: user.id, tag: EVENT_TAGS.loginSuccess, origin: NO_ORIGIN });
+    h.clock.advance(1000);
+    await fail();
+    await fail();
+    expect(await count()).toBe(3);
+  });
+
+  it('the sender delivers each message once, retries with backoff while SMTP is down, and drops the body once sent', async () => {
+    const user = await register({ emailVerified: true });
+    await h.services.events.record({ userId: user.id, tag: EVENT_TAGS.passwordChanged, origin: NO_ORIGIN });
+    const transport = recordingTransport();
+    const config = { ...h.config.mail, backoffMs: 1_000, maxBackoffMs: 4_000, maxAttempts: 50 };
+    const sender = createMailSender({ db: h.db, transport, mailKey: h.services.keys['mail-body'], config, now: h.clock, log: () => undefined });
+    transport.down = true;
+    expect(await sender.deliverDue()).toBe(0);
+    const [failed] = await outbox(user.id);
+    expect(failed).toMatchObject({ attempts: 1, sent_at: null, lease_token: null });
+    expect(failed!.next_attempt_at).toBeGreaterThan(h.clock());
+    expect(await sender.deliverDue()).toBe(0);
+    transport.down = false;
+    h.clock.advance(5_000);
+    // Every pending row in this shared database is delivered; ours exactly once.
+    await sender.deliverDue();
+    expect(transport.sent.filter((message) => message.to === user.email)).toHaveLength(1);
+    expect(transport.sent.find((message) => message.to === user.email)?.subject).toMatch(/password was changed/);
+    const [sent] = await outbox(user.id);
+    expect(sent).toMatchObject({ attempts: 2, body_enc: null, last_error: null });
+    expect(sent!.sent_at).not.toBeNull();
+    await sender.deliverDue();
+    expect(transport.sent.filter((message) => message.to === user.email)).toHaveLength(1);
+  });
+
+  it('two senders working the same outbox at once deliver every message exactly once', async () => {
+    const users = await Promise.all(Array.from({ length: 6 }, () => register()));
+    const transports = [recordingTransport(), recordingTransport()];
+    const senders = transports.map((transport) =>
+      createMailSender({ db: h.db, transport, mailKey: h.services.keys['mail-body'], config: h.config.mail, now: h.clock, log: () => undefined }),
+    );
+    await Promise.all([...senders, ...senders].map((sender) => sender.deliverDue()));
+    const ours = new Set(users.map((user) => user.email));
+    const delivered = transports.flatMap((transport) => transport.sent).filter((message) => ours.has(message.to));
+    expect(delivered.map((message) => message.to).sort()).toEqual([...ours].sort());
+  });
+
+  it('retry delays double from the base up to the cap', () => {
+    const config = { backoffMs: 1_000, maxBackoffMs: 8_000 };
+    expect([1, 2, 3, 4, 5, 9].map((attempts) => retryDelay(attempts, config, () => 0.5))).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+    expect(retryDelay(1, config, () => 0)).toBe(800);
+  });
+});

@@ -1,0 +1,265 @@
+import type { Kysely } from 'kysely';
+import { ROUTES } from '@latchkey/shared';
+import type { Database } from '../../db/schema.js';
+import type { Clock } from '../clock.js';
+import { EVENT_TAGS, type EventFollowUp, type EventTag, type RecordedEvent } from '../events.js';
+import { composeMail, type MailContent } from './compose-mail.js';
+import { createMailOutbox } from './mail-outbox.js';
+
+/** Second-factor failure notices: the first after a successful login, then at most one per hour. */
+export const FAILURE_NOTICE_INTERVAL_MS = 60 * 60_000;
+
+/** What a notice template gets: the event, the account's name and the facts some notices add. */
+export interface NoticeContext {
+  username: string;
+  event: RecordedEvent & { details: Record<string, unknown>; createdAt: number };
+  /** Unused recovery codes after this event (read in the event's transaction). */
+  recoveryCodesLeft: number;
+  /** Where the account page is (LATCHKEY_ORIGIN + /manage/account/). */
+  accountUrl: string;
+  siteName: string;
+}
+
+interface NoticeTemplate {
+  /** `mail_outbox.kind`, `notice:` + a name. */
+  kind: string;
+  /** Who gets it: the primary verified address (default), or the previous primary (address changes). */
+  recipient?: 'previous-primary';
+  /** Throttled notices are sent only when {@link shouldSendThrottled} agrees. */
+  throttled?: boolean;
+  compose(context: NoticeContext): Omit<MailContent, 'greeting'>;
+}
+
+const METHOD_NAMES: Record<string, string> = { totp: 'an authentication app', webauthn: 'a security key', recovery_code: 'a recovery code' };
+
+const methodName = (details: Record<string, unknown>) => {
+  if (details.method === 'webauthn' && typeof details.label === 'string') return `the security key “${details.label}”`;
+  return (typeof details.method === 'string' && METHOD_NAMES[details.method]) || 'a second factor';
+};
+
+/** Time and, when known, address of the request: enough for the owner to recognise (or not) what happened. */
+const when = ({ event }: NoticeContext) =>
+  `This happened on ${new Date(event.createdAt).toUTCString()}${event.origin.ip ? ` from the IP address ${event.origin.ip}` : ''}.`;
+
+const IF_NOT_YOU = 'If this was not you, someone may know your password: log in, change your password and review your two-factor methods.';
+
+const review = (context: NoticeContext) => ({ label: 'Review your account', url: context.accountUrl });
+
+/**
+ * Event tag → the notice it mails (DESIGN.md section 2: a notice for every 2FA change, recovery codes
+ * generated or used, password changed or reset, address changed and second-factor failures; ASVS
+ * V2.5.5 / V3.7.1 ask that the user be told of changes to their authenticators). Notices never carry
+ * a secret — no code, no TOTP secret — only what happened, when, and a link to the account page.
+ */
+export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
+  [EVENT_TAGS.methodAdded]: {
+    kind: 'notice:method-added',
+    compose: (c) => ({
+      subject: `${c.siteName}: two-factor method added`,
+      paragraphs: [`${capitalise(methodName(c.event.details))} was added as a second factor to your account “${c.username}”.`, when(c)],
+      action: review(c),
+      after: [IF_NOT_YOU],
+    }),
+  },
+  [EVENT_TAGS.methodRemoved]: {
+    kind: 'notice:method-removed',
+    compose: (c) => ({
+      subject: `${c.siteName}: two-factor method removed`,
+      paragraphs: [`${capitalise(methodName(c.event.details))} was removed from your account “${c.username}”.`, when(c)],
+      action: review(c),
+      after: [IF_NOT_YOU],
+    }),
+  },
+  [EVENT_TAGS.recoveryCodesGenerated]: {
+    kind: 'notice:recovery-codes-generated',
+    compose: (c) => ({
+      subject: `${c.siteName}: new recovery codes generated`,
+      paragraphs: [`A new set of recovery codes was generated for your account “${c.username}”. Every older recovery code stopped working.`, when(c)],
+      action: review(c),
+      after: [IF_NOT_YOU],
+    }),
+  },
+  [EVENT_TAGS.recoveryCodeUsed]: {
+    kind: 'notice:recovery-code-used',
+    compose: (c) => ({
+      subject: `${c.siteName}: a recovery code was used`,
+      paragraphs: [
+        `A recovery code was used on your account “${c.username}”. It cannot be used again.`,
+        c.recoveryCodesLeft === 1 ? '1 recovery code is left.' : `${c.recoveryCodesLeft} recovery codes are left.`,
+        ...(c.recoveryCodesLeft <= 2 ? ['Generate a new set from your account page before you run out.'] : []),
+        when(c),
+      ],
+      action: review(c),
+      after: [IF_NOT_YOU],
+    }),
+  },
+  [EVENT_TAGS.passwordChanged]: {
+    kind: 'notice:password-changed',
+    compose: (c) => ({
+      subject: `${c.siteName}: your password was changed`,
+      paragraphs: [`The password of your account “${c.username}” was changed. Every other session was logged out.`, when(c)],
+      action: review(c),
+      after: ['If this was not you, reset your password from the login page (“Forgot password?”) at once.'],
+    }),
+  },
+  [EVENT_TAGS.passwordReset]: {
+    kind: 'notice:password-reset',
+    compose: (c) => ({
+      subject: `${c.siteName}: your password was reset`,
+      paragraphs: [
+        `The password of your account “${c.username}” was reset through a link sent to this address. Every session was logged out; two-factor authentication stays on.`,
+        when(c),
+      ],
+      action: review(c),
+      after: ['If this was not you, reset your password again from the login page and check who can read this mailbox.'],
+    }),
+  },
+  [EVENT_TAGS.primaryEmailChanged]: {
+    kind: 'notice:primary-email-changed',
+    recipient: 'previous-primary',
+    compose: (c) => ({
+      subject: `${c.siteName}: your primary e-mail address changed`,
+      paragraphs: [
+        `The primary e-mail address of your account “${c.username}” is now ${String(c.event.details.to)}, instead of this one. Security notices go to the new address from now on.`,
+        when(c),
+      ],
+      action: review(c),
+      after: [IF_NOT_YOU],
+    }),
+  },
+  [EVENT_TAGS.secondFactorFailure]: {
+    kind: 'notice:second-factor-failure',
+    throttled: true,
+    compose: (c) => ({
+      subject: `${c.siteName}: failed login attempt on your account`,
+      paragraphs: [
+        `Someone entered the correct password for your account “${c.username}”, then failed the second step (${methodName(c.event.details)}).`,
+        when(c),
+        'You will get at most one such message an hour, and again after your next successful login.',
+      ],
+      action: review(c),
+      after: ['If this was not you, your password is known to someone else: change it now. Your second factor kept them out.'],
+    }),
+  },
+  [EVENT_TAGS.adminTwoFactorReset]: {
+    kind: 'notice:admin-two-factor-reset',
+    compose: (c) => ({
+      subject: `${c.siteName}: two-factor authentication reset by an administrator`,
+      paragraphs: [
+        `An administrator removed every second factor (authentication app, security keys, recovery codes) from your account “${c.username}” and ended all its sessions, after checking the identity of the person who asked.`,
+        'Log in with your password and set up two-factor authentication again.',
+        when(c),
+      ],
+      action: review(c),
+      after: ['If you did not ask for this, contact the administrators of this index at once.'],
+    }),
+  },
+};
+
+export interface SecurityNoticeOptions {
+  /** Key for sealing message bodies (`keys['mail-body']`). */
+  mailKey: Buffer;
+  now: Clock;
+  /** LATCHKEY_ORIGIN: every link in a notice is built from it. */
+  origin: string;
+  /** Shown in subjects (`rpName`). */
+  siteName: string;
+}
+
+/**
+ * The events' follow-up that mails security notices: inside the transaction recording the event, look up
+ * the account's primary verified address and queue the notice in the outbox. No verified address: no mail
+ * (the event is still recorded and shown in the security history).
+ */
+export function createSecurityNotices(options: SecurityNoticeOptions): EventFollowUp {
+  const { mailKey, now, origin, siteName } = options;
+  return {
+    handles: (tag) => Object.hasOwn(SECURITY_NOTICES, tag),
+
+    async run(trx, event) {
+      const template = SECURITY_NOTICES[event.tag];
+      if (!template || !event.userId) return;
+      const userId = event.userId;
+      // One statement: the account's name and the address this notice goes to (none: no mail).
+      const found = await recipientFor(trx, userId, template, event.details);
+      if (!found) return;
+      if (template.throttled && !(await shouldSendThrottled(trx, userId, template.kind, now()))) return;
+      const recoveryCodesLeft =
+        event.tag === EVENT_TAGS.recoveryCodeUsed
+          ? Number(
+              (
+                await trx
+                  .selectFrom('recovery_codes')
+                  .select((eb) => eb.fn.countAll<number>().as('count'))
+                  .where('user_id', '=', userId)
+                  .where('used_at', 'is', null)
+                  .executeTakeFirst()
+              )?.count ?? 0,
+            )
+          : 0;
+      const context: NoticeContext = { username: found.username, event, recoveryCodesLeft, accountUrl: `${origin}${ROUTES.manageAccount}`, siteName };
+      const content = template.compose(context);
+      await createMailOutbox(trx, mailKey, now).enqueue({
+        kind: template.kind,
+        to: found.email,
+        userId,
+        ...composeMail({ greeting: `Hello ${found.username},`, ...content }),
+      });
+    },
+  };
+}
+
+async function recipientFor(
+  trx: Kysely<Database>,
+  userId: string,
+  template: NoticeTemplate,
+  details: Record<string, unknown>,
+): Promise<{ username: string; email: string } | null> {
+  const previous = template.recipient === 'previous-primary';
+  if (previous && typeof details.from !== 'string') return null;
+  const row = await trx
+    .selectFrom('users')
+    .innerJoin('user_emails', (join) => {
+      const verified = join.onRef('user_emails.user_id', '=', 'users.id').on('user_emails.verified_at', 'is not', null);
+      return previous ? verified.on('user_emails.email_key', '=', String(details.from).trim().toLowerCase()) : verified.on('user_emails.is_primary', '=', 1);
+    })
+    .select(['users.username', 'user_emails.email'])
+    .where('users.id', '=', userId)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+/**
+ * One conditional upsert decides, so two instances recording failures at once send one notice: send when
+ * none was sent since the last successful login, or the last one is at least an hour old.
+ */
+async function shouldSendThrottled(trx: Kysely<Database>, userId: string, kind: string, time: number): Promise<boolean> {
+  const result = await trx
+    .insertInto('notice_throttle')
+    .values({ user_id: userId, kind, last_sent_at: time })
+    .onConflict((oc) =>
+      oc
+        .columns(['user_id', 'kind'])
+        .doUpdateSet({ last_sent_at: time })
+        .where((eb) =>
+          eb.or([
+            eb('notice_throttle.last_sent_at', '<=', time - FAILURE_NOTICE_INTERVAL_MS),
+            eb(
+              'notice_throttle.last_sent_at',
+              '<',
+              eb
+                .selectFrom('events')
+                .select((sub) => sub.fn.max('created_at').as('at'))
+                .where('user_id', '=', userId)
+                .where('tag', '=', EVENT_TAGS.loginSuccess),
+            ),
+          ]),
+        ),
+    )
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

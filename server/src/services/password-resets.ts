@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import { ROUTES } from '@latchkey/shared';
+import type { Kysely } from 'kysely';
+import { inTransaction } from '../db/in-transaction.js';
+import type { Database, User } from '../db/schema.js';
+import { canonicalUsername } from './accounts.js';
+import type { Clock } from './clock.js';
+import { emailKey } from './emails.js';
+import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
+import { hmac, safeEqual } from './keys.js';
+import { composeMail } from './mail/compose-mail.js';
+import type { MailOutbox } from './mail/mail-outbox.js';
+import type { PasswordChanges } from './password-changes.js';
+
+/** A reset link works for one hour (issue 13 item 5; NIST SP 800-63B 6.1.2.1 short-lived recovery secrets). */
+export const PASSWORD_RESET_TTL_MS = 60 * 60_000;
+
+/**
+ * Every answer to a reset request takes at least this long, whether or not the account exists, so the
+ * response time does not tell (ASVS V2.5.x / V3: no account enumeration through recovery).
+ */
+export const RESET_REQUEST_FLOOR_MS = 400;
+
+/** At most this many accounts get a link for one address (addresses are not unique per account). */
+const MAX_ACCOUNTS_PER_ADDRESS = 5;
+const PURGE_INTERVAL_MS = 60_000;
+
+/** Why a reset link is not accepted; each has its own page (issue 13 item 7). */
+export type ResetTokenProblem = 'missing' | 'malformed' | 'forged' | 'expired' | 'used' | 'stale';
+
+export type ResetTokenResult = { ok: true; user: User; nonce: string } | { ok: false; problem: ResetTokenProblem };
+
+/** The path a reset link opens (DESIGN.md section 2). */
+export const RESET_PASSWORD_PATH = ROUTES.resetPassword;
+
+interface ResetPayload {
+  /** nonce = password_resets.id */
+  n: string;
+  u: string;
+  /** expiry, ms */
+  x: number;
+  /** digest of the password hash the link was made for: the link dies when the password changes */
+  h: string;
+}
+
+export interface PasswordResets {
+  /**
+   * Mail a reset link to every account named by `usernameOrEmail`: a username (the link goes to its
+   * primary address), or an address that is verified or primary on up to 5 accounts (the link goes to
+   * that address). Each link's row, event and mail are written in one transaction (the outbox).
+   * Takes the same time whether or not an account matches and never says which; callers answer alike.
+   */
+  request(usernameOrEmail: string, origin?: RequestOrigin): Promise<void>;
+  /** Would this link work now? Reads only (to show the form). */
+  inspect(token: unknown): Promise<ResetTokenResult>;
+  /**
+   * Set the new password through the link: the link is used up (exactly one caller wins), the password
+   * set under the one rule, every session and remembered device ended, 2FA left on — one transaction.
+   */
+  reset(
+    token: unknown,
+    newPassword: string,
+    origin?: RequestOrigin,
+    options?: { alsoInTransaction?: (trx: Kysely<Database>, user: User) => Promise<void> },
+  ): Promise<ResetTokenResult>;
+}
+
+/**
+ * Reset links in the style of Warehouse's password-reset tokens (signed data naming the user, checked
+ * against the password's state when used), with a database row added to make each link single use:
+ * `base64url(JSON{n,u,x,h}).HMAC`. `h` is a keyed digest of the password hash at issue time, so a link
+ * dies the moment the password changes — by any route — without any bookkeeping; the row's `used_at`
+ * (a conditional UPDATE) is the atomic burn, and tells a reused link apart from a stale one.
+ */
+export interface PasswordResetDeps {
+  db: Kysely<Database>;
+  key: Buffer;
+  passwordChanges: PasswordChanges;
+  now: Clock;
+  /** Bound to the transaction that stores a link (`events.boundTo`), so its event commits with it. */
+  events: Events;
+  /** The outbox working through a transaction: the mail commits with the link's row. */
+  mailIn: (trx: Kysely<Database>) => MailOutbox;
+  /** LATCHKEY_ORIGIN: links in mail are absolute. */
+  origin: string;
+  siteName: string;
+}
+
+export function createPasswordResets({ db, key, passwordChanges, now, events, mailIn, origin: siteOrigin, siteName }: PasswordResetDeps): PasswordResets {
+  const hashDigest = (user: Pick<User, 'id' | 'password_hash'>) => hmac(key, `password-hash:${user.id}:${user.password_hash}`).slice(0, 22);
+
+  const parse = (token: unknown): { ok: true; payload: ResetPayload } | { ok: false; problem: ResetTokenProblem } => {
+    if (token === undefined || token === null || token === '') return { ok: false, problem: 'missing' };
+    if (typeof token !== 'string' || token.length > 512) return { ok: false, problem: 'malformed' };
+    const [body, mac, extra] = token.split('.');
+    if (!body || !mac || extra !== undefined || !/^[A-Za-z0-9_-]+$/.test(body) || !/^[A-Za-z0-9_-]{43}$/.test(mac)) return { ok: false, problem: 'malformed' };
+    if (!safeEqual(mac, hmac(key, body))) return { ok: false, problem: 'forged' };
+    let payload: ResetPayload;
+    try {
+      payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as ResetPayload;
+    } catch {
+      return { ok: false, problem: 'forged' };
+    }
+    if (typeof payload.n !== 'string' || typeof payload.u !== 'string' || typeof payload.x !== 'number' || typeof payload.h !== 'string') {
+      return { ok: false, problem: 'forged' };
+    }
+    if (payload.x <= now()) return { ok: false, problem: 'expired' };
+    return { ok: true, payload };
+  };
+
+  const inspectWith = async (executor: Kysely<Database>, token: unknown): Promise<ResetTokenResult> => {
+    const parsed = parse(token);
+    if (!parsed.ok) return parsed;
+    const { payload } = parsed;
+    const row = await executor
+      .selectFrom('users')
+      .innerJoin('password_resets', (join) => join.onRef('password_resets.user_id', '=', 'users.id').on('password_resets.id', '=', payload.n))
+      .selectAll('users')
+      .select('password_resets.used_at as reset_used_at')
+      .where('users.id', '=', payload.u)
+      .executeTakeFirst();
+    // Signed by us but unknown here (the account was deleted, or the row purged long after expiry).
+    if (!row) return { ok: false, problem: 'forged' };
+    const { reset_used_at: usedAt, ...user } = row;
+    if (usedAt !== null) return { ok: false, problem: 'used' };
+    if (!safeEqual(payload.h, hashDigest(user))) return { ok: false, problem: 'stale' };
+    return { ok: true, user, nonce: payload.n };
+  };
+
+  let lastPurge = 0;
+
+  /** Store the link's row and queue its mail, in the caller's transaction. */
+  const issue = async (trx: Kysely<Database>, user: User, address: string, time: number): Promise<void> => {
+    const nonce = randomBytes(16).toString('base64url');
+    const expiresAt = time + PASSWORD_RESET_TTL_MS;
+    await trx.insertInto('password_resets').values({ id: nonce, user_id: user.id, created_at: time, expires_at: expiresAt, used_at: null }).execute();
+    const payload: ResetPayload = { n: nonce, u: user.id, x: expiresAt, h: hashDigest(user) };
+    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    const url = `${siteOrigin}${RESET_PASSWORD_PATH}?${new URLSearchParams({ token: `${body}.${hmac(key, body)}` }).toString()}`;
+    // Only this account's name and the link: nothing about any other account using the same address.
+    await mailIn(trx).enqueue({
+      kind: 'password-reset',
+      to: address,
+      userId: user.id,
+      ...composeMail({
+        subject: `${siteName}: reset your password`,
+        greeting: `Hello ${user.username},`,
+        paragraphs: [
+          `Someone (hopefully you) asked to reset the password of your account “${user.username}”. The link works once, for one hour.`,
+          'Two-factor authentication stays on: after the reset, logging in still asks for your second factor.',
+        ],
+        action: { label: 'Choose a new password', url },
+        after: ['If you did not ask for this, ignore this message: your password stays as it is.'],
+      }),
+    });
+  };
+
+  return {
+    async request(usernameOrEmail, origin = NO_ORIGIN) {
+      const started = Date.now();
+      const identifier = usernameOrEmail.trim();
+      const time = now();
+      if (time - lastPurge >= PURGE_INTERVAL_MS) {
+        lastPurge = time;
+        // Links a day past expiry only answer "expired" from their signature: the row is no longer needed.
+        await db.deleteFrom('password_resets').where('expires_at', '<', time - 24 * 60 * 60_000).execute();
+      }
+      // One statement either way. An address the owner added but never verified is not trusted with a
+      // reset link (it may be a typo for someone else's mailbox); the primary address always is.
+      const matches = await db
+        .selectFrom('users')
+        .leftJoin('user_emails', (join) =>
+          join
+            .onRef('user_emails.user_id', '=', 'users.id')
+            .on('user_emails.email_key', '=', emailKey(identifier))
+            .on((eb) => eb.or([eb('user_emails.verified_at', 'is not', null), eb('user_emails.is_primary', '=', 1)])),
+        )
+        .selectAll('users')
+        .select('user_emails.email as matched_email')
+        .where((eb) => eb.or([eb('users.username', '=', canonicalUsername(identifier)), eb('user_emails.id', 'is not', null)]))
+        .orderBy('users.created_at')
+        .limit(MAX_ACCOUNTS_PER_ADDRESS)
+        .execute();
+      await inTransaction(db, async (trx) => {
+        for (const { matched_email: matched, ...user } of matches) {
+          await issue(trx, user, matched ?? user.email, time);
+          await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
+        }
+      });
+      // Equalise: whatever happened above, the answer leaves no earlier than the floor.
+      const wait = RESET_REQUEST_FLOOR_MS - (Date.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    },
+
+    inspect: (token) => inspectWith(db, token),
+
+    async reset(token, newPassword, origin = NO_ORIGIN, { alsoInTransaction } = {}) {
+      const checked = await inspectWith(db, token);
+      if (!checked.ok) return checked;
+      let result: ResetTokenResult = checked;
+      await passwordChanges.setPassword(checked.user.id, newPassword, {
+        reason: 'reset',
+        origin,
+        alsoInTransaction: async (trx, user) => {
+          // The burn, inside the password's transaction: two posts of one link cannot both reset.
+          const burned = await trx
+            .updateTable('password_resets')
+            .set({ used_at: now() })
+            .where('id', '=', checked.nonce)
+            .where('user_id', '=', user.id)
+            .where('used_at', 'is', null)
+            .executeTakeFirst();
+          if (Number(burned.numUpdatedRows) !== 1) throw new LinkAlreadyUsed();
+          await alsoInTransaction?.(trx, user);
+          result = { ok: true, user, nonce: checked.nonce };
+        },
+      }).catch((error: unknown) => {
+        if (!(error instanceof LinkAlreadyUsed)) throw error;
+        result = { ok: false, problem: 'used' };
+      });
+      return result;
+    },
+  };
+}
+
+/** Thrown inside the reset transaction when another request used the link first: rolls the new password back. */
+class LinkAlreadyUsed extends Error {
+  override name = 'LinkAlreadyUsed';
+}

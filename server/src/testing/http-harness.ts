@@ -1,0 +1,84 @@
+import { Secret } from 'otpauth';
+import { expect } from 'vitest';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { DEFAULT_RATE_LIMITS, testConfig } from '../config.js';
+import { createTestDatabaseUrl } from '../db/test-database.js';
+import { startServer, type RunningServer } from '../main.js';
+import { generateTotpCode } from '../services/totp-code.js';
+import type { TestBrowser } from './browser.js';
+import { linkIn, readOutbox } from './read-outbox.js';
+
+/** The password every route test registers with. */
+export const PASSWORD = 'correct horse battery staple';
+
+let counter = 0;
+/** A username no other test in this process uses. */
+export const uniqueName = () => `u${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+/** The current code for a secret, `steps` periods from now (login codes use +1: the enabling code spent this step). */
+export const codeFor = (secret: string, steps = 0) => generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: Date.now() + steps * 30_000 });
+
+/** A server over a throw-away database of `dialect`; per-IP limits raised (every test shares 127.0.0.1). */
+export async function startTestServer(dialect: 'sqlite' | 'postgres', overrides: Parameters<typeof testConfig>[0] = {}) {
+  const database = await createTestDatabaseUrl(dialect);
+  // Per-account limits keep production values; the per-IP limits themselves are tested in services.test.ts.
+  const server = await startServer(
+    testConfig({
+      databaseUrl: database.databaseUrl,
+      rateLimits: { ...DEFAULT_RATE_LIMITS, passwordPerIp: { max: 10_000, windowMs: 900_000 }, secondFactorPerIp: { max: 10_000, windowMs: 900_000 } },
+      ...overrides,
+    }),
+  );
+  return {
+    server,
+    async close() {
+      await server.close();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * Register a fresh account in `b` (logged in afterwards) and follow the verification link from the
+ * outbox, as from the mailbox: 2FA needs a verified address.
+ */
+export async function registerThrough(b: TestBrowser, server: Pick<RunningServer, 'services'>): Promise<{ username: string; password: string }> {
+  const username = uniqueName();
+  await b.get(ROUTES.register);
+  const response = await b.post(ROUTES.register, {
+    [FIELDS.username]: username,
+    [FIELDS.email]: `${username}@example.org`,
+    [FIELDS.newPassword]: PASSWORD,
+    [FIELDS.passwordConfirm]: PASSWORD,
+  });
+  expect(response.status).toBe(303);
+  expect(response.location).toBe(ROUTES.manageAccount);
+  const [mail] = await readOutbox(server.services, { to: `${username}@example.org`, kind: 'verify-email' });
+  const verified = await b.get(linkIn(mail!.text, ROUTES.verifyEmail)!);
+  expect(verified.status).toBe(303);
+  return { username, password: PASSWORD };
+}
+
+/** The 8 codes on a recovery-codes page. */
+export function codesOnPage(html: string): string[] {
+  return [...html.matchAll(/<li><code>([0-9a-f ]{19})<\/code><\/li>/g)].map((match) => match[1]!.replace(/ /g, ''));
+}
+
+/** Turn TOTP on through the provisioning page; returns the secret and the 8 recovery codes shown once. */
+export async function enableTotpThrough(b: TestBrowser): Promise<{ secret: string; codes: string[] }> {
+  const page = await b.get(ROUTES.totpProvision);
+  expect(page.status).toBe(200);
+  const secret = /aria-label="Secret key">([A-Z2-7 ]+)</.exec(page.text)?.[1]?.replace(/ /g, '');
+  expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+  const confirm = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secret!) });
+  expect(confirm.status).toBe(303);
+  expect(confirm.location).toMatch(/^\/manage\/account\/recovery-codes\/\?show=[A-Za-z0-9_-]{22}$/);
+  const shown = await b.get(confirm.location!);
+  expect(shown.status).toBe(200);
+  expect(shown.text).not.toContain('Any older recovery codes have stopped working');
+  const codes = codesOnPage(shown.text);
+  expect(codes).toHaveLength(8);
+  return { secret: secret!, codes };
+}
+
+export type { RunningServer };

@@ -1,0 +1,174 @@
+/** @jsxRuntime automatic @jsxImportSource preact */
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { EMAIL_MAX_LENGTH } from '../services/accounts.js';
+import type { EmailAddress } from '../services/emails.js';
+import { CsrfInput, Field, formatTime, Layout, type PageContext } from './layout.js';
+
+/** The address actions POST /manage/account/email understands (field `action`). */
+export const EMAIL_ACTIONS = { add: 'add', resend: 'resend', makePrimary: 'make_primary', remove: 'remove' } as const;
+export type EmailAction = (typeof EMAIL_ACTIONS)[keyof typeof EMAIL_ACTIONS];
+
+/** Where the account page lists addresses (links from refusals point here). */
+export const EMAIL_SECTION_ID = 'email-addresses';
+
+/** One button posting an action on one address. */
+function AddressAction({ page, address, action, label, danger = false }: { page: PageContext; address: EmailAddress; action: EmailAction; label: string; danger?: boolean }) {
+  return (
+    <form method="post" action={ROUTES.manageEmail} class="inline-form">
+      <CsrfInput token={page.csrfToken} />
+      <input type="hidden" name={FIELDS.emailAction} value={action} />
+      <input type="hidden" name={FIELDS.emailId} value={String(address.id)} />
+      <button type="submit" class={danger ? 'button button-danger' : 'button'} aria-label={`${label}: ${address.email}`}>
+        {label}
+      </button>
+    </form>
+  );
+}
+
+/** The form that adds an address (on the account page, and again with its error on the add page). */
+export function AddEmailForm({ page, value, error }: { page: PageContext; value?: string | undefined; error?: string | undefined }) {
+  return (
+    <form method="post" action={ROUTES.manageEmail} class="stack" novalidate>
+      <CsrfInput token={page.csrfToken} />
+      <input type="hidden" name={FIELDS.emailAction} value={EMAIL_ACTIONS.add} />
+      <Field
+        name={FIELDS.email}
+        label="Add an e-mail address"
+        type="email"
+        value={value}
+        error={error}
+        autocomplete="email"
+        maxLength={EMAIL_MAX_LENGTH}
+        autofocus={Boolean(error)}
+        hint="We send it a link; it is added once you open that link while logged in."
+      />
+      <button type="submit" class="button">
+        Add address
+      </button>
+    </form>
+  );
+}
+
+/**
+ * The account page's e-mail section: every address with its state, "resend" for unverified ones,
+ * "make primary" and "remove" for the others, and the add form. Own component (the account page is shared).
+ */
+export function EmailAddressesSection({ page, addresses }: { page: PageContext; addresses: EmailAddress[] }) {
+  const primary = addresses.find((address) => address.primary);
+  return (
+    <section class="card" aria-labelledby={`${EMAIL_SECTION_ID}-heading`} id={EMAIL_SECTION_ID}>
+      <h2 id={`${EMAIL_SECTION_ID}-heading`}>E-mail addresses</h2>
+      {primary && !primary.verified ? (
+        <div class="notice notice-warning">
+          <p>
+            <strong>Your primary address is not verified.</strong> Open the link we sent to {primary.email} while logged in. Until then you
+            cannot turn on two-factor authentication and get no security notices.
+          </p>
+        </div>
+      ) : (
+        <p class="hint">Security notices (new second factors, recovery codes used, password changes, failed logins) go to your primary address.</p>
+      )}
+      <table>
+        <caption class="visually-hidden">Your e-mail addresses</caption>
+        <thead>
+          <tr>
+            <th scope="col">Address</th>
+            <th scope="col">State</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {addresses.map((address) => (
+            <tr key={address.id}>
+              <td>
+                <span class="address">{address.email}</span>
+                {address.primary ? <strong> (primary)</strong> : null}
+              </td>
+              <td>
+                {address.verified ? (
+                  <span class="status-on">
+                    <strong>Verified</strong>
+                  </span>
+                ) : (
+                  <span class="status-off">
+                    <strong>Not verified</strong>
+                    {address.verifySentAt ? <span class="small muted"> · link sent {formatTime(address.verifySentAt)}</span> : null}
+                  </span>
+                )}
+              </td>
+              <td class="actions-cell">
+                {!address.verified ? <AddressAction page={page} address={address} action={EMAIL_ACTIONS.resend} label="Resend link" /> : null}
+                {address.verified && !address.primary ? <AddressAction page={page} address={address} action={EMAIL_ACTIONS.makePrimary} label="Make primary" /> : null}
+                {!address.primary ? <AddressAction page={page} address={address} action={EMAIL_ACTIONS.remove} label="Remove" danger /> : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <AddEmailForm page={page} />
+    </section>
+  );
+}
+
+/** The add form again, with its error (status 4xx), when an address could not be added. */
+export function AddEmailPage({ page, value, error }: { page: PageContext; value: string; error: string }) {
+  return (
+    <Layout page={page} title="Add an e-mail address">
+      <h1>Add an e-mail address</h1>
+      <AddEmailForm page={page} value={value} error={error} />
+      <p>
+        <a href={`${ROUTES.manageAccount}#${EMAIL_SECTION_ID}`}>Back to your account</a>
+      </p>
+    </Layout>
+  );
+}
+
+/**
+ * The answer to a verification link that cannot be used, or to adding a first second factor without a
+ * verified primary address: what happened, and the way forward (the address list, with "Resend link").
+ */
+export function EmailProblemPage({ page, title, message }: { page: PageContext; title: string; message: string }) {
+  return (
+    <Layout page={page} title={title}>
+      <h1>{title}</h1>
+      <div class="notice notice-error" role="alert">
+        <p>{message}</p>
+      </div>
+      <p>
+        <a class="button button-primary" href={`${ROUTES.manageAccount}#${EMAIL_SECTION_ID}`}>
+          Go to your e-mail addresses
+        </a>
+      </p>
+    </Layout>
+  );
+}
+
+/** Making an address primary moves where security notices go: it asks for the password unless logged in within 5 minutes. */
+export function ConfirmMakePrimaryPage({ page, address, error }: { page: PageContext; address: EmailAddress; error?: string | undefined }) {
+  return (
+    <Layout page={page} title="Confirm your new primary address">
+      <h1>Make {address.email} your primary address?</h1>
+      <p>Security notices will go to this address instead of your current primary address, which is told of the change.</p>
+      <form method="post" action={ROUTES.manageEmail} class="stack" novalidate>
+        <CsrfInput token={page.csrfToken} />
+        <input type="hidden" name={FIELDS.emailAction} value={EMAIL_ACTIONS.makePrimary} />
+        <input type="hidden" name={FIELDS.emailId} value={String(address.id)} />
+        <Field
+          name={FIELDS.password}
+          label="Your password"
+          type="password"
+          autocomplete="current-password"
+          error={error}
+          autofocus
+          hint="You last proved your identity more than 5 minutes ago, so changing your primary address needs your password."
+        />
+        <button type="submit" class="button button-primary">
+          Make primary
+        </button>
+      </form>
+      <p>
+        <a href={`${ROUTES.manageAccount}#${EMAIL_SECTION_ID}`}>Back to your account</a>
+      </p>
+    </Layout>
+  );
+}
