@@ -3,7 +3,6 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SecurityEvent } from '../services/events.js';
 import type { EmailAddress } from '../services/emails.js';
 import { EmailAddressesSection } from './email-addresses-section.js';
-import { describeEvent } from './event-labels.js';
 import { PasswordSection } from './password-section.js';
 import { RecoveryCodesUnconfirmed } from './recovery-codes-status.js';
 import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
