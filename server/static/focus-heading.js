@@ -1,9 +1,12 @@
-// Every page: after a navigation, focus lands on the new page's heading (WCAG 2.4.3 focus order),
-// unless the page names its own focus target with `autofocus` (the first error, a notice, the one
-// field to type into). A static file: the CSP allows no inline script. Loaded as a module, so it runs
-// once the document is parsed.
-const heading = document.querySelector('main h1');
-if (heading && !document.querySelector('[autofocus]') && document.activeElement === document.body && !location.hash) {
-  heading.setAttribute('tabindex', '-1');
-  heading.focus({ preventScroll: true });
-}
+// Every page: after a navigation, focus lands on the new page (WCAG 2.4.3 focus order) — on the
+// element the page names with `autofocus` (the first error, a notice, the one field to type into) or
+// else its heading. The browser's own autofocus usually does the first; this covers pages without one
+// and an autofocus the browser skipped, never overriding focus already placed or a #fragment target.
+// A static file: the CSP allows no inline script.
+addEventListener('load', () => {
+  if (document.activeElement !== document.body || location.hash) return;
+  const target = document.querySelector('main [autofocus]') ?? document.querySelector('main h1');
+  if (!target) return;
+  if (!target.matches('a[href], button, input, select, textarea, [tabindex]')) target.setAttribute('tabindex', '-1');
+  target.focus();
+});

@@ -2,6 +2,7 @@ import { ROUTES } from '@latchkey/shared';
 import { expect, test } from '../src/kit/fixtures.js';
 import { currentTotp } from '../src/kit/index.js';
 import { expectFocusOnNewScreen, pressEnterAndLoad, tabTo } from './accessibility/keyboard.js';
+import { linkIn, readOutbox } from '../../server/src/testing/read-outbox.js';
 import { ACCOUNT_URL, TWO_FACTOR_URL } from './journey-helpers.js';
 
 // Keyboard only: register → turn on TOTP → log out → log in, never touching the mouse. At every Tab
@@ -38,6 +39,13 @@ test('keyboard only: register, turn on TOTP, log out, log in — focus visible a
   await expect(page).toHaveURL(ACCOUNT_URL);
   await expectFocusOnNewScreen(page);
 
+  // 2FA needs a verified address: open the link from the mail, as from the mailbox, then back to the account.
+  const [verification] = await readOutbox(server.services, { to: `${username}@example.com`, kind: 'verify-email' });
+  await page.goto(`${server.url}${linkIn(verification!.text, ROUTES.verifyEmail)!}`);
+  await expectFocusOnNewScreen(page);
+  await page.goto(`${server.url}${ROUTES.manageAccount}`);
+  await expectFocusOnNewScreen(page);
+
   // Turn on TOTP: read the secret as someone typing it into an app would, then type a code.
   await tabTo(page, page.getByRole('link', { name: 'Add an authentication app' }));
   await pressEnterAndLoad(page);
@@ -55,7 +63,13 @@ test('keyboard only: register, turn on TOTP, log out, log in — focus visible a
   await pressEnterAndLoad(page);
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
   await expectFocusOnNewScreen(page);
+  const codes = (await page.locator('#recovery-codes code').allTextContents()).map((code) => code.trim());
   await tabTo(page, page.getByRole('link', { name: 'I have saved my recovery codes' }));
+  await pressEnterAndLoad(page);
+  await expectFocusOnNewScreen(page);
+  // The burn step: one code typed back proves the set was saved.
+  await tabTo(page, page.getByLabel('One of your new recovery codes'));
+  await page.keyboard.type(codes[7]!);
   await pressEnterAndLoad(page);
   await expect(page).toHaveURL(ACCOUNT_URL);
   await expectFocusOnNewScreen(page);
