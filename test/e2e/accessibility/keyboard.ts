@@ -52,7 +52,7 @@ export async function tabTo(page: Page, target: Locator, options: { backward?: b
  */
 export async function expectFocusOnNewScreen(page: Page, options: { errors?: boolean } = {}): Promise<void> {
   await page.waitForLoadState('load');
-  await expect.poll(async () => (await focusInfo(page)).isBody, { message: 'focus stayed on <body> after the page changed' }).toBe(false);
+  await expect.poll(async () => (await focusInfo(page)).isBody, { message: `focus stayed on <body> after the page changed to ${page.url()}` }).toBe(false);
   const verdict = await page.evaluate((expectErrors) => {
     const focused = document.activeElement!;
     const main = document.querySelector('main');
