@@ -123,13 +123,13 @@ test('a removed key is refused; the button works again without a reload', async 
   await page.goto(`${server.url}${ROUTES.manageAccount}`);
 
   const row = page.locator('#webauthn-key-list').getByRole('row', { name: /Lost key/ });
-  await row.getByText('Remove', { exact: true }).click();
+  await row.locator('summary', { hasText: 'Remove' }).click();
   await row.getByLabel('Confirm with your password').fill('not the password');
   await row.getByRole('button', { name: 'Remove “Lost key”' }).click();
   await expect(page.getByRole('alert')).toContainText('That password is not correct.');
   await expect(page.getByRole('alert')).toBeFocused();
   const rowAgain = page.locator('#webauthn-key-list').getByRole('row', { name: /Lost key/ });
-  await rowAgain.getByText('Remove', { exact: true }).click();
+  await rowAgain.locator('summary', { hasText: 'Remove' }).click();
   await rowAgain.getByLabel('Confirm with your password').fill(user.password);
   await rowAgain.getByRole('button', { name: 'Remove “Lost key”' }).click();
   await expect(page.getByText('Security key “Lost key” removed.')).toBeVisible();
