@@ -8,8 +8,8 @@ import { SERVER_PAGES } from './accessibility/server-pages.js';
 test.skip(({ dialect }) => dialect !== 'sqlite', 'pages render the same on PostgreSQL');
 
 for (const state of SERVER_PAGES) {
-  test(`a11y: ${state.name}`, async ({ page, server }, testInfo) => {
-    await state.open(page, server);
+  test(`a11y: ${state.name}`, async ({ page, server, mail }, testInfo) => {
+    await state.open(page, server, mail);
     await openAllDetails(page);
     await expectNoAxeViolations(page);
     await expectNoHorizontalScroll(page);

@@ -1,7 +1,7 @@
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { expect } from '@playwright/test';
 import type { Page } from 'playwright-core';
-import { createUserIn, currentTotp, type CreatedUser, type TestServer, type UserState } from '../../src/kit/index.js';
+import { createUserIn, currentTotp, type CreatedUser, type MailCatcher, type TestServer, type UserState } from '../../src/kit/index.js';
 import { ACCOUNT_URL, enterTotp, logIn, TWO_FACTOR_URL } from '../journey-helpers.js';
 
 /**
@@ -17,8 +17,8 @@ import { ACCOUNT_URL, enterTotp, logIn, TWO_FACTOR_URL } from '../journey-helper
 export interface ServerPageState {
   /** Shown in the test title. */
   name: string;
-  /** Brings `page` to the state to audit (the audit then runs on the page as it is). */
-  open(page: Page, server: TestServer): Promise<void>;
+  /** Brings `page` to the state to audit (the audit then runs on the page as it is); `mail` catches what the server sends. */
+  open(page: Page, server: TestServer, mail: MailCatcher): Promise<void>;
 }
 
 /** A page anyone reaches by its URL. */
@@ -221,6 +221,58 @@ export const SERVER_PAGES: ServerPageState[] = [
       await page.getByLabel('Password').fill('a long enough password');
       await page.getByRole('button', { name: 'Log in' }).click();
       await expect(page.getByRole('heading', { name: 'Form expired' })).toBeVisible();
+    },
+  },
+  // Issue 13's pages: addresses, password change and reset, the recovery-code burn step.
+  {
+    name: 'account: unverified address',
+    async open(page, server) {
+      const user = await createUserIn(server, 'no-2fa', { emailVerified: false });
+      await logIn(page, server.url, user);
+      await expect(page).toHaveURL(ACCOUNT_URL);
+    },
+  },
+  { name: 'verify e-mail: forged link', open: asUser('no-2fa', `${ROUTES.verifyEmail}?token=forged`) },
+  { name: 'change password', open: asUser('no-2fa', ROUTES.changePassword) },
+  {
+    name: 'change password: mistakes',
+    async open(page, server) {
+      await asUser('no-2fa', ROUTES.changePassword)(page, server);
+      await page.getByLabel('Current password').fill('not the password at all');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
+    },
+  },
+  { name: 'forgot password', open: visit(ROUTES.requestPasswordReset) },
+  {
+    name: 'forgot password: link sent',
+    async open(page, server) {
+      await page.goto(`${server.url}${ROUTES.requestPasswordReset}`);
+      await page.getByLabel('Username or e-mail address').fill('nobody-in-particular');
+      await page.getByRole('button', { name: 'Send reset link' }).click();
+      await expect(page.getByRole('heading', { name: 'Check your e-mail' })).toBeVisible();
+    },
+  },
+  {
+    name: 'reset password: new password form',
+    async open(page, server, mail) {
+      const user = await createUserIn(server, 'totp');
+      await server.services.passwordResets.request(user.username);
+      const message = await mail.waitForMail({ to: user.email, subject: /reset your password/ });
+      const link = message.links.find((href) => new URL(href).pathname === ROUTES.resetPassword);
+      expect(link, 'the reset mail carries a link').toBeTruthy();
+      await page.goto(link!);
+      await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+    },
+  },
+  { name: 'reset password: forged link', open: visit(`${ROUTES.resetPassword}?token=forged`) },
+  {
+    name: 'confirm recovery codes (burn step)',
+    async open(page, server) {
+      await asUser('totp', ROUTES.manageAccount)(page, server);
+      await page.getByRole('button', { name: 'Generate new recovery codes' }).click();
+      await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
+      await expect(page.getByRole('heading', { name: 'Confirm your recovery codes' })).toBeVisible();
     },
   },
   { name: 'not found', open: visit('/no-such-page') },
