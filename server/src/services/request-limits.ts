@@ -26,9 +26,10 @@ export interface RequestLimits {
   /**
    * Count one request of `kind`, then say whether it may go ahead. Counted first (whatever the
    * outcome), so a burst of parallel requests cannot slip past. `ip` null (no socket address) is
-   * counted under "everyone" only.
+   * counted under "everyone" only. Several subjects (a reset asked for by an address that several
+   * accounts share) are each counted; the request is refused when any of them is over.
    */
-  take(kind: RequestKind, who: { ip: string | null; subject?: string }): Promise<RequestLimitVerdict>;
+  take(kind: RequestKind, who: { ip: string | null; subject?: string | readonly string[] }): Promise<RequestLimitVerdict>;
 }
 
 /** What people read when a kind of request is refused. */
@@ -59,10 +60,13 @@ export function createRequestLimits(db: Kysely<Database>, config: RequestLimitCo
         { key: `request:${kind}:everyone`, ...rules.everyone, scope: 'everyone' },
       ];
       if (ip) entries.push({ key: `request:${kind}:ip:${addressBlock(ip)}`, ...rules.perAddress, scope: 'address' });
-      if (subject !== undefined && rules.perSubject) {
-        // Hashed: the counters table need not hold e-mail addresses or usernames.
-        const digest = createHash('sha256').update(subject).digest('base64url');
-        entries.push({ key: `request:${kind}:subject:${digest}`, ...rules.perSubject, scope: 'subject' });
+      const subjects = subject === undefined ? [] : typeof subject === 'string' ? [subject] : subject;
+      if (rules.perSubject) {
+        for (const one of new Set(subjects)) {
+          // Hashed: the counters table need not hold e-mail addresses or usernames.
+          const digest = createHash('sha256').update(one).digest('base64url');
+          entries.push({ key: `request:${kind}:subject:${digest}`, ...rules.perSubject, scope: 'subject' });
+        }
       }
       const time = now();
       const counts = await incrementCounters(db, entries, time);
