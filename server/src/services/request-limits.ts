@@ -18,8 +18,9 @@ export type RequestLimitVerdict =
  * this username taken?), whether or not they succeed: registration, password-reset requests,
  * verification resends (OWASP ASVS V2.2.1 anti-automation; V11.1.4 business-logic limits). Each kind is
  * counted per client address (IPv6 per /64, see address-block.ts), for everyone together (a ceiling
- * on the total cost a botnet of any size can cause), and optionally per subject (the account or
- * address a reset or verification mail goes to, so one mailbox cannot be flooded). In the database,
+ * on the total cost a botnet of any size can cause), and optionally per subject (the account a reset
+ * or verification mail is for — for a reset, each account the name typed resolves to — so one
+ * mailbox cannot be flooded). In the database,
  * so the limits hold across server instances.
  */
 export interface RequestLimits {
