@@ -1,4 +1,4 @@
-import { HOTP, Secret, TOTP, URI } from 'otpauth';
+import { type HOTP, Secret, TOTP, URI } from 'otpauth';
 
 /** The TOTP hash algorithms RFC 6238 names; anything else is refused. */
 export type TotpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';

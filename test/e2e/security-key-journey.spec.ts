@@ -41,7 +41,7 @@ async function lockedVault(extension: BrowserWithExtension, page: Page, server: 
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();
 }
 
-test('TOTP + key, vault locked: the popup still offers “Use security key”, which starts the page’s key ceremony', async ({ server, extension, extensionPage: page }, testInfo) => {
+test('TOTP + key, vault locked: the popup still offers “Use security key”, which starts the page’s key ceremony', async ({ server, extension, extensionPage: page }) => {
   const popup = await atTwoFactorStepWithLockedVault(server, extension, page);
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();
   // A security key needs no vault: the locked popup must still offer it (issue 6, item 3).

@@ -86,7 +86,7 @@ test('add a security key, log out, log in with it', async ({ page, dialect }) =>
   expect(Number(stored.sign_count)).toBeGreaterThan(0);
 });
 
-test('a removed key is refused; the button works again without a reload', async ({ page, dialect }) => {
+test('a removed key is refused; the button works again without a reload', async ({ page }) => {
   // The account already has one key ("Test key", held by the kit's software key, not by the browser).
   const user = await createUserIn(server, 'key');
   const browserKey = await addVirtualAuthenticator(page);
@@ -153,7 +153,7 @@ test('a removed key is refused; the button works again without a reload', async 
   await expect(page).toHaveURL(accountUrl());
 });
 
-test('with TOTP and a key both enabled, either one logs in', async ({ page, dialect }) => {
+test('with TOTP and a key both enabled, either one logs in', async ({ page }) => {
   const user = await createUserIn(server, 'totp+key+recovery');
   const key = await addVirtualAuthenticator(page);
   await key.importCredential(user.securityKey!.credentials[0]!);

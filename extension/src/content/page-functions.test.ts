@@ -21,7 +21,11 @@ class FakeInput extends FakeInputBase {
   focused = false;
   events: string[] = [];
   submitted = 0;
-  form: { requestSubmit(): void } | null = { requestSubmit: () => void (this.submitted += 1) };
+  form: { requestSubmit(): void } | null = {
+    requestSubmit: () => {
+      this.submitted += 1;
+    },
+  };
   focus() {
     this.focused = true;
   }
@@ -137,7 +141,7 @@ describe('pressSecurityKeyButton', () => {
     const page = fakePage({ button: true, focused: false });
     pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', page.scope);
     expect(page.clicks).toEqual([]);
-    page.focusListeners.forEach((cb) => cb());
+    for (const listener of page.focusListeners) listener();
     expect(page.clicks).toEqual(['webauthn-auth-begin']);
   });
 

@@ -45,7 +45,7 @@ export function Unlock(props: {
       <Header title="Latchkey" />
       <form class="stack stack-center" onSubmit={submit}>
         <div class="lock-illustration" aria-hidden="true">
-          <svg viewBox="0 0 48 48">
+          <svg viewBox="0 0 48 48" aria-hidden="true">
             <rect x="10" y="21" width="28" height="21" rx="5" />
             <path d="M16 21v-5a8 8 0 0 1 16 0v5" />
             <circle cx="24" cy="31" r="2.5" />

@@ -39,7 +39,10 @@ function over([r, g, b, a]: Rgba, [br, bg, bb]: Rgba): Rgba {
 }
 
 function luminance([r, g, b]: Rgba): number {
-  const channel = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const channel = (value: number) => {
+    const v = value / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
   return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
 }
 

@@ -33,7 +33,14 @@ export class MemoryStorage implements VaultStorageArea {
   }
 
   async remove(keys: string[]): Promise<void> {
-    this.mutate(() => keys.forEach((key) => this.data.delete(key)), () => keys.slice(0, 1).forEach((k) => this.data.delete(k)));
+    this.mutate(
+      () => {
+        for (const key of keys) this.data.delete(key);
+      },
+      () => {
+        for (const key of keys.slice(0, 1)) this.data.delete(key);
+      },
+    );
   }
 
   snapshot(): string {

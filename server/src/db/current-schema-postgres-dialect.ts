@@ -11,6 +11,7 @@ import { type DatabaseIntrospector, type Kysely, PostgresDialect, type TableMeta
  */
 export class CurrentSchemaPostgresDialect extends PostgresDialect {
   // Kysely's own signature takes Kysely<any>; the introspector is schema-agnostic by nature.
+  // biome-ignore lint/suspicious/noExplicitAny: the overridden method's signature is Kysely's.
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     const getTables = async (): Promise<TableMetadata[]> => {
       const { rows } = await sql<{ schema: string; name: string; is_view: boolean }>`

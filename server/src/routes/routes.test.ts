@@ -6,7 +6,6 @@ import { TestBrowser } from '../testing/browser.js';
 import { codeFor, codesOnPage, enableTotpThrough, PASSWORD, registerThrough, startTestServer, uniqueName } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { DEFAULT_RATE_LIMITS } from '../config.js';
-import { linkIn, readOutbox } from '../testing/read-outbox.js';
 
 const CSP = "default-src 'self';script-src 'self';object-src 'none';frame-ancestors 'none';form-action 'self';base-uri 'none'";
 

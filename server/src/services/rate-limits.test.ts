@@ -3,7 +3,6 @@ import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/
 
 let counter = 0;
 const account = () => `acct${Date.now().toString(36)}${(counter++).toString(36)}`;
-const MINUTE = 60_000;
 
 // How password failures combine (issue 14 point 2): per account and place, per address, and per account
 // from all places — the last refusing only places that already failed for the account.

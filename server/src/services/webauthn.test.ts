@@ -313,7 +313,8 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(rejected?.reason).toBeInstanceOf(WebauthnRefusal);
-    expect(['sign-count-regression', 'concurrent-use']).toContain((rejected?.reason as WebauthnRefusal).reason);
+    const refusal = rejected!.reason as WebauthnRefusal;
+    expect(['sign-count-regression', 'concurrent-use']).toContain(refusal.reason);
   });
 
   it('enforces label rules with clear messages', async () => {

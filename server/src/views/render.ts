@@ -49,7 +49,10 @@ export function renderPage<P extends object>(Page: PageComponent<P>, props: P): 
   const shape = shapeOf(props, '', values);
   if (shape === UNCACHEABLE) return renderDocument(Page(props));
   let id = componentIds.get(Page as PageComponent<never>);
-  if (id === undefined) componentIds.set(Page as PageComponent<never>, (id = nextComponentId++));
+  if (id === undefined) {
+    id = nextComponentId++;
+    componentIds.set(Page as PageComponent<never>, id);
+  }
   const key = `${id}:${JSON.stringify(shape)}`;
 
   const cached = templates.get(key);

@@ -35,6 +35,7 @@ export function TotpProvisionPage({ page, secret, otpauthUri, issuer, username, 
           />
           <p>Can't scan it? Enter this secret in your app instead (time-based, 6 digits, 30 seconds):</p>
           <p class="secret">
+            {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: the secret is read out as "Secret key"; axe (WCAG 2.2 A/AA) accepts it */}
             <code aria-label="Secret key">{grouped}</code>
           </p>
           <div class="field">

@@ -61,7 +61,7 @@ function render(rows: BenchRow[], joinLine: (widths: number[], line: string[]) =
       if (index < 0) index = notes.push(note) - 1;
       return `[${index + 1}]`;
     });
-    return cells(row, marks.length ? ' ' + marks.join('') : '');
+    return cells(row, marks.length ? ` ${marks.join('')}` : '');
   });
   const all = [HEADER, ...lines];
   const widths = HEADER.map((_, i) => Math.max(...all.map((line) => line[i]!.length)));
@@ -74,6 +74,6 @@ function render(rows: BenchRow[], joinLine: (widths: number[], line: string[]) =
     previousSection = section;
   }
   out.push('');
-  notes.forEach((note, i) => out.push(`${markdown ? '' : ''}[${i + 1}] ${note}${markdown ? '  ' : ''}`));
+  for (const [i, note] of notes.entries()) out.push(`[${i + 1}] ${note}${markdown ? '  ' : ''}`);
   return out.join('\n');
 }

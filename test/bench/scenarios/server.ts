@@ -85,8 +85,14 @@ function totpCodes(): { correct(): string; wrong(): string } {
     wrong = String(candidate).padStart(6, '0');
   };
   return {
-    correct: () => (refresh(), correct),
-    wrong: () => (refresh(), wrong),
+    correct: () => {
+      refresh();
+      return correct;
+    },
+    wrong: () => {
+      refresh();
+      return wrong;
+    },
   };
 }
 

@@ -42,7 +42,9 @@ export async function expectNoHorizontalScroll(page: Page, width = REFLOW_WIDTH)
 
 /** Opens every `<details>` so what they hide (rename/remove forms) is audited and measured too. */
 export async function openAllDetails(page: Page): Promise<void> {
-  await page.evaluate(() => document.querySelectorAll('details').forEach((details) => (details.open = true)));
+  await page.evaluate(() => {
+    for (const details of Array.from(document.querySelectorAll('details'))) details.open = true;
+  });
 }
 
 /** With LATCHKEY_A11Y_SCREENSHOTS=1, full-page screenshots at desktop width and at 320 px into the test's output folder. */

@@ -250,7 +250,7 @@ export function materialize(c: FuzzCase, ctx: FuzzContext): RawRequest {
   switch (c.token) {
     case 'valid': token = [realToken]; break;
     case 'tampered': token = [tamper(realToken, c.tamperAt)]; break;
-    case 'forged': token = [Buffer.from(JSON.stringify({ uid: 1, exp: Date.now() + 1e9 })).toString('base64url') + '.AAAA']; break;
+    case 'forged': token = [`${Buffer.from(JSON.stringify({ uid: 1, exp: Date.now() + 1e9 })).toString('base64url')}.AAAA`]; break;
     case 'expired': token = [ctx.expiredTwoFactorToken ?? tamper(ctx.twoFactorToken, c.tamperAt)]; break;
     case 'missing': token = []; break;
     case 'empty': token = ['']; break;

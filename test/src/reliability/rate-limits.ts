@@ -54,7 +54,7 @@ export async function passwordFailuresAcrossInstances(deployment: Deployment, ex
   for (let i = 0; i < limit + extra; i++) {
     const instance = i % urls.length;
     const client = createSessionClient(urls[instance]!);
-    const response = await client.submit(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: 'wrong password, attempt ' + i });
+    const response = await client.submit(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: `wrong password, attempt ${i}` });
     attempts.push({ instance, status: response.status });
     if (i >= limit && !(response.status === 429 && TRY_AGAIN.test(response.body))) blockedEverywhere = false;
   }

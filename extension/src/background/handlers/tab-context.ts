@@ -10,7 +10,7 @@ export const tabContext: Handler<'tab-context'> = async (ctx, { tabId }) => {
   if (tabId === null) return { tabId, origin: null, hasCodeField: false, hasSecurityKey: false };
   const origin = tabOrigin(await ctx.deps.tabUrl(tabId));
   const page = origin === null ? null : await ctx.probe(tabId);
-  const trusted = page !== null && page.topFrame && page.origin === origin;
+  const trusted = page !== null && page.topFrame === true && page.origin === origin;
   const keySite = trusted && page.hasSecurityKey && (await securityKeyAllowed(ctx.deps.storage, origin));
   return { tabId, origin, hasCodeField: trusted && page.hasCodeField, hasSecurityKey: keySite };
 };
