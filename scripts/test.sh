@@ -29,11 +29,29 @@ fi
 
 echo "== build (with the extension test build the journeys load)"
 LATCHKEY_TEST_BUILD=1 npm run build
-echo "== web-ext lint (the Firefox build, as the add-on store checks it)"
-npm run lint:firefox -w extension
-echo "== typecheck"
-npm run typecheck
-echo "== unit and service tests (SQLite and PostgreSQL)"
-npm run test:unit
+
+# Static checks need no server or browser: they run beside the unit tests (mostly waiting on the
+# databases), which keeps a 2-core machine busy without slowing the timing-sensitive journeys after.
+# Each side writes its own log, printed whole when both are done, so the output stays readable.
+logs=$(mktemp -d)
+(
+  echo "== web-ext lint (the Firefox build, as the add-on store checks it)"
+  npm run lint:firefox -w extension
+  echo "== format and lint (Biome)"
+  npm run lint
+  echo "== typecheck"
+  npm run typecheck
+) >"$logs/static.log" 2>&1 &
+static_pid=$!
+unit_status=0
+echo "== unit and service tests (SQLite and PostgreSQL), static checks beside them"
+npm run test:unit || unit_status=$?
+static_status=0
+wait "$static_pid" || static_status=$?
+cat "$logs/static.log"
+rm -rf "$logs"
+if [ "$static_status" -ne 0 ]; then echo "== static checks failed (exit $static_status)"; exit "$static_status"; fi
+if [ "$unit_status" -ne 0 ]; then echo "== unit tests failed (exit $unit_status)"; exit "$unit_status"; fi
+
 echo "== journeys (Playwright: Debian Chromium; puppeteer-core: Debian Firefox ESR)"
 npm run test:e2e
