@@ -11,6 +11,7 @@
  * - Mail: .eml files in LATCHKEY_DEV_DIR/mail with subject and links printed, or LATCHKEY_SMTP_URL.
  *   Seeded users' addresses are verified.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,8 +43,16 @@ async function main(): Promise<void> {
   const postgres = dialect === 'postgres' ? await createTestDatabaseUrl('postgres') : null;
   const databaseUrl = postgres?.databaseUrl ?? `sqlite:${join(dir, 'latchkey.db')}`;
   const port = process.env.PORT ?? '8080';
-  // The server's own config loading (a secret key is generated and kept next to the SQLite file).
-  const config = await loadConfig({ ...process.env, NODE_ENV: 'development', PORT: port, DATABASE_URL: databaseUrl, LATCHKEY_ORIGIN: `http://localhost:${port}` });
+  // The server's own config loading, with a throw-away key (like the database) unless one is set:
+  // the dev server never writes a key into the user's real config directory.
+  const config = await loadConfig({
+    ...process.env,
+    NODE_ENV: 'development',
+    PORT: port,
+    DATABASE_URL: databaseUrl,
+    LATCHKEY_ORIGIN: `http://localhost:${port}`,
+    LATCHKEY_SECRET_KEY: process.env.LATCHKEY_SECRET_KEY || randomBytes(32).toString('base64url'),
+  });
   // Without LATCHKEY_SMTP_URL, mail goes to .eml files in the dev directory (thrown away with it) and its links to this console.
   if (config.mail.transport.kind === 'files') config.mail.transport = { kind: 'files', directory: join(dir, 'mail') };
   const server = await startServer(config);
