@@ -5,6 +5,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { ServiceError } from '../services/errors.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { EVENT_TAGS } from '../services/events.js';
+import { TOTP_ALREADY_ON } from '../services/totp.js';
 import type { Services } from '../services/index.js';
 import { AccountPage, ACCOUNT_ROUTES, CONFIRM_TEXT, type AccountPageProblems } from '../views/account-page.js';
 import { CONFIRM_FIELD } from '../views/layout.js';
@@ -150,7 +151,7 @@ export function manageRoutes(services: Services): Router {
       MessagePage({
         page: pageContext(res),
         title: 'Authentication app already set up',
-        message: 'Your account already has an authentication app. To switch to a new one, remove the current one first.',
+        message: TOTP_ALREADY_ON,
       }),
     );
 
@@ -211,6 +212,11 @@ export function manageRoutes(services: Services): Router {
         });
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;
+        // Another session turned TOTP on meanwhile (its secret stays): the same 409 page as the check above.
+        if (error.status === 409) {
+          await services.sessions.setPendingTotpSecret(session.id, null);
+          return alreadyOn(res);
+        }
         return renderProvision(res, error.status, secret, { [error.field ?? FIELDS.totpValue]: error.message });
       }
       await services.sessions.setPendingTotpSecret(session.id, null);
