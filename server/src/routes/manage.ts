@@ -40,14 +40,11 @@ export async function afterMethodAdded(res: Response, services: Services, userId
 }
 
 /**
- * Call right after a 2FA method was removed. When none is left, the remaining recovery codes are
- * deleted: they stand in for a second factor that no longer exists, and turning 2FA on again must
- * start with a fresh set shown once. Returns whether codes were cleared.
+ * Call right after a 2FA method was removed, for the message only: is 2FA off now? (The removal itself
+ * deleted the recovery codes in its transaction when it took the last factor.)
  */
-export async function afterMethodRemoved(services: Services, userId: string): Promise<boolean> {
-  if ((await services.accounts.twoFactorStatus(userId)).enabled) return false;
-  await services.recoveryCodes.clear(userId);
-  return true;
+export async function twoFactorNowOff(services: Services, userId: string): Promise<boolean> {
+  return !(await services.accounts.twoFactorStatus(userId)).enabled;
 }
 
 /** Did the visitor tick the form's confirmation checkbox ({@link ConfirmCheckbox})? */
@@ -239,7 +236,7 @@ export function manageRoutes(services: Services): Router {
       const check = await checkPassword(req, res, services, passwordFrom(req));
       if (!check.ok) return renderAccount(res, check.status, { totpRemove: { [FIELDS.password]: check.message } });
       const removed = await services.totp.disable(user.id, requestOrigin(req));
-      const lastMethod = removed && (await afterMethodRemoved(services, user.id));
+      const lastMethod = removed && (await twoFactorNowOff(services, user.id));
       await services.sessions.setFlash(session.id, {
         kind: removed ? 'success' : 'warning',
         text: removed

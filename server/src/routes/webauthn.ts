@@ -16,7 +16,7 @@ import { WebauthnRefusal } from '../services/webauthn.js';
 import { WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
 import { CONFIRM_TEXT } from '../views/account-page.js';
 import { firstFactorRefusal, refuseWithoutVerifiedPrimary } from './email.js';
-import { afterMethodAdded, afterMethodRemoved, lastFactorConfirmed } from './manage.js';
+import { afterMethodAdded, twoFactorNowOff, lastFactorConfirmed } from './manage.js';
 import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, textField } from './http.js';
 import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
 
@@ -235,7 +235,7 @@ export function webauthnRoutes(services: Services): Router {
         if (!(error instanceof WebauthnRefusal)) throw error;
         return renderPage(res, error.status, [error.message]);
       }
-      const lastMethod = await afterMethodRemoved(services, user.id);
+      const lastMethod = await twoFactorNowOff(services, user.id);
       await services.sessions.setFlash(session.id, {
         kind: lastMethod ? 'warning' : 'success',
         text: lastMethod

@@ -3,6 +3,7 @@ import { formatOtpauthUri, normalizeBase32Secret } from '@latchkey/shared';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
+import { clearRecoveryCodesIfNoFactor } from './clear-recovery-codes-if-no-factor.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
 import { open, seal } from './secret-box.js';
@@ -41,6 +42,10 @@ export interface Totp {
    * accept a code.
    */
   verify(user: Pick<User, 'id' | 'totp_secret_enc'>, code: string): Promise<TotpCheck>;
+  /**
+   * Turn TOTP off; when it was the last second factor, the recovery codes go in the same transaction.
+   * False when TOTP was already off.
+   */
   disable(userId: string, origin: RequestOrigin): Promise<boolean>;
 }
 
@@ -139,7 +144,11 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
           .where('totp_secret_enc', 'is not', null)
           .executeTakeFirst();
         const changed = Number(updated.numUpdatedRows) === 1;
-        if (changed) await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'totp' } });
+        if (changed) {
+          // The UPDATE above holds the user's row: the "was it the last factor" decision is made after it.
+          await clearRecoveryCodesIfNoFactor(trx, userId);
+          await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'totp' } });
+        }
         return changed;
       }),
   };
