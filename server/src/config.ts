@@ -41,7 +41,7 @@ export interface RateLimitConfig {
 }
 
 /** Requests limited whether or not they succeed (services/request-limits.ts). */
-export type RequestKind = 'register' | 'password-reset' | 'verification-resend';
+export type RequestKind = 'register' | 'password-reset' | 'verification-resend' | 'webauthn-options';
 
 /** One kind of request: per client address block, for everyone together, and optionally per subject (an account or mailbox). */
 export interface RequestLimitRules {
@@ -157,6 +157,10 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimitConfig = {
   register: { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 300, windowMs: HOUR } },
   'password-reset': { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
   'verification-resend': { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
+  // Security-key ceremony options (login with T, or adding a key in a session): each stores a challenge
+  // (3 writes). One ceremony asks once; the subject is the account. "Everyone" is set far above real use so
+  // that no crowd of accounts can refuse the owner's key login (issue 14 point 7, ASVS V11.1.4).
+  'webauthn-options': { perAddress: { max: 120, windowMs: 15 * MINUTE }, everyone: { max: 20_000, windowMs: 15 * MINUTE }, perSubject: { max: 30, windowMs: 15 * MINUTE } },
 };
 
 /**
@@ -167,6 +171,7 @@ export const LIFTED_REQUEST_LIMITS: RequestLimitConfig = {
   register: { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR } },
   'password-reset': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
   'verification-resend': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
+  'webauthn-options': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
 };
 
 /** Delivery defaults: retries for about four hours (20 attempts, backoff 5 s doubling to 15 min). */
