@@ -43,15 +43,18 @@ async function main(): Promise<void> {
   const postgres = dialect === 'postgres' ? await createTestDatabaseUrl('postgres') : null;
   const databaseUrl = postgres?.databaseUrl ?? `sqlite:${join(dir, 'latchkey.db')}`;
   const port = process.env.PORT ?? '8080';
-  // The server's own config loading, with a throw-away key (like the database) unless one is set:
-  // the dev server never writes a key into the user's real config directory.
+  // The server's own config loading, with a throw-away key (like the database) unless one is set, kept
+  // in the dev directory for the admin CLI: neither ever writes a key into the user's real config directory.
+  const secretKey = process.env.LATCHKEY_SECRET_KEY || randomBytes(32).toString('base64url');
+  const secretKeyFile = join(dir, 'secret.key');
+  writeFileSync(secretKeyFile, `${secretKey}\n`, { mode: 0o600 });
   const config = await loadConfig({
     ...process.env,
     NODE_ENV: 'development',
     PORT: port,
     DATABASE_URL: databaseUrl,
     LATCHKEY_ORIGIN: `http://localhost:${port}`,
-    LATCHKEY_SECRET_KEY: process.env.LATCHKEY_SECRET_KEY || randomBytes(32).toString('base64url'),
+    LATCHKEY_SECRET_KEY: secretKey,
   });
   // Without LATCHKEY_SMTP_URL, mail goes to .eml files in the dev directory (thrown away with it) and its links to this console.
   if (config.mail.transport.kind === 'files') config.mail.transport = { kind: 'files', directory: join(dir, 'mail') };
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
     ...SEEDED.map(({ username, situation }) => `  ${username.padEnd(6)} ${situation}`),
     '',
     `Mail: ${server.mailDestination}; each message's subject and links are also printed here.`,
-    `Current TOTP code of a seeded user:  DATABASE_URL=${databaseUrl} npm run admin -- code tom`,
+    `Current TOTP code of a seeded user:  DATABASE_URL=${databaseUrl} LATCHKEY_SECRET_KEY=$(cat ${secretKeyFile}) npm run admin -- code tom`,
     `Recovery codes of alex, security-key private keys: ${devSeedFilePath()}`,
     withExtension ? 'Extension: load extension/dist/chromium-test unpacked (chrome://extensions → Developer mode); rebuilt on change.' : '',
     'Ctrl+C stops everything and throws the database away.',
