@@ -8,6 +8,7 @@ import { openDatabase } from './db/open-database.js';
 import type { Database } from './db/schema.js';
 import { accountRoutes } from './routes/account.js';
 import { emailRoutes } from './routes/email.js';
+import { accountActivityRoutes } from './routes/account-activity.js';
 import { errorHandler, notFound } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { isHttps } from './routes/http.js';
@@ -74,6 +75,7 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use(emailRoutes(services));
   app.use(recoveryCodeRoutes(services));
   app.use(passwordRoutes(services));
+  app.use(accountActivityRoutes(services));
   app.use(webauthnRoutes(services));
   app.use(notFound);
   app.use(errorHandler);

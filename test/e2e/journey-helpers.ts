@@ -83,3 +83,20 @@ export async function expectKeyCeremonyStarted(page: Page): Promise<void> {
     )
     .toMatch(/signed in|Touch your security key/);
 }
+
+/**
+ * From the one-time "Save your recovery codes" page: read the set, go on to the burn step and type one
+ * code back, as a person who saved them would. Returns the codes that are still unused.
+ */
+export async function saveAndConfirmRecoveryCodes(page: Page): Promise<string[]> {
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  const codes = (await page.locator('#recovery-codes code').allTextContents()).map((code) => code.trim());
+  expect(codes).toHaveLength(8);
+  await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
+  await expect(page.getByRole('heading', { name: 'Confirm your recovery codes' })).toBeVisible();
+  await page.getByLabel('One of your new recovery codes').fill(codes[0]!);
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  await expect(page.getByText('Recovery codes confirmed.')).toBeVisible();
+  return codes.slice(1);
+}

@@ -5,7 +5,7 @@ import { addVirtualAuthenticator } from '../src/kit/add-virtual-authenticator.js
 import { currentTotp } from '../src/kit/current-totp.js';
 import { createUserIn } from '../src/kit/create-user-in.js';
 import { startTestServer, type TestServer } from '../src/kit/start-test-server.js';
-import { saveScreenshot } from './journey-helpers.js';
+import { saveAndConfirmRecoveryCodes, saveScreenshot } from './journey-helpers.js';
 
 // Security-key journeys in Debian Chromium with the DevTools virtual authenticator (CTAP2, USB,
 // automatic presence): what a maintainer clicks, on both database backends.
@@ -52,8 +52,7 @@ test('add a security key, log out, log in with it', async ({ page, dialect }) =>
   // The first second factor: recovery codes are offered right away, as with TOTP.
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
   expect(await key.getCredentials()).toHaveLength(1);
-  await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
-  await expect(page).toHaveURL(accountUrl());
+  await saveAndConfirmRecoveryCodes(page);
   const keys = page.locator('#webauthn-key-list');
   await expect(keys.getByRole('cell', { name: 'Blue USB key' })).toBeVisible();
   await expect(keys.getByRole('row', { name: /Blue USB key/ })).toContainText('Never');
@@ -104,9 +103,7 @@ test('a removed key is refused; the button works again without a reload', async 
   await page.getByLabel('Name').fill('Lost key');
   await page.getByRole('button', { name: 'Add security key' }).click();
   // This account had a key but no recovery codes yet, so they are offered now.
-  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
-  await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
-  await expect(page).toHaveURL(accountUrl());
+  await saveAndConfirmRecoveryCodes(page);
   await expect(page.locator('#webauthn-key-list').getByRole('cell', { name: 'Lost key' })).toBeVisible();
   const [lostKey, ...others] = await browserKey.getCredentials();
   expect(lostKey).toBeDefined();
@@ -126,13 +123,13 @@ test('a removed key is refused; the button works again without a reload', async 
   await page.goto(`${server.url}${ROUTES.manageAccount}`);
 
   const row = page.locator('#webauthn-key-list').getByRole('row', { name: /Lost key/ });
-  await row.getByText('Remove', { exact: true }).click();
+  await row.locator('summary', { hasText: 'Remove' }).click();
   await row.getByLabel('Confirm with your password').fill('not the password');
   await row.getByRole('button', { name: 'Remove “Lost key”' }).click();
   await expect(page.getByRole('alert')).toContainText('That password is not correct.');
   await expect(page.getByRole('alert')).toBeFocused();
   const rowAgain = page.locator('#webauthn-key-list').getByRole('row', { name: /Lost key/ });
-  await rowAgain.getByText('Remove', { exact: true }).click();
+  await rowAgain.locator('summary', { hasText: 'Remove' }).click();
   await rowAgain.getByLabel('Confirm with your password').fill(user.password);
   await rowAgain.getByRole('button', { name: 'Remove “Lost key”' }).click();
   await expect(page.getByText('Security key “Lost key” removed.')).toBeVisible();

@@ -10,6 +10,7 @@ export interface Database {
   webauthn_challenges: WebauthnChallengesTable;
   recovery_codes: RecoveryCodesTable;
   sessions: SessionsTable;
+  remembered_devices: RememberedDevicesTable;
   login_tokens: LoginTokensTable;
   rate_limits: RateLimitsTable;
   totp_guesses: TotpGuessesTable;
@@ -87,6 +88,25 @@ export interface SessionsTable {
   pending_recovery_codes_enc: string | null;
   /** One-shot message shown on the next page (JSON `{kind, text}`). */
   flash: string | null;
+  /** The browser's User-Agent when the session started (shown parsed on the account page; migration 007). */
+  user_agent: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The security-history event of the login that started it (migration 007). */
+  event_id: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** A browser where the user chose "Remember this device": the cookie's random id, hashed (migration 007). */
+export interface RememberedDevicesTable {
+  /** SHA-256 (base64url) of the random device id inside the signed cookie. */
+  id: string;
+  user_id: string;
+  /** The user's security epoch when remembered: a password or 2FA change makes the row stale. */
+  security_epoch: number;
+  user_agent: string | null;
+  /** The security-history event recording that this device was remembered. */
+  event_id: number | null;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
 }
 
 export interface LoginTokensTable {
@@ -182,4 +202,5 @@ export interface PasswordResetsTable {
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export type RememberedDeviceRow = Selectable<RememberedDevicesTable>;
 export type EventRow = Selectable<EventsTable>;

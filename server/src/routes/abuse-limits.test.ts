@@ -8,6 +8,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { DEFAULT_RATE_LIMITS, DEFAULT_REQUEST_LIMITS, testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
+import { NO_ORIGIN } from '../services/events.js';
 import { generateTotpCode } from '../services/totp-code.js';
 import { TestBrowser } from '../testing/browser.js';
 import { DIALECTS } from '../testing/service-harness.js';
@@ -58,7 +59,7 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
     expect((await login(session, owner.username)).status).toBe(303);
     // The second owner's browser remembers this device; it sits on one of the attack's own addresses.
     const remembered = at('198.18.0.1');
-    remembered.cookies.set('latchkey_device', server.services.rememberedDevices.issue((await server.services.accounts.findById(withApp.id))!));
+    remembered.cookies.set('latchkey_device', await server.services.rememberedDevices.issue((await server.services.accounts.findById(withApp.id))!, NO_ORIGIN));
 
     const statuses = new Map<number, number>();
     const attack = async (rounds: number) => {

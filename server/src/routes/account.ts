@@ -113,7 +113,7 @@ export function accountRoutes(services: Services): Router {
         return sendPage(res, result.status, LoginPage, { page: pageContext(res), next, form: { values: keep, errors: [result.message] } });
       }
       const { user, twoFactor } = result;
-      if (!twoFactor.enabled || services.rememberedDevices.isRemembered(deviceCookie(req, services), user)) {
+      if (!twoFactor.enabled || (await services.rememberedDevices.isRemembered(deviceCookie(req, services), user))) {
         await services.login.recordLoginSuccess(user, twoFactor.enabled ? 'remembered_device' : 'password', origin);
         await startSession(res, services, user);
         return res.redirect(303, next ?? ROUTES.manageAccount);

@@ -4,13 +4,14 @@ import QRCode from 'qrcode';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { ServiceError } from '../services/errors.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
-import { EVENT_TAGS } from '../services/events.js';
+import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
 import { TOTP_ALREADY_ON } from '../services/totp.js';
 import type { Services } from '../services/index.js';
 import { AccountPage, ACCOUNT_ROUTES, CONFIRM_TEXT, type AccountPageProblems } from '../views/account-page.js';
 import { CONFIRM_FIELD } from '../views/layout.js';
 import { MessagePage } from '../views/message-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
+import { loadAccountActivity } from './account-activity.js';
 import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
 import { refuseWithoutVerifiedPrimary } from './email.js';
 import { pendingShowing } from './recovery-codes.js';
@@ -76,12 +77,13 @@ function originOf(res: Response) {
 /** The account page; `problems` shows a refused form's errors in place (status 4xx). */
 export async function renderAccountPage(res: Response, services: Services, status: number, problems?: AccountPageProblems): Promise<void> {
   const { user, session } = currentUser(res);
-  const [twoFactor, securityKeys, events, flash, addresses] = await Promise.all([
+  const [twoFactor, securityKeys, events, flash, addresses, activity] = await Promise.all([
     services.accounts.twoFactorStatus(user.id),
     services.accounts.securityKeys(user.id),
-    services.events.list(user.id, { limit: 30 }),
+    services.events.list(user.id, { limit: HISTORY_PAGE_SIZE }),
     services.sessions.takeFlash(session.id),
     services.emails.list(user.id),
+    loadAccountActivity(res, services),
   ]);
   sendPage(
     res,
@@ -97,6 +99,7 @@ export async function renderAccountPage(res: Response, services: Services, statu
       recoveryCodesUnconfirmed: twoFactor.recoveryCodesRemaining > 0 && user.recovery_codes_confirmed_at === null,
       recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
       events,
+      ...activity,
       problems,
     }),
   );

@@ -111,12 +111,15 @@ export async function startSession(
   const names = cookieNames(services.config);
   const previous = state(res);
   if (previous.session) await services.sessions.destroy(previous.cookieToken);
-  const { token, session } = await services.sessions.create(user.id);
+  const origin = requestOrigin(res.req);
+  // The browser and the login event are kept so the account page can list this session.
+  const eventId = await services.events.findLoginEvent(user.id, origin);
+  const { token, session } = await services.sessions.create(user.id, { userAgent: origin.userAgent, eventId });
   res.cookie(names.session, token, cookieOptions(services.config));
   // Not a secret: only lets the login page say "your session has ended" instead of nothing.
   res.cookie(names.signedIn, '1', cookieOptions(services.config));
   if (options.rememberDevice) {
-    res.cookie(names.device, services.rememberedDevices.issue(user), cookieOptions(services.config, REMEMBER_DEVICE_MS));
+    res.cookie(names.device, await services.rememberedDevices.issue(user, origin), cookieOptions(services.config, REMEMBER_DEVICE_MS));
   }
   res.locals.state = { cookieToken: token, session, user, csrfToken: csrfTokenFor(services, token) };
 }

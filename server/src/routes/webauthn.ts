@@ -13,7 +13,7 @@ import type { SecondFactorResult } from '../services/login.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import { WebauthnRefusal } from '../services/webauthn.js';
-import { WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
+import { KEY_RENAME, WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
 import { CONFIRM_TEXT } from '../views/account-page.js';
 import { firstFactorRefusal, refuseWithoutVerifiedPrimary } from './email.js';
 import { afterMethodAdded, twoFactorNowOff, lastFactorConfirmed } from './manage.js';
@@ -73,6 +73,11 @@ const provisionValidateBody = z.object({ credential: registrationCredential, [FI
 const KEY_DELETE_FORM = formSchema({
   [FIELDS.label]: textField('which key to remove', 4 * MAX_KEY_LABEL_LENGTH, 'Choose which security key to remove.'),
   [FIELDS.password]: textField('your password to confirm', PASSWORD_MAX_LENGTH, 'Enter your password to confirm.'),
+});
+
+const KEY_RENAME_FORM = formSchema({
+  [FIELDS.label]: textField('which key to rename', 4 * MAX_KEY_LABEL_LENGTH, 'Choose which security key to rename.'),
+  [KEY_RENAME.newLabelField]: textField('the new name', 4 * MAX_KEY_LABEL_LENGTH, 'Give the security key a name.'),
 });
 
 /** Parse a JSON body; on failure answer 400 with one message per problem and return null. */
@@ -256,6 +261,28 @@ export function webauthnRoutes(services: Services): Router {
         text: lastMethod
           ? `Security key “${removed.label}” removed. Two-factor authentication is now off and your recovery codes were deleted: add a key or an authentication app.`
           : `Security key “${removed.label}” removed.`,
+      });
+      res.redirect(303, ROUTES.webauthnProvision);
+    }),
+  );
+
+  // Renaming changes no factor (the key and its credential stay), so it asks for no password; it is recorded.
+  router.post(
+    KEY_RENAME.route,
+    handler(async (req, res) => {
+      const form = parseForm(req, KEY_RENAME_FORM);
+      if (!form.ok) return renderPage(res, 400, Object.values(form.fieldErrors));
+      const { user, session } = currentUser(res);
+      let renamed: { from: string; label: string };
+      try {
+        renamed = await services.webauthn.rename(user.id, form.data[FIELDS.label], form.data[KEY_RENAME.newLabelField], requestOrigin(req));
+      } catch (error) {
+        if (!(error instanceof WebauthnRefusal)) throw error;
+        return renderPage(res, error.status, [error.message]);
+      }
+      await services.sessions.setFlash(session.id, {
+        kind: 'success',
+        text: renamed.from === renamed.label ? `Security key “${renamed.label}” kept its name.` : `Security key “${renamed.from}” renamed to “${renamed.label}”.`,
       });
       res.redirect(303, ROUTES.webauthnProvision);
     }),

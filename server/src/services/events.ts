@@ -21,6 +21,10 @@ export const EVENT_TAGS = {
   recoveryCodeUsed: 'account:recovery_codes:used',
   rememberedDevicesForgotten: 'account:remembered_devices:forgotten',
   sessionsRevoked: 'account:sessions:revoked',
+  sessionEnded: 'account:session:ended',
+  deviceRemembered: 'account:remembered_device:added',
+  deviceForgotten: 'account:remembered_device:forgotten',
+  webauthnRenamed: 'account:webauthn:renamed',
   adminTwoFactorReset: 'admin:two_factor:reset',
   adminUserCreated: 'admin:account:create',
   webauthnSignCountRegression: 'account:webauthn:sign_count_regression',
@@ -58,6 +62,9 @@ export interface SecurityEvent {
   createdAt: number;
 }
 
+/** Security history pages hold this many events (the account page shows the first). */
+export const HISTORY_PAGE_SIZE = 30;
+
 export interface RecordedEvent {
   userId: string | null;
   tag: EventTag;
@@ -76,10 +83,19 @@ export interface EventFollowUp {
 }
 
 export interface Events {
-  /** Record one event; for tags with a follow-up (a mail notice), the event and its follow-up commit together. */
-  record(input: RecordedEvent): Promise<void>;
-  /** Newest first. */
-  list(userId: string, options?: { limit?: number }): Promise<SecurityEvent[]>;
+  /** Record one event and return its id; for tags with a follow-up (a mail notice), the event and its follow-up commit together. */
+  record(input: RecordedEvent): Promise<number>;
+  /** Newest first; `offset` skips that many of the newest (history pages). */
+  list(userId: string, options?: { limit?: number; offset?: number }): Promise<SecurityEvent[]>;
+  count(userId: string): Promise<number>;
+  /** How many of the user's events are newer than event `id` (its place in the history), or null when it is not theirs. */
+  newerThan(userId: string, id: number): Promise<number | null>;
+  /**
+   * The login (or registration) event that a session being started right now belongs to: the user's
+   * newest such event, preferring one from the same IP and browser (a concurrent login elsewhere
+   * cannot be mistaken for this one).
+   */
+  findLoginEvent(userId: string, origin: RequestOrigin): Promise<number | null>;
   /** The same events working in `trx`: record an event (and its notice) in the transaction that makes the change. */
   boundTo(trx: Kysely<Database>): Events;
 }
@@ -98,7 +114,9 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
         details: JSON.stringify(details),
         created_at: createdAt,
       })
-      .execute();
+      .returning('id')
+      .executeTakeFirstOrThrow()
+      .then((row) => Number(row.id));
 
   return {
     boundTo: (trx) => createEvents(trx, now, followUp),
@@ -106,13 +124,14 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
       const details = input.details ?? {};
       const createdAt = now();
       // Most events (logins) have no follow-up: one statement, no transaction, as before.
-      if (!followUp?.handles(input.tag)) return void (await insert(db, input, details, createdAt));
-      await inTransaction(db, async (trx) => {
-        await insert(trx, input, details, createdAt);
+      if (!followUp?.handles(input.tag)) return insert(db, input, details, createdAt);
+      return inTransaction(db, async (trx) => {
+        const id = await insert(trx, input, details, createdAt);
         await followUp.run(trx, { ...input, details, createdAt });
+        return id;
       });
     },
-    async list(userId, { limit = 50 } = {}) {
+    async list(userId, { limit = 50, offset = 0 } = {}) {
       const rows = await db
         .selectFrom('events')
         .selectAll()
@@ -120,6 +139,7 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit)
+        .offset(offset)
         .execute();
       return rows.map((row) => ({
         id: row.id,
@@ -130,6 +150,37 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
         details: parseDetails(row.details),
         createdAt: row.created_at,
       }));
+    },
+    async count(userId) {
+      const row = await db.selectFrom('events').select((eb) => eb.fn.countAll<number | string>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async newerThan(userId, id) {
+      const event = await db.selectFrom('events').select(['id', 'created_at']).where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+      if (!event) return null;
+      // The same order as list(): newest created_at first, then highest id.
+      const row = await db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('user_id', '=', userId)
+        .where((eb) => eb.or([eb('created_at', '>', event.created_at), eb.and([eb('created_at', '=', event.created_at), eb('id', '>', event.id)])]))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async findLoginEvent(userId, origin) {
+      const rows = await db
+        .selectFrom('events')
+        .select(['id', 'ip', 'user_agent'])
+        .where('user_id', '=', userId)
+        .where('tag', 'in', [EVENT_TAGS.loginSuccess, EVENT_TAGS.accountCreated, EVENT_TAGS.adminUserCreated])
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(5)
+        .execute();
+      const userAgent = origin.userAgent?.slice(0, MAX_USER_AGENT) ?? null;
+      const same = rows.find((row) => row.ip === origin.ip && row.user_agent === userAgent);
+      const found = same ?? rows[0];
+      return found ? Number(found.id) : null;
     },
   };
 }

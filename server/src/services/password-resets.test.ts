@@ -29,14 +29,14 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
       await h.db.updateTable('users').set({ totp_secret_enc: 'sealed', totp_enabled_at: 1 }).where('id', '=', user.id).execute();
       const kept = await h.services.sessions.create(user.id);
       const other = await h.services.sessions.create(user.id);
-      const device = h.services.rememberedDevices.issue(user);
+      const device = await h.services.rememberedDevices.issue(user, NO_ORIGIN);
       const result = await h.services.passwordChanges.setPassword(user.id, NEW_PASSWORD, { reason: 'change', keepSessionId: kept.session.id });
       expect(result.sessionsEnded).toBe(1);
       expect(await h.services.sessions.load(kept.token)).not.toBeNull();
       expect(await h.services.sessions.load(other.token)).toBeNull();
       const after = (await h.services.accounts.findById(user.id))!;
       expect(after.security_epoch).toBe(user.security_epoch + 1);
-      expect(h.services.rememberedDevices.isRemembered(device, after)).toBe(false);
+      expect(await h.services.rememberedDevices.isRemembered(device, after)).toBe(false);
       expect(after.totp_secret_enc).toBe('sealed');
       expect(await h.services.accounts.verifyPassword(after, NEW_PASSWORD)).toBe(true);
       expect(await h.services.accounts.verifyPassword(after, PASSWORD)).toBe(false);

@@ -1,6 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import type { User } from '../db/schema.js';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, User } from '../db/schema.js';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Clock } from './clock.js';
+import { createEvents, EVENT_TAGS, type RequestOrigin } from './events.js';
 import { hmac, safeEqual } from './keys.js';
 
 /** "Remember this device for 30 days". */
@@ -10,45 +13,145 @@ interface DevicePayload {
   u: string;
   e: number;
   x: number;
-  /** Random per device, so two devices never carry the same value. */
+  /** Random per device, so two devices never carry the same value; its SHA-256 names the device's row. */
   d: string;
+}
+
+/** A remembered browser as the account page lists it. */
+export interface RememberedDevice {
+  /** The row id (SHA-256 of the cookie's random device id: the cookie cannot be rebuilt from it). */
+  id: string;
+  userAgent: string | null;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  /** The security-history event that recorded remembering it. */
+  eventId: number | null;
+  /** True for the browser asking (the cookie it sent names this device). */
+  current: boolean;
 }
 
 /**
  * The per-device cookie value `base64url(JSON{u,e,x,d}).HMAC`: bound to one user and their security
  * epoch, so it dies when the password or 2FA changes, or when the user forgets remembered devices
- * (which bumps the epoch). Nothing is stored server-side.
+ * (which bumps the epoch). Each device also has a row, so one device can be forgotten on its own and
+ * the account page can list them (browser, remembered, last used).
  */
 export interface RememberedDevices {
-  issue(user: User): string;
-  /** True when `cookieValue` remembers this device for `user` right now. */
-  isRemembered(cookieValue: string | undefined, user: User): boolean;
-  /** The device's random id when `cookieValue` remembers it for `user` right now, else null (password limits count per device). */
+  /** Remembers this browser for `user` (a row and a security event); returns the cookie value. */
+  issue(user: User, origin: RequestOrigin): Promise<string>;
+  /** True when `cookieValue` remembers this device for `user` right now; records the use. */
+  isRemembered(cookieValue: string | undefined, user: User): Promise<boolean>;
+  /** The user's remembered devices that still skip the second factor, most recently used first. */
+  list(user: User, currentCookie?: string): Promise<RememberedDevice[]>;
+  /** Forgets one device of `user` and records it; false when there is no such remembered device. */
+  forget(user: User, id: string, origin: RequestOrigin): Promise<boolean>;
+  /**
+   * The device's random id when `cookieValue` is a valid, unexpired cookie for `user` (signature, user,
+   * epoch), else null — password limits count per device. It does not look for the device's row: a
+   * device forgotten on its own keeps its own limit bucket, it only no longer skips the second factor.
+   */
   deviceId(cookieValue: string | undefined, user: User): string | null;
 }
 
-export function createRememberedDevices(key: Buffer, now: Clock): RememberedDevices {
-  const devices: RememberedDevices = {
-    issue(user) {
-      const payload: DevicePayload = { u: user.id, e: user.security_epoch, x: now() + REMEMBER_DEVICE_MS, d: randomBytes(9).toString('base64url') };
+const rowId = (deviceId: string) => createHash('sha256').update(deviceId).digest('base64url');
+
+export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: Clock): RememberedDevices {
+  /** The random device id in the cookie, when its signature, user, epoch and expiry all hold. */
+  const deviceId = (cookieValue: string | undefined, user: User): string | null => {
+    if (typeof cookieValue !== 'string' || cookieValue.length > 512) return null;
+    const [body, mac] = cookieValue.split('.');
+    if (!body || !mac || !safeEqual(mac, hmac(key, body))) return null;
+    try {
+      const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as DevicePayload;
+      const valid = payload.u === user.id && payload.e === user.security_epoch && typeof payload.x === 'number' && payload.x > now() && typeof payload.d === 'string';
+      return valid ? payload.d : null;
+    } catch {
+      return null;
+    }
+  };
+  /** The row id the cookie names (see {@link deviceId}). */
+  const verifiedRowId = (cookieValue: string | undefined, user: User): string | null => {
+    const id = deviceId(cookieValue, user);
+    return id === null ? null : rowId(id);
+  };
+
+  const live = (user: User) =>
+    db
+      .selectFrom('remembered_devices')
+      .selectAll()
+      .where('user_id', '=', user.id)
+      .where('security_epoch', '=', user.security_epoch)
+      .where('expires_at', '>', now());
+
+  return {
+    deviceId,
+
+    async issue(user, origin) {
+      const time = now();
+      const payload: DevicePayload = { u: user.id, e: user.security_epoch, x: time + REMEMBER_DEVICE_MS, d: randomBytes(16).toString('base64url') };
+      await inTransaction(db, async (trx) => {
+        // Rows that can no longer skip anything (expired, or from before a password/2FA change) go first.
+        await trx
+          .deleteFrom('remembered_devices')
+          .where('user_id', '=', user.id)
+          .where((eb) => eb.or([eb('expires_at', '<=', time), eb('security_epoch', '!=', user.security_epoch)]))
+          .execute();
+        const eventId = await createEvents(trx, now).record({ userId: user.id, tag: EVENT_TAGS.deviceRemembered, origin });
+        await trx
+          .insertInto('remembered_devices')
+          .values({
+            id: rowId(payload.d),
+            user_id: user.id,
+            security_epoch: user.security_epoch,
+            user_agent: origin.userAgent?.slice(0, 512) ?? null,
+            event_id: eventId,
+            created_at: time,
+            last_used_at: time,
+            expires_at: payload.x,
+          })
+          .execute();
+      });
       const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
       return `${body}.${hmac(key, body)}`;
     },
-    isRemembered(cookieValue, user) {
-      return devices.deviceId(cookieValue, user) !== null;
+
+    async isRemembered(cookieValue, user) {
+      const id = verifiedRowId(cookieValue, user);
+      if (id === null) return false;
+      const result = await db
+        .updateTable('remembered_devices')
+        .set({ last_used_at: now() })
+        .where('id', '=', id)
+        .where('user_id', '=', user.id)
+        .where('security_epoch', '=', user.security_epoch)
+        .where('expires_at', '>', now())
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
-    deviceId(cookieValue, user) {
-      if (typeof cookieValue !== 'string' || cookieValue.length > 512) return null;
-      const [body, mac] = cookieValue.split('.');
-      if (!body || !mac || !safeEqual(mac, hmac(key, body))) return null;
-      try {
-        const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as DevicePayload;
-        const live = payload.u === user.id && payload.e === user.security_epoch && typeof payload.x === 'number' && payload.x > now();
-        return live && typeof payload.d === 'string' ? payload.d : null;
-      } catch {
-        return null;
-      }
+
+    async list(user, currentCookie) {
+      const current = verifiedRowId(currentCookie, user);
+      const rows = await live(user).orderBy('last_used_at', 'desc').orderBy('created_at', 'desc').execute();
+      return rows.map((row) => ({
+        id: row.id,
+        userAgent: row.user_agent,
+        createdAt: row.created_at,
+        lastUsedAt: row.last_used_at,
+        expiresAt: row.expires_at,
+        eventId: row.event_id === null ? null : Number(row.event_id),
+        current: row.id === current,
+      }));
+    },
+
+    async forget(user, id, origin) {
+      return inTransaction(db, async (trx) => {
+        const row = await trx.deleteFrom('remembered_devices').where('id', '=', id).where('user_id', '=', user.id).returning(['user_agent', 'security_epoch', 'expires_at']).executeTakeFirst();
+        // A stale row (older epoch, expired) skipped nothing any more: deleting it is tidying, not an event.
+        if (!row || row.security_epoch !== user.security_epoch || row.expires_at <= now()) return false;
+        await createEvents(trx, now).record({ userId: user.id, tag: EVENT_TAGS.deviceForgotten, origin, details: { userAgent: row.user_agent } });
+        return true;
+      });
     },
   };
-  return devices;
 }

@@ -1,7 +1,7 @@
 import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
-import { EVENT_TAGS } from './events.js';
+import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 import { createLogin } from './login.js';
 import { LOGIN_TOKEN_TTL_MS } from './login-tokens.js';
 import { createRateLimits, rateLimitMessage } from './rate-limits.js';
@@ -331,13 +331,13 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
     it('are bound to the user and the security epoch, and expire after 30 days', async () => {
       const user = await newUser();
       const other = await newUser();
-      const cookie = h.services.rememberedDevices.issue(user);
-      expect(h.services.rememberedDevices.isRemembered(cookie, user)).toBe(true);
-      expect(h.services.rememberedDevices.isRemembered(cookie, other)).toBe(false);
-      expect(h.services.rememberedDevices.isRemembered(`${cookie}x`, user)).toBe(false);
-      expect(h.services.rememberedDevices.isRemembered(cookie, { ...user, security_epoch: user.security_epoch + 1 })).toBe(false);
+      const cookie = await h.services.rememberedDevices.issue(user, NO_ORIGIN);
+      expect(await h.services.rememberedDevices.isRemembered(cookie, user)).toBe(true);
+      expect(await h.services.rememberedDevices.isRemembered(cookie, other)).toBe(false);
+      expect(await h.services.rememberedDevices.isRemembered(`${cookie}x`, user)).toBe(false);
+      expect(await h.services.rememberedDevices.isRemembered(cookie, { ...user, security_epoch: user.security_epoch + 1 })).toBe(false);
       h.clock.advance(30 * 24 * 60 * 60_000);
-      expect(h.services.rememberedDevices.isRemembered(cookie, user)).toBe(false);
+      expect(await h.services.rememberedDevices.isRemembered(cookie, user)).toBe(false);
     });
   });
 });

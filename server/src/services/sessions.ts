@@ -12,6 +12,8 @@ export const SESSION_ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60_000;
 export const REAUTH_WINDOW_MS = 5 * 60_000;
 /** Writing last_seen_at on every request would make every page view a DB write. */
 const TOUCH_INTERVAL_MS = 60_000;
+/** The same cap as the security history's user agents. */
+const MAX_USER_AGENT = 512;
 
 export type FlashKind = 'success' | 'warning' | 'error';
 export interface Flash {
@@ -19,9 +21,21 @@ export interface Flash {
   text: string;
 }
 
+/** What is known about where a session started, kept so the account page can list it. */
+export interface SessionStart {
+  /** The browser's User-Agent header (stored capped; shown parsed). */
+  userAgent?: string | null;
+  /** The security-history event of the login that started the session. */
+  eventId?: number | null;
+}
+
 export interface Sessions {
   /** A new random session (256-bit token) for `userId`; the cookie carries the token, the DB its SHA-256. */
-  create(userId: string): Promise<{ token: string; session: SessionRow }>;
+  create(userId: string, start?: SessionStart): Promise<{ token: string; session: SessionRow }>;
+  /** The user's live sessions (not idle or past the absolute limit), most recently used first. */
+  listForUser(userId: string): Promise<SessionRow[]>;
+  /** Ends one session of `userId` by its id; false when there is no such live session of theirs. */
+  endForUser(userId: string, sessionId: string): Promise<boolean>;
   /** The live session for a cookie value, or null (unknown, idle too long, or past the absolute limit). */
   load(token: string): Promise<SessionRow | null>;
   destroy(token: string): Promise<void>;
@@ -71,7 +85,7 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
   let lastPurge = 0;
 
   return {
-    async create(userId) {
+    async create(userId, start = {}) {
       const token = randomBytes(32).toString('base64url');
       const time = now();
       if (time - lastPurge >= TOUCH_INTERVAL_MS) {
@@ -91,6 +105,8 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
         pending_totp_secret_enc: null,
         pending_recovery_codes_enc: null,
         flash: null,
+        user_agent: start.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+        event_id: start.eventId ?? null,
       };
       await db.insertInto('sessions').values(session).execute();
       return { token, session };
@@ -114,6 +130,24 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
 
     async destroy(token) {
       await db.deleteFrom('sessions').where('id', '=', sessionIdFor(token)).execute();
+    },
+
+    async listForUser(userId) {
+      const time = now();
+      return db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('last_seen_at', '>', time - SESSION_IDLE_TIMEOUT_MS)
+        .where('created_at', '>', time - SESSION_ABSOLUTE_TIMEOUT_MS)
+        .orderBy('last_seen_at', 'desc')
+        .orderBy('created_at', 'desc')
+        .execute();
+    },
+
+    async endForUser(userId, sessionId) {
+      const result = await db.deleteFrom('sessions').where('id', '=', sessionId).where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
     },
 
     async destroyAllForUser(userId) {

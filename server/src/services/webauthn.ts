@@ -399,6 +399,40 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
     },
 
     /**
+     * Renames the key labelled `currentLabel` to `newLabelInput` under the same rules as a new key's
+     * label (normalised, unique per account case-insensitively; a change of case alone is allowed).
+     */
+    async rename(userId: string, currentLabel: unknown, newLabelInput: unknown, origin: RequestOrigin): Promise<{ from: string; label: string }> {
+      const current = normalizeKeyLabel(currentLabel);
+      if (!current.ok) throw new WebauthnRefusal('no-such-key', 'Choose which security key to rename.');
+      const next = normalizeKeyLabel(newLabelInput);
+      if (!next.ok) throw new WebauthnRefusal('invalid-label', next.message);
+      const rows = await keyRows(userId);
+      const key = rows.find((row) => row.label === current.label);
+      if (!key) throw new WebauthnRefusal('no-such-key', `You have no security key named "${current.label}".`);
+      if (key.label === next.label) return { from: key.label, label: key.label };
+      if (rows.some((row) => row.id !== key.id && sameKeyLabel(row.label, next.label))) {
+        throw new WebauthnRefusal('label-taken', `You already have a security key named "${next.label}". Choose another name.`);
+      }
+      try {
+        const updated = await db
+          .updateTable('webauthn_credentials')
+          .set({ label: next.label, label_key: keyLabelKey(next.label) })
+          .where('id', '=', key.id)
+          .where('user_id', '=', userId)
+          .where('label', '=', key.label)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) throw new WebauthnRefusal('no-such-key', `You have no security key named "${current.label}" any more. Reload the page.`);
+      } catch (error) {
+        // A concurrent rename or registration took the name first (the unique label index).
+        if (isUniqueViolation(error)) throw new WebauthnRefusal('label-taken', `A security key named "${next.label}" was just added. Choose another name.`);
+        throw error;
+      }
+      await events.record({ userId, tag: EVENT_TAGS.webauthnRenamed, origin, details: { method: 'webauthn', from: key.label, label: next.label } });
+      return { from: key.label, label: next.label };
+    },
+
+    /**
      * Removes the key with exactly this label (the caller has checked the password); when it was the last
      * second factor, the recovery codes go in the same transaction.
      */

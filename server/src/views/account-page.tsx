@@ -3,11 +3,13 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SecurityEvent } from '../services/events.js';
 import type { EmailAddress } from '../services/emails.js';
 import { EmailAddressesSection } from './email-addresses-section.js';
-import { describeEvent } from './event-labels.js';
 import { PasswordSection } from './password-section.js';
 import { RecoveryCodesUnconfirmed } from './recovery-codes-status.js';
 import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
 import { CONFIRM_FIELD, ConfirmCheckbox, CsrfInput, ErrorSummary, Field, Layout, formatTime, type PageContext } from './layout.js';
+import { RememberedDeviceList, type RememberedDeviceSummary } from './remembered-device-list.js';
+import { HISTORY_ROUTE, SecurityHistoryTable } from './security-history.js';
+import { SessionList, type SessionSummary } from './session-list.js';
 import { SecurityKeyList } from './webauthn-provision-page.js';
 
 /** A security key as the account page lists it. */
@@ -30,7 +32,12 @@ export interface AccountPageProps {
   recoveryCodesUnconfirmed: boolean;
   /** When false, changing 2FA asks for the password again (not authenticated in the last 5 minutes). */
   recentlyAuthenticated: boolean;
+  /** The newest page of the security history. */
   events: SecurityEvent[];
+  /** How many history pages there are (a link to the older ones when more than one). */
+  historyPages: number;
+  sessions: SessionSummary[];
+  devices: RememberedDeviceSummary[];
   /** Errors shown in place, next to the form that was refused (by field name), when a post comes back. */
   problems?: AccountPageProblems;
 }
@@ -178,6 +185,7 @@ export function AccountPage(props: AccountPageProps) {
           Browsers where you chose “Remember this device for 30 days” skip the second factor. Forget them all if you
           lost a device or logged in on a computer that is not yours.
         </p>
+        <RememberedDeviceList page={page} devices={props.devices} />
         <form method="post" action={ACCOUNT_ROUTES.forgetDevices}>
           <CsrfInput token={page.csrfToken} />
           <button type="submit" class="button">
@@ -188,6 +196,7 @@ export function AccountPage(props: AccountPageProps) {
 
       <section class="card" aria-labelledby="sessions-heading">
         <h2 id="sessions-heading">Sessions</h2>
+        <SessionList page={page} sessions={props.sessions} />
         <p>
           Ends every session of this account, including this one — on other browsers and devices too. Remembered devices
           are not forgotten; use Forget remembered devices for that.
@@ -203,32 +212,12 @@ export function AccountPage(props: AccountPageProps) {
 
       <section class="card" aria-labelledby="history-heading">
         <h2 id="history-heading">Security history</h2>
-        {props.events.length === 0 ? (
-          <p>Nothing yet.</p>
-        ) : (
-          <table class="history">
-            <caption class="visually-hidden">Recent security events, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Time</th>
-                <th scope="col">From</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.events.map((event) => (
-                <tr key={event.id}>
-                  <td>{describeEvent(event)}</td>
-                  <td>{formatTime(event.createdAt)}</td>
-                  <td>
-                    {event.ip ?? '—'}
-                    {event.userAgent ? <span class="muted small"> · {shortUserAgent(event.userAgent)}</span> : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <SecurityHistoryTable events={props.events} caption="Recent security events, newest first" />
+        {props.historyPages > 1 ? (
+          <p>
+            <a href={`${HISTORY_ROUTE}?page=2`}>Older events</a>
+          </p>
+        ) : null}
       </section>
 
       <WhatIsTwoFactor />
@@ -268,9 +257,4 @@ export function ReauthField({
       hint={`You last proved your identity more than 5 minutes ago, so ${purpose} needs your password.`}
     />
   );
-}
-
-function shortUserAgent(userAgent: string): string {
-  const browser = /(Firefox|Edg|Chrome|Chromium|Safari)\/[\d.]+/.exec(userAgent)?.[0];
-  return browser ?? userAgent.slice(0, 40);
 }

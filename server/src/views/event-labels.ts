@@ -1,5 +1,6 @@
 import { EVENT_TAGS } from '../services/events.js';
 import type { SecurityEvent } from '../services/events.js';
+import { describeUserAgent } from './describe-user-agent.js';
 
 const METHOD_NAMES: Record<string, string> = {
   password: 'password only',
@@ -48,6 +49,14 @@ export function describeEvent(event: SecurityEvent): string {
       return 'Remembered devices forgotten';
     case EVENT_TAGS.sessionsRevoked:
       return typeof details.count === 'number' ? `Logged out of all sessions (${details.count} ended)` : 'Logged out of all sessions';
+    case EVENT_TAGS.sessionEnded:
+      return `Session of ${describeUserAgent(stringOr(details.userAgent))} ended`;
+    case EVENT_TAGS.deviceRemembered:
+      return 'Device remembered for 30 days';
+    case EVENT_TAGS.deviceForgotten:
+      return `Remembered device forgotten: ${describeUserAgent(stringOr(details.userAgent))}`;
+    case EVENT_TAGS.webauthnRenamed:
+      return typeof details.from === 'string' ? `Security key “${details.from}” renamed to${label}` : `Security key renamed to${label}`;
     case EVENT_TAGS.adminTwoFactorReset:
       return 'Two-factor authentication reset by an administrator';
     case EVENT_TAGS.webauthnSignCountRegression:
@@ -65,4 +74,8 @@ export function describeEvent(event: SecurityEvent): string {
     default:
       return event.tag;
   }
+}
+
+function stringOr(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
 }

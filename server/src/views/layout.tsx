@@ -28,6 +28,7 @@ export function Layout({ page, title, children, scripts = [] }: LayoutProps) {
         <meta name="referrer" content="same-origin" />
         <title>{`${title} · Latchkey`}</title>
         <link rel="stylesheet" href="/static/latchkey.css" />
+        <script type="module" src="/static/focus-heading.js" />
         {scripts.map((src) => (
           <script type="module" src={src} key={src} />
         ))}

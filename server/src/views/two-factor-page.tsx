@@ -52,7 +52,8 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
     <Layout page={page} title="Two-factor authentication" scripts={scripts}>
       <h1>Two-factor authentication</h1>
       <p>Your password was correct. Now prove it is you with one of your second factors.</p>
-      <ErrorSummary errors={allErrors(form)} />
+      {/* A refused code or a lock-out: the message takes focus (before the code field's autofocus), so it is read first. */}
+      <ErrorSummary errors={allErrors(form)} focus />
       {/* One choice for every method: the code form submits it (`form=`), the security-key script reads it. */}
       {offerKey || offerTotp ? <RememberDeviceField form={offerTotp ? TOTP_FORM_ID : undefined} /> : null}
       {offerKey ? (

@@ -7,6 +7,9 @@ import { CONFIRM_TEXT, ReauthField } from './account-page.js';
 import { allErrors, type FormState } from './form-state.js';
 import { ConfirmCheckbox, CsrfInput, ErrorSummary, Layout, formatTime, type PageContext } from './layout.js';
 
+/** Renaming a key (beyond the shared contract): the key's current `label` and this new name. */
+export const KEY_RENAME = { route: '/manage/account/webauthn-provision/rename', newLabelField: 'new_label' } as const;
+
 export interface WebauthnProvisionPageProps {
   page: PageContext;
   keys: SecurityKey[];
@@ -83,7 +86,7 @@ export function SecurityKeyList({ page, keys, onlyFactor = false }: { page: Page
       {keys.length === 0 ? (
         <p>No security keys yet.</p>
       ) : (
-        <table>
+        <table class="stacked-table">
           <caption class="visually-hidden">Your security keys</caption>
           <thead>
             <tr>
@@ -91,19 +94,45 @@ export function SecurityKeyList({ page, keys, onlyFactor = false }: { page: Page
               <th scope="col">Added</th>
               <th scope="col">Last used</th>
               <th scope="col">
-                <span class="visually-hidden">Remove</span>
+                <span class="visually-hidden">Rename or remove</span>
               </th>
             </tr>
           </thead>
           <tbody>
             {keys.map((key, index) => (
               <tr key={key.label}>
-                <td>{key.label}</td>
-                <td>{formatTime(key.createdAt)}</td>
-                <td>{key.lastUsedAt === null ? 'Never' : formatTime(key.lastUsedAt)}</td>
+                <td data-label="Name">{key.label}</td>
+                <td data-label="Added">{formatTime(key.createdAt)}</td>
+                <td data-label="Last used">{key.lastUsedAt === null ? 'Never' : formatTime(key.lastUsedAt)}</td>
                 <td>
+                  <details class="details-plain">
+                    <summary>
+                      Rename<span class="visually-hidden"> “{key.label}”</span>
+                    </summary>
+                    <form method="post" action={KEY_RENAME.route} class="stack">
+                      <CsrfInput token={page.csrfToken} />
+                      <input type="hidden" name={FIELDS.label} value={key.label} />
+                      <div class="field">
+                        <label for={`rename-key-${index}`}>New label</label>
+                        <input
+                          id={`rename-key-${index}`}
+                          name={KEY_RENAME.newLabelField}
+                          type="text"
+                          value={key.label}
+                          maxLength={MAX_KEY_LABEL_LENGTH}
+                          required
+                          autocomplete="off"
+                        />
+                      </div>
+                      <button type="submit" class="button">
+                        Rename<span class="visually-hidden"> “{key.label}”</span>
+                      </button>
+                    </form>
+                  </details>
                   <details>
-                    <summary>Remove</summary>
+                    <summary>
+                      Remove<span class="visually-hidden"> “{key.label}”</span>
+                    </summary>
                     <form method="post" action={ROUTES.webauthnProvisionDelete} class="stack">
                       <CsrfInput token={page.csrfToken} />
                       <input type="hidden" name={FIELDS.label} value={key.label} />

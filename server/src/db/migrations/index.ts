@@ -5,6 +5,7 @@ import * as webauthnLabelKey from './003-webauthn-label-key.js';
 import * as totpGuesses from './004-totp-guesses.js';
 import * as mail from './005-mail.js';
 import * as passwordResetsAndCodeConfirmation from './006-password-resets-and-code-confirmation.js';
+import * as sessionsAndDevices from './007-sessions-and-devices.js';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the compiled server
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '004-totp-guesses': totpGuesses,
   '005-mail': mail,
   '006-password-resets-and-code-confirmation': passwordResetsAndCodeConfirmation,
+  '007-sessions-and-devices': sessionsAndDevices,
 };

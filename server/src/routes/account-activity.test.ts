@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { softAuthenticator } from '@latchkey/test/soft-authenticator';
+import { DEFAULT_RATE_LIMITS, testConfig } from '../config.js';
+import { createTestDatabaseUrl } from '../db/test-database.js';
+import { startServer, type RunningServer } from '../main.js';
+import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
+import { TestBrowser } from '../testing/browser.js';
+import { DIALECTS } from '../testing/service-harness.js';
+import { END_FIELDS, END_ROUTES } from '../views/session-list.js';
+import { HISTORY_ROUTE } from '../views/security-history.js';
+import { KEY_RENAME } from '../views/webauthn-provision-page.js';
+
+// Issue 17 item 11 over HTTP: sessions and remembered devices on the account page, each ended on its
+// own (CSRF, password when not recent, an event); keys renamed; the history paged.
+const PASSWORD = 'correct horse battery staple';
+const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+const PHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1';
+let counter = 0;
+const uniqueName = () => `aa${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
+  let server: RunningServer;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const database = await createTestDatabaseUrl(dialect);
+    drop = database.drop;
+    server = await startServer(
+      testConfig({
+        databaseUrl: database.databaseUrl,
+        rateLimits: { ...DEFAULT_RATE_LIMITS, passwordPerIp: { max: 10_000, windowMs: 900_000 }, secondFactorPerIp: { max: 10_000, windowMs: 900_000 } },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+    await drop?.();
+  });
+
+  /** A browser whose requests carry `userAgent`. */
+  const browserAs = (userAgent: string) => {
+    const b = new TestBrowser(server.url);
+    const request = b.request.bind(b);
+    b.request = (method, path, body, headers) => request(method, path, body, { 'user-agent': userAgent, ...headers });
+    return b;
+  };
+
+  async function register(b: TestBrowser) {
+    const username = uniqueName();
+    await b.get(ROUTES.register);
+    const response = await b.post(ROUTES.register, { [FIELDS.username]: username, [FIELDS.email]: `${username}@example.org`, [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD });
+    expect(response.status).toBe(303);
+    return (await server.services.accounts.findByUsername(username))!;
+  }
+
+  async function logIn(b: TestBrowser, username: string) {
+    await b.get(ROUTES.login);
+    return b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
+  }
+
+  const sessionIdsIn = (html: string) => [...html.matchAll(new RegExp(`name="${END_FIELDS.session}" value="([^"]+)"`, 'g'))].map((match) => match[1]);
+  const tagsOf = async (userId: string) => (await server.services.events.list(userId)).map((event) => event.tag);
+  const makeStale = (userId: string) => server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', userId).execute();
+
+  it('lists every session with its parsed browser; another one ends on its own, this one only by Log out', async () => {
+    const laptop = browserAs(FIREFOX);
+    const user = await register(laptop);
+    const phone = browserAs(PHONE);
+    expect((await logIn(phone, user.username)).location).toBe(ROUTES.manageAccount);
+
+    const page = await laptop.get(ROUTES.manageAccount);
+    expect(page.text).toContain('Firefox 128 on Windows');
+    expect(page.text).toContain('Safari 17 on iPhone');
+    expect(page.text).not.toContain('Gecko/20100101'); // no raw user-agent dump
+    expect(page.text).toContain('This is the session you are using now: use Log out to end it.');
+    expect(page.text).toMatch(/href="\/manage\/account\/history\/\?page=1#event-\d+"/);
+    const endable = sessionIdsIn(page.text);
+    expect(endable).toHaveLength(1); // the phone's; not this browser's own
+    const sessions = await server.services.sessions.listForUser(user.id);
+    const own = sessions.find((session) => session.user_agent === FIREFOX)!;
+    expect(endable[0]).toBe(sessions.find((session) => session.user_agent === PHONE)!.id);
+
+    const refused = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: own.id });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('use Log out to end it');
+    expect((await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: endable[0]! }, { csrf: false })).status).toBe(403);
+    expect((await phone.get(ROUTES.manageAccount)).status).toBe(200);
+
+    const ended = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: endable[0]! });
+    expect(ended.status).toBe(303);
+    expect(ended.location).toBe(ROUTES.manageAccount);
+    expect((await laptop.get(ROUTES.manageAccount)).text).toContain('The session of Safari 17 on iPhone was ended.');
+    expect((await phone.get(ROUTES.manageAccount)).status).toBe(303); // logged out
+    const [event] = await server.services.events.list(user.id);
+    expect(event).toMatchObject({ tag: EVENT_TAGS.sessionEnded, details: { userAgent: PHONE } });
+    expect((await laptop.get(ROUTES.manageAccount)).text).toContain('Session of Safari 17 on iPhone ended');
+  });
+
+  it('asks for the password when the last proof is over 5 minutes old, and refuses a wrong one', async () => {
+    const laptop = browserAs(FIREFOX);
+    const user = await register(laptop);
+    const phone = browserAs(PHONE);
+    await logIn(phone, user.username);
+    await makeStale(user.id);
+    const target = sessionIdsIn((await laptop.get(ROUTES.manageAccount)).text)[0]!;
+
+    const ask = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: target });
+    expect(ask.status).toBe(200);
+    expect(ask.text).toContain('<h1>End this session?</h1>');
+    expect(ask.text).not.toContain('aria-invalid');
+    const wrong = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: target, [END_FIELDS.confirm]: '1', [FIELDS.password]: 'not my password' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain('That password is not correct.');
+    expect(wrong.text).toContain('aria-invalid="true"');
+    const empty = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: target, [END_FIELDS.confirm]: '1' });
+    expect(empty.status).toBe(400);
+    expect((await phone.get(ROUTES.manageAccount)).status).toBe(200);
+    expect(await tagsOf(user.id)).not.toContain(EVENT_TAGS.sessionEnded);
+    expect(await tagsOf(user.id)).toContain(EVENT_TAGS.reauthenticateFailure);
+
+    const right = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: target, [END_FIELDS.confirm]: '1', [FIELDS.password]: PASSWORD });
+    expect(right.status).toBe(303);
+    expect((await phone.get(ROUTES.manageAccount)).status).toBe(303);
+  });
+
+  it('refuses a malformed or someone else’s session id without ending anything', async () => {
+    const a = browserAs(FIREFOX);
+    await register(a);
+    const b = browserAs(PHONE);
+    const other = await register(b);
+    await a.get(ROUTES.manageAccount);
+    const theirs = (await server.services.sessions.listForUser(other.id))[0]!.id;
+    const foreign = await a.post(END_ROUTES.endSession, { [END_FIELDS.session]: theirs });
+    expect(foreign.status).toBe(303);
+    expect((await a.get(ROUTES.manageAccount)).text).toContain('That session had already ended.');
+    expect((await b.get(ROUTES.manageAccount)).status).toBe(200);
+    const missing = await a.post(END_ROUTES.endSession, {});
+    expect(missing.status).toBe(400);
+    expect(missing.text).toContain('Choose which session to end.');
+    expect((await a.post(END_ROUTES.endSession, { [END_FIELDS.session]: 'x'.repeat(100) })).status).toBe(400);
+  });
+
+  it('lists remembered devices; forgetting one makes that browser use its second factor again, the others not', async () => {
+    const setup = browserAs(FIREFOX);
+    const user = await register(setup);
+    await server.services.totp.enable(user.id, server.services.totp.generateSecret());
+    const fresh = (await server.services.accounts.findById(user.id))!;
+    const laptopCookie = await server.services.rememberedDevices.issue(fresh, { ip: '127.0.0.1', userAgent: FIREFOX });
+    const phoneCookie = await server.services.rememberedDevices.issue(fresh, { ip: '127.0.0.1', userAgent: PHONE });
+    const laptop = browserAs(FIREFOX);
+    laptop.cookies.set('latchkey_device', laptopCookie);
+    expect((await logIn(laptop, user.username)).location).toBe(ROUTES.manageAccount); // remembered: no second step
+
+    const page = await laptop.get(ROUTES.manageAccount);
+    const devices = [...page.text.matchAll(new RegExp(`name="${END_FIELDS.device}" value="([^"]+)"`, 'g'))].map((match) => match[1]!);
+    expect(devices).toHaveLength(2);
+    expect(page.text).toContain('Safari 17 on iPhone');
+    const phoneDevice = (await server.services.rememberedDevices.list(fresh)).find((device) => device.userAgent === PHONE)!;
+    const forgotten = await laptop.post(END_ROUTES.forgetDevice, { [END_FIELDS.device]: phoneDevice.id });
+    expect(forgotten.status).toBe(303);
+    expect((await laptop.get(ROUTES.manageAccount)).text).toContain('Safari 17 on iPhone is no longer remembered');
+    expect(await tagsOf(user.id)).toContain(EVENT_TAGS.deviceForgotten);
+
+    const phone = browserAs(PHONE);
+    phone.cookies.set('latchkey_device', phoneCookie);
+    expect((await logIn(phone, user.username)).location).toMatch(/^\/account\/two-factor\/\?token=/);
+    const again = browserAs(FIREFOX);
+    again.cookies.set('latchkey_device', laptopCookie);
+    expect((await logIn(again, user.username)).location).toBe(ROUTES.manageAccount);
+  });
+
+  it('forgetting a device needs the password when not recent', async () => {
+    const b = browserAs(FIREFOX);
+    const user = await register(b);
+    await server.services.rememberedDevices.issue(user, { ip: null, userAgent: PHONE });
+    const [device] = await server.services.rememberedDevices.list(user);
+    await makeStale(user.id);
+    await b.get(ROUTES.manageAccount);
+    const ask = await b.post(END_ROUTES.forgetDevice, { [END_FIELDS.device]: device!.id });
+    expect(ask.status).toBe(200);
+    expect(ask.text).toContain('<h1>Forget this device?</h1>');
+    expect(await server.services.rememberedDevices.list(user)).toHaveLength(1);
+    expect((await b.post(END_ROUTES.forgetDevice, { [END_FIELDS.device]: device!.id, [END_FIELDS.confirm]: '1', [FIELDS.password]: PASSWORD })).status).toBe(303);
+    expect(await server.services.rememberedDevices.list(user)).toHaveLength(0);
+  });
+
+  it('pages the security history past the newest 30 events', async () => {
+    const b = browserAs(FIREFOX);
+    const user = await register(b);
+    expect((await b.get(ROUTES.manageAccount)).text).not.toContain('Older events');
+    for (let i = 0; i < 40; i++) await server.services.events.record({ userId: user.id, tag: EVENT_TAGS.loginFailure, origin: NO_ORIGIN });
+    expect((await b.get(ROUTES.manageAccount)).text).toContain(`href="${HISTORY_ROUTE}?page=2">Older events`);
+    const second = await b.get(`${HISTORY_ROUTE}?page=2`);
+    expect(second.status).toBe(200);
+    expect(second.text).toContain('Page 2 of 2');
+    expect(second.text).toContain('aria-current="page"');
+    expect(second.text).toContain('<nav class="pagination" aria-label="Security history pages">');
+    expect(second.text).toContain('Account created');
+    expect((second.text.match(/<tr id="event-/g) ?? []).length).toBe(11);
+    expect((await b.get(`${HISTORY_ROUTE}?page=3`)).status).toBe(404);
+    for (const bad of ['0', 'abc', '-1', '1e3', '99999999']) expect((await b.get(`${HISTORY_ROUTE}?page=${bad}`)).status).toBe(400);
+    expect((await new TestBrowser(server.url).get(HISTORY_ROUTE)).status).toBe(303); // logged out: to the login page
+  });
+
+  it('renames a security key, refusing a name already taken', async () => {
+    const b = browserAs(FIREFOX);
+    const user = await register(b);
+    for (const label of ['Blue key', 'Spare key']) {
+      const options = await server.services.webauthn.registrationOptions(user, label);
+      await server.services.webauthn.register(user.id, softAuthenticator().createRegistrationResponse(options, { origin: server.services.config.origin }), label, NO_ORIGIN);
+    }
+    await b.get(ROUTES.webauthnProvision);
+    const taken = await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Blue key', [KEY_RENAME.newLabelField]: 'SPARE key' });
+    expect(taken.status).toBe(400);
+    expect(taken.text).toContain('You already have a security key named &quot;SPARE key&quot;');
+    const renamed = await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Blue key', [KEY_RENAME.newLabelField]: 'Desk key' });
+    expect(renamed.status).toBe(303);
+    expect(renamed.location).toBe(ROUTES.webauthnProvision);
+    const page = await b.get(ROUTES.webauthnProvision);
+    expect(page.text).toContain('Security key “Blue key” renamed to “Desk key”.');
+    expect((await server.services.webauthn.list(user.id)).map((key) => key.label)).toEqual(['Desk key', 'Spare key']);
+    expect((await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Desk key', [KEY_RENAME.newLabelField]: 'x' }, { csrf: false })).status).toBe(403);
+  });
+});

@@ -1,0 +1,195 @@
+import type { Request, Response } from 'express';
+import { Router } from 'express';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
+import type { Services } from '../services/index.js';
+import { ConfirmPasswordPage } from '../views/confirm-password-page.js';
+import { describeUserAgent } from '../views/describe-user-agent.js';
+import { MessagePage } from '../views/message-page.js';
+import type { RememberedDeviceSummary } from '../views/remembered-device-list.js';
+import { HISTORY_ROUTE, HistoryPage, historyHref, historyPageCount } from '../views/security-history.js';
+import { END_FIELDS, END_ROUTES, type SessionSummary } from '../views/session-list.js';
+import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
+import { deviceCookie, reauthenticate, requireUser } from './session.js';
+
+/** What the account page lists besides the 2FA methods: sessions, remembered devices, the history's page count. */
+export interface AccountActivity {
+  sessions: SessionSummary[];
+  devices: RememberedDeviceSummary[];
+  historyPages: number;
+}
+
+/** Loads {@link AccountActivity} for the logged-in user of this request. */
+export async function loadAccountActivity(res: Response, services: Services): Promise<AccountActivity> {
+  const { user, session } = currentUser(res);
+  const req = res.req;
+  const [sessions, devices, total] = await Promise.all([
+    services.sessions.listForUser(user.id),
+    services.rememberedDevices.list(user, deviceCookie(req, services)),
+    services.events.count(user.id),
+  ]);
+  const hrefFor = async (eventId: number | null) => {
+    if (eventId === null) return null;
+    const newer = await services.events.newerThan(user.id, eventId);
+    return newer === null ? null : historyHref(eventId, newer);
+  };
+  return {
+    sessions: await Promise.all(
+      sessions.map(async (row) => ({
+        id: row.id,
+        userAgent: row.user_agent,
+        createdAt: row.created_at,
+        lastSeenAt: row.last_seen_at,
+        current: row.id === session.id,
+        historyHref: await hrefFor(row.event_id),
+      })),
+    ),
+    devices: await Promise.all(devices.map(async (device) => ({ ...device, historyHref: await hrefFor(device.eventId) }))),
+    historyPages: historyPageCount(total),
+  };
+}
+
+/** Row ids are base64url SHA-256 (43 characters); anything longer is not one. */
+const END_SESSION_FORM = formSchema({
+  [END_FIELDS.session]: textField('which session to end', 64, 'Choose which session to end.'),
+  [FIELDS.password]: optionalTextField('your password', 1024),
+  [END_FIELDS.confirm]: optionalTextField('confirm', 8),
+});
+const FORGET_DEVICE_FORM = formSchema({
+  [END_FIELDS.device]: textField('which device to forget', 64, 'Choose which device to forget.'),
+  [FIELDS.password]: optionalTextField('your password', 1024),
+  [END_FIELDS.confirm]: optionalTextField('confirm', 8),
+});
+
+/**
+ * The security history beyond the account page's first 30 events, and ending one session or
+ * forgetting one remembered device. Ending either needs the password unless the user proved who they
+ * are in the last 5 minutes (ASVS V3.7.1), like "Log out of all sessions"; without it the answer is a
+ * page asking for it, then the same action.
+ */
+export function accountActivityRoutes(services: Services): Router {
+  const router = Router();
+  router.use('/manage', requireUser());
+
+  router.get(
+    HISTORY_ROUTE,
+    handler(async (req, res) => {
+      const { user } = currentUser(res);
+      const raw = queryValue(req, 'page') ?? '1';
+      const pageNumber = /^[1-9]\d{0,5}$/.test(raw) ? Number(raw) : null;
+      const total = await services.events.count(user.id);
+      const pages = historyPageCount(total);
+      if (pageNumber === null || pageNumber > pages) {
+        return sendPage(
+          res,
+          pageNumber === null ? 400 : 404,
+          MessagePage({
+            page: pageContext(res),
+            title: 'No such history page',
+            message: `Your security history has ${pages} page${pages === 1 ? '' : 's'}: choose a page from 1 to ${pages}.`,
+          }),
+        );
+      }
+      const events = await services.events.list(user.id, { limit: HISTORY_PAGE_SIZE, offset: (pageNumber - 1) * HISTORY_PAGE_SIZE });
+      sendPage(res, 200, HistoryPage({ page: pageContext(res), events, pageNumber, pages, total }));
+    }),
+  );
+
+  /** After the action (or when there was nothing left to do): back to the account page with a notice. */
+  const done = async (res: Response, kind: 'success' | 'warning', text: string) => {
+    await services.sessions.setFlash(currentUser(res).session.id, { kind, text });
+    res.redirect(303, ROUTES.manageAccount);
+  };
+
+  /**
+   * Re-authentication for one of these actions: true to go ahead; otherwise the confirmation page
+   * was sent (a first visit without a password field shows it without an error).
+   */
+  const confirmed = async (
+    req: Request,
+    res: Response,
+    data: { password: string; confirm: string },
+    page: { title: string; message: string; action: string; hidden: Record<string, string>; buttonLabel: string },
+  ): Promise<boolean> => {
+    const firstAsk = data.confirm === '' && data.password === '';
+    if (firstAsk && services.sessions.isRecentlyAuthenticated(currentUser(res).session)) return true;
+    if (firstAsk) {
+      sendPage(res, 200, ConfirmPasswordPage({ page: pageContext(res), ...page }));
+      return false;
+    }
+    const reauth = await reauthenticate(req, res, services, data.password);
+    if (reauth.ok) return true;
+    sendPage(res, reauth.status, ConfirmPasswordPage({ page: pageContext(res), ...page, error: reauth.message }));
+    return false;
+  };
+
+  const badForm = (res: Response, title: string, errors: Record<string, string>) =>
+    sendPage(res, 400, MessagePage({ page: pageContext(res), title, message: Object.values(errors)[0] ?? 'Reload the page and try again.' }));
+
+  router.post(
+    END_ROUTES.endSession,
+    handler(async (req, res) => {
+      const form = parseForm(req, END_SESSION_FORM);
+      if (!form.ok) return badForm(res, 'Session not ended', form.fieldErrors);
+      const { user, session } = currentUser(res);
+      const id = form.data[END_FIELDS.session];
+      if (id === session.id) {
+        return sendPage(
+          res,
+          400,
+          MessagePage({ page: pageContext(res), title: 'Session not ended', message: 'This is the session you are using now: use Log out to end it.' }),
+        );
+      }
+      const target = (await services.sessions.listForUser(user.id)).find((row) => row.id === id);
+      if (!target) return done(res, 'warning', 'That session had already ended.');
+      const browser = describeUserAgent(target.user_agent);
+      const go = await confirmed(
+        req,
+        res,
+        { password: form.data[FIELDS.password], confirm: form.data[END_FIELDS.confirm] },
+        {
+          title: 'End this session?',
+          message: `The session of ${browser} will be logged out at its next request.`,
+          action: END_ROUTES.endSession,
+          hidden: { [END_FIELDS.session]: id },
+          buttonLabel: 'End session',
+        },
+      );
+      if (!go) return;
+      // ASVS V3.3.4: the user can see and end their other sessions one by one.
+      if (!(await services.sessions.endForUser(user.id, id))) return done(res, 'warning', 'That session had already ended.');
+      await services.events.record({ userId: user.id, tag: EVENT_TAGS.sessionEnded, origin: requestOrigin(req), details: { userAgent: target.user_agent } });
+      await done(res, 'success', `The session of ${browser} was ended.`);
+    }),
+  );
+
+  router.post(
+    END_ROUTES.forgetDevice,
+    handler(async (req, res) => {
+      const form = parseForm(req, FORGET_DEVICE_FORM);
+      if (!form.ok) return badForm(res, 'Device not forgotten', form.fieldErrors);
+      const { user } = currentUser(res);
+      const id = form.data[END_FIELDS.device];
+      const target = (await services.rememberedDevices.list(user)).find((device) => device.id === id);
+      if (!target) return done(res, 'warning', 'That device was not remembered any more.');
+      const browser = describeUserAgent(target.userAgent);
+      const go = await confirmed(
+        req,
+        res,
+        { password: form.data[FIELDS.password], confirm: form.data[END_FIELDS.confirm] },
+        {
+          title: 'Forget this device?',
+          message: `${browser} will ask for a second factor again at its next login.`,
+          action: END_ROUTES.forgetDevice,
+          hidden: { [END_FIELDS.device]: id },
+          buttonLabel: 'Forget device',
+        },
+      );
+      if (!go) return;
+      if (!(await services.rememberedDevices.forget(user, id, requestOrigin(req)))) return done(res, 'warning', 'That device was not remembered any more.');
+      await done(res, 'success', `${browser} is no longer remembered: it will ask for a second factor at its next login.`);
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,279 @@
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { expect } from '@playwright/test';
+import type { Page } from 'playwright-core';
+import { createUserIn, currentTotp, type CreatedUser, type MailCatcher, type TestServer, type UserState } from '../../src/kit/index.js';
+import { ACCOUNT_URL, enterTotp, logIn, TWO_FACTOR_URL } from '../journey-helpers.js';
+
+/**
+ * Every server page, in every state worth auditing, for the accessibility suite (axe-core WCAG 2.2
+ * A/AA + no horizontal scroll at 320 px; see accessibility.spec.ts). Each entry gets its own server
+ * and browser page. To audit a new page, add one line, e.g.
+ *
+ *   { name: 'home', open: visit('/') },
+ *   { name: 'change password', open: asUser('totp', '/manage/account/change-password') },
+ *
+ * or write `open` yourself for a state only a click or a form post reaches (see the error states).
+ */
+export interface ServerPageState {
+  /** Shown in the test title. */
+  name: string;
+  /** Brings `page` to the state to audit (the audit then runs on the page as it is); `mail` catches what the server sends. */
+  open(page: Page, server: TestServer, mail: MailCatcher): Promise<void>;
+}
+
+/** A page anyone reaches by its URL. */
+export const visit =
+  (path: string) =>
+  async (page: Page, server: TestServer): Promise<void> => {
+    await page.goto(`${server.url}${path}`);
+  };
+
+/** Logs a new user in `state` in through the pages (password, then a TOTP code when asked). */
+export async function logInAs(page: Page, server: TestServer, state: UserState): Promise<CreatedUser> {
+  const user = await createUserIn(server, state);
+  await logIn(page, server.url, user);
+  if (TWO_FACTOR_URL.test(page.url())) await enterTotp(page, currentTotp(user.totpSecret!));
+  await expect(page).toHaveURL(ACCOUNT_URL);
+  return user;
+}
+
+/** `path` as a logged-in user in `state` sees it. */
+export const asUser =
+  (state: UserState, path: string) =>
+  async (page: Page, server: TestServer): Promise<void> => {
+    await logInAs(page, server, state);
+    await page.goto(`${server.url}${path}`);
+  };
+
+/**
+ * `path` for a user with everything on the account page: an app, a key, recovery codes, this browser
+ * remembered, two more sessions and a remembered phone elsewhere, and more than a page of history
+ * (with a long IPv6 address, the widest thing the history shows).
+ */
+export const asBusyUser =
+  (path: string) =>
+  async (page: Page, server: TestServer): Promise<void> => {
+    const { services } = server;
+    const user = await createUserIn(server, 'totp+key+recovery');
+    const elsewhere = { ip: '2001:db8:85a3:8d3:1319:8a2e:370:7348', userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0' };
+    const phone = { ip: '203.0.113.50', userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1' };
+    for (let i = 0; i < 32; i++) await services.events.record({ userId: user.id, tag: 'account:login:failure', origin: i % 2 ? elsewhere : phone, details: { reason: 'password' } });
+    await services.sessions.create(user.id, { userAgent: elsewhere.userAgent, eventId: await services.events.record({ userId: user.id, tag: 'account:login:success', origin: elsewhere, details: { method: 'totp' } }) });
+    await services.sessions.create(user.id, { userAgent: phone.userAgent });
+    await services.rememberedDevices.issue((await services.accounts.findById(user.id))!, phone);
+    await logIn(page, server.url, user);
+    await page.getByLabel('Remember this device for 30 days').check();
+    await enterTotp(page, currentTotp(user.totpSecret!));
+    await expect(page).toHaveURL(ACCOUNT_URL);
+    await page.goto(`${server.url}${path}`);
+  };
+
+/** The two-factor page of a user in `state`, right after the password step. */
+export const atTwoFactor =
+  (state: UserState) =>
+  async (page: Page, server: TestServer): Promise<void> => {
+    const user = await createUserIn(server, state);
+    await logIn(page, server.url, user);
+    await expect(page).toHaveURL(TWO_FACTOR_URL);
+  };
+
+/** A wrong TOTP code: never one of the three the server would accept now. */
+function wrongCode(user: CreatedUser): string {
+  const valid = new Set([-30_000, 0, 30_000].map((offset) => currentTotp(user.totpSecret!, { at: Date.now() + offset })));
+  return ['123456', '654321', '111111'].find((code) => !valid.has(code))!;
+}
+
+const HISTORY = '/manage/account/history/';
+
+export const SERVER_PAGES: ServerPageState[] = [
+  { name: 'home', open: visit('/') },
+  { name: 'home, logged in', open: asUser('no-2fa', '/') },
+  { name: 'log out', open: asUser('no-2fa', ROUTES.logout) },
+  {
+    name: 'login, after logging out',
+    async open(page, server) {
+      await asUser('no-2fa', ROUTES.logout)(page, server);
+      await page.getByRole('main').getByRole('button', { name: 'Log out' }).click();
+      await expect(page).toHaveURL(new RegExp(ROUTES.login));
+    },
+  },
+  { name: 'login', open: visit(ROUTES.login) },
+  {
+    name: 'login: wrong password',
+    async open(page, server) {
+      const user = await createUserIn(server, 'no-2fa');
+      await logIn(page, server.url, { username: user.username, password: `${user.password}x` });
+      await expect(page.getByText('The username or password is incorrect.')).toBeVisible();
+    },
+  },
+  { name: 'register', open: visit(ROUTES.register) },
+  {
+    name: 'register: mistakes',
+    async open(page, server) {
+      await page.goto(`${server.url}${ROUTES.register}`);
+      await page.getByLabel('Username').fill('-bad-');
+      await page.getByLabel('Email address').fill('someone@example.org');
+      await page.getByLabel('Password', { exact: true }).fill('short');
+      await page.getByLabel('Confirm password').fill('different');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
+    },
+  },
+  { name: 'two-factor: app', open: atTwoFactor('totp') },
+  { name: 'two-factor: app, key and recovery codes', open: atTwoFactor('totp+key+recovery') },
+  {
+    name: 'two-factor: wrong code',
+    async open(page, server) {
+      const user = await createUserIn(server, 'totp');
+      await logIn(page, server.url, user);
+      await enterTotp(page, wrongCode(user));
+      await expect(page.getByText(/Invalid code/)).toBeVisible();
+    },
+  },
+  {
+    name: 'two-factor: locked out',
+    async open(page, server) {
+      // The page says so on arrival (no code needs to be tried first).
+      await atTwoFactor('locked-out')(page, server);
+      await expect(page.getByText(/Too many failed attempts|locked/i).first()).toBeVisible();
+    },
+  },
+  {
+    name: 'two-factor: expired login',
+    async open(page, server) {
+      const user = await createUserIn(server, 'totp');
+      await logIn(page, server.url, user);
+      server.clock.advance(5 * 60_000 + 1_000);
+      await enterTotp(page, currentTotp(user.totpSecret!));
+      await expect(page.getByText(/Your login has expired/)).toBeVisible();
+    },
+  },
+  {
+    name: 'recovery-code login',
+    async open(page, server) {
+      await atTwoFactor('totp+key+recovery')(page, server);
+      await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
+      await expect(page.getByLabel('Recovery code')).toBeVisible();
+    },
+  },
+  {
+    name: 'recovery-code login: wrong code',
+    async open(page, server) {
+      await atTwoFactor('totp+key+recovery')(page, server);
+      await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
+      await page.getByLabel('Recovery code').fill('0123456789abcdef');
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await expect(page.getByText('Invalid recovery code.')).toBeVisible();
+    },
+  },
+  { name: 'account: password only', open: asUser('no-2fa', ROUTES.manageAccount) },
+  { name: 'account: everything on, sessions, devices, long history', open: asBusyUser(ROUTES.manageAccount) },
+  { name: 'security history, page 2', open: asBusyUser(`${HISTORY}?page=2`) },
+  { name: 'security history: no such page', open: asUser('no-2fa', `${HISTORY}?page=9`) },
+  { name: 'authentication app set-up', open: asUser('no-2fa', ROUTES.totpProvision) },
+  {
+    name: 'authentication app set-up: wrong code',
+    async open(page, server) {
+      await asUser('no-2fa', ROUTES.totpProvision)(page, server);
+      await page.getByLabel('The 6-digit code your app shows now').fill('000000');
+      await page.getByRole('button', { name: 'Turn on' }).click();
+      await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
+    },
+  },
+  {
+    name: 'recovery codes, shown once',
+    async open(page, server) {
+      await asUser('totp', ROUTES.manageAccount)(page, server);
+      await page.getByRole('button', { name: 'Generate new recovery codes' }).click();
+      await expect(page.locator('#recovery-codes code')).toHaveCount(8);
+    },
+  },
+  { name: 'security keys', open: asBusyUser(ROUTES.webauthnProvision) },
+  { name: 'security keys: none yet', open: asUser('no-2fa', ROUTES.webauthnProvision) },
+  {
+    name: 'security keys: rename refused',
+    async open(page, server) {
+      await asUser('totp+key+recovery', ROUTES.webauthnProvision)(page, server);
+      await page.locator('summary').filter({ hasText: 'Rename' }).first().click();
+      await page.getByLabel('New label').fill('   ');
+      await page.getByLabel('New label').evaluate((input) => input.closest('form')!.setAttribute('novalidate', ''));
+      await page.getByRole('button', { name: /^Rename “/ }).click();
+      await expect(page.getByText('Give the security key a name.')).toBeVisible();
+    },
+  },
+  {
+    name: 'end a session: confirm with password',
+    async open(page, server) {
+      const user = await logInAs(page, server, 'no-2fa');
+      await server.services.sessions.create(user.id, { userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' });
+      server.clock.advance(6 * 60_000); // past the 5-minute re-authentication window
+      await page.goto(`${server.url}${ROUTES.manageAccount}`);
+      await page.getByRole('button', { name: /^End session/ }).click();
+      await expect(page.getByRole('heading', { name: 'End this session?' })).toBeVisible();
+    },
+  },
+  {
+    name: 'form expired (CSRF)',
+    async open(page, server) {
+      await page.goto(`${server.url}${ROUTES.login}`);
+      await page.locator(`input[name="${FIELDS.csrfToken}"]`).evaluate((input) => ((input as HTMLInputElement).value = 'stale'));
+      await page.getByLabel('Username').fill('someone');
+      await page.getByLabel('Password').fill('a long enough password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await expect(page.getByRole('heading', { name: 'Form expired' })).toBeVisible();
+    },
+  },
+  // Issue 13's pages: addresses, password change and reset, the recovery-code burn step.
+  {
+    name: 'account: unverified address',
+    async open(page, server) {
+      const user = await createUserIn(server, 'no-2fa', { emailVerified: false });
+      await logIn(page, server.url, user);
+      await expect(page).toHaveURL(ACCOUNT_URL);
+    },
+  },
+  { name: 'verify e-mail: forged link', open: asUser('no-2fa', `${ROUTES.verifyEmail}?token=forged`) },
+  { name: 'change password', open: asUser('no-2fa', ROUTES.changePassword) },
+  {
+    name: 'change password: mistakes',
+    async open(page, server) {
+      await asUser('no-2fa', ROUTES.changePassword)(page, server);
+      await page.getByLabel('Current password').fill('not the password at all');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
+    },
+  },
+  { name: 'forgot password', open: visit(ROUTES.requestPasswordReset) },
+  {
+    name: 'forgot password: link sent',
+    async open(page, server) {
+      await page.goto(`${server.url}${ROUTES.requestPasswordReset}`);
+      await page.getByLabel('Username or e-mail address').fill('nobody-in-particular');
+      await page.getByRole('button', { name: 'Send reset link' }).click();
+      await expect(page.getByRole('heading', { name: 'Check your e-mail' })).toBeVisible();
+    },
+  },
+  {
+    name: 'reset password: new password form',
+    async open(page, server, mail) {
+      const user = await createUserIn(server, 'totp');
+      await server.services.passwordResets.request(user.username);
+      const message = await mail.waitForMail({ to: user.email, subject: /reset your password/ });
+      const link = message.links.find((href) => new URL(href).pathname === ROUTES.resetPassword);
+      expect(link, 'the reset mail carries a link').toBeTruthy();
+      await page.goto(link!);
+      await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+    },
+  },
+  { name: 'reset password: forged link', open: visit(`${ROUTES.resetPassword}?token=forged`) },
+  {
+    name: 'confirm recovery codes (burn step)',
+    async open(page, server) {
+      await asUser('totp', ROUTES.manageAccount)(page, server);
+      await page.getByRole('button', { name: 'Generate new recovery codes' }).click();
+      await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
+      await expect(page.getByRole('heading', { name: 'Confirm your recovery codes' })).toBeVisible();
+    },
+  },
+  { name: 'not found', open: visit('/no-such-page') },
+];
