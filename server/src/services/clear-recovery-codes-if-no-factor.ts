@@ -16,11 +16,18 @@ export async function clearRecoveryCodesIfNoFactor(trx: Kysely<Database>, userId
     .selectFrom('users')
     .select((eb) => [
       'totp_secret_enc',
-      eb.exists(eb.selectFrom('webauthn_credentials').select('webauthn_credentials.id').whereRef('webauthn_credentials.user_id', '=', 'users.id')).as('has_key'),
+      eb
+        .exists(
+          eb
+            .selectFrom('webauthn_credentials')
+            .select('webauthn_credentials.id')
+            .whereRef('webauthn_credentials.user_id', '=', 'users.id'),
+        )
+        .as('has_key'),
     ])
     .where('id', '=', userId)
     .executeTakeFirst();
-  if (!factors || factors.totp_secret_enc !== null || Boolean(factors.has_key)) return false;
+  if (!factors || factors.totp_secret_enc !== null || factors.has_key) return false;
   await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
   return true;
 }
