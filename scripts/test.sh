@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: installs what the tests need on a fresh machine (npm packages, Debian's Chromium and Firefox ESR,
-# a running PostgreSQL), builds every workspace once, then runs type checks, unit tests and journeys.
+# `npm test`: installs what the tests need on a fresh machine (npm packages, Debian's Chromium and Firefox ESR),
+# starts an installed PostgreSQL (it does not install one), builds every workspace once, then runs type checks, unit tests and journeys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

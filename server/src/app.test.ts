@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { migrations as allMigrations } from './db/migrations/index.js';
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app.js';
-import { testConfig } from './config.js';
+import { loadConfig, testConfig } from './config.js';
 import { createTestDatabaseUrl } from './db/test-database.js';
 import { DIALECTS } from './testing/service-harness.js';
 
@@ -31,6 +35,25 @@ describe.each(DIALECTS)('createApp on %s', (dialect) => {
       await third.close();
     } finally {
       await database.drop();
+    }
+  });
+});
+
+describe('createApp mail start-up warning', () => {
+  it('warns in production when mail only goes to .eml files (no LATCHKEY_SMTP_URL), not in development or with SMTP', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'latchkey-app-'));
+    try {
+      const base = { LATCHKEY_SECRET_KEY: randomBytes(32).toString('base64url'), DATABASE_URL: `sqlite:${path.join(directory, 'db.sqlite')}` };
+      const warningOf = async (env: NodeJS.ProcessEnv) => {
+        const app = await createApp(await loadConfig(env));
+        await app.close();
+        return app.mailWarning;
+      };
+      expect(await warningOf({ ...base, NODE_ENV: 'production' })).toMatch(/LATCHKEY_SMTP_URL is not set: no mail leaves this server/);
+      expect(await warningOf({ ...base, NODE_ENV: 'development' })).toBeNull();
+      expect(await warningOf({ ...base, NODE_ENV: 'production', LATCHKEY_SMTP_URL: 'smtp://127.0.0.1:2525' })).toBeNull();
+    } finally {
+      await rm(directory, { recursive: true, force: true });
     }
   });
 });

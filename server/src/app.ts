@@ -30,6 +30,8 @@ export interface LatchkeyApp {
   mailSender: MailSender | null;
   /** Where this instance delivers mail, for the start-up log (no credentials). */
   mailDestination: string;
+  /** Why the mail configuration is wrong for production (a start-up warning), or null. */
+  mailWarning: string | null;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
     services,
     mailSender,
     mailDestination: transport?.describe() ?? 'nowhere (mail stays queued in the outbox)',
+    mailWarning: transport?.warning() ?? null,
     // The sender stops first (a delivery in progress finishes and is recorded), then the database closes.
     close: async () => {
       await mailSender?.stop();

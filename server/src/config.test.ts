@@ -52,7 +52,10 @@ describe('loadConfig', () => {
     const key = randomBytes(32).toString('base64url');
     const base = { LATCHKEY_SECRET_KEY: key, DATABASE_URL: `sqlite:${directory}/db.sqlite`, LATCHKEY_ORIGIN: 'https://index.example.org' };
     const files = await loadConfig(base);
-    expect(files.mail.transport).toEqual({ kind: 'files', directory: path.join(directory, 'mail') });
+    expect(files.mail.transport).toEqual({ kind: 'files', directory: path.join(directory, 'mail'), logLinks: true });
+    // In production the token-bearing links are never logged (ASVS V7.1.1); the transport warns instead.
+    const production = await loadConfig({ ...base, NODE_ENV: 'production' });
+    expect(production.mail.transport).toEqual({ kind: 'files', directory: path.join(directory, 'mail'), logLinks: false });
     expect(files.mail.from).toBe('Latchkey <no-reply@index.example.org>');
     const smtp = await loadConfig({ ...base, LATCHKEY_SMTP_URL: 'smtps://user:pw@smtp.example.org:465', LATCHKEY_MAIL_FROM: 'Index <robot@example.org>' });
     expect(smtp.mail).toMatchObject({ transport: { kind: 'smtp', url: 'smtps://user:pw@smtp.example.org:465' }, from: 'Index <robot@example.org>' });

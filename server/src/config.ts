@@ -64,8 +64,11 @@ export interface Argon2Cost {
 export type MailTransportConfig =
   /** nodemailer to LATCHKEY_SMTP_URL (`smtp://` or `smtps://`, credentials in the URL). */
   | { kind: 'smtp'; url: string }
-  /** The embedded default: each message becomes an `.eml` file in `directory`, its subject and links logged. */
-  | { kind: 'files'; directory: string }
+  /**
+   * The embedded default: each message becomes an `.eml` file in `directory`, its subject and path
+   * logged; its links (which carry tokens) too when `logLinks` — only outside production (ASVS V7.1.1).
+   */
+  | { kind: 'files'; directory: string; logLinks: boolean }
   /** No sender in this process (tests that read the outbox themselves); messages stay queued. */
   | { kind: 'off' };
 
@@ -233,7 +236,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directori
     mail: {
       ...DEFAULT_MAIL_DELIVERY,
       from: parseMailFrom(env.LATCHKEY_MAIL_FROM, origin),
-      transport: parseMailTransport(env.LATCHKEY_SMTP_URL, databaseUrl, dataDir),
+      transport: parseMailTransport(env.LATCHKEY_SMTP_URL, databaseUrl, dataDir, production),
     },
   };
   const trustProxy = parseTrustProxy(env.LATCHKEY_TRUST_PROXY);
@@ -314,9 +317,11 @@ function parseMailFrom(value: string | undefined, origin: string): string {
 
 /**
  * LATCHKEY_SMTP_URL set: SMTP through nodemailer. Unset: `.eml` files in a `mail` folder beside the
- * SQLite database (or in the user's data directory), so a fresh `npm start` needs no mail server.
+ * SQLite database (or in the user's data directory), so a fresh `npm start` needs no mail server. The
+ * links are logged for a developer to click, but not in production, where a log is kept and read by
+ * others: a reset link in it would let its reader take the account (ASVS V7.1.1, no secrets in logs).
  */
-function parseMailTransport(value: string | undefined, databaseUrl: string, dataDir: string): MailTransportConfig {
+function parseMailTransport(value: string | undefined, databaseUrl: string, dataDir: string, production: boolean): MailTransportConfig {
   const text = value?.trim();
   if (text) {
     let url: URL;
@@ -332,7 +337,7 @@ function parseMailTransport(value: string | undefined, databaseUrl: string, data
   }
   const sqlitePath = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : null;
   const base = sqlitePath && sqlitePath !== ':memory:' ? path.dirname(path.resolve(sqlitePath)) : dataDir;
-  return { kind: 'files', directory: path.join(base, 'mail') };
+  return { kind: 'files', directory: path.join(base, 'mail'), logLinks: !production };
 }
 
 /**

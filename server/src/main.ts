@@ -10,6 +10,8 @@ export interface RunningServer {
   services: Services;
   /** Where this instance delivers mail (SMTP host or the .eml directory). */
   mailDestination: string;
+  /** Set when the mail configuration is wrong for production (printed as a warning at start). */
+  mailWarning: string | null;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     port,
     services: latchkey.services,
     mailDestination: latchkey.mailDestination,
+    mailWarning: latchkey.mailWarning,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         // Requests in flight may finish (so none meets a closed database); idle keep-alive
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
   const server = await startServer(config);
   console.log(`Latchkey listening on ${server.url} (public origin ${config.origin}, database ${describeDatabase(config.databaseUrl)})`);
   console.log(`Mail goes to ${server.mailDestination}`);
+  if (server.mailWarning) console.warn(`WARNING: ${server.mailWarning}`);
   const stop = () => {
     void server.close().then(() => process.exit(0));
   };

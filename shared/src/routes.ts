@@ -29,6 +29,10 @@ export const ROUTES = {
   recoveryCodesVerify: '/manage/account/recovery-codes/verify',
   changePassword: '/manage/account/change-password',
   revokeSessions: '/manage/account/sessions/revoke',
+  endSession: '/manage/account/sessions/end',
+  forgetDevice: '/manage/account/remembered-devices/forget',
+  webauthnProvisionRename: '/manage/account/webauthn-provision/rename',
+  securityHistory: '/manage/account/history/',
   healthz: '/healthz',
 } as const;
 

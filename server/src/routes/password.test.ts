@@ -211,4 +211,42 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
       await limited.close();
     }
   });
+
+  it('counts reset requests per account: its username and each verified address share one allowance; unknown names get the same', async () => {
+    const limited = await startTestServer(dialect, {
+      requestLimits: { ...LIFTED_REQUEST_LIMITS, 'password-reset': { ...LIFTED_REQUEST_LIMITS['password-reset'], perSubject: DEFAULT_REQUEST_LIMITS['password-reset'].perSubject! } },
+    });
+    try {
+      const { services } = limited.server;
+      const b = new TestBrowser(limited.server.url);
+      const { username } = await registerThrough(b, limited.server);
+      const user = (await services.accounts.findByUsername(username))!;
+      const second = `${username}.second@example.org`;
+      await services.emails.add(user.id, second, { ip: null, userAgent: null });
+      await services.emails.markVerified(user.id, second);
+      const max = DEFAULT_REQUEST_LIMITS['password-reset'].perSubject!.max;
+      expect(max).toBe(3);
+      const ask = (name: string) => b.post(PASSWORD_ROUTES.requestPasswordReset, { [USERNAME_OR_EMAIL]: name });
+      await b.get(PASSWORD_ROUTES.requestPasswordReset);
+      // One request by each name the account is known by uses the whole allowance: before the fix each
+      // name had its own bucket, so this account could be sent 3 links per name per hour.
+      for (const name of [username, `${username}@example.org`, second.toUpperCase()]) expect((await ask(name)).status).toBe(200);
+      for (const name of [username, `${username}@example.org`, second]) {
+        const blocked = await ask(name);
+        expect(blocked.status).toBe(429);
+        expect(blocked.text).toContain('Too many password-reset requests for this account');
+      }
+      const rows = await services.db.selectFrom('password_resets').select('id').where('user_id', '=', user.id).execute();
+      expect(rows).toHaveLength(max);
+      // Unknown names: the same allowance, the same refusal, per name as typed — a 429 tells nothing.
+      for (const name of ['nobody-here@example.org', 'no-such-user-either', 'another-stranger@example.org']) {
+        for (let i = 0; i < max; i++) expect((await ask(name)).status).toBe(200);
+        const blocked = await ask(name);
+        expect(blocked.status).toBe(429);
+        expect(blocked.text).toContain('Too many password-reset requests for this account');
+      }
+    } finally {
+      await limited.close();
+    }
+  });
 });

@@ -94,16 +94,13 @@ export function passwordRoutes(services: Services): Router {
       if (!form.ok) {
         return sendPage(res, 400, RequestPasswordResetPage({ page: pageContext(res), form: { values: keepValues(req, [USERNAME_OR_EMAIL]), fieldErrors: form.fieldErrors } }));
       }
-      // Limited per client address block and per name asked for (counted for unknown names too, so a
-      // refusal says nothing about whether the account exists): ASVS V2.2.1, DESIGN.md section 3.
-      const identifier = form.data[USERNAME_OR_EMAIL].trim().toLowerCase();
-      const limit = await services.requestLimits.take('password-reset', { ip: requestOrigin(req).ip, subject: identifier });
+      // Limited per client address block and per account (the service counts it, see PasswordResets.request).
+      // The same words, status and (by the service's time floor) time whether or not an account matched.
+      const limit = await services.passwordResets.request(form.data[USERNAME_OR_EMAIL], requestOrigin(req));
       if (limit.kind === 'blocked') {
         setRetryAfter(res, limit);
         return sendPage(res, limit.status, RequestPasswordResetPage({ page: pageContext(res), form: { values: keepValues(req, [USERNAME_OR_EMAIL]), errors: [limit.message] } }));
       }
-      // The same words, status and (by the service's time floor) time whether or not an account matched.
-      await services.passwordResets.request(form.data[USERNAME_OR_EMAIL], requestOrigin(req));
       sendPage(res, 200, RequestPasswordResetPage({ page: pageContext(res), sent: true, hours: PASSWORD_RESET_TTL_MS / 3_600_000 }));
     }),
   );

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeGuessingYear, simulateGuessingYear, wrongTotpCode } from '../testing/guessing-year.js';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
-import { EVENT_TAGS } from './events.js';
+import { EVENT_TAGS, NO_ORIGIN } from './events.js';
+import { openMailBody } from './mail/mail-outbox.js';
 import { generateTotpCode } from './totp-code.js';
 import { Secret } from 'otpauth';
 
@@ -29,7 +30,9 @@ describe.each(DIALECTS)('TOTP guessing bound over a simulated year on %s', (dial
 
   /** An account with TOTP; its current code and a certainly wrong one. */
   async function victim() {
-    const user = await h.services.accounts.register({ username: `v${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, email: 'v@example.org', password: PASSWORD });
+    const user = await h.services.accounts.register({ username: `v${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, email: 'v@example.org', password: PASSWORD }, NO_ORIGIN, {
+      emailVerified: true,
+    });
     const secret = h.services.totp.generateSecret();
     await h.services.totp.enable(user.id, secret);
     const codeAt = (time: number) => generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: time });
@@ -56,6 +59,10 @@ describe.each(DIALECTS)('TOTP guessing bound over a simulated year on %s', (dial
     const token = await h.services.loginTokens.issue((await h.services.accounts.findById(user.id))!);
     const refused = await h.services.login.totpStep({ token, code: codeAt(h.clock()) }, { ip: '198.51.100.11', userAgent: 'owner' });
     expect(refused).toMatchObject({ kind: 'blocked', status: 429, message: expect.stringMatching(/Use a security key or a recovery code/) });
+    // The owner is mailed once, when the last guess of the budget is spent (docs/security.md).
+    const notices = await h.db.selectFrom('mail_outbox').select(['recipient', 'body_enc', 'message_id']).where('user_id', '=', user.id).where('kind', '=', 'notice:totp-guess-budget-spent').execute();
+    expect(notices.map((row) => row.recipient)).toEqual(['v@example.org']);
+    expect(openMailBody(h.services.keys['mail-body'], notices[0]!.message_id, notices[0]!.body_enc!).text).toContain(`tried ${budget} wrong authentication-app codes`);
     // Shown before any code is sent, and the recovery codes stay offered (only the app is locked).
     expect(await h.services.login.secondFactorLocks(user, { ip: '198.51.100.11', userAgent: 'owner' })).toMatchObject({ all: null, totp: { message: expect.any(String) } });
     await h.services.admin.resetTwoFactor(user.username, { reason: 'identity verified by video call', actor: 'test' });

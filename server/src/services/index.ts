@@ -110,6 +110,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
       now,
       events,
       mailIn: (trx) => createMailOutbox(trx, keys['mail-body'], now),
+      requestLimits,
       origin: config.origin,
       siteName: config.rpName,
     }),

@@ -11,6 +11,7 @@ import { hmac, safeEqual } from './keys.js';
 import { composeMail } from './mail/compose-mail.js';
 import type { MailOutbox } from './mail/mail-outbox.js';
 import type { PasswordChanges } from './password-changes.js';
+import type { RequestLimits, RequestLimitVerdict } from './request-limits.js';
 
 /** A reset link works for one hour (issue 13 item 5; NIST SP 800-63B 6.1.2.1 short-lived recovery secrets). */
 export const PASSWORD_RESET_TTL_MS = 60 * 60_000;
@@ -49,8 +50,14 @@ export interface PasswordResets {
    * primary address), or an address that is verified or primary on up to 5 accounts (the link goes to
    * that address). Each link's row, event and mail are written in one transaction (the outbox).
    * Takes the same time whether or not an account matches and never says which; callers answer alike.
+   *
+   * Limited per client address block and per account (ASVS V2.2.1, DESIGN.md section 3): the
+   * per-subject count is kept for each account the name resolves to — so a username and each of its
+   * addresses share one bucket — and, when nothing matches, for the name as typed (trimmed, lower
+   * case), with the same allowance; a refusal therefore says nothing about whether an account exists.
+   * Counted before anything is mailed; `blocked` means nothing was sent.
    */
-  request(usernameOrEmail: string, origin?: RequestOrigin): Promise<void>;
+  request(usernameOrEmail: string, origin?: RequestOrigin): Promise<RequestLimitVerdict>;
   /** Would this link work now? Reads only (to show the form). */
   inspect(token: unknown): Promise<ResetTokenResult>;
   /**
@@ -81,12 +88,14 @@ export interface PasswordResetDeps {
   events: Events;
   /** The outbox working through a transaction: the mail commits with the link's row. */
   mailIn: (trx: Kysely<Database>) => MailOutbox;
+  /** The 'password-reset' limits, taken per address block and per account. */
+  requestLimits: RequestLimits;
   /** LATCHKEY_ORIGIN: links in mail are absolute. */
   origin: string;
   siteName: string;
 }
 
-export function createPasswordResets({ db, key, passwordChanges, now, events, mailIn, origin: siteOrigin, siteName }: PasswordResetDeps): PasswordResets {
+export function createPasswordResets({ db, key, passwordChanges, now, events, mailIn, requestLimits, origin: siteOrigin, siteName }: PasswordResetDeps): PasswordResets {
   const hashDigest = (user: Pick<User, 'id' | 'password_hash'>) => hmac(key, `password-hash:${user.id}:${user.password_hash}`).slice(0, 22);
 
   const parse = (token: unknown): { ok: true; payload: ResetPayload } | { ok: false; problem: ResetTokenProblem } => {
@@ -181,15 +190,21 @@ export function createPasswordResets({ db, key, passwordChanges, now, events, ma
         .orderBy('users.created_at')
         .limit(MAX_ACCOUNTS_PER_ADDRESS)
         .execute();
-      await inTransaction(db, async (trx) => {
-        for (const { matched_email: matched, ...user } of matches) {
-          await issue(trx, user, matched ?? user.email, time);
-          await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
-        }
-      });
+      // Prefixed so a typed name can never share a bucket with an account id.
+      const subjects = matches.length > 0 ? matches.map((user) => `account:${user.id}`) : [`name:${identifier.toLowerCase()}`];
+      const verdict = await requestLimits.take('password-reset', { ip: origin.ip, subject: subjects });
+      if (verdict.kind === 'allowed') {
+        await inTransaction(db, async (trx) => {
+          for (const { matched_email: matched, ...user } of matches) {
+            await issue(trx, user, matched ?? user.email, time);
+            await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
+          }
+        });
+      }
       // Equalise: whatever happened above, the answer leaves no earlier than the floor.
       const wait = RESET_REQUEST_FLOOR_MS - (Date.now() - started);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      return verdict;
     },
 
     inspect: (token) => inspectWith(db, token),

@@ -72,6 +72,20 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
     expect(keys.some((key) => key.includes(subject))).toBe(false);
   });
 
+  it('counts each of several subjects, and refuses when any of them is over (an address shared by accounts)', async () => {
+    const rule = DEFAULT_REQUEST_LIMITS['password-reset'].perSubject!;
+    const [a, b] = [`account:a-${counter++}`, `account:b-${counter++}`];
+    // `a` spends its allowance alone; then any request naming `a` is refused, even together with a fresh `b` …
+    for (let i = 0; i < rule.max; i++) expect((await h.services.requestLimits.take('password-reset', { ip: freshIp(), subject: a })).kind).toBe('allowed');
+    expect(await h.services.requestLimits.take('password-reset', { ip: freshIp(), subject: [b, a] })).toMatchObject({ kind: 'blocked', scope: 'subject' });
+    // … and that refused request still counted against `b` (counted first, whatever the outcome).
+    for (let i = 1; i < rule.max; i++) expect((await h.services.requestLimits.take('password-reset', { ip: freshIp(), subject: b })).kind).toBe('allowed');
+    expect((await h.services.requestLimits.take('password-reset', { ip: freshIp(), subject: b })).kind).toBe('blocked');
+    // A subject named twice in one request is counted once.
+    const c = `account:c-${counter++}`;
+    for (let i = 0; i < rule.max; i++) expect((await h.services.requestLimits.take('password-reset', { ip: freshIp(), subject: [c, c] })).kind).toBe('allowed');
+  });
+
   it('counts a burst of parallel requests in full', async () => {
     const rule = DEFAULT_REQUEST_LIMITS['verification-resend'].perAddress;
     const ip = freshIp();

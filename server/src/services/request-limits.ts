@@ -18,17 +18,19 @@ export type RequestLimitVerdict =
  * this username taken?), whether or not they succeed: registration, password-reset requests,
  * verification resends (OWASP ASVS V2.2.1 anti-automation; V11.1.4 business-logic limits). Each kind is
  * counted per client address (IPv6 per /64, see address-block.ts), for everyone together (a ceiling
- * on the total cost a botnet of any size can cause), and optionally per subject (the account or
- * address a reset or verification mail goes to, so one mailbox cannot be flooded). In the database,
+ * on the total cost a botnet of any size can cause), and optionally per subject (the account a reset
+ * or verification mail is for — for a reset, each account the name typed resolves to — so one
+ * mailbox cannot be flooded). In the database,
  * so the limits hold across server instances.
  */
 export interface RequestLimits {
   /**
    * Count one request of `kind`, then say whether it may go ahead. Counted first (whatever the
    * outcome), so a burst of parallel requests cannot slip past. `ip` null (no socket address) is
-   * counted under "everyone" only.
+   * counted under "everyone" only. Several subjects (a reset asked for by an address that several
+   * accounts share) are each counted; the request is refused when any of them is over.
    */
-  take(kind: RequestKind, who: { ip: string | null; subject?: string }): Promise<RequestLimitVerdict>;
+  take(kind: RequestKind, who: { ip: string | null; subject?: string | readonly string[] }): Promise<RequestLimitVerdict>;
 }
 
 /** What people read when a kind of request is refused. */
@@ -60,10 +62,13 @@ export function createRequestLimits(db: Kysely<Database>, config: RequestLimitCo
         { key: `request:${kind}:everyone`, ...rules.everyone, scope: 'everyone' },
       ];
       if (ip) entries.push({ key: `request:${kind}:ip:${addressBlock(ip)}`, ...rules.perAddress, scope: 'address' });
-      if (subject !== undefined && rules.perSubject) {
-        // Hashed: the counters table need not hold e-mail addresses or usernames.
-        const digest = createHash('sha256').update(subject).digest('base64url');
-        entries.push({ key: `request:${kind}:subject:${digest}`, ...rules.perSubject, scope: 'subject' });
+      const subjects = subject === undefined ? [] : typeof subject === 'string' ? [subject] : subject;
+      if (rules.perSubject) {
+        for (const one of new Set(subjects)) {
+          // Hashed: the counters table need not hold e-mail addresses or usernames.
+          const digest = createHash('sha256').update(one).digest('base64url');
+          entries.push({ key: `request:${kind}:subject:${digest}`, ...rules.perSubject, scope: 'subject' });
+        }
       }
       const time = now();
       const counts = await incrementCounters(db, entries, time);

@@ -6,7 +6,7 @@ import { describeUserAgent } from './describe-user-agent.js';
 import { Layout, formatTime, type PageContext } from './layout.js';
 
 /** The paged security history (page 1 is also on the account page). */
-export const HISTORY_ROUTE = '/manage/account/history/';
+export const HISTORY_ROUTE = ROUTES.securityHistory;
 
 /** Where event `eventId` is in the history, given how many events are newer: its page, scrolled to its row. */
 export function historyHref(eventId: number, newer: number): string {

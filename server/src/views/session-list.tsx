@@ -1,11 +1,12 @@
 /** @jsxRuntime automatic @jsxImportSource preact */
+import { ROUTES } from '@latchkey/shared';
 import { describeUserAgent } from './describe-user-agent.js';
 import { CsrfInput, formatTime, type PageContext } from './layout.js';
 
 /** Routes of the per-session and per-device actions (beyond the shared contract). */
 export const END_ROUTES = {
-  endSession: '/manage/account/sessions/end',
-  forgetDevice: '/manage/account/remembered-devices/forget',
+  endSession: ROUTES.endSession,
+  forgetDevice: ROUTES.forgetDevice,
 } as const;
 
 /** Form field names of those actions. */

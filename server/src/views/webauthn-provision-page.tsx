@@ -8,7 +8,7 @@ import { allErrors, type FormState } from './form-state.js';
 import { ConfirmCheckbox, CsrfInput, ErrorSummary, Layout, formatTime, type PageContext } from './layout.js';
 
 /** Renaming a key (beyond the shared contract): the key's current `label` and this new name. */
-export const KEY_RENAME = { route: '/manage/account/webauthn-provision/rename', newLabelField: 'new_label' } as const;
+export const KEY_RENAME = { route: ROUTES.webauthnProvisionRename, newLabelField: 'new_label' } as const;
 
 export interface WebauthnProvisionPageProps {
   page: PageContext;

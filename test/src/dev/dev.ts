@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     LATCHKEY_SECRET_KEY: secretKey,
   });
   // Without LATCHKEY_SMTP_URL, mail goes to .eml files in the dev directory (thrown away with it) and its links to this console.
-  if (config.mail.transport.kind === 'files') config.mail.transport = { kind: 'files', directory: join(dir, 'mail') };
+  if (config.mail.transport.kind === 'files') config.mail.transport = { ...config.mail.transport, directory: join(dir, 'mail') };
   const server = await startServer(config);
 
   const seed: DevSeedFile = { databaseUrl, origin: config.origin, createdAt: new Date().toISOString(), users: [] };

@@ -15,7 +15,7 @@ describe('createMailTransport, files (the embedded default)', () => {
   it('writes one .eml file per message (mode 0600, both parts) and logs recipient, subject and links only', async () => {
     directory = await mkdtemp(path.join(os.tmpdir(), 'latchkey-mail-'));
     const lines: string[] = [];
-    const transport = createMailTransport({ kind: 'files', directory: path.join(directory, 'mail') }, (line) => lines.push(line));
+    const transport = createMailTransport({ kind: 'files', directory: path.join(directory, 'mail'), logLinks: true }, (line) => lines.push(line));
     const body = composeMail({
       subject: 'Latchkey: verify your e-mail address',
       greeting: 'Hello <alice>,',
@@ -37,6 +37,33 @@ describe('createMailTransport, files (the embedded default)', () => {
     expect(lines[0]).toContain('mail to alice@example.org: “Latchkey: verify your e-mail address”');
     expect(lines[0]).toContain('link: http://localhost:8080/account/verify-email/?token=abc.def');
     expect(lines[0]).not.toContain('Please confirm');
+    expect(transport.warning()).toBeNull();
+    transport.close();
+  });
+
+  it('in production (logLinks off) logs the .eml path but never a link or token, and warns that no mail leaves', async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), 'latchkey-mail-'));
+    const lines: string[] = [];
+    const mailDirectory = path.join(directory, 'mail');
+    const transport = createMailTransport({ kind: 'files', directory: mailDirectory, logLinks: false }, (line) => lines.push(line));
+    const body = composeMail({
+      subject: 'Latchkey: reset your password',
+      greeting: 'Hello alice,',
+      paragraphs: ['Someone asked to reset your password.'],
+      action: { label: 'Choose a new password', url: 'https://index.example.org/account/reset-password/?token=secret-token.mac' },
+    });
+    await transport.send({ from: 'Latchkey <no-reply@index.example.org>', to: 'alice@example.org', messageId: 'm-2', date: new Date(0), ...body });
+    const [file] = await readdir(mailDirectory);
+    // The message itself is intact on disk (the operator can still read it there) …
+    expect(await readFile(path.join(mailDirectory, file!), 'utf8')).toContain('secret-token.mac');
+    // … but the log names the file only.
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`→ ${path.join(mailDirectory, file!)}`);
+    expect(lines[0]).not.toContain('secret-token');
+    expect(lines[0]).not.toContain('http');
+    expect(lines[0]).not.toContain('link:');
+    expect(transport.warning()).toContain('LATCHKEY_SMTP_URL is not set');
+    expect(transport.warning()).toContain(mailDirectory);
     transport.close();
   });
 

@@ -20,6 +20,8 @@ export interface MailTransport {
   send(message: MailMessage): Promise<void>;
   /** For the start-up log: where mail goes (never credentials). */
   describe(): string;
+  /** For the start-up log, as a warning: why this configuration is wrong for production, or null. */
+  warning(): string | null;
   close(): void;
 }
 
@@ -31,7 +33,7 @@ const LINK_PATTERN = /https?:\/\/[^\s<>"]+/g;
 
 /**
  * The transport for LATCHKEY_SMTP_URL (nodemailer SMTP; TLS per the URL's scheme, certificates checked),
- * or the embedded default writing `.eml` files and logging subject and links.
+ * or the embedded default writing `.eml` files and logging subject, file and (outside production) links.
  */
 export function createMailTransport(config: Exclude<MailTransportConfig, { kind: 'off' }>, log: (line: string) => void = console.log): MailTransport {
   if (config.kind === 'smtp') {
@@ -42,6 +44,7 @@ export function createMailTransport(config: Exclude<MailTransportConfig, { kind:
         await transporter.sendMail({ ...message, messageId: `<${message.messageId}@latchkey>` });
       },
       describe: () => `SMTP ${url.protocol}//${url.host}`,
+      warning: () => null,
       close: () => transporter.close(),
     };
   }
@@ -58,10 +61,15 @@ export function createMailTransport(config: Exclude<MailTransportConfig, { kind:
       // Written whole then renamed: a reader never sees half a message, a crash leaves only a .tmp file.
       await writeFile(`${file}.tmp`, info.message as Buffer, { mode: 0o600 });
       await rename(`${file}.tmp`, file);
-      const links = [...new Set(message.text.match(LINK_PATTERN) ?? [])];
+      // Links carry tokens (a reset link takes the account): logged only for a developer (ASVS V7.1.1).
+      const links = config.logLinks ? [...new Set(message.text.match(LINK_PATTERN) ?? [])] : [];
       log(`[latchkey] mail to ${message.to}: “${message.subject}” → ${file}${links.map((link) => `\n  link: ${link}`).join('')}`);
     },
     describe: () => `files in ${config.directory} (set LATCHKEY_SMTP_URL to send real mail)`,
+    warning: () =>
+      config.logLinks
+        ? null
+        : `NODE_ENV=production but LATCHKEY_SMTP_URL is not set: no mail leaves this server. Each message is only written as an .eml file in ${config.directory} (links are not logged). Set LATCHKEY_SMTP_URL to deliver mail.`,
     close: () => transporter.close(),
   };
 }

@@ -24,6 +24,7 @@ function recordingTransport() {
       sent.push(message);
     },
     describe: () => 'memory',
+    warning: () => null,
     close: () => undefined,
   };
   return transport;

@@ -141,6 +141,20 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       after: ['If this was not you, your password is known to someone else: change it now. Your second factor kept them out.'],
     }),
   },
+  // Issue 14 point 1: the owner must hear that someone with the password spent the year's TOTP budget.
+  [EVENT_TAGS.totpGuessBudgetSpent]: {
+    kind: 'notice:totp-guess-budget-spent',
+    compose: (c) => ({
+      subject: `${c.siteName}: authentication-app codes blocked on your account`,
+      paragraphs: [
+        `Someone entered the correct password for your account “${c.username}”, then tried ${typeof c.event.details.guesses === 'number' ? c.event.details.guesses : 'many'} wrong authentication-app codes within a year — the most this index allows.`,
+        'Codes from your authentication app are refused until older wrong codes are a year old. Security keys and recovery codes still work, so you can still log in.',
+        when(c),
+      ],
+      action: review(c),
+      after: ['Your password is known to someone else: change it now. An administrator can lift the block after checking your identity.'],
+    }),
+  },
   [EVENT_TAGS.adminTwoFactorReset]: {
     kind: 'notice:admin-two-factor-reset',
     compose: (c) => ({
