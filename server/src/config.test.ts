@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_ARGON2, DEFAULT_RATE_LIMITS, DEFAULT_REQUEST_LIMITS, loadConfig, parseTrustProxy } from './config.js';
+import { ConfigError, DEFAULT_ARGON2, DEFAULT_RATE_LIMITS, DEFAULT_REQUEST_LIMITS, defaultConfigDirectories, loadConfig as loadConfigIn, parseTrustProxy, type ConfigDirectories } from './config.js';
 
 const directories: string[] = [];
 async function tempDir(): Promise<string> {
@@ -15,6 +15,17 @@ async function tempDir(): Promise<string> {
 afterEach(async () => {
   await Promise.all(directories.splice(0).map((directory) => rm(directory, { recursive: true, force: true })));
 });
+
+/** Temporary data and config directories: no test writes into the real user directories. */
+async function tempDirectories(): Promise<ConfigDirectories> {
+  const root = await tempDir();
+  return { data: path.join(root, 'data'), config: path.join(root, 'config') };
+}
+
+/** loadConfig with temporary directories unless the test gives its own. */
+async function loadConfig(env: NodeJS.ProcessEnv, directories?: ConfigDirectories) {
+  return loadConfigIn(env, directories ?? (await tempDirectories()));
+}
 
 describe('loadConfig', () => {
   it('defaults: port 8080, origin http://localhost:8080, rpId localhost, production argon2 and limits', async () => {
@@ -54,22 +65,85 @@ describe('loadConfig', () => {
     await expect(loadConfig({ ...base, LATCHKEY_MAIL_FROM: 'nobody' })).rejects.toThrow(/LATCHKEY_MAIL_FROM/);
   });
 
-  it('defaults the database to a file in the user data directory', async () => {
-    // A key is given so nothing is written into the real data directory.
-    const config = await loadConfig({ LATCHKEY_SECRET_KEY: randomBytes(32).toString('base64url') });
-    expect(config.databaseUrl).toBe(`sqlite:${path.join(envPaths('latchkey', { suffix: '' }).data, 'latchkey.db')}`);
-  });
-
-  it('generates the secret key once, next to the SQLite file, mode 0600, and reuses it', async () => {
+  it('generates the secret key once, in the config directory (not beside the database), mode 0600, warns, and reuses it', async () => {
     const directory = await tempDir();
+    const directories = await tempDirectories();
     const env = { DATABASE_URL: `sqlite:${directory}/db.sqlite` };
-    const first = await loadConfig(env);
-    const second = await loadConfig(env);
+    const first = await loadConfig(env, directories);
+    const second = await loadConfig(env, directories);
     expect(first.secretKey).toBe(second.secretKey);
     expect(Buffer.from(first.secretKey, 'base64url')).toHaveLength(32);
-    const file = path.join(directory, 'latchkey-secret.key');
+    const file = path.join(directories.config, 'latchkey-secret.key');
     expect((await readFile(file, 'utf8')).trim()).toBe(first.secretKey);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
+    await expect(stat(path.join(directory, 'latchkey-secret.key'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // The warning says where the key is and what to set, never the key itself.
+    expect(first.secretKeyWarning).toMatch(/^Generated a secret key and saved it in .*latchkey-secret\.key.*LATCHKEY_SECRET_KEY/);
+    expect(second.secretKeyWarning).toMatch(/Using the generated secret key in .*LATCHKEY_SECRET_KEY/);
+    for (const warning of [first.secretKeyWarning, second.secretKeyWarning]) expect(warning).not.toContain(first.secretKey);
+  });
+
+  it('no warning when LATCHKEY_SECRET_KEY is set, and no key file written', async () => {
+    const directories = await tempDirectories();
+    const config = await loadConfig({ DATABASE_URL: 'sqlite::memory:', LATCHKEY_SECRET_KEY: randomBytes(32).toString('base64url') }, directories);
+    expect(config.secretKeyWarning).toBeUndefined();
+    await expect(stat(directories.config)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('moves a key file from beside the SQLite database (before issue 14) to the config directory, keeping its value', async () => {
+    const directory = await tempDir();
+    const directories = await tempDirectories();
+    const old = randomBytes(32).toString('base64url');
+    await writeFile(path.join(directory, 'latchkey-secret.key'), `${old}\n`, { mode: 0o600 });
+    const config = await loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite` }, directories);
+    // The same key (a new one would leave every stored TOTP secret undecryptable), now outside the data directory.
+    expect(config.secretKey).toBe(old);
+    expect((await readFile(path.join(directories.config, 'latchkey-secret.key'), 'utf8')).trim()).toBe(old);
+    await expect(stat(path.join(directory, 'latchkey-secret.key'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(config.secretKeyWarning).toMatch(/moved from .* to .*LATCHKEY_SECRET_KEY/);
+    expect(config.secretKeyWarning).not.toContain(old);
+    expect((await loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite` }, directories)).secretKey).toBe(old);
+  });
+
+  it('moves a key file from the data directory (PostgreSQL in development, before issue 14)', async () => {
+    const directories = await tempDirectories();
+    const old = randomBytes(32).toString('base64url');
+    await mkdir(directories.data, { recursive: true });
+    await writeFile(path.join(directories.data, 'latchkey-secret.key'), `${old}\n`, { mode: 0o600 });
+    const config = await loadConfig({ DATABASE_URL: 'postgres://db/latchkey' }, directories);
+    expect(config.secretKey).toBe(old);
+    expect((await readFile(path.join(directories.config, 'latchkey-secret.key'), 'utf8')).trim()).toBe(old);
+  });
+
+  it('keeps using an old key file when the config directory already holds a different key (another installation), with a warning', async () => {
+    const directory = await tempDir();
+    const directories = await tempDirectories();
+    const other = (await loadConfig({ DATABASE_URL: 'sqlite::memory:' }, directories)).secretKey;
+    const old = randomBytes(32).toString('base64url');
+    await writeFile(path.join(directory, 'latchkey-secret.key'), `${old}\n`, { mode: 0o600 });
+    const config = await loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite` }, directories);
+    expect(config.secretKey).toBe(old);
+    expect(config.secretKeyWarning).toMatch(/sits beside the data/);
+    // Neither file was touched.
+    expect((await readFile(path.join(directory, 'latchkey-secret.key'), 'utf8')).trim()).toBe(old);
+    expect((await readFile(path.join(directories.config, 'latchkey-secret.key'), 'utf8')).trim()).toBe(other);
+  });
+
+  it('refuses to generate a key inside the database directory (the database kept in the config directory)', async () => {
+    const directories = await tempDirectories();
+    await expect(loadConfig({ DATABASE_URL: `sqlite:${directories.config}/db.sqlite` }, directories)).rejects.toThrow(
+      /inside the database's directory.*Set LATCHKEY_SECRET_KEY/,
+    );
+    // With the key set, the same layout is fine.
+    await expect(
+      loadConfig({ DATABASE_URL: `sqlite:${directories.config}/db.sqlite`, LATCHKEY_SECRET_KEY: randomBytes(32).toString('base64url') }, directories),
+    ).resolves.toMatchObject({ databaseUrl: `sqlite:${directories.config}/db.sqlite` });
+  });
+
+  it('the default directories are the user data and config directories', async () => {
+    const config = await loadConfigIn({ LATCHKEY_SECRET_KEY: randomBytes(32).toString('base64url') });
+    expect(config.databaseUrl).toBe(`sqlite:${path.join(envPaths('latchkey', { suffix: '' }).data, 'latchkey.db')}`);
+    expect(defaultConfigDirectories()).toEqual({ data: envPaths('latchkey', { suffix: '' }).data, config: envPaths('latchkey', { suffix: '' }).config });
   });
 
   it('takes PORT, LATCHKEY_ORIGIN, LATCHKEY_RP_ID and LATCHKEY_SECRET_KEY', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import envPaths from 'env-paths';
 
@@ -41,7 +41,7 @@ export interface RateLimitConfig {
 }
 
 /** Requests limited whether or not they succeed (services/request-limits.ts). */
-export type RequestKind = 'register' | 'password-reset' | 'verification-resend';
+export type RequestKind = 'register' | 'password-reset' | 'verification-resend' | 'webauthn-options';
 
 /** One kind of request: per client address block, for everyone together, and optionally per subject (an account or mailbox). */
 export interface RequestLimitRules {
@@ -113,6 +113,25 @@ export interface Config {
   /** Interface to listen on (HOST); default 127.0.0.1. */
   host?: string;
   mail: MailConfig;
+  /**
+   * Set by {@link loadConfig} when the secret key came from a generated file (created, moved or kept at
+   * an old place): what the operator should know. The server prints it at start; it never holds the key.
+   */
+  secretKeyWarning?: string;
+}
+
+/** Where a configuration without explicit paths keeps its files (env-paths; tests pass temporary ones). */
+export interface ConfigDirectories {
+  /** The default SQLite database (and its mail folder) live here. */
+  data: string;
+  /** The generated secret key lives here: never the database's directory. */
+  config: string;
+}
+
+/** The user's data and config directories for "latchkey" (XDG on Linux, Library on macOS, AppData on Windows). */
+export function defaultConfigDirectories(): ConfigDirectories {
+  const paths = envPaths('latchkey', { suffix: '' });
+  return { data: paths.data, config: paths.config };
 }
 
 const MINUTE = 60_000;
@@ -141,6 +160,10 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimitConfig = {
   register: { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 300, windowMs: HOUR } },
   'password-reset': { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
   'verification-resend': { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
+  // Security-key ceremony options (login with T, or adding a key in a session): each stores a challenge
+  // (3 writes). One ceremony asks once; the subject is the account. "Everyone" is set far above real use so
+  // that no crowd of accounts can refuse the owner's key login (issue 14 point 7, ASVS V11.1.4).
+  'webauthn-options': { perAddress: { max: 120, windowMs: 15 * MINUTE }, everyone: { max: 20_000, windowMs: 15 * MINUTE }, perSubject: { max: 30, windowMs: 15 * MINUTE } },
 };
 
 /**
@@ -151,6 +174,7 @@ export const LIFTED_REQUEST_LIMITS: RequestLimitConfig = {
   register: { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR } },
   'password-reset': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
   'verification-resend': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
+  'webauthn-options': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
 };
 
 /** Delivery defaults: retries for about four hours (20 attempts, backoff 5 s doubling to 15 min). */
@@ -175,15 +199,17 @@ const MIN_SECRET_BYTES = 32;
 const SECRET_FILE_NAME = 'latchkey-secret.key';
 
 /**
- * Read the configuration from environment variables (see the README, Configuration, for the table).
- * When LATCHKEY_SECRET_KEY is unset a key is generated once and persisted (mode 0600) next to the
- * SQLite database, or in the user's data directory; with PostgreSQL in production it must be set,
- * because several instances must share it.
+ * Read the configuration from environment variables (docs/server.md has the table).
+ * When LATCHKEY_SECRET_KEY is unset a key is generated once and persisted (mode 0600) in the user's
+ * config directory — never beside the database, so a copy of the data directory alone decrypts no
+ * TOTP secret (DESIGN §3) — and `secretKeyWarning` says so; with PostgreSQL in production it must be
+ * set, because several instances must share it.
+ * @param directories where defaults live; tests pass temporary directories so nothing touches the real ones.
  */
-export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directories: ConfigDirectories = defaultConfigDirectories()): Promise<Config> {
   const production = env.NODE_ENV === 'production';
   const port = parsePort(env.PORT);
-  const dataDir = envPaths('latchkey', { suffix: '' }).data;
+  const dataDir = directories.data;
   const databaseUrl = env.DATABASE_URL?.trim() || `sqlite:${path.join(dataDir, 'latchkey.db')}`;
   if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be "sqlite:PATH" or "postgres://…".');
@@ -194,14 +220,14 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   if (host !== rpId && !host.endsWith(`.${rpId}`)) {
     throw new ConfigError(`LATCHKEY_RP_ID "${rpId}" must be the origin's host "${host}" or a parent domain of it.`);
   }
-  const secretKey = await resolveSecretKey(env.LATCHKEY_SECRET_KEY, databaseUrl, dataDir, production);
+  const secret = await resolveSecretKey(env.LATCHKEY_SECRET_KEY, databaseUrl, directories, production);
   const config: Config = {
     port,
     databaseUrl,
     origin,
     rpId,
     rpName: env.LATCHKEY_RP_NAME?.trim() || 'Latchkey',
-    secretKey,
+    secretKey: secret.key,
     production,
     rateLimits: DEFAULT_RATE_LIMITS,
     requestLimits: withRegistrationsPerHour(DEFAULT_REQUEST_LIMITS, env.LATCHKEY_REGISTRATIONS_PER_HOUR),
@@ -215,6 +241,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   };
   const trustProxy = parseTrustProxy(env.LATCHKEY_TRUST_PROXY);
   if (trustProxy !== undefined) config.trustProxy = trustProxy;
+  if (secret.warning) config.secretKeyWarning = secret.warning;
   return config;
 }
 
@@ -338,44 +365,108 @@ function withRegistrationsPerHour(limits: RequestLimitConfig, value: string | un
   return { ...limits, register: { ...limits.register, everyone: { max, windowMs: HOUR } } };
 }
 
+/** The directory holding the SQLite file, or null (PostgreSQL, in-memory SQLite). */
+function sqliteDirectory(databaseUrl: string): string | null {
+  const sqlitePath = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : null;
+  return sqlitePath && sqlitePath !== ':memory:' ? path.dirname(path.resolve(sqlitePath)) : null;
+}
+
+/** Is `inner` the directory `outer` or somewhere inside it? */
+function isWithin(inner: string, outer: string): boolean {
+  const relative = path.relative(path.resolve(outer), path.resolve(inner));
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+const SET_THE_KEY =
+  'In production set LATCHKEY_SECRET_KEY (32+ random bytes, base64url) from a secret store instead; see docs/security.md, "The secret key".';
+
+/**
+ * The secret key: LATCHKEY_SECRET_KEY, else a generated file in the config directory. Before issue 14
+ * the file was generated beside the SQLite database (or in the data directory); such a file is moved to
+ * the new place — never replaced by a new key, which would leave every stored TOTP secret undecryptable.
+ */
 async function resolveSecretKey(
   fromEnv: string | undefined,
   databaseUrl: string,
-  dataDir: string,
+  directories: ConfigDirectories,
   production: boolean,
-): Promise<string> {
+): Promise<{ key: string; warning?: string }> {
   const given = fromEnv?.trim();
   if (given) {
     decodeSecretKey(given);
-    return given;
+    return { key: given };
   }
-  const sqlitePath = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : null;
-  if (sqlitePath === null && production) {
+  const databaseDir = sqliteDirectory(databaseUrl);
+  if (!databaseUrl.startsWith('sqlite:') && production) {
     throw new ConfigError(
       'LATCHKEY_SECRET_KEY is required in production with PostgreSQL: every instance must share it, ' +
         'and it must not live only on one machine. Set it to 32+ random bytes, base64url-encoded.',
     );
   }
-  const directory = sqlitePath && sqlitePath !== ':memory:' ? path.dirname(path.resolve(sqlitePath)) : dataDir;
-  return readOrCreateSecretFile(path.join(directory, SECRET_FILE_NAME));
+  const file = path.join(directories.config, SECRET_FILE_NAME);
+  if (databaseDir !== null && isWithin(directories.config, databaseDir)) {
+    // A copy of the database's directory would carry the key with it (DESIGN §3).
+    throw new ConfigError(
+      `The generated secret key would be kept in ${directories.config}, inside the database's directory ${databaseDir}. ` +
+        'Set LATCHKEY_SECRET_KEY (32+ random bytes, base64url), or keep the database elsewhere.',
+    );
+  }
+  const legacy = path.join(databaseDir ?? directories.data, SECRET_FILE_NAME);
+  const legacyKey = path.resolve(legacy) === path.resolve(file) ? null : await readSecretFile(legacy);
+  if (legacyKey !== null) {
+    // ASVS V6.4.1: the key must not sit beside the data it protects; move it, keeping its value.
+    const current = await readSecretFile(file);
+    if (current === null || current === legacyKey) {
+      if (current === null) await writeSecretFile(file, legacyKey);
+      if ((await readSecretFile(file)) === legacyKey) {
+        await unlink(legacy);
+        return {
+          key: legacyKey,
+          warning: `The secret key file was moved from ${legacy} (beside the data) to ${file}. Back it up apart from the database. ${SET_THE_KEY}`,
+        };
+      }
+    }
+    // Another key is already at the new place (another installation's): this database was encrypted with the old one.
+    return {
+      key: legacyKey,
+      warning: `Using the secret key file ${legacy}, which sits beside the data: a copy of that directory decrypts every TOTP secret. ${SET_THE_KEY}`,
+    };
+  }
+  const stored = await readSecretFile(file);
+  if (stored !== null) return { key: stored, warning: `Using the generated secret key in ${file}. ${SET_THE_KEY}` };
+  const created = await writeSecretFile(file, randomBytes(32).toString('base64url'));
+  return { key: created, warning: `Generated a secret key and saved it in ${file} (mode 0600). ${SET_THE_KEY}` };
 }
 
-async function readOrCreateSecretFile(file: string): Promise<string> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const fresh = randomBytes(32).toString('base64url');
+/** The key in `file`, or null when there is no such file; a damaged file is a {@link ConfigError}. */
+async function readSecretFile(file: string): Promise<string | null> {
+  let stored: string;
   try {
-    // `wx` fails if another process created it first; then we read theirs (two instances, one key).
-    await writeFile(file, `${fresh}\n`, { mode: 0o600, flag: 'wx' });
-    await chmod(file, 0o600);
-    return fresh;
+    stored = (await readFile(file, 'utf8')).trim();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
-  const stored = (await readFile(file, 'utf8')).trim();
   try {
     decodeSecretKey(stored);
   } catch (error) {
     throw new ConfigError(`The secret key file ${file} is damaged: ${(error as Error).message}`);
   }
+  return stored;
+}
+
+/** Create `file` (mode 0600) holding `key`; if another process created it first, theirs wins and is returned. */
+async function writeSecretFile(file: string, key: string): Promise<string> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    // `wx` fails if another process created it first; then we read theirs (two instances, one key).
+    await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    await chmod(file, 0o600);
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const stored = await readSecretFile(file);
+  if (stored === null) throw new ConfigError(`The secret key file ${file} vanished while it was being created; start again.`);
   return stored;
 }

@@ -64,6 +64,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Never the key itself: where it is and what to do about it.
+  if (config.secretKeyWarning) console.warn(`Warning: ${config.secretKeyWarning}`);
   const server = await startServer(config);
   console.log(`Latchkey listening on ${server.url} (public origin ${config.origin}, database ${describeDatabase(config.databaseUrl)})`);
   console.log(`Mail goes to ${server.mailDestination}`);

@@ -142,6 +142,7 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config): Pr
   let resolved: Config;
   try {
     resolved = config ?? (await loadConfig(process.env));
+    if (!config && resolved.secretKeyWarning) io.stderr(`Warning: ${resolved.secretKeyWarning}`);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(`Configuration error: ${error.message}`);

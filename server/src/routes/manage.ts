@@ -5,6 +5,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { ServiceError } from '../services/errors.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
+import { TOTP_ALREADY_ON } from '../services/totp.js';
 import type { Services } from '../services/index.js';
 import { AccountPage, ACCOUNT_ROUTES, CONFIRM_TEXT, type AccountPageProblems } from '../views/account-page.js';
 import { CONFIRM_FIELD } from '../views/layout.js';
@@ -40,14 +41,11 @@ export async function afterMethodAdded(res: Response, services: Services, userId
 }
 
 /**
- * Call right after a 2FA method was removed. When none is left, the remaining recovery codes are
- * deleted: they stand in for a second factor that no longer exists, and turning 2FA on again must
- * start with a fresh set shown once. Returns whether codes were cleared.
+ * Call right after a 2FA method was removed, for the message only: is 2FA off now? (The removal itself
+ * deleted the recovery codes in its transaction when it took the last factor.)
  */
-export async function afterMethodRemoved(services: Services, userId: string): Promise<boolean> {
-  if ((await services.accounts.twoFactorStatus(userId)).enabled) return false;
-  await services.recoveryCodes.clear(userId);
-  return true;
+export async function twoFactorNowOff(services: Services, userId: string): Promise<boolean> {
+  return !(await services.accounts.twoFactorStatus(userId)).enabled;
 }
 
 /** Did the visitor tick the form's confirmation checkbox ({@link ConfirmCheckbox})? */
@@ -153,7 +151,7 @@ export function manageRoutes(services: Services): Router {
       MessagePage({
         page: pageContext(res),
         title: 'Authentication app already set up',
-        message: 'Your account already has an authentication app. To switch to a new one, remove the current one first.',
+        message: TOTP_ALREADY_ON,
       }),
     );
 
@@ -214,6 +212,11 @@ export function manageRoutes(services: Services): Router {
         });
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;
+        // Another session turned TOTP on meanwhile (its secret stays): the same 409 page as the check above.
+        if (error.status === 409) {
+          await services.sessions.setPendingTotpSecret(session.id, null);
+          return alreadyOn(res);
+        }
         return renderProvision(res, error.status, secret, { [error.field ?? FIELDS.totpValue]: error.message });
       }
       await services.sessions.setPendingTotpSecret(session.id, null);
@@ -236,7 +239,7 @@ export function manageRoutes(services: Services): Router {
       const check = await checkPassword(req, res, services, passwordFrom(req));
       if (!check.ok) return renderAccount(res, check.status, { totpRemove: { [FIELDS.password]: check.message } });
       const removed = await services.totp.disable(user.id, requestOrigin(req));
-      const lastMethod = removed && (await afterMethodRemoved(services, user.id));
+      const lastMethod = removed && (await twoFactorNowOff(services, user.id));
       await services.sessions.setFlash(session.id, {
         kind: removed ? 'success' : 'warning',
         text: removed

@@ -458,6 +458,23 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(/aria-label="Secret key">([A-Z2-7 ]+)</.exec(again.text)?.[1]).toBe(/aria-label="Secret key">([A-Z2-7 ]+)</.exec(page.text)?.[1]);
     });
 
+    it('two sessions confirming different apps at once: one is turned on, the other gets 409 and never replaces its secret', async () => {
+      const a = browser();
+      const { username } = await register(a);
+      const b = browser();
+      expect((await passwordStep(b, username)).status).toBe(303);
+      const secretOf = async (x: TestBrowser) => /aria-label="Secret key">([A-Z2-7 ]+)</.exec((await x.get(ROUTES.totpProvision)).text)?.[1]?.replace(/ /g, '') ?? '';
+      const secrets = [await secretOf(a), await secretOf(b)];
+      expect(secrets[0]).not.toBe(secrets[1]);
+      const answers = await Promise.all([a, b].map((x, i) => x.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secrets[i]!) })));
+      expect(answers.map((answer) => answer.status).sort()).toEqual([303, 409]);
+      const winner = answers.findIndex((answer) => answer.status === 303);
+      expect(answers[1 - winner]!.text).toContain('Your account already has an authentication app.');
+      // The winner's app logs in: its secret is the stored one.
+      const user = (await server.services.accounts.findByUsername(username))!;
+      expect(await server.services.totp.verify(user, codeFor(secrets[winner]!, 1))).toBe('ok');
+    });
+
     it('needs the password when the last authentication is older than 5 minutes', async () => {
       const b = browser();
       await register(b);

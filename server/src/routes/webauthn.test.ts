@@ -3,7 +3,7 @@ import { FIELDS, ROUTES, isApiFailure, type ApiFailure, type WebauthnAuthenticat
 import { softAuthenticator, type SoftAuthenticator } from '@latchkey/test/soft-authenticator';
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { createSessionClient, type SessionClient, type SessionResponse } from '../../../test/src/kit/create-session-client.js';
-import { testConfig } from '../config.js';
+import { DEFAULT_REQUEST_LIMITS, LIFTED_REQUEST_LIMITS, testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { EVENT_TAGS } from '../services/events.js';
@@ -13,6 +13,7 @@ import { linkIn, readOutbox } from '../testing/read-outbox.js';
 // clientDataJSON; the HTTP client talks to 127.0.0.1 (no browser is involved).
 const ORIGIN = 'http://localhost:8080';
 const PASSWORD = 'correct horse battery staple';
+const OPTIONS_PER_ACCOUNT = DEFAULT_REQUEST_LIMITS['webauthn-options'].perSubject!;
 
 function failureOf(response: SessionResponse): string[] {
   const body = response.json<ApiFailure>();
@@ -27,7 +28,9 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
   beforeAll(async () => {
     const database = await createTestDatabaseUrl(dialect);
     drop = database.drop;
-    server = await startServer(testConfig({ databaseUrl: database.databaseUrl, port: 0, origin: ORIGIN, rpId: 'localhost' }));
+    // Every client here is 127.0.0.1: the per-account options limit is the shipped one, the rest lifted.
+    const requestLimits = { ...LIFTED_REQUEST_LIMITS, 'webauthn-options': { ...LIFTED_REQUEST_LIMITS['webauthn-options'], perSubject: OPTIONS_PER_ACCOUNT } };
+    server = await startServer(testConfig({ databaseUrl: database.databaseUrl, port: 0, origin: ORIGIN, rpId: 'localhost', requestLimits }));
   });
 
   afterAll(async () => {
@@ -115,6 +118,30 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
 
     const tags = (await server.services.events.list((await server.services.accounts.findByUsername(username))!.id)).map((e) => e.tag);
     expect(tags).toEqual(expect.arrayContaining([EVENT_TAGS.methodAdded, EVENT_TAGS.webauthnUsed, EVENT_TAGS.loginSuccess]));
+  });
+
+  it('meters ceremony options per account (each stores a challenge): a clear 429 JSON with Retry-After, other accounts unaffected', async () => {
+    const { client, username } = await registeredClient();
+    expect((await addKey(client, softAuthenticator(), 'Desk key')).status).toBe(200);
+    const query = await passwordStep(client, username);
+    // Adding the key asked for options once; the login's options requests fill the rest of the window.
+    const statuses: number[] = [];
+    for (let i = 1; i < OPTIONS_PER_ACCOUNT.max; i++) statuses.push((await client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {})).status);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    const refused = await client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {});
+    expect(refused.status).toBe(429);
+    expect(failureOf(refused)[0]).toBe('Too many security-key requests for this account. Try again in 15 minutes.');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(800);
+    // Another account (same address) still gets options; adding keys in a session is metered the same way.
+    const other = await registeredClient();
+    expect((await other.client.get(ROUTES.webauthnProvision)).status).toBe(200);
+    const adding: number[] = [];
+    for (let i = 0; i < OPTIONS_PER_ACCOUNT.max; i++) adding.push((await other.client.postJson(ROUTES.webauthnProvisionOptions, { label: 'Desk key' })).status);
+    expect(adding.every((status) => status === 200)).toBe(true);
+    const refusedAdd = await other.client.postJson(ROUTES.webauthnProvisionOptions, { label: 'Desk key' });
+    expect(refusedAdd.status).toBe(429);
+    expect(failureOf(refusedAdd)[0]).toMatch(/^Too many security-key requests for this account\. Try again in \d+ minutes\.$/);
+    expect(refusedAdd.headers.get('retry-after')).toMatch(/^\d+$/);
   });
 
   it('remembers this device after a key login when asked (a key-only user can be remembered)', async () => {

@@ -16,8 +16,8 @@ import { WebauthnRefusal } from '../services/webauthn.js';
 import { KEY_RENAME, WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
 import { CONFIRM_TEXT } from '../views/account-page.js';
 import { firstFactorRefusal, refuseWithoutVerifiedPrimary } from './email.js';
-import { afterMethodAdded, afterMethodRemoved, lastFactorConfirmed } from './manage.js';
-import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, textField } from './http.js';
+import { afterMethodAdded, twoFactorNowOff, lastFactorConfirmed } from './manage.js';
+import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, setRetryAfter, textField } from './http.js';
 import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
 
 /** base64url text as browsers send it; the cap keeps a hostile body from reaching the CBOR parser. */
@@ -95,7 +95,20 @@ function sendJson(res: Response, body: unknown): void {
 
 /** A login step that did not succeed: the token or the rate limit said no, or the key was refused. */
 function sendLoginFailure(res: Response, result: Exclude<SecondFactorResult, { kind: 'success' }>): void {
+  setRetryAfter(res, result);
   sendJsonFailure(res, result.status, [result.message]);
+}
+
+/**
+ * Ceremony options store a challenge (3 writes each): counted per account and per address before any
+ * is made (ASVS V11.1.4). True when refused — then a 429 with Retry-After has been sent.
+ */
+async function refuseOverOptionsLimit(req: Request, res: Response, services: Services, userId: string): Promise<boolean> {
+  const verdict = await services.requestLimits.take('webauthn-options', { ip: requestOrigin(req).ip, subject: userId });
+  if (verdict.kind !== 'blocked') return false;
+  setRetryAfter(res, verdict);
+  sendJsonFailure(res, verdict.status, [verdict.message]);
+  return true;
 }
 
 /** Ceremony options as JSON, or the service's refusal (a label taken, too many keys…) as a 4xx with its message. */
@@ -118,6 +131,7 @@ export function webauthnRoutes(services: Services): Router {
     handler(async (req, res) => {
       const gate = await services.login.beginSecondFactor(queryValue(req, FIELDS.twoFactorToken), requestOrigin(req));
       if (gate.kind !== 'ready') return sendLoginFailure(res, gate);
+      if (await refuseOverOptionsLimit(req, res, services, gate.user.id)) return;
       await sendOptions(res, services.webauthn.authenticationOptions(gate.user.id));
     }),
   );
@@ -186,6 +200,7 @@ export function webauthnRoutes(services: Services): Router {
       const { user } = currentUser(res);
       const refusal = await firstFactorRefusal(services, user.id);
       if (refusal) return sendJsonFailure(res, refusal.status, [refusal.message]);
+      if (await refuseOverOptionsLimit(req, res, services, user.id)) return;
       const reauth = await reauthenticate(req, res, services, body[FIELDS.password]);
       if (!reauth.ok) return sendJsonFailure(res, reauth.status, [reauth.message]);
       await sendOptions(res, services.webauthn.registrationOptions(user, body[FIELDS.label]));
@@ -240,7 +255,7 @@ export function webauthnRoutes(services: Services): Router {
         if (!(error instanceof WebauthnRefusal)) throw error;
         return renderPage(res, error.status, [error.message]);
       }
-      const lastMethod = await afterMethodRemoved(services, user.id);
+      const lastMethod = await twoFactorNowOff(services, user.id);
       await services.sessions.setFlash(session.id, {
         kind: lastMethod ? 'warning' : 'success',
         text: lastMethod

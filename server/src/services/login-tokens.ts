@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { hmac, safeEqual } from './keys.js';
@@ -122,16 +124,23 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
     async consume(token) {
       const parsed = parse(token);
       if (!parsed.ok) return parsed;
-      const user = await db.selectFrom('users').selectAll().where('id', '=', parsed.payload.u).executeTakeFirst();
-      if (!user) return { ok: false, problem: 'malformed' };
-      if (user.security_epoch !== parsed.payload.e) return { ok: false, problem: 'stale' };
-      const burned = await db
-        .deleteFrom('login_tokens')
-        .where('id', '=', parsed.payload.n)
-        .where('user_id', '=', user.id)
-        .where('expires_at', '>', now())
-        .executeTakeFirst();
-      return Number(burned.numDeletedRows) === 1 ? { ok: true, user } : { ok: false, problem: 'used' };
+      // One transaction holding the user's row: a factor change (which moves the epoch with an UPDATE of
+      // that row) lands either wholly before — T is then stale — or after T is burned, never between the
+      // epoch check and the burn (issue 14 point 7). PostgreSQL: FOR SHARE blocks the change's UPDATE until
+      // commit, and a read that waited sees the changed row. SQLite: a transaction holds the only connection.
+      return inTransaction(db, async (trx) => {
+        const read = trx.selectFrom('users').selectAll().where('id', '=', parsed.payload.u);
+        const user = await (isPostgres(trx) ? read.forShare() : read).executeTakeFirst();
+        if (!user) return { ok: false, problem: 'malformed' } as const;
+        if (user.security_epoch !== parsed.payload.e) return { ok: false, problem: 'stale' } as const;
+        const burned = await trx
+          .deleteFrom('login_tokens')
+          .where('id', '=', parsed.payload.n)
+          .where('user_id', '=', user.id)
+          .where('expires_at', '>', now())
+          .executeTakeFirst();
+        return Number(burned.numDeletedRows) === 1 ? ({ ok: true, user } as const) : ({ ok: false, problem: 'used' } as const);
+      });
     },
   };
 }

@@ -38,6 +38,7 @@ const WHAT: Record<RequestKind, string> = {
   register: 'account registrations',
   'password-reset': 'password-reset requests',
   'verification-resend': 'verification e-mails',
+  'webauthn-options': 'security-key requests',
 };
 
 /** "Try again in N minutes." — rounded up, never "0 minutes". */

@@ -3,10 +3,14 @@ import { formatOtpauthUri, normalizeBase32Secret } from '@latchkey/shared';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
+import { clearRecoveryCodesIfNoFactor } from './clear-recovery-codes-if-no-factor.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
 import { open, seal } from './secret-box.js';
 import { generateTotpSecret, matchTotpStep, normalizeTotpCode, TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './totp-code.js';
+
+/** Why turning TOTP on is refused when it is already on (the route answers 409 with it). */
+export const TOTP_ALREADY_ON = 'Your account already has an authentication app. To switch to a new one, remove the current one first.';
 
 export type TotpCheck = 'ok' | 'invalid' | 'replayed' | 'not-enabled' | 'malformed';
 
@@ -14,7 +18,10 @@ export interface Totp {
   generateSecret(): string;
   /** The `otpauth://` URI the QR code carries (issuer = rpName, label = username). */
   provisioningUri(username: string, base32Secret: string): string;
-  /** Turn TOTP on with this secret, no code asked (admin CLI seed, tests). Records `method_added`. */
+  /**
+   * Turn TOTP on with this secret, no code asked (admin CLI seed, tests). Records `method_added`.
+   * Refused with a 409 {@link ServiceError} when TOTP is already on (here and in confirmAndEnable).
+   */
   enable(userId: string, base32Secret: string, origin?: RequestOrigin): Promise<void>;
   /**
    * Provisioning: the code must match `base32Secret` before TOTP is turned on; that step is then spent.
@@ -35,6 +42,10 @@ export interface Totp {
    * accept a code.
    */
   verify(user: Pick<User, 'id' | 'totp_secret_enc'>, code: string): Promise<TotpCheck>;
+  /**
+   * Turn TOTP off; when it was the last second factor, the recovery codes go in the same transaction.
+   * False when TOTP was already off.
+   */
   disable(userId: string, origin: RequestOrigin): Promise<boolean>;
 }
 
@@ -73,8 +84,15 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
           security_epoch: eb('security_epoch', '+', 1),
         }))
         .where('id', '=', userId)
+        // Only while TOTP is off: the route's "already has one" check runs earlier, so two sessions enabling
+        // at once would both pass it and the second would silently replace the first's secret (issue 14 point 7).
+        .where('totp_secret_enc', 'is', null)
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) throw new ServiceError('No such account.', 404);
+      if (Number(updated.numUpdatedRows) !== 1) {
+        const exists = await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+        if (!exists) throw new ServiceError('No such account.', 404);
+        throw new ServiceError(TOTP_ALREADY_ON, 409);
+      }
       await alsoInTransaction?.(trx);
       // The event and its mail notice commit with the change they report.
       await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodAdded, origin, details: { method: 'totp' } });
@@ -126,7 +144,11 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
           .where('totp_secret_enc', 'is not', null)
           .executeTakeFirst();
         const changed = Number(updated.numUpdatedRows) === 1;
-        if (changed) await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'totp' } });
+        if (changed) {
+          // The UPDATE above holds the user's row: the "was it the last factor" decision is made after it.
+          await clearRecoveryCodesIfNoFactor(trx, userId);
+          await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'totp' } });
+        }
         return changed;
       }),
   };

@@ -19,6 +19,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import { inTransaction } from '../db/in-transaction.js';
+import { clearRecoveryCodesIfNoFactor } from './clear-recovery-codes-if-no-factor.js';
 import { systemClock, type Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
@@ -431,7 +432,10 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
       return { from: key.label, label: next.label };
     },
 
-    /** Removes the key with exactly this label (the caller has checked the password). */
+    /**
+     * Removes the key with exactly this label (the caller has checked the password); when it was the last
+     * second factor, the recovery codes go in the same transaction.
+     */
     async remove(userId: string, labelInput: unknown, origin: RequestOrigin): Promise<{ label: string }> {
       const checked = normalizeKeyLabel(labelInput);
       if (!checked.ok) throw new WebauthnRefusal('no-such-key', 'Choose which security key to remove.');
@@ -444,6 +448,8 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
           .executeTakeFirst();
         if (row !== undefined) {
           await bumpSecurityEpoch(trx, userId);
+          // After the epoch UPDATE, which holds the user's row: see clearRecoveryCodesIfNoFactor.
+          await clearRecoveryCodesIfNoFactor(trx, userId);
           await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'webauthn', label: row.label } });
         }
         return row;

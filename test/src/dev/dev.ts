@@ -11,6 +11,7 @@
  * - Mail: .eml files in LATCHKEY_DEV_DIR/mail with subject and links printed, or LATCHKEY_SMTP_URL.
  *   Seeded users' addresses are verified.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,8 +43,19 @@ async function main(): Promise<void> {
   const postgres = dialect === 'postgres' ? await createTestDatabaseUrl('postgres') : null;
   const databaseUrl = postgres?.databaseUrl ?? `sqlite:${join(dir, 'latchkey.db')}`;
   const port = process.env.PORT ?? '8080';
-  // The server's own config loading (a secret key is generated and kept next to the SQLite file).
-  const config = await loadConfig({ ...process.env, NODE_ENV: 'development', PORT: port, DATABASE_URL: databaseUrl, LATCHKEY_ORIGIN: `http://localhost:${port}` });
+  // The server's own config loading, with a throw-away key (like the database) unless one is set, kept
+  // in the dev directory for the admin CLI: neither ever writes a key into the user's real config directory.
+  const secretKey = process.env.LATCHKEY_SECRET_KEY || randomBytes(32).toString('base64url');
+  const secretKeyFile = join(dir, 'secret.key');
+  writeFileSync(secretKeyFile, `${secretKey}\n`, { mode: 0o600 });
+  const config = await loadConfig({
+    ...process.env,
+    NODE_ENV: 'development',
+    PORT: port,
+    DATABASE_URL: databaseUrl,
+    LATCHKEY_ORIGIN: `http://localhost:${port}`,
+    LATCHKEY_SECRET_KEY: secretKey,
+  });
   // Without LATCHKEY_SMTP_URL, mail goes to .eml files in the dev directory (thrown away with it) and its links to this console.
   if (config.mail.transport.kind === 'files') config.mail.transport = { ...config.mail.transport, directory: join(dir, 'mail') };
   const server = await startServer(config);
@@ -73,7 +85,7 @@ async function main(): Promise<void> {
     ...SEEDED.map(({ username, situation }) => `  ${username.padEnd(6)} ${situation}`),
     '',
     `Mail: ${server.mailDestination}; each message's subject and links are also printed here.`,
-    `Current TOTP code of a seeded user:  DATABASE_URL=${databaseUrl} npm run admin -- code tom`,
+    `Current TOTP code of a seeded user:  DATABASE_URL=${databaseUrl} LATCHKEY_SECRET_KEY=$(cat ${secretKeyFile}) npm run admin -- code tom`,
     `Recovery codes of alex, security-key private keys: ${devSeedFilePath()}`,
     withExtension ? 'Extension: load extension/dist/chromium-test unpacked (chrome://extensions → Developer mode); rebuilt on change.' : '',
     'Ctrl+C stops everything and throws the database away.',

@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/**
+ * Call inside the transaction that removes a second factor, after the removal's UPDATE of the user's
+ * row (that row lock orders concurrent removals). When no factor is left, the recovery codes are
+ * deleted in the same transaction: they stand in for a second factor that no longer exists, and turning
+ * 2FA on again must start with a fresh set shown once (DESIGN §3: "removing a factor and the codes when
+ * it was the last" in one transaction). Deciding here, not after commit, means two factors removed at
+ * the same moment (TOTP in one tab, the last key in another) cannot both see the other still present
+ * and leave 2FA off with the old codes valid; a crash between removal and clearing cannot either.
+ * Returns whether codes were cleared (2FA is now off).
+ */
+export async function clearRecoveryCodesIfNoFactor(trx: Kysely<Database>, userId: string): Promise<boolean> {
+  const factors = await trx
+    .selectFrom('users')
+    .select((eb) => [
+      'totp_secret_enc',
+      eb
+        .exists(
+          eb
+            .selectFrom('webauthn_credentials')
+            .select('webauthn_credentials.id')
+            .whereRef('webauthn_credentials.user_id', '=', 'users.id'),
+        )
+        .as('has_key'),
+    ])
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (!factors || factors.totp_secret_enc !== null || factors.has_key) return false;
+  await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+  return true;
+}
