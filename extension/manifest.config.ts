@@ -30,9 +30,7 @@ export function manifestFor(target: BuildTarget) {
       default_popup: 'src/popup/index.html',
       default_icon: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png' },
     },
-    background: firefox
-      ? { scripts: ['src/background/index.ts'], type: 'module' }
-      : { service_worker: 'src/background/index.ts', type: 'module' },
+    background: firefox ? { scripts: ['src/background/index.ts'], type: 'module' } : { service_worker: 'src/background/index.ts', type: 'module' },
     permissions: ['activeTab', 'scripting', 'storage', 'alarms'],
     host_permissions: [...INDEX_ORIGINS.map((origin) => `${origin}/*`), ...(target === 'chromium-test' ? TEST_ONLY_HOSTS : [])],
     optional_host_permissions: ['https://*/*', 'http://*/*'],

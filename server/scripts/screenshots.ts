@@ -19,7 +19,15 @@ const database = await createTestDatabaseUrl('sqlite');
 const server = await startServer(testConfig({ databaseUrl: database.databaseUrl, rpName: 'Latchkey' }));
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 try {
   await mkdir(OUT, { recursive: true });

@@ -17,8 +17,7 @@ describe.each(DIALECTS)('createApp on %s', (dialect) => {
     const database = await createTestDatabaseUrl(dialect);
     try {
       const config = testConfig({ databaseUrl: database.databaseUrl });
-      const apps =
-        dialect === 'postgres' ? await Promise.all([createApp(config), createApp(config)]) : [await createApp(config), await createApp(config)];
+      const apps = dialect === 'postgres' ? await Promise.all([createApp(config), createApp(config)]) : [await createApp(config), await createApp(config)];
       try {
         const [first, second] = apps;
         await first!.services.accounts.register({ username: 'alice', email: 'a@example.org', password: 'correct horse battery staple' });

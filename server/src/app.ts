@@ -68,9 +68,7 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '1h' }));
   app.use('/static', express.static(CLIENT_DIR, { index: false, maxAge: '1h' }));
   app.use(loadSession(services));
-  app.use(
-    forStateChanges(express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 32 }), express.json({ limit: JSON_LIMIT }), verifyCsrf()),
-  );
+  app.use(forStateChanges(express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 32 }), express.json({ limit: JSON_LIMIT }), verifyCsrf()));
   app.use(accountRoutes(services));
   app.use(twoFactorRoutes(services));
   app.use(manageRoutes(services));
@@ -83,9 +81,7 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use(errorHandler);
 
   const transport = config.mail.transport.kind === 'off' ? null : createMailTransport(config.mail.transport);
-  const mailSender = transport
-    ? createMailSender({ db, transport, mailKey: services.keys['mail-body'], config: config.mail, now: services.now })
-    : null;
+  const mailSender = transport ? createMailSender({ db, transport, mailKey: services.keys['mail-body'], config: config.mail, now: services.now }) : null;
   mailSender?.start();
 
   return {

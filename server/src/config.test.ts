@@ -4,7 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_ARGON2, DEFAULT_RATE_LIMITS, DEFAULT_REQUEST_LIMITS, defaultConfigDirectories, loadConfig as loadConfigIn, parseTrustProxy, type ConfigDirectories } from './config.js';
+import {
+  ConfigError,
+  DEFAULT_ARGON2,
+  DEFAULT_RATE_LIMITS,
+  DEFAULT_REQUEST_LIMITS,
+  defaultConfigDirectories,
+  loadConfig as loadConfigIn,
+  parseTrustProxy,
+  type ConfigDirectories,
+} from './config.js';
 
 const directories: string[] = [];
 async function tempDir(): Promise<string> {

@@ -163,7 +163,11 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimitConfig = {
   // Security-key ceremony options (login with T, or adding a key in a session): each stores a challenge
   // (3 writes). One ceremony asks once; the subject is the account. "Everyone" is set far above real use so
   // that no crowd of accounts can refuse the owner's key login (issue 14 point 7, ASVS V11.1.4).
-  'webauthn-options': { perAddress: { max: 120, windowMs: 15 * MINUTE }, everyone: { max: 20_000, windowMs: 15 * MINUTE }, perSubject: { max: 30, windowMs: 15 * MINUTE } },
+  'webauthn-options': {
+    perAddress: { max: 120, windowMs: 15 * MINUTE },
+    everyone: { max: 20_000, windowMs: 15 * MINUTE },
+    perSubject: { max: 30, windowMs: 15 * MINUTE },
+  },
 };
 
 /**
@@ -172,9 +176,21 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimitConfig = {
  */
 export const LIFTED_REQUEST_LIMITS: RequestLimitConfig = {
   register: { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR } },
-  'password-reset': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
-  'verification-resend': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
-  'webauthn-options': { perAddress: { max: 1_000_000, windowMs: HOUR }, everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
+  'password-reset': {
+    perAddress: { max: 1_000_000, windowMs: HOUR },
+    everyone: { max: 1_000_000, windowMs: HOUR },
+    perSubject: { max: 1_000_000, windowMs: HOUR },
+  },
+  'verification-resend': {
+    perAddress: { max: 1_000_000, windowMs: HOUR },
+    everyone: { max: 1_000_000, windowMs: HOUR },
+    perSubject: { max: 1_000_000, windowMs: HOUR },
+  },
+  'webauthn-options': {
+    perAddress: { max: 1_000_000, windowMs: HOUR },
+    everyone: { max: 1_000_000, windowMs: HOUR },
+    perSubject: { max: 1_000_000, windowMs: HOUR },
+  },
 };
 
 /** Delivery defaults: retries for about four hours (20 attempts, backoff 5 s doubling to 15 min). */
@@ -277,7 +293,7 @@ export function decodeSecretKey(secretKey: string): Buffer {
   if (bytes.length < MIN_SECRET_BYTES) {
     throw new ConfigError(
       `LATCHKEY_SECRET_KEY must hold at least ${MIN_SECRET_BYTES} bytes (${Math.ceil((MIN_SECRET_BYTES * 4) / 3)} base64url characters); ` +
-        'generate one with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64url\'))"',
+        "generate one with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\"",
     );
   }
   return bytes;
@@ -377,8 +393,7 @@ function isWithin(inner: string, outer: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-const SET_THE_KEY =
-  'In production set LATCHKEY_SECRET_KEY (32+ random bytes, base64url) from a secret store instead; see docs/security.md, "The secret key".';
+const SET_THE_KEY = 'In production set LATCHKEY_SECRET_KEY (32+ random bytes, base64url) from a secret store instead; see docs/security.md, "The secret key".';
 
 /**
  * The secret key: LATCHKEY_SECRET_KEY, else a generated file in the config directory. Before issue 14

@@ -31,9 +31,7 @@ describe('parseOtpauthUri', () => {
   });
 
   it('keeps SHA256, 8 digits and 60 s', () => {
-    const account = parseOtpauthUri(
-      'otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&algorithm=SHA256&digits=8&period=60',
-    );
+    const account = parseOtpauthUri('otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&algorithm=SHA256&digits=8&period=60');
     expect(account).toMatchObject({ algorithm: 'SHA256', digits: 8, period: 60 });
   });
 

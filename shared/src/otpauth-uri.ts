@@ -34,7 +34,10 @@ const MAX_TEXT_LENGTH = 256;
  * removed, upper-cased. Throws {@link OtpauthUriError} with a message that says what is wrong.
  */
 export function normalizeBase32Secret(input: string): string {
-  const folded = input.replace(/[\s-]+/g, '').replace(/=+$/, '').toUpperCase();
+  const folded = input
+    .replace(/[\s-]+/g, '')
+    .replace(/=+$/, '')
+    .toUpperCase();
   if (folded.length === 0) throw new OtpauthUriError('The secret is empty.');
   if (!BASE32_PATTERN.test(folded)) {
     throw new OtpauthUriError('The secret must be base32: letters A–Z and digits 2–7 only.');

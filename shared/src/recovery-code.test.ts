@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  RECOVERY_CODE_COUNT,
-  formatRecoveryCode,
-  generateRecoveryCode,
-  generateRecoveryCodes,
-  normalizeRecoveryCode,
-} from './recovery-code.js';
+import { RECOVERY_CODE_COUNT, formatRecoveryCode, generateRecoveryCode, generateRecoveryCodes, normalizeRecoveryCode } from './recovery-code.js';
 
 describe('recovery codes', () => {
   it('are 16 lowercase hex characters (64 bits)', () => {
@@ -31,12 +25,9 @@ describe('recovery codes', () => {
     expect(normalizeRecoveryCode(input)).toBe(expected);
   });
 
-  it.each(['', '0123456789abcde', '0123456789abcdef0', '0123456789abcdeg', 'x'.repeat(100)])(
-    'rejects malformed %j',
-    (input) => {
-      expect(normalizeRecoveryCode(input)).toBeNull();
-    },
-  );
+  it.each(['', '0123456789abcde', '0123456789abcdef0', '0123456789abcdeg', 'x'.repeat(100)])('rejects malformed %j', (input) => {
+    expect(normalizeRecoveryCode(input)).toBeNull();
+  });
 
   it('formats in groups of four and round-trips', () => {
     const code = generateRecoveryCode();

@@ -42,7 +42,9 @@ try {
     password: () => post(ROUTES.login, { [FIELDS.username]: user!.username, [FIELDS.password]: BENCH_PASSWORD }),
   }[row as (typeof ROWS)[number]];
   const result = await runLoad({ urls: [server.url], connections: 50, durationSeconds: Number(seconds), nextRequest: request });
-  console.log(`${row} on ${dialect}: ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.latencyP99Ms} ms, statuses ${JSON.stringify(result.statusCounts)}`);
+  console.log(
+    `${row} on ${dialect}: ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.latencyP99Ms} ms, statuses ${JSON.stringify(result.statusCounts)}`,
+  );
 } finally {
   await deployment.close();
 }

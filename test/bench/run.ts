@@ -98,7 +98,9 @@ async function main(): Promise<void> {
     p99Ms: expressHello.latencyP99Ms,
     ...(expressHello.cpuMicrosPerRequest === undefined ? {} : { cpuMicrosPerRequest: expressHello.cpuMicrosPerRequest }),
     ratios: [{ value: expressHello.requestsPerSecond / bare.requestsPerSecond, to: 'bare' }],
-    notes: ['One Express 5 route answering "hello", in its own process: the ceiling of any page the server renders, before routing middleware, sessions, the database or HTML.'],
+    notes: [
+      'One Express 5 route answering "hello", in its own process: the ceiling of any page the server renders, before routing middleware, sessions, the database or HTML.',
+    ],
   });
 
   log(`baseline: argon2id with the server's parameters (m=${DEFAULT_ARGON2.memoryCost} KiB, t=${DEFAULT_ARGON2.timeCost}, p=${DEFAULT_ARGON2.parallelism})`);
@@ -118,7 +120,9 @@ async function main(): Promise<void> {
     requestsPerSecond: ideal,
     ratios: [{ value: argon2Limit / ideal, to: 'of it reached by the limit' }],
     value: { amount: hashMs, unit: 'ms a hash' },
-    notes: [`argon2id m=${DEFAULT_ARGON2.memoryCost / 1024} MiB, t=${DEFAULT_ARGON2.timeCost}, p=${DEFAULT_ARGON2.parallelism}, median of 10 sequential hashes in the driver process (its time is the row's value in the JSON); req/s = cores ÷ that: the ideal that cores sharing caches and memory bandwidth do not reach.`],
+    notes: [
+      `argon2id m=${DEFAULT_ARGON2.memoryCost / 1024} MiB, t=${DEFAULT_ARGON2.timeCost}, p=${DEFAULT_ARGON2.parallelism}, median of 10 sequential hashes in the driver process (its time is the row's value in the JSON); req/s = cores ÷ that: the ideal that cores sharing caches and memory bandwidth do not reach.`,
+    ],
   });
 
   log(`baseline: argon2id ${VAULT_KDF.memoryCost / 1024} MiB/t${VAULT_KDF.timeCost}/p${VAULT_KDF.parallelism} natively (the vault KDF)`);
@@ -128,7 +132,9 @@ async function main(): Promise<void> {
     scenario: `argon2id ${VAULT_KDF.memoryCost / 1024} MiB/t${VAULT_KDF.timeCost}/p${VAULT_KDF.parallelism}, native Node`,
     backend: 'native',
     value: { amount: vaultHash.medianMs, unit: 'ms' },
-    notes: ['The extension vault KDF computed natively by @node-rs/argon2 (the server’s binding, same parameters) — the reference for the unlock ratio; median of 5.'],
+    notes: [
+      'The extension vault KDF computed natively by @node-rs/argon2 (the server’s binding, same parameters) — the reference for the unlock ratio; median of 5.',
+    ],
   });
 
   const context: BenchContext = {
@@ -162,7 +168,9 @@ async function main(): Promise<void> {
       p50Ms: bareAgain.latencyP50Ms,
       p99Ms: bareAgain.latencyP99Ms,
       ratios: [{ value: bareAgain.requestsPerSecond / bare.requestsPerSecond, to: 'bare' }],
-      notes: ['Measured again after every other row: far from 1.00× means the machine’s spare capacity changed during the run (other work on a shared machine), and every ratio to bare is that uncertain.'],
+      notes: [
+        'Measured again after every other row: far from 1.00× means the machine’s spare capacity changed during the run (other work on a shared machine), and every ratio to bare is that uncertain.',
+      ],
     });
   }
 
@@ -179,7 +187,19 @@ async function main(): Promise<void> {
   await writeFile(
     file,
     JSON.stringify(
-      { startedAt: startedAt.toISOString(), seconds, cores, node: process.version, loadAverage: { before: loadBefore, after: loadAfter }, connections, durationSeconds, groups: [...only], rows, header, markdown: formatMarkdownTable(rows) },
+      {
+        startedAt: startedAt.toISOString(),
+        seconds,
+        cores,
+        node: process.version,
+        loadAverage: { before: loadBefore, after: loadAfter },
+        connections,
+        durationSeconds,
+        groups: [...only],
+        rows,
+        header,
+        markdown: formatMarkdownTable(rows),
+      },
       null,
       2,
     ),

@@ -22,7 +22,8 @@ test('a11y: every popup screen', async ({ server }, testInfo) => {
         await expectNoAxeViolations(popup, { singleFrame: true });
         const width = await popup.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: window.innerWidth }));
         if (width.scroll > width.view) throw new Error(`popup "${screen.name}" scrolls sideways: ${width.scroll} px of content in ${width.view} px`);
-        if (process.env.LATCHKEY_A11Y_SCREENSHOTS === '1') await popup.screenshot({ path: testInfo.outputPath(`popup-${screen.name.replace(/\W+/g, '-')}.png`) });
+        if (process.env.LATCHKEY_A11Y_SCREENSHOTS === '1')
+          await popup.screenshot({ path: testInfo.outputPath(`popup-${screen.name.replace(/\W+/g, '-')}.png`) });
       });
     }
   } finally {

@@ -16,4 +16,3 @@ for (const state of SERVER_PAGES) {
     await screenshotBothWidths(page, testInfo);
   });
 }
-

@@ -30,7 +30,11 @@ async function createVault(popup: Page) {
   await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
 }
 
-test('Save reports a bad link or address at once and never waits on the site-access prompt; the tabs follow the arrow keys', async ({ server, extension, extensionPage }, testInfo) => {
+test('Save reports a bad link or address at once and never waits on the site-access prompt; the tabs follow the arrow keys', async ({
+  server,
+  extension,
+  extensionPage,
+}, testInfo) => {
   test.setTimeout(120_000);
   await extensionPage.goto(`${server.url}${ROUTES.login}`);
   const popup = await openPopup(extension.context, { forPage: extensionPage });

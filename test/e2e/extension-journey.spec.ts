@@ -210,7 +210,9 @@ test('Scan QR on a page without a QR code says so', async () => {
   await expect(popup.getByRole('button', { name: 'Save account' })).toHaveCount(0);
 });
 
-test('import otpauth links: duplicates and bad lines are reported, nothing is overwritten; search appears past five accounts', async ({ dialect }, testInfo) => {
+test('import otpauth links: duplicates and bad lines are reported, nothing is overwritten; search appears past five accounts', async ({
+  dialect,
+}, testInfo) => {
   test.setTimeout(120_000);
   const page = await browser.context.newPage();
   await page.goto(`${server.url}${ROUTES.login}`);
@@ -222,7 +224,9 @@ test('import otpauth links: duplicates and bad lines are reported, nothing is ov
   const file = [...lines, lines[0], 'otpauth://totp/Broken:alice?secret=not-base32!', ''].join('\n');
 
   await popup.getByRole('button', { name: 'Settings' }).click();
-  await popup.getByLabel('Import a backup or otpauth:// links (one per line)').setInputFiles({ name: 'links.txt', mimeType: 'text/plain', buffer: Buffer.from(file) });
+  await popup
+    .getByLabel('Import a backup or otpauth:// links (one per line)')
+    .setInputFiles({ name: 'links.txt', mimeType: 'text/plain', buffer: Buffer.from(file) });
   await expect(popup.getByLabel('Imported links fill on')).toHaveValue(server.url);
   await popup.getByRole('button', { name: 'Import', exact: true }).click();
   const report = popup.locator('.import-report');
@@ -233,7 +237,9 @@ test('import otpauth links: duplicates and bad lines are reported, nothing is ov
   if (dialect === 'sqlite') await screenshotPopup(popup, 'popup-import-report', (n) => testInfo.outputPath(n));
 
   // Importing the same file again adds nothing.
-  await popup.getByLabel('Import a backup or otpauth:// links (one per line)').setInputFiles({ name: 'links.txt', mimeType: 'text/plain', buffer: Buffer.from(file) });
+  await popup
+    .getByLabel('Import a backup or otpauth:// links (one per line)')
+    .setInputFiles({ name: 'links.txt', mimeType: 'text/plain', buffer: Buffer.from(file) });
   await popup.getByRole('button', { name: 'Import', exact: true }).click();
   await expect(report).toContainText('0 accounts added.');
 

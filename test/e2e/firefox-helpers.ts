@@ -40,7 +40,8 @@ export async function button(page: Page, name: string, timeout = WAIT.timeout): 
   for (;;) {
     const found = await buttonsNamed(page, name);
     if (found.length > 0) return found.at(-1)!;
-    if (Date.now() > deadline) throw new Error(`no enabled button named "${name}" within ${timeout} ms; the page shows: ${await page.evaluate(() => document.body?.innerText)}`);
+    if (Date.now() > deadline)
+      throw new Error(`no enabled button named "${name}" within ${timeout} ms; the page shows: ${await page.evaluate(() => document.body?.innerText)}`);
     await new Promise((done) => setTimeout(done, 100));
   }
 }

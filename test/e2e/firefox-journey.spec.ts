@@ -31,7 +31,9 @@ test.beforeAll(async () => {
     if (request.url === '/frame') {
       response.end(`<!doctype html><title>Framed code</title><form><input name="totp_value" autocomplete="one-time-code" aria-label="Code"></form>`);
     } else {
-      response.end(`<!doctype html><title>Page with a frame</title><h1>Two-factor (framed)</h1><button id="${DOM.webauthnBeginButtonId}">Use security key</button><iframe src="/frame" title="code"></iframe>`);
+      response.end(
+        `<!doctype html><title>Page with a frame</title><h1>Two-factor (framed)</h1><button id="${DOM.webauthnBeginButtonId}">Use security key</button><iframe src="/frame" title="code"></iframe>`,
+      );
     }
   });
   await new Promise<void>((resolve) => framedSite.listen(0, '127.0.0.1', resolve));
@@ -219,6 +221,8 @@ test('"Use security key" (vault locked) names the site and presses the page’s 
   // can race the closing tab in BiDi ("no such frame"): ask again once.
   await page.bringToFront().catch(() => page.bringToFront());
   // The page's own script started the ceremony (no authenticator here, so it goes no further).
-  await page.waitForFunction(() => ((window as Window & { keyStatus?: string[] }).keyStatus ?? []).join(' ').includes('Touch your security key'), { timeout: 20_000 });
+  await page.waitForFunction(() => ((window as Window & { keyStatus?: string[] }).keyStatus ?? []).join(' ').includes('Touch your security key'), {
+    timeout: 20_000,
+  });
   await popup.close().catch(() => undefined); // already gone when window.close() won the race
 });

@@ -6,7 +6,11 @@ import { ACCOUNT_URL, enterTotp, logIn, logOut, saveScreenshot, TWO_FACTOR_URL }
 // Journeys through the server's own pages in a plain browser (no extension), clicking and typing
 // what a maintainer would. Each test has its own server and database of the project's dialect.
 
-test('smoke: register, verify the address from the mail, turn on TOTP from the page’s secret, log in with a code, then with a recovery code once', async ({ page, server, mail }, testInfo) => {
+test('smoke: register, verify the address from the mail, turn on TOTP from the page’s secret, log in with a code, then with a recovery code once', async ({
+  page,
+  server,
+  mail,
+}, testInfo) => {
   const username = `smoke-${Date.now().toString(36)}`;
   const password = 'a long and private passphrase';
 
@@ -95,7 +99,10 @@ test('smoke: register, verify the address from the mail, turn on TOTP from the p
   await expect(page).toHaveURL(ACCOUNT_URL);
 });
 
-test('lock-out: each wrong code says how many tries are left; then the second step is locked with a try-again message, said again on arrival', async ({ page, server }, testInfo) => {
+test('lock-out: each wrong code says how many tries are left; then the second step is locked with a try-again message, said again on arrival', async ({
+  page,
+  server,
+}, testInfo) => {
   const user = await createUserIn(server, 'totp');
   const limit = server.config.rateLimits.secondFactorPerAccount.max;
   await logIn(page, server.url, user);
@@ -137,7 +144,10 @@ test('expired two-factor token: after 5 minutes the code is refused and the page
   await expect(page.getByText('Your login has expired: the second step must be completed within 5 minutes. Please log in again.')).toBeVisible();
   await expect(page).not.toHaveURL(ACCOUNT_URL);
   await saveScreenshot(page, 'two-factor-expired', testInfo);
-  await page.getByRole('link', { name: /log in again|log in/i }).last().click();
+  await page
+    .getByRole('link', { name: /log in again|log in/i })
+    .last()
+    .click();
   await expect(page).toHaveURL(new RegExp(`${ROUTES.login}`));
   // A fresh login works at the (moved) time.
   await page.getByLabel('Username').fill(user.username);
@@ -198,7 +208,10 @@ test('log out of all sessions: the other browser is logged out at its next page'
   expect(events.map((event) => event.tag)).toContain('account:sessions:revoked');
 });
 
-test('home, registration errors at once, a refused removal in place, the log-out page and its notice; focus never on <body>', async ({ page, server }, testInfo) => {
+test('home, registration errors at once, a refused removal in place, the log-out page and its notice; focus never on <body>', async ({
+  page,
+  server,
+}, testInfo) => {
   await page.goto(`${server.url}${ROUTES.home}`);
   await expect(page.getByRole('heading', { name: 'Latchkey', level: 1 })).toBeVisible();
   await saveScreenshot(page, 'home', testInfo);

@@ -41,7 +41,11 @@ async function lockedVault(extension: BrowserWithExtension, page: Page, server: 
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();
 }
 
-test('TOTP + key, vault locked: the popup still offers “Use security key”, which starts the page’s key ceremony', async ({ server, extension, extensionPage: page }) => {
+test('TOTP + key, vault locked: the popup still offers “Use security key”, which starts the page’s key ceremony', async ({
+  server,
+  extension,
+  extensionPage: page,
+}) => {
   const popup = await atTwoFactorStepWithLockedVault(server, extension, page);
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();
   // A security key needs no vault: the locked popup must still offer it (issue 6, item 3).
@@ -50,7 +54,11 @@ test('TOTP + key, vault locked: the popup still offers “Use security key”, w
   await expectKeyCeremonyStarted(page);
 });
 
-test('unlockVault refuses a wrong passphrase with the popup’s message, unlocks with the right one; “Use security key” hands over to the page', async ({ server, extension, extensionPage: page }, testInfo) => {
+test('unlockVault refuses a wrong passphrase with the popup’s message, unlocks with the right one; “Use security key” hands over to the page', async ({
+  server,
+  extension,
+  extensionPage: page,
+}, testInfo) => {
   const popup = await atTwoFactorStepWithLockedVault(server, extension, page);
   await expect(unlockVault(popup, 'not the passphrase')).rejects.toThrow(/refused the passphrase: Wrong passphrase/);
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();

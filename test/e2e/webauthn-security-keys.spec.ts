@@ -10,7 +10,6 @@ import { saveAndConfirmRecoveryCodes, saveScreenshot } from './journey-helpers.j
 // Security-key journeys in Debian Chromium with the DevTools virtual authenticator (CTAP2, USB,
 // automatic presence): what a maintainer clicks, on both database backends.
 
-
 let server: TestServer;
 test.beforeEach(async ({ dialect }) => {
   // Each journey is a dozen page loads; on a shared 2-core machine a page load can take seconds.

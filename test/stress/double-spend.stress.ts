@@ -18,8 +18,14 @@ function expectExactlyOnce(figures: DoubleSpendFigures) {
   expect(figures.sessionsCreated).toBe(1);
 }
 
-for (const [dialect, instances] of [['postgres', 2], ['sqlite', 1]] as const) {
-  for (const [limitsLabel, rateLimits] of [['limits lifted', ALL_LIFTED], ['shipped per-account limits', PER_IP_LIFTED]] as const) {
+for (const [dialect, instances] of [
+  ['postgres', 2],
+  ['sqlite', 1],
+] as const) {
+  for (const [limitsLabel, rateLimits] of [
+    ['limits lifted', ALL_LIFTED],
+    ['shipped per-account limits', PER_IP_LIFTED],
+  ] as const) {
     const label = `${dialect === 'postgres' ? 'pg' : 'sqlite'}×${instances}, ${limitsLabel}`;
     describe(`double spend stress, ${label}`, () => {
       let deployment: Deployment;

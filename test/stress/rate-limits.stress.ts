@@ -14,7 +14,10 @@ import {
   secondFactorFailuresAcrossInstances,
 } from '../src/reliability/rate-limits.js';
 
-for (const [dialect, instances] of [['postgres', 2], ['sqlite', 1]] as const) {
+for (const [dialect, instances] of [
+  ['postgres', 2],
+  ['sqlite', 1],
+] as const) {
   describe(`rate limits stress, ${dialect}×${instances}`, () => {
     let deployment: Deployment;
     beforeAll(async () => {

@@ -20,7 +20,12 @@ function fakeSessionArea(withAccessLevel: boolean) {
   return { area, items, accessLevels };
 }
 
-const KEY = { key: new Uint8Array([1, 2, 3, 250]), kdf: { alg: 'argon2id' as const, m: 65536, t: 3, p: 4, salt: 'c2FsdA' }, autoLockMinutes: 15, expiresAt: 2_000 };
+const KEY = {
+  key: new Uint8Array([1, 2, 3, 250]),
+  kdf: { alg: 'argon2id' as const, m: 65536, t: 3, p: 4, salt: 'c2FsdA' },
+  autoLockMinutes: 15,
+  expiresAt: 2_000,
+};
 
 describe('createKeySession', () => {
   it('keeps the key in storage.session (not in memory), restricted to trusted contexts where the API exists', async () => {

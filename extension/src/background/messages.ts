@@ -78,9 +78,7 @@ export interface ResponseMap {
 }
 
 /** Every answer is either ok with its payload, or a message meant for the person using the popup. */
-export type Response<T extends Request['type']> =
-  | ({ ok: true } & ResponseMap[T])
-  | { ok: false; error: string; code?: ErrorCode };
+export type Response<T extends Request['type']> = ({ ok: true } & ResponseMap[T]) | { ok: false; error: string; code?: ErrorCode };
 
 /** Machine-readable error kinds the popup reacts to (e.g. go back to the unlock screen). */
 export type ErrorCode = 'locked' | 'wrong-passphrase' | 'needs-passphrase' | 'refused';

@@ -29,7 +29,8 @@ export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t') {
     tabUrl: async (tabId) => tabs.get(tabId),
     async inject(tabId, func, args) {
       injected.push({ tabId, func: func.name, args });
-      if (func.name === 'probePage') return { topFrame: true, origin: new URL(tabs.get(tabId) ?? '').origin, hasCodeField: true, hasSecurityKey: true } as never;
+      if (func.name === 'probePage')
+        return { topFrame: true, origin: new URL(tabs.get(tabId) ?? '').origin, hasCodeField: true, hasSecurityKey: true } as never;
       return pageAnswer as never;
     },
     scheduleAutoLock: async (minutes) => void alarms.push(minutes),

@@ -49,8 +49,7 @@ function fakePage(options: { framed?: boolean; origin?: string; input?: FakeInpu
     window: win,
     document: {
       querySelector: (selector: string) => (selector === SELECTORS[0] && input ? (input as unknown as Element) : null),
-      getElementById: (id: string) =>
-        options.button && id === 'webauthn-auth-begin' ? ({ click: () => clicks.push(id) } as unknown as Element) : null,
+      getElementById: (id: string) => (options.button && id === 'webauthn-auth-begin' ? ({ click: () => clicks.push(id) } as unknown as Element) : null),
       hasFocus: () => options.focused ?? true,
     },
     Event,
@@ -146,8 +145,14 @@ describe('pressSecurityKeyButton', () => {
   });
 
   it('refuses in frames, on other origins, and without the button', () => {
-    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage({ button: true, framed: true }).scope)).toMatchObject({ ok: false, reason: 'not-top-frame' });
-    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage({ button: true, origin: 'https://evil.org' }).scope)).toMatchObject({ ok: false, reason: 'wrong-origin' });
+    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage({ button: true, framed: true }).scope)).toMatchObject({
+      ok: false,
+      reason: 'not-top-frame',
+    });
+    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage({ button: true, origin: 'https://evil.org' }).scope)).toMatchObject({
+      ok: false,
+      reason: 'wrong-origin',
+    });
     expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage().scope)).toMatchObject({ ok: false, reason: 'no-security-key' });
   });
 });

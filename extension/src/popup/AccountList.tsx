@@ -106,13 +106,7 @@ export function AccountList(props: Props) {
       {accounts && accounts.length > SEARCH_THRESHOLD ? (
         <div class="search">
           <Icon name="search" />
-          <input
-            type="search"
-            aria-label="Search accounts"
-            placeholder="Search accounts"
-            value={query}
-            onInput={(e) => setQuery(e.currentTarget.value)}
-          />
+          <input type="search" aria-label="Search accounts" placeholder="Search accounts" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
         </div>
       ) : null}
 
@@ -149,8 +143,7 @@ function SiteBanner(props: { tab: TabContext; matching: number; hasAccounts: boo
       </p>
       {tab.hasCodeField && props.matching === 0 && props.hasAccounts ? (
         <p class="site-banner-warning" role="status">
-          No account here fills on this exact site, so Latchkey will not fill a code. Codes only go to the
-          site they were saved for — check the address bar.
+          No account here fills on this exact site, so Latchkey will not fill a code. Codes only go to the site they were saved for — check the address bar.
         </p>
       ) : null}
       {tab.hasSecurityKey ? (
@@ -220,14 +213,7 @@ function Countdown(props: { left: number; period: number }) {
     <span class={`countdown${props.left <= 5 ? ' countdown-ending' : ''}`} title={`${props.left} s left`}>
       <svg viewBox="0 0 24 24" aria-hidden="true">
         <circle cx="12" cy="12" r="9" class="countdown-track" />
-        <circle
-          cx="12"
-          cy="12"
-          r="9"
-          class="countdown-value"
-          stroke-dasharray={circumference}
-          stroke-dashoffset={circumference * (1 - fraction)}
-        />
+        <circle cx="12" cy="12" r="9" class="countdown-value" stroke-dasharray={circumference} stroke-dashoffset={circumference * (1 - fraction)} />
       </svg>
       <span class="countdown-text">
         {props.left}
@@ -245,9 +231,8 @@ function EmptyState(props: { onAdd: () => void }) {
       </div>
       <h2>No accounts yet</h2>
       <p>
-        Open your package index’s two-factor setup page (on PyPI: Account settings → Add 2FA with an
-        authentication application), then press <strong>Add account</strong> and scan the QR code shown on
-        the page. You can also paste an <code>otpauth://</code> link or type the secret.
+        Open your package index’s two-factor setup page (on PyPI: Account settings → Add 2FA with an authentication application), then press{' '}
+        <strong>Add account</strong> and scan the QR code shown on the page. You can also paste an <code>otpauth://</code> link or type the secret.
       </p>
       <button type="button" class="button button-primary" onClick={props.onAdd}>
         <Icon name="plus" /> Add account

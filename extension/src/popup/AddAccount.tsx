@@ -116,9 +116,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
   function allowSite(site: string, name: string) {
     // Synchronously inside the click: browsers show the permission prompt only during a user gesture.
     // Chromium may close the popup while its prompt shows; the account is saved either way.
-    void requestSiteAccess(site).then((granted) =>
-      props.onDone(granted ? `Added ${name}. Latchkey may now recognise ${site} by itself.` : `Added ${name}.`),
-    );
+    void requestSiteAccess(site).then((granted) => props.onDone(granted ? `Added ${name}. Latchkey may now recognise ${site} by itself.` : `Added ${name}.`));
   }
 
   if (saved) {
@@ -127,9 +125,8 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
         <Header title="Add account" onBack={() => props.onDone(`Added ${saved.name}.`)} />
         <Notice kind="success">Added {saved.name}.</Notice>
         <p>
-          Latchkey fills its codes on <strong class="mono">{saved.site}</strong> when you open Latchkey from the toolbar on
-          that page. To let it also recognise the page by itself (and use the keyboard shortcut there), allow it access
-          to that site.
+          Latchkey fills its codes on <strong class="mono">{saved.site}</strong> when you open Latchkey from the toolbar on that page. To let it also recognise
+          the page by itself (and use the keyboard shortcut there), allow it access to that site.
         </p>
         <button ref={allowButton} type="button" class="button button-primary button-wide" onClick={() => allowSite(saved.site, saved.name)}>
           Allow access to {saved.site}

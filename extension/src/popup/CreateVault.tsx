@@ -28,8 +28,8 @@ export function CreateVault(props: { onCreated: () => void }) {
       <Header title="Set up Latchkey" />
       <form class="stack" onSubmit={submit}>
         <p class="lead">
-          Choose a passphrase for your vault. It encrypts your two-factor secrets on this computer and
-          cannot be recovered — if you forget it, the vault is lost.
+          Choose a passphrase for your vault. It encrypts your two-factor secrets on this computer and cannot be recovered — if you forget it, the vault is
+          lost.
         </p>
         <Field
           label="Passphrase"
@@ -69,11 +69,7 @@ export function CreateVault(props: { onCreated: () => void }) {
             />
           )}
         </Field>
-        <button
-          type="submit"
-          class="button button-primary button-wide"
-          disabled={busy || strength.level === 0 || passphrase !== confirmation}
-        >
+        <button type="submit" class="button button-primary button-wide" disabled={busy || strength.level === 0 || passphrase !== confirmation}>
           {busy ? <span class="spinner" aria-hidden="true" /> : null}
           {busy ? 'Creating vault…' : 'Create vault'}
         </button>

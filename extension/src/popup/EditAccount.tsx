@@ -55,14 +55,16 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
           )}
         </Field>
         {error ? <Notice kind="error">{error}</Notice> : null}
-        <button type="submit" class="button button-primary button-wide">Save changes</button>
+        <button type="submit" class="button button-primary button-wide">
+          Save changes
+        </button>
       </form>
       <section class="danger-zone" aria-label="Delete account">
         {confirmDelete ? (
           <div class="confirm" role="alertdialog" aria-label="Confirm delete">
             <p>
-              Delete <strong>{name}</strong>? Without its secret you cannot produce codes for this account
-              any more — make sure you have another way in (recovery codes or a security key).
+              Delete <strong>{name}</strong>? Without its secret you cannot produce codes for this account any more — make sure you have another way in
+              (recovery codes or a security key).
             </p>
             <div class="row">
               <button ref={confirmButton} type="button" class="button button-danger" onClick={remove}>

@@ -46,14 +46,12 @@ export function Settings(props: { tab: TabContext; onDone: (notice?: string) => 
                   <input id={id} type="number" min={1} max={1440} step={1} required value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} />
                 )}
               </Field>
-              <button type="submit" class="button button-secondary">Save</button>
+              <button type="submit" class="button button-secondary">
+                Save
+              </button>
             </form>
             <label class="checkbox">
-              <input
-                type="checkbox"
-                checked={settings.autoSubmit}
-                onChange={(e) => void saveSettings({ ...settings, autoSubmit: e.currentTarget.checked })}
-              />
+              <input type="checkbox" checked={settings.autoSubmit} onChange={(e) => void saveSettings({ ...settings, autoSubmit: e.currentTarget.checked })} />
               Submit the form after filling a code
             </label>
             {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
@@ -197,7 +195,11 @@ function ImportSummary(props: { report: ImportReport }) {
       <p>
         <strong>{added}</strong> account{added === 1 ? '' : 's'} added.
       </p>
-      {duplicates.length > 0 ? <p>Skipped {duplicates.length} already in the vault: {duplicates.join(', ')}.</p> : null}
+      {duplicates.length > 0 ? (
+        <p>
+          Skipped {duplicates.length} already in the vault: {duplicates.join(', ')}.
+        </p>
+      ) : null}
       {conflicts.length > 0 ? (
         <p>Not imported — same name and site as an existing account but a different secret (nothing was overwritten): {conflicts.join(', ')}.</p>
       ) : null}

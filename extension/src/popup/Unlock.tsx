@@ -16,7 +16,7 @@ export function Unlock(props: {
 
   async function useSecurityKey() {
     if (props.tab.tabId === null) return;
-    setKeyError(await handOverToSecurityKey(props.tab.tabId) ?? null);
+    setKeyError((await handOverToSecurityKey(props.tab.tabId)) ?? null);
   }
 
   async function submit(event: Event) {
@@ -32,9 +32,7 @@ export function Unlock(props: {
       return;
     }
     props.onUnlocked(
-      result.restoredFromPrevious && !result.rollback
-        ? 'The latest change to your vault was damaged; Latchkey restored the version before it.'
-        : undefined,
+      result.restoredFromPrevious && !result.rollback ? 'The latest change to your vault was damaged; Latchkey restored the version before it.' : undefined,
       result.rollback ?? undefined,
       result.accounts,
     );

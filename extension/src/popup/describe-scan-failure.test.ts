@@ -14,6 +14,8 @@ describe('describeScanFailure', () => {
   });
 
   it('keeps an unexpected error visible, with the way out', () => {
-    expect(describeScanFailure(new Error('Tab is being dragged'))).toBe('Could not capture this tab (Tab is being dragged). Use Paste link or Type it instead.');
+    expect(describeScanFailure(new Error('Tab is being dragged'))).toBe(
+      'Could not capture this tab (Tab is being dragged). Use Paste link or Type it instead.',
+    );
   });
 });

@@ -11,7 +11,7 @@ describe('argon2id in WebAssembly SIMD', () => {
     expect(hex(tag)).toBe('09316115d5cf24ed5a15a31a3ba326e5cf32edc24702987c02b6566f61913cf7');
   });
 
-  it('matches the server\'s native argon2id (@node-rs/argon2) with 4 lanes', async () => {
+  it("matches the server's native argon2id (@node-rs/argon2) with 4 lanes", async () => {
     const tag = await argon2idWasm({ password: new Uint8Array(32).fill(1), salt: new Uint8Array(16).fill(2), t: 3, m: 32, p: 4, length: 32 });
     expect(hex(tag)).toBe(await reference(new Uint8Array(32).fill(1), new Uint8Array(16).fill(2)));
   });
@@ -24,7 +24,9 @@ describe('argon2id in WebAssembly SIMD', () => {
   });
 
   it('reports bad parameters with libargon2\u2019s message instead of returning a tag', async () => {
-    await expect(argon2idWasm({ password: utf8('x'), salt: new Uint8Array(4), t: 1, m: 64, p: 1, length: 32 })).rejects.toThrow(/argon2id failed: Salt is too short/);
+    await expect(argon2idWasm({ password: utf8('x'), salt: new Uint8Array(4), t: 1, m: 64, p: 1, length: 32 })).rejects.toThrow(
+      /argon2id failed: Salt is too short/,
+    );
   });
 });
 

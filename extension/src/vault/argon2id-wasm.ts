@@ -83,7 +83,21 @@ function hash(wasm: Argon2Exports, input: Argon2idInput): Uint8Array {
     buffers.push(salt);
     const tag = allocate(input.length);
     buffers.push(tag);
-    const code = wasm.argon2_hash(input.t, input.m, input.p, password.pointer, password.size, salt.pointer, salt.size, tag.pointer, tag.size, 0, 0, ARGON2ID, VERSION_13);
+    const code = wasm.argon2_hash(
+      input.t,
+      input.m,
+      input.p,
+      password.pointer,
+      password.size,
+      salt.pointer,
+      salt.size,
+      tag.pointer,
+      tag.size,
+      0,
+      0,
+      ARGON2ID,
+      VERSION_13,
+    );
     if (code !== 0) throw new Error(`argon2id failed: ${cString(heap(), wasm.argon2_error_message(code))}.`);
     return heap().slice(tag.pointer, tag.pointer + tag.size);
   } finally {

@@ -41,7 +41,9 @@ export async function readBackup(text: string, passphrase: string): Promise<Vaul
     // cannot make the background spend seconds and a gigabyte per try.
     record = parseRecord(wrapper.record);
   } catch (error) {
-    throw new VaultFormatError(`This backup cannot be opened. ${error instanceof Error ? error.message.replace(/^The vault record is malformed: /, '') : ''} It was not made by Latchkey, or it was altered.`);
+    throw new VaultFormatError(
+      `This backup cannot be opened. ${error instanceof Error ? error.message.replace(/^The vault record is malformed: /, '') : ''} It was not made by Latchkey, or it was altered.`,
+    );
   }
   const key = await deriveVaultKey(passphrase, record.kdf, fromBase64(record.kdf.salt));
   return parsePayload(JSON.parse(utf8.decode(openRecord(key, record)))).accounts;

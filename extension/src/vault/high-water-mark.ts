@@ -43,7 +43,10 @@ export async function raiseHighWaterMark(areas: readonly VaultStorageArea[], id:
       try {
         const marks = await readMarks(area);
         if ((marks[id] ?? 0) >= counter) return;
-        const others = Object.entries(marks).filter(([other]) => other !== id).sort((a, b) => b[1] - a[1]).slice(0, MAX_VAULTS - 1);
+        const others = Object.entries(marks)
+          .filter(([other]) => other !== id)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, MAX_VAULTS - 1);
         await area.set({ [HIGH_WATER_KEY]: { ...Object.fromEntries(others), [id]: counter } });
       } catch {
         // storage.sync over its write quota, or turned off: the other areas still hold the mark

@@ -26,7 +26,9 @@ describe('the vault KDF (argon2id, WebAssembly SIMD)', () => {
   it('refuses tampered cost parameters and salts with a message naming the value', async () => {
     expect(() => assertKdfParams({ alg: 'argon2id', m: 64, t: 1, p: 0 })).toThrow(/0 lanes \(p=0; allowed 1 to 16\)/);
     expect(() => assertKdfParams({ alg: 'argon2id', m: 64, t: 99, p: 1 })).toThrow(/99 passes \(t=99; allowed 1 to 10\)/);
-    expect(() => assertKdfParams({ alg: 'argon2id', m: 4 * 1024 * 1024, t: 1, p: 1 })).toThrow(/4096 MiB of memory \(m=4194304 KiB; allowed 8 KiB to 256 MiB\)/);
+    expect(() => assertKdfParams({ alg: 'argon2id', m: 4 * 1024 * 1024, t: 1, p: 1 })).toThrow(
+      /4096 MiB of memory \(m=4194304 KiB; allowed 8 KiB to 256 MiB\)/,
+    );
     await expect(deriveVaultKey(passphrase, { alg: 'argon2id', m: 64, t: 1, p: 1 }, new Uint8Array(8))).rejects.toThrow(/salt length/);
   });
 

@@ -23,13 +23,16 @@ export class MemoryStorage implements VaultStorageArea {
   }
 
   async set(items: Record<string, unknown>): Promise<void> {
-    this.mutate(() => {
-      for (const [key, value] of Object.entries(items)) this.data.set(key, structuredClone(value));
-    }, () => {
-      for (const [key, value] of Object.entries(items)) {
-        this.data.set(key, typeof value === 'string' ? value.slice(0, Math.floor(value.length / 2)) : value);
-      }
-    });
+    this.mutate(
+      () => {
+        for (const [key, value] of Object.entries(items)) this.data.set(key, structuredClone(value));
+      },
+      () => {
+        for (const [key, value] of Object.entries(items)) {
+          this.data.set(key, typeof value === 'string' ? value.slice(0, Math.floor(value.length / 2)) : value);
+        }
+      },
+    );
   }
 
   async remove(keys: string[]): Promise<void> {

@@ -78,7 +78,9 @@ export function parseRecord(text: unknown): VaultRecord {
     throw new VaultFormatError('The vault record is missing fields.');
   }
   const record: VaultRecord =
-    v === 1 ? { v, id: '', counter: 0, kdf: canonicalKdf(kdf), nonce, ciphertext } : { v, id: id as string, counter: counter as number, kdf: canonicalKdf(kdf), nonce, ciphertext };
+    v === 1
+      ? { v, id: '', counter: 0, kdf: canonicalKdf(kdf), nonce, ciphertext }
+      : { v, id: id as string, counter: counter as number, kdf: canonicalKdf(kdf), nonce, ciphertext };
   try {
     if (v === RECORD_VERSION) {
       if (typeof id !== 'string' || fromBase64(id).length !== VAULT_ID_BYTES) throw new Error('id');
@@ -117,9 +119,7 @@ export function newVaultId(): string {
 /** Decrypt and authenticate; throws {@link VaultAuthError} for a wrong key or any alteration. */
 export function openRecord(key: Uint8Array, record: VaultRecord): Uint8Array {
   try {
-    return xchacha20poly1305(key, fromBase64(record.nonce), associatedData(record)).decrypt(
-      fromBase64(record.ciphertext),
-    );
+    return xchacha20poly1305(key, fromBase64(record.nonce), associatedData(record)).decrypt(fromBase64(record.ciphertext));
   } catch {
     throw new VaultAuthError('Wrong passphrase, or the vault was altered.');
   }

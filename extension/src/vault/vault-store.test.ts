@@ -25,10 +25,7 @@ const CHEAP: KdfParams = { alg: 'argon2id', m: 64, t: 1, p: 1 };
 const PASS = 'correct horse battery staple';
 
 function withAccount(payload: VaultPayload, label: string): VaultPayload {
-  const account = newAccount(
-    { issuer: 'PyPI', label, secret: 'JBSWY3DPEHPK3PXP', algorithm: 'SHA1', digits: 6, period: 30 },
-    'https://pypi.org',
-  );
+  const account = newAccount({ issuer: 'PyPI', label, secret: 'JBSWY3DPEHPK3PXP', algorithm: 'SHA1', digits: 6, period: 30 }, 'https://pypi.org');
   return { ...payload, accounts: [...payload.accounts, account] };
 }
 
@@ -110,7 +107,10 @@ describe('vault store', () => {
     const vault = await createVault(storage, PASS, CHEAP);
     await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
     const text = storage.data.get(VAULT_KEYS.primary) as string;
-    storage.data.set(VAULT_KEYS.primary, text.replace(/"ciphertext":"(.)/, (_m, c: string) => `"ciphertext":"${c === 'A' ? 'B' : 'A'}`));
+    storage.data.set(
+      VAULT_KEYS.primary,
+      text.replace(/"ciphertext":"(.)/, (_m, c: string) => `"ciphertext":"${c === 'A' ? 'B' : 'A'}`),
+    );
     const opened = await unlockVault(storage, PASS);
     expect(opened.restoredFromPrevious).toBe(true);
     // an older copy is in use: that is said too (a damaged write and a deliberate rollback look alike)
@@ -145,7 +145,10 @@ describe('vault store', () => {
       const next = withAccount(old, 'bob');
       storage.failAt = storage.mutations + step;
       storage.failMode = mode;
-      const write = await writeVault(storage, vault.key, vault.kdf, next).then(() => 'ok', () => 'failed');
+      const write = await writeVault(storage, vault.key, vault.kdf, next).then(
+        () => 'ok',
+        () => 'failed',
+      );
       storage.failAt = null;
       const opened = await unlockVault(storage, PASS);
       if (write === 'ok') expect(opened.payload).toEqual(next);
@@ -184,10 +187,19 @@ describe('vault store', () => {
       await writeVault(storage, vault.key, vault.kdf, payload);
       storage.failAt = storage.mutations + step;
       storage.failMode = mode;
-      const change = await changePassphrase(storage, PASS, 'new passphrase', CHEAP).then(() => 'ok', () => 'failed');
+      const change = await changePassphrase(storage, PASS, 'new passphrase', CHEAP).then(
+        () => 'ok',
+        () => 'failed',
+      );
       storage.failAt = null;
-      const withOld = await unlockVault(storage, PASS).then((v) => v.payload, () => null);
-      const withNew = await unlockVault(storage, 'new passphrase').then((v) => v.payload, () => null);
+      const withOld = await unlockVault(storage, PASS).then(
+        (v) => v.payload,
+        () => null,
+      );
+      const withNew = await unlockVault(storage, 'new passphrase').then(
+        (v) => v.payload,
+        () => null,
+      );
       expect(withOld ?? withNew).toEqual(payload);
       if (change === 'ok') expect(withNew).toEqual(payload);
     });
@@ -290,7 +302,9 @@ describe('vault store', () => {
     expect(parseRecord(storage.data.get(VAULT_KEYS.primary)).kdf).toMatchObject(DEFAULT_KDF);
     const started = performance.now();
     const opened = await unlockVault(storage, PASS);
-    console.info(`argon2id ${DEFAULT_KDF.m} KiB t=${DEFAULT_KDF.t} p=${DEFAULT_KDF.p} unlock in Node (WebAssembly SIMD): ${Math.round(performance.now() - started)} ms`);
+    console.info(
+      `argon2id ${DEFAULT_KDF.m} KiB t=${DEFAULT_KDF.t} p=${DEFAULT_KDF.p} unlock in Node (WebAssembly SIMD): ${Math.round(performance.now() - started)} ms`,
+    );
     expect(opened.key).toEqual(vault.key);
   }, 60_000);
 });

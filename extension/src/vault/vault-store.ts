@@ -2,16 +2,7 @@ import { deriveVaultKey, DEFAULT_KDF, SALT_BYTES, type KdfHeader, type KdfParams
 import { toBase64, utf8 } from './encoding.js';
 import { emptyPayload, parsePayload, type VaultPayload } from './payload.js';
 import { raiseHighWaterMark, readHighWaterMark } from './high-water-mark.js';
-import {
-  newVaultId,
-  openRecord,
-  parseRecord,
-  sealRecord,
-  serializeRecord,
-  VaultAuthError,
-  VaultFormatError,
-  type VaultRecord,
-} from './record.js';
+import { newVaultId, openRecord, parseRecord, sealRecord, serializeRecord, VaultAuthError, VaultFormatError, type VaultRecord } from './record.js';
 
 /** The subset of `browser.storage.*` the vault uses (so tests can pass an in-memory fake). */
 export interface VaultStorageArea {
@@ -107,11 +98,7 @@ export async function vaultExists(storage: VaultStorageArea): Promise<boolean> {
  * Create an empty vault protected by `passphrase`. Refuses when one exists (never overwrites).
  * @param kdf cost parameters; tests pass cheap ones explicitly, everything else uses the default.
  */
-export async function createVault(
-  storage: VaultStorageArea,
-  passphrase: string,
-  kdf: KdfParams = DEFAULT_KDF,
-): Promise<UnlockedVault> {
+export async function createVault(storage: VaultStorageArea, passphrase: string, kdf: KdfParams = DEFAULT_KDF): Promise<UnlockedVault> {
   if (await vaultExists(storage)) throw new VaultExistsError('A vault already exists.');
   const header = newKdfHeader(kdf);
   const key = await deriveVaultKey(passphrase, header, saltOf(header));
@@ -166,11 +153,7 @@ function markAreas(storage: VaultStorageArea): VaultStorageArea[] {
  * the previous one only when it was sealed under the same KDF header (same passphrase and salt).
  * After a passphrase change the old record must never open with the old passphrase.
  */
-function openWithKey(
-  records: StoredRecords,
-  key: Uint8Array,
-  kdf: KdfHeader,
-): { payload: VaultPayload; restoredFromPrevious: boolean; record: VaultRecord } {
+function openWithKey(records: StoredRecords, key: Uint8Array, kdf: KdfHeader): { payload: VaultPayload; restoredFromPrevious: boolean; record: VaultRecord } {
   let best: { payload: VaultPayload; restoredFromPrevious: boolean; record: VaultRecord } | null = null;
   for (const [index, record] of [records.primary?.record, records.previous?.record].entries()) {
     if (!record || !sameHeader(record.kdf, kdf)) continue;

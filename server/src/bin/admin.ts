@@ -46,7 +46,12 @@ export const COMMANDS: Record<string, AdminCommand> = {
       // --verified: the administrator checked the address out of band; otherwise the server mails a link.
       const verified = values.verified === true;
       const user = await services.accounts.register({ username, email, password }, NO_ORIGIN, { emailVerified: verified });
-      await services.events.record({ userId: user.id, tag: EVENT_TAGS.adminUserCreated, origin: NO_ORIGIN, details: { actor: actor(), emailVerified: verified } });
+      await services.events.record({
+        userId: user.id,
+        tag: EVENT_TAGS.adminUserCreated,
+        origin: NO_ORIGIN,
+        details: { actor: actor(), emailVerified: verified },
+      });
       io.stdout(`Created account "${user.username}" (${user.email}).`);
       io.stdout(verified ? 'The address is marked verified.' : 'A verification link is queued for the address (the running server sends it).');
       if (generated) io.stdout(`Password (shown once, ask the user to keep it safe): ${generated}`);
@@ -54,7 +59,7 @@ export const COMMANDS: Record<string, AdminCommand> = {
     },
   },
   'reset-2fa': {
-    summary: "Remove every second factor of an account (lock-out recovery after an identity check).",
+    summary: 'Remove every second factor of an account (lock-out recovery after an identity check).',
     usage: 'reset-2fa --username NAME --reason "how the identity was verified"',
     options: { username: { type: 'string' }, reason: { type: 'string' } },
     async run({ values }, services, io) {

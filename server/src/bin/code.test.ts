@@ -58,9 +58,15 @@ describe('admin code <username>', () => {
   it('refuses users without TOTP, unknown users, other databases and production', async () => {
     expect(await run(['code', 'nadia', '--seed-file', seedFile])).toMatchObject({ exitCode: 1, err: expect.stringContaining('has no authentication app') });
     expect(await run(['code', 'zed', '--seed-file', seedFile])).toMatchObject({ exitCode: 1, err: expect.stringContaining('is not a seeded user') });
-    expect(await run(['code', 'tom', '--seed-file', join(dir, 'missing.json')])).toMatchObject({ exitCode: 1, err: expect.stringContaining('No dev seed file') });
+    expect(await run(['code', 'tom', '--seed-file', join(dir, 'missing.json')])).toMatchObject({
+      exitCode: 1,
+      err: expect.stringContaining('No dev seed file'),
+    });
     const other = { ...server.config, databaseUrl: `sqlite:${join(dir, 'other.db')}` };
-    expect(await run(['code', 'tom', '--seed-file', seedFile], other)).toMatchObject({ exitCode: 1, err: expect.stringContaining('was not seeded by `npm run dev`') });
+    expect(await run(['code', 'tom', '--seed-file', seedFile], other)).toMatchObject({
+      exitCode: 1,
+      err: expect.stringContaining('was not seeded by `npm run dev`'),
+    });
     expect(await run(['code', 'tom', '--seed-file', seedFile], { ...server.config, production: true })).toMatchObject({
       exitCode: 1,
       err: expect.stringContaining('does not run with NODE_ENV=production'),

@@ -21,11 +21,7 @@ async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElem
   button.disabled = true;
   status.show('Getting ready…', 'info');
   try {
-    const options = await postJson<PublicKeyCredentialRequestOptionsJSON>(
-      withLoginQuery(ROUTES.webauthnAuthenticateOptions),
-      {},
-      csrfToken,
-    );
+    const options = await postJson<PublicKeyCredentialRequestOptionsJSON>(withLoginQuery(ROUTES.webauthnAuthenticateOptions), {}, csrfToken);
     if (!options.ok) return status.show(options.message, 'error');
 
     status.show('Touch your security key.', 'info');
@@ -34,10 +30,7 @@ async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElem
     try {
       credential = await startAuthentication({ optionsJSON: options.data });
     } catch (error) {
-      return status.show(
-        describeCeremonyError(error, { ceremony: 'authentication', startedAt, timeoutMs: options.data.timeout }),
-        'error',
-      );
+      return status.show(describeCeremonyError(error, { ceremony: 'authentication', startedAt, timeoutMs: options.data.timeout }), 'error');
     }
 
     status.show('Checking…', 'info');

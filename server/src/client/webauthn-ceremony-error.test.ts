@@ -15,9 +15,7 @@ describe('describeCeremonyError', () => {
   it('calls an early NotAllowedError a cancel (or an unregistered key, at login) and a late one a timeout', () => {
     expect(describeCeremonyError(domError('NotAllowedError'), quick)).toBe(CEREMONY_MESSAGES.cancelledOrNotRegistered);
     expect(describeCeremonyError(domError('NotAllowedError'), { ...quick, ceremony: 'registration' })).toBe(CEREMONY_MESSAGES.cancelled);
-    expect(describeCeremonyError(domError('NotAllowedError'), { ...quick, endedAt: 120_010 })).toBe(
-      CEREMONY_MESSAGES.timedOut,
-    );
+    expect(describeCeremonyError(domError('NotAllowedError'), { ...quick, endedAt: 120_010 })).toBe(CEREMONY_MESSAGES.timedOut);
     const wrapped = new WebAuthnError({
       message: 'The operation either timed out or was not allowed.',
       code: 'ERROR_PASSTHROUGH_SEE_CAUSE_PROPERTY',
@@ -40,17 +38,13 @@ describe('describeCeremonyError', () => {
       code: 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED',
       cause: domError('InvalidStateError'),
     });
-    expect(describeCeremonyError(excluded, { ...quick, ceremony: 'registration' })).toBe(
-      CEREMONY_MESSAGES.alreadyRegistered,
-    );
+    expect(describeCeremonyError(excluded, { ...quick, ceremony: 'registration' })).toBe(CEREMONY_MESSAGES.alreadyRegistered);
   });
 
   it('falls back to a generic, actionable sentence for anything else', () => {
     expect(describeCeremonyError(new Error('boom'), quick)).toBe(CEREMONY_MESSAGES.keyFailed);
     expect(describeCeremonyError('not even an error', quick)).toBe(CEREMONY_MESSAGES.keyFailed);
-    expect(describeCeremonyError(new Error('WebAuthn is not supported in this browser'), quick)).toBe(
-      CEREMONY_MESSAGES.unsupported,
-    );
+    expect(describeCeremonyError(new Error('WebAuthn is not supported in this browser'), quick)).toBe(CEREMONY_MESSAGES.unsupported);
   });
 });
 

@@ -29,8 +29,7 @@ export const CEREMONY_MESSAGES = {
   cancelledOrNotRegistered:
     'The security key request was cancelled, or the key you used is not registered to this account. Press the button to try again with a key you added.',
   timedOut: 'The security key was not used in time. Press the button and touch your key when it blinks.',
-  notAllowedHere:
-    'Security keys are not allowed on this address. Open the site at its configured address (https, or http://localhost) and try again.',
+  notAllowedHere: 'Security keys are not allowed on this address. Open the site at its configured address (https, or http://localhost) and try again.',
   alreadyRegistered: 'This security key is already registered to your account.',
   notRegistered: 'This security key is not registered to your account. Use a key you have added, or another method.',
   unsupported: 'This browser cannot use security keys. Use another browser or another sign-in method.',

@@ -44,18 +44,11 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, status:
   try {
     credential = await startRegistration({ optionsJSON: options.data });
   } catch (error) {
-    return status.show(
-      describeCeremonyError(error, { ceremony: 'registration', startedAt, timeoutMs: options.data.timeout }),
-      'error',
-    );
+    return status.show(describeCeremonyError(error, { ceremony: 'registration', startedAt, timeoutMs: options.data.timeout }), 'error');
   }
 
   status.show('Saving…', 'info');
-  const result = await postJson<ProvisionSuccess>(
-    ROUTES.webauthnProvisionValidate,
-    { credential, [FIELDS.label]: chosenLabel },
-    csrfToken,
-  );
+  const result = await postJson<ProvisionSuccess>(ROUTES.webauthnProvisionValidate, { credential, [FIELDS.label]: chosenLabel }, csrfToken);
   if (!result.ok) return status.show(result.message, 'error');
   status.show(result.data.success || `Security key "${chosenLabel}" added.`, 'info');
   // The server says where to go: the updated key list, or the recovery codes after a first second factor.

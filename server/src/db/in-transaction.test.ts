@@ -12,7 +12,15 @@ describe.each(DIALECTS)('inTransaction on %s', (dialect) => {
   });
 
   const count = async (prefix: string) =>
-    Number((await h.db.selectFrom('rate_limits').select((eb) => eb.fn.countAll<number>().as('n')).where('key', 'like', `${prefix}%`).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await h.db
+          .selectFrom('rate_limits')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('key', 'like', `${prefix}%`)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('joins an open transaction, so an inner write rolls back with the outer one', async () => {
     const prefix = `in-trx-${dialect}-rollback:`;
@@ -20,7 +28,10 @@ describe.each(DIALECTS)('inTransaction on %s', (dialect) => {
       h.db.transaction().execute(async (outer) => {
         await inTransaction(outer, async (inner) => {
           expect(inner).toBe(outer);
-          await inner.insertInto('rate_limits').values({ key: `${prefix}a`, window_start: 0, failures: 0 }).execute();
+          await inner
+            .insertInto('rate_limits')
+            .values({ key: `${prefix}a`, window_start: 0, failures: 0 })
+            .execute();
         });
         throw new Error('outer work failed');
       }),
@@ -33,12 +44,20 @@ describe.each(DIALECTS)('inTransaction on %s', (dialect) => {
     await expect(
       inTransaction(h.db, async (trx) => {
         expect(trx.isTransaction).toBe(true);
-        await trx.insertInto('rate_limits').values({ key: `${prefix}a`, window_start: 0, failures: 0 }).execute();
+        await trx
+          .insertInto('rate_limits')
+          .values({ key: `${prefix}a`, window_start: 0, failures: 0 })
+          .execute();
         throw new Error('second write failed');
       }),
     ).rejects.toThrow('second write failed');
     expect(await count(prefix)).toBe(0);
-    await inTransaction(h.db, (trx) => trx.insertInto('rate_limits').values({ key: `${prefix}b`, window_start: 0, failures: 0 }).execute());
+    await inTransaction(h.db, (trx) =>
+      trx
+        .insertInto('rate_limits')
+        .values({ key: `${prefix}b`, window_start: 0, failures: 0 })
+        .execute(),
+    );
     expect(await count(prefix)).toBe(1);
   });
 });

@@ -7,9 +7,7 @@ import type { Database } from './schema.js';
 import { CurrentSchemaPostgresDialect } from './current-schema-postgres-dialect.js';
 
 /** Where a `DATABASE_URL` points, parsed. */
-export type DatabaseTarget =
-  | { dialect: 'sqlite'; path: string }
-  | { dialect: 'postgres'; connectionString: string; schema: string | null };
+export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string; schema: string | null };
 
 /**
  * Parse `sqlite:PATH` (`sqlite::memory:` for an in-memory database) or `postgres://…`.

@@ -11,9 +11,7 @@ export const TEST_POSTGRES_URL = process.env.LATCHKEY_TEST_DATABASE_URL ?? 'post
  * A throw-away database for one test run: a fresh SQLite file under the OS temp dir, or a fresh
  * PostgreSQL schema `lk_test_<random>` addressed by `postgres://…?schema=NAME`. `drop()` removes it.
  */
-export async function createTestDatabaseUrl(
-  dialect: 'sqlite' | 'postgres',
-): Promise<{ databaseUrl: string; drop(): Promise<void> }> {
+export async function createTestDatabaseUrl(dialect: 'sqlite' | 'postgres'): Promise<{ databaseUrl: string; drop(): Promise<void> }> {
   const suffix = randomBytes(6).toString('hex');
   if (dialect === 'sqlite') {
     const directory = path.join(os.tmpdir(), `latchkey-test-${suffix}`);

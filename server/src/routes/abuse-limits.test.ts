@@ -19,7 +19,10 @@ const uniqueName = () => `a${Date.now().toString(36)}${(counter++).toString(36)}
 
 /** A browser whose requests come from `ip` (through the one trusted proxy hop). */
 class ClientAt extends TestBrowser {
-  constructor(baseUrl: string, readonly ip: string) {
+  constructor(
+    baseUrl: string,
+    readonly ip: string,
+  ) {
     super(baseUrl);
   }
   override request(method: string, path: string, body: string | undefined, headers: Record<string, string>) {
@@ -126,7 +129,12 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
     const register = async (ip: string, username: string) => {
       const b = at(ip);
       await b.get(ROUTES.register);
-      return b.post(ROUTES.register, { [FIELDS.username]: username, [FIELDS.email]: `${username}@example.org`, [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD });
+      return b.post(ROUTES.register, {
+        [FIELDS.username]: username,
+        [FIELDS.email]: `${username}@example.org`,
+        [FIELDS.newPassword]: PASSWORD,
+        [FIELDS.passwordConfirm]: PASSWORD,
+      });
     };
     const taken = (await seed()).username;
     const statuses: number[] = [];
@@ -182,7 +190,10 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
       const { user, client, url } = await secondStep('192.0.2.51');
       const budget = DEFAULT_RATE_LIMITS.totpGuessesPerYear.max;
       const now = Date.now();
-      await server.services.db.insertInto('totp_guesses').values(Array.from({ length: budget }, (_, i) => ({ user_id: user.id, guessed_at: now - i * 1000 }))).execute();
+      await server.services.db
+        .insertInto('totp_guesses')
+        .values(Array.from({ length: budget }, (_, i) => ({ user_id: user.id, guessed_at: now - i * 1000 })))
+        .execute();
       const page = await client.get(url);
       expect(page.status).toBe(200);
       expect(page.text).toContain('Use a security key or a recovery code');

@@ -48,7 +48,12 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
   async function register(b: TestBrowser) {
     const username = uniqueName();
     await b.get(ROUTES.register);
-    const response = await b.post(ROUTES.register, { [FIELDS.username]: username, [FIELDS.email]: `${username}@example.org`, [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD });
+    const response = await b.post(ROUTES.register, {
+      [FIELDS.username]: username,
+      [FIELDS.email]: `${username}@example.org`,
+      [FIELDS.newPassword]: PASSWORD,
+      [FIELDS.passwordConfirm]: PASSWORD,
+    });
     expect(response.status).toBe(303);
     return (await server.services.accounts.findByUsername(username))!;
   }
@@ -60,7 +65,12 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
 
   const sessionIdsIn = (html: string) => [...html.matchAll(new RegExp(`name="${END_FIELDS.session}" value="([^"]+)"`, 'g'))].map((match) => match[1]);
   const tagsOf = async (userId: string) => (await server.services.events.list(userId)).map((event) => event.tag);
-  const makeStale = (userId: string) => server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', userId).execute();
+  const makeStale = (userId: string) =>
+    server.services.db
+      .updateTable('sessions')
+      .set({ authenticated_at: Date.now() - 6 * 60_000 })
+      .where('user_id', '=', userId)
+      .execute();
 
   it('lists every session with its parsed browser; another one ends on its own, this one only by Log out', async () => {
     const laptop = browserAs(FIREFOX);
@@ -180,7 +190,9 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     expect(ask.status).toBe(200);
     expect(ask.text).toContain('<h1>Forget this device?</h1>');
     expect(await server.services.rememberedDevices.list(user)).toHaveLength(1);
-    expect((await b.post(END_ROUTES.forgetDevice, { [END_FIELDS.device]: device!.id, [END_FIELDS.confirm]: '1', [FIELDS.password]: PASSWORD })).status).toBe(303);
+    expect((await b.post(END_ROUTES.forgetDevice, { [END_FIELDS.device]: device!.id, [END_FIELDS.confirm]: '1', [FIELDS.password]: PASSWORD })).status).toBe(
+      303,
+    );
     expect(await server.services.rememberedDevices.list(user)).toHaveLength(0);
   });
 
@@ -207,7 +219,12 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     const user = await register(b);
     for (const label of ['Blue key', 'Spare key']) {
       const options = await server.services.webauthn.registrationOptions(user, label);
-      await server.services.webauthn.register(user.id, softAuthenticator().createRegistrationResponse(options, { origin: server.services.config.origin }), label, NO_ORIGIN);
+      await server.services.webauthn.register(
+        user.id,
+        softAuthenticator().createRegistrationResponse(options, { origin: server.services.config.origin }),
+        label,
+        NO_ORIGIN,
+      );
     }
     await b.get(ROUTES.webauthnProvision);
     const taken = await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Blue key', [KEY_RENAME.newLabelField]: 'SPARE key' });

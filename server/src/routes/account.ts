@@ -8,7 +8,22 @@ import { HomePage } from '../views/home-page.js';
 import { LoginPage } from '../views/login-page.js';
 import { LogoutPage } from '../views/logout-page.js';
 import { REGISTER_FIELD_ORDER, RegisterPage } from '../views/register-page.js';
-import { currentUser, formSchema, handler, keepValues, setRetryAfter, optionalTextField, pageContext, parseForm, requestOrigin, safeNext, sendPage, state, textField, queryValue } from './http.js';
+import {
+  currentUser,
+  formSchema,
+  handler,
+  keepValues,
+  setRetryAfter,
+  optionalTextField,
+  pageContext,
+  parseForm,
+  requestOrigin,
+  safeNext,
+  sendPage,
+  state,
+  textField,
+  queryValue,
+} from './http.js';
 import { loginUrlAfter, sessionEndedNotice } from './login-notice.js';
 import { deviceCookie, renewAnonymousToken, startSession } from './session.js';
 

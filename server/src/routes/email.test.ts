@@ -31,7 +31,12 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     const username = uniqueName();
     const email = `${username}@example.org`;
     await b.get(ROUTES.register);
-    const response = await b.post(ROUTES.register, { [FIELDS.username]: username, [FIELDS.email]: email, [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD });
+    const response = await b.post(ROUTES.register, {
+      [FIELDS.username]: username,
+      [FIELDS.email]: email,
+      [FIELDS.newPassword]: PASSWORD,
+      [FIELDS.passwordConfirm]: PASSWORD,
+    });
     expect(response.status).toBe(303);
     return { username, email };
   }
@@ -50,7 +55,10 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
       expect(refused.text).toMatch(/Verify your primary e-mail address first/);
       expect(refused.text).toContain(`href="${ROUTES.manageAccount}#email-addresses"`);
     }
-    const options = await b.request('POST', ROUTES.webauthnProvisionOptions, JSON.stringify({ label: 'k' }), { 'content-type': 'application/json', 'x-csrf-token': b.csrfToken });
+    const options = await b.request('POST', ROUTES.webauthnProvisionOptions, JSON.stringify({ label: 'k' }), {
+      'content-type': 'application/json',
+      'x-csrf-token': b.csrfToken,
+    });
     expect(options.status).toBe(403);
 
     const verified = await b.get(await verifyLink(email));
@@ -134,7 +142,11 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
       const confirm = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'make_primary', [FIELDS.emailId]: secondId });
       expect(confirm.status).toBe(200);
       expect(confirm.text).toMatch(/needs your password/);
-      const wrong = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'make_primary', [FIELDS.emailId]: secondId, [FIELDS.password]: 'wrong password!!' });
+      const wrong = await b.post(ROUTES.manageEmail, {
+        [FIELDS.emailAction]: 'make_primary',
+        [FIELDS.emailId]: secondId,
+        [FIELDS.password]: 'wrong password!!',
+      });
       expect(wrong.status).toBe(401);
       const done = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'make_primary', [FIELDS.emailId]: secondId, [FIELDS.password]: PASSWORD });
       expect(done.status).toBe(303);

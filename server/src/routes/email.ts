@@ -7,7 +7,19 @@ import { EMAIL_TOKEN_PROBLEMS } from '../services/emails.js';
 import { ServiceError } from '../services/errors.js';
 import type { Services } from '../services/index.js';
 import { AddEmailPage, ConfirmMakePrimaryPage, EMAIL_ACTIONS, EMAIL_SECTION_ID, EmailProblemPage } from '../views/email-addresses-section.js';
-import { currentUser, formSchema, handler, keepValues, optionalTextField, pageContext, parseForm, queryValue, requestOrigin, sendPage, setRetryAfter } from './http.js';
+import {
+  currentUser,
+  formSchema,
+  handler,
+  keepValues,
+  optionalTextField,
+  pageContext,
+  parseForm,
+  queryValue,
+  requestOrigin,
+  sendPage,
+  setRetryAfter,
+} from './http.js';
 import { reauthenticate, requireUser } from './session.js';
 
 const EMAIL_FORM = formSchema({
@@ -77,7 +89,8 @@ export function emailRoutes(services: Services): Router {
         sendPage(res, status, EmailProblemPage({ page: pageContext(res), title: 'Address not changed', message }));
       if (!form.ok) {
         const emailError = form.fieldErrors[FIELDS.email];
-        if (emailError) return sendPage(res, 400, AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error: emailError }));
+        if (emailError)
+          return sendPage(res, 400, AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error: emailError }));
         return problem(400, Object.values(form.fieldErrors)[0] ?? 'The form was not complete.');
       }
       const action = form.data[FIELDS.emailAction];
@@ -94,12 +107,18 @@ export function emailRoutes(services: Services): Router {
         switch (action) {
           case EMAIL_ACTIONS.add: {
             const added = await services.emails.add(user.id, form.data[FIELDS.email], origin);
-            await services.sessions.setFlash(session.id, { kind: 'success', text: `We sent a verification link to ${added.email}. Open it while logged in to finish adding the address.` });
+            await services.sessions.setFlash(session.id, {
+              kind: 'success',
+              text: `We sent a verification link to ${added.email}. Open it while logged in to finish adding the address.`,
+            });
             break;
           }
           case EMAIL_ACTIONS.resend: {
             const address = await services.emails.resend(user.id, emailId, origin);
-            await services.sessions.setFlash(session.id, { kind: 'success', text: `A new verification link is on its way to ${address.email}. Older links no longer work.` });
+            await services.sessions.setFlash(session.id, {
+              kind: 'success',
+              text: `A new verification link is on its way to ${address.email}. Older links no longer work.`,
+            });
             break;
           }
           case EMAIL_ACTIONS.makePrimary: {
@@ -110,10 +129,17 @@ export function emailRoutes(services: Services): Router {
             if (!reauth.ok) {
               // No password sent yet: this is the confirmation step itself, not an error.
               const asked = form.data[FIELDS.password] !== '';
-              return sendPage(res, asked ? reauth.status : 200, ConfirmMakePrimaryPage({ page: pageContext(res), address, error: asked ? reauth.message : undefined }));
+              return sendPage(
+                res,
+                asked ? reauth.status : 200,
+                ConfirmMakePrimaryPage({ page: pageContext(res), address, error: asked ? reauth.message : undefined }),
+              );
             }
             await services.emails.makePrimary(user.id, emailId, origin);
-            await services.sessions.setFlash(session.id, { kind: 'success', text: `${address.email} is now your primary address. Your previous primary address was told.` });
+            await services.sessions.setFlash(session.id, {
+              kind: 'success',
+              text: `${address.email} is now your primary address. Your previous primary address was told.`,
+            });
             break;
           }
           case EMAIL_ACTIONS.remove: {
@@ -125,7 +151,11 @@ export function emailRoutes(services: Services): Router {
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;
         if (action === EMAIL_ACTIONS.add) {
-          return sendPage(res, error.status, AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error: error.message }));
+          return sendPage(
+            res,
+            error.status,
+            AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error: error.message }),
+          );
         }
         return problem(error.status, error.message);
       }

@@ -60,7 +60,12 @@ describe('hostile input on every POST route', () => {
     const b = new TestBrowser(server.url);
     await b.get(ROUTES.register);
     const password = 'correct horse battery staple';
-    await b.post(ROUTES.register, { [FIELDS.username]: 'hostile', [FIELDS.email]: 'h@example.org', [FIELDS.newPassword]: password, [FIELDS.passwordConfirm]: password });
+    await b.post(ROUTES.register, {
+      [FIELDS.username]: 'hostile',
+      [FIELDS.email]: 'h@example.org',
+      [FIELDS.newPassword]: password,
+      [FIELDS.passwordConfirm]: password,
+    });
     await b.get(ROUTES.manageAccount);
     for (const route of POST_ROUTES) {
       for (const [contentType, body] of HOSTILE_BODIES) {
@@ -86,7 +91,12 @@ describe('hostile input on every POST route', () => {
       ROUTES.recoveryCodesVerify,
       ROUTES.changePassword,
       ROUTES.requestPasswordReset,
-      `${ROUTES.twoFactor}?token=%`, `${ROUTES.login}?next=%`, '/%', `${ROUTES.manageAccount}?x=%E0%A4%A`, '/static/..%2f..%2fpackage.json']) {
+      `${ROUTES.twoFactor}?token=%`,
+      `${ROUTES.login}?next=%`,
+      '/%',
+      `${ROUTES.manageAccount}?x=%E0%A4%A`,
+      '/static/..%2f..%2fpackage.json',
+    ]) {
       const response = await b.get(path);
       expect(response.status, path).toBeLessThan(500);
     }

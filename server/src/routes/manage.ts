@@ -175,7 +175,12 @@ export function manageRoutes(services: Services): Router {
         res.status(404).set('Cache-Control', 'no-store').type('text/plain').send('No authentication app is being set up. Open the set-up page first.');
         return;
       }
-      const png = await QRCode.toBuffer(services.totp.provisioningUri(user.username, secret), { type: 'png', width: 220, margin: 2, errorCorrectionLevel: 'M' });
+      const png = await QRCode.toBuffer(services.totp.provisioningUri(user.username, secret), {
+        type: 'png',
+        width: 220,
+        margin: 2,
+        errorCorrectionLevel: 'M',
+      });
       // The QR code holds the secret: never cache it anywhere.
       res.status(200).set('Cache-Control', 'no-store').type('png').send(png);
     }),

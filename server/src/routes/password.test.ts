@@ -166,7 +166,9 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
       const other = await someoneElse.get(fresh);
       expect(other.status).toBe(409);
       expect(other.text).toContain('This reset link is for another account');
-      expect((await someoneElse.post(fresh, { [FIELDS.newPassword]: 'another long password', [FIELDS.passwordConfirm]: 'another long password' })).status).toBe(409);
+      expect((await someoneElse.post(fresh, { [FIELDS.newPassword]: 'another long password', [FIELDS.passwordConfirm]: 'another long password' })).status).toBe(
+        409,
+      );
       // Still usable by the right person afterwards.
       expect((await browser().get(fresh)).status).toBe(200);
 
@@ -190,7 +192,10 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
 
   it('limits reset requests per name asked for, known or not, with 429 and Retry-After', async () => {
     const limited = await startTestServer(dialect, {
-      requestLimits: { ...LIFTED_REQUEST_LIMITS, 'password-reset': { ...LIFTED_REQUEST_LIMITS['password-reset'], perSubject: DEFAULT_REQUEST_LIMITS['password-reset'].perSubject! } },
+      requestLimits: {
+        ...LIFTED_REQUEST_LIMITS,
+        'password-reset': { ...LIFTED_REQUEST_LIMITS['password-reset'], perSubject: DEFAULT_REQUEST_LIMITS['password-reset'].perSubject! },
+      },
     });
     try {
       const b = new TestBrowser(limited.server.url);
@@ -214,7 +219,10 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
 
   it('counts reset requests per account: its username and each verified address share one allowance; unknown names get the same', async () => {
     const limited = await startTestServer(dialect, {
-      requestLimits: { ...LIFTED_REQUEST_LIMITS, 'password-reset': { ...LIFTED_REQUEST_LIMITS['password-reset'], perSubject: DEFAULT_REQUEST_LIMITS['password-reset'].perSubject! } },
+      requestLimits: {
+        ...LIFTED_REQUEST_LIMITS,
+        'password-reset': { ...LIFTED_REQUEST_LIMITS['password-reset'], perSubject: DEFAULT_REQUEST_LIMITS['password-reset'].perSubject! },
+      },
     });
     try {
       const { services } = limited.server;

@@ -9,7 +9,20 @@ import { ChangePasswordPage } from '../views/change-password-page.js';
 import { MessagePage } from '../views/message-page.js';
 import { RequestPasswordResetPage, ResetPasswordDonePage, ResetPasswordPage } from '../views/password-reset-pages.js';
 import { PASSWORD_ROUTES, USERNAME_OR_EMAIL } from '../views/password-routes.js';
-import { currentUser, formSchema, handler, keepValues, pageContext, parseForm, queryValue, requestOrigin, sendPage, setRetryAfter, state, textField } from './http.js';
+import {
+  currentUser,
+  formSchema,
+  handler,
+  keepValues,
+  pageContext,
+  parseForm,
+  queryValue,
+  requestOrigin,
+  sendPage,
+  setRetryAfter,
+  state,
+  textField,
+} from './http.js';
 import { checkPassword, renewAnonymousToken, requireUser } from './session.js';
 
 const NEW_PASSWORD_FIELDS = {
@@ -24,7 +37,11 @@ const MISMATCH = { [FIELDS.passwordConfirm]: 'The two new passwords do not match
 
 /** Each bad reset link gets its own status, words and way forward (issue 13 item 7). */
 const RESET_LINK_PROBLEMS: Record<ResetTokenProblem | 'other-account', { status: number; title: string; message: string }> = {
-  missing: { status: 400, title: 'Reset link incomplete', message: 'This address has no reset token. Open the link from the e-mail again, or request a new one.' },
+  missing: {
+    status: 400,
+    title: 'Reset link incomplete',
+    message: 'This address has no reset token. Open the link from the e-mail again, or request a new one.',
+  },
   malformed: {
     status: 400,
     title: 'Reset link damaged',
@@ -32,11 +49,16 @@ const RESET_LINK_PROBLEMS: Record<ResetTokenProblem | 'other-account', { status:
   },
   forged: { status: 400, title: 'Reset link not valid', message: 'This reset link was not issued by this site for an existing account. Request a new link.' },
   expired: { status: 410, title: 'Reset link expired', message: 'Reset links work for one hour, and this one has expired. Request a new link.' },
-  used: { status: 410, title: 'Reset link already used', message: 'This reset link was already used to set a new password, and works only once. Log in with that password, or request a new link.' },
+  used: {
+    status: 410,
+    title: 'Reset link already used',
+    message: 'This reset link was already used to set a new password, and works only once. Log in with that password, or request a new link.',
+  },
   stale: {
     status: 409,
     title: 'Password changed since this link was sent',
-    message: 'The password of this account was changed after the link was sent, so the link no longer works. Log in with the current password, or request a new link.',
+    message:
+      'The password of this account was changed after the link was sent, so the link no longer works. Log in with the current password, or request a new link.',
   },
   'other-account': {
     status: 409,
@@ -56,7 +78,8 @@ export function passwordRoutes(services: Services): Router {
     PASSWORD_ROUTES.changePassword,
     handler(async (req, res) => {
       const { user, session } = currentUser(res);
-      const again = (status: number, fieldErrors: Record<string, string>) => sendPage(res, status, ChangePasswordPage({ page: pageContext(res), form: { fieldErrors } }));
+      const again = (status: number, fieldErrors: Record<string, string>) =>
+        sendPage(res, status, ChangePasswordPage({ page: pageContext(res), form: { fieldErrors } }));
       const form = parseForm(req, CHANGE_FORM);
       if (!form.ok) return again(400, form.fieldErrors);
       const { [FIELDS.password]: current, [FIELDS.newPassword]: next, [FIELDS.passwordConfirm]: confirm } = form.data;
@@ -92,14 +115,22 @@ export function passwordRoutes(services: Services): Router {
     handler(async (req, res) => {
       const form = parseForm(req, REQUEST_FORM);
       if (!form.ok) {
-        return sendPage(res, 400, RequestPasswordResetPage({ page: pageContext(res), form: { values: keepValues(req, [USERNAME_OR_EMAIL]), fieldErrors: form.fieldErrors } }));
+        return sendPage(
+          res,
+          400,
+          RequestPasswordResetPage({ page: pageContext(res), form: { values: keepValues(req, [USERNAME_OR_EMAIL]), fieldErrors: form.fieldErrors } }),
+        );
       }
       // Limited per client address block and per account (the service counts it, see PasswordResets.request).
       // The same words, status and (by the service's time floor) time whether or not an account matched.
       const limit = await services.passwordResets.request(form.data[USERNAME_OR_EMAIL], requestOrigin(req));
       if (limit.kind === 'blocked') {
         setRetryAfter(res, limit);
-        return sendPage(res, limit.status, RequestPasswordResetPage({ page: pageContext(res), form: { values: keepValues(req, [USERNAME_OR_EMAIL]), errors: [limit.message] } }));
+        return sendPage(
+          res,
+          limit.status,
+          RequestPasswordResetPage({ page: pageContext(res), form: { values: keepValues(req, [USERNAME_OR_EMAIL]), errors: [limit.message] } }),
+        );
       }
       sendPage(res, 200, RequestPasswordResetPage({ page: pageContext(res), sent: true, hours: PASSWORD_RESET_TTL_MS / 3_600_000 }));
     }),

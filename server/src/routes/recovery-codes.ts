@@ -59,7 +59,8 @@ export function recoveryCodeRoutes(services: Services): Router {
   const router = Router();
   router.use('/manage/account/recovery-codes', requireUser());
 
-  const refuse = (res: Response, status: number, title: string, message: string) => sendPage(res, status, MessagePage({ page: pageContext(res), title, message }));
+  const refuse = (res: Response, status: number, title: string, message: string) =>
+    sendPage(res, status, MessagePage({ page: pageContext(res), title, message }));
 
   /** Is there a set waiting for the burn step? Otherwise the verify page has nothing to do. */
   const awaitingConfirmation = async (res: Response): Promise<boolean> => {
@@ -67,7 +68,12 @@ export function recoveryCodeRoutes(services: Services): Router {
     return user.recovery_codes_confirmed_at === null && (await services.recoveryCodes.remaining(user.id)) > 0;
   };
   const nothingToConfirm = (res: Response) =>
-    refuse(res, 409, 'Nothing to confirm', 'Your recovery codes are already confirmed, or you have none. Generate a new set from your account page if you need one.');
+    refuse(
+      res,
+      409,
+      'Nothing to confirm',
+      'Your recovery codes are already confirmed, or you have none. Generate a new set from your account page if you need one.',
+    );
 
   router.post(
     ROUTES.recoveryCodesGenerate,
@@ -154,7 +160,11 @@ export function recoveryCodeRoutes(services: Services): Router {
       // and this page proves nothing an attacker could use (the session is already logged in).
       const result = await services.recoveryCodes.confirm(user.id, form.data[FIELDS.recoveryCodeValue], requestOrigin(req));
       if (result !== 'ok') {
-        return sendPage(res, 400, RecoveryCodesVerifyPage({ page: pageContext(res), form: { fieldErrors: { [FIELDS.recoveryCodeValue]: CONFIRM_PROBLEMS[result] } } }));
+        return sendPage(
+          res,
+          400,
+          RecoveryCodesVerifyPage({ page: pageContext(res), form: { fieldErrors: { [FIELDS.recoveryCodeValue]: CONFIRM_PROBLEMS[result] } } }),
+        );
       }
       const left = await services.recoveryCodes.remaining(user.id);
       await services.sessions.setFlash(session.id, {

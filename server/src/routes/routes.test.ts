@@ -93,11 +93,23 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
 
     it.each([
       [{}, 400, 'Enter a username.'],
-      [{ [FIELDS.username]: ['a', 'b'], [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD }, 400, 'must be a single text value'],
-      [{ [FIELDS.username]: 'x'.repeat(51), [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD }, 400, 'too long'],
+      [
+        { [FIELDS.username]: ['a', 'b'], [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD },
+        400,
+        'must be a single text value',
+      ],
+      [
+        { [FIELDS.username]: 'x'.repeat(51), [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD },
+        400,
+        'too long',
+      ],
       [{ [FIELDS.username]: 'okname1', [FIELDS.email]: 'nope', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: PASSWORD }, 400, 'valid email'],
       [{ [FIELDS.username]: 'okname2', [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: 'short', [FIELDS.passwordConfirm]: 'short' }, 400, 'at least 12'],
-      [{ [FIELDS.username]: 'okname3', [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: `${PASSWORD}x` }, 400, 'do not match'],
+      [
+        { [FIELDS.username]: 'okname3', [FIELDS.email]: 'a@example.org', [FIELDS.newPassword]: PASSWORD, [FIELDS.passwordConfirm]: `${PASSWORD}x` },
+        400,
+        'do not match',
+      ],
     ])('refuses %j with %i and a clear message', async (fields, status, message) => {
       const b = browser();
       await b.get(ROUTES.register);
@@ -210,20 +222,26 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(b.cookies.get('latchkey_session')).not.toBe(before);
     });
 
-    it.each(['//evil.example/', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x=1', ' /x', '/.//evil.example', '/..//evil.example/x'])(
-      'ignores the open redirect next=%j',
-      async (next) => {
-        const b = browser();
-        const { username } = await register(b);
-        await logout(b);
-        const response = await passwordStep(b, username, { [FIELDS.next]: next });
-        expect(response.status).toBe(303);
-        expect(response.location?.startsWith('/')).toBe(true);
-        expect(response.location?.startsWith('//')).toBe(false);
-        expect(response.location).not.toContain('evil');
-        expect(response.location).not.toMatch(/[\r\n]/);
-      },
-    );
+    it.each([
+      '//evil.example/',
+      'https://evil.example/',
+      '/\\evil.example',
+      'javascript:alert(1)',
+      '/%0d%0aSet-Cookie:x=1',
+      ' /x',
+      '/.//evil.example',
+      '/..//evil.example/x',
+    ])('ignores the open redirect next=%j', async (next) => {
+      const b = browser();
+      const { username } = await register(b);
+      await logout(b);
+      const response = await passwordStep(b, username, { [FIELDS.next]: next });
+      expect(response.status).toBe(303);
+      expect(response.location?.startsWith('/')).toBe(true);
+      expect(response.location?.startsWith('//')).toBe(false);
+      expect(response.location).not.toContain('evil');
+      expect(response.location).not.toMatch(/[\r\n]/);
+    });
 
     it('says the same for a wrong password and an unknown user (401)', async () => {
       const b = browser();
@@ -373,7 +391,11 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect((await a.get(ROUTES.manageAccount)).status).toBe(200);
 
       const user = (await server.services.accounts.findByUsername(username))!;
-      await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', user.id).execute();
+      await server.services.db
+        .updateTable('sessions')
+        .set({ authenticated_at: Date.now() - 6 * 60_000 })
+        .where('user_id', '=', user.id)
+        .execute();
       const stale = await a.get(ROUTES.manageAccount);
       expect(stale.text).toContain('so ending sessions needs your password');
       const without = await a.post(ROUTES.revokeSessions);
@@ -400,7 +422,11 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const { username } = await register(b);
       await enableTotp(b);
       const user = (await server.services.accounts.findByUsername(username))!;
-      await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', user.id).execute();
+      await server.services.db
+        .updateTable('sessions')
+        .set({ authenticated_at: Date.now() - 6 * 60_000 })
+        .where('user_id', '=', user.id)
+        .execute();
       const page = await b.get(ROUTES.manageAccount);
       const ids = [...page.text.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]);
       expect(ids.length).toBeGreaterThan(5);
@@ -440,11 +466,17 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(uri).toMatch(new RegExp(`^otpauth://totp/[^?]*${username}\\?`));
       expect(new URL(uri).searchParams.get('secret')).toBe(secret);
       expect(page.text).toContain('<label for="otpauth-uri">');
-      const image = await fetch(new URL(ROUTES.totpProvisionImage, server.url), { headers: { cookie: `latchkey_session=${b.cookies.get('latchkey_session')}` } });
+      const image = await fetch(new URL(ROUTES.totpProvisionImage, server.url), {
+        headers: { cookie: `latchkey_session=${b.cookies.get('latchkey_session')}` },
+      });
       expect(image.status).toBe(200);
       expect(image.headers.get('content-type')).toBe('image/png');
       expect(image.headers.get('cache-control')).toBe('no-store');
-      expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+      expect(
+        Buffer.from(await image.arrayBuffer())
+          .subarray(1, 4)
+          .toString(),
+      ).toBe('PNG');
       const wrong = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: '000000' });
       expect(wrong.status).toBe(400);
       expect(wrong.text).toContain('does not match');
@@ -463,7 +495,8 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const { username } = await register(a);
       const b = browser();
       expect((await passwordStep(b, username)).status).toBe(303);
-      const secretOf = async (x: TestBrowser) => /aria-label="Secret key">([A-Z2-7 ]+)</.exec((await x.get(ROUTES.totpProvision)).text)?.[1]?.replace(/ /g, '') ?? '';
+      const secretOf = async (x: TestBrowser) =>
+        /aria-label="Secret key">([A-Z2-7 ]+)</.exec((await x.get(ROUTES.totpProvision)).text)?.[1]?.replace(/ /g, '') ?? '';
       const secrets = [await secretOf(a), await secretOf(b)];
       expect(secrets[0]).not.toBe(secrets[1]);
       const answers = await Promise.all([a, b].map((x, i) => x.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secrets[i]!) })));
@@ -480,7 +513,10 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       await register(b);
       const page = await b.get(ROUTES.totpProvision);
       const secret = /aria-label="Secret key">([A-Z2-7 ]+)</.exec(page.text)![1]!.replace(/ /g, '');
-      await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).execute();
+      await server.services.db
+        .updateTable('sessions')
+        .set({ authenticated_at: Date.now() - 6 * 60_000 })
+        .execute();
       const stale = await b.get(ROUTES.totpProvision);
       expect(stale.text).toContain('name="password"');
       const without = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secret) });
@@ -689,7 +725,9 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const unconfirmed = await b.post(ROUTES.recoveryCodesGenerate);
       expect(unconfirmed.status).toBe(400);
       expect(unconfirmed.text).toContain('Tick the box to confirm: your current recovery codes stop working');
-      expect(unconfirmed.text).toMatch(/<input id="recovery-codes-confirm"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="recovery-codes-confirm-error"/);
+      expect(unconfirmed.text).toMatch(
+        /<input id="recovery-codes-confirm"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="recovery-codes-confirm-error"/,
+      );
       const generated = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
       expect(generated.status).toBe(303);
       const fresh = await b.get(generated.location!);
@@ -705,7 +743,11 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(await server.services.recoveryCodes.use(user.id, old[1]!)).toBe('invalid');
       expect(await server.services.recoveryCodes.use(user.id, codes[0]!)).toBe('ok');
 
-      await server.services.db.updateTable('sessions').set({ authenticated_at: Date.now() - 6 * 60_000 }).where('user_id', '=', user.id).execute();
+      await server.services.db
+        .updateTable('sessions')
+        .set({ authenticated_at: Date.now() - 6 * 60_000 })
+        .where('user_id', '=', user.id)
+        .execute();
       const noPassword = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
       expect(noPassword.status).toBe(400);
       expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: 'wrong password!', confirm: 'on' })).status).toBe(401);
@@ -739,8 +781,12 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const wrong = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: 'wrong password!', confirm: 'on' });
       expect(wrong.status).toBe(401);
       expect(wrong.text).toContain('<h1>Account security</h1>');
-      expect(wrong.text).toMatch(/<details open="">\s*<summary>Remove authentication app<\/summary>|<details open><summary>Remove authentication app<\/summary>/);
-      expect(wrong.text).toMatch(/<input id="totp-remove-password" name="password" type="password"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="totp-remove-password-error"/);
+      expect(wrong.text).toMatch(
+        /<details open="">\s*<summary>Remove authentication app<\/summary>|<details open><summary>Remove authentication app<\/summary>/,
+      );
+      expect(wrong.text).toMatch(
+        /<input id="totp-remove-password" name="password" type="password"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="totp-remove-password-error"/,
+      );
       expect(wrong.text).toContain('<p class="field-error" id="totp-remove-password-error">That password is not correct.</p>');
       expect((await server.services.accounts.twoFactorStatus((await server.services.accounts.findByUsername(username))!.id)).hasTotp).toBe(true);
       const removed = await b.post(ROUTES.totpProvisionRemove, { [FIELDS.password]: PASSWORD, confirm: 'on' });

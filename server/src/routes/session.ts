@@ -63,8 +63,7 @@ function csrfTokenFor(services: Services, cookieToken: string): string {
 
 /** Methods that change state: they carry a body and must carry the CSRF token. */
 export const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-export const CSRF_FAILURE_MESSAGE =
-  'This form has expired or did not come from this site. Go back, reload the page and try again.';
+export const CSRF_FAILURE_MESSAGE = 'This form has expired or did not come from this site. Go back, reload the page and try again.';
 
 /** Every state-changing request must carry the token: form field `csrf_token` or header `X-CSRF-Token`. */
 export function verifyCsrf(): RequestHandler {
@@ -89,11 +88,7 @@ export function requireUser(): RequestHandler {
       res.redirect(303, back ? `${ROUTES.login}?${FIELDS.next}=${encodeURIComponent(back)}` : ROUTES.login);
       return;
     }
-    sendPage(
-      res,
-      401,
-      MessagePage({ page: pageContext(res), title: 'Please log in', message: 'Your session has expired. Log in again.', loginAgain: true }),
-    );
+    sendPage(res, 401, MessagePage({ page: pageContext(res), title: 'Please log in', message: 'Your session has expired. Log in again.', loginAgain: true }));
   };
 }
 
@@ -102,12 +97,7 @@ export function requireUser(): RequestHandler {
  * authentication), the old session (if any) destroyed; optionally the remembered-device cookie.
  * The WebAuthn login route calls this too.
  */
-export async function startSession(
-  res: Response,
-  services: Services,
-  user: User,
-  options: { rememberDevice?: boolean } = {},
-): Promise<void> {
+export async function startSession(res: Response, services: Services, user: User, options: { rememberDevice?: boolean } = {}): Promise<void> {
   const names = cookieNames(services.config);
   const previous = state(res);
   if (previous.session) await services.sessions.destroy(previous.cookieToken);

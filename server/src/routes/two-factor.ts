@@ -38,7 +38,6 @@ export function sendTokenProblem(res: Response, problem: LoginTokenProblem): voi
   sendPage(res, 400, MessagePage({ page, title: 'Log in again', message: LOGIN_TOKEN_MESSAGES[problem], loginAgain: true }));
 }
 
-
 /** Second login step: TOTP and recovery code (the security-key step lives in routes/webauthn.ts). */
 export function twoFactorRoutes(services: Services): Router {
   const router = Router();
@@ -70,17 +69,17 @@ export function twoFactorRoutes(services: Services): Router {
     });
   };
 
-  router.get(ROUTES.twoFactor, handler((req, res) => renderTwoFactor(req, res, 200)));
+  router.get(
+    ROUTES.twoFactor,
+    handler((req, res) => renderTwoFactor(req, res, 200)),
+  );
 
   router.post(
     ROUTES.twoFactor,
     handler(async (req, res) => {
       const form = parseForm(req, TOTP_FORM);
       if (!form.ok) return renderTwoFactor(req, res, 400, Object.values(form.fieldErrors));
-      const result = await services.login.totpStep(
-        { token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.totpValue] },
-        requestOrigin(req),
-      );
+      const result = await services.login.totpStep({ token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.totpValue] }, requestOrigin(req));
       if (result.kind === 'token-problem') return sendTokenProblem(res, result.problem);
       if (result.kind !== 'success') {
         setRetryAfter(res, result);
@@ -100,7 +99,10 @@ export function twoFactorRoutes(services: Services): Router {
     sendPage(res, status, RecoveryCodeLoginPage({ page: pageContext(res), query: twoFactorQuery(req), form: { errors: shown } }));
   };
 
-  router.get(ROUTES.recoveryCode, handler((req, res) => renderRecovery(req, res, 200)));
+  router.get(
+    ROUTES.recoveryCode,
+    handler((req, res) => renderRecovery(req, res, 200)),
+  );
 
   router.post(
     ROUTES.recoveryCode,

@@ -150,10 +150,16 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     await addKey(client, key, 'Only key');
     let query = await passwordStep(client, username);
     expect((await client.get(`${ROUTES.twoFactor}${query}`)).body).toContain('name="remember_device"');
-    const notRemembered = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: await assertion(client, query, key), [FIELDS.rememberDevice]: false });
+    const notRemembered = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, {
+      credential: await assertion(client, query, key),
+      [FIELDS.rememberDevice]: false,
+    });
     expect(notRemembered.status).toBe(200);
     query = await passwordStep(client, username); // still asks for the key
-    const remembered = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: await assertion(client, query, key), [FIELDS.rememberDevice]: true });
+    const remembered = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, {
+      credential: await assertion(client, query, key),
+      [FIELDS.rememberDevice]: true,
+    });
     expect(remembered.status).toBe(200);
     await client.get(ROUTES.manageAccount);
     await client.post(ROUTES.logout);
@@ -221,7 +227,10 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 5; attempt++) {
       const options = await alice.client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {});
-      const forged = bobKey.createAuthenticationResponse({ ...options.json<PublicKeyCredentialRequestOptionsJSON>(), allowCredentials: [] }, { origin: ORIGIN });
+      const forged = bobKey.createAuthenticationResponse(
+        { ...options.json<PublicKeyCredentialRequestOptionsJSON>(), allowCredentials: [] },
+        { origin: ORIGIN },
+      );
       const response = await alice.client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: forged });
       statuses.push(response.status);
       if (attempt === 0) expect(failureOf(response)[0]).toMatch(/not registered to your account/);

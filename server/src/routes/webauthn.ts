@@ -17,7 +17,19 @@ import { KEY_RENAME, WebauthnProvisionPage } from '../views/webauthn-provision-p
 import { CONFIRM_TEXT } from '../views/account-page.js';
 import { firstFactorRefusal, refuseWithoutVerifiedPrimary } from './email.js';
 import { afterMethodAdded, twoFactorNowOff, lastFactorConfirmed } from './manage.js';
-import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendJsonFailure, sendPage, setRetryAfter, textField } from './http.js';
+import {
+  currentUser,
+  formSchema,
+  handler,
+  pageContext,
+  parseForm,
+  queryValue,
+  requestOrigin,
+  sendJsonFailure,
+  sendPage,
+  setRetryAfter,
+  textField,
+} from './http.js';
 import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
 
 /** base64url text as browsers send it; the cap keeps a hostile body from reaching the CBOR parser. */
@@ -61,7 +73,9 @@ const authenticationCredential = z.object({
   }),
 });
 
-const labelField = z.string({ error: 'Give the security key a name.' }).max(4 * MAX_KEY_LABEL_LENGTH, `The name must be at most ${MAX_KEY_LABEL_LENGTH} characters.`);
+const labelField = z
+  .string({ error: 'Give the security key a name.' })
+  .max(4 * MAX_KEY_LABEL_LENGTH, `The name must be at most ${MAX_KEY_LABEL_LENGTH} characters.`);
 const passwordField = z.string({ error: 'Enter your password.' }).max(PASSWORD_MAX_LENGTH, 'That password is too long.');
 
 const authenticateBody = z.object({
@@ -282,7 +296,8 @@ export function webauthnRoutes(services: Services): Router {
       }
       await services.sessions.setFlash(session.id, {
         kind: 'success',
-        text: renamed.from === renamed.label ? `Security key “${renamed.label}” kept its name.` : `Security key “${renamed.from}” renamed to “${renamed.label}”.`,
+        text:
+          renamed.from === renamed.label ? `Security key “${renamed.label}” kept its name.` : `Security key “${renamed.from}” renamed to “${renamed.label}”.`,
       });
       res.redirect(303, ROUTES.webauthnProvision);
     }),

@@ -10,7 +10,10 @@ const PASSWORD = 'correct horse battery staple';
 let counter = 0;
 const uniqueName = () => `act${Date.now().toString(36)}${(counter++).toString(36)}`;
 const FIREFOX = { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0' };
-const PHONE = { ip: '198.51.100.9', userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1' };
+const PHONE = {
+  ip: '198.51.100.9',
+  userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1',
+};
 
 describe.each(DIALECTS)('account activity on %s', (dialect) => {
   let h: ServiceHarness;
@@ -129,7 +132,11 @@ describe.each(DIALECTS)('account activity on %s', (dialect) => {
     };
     await addKey('Blue key');
     await addKey('Spare key');
-    const refusal = (promise: Promise<unknown>) => promise.then(() => 'renamed', (error: unknown) => (error instanceof WebauthnRefusal ? error.reason : 'threw'));
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'renamed',
+        (error: unknown) => (error instanceof WebauthnRefusal ? error.reason : 'threw'),
+      );
 
     expect(await refusal(h.services.webauthn.rename(user.id, 'Blue key', 'spare KEY', FIREFOX))).toBe('label-taken');
     expect(await refusal(h.services.webauthn.rename(user.id, 'Blue key', '  ', FIREFOX))).toBe('invalid-label');

@@ -69,8 +69,7 @@ export function canonicalUsername(username: string): string {
 }
 
 export function createAccounts(db: Kysely<Database>, passwords: Passwords, events: Events, now: Clock, onCreated?: OnAccountCreated): Accounts {
-  const findByUsername = (username: string) =>
-    db.selectFrom('users').selectAll().where('username', '=', canonicalUsername(username)).executeTakeFirst();
+  const findByUsername = (username: string) => db.selectFrom('users').selectAll().where('username', '=', canonicalUsername(username)).executeTakeFirst();
 
   const registrationProblems: Accounts['registrationProblems'] = async (input) => {
     const fieldErrors = registrationRuleProblems(input);

@@ -24,17 +24,15 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
       if (!user) throw new ServiceError(`No account named "${username}".`, 404);
       if (reason.trim().length < 3) throw new ServiceError('Give a reason (what identity check was done); it is recorded.', 400);
       await inTransaction(db, async (trx) => {
-        await trx
-          .updateTable('users')
-          .set(totpOffColumns)
-          .where('id', '=', user.id)
-          .execute();
+        await trx.updateTable('users').set(totpOffColumns).where('id', '=', user.id).execute();
         await trx.deleteFrom('webauthn_credentials').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('webauthn_challenges').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('recovery_codes').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('login_tokens').where('user_id', '=', user.id).execute();
         await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
-        await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.adminTwoFactorReset, origin: NO_ORIGIN, details: { reason: reason.trim().slice(0, 500), actor } });
+        await events
+          .boundTo(trx)
+          .record({ userId: user.id, tag: EVENT_TAGS.adminTwoFactorReset, origin: NO_ORIGIN, details: { reason: reason.trim().slice(0, 500), actor } });
       });
       // The reset also lifts the second-factor locks, the year's TOTP budget included: the administrator
       // checked the person's identity out of band (NIST SP 800-63B 5.2.2 leaves unlocking to the operator).

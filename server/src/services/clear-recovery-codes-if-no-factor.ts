@@ -17,12 +17,7 @@ export async function clearRecoveryCodesIfNoFactor(trx: Kysely<Database>, userId
     .select((eb) => [
       'totp_secret_enc',
       eb
-        .exists(
-          eb
-            .selectFrom('webauthn_credentials')
-            .select('webauthn_credentials.id')
-            .whereRef('webauthn_credentials.user_id', '=', 'users.id'),
-        )
+        .exists(eb.selectFrom('webauthn_credentials').select('webauthn_credentials.id').whereRef('webauthn_credentials.user_id', '=', 'users.id'))
         .as('has_key'),
     ])
     .where('id', '=', userId)

@@ -32,13 +32,36 @@ export type EmailVerifyResult = { ok: true; email: string; alreadyVerified: fals
 
 /** Status and words for each problem; the page adds a way forward (the account page, where "resend" is). */
 export const EMAIL_TOKEN_PROBLEMS: Record<EmailTokenProblem, { status: number; title: string; message: string }> = {
-  malformed: { status: 400, title: 'This link is not valid', message: 'This verification link is damaged or was not made by this server. Copy the whole link from the message, or send a new one from your account page.' },
+  malformed: {
+    status: 400,
+    title: 'This link is not valid',
+    message:
+      'This verification link is damaged or was not made by this server. Copy the whole link from the message, or send a new one from your account page.',
+  },
   expired: { status: 410, title: 'This link has expired', message: 'Verification links work for 24 hours. Send a new one from your account page.' },
   used: { status: 409, title: 'Address already verified', message: 'This link was already used: the address is verified. Nothing more to do.' },
-  superseded: { status: 410, title: 'A newer link was sent', message: 'A newer verification link was sent to this address since this one, and only the newest works. Use the newest message, or send another from your account page.' },
-  'other-account': { status: 403, title: 'This link is for another account', message: 'This verification link belongs to a different account than the one you are logged in with. Log out, then log in to the account the address was added to and open the link again.' },
-  removed: { status: 404, title: 'Address no longer on the account', message: 'This address was removed from the account after the link was sent. Add it again from your account page if you want to use it.' },
-  taken: { status: 409, title: 'Address verified by another account', message: 'Another account verified this address first; an address can belong to one account only. Use a different address.' },
+  superseded: {
+    status: 410,
+    title: 'A newer link was sent',
+    message:
+      'A newer verification link was sent to this address since this one, and only the newest works. Use the newest message, or send another from your account page.',
+  },
+  'other-account': {
+    status: 403,
+    title: 'This link is for another account',
+    message:
+      'This verification link belongs to a different account than the one you are logged in with. Log out, then log in to the account the address was added to and open the link again.',
+  },
+  removed: {
+    status: 404,
+    title: 'Address no longer on the account',
+    message: 'This address was removed from the account after the link was sent. Add it again from your account page if you want to use it.',
+  },
+  taken: {
+    status: 409,
+    title: 'Address verified by another account',
+    message: 'Another account verified this address first; an address can belong to one account only. Use a different address.',
+  },
 };
 
 export interface Emails {
@@ -192,7 +215,16 @@ export function createEmails(options: EmailsOptions): Emails {
         }
         const row = await trx
           .insertInto('user_emails')
-          .values({ user_id: user.id, email: email.trim(), email_key: key, is_primary: 1, verified_at: verified ? time : null, verify_nonce: null, verify_sent_at: null, created_at: time })
+          .values({
+            user_id: user.id,
+            email: email.trim(),
+            email_key: key,
+            is_primary: 1,
+            verified_at: verified ? time : null,
+            verify_nonce: null,
+            verify_sent_at: null,
+            created_at: time,
+          })
           .returning('id')
           .executeTakeFirstOrThrow();
         if (!verified) await sendLink(trx, user.id, Number(row.id), email.trim());
@@ -269,7 +301,12 @@ export function createEmails(options: EmailsOptions): Emails {
       if (time - payload.t >= EMAIL_VERIFY_TTL_MS || payload.t > time + 60_000) return { ok: false, problem: 'expired' };
       if (payload.u !== sessionUserId) return { ok: false, problem: 'other-account' };
       return inTransaction(db, async (trx) => {
-        const row = await trx.selectFrom('user_emails').selectAll().where('id', '=', payload.i as number).where('user_id', '=', sessionUserId).executeTakeFirst();
+        const row = await trx
+          .selectFrom('user_emails')
+          .selectAll()
+          .where('id', '=', payload.i as number)
+          .where('user_id', '=', sessionUserId)
+          .executeTakeFirst();
         if (!row) return { ok: false, problem: 'removed' } as const;
         if (row.verified_at !== null) return { ok: false, problem: 'used' } as const;
         if (row.verify_nonce === null || row.verify_nonce !== payload.n) return { ok: false, problem: 'superseded' } as const;

@@ -152,7 +152,11 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
       }));
     },
     async count(userId) {
-      const row = await db.selectFrom('events').select((eb) => eb.fn.countAll<number | string>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('user_id', '=', userId)
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     },
     async newerThan(userId, id) {

@@ -30,9 +30,13 @@ describe.each(DIALECTS)('TOTP guessing bound over a simulated year on %s', (dial
 
   /** An account with TOTP; its current code and a certainly wrong one. */
   async function victim() {
-    const user = await h.services.accounts.register({ username: `v${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, email: 'v@example.org', password: PASSWORD }, NO_ORIGIN, {
-      emailVerified: true,
-    });
+    const user = await h.services.accounts.register(
+      { username: `v${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, email: 'v@example.org', password: PASSWORD },
+      NO_ORIGIN,
+      {
+        emailVerified: true,
+      },
+    );
     const secret = h.services.totp.generateSecret();
     await h.services.totp.enable(user.id, secret);
     const codeAt = (time: number) => generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: time });
@@ -49,7 +53,9 @@ describe.each(DIALECTS)('TOTP guessing bound over a simulated year on %s', (dial
       if (i % 4 === 0) h.clock.advance(15 * MINUTE);
       if (i % 40 === 0) {
         const ownerToken = await h.services.loginTokens.issue((await h.services.accounts.findById(user.id))!);
-        expect((await h.services.login.totpStep({ token: ownerToken, code: codeAt(h.clock()) }, { ip: '198.51.100.11', userAgent: 'owner' })).kind).toBe('success');
+        expect((await h.services.login.totpStep({ token: ownerToken, code: codeAt(h.clock()) }, { ip: '198.51.100.11', userAgent: 'owner' })).kind).toBe(
+          'success',
+        );
       }
       const token = await h.services.loginTokens.issue((await h.services.accounts.findById(user.id))!);
       const result = await h.services.login.totpStep({ token, code: wrongCode() }, attacker);
@@ -60,11 +66,21 @@ describe.each(DIALECTS)('TOTP guessing bound over a simulated year on %s', (dial
     const refused = await h.services.login.totpStep({ token, code: codeAt(h.clock()) }, { ip: '198.51.100.11', userAgent: 'owner' });
     expect(refused).toMatchObject({ kind: 'blocked', status: 429, message: expect.stringMatching(/Use a security key or a recovery code/) });
     // The owner is mailed once, when the last guess of the budget is spent (docs/security.md).
-    const notices = await h.db.selectFrom('mail_outbox').select(['recipient', 'body_enc', 'message_id']).where('user_id', '=', user.id).where('kind', '=', 'notice:totp-guess-budget-spent').execute();
+    const notices = await h.db
+      .selectFrom('mail_outbox')
+      .select(['recipient', 'body_enc', 'message_id'])
+      .where('user_id', '=', user.id)
+      .where('kind', '=', 'notice:totp-guess-budget-spent')
+      .execute();
     expect(notices.map((row) => row.recipient)).toEqual(['v@example.org']);
-    expect(openMailBody(h.services.keys['mail-body'], notices[0]!.message_id, notices[0]!.body_enc!).text).toContain(`tried ${budget} wrong authentication-app codes`);
+    expect(openMailBody(h.services.keys['mail-body'], notices[0]!.message_id, notices[0]!.body_enc!).text).toContain(
+      `tried ${budget} wrong authentication-app codes`,
+    );
     // Shown before any code is sent, and the recovery codes stay offered (only the app is locked).
-    expect(await h.services.login.secondFactorLocks(user, { ip: '198.51.100.11', userAgent: 'owner' })).toMatchObject({ all: null, totp: { message: expect.any(String) } });
+    expect(await h.services.login.secondFactorLocks(user, { ip: '198.51.100.11', userAgent: 'owner' })).toMatchObject({
+      all: null,
+      totp: { message: expect.any(String) },
+    });
     await h.services.admin.resetTwoFactor(user.username, { reason: 'identity verified by video call', actor: 'test' });
     expect(await h.services.totpGuessBudget.spentUntil(user.id)).toBeNull();
   });
@@ -83,23 +99,21 @@ describe('TOTP guessing bound over a simulated year (sqlite)', () => {
   });
   const dialect = 'sqlite';
 
-  it(
-    'an attacker with the password gets at most 333 evaluated guesses a year while the owner logs in daily; the owner is told and keeps recovery codes',
-    { timeout: 240_000 },
-    async () => {
-      // A gentle pace keeps this fast; test/stress/guessing-bound.stress.ts runs the issue's measured one.
-      const plan = { days: 365, ownerLoginsPerDay: 1, windowsPerDay: 1, guessesPerWindow: 4 };
-      const year = await simulateGuessingYear(h, plan);
-      console.log(`${dialect}: ${describeGuessingYear(plan, year)}`);
-      expect(year.attackerSucceeded).toBe(0);
-      // Every rolling year (here: the whole simulated one) holds at most the budget.
-      expect(year.evaluated).toBeLessThanOrEqual(MAX_GUESSES_PER_YEAR);
-      expect(year.successProbability).toBeLessThan(1e-3);
-      // The owner was told: every failure is in the security history, and the spent budget too.
-      expect(year.tags).toContain(EVENT_TAGS.totpGuessBudgetSpent);
-      // Once spent, the app is refused with a message saying what still works — and a recovery code does.
-      expect(year.owners).toContain('recovery code');
-      expect(year.owners.find((outcome) => outcome !== 'app' && outcome !== 'recovery code')).toMatch(/Use a security key or a recovery code/);
-    },
-  );
+  it('an attacker with the password gets at most 333 evaluated guesses a year while the owner logs in daily; the owner is told and keeps recovery codes', {
+    timeout: 240_000,
+  }, async () => {
+    // A gentle pace keeps this fast; test/stress/guessing-bound.stress.ts runs the issue's measured one.
+    const plan = { days: 365, ownerLoginsPerDay: 1, windowsPerDay: 1, guessesPerWindow: 4 };
+    const year = await simulateGuessingYear(h, plan);
+    console.log(`${dialect}: ${describeGuessingYear(plan, year)}`);
+    expect(year.attackerSucceeded).toBe(0);
+    // Every rolling year (here: the whole simulated one) holds at most the budget.
+    expect(year.evaluated).toBeLessThanOrEqual(MAX_GUESSES_PER_YEAR);
+    expect(year.successProbability).toBeLessThan(1e-3);
+    // The owner was told: every failure is in the security history, and the spent budget too.
+    expect(year.tags).toContain(EVENT_TAGS.totpGuessBudgetSpent);
+    // Once spent, the app is refused with a message saying what still works — and a recovery code does.
+    expect(year.owners).toContain('recovery code');
+    expect(year.owners.find((outcome) => outcome !== 'app' && outcome !== 'recovery code')).toMatch(/Use a security key or a recovery code/);
+  });
 });

@@ -65,7 +65,15 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
   const notices = createSecurityNotices({ mailKey: keys['mail-body'], now, origin: config.origin, siteName: config.rpName });
   const events = createEvents(db, now, notices);
   const emailsIn = (database: Kysely<Database>) =>
-    createEmails({ db: database, now, verifyKey: keys['email-verify'], mailKey: keys['mail-body'], origin: config.origin, siteName: config.rpName, followUp: notices });
+    createEmails({
+      db: database,
+      now,
+      verifyKey: keys['email-verify'],
+      mailKey: keys['mail-body'],
+      origin: config.origin,
+      siteName: config.rpName,
+      followUp: notices,
+    });
   const passwords = createPasswords(config.argon2);
   const rateLimits = createRateLimits(db, config.rateLimits, now);
   const requestLimits = createRequestLimits(db, config.requestLimits, now);

@@ -35,7 +35,11 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
   });
 
   async function totpLogin() {
-    const user = await h.services.accounts.register({ username: `s${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, email: 'a@example.org', password: 'correct horse battery staple' });
+    const user = await h.services.accounts.register({
+      username: `s${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+      email: 'a@example.org',
+      password: 'correct horse battery staple',
+    });
     const secret = h.services.totp.generateSecret();
     await h.services.totp.enable(user.id, secret);
     const token = await h.services.loginTokens.issue((await h.services.accounts.findById(user.id))!);
@@ -49,7 +53,7 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     return counter.count - before;
   };
 
-  it('a wrong code: token + user (1), rate-limit counters (1), the year\'s TOTP budget (2: write the guess down, count), failure event and the address its notice would go to (2); the page again (1)', async () => {
+  it("a wrong code: token + user (1), rate-limit counters (1), the year's TOTP budget (2: write the guess down, count), failure event and the address its notice would go to (2); the page again (1)", async () => {
     const { user, token, code } = await totpLogin();
     // A code from 5 minutes ago: well-formed, outside the ±1 step window.
     const wrong = code(-10);
@@ -89,10 +93,13 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     const result = await counted.login.totpStep({ token, code: code(0) }, ORIGIN);
     expect(result).toMatchObject({ kind: 'success', user: { id: user.id } });
     expect((await counted.login.totpStep({ token, code: code(1) }, ORIGIN)).kind).toBe('token-problem');
-    const counters = await h.db.selectFrom('rate_limits').select(['key', 'failures']).where('key', 'like', `second-factor:%:${user.id}`).orderBy('key').execute();
-    expect(counters).toEqual([
-      { key: `second-factor:account:${user.id}`, failures: 0 },
-    ]);
+    const counters = await h.db
+      .selectFrom('rate_limits')
+      .select(['key', 'failures'])
+      .where('key', 'like', `second-factor:%:${user.id}`)
+      .orderBy('key')
+      .execute();
+    expect(counters).toEqual([{ key: `second-factor:account:${user.id}`, failures: 0 }]);
     // The right code took nothing from the year's TOTP budget.
     expect(await h.db.selectFrom('totp_guesses').select('id').where('user_id', '=', user.id).execute()).toEqual([]);
   });

@@ -90,7 +90,10 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
         lastPurge = time;
         await db.deleteFrom('login_tokens').where('expires_at', '<=', time).execute();
       }
-      await db.insertInto('login_tokens').values({ id: nonce, user_id: user.id, expires_at: time + LOGIN_TOKEN_TTL_MS }).execute();
+      await db
+        .insertInto('login_tokens')
+        .values({ id: nonce, user_id: user.id, expires_at: time + LOGIN_TOKEN_TTL_MS })
+        .execute();
       const payload: TokenPayload = { n: nonce, u: user.id, e: user.security_epoch, t: time };
       if (methods) payload.m = (methods.hasTotp ? 1 : 0) | (methods.hasSecurityKey ? 2 : 0);
       const body = Buffer.from(JSON.stringify(payload)).toString('base64url');

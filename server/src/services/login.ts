@@ -29,9 +29,7 @@ export type SecondFactorResult =
   | { kind: 'invalid'; status: 400 | 401; message: string; user?: User };
 
 /** What a second-factor route gets back from {@link Login.beginSecondFactor}. */
-export type SecondFactorGate =
-  | { kind: 'ready'; user: User }
-  | Extract<SecondFactorResult, { kind: 'token-problem' | 'blocked' }>;
+export type SecondFactorGate = { kind: 'ready'; user: User } | Extract<SecondFactorResult, { kind: 'token-problem' | 'blocked' }>;
 
 /** What the two-factor page says before any code is sent: which methods are locked now, and why. */
 export interface SecondFactorLocks {
@@ -77,9 +75,18 @@ export interface Login {
   /** Before checking a second factor's secret: T still valid, and this attempt counted against the limits first. */
   attemptSecondFactor(token: unknown, origin: RequestOrigin): Promise<SecondFactorAttempt | Exclude<SecondFactorGate, { kind: 'ready' }>>;
   /** Record a failed second factor (already counted); returns the message to show (the lock-out message once locked). */
-  failSecondFactor(gate: SecondFactorAttempt, method: LoginMethod, origin: RequestOrigin, message: string): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
+  failSecondFactor(
+    gate: SecondFactorAttempt,
+    method: LoginMethod,
+    origin: RequestOrigin,
+    message: string,
+  ): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
   /** The same for a failure whose event the caller already recorded (security keys record why they were refused). */
-  countSecondFactorFailure(gate: SecondFactorAttempt, origin: RequestOrigin, message: string): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
+  countSecondFactorFailure(
+    gate: SecondFactorAttempt,
+    origin: RequestOrigin,
+    message: string,
+  ): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
   /** The attempt tested no secret (malformed input): give it back to the limits. */
   withdrawSecondFactor(gate: SecondFactorAttempt, origin: RequestOrigin): Promise<void>;
   /** The second factor was right: give the attempt back, burn T (exactly once), record the login. */
@@ -114,8 +121,7 @@ export function createLogin(deps: {
 
   const blocked = (retryAfterMs: number) =>
     ({ kind: 'blocked', status: 429, message: rateLimitMessage(retryAfterMs), retryAfterSeconds: Math.ceil(retryAfterMs / 1000) }) as const;
-  const tokenProblem = (problem: LoginTokenProblem) =>
-    ({ kind: 'token-problem', status: 400, problem, message: LOGIN_TOKEN_MESSAGES[problem] }) as const;
+  const tokenProblem = (problem: LoginTokenProblem) => ({ kind: 'token-problem', status: 400, problem, message: LOGIN_TOKEN_MESSAGES[problem] }) as const;
 
   /** A counted attempt failed: when it was the last one allowed, the lock-out starts now — record and say so. */
   const afterFailure = async (attempt: AllowedAttempt, userId: string | null, step: 'password' | 'second-factor' | 'reauthenticate', origin: RequestOrigin) => {
@@ -155,7 +161,8 @@ export function createLogin(deps: {
       const subject = { account: session.id, ip: origin.ip };
       // Counted before argon2 runs, so parallel guesses cannot all pass a check made before any was counted.
       const attempt = await rateLimits.attempt('reauthenticate', subject);
-      if (attempt.blocked) return { ok: false, status: 429, message: rateLimitMessage(attempt.retryAfterMs), retryAfterSeconds: Math.ceil(attempt.retryAfterMs / 1000) };
+      if (attempt.blocked)
+        return { ok: false, status: 429, message: rateLimitMessage(attempt.retryAfterMs), retryAfterSeconds: Math.ceil(attempt.retryAfterMs / 1000) };
       if (!(await accounts.verifyPassword(user, password))) {
         await events.record({ userId: user.id, tag: EVENT_TAGS.reauthenticateFailure, origin });
         await afterFailure(attempt, user.id, 'reauthenticate', origin);
@@ -202,7 +209,9 @@ export function createLogin(deps: {
     },
 
     async countSecondFactorFailure(gate, origin, message) {
-      const refusal = (await afterFailure(gate.attempt, gate.user.id, 'second-factor', origin)) ?? ({ kind: 'invalid', status: 401, message: `${message} ${attemptsLeft(gate.attempt)}` } as const);
+      const refusal =
+        (await afterFailure(gate.attempt, gate.user.id, 'second-factor', origin)) ??
+        ({ kind: 'invalid', status: 401, message: `${message} ${attemptsLeft(gate.attempt)}` } as const);
       return { ...refusal, user: gate.user };
     },
 

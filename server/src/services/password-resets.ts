@@ -95,7 +95,17 @@ export interface PasswordResetDeps {
   siteName: string;
 }
 
-export function createPasswordResets({ db, key, passwordChanges, now, events, mailIn, requestLimits, origin: siteOrigin, siteName }: PasswordResetDeps): PasswordResets {
+export function createPasswordResets({
+  db,
+  key,
+  passwordChanges,
+  now,
+  events,
+  mailIn,
+  requestLimits,
+  origin: siteOrigin,
+  siteName,
+}: PasswordResetDeps): PasswordResets {
   const hashDigest = (user: Pick<User, 'id' | 'password_hash'>) => hmac(key, `password-hash:${user.id}:${user.password_hash}`).slice(0, 22);
 
   const parse = (token: unknown): { ok: true; payload: ResetPayload } | { ok: false; problem: ResetTokenProblem } => {
@@ -172,7 +182,10 @@ export function createPasswordResets({ db, key, passwordChanges, now, events, ma
       if (time - lastPurge >= PURGE_INTERVAL_MS) {
         lastPurge = time;
         // Links a day past expiry only answer "expired" from their signature: the row is no longer needed.
-        await db.deleteFrom('password_resets').where('expires_at', '<', time - 24 * 60 * 60_000).execute();
+        await db
+          .deleteFrom('password_resets')
+          .where('expires_at', '<', time - 24 * 60 * 60_000)
+          .execute();
       }
       // One statement either way. An address the owner added but never verified is not trusted with a
       // reset link (it may be a typo for someone else's mailbox); the primary address always is.
@@ -213,26 +226,28 @@ export function createPasswordResets({ db, key, passwordChanges, now, events, ma
       const checked = await inspectWith(db, token);
       if (!checked.ok) return checked;
       let result: ResetTokenResult = checked;
-      await passwordChanges.setPassword(checked.user.id, newPassword, {
-        reason: 'reset',
-        origin,
-        alsoInTransaction: async (trx, user) => {
-          // The burn, inside the password's transaction: two posts of one link cannot both reset.
-          const burned = await trx
-            .updateTable('password_resets')
-            .set({ used_at: now() })
-            .where('id', '=', checked.nonce)
-            .where('user_id', '=', user.id)
-            .where('used_at', 'is', null)
-            .executeTakeFirst();
-          if (Number(burned.numUpdatedRows) !== 1) throw new LinkAlreadyUsed();
-          await alsoInTransaction?.(trx, user);
-          result = { ok: true, user, nonce: checked.nonce };
-        },
-      }).catch((error: unknown) => {
-        if (!(error instanceof LinkAlreadyUsed)) throw error;
-        result = { ok: false, problem: 'used' };
-      });
+      await passwordChanges
+        .setPassword(checked.user.id, newPassword, {
+          reason: 'reset',
+          origin,
+          alsoInTransaction: async (trx, user) => {
+            // The burn, inside the password's transaction: two posts of one link cannot both reset.
+            const burned = await trx
+              .updateTable('password_resets')
+              .set({ used_at: now() })
+              .where('id', '=', checked.nonce)
+              .where('user_id', '=', user.id)
+              .where('used_at', 'is', null)
+              .executeTakeFirst();
+            if (Number(burned.numUpdatedRows) !== 1) throw new LinkAlreadyUsed();
+            await alsoInTransaction?.(trx, user);
+            result = { ok: true, user, nonce: checked.nonce };
+          },
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof LinkAlreadyUsed)) throw error;
+          result = { ok: false, problem: 'used' };
+        });
       return result;
     },
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkNewPassword, PASSWORD_MAX_LENGTH, } from './password-rule.js';
+import { checkNewPassword, PASSWORD_MAX_LENGTH } from './password-rule.js';
 
 const refused = (password: string, username?: string) => {
   const check = checkNewPassword(password, { username });

@@ -56,10 +56,7 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
       await plantKey(user.id, 'Desk key');
       const codes = await h.services.recoveryCodes.generate(user.id);
       // What the two removal routes do (routes/manage.ts, routes/webauthn.ts): the codes go with the last factor.
-      await Promise.all([
-        h.services.totp.disable(user.id, NO_ORIGIN),
-        h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN),
-      ]);
+      await Promise.all([h.services.totp.disable(user.id, NO_ORIGIN), h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN)]);
       const status = await h.services.accounts.twoFactorStatus(user.id);
       expect(status).toMatchObject({ enabled: false, hasTotp: false, securityKeyCount: 0 });
       expect(await h.services.recoveryCodes.check(user.id, codes[0]!), `round ${round}`).toBe('invalid');
@@ -82,9 +79,7 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
     for (let round = 0; round < ROUNDS; round++) {
       const user = await newUser();
       const secrets = [h.services.totp.generateSecret(), h.services.totp.generateSecret()];
-      const results = await Promise.allSettled(
-        secrets.map((secret) => h.services.totp.confirmAndEnable(user.id, secret, codeFor(secret), NO_ORIGIN)),
-      );
+      const results = await Promise.allSettled(secrets.map((secret) => h.services.totp.confirmAndEnable(user.id, secret, codeFor(secret), NO_ORIGIN)));
       const won = results.flatMap((result, index) => (result.status === 'fulfilled' ? [index] : []));
       expect(won, `round ${round}: both enables succeeded, the second replaced the first's secret`).toHaveLength(1);
       const lost = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -113,17 +108,12 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
             .set((eb) => ({ security_epoch: eb('security_epoch', '+', 1) }))
             .where('id', '=', user.id)
             .execute();
-          const nonce = await trx
-            .selectFrom('login_tokens')
-            .select('id')
-            .where('user_id', '=', user.id)
-            .executeTakeFirst();
+          const nonce = await trx.selectFrom('login_tokens').select('id').where('user_id', '=', user.id).executeTakeFirst();
           return nonce !== undefined;
         });
       // Even rounds start the change at once, odd ones a turn later, so both orders happen (on SQLite the
       // start order decides which goes first).
-      const change =
-        round % 2 === 0 ? factorChange() : new Promise((resolve) => setImmediate(resolve)).then(factorChange);
+      const change = round % 2 === 0 ? factorChange() : new Promise((resolve) => setImmediate(resolve)).then(factorChange);
       const [consumed, nonceAliveAfterChange] = await Promise.all([h.services.loginTokens.consume(token), change]);
       if (consumed.ok) logins++;
       if (consumed.ok && nonceAliveAfterChange) violations++;

@@ -105,10 +105,7 @@ export function counterPurger(db: Kysely<Database>, owned: { prefix: string; win
       // A multi-row DELETE locks in scan order, unlike the key-ordered counter writes; skipping rows
       // another request holds (it is restarting them, so they are not garbage) means the purge never
       // waits, and so can never be part of a deadlock.
-      await db
-        .deleteFrom('rate_limits')
-        .where('key', 'in', db.selectFrom('rate_limits').select('key').where(expired).forUpdate().skipLocked())
-        .execute();
+      await db.deleteFrom('rate_limits').where('key', 'in', db.selectFrom('rate_limits').select('key').where(expired).forUpdate().skipLocked()).execute();
     } else {
       await db.deleteFrom('rate_limits').where(expired).execute();
     }

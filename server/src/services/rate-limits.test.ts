@@ -51,14 +51,20 @@ describe.each(DIALECTS)('password limits per place on %s', (dialect) => {
     expect(attempt.blocked).toBe(false);
     await h.services.rateLimits.succeeded('password', owner);
     // After the right password this place is not "known to fail" any more.
-    const keys = await h.db.selectFrom('rate_limits').select(['key', 'failures']).where('key', 'in', [`password:place:${name}:${ip}`, `password:seen:${name}:${ip}`]).orderBy('key').execute();
+    const keys = await h.db
+      .selectFrom('rate_limits')
+      .select(['key', 'failures'])
+      .where('key', 'in', [`password:place:${name}:${ip}`, `password:seen:${name}:${ip}`])
+      .orderBy('key')
+      .execute();
     expect(keys.map((row) => row.failures)).toEqual([0, 0]);
   });
 
   it('re-authentication is counted per session, never per account or address', async () => {
     const session = `session-${account()}`;
     const rule = h.config.rateLimits.reauthenticatePerSession;
-    for (let i = 0; i < rule.max; i++) expect((await h.services.rateLimits.attempt('reauthenticate', { account: session, ip: '192.0.2.5' })).blocked).toBe(false);
+    for (let i = 0; i < rule.max; i++)
+      expect((await h.services.rateLimits.attempt('reauthenticate', { account: session, ip: '192.0.2.5' })).blocked).toBe(false);
     expect((await h.services.rateLimits.attempt('reauthenticate', { account: session, ip: '192.0.2.6' })).blocked).toBe(true);
     expect((await h.services.rateLimits.attempt('reauthenticate', { account: `other-${session}`, ip: '192.0.2.5' })).blocked).toBe(false);
   });

@@ -157,7 +157,10 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
   };
 
   const purge = counterPurger(db, [
-    { prefix: 'password:', windowMs: Math.max(config.passwordPerAccount.windowMs, config.passwordPerAccountAllPlaces.windowMs, config.passwordPerIp.windowMs, PLACE_MEMORY_MS) },
+    {
+      prefix: 'password:',
+      windowMs: Math.max(config.passwordPerAccount.windowMs, config.passwordPerAccountAllPlaces.windowMs, config.passwordPerIp.windowMs, PLACE_MEMORY_MS),
+    },
     { prefix: 'second-factor:', windowMs: Math.max(config.secondFactorPerAccount.windowMs, config.secondFactorPerIp.windowMs) },
     { prefix: 'reauthenticate:', windowMs: config.reauthenticatePerSession.windowMs },
   ]);
@@ -170,9 +173,17 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
     async check(scope, subject) {
       const entries = keysFor(scope, subject);
       const time = now();
-      const counts = await readCounters(db, entries.map((entry) => entry.key));
+      const counts = await readCounters(
+        db,
+        entries.map((entry) => entry.key),
+      );
       // Not counted: this place "failed before" once it has any failure in its window.
-      const worst = verdict(deciding(entries, counts, time, (count) => count >= 1), counts, time, (count, max) => count >= max);
+      const worst = verdict(
+        deciding(entries, counts, time, (count) => count >= 1),
+        counts,
+        time,
+        (count, max) => count >= max,
+      );
       return worst ? { blocked: true, ...worst } : { blocked: false };
     },
 

@@ -48,12 +48,7 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
       .where('used_at', 'is', null)
       .executeTakeFirst();
     if (Number(burned.numUpdatedRows) === 1) return 'ok';
-    const spent = await executor
-      .selectFrom('recovery_codes')
-      .select('id')
-      .where('user_id', '=', userId)
-      .where('code_hash', '=', codeHash)
-      .executeTakeFirst();
+    const spent = await executor.selectFrom('recovery_codes').select('id').where('user_id', '=', userId).where('code_hash', '=', codeHash).executeTakeFirst();
     return spent ? 'used' : 'invalid';
   };
 

@@ -64,7 +64,8 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
     if (!body || !mac || !safeEqual(mac, hmac(key, body))) return null;
     try {
       const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as DevicePayload;
-      const valid = payload.u === user.id && payload.e === user.security_epoch && typeof payload.x === 'number' && payload.x > now() && typeof payload.d === 'string';
+      const valid =
+        payload.u === user.id && payload.e === user.security_epoch && typeof payload.x === 'number' && payload.x > now() && typeof payload.d === 'string';
       return valid ? payload.d : null;
     } catch {
       return null;
@@ -146,7 +147,12 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
 
     async forget(user, id, origin) {
       return inTransaction(db, async (trx) => {
-        const row = await trx.deleteFrom('remembered_devices').where('id', '=', id).where('user_id', '=', user.id).returning(['user_agent', 'security_epoch', 'expires_at']).executeTakeFirst();
+        const row = await trx
+          .deleteFrom('remembered_devices')
+          .where('id', '=', id)
+          .where('user_id', '=', user.id)
+          .returning(['user_agent', 'security_epoch', 'expires_at'])
+          .executeTakeFirst();
         // A stale row (older epoch, expired) skipped nothing any more: deleting it is tidying, not an event.
         if (!row || row.security_epoch !== user.security_epoch || row.expires_at <= now()) return false;
         await createEvents(trx, now).record({ userId: user.id, tag: EVENT_TAGS.deviceForgotten, origin, details: { userAgent: row.user_agent } });

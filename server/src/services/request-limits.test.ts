@@ -46,7 +46,10 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
   });
 
   it('holds a global ceiling that no number of addresses gets past', async () => {
-    const small: RequestLimitConfig = { ...DEFAULT_REQUEST_LIMITS, register: { perAddress: { max: 5, windowMs: HOUR }, everyone: { max: 12, windowMs: HOUR } } };
+    const small: RequestLimitConfig = {
+      ...DEFAULT_REQUEST_LIMITS,
+      register: { perAddress: { max: 5, windowMs: HOUR }, everyone: { max: 12, windowMs: HOUR } },
+    };
     // A fresh limiter over the same table: "everyone" is one counter per kind, shared with the other tests here.
     await h.db.deleteFrom('rate_limits').where('key', '=', 'request:register:everyone').execute();
     const limits = createRequestLimits(h.db, small, h.clock);

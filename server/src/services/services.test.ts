@@ -245,7 +245,12 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       h.clock.advance(rule.windowMs);
       expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
       // A new window starts counting from one.
-      expect(await h.services.rateLimits.attempt('second-factor', subject)).toEqual({ blocked: false, lastAllowed: false, remaining: rule.max - 1, pauseMs: rule.windowMs });
+      expect(await h.services.rateLimits.attempt('second-factor', subject)).toEqual({
+        blocked: false,
+        lastAllowed: false,
+        remaining: rule.max - 1,
+        pauseMs: rule.windowMs,
+      });
       expect((await h.services.rateLimits.check('second-factor', subject)).blocked).toBe(false);
     });
 
@@ -269,9 +274,7 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
     it('blocks an IP across accounts, and counts concurrent failures exactly', async () => {
       const rule = h.config.rateLimits.passwordPerIp;
       const ip = `198.51.${(counter++ % 250) + 1}.${(Date.now() % 250) + 1}`;
-      await Promise.all(
-        Array.from({ length: rule.max }, (_, i) => h.services.rateLimits.attempt('password', { account: `a${i}-${uniqueName()}`, ip })),
-      );
+      await Promise.all(Array.from({ length: rule.max }, (_, i) => h.services.rateLimits.attempt('password', { account: `a${i}-${uniqueName()}`, ip })));
       const row = await h.db.selectFrom('rate_limits').selectAll().where('key', '=', `password:ip:${ip}`).executeTakeFirstOrThrow();
       expect(row.failures).toBe(rule.max);
       const verdict = await h.services.rateLimits.check('password', { account: 'someone-new', ip });
@@ -292,7 +295,11 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       });
       const outcomes = await Promise.allSettled(operations);
       expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
-      const rows = await h.db.selectFrom('rate_limits').select('failures').where('key', 'in', [`second-factor:account:${account}`, ...ips.map((ip) => `second-factor:ip:${ip}`)]).execute();
+      const rows = await h.db
+        .selectFrom('rate_limits')
+        .select('failures')
+        .where('key', 'in', [`second-factor:account:${account}`, ...ips.map((ip) => `second-factor:ip:${ip}`)])
+        .execute();
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.every((row) => row.failures >= 0)).toBe(true);
     });
@@ -306,7 +313,14 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       // A fresh limiter's once-a-minute purge is due at once.
       await createRateLimits(h.db, h.config.rateLimits, h.clock).attempt('second-factor', current);
       const keysOf = async (subject: { account: string; ip: string }) =>
-        (await h.db.selectFrom('rate_limits').select('key').where('key', 'in', [`second-factor:account:${subject.account}`, `second-factor:ip:${subject.ip}`]).orderBy('key').execute()).map((row) => row.key);
+        (
+          await h.db
+            .selectFrom('rate_limits')
+            .select('key')
+            .where('key', 'in', [`second-factor:account:${subject.account}`, `second-factor:ip:${subject.ip}`])
+            .orderBy('key')
+            .execute()
+        ).map((row) => row.key);
       expect(await keysOf(old)).toEqual([]);
       expect(await keysOf(current)).toHaveLength(2);
     });
@@ -320,7 +334,7 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       const max = h.config.rateLimits.secondFactorPerAccount.max;
       const results = [];
       for (let i = 0; i <= max; i++) results.push(await h.services.login.totpStep({ token, code: '000000' }, origin));
-      expect(results.slice(0, max - 1).map((result) => result.kind)).toEqual(Array(max - 1).fill("invalid"));
+      expect(results.slice(0, max - 1).map((result) => result.kind)).toEqual(Array(max - 1).fill('invalid'));
       expect(results.at(-1)).toMatchObject({ kind: 'blocked', status: 429, message: expect.stringMatching(/Try again in 15 minutes/) });
       const tags = (await h.services.events.list(user.id)).map((event) => event.tag);
       expect(tags.filter((tag) => tag === EVENT_TAGS.lockout)).toHaveLength(1);

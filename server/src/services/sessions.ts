@@ -206,7 +206,11 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
     },
 
     async setFlash(sessionId, flash) {
-      await db.updateTable('sessions').set({ flash: JSON.stringify(flash) }).where('id', '=', sessionId).execute();
+      await db
+        .updateTable('sessions')
+        .set({ flash: JSON.stringify(flash) })
+        .where('id', '=', sessionId)
+        .execute();
     },
 
     async takeFlash(sessionId) {

@@ -19,12 +19,7 @@ export function totpStepAt(timestampMs: number): number {
 }
 
 /** Generate a code (otpauth does the RFC 4226/6238 math; tests check it against RFC 6238 Appendix B). */
-export function generateTotpCode(options: {
-  secret: Secret;
-  timestampMs: number;
-  digits?: number;
-  algorithm?: 'SHA1' | 'SHA256' | 'SHA512';
-}): string {
+export function generateTotpCode(options: { secret: Secret; timestampMs: number; digits?: number; algorithm?: 'SHA1' | 'SHA256' | 'SHA512' }): string {
   return TOTP.generate({
     secret: options.secret,
     timestamp: options.timestampMs,

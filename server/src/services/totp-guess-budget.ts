@@ -25,8 +25,8 @@ export interface TotpGuessBudget {
 }
 
 export type TotpGuess =
-  | { allowed: true; id: number; userId: string; /** Wrong codes still allowed in the window after this one. */ remaining: number }
-  | { allowed: false; /** When the oldest counted guess leaves the window. */ retryAfterMs: number };
+  | { allowed: true; id: number; userId: string /** Wrong codes still allowed in the window after this one. */; remaining: number }
+  | { allowed: false /** When the oldest counted guess leaves the window. */; retryAfterMs: number };
 
 export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule, now: Clock): TotpGuessBudget {
   const counted = (userId: string, time: number) =>
@@ -50,7 +50,10 @@ export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule,
       if (time - lastPurge > 60 * 60_000) {
         // Guesses older than the window carry no information any more.
         lastPurge = time;
-        await db.deleteFrom('totp_guesses').where('guessed_at', '<=', time - rule.windowMs).execute();
+        await db
+          .deleteFrom('totp_guesses')
+          .where('guessed_at', '<=', time - rule.windowMs)
+          .execute();
       }
       return { allowed: true, id: Number(row.id), userId, remaining: rule.max - Number(count) };
     },

@@ -137,12 +137,7 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
 
     disable: (userId, origin) =>
       inTransaction(db, async (trx) => {
-        const updated = await trx
-          .updateTable('users')
-          .set(totpOffColumns)
-          .where('id', '=', userId)
-          .where('totp_secret_enc', 'is not', null)
-          .executeTakeFirst();
+        const updated = await trx.updateTable('users').set(totpOffColumns).where('id', '=', userId).where('totp_secret_enc', 'is not', null).executeTakeFirst();
         const changed = Number(updated.numUpdatedRows) === 1;
         if (changed) {
           // The UPDATE above holds the user's row: the "was it the last factor" decision is made after it.

@@ -11,7 +11,14 @@ describe.each(DIALECTS)('WebAuthn challenges on %s', (dialect) => {
     await h?.close();
   });
 
-  const newUserId = async () => (await h.services.accounts.register({ username: `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}`, email: 'c@example.org', password: 'correct horse battery staple' })).id;
+  const newUserId = async () =>
+    (
+      await h.services.accounts.register({
+        username: `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}`,
+        email: 'c@example.org',
+        password: 'correct horse battery staple',
+      })
+    ).id;
 
   it('are usable once, by their user, for their ceremony, within five minutes', async () => {
     const [alice, bob] = [await newUserId(), await newUserId()];

@@ -29,13 +29,7 @@ export function newChallenge(): Uint8Array<ArrayBuffer> {
 }
 
 /** Stores `challenge` (base64url, as it appears in the options JSON) for this user and ceremony. */
-export async function storeChallenge(
-  db: Kysely<Database>,
-  challenge: string,
-  userId: string,
-  ceremony: Ceremony,
-  now: number,
-): Promise<void> {
+export async function storeChallenge(db: Kysely<Database>, challenge: string, userId: string, ceremony: Ceremony, now: number): Promise<void> {
   // Expired rows are garbage: clear them as we go (indexed on expires_at), so the table stays small.
   await db.deleteFrom('webauthn_challenges').where('expires_at', '<=', now).execute();
   await db
@@ -55,13 +49,7 @@ export async function storeChallenge(
  * Burns the challenge if it exists, belongs to `userId`, was issued for `ceremony` and has not
  * expired. Returns true exactly once per stored challenge.
  */
-export async function consumeChallenge(
-  db: Kysely<Database>,
-  challenge: string,
-  userId: string,
-  ceremony: Ceremony,
-  now: number,
-): Promise<boolean> {
+export async function consumeChallenge(db: Kysely<Database>, challenge: string, userId: string, ceremony: Ceremony, now: number): Promise<boolean> {
   const row = await db
     .deleteFrom('webauthn_challenges')
     .where('challenge', '=', challenge)

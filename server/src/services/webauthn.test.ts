@@ -9,7 +9,14 @@ import { createTestDatabaseUrl } from '../db/test-database.js';
 import { createEvents, EVENT_TAGS, NO_ORIGIN } from './events.js';
 import { CHALLENGE_TTL_MS } from './webauthn-challenges.js';
 import { MAX_KEY_LABEL_LENGTH } from './webauthn-key-label.js';
-import { createWebauthnService, MAX_KEYS_PER_USER, SUPPORTED_ALGORITHM_IDS, WebauthnRefusal, type WebauthnRefusalReason, type WebauthnService } from './webauthn.js';
+import {
+  createWebauthnService,
+  MAX_KEYS_PER_USER,
+  SUPPORTED_ALGORITHM_IDS,
+  WebauthnRefusal,
+  type WebauthnRefusalReason,
+  type WebauthnService,
+} from './webauthn.js';
 
 const ORIGIN = 'http://localhost:8080';
 const RP_ID = 'localhost';
@@ -236,10 +243,7 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
 
     // A registration challenge cannot be spent on a login.
     const regOptions = await service.registrationOptions(alice);
-    const crossCeremony = aliceKey.createAuthenticationResponse(
-      { challenge: regOptions.challenge, rpId: RP_ID, allowCredentials: [] },
-      { origin: ORIGIN },
-    );
+    const crossCeremony = aliceKey.createAuthenticationResponse({ challenge: regOptions.challenge, rpId: RP_ID, allowCredentials: [] }, { origin: ORIGIN });
     expect(await refusalOf(service.authenticate(alice.id, crossCeremony, NO_ORIGIN))).toBe('challenge-invalid');
   });
 

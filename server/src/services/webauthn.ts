@@ -88,8 +88,7 @@ const MESSAGES = {
   challenge: 'This security-key request has expired or was already used. Press the button to try again.',
   notRegistered: 'This security key is not registered to your account. Use a key you have added, or another method.',
   verification: 'The security key’s answer could not be verified for this site. Try again, or use another method.',
-  regression:
-    'This security key reported a use count lower than before, which can mean it was copied. It was refused: use another method and check the key.',
+  regression: 'This security key reported a use count lower than before, which can mean it was copied. It was refused: use another method and check the key.',
   concurrent: 'This security-key answer was already used. Press the button to try again.',
   malformed: 'The browser sent an incomplete security-key answer. Reload the page and try again.',
 } as const;
@@ -108,12 +107,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
   }
 
   async function hasKeys(userId: string): Promise<boolean> {
-    const row = await db
-      .selectFrom('webauthn_credentials')
-      .select('id')
-      .where('user_id', '=', userId)
-      .limit(1)
-      .executeTakeFirst();
+    const row = await db.selectFrom('webauthn_credentials').select('id').where('user_id', '=', userId).limit(1).executeTakeFirst();
     return row !== undefined;
   }
 
@@ -147,12 +141,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
   }
 
   /** Records a refused key (a failed second factor; a counter regression gets its own tag) and throws. */
-  async function refuse(
-    userId: string,
-    refusal: WebauthnRefusal,
-    details: Record<string, unknown>,
-    origin: RequestOrigin,
-  ): Promise<never> {
+  async function refuse(userId: string, refusal: WebauthnRefusal, details: Record<string, unknown>, origin: RequestOrigin): Promise<never> {
     const tag = refusal.reason === 'sign-count-regression' ? EVENT_TAGS.webauthnSignCountRegression : EVENT_TAGS.secondFactorFailure;
     await events.record({ userId, tag, origin, details: { method: 'webauthn', reason: refusal.reason, ...details } });
     throw refusal;
@@ -242,11 +231,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
       }
       const { credential } = verification.registrationInfo;
 
-      const owner = await db
-        .selectFrom('webauthn_credentials')
-        .select('user_id')
-        .where('credential_id', '=', credential.id)
-        .executeTakeFirst();
+      const owner = await db.selectFrom('webauthn_credentials').select('user_id').where('credential_id', '=', credential.id).executeTakeFirst();
       if (owner !== undefined) {
         // Never say whose: only that this key cannot be added again.
         throw new WebauthnRefusal('already-registered', 'This security key is already registered.');
@@ -305,11 +290,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
      * Verifies an assertion from one of the user's keys. On success the key's counter and last-use
      * time are updated; on any refusal an event is recorded and a {@link WebauthnRefusal} thrown.
      */
-    async authenticate(
-      userId: string,
-      response: AuthenticationResponseJSON,
-      origin: RequestOrigin,
-    ): Promise<{ label: string }> {
+    async authenticate(userId: string, response: AuthenticationResponseJSON, origin: RequestOrigin): Promise<{ label: string }> {
       let challenge: string;
       try {
         challenge = await takeChallenge(userId, 'authentication', response.response.clientDataJSON);
@@ -359,12 +340,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         );
       }
       if (!verification.verified) {
-        return refuse(
-          userId,
-          new WebauthnRefusal('verification-failed', MESSAGES.verification),
-          { ceremony: 'authentication', label: stored.label },
-          origin,
-        );
+        return refuse(userId, new WebauthnRefusal('verification-failed', MESSAGES.verification), { ceremony: 'authentication', label: stored.label }, origin);
       }
 
       const previous = Number(stored.sign_count);
@@ -387,12 +363,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         .where('sign_count', '=', previous)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) {
-        return refuse(
-          userId,
-          new WebauthnRefusal('concurrent-use', MESSAGES.concurrent),
-          { ceremony: 'authentication', label: stored.label },
-          origin,
-        );
+        return refuse(userId, new WebauthnRefusal('concurrent-use', MESSAGES.concurrent), { ceremony: 'authentication', label: stored.label }, origin);
       }
       await events.record({ userId, tag: EVENT_TAGS.webauthnUsed, origin, details: { method: 'webauthn', label: stored.label } });
       return { label: stored.label };
@@ -422,7 +393,8 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
           .where('user_id', '=', userId)
           .where('label', '=', key.label)
           .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1) throw new WebauthnRefusal('no-such-key', `You have no security key named "${current.label}" any more. Reload the page.`);
+        if (Number(updated.numUpdatedRows) !== 1)
+          throw new WebauthnRefusal('no-such-key', `You have no security key named "${current.label}" any more. Reload the page.`);
       } catch (error) {
         // A concurrent rename or registration took the name first (the unique label index).
         if (isUniqueViolation(error)) throw new WebauthnRefusal('label-taken', `A security key named "${next.label}" was just added. Choose another name.`);

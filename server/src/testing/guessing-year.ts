@@ -35,7 +35,11 @@ export interface GuessingYear {
  * evaluated. Used by the unit test (a gentle pace) and the stress suite (the issue's measured pace).
  */
 export async function simulateGuessingYear(h: ServiceHarness, plan: GuessingPlan): Promise<GuessingYear> {
-  const user = await h.services.accounts.register({ username: `v${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`, email: 'v@example.org', password: PASSWORD });
+  const user = await h.services.accounts.register({
+    username: `v${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+    email: 'v@example.org',
+    password: PASSWORD,
+  });
   const secret = h.services.totp.generateSecret();
   await h.services.totp.enable(user.id, secret);
   const recoveryCodes = await h.services.recoveryCodes.generate(user.id);

@@ -17,7 +17,10 @@ export interface QueuedResetLink {
  * the outbox the way a person reads them from a mailbox.
  */
 export async function requestResetLinks(services: Pick<Services, 'db' | 'keys' | 'passwordResets'>, identifier: string): Promise<QueuedResetLink[]> {
-  const last = await services.db.selectFrom('mail_outbox').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  const last = await services.db
+    .selectFrom('mail_outbox')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
   await services.passwordResets.request(identifier);
   const rows = await services.db
     .selectFrom('mail_outbox')

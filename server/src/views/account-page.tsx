@@ -82,8 +82,7 @@ export function AccountPage(props: AccountPageProps) {
           </p>
         ) : (
           <p class="status-off">
-            <strong>Off.</strong> Your account is protected by your password only. Add an authentication app or a
-            security key below.
+            <strong>Off.</strong> Your account is protected by your password only. Add an authentication app or a security key below.
           </p>
         )}
       </section>
@@ -101,8 +100,7 @@ export function AccountPage(props: AccountPageProps) {
                 {props.securityKeys.length === 0 ? (
                   <>
                     <p class="notice notice-warning">
-                      This is your only second factor: removing it turns two-factor authentication off and deletes your
-                      recovery codes.
+                      This is your only second factor: removing it turns two-factor authentication off and deletes your recovery codes.
                     </p>
                     <ConfirmCheckbox
                       id="totp-remove-confirm"
@@ -182,8 +180,8 @@ export function AccountPage(props: AccountPageProps) {
       <section class="card" aria-labelledby="devices-heading">
         <h2 id="devices-heading">Remembered devices</h2>
         <p>
-          Browsers where you chose “Remember this device for 30 days” skip the second factor. Forget them all if you
-          lost a device or logged in on a computer that is not yours.
+          Browsers where you chose “Remember this device for 30 days” skip the second factor. Forget them all if you lost a device or logged in on a computer
+          that is not yours.
         </p>
         <RememberedDeviceList page={page} devices={props.devices} />
         <form method="post" action={ACCOUNT_ROUTES.forgetDevices}>
@@ -198,8 +196,8 @@ export function AccountPage(props: AccountPageProps) {
         <h2 id="sessions-heading">Sessions</h2>
         <SessionList page={page} sessions={props.sessions} />
         <p>
-          Ends every session of this account, including this one — on other browsers and devices too. Remembered devices
-          are not forgotten; use Forget remembered devices for that.
+          Ends every session of this account, including this one — on other browsers and devices too. Remembered devices are not forgotten; use Forget
+          remembered devices for that.
         </p>
         <form method="post" action={ROUTES.revokeSessions} class="stack">
           <CsrfInput token={page.csrfToken} />

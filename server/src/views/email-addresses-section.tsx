@@ -12,7 +12,19 @@ export type EmailAction = (typeof EMAIL_ACTIONS)[keyof typeof EMAIL_ACTIONS];
 export const EMAIL_SECTION_ID = 'email-addresses';
 
 /** One button posting an action on one address. */
-function AddressAction({ page, address, action, label, danger = false }: { page: PageContext; address: EmailAddress; action: EmailAction; label: string; danger?: boolean }) {
+function AddressAction({
+  page,
+  address,
+  action,
+  label,
+  danger = false,
+}: {
+  page: PageContext;
+  address: EmailAddress;
+  action: EmailAction;
+  label: string;
+  danger?: boolean;
+}) {
   return (
     <form method="post" action={ROUTES.manageEmail} class="inline-form">
       <CsrfInput token={page.csrfToken} />
@@ -61,8 +73,8 @@ export function EmailAddressesSection({ page, addresses }: { page: PageContext; 
       {primary && !primary.verified ? (
         <div class="notice notice-warning">
           <p>
-            <strong>Your primary address is not verified.</strong> Open the link we sent to {primary.email} while logged in. Until then you
-            cannot turn on two-factor authentication and get no security notices.
+            <strong>Your primary address is not verified.</strong> Open the link we sent to {primary.email} while logged in. Until then you cannot turn on
+            two-factor authentication and get no security notices.
           </p>
         </div>
       ) : (
@@ -90,7 +102,9 @@ export function EmailAddressesSection({ page, addresses }: { page: PageContext; 
             {address.primary && address.verified ? null : (
               <div class="actions">
                 {!address.verified ? <AddressAction page={page} address={address} action={EMAIL_ACTIONS.resend} label="Resend link" /> : null}
-                {address.verified && !address.primary ? <AddressAction page={page} address={address} action={EMAIL_ACTIONS.makePrimary} label="Make primary" /> : null}
+                {address.verified && !address.primary ? (
+                  <AddressAction page={page} address={address} action={EMAIL_ACTIONS.makePrimary} label="Make primary" />
+                ) : null}
                 {!address.primary ? <AddressAction page={page} address={address} action={EMAIL_ACTIONS.remove} label="Remove" danger /> : null}
               </div>
             )}

@@ -6,19 +6,17 @@ export function WhatIsTwoFactor() {
     <section class="help" aria-labelledby="help-2fa">
       <h2 id="help-2fa">What is two-factor authentication?</h2>
       <p>
-        Two-factor authentication (2FA) makes your account harder to take over. Logging in needs something you
-        know — your password — and something you have: a phone app that shows a new code every 30 seconds, or a
-        security key you touch. Someone who steals or guesses your password still cannot log in.
+        Two-factor authentication (2FA) makes your account harder to take over. Logging in needs something you know — your password — and something you have: a
+        phone app that shows a new code every 30 seconds, or a security key you touch. Someone who steals or guesses your password still cannot log in.
       </p>
       <h3>Supported methods</h3>
       <ul>
         <li>
-          <strong>Authentication app (TOTP)</strong>: any app that follows RFC 6238, such as a password manager or
-          the Latchkey browser extension. You scan a QR code once; the app then shows 6-digit codes.
+          <strong>Authentication app (TOTP)</strong>: any app that follows RFC 6238, such as a password manager or the Latchkey browser extension. You scan a QR
+          code once; the app then shows 6-digit codes.
         </li>
         <li>
-          <strong>Security key (WebAuthn)</strong>: a hardware key or your device's built-in authenticator. It cannot
-          be phished: it only answers this site.
+          <strong>Security key (WebAuthn)</strong>: a hardware key or your device's built-in authenticator. It cannot be phished: it only answers this site.
         </li>
         <li>
           <strong>Recovery codes</strong>: eight single-use codes for when your app or key is not at hand.
@@ -33,15 +31,14 @@ export function WhyRecoveryCodes() {
     <section class="help" aria-labelledby="help-recovery">
       <h2 id="help-recovery">Why keep recovery codes safe?</h2>
       <p>
-        If you lose your phone or security key, a recovery code is the only way to log in by yourself. Each code
-        works once. Store them somewhere safe and separate from your devices — a password manager, or printed on
-        paper — and never share them: anyone with a code and your password can log in as you.
+        If you lose your phone or security key, a recovery code is the only way to log in by yourself. Each code works once. Store them somewhere safe and
+        separate from your devices — a password manager, or printed on paper — and never share them: anyone with a code and your password can log in as you.
       </p>
       <h3>What if I lose every method?</h3>
       <p>
-        If you have lost your devices and your recovery codes, contact the administrators of this index. After they
-        have verified your identity they can reset two-factor authentication on your account; the reset is recorded
-        in your security history. This takes time on purpose, so set up a second method and keep your codes safe.
+        If you have lost your devices and your recovery codes, contact the administrators of this index. After they have verified your identity they can reset
+        two-factor authentication on your account; the reset is recorded in your security history. This takes time on purpose, so set up a second method and
+        keep your codes safe.
       </p>
     </section>
   );

@@ -9,8 +9,8 @@ export function HomePage({ page }: { page: PageContext }) {
     <Layout page={page} title="Welcome">
       <h1>Latchkey</h1>
       <p>
-        The account server of this package index. Your account here is protected by your password and, once you turn
-        it on, a second factor: an authentication app, a security key, or a recovery code.
+        The account server of this package index. Your account here is protected by your password and, once you turn it on, a second factor: an authentication
+        app, a security key, or a recovery code.
       </p>
       {page.username ? (
         <section class="card" aria-labelledby="home-account-heading">

@@ -99,7 +99,15 @@ export function ErrorSummary({ errors, focus = false }: { errors: string[]; focu
       tabIndex={focused ? -1 : undefined}
       autofocus={focused || undefined}
     >
-      {errors.length === 1 ? <p>{errors[0]}</p> : <ul>{errors.map((error) => <li key={error}>{error}</li>)}</ul>}
+      {errors.length === 1 ? (
+        <p>{errors[0]}</p>
+      ) : (
+        <ul>
+          {errors.map((error) => (
+            <li key={error}>{error}</li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }

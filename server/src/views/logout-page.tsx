@@ -14,8 +14,8 @@ export function LogoutPage({ page }: { page: PageContext }) {
         <form method="post" action={ROUTES.logout} class="stack">
           <CsrfInput token={page.csrfToken} />
           <p>
-            You are logged in as <strong>{page.username}</strong>. Log out of this browser? Your other sessions stay
-            logged in; end them from <a href={ROUTES.manageAccount}>account security</a>.
+            You are logged in as <strong>{page.username}</strong>. Log out of this browser? Your other sessions stay logged in; end them from{' '}
+            <a href={ROUTES.manageAccount}>account security</a>.
           </p>
           <p class="actions">
             <button type="submit" class="button button-primary" autofocus>

@@ -7,7 +7,17 @@ import { firstErrorField, NewPasswordFields } from './new-password-fields.js';
 import { PASSWORD_ROUTES, USERNAME_OR_EMAIL } from './password-routes.js';
 
 /** "Forgot password?": ask for a username or address. `sent` shows the one answer every request gets. */
-export function RequestPasswordResetPage({ page, form = {}, sent = false, hours = 1 }: { page: PageContext; form?: FormState; sent?: boolean; hours?: number }) {
+export function RequestPasswordResetPage({
+  page,
+  form = {},
+  sent = false,
+  hours = 1,
+}: {
+  page: PageContext;
+  form?: FormState;
+  sent?: boolean;
+  hours?: number;
+}) {
   const errors = form.fieldErrors ?? {};
   const all = allErrors(form);
   if (sent) {
@@ -18,8 +28,8 @@ export function RequestPasswordResetPage({ page, form = {}, sent = false, hours 
         </h1>
         <div class="notice notice-success" role="status">
           <p>
-            If an account matches what you entered, we have sent a link to reset its password to the account’s e-mail
-            address. The link works once, for {hours} hour{hours === 1 ? '' : 's'}.
+            If an account matches what you entered, we have sent a link to reset its password to the account’s e-mail address. The link works once, for {hours}{' '}
+            hour{hours === 1 ? '' : 's'}.
           </p>
         </div>
         <p>No e-mail after a few minutes? Check your spam folder, or request a new link.</p>
@@ -67,8 +77,8 @@ export function ResetPasswordPage({ page, token, username, form = {} }: { page: 
     <Layout page={page} title="Choose a new password">
       <h1>Choose a new password</h1>
       <p>
-        For the account <strong>{username}</strong>. Every session of this account ends and remembered devices are
-        forgotten. Two-factor authentication stays on: your next login still asks for your second factor.
+        For the account <strong>{username}</strong>. Every session of this account ends and remembered devices are forgotten. Two-factor authentication stays
+        on: your next login still asks for your second factor.
       </p>
       <ErrorSummary errors={all} />
       <form method="post" action={`${PASSWORD_ROUTES.resetPassword}?${new URLSearchParams({ token }).toString()}`} class="stack" novalidate>
@@ -93,8 +103,8 @@ export function ResetPasswordDonePage({ page }: { page: PageContext }) {
       </h1>
       <div class="notice notice-success" role="status">
         <p>
-          Log in with your new password. If your account has two-factor authentication, the login still asks for your
-          second factor. Every other session has ended.
+          Log in with your new password. If your account has two-factor authentication, the login still asks for your second factor. Every other session has
+          ended.
         </p>
       </div>
       <p>

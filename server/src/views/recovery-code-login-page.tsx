@@ -8,10 +8,7 @@ export function RecoveryCodeLoginPage({ page, query, form = {} }: { page: PageCo
   return (
     <Layout page={page} title="Log in with a recovery code">
       <h1>Log in with a recovery code</h1>
-      <p>
-        Each recovery code works once. After logging in, check your security settings and generate new codes if you
-        are running low.
-      </p>
+      <p>Each recovery code works once. After logging in, check your security settings and generate new codes if you are running low.</p>
       <ErrorSummary errors={allErrors(form)} />
       <form method="post" action={`${ROUTES.recoveryCode}${query}`} class="stack" novalidate>
         <CsrfInput token={page.csrfToken} />

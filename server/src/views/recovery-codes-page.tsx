@@ -13,9 +13,9 @@ export function RecoveryCodesPage({ page, codes, firstTime }: { page: PageContex
       {firstTime ? <p>Two-factor authentication is now on. Before you continue, save these recovery codes.</p> : null}
       <div class="notice notice-warning" role="alert">
         <p>
-          <strong>This is the only time these codes are shown.</strong> Save them now somewhere safe — a password
-          manager, or printed on paper kept away from your devices. If you lose your authentication app or security
-          key and these codes, you will be locked out of your account until an administrator resets it.
+          <strong>This is the only time these codes are shown.</strong> Save them now somewhere safe — a password manager, or printed on paper kept away from
+          your devices. If you lose your authentication app or security key and these codes, you will be locked out of your account until an administrator
+          resets it.
         </p>
         {firstTime ? null : <p>Any older recovery codes have stopped working.</p>}
       </div>
@@ -43,9 +43,7 @@ export function RecoveryCodesPage({ page, codes, firstTime }: { page: PageContex
           I have saved my recovery codes
         </a>
       </p>
-      <p class="hint">
-        Next you type one of them back; that proves they were saved, and that one code is used up.
-      </p>
+      <p class="hint">Next you type one of them back; that proves they were saved, and that one code is used up.</p>
       <WhyRecoveryCodes />
     </Layout>
   );

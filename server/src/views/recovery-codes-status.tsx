@@ -10,8 +10,7 @@ export function RecoveryCodesUnconfirmed({ unconfirmed }: { unconfirmed: boolean
   return (
     <div class="notice notice-warning" id="recovery-codes-unconfirmed">
       <p>
-        <strong>Your recovery codes are unconfirmed.</strong> Type one of them back to show you saved them. If you did
-        not save them, generate a new set.
+        <strong>Your recovery codes are unconfirmed.</strong> Type one of them back to show you saved them. If you did not save them, generate a new set.
       </p>
       <p>
         <a class="button" href={RECOVERY_CODE_ROUTES.verify}>

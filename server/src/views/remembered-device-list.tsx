@@ -26,7 +26,10 @@ export function RememberedDeviceList({ page, devices }: { page: PageContext; dev
                 <>
                   {' · '}
                   <a href={device.historyHref}>
-                    In security history<span class="visually-hidden">: {browser} remembered at {formatTime(device.createdAt)}</span>
+                    In security history
+                    <span class="visually-hidden">
+                      : {browser} remembered at {formatTime(device.createdAt)}
+                    </span>
                   </a>
                 </>
               ) : null}
@@ -35,7 +38,11 @@ export function RememberedDeviceList({ page, devices }: { page: PageContext; dev
               <CsrfInput token={page.csrfToken} />
               <input type="hidden" name={END_FIELDS.device} value={device.id} />
               <button type="submit" class="button button-small">
-                Forget<span class="visually-hidden"> {device.current ? 'this browser' : browser} remembered {formatTime(device.createdAt)}</span>
+                Forget
+                <span class="visually-hidden">
+                  {' '}
+                  {device.current ? 'this browser' : browser} remembered {formatTime(device.createdAt)}
+                </span>
               </button>
             </form>
           </li>

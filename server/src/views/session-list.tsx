@@ -51,7 +51,10 @@ export function SessionList({ page, sessions }: { page: PageContext; sessions: S
                 <>
                   {' · '}
                   <a href={session.historyHref}>
-                    In security history<span class="visually-hidden">: the login of {browser} at {formatTime(session.createdAt)}</span>
+                    In security history
+                    <span class="visually-hidden">
+                      : the login of {browser} at {formatTime(session.createdAt)}
+                    </span>
                   </a>
                 </>
               ) : null}
@@ -63,7 +66,11 @@ export function SessionList({ page, sessions }: { page: PageContext; sessions: S
                 <CsrfInput token={page.csrfToken} />
                 <input type="hidden" name={END_FIELDS.session} value={session.id} />
                 <button type="submit" class="button button-small">
-                  End session<span class="visually-hidden"> of {browser} started {formatTime(session.createdAt)}</span>
+                  End session
+                  <span class="visually-hidden">
+                    {' '}
+                    of {browser} started {formatTime(session.createdAt)}
+                  </span>
                 </button>
               </form>
             )}

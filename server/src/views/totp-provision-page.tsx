@@ -41,19 +41,10 @@ export function TotpProvisionPage({ page, secret, otpauthUri, issuer, username, 
           <div class="field">
             <label for="otpauth-uri">Or copy the whole set-up link</label>
             <p class="hint" id="otpauth-uri-hint">
-              For apps that take a link (otpauth://), such as the Latchkey extension's Paste tab. It holds the secret:
-              keep it private.
+              For apps that take a link (otpauth://), such as the Latchkey extension's Paste tab. It holds the secret: keep it private.
             </p>
             {/* Read-only text, not a link: selecting and copying it needs no script (CSP), nothing opens by accident, and it wraps whole. */}
-            <textarea
-              id="otpauth-uri"
-              class="uri"
-              rows={3}
-              readOnly
-              spellcheck={false}
-              autocomplete="off"
-              aria-describedby="otpauth-uri-hint"
-            >
+            <textarea id="otpauth-uri" class="uri" rows={3} readOnly spellcheck={false} autocomplete="off" aria-describedby="otpauth-uri-hint">
               {otpauthUri}
             </textarea>
           </div>

@@ -111,15 +111,13 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
         <h2 id="recovery-heading">Lost your device?</h2>
         {locks.all ? (
           <p>
-            Recovery codes are paused too until then. If you have lost your devices and recovery codes, contact the
-            administrators of this index: after verifying your identity they can reset two-factor authentication on
-            your account.
+            Recovery codes are paused too until then. If you have lost your devices and recovery codes, contact the administrators of this index: after
+            verifying your identity they can reset two-factor authentication on your account.
           </p>
         ) : (
           <p>
-            <a href={`${ROUTES.recoveryCode}${query}`}>Log in with a recovery code</a> instead. If you have lost your
-            recovery codes too, contact the administrators of this index: after verifying your identity they can reset
-            two-factor authentication on your account.
+            <a href={`${ROUTES.recoveryCode}${query}`}>Log in with a recovery code</a> instead. If you have lost your recovery codes too, contact the
+            administrators of this index: after verifying your identity they can reset two-factor authentication on your account.
           </p>
         )}
       </section>

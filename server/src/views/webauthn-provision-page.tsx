@@ -29,8 +29,8 @@ export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticat
     <Layout page={page} title="Security keys" scripts={[WEBAUTHN_SCRIPTS.provision]}>
       <h1>Security keys</h1>
       <p>
-        A security key (a USB or NFC key, or your device's built-in authenticator) is the strongest second factor: it
-        only answers this site, so a look-alike page cannot phish it. Add two, and keep one somewhere safe.
+        A security key (a USB or NFC key, or your device's built-in authenticator) is the strongest second factor: it only answers this site, so a look-alike
+        page cannot phish it. Add two, and keep one somewhere safe.
       </p>
       <ErrorSummary errors={allErrors(form)} focus />
 
@@ -80,7 +80,15 @@ export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticat
  * The key table; its wrapper id lets the page script swap in a fresh copy after adding a key.
  * `onlyFactor`: the one key is the account's last second factor, so removing it asks for a confirmation.
  */
-export function SecurityKeyList({ page, keys, onlyFactor = false }: { page: PageContext; keys: Pick<SecurityKey, 'label' | 'createdAt' | 'lastUsedAt'>[]; onlyFactor?: boolean }) {
+export function SecurityKeyList({
+  page,
+  keys,
+  onlyFactor = false,
+}: {
+  page: PageContext;
+  keys: Pick<SecurityKey, 'label' | 'createdAt' | 'lastUsedAt'>[];
+  onlyFactor?: boolean;
+}) {
   return (
     <div id={WEBAUTHN_DOM.keyList}>
       {keys.length === 0 ? (
@@ -139,21 +147,14 @@ export function SecurityKeyList({ page, keys, onlyFactor = false }: { page: Page
                       {onlyFactor ? (
                         <>
                           <p class="notice notice-warning">
-                            This is your only second factor: removing it turns two-factor authentication off and deletes
-                            your recovery codes.
+                            This is your only second factor: removing it turns two-factor authentication off and deletes your recovery codes.
                           </p>
                           <ConfirmCheckbox id={`remove-key-confirm-${index}`} label={CONFIRM_TEXT.lastMethod} />
                         </>
                       ) : null}
                       <div class="field">
                         <label for={`remove-key-password-${index}`}>Confirm with your password</label>
-                        <input
-                          id={`remove-key-password-${index}`}
-                          name={FIELDS.password}
-                          type="password"
-                          autocomplete="current-password"
-                          required
-                        />
+                        <input id={`remove-key-password-${index}`} name={FIELDS.password} type="password" autocomplete="current-password" required />
                       </div>
                       <button type="submit" class="button button-danger">
                         Remove “{key.label}”

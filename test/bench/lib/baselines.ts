@@ -23,7 +23,12 @@ async function measureHello(
 ): Promise<LoadResult> {
   const hello = await spawnServer(entry, { label: options.label, ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}) });
   try {
-    return await runLoadMeasured([hello], { urls: [hello.url], connections: options.connections, durationSeconds: options.durationSeconds, nextRequest: () => ({ method: 'GET', path: '/' }) });
+    return await runLoadMeasured([hello], {
+      urls: [hello.url],
+      connections: options.connections,
+      durationSeconds: options.durationSeconds,
+      nextRequest: () => ({ method: 'GET', path: '/' }),
+    });
   } finally {
     await hello.stop();
   }

@@ -34,8 +34,10 @@ export async function entrySize(root: string, entry: string): Promise<EntrySize>
       return;
     }
     if (!file.endsWith('.js')) return;
-    for (const [, specifier] of text.matchAll(STATIC_IMPORT)) if (specifier?.startsWith('.') || specifier?.startsWith('/')) await visit(resolvePath(file, specifier));
-    for (const [, specifier] of text.matchAll(DYNAMIC_IMPORT)) if (specifier?.startsWith('.') || specifier?.startsWith('/')) lazy.add(resolvePath(file, specifier));
+    for (const [, specifier] of text.matchAll(STATIC_IMPORT))
+      if (specifier?.startsWith('.') || specifier?.startsWith('/')) await visit(resolvePath(file, specifier));
+    for (const [, specifier] of text.matchAll(DYNAMIC_IMPORT))
+      if (specifier?.startsWith('.') || specifier?.startsWith('/')) lazy.add(resolvePath(file, specifier));
   };
   await visit(normalize(entry));
 

@@ -48,10 +48,7 @@ export interface Deployment {
   close(): Promise<void>;
 }
 
-export async function createDeployment(
-  dialect: 'sqlite' | 'postgres',
-  options: { label: string; cpuProfileDir?: string },
-): Promise<Deployment> {
+export async function createDeployment(dialect: 'sqlite' | 'postgres', options: { label: string; cpuProfileDir?: string }): Promise<Deployment> {
   const { databaseUrl, drop } = await createTestDatabaseUrl(dialect);
   await retryMigrationRace(() => migrate(databaseUrl));
   const overrides: Partial<Config> = {
@@ -83,7 +80,10 @@ export async function createDeployment(
   };
   const addCompareServer = async (checkout: string) => {
     const root = resolve(checkout);
-    const server = await spawn(`${options.label}-before`, { BENCH_SERVER_SRC: join(root, 'server/src'), TSX_TSCONFIG_PATH: join(root, 'server/tsconfig.json') });
+    const server = await spawn(`${options.label}-before`, {
+      BENCH_SERVER_SRC: join(root, 'server/src'),
+      TSX_TSCONFIG_PATH: join(root, 'server/tsconfig.json'),
+    });
     others.push(server);
     return server;
   };

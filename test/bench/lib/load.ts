@@ -66,9 +66,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         connections: options.connections,
         pipelining: 1,
         timeout: 30,
-        ...(options.preparedRequests === undefined
-          ? { duration: options.durationSeconds }
-          : { amount: options.preparedRequests }),
+        ...(options.preparedRequests === undefined ? { duration: options.durationSeconds } : { amount: options.preparedRequests }),
         requests: [
           {
             setupRequest: (request) => {

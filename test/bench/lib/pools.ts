@@ -42,11 +42,22 @@ async function loadUsers(deployment: Deployment, prefix: string) {
  * seeded and logged in through `services.totp.verify` first: if the bulk-sealed secrets did not decrypt
  * exactly as the server's own, this fails here instead of producing a row of refusals.
  */
-export async function prepareTotpLogins(deployment: Deployment, prefix: string, count: number, passwordHash: string): Promise<{ username: string; token: string }[]> {
-  const [probe] = await seedUsers(deployment.databaseUrl, `${prefix}probe-`, 1, passwordHash, { secret: BENCH_TOTP_SECRET, secretKey: deployment.config.secretKey });
+export async function prepareTotpLogins(
+  deployment: Deployment,
+  prefix: string,
+  count: number,
+  passwordHash: string,
+): Promise<{ username: string; token: string }[]> {
+  const [probe] = await seedUsers(deployment.databaseUrl, `${prefix}probe-`, 1, passwordHash, {
+    secret: BENCH_TOTP_SECRET,
+    secretKey: deployment.config.secretKey,
+  });
   const probeRow = await deployment.db.selectFrom('users').selectAll().where('id', '=', probe!.id).executeTakeFirstOrThrow();
   const verdict = await deployment.services.totp.verify(probeRow, currentTotp(BENCH_TOTP_SECRET));
-  if (verdict !== 'ok') throw new Error(`bench seeding: services.totp.verify said "${verdict}" for a bulk-seeded TOTP user; test/bench/lib/seed.ts no longer seals secrets like services/totp.ts`);
+  if (verdict !== 'ok')
+    throw new Error(
+      `bench seeding: services.totp.verify said "${verdict}" for a bulk-seeded TOTP user; test/bench/lib/seed.ts no longer seals secrets like services/totp.ts`,
+    );
   await seedUsers(deployment.databaseUrl, prefix, count, passwordHash, { secret: BENCH_TOTP_SECRET, secretKey: deployment.config.secretKey });
   const users = (await loadUsers(deployment, prefix)).filter((user) => !user.username.startsWith(`${prefix}probe-`));
   const logins: { username: string; token: string }[] = [];

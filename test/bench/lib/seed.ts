@@ -24,7 +24,18 @@ export async function migrate(databaseUrl: string): Promise<void> {
   }
 }
 
-const USER_COLUMNS = ['id', 'username', 'email', 'password_hash', 'created_at', 'password_changed_at', 'totp_secret_enc', 'totp_last_step', 'totp_enabled_at', 'security_epoch'] as const;
+const USER_COLUMNS = [
+  'id',
+  'username',
+  'email',
+  'password_hash',
+  'created_at',
+  'password_changed_at',
+  'totp_secret_enc',
+  'totp_last_step',
+  'totp_enabled_at',
+  'security_epoch',
+] as const;
 const INSERT_USER = `INSERT INTO users (${USER_COLUMNS.join(', ')}) VALUES (${USER_COLUMNS.map(() => '?').join(', ')})`;
 type UserRow = [string, string, string, string, number, number, string | null, null, number | null, number];
 

@@ -26,7 +26,12 @@ const fmt = (n: number | undefined, digits = 0) =>
   n === undefined || Number.isNaN(n) ? '' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function cells(row: BenchRow, footnote: string): string[] {
-  const main = row.requestsPerSecond !== undefined ? fmt(row.requestsPerSecond) : row.value ? `${fmt(row.value.amount, row.value.amount < 10 ? 2 : 1)} ${row.value.unit}` : '';
+  const main =
+    row.requestsPerSecond !== undefined
+      ? fmt(row.requestsPerSecond)
+      : row.value
+        ? `${fmt(row.value.amount, row.value.amount < 10 ? 2 : 1)} ${row.value.unit}`
+        : '';
   return [
     row.section,
     row.scenario + footnote,

@@ -111,7 +111,8 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
     const setup = await browser.context.newPage();
     await setup.goto(popupUrl);
     const setupResult = await setup.evaluate(async (passphrase) => {
-      const runtime = (globalThis as unknown as { chrome: { runtime: { sendMessage(message: unknown): Promise<{ ok: boolean; error?: string }> } } }).chrome.runtime;
+      const runtime = (globalThis as unknown as { chrome: { runtime: { sendMessage(message: unknown): Promise<{ ok: boolean; error?: string }> } } }).chrome
+        .runtime;
       const created = await runtime.sendMessage({ type: 'create', passphrase });
       if (!created.ok) return `create: ${created.error}`;
       const added = await runtime.sendMessage({
@@ -147,10 +148,12 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
       });
       await unlockVault(popup, PASSPHRASE, { timeout: 60_000 });
       await popup.waitForFunction(() => (globalThis as unknown as { __firstCode?: number }).__firstCode !== undefined, undefined, { timeout: 10_000 });
-      unlockTimes.push(await popup.evaluate(() => {
-        const record = globalThis as unknown as { __unlockClicked: number; __firstCode: number };
-        return record.__firstCode - record.__unlockClicked;
-      }));
+      unlockTimes.push(
+        await popup.evaluate(() => {
+          const record = globalThis as unknown as { __unlockClicked: number; __firstCode: number };
+          return record.__firstCode - record.__unlockClicked;
+        }),
+      );
       const kdf = await browser.serviceWorker.evaluate((name) => performance.getEntriesByName(name).at(-1)?.duration ?? Number.NaN, KDF_MEASURE);
       kdfTimes.push(kdf);
       // Lock again for the next sample; the last one leaves the vault unlocked for the popup-open rows.
@@ -159,7 +162,9 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         await popup.getByText('Your vault is locked.').waitFor({ state: 'visible' });
       }
       await popup.close();
-      context.log(`extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms, KDF ${kdf.toFixed(0)} ms (native @node-rs/argon2 ${nativeTimes[i]!.toFixed(0)} ms)`);
+      context.log(
+        `extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms, KDF ${kdf.toFixed(0)} ms (native @node-rs/argon2 ${nativeTimes[i]!.toFixed(0)} ms)`,
+      );
     }
     const unlockMs = median(unlockTimes);
     const nativeMs = median(nativeTimes);
@@ -255,7 +260,9 @@ async function compareImplementations(context: BenchContext, cost: Argon2Cost): 
       times.get(key(run))!.push(performance.now() - started);
       if (tag !== references.get(run.cost.p)) throw new Error(`extension bench: ${key(run)} gave a different argon2id tag (${tag})`);
     }
-    context.log(`extension: argon2id implementations, round ${round + 1}/${COMPARE_ROUNDS}: ${runs.map((run) => `${key(run)} ${times.get(key(run))!.at(-1)!.toFixed(0)} ms`).join(', ')}`);
+    context.log(
+      `extension: argon2id implementations, round ${round + 1}/${COMPARE_ROUNDS}: ${runs.map((run) => `${key(run)} ${times.get(key(run))!.at(-1)!.toFixed(0)} ms`).join(', ')}`,
+    );
   }
   return runs.map((run): BenchRow => {
     const samples = times.get(key(run))!;
@@ -267,7 +274,9 @@ async function compareImplementations(context: BenchContext, cost: Argon2Cost): 
       backend: `Node, ${run.implementation.kind}`,
       value: { amount: ms, unit: 'ms' },
       ratios: [{ value: ms / nativeMs, to: `@node-rs/argon2 p=${run.cost.p}` }],
-      notes: [`${run.implementation.note} ${samples.length === 1 ? 'One hash' : `Median of ${samples.length}`} (${samples.map((t) => t.toFixed(0)).join(', ')} ms), same tag as @node-rs/argon2.`],
+      notes: [
+        `${run.implementation.note} ${samples.length === 1 ? 'One hash' : `Median of ${samples.length}`} (${samples.map((t) => t.toFixed(0)).join(', ')} ms), same tag as @node-rs/argon2.`,
+      ],
     };
   });
 }

@@ -29,7 +29,10 @@ function wrongCode(now: number): string {
 export async function benchScale(context: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const dialect of ['sqlite', 'postgres'] as const) {
-    const deployment = await createDeployment(dialect, { label: `scale-${dialect}`, ...(context.cpuProfileDir ? { cpuProfileDir: context.cpuProfileDir } : {}) });
+    const deployment = await createDeployment(dialect, {
+      label: `scale-${dialect}`,
+      ...(context.cpuProfileDir ? { cpuProfileDir: context.cpuProfileDir } : {}),
+    });
     try {
       const passwordHash = await deployment.services.passwords.hash(BENCH_PASSWORD);
       const server = await deployment.addServer();
@@ -84,7 +87,13 @@ export async function benchScale(context: BenchContext): Promise<BenchRow[]> {
           requestsPerSecond: result.requestsPerSecond,
           p50Ms: result.latencyP50Ms,
           p99Ms: result.latencyP99Ms,
-          ratios: level === LEVELS[0] ? [] : [{ value: p99Ratio, to: 'p99 @10^3' }, { value: result.requestsPerSecond / base.rps, to: 'req/s @10^3' }],
+          ratios:
+            level === LEVELS[0]
+              ? []
+              : [
+                  { value: p99Ratio, to: 'p99 @10^3' },
+                  { value: result.requestsPerSecond / base.rps, to: 'req/s @10^3' },
+                ],
           ...(last ? { target: `p99 ≤${FLAT_RATIO}× @10^3`, met: allAnswered(result, 401) && allAnswered(baseResult!, 401) && p99Ratio <= FLAT_RATIO } : {}),
           notes: [
             `${ACTIVE_USERS} TOTP users with a token each submit wrong codes round-robin (rate limits raised, as in (b)); filler users (bulk-inserted in big transactions, one shared argon2id hash, never logged in) bring the table to the level between runs.`,

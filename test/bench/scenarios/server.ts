@@ -123,7 +123,9 @@ export function allAnswered(result: LoadResult, expected: number): boolean {
 
 export function statusNote(result: LoadResult, expected: number): string[] {
   if (allAnswered(result, expected)) return [];
-  return [`Not every request was answered ${expected}: statuses ${JSON.stringify(result.statusCounts)}, errors ${result.errors}, timeouts ${result.timeouts} — the row is not valid.`];
+  return [
+    `Not every request was answered ${expected}: statuses ${JSON.stringify(result.statusCounts)}, errors ${result.errors}, timeouts ${result.timeouts} — the row is not valid.`,
+  ];
 }
 
 export async function benchServer(context: BenchContext): Promise<BenchRow[]> {
@@ -149,13 +151,7 @@ export async function benchServer(context: BenchContext): Promise<BenchRow[]> {
   return rows;
 }
 
-async function benchBackend(
-  context: BenchContext,
-  deployment: Deployment,
-  backend: string,
-  passwordHash: string,
-  before?: ServerProcess,
-): Promise<BenchRow[]> {
+async function benchBackend(context: BenchContext, deployment: Deployment, backend: string, passwordHash: string, before?: ServerProcess): Promise<BenchRow[]> {
   const { connections, durationSeconds, log } = context;
   // This backend's rows are compared with the ceilings measured right before them (the machine may be shared).
   const tag = backend.replace(/\W+/g, '');
@@ -197,7 +193,9 @@ async function benchBackend(
   const ratioToExpress = (result: LoadResult) => ({ value: result.requestsPerSecond / expressHello.requestsPerSecond, to: 'Express' });
   /** Express hello's CPU per request ÷ this row's: the share by cost, which a busy machine does not move. */
   const cpuRatioToExpress = (result: LoadResult) =>
-    result.cpuMicrosPerRequest && expressHello.cpuMicrosPerRequest ? [{ value: expressHello.cpuMicrosPerRequest / result.cpuMicrosPerRequest, to: 'Express by CPU' }] : [];
+    result.cpuMicrosPerRequest && expressHello.cpuMicrosPerRequest
+      ? [{ value: expressHello.cpuMicrosPerRequest / result.cpuMicrosPerRequest, to: 'Express by CPU' }]
+      : [];
   const ratioToBare = (result: LoadResult) => ({ value: result.requestsPerSecond / bare.requestsPerSecond, to: 'bare' });
   /** A page or second-step row: its share of the Express hello (and of bare), with a share and p99 target. */
   const pageRow = (scenario: string, result: LoadResult, expected: number, minShare: number | null, notes: string[]): BenchRow => ({
@@ -230,7 +228,12 @@ async function benchBackend(
   for (const variant of variants) {
     log(`${backend}: GET login page${variant.label}`);
     await preflight(variant.urls[0]!, get(ROUTES.login, variant.state), 200, `${backend} GET login${variant.label}`);
-    const loginPage = await runLoadMeasured(variant.servers, { urls: variant.urls, connections, durationSeconds, nextRequest: () => get(ROUTES.login, variant.state) });
+    const loginPage = await runLoadMeasured(variant.servers, {
+      urls: variant.urls,
+      connections,
+      durationSeconds,
+      nextRequest: () => get(ROUTES.login, variant.state),
+    });
     rows.push(pageRow(`GET ${ROUTES.login}${variant.label}`, loginPage, 200, LOGIN_PAGE_TARGET, [NOTE_GET_PAGE]));
   }
 
@@ -241,7 +244,12 @@ async function benchBackend(
   for (const variant of variants) {
     log(`${backend}: GET two-factor page${variant.label}`);
     await preflight(variant.urls[0]!, get(twoFactorPath, variant.state), 200, `${backend} GET two-factor${variant.label}`);
-    const twoFactorPage = await runLoadMeasured(variant.servers, { urls: variant.urls, connections, durationSeconds, nextRequest: () => get(twoFactorPath, variant.state) });
+    const twoFactorPage = await runLoadMeasured(variant.servers, {
+      urls: variant.urls,
+      connections,
+      durationSeconds,
+      nextRequest: () => get(twoFactorPath, variant.state),
+    });
     rows.push(
       pageRow(`GET ${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=…${variant.label}`, twoFactorPage, 200, TWO_FACTOR_PAGE_TARGET, [
         NOTE_GET_PAGE,

@@ -15,9 +15,14 @@ export const REFLOW_WIDTH = 320;
 export async function expectNoAxeViolations(page: Page, options: { singleFrame?: boolean } = {}): Promise<void> {
   // axe's default run finishes in a fresh tab of the page's context; a popup attached over CDP has no
   // context that can open one, so popups run in "legacy" mode: one frame (a popup has no iframes).
-  const results = await new AxeBuilder({ page }).withTags([...WCAG_22_AA_TAGS]).setLegacyMode(options.singleFrame ?? false).analyze();
+  const results = await new AxeBuilder({ page })
+    .withTags([...WCAG_22_AA_TAGS])
+    .setLegacyMode(options.singleFrame ?? false)
+    .analyze();
   const problems = results.violations.flatMap((violation) =>
-    violation.nodes.map((node) => `${violation.id} (${violation.impact ?? 'n/a'}): ${node.target.join(' ')} — ${node.failureSummary?.replace(/\s+/g, ' ') ?? violation.help}`),
+    violation.nodes.map(
+      (node) => `${violation.id} (${violation.impact ?? 'n/a'}): ${node.target.join(' ')} — ${node.failureSummary?.replace(/\s+/g, ' ') ?? violation.help}`,
+    ),
   );
   expect(problems, `axe-core WCAG 2.2 A/AA violations on ${page.url()}`).toEqual([]);
 }
@@ -34,7 +39,10 @@ export async function expectNoHorizontalScroll(page: Page, width = REFLOW_WIDTH)
     const culprits = Array.from(document.body.querySelectorAll('*'))
       .filter((element) => element.getBoundingClientRect().right > root.clientWidth + 0.5)
       .slice(0, 5)
-      .map((element) => `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${element.className && typeof element.className === 'string' ? `.${element.className.split(/\s+/).join('.')}` : ''} (right edge ${Math.round(element.getBoundingClientRect().right)})`);
+      .map(
+        (element) =>
+          `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${element.className && typeof element.className === 'string' ? `.${element.className.split(/\s+/).join('.')}` : ''} (right edge ${Math.round(element.getBoundingClientRect().right)})`,
+      );
     return { scrollWidth: root.scrollWidth, culprits };
   });
   expect(measured.scrollWidth, `document.scrollWidth at ${width} px on ${page.url()}; widest: ${measured.culprits.join(', ')}`).toBeLessThanOrEqual(width);
@@ -58,7 +66,11 @@ export async function screenshotBothWidths(page: Page, testInfo: TestInfo): Prom
   // A 320 px full page is too tall to read shrunk to fit a screen: also in parts of 1000 px.
   const height = await page.evaluate(() => document.documentElement.scrollHeight);
   for (let y = 0, part = 1; y < height; y += 1000, part++) {
-    await page.screenshot({ path: testInfo.outputPath(`320px-part${part}.png`), fullPage: true, clip: { x: 0, y, width: REFLOW_WIDTH, height: Math.min(1000, height - y) } });
+    await page.screenshot({
+      path: testInfo.outputPath(`320px-part${part}.png`),
+      fullPage: true,
+      clip: { x: 0, y, width: REFLOW_WIDTH, height: Math.min(1000, height - y) },
+    });
   }
   await page.setViewportSize(before);
 }

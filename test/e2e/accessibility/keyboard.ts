@@ -64,7 +64,10 @@ export async function expectFocusOnNewScreen(page: Page, options: { errors?: boo
     }
     const heading = main?.querySelector('h1') ?? null;
     const autofocused = document.querySelector('[autofocus]');
-    return { ok: focused === heading || (autofocused !== null && focused === autofocused), why: 'the new page’s heading (or its autofocus target) should have focus' };
+    return {
+      ok: focused === heading || (autofocused !== null && focused === autofocused),
+      why: 'the new page’s heading (or its autofocus target) should have focus',
+    };
   }, options.errors ?? false);
   const info = await focusInfo(page);
   expect(verdict.ok, `${verdict.why}; focus is on ${info.description} at ${page.url()}`).toBe(true);

@@ -86,7 +86,10 @@ export const POPUP_SCREENS: PopupScreen[] = [
   {
     name: 'edit account',
     async reach(popup) {
-      await popup.getByRole('button', { name: /^Edit / }).first().click();
+      await popup
+        .getByRole('button', { name: /^Edit / })
+        .first()
+        .click();
       await expect(popup.getByRole('heading', { name: 'Edit account' })).toBeVisible();
     },
   },

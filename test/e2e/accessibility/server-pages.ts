@@ -55,10 +55,20 @@ export const asBusyUser =
   async (page: Page, server: TestServer): Promise<void> => {
     const { services } = server;
     const user = await createUserIn(server, 'totp+key+recovery');
-    const elsewhere = { ip: '2001:db8:85a3:8d3:1319:8a2e:370:7348', userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0' };
-    const phone = { ip: '203.0.113.50', userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1' };
-    for (let i = 0; i < 32; i++) await services.events.record({ userId: user.id, tag: 'account:login:failure', origin: i % 2 ? elsewhere : phone, details: { reason: 'password' } });
-    await services.sessions.create(user.id, { userAgent: elsewhere.userAgent, eventId: await services.events.record({ userId: user.id, tag: 'account:login:success', origin: elsewhere, details: { method: 'totp' } }) });
+    const elsewhere = {
+      ip: '2001:db8:85a3:8d3:1319:8a2e:370:7348',
+      userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0',
+    };
+    const phone = {
+      ip: '203.0.113.50',
+      userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1',
+    };
+    for (let i = 0; i < 32; i++)
+      await services.events.record({ userId: user.id, tag: 'account:login:failure', origin: i % 2 ? elsewhere : phone, details: { reason: 'password' } });
+    await services.sessions.create(user.id, {
+      userAgent: elsewhere.userAgent,
+      eventId: await services.events.record({ userId: user.id, tag: 'account:login:success', origin: elsewhere, details: { method: 'totp' } }),
+    });
     await services.sessions.create(user.id, { userAgent: phone.userAgent });
     await services.rememberedDevices.issue((await services.accounts.findById(user.id))!, phone);
     await logIn(page, server.url, user);

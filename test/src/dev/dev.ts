@@ -71,7 +71,14 @@ async function main(): Promise<void> {
       ...(user.totpSecret ? { totpSecret: user.totpSecret } : {}),
       ...(user.recoveryCodes ? { recoveryCodes: user.recoveryCodes } : {}),
       ...(key
-        ? { securityKey: { credentialId: key.id, rpId: key.rpId, userHandle: key.userHandle, privateKeyPkcs8: key.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64') } }
+        ? {
+            securityKey: {
+              credentialId: key.id,
+              rpId: key.rpId,
+              userHandle: key.userHandle,
+              privateKeyPkcs8: key.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+            },
+          }
         : {}),
     });
   }

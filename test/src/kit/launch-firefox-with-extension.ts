@@ -79,7 +79,9 @@ export async function launchFirefoxWithExtension(options: LaunchFirefoxWithExten
   const extensionPath = resolve(options.extensionPath ?? DEFAULT_FIREFOX_EXTENSION_PATH);
   const manifestPath = join(extensionPath, 'manifest.json');
   if (!existsSync(manifestPath)) {
-    throw new Error(`launchFirefoxWithExtension: no manifest.json in ${extensionPath}. Build the extension first (\`npm run build\` writes extension/dist/firefox).`);
+    throw new Error(
+      `launchFirefoxWithExtension: no manifest.json in ${extensionPath}. Build the extension first (\`npm run build\` writes extension/dist/firefox).`,
+    );
   }
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
     action?: { default_popup?: string };

@@ -79,7 +79,10 @@ export async function openPopup(context: BrowserContext, options: OpenPopupOptio
     connections = created;
   }
   connections.add(devtools);
-  const popup = devtools.contexts().flatMap((candidate) => candidate.pages()).find((page) => page.url().split(/[?#]/)[0] === popupUrl);
+  const popup = devtools
+    .contexts()
+    .flatMap((candidate) => candidate.pages())
+    .find((page) => page.url().split(/[?#]/)[0] === popupUrl);
   if (popup === undefined) {
     await devtools.close();
     throw new Error(`openPopup: ${popupUrl} closed before it could be attached`);

@@ -43,7 +43,10 @@ async function assertion(
     allowCredentials: [{ id: credential.id }],
     userVerification: 'preferred',
   });
-  const response = authenticator.createAuthenticationResponse(options, { origin: context.origin ?? origin, ...(context.signCount === undefined ? {} : { signCount: context.signCount }) });
+  const response = authenticator.createAuthenticationResponse(options, {
+    origin: context.origin ?? origin,
+    ...(context.signCount === undefined ? {} : { signCount: context.signCount }),
+  });
   return { options, response };
 }
 
@@ -80,8 +83,9 @@ describe('softAuthenticator', () => {
       expect(result.authenticationInfo.newCounter).toBe(expected);
       stored = { ...stored, counter: result.authenticationInfo.newCounter };
     }
-    expect(authenticator.createAuthenticationResponse(await generateAuthenticationOptions({ rpID }), { origin }).response.userHandle)
-      .toBe(authenticator.credentials[0]?.userHandle);
+    expect(authenticator.createAuthenticationResponse(await generateAuthenticationOptions({ rpID }), { origin }).response.userHandle).toBe(
+      authenticator.credentials[0]?.userHandle,
+    );
   });
 
   it('lets a test report a lower signCount, which the verifier refuses as a possible clone', async () => {

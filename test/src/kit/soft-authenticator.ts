@@ -74,19 +74,13 @@ export interface SoftAuthenticator {
    * Throws like a real authenticator would: `InvalidStateError` when it already holds one of
    * `excludeCredentials`, `NotSupportedError` when ES256 is not among `pubKeyCredParams`.
    */
-  createRegistrationResponse(
-    options: PublicKeyCredentialCreationOptionsJSON,
-    context: RegistrationContext,
-  ): RegistrationResponseJSON;
+  createRegistrationResponse(options: PublicKeyCredentialCreationOptionsJSON, context: RegistrationContext): RegistrationResponseJSON;
   /**
    * Answers `navigator.credentials.get()` for request options (as JSON, e.g. from
    * `/account/webauthn-authenticate/options`). Throws `NotAllowedError` when it holds no
    * credential for the RP among `allowCredentials` (or none at all for a discoverable request).
    */
-  createAuthenticationResponse(
-    options: PublicKeyCredentialRequestOptionsJSON,
-    context: AuthenticationContext,
-  ): AuthenticationResponseJSON;
+  createAuthenticationResponse(options: PublicKeyCredentialRequestOptionsJSON, context: AuthenticationContext): AuthenticationResponseJSON;
 }
 
 /** Error shaped like the DOMException a browser raises, so tests can assert on `name`. */
@@ -195,9 +189,7 @@ export function softAuthenticator(options: SoftAuthenticatorOptions = {}): SoftA
       }
       const rpId = request.rpId ?? new URL(origin).hostname;
       const allowed = request.allowCredentials?.length ? new Set(request.allowCredentials.map((d) => d.id)) : undefined;
-      const candidates = credentials.filter(
-        (held) => held.rpId === rpId && (allowed === undefined || allowed.has(held.id)),
-      );
+      const candidates = credentials.filter((held) => held.rpId === rpId && (allowed === undefined || allowed.has(held.id)));
       const credential = credentialId === undefined ? candidates[0] : candidates.find((held) => held.id === credentialId);
       if (credential === undefined) {
         throw new SoftAuthenticatorError('NotAllowedError', `this authenticator holds no matching credential for ${rpId}`);
@@ -213,11 +205,7 @@ export function softAuthenticator(options: SoftAuthenticatorOptions = {}): SoftA
       }
 
       const clientDataJSON = clientData('webauthn.get', request.challenge, origin);
-      const authenticatorData = concat(
-        sha256(rpId),
-        Uint8Array.of(FLAG_USER_PRESENT | (userVerified ? FLAG_USER_VERIFIED : 0)),
-        uint32(credential.signCount),
-      );
+      const authenticatorData = concat(sha256(rpId), Uint8Array.of(FLAG_USER_PRESENT | (userVerified ? FLAG_USER_VERIFIED : 0)), uint32(credential.signCount));
       // WebAuthn section 6.3.3 step 11: the signature covers authenticatorData || SHA-256(clientDataJSON);
       // ECDSA signatures are DER-encoded (node:crypto's default for EC keys).
       const signature = sign('sha256', concat(authenticatorData, sha256(clientDataJSON)), credential.privateKey);

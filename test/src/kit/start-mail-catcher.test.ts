@@ -31,7 +31,13 @@ describe('startMailCatcher with a test server', () => {
     const tags = [EVENT_TAGS.passwordChanged, EVENT_TAGS.recoveryCodesGenerated, EVENT_TAGS.passwordReset];
     for (const tag of tags) await server.services.events.record({ userId: user.id, tag, origin: NO_ORIGIN });
     // Let the sender fail a few times against the closed port.
-    await expect.poll(async () => (await server.services.db.selectFrom('mail_outbox').select('attempts').where('user_id', '=', user.id).execute()).every((row) => row.attempts >= 2), { timeout: 20_000 }).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await server.services.db.selectFrom('mail_outbox').select('attempts').where('user_id', '=', user.id).execute()).every((row) => row.attempts >= 2),
+        { timeout: 20_000 },
+      )
+      .toBe(true);
     expect(mail.find({ to: user.email })).toHaveLength(0);
     await mail.resume();
     await mail.waitForMail({ to: user.email }, { count: tags.length });

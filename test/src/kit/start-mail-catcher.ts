@@ -132,7 +132,11 @@ export async function startMailCatcher(options: { port?: number } = {}): Promise
         const timer = setTimeout(() => {
           cleanup();
           const seen = messages.map((mail) => `${mail.to.join(',')}: ${mail.subject}`).join('; ') || 'nothing';
-          reject(new Error(`waitForMail: no ${count} message(s) matching ${JSON.stringify({ ...match, subject: String(match.subject ?? '') })} within ${timeoutMs} ms; received: ${seen}`));
+          reject(
+            new Error(
+              `waitForMail: no ${count} message(s) matching ${JSON.stringify({ ...match, subject: String(match.subject ?? '') })} within ${timeoutMs} ms; received: ${seen}`,
+            ),
+          );
         }, timeoutMs);
         const wake = () => void check();
         const cleanup = () => {

@@ -67,7 +67,8 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const config = testConfig({ ...options.config, port, databaseUrl: database.databaseUrl, origin: `http://localhost:${port}`, rpId: 'localhost' });
-      if (options.smtpUrl) config.mail = { ...config.mail, transport: { kind: 'smtp', url: options.smtpUrl }, pollMs: 100, backoffMs: 200, maxBackoffMs: 1_000 };
+      if (options.smtpUrl)
+        config.mail = { ...config.mail, transport: { kind: 'smtp', url: options.smtpUrl }, pollMs: 100, backoffMs: 200, maxBackoffMs: 1_000 };
       try {
         const running = await startServer(config);
         let closing: Promise<void> | undefined;

@@ -222,11 +222,20 @@ async function verifyAfterCrash(deployment: Deployment, ack: Acknowledged, cycle
   }
   let totpWithoutNotice = 0;
   for (const u of users.filter((row) => row.totp_enabled_at !== null)) {
-    const notice = await services.db.selectFrom('mail_outbox').select('id').where('user_id', '=', u.id).where('kind', '=', 'notice:method-added').limit(1).execute();
+    const notice = await services.db
+      .selectFrom('mail_outbox')
+      .select('id')
+      .where('user_id', '=', u.id)
+      .where('kind', '=', 'notice:method-added')
+      .limit(1)
+      .execute();
     if (notice.length === 0) totpWithoutNotice++;
   }
 
-  const health = await fetch(new URL(ROUTES.healthz, url)).then(async (r) => r.status === 200 && ((await r.json()) as { ok?: boolean }).ok === true, () => false);
+  const health = await fetch(new URL(ROUTES.healthz, url)).then(
+    async (r) => r.status === 200 && ((await r.json()) as { ok?: boolean }).ok === true,
+    () => false,
+  );
   return {
     dialect: deployment.dialect,
     cycles,

@@ -18,7 +18,10 @@ function expectExactlyOnce(figures: DoubleSpendFigures) {
   expect(figures.sessionsCreated).toBe(1);
 }
 
-for (const [dialect, instances] of [['postgres', 2], ['sqlite', 1]] as const) {
+for (const [dialect, instances] of [
+  ['postgres', 2],
+  ['sqlite', 1],
+] as const) {
   const label = `${dialect === 'postgres' ? 'pg' : 'sqlite'}×${instances}`;
   describe(`double spend, ${label}`, { timeout: 240_000 }, () => {
     let deployment: Deployment;

@@ -27,14 +27,20 @@ export interface DoubleSpendFigures {
 
 export function describeDoubleSpend(label: string, f: DoubleSpendFigures): string {
   const refused = Object.values(f.refusedByStatus).reduce((a, b) => a + b, 0);
-  const statuses = Object.entries(f.refusedByStatus).map(([status, n]) => `${n}×${status}`).join(', ');
+  const statuses = Object.entries(f.refusedByStatus)
+    .map(([status, n]) => `${n}×${status}`)
+    .join(', ');
   return `double-spend ${f.method} ${label}: ${f.submissions} submissions → ${f.successes} success, ${refused} refused (${statuses}), ${f.unclear.length} unclear; sessions created: ${f.sessionsCreated}`;
 }
 
 /** Open `count` pending logins for `user`, spread round-robin over the deployment's instances. */
 async function pendingLogins(deployment: Deployment, user: { username: string; password: string }, count: number): Promise<PendingLogin[]> {
   const urls = deployment.urls();
-  return mapLimit(Array.from({ length: count }, (_, i) => i), 8, (i) => passwordStep(urls[i % urls.length]!, user));
+  return mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    8,
+    (i) => passwordStep(urls[i % urls.length]!, user),
+  );
 }
 
 async function sessionsOf(deployment: Deployment, userId: string): Promise<number> {

@@ -103,9 +103,18 @@ type SessionKind = 'logged-in' | 'pending' | 'none' | 'garbage';
 type TokenKind = 'valid' | 'tampered' | 'forged' | 'expired' | 'missing' | 'empty' | 'duplicated' | 'huge';
 
 const formBody = fc
-  .array(fc.tuple(fc.oneof(fc.constantFrom(...FIELD_NAMES), nastyString.map((s) => encodeURIComponent(safeForEncoding(s)))), formValue), {
-    maxLength: 8,
-  })
+  .array(
+    fc.tuple(
+      fc.oneof(
+        fc.constantFrom(...FIELD_NAMES),
+        nastyString.map((s) => encodeURIComponent(safeForEncoding(s))),
+      ),
+      formValue,
+    ),
+    {
+      maxLength: 8,
+    },
+  )
   .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'));
 
 /** WebAuthn-ish JSON: right shape, wrong contents. */
@@ -135,9 +144,28 @@ const webauthnCredential = fc.record(
 );
 
 const jsonBody: fc.Arbitrary<string> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ credential: webauthnCredential, label: fc.oneof(nastyString, fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ credential: webauthnCredential, label: fc.oneof(nastyString, fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: [] })
+      .map((v) => JSON.stringify(v)),
+  },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)) },
-  { weight: 1, arbitrary: fc.constantFrom('{', '{"credential":', 'nul', '[1,2', '{"a":1}}', '\u0000', '{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"x":1}}}', '1'.repeat(400), '[' .repeat(5000)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '{',
+      '{"credential":',
+      'nul',
+      '[1,2',
+      '{"a":1}}',
+      '\u0000',
+      '{"__proto__":{"polluted":true}}',
+      '{"constructor":{"prototype":{"x":1}}}',
+      '1'.repeat(400),
+      '['.repeat(5000),
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 60 }) },
 );
 
@@ -232,13 +260,27 @@ export function materialize(c: FuzzCase, ctx: FuzzContext): RawRequest {
 
   let csrfValue: string | string[] | undefined;
   switch (c.csrf) {
-    case 'valid': csrfValue = ownCsrf; break;
-    case 'missing': csrfValue = undefined; break;
-    case 'forged': csrfValue = tamper(ownCsrf, c.tamperAt); break;
-    case 'other-session': csrfValue = otherCsrf; break;
-    case 'empty': csrfValue = ''; break;
-    case 'huge': csrfValue = 'A'.repeat(20_000); break;
-    case 'duplicated': csrfValue = [ownCsrf, tamper(ownCsrf, c.tamperAt)]; break;
+    case 'valid':
+      csrfValue = ownCsrf;
+      break;
+    case 'missing':
+      csrfValue = undefined;
+      break;
+    case 'forged':
+      csrfValue = tamper(ownCsrf, c.tamperAt);
+      break;
+    case 'other-session':
+      csrfValue = otherCsrf;
+      break;
+    case 'empty':
+      csrfValue = '';
+      break;
+    case 'huge':
+      csrfValue = 'A'.repeat(20_000);
+      break;
+    case 'duplicated':
+      csrfValue = [ownCsrf, tamper(ownCsrf, c.tamperAt)];
+      break;
   }
   if (csrfValue !== undefined && c.csrfIn !== 'form') {
     headers[FIELDS.csrfHeader] = Array.isArray(csrfValue) ? csrfValue.join(', ') : csrfValue;
@@ -248,19 +290,34 @@ export function materialize(c: FuzzCase, ctx: FuzzContext): RawRequest {
   // The verification page takes its own kind of token in the same `token` parameter.
   const realToken = c.route === ROUTES.verifyEmail && ctx.emailVerifyToken ? ctx.emailVerifyToken : ctx.twoFactorToken;
   switch (c.token) {
-    case 'valid': token = [realToken]; break;
-    case 'tampered': token = [tamper(realToken, c.tamperAt)]; break;
-    case 'forged': token = [`${Buffer.from(JSON.stringify({ uid: 1, exp: Date.now() + 1e9 })).toString('base64url')}.AAAA`]; break;
-    case 'expired': token = [ctx.expiredTwoFactorToken ?? tamper(ctx.twoFactorToken, c.tamperAt)]; break;
-    case 'missing': token = []; break;
-    case 'empty': token = ['']; break;
-    case 'duplicated': token = [ctx.twoFactorToken, ctx.twoFactorToken]; break;
-    case 'huge': token = ['A'.repeat(30_000)]; break;
+    case 'valid':
+      token = [realToken];
+      break;
+    case 'tampered':
+      token = [tamper(realToken, c.tamperAt)];
+      break;
+    case 'forged':
+      token = [`${Buffer.from(JSON.stringify({ uid: 1, exp: Date.now() + 1e9 })).toString('base64url')}.AAAA`];
+      break;
+    case 'expired':
+      token = [ctx.expiredTwoFactorToken ?? tamper(ctx.twoFactorToken, c.tamperAt)];
+      break;
+    case 'missing':
+      token = [];
+      break;
+    case 'empty':
+      token = [''];
+      break;
+    case 'duplicated':
+      token = [ctx.twoFactorToken, ctx.twoFactorToken];
+      break;
+    case 'huge':
+      token = ['A'.repeat(30_000)];
+      break;
   }
-  const query = [
-    ...token.map((t) => `${FIELDS.twoFactorToken}=${encodeURIComponent(t)}`),
-    ...(c.next !== undefined ? [`${FIELDS.next}=${c.next}`] : []),
-  ].join('&');
+  const query = [...token.map((t) => `${FIELDS.twoFactorToken}=${encodeURIComponent(t)}`), ...(c.next !== undefined ? [`${FIELDS.next}=${c.next}`] : [])].join(
+    '&',
+  );
   const path = `${c.route}${c.suffix}${query ? (c.suffix.includes('?') ? '&' : '?') + query : ''}`;
 
   if (c.contentType !== undefined) headers['content-type'] = c.contentType;
@@ -270,11 +327,21 @@ export function materialize(c: FuzzCase, ctx: FuzzContext): RawRequest {
       ? (Array.isArray(csrfValue) ? csrfValue : [csrfValue]).map((v) => `${FIELDS.csrfToken}=${encodeURIComponent(v)}`).join('&')
       : '';
   switch (c.body.kind) {
-    case 'form': body = [csrfFormPart, c.body.text].filter(Boolean).join('&'); break;
-    case 'json': body = c.body.text; break;
-    case 'bytes': body = c.body.bytes; break;
-    case 'huge': body = `${csrfFormPart}&${FIELDS.totpValue}=${'1'.repeat(c.body.size)}`; break;
-    case 'none': body = undefined; break;
+    case 'form':
+      body = [csrfFormPart, c.body.text].filter(Boolean).join('&');
+      break;
+    case 'json':
+      body = c.body.text;
+      break;
+    case 'bytes':
+      body = c.body.bytes;
+      break;
+    case 'huge':
+      body = `${csrfFormPart}&${FIELDS.totpValue}=${'1'.repeat(c.body.size)}`;
+      break;
+    case 'none':
+      body = undefined;
+      break;
   }
   if (c.method === 'GET' || c.method === 'HEAD') {
     // Bodies on GET are legal but unusual; keep some, drop most, as real clients do.

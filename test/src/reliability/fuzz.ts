@@ -33,10 +33,17 @@ export interface FuzzFigures {
 }
 
 export function describeFuzz(f: FuzzFigures): string {
-  const classes = Object.entries(f.byClass).sort().map(([k, v]) => `${v} ${k}`).join(', ');
+  const classes = Object.entries(f.byClass)
+    .sort()
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
   return (
     `fuzz: ${f.requests} generated requests over ${f.routes} routes (seed ${f.seed}) → ${classes}; ` +
-    `${f.serverErrors} 5xx, ${f.leaks} stack-trace leaks, ${f.missingSecurityHeaders} answers without CSP/frame headers, ${f.transportErrors} dropped connections (${Object.entries(f.transportErrorsByBody).map(([k, v]) => `${v} ${k} body`).join(', ') || 'none'}); ` +
+    `${f.serverErrors} 5xx, ${f.leaks} stack-trace leaks, ${f.missingSecurityHeaders} answers without CSP/frame headers, ${f.transportErrors} dropped connections (${
+      Object.entries(f.transportErrorsByBody)
+        .map(([k, v]) => `${v} ${k} body`)
+        .join(', ') || 'none'
+    }); ` +
     `process alive: ${f.aliveAfter ? 'yes' : 'NO'}, /healthz OK after: ${f.healthyAfter ? 'yes' : 'NO'}`
   );
 }
@@ -87,7 +94,10 @@ export async function harvestContext(deployment: Deployment): Promise<FuzzContex
  * instance 0. Failures are collected rather than thrown, so the figures are complete; fast-check's
  * shrinking is used when an assertion fails inside the property (a 5xx or a leak).
  */
-export async function runFuzz(deployment: Deployment, { requests, parallel = 8, seed = Date.now() % 2 ** 31 }: { requests: number; parallel?: number; seed?: number }): Promise<FuzzFigures & { failures: string[] }> {
+export async function runFuzz(
+  deployment: Deployment,
+  { requests, parallel = 8, seed = Date.now() % 2 ** 31 }: { requests: number; parallel?: number; seed?: number },
+): Promise<FuzzFigures & { failures: string[] }> {
   const instance = deployment.instances[0]!;
   const context = await harvestContext(deployment);
   const byClass: Record<string, number> = {};
@@ -99,47 +109,49 @@ export async function runFuzz(deployment: Deployment, { requests, parallel = 8, 
   let transportErrors = 0;
   const transportErrorsByBody: Record<string, number> = {};
 
-  await fc.assert(
-    fc.asyncProperty(fc.array(fuzzCaseArb, { minLength: parallel, maxLength: parallel }), async (cases) => {
-      const answers = await Promise.allSettled(cases.map((c) => sendRaw(instance.url, materialize(c, context))));
-      let ok = true;
-      answers.forEach((answer, i) => {
-        sent++;
-        if (answer.status === 'rejected') {
-          // A reset connection (e.g. the server refusing a 3 MB body early) is fine; a dead server is not.
-          transportErrors++;
-          const kind = cases[i]!.body.kind;
-          transportErrorsByBody[kind] = (transportErrorsByBody[kind] ?? 0) + 1;
-          if (!instance.alive()) ok = false;
-          return;
-        }
-        const { status, body, headers } = answer.value;
-        // An empty answer (e.g. Node's own 431 for a 30 KB URL, before any middleware) has no page to protect.
-        if (body !== '' && !hasSecurityHeaders(headers)) {
-          missingSecurityHeaders++;
-          ok = false;
-          if (failures.length < 20) failures.push(`no CSP/frame headers on ${status} for ${JSON.stringify(cases[i]).slice(0, 300)}`);
-        }
-        const cls = `${Math.floor(status / 100)}xx`;
-        byClass[cls] = (byClass[cls] ?? 0) + 1;
-        if (status >= 500) {
-          serverErrors++;
-          ok = false;
-          if (failures.length < 20) failures.push(`${status} for ${JSON.stringify(cases[i]).slice(0, 400)}: ${body.slice(0, 200)}`);
-        }
-        if (leaksInternals(body)) {
-          leaks++;
-          ok = false;
-          if (failures.length < 20) failures.push(`leak for ${JSON.stringify(cases[i]).slice(0, 400)}: ${body.slice(0, 300)}`);
-        }
-      });
-      return ok;
-    }),
-    // Keep running after a failure would be nicer for counting, but shrinking a failure is worth more.
-    { numRuns: Math.ceil(requests / parallel), seed, endOnFailure: true },
-  ).catch((error: unknown) => {
-    failures.push(String(error instanceof Error ? error.message : error).slice(0, 2_000));
-  });
+  await fc
+    .assert(
+      fc.asyncProperty(fc.array(fuzzCaseArb, { minLength: parallel, maxLength: parallel }), async (cases) => {
+        const answers = await Promise.allSettled(cases.map((c) => sendRaw(instance.url, materialize(c, context))));
+        let ok = true;
+        answers.forEach((answer, i) => {
+          sent++;
+          if (answer.status === 'rejected') {
+            // A reset connection (e.g. the server refusing a 3 MB body early) is fine; a dead server is not.
+            transportErrors++;
+            const kind = cases[i]!.body.kind;
+            transportErrorsByBody[kind] = (transportErrorsByBody[kind] ?? 0) + 1;
+            if (!instance.alive()) ok = false;
+            return;
+          }
+          const { status, body, headers } = answer.value;
+          // An empty answer (e.g. Node's own 431 for a 30 KB URL, before any middleware) has no page to protect.
+          if (body !== '' && !hasSecurityHeaders(headers)) {
+            missingSecurityHeaders++;
+            ok = false;
+            if (failures.length < 20) failures.push(`no CSP/frame headers on ${status} for ${JSON.stringify(cases[i]).slice(0, 300)}`);
+          }
+          const cls = `${Math.floor(status / 100)}xx`;
+          byClass[cls] = (byClass[cls] ?? 0) + 1;
+          if (status >= 500) {
+            serverErrors++;
+            ok = false;
+            if (failures.length < 20) failures.push(`${status} for ${JSON.stringify(cases[i]).slice(0, 400)}: ${body.slice(0, 200)}`);
+          }
+          if (leaksInternals(body)) {
+            leaks++;
+            ok = false;
+            if (failures.length < 20) failures.push(`leak for ${JSON.stringify(cases[i]).slice(0, 400)}: ${body.slice(0, 300)}`);
+          }
+        });
+        return ok;
+      }),
+      // Keep running after a failure would be nicer for counting, but shrinking a failure is worth more.
+      { numRuns: Math.ceil(requests / parallel), seed, endOnFailure: true },
+    )
+    .catch((error: unknown) => {
+      failures.push(String(error instanceof Error ? error.message : error).slice(0, 2_000));
+    });
 
   const health = instance.alive() ? await sendRaw(instance.url, { method: 'GET', path: ROUTES.healthz }).catch(() => null) : null;
   let healthyAfter = false;

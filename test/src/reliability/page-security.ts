@@ -70,12 +70,30 @@ export async function csrfRefusals(deployment: Deployment): Promise<CsrfCase[]> 
   // Login CSRF (forcing the victim into the attacker's account): the login form needs the token too.
   const anonymous = createSessionClient(url);
   await anonymous.get(ROUTES.login);
-  record('login without token', await anonymous.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: TEST_PASSWORD, [FIELDS.csrfToken]: '' }));
-  record('login with forged token', await anonymous.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: TEST_PASSWORD, [FIELDS.csrfToken]: 'A'.repeat(43) }));
+  record(
+    'login without token',
+    await anonymous.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: TEST_PASSWORD, [FIELDS.csrfToken]: '' }),
+  );
+  record(
+    'login with forged token',
+    await anonymous.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: TEST_PASSWORD, [FIELDS.csrfToken]: 'A'.repeat(43) }),
+  );
   const other = createSessionClient(url);
   await other.get(ROUTES.login);
-  record("login with another visitor's token", await anonymous.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: TEST_PASSWORD, [FIELDS.csrfToken]: other.csrfToken! }));
-  record('register without token', await anonymous.post(ROUTES.register, { [FIELDS.username]: uniqueUsername('csrfreg'), [FIELDS.email]: 'x@example.org', [FIELDS.newPassword]: TEST_PASSWORD, [FIELDS.passwordConfirm]: TEST_PASSWORD, [FIELDS.csrfToken]: '' }));
+  record(
+    "login with another visitor's token",
+    await anonymous.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: TEST_PASSWORD, [FIELDS.csrfToken]: other.csrfToken! }),
+  );
+  record(
+    'register without token',
+    await anonymous.post(ROUTES.register, {
+      [FIELDS.username]: uniqueUsername('csrfreg'),
+      [FIELDS.email]: 'x@example.org',
+      [FIELDS.newPassword]: TEST_PASSWORD,
+      [FIELDS.passwordConfirm]: TEST_PASSWORD,
+      [FIELDS.csrfToken]: '',
+    }),
+  );
 
   // A logged-in victim: regenerating recovery codes, removing TOTP, logging out, adding a key.
   const pending = await passwordStep(url, user);
@@ -159,15 +177,28 @@ export async function headersOnEveryPage(deployment: Deployment): Promise<Header
   const url = deployment.urls()[0]!;
   const user = await seedUser(deployment.services, { prefix: 'hdr', totp: true, recoveryCodes: true });
   const checks: HeaderCheck[] = [];
-  const record = (page: string, response: SessionResponse) => checks.push({ page, status: response.status, problems: securityHeaderProblems(response.headers) });
+  const record = (page: string, response: SessionResponse) =>
+    checks.push({ page, status: response.status, problems: securityHeaderProblems(response.headers) });
 
   const anonymous = createSessionClient(url);
-  for (const path of [ROUTES.login, ROUTES.register, ROUTES.healthz, ROUTES.manageAccount, '/no/such/page', `${ROUTES.twoFactor}?token=forged`, ROUTES.recoveryCode, '/static/does-not-exist.js']) {
+  for (const path of [
+    ROUTES.login,
+    ROUTES.register,
+    ROUTES.healthz,
+    ROUTES.manageAccount,
+    '/no/such/page',
+    `${ROUTES.twoFactor}?token=forged`,
+    ROUTES.recoveryCode,
+    '/static/does-not-exist.js',
+  ]) {
     record(`GET ${path} (anonymous)`, await anonymous.get(path));
   }
   await anonymous.get(ROUTES.login);
   record('POST login without CSRF (403 page)', await anonymous.post(ROUTES.login, { [FIELDS.csrfToken]: '' }));
-  record('POST login wrong password (401 page)', await anonymous.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: 'wrong wrong wrong' }));
+  record(
+    'POST login wrong password (401 page)',
+    await anonymous.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: 'wrong wrong wrong' }),
+  );
 
   const pending = await passwordStep(url, user);
   record('GET two-factor page', await pending.client.get(pending.twoFactorUrl));
@@ -248,7 +279,9 @@ export interface EnumerationResult {
 
 function errorText(html: string): string {
   // The page's error region(s), without the echoed username and the CSRF token.
-  const errors = [...html.matchAll(/<(p|div|li)[^>]*class="[^"]*(?:error|flash|alert)[^"]*"[^>]*>([\s\S]*?)<\/\1>/gi)].map((m) => m[2]!.replace(/<[^>]+>/g, '').trim());
+  const errors = [...html.matchAll(/<(p|div|li)[^>]*class="[^"]*(?:error|flash|alert)[^"]*"[^>]*>([\s\S]*?)<\/\1>/gi)].map((m) =>
+    m[2]!.replace(/<[^>]+>/g, '').trim(),
+  );
   return errors.join(' | ');
 }
 

@@ -128,7 +128,11 @@ export async function concurrentGuessBurst(deployment: Deployment, concurrent: n
   const urls = deployment.urls();
   const limit = deployment.config.rateLimits.secondFactorPerAccount.max;
   const user = await seedUser(deployment.services, { prefix: 'rlburst', totp: true });
-  const logins = await mapLimit(Array.from({ length: concurrent }, (_, i) => i), 8, (i) => passwordStep(urls[i % urls.length]!, user));
+  const logins = await mapLimit(
+    Array.from({ length: concurrent }, (_, i) => i),
+    8,
+    (i) => passwordStep(urls[i % urls.length]!, user),
+  );
   const right = currentTotp(user.totpSecret!);
   const answers = await Promise.all(
     logins.map(({ client, twoFactorUrl }, i) => {

@@ -4,7 +4,12 @@ import { SECRET, withAccount } from '../service-setup.test-helper.js';
 describe('add-account', () => {
   it('adds by typed fields for a canonical origin', async () => {
     const { service } = await withAccount();
-    expect(await service.handle({ type: 'add-account', account: { issuer: 'Test PyPI', label: 'bob', secret: 'HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ', origin: 'https://test.pypi.org/account/' } })).toMatchObject({
+    expect(
+      await service.handle({
+        type: 'add-account',
+        account: { issuer: 'Test PyPI', label: 'bob', secret: 'HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ', origin: 'https://test.pypi.org/account/' },
+      }),
+    ).toMatchObject({
       ok: true,
       account: { issuer: 'Test PyPI', label: 'bob', origin: 'https://test.pypi.org' },
     });
@@ -12,9 +17,20 @@ describe('add-account', () => {
 
   it('refuses duplicates and bad input with clear messages', async () => {
     const { service } = await withAccount();
-    expect(await service.handle({ type: 'add-account', account: { uri: `otpauth://totp/PyPI:alice?secret=${SECRET}`, origin: 'https://pypi.org' } })).toMatchObject({ ok: false, error: expect.stringMatching(/already in Latchkey/) });
-    expect(await service.handle({ type: 'add-account', account: { label: 'bob', secret: 'not base32!', origin: 'https://pypi.org' } })).toMatchObject({ ok: false, error: expect.stringMatching(/base32/) });
-    expect(await service.handle({ type: 'add-account', account: { label: 'bob', secret: SECRET, origin: 'example.com' } })).toMatchObject({ ok: false, error: 'Did you mean https://example.com? Type the address with its scheme.' });
-    expect(await service.handle({ type: 'add-account', account: { label: 'bob', secret: SECRET, origin: 'http://example.com' } })).toMatchObject({ ok: false, error: expect.stringMatching(/https/) });
+    expect(
+      await service.handle({ type: 'add-account', account: { uri: `otpauth://totp/PyPI:alice?secret=${SECRET}`, origin: 'https://pypi.org' } }),
+    ).toMatchObject({ ok: false, error: expect.stringMatching(/already in Latchkey/) });
+    expect(await service.handle({ type: 'add-account', account: { label: 'bob', secret: 'not base32!', origin: 'https://pypi.org' } })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/base32/),
+    });
+    expect(await service.handle({ type: 'add-account', account: { label: 'bob', secret: SECRET, origin: 'example.com' } })).toMatchObject({
+      ok: false,
+      error: 'Did you mean https://example.com? Type the address with its scheme.',
+    });
+    expect(await service.handle({ type: 'add-account', account: { label: 'bob', secret: SECRET, origin: 'http://example.com' } })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/https/),
+    });
   });
 });

@@ -5,9 +5,15 @@ describe('change-passphrase', () => {
   it('changes the passphrase, refusing a wrong current one without changing anything', async () => {
     const { service, storage } = await withAccount();
     const before = storage.snapshot();
-    expect(await service.handle({ type: 'change-passphrase', current: 'wrong wrong wrong', next: 'brand new passphrase' })).toMatchObject({ ok: false, code: 'wrong-passphrase' });
+    expect(await service.handle({ type: 'change-passphrase', current: 'wrong wrong wrong', next: 'brand new passphrase' })).toMatchObject({
+      ok: false,
+      code: 'wrong-passphrase',
+    });
     expect(storage.snapshot()).toBe(before);
-    expect(await service.handle({ type: 'change-passphrase', current: PASS, next: 'short' })).toMatchObject({ ok: false, error: expect.stringMatching(/at least 10/) });
+    expect(await service.handle({ type: 'change-passphrase', current: PASS, next: 'short' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/at least 10/),
+    });
     expect(storage.snapshot()).toBe(before);
     expect(await service.handle({ type: 'change-passphrase', current: PASS, next: 'brand new passphrase' })).toEqual({ ok: true });
     await service.handle({ type: 'lock' });

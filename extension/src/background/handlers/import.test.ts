@@ -12,7 +12,13 @@ describe('import', () => {
       'not a uri',
     ].join('\n');
     const report = await service.handle({ type: 'import', text, origin: 'https://pypi.org' });
-    expect(report).toEqual({ ok: true, added: 1, duplicates: ['PyPI: alice'], conflicts: ['PyPI: alice'], errors: [{ line: 5, message: expect.stringMatching(/otpauth/) }] });
+    expect(report).toEqual({
+      ok: true,
+      added: 1,
+      duplicates: ['PyPI: alice'],
+      conflicts: ['PyPI: alice'],
+      errors: [{ line: 5, message: expect.stringMatching(/otpauth/) }],
+    });
     const codes = await service.handle({ type: 'codes' });
     expect(codes.ok && codes.accounts.map((a) => a.issuer)).toEqual(['PyPI', 'GitHub']);
   });
@@ -24,16 +30,38 @@ describe('import', () => {
 
     const target = setup();
     await target.service.handle({ type: 'create', passphrase: 'another long passphrase' });
-    expect(await target.service.handle({ type: 'import', text: exported.text, origin: 'https://pypi.org' })).toMatchObject({ ok: false, code: 'needs-passphrase' });
-    expect(await target.service.handle({ type: 'import', text: exported.text, passphrase: 'wrong wrong wrong', origin: 'https://pypi.org' })).toMatchObject({ ok: false, code: 'needs-passphrase', error: expect.stringMatching(/Wrong passphrase/) });
-    expect(await target.service.handle({ type: 'import', text: exported.text, passphrase: PASS, origin: 'https://pypi.org' })).toEqual({ ok: true, added: 1, duplicates: [], conflicts: [], errors: [] });
-    expect(await target.service.handle({ type: 'import', text: exported.text, passphrase: PASS, origin: 'https://pypi.org' })).toEqual({ ok: true, added: 0, duplicates: ['PyPI: alice'], conflicts: [], errors: [] });
+    expect(await target.service.handle({ type: 'import', text: exported.text, origin: 'https://pypi.org' })).toMatchObject({
+      ok: false,
+      code: 'needs-passphrase',
+    });
+    expect(await target.service.handle({ type: 'import', text: exported.text, passphrase: 'wrong wrong wrong', origin: 'https://pypi.org' })).toMatchObject({
+      ok: false,
+      code: 'needs-passphrase',
+      error: expect.stringMatching(/Wrong passphrase/),
+    });
+    expect(await target.service.handle({ type: 'import', text: exported.text, passphrase: PASS, origin: 'https://pypi.org' })).toEqual({
+      ok: true,
+      added: 1,
+      duplicates: [],
+      conflicts: [],
+      errors: [],
+    });
+    expect(await target.service.handle({ type: 'import', text: exported.text, passphrase: PASS, origin: 'https://pypi.org' })).toEqual({
+      ok: true,
+      added: 0,
+      duplicates: ['PyPI: alice'],
+      conflicts: [],
+      errors: [],
+    });
     const codes = await target.service.handle({ type: 'codes' });
     expect(codes.ok && codes.accounts[0]).toMatchObject({ issuer: 'PyPI', label: 'alice', origin: 'https://pypi.org' });
   });
 
   it('refuses an empty file', async () => {
     const { service } = await withAccount();
-    expect(await service.handle({ type: 'import', text: '  \n', origin: 'https://pypi.org' })).toMatchObject({ ok: false, error: expect.stringMatching(/empty/) });
+    expect(await service.handle({ type: 'import', text: '  \n', origin: 'https://pypi.org' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/empty/),
+    });
   });
 });

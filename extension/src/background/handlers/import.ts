@@ -16,7 +16,8 @@ export const importAccounts: Handler<'import'> = async (ctx, { text, passphrase,
     try {
       incoming = await readBackup(text, passphrase);
     } catch (error) {
-      if (error instanceof VaultAuthError) throw new UserFacingError('Wrong passphrase for this backup (or the file was altered). Nothing was imported.', 'needs-passphrase');
+      if (error instanceof VaultAuthError)
+        throw new UserFacingError('Wrong passphrase for this backup (or the file was altered). Nothing was imported.', 'needs-passphrase');
       throw error;
     }
   } else {

@@ -12,7 +12,11 @@ describe('security-key', () => {
   it('passes on the page’s refusal and refuses pages without a web origin', async () => {
     const { service, tabs, setPageAnswer } = await withAccount();
     setPageAnswer({ ok: false, reason: 'no-security-key' });
-    expect(await service.handle({ type: 'security-key', tabId: 7 })).toMatchObject({ ok: false, code: 'refused', error: expect.stringMatching(/does not offer a security key/) });
+    expect(await service.handle({ type: 'security-key', tabId: 7 })).toMatchObject({
+      ok: false,
+      code: 'refused',
+      error: expect.stringMatching(/does not offer a security key/),
+    });
     tabs.set(7, 'about:blank');
     expect(await service.handle({ type: 'security-key', tabId: 7 })).toMatchObject({ ok: false, code: 'refused' });
   });
@@ -25,7 +29,11 @@ describe('security-key', () => {
   ])('refuses a site that is neither an index origin nor an account’s, %s, and injects nothing', async (_state, lock) => {
     const { service, tabs, injected } = await withAccount();
     if (lock) await service.handle({ type: 'lock' });
-    for (const url of ['https://evil.example/account/two-factor/', 'https://pypi.org.evil.example/account/two-factor/', 'http://localhost:8080/account/two-factor/']) {
+    for (const url of [
+      'https://evil.example/account/two-factor/',
+      'https://pypi.org.evil.example/account/two-factor/',
+      'http://localhost:8080/account/two-factor/',
+    ]) {
       tabs.set(7, url);
       expect(await service.handle({ type: 'tab-context', tabId: 7 })).toMatchObject({ ok: true, hasSecurityKey: false });
       expect(await service.handle({ type: 'security-key', tabId: 7 })).toMatchObject({ ok: false, code: 'refused', error: expect.stringMatching(/only on/) });

@@ -8,7 +8,13 @@ describe('unlock', () => {
     await service.handle({ type: 'lock' });
     expect(await service.handle({ type: 'unlock', passphrase: 'nope nope nope' })).toMatchObject({ ok: false, code: 'wrong-passphrase' });
     expect(await service.handle({ type: 'status' })).toEqual({ ok: true, state: 'locked' });
-    expect(await service.handle({ type: 'unlock', passphrase: PASS })).toMatchObject({ ok: true, state: 'unlocked', restoredFromPrevious: false, rollback: null, accounts: [{ issuer: 'PyPI', label: 'alice', code: expect.stringMatching(/^\d{6}$/) }] });
+    expect(await service.handle({ type: 'unlock', passphrase: PASS })).toMatchObject({
+      ok: true,
+      state: 'unlocked',
+      restoredFromPrevious: false,
+      rollback: null,
+      accounts: [{ issuer: 'PyPI', label: 'alice', code: expect.stringMatching(/^\d{6}$/) }],
+    });
     expect(await service.handle({ type: 'status' })).toEqual({ ok: true, state: 'unlocked' });
   });
 

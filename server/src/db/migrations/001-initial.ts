@@ -56,11 +56,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', bigint, (c) => c.notNull())
     .addColumn('used_at', bigint)
     .execute();
-  await db.schema
-    .createIndex('recovery_codes_user_hash')
-    .on('recovery_codes')
-    .columns(['user_id', 'code_hash'])
-    .execute();
+  await db.schema.createIndex('recovery_codes_user_hash').on('recovery_codes').columns(['user_id', 'code_hash']).execute();
 
   await db.schema
     .createTable('sessions')
@@ -102,16 +98,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of [
-    'events',
-    'rate_limits',
-    'login_tokens',
-    'sessions',
-    'recovery_codes',
-    'webauthn_challenges',
-    'webauthn_credentials',
-    'users',
-  ]) {
+  for (const table of ['events', 'rate_limits', 'login_tokens', 'sessions', 'recovery_codes', 'webauthn_challenges', 'webauthn_credentials', 'users']) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

@@ -17,10 +17,24 @@ describe.each(DIALECTS)('migration 003 (security-key label key) on %s', (dialect
       await initial.up(before);
       await housekeeping.up(before);
       const legacy = db as unknown as Kysely<{ users: Record<string, unknown>; webauthn_credentials: Record<string, unknown> }>;
-      await legacy.insertInto('users').values({ id: 'u1', username: 'alice', email: 'a@example.org', password_hash: 'x', created_at: 1, password_changed_at: 1 }).execute();
-      const key = (label: string, n: number) => ({ user_id: 'u1', credential_id: `c${n}`, public_key: 'AA', sign_count: 0, transports: null, label, created_at: n });
+      await legacy
+        .insertInto('users')
+        .values({ id: 'u1', username: 'alice', email: 'a@example.org', password_hash: 'x', created_at: 1, password_changed_at: 1 })
+        .execute();
+      const key = (label: string, n: number) => ({
+        user_id: 'u1',
+        credential_id: `c${n}`,
+        public_key: 'AA',
+        sign_count: 0,
+        transports: null,
+        label,
+        created_at: n,
+      });
       // What the old code-only check let through under a race, plus a label that already ends in " (2)".
-      await legacy.insertInto('webauthn_credentials').values([key('Blue key', 1), key('blue KEY', 2), key('BLUE KEY', 3), key('blue key (2)', 4)]).execute();
+      await legacy
+        .insertInto('webauthn_credentials')
+        .values([key('Blue key', 1), key('blue KEY', 2), key('BLUE KEY', 3), key('blue key (2)', 4)])
+        .execute();
 
       await labelKey.up(db as unknown as Parameters<typeof labelKey.up>[0]);
 

@@ -19,7 +19,11 @@ export async function up(db: Kysely<Before>): Promise<void> {
     let label = row.label;
     for (let n = 2; taken.has(`${row.user_id}\n${keyLabelKey(label)}`); n++) label = `${row.label} (${n})`;
     taken.add(`${row.user_id}\n${keyLabelKey(label)}`);
-    await db.updateTable('webauthn_credentials').set({ label, label_key: keyLabelKey(label) }).where('id', '=', row.id).execute();
+    await db
+      .updateTable('webauthn_credentials')
+      .set({ label, label_key: keyLabelKey(label) })
+      .where('id', '=', row.id)
+      .execute();
   }
   await db.schema.createIndex('webauthn_credentials_user_label_key').unique().on('webauthn_credentials').columns(['user_id', 'label_key']).execute();
 }

@@ -31,7 +31,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // One primary per account, and an address belongs to at most one account once verified.
   await db.schema.createIndex('user_emails_one_primary').unique().on('user_emails').column('user_id').where(sql.ref('is_primary'), '=', 1).execute();
-  await db.schema.createIndex('user_emails_verified_address').unique().on('user_emails').column('email_key').where(sql.ref('verified_at'), 'is not', null).execute();
+  await db.schema
+    .createIndex('user_emails_verified_address')
+    .unique()
+    .on('user_emails')
+    .column('email_key')
+    .where(sql.ref('verified_at'), 'is not', null)
+    .execute();
 
   await sql`insert into user_emails (user_id, email, email_key, is_primary, verified_at, verify_nonce, verify_sent_at, created_at)
             select id, email, lower(trim(email)), 1, null, null, null, created_at from users`.execute(db);

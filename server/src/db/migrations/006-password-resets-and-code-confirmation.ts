@@ -21,11 +21,7 @@ interface Before {
 export async function up(db: Kysely<Before>): Promise<void> {
   const bigint = isPostgres(db) ? 'bigint' : 'integer';
   await db.schema.alterTable('users').addColumn('recovery_codes_confirmed_at', bigint).execute();
-  await db
-    .updateTable('users')
-    .set({ recovery_codes_confirmed_at: Date.now() })
-    .where('id', 'in', db.selectFrom('recovery_codes').select('user_id'))
-    .execute();
+  await db.updateTable('users').set({ recovery_codes_confirmed_at: Date.now() }).where('id', 'in', db.selectFrom('recovery_codes').select('user_id')).execute();
   await db.schema
     .createTable('password_resets')
     .addColumn('id', 'text', (c) => c.primaryKey())

@@ -49,7 +49,10 @@ export function composeMail(content: MailContent): ComposedMail {
         ))}
         {content.action && (
           <p>
-            <a href={content.action.url} style="display: inline-block; padding: 0.5em 1em; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 4px;">
+            <a
+              href={content.action.url}
+              style="display: inline-block; padding: 0.5em 1em; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 4px;"
+            >
               {content.action.label}
             </a>
           </p>

@@ -73,15 +73,17 @@ export function createMailSender(options: MailSenderOptions): MailSender {
       .orderBy('id')
       .limit(BATCH);
     if (postgres) candidates = candidates.forUpdate().skipLocked();
-    return db
-      .updateTable('mail_outbox')
-      .set((eb) => ({ lease_until: time + config.leaseMs, lease_token: leaseToken, attempts: eb('attempts', '+', 1) }))
-      .where('id', 'in', candidates)
-      // Re-checked on the row itself: a row another sender claimed meanwhile is not taken twice.
-      .where('sent_at', 'is', null)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time)]))
-      .returningAll()
-      .execute();
+    return (
+      db
+        .updateTable('mail_outbox')
+        .set((eb) => ({ lease_until: time + config.leaseMs, lease_token: leaseToken, attempts: eb('attempts', '+', 1) }))
+        .where('id', 'in', candidates)
+        // Re-checked on the row itself: a row another sender claimed meanwhile is not taken twice.
+        .where('sent_at', 'is', null)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time)]))
+        .returningAll()
+        .execute()
+    );
   };
 
   const deliverOne = async (row: Awaited<ReturnType<typeof claim>>[number]): Promise<boolean> => {
@@ -89,7 +91,15 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     try {
       if (row.body_enc === null) throw new Error('message body missing');
       const body = openMailBody(mailKey, row.message_id, row.body_enc);
-      await transport.send({ from: config.from, to: row.recipient, subject: row.subject, text: body.text, html: body.html, messageId: row.message_id, date: new Date(row.created_at) });
+      await transport.send({
+        from: config.from,
+        to: row.recipient,
+        subject: row.subject,
+        text: body.text,
+        html: body.html,
+        messageId: row.message_id,
+        date: new Date(row.created_at),
+      });
     } catch (error) {
       const reason = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_TEXT);
       const giveUp = row.attempts >= config.maxAttempts;

@@ -51,7 +51,9 @@ export async function passwordStep(baseUrl: string, user: { username: string; pa
   const response = await client.submit(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: user.password });
   const location = response.location;
   if (response.status !== 303 || location === null || !location.includes(ROUTES.twoFactor)) {
-    throw new Error(`password step for ${user.username}: expected 303 to ${ROUTES.twoFactor}, got ${response.status} ${location ?? ''}\n${response.body.slice(0, 300)}`);
+    throw new Error(
+      `password step for ${user.username}: expected 303 to ${ROUTES.twoFactor}, got ${response.status} ${location ?? ''}\n${response.body.slice(0, 300)}`,
+    );
   }
   const token = new URL(location).searchParams.get(FIELDS.twoFactorToken);
   if (!token) throw new Error(`password step: no token in ${location}`);

@@ -38,9 +38,7 @@ export function sendRaw(baseUrl: string, req: RawRequest, { timeoutMs = 30_000 }
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       },
     );
@@ -61,7 +59,5 @@ export function closeRawAgent(): void {
  * exception class name. ASVS V7.4.1: generic messages, no stack traces.
  */
 export function leaksInternals(body: string): boolean {
-  return /\n\s+at\s+\S+\s+\(|\bat\s+[\w$.<>]+\s+\(\/|node_modules\/|\/src\/\w[\w/-]*\.ts\b|\b(?:TypeError|ReferenceError|SyntaxError|RangeError): /.test(
-    body,
-  );
+  return /\n\s+at\s+\S+\s+\(|\bat\s+[\w$.<>]+\s+\(\/|node_modules\/|\/src\/\w[\w/-]*\.ts\b|\b(?:TypeError|ReferenceError|SyntaxError|RangeError): /.test(body);
 }
