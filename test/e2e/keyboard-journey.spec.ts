@@ -2,7 +2,6 @@ import { ROUTES } from '@latchkey/shared';
 import { expect, test } from '../src/kit/fixtures.js';
 import { currentTotp } from '../src/kit/index.js';
 import { expectFocusOnNewScreen, pressEnterAndLoad, tabTo } from './accessibility/keyboard.js';
-import { linkIn, readOutbox } from '../../server/src/testing/read-outbox.js';
 import { ACCOUNT_URL, TWO_FACTOR_URL } from './journey-helpers.js';
 
 // Keyboard only: register → turn on TOTP → log out → log in, never touching the mouse. At every Tab
@@ -11,7 +10,7 @@ import { ACCOUNT_URL, TWO_FACTOR_URL } from './journey-helpers.js';
 // on the database, so this runs in the SQLite project only.
 test.skip(({ dialect }) => dialect !== 'sqlite', 'pages render the same on PostgreSQL');
 
-test('keyboard only: register, turn on TOTP, log out, log in — focus visible and on the new screen or the first error', async ({ page, server }) => {
+test('keyboard only: register, turn on TOTP, log out, log in — focus visible and on the new screen or the first error', async ({ page, server, mail }) => {
   const username = `keys-${Date.now().toString(36)}`;
   const password = 'a long and private passphrase';
 
@@ -40,8 +39,11 @@ test('keyboard only: register, turn on TOTP, log out, log in — focus visible a
   await expectFocusOnNewScreen(page);
 
   // 2FA needs a verified address: open the link from the mail, as from the mailbox, then back to the account.
-  const [verification] = await readOutbox(server.services, { to: `${username}@example.com`, kind: 'verify-email' });
-  await page.goto(`${server.url}${linkIn(verification!.text, ROUTES.verifyEmail)!}`);
+  // The server delivers to the test's SMTP catcher (and then drops the body from its outbox), so read it there.
+  const verification = await mail.waitForMail({ to: `${username}@example.com`, subject: /verify your e-mail address/ });
+  const link = verification.links.find((href) => new URL(href).pathname === ROUTES.verifyEmail);
+  expect(link, 'the verification mail carries a link').toBeTruthy();
+  await page.goto(link!);
   await expectFocusOnNewScreen(page);
   await page.goto(`${server.url}${ROUTES.manageAccount}`);
   await expectFocusOnNewScreen(page);
