@@ -11,24 +11,15 @@ import { testConfig } from '../src/config.js';
 import { createTestDatabaseUrl } from '../src/db/test-database.js';
 import { startServer } from '../src/main.js';
 import { generateTotpCode } from '../src/services/totp-code.js';
+// The kit's one list of Chromium flags for this machine (loopback only, Debian's binary).
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../test/src/kit/chromium.js';
 
 const OUT = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const PASSWORD = 'correct horse battery staple';
 
 const database = await createTestDatabaseUrl('sqlite');
 const server = await startServer(testConfig({ databaseUrl: database.databaseUrl, rpName: 'Latchkey' }));
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] });
 try {
   await mkdir(OUT, { recursive: true });
   const context = await browser.newContext({ viewport: { width: 900, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true });
