@@ -11,6 +11,8 @@ import { testConfig } from '../src/config.js';
 import { createTestDatabaseUrl } from '../src/db/test-database.js';
 import { startServer } from '../src/main.js';
 import { generateTotpCode } from '../src/services/totp-code.js';
+import { linkIn, readOutbox } from '../src/testing/read-outbox.js';
+import { ROUTES } from '@latchkey/shared';
 // The kit's one list of Chromium flags for this machine (loopback only, Debian's binary).
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../test/src/kit/chromium.js';
 
@@ -49,6 +51,11 @@ try {
   await page.fill('#field-password_confirm', PASSWORD);
   await page.click('main button[type=submit]');
   await shot('account-2fa-off');
+  // The first second factor needs a verified address: follow the link from the queued mail, as from the mailbox.
+  const [verification] = await readOutbox(server.services, { to: 'alice@example.org', kind: 'verify-email' });
+  const verifyLink = verification && linkIn(verification.text, ROUTES.verifyEmail);
+  if (!verifyLink) throw new Error('no verification mail was queued for alice');
+  await page.goto(url(verifyLink));
 
   await page.goto(url('/manage/account/totp-provision'));
   await shot('totp-provision');
