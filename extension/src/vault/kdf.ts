@@ -1,6 +1,6 @@
 import { argon2idWasm } from './argon2id-wasm-inline.js';
 import { utf8 } from './encoding.js';
-import { assertKdfParams, KDF_LIMITS, KDF_MEASURE, KEY_BYTES, SALT_BYTES, type KdfParams } from './kdf-params.js';
+import { assertKdfParams, DEFAULT_KDF, KDF_LIMITS, KDF_MEASURE, KEY_BYTES, SALT_BYTES, type KdfParams } from './kdf-params.js';
 
 export * from './kdf-params.js';
 
@@ -10,27 +10,36 @@ export async function deriveVaultKey(passphrase: string, params: KdfParams, salt
   if (salt.length !== SALT_BYTES) throw new Error('Invalid KDF salt length.');
   const started = performance.now();
   const password = utf8.encode(passphrase.normalize('NFC'));
-  const key = await argon2idWasm({ password, salt, t: params.t, m: params.m, p: params.p, length: KEY_BYTES });
+  const key = await argon2idWasm.hash({ password, salt, t: params.t, m: params.m, p: params.p, length: KEY_BYTES });
   password.fill(0);
   // A User Timing entry (nothing secret in it): DevTools and the bench see how long the KDF itself took.
   performance.measure(KDF_MEASURE, { start: started });
   return key;
 }
 
-let warmedUp: Promise<void> | null = null;
+let compiled: Promise<unknown> | null = null;
 
 /**
- * Compile and run the KDF's WebAssembly once, at negligible cost, so the first unlock after the service
- * worker (re)starts does not pay for compiling it (measured in headless Chromium: the first derivation
- * in a fresh worker took ~70 ms longer than the next ones). Call when an unlock is likely soon; runs once
- * per context, and never throws (a failure here shows up, with its message, at the real unlock).
+ * Get the KDF ready for a derivation at `params` while the person types the passphrase: compile and run
+ * the WebAssembly once at negligible cost (the first derivation in a fresh service worker took ~70 ms
+ * longer in headless Chromium without it), then make room for `params.m` KiB on its heap and touch it
+ * (the first 64 MiB derivation in a fresh worker paid another 30–40 ms for growing the memory and mapping
+ * its pages). Compiles once per context; the room is kept (argon2id-wasm.ts `reserve`). Parameters
+ * outside the limits are not prepared for (the unlock refuses them). Never throws: a failure here shows
+ * up, with its message, at the real unlock.
  */
-export function warmUpKdf(): Promise<void> {
-  warmedUp ??= argon2idWasm({ password: utf8.encode('warm-up'), salt: new Uint8Array(SALT_BYTES), t: 1, m: KDF_LIMITS.minM, p: 1, length: KEY_BYTES }).then(
-    () => undefined,
-    () => {
-      warmedUp = null;
-    },
-  );
-  return warmedUp;
+export async function warmUpKdf(params: KdfParams = DEFAULT_KDF): Promise<void> {
+  try {
+    compiled ??= argon2idWasm
+      .hash({ password: utf8.encode('warm-up'), salt: new Uint8Array(SALT_BYTES), t: 1, m: KDF_LIMITS.minM, p: 1, length: KEY_BYTES })
+      .catch((error: unknown) => {
+        compiled = null;
+        throw error;
+      });
+    await compiled;
+    assertKdfParams(params);
+    await argon2idWasm.reserve(params.m);
+  } catch {
+    // Reported by the derivation itself.
+  }
 }

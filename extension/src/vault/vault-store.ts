@@ -94,6 +94,12 @@ export async function vaultExists(storage: VaultStorageArea): Promise<boolean> {
   return primary !== null || previous !== null;
 }
 
+/** The KDF header an unlock would derive with (the current record's, else the fallback's), if any. */
+export async function storedKdf(storage: VaultStorageArea): Promise<KdfHeader | undefined> {
+  const records = await loadRecords(storage);
+  return (records.primary?.record ?? records.previous?.record)?.kdf;
+}
+
 /**
  * Create an empty vault protected by `passphrase`. Refuses when one exists (never overwrites).
  * @param kdf cost parameters; tests pass cheap ones explicitly, everything else uses the default.

@@ -9,6 +9,7 @@ import { openPopup } from '../../src/kit/open-popup.js';
 import { unlockVault } from '../../src/kit/unlock-vault.js';
 import { median } from '../lib/argon2-baseline.js';
 import { loadArgon2Implementations, nodeRsArgon2, type Argon2Cost, type Argon2Implementation } from '../lib/argon2-implementations.js';
+import { startTwoHalves } from '../lib/argon2-two-halves.js';
 import { entrySize, gzipSize } from '../lib/bundle-size.js';
 import type { BenchContext } from '../lib/context.js';
 import type { BenchRow } from '../lib/table.js';
@@ -134,11 +135,19 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
     await tab.goto('about:blank');
     const unlockTimes: number[] = [];
     const kdfTimes: number[] = [];
-    const nativeTimes: number[] = [];
+    // Native, cold and warm: the first hash after the seconds each unlock takes finds its 64 MiB returned
+    // to the operating system by the allocator and maps fresh pages (measured in Node: ~90 ms after 1 s
+    // idle, 40–100 ms of it system time, against ~27 ms for a hash right after another). The vault's
+    // WebAssembly heap is warm for these unlocks (the warm-up touched it while the lock screen showed,
+    // and WebAssembly memory is never returned), so the warm hash is the like-for-like reference and
+    // the target is judged against it; the ratio to the cold one is reported beside it.
+    const nativeColdTimes: number[] = [];
+    const nativeWarmTimes: number[] = [];
     const cost: Argon2Cost = { m: DEFAULT_KDF.m, t: DEFAULT_KDF.t, p: DEFAULT_KDF.p };
     for (let i = 0; i < UNLOCK_SAMPLES; i++) {
       // Interleaved with the unlocks: each pair runs under the same machine conditions.
-      nativeTimes.push(await timeOnce(nodeRsArgon2, cost));
+      nativeColdTimes.push(await timeOnce(nodeRsArgon2, cost));
+      nativeWarmTimes.push(await timeOnce(nodeRsArgon2, cost));
       const popup = await openPopup(browser.context, { forPage: tab });
       await popup.getByText('Your vault is locked.').waitFor({ state: 'visible', timeout: 10_000 });
       await popup.evaluate(watchForFirstCode);
@@ -163,11 +172,16 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
       }
       await popup.close();
       context.log(
-        `extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms, KDF ${kdf.toFixed(0)} ms (native @node-rs/argon2 ${nativeTimes[i]!.toFixed(0)} ms)`,
+        `extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms, KDF ${kdf.toFixed(0)} ms (native @node-rs/argon2 cold ${nativeColdTimes[i]!.toFixed(0)} ms, warm ${nativeWarmTimes[i]!.toFixed(0)} ms)`,
       );
     }
     const unlockMs = median(unlockTimes);
-    const nativeMs = median(nativeTimes);
+    const nativeWarmMs = median(nativeWarmTimes);
+    const nativeColdMs = median(nativeColdTimes);
+    const nativeRatios = (ms: number) => [
+      { value: ms / nativeWarmMs, to: 'native @node-rs/argon2 (warm)' },
+      { value: ms / nativeColdMs, to: 'native (cold)' },
+    ];
     const kdfMs = median(kdfTimes);
     const comparison = await compareImplementations(context, cost);
 
@@ -190,11 +204,11 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         scenario: `vault unlock, argon2id ${DEFAULT_KDF.m / 1024} MiB/t${DEFAULT_KDF.t}/p${DEFAULT_KDF.p} (headless Chromium)`,
         backend: 'popup',
         value: { amount: unlockMs, unit: 'ms' },
-        ratios: [{ value: unlockMs / nativeMs, to: 'native @node-rs/argon2' }],
-        target: `≤${UNLOCK_TARGET_RATIO}× native`,
-        met: unlockMs / nativeMs <= UNLOCK_TARGET_RATIO,
+        ratios: nativeRatios(unlockMs),
+        target: `≤${UNLOCK_TARGET_RATIO}× native (warm)`,
+        met: unlockMs / nativeWarmMs <= UNLOCK_TARGET_RATIO,
         notes: [
-          `Median of ${UNLOCK_SAMPLES} unlocks in the real toolbar popup (kit openPopup + unlockVault): from the Unlock click to the frame after the first code appears, timed in the popup (${unlockTimes.map((t) => t.toFixed(0)).join(', ')} ms). Native: @node-rs/argon2 with the vault's own parameters in the driver, one hash right before each unlock (median ${nativeMs.toFixed(0)} ms: ${nativeTimes.map((t) => t.toFixed(0)).join(', ')}). The machine may be shared: only ratios within the run mean anything.`,
+          `Median of ${UNLOCK_SAMPLES} unlocks in the real toolbar popup (kit openPopup + unlockVault): from the Unlock click to the frame after the first code appears, timed in the popup (${unlockTimes.map((t) => t.toFixed(0)).join(', ')} ms). Native: @node-rs/argon2 with the vault's own parameters in the driver (lanes on threads, as the binding runs them), two hashes right before each unlock — cold, the first after the gap, its 64 MiB mapped afresh (median ${nativeColdMs.toFixed(0)} ms: ${nativeColdTimes.map((t) => t.toFixed(0)).join(', ')}), and warm, right after it (median ${nativeWarmMs.toFixed(0)} ms: ${nativeWarmTimes.map((t) => t.toFixed(0)).join(', ')}). The vault's WebAssembly heap is warm here (touched by the warm-up while the lock screen shows), so the target is judged against the warm hash. The machine may be shared: only ratios within the run mean anything.`,
         ],
       },
       {
@@ -202,7 +216,7 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         scenario: `vault KDF alone, argon2id ${DEFAULT_KDF.m / 1024} MiB/t${DEFAULT_KDF.t}/p${DEFAULT_KDF.p} (service worker)`,
         backend: 'WebAssembly SIMD',
         value: { amount: kdfMs, unit: 'ms' },
-        ratios: [{ value: kdfMs / nativeMs, to: 'native @node-rs/argon2' }],
+        ratios: nativeRatios(kdfMs),
         notes: [
           `The latchkey:kdf User Timing measure the service worker leaves for each derivation during the unlocks above (${kdfTimes.map((t) => t.toFixed(0)).join(', ')} ms): libargon2 compiled to WebAssembly with SIMD, lanes one after another. The rest of the unlock is messaging, decryption and rendering.`,
         ],
@@ -252,6 +266,8 @@ async function compareImplementations(context: BenchContext, cost: Argon2Cost): 
   const references = new Map<number, string>();
   for (const p of [cost.p, oneLane.p]) references.set(p, Buffer.from(await nodeRsArgon2.hash({ ...cost, p }, password, salt)).toString('hex'));
   const times = new Map<string, number[]>(runs.map((run) => [key(run), []]));
+  const twoHalves = await startTwoHalves();
+  const twoHalvesTimes: number[] = [];
   for (let round = 0; round < COMPARE_ROUNDS; round++) {
     for (const run of runs) {
       if (run.implementation.kind === 'js' && round > 0) continue;
@@ -260,11 +276,25 @@ async function compareImplementations(context: BenchContext, cost: Argon2Cost): 
       times.get(key(run))!.push(performance.now() - started);
       if (tag !== references.get(run.cost.p)) throw new Error(`extension bench: ${key(run)} gave a different argon2id tag (${tag})`);
     }
+    twoHalvesTimes.push(await twoHalves.time(cost));
     context.log(
-      `extension: argon2id implementations, round ${round + 1}/${COMPARE_ROUNDS}: ${runs.map((run) => `${key(run)} ${times.get(key(run))!.at(-1)!.toFixed(0)} ms`).join(', ')}`,
+      `extension: argon2id implementations, round ${round + 1}/${COMPARE_ROUNDS}: ${runs.map((run) => `${key(run)} ${times.get(key(run))!.at(-1)!.toFixed(0)} ms`).join(', ')}, extension binary in two halves at once ${twoHalvesTimes.at(-1)!.toFixed(0)} ms`,
     );
   }
-  return runs.map((run): BenchRow => {
+  await twoHalves.close();
+  const nativeP4Ms = median(times.get(key({ implementation: nodeRsArgon2, cost }))!);
+  const twoHalvesMs = median(twoHalvesTimes);
+  const twoHalvesRow: BenchRow = {
+    section: 'extension',
+    scenario: `argon2id ${cost.m / 1024} MiB/t${cost.t}/p${cost.p}: extension binary, lanes on 2 threads (upper bound)`,
+    backend: 'Node, wasm ×2 workers',
+    value: { amount: twoHalvesMs, unit: 'ms' },
+    ratios: [{ value: twoHalvesMs / nativeP4Ms, to: `@node-rs/argon2 p=${cost.p}` }],
+    notes: [
+      `What running the vault's lanes on two threads could at best give with this binary, without building it: two worker_threads, each with its own instance, each computing half the work (${cost.m / 2048} MiB, t=${cost.t}, p=${cost.p / 2}) at the same moment (test/bench/lib/argon2-two-halves.ts). A real threaded build also synchronises at every slice, so it can only be slower. Median of ${twoHalvesTimes.length} (${twoHalvesTimes.map((t) => t.toFixed(0)).join(', ')} ms), ratio to the native hashes of the same rounds; not the vault's tag (two separate hashes).`,
+    ],
+  };
+  const rows = runs.map((run): BenchRow => {
     const samples = times.get(key(run))!;
     const ms = median(samples);
     const nativeMs = median(times.get(key({ implementation: nodeRsArgon2, cost: run.cost }))!);
@@ -279,4 +309,5 @@ async function compareImplementations(context: BenchContext, cost: Argon2Cost): 
       ],
     };
   });
+  return [...rows, twoHalvesRow];
 }
