@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { CurrentSchemaPostgresDialect } from './current-schema-postgres-dialect.js';
+import { withPreparedStatements } from './with-prepared-statements.js';
 
 /** Where a `DATABASE_URL` points, parsed. */
 export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string; schema: string | null };
@@ -92,5 +93,5 @@ export function openDatabase(databaseUrl: string): Kysely<Database> {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool: withPreparedStatements(pool) }) });
 }

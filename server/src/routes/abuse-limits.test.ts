@@ -172,6 +172,12 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
       const last = await client.post(url, { [FIELDS.totpValue]: '000000' });
       expect(last.text).toContain('1 attempt left before two-factor login is paused for 15 minutes.');
       expect(last.text).toContain(`href="${ROUTES.recoveryCode}?token=`);
+      // The failure that starts the pause: the page it answers with says so once and offers no code form (the
+      // step's own counter writes told it; nothing is read again).
+      const pausing = await client.post(url, { [FIELDS.totpValue]: '000000' });
+      expect(pausing.status).toBe(429);
+      expect(pausing.text.split('Too many failed attempts. Try again in 15 minutes.')).toHaveLength(2);
+      expect(pausing.text).not.toContain(`name="${FIELDS.totpValue}"`);
       expect((await client.post(url, { [FIELDS.totpValue]: '000000' })).status).toBe(429);
       // Even the right code is refused while locked.
       expect((await client.post(url, { [FIELDS.totpValue]: code() })).status).toBe(429);
@@ -184,6 +190,22 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
       expect(Number(page.headers.get('retry-after'))).toBeGreaterThan(800);
       const recovery = await client.get(url.replace(ROUTES.twoFactor, ROUTES.recoveryCode));
       expect(recovery.text).toContain('Too many failed attempts. Try again in 15 minutes.');
+    });
+
+    it('the wrong code that spends the year’s app budget answers with the page that says so', async () => {
+      const { user, client, url } = await secondStep('192.0.2.52');
+      const budget = DEFAULT_RATE_LIMITS.totpGuessesPerYear.max;
+      const now = Date.now();
+      await server.services.db
+        .insertInto('totp_guesses')
+        .values(Array.from({ length: budget - 1 }, (_, i) => ({ user_id: user.id, guessed_at: now - (i + 1) * 1000 })))
+        .execute();
+      const spending = await client.post(url, { [FIELDS.totpValue]: '000000' });
+      expect(spending.status).toBe(401);
+      expect(spending.text).toContain('Invalid code.');
+      expect(spending.text).toContain('Use a security key or a recovery code');
+      expect(spending.text).not.toContain(`name="${FIELDS.totpValue}"`);
+      expect(spending.text).toContain(`href="${ROUTES.recoveryCode}?token=`);
     });
 
     it('with the year’s app budget spent, refuses only the app: the page says so and still offers recovery codes', async () => {

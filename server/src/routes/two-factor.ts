@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { User } from '../db/schema.js';
 import type { Services } from '../services/index.js';
+import type { SecondFactorLocks } from '../services/login.js';
 import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem } from '../services/login-tokens.js';
 import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
@@ -42,9 +43,18 @@ export function sendTokenProblem(res: Response, problem: LoginTokenProblem): voi
 export function twoFactorRoutes(services: Services): Router {
   const router = Router();
 
-  /** The second-step page; `knownUser` is the token's account when the step just read it (after a refusal). */
-  const renderTwoFactor = async (req: Request, res: Response, status: number, errors: string[] = [], knownUser?: User) => {
-    let user = knownUser;
+  /**
+   * The second-step page; after a refusal, `known` holds what the step just read: the token's account and,
+   * when the step learnt them, the locks.
+   */
+  const renderTwoFactor = async (
+    req: Request,
+    res: Response,
+    status: number,
+    errors: string[] = [],
+    known: { user?: User | undefined; locks?: SecondFactorLocks | undefined } = {},
+  ) => {
+    let user = known.user;
     if (!user) {
       const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
       if (!gate.ok) return sendTokenProblem(res, gate.problem);
@@ -54,7 +64,7 @@ export function twoFactorRoutes(services: Services): Router {
     // What is locked is read each time: it is said on arrival, before any code is sent (issue 17 point 9).
     const [methods, locks] = await Promise.all([
       services.loginTokens.methods(queryValue(req, FIELDS.twoFactorToken)) ?? services.accounts.twoFactorStatus(user.id),
-      services.login.secondFactorLocks(user, requestOrigin(req)),
+      known.locks ?? services.login.secondFactorLocks(user, requestOrigin(req)),
     ]);
     if (locks.all && !res.get('Retry-After')) res.set('Retry-After', String(locks.all.retryAfterSeconds));
     sendPage(res, status, TwoFactorPage, {
@@ -83,7 +93,7 @@ export function twoFactorRoutes(services: Services): Router {
       if (result.kind === 'token-problem') return sendTokenProblem(res, result.problem);
       if (result.kind !== 'success') {
         setRetryAfter(res, result);
-        return renderTwoFactor(req, res, result.status, [result.message], result.user);
+        return renderTwoFactor(req, res, result.status, [result.message], result);
       }
       await startSession(res, services, result.user, { rememberDevice: rememberDeviceChosen(req) });
       res.redirect(303, loginDestination(req));

@@ -7,14 +7,17 @@ import { generateTotpCode } from './totp-code.js';
 
 const ORIGIN = { ip: '192.0.2.7', userAgent: 'test' };
 
-/** Counts the statements Kysely sends to the database. */
+/**
+ * Counts the statements Kysely sends to the database: one result per statement executed (a subquery
+ * built from the same instance passes transformQuery too, so counting there would count it twice).
+ */
 class StatementCounter implements KyselyPlugin {
   count = 0;
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.count++;
     return args.node;
   }
   transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    this.count++;
     return Promise.resolve(args.result);
   }
 }
@@ -86,6 +89,30 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     // Turning TOTP off moves the security epoch: the token, and the factors it carries, are no longer accepted.
     await h.services.totp.disable(user.id, ORIGIN);
     expect(await h.services.loginTokens.inspect(token)).toEqual({ ok: false, problem: 'stale' });
+  });
+
+  it('the page reads what is locked — the short window’s counters and the year’s TOTP budget — in one statement', async () => {
+    const { user, token, code } = await totpLogin();
+    const account = (await h.services.accounts.findById(user.id))!;
+    const locks = async () => {
+      let read: Awaited<ReturnType<Services['login']['secondFactorLocks']>> | undefined;
+      expect(await measure(async () => (read = await counted.login.secondFactorLocks(account, ORIGIN)))).toBe(1);
+      return read!;
+    };
+    expect(await locks()).toEqual({ all: null, totp: null });
+    // Spend the year's budget but one, then one more wrong code: the app is refused, other factors are not.
+    const budget = h.config.rateLimits.totpGuessesPerYear.max;
+    await h.db
+      .insertInto('totp_guesses')
+      .values(Array.from({ length: budget - 1 }, (_, i) => ({ user_id: user.id, guessed_at: h.clock() - (i + 1) * 1000 })))
+      .execute();
+    expect((await locks()).totp).toBeNull();
+    const refusal = await counted.login.totpStep({ token, code: code(-10) }, ORIGIN);
+    expect(refusal).toMatchObject({ kind: 'invalid', locks: { all: null, totp: { message: expect.stringContaining('codes from the app are refused') } } });
+    expect(await locks()).toMatchObject({ all: null, totp: { message: expect.stringContaining('codes from the app are refused') } });
+    // Another account's guesses are not this one's.
+    const other = await totpLogin();
+    expect(await counted.login.secondFactorLocks((await h.services.accounts.findById(other.user.id))!, ORIGIN)).toEqual({ all: null, totp: null });
   });
 
   it('a right code logs in exactly once and leaves the account with no failures counted', async () => {

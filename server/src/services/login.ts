@@ -20,13 +20,15 @@ export type PasswordStepResult =
 
 /**
  * A refusal carries `user` when the two-factor token was good: the account row the step already read,
- * so the page can be shown again without reading it twice.
+ * so the page can be shown again without reading it twice. It carries `locks` when the step itself
+ * learnt what is locked now (a wrong TOTP code: its own counter writes returned the counts), so the page
+ * need not read them again.
  */
 export type SecondFactorResult =
   | { kind: 'success'; user: User }
   | { kind: 'token-problem'; status: 400; problem: LoginTokenProblem; message: string }
-  | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number; user?: User }
-  | { kind: 'invalid'; status: 400 | 401; message: string; user?: User };
+  | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number; user?: User; locks?: SecondFactorLocks }
+  | { kind: 'invalid'; status: 400 | 401; message: string; user?: User; locks?: SecondFactorLocks };
 
 /** What a second-factor route gets back from {@link Login.beginSecondFactor}. */
 export type SecondFactorGate = { kind: 'ready'; user: User } | Extract<SecondFactorResult, { kind: 'token-problem' | 'blocked' }>;
@@ -177,10 +179,10 @@ export function createLogin(deps: {
     },
 
     async secondFactorLocks(user, origin) {
-      const [verdict, totpSpentUntil] = await Promise.all([
-        rateLimits.check('second-factor', { account: user.id, ip: origin.ip }),
-        totpGuessBudget.spentUntil(user.id),
-      ]);
+      // One statement: the year's budget is read as a counter row beside the short-window counters.
+      const guesses = totpGuessBudget.asCounterRow(user.id);
+      const { verdict, also } = await rateLimits.checkAlso('second-factor', { account: user.id, ip: origin.ip }, [guesses.query]);
+      const totpSpentUntil = totpGuessBudget.spentUntilFrom(also.get(guesses.key));
       return {
         all: verdict.blocked ? { message: rateLimitMessage(verdict.retryAfterMs), retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) } : null,
         totp: totpSpentUntil === null ? null : { message: TOTP_BUDGET_SPENT },
@@ -252,9 +254,20 @@ export function createLogin(deps: {
           await login.withdrawSecondFactor(gate, origin);
           return { kind: 'invalid', status: 400, message: 'Your account has no authentication app set up; use another method.', user: gate.user };
         case 'replayed':
-          return login.failSecondFactor(gate, 'totp', origin, 'This code has already been used. Wait for the next code and try again.');
-        case 'invalid':
-          return login.failSecondFactor(gate, 'totp', origin, 'Invalid code. Check your device’s clock and try the current code.');
+        case 'invalid': {
+          const message =
+            check === 'replayed'
+              ? 'This code has already been used. Wait for the next code and try again.'
+              : 'Invalid code. Check your device’s clock and try the current code.';
+          const refusal = await login.failSecondFactor(gate, 'totp', origin, message);
+          // This request's own writes said what is locked now: the short lock starts with this failure exactly
+          // when it was the last one allowed, and the year's budget is spent when no guess remained after it.
+          const locks: SecondFactorLocks = {
+            all: refusal.kind === 'blocked' ? { message: refusal.message, retryAfterSeconds: refusal.retryAfterSeconds } : null,
+            totp: guess.remaining === 0 ? { message: TOTP_BUDGET_SPENT } : null,
+          };
+          return { ...refusal, locks };
+        }
       }
     },
 

@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 
@@ -58,10 +58,18 @@ export async function incrementCounters(db: Kysely<Database>, entries: CounterEn
   return new Map(rows.map((row) => [row.key, { windowStart: Number(row.window_start), count: row.failures }]));
 }
 
-/** Read counters without changing them. */
-export async function readCounters(db: Kysely<Database>, keys: string[]): Promise<Map<string, CounterValue>> {
-  const rows = await db.selectFrom('rate_limits').select(['key', 'window_start', 'failures']).where('key', 'in', keys).execute();
-  return new Map(rows.map((row) => [row.key, { windowStart: Number(row.window_start), count: row.failures }]));
+/** A query whose rows look like counters (`key`, `window_start`, `failures`): another limit's state read beside them. */
+export type CounterRowsQuery = SelectQueryBuilder<Database, keyof Database, { key: string; window_start: number; failures: number }>;
+
+/**
+ * Read counters without changing them; `alsoRead` are other limits' states presented as counter rows,
+ * read in the same statement (one round trip for a page that shows every lock).
+ */
+export async function readCounters(db: Kysely<Database>, keys: string[], alsoRead: CounterRowsQuery[] = []): Promise<Map<string, CounterValue>> {
+  let query: CounterRowsQuery = db.selectFrom('rate_limits').select(['key', 'window_start', 'failures']).where('key', 'in', keys);
+  for (const other of alsoRead) query = query.unionAll(other);
+  const rows = await query.execute();
+  return new Map(rows.map((row) => [row.key, { windowStart: Number(row.window_start), count: Number(row.failures) }]));
 }
 
 /**

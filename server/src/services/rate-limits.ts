@@ -3,7 +3,15 @@ import type { RateLimitConfig, RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { addressBlock } from './address-block.js';
 import type { Clock } from './clock.js';
-import { type CounterValue, counterPurger, incrementCounters, readCounters, worstCounter, writeCounters } from './rate-limit-counters.js';
+import {
+  type CounterRowsQuery,
+  type CounterValue,
+  counterPurger,
+  incrementCounters,
+  readCounters,
+  worstCounter,
+  writeCounters,
+} from './rate-limit-counters.js';
 import { tryAgainIn } from './request-limits.js';
 
 /**
@@ -43,6 +51,15 @@ export type AttemptVerdict = AllowedAttempt | Extract<RateLimitVerdict, { blocke
 export interface RateLimits {
   /** Is this subject currently blocked? Counts nothing: for gates that check no secret (e.g. WebAuthn options). */
   check(scope: RateLimitScope, subject: RateLimitSubject): Promise<RateLimitVerdict>;
+  /**
+   * {@link RateLimits.check}, reading other limits' states (as counter rows) in the same statement: `also`
+   * holds their rows by key, absent when a query gave none.
+   */
+  checkAlso(
+    scope: RateLimitScope,
+    subject: RateLimitSubject,
+    alsoRead: CounterRowsQuery[],
+  ): Promise<{ verdict: RateLimitVerdict; also: Map<string, CounterValue> }>;
   /**
    * Count an attempt BEFORE its secret is checked, and say whether it may go ahead. Counting first is
    * what makes the limit hold under a burst of parallel guesses on any number of instances: with
@@ -169,13 +186,18 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
   const forgotten = (entry: { key: string }) => ({ key: entry.key, window_start: 0, failures: 0 });
   const giveBack = sql<number>`case when rate_limits.failures > 0 then rate_limits.failures - 1 else 0 end`;
 
-  return {
+  const rateLimits: RateLimits = {
     async check(scope, subject) {
+      return (await rateLimits.checkAlso(scope, subject, [])).verdict;
+    },
+
+    async checkAlso(scope, subject, alsoRead) {
       const entries = keysFor(scope, subject);
       const time = now();
       const counts = await readCounters(
         db,
         entries.map((entry) => entry.key),
+        alsoRead,
       );
       // Not counted: this place "failed before" once it has any failure in its window.
       const worst = verdict(
@@ -184,7 +206,11 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
         time,
         (count, max) => count >= max,
       );
-      return worst ? { blocked: true, ...worst } : { blocked: false };
+      const own = new Set(entries.map((entry) => entry.key));
+      return {
+        verdict: worst ? { blocked: true, ...worst } : { blocked: false },
+        also: new Map([...counts].filter(([key]) => !own.has(key))),
+      };
     },
 
     async attempt(scope, subject) {
@@ -227,4 +253,5 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
       await writeCounters(db, entries.map(forgotten), { failures: sql<number>`0`, window_start: sql<number>`0` }).execute();
     },
   };
+  return rateLimits;
 }

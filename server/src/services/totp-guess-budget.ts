@@ -1,7 +1,8 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from './clock.js';
+import type { CounterRowsQuery, CounterValue } from './rate-limit-counters.js';
 
 /**
  * The yearly TOTP guessing budget of one account (NIST SP 800-63B 5.2.2; issue 14 point 1): at most
@@ -20,6 +21,14 @@ export interface TotpGuessBudget {
   giveBack(guess: Extract<TotpGuess, { allowed: true }>): Promise<void>;
   /** Is the budget spent right now? For the two-factor page (counts nothing). */
   spentUntil(userId: string): Promise<number | null>;
+  /**
+   * The same question as a counter row (`failures` = guesses in the window, `window_start` = the oldest),
+   * so the two-factor page reads it in the statement that reads the short-window counters; answer it
+   * with {@link TotpGuessBudget.spentUntilFrom}.
+   */
+  asCounterRow(userId: string): { key: string; query: CounterRowsQuery };
+  /** When the budget stops being spent (the oldest counted guess leaves the window), or null when it is not spent. */
+  spentUntilFrom(row: CounterValue | undefined): number | null;
   /** Forget the account's guesses (an administrator's 2FA reset, after an identity check out of band). */
   reset(userId: string): Promise<void>;
 }
@@ -37,7 +46,7 @@ export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule,
       .where('guessed_at', '>', time - rule.windowMs)
       .executeTakeFirstOrThrow();
   let lastPurge = 0;
-  return {
+  const budget: TotpGuessBudget = {
     limit: rule.max,
     async take(userId) {
       const time = now();
@@ -63,10 +72,29 @@ export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule,
     async spentUntil(userId) {
       const time = now();
       const { count, oldest } = await counted(userId, time);
-      return Number(count) >= rule.max ? Number(oldest) + rule.windowMs : null;
+      return budget.spentUntilFrom({ count: Number(count), windowStart: Number(oldest) });
+    },
+    asCounterRow(userId) {
+      const time = now();
+      const key = `totp-guesses:${userId}`;
+      // The key is a parameter, not a literal: the SQL text stays the same for every account (prepared once).
+      const query = db
+        .selectFrom('totp_guesses')
+        .select((eb) => [
+          sql<string>`cast(${key} as text)`.as('key'),
+          eb.fn.coalesce(eb.fn.min('guessed_at'), sql.lit(0)).$castTo<number>().as('window_start'),
+          eb.fn.countAll<number>().as('failures'),
+        ])
+        .where('user_id', '=', userId)
+        .where('guessed_at', '>', time - rule.windowMs);
+      return { key, query: query as unknown as CounterRowsQuery };
+    },
+    spentUntilFrom(row) {
+      return row && row.count >= rule.max ? row.windowStart + rule.windowMs : null;
     },
     async reset(userId) {
       await db.deleteFrom('totp_guesses').where('user_id', '=', userId).execute();
     },
   };
+  return budget;
 }
