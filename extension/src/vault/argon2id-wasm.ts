@@ -53,7 +53,7 @@ export interface Argon2idWasm {
   /**
    * Make room on the WebAssembly heap for a derivation over `m` KiB and touch every page of it once, so
    * that derivation neither grows the memory nor waits for the operating system to map fresh pages
-   * (measured: a fresh instance's first 64 MiB derivation is 30–40 ms slower than the next ones, and
+   * (measured: a fresh instance's first 64 MiB derivation is 20–40 ms slower than the next ones, and
    * this takes that time up front). Does nothing when the heap has already held `m` KiB of blocks.
    * Resolves to the heap's size in bytes. The memory stays with the instance (WebAssembly memory never
    * shrinks), as it does after any derivation.

@@ -23,7 +23,7 @@ let compiled: Promise<unknown> | null = null;
  * Get the KDF ready for a derivation at `params` while the person types the passphrase: compile and run
  * the WebAssembly once at negligible cost (the first derivation in a fresh service worker took ~70 ms
  * longer in headless Chromium without it), then make room for `params.m` KiB on its heap and touch it
- * (the first 64 MiB derivation in a fresh worker paid another 30–40 ms for growing the memory and mapping
+ * (the first 64 MiB derivation in a fresh worker paid another 20–40 ms for growing the memory and mapping
  * its pages). Compiles once per context; the room is kept (argon2id-wasm.ts `reserve`). Parameters
  * outside the limits are not prepared for (the unlock refuses them). Never throws: a failure here shows
  * up, with its message, at the real unlock.
