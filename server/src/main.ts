@@ -53,6 +53,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
   };
 }
 
+/**
+ * Start from the command line (bin/latchkey-server.cjs, or this file run directly): configuration from the
+ * environment, stop on SIGINT/SIGTERM; a failure to start is printed and exits non-zero.
+ */
+export function runFromCommandLine(): void {
+  main().catch((error: unknown) => {
+    console.error(`Latchkey failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -86,9 +97,4 @@ function describeDatabase(databaseUrl: string): string {
   return `${url.protocol}//${url.username ? `${url.username}@` : ''}${url.host}${url.pathname}`;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
-    console.error(`Latchkey failed to start: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  });
-}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runFromCommandLine();

@@ -161,6 +161,14 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
       const code = () => generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: Date.now() });
       return { user, client, url: step.location!, code };
     };
+    /** Writes down `count` wrong app codes for the account, a second apart, the newest a second ago. */
+    const guessed = async (userId: string, count: number) => {
+      const now = Date.now();
+      await server.services.db
+        .insertInto('totp_guesses')
+        .values(Array.from({ length: count }, (_, i) => ({ user_id: userId, guessed_at: now - (i + 1) * 1000 })))
+        .execute();
+    };
 
     it('counts down the attempts left before the pause, then says so on arrival and stops offering recovery codes', async () => {
       const { client, url, code } = await secondStep('192.0.2.50');
@@ -194,12 +202,7 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
 
     it('the wrong code that spends the year’s app budget answers with the page that says so', async () => {
       const { user, client, url } = await secondStep('192.0.2.52');
-      const budget = DEFAULT_RATE_LIMITS.totpGuessesPerYear.max;
-      const now = Date.now();
-      await server.services.db
-        .insertInto('totp_guesses')
-        .values(Array.from({ length: budget - 1 }, (_, i) => ({ user_id: user.id, guessed_at: now - (i + 1) * 1000 })))
-        .execute();
+      await guessed(user.id, DEFAULT_RATE_LIMITS.totpGuessesPerYear.max - 1);
       const spending = await client.post(url, { [FIELDS.totpValue]: '000000' });
       expect(spending.status).toBe(401);
       expect(spending.text).toContain('Invalid code.');
@@ -210,12 +213,7 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
 
     it('with the year’s app budget spent, refuses only the app: the page says so and still offers recovery codes', async () => {
       const { user, client, url } = await secondStep('192.0.2.51');
-      const budget = DEFAULT_RATE_LIMITS.totpGuessesPerYear.max;
-      const now = Date.now();
-      await server.services.db
-        .insertInto('totp_guesses')
-        .values(Array.from({ length: budget }, (_, i) => ({ user_id: user.id, guessed_at: now - i * 1000 })))
-        .execute();
+      await guessed(user.id, DEFAULT_RATE_LIMITS.totpGuessesPerYear.max);
       const page = await client.get(url);
       expect(page.status).toBe(200);
       expect(page.text).toContain('Use a security key or a recovery code');

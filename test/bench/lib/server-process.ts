@@ -1,6 +1,7 @@
 // Starts a bench server entry point (children/*.ts) as its own Node process, so the load generator in
 // the driver and the server under test never share an event loop or a CPU core by accident.
 import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ChildMessage, DriverMessage, EventLoopDelayStats } from '../children/ipc.js';
 
@@ -24,6 +25,7 @@ export interface SpawnOptions {
 }
 
 const READY_TIMEOUT_MS = 60_000;
+const { threadPoolSize: serverThreadPoolSize } = createRequire(import.meta.url)('../../../server/bin/latchkey-server.cjs') as { threadPoolSize(): number };
 const SERVER_TSCONFIG = fileURLToPath(new URL('../../../server/tsconfig.json', import.meta.url));
 
 export async function spawnServer(entry: 'hello-server' | 'express-hello-server' | 'latchkey-server', options: SpawnOptions): Promise<ServerProcess> {
@@ -34,10 +36,13 @@ export async function spawnServer(entry: 'hello-server' | 'express-hello-server'
     // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile — thread 0 is the server's main thread.
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}/${options.label}`);
   }
+  // The Latchkey server runs with the thread pool its own entry point (server/bin/latchkey-server.cjs) gives
+  // it in production; the hellos keep Node's default (they never use the pool).
+  const threadPool = entry === 'latchkey-server' && !process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: String(serverThreadPoolSize()) } : {};
   const child: ChildProcess = fork(script, [], {
     execArgv,
     // The server's views are Preact TSX: tsx must compile them with the server's JSX settings.
-    env: { ...process.env, TSX_TSCONFIG_PATH: SERVER_TSCONFIG, ...options.env },
+    env: { ...process.env, TSX_TSCONFIG_PATH: SERVER_TSCONFIG, ...threadPool, ...options.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
