@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { Router } from 'express';
 import QRCode from 'qrcode';
 import { FIELDS, ROUTES } from '@latchkey/shared';
+import { LastFactorUnconfirmed } from '../services/clear-recovery-codes-if-no-factor.js';
 import { ServiceError } from '../services/errors.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
@@ -243,7 +244,14 @@ export function manageRoutes(services: Services): Router {
       }
       const check = await checkPassword(req, res, services, passwordFrom(req));
       if (!check.ok) return renderAccount(res, check.status, { totpRemove: { [FIELDS.password]: check.message } });
-      const removed = await services.totp.disable(user.id, requestOrigin(req));
+      let removed: boolean;
+      try {
+        removed = await services.totp.disable(user.id, requestOrigin(req), { lastFactorConfirmed: confirmed(req) });
+      } catch (error) {
+        // Another tab removed the other factor meanwhile: this one is now the last, and was not confirmed.
+        if (!(error instanceof LastFactorUnconfirmed)) throw error;
+        return renderAccount(res, error.status, { totpRemove: { [CONFIRM_FIELD]: error.message } });
+      }
       const lastMethod = removed && (await twoFactorNowOff(services, user.id));
       await services.sessions.setFlash(session.id, {
         kind: removed ? 'success' : 'warning',

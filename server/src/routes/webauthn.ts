@@ -16,7 +16,8 @@ import { WebauthnRefusal } from '../services/webauthn.js';
 import { KEY_RENAME, WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
 import { CONFIRM_TEXT } from '../views/account-page.js';
 import { firstFactorRefusal, refuseWithoutVerifiedPrimary } from './email.js';
-import { afterMethodAdded, twoFactorNowOff, lastFactorConfirmed } from './manage.js';
+import { LastFactorUnconfirmed } from '../services/clear-recovery-codes-if-no-factor.js';
+import { afterMethodAdded, confirmed, twoFactorNowOff, lastFactorConfirmed } from './manage.js';
 import {
   currentUser,
   formSchema,
@@ -264,9 +265,10 @@ export function webauthnRoutes(services: Services): Router {
       const { user, session } = currentUser(res);
       let removed: { label: string };
       try {
-        removed = await services.webauthn.remove(user.id, form.data[FIELDS.label], requestOrigin(req));
+        removed = await services.webauthn.remove(user.id, form.data[FIELDS.label], requestOrigin(req), { lastFactorConfirmed: confirmed(req) });
       } catch (error) {
-        if (!(error instanceof WebauthnRefusal)) throw error;
+        // LastFactorUnconfirmed: another tab removed the other factor meanwhile, so this key is now the last.
+        if (!(error instanceof WebauthnRefusal || error instanceof LastFactorUnconfirmed)) throw error;
         return renderPage(res, error.status, [error.message]);
       }
       const lastMethod = await twoFactorNowOff(services, user.id);

@@ -1,5 +1,18 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { ServiceError } from './errors.js';
+
+/**
+ * Thrown (and the removal rolled back) when a removal would take the last second factor without the
+ * owner's confirmation. The routes check first, from a read made before the removal; two tabs removing
+ * the two last factors at once would both pass that check (each sees the other's factor), so the rule
+ * is decided again here, under the user's row lock. The `field` is the confirmation checkbox's.
+ */
+export class LastFactorUnconfirmed extends ServiceError {
+  constructor() {
+    super('This is now your last second factor: tick the box to confirm that two-factor authentication turns off.', 409, 'confirm');
+  }
+}
 
 /**
  * Call inside the transaction that removes a second factor, after the removal's UPDATE of the user's
@@ -9,9 +22,10 @@ import type { Database } from '../db/schema.js';
  * it was the last" in one transaction). Deciding here, not after commit, means two factors removed at
  * the same moment (TOTP in one tab, the last key in another) cannot both see the other still present
  * and leave 2FA off with the old codes valid; a crash between removal and clearing cannot either.
+ * Unless `lastFactorConfirmed`, taking the last factor throws {@link LastFactorUnconfirmed} instead.
  * Returns whether codes were cleared (2FA is now off).
  */
-export async function clearRecoveryCodesIfNoFactor(trx: Kysely<Database>, userId: string): Promise<boolean> {
+export async function clearRecoveryCodesIfNoFactor(trx: Kysely<Database>, userId: string, options: { lastFactorConfirmed: boolean }): Promise<boolean> {
   const factors = await trx
     .selectFrom('users')
     .select((eb) => [
@@ -23,6 +37,7 @@ export async function clearRecoveryCodesIfNoFactor(trx: Kysely<Database>, userId
     .where('id', '=', userId)
     .executeTakeFirst();
   if (!factors || factors.totp_secret_enc !== null || factors.has_key) return false;
+  if (!options.lastFactorConfirmed) throw new LastFactorUnconfirmed();
   await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
   return true;
 }

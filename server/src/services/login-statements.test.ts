@@ -87,7 +87,7 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), m: 3 })).toString('base64url');
     expect(h.services.loginTokens.methods(`${forged}.${mac}`)).toBeNull();
     // Turning TOTP off moves the security epoch: the token, and the factors it carries, are no longer accepted.
-    await h.services.totp.disable(user.id, ORIGIN);
+    await h.services.totp.disable(user.id, ORIGIN, { lastFactorConfirmed: true });
     expect(await h.services.loginTokens.inspect(token)).toEqual({ ok: false, problem: 'stale' });
   });
 

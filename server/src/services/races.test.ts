@@ -1,4 +1,5 @@
 import { Secret } from 'otpauth';
+import { LastFactorUnconfirmed } from './clear-recovery-codes-if-no-factor.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
 import { ServiceError } from './errors.js';
@@ -56,11 +57,35 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
       await plantKey(user.id, 'Desk key');
       const codes = await h.services.recoveryCodes.generate(user.id);
       // What the two removal routes do (routes/manage.ts, routes/webauthn.ts): the codes go with the last factor.
-      await Promise.all([h.services.totp.disable(user.id, NO_ORIGIN), h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN)]);
+      await Promise.all([
+        h.services.totp.disable(user.id, NO_ORIGIN, { lastFactorConfirmed: true }),
+        h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN, { lastFactorConfirmed: true }),
+      ]);
       const status = await h.services.accounts.twoFactorStatus(user.id);
       expect(status).toMatchObject({ enabled: false, hasTotp: false, securityKeyCount: 0 });
       expect(await h.services.recoveryCodes.check(user.id, codes[0]!), `round ${round}`).toBe('invalid');
       expect(status.recoveryCodesRemaining).toBe(0);
+    }
+  });
+
+  it('two tabs each removing one of the two factors, neither confirming 2FA off: one removal wins, the other is refused and changes nothing', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const user = await newUser();
+      await h.services.totp.enable(user.id, h.services.totp.generateSecret());
+      await plantKey(user.id, 'Desk key');
+      const codes = await h.services.recoveryCodes.generate(user.id);
+      // Each tab saw two factors, so neither route asked for the last-factor confirmation.
+      const outcomes = await Promise.allSettled([
+        h.services.totp.disable(user.id, NO_ORIGIN, { lastFactorConfirmed: false }),
+        h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN, { lastFactorConfirmed: false }),
+      ]);
+      const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+      expect(refused, `round ${round}`).toHaveLength(1);
+      expect((refused[0] as PromiseRejectedResult).reason).toBeInstanceOf(LastFactorUnconfirmed);
+      const status = await h.services.accounts.twoFactorStatus(user.id);
+      expect(status.enabled, `round ${round}`).toBe(true);
+      expect((status.hasTotp ? 1 : 0) + status.securityKeyCount).toBe(1);
+      expect(await h.services.recoveryCodes.check(user.id, codes[0]!), `round ${round}`).toBe('ok');
     }
   });
 
@@ -69,9 +94,9 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
     await h.services.totp.enable(user.id, h.services.totp.generateSecret());
     await plantKey(user.id, 'Desk key');
     const codes = await h.services.recoveryCodes.generate(user.id);
-    expect(await h.services.totp.disable(user.id, NO_ORIGIN)).toBe(true);
+    expect(await h.services.totp.disable(user.id, NO_ORIGIN, { lastFactorConfirmed: true })).toBe(true);
     expect(await h.services.recoveryCodes.check(user.id, codes[0]!)).toBe('ok');
-    await h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN);
+    await h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN, { lastFactorConfirmed: true });
     expect(await h.services.recoveryCodes.check(user.id, codes[0]!)).toBe('invalid');
   });
 

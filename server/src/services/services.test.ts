@@ -122,7 +122,7 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       const secret = h.services.totp.generateSecret();
       await h.services.totp.enable(user.id, secret);
       const readBefore = (await h.services.accounts.findById(user.id))!;
-      await h.services.totp.disable(user.id, { ip: null, userAgent: null });
+      await h.services.totp.disable(user.id, { ip: null, userAgent: null }, { lastFactorConfirmed: true });
       await h.services.totp.enable(user.id, h.services.totp.generateSecret());
       const code = generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() });
       expect(await h.services.totp.verify(readBefore, code)).not.toBe('ok');
@@ -161,7 +161,7 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       await h.services.totp.confirmAndEnable(user.id, secret, code, { ip: null, userAgent: null });
       expect(await h.services.totp.verify((await h.services.accounts.findById(user.id))!, code)).toBe('replayed');
       expect((await h.services.accounts.twoFactorStatus(user.id)).hasTotp).toBe(true);
-      expect(await h.services.totp.disable(user.id, { ip: null, userAgent: null })).toBe(true);
+      expect(await h.services.totp.disable(user.id, { ip: null, userAgent: null }, { lastFactorConfirmed: true })).toBe(true);
       expect((await h.services.accounts.twoFactorStatus(user.id)).hasTotp).toBe(false);
       const tags = (await h.services.events.list(user.id)).map((event) => event.tag);
       expect(tags).toEqual(expect.arrayContaining([EVENT_TAGS.methodAdded, EVENT_TAGS.methodRemoved]));

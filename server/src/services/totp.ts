@@ -43,10 +43,11 @@ export interface Totp {
    */
   verify(user: Pick<User, 'id' | 'totp_secret_enc'>, code: string): Promise<TotpCheck>;
   /**
-   * Turn TOTP off; when it was the last second factor, the recovery codes go in the same transaction.
+   * Turn TOTP off; when it was the last second factor, the recovery codes go in the same transaction —
+   * only with `lastFactorConfirmed`, else nothing changes and `LastFactorUnconfirmed` is thrown (clear-recovery-codes-if-no-factor.ts).
    * False when TOTP was already off.
    */
-  disable(userId: string, origin: RequestOrigin): Promise<boolean>;
+  disable(userId: string, origin: RequestOrigin, options: { lastFactorConfirmed: boolean }): Promise<boolean>;
 }
 
 /**
@@ -135,13 +136,13 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
       return Number(updated.numUpdatedRows) === 1 ? 'ok' : 'replayed';
     },
 
-    disable: (userId, origin) =>
+    disable: (userId, origin, options) =>
       inTransaction(db, async (trx) => {
         const updated = await trx.updateTable('users').set(totpOffColumns).where('id', '=', userId).where('totp_secret_enc', 'is not', null).executeTakeFirst();
         const changed = Number(updated.numUpdatedRows) === 1;
         if (changed) {
           // The UPDATE above holds the user's row: the "was it the last factor" decision is made after it.
-          await clearRecoveryCodesIfNoFactor(trx, userId);
+          await clearRecoveryCodesIfNoFactor(trx, userId, options);
           await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'totp' } });
         }
         return changed;

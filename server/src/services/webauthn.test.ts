@@ -394,15 +394,15 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     const options = await service.authenticationOptions(user.id);
     const epoch = async () => (await db.selectFrom('users').select('security_epoch').where('id', '=', user.id).executeTakeFirstOrThrow()).security_epoch;
     const epochBefore = await epoch();
-    expect(await service.remove(user.id, 'lost', NO_ORIGIN)).toEqual({ label: 'lost' });
+    expect(await service.remove(user.id, 'lost', NO_ORIGIN, { lastFactorConfirmed: true })).toEqual({ label: 'lost' });
     expect(await epoch()).toBe(epochBefore + 1);
-    expect(await refusalOf(service.remove(user.id, 'lost', NO_ORIGIN))).toBe('no-such-key');
+    expect(await refusalOf(service.remove(user.id, 'lost', NO_ORIGIN, { lastFactorConfirmed: true }))).toBe('no-such-key');
     const assertion = key.createAuthenticationResponse(options, { origin: ORIGIN });
     expect(await refusalOf(service.authenticate(user.id, assertion, NO_ORIGIN))).toBe('unknown-credential');
     expect((await service.list(user.id)).map((k) => k.label)).toEqual(['spare']);
     expect(await eventTags(user.id)).toContain(EVENT_TAGS.methodRemoved);
 
-    await service.remove(user.id, 'spare', NO_ORIGIN);
+    await service.remove(user.id, 'spare', NO_ORIGIN, { lastFactorConfirmed: true });
     expect(await refusalOf(service.authenticationOptions(user.id))).toBe('no-keys');
   });
 

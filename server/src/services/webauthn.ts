@@ -406,9 +406,10 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
 
     /**
      * Removes the key with exactly this label (the caller has checked the password); when it was the last
-     * second factor, the recovery codes go in the same transaction.
+     * second factor, the recovery codes go in the same transaction — only with `lastFactorConfirmed`, else
+     * nothing changes and `LastFactorUnconfirmed` is thrown (clear-recovery-codes-if-no-factor.ts).
      */
-    async remove(userId: string, labelInput: unknown, origin: RequestOrigin): Promise<{ label: string }> {
+    async remove(userId: string, labelInput: unknown, origin: RequestOrigin, options: { lastFactorConfirmed: boolean }): Promise<{ label: string }> {
       const checked = normalizeKeyLabel(labelInput);
       if (!checked.ok) throw new WebauthnRefusal('no-such-key', 'Choose which security key to remove.');
       const removed = await inTransaction(db, async (trx) => {
@@ -421,7 +422,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         if (row !== undefined) {
           await bumpSecurityEpoch(trx, userId);
           // After the epoch UPDATE, which holds the user's row: see clearRecoveryCodesIfNoFactor.
-          await clearRecoveryCodesIfNoFactor(trx, userId);
+          await clearRecoveryCodesIfNoFactor(trx, userId, options);
           await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'webauthn', label: row.label } });
         }
         return row;

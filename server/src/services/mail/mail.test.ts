@@ -139,7 +139,7 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     await h.services.totp.enable(user.id, h.services.totp.generateSecret());
     const codes = await h.services.recoveryCodes.generate(user.id);
     await h.services.recoveryCodes.use(user.id, codes[0]!);
-    await h.services.totp.disable(user.id, NO_ORIGIN);
+    await h.services.totp.disable(user.id, NO_ORIGIN, { lastFactorConfirmed: true });
     await h.services.events.record({ userId: user.id, tag: EVENT_TAGS.passwordChanged, origin: { ip: '203.0.113.7', userAgent: null } });
     const rows = await outbox(user.id);
     expect(rows.map((row) => row.kind)).toEqual([
@@ -164,7 +164,7 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     const key = softAuthenticator();
     const options = await h.services.webauthn.registrationOptions({ id: user.id, username: user.username }, 'Desk key');
     await h.services.webauthn.register(user.id, key.createRegistrationResponse(options, { origin: h.config.origin }), 'Desk key', NO_ORIGIN);
-    await h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN);
+    await h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN, { lastFactorConfirmed: true });
     await h.services.admin.resetTwoFactor(user.username, { reason: 'video call', actor: 'test' });
     const rows = await outbox(user.id);
     expect(rows.map((row) => row.kind)).toEqual(['notice:method-added', 'notice:method-removed', 'notice:admin-two-factor-reset']);
