@@ -1,7 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource preact */
-import { FIELDS, ROUTES } from '@latchkey/shared';
+import { ROUTES } from '@latchkey/shared';
 import { allErrors, type FormState } from './form-state.js';
-import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
+import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
+import { RecoveryCodeField } from './recovery-code-field.js';
 import { RememberDeviceField } from './two-factor-page.js';
 
 export function RecoveryCodeLoginPage({ page, query, form = {} }: { page: PageContext; query: string; form?: FormState }) {
@@ -12,16 +13,7 @@ export function RecoveryCodeLoginPage({ page, query, form = {} }: { page: PageCo
       <ErrorSummary errors={allErrors(form)} />
       <form method="post" action={`${ROUTES.recoveryCode}${query}`} class="stack" novalidate>
         <CsrfInput token={page.csrfToken} />
-        <Field
-          name={FIELDS.recoveryCodeValue}
-          label="Recovery code"
-          hint="16 characters, digits and letters a–f. Spaces and dashes are ignored."
-          error={form.fieldErrors?.[FIELDS.recoveryCodeValue]}
-          autocomplete="off"
-          spellcheck={false}
-          maxLength={64}
-          autofocus
-        />
+        <RecoveryCodeField label="Recovery code" form={form} />
         <RememberDeviceField />
         <button type="submit" class="button button-primary">
           Verify

@@ -1,7 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource preact */
-import { FIELDS, ROUTES } from '@latchkey/shared';
+import { ROUTES } from '@latchkey/shared';
 import { allErrors, type FormState } from './form-state.js';
-import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
+import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
+import { RecoveryCodeField } from './recovery-code-field.js';
 import { RECOVERY_CODE_ROUTES } from './recovery-code-routes.js';
 
 /** The burn step: type one code of the set just shown, proving it was saved. */
@@ -14,16 +15,7 @@ export function RecoveryCodesVerifyPage({ page, form = {} }: { page: PageContext
       <ErrorSummary errors={errors} />
       <form method="post" action={RECOVERY_CODE_ROUTES.verify} class="stack" novalidate>
         <CsrfInput token={page.csrfToken} />
-        <Field
-          name={FIELDS.recoveryCodeValue}
-          label="One of your new recovery codes"
-          hint="16 characters, digits and letters a–f. Spaces and dashes are ignored."
-          error={form.fieldErrors?.[FIELDS.recoveryCodeValue]}
-          autocomplete="off"
-          spellcheck={false}
-          maxLength={64}
-          autofocus
-        />
+        <RecoveryCodeField label="One of your new recovery codes" form={form} />
         <button type="submit" class="button button-primary">
           Confirm
         </button>
