@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { softAuthenticator } from '@latchkey/test/soft-authenticator';
-import { DEFAULT_RATE_LIMITS, testConfig } from '../config.js';
-import { createTestDatabaseUrl } from '../db/test-database.js';
-import { startServer, type RunningServer } from '../main.js';
+import type { RunningServer } from '../main.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
 import { TestBrowser } from '../testing/browser.js';
+import { useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { END_FIELDS, END_ROUTES } from '../views/session-list.js';
 import { HISTORY_ROUTE } from '../views/security-history.js';
@@ -21,20 +20,8 @@ const uniqueName = () => `aa${Date.now().toString(36)}${(counter++).toString(36)
 
 describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
   let server: RunningServer;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    const database = await createTestDatabaseUrl(dialect);
-    drop = database.drop;
-    server = await startServer(
-      testConfig({
-        databaseUrl: database.databaseUrl,
-        rateLimits: { ...DEFAULT_RATE_LIMITS, passwordPerIp: { max: 10_000, windowMs: 900_000 }, secondFactorPerIp: { max: 10_000, windowMs: 900_000 } },
-      }),
-    );
-  });
-  afterAll(async () => {
-    await server?.close();
-    await drop?.();
+  useTestServer(dialect, (started) => {
+    server = started;
   });
 
   /** A browser whose requests carry `userAgent`. */

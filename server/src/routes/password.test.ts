@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { DEFAULT_REQUEST_LIMITS, LIFTED_REQUEST_LIMITS } from '../config.js';
 import type { RunningServer } from '../main.js';
 import { TestBrowser } from '../testing/browser.js';
 import { requestResetLinks } from '../testing/reset-links.js';
-import { codeFor, enableTotpThrough, PASSWORD, registerThrough, startTestServer } from '../testing/http-harness.js';
+import { codeFor, enableTotpThrough, PASSWORD, registerThrough, startTestServer, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { PASSWORD_ROUTES, USERNAME_OR_EMAIL } from '../views/password-routes.js';
 
@@ -12,12 +12,8 @@ const NEW_PASSWORD = 'a brand new long passphrase';
 
 describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
   let server: RunningServer;
-  let close: () => Promise<void>;
-  beforeAll(async () => {
-    ({ server, close } = await startTestServer(dialect));
-  });
-  afterAll(async () => {
-    await close?.();
+  useTestServer(dialect, (started) => {
+    server = started;
   });
 
   const browser = () => new TestBrowser(server.url);

@@ -1,19 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { RunningServer } from '../main.js';
 import { TestBrowser } from '../testing/browser.js';
-import { codesOnPage, enableTotpThrough, registerThrough, startTestServer } from '../testing/http-harness.js';
+import { codesOnPage, enableTotpThrough, registerThrough, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { RECOVERY_CODE_ROUTES } from '../views/recovery-code-routes.js';
 
 describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', (dialect) => {
   let server: RunningServer;
-  let close: () => Promise<void>;
-  beforeAll(async () => {
-    ({ server, close } = await startTestServer(dialect));
-  });
-  afterAll(async () => {
-    await close?.();
+  useTestServer(dialect, (started) => {
+    server = started;
   });
 
   const userOf = async (username: string) => (await server.services.accounts.findByUsername(username))!;

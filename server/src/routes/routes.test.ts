@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { RunningServer } from '../main.js';
 import { hmac } from '../services/keys.js';
 import { TestBrowser } from '../testing/browser.js';
-import { codeFor, codesOnPage, enableTotpThrough, PASSWORD, registerThrough, startTestServer, uniqueName } from '../testing/http-harness.js';
+import { codeFor, codesOnPage, enableTotpThrough, PASSWORD, registerThrough, startTestServer, uniqueName, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { DEFAULT_RATE_LIMITS } from '../config.js';
 
@@ -11,12 +11,8 @@ const CSP = "default-src 'self';script-src 'self';object-src 'none';frame-ancest
 
 describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
   let server: RunningServer;
-  let close: () => Promise<void>;
-  beforeAll(async () => {
-    ({ server, close } = await startTestServer(dialect));
-  });
-  afterAll(async () => {
-    await close?.();
+  useTestServer(dialect, (started) => {
+    server = started;
   });
 
   const browser = () => new TestBrowser(server.url);

@@ -1,5 +1,5 @@
 import { Secret } from 'otpauth';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { DEFAULT_RATE_LIMITS, testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
@@ -36,6 +36,26 @@ export async function startTestServer(dialect: 'sqlite' | 'postgres', overrides:
       await database.drop();
     },
   };
+}
+
+/**
+ * {@link startTestServer} for the enclosing `describe`: started before its tests (handed to `onStarted`,
+ * which keeps it in the suite's `server` variable) and stopped, its database dropped, after them.
+ */
+export function useTestServer(
+  dialect: 'sqlite' | 'postgres',
+  onStarted: (server: RunningServer) => void,
+  overrides: Parameters<typeof testConfig>[0] = {},
+): void {
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const started = await startTestServer(dialect, overrides);
+    close = started.close;
+    onStarted(started.server);
+  });
+  afterAll(async () => {
+    await close?.();
+  });
 }
 
 /**
