@@ -48,14 +48,19 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
       })
       .execute();
 
+  /** An account with TOTP, one key ("Desk key") and a set of recovery codes. */
+  const withBothFactors = async () => {
+    const user = await newUser();
+    await h.services.totp.enable(user.id, h.services.totp.generateSecret());
+    await plantKey(user.id, 'Desk key');
+    return { user, codes: await h.services.recoveryCodes.generate(user.id) };
+  };
+
   const codeFor = (secret: string) => generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: h.clock() });
 
   it('removing TOTP and the last security key at the same moment leaves 2FA off with no recovery code valid', async () => {
     for (let round = 0; round < ROUNDS; round++) {
-      const user = await newUser();
-      await h.services.totp.enable(user.id, h.services.totp.generateSecret());
-      await plantKey(user.id, 'Desk key');
-      const codes = await h.services.recoveryCodes.generate(user.id);
+      const { user, codes } = await withBothFactors();
       // What the two removal routes do (routes/manage.ts, routes/webauthn.ts): the codes go with the last factor.
       await Promise.all([
         h.services.totp.disable(user.id, NO_ORIGIN, { lastFactorConfirmed: true }),
@@ -70,10 +75,7 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
 
   it('two tabs each removing one of the two factors, neither confirming 2FA off: one removal wins, the other is refused and changes nothing', async () => {
     for (let round = 0; round < ROUNDS; round++) {
-      const user = await newUser();
-      await h.services.totp.enable(user.id, h.services.totp.generateSecret());
-      await plantKey(user.id, 'Desk key');
-      const codes = await h.services.recoveryCodes.generate(user.id);
+      const { user, codes } = await withBothFactors();
       // Each tab saw two factors, so neither route asked for the last-factor confirmation.
       const outcomes = await Promise.allSettled([
         h.services.totp.disable(user.id, NO_ORIGIN, { lastFactorConfirmed: false }),
@@ -90,10 +92,7 @@ describe.each(DIALECTS)('races on %s', (dialect) => {
   });
 
   it('removing one factor while another remains keeps the recovery codes', async () => {
-    const user = await newUser();
-    await h.services.totp.enable(user.id, h.services.totp.generateSecret());
-    await plantKey(user.id, 'Desk key');
-    const codes = await h.services.recoveryCodes.generate(user.id);
+    const { user, codes } = await withBothFactors();
     expect(await h.services.totp.disable(user.id, NO_ORIGIN, { lastFactorConfirmed: true })).toBe(true);
     expect(await h.services.recoveryCodes.check(user.id, codes[0]!)).toBe('ok');
     await h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN, { lastFactorConfirmed: true });
