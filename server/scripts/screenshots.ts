@@ -73,6 +73,12 @@ try {
   await page.waitForFunction(() => (document.getElementById('copy-status')?.textContent ?? '') !== '');
   console.log(`copy: ${await page.textContent('#copy-status')}`);
   await page.click('text=I have saved my recovery codes');
+  // The burn step: type one of the codes just saved (it is used up), then the account page.
+  await shot('recovery-codes-verify');
+  const firstCode = saved.match(/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/m)![0];
+  await page.fill('#field-recovery_code_value', firstCode);
+  await page.click('main button[type=submit]');
+  await page.waitForURL((address) => address.pathname === '/manage/account/');
   await shot('account-2fa-on');
 
   await page.click('text=Log out');
