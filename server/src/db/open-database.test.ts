@@ -46,7 +46,19 @@ describe('withStatementCache', () => {
 describe('parseDatabaseUrl', () => {
   it('reads sqlite paths and postgres schemas, and refuses anything else with a clear message', () => {
     expect(parseDatabaseUrl('sqlite::memory:')).toEqual({ dialect: 'sqlite', path: ':memory:' });
-    expect(parseDatabaseUrl('postgres://u@h:5432/db?schema=t_1')).toEqual({ dialect: 'postgres', connectionString: 'postgres://u@h:5432/db', schema: 't_1' });
+    expect(parseDatabaseUrl('postgres://u@h:5432/db?schema=t_1')).toEqual({
+      dialect: 'postgres',
+      connectionString: 'postgres://u@h:5432/db',
+      schema: 't_1',
+      prepare: true,
+    });
+    expect(parseDatabaseUrl('postgres://u@h:5432/db?prepare=off')).toEqual({
+      dialect: 'postgres',
+      connectionString: 'postgres://u@h:5432/db',
+      schema: null,
+      prepare: false,
+    });
+    expect(() => parseDatabaseUrl('postgres://h/db?prepare=maybe')).toThrow(/must be "on" \(the default\) or "off"/);
     expect(() => parseDatabaseUrl('sqlite:')).toThrow(/needs a file path/);
     expect(() => parseDatabaseUrl('postgres://h/db?schema=Bad-Name')).toThrow(/plain lower-case identifier/);
     expect(() => parseDatabaseUrl('mysql://h/db')).toThrow(/must be "sqlite:PATH"/);

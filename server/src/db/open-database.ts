@@ -8,12 +8,20 @@ import { CurrentSchemaPostgresDialect } from './current-schema-postgres-dialect.
 import { withPreparedStatements } from './with-prepared-statements.js';
 
 /** Where a `DATABASE_URL` points, parsed. */
-export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; connectionString: string; schema: string | null };
+export type DatabaseTarget =
+  | { dialect: 'sqlite'; path: string }
+  | {
+      dialect: 'postgres';
+      connectionString: string;
+      schema: string | null;
+      /** Named prepared statements (`?prepare=off` turns them off: a connection pooler that cannot keep them). */
+      prepare: boolean;
+    };
 
 /**
  * Parse `sqlite:PATH` (`sqlite::memory:` for an in-memory database) or `postgres://…`.
  * A `schema=NAME` query parameter on a PostgreSQL URL selects the schema (search_path), which is how
- * tests get a throw-away schema each.
+ * tests get a throw-away schema each; `prepare=off` sends every query unnamed (see with-prepared-statements.ts).
  */
 export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
   if (databaseUrl.startsWith('sqlite:')) {
@@ -24,11 +32,14 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     const url = new URL(databaseUrl);
     const schema = url.searchParams.get('schema');
+    const prepare = url.searchParams.get('prepare') ?? 'on';
     url.searchParams.delete('schema');
+    url.searchParams.delete('prepare');
     if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
       throw new Error(`DATABASE_URL schema "${schema}" must be a plain lower-case identifier.`);
     }
-    return { dialect: 'postgres', connectionString: url.toString(), schema };
+    if (prepare !== 'on' && prepare !== 'off') throw new Error(`DATABASE_URL prepare "${prepare}" must be "on" (the default) or "off".`);
+    return { dialect: 'postgres', connectionString: url.toString(), schema, prepare: prepare === 'on' };
   }
   throw new Error('DATABASE_URL must be "sqlite:PATH" or "postgres://…".');
 }
@@ -93,5 +104,5 @@ export function openDatabase(databaseUrl: string): Kysely<Database> {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool: withPreparedStatements(pool) }) });
+  return new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool: target.prepare ? withPreparedStatements(pool) : pool }) });
 }

@@ -1,7 +1,8 @@
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabaseUrl, TEST_POSTGRES_URL } from './test-database.js';
-import { parseDatabaseUrl } from './open-database.js';
+import { openDatabase, parseDatabaseUrl } from './open-database.js';
 import { withPreparedStatements } from './with-prepared-statements.js';
 
 describe('withPreparedStatements (PostgreSQL)', () => {
@@ -82,5 +83,28 @@ describe('withPreparedStatements (PostgreSQL)', () => {
     } finally {
       client.release();
     }
+  });
+});
+
+describe('openDatabase on PostgreSQL', () => {
+  /** The statements a Kysely instance's connection keeps prepared after it ran one parameterised query. */
+  const keptAfterQuery = async (query: string) => {
+    const database = await createTestDatabaseUrl('postgres');
+    const db = openDatabase(`${database.databaseUrl}${query}`);
+    try {
+      // One transaction: the same connection runs the query and then reads its session's statements.
+      return await db.transaction().execute(async (trx) => {
+        await sql`select ${1}::int as one`.execute(trx);
+        return (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(trx)).rows.map((row) => row.statement);
+      });
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
+  };
+
+  it('names parameterised statements by default, and not with ?prepare=off', async () => {
+    expect(await keptAfterQuery('')).toContain('select $1::int as one');
+    expect(await keptAfterQuery('&prepare=off')).not.toContain('select $1::int as one');
   });
 });

@@ -20,6 +20,10 @@ const STALE_PLAN = /cached plan must not change result type/;
  * Statements without parameters (BEGIN, COMMIT, migrations' DDL) stay unnamed: node-postgres sends those
  * with the simple protocol, which also allows several statements in one text.
  *
+ * A pooler between the server and PostgreSQL that hands a session's connection to other clients between
+ * transactions (PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`) cannot
+ * keep named statements: `DATABASE_URL=…?prepare=off` sends every query unnamed, as Kysely does.
+ *
  * A kept plan whose table another instance altered meanwhile (a rolling upgrade's migration) fails once
  * with "cached plan must not change result type": that text then gets a new name (a fresh parse on every
  * connection) and the query is run again, unnamed. Inside a transaction the retry fails too (PostgreSQL
