@@ -87,6 +87,8 @@ export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule,
         ])
         .where('user_id', '=', userId)
         .where('guessed_at', '>', time - rule.windowMs);
+      // Kysely types a select by the tables it reads (here totp_guesses alone); a union needs them to match
+      // the counters' query, and the row shape, which is what matters, is the same.
       return { key, query: query as unknown as CounterRowsQuery };
     },
     spentUntilFrom(row) {
