@@ -4,7 +4,7 @@ import { softAuthenticator } from '@latchkey/test/soft-authenticator';
 import type { RunningServer } from '../main.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
 import { TestBrowser } from '../testing/browser.js';
-import { useTestServer } from '../testing/http-harness.js';
+import { PASSWORD, registerIn, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { END_FIELDS, END_ROUTES } from '../views/session-list.js';
 import { HISTORY_ROUTE } from '../views/security-history.js';
@@ -12,11 +12,8 @@ import { KEY_RENAME } from '../views/webauthn-provision-page.js';
 
 // Issue 17 item 11 over HTTP: sessions and remembered devices on the account page, each ended on its
 // own (CSRF, password when not recent, an event); keys renamed; the history paged.
-const PASSWORD = 'correct horse battery staple';
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const PHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1';
-let counter = 0;
-const uniqueName = () => `aa${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
   let server: RunningServer;
@@ -33,16 +30,7 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
   };
 
   async function register(b: TestBrowser) {
-    const username = uniqueName();
-    await b.get(ROUTES.register);
-    const response = await b.post(ROUTES.register, {
-      [FIELDS.username]: username,
-      [FIELDS.email]: `${username}@example.org`,
-      [FIELDS.newPassword]: PASSWORD,
-      [FIELDS.passwordConfirm]: PASSWORD,
-    });
-    expect(response.status).toBe(303);
-    return (await server.services.accounts.findByUsername(username))!;
+    return (await server.services.accounts.findByUsername(await registerIn(b)))!;
   }
 
   async function logIn(b: TestBrowser, username: string) {

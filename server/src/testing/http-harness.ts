@@ -58,11 +58,8 @@ export function useTestServer(
   });
 }
 
-/**
- * Register a fresh account in `b` (logged in afterwards) and follow the verification link from the
- * outbox, as from the mailbox: 2FA needs a verified address.
- */
-export async function registerThrough(b: TestBrowser, server: Pick<RunningServer, 'services'>): Promise<{ username: string; password: string }> {
+/** Register a fresh account in `b` through the form (logged in afterwards, address not yet verified); returns its name. */
+export async function registerIn(b: TestBrowser): Promise<string> {
   const username = uniqueName();
   await b.get(ROUTES.register);
   const response = await b.post(ROUTES.register, {
@@ -73,6 +70,15 @@ export async function registerThrough(b: TestBrowser, server: Pick<RunningServer
   });
   expect(response.status).toBe(303);
   expect(response.location).toBe(ROUTES.manageAccount);
+  return username;
+}
+
+/**
+ * Register a fresh account in `b` (logged in afterwards) and follow the verification link from the
+ * outbox, as from the mailbox: 2FA needs a verified address.
+ */
+export async function registerThrough(b: TestBrowser, server: Pick<RunningServer, 'services'>): Promise<{ username: string; password: string }> {
+  const username = await registerIn(b);
   const [mail] = await readOutbox(server.services, { to: `${username}@example.org`, kind: 'verify-email' });
   const verified = await b.get(linkIn(mail!.text, ROUTES.verifyEmail)!);
   expect(verified.status).toBe(303);
