@@ -82,7 +82,7 @@ describe.each(DIALECTS)('TOTP guessing bound over a simulated year on %s', (dial
       totp: { message: expect.any(String) },
     });
     await h.services.admin.resetTwoFactor(user.username, { reason: 'identity verified by video call', actor: 'test' });
-    expect(await h.services.totpGuessBudget.spentUntil(user.id)).toBeNull();
+    expect((await h.services.login.secondFactorLocks(user, { ip: '198.51.100.11', userAgent: 'owner' })).totp).toBeNull();
   });
 });
 

@@ -19,12 +19,10 @@ export interface TotpGuessBudget {
   take(userId: string): Promise<TotpGuess>;
   /** The guess was right (or malformed): it does not count. */
   giveBack(guess: Extract<TotpGuess, { allowed: true }>): Promise<void>;
-  /** Is the budget spent right now? For the two-factor page (counts nothing). */
-  spentUntil(userId: string): Promise<number | null>;
   /**
-   * The same question as a counter row (`failures` = guesses in the window, `window_start` = the oldest),
-   * so the two-factor page reads it in the statement that reads the short-window counters; answer it
-   * with {@link TotpGuessBudget.spentUntilFrom}.
+   * Is the budget spent right now? Asked as a counter row (`failures` = guesses in the window,
+   * `window_start` = the oldest), so the two-factor page reads it in the statement that reads the
+   * short-window counters (counts nothing); answer it with {@link TotpGuessBudget.spentUntilFrom}.
    */
   asCounterRow(userId: string): { key: string; query: CounterRowsQuery };
   /** When the budget stops being spent (the oldest counted guess leaves the window), or null when it is not spent. */
@@ -38,23 +36,30 @@ export type TotpGuess =
   | { allowed: false /** When the oldest counted guess leaves the window. */; retryAfterMs: number };
 
 export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule, now: Clock): TotpGuessBudget {
-  const counted = (userId: string, time: number) =>
+  /** The account's guesses in the window ending at `time`, as one counter row keyed `key`. */
+  const inWindow = (userId: string, key: string, time: number) =>
     db
       .selectFrom('totp_guesses')
-      .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('guessed_at').as('oldest')])
+      .select((eb) => [
+        // The key is a parameter, not a literal: the SQL text stays the same for every account (prepared once).
+        sql<string>`cast(${key} as text)`.as('key'),
+        eb.fn.coalesce(eb.fn.min('guessed_at'), sql.lit(0)).$castTo<number>().as('window_start'),
+        eb.fn.countAll<number>().as('failures'),
+      ])
       .where('user_id', '=', userId)
-      .where('guessed_at', '>', time - rule.windowMs)
-      .executeTakeFirstOrThrow();
+      .where('guessed_at', '>', time - rule.windowMs);
+  const keyOf = (userId: string) => `totp-guesses:${userId}`;
   let lastPurge = 0;
   const budget: TotpGuessBudget = {
     limit: rule.max,
     async take(userId) {
       const time = now();
       const row = await db.insertInto('totp_guesses').values({ user_id: userId, guessed_at: time }).returning('id').executeTakeFirstOrThrow();
-      const { count, oldest } = await counted(userId, time);
-      if (Number(count) > rule.max) {
+      const counted = await inWindow(userId, keyOf(userId), time).executeTakeFirstOrThrow();
+      const count = Number(counted.failures);
+      if (count > rule.max) {
         await db.deleteFrom('totp_guesses').where('id', '=', row.id).execute();
-        return { allowed: false, retryAfterMs: Math.max(1, Number(oldest) + rule.windowMs - time) };
+        return { allowed: false, retryAfterMs: Math.max(1, Number(counted.window_start) + rule.windowMs - time) };
       }
       if (time - lastPurge > 60 * 60_000) {
         // Guesses older than the window carry no information any more.
@@ -64,29 +69,14 @@ export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule,
           .where('guessed_at', '<=', time - rule.windowMs)
           .execute();
       }
-      return { allowed: true, id: Number(row.id), userId, remaining: rule.max - Number(count) };
+      return { allowed: true, id: Number(row.id), userId, remaining: rule.max - count };
     },
     async giveBack(guess) {
       await db.deleteFrom('totp_guesses').where('id', '=', guess.id).where('user_id', '=', guess.userId).execute();
     },
-    async spentUntil(userId) {
-      const time = now();
-      const { count, oldest } = await counted(userId, time);
-      return budget.spentUntilFrom({ count: Number(count), windowStart: Number(oldest) });
-    },
     asCounterRow(userId) {
-      const time = now();
-      const key = `totp-guesses:${userId}`;
-      // The key is a parameter, not a literal: the SQL text stays the same for every account (prepared once).
-      const query = db
-        .selectFrom('totp_guesses')
-        .select((eb) => [
-          sql<string>`cast(${key} as text)`.as('key'),
-          eb.fn.coalesce(eb.fn.min('guessed_at'), sql.lit(0)).$castTo<number>().as('window_start'),
-          eb.fn.countAll<number>().as('failures'),
-        ])
-        .where('user_id', '=', userId)
-        .where('guessed_at', '>', time - rule.windowMs);
+      const key = keyOf(userId);
+      const query = inWindow(userId, key, now());
       // Kysely types a select by the tables it reads (here totp_guesses alone); a union needs them to match
       // the counters' query, and the row shape, which is what matters, is the same.
       return { key, query: query as unknown as CounterRowsQuery };
