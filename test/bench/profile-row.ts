@@ -10,7 +10,7 @@ import { createSessionClient } from '../src/kit/create-session-client.js';
 import { currentTotp } from '../src/kit/current-totp.js';
 import { BENCH_PASSWORD, createDeployment } from './lib/latchkey.js';
 import { runLoad, type LoadRequest } from './lib/load.js';
-import { BENCH_TOTP_SECRET, prepareTotpLogins } from './lib/pools.js';
+import { BENCH_TOTP_SECRET, prepareTotpLogins, twoFactorPathOf } from './lib/pools.js';
 
 const ROWS = ['login', 'two-factor', 'wrong-totp', 'password'] as const;
 const [row, dialect = 'sqlite', seconds = '8'] = process.argv.slice(2);
@@ -36,7 +36,6 @@ try {
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: 'http://localhost' },
     body: new URLSearchParams({ [FIELDS.csrfToken]: page.csrfToken!, ...fields }).toString(),
   });
-  const twoFactorPathOf = (login: { token: string }) => `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`;
   const twoFactorPath = twoFactorPathOf(user!);
   let next = 0;
   const wrong = String((Number(currentTotp(BENCH_TOTP_SECRET)) + 500_000) % 1_000_000).padStart(6, '0');

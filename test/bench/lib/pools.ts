@@ -2,6 +2,7 @@
 // step is older than now (replay protection) and its own two-factor token T; each WebAuthn assertion needs its
 // own stored challenge and token. Everything is made through the server's services.
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { FIELDS, ROUTES } from '@latchkey/shared';
 import { NO_ORIGIN, type Services } from '../../../server/src/services/index.js';
 import { MAX_OPEN_CHALLENGES_PER_USER } from '../../../server/src/services/webauthn-challenges.js';
 import { currentTotp } from '../../src/kit/current-totp.js';
@@ -11,6 +12,11 @@ import { forEachConcurrently, seedUsers } from './seed.js';
 
 /** Every bench TOTP user shares this secret: the server still decrypts each user's own ciphertext and checks the code. */
 export const BENCH_TOTP_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+
+/** The second-step page of a prepared login (its token in the query, as the password step's redirect carries it). */
+export function twoFactorPathOf(login: { token: string }): string {
+  return `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`;
+}
 
 /** Round trips overlap on PostgreSQL; SQLite (synchronous driver) gains nothing from more. */
 const concurrencyFor = (deployment: Deployment) => (deployment.dialect === 'postgres' ? 8 : 1);

@@ -8,7 +8,7 @@ import { currentTotp } from '../../src/kit/current-totp.js';
 import type { BenchContext } from '../lib/context.js';
 import { BENCH_PASSWORD, createDeployment } from '../lib/latchkey.js';
 import { runLoad, type LoadResult } from '../lib/load.js';
-import { BENCH_TOTP_SECRET, prepareTotpLogins } from '../lib/pools.js';
+import { BENCH_TOTP_SECRET, prepareTotpLogins, twoFactorPathOf } from '../lib/pools.js';
 import { seedFillerUsers } from '../lib/seed.js';
 import type { BenchRow } from '../lib/table.js';
 import { allAnswered, statusNote } from './server.js';
@@ -70,7 +70,7 @@ export async function benchScale(context: BenchContext): Promise<BenchRow[]> {
             const login = logins[next++ % logins.length]!;
             return {
               method: 'POST',
-              path: `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`,
+              path: twoFactorPathOf(login),
               headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: 'http://localhost' },
               body: new URLSearchParams({ [FIELDS.csrfToken]: csrfToken, [FIELDS.totpValue]: code }).toString(),
             };

@@ -7,10 +7,10 @@ import { currentTotp } from '../../src/kit/current-totp.js';
 import { createSessionClient } from '../../src/kit/create-session-client.js';
 import type { BenchContext } from '../lib/context.js';
 import { ARGON2_LIMIT_NOTE, measureArgon2Limit, measureBare, measureExpressHello } from '../lib/baselines.js';
-import { BENCH_PASSWORD, createDeployment, type Deployment } from '../lib/latchkey.js';
+import { BENCH_PASSWORD, BENCH_RATE_LIMITS, createDeployment, type Deployment } from '../lib/latchkey.js';
 import { runLoadMeasured, type LoadRequest, type LoadResult } from '../lib/load.js';
 import type { ServerProcess } from '../lib/server-process.js';
-import { BENCH_TOTP_SECRET, prepareTotpLogins, prepareWebauthnLogins } from '../lib/pools.js';
+import { BENCH_TOTP_SECRET, prepareTotpLogins, prepareWebauthnLogins, twoFactorPathOf } from '../lib/pools.js';
 import { seedUsers } from '../lib/seed.js';
 import type { BenchRow } from '../lib/table.js';
 
@@ -28,11 +28,7 @@ const EVENT_LOOP_TARGET_P99_MS = 50;
  * few seconds, each gets far fewer than the yearly budget's 300 (a row that reaches it shows 429s and is flagged).
  */
 const WRONG_CODE_ACCOUNTS = 1_000;
-const NOTE_RATE_LIMITS =
-  'Rate limits raised for the bench (Config.rateLimits max 10^9 failures per window): the limiter still reads and writes its DB counters on every request but never trips, so the verification path is measured, not 429s. The yearly TOTP guessing budget stays at its production value (300 an account): wrong codes go round-robin to WRONG_CODE_ACCOUNTS accounts with a token each, so none reaches it.'.replace(
-    'WRONG_CODE_ACCOUNTS',
-    WRONG_CODE_ACCOUNTS.toLocaleString('en-US'),
-  );
+const NOTE_RATE_LIMITS = `Rate limits raised for the bench (Config.rateLimits max 10^9 failures per window): the limiter still reads and writes its DB counters on every request but never trips, so the verification path is measured, not 429s. The yearly TOTP guessing budget stays at its production value (${BENCH_RATE_LIMITS.totpGuessesPerYear.max} an account): wrong codes go round-robin to ${WRONG_CODE_ACCOUNTS.toLocaleString('en-US')} accounts with a token each, so none reaches it.`;
 const NOTE_TOTP_POOL =
   'Each request is a different user (TOTP on, own sealed secret, last accepted step older than now) with its own fresh two-factor token, all made beforehand by the server’s services; every request must log in (303).';
 const NOTE_WEBAUTHN_POOL =
@@ -248,7 +244,6 @@ async function benchBackend(context: BenchContext, deployment: Deployment, backe
   // (b) wrong TOTP: accounts with a token each, round-robin (a wrong code does not use a token up). The first
   // account's token serves the two-factor page first (GET checks the token without using it up).
   const wrongCodeLogins = await prepareTotpLogins(deployment, `wrong-${tag}-`, WRONG_CODE_ACCOUNTS, passwordHash);
-  const twoFactorPathOf = (login: { token: string }) => `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`;
   const twoFactorPath = twoFactorPathOf(wrongCodeLogins[0]!);
   for (const variant of variants) {
     log(`${backend}: GET two-factor page${variant.label}`);
@@ -286,8 +281,7 @@ async function benchBackend(context: BenchContext, deployment: Deployment, backe
   for (const [index, variant] of variants.entries()) {
     log(`${backend}: (c) preparing ${poolSize} TOTP logins${variant.label}`);
     const totpLogins = await prepareTotpLogins(deployment, `totp-${tag}-${index}-`, poolSize + 1, passwordHash);
-    const totpRequest = (login: { token: string }) =>
-      form(variant.state, `${ROUTES.twoFactor}?${FIELDS.twoFactorToken}=${encodeURIComponent(login.token)}`, { [FIELDS.totpValue]: codes.correct() });
+    const totpRequest = (login: { token: string }) => form(variant.state, twoFactorPathOf(login), { [FIELDS.totpValue]: codes.correct() });
     await preflight(variant.urls[0]!, totpRequest(totpLogins.pop()!), 303, `${backend} correct TOTP${variant.label}`);
     log(`${backend}: (c) correct TOTP submits${variant.label}`);
     let nextTotp = 0;
