@@ -53,11 +53,13 @@ const rows: BenchRow[] = order.map((key) => {
   const p50 = medianOf(group, (row) => row.p50Ms);
   const p99 = medianOf(group, (row) => row.p99Ms);
   const cpu = medianOf(group, (row) => row.cpuMicrosPerRequest);
+  const inStatements = medianOf(group, (row) => row.statementMicrosPerRequest);
   const value = medianOf(group, (row) => row.value?.amount);
   if (rps !== undefined) row.requestsPerSecond = rps;
   if (p50 !== undefined) row.p50Ms = p50;
   if (p99 !== undefined) row.p99Ms = p99;
   if (cpu !== undefined) row.cpuMicrosPerRequest = cpu;
+  if (inStatements !== undefined) row.statementMicrosPerRequest = inStatements;
   if (value !== undefined && first.value) row.value = { amount: value, unit: first.value.unit };
   if (first.target) row.target = first.target;
   if (withTarget.length) row.met = metCount * 2 > withTarget.length;

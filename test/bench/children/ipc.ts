@@ -2,8 +2,17 @@
 // delay measured inside the child on request, and an orderly shutdown. It lives in test/bench and is
 // loaded only by the bench's child entry points, so the product gains no endpoint or hook.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { takeStatementTimes } from './statement-times.js';
 
-export type DriverMessage = { type: 'eld-start' } | { type: 'eld-stop' } | { type: 'cpu' } | { type: 'shutdown' };
+export type DriverMessage = { type: 'eld-start' } | { type: 'eld-stop' } | { type: 'cpu' } | { type: 'statements' } | { type: 'shutdown' };
+
+/** One SQL text's executions inside the child since the last report (see statement-times.ts). */
+export interface StatementTime {
+  sql: string;
+  calls: number;
+  /** Time inside better-sqlite3 (SQLite itself, and the binding's argument and row conversion), µs in all. */
+  micros: number;
+}
 
 export interface EventLoopDelayStats {
   /** Milliseconds. */
@@ -19,6 +28,7 @@ export type ChildMessage =
   | { type: 'eld'; stats: EventLoopDelayStats }
   /** CPU time the child process has used so far (user + system, all threads), in microseconds. */
   | { type: 'cpu'; micros: number }
+  | { type: 'statements'; times: StatementTime[] }
   | { type: 'fatal'; message: string };
 
 function send(message: ChildMessage): void {
@@ -68,6 +78,9 @@ export function serveDriverMessages(close: () => Promise<void>): void {
         send({ type: 'cpu', micros: usage.user + usage.system });
         break;
       }
+      case 'statements':
+        send({ type: 'statements', times: takeStatementTimes() });
+        break;
       case 'shutdown':
         close().then(
           () => process.exit(0),

@@ -52,7 +52,10 @@ export interface Deployment {
   close(): Promise<void>;
 }
 
-export async function createDeployment(dialect: 'sqlite' | 'postgres', options: { label: string; cpuProfileDir?: string }): Promise<Deployment> {
+export async function createDeployment(
+  dialect: 'sqlite' | 'postgres',
+  options: { label: string; cpuProfileDir?: string /** Time the servers' SQLite statements (statement-times.ts). */; statementTimes?: boolean },
+): Promise<Deployment> {
   const { databaseUrl, drop } = await createTestDatabaseUrl(dialect);
   await retryMigrationRace(() => migrate(databaseUrl));
   const overrides: Partial<Config> = {
@@ -73,7 +76,7 @@ export async function createDeployment(dialect: 'sqlite' | 'postgres', options: 
     retryMigrationRace(() =>
       spawnServer('latchkey-server', {
         label,
-        env: { BENCH_SERVER_CONFIG: JSON.stringify(overrides), ...env },
+        env: { BENCH_SERVER_CONFIG: JSON.stringify(overrides), ...(options.statementTimes ? { BENCH_STATEMENT_TIMES: '1' } : {}), ...env },
         ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
       }),
     );

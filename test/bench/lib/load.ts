@@ -1,5 +1,6 @@
 // One load run with autocannon, in the driver process (the servers are child processes).
 import autocannon from 'autocannon';
+import type { StatementTime } from '../children/ipc.js';
 
 export interface LoadRequest {
   method: 'GET' | 'POST';
@@ -37,20 +38,44 @@ export interface LoadResult {
   endedByPool: boolean;
   /** With `servers`: their CPU time (user + system, all threads) per request answered during the run, µs. */
   cpuMicrosPerRequest?: number;
+  /** With `servers` that time their SQLite statements: the time spent inside them per request answered, µs. */
+  statementMicrosPerRequest?: number;
+  /** …and those statements by SQL text (all servers together). */
+  statements?: StatementTime[];
 }
 
 /** The server processes under load, when their CPU time per request is wanted. */
 export interface CpuReporter {
   cpuMicros(): Promise<number>;
+  /** The SQLite statements run since the last call, timed inside the server (none unless it was started to time them). */
+  statementTimes?(): Promise<StatementTime[]>;
+}
+
+/** The statements the servers ran since they were last asked, merged by SQL text. */
+async function takeStatementTimes(servers: readonly CpuReporter[]): Promise<StatementTime[]> {
+  const merged = new Map<string, StatementTime>();
+  for (const time of (await Promise.all(servers.map((server) => server.statementTimes?.() ?? []))).flat()) {
+    const seen = merged.get(time.sql);
+    merged.set(time.sql, seen ? { sql: time.sql, calls: seen.calls + time.calls, micros: seen.micros + time.micros } : time);
+  }
+  return [...merged.values()];
 }
 
 /** {@link runLoad}, with the CPU time the `servers` spent per request. */
 export async function runLoadMeasured(servers: readonly CpuReporter[], options: LoadOptions): Promise<LoadResult> {
+  await takeStatementTimes(servers); // start afresh: only this run's statements
   const before = await Promise.all(servers.map((server) => server.cpuMicros()));
   const result = await runLoad(options);
   const after = await Promise.all(servers.map((server) => server.cpuMicros()));
   const spent = after.reduce((sum, micros, i) => sum + micros - before[i]!, 0);
-  return { ...result, ...(result.requests > 0 ? { cpuMicrosPerRequest: spent / result.requests } : {}) };
+  const statements = await takeStatementTimes(servers);
+  if (result.requests === 0) return result;
+  const inStatements = statements.reduce((sum, time) => sum + time.micros, 0);
+  return {
+    ...result,
+    cpuMicrosPerRequest: spent / result.requests,
+    ...(statements.length > 0 ? { statementMicrosPerRequest: inStatements / result.requests, statements } : {}),
+  };
 }
 
 const SETTLE_MS = 1_000;

@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { ChildMessage, DriverMessage, EventLoopDelayStats } from '../children/ipc.js';
+import type { ChildMessage, DriverMessage, EventLoopDelayStats, StatementTime } from '../children/ipc.js';
 
 export interface ServerProcess {
   url: string;
@@ -13,6 +13,8 @@ export interface ServerProcess {
   stopEventLoopDelay(): Promise<EventLoopDelayStats>;
   /** CPU time the server process has used so far (user + system, all its threads), µs. */
   cpuMicros(): Promise<number>;
+  /** SQLite statements run since the last call, timed inside the child (started with BENCH_STATEMENT_TIMES=1). */
+  statementTimes(): Promise<StatementTime[]>;
   stop(): Promise<void>;
 }
 
@@ -67,34 +69,26 @@ export async function spawnServer(entry: 'hello-server' | 'express-hello-server'
   });
 
   const send = (message: DriverMessage) => child.send(message);
+  /** One request–reply over IPC: send `request`, resolve with the child's next message of type `reply`. */
+  const ask = <T extends ChildMessage['type']>(request: DriverMessage['type'], reply: T, what: string) =>
+    new Promise<Extract<ChildMessage, { type: T }>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${options.label}: no ${what}`)), 10_000);
+      const onMessage = (message: ChildMessage) => {
+        if (message.type !== reply) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(message as Extract<ChildMessage, { type: T }>);
+      };
+      child.on('message', onMessage);
+      send({ type: request } as DriverMessage);
+    });
   return {
     url,
     pid: child.pid ?? -1,
     startEventLoopDelay: () => send({ type: 'eld-start' }),
-    stopEventLoopDelay: () =>
-      new Promise<EventLoopDelayStats>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${options.label}: no event-loop report`)), 10_000);
-        const onMessage = (message: ChildMessage) => {
-          if (message.type !== 'eld') return;
-          clearTimeout(timer);
-          child.off('message', onMessage);
-          resolve(message.stats);
-        };
-        child.on('message', onMessage);
-        send({ type: 'eld-stop' });
-      }),
-    cpuMicros: () =>
-      new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${options.label}: no CPU report`)), 10_000);
-        const onMessage = (message: ChildMessage) => {
-          if (message.type !== 'cpu') return;
-          clearTimeout(timer);
-          child.off('message', onMessage);
-          resolve(message.micros);
-        };
-        child.on('message', onMessage);
-        send({ type: 'cpu' });
-      }),
+    stopEventLoopDelay: () => ask('eld-stop', 'eld', 'event-loop report').then((message) => message.stats),
+    cpuMicros: () => ask('cpu', 'cpu', 'CPU report').then((message) => message.micros),
+    statementTimes: () => ask('statements', 'statements', 'statement times').then((message) => message.times),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       send({ type: 'shutdown' });

@@ -13,6 +13,12 @@ export interface BenchRow {
    * included): what a request costs the server, which unlike req/s does not depend on how busy the machine is.
    */
   cpuMicrosPerRequest?: number;
+  /**
+   * Of that, the time inside SQLite statements (timed in the server process; SQLite runs on its thread), µs:
+   * the database's share of the request, which no change outside the statements can take away. Not on
+   * PostgreSQL, whose statements run in the database's own processes.
+   */
+  statementMicrosPerRequest?: number;
   /** A measured value that is not a load run (ms, KB, …), printed in the req/s column with its unit. */
   value?: { amount: number; unit: string };
   /** Ratios to this row's baselines, e.g. 0.62 of bare node:http. */
@@ -40,17 +46,20 @@ function cells(row: BenchRow, footnote: string): string[] {
     fmt(row.p50Ms, 1),
     fmt(row.p99Ms, 1),
     fmt(row.cpuMicrosPerRequest),
+    fmt(row.statementMicrosPerRequest),
     (row.ratios ?? []).map((ratio) => `${fmt(ratio.value, ratio.value < 0.1 ? 3 : 2)}× ${ratio.to}`).join(', '),
     row.target ?? '',
     row.met === undefined ? '' : row.met ? 'yes' : 'NO',
   ];
 }
 
-const HEADER = ['', 'scenario', 'backend', 'req/s | value', 'p50 ms', 'p99 ms', 'CPU µs/req', 'ratio', 'target', 'met?'];
+const HEADER = ['', 'scenario', 'backend', 'req/s | value', 'p50 ms', 'p99 ms', 'CPU µs/req', 'of it SQLite µs', 'ratio', 'target', 'met?'];
+/** The numeric columns (right-aligned). */
+const isNumeric = (column: number) => column >= 3 && column <= 7;
 
 /** Plain-text table for the terminal, footnotes numbered below it. */
 export function formatTable(rows: BenchRow[]): string {
-  return render(rows, (widths, line) => line.map((cell, i) => (i >= 3 && i <= 6 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  '));
+  return render(rows, (widths, line) => line.map((cell, i) => (isNumeric(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  '));
 }
 
 /** The same table as GitHub Markdown (for the README's Performance section). */
@@ -71,7 +80,7 @@ function render(rows: BenchRow[], joinLine: (widths: number[], line: string[]) =
   const all = [HEADER, ...lines];
   const widths = HEADER.map((_, i) => Math.max(...all.map((line) => line[i]!.length)));
   const out = [joinLine(widths, HEADER)];
-  out.push(markdown ? `|${HEADER.map((_, i) => (i >= 3 && i <= 6 ? '---:' : '---')).join('|')}|` : widths.map((w) => '-'.repeat(w)).join('  '));
+  out.push(markdown ? `|${HEADER.map((_, i) => (isNumeric(i) ? '---:' : '---')).join('|')}|` : widths.map((w) => '-'.repeat(w)).join('  '));
   let previousSection = '';
   for (const line of lines) {
     const section = line[0]!;

@@ -114,9 +114,12 @@ async function preflight(baseUrl: string, request: LoadRequest, expected: number
   }
 }
 
-/** The row's server CPU per request, when measured. */
-function cpu(result: LoadResult): Pick<BenchRow, 'cpuMicrosPerRequest'> {
-  return result.cpuMicrosPerRequest === undefined ? {} : { cpuMicrosPerRequest: result.cpuMicrosPerRequest };
+/** The row's server CPU per request and, on SQLite, the part of it inside statements, when measured. */
+function cpu(result: LoadResult): Pick<BenchRow, 'cpuMicrosPerRequest' | 'statementMicrosPerRequest'> {
+  return {
+    ...(result.cpuMicrosPerRequest === undefined ? {} : { cpuMicrosPerRequest: result.cpuMicrosPerRequest }),
+    ...(result.statementMicrosPerRequest === undefined ? {} : { statementMicrosPerRequest: result.statementMicrosPerRequest }),
+  };
 }
 
 /** Did every request get the answer the scenario is about? A row where not is never counted as met. */
@@ -138,7 +141,11 @@ export async function benchServer(context: BenchContext): Promise<BenchRow[]> {
     const one = context.backends.includes(dialect);
     const two = dialect === 'postgres' && context.backends.includes('postgres×2');
     if (!one && !two) continue;
-    const deployment = await createDeployment(dialect, { label: dialect, ...(context.cpuProfileDir ? { cpuProfileDir: context.cpuProfileDir } : {}) });
+    const deployment = await createDeployment(dialect, {
+      label: dialect,
+      ...(context.cpuProfileDir ? { cpuProfileDir: context.cpuProfileDir } : {}),
+      statementTimes: dialect === 'sqlite',
+    });
     try {
       const passwordHash = await deployment.services.passwords.hash(BENCH_PASSWORD);
       await deployment.addServer();
