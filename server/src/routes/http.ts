@@ -108,9 +108,17 @@ export function wantsJson(req: Request): boolean {
   return Boolean(req.is('application/json')) || req.accepts(['html', 'json']) === 'json';
 }
 
+/** Each request's parsed query string: Express 5 parses `req.query` anew on every read. */
+const parsedQueries = new WeakMap<Request, Record<string, unknown>>();
+
 /** A single query-string value, or null for missing / repeated / non-string values. */
 export function queryValue(req: Request, name: string): string | null {
-  const value = (req.query as Record<string, unknown>)[name];
+  let query = parsedQueries.get(req);
+  if (!query) {
+    query = req.query as Record<string, unknown>;
+    parsedQueries.set(req, query);
+  }
+  const value = query[name];
   return typeof value === 'string' ? value : null;
 }
 

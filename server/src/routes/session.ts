@@ -9,7 +9,7 @@ import { REMEMBER_DEVICE_MS } from '../services/remembered-devices.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { MessagePage } from '../views/message-page.js';
 import { loginUrlAfter } from './login-notice.js';
-import { cookieNames, cookieOptions, handler, pageContext, requestOrigin, safeNext, sendJsonFailure, sendPage, state, wantsJson } from './http.js';
+import { cookieNames, cookieOptions, handler, pageContext, queryValue, requestOrigin, safeNext, sendJsonFailure, sendPage, state, wantsJson } from './http.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 /**
@@ -137,7 +137,7 @@ export function deviceCookie(req: Request, services: Services): string | undefin
 /** Where to go after a login: the validated `next` from the query or body, else the account page. */
 export function loginDestination(req: Request): string {
   const body = (req.body ?? {}) as Record<string, unknown>;
-  return safeNext(body[FIELDS.next]) ?? safeNext((req.query as Record<string, unknown>)[FIELDS.next]) ?? ROUTES.manageAccount;
+  return safeNext(body[FIELDS.next]) ?? safeNext(queryValue(req, FIELDS.next)) ?? ROUTES.manageAccount;
 }
 
 export type ReauthResult = { ok: true } | { ok: false; status: number; message: string };

@@ -4,7 +4,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { User } from '../db/schema.js';
 import type { Services } from '../services/index.js';
 import type { SecondFactorLocks } from '../services/login.js';
-import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem } from '../services/login-tokens.js';
+import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem, type SecondStepMethods } from '../services/login-tokens.js';
 import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
 import { TwoFactorPage } from '../views/two-factor-page.js';
@@ -54,16 +54,21 @@ export function twoFactorRoutes(services: Services): Router {
     errors: string[] = [],
     known: { user?: User | undefined; locks?: SecondFactorLocks | undefined } = {},
   ) => {
+    const token = queryValue(req, FIELDS.twoFactorToken);
     let user = known.user;
-    if (!user) {
-      const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
+    // The factors come with T (signed, and T is stale once they change); older tokens do not carry them.
+    let carried: SecondStepMethods | null;
+    if (user) {
+      carried = services.loginTokens.methods(token);
+    } else {
+      const gate = await services.loginTokens.inspect(token);
       if (!gate.ok) return sendTokenProblem(res, gate.problem);
       user = gate.user;
+      carried = gate.methods;
     }
-    // The factors come with T (signed, and T is stale once they change); older tokens do not carry them.
     // What is locked is read each time: it is said on arrival, before any code is sent (issue 17 point 9).
     const [methods, locks] = await Promise.all([
-      services.loginTokens.methods(queryValue(req, FIELDS.twoFactorToken)) ?? services.accounts.twoFactorStatus(user.id),
+      carried ?? services.accounts.twoFactorStatus(user.id),
       known.locks ?? services.login.secondFactorLocks(user, requestOrigin(req)),
     ]);
     if (locks.all && !res.get('Retry-After')) res.set('Retry-After', String(locks.all.retryAfterSeconds));

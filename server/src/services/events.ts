@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { compiledOnce } from '../db/compiled-once.js';
 import type { Database } from '../db/schema.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Clock } from './clock.js';
@@ -102,21 +103,28 @@ export interface Events {
 
 const MAX_USER_AGENT = 512;
 
-export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventFollowUp): Events {
-  const insert = (into: Kysely<Database>, { userId, tag, origin }: RecordedEvent, details: Record<string, unknown>, createdAt: number) =>
-    into
+/** Every security-relevant request records one: compiled once (db/compiled-once.ts). */
+const insertEvent = compiledOnce(
+  (db, args: { userId: string | null; tag: string; ip: string | null; userAgent: string | null; details: string; createdAt: number }) =>
+    db
       .insertInto('events')
-      .values({
-        user_id: userId,
-        tag,
-        ip: origin.ip,
-        user_agent: origin.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
-        details: JSON.stringify(details),
-        created_at: createdAt,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-      .then((row) => Number(row.id));
+      .values({ user_id: args.userId, tag: args.tag, ip: args.ip, user_agent: args.userAgent, details: args.details, created_at: args.createdAt })
+      .returning('id'),
+);
+
+export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventFollowUp): Events {
+  const insert = async (into: Kysely<Database>, { userId, tag, origin }: RecordedEvent, details: Record<string, unknown>, createdAt: number) => {
+    const { rows } = await insertEvent(into, {
+      userId,
+      tag,
+      ip: origin.ip,
+      userAgent: origin.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+      details: JSON.stringify(details),
+      createdAt,
+    });
+    if (!rows[0]) throw new Error('the event was not recorded');
+    return Number(rows[0].id);
+  };
 
   return {
     boundTo: (trx) => createEvents(trx, now, followUp),

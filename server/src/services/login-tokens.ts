@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { compiledOnce } from '../db/compiled-once.js';
 import { isPostgres } from '../db/dialect.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
@@ -14,6 +15,9 @@ const PURGE_INTERVAL_MS = 60_000;
 export type LoginTokenProblem = 'malformed' | 'expired' | 'used' | 'stale';
 
 export type LoginTokenResult = { ok: true; user: User } | { ok: false; problem: LoginTokenProblem };
+
+/** {@link LoginTokens.inspect}'s answer: an accepted T also says the factors it was issued with (see {@link LoginTokens.methods}). */
+export type InspectedLoginToken = { ok: true; user: User; methods: SecondStepMethods | null } | { ok: false; problem: LoginTokenProblem };
 
 /** What each problem means to a person (the page adds a "log in again" link). */
 export const LOGIN_TOKEN_MESSAGES: Record<LoginTokenProblem, string> = {
@@ -54,11 +58,37 @@ export interface LoginTokens {
    * makes T stale, so for a T that {@link LoginTokens.inspect} accepts these are the account's factors now.
    */
   methods(token: unknown): SecondStepMethods | null;
-  /** Check T without using it up (to show the page, or before checking a code). */
-  inspect(token: unknown): Promise<LoginTokenResult>;
+  /** Check T without using it up (to show the page, or before checking a code); with the factors it carries. */
+  inspect(token: unknown): Promise<InspectedLoginToken>;
   /** Use T up. Exactly one caller wins per token, across instances. */
   consume(token: unknown): Promise<LoginTokenResult>;
 }
+
+function methodsOf(payload: TokenPayload): SecondStepMethods | null {
+  if (typeof payload.m !== 'number') return null;
+  return { hasTotp: (payload.m & 1) !== 0, hasSecurityKey: (payload.m & 2) !== 0 };
+}
+
+// The statements below run on every second-step request: compiled once (db/compiled-once.ts).
+const insertNonce = compiledOnce((db, args: { nonce: string; userId: string; expiresAt: number }) =>
+  db.insertInto('login_tokens').values({ id: args.nonce, user_id: args.userId, expires_at: args.expiresAt }),
+);
+/** PostgreSQL: FOR SHARE, see consume. */
+const readUserForBurn = compiledOnce((db, args: { userId: string }) => {
+  const read = db.selectFrom('users').selectAll().where('id', '=', args.userId);
+  return isPostgres(db) ? read.forShare() : read;
+});
+const burnNonce = compiledOnce((db, args: { nonce: string; userId: string; now: number }) =>
+  db.deleteFrom('login_tokens').where('id', '=', args.nonce).where('user_id', '=', args.userId).where('expires_at', '>', args.now),
+);
+const findUserWithNonce = compiledOnce((db, args: { nonce: string; userId: string }) =>
+  db
+    .selectFrom('users')
+    .leftJoin('login_tokens', (join) => join.on('login_tokens.id', '=', args.nonce).onRef('login_tokens.user_id', '=', 'users.id'))
+    .selectAll('users')
+    .select('login_tokens.id as login_token_id')
+    .where('users.id', '=', args.userId),
+);
 
 export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock): LoginTokens {
   /** The signed payload, or why T is not acceptable before any database read. */
@@ -90,10 +120,7 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
         lastPurge = time;
         await db.deleteFrom('login_tokens').where('expires_at', '<=', time).execute();
       }
-      await db
-        .insertInto('login_tokens')
-        .values({ id: nonce, user_id: user.id, expires_at: time + LOGIN_TOKEN_TTL_MS })
-        .execute();
+      await insertNonce(db, { nonce, userId: user.id, expiresAt: time + LOGIN_TOKEN_TTL_MS });
       const payload: TokenPayload = { n: nonce, u: user.id, e: user.security_epoch, t: time };
       if (methods) payload.m = (methods.hasTotp ? 1 : 0) | (methods.hasSecurityKey ? 2 : 0);
       const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
@@ -102,26 +129,19 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
 
     methods(token) {
       const parsed = parse(token);
-      if (!parsed.ok || typeof parsed.payload.m !== 'number') return null;
-      return { hasTotp: (parsed.payload.m & 1) !== 0, hasSecurityKey: (parsed.payload.m & 2) !== 0 };
+      return parsed.ok ? methodsOf(parsed.payload) : null;
     },
 
     async inspect(token) {
       const parsed = parse(token);
       if (!parsed.ok) return parsed;
       // The user and T's nonce row in one statement: this runs on every second-step request.
-      const row = await db
-        .selectFrom('users')
-        .leftJoin('login_tokens', (join) => join.on('login_tokens.id', '=', parsed.payload.n).onRef('login_tokens.user_id', '=', 'users.id'))
-        .selectAll('users')
-        .select('login_tokens.id as login_token_id')
-        .where('users.id', '=', parsed.payload.u)
-        .executeTakeFirst();
+      const [row] = (await findUserWithNonce(db, { nonce: parsed.payload.n, userId: parsed.payload.u })).rows;
       if (!row) return { ok: false, problem: 'malformed' };
       const { login_token_id: nonce, ...user } = row;
       // A factor changed since T was issued (the epoch moved): T is stale.
       if (user.security_epoch !== parsed.payload.e) return { ok: false, problem: 'stale' };
-      return nonce === null ? { ok: false, problem: 'used' } : { ok: true, user };
+      return nonce === null ? { ok: false, problem: 'used' } : { ok: true, user, methods: methodsOf(parsed.payload) };
     },
 
     async consume(token) {
@@ -132,17 +152,11 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
       // epoch check and the burn (issue 14 point 7). PostgreSQL: FOR SHARE blocks the change's UPDATE until
       // commit, and a read that waited sees the changed row. SQLite: a transaction holds the only connection.
       return inTransaction(db, async (trx) => {
-        const read = trx.selectFrom('users').selectAll().where('id', '=', parsed.payload.u);
-        const user = await (isPostgres(trx) ? read.forShare() : read).executeTakeFirst();
+        const [user] = (await readUserForBurn(trx, { userId: parsed.payload.u })).rows;
         if (!user) return { ok: false, problem: 'malformed' } as const;
         if (user.security_epoch !== parsed.payload.e) return { ok: false, problem: 'stale' } as const;
-        const burned = await trx
-          .deleteFrom('login_tokens')
-          .where('id', '=', parsed.payload.n)
-          .where('user_id', '=', user.id)
-          .where('expires_at', '>', now())
-          .executeTakeFirst();
-        return Number(burned.numDeletedRows) === 1 ? ({ ok: true, user } as const) : ({ ok: false, problem: 'used' } as const);
+        const burned = await burnNonce(trx, { nonce: parsed.payload.n, userId: user.id, now: now() });
+        return Number(burned.numAffectedRows) === 1 ? ({ ok: true, user } as const) : ({ ok: false, problem: 'used' } as const);
       });
     },
   };

@@ -181,7 +181,7 @@ export function createLogin(deps: {
     async secondFactorLocks(user, origin) {
       // One statement: the year's budget is read as a counter row beside the short-window counters.
       const guesses = totpGuessBudget.asCounterRow(user.id);
-      const { verdict, also } = await rateLimits.checkAlso('second-factor', { account: user.id, ip: origin.ip }, [guesses.query]);
+      const { verdict, also } = await rateLimits.checkAlso('second-factor', { account: user.id, ip: origin.ip }, [guesses.part]);
       const totpSpentUntil = totpGuessBudget.spentUntilFrom(also.get(guesses.key));
       return {
         all: verdict.blocked ? { message: rateLimitMessage(verdict.retryAfterMs), retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) } : null,

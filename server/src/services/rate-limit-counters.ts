@@ -1,5 +1,6 @@
 import { type ExpressionBuilder, type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { isPostgres } from '../db/dialect.js';
+import { compiledOnce } from '../db/compiled-once.js';
 import type { Database } from '../db/schema.js';
 
 /**
@@ -17,22 +18,46 @@ export interface CounterValue {
   count: number;
 }
 
+type CounterRow = { key: string; window_start: number; failures: number };
+
 /**
  * The one way counters are written: a multi-row upsert, one round trip, rows in key order. PostgreSQL
  * locks an upsert's rows in VALUES order, so every write takes its row locks in one global order and two
  * concurrent writes cannot deadlock (an `UPDATE … WHERE key IN (…)` locks in scan order, which can;
- * seen in the bench as a 1-second stall and a 500). `rows` are inserted where a key has no counter yet.
+ * seen in the bench as a 1-second stall and a 500). `rows` are inserted where a key has no counter yet;
+ * they must come sorted by key ({@link byKey}).
  */
-export function writeCounters(
-  db: Kysely<Database>,
-  rows: { key: string; window_start: number; failures: number }[],
-  set: { failures: RawBuilder<number>; window_start: RawBuilder<number> },
-) {
+export function writeCounters(db: Kysely<Database>, rows: CounterRow[], set: { failures: RawBuilder<number>; window_start: RawBuilder<number> }) {
   return db
     .insertInto('rate_limits')
-    .values([...rows].sort((a, b) => (a.key < b.key ? -1 : 1)))
+    .values(rows)
     .onConflict((conflict) => conflict.column('key').doUpdateSet(set));
 }
+
+/** Sorted by key: the order every counter write takes its row locks in (see {@link writeCounters}). */
+export function byKey<T extends { key: string }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * The increment for `size` keys, compiled once per size (`key0`, `expiredBefore0`, … in key order): each
+ * key's window has its own length, so "has this row's window expired?" is looked up per key.
+ */
+const incrementStatement = compiledOnce((db, args: Record<string, unknown>, size: number) => {
+  const indexes = Array.from({ length: size }, (_, i) => i);
+  const expiredBefore = sql<number>`case rate_limits.key ${sql.join(
+    indexes.map((i) => sql`when ${args[`key${i}`]} then cast(${args[`expiredBefore${i}`]} as bigint)`),
+    sql` `,
+  )} end`;
+  return writeCounters(
+    db,
+    indexes.map((i) => ({ key: args[`key${i}`] as string, window_start: args.time as number, failures: 1 })),
+    {
+      failures: sql<number>`case when rate_limits.window_start <= ${expiredBefore} then 1 else rate_limits.failures + 1 end`,
+      window_start: sql<number>`case when rate_limits.window_start <= ${expiredBefore} then excluded.window_start else rate_limits.window_start end`,
+    },
+  ).returning(['key', 'window_start', 'failures']);
+});
 
 /**
  * Add one to each key's counter in one atomic statement and return the counts after the write. A
@@ -40,35 +65,54 @@ export function writeCounters(
  * burst of parallel requests on any number of instances is counted in full.
  */
 export async function incrementCounters(db: Kysely<Database>, entries: CounterEntry[], time: number): Promise<Map<string, CounterValue>> {
-  // Each key's window has its own length, so "has this row's window expired?" is looked up per key.
-  const expiredBefore = sql<number>`case rate_limits.key ${sql.join(
-    entries.map((entry) => sql`when ${entry.key} then cast(${time - entry.windowMs} as bigint)`),
-    sql` `,
-  )} end`;
-  const rows = await writeCounters(
-    db,
-    entries.map((entry) => ({ key: entry.key, window_start: time, failures: 1 })),
-    {
-      failures: sql<number>`case when rate_limits.window_start <= ${expiredBefore} then 1 else rate_limits.failures + 1 end`,
-      window_start: sql<number>`case when rate_limits.window_start <= ${expiredBefore} then excluded.window_start else rate_limits.window_start end`,
-    },
-  )
-    .returning(['key', 'window_start', 'failures'])
-    .execute();
+  const args: Record<string, unknown> = { time };
+  byKey(entries).forEach((entry, i) => {
+    args[`key${i}`] = entry.key;
+    args[`expiredBefore${i}`] = time - entry.windowMs;
+  });
+  const { rows } = await incrementStatement(db, args, entries.length);
   return new Map(rows.map((row) => [row.key, { windowStart: Number(row.window_start), count: row.failures }]));
 }
 
 /** A query whose rows look like counters (`key`, `window_start`, `failures`): another limit's state read beside them. */
-export type CounterRowsQuery = SelectQueryBuilder<Database, keyof Database, { key: string; window_start: number; failures: number }>;
+export type CounterRowsQuery = SelectQueryBuilder<Database, keyof Database, CounterRow>;
+
+/**
+ * Another limit's state, read as counter rows beside the counters in the same statement. `build` makes its
+ * query from stand-ins for `values` (the rules of compiledOnce); parts of one `kind` share one `build`.
+ */
+export interface CounterRowsPart {
+  kind: string;
+  build(db: Kysely<Database>, args: Record<string, unknown>): CounterRowsQuery;
+  values: Record<string, unknown>;
+}
+
+/** The read of `keys` counters (`key0`, …) and the `parts` after them (`p0:…`), compiled once per shape. */
+const readStatement = compiledOnce(
+  (db, args: Record<string, unknown>, shape: { keys: number; parts: readonly CounterRowsPart[] }) => {
+    const keys = Array.from({ length: shape.keys }, (_, i) => args[`key${i}`] as string);
+    let query: CounterRowsQuery = db.selectFrom('rate_limits').select(['key', 'window_start', 'failures']).where('key', 'in', keys);
+    shape.parts.forEach((part, p) => {
+      query = query.unionAll(part.build(db, new Proxy({}, { get: (_target, name) => args[`p${p}:${String(name)}`] })));
+    });
+    return query;
+  },
+  (shape) => `${shape.keys}:${shape.parts.map((part) => part.kind).join(',')}`,
+);
 
 /**
  * Read counters without changing them; `alsoRead` are other limits' states presented as counter rows,
  * read in the same statement (one round trip for a page that shows every lock).
  */
-export async function readCounters(db: Kysely<Database>, keys: string[], alsoRead: CounterRowsQuery[] = []): Promise<Map<string, CounterValue>> {
-  let query: CounterRowsQuery = db.selectFrom('rate_limits').select(['key', 'window_start', 'failures']).where('key', 'in', keys);
-  for (const other of alsoRead) query = query.unionAll(other);
-  const rows = await query.execute();
+export async function readCounters(db: Kysely<Database>, keys: string[], alsoRead: readonly CounterRowsPart[] = []): Promise<Map<string, CounterValue>> {
+  const args: Record<string, unknown> = {};
+  keys.forEach((key, i) => {
+    args[`key${i}`] = key;
+  });
+  alsoRead.forEach((part, p) => {
+    for (const [name, value] of Object.entries(part.values)) args[`p${p}:${name}`] = value;
+  });
+  const { rows } = await readStatement(db, args, { keys: keys.length, parts: alsoRead });
   return new Map(rows.map((row) => [row.key, { windowStart: Number(row.window_start), count: Number(row.failures) }]));
 }
 

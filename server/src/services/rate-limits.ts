@@ -4,7 +4,8 @@ import type { Database } from '../db/schema.js';
 import { addressBlock } from './address-block.js';
 import type { Clock } from './clock.js';
 import {
-  type CounterRowsQuery,
+  byKey,
+  type CounterRowsPart,
   type CounterValue,
   counterPurger,
   incrementCounters,
@@ -58,7 +59,7 @@ export interface RateLimits {
   checkAlso(
     scope: RateLimitScope,
     subject: RateLimitSubject,
-    alsoRead: CounterRowsQuery[],
+    alsoRead: CounterRowsPart[],
   ): Promise<{ verdict: RateLimitVerdict; also: Map<string, CounterValue> }>;
   /**
    * Count an attempt BEFORE its secret is checked, and say whether it may go ahead. Counting first is
@@ -234,7 +235,10 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
     },
 
     async refund(scope, subject) {
-      await writeCounters(db, keysFor(scope, subject).map(forgotten), { failures: giveBack, window_start: sql<number>`rate_limits.window_start` }).execute();
+      await writeCounters(db, byKey(keysFor(scope, subject).map(forgotten)), {
+        failures: giveBack,
+        window_start: sql<number>`rate_limits.window_start`,
+      }).execute();
     },
 
     async succeeded(scope, subject) {
@@ -242,7 +246,7 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
       // This place proved it has the secret: its own counters and its "failed here" memory start afresh.
       const own = entries.filter((entry) => entry.reason === 'account' && entry.role !== 'account-wide').map((entry) => entry.key);
       const isOwnKey = sql<boolean>`rate_limits.key in (${sql.join(own)})`;
-      await writeCounters(db, entries.map(forgotten), {
+      await writeCounters(db, byKey(entries.map(forgotten)), {
         failures: sql<number>`case when ${isOwnKey} then 0 else ${giveBack} end`,
         window_start: sql<number>`case when ${isOwnKey} then 0 else rate_limits.window_start end`,
       }).execute();
@@ -250,7 +254,7 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
 
     async resetAccount(scope, account) {
       const entries = keysFor(scope, { account, ip: null }).filter((entry) => entry.reason === 'account');
-      await writeCounters(db, entries.map(forgotten), { failures: sql<number>`0`, window_start: sql<number>`0` }).execute();
+      await writeCounters(db, byKey(entries.map(forgotten)), { failures: sql<number>`0`, window_start: sql<number>`0` }).execute();
     },
   };
   return rateLimits;

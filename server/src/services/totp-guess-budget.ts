@@ -2,7 +2,8 @@ import { type Kysely, sql } from 'kysely';
 import type { RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from './clock.js';
-import type { CounterRowsQuery, CounterValue } from './rate-limit-counters.js';
+import { compiledOnce } from '../db/compiled-once.js';
+import type { CounterRowsPart, CounterRowsQuery, CounterValue } from './rate-limit-counters.js';
 
 /**
  * The yearly TOTP guessing budget of one account (NIST SP 800-63B 5.2.2; issue 14 point 1): at most
@@ -24,7 +25,7 @@ export interface TotpGuessBudget {
    * `window_start` = the oldest), so the two-factor page reads it in the statement that reads the
    * short-window counters (counts nothing); answer it with {@link TotpGuessBudget.spentUntilFrom}.
    */
-  asCounterRow(userId: string): { key: string; query: CounterRowsQuery };
+  asCounterRow(userId: string): { key: string; part: CounterRowsPart };
   /** When the budget stops being spent (the oldest counted guess leaves the window), or null when it is not spent. */
   spentUntilFrom(row: CounterValue | undefined): number | null;
   /** Forget the account's guesses (an administrator's 2FA reset, after an identity check out of band). */
@@ -35,27 +36,43 @@ export type TotpGuess =
   | { allowed: true; id: number; userId: string /** Wrong codes still allowed in the window after this one. */; remaining: number }
   | { allowed: false /** When the oldest counted guess leaves the window. */; retryAfterMs: number };
 
+interface WindowArgs extends Record<string, unknown> {
+  key: string;
+  userId: string;
+  /** Guesses after this time are in the window. */
+  after: number;
+}
+
+/** An account's guesses in a window, as one counter row keyed `key` (the key is a parameter: one SQL text for every account). */
+const guessesInWindow = (db: Kysely<Database>, args: WindowArgs): CounterRowsQuery =>
+  db
+    .selectFrom('totp_guesses')
+    .select((eb) => [
+      sql<string>`cast(${args.key} as text)`.as('key'),
+      eb.fn.coalesce(eb.fn.min('guessed_at'), sql.lit(0)).$castTo<number>().as('window_start'),
+      eb.fn.countAll<number>().as('failures'),
+    ])
+    .where('user_id', '=', args.userId)
+    .where('guessed_at', '>', args.after) as unknown as CounterRowsQuery;
+// (Kysely types a select by the tables it reads, here totp_guesses alone; a union with the counters needs
+// them to match, and the row shape, which is what matters, is the same.)
+
+const guessesInWindowPart: CounterRowsPart['build'] = (db, args) => guessesInWindow(db, args as WindowArgs);
+const countGuesses = compiledOnce(guessesInWindow);
+const recordGuess = compiledOnce((db, args: { userId: string; time: number }) =>
+  db.insertInto('totp_guesses').values({ user_id: args.userId, guessed_at: args.time }).returning('id'),
+);
+
 export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule, now: Clock): TotpGuessBudget {
-  /** The account's guesses in the window ending at `time`, as one counter row keyed `key`. */
-  const inWindow = (userId: string, key: string, time: number) =>
-    db
-      .selectFrom('totp_guesses')
-      .select((eb) => [
-        // The key is a parameter, not a literal: the SQL text stays the same for every account (prepared once).
-        sql<string>`cast(${key} as text)`.as('key'),
-        eb.fn.coalesce(eb.fn.min('guessed_at'), sql.lit(0)).$castTo<number>().as('window_start'),
-        eb.fn.countAll<number>().as('failures'),
-      ])
-      .where('user_id', '=', userId)
-      .where('guessed_at', '>', time - rule.windowMs);
   const keyOf = (userId: string) => `totp-guesses:${userId}`;
   let lastPurge = 0;
   const budget: TotpGuessBudget = {
     limit: rule.max,
     async take(userId) {
       const time = now();
-      const row = await db.insertInto('totp_guesses').values({ user_id: userId, guessed_at: time }).returning('id').executeTakeFirstOrThrow();
-      const counted = await inWindow(userId, keyOf(userId), time).executeTakeFirstOrThrow();
+      const [row] = (await recordGuess(db, { userId, time })).rows;
+      const [counted] = (await countGuesses(db, { key: keyOf(userId), userId, after: time - rule.windowMs })).rows;
+      if (!row || !counted) throw new Error('the guess was not recorded');
       const count = Number(counted.failures);
       if (count > rule.max) {
         await db.deleteFrom('totp_guesses').where('id', '=', row.id).execute();
@@ -76,10 +93,8 @@ export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule,
     },
     asCounterRow(userId) {
       const key = keyOf(userId);
-      const query = inWindow(userId, key, now());
-      // Kysely types a select by the tables it reads (here totp_guesses alone); a union needs them to match
-      // the counters' query, and the row shape, which is what matters, is the same.
-      return { key, query: query as unknown as CounterRowsQuery };
+      const values: WindowArgs = { key, userId, after: now() - rule.windowMs };
+      return { key, part: { kind: 'totp-guesses', build: guessesInWindowPart, values } };
     },
     spentUntilFrom(row) {
       return row && row.count >= rule.max ? row.windowStart + rule.windowMs : null;

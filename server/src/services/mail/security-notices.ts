@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { ROUTES } from '@latchkey/shared';
+import { compiledOnce } from '../../db/compiled-once.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import { EVENT_TAGS, type EventFollowUp, type EventTag, type RecordedEvent } from '../events.js';
@@ -229,19 +230,26 @@ async function recipientFor(
   template: NoticeTemplate,
   details: Record<string, unknown>,
 ): Promise<{ username: string; email: string } | null> {
-  const previous = template.recipient === 'previous-primary';
-  if (previous && typeof details.from !== 'string') return null;
-  const row = await trx
+  if (template.recipient === 'previous-primary') {
+    if (typeof details.from !== 'string') return null;
+    const [row] = (await findRecipient(trx, { userId, emailKey: details.from.trim().toLowerCase() }, 'previous-primary')).rows;
+    return row ?? null;
+  }
+  const [row] = (await findRecipient(trx, { userId }, 'primary')).rows;
+  return row ?? null;
+}
+
+/** The account's name and the verified address a notice goes to: its primary one, or the one given (`emailKey`). Compiled once: every failure notice asks. */
+const findRecipient = compiledOnce((db, args: { userId: string; emailKey?: string }, to: 'primary' | 'previous-primary') =>
+  db
     .selectFrom('users')
     .innerJoin('user_emails', (join) => {
       const verified = join.onRef('user_emails.user_id', '=', 'users.id').on('user_emails.verified_at', 'is not', null);
-      return previous ? verified.on('user_emails.email_key', '=', String(details.from).trim().toLowerCase()) : verified.on('user_emails.is_primary', '=', 1);
+      return to === 'previous-primary' ? verified.on('user_emails.email_key', '=', args.emailKey!) : verified.on('user_emails.is_primary', '=', 1);
     })
     .select(['users.username', 'user_emails.email'])
-    .where('users.id', '=', userId)
-    .executeTakeFirst();
-  return row ?? null;
-}
+    .where('users.id', '=', args.userId),
+);
 
 /**
  * One conditional upsert decides, so two instances recording failures at once send one notice: send when
