@@ -1,18 +1,7 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { StatementCounter } from '../testing/statement-counter.js';
 import { compiledOnce } from './compiled-once.js';
-
-class ResultCounter implements KyselyPlugin {
-  results = 0;
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    return args.node;
-  }
-  transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    this.results++;
-    return Promise.resolve(args.result);
-  }
-}
 
 describe('compiledOnce', () => {
   const harnesses = new Map<(typeof DIALECTS)[number], ServiceHarness>();
@@ -72,12 +61,12 @@ describe('compiledOnce', () => {
 
   it('still runs the plugins’ result step on every run, and compiles anew under another plugin chain', async () => {
     const h = harnesses.get('sqlite')!;
-    const counter = new ResultCounter();
+    const counter = new StatementCounter();
     const withCounter = h.db.withPlugin(counter);
     const before = builds;
     await counterByKey(withCounter, { key: 'x' });
     await counterByKey(withCounter, { key: 'y' });
-    expect(counter.results).toBe(2);
+    expect(counter.count).toBe(2);
     expect(builds - before).toBe(1);
   });
 

@@ -1,26 +1,11 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { StatementCounter } from '../testing/statement-counter.js';
 import { createServices, type Services } from './index.js';
 import { generateTotpCode } from './totp-code.js';
 
 const ORIGIN = { ip: '192.0.2.7', userAgent: 'test' };
-
-/**
- * Counts the statements Kysely sends to the database: one result per statement executed (a subquery
- * built from the same instance passes transformQuery too, so counting there would count it twice).
- */
-class StatementCounter implements KyselyPlugin {
-  count = 0;
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    return args.node;
-  }
-  transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    this.count++;
-    return Promise.resolve(args.result);
-  }
-}
 
 // Every wrong code is a database round trip per statement (on PostgreSQL, a network one): the second
 // step is the path people and attackers hit most, so its statement count is pinned here, exactly.
