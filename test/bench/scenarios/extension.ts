@@ -19,6 +19,8 @@ const SHIPPED_BUILD = fileURLToPath(new URL('../../../extension/dist/chromium', 
 const PAGE_FUNCTIONS = fileURLToPath(new URL('../../../extension/src/content/page-functions.ts', import.meta.url));
 const PASSPHRASE = 'bench vault passphrase: correct horse battery staple';
 const UNLOCK_SAMPLES = 5;
+/** The vault's own argon2id parameters, for the native reference and the comparisons. */
+const VAULT_COST: Argon2Cost = { m: DEFAULT_KDF.m, t: DEFAULT_KDF.t, p: DEFAULT_KDF.p };
 /** Unlocks each in a service worker started for it (what a person meets after 30 s away). */
 const FRESH_WORKER_SAMPLES = 5;
 /** Rounds of the implementation comparison (each round hashes once with every implementation). */
@@ -136,58 +138,25 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
     // share comes from the User Timing measure the service worker leaves for each derivation.
     const tab = await browser.context.newPage();
     await tab.goto('about:blank');
-    const unlockTimes: number[] = [];
-    const kdfTimes: number[] = [];
-    // Native, cold and warm: the first hash after the seconds each unlock takes finds its 64 MiB returned
-    // to the operating system by the allocator and maps fresh pages (measured in Node: ~90 ms after 1 s
-    // idle, ~100 ms of CPU in the kernel, against ~27 ms for a hash right after another). The vault's
-    // WebAssembly heap is warm for these unlocks (this worker created the vault and derived before, and
-    // WebAssembly memory is never returned; a fresh worker's warm-up touches it while the lock screen
-    // shows), so the warm hash is the like-for-like reference and the target is judged against it; the
-    // ratio to the cold one is reported beside it.
-    const nativeColdTimes: number[] = [];
-    const nativeWarmTimes: number[] = [];
-    const cost: Argon2Cost = { m: DEFAULT_KDF.m, t: DEFAULT_KDF.t, p: DEFAULT_KDF.p };
+    const samples = newUnlockSamples();
+    const { unlockTimes, kdfTimes, nativeColdTimes, nativeWarmTimes } = samples;
     for (let i = 0; i < UNLOCK_SAMPLES; i++) {
-      // Interleaved with the unlocks: each pair runs under the same machine conditions.
-      nativeColdTimes.push(await timeOnce(nodeRsArgon2, cost));
-      nativeWarmTimes.push(await timeOnce(nodeRsArgon2, cost));
+      await timeNativePair(samples);
       const popup = await openPopup(browser.context, { forPage: tab });
-      await popup.getByText('Your vault is locked.').waitFor({ state: 'visible', timeout: 10_000 });
-      await popup.evaluate(watchForFirstCode);
-      await popup.evaluate(() => {
-        const record = globalThis as unknown as { __unlockClicked?: number };
-        document.addEventListener('click', () => (record.__unlockClicked ??= performance.now()), { capture: true });
-      });
-      await unlockVault(popup, PASSPHRASE, { timeout: 60_000 });
-      await popup.waitForFunction(() => (globalThis as unknown as { __firstCode?: number }).__firstCode !== undefined, undefined, { timeout: 10_000 });
-      unlockTimes.push(
-        await popup.evaluate(() => {
-          const record = globalThis as unknown as { __unlockClicked: number; __firstCode: number };
-          return record.__firstCode - record.__unlockClicked;
-        }),
-      );
-      const kdf = await browser.serviceWorker.evaluate((name) => performance.getEntriesByName(name).at(-1)?.duration ?? Number.NaN, KDF_MEASURE);
-      kdfTimes.push(kdf);
+      await timeUnlock(popup, browser.serviceWorker, samples);
       // Lock again for the next sample; the last one leaves the vault unlocked for the popup-open rows.
       if (i < UNLOCK_SAMPLES - 1) {
         await popup.getByRole('button', { name: 'Lock now' }).click();
         await popup.getByText('Your vault is locked.').waitFor({ state: 'visible' });
       }
       await popup.close();
-      context.log(
-        `extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${unlockTimes[i]!.toFixed(0)} ms, KDF ${kdf.toFixed(0)} ms (native @node-rs/argon2 cold ${nativeColdTimes[i]!.toFixed(0)} ms, warm ${nativeWarmTimes[i]!.toFixed(0)} ms)`,
-      );
+      context.log(`extension: unlock ${i + 1}/${UNLOCK_SAMPLES}: ${describeLastUnlock(samples)}`);
     }
     const unlockMs = median(unlockTimes);
     const nativeWarmMs = median(nativeWarmTimes);
     const nativeColdMs = median(nativeColdTimes);
-    const nativeRatios = (ms: number) => [
-      { value: ms / nativeWarmMs, to: 'native @node-rs/argon2 (warm)' },
-      { value: ms / nativeColdMs, to: 'native (cold)' },
-    ];
     const kdfMs = median(kdfTimes);
-    const comparison = await compareImplementations(context, cost);
+    const comparison = await compareImplementations(context, VAULT_COST);
 
     // Popup open → first code: the popup document, vault unlocked, loaded POPUP_SAMPLES times; a
     // MutationObserver installed before any popup script records when the first code element appears and
@@ -207,7 +176,6 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
     const freshUnlockMs = median(fresh.unlockTimes);
     const freshKdfMs = median(fresh.kdfTimes);
     const freshNativeWarmMs = median(fresh.nativeWarmTimes);
-    const freshNativeColdMs = median(fresh.nativeColdTimes);
 
     return [
       {
@@ -215,7 +183,7 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         scenario: `vault unlock, argon2id ${DEFAULT_KDF.m / 1024} MiB/t${DEFAULT_KDF.t}/p${DEFAULT_KDF.p} (headless Chromium)`,
         backend: 'popup',
         value: { amount: unlockMs, unit: 'ms' },
-        ratios: nativeRatios(unlockMs),
+        ratios: nativeRatios(unlockMs, samples),
         target: `≤${UNLOCK_TARGET_RATIO}× native (warm)`,
         met: unlockMs / nativeWarmMs <= UNLOCK_TARGET_RATIO,
         notes: [
@@ -227,7 +195,7 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         scenario: `vault KDF alone, argon2id ${DEFAULT_KDF.m / 1024} MiB/t${DEFAULT_KDF.t}/p${DEFAULT_KDF.p} (service worker)`,
         backend: 'WebAssembly SIMD',
         value: { amount: kdfMs, unit: 'ms' },
-        ratios: nativeRatios(kdfMs),
+        ratios: nativeRatios(kdfMs, samples),
         notes: [
           `The latchkey:kdf User Timing measure the service worker leaves for each derivation during the unlocks above (${kdfTimes.map((t) => t.toFixed(0)).join(', ')} ms): libargon2 compiled to WebAssembly with SIMD, lanes one after another. The rest of the unlock is messaging, decryption and rendering.`,
         ],
@@ -237,10 +205,7 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         scenario: `vault unlock in a service worker started for it, argon2id ${DEFAULT_KDF.m / 1024} MiB/t${DEFAULT_KDF.t}/p${DEFAULT_KDF.p} (headless Chromium)`,
         backend: 'popup',
         value: { amount: freshUnlockMs, unit: 'ms' },
-        ratios: [
-          { value: freshUnlockMs / freshNativeWarmMs, to: 'native @node-rs/argon2 (warm)' },
-          { value: freshUnlockMs / freshNativeColdMs, to: 'native (cold)' },
-        ],
+        ratios: nativeRatios(freshUnlockMs, fresh),
         target: `≤${UNLOCK_TARGET_RATIO}× native (warm)`,
         met: freshUnlockMs / freshNativeWarmMs <= UNLOCK_TARGET_RATIO,
         notes: [
@@ -268,12 +233,62 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
 /** Milliseconds the fresh-worker unlocks wait on the lock screen, standing in for typing the passphrase. */
 const TYPING_PAUSE_MS = 1_000;
 
-interface FreshWorkerUnlocks {
+/** Unlocks timed in the popup, each with the two native hashes taken right before it. */
+interface UnlockSamples {
   unlockTimes: number[];
   kdfTimes: number[];
   nativeColdTimes: number[];
   nativeWarmTimes: number[];
 }
+
+const newUnlockSamples = (): UnlockSamples => ({ unlockTimes: [], kdfTimes: [], nativeColdTimes: [], nativeWarmTimes: [] });
+
+/**
+ * Native, cold and warm, right before an unlock (so each pair runs under the machine conditions of its
+ * unlock): the first hash after the seconds an unlock takes finds its 64 MiB returned to the operating
+ * system by the allocator and maps fresh pages (measured in Node: ~90 ms after 1 s idle, ~100 ms of CPU in
+ * the kernel, against ~27 ms for a hash right after another). The vault's WebAssembly heap is warm for the
+ * unlocks (a worker that derived before keeps it, WebAssembly memory is never returned, and a fresh
+ * worker's warm-up touches it while the lock screen shows), so the warm hash is the like-for-like
+ * reference and the target is judged against it; the ratio to the cold one is reported beside it.
+ */
+async function timeNativePair(samples: UnlockSamples): Promise<void> {
+  samples.nativeColdTimes.push(await timeOnce(nodeRsArgon2, VAULT_COST));
+  samples.nativeWarmTimes.push(await timeOnce(nodeRsArgon2, VAULT_COST));
+}
+
+/**
+ * One unlock in `popup`, which is opening on the lock screen: timed inside the popup from the Unlock
+ * click event to the frame after the first code element appears (the kit's typing and clicking over CDP
+ * are not the person's wait), and the KDF's own share from the User Timing measure `worker` left for it.
+ */
+async function timeUnlock(popup: Page, worker: Worker, samples: UnlockSamples, pauseBeforeTypingMs = 0): Promise<void> {
+  await popup.getByText('Your vault is locked.').waitFor({ state: 'visible', timeout: 10_000 });
+  await popup.evaluate(watchForFirstCode);
+  await popup.evaluate(() => {
+    const record = globalThis as unknown as { __unlockClicked?: number };
+    document.addEventListener('click', () => (record.__unlockClicked ??= performance.now()), { capture: true });
+  });
+  if (pauseBeforeTypingMs > 0) await new Promise((done) => setTimeout(done, pauseBeforeTypingMs));
+  await unlockVault(popup, PASSPHRASE, { timeout: 60_000 });
+  await popup.waitForFunction(() => (globalThis as unknown as { __firstCode?: number }).__firstCode !== undefined, undefined, { timeout: 10_000 });
+  samples.unlockTimes.push(
+    await popup.evaluate(() => {
+      const record = globalThis as unknown as { __unlockClicked: number; __firstCode: number };
+      return record.__firstCode - record.__unlockClicked;
+    }),
+  );
+  samples.kdfTimes.push(await worker.evaluate((name) => performance.getEntriesByName(name).at(-1)?.duration ?? Number.NaN, KDF_MEASURE));
+}
+
+const describeLastUnlock = (samples: UnlockSamples) =>
+  `${samples.unlockTimes.at(-1)!.toFixed(0)} ms, KDF ${samples.kdfTimes.at(-1)!.toFixed(0)} ms (native @node-rs/argon2 cold ${samples.nativeColdTimes.at(-1)!.toFixed(0)} ms, warm ${samples.nativeWarmTimes.at(-1)!.toFixed(0)} ms)`;
+
+/** `ms` against the median native hashes of `samples`: warm (the target's reference) and cold. */
+const nativeRatios = (ms: number, samples: UnlockSamples) => [
+  { value: ms / median(samples.nativeWarmTimes), to: 'native @node-rs/argon2 (warm)' },
+  { value: ms / median(samples.nativeColdTimes), to: 'native (cold)' },
+];
 
 /**
  * Unlocks, each in a service worker stopped just before (what Chromium does after 30 s without events)
@@ -282,7 +297,7 @@ interface FreshWorkerUnlocks {
  * after it; the worker is found over a fresh CDP connection instead, and the popup attached the way
  * the kit does it. Leaves the vault locked.
  */
-async function freshWorkerUnlocks(bench: BenchContext, browser: BrowserWithExtension, popupUrl: string, tab: Page): Promise<FreshWorkerUnlocks> {
+async function freshWorkerUnlocks(bench: BenchContext, browser: BrowserWithExtension, popupUrl: string, tab: Page): Promise<UnlockSamples> {
   const { context, devtoolsUrl, extensionId } = browser;
   const connections: Browser[] = [];
   // An extension page (not the popup URL itself) to wake the worker with a request it ignores: the
@@ -299,13 +314,11 @@ async function freshWorkerUnlocks(bench: BenchContext, browser: BrowserWithExten
     );
   await send({ type: 'lock' });
   const cdp = await context.newCDPSession(tab);
-  const result: FreshWorkerUnlocks = { unlockTimes: [], kdfTimes: [], nativeColdTimes: [], nativeWarmTimes: [] };
-  const cost: Argon2Cost = { m: DEFAULT_KDF.m, t: DEFAULT_KDF.t, p: DEFAULT_KDF.p };
+  const result = newUnlockSamples();
   try {
     await cdp.send('ServiceWorker.enable');
     for (let i = 0; i < FRESH_WORKER_SAMPLES; i++) {
-      result.nativeColdTimes.push(await timeOnce(nodeRsArgon2, cost));
-      result.nativeWarmTimes.push(await timeOnce(nodeRsArgon2, cost));
+      await timeNativePair(result);
       await cdp.send('ServiceWorker.stopAllWorkers');
       await send({ type: 'bench-wake' });
       const devtools = await chromium.connectOverCDP(devtoolsUrl);
@@ -316,28 +329,11 @@ async function freshWorkerUnlocks(bench: BenchContext, browser: BrowserWithExten
         .find((candidate) => candidate.url().startsWith(`chrome-extension://${extensionId}/`));
       if (worker === undefined) throw new Error('extension bench: the service worker did not start again');
       const popup = await openPopupWith(worker, devtoolsUrl, popupUrl, tab, connections);
-      await popup.getByText('Your vault is locked.').waitFor({ state: 'visible', timeout: 10_000 });
-      await popup.evaluate(watchForFirstCode);
-      await popup.evaluate(() => {
-        const record = globalThis as unknown as { __unlockClicked?: number };
-        document.addEventListener('click', () => (record.__unlockClicked ??= performance.now()), { capture: true });
-      });
-      await new Promise((done) => setTimeout(done, TYPING_PAUSE_MS));
-      await unlockVault(popup, PASSPHRASE, { timeout: 60_000 });
-      await popup.waitForFunction(() => (globalThis as unknown as { __firstCode?: number }).__firstCode !== undefined, undefined, { timeout: 10_000 });
-      result.unlockTimes.push(
-        await popup.evaluate(() => {
-          const record = globalThis as unknown as { __unlockClicked: number; __firstCode: number };
-          return record.__firstCode - record.__unlockClicked;
-        }),
-      );
-      result.kdfTimes.push(await worker.evaluate((name) => performance.getEntriesByName(name).at(-1)?.duration ?? Number.NaN, KDF_MEASURE));
+      await timeUnlock(popup, worker, result, TYPING_PAUSE_MS);
       await popup.getByRole('button', { name: 'Lock now' }).click();
       await popup.getByText('Your vault is locked.').waitFor({ state: 'visible' });
       await popup.close();
-      bench.log(
-        `extension: unlock in a fresh service worker ${i + 1}/${FRESH_WORKER_SAMPLES}: ${result.unlockTimes[i]!.toFixed(0)} ms, KDF ${result.kdfTimes[i]!.toFixed(0)} ms (native cold ${result.nativeColdTimes[i]!.toFixed(0)} ms, warm ${result.nativeWarmTimes[i]!.toFixed(0)} ms)`,
-      );
+      bench.log(`extension: unlock in a fresh service worker ${i + 1}/${FRESH_WORKER_SAMPLES}: ${describeLastUnlock(result)}`);
     }
   } finally {
     await cdp.detach().catch(() => undefined);
