@@ -88,16 +88,15 @@ async function loadRecords(storage: VaultStorageArea): Promise<StoredRecords> {
   return { primary: load(items[VAULT_KEYS.primary]), previous: load(items[VAULT_KEYS.previous]) };
 }
 
-/** Whether a vault (even a damaged one) is stored: the popup then asks to unlock rather than to create. */
-export async function vaultExists(storage: VaultStorageArea): Promise<boolean> {
+/**
+ * What is stored, from one read: null when no vault is (the popup then asks to create one); otherwise a
+ * vault, even a damaged one (the popup asks to unlock), with the KDF header an unlock would derive with
+ * (the current record's, else the fallback's) when a record is readable.
+ */
+export async function storedVault(storage: VaultStorageArea): Promise<{ kdf: KdfHeader | undefined } | null> {
   const { primary, previous } = await loadRecords(storage);
-  return primary !== null || previous !== null;
-}
-
-/** The KDF header an unlock would derive with (the current record's, else the fallback's), if any. */
-export async function storedKdf(storage: VaultStorageArea): Promise<KdfHeader | undefined> {
-  const records = await loadRecords(storage);
-  return (records.primary?.record ?? records.previous?.record)?.kdf;
+  if (primary === null && previous === null) return null;
+  return { kdf: (primary?.record ?? previous?.record)?.kdf };
 }
 
 /**
@@ -105,7 +104,7 @@ export async function storedKdf(storage: VaultStorageArea): Promise<KdfHeader | 
  * @param kdf cost parameters; tests pass cheap ones explicitly, everything else uses the default.
  */
 export async function createVault(storage: VaultStorageArea, passphrase: string, kdf: KdfParams = DEFAULT_KDF): Promise<UnlockedVault> {
-  if (await vaultExists(storage)) throw new VaultExistsError('A vault already exists.');
+  if ((await storedVault(storage)) !== null) throw new VaultExistsError('A vault already exists.');
   const header = newKdfHeader(kdf);
   const key = await deriveVaultKey(passphrase, header, saltOf(header));
   const payload = emptyPayload();
