@@ -66,7 +66,7 @@ const recordGuess = compiledOnce((db, args: { userId: string; time: number }) =>
 export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule, now: Clock): TotpGuessBudget {
   const keyOf = (userId: string) => `totp-guesses:${userId}`;
   let lastPurge = 0;
-  const budget: TotpGuessBudget = {
+  return {
     limit: rule.max,
     async take(userId) {
       const time = now();
@@ -103,5 +103,4 @@ export function createTotpGuessBudget(db: Kysely<Database>, rule: RateLimitRule,
       await db.deleteFrom('totp_guesses').where('user_id', '=', userId).execute();
     },
   };
-  return budget;
 }
