@@ -45,7 +45,7 @@ export function twoFactorRoutes(services: Services): Router {
 
   /**
    * The second-step page; after a refusal, `known` holds what the step just read: the token's account and,
-   * when the step learnt them, the locks.
+   * when the step learnt them, the locks. Without it, one statement checks the token and reads the locks.
    */
   const renderTwoFactor = async (
     req: Request,
@@ -55,21 +55,23 @@ export function twoFactorRoutes(services: Services): Router {
     known: { user?: User | undefined; locks?: SecondFactorLocks | undefined } = {},
   ) => {
     const token = queryValue(req, FIELDS.twoFactorToken);
-    let user = known.user;
+    const origin = requestOrigin(req);
+    let userId: string;
     // The factors come with T (signed, and T is stale once they change); older tokens do not carry them.
     let carried: SecondStepMethods | null;
-    if (user) {
+    let knownLocks = known.locks;
+    if (known.user) {
+      userId = known.user.id;
       carried = services.loginTokens.methods(token);
     } else {
-      const gate = await services.loginTokens.inspect(token);
-      if (!gate.ok) return sendTokenProblem(res, gate.problem);
-      user = gate.user;
-      carried = gate.methods;
+      const arrival = await services.login.secondStepPage(token, origin);
+      if (!arrival.ok) return sendTokenProblem(res, arrival.problem);
+      ({ userId, methods: carried, locks: knownLocks } = arrival);
     }
     // What is locked is read each time: it is said on arrival, before any code is sent (issue 17 point 9).
     const [methods, locks] = await Promise.all([
-      carried ?? services.accounts.twoFactorStatus(user.id),
-      known.locks ?? services.login.secondFactorLocks(user, requestOrigin(req)),
+      carried ?? services.accounts.twoFactorStatus(userId),
+      knownLocks ?? services.login.secondFactorLocks(userId, origin),
     ]);
     if (locks.all && !res.get('Retry-After')) res.set('Retry-After', String(locks.all.retryAfterSeconds));
     sendPage(res, status, TwoFactorPage, {
@@ -106,10 +108,10 @@ export function twoFactorRoutes(services: Services): Router {
   );
 
   const renderRecovery = async (req: Request, res: Response, status: number, errors: string[] = []) => {
-    const gate = await services.loginTokens.inspect(queryValue(req, FIELDS.twoFactorToken));
-    if (!gate.ok) return sendTokenProblem(res, gate.problem);
+    const arrival = await services.login.secondStepPage(queryValue(req, FIELDS.twoFactorToken), requestOrigin(req));
+    if (!arrival.ok) return sendTokenProblem(res, arrival.problem);
     // Locked: say so on arrival, not only after a code is typed (issue 17 point 9).
-    const { all } = await services.login.secondFactorLocks(gate.user, requestOrigin(req));
+    const { all } = arrival.locks;
     const shown = all && !errors.includes(all.message) ? [...errors, all.message] : errors;
     sendPage(res, status, RecoveryCodeLoginPage({ page: pageContext(res), query: twoFactorQuery(req), form: { errors: shown } }));
   };

@@ -77,12 +77,12 @@ describe.each(DIALECTS)('TOTP guessing bound over a simulated year on %s', (dial
       `tried ${budget} wrong authentication-app codes`,
     );
     // Shown before any code is sent, and the recovery codes stay offered (only the app is locked).
-    expect(await h.services.login.secondFactorLocks(user, { ip: '198.51.100.11', userAgent: 'owner' })).toMatchObject({
+    expect(await h.services.login.secondFactorLocks(user.id, { ip: '198.51.100.11', userAgent: 'owner' })).toMatchObject({
       all: null,
       totp: { message: expect.any(String) },
     });
     await h.services.admin.resetTwoFactor(user.username, { reason: 'identity verified by video call', actor: 'test' });
-    expect((await h.services.login.secondFactorLocks(user, { ip: '198.51.100.11', userAgent: 'owner' })).totp).toBeNull();
+    expect((await h.services.login.secondFactorLocks(user.id, { ip: '198.51.100.11', userAgent: 'owner' })).totp).toBeNull();
   });
 });
 

@@ -60,6 +60,43 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     expect(await measure(async () => expect((await counted.loginTokens.inspect(token)).ok).toBe(true))).toBe(1);
   });
 
+  it('arriving on the second-step page: the token and what is locked, in one statement, and each token problem said', async () => {
+    const { user, code } = await totpLogin();
+    const account = (await h.services.accounts.findById(user.id))!;
+    const token = await h.services.loginTokens.issue(account, await h.services.accounts.twoFactorStatus(user.id));
+    const arrive = async (t: unknown) => {
+      let page: Awaited<ReturnType<Services['login']['secondStepPage']>> | undefined;
+      const statements = await measure(async () => (page = await counted.login.secondStepPage(t, ORIGIN)));
+      return { page: page!, statements };
+    };
+    expect(await arrive(token)).toEqual({
+      page: { ok: true, userId: user.id, methods: { hasTotp: true, hasSecurityKey: false }, locks: { all: null, totp: null } },
+      statements: 1,
+    });
+    // Locks are read with it: five wrong codes pause every factor, which the page says on arrival.
+    for (let i = 0; i < h.config.rateLimits.secondFactorPerAccount.max; i++) await h.services.login.totpStep({ token, code: code(-10) }, ORIGIN);
+    const locked = await arrive(token);
+    expect(locked.statements).toBe(1);
+    expect(locked.page).toMatchObject({ ok: true, locks: { all: { message: expect.stringContaining('Too many failed attempts') } } });
+    // Forged and expired tokens are refused before any statement.
+    expect(await arrive(`${token.slice(0, -2)}xx`)).toEqual({ page: { ok: false, problem: 'malformed' }, statements: 0 });
+    expect(await arrive(42)).toEqual({ page: { ok: false, problem: 'malformed' }, statements: 0 });
+    // A used nonce, a moved epoch and a deleted account are each told apart, in the one statement.
+    const used = await h.services.loginTokens.issue(account);
+    expect((await h.services.loginTokens.consume(used)).ok).toBe(true);
+    expect(await arrive(used)).toEqual({ page: { ok: false, problem: 'used' }, statements: 1 });
+    // inspect, which the code checks use, answers as the page does.
+    expect(await h.services.loginTokens.inspect(used)).toEqual({ ok: false, problem: 'used' });
+    const stale = await h.services.loginTokens.issue(account);
+    await h.services.totp.disable(user.id, ORIGIN, { lastFactorConfirmed: true });
+    expect(await arrive(stale)).toEqual({ page: { ok: false, problem: 'stale' }, statements: 1 });
+    const gone = await totpLogin();
+    await h.db.deleteFrom('users').where('id', '=', gone.user.id).execute();
+    expect(await arrive(gone.token)).toEqual({ page: { ok: false, problem: 'malformed' }, statements: 1 });
+    expect(await h.services.loginTokens.inspect(stale)).toEqual({ ok: false, problem: 'stale' });
+    expect(await h.services.loginTokens.inspect(gone.token)).toEqual({ ok: false, problem: 'malformed' });
+  });
+
   it('the page learns the factors from the token (no statement), which a factor change makes stale', async () => {
     const { user } = await totpLogin();
     const account = (await h.services.accounts.findById(user.id))!;
@@ -81,7 +118,7 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     const account = (await h.services.accounts.findById(user.id))!;
     const locks = async () => {
       let read: Awaited<ReturnType<Services['login']['secondFactorLocks']>> | undefined;
-      expect(await measure(async () => (read = await counted.login.secondFactorLocks(account, ORIGIN)))).toBe(1);
+      expect(await measure(async () => (read = await counted.login.secondFactorLocks(account.id, ORIGIN)))).toBe(1);
       return read!;
     };
     expect(await locks()).toEqual({ all: null, totp: null });
@@ -97,7 +134,7 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     expect(await locks()).toMatchObject({ all: null, totp: { message: expect.stringContaining('codes from the app are refused') } });
     // Another account's guesses are not this one's.
     const other = await totpLogin();
-    expect(await counted.login.secondFactorLocks((await h.services.accounts.findById(other.user.id))!, ORIGIN)).toEqual({ all: null, totp: null });
+    expect(await counted.login.secondFactorLocks(other.user.id, ORIGIN)).toEqual({ all: null, totp: null });
   });
 
   it('a right code logs in exactly once and leaves the account with no failures counted', async () => {

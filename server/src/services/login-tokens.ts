@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { compiledOnce } from '../db/compiled-once.js';
 import { isPostgres } from '../db/dialect.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { hmac, safeEqual } from './keys.js';
+import type { CounterRowsPart, CounterRowsQuery, CounterValue } from './rate-limit-counters.js';
 
 /** Lifetime of the two-factor token T issued after the password step. */
 export const LOGIN_TOKEN_TTL_MS = 300_000;
@@ -18,6 +19,23 @@ export type LoginTokenResult = { ok: true; user: User } | { ok: false; problem: 
 
 /** {@link LoginTokens.inspect}'s answer: an accepted T also says the factors it was issued with (see {@link LoginTokens.methods}). */
 export type InspectedLoginToken = { ok: true; user: User; methods: SecondStepMethods | null } | { ok: false; problem: LoginTokenProblem };
+
+/**
+ * {@link LoginTokens.asCounterRow}'s answer: T's signature and age are checked (no database); what is left
+ * to check, its nonce and its account's security epoch, is a counter-shaped row for another statement to read.
+ */
+export type LoginTokenRow =
+  | { ok: false; problem: LoginTokenProblem }
+  | {
+      ok: true;
+      userId: string;
+      /** The factors T carries (see {@link LoginTokens.methods}). */
+      methods: SecondStepMethods | null;
+      key: string;
+      part: CounterRowsPart;
+      /** What the row read under `key` says: null when T is good, else why not. */
+      problemFrom(row: CounterValue | undefined): LoginTokenProblem | null;
+    };
 
 /** What each problem means to a person (the page adds a "log in again" link). */
 export const LOGIN_TOKEN_MESSAGES: Record<LoginTokenProblem, string> = {
@@ -58,8 +76,14 @@ export interface LoginTokens {
    * makes T stale, so for a T that {@link LoginTokens.inspect} accepts these are the account's factors now.
    */
   methods(token: unknown): SecondStepMethods | null;
-  /** Check T without using it up (to show the page, or before checking a code); with the factors it carries. */
+  /** Check T without using it up (before checking a code); with the account's row and the factors T carries. */
   inspect(token: unknown): Promise<InspectedLoginToken>;
+  /**
+   * Check T without using it up and without reading its account: the nonce and the security epoch as a
+   * counter-shaped row (`window_start` = the epoch, `failures` = 1 while the nonce is unused), so the
+   * second-step page reads them in the statement that reads its locks (one statement, one round trip).
+   */
+  asCounterRow(token: unknown): LoginTokenRow;
   /** Use T up. Exactly one caller wins per token, across instances. */
   consume(token: unknown): Promise<LoginTokenResult>;
 }
@@ -68,6 +92,27 @@ function methodsOf(payload: TokenPayload): SecondStepMethods | null {
   if (typeof payload.m !== 'number') return null;
   return { hasTotp: (payload.m & 1) !== 0, hasSecurityKey: (payload.m & 2) !== 0 };
 }
+
+/** The one rule for what the database says about a well-signed T: its account, then its epoch, then its nonce. */
+function problemOf(payload: TokenPayload, found: { epoch: number; nonceKept: boolean } | null): LoginTokenProblem | null {
+  if (!found) return 'malformed';
+  // A factor changed since T was issued (the epoch moved): T is stale.
+  if (found.epoch !== payload.e) return 'stale';
+  return found.nonceKept ? null : 'used';
+}
+
+/** {@link LoginTokens.asCounterRow}'s query: one row always (an aggregate), the epoch -1 when the account is gone. */
+const nonceAsCounterRow = (db: Kysely<Database>, args: Record<string, unknown>): CounterRowsQuery =>
+  db
+    .selectFrom('users')
+    .leftJoin('login_tokens', (join) => join.on('login_tokens.id', '=', args.nonce as string).onRef('login_tokens.user_id', '=', 'users.id'))
+    .select((eb) => [
+      sql<string>`cast(${args.key} as text)`.as('key'),
+      eb.fn.coalesce(eb.fn.max('users.security_epoch'), sql.lit(-1)).$castTo<number>().as('window_start'),
+      eb.fn.count<number>('login_tokens.id').as('failures'),
+    ])
+    .where('users.id', '=', args.userId as string) as unknown as CounterRowsQuery;
+// (As totp-guess-budget.ts's row: Kysely types the select by the tables it reads; the row shape is the counters'.)
 
 // The statements below run on every second-step request: compiled once (db/compiled-once.ts).
 const insertNonce = compiledOnce((db, args: { nonce: string; userId: string; expiresAt: number }) =>
@@ -139,9 +184,23 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
       const [row] = (await findUserWithNonce(db, { nonce: parsed.payload.n, userId: parsed.payload.u })).rows;
       if (!row) return { ok: false, problem: 'malformed' };
       const { login_token_id: nonce, ...user } = row;
-      // A factor changed since T was issued (the epoch moved): T is stale.
-      if (user.security_epoch !== parsed.payload.e) return { ok: false, problem: 'stale' };
-      return nonce === null ? { ok: false, problem: 'used' } : { ok: true, user, methods: methodsOf(parsed.payload) };
+      const problem = problemOf(parsed.payload, { epoch: user.security_epoch, nonceKept: nonce !== null });
+      return problem ? { ok: false, problem } : { ok: true, user, methods: methodsOf(parsed.payload) };
+    },
+
+    asCounterRow(token) {
+      const parsed = parse(token);
+      if (!parsed.ok) return parsed;
+      const { payload } = parsed;
+      const key = `login-token:${payload.n}`;
+      return {
+        ok: true,
+        userId: payload.u,
+        methods: methodsOf(payload),
+        key,
+        part: { kind: 'login-token', build: nonceAsCounterRow, values: { key, nonce: payload.n, userId: payload.u } },
+        problemFrom: (row) => problemOf(payload, row && row.windowStart >= 0 ? { epoch: row.windowStart, nonceKept: row.count > 0 } : null),
+      };
     },
 
     async consume(token) {

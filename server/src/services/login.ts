@@ -2,7 +2,8 @@ import type { User } from '../db/schema.js';
 import type { Accounts, TwoFactorStatus } from './accounts.js';
 import { canonicalUsername } from './accounts.js';
 import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
-import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem, type LoginTokens } from './login-tokens.js';
+import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem, type LoginTokens, type SecondStepMethods } from './login-tokens.js';
+import type { CounterRowsPart } from './rate-limit-counters.js';
 import { type AllowedAttempt, rateLimitMessage, type RateLimits } from './rate-limits.js';
 import type { RecoveryCodes } from './recovery-codes.js';
 import type { RememberedDevices } from './remembered-devices.js';
@@ -29,6 +30,11 @@ export type SecondFactorResult =
   | { kind: 'token-problem'; status: 400; problem: LoginTokenProblem; message: string }
   | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number; user?: User; locks?: SecondFactorLocks }
   | { kind: 'invalid'; status: 400 | 401; message: string; user?: User; locks?: SecondFactorLocks };
+
+/** {@link Login.secondStepPage}'s answer: T's problem, or its account, the factors T carries (null: not carried) and the locks. */
+export type SecondStepPage =
+  | { ok: false; problem: LoginTokenProblem }
+  | { ok: true; userId: string; methods: SecondStepMethods | null; locks: SecondFactorLocks };
 
 /** What a second-factor route gets back from {@link Login.beginSecondFactor}. */
 export type SecondFactorGate = { kind: 'ready'; user: User } | Extract<SecondFactorResult, { kind: 'token-problem' | 'blocked' }>;
@@ -66,8 +72,13 @@ export interface Login {
    * per session, never per account or address: strangers cannot stop the owner confirming a change.
    */
   reauthenticate(input: { user: User; session: SessionRow; password: string }, origin: RequestOrigin): Promise<ReauthenticateResult>;
-  /** For the two-factor page on GET: what is locked right now (counts nothing). */
-  secondFactorLocks(user: User, origin: RequestOrigin): Promise<SecondFactorLocks>;
+  /** For the two-factor page: what is locked right now for this account (counts nothing). */
+  secondFactorLocks(userId: string, origin: RequestOrigin): Promise<SecondFactorLocks>;
+  /**
+   * What a second-step page shows on arrival, in one statement: whether T is still good (checked without
+   * reading the account) and what is locked. Counts nothing.
+   */
+  secondStepPage(token: unknown, origin: RequestOrigin): Promise<SecondStepPage>;
   /** Record the success of a login that needs no second factor now (no 2FA, or a remembered device). */
   recordLoginSuccess(user: User, method: LoginMethod, origin: RequestOrigin): Promise<void>;
   totpStep(input: { token: unknown; code: string }, origin: RequestOrigin): Promise<SecondFactorResult>;
@@ -139,6 +150,21 @@ export function createLogin(deps: {
     return { kind: 'success', user };
   };
 
+  /**
+   * What is locked for `userId`, in one statement: the year's TOTP budget is read as a counter row beside the
+   * short-window counters, and so are the `alsoRead` rows (returned in `also`).
+   */
+  const readLocks = async (userId: string, origin: RequestOrigin, alsoRead: CounterRowsPart[]) => {
+    const guesses = totpGuessBudget.asCounterRow(userId);
+    const { verdict, also } = await rateLimits.checkAlso('second-factor', { account: userId, ip: origin.ip }, [guesses.part, ...alsoRead]);
+    const totpSpentUntil = totpGuessBudget.spentUntilFrom(also.get(guesses.key));
+    const locks: SecondFactorLocks = {
+      all: verdict.blocked ? { message: rateLimitMessage(verdict.retryAfterMs), retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) } : null,
+      totp: totpSpentUntil === null ? null : { message: TOTP_BUDGET_SPENT },
+    };
+    return { locks, also };
+  };
+
   const login: Login = {
     async passwordStep({ username, password, deviceCookie }, origin) {
       const account = canonicalUsername(username);
@@ -178,15 +204,16 @@ export function createLogin(deps: {
       await events.record({ userId: user.id, tag: EVENT_TAGS.loginSuccess, origin, details: { method } });
     },
 
-    async secondFactorLocks(user, origin) {
-      // One statement: the year's budget is read as a counter row beside the short-window counters.
-      const guesses = totpGuessBudget.asCounterRow(user.id);
-      const { verdict, also } = await rateLimits.checkAlso('second-factor', { account: user.id, ip: origin.ip }, [guesses.part]);
-      const totpSpentUntil = totpGuessBudget.spentUntilFrom(also.get(guesses.key));
-      return {
-        all: verdict.blocked ? { message: rateLimitMessage(verdict.retryAfterMs), retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) } : null,
-        totp: totpSpentUntil === null ? null : { message: TOTP_BUDGET_SPENT },
-      };
+    async secondFactorLocks(userId, origin) {
+      return (await readLocks(userId, origin, [])).locks;
+    },
+
+    async secondStepPage(token, origin) {
+      const tokenRow = loginTokens.asCounterRow(token);
+      if (!tokenRow.ok) return tokenRow;
+      const { locks, also } = await readLocks(tokenRow.userId, origin, [tokenRow.part]);
+      const problem = tokenRow.problemFrom(also.get(tokenRow.key));
+      return problem ? { ok: false, problem } : { ok: true, userId: tokenRow.userId, methods: tokenRow.methods, locks };
     },
 
     async beginSecondFactor(token, origin) {
