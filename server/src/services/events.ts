@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { AliasedExpression, ExpressionBuilder, Kysely } from 'kysely';
 import { compiledOnce } from '../db/compiled-once.js';
 import type { Database } from '../db/schema.js';
 import { inTransaction } from '../db/in-transaction.js';
@@ -74,13 +74,31 @@ export interface RecordedEvent {
 }
 
 /**
+ * What a follow-up reads in the statement that records the event (its RETURNING: subqueries that may use the
+ * new row's columns, as `events.user_id`), so it needs no statement of its own to read it. `build` makes
+ * the columns from stand-ins for `values` (the rules of db/compiled-once.ts); reads of one `kind` share
+ * one `build`.
+ */
+export interface EventRead {
+  kind: string;
+  build(eb: ExpressionBuilder<Database, 'events'>, args: Record<string, unknown>): AliasedExpression<unknown, string>[];
+  values: Record<string, unknown>;
+}
+
+/**
  * Runs in the transaction that records an event, for tags it `handles`: the mail notices (services/mail/
  * security-notices.ts) queue their message there, so every recorded security event gets its mail and
  * neither exists without the other.
  */
 export interface EventFollowUp {
   handles(tag: string): boolean;
-  run(trx: Kysely<Database>, event: RecordedEvent & { details: Record<string, unknown>; createdAt: number }): Promise<void>;
+  /** What `run` needs read with the event's insert (null: nothing); `run` gets those columns by name. */
+  read?(event: RecordedEvent & { details: Record<string, unknown> }): EventRead | null;
+  run(
+    trx: Kysely<Database>,
+    event: RecordedEvent & { details: Record<string, unknown>; createdAt: number },
+    read: Readonly<Record<string, unknown>>,
+  ): Promise<void>;
 }
 
 export interface Events {
@@ -103,27 +121,50 @@ export interface Events {
 
 const MAX_USER_AGENT = 512;
 
-/** Every security-relevant request records one: compiled once (db/compiled-once.ts). */
+/**
+ * Every security-relevant request records one: compiled once (db/compiled-once.ts), once per kind of
+ * follow-up read (its values are the arguments prefixed `r:`).
+ */
 const insertEvent = compiledOnce(
-  (db, args: { userId: string | null; tag: string; ip: string | null; userAgent: string | null; details: string; createdAt: number }) =>
-    db
+  (
+    db,
+    args: { userId: string | null; tag: string; ip: string | null; userAgent: string | null; details: string; createdAt: number } & Record<string, unknown>,
+    read: EventRead | null,
+  ) => {
+    const insert = db
       .insertInto('events')
-      .values({ user_id: args.userId, tag: args.tag, ip: args.ip, user_agent: args.userAgent, details: args.details, created_at: args.createdAt })
-      .returning('id'),
+      .values({ user_id: args.userId, tag: args.tag, ip: args.ip, user_agent: args.userAgent, details: args.details, created_at: args.createdAt });
+    const withId = insert.returning('id');
+    if (!read) return withId;
+    const readArgs = new Proxy({}, { get: (_target, name) => args[`r:${String(name)}`] });
+    // (Typed as the plain insert: the read's columns are returned by name, untyped, to the follow-up.)
+    return insert.returning((eb) => [eb.ref('id').as('id'), ...read.build(eb, readArgs)]) as unknown as typeof withId;
+  },
+  (read) => read?.kind ?? '',
 );
 
 export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventFollowUp): Events {
-  const insert = async (into: Kysely<Database>, { userId, tag, origin }: RecordedEvent, details: Record<string, unknown>, createdAt: number) => {
-    const { rows } = await insertEvent(into, {
+  /** The event's id, and the columns `read` asked for by name. */
+  const insert = async (
+    into: Kysely<Database>,
+    { userId, tag, origin }: RecordedEvent,
+    details: Record<string, unknown>,
+    createdAt: number,
+    read: EventRead | null = null,
+  ) => {
+    const args: Record<string, unknown> = {
       userId,
       tag,
       ip: origin.ip,
       userAgent: origin.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
       details: JSON.stringify(details),
       createdAt,
-    });
-    if (!rows[0]) throw new Error('the event was not recorded');
-    return Number(rows[0].id);
+    };
+    if (read) for (const [name, value] of Object.entries(read.values)) args[`r:${name}`] = value;
+    const { rows } = await insertEvent(into, args as Parameters<typeof insertEvent>[1], read);
+    const [row] = rows as (Record<string, unknown> & { id: number | string })[];
+    if (!row) throw new Error('the event was not recorded');
+    return { id: Number(row.id), read: row };
   };
 
   return {
@@ -132,11 +173,11 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
       const details = input.details ?? {};
       const createdAt = now();
       // Most events (logins) have no follow-up: one statement, no transaction, as before.
-      if (!followUp?.handles(input.tag)) return insert(db, input, details, createdAt);
+      if (!followUp?.handles(input.tag)) return (await insert(db, input, details, createdAt)).id;
       return inTransaction(db, async (trx) => {
-        const id = await insert(trx, input, details, createdAt);
-        await followUp.run(trx, { ...input, details, createdAt });
-        return id;
+        const recorded = await insert(trx, input, details, createdAt, followUp.read?.({ ...input, details }) ?? null);
+        await followUp.run(trx, { ...input, details, createdAt }, recorded.read);
+        return recorded.id;
       });
     },
     async list(userId, { limit = 50, offset = 0 } = {}) {

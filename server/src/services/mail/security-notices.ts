@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
 import { ROUTES } from '@latchkey/shared';
-import { compiledOnce } from '../../db/compiled-once.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
-import { EVENT_TAGS, type EventFollowUp, type EventTag, type RecordedEvent } from '../events.js';
+import { EVENT_TAGS, type EventFollowUp, type EventRead, type EventTag, type RecordedEvent } from '../events.js';
 import { composeMail, type MailContent } from './compose-mail.js';
 import { createMailOutbox } from './mail-outbox.js';
 
@@ -191,13 +190,22 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
   return {
     handles: (tag) => Object.hasOwn(SECURITY_NOTICES, tag),
 
-    async run(trx, event) {
+    read(event) {
+      const template = SECURITY_NOTICES[event.tag];
+      if (!template || !event.userId) return null;
+      if (template.recipient !== 'previous-primary') return { kind: 'notice:primary', build: PRIMARY_RECIPIENT, values: {} };
+      if (typeof event.details.from !== 'string') return null;
+      return { kind: 'notice:previous-primary', build: PREVIOUS_PRIMARY_RECIPIENT, values: { emailKey: event.details.from.trim().toLowerCase() } };
+    },
+
+    async run(trx, event, read) {
       const template = SECURITY_NOTICES[event.tag];
       if (!template || !event.userId) return;
       const userId = event.userId;
-      // One statement: the account's name and the address this notice goes to (none: no mail).
-      const found = await recipientFor(trx, userId, template, event.details);
-      if (!found) return;
+      // Read with the event's insert (recipientColumns): the account's name and the address this notice goes to (none: no mail).
+      const { notice_username: username, notice_email: email } = read;
+      if (typeof username !== 'string' || typeof email !== 'string') return;
+      const found = { username, email };
       if (template.throttled && !(await shouldSendThrottled(trx, userId, template.kind, now()))) return;
       const recoveryCodesLeft =
         event.tag === EVENT_TAGS.recoveryCodeUsed
@@ -224,32 +232,27 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
   };
 }
 
-async function recipientFor(
-  trx: Kysely<Database>,
-  userId: string,
-  template: NoticeTemplate,
-  details: Record<string, unknown>,
-): Promise<{ username: string; email: string } | null> {
-  if (template.recipient === 'previous-primary') {
-    if (typeof details.from !== 'string') return null;
-    const [row] = (await findRecipient(trx, { userId, emailKey: details.from.trim().toLowerCase() }, 'previous-primary')).rows;
-    return row ?? null;
-  }
-  const [row] = (await findRecipient(trx, { userId }, 'primary')).rows;
-  return row ?? null;
-}
-
-/** The account's name and the verified address a notice goes to: its primary one, or the one given (`emailKey`). Compiled once: every failure notice asks. */
-const findRecipient = compiledOnce((db, args: { userId: string; emailKey?: string }, to: 'primary' | 'previous-primary') =>
-  db
-    .selectFrom('users')
-    .innerJoin('user_emails', (join) => {
-      const verified = join.onRef('user_emails.user_id', '=', 'users.id').on('user_emails.verified_at', 'is not', null);
-      return to === 'previous-primary' ? verified.on('user_emails.email_key', '=', args.emailKey!) : verified.on('user_emails.is_primary', '=', 1);
-    })
-    .select(['users.username', 'user_emails.email'])
-    .where('users.id', '=', args.userId),
-);
+/**
+ * The account's name and the verified address a notice goes to, as columns of the event's insert (see
+ * EventFollowUp.read): its primary address, or the one whose key is `emailKey` (the previous primary).
+ */
+const recipientColumns =
+  (to: 'primary' | 'previous-primary'): EventRead['build'] =>
+  (eb, args) => {
+    const verified = eb
+      .selectFrom('user_emails')
+      .select('user_emails.email')
+      .whereRef('user_emails.user_id', '=', 'events.user_id')
+      .where('user_emails.verified_at', 'is not', null);
+    return [
+      eb.selectFrom('users').select('users.username').whereRef('users.id', '=', 'events.user_id').as('notice_username'),
+      (to === 'primary' ? verified.where('user_emails.is_primary', '=', 1) : verified.where('user_emails.email_key', '=', args.emailKey as string)).as(
+        'notice_email',
+      ),
+    ];
+  };
+const PRIMARY_RECIPIENT = recipientColumns('primary');
+const PREVIOUS_PRIMARY_RECIPIENT = recipientColumns('previous-primary');
 
 /**
  * One conditional upsert decides, so two instances recording failures at once send one notice: send when
