@@ -146,8 +146,8 @@ export function webauthnRoutes(services: Services): Router {
     handler(async (req, res) => {
       const gate = await services.login.beginSecondFactor(queryValue(req, FIELDS.twoFactorToken), requestOrigin(req));
       if (gate.kind !== 'ready') return sendLoginFailure(res, gate);
-      if (await refuseOverOptionsLimit(req, res, services, gate.user.id)) return;
-      await sendOptions(res, services.webauthn.authenticationOptions(gate.user.id));
+      if (await refuseOverOptionsLimit(req, res, services, gate.userId)) return;
+      await sendOptions(res, services.webauthn.authenticationOptions(gate.userId));
     }),
   );
 

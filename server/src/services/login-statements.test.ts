@@ -97,6 +97,22 @@ describe.each(DIALECTS)('second-step statements on %s', (dialect) => {
     expect(await h.services.loginTokens.inspect(gone.token)).toEqual({ ok: false, problem: 'malformed' });
   });
 
+  it('asking for security-key options: the token and the limits in one statement', async () => {
+    const { user, token, code } = await totpLogin();
+    const begin = async (t: unknown) => {
+      let gate: Awaited<ReturnType<Services['login']['beginSecondFactor']>> | undefined;
+      const statements = await measure(async () => (gate = await counted.login.beginSecondFactor(t, ORIGIN)));
+      return { gate: gate!, statements };
+    };
+    expect(await begin(token)).toEqual({ gate: { kind: 'ready', userId: user.id }, statements: 1 });
+    expect(await begin('not a token')).toMatchObject({ gate: { kind: 'token-problem', problem: 'malformed' }, statements: 0 });
+    for (let i = 0; i < h.config.rateLimits.secondFactorPerAccount.max; i++) await h.services.login.totpStep({ token, code: code(-10) }, ORIGIN);
+    expect(await begin(token)).toMatchObject({ gate: { kind: 'blocked', status: 429 }, statements: 1 });
+    // A used token is said as such even while the account is paused: the token is checked first, as before.
+    expect((await h.services.loginTokens.consume(token)).ok).toBe(true);
+    expect(await begin(token)).toMatchObject({ gate: { kind: 'token-problem', problem: 'used' }, statements: 1 });
+  });
+
   it('the page learns the factors from the token (no statement), which a factor change makes stale', async () => {
     const { user } = await totpLogin();
     const account = (await h.services.accounts.findById(user.id))!;

@@ -37,7 +37,7 @@ export type SecondStepPage =
   | { ok: true; userId: string; methods: SecondStepMethods | null; locks: SecondFactorLocks };
 
 /** What a second-factor route gets back from {@link Login.beginSecondFactor}. */
-export type SecondFactorGate = { kind: 'ready'; user: User } | Extract<SecondFactorResult, { kind: 'token-problem' | 'blocked' }>;
+export type SecondFactorGate = { kind: 'ready'; userId: string } | Extract<SecondFactorResult, { kind: 'token-problem' | 'blocked' }>;
 
 /** What the two-factor page says before any code is sent: which methods are locked now, and why. */
 export interface SecondFactorLocks {
@@ -83,7 +83,7 @@ export interface Login {
   recordLoginSuccess(user: User, method: LoginMethod, origin: RequestOrigin): Promise<void>;
   totpStep(input: { token: unknown; code: string }, origin: RequestOrigin): Promise<SecondFactorResult>;
   recoveryCodeStep(input: { token: unknown; code: string }, origin: RequestOrigin): Promise<SecondFactorResult>;
-  /** For a step that checks no secret (WebAuthn options): T still valid and the user/IP not locked out. Counts nothing. */
+  /** For a step that checks no secret (WebAuthn options): T still valid and the user/IP not locked out, in one statement. Counts nothing. */
   beginSecondFactor(token: unknown, origin: RequestOrigin): Promise<SecondFactorGate>;
   /** Before checking a second factor's secret: T still valid, and this attempt counted against the limits first. */
   attemptSecondFactor(token: unknown, origin: RequestOrigin): Promise<SecondFactorAttempt | Exclude<SecondFactorGate, { kind: 'ready' }>>;
@@ -217,11 +217,14 @@ export function createLogin(deps: {
     },
 
     async beginSecondFactor(token, origin) {
-      const inspected = await loginTokens.inspect(token);
-      if (!inspected.ok) return tokenProblem(inspected.problem);
-      const verdict = await rateLimits.check('second-factor', { account: inspected.user.id, ip: origin.ip });
+      // As the page: T's nonce and epoch are read beside the limits, one statement.
+      const tokenRow = loginTokens.asCounterRow(token);
+      if (!tokenRow.ok) return tokenProblem(tokenRow.problem);
+      const { verdict, also } = await rateLimits.checkAlso('second-factor', { account: tokenRow.userId, ip: origin.ip }, [tokenRow.part]);
+      const problem = tokenRow.problemFrom(also.get(tokenRow.key));
+      if (problem) return tokenProblem(problem);
       if (verdict.blocked) return blocked(verdict.retryAfterMs);
-      return { kind: 'ready', user: inspected.user };
+      return { kind: 'ready', userId: tokenRow.userId };
     },
 
     async attemptSecondFactor(token, origin) {
