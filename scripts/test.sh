@@ -3,9 +3,11 @@
 # starts an installed PostgreSQL (it does not install one), builds every workspace once, then runs type checks, unit tests and journeys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each phase says when it starts, so a slow run shows where its time went (the whole must stay under 10 minutes on 2 cores).
+phase() { echo "== $1 (at ${SECONDS} s)"; }
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "== installing npm packages (npm ci)"
+  phase "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
 fi
 
@@ -27,7 +29,7 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi
 
-echo "== build (with the extension test build the journeys load)"
+phase "build (with the extension test build the journeys load)"
 LATCHKEY_TEST_BUILD=1 npm run build
 
 # Static checks need no server or browser: they run beside the unit tests (mostly waiting on the
@@ -44,7 +46,7 @@ logs=$(mktemp -d)
 ) >"$logs/static.log" 2>&1 &
 static_pid=$!
 unit_status=0
-echo "== unit and service tests (SQLite and PostgreSQL), static checks beside them"
+phase "unit and service tests (SQLite and PostgreSQL), static checks beside them"
 npm run test:unit || unit_status=$?
 static_status=0
 wait "$static_pid" || static_status=$?
@@ -53,5 +55,6 @@ rm -rf "$logs"
 if [ "$static_status" -ne 0 ]; then echo "== static checks failed (exit $static_status)"; exit "$static_status"; fi
 if [ "$unit_status" -ne 0 ]; then echo "== unit tests failed (exit $unit_status)"; exit "$unit_status"; fi
 
-echo "== journeys (Playwright: Debian Chromium; puppeteer-core: Debian Firefox ESR)"
+phase "journeys (Playwright: Debian Chromium; puppeteer-core: Debian Firefox ESR)"
 npm run test:e2e
+phase "all passed"

@@ -11,8 +11,10 @@ const outputRoot = process.env.LATCHKEY_E2E_OUTPUT ?? `${repoRoot}test-results`;
 /**
  * Journeys run against a real server and, where the journey needs it, the real extension test build
  * (built once by `npm run build` into extension/dist/chromium-test; never rebuilt per test).
- * Every journey runs on both database backends: the `sqlite` and `postgres` projects differ only in
- * the `dialect` option, which picks the throw-away database of the worker's server.
+ * The journeys run on both database backends: the `sqlite` and `postgres` projects differ only in
+ * the `dialect` option, which picks the throw-away database of the worker's server. Journeys of what
+ * does not depend on the database (page markup and accessibility, the extension's popup) skip the
+ * `postgres` project; the server steps they drive run there in the other journeys.
  * `kit` runs the testing kit's own browser self-tests once (they need no server). `firefox` runs the
  * Firefox journeys (real Firefox ESR through puppeteer-core, the shipped extension/dist/firefox) on SQLite.
  */
