@@ -18,8 +18,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Vitest's default is one worker fewer than the cores: one worker on a 2-core machine. Most files wait
     // on PostgreSQL, SQLite's file locks, argon2 on libuv's pool or their own timers (the mail-delivery and
-    // crash suites), so one more worker than cores keeps the cores busy: on 2 cores, 140 s with 3 workers
-    // for what took 240 s with 1 (2026-11-30, the static checks beside it in the second).
+    // crash suites), so one more worker than cores keeps the cores busy. Measured in `npm test` on 2 cores
+    // (2026-11-30), the static checks running beside: 240 s with 1 worker, 179 s with 3.
     maxWorkers: availableParallelism() + 1,
   },
 });
