@@ -12,12 +12,23 @@ const outputRoot = process.env.LATCHKEY_E2E_OUTPUT ?? `${repoRoot}test-results`;
  * Journeys run against a real server and, where the journey needs it, the real extension test build
  * (built once by `npm run build` into extension/dist/chromium-test; never rebuilt per test).
  * The journeys run on both database backends: the `sqlite` and `postgres` projects differ only in
- * the `dialect` option, which picks the throw-away database of the worker's server. Journeys of what
- * does not depend on the database (page markup and accessibility, the extension's popup) skip the
- * `postgres` project; the server steps they drive run there in the other journeys.
+ * the `dialect` option, which picks the throw-away database of the worker's server. What does not
+ * depend on the database ({@link SQLITE_ONLY}) runs in the `sqlite` project only.
  * `kit` runs the testing kit's own browser self-tests once (they need no server). `firefox` runs the
  * Firefox journeys (real Firefox ESR through puppeteer-core, the shipped extension/dist/firefox) on SQLite.
  */
+/**
+ * Journeys of what does not depend on the database: page markup, accessibility and keyboard focus, the
+ * extension's popup, add form and security-key hand-off. The server steps they drive (log in with a code,
+ * with a key) run on PostgreSQL in login-journeys and webauthn-security-keys.
+ */
+const SQLITE_ONLY = [
+  /accessibility(-popup)?\.spec\.ts$/,
+  /keyboard-journey\.spec\.ts$/,
+  /extension-(journey|add-form)\.spec\.ts$/,
+  /security-key-journey\.spec\.ts$/,
+];
+
 export default defineConfig<object, LatchkeyWorkerOptions>({
   testDir: 'e2e',
   outputDir: `${outputRoot}/e2e`,
@@ -45,6 +56,6 @@ export default defineConfig<object, LatchkeyWorkerOptions>({
     { name: 'firefox', testMatch: /firefox-.*\.spec\.ts$/, use: { dialect: 'sqlite' } },
     { name: 'kit', testMatch: /kit\.spec\.ts$/ },
     { name: 'sqlite', testIgnore: [/kit\.spec\.ts$/, /firefox-.*\.spec\.ts$/], use: { dialect: 'sqlite' } },
-    { name: 'postgres', testIgnore: [/kit\.spec\.ts$/, /firefox-.*\.spec\.ts$/], use: { dialect: 'postgres' } },
+    { name: 'postgres', testIgnore: [/kit\.spec\.ts$/, /firefox-.*\.spec\.ts$/, ...SQLITE_ONLY], use: { dialect: 'postgres' } },
   ],
 });

@@ -5,7 +5,6 @@ import { POPUP_SCREENS, POPUP_TAB_PATH } from './accessibility/popup-screens.js'
 
 // Tracing slows the vault's WebAssembly argon2id many times over (see extension-journey.spec.ts).
 test.use({ trace: 'off' });
-test.skip(({ dialect }) => dialect !== 'sqlite', 'the popup does not depend on the server database');
 
 // Every popup screen (accessibility/popup-screens.ts), walked in one session of the real extension:
 // 0 axe-core WCAG 2.2 A/AA violations on each, and nothing wider than the popup.

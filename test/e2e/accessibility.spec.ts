@@ -5,7 +5,6 @@ import { SERVER_PAGES } from './accessibility/server-pages.js';
 // Every server page in every listed state (accessibility/server-pages.ts): 0 axe-core WCAG 2.2 A/AA
 // violations, and no horizontal scrolling at 320 CSS px (WCAG 1.4.10). Layout and markup do not
 // depend on the database, so this runs in the SQLite project only.
-test.skip(({ dialect }) => dialect !== 'sqlite', 'pages render the same on PostgreSQL');
 
 for (const state of SERVER_PAGES) {
   test(`a11y: ${state.name}`, async ({ page, server, mail }, testInfo) => {

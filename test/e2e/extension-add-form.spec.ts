@@ -9,13 +9,6 @@ import { screenshotPopup } from './extension-helpers.js';
 // error; the three ways to add are WAI-ARIA tabs; Scan QR without tab access says what to do.
 const PASSPHRASE = 'correct horse battery staple';
 
-// The extension's side runs in the SQLite project only: the same server steps (log in with a code, with a key) run
-// on PostgreSQL in login-journeys and webauthn-security-keys, and a second browser run of the popup would test nothing new.
-test.skip(
-  ({ dialect }) => dialect !== 'sqlite',
-  'the extension does not depend on the server database; the server steps it drives run on PostgreSQL in the other journeys',
-);
-
 // Tracing attaches DevTools to the service worker, where V8 runs the argon2 WebAssembly unoptimised.
 test.use({ trace: 'off' });
 

@@ -11,13 +11,6 @@ import type { Page } from 'playwright-core';
 // extension, then logs in by pressing Fill; a lookalike origin gets nothing; locking hides codes.
 const PASSPHRASE = 'correct horse battery staple';
 
-// The extension's side runs in the SQLite project only: the same server steps (log in with a code, with a key) run
-// on PostgreSQL in login-journeys and webauthn-security-keys, and a second browser run of the popup would test nothing new.
-test.skip(
-  ({ dialect }) => dialect !== 'sqlite',
-  'the extension does not depend on the server database; the server steps it drives run on PostgreSQL in the other journeys',
-);
-
 // Playwright tracing attaches DevTools to the extension's service worker, and V8 then runs
 // WebAssembly unoptimised for debugging: argon2id at 64 MiB took over 30 s instead of ~1-4 s here.
 // Failures still leave screenshots and the error context.
@@ -49,9 +42,8 @@ async function createVault(popup: Page) {
   await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
 }
 
-test('set up TOTP by scanning the QR with the extension, then log in with Fill', async ({ dialect }, testInfo) => {
+test('set up TOTP by scanning the QR with the extension, then log in with Fill', async ({}, testInfo) => {
   test.setTimeout(150_000);
-  const shots = dialect === 'sqlite';
   const user = await createUserIn(server, 'no-2fa');
   const page = await browser.context.newPage();
   await logIn(page, server.url, user);
@@ -70,10 +62,10 @@ test('set up TOTP by scanning the QR with the extension, then log in with Fill',
   await popup.getByLabel('Confirm passphrase').fill(`${PASSPHRASE}!`);
   await expect(popup.getByText('Does not match the passphrase above.')).toBeVisible();
   await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
-  if (shots) await screenshotPopup(popup, 'popup-create-vault', (n) => testInfo.outputPath(n));
+  await screenshotPopup(popup, 'popup-create-vault', (n) => testInfo.outputPath(n));
   await popup.getByRole('button', { name: 'Create vault' }).click();
   await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
-  if (shots) await screenshotPopup(popup, 'popup-empty', (n) => testInfo.outputPath(n));
+  await screenshotPopup(popup, 'popup-empty', (n) => testInfo.outputPath(n));
 
   // Scan the QR code the server shows; the fill origin defaults to this tab's origin.
   await popup.getByRole('button', { name: 'Add account' }).last().click();
@@ -81,7 +73,7 @@ test('set up TOTP by scanning the QR with the extension, then log in with Fill',
   const issuer = server.config.rpName; // the issuer the server puts in its otpauth URI
   await expect(popup.getByText(`Found ${issuer} — ${user.username}`)).toBeVisible();
   await expect(popup.getByLabel('Fills on')).toHaveValue(server.url);
-  if (shots) await screenshotPopup(popup, 'popup-scan', (n) => testInfo.outputPath(n));
+  await screenshotPopup(popup, 'popup-scan', (n) => testInfo.outputPath(n));
   await popup.getByRole('button', { name: 'Save account' }).click();
   const code = popup.locator('.account-code');
   await expect(code).toHaveAttribute('data-code', /^\d{6}$/);
@@ -104,7 +96,7 @@ test('set up TOTP by scanning the QR with the extension, then log in with Fill',
   await expect(popup.getByText(`Two-factor step on ${server.url}`)).toBeVisible();
   await expect(popup.locator('.account-code')).not.toHaveAttribute('data-code', confirmCode, { timeout: 35_000 });
   const loginCode = (await popup.locator('.account-code').getAttribute('data-code'))!;
-  if (shots) await screenshotPopup(popup, 'popup-codes-fill', (n) => testInfo.outputPath(n));
+  await screenshotPopup(popup, 'popup-codes-fill', (n) => testInfo.outputPath(n));
   await popup.getByRole('button', { name: `Fill code for ${issuer} ${user.username}` }).click();
   await expect(popup.getByText('Code filled. Check the page and continue.')).toBeVisible();
   await expect(page.locator(`input[name="${FIELDS.totpValue}"]`)).toHaveValue(loginCode);
@@ -118,7 +110,7 @@ test('set up TOTP by scanning the QR with the extension, then log in with Fill',
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();
   await expect(popup.locator('.account-code')).toHaveCount(0);
   await expect(popup.locator('body')).not.toContainText(loginCode);
-  if (shots) await screenshotPopup(popup, 'popup-locked', (n) => testInfo.outputPath(n));
+  await screenshotPopup(popup, 'popup-locked', (n) => testInfo.outputPath(n));
   await popup.getByLabel('Passphrase').fill('not the passphrase');
   await popup.getByRole('button', { name: 'Unlock' }).click();
   await expect(popup.getByText('Wrong passphrase.')).toBeVisible({ timeout: 30_000 });
@@ -130,7 +122,7 @@ test('set up TOTP by scanning the QR with the extension, then log in with Fill',
   await expect(popup.locator('.account-code')).toHaveAttribute('data-code', /^\d{6}$/, { timeout: 30_000 });
 });
 
-test('a lookalike origin (same server as 127.0.0.1, or another port) gets no code and a clear message', async ({ dialect }, testInfo) => {
+test('a lookalike origin (same server as 127.0.0.1, or another port) gets no code and a clear message', async ({}, testInfo) => {
   test.setTimeout(120_000);
   const user = await createUserIn(server, 'totp');
   const page = await browser.context.newPage();
@@ -157,24 +149,22 @@ test('a lookalike origin (same server as 127.0.0.1, or another port) gets no cod
   await expect(onLookalike.getByText(/No account here fills on this exact site, so Latchkey will not fill a code/)).toBeVisible();
   await expect(onLookalike.getByRole('button', { name: /^Fill code/ })).toHaveCount(0);
   await expect(page.locator(`input[name="${FIELDS.totpValue}"]`)).toHaveValue('');
-  if (dialect === 'sqlite') await screenshotPopup(onLookalike, 'popup-lookalike-refused', (n) => testInfo.outputPath(n));
+  await screenshotPopup(onLookalike, 'popup-lookalike-refused', (n) => testInfo.outputPath(n));
 
   // The real origin, for contrast, offers Fill.
   await logIn(page, server.url, user);
   const onReal = await openPopup(browser.context, { forPage: page });
   await expect(onReal.getByRole('button', { name: `Fill code for Latchkey ${user.username}` })).toBeVisible();
-  if (dialect === 'sqlite') {
-    await onReal.emulateMedia({ colorScheme: 'dark' });
-    await screenshotPopup(onReal, 'popup-codes-dark', (n) => testInfo.outputPath(n));
-    await onReal.emulateMedia({ colorScheme: 'light' });
-  }
+  await onReal.emulateMedia({ colorScheme: 'dark' });
+  await screenshotPopup(onReal, 'popup-codes-dark', (n) => testInfo.outputPath(n));
+  await onReal.emulateMedia({ colorScheme: 'light' });
 
   // Settings: the auto-lock time is validated and saved.
   await onReal.getByRole('button', { name: 'Settings' }).click();
   await onReal.getByLabel('Lock after (minutes unused)').fill('5');
   await onReal.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(onReal.getByText('Settings saved.')).toBeVisible();
-  if (dialect === 'sqlite') await screenshotPopup(onReal, 'popup-settings', (n) => testInfo.outputPath(n));
+  await screenshotPopup(onReal, 'popup-settings', (n) => testInfo.outputPath(n));
 });
 
 test('"Use security key" presses the page’s own button, which starts the browser’s WebAuthn ceremony', async () => {
@@ -217,9 +207,7 @@ test('Scan QR on a page without a QR code says so', async () => {
   await expect(popup.getByRole('button', { name: 'Save account' })).toHaveCount(0);
 });
 
-test('import otpauth links: duplicates and bad lines are reported, nothing is overwritten; search appears past five accounts', async ({
-  dialect,
-}, testInfo) => {
+test('import otpauth links: duplicates and bad lines are reported, nothing is overwritten; search appears past five accounts', async ({}, testInfo) => {
   test.setTimeout(120_000);
   const page = await browser.context.newPage();
   await page.goto(`${server.url}${ROUTES.login}`);
@@ -241,7 +229,7 @@ test('import otpauth links: duplicates and bad lines are reported, nothing is ov
   await expect(report).toContainText('Skipped 1 already in the vault: PyPI: alice.');
   await expect(report).toContainText('Line 8: The secret must be base32');
   await report.scrollIntoViewIfNeeded();
-  if (dialect === 'sqlite') await screenshotPopup(popup, 'popup-import-report', (n) => testInfo.outputPath(n));
+  await screenshotPopup(popup, 'popup-import-report', (n) => testInfo.outputPath(n));
 
   // Importing the same file again adds nothing.
   await popup

@@ -8,7 +8,6 @@ import { ACCOUNT_URL, TWO_FACTOR_URL } from './journey-helpers.js';
 // stop the focus indicator is drawn; after every page change focus lands on the new page's heading,
 // its one field to type into, or — after a mistake — the first error. Markup and focus do not depend
 // on the database, so this runs in the SQLite project only.
-test.skip(({ dialect }) => dialect !== 'sqlite', 'pages render the same on PostgreSQL');
 
 test('keyboard only: register, turn on TOTP, log out, log in — focus visible and on the new screen or the first error', async ({ page, server, mail }) => {
   const username = `keys-${Date.now().toString(36)}`;

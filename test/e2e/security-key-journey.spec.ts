@@ -10,13 +10,6 @@ import { expectKeyCeremonyStarted, logIn, recordKeyStatus, saveScreenshot, TWO_F
 // popup, which clicks the page's own button so the browser's WebAuthn prompt (here a virtual key) answers.
 const PASSPHRASE = 'correct horse battery staple';
 
-// The extension's side runs in the SQLite project only: the same server steps (log in with a code, with a key) run
-// on PostgreSQL in login-journeys and webauthn-security-keys, and a second browser run of the popup would test nothing new.
-test.skip(
-  ({ dialect }) => dialect !== 'sqlite',
-  'the extension does not depend on the server database; the server steps it drives run on PostgreSQL in the other journeys',
-);
-
 /**
  * A TOTP + key user whose registered key is plugged into this tab (a virtual authenticator), a locked
  * vault, the password step done: returns the popup opened on the two-factor page.

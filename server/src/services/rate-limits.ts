@@ -50,7 +50,7 @@ export interface AllowedAttempt {
 export type AttemptVerdict = AllowedAttempt | Extract<RateLimitVerdict, { blocked: true }>;
 
 export interface RateLimits {
-  /** Is this subject currently blocked? Counts nothing: for gates that check no secret (e.g. WebAuthn options). */
+  /** Is this subject currently blocked? Counts nothing. (Pages and the security-key options read the locks beside the token with {@link RateLimits.checkAlso}.) */
   check(scope: RateLimitScope, subject: RateLimitSubject): Promise<RateLimitVerdict>;
   /**
    * {@link RateLimits.check}, reading other limits' states (as counter rows) in the same statement: `also`
