@@ -18,7 +18,7 @@ test('a11y: every popup screen', async ({ server }, testInfo) => {
     for (const screen of POPUP_SCREENS) {
       await test.step(screen.name, async () => {
         await screen.reach(popup, { server, tab });
-        await expectNoAxeViolations(popup, { singleFrame: true });
+        await expectNoAxeViolations(popup);
         const width = await popup.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: window.innerWidth }));
         if (width.scroll > width.view) throw new Error(`popup "${screen.name}" scrolls sideways: ${width.scroll} px of content in ${width.view} px`);
         if (process.env.LATCHKEY_A11Y_SCREENSHOTS === '1')

@@ -2,102 +2,103 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { expect, test } from '../src/kit/fixtures.js';
 import { createUserIn, currentTotp } from '../src/kit/index.js';
 import { ACCOUNT_URL, enterTotp, logIn, logOut, saveScreenshot, TWO_FACTOR_URL } from './journey-helpers.js';
+import { POSTGRES_TOO } from './projects.js';
 
 // Journeys through the server's own pages in a plain browser (no extension), clicking and typing
 // what a maintainer would. Each test has its own server and database of the project's dialect.
 
-test('smoke: register, verify the address from the mail, turn on TOTP from the page’s secret, log in with a code, then with a recovery code once', async ({
-  page,
-  server,
-  mail,
-}, testInfo) => {
-  const username = `smoke-${Date.now().toString(36)}`;
-  const password = 'a long and private passphrase';
+test(
+  'smoke: register, verify the address from the mail, turn on TOTP from the page’s secret, log in with a code, then with a recovery code once',
+  { tag: POSTGRES_TOO },
+  async ({ page, server, mail }, testInfo) => {
+    const username = `smoke-${Date.now().toString(36)}`;
+    const password = 'a long and private passphrase';
 
-  // Register.
-  await page.goto(`${server.url}${ROUTES.register}`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Email address').fill(`${username}@example.com`);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByLabel('Confirm password').fill(password);
-  await saveScreenshot(page, 'register', testInfo);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(ACCOUNT_URL);
-  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-  // Verify the address with the link the server mailed (two-factor set-up needs a verified address).
-  const verification = await mail.waitForMail({ to: `${username}@example.com`, subject: /verify your e-mail address/ });
-  await page.goto(verification.link(ROUTES.verifyEmail)!);
-  await expect(page.getByText(`Thank you: ${username}@example.com is verified.`)).toBeVisible();
+    // Register.
+    await page.goto(`${server.url}${ROUTES.register}`);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Email address').fill(`${username}@example.com`);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Confirm password').fill(password);
+    await saveScreenshot(page, 'register', testInfo);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page).toHaveURL(ACCOUNT_URL);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    // Verify the address with the link the server mailed (two-factor set-up needs a verified address).
+    const verification = await mail.waitForMail({ to: `${username}@example.com`, subject: /verify your e-mail address/ });
+    await page.goto(verification.link(ROUTES.verifyEmail)!);
+    await expect(page.getByText(`Thank you: ${username}@example.com is verified.`)).toBeVisible();
 
-  // Turn on TOTP by reading the secret the page shows, as someone typing it into an app would.
-  await page.goto(`${server.url}${ROUTES.totpProvision}`);
-  await expect(page.getByRole('img', { name: /QR code/ })).toBeVisible();
-  const secret = (await page.getByLabel('Secret key').textContent())!.replace(/\s+/g, '');
-  expect(secret).toMatch(/^[A-Z2-7]{32}$/); // 160 bits
-  await saveScreenshot(page, 'totp-provision', testInfo);
-  await page.getByLabel('The 6-digit code your app shows now').fill(currentTotp(secret));
-  await page.getByRole('button', { name: 'Turn on' }).click();
+    // Turn on TOTP by reading the secret the page shows, as someone typing it into an app would.
+    await page.goto(`${server.url}${ROUTES.totpProvision}`);
+    await expect(page.getByRole('img', { name: /QR code/ })).toBeVisible();
+    const secret = (await page.getByLabel('Secret key').textContent())!.replace(/\s+/g, '');
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/); // 160 bits
+    await saveScreenshot(page, 'totp-provision', testInfo);
+    await page.getByLabel('The 6-digit code your app shows now').fill(currentTotp(secret));
+    await page.getByRole('button', { name: 'Turn on' }).click();
 
-  // Recovery codes are shown once, right away.
-  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
-  const codes = (await page.locator('#recovery-codes code').allTextContents()).map((code) => code.trim());
-  expect(codes).toHaveLength(8);
-  for (const code of codes) expect(code.replace(/[\s-]/g, '')).toMatch(/^[0-9a-f]{16}$/);
-  await saveScreenshot(page, 'recovery-codes', testInfo);
-  // A reload shows nothing: the set is shown once.
-  await page.reload();
-  await expect(page.getByRole('heading', { name: 'Recovery codes are shown only once' })).toBeVisible();
-  await page.goto(`${server.url}${ROUTES.manageAccount}`);
-  await expect(page.getByText('Your recovery codes are unconfirmed.')).toBeVisible();
-  await saveScreenshot(page.locator('section[aria-labelledby="codes-heading"]'), 'account-recovery-codes-unconfirmed', testInfo);
+    // Recovery codes are shown once, right away.
+    await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+    const codes = (await page.locator('#recovery-codes code').allTextContents()).map((code) => code.trim());
+    expect(codes).toHaveLength(8);
+    for (const code of codes) expect(code.replace(/[\s-]/g, '')).toMatch(/^[0-9a-f]{16}$/);
+    await saveScreenshot(page, 'recovery-codes', testInfo);
+    // A reload shows nothing: the set is shown once.
+    await page.reload();
+    await expect(page.getByRole('heading', { name: 'Recovery codes are shown only once' })).toBeVisible();
+    await page.goto(`${server.url}${ROUTES.manageAccount}`);
+    await expect(page.getByText('Your recovery codes are unconfirmed.')).toBeVisible();
+    await saveScreenshot(page.locator('section[aria-labelledby="codes-heading"]'), 'account-recovery-codes-unconfirmed', testInfo);
 
-  // The burn step: one code typed back proves the set was saved; that code is used up.
-  await page.getByRole('link', { name: 'Confirm a recovery code' }).click();
-  await expect(page.getByRole('heading', { name: 'Confirm your recovery codes' })).toBeVisible();
-  await saveScreenshot(page, 'recovery-codes-verify', testInfo);
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  await expect(page.getByLabel('One of your new recovery codes')).toHaveAttribute('aria-invalid', 'true');
-  await page.getByLabel('One of your new recovery codes').fill(codes[7]!);
-  await page.getByRole('button', { name: 'Confirm' }).click();
-  await expect(page).toHaveURL(ACCOUNT_URL);
-  await expect(page.getByText('Recovery codes confirmed.')).toBeVisible();
-  await expect(page.getByText('Your recovery codes are unconfirmed.')).toHaveCount(0);
-  await logOut(page);
+    // The burn step: one code typed back proves the set was saved; that code is used up.
+    await page.getByRole('link', { name: 'Confirm a recovery code' }).click();
+    await expect(page.getByRole('heading', { name: 'Confirm your recovery codes' })).toBeVisible();
+    await saveScreenshot(page, 'recovery-codes-verify', testInfo);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expect(page.getByLabel('One of your new recovery codes')).toHaveAttribute('aria-invalid', 'true');
+    await page.getByLabel('One of your new recovery codes').fill(codes[7]!);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expect(page).toHaveURL(ACCOUNT_URL);
+    await expect(page.getByText('Recovery codes confirmed.')).toBeVisible();
+    await expect(page.getByText('Your recovery codes are unconfirmed.')).toHaveCount(0);
+    await logOut(page);
 
-  // Log in with a code. The confirmation used this step's code, and a step is never accepted twice,
-  // so use the next step's code (accepted as one step of clock drift).
-  await logIn(page, server.url, { username, password });
-  await expect(page).toHaveURL(TWO_FACTOR_URL);
-  await saveScreenshot(page, 'two-factor', testInfo);
-  await enterTotp(page, currentTotp(secret, { at: Date.now() + 30_000 }));
-  await expect(page).toHaveURL(ACCOUNT_URL);
-  await logOut(page);
+    // Log in with a code. The confirmation used this step's code, and a step is never accepted twice,
+    // so use the next step's code (accepted as one step of clock drift).
+    await logIn(page, server.url, { username, password });
+    await expect(page).toHaveURL(TWO_FACTOR_URL);
+    await saveScreenshot(page, 'two-factor', testInfo);
+    await enterTotp(page, currentTotp(secret, { at: Date.now() + 30_000 }));
+    await expect(page).toHaveURL(ACCOUNT_URL);
+    await logOut(page);
 
-  // Log in with a recovery code, typed in upper case with a dash, as people copy them.
-  await logIn(page, server.url, { username, password });
-  await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
-  await expect(page).toHaveURL(new RegExp(`${ROUTES.recoveryCode}\\?token=`));
-  await page.getByLabel('Recovery code').fill(codes[0]!.toUpperCase());
-  await saveScreenshot(page, 'recovery-code-login', testInfo);
-  await page.getByRole('button', { name: 'Verify' }).click();
-  await expect(page).toHaveURL(ACCOUNT_URL);
-  // One code went to the burn step, this one to the login: 6 left.
-  await expect(page.getByText(/You logged in with a recovery code; it cannot be used again\. 6 recovery codes left\./)).toBeVisible();
-  await logOut(page);
+    // Log in with a recovery code, typed in upper case with a dash, as people copy them.
+    await logIn(page, server.url, { username, password });
+    await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
+    await expect(page).toHaveURL(new RegExp(`${ROUTES.recoveryCode}\\?token=`));
+    await page.getByLabel('Recovery code').fill(codes[0]!.toUpperCase());
+    await saveScreenshot(page, 'recovery-code-login', testInfo);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page).toHaveURL(ACCOUNT_URL);
+    // One code went to the burn step, this one to the login: 6 left.
+    await expect(page.getByText(/You logged in with a recovery code; it cannot be used again\. 6 recovery codes left\./)).toBeVisible();
+    await logOut(page);
 
-  // The same code again: refused, with the reason.
-  await logIn(page, server.url, { username, password });
-  await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
-  await page.getByLabel('Recovery code').fill(codes[0]!);
-  await page.getByRole('button', { name: 'Verify' }).click();
-  await expect(page.getByText('This recovery code has already been used. Each code works only once.')).toBeVisible();
-  await expect(page).not.toHaveURL(ACCOUNT_URL);
-  await saveScreenshot(page, 'recovery-code-reused', testInfo);
-  // Another, unused code still works.
-  await page.getByLabel('Recovery code').fill(codes[1]!);
-  await page.getByRole('button', { name: 'Verify' }).click();
-  await expect(page).toHaveURL(ACCOUNT_URL);
-});
+    // The same code again: refused, with the reason.
+    await logIn(page, server.url, { username, password });
+    await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
+    await page.getByLabel('Recovery code').fill(codes[0]!);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page.getByText('This recovery code has already been used. Each code works only once.')).toBeVisible();
+    await expect(page).not.toHaveURL(ACCOUNT_URL);
+    await saveScreenshot(page, 'recovery-code-reused', testInfo);
+    // Another, unused code still works.
+    await page.getByLabel('Recovery code').fill(codes[1]!);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect(page).toHaveURL(ACCOUNT_URL);
+  },
+);
 
 test('lock-out: each wrong code says how many tries are left; then the second step is locked with a try-again message, said again on arrival', async ({
   page,

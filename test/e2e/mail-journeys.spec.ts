@@ -2,6 +2,7 @@ import { ROUTES } from '@latchkey/shared';
 import { expect, test } from '../src/kit/fixtures.js';
 import { createUserIn, currentTotp } from '../src/kit/index.js';
 import { ACCOUNT_URL, enterTotp, logIn, logOut, saveScreenshot, TWO_FACTOR_URL } from './journey-helpers.js';
+import { POSTGRES_TOO } from './projects.js';
 
 // Mail journeys: the server delivers through a real SMTP server in the test process (the kit's mail
 // catcher); the browser follows the links in what arrived, as the maintainer would from their mailbox.
@@ -75,28 +76,32 @@ test('a recovery-code login and a wrong code each mail a notice; the recovery no
   expect(used.text).not.toContain(user.recoveryCodes![0]!);
 });
 
-test('a second address: added, verified from its own mail, made primary — the old address is told', async ({ page, server, mail }, testInfo) => {
-  const user = await createUserIn(server, 'no-2fa');
-  const second = `second-${user.username}@example.org`;
-  await logIn(page, server.url, user);
-  await expect(page).toHaveURL(ACCOUNT_URL);
-  await page.getByLabel('Add an e-mail address').fill(second);
-  await page.getByRole('button', { name: 'Add address' }).click();
-  await expect(page.getByText(`We sent a verification link to ${second}.`)).toBeVisible();
-  const message = await mail.waitForMail({ to: second, subject: /verify your e-mail address/ });
-  await page.goto(message.link(ROUTES.verifyEmail)!);
-  await expect(page.getByText(`Thank you: ${second} is verified.`)).toBeVisible();
-  await saveScreenshot(page.locator('#email-addresses'), 'email-addresses', testInfo);
-  await page.getByRole('button', { name: `Make primary: ${second}` }).click();
-  await expect(page.getByText(`${second} is now your primary address.`)).toBeVisible();
-  const told = await mail.waitForMail({ to: user.email, subject: /primary e-mail address changed/ });
-  expect(told.text).toContain(second);
+test(
+  'a second address: added, verified from its own mail, made primary — the old address is told',
+  { tag: POSTGRES_TOO },
+  async ({ page, server, mail }, testInfo) => {
+    const user = await createUserIn(server, 'no-2fa');
+    const second = `second-${user.username}@example.org`;
+    await logIn(page, server.url, user);
+    await expect(page).toHaveURL(ACCOUNT_URL);
+    await page.getByLabel('Add an e-mail address').fill(second);
+    await page.getByRole('button', { name: 'Add address' }).click();
+    await expect(page.getByText(`We sent a verification link to ${second}.`)).toBeVisible();
+    const message = await mail.waitForMail({ to: second, subject: /verify your e-mail address/ });
+    await page.goto(message.link(ROUTES.verifyEmail)!);
+    await expect(page.getByText(`Thank you: ${second} is verified.`)).toBeVisible();
+    await saveScreenshot(page.locator('#email-addresses'), 'email-addresses', testInfo);
+    await page.getByRole('button', { name: `Make primary: ${second}` }).click();
+    await expect(page.getByText(`${second} is now your primary address.`)).toBeVisible();
+    const told = await mail.waitForMail({ to: user.email, subject: /primary e-mail address changed/ });
+    expect(told.text).toContain(second);
 
-  // A bad address is shown again with its error on the field.
-  await page.getByLabel('Add an e-mail address').fill('not an address');
-  await page.getByRole('button', { name: 'Add address' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Add an e-mail address' })).toBeVisible();
-  await expect(page.getByLabel('Add an e-mail address')).toHaveAttribute('aria-invalid', 'true');
-  await expect(page.getByLabel('Add an e-mail address')).toBeFocused();
-  await logOut(page);
-});
+    // A bad address is shown again with its error on the field.
+    await page.getByLabel('Add an e-mail address').fill('not an address');
+    await page.getByRole('button', { name: 'Add address' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Add an e-mail address' })).toBeVisible();
+    await expect(page.getByLabel('Add an e-mail address')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByLabel('Add an e-mail address')).toBeFocused();
+    await logOut(page);
+  },
+);

@@ -6,6 +6,7 @@ import { currentTotp } from '../src/kit/current-totp.js';
 import { createUserIn } from '../src/kit/create-user-in.js';
 import { startTestServer, type TestServer } from '../src/kit/start-test-server.js';
 import { saveAndConfirmRecoveryCodes, saveScreenshot } from './journey-helpers.js';
+import { POSTGRES_TOO } from './projects.js';
 
 // Security-key journeys in Debian Chromium with the DevTools virtual authenticator (CTAP2, USB,
 // automatic presence): what a maintainer clicks, on both database backends.
@@ -34,7 +35,7 @@ async function logOut(page: Page): Promise<void> {
 
 const accountUrl = () => new RegExp(`${ROUTES.manageAccount}$`);
 
-test('add a security key, log out, log in with it', async ({ page, dialect }) => {
+test('add a security key, log out, log in with it', { tag: POSTGRES_TOO }, async ({ page, dialect }) => {
   const user = await createUserIn(server, 'no-2fa');
   const key = await addVirtualAuthenticator(page);
   await logIn(page, user);

@@ -10,14 +10,16 @@ export const REFLOW_WIDTH = 320;
 
 /**
  * Runs axe-core with the WCAG 2.2 A/AA tags on the page as it is and fails with one readable line
- * per violation and element (rule, impact, selector, what to fix). `singleFrame` for extension popups.
+ * per violation and element (rule, impact, selector, what to fix).
  */
-export async function expectNoAxeViolations(page: Page, options: { singleFrame?: boolean } = {}): Promise<void> {
-  // axe's default run finishes in a fresh tab of the page's context; a popup attached over CDP has no
-  // context that can open one, so popups run in "legacy" mode: one frame (a popup has no iframes).
+export async function expectNoAxeViolations(page: Page): Promise<void> {
+  // axe's default run audits every frame and finishes in a fresh tab of the page's context: a new
+  // renderer per audit, the dearest thing a journey does on a slow machine, and impossible for a popup
+  // attached over CDP (no context that can open a tab). A page of one frame — every server page and
+  // popup screen — is audited completely by axe's single-frame ("legacy") run.
   const results = await new AxeBuilder({ page })
     .withTags([...WCAG_22_AA_TAGS])
-    .setLegacyMode(options.singleFrame ?? false)
+    .setLegacyMode(page.frames().length === 1)
     .analyze();
   const problems = results.violations.flatMap((violation) =>
     violation.nodes.map(
