@@ -10,6 +10,10 @@ import { expectKeyCeremonyStarted, logIn, recordKeyStatus, saveScreenshot, TWO_F
 // popup, which clicks the page's own button so the browser's WebAuthn prompt (here a virtual key) answers.
 const PASSPHRASE = 'correct horse battery staple';
 
+// Tracing attaches DevTools to the extension's service worker, and V8 then runs the vault's WebAssembly
+// argon2id unoptimised (see extension-journey.spec.ts). Failures still leave screenshots.
+test.use({ trace: 'off' });
+
 /**
  * A TOTP + key user whose registered key is plugged into this tab (a virtual authenticator), a locked
  * vault, the password step done: returns the popup opened on the two-factor page.
