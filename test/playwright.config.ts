@@ -34,8 +34,8 @@ export default defineConfig<object, LatchkeyWorkerOptions>({
     headless: true,
     launchOptions: { executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] },
     // A failed journey keeps its trace: actions, DOM snapshots, console and network. Not the screencast:
-    // encoding its frames was a third of Chromium's CPU in the journeys on a slow 2-core machine, and the
-    // failure screenshot below shows the end state.
+    // encoding its frames was a third of Chromium's browser-process CPU in the journeys on a slow 2-core
+    // machine; the failure screenshot below shows the end state.
     trace: { mode: 'retain-on-failure', screenshots: false },
     screenshot: 'only-on-failure',
     actionTimeout: 20_000,

@@ -1,16 +1,18 @@
 /**
  * Real multi-instance deployments for the reliability suite: each instance is a separate Node child
- * process running the actual server (see server-child.ts), so "two instances" means two event loops,
+ * process running the actual server as built (see server-child.mjs), so "two instances" means two event loops,
  * two connection pools and two address spaces that share nothing but the database — and an instance
  * can be killed with SIGKILL mid-request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../../../server/src/config.js';
 
-const CHILD_ENTRY = fileURLToPath(new URL('./server-child.ts', import.meta.url));
-/** The server's views are Preact TSX: tsx must compile them with the server's JSX settings. */
-const SERVER_TSCONFIG = fileURLToPath(new URL('../../../../server/tsconfig.json', import.meta.url));
+const CHILD_ENTRY = fileURLToPath(new URL('./server-child.mjs', import.meta.url));
+const SERVER_SRC = fileURLToPath(new URL('../../../../server/src/', import.meta.url));
+const SERVER_BUILD = fileURLToPath(new URL('../../../../server/dist/main.js', import.meta.url));
 const READY_PREFIX = 'LATCHKEY_CHILD_READY ';
 
 /** Overrides passed to `testConfig` in the child; must be JSON-serialisable. */
@@ -34,8 +36,9 @@ export interface ServerProcess {
 
 /** Start one server instance in a child process and wait until it listens. */
 export async function startServerProcess(config: ChildConfig, { timeoutMs = 180_000 } = {}): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY], {
-    env: { ...process.env, TSX_TSCONFIG_PATH: SERVER_TSCONFIG, LATCHKEY_RELIABILITY_CONFIG: JSON.stringify(config), NODE_ENV: 'test' },
+  assertServerBuildIsCurrent();
+  const child: ChildProcess = spawn(process.execPath, [CHILD_ENTRY], {
+    env: { ...process.env, LATCHKEY_RELIABILITY_CONFIG: JSON.stringify(config), NODE_ENV: 'test' },
     // stdin is a pipe the child watches: if this process dies, the child exits instead of lingering.
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -88,4 +91,32 @@ export async function startServerProcess(config: ChildConfig, { timeoutMs = 180_
       clearTimeout(timer);
     },
   };
+}
+
+let buildChecked = false;
+
+/**
+ * The children run server/dist (see server-child.mjs): a build older than any server source would test
+ * yesterday's server, so say how to rebuild instead.
+ */
+function assertServerBuildIsCurrent(): void {
+  if (buildChecked) return;
+  let built: number;
+  try {
+    built = statSync(SERVER_BUILD).mtimeMs;
+  } catch {
+    throw new Error('The reliability suite runs the built server, and server/dist/main.js is missing: run `npm run build` first (npm test does).');
+  }
+  const newer = sourceFiles(SERVER_SRC).find((file) => statSync(file).mtimeMs > built);
+  if (newer) throw new Error(`server/dist is older than ${newer}: run \`npm run build\` first (npm test does) — the reliability suite runs the built server.`);
+  buildChecked = true;
+}
+
+/** The server's sources, not its tests (a test file changes no build). */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.test\.tsx?$/.test(entry.name) ? [] : [path];
+  });
 }
