@@ -107,16 +107,11 @@ function assertServerBuildIsCurrent(): void {
   } catch {
     throw new Error('The reliability suite runs the built server, and server/dist/main.js is missing: run `npm run build` first (npm test does).');
   }
-  const newer = sourceFiles(SERVER_SRC).find((file) => statSync(file).mtimeMs > built);
+  // Every file but the tests (a test file changes no build).
+  const newer = readdirSync(SERVER_SRC, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && !/\.test\.tsx?$/.test(entry.name))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .find((file) => statSync(file).mtimeMs > built);
   if (newer) throw new Error(`server/dist is older than ${newer}: run \`npm run build\` first (npm test does) — the reliability suite runs the built server.`);
   buildChecked = true;
-}
-
-/** The server's sources, not its tests (a test file changes no build). */
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
-    return /\.test\.tsx?$/.test(entry.name) ? [] : [path];
-  });
 }
