@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './src/kit/chromium.js';
+import { CHROMIUM_ARGS, CHROMIUM_HEADLESS_SHELL_EXECUTABLE } from './src/kit/chromium.js';
 import { POSTGRES_TOO } from './e2e/projects.js';
 import type { LatchkeyWorkerOptions } from './src/kit/fixtures.js';
 
@@ -32,11 +32,14 @@ export default defineConfig<object, LatchkeyWorkerOptions>({
   reporter: [['list'], ['html', { outputFolder: `${outputRoot}/e2e-report`, open: 'never' }]],
   use: {
     headless: true,
-    launchOptions: { executablePath: CHROMIUM_EXECUTABLE, args: [...CHROMIUM_ARGS] },
-    // A failed journey keeps its trace: actions, DOM snapshots, console and network. Not the screencast:
-    // encoding its frames was a third of Chromium's browser-process CPU in the journeys on a slow 2-core
-    // machine; the failure screenshot below shows the end state.
-    trace: { mode: 'retain-on-failure', screenshots: false },
+    // The `page` and `browser` fixtures (server pages only) run in the headless shell; the extension
+    // journeys launch the full browser themselves (kit: launchBrowserWithExtension).
+    launchOptions: { executablePath: CHROMIUM_HEADLESS_SHELL_EXECUTABLE, args: [...CHROMIUM_ARGS] },
+    // No trace in `npm test`: recording one for every journey in order to keep it on failure (DOM
+    // snapshots at each action, written as it goes) cost 56 of the journeys' 454 CPU s and 29 s of their
+    // 271 s on 2 cores (measured 2026-11-30). A failure still leaves its screenshot and error context;
+    // to trace, rerun the journey with `--trace retain-on-failure` (docs/testing.md).
+    trace: 'off',
     screenshot: 'only-on-failure',
     actionTimeout: 20_000,
     navigationTimeout: 15_000,

@@ -8,6 +8,7 @@
 //   npm run bench -- --profile            also write a V8 CPU profile of every server child
 //   npm run bench -- --backends=sqlite    server rows for some backends only: sqlite, postgres, postgres×2
 //   npm run bench -- --compare-with=DIR   also "[before]" server rows from another checkout (same schema), back to back
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +67,16 @@ const cpuProfileDir = flags.profile ? fileURLToPath(new URL(`../../test-results/
 /** The vault's default KDF, taken from the extension itself, in the argon2 binding's terms. */
 const VAULT_KDF = { memoryCost: DEFAULT_KDF.m, timeCost: DEFAULT_KDF.t, parallelism: DEFAULT_KDF.p };
 
+/** Written by `npm test` (scripts/test.sh) when it compiled better-sqlite3 at -O1 to save CI time. */
+const QUICK_SQLITE_MARKER = fileURLToPath(new URL('../../node_modules/better-sqlite3/build/Release/latchkey-quick-test-build', import.meta.url));
+
 async function main(): Promise<void> {
+  if (existsSync(QUICK_SQLITE_MARKER)) {
+    throw new Error(
+      'better-sqlite3 was compiled at -O1 by `npm test` (quicker to build, slower to run); the SQLite rows would time that build. ' +
+        "Run `npm rebuild better-sqlite3` (the package's own -O3 build), then the bench.",
+    );
+  }
   const cores = availableParallelism();
   // The machine may be shared: the 1-minute load average before and after says how quiet it was.
   const loadBefore = loadavg()[0]!;
