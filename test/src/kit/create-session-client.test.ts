@@ -63,6 +63,16 @@ describe('createSessionClient', () => {
     expect(client.csrfToken).toBe('tok2'); // from the meta tag
   });
 
+  it('sends the given User-Agent on every request', async () => {
+    const userAgent = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36';
+    const client = createSessionClient(baseUrl, { userAgent });
+    await client.get('/form');
+    await client.post('/submit', { x: 'y' });
+    expect(seen.slice(-2).map((request) => request.headers['user-agent'])).toEqual([userAgent, userAgent]);
+    await createSessionClient(baseUrl).get('/form');
+    expect(seen.at(-1)!.headers['user-agent']).not.toBe(userAgent);
+  });
+
   it('submit() fetches the form page first and posts its token', async () => {
     const client = createSessionClient(baseUrl);
     const posted = await client.submit('/form', { x: '1' }, { action: '/submit' });

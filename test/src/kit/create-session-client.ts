@@ -54,7 +54,15 @@ export interface SessionClient {
  * expect((await client.follow(twoFactor)).url).toContain('/manage/account/');
  * ```
  */
-export function createSessionClient(baseUrl: string): SessionClient {
+export interface CreateSessionClientOptions {
+  /**
+   * The `User-Agent` every request sends, e.g. a browser's `navigator.userAgent` when the session is
+   * handed to that browser afterwards. Default: Node's own (the account page then lists an "Unknown browser").
+   */
+  userAgent?: string;
+}
+
+export function createSessionClient(baseUrl: string, options: CreateSessionClientOptions = {}): SessionClient {
   const base = new URL(baseUrl);
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
     throw new TypeError(`createSessionClient: baseUrl must be http(s), got ${JSON.stringify(baseUrl)}`);
@@ -64,7 +72,11 @@ export function createSessionClient(baseUrl: string): SessionClient {
 
   async function request(method: 'GET' | 'POST', path: string, body?: string, contentType?: string, extraHeaders?: Record<string, string>) {
     const url = new URL(path, base).toString();
-    const headers: Record<string, string> = { accept: 'text/html,application/json', ...extraHeaders };
+    const headers: Record<string, string> = {
+      accept: 'text/html,application/json',
+      ...(options.userAgent === undefined ? {} : { 'user-agent': options.userAgent }),
+      ...extraHeaders,
+    };
     if (cookies.size > 0) headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (contentType !== undefined) headers['content-type'] = contentType;
     // The server compares Origin with its own for state-changing requests, like a browser sends it.

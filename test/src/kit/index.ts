@@ -13,7 +13,7 @@ export type {
 export { currentTotp } from './current-totp.js';
 export type { CurrentTotpOptions } from './current-totp.js';
 export { createSessionClient } from './create-session-client.js';
-export type { SessionClient, SessionResponse } from './create-session-client.js';
+export type { CreateSessionClientOptions, SessionClient, SessionResponse } from './create-session-client.js';
 export { addVirtualAuthenticator } from './add-virtual-authenticator.js';
 export type { VirtualAuthenticator, VirtualAuthenticatorOptions, VirtualCredential } from './add-virtual-authenticator.js';
 export { launchBrowserWithExtension, DEFAULT_EXTENSION_PATH } from './launch-browser-with-extension.js';
@@ -22,7 +22,7 @@ export { launchFirefoxWithExtension, DEFAULT_FIREFOX_EXTENSION_PATH, FIREFOX_EXE
 export type { FirefoxWithExtension, LaunchFirefoxWithExtensionOptions, OpenFirefoxPopupOptions } from './launch-firefox-with-extension.js';
 export { openPopup } from './open-popup.js';
 export type { OpenPopupOptions } from './open-popup.js';
-export { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from './chromium.js';
+export { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE, CHROMIUM_HEADLESS_SHELL_EXECUTABLE } from './chromium.js';
 export { startTestServer } from './start-test-server.js';
 export type { StartTestServerOptions, TestServer, TestClock } from './start-test-server.js';
 export { createUserIn, USER_STATES } from './create-user-in.js';
