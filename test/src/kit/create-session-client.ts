@@ -39,6 +39,14 @@ export interface SessionClient {
   follow(response: SessionResponse): Promise<SessionResponse>;
 }
 
+export interface CreateSessionClientOptions {
+  /**
+   * The `User-Agent` every request sends, e.g. a browser's `navigator.userAgent` when the session is
+   * handed to that browser afterwards. Default: Node's own (the account page then lists an "Unknown browser").
+   */
+  userAgent?: string;
+}
+
 /**
  * A tiny cookie-keeping HTTP client for tests that talk to the server without a browser: it keeps
  * the session cookie, remembers the last `csrf_token` it saw in a page and sends it back, and never
@@ -54,14 +62,6 @@ export interface SessionClient {
  * expect((await client.follow(twoFactor)).url).toContain('/manage/account/');
  * ```
  */
-export interface CreateSessionClientOptions {
-  /**
-   * The `User-Agent` every request sends, e.g. a browser's `navigator.userAgent` when the session is
-   * handed to that browser afterwards. Default: Node's own (the account page then lists an "Unknown browser").
-   */
-  userAgent?: string;
-}
-
 export function createSessionClient(baseUrl: string, options: CreateSessionClientOptions = {}): SessionClient {
   const base = new URL(baseUrl);
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
