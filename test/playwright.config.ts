@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_HEADLESS_SHELL_EXECUTABLE } from './src/kit/chromium.js';
@@ -8,6 +9,14 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 // Playwright empties its output folder at start; a second run at the same time (another terminal)
 // can point elsewhere with LATCHKEY_E2E_OUTPUT instead of deleting this run's traces.
 const outputRoot = process.env.LATCHKEY_E2E_OUTPUT ?? `${repoRoot}test-results`;
+
+// Playwright's own message ("executable doesn't exist") does not say where the browser comes from.
+if (!existsSync(CHROMIUM_HEADLESS_SHELL_EXECUTABLE)) {
+  console.warn(
+    `No ${CHROMIUM_HEADLESS_SHELL_EXECUTABLE}: the journeys of server pages run in Debian's headless shell. ` +
+      'Install it with `apt-get install chromium-headless-shell` (`npm test` does), or point LATCHKEY_CHROMIUM_HEADLESS_SHELL at one.',
+  );
+}
 
 /**
  * Journeys run against a real server and, where the journey needs it, the real extension test build
