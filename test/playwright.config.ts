@@ -7,7 +7,7 @@ import type { LatchkeyWorkerOptions } from './src/kit/fixtures.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 // Playwright empties its output folder at start; a second run at the same time (another terminal)
-// can point elsewhere with LATCHKEY_E2E_OUTPUT instead of deleting this run's traces.
+// can point elsewhere with LATCHKEY_E2E_OUTPUT instead of deleting this run's screenshots and error contexts.
 const outputRoot = process.env.LATCHKEY_E2E_OUTPUT ?? `${repoRoot}test-results`;
 
 // Playwright's own message ("executable doesn't exist") does not say where the browser comes from.
