@@ -10,3 +10,9 @@ export function currentCode(account: Pick<VaultAccount, 'secret' | 'algorithm' |
     period: account.period,
   }).generate({ timestamp: now });
 }
+
+/** When the code of the period holding `now` stops being current (ms since the epoch; RFC 6238 steps from T0 = 0). */
+export function codeValidUntil(periodSeconds: number, now: number): number {
+  const periodMs = periodSeconds * 1000;
+  return (Math.floor(now / periodMs) + 1) * periodMs;
+}

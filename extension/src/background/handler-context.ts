@@ -1,9 +1,9 @@
 import { DOM } from '@latchkey/shared';
 import { DEFAULT_KDF, type KdfParams } from '../vault/kdf.js';
 import type { VaultAccount, VaultPayload } from '../vault/payload.js';
-import { openVault, VaultRollbackError, writeVault, type UnlockedVault, type VaultStorageArea } from '../vault/vault-store.js';
+import { openVault, readVault, VaultRollbackError, writeVault, type UnlockedVault, type VaultStorageArea } from '../vault/vault-store.js';
 import { probePage, type PageProbe, type PageResult } from '../content/page-functions.js';
-import { currentCode } from './current-code.js';
+import { codeValidUntil, currentCode } from './current-code.js';
 import { rememberAccountOrigins } from './security-key-sites.js';
 import type { KeySession } from './key-session.js';
 import type { AccountView, Request, ResponseMap } from './messages.js';
@@ -68,16 +68,22 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
 
     async startSession(vault) {
       const minutes = vault.payload.settings.autoLockMinutes;
-      await deps.session.set({ key: vault.key, kdf: vault.kdf, autoLockMinutes: minutes, expiresAt: deps.now() + minutes * 60_000 });
-      await deps.scheduleAutoLock(minutes);
+      // Independent writes, so one wait rather than two: requests run one at a time (vault-service.ts), so no
+      // lock can slip in between them.
+      await Promise.all([
+        deps.session.set({ key: vault.key, kdf: vault.kdf, autoLockMinutes: minutes, expiresAt: deps.now() + minutes * 60_000 }),
+        deps.scheduleAutoLock(minutes),
+      ]);
     },
 
     async requireOpen() {
-      const current = await deps.session.get(deps.now());
+      // The key and the records at once (one wait on storage; the popup's first codes wait on it). When
+      // locked, the records were read for nothing: cheap, and only a popup opening on the lock screen pays it.
+      const [current, stored] = await Promise.all([deps.session.get(deps.now()), readVault(deps.storage)]);
       if (!current) throw new UserFacingError('The vault is locked.', 'locked');
       let vault: UnlockedVault;
       try {
-        vault = await openVault(deps.storage, current.key, current.kdf);
+        vault = openVault(stored, current.key, current.kdf);
       } catch (error) {
         await ctx.lock();
         // Storage changed behind the session's back: lock, and say why (the unlock then reports it again).
@@ -99,7 +105,8 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
 
     view(account) {
       const { id, issuer, label, origin, digits, period } = account;
-      return { id, issuer, label, origin, digits, period, code: currentCode(account, deps.now()) };
+      const now = deps.now();
+      return { id, issuer, label, origin, digits, period, code: currentCode(account, now), validUntil: codeValidUntil(period, now) };
     },
 
     async probe(tabId) {

@@ -9,6 +9,8 @@ export interface AccountView {
   digits: number;
   period: number;
   code: string;
+  /** When `code`'s period ends (ms since the epoch): the popup asks for fresh codes then. */
+  validUntil: number;
 }
 
 /** What the popup knows about the active tab. */

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AccountView, TabContext } from '../background/messages.js';
 import { handOverToSecurityKey, send } from './api.js';
 import { Header, Icon, Notice } from './components.js';
+import { firstExpiry } from './first-expiry.js';
 import { displayOrigin, groupDigits, secondsLeft } from './format.js';
 
 const SEARCH_THRESHOLD = 5;
@@ -25,7 +26,7 @@ export function AccountList(props: Props) {
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
   const [query, setQuery] = useState('');
   const [now, setNow] = useState(Date.now());
-  const fetchedStep = useRef('');
+  const fetchedFor = useRef(0);
 
   async function load() {
     const result = await send({ type: 'codes' });
@@ -42,15 +43,15 @@ export function AccountList(props: Props) {
     return () => clearInterval(timer);
   }, []);
 
-  // Fetch fresh codes whenever any account enters a new period.
+  // Fetch fresh codes once the first shown code has expired. Judged by when the background computed them
+  // (validUntil), not by when this list appeared: codes computed just before a period turned over are
+  // replaced within a second, not shown stale for a whole period. Once per expiry, so a failed fetch is
+  // not retried every second.
   useEffect(() => {
-    if (!accounts) return;
-    const step = accounts.map((a) => Math.floor(now / 1000 / a.period)).join(',');
-    if (fetchedStep.current === '') fetchedStep.current = step;
-    else if (step !== fetchedStep.current) {
-      fetchedStep.current = step;
-      void load();
-    }
+    const expiry = firstExpiry(accounts ?? []);
+    if (expiry === null || now < expiry || fetchedFor.current === expiry) return;
+    fetchedFor.current = expiry;
+    void load();
   }, [now, accounts]);
 
   const visible = useMemo(() => {

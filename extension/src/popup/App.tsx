@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { focusScreen, Notice } from './components.js';
 import type { AccountView, TabContext } from '../background/messages.js';
-import { activeTabId, send } from './api.js';
+import { type OpeningState, send } from './api.js';
 import { AccountList } from './AccountList.js';
 import { AddAccount } from './AddAccount.js';
 import { CreateVault } from './CreateVault.js';
@@ -21,16 +21,19 @@ type Screen =
 
 const NO_TAB: TabContext = { tabId: null, origin: null, hasCodeField: false, hasSecurityKey: false };
 
-export function App() {
+export interface AppProps {
+  /** The first screen's data, asked for before the first render (main.tsx). */
+  opening: Promise<OpeningState>;
+}
+
+export function App({ opening }: AppProps) {
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
   const [tab, setTab] = useState<TabContext>(NO_TAB);
   const lastScreen = useRef<Screen['name']>('loading');
 
   useEffect(() => {
     void (async () => {
-      // The codes are asked for at once, beside the status: when the vault is unlocked (most opens) the
-      // first codes then need no second round trip to the background; when locked the answer is ignored.
-      const [status, codes, tabId] = await Promise.all([send({ type: 'status' }), send({ type: 'codes' }), activeTabId().catch(() => null)]);
+      const [status, codes, tabId] = await opening;
       if (!status.ok) return setScreen({ name: 'error', message: status.error });
       if (status.state === 'none') setScreen({ name: 'create' });
       else if (status.state === 'locked') setScreen({ name: 'unlock' });
@@ -38,7 +41,7 @@ export function App() {
       const context = await send({ type: 'tab-context', tabId });
       if (context.ok) setTab(context);
     })();
-  }, []);
+  }, [opening]);
 
   // Every screen change puts focus on the new screen's first field or heading (never left on <body>).
   useEffect(() => {

@@ -18,19 +18,25 @@ async function readMarks(area: VaultStorageArea): Promise<Marks> {
   }
 }
 
+/** What the areas remember, merged: the highest counter per vault id. */
+export interface HighWaterMarks {
+  /** The highest counter any area remembers for vault `id` (0 when none does). */
+  counterOf(id: string): number;
+  /** Whether any area remembers a vault at all (a version 1 record, which has no id, opened after an upgrade is then an older copy). */
+  anyVault: boolean;
+}
+
 /**
- * The highest counter any of `areas` remembers for vault `id`, and whether any of them remembers a vault
- * at all (a version 1 record, which has no id, opened after an upgrade is then an older copy).
- * A missing or unreadable area counts as 0: a mark can only ever raise the bar, never lower it.
+ * Every area's marks, read at once (not per vault id, so the read can start beside the record's own,
+ * before the record says which vault it is). A missing or unreadable area counts as 0: a mark can only
+ * ever raise the bar, never lower it.
  */
-export async function readHighWaterMark(areas: readonly VaultStorageArea[], id: string): Promise<{ counter: number; anyVault: boolean }> {
-  let counter = 0;
-  let anyVault = false;
+export async function readHighWaterMarks(areas: readonly VaultStorageArea[]): Promise<HighWaterMarks> {
+  const counters = new Map<string, number>();
   for (const marks of await Promise.all(areas.map(readMarks))) {
-    counter = Math.max(counter, marks[id] ?? 0);
-    anyVault ||= Object.keys(marks).length > 0;
+    for (const [id, counter] of Object.entries(marks)) counters.set(id, Math.max(counters.get(id) ?? 0, counter));
   }
-  return { counter, anyVault };
+  return { counterOf: (id) => counters.get(id) ?? 0, anyVault: counters.size > 0 };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { deriveVaultKey, DEFAULT_KDF, SALT_BYTES, type KdfHeader, type KdfParams } from './kdf.js';
 import { toBase64, utf8 } from './encoding.js';
 import { emptyPayload, parsePayload, type VaultPayload } from './payload.js';
-import { raiseHighWaterMark, readHighWaterMark } from './high-water-mark.js';
+import { type HighWaterMarks, raiseHighWaterMark, readHighWaterMarks } from './high-water-mark.js';
 import { newVaultId, openRecord, parseRecord, sealRecord, serializeRecord, VaultAuthError, VaultFormatError, type VaultRecord } from './record.js';
 
 /** The subset of `browser.storage.*` the vault uses (so tests can pass an in-memory fake). */
@@ -117,22 +117,35 @@ export async function createVault(storage: VaultStorageArea, passphrase: string,
  * {@link VaultAuthError} and leaves storage untouched, however often it is tried.
  */
 export async function unlockVault(storage: VaultStorageArea, passphrase: string): Promise<UnlockedVault> {
-  const records = await loadRecords(storage);
+  const [records, marks] = await readRecordsAndMarks(storage);
   const header = (records.primary?.record ?? records.previous?.record)?.kdf;
   if (header === undefined) throw missingOrDamaged(records);
   const key = await deriveVaultKey(passphrase, header, saltOf(header));
   const opened = openWithKey(records, key, header);
-  return { key, kdf: header, ...opened, rollback: await rollbackOf(storage, opened.record) };
+  return { key, kdf: header, ...opened, rollback: rollbackOf(marks, opened.record) };
+}
+
+/** What opening with a kept key needs from storage: the records and every area's high-water marks. */
+export interface StoredVaultState {
+  records: StoredRecords;
+  marks: HighWaterMarks;
+}
+
+/** Read {@link StoredVaultState} in one wait on storage (the reads run at once). */
+export async function readVault(storage: VaultStorageArea): Promise<StoredVaultState> {
+  const [records, marks] = await readRecordsAndMarks(storage);
+  return { records, marks };
 }
 
 /**
- * Open the vault with a key kept from an earlier unlock (no KDF run). Throws {@link VaultRollbackError}
- * when the record is older than one written before: mid-session that can only be storage changed
- * behind the extension's back, so the session must end and the next unlock reports it.
+ * Open the vault with a key kept from an earlier unlock (no KDF run), from what {@link readVault} read
+ * (so the caller can read it beside the key itself). Throws {@link VaultRollbackError} when the record
+ * is older than one written before: mid-session that can only be storage changed behind the extension's
+ * back, so the session must end and the next unlock reports it.
  */
-export async function openVault(storage: VaultStorageArea, key: Uint8Array, kdf: KdfHeader): Promise<UnlockedVault> {
-  const opened = openWithKey(await loadRecords(storage), key, kdf);
-  const rollback = await rollbackOf(storage, opened.record);
+export function openVault(stored: StoredVaultState, key: Uint8Array, kdf: KdfHeader): UnlockedVault {
+  const opened = openWithKey(stored.records, key, kdf);
+  const rollback = rollbackOf(stored.marks, opened.record);
   if (rollback) throw new VaultRollbackError(rollbackMessage(rollback));
   return { key, kdf, ...opened, rollback };
 }
@@ -142,10 +155,15 @@ export function rollbackMessage(rollback: Rollback): string {
   return `The stored vault is an older copy (write ${rollback.found}; this browser saved write ${rollback.expected}). Someone or something may have put back an old copy: changes made since then (accounts added, edited or deleted) are missing. Check your accounts.`;
 }
 
-async function rollbackOf(storage: VaultStorageArea, record: VaultRecord): Promise<Rollback | null> {
-  const mark = await readHighWaterMark(markAreas(storage), record.id);
+/** The records and every area's high-water marks, read at once: one wait on storage, not two in a row. */
+function readRecordsAndMarks(storage: VaultStorageArea): Promise<[StoredRecords, HighWaterMarks]> {
+  return Promise.all([loadRecords(storage), readHighWaterMarks(markAreas(storage))]);
+}
+
+function rollbackOf(marks: HighWaterMarks, record: VaultRecord): Rollback | null {
+  const counter = marks.counterOf(record.id);
   // A version 1 record has no id: opened after this browser wrote any version 2 record, it is an old copy.
-  const expected = record.v === 1 && mark.anyVault ? Math.max(1, mark.counter) : mark.counter;
+  const expected = record.v === 1 && marks.anyVault ? Math.max(1, counter) : counter;
   return expected > record.counter ? { found: record.counter, expected } : null;
 }
 
@@ -192,15 +210,14 @@ export async function writeVault(
   payload: VaultPayload,
   options: { previousKey?: Uint8Array; previousKdf?: KdfHeader } = {},
 ): Promise<void> {
-  const stored = await storage.get([VAULT_KEYS.primary, VAULT_KEYS.previous]);
+  const [stored, marks] = await Promise.all([storage.get([VAULT_KEYS.primary, VAULT_KEYS.previous]), readHighWaterMarks(markAreas(storage))]);
   const previousKey = options.previousKey ?? key;
   const previousKdf = options.previousKdf ?? kdf;
   const current = authenticated(stored[VAULT_KEYS.primary], previousKey, previousKdf);
   const before = authenticated(stored[VAULT_KEYS.previous], previousKey, previousKdf);
   // Version 1 records have the empty id: the first version 2 write gives the vault its id.
   const id = current?.id || before?.id || newVaultId();
-  const mark = await readHighWaterMark(markAreas(storage), id);
-  const counter = Math.max(current?.counter ?? 0, before?.counter ?? 0, mark.counter) + 1;
+  const counter = Math.max(current?.counter ?? 0, before?.counter ?? 0, marks.counterOf(id)) + 1;
 
   const plaintext = utf8.encode(JSON.stringify(payload));
   const text = serializeRecord(sealRecord(key, kdf, { id, counter }, plaintext));

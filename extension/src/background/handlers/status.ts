@@ -4,9 +4,10 @@ import type { Handler } from '../handler-context.js';
 
 /** `status`: is there a vault, and is it unlocked? */
 export const status: Handler<'status'> = async (ctx) => {
-  const stored = await storedVault(ctx.deps.storage);
+  // Both reads at once: the popup waits for this answer before its first screen.
+  const [stored, session] = await Promise.all([storedVault(ctx.deps.storage), ctx.deps.session.get(ctx.deps.now())]);
   if (!stored) return { state: 'none' };
-  if (await ctx.deps.session.get(ctx.deps.now())) return { state: 'unlocked' };
+  if (session) return { state: 'unlocked' };
   // The popup is about to show the unlock screen: get the KDF ready, at the vault's own parameters,
   // while the person types (warmUpKdf never throws).
   void warmUpKdf(stored.kdf);
