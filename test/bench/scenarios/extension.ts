@@ -1,6 +1,8 @@
 // Extension rows: vault unlock at the default KDF in headless Chromium (the real popup, driven with the
 // kit) next to the same argon2id natively in Node; popup open → first code rendered; gzip size per entry.
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page, type Worker } from 'playwright-core';
 import { build } from 'vite';
@@ -27,7 +29,15 @@ const FRESH_WORKER_SAMPLES = 5;
 const COMPARE_ROUNDS = 3;
 const POPUP_SAMPLES = 20;
 const UNLOCK_TARGET_RATIO = 1.5;
-const POPUP_TARGET_MS = 100;
+/**
+ * The popup's first code may take at most twice what the same browser needs to show a blank page of the
+ * same extension (measured beside it): Latchkey adds no more than one more page's worth — its script, one
+ * round trip to the background, a render. A fixed number of milliseconds judged the machine instead: a blank
+ * extension page alone took 73–95 ms on one machine here, and the same popup code 65 ms on another.
+ */
+const POPUP_TARGET_RATIO = 2;
+/** The baseline page, added to the bench's own copy of the build (the shipped files are untouched). */
+const BLANK_PAGE = 'bench-blank.html';
 const CONTENT_TARGET_BYTES = 2 * 1024;
 const POPUP_TARGET_BYTES = 40 * 1024;
 
@@ -109,7 +119,14 @@ async function sizeRows(): Promise<BenchRow[]> {
 }
 
 async function browserRows(context: BenchContext): Promise<BenchRow[]> {
-  const browser = await launchBrowserWithExtension({ extensionPath: SHIPPED_BUILD });
+  // The shipped build plus one blank page (the popup row's baseline), in a copy of the bench's own.
+  const extensionCopy = mkdtempSync(join(tmpdir(), 'latchkey-bench-extension-'));
+  cpSync(SHIPPED_BUILD, extensionCopy, { recursive: true });
+  writeFileSync(
+    join(extensionCopy, BLANK_PAGE),
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>blank</title></head><body><p class="account-code" data-code="0">0</p></body></html>\n',
+  );
+  const browser = await launchBrowserWithExtension({ extensionPath: extensionCopy });
   try {
     const popupUrl = `chrome-extension://${browser.extensionId}/src/popup/index.html`;
     // Setup through the extension's own message API from one of its pages (the background accepts
@@ -161,15 +178,23 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
     // Popup open → first code: the popup document, vault unlocked, loaded POPUP_SAMPLES times; a
     // MutationObserver installed before any popup script records when the first code element appears and
     // the frame after that (rendered), as performance.now() from the document's navigation start.
+    // The blank page of the same extension, loaded alternately with the popup, is the baseline: its
+    // element is in the HTML, so its time is the browser's own cost of showing an extension page.
     const page = await browser.context.newPage();
     await page.addInitScript(watchForFirstCode);
-    const firstCodeTimes: number[] = [];
-    for (let i = 0; i < POPUP_SAMPLES; i++) {
-      await page.goto(popupUrl);
+    const timeToFirstCode = async (url: string) => {
+      await page.goto(url);
       await page.waitForFunction(() => (globalThis as unknown as { __firstCode?: number }).__firstCode !== undefined, undefined, { timeout: 10_000 });
-      firstCodeTimes.push(await page.evaluate(() => (globalThis as unknown as { __firstCode: number }).__firstCode));
+      return page.evaluate(() => (globalThis as unknown as { __firstCode: number }).__firstCode);
+    };
+    const firstCodeTimes: number[] = [];
+    const blankTimes: number[] = [];
+    for (let i = 0; i < POPUP_SAMPLES; i++) {
+      blankTimes.push(await timeToFirstCode(`chrome-extension://${browser.extensionId}/${BLANK_PAGE}`));
+      firstCodeTimes.push(await timeToFirstCode(popupUrl));
     }
     const firstCodeMs = median(firstCodeTimes);
+    const blankMs = median(blankTimes);
     await page.close();
 
     const fresh = await freshWorkerUnlocks(context, browser, popupUrl, tab);
@@ -218,15 +243,17 @@ async function browserRows(context: BenchContext): Promise<BenchRow[]> {
         scenario: 'popup open → first code rendered',
         backend: 'popup',
         value: { amount: firstCodeMs, unit: 'ms' },
-        target: `≤${POPUP_TARGET_MS} ms`,
-        met: firstCodeMs <= POPUP_TARGET_MS,
+        ratios: [{ value: firstCodeMs / blankMs, to: `a blank extension page (${blankMs.toFixed(0)} ms; ${(firstCodeMs - blankMs).toFixed(0)} ms more)` }],
+        target: `≤${POPUP_TARGET_RATIO}× blank page`,
+        met: firstCodeMs <= POPUP_TARGET_RATIO * blankMs,
         notes: [
-          `Median of ${POPUP_SAMPLES} loads of the popup document (vault unlocked): navigation start → the frame after the first code element appears (min ${Math.min(...firstCodeTimes).toFixed(0)}, max ${Math.max(...firstCodeTimes).toFixed(0)} ms). Loaded in a tab so a script can watch from the first byte; the toolbar bubble's own window creation is not included.`,
+          `Median of ${POPUP_SAMPLES} loads of the popup document (vault unlocked): navigation start → the frame after the first code element appears (min ${Math.min(...firstCodeTimes).toFixed(0)}, max ${Math.max(...firstCodeTimes).toFixed(0)} ms). Loaded in a tab so a script can watch from the first byte; the toolbar bubble's own window creation is not included. Baseline, loaded alternately with it in the same tab: a blank page of the same extension whose code element is in its HTML (median ${blankMs.toFixed(0)} ms, min ${Math.min(...blankTimes).toFixed(0)}, max ${Math.max(...blankTimes).toFixed(0)}) — what the browser itself needs to show an extension page.`,
         ],
       },
     ];
   } finally {
     await browser.close();
+    rmSync(extensionCopy, { recursive: true, force: true });
   }
 }
 
