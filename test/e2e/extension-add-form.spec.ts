@@ -181,3 +181,32 @@ test('storage.local restored to an older copy is reported after unlock, not used
   await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible();
   await screenshotPopup(popup, 'popup-rollback-warning', (n) => testInfo.outputPath(n));
 });
+
+test('an older copy put back while the vault is unlocked: the next popup opens locked and says why', async ({ server, extension, extensionPage }, testInfo) => {
+  test.setTimeout(120_000);
+  await extensionPage.goto(`${server.url}${ROUTES.login}`);
+  const popup = await openPopup(extension.context, { forPage: extensionPage });
+  await createVault(popup);
+  type Local = { get(keys: null): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void>; clear(): Promise<void> };
+  const before = await extension.serviceWorker.evaluate(() =>
+    (globalThis as unknown as { chrome: { storage: { local: Local } } }).chrome.storage.local.get(null),
+  );
+  await popup.getByRole('button', { name: 'Add account' }).last().click();
+  await popup.getByRole('tab', { name: 'Paste link' }).click();
+  await popup.getByLabel('otpauth:// link').fill('otpauth://totp/PyPI:alice?secret=JBSWY3DPEHPK3PXP&issuer=PyPI');
+  await popup.getByRole('button', { name: 'Save account' }).click();
+  await expect(popup.locator('.account-code')).toHaveCount(1);
+  await popup.close();
+
+  // Still unlocked: storage.local put back as it was before the account, behind the session's back.
+  await extension.serviceWorker.evaluate(async (items) => {
+    const local = (globalThis as unknown as { chrome: { storage: { local: Local } } }).chrome.storage.local;
+    await local.clear();
+    await local.set(items);
+  }, before);
+  const next = await openPopup(extension.context, { forPage: extensionPage });
+  await expect(next.getByText('The vault was locked. The stored vault is an older copy (write 1; this browser saved write 2)')).toBeVisible();
+  await expect(next.getByLabel('Passphrase')).toBeVisible();
+  await expect(next.locator('.account-code')).toHaveCount(0);
+  await screenshotPopup(next, 'popup-rollback-while-unlocked', (n) => testInfo.outputPath(n));
+});

@@ -1,7 +1,15 @@
 import { DOM } from '@latchkey/shared';
 import { DEFAULT_KDF, type KdfParams } from '../vault/kdf.js';
 import type { VaultAccount, VaultPayload } from '../vault/payload.js';
-import { openVault, readVault, VaultRollbackError, writeVault, type UnlockedVault, type VaultStorageArea } from '../vault/vault-store.js';
+import {
+  openVault,
+  readVault,
+  VaultRollbackError,
+  type StoredVaultState,
+  writeVault,
+  type UnlockedVault,
+  type VaultStorageArea,
+} from '../vault/vault-store.js';
 import { probePage, type PageProbe, type PageResult } from '../content/page-functions.js';
 import { codeValidUntil, currentCode } from './current-code.js';
 import { rememberAccountOrigins } from './security-key-sites.js';
@@ -31,7 +39,14 @@ export interface HandlerContext {
   kdf: KdfParams;
   /** Remember the key and (re)arm auto-lock from the vault's settings. */
   startSession(vault: UnlockedVault): Promise<void>;
-  /** The open vault, or a "locked" refusal. Every use counts as activity and pushes the auto-lock back. */
+  /**
+   * One wait on storage for the session's key, the records and the rollback marks; then, when a session
+   * holds the key, the vault opened with it and the session refreshed (activity pushes the auto-lock back).
+   * `vault` is null when locked; `stored` is what was read either way. A record the key cannot open or
+   * an older copy put back ends the session with a "locked" refusal that says why.
+   */
+  openSession(): Promise<{ vault: UnlockedVault | null; stored: StoredVaultState }>;
+  /** The open vault ({@link openSession}), or a "locked" refusal. */
   requireOpen(): Promise<UnlockedVault>;
   /** Re-encrypt and store the payload under the open vault's key (and note its account origins). */
   save(vault: UnlockedVault, payload: VaultPayload): Promise<void>;
@@ -76,11 +91,10 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
       ]);
     },
 
-    async requireOpen() {
-      // The key and the records at once (one wait on storage; the popup's first codes wait on it). When
-      // locked, the records were read for nothing: cheap, and only a popup opening on the lock screen pays it.
+    async openSession() {
+      // The key and the records at once: the popup's first screen waits on this.
       const [current, stored] = await Promise.all([deps.session.get(deps.now()), readVault(deps.storage)]);
-      if (!current) throw new UserFacingError('The vault is locked.', 'locked');
+      if (!current) return { vault: null, stored };
       let vault: UnlockedVault;
       try {
         vault = openVault(stored, current.key, current.kdf);
@@ -90,6 +104,12 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
         throw new UserFacingError(error instanceof VaultRollbackError ? `The vault was locked. ${error.message}` : 'The vault is locked.', 'locked');
       }
       await ctx.startSession(vault);
+      return { vault, stored };
+    },
+
+    async requireOpen() {
+      const { vault } = await ctx.openSession();
+      if (!vault) throw new UserFacingError('The vault is locked.', 'locked');
       return vault;
     },
 

@@ -56,11 +56,10 @@ export type Request =
   | { type: 'export' }
   | { type: 'import'; text: string; passphrase?: string; origin: string };
 
-export type VaultState = 'none' | 'locked' | 'unlocked';
-
 /** Response payload for each request type. */
 export interface ResponseMap {
-  status: { state: VaultState };
+  /** Unlocked: also the list's accounts and settings, as `codes` gives them (the popup's first screen in one request). */
+  status: { state: 'none' } | { state: 'locked' } | ({ state: 'unlocked' } & ResponseMap['codes']);
   create: { state: 'unlocked' };
   /** `rollback`: what to tell the person when the vault opened is an older copy than one written before. */
   /** `accounts`: the codes, so the popup shows them without a second round trip. */

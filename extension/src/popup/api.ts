@@ -23,17 +23,16 @@ export async function handOverToSecurityKey(tabId: number): Promise<string | und
   return undefined;
 }
 
-/** What the popup needs for its first screen: the vault's state, the codes (when unlocked) and the tab. */
-export type OpeningState = [Response<'status'>, Response<'codes'>, number | null];
+/** What the popup needs for its first screen: the vault's state (with the codes when unlocked) and the tab. */
+export type OpeningState = [Response<'status'>, number | null];
 
 /**
- * Ask for the first screen's data. The codes are asked for beside the status: when the vault is unlocked
- * (most opens) the first codes then need no second round trip to the background; when locked the answer
- * is ignored. main.tsx calls this before the first render, so the background's storage reads overlap
+ * Ask for the first screen's data: one request, whose answer carries the codes when the vault is unlocked
+ * (most opens). main.tsx calls this before the first render, so the background's storage reads overlap
  * the popup's own start-up instead of following its first paint.
  */
 export function askOpeningState(): Promise<OpeningState> {
-  return Promise.all([send({ type: 'status' }), send({ type: 'codes' }), activeTabId().catch(() => null)]);
+  return Promise.all([send({ type: 'status' }), activeTabId().catch(() => null)]);
 }
 
 /** The tab the popup was opened on. */

@@ -89,14 +89,13 @@ async function loadRecords(storage: VaultStorageArea): Promise<StoredRecords> {
 }
 
 /**
- * What is stored, from one read: null when no vault is (the popup then asks to create one); otherwise a
- * vault, even a damaged one (the popup asks to unlock), with the KDF header an unlock would derive with
- * (the current record's, else the fallback's) when a record is readable.
+ * What is stored, from what {@link readVault} read: null when no vault is (the popup then asks to create
+ * one); otherwise a vault, even a damaged one (the popup asks to unlock), with the KDF header an unlock
+ * would derive with (the current record's, else the fallback's) when a record is readable.
  */
-export async function storedVault(storage: VaultStorageArea): Promise<{ kdf: KdfHeader | undefined } | null> {
-  const { primary, previous } = await loadRecords(storage);
-  if (primary === null && previous === null) return null;
-  return { kdf: (primary?.record ?? previous?.record)?.kdf };
+export function storedVault({ records }: StoredVaultState): { kdf: KdfHeader | undefined } | null {
+  if (records.primary === null && records.previous === null) return null;
+  return { kdf: (records.primary?.record ?? records.previous?.record)?.kdf };
 }
 
 /**
@@ -104,7 +103,7 @@ export async function storedVault(storage: VaultStorageArea): Promise<{ kdf: Kdf
  * @param kdf cost parameters; tests pass cheap ones explicitly, everything else uses the default.
  */
 export async function createVault(storage: VaultStorageArea, passphrase: string, kdf: KdfParams = DEFAULT_KDF): Promise<UnlockedVault> {
-  if ((await storedVault(storage)) !== null) throw new VaultExistsError('A vault already exists.');
+  if (storedVault(await readVault(storage)) !== null) throw new VaultExistsError('A vault already exists.');
   const header = newKdfHeader(kdf);
   const key = await deriveVaultKey(passphrase, header, saltOf(header));
   const payload = emptyPayload();

@@ -2,14 +2,17 @@ import { warmUpKdf } from '../../vault/kdf.js';
 import { storedVault } from '../../vault/vault-store.js';
 import type { Handler } from '../handler-context.js';
 
-/** `status`: is there a vault, and is it unlocked? */
+/**
+ * `status`: is there a vault, and is it unlocked? When unlocked, the answer also carries what the list
+ * shows (as `codes` does), so the popup's first screen takes one request and one wait on storage.
+ */
 export const status: Handler<'status'> = async (ctx) => {
-  // Both reads at once: the popup waits for this answer before its first screen.
-  const [stored, session] = await Promise.all([storedVault(ctx.deps.storage), ctx.deps.session.get(ctx.deps.now())]);
-  if (!stored) return { state: 'none' };
-  if (session) return { state: 'unlocked' };
+  const { vault, stored } = await ctx.openSession();
+  if (vault) return { state: 'unlocked', accounts: vault.payload.accounts.map((account) => ctx.view(account)), settings: vault.payload.settings };
+  const found = storedVault(stored);
+  if (!found) return { state: 'none' };
   // The popup is about to show the unlock screen: get the KDF ready, at the vault's own parameters,
   // while the person types (warmUpKdf never throws).
-  void warmUpKdf(stored.kdf);
+  void warmUpKdf(found.kdf);
   return { state: 'locked' };
 };
