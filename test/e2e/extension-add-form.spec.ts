@@ -2,6 +2,7 @@ import { ROUTES } from '@latchkey/shared';
 import type { Page } from 'playwright-core';
 import { test, expect } from '../src/kit/fixtures.js';
 import { openPopup } from '../src/kit/index.js';
+import { expectNoAxeViolations } from './accessibility/audit.js';
 import { screenshotPopup } from './extension-helpers.js';
 
 // The popup's add form and its keyboard and focus behaviour (issue 15, items 3 and 5): Save validates
@@ -205,8 +206,11 @@ test('an older copy put back while the vault is unlocked: the next popup opens l
     await local.set(items);
   }, before);
   const next = await openPopup(extension.context, { forPage: extensionPage });
-  await expect(next.getByText('The vault was locked. The stored vault is an older copy (write 1; this browser saved write 2)')).toBeVisible();
+  const warning = next.getByRole('alert').filter({ hasText: 'The vault was locked. The stored vault is an older copy (write 1; this browser saved write 2)' });
+  await expect(warning).toBeVisible();
+  await expect(warning).toBeFocused();
   await expect(next.getByLabel('Passphrase')).toBeVisible();
   await expect(next.locator('.account-code')).toHaveCount(0);
+  await expectNoAxeViolations(next);
   await screenshotPopup(next, 'popup-rollback-while-unlocked', (n) => testInfo.outputPath(n));
 });

@@ -54,6 +54,8 @@ export interface HandlerContext {
   lock(): Promise<void>;
   /** An account as the popup may see it: no secret, the current code. */
   view(account: VaultAccount): AccountView;
+  /** What the popup's list shows of an open vault: every account as {@link view} gives it, and the settings. */
+  list(vault: UnlockedVault): ResponseMap['codes'];
   /** What the top frame of the tab offers, or null when the extension has no access to it. */
   probe(tabId: number): Promise<PageProbe | null>;
   /** Run a page function that acts on the page; no access becomes a refusal the person can act on. */
@@ -127,6 +129,10 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
       const { id, issuer, label, origin, digits, period } = account;
       const now = deps.now();
       return { id, issuer, label, origin, digits, period, code: currentCode(account, now), validUntil: codeValidUntil(period, now) };
+    },
+
+    list(vault) {
+      return { accounts: vault.payload.accounts.map((account) => ctx.view(account)), settings: vault.payload.settings };
     },
 
     async probe(tabId) {

@@ -13,7 +13,7 @@ type Screen =
   | { name: 'loading' }
   | { name: 'error'; message: string }
   | { name: 'create' }
-  | { name: 'unlock'; notice?: string }
+  | { name: 'unlock'; notice?: string; alert?: string }
   | { name: 'list'; notice?: string; alert?: string; accounts?: AccountView[] }
   | { name: 'add' }
   | { name: 'edit'; account: AccountView }
@@ -35,7 +35,7 @@ export function App({ opening }: AppProps) {
     void (async () => {
       const [status, tabId] = await opening;
       // A session that ended on opening (an older vault copy put back) is a lock screen that says why.
-      if (!status.ok) setScreen(status.code === 'locked' ? { name: 'unlock', notice: status.error } : { name: 'error', message: status.error });
+      if (!status.ok) setScreen(status.code === 'locked' ? { name: 'unlock', alert: status.error } : { name: 'error', message: status.error });
       else if (status.state === 'none') setScreen({ name: 'create' });
       else if (status.state === 'locked') setScreen({ name: 'unlock' });
       else setScreen({ name: 'list', accounts: status.accounts });
@@ -89,6 +89,7 @@ export function App({ opening }: AppProps) {
         <Unlock
           tab={tab}
           notice={screen.notice}
+          alert={screen.alert}
           onUnlocked={(notice, alert, accounts) => setScreen({ name: 'list', accounts, ...(notice ? { notice } : {}), ...(alert ? { alert } : {}) })}
         />
       );

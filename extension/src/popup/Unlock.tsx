@@ -7,6 +7,8 @@ import { displayOrigin } from './format.js';
 export function Unlock(props: {
   tab: TabContext;
   notice?: string | undefined;
+  /** A warning the screen opens with (an older vault copy ended the session): announced and focused. */
+  alert?: string | undefined;
   onUnlocked: (notice: string | undefined, alert: string | undefined, accounts: AccountView[]) => void;
 }) {
   const [passphrase, setPassphrase] = useState('');
@@ -50,6 +52,7 @@ export function Unlock(props: {
           </svg>
         </div>
         <p class="lead">Your vault is locked.</p>
+        {props.alert ? <Notice kind="error">{props.alert}</Notice> : null}
         {props.notice ? <Notice kind="info">{props.notice}</Notice> : null}
         <Field label="Passphrase" error={error}>
           {(id, describedBy) => (

@@ -14,6 +14,6 @@ export const unlock: Handler<'unlock'> = async (ctx, { passphrase }) => {
     state: 'unlocked',
     restoredFromPrevious: vault.restoredFromPrevious,
     rollback: vault.rollback ? rollbackMessage(vault.rollback) : null,
-    accounts: vault.payload.accounts.map((account) => ctx.view(account)),
+    accounts: ctx.list(vault).accounts,
   };
 };
