@@ -1,7 +1,7 @@
 import { ROUTES } from '@latchkey/shared';
 import type { Page } from 'playwright-core';
 import { test, expect } from '../src/kit/fixtures.js';
-import { openPopup } from '../src/kit/index.js';
+import { openPopup, type BrowserWithExtension } from '../src/kit/index.js';
 import { expectNoAxeViolations } from './accessibility/audit.js';
 import { screenshotPopup } from './extension-helpers.js';
 
@@ -149,31 +149,44 @@ test('focus moves to each new screen and to errors; Scan QR without tab access s
   await screenshotPopup(popup, 'popup-unlock-focus-dark', (n) => testInfo.outputPath(n));
 });
 
-test('storage.local restored to an older copy is reported after unlock, not used silently', async ({ server, extension, extensionPage }, testInfo) => {
-  test.setTimeout(120_000);
-  await extensionPage.goto(`${server.url}${ROUTES.login}`);
-  const popup = await openPopup(extension.context, { forPage: extensionPage });
+/** storage.local as the extension sees it, read and written behind its back through the service worker. */
+type LocalArea = { get(keys: null): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void>; clear(): Promise<void> };
+
+/** Everything in storage.local now: the vault record and the rollback mark beside it. */
+function readLocal(extension: BrowserWithExtension): Promise<Record<string, unknown>> {
+  return extension.serviceWorker.evaluate(() => (globalThis as unknown as { chrome: { storage: { local: LocalArea } } }).chrome.storage.local.get(null));
+}
+
+/** The whole of storage.local put back to `items`: only the marks in storage.sync and storage.session can tell. */
+async function restoreLocal(extension: BrowserWithExtension, items: Record<string, unknown>): Promise<void> {
+  await extension.serviceWorker.evaluate(async (saved) => {
+    const local = (globalThis as unknown as { chrome: { storage: { local: LocalArea } } }).chrome.storage.local;
+    await local.clear();
+    await local.set(saved);
+  }, items);
+}
+
+/** A new vault, storage.local as it was right after creating it, then one account added (a second write). */
+async function vaultWithOlderCopy(extension: BrowserWithExtension, popup: Page): Promise<Record<string, unknown>> {
   await createVault(popup);
-  type Local = { get(keys: null): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void>; clear(): Promise<void> };
-  // Everything in storage.local as it is now: the vault before the account, and the mark beside it.
-  const before = await extension.serviceWorker.evaluate(() =>
-    (globalThis as unknown as { chrome: { storage: { local: Local } } }).chrome.storage.local.get(null),
-  );
+  const before = await readLocal(extension);
   await popup.getByRole('button', { name: 'Add account' }).last().click();
   await popup.getByRole('tab', { name: 'Paste link' }).click();
   await popup.getByLabel('otpauth:// link').fill('otpauth://totp/PyPI:alice?secret=JBSWY3DPEHPK3PXP&issuer=PyPI');
   await popup.getByRole('button', { name: 'Save account' }).click();
   await expect(popup.locator('.account-code')).toHaveCount(1);
+  return before;
+}
+
+test('storage.local restored to an older copy is reported after unlock, not used silently', async ({ server, extension, extensionPage }, testInfo) => {
+  test.setTimeout(120_000);
+  await extensionPage.goto(`${server.url}${ROUTES.login}`);
+  const popup = await openPopup(extension.context, { forPage: extensionPage });
+  const before = await vaultWithOlderCopy(extension, popup);
   await popup.getByRole('button', { name: 'Lock now' }).click();
   await expect(popup.getByText('Your vault is locked.')).toBeVisible();
 
-  // The whole of storage.local put back as it was: only the marks in storage.sync and storage.session
-  // (the real browser's, not fakes) can tell.
-  await extension.serviceWorker.evaluate(async (items) => {
-    const local = (globalThis as unknown as { chrome: { storage: { local: Local } } }).chrome.storage.local;
-    await local.clear();
-    await local.set(items);
-  }, before);
+  await restoreLocal(extension, before);
   await popup.getByLabel('Passphrase').fill(PASSPHRASE);
   await popup.getByRole('button', { name: 'Unlock' }).click();
   const warning = popup.getByRole('alert').filter({ hasText: 'The stored vault is an older copy (write 1; this browser saved write 2)' });
@@ -187,24 +200,11 @@ test('an older copy put back while the vault is unlocked: the next popup opens l
   test.setTimeout(120_000);
   await extensionPage.goto(`${server.url}${ROUTES.login}`);
   const popup = await openPopup(extension.context, { forPage: extensionPage });
-  await createVault(popup);
-  type Local = { get(keys: null): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void>; clear(): Promise<void> };
-  const before = await extension.serviceWorker.evaluate(() =>
-    (globalThis as unknown as { chrome: { storage: { local: Local } } }).chrome.storage.local.get(null),
-  );
-  await popup.getByRole('button', { name: 'Add account' }).last().click();
-  await popup.getByRole('tab', { name: 'Paste link' }).click();
-  await popup.getByLabel('otpauth:// link').fill('otpauth://totp/PyPI:alice?secret=JBSWY3DPEHPK3PXP&issuer=PyPI');
-  await popup.getByRole('button', { name: 'Save account' }).click();
-  await expect(popup.locator('.account-code')).toHaveCount(1);
+  const before = await vaultWithOlderCopy(extension, popup);
   await popup.close();
 
   // Still unlocked: storage.local put back as it was before the account, behind the session's back.
-  await extension.serviceWorker.evaluate(async (items) => {
-    const local = (globalThis as unknown as { chrome: { storage: { local: Local } } }).chrome.storage.local;
-    await local.clear();
-    await local.set(items);
-  }, before);
+  await restoreLocal(extension, before);
   const next = await openPopup(extension.context, { forPage: extensionPage });
   const warning = next.getByRole('alert').filter({ hasText: 'The vault was locked. The stored vault is an older copy (write 1; this browser saved write 2)' });
   await expect(warning).toBeVisible();
