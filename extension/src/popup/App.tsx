@@ -34,12 +34,12 @@ export function App({ opening }: AppProps) {
   useEffect(() => {
     void (async () => {
       const [status, tabId] = await opening;
+      if (!status.ok && status.code !== 'locked') return setScreen({ name: 'error', message: status.error });
       // A session that ended on opening (an older vault copy put back) is a lock screen that says why.
-      if (!status.ok) setScreen(status.code === 'locked' ? { name: 'unlock', alert: status.error } : { name: 'error', message: status.error });
+      if (!status.ok) setScreen({ name: 'unlock', alert: status.error });
       else if (status.state === 'none') setScreen({ name: 'create' });
       else if (status.state === 'locked') setScreen({ name: 'unlock' });
       else setScreen({ name: 'list', accounts: status.accounts });
-      if (!status.ok && status.code !== 'locked') return;
       const context = await send({ type: 'tab-context', tabId });
       if (context.ok) setTab(context);
     })();

@@ -93,7 +93,7 @@ async function loadRecords(storage: VaultStorageArea): Promise<StoredRecords> {
  * one); otherwise a vault, even a damaged one (the popup asks to unlock), with the KDF header an unlock
  * would derive with (the current record's, else the fallback's) when a record is readable.
  */
-export function storedVault({ records }: StoredVaultState): { kdf: KdfHeader | undefined } | null {
+export function storedVault({ records }: Pick<StoredVaultState, 'records'>): { kdf: KdfHeader | undefined } | null {
   if (records.primary === null && records.previous === null) return null;
   return { kdf: (records.primary?.record ?? records.previous?.record)?.kdf };
 }
@@ -103,7 +103,7 @@ export function storedVault({ records }: StoredVaultState): { kdf: KdfHeader | u
  * @param kdf cost parameters; tests pass cheap ones explicitly, everything else uses the default.
  */
 export async function createVault(storage: VaultStorageArea, passphrase: string, kdf: KdfParams = DEFAULT_KDF): Promise<UnlockedVault> {
-  if (storedVault(await readVault(storage)) !== null) throw new VaultExistsError('A vault already exists.');
+  if (storedVault({ records: await loadRecords(storage) }) !== null) throw new VaultExistsError('A vault already exists.');
   const header = newKdfHeader(kdf);
   const key = await deriveVaultKey(passphrase, header, saltOf(header));
   const payload = emptyPayload();
@@ -116,7 +116,7 @@ export async function createVault(storage: VaultStorageArea, passphrase: string,
  * {@link VaultAuthError} and leaves storage untouched, however often it is tried.
  */
 export async function unlockVault(storage: VaultStorageArea, passphrase: string): Promise<UnlockedVault> {
-  const [records, marks] = await readRecordsAndMarks(storage);
+  const { records, marks } = await readVault(storage);
   const header = (records.primary?.record ?? records.previous?.record)?.kdf;
   if (header === undefined) throw missingOrDamaged(records);
   const key = await deriveVaultKey(passphrase, header, saltOf(header));
@@ -132,7 +132,7 @@ export interface StoredVaultState {
 
 /** Read {@link StoredVaultState} in one wait on storage (the reads run at once). */
 export async function readVault(storage: VaultStorageArea): Promise<StoredVaultState> {
-  const [records, marks] = await readRecordsAndMarks(storage);
+  const [records, marks] = await Promise.all([loadRecords(storage), readHighWaterMarks(markAreas(storage))]);
   return { records, marks };
 }
 
@@ -152,11 +152,6 @@ export function openVault(stored: StoredVaultState, key: Uint8Array, kdf: KdfHea
 /** What to tell the person about a rollback, in plain words. */
 export function rollbackMessage(rollback: Rollback): string {
   return `The stored vault is an older copy (write ${rollback.found}; this browser saved write ${rollback.expected}). Someone or something may have put back an old copy: changes made since then (accounts added, edited or deleted) are missing. Check your accounts.`;
-}
-
-/** The records and every area's high-water marks, read at once: one wait on storage, not two in a row. */
-function readRecordsAndMarks(storage: VaultStorageArea): Promise<[StoredRecords, HighWaterMarks]> {
-  return Promise.all([loadRecords(storage), readHighWaterMarks(markAreas(storage))]);
 }
 
 function rollbackOf(marks: HighWaterMarks, record: VaultRecord): Rollback | null {
