@@ -1,5 +1,6 @@
+import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
-import { OtpauthUriError, formatOtpauthUri, normalizeBase32Secret, parseOtpauthUri } from './otpauth-uri.js';
+import { OtpauthUriError, type TotpAccountParams, formatOtpauthUri, normalizeBase32Secret, parseOtpauthUri, validateTotpAccount } from './otpauth-uri.js';
 
 describe('parseOtpauthUri', () => {
   it('parses the URI PyPI-style issuers produce', () => {
@@ -52,6 +53,35 @@ describe('parseOtpauthUri', () => {
     expect(() => parseOtpauthUri(uri)).toThrow(new RegExp(message, 'i'));
   });
 
+  it.each([
+    ['otpauth://totp/?secret=JBSWY3DPEHPK3PXP', 'The link has no account name (the part after otpauth://totp/).'],
+    ['otpauth://totp?secret=JBSWY3DPEHPK3PXP&issuer=PyPI', 'The link has no account name (the part after otpauth://totp/).'],
+    ['otpauth://totp/PyPI:?secret=JBSWY3DPEHPK3PXP', 'The link has no account name (the part after otpauth://totp/).'],
+    ['otpauth://totp/PyPI%3A%20?secret=JBSWY3DPEHPK3PXP', 'The link has no account name (the part after otpauth://totp/).'],
+    ['otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5', 'The link’s algorithm is not supported: use SHA1, SHA256 or SHA512.'],
+    ['otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=SHA224', 'The link’s algorithm is not supported: use SHA1, SHA256 or SHA512.'],
+    ['otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=six', 'The link’s number of digits is not supported: codes must have 6, 7 or 8 digits.'],
+    ['otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=0', 'The link’s period is not supported: it must be a whole number of seconds from 10 to 300.'],
+    ['otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=30s', 'The link’s period is not supported: it must be a whole number of seconds from 10 to 300.'],
+    [
+      'otpauth://totp/x%E0%A4%A?secret=JBSWY3DPEHPK3PXP',
+      'The link has a badly escaped character (a % not followed by a valid code): copy it again from the site.',
+    ],
+    [
+      'otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&issuer=%E0%A4%A',
+      'The link has a badly escaped character (a % not followed by a valid code): copy it again from the site.',
+    ],
+    ['otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&', 'The link is not a valid otpauth:// address (it may be cut off or changed). Copy it again from the site.'],
+    [
+      'otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&issuer=a?b',
+      'The link is not a valid otpauth:// address (it may be cut off or changed). Copy it again from the site.',
+    ],
+    ['otpauth://foo/x?secret=JBSWY3DPEHPK3PXP', 'This is not a two-factor link: it must start with otpauth://totp/.'],
+  ])('says what is wrong with %j in words a person can act on, never the library’s own', (uri, message) => {
+    expect(() => parseOtpauthUri(uri)).toThrow(OtpauthUriError);
+    expect(() => parseOtpauthUri(uri)).toThrow(message);
+  });
+
   it('round-trips through formatOtpauthUri', () => {
     const account = parseOtpauthUri('otpauth://totp/Py%20PI:al%20ice?secret=JBSWY3DPEHPK3PXP&issuer=Py%20PI&period=60');
     expect(parseOtpauthUri(formatOtpauthUri(account))).toEqual(account);
@@ -61,5 +91,35 @@ describe('parseOtpauthUri', () => {
 describe('normalizeBase32Secret', () => {
   it('removes spaces and dashes people type', () => {
     expect(normalizeBase32Secret('jbsw y3dp-ehpk 3pxp')).toBe('JBSWY3DPEHPK3PXP');
+  });
+});
+
+describe('one form for each secret', () => {
+  const code = (account: TotpAccountParams, timestamp: number) =>
+    new TOTP({ secret: Secret.fromBase32(account.secret), algorithm: account.algorithm, digits: account.digits, period: account.period }).generate({
+      timestamp,
+    });
+
+  it.each([
+    // 17 characters: the last one holds only bits past the tenth byte.
+    ['JBSWY3DPEHPK3PXPA', 'JBSWY3DPEHPK3PXP'],
+    ['jbsw y3dp ehpk 3pxp a', 'JBSWY3DPEHPK3PXP'],
+    // 26 characters: H and E differ only in the two bits past the sixteenth byte.
+    ['JBSWY3DPEHPK3PXPJBSWY3DPEH', 'JBSWY3DPEHPK3PXPJBSWY3DPEE'],
+    ['JBSWY3DPEHPK3PXPJBSWY3DPEE', 'JBSWY3DPEHPK3PXPJBSWY3DPEE'],
+  ])('typed %j and pasted in a link give the same secret %j and the same codes', (typedSecret, canonical) => {
+    const typed = validateTotpAccount({ issuer: 'PyPI', label: 'alice', secret: typedSecret });
+    const pasted = parseOtpauthUri(`otpauth://totp/PyPI:alice?secret=${encodeURIComponent(typedSecret)}&issuer=PyPI`);
+    expect(typed.secret).toBe(canonical);
+    expect(pasted).toEqual(typed);
+    for (const timestamp of [59_000, 1_111_111_109_000, Date.UTC(2026, 0, 1)]) expect(code(pasted, timestamp)).toBe(code(typed, timestamp));
+  });
+
+  it('keeps the RFC 6238 test key (20 bytes, already canonical) as it is', () => {
+    const rfc = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'; // "12345678901234567890"
+    const account = validateTotpAccount({ label: 'rfc', secret: rfc, digits: 8 });
+    expect(account.secret).toBe(rfc);
+    expect(code(account, 59_000)).toBe('94287082');
+    expect(code(account, 1_111_111_109_000)).toBe('07081804');
   });
 });

@@ -28,10 +28,15 @@ const MIN_SECRET_BYTES = 10;
 const MAX_SECRET_BYTES = 128;
 const MAX_URI_LENGTH = 2048;
 const MAX_TEXT_LENGTH = 256;
+const DIGITS = { min: 6, max: 8 } as const;
+const PERIOD_SECONDS = { min: 10, max: 300 } as const;
+/** For whatever the otpauth library still refuses after the checks below: its own text names no field a person knows. */
+const INVALID_LINK = 'The link is not a valid otpauth:// address (it may be cut off or changed). Copy it again from the site.';
 
 /**
  * Canonicalise a base32 secret as a person might type or paste it: spaces, dashes and `=` padding
- * removed, upper-cased. Throws {@link OtpauthUriError} with a message that says what is wrong.
+ * removed, upper-cased, and re-encoded from its bytes. Throws {@link OtpauthUriError} with a message
+ * that says what is wrong.
  */
 export function normalizeBase32Secret(input: string): string {
   const folded = input
@@ -47,7 +52,11 @@ export function normalizeBase32Secret(input: string): string {
     throw new OtpauthUriError(`The secret is too short: at least ${MIN_SECRET_BYTES * 8} bits (16 base32 characters).`);
   }
   if (bytes > MAX_SECRET_BYTES) throw new OtpauthUriError('The secret is too long.');
-  return folded;
+  // The bits after the last whole byte (a 17th character, or the low bits of the last one) are no part
+  // of the key, so `JBSWY3DPEHPK3PXPA` and `JBSWY3DPEHPK3PXP` are one key. Re-encoding its bytes gives
+  // the one string the otpauth library produces for a pasted link: typed, pasted, imported and backed-up
+  // copies of a key then compare equal.
+  return Secret.fromBase32(folded).base32;
 }
 
 /**
@@ -73,12 +82,10 @@ export function validateTotpAccount(input: {
     throw new OtpauthUriError(`Unsupported algorithm "${input.algorithm}": use SHA1, SHA256 or SHA512.`);
   }
   const digits = input.digits ?? 6;
-  if (!Number.isInteger(digits) || digits < 6 || digits > 8) {
-    throw new OtpauthUriError('Codes must have 6, 7 or 8 digits.');
-  }
+  if (!inRange(digits, DIGITS)) throw new OtpauthUriError('Codes must have 6, 7 or 8 digits.');
   const period = input.period ?? 30;
-  if (!Number.isInteger(period) || period < 10 || period > 300) {
-    throw new OtpauthUriError('The period must be a whole number of seconds from 10 to 300.');
+  if (!inRange(period, PERIOD_SECONDS)) {
+    throw new OtpauthUriError(`The period must be a whole number of seconds from ${PERIOD_SECONDS.min} to ${PERIOD_SECONDS.max}.`);
   }
   return { issuer, label, secret: normalizeBase32Secret(input.secret), algorithm, digits, period };
 }
@@ -87,26 +94,46 @@ export function validateTotpAccount(input: {
  * Parse an `otpauth://totp/…` key URI (the Google Authenticator format that QR codes carry).
  * Accepts the quirks real issuers produce: issuer only in the label, lower-case or padded secrets.
  * HOTP URIs are refused: a counter-based code cannot be shown without a server round-trip.
+ * Every refusal a person can act on is named here, before the otpauth library sees the link: the
+ * library's own messages ("Invalid URI format", "URI malformed") say nothing about what to fix.
  */
 export function parseOtpauthUri(uri: string): TotpAccountParams {
   const text = typeof uri === 'string' ? uri.trim() : '';
-  if (text.length === 0) throw new OtpauthUriError('The URI is empty.');
-  if (text.length > MAX_URI_LENGTH) throw new OtpauthUriError('The URI is too long.');
-  if (!/^otpauth:\/\//i.test(text)) throw new OtpauthUriError('Not an otpauth:// URI.');
-  const secretParam = /[?&]secret=([^&]*)/i.exec(text)?.[1];
-  if (secretParam === undefined || secretParam === '') {
-    throw new OtpauthUriError('The URI has no secret parameter.');
-  }
+  if (text.length === 0) throw new OtpauthUriError('The link is empty.');
+  if (text.length > MAX_URI_LENGTH) throw new OtpauthUriError('The link is too long.');
+  const parts = /^otpauth:\/\/([^/?]*)(?:\/([^?]*))?(?:\?(.*))?$/is.exec(text);
+  if (!parts) throw new OtpauthUriError('This is not an otpauth:// link.');
+  const [, type = '', path = '', query = ''] = parts;
+  if (type.toLowerCase() === 'hotp') throw new OtpauthUriError('Counter-based (HOTP) accounts are not supported; only TOTP.');
+  if (type.toLowerCase() !== 'totp') throw new OtpauthUriError('This is not a two-factor link: it must start with otpauth://totp/.');
+  const params = linkParameters(query);
+  const secretParam = params.get('secret');
+  if (secretParam === undefined || secretParam === '') throw new OtpauthUriError('The link has no secret= part: copy the whole link.');
   // Canonicalise first so the library's own base32 decoder sees what we validated.
-  const secret = normalizeBase32Secret(safeDecode(secretParam));
+  const secret = normalizeBase32Secret(secretParam);
+  // An issuer with no one at it ("PyPI:") is no name either: the library would take "PyPI:" itself as the name.
+  const name = safeDecode(path).replace(/^[^:]*:/, '');
+  if (name.trim() === '') {
+    throw new OtpauthUriError('The link has no account name (the part after otpauth://totp/).');
+  }
+  const algorithm = params.get('algorithm');
+  if (algorithm !== undefined && !/^SHA(?:1|256|512)$/i.test(algorithm)) {
+    throw new OtpauthUriError('The link’s algorithm is not supported: use SHA1, SHA256 or SHA512.');
+  }
+  if (!linkNumberIn(params.get('digits'), DIGITS)) {
+    throw new OtpauthUriError('The link’s number of digits is not supported: codes must have 6, 7 or 8 digits.');
+  }
+  if (!linkNumberIn(params.get('period'), PERIOD_SECONDS)) {
+    throw new OtpauthUriError(`The link’s period is not supported: it must be a whole number of seconds from ${PERIOD_SECONDS.min} to ${PERIOD_SECONDS.max}.`);
+  }
   let otp: HOTP | TOTP;
   try {
-    otp = URI.parse(text.replace(/([?&]secret=)[^&]*/i, `$1${secret}`));
-  } catch (error) {
-    const detail = error instanceof Error ? `: ${error.message}` : '';
-    throw new OtpauthUriError(`The otpauth URI is malformed${detail}.`);
+    // Every secret= of a link that repeats it: the library reads the last, as linkParameters does.
+    otp = URI.parse(text.replace(/([?&]secret=)[^&]*/gi, `$1${secret}`));
+  } catch {
+    throw new OtpauthUriError(INVALID_LINK);
   }
-  if (!(otp instanceof TOTP)) throw new OtpauthUriError('Counter-based (HOTP) accounts are not supported; only TOTP.');
+  if (!(otp instanceof TOTP)) throw new OtpauthUriError(INVALID_LINK);
   return validateTotpAccount({
     issuer: otp.issuer,
     label: otp.label,
@@ -130,10 +157,32 @@ export function formatOtpauthUri(account: TotpAccountParams): string {
   }).toString();
 }
 
+/**
+ * A link's `key=value` parameters, decoded, keys lower-cased; the last of a repeated key wins, as in the
+ * otpauth library. A bad %-escape anywhere is refused here, where it can be named.
+ */
+function linkParameters(query: string): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const pair of query.split('&')) {
+    const [key = '', value] = pair.split(/=(.*)/s, 2);
+    params.set(safeDecode(key).toLowerCase(), safeDecode(value ?? ''));
+  }
+  return params;
+}
+
+/** Whether an optional numeric parameter, when present, is a whole number within `range`. */
+function linkNumberIn(value: string | undefined, range: { min: number; max: number }): boolean {
+  return value === undefined || (/^\d{1,4}$/.test(value) && inRange(Number(value), range));
+}
+
+function inRange(value: number, range: { min: number; max: number }): boolean {
+  return Number.isInteger(value) && value >= range.min && value <= range.max;
+}
+
 function safeDecode(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    throw new OtpauthUriError('The URI has a badly escaped character.');
+    throw new OtpauthUriError('The link has a badly escaped character (a % not followed by a valid code): copy it again from the site.');
   }
 }

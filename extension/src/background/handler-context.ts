@@ -14,7 +14,7 @@ import { probePage, type PageProbe, type PageResult } from '../content/page-func
 import { codeValidUntil, currentCode } from './current-code.js';
 import { rememberAccountOrigins } from './security-key-sites.js';
 import type { KeySession } from './key-session.js';
-import type { AccountView, Request, ResponseMap } from './messages.js';
+import type { AccountView, Request, ResponseMap, VaultListing } from './messages.js';
 import { UserFacingError } from './user-facing-error.js';
 
 /** Browser capabilities the service needs, passed in so it can be tested without a browser. */
@@ -37,15 +37,16 @@ export interface HandlerContext {
   deps: ServiceDeps;
   /** KDF cost for new vaults and passphrase changes. */
   kdf: KdfParams;
-  /** Remember the key and (re)arm auto-lock from the vault's settings. */
-  startSession(vault: UnlockedVault): Promise<void>;
+  /** Remember the key and (re)arm auto-lock from the vault's settings; resolves to when it will lock. */
+  startSession(vault: UnlockedVault): Promise<number>;
   /**
    * One wait on storage for the session's key, the records and the rollback marks; then, when a session
-   * holds the key, the vault opened with it and the session refreshed (activity pushes the auto-lock back).
-   * `vault` is null when locked; `stored` is what was read either way. A record the key cannot open or
+   * holds the key, the vault opened with it and — for the person's own requests (`activity`, the default) —
+   * the session refreshed, pushing the auto-lock back. `vault` is null when locked; `stored` is what was
+   * read either way; `lockAt` is when the session ends (null when locked). A record the key cannot open or
    * an older copy put back ends the session with a "locked" refusal that says why.
    */
-  openSession(): Promise<{ vault: UnlockedVault | null; stored: StoredVaultState }>;
+  openSession(options?: { activity?: boolean }): Promise<{ vault: UnlockedVault | null; stored: StoredVaultState; lockAt: number | null }>;
   /** The open vault ({@link openSession}), or a "locked" refusal. */
   requireOpen(): Promise<UnlockedVault>;
   /** Re-encrypt and store the payload under the open vault's key (and note its account origins). */
@@ -55,7 +56,7 @@ export interface HandlerContext {
   /** An account as the popup may see it: no secret, the current code. */
   view(account: VaultAccount): AccountView;
   /** What the popup's list shows of an open vault: every account as {@link view} gives it, and the settings. */
-  list(vault: UnlockedVault): ResponseMap['codes'];
+  list(vault: UnlockedVault): VaultListing;
   /** What the top frame of the tab offers, or null when the extension has no access to it. */
   probe(tabId: number): Promise<PageProbe | null>;
   /** Run a page function that acts on the page; no access becomes a refusal the person can act on. */
@@ -85,18 +86,17 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
 
     async startSession(vault) {
       const minutes = vault.payload.settings.autoLockMinutes;
+      const expiresAt = deps.now() + minutes * 60_000;
       // Independent writes, so one wait rather than two: requests run one at a time (vault-service.ts), so no
       // lock can slip in between them.
-      await Promise.all([
-        deps.session.set({ key: vault.key, kdf: vault.kdf, autoLockMinutes: minutes, expiresAt: deps.now() + minutes * 60_000 }),
-        deps.scheduleAutoLock(minutes),
-      ]);
+      await Promise.all([deps.session.set({ key: vault.key, kdf: vault.kdf, autoLockMinutes: minutes, expiresAt }), deps.scheduleAutoLock(minutes)]);
+      return expiresAt;
     },
 
-    async openSession() {
+    async openSession({ activity = true } = {}) {
       // The key and the records at once: the popup's first screen waits on this.
       const [current, stored] = await Promise.all([deps.session.get(deps.now()), readVault(deps.storage)]);
-      if (!current) return { vault: null, stored };
+      if (!current) return { vault: null, stored, lockAt: null };
       let vault: UnlockedVault;
       try {
         vault = openVault(stored, current.key, current.kdf);
@@ -105,8 +105,9 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
         // Storage changed behind the session's back: lock, and say why (the unlock then reports it again).
         throw new UserFacingError(error instanceof VaultRollbackError ? `The vault was locked. ${error.message}` : 'The vault is locked.', 'locked');
       }
-      await ctx.startSession(vault);
-      return { vault, stored };
+      // Only what the person does keeps the vault open (auto-lock is "minutes unused").
+      const lockAt = activity ? await ctx.startSession(vault) : current.expiresAt;
+      return { vault, stored, lockAt };
     },
 
     async requireOpen() {

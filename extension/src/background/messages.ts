@@ -44,7 +44,11 @@ export type Request =
   | { type: 'create'; passphrase: string }
   | { type: 'unlock'; passphrase: string }
   | { type: 'lock' }
-  | { type: 'codes' }
+  /**
+   * `refresh`: the open list renewing its codes on a timer, not something the person did — it does not push
+   * the auto-lock back (else a popup left open would never lock).
+   */
+  | { type: 'codes'; refresh?: boolean }
   | { type: 'tab-context'; tabId: number | null }
   | { type: 'add-account'; account: AccountInput }
   | { type: 'update-account'; id: string; issuer: string; label: string; origin: string }
@@ -56,16 +60,23 @@ export type Request =
   | { type: 'export' }
   | { type: 'import'; text: string; passphrase?: string; origin: string };
 
+/** What the popup's list shows of an open vault: every account with its current code, and the settings. */
+export interface VaultListing {
+  accounts: AccountView[];
+  settings: VaultSettings;
+}
+
 /** Response payload for each request type. */
 export interface ResponseMap {
   /** Unlocked: also the list's accounts and settings, as `codes` gives them (the popup's first screen in one request). */
-  status: { state: 'none' } | { state: 'locked' } | ({ state: 'unlocked' } & ResponseMap['codes']);
+  status: { state: 'none' } | { state: 'locked' } | ({ state: 'unlocked' } & VaultListing);
   create: { state: 'unlocked' };
   /** `rollback`: what to tell the person when the vault opened is an older copy than one written before. */
   /** `accounts`: the codes, so the popup shows them without a second round trip. */
   unlock: { state: 'unlocked'; restoredFromPrevious: boolean; rollback: string | null; accounts: AccountView[] };
   lock: { state: 'locked' };
-  codes: { accounts: AccountView[]; settings: VaultSettings };
+  /** `lockAt`: when the auto-lock will lock the vault unless the person does something (ms since the epoch). */
+  codes: VaultListing & { lockAt: number };
   'tab-context': TabContext;
   'add-account': { account: AccountView };
   'update-account': { account: AccountView };
@@ -82,4 +93,10 @@ export interface ResponseMap {
 export type Response<T extends Request['type']> = ({ ok: true } & ResponseMap[T]) | { ok: false; error: string; code?: ErrorCode };
 
 /** Machine-readable error kinds the popup reacts to (e.g. go back to the unlock screen). */
-export type ErrorCode = 'locked' | 'wrong-passphrase' | 'needs-passphrase' | 'refused';
+export type ErrorCode =
+  | 'locked'
+  | 'wrong-passphrase'
+  | 'needs-passphrase'
+  | 'refused'
+  /** The account's link or fields are wrong: the popup shows the message on the field it is about. */
+  | 'invalid-input';

@@ -44,4 +44,18 @@ describe('vault service (the dispatcher)', () => {
     expect(injected.filter((c) => c.func === 'fillCodeInPage')).toHaveLength(1);
     expect(JSON.stringify(injected)).not.toContain(SECRET);
   });
+
+  it('marks a refused link or field as invalid input, so the popup can put the message on that field', async () => {
+    const { service } = await withAccount();
+    expect(await service.handle({ type: 'add-account', account: { uri: `otpauth://totp/?secret=${SECRET}`, origin: 'https://pypi.org' } })).toEqual({
+      ok: false,
+      error: 'The link has no account name (the part after otpauth://totp/).',
+      code: 'invalid-input',
+    });
+    expect(await service.handle({ type: 'add-account', account: { label: 'bob', secret: 'not base32!', origin: 'https://pypi.org' } })).toEqual({
+      ok: false,
+      error: 'The secret must be base32: letters A–Z and digits 2–7 only.',
+      code: 'invalid-input',
+    });
+  });
 });

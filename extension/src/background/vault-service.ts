@@ -61,13 +61,9 @@ export function createVaultService(deps: ServiceDeps) {
 function toErrorResponse(error: unknown): { ok: false; error: string; code?: ErrorCode } {
   if (error instanceof UserFacingError) return { ok: false, error: error.message, ...(error.code ? { code: error.code } : {}) };
   if (error instanceof VaultAuthError) return { ok: false, error: 'Wrong passphrase.', code: 'wrong-passphrase' };
-  if (
-    error instanceof OtpauthUriError ||
-    error instanceof OriginError ||
-    error instanceof VaultFormatError ||
-    error instanceof VaultExistsError ||
-    error instanceof VaultMissingError
-  ) {
+  // A link or field the person can correct: the popup puts the message on it.
+  if (error instanceof OtpauthUriError) return { ok: false, error: error.message, code: 'invalid-input' };
+  if (error instanceof OriginError || error instanceof VaultFormatError || error instanceof VaultExistsError || error instanceof VaultMissingError) {
     return { ok: false, error: error.message };
   }
   // Unexpected: say so plainly without leaking internals (never a secret: messages hold none).

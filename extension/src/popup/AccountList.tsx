@@ -26,15 +26,19 @@ export function AccountList(props: Props) {
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
   const [query, setQuery] = useState('');
   const [now, setNow] = useState(Date.now());
+  /** When the vault locks unless the person acts (learnt from the first `codes` answer). */
+  const [lockAt, setLockAt] = useState<number | null>(null);
   const fetchedFor = useRef(0);
 
-  async function load() {
-    const result = await send({ type: 'codes' });
+  /** `refresh`: the list renewing itself on a timer, which must not keep the vault unlocked. */
+  async function load(refresh = false) {
+    const result = await send({ type: 'codes', refresh });
     if (!result.ok) {
       if (result.code === 'locked') return props.onLocked();
       return setError(result.error);
     }
     setAccounts(result.accounts);
+    setLockAt(result.lockAt);
   }
 
   useEffect(() => {
@@ -45,14 +49,15 @@ export function AccountList(props: Props) {
 
   // Fetch fresh codes once the first shown code has expired. Judged by when the background computed them
   // (validUntil), not by when this list appeared: codes computed just before a period turned over are
-  // replaced within a second, not shown stale for a whole period. Once per expiry, so a failed fetch is
-  // not retried every second.
+  // replaced within a second, not shown stale for a whole period. Also when the auto-lock is due, so an
+  // open popup left alone goes to the lock screen then (the answer is "locked"), not a period later.
+  // Once per due time, so a failed fetch is not retried every second.
   useEffect(() => {
-    const expiry = firstExpiry(accounts ?? []);
-    if (expiry === null || now < expiry || fetchedFor.current === expiry) return;
-    fetchedFor.current = expiry;
-    void load();
-  }, [now, accounts]);
+    const due = Math.min(firstExpiry(accounts ?? []) ?? Number.POSITIVE_INFINITY, lockAt ?? Number.POSITIVE_INFINITY);
+    if (!Number.isFinite(due) || now < due || fetchedFor.current === due) return;
+    fetchedFor.current = due;
+    void load(true);
+  }, [now, accounts, lockAt]);
 
   const visible = useMemo(() => {
     const needle = query.trim().toLowerCase();
@@ -176,8 +181,12 @@ function AccountRow(props: { account: AccountView; now: number; canFill: boolean
     <li class="account" data-account-id={account.id}>
       <div class="account-main">
         <div class="account-names">
-          <span class="account-issuer">{name}</span>
-          <span class="account-label">{account.label}</span>
+          <span class="account-issuer" title={name}>
+            {name}
+          </span>
+          <span class="account-label" title={account.label}>
+            {account.label}
+          </span>
         </div>
         <div class="account-code-row">
           {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: names the code with its account for screen readers; axe (WCAG 2.2 A/AA) accepts it */}

@@ -1,11 +1,12 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { AccountInput, TabContext } from '../background/messages.js';
 import { send } from './api.js';
 import { checkAccountInput, type InputProblem } from './check-account-input.js';
 import { Field, Header, Icon, Notice } from './components.js';
 import { describeScanFailure } from './describe-scan-failure.js';
 import { hasSiteAccess } from './has-site-access.js';
-import { requestSiteAccess } from './site-access.js';
+import { FillsOnField } from './FillsOnField.js';
+import { SiteAccessStep } from './SiteAccessStep.js';
 
 type Mode = 'scan' | 'paste' | 'manual';
 
@@ -45,10 +46,6 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
   const saveButton = useRef<HTMLButtonElement>(null);
   /** Saved for a site the extension has no access to yet: offer to ask for it, as a separate step. */
   const [saved, setSaved] = useState<{ name: string; site: string } | null>(null);
-  const allowButton = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (saved) allowButton.current?.focus();
-  }, [saved]);
 
   function selectMode(next: Mode) {
     setMode(next);
@@ -104,6 +101,8 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
       if (!result.ok) {
         setBusy(false);
         if (result.code === 'locked') return props.onLocked();
+        // A link the background's full parser refused: the message belongs on the link field.
+        if (result.code === 'invalid-input' && mode === 'paste') return setProblem({ field: 'uri', message: result.error });
         return setError(result.error);
       }
       const name = result.account.issuer ? `${result.account.issuer} (${result.account.label})` : result.account.label;
@@ -113,30 +112,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
     })();
   }
 
-  function allowSite(site: string, name: string) {
-    // Synchronously inside the click: browsers show the permission prompt only during a user gesture.
-    // Chromium may close the popup while its prompt shows; the account is saved either way.
-    void requestSiteAccess(site).then((granted) => props.onDone(granted ? `Added ${name}. Latchkey may now recognise ${site} by itself.` : `Added ${name}.`));
-  }
-
-  if (saved) {
-    return (
-      <main class="screen">
-        <Header title="Add account" onBack={() => props.onDone(`Added ${saved.name}.`)} />
-        <Notice kind="success">Added {saved.name}.</Notice>
-        <p>
-          Latchkey fills its codes on <strong class="mono">{saved.site}</strong> when you open Latchkey from the toolbar on that page. To let it also recognise
-          the page by itself (and use the keyboard shortcut there), allow it access to that site.
-        </p>
-        <button ref={allowButton} type="button" class="button button-primary button-wide" onClick={() => allowSite(saved.site, saved.name)}>
-          Allow access to {saved.site}
-        </button>
-        <button type="button" class="button button-secondary button-wide" onClick={() => props.onDone(`Added ${saved.name}.`)}>
-          Not now
-        </button>
-      </main>
-    );
-  }
+  if (saved) return <SiteAccessStep title="Add account" done={`Added ${saved.name}.`} site={saved.site} onDone={props.onDone} />;
 
   const preview = uri ? previewUri(uri) : null;
   const canSave = mode === 'manual' ? label.trim() !== '' && secret.trim() !== '' : uri.trim() !== '';
@@ -237,32 +213,16 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
 
         {mode !== 'scan' || scanState === 'found' ? (
           <>
-            <Field label="Fills on" hint="The exact site (scheme, host and port) this code may be filled into." error={problemOn('origin')}>
-              {(id, describedBy) => (
-                <input
-                  id={id}
-                  value={origin}
-                  spellcheck={false}
-                  class="mono"
-                  aria-describedby={describedBy}
-                  aria-invalid={invalid('origin')}
-                  onInput={(e) => setOrigin(e.currentTarget.value)}
-                />
-              )}
-            </Field>
-            {problem?.suggestion ? (
-              <button
-                type="button"
-                class="button button-secondary"
-                onClick={() => {
-                  setOrigin(problem.suggestion ?? origin);
-                  setProblem(null);
-                  saveButton.current?.focus(); // the question is answered; Save is the next step
-                }}
-              >
-                Use {problem.suggestion}
-              </button>
-            ) : null}
+            <FillsOnField
+              value={origin}
+              onInput={setOrigin}
+              problem={problem}
+              onUseSuggestion={(suggestion) => {
+                setOrigin(suggestion);
+                setProblem(null);
+                saveButton.current?.focus(); // the question is answered; Save is the next step
+              }}
+            />
             {error ? <Notice kind="error">{error}</Notice> : null}
             <button ref={saveButton} type="submit" class="button button-primary button-wide" disabled={busy || !canSave}>
               {busy ? 'Saving…' : 'Save account'}

@@ -60,11 +60,12 @@ export function App({ opening }: AppProps) {
   const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
   const locked = useCallback((notice?: string) => setScreen({ name: 'unlock', ...(notice ? { notice } : {}) }), []);
 
-  // Escape goes back from a sub-screen to the list (on the list itself the browser closes the popup).
+  // Escape goes back from a sub-screen to the list (on the list itself the browser closes the popup),
+  // unless something inside the screen answered it first (a confirmation closes alone, keeping the edits).
   useEffect(() => {
     if (screen.name !== 'add' && screen.name !== 'edit' && screen.name !== 'settings') return;
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') {
+      if (event.key === 'Escape' && !event.defaultPrevented) {
         event.preventDefault();
         showList();
       }

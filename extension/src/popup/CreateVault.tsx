@@ -1,14 +1,15 @@
 import { useState } from 'preact/hooks';
 import { send } from './api.js';
 import { Field, Header } from './components.js';
-import { passphraseStrength } from './strength.js';
+import { passphraseStrength, useCommonPasswords } from './strength.js';
 
 export function CreateVault(props: { onCreated: () => void }) {
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const strength = passphraseStrength(passphrase);
+  const common = useCommonPasswords();
+  const strength = passphraseStrength(passphrase, common ?? undefined);
   const mismatch = confirmation !== '' && confirmation !== passphrase;
 
   async function submit(event: Event) {
@@ -56,7 +57,7 @@ export function CreateVault(props: { onCreated: () => void }) {
             />
           )}
         </Field>
-        <Field label="Confirm passphrase" error={mismatch ? 'Does not match the passphrase above.' : error}>
+        <Field label="Confirm passphrase" error={error} invalid={mismatch ? 'Does not match the passphrase above.' : null}>
           {(id, describedBy) => (
             <input
               id={id}
@@ -69,7 +70,11 @@ export function CreateVault(props: { onCreated: () => void }) {
             />
           )}
         </Field>
-        <button type="submit" class="button button-primary button-wide" disabled={busy || strength.level === 0 || passphrase !== confirmation}>
+        <button
+          type="submit"
+          class="button button-primary button-wide"
+          disabled={busy || common === null || strength.level === 0 || passphrase !== confirmation}
+        >
           {busy ? <span class="spinner" aria-hidden="true" /> : null}
           {busy ? 'Creating vault…' : 'Create vault'}
         </button>

@@ -2,8 +2,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountView } from '../background/messages.js';
 import { send } from './api.js';
 import { Field, Header, Notice } from './components.js';
-import { checkFillOrigin } from './check-account-input.js';
-import { requestSiteAccess } from './site-access.js';
+import { checkFillOrigin, type InputProblem } from './check-account-input.js';
+import { FillsOnField } from './FillsOnField.js';
+import { hasSiteAccess } from './has-site-access.js';
+import { SiteAccessStep } from './SiteAccessStep.js';
 
 export function EditAccount(props: { account: AccountView; onDone: (notice?: string) => void; onLocked: () => void }) {
   const { account } = props;
@@ -12,6 +14,11 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
   const [origin, setOrigin] = useState(account.origin);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [problem, setProblem] = useState<InputProblem | null>(null);
+  const [busy, setBusy] = useState(false);
+  /** Saved with a new site the extension has no access to yet. */
+  const [savedFor, setSavedFor] = useState<string | null>(null);
+  const saveButton = useRef<HTMLButtonElement>(null);
   const confirmButton = useRef<HTMLButtonElement>(null);
   const askButton = useRef<HTMLButtonElement>(null);
   const asked = useRef(false);
@@ -25,14 +32,23 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
 
   function save(event: Event) {
     event.preventDefault();
-    // As in the add form: a wrong address is reported at once, before any permission prompt, and the
-    // prompt's answer never holds up the result.
-    const problem = checkFillOrigin(origin);
-    if (problem) return setError(problem.message);
-    if (origin !== account.origin) void requestSiteAccess(origin);
+    if (busy) return;
+    setError(null);
+    // As in the add form: a wrong name or address is reported at once, on its field.
+    const found: InputProblem | null =
+      label.trim() === '' ? { field: 'label', message: 'Enter the account name (your user name on the site).' } : checkFillOrigin(origin);
+    setProblem(found);
+    if (found) return;
+    setBusy(true);
     void (async () => {
       const result = await send({ type: 'update-account', id: account.id, issuer, label, origin });
-      if (!result.ok) return result.code === 'locked' ? props.onLocked() : setError(result.error);
+      if (!result.ok) {
+        setBusy(false);
+        return result.code === 'locked' ? props.onLocked() : setError(result.error);
+      }
+      // A new site the extension cannot reach yet is offered as a separate click (SiteAccessStep).
+      const site = result.account.origin;
+      if (site !== account.origin && !(await hasSiteAccess(site))) return setSavedFor(site);
       props.onDone('Saved.');
     })();
   }
@@ -43,25 +59,52 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
     props.onDone(`Deleted ${name}.`);
   }
 
+  if (savedFor) return <SiteAccessStep title="Edit account" done="Saved." site={savedFor} onDone={props.onDone} />;
+
   return (
     <main class="screen">
       <Header title="Edit account" onBack={() => props.onDone()} />
       <form class="stack" onSubmit={save}>
         <Field label="Issuer">{(id) => <input id={id} value={issuer} onInput={(e) => setIssuer(e.currentTarget.value)} />}</Field>
-        <Field label="Account name">{(id) => <input id={id} value={label} onInput={(e) => setLabel(e.currentTarget.value)} />}</Field>
-        <Field label="Fills on" hint="The exact site (scheme, host and port) this code may be filled into.">
+        <Field label="Account name" error={problem?.field === 'label' ? problem.message : null}>
           {(id, describedBy) => (
-            <input id={id} class="mono" spellcheck={false} value={origin} aria-describedby={describedBy} onInput={(e) => setOrigin(e.currentTarget.value)} />
+            <input
+              id={id}
+              value={label}
+              aria-describedby={describedBy}
+              aria-invalid={problem?.field === 'label' ? 'true' : undefined}
+              onInput={(e) => setLabel(e.currentTarget.value)}
+            />
           )}
         </Field>
+        <FillsOnField
+          value={origin}
+          onInput={setOrigin}
+          problem={problem}
+          onUseSuggestion={(suggestion) => {
+            setOrigin(suggestion);
+            setProblem(null);
+            saveButton.current?.focus(); // the question is answered; Save is the next step
+          }}
+        />
         {error ? <Notice kind="error">{error}</Notice> : null}
-        <button type="submit" class="button button-primary button-wide">
-          Save changes
+        <button ref={saveButton} type="submit" class="button button-primary button-wide" disabled={busy}>
+          {busy ? 'Saving…' : 'Save changes'}
         </button>
       </form>
       <section class="danger-zone" aria-label="Delete account">
         {confirmDelete ? (
-          <div class="confirm" role="alertdialog" aria-label="Confirm delete">
+          <div
+            class="confirm"
+            role="alertdialog"
+            aria-label="Confirm delete"
+            onKeyDown={(event) => {
+              if (event.key !== 'Escape') return;
+              // As Cancel: only the confirmation closes (the screen's own Escape would drop the edits too).
+              event.preventDefault();
+              setConfirmDelete(false);
+            }}
+          >
             <p>
               Delete <strong>{name}</strong>? Without its secret you cannot produce codes for this account any more — make sure you have another way in
               (recovery codes or a security key).

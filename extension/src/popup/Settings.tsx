@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ImportReport, TabContext } from '../background/messages.js';
+import { backupFileKind } from '../vault/backup-file-kind.js';
 import type { VaultSettings } from '../vault/payload.js';
 import { send } from './api.js';
 import { Field, Header, Notice } from './components.js';
-import { passphraseStrength } from './strength.js';
+import { passphraseStrength, useCommonPasswords } from './strength.js';
 
 type Status = { kind: 'error' | 'success'; text: string } | null;
 
@@ -72,7 +73,9 @@ function ChangePassphrase(props: { onLocked: () => void }) {
   const [confirmation, setConfirmation] = useState('');
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<Status>(null);
-  const strength = passphraseStrength(next);
+  const common = useCommonPasswords();
+  const strength = passphraseStrength(next, common ?? undefined);
+  const mismatch = confirmation !== '' && confirmation !== next;
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -100,11 +103,25 @@ function ChangePassphrase(props: { onLocked: () => void }) {
             <input id={id} type="password" autoComplete="new-password" aria-describedby={d} value={next} onInput={(e) => setNext(e.currentTarget.value)} />
           )}
         </Field>
-        <Field label="Confirm new passphrase">
-          {(id) => <input id={id} type="password" autoComplete="new-password" value={confirmation} onInput={(e) => setConfirmation(e.currentTarget.value)} />}
+        <Field label="Confirm new passphrase" invalid={mismatch ? 'Does not match the new passphrase above.' : null}>
+          {(id, d) => (
+            <input
+              id={id}
+              type="password"
+              autoComplete="new-password"
+              aria-describedby={d}
+              aria-invalid={mismatch ? 'true' : undefined}
+              value={confirmation}
+              onInput={(e) => setConfirmation(e.currentTarget.value)}
+            />
+          )}
         </Field>
         {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
-        <button type="submit" class="button button-secondary" disabled={busy || current === '' || strength.level === 0 || next !== confirmation}>
+        <button
+          type="submit"
+          class="button button-secondary"
+          disabled={busy || common === null || current === '' || strength.level === 0 || next !== confirmation}
+        >
           {busy ? 'Re-encrypting…' : 'Change passphrase'}
         </button>
       </form>
@@ -117,11 +134,16 @@ function Backup(props: { tab: TabContext; onLocked: () => void }) {
   const [fileName, setFileName] = useState('');
   const [passphrase, setPassphrase] = useState('');
   const [needsPassphrase, setNeedsPassphrase] = useState(false);
+  /** What the chosen file is; the site imported links fill on is asked for links only. */
+  const [fileKind, setFileKind] = useState<ReturnType<typeof backupFileKind> | null>(null);
   const [origin, setOrigin] = useState(props.tab.origin ?? 'https://pypi.org');
   const [status, setStatus] = useState<Status>(null);
   const [report, setReport] = useState<ImportReport | null>(null);
+  const [importing, setImporting] = useState(false);
 
   async function exportBackup() {
+    setReport(null);
+    setStatus(null);
     const result = await send({ type: 'export' });
     if (!result.ok) return result.code === 'locked' ? props.onLocked() : setStatus({ kind: 'error', text: result.error });
     const link = document.createElement('a');
@@ -140,13 +162,21 @@ function Backup(props: { tab: TabContext; onLocked: () => void }) {
     const text = await file.text();
     setFileText(text);
     setFileName(file.name);
-    setNeedsPassphrase(text.trimStart().startsWith('{'));
+    // Only a real backup asks for a passphrase; a damaged or foreign file is refused by the import itself.
+    const kind = backupFileKind(text);
+    setFileKind(kind);
+    setNeedsPassphrase(kind === 'backup');
   }
 
   async function runImport(event: Event) {
     event.preventDefault();
-    if (fileText === null) return;
+    if (fileText === null || importing) return;
+    // Each run reports alone: an earlier refusal next to this run's result would contradict it.
+    setStatus(null);
+    setReport(null);
+    setImporting(true);
     const result = await send({ type: 'import', text: fileText, origin, ...(passphrase ? { passphrase } : {}) });
+    setImporting(false);
     if (!result.ok) {
       if (result.code === 'locked') return props.onLocked();
       if (result.code === 'needs-passphrase') setNeedsPassphrase(true);
@@ -171,14 +201,15 @@ function Backup(props: { tab: TabContext; onLocked: () => void }) {
             {(id) => <input id={id} type="password" autoComplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />}
           </Field>
         ) : null}
-        {fileText !== null && !needsPassphrase ? (
+        {fileText !== null && !needsPassphrase && fileKind === 'lines' ? (
           <Field label="Imported links fill on" hint="Exact site for the imported accounts; edit each one later if needed.">
             {(id, d) => <input id={id} class="mono" aria-describedby={d} value={origin} onInput={(e) => setOrigin(e.currentTarget.value)} />}
           </Field>
         ) : null}
         {fileText !== null ? (
-          <button type="submit" class="button button-secondary">
-            Import
+          <button type="submit" class="button button-secondary" disabled={importing}>
+            {importing ? <span class="spinner" aria-hidden="true" /> : null}
+            {importing ? 'Importing…' : 'Import'}
           </button>
         ) : null}
       </form>

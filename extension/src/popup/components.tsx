@@ -1,16 +1,24 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useId, useRef } from 'preact/hooks';
 
-/** A labelled form field; the label is always visible (no placeholder-only fields). */
+/**
+ * A labelled form field; the label is always visible (no placeholder-only fields).
+ *
+ * `error` is a refusal (the form was submitted, or the background said no): it is announced and takes
+ * focus to the field (WCAG 3.3.1). `invalid` is a live check while the person types (two passphrases that
+ * differ): shown as the field's description, never moving focus — moving it mid-typing sent the rest of
+ * the keystrokes into another, masked, field.
+ */
 export function Field(props: {
   label: string;
   hint?: ComponentChildren;
   error?: string | null;
+  invalid?: string | null;
   children: (id: string, describedBy: string | undefined) => JSX.Element;
 }) {
   const id = useId();
-  const hintId = props.hint || props.error ? `${id}-hint` : undefined;
-  // A new error takes focus to the field it is about (WCAG 3.3.1): the message is its description.
+  const message = props.error || props.invalid;
+  const hintId = props.hint || message ? `${id}-hint` : undefined;
   useEffect(() => {
     if (props.error) document.getElementById(id)?.focus();
   }, [props.error]);
@@ -18,9 +26,9 @@ export function Field(props: {
     <div class="field">
       <label for={id}>{props.label}</label>
       {props.children(id, hintId)}
-      {props.error ? (
-        <p class="field-error" id={hintId} role="alert">
-          {props.error}
+      {message ? (
+        <p class="field-error" id={hintId} role={props.error ? 'alert' : undefined}>
+          {message}
         </p>
       ) : props.hint ? (
         <p class="field-hint" id={hintId}>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as kdf from './kdf.js';
-import { exportBackup, readBackup } from './backup.js';
-import { emptyPayload } from './payload.js';
+import { exportBackup, mergeAccounts, readBackup } from './backup.js';
+import { emptyPayload, type VaultAccount } from './payload.js';
 import { newKdfHeader } from './vault-store.js';
 import { fromBase64 } from './encoding.js';
 
@@ -37,5 +37,31 @@ describe('backup files', () => {
     await expect(readBackup(text, PASS)).rejects.toThrow(message);
     expect(performance.getEntriesByName(kdf.KDF_MEASURE)).toHaveLength(derivations); // no key derived
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('mergeAccounts', () => {
+  const account = (secret: string, label = 'alice'): VaultAccount => ({
+    id: crypto.randomUUID(),
+    issuer: 'PyPI',
+    label,
+    secret,
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+    origin: 'https://pypi.org',
+    createdAt: 0,
+  });
+
+  it.each([
+    ['JBSWY3DPEHPK3PXPA', 'JBSWY3DPEHPK3PXP'],
+    ['JBSWY3DPEHPK3PXPJBSWY3DPEH', 'JBSWY3DPEHPK3PXPJBSWY3DPEE'],
+  ])('knows a secret stored as typed (%s, before secrets were canonicalised) is the same key as %s', (stored, canonical) => {
+    const existing = [account(stored)];
+    for (const label of ['alice', 'bob']) {
+      const result = mergeAccounts(existing, [account(canonical, label)]);
+      expect(result).toMatchObject({ added: [], conflicts: [], duplicates: [{ label }] });
+      expect(result.accounts).toEqual(existing); // the stored account is left as it was
+    }
   });
 });

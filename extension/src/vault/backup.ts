@@ -1,10 +1,9 @@
-import { parseOtpauthUri, validateTotpAccount, type TotpAccountParams } from '@latchkey/shared';
+import { normalizeBase32Secret, parseOtpauthUri, validateTotpAccount, type TotpAccountParams } from '@latchkey/shared';
+import { BACKUP_FORMAT } from './backup-file-kind.js';
 import { deriveVaultKey, type KdfHeader } from './kdf.js';
 import { fromBase64, utf8 } from './encoding.js';
 import { parsePayload, type VaultAccount, type VaultPayload } from './payload.js';
 import { newVaultId, openRecord, parseRecord, sealRecord, serializeRecord, VaultFormatError, type VaultRecord } from './record.js';
-
-export const BACKUP_FORMAT = 'latchkey-backup';
 
 /**
  * An encrypted backup file: the vault record format (same AEAD, same KDF header) sealed afresh, so it
@@ -14,16 +13,6 @@ export function exportBackup(key: Uint8Array, kdf: KdfHeader, payload: VaultPayl
   // A backup is a copy, not the vault: its own id, and no place in the vault's counter sequence.
   const record = serializeRecord(sealRecord(key, kdf, { id: newVaultId(), counter: 1 }, utf8.encode(JSON.stringify(payload))));
   return `${JSON.stringify({ format: BACKUP_FORMAT, exportedAt: new Date(now).toISOString(), record }, null, 2)}\n`;
-}
-
-/** Whether a file looks like a Latchkey backup (then it needs a passphrase) rather than otpauth lines. */
-export function isBackupFile(text: string): boolean {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && (value as { format?: unknown }).format === BACKUP_FORMAT;
-  } catch {
-    return false;
-  }
 }
 
 /** Decrypt a backup file with the passphrase it was exported under. */
@@ -90,7 +79,7 @@ export function mergeAccounts(existing: readonly VaultAccount[], incoming: reado
   const accounts = [...existing];
   const result: MergeResult = { accounts, added: [], duplicates: [], conflicts: [] };
   for (const candidate of incoming) {
-    if (accounts.some((a) => a.secret === candidate.secret && a.origin === candidate.origin)) {
+    if (accounts.some((a) => sameSecret(a, candidate) && a.origin === candidate.origin)) {
       result.duplicates.push(candidate);
     } else if (accounts.some((a) => sameIdentity(a, candidate))) {
       result.conflicts.push(candidate);
@@ -103,6 +92,18 @@ export function mergeAccounts(existing: readonly VaultAccount[], incoming: reado
   return result;
 }
 
-function sameIdentity(a: VaultAccount, b: VaultAccount): boolean {
+/**
+ * Whether two accounts would show as the same row: same site, same issuer and name ignoring case.
+ * Adding, importing and renaming each refuse a second account with an identity already in the vault.
+ */
+export function sameIdentity(a: Pick<VaultAccount, 'origin' | 'issuer' | 'label'>, b: Pick<VaultAccount, 'origin' | 'issuer' | 'label'>): boolean {
   return a.origin === b.origin && a.issuer.toLowerCase() === b.issuer.toLowerCase() && a.label.toLowerCase() === b.label.toLowerCase();
+}
+
+/**
+ * Whether two accounts hold the same key. Compared in canonical form: a secret stored before secrets were
+ * canonicalised (`JBSWY3DPEHPK3PXPA`, as typed) is the same key as its canonical twin from a link.
+ */
+function sameSecret(a: VaultAccount, b: VaultAccount): boolean {
+  return normalizeBase32Secret(a.secret) === normalizeBase32Secret(b.secret);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SECRET, withAccount } from '../service-setup.test-helper.js';
+import { PASS, SECRET, setup, withAccount } from '../service-setup.test-helper.js';
 
 describe('add-account', () => {
   it('adds by typed fields for a canonical origin', async () => {
@@ -32,5 +32,18 @@ describe('add-account', () => {
       ok: false,
       error: expect.stringMatching(/https/),
     });
+  });
+
+  it('stores one form of a key whether it is typed or pasted, so the second is a duplicate', async () => {
+    const typed = { issuer: 'PyPI', label: 'alice', secret: 'jbsw y3dp ehpk 3pxp a', origin: 'https://pypi.org' };
+    const pasted = { uri: `otpauth://totp/PyPI:alice?secret=${SECRET}&issuer=PyPI`, origin: 'https://pypi.org' };
+    const duplicate = { ok: false, error: 'This account is already in Latchkey (PyPI: alice).' };
+    const first = await withAccount(); // pasted
+    expect(await first.service.handle({ type: 'add-account', account: typed })).toMatchObject(duplicate);
+
+    const second = setup();
+    await second.service.handle({ type: 'create', passphrase: PASS });
+    expect(await second.service.handle({ type: 'add-account', account: typed })).toMatchObject({ ok: true });
+    expect(await second.service.handle({ type: 'add-account', account: pasted })).toMatchObject(duplicate);
   });
 });

@@ -64,4 +64,37 @@ describe('import', () => {
       error: expect.stringMatching(/empty/),
     });
   });
+
+  it('refuses a backup cut short (its first 60 %), with or without a passphrase, and imports nothing', async () => {
+    const source = await withAccount();
+    const exported = await source.service.handle({ type: 'export' });
+    if (!exported.ok) throw new Error(exported.error);
+    const truncated = exported.text.slice(0, Math.floor(exported.text.length * 0.6));
+
+    const target = setup();
+    await target.service.handle({ type: 'create', passphrase: PASS });
+    const writes = target.storage.mutations;
+    for (const passphrase of [undefined, PASS]) {
+      expect(await target.service.handle({ type: 'import', text: truncated, origin: 'https://pypi.org', ...(passphrase ? { passphrase } : {}) })).toEqual({
+        ok: false,
+        error: 'This file looks like a Latchkey backup but is damaged or incomplete (it is not valid JSON). Nothing was imported.',
+      });
+    }
+    expect(target.storage.mutations).toBe(writes);
+    const codes = await target.service.handle({ type: 'codes' });
+    expect(codes.ok && codes.accounts).toEqual([]);
+  });
+
+  it.each([['[]'], ['{"accounts": [{"label": "alice", "secret": "JBSWY3DPEHPK3PXP"}]}'], ['\n  {"format": "another-app-backup", "record": "{}"}\n']])(
+    'refuses JSON that is not a Latchkey backup (%s) instead of reading it as links',
+    async (text) => {
+      const { service, storage } = await withAccount();
+      const writes = storage.mutations;
+      expect(await service.handle({ type: 'import', text, origin: 'https://pypi.org' })).toEqual({
+        ok: false,
+        error: 'This is not a Latchkey backup or a list of otpauth:// links. Nothing was imported.',
+      });
+      expect(storage.mutations).toBe(writes);
+    },
+  );
 });

@@ -1,4 +1,5 @@
-import { isBackupFile, mergeAccounts, newAccount, parseOtpauthLines, readBackup } from '../../vault/backup.js';
+import { mergeAccounts, newAccount, parseOtpauthLines, readBackup } from '../../vault/backup.js';
+import { backupFileKind } from '../../vault/backup-file-kind.js';
 import { normalizeOrigin } from '../../vault/origin.js';
 import type { VaultAccount } from '../../vault/payload.js';
 import { VaultAuthError } from '../../vault/record.js';
@@ -11,7 +12,13 @@ export const importAccounts: Handler<'import'> = async (ctx, { text, passphrase,
   const vault = await ctx.requireOpen();
   let incoming: VaultAccount[];
   let errors: Array<{ line: number; message: string }> = [];
-  if (isBackupFile(text)) {
+  const kind = backupFileKind(text);
+  // JSON that is no backup is refused whole: read as links, it would only get "Line 1: This is not an otpauth:// link."
+  if (kind === 'damaged-json') {
+    throw new UserFacingError('This file looks like a Latchkey backup but is damaged or incomplete (it is not valid JSON). Nothing was imported.');
+  }
+  if (kind === 'other-json') throw new UserFacingError('This is not a Latchkey backup or a list of otpauth:// links. Nothing was imported.');
+  if (kind === 'backup') {
     if (!passphrase) throw new UserFacingError('This is an encrypted Latchkey backup: enter the passphrase it was exported with.', 'needs-passphrase');
     try {
       incoming = await readBackup(text, passphrase);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { withAccount } from '../service-setup.test-helper.js';
 
+const BOB = { uri: 'otpauth://totp/PyPI:bob?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=PyPI', origin: 'https://pypi.org' };
+
 describe('update-account', () => {
   it('renames and moves an account to another origin', async () => {
     const { service, id } = await withAccount();
@@ -11,6 +13,43 @@ describe('update-account', () => {
     expect(await service.handle({ type: 'update-account', id: 'missing', issuer: '', label: 'x', origin: 'https://pypi.org' })).toMatchObject({
       ok: false,
       error: expect.stringMatching(/no longer exists/),
+    });
+  });
+
+  it('refuses to rename an account to the issuer, name and site of another one, saves nothing; its own name still saves', async () => {
+    const { service, storage, id } = await withAccount();
+    const bob = await service.handle({ type: 'add-account', account: BOB });
+    if (!bob.ok) throw new Error(bob.error);
+    const writes = storage.mutations;
+    for (const [issuer, label] of [
+      ['PyPI', 'alice'],
+      ['pypi', 'ALICE'],
+      ['  PyPI ', ' alice  '],
+    ] as const) {
+      expect(await service.handle({ type: 'update-account', id: bob.account.id, issuer, label, origin: 'https://pypi.org/account/' })).toEqual({
+        ok: false,
+        error: 'Another account, PyPI: alice, already fills on https://pypi.org. Give this one a different name or site; nothing was saved.',
+      });
+    }
+    expect(storage.mutations).toBe(writes);
+    const codes = await service.handle({ type: 'codes' });
+    expect(codes.ok && codes.accounts.map((a) => `${a.issuer}: ${a.label}`)).toEqual(['PyPI: alice', 'PyPI: bob']);
+
+    // An account is not "another" to itself: saved unchanged, or with only the case of its name changed.
+    expect(await service.handle({ type: 'update-account', id, issuer: 'PyPI', label: 'alice', origin: 'https://pypi.org' })).toMatchObject({ ok: true });
+    expect(await service.handle({ type: 'update-account', id, issuer: 'pypi', label: 'Alice', origin: 'https://pypi.org' })).toMatchObject({
+      ok: true,
+      account: { issuer: 'pypi', label: 'Alice' },
+    });
+  });
+
+  it('refuses moving an account onto the site where another account has its name', async () => {
+    const { service } = await withAccount();
+    const bob = await service.handle({ type: 'add-account', account: { ...BOB, uri: BOB.uri.replace('bob', 'alice'), origin: 'https://test.pypi.org' } });
+    if (!bob.ok) throw new Error(bob.error);
+    expect(await service.handle({ type: 'update-account', id: bob.account.id, issuer: 'PyPI', label: 'alice', origin: 'https://pypi.org' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^Another account, PyPI: alice, already fills on https:\/\/pypi\.org\./),
     });
   });
 });
