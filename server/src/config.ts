@@ -41,11 +41,12 @@ export interface RateLimitConfig {
 }
 
 /** Requests limited whether or not they succeed (services/request-limits.ts). */
-export type RequestKind = 'register' | 'password-reset' | 'verification-resend' | 'webauthn-options';
+export type RequestKind = 'register' | 'password-reset' | 'password-reset-mail' | 'verification-resend' | 'webauthn-options';
 
 /** One kind of request: per client address block, for everyone together, and optionally per subject (an account or mailbox). */
 export interface RequestLimitRules {
-  perAddress: RateLimitRule;
+  /** Absent for a kind that is only ever taken without an address (`password-reset-mail`). */
+  perAddress?: RateLimitRule;
   everyone: RateLimitRule;
   perSubject?: RateLimitRule;
 }
@@ -158,7 +159,11 @@ export const DEFAULT_RATE_LIMITS: RateLimitConfig = {
  */
 export const DEFAULT_REQUEST_LIMITS: RequestLimitConfig = {
   register: { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 300, windowMs: HOUR } },
+  // Visible: per name as typed (so a 429 depends only on what was typed, never on whose it is).
   'password-reset': { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
+  // Silent: reset links actually mailed to one account, whichever of its names was asked for; over it the
+  // request answers like any other and sends nothing (services/password-resets.ts, QA finding 2).
+  'password-reset-mail': { everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
   'verification-resend': { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
   // Security-key ceremony options (login with T, or adding a key in a session): each stores a challenge
   // (3 writes). One ceremony asks once; the subject is the account. "Everyone" is set far above real use so
@@ -181,6 +186,7 @@ export const LIFTED_REQUEST_LIMITS: RequestLimitConfig = {
     everyone: { max: 1_000_000, windowMs: HOUR },
     perSubject: { max: 1_000_000, windowMs: HOUR },
   },
+  'password-reset-mail': { everyone: { max: 1_000_000, windowMs: HOUR }, perSubject: { max: 1_000_000, windowMs: HOUR } },
   'verification-resend': {
     perAddress: { max: 1_000_000, windowMs: HOUR },
     everyone: { max: 1_000_000, windowMs: HOUR },

@@ -124,7 +124,7 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
   });
 
   it('limits registration per address with a clear 429 and Retry-After; other addresses still register', async () => {
-    const limit = DEFAULT_REQUEST_LIMITS.register.perAddress.max;
+    const limit = DEFAULT_REQUEST_LIMITS.register.perAddress!.max;
     // Each registration from a new browser (a registration logs the browser in) on one address.
     const register = async (ip: string, username: string) => {
       const b = at(ip);

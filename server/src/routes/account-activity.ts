@@ -52,12 +52,12 @@ export async function loadAccountActivity(res: Response, services: Services): Pr
 /** Row ids are base64url SHA-256 (43 characters); anything longer is not one. */
 const END_SESSION_FORM = formSchema({
   [END_FIELDS.session]: textField('which session to end', 64, 'Choose which session to end.'),
-  [FIELDS.password]: optionalTextField('your password', 1024),
+  [FIELDS.password]: optionalTextField('your password', 1024, { keepControlCharacters: true }),
   [END_FIELDS.confirm]: optionalTextField('confirm', 8),
 });
 const FORGET_DEVICE_FORM = formSchema({
   [END_FIELDS.device]: textField('which device to forget', 64, 'Choose which device to forget.'),
-  [FIELDS.password]: optionalTextField('your password', 1024),
+  [FIELDS.password]: optionalTextField('your password', 1024, { keepControlCharacters: true }),
   [END_FIELDS.confirm]: optionalTextField('confirm', 8),
 });
 

@@ -35,8 +35,8 @@ const REGISTER_FORM = formSchema({
 });
 const LOGIN_FORM = formSchema({
   [FIELDS.username]: textField('your username', 256),
-  [FIELDS.password]: textField('your password', PASSWORD_MAX_LENGTH),
-  [FIELDS.next]: optionalTextField('next', 512),
+  [FIELDS.password]: textField('your password', PASSWORD_MAX_LENGTH, undefined, { keepControlCharacters: true }),
+  [FIELDS.next]: optionalTextField('next', 512, { keepControlCharacters: true }),
 });
 
 /** Errors in the order of the form's fields, so the summary reads top to bottom and the first one gets focus. */

@@ -191,4 +191,28 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     // The registration's link plus three resends.
     expect(await readOutbox(server.services, { to: email, kind: 'verify-email' })).toHaveLength(4);
   });
+
+  it('typos and addresses already on the account send nothing and do not use up the hourly mail allowance', async () => {
+    const b = new TestBrowser(server.url);
+    const { email, username } = await register(b);
+    const userId = (await server.services.accounts.findByUsername(username))!.id;
+    await b.get(ROUTES.manageAccount);
+    const add = (address: string) => b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: address });
+    // Before the fix each of these was counted: the third valid address below got 429 after two typos.
+    for (const typo of [`${username}@example`, `${username} example.org`, '', email, email.toUpperCase()]) {
+      const refused = await add(typo);
+      expect(refused.status, typo).toBeGreaterThanOrEqual(400);
+      expect(refused.status, typo).toBeLessThan(429);
+    }
+    const [primary] = await server.services.emails.list(userId);
+    await server.services.emails.markVerified(userId, primary!.email);
+    // Resending to an address already verified sends nothing either.
+    expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(primary!.id) })).status).toBe(409);
+    for (let i = 0; i < 3; i++) expect((await add(`${username}.${i}@example.org`)).status).toBe(303);
+    const refused = await add(`${username}.3@example.org`);
+    expect(refused.status).toBe(429);
+    expect(refused.text).toMatch(/No e-mail sent\. Too many verification e-mails/);
+    for (let i = 0; i < 3; i++) expect(await readOutbox(server.services, { to: `${username}.${i}@example.org`, kind: 'verify-email' })).toHaveLength(1);
+    expect(await readOutbox(server.services, { to: `${username}.3@example.org`, kind: 'verify-email' })).toHaveLength(0);
+  });
 });

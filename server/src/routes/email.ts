@@ -26,7 +26,7 @@ const EMAIL_FORM = formSchema({
   [FIELDS.emailAction]: z.enum(Object.values(EMAIL_ACTIONS) as [string, ...string[]], { error: 'Choose what to do with the address.' }),
   [FIELDS.email]: optionalTextField('the e-mail address', EMAIL_MAX_LENGTH),
   [FIELDS.emailId]: optionalTextField('the address', 20),
-  [FIELDS.password]: optionalTextField('your password', 1024),
+  [FIELDS.password]: optionalTextField('your password', 1024, { keepControlCharacters: true }),
 });
 
 const BACK_TO_ADDRESSES = `${ROUTES.manageAccount}#${EMAIL_SECTION_ID}`;
@@ -97,6 +97,21 @@ export function emailRoutes(services: Services): Router {
       const emailId = Number(form.data[FIELDS.emailId]);
       if (action === EMAIL_ACTIONS.add || action === EMAIL_ACTIONS.resend) {
         // Each of these mails a link: limited per account, per network and overall (ASVS V2.2.1, V11.1.4).
+        // Checked first, counted only then: a typo or an address already there sends nothing, so it must
+        // not use up the hour's allowance (QA finding 3: three typos locked a new user out for an hour).
+        try {
+          await services.emails.checkMailable(user.id, action === EMAIL_ACTIONS.add ? { add: form.data[FIELDS.email] } : { resend: emailId });
+        } catch (error) {
+          if (!(error instanceof ServiceError)) throw error;
+          if (action === EMAIL_ACTIONS.add) {
+            return sendPage(
+              res,
+              error.status,
+              AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error: error.message }),
+            );
+          }
+          return problem(error.status, error.message);
+        }
         const verdict = await services.requestLimits.take('verification-resend', { ip: origin.ip, subject: user.id });
         if (verdict.kind === 'blocked') {
           setRetryAfter(res, verdict);

@@ -143,21 +143,52 @@ export function safeNext(value: unknown): string | null {
   return path.startsWith('//') ? null : path;
 }
 
-/** A required, single text field with a clear message when missing, repeated or too long. */
-export function textField(label: string, maxLength: number, emptyMessage = `Enter ${label}.`) {
-  return z
-    .string({ error: (issue) => (issue.input === undefined ? emptyMessage : `${capitalize(label)} must be a single text value.`) })
-    .max(maxLength, `${capitalize(label)} is too long (at most ${maxLength} characters).`)
-    .refine((value) => value.trim().length > 0, emptyMessage);
+/**
+ * C0 and C1 control characters (and DEL), which no field of any form here has a use for: the pages have
+ * no multi-line field (the one `<textarea>` is read-only), so not even a line break is legitimate.
+ * PostgreSQL refuses U+0000 in text outright (a 500 before this check), and the others would be stored,
+ * shown and logged invisibly (OWASP ASVS V5.1.3/V5.1.4: validate input against an allow-list of what
+ * the field can hold, refuse the rest with a message).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * What a field may hold besides printable text. `keepControlCharacters`: the field never reaches SQL, a
+ * page or a log as typed, so it keeps every character — a password that is only compared with an existing
+ * hash (login, confirming a change: one set before control characters were refused must still log in),
+ * and `next`, which {@link safeNext} reads and drops when it holds one (a crafted link then logs in to the
+ * account page instead of failing the login over a hidden field).
+ */
+export interface TextFieldOptions {
+  keepControlCharacters?: boolean;
 }
 
-/** An optional single text field ('' when missing). */
-export function optionalTextField(label: string, maxLength: number) {
-  return z
+function controlCharacterMessage(label: string): string {
+  return `${capitalize(label)} cannot contain control characters (such as a NUL byte, a tab or a line break).`;
+}
+
+/** The one check every text field read from a form or JSON body goes through (see {@link CONTROL_CHARACTERS}). */
+export function withoutControlCharacters<Schema extends z.ZodType<string | undefined>>(schema: Schema, label: string, options: TextFieldOptions = {}) {
+  if (options.keepControlCharacters) return schema;
+  return schema.refine((value) => value === undefined || !CONTROL_CHARACTERS.test(value), controlCharacterMessage(label));
+}
+
+/** A required, single text field with a clear message when missing, repeated, too long or holding control characters. */
+export function textField(label: string, maxLength: number, emptyMessage = `Enter ${label}.`, options: TextFieldOptions = {}) {
+  const text = z
+    .string({ error: (issue) => (issue.input === undefined ? emptyMessage : `${capitalize(label)} must be a single text value.`) })
+    .max(maxLength, `${capitalize(label)} is too long (at most ${maxLength} characters).`);
+  return withoutControlCharacters(text, label, options).refine((value) => value.trim().length > 0, emptyMessage);
+}
+
+/** An optional single text field ('' when missing), with the same refusals as {@link textField}. */
+export function optionalTextField(label: string, maxLength: number, options: TextFieldOptions = {}) {
+  const text = z
     .string({ error: `${capitalize(label)} must be a single text value.` })
     .max(maxLength, `${capitalize(label)} is too long (at most ${maxLength} characters).`)
-    .optional()
-    .transform((value) => value ?? '');
+    .optional();
+  return withoutControlCharacters(text, label, options).transform((value) => value ?? '');
 }
 
 export type FormResult<T> = { ok: true; data: T } | { ok: false; fieldErrors: Record<string, string> };
@@ -196,7 +227,8 @@ export function keepValues(req: Request, names: string[]): Record<string, string
   const values: Record<string, string> = {};
   for (const name of names) {
     const value = body[name];
-    if (typeof value === 'string') values[name] = value.slice(0, 256);
+    // Control characters are refused (CONTROL_CHARACTERS): the form comes back without them, not with a NUL in an attribute.
+    if (typeof value === 'string') values[name] = value.slice(0, 256).replace(new RegExp(CONTROL_CHARACTERS.source, 'g'), '');
   }
   return values;
 }

@@ -21,21 +21,26 @@ import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from 
 
 const TOTP_PROVISION_FORM = formSchema({
   [FIELDS.totpValue]: textField('the 6-digit code your app shows', 64),
-  [FIELDS.password]: optionalTextField('your password', PASSWORD_MAX_LENGTH),
+  [FIELDS.password]: optionalTextField('your password', PASSWORD_MAX_LENGTH, { keepControlCharacters: true }),
 });
 
 /**
  * Call inside the transaction that adds a 2FA method (TOTP here, security keys in routes/webauthn.ts),
- * with services bound to it. When the user has no unused recovery codes (first method), a set of 8 is
- * generated and kept (encrypted, in the session) until the recovery-codes page shows it once — in the
- * same transaction as the method, so a crash never leaves a second factor on without codes to show.
- * Returns where to go next.
+ * with services bound to it, after the method is stored. When the user has no unused recovery codes
+ * (the first method, or every code of the set was used), a set of 8 is generated and kept (encrypted,
+ * in the session) until the recovery-codes page shows it once — in the same transaction as the method,
+ * so a crash never leaves a second factor on without codes to show. Returns where to go next.
  */
 export async function afterMethodAdded(res: Response, services: Services, userId: string, methodName: string): Promise<string> {
   const { session } = currentUser(res);
-  if ((await services.recoveryCodes.remaining(userId)) === 0) {
+  const status = await services.accounts.twoFactorStatus(userId);
+  if (status.recoveryCodesRemaining === 0) {
     const codes = await services.recoveryCodes.generate(userId, originOf(res));
-    return pendingShowing(res, services, codes, { firstTime: true });
+    // The new method is already counted: 2FA was on before it when it is not the only one. "No codes
+    // left" alone does not mean "first method" (QA finding 7: all codes used, then a key added).
+    const methods = (status.hasTotp ? 1 : 0) + status.securityKeyCount;
+    const firstTime = methods <= 1;
+    return pendingShowing(res, services, codes, { firstTime, allUsed: !firstTime });
   }
   await services.sessions.setFlash(session.id, { kind: 'success', text: `${methodName} added. Your recovery codes still work.` });
   return ROUTES.manageAccount;
@@ -65,7 +70,7 @@ export async function lastFactorConfirmed(req: Request, services: Services, user
 }
 
 /** The `password` field when it is a single string; anything else counts as missing (and gets "Enter your password"). */
-function passwordFrom(req: Request): string | undefined {
+export function passwordFrom(req: Request): string | undefined {
   const value = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.password];
   return typeof value === 'string' ? value : undefined;
 }
@@ -283,9 +288,8 @@ export function manageRoutes(services: Services): Router {
       const { user } = currentUser(res);
       // A stolen session must not be able to log the owner out at will: same re-authentication as 2FA changes (ASVS V3.7.1).
       const reauth = await reauthenticate(req, res, services, passwordFrom(req));
-      if (!reauth.ok) {
-        return sendPage(res, reauth.status, MessagePage({ page: pageContext(res), title: 'Sessions not ended', message: reauth.message }));
-      }
+      // In place, with the password field open and focused (QA finding 4): see recoveryCodesGenerate.
+      if (!reauth.ok) return renderAccount(res, reauth.status, { revokeSessions: { [FIELDS.password]: reauth.message } });
       // ASVS V3.3.4: the user can terminate all active sessions. Remembered devices and 2FA are left alone.
       const count = await services.sessions.destroyAllForUser(user.id);
       await services.events.record({ userId: user.id, tag: EVENT_TAGS.sessionsRevoked, origin: requestOrigin(req), details: { count } });

@@ -60,6 +60,20 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
     expect(codesOnPage(owner.text)).toHaveLength(8);
   });
 
+  it('a HEAD request for the show URL does not use up the one showing', async () => {
+    const b = new TestBrowser(server.url);
+    await registerThrough(b, server);
+    await enableTotpThrough(b);
+    await b.get(ROUTES.manageAccount);
+    const generated = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
+    const head = await b.request('HEAD', generated.location!, undefined, {});
+    expect(head.status).toBe(200);
+    expect(head.headers.get('cache-control')).toBe('no-store');
+    const owner = await b.get(generated.location!);
+    expect(owner.status).toBe(200);
+    expect(codesOnPage(owner.text)).toHaveLength(8);
+  });
+
   it('the account page says "unconfirmed" until one code of the set is typed back; that code is burned', async () => {
     const b = new TestBrowser(server.url);
     const { username } = await registerThrough(b, server);

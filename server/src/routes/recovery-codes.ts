@@ -4,6 +4,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { inTransaction } from '../db/in-transaction.js';
 import type { RecoveryCodeCheck } from '../services/recovery-codes.js';
 import type { Services } from '../services/index.js';
+import type { PendingShowingOccasion } from '../services/sessions.js';
 import { CONFIRM_TEXT } from '../views/account-page.js';
 import { CONFIRM_FIELD } from '../views/layout.js';
 import { MessagePage } from '../views/message-page.js';
@@ -11,7 +12,7 @@ import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
 import { RECOVERY_CODE_ROUTES } from '../views/recovery-code-routes.js';
 import { RecoveryCodesVerifyPage } from '../views/recovery-codes-verify-page.js';
 import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
-import { confirmed, renderAccountPage } from './manage.js';
+import { confirmed, passwordFrom, renderAccountPage } from './manage.js';
 import { reauthenticate, requireUser } from './session.js';
 
 /** The query parameter carrying the one-time nonce from the generate redirect to the one showing. */
@@ -37,7 +38,7 @@ export function recoveryCodesShowUrl(nonce: string): string {
  * Keep `codes` in the session for their one showing and say where that is. Call with services bound
  * to the transaction that created the codes, so the set and its showing commit together.
  */
-export async function pendingShowing(res: Response, services: Services, codes: string[], options: { firstTime?: boolean } = {}): Promise<string> {
+export async function pendingShowing(res: Response, services: Services, codes: string[], options: PendingShowingOccasion = {}): Promise<string> {
   const nonce = await services.sessions.setPendingRecoveryCodes(currentUser(res).session.id, codes, options);
   return recoveryCodesShowUrl(nonce);
 }
@@ -84,8 +85,10 @@ export function recoveryCodeRoutes(services: Services): Router {
         return renderAccountPage(res, services, 400, { recoveryCodes: { [CONFIRM_FIELD]: CONFIRM_TEXT.newCodesMissing } });
       }
       // ASVS V3.7.1: re-authenticate before a security change; a stolen session must not void the owner's codes at will.
-      const reauth = await reauthenticate(req, res, services, (req.body as Record<string, unknown> | undefined)?.[FIELDS.password]);
-      if (!reauth.ok) return refuse(res, reauth.status, 'No new recovery codes', reauth.message);
+      const reauth = await reauthenticate(req, res, services, passwordFrom(req));
+      // In place, like every refused change on the account page: the 5-minute window may have closed
+      // since the page was loaded without a password field, so the answer must offer one (QA finding 4).
+      if (!reauth.ok) return renderAccountPage(res, services, reauth.status, { recoveryCodes: { [FIELDS.password]: reauth.message } });
       if (!(await services.accounts.twoFactorStatus(user.id)).enabled) {
         return refuse(res, 400, 'No new recovery codes', 'Turn on two-factor authentication first: recovery codes stand in for a second factor.');
       }
@@ -113,6 +116,13 @@ export function recoveryCodeRoutes(services: Services): Router {
           'Recovery codes are shown only after you generate them on your account page. Nothing was used up: go to your account page.',
         );
       }
+      // Express answers HEAD with the GET handler: a link checker, proxy or extension sending HEAD for the
+      // redirect URL would have used up the one showing (QA finding 8). HEAD takes nothing (RFC 9110 9.3.2:
+      // HEAD is safe; its answer need not be the page's).
+      if (req.method === 'HEAD') {
+        res.status(200).set('Cache-Control', 'no-store').type('html').end();
+        return;
+      }
       const showing = await services.sessions.takePendingRecoveryCodes(session.id, queryValue(req, SHOW_NONCE_PARAM));
       if (showing === 'wrong-nonce') {
         return refuse(
@@ -137,7 +147,7 @@ export function recoveryCodeRoutes(services: Services): Router {
           }),
         );
       }
-      sendPage(res, 200, RecoveryCodesPage({ page: pageContext(res), codes: showing.codes, firstTime: showing.firstTime }));
+      sendPage(res, 200, RecoveryCodesPage({ page: pageContext(res), codes: showing.codes, firstTime: showing.firstTime, allUsed: showing.allUsed }));
     }),
   );
 

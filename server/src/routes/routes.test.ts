@@ -26,6 +26,42 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
     return b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD, ...extra });
   }
 
+  /** The last proof of the password is over 5 minutes old: security changes need it again. */
+  async function expireReauthWindow(username: string) {
+    const user = (await server.services.accounts.findByUsername(username))!;
+    await server.services.db
+      .updateTable('sessions')
+      .set({ authenticated_at: Date.now() - 6 * 60_000 })
+      .where('user_id', '=', user.id)
+      .execute();
+  }
+
+  /**
+   * QA finding 4: a page loaded inside the 5-minute window has no password field; submitted after it,
+   * a missing and then a wrong password must each bring back the account page with the field, its
+   * message and focus (the 4xx the other in-place refusals use), never a dead-end message page.
+   */
+  async function expectPasswordAskedInPlace(b: TestBrowser, username: string, action: string, fieldId: string, extra: Record<string, string> = {}) {
+    const loaded = await b.get(ROUTES.manageAccount);
+    expect(loaded.text).not.toContain(`id="${fieldId}"`);
+    await expireReauthWindow(username);
+    const refusals: [Record<string, string>, number, string][] = [
+      [{}, 400, 'Enter your password to confirm.'],
+      [{ [FIELDS.password]: 'wrong password!' }, 401, 'That password is not correct.'],
+    ];
+    for (const [password, status, message] of refusals) {
+      const refused = await b.post(action, { ...extra, ...password });
+      expect(refused.status).toBe(status);
+      expect(refused.text).toContain('<h1>Account security</h1>');
+      expect(refused.text).toMatch(
+        new RegExp(
+          `<input id="${fieldId}" name="password" type="password"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="${fieldId}-hint ${fieldId}-error"`,
+        ),
+      );
+      expect(refused.text).toContain(`<p class="field-error" id="${fieldId}-error">${message}</p>`);
+    }
+  }
+
   async function logout(b: TestBrowser) {
     await b.get(ROUTES.manageAccount);
     const response = await b.post(ROUTES.logout);
@@ -218,6 +254,31 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(b.cookies.get('latchkey_session')).not.toBe(before);
     });
 
+    it('accepts the password in either Unicode form: set precomposed, typed decomposed, and back (NIST SP 800-63B 5.1.1.2)', async () => {
+      const composed = 'Caf\u00e9 au lait, tr\u00e8s chaud';
+      const decomposed = composed.normalize('NFD');
+      for (const [set, typed] of [
+        [composed, decomposed],
+        [decomposed, composed],
+      ] as const) {
+        const b = browser();
+        const username = uniqueName();
+        await b.get(ROUTES.register);
+        const registered = await b.post(ROUTES.register, {
+          [FIELDS.username]: username,
+          [FIELDS.email]: `${username}@example.org`,
+          [FIELDS.newPassword]: set,
+          [FIELDS.passwordConfirm]: set,
+        });
+        expect(registered.status).toBe(303);
+        await logout(b);
+        await b.get(ROUTES.login);
+        const login = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: typed });
+        expect(login.status).toBe(303);
+        expect(login.location).toBe(ROUTES.manageAccount);
+      }
+    });
+
     it.each([
       '//evil.example/',
       'https://evil.example/',
@@ -376,6 +437,17 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       // Logging in again works and shows the event in the history.
       expect((await passwordStep(a, username)).location).toBe(ROUTES.manageAccount);
       expect((await a.get(ROUTES.manageAccount)).text).toContain('Logged out of all sessions (2 ended)');
+    });
+
+    it('asks again in place when the password is missing or wrong after the 5-minute window closed; the right one works', async () => {
+      const a = browser();
+      const { username } = await register(a);
+      await expectPasswordAskedInPlace(a, username, ROUTES.revokeSessions, 'sessions-password');
+      const user = (await server.services.accounts.findByUsername(username))!;
+      expect((await server.services.events.list(user.id)).map((event) => event.tag)).not.toContain('account:sessions:revoked');
+      const right = await a.post(ROUTES.revokeSessions, { [FIELDS.password]: PASSWORD });
+      expect(right.status).toBe(303);
+      expect(right.location).toBe(`${ROUTES.login}?ended=everywhere`);
     });
 
     it('needs the CSRF token and, when not recent, the password', async () => {
@@ -748,6 +820,19 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(noPassword.status).toBe(400);
       expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: 'wrong password!', confirm: 'on' })).status).toBe(401);
       expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: PASSWORD, confirm: 'on' })).status).toBe(303);
+    });
+
+    it('asks again in place when the password is missing or wrong after the 5-minute window closed; the right one works', async () => {
+      const b = browser();
+      const { username } = await register(b);
+      const { codes: old } = await enableTotp(b);
+      await expectPasswordAskedInPlace(b, username, ROUTES.recoveryCodesGenerate, 'recovery-codes-password', { confirm: 'on' });
+      const user = (await server.services.accounts.findByUsername(username))!;
+      expect(await server.services.recoveryCodes.check(user.id, old[1]!)).toBe('ok');
+      const right = await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: PASSWORD, confirm: 'on' });
+      expect(right.status).toBe(303);
+      expect(codesOnPage((await b.get(right.location!)).text)).toHaveLength(8);
+      expect(await server.services.recoveryCodes.check(user.id, old[1]!)).toBe('invalid');
     });
 
     it('refuses without 2FA', async () => {

@@ -7,6 +7,7 @@ import { DEFAULT_REQUEST_LIMITS, LIFTED_REQUEST_LIMITS, testConfig } from '../co
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { EVENT_TAGS } from '../services/events.js';
+import { codesOnPage } from '../testing/http-harness.js';
 import { linkIn, readOutbox } from '../testing/read-outbox.js';
 
 // The browser's origin as the server is configured to expect it. The soft authenticator puts it in
@@ -118,6 +119,26 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
 
     const tags = (await server.services.events.list((await server.services.accounts.findByUsername(username))!.id)).map((e) => e.tag);
     expect(tags).toEqual(expect.arrayContaining([EVENT_TAGS.methodAdded, EVENT_TAGS.webauthnUsed, EVENT_TAGS.loginSuccess]));
+  });
+
+  it('a key added after every recovery code was used brings a new set, without saying 2FA is now on (QA finding 7)', async () => {
+    const { client, username } = await registeredClient();
+    const first = (await addKey(client, softAuthenticator(), 'Desk key')).json<{ redirect_to: string }>();
+    const firstPage = await client.get(first.redirect_to);
+    expect(firstPage.body).toContain('Two-factor authentication is now on.');
+    const user = (await server.services.accounts.findByUsername(username))!;
+    for (const code of codesOnPage(firstPage.body)) expect(await server.services.recoveryCodes.use(user.id, code)).toBe('ok');
+
+    const second = await addKey(client, softAuthenticator(), 'Pocket key');
+    expect(second.status).toBe(200);
+    const { redirect_to } = second.json<{ redirect_to: string }>();
+    expect(redirect_to).toMatch(/^\/manage\/account\/recovery-codes\/\?show=/);
+    const secondPage = await client.get(redirect_to);
+    expect(codesOnPage(secondPage.body)).toHaveLength(8);
+    // 2FA was on the whole time: only the codes are new, and no unused code was voided.
+    expect(secondPage.body).not.toContain('Two-factor authentication is now on');
+    expect(secondPage.body).not.toContain('Any older recovery codes have stopped working.');
+    expect(secondPage.body).toContain('You had used all your recovery codes, so a new set was made with your new second factor.');
   });
 
   it('meters ceremony options per account (each stores a challenge): a clear 429 JSON with Retry-After, other accounts unaffected', async () => {

@@ -30,6 +30,7 @@ import {
   sendPage,
   setRetryAfter,
   textField,
+  withoutControlCharacters,
 } from './http.js';
 import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
 
@@ -74,9 +75,10 @@ const authenticationCredential = z.object({
   }),
 });
 
-const labelField = z
-  .string({ error: 'Give the security key a name.' })
-  .max(4 * MAX_KEY_LABEL_LENGTH, `The name must be at most ${MAX_KEY_LABEL_LENGTH} characters.`);
+const labelField = withoutControlCharacters(
+  z.string({ error: 'Give the security key a name.' }).max(4 * MAX_KEY_LABEL_LENGTH, `The name must be at most ${MAX_KEY_LABEL_LENGTH} characters.`),
+  'the name',
+);
 const passwordField = z.string({ error: 'Enter your password.' }).max(PASSWORD_MAX_LENGTH, 'That password is too long.');
 
 const authenticateBody = z.object({
@@ -87,7 +89,7 @@ const provisionOptionsBody = z.object({ [FIELDS.label]: labelField.optional(), [
 const provisionValidateBody = z.object({ credential: registrationCredential, [FIELDS.label]: labelField });
 const KEY_DELETE_FORM = formSchema({
   [FIELDS.label]: textField('which key to remove', 4 * MAX_KEY_LABEL_LENGTH, 'Choose which security key to remove.'),
-  [FIELDS.password]: textField('your password to confirm', PASSWORD_MAX_LENGTH, 'Enter your password to confirm.'),
+  [FIELDS.password]: textField('your password to confirm', PASSWORD_MAX_LENGTH, 'Enter your password to confirm.', { keepControlCharacters: true }),
 });
 
 const KEY_RENAME_FORM = formSchema({

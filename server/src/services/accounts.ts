@@ -16,6 +16,8 @@ export const EMAIL_MAX_LENGTH = 254;
 const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/;
 /** One plain address: no spaces, and none of the characters that would make it a list or a display name in a header. */
 const EMAIL_PATTERN = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
+/** Control (Cc) and format (Cf) characters: never part of a real address. */
+const INVISIBLE_CHARACTERS = /[\p{Cc}\p{Cf}]/u;
 
 export interface TwoFactorStatus {
   hasTotp: boolean;
@@ -205,6 +207,9 @@ function registrationRuleProblems(input: RegistrationInput): Record<string, stri
 /** Why `email` (already trimmed) is not one plain address, or null (registration and address management share it). */
 export function emailProblem(email: string): string | null {
   if (email.length === 0) return 'Enter an email address.';
+  // Cc (controls: PostgreSQL refuses U+0000 outright) and Cf (bidi overrides, zero-width characters): an
+  // address holding them would show on the account page and in logs looking like another one.
+  if (INVISIBLE_CHARACTERS.test(email)) return 'An email address cannot contain control or invisible formatting characters.';
   if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) return 'Enter a valid email address, like name@example.org.';
   return null;
 }

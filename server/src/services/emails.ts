@@ -15,6 +15,7 @@ import { signToken, verifySignedToken } from './signed-token.js';
 export const EMAIL_VERIFY_TTL_MS = 24 * 60 * 60_000;
 /** Addresses per account, verified or not: enough for real use, a bound on what one account can make us mail. */
 export const MAX_ADDRESSES = 10;
+const ALREADY_VERIFIED = 'This address is already verified.';
 
 export interface EmailAddress {
   id: number;
@@ -79,6 +80,13 @@ export interface Emails {
   add(userId: string, email: string, origin: RequestOrigin): Promise<EmailAddress>;
   /** A new verification link for an unverified address of this account (the older link stops working). */
   resend(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
+  /**
+   * Throws the {@link ServiceError} that `add` or `resend` would throw now for this request, writing
+   * nothing: the route counts the per-account mail limit only for requests that will send a mail, so a typo
+   * or a duplicate does not use up the hour's allowance (QA finding 3). `add`/`resend` check again in their
+   * transaction, so a change in between is still refused.
+   */
+  checkMailable(userId: string, request: { add: string } | { resend: number }): Promise<void>;
   /** Make a verified address the primary one; the previous primary is told (security notice). */
   makePrimary(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
   /** Remove a non-primary address. */
@@ -140,6 +148,13 @@ export function createEmails(options: EmailsOptions): Emails {
     // Another account's row id gets the same answer as a missing one (ASVS V4.2.1: no IDOR, no oracle).
     if (!row) throw new ServiceError('That address is not on your account (any more). Reload the account page.', 404);
     return row;
+  };
+
+  /** Refuses an address already on the account, and an account already holding {@link MAX_ADDRESSES}. */
+  const checkRoomFor = async (executor: Kysely<Database>, userId: string, key: string) => {
+    const existing = await executor.selectFrom('user_emails').select(['id', 'email_key']).where('user_id', '=', userId).execute();
+    if (existing.some((row) => row.email_key === key)) throw new ServiceError('This address is already on your account.', 409, 'email');
+    if (existing.length >= MAX_ADDRESSES) throw new ServiceError(`An account can have at most ${MAX_ADDRESSES} addresses. Remove one first.`, 400, 'email');
   };
 
   const verifiedElsewhere = async (trx: Kysely<Database>, userId: string, key: string) =>
@@ -231,14 +246,23 @@ export function createEmails(options: EmailsOptions): Emails {
       });
     },
 
+    async checkMailable(userId, request) {
+      if ('add' in request) {
+        const email = request.add.trim();
+        checkEmailAddress(email);
+        await checkRoomFor(db, userId, emailKey(email));
+        return;
+      }
+      const row = await rowOf(db, userId, request.resend);
+      if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
+    },
+
     async add(userId, input, origin) {
       const email = input.trim();
       checkEmailAddress(email);
       const key = emailKey(email);
       return inTransaction(db, async (trx) => {
-        const existing = await trx.selectFrom('user_emails').select(['id', 'email_key']).where('user_id', '=', userId).execute();
-        if (existing.some((row) => row.email_key === key)) throw new ServiceError('This address is already on your account.', 409, 'email');
-        if (existing.length >= MAX_ADDRESSES) throw new ServiceError(`An account can have at most ${MAX_ADDRESSES} addresses. Remove one first.`, 400, 'email');
+        await checkRoomFor(trx, userId, key);
         const time = now();
         let id: number;
         try {
@@ -261,7 +285,7 @@ export function createEmails(options: EmailsOptions): Emails {
     async resend(userId, emailId, _origin) {
       return inTransaction(db, async (trx) => {
         const row = await rowOf(trx, userId, emailId);
-        if (row.verified_at !== null) throw new ServiceError('This address is already verified.', 409);
+        if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
         await sendLink(trx, userId, Number(row.id), row.email);
         return toAddress(await rowOf(trx, userId, emailId));
       });

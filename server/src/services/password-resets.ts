@@ -51,11 +51,14 @@ export interface PasswordResets {
    * that address). Each link's row, event and mail are written in one transaction (the outbox).
    * Takes the same time whether or not an account matches and never says which; callers answer alike.
    *
-   * Limited per client address block and per account (ASVS V2.2.1, DESIGN.md section 3): the
-   * per-subject count is kept for each account the name resolves to — so a username and each of its
-   * addresses share one bucket — and, when nothing matches, for the name as typed (trimmed, lower
-   * case), with the same allowance; a refusal therefore says nothing about whether an account exists.
-   * Counted before anything is mailed; `blocked` means nothing was sent.
+   * Limited so that the answer never depends on which account, if any, the name belongs to (ASVS
+   * V2.2.1 anti-automation, V3.2.x / V2.5.x no account enumeration): the visible limit
+   * (`password-reset`: per client address block, for everyone, and per name **as typed** — trimmed,
+   * lower case) gives `blocked`; behind it, a silent per-account cap on mails actually sent
+   * (`password-reset-mail`) keeps any one account from getting more than 3 links an hour, however many
+   * of its names are asked for — a request over that cap answers `allowed` like any other and sends
+   * nothing. Before this, the username and its addresses shared one visible allowance, so a 429 for an
+   * address after three requests for a username said that the address was that account's (QA finding 2).
    */
   request(usernameOrEmail: string, origin?: RequestOrigin): Promise<RequestLimitVerdict>;
   /** Would this link work now? Reads only (to show the form). */
@@ -88,7 +91,7 @@ export interface PasswordResetDeps {
   events: Events;
   /** The outbox working through a transaction: the mail commits with the link's row. */
   mailIn: (trx: Kysely<Database>) => MailOutbox;
-  /** The 'password-reset' limits, taken per address block and per account. */
+  /** The visible 'password-reset' limits (per address block, per name as typed) and the silent 'password-reset-mail' cap per account. */
   requestLimits: RequestLimits;
   /** LATCHKEY_ORIGIN: links in mail are absolute. */
   origin: string;
@@ -187,32 +190,41 @@ export function createPasswordResets({
           .where('expires_at', '<', time - 24 * 60 * 60_000)
           .execute();
       }
-      // One statement either way. An address the owner added but never verified is not trusted with a
-      // reset link (it may be a typo for someone else's mailbox); the primary address always is.
-      const matches = await db
-        .selectFrom('users')
-        .leftJoin('user_emails', (join) =>
-          join
-            .onRef('user_emails.user_id', '=', 'users.id')
-            .on('user_emails.email_key', '=', emailKey(identifier))
-            .on((eb) => eb.or([eb('user_emails.verified_at', 'is not', null), eb('user_emails.is_primary', '=', 1)])),
-        )
-        .selectAll('users')
-        .select('user_emails.email as matched_email')
-        .where((eb) => eb.or([eb('users.username', '=', canonicalUsername(identifier)), eb('user_emails.id', 'is not', null)]))
-        .orderBy('users.created_at')
-        .limit(MAX_ACCOUNTS_PER_ADDRESS)
-        .execute();
-      // Prefixed so a typed name can never share a bucket with an account id.
-      const subjects = matches.length > 0 ? matches.map((user) => `account:${user.id}`) : [`name:${identifier.toLowerCase()}`];
-      const verdict = await requestLimits.take('password-reset', { ip: origin.ip, subject: subjects });
+      // Counted per name as typed, never per the account it resolves to: the verdict must not depend on
+      // whether or whose the name is. (Prefixed: a typed name can never share a bucket with anything else.)
+      const verdict = await requestLimits.take('password-reset', { ip: origin.ip, subject: `name:${identifier.toLowerCase()}` });
       if (verdict.kind === 'allowed') {
-        await inTransaction(db, async (trx) => {
-          for (const { matched_email: matched, ...user } of matches) {
-            await issue(trx, user, matched ?? user.email, time);
-            await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
-          }
-        });
+        // One statement either way. An address the owner added but never verified is not trusted with a
+        // reset link (it may be a typo for someone else's mailbox); the primary address always is.
+        const matches = await db
+          .selectFrom('users')
+          .leftJoin('user_emails', (join) =>
+            join
+              .onRef('user_emails.user_id', '=', 'users.id')
+              .on('user_emails.email_key', '=', emailKey(identifier))
+              .on((eb) => eb.or([eb('user_emails.verified_at', 'is not', null), eb('user_emails.is_primary', '=', 1)])),
+          )
+          .selectAll('users')
+          .select('user_emails.email as matched_email')
+          .where((eb) => eb.or([eb('users.username', '=', canonicalUsername(identifier)), eb('user_emails.id', 'is not', null)]))
+          .orderBy('users.created_at')
+          .limit(MAX_ACCOUNTS_PER_ADDRESS)
+          .execute();
+        // The silent cap on links mailed to one account, whichever of its names was asked for: over it,
+        // nothing is sent and nothing recorded (so a flood cannot fill the history either), and the
+        // answer stays the same page. No address is counted here: the visible limit above did that.
+        const mailable: typeof matches = [];
+        for (const match of matches) {
+          if ((await requestLimits.take('password-reset-mail', { ip: null, subject: `account:${match.id}` })).kind === 'allowed') mailable.push(match);
+        }
+        if (mailable.length > 0) {
+          await inTransaction(db, async (trx) => {
+            for (const { matched_email: matched, ...user } of mailable) {
+              await issue(trx, user, matched ?? user.email, time);
+              await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
+            }
+          });
+        }
       }
       // Equalise: whatever happened above, the answer leaves no earlier than the floor.
       const wait = RESET_REQUEST_FLOOR_MS - (Date.now() - started);

@@ -46,4 +46,8 @@ describe('checkNewPassword (NIST SP 800-63B 5.1.1.2)', () => {
     expect(refused('v8#Lq2!zR@9w')).toBeNull();
     expect(refused('monkey wrench on the stairs', 'al')).toBeNull();
   });
+
+  it('judges the password that is hashed: full-width letters normalise (NFKC) to a common password', () => {
+    expect(refused('ｐａｓｓｗｏｒｄ１２３４')).toMatch(/commonly used/);
+  });
 });

@@ -1,4 +1,6 @@
+import { passwordPattern } from '@latchkey/shared/password-patterns';
 import { dictionary } from '@zxcvbn-ts/language-common';
+import { normalizePassword } from './passwords.js';
 
 /**
  * The one password rule: every form that sets a password (registration; change and reset) calls
@@ -24,8 +26,6 @@ export const PASSWORD_MAX_LENGTH = 1024;
 
 /** The service's own name: a context word 5.1.1.2 says to refuse. */
 const SERVICE_WORDS = ['latchkey'];
-/** Digits and symbols added at either end of a common word still make a common password. */
-const MAX_DECORATION = 6;
 
 export type PasswordCheck = { ok: true } | { ok: false; message: string };
 
@@ -34,20 +34,23 @@ export interface PasswordContext {
   username?: string;
 }
 
-let commonPasswords: Set<string> | null = null;
+let common: Set<string> | null = null;
 /** Decompressed on first use (about 50 ms), then kept: most processes never set a password. */
-function isCommon(candidate: string): boolean {
-  commonPasswords ??= new Set(dictionary['passwords-common']);
-  return commonPasswords.has(candidate);
+function commonPasswords(): Set<string> {
+  common ??= new Set(dictionary['passwords-common']);
+  return common;
 }
 
 /** Check a new password against the rule; the message says why it was refused and what to do. */
-export function checkNewPassword(password: string, context: PasswordContext = {}): PasswordCheck {
+export function checkNewPassword(typed: string, context: PasswordContext = {}): PasswordCheck {
+  // The rule judges what is hashed (passwords.ts normalises with NFKC): a full-width "ｐａｓｓｗｏｒｄ…" is
+  // stored as "password…", so it is that password, and is refused as one.
+  const password = normalizePassword(typed);
   const codePoints = [...password];
   if (codePoints.length < PASSWORD_MIN_LENGTH) {
     return refuse(`The password must be at least ${PASSWORD_MIN_LENGTH} characters long.`);
   }
-  if (password.length > PASSWORD_MAX_LENGTH) {
+  if (typed.length > PASSWORD_MAX_LENGTH) {
     return refuse(`The password must be at most ${PASSWORD_MAX_LENGTH} characters long.`);
   }
   const lower = password.toLowerCase();
@@ -55,14 +58,14 @@ export function checkNewPassword(password: string, context: PasswordContext = {}
   // Very short usernames ("a") occur in many good passwords; from 3 characters on it is the name.
   if (username.length >= 3 && lower.includes(username)) return refuse('The password must not contain your username.');
   if (SERVICE_WORDS.some((word) => lower.includes(word))) return refuse('The password must not contain the name of this service.');
-  const core = lower.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
-  if (isCommon(lower) || (core.length >= 4 && lower.length - core.length <= MAX_DECORATION && isCommon(core))) {
+  const pattern = passwordPattern(password, commonPasswords());
+  if (pattern === 'common') {
     return refuse(
       'This password is on a list of commonly used or breached passwords, so attackers try it early. Choose a different one: ' +
         'several unrelated words, or a password manager’s generated password, work well.',
     );
   }
-  if (isRepetitive(codePoints.map((c) => c.toLowerCase())) || isSequential(codePoints)) {
+  if (pattern) {
     return refuse('The password is a repeated or sequential pattern (like "aaaa…" or "1234…"), which is guessed quickly. Choose a different one.');
   }
   return { ok: true };
@@ -70,27 +73,4 @@ export function checkNewPassword(password: string, context: PasswordContext = {}
 
 function refuse(message: string): PasswordCheck {
   return { ok: false, message };
-}
-
-/** One short block repeated ("aaaa…", "abab…", "abcabc…"). */
-function isRepetitive(chars: string[]): boolean {
-  for (let unit = 1; unit <= chars.length / 2; unit++) {
-    if (chars.length % unit !== 0) continue;
-    if (chars.every((c, i) => c === chars[i % unit])) return true;
-  }
-  return false;
-}
-
-/** Each character one after (or before) the previous one ("abcdef…", "9876…"); digits wrap 9→0. */
-function isSequential(chars: string[]): boolean {
-  const steps = new Set<number>();
-  for (let i = 1; i < chars.length; i++) {
-    const a = chars[i - 1]!;
-    const b = chars[i]!;
-    let step = b.codePointAt(0)! - a.codePointAt(0)!;
-    if (a === '9' && b === '0') step = 1;
-    if (a === '0' && b === '9') step = -1;
-    steps.add(step);
-  }
-  return steps.size === 1 && (steps.has(1) || steps.has(-1));
 }

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import { describe, expect, it, vi } from 'vitest';
 import fixtures from './fixtures/node-argon2-hashes.json' with { type: 'json' };
-import { createPasswords } from './passwords.js';
+import { ARGON2ID, createPasswords } from './passwords.js';
 
 const CHEAP = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
@@ -29,5 +30,47 @@ describe('createPasswords', () => {
     expect(await passwords.verify(null, 'anything')).toBe(false);
     expect(await passwords.verify('not a hash', 'anything')).toBe(false);
     expect(await passwords.verify('$argon2id$v=19$m=1024,t=1,p=1$AAAA$BBBB', 'anything')).toBe(false);
+  });
+
+  describe('Unicode normalisation (NIST SP 800-63B 5.1.1.2)', () => {
+    // "é" precomposed (U+00E9, NFC) and as "e" + combining acute (U+0301, NFD): one password to people.
+    const composed = 'Caf\u00e9 au lait, tr\u00e8s chaud';
+    const decomposed = 'Cafe\u0301 au lait, tre\u0300s chaud';
+
+    it('sets with one form and verifies with the other, both ways', async () => {
+      expect(composed).not.toBe(decomposed);
+      expect(await passwords.verify(await passwords.hash(composed), decomposed)).toBe(true);
+      expect(await passwords.verify(await passwords.hash(decomposed), composed)).toBe(true);
+      expect(await passwords.verify(await passwords.hash(composed), 'Cafe au lait, tres chaud')).toBe(false);
+    });
+
+    it('still verifies a hash stored before normalisation from non-normalised input', async () => {
+      // What hash() wrote before: argon2 of the raw text (decomposed here, and a compatibility ligature).
+      for (const raw of [decomposed, 'of\ufb01ce party 2019 \u00b2']) {
+        const old = await argon2Hash(raw, { algorithm: ARGON2ID, ...CHEAP });
+        expect(await passwords.verify(old, raw)).toBe(true);
+        expect(await passwords.verify(old, `${raw}x`)).toBe(false);
+      }
+    });
+
+    it('costs a second argon2 only for input that normalisation changes and that fails; unknown users cost the same', async () => {
+      // The real binding, its `verify` counted.
+      const verify = vi.fn(argon2Verify);
+      const counted = createPasswords(CHEAP, { hash: argon2Hash, verify });
+      const hash = await counted.hash(composed);
+      const runs = async (stored: string | null, password: string) => {
+        verify.mockClear();
+        const ok = await counted.verify(stored, password);
+        return { ok, runs: verify.mock.calls.length };
+      };
+      expect(await runs(hash, composed)).toEqual({ ok: true, runs: 1 });
+      expect(await runs(hash, decomposed)).toEqual({ ok: true, runs: 1 });
+      expect(await runs(hash, 'wrong password, plain')).toEqual({ ok: false, runs: 1 });
+      expect(await runs(hash, 'wrong passwo\u0301rd')).toEqual({ ok: false, runs: 2 });
+      // The dummy-hash path for unknown users: always false, and as many runs as a known user's failure.
+      expect(await runs(null, 'wrong password, plain')).toEqual({ ok: false, runs: 1 });
+      expect(await runs(null, 'wrong passwo\u0301rd')).toEqual({ ok: false, runs: 2 });
+      expect(await runs(null, composed)).toEqual({ ok: false, runs: 1 });
+    });
   });
 });

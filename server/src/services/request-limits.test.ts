@@ -18,7 +18,7 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
   });
 
   it('refuses a kind of request from one address past its limit, with when to come back, then forgets', async () => {
-    const rule = DEFAULT_REQUEST_LIMITS.register.perAddress;
+    const rule = DEFAULT_REQUEST_LIMITS.register.perAddress!;
     const ip = freshIp();
     for (let i = 0; i < rule.max; i++) expect(await h.services.requestLimits.take('register', { ip })).toEqual({ kind: 'allowed' });
     const refused = await h.services.requestLimits.take('register', { ip });
@@ -37,7 +37,7 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
   });
 
   it('counts IPv6 clients per /64', async () => {
-    const rule = DEFAULT_REQUEST_LIMITS.register.perAddress;
+    const rule = DEFAULT_REQUEST_LIMITS.register.perAddress!;
     const prefix = `2001:db8:${(counter++).toString(16)}:1`;
     const verdicts = [];
     for (let i = 1; i <= rule.max + 1; i++) verdicts.push(await h.services.requestLimits.take('register', { ip: `${prefix}:${i.toString(16)}::${i}` }));
@@ -90,7 +90,7 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
   });
 
   it('counts a burst of parallel requests in full', async () => {
-    const rule = DEFAULT_REQUEST_LIMITS['verification-resend'].perAddress;
+    const rule = DEFAULT_REQUEST_LIMITS['verification-resend'].perAddress!;
     const ip = freshIp();
     const verdicts = await Promise.all(Array.from({ length: 3 * rule.max }, () => h.services.requestLimits.take('verification-resend', { ip })));
     expect(verdicts.filter((verdict) => verdict.kind === 'allowed')).toHaveLength(rule.max);

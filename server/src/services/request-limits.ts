@@ -37,6 +37,8 @@ export interface RequestLimits {
 const WHAT: Record<RequestKind, string> = {
   register: 'account registrations',
   'password-reset': 'password-reset requests',
+  // Never shown: a spent cap sends nothing and answers like any other request (services/password-resets.ts).
+  'password-reset-mail': 'password-reset e-mails',
   'verification-resend': 'verification e-mails',
   'webauthn-options': 'security-key requests',
 };
@@ -61,7 +63,7 @@ export function createRequestLimits(db: Kysely<Database>, config: RequestLimitCo
       const entries: { key: string; windowMs: number; max: number; scope: 'address' | 'subject' | 'everyone' }[] = [
         { key: `request:${kind}:everyone`, ...rules.everyone, scope: 'everyone' },
       ];
-      if (ip) entries.push({ key: `request:${kind}:ip:${addressBlock(ip)}`, ...rules.perAddress, scope: 'address' });
+      if (ip && rules.perAddress) entries.push({ key: `request:${kind}:ip:${addressBlock(ip)}`, ...rules.perAddress, scope: 'address' });
       const subjects = subject === undefined ? [] : typeof subject === 'string' ? [subject] : subject;
       if (rules.perSubject) {
         for (const one of new Set(subjects)) {

@@ -389,7 +389,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
     // A navigation without the nonce (a cross-site link to the show page) does not use the showing up.
     expect(await h.services.sessions.takePendingRecoveryCodes(session.id, undefined)).toBe('wrong-nonce');
     expect(await h.services.sessions.takePendingRecoveryCodes(session.id, `${nonce.slice(1)}x`)).toBe('wrong-nonce');
-    expect(await h.services.sessions.takePendingRecoveryCodes(session.id, nonce)).toEqual({ codes: ['0123456789abcdef'], firstTime: false });
+    expect(await h.services.sessions.takePendingRecoveryCodes(session.id, nonce)).toEqual({ codes: ['0123456789abcdef'], firstTime: false, allUsed: false });
     expect(await h.services.sessions.takePendingRecoveryCodes(session.id, nonce)).toBeNull();
   });
 });

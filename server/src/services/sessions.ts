@@ -49,7 +49,7 @@ export interface Sessions {
    * Keep a fresh set for its one showing; returns the one-time nonce the showing must present (the
    * redirect to the show page carries it), so a cross-site navigation cannot use the showing up.
    */
-  setPendingRecoveryCodes(sessionId: string, codes: string[], options?: { firstTime?: boolean }): Promise<string>;
+  setPendingRecoveryCodes(sessionId: string, codes: string[], options?: PendingShowingOccasion): Promise<string>;
   /**
    * The pending codes, once, when `nonce` is the one issued with them (constant-time compare); they are
    * cleared then. A wrong or missing nonce changes nothing and returns `'wrong-nonce'`; nothing pending, null.
@@ -64,13 +64,22 @@ interface PendingRecoveryCodes {
   codes: unknown;
   nonce: unknown;
   firstTime?: unknown;
+  allUsed?: unknown;
+}
+
+/** Why a set is shown, for the page's wording (both false: the user asked for a new set). */
+export interface PendingShowingOccasion {
+  /** The first set, made when the first second factor was added (the page then says 2FA is now on). */
+  firstTime?: boolean;
+  /** 2FA was already on but every code was used, so adding another factor made a new set (QA finding 7). */
+  allUsed?: boolean;
 }
 
 /** A set of recovery codes on its one showing. */
 export interface PendingShowing {
   codes: string[];
-  /** The first set, made when the first second factor was added (the page then says 2FA is now on). */
   firstTime: boolean;
+  allUsed: boolean;
 }
 
 /** The session id stored in the database: SHA-256 of the cookie token (a DB dump yields no cookies). */
@@ -175,9 +184,9 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
       }
     },
 
-    async setPendingRecoveryCodes(sessionId, codes, { firstTime = false } = {}) {
+    async setPendingRecoveryCodes(sessionId, codes, { firstTime = false, allUsed = false } = {}) {
       const nonce = randomBytes(16).toString('base64url');
-      const pending: PendingRecoveryCodes = { codes, nonce, firstTime };
+      const pending: PendingRecoveryCodes = { codes, nonce, firstTime, allUsed };
       const sealed = seal(dataKey, JSON.stringify(pending), aad(sessionId, 'recovery-codes'));
       await db.updateTable('sessions').set({ pending_recovery_codes_enc: sealed }).where('id', '=', sessionId).execute();
       return nonce;
@@ -202,7 +211,11 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
         .executeTakeFirst();
       if (Number(cleared.numUpdatedRows) !== 1) return null;
       if (!Array.isArray(pending.codes)) return null;
-      return { codes: pending.codes.filter((code): code is string => typeof code === 'string'), firstTime: pending.firstTime === true };
+      return {
+        codes: pending.codes.filter((code): code is string => typeof code === 'string'),
+        firstTime: pending.firstTime === true,
+        allUsed: pending.allUsed === true,
+      };
     },
 
     async setFlash(sessionId, flash) {

@@ -46,6 +46,7 @@ export interface AccountPageProps {
 export interface AccountPageProblems {
   totpRemove?: Record<string, string>;
   recoveryCodes?: Record<string, string>;
+  revokeSessions?: Record<string, string>;
 }
 
 /** Why the two confirmations exist, shared by the page and the routes that check them. */
@@ -62,6 +63,7 @@ export function AccountPage(props: AccountPageProps) {
   const twoFactorOn = props.hasTotp || props.securityKeys.length > 0;
   const totpRemove = props.problems?.totpRemove ?? {};
   const codes = props.problems?.recoveryCodes ?? {};
+  const revoke = props.problems?.revokeSessions ?? {};
   return (
     <Layout page={page} title="Account security">
       <h1>Account security</h1>
@@ -70,7 +72,7 @@ export function AccountPage(props: AccountPageProps) {
       </p>
 
       {/* A refused form: the errors summed up here (announced), and each next to its field (focused). */}
-      <ErrorSummary errors={[...Object.values(totpRemove), ...Object.values(codes)]} />
+      <ErrorSummary errors={[...Object.values(totpRemove), ...Object.values(codes), ...Object.values(revoke)]} />
 
       <EmailAddressesSection page={page} addresses={props.addresses} />
 
@@ -155,7 +157,12 @@ export function AccountPage(props: AccountPageProps) {
             <RecoveryCodesUnconfirmed unconfirmed={props.recoveryCodesUnconfirmed} />
             <form method="post" action={ROUTES.recoveryCodesGenerate} class="stack">
               <CsrfInput token={page.csrfToken} />
-              <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} id="recovery-codes-password" />
+              <ReauthField
+                recentlyAuthenticated={props.recentlyAuthenticated}
+                id="recovery-codes-password"
+                error={codes[FIELDS.password]}
+                autofocus={codes[FIELDS.password] !== undefined && codes[CONFIRM_FIELD] === undefined}
+              />
               {props.recoveryCodesRemaining > 0 ? (
                 <ConfirmCheckbox
                   id="recovery-codes-confirm"
@@ -201,7 +208,13 @@ export function AccountPage(props: AccountPageProps) {
         </p>
         <form method="post" action={ROUTES.revokeSessions} class="stack">
           <CsrfInput token={page.csrfToken} />
-          <ReauthField recentlyAuthenticated={props.recentlyAuthenticated} purpose="ending sessions" id="sessions-password" />
+          <ReauthField
+            recentlyAuthenticated={props.recentlyAuthenticated}
+            purpose="ending sessions"
+            id="sessions-password"
+            error={revoke[FIELDS.password]}
+            autofocus={revoke[FIELDS.password] !== undefined}
+          />
           <button type="submit" class="button button-danger">
             Log out of all sessions
           </button>
@@ -229,21 +242,28 @@ export const ACCOUNT_ROUTES = {
   forgetDevices: '/manage/account/forget-devices',
 } as const;
 
-/** The password field shown when a 2FA change needs re-authentication (not logged in within 5 minutes). */
+/**
+ * The password field shown when a 2FA change needs re-authentication (not logged in within 5 minutes),
+ * and whenever a refused post comes back with a password error (a password sent inside the window is
+ * still checked): an answer that asks for the password must offer the field (QA finding 4).
+ */
 export function ReauthField({
   recentlyAuthenticated,
   error,
+  autofocus,
   purpose = 'changing two-factor settings',
   id,
 }: {
   recentlyAuthenticated: boolean;
   error?: string | undefined;
+  /** Focus the field: set when its error is the one to fix first. */
+  autofocus?: boolean;
   /** Needed where a page asks for the password in more than one form (ids must be unique). */
   id?: string;
   /** What needs the password, for the hint ("… so {purpose} needs your password"). */
   purpose?: string;
 }) {
-  if (recentlyAuthenticated) return null;
+  if (recentlyAuthenticated && error === undefined) return null;
   return (
     <Field
       name={FIELDS.password}
@@ -252,6 +272,7 @@ export function ReauthField({
       type="password"
       autocomplete="current-password"
       error={error}
+      autofocus={autofocus}
       hint={`You last proved your identity more than 5 minutes ago, so ${purpose} needs your password.`}
     />
   );

@@ -5,19 +5,21 @@ import { Layout, type PageContext } from './layout.js';
 import { RECOVERY_CODE_ROUTES } from './recovery-code-routes.js';
 
 /** The only time recovery codes are ever shown: copy, download, print — with a strong warning. */
-export function RecoveryCodesPage({ page, codes, firstTime }: { page: PageContext; codes: string[]; firstTime: boolean }) {
+export function RecoveryCodesPage({ page, codes, firstTime, allUsed = false }: { page: PageContext; codes: string[]; firstTime: boolean; allUsed?: boolean }) {
   const text = `Latchkey recovery codes for ${page.username ?? ''}\nEach code works once. Keep them secret.\n\n${codes.map(formatRecoveryCode).join('\n')}\n`;
   return (
     <Layout page={page} title="Your recovery codes" scripts={['/static/recovery-codes.js']}>
       <h1>Save your recovery codes</h1>
       {firstTime ? <p>Two-factor authentication is now on. Before you continue, save these recovery codes.</p> : null}
+      {/* 2FA was on already (QA finding 7): only the codes are new, and no unused one was voided. */}
+      {allUsed ? <p>You had used all your recovery codes, so a new set was made with your new second factor. Save it before you continue.</p> : null}
       <div class="notice notice-warning" role="alert">
         <p>
           <strong>This is the only time these codes are shown.</strong> Save them now somewhere safe — a password manager, or printed on paper kept away from
           your devices. If you lose your authentication app or security key and these codes, you will be locked out of your account until an administrator
           resets it.
         </p>
-        {firstTime ? null : <p>Any older recovery codes have stopped working.</p>}
+        {firstTime || allUsed ? null : <p>Any older recovery codes have stopped working.</p>}
       </div>
       <ol class="recovery-codes" id="recovery-codes">
         {codes.map((code) => (

@@ -159,6 +159,17 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     }
   });
 
+  it('the first set of recovery codes is not said to replace older codes; a later set is', async () => {
+    const user = await register({ emailVerified: true });
+    await h.services.totp.enable(user.id, h.services.totp.generateSecret());
+    await h.services.recoveryCodes.generate(user.id);
+    await h.services.recoveryCodes.generate(user.id);
+    const [first, second] = (await outbox(user.id)).filter((row) => row.kind === 'notice:recovery-codes-generated');
+    expect(bodyOf(first!).text).toContain('A set of recovery codes was generated');
+    expect(bodyOf(first!).text).not.toMatch(/older recovery code/i);
+    expect(bodyOf(second!).text).toContain('Every older recovery code stopped working.');
+  });
+
   it('security keys added and removed, and an administrator 2FA reset, mail their notices', async () => {
     const user = await register({ emailVerified: true });
     const key = softAuthenticator();

@@ -74,7 +74,14 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
     kind: 'notice:recovery-codes-generated',
     compose: (c) => ({
       subject: `${c.siteName}: new recovery codes generated`,
-      paragraphs: [`A new set of recovery codes was generated for your account “${c.username}”. Every older recovery code stopped working.`, when(c)],
+      // `voided`: the unused codes the new set replaced. The first set (with the first second factor)
+      // replaced none, and saying older codes "stopped working" alarmed new users (QA finding 6).
+      paragraphs: [
+        typeof c.event.details.voided === 'number' && c.event.details.voided > 0
+          ? `A new set of recovery codes was generated for your account “${c.username}”. Every older recovery code stopped working.`
+          : `A set of recovery codes was generated for your account “${c.username}”.`,
+        when(c),
+      ],
       action: review(c),
       after: [IF_NOT_YOU],
     }),

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_TAGS, type SecurityEvent } from '../services/events.js';
+import { describeEvent } from './event-labels.js';
+
+const event = (tag: string, details: Record<string, unknown> = {}): SecurityEvent => ({
+  id: 1,
+  userId: 'u',
+  tag,
+  ip: null,
+  userAgent: null,
+  details,
+  createdAt: 0,
+});
+
+describe('security history labels', () => {
+  // The history once showed raw tags ("account:email:verified") for every e-mail event (QA finding 5).
+  // `record` only takes tags from EVENT_TAGS (its `tag: EventTag`), so this covers every tag the server can record.
+  it.each(Object.entries(EVENT_TAGS))('%s (%s) has a sentence for people, with or without details', (_name, tag) => {
+    for (const details of [{}, { email: 'a@example.org', from: 'a@example.org', to: 'b@example.org', method: 'totp', label: 'k' }]) {
+      const label = describeEvent(event(tag, details));
+      expect(label).not.toBe(tag);
+      expect(label).not.toMatch(/^[a-z_]+(:[a-z_]+)+$/);
+      expect(label).toMatch(/^[A-Z]/);
+    }
+  });
+
+  it('e-mail events name the address', () => {
+    expect(describeEvent(event(EVENT_TAGS.emailAdded, { email: 'a@example.org' }))).toBe('E-mail address “a@example.org” added');
+    expect(describeEvent(event(EVENT_TAGS.emailVerified, { email: 'a@example.org' }))).toBe('E-mail address “a@example.org” verified');
+    expect(describeEvent(event(EVENT_TAGS.emailVerified, { email: 'a@example.org', by: 'admin' }))).toBe(
+      'E-mail address “a@example.org” verified by an administrator',
+    );
+    expect(describeEvent(event(EVENT_TAGS.emailRemoved, { email: 'a@example.org' }))).toBe('E-mail address “a@example.org” removed');
+    expect(describeEvent(event(EVENT_TAGS.primaryEmailChanged, { from: 'a@example.org', to: 'b@example.org' }))).toBe(
+      'Primary e-mail address changed to “b@example.org”',
+    );
+  });
+});
