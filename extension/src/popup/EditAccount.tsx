@@ -77,16 +77,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
             />
           )}
         </Field>
-        <FillsOnField
-          value={origin}
-          onInput={setOrigin}
-          problem={problem}
-          onUseSuggestion={(suggestion) => {
-            setOrigin(suggestion);
-            setProblem(null);
-            saveButton.current?.focus(); // the question is answered; Save is the next step
-          }}
-        />
+        <FillsOnField value={origin} onInput={setOrigin} problem={problem} onAnswered={() => setProblem(null)} next={saveButton} />
         {error ? <Notice kind="error">{error}</Notice> : null}
         <button ref={saveButton} type="submit" class="button button-primary button-wide" disabled={busy}>
           {busy ? 'Saving…' : 'Save changes'}

@@ -1,3 +1,4 @@
+import type { RefObject } from 'preact';
 import { Field } from './components.js';
 import type { InputProblem } from './check-account-input.js';
 
@@ -11,9 +12,17 @@ export function FillsOnField(props: {
   onInput: (value: string) => void;
   /** The form's current problem; shown here only when it is about the origin. */
   problem: InputProblem | null;
-  onUseSuggestion: (suggestion: string) => void;
+  /** The suggestion was taken: the form's problem is answered. */
+  onAnswered: () => void;
+  /** Where focus goes then: Save, the next step. */
+  next: RefObject<HTMLButtonElement>;
 }) {
   const problem = props.problem?.field === 'origin' ? props.problem : null;
+  function useSuggestion(suggestion: string) {
+    props.onInput(suggestion);
+    props.onAnswered();
+    props.next.current?.focus();
+  }
   return (
     <>
       <Field label="Fills on" hint="The exact site (scheme, host and port) this code may be filled into." error={problem?.message ?? null}>
@@ -30,7 +39,7 @@ export function FillsOnField(props: {
         )}
       </Field>
       {problem?.suggestion ? (
-        <button type="button" class="button button-secondary" onClick={() => props.onUseSuggestion(problem.suggestion ?? props.value)}>
+        <button type="button" class="button button-secondary" onClick={() => useSuggestion(problem.suggestion ?? props.value)}>
           Use {problem.suggestion}
         </button>
       ) : null}

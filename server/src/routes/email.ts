@@ -87,13 +87,18 @@ export function emailRoutes(services: Services): Router {
       const form = parseForm(req, EMAIL_FORM);
       const problem = (status: number, message: string) =>
         sendPage(res, status, EmailProblemPage({ page: pageContext(res), title: 'Address not changed', message }));
+      /** The add form again, the address kept, its error on the field. */
+      const addFormAgain = (status: number, error: string) =>
+        sendPage(res, status, AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error }));
       if (!form.ok) {
         const emailError = form.fieldErrors[FIELDS.email];
-        if (emailError)
-          return sendPage(res, 400, AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error: emailError }));
+        if (emailError) return addFormAgain(400, emailError);
         return problem(400, Object.values(form.fieldErrors)[0] ?? 'The form was not complete.');
       }
       const action = form.data[FIELDS.emailAction];
+      /** A service's refusal: on the add form when adding, else as a problem page. */
+      const refused = (error: ServiceError) =>
+        action === EMAIL_ACTIONS.add ? addFormAgain(error.status, error.message) : problem(error.status, error.message);
       const emailId = Number(form.data[FIELDS.emailId]);
       if (action === EMAIL_ACTIONS.add || action === EMAIL_ACTIONS.resend) {
         // Each of these mails a link: limited per account, per network and overall (ASVS V2.2.1, V11.1.4).
@@ -103,14 +108,7 @@ export function emailRoutes(services: Services): Router {
           await services.emails.checkMailable(user.id, action === EMAIL_ACTIONS.add ? { add: form.data[FIELDS.email] } : { resend: emailId });
         } catch (error) {
           if (!(error instanceof ServiceError)) throw error;
-          if (action === EMAIL_ACTIONS.add) {
-            return sendPage(
-              res,
-              error.status,
-              AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error: error.message }),
-            );
-          }
-          return problem(error.status, error.message);
+          return refused(error);
         }
         const verdict = await services.requestLimits.take('verification-resend', { ip: origin.ip, subject: user.id });
         if (verdict.kind === 'blocked') {
@@ -165,14 +163,7 @@ export function emailRoutes(services: Services): Router {
         }
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;
-        if (action === EMAIL_ACTIONS.add) {
-          return sendPage(
-            res,
-            error.status,
-            AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error: error.message }),
-          );
-        }
-        return problem(error.status, error.message);
+        return refused(error);
       }
       res.redirect(303, BACK_TO_ADDRESSES);
     }),

@@ -29,7 +29,10 @@ const NEW_PASSWORD_FIELDS = {
   [FIELDS.newPassword]: textField('a new password', PASSWORD_MAX_LENGTH),
   [FIELDS.passwordConfirm]: textField('the new password again to confirm it', PASSWORD_MAX_LENGTH),
 };
-const CHANGE_FORM = formSchema({ [FIELDS.password]: textField('your current password', 1024, undefined, { keepControlCharacters: true }), ...NEW_PASSWORD_FIELDS });
+const CHANGE_FORM = formSchema({
+  [FIELDS.password]: textField('your current password', 1024, undefined, { keepControlCharacters: true }),
+  ...NEW_PASSWORD_FIELDS,
+});
 const RESET_FORM = formSchema(NEW_PASSWORD_FIELDS);
 const REQUEST_FORM = formSchema({ [USERNAME_OR_EMAIL]: textField('your username or e-mail address', EMAIL_MAX_LENGTH) });
 

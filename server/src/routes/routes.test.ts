@@ -458,12 +458,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(forged.status).toBe(403);
       expect((await a.get(ROUTES.manageAccount)).status).toBe(200);
 
-      const user = (await server.services.accounts.findByUsername(username))!;
-      await server.services.db
-        .updateTable('sessions')
-        .set({ authenticated_at: Date.now() - 6 * 60_000 })
-        .where('user_id', '=', user.id)
-        .execute();
+      await expireReauthWindow(username);
       const stale = await a.get(ROUTES.manageAccount);
       expect(stale.text).toContain('so ending sessions needs your password');
       const without = await a.post(ROUTES.revokeSessions);
@@ -471,6 +466,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(without.text).toContain('Enter your password to confirm.');
       expect((await a.post(ROUTES.revokeSessions, { [FIELDS.password]: 'wrong password!' })).status).toBe(401);
       expect((await a.get(ROUTES.manageAccount)).status).toBe(200);
+      const user = (await server.services.accounts.findByUsername(username))!;
       expect((await server.services.events.list(user.id)).map((event) => event.tag)).not.toContain('account:sessions:revoked');
       const right = await a.post(ROUTES.revokeSessions, { [FIELDS.password]: PASSWORD });
       expect(right.status).toBe(303);
