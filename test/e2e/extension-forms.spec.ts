@@ -118,10 +118,26 @@ test('editing an account: a new site is saved and then offered access as a separ
   await expect(popup.getByText('Saved.')).toBeVisible();
 });
 
-test('long issuer and account names keep the list 360 px wide and both names visible', async ({ server, extension, extensionPage }, testInfo) => {
+test('adding: a link the background refuses is reported on the link field in plain words; long names keep the list 360 px wide with both shown', async ({
+  server,
+  extension,
+  extensionPage,
+}, testInfo) => {
   test.setTimeout(120_000);
   const popup = await openOnLoginPage(server, extensionPage, extension);
   await createVault(popup);
+  await popup.getByRole('button', { name: 'Add account' }).last().click();
+  await popup.getByRole('tab', { name: 'Paste link' }).click();
+  const link = popup.getByLabel('otpauth:// link');
+  await link.fill(`otpauth://totp/?secret=${SECRET_A}`);
+  await popup.getByRole('button', { name: 'Save account' }).click();
+  await expect(link).toHaveAttribute('aria-invalid', 'true');
+  await expect(link).toBeFocused();
+  const message = await popup.locator(`#${await link.getAttribute('aria-describedby')}`).textContent();
+  expect(message).toMatch(/account name/);
+  expect(message).not.toMatch(/Invalid URI format/);
+  await popup.getByRole('button', { name: 'Back' }).click();
+
   const issuer = 'Python Software Foundation Package Index (staging environment)';
   const label = 'a.very.long.maintainer.address@packages.example-corporation.co.uk';
   await addAccountByTyping(popup, { issuer, label, secret: SECRET_A });
@@ -176,19 +192,4 @@ test('import: a damaged or foreign file is named as such, asks no passphrase and
   await importButton.click();
   await expect(popup.getByText(/Skipped 1 already in the vault/)).toBeVisible();
   await expect(popup.getByText('account added.')).toHaveCount(0);
-});
-
-test('a pasted link the background refuses is reported on the link field, in words a person can act on', async ({ server, extension, extensionPage }) => {
-  const popup = await openOnLoginPage(server, extensionPage, extension);
-  await createVault(popup);
-  await popup.getByRole('button', { name: 'Add account' }).last().click();
-  await popup.getByRole('tab', { name: 'Paste link' }).click();
-  const link = popup.getByLabel('otpauth:// link');
-  await link.fill(`otpauth://totp/?secret=${SECRET_A}`);
-  await popup.getByRole('button', { name: 'Save account' }).click();
-  await expect(link).toHaveAttribute('aria-invalid', 'true');
-  await expect(link).toBeFocused();
-  const message = await popup.locator(`#${await link.getAttribute('aria-describedby')}`).textContent();
-  expect(message).toMatch(/account name/);
-  expect(message).not.toMatch(/Invalid URI format/);
 });
