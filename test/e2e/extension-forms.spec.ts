@@ -154,6 +154,13 @@ test('adding: a link the background refuses is reported on the link field in pla
   expect(widths.label).toBeGreaterThan(20);
   expect(widths.issuerRight).toBeLessThanOrEqual(widths.actionsLeft);
   await screenshotPopup(popup, 'popup-list-long-names', (n) => testInfo.outputPath(n));
+
+  // A clipboard the browser refuses must not look like a copy.
+  await popup.evaluate(() => {
+    navigator.clipboard.writeText = () => Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError'));
+  });
+  await row.getByRole('button', { name: /^Copy code for/ }).click();
+  await expect(popup.getByRole('alert').filter({ hasText: /did not let Latchkey copy/ })).toBeVisible();
 });
 
 test('import: a damaged or foreign file is named as such, asks no passphrase and adds nothing; each run reports alone', async ({

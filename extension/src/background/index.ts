@@ -43,7 +43,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: browser.Runtime
 });
 
 browser.alarms.onAlarm.addListener((alarm) => {
-  if (alarm.name === AUTO_LOCK_ALARM) void service.then((s) => s.lock());
+  if (alarm.name === AUTO_LOCK_ALARM) void service.then((s) => s.lockIfDue());
 });
 
 // storage.session is empty after a browser restart anyway; this also covers Firefox and a profile

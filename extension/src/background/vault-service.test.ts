@@ -10,6 +10,19 @@ describe('vault service (the dispatcher)', () => {
     }
   });
 
+  it('the auto-lock alarm locks only a session that has run out: not one an unlock or use started again', async () => {
+    const { service, clock, alarms } = await withAccount();
+    clock.now += 10 * 60_000;
+    // Fired early or behind a request that started the minutes again: still unlocked, armed for the rest.
+    await service.lockIfDue();
+    expect(alarms.at(-1)).toBe(5); // the 5 minutes left
+    expect(await service.handle({ type: 'status' })).toMatchObject({ ok: true, state: 'unlocked' });
+    clock.now += 15 * 60_000;
+    await service.lockIfDue();
+    expect(alarms.at(-1)).toBeNull();
+    expect(await service.handle({ type: 'status' })).toEqual({ ok: true, state: 'locked' });
+  });
+
   it('locks by itself after the idle time even if the alarm never fired', async () => {
     const { service, clock } = await withAccount();
     clock.now += 14 * 60_000;

@@ -55,7 +55,20 @@ export function createVaultService(deps: ServiceDeps) {
     }
   }
 
-  return { handle, lock: () => serialized(() => ctx.lock()), fillForTab };
+  /**
+   * The auto-lock alarm: lock only if the session has really run out. An alarm can fire late (after
+   * sleep) or wait in the queue behind an unlock or other use that started the minutes again; locking
+   * then would end a session the person just opened. One that fired early is armed again for the rest.
+   */
+  function lockIfDue(): Promise<void> {
+    return serialized(async () => {
+      const current = await deps.session.get(deps.now());
+      if (!current) return ctx.lock();
+      await deps.scheduleAutoLock((current.expiresAt - deps.now()) / 60_000);
+    });
+  }
+
+  return { handle, lock: () => serialized(() => ctx.lock()), lockIfDue, fillForTab };
 }
 
 function toErrorResponse(error: unknown): { ok: false; error: string; code?: ErrorCode } {

@@ -130,6 +130,9 @@ export function AccountList(props: Props) {
               canFill={account.origin === props.tab.origin}
               onFill={() => fill(account)}
               onEdit={() => props.onEdit(account)}
+              onCopyFailed={() =>
+                setMessage({ kind: 'error', text: 'The browser did not let Latchkey copy the code. Select the digits and copy them yourself, or use Fill.' })
+              }
             />
           ))}
           {visible.length === 0 ? <li class="accounts-none">No account matches “{query}”.</li> : null}
@@ -161,7 +164,7 @@ function SiteBanner(props: { tab: TabContext; matching: number; hasAccounts: boo
   );
 }
 
-function AccountRow(props: { account: AccountView; now: number; canFill: boolean; onFill: () => void; onEdit: () => void }) {
+function AccountRow(props: { account: AccountView; now: number; canFill: boolean; onFill: () => void; onEdit: () => void; onCopyFailed: () => void }) {
   const { account, now } = props;
   const [copied, setCopied] = useState(false);
   const left = secondsLeft(account.period, now);
@@ -173,7 +176,9 @@ function AccountRow(props: { account: AccountView; now: number; canFill: boolean
       setCopied(true);
       setTimeout(() => setCopied(false), 1500);
     } catch {
+      // A refused clipboard write must not look like a copy (the person would paste something else).
       setCopied(false);
+      props.onCopyFailed();
     }
   }
 
