@@ -21,6 +21,13 @@ async function openOnLoginPage(server: { url: string }, extensionPage: Page, ext
   return openPopup(extension.context, { forPage: extensionPage });
 }
 
+/** The popup on the server's login page, with a fresh vault created. */
+async function openWithNewVault(server: { url: string }, extensionPage: Page, extension: BrowserWithExtension): Promise<Page> {
+  const popup = await openOnLoginPage(server, extensionPage, extension);
+  await createVault(popup);
+  return popup;
+}
+
 async function createVault(popup: Page) {
   await popup.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
   await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
@@ -69,8 +76,7 @@ test('editing an account: a new site is saved and then offered access as a separ
   extensionPage,
 }, testInfo) => {
   test.setTimeout(120_000);
-  const popup = await openOnLoginPage(server, extensionPage, extension);
-  await createVault(popup);
+  const popup = await openWithNewVault(server, extensionPage, extension);
   await addAccountByTyping(popup, { issuer: 'Example', label: 'alice', secret: SECRET_A });
   await addAccountByTyping(popup, { issuer: 'Example', label: 'bob', secret: SECRET_B });
   const edit = (name: string) => popup.getByRole('button', { name: `Edit Example ${name}` });
@@ -124,8 +130,7 @@ test('adding: a link the background refuses is reported on the link field in pla
   extensionPage,
 }, testInfo) => {
   test.setTimeout(120_000);
-  const popup = await openOnLoginPage(server, extensionPage, extension);
-  await createVault(popup);
+  const popup = await openWithNewVault(server, extensionPage, extension);
   await popup.getByRole('button', { name: 'Add account' }).last().click();
   await popup.getByRole('tab', { name: 'Paste link' }).click();
   const link = popup.getByLabel('otpauth:// link');
@@ -169,8 +174,7 @@ test('import: a damaged or foreign file is named as such, asks no passphrase and
   extensionPage,
 }, testInfo) => {
   test.setTimeout(120_000);
-  const popup = await openOnLoginPage(server, extensionPage, extension);
-  await createVault(popup);
+  const popup = await openWithNewVault(server, extensionPage, extension);
   await popup.getByRole('button', { name: 'Settings' }).click();
   const file = popup.getByLabel('Import a backup or otpauth:// links (one per line)');
   const choose = (name: string, text: string) => file.setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });

@@ -485,12 +485,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const b = browser();
       const { username } = await register(b);
       await enableTotp(b);
-      const user = (await server.services.accounts.findByUsername(username))!;
-      await server.services.db
-        .updateTable('sessions')
-        .set({ authenticated_at: Date.now() - 6 * 60_000 })
-        .where('user_id', '=', user.id)
-        .execute();
+      await expireReauthWindow(username);
       const page = await b.get(ROUTES.manageAccount);
       const ids = [...page.text.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]);
       expect(ids.length).toBeGreaterThan(5);
