@@ -133,8 +133,10 @@ function Backup(props: { tab: TabContext; onLocked: () => void }) {
   const [fileText, setFileText] = useState<string | null>(null);
   const [fileName, setFileName] = useState('');
   const [passphrase, setPassphrase] = useState('');
-  const [needsPassphrase, setNeedsPassphrase] = useState(false);
-  /** What the chosen file is; the site imported links fill on is asked for links only. */
+  /**
+   * What the chosen file is (the background judges it with the same function): a backup asks for its
+   * passphrase, links for the site they fill on, a damaged or foreign file for neither.
+   */
   const [fileKind, setFileKind] = useState<ReturnType<typeof backupFileKind> | null>(null);
   const [origin, setOrigin] = useState(props.tab.origin ?? 'https://pypi.org');
   const [status, setStatus] = useState<Status>(null);
@@ -163,9 +165,7 @@ function Backup(props: { tab: TabContext; onLocked: () => void }) {
     setFileText(text);
     setFileName(file.name);
     // Only a real backup asks for a passphrase; a damaged or foreign file is refused by the import itself.
-    const kind = backupFileKind(text);
-    setFileKind(kind);
-    setNeedsPassphrase(kind === 'backup');
+    setFileKind(backupFileKind(text));
   }
 
   async function runImport(event: Event) {
@@ -179,7 +179,6 @@ function Backup(props: { tab: TabContext; onLocked: () => void }) {
     setImporting(false);
     if (!result.ok) {
       if (result.code === 'locked') return props.onLocked();
-      if (result.code === 'needs-passphrase') setNeedsPassphrase(true);
       return setStatus({ kind: 'error', text: result.error });
     }
     setPassphrase('');
@@ -196,12 +195,12 @@ function Backup(props: { tab: TabContext; onLocked: () => void }) {
         <Field label="Import a backup or otpauth:// links (one per line)">
           {(id) => <input id={id} type="file" accept=".json,.txt,application/json,text/plain" onChange={(e) => void chooseFile(e.currentTarget.files?.[0])} />}
         </Field>
-        {fileText !== null && needsPassphrase ? (
+        {fileText !== null && fileKind === 'backup' ? (
           <Field label={`Passphrase of ${fileName}`}>
             {(id) => <input id={id} type="password" autoComplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />}
           </Field>
         ) : null}
-        {fileText !== null && !needsPassphrase && fileKind === 'lines' ? (
+        {fileText !== null && fileKind === 'lines' ? (
           <Field label="Imported links fill on" hint="Exact site for the imported accounts; edit each one later if needed.">
             {(id, d) => <input id={id} class="mono" aria-describedby={d} value={origin} onInput={(e) => setOrigin(e.currentTarget.value)} />}
           </Field>

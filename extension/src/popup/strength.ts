@@ -45,7 +45,14 @@ export function passphraseStrength(passphrase: string, common?: ReadonlySet<stri
 export function useCommonPasswords(): ReadonlySet<string> | null {
   const [common, setCommon] = useState<ReadonlySet<string> | null>(null);
   useEffect(() => {
-    void import('@zxcvbn-ts/language-common').then(({ dictionary }) => setCommon(new Set(dictionary['passwords-common'])));
+    void loadCommonPasswords().then(setCommon);
   }, []);
   return common;
+}
+
+let commonPasswords: Promise<ReadonlySet<string>> | null = null;
+/** Built once per popup: the create and change-passphrase screens share it. */
+function loadCommonPasswords(): Promise<ReadonlySet<string>> {
+  commonPasswords ??= import('@zxcvbn-ts/language-common').then(({ dictionary }) => new Set(dictionary['passwords-common']));
+  return commonPasswords;
 }

@@ -4,6 +4,7 @@ import { testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { TestBrowser } from '../testing/browser.js';
+import { PASSWORD, registerIn, uniqueName, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 
 /** Every POST route of the contract (the session-ending ones last: they end the session the others need). */
@@ -111,20 +112,10 @@ describe('hostile input on every POST route', () => {
  */
 describe.each(DIALECTS)('control characters in text fields on %s', (dialect) => {
   let server: RunningServer;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    const database = await createTestDatabaseUrl(dialect);
-    drop = database.drop;
-    server = await startServer(testConfig({ databaseUrl: database.databaseUrl }));
-  });
-  afterAll(async () => {
-    await server?.close();
-    await drop?.();
+  useTestServer(dialect, (started) => {
+    server = started;
   });
 
-  const password = 'correct horse battery staple';
-  let counter = 0;
-  const uniqueName = () => `ctl${Date.now().toString(36)}${(counter++).toString(36)}`;
   const expectFieldError = (response: { status: number; text: string }, field: string, message: RegExp) => {
     expect(response.status, response.text).toBe(400);
     expect(response.text).toMatch(message);
@@ -136,7 +127,7 @@ describe.each(DIALECTS)('control characters in text fields on %s', (dialect) => 
     const b = new TestBrowser(server.url);
     await b.get(ROUTES.login);
     for (const control of ['\u0000', '\u0007', '\t', '\n', '\u007f', '\u0085', '\u009b']) {
-      const login = await b.post(ROUTES.login, { [FIELDS.username]: `a${control}b`, [FIELDS.password]: password });
+      const login = await b.post(ROUTES.login, { [FIELDS.username]: `a${control}b`, [FIELDS.password]: PASSWORD });
       expectFieldError(login, FIELDS.username, /Your username cannot contain control characters/);
       await b.get(ROUTES.requestPasswordReset);
       const reset = await b.post(ROUTES.requestPasswordReset, { username_or_email: `a${control}b@example.org` });
@@ -146,8 +137,8 @@ describe.each(DIALECTS)('control characters in text fields on %s', (dialect) => 
       const register = await b.post(ROUTES.register, {
         [FIELDS.username]: username,
         [FIELDS.email]: `a${control}b@example.org`,
-        [FIELDS.newPassword]: password,
-        [FIELDS.passwordConfirm]: password,
+        [FIELDS.newPassword]: PASSWORD,
+        [FIELDS.passwordConfirm]: PASSWORD,
       });
       expectFieldError(register, FIELDS.email, /cannot contain control characters/);
       expect(await server.services.accounts.findByUsername(username)).toBeUndefined();
@@ -156,15 +147,7 @@ describe.each(DIALECTS)('control characters in text fields on %s', (dialect) => 
 
   it('refuses controls and invisible formatting characters in an added or registered e-mail address', async () => {
     const b = new TestBrowser(server.url);
-    await b.get(ROUTES.register);
-    const username = uniqueName();
-    const registered = await b.post(ROUTES.register, {
-      [FIELDS.username]: username,
-      [FIELDS.email]: `${username}@example.org`,
-      [FIELDS.newPassword]: password,
-      [FIELDS.passwordConfirm]: password,
-    });
-    expect(registered.status).toBe(303);
+    const username = await registerIn(b);
     await b.get(ROUTES.manageAccount);
     for (const address of ['x\u0000y@example.org', 'x\u001fy@example.org', 'x\u0090y@example.org']) {
       const added = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: address });
@@ -179,8 +162,8 @@ describe.each(DIALECTS)('control characters in text fields on %s', (dialect) => 
       const register = await b.post(ROUTES.register, {
         [FIELDS.username]: other,
         [FIELDS.email]: address,
-        [FIELDS.newPassword]: password,
-        [FIELDS.passwordConfirm]: password,
+        [FIELDS.newPassword]: PASSWORD,
+        [FIELDS.passwordConfirm]: PASSWORD,
       });
       expectFieldError(register, FIELDS.email, /cannot contain control or invisible formatting characters/);
       await b.get(ROUTES.manageAccount);
@@ -204,8 +187,8 @@ describe.each(DIALECTS)('control characters in text fields on %s', (dialect) => 
     await b.post(ROUTES.register, {
       [FIELDS.username]: username,
       [FIELDS.email]: `${username}@example.org`,
-      [FIELDS.newPassword]: password,
-      [FIELDS.passwordConfirm]: password,
+      [FIELDS.newPassword]: PASSWORD,
+      [FIELDS.passwordConfirm]: PASSWORD,
     });
     await b.get(ROUTES.manageAccount);
     const options = await b.raw('POST', ROUTES.webauthnProvisionOptions, JSON.stringify({ [FIELDS.label]: 'a\u0000b' }), {

@@ -3,7 +3,17 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { RunningServer } from '../main.js';
 import { hmac } from '../services/keys.js';
 import { TestBrowser } from '../testing/browser.js';
-import { codeFor, codesOnPage, enableTotpThrough, PASSWORD, registerThrough, startTestServer, uniqueName, useTestServer } from '../testing/http-harness.js';
+import {
+  codeFor,
+  codesOnPage,
+  enableTotpThrough,
+  PASSWORD,
+  registerIn,
+  registerThrough,
+  startTestServer,
+  uniqueName,
+  useTestServer,
+} from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { DEFAULT_RATE_LIMITS } from '../config.js';
 
@@ -262,15 +272,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
         [decomposed, composed],
       ] as const) {
         const b = browser();
-        const username = uniqueName();
-        await b.get(ROUTES.register);
-        const registered = await b.post(ROUTES.register, {
-          [FIELDS.username]: username,
-          [FIELDS.email]: `${username}@example.org`,
-          [FIELDS.newPassword]: set,
-          [FIELDS.passwordConfirm]: set,
-        });
-        expect(registered.status).toBe(303);
+        const username = await registerIn(b, set);
         await logout(b);
         await b.get(ROUTES.login);
         const login = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: typed });

@@ -59,14 +59,14 @@ export function useTestServer(
 }
 
 /** Register a fresh account in `b` through the form (logged in afterwards, address not yet verified); returns its name. */
-export async function registerIn(b: TestBrowser): Promise<string> {
+export async function registerIn(b: TestBrowser, password = PASSWORD): Promise<string> {
   const username = uniqueName();
   await b.get(ROUTES.register);
   const response = await b.post(ROUTES.register, {
     [FIELDS.username]: username,
     [FIELDS.email]: `${username}@example.org`,
-    [FIELDS.newPassword]: PASSWORD,
-    [FIELDS.passwordConfirm]: PASSWORD,
+    [FIELDS.newPassword]: password,
+    [FIELDS.passwordConfirm]: password,
   });
   expect(response.status).toBe(303);
   expect(response.location).toBe(ROUTES.manageAccount);
