@@ -35,7 +35,7 @@ async function createVault(popup: Page) {
   await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
 }
 
-test('creating a vault: a live "does not match" never moves the typing into the other masked field; common passphrases are refused', async ({
+test('creating a vault: a live "does not match" never moves the typing into the other masked field; common passphrases are refused; a forgotten passphrase: erase and start again', async ({
   server,
   extension,
   extensionPage,
@@ -68,6 +68,30 @@ test('creating a vault: a live "does not match" never moves the typing into the 
   await expect(confirmation).not.toHaveAttribute('aria-invalid', 'true');
   await create.click();
   await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
+
+  // Forgotten: the lock screen offers the way out, which says what still works before it erases anything.
+  await popup.getByRole('button', { name: 'Lock now' }).click();
+  await popup.getByRole('button', { name: 'Forgot passphrase?' }).click();
+  const heading = popup.getByRole('heading', { name: 'Forgot your passphrase?' });
+  await expect(heading).toBeFocused();
+  await expect(popup.getByText(/security key or a recovery code/)).toBeVisible();
+  const typed = popup.getByLabel(/^Type "erase"/);
+  const erase = popup.getByRole('button', { name: 'Erase vault' });
+  await typed.fill('eras');
+  await expect(erase).toBeDisabled();
+  await screenshotPopup(popup, 'popup-forgot-passphrase', (n) => testInfo.outputPath(n));
+  // Escape and Cancel go back to the lock screen with the vault untouched.
+  await popup.keyboard.press('Escape');
+  await expect(popup.getByLabel('Passphrase', { exact: true })).toBeFocused();
+  await popup.getByRole('button', { name: 'Forgot passphrase?' }).click();
+  await popup.getByLabel(/^Type "erase"/).fill('Erase');
+  await popup.getByRole('button', { name: 'Erase vault' }).click();
+  await expect(popup.getByText('The vault was erased. Choose a passphrase for a new one.')).toBeVisible();
+  await expect(popup.getByRole('heading', { name: 'Set up Latchkey' })).toBeVisible();
+  await expect(popup.getByLabel('Passphrase', { exact: true })).toBeFocused();
+  // Erased for good: a popup opened afresh asks for a new vault, not the old passphrase.
+  await popup.reload();
+  await expect(popup.getByRole('heading', { name: 'Set up Latchkey' })).toBeVisible();
 });
 
 test('editing an account: a new site is saved and then offered access as a separate step; Escape closes only the delete confirmation; field errors sit on their field', async ({

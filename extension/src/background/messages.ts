@@ -44,6 +44,8 @@ export type Request =
   | { type: 'create'; passphrase: string }
   | { type: 'unlock'; passphrase: string }
   | { type: 'lock' }
+  /** `confirm`: what the person typed to confirm; the vault is erased only when it {@link confirmsErase}. */
+  | { type: 'erase-vault'; confirm: string }
   /**
    * `refresh`: the open list renewing its codes on a timer, not something the person did — it does not push
    * the auto-lock back (else a popup left open would never lock).
@@ -75,6 +77,7 @@ export interface ResponseMap {
   /** `accounts`: the codes, so the popup shows them without a second round trip. */
   unlock: { state: 'unlocked'; restoredFromPrevious: boolean; rollback: string | null; accounts: AccountView[] };
   lock: { state: 'locked' };
+  'erase-vault': { state: 'none' };
   /** `lockAt`: when the auto-lock will lock the vault unless the person does something (ms since the epoch). */
   codes: VaultListing & { lockAt: number };
   'tab-context': TabContext;
@@ -100,3 +103,11 @@ export type ErrorCode =
   | 'refused'
   /** The account's link or fields are wrong: the popup shows the message on the field it is about. */
   | 'invalid-input';
+
+/** The word the person types to erase a vault whose passphrase is forgotten. */
+export const ERASE_CONFIRMATION = 'erase';
+
+/** Whether `typed` confirms erasing the vault (case and surrounding spaces do not matter). */
+export function confirmsErase(typed: string): boolean {
+  return typed.trim().toLowerCase() === ERASE_CONFIRMATION;
+}

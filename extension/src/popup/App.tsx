@@ -6,14 +6,16 @@ import { AccountList } from './AccountList.js';
 import { AddAccount } from './AddAccount.js';
 import { CreateVault } from './CreateVault.js';
 import { EditAccount } from './EditAccount.js';
+import { EraseVault } from './EraseVault.js';
 import { Settings } from './Settings.js';
 import { Unlock } from './Unlock.js';
 
 type Screen =
   | { name: 'loading' }
   | { name: 'error'; message: string }
-  | { name: 'create' }
+  | { name: 'create'; notice?: string }
   | { name: 'unlock'; notice?: string; alert?: string }
+  | { name: 'erase' }
   | { name: 'list'; notice?: string; alert?: string; accounts?: AccountView[] }
   | { name: 'add' }
   | { name: 'edit'; account: AccountView }
@@ -60,19 +62,21 @@ export function App({ opening }: AppProps) {
   const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
   const locked = useCallback((notice?: string) => setScreen({ name: 'unlock', ...(notice ? { notice } : {}) }), []);
 
-  // Escape goes back from a sub-screen to the list (on the list itself the browser closes the popup),
-  // unless something inside the screen answered it first (a confirmation closes alone, keeping the edits).
+  // Escape goes back from a sub-screen to the list (from the erase screen: to the lock screen; on the list
+  // itself the browser closes the popup), unless something inside the screen answered it first (a
+  // confirmation closes alone, keeping the edits).
   useEffect(() => {
-    if (screen.name !== 'add' && screen.name !== 'edit' && screen.name !== 'settings') return;
+    if (screen.name !== 'add' && screen.name !== 'edit' && screen.name !== 'settings' && screen.name !== 'erase') return;
+    const back = screen.name === 'erase' ? () => locked() : () => showList();
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'Escape' && !event.defaultPrevented) {
         event.preventDefault();
-        showList();
+        back();
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [screen.name, showList]);
+  }, [screen.name, showList, locked]);
 
   switch (screen.name) {
     case 'loading':
@@ -84,7 +88,7 @@ export function App({ opening }: AppProps) {
         </main>
       );
     case 'create':
-      return <CreateVault onCreated={() => showList()} />;
+      return <CreateVault notice={screen.notice} onCreated={() => showList()} />;
     case 'unlock':
       return (
         <Unlock
@@ -92,6 +96,14 @@ export function App({ opening }: AppProps) {
           notice={screen.notice}
           alert={screen.alert}
           onUnlocked={(notice, alert, accounts) => setScreen({ name: 'list', accounts, ...(notice ? { notice } : {}), ...(alert ? { alert } : {}) })}
+          onForgot={() => setScreen({ name: 'erase' })}
+        />
+      );
+    case 'erase':
+      return (
+        <EraseVault
+          onBack={() => locked()}
+          onErased={() => setScreen({ name: 'create', notice: 'The vault was erased. Choose a passphrase for a new one.' })}
         />
       );
     case 'list':

@@ -1,9 +1,13 @@
 import { useState } from 'preact/hooks';
 import { send } from './api.js';
-import { Field, Header } from './components.js';
+import { Field, Header, Notice } from './components.js';
 import { passphraseStrength, useCommonPasswords } from './strength.js';
 
-export function CreateVault(props: { onCreated: () => void }) {
+export function CreateVault(props: {
+  /** Said above the form (after an erase: what just happened). */
+  notice?: string | undefined;
+  onCreated: () => void;
+}) {
   const [passphrase, setPassphrase] = useState('');
   const [confirmation, setConfirmation] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -28,6 +32,7 @@ export function CreateVault(props: { onCreated: () => void }) {
     <main class="screen">
       <Header title="Set up Latchkey" />
       <form class="stack" onSubmit={submit}>
+        {props.notice ? <Notice kind="success">{props.notice}</Notice> : null}
         <p class="lead">
           Choose a passphrase for your vault. It encrypts your two-factor secrets on this computer and cannot be recovered — if you forget it, the vault is
           lost.

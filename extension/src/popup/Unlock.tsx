@@ -10,6 +10,8 @@ export function Unlock(props: {
   /** A warning the screen opens with (an older vault copy ended the session): announced and focused. */
   alert?: string | undefined;
   onUnlocked: (notice: string | undefined, alert: string | undefined, accounts: AccountView[]) => void;
+  /** "Forgot passphrase?": the screen that explains what is left and offers to erase the vault. */
+  onForgot: () => void;
 }) {
   const [passphrase, setPassphrase] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -71,6 +73,9 @@ export function Unlock(props: {
         <button type="submit" class="button button-primary button-wide" disabled={busy || passphrase === ''}>
           {busy ? <span class="spinner" aria-hidden="true" /> : null}
           {busy ? 'Unlocking…' : 'Unlock'}
+        </button>
+        <button type="button" class="button button-quiet" onClick={props.onForgot}>
+          Forgot passphrase?
         </button>
       </form>
       {props.tab.hasSecurityKey ? (

@@ -244,6 +244,15 @@ export async function changePassphrase(
   return { key, kdf: header, payload: current.payload, restoredFromPrevious: false, rollback: null };
 }
 
+/**
+ * Remove the vault's records, current and fallback, in one storage call: the only way out of a forgotten
+ * passphrase, which nothing can recover. The rollback marks stay: they are per vault id, a new vault gets a
+ * new one, and an old copy of the erased vault put back later is still reported as older.
+ */
+export async function eraseVault(storage: VaultStorageArea): Promise<void> {
+  await storage.remove([VAULT_KEYS.primary, VAULT_KEYS.previous]);
+}
+
 export function newKdfHeader(kdf: KdfParams): KdfHeader {
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
   return { alg: kdf.alg, m: kdf.m, t: kdf.t, p: kdf.p, salt: toBase64(salt) };

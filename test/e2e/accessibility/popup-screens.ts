@@ -125,6 +125,13 @@ export const POPUP_SCREENS: PopupScreen[] = [
       await expect(popup.locator('[aria-invalid="true"]').first()).toBeVisible({ timeout: 60_000 });
     },
   },
+  {
+    name: 'locked: forgot passphrase',
+    async reach(popup) {
+      await popup.getByRole('button', { name: 'Forgot passphrase?' }).click();
+      await expect(popup.getByRole('heading', { name: 'Forgot your passphrase?' })).toBeVisible();
+    },
+  },
 ];
 
 /** The page the popup is opened over: the server's two-factor-free login page (any page of the server works). */

@@ -5,6 +5,7 @@ import { changePassphrase } from './change-passphrase.js';
 import { codes } from './codes.js';
 import { create } from './create.js';
 import { deleteAccount } from './delete-account.js';
+import { eraseVault } from './erase-vault.js';
 import { exportVault } from './export.js';
 import { fill } from './fill.js';
 import { importAccounts } from './import.js';
@@ -22,6 +23,7 @@ export const handlers: { [K in Request['type']]: Handler<K> } = {
   create,
   unlock,
   lock,
+  'erase-vault': eraseVault,
   codes,
   'tab-context': tabContext,
   'add-account': addAccount,
