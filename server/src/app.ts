@@ -9,7 +9,7 @@ import type { Database } from './db/schema.js';
 import { accountRoutes } from './routes/account.js';
 import { emailRoutes } from './routes/email.js';
 import { accountActivityRoutes } from './routes/account-activity.js';
-import { errorHandler, notFound } from './routes/errors.js';
+import { errorHandler, methodNotAllowed, notFound } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { isHttps } from './routes/http.js';
 import { manageRoutes } from './routes/manage.js';
@@ -64,6 +64,7 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.set('query parser', 'simple');
 
   app.use(securityHeaders(config));
+  app.use(methodNotAllowed);
   app.use(healthRoutes(services));
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '1h' }));
   app.use('/static', express.static(CLIENT_DIR, { index: false, maxAge: '1h' }));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig, type Config } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { createApp } from '../app.js';
+import { NO_ORIGIN } from '../services/events.js';
 import { runAdmin, type AdminIo } from './admin.js';
 
 function captureIo(stdin = ''): AdminIo & { out: string[]; err: string[] } {
@@ -88,6 +89,18 @@ describe('admin CLI', () => {
 
     const unknown = captureIo();
     expect(await runAdmin(['events', '--username', 'nobody'], unknown, config)).toBe(1);
-    expect(unknown.err[0]).toContain('No account named "nobody"');
+    expect(unknown.err[0]).toContain('No account named "nobody".');
+    expect(unknown.err[0]).not.toContain('deleted');
+
+    // A deleted account's history went with it: the CLI says when the name was deleted.
+    const deleting = await createApp(config);
+    try {
+      await deleting.services.accounts.deleteAccount((await deleting.services.accounts.findByUsername('maintainer'))!, NO_ORIGIN);
+    } finally {
+      await deleting.close();
+    }
+    const gone = captureIo();
+    expect(await runAdmin(['events', '--username', 'Maintainer'], gone, config)).toBe(1);
+    expect(gone.err[0]).toMatch(/No account named "Maintainer"\. The account of that name was deleted by its owner on \d{4}-\d\d-\d\dT/);
   });
 });

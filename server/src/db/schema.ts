@@ -19,6 +19,7 @@ export interface Database {
   user_emails: UserEmailsTable;
   mail_outbox: MailOutboxTable;
   notice_throttle: NoticeThrottleTable;
+  deleted_usernames: DeletedUsernamesTable;
 }
 
 export interface UsersTable {
@@ -204,3 +205,10 @@ export type NewUser = Insertable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type RememberedDeviceRow = Selectable<RememberedDevicesTable>;
 export type EventRow = Selectable<EventsTable>;
+
+/** Names of deleted accounts, never registered again (migration 008). */
+export interface DeletedUsernamesTable {
+  /** Canonical, as `users.username` was. */
+  username: string;
+  deleted_at: number;
+}

@@ -6,6 +6,7 @@ import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
 import { TestBrowser } from '../testing/browser.js';
 import { PASSWORD, registerIn, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
+import { ACCOUNT_ROUTES } from '../views/account-page.js';
 import { END_FIELDS, END_ROUTES } from '../views/session-list.js';
 import { HISTORY_ROUTE } from '../views/security-history.js';
 import { KEY_RENAME } from '../views/webauthn-provision-page.js';
@@ -171,6 +172,36 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     expect(await server.services.rememberedDevices.list(user)).toHaveLength(0);
   });
 
+  it('forgetting all devices: only offered when one is remembered, needs the password when not recent, then forgets them all with one event', async () => {
+    const b = browserAs(FIREFOX);
+    const user = await register(b);
+    const before = (await tagsOf(user.id)).length;
+    expect((await b.get(ROUTES.manageAccount)).text).not.toContain(`action="${ACCOUNT_ROUTES.forgetDevices}"`);
+    // Nothing remembered: nothing happens, nothing is recorded (the button cannot fill the history).
+    expect((await b.post(ACCOUNT_ROUTES.forgetDevices)).status).toBe(303);
+    expect((await b.get(ROUTES.manageAccount)).text).toContain('No device was remembered: there was nothing to forget.');
+    expect(await tagsOf(user.id)).toHaveLength(before);
+
+    await server.services.rememberedDevices.issue(user, { ip: null, userAgent: PHONE });
+    await server.services.rememberedDevices.issue(user, { ip: null, userAgent: FIREFOX });
+    expect((await b.get(ROUTES.manageAccount)).text).toContain(`action="${ACCOUNT_ROUTES.forgetDevices}"`);
+    await makeStale(user.id);
+    const ask = await b.post(ACCOUNT_ROUTES.forgetDevices);
+    expect(ask.status).toBe(200);
+    expect(ask.text).toContain('<h1>Forget all remembered devices?</h1>');
+    const wrong = await b.post(ACCOUNT_ROUTES.forgetDevices, { [END_FIELDS.confirm]: '1', [FIELDS.password]: 'not the password' });
+    expect(wrong.status).toBeGreaterThanOrEqual(400);
+    expect(await server.services.rememberedDevices.list(user)).toHaveLength(2);
+    expect(await tagsOf(user.id)).not.toContain(EVENT_TAGS.rememberedDevicesForgotten);
+
+    expect((await b.post(ACCOUNT_ROUTES.forgetDevices, { [END_FIELDS.confirm]: '1', [FIELDS.password]: PASSWORD })).status).toBe(303);
+    expect(await server.services.rememberedDevices.list((await server.services.accounts.findByUsername(user.username))!)).toHaveLength(0);
+    expect((await tagsOf(user.id)).filter((tag) => tag === EVENT_TAGS.rememberedDevicesForgotten)).toHaveLength(1);
+    // Again: nothing left to forget, no second event.
+    expect((await b.post(ACCOUNT_ROUTES.forgetDevices)).status).toBe(303);
+    expect((await tagsOf(user.id)).filter((tag) => tag === EVENT_TAGS.rememberedDevicesForgotten)).toHaveLength(1);
+  });
+
   it('pages the security history past the newest 30 events', async () => {
     const b = browserAs(FIREFOX);
     const user = await register(b);
@@ -184,8 +215,8 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     expect(second.text).toContain('<nav class="pagination" aria-label="Security history pages">');
     expect(second.text).toContain('Account created');
     expect((second.text.match(/<tr id="event-/g) ?? []).length).toBe(11);
-    expect((await b.get(`${HISTORY_ROUTE}?page=3`)).status).toBe(404);
-    for (const bad of ['0', 'abc', '-1', '1e3', '99999999']) expect((await b.get(`${HISTORY_ROUTE}?page=${bad}`)).status).toBe(400);
+    for (const past of ['3', '1000000', '99999999', '9'.repeat(400)]) expect((await b.get(`${HISTORY_ROUTE}?page=${past}`)).status, past).toBe(404);
+    for (const bad of ['0', 'abc', '-1', '1e3', '2.0', ' 2']) expect((await b.get(`${HISTORY_ROUTE}?page=${bad}`)).status, bad).toBe(400);
     expect((await new TestBrowser(server.url).get(HISTORY_ROUTE)).status).toBe(303); // logged out: to the login page
   });
 

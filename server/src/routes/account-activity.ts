@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
 import type { Services } from '../services/index.js';
+import { ACCOUNT_ROUTES } from '../views/account-page.js';
 import { ConfirmPasswordPage } from '../views/confirm-password-page.js';
 import { describeUserAgent } from '../views/describe-user-agent.js';
 import { MessagePage } from '../views/message-page.js';
@@ -55,6 +56,10 @@ const END_SESSION_FORM = formSchema({
   [FIELDS.password]: optionalTextField('your password', 1024, { keepControlCharacters: true }),
   [END_FIELDS.confirm]: optionalTextField('confirm', 8),
 });
+const FORGET_ALL_DEVICES_FORM = formSchema({
+  [FIELDS.password]: optionalTextField('your password', 1024, { keepControlCharacters: true }),
+  [END_FIELDS.confirm]: optionalTextField('confirm', 8),
+});
 const FORGET_DEVICE_FORM = formSchema({
   [END_FIELDS.device]: textField('which device to forget', 64, 'Choose which device to forget.'),
   [FIELDS.password]: optionalTextField('your password', 1024, { keepControlCharacters: true }),
@@ -76,7 +81,8 @@ export function accountActivityRoutes(services: Services): Router {
     handler(async (req, res) => {
       const { user } = currentUser(res);
       const raw = queryValue(req, 'page') ?? '1';
-      const pageNumber = /^[1-9]\d{0,5}$/.test(raw) ? Number(raw) : null;
+      // Any positive whole number is a page number (past the last one: 404, as the docs say); anything else is 400.
+      const pageNumber = /^[1-9]\d*$/.test(raw) ? Number(raw) : null;
       const total = await services.events.count(user.id);
       const pages = historyPageCount(total);
       if (pageNumber === null || pageNumber > pages) {
@@ -160,6 +166,34 @@ export function accountActivityRoutes(services: Services): Router {
       if (!(await services.sessions.endForUser(user.id, id))) return done(res, 'warning', 'That session had already ended.');
       await services.events.record({ userId: user.id, tag: EVENT_TAGS.sessionEnded, origin: requestOrigin(req), details: { userAgent: target.user_agent } });
       await done(res, 'success', `The session of ${browser} was ended.`);
+    }),
+  );
+
+  router.post(
+    ACCOUNT_ROUTES.forgetDevices,
+    handler(async (req, res) => {
+      const form = parseForm(req, FORGET_ALL_DEVICES_FORM);
+      if (!form.ok) return badForm(res, 'Devices not forgotten', form.fieldErrors);
+      const { user } = currentUser(res);
+      // Nothing remembered, nothing to do: no epoch bump and no event, so the button cannot fill the history.
+      if ((await services.rememberedDevices.list(user)).length === 0) return done(res, 'warning', 'No device was remembered: there was nothing to forget.');
+      const go = await confirmed(
+        req,
+        res,
+        { password: form.data[FIELDS.password], confirm: form.data[END_FIELDS.confirm] },
+        {
+          title: 'Forget all remembered devices?',
+          message: 'Every browser that skips the second factor now, this one included, will ask for it again at its next login.',
+          action: ACCOUNT_ROUTES.forgetDevices,
+          hidden: {},
+          buttonLabel: 'Forget all devices',
+        },
+      );
+      if (!go) return;
+      // The devices' cookies are bound to the security epoch: moving it ends them all at once.
+      await services.accounts.bumpSecurityEpoch(user.id);
+      await services.events.record({ userId: user.id, tag: EVENT_TAGS.rememberedDevicesForgotten, origin: requestOrigin(req) });
+      await done(res, 'success', 'Every remembered device will ask for a second factor again at the next login.');
     }),
   );
 

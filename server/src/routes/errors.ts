@@ -21,6 +21,21 @@ function clientErrorMessage(type: unknown, status: number): string {
   }
 }
 
+/** Every route of this site answers one of these: the pages are forms (GET, POST) and the API posts JSON. */
+const ALLOWED_METHODS: readonly string[] = ['GET', 'HEAD', 'POST'];
+
+/**
+ * Any other method (PUT, DELETE, OPTIONS, TRACE…) is refused up front with 405 and the methods that work
+ * (RFC 9110 §15.5.6), before sessions or CSRF: it used to reach the CSRF check and read as an expired form.
+ */
+export const methodNotAllowed: RequestHandler = (req, res, next) => {
+  if (ALLOWED_METHODS.includes(req.method)) return next();
+  res.set('Allow', ALLOWED_METHODS.join(', '));
+  const message = `This address does not accept ${req.method} requests.`;
+  if (wantsJson(req)) return sendJsonFailure(res, 405, [message]);
+  sendErrorPage(res, 405, 'Method not allowed', message);
+};
+
 export const notFound: RequestHandler = (req, res) => {
   const message = 'There is no page at this address.';
   if (wantsJson(req)) return sendJsonFailure(res, 404, [message]);

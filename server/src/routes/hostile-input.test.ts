@@ -22,6 +22,7 @@ const POST_ROUTES = [
   `${ROUTES.resetPassword}?token=x`,
   ROUTES.resetPassword,
   '/manage/account/forget-devices',
+  '/manage/account/delete',
   ROUTES.webauthnProvisionOptions,
   ROUTES.webauthnProvisionValidate,
   ROUTES.webauthnProvisionDelete,
@@ -102,6 +103,26 @@ describe('hostile input on every POST route', () => {
       const response = await b.get(path);
       expect(response.status, path).toBeLessThan(500);
     }
+  });
+  it('answers methods other than GET, HEAD and POST with 405 and the methods that work, as a page or as JSON', async () => {
+    const b = new TestBrowser(server.url);
+    await b.get(ROUTES.login);
+    for (const path of [ROUTES.login, ROUTES.manageAccount, '/nowhere', ROUTES.webauthnProvisionOptions]) {
+      for (const method of ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND']) {
+        const what = `${method} ${path}`;
+        const page = await b.raw(method, path, undefined, { 'x-csrf-token': b.csrfToken });
+        expect(page.status, what).toBe(405);
+        expect(page.headers.get('allow'), what).toBe('GET, HEAD, POST');
+        expect(page.text, what).toMatch(new RegExp(`role="alert"[^>]*>\\s*<p>This address does not accept ${method} requests`));
+        expect(page.headers.get('content-security-policy'), what).toMatch(/default-src/);
+        const json = await b.raw(method, path, '{}', { 'content-type': 'application/json', accept: 'application/json' });
+        expect(json.status, what).toBe(405);
+        expect(JSON.parse(json.text), what).toMatchObject({ fail: { errors: [`This address does not accept ${method} requests.`] } });
+      }
+    }
+    // The methods that work still do.
+    expect((await b.get(ROUTES.login)).status).toBe(200);
+    expect((await b.raw('HEAD', ROUTES.login, undefined, {})).status).toBe(200);
   });
 });
 

@@ -8,16 +8,34 @@ import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
 import { TOTP_ALREADY_ON } from '../services/totp.js';
 import type { Services } from '../services/index.js';
-import { AccountPage, ACCOUNT_ROUTES, CONFIRM_TEXT, type AccountPageProblems } from '../views/account-page.js';
+import { AccountPage, ACCOUNT_ROUTES, CONFIRM_TEXT, DELETE_ACCOUNT_FIELDS, type AccountPageProblems } from '../views/account-page.js';
+import { canonicalUsername } from '../services/accounts.js';
 import { CONFIRM_FIELD } from '../views/layout.js';
 import { MessagePage } from '../views/message-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
 import { loadAccountActivity } from './account-activity.js';
-import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, requestOrigin, sendPage, textField } from './http.js';
+import {
+  cookieNames,
+  cookieOptions,
+  currentUser,
+  formSchema,
+  handler,
+  optionalTextField,
+  pageContext,
+  parseForm,
+  requestOrigin,
+  sendPage,
+  textField,
+} from './http.js';
 import { refuseWithoutVerifiedPrimary } from './email.js';
 import { pendingShowing } from './recovery-codes.js';
 import { loginUrlAfter } from './login-notice.js';
 import { checkPassword, reauthenticate, renewAnonymousToken, requireUser } from './session.js';
+
+const DELETE_ACCOUNT_FORM = formSchema({
+  [DELETE_ACCOUNT_FIELDS.username]: optionalTextField('your username', 256),
+  [FIELDS.password]: optionalTextField('your password', PASSWORD_MAX_LENGTH, { keepControlCharacters: true }),
+});
 
 const TOTP_PROVISION_FORM = formSchema({
   [FIELDS.totpValue]: textField('the 6-digit code your app shows', 64),
@@ -269,16 +287,27 @@ export function manageRoutes(services: Services): Router {
   );
 
   router.post(
-    ACCOUNT_ROUTES.forgetDevices,
+    ACCOUNT_ROUTES.deleteAccount,
     handler(async (req, res) => {
-      const { user, session } = currentUser(res);
-      await services.accounts.bumpSecurityEpoch(user.id);
-      await services.events.record({ userId: user.id, tag: EVENT_TAGS.rememberedDevicesForgotten, origin: requestOrigin(req) });
-      await services.sessions.setFlash(session.id, {
-        kind: 'success',
-        text: 'Every remembered device will ask for a second factor again at the next login.',
-      });
-      res.redirect(303, ROUTES.manageAccount);
+      const { user } = currentUser(res);
+      const refuse = (status: number, field: string, message: string) => renderAccount(res, status, { deleteAccount: { [field]: message } });
+      const form = parseForm(req, DELETE_ACCOUNT_FORM);
+      if (!form.ok) {
+        const [field, message] = Object.entries(form.fieldErrors)[0] ?? [FIELDS.password, 'Reload the page and try again.'];
+        return refuse(400, field, message);
+      }
+      // The name first, so a slip costs no password try. Irreversible, so the password is asked every
+      // time, however recent the login (ASVS V3.7.1), and wrong ones count towards the session's limit.
+      if (canonicalUsername(form.data[DELETE_ACCOUNT_FIELDS.username]) !== user.username) {
+        return refuse(400, DELETE_ACCOUNT_FIELDS.username, `Type your username, ${user.username}, to confirm that this account is the one to delete.`);
+      }
+      const reauth = await checkPassword(req, res, services, form.data[FIELDS.password]);
+      if (!reauth.ok) return refuse(reauth.status, FIELDS.password, reauth.message);
+      await services.accounts.deleteAccount(user, requestOrigin(req));
+      // The sessions went with the account; this browser also forgets the cookies that named it.
+      renewAnonymousToken(res, services);
+      res.clearCookie(cookieNames(services.config).device, cookieOptions(services.config));
+      res.redirect(303, loginUrlAfter('deleted'));
     }),
   );
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { RunningServer } from '../main.js';
+import { hash as argon2Hash } from '@node-rs/argon2';
 import { hmac } from '../services/keys.js';
+import { ARGON2ID, hashHasCost } from '../services/passwords.js';
 import { TestBrowser } from '../testing/browser.js';
 import {
   codeFor,
@@ -95,10 +97,17 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(response.text).not.toMatch(/\sstyle=/);
     });
 
-    it('serves the stylesheet', async () => {
+    it('serves the stylesheet and the icon every page links', async () => {
       const response = await browser().get('/static/latchkey.css');
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/text\/css/);
+      const page = await browser().get(ROUTES.login);
+      const icon = /<link rel="icon" href="([^"]+)" type="image\/svg\+xml"/.exec(page.text)?.[1];
+      expect(icon).toBe('/static/favicon.svg');
+      const svg = await browser().get(icon!);
+      expect(svg.status).toBe(200);
+      expect(svg.headers.get('content-type')).toMatch(/image\/svg\+xml/);
+      expect(svg.text).toMatch(/^<svg [^>]*viewBox="0 0 128 128"><title>Latchkey<\/title>/);
     });
 
     it('answers unknown paths with a 404 page or JSON', async () => {
@@ -279,6 +288,43 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
         expect(login.status).toBe(303);
         expect(login.location).toBe(ROUTES.manageAccount);
       }
+    });
+
+    it('upgrades an outdated password hash at the next login, once, without it counting as a password change', async () => {
+      const decomposed = 'Caf\u00e9 au lait, tr\u00e8s chaud'.normalize('NFD');
+      const b = browser();
+      const username = await registerIn(b, decomposed);
+      await logout(b);
+      const before = (await server.services.accounts.findByUsername(username))!;
+      const storedHash = async () => (await server.services.accounts.findByUsername(username))!.password_hash;
+      // As stored before normalisation (the raw text) and at another cost than the configured one.
+      const outdated = await argon2Hash(decomposed, { algorithm: ARGON2ID, memoryCost: 2048, timeCost: 1, parallelism: 1 });
+      await server.services.db.updateTable('users').set({ password_hash: outdated }).where('id', '=', before.id).execute();
+
+      const login = async () => {
+        await b.get(ROUTES.login);
+        const response = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: decomposed });
+        await logout(b);
+        return response;
+      };
+      expect((await login()).location).toBe(ROUTES.manageAccount);
+      const upgraded = await storedHash();
+      expect(upgraded).not.toBe(outdated);
+      expect(hashHasCost(upgraded, server.services.config.argon2)).toBe(true);
+      expect(await server.services.passwords.verify(upgraded, decomposed.normalize('NFKC'))).toEqual({ ok: true, outdated: false });
+      const after = (await server.services.accounts.findByUsername(username))!;
+      expect({ epoch: after.security_epoch, changedAt: after.password_changed_at }).toEqual({
+        epoch: before.security_epoch,
+        changedAt: before.password_changed_at,
+      });
+      // Up to date now: the next login writes nothing.
+      expect((await login()).location).toBe(ROUTES.manageAccount);
+      expect(await storedHash()).toBe(upgraded);
+      // A wrong password never rewrites anything.
+      await server.services.db.updateTable('users').set({ password_hash: outdated }).where('id', '=', before.id).execute();
+      await b.get(ROUTES.login);
+      expect((await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: 'not the password at all' })).status).toBe(401);
+      expect(await storedHash()).toBe(outdated);
     });
 
     it.each([

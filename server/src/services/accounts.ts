@@ -5,6 +5,7 @@ import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, type RequestOrigin, NO_ORIGIN } from './events.js';
+import { ACCOUNT_DELETED_NOTICE_KIND } from './mail/security-notices.js';
 import { checkNewPassword } from './password-rule.js';
 import type { Passwords } from './passwords.js';
 
@@ -56,13 +57,24 @@ export interface Accounts {
   registrationProblems(input: RegistrationInput): Promise<{ status: number; fieldErrors: Record<string, string> }>;
   findByUsername(username: string): Promise<User | undefined>;
   findById(id: string): Promise<User | undefined>;
-  /** argon2id verify; constant work for an unknown user (`user` undefined). */
+  /**
+   * argon2id verify; constant work for an unknown user (`user` undefined). A right password whose stored
+   * hash is outdated (made before normalisation, or at another cost) has its hash made again and stored.
+   */
   verifyPassword(user: User | undefined, password: string): Promise<boolean>;
   twoFactorStatus(userId: string): Promise<TwoFactorStatus>;
   /** The user's security keys as the account page lists them, oldest first. */
   securityKeys(userId: string): Promise<{ label: string; createdAt: number; lastUsedAt: number | null }[]>;
   /** Invalidate remembered devices and pending login tokens (ASVS V3.3.3 after a factor changes). */
   bumpSecurityEpoch(userId: string): Promise<void>;
+  /**
+   * Delete the account and everything it owns (factors, sessions, devices, addresses, history, queued
+   * mail), in one transaction. Kept: the `account:delete` event without its user (for administrators),
+   * the notice it mails to the verified primary address, and the name, which is never registered again.
+   */
+  deleteAccount(user: User, origin: RequestOrigin): Promise<void>;
+  /** When the account that had `username` was deleted (ms since the epoch), or null when none was. */
+  deletedAt(username: string): Promise<number | null>;
 }
 
 /** Lower-case and trim: usernames are compared and stored canonically. */
@@ -73,14 +85,36 @@ export function canonicalUsername(username: string): string {
 export function createAccounts(db: Kysely<Database>, passwords: Passwords, events: Events, now: Clock, onCreated?: OnAccountCreated): Accounts {
   const findByUsername = (username: string) => db.selectFrom('users').selectAll().where('username', '=', canonicalUsername(username)).executeTakeFirst();
 
+  const deletedAt = async (username: string) =>
+    (await db.selectFrom('deleted_usernames').select('deleted_at').where('username', '=', canonicalUsername(username)).executeTakeFirst())?.deleted_at ?? null;
+
   const registrationProblems: Accounts['registrationProblems'] = async (input) => {
     const fieldErrors = registrationRuleProblems(input);
     const username = input.username === undefined ? '' : canonicalUsername(input.username);
-    if (username !== '' && !fieldErrors.username && (await findByUsername(username))) {
-      const status = Object.keys(fieldErrors).length === 0 ? 409 : 400;
-      return { status, fieldErrors: { username: TAKEN_MESSAGE, ...fieldErrors } };
+    if (username !== '' && !fieldErrors.username) {
+      const taken = (await findByUsername(username)) ? TAKEN_MESSAGE : (await deletedAt(username)) !== null ? DELETED_NAME_MESSAGE : null;
+      if (taken) return { status: Object.keys(fieldErrors).length === 0 ? 409 : 400, fieldErrors: { username: taken, ...fieldErrors } };
     }
     return { status: 400, fieldErrors };
+  };
+
+  /**
+   * Store a fresh hash of a password that just verified against an outdated one. Only if the stored hash is
+   * still the one verified: a password changed meanwhile is never overwritten. Not a password change (no
+   * epoch bump, no event, `password_changed_at` kept). A failed write only postpones the upgrade to the
+   * next login, so it must not fail this one.
+   */
+  const upgradeHash = async (user: User, password: string) => {
+    try {
+      await db
+        .updateTable('users')
+        .set({ password_hash: await passwords.hash(password) })
+        .where('id', '=', user.id)
+        .where('password_hash', '=', user.password_hash)
+        .execute();
+    } catch (error) {
+      console.error(`[latchkey] could not upgrade a password hash: ${error instanceof Error ? error.name : 'error'}`);
+    }
   };
 
   return {
@@ -123,9 +157,15 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
 
     findByUsername,
 
+    deletedAt,
+
     findById: (id) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
 
-    verifyPassword: (user, password) => passwords.verify(user?.password_hash ?? null, password),
+    async verifyPassword(user, password) {
+      const check = await passwords.verify(user?.password_hash ?? null, password);
+      if (check.ok && check.outdated && user) await upgradeHash(user, password);
+      return check.ok;
+    },
 
     async twoFactorStatus(userId) {
       // One statement (the second-step page shows it on every wrong code): counts as correlated subqueries.
@@ -176,10 +216,30 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         .where('id', '=', userId)
         .execute();
     },
+
+    async deleteAccount(user, origin) {
+      await inTransaction(db, async (trx) => {
+        // Recorded while the account exists, so its notice finds the verified address (events' follow-up).
+        const eventId = await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.accountDeleted, origin, details: { username: user.username } });
+        // Mail still waiting for this account (a verification link, an older notice) would point at nothing.
+        await trx
+          .deleteFrom('mail_outbox')
+          .where('user_id', '=', user.id)
+          .where('sent_at', 'is', null)
+          .where('kind', '!=', ACCOUNT_DELETED_NOTICE_KIND)
+          .execute();
+        // The event outlives the account without it (the foreign key would delete it), for administrators.
+        await trx.updateTable('events').set({ user_id: null }).where('id', '=', eventId).execute();
+        await trx.insertInto('deleted_usernames').values({ username: user.username, deleted_at: now() }).execute();
+        // Every other row of the account goes with it: the foreign keys cascade (migrations 001–007).
+        await trx.deleteFrom('users').where('id', '=', user.id).execute();
+      });
+    },
   };
 }
 
 const TAKEN_MESSAGE = 'This username is already taken. Choose another one.';
+const DELETED_NAME_MESSAGE = 'This username belonged to an account that was deleted, and cannot be used again. Choose another one.';
 
 /** The first rule each given field breaks, by form field name (the form shows them all at once). */
 function registrationRuleProblems(input: RegistrationInput): Record<string, string> {

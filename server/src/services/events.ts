@@ -41,6 +41,8 @@ export const EVENT_TAGS = {
   primaryEmailChanged: 'account:email:primary_changed',
   recoveryCodesConfirmed: 'account:recovery_codes:confirmed',
   passwordResetRequested: 'account:password:reset:request',
+  /** The owner deleted the account. Kept without its user (details.username); mails the `account-deleted` notice. */
+  accountDeleted: 'account:delete',
 } as const;
 
 export type EventTag = (typeof EVENT_TAGS)[keyof typeof EVENT_TAGS];

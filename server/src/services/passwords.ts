@@ -14,8 +14,16 @@ export interface Passwords {
   hash(password: string): Promise<string>;
   /** Verify against `hash`. With `hash === null` (unknown user) it verifies against a dummy hash so the
    * response takes as long as for a wrong password (ASVS V2.2.x user-enumeration resistance), then fails. */
-  verify(hash: string | null, password: string): Promise<boolean>;
+  verify(hash: string | null, password: string): Promise<PasswordCheck>;
 }
+
+/**
+ * A verification's answer. `outdated`: the password is right but its stored hash should be made again
+ * from it — it was made from the text before normalisation, or with another algorithm or cost than the
+ * configured one (ASVS V2.4: hashes follow the current parameters; they upgrade at the next login, the
+ * only time the password is known).
+ */
+export type PasswordCheck = { ok: false } | { ok: true; outdated: boolean };
 
 /** `Algorithm.Argon2id`: the binding declares its enum `const`, which isolated modules cannot read. */
 export const ARGON2ID: Algorithm = 2;
@@ -44,6 +52,19 @@ export interface Argon2Calls {
   verify: typeof argon2Verify;
 }
 
+/** Whether a PHC string was made by argon2id with exactly `cost` (the parameters in any order, as node-argon2 wrote them). */
+export function hashHasCost(hash: string, cost: Argon2Cost): boolean {
+  const match = /^\$argon2id\$v=19\$([^$]+)\$/.exec(hash);
+  if (!match) return false;
+  const params = new Map(match[1]!.split(',').map((pair) => pair.split('=') as [string, string]));
+  return (
+    params.size === 3 &&
+    params.get('m') === String(cost.memoryCost) &&
+    params.get('t') === String(cost.timeCost) &&
+    params.get('p') === String(cost.parallelism)
+  );
+}
+
 export function createPasswords(cost: Argon2Cost, argon2: Argon2Calls = { hash: argon2Hash, verify: argon2Verify }): Passwords {
   const options = { algorithm: ARGON2ID, ...cost };
   let dummyHash: Promise<string> | null = null;
@@ -66,14 +87,16 @@ export function createPasswords(cost: Argon2Cost, argon2: Argon2Calls = { hash: 
       if (hash === null) {
         const stand = await dummy();
         for (const candidate of tries) await verifyOne(stand, candidate);
-        return false;
+        return { ok: false };
       }
       // Hashes stored before passwords were normalised were made from the raw input, so a password that
       // normalisation changes may match only raw. Cost: a second argon2 only for input that normalisation
       // changes and whose normalised form failed (a wrong password with, say, a combining accent);
       // ordinary wrong passwords and every right one cost one, as before.
-      for (const candidate of tries) if (await verifyOne(hash, candidate)) return true;
-      return false;
+      for (const candidate of tries) {
+        if (await verifyOne(hash, candidate)) return { ok: true, outdated: candidate !== normalized || !hashHasCost(hash, cost) };
+      }
+      return { ok: false };
     },
   };
 }

@@ -47,6 +47,7 @@ export interface AccountPageProblems {
   totpRemove?: Record<string, string>;
   recoveryCodes?: Record<string, string>;
   revokeSessions?: Record<string, string>;
+  deleteAccount?: Record<string, string>;
 }
 
 /** Why the two confirmations exist, shared by the page and the routes that check them. */
@@ -64,6 +65,7 @@ export function AccountPage(props: AccountPageProps) {
   const totpRemove = props.problems?.totpRemove ?? {};
   const codes = props.problems?.recoveryCodes ?? {};
   const revoke = props.problems?.revokeSessions ?? {};
+  const deletion = props.problems?.deleteAccount ?? {};
   return (
     <Layout page={page} title="Account security">
       <h1>Account security</h1>
@@ -72,7 +74,7 @@ export function AccountPage(props: AccountPageProps) {
       </p>
 
       {/* A refused form: the errors summed up here (announced), and each next to its field (focused). */}
-      <ErrorSummary errors={[...Object.values(totpRemove), ...Object.values(codes), ...Object.values(revoke)]} />
+      <ErrorSummary errors={[...Object.values(totpRemove), ...Object.values(codes), ...Object.values(revoke), ...Object.values(deletion)]} />
 
       <EmailAddressesSection page={page} addresses={props.addresses} />
 
@@ -191,12 +193,14 @@ export function AccountPage(props: AccountPageProps) {
           that is not yours.
         </p>
         <RememberedDeviceList page={page} devices={props.devices} />
-        <form method="post" action={ACCOUNT_ROUTES.forgetDevices}>
-          <CsrfInput token={page.csrfToken} />
-          <button type="submit" class="button">
-            Forget remembered devices
-          </button>
-        </form>
+        {props.devices.length > 0 ? (
+          <form method="post" action={ACCOUNT_ROUTES.forgetDevices}>
+            <CsrfInput token={page.csrfToken} />
+            <button type="submit" class="button">
+              Forget remembered devices
+            </button>
+          </form>
+        ) : null}
       </section>
 
       <section class="card" aria-labelledby="sessions-heading">
@@ -231,6 +235,43 @@ export function AccountPage(props: AccountPageProps) {
         ) : null}
       </section>
 
+      <section class="card card-danger" aria-labelledby="delete-heading">
+        <h2 id="delete-heading">Delete account</h2>
+        <p>
+          Deletes this account for good: its two-factor methods, recovery codes, sessions, remembered devices, e-mail addresses and security history. Its
+          username, <strong>{page.username}</strong>, cannot be registered again. A notice goes to your verified primary address.
+        </p>
+        {/* Open with the error next to its field after a refused try: no dead end. */}
+        <details open={Object.keys(deletion).length > 0 || undefined}>
+          <summary>Delete this account</summary>
+          <form method="post" action={ACCOUNT_ROUTES.deleteAccount} class="stack">
+            <CsrfInput token={page.csrfToken} />
+            <Field
+              name={DELETE_ACCOUNT_FIELDS.username}
+              id="delete-username"
+              label="Your username"
+              autocomplete="off"
+              error={deletion[DELETE_ACCOUNT_FIELDS.username]}
+              autofocus={deletion[DELETE_ACCOUNT_FIELDS.username] !== undefined}
+              hint="Type it to confirm that this account is the one to delete."
+            />
+            <Field
+              name={FIELDS.password}
+              id="delete-password"
+              label="Your password"
+              type="password"
+              autocomplete="current-password"
+              error={deletion[FIELDS.password]}
+              autofocus={deletion[DELETE_ACCOUNT_FIELDS.username] === undefined && deletion[FIELDS.password] !== undefined}
+              hint="Asked every time: deleting cannot be undone."
+            />
+            <button type="submit" class="button button-danger">
+              Delete account
+            </button>
+          </form>
+        </details>
+      </section>
+
       <WhatIsTwoFactor />
       <WhyRecoveryCodes />
     </Layout>
@@ -240,7 +281,11 @@ export function AccountPage(props: AccountPageProps) {
 /** Routes this part adds beyond the shared contract. */
 export const ACCOUNT_ROUTES = {
   forgetDevices: '/manage/account/forget-devices',
+  deleteAccount: '/manage/account/delete',
 } as const;
+
+/** The delete form's own field (the password is `FIELDS.password`). */
+export const DELETE_ACCOUNT_FIELDS = { username: 'confirm_username' } as const;
 
 /**
  * The password field shown when a 2FA change needs re-authentication (not logged in within 5 minutes),

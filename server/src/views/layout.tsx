@@ -27,6 +27,7 @@ export function Layout({ page, title, children, scripts = [] }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="same-origin" />
         <title>{`${title} · Latchkey`}</title>
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/static/latchkey.css" />
         <script type="module" src="/static/focus-heading.js" />
         {scripts.map((src) => (

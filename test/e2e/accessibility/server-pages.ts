@@ -233,6 +233,32 @@ export const SERVER_PAGES: ServerPageState[] = [
     },
   },
   {
+    name: 'account: delete refused (the username mistyped)',
+    async open(page, server) {
+      const user = await logInAs(page, server, 'no-2fa');
+      await page.goto(`${server.url}${ROUTES.manageAccount}`);
+      await page.getByText('Delete this account').click();
+      await page.getByLabel('Your username').fill(`${user.username}x`);
+      await page.locator('#delete-password').fill(user.password);
+      await page.getByRole('button', { name: 'Delete account' }).click();
+      await expect(page.locator('#delete-username')).toBeFocused();
+      await expect(page.locator('#delete-username-error')).toContainText(`Type your username, ${user.username}`);
+    },
+  },
+  {
+    name: 'login, after deleting the account',
+    async open(page, server) {
+      const user = await logInAs(page, server, 'totp');
+      await page.goto(`${server.url}${ROUTES.manageAccount}`);
+      await page.getByText('Delete this account').click();
+      await page.getByLabel('Your username').fill(user.username);
+      await page.locator('#delete-password').fill(user.password);
+      await page.getByRole('button', { name: 'Delete account' }).click();
+      await expect(page.getByText('Your account was deleted, with everything it held.')).toBeVisible();
+      expect(await server.services.accounts.findByUsername(user.username)).toBeUndefined();
+    },
+  },
+  {
     name: 'form expired (CSRF)',
     async open(page, server) {
       await page.goto(`${server.url}${ROUTES.login}`);

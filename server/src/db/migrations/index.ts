@@ -6,6 +6,7 @@ import * as totpGuesses from './004-totp-guesses.js';
 import * as mail from './005-mail.js';
 import * as passwordResetsAndCodeConfirmation from './006-password-resets-and-code-confirmation.js';
 import * as sessionsAndDevices from './007-sessions-and-devices.js';
+import * as deletedUsernames from './008-deleted-usernames.js';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the compiled server
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '005-mail': mail,
   '006-password-resets-and-code-confirmation': passwordResetsAndCodeConfirmation,
   '007-sessions-and-devices': sessionsAndDevices,
+  '008-deleted-usernames': deletedUsernames,
 };

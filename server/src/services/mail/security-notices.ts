@@ -6,6 +6,9 @@ import { EVENT_TAGS, type EventFollowUp, type EventRead, type EventTag, type Rec
 import { composeMail, type MailContent } from './compose-mail.js';
 import { createMailOutbox } from './mail-outbox.js';
 
+/** `mail_outbox.kind` of the notice an account's deletion mails: the one queued mail the deletion keeps. */
+export const ACCOUNT_DELETED_NOTICE_KIND = 'notice:account-deleted';
+
 /** Second-factor failure notices: the first after a successful login, then at most one per hour. */
 export const FAILURE_NOTICE_INTERVAL_MS = 60 * 60_000;
 
@@ -160,6 +163,17 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: ['Your password is known to someone else: change it now. An administrator can lift the block after checking your identity.'],
+    }),
+  },
+  [EVENT_TAGS.accountDeleted]: {
+    kind: ACCOUNT_DELETED_NOTICE_KIND,
+    compose: (c) => ({
+      subject: `${c.siteName}: your account was deleted`,
+      paragraphs: [
+        `Your account “${c.username}” was deleted, with its two-factor methods, sessions, e-mail addresses and security history. Its username cannot be registered again.`,
+        when(c),
+      ],
+      after: ['If this was not you, someone knew your password and was logged in as you: contact the administrators of this index at once.'],
     }),
   },
   [EVENT_TAGS.adminTwoFactorReset]: {
