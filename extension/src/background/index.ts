@@ -38,7 +38,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: browser.Runtime
   // Only the extension's own pages (the popup) may talk to the vault: not scripts running in web
   // pages (their sender URL is the page's), not other extensions.
   if (sender.id !== browser.runtime.id || !sender.url?.startsWith(browser.runtime.getURL(''))) return undefined;
-  if (typeof message !== 'object' || message === null || typeof (message as Request).type !== 'string') return undefined;
+  // The service answers anything else with a refusal (request-shape.ts), so the popup is never left waiting.
   return service.then((s) => s.handle(message as Request));
 });
 

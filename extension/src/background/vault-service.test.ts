@@ -3,11 +3,26 @@ import type { Request } from './messages.js';
 import { SECRET, withAccount } from './service-setup.test-helper.js';
 
 describe('vault service (the dispatcher)', () => {
-  it('answers an unknown request type, including Object.prototype names, with a refusal', async () => {
-    const { service } = await withAccount();
-    for (const type of ['nope', 'toString', 'constructor']) {
-      expect(await service.handle({ type } as unknown as Request)).toEqual({ ok: false, error: 'Unknown request.' });
+  it('answers an unknown request type, including Object.prototype names, or fields that do not fit its type with a refusal; the vault is untouched', async () => {
+    const { service, storage } = await withAccount();
+    const before = structuredClone([...storage.data]);
+    const refused = { ok: false, error: 'Latchkey could not read that request. Close the popup and open it again.' };
+    for (const message of [
+      { type: 'nope' },
+      { type: 'toString' },
+      { type: 'constructor' },
+      { type: 'unlock', passphrase: 5 },
+      { type: 'erase-vault' },
+      { type: 'erase-vault', confirm: 'erase', also: 'this' },
+      { type: 'delete-account', id: ['x'] },
+      { type: 'fill', id: 'x', tabId: '7' },
+      null,
+      'status',
+    ]) {
+      expect(await service.handle(message as unknown as Request), JSON.stringify(message)).toEqual(refused);
     }
+    expect([...storage.data]).toEqual(before);
+    expect(await service.handle({ type: 'codes' })).toMatchObject({ ok: true, accounts: [{ label: 'alice' }] });
   });
 
   it('the auto-lock alarm locks only a session that has run out: not one an unlock or use started again', async () => {

@@ -6,6 +6,7 @@ import { fillAccount } from './fill-account.js';
 import { createHandlerContext, type Handler, type ServiceDeps } from './handler-context.js';
 import { handlers } from './handlers/index.js';
 import type { ErrorCode, Request, Response } from './messages.js';
+import { isWellFormedRequest } from './request-shape.js';
 import { UserFacingError } from './user-facing-error.js';
 
 export type { ServiceDeps } from './handler-context.js';
@@ -44,9 +45,9 @@ export function createVaultService(deps: ServiceDeps) {
 
   /** Answer one popup request; never throws — errors become `{ ok: false, error }`. */
   async function handle<T extends Request['type']>(request: Extract<Request, { type: T }>): Promise<Response<T>> {
-    // Own keys only: a type such as "toString" is unknown, not Object.prototype's.
-    const handler = Object.hasOwn(handlers, request.type) ? (handlers[request.type] as unknown as Handler<T>) : undefined;
-    if (!handler) return { ok: false, error: 'Unknown request.' };
+    // A known type with exactly its fields, before any handler runs (request-shape.ts).
+    if (!isWellFormedRequest(request)) return { ok: false, error: 'Latchkey could not read that request. Close the popup and open it again.' };
+    const handler = handlers[request.type] as unknown as Handler<T>;
     try {
       const result = await serialized(() => handler(ctx, request));
       return { ok: true, ...result } as Response<T>;

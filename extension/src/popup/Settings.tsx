@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ImportReport, TabContext } from '../background/messages.js';
+import { MAX_IMPORT_TEXT } from '../background/request-shape.js';
 import { backupFileKind } from '../vault/backup-file-kind.js';
 import type { VaultSettings } from '../vault/payload.js';
 import { send } from './api.js';
@@ -160,7 +161,8 @@ function Backup(props: { tab: TabContext; onLocked: () => void }) {
     setReport(null);
     setStatus(null);
     if (!file) return setFileText(null);
-    if (file.size > 1024 * 1024) return setStatus({ kind: 'error', text: 'That file is too large to be a backup.' });
+    // In bytes, so its text is never longer than the background accepts (UTF-8 has at least a byte a character).
+    if (file.size > MAX_IMPORT_TEXT) return setStatus({ kind: 'error', text: 'That file is too large to be a backup.' });
     const text = await file.text();
     setFileText(text);
     setFileName(file.name);

@@ -11,7 +11,7 @@ import { UserFacingError } from '../user-facing-error.js';
  * cannot erase the vault. Locks first, so no open session outlives its records.
  */
 export const eraseVault: Handler<'erase-vault'> = async (ctx, { confirm }) => {
-  if (typeof confirm !== 'string' || !confirmsErase(confirm)) {
+  if (!confirmsErase(confirm)) {
     throw new UserFacingError(`Type "${ERASE_CONFIRMATION}" to confirm. Nothing was erased.`, 'invalid-input');
   }
   await ctx.lock();
