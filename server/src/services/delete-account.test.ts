@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/schema.js';
+import { uniqueName } from '../testing/http-harness.js';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
@@ -23,8 +24,6 @@ const OWNED_TABLES = [
   'notice_throttle',
   'password_resets',
 ] as const satisfies readonly (keyof Database)[];
-let counter = 0;
-const uniqueName = () => `del${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 describe.each(DIALECTS)('deleting an account on %s', (dialect) => {
   let h: ServiceHarness;

@@ -255,12 +255,8 @@ export function AccountPage(props: AccountPageProps) {
               autofocus={deletion[DELETE_ACCOUNT_FIELDS.username] !== undefined}
               hint="Type it to confirm that this account is the one to delete."
             />
-            <Field
-              name={FIELDS.password}
+            <PasswordField
               id="delete-password"
-              label="Your password"
-              type="password"
-              autocomplete="current-password"
               error={deletion[FIELDS.password]}
               autofocus={deletion[DELETE_ACCOUNT_FIELDS.username] === undefined && deletion[FIELDS.password] !== undefined}
               hint="Asked every time: deleting cannot be undone."
@@ -310,15 +306,27 @@ export function ReauthField({
 }) {
   if (recentlyAuthenticated && error === undefined) return null;
   return (
-    <Field
-      name={FIELDS.password}
+    <PasswordField
       id={id}
-      label="Your password"
-      type="password"
-      autocomplete="current-password"
       error={error}
       autofocus={autofocus}
       hint={`You last proved your identity more than 5 minutes ago, so ${purpose} needs your password.`}
+    />
+  );
+}
+
+/** "Your password", asked again to confirm an action on this page; `hint` says why it is asked. */
+function PasswordField(props: { id?: string | undefined; error?: string | undefined; autofocus?: boolean | undefined; hint: string }) {
+  return (
+    <Field
+      name={FIELDS.password}
+      id={props.id}
+      label="Your password"
+      type="password"
+      autocomplete="current-password"
+      error={props.error}
+      autofocus={props.autofocus}
+      hint={props.hint}
     />
   );
 }
