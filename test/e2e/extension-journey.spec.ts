@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { test, expect } from '../src/kit/fixtures.js';
 import { addVirtualAuthenticator, launchBrowserWithExtension, openPopup, type BrowserWithExtension } from '../src/kit/index.js';
@@ -230,6 +231,16 @@ test('import otpauth links: duplicates and bad lines are reported, nothing is ov
   await expect(report).toContainText('Line 8: The secret must be base32');
   await report.scrollIntoViewIfNeeded();
   await screenshotPopup(popup, 'popup-import-report', (n) => testInfo.outputPath(n));
+
+  // The six are in no backup yet, and the card says so; exporting one (a real download) says they are.
+  await expect(popup.getByText('No backup yet. If you forget your passphrase, a backup is the only way to get these 6 accounts back.')).toBeVisible();
+  await popup.getByRole('heading', { name: 'Backup' }).scrollIntoViewIfNeeded();
+  await screenshotPopup(popup, 'popup-backup-due', (n) => testInfo.outputPath(n));
+  const [download] = await Promise.all([popup.waitForEvent('download'), popup.getByRole('button', { name: 'Export encrypted backup' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^latchkey-backup-\d{4}-\d\d-\d\d\.json$/);
+  const backup = readFileSync((await download.path())!, 'utf8');
+  for (const secret of secrets) expect(backup).not.toContain(secret);
+  await expect(popup.getByText(/^Last backup \d{4}-\d\d-\d\d, with every account\.$/)).toBeVisible();
 
   // Importing the same file again adds nothing.
   await popup

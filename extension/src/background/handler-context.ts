@@ -14,7 +14,7 @@ import { probePage, type PageProbe, type PageResult } from '../content/page-func
 import { codeValidUntil, currentCode } from './current-code.js';
 import { rememberAccountOrigins } from './security-key-sites.js';
 import type { KeySession } from './key-session.js';
-import type { AccountView, Request, ResponseMap, VaultListing } from './messages.js';
+import type { AccountView, BackupStatus, Request, ResponseMap, VaultListing } from './messages.js';
 import { UserFacingError } from './user-facing-error.js';
 
 /** Browser capabilities the service needs, passed in so it can be tested without a browser. */
@@ -78,6 +78,12 @@ export const PAGE_REFUSALS: Record<Exclude<PageResult, { ok: true }>['reason'], 
   'no-security-key': 'This page does not offer a security key.',
 };
 
+/** Whether `payload`'s accounts are in its last exported backup. */
+export function backupStatus(payload: VaultPayload): BackupStatus {
+  const lastAt = payload.lastBackupAt;
+  return { lastAt, accountsSince: payload.accounts.filter((account) => lastAt === null || account.createdAt > lastAt).length };
+}
+
 /** Build the context the handlers share from the browser capabilities. */
 export function createHandlerContext(deps: ServiceDeps): HandlerContext {
   const ctx: HandlerContext = {
@@ -133,7 +139,7 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
     },
 
     list(vault) {
-      return { accounts: vault.payload.accounts.map((account) => ctx.view(account)), settings: vault.payload.settings };
+      return { accounts: vault.payload.accounts.map((account) => ctx.view(account)), settings: vault.payload.settings, backup: backupStatus(vault.payload) };
     },
 
     async probe(tabId) {

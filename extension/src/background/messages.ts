@@ -62,10 +62,19 @@ export type Request =
   | { type: 'export' }
   | { type: 'import'; text: string; passphrase?: string; origin: string };
 
-/** What the popup's list shows of an open vault: every account with its current code, and the settings. */
+/** Whether the vault's accounts are in a backup: the only way back from a forgotten passphrase. */
+export interface BackupStatus {
+  /** When a backup was last exported (ms since the epoch); null: never. */
+  lastAt: number | null;
+  /** Accounts added after that backup (all of them when there was none): in no backup yet. */
+  accountsSince: number;
+}
+
+/** What the popup's list shows of an open vault: every account with its current code, the settings, whether they are backed up. */
 export interface VaultListing {
   accounts: AccountView[];
   settings: VaultSettings;
+  backup: BackupStatus;
 }
 
 /** Response payload for each request type. */
@@ -88,7 +97,7 @@ export interface ResponseMap {
   'security-key': Record<string, never>;
   'save-settings': { settings: VaultSettings };
   'change-passphrase': Record<string, never>;
-  export: { filename: string; text: string };
+  export: { filename: string; text: string; backup: BackupStatus };
   import: ImportReport;
 }
 

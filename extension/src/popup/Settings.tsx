@@ -1,16 +1,18 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { ImportReport, TabContext } from '../background/messages.js';
+import type { BackupStatus, ImportReport, TabContext } from '../background/messages.js';
 import { MAX_IMPORT_TEXT } from '../background/request-shape.js';
 import { backupFileKind } from '../vault/backup-file-kind.js';
 import type { VaultSettings } from '../vault/payload.js';
 import { send } from './api.js';
 import { Field, Header, Notice } from './components.js';
+import { describeBackup } from './describe-backup.js';
 import { passphraseStrength, useCommonPasswords } from './strength.js';
 
 type Status = { kind: 'error' | 'success'; text: string } | null;
 
 export function Settings(props: { tab: TabContext; onDone: (notice?: string) => void; onLocked: () => void }) {
   const [settings, setSettings] = useState<VaultSettings | null>(null);
+  const [backup, setBackup] = useState<BackupState | null>(null);
   const [minutes, setMinutes] = useState('15');
   const [status, setStatus] = useState<Status>(null);
 
@@ -18,6 +20,7 @@ export function Settings(props: { tab: TabContext; onDone: (notice?: string) => 
     void send({ type: 'codes' }).then((result) => {
       if (!result.ok) return result.code === 'locked' ? props.onLocked() : setStatus({ kind: 'error', text: result.error });
       setSettings(result.settings);
+      setBackup({ status: result.backup, accounts: result.accounts.length });
       setMinutes(String(result.settings.autoLockMinutes));
     });
   }, []);
@@ -59,7 +62,7 @@ export function Settings(props: { tab: TabContext; onDone: (notice?: string) => 
             {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
           </section>
           <ChangePassphrase onLocked={props.onLocked} />
-          <Backup tab={props.tab} onLocked={props.onLocked} />
+          {backup ? <Backup tab={props.tab} backup={backup} onBackup={setBackup} onLocked={props.onLocked} /> : null}
         </div>
       ) : status ? (
         <Notice kind={status.kind}>{status.text}</Notice>
@@ -130,7 +133,13 @@ function ChangePassphrase(props: { onLocked: () => void }) {
   );
 }
 
-function Backup(props: { tab: TabContext; onLocked: () => void }) {
+/** Whether the vault's accounts are backed up, and how many there are (the card's first line). */
+interface BackupState {
+  status: BackupStatus;
+  accounts: number;
+}
+
+function Backup(props: { tab: TabContext; backup: BackupState; onBackup: (state: BackupState) => void; onLocked: () => void }) {
   const [fileText, setFileText] = useState<string | null>(null);
   const [fileName, setFileName] = useState('');
   const [passphrase, setPassphrase] = useState('');
@@ -154,6 +163,7 @@ function Backup(props: { tab: TabContext; onLocked: () => void }) {
     link.download = result.filename;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    props.onBackup({ ...props.backup, status: result.backup });
     setStatus({ kind: 'success', text: `Saved ${result.filename}. It opens only with your current passphrase.` });
   }
 
@@ -185,11 +195,17 @@ function Backup(props: { tab: TabContext; onLocked: () => void }) {
     }
     setPassphrase('');
     setReport(result);
+    // Accounts added by the import are in no backup of this vault yet: the card's line says so.
+    if (result.added > 0) {
+      const listing = await send({ type: 'codes', refresh: true });
+      if (listing.ok) props.onBackup({ status: listing.backup, accounts: listing.accounts.length });
+    }
   }
 
   return (
     <section class="card" aria-labelledby="backup-heading">
       <h2 id="backup-heading">Backup</h2>
+      <p class={props.backup.status.accountsSince > 0 ? 'backup-due' : 'muted'}>{describeBackup(props.backup.status, props.backup.accounts)}</p>
       <button type="button" class="button button-secondary" onClick={exportBackup}>
         Export encrypted backup
       </button>

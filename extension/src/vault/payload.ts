@@ -20,13 +20,15 @@ export interface VaultSettings {
 export interface VaultPayload {
   accounts: VaultAccount[];
   settings: VaultSettings;
+  /** When a backup of this vault was last exported (ms since the epoch); null before the first. */
+  lastBackupAt: number | null;
 }
 
 export const DEFAULT_SETTINGS: VaultSettings = Object.freeze({ autoLockMinutes: 15, autoSubmit: false });
 export const AUTO_LOCK_LIMITS = { min: 1, max: 1440 } as const;
 
 export function emptyPayload(): VaultPayload {
-  return { accounts: [], settings: { ...DEFAULT_SETTINGS } };
+  return { accounts: [], settings: { ...DEFAULT_SETTINGS }, lastBackupAt: null };
 }
 
 /**
@@ -51,7 +53,9 @@ export function parsePayload(value: unknown): VaultPayload {
     });
     return { id: raw.id, ...params, origin: normalizeOrigin(raw.origin), createdAt: Number(raw.createdAt) || 0 };
   });
-  return { accounts, settings: parseSettings(value.settings) };
+  // Vaults written before backups were tracked have no time: as if never backed up (the safe reading).
+  const lastBackupAt = Number.isSafeInteger(value.lastBackupAt) ? (value.lastBackupAt as number) : null;
+  return { accounts, settings: parseSettings(value.settings), lastBackupAt };
 }
 
 export function parseSettings(value: unknown): VaultSettings {
