@@ -210,7 +210,7 @@ test('the vault stays unlocked after 45 s idle (Firefox stopped the background m
   await popup.close();
 });
 
-test('"Use security key" (vault locked) names the site and presses the page’s own button', async ({}, testInfo) => {
+test('"Use security key" (vault locked) names the site and presses the page’s own button; then "Forgot passphrase?" erases the vault', async ({}, testInfo) => {
   test.setTimeout(120_000);
   // Another maintainer with TOTP and a key (alice is still signed in on this browser); the vault has
   // an account for this server, so the hand-off is offered here.
@@ -239,4 +239,17 @@ test('"Use security key" (vault locked) names the site and presses the page’s 
     timeout: 20_000,
   });
   await popup.close().catch(() => undefined); // already gone when window.close() won the race
+
+  // Last, as it ends the vault: a forgotten passphrase's way out works in Firefox's event page too.
+  const locked = await firefox.openPopup(page);
+  await waitForText(locked, 'Your vault is locked.');
+  await click(locked, 'Forgot passphrase?');
+  await waitForText(locked, 'Forgot your passphrase?');
+  await type(locked, 'Type "erase" to erase the vault and every account in it', 'erase');
+  await click(locked, 'Erase vault');
+  await waitForText(locked, 'The vault was erased. Choose a passphrase for a new one.');
+  await locked.close();
+  const fresh = await firefox.openPopup(page);
+  await waitForText(fresh, 'Set up Latchkey');
+  await fresh.close();
 });
