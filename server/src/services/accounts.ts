@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
@@ -72,7 +73,7 @@ export interface Accounts {
    * mail), in one transaction. Kept: the `account:delete` event without its user (for administrators),
    * the notice it mails to the verified primary address, and the name, which is never registered again.
    */
-  deleteAccount(user: User, origin: RequestOrigin): Promise<void>;
+  deleteAccount(user: User, origin: RequestOrigin): Promise<'deleted' | 'already-gone'>;
   /** When the account that had `username` was deleted (ms since the epoch), or null when none was. */
   deletedAt(username: string): Promise<number | null>;
 }
@@ -218,7 +219,12 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
     },
 
     async deleteAccount(user, origin) {
-      await inTransaction(db, async (trx) => {
+      return inTransaction(db, async (trx) => {
+        // A second deletion at once (a double-click, two tabs) waits here for the first (PostgreSQL: the
+        // row's lock; SQLite: one writer at a time) and then finds nothing to delete, instead of failing
+        // on the foreign keys of a user that is gone.
+        const read = trx.selectFrom('users').select('id').where('id', '=', user.id);
+        if (!(await (isPostgres(trx) ? read.forUpdate() : read).executeTakeFirst())) return 'already-gone';
         // Recorded while the account exists, so its notice finds the verified address (events' follow-up).
         const eventId = await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.accountDeleted, origin, details: { username: user.username } });
         // Mail still waiting for this account (a verification link, an older notice) would point at nothing.
@@ -233,6 +239,7 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         await trx.insertInto('deleted_usernames').values({ username: user.username, deleted_at: now() }).execute();
         // Every other row of the account goes with it: the foreign keys cascade (migrations 001–007).
         await trx.deleteFrom('users').where('id', '=', user.id).execute();
+        return 'deleted';
       });
     },
   };

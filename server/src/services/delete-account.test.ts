@@ -107,6 +107,27 @@ describe.each(DIALECTS)('deleting an account on %s', (dialect) => {
     expect(mail[0]!.subject).toMatch(/your account was deleted/);
   });
 
+  it('two deletions at once (a double-click, two tabs): one deletes, the other finds the account gone; one event, one notice', async () => {
+    const user = await busyAccount();
+    const results = await Promise.all([h.services.accounts.deleteAccount(user, ORIGIN), h.services.accounts.deleteAccount(user, ORIGIN)]);
+    expect(results.sort()).toEqual(['already-gone', 'deleted']);
+    const events = await h.db
+      .selectFrom('events')
+      .select('id')
+      .where('tag', '=', EVENT_TAGS.accountDeleted)
+      .where('details', 'like', `%"${user.username}"%`)
+      .execute();
+    expect(events).toHaveLength(1);
+    const notices = await h.db
+      .selectFrom('mail_outbox')
+      .select('id')
+      .where('recipient', '=', user.email)
+      .where('kind', '=', 'notice:account-deleted')
+      .execute();
+    expect(notices).toHaveLength(1);
+    expect(await h.services.accounts.deleteAccount(user, ORIGIN)).toBe('already-gone');
+  });
+
   it('never registers the name again, in any case', async () => {
     const user = await busyAccount();
     await h.services.accounts.deleteAccount(user, ORIGIN);
