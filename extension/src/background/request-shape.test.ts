@@ -43,7 +43,7 @@ describe('isWellFormedRequest', () => {
       { type: 'status', extra: 1 },
       { type: 'create' },
       { type: 'create', passphrase: 12345678901 },
-      { type: 'unlock', passphrase: 'x'.repeat(4_097) },
+      { type: 'unlock', passphrase: 'x'.repeat(65_537) },
       { type: 'erase-vault', confirm: true },
       { type: 'codes', refresh: 'yes' },
       { type: 'tab-context' },

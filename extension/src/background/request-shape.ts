@@ -2,8 +2,13 @@ import type { Request } from './messages.js';
 
 /** Longest text a request field may carry: an import file's text (a backup of a large vault) is the longest. */
 export const MAX_IMPORT_TEXT = 1_048_576;
-/** Any other text field: passphrases, links, names, ids, origins. */
-const MAX_TEXT = 4_096;
+/**
+ * Any other text field: passphrases, links, names, ids, origins. Far above every limit a handler words for
+ * the person ("The link is too long." at 2 048): this cap is only against absurd sizes, so the handlers'
+ * own messages, on the field they are about, are what people see (QA: a 5 000-character link got the
+ * generic refusal).
+ */
+const MAX_TEXT = 65_536;
 
 type Check = (value: unknown) => boolean;
 

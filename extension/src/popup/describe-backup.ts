@@ -1,3 +1,4 @@
+import { localDate } from '../background/local-date.js';
 import type { BackupStatus } from '../background/messages.js';
 
 const accounts = (n: number) => (n === 1 ? '1 account' : `${n} accounts`);
@@ -11,7 +12,7 @@ export function describeBackup(status: BackupStatus, totalAccounts: number): str
     if (totalAccounts === 0) return 'No backup yet; nothing to back up either.';
     return `No backup yet. If you forget your passphrase, a backup is the only way to get ${totalAccounts === 1 ? 'this account' : `these ${accounts(totalAccounts)}`} back.`;
   }
-  const date = new Date(status.lastAt).toISOString().slice(0, 10);
+  const date = localDate(status.lastAt);
   if (status.accountsSince === 0) return `Last backup ${date}, with every account.`;
   return `Last backup ${date}. ${accounts(status.accountsSince)} added since ${status.accountsSince === 1 ? 'is' : 'are'} in no backup.`;
 }

@@ -6,6 +6,7 @@ export interface VaultAccount extends TotpAccountParams {
   id: string;
   /** Exact scheme://host[:port], see normalizeOrigin. */
   origin: string;
+  /** When the account came into this vault (added, or imported): the Backup card counts those after the last export. */
   createdAt: number;
 }
 

@@ -101,8 +101,14 @@ export const POPUP_SCREENS: PopupScreen[] = [
     },
   },
   {
+    // The danger buttons in dark mode: white on the dark theme's light red was 2.3:1 (QA).
+    name: 'edit account: confirm delete, dark',
+    reach: (popup) => popup.emulateMedia({ colorScheme: 'dark' }),
+  },
+  {
     name: 'settings',
     async reach(popup) {
+      await popup.emulateMedia({ colorScheme: 'light' });
       await popup.getByRole('button', { name: 'Cancel' }).click();
       await popup.getByRole('button', { name: 'Back', exact: true }).click();
       await popup.getByRole('button', { name: 'Settings' }).click();
@@ -130,6 +136,15 @@ export const POPUP_SCREENS: PopupScreen[] = [
     async reach(popup) {
       await popup.getByRole('button', { name: 'Forgot passphrase?' }).click();
       await expect(popup.getByRole('heading', { name: 'Forgot your passphrase?' })).toBeVisible();
+    },
+  },
+  {
+    // Enabled, as a disabled button is exempt from the contrast rule; and dark (see the delete confirmation).
+    name: 'locked: forgot passphrase, "erase" typed, dark',
+    async reach(popup) {
+      await popup.getByLabel(/^Type "erase"/).fill('erase');
+      await expect(popup.getByRole('button', { name: 'Erase vault' })).toBeEnabled();
+      await popup.emulateMedia({ colorScheme: 'dark' });
     },
   },
 ];

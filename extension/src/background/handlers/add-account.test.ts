@@ -15,6 +15,16 @@ describe('add-account', () => {
     });
   });
 
+  it("a link far over the length limit gets the link's own message, not a generic refusal (QA)", async () => {
+    const { service } = await withAccount();
+    const uri = `otpauth://totp/PyPI:bob?secret=${SECRET}&issuer=${'x'.repeat(5_000)}`;
+    expect(await service.handle({ type: 'add-account', account: { uri, origin: 'https://pypi.org' } })).toMatchObject({
+      ok: false,
+      error: 'The link is too long.',
+      code: 'invalid-input',
+    });
+  });
+
   it('refuses duplicates and bad input with clear messages', async () => {
     const { service } = await withAccount();
     expect(

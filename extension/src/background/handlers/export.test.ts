@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PASS, SECRET, withAccount } from '../service-setup.test-helper.js';
+import { PASS, SECRET, setup, withAccount } from '../service-setup.test-helper.js';
 
 describe('export', () => {
   it('exports an encrypted backup named after the day, without the secrets in clear', async () => {
@@ -25,5 +25,26 @@ describe('export', () => {
     await service.handle({ type: 'lock' });
     expect(await service.handle({ type: 'unlock', passphrase: PASS })).toMatchObject({ ok: true });
     expect(await service.handle({ type: 'codes' })).toMatchObject({ ok: true, backup: { lastAt: backedUpAt, accountsSince: 1 } });
+  });
+
+  it('accounts imported from an older backup of another vault count as in no backup of this one (QA)', async () => {
+    const older = await withAccount();
+    const file = await older.service.handle({ type: 'export' }); // made first, at the earlier time
+    if (!file.ok) throw new Error(file.error);
+
+    const target = setup();
+    target.clock.now = older.clock.now + 24 * 60 * 60_000;
+    await target.service.handle({ type: 'create', passphrase: PASS });
+    await target.service.handle({
+      type: 'add-account',
+      account: { uri: 'otpauth://totp/GitHub:carol?secret=KRSXG5CTMVRXEZLU&issuer=GitHub', origin: 'https://github.com' },
+    });
+    expect(await target.service.handle({ type: 'export' })).toMatchObject({ ok: true, backup: { accountsSince: 0 } });
+    target.clock.now += 60_000;
+    expect(await target.service.handle({ type: 'import', text: file.text, passphrase: PASS, origin: 'https://pypi.org' })).toMatchObject({
+      ok: true,
+      added: 1,
+    });
+    expect(await target.service.handle({ type: 'codes' })).toMatchObject({ ok: true, backup: { accountsSince: 1 } });
   });
 });

@@ -21,7 +21,11 @@ export const importAccounts: Handler<'import'> = async (ctx, { text, passphrase,
   if (kind === 'backup') {
     if (!passphrase) throw new UserFacingError('This is an encrypted Latchkey backup: enter the passphrase it was exported with.', 'needs-passphrase');
     try {
-      incoming = await readBackup(text, passphrase);
+      // `createdAt` is when an account came into this vault: the Backup card counts those added after the
+      // last export, and a backup's accounts are in no backup of this vault (QA: an older backup's
+      // accounts were counted as backed up).
+      const now = ctx.deps.now();
+      incoming = (await readBackup(text, passphrase)).map((account) => ({ ...account, createdAt: now }));
     } catch (error) {
       if (error instanceof VaultAuthError)
         throw new UserFacingError('Wrong passphrase for this backup (or the file was altered). Nothing was imported.', 'needs-passphrase');
