@@ -102,5 +102,8 @@ describe('admin CLI', () => {
     const gone = captureIo();
     expect(await runAdmin(['events', '--username', 'Maintainer'], gone, config)).toBe(1);
     expect(gone.err[0]).toMatch(/No account named "Maintainer"\. The account of that name was deleted by its owner on \d{4}-\d\d-\d\dT/);
+    const resetGone = captureIo();
+    expect(await runAdmin(['reset-2fa', '--username', 'maintainer', '--reason', 'video call'], resetGone, config)).toBe(1);
+    expect(resetGone.err[0]).toMatch(/No account named "maintainer"\. The account of that name was deleted by its owner on /);
   });
 });

@@ -82,12 +82,8 @@ export const COMMANDS: Record<string, AdminCommand> = {
       const limit = values.limit === undefined ? 50 : Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be a whole number from 1 to 10000.');
       const user = await services.accounts.findByUsername(username);
-      if (!user) {
-        // A deleted account's history went with it; its name and when it went are kept.
-        const deletedAt = await services.accounts.deletedAt(username);
-        const when = deletedAt === null ? '' : ` The account of that name was deleted by its owner on ${new Date(deletedAt).toISOString()}.`;
-        throw new ServiceError(`No account named "${username}".${when}`, 404);
-      }
+      // A deleted account's history went with it; the error says when its name's account went.
+      if (!user) throw await services.accounts.noSuchAccount(username);
       const events = await services.events.list(user.id, { limit });
       if (values.json) {
         io.stdout(JSON.stringify(events, null, 2));

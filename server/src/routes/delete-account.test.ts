@@ -38,6 +38,9 @@ describe.each(DIALECTS)('%s: POST /manage/account/delete', (dialect) => {
     const wrongPassword = await remove(b, username.toUpperCase(), 'not the password at all');
     expect(wrongPassword.status).toBe(401);
     expect(wrongPassword.text).toMatch(/id="delete-password"[^>]*autofocus/);
+    // The name was right: it stays in its field, so only the password is typed again (QA).
+    expect(wrongPassword.text).toMatch(new RegExp(`<input id="delete-username"[^>]*value="${username}"`));
+    expect(wrongName.text).not.toMatch(/<input id="delete-username"[^>]*value=/);
 
     expect(await server.services.accounts.findByUsername(username)).toBeDefined();
     expect((await b.get(ROUTES.manageAccount)).status).toBe(200);

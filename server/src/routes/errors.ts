@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { isDeletedAccountError } from '../services/accounts.js';
 import { MessagePage } from '../views/message-page.js';
 import { pageContext, sendJsonFailure, sendPage, wantsJson } from './http.js';
 
@@ -52,6 +53,12 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   if (res.headersSent) {
     res.end();
     return;
+  }
+  if (isDeletedAccountError(error)) {
+    // Its transaction rolled back; the account's sessions went with it.
+    const message = 'This account was deleted while your request was being handled. Nothing was changed.';
+    if (wantsJson(req)) return sendJsonFailure(res, 409, [message]);
+    return sendErrorPage(res, 409, 'Account deleted', message);
   }
   if (status >= 400 && status < 500) {
     const message = clientErrorMessage((error as { type?: unknown }).type, status);

@@ -76,6 +76,8 @@ export interface Accounts {
   deleteAccount(user: User, origin: RequestOrigin): Promise<'deleted' | 'already-gone'>;
   /** When the account that had `username` was deleted (ms since the epoch), or null when none was. */
   deletedAt(username: string): Promise<number | null>;
+  /** The 404 for a name no account has (administrators' tools): it says when, if its account was deleted. */
+  noSuchAccount(username: string): Promise<ServiceError>;
 }
 
 /** Lower-case and trim: usernames are compared and stored canonically. */
@@ -160,6 +162,12 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
 
     deletedAt,
 
+    async noSuchAccount(username) {
+      const deleted = await deletedAt(username);
+      const when = deleted === null ? '' : ` The account of that name was deleted by its owner on ${new Date(deleted).toISOString()}.`;
+      return new ServiceError(`No account named "${username}".${when}`, 404);
+    },
+
     findById: (id) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
 
     async verifyPassword(user, password) {
@@ -227,13 +235,10 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         if (!(await (isPostgres(trx) ? read.forUpdate() : read).executeTakeFirst())) return 'already-gone';
         // Recorded while the account exists, so its notice finds the verified address (events' follow-up).
         const eventId = await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.accountDeleted, origin, details: { username: user.username } });
-        // Mail still waiting for this account (a verification link, an older notice) would point at nothing.
-        await trx
-          .deleteFrom('mail_outbox')
-          .where('user_id', '=', user.id)
-          .where('sent_at', 'is', null)
-          .where('kind', '!=', ACCOUNT_DELETED_NOTICE_KIND)
-          .execute();
+        // The account's mail goes too: waiting mail (a verification link, an older notice) would point at
+        // nothing, and sent mail is kept only as a record that holds the account's addresses (QA: they
+        // outlived the account by the outbox's 30 days). The deletion's own notice stays, to be sent.
+        await trx.deleteFrom('mail_outbox').where('user_id', '=', user.id).where('kind', '!=', ACCOUNT_DELETED_NOTICE_KIND).execute();
         // The event outlives the account without it (the foreign key would delete it), for administrators.
         await trx.updateTable('events').set({ user_id: null }).where('id', '=', eventId).execute();
         await trx.insertInto('deleted_usernames').values({ username: user.username, deleted_at: now() }).execute();
@@ -288,6 +293,16 @@ export function checkEmailAddress(email: string): void {
 }
 
 /** SQLite `SQLITE_CONSTRAINT_UNIQUE` or PostgreSQL `23505`. */
+/**
+ * A write that names an account which is no longer there: every foreign key points at `users.id`, so a
+ * violation means the account was deleted while the request ran (a login or a security change racing the
+ * owner's deletion). Not a server fault: the request is answered as such (routes/errors.ts).
+ */
+export function isDeletedAccountError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';

@@ -21,7 +21,7 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
   return {
     async resetTwoFactor(username, { reason, actor }) {
       const user = await accounts.findByUsername(username);
-      if (!user) throw new ServiceError(`No account named "${username}".`, 404);
+      if (!user) throw await accounts.noSuchAccount(username);
       if (reason.trim().length < 3) throw new ServiceError('Give a reason (what identity check was done); it is recorded.', 400);
       await inTransaction(db, async (trx) => {
         await trx.updateTable('users').set(totpOffColumns).where('id', '=', user.id).execute();

@@ -88,10 +88,12 @@ describe.each(DIALECTS)('deleting an account on %s', (dialect) => {
     expect(JSON.parse(kept[0]!.details)).toEqual({ username: user.username });
   });
 
-  it('queues one notice to the verified primary address and drops the mail still waiting for the account', async () => {
+  it("queues one notice to the verified primary address and drops the rest of the account's mail, sent or waiting", async () => {
     const user = await busyAccount();
-    const waiting = await h.db.selectFrom('mail_outbox').select(['kind', 'recipient']).where('user_id', '=', user.id).where('sent_at', 'is', null).execute();
+    const waiting = await h.db.selectFrom('mail_outbox').select(['id', 'kind', 'recipient']).where('user_id', '=', user.id).execute();
     expect(waiting.map((mail) => mail.kind)).toEqual(expect.arrayContaining([expect.stringMatching(/verif/), expect.stringMatching(/reset/)]));
+    // One already sent: kept as a record, it would hold the account's address past its deletion (QA).
+    await h.db.updateTable('mail_outbox').set({ sent_at: h.clock() }).where('id', '=', waiting[0]!.id).execute();
 
     await h.services.accounts.deleteAccount(user, ORIGIN);
 
@@ -99,7 +101,6 @@ describe.each(DIALECTS)('deleting an account on %s', (dialect) => {
       .selectFrom('mail_outbox')
       .selectAll()
       .where('recipient', 'in', [user.email, ...waiting.map((m) => m.recipient)])
-      .where('sent_at', 'is', null)
       .execute();
     expect(mail.map((m) => ({ kind: m.kind, recipient: m.recipient, userId: m.user_id }))).toEqual([
       { kind: 'notice:account-deleted', recipient: user.email, userId: null },

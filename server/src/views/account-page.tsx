@@ -251,6 +251,8 @@ export function AccountPage(props: AccountPageProps) {
               id="delete-username"
               label="Your username"
               autocomplete="off"
+              // Refused for the password: the name was right, so it stays (QA: it had to be typed again).
+              value={deletion[FIELDS.password] !== undefined ? (page.username ?? undefined) : undefined}
               error={deletion[DELETE_ACCOUNT_FIELDS.username]}
               autofocus={deletion[DELETE_ACCOUNT_FIELDS.username] !== undefined}
               hint="Type it to confirm that this account is the one to delete."
