@@ -94,7 +94,7 @@ test('creating a vault: a live "does not match" never moves the typing into the 
   await expect(popup.getByRole('heading', { name: 'Set up Latchkey' })).toBeVisible();
 });
 
-test('editing an account: a new site is saved and then offered access as a separate step; Escape closes only the delete confirmation; field errors sit on their field', async ({
+test('editing an account: a new site is saved and then offered access as a separate step; Escape closes only the delete confirmation; field errors sit on their field; "Fills on" takes the tab\'s site when it comes late', async ({
   server,
   extension,
   extensionPage,
@@ -146,6 +146,34 @@ test('editing an account: a new site is saved and then offered access as a separ
   await popup.keyboard.press('Escape');
   await expect(popup.getByRole('heading', { name: 'Latchkey' })).toBeVisible();
   await expect(popup.getByText('Saved.')).toBeVisible();
+
+  // "Add" pressed before the tab's context arrived (held back 1.5 s here): "Fills on" takes the tab's
+  // origin when it comes, unless the person has typed there meanwhile. It used to keep https://pypi.org.
+  await popup.addInitScript(() => {
+    const runtime = (globalThis as unknown as { chrome: { runtime: { sendMessage: (...args: unknown[]) => unknown } } }).chrome.runtime;
+    const send = runtime.sendMessage.bind(runtime);
+    runtime.sendMessage = (...args: unknown[]) => {
+      if ((args[0] as { type?: string } | undefined)?.type !== 'tab-context') return send(...args);
+      const reply = typeof args.at(-1) === 'function' ? (args.at(-1) as (answer: unknown) => void) : null;
+      const sent = new Promise((resolve) => setTimeout(resolve, 1_500)).then(() => (reply ? send(...args.slice(0, -1)) : send(...args)));
+      if (!reply) return sent;
+      void sent.then(reply);
+      return undefined;
+    };
+  });
+  for (const typedFirst of [false, true]) {
+    await popup.reload();
+    await popup.getByRole('button', { name: 'Add account' }).last().click();
+    await popup.getByRole('tab', { name: 'Type it' }).click();
+    const site = popup.getByLabel('Fills on');
+    await expect(site).toHaveValue('https://pypi.org'); // the context is not there yet
+    if (typedFirst) await site.fill('https://codeberg.org');
+    await expect(site).toHaveValue(typedFirst ? 'https://codeberg.org' : server.url, { timeout: 5_000 });
+    if (typedFirst) {
+      await popup.waitForTimeout(2_000); // well past the context's arrival: the typed site stays
+      await expect(site).toHaveValue('https://codeberg.org');
+    }
+  }
 });
 
 test('adding: a link the background refuses is reported on the link field in plain words; long names keep the list 360 px wide with both shown', async ({

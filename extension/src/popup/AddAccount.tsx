@@ -7,6 +7,7 @@ import { describeScanFailure } from './describe-scan-failure.js';
 import { hasSiteAccess } from './has-site-access.js';
 import { FillsOnField } from './FillsOnField.js';
 import { SiteAccessStep } from './SiteAccessStep.js';
+import { useTabSite } from './use-tab-site.js';
 
 type Mode = 'scan' | 'paste' | 'manual';
 
@@ -37,7 +38,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
   const [issuer, setIssuer] = useState('');
   const [label, setLabel] = useState('');
   const [secret, setSecret] = useState('');
-  const [origin, setOrigin] = useState(props.tab.origin ?? DEFAULT_ORIGIN);
+  const [origin, setOrigin] = useTabSite(props.tab.origin, DEFAULT_ORIGIN);
   const [problem, setProblem] = useState<InputProblem | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [scanState, setScanState] = useState<'idle' | 'scanning' | 'found' | 'none'>('idle');

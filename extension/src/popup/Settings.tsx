@@ -7,6 +7,7 @@ import { send } from './api.js';
 import { Field, Header, Notice } from './components.js';
 import { describeBackup } from './describe-backup.js';
 import { passphraseStrength, useCommonPasswords } from './strength.js';
+import { useTabSite } from './use-tab-site.js';
 
 type Status = { kind: 'error' | 'success'; text: string } | null;
 
@@ -148,7 +149,7 @@ function Backup(props: { tab: TabContext; backup: BackupState; onBackup: (state:
    * passphrase, links for the site they fill on, a damaged or foreign file for neither.
    */
   const [fileKind, setFileKind] = useState<ReturnType<typeof backupFileKind> | null>(null);
-  const [origin, setOrigin] = useState(props.tab.origin ?? 'https://pypi.org');
+  const [origin, setOrigin] = useTabSite(props.tab.origin, 'https://pypi.org');
   const [status, setStatus] = useState<Status>(null);
   const [report, setReport] = useState<ImportReport | null>(null);
   const [importing, setImporting] = useState(false);
