@@ -202,6 +202,48 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     expect((await tagsOf(user.id)).filter((tag) => tag === EVENT_TAGS.rememberedDevicesForgotten)).toHaveLength(1);
   });
 
+  it("downloads the account's data with the whole history and no secret, records it, and needs the form token", async () => {
+    const b = browserAs(FIREFOX);
+    const user = await register(b);
+    const secret = server.services.totp.generateSecret();
+    await server.services.totp.enable(user.id, secret);
+    // Turning on 2FA moved the security epoch: the device is remembered under the new one.
+    await server.services.rememberedDevices.issue((await server.services.accounts.findById(user.id))!, { ip: '203.0.113.9', userAgent: PHONE });
+    for (let i = 0; i < 35; i++) await server.services.events.record({ userId: user.id, tag: EVENT_TAGS.loginFailure, origin: NO_ORIGIN });
+    const events = await server.services.events.count(user.id);
+    expect(events).toBeGreaterThan(30); // more than the account page shows
+
+    await b.get(ROUTES.manageAccount);
+    expect((await b.post(ACCOUNT_ROUTES.downloadData, {}, { csrf: 'forged' })).status).toBe(403);
+    const download = await b.post(ACCOUNT_ROUTES.downloadData);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(download.headers.get('content-disposition')).toMatch(
+      new RegExp(`^attachment; filename="latchkey-account-${user.username}-\\d{4}-\\d\\d-\\d\\d\\.json"$`),
+    );
+    expect(download.headers.get('cache-control')).toBe('no-store');
+    const data = JSON.parse(download.text);
+    expect(data).toMatchObject({
+      format: 'latchkey-account-data',
+      version: 1,
+      account: { username: user.username },
+      emailAddresses: [{ email: user.email, primary: true, verifiedAt: null }],
+      twoFactor: { authenticationApp: { enabledAt: expect.any(String) }, securityKeys: [], recoveryCodesLeft: 0 },
+      sessions: [{ userAgent: FIREFOX }],
+      rememberedDevices: [{ userAgent: PHONE }],
+    });
+    expect(data.securityHistory).toHaveLength(events);
+    expect(data.securityHistory.at(-1)).toMatchObject({ event: EVENT_TAGS.accountCreated, description: 'Account created' });
+    // Nothing that is, or stands for, a secret.
+    const stored = (await server.services.accounts.findById(user.id))!;
+    for (const secretThing of [secret, stored.password_hash, stored.totp_secret_enc!, PASSWORD, b.cookies.get('latchkey_session')!]) {
+      expect(download.text).not.toContain(secretThing);
+    }
+    expect(download.text).not.toMatch(/argon2|password_hash|secret/i);
+    expect(await tagsOf(user.id)).toContain(EVENT_TAGS.dataExported);
+    expect((await b.get(ROUTES.manageAccount)).text).toContain('Account data downloaded');
+  });
+
   it('pages the security history past the newest 30 events', async () => {
     const b = browserAs(FIREFOX);
     const user = await register(b);

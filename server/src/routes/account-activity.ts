@@ -2,10 +2,12 @@ import type { Request, Response } from 'express';
 import { Router } from 'express';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
+import { collectAccountData } from '../services/collect-account-data.js';
 import type { Services } from '../services/index.js';
 import { ACCOUNT_ROUTES } from '../views/account-page.js';
 import { ConfirmPasswordPage } from '../views/confirm-password-page.js';
 import { describeUserAgent } from '../views/describe-user-agent.js';
+import { describeEvent } from '../views/event-labels.js';
 import { MessagePage } from '../views/message-page.js';
 import type { RememberedDeviceSummary } from '../views/remembered-device-list.js';
 import { HISTORY_ROUTE, HistoryPage, historyHref, historyPageCount } from '../views/security-history.js';
@@ -166,6 +168,24 @@ export function accountActivityRoutes(services: Services): Router {
       if (!(await services.sessions.endForUser(user.id, id))) return done(res, 'warning', 'That session had already ended.');
       await services.events.record({ userId: user.id, tag: EVENT_TAGS.sessionEnded, origin: requestOrigin(req), details: { userAgent: target.user_agent } });
       await done(res, 'success', `The session of ${browser} was ended.`);
+    }),
+  );
+
+  router.post(
+    ACCOUNT_ROUTES.downloadData,
+    handler(async (req, res) => {
+      const { user } = currentUser(res);
+      // ASVS V8.3.2: the owner can take their data with them. A POST with the form token: a download is
+      // recorded in the history, so no other site may start one.
+      const data = await collectAccountData(services, user, describeEvent);
+      await services.events.record({ userId: user.id, tag: EVENT_TAGS.dataExported, origin: requestOrigin(req) });
+      const day = data.exportedAt.slice(0, 10);
+      res
+        .status(200)
+        .set('Cache-Control', 'no-store')
+        .set('Content-Disposition', `attachment; filename="latchkey-account-${user.username}-${day}.json"`)
+        .type('application/json')
+        .send(`${JSON.stringify(data, null, 2)}\n`);
     }),
   );
 

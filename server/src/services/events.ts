@@ -41,6 +41,8 @@ export const EVENT_TAGS = {
   primaryEmailChanged: 'account:email:primary_changed',
   recoveryCodesConfirmed: 'account:recovery_codes:confirmed',
   passwordResetRequested: 'account:password:reset:request',
+  /** The owner downloaded the account's data (its facts and whole security history). */
+  dataExported: 'account:data:exported',
   /** The owner deleted the account. Kept without its user (details.username); mails the `account-deleted` notice. */
   accountDeleted: 'account:delete',
 } as const;

@@ -233,13 +233,24 @@ export function AccountPage(props: AccountPageProps) {
             <a href={`${HISTORY_ROUTE}?page=2`}>Older events</a>
           </p>
         ) : null}
+        <form method="post" action={ACCOUNT_ROUTES.downloadData}>
+          <CsrfInput token={page.csrfToken} />
+          <p class="muted small">
+            Everything this index holds about your account, with the whole history, as a JSON file: addresses, two-factor methods (never their secrets),
+            sessions, remembered devices and every security event.
+          </p>
+          <button type="submit" class="button">
+            Download your data
+          </button>
+        </form>
       </section>
 
       <section class="card card-danger" aria-labelledby="delete-heading">
         <h2 id="delete-heading">Delete account</h2>
         <p>
           Deletes this account for good: its two-factor methods, recovery codes, sessions, remembered devices, e-mail addresses and security history. Its
-          username, <strong>{page.username}</strong>, cannot be registered again. A notice goes to your verified primary address.
+          username, <strong>{page.username}</strong>, cannot be registered again. A notice goes to your verified primary address. To keep your security history,
+          use <strong>Download your data</strong> (above) first.
         </p>
         {/* Open with the error next to its field after a refused try: no dead end. */}
         <details open={Object.keys(deletion).length > 0 || undefined}>
@@ -280,6 +291,7 @@ export function AccountPage(props: AccountPageProps) {
 export const ACCOUNT_ROUTES = {
   forgetDevices: '/manage/account/forget-devices',
   deleteAccount: '/manage/account/delete',
+  downloadData: '/manage/account/data',
 } as const;
 
 /** The delete form's own field (the password is `FIELDS.password`). */

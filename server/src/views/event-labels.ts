@@ -18,6 +18,8 @@ export function describeEvent(event: SecurityEvent): string {
   switch (event.tag) {
     case EVENT_TAGS.accountCreated:
       return 'Account created';
+    case EVENT_TAGS.dataExported:
+      return 'Account data downloaded';
     case EVENT_TAGS.accountDeleted:
       // Only an administrator sees it (the account is gone with its history): say whose it was.
       return typeof details.username === 'string' ? `Account “${details.username}” deleted by its owner` : 'Account deleted by its owner';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { expect } from '@playwright/test';
 import type { Page } from 'playwright-core';
@@ -246,10 +247,17 @@ export const SERVER_PAGES: ServerPageState[] = [
     },
   },
   {
-    name: 'login, after deleting the account',
+    name: 'login, after downloading the data and deleting the account',
     async open(page, server) {
       const user = await logInAs(page, server, 'totp');
       await page.goto(`${server.url}${ROUTES.manageAccount}`);
+      // Its data first, as the card suggests: a real download of the whole history, no secret in it.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download your data' }).click()]);
+      expect(download.suggestedFilename()).toMatch(new RegExp(`^latchkey-account-${user.username}-\\d{4}-\\d\\d-\\d\\d\\.json$`));
+      const data = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { account: { username: string }; securityHistory: unknown[] };
+      expect(data.account.username).toBe(user.username);
+      expect(data.securityHistory.length).toBeGreaterThan(0);
+      expect(JSON.stringify(data)).not.toContain(user.password);
       await page.getByText('Delete this account').click();
       await page.getByLabel('Your username').fill(user.username);
       await page.locator('#delete-password').fill(user.password);
