@@ -22,6 +22,7 @@ const POST_ROUTES = [
   `${ROUTES.resetPassword}?token=x`,
   ROUTES.resetPassword,
   '/manage/account/forget-devices',
+  '/manage/account/data',
   '/manage/account/delete',
   ROUTES.webauthnProvisionOptions,
   ROUTES.webauthnProvisionValidate,
