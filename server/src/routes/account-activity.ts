@@ -4,6 +4,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
 import { collectAccountData } from '../services/collect-account-data.js';
 import type { Services } from '../services/index.js';
+import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { ACCOUNT_ROUTES } from '../views/account-page.js';
 import { ConfirmPasswordPage } from '../views/confirm-password-page.js';
 import { describeUserAgent } from '../views/describe-user-agent.js';
@@ -52,20 +53,20 @@ export async function loadAccountActivity(res: Response, services: Services): Pr
   };
 }
 
+/** What the confirmation page (`confirmed` below) posts back: the password, and that it was asked. */
+const CONFIRMATION_FIELDS = {
+  [FIELDS.password]: optionalTextField('your password', PASSWORD_MAX_LENGTH, { keepControlCharacters: true }),
+  [END_FIELDS.confirm]: optionalTextField('confirm', 8),
+};
 /** Row ids are base64url SHA-256 (43 characters); anything longer is not one. */
 const END_SESSION_FORM = formSchema({
   [END_FIELDS.session]: textField('which session to end', 64, 'Choose which session to end.'),
-  [FIELDS.password]: optionalTextField('your password', 1024, { keepControlCharacters: true }),
-  [END_FIELDS.confirm]: optionalTextField('confirm', 8),
+  ...CONFIRMATION_FIELDS,
 });
-const FORGET_ALL_DEVICES_FORM = formSchema({
-  [FIELDS.password]: optionalTextField('your password', 1024, { keepControlCharacters: true }),
-  [END_FIELDS.confirm]: optionalTextField('confirm', 8),
-});
+const FORGET_ALL_DEVICES_FORM = formSchema(CONFIRMATION_FIELDS);
 const FORGET_DEVICE_FORM = formSchema({
   [END_FIELDS.device]: textField('which device to forget', 64, 'Choose which device to forget.'),
-  [FIELDS.password]: optionalTextField('your password', 1024, { keepControlCharacters: true }),
-  [END_FIELDS.confirm]: optionalTextField('confirm', 8),
+  ...CONFIRMATION_FIELDS,
 });
 
 /**

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { isDeletedAccountError } from '../services/accounts.js';
 import { MessagePage } from '../views/message-page.js';
 import { pageContext, sendJsonFailure, sendPage, wantsJson } from './http.js';
@@ -32,15 +32,11 @@ const ALLOWED_METHODS: readonly string[] = ['GET', 'HEAD', 'POST'];
 export const methodNotAllowed: RequestHandler = (req, res, next) => {
   if (ALLOWED_METHODS.includes(req.method)) return next();
   res.set('Allow', ALLOWED_METHODS.join(', '));
-  const message = `This address does not accept ${req.method} requests.`;
-  if (wantsJson(req)) return sendJsonFailure(res, 405, [message]);
-  sendErrorPage(res, 405, 'Method not allowed', message);
+  sendFailure(req, res, 405, 'Method not allowed', `This address does not accept ${req.method} requests.`);
 };
 
 export const notFound: RequestHandler = (req, res) => {
-  const message = 'There is no page at this address.';
-  if (wantsJson(req)) return sendJsonFailure(res, 404, [message]);
-  sendErrorPage(res, 404, 'Page not found', message);
+  sendFailure(req, res, 404, 'Page not found', 'There is no page at this address.');
 };
 
 /**
@@ -56,21 +52,21 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   }
   if (isDeletedAccountError(error)) {
     // Its transaction rolled back; the account's sessions went with it.
-    const message = 'This account was deleted while your request was being handled. Nothing was changed.';
-    if (wantsJson(req)) return sendJsonFailure(res, 409, [message]);
-    return sendErrorPage(res, 409, 'Account deleted', message);
+    return sendFailure(req, res, 409, 'Account deleted', 'This account was deleted while your request was being handled. Nothing was changed.');
   }
   if (status >= 400 && status < 500) {
-    const message = clientErrorMessage((error as { type?: unknown }).type, status);
-    if (wantsJson(req)) return sendJsonFailure(res, status, [message]);
-    return sendErrorPage(res, status, 'Bad request', message);
+    return sendFailure(req, res, status, 'Bad request', clientErrorMessage((error as { type?: unknown }).type, status));
   }
   const summary = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
   console.error(`[latchkey] ${req.method} ${req.path} failed: ${summary}`);
-  const message = 'Something went wrong on our side. Please try again in a moment.';
-  if (wantsJson(req)) return sendJsonFailure(res, 500, [message]);
-  sendErrorPage(res, 500, 'Server error', message);
+  sendFailure(req, res, 500, 'Server error', 'Something went wrong on our side. Please try again in a moment.');
 };
+
+/** A failure as the client asked for it: `{fail: {errors: [message]}}` for JSON, else the error page. */
+function sendFailure(req: Request, res: Response, status: number, title: string, message: string): void {
+  if (wantsJson(req)) return sendJsonFailure(res, status, [message]);
+  sendErrorPage(res, status, title, message);
+}
 
 /**
  * The error page, or — when rendering it fails too (a broken view, a JSX runtime missing) — the same

@@ -108,8 +108,8 @@ export interface EventFollowUp {
 export interface Events {
   /** Record one event and return its id; for tags with a follow-up (a mail notice), the event and its follow-up commit together. */
   record(input: RecordedEvent): Promise<number>;
-  /** Newest first; `offset` skips that many of the newest (history pages). */
-  list(userId: string, options?: { limit?: number; offset?: number }): Promise<SecurityEvent[]>;
+  /** Newest first; `offset` skips that many of the newest (history pages); `limit: null` reads every one, from the newest (the data download; no offset). */
+  list(userId: string, options?: { limit?: number | null; offset?: number }): Promise<SecurityEvent[]>;
   count(userId: string): Promise<number>;
   /** How many of the user's events are newer than event `id` (its place in the history), or null when it is not theirs. */
   newerThan(userId: string, id: number): Promise<number | null>;
@@ -185,15 +185,9 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
       });
     },
     async list(userId, { limit = 50, offset = 0 } = {}) {
-      const rows = await db
-        .selectFrom('events')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit)
-        .offset(offset)
-        .execute();
+      const newestFirst = db.selectFrom('events').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc');
+      // SQLite takes OFFSET only after a LIMIT: all of them is the one read with neither.
+      const rows = await (limit === null ? newestFirst : newestFirst.limit(limit).offset(offset)).execute();
       return rows.map((row) => ({
         id: row.id,
         userId: row.user_id,
