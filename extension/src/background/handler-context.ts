@@ -81,7 +81,11 @@ export const PAGE_REFUSALS: Record<Exclude<PageResult, { ok: true }>['reason'], 
 /** Whether `payload`'s accounts are in its last exported backup. */
 export function backupStatus(payload: VaultPayload): BackupStatus {
   const lastAt = payload.lastBackupAt;
-  return { lastAt, accountsSince: payload.accounts.filter((account) => lastAt === null || account.createdAt > lastAt).length };
+  return {
+    lastAt,
+    accountsSince: payload.accounts.filter((account) => lastAt === null || account.createdAt > lastAt).length,
+    accounts: payload.accounts.length,
+  };
 }
 
 /** Build the context the handlers share from the browser capabilities. */

@@ -68,6 +68,8 @@ export interface BackupStatus {
   lastAt: number | null;
   /** Accounts added after that backup (all of them when there was none): in no backup yet. */
   accountsSince: number;
+  /** Accounts in the vault. */
+  accounts: number;
 }
 
 /** What the popup's list shows of an open vault: every account with its current code, the settings, whether they are backed up. */
@@ -98,7 +100,8 @@ export interface ResponseMap {
   'save-settings': { settings: VaultSettings };
   'change-passphrase': Record<string, never>;
   export: { filename: string; text: string; backup: BackupStatus };
-  import: ImportReport;
+  /** `backup`: the Backup card's line after the import (the accounts it added are in no backup yet). */
+  import: ImportReport & { backup: BackupStatus };
 }
 
 /** Every answer is either ok with its payload, or a message meant for the person using the popup. */

@@ -13,7 +13,7 @@ type Status = { kind: 'error' | 'success'; text: string } | null;
 
 export function Settings(props: { tab: TabContext; onDone: (notice?: string) => void; onLocked: () => void }) {
   const [settings, setSettings] = useState<VaultSettings | null>(null);
-  const [backup, setBackup] = useState<BackupState | null>(null);
+  const [backup, setBackup] = useState<BackupStatus | null>(null);
   const [minutes, setMinutes] = useState('15');
   const [status, setStatus] = useState<Status>(null);
 
@@ -21,7 +21,7 @@ export function Settings(props: { tab: TabContext; onDone: (notice?: string) => 
     void send({ type: 'codes' }).then((result) => {
       if (!result.ok) return result.code === 'locked' ? props.onLocked() : setStatus({ kind: 'error', text: result.error });
       setSettings(result.settings);
-      setBackup({ status: result.backup, accounts: result.accounts.length });
+      setBackup(result.backup);
       setMinutes(String(result.settings.autoLockMinutes));
     });
   }, []);
@@ -134,13 +134,7 @@ function ChangePassphrase(props: { onLocked: () => void }) {
   );
 }
 
-/** Whether the vault's accounts are backed up, and how many there are (the card's first line). */
-interface BackupState {
-  status: BackupStatus;
-  accounts: number;
-}
-
-function Backup(props: { tab: TabContext; backup: BackupState; onBackup: (state: BackupState) => void; onLocked: () => void }) {
+function Backup(props: { tab: TabContext; backup: BackupStatus; onBackup: (status: BackupStatus) => void; onLocked: () => void }) {
   const [fileText, setFileText] = useState<string | null>(null);
   const [fileName, setFileName] = useState('');
   const [passphrase, setPassphrase] = useState('');
@@ -164,7 +158,7 @@ function Backup(props: { tab: TabContext; backup: BackupState; onBackup: (state:
     link.download = result.filename;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-    props.onBackup({ ...props.backup, status: result.backup });
+    props.onBackup(result.backup);
     setStatus({ kind: 'success', text: `Saved ${result.filename}. It opens only with your current passphrase.` });
   }
 
@@ -197,16 +191,13 @@ function Backup(props: { tab: TabContext; backup: BackupState; onBackup: (state:
     setPassphrase('');
     setReport(result);
     // Accounts added by the import are in no backup of this vault yet: the card's line says so.
-    if (result.added > 0) {
-      const listing = await send({ type: 'codes', refresh: true });
-      if (listing.ok) props.onBackup({ status: listing.backup, accounts: listing.accounts.length });
-    }
+    props.onBackup(result.backup);
   }
 
   return (
     <section class="card" aria-labelledby="backup-heading">
       <h2 id="backup-heading">Backup</h2>
-      <p class={props.backup.status.accountsSince > 0 ? 'backup-due' : 'muted'}>{describeBackup(props.backup.status, props.backup.accounts)}</p>
+      <p class={props.backup.accountsSince > 0 ? 'backup-due' : 'muted'}>{describeBackup(props.backup)}</p>
       <button type="button" class="button button-secondary" onClick={exportBackup}>
         Export encrypted backup
       </button>

@@ -14,17 +14,17 @@ describe('export', () => {
 
   it('notes when, so the list says which accounts no backup holds; the note survives a lock', async () => {
     const { service, clock } = await withAccount();
-    expect(await service.handle({ type: 'codes' })).toMatchObject({ ok: true, backup: { lastAt: null, accountsSince: 1 } });
+    expect(await service.handle({ type: 'codes' })).toMatchObject({ ok: true, backup: { lastAt: null, accountsSince: 1, accounts: 1 } });
 
     const exported = await service.handle({ type: 'export' });
-    expect(exported).toMatchObject({ ok: true, backup: { lastAt: clock.now, accountsSince: 0 } });
+    expect(exported).toMatchObject({ ok: true, backup: { lastAt: clock.now, accountsSince: 0, accounts: 1 } });
     const backedUpAt = clock.now;
 
     clock.now += 60_000;
     await service.handle({ type: 'add-account', account: { uri: 'otpauth://totp/PyPI:bob?secret=KRSXG5CTMVRXEZLU&issuer=PyPI', origin: 'https://pypi.org' } });
     await service.handle({ type: 'lock' });
     expect(await service.handle({ type: 'unlock', passphrase: PASS })).toMatchObject({ ok: true });
-    expect(await service.handle({ type: 'codes' })).toMatchObject({ ok: true, backup: { lastAt: backedUpAt, accountsSince: 1 } });
+    expect(await service.handle({ type: 'codes' })).toMatchObject({ ok: true, backup: { lastAt: backedUpAt, accountsSince: 1, accounts: 2 } });
   });
 
   it('accounts imported from an older backup of another vault count as in no backup of this one (QA)', async () => {

@@ -18,6 +18,7 @@ describe('import', () => {
       duplicates: ['PyPI: alice'],
       conflicts: ['PyPI: alice'],
       errors: [{ line: 5, message: expect.stringMatching(/otpauth/) }],
+      backup: { lastAt: null, accountsSince: 2, accounts: 2 },
     });
     const codes = await service.handle({ type: 'codes' });
     expect(codes.ok && codes.accounts.map((a) => a.issuer)).toEqual(['PyPI', 'GitHub']);
@@ -45,6 +46,7 @@ describe('import', () => {
       duplicates: [],
       conflicts: [],
       errors: [],
+      backup: { lastAt: null, accountsSince: 1, accounts: 1 },
     });
     expect(await target.service.handle({ type: 'import', text: exported.text, passphrase: PASS, origin: 'https://pypi.org' })).toEqual({
       ok: true,
@@ -52,6 +54,7 @@ describe('import', () => {
       duplicates: ['PyPI: alice'],
       conflicts: [],
       errors: [],
+      backup: { lastAt: null, accountsSince: 1, accounts: 1 },
     });
     const codes = await target.service.handle({ type: 'codes' });
     expect(codes.ok && codes.accounts[0]).toMatchObject({ issuer: 'PyPI', label: 'alice', origin: 'https://pypi.org' });

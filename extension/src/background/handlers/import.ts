@@ -4,7 +4,7 @@ import { normalizeOrigin } from '../../vault/origin.js';
 import type { VaultAccount } from '../../vault/payload.js';
 import { VaultAuthError } from '../../vault/record.js';
 import { describeAccount } from '../accounts.js';
-import type { Handler } from '../handler-context.js';
+import { backupStatus, type Handler } from '../handler-context.js';
 import { UserFacingError } from '../user-facing-error.js';
 
 /** `import`: an encrypted backup or plain otpauth lines; adds new accounts, never overwrites one. */
@@ -39,8 +39,10 @@ export const importAccounts: Handler<'import'> = async (ctx, { text, passphrase,
     errors = parsed.errors;
   }
   const merged = mergeAccounts(vault.payload.accounts, incoming);
-  if (merged.added.length > 0) await ctx.save(vault, { ...vault.payload, accounts: merged.accounts });
+  const payload = { ...vault.payload, accounts: merged.accounts };
+  if (merged.added.length > 0) await ctx.save(vault, payload);
   return {
+    backup: backupStatus(payload),
     added: merged.added.length,
     duplicates: merged.duplicates.map(describeAccount),
     conflicts: merged.conflicts.map(describeAccount),
