@@ -3,12 +3,11 @@ import type { Page } from 'playwright-core';
 import { test, expect } from '../src/kit/fixtures.js';
 import { openPopup, type BrowserWithExtension } from '../src/kit/index.js';
 import { expectNoAxeViolations } from './accessibility/audit.js';
-import { screenshotPopup } from './extension-helpers.js';
+import { createVault, PASSPHRASE, screenshotPopup } from './extension-helpers.js';
 
 // The popup's add form and its keyboard and focus behaviour (issue 15, items 3 and 5): Save validates
 // before anything else and never waits on the site-access prompt; focus follows every screen change and
 // error; the three ways to add are WAI-ARIA tabs; Scan QR without tab access says what to do.
-const PASSPHRASE = 'correct horse battery staple';
 
 // Tracing attaches DevTools to the service worker, where V8 runs the argon2 WebAssembly unoptimised.
 test.use({ trace: 'off' });
@@ -23,12 +22,10 @@ async function focused(popup: Page): Promise<string> {
   });
 }
 
-async function createVault(popup: Page) {
+/** The first screen opens with its passphrase field focused; then the vault is created. */
+async function createVaultFromFocus(popup: Page) {
   await expect.poll(() => focused(popup)).toBe('input: Passphrase');
-  await popup.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-  await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
-  await popup.getByRole('button', { name: 'Create vault' }).click();
-  await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
+  await createVault(popup);
 }
 
 test('Save reports a bad link or address at once and never waits on the site-access prompt; the tabs follow the arrow keys', async ({
@@ -39,7 +36,7 @@ test('Save reports a bad link or address at once and never waits on the site-acc
   test.setTimeout(120_000);
   await extensionPage.goto(`${server.url}${ROUTES.login}`);
   const popup = await openPopup(extension.context, { forPage: extensionPage });
-  await createVault(popup);
+  await createVaultFromFocus(popup);
   await expect.poll(() => focused(popup)).toBe('h1: Latchkey');
 
   await popup.getByRole('button', { name: 'Add account' }).last().click();
@@ -119,7 +116,7 @@ test('focus moves to each new screen and to errors; Scan QR without tab access s
   test.setTimeout(120_000);
   await extensionPage.goto(`${server.url}${ROUTES.login}`);
   const popup = await openPopup(extension.context, { forPage: extensionPage });
-  await createVault(popup);
+  await createVaultFromFocus(popup);
 
   await popup.getByRole('button', { name: 'Settings' }).click();
   await expect.poll(() => focused(popup)).toBe('h1: Settings');
@@ -170,7 +167,7 @@ async function restoreLocal(extension: BrowserWithExtension, items: Record<strin
 
 /** A new vault, storage.local as it was right after creating it, then one account added (a second write). */
 async function vaultWithOlderCopy(extension: BrowserWithExtension, popup: Page): Promise<Record<string, unknown>> {
-  await createVault(popup);
+  await createVaultFromFocus(popup);
   const before = await readLocal(extension);
   await popup.getByRole('button', { name: 'Add account' }).last().click();
   await popup.getByRole('tab', { name: 'Paste link' }).click();

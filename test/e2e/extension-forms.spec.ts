@@ -3,13 +3,12 @@ import type { Page } from 'playwright-core';
 import { test, expect } from '../src/kit/fixtures.js';
 import { openPopup, type BrowserWithExtension } from '../src/kit/index.js';
 import { expectNoAxeViolations } from './accessibility/audit.js';
-import { addAccountByTyping, screenshotPopup } from './extension-helpers.js';
+import { addAccountByTyping, createVault, PASSPHRASE, screenshotPopup } from './extension-helpers.js';
 
 // The popup's forms where a person types, edits and imports: what a fresh-eyes review found wrong
 // (focus jumping between masked fields, an edit that closed the popup, long names breaking the list,
 // a damaged backup read as otpauth lines, earlier messages contradicting later ones). Each check here
 // failed on the build before the fix.
-const PASSPHRASE = 'correct horse battery staple';
 const SECRET_A = 'JBSWY3DPEHPK3PXP';
 const SECRET_B = 'HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ';
 
@@ -26,13 +25,6 @@ async function openWithNewVault(server: { url: string }, extensionPage: Page, ex
   const popup = await openOnLoginPage(server, extensionPage, extension);
   await createVault(popup);
   return popup;
-}
-
-async function createVault(popup: Page) {
-  await popup.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-  await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
-  await popup.getByRole('button', { name: 'Create vault' }).click();
-  await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
 }
 
 test('creating a vault: a live "does not match" never moves the typing into the other masked field; common passphrases are refused; a forgotten passphrase: erase and start again', async ({

@@ -64,6 +64,17 @@ export async function screenshotPopup(popup: Page, name: string, outputPath: (na
   }
 }
 
+/** The passphrase the extension journeys give their vaults. */
+export const PASSPHRASE = 'correct horse battery staple';
+
+/** On the popup's first screen: create a vault under {@link PASSPHRASE} and wait for the empty list. */
+export async function createVault(popup: Page): Promise<void> {
+  await popup.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
+  await popup.getByRole('button', { name: 'Create vault' }).click();
+  await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
+}
+
 /**
  * Add an account in the popup's "Type it" form (from the account list), filling on the tab's own
  * origin (the form's default), and wait for its code. The security-key hand-off also needs one:

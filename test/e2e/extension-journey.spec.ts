@@ -4,13 +4,12 @@ import { test, expect } from '../src/kit/fixtures.js';
 import { addVirtualAuthenticator, launchBrowserWithExtension, openPopup, type BrowserWithExtension } from '../src/kit/index.js';
 import { startTestServer, type TestServer } from '../src/kit/start-test-server.js';
 import { createUserIn } from '../src/kit/create-user-in.js';
-import { addAccountByTyping, clickToolbarButton, screenshotPopup, TOOLBAR_CLICK_ARGS } from './extension-helpers.js';
+import { addAccountByTyping, clickToolbarButton, createVault, PASSPHRASE, screenshotPopup, TOOLBAR_CLICK_ARGS } from './extension-helpers.js';
 import { expectKeyCeremonyStarted, recordKeyStatus } from './journey-helpers.js';
 import type { Page } from 'playwright-core';
 
 // The extension journeys: a maintainer sets up TOTP by scanning the server's QR code with the
 // extension, then logs in by pressing Fill; a lookalike origin gets nothing; locking hides codes.
-const PASSPHRASE = 'correct horse battery staple';
 
 // Playwright tracing attaches DevTools to the extension's service worker, and V8 then runs
 // WebAssembly unoptimised for debugging: argon2id at 64 MiB took over 30 s instead of ~1-4 s here.
@@ -34,13 +33,6 @@ async function logIn(page: Page, origin: string, user: { username: string; passw
   await page.getByLabel('Username').fill(user.username);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Log in' }).click();
-}
-
-async function createVault(popup: Page) {
-  await popup.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-  await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
-  await popup.getByRole('button', { name: 'Create vault' }).click();
-  await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
 }
 
 test('set up TOTP by scanning the QR with the extension, then log in with Fill', async ({}, testInfo) => {
