@@ -14,12 +14,17 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
 
   const userOf = async (username: string) => (await server.services.accounts.findByUsername(username))!;
 
-  it('generating is POST → 303 → GET; a reload never regenerates and never shows the set again', async () => {
+  /** A user with TOTP on asks for a new set of codes from the account page: the answer leads to its one showing. */
+  async function generateNewCodes() {
     const b = new TestBrowser(server.url);
     const { username } = await registerThrough(b, server);
     await enableTotpThrough(b);
     await b.get(ROUTES.manageAccount);
-    const generated = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
+    return { b, username, generated: await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' }) };
+  }
+
+  it('generating is POST → 303 → GET; a reload never regenerates and never shows the set again', async () => {
+    const { b, username, generated } = await generateNewCodes();
     expect(generated.status).toBe(303);
     expect(generated.location).toMatch(/^\/manage\/account\/recovery-codes\/\?show=/);
     const shown = await b.get(generated.location!);
@@ -38,11 +43,7 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
   });
 
   it('a cross-site navigation or a link without the nonce cannot use up the one showing', async () => {
-    const b = new TestBrowser(server.url);
-    await registerThrough(b, server);
-    await enableTotpThrough(b);
-    await b.get(ROUTES.manageAccount);
-    const generated = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
+    const { b, generated } = await generateNewCodes();
     const crossSite = await b.get(generated.location!, { 'sec-fetch-site': 'cross-site' });
     expect(crossSite.status).toBe(403);
     expect(codesOnPage(crossSite.text)).toHaveLength(0);
@@ -61,11 +62,7 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
   });
 
   it('a HEAD request for the show URL does not use up the one showing', async () => {
-    const b = new TestBrowser(server.url);
-    await registerThrough(b, server);
-    await enableTotpThrough(b);
-    await b.get(ROUTES.manageAccount);
-    const generated = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
+    const { b, generated } = await generateNewCodes();
     const head = await b.request('HEAD', generated.location!, undefined, {});
     expect(head.status).toBe(200);
     expect(head.headers.get('cache-control')).toBe('no-store');
