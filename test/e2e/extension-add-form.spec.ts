@@ -84,6 +84,19 @@ test('Save reports a bad link or address at once and never waits on the site-acc
   await expect(link).toBeFocused();
   await expect(save).toHaveText('Save account');
 
+  // Typed, with a secret of base32 letters but too short for a key: the background's refusal goes on the
+  // secret field too (it was a notice under the form, the field unmarked).
+  await tab('Type it').click();
+  await popup.getByLabel('Account name').fill('carol');
+  const typedSecret = popup.getByLabel('Secret key');
+  await typedSecret.fill('JBSWY3DP');
+  await save.click();
+  await expect(popup.getByText(/The secret is too short/)).toBeVisible({ timeout: 10_000 });
+  await expect(typedSecret).toHaveAttribute('aria-invalid', 'true');
+  await expect(typedSecret).toBeFocused();
+  await expect(save).toHaveText('Save account');
+  await tab('Paste link').click();
+
   // Valid, for a site Latchkey has no access to: saved first; asking for the site is a separate click
   // (a prompt opened by Save closed Chromium's popup before the result showed).
   await link.fill('otpauth://totp/Example:bob?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=Example');

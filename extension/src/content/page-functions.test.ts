@@ -21,9 +21,17 @@ class FakeInput extends FakeInputBase {
   focused = false;
   events: string[] = [];
   submitted = 0;
-  form: { requestSubmit(): void } | null = {
+  /** Whether the form's own constraints pass (requestSubmit does nothing otherwise). */
+  valid = true;
+  reported = 0;
+  form: { requestSubmit(): void; checkValidity(): boolean; reportValidity(): boolean } | null = {
     requestSubmit: () => {
-      this.submitted += 1;
+      if (this.valid) this.submitted += 1;
+    },
+    checkValidity: () => this.valid,
+    reportValidity: () => {
+      this.reported += 1;
+      return this.valid;
     },
   };
   focus() {
@@ -74,6 +82,16 @@ describe('fillCodeInPage', () => {
     const { scope, input } = fakePage();
     expect(fillCodeInPage({ ...request, submit: true }, scope)).toEqual({ ok: true, submitted: true });
     expect(input?.submitted).toBe(1);
+  });
+
+  it('says "not submitted" when the page’s own form constraints stop the submit, and lets the browser say why', () => {
+    const input = new FakeInput();
+    input.valid = false;
+    const { scope } = fakePage({ input });
+    expect(fillCodeInPage({ ...request, submit: true }, scope)).toEqual({ ok: true, submitted: false });
+    expect(input.value).toBe('123456');
+    expect(input.submitted).toBe(0);
+    expect(input.reported).toBe(1);
   });
 
   it('refuses inside a frame, touching nothing', () => {

@@ -1,7 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
 import type { AccountInput, TabContext } from '../background/messages.js';
 import { send } from './api.js';
-import { checkAccountInput, type InputProblem } from './check-account-input.js';
+import { checkAccountInput, type InputProblem, typedFieldOf } from './check-account-input.js';
 import { Field, Header, Icon, Notice } from './components.js';
 import { describeScanFailure } from './describe-scan-failure.js';
 import { hasSiteAccess } from './has-site-access.js';
@@ -102,8 +102,9 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
       if (!result.ok) {
         setBusy(false);
         if (result.code === 'locked') return props.onLocked();
-        // A link the background's full parser refused: the message belongs on the link field.
+        // A link or typed field the background's full parser refused: the message belongs on its field.
         if (result.code === 'invalid-input' && mode === 'paste') return setProblem({ field: 'uri', message: result.error });
+        if (result.code === 'invalid-input' && mode === 'manual') return setProblem({ field: typedFieldOf(result.error), message: result.error });
         return setError(result.error);
       }
       const name = result.account.issuer ? `${result.account.issuer} (${result.account.label})` : result.account.label;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkAccountInput, type AccountFormInput } from './check-account-input.js';
+import { validateTotpAccount } from '@latchkey/shared';
+import { checkAccountInput, type AccountFormInput, typedFieldOf } from './check-account-input.js';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';
 const paste = (uri: string, origin = 'https://pypi.org'): AccountFormInput => ({ mode: 'paste', uri, label: '', secret: '', origin });
@@ -34,5 +35,26 @@ describe('checkAccountInput (the add form, before any prompt)', () => {
       suggestion: 'https://pypi.org',
     });
     expect(checkAccountInput(typed('alice', SECRET, 'http://example.com'))).toMatchObject({ field: 'origin', message: expect.stringMatching(/https/) });
+  });
+});
+
+describe('typedFieldOf: the background refusing a typed account puts its message on the field it is about', () => {
+  /** What the background's full check (the shared validator) says about typed fields. */
+  const refusal = (fields: { issuer?: string; label: string; secret: string }) => {
+    try {
+      validateTotpAccount(fields);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('accepted');
+  };
+  it.each([
+    [{ label: 'alice', secret: 'JBSWY3DP' }, 'secret'], // passes the popup's character check, too short for a key
+    [{ label: 'alice', secret: 'A'.repeat(300) }, 'secret'],
+    [{ label: 'a'.repeat(300), secret: SECRET }, 'label'],
+    [{ issuer: 'P'.repeat(300), label: 'alice', secret: SECRET }, 'label'],
+  ] as const)('%j → %s', (fields, field) => {
+    expect(checkAccountInput({ mode: 'manual', uri: '', label: fields.label, secret: fields.secret, origin: 'https://pypi.org' })).toBeNull();
+    expect(typedFieldOf(refusal(fields))).toBe(field);
   });
 });

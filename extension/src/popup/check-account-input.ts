@@ -50,3 +50,13 @@ export function checkFillOrigin(origin: string): InputProblem | null {
     return { field: 'origin', message: error.message, ...(error.suggestion ? { suggestion: error.suggestion } : {}) };
   }
 }
+
+/**
+ * Which typed field a refusal of the background's full check is about (the popup's quick check above sees
+ * only the characters: a secret too short or too long, a name over the length limit are found there). Its
+ * messages name the secret when it is the secret; the rest are about the names, shown on the account name.
+ * Before, they were a notice under the form while the secret field stayed unmarked.
+ */
+export function typedFieldOf(message: string): 'secret' | 'label' {
+  return /\bsecret\b/i.test(message) ? 'secret' : 'label';
+}

@@ -4,7 +4,7 @@ import { DEFAULT_KDF, deriveVaultKey, type KdfParams } from './kdf.js';
 import { fromBase64, toBase64 } from './encoding.js';
 import { emptyPayload } from './payload.js';
 import { MemoryStorage, type FailureMode } from './memory-storage.test-helper.js';
-import { newAccount } from './backup.js';
+import { exportBackup, newAccount } from './backup.js';
 import type { VaultPayload } from './payload.js';
 import { parseRecord, VaultAuthError, VaultFormatError } from './record.js';
 import {
@@ -12,6 +12,8 @@ import {
   createVault,
   openVault,
   readVault,
+  type Rollback,
+  rollbackMessage,
   unlockVault,
   VAULT_KEYS,
   VaultExistsError,
@@ -273,6 +275,25 @@ describe('vault store', () => {
       const opened = await unlockVault(storage, PASS);
       await writeVault(storage, opened.key, opened.kdf, opened.payload);
       expect(parseRecord(storage.data.get(VAULT_KEYS.primary)).counter).toBe(highest + 1);
+      expect((await unlockVault(storage, PASS)).rollback).toBeNull();
+    });
+
+    it("reports an exported backup put in the vault's place (same key, its own id), at unlock and mid-session", async () => {
+      const sync = new MemoryStorage();
+      const storage = new MemoryStorage([sync]);
+      const vault = await createVault(storage, PASS, CHEAP);
+      const backup = (JSON.parse(exportBackup(vault.key, vault.kdf, vault.payload)) as { record: string }).record;
+      await writeVault(storage, vault.key, vault.kdf, withAccount(vault.payload, 'alice'));
+      // The backup file's record as the vault (no fallback left): it opens with the same passphrase.
+      storage.data.set(VAULT_KEYS.primary, backup);
+      storage.data.delete(VAULT_KEYS.previous);
+      await expect(readVault(storage).then((stored) => openVault(stored, vault.key, vault.kdf))).rejects.toThrow(/not the one this browser saved/);
+      const opened = await unlockVault(storage, PASS);
+      expect(opened.payload.accounts).toHaveLength(0);
+      expect(opened.rollback).toEqual({ found: 1, expected: 0, foreign: true });
+      expect(rollbackMessage(opened.rollback as Rollback)).toMatch(/backup .*Check your accounts/);
+      // Once reported, the next write adopts it: it opens quietly from then on.
+      await writeVault(storage, opened.key, opened.kdf, opened.payload);
       expect((await unlockVault(storage, PASS)).rollback).toBeNull();
     });
 

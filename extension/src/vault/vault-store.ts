@@ -34,12 +34,18 @@ export function vaultStorage(records: VaultStorageArea, markAreas: readonly Vaul
 /** Storage keys: the current record and the last verified one kept as a fallback. */
 export const VAULT_KEYS = { primary: 'vault', previous: 'vault.previous' } as const;
 
-/** The record opened is older than the newest this browser remembers writing. */
+/** The record opened is older than the newest this browser remembers writing, or is no vault this browser wrote. */
 export interface Rollback {
   /** The opened record's counter. */
   found: number;
-  /** The highest counter remembered for this vault. */
+  /** The highest counter remembered for this vault (0 when `foreign`: none is remembered for its id). */
   expected: number;
+  /**
+   * The record opens with the key but carries a vault id no mark area knows, while they know another
+   * vault: not a record this browser wrote. An exported backup is sealed under the vault's own key and
+   * header with an id of its own, so a backup file's record put in the vault's place is one.
+   */
+  foreign?: true;
 }
 
 /** An open vault: the derived key (never the passphrase), its header, and the decrypted contents. */
@@ -151,11 +157,19 @@ export function openVault(stored: StoredVaultState, key: Uint8Array, kdf: KdfHea
 
 /** What to tell the person about a rollback, in plain words. */
 export function rollbackMessage(rollback: Rollback): string {
+  if (rollback.foreign) {
+    return 'The stored vault is not the one this browser saved: an exported backup (or another copy) was put in its place. Changes made since that copy (accounts added, edited or deleted) may be missing. Check your accounts.';
+  }
   return `The stored vault is an older copy (write ${rollback.found}; this browser saved write ${rollback.expected}). Someone or something may have put back an old copy: changes made since then (accounts added, edited or deleted) are missing. Check your accounts.`;
 }
 
 function rollbackOf(marks: HighWaterMarks, record: VaultRecord): Rollback | null {
   const counter = marks.counterOf(record.id);
+  // Every write raises the mark for its id (beside the record, too) before anything can open it, so a
+  // version 2 record with an id no area knows, while they know another vault, was not written here: a
+  // backup file's record swapped in (it opens with the same key) would otherwise pass as a fresh vault at
+  // counter 1 and hide every change since the export (QA: not caught, not even with storage.sync's mark).
+  if (record.v === 2 && counter === 0 && marks.anyVault) return { found: record.counter, expected: 0, foreign: true };
   // A version 1 record has no id: opened after this browser wrote any version 2 record, it is an old copy.
   const expected = record.v === 1 && marks.anyVault ? Math.max(1, counter) : counter;
   return expected > record.counter ? { found: record.counter, expected } : null;
