@@ -39,6 +39,19 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
   echo "== starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi
+# The tests' database (LATCHKEY_TEST_DATABASE_URL, by default the `test` database as `postgres` over TCP):
+# a fresh Debian PostgreSQL has no `test` database, so it is created as the `postgres` system user (peer
+# authentication on the local socket) when it is missing. A login that is refused is said here, in one
+# line, instead of as a hundred failed PostgreSQL tests.
+if [ -z "${LATCHKEY_TEST_DATABASE_URL:-}" ] && command -v psql >/dev/null; then
+  if ! psql -h 127.0.0.1 -U postgres -d test -Atqc 'select 1' >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1; then
+      su postgres -c "createdb test" >/dev/null 2>&1 && echo "== created the PostgreSQL database test"
+    fi
+    psql -h 127.0.0.1 -U postgres -d test -Atqc 'select 1' >/dev/null 2>&1 ||
+      { echo "== PostgreSQL refused postgres@127.0.0.1:5432/test: see README.md (Tests) for the database and login the tests need"; exit 1; }
+  fi
+fi
 
 # better-sqlite3's install script compiles SQLite when it cannot download a prebuilt binary; nothing before
 # the unit tests needs it, so it is built beside the build and static checks. For the tests it is compiled at

@@ -90,6 +90,9 @@ describe('loadConfig', () => {
     expect(first.secretKeyWarning).toMatch(/^Generated a secret key and saved it in .*latchkey-secret\.key.*LATCHKEY_SECRET_KEY/);
     expect(second.secretKeyWarning).toMatch(/Using the generated secret key in .*LATCHKEY_SECRET_KEY/);
     for (const warning of [first.secretKeyWarning, second.secretKeyWarning]) expect(warning).not.toContain(first.secretKey);
+    // Only the run that generated it says so (the admin CLI refuses such a key for a database with accounts).
+    expect(first.secretKeyGenerated).toBe(true);
+    expect(second.secretKeyGenerated).toBeUndefined();
   });
 
   it('no warning when LATCHKEY_SECRET_KEY is set, and no key file written', async () => {
@@ -166,6 +169,8 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
     });
     expect(config).toMatchObject({ port: 9000, origin: 'https://pkg.example.org', rpId: 'example.org', secretKey: secret, production: true });
+    const anyPort = await loadConfig({ PORT: '0', LATCHKEY_ORIGIN: 'http://localhost:8081', LATCHKEY_SECRET_KEY: secret });
+    expect(anyPort).toMatchObject({ port: 0, origin: 'http://localhost:8081' });
   });
 
   it('refuses PostgreSQL in production without a secret key, with a clear message', async () => {
@@ -177,6 +182,11 @@ describe('loadConfig', () => {
   it.each([
     [{ PORT: 'eighty' }, /PORT must be a whole number/],
     [{ PORT: '70000' }, /PORT must be a whole number/],
+    // The origin was http://localhost:0: every link, cookie and WebAuthn check named a port nobody listens on.
+    [{ PORT: '0' }, /PORT=0 \(any free port\) needs LATCHKEY_ORIGIN/],
+    [{ DATABASE_URL: 'postgres://user:p@ss@[db/latchkey' }, /DATABASE_URL is not a valid URL/],
+    [{ LATCHKEY_ORIGIN: 'https://index.example.org/latchkey' }, /must be an origin only/],
+    [{ LATCHKEY_ORIGIN: 'https://index.example.org/?x=1' }, /must be an origin only/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be/],
     [{ LATCHKEY_ORIGIN: 'not a url' }, /is not a URL/],
     [{ LATCHKEY_ORIGIN: 'ftp://x' }, /http:\/\/ or https:\/\//],
@@ -205,5 +215,13 @@ describe('parseTrustProxy (LATCHKEY_TRUST_PROXY)', () => {
     expect(parseTrustProxy('loopback, 10.0.0.0/8')).toBe('loopback, 10.0.0.0/8');
     expect(() => parseTrustProxy('-1')).toThrow(ConfigError);
     expect(() => parseTrustProxy('1.5')).toThrow(ConfigError);
+    // Lists Express cannot compile: before, start-up failed later with "invalid IP address: foo" and no variable named.
+    for (const list of ['foo', '10.0.0.0/99', 'loopback, 300.1.1.1']) {
+      expect(() => parseTrustProxy(list), list).toThrow(ConfigError);
+      expect(() => parseTrustProxy(list), list).toThrow(/LATCHKEY_TRUST_PROXY must be/);
+    }
+    expect(parseTrustProxy('loopback, linklocal, uniquelocal, 192.168.0.0/255.255.0.0, fd00::/8')).toBe(
+      'loopback, linklocal, uniquelocal, 192.168.0.0/255.255.0.0, fd00::/8',
+    );
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import envPaths from 'env-paths';
+import express from 'express';
 
 /** One limit: at most `max` failures inside a fixed window of `windowMs`. */
 export interface RateLimitRule {
@@ -119,6 +120,11 @@ export interface Config {
    * an old place): what the operator should know. The server prints it at start; it never holds the key.
    */
   secretKeyWarning?: string;
+  /**
+   * Set by {@link loadConfig} when no key was found and this very call generated one: the admin CLI then
+   * refuses to queue mail for a database that already has accounts (services/admin.ts `secretKeyProblem`).
+   */
+  secretKeyGenerated?: boolean;
 }
 
 /** Where a configuration without explicit paths keeps its files (env-paths; tests pass temporary ones). */
@@ -236,7 +242,11 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directori
   if (!databaseUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be "sqlite:PATH" or "postgres://…".');
   }
-  const origin = parseOrigin(env.LATCHKEY_ORIGIN?.trim() || `http://localhost:${port}`);
+  // A malformed PostgreSQL URL used to stop the start-up with a bare "Invalid URL" naming no variable.
+  if (!databaseUrl.startsWith('sqlite:') && !URL.canParse(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL is not a valid URL; use e.g. postgres://user:password@host:5432/latchkey (percent-encode special characters).');
+  }
+  const origin = parseOrigin(env.LATCHKEY_ORIGIN?.trim() || defaultOrigin(port));
   const rpId = env.LATCHKEY_RP_ID?.trim() || new URL(origin).hostname;
   const host = new URL(origin).hostname;
   if (host !== rpId && !host.endsWith(`.${rpId}`)) {
@@ -264,6 +274,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directori
   const trustProxy = parseTrustProxy(env.LATCHKEY_TRUST_PROXY);
   if (trustProxy !== undefined) config.trustProxy = trustProxy;
   if (secret.warning) config.secretKeyWarning = secret.warning;
+  if (secret.generated) config.secretKeyGenerated = true;
   return config;
 }
 
@@ -314,6 +325,17 @@ function parsePort(value: string | undefined): number {
   return port;
 }
 
+/**
+ * `http://localhost:PORT` — but not for PORT=0: the port is only chosen when the server listens, after every
+ * link, cookie and WebAuthn check has taken the origin, which was then `http://localhost:0` (QA, http-devtools).
+ */
+function defaultOrigin(port: number): string {
+  if (port === 0) {
+    throw new ConfigError('PORT=0 (any free port) needs LATCHKEY_ORIGIN: the public origin cannot name a port chosen later. Set a port, or the origin.');
+  }
+  return `http://localhost:${port}`;
+}
+
 function parseOrigin(value: string): string {
   let url: URL;
   try {
@@ -323,6 +345,12 @@ function parseOrigin(value: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError('LATCHKEY_ORIGIN must start with http:// or https://.');
+  }
+  // The routes live at the root: a path (a sub-path deployment) was silently dropped, and every link with it.
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(
+      `LATCHKEY_ORIGIN "${value}" must be an origin only (scheme, host and port, e.g. https://index.example.org): Latchkey is served at the root of its host.`,
+    );
   }
   return url.origin;
 }
@@ -373,8 +401,14 @@ export function parseTrustProxy(value: string | undefined): number | string | un
   if (!text || text === 'false' || text === '0') return undefined;
   if (text === 'true') return 1;
   if (/^\d+$/.test(text)) return Number(text);
-  if (/^-/.test(text) || /^\d*\.\d+$/.test(text)) {
-    throw new ConfigError(`LATCHKEY_TRUST_PROXY must be a hop count (0, 1, 2, …) or a list of trusted proxy addresses, not "${text}".`);
+  const refusal = `LATCHKEY_TRUST_PROXY must be a hop count (0, 1, 2, …) or a list of trusted proxy addresses, not "${text}".`;
+  if (/^-/.test(text) || /^\d*\.\d+$/.test(text)) throw new ConfigError(refusal);
+  // Compiled by Express itself, as the app will: a bad list ("foo", "10.0.0.0/99") used to stop the start-up
+  // with proxy-addr's "invalid IP address: foo", naming no variable.
+  try {
+    express().set('trust proxy', text);
+  } catch (error) {
+    throw new ConfigError(`${refusal} ${error instanceof Error ? error.message : String(error)}.`);
   }
   return text;
 }
@@ -411,7 +445,7 @@ async function resolveSecretKey(
   databaseUrl: string,
   directories: ConfigDirectories,
   production: boolean,
-): Promise<{ key: string; warning?: string }> {
+): Promise<{ key: string; warning?: string; generated?: boolean }> {
   const given = fromEnv?.trim();
   if (given) {
     decodeSecretKey(given);
@@ -455,8 +489,10 @@ async function resolveSecretKey(
   }
   const stored = await readSecretFile(file);
   if (stored !== null) return { key: stored, warning: `Using the generated secret key in ${file}. ${SET_THE_KEY}` };
-  const created = await writeSecretFile(file, randomBytes(32).toString('base64url'));
-  return { key: created, warning: `Generated a secret key and saved it in ${file} (mode 0600). ${SET_THE_KEY}` };
+  const generated = randomBytes(32).toString('base64url');
+  const created = await writeSecretFile(file, generated);
+  // Another process may have created the file first: then its key is used, and it was not generated here.
+  return { key: created, warning: `Generated a secret key and saved it in ${file} (mode 0600). ${SET_THE_KEY}`, generated: created === generated };
 }
 
 /** The key in `file`, or null when there is no such file; a damaged file is a {@link ConfigError}. */

@@ -77,7 +77,9 @@ async function main(): Promise<void> {
   }
   // Never the key itself: where it is and what to do about it.
   if (config.secretKeyWarning) console.warn(`Warning: ${config.secretKeyWarning}`);
-  const server = await startServer(config);
+  const server = await startServer(config).catch((error: unknown) => {
+    throw new Error(describeListenFailure(error, config));
+  });
   console.log(`Latchkey listening on ${server.url} (public origin ${config.origin}, database ${describeDatabase(config.databaseUrl)})`);
   console.log(`Mail goes to ${server.mailDestination}`);
   if (server.mailWarning) console.warn(`WARNING: ${server.mailWarning}`);
@@ -86,6 +88,18 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/**
+ * What went wrong when the server could not listen, naming the variables to change: a bad HOST used to
+ * print only "getaddrinfo ENOTFOUND 999.1.1.1". Any other failure keeps its own message.
+ */
+export function describeListenFailure(error: unknown, config: Pick<Config, 'host' | 'port'>): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const syscall = (error as NodeJS.ErrnoException | null)?.syscall;
+  if (syscall !== 'listen' && syscall !== 'getaddrinfo') return message;
+  const where = `${config.host ?? '127.0.0.1'}:${config.port}`;
+  return `cannot listen on ${where} (HOST and PORT set it): ${message}`;
 }
 
 /** The database URL without credentials (never log passwords). */

@@ -12,6 +12,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { openDatabase } from '../db/open-database.js';
 import { ServiceError } from '../services/errors.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
+import { secretKeyProblem } from '../services/admin.js';
 import { createServices, type Services } from '../services/index.js';
 import { codeCommand } from './code.js';
 
@@ -26,6 +27,11 @@ export interface AdminIo {
 export interface AdminCommand {
   summary: string;
   usage: string;
+  /**
+   * The command queues mail (a verification link, a security notice): sealed with this process's key and
+   * linking to its LATCHKEY_ORIGIN, so both must be the server's (checked before it runs).
+   */
+  queuesMail?: boolean;
   /** Option spec for node:util parseArgs. */
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
   run(args: { values: Record<string, string | boolean | undefined>; positionals: string[] }, services: Services, io: AdminIo): Promise<number>;
@@ -36,6 +42,7 @@ export const COMMANDS: Record<string, AdminCommand> = {
   'create-user': {
     summary: 'Create an account (password from stdin, or a generated one printed once); --verified vouches for the address.',
     usage: 'create-user --username NAME --email ADDRESS [--password-stdin] [--verified]',
+    queuesMail: true,
     options: { username: { type: 'string' }, email: { type: 'string' }, 'password-stdin': { type: 'boolean' }, verified: { type: 'boolean' } },
     async run({ values }, services, io) {
       const username = requireString(values.username, '--username');
@@ -61,6 +68,7 @@ export const COMMANDS: Record<string, AdminCommand> = {
   'reset-2fa': {
     summary: 'Remove every second factor of an account (lock-out recovery after an identity check).',
     usage: 'reset-2fa --username NAME --reason "how the identity was verified"',
+    queuesMail: true,
     options: { username: { type: 'string' }, reason: { type: 'string' } },
     async run({ values }, services, io) {
       const username = requireString(values.username, '--username');
@@ -159,7 +167,19 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config): Pr
   const db = openDatabase(resolved.databaseUrl);
   try {
     await migrateToLatest(db);
-    return await command.run(args, createServices(db, resolved), io);
+    const services = createServices(db, resolved);
+    if (command.queuesMail) {
+      const problem = await secretKeyProblem(db, services.keys, { keyJustGenerated: resolved.secretKeyGenerated === true });
+      if (problem) {
+        io.stderr(`Configuration error: ${problem}`);
+        return 2;
+      }
+      // Links in mail are built from LATCHKEY_ORIGIN; the server's own may differ from this shell's default.
+      if (!config && !process.env.LATCHKEY_ORIGIN?.trim()) {
+        io.stderr(`Warning: LATCHKEY_ORIGIN is not set, so links in the mail this queues point at ${resolved.origin}. Set it as the server does.`);
+      }
+    }
+    return await command.run(args, services, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`${error.message}\nUsage: npm run admin -- ${command.usage}`);

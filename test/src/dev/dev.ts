@@ -27,7 +27,7 @@ const SEEDED: Array<{ username: string; state: UserState; situation: string }> =
   { username: 'tom', state: 'totp', situation: 'authentication app (TOTP) only' },
   { username: 'kim', state: 'key', situation: 'security key only' },
   { username: 'alex', state: 'totp+key+recovery', situation: 'TOTP + security key + recovery codes' },
-  { username: 'lou', state: 'locked-out', situation: 'locked out (too many wrong codes)' },
+  { username: 'lou', state: 'locked-out', situation: 'locked out (too many wrong codes) for 15 minutes from now' },
 ];
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

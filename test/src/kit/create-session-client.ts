@@ -79,7 +79,8 @@ export function createSessionClient(baseUrl: string, options: CreateSessionClien
     };
     if (cookies.size > 0) headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (contentType !== undefined) headers['content-type'] = contentType;
-    // The server compares Origin with its own for state-changing requests, like a browser sends it.
+    // A browser sends Origin with every POST; so does this client, so a server (or proxy) that checks it sees what a browser sends.
+    // (Latchkey itself relies on the CSRF token and SameSite cookies, not on Origin.)
     if (method === 'POST') headers.origin = base.origin;
     const response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }), redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) storeCookie(cookies, line);

@@ -103,12 +103,14 @@ export class SoftAuthenticatorError extends Error {
  * @example
  * ```ts
  * const key = softAuthenticator();
- * const creation = await client.postJson(ROUTES.webauthnProvisionOptions, {});
+ * // `postJson` answers a SessionResponse: the ceremony options are its JSON body.
+ * const creation = (await client.postJson(ROUTES.webauthnProvisionOptions, {})).json<PublicKeyCredentialCreationOptionsJSON>();
  * const credential = key.createRegistrationResponse(creation, { origin: server.url });
  * await client.postJson(ROUTES.webauthnProvisionValidate, { credential, label: 'Desk key' });
  * // … later, on the two-factor page:
- * const request = await client.postJson(`${ROUTES.webauthnAuthenticateOptions}?token=${token}`, {});
+ * const request = (await client.postJson(`${ROUTES.webauthnAuthenticateOptions}?token=${token}`, {})).json<PublicKeyCredentialRequestOptionsJSON>();
  * const assertion = key.createAuthenticationResponse(request, { origin: server.url });
+ * await client.postJson(`${ROUTES.webauthnAuthenticateValidate}?token=${token}`, { credential: assertion });
  * ```
  */
 export function softAuthenticator(options: SoftAuthenticatorOptions = {}): SoftAuthenticator {
