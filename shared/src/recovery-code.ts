@@ -10,7 +10,12 @@ export const RECOVERY_CODE_COUNT = 8;
 export const RECOVERY_CODE_LENGTH = 16;
 
 const RECOVERY_CODE_PATTERN = /^[0-9a-f]{16}$/;
-const IGNORED_SEPARATORS = /[\s-]+/g;
+/**
+ * What copying a code out of a document, a PDF or a password manager can put between its characters:
+ * white space, any dash (en dash, em dash, non-breaking hyphen…) and the minus sign, and invisible format
+ * characters (zero-width space, soft hyphen, byte-order mark).
+ */
+const IGNORED_SEPARATORS = /[\s\p{Pd}\u2212\p{Cf}]+/gu;
 
 /**
  * Generate one recovery code from the platform CSPRNG (Web Crypto, in Node and browsers alike).
@@ -29,13 +34,14 @@ export function generateRecoveryCodes(count: number = RECOVERY_CODE_COUNT): stri
 }
 
 /**
- * Fold what a person typed into the canonical form: lower case, spaces and dashes removed.
+ * Fold what a person typed into the canonical form: compatibility forms made plain (NFKC: full-width
+ * digits and letters from an East Asian keyboard become ASCII), lower case, separators removed.
  * Returns `null` when the result is not a well-formed recovery code, so callers can reject
  * it before touching the database.
  */
 export function normalizeRecoveryCode(input: string): string | null {
   if (typeof input !== 'string' || input.length > 64) return null;
-  const folded = input.replace(IGNORED_SEPARATORS, '').toLowerCase();
+  const folded = input.normalize('NFKC').replace(IGNORED_SEPARATORS, '').toLowerCase();
   return RECOVERY_CODE_PATTERN.test(folded) ? folded : null;
 }
 

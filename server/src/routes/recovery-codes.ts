@@ -15,6 +15,9 @@ import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, r
 import { confirmed, passwordFrom, renderAccountPage } from './manage.js';
 import { reauthenticate, requireUser } from './session.js';
 
+/** Thrown inside the generating transaction to roll it back: the account has no second factor (left). */
+class NoSecondFactor extends Error {}
+
 /** The query parameter carrying the one-time nonce from the generate redirect to the one showing. */
 export const SHOW_NONCE_PARAM = 'show';
 
@@ -89,16 +92,23 @@ export function recoveryCodeRoutes(services: Services): Router {
       // In place, like every refused change on the account page: the 5-minute window may have closed
       // since the page was loaded without a password field, so the answer must offer one (QA finding 4).
       if (!reauth.ok) return renderAccountPage(res, services, reauth.status, { recoveryCodes: { [FIELDS.password]: reauth.message } });
-      if (!(await services.accounts.twoFactorStatus(user.id)).enabled) {
-        return refuse(res, 400, 'No new recovery codes', 'Turn on two-factor authentication first: recovery codes stand in for a second factor.');
-      }
       // The new set and its pending showing in one transaction: a crash between them would void the old
       // codes without ever showing the new ones.
       const next = await inTransaction(services.db, async (trx) => {
         const bound = services.boundTo(trx);
         const codes = await bound.recoveryCodes.generate(user.id, requestOrigin(req));
+        // Decided after the set is written, whose UPDATE of the user's row waits for a factor removal in
+        // progress (each removal updates that row first): a check made before it would let another tab
+        // remove the last factor in between, leaving 2FA off with a live set of codes. Rolled back then.
+        if (!(await bound.accounts.twoFactorStatus(user.id)).enabled) throw new NoSecondFactor();
         return pendingShowing(res, bound, codes);
+      }).catch((error: unknown) => {
+        if (error instanceof NoSecondFactor) return null;
+        throw error;
       });
+      if (next === null) {
+        return refuse(res, 400, 'No new recovery codes', 'Turn on two-factor authentication first: recovery codes stand in for a second factor.');
+      }
       // 303 to a GET: a reload shows nothing new and never generates again (the old set stays void).
       res.redirect(303, next);
     }),

@@ -221,10 +221,12 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     expect(noToken.status).toBe(400);
     expect(failureOf(noToken)[0]).toMatch(/log in again/i);
 
-    for (const body of [{}, { credential: 'x' }, { credential: { id: 'a', rawId: 'a', type: 'public-key', response: {} } }]) {
+    for (const body of [{}, { credential: 'x' }, { credential: { id: 'a', rawId: 'a', type: 'public-key', response: {} } }, [], [{ credential: 'x' }]]) {
       const response = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, body);
       expect(response.status).toBe(400);
       expect(failureOf(response).length).toBeGreaterThan(0);
+      // The schema's own words, never Zod's answer to an array ("expected object, received array").
+      expect(failureOf(response).join(' '), JSON.stringify(body)).not.toMatch(/received array/);
     }
     const garbage = await assertion(client, query, key);
     const mangled = { ...garbage, response: { ...garbage.response, authenticatorData: 'AAAA', signature: 'AAAA' } };
@@ -276,6 +278,35 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     expect(wrong.status).toBe(401);
     const right = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'k', password: PASSWORD });
     expect(right.status).toBe(200);
+  });
+
+  it('a key touched after the 5-minute window closed is still added when its options were asked inside it', async () => {
+    const { client, username } = await registeredClient();
+    const userId = (await server.services.accounts.findByUsername(username))!.id;
+    const setLoginAge = (ms: number) =>
+      server.services.db
+        .updateTable('sessions')
+        .set({ authenticated_at: Date.now() - ms })
+        .where('user_id', '=', userId)
+        .execute();
+    // Logged in 4½ minutes ago: the page has no password field, and the options need none.
+    await setLoginAge(270_000);
+    expect((await client.get(ROUTES.webauthnProvision)).body).not.toContain('name="password"');
+    const options = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'slow touch' });
+    expect(options.status).toBe(200);
+    // The person takes a minute to find and touch the key (the browser waits up to 2 minutes).
+    await setLoginAge(330_000);
+    const credential = softAuthenticator().createRegistrationResponse(options.json<PublicKeyCredentialCreationOptionsJSON>(), { origin: ORIGIN });
+    const added = await client.postJson(ROUTES.webauthnProvisionValidate, { credential, label: 'slow touch' });
+    expect(added.status).toBe(200);
+    // Past the window and the ceremony's timeout together, the answer is refused.
+    const late = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'too late', password: PASSWORD });
+    expect(late.status).toBe(200);
+    await setLoginAge(5 * 60_000 + 120_000 + 1_000);
+    const lateCredential = softAuthenticator().createRegistrationResponse(late.json<PublicKeyCredentialCreationOptionsJSON>(), { origin: ORIGIN });
+    const refused = await client.postJson(ROUTES.webauthnProvisionValidate, { credential: lateCredential, label: 'too late' });
+    expect(refused.status).toBe(401);
+    expect(failureOf(refused)[0]).toMatch(/reload the page/i);
   });
 
   it('explains label problems before the key is touched', async () => {

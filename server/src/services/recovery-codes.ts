@@ -57,12 +57,13 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
       const codes = generateRecoveryCodes();
       const time = now();
       await inTransaction(db, async (trx) => {
+        // A new set is unconfirmed until one of its codes is typed back (the burn step). The user's row
+        // first, as every factor removal locks it first: the same order cannot deadlock with one.
+        await trx.updateTable('users').set({ recovery_codes_confirmed_at: null }).where('id', '=', userId).execute();
         // Unused codes first, to count what the new set voids: the history says so only when something died.
         const unused = await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
         const voided = Number(unused.numDeletedRows);
         await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-        // A new set is unconfirmed until one of its codes is typed back (the burn step).
-        await trx.updateTable('users').set({ recovery_codes_confirmed_at: null }).where('id', '=', userId).execute();
         await trx
           .insertInto('recovery_codes')
           .values(codes.map((code) => ({ user_id: userId, code_hash: hashOf(userId, code), created_at: time, used_at: null })))

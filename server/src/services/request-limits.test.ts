@@ -61,6 +61,23 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
     });
   });
 
+  it('one address over its own limit cannot spend the global ceiling for everyone else', async () => {
+    const small: RequestLimitConfig = {
+      ...DEFAULT_REQUEST_LIMITS,
+      register: { perAddress: { max: 5, windowMs: HOUR }, everyone: { max: 12, windowMs: HOUR } },
+    };
+    await h.db.deleteFrom('rate_limits').where('key', '=', 'request:register:everyone').execute();
+    const limits = createRequestLimits(h.db, small, h.clock);
+    const attacker = freshIp();
+    // Refused after its 5th request, the address keeps sending (sequentially and in a burst).
+    for (let i = 0; i < 20; i++) await limits.take('register', { ip: attacker });
+    const burst = await Promise.all(Array.from({ length: 20 }, () => limits.take('register', { ip: attacker })));
+    expect(burst.every((verdict) => verdict.kind === 'blocked' && verdict.scope === 'address')).toBe(true);
+    // The index still takes the other 7 of the hour's 12, from anyone else.
+    const others = await Promise.all(Array.from({ length: 10 }, () => limits.take('register', { ip: freshIp() })));
+    expect(others.filter((verdict) => verdict.kind === 'allowed')).toHaveLength(7);
+  });
+
   it('limits per subject when a kind has that rule (one mailbox cannot be flooded from many addresses)', async () => {
     const rule = DEFAULT_REQUEST_LIMITS['password-reset'].perSubject!;
     const subject = `someone-${counter++}@example.org`;

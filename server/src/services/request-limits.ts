@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { RequestKind, RequestLimitConfig, RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { addressBlock } from './address-block.js';
 import type { Clock } from './clock.js';
-import { counterPurger, incrementCounters, worstCounter } from './rate-limit-counters.js';
+import { counterPurger, incrementCounters, worstCounter, writeCounters } from './rate-limit-counters.js';
 
 export type { RequestKind } from '../config.js';
 
@@ -57,6 +57,12 @@ export function createRequestLimits(db: Kysely<Database>, config: RequestLimitCo
       windowMs: Math.max(...Object.values(config[kind]).map((rule: RateLimitRule) => rule.windowMs)),
     })),
   );
+  /** One request less in `kind`'s global counter (never below 0; its window is kept). */
+  const giveBackEveryone = (kind: RequestKind) =>
+    writeCounters(db, [{ key: `request:${kind}:everyone`, window_start: 0, failures: 0 }], {
+      failures: sql<number>`case when rate_limits.failures > 0 then rate_limits.failures - 1 else 0 end`,
+      window_start: sql<number>`rate_limits.window_start`,
+    }).execute();
   return {
     async take(kind, { ip, subject }) {
       const rules = config[kind];
@@ -75,7 +81,18 @@ export function createRequestLimits(db: Kysely<Database>, config: RequestLimitCo
       const time = now();
       const counts = await incrementCounters(db, entries, time);
       await purge(time);
-      const over = worstCounter(entries, counts, time, (count, max) => count > max);
+      const isOver = (count: number, max: number) => count > max;
+      const own = worstCounter(
+        entries.filter((entry) => entry.scope !== 'everyone'),
+        counts,
+        time,
+        isOver,
+      );
+      // Refused by its own address or subject: the request is given back to the global ceiling, or one
+      // client that keeps sending past its own limit would spend the ceiling for everyone (an hour with
+      // no registrations anywhere from 300 refused requests). Only allowed requests stay counted there.
+      if (own) await giveBackEveryone(kind);
+      const over = own ?? worstCounter(entries, counts, time, isOver);
       if (!over) return { kind: 'allowed' };
       const { scope } = over.entry;
       const message =

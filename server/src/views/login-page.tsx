@@ -23,7 +23,8 @@ export function LoginPage({ page, form = {}, next, notice = null }: LoginPagePro
           <p>{notice}</p>
         </div>
       ) : null}
-      <ErrorSummary errors={allErrors(form)} />
+      {/* A wrong password or a lock-out takes focus (before the username field's autofocus), so it is read first. */}
+      <ErrorSummary errors={allErrors(form)} focus />
       <form method="post" action={ROUTES.login} class="stack" novalidate>
         <CsrfInput token={page.csrfToken} />
         {next ? <input type="hidden" name={FIELDS.next} value={next} /> : null}

@@ -10,7 +10,8 @@ export function RecoveryCodeLoginPage({ page, query, form = {} }: { page: PageCo
     <Layout page={page} title="Log in with a recovery code">
       <h1>Log in with a recovery code</h1>
       <p>Each recovery code works once. After logging in, check your security settings and generate new codes if you are running low.</p>
-      <ErrorSummary errors={allErrors(form)} />
+      {/* A refused code (and the attempts left) takes focus before the code field's autofocus, so it is read first. */}
+      <ErrorSummary errors={allErrors(form)} focus />
       <form method="post" action={`${ROUTES.recoveryCode}${query}`} class="stack" novalidate>
         <CsrfInput token={page.csrfToken} />
         <RecoveryCodeField label="Recovery code" form={form} />
