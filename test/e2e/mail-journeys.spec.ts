@@ -77,7 +77,7 @@ test('a recovery-code login and a wrong code each mail a notice; the recovery no
 });
 
 test(
-  'a second address: added, verified from its own mail, made primary — the old address is told',
+  'a second address: added, verified from its own mail (the primary is told), made primary — the old address is told',
   { tag: POSTGRES_TOO },
   async ({ page, server, mail }, testInfo) => {
     const user = await createUserIn(server, 'no-2fa');
@@ -90,6 +90,9 @@ test(
     const message = await mail.waitForMail({ to: second, subject: /verify your e-mail address/ });
     await page.goto(message.link(ROUTES.verifyEmail)!);
     await expect(page.getByText(`Thank you: ${second} is verified.`)).toBeVisible();
+    // Reset links can go to the new address now: the address already trusted is told.
+    const added = await mail.waitForMail({ to: user.email, subject: /e-mail address added to your account/ });
+    expect(added.text).toContain(second);
     await saveScreenshot(page.locator('#email-addresses'), 'email-addresses', testInfo);
     await page.getByRole('button', { name: `Make primary: ${second}` }).click();
     await expect(page.getByText(`${second} is now your primary address.`)).toBeVisible();

@@ -215,4 +215,38 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     for (let i = 0; i < 3; i++) expect(await readOutbox(server.services, { to: `${username}.${i}@example.org`, kind: 'verify-email' })).toHaveLength(1);
     expect(await readOutbox(server.services, { to: `${username}.3@example.org`, kind: 'verify-email' })).toHaveLength(0);
   });
+  it('adding an address asks for the password outside the 5-minute window: a stolen session alone cannot add one', async () => {
+    const b = new TestBrowser(server.url);
+    const { username } = await register(b);
+    const userId = (await server.services.accounts.findByUsername(username))!.id;
+    const stale = () =>
+      server.services.db
+        .updateTable('sessions')
+        .set({ authenticated_at: Date.now() - 6 * 60_000 })
+        .where('user_id', '=', userId)
+        .execute();
+    await stale();
+    const page = await b.get(ROUTES.manageAccount);
+    expect(page.text).toContain('so adding an e-mail address needs your password');
+    const address = `${username}.second@example.org`;
+    const add = (password?: string) =>
+      b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: address, ...(password === undefined ? {} : { [FIELDS.password]: password }) });
+
+    // No password (the page was loaded inside the window): the form asks for it, the address kept; nothing added or mailed.
+    const asked = await add();
+    expect(asked.status).toBe(200);
+    expect(asked.text).toContain('id="add-email-password"');
+    expect(asked.text).toContain(`value="${address}"`);
+    const wrong = await add('not the password');
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain('That password is not correct.');
+    expect((await server.services.emails.list(userId)).map((entry) => entry.email)).not.toContain(address);
+    expect(await readOutbox(server.services, { to: address, kind: 'verify-email' })).toHaveLength(0);
+
+    // The other tests of this file mailed from the same address (10 an hour): start this hour afresh.
+    await server.services.db.deleteFrom('rate_limits').execute();
+    expect((await add(PASSWORD)).status).toBe(303);
+    expect((await server.services.emails.list(userId)).map((entry) => entry.email)).toContain(address);
+    expect(await readOutbox(server.services, { to: address, kind: 'verify-email' })).toHaveLength(1);
+  });
 });

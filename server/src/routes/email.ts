@@ -87,19 +87,37 @@ export function emailRoutes(services: Services): Router {
       const form = parseForm(req, EMAIL_FORM);
       const problem = (status: number, message: string) =>
         sendPage(res, status, EmailProblemPage({ page: pageContext(res), title: 'Address not changed', message }));
-      /** The add form again, the address kept, its error on the field. */
-      const addFormAgain = (status: number, error: string) =>
-        sendPage(res, status, AddEmailPage({ page: pageContext(res), value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '', error }));
+      /** The add form again, the address kept, its error on its field. */
+      const addFormAgain = (status: number, errors: { email?: string; password?: string }) =>
+        sendPage(
+          res,
+          status,
+          AddEmailPage({
+            page: pageContext(res),
+            recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
+            value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '',
+            error: errors.email,
+            passwordError: errors.password,
+          }),
+        );
       if (!form.ok) {
         const emailError = form.fieldErrors[FIELDS.email];
-        if (emailError) return addFormAgain(400, emailError);
+        if (emailError) return addFormAgain(400, { email: emailError });
         return problem(400, Object.values(form.fieldErrors)[0] ?? 'The form was not complete.');
       }
       const action = form.data[FIELDS.emailAction];
       /** A service's refusal: on the add form when adding, else as a problem page. */
       const refused = (error: ServiceError) =>
-        action === EMAIL_ACTIONS.add ? addFormAgain(error.status, error.message) : problem(error.status, error.message);
+        action === EMAIL_ACTIONS.add ? addFormAgain(error.status, { email: error.message }) : problem(error.status, error.message);
       const emailId = Number(form.data[FIELDS.emailId]);
+      if (action === EMAIL_ACTIONS.add) {
+        // A verified address receives password-reset links: re-authentication first (ASVS V3.7.1), or a
+        // stolen session could add its own address, verify it and reset the password it never knew.
+        const password = form.data[FIELDS.password];
+        const reauth = await reauthenticate(req, res, services, password);
+        // No password sent: the window closed since the page was loaded; the form asks for it, no error yet.
+        if (!reauth.ok) return addFormAgain(password === '' ? 200 : reauth.status, password === '' ? {} : { password: reauth.message });
+      }
       if (action === EMAIL_ACTIONS.add || action === EMAIL_ACTIONS.resend) {
         // Each of these mails a link: limited per account, per network and overall (ASVS V2.2.1, V11.1.4).
         // Checked first, counted only then: a typo or an address already there sends nothing, so it must

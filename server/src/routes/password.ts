@@ -63,6 +63,11 @@ const RESET_LINK_PROBLEMS: Record<ResetTokenProblem | 'other-account', { status:
     message:
       'The password of this account was changed after the link was sent, so the link no longer works. Log in with the current password, or request a new link.',
   },
+  'address-removed': {
+    status: 410,
+    title: 'Address removed since this link was sent',
+    message: 'The e-mail address this link was sent to was removed from the account after the link was sent, so the link no longer works. Request a new link.',
+  },
   'other-account': {
     status: 409,
     title: 'This reset link is for another account',
@@ -98,6 +103,8 @@ export function passwordRoutes(services: Services): Router {
           reason: 'change',
           keepSessionId: session.id,
           origin: requestOrigin(req),
+          // The hash `current` was just checked against: a reset committed since wins, this change does not.
+          expectedPasswordHash: user.password_hash,
         }));
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;
@@ -105,7 +112,7 @@ export function passwordRoutes(services: Services): Router {
       }
       await services.sessions.setFlash(session.id, {
         kind: 'success',
-        text: `Password changed. ${ended === 1 ? '1 other session was' : `${ended} other sessions were`} logged out, and remembered devices will ask for a second factor again.`,
+        text: `Password changed. ${ended === 1 ? '1 other session was' : `${ended} other sessions were`} logged out, and remembered devices were forgotten.`,
       });
       res.redirect(303, ROUTES.manageAccount);
     }),

@@ -299,7 +299,14 @@ export function createEmails(options: EmailsOptions): Emails {
         const previous = await trx.selectFrom('user_emails').select('email').where('user_id', '=', userId).where('is_primary', '=', 1).executeTakeFirst();
         // Clear the old primary first: the unique index allows one primary per account at every moment.
         await trx.updateTable('user_emails').set({ is_primary: 0 }).where('user_id', '=', userId).where('is_primary', '=', 1).execute();
-        await trx.updateTable('user_emails').set({ is_primary: 1 }).where('id', '=', row.id).execute();
+        try {
+          await trx.updateTable('user_emails').set({ is_primary: 1 }).where('id', '=', row.id).execute();
+        } catch (error) {
+          // Another "make primary" of this account committed first (two tabs; PostgreSQL runs them side by
+          // side): the one-primary index refuses the second, which is the owner's conflict, not a server fault.
+          if (isUniqueViolation(error)) throw new ServiceError('Your primary address was changed meanwhile. Reload the account page and try again.', 409);
+          throw error;
+        }
         await trx.updateTable('users').set({ email: row.email }).where('id', '=', userId).execute();
         await eventsIn(trx).record({ userId, tag: EVENT_TAGS.primaryEmailChanged, origin, details: { from: previous?.email ?? null, to: row.email } });
         return toAddress(await rowOf(trx, userId, emailId));

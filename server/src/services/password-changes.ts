@@ -14,6 +14,15 @@ export interface SetPasswordOptions {
   /** The session to keep (the one that changed the password); every other session of the user ends. */
   keepSessionId?: string | null;
   origin?: RequestOrigin;
+  /**
+   * The password hash the caller checked (the current password typed, or the one a reset link was made
+   * for): the new password is set only if it is still the account's. Without it, a change whose check
+   * passed just before a reset committed would overwrite the reset's password (QA: an attacker holding the
+   * old password and a session, racing the owner's reset, kept a password they knew).
+   */
+  expectedPasswordHash?: string;
+  /** More facts for the event (and so its notice): a reset's `sent_to`, the address its link went to. */
+  details?: Record<string, unknown>;
   /** More writes that must commit with the new password or not at all (the used reset link). */
   alsoInTransaction?: (trx: Kysely<Database>, user: User) => Promise<void>;
 }
@@ -28,13 +37,25 @@ export interface PasswordChanges {
   setPassword(userId: string, newPassword: string, options: SetPasswordOptions): Promise<{ sessionsEnded: number }>;
 }
 
+/** The password changed between the caller's check and this write (see {@link SetPasswordOptions.expectedPasswordHash}); nothing was written. */
+export class PasswordChangedMeanwhile extends ServiceError {
+  override name = 'PasswordChangedMeanwhile';
+  constructor() {
+    super(
+      'Your password was changed meanwhile (another session or a reset link), so this change was not made. Log in with the current password.',
+      409,
+      'password',
+    );
+  }
+}
+
 /**
  * The event is recorded through the transaction (`events.boundTo`), so the event and the "password
  * changed / reset" notice it mails (services/mail/security-notices.ts) commit with the password.
  */
 export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords, now: Clock, events: Events): PasswordChanges {
   return {
-    async setPassword(userId, newPassword, { reason, keepSessionId = null, origin = NO_ORIGIN, alsoInTransaction }) {
+    async setPassword(userId, newPassword, { reason, keepSessionId = null, origin = NO_ORIGIN, details = {}, expectedPasswordHash, alsoInTransaction }) {
       const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
       if (!user) throw new ServiceError('This account no longer exists.', 404);
       // The one password rule for every form that sets a password (DESIGN.md section 3).
@@ -44,11 +65,12 @@ export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords
       const hash = await passwords.hash(newPassword);
       return inTransaction(db, async (trx) => {
         const time = now();
-        await trx
+        let update = trx
           .updateTable('users')
           .set((eb) => ({ password_hash: hash, password_changed_at: time, security_epoch: eb('security_epoch', '+', 1) }))
-          .where('id', '=', userId)
-          .execute();
+          .where('id', '=', userId);
+        if (expectedPasswordHash !== undefined) update = update.where('password_hash', '=', expectedPasswordHash);
+        if (Number((await update.executeTakeFirst()).numUpdatedRows) !== 1) throw new PasswordChangedMeanwhile();
         // ASVS V3.3.3: after a password change the user can (here: does) end every other session.
         let ended = trx.deleteFrom('sessions').where('user_id', '=', userId);
         if (keepSessionId) ended = ended.where('id', '!=', keepSessionId);
@@ -57,7 +79,7 @@ export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords
           userId,
           tag: reason === 'reset' ? EVENT_TAGS.passwordReset : EVENT_TAGS.passwordChanged,
           origin,
-          details: { sessions_ended: sessionsEnded },
+          details: { ...details, sessions_ended: sessionsEnded },
         });
         const updated = await trx.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
         await alsoInTransaction?.(trx, updated);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 import { requestResetLinks } from '../testing/reset-links.js';
+import { openMailBody } from './mail/mail-outbox.js';
 import { PASSWORD_RESET_TTL_MS, RESET_REQUEST_FLOOR_MS } from './password-resets.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -56,6 +57,30 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
     it('refuses a password containing the username', async () => {
       const user = await newUser();
       await expect(h.services.passwordChanges.setPassword(user.id, `my ${user.username} password`, { reason: 'change' })).rejects.toThrow(/username/);
+    });
+
+    it('a change checked against a password that a reset replaced meanwhile is refused, not written over the reset', async () => {
+      const user = await newUser();
+      const [link] = await requestLinks(user.username);
+      // The change route checked the current password against this row, then the owner's reset committed.
+      expect((await h.services.passwordResets.reset(link!.token, NEW_PASSWORD)).ok).toBe(true);
+      await expect(
+        h.services.passwordChanges.setPassword(user.id, 'attacker chosen passphrase', { reason: 'change', expectedPasswordHash: user.password_hash }),
+      ).rejects.toMatchObject({ status: 409, field: 'password' });
+      expect(await h.services.accounts.verifyPassword((await h.services.accounts.findById(user.id))!, NEW_PASSWORD)).toBe(true);
+    });
+
+    it('two different reset links used at once: one sets the password, the other is stale', async () => {
+      const user = await newUser();
+      const [first] = await requestLinks(user.username);
+      const [second] = await requestLinks(user.username);
+      const results = await Promise.all([
+        h.services.passwordResets.reset(first!.token, NEW_PASSWORD),
+        h.services.passwordResets.reset(second!.token, 'yet another long passphrase'),
+      ]);
+      expect(results.filter((result) => result.ok)).toHaveLength(1);
+      expect(results.find((result) => !result.ok)).toEqual({ ok: false, problem: 'stale' });
+      expect((await h.services.events.list(user.id)).filter((event) => event.tag === EVENT_TAGS.passwordReset)).toHaveLength(1);
     });
 
     it('rolls everything back when a write in the same transaction fails', async () => {
@@ -165,6 +190,50 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
       expect(await h.services.passwordResets.inspect(`${link!.token}.x`)).toEqual({ ok: false, problem: 'malformed' });
       expect(await h.services.passwordResets.inspect('x'.repeat(600))).toEqual({ ok: false, problem: 'malformed' });
       expect((await h.services.passwordResets.inspect(link!.token)).ok).toBe(true);
+    });
+
+    it('name the address they went to: removing it kills the link, and the reset notice names it', async () => {
+      const user = await newUser(`${uniqueName()}@example.org`);
+      await h.db.updateTable('user_emails').set({ verified_at: 1 }).where('user_id', '=', user.id).execute();
+      const stranger = `${uniqueName()}@example.net`;
+      const added = await h.services.emails.add(user.id, stranger, NO_ORIGIN);
+      await h.db.updateTable('user_emails').set({ verified_at: 1 }).where('id', '=', added.id).execute();
+      const [first] = await requestLinks(stranger);
+      const [second] = await requestLinks(stranger);
+      expect(first!.to).toBe(stranger);
+      // The owner finds the stranger's address and removes it: what was mailed there stops working.
+      await h.services.emails.remove(user.id, added.id, NO_ORIGIN);
+      expect(await h.services.passwordResets.inspect(first!.token)).toEqual({ ok: false, problem: 'address-removed' });
+      expect(await h.services.passwordResets.reset(second!.token, NEW_PASSWORD)).toEqual({ ok: false, problem: 'address-removed' });
+      expect(await h.services.accounts.verifyPassword((await h.services.accounts.findById(user.id))!, PASSWORD)).toBe(true);
+
+      const again = await h.services.emails.add(user.id, stranger, NO_ORIGIN);
+      await h.db.updateTable('user_emails').set({ verified_at: 1 }).where('id', '=', again.id).execute();
+      const [third] = await requestLinks(stranger);
+      expect((await h.services.passwordResets.reset(third!.token, NEW_PASSWORD)).ok).toBe(true);
+      const notice = await h.db
+        .selectFrom('mail_outbox')
+        .selectAll()
+        .where('user_id', '=', user.id)
+        .where('kind', '=', 'notice:password-reset')
+        .executeTakeFirstOrThrow();
+      expect(notice.recipient).toBe(user.email);
+      const text = openMailBody(h.services.keys['mail-body'], notice.message_id, notice.body_enc!).text;
+      expect(text).toContain(`reset through a link sent to ${stranger}`);
+      expect(text).not.toContain('sent to this address');
+
+      // By username the link goes to the primary address, and the notice (there too) says "this address".
+      const [byName] = await requestLinks(user.username);
+      expect(byName!.to).toBe(user.email);
+      expect((await h.services.passwordResets.reset(byName!.token, 'yet another long passphrase')).ok).toBe(true);
+      const notices = await h.db
+        .selectFrom('mail_outbox')
+        .selectAll()
+        .where('user_id', '=', user.id)
+        .where('kind', '=', 'notice:password-reset')
+        .orderBy('id')
+        .execute();
+      expect(openMailBody(h.services.keys['mail-body'], notices.at(-1)!.message_id, notices.at(-1)!.body_enc!).text).toContain('sent to this address');
     });
 
     it('a refused new password leaves the link usable', async () => {

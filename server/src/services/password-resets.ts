@@ -10,7 +10,7 @@ import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events
 import { hmac, safeEqual } from './keys.js';
 import { composeMail } from './mail/compose-mail.js';
 import type { MailOutbox } from './mail/mail-outbox.js';
-import type { PasswordChanges } from './password-changes.js';
+import { PasswordChangedMeanwhile, type PasswordChanges } from './password-changes.js';
 import type { RequestLimits, RequestLimitVerdict } from './request-limits.js';
 
 /** A reset link works for one hour (issue 13 item 5; NIST SP 800-63B 6.1.2.1 short-lived recovery secrets). */
@@ -27,9 +27,10 @@ const MAX_ACCOUNTS_PER_ADDRESS = 5;
 const PURGE_INTERVAL_MS = 60_000;
 
 /** Why a reset link is not accepted; each has its own page (issue 13 item 7). */
-export type ResetTokenProblem = 'missing' | 'malformed' | 'forged' | 'expired' | 'used' | 'stale';
+export type ResetTokenProblem = 'missing' | 'malformed' | 'forged' | 'expired' | 'used' | 'stale' | 'address-removed';
 
-export type ResetTokenResult = { ok: true; user: User; nonce: string } | { ok: false; problem: ResetTokenProblem };
+/** `sentTo`: the address the link was mailed to (null for links issued before links named it). */
+export type ResetTokenResult = { ok: true; user: User; nonce: string; sentTo: string | null } | { ok: false; problem: ResetTokenProblem };
 
 /** The path a reset link opens (DESIGN.md section 2). */
 export const RESET_PASSWORD_PATH = ROUTES.resetPassword;
@@ -42,6 +43,11 @@ interface ResetPayload {
   x: number;
   /** digest of the password hash the link was made for: the link dies when the password changes */
   h: string;
+  /**
+   * user_emails.id of the address the link was mailed to: the link dies when that address leaves the
+   * account, and the "password reset" notice names it. Absent in links issued before it was added.
+   */
+  e?: number;
 }
 
 export interface PasswordResets {
@@ -123,7 +129,13 @@ export function createPasswordResets({
     } catch {
       return { ok: false, problem: 'forged' };
     }
-    if (typeof payload.n !== 'string' || typeof payload.u !== 'string' || typeof payload.x !== 'number' || typeof payload.h !== 'string') {
+    if (
+      typeof payload.n !== 'string' ||
+      typeof payload.u !== 'string' ||
+      typeof payload.x !== 'number' ||
+      typeof payload.h !== 'string' ||
+      (payload.e !== undefined && !Number.isSafeInteger(payload.e))
+    ) {
       return { ok: false, problem: 'forged' };
     }
     if (payload.x <= now()) return { ok: false, problem: 'expired' };
@@ -137,39 +149,45 @@ export function createPasswordResets({
     const row = await executor
       .selectFrom('users')
       .innerJoin('password_resets', (join) => join.onRef('password_resets.user_id', '=', 'users.id').on('password_resets.id', '=', payload.n))
+      // The address the link went to, if still on the account (-1: an older link names none).
+      .leftJoin('user_emails as sent_to', (join) => join.onRef('sent_to.user_id', '=', 'users.id').on('sent_to.id', '=', payload.e ?? -1))
       .selectAll('users')
-      .select('password_resets.used_at as reset_used_at')
+      .select(['password_resets.used_at as reset_used_at', 'sent_to.email as sent_to_email'])
       .where('users.id', '=', payload.u)
       .executeTakeFirst();
     // Signed by us but unknown here (the account was deleted, or the row purged long after expiry).
     if (!row) return { ok: false, problem: 'forged' };
-    const { reset_used_at: usedAt, ...user } = row;
+    const { reset_used_at: usedAt, sent_to_email: sentTo, ...user } = row;
     if (usedAt !== null) return { ok: false, problem: 'used' };
     if (!safeEqual(payload.h, hashDigest(user))) return { ok: false, problem: 'stale' };
-    return { ok: true, user, nonce: payload.n };
+    // Removing an address takes back what was mailed to it: the owner who finds a stranger's address on
+    // the account and removes it must not leave that stranger a working reset link.
+    if (payload.e !== undefined && sentTo === null) return { ok: false, problem: 'address-removed' };
+    return { ok: true, user, nonce: payload.n, sentTo };
   };
 
   let lastPurge = 0;
 
   /** Store the link's row and queue its mail, in the caller's transaction. */
-  const issue = async (trx: Kysely<Database>, user: User, address: string, time: number): Promise<void> => {
+  const issue = async (trx: Kysely<Database>, user: User, address: { email: string; id: number | null }, time: number): Promise<void> => {
     const nonce = randomBytes(16).toString('base64url');
     const expiresAt = time + PASSWORD_RESET_TTL_MS;
     await trx.insertInto('password_resets').values({ id: nonce, user_id: user.id, created_at: time, expires_at: expiresAt, used_at: null }).execute();
-    const payload: ResetPayload = { n: nonce, u: user.id, x: expiresAt, h: hashDigest(user) };
+    const payload: ResetPayload = { n: nonce, u: user.id, x: expiresAt, h: hashDigest(user), ...(address.id === null ? {} : { e: address.id }) };
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
     const url = `${siteOrigin}${RESET_PASSWORD_PATH}?${new URLSearchParams({ token: `${body}.${hmac(key, body)}` }).toString()}`;
     // Only this account's name and the link: nothing about any other account using the same address.
     await mailIn(trx).enqueue({
       kind: 'password-reset',
-      to: address,
+      to: address.email,
       userId: user.id,
       ...composeMail({
         subject: `${siteName}: reset your password`,
         greeting: `Hello ${user.username},`,
         paragraphs: [
           `Someone (hopefully you) asked to reset the password of your account “${user.username}”. The link works once, for one hour.`,
-          'Two-factor authentication stays on: after the reset, logging in still asks for your second factor.',
+          // Said of every account: one without a second factor must not read that it has one.
+          'If you use two-factor authentication, it stays on: after the reset, logging in still asks for your second factor.',
         ],
         action: { label: 'Choose a new password', url },
         after: ['If you did not ask for this, ignore this message: your password stays as it is.'],
@@ -204,8 +222,10 @@ export function createPasswordResets({
               .on('user_emails.email_key', '=', emailKey(identifier))
               .on((eb) => eb.or([eb('user_emails.verified_at', 'is not', null), eb('user_emails.is_primary', '=', 1)])),
           )
+          // The primary address's row, for a match by username: the link names the address it went to.
+          .leftJoin('user_emails as primary_email', (join) => join.onRef('primary_email.user_id', '=', 'users.id').on('primary_email.is_primary', '=', 1))
           .selectAll('users')
-          .select('user_emails.email as matched_email')
+          .select(['user_emails.email as matched_email', 'user_emails.id as matched_id', 'primary_email.id as primary_id'])
           .where((eb) => eb.or([eb('users.username', '=', canonicalUsername(identifier)), eb('user_emails.id', 'is not', null)]))
           .orderBy('users.created_at')
           .limit(MAX_ACCOUNTS_PER_ADDRESS)
@@ -219,8 +239,9 @@ export function createPasswordResets({
         }
         if (mailable.length > 0) {
           await inTransaction(db, async (trx) => {
-            for (const { matched_email: matched, ...user } of mailable) {
-              await issue(trx, user, matched ?? user.email, time);
+            for (const { matched_email: matched, matched_id: matchedId, primary_id: primaryId, ...user } of mailable) {
+              const address = matched === null ? { email: user.email, id: primaryId } : { email: matched, id: matchedId };
+              await issue(trx, user, { email: address.email, id: address.id === null ? null : Number(address.id) }, time);
               await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
             }
           });
@@ -242,6 +263,10 @@ export function createPasswordResets({
         .setPassword(checked.user.id, newPassword, {
           reason: 'reset',
           origin,
+          // The owner's notice says where the link went (it may not be the address the notice goes to).
+          details: checked.sentTo === null ? {} : { sent_to: checked.sentTo },
+          // The link was checked against this hash: a password changed since makes it stale, even mid-request.
+          expectedPasswordHash: checked.user.password_hash,
           alsoInTransaction: async (trx, user) => {
             // The burn, inside the password's transaction: two posts of one link cannot both reset.
             const burned = await trx
@@ -253,12 +278,16 @@ export function createPasswordResets({
               .executeTakeFirst();
             if (Number(burned.numUpdatedRows) !== 1) throw new LinkAlreadyUsed();
             await alsoInTransaction?.(trx, user);
-            result = { ok: true, user, nonce: checked.nonce };
+            result = { ok: true, user, nonce: checked.nonce, sentTo: checked.sentTo };
           },
         })
-        .catch((error: unknown) => {
-          if (!(error instanceof LinkAlreadyUsed)) throw error;
-          result = { ok: false, problem: 'used' };
+        .catch(async (error: unknown) => {
+          if (error instanceof LinkAlreadyUsed) result = { ok: false, problem: 'used' };
+          else if (error instanceof PasswordChangedMeanwhile) {
+            // The password changed after the check: by this same link posted twice ("used"), or otherwise ("stale").
+            const recheck = await inspectWith(db, token);
+            result = recheck.ok ? { ok: false, problem: 'stale' } : recheck;
+          } else throw error;
         });
       return result;
     },

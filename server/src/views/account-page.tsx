@@ -3,6 +3,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SecurityEvent } from '../services/events.js';
 import type { EmailAddress } from '../services/emails.js';
 import { EmailAddressesSection } from './email-addresses-section.js';
+import { PasswordField, ReauthField } from './reauth-field.js';
 import { PasswordSection } from './password-section.js';
 import { RecoveryCodesUnconfirmed } from './recovery-codes-status.js';
 import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
@@ -76,7 +77,7 @@ export function AccountPage(props: AccountPageProps) {
       {/* A refused form: the errors summed up here (announced), and each next to its field (focused). */}
       <ErrorSummary errors={[...Object.values(totpRemove), ...Object.values(codes), ...Object.values(revoke), ...Object.values(deletion)]} />
 
-      <EmailAddressesSection page={page} addresses={props.addresses} />
+      <EmailAddressesSection page={page} addresses={props.addresses} recentlyAuthenticated={props.recentlyAuthenticated} />
 
       <section class="card" aria-labelledby="status-heading">
         <h2 id="status-heading">Two-factor authentication</h2>
@@ -296,51 +297,3 @@ export const ACCOUNT_ROUTES = {
 
 /** The delete form's own field (the password is `FIELDS.password`). */
 export const DELETE_ACCOUNT_FIELDS = { username: 'confirm_username' } as const;
-
-/**
- * The password field shown when a 2FA change needs re-authentication (not logged in within 5 minutes),
- * and whenever a refused post comes back with a password error (a password sent inside the window is
- * still checked): an answer that asks for the password must offer the field (QA finding 4).
- */
-export function ReauthField({
-  recentlyAuthenticated,
-  error,
-  autofocus,
-  purpose = 'changing two-factor settings',
-  id,
-}: {
-  recentlyAuthenticated: boolean;
-  error?: string | undefined;
-  /** Focus the field: set when its error is the one to fix first. */
-  autofocus?: boolean;
-  /** Needed where a page asks for the password in more than one form (ids must be unique). */
-  id?: string;
-  /** What needs the password, for the hint ("… so {purpose} needs your password"). */
-  purpose?: string;
-}) {
-  if (recentlyAuthenticated && error === undefined) return null;
-  return (
-    <PasswordField
-      id={id}
-      error={error}
-      autofocus={autofocus}
-      hint={`You last proved your identity more than 5 minutes ago, so ${purpose} needs your password.`}
-    />
-  );
-}
-
-/** "Your password", asked again to confirm an action on this page; `hint` says why it is asked. */
-function PasswordField(props: { id?: string | undefined; error?: string | undefined; autofocus?: boolean | undefined; hint: string }) {
-  return (
-    <Field
-      name={FIELDS.password}
-      id={props.id}
-      label="Your password"
-      type="password"
-      autocomplete="current-password"
-      error={props.error}
-      autofocus={props.autofocus}
-      hint={props.hint}
-    />
-  );
-}

@@ -15,8 +15,7 @@ export function ChangePasswordPage({ page, form = {} }: { page: PageContext; for
     <Layout page={page} title="Change your password">
       <h1>Change your password</h1>
       <p>
-        Changing your password logs you out everywhere else and makes every remembered device ask for a second factor again. Your two-factor methods and
-        recovery codes stay as they are.
+        Changing your password logs you out everywhere else and forgets every remembered device. Your two-factor methods and recovery codes stay as they are.
       </p>
       <ErrorSummary errors={all} />
       <form method="post" action={PASSWORD_ROUTES.changePassword} class="stack" novalidate>

@@ -3,6 +3,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EMAIL_MAX_LENGTH } from '../services/accounts.js';
 import type { EmailAddress } from '../services/emails.js';
 import { CsrfInput, Field, formatTime, Layout, type PageContext } from './layout.js';
+import { ReauthField } from './reauth-field.js';
 
 /** The address actions POST /manage/account/email understands (field `action`). */
 export const EMAIL_ACTIONS = { add: 'add', resend: 'resend', makePrimary: 'make_primary', remove: 'remove' } as const;
@@ -37,8 +38,22 @@ function AddressAction({
   );
 }
 
-/** The form that adds an address (on the account page, and again with its error on the add page). */
-export function AddEmailForm({ page, value, error }: { page: PageContext; value?: string | undefined; error?: string | undefined }) {
+/** What the add form shows: the address typed, and the errors of a refused try. */
+interface AddEmailFormProps {
+  page: PageContext;
+  /** Logged in or password confirmed within 5 minutes: no password field. */
+  recentlyAuthenticated: boolean;
+  value?: string | undefined;
+  error?: string | undefined;
+  passwordError?: string | undefined;
+}
+
+/**
+ * The form that adds an address (on the account page, and again with its error on the add page). A
+ * verified address can receive password-reset links, so adding one asks for the password outside the
+ * 5-minute window (ASVS V3.7.1): a stolen session alone cannot add its own address and reset the password.
+ */
+export function AddEmailForm({ page, recentlyAuthenticated, value, error, passwordError }: AddEmailFormProps) {
   return (
     <form method="post" action={ROUTES.manageEmail} class="stack" novalidate>
       <CsrfInput token={page.csrfToken} />
@@ -54,6 +69,13 @@ export function AddEmailForm({ page, value, error }: { page: PageContext; value?
         autofocus={Boolean(error)}
         hint="We send it a link; it is added once you open that link while logged in."
       />
+      <ReauthField
+        id="add-email-password"
+        recentlyAuthenticated={recentlyAuthenticated}
+        error={passwordError}
+        autofocus={passwordError !== undefined && !error}
+        purpose="adding an e-mail address"
+      />
       <button type="submit" class="button">
         Add address
       </button>
@@ -65,7 +87,15 @@ export function AddEmailForm({ page, value, error }: { page: PageContext; value?
  * The account page's e-mail section: every address with its state, "resend" for unverified ones,
  * "make primary" and "remove" for the others, and the add form. Own component (the account page is shared).
  */
-export function EmailAddressesSection({ page, addresses }: { page: PageContext; addresses: EmailAddress[] }) {
+export function EmailAddressesSection({
+  page,
+  addresses,
+  recentlyAuthenticated,
+}: {
+  page: PageContext;
+  addresses: EmailAddress[];
+  recentlyAuthenticated: boolean;
+}) {
   const primary = addresses.find((address) => address.primary);
   return (
     <section class="card" aria-labelledby={`${EMAIL_SECTION_ID}-heading`} id={EMAIL_SECTION_ID}>
@@ -111,17 +141,20 @@ export function EmailAddressesSection({ page, addresses }: { page: PageContext; 
           </li>
         ))}
       </ul>
-      <AddEmailForm page={page} />
+      <AddEmailForm page={page} recentlyAuthenticated={recentlyAuthenticated} />
     </section>
   );
 }
 
-/** The add form again, with its error (status 4xx), when an address could not be added. */
-export function AddEmailPage({ page, value, error }: { page: PageContext; value: string; error: string }) {
+/**
+ * The add form again: with its error (status 4xx) when an address could not be added, or asking for the
+ * password when the 5-minute window closed after the account page was loaded without the field.
+ */
+export function AddEmailPage(props: AddEmailFormProps) {
   return (
-    <Layout page={page} title="Add an e-mail address">
+    <Layout page={props.page} title="Add an e-mail address">
       <h1>Add an e-mail address</h1>
-      <AddEmailForm page={page} value={value} error={error} />
+      <AddEmailForm {...props} />
       <p>
         <a href={`${ROUTES.manageAccount}#${EMAIL_SECTION_ID}`}>Back to your account</a>
       </p>

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
-import { ReauthField } from './account-page.js';
+import { ReauthField } from './reauth-field.js';
 import { allErrors, type FormState } from './form-state.js';
 import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
 

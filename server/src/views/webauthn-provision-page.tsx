@@ -3,7 +3,8 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import type { SecurityKey } from '../services/webauthn.js';
 import { WEBAUTHN_DOM, WEBAUTHN_SCRIPTS } from './webauthn-dom.js';
-import { CONFIRM_TEXT, ReauthField } from './account-page.js';
+import { CONFIRM_TEXT } from './account-page.js';
+import { ReauthField } from './reauth-field.js';
 import { allErrors, type FormState } from './form-state.js';
 import { ConfirmCheckbox, CsrfInput, ErrorSummary, Layout, formatTime, type PageContext } from './layout.js';
 

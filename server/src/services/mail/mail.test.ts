@@ -130,6 +130,39 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     await expect(h.services.emails.remove(stranger.id, second.id, NO_ORIGIN)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('verifying another address tells the primary address (reset links can go there now); verifying the primary tells no one', async () => {
+    const fresh = await register();
+    const own = tokenOf(linkIn(bodyOf((await outbox(fresh.id))[0]!).text)!);
+    expect((await h.services.emails.verify(own, fresh.id, NO_ORIGIN)).ok).toBe(true);
+    expect((await outbox(fresh.id)).map((row) => row.kind)).toEqual(['verify-email']);
+
+    const user = await register({ emailVerified: true });
+    const added = await h.services.emails.add(user.id, `other-${user.username}@example.net`, NO_ORIGIN);
+    const token = tokenOf(linkIn(bodyOf((await outbox(user.id)).at(-1)!).text)!);
+    expect((await h.services.emails.verify(token, user.id, { ip: '198.51.100.9', userAgent: null })).ok).toBe(true);
+    const notice = (await outbox(user.id)).at(-1)!;
+    expect([notice.kind, notice.recipient]).toEqual(['notice:email-verified', user.email]);
+    expect(bodyOf(notice).text).toContain(`The address ${added.email} was verified`);
+    expect(bodyOf(notice).text).toContain('198.51.100.9');
+  });
+
+  it('two "make primary" at once: one wins, the other is a 409 (not a database error)', async () => {
+    const user = await register({ emailVerified: true });
+    const a = await h.services.emails.add(user.id, `a-${user.username}@example.net`, NO_ORIGIN);
+    const b = await h.services.emails.add(user.id, `b-${user.username}@example.net`, NO_ORIGIN);
+    await h.db.updateTable('user_emails').set({ verified_at: 1 }).where('user_id', '=', user.id).execute();
+    const results = await Promise.allSettled([
+      h.services.emails.makePrimary(user.id, a.id, NO_ORIGIN),
+      h.services.emails.makePrimary(user.id, b.id, NO_ORIGIN),
+    ]);
+    const refused = results.filter((result) => result.status === 'rejected').map((result) => (result as PromiseRejectedResult).reason);
+    // SQLite runs the two one after the other (both succeed); PostgreSQL side by side (the second is refused).
+    for (const reason of refused) expect(reason).toMatchObject({ status: 409 });
+    const primaries = (await h.services.emails.list(user.id)).filter((address) => address.primary);
+    expect(primaries).toHaveLength(1);
+    expect((await h.services.accounts.findById(user.id))?.email).toBe(primaries[0]!.email);
+  });
+
   it('a security event mails its notice to the primary verified address only, in the same transaction', async () => {
     const unverified = await register();
     await h.services.totp.enable(unverified.id, h.services.totp.generateSecret());

@@ -18,6 +18,8 @@ export interface NoticeContext {
   event: RecordedEvent & { details: Record<string, unknown>; createdAt: number };
   /** Unused recovery codes after this event (read in the event's transaction). */
   recoveryCodesLeft: number;
+  /** The address this notice goes to (a notice may need to say whether something was sent here or elsewhere). */
+  recipient: string;
   /** Where the account page is (LATCHKEY_ORIGIN + /manage/account/). */
   accountUrl: string;
   siteName: string;
@@ -26,8 +28,11 @@ export interface NoticeContext {
 interface NoticeTemplate {
   /** `mail_outbox.kind`, `notice:` + a name. */
   kind: string;
-  /** Who gets it: the primary verified address (default), or the previous primary (address changes). */
-  recipient?: 'previous-primary';
+  /**
+   * Who gets it: the primary verified address (default); the previous primary (address changes); or the
+   * primary verified address unless it is `details.email` itself (a new address: its owner is the one to tell).
+   */
+  recipient?: 'previous-primary' | 'primary-unless-it';
   /** Throttled notices are sent only when {@link shouldSendThrottled} agrees. */
   throttled?: boolean;
   compose(context: NoticeContext): Omit<MailContent, 'greeting'>;
@@ -114,15 +119,25 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
   },
   [EVENT_TAGS.passwordReset]: {
     kind: 'notice:password-reset',
-    compose: (c) => ({
-      subject: `${c.siteName}: your password was reset`,
-      paragraphs: [
-        `The password of your account “${c.username}” was reset through a link sent to this address. Every session was logged out; two-factor authentication stays on.`,
-        when(c),
-      ],
-      action: review(c),
-      after: ['If this was not you, reset your password again from the login page and check who can read this mailbox.'],
-    }),
+    compose: (c) => {
+      // The link may have gone to another verified address than this one: say which (QA: "sent to this
+      // address" was wrong when someone added and verified their own address, then reset through it).
+      const sentTo = typeof c.event.details.sent_to === 'string' ? c.event.details.sent_to : null;
+      const elsewhere = sentTo !== null && sentTo.trim().toLowerCase() !== c.recipient.trim().toLowerCase();
+      return {
+        subject: `${c.siteName}: your password was reset`,
+        paragraphs: [
+          `The password of your account “${c.username}” was reset through a link sent to ${elsewhere ? sentTo : sentTo ? 'this address' : 'an address of the account'}. Every session was logged out; two-factor authentication, if you use it, stays on.`,
+          when(c),
+        ],
+        action: review(c),
+        after: [
+          elsewhere
+            ? `If this was not you, whoever reads ${sentTo} took your account: reset your password again from the login page (to this address), then remove ${sentTo} from your account.`
+            : 'If this was not you, reset your password again from the login page and check who can read this mailbox.',
+        ],
+      };
+    },
   },
   [EVENT_TAGS.primaryEmailChanged]: {
     kind: 'notice:primary-email-changed',
@@ -135,6 +150,22 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: [IF_NOT_YOU],
+    }),
+  },
+  // Once verified, an address can receive password reset links: the owner must hear of it at the address
+  // they already trust (QA: a stolen session could add and verify its own address, then reset the password
+  // through it without the current password, and the owner heard only of the reset).
+  [EVENT_TAGS.emailVerified]: {
+    kind: 'notice:email-verified',
+    recipient: 'primary-unless-it',
+    compose: (c) => ({
+      subject: `${c.siteName}: e-mail address added to your account`,
+      paragraphs: [
+        `The address ${String(c.event.details.email)} was verified and added to your account “${c.username}”. Password reset links can be sent to it from now on.`,
+        when(c),
+      ],
+      action: review(c),
+      after: ['If this was not you, someone is logged in as you: remove that address from your account, change your password and log out your other sessions.'],
     }),
   },
   [EVENT_TAGS.secondFactorFailure]: {
@@ -214,9 +245,11 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
     read(event) {
       const template = SECURITY_NOTICES[event.tag];
       if (!template || !event.userId) return null;
-      if (template.recipient !== 'previous-primary') return { kind: 'notice:primary', build: PRIMARY_RECIPIENT, values: {} };
-      if (typeof event.details.from !== 'string') return null;
-      return { kind: 'notice:previous-primary', build: PREVIOUS_PRIMARY_RECIPIENT, values: { emailKey: event.details.from.trim().toLowerCase() } };
+      if (template.recipient === undefined) return { kind: 'notice:primary', build: PRIMARY_RECIPIENT, values: {} };
+      const address = template.recipient === 'previous-primary' ? event.details.from : event.details.email;
+      if (typeof address !== 'string') return null;
+      const build = template.recipient === 'previous-primary' ? PREVIOUS_PRIMARY_RECIPIENT : PRIMARY_UNLESS_IT_RECIPIENT;
+      return { kind: `notice:${template.recipient}`, build, values: { emailKey: address.trim().toLowerCase() } };
     },
 
     async run(trx, event, read) {
@@ -241,7 +274,14 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
               )?.count ?? 0,
             )
           : 0;
-      const context: NoticeContext = { username: found.username, event, recoveryCodesLeft, accountUrl: `${origin}${ROUTES.manageAccount}`, siteName };
+      const context: NoticeContext = {
+        username: found.username,
+        event,
+        recoveryCodesLeft,
+        recipient: found.email,
+        accountUrl: `${origin}${ROUTES.manageAccount}`,
+        siteName,
+      };
       const content = template.compose(context);
       await createMailOutbox(trx, mailKey, now).enqueue({
         kind: template.kind,
@@ -255,25 +295,28 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
 
 /**
  * The account's name and the verified address a notice goes to, as columns of the event's insert (see
- * EventFollowUp.read): its primary address, or the one whose key is `emailKey` (the previous primary).
+ * EventFollowUp.read): its primary address, the one whose key is `emailKey` (the previous primary), or its
+ * primary address unless its key is `emailKey` (verifying the primary address itself tells no one).
  */
 const recipientColumns =
-  (to: 'primary' | 'previous-primary'): EventRead['build'] =>
+  (to: 'primary' | 'previous-primary' | 'primary-unless-it'): EventRead['build'] =>
   (eb, args) => {
     const verified = eb
       .selectFrom('user_emails')
       .select('user_emails.email')
       .whereRef('user_emails.user_id', '=', 'events.user_id')
       .where('user_emails.verified_at', 'is not', null);
-    return [
-      eb.selectFrom('users').select('users.username').whereRef('users.id', '=', 'events.user_id').as('notice_username'),
-      (to === 'primary' ? verified.where('user_emails.is_primary', '=', 1) : verified.where('user_emails.email_key', '=', args.emailKey as string)).as(
-        'notice_email',
-      ),
-    ];
+    const recipient =
+      to === 'previous-primary'
+        ? verified.where('user_emails.email_key', '=', args.emailKey as string)
+        : to === 'primary'
+          ? verified.where('user_emails.is_primary', '=', 1)
+          : verified.where('user_emails.is_primary', '=', 1).where('user_emails.email_key', '!=', args.emailKey as string);
+    return [eb.selectFrom('users').select('users.username').whereRef('users.id', '=', 'events.user_id').as('notice_username'), recipient.as('notice_email')];
   };
 const PRIMARY_RECIPIENT = recipientColumns('primary');
 const PREVIOUS_PRIMARY_RECIPIENT = recipientColumns('previous-primary');
+const PRIMARY_UNLESS_IT_RECIPIENT = recipientColumns('primary-unless-it');
 
 /**
  * One conditional upsert decides, so two instances recording failures at once send one notice: send when
