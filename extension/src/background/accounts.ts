@@ -1,3 +1,4 @@
+import { passwordPattern } from '@latchkey/shared/password-patterns';
 import type { VaultAccount } from '../vault/payload.js';
 import type { UnlockedVault } from '../vault/vault-store.js';
 import { UserFacingError } from './user-facing-error.js';
@@ -17,9 +18,16 @@ export function describeAccount(account: Pick<VaultAccount, 'issuer' | 'label'>)
 /** NIST SP 800-63B 5.1.1.2: length is what matters; no composition rules. */
 const MIN_PASSPHRASE_LENGTH = 10;
 
-/** Refuse a new vault passphrase shorter than {@link MIN_PASSPHRASE_LENGTH} characters. */
+/**
+ * Refuse a new vault passphrase shorter than {@link MIN_PASSPHRASE_LENGTH} characters, or repetitive or
+ * sequential (NIST SP 800-63B 5.1.1.2) — here as well as in the popup's hint, so the rule holds whatever
+ * page sends the request. The breached-password list stays the popup's: it is ten times the background.
+ */
 export function assertPassphrase(passphrase: string): void {
   if (typeof passphrase !== 'string' || [...passphrase].length < MIN_PASSPHRASE_LENGTH) {
     throw new UserFacingError(`Use a passphrase of at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+  }
+  if (passwordPattern(passphrase)) {
+    throw new UserFacingError('A repeated pattern or a run like “1234…” is guessed at once. Use a few unrelated words.');
   }
 }

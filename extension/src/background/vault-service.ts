@@ -1,7 +1,7 @@
 import { OtpauthUriError } from '@latchkey/shared';
 import { OriginError, originMatches } from '../vault/origin.js';
 import { VaultAuthError, VaultFormatError } from '../vault/record.js';
-import { VaultExistsError, VaultMissingError } from '../vault/vault-store.js';
+import { VaultExistsError, VaultMissingError, VaultWriteError } from '../vault/vault-store.js';
 import { fillAccount } from './fill-account.js';
 import { createHandlerContext, type Handler, type ServiceDeps } from './handler-context.js';
 import { handlers } from './handlers/index.js';
@@ -77,7 +77,13 @@ function toErrorResponse(error: unknown): { ok: false; error: string; code?: Err
   if (error instanceof VaultAuthError) return { ok: false, error: 'Wrong passphrase.', code: 'wrong-passphrase' };
   // A link or field the person can correct: the popup puts the message on it.
   if (error instanceof OtpauthUriError) return { ok: false, error: error.message, code: 'invalid-input' };
-  if (error instanceof OriginError || error instanceof VaultFormatError || error instanceof VaultExistsError || error instanceof VaultMissingError) {
+  if (
+    error instanceof OriginError ||
+    error instanceof VaultFormatError ||
+    error instanceof VaultExistsError ||
+    error instanceof VaultMissingError ||
+    error instanceof VaultWriteError
+  ) {
     return { ok: false, error: error.message };
   }
   // Unexpected: say so plainly without leaking internals (never a secret: messages hold none).

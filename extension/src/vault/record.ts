@@ -32,8 +32,8 @@ export const RECORD_VERSION = 2;
 export const VAULT_ID_BYTES = 16;
 export const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
-/** A stored record larger than this is refused before parsing (storage.local holds 10 MB). */
-const MAX_RECORD_CHARS = 4 * 1024 * 1024;
+/** A stored record larger than this is refused before parsing (storage.local holds 10 MB), and never written. */
+export const MAX_RECORD_CHARS = 4 * 1024 * 1024;
 
 /** The stored record is unreadable (truncated, altered, unknown version). Never a wrong passphrase. */
 export class VaultFormatError extends Error {

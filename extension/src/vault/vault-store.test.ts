@@ -19,6 +19,7 @@ import {
   VaultExistsError,
   VaultMissingError,
   VaultRollbackError,
+  VaultWriteError,
   newKdfHeader,
   writeVault,
 } from './vault-store.js';
@@ -66,6 +67,18 @@ describe('vault store', () => {
 
   it('says when there is no vault', async () => {
     await expect(unlockVault(new MemoryStorage(), PASS)).rejects.toThrow(VaultMissingError);
+  });
+
+  it('a change that would make the record too large to read back is refused as such, storage untouched', async () => {
+    const storage = new MemoryStorage();
+    const vault = await createVault(storage, PASS, CHEAP);
+    const before = storage.snapshot();
+    // About 14 000 accounts (an import of 1 MiB of links, twice over) seal to more than the 4 MiB a record may hold.
+    const one = withAccount(vault.payload, 'x').accounts[0]!;
+    const huge = { ...vault.payload, accounts: Array.from({ length: 28_000 }, (_, i) => ({ ...one, id: `a${i}`, label: `account number ${i}` })) };
+    await expect(writeVault(storage, vault.key, vault.kdf, huge)).rejects.toThrow(/too large to store \(over 4 MiB\): nothing was changed/);
+    await expect(writeVault(storage, vault.key, vault.kdf, huge)).rejects.toBeInstanceOf(VaultWriteError);
+    expect(storage.snapshot()).toBe(before);
   });
 
   it('100 wrong passphrases leave storage byte-for-byte intact and the right one still works', async () => {

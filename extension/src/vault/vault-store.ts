@@ -2,7 +2,17 @@ import { deriveVaultKey, DEFAULT_KDF, SALT_BYTES, type KdfHeader, type KdfParams
 import { toBase64, utf8 } from './encoding.js';
 import { emptyPayload, parsePayload, type VaultPayload } from './payload.js';
 import { type HighWaterMarks, raiseHighWaterMark, readHighWaterMarks } from './high-water-mark.js';
-import { newVaultId, openRecord, parseRecord, sealRecord, serializeRecord, VaultAuthError, VaultFormatError, type VaultRecord } from './record.js';
+import {
+  MAX_RECORD_CHARS,
+  newVaultId,
+  openRecord,
+  parseRecord,
+  sealRecord,
+  serializeRecord,
+  VaultAuthError,
+  VaultFormatError,
+  type VaultRecord,
+} from './record.js';
 
 /** The subset of `browser.storage.*` the vault uses (so tests can pass an in-memory fake). */
 export interface VaultStorageArea {
@@ -229,6 +239,10 @@ export async function writeVault(
 
   const plaintext = utf8.encode(JSON.stringify(payload));
   const text = serializeRecord(sealRecord(key, kdf, { id, counter }, plaintext));
+  // Said as what it means for the change at hand (an import, an added account), not as a damaged record.
+  if (text.length > MAX_RECORD_CHARS) {
+    throw new VaultWriteError('The vault would be too large to store (over 4 MiB): nothing was changed. Remove accounts you no longer use, or import fewer.');
+  }
   const check = openRecord(key, parseRecord(text));
   if (!equalBytes(check, plaintext)) throw new VaultWriteError('The new vault record did not verify; nothing was changed.');
 

@@ -4,9 +4,10 @@ import { withAccount } from '../service-setup.test-helper.js';
 describe('save-settings', () => {
   it('validates and applies settings (auto-lock minutes, auto-submit)', async () => {
     const { service, alarms, id, injected } = await withAccount();
+    // The reason alone, never "Something went wrong: …".
     expect(await service.handle({ type: 'save-settings', settings: { autoLockMinutes: 0, autoSubmit: false } })).toMatchObject({
       ok: false,
-      error: expect.stringMatching(/minutes/),
+      error: expect.stringMatching(/^Auto-lock must be a whole number of minutes/),
     });
     expect(await service.handle({ type: 'save-settings', settings: { autoLockMinutes: 5, autoSubmit: true } })).toMatchObject({
       ok: true,
