@@ -24,9 +24,11 @@ class FakeInput extends FakeInputBase {
   /** Whether the form's own constraints pass (requestSubmit does nothing otherwise). */
   valid = true;
   reported = 0;
-  form: { requestSubmit(): void; checkValidity(): boolean; reportValidity(): boolean } | null = {
+  form: { noValidate: boolean; requestSubmit(): void; checkValidity(): boolean; reportValidity(): boolean } | null = {
+    /** `novalidate` on the form: submitted whatever its constraints say. */
+    noValidate: false,
     requestSubmit: () => {
-      if (this.valid) this.submitted += 1;
+      if (this.valid || this.form?.noValidate) this.submitted += 1;
     },
     checkValidity: () => this.valid,
     reportValidity: () => {
@@ -92,6 +94,10 @@ describe('fillCodeInPage', () => {
     expect(input.value).toBe('123456');
     expect(input.submitted).toBe(0);
     expect(input.reported).toBe(1);
+    // A `novalidate` form (the index's own) is submitted whatever its constraints say: "submitted" it is.
+    input.form!.noValidate = true;
+    expect(fillCodeInPage({ ...request, submit: true }, scope)).toEqual({ ok: true, submitted: true });
+    expect(input.submitted).toBe(1);
   });
 
   it('refuses inside a frame, touching nothing', () => {

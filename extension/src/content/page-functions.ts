@@ -58,8 +58,9 @@ export function fillCodeInPage(request: FillRequest, scope?: PageScope): PageRes
   input.dispatchEvent(new EventType('change', { bubbles: true }));
   if (request.submit && input.form) {
     // requestSubmit() does nothing when one of the form's constraints fails (a page's own `pattern` or a
-    // `required` field): the browser's message is shown then, and the popup must not say it was sent.
-    if (!input.form.checkValidity()) {
+    // `required` field): the browser's message is shown then, and the popup must not say it was sent. A
+    // `novalidate` form (the index's own) is submitted whatever its constraints say.
+    if (!input.form.noValidate && !input.form.checkValidity()) {
       input.form.reportValidity();
       return { ok: true, submitted: false };
     }

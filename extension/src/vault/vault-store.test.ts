@@ -10,6 +10,7 @@ import { parseRecord, VaultAuthError, VaultFormatError } from './record.js';
 import {
   changePassphrase,
   createVault,
+  eraseVault,
   openVault,
   readVault,
   type Rollback,
@@ -67,6 +68,27 @@ describe('vault store', () => {
 
   it('says when there is no vault', async () => {
     await expect(unlockVault(new MemoryStorage(), PASS)).rejects.toThrow(VaultMissingError);
+  });
+
+  it('a new vault after an erase, the browser stopped right after its first record: it opens with no "foreign copy" report', async () => {
+    const stop = { armed: false, stopped: false };
+    /** Storage that, once armed, takes nothing more after the vault's record is stored (the browser stopped there). */
+    class StopsAfterRecord extends MemoryStorage {
+      override async set(items: Record<string, unknown>): Promise<void> {
+        if (stop.stopped) throw new Error('the browser stopped');
+        await super.set(items);
+        if (stop.armed && VAULT_KEYS.primary in items) stop.stopped = true;
+      }
+    }
+    const sync = new StopsAfterRecord();
+    const storage = new StopsAfterRecord([sync]);
+    await createVault(storage, PASS, CHEAP); // the vault that is then forgotten: the marks remember it
+    await eraseVault(storage);
+    stop.armed = true;
+    await createVault(storage, 'a new passphrase for the new vault', CHEAP);
+    stop.stopped = false;
+    const opened = await unlockVault(storage, 'a new passphrase for the new vault');
+    expect(opened.rollback).toBeNull();
   });
 
   it('a change that would make the record too large to read back is refused as such, storage untouched', async () => {

@@ -175,7 +175,8 @@ export function rollbackMessage(rollback: Rollback): string {
 
 function rollbackOf(marks: HighWaterMarks, record: VaultRecord): Rollback | null {
   const counter = marks.counterOf(record.id);
-  // Every write raises the mark for its id (beside the record, too) before anything can open it, so a
+  // Every write raises the mark for its id (beside the record, too) before the write returns — a brand-new
+  // vault's first one even before its record is stored — so a
   // version 2 record with an id no area knows, while they know another vault, was not written here: a
   // backup file's record swapped in (it opens with the same key) would otherwise pass as a fresh vault at
   // counter 1 and hide every change since the export (QA: not caught, not even with storage.sync's mark).
@@ -246,6 +247,12 @@ export async function writeVault(
   const check = openRecord(key, parseRecord(text));
   if (!equalBytes(check, plaintext)) throw new VaultWriteError('The new vault record did not verify; nothing was changed.');
 
+  // A brand-new vault (nothing stored) is marked before its first record: stopped between the two, a
+  // mark without a record is harmless, while the record without its mark would read as a foreign copy
+  // (rollbackOf) when the marks remember an erased vault. Later writes mark after the record, as an
+  // earlier mark with the old record still in place would read as a rollback.
+  const brandNew = !current && !before && marks.counterOf(id) === 0;
+  if (brandNew) await raiseHighWaterMark(markAreas(storage), id, counter);
   if (current) await storage.set({ [VAULT_KEYS.previous]: stored[VAULT_KEYS.primary] });
   await storage.set({ [VAULT_KEYS.primary]: text });
   const readBack = (await storage.get([VAULT_KEYS.primary]))[VAULT_KEYS.primary];
