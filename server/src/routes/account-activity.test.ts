@@ -232,7 +232,9 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
       sessions: [{ userAgent: FIREFOX }],
       rememberedDevices: [{ userAgent: PHONE }],
     });
-    expect(data.securityHistory).toHaveLength(events);
+    // Every event, and first the download itself (recorded as it begins).
+    expect(data.securityHistory).toHaveLength(events + 1);
+    expect(data.securityHistory[0]).toMatchObject({ event: EVENT_TAGS.dataExported });
     expect(data.securityHistory.at(-1)).toMatchObject({ event: EVENT_TAGS.accountCreated, description: 'Account created' });
     // Nothing that is, or stands for, a secret.
     const stored = (await server.services.accounts.findById(user.id))!;

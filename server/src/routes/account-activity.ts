@@ -13,7 +13,19 @@ import { MessagePage } from '../views/message-page.js';
 import type { RememberedDeviceSummary } from '../views/remembered-device-list.js';
 import { HISTORY_ROUTE, HistoryPage, historyHref, historyPageCount } from '../views/security-history.js';
 import { END_FIELDS, END_ROUTES, type SessionSummary } from '../views/session-list.js';
-import { currentUser, formSchema, handler, optionalTextField, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
+import {
+  currentUser,
+  formSchema,
+  handler,
+  optionalTextField,
+  pageContext,
+  parseForm,
+  queryValue,
+  requestOrigin,
+  sendPage,
+  streamText,
+  textField,
+} from './http.js';
 import { deviceCookie, reauthenticate, requireUser } from './session.js';
 
 /** What the account page lists besides the 2FA methods: sessions, remembered devices, the history's page count. */
@@ -178,15 +190,16 @@ export function accountActivityRoutes(services: Services): Router {
       const { user } = currentUser(res);
       // ASVS V8.3.2: the owner can take their data with them. A POST with the form token: a download is
       // recorded in the history, so no other site may start one.
-      const data = await collectAccountData(services, user, describeEvent);
+      // Recorded first: a download cut short is still one that began (and the file lists it).
       await services.events.record({ userId: user.id, tag: EVENT_TAGS.dataExported, origin: requestOrigin(req) });
-      const day = data.exportedAt.slice(0, 10);
+      const download = await collectAccountData(services, user, describeEvent);
+      const day = new Date(download.exportedAt).toISOString().slice(0, 10);
       res
         .status(200)
         .set('Cache-Control', 'no-store')
         .set('Content-Disposition', `attachment; filename="latchkey-account-${user.username}-${day}.json"`)
-        .type('application/json')
-        .send(`${JSON.stringify(data, null, 2)}\n`);
+        .type('application/json');
+      await streamText(res, download.text);
     }),
   );
 

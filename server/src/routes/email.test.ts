@@ -217,7 +217,7 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
   });
   it('adding an address asks for the password outside the 5-minute window: a stolen session alone cannot add one', async () => {
     const b = new TestBrowser(server.url);
-    const { username } = await register(b);
+    const { username, email } = await register(b);
     const userId = (await server.services.accounts.findByUsername(username))!.id;
     const stale = () =>
       server.services.db
@@ -237,11 +237,20 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     expect(asked.status).toBe(200);
     expect(asked.text).toContain('id="add-email-password"');
     expect(asked.text).toContain(`value="${address}"`);
+    // Focus lands on the field that appeared (its hint says why), not on the heading of a page with no error.
+    expect(asked.text).toMatch(/<input id="add-email-password"[^>]*\bautofocus\b/);
     const wrong = await add('not the password');
     expect(wrong.status).toBe(401);
     expect(wrong.text).toContain('That password is not correct.');
     expect((await server.services.emails.list(userId)).map((entry) => entry.email)).not.toContain(address);
     expect(await readOutbox(server.services, { to: address, kind: 'verify-email' })).toHaveLength(0);
+
+    // The right password with an address refused (its own primary): the form comes back without the
+    // password field, whose hint would say the password was last confirmed "more than 5 minutes ago".
+    const taken = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: email, [FIELDS.password]: PASSWORD });
+    expect(taken.status).toBeGreaterThanOrEqual(400);
+    expect(taken.text).not.toContain('id="add-email-password"');
+    await stale();
 
     // The other tests of this file mailed from the same address (10 an hour): start this hour afresh.
     await server.services.db.deleteFrom('rate_limits').execute();

@@ -230,6 +230,38 @@ export function handler(fn: (req: Request, res: Response, next: NextFunction) =>
   };
 }
 
+/**
+ * Write `pieces` as the response body, waiting whenever the client reads slower than they come (the
+ * socket's buffer full), then end it. A failure once the body has begun cannot become an error page
+ * (the status is sent): the connection is cut, so the client sees a broken download, never a file that
+ * looks whole. Before that, the error goes to the error handler as any other.
+ */
+export async function streamText(res: Response, pieces: AsyncIterable<string>): Promise<void> {
+  try {
+    for await (const piece of pieces) {
+      if (res.destroyed) return;
+      if (!res.write(piece)) await drainedOrClosed(res);
+    }
+    res.end();
+  } catch (error) {
+    if (!res.headersSent) throw error;
+    res.destroy(error instanceof Error ? error : undefined);
+  }
+}
+
+/** Until the socket takes more ('drain'), or the client has gone ('close': no 'drain' would ever come). */
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** The form values worth keeping on re-render: never passwords, codes or tokens. */
 export function keepValues(req: Request, names: string[]): Record<string, string> {
   const body = (req.body ?? {}) as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import type { AliasedExpression, ExpressionBuilder, Kysely } from 'kysely';
+import type { AliasedExpression, ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { compiledOnce } from '../db/compiled-once.js';
 import type { Database } from '../db/schema.js';
 import { inTransaction } from '../db/in-transaction.js';
@@ -108,8 +108,14 @@ export interface EventFollowUp {
 export interface Events {
   /** Record one event and return its id; for tags with a follow-up (a mail notice), the event and its follow-up commit together. */
   record(input: RecordedEvent): Promise<number>;
-  /** Newest first; `offset` skips that many of the newest (history pages); `limit: null` reads every one, from the newest (the data download; no offset). */
-  list(userId: string, options?: { limit?: number | null; offset?: number }): Promise<SecurityEvent[]>;
+  /** Newest first; `offset` skips that many of the newest (history pages). */
+  list(userId: string, options?: { limit?: number; offset?: number }): Promise<SecurityEvent[]>;
+  /**
+   * At most `limit` of the user's events older than `before` (the last event of the previous page; null:
+   * from the newest), in list()'s order. A keyset page: reading a long history page by page (the data
+   * download) neither skips nor repeats an event when one is recorded meanwhile, as offsets would.
+   */
+  olderThan(userId: string, before: Pick<SecurityEvent, 'createdAt' | 'id'> | null, limit: number): Promise<SecurityEvent[]>;
   count(userId: string): Promise<number>;
   /** How many of the user's events are newer than event `id` (its place in the history), or null when it is not theirs. */
   newerThan(userId: string, id: number): Promise<number | null>;
@@ -148,6 +154,8 @@ const insertEvent = compiledOnce(
 );
 
 export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventFollowUp): Events {
+  /** The history's one order: newest `created_at` first, then the highest id (events recorded in the same ms). */
+  const newestFirst = (userId: string) => db.selectFrom('events').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc');
   /** The event's id, and the columns `read` asked for by name. */
   const insert = async (
     into: Kysely<Database>,
@@ -185,18 +193,16 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
       });
     },
     async list(userId, { limit = 50, offset = 0 } = {}) {
-      const newestFirst = db.selectFrom('events').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc');
-      // SQLite takes OFFSET only after a LIMIT: all of them is the one read with neither.
-      const rows = await (limit === null ? newestFirst : newestFirst.limit(limit).offset(offset)).execute();
-      return rows.map((row) => ({
-        id: row.id,
-        userId: row.user_id,
-        tag: row.tag,
-        ip: row.ip,
-        userAgent: row.user_agent,
-        details: parseDetails(row.details),
-        createdAt: row.created_at,
-      }));
+      return (await newestFirst(userId).limit(limit).offset(offset).execute()).map(toSecurityEvent);
+    },
+    async olderThan(userId, before, limit) {
+      let page = newestFirst(userId);
+      if (before) {
+        page = page.where((eb) =>
+          eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])]),
+        );
+      }
+      return (await page.limit(limit).execute()).map(toSecurityEvent);
     },
     async count(userId) {
       const row = await db
@@ -233,6 +239,18 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
       const found = same ?? rows[0];
       return found ? Number(found.id) : null;
     },
+  };
+}
+
+function toSecurityEvent(row: Selectable<Database['events']>): SecurityEvent {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    tag: row.tag,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    details: parseDetails(row.details),
+    createdAt: row.created_at,
   };
 }
 

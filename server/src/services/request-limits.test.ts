@@ -78,6 +78,25 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
     expect(others.filter((verdict) => verdict.kind === 'allowed')).toHaveLength(7);
   });
 
+  it('a burst from an address over its own limit, running while others ask, refuses none of them', async () => {
+    const small: RequestLimitConfig = {
+      ...DEFAULT_REQUEST_LIMITS,
+      register: { perAddress: { max: 5, windowMs: HOUR }, everyone: { max: 12, windowMs: HOUR } },
+    };
+    await h.db.deleteFrom('rate_limits').where('key', '=', 'request:register:everyone').execute();
+    const limits = createRequestLimits(h.db, small, h.clock);
+    const attacker = freshIp();
+    for (let i = 0; i < 5; i++) expect((await limits.take('register', { ip: attacker })).kind).toBe('allowed');
+    // 7 of the hour's 12 left. Counted in the ceiling and given back afterwards, the burst held it up while it
+    // ran: on PostgreSQL the 7 others were refused, and their refusals stayed counted (the hour spent).
+    const [burst, others] = await Promise.all([
+      Promise.all(Array.from({ length: 100 }, () => limits.take('register', { ip: attacker }))),
+      Promise.all(Array.from({ length: 7 }, () => limits.take('register', { ip: freshIp() }))),
+    ]);
+    expect(burst.every((verdict) => verdict.kind === 'blocked' && verdict.scope === 'address')).toBe(true);
+    expect(others.map((verdict) => verdict.kind)).toEqual(Array(7).fill('allowed'));
+  });
+
   it('limits per subject when a kind has that rule (one mailbox cannot be flooded from many addresses)', async () => {
     const rule = DEFAULT_REQUEST_LIMITS['password-reset'].perSubject!;
     const subject = `someone-${counter++}@example.org`;

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { RequestKind, RequestLimitConfig, RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { addressBlock } from './address-block.js';
 import type { Clock } from './clock.js';
-import { counterPurger, incrementCounters, worstCounter, writeCounters } from './rate-limit-counters.js';
+import { counterPurger, incrementCounters, worstCounter } from './rate-limit-counters.js';
 
 export type { RequestKind } from '../config.js';
 
@@ -26,7 +26,8 @@ export type RequestLimitVerdict =
 export interface RequestLimits {
   /**
    * Count one request of `kind`, then say whether it may go ahead. Counted first (whatever the
-   * outcome), so a burst of parallel requests cannot slip past. `ip` null (no socket address) is
+   * outcome), so a burst of parallel requests cannot slip past; in the global ceiling only when its own
+   * address and subject limits let it through. `ip` null (no socket address) is
    * counted under "everyone" only. Several subjects (a reset asked for by an address that several
    * accounts share) are each counted; the request is refused when any of them is over.
    */
@@ -57,12 +58,6 @@ export function createRequestLimits(db: Kysely<Database>, config: RequestLimitCo
       windowMs: Math.max(...Object.values(config[kind]).map((rule: RateLimitRule) => rule.windowMs)),
     })),
   );
-  /** One request less in `kind`'s global counter (never below 0; its window is kept). */
-  const giveBackEveryone = (kind: RequestKind) =>
-    writeCounters(db, [{ key: `request:${kind}:everyone`, window_start: 0, failures: 0 }], {
-      failures: sql<number>`case when rate_limits.failures > 0 then rate_limits.failures - 1 else 0 end`,
-      window_start: sql<number>`rate_limits.window_start`,
-    }).execute();
   return {
     async take(kind, { ip, subject }) {
       const rules = config[kind];
@@ -79,20 +74,19 @@ export function createRequestLimits(db: Kysely<Database>, config: RequestLimitCo
         }
       }
       const time = now();
-      const counts = await incrementCounters(db, entries, time);
-      await purge(time);
       const isOver = (count: number, max: number) => count > max;
-      const own = worstCounter(
-        entries.filter((entry) => entry.scope !== 'everyone'),
-        counts,
-        time,
-        isOver,
-      );
-      // Refused by its own address or subject: the request is given back to the global ceiling, or one
-      // client that keeps sending past its own limit would spend the ceiling for everyone (an hour with
-      // no registrations anywhere from 300 refused requests). Only allowed requests stay counted there.
-      if (own) await giveBackEveryone(kind);
-      const over = own ?? worstCounter(entries, counts, time, isOver);
+      // The request's own counters (address, subjects) first, the global ceiling only for a request they
+      // let through: one client that keeps sending past its own limit must not spend the ceiling for
+      // everyone (an hour with no registrations anywhere from 300 refused requests). Counting it there and
+      // giving it back afterwards was not enough: a burst held the ceiling up while it ran, and the others'
+      // requests refused meanwhile stayed counted (PostgreSQL: 100 parallel refused requests from one
+      // address refused 7 of 7 other clients and spent the rest of the hour's ceiling).
+      const own = entries.filter((entry) => entry.scope !== 'everyone');
+      const everyone = entries.filter((entry) => entry.scope === 'everyone');
+      const ownCounts = own.length > 0 ? await incrementCounters(db, own, time) : new Map();
+      let over = worstCounter(own, ownCounts, time, isOver);
+      if (!over) over = worstCounter(everyone, await incrementCounters(db, everyone, time), time, isOver);
+      await purge(time);
       if (!over) return { kind: 'allowed' };
       const { scope } = over.entry;
       const message =

@@ -46,6 +46,11 @@ interface AddEmailFormProps {
   value?: string | undefined;
   error?: string | undefined;
   passwordError?: string | undefined;
+  /**
+   * The add page asking for the password without an error (the window closed since the account page was
+   * loaded without the field): focus goes to that field, whose hint says why, not to the heading that says nothing of it.
+   */
+  askingPassword?: boolean;
 }
 
 /**
@@ -53,7 +58,7 @@ interface AddEmailFormProps {
  * verified address can receive password-reset links, so adding one asks for the password outside the
  * 5-minute window (ASVS V3.7.1): a stolen session alone cannot add its own address and reset the password.
  */
-export function AddEmailForm({ page, recentlyAuthenticated, value, error, passwordError }: AddEmailFormProps) {
+export function AddEmailForm({ page, recentlyAuthenticated, value, error, passwordError, askingPassword = false }: AddEmailFormProps) {
   return (
     <form method="post" action={ROUTES.manageEmail} class="stack" novalidate>
       <CsrfInput token={page.csrfToken} />
@@ -73,7 +78,7 @@ export function AddEmailForm({ page, recentlyAuthenticated, value, error, passwo
         id="add-email-password"
         recentlyAuthenticated={recentlyAuthenticated}
         error={passwordError}
-        autofocus={passwordError !== undefined && !error}
+        autofocus={(passwordError !== undefined || askingPassword) && !error}
         purpose="adding an e-mail address"
       />
       <button type="submit" class="button">
@@ -154,7 +159,7 @@ export function AddEmailPage(props: AddEmailFormProps) {
   return (
     <Layout page={props.page} title="Add an e-mail address">
       <h1>Add an e-mail address</h1>
-      <AddEmailForm {...props} />
+      <AddEmailForm {...props} askingPassword={!props.recentlyAuthenticated && props.error === undefined && props.passwordError === undefined} />
       <p>
         <a href={`${ROUTES.manageAccount}#${EMAIL_SECTION_ID}`}>Back to your account</a>
       </p>
