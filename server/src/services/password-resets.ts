@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ROUTES } from '@latchkey/shared';
 import type { Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import { canonicalUsername } from './accounts.js';
@@ -30,7 +31,9 @@ const PURGE_INTERVAL_MS = 60_000;
 export type ResetTokenProblem = 'missing' | 'malformed' | 'forged' | 'expired' | 'used' | 'stale' | 'address-removed';
 
 /** `sentTo`: the address the link was mailed to (null for links issued before links named it). */
-export type ResetTokenResult = { ok: true; user: User; nonce: string; sentTo: string | null } | { ok: false; problem: ResetTokenProblem };
+export type ResetTokenResult =
+  | { ok: true; user: User; nonce: string; sentTo: string | null; sentToId: number | null }
+  | { ok: false; problem: ResetTokenProblem };
 
 /** The path a reset link opens (DESIGN.md section 2). */
 export const RESET_PASSWORD_PATH = ROUTES.resetPassword;
@@ -163,7 +166,7 @@ export function createPasswordResets({
     // Removing an address takes back what was mailed to it: the owner who finds a stranger's address on
     // the account and removes it must not leave that stranger a working reset link.
     if (payload.e !== undefined && sentTo === null) return { ok: false, problem: 'address-removed' };
-    return { ok: true, user, nonce: payload.n, sentTo };
+    return { ok: true, user, nonce: payload.n, sentTo, sentToId: payload.e ?? null };
   };
 
   let lastPurge = 0;
@@ -277,12 +280,20 @@ export function createPasswordResets({
               .where('used_at', 'is', null)
               .executeTakeFirst();
             if (Number(burned.numUpdatedRows) !== 1) throw new LinkAlreadyUsed();
+            // The address the link went to, again under the transaction (PostgreSQL: a share lock, so its
+            // removal waits for this reset or this reset sees it gone): removed between the check above and
+            // here, it must take its link with it as it does before the check.
+            if (checked.sentToId !== null) {
+              const read = trx.selectFrom('user_emails').select('id').where('id', '=', checked.sentToId).where('user_id', '=', user.id);
+              if (!(await (isPostgres(trx) ? read.forShare() : read).executeTakeFirst())) throw new AddressRemovedMeanwhile();
+            }
             await alsoInTransaction?.(trx, user);
-            result = { ok: true, user, nonce: checked.nonce, sentTo: checked.sentTo };
+            result = { ...checked, user };
           },
         })
         .catch(async (error: unknown) => {
           if (error instanceof LinkAlreadyUsed) result = { ok: false, problem: 'used' };
+          else if (error instanceof AddressRemovedMeanwhile) result = { ok: false, problem: 'address-removed' };
           else if (error instanceof PasswordChangedMeanwhile) {
             // The password changed after the check: by this same link posted twice ("used"), or otherwise ("stale").
             const recheck = await inspectWith(db, token);
@@ -297,4 +308,9 @@ export function createPasswordResets({
 /** Thrown inside the reset transaction when another request used the link first: rolls the new password back. */
 class LinkAlreadyUsed extends Error {
   override name = 'LinkAlreadyUsed';
+}
+
+/** Thrown inside the reset transaction when the address the link went to left the account after the check. */
+class AddressRemovedMeanwhile extends Error {
+  override name = 'AddressRemovedMeanwhile';
 }
