@@ -18,6 +18,7 @@ import { recoveryCodeRoutes } from './routes/recovery-codes.js';
 import { loadSession, UNSAFE_METHODS, verifyCsrf } from './routes/session.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 import { createServices, type Services } from './services/index.js';
+import { checkSecretKey, KEY_MISMATCH } from './services/key-check.js';
 import { webauthnRoutes } from './routes/webauthn.js';
 import { createMailSender, type MailSender } from './services/mail/mail-sender.js';
 import { createMailTransport } from './services/mail/mail-transport.js';
@@ -56,6 +57,12 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
     throw error;
   }
   const services = createServices(db, config);
+  // Before anything is sealed under it: a key other than the database's would make every stored TOTP
+  // secret unreadable (each TOTP login a failure) and seal new mail and links no right server can open.
+  if ((await checkSecretKey(db, services.keys, { record: true })) === 'differs') {
+    await db.destroy();
+    throw new Error(KEY_MISMATCH);
+  }
   const app = express();
   app.disable('x-powered-by');
   // Pages and API answers are `no-store`, so a validator is never used: no hash of every body.

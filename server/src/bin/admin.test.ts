@@ -3,6 +3,7 @@ import { testConfig, type Config } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { createApp } from '../app.js';
 import { NO_ORIGIN } from '../services/events.js';
+import { createServices } from '../services/index.js';
 import { runAdmin, type AdminIo } from './admin.js';
 
 function captureIo(stdin = ''): AdminIo & { out: string[]; err: string[] } {
@@ -148,20 +149,39 @@ describe('admin CLI with another secret key than the server', () => {
     }
   });
 
+  it('refuses another key on a database the server has started on, even with nothing sealed in it yet (its recorded key check)', async () => {
+    const database = await createTestDatabaseUrl('sqlite');
+    try {
+      const server = testConfig({ databaseUrl: database.databaseUrl });
+      await (await createApp(server)).close(); // the first start records the key's check value; no account, no mail
+      const io = captureIo();
+      expect(
+        await runAdmin(['create-user', '--username', 'first', '--email', 'first@example.org'], io, testConfig({ databaseUrl: database.databaseUrl })),
+      ).toBe(2);
+      expect(io.err.join('\n')).toMatch(/LATCHKEY_SECRET_KEY is not the key this database was written with/);
+      expect(await runAdmin(['create-user', '--username', 'first', '--email', 'first@example.org'], captureIo(), server)).toBe(0);
+    } finally {
+      await database.drop();
+    }
+  });
+
   it('is not fooled by a message an earlier run queued under a wrong key (the server failed to open it)', async () => {
     const database = await createTestDatabaseUrl('sqlite');
     try {
       const server = testConfig({ databaseUrl: database.databaseUrl });
       expect(await runAdmin(['create-user', '--username', 'first', '--email', 'first@example.org', '--verified'], captureIo(), server)).toBe(0);
-      const latchkey = await createApp(testConfig({ databaseUrl: database.databaseUrl }));
+      const latchkey = await createApp(server);
       try {
-        // Sealed under another key, and already refused once by the server's sender.
-        const id = await latchkey.services.mail.enqueue({ userId: null, kind: 'test', to: 'x@example.org', subject: 'x', text: 'x', html: '<p>x</p>' });
+        // Sealed under another key (services made with another config), and already refused once by the server's sender.
+        const other = createServices(latchkey.db, testConfig({ databaseUrl: database.databaseUrl }));
+        const id = await other.mail.enqueue({ userId: null, kind: 'test', to: 'x@example.org', subject: 'x', text: 'x', html: '<p>x</p>' });
         await latchkey.db
           .updateTable('mail_outbox')
           .set({ attempts: 1, last_error: 'Unsupported state or unable to authenticate data' })
           .where('id', '=', id)
           .execute();
+        // As a database no server has started on since the key check was recorded (migration 009): the sampling decides.
+        await latchkey.db.deleteFrom('key_check').execute();
       } finally {
         await latchkey.close();
       }

@@ -20,6 +20,7 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   notice_throttle: NoticeThrottleTable;
   deleted_usernames: DeletedUsernamesTable;
+  key_check: KeyCheckTable;
 }
 
 export interface UsersTable {
@@ -211,4 +212,11 @@ export interface DeletedUsernamesTable {
   /** Canonical, as `users.username` was. */
   username: string;
   deleted_at: number;
+}
+
+/** Migration 009: the check value of the secret key the database was written with (services/key-check.ts). */
+export interface KeyCheckTable {
+  /** `secret-key`: one row. */
+  name: string;
+  value: string;
 }

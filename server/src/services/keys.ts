@@ -11,7 +11,8 @@ export type KeyPurpose =
   | 'session-data'
   | 'mail-body'
   | 'email-verify'
-  | 'password-reset';
+  | 'password-reset'
+  | 'key-check';
 
 /** Keys derived from LATCHKEY_SECRET_KEY by HKDF-SHA256 (RFC 5869), one per {@link KeyPurpose}. */
 export type ServerKeys = Record<KeyPurpose, Buffer>;
@@ -26,6 +27,7 @@ const PURPOSES: readonly KeyPurpose[] = [
   'mail-body',
   'email-verify',
   'password-reset',
+  'key-check',
 ];
 
 /** Derive the per-purpose 256-bit keys (ASVS V6.4.1: keys separated by purpose). */

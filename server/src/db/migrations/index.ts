@@ -7,6 +7,7 @@ import * as mail from './005-mail.js';
 import * as passwordResetsAndCodeConfirmation from './006-password-resets-and-code-confirmation.js';
 import * as sessionsAndDevices from './007-sessions-and-devices.js';
 import * as deletedUsernames from './008-deleted-usernames.js';
+import * as keyCheck from './009-key-check.js';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the compiled server
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '006-password-resets-and-code-confirmation': passwordResetsAndCodeConfirmation,
   '007-sessions-and-devices': sessionsAndDevices,
   '008-deleted-usernames': deletedUsernames,
+  '009-key-check': keyCheck,
 };
