@@ -286,6 +286,24 @@ export const SERVER_PAGES: ServerPageState[] = [
       await expect(page).toHaveURL(ACCOUNT_URL);
     },
   },
+  {
+    // The login is older than 5 minutes when "Add address" is pressed (the account page was loaded inside them):
+    // the add page asks for the password, its field focused and its hint saying why.
+    name: 'add an address: the password asked',
+    async open(page, server) {
+      const user = await logInAs(page, server, 'no-2fa');
+      await page.goto(`${server.url}${ROUTES.manageAccount}`);
+      await server.services.db
+        .updateTable('sessions')
+        .set({ authenticated_at: Date.now() - 6 * 60_000 })
+        .where('user_id', '=', user.id)
+        .execute();
+      await page.getByLabel('Add an e-mail address').fill(`second.${user.username}@example.org`);
+      await page.getByRole('button', { name: 'Add address' }).click();
+      await expect(page.getByRole('heading', { name: 'Add an e-mail address' })).toBeVisible();
+      await expect(page.getByLabel('Your password')).toBeFocused();
+    },
+  },
   { name: 'verify e-mail: forged link', open: asUser('no-2fa', `${ROUTES.verifyEmail}?token=forged`) },
   { name: 'change password', open: asUser('no-2fa', ROUTES.changePassword) },
   {
