@@ -12,16 +12,23 @@ function captureIo(stdin = ''): AdminIo & { out: string[]; err: string[] } {
   return { out, err, stdout: (line) => out.push(line), stderr: (line) => err.push(line), readStdin: async () => stdin };
 }
 
-describe('admin CLI', () => {
-  let config: Config;
+/** A throw-away SQLite database for the describe block, and the server's config for it (its key). */
+function useThrowAwayDatabase(ready: (config: Config) => void): void {
   let drop: () => Promise<void>;
   beforeAll(async () => {
     const database = await createTestDatabaseUrl('sqlite');
     drop = database.drop;
-    config = testConfig({ databaseUrl: database.databaseUrl });
+    ready(testConfig({ databaseUrl: database.databaseUrl }));
   });
   afterAll(async () => {
     await drop?.();
+  });
+}
+
+describe('admin CLI', () => {
+  let config: Config;
+  useThrowAwayDatabase((started) => {
+    config = started;
   });
 
   it('prints help', async () => {
@@ -111,14 +118,8 @@ describe('admin CLI', () => {
 
 describe('admin CLI with another secret key than the server', () => {
   let config: Config;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    const database = await createTestDatabaseUrl('sqlite');
-    drop = database.drop;
-    config = testConfig({ databaseUrl: database.databaseUrl });
-  });
-  afterAll(async () => {
-    await drop?.();
+  useThrowAwayDatabase((started) => {
+    config = started;
   });
 
   const otherKey = (extra: Partial<Config> = {}) => testConfig({ databaseUrl: config.databaseUrl, ...extra });

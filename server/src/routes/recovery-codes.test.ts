@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { RunningServer } from '../main.js';
 import { NO_ORIGIN } from '../services/events.js';
 import { TestBrowser } from '../testing/browser.js';
+import { holdTransaction, untilSomeoneWaitsOnALock } from '../testing/held-transaction.js';
 import { codesOnPage, enableTotpThrough, registerThrough, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { RECOVERY_CODE_ROUTES } from '../views/recovery-code-routes.js';
@@ -133,46 +133,18 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
     await enableTotpThrough(b);
     const user = await userOf(username);
     // Another tab removes the app: its transaction holds the user's row while the new set is asked for.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let removed!: () => void;
-    const removedUncommitted = new Promise<void>((resolve) => {
-      removed = resolve;
-    });
-    const removal = server.services.db.transaction().execute(async (trx) => {
+    const removal = await holdTransaction(server.services.db, async (trx) => {
       expect(await server.services.boundTo(trx).totp.disable(user.id, NO_ORIGIN, { lastFactorConfirmed: true })).toBe(true);
-      removed();
-      await held;
     });
-    await removedUncommitted;
     const generating = b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
-    await untilSomeoneWaitsOnALock(dialect);
-    release();
-    await removal;
+    await untilSomeoneWaitsOnALock(server.services.db, dialect);
+    await removal.release();
     const answer = await generating;
     expect(answer.status).toBe(400);
     expect(answer.text).toContain('Turn on two-factor authentication first');
     expect((await server.services.accounts.twoFactorStatus(user.id)).enabled).toBe(false);
     expect(await server.services.recoveryCodes.remaining(user.id)).toBe(0);
   });
-
-  /**
-   * PostgreSQL: until the generating request's statement waits on the removal's row lock (so the test
-   * orders the two for certain). SQLite has one connection: the request simply queues behind the removal.
-   */
-  async function untilSomeoneWaitsOnALock(on: typeof dialect) {
-    if (on === 'sqlite') return new Promise((resolve) => setTimeout(resolve, 200));
-    for (let tries = 0; tries < 200; tries++) {
-      const waiting = await sql<{
-        count: number;
-      }>`select count(*)::int as count from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(server.services.db);
-      if (waiting.rows[0]!.count > 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error('the generating request never waited on the removal');
-  }
 
   it('needs a login, and has nothing to confirm without 2FA', async () => {
     const anonymous = new TestBrowser(server.url);

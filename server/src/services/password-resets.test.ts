@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdTransaction, untilSomeoneWaitsOnALock } from '../testing/held-transaction.js';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 import { requestResetLinks } from '../testing/reset-links.js';
@@ -244,40 +244,15 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
       await h.db.updateTable('user_emails').set({ verified_at: 1 }).where('id', '=', added.id).execute();
       const [link] = await requestLinks(stranger);
       // The owner's removal is under way (its transaction holds the row) when the link is posted.
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let removing!: () => void;
-      const removalStarted = new Promise<void>((resolve) => {
-        removing = resolve;
-      });
-      const removal = h.db.transaction().execute(async (trx) => {
+      const removal = await holdTransaction(h.db, async (trx) => {
         await h.services.boundTo(trx).emails.remove(user.id, added.id, NO_ORIGIN);
-        removing();
-        await held;
       });
-      await removalStarted;
       const reset = h.services.passwordResets.reset(link!.token, NEW_PASSWORD);
-      if (dialect === 'postgres') await untilSomeoneWaitsOnALock();
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-      release();
-      await removal;
+      await untilSomeoneWaitsOnALock(h.db, dialect);
+      await removal.release();
       expect(await reset).toEqual({ ok: false, problem: 'address-removed' });
       expect(await h.services.accounts.verifyPassword((await h.services.accounts.findById(user.id))!, PASSWORD)).toBe(true);
     });
-
-    /** PostgreSQL: until a statement waits on a row lock (the reset's read of the address being removed). */
-    async function untilSomeoneWaitsOnALock() {
-      for (let tries = 0; tries < 200; tries++) {
-        const waiting = await sql<{
-          count: number;
-        }>`select count(*)::int as count from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(h.db);
-        if (waiting.rows[0]!.count > 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      throw new Error('the reset never waited on the address being removed');
-    }
 
     it('a refused new password leaves the link usable', async () => {
       const user = await newUser();

@@ -61,14 +61,18 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
     });
   });
 
-  it('one address over its own limit cannot spend the global ceiling for everyone else', async () => {
+  /** Registrations limited to 5 an address and 12 in all, the hour's ceiling fresh; and an address to send too many. */
+  async function fiveEachTwelveInAll() {
     const small: RequestLimitConfig = {
       ...DEFAULT_REQUEST_LIMITS,
       register: { perAddress: { max: 5, windowMs: HOUR }, everyone: { max: 12, windowMs: HOUR } },
     };
     await h.db.deleteFrom('rate_limits').where('key', '=', 'request:register:everyone').execute();
-    const limits = createRequestLimits(h.db, small, h.clock);
-    const attacker = freshIp();
+    return { limits: createRequestLimits(h.db, small, h.clock), attacker: freshIp() };
+  }
+
+  it('one address over its own limit cannot spend the global ceiling for everyone else', async () => {
+    const { limits, attacker } = await fiveEachTwelveInAll();
     // Refused after its 5th request, the address keeps sending (sequentially and in a burst).
     for (let i = 0; i < 20; i++) await limits.take('register', { ip: attacker });
     const burst = await Promise.all(Array.from({ length: 20 }, () => limits.take('register', { ip: attacker })));
@@ -79,13 +83,7 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
   });
 
   it('a burst from an address over its own limit, running while others ask, refuses none of them', async () => {
-    const small: RequestLimitConfig = {
-      ...DEFAULT_REQUEST_LIMITS,
-      register: { perAddress: { max: 5, windowMs: HOUR }, everyone: { max: 12, windowMs: HOUR } },
-    };
-    await h.db.deleteFrom('rate_limits').where('key', '=', 'request:register:everyone').execute();
-    const limits = createRequestLimits(h.db, small, h.clock);
-    const attacker = freshIp();
+    const { limits, attacker } = await fiveEachTwelveInAll();
     for (let i = 0; i < 5; i++) expect((await limits.take('register', { ip: attacker })).kind).toBe('allowed');
     // 7 of the hour's 12 left. Counted in the ceiling and given back afterwards, the burst held it up while it
     // ran: on PostgreSQL the 7 others were refused, and their refusals stayed counted (the hour spent).
