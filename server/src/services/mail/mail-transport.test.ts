@@ -1,9 +1,10 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeMail } from './compose-mail.js';
-import { createMailTransport } from './mail-transport.js';
+import { createMailTransport, requiresTls } from './mail-transport.js';
 
 let directory: string | null = null;
 afterEach(async () => {
@@ -69,5 +70,136 @@ describe('createMailTransport, files (the embedded default)', () => {
 
   it('composeMail refuses a subject with a line break (header injection)', () => {
     expect(() => composeMail({ subject: 'a\r\nBcc: x@example.org', greeting: 'Hi', paragraphs: [] })).toThrow(TypeError);
+  });
+});
+
+/**
+ * A plain-text SMTP server that offers AUTH but not STARTTLS (what a man in the middle shows after stripping
+ * the offer), and records every command line it is sent.
+ */
+async function strippedSmtp(host: string): Promise<{ port: number; lines: string[]; connections: () => number; open: () => number; server: Server }> {
+  const lines: string[] = [];
+  let connections = 0;
+  let open = 0;
+  const server = createServer((socket) => {
+    connections++;
+    open++;
+    socket.on('close', () => open--);
+    let inData = false;
+    socket.write('220 relay ESMTP\r\n');
+    let buffer = '';
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (inData) {
+          if (line === '.') {
+            inData = false;
+            socket.write('250 queued\r\n');
+          }
+          continue;
+        }
+        lines.push(line);
+        const verb = line.split(' ')[0]!.toUpperCase();
+        if (verb === 'EHLO') socket.write('250-relay\r\n250 AUTH PLAIN LOGIN\r\n');
+        else if (verb === 'AUTH') socket.write('235 ok\r\n');
+        else if (verb === 'DATA') {
+          inData = true;
+          socket.write('354 go\r\n');
+        } else if (verb === 'QUIT') socket.end('221 bye\r\n');
+        else socket.write(verb === 'STARTTLS' ? '502 not offered\r\n' : '250 ok\r\n');
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return { port: (server.address() as AddressInfo).port, lines, connections: () => connections, open: () => open, server };
+}
+
+describe('createMailTransport, SMTP', () => {
+  const message = {
+    from: 'Latchkey <no-reply@index.example.org>',
+    to: 'alice@example.org',
+    subject: 's',
+    text: 't',
+    html: '<p>t</p>',
+    messageId: 'm-3',
+    date: new Date(0),
+  };
+
+  it('requires TLS before sending credentials to a remote smtp:// server (unless the URL opts out)', () => {
+    expect(requiresTls(new URL('smtp://user:secret@smtp.example.org:587'))).toBe(true);
+    expect(requiresTls(new URL('smtp://user@smtp.example.org:587'))).toBe(true);
+    expect(requiresTls(new URL('smtp://smtp.example.org:25'))).toBe(false);
+    expect(requiresTls(new URL('smtps://user:secret@smtp.example.org:465'))).toBe(false);
+    for (const host of ['localhost', '127.0.0.1', '[::1]']) expect(requiresTls(new URL(`smtp://user:secret@${host}:25`))).toBe(false);
+  });
+
+  // 127.0.0.2 is loopback on Linux but not one of the names the transport trusts: it stands for a remote relay.
+  it.skipIf(process.platform !== 'linux')('never sends the login in clear when the STARTTLS offer is stripped', async () => {
+    const relay = await strippedSmtp('127.0.0.2');
+    try {
+      const transport = createMailTransport({ kind: 'smtp', url: `smtp://user:s3cret-pass@127.0.0.2:${relay.port}` });
+      await expect(transport.send(message)).rejects.toThrow(/STARTTLS/);
+      transport.close();
+      expect(relay.lines.some((line) => /^AUTH/i.test(line))).toBe(false);
+      expect(relay.lines.join('\n')).not.toContain(Buffer.from('s3cret-pass').toString('base64').slice(0, 8));
+
+      // An operator who accepts the risk says so in the URL.
+      const optedOut = createMailTransport({ kind: 'smtp', url: `smtp://user:s3cret-pass@127.0.0.2:${relay.port}?requireTLS=false` });
+      await optedOut.send(message);
+      optedOut.close();
+      expect(relay.lines.some((line) => /^AUTH/i.test(line))).toBe(true);
+    } finally {
+      await new Promise((resolve) => relay.server.close(resolve));
+    }
+  });
+});
+
+describe('createMailTransport, SMTP connections', () => {
+  const message = {
+    from: 'Latchkey <no-reply@index.example.org>',
+    to: 'alice@example.org',
+    subject: 's',
+    text: 't',
+    html: '<p>t</p>',
+    messageId: 'm-4',
+    date: new Date(0),
+  };
+
+  it('keeps one connection open for a run of messages (one per message drained a backlog at 9 a second), closed once idle', async () => {
+    const relay = await strippedSmtp('127.0.0.1');
+    const transport = createMailTransport({ kind: 'smtp', url: `smtp://127.0.0.1:${relay.port}` });
+    try {
+      for (let i = 0; i < 5; i++) await transport.send({ ...message, messageId: `m-4-${i}` });
+      expect(relay.lines.filter((line) => line === 'DATA')).toHaveLength(5);
+      expect(relay.connections()).toBe(1);
+      // … and closes it once idle: an open connection would hold the mail server's own shutdown.
+      await expect.poll(() => relay.open(), { timeout: 7_000 }).toBe(0);
+    } finally {
+      transport.close();
+      await new Promise((resolve) => relay.server.close(resolve));
+    }
+  });
+
+  it("an attempt aborted by the sender's deadline fails at once and closes its connection", async () => {
+    // Accepts the connection and never greets: the per-step timeouts alone would wait 15 s.
+    let closed = false;
+    const silent = createServer((socket) => {
+      socket.on('close', () => (closed = true));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const transport = createMailTransport({ kind: 'smtp', url: `smtp://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+    try {
+      const started = Date.now();
+      await expect(transport.send(message, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ name: 'AbortError' });
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await expect.poll(() => closed, { timeout: 7_000 }).toBe(true);
+    } finally {
+      transport.close();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

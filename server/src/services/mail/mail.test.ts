@@ -4,7 +4,7 @@ import { inTransaction } from '../../db/in-transaction.js';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../../testing/service-harness.js';
 import { EMAIL_VERIFY_TTL_MS } from '../emails.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../events.js';
-import { createMailSender, OUTBOX_RETENTION_MS, retryDelay } from './mail-sender.js';
+import { createMailSender, type MailSender, OUTBOX_RETENTION_MS, retryDelay, sendDeadline } from './mail-sender.js';
 import type { MailMessage, MailTransport } from './mail-transport.js';
 import { openMailBody } from './mail-outbox.js';
 import { FAILURE_NOTICE_INTERVAL_MS } from './security-notices.js';
@@ -283,6 +283,112 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     const ours = new Set(users.map((user) => user.email));
     const delivered = transports.flatMap((transport) => transport.sent).filter((message) => ours.has(message.to));
     expect(delivered.map((message) => message.to).sort()).toEqual([...ours].sort());
+  });
+
+  it('behind a slow SMTP server, two senders still deliver each message once (the lease covers each attempt, not only the batch)', async () => {
+    const users = await Promise.all(Array.from({ length: 14 }, () => register()));
+    const ours = new Set(users.map((user) => user.email));
+    // 120 ms a message against a 500 ms lease: a batch of 10 takes twice the lease. Real time, as SMTP is.
+    const slow = (sent: MailMessage[]): MailTransport => ({
+      async send(message) {
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        sent.push(message);
+      },
+      describe: () => 'slow',
+      warning: () => null,
+      close: () => undefined,
+    });
+    const sent: MailMessage[] = [];
+    const config = { ...h.config.mail, leaseMs: 500 };
+    const senders = [0, 1].map(() =>
+      createMailSender({ db: h.db, transport: slow(sent), mailKey: h.services.keys['mail-body'], config, now: Date.now, log: () => undefined }),
+    );
+    // Both keep polling until every message of ours is out, as instances do.
+    const drain = async (sender: MailSender) => {
+      while (
+        (
+          await h.db
+            .selectFrom('mail_outbox')
+            .select('id')
+            .where('recipient', 'in', [...ours])
+            .where('sent_at', 'is', null)
+            .execute()
+        ).length > 0
+      ) {
+        await sender.deliverDue();
+        // The poll interval (SQLite answers without yielding: a tight loop would starve the transport's timers).
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    await Promise.all(senders.map(drain));
+    const delivered = sent.filter((message) => ours.has(message.to)).map((message) => message.to);
+    expect(delivered.sort()).toEqual([...ours].sort());
+  });
+
+  it('an attempt that outlives the deadline is aborted inside the lease, and retried later', async () => {
+    const user = await register();
+    const attempts: { to: string; tookMs: number }[] = [];
+    const hanging: MailTransport = {
+      send: (message, options) =>
+        new Promise((_resolve, reject) => {
+          const started = Date.now();
+          options!.signal!.addEventListener('abort', () => {
+            attempts.push({ to: message.to, tookMs: Date.now() - started });
+            reject(new Error('aborted: took too long'));
+          });
+        }),
+      describe: () => 'hanging',
+      warning: () => null,
+      close: () => undefined,
+    };
+    const config = { ...h.config.mail, leaseMs: 400 };
+    const sender = createMailSender({ db: h.db, transport: hanging, mailKey: h.services.keys['mail-body'], config, now: Date.now, log: () => undefined });
+    await h.db
+      .updateTable('mail_outbox')
+      .set({ next_attempt_at: Date.now() + 60_000 })
+      .where('user_id', '!=', user.id)
+      .where('sent_at', 'is', null)
+      .execute();
+    await sender.deliverDue();
+    expect(attempts.map((attempt) => attempt.to)).toEqual([user.email]);
+    expect(attempts[0]!.tookMs).toBeGreaterThanOrEqual(sendDeadline(config.leaseMs) - 5);
+    expect(attempts[0]!.tookMs).toBeLessThan(config.leaseMs);
+    const [row] = await outbox(user.id);
+    expect(row).toMatchObject({ sent_at: null, failed_at: null, lease_token: null, attempts: 1, last_error: 'aborted: took too long' });
+  });
+
+  it('a clean shutdown waits for the message being sent only, and gives the rest of its batch back at once', async () => {
+    await Promise.all(Array.from({ length: 12 }, () => register()));
+    let sending: () => void = () => undefined;
+    const firstSend = new Promise<void>((resolve) => (sending = resolve));
+    const sent: MailMessage[] = [];
+    const slow: MailTransport = {
+      async send(message) {
+        sending();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        sent.push(message);
+      },
+      describe: () => 'slow',
+      warning: () => null,
+      close: () => undefined,
+    };
+    const sender = createMailSender({
+      db: h.db,
+      transport: slow,
+      mailKey: h.services.keys['mail-body'],
+      config: h.config.mail,
+      now: Date.now,
+      log: () => undefined,
+    });
+    sender.start();
+    await firstSend;
+    const stopping = Date.now();
+    await sender.stop();
+    // One message (200 ms), not the batch of 10 (2 s).
+    expect(Date.now() - stopping).toBeLessThan(1_000);
+    expect(sent).toHaveLength(1);
+    const held = await h.db.selectFrom('mail_outbox').select('id').where('sent_at', 'is', null).where('lease_token', 'is not', null).execute();
+    expect(held).toEqual([]);
   });
 
   it('delivered envelopes are deleted after the retention period; pending messages never are', async () => {
