@@ -72,6 +72,12 @@ describe('loadConfig', () => {
     await expect(loadConfig({ ...base, LATCHKEY_SMTP_URL: 'not a url' })).rejects.toThrow(ConfigError);
     await expect(loadConfig({ ...base, LATCHKEY_MAIL_FROM: 'robot@example.org\r\nBcc: all@example.org' })).rejects.toThrow(/LATCHKEY_MAIL_FROM/);
     await expect(loadConfig({ ...base, LATCHKEY_MAIL_FROM: 'nobody' })).rejects.toThrow(/LATCHKEY_MAIL_FROM/);
+    // The index's name goes into every mail's subject: one line, or no mail (and no change that mails) could be made.
+    expect((await loadConfig({ ...base, LATCHKEY_RP_NAME: '  Example Index ' })).rpName).toBe('Example Index');
+    expect((await loadConfig(base)).rpName).toBe('Latchkey');
+    for (const name of ['Latchkey\nBcc: x@evil.example', 'Tab\there', 'x'.repeat(101)]) {
+      await expect(loadConfig({ ...base, LATCHKEY_RP_NAME: name }), JSON.stringify(name)).rejects.toThrow(/LATCHKEY_RP_NAME must be one line/);
+    }
   });
 
   it('generates the secret key once, in the config directory (not beside the database), mode 0600, warns, and reuses it', async () => {

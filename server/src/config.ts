@@ -258,7 +258,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directori
     databaseUrl,
     origin,
     rpId,
-    rpName: env.LATCHKEY_RP_NAME?.trim() || 'Latchkey',
+    rpName: parseRpName(env.LATCHKEY_RP_NAME),
     secretKey: secret.key,
     production,
     rateLimits: DEFAULT_RATE_LIMITS,
@@ -355,6 +355,20 @@ function parseOrigin(value: string): string {
   return url.origin;
 }
 
+/**
+ * The index's name, shown in security-key prompts and mail subjects and greetings: one line of printable
+ * text. A line break in it made every mail's subject unsendable — and every change that queues a notice in
+ * its own transaction (registration, password and 2FA changes) a 500.
+ */
+function parseRpName(value: string | undefined): string {
+  const text = value?.trim();
+  if (!text) return 'Latchkey';
+  if (/\p{Cc}/u.test(text) || text.length > 100) {
+    throw new ConfigError('LATCHKEY_RP_NAME must be one line of at most 100 printable characters (the index’s name, e.g. "Example Index").');
+  }
+  return text;
+}
+
 function parseMailFrom(value: string | undefined, origin: string): string {
   const text = value?.trim();
   if (!text) return `Latchkey <no-reply@${new URL(origin).hostname}>`;
@@ -381,7 +395,9 @@ function parseMailTransport(value: string | undefined, databaseUrl: string, data
       throw new ConfigError('LATCHKEY_SMTP_URL is not a URL; use e.g. smtps://user:password@smtp.example.org:465');
     }
     if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
-      throw new ConfigError('LATCHKEY_SMTP_URL must start with smtp:// (STARTTLS when offered) or smtps:// (TLS from the start).');
+      throw new ConfigError(
+        'LATCHKEY_SMTP_URL must start with smtp:// (STARTTLS; required when the URL has a login and the server is not this machine) or smtps:// (TLS from the start).',
+      );
     }
     return { kind: 'smtp', url: text };
   }
