@@ -3,7 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { expect, test } from '@playwright/test';
-import { addVirtualAuthenticator, launchBrowserWithExtension, openPopup, softAuthenticator } from '../src/kit/index.js';
+import {
+  addVirtualAuthenticator,
+  createVault,
+  launchBrowserWithExtension,
+  openPopup,
+  type SavedCredential,
+  softAuthenticator,
+  unlockVault,
+} from '../src/kit/index.js';
 
 // Self-tests of the kit's browser helpers, against a probe extension and a bare local page, so a
 // broken helper shows up here rather than as a confusing journey failure.
@@ -53,6 +61,38 @@ test.describe('openPopup', () => {
 
   test('explains a missing build instead of failing obscurely', async () => {
     await expect(launchBrowserWithExtension({ extensionPath: '/nonexistent/extension' })).rejects.toThrow(/Build the extension first/);
+  });
+});
+
+test.describe('createVault and unlockVault', () => {
+  const passphrase = 'correct horse battery staple';
+
+  test('make a vault on a fresh profile, lock it, unlock it; each names the screen it did not expect, at once', async () => {
+    const browser = await launchBrowserWithExtension(); // the real extension test build
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      const popup = await openPopup(browser.context, { forPage: page });
+
+      // A fresh profile has no vault: said at once, not after unlockVault's 60 s wait for the locked screen.
+      const started = Date.now();
+      await expect(unlockVault(popup, passphrase)).rejects.toThrow(
+        'the popup shows "Set up Latchkey" (no vault yet), not the locked screen ("Your vault is locked."): create the vault first',
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await expect(createVault(popup, 'abc')).rejects.toThrow('createVault: the popup keeps "Create vault" disabled for this passphrase');
+
+      await createVault(popup, passphrase);
+      await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible();
+      await expect(createVault(popup, passphrase)).rejects.toThrow('the popup shows the account list (the vault is unlocked), not "Set up Latchkey"');
+
+      await popup.getByRole('button', { name: 'Lock now' }).click();
+      await expect(unlockVault(popup, 'not the passphrase at all')).rejects.toThrow('the popup refused the passphrase: Wrong passphrase.');
+      await unlockVault(popup, passphrase);
+      await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible();
+    } finally {
+      await browser.close();
+    }
   });
 });
 
@@ -114,6 +154,54 @@ test.describe('addVirtualAuthenticator', () => {
     });
     expect(verification.verified).toBe(true);
     expect(verification.authenticationInfo.newCounter).toBeGreaterThan(0);
+  });
+
+  test("imports a key as the dev server saves it in dev-users.json, so a seeded user's key logs in from the browser", async ({ page }) => {
+    const soft = softAuthenticator();
+    const creation = await generateRegistrationOptions({ rpName: 'Latchkey', rpID: 'localhost', userName: 'kim', attestationType: 'none' });
+    const registration = await verifyRegistrationResponse({
+      response: soft.createRegistrationResponse(creation, { origin: origin() }),
+      expectedChallenge: creation.challenge,
+      expectedOrigin: origin(),
+      expectedRPID: 'localhost',
+    });
+    const stored = registration.registrationInfo!.credential;
+    // test/src/dev/dev.ts writes each seeded key like this, JSON, for the admin CLI and for scripts.
+    const held = soft.credentials[0]!;
+    const saved = JSON.parse(
+      JSON.stringify({
+        credentialId: held.id,
+        rpId: held.rpId,
+        userHandle: held.userHandle,
+        privateKeyPkcs8: held.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+      }),
+    ) as SavedCredential;
+
+    // Two runs of a script, each importing the saved key afresh: the second's count must still be higher
+    // than the one the server stored from the first (else it is refused as a cloned key).
+    await page.goto(`${origin()}/login-as-kim`);
+    let counter = stored.counter;
+    for (const run of [1, 2]) {
+      if (run === 2) await page.waitForTimeout(1_100); // the default start counts seconds
+      const key = await addVirtualAuthenticator(page);
+      await key.importCredential(saved);
+      const request = await generateAuthenticationOptions({ rpID: 'localhost', allowCredentials: [{ id: stored.id }] });
+      const assertion = await page.evaluate(async (json) => {
+        const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(json as PublicKeyCredentialRequestOptionsJSON);
+        return ((await navigator.credentials.get({ publicKey })) as PublicKeyCredential).toJSON();
+      }, request);
+      const verification = await verifyAuthenticationResponse({
+        response: assertion as Parameters<typeof verifyAuthenticationResponse>[0]['response'],
+        expectedChallenge: request.challenge,
+        expectedOrigin: origin(),
+        expectedRPID: 'localhost',
+        credential: { ...stored, counter },
+      });
+      expect(verification.verified).toBe(true);
+      expect(verification.authenticationInfo.newCounter).toBeGreaterThan(counter);
+      counter = verification.authenticationInfo.newCounter;
+      await key.remove();
+    }
   });
 
   test('a key that fails user verification makes the ceremony fail', async ({ page }) => {

@@ -14,12 +14,13 @@
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../server/src/config.js';
 import { createTestDatabaseUrl } from '../../../server/src/db/test-database.js';
 import { startServer } from '../../../server/src/main.js';
 import { createUserIn, type UserState } from '../kit/create-user-in.js';
+import { adminCodeCommand } from './admin-code-command.js';
 import { devDirectory, devSeedFilePath, type DevSeedFile } from '../../../server/src/bin/code.js';
 
 const SEEDED: Array<{ username: string; state: UserState; situation: string }> = [
@@ -36,7 +37,8 @@ const withExtension = !process.argv.includes('--no-extension');
 const DEV_PASSWORD = 'dev-only-password';
 
 async function main(): Promise<void> {
-  const dir = devDirectory();
+  // Absolute: the printed admin command runs in the server workspace, where a relative path means another place.
+  const dir = resolve(devDirectory());
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const dialect = process.env.LATCHKEY_DEV_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
@@ -82,7 +84,8 @@ async function main(): Promise<void> {
         : {}),
     });
   }
-  writeFileSync(devSeedFilePath(), `${JSON.stringify(seed, null, 2)}\n`, { mode: 0o600 });
+  const seedFile = resolve(devSeedFilePath());
+  writeFileSync(seedFile, `${JSON.stringify(seed, null, 2)}\n`, { mode: 0o600 });
 
   const lines = [
     '',
@@ -92,10 +95,12 @@ async function main(): Promise<void> {
     ...SEEDED.map(({ username, situation }) => `  ${username.padEnd(6)} ${situation}`),
     '',
     `Mail: ${server.mailDestination}; each message's subject and links are also printed here.`,
-    `Current TOTP code of a seeded user:  DATABASE_URL=${databaseUrl} LATCHKEY_SECRET_KEY=$(cat ${secretKeyFile}) npm run admin -- code tom`,
-    `Recovery codes of alex, security-key private keys: ${devSeedFilePath()}`,
+    `Current TOTP code of a seeded user:  ${adminCodeCommand({ databaseUrl, secretKeyFile, devDirectory: process.env.LATCHKEY_DEV_DIR === undefined ? undefined : dir })}`,
+    `Recovery codes of alex, security-key private keys: ${seedFile}`,
     withExtension ? 'Extension: load extension/dist/chromium-test unpacked (chrome://extensions → Developer mode); rebuilt on change.' : '',
-    'Ctrl+C stops everything and throws the database away.',
+    dialect === 'sqlite'
+      ? `Ctrl+C stops everything; ${dir} (database, mail, seeded secrets) is wiped at the next start.`
+      : 'Ctrl+C stops everything and drops the PostgreSQL schema.',
     '',
   ];
   console.log(lines.join('\n'));

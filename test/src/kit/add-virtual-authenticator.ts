@@ -26,6 +26,26 @@ export interface VirtualCredential {
   signCount: number;
 }
 
+/**
+ * A credential saved outside a {@link SoftCredential}: what `npm run dev` writes for each seeded key in
+ * `dev-users.json` (`users[].securityKey`), so a script can log in as `kim` in a browser.
+ */
+export interface SavedCredential {
+  /** base64url, as the server stores it. */
+  credentialId: string;
+  rpId: string;
+  /** base64url. */
+  userHandle: string;
+  /** The private key, PKCS#8 DER, standard base64. */
+  privateKeyPkcs8: string;
+  /**
+   * The counter to start from. Default: the current Unix time in seconds. A saved key is imported again
+   * and again (every run of a script), but the server keeps the highest count it has seen and refuses
+   * one that does not grow, as from a cloned key; a clock-based start is past every earlier run's.
+   */
+  signCount?: number;
+}
+
 export interface VirtualAuthenticator {
   /** The CDP authenticator id. */
   readonly authenticatorId: string;
@@ -39,8 +59,12 @@ export interface VirtualAuthenticator {
   clearCredentials(): Promise<void>;
   /** Makes later ceremonies pass or fail user verification. */
   setUserVerified(isUserVerified: boolean): Promise<void>;
-  /** Copies a softAuthenticator credential in, so a user created over HTTP can log in with it in the browser. */
-  importCredential(credential: SoftCredential): Promise<void>;
+  /**
+   * Copies a credential in, so a user created without the browser can log in with it there: a
+   * softAuthenticator credential (`createUserIn(…).securityKey.credentials[0]`) or a
+   * {@link SavedCredential} (a seeded user's `securityKey` from the dev server's `dev-users.json`).
+   */
+  importCredential(credential: SoftCredential | SavedCredential): Promise<void>;
   /** Unplugs the key. */
   remove(): Promise<void>;
 }
@@ -97,15 +121,16 @@ export async function addVirtualAuthenticator(page: Page, options: VirtualAuthen
       await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified });
     },
     async importCredential(credential) {
+      const saved = 'privateKeyPkcs8' in credential;
       await cdp.send('WebAuthn.addCredential', {
         authenticatorId,
         credential: {
-          credentialId: toStandardBase64(credential.id),
+          credentialId: toStandardBase64(saved ? credential.credentialId : credential.id),
           isResidentCredential: false,
           rpId: credential.rpId,
-          privateKey: credential.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+          privateKey: saved ? credential.privateKeyPkcs8 : credential.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
           userHandle: toStandardBase64(credential.userHandle),
-          signCount: credential.signCount,
+          signCount: credential.signCount ?? (saved ? Math.floor(Date.now() / 1000) : 0),
         },
       });
     },

@@ -31,6 +31,13 @@ beforeAll(async () => {
       } else if (url.pathname === '/api') {
         response.setHeader('content-type', 'application/json');
         response.end(JSON.stringify({ header: request.headers['x-csrf-token'] ?? null, body: JSON.parse(body || 'null') }));
+      } else if (url.pathname === '/locked') {
+        response.setHeader('content-type', 'text/html');
+        response.end(
+          '<h1>Two-factor authentication</h1><div class="notice" role="alert" tabindex="-1"><p>Too many failed attempts. Try again in 15 minutes &amp; more.</p></div>',
+        );
+      } else if (url.pathname === '/gone') {
+        response.writeHead(400, { 'content-type': 'text/html' }).end('<main><h1>Log in again</h1></main>');
       } else if (url.pathname === '/loop') {
         response.writeHead(302, { location: '/loop' }).end();
       } else response.writeHead(404).end('not found');
@@ -81,6 +88,14 @@ describe('createSessionClient', () => {
     const posts = seen.filter((request) => request.method === 'POST').length;
     await expect(client.submit('/api', {})).rejects.toThrow(/no csrf_token/);
     expect(seen.filter((request) => request.method === 'POST').length).toBe(posts); // nothing posted without a token
+  });
+
+  it('submit() says what a page without the form says, so a refusal is not a mystery', async () => {
+    const client = createSessionClient(baseUrl);
+    await expect(client.submit('/locked', {})).rejects.toThrow(
+      /no csrf_token in the page at .*\/locked \(the page says: "Too many failed attempts\. Try again in 15 minutes & more\."\)/,
+    );
+    await expect(client.submit('/gone', {})).rejects.toThrow(/answered 400, not a form page \(the page says: "Log in again"\)/);
   });
 
   it('sends JSON with the X-CSRF-Token header and explains non-JSON answers', async () => {

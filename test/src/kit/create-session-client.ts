@@ -125,8 +125,8 @@ export function createSessionClient(baseUrl: string, options: CreateSessionClien
     },
     async submit(path, fields, options = {}) {
       const page = await request('GET', path);
-      if (page.status !== 200) throw new Error(`submit: GET ${page.url} answered ${page.status}, not a form page`);
-      if (page.csrfToken === undefined) throw new Error(`submit: no ${FIELDS.csrfToken} in the page at ${page.url}`);
+      if (page.status !== 200) throw new Error(`submit: GET ${page.url} answered ${page.status}, not a form page${whatThePageSays(page.body)}`);
+      if (page.csrfToken === undefined) throw new Error(`submit: no ${FIELDS.csrfToken} in the page at ${page.url}${whatThePageSays(page.body)}`);
       return client.post(options.action ?? page.url, { ...fields, [FIELDS.csrfToken]: page.csrfToken });
     },
     async follow(response) {
@@ -165,6 +165,23 @@ function findCsrfToken(html: string): string | undefined {
     if (value !== undefined && value !== '') return decodeHtmlAttribute(value);
   }
   return undefined;
+}
+
+/**
+ * The page's alert, else its heading, for an error message: a page without the expected form usually
+ * says why (e.g. the two-factor page of a locked account: "Too many failed attempts…", no form).
+ */
+function whatThePageSays(html: string): string {
+  const alert = /<(\w+)\b[^>]*\brole="alert"[^>]*>([\s\S]*?)<\/\1>/i.exec(html)?.[2];
+  const heading = /<h1\b[^>]*>([\s\S]*?)<\/h1>/i.exec(html)?.[1];
+  const text = [alert, heading]
+    .map((fragment) =>
+      decodeHtmlAttribute((fragment ?? '').replace(/<[^>]*>/g, ' '))
+        .replace(/\s+/g, ' ')
+        .trim(),
+    )
+    .find(Boolean);
+  return text ? ` (the page says: "${text.slice(0, 200)}")` : '';
 }
 
 function decodeHtmlAttribute(value: string): string {

@@ -59,9 +59,11 @@ export interface CreatedUser {
  * @example
  * ```ts
  * const bob = await createUserIn(server, 'totp+key+recovery');
- * await page.fill('#username', bob.username);
- * await page.fill('#password', bob.password);
- * const code = currentTotp(bob.totpSecret!);
+ * await page.goto(`${server.url}/account/login/`);
+ * await page.getByLabel('Username').fill(bob.username);
+ * await page.getByLabel('Password').fill(bob.password);
+ * await page.getByRole('button', { name: 'Log in' }).click();
+ * await page.fill('input[name="totp_value"]', currentTotp(bob.totpSecret!));
  * ```
  */
 export async function createUserIn(server: Pick<TestServer, 'services' | 'config'>, state: UserState, options: CreateUserOptions = {}): Promise<CreatedUser> {

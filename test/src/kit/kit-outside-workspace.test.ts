@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import * as kit from '@latchkey/test';
 export async function probe() {
   const server = await kit.startTestServer();
   try {
-    const login = await fetch(server.url + '/account/login/');
+    const login = await fetch(server.url + kit.ROUTES.login);
     const missing = await fetch(server.url + '/no-such-page', { headers: { accept: 'text/html' } });
     return { login: login.status, loginHtml: await login.text(), missing: missing.status, missingHtml: await missing.text() };
   } finally {
@@ -85,5 +85,43 @@ describe('the kit from a test file outside the workspace', () => {
       timeout: 120_000,
     });
     expect(stdout).toMatch(/1 passed/);
+  }, 150_000);
+
+  it("runs the kit's Playwright fixtures, `page` in Debian's browser with no config of its own", async () => {
+    await writeFile(
+      join(dir, 'fixtures.spec.mts'),
+      `import { test, expect } from '@latchkey/test/fixtures';\n` +
+        `test('login page', async ({ server, page }) => { await page.goto(server.url + '/account/login/'); await expect(page.getByRole('heading', { level: 1 })).toHaveText('Log in'); });\n`,
+    );
+    const { stdout } = await run(bin('playwright'), ['test', 'fixtures.spec.mts', '--reporter=line', `--output=${join(dir, 'results')}`], {
+      cwd: dir,
+      timeout: 120_000,
+    });
+    expect(stdout).toMatch(/1 passed/);
+  }, 150_000);
+
+  it('names the two copies when the project installed its own @playwright/test', async () => {
+    // A project that ran `npm install -D @playwright/test` has its own copy of the runner.
+    const project = join(dir, 'own-playwright');
+    await mkdir(join(project, 'node_modules/@latchkey'), { recursive: true });
+    await mkdir(join(project, 'node_modules/@playwright'), { recursive: true });
+    await symlink(join(repoRoot, 'test'), join(project, 'node_modules/@latchkey/test'));
+    await cp(join(repoRoot, 'node_modules/playwright'), join(project, 'node_modules/playwright'), { recursive: true });
+    await cp(join(repoRoot, 'node_modules/@playwright/test'), join(project, 'node_modules/@playwright/test'), { recursive: true });
+    await symlink(join(repoRoot, 'node_modules/playwright-core'), join(project, 'node_modules/playwright-core'));
+    await writeFile(join(project, 'fixtures.spec.mts'), `import { test } from '@latchkey/test/fixtures';\ntest('anything', () => {});\n`);
+    const failed = await run(
+      process.execPath,
+      [join(project, 'node_modules/@playwright/test/cli.js'), 'test', '--reporter=line', `--output=${join(project, 'results')}`],
+      {
+        cwd: project,
+        timeout: 120_000,
+      },
+    ).then(
+      () => null,
+      (error: { stdout: string; stderr: string }) => error,
+    );
+    expect(failed).not.toBeNull();
+    expect(`${failed?.stdout}${failed?.stderr}`).toContain(`npm install --save-dev ${join(repoRoot, 'node_modules/@playwright/test')}`);
   }, 150_000);
 });

@@ -102,12 +102,18 @@ export class SoftAuthenticatorError extends Error {
  *
  * @example
  * ```ts
+ * import { ROUTES, softAuthenticator, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON } from '@latchkey/test';
  * const key = softAuthenticator();
+ * // A logged-in `client` (createSessionClient). Its page first: a login renews the session, and with it the
+ * // csrf_token that postJson sends; the one from the login pages would be refused (403).
+ * await client.get(ROUTES.webauthnProvision);
  * // `postJson` answers a SessionResponse: the ceremony options are its JSON body.
  * const creation = (await client.postJson(ROUTES.webauthnProvisionOptions, {})).json<PublicKeyCredentialCreationOptionsJSON>();
  * const credential = key.createRegistrationResponse(creation, { origin: server.url });
  * await client.postJson(ROUTES.webauthnProvisionValidate, { credential, label: 'Desk key' });
- * // … later, on the two-factor page:
+ * // … later, logging in: the two-factor step's token is in the password step's redirect.
+ * const login = await client.submit(ROUTES.login, { username, password });
+ * const token = new URL(login.location!).searchParams.get('token');
  * const request = (await client.postJson(`${ROUTES.webauthnAuthenticateOptions}?token=${token}`, {})).json<PublicKeyCredentialRequestOptionsJSON>();
  * const assertion = key.createAuthenticationResponse(request, { origin: server.url });
  * await client.postJson(`${ROUTES.webauthnAuthenticateValidate}?token=${token}`, { credential: assertion });

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { testConfig, type Config } from '../../../server/src/config.js';
-import { createTestDatabaseUrl } from '../../../server/src/db/test-database.js';
+import { createTestDatabaseUrl, TEST_POSTGRES_URL } from '../../../server/src/db/test-database.js';
 import { startServer } from '../../../server/src/main.js';
 import type { Services } from '../../../server/src/services/index.js';
 
@@ -40,12 +40,17 @@ export interface TestServer {
  * Starts a real Latchkey server in this process on a free loopback port, with its own throw-away
  * database (SQLite file or PostgreSQL schema `lk_test_*`, migrated at start). The origin is
  * `http://localhost:PORT` — a secure context, so WebAuthn works without TLS. `close()` drops the
- * database. Configuration is the server's `testConfig()`: production rate limits and semantics,
- * only a cheaper argon2id cost.
+ * database. Configuration is the server's `testConfig()`: production login limits (wrong passwords,
+ * wrong second factors) and semantics, a cheaper argon2id cost, and the request limits lifted —
+ * registrations, password-reset and verification mails, key-ceremony options — because every test
+ * request comes from 127.0.0.1 (production allows 10 registrations an hour per address). To test
+ * those limits: `startTestServer({ config: { requestLimits: DEFAULT_REQUEST_LIMITS } })`.
  *
  * `clock.advance(ms)` shifts `Date.now()` in this process (the server reads time only through it),
  * so a test can expire a two-factor token without waiting five minutes. It affects everything in
  * this process until `clock.reset()` or `close()`; Chromium runs in its own process and is untouched.
+ * Several servers in one process share that clock: their advances add up, and each one's `reset()` or
+ * `close()` takes back only its own.
  *
  * @example
  * ```ts
@@ -59,7 +64,9 @@ export interface TestServer {
 export async function startTestServer(options: StartTestServerOptions = {}): Promise<TestServer> {
   const dialect = options.dialect ?? 'sqlite';
   if (dialect !== 'sqlite' && dialect !== 'postgres') throw new TypeError(`startTestServer: dialect must be 'sqlite' or 'postgres', got ${String(dialect)}`);
-  const database = await createTestDatabaseUrl(dialect);
+  const database = await createTestDatabaseUrl(dialect).catch((error: unknown) => {
+    throw dialect === 'postgres' ? testPostgresUnreachable(error) : error;
+  });
   const clock = createTestClock();
   try {
     // The origin must name the port before the server starts, so reserve a free port first; another
@@ -96,6 +103,21 @@ export async function startTestServer(options: StartTestServerOptions = {}): Pro
   }
 }
 
+/**
+ * pg's own message ("connect ECONNREFUSED 127.0.0.1:5432", "database "test" does not exist") names
+ * neither the test database nor the variable that chooses it.
+ */
+function testPostgresUnreachable(error: unknown): Error {
+  const url = new URL(TEST_POSTGRES_URL);
+  if (url.password !== '') url.password = '***';
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(
+    `startTestServer({ dialect: 'postgres' }): cannot create a schema in the test PostgreSQL at ${url.toString()} (${reason}). ` +
+      'Is PostgreSQL running there? LATCHKEY_TEST_DATABASE_URL chooses another (default postgres://postgres@127.0.0.1:5432/test).',
+    { cause: error },
+  );
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
@@ -108,24 +130,30 @@ function freePort(): Promise<number> {
 }
 
 const realDateNow = Date.now.bind(Date);
+/**
+ * The sum of every live server's advances. There is one `Date.now()` per process, so with several servers
+ * in it, each one's time is moved by all of them — but never back past its own advances: one server's
+ * reset or close takes back its own offset only (it used to set the total, undoing the others').
+ */
 let activeOffsetMs = 0;
+
+function shiftProcessClock(byMs: number): void {
+  activeOffsetMs += byMs;
+  Date.now = activeOffsetMs === 0 ? realDateNow : () => realDateNow() + activeOffsetMs;
+}
 
 function createTestClock(): TestClock {
   let ownOffsetMs = 0;
-  const apply = () => {
-    activeOffsetMs = ownOffsetMs;
-    Date.now = activeOffsetMs === 0 ? realDateNow : () => realDateNow() + activeOffsetMs;
-  };
   return {
     advance(ms) {
       if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`clock.advance: expected a non-negative number of ms, got ${ms}`);
       ownOffsetMs += ms;
-      apply();
+      shiftProcessClock(ms);
     },
     reset() {
       if (ownOffsetMs === 0) return;
+      shiftProcessClock(-ownOffsetMs);
       ownOffsetMs = 0;
-      apply();
     },
   };
 }

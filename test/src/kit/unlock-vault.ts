@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { popupScreen } from './popup-screen.js';
 
 export interface UnlockVaultOptions {
   /**
@@ -11,11 +12,13 @@ export interface UnlockVaultOptions {
 /**
  * Unlocks the extension's vault in an open popup, as a person would: types the passphrase into the
  * locked screen's "Passphrase" field and presses "Unlock". Resolves once the locked screen is gone;
- * rejects with the popup's own message (e.g. "Wrong passphrase.") when it stays.
+ * rejects with the popup's own message (e.g. "Wrong passphrase.") when it stays, and at once, naming
+ * the screen, when the popup is not locked: a fresh profile has no vault yet ({@link createVault}
+ * makes one, and leaves it unlocked).
  *
  * @example
  * ```ts
- * const popup = await openPopup(context, { forPage: page });
+ * const popup = await openPopup(context, { forPage: page }); // a vault made earlier, since locked
  * await unlockVault(popup, 'correct horse battery staple');
  * await popup.getByRole('button', { name: /^Fill code/ }).click();
  * ```
@@ -24,10 +27,12 @@ export async function unlockVault(popup: Page, passphrase: string, options: Unlo
   if (passphrase === '') throw new TypeError('unlockVault: the passphrase is empty');
   const timeout = options.timeout ?? 60_000;
   const lockedText = popup.getByText('Your vault is locked.');
-  try {
-    await lockedText.waitFor({ state: 'visible', timeout });
-  } catch {
-    throw new Error('unlockVault: the popup does not show the locked screen ("Your vault is locked.") — is the vault created, or already unlocked?');
+  const screen = await popupScreen(popup, timeout).catch((reason: unknown) => {
+    throw new Error(`unlockVault: the popup showed no screen within ${timeout} ms (${String(reason)})`);
+  });
+  if (screen.kind !== 'locked') {
+    const hint = screen.kind === 'set-up' ? ': create the vault first, with createVault(popup, passphrase)' : '';
+    throw new Error(`unlockVault: the popup shows ${screen.description}, not the locked screen ("Your vault is locked.")${hint}`);
   }
   await popup.getByLabel('Passphrase', { exact: true }).fill(passphrase);
   await popup.getByRole('button', { name: 'Unlock', exact: true }).click();

@@ -1,0 +1,19 @@
+/**
+ * The `npm run admin -- code tom` line the dev server prints, complete: the admin CLI finds the seed
+ * file through LATCHKEY_DEV_DIR, so a dev server started with its own directory must pass it on, or the
+ * CLI reads the default directory's seed file (another checkout's, or a stopped server's) and points at
+ * that server's database instead.
+ */
+export function adminCodeCommand(options: { databaseUrl: string; secretKeyFile: string; devDirectory: string | undefined }): string {
+  const assignments = [
+    ...(options.devDirectory === undefined ? [] : [`LATCHKEY_DEV_DIR=${shellWord(options.devDirectory)}`]),
+    `DATABASE_URL=${shellWord(options.databaseUrl)}`,
+    `LATCHKEY_SECRET_KEY=$(cat ${shellWord(options.secretKeyFile)})`,
+  ];
+  return `${assignments.join(' ')} npm run admin -- code tom`;
+}
+
+/** A word the shell reads back unchanged: as it is when plain, else in single quotes. */
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./?-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
