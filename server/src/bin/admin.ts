@@ -34,6 +34,12 @@ export interface AdminCommand {
   queuesMail?: boolean;
   /** Option spec for node:util parseArgs. */
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  /**
+   * The environment the configuration is read from, when the command knows better than the shell's (the
+   * dev `code` command: its seed file names the database). Throws a ServiceError to refuse before any
+   * configuration is read — nothing (a database, a generated key) is made in the user's directories then.
+   */
+  environment?(args: { values: Record<string, string | boolean | undefined>; positionals: string[] }, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   run(args: { values: Record<string, string | boolean | undefined>; positionals: string[] }, services: Services, io: AdminIo): Promise<number>;
 }
 
@@ -155,12 +161,16 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config): Pr
   }
   let resolved: Config;
   try {
-    resolved = config ?? (await loadConfig(process.env));
+    resolved = config ?? (await loadConfig(command.environment ? command.environment(args, process.env) : process.env));
     if (!config && resolved.secretKeyWarning) io.stderr(`Warning: ${resolved.secretKeyWarning}`);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(`Configuration error: ${error.message}`);
       return 2;
+    }
+    if (error instanceof ServiceError) {
+      io.stderr(error.message);
+      return 1;
     }
     throw error;
   }

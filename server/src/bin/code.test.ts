@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIELDS, ROUTES } from '@latchkey/shared';
@@ -37,10 +37,15 @@ describe('admin code <username>', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function run(args: string[], config = server.config) {
+  /** `config` null: as from the command line, the configuration read from the environment. */
+  async function run(args: string[], config: TestServer['config'] | null = server.config) {
     const out: string[] = [];
     const err: string[] = [];
-    const exitCode = await runAdmin(args, { stdout: (line) => out.push(line), stderr: (line) => err.push(line), readStdin: async () => '' }, config);
+    const exitCode = await runAdmin(
+      args,
+      { stdout: (line) => out.push(line), stderr: (line) => err.push(line), readStdin: async () => '' },
+      config ?? undefined,
+    );
     return { exitCode, out: out.join('\n'), err: err.join('\n') };
   }
 
@@ -72,5 +77,31 @@ describe('admin code <username>', () => {
       err: expect.stringContaining('does not run with NODE_ENV=production'),
     });
     expect(await run(['code', '--seed-file', seedFile])).toMatchObject({ exitCode: 1, err: expect.stringContaining('exactly one username') });
+  });
+
+  it('run as documented (no DATABASE_URL, no key): uses the seed file’s database and writes nothing in the user’s directories', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'latchkey-code-home-'));
+    const saved = { ...process.env };
+    try {
+      for (const name of ['DATABASE_URL', 'LATCHKEY_SECRET_KEY', 'NODE_ENV']) delete process.env[name];
+      Object.assign(process.env, { XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data') });
+      const missing = await run(['code', 'tom', '--seed-file', join(dir, 'missing.json')], null);
+      expect(missing).toMatchObject({ exitCode: 1, err: expect.stringContaining('No dev seed file') });
+      const found = await run(['code', 'tom', '--seed-file', seedFile], null);
+      expect(found.exitCode).toBe(0);
+      expect(found.out).toMatch(/^\d{6} {2}\(tom; valid for/);
+      // Before: the default configuration was read first — a database and a secret key made under XDG_* — then refused.
+      expect(readdirSync(home)).toEqual([]);
+      process.env.DATABASE_URL = `sqlite:${join(dir, 'other.db')}`;
+      expect(await run(['code', 'tom', '--seed-file', seedFile], null)).toMatchObject({
+        exitCode: 1,
+        err: expect.stringContaining('was not seeded by `npm run dev`'),
+      });
+      expect(readdirSync(home)).toEqual([]);
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

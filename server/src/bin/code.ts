@@ -8,6 +8,7 @@
  * of the throw-away users it made; it writes them to a 0600 file next to the throw-away database, and
  * this command only answers for a database that file says it seeded, never in production.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,27 +40,43 @@ export function devSeedFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(devDirectory(env), 'dev-users.json');
 }
 
+/** The seed file `--seed-file` names (or the dev directory's), or a refusal saying to start the dev server. */
+function readSeedFile(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv = process.env): DevSeedFile {
+  const file = typeof values['seed-file'] === 'string' ? values['seed-file'] : devSeedFilePath(env);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as DevSeedFile;
+  } catch {
+    throw new ServiceError(`No dev seed file at ${file}. Start the dev server with \`npm run dev\` first.`);
+  }
+}
+
+function notSeededHere(seed: DevSeedFile, username: string): ServiceError {
+  return new ServiceError(
+    `This database was not seeded by \`npm run dev\` (the seed file is for ${seed.databaseUrl}). ` +
+      `Run it without DATABASE_URL, or: DATABASE_URL=${seed.databaseUrl} npm run admin -- code ${username}`,
+  );
+}
+
 export const codeCommand: AdminCommand = {
   summary: 'Print the current TOTP code of a user seeded by `npm run dev` (development only).',
   usage: 'code <username> [--seed-file FILE]',
   options: { 'seed-file': { type: 'string' } },
+  /**
+   * The seed file's database, read before any configuration: a bare `npm run admin -- code tom` used to load
+   * the default configuration first — creating a database and a secret key in the user's real directories —
+   * only to refuse it. The key is the environment's or a throw-away one: `code` never opens anything sealed.
+   */
+  environment({ values, positionals }, env) {
+    const seed = readSeedFile(values, env);
+    if (env.DATABASE_URL && env.DATABASE_URL !== seed.databaseUrl) throw notSeededHere(seed, positionals[0] ?? 'USER');
+    return { ...env, DATABASE_URL: seed.databaseUrl, LATCHKEY_SECRET_KEY: env.LATCHKEY_SECRET_KEY || randomBytes(32).toString('base64url') };
+  },
   async run({ values, positionals }, services, io) {
     if (services.config.production) throw new ServiceError('`code` is a development command and does not run with NODE_ENV=production.');
     const [username, ...extra] = positionals;
     if (username === undefined || extra.length > 0) throw new ServiceError('Give exactly one username, e.g. `npm run admin -- code tom`.');
-    const file = typeof values['seed-file'] === 'string' ? values['seed-file'] : devSeedFilePath();
-    let seed: DevSeedFile;
-    try {
-      seed = JSON.parse(readFileSync(file, 'utf8')) as DevSeedFile;
-    } catch {
-      throw new ServiceError(`No dev seed file at ${file}. Start the dev server with \`npm run dev\` first.`);
-    }
-    if (seed.databaseUrl !== services.config.databaseUrl) {
-      throw new ServiceError(
-        `This database was not seeded by \`npm run dev\` (the seed file is for ${seed.databaseUrl}). ` +
-          `Run: DATABASE_URL=${seed.databaseUrl} npm run admin -- code ${username}`,
-      );
-    }
+    const seed = readSeedFile(values);
+    if (seed.databaseUrl !== services.config.databaseUrl) throw notSeededHere(seed, username);
     const seeded = seed.users.find((candidate) => candidate.username === username.toLowerCase());
     if (seeded === undefined) throw new ServiceError(`"${username}" is not a seeded user (seeded: ${seed.users.map((u) => u.username).join(', ')}).`);
     if (seeded.totpSecret === undefined) throw new ServiceError(`"${seeded.username}" has no authentication app (state: ${seeded.state}).`);

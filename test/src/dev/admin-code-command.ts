@@ -1,16 +1,11 @@
 /**
- * The `npm run admin -- code tom` line the dev server prints, complete: the admin CLI finds the seed
- * file through LATCHKEY_DEV_DIR, so a dev server started with its own directory must pass it on, or the
- * CLI reads the default directory's seed file (another checkout's, or a stopped server's) and points at
- * that server's database instead.
+ * The `npm run admin -- code tom` line the dev server prints, complete: the admin CLI finds the seed file
+ * (and through it the database) by LATCHKEY_DEV_DIR, so a dev server started with its own directory must
+ * pass it on, or the CLI reads the default directory's seed file (another checkout's, or a stopped server's).
  */
-export function adminCodeCommand(options: { databaseUrl: string; secretKeyFile: string; devDirectory: string | undefined }): string {
-  const assignments = [
-    ...(options.devDirectory === undefined ? [] : [`LATCHKEY_DEV_DIR=${shellWord(options.devDirectory)}`]),
-    `DATABASE_URL=${shellWord(options.databaseUrl)}`,
-    `LATCHKEY_SECRET_KEY=$(cat ${shellWord(options.secretKeyFile)})`,
-  ];
-  return `${assignments.join(' ')} npm run admin -- code tom`;
+export function adminCodeCommand(options: { devDirectory: string | undefined }): string {
+  const assignment = options.devDirectory === undefined ? '' : `LATCHKEY_DEV_DIR=${shellWord(options.devDirectory)} `;
+  return `${assignment}npm run admin -- code tom`;
 }
 
 /** A word the shell reads back unchanged: as it is when plain, else in single quotes. */

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     ...SEEDED.map(({ username, situation }) => `  ${username.padEnd(6)} ${situation}`),
     '',
     `Mail: ${server.mailDestination}; each message's subject and links are also printed here.`,
-    `Current TOTP code of a seeded user:  ${adminCodeCommand({ databaseUrl, secretKeyFile, devDirectory: process.env.LATCHKEY_DEV_DIR === undefined ? undefined : dir })}`,
+    `Current TOTP code of a seeded user:  ${adminCodeCommand({ devDirectory: process.env.LATCHKEY_DEV_DIR === undefined ? undefined : dir })}`,
     `Recovery codes of alex, security-key private keys: ${seedFile}`,
     withExtension ? 'Extension: load extension/dist/chromium-test unpacked (chrome://extensions → Developer mode); rebuilt on change.' : '',
     dialect === 'sqlite'
