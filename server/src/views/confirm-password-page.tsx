@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
 import { END_FIELDS } from './session-list.js';

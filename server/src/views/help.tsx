@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 /** Help text in the spirit of PyPI's two-factor help, shared by the pages that need it. */
 
 export function WhatIsTwoFactor() {

@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { ROUTES } from '@latchkey/shared';
 import { WhatIsTwoFactor } from './help.js';
 import { Layout, type PageContext } from './layout.js';

@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import type { ComponentChildren } from 'preact';
 import { ROUTES, FIELDS } from '@latchkey/shared';
 import type { Flash } from '../services/sessions.js';

@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EMAIL_MAX_LENGTH } from '../services/accounts.js';
 import { allErrors, type FormState } from './form-state.js';

@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { PASSWORD_ROUTES } from './password-routes.js';
 
 /** The account page's password card. */

@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { FIELDS } from '@latchkey/shared';
 import type { FormState } from './form-state.js';
 import { Field } from './layout.js';

@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { formatRecoveryCode } from '@latchkey/shared';
 import { WhyRecoveryCodes } from './help.js';
 import { Layout, type PageContext } from './layout.js';

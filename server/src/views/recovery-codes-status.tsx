@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { RECOVERY_CODE_ROUTES } from './recovery-code-routes.js';
 
 /**

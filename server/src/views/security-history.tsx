@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { ROUTES } from '@latchkey/shared';
 import { HISTORY_PAGE_SIZE, type SecurityEvent } from '../services/events.js';
 import { describeEvent } from './event-labels.js';

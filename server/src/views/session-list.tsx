@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { ROUTES } from '@latchkey/shared';
 import { describeUserAgent } from './describe-user-agent.js';
 import { CsrfInput, formatTime, type PageContext } from './layout.js';

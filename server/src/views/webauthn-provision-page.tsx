@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import type { SecurityKey } from '../services/webauthn.js';

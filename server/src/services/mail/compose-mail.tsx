@@ -1,4 +1,5 @@
-/** @jsxRuntime automatic @jsxImportSource preact */
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 import { render } from 'preact-render-to-string';
 
 /** What a message says, independent of its format. Never put a secret here (a code, a TOTP secret, a password). */
