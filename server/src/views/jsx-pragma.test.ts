@@ -13,6 +13,10 @@ const PRAGMA = ['/** @jsxRuntime automatic */', '/** @jsxImportSource preact */'
 describe('server views', () => {
   const views = readdirSync(new URL('.', import.meta.url)).filter((name) => name.endsWith('.tsx'));
   it.each(views)('%s starts with the Preact JSX pragma', (name) => {
-    expect(readFileSync(new URL(name, import.meta.url), 'utf8').split('\n').slice(0, 2)).toEqual(PRAGMA);
+    expect(
+      readFileSync(new URL(name, import.meta.url), 'utf8')
+        .split('\n')
+        .slice(0, 2),
+    ).toEqual(PRAGMA);
   });
 });
