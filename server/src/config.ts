@@ -280,7 +280,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directori
 
 /**
  * Configuration for tests: a fixed origin, a fresh random secret, an in-memory-cheap but real
- * argon2id (same algorithm and code path, lower memory/time cost only) and the production limits.
+ * argon2id (same algorithm and code path, lower memory/time cost only), the production limits on failed
+ * logins and second factors, and the request limits (registrations, reset and verification mails,
+ * key-ceremony options) lifted — every test registers from 127.0.0.1; pass `DEFAULT_REQUEST_LIMITS` to test them.
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
