@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { manifestFor, type BuildTarget } from '../manifest.config.js';
+import { createKeySession } from './background/key-session.js';
 
 type Manifest = chrome.runtime.ManifestV3 & {
   background: { service_worker?: string; scripts?: string[] };
@@ -13,6 +14,12 @@ function manifest(target: BuildTarget): Manifest {
 }
 
 describe('manifest', () => {
+  it('the refusal for a browser without storage.session names the versions the manifests require', async () => {
+    const chromium = manifest('chromium').minimum_chrome_version;
+    const firefox = manifest('firefox').browser_specific_settings?.gecko?.strict_min_version?.replace(/\.0$/, '');
+    await expect(createKeySession(undefined)).rejects.toThrow(`Latchkey needs Chromium ${chromium}+ or Firefox ${firefox}+.`);
+  });
+
   it.each<BuildTarget>(['chromium', 'firefox'])('%s ships with minimal permissions and no loopback hosts', (target) => {
     const m = manifest(target);
     expect(m.permissions).toEqual(['activeTab', 'scripting', 'storage', 'alarms']);

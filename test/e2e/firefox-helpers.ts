@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ROUTES } from '@latchkey/shared';
 import type { TestInfo } from '@playwright/test';
-import type { ElementHandle, Page } from 'puppeteer-core';
+import type { Browser, ElementHandle, Page } from 'puppeteer-core';
 
 // Small page helpers for the Firefox journeys (puppeteer-core over WebDriver BiDi has no
 // getByRole/getByLabel): find by the text a person sees, act with real input events.
@@ -78,6 +78,26 @@ export async function type(page: Page, label: string, value: string): Promise<vo
   });
   await page.keyboard.press('Backspace');
   await input.type(value);
+}
+
+/**
+ * The tab whose address ends with `urlEnd`, once one does. Over BiDi puppeteer never learns the address of a
+ * tab that an extension opened on a moz-extension:// page (its `url()` stays about:blank), so the tab is
+ * found in the browser's own list of browsing contexts and matched to its puppeteer page by id.
+ */
+export async function tabAt(browser: Browser, urlEnd: string, timeout = WAIT.timeout): Promise<Page> {
+  const connection = (
+    browser as unknown as { connection: { send(method: string, params: object): Promise<{ result: { contexts: Array<{ context: string; url: string }> } }> } }
+  ).connection;
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const { contexts } = (await connection.send('browsingContext.getTree', {})).result;
+    const context = contexts.find((candidate) => candidate.url.endsWith(urlEnd))?.context;
+    const page = context ? (await browser.pages()).find((candidate) => (candidate.mainFrame() as unknown as { _id: string })._id === context) : undefined;
+    if (page) return page;
+    if (Date.now() > deadline) throw new Error(`no tab at …${urlEnd} within ${timeout} ms; tabs: ${contexts.map((c) => c.url).join(', ')}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
 }
 
 /** The password step of the server's login, ending on the two-factor page. */

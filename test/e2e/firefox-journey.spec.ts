@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DOM, FIELDS, ROUTES } from '@latchkey/shared';
@@ -12,7 +13,7 @@ import {
   type FirefoxWithExtension,
   type TestServer,
 } from '../src/kit/index.js';
-import { button, click, countButtons, logIn, screenshotFirefoxPopup, type, waitForNoText, waitForText } from './firefox-helpers.js';
+import { button, click, countButtons, field, logIn, tabAt, screenshotFirefoxPopup, type, waitForNoText, waitForText } from './firefox-helpers.js';
 import { ACCOUNT_URL } from './journey-helpers.js';
 
 // The extension in real Firefox ESR (Debian's firefox-esr), driven by puppeteer-core over WebDriver
@@ -168,6 +169,29 @@ test('add an account by typing; a lookalike origin gets no code; a code field in
   await page.bringToFront();
   expect(await page.$eval(codeField, (input) => (input as HTMLInputElement).value)).toBe('');
   await popup.close();
+});
+
+test('Settings → "Import in a tab…": Firefox closes its popup when a file dialog opens, so the file is chosen in a tab of Settings', async ({}, testInfo) => {
+  test.setTimeout(90_000);
+  await page.goto(`${server.url}${ROUTES.login}`);
+  const popup = await firefox.openPopup(page);
+  await click(popup, 'Settings');
+  await waitForText(popup, 'Firefox closes this popup when a file dialog opens');
+  // No file input in the popup: choosing a file there would close it (Mozilla bug 1292701) and lose the file.
+  expect(await popup.$$('input[type="file"]')).toHaveLength(0);
+  await click(popup, 'Import in a tab…');
+  const tab = await tabAt(firefox.browser, '/src/popup/index.html?view=tab#settings');
+  await popup.close().catch(() => undefined); // the popup closes itself (window.close)
+  await tab.bringToFront();
+  await waitForText(tab, 'Import a backup or otpauth:// links (one per line)');
+  const links = testInfo.outputPath('links.txt');
+  writeFileSync(links, 'otpauth://totp/Imported:dave?secret=JBSWY3DPEHPK3PXP&issuer=Imported\nnot a link\n');
+  await (await field(tab, 'Import a backup or otpauth:// links (one per line)')).uploadFile(links);
+  await type(tab, 'Imported links fill on', server.url);
+  await click(tab, 'Import');
+  await waitForText(tab, '1 account added.');
+  await waitForText(tab, 'Line 2: This is not an otpauth:// link.');
+  await tab.close();
 });
 
 test('the vault stays unlocked after 45 s idle (Firefox stopped the background meanwhile), then locks and unlocks', async () => {

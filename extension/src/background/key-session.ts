@@ -44,7 +44,7 @@ interface StoredSessionKey {
  * `storage.session` to content scripts.
  */
 export async function createKeySession(area: SessionArea | undefined): Promise<KeySession> {
-  if (!area) throw new Error('storage.session is missing: Latchkey needs Chromium 116+ or Firefox 128+.');
+  if (!area) throw new Error('storage.session is missing: Latchkey needs Chromium 116+ or Firefox 140+.');
   if (typeof area.setAccessLevel === 'function') await area.setAccessLevel({ accessLevel: 'TRUSTED_CONTEXTS' });
   return {
     async get(now = Date.now()) {

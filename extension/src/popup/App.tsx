@@ -7,6 +7,7 @@ import { AddAccount } from './AddAccount.js';
 import { CreateVault } from './CreateVault.js';
 import { EditAccount } from './EditAccount.js';
 import { EraseVault } from './EraseVault.js';
+import { opensOnSettings } from './page-view.js';
 import { Settings } from './Settings.js';
 import { Unlock } from './Unlock.js';
 
@@ -30,6 +31,17 @@ export interface AppProps {
 
 export function App({ opening }: AppProps) {
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
+  /** The tab Firefox's popup opens for an import (page-view.ts) starts on Settings, after the unlock if locked. */
+  const startOnSettings = useRef(opensOnSettings(location.href));
+  /** The list, or Settings once when this page was opened for it. */
+  const afterUnlock = useCallback((accounts?: AccountView[], notice?: string, alert?: string): Screen => {
+    if (startOnSettings.current && !notice && !alert) {
+      startOnSettings.current = false;
+      return { name: 'settings' };
+    }
+    startOnSettings.current = false;
+    return { name: 'list', ...(accounts ? { accounts } : {}), ...(notice ? { notice } : {}), ...(alert ? { alert } : {}) };
+  }, []);
   const [tab, setTab] = useState<TabContext>(NO_TAB);
   const lastScreen = useRef<Screen['name']>('loading');
 
@@ -41,7 +53,7 @@ export function App({ opening }: AppProps) {
       if (!status.ok) setScreen({ name: 'unlock', alert: status.error });
       else if (status.state === 'none') setScreen({ name: 'create' });
       else if (status.state === 'locked') setScreen({ name: 'unlock' });
-      else setScreen({ name: 'list', accounts: status.accounts });
+      else setScreen(afterUnlock(status.accounts));
       const context = await send({ type: 'tab-context', tabId });
       if (context.ok) setTab(context);
     })();
@@ -95,7 +107,7 @@ export function App({ opening }: AppProps) {
           tab={tab}
           notice={screen.notice}
           alert={screen.alert}
-          onUnlocked={(notice, alert, accounts) => setScreen({ name: 'list', accounts, ...(notice ? { notice } : {}), ...(alert ? { alert } : {}) })}
+          onUnlocked={(notice, alert, accounts) => setScreen(afterUnlock(accounts, notice, alert))}
           onForgot={() => setScreen({ name: 'erase' })}
         />
       );

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import browser from 'webextension-polyfill';
 import type { BackupStatus, ImportReport, TabContext } from '../background/messages.js';
 import { MAX_IMPORT_TEXT } from '../background/request-shape.js';
 import { backupFileKind } from '../vault/backup-file-kind.js';
@@ -6,6 +7,7 @@ import type { VaultSettings } from '../vault/payload.js';
 import { send } from './api.js';
 import { Field, Header, Notice } from './components.js';
 import { describeBackup } from './describe-backup.js';
+import { filePickerNeedsTab, settingsTabUrl } from './page-view.js';
 import { passphraseStrength, useCommonPasswords } from './strength.js';
 import { useTabSite } from './use-tab-site.js';
 
@@ -201,30 +203,61 @@ function Backup(props: { tab: TabContext; backup: BackupStatus; onBackup: (statu
       <button type="button" class="button button-secondary" onClick={exportBackup}>
         Export encrypted backup
       </button>
-      <form class="stack" onSubmit={runImport}>
-        <Field label="Import a backup or otpauth:// links (one per line)">
-          {(id) => <input id={id} type="file" accept=".json,.txt,application/json,text/plain" onChange={(e) => void chooseFile(e.currentTarget.files?.[0])} />}
-        </Field>
-        {fileText !== null && fileKind === 'backup' ? (
-          <Field label={`Passphrase of ${fileName}`}>
-            {(id) => <input id={id} type="password" autoComplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />}
+      {filePickerNeedsTab(location.href) ? (
+        <ImportInTab />
+      ) : (
+        <form class="stack" onSubmit={runImport}>
+          <Field label="Import a backup or otpauth:// links (one per line)">
+            {(id) => (
+              <input id={id} type="file" accept=".json,.txt,application/json,text/plain" onChange={(e) => void chooseFile(e.currentTarget.files?.[0])} />
+            )}
           </Field>
-        ) : null}
-        {fileText !== null && fileKind === 'lines' ? (
-          <Field label="Imported links fill on" hint="Exact site for the imported accounts; edit each one later if needed.">
-            {(id, d) => <input id={id} class="mono" aria-describedby={d} value={origin} onInput={(e) => setOrigin(e.currentTarget.value)} />}
-          </Field>
-        ) : null}
-        {fileText !== null ? (
-          <button type="submit" class="button button-secondary" disabled={importing}>
-            {importing ? <span class="spinner" aria-hidden="true" /> : null}
-            {importing ? 'Importing…' : 'Import'}
-          </button>
-        ) : null}
-      </form>
+          {fileText !== null && fileKind === 'backup' ? (
+            <Field label={`Passphrase of ${fileName}`}>
+              {(id) => <input id={id} type="password" autoComplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />}
+            </Field>
+          ) : null}
+          {fileText !== null && fileKind === 'lines' ? (
+            <Field label="Imported links fill on" hint="Exact site for the imported accounts; edit each one later if needed.">
+              {(id, d) => <input id={id} class="mono" aria-describedby={d} value={origin} onInput={(e) => setOrigin(e.currentTarget.value)} />}
+            </Field>
+          ) : null}
+          {fileText !== null ? (
+            <button type="submit" class="button button-secondary" disabled={importing}>
+              {importing ? <span class="spinner" aria-hidden="true" /> : null}
+              {importing ? 'Importing…' : 'Import'}
+            </button>
+          ) : null}
+        </form>
+      )}
       {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
       {report ? <ImportSummary report={report} /> : null}
     </section>
+  );
+}
+
+/**
+ * Firefox closes its toolbar popup when a file dialog opens (page-view.ts), so there the import's file is
+ * chosen in a tab: this same page on Settings. The popup closes itself, as it would have anyway.
+ */
+function ImportInTab() {
+  const [error, setError] = useState<string | null>(null);
+  async function open() {
+    try {
+      await browser.tabs.create({ url: settingsTabUrl(location.href) });
+      window.close();
+    } catch (e) {
+      setError(`Could not open a tab: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return (
+    <div class="stack">
+      <p class="muted">Import a backup or a file of otpauth:// links: Firefox closes this popup when a file dialog opens, so the file is chosen in a tab.</p>
+      <button type="button" class="button button-secondary" onClick={open}>
+        Import in a tab…
+      </button>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+    </div>
   );
 }
 
