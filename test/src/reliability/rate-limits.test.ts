@@ -77,7 +77,10 @@ describe('unknown usernames cost the same time as wrong passwords', { timeout: 2
   }, 240_000);
   afterAll(() => deployment?.close());
 
-  it('medians of 25 interleaved samples each are within 25 %', async () => {
+  // Retried up to twice: `npm test` runs this beside the other suites on two cores, and a burst of their work
+  // can land on the samples of one side (a CI run read 15.3 against 21.0 ms; alone it reads 1–3 %). A real
+  // difference in work — the unknown name skipping argon2 — shows in every try and still fails.
+  it('medians of 25 interleaved samples each are within 25 %', { retry: 2 }, async () => {
     const figures = await loginTiming(deployment, 25);
     console.log(describeTiming(figures));
     expect(figures.relativeDifference).toBeLessThan(0.25);
