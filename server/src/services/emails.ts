@@ -318,7 +318,8 @@ export function createEmails(options: EmailsOptions): Emails {
         const row = await rowOf(trx, userId, emailId);
         if (row.is_primary === 1) throw new ServiceError('Your primary address cannot be removed. Make another verified address primary first.', 400);
         await trx.deleteFrom('user_emails').where('id', '=', row.id).execute();
-        await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailRemoved, origin, details: { email: row.email } });
+        // `verified`: the owner is told of a verified address leaving (it could receive reset links), not of a typo.
+        await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailRemoved, origin, details: { email: row.email, verified: row.verified_at !== null } });
         return toAddress(row);
       });
     },

@@ -144,6 +144,16 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     expect([notice.kind, notice.recipient]).toEqual(['notice:email-verified', user.email]);
     expect(bodyOf(notice).text).toContain(`The address ${added.email} was verified`);
     expect(bodyOf(notice).text).toContain('198.51.100.9');
+
+    // Removing it tells the primary address too (reset links can no longer go there); removing a typo never verified does not.
+    await h.services.emails.remove(user.id, added.id, NO_ORIGIN);
+    const removal = (await outbox(user.id)).at(-1)!;
+    expect([removal.kind, removal.recipient]).toEqual(['notice:email-removed', user.email]);
+    expect(bodyOf(removal).text).toContain(`The verified address ${added.email} was removed`);
+    const typo = await h.services.emails.add(user.id, `typo-${user.username}@example.nte`, NO_ORIGIN);
+    const before = (await outbox(user.id)).length;
+    await h.services.emails.remove(user.id, typo.id, NO_ORIGIN);
+    expect(await outbox(user.id)).toHaveLength(before);
   });
 
   it('two "make primary" at once: one wins, the other is a 409 (not a database error)', async () => {

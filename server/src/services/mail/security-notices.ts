@@ -35,6 +35,8 @@ interface NoticeTemplate {
   recipient?: 'previous-primary' | 'primary-unless-it';
   /** Throttled notices are sent only when {@link shouldSendThrottled} agrees. */
   throttled?: boolean;
+  /** Sent only for events whose details pass this (default: every event of the tag). */
+  sentWhen?(details: Record<string, unknown>): boolean;
   compose(context: NoticeContext): Omit<MailContent, 'greeting'>;
 }
 
@@ -168,6 +170,21 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       after: ['If this was not you, someone is logged in as you: remove that address from your account, change your password and log out your other sessions.'],
     }),
   },
+  // A verified address leaving the account takes its reset links and notices with it: the owner hears of it
+  // at the primary address (an unverified one, a typo say, never received anything: no mail for it).
+  [EVENT_TAGS.emailRemoved]: {
+    kind: 'notice:email-removed',
+    sentWhen: (details) => details.verified === true,
+    compose: (c) => ({
+      subject: `${c.siteName}: e-mail address removed from your account`,
+      paragraphs: [
+        `The verified address ${String(c.event.details.email)} was removed from your account “${c.username}”. Password reset links can no longer be sent to it.`,
+        when(c),
+      ],
+      action: review(c),
+      after: [IF_NOT_YOU],
+    }),
+  },
   [EVENT_TAGS.secondFactorFailure]: {
     kind: 'notice:second-factor-failure',
     throttled: true,
@@ -244,7 +261,7 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
 
     read(event) {
       const template = SECURITY_NOTICES[event.tag];
-      if (!template || !event.userId) return null;
+      if (!template || !event.userId || (template.sentWhen && !template.sentWhen(event.details))) return null;
       if (template.recipient === undefined) return { kind: 'notice:primary', build: PRIMARY_RECIPIENT, values: {} };
       const address = template.recipient === 'previous-primary' ? event.details.from : event.details.email;
       if (typeof address !== 'string') return null;
