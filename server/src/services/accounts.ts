@@ -13,6 +13,8 @@ import type { Passwords } from './passwords.js';
 export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-rule.js';
 export const USERNAME_MAX_LENGTH = 50;
 export const EMAIL_MAX_LENGTH = 254;
+/** RFC 5321 4.5.3.1.1. */
+const MAX_LOCAL_PART_OCTETS = 64;
 
 /** PyPI's username rule: letters, digits, `.`, `_`, `-`; starting and ending with a letter or digit. */
 const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/;
@@ -283,6 +285,10 @@ export function emailProblem(email: string): string | null {
   // address holding them would show on the account page and in logs looking like another one.
   if (INVISIBLE_CHARACTERS.test(email)) return 'An email address cannot contain control or invisible formatting characters.';
   if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) return 'Enter a valid email address, like name@example.org.';
+  // RFC 5321 4.5.3.1.1: a mail server need not take a local part over 64 octets; a link sent there would never arrive.
+  if (new TextEncoder().encode(email.slice(0, email.lastIndexOf('@'))).length > MAX_LOCAL_PART_OCTETS) {
+    return `The part before the @ is too long (at most ${MAX_LOCAL_PART_OCTETS} characters): check the address.`;
+  }
   return null;
 }
 
