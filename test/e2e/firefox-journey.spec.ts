@@ -179,6 +179,7 @@ test('Settings → "Import in a tab…": Firefox closes its popup when a file di
   await waitForText(popup, 'Firefox closes this popup when a file dialog opens');
   // No file input in the popup: choosing a file there would close it (Mozilla bug 1292701) and lose the file.
   expect(await popup.$$('input[type="file"]')).toHaveLength(0);
+  await screenshotFirefoxPopup(popup, 'firefox-popup-settings-import-in-tab', testInfo);
   await click(popup, 'Import in a tab…');
   const tab = await tabAt(firefox.browser, '/src/popup/index.html?view=tab#settings');
   await popup.close().catch(() => undefined); // the popup closes itself (window.close)
