@@ -125,16 +125,21 @@ test.describe('addVirtualAuthenticator', () => {
     await key.remove();
   });
 
-  test('imports a softAuthenticator credential, so an HTTP-created key logs in from the browser', async ({ page }) => {
+  /** A software key registered for `userName` as a server would (SimpleWebAuthn): the key, and the credential the server keeps. */
+  async function registerSoftKey(userName: string) {
     const soft = softAuthenticator();
-    const creation = await generateRegistrationOptions({ rpName: 'Latchkey', rpID: 'localhost', userName: 'bob', attestationType: 'none' });
+    const creation = await generateRegistrationOptions({ rpName: 'Latchkey', rpID: 'localhost', userName, attestationType: 'none' });
     const registration = await verifyRegistrationResponse({
       response: soft.createRegistrationResponse(creation, { origin: origin() }),
       expectedChallenge: creation.challenge,
       expectedOrigin: origin(),
       expectedRPID: 'localhost',
     });
-    const stored = registration.registrationInfo!.credential;
+    return { soft, stored: registration.registrationInfo!.credential };
+  }
+
+  test('imports a softAuthenticator credential, so an HTTP-created key logs in from the browser', async ({ page }) => {
+    const { soft, stored } = await registerSoftKey('bob');
 
     await page.goto(`${origin()}/login`);
     const key = await addVirtualAuthenticator(page);
@@ -157,15 +162,7 @@ test.describe('addVirtualAuthenticator', () => {
   });
 
   test("imports a key as the dev server saves it in dev-users.json, so a seeded user's key logs in from the browser", async ({ page }) => {
-    const soft = softAuthenticator();
-    const creation = await generateRegistrationOptions({ rpName: 'Latchkey', rpID: 'localhost', userName: 'kim', attestationType: 'none' });
-    const registration = await verifyRegistrationResponse({
-      response: soft.createRegistrationResponse(creation, { origin: origin() }),
-      expectedChallenge: creation.challenge,
-      expectedOrigin: origin(),
-      expectedRPID: 'localhost',
-    });
-    const stored = registration.registrationInfo!.credential;
+    const { soft, stored } = await registerSoftKey('kim');
     // test/src/dev/dev.ts writes each seeded key like this, JSON, for the admin CLI and for scripts.
     const held = soft.credentials[0]!;
     const saved = JSON.parse(

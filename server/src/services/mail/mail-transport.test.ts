@@ -117,16 +117,13 @@ async function strippedSmtp(host: string): Promise<{ port: number; lines: string
   return { port: (server.address() as AddressInfo).port, lines, connections: () => connections, open: () => open, server };
 }
 
+/** A message as the sender hands it to the transport. */
+function smtpMessage(messageId: string) {
+  return { from: 'Latchkey <no-reply@index.example.org>', to: 'alice@example.org', subject: 's', text: 't', html: '<p>t</p>', messageId, date: new Date(0) };
+}
+
 describe('createMailTransport, SMTP', () => {
-  const message = {
-    from: 'Latchkey <no-reply@index.example.org>',
-    to: 'alice@example.org',
-    subject: 's',
-    text: 't',
-    html: '<p>t</p>',
-    messageId: 'm-3',
-    date: new Date(0),
-  };
+  const message = smtpMessage('m-3');
 
   it('requires TLS before sending credentials to a remote smtp:// server (unless the URL opts out)', () => {
     expect(requiresTls(new URL('smtp://user:secret@smtp.example.org:587'))).toBe(true);
@@ -158,15 +155,7 @@ describe('createMailTransport, SMTP', () => {
 });
 
 describe('createMailTransport, SMTP connections', () => {
-  const message = {
-    from: 'Latchkey <no-reply@index.example.org>',
-    to: 'alice@example.org',
-    subject: 's',
-    text: 't',
-    html: '<p>t</p>',
-    messageId: 'm-4',
-    date: new Date(0),
-  };
+  const message = smtpMessage('m-4');
 
   it('keeps one connection open for a run of messages (one per message drained a backlog at 9 a second), closed once idle', async () => {
     const relay = await strippedSmtp('127.0.0.1');
