@@ -1,8 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
-import { expect, test } from '@playwright/test';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type WebAuthnCredential,
+} from '@simplewebauthn/server';
+import { expect, type Page, test } from '@playwright/test';
 import {
   addVirtualAuthenticator,
   createVault,
@@ -125,6 +131,22 @@ test.describe('addVirtualAuthenticator', () => {
     await key.remove();
   });
 
+  /** The page's browser answers a login ceremony for `stored` (its virtual authenticator), verified as a server would. */
+  async function logInInBrowser(page: Page, stored: WebAuthnCredential) {
+    const request = await generateAuthenticationOptions({ rpID: 'localhost', allowCredentials: [{ id: stored.id }] });
+    const assertion = await page.evaluate(async (json) => {
+      const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(json as PublicKeyCredentialRequestOptionsJSON);
+      return ((await navigator.credentials.get({ publicKey })) as PublicKeyCredential).toJSON();
+    }, request);
+    return verifyAuthenticationResponse({
+      response: assertion as Parameters<typeof verifyAuthenticationResponse>[0]['response'],
+      expectedChallenge: request.challenge,
+      expectedOrigin: origin(),
+      expectedRPID: 'localhost',
+      credential: stored,
+    });
+  }
+
   /** A software key registered for `userName` as a server would (SimpleWebAuthn): the key, and the credential the server keeps. */
   async function registerSoftKey(userName: string) {
     const soft = softAuthenticator();
@@ -144,19 +166,7 @@ test.describe('addVirtualAuthenticator', () => {
     await page.goto(`${origin()}/login`);
     const key = await addVirtualAuthenticator(page);
     await key.importCredential(soft.credentials[0]!);
-    const request = await generateAuthenticationOptions({ rpID: 'localhost', allowCredentials: [{ id: stored.id }] });
-    const assertion = await page.evaluate(async (json) => {
-      const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(json as PublicKeyCredentialRequestOptionsJSON);
-      const credential = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential;
-      return credential.toJSON();
-    }, request);
-    const verification = await verifyAuthenticationResponse({
-      response: assertion as Parameters<typeof verifyAuthenticationResponse>[0]['response'],
-      expectedChallenge: request.challenge,
-      expectedOrigin: origin(),
-      expectedRPID: 'localhost',
-      credential: stored,
-    });
+    const verification = await logInInBrowser(page, stored);
     expect(verification.verified).toBe(true);
     expect(verification.authenticationInfo.newCounter).toBeGreaterThan(0);
   });
@@ -182,18 +192,7 @@ test.describe('addVirtualAuthenticator', () => {
       if (run === 2) await page.waitForTimeout(1_100); // the default start counts seconds
       const key = await addVirtualAuthenticator(page);
       await key.importCredential(saved);
-      const request = await generateAuthenticationOptions({ rpID: 'localhost', allowCredentials: [{ id: stored.id }] });
-      const assertion = await page.evaluate(async (json) => {
-        const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(json as PublicKeyCredentialRequestOptionsJSON);
-        return ((await navigator.credentials.get({ publicKey })) as PublicKeyCredential).toJSON();
-      }, request);
-      const verification = await verifyAuthenticationResponse({
-        response: assertion as Parameters<typeof verifyAuthenticationResponse>[0]['response'],
-        expectedChallenge: request.challenge,
-        expectedOrigin: origin(),
-        expectedRPID: 'localhost',
-        credential: { ...stored, counter },
-      });
+      const verification = await logInInBrowser(page, { ...stored, counter });
       expect(verification.verified).toBe(true);
       expect(verification.authenticationInfo.newCounter).toBeGreaterThan(counter);
       counter = verification.authenticationInfo.newCounter;
