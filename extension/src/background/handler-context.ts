@@ -61,7 +61,14 @@ export interface HandlerContext {
   probe(tabId: number): Promise<PageProbe | null>;
   /** Run a page function that acts on the page; no access becomes a refusal the person can act on. */
   runInPage<A extends unknown[]>(tabId: number, func: (...args: A) => PageResult, args: A): Promise<PageResult>;
+  /** The keyboard shortcut could not fill: why, for the popup it opens instead ({@link takeShortcutRefusal}). */
+  noteShortcutRefusal(text: string): void;
+  /** Why the keyboard shortcut just could not fill (once, and only within {@link SHORTCUT_REFUSAL_MS}), or null. */
+  takeShortcutRefusal(): string | null;
 }
+
+/** How long the shortcut's refusal waits for the popup it opens: that popup asks within a second. */
+export const SHORTCUT_REFUSAL_MS = 15_000;
 
 /** One request type's handler: the request in, its response payload out; refusals are thrown. */
 export type Handler<K extends Request['type']> = (ctx: HandlerContext, request: Extract<Request, { type: K }>) => Promise<ResponseMap[K]>;
@@ -90,9 +97,20 @@ export function backupStatus(payload: VaultPayload): BackupStatus {
 
 /** Build the context the handlers share from the browser capabilities. */
 export function createHandlerContext(deps: ServiceDeps): HandlerContext {
+  let shortcutRefusal: { text: string; at: number } | null = null;
   const ctx: HandlerContext = {
     deps,
     kdf: deps.kdf ?? DEFAULT_KDF,
+
+    noteShortcutRefusal(text) {
+      shortcutRefusal = { text, at: deps.now() };
+    },
+
+    takeShortcutRefusal() {
+      const refusal = shortcutRefusal;
+      shortcutRefusal = null;
+      return refusal && deps.now() - refusal.at < SHORTCUT_REFUSAL_MS ? refusal.text : null;
+    },
 
     async startSession(vault) {
       const minutes = vault.payload.settings.autoLockMinutes;

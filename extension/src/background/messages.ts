@@ -81,8 +81,11 @@ export interface VaultListing {
 
 /** Response payload for each request type. */
 export interface ResponseMap {
-  /** Unlocked: also the list's accounts and settings, as `codes` gives them (the popup's first screen in one request). */
-  status: { state: 'none' } | { state: 'locked' } | ({ state: 'unlocked' } & VaultListing);
+  /**
+   * Unlocked: also the list's accounts and settings, as `codes` gives them (the popup's first screen in one request),
+   * and why the keyboard shortcut, pressed just before, opened the popup instead of filling (null: it did not).
+   */
+  status: { state: 'none' } | { state: 'locked' } | ({ state: 'unlocked'; shortcutRefusal: string | null } & VaultListing);
   create: { state: 'unlocked' };
   /** `rollback`: what to tell the person when the vault opened is an older copy than one written before. */
   /** `accounts`: the codes, so the popup shows them without a second round trip. */

@@ -73,6 +73,30 @@ describe('vault service (the dispatcher)', () => {
     expect(JSON.stringify(injected)).not.toContain(SECRET);
   });
 
+  it('when the keyboard command cannot fill, the popup it opens says why — once, and only right after', async () => {
+    const { service, tabs, clock, setPageAnswer } = await withAccount();
+    const refusalShown = async () => {
+      const status = await service.handle({ type: 'status' });
+      return status.ok && status.state === 'unlocked' ? status.shortcutRefusal : 'not unlocked';
+    };
+    // Before: each of these opened the popup with no word of why.
+    tabs.set(7, 'https://pypi.org.evil.com/account/two-factor/');
+    expect(await service.fillForTab(7)).toBe(false);
+    expect(await refusalShown()).toMatch(/No account in your vault fills on this site/);
+    expect(await refusalShown()).toBeNull(); // said once
+    tabs.set(7, undefined);
+    expect(await service.fillForTab(7)).toBe(false);
+    expect(await refusalShown()).toMatch(/cannot see this tab’s site/);
+    tabs.set(7, 'https://pypi.org/account/two-factor/');
+    setPageAnswer({ ok: false, reason: 'no-field' });
+    expect(await service.fillForTab(7)).toBe(false);
+    expect(await refusalShown()).toBe('This page has no two-factor code field. Open the two-factor step of the login first.');
+    // A popup opened much later by hand is not told of an old refusal.
+    expect(await service.fillForTab(7)).toBe(false);
+    clock.now += 60_000;
+    expect(await refusalShown()).toBeNull();
+  });
+
   it('marks a refused link or field as invalid input, so the popup can put the message on that field', async () => {
     const { service } = await withAccount();
     expect(await service.handle({ type: 'add-account', account: { uri: `otpauth://totp/?secret=${SECRET}`, origin: 'https://pypi.org' } })).toEqual({

@@ -30,16 +30,36 @@ export function createVaultService(deps: ServiceDeps) {
    * The keyboard command: fill the one account for the active tab's site. Returns false when the
    * person has to choose (locked, no match, several matches) so the caller can open the popup.
    */
+  /**
+   * The keyboard shortcut: fill the one account of the tab's site. Otherwise the popup opens (index.ts), and
+   * it says why — the lock screen itself when locked, else the refusal noted here (it used to open with no word).
+   */
   async function fillForTab(tabId: number): Promise<boolean> {
     return serialized(async () => {
       const current = await deps.session.get(deps.now());
       if (!current) return false;
-      const vault = await ctx.requireOpen();
-      const url = await deps.tabUrl(tabId);
-      const matches = vault.payload.accounts.filter((a) => originMatches(a.origin, url));
-      if (matches.length !== 1 || !matches[0]) return false;
-      await fillAccount(ctx, vault, matches[0], tabId);
-      return true;
+      try {
+        const vault = await ctx.requireOpen();
+        const url = await deps.tabUrl(tabId);
+        const matches = vault.payload.accounts.filter((a) => originMatches(a.origin, url));
+        if (matches.length === 0) {
+          ctx.noteShortcutRefusal(
+            url === undefined
+              ? 'The shortcut cannot see this tab’s site: Latchkey has no access to it. Use Fill below, or allow the site when adding its account.'
+              : 'No account in your vault fills on this site. Add it, or check its “Fills on” site.',
+          );
+          return false;
+        }
+        if (matches.length > 1 || !matches[0]) {
+          ctx.noteShortcutRefusal('Several accounts fill on this site: choose one and press its Fill.');
+          return false;
+        }
+        await fillAccount(ctx, vault, matches[0], tabId);
+        return true;
+      } catch (error) {
+        ctx.noteShortcutRefusal(toErrorResponse(error).error);
+        return false;
+      }
     });
   }
 

@@ -53,7 +53,8 @@ export function App({ opening }: AppProps) {
       if (!status.ok) setScreen({ name: 'unlock', alert: status.error });
       else if (status.state === 'none') setScreen({ name: 'create' });
       else if (status.state === 'locked') setScreen({ name: 'unlock' });
-      else setScreen(afterUnlock(status.accounts));
+      // Opened by the keyboard shortcut, which could not fill: the list says why, at once.
+      else setScreen(afterUnlock(status.accounts, undefined, status.shortcutRefusal ?? undefined));
       const context = await send({ type: 'tab-context', tabId });
       if (context.ok) setTab(context);
     })();

@@ -8,7 +8,7 @@ import type { Handler } from '../handler-context.js';
  */
 export const status: Handler<'status'> = async (ctx) => {
   const { vault, stored } = await ctx.openSession();
-  if (vault) return { state: 'unlocked', ...ctx.list(vault) };
+  if (vault) return { state: 'unlocked', ...ctx.list(vault), shortcutRefusal: ctx.takeShortcutRefusal() };
   const found = storedVault(stored);
   if (!found) return { state: 'none' };
   // The popup is about to show the unlock screen: get the KDF ready, at the vault's own parameters,
