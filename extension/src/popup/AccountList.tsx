@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AccountView, TabContext } from '../background/messages.js';
 import { handOverToSecurityKey, send } from './api.js';
-import { Header, Icon, Notice } from './components.js';
+import { Header, Icon, LiveStatus, Notice } from './components.js';
 import { firstExpiry } from './first-expiry.js';
 import { displayOrigin, groupDigits, secondsLeft } from './format.js';
 
@@ -104,10 +104,11 @@ export function AccountList(props: Props) {
       </Header>
 
       {props.alert ? <Notice kind="error">{props.alert}</Notice> : null}
-      {props.notice ? <Notice kind="info">{props.notice}</Notice> : null}
+      <LiveStatus kind="info" text={props.notice ?? null} />
       {error ? <Notice kind="error">{error}</Notice> : null}
       <SiteBanner tab={props.tab} matching={matching.length} hasAccounts={(accounts?.length ?? 0) > 0} onSecurityKey={useSecurityKey} />
-      {message ? <Notice kind={message.kind}>{message.text}</Notice> : null}
+      {message?.kind === 'error' ? <Notice kind="error">{message.text}</Notice> : null}
+      <LiveStatus kind="success" text={message?.kind === 'success' ? message.text : null} />
 
       {accounts && accounts.length > SEARCH_THRESHOLD ? (
         <div class="search">

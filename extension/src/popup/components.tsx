@@ -1,5 +1,5 @@
 import type { ComponentChildren, JSX } from 'preact';
-import { useEffect, useId, useRef } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 
 /**
  * A labelled form field; the label is always visible (no placeholder-only fields).
@@ -43,6 +43,26 @@ export function Field(props: {
  * A status line the screen reader announces. An error also takes focus when it appears (unless
  * `focus` is false: a field that is about to take it instead), so keyboard users are where the problem is.
  */
+/**
+ * A polite status that screen readers announce: the live region is on the screen from its first render,
+ * empty, and the text arrives in it afterwards. A `role="status"` element inserted already holding its text
+ * (as a {@link Notice} is) is usually not announced (NVDA with Chrome), so "Code filled" and "Added …"
+ * were shown but never heard. Errors stay {@link Notice}s: `role="alert"` is announced when inserted.
+ */
+export function LiveStatus(props: { kind: 'info' | 'success'; text: string | null }) {
+  const [shown, setShown] = useState<string | null>(null);
+  useEffect(() => {
+    // After the region's first paint, so the text is a change to it.
+    const timer = setTimeout(() => setShown(props.text), 50);
+    return () => clearTimeout(timer);
+  }, [props.text]);
+  return (
+    <div role="status" class="live-status">
+      {shown ? <p class={`notice notice-${props.kind}`}>{shown}</p> : null}
+    </div>
+  );
+}
+
 export function Notice(props: { kind: 'error' | 'info' | 'success'; focus?: boolean; children: ComponentChildren }) {
   const ref = useRef<HTMLParagraphElement>(null);
   const takesFocus = props.kind === 'error' && props.focus !== false;
