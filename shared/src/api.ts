@@ -3,9 +3,13 @@
  * the extension and the tests read responses the same way.
  */
 
-/** Body of a failed JSON call: 4xx with one or more messages meant for people. */
+/**
+ * Body of a failed JSON call: 4xx with one or more messages meant for people, and — when they are about
+ * one form field — its name, so a page script can act on it (show the password field it was asked for)
+ * without reading the words.
+ */
 export interface ApiFailure {
-  fail: { errors: string[] };
+  fail: { errors: string[]; field?: string };
 }
 
 /** `POST /account/webauthn-authenticate/validate` success. */

@@ -184,3 +184,37 @@ test('a page opened at an address the key is not scoped to says "not allowed her
   await expect(page.locator('#webauthn-status')).toHaveText(/Security keys are not allowed on this address/);
   await expect(page.getByRole('button', { name: 'Use security key' })).toBeEnabled();
 });
+
+test('a page left open past the 5 minutes asks for the password in place; a retry does not ask again', async ({ page }) => {
+  const user = await createUserIn(server, 'no-2fa');
+  await addVirtualAuthenticator(page);
+  await logIn(page, user);
+  await page.goto(`${server.url}${ROUTES.webauthnProvision}`);
+  const password = page.getByLabel('Your password');
+  // Rendered inside the 5 minutes: no password asked.
+  await expect(password).toBeHidden();
+
+  // The page stays open; the login grows older than 5 minutes. The server now wants the password, and the
+  // page offers the field right there (before: "Enter your password to confirm." with no field, so only a reload helped).
+  server.clock.advance(6 * 60_000);
+  await page.getByLabel('Name').fill('Desk key');
+  await page.getByRole('button', { name: 'Add security key' }).click();
+  const status = page.locator('#webauthn-provision-status');
+  await expect(status).toHaveText(/More than 5 minutes have passed .* Enter your password/);
+  await expect(password).toBeVisible();
+  await expect(password).toBeFocused();
+
+  // Password accepted, key touched, then the connection drops before the server hears back.
+  await page.route(`**${ROUTES.webauthnProvisionValidate}`, (route) => route.abort('internetdisconnected'));
+  await password.fill(user.password);
+  await page.getByRole('button', { name: 'Add security key' }).click();
+  await expect(status).toHaveText('Could not reach the server. Check your connection and try again.');
+  await expect(status).toBeFocused();
+  await page.unroute(`**${ROUTES.webauthnProvisionValidate}`);
+
+  // The retry needs no retyping: the server accepted the password a moment ago (before: "Enter your password first").
+  await expect(password).toBeHidden();
+  await expect(page.getByLabel('Name')).toHaveValue('Desk key');
+  await page.getByRole('button', { name: 'Add security key' }).click();
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+});

@@ -5,7 +5,8 @@
  */
 import { FIELDS, isApiFailure } from '@latchkey/shared';
 
-export type JsonResult<T> = { ok: true; data: T } | { ok: false; message: string };
+/** `field`: the form field the server's refusal is about, when it named one. */
+export type JsonResult<T> = { ok: true; data: T } | { ok: false; message: string; field?: string };
 
 export const NETWORK_MESSAGE = 'Could not reach the server. Check your connection and try again.';
 const UNEXPECTED_MESSAGE = 'The server could not handle the request. Reload the page and try again.';
@@ -28,7 +29,10 @@ export async function postJson<T>(url: string, body: unknown, csrfToken: string)
   } catch {
     data = undefined;
   }
-  if (isApiFailure(data) && data.fail.errors.length > 0) return { ok: false, message: data.fail.errors.join(' ') };
+  if (isApiFailure(data) && data.fail.errors.length > 0) {
+    const { errors, field } = data.fail;
+    return { ok: false, message: errors.join(' '), ...(typeof field === 'string' ? { field } : {}) };
+  }
   if (!response.ok || data === undefined) return { ok: false, message: UNEXPECTED_MESSAGE };
   return { ok: true, data: data as T };
 }

@@ -12,7 +12,49 @@ import { statusRegion, type StatusRegion } from './status-region.js';
 
 type ProvisionSuccess = WebauthnProvisionSuccess & { redirect_to?: string };
 
-async function provision(form: HTMLFormElement, label: HTMLInputElement, status: StatusRegion): Promise<void> {
+/** Said when the server asks for the password (its refusal names the field) on a page rendered inside the 5 minutes, without it, and left open past them. */
+const PASSWORD_AGAIN_MESSAGE = 'More than 5 minutes have passed since you last proved your identity. Enter your password, then press "Add security key" again.';
+
+/** The password input, when its wrapper is shown (the server wants the password with the next options request). */
+function visiblePassword(reauth: HTMLElement | null): HTMLInputElement | null {
+  if (!reauth || reauth.hidden) return null;
+  return reauth.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`);
+}
+
+/** The view's ReauthField markup, for a page rendered without it (inside the 5 minutes) that has stayed open past them. */
+function passwordField(): HTMLDivElement {
+  const id = 'field-password';
+  const field = document.createElement('div');
+  field.className = 'field';
+  const label = document.createElement('label');
+  label.htmlFor = id;
+  label.textContent = 'Your password';
+  const hint = document.createElement('p');
+  hint.className = 'hint';
+  hint.id = `${id}-hint`;
+  hint.textContent = 'You last proved your identity more than 5 minutes ago, so changing two-factor settings needs your password.';
+  const input = document.createElement('input');
+  Object.assign(input, { id, name: FIELDS.password, type: 'password', autocomplete: 'current-password', required: true });
+  input.setAttribute('aria-describedby', hint.id);
+  field.append(label, hint, input);
+  return field;
+}
+
+/** Shows the password field in place (no reload, the name stays typed) and sends the person to it. False when the page has no place for it. */
+function askForPassword(reauth: HTMLElement | null, status: StatusRegion): boolean {
+  if (!reauth) return false;
+  let input = reauth.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`);
+  if (!input) {
+    reauth.append(passwordField());
+    input = reauth.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`);
+  }
+  reauth.hidden = false;
+  status.show(PASSWORD_AGAIN_MESSAGE, 'error');
+  input?.focus();
+  return true;
+}
+
+async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth: HTMLElement | null, status: StatusRegion): Promise<void> {
   const csrfToken = readCsrfToken(form);
   const chosenLabel = label.value.trim();
   if (chosenLabel === '') {
@@ -22,7 +64,7 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, status:
   }
 
   // Shown only when the last proof of identity is over 5 minutes old: the server then wants it again.
-  const password = form.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`);
+  const password = visiblePassword(reauth);
   if (password && password.value === '') {
     status.show('Enter your password first: changing two-factor settings needs it.', 'error');
     password.focus();
@@ -36,7 +78,14 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, status:
     csrfToken,
   );
   if (password) password.value = '';
-  if (!options.ok) return status.show(options.message, 'error');
+  if (!options.ok) {
+    // A refusal about the password with no field to type it in (a wrong password has one: its message is shown).
+    if (options.field === FIELDS.password && !visiblePassword(reauth) && askForPassword(reauth, status)) return;
+    return status.show(options.message, 'error');
+  }
+  // The server now holds a fresh proof (this password, or a login inside the window): a retry after a
+  // cancelled prompt or a lost connection must not ask for the password it has just accepted.
+  if (reauth) reauth.hidden = true;
 
   status.show('Touch your security key.', 'info');
   const startedAt = performance.now();
@@ -61,13 +110,14 @@ const label = document.getElementById(WEBAUTHN_DOM.provisionLabel);
 const button = document.getElementById(WEBAUTHN_DOM.provisionButton);
 if (form instanceof HTMLFormElement && label instanceof HTMLInputElement && button instanceof HTMLButtonElement) {
   const status = statusRegion(WEBAUTHN_DOM.provisionStatus, button);
+  const reauth = document.getElementById(WEBAUTHN_DOM.provisionReauth);
   let running = false;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (running) return;
     running = true;
     button.disabled = true;
-    void provision(form, label, status).finally(() => {
+    void provision(form, label, reauth, status).finally(() => {
       running = false;
       button.disabled = false;
     });

@@ -99,8 +99,11 @@ export function setRetryAfter(res: Response, result: { kind: string; retryAfterS
 }
 
 /** `{fail:{errors:[…]}}` — the JSON error shape (DESIGN.md section 2). */
-export function sendJsonFailure(res: Response, status: number, errors: string[]): void {
-  res.status(status).set('Cache-Control', 'no-store').json({ fail: { errors } });
+export function sendJsonFailure(res: Response, status: number, errors: string[], field?: string): void {
+  res
+    .status(status)
+    .set('Cache-Control', 'no-store')
+    .json({ fail: field === undefined ? { errors } : { errors, field } });
 }
 
 /** Did the client send or ask for JSON (the WebAuthn endpoints)? */

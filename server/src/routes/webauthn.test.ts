@@ -274,8 +274,11 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const without = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'k' });
     expect(without.status).toBe(400);
     expect(failureOf(without)[0]).toMatch(/password/i);
+    // The refusal names its field, so a page rendered without it (inside the window, left open) can show it.
+    expect(without.json<ApiFailure>().fail.field).toBe(FIELDS.password);
     const wrong = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'k', password: 'not my password at all' });
     expect(wrong.status).toBe(401);
+    expect(wrong.json<ApiFailure>().fail.field).toBe(FIELDS.password);
     const right = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'k', password: PASSWORD });
     expect(right.status).toBe(200);
   });

@@ -232,7 +232,8 @@ export function webauthnRoutes(services: Services): Router {
       if (refusal) return sendJsonFailure(res, refusal.status, [refusal.message]);
       if (await refuseOverOptionsLimit(req, res, services, user.id)) return;
       const reauth = await reauthenticate(req, res, services, body[FIELDS.password]);
-      if (!reauth.ok) return sendJsonFailure(res, reauth.status, [reauth.message]);
+      // About the password: the page shows its field when it was rendered without one (the window closed since).
+      if (!reauth.ok) return sendJsonFailure(res, reauth.status, [reauth.message], FIELDS.password);
       await sendOptions(res, services.webauthn.registrationOptions(user, body[FIELDS.label]));
     }),
   );

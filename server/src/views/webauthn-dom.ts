@@ -12,6 +12,11 @@ export const WEBAUTHN_DOM = {
   authStatus: 'webauthn-status',
   provisionForm: 'webauthn-provision-form',
   provisionLabel: 'webauthn-provision-label',
+  /**
+   * Holds the password field (rendered when the login is over 5 minutes old). The page script hides it
+   * once the server has accepted the password, and adds it when a page left open asks for it again.
+   */
+  provisionReauth: 'webauthn-provision-reauth',
   provisionButton: 'webauthn-provision-begin',
   /** aria-live region where the account page reports adding a key. */
   provisionStatus: 'webauthn-provision-status',

@@ -60,7 +60,10 @@ export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticat
               aria-describedby="webauthn-provision-label-hint"
             />
           </div>
-          <ReauthField recentlyAuthenticated={recentlyAuthenticated} />
+          {/* The page script adds the field here when a page rendered inside the 5 minutes stays open past them and the server asks for it. */}
+          <div id={WEBAUTHN_DOM.provisionReauth}>
+            <ReauthField recentlyAuthenticated={recentlyAuthenticated} />
+          </div>
           <p id={WEBAUTHN_DOM.provisionStatus} class="status" role="status" aria-live="polite"></p>
           {/* Disabled until the page script takes over the form: without it, a submit would send the fields nowhere useful. */}
           <button id={WEBAUTHN_DOM.provisionButton} type="submit" class="button button-primary" disabled>
