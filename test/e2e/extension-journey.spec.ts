@@ -74,6 +74,9 @@ test('set up TOTP by scanning the QR with the extension, then log in with Fill',
   // Confirm TOTP on the page with the code the popup shows (as a person reading it would type it).
   const confirmCode = (await code.getAttribute('data-code'))!;
   await expect(code).toHaveText(`${confirmCode.slice(0, 3)} ${confirmCode.slice(3)}`);
+  // A screen reader hears which account the digits belong to, then the digits (no aria-label on a plain span).
+  await expect(code).not.toHaveAttribute('aria-label');
+  await expect(popup.locator('.account-code-row .visually-hidden').filter({ hasText: /^Code for .+:$/ })).toHaveCount(1);
   await page.getByLabel('The 6-digit code your app shows now').fill(confirmCode);
   await page.getByRole('button', { name: 'Turn on' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Save your recovery codes' })).toBeVisible();

@@ -195,8 +195,10 @@ function AccountRow(props: { account: AccountView; now: number; canFill: boolean
           </span>
         </div>
         <div class="account-code-row">
-          {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: names the code with its account for screen readers; axe (WCAG 2.2 A/AA) accepts it */}
-          <span class="account-code" aria-label={`Code for ${name} ${account.label}`} data-code={account.code}>
+          {/* Said before the digits, as text: an aria-label on a plain span is not allowed by ARIA, so screen
+              readers ignore it or (VoiceOver) read it instead of the digits. */}
+          <span class="visually-hidden">{`Code for ${name} ${account.label}:`}</span>
+          <span class="account-code" data-code={account.code}>
             {groupDigits(account.code)}
           </span>
           <Countdown left={left} period={account.period} />
