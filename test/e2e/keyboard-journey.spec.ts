@@ -93,7 +93,7 @@ test('keyboard only: register, turn on TOTP, log out, log in — focus visible a
   await tabTo(page, page.locator('input[name="totp_value"]'));
   await page.keyboard.type(wrong);
   await pressEnterAndLoad(page);
-  await expect(page.getByText(/Invalid code/)).toBeVisible();
+  await expect(page.getByRole('alert').getByText(/Invalid code/)).toBeVisible();
   await expectFocusOnNewScreen(page, { errors: true });
   await tabTo(page, page.locator('input[name="totp_value"]'));
   await page.keyboard.press('Control+A');

@@ -113,10 +113,12 @@ test('lock-out: each wrong code says how many tries are left; then the second st
 
   for (let attempt = 1; attempt < limit; attempt++) {
     await enterTotp(page, wrong);
-    await expect(page.getByText('Invalid code. Check your device’s clock and try the current code.')).toBeVisible();
+    await expect(page.getByRole('alert').getByText('Invalid code. Check your device’s clock and try the current code.')).toBeVisible();
     // Each refusal says how many tries are left before the pause (issue 17 point 9).
     const left = limit - attempt;
-    await expect(page.getByText(`${left} attempt${left === 1 ? '' : 's'} left before two-factor login is paused for 15 minutes.`)).toBeVisible();
+    await expect(
+      page.getByRole('alert').getByText(`${left} attempt${left === 1 ? '' : 's'} left before two-factor login is paused for 15 minutes.`),
+    ).toBeVisible();
   }
   await enterTotp(page, wrong);
   await expect(page.getByText(/Too many failed attempts\. Try again in 15 minutes\./)).toBeVisible();

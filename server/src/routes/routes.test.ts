@@ -675,8 +675,12 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const wrong = await b.post(step.location!, { [FIELDS.totpValue]: '000000' });
       expect(wrong.status).toBe(401);
       expect(wrong.text).toContain('Invalid code');
+      // The refusal is the code field's too: marked invalid and described by it, for whoever tabs from the summary.
+      expect(wrong.text).toMatch(/<input name="totp_value"[^>]*aria-invalid="true"[^>]*aria-describedby="totp-value-error"/);
+      expect(wrong.text).toMatch(/<p class="field-error" id="totp-value-error">Invalid code\./);
       const malformed = await b.post(step.location!, { [FIELDS.totpValue]: '12ab' });
       expect(malformed.status).toBe(400);
+      expect(malformed.text).toMatch(/<input name="totp_value"[^>]*aria-invalid="true"/);
       const code = codeFor(secret, 1);
       const ok = await b.post(step.location!, { [FIELDS.totpValue]: code });
       expect(ok.status).toBe(303);

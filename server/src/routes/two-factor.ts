@@ -53,6 +53,8 @@ export function twoFactorRoutes(services: Services): Router {
     status: number,
     errors: string[] = [],
     known: { user?: User | undefined; locks?: SecondFactorLocks | undefined } = {},
+    /** The refusal is about the code typed (not a lock): said on the code field too, which is marked invalid. */
+    codeError?: string,
   ) => {
     const token = queryValue(req, FIELDS.twoFactorToken);
     const origin = requestOrigin(req);
@@ -80,7 +82,11 @@ export function twoFactorRoutes(services: Services): Router {
       hasSecurityKey: methods.hasSecurityKey,
       query: twoFactorQuery(req),
       // A refusal that started the lock already says so: say it once.
-      form: { errors: locks.all && !errors.includes(locks.all.message) ? [...errors, locks.all.message] : errors },
+      form: {
+        errors: locks.all && !errors.includes(locks.all.message) ? [...errors, locks.all.message] : errors,
+        // The summary lists field errors too, so the message is said even when the code form is not offered any more.
+        ...(codeError !== undefined ? { fieldErrors: { [FIELDS.totpValue]: codeError } } : {}),
+      },
       scripts: methods.hasSecurityKey && !locks.all ? [WEBAUTHN_SCRIPTS.authenticate] : [],
       locks: { all: locks.all?.message ?? null, totp: locks.totp?.message ?? null },
     });
@@ -95,11 +101,13 @@ export function twoFactorRoutes(services: Services): Router {
     ROUTES.twoFactor,
     handler(async (req, res) => {
       const form = parseForm(req, TOTP_FORM);
-      if (!form.ok) return renderTwoFactor(req, res, 400, Object.values(form.fieldErrors));
+      if (!form.ok) return renderTwoFactor(req, res, 400, [], {}, form.fieldErrors[FIELDS.totpValue] ?? Object.values(form.fieldErrors)[0]);
       const result = await services.login.totpStep({ token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.totpValue] }, requestOrigin(req));
       if (result.kind === 'token-problem') return sendTokenProblem(res, result.problem);
       if (result.kind !== 'success') {
         setRetryAfter(res, result);
+        // A wrong or malformed code is the field's; a lock-out (or the year's budget spent) is the page's.
+        if (result.kind === 'invalid') return renderTwoFactor(req, res, result.status, [], result, result.message);
         return renderTwoFactor(req, res, result.status, [result.message], result);
       }
       await startSession(res, services, result.user, { rememberDevice: rememberDeviceChosen(req) });

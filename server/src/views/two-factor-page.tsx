@@ -100,7 +100,14 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
                 spellcheck={false}
                 class="code-input"
                 aria-invalid={form.fieldErrors?.[FIELDS.totpValue] ? 'true' : undefined}
+                aria-describedby={form.fieldErrors?.[FIELDS.totpValue] ? 'totp-value-error' : undefined}
               />
+              {/* Tabbing from the error summary to the field: its refusal is read with it, not only its label. */}
+              {form.fieldErrors?.[FIELDS.totpValue] ? (
+                <p class="field-error" id="totp-value-error">
+                  {form.fieldErrors[FIELDS.totpValue]}
+                </p>
+              ) : null}
             </div>
             <button type="submit" class="button button-primary">
               Verify

@@ -148,7 +148,7 @@ export const SERVER_PAGES: ServerPageState[] = [
       const user = await createUserIn(server, 'totp');
       await logIn(page, server.url, user);
       await enterTotp(page, wrongCode(user));
-      await expect(page.getByText(/Invalid code/)).toBeVisible();
+      await expect(page.getByRole('alert').getByText(/Invalid code/)).toBeVisible();
     },
   },
   {
