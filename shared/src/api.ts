@@ -9,7 +9,11 @@
  * without reading the words.
  */
 export interface ApiFailure {
-  fail: { errors: string[]; field?: string };
+  /**
+   * `restart`: where to start over, when this attempt can never succeed any more (the login's two-factor
+   * token expired or was used): the page offers that link instead of a button that would only fail again.
+   */
+  fail: { errors: string[]; field?: string; restart?: string };
 }
 
 /** `POST /account/webauthn-authenticate/validate` success. */

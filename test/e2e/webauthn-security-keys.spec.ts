@@ -218,3 +218,18 @@ test('a page left open past the 5 minutes asks for the password in place; a retr
   await page.getByRole('button', { name: 'Add security key' }).click();
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
 });
+
+test('a two-factor page left open past its login’s 5 minutes offers "Log in again" instead of a button that only fails', async ({ page }) => {
+  const user = await createUserIn(server, 'key');
+  const key = await addVirtualAuthenticator(page);
+  await key.importCredential(user.securityKey!.credentials[0]!);
+  await logIn(page, user);
+  server.clock.advance(5 * 60_000 + 1_000);
+  await page.getByRole('button', { name: 'Use security key' }).click();
+  const status = page.locator('#webauthn-status');
+  await expect(status).toContainText('expired');
+  await expect(status).toBeFocused();
+  await expect(page.getByRole('button', { name: 'Use security key' })).toBeHidden();
+  await status.getByRole('link', { name: 'Log in again' }).click();
+  await expect(page).toHaveURL(new RegExp(`${ROUTES.login}$`));
+});

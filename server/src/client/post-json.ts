@@ -5,8 +5,8 @@
  */
 import { FIELDS, isApiFailure } from '@latchkey/shared';
 
-/** `field`: the form field the server's refusal is about, when it named one. */
-export type JsonResult<T> = { ok: true; data: T } | { ok: false; message: string; field?: string };
+/** `field`: the form field the server's refusal is about, when it named one; `restart`: where to start over (ApiFailure). */
+export type JsonResult<T> = { ok: true; data: T } | { ok: false; message: string; field?: string; restart?: string };
 
 export const NETWORK_MESSAGE = 'Could not reach the server. Check your connection and try again.';
 const UNEXPECTED_MESSAGE = 'The server could not handle the request. Reload the page and try again.';
@@ -30,8 +30,13 @@ export async function postJson<T>(url: string, body: unknown, csrfToken: string)
     data = undefined;
   }
   if (isApiFailure(data) && data.fail.errors.length > 0) {
-    const { errors, field } = data.fail;
-    return { ok: false, message: errors.join(' '), ...(typeof field === 'string' ? { field } : {}) };
+    const { errors, field, restart } = data.fail;
+    return {
+      ok: false,
+      message: errors.join(' '),
+      ...(typeof field === 'string' ? { field } : {}),
+      ...(typeof restart === 'string' && isSafeRedirect(restart) ? { restart } : {}),
+    };
   }
   if (!response.ok || data === undefined) return { ok: false, message: UNEXPECTED_MESSAGE };
   return { ok: true, data: data as T };

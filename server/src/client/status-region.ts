@@ -3,7 +3,8 @@
  * when present, otherwise adds one after the given anchor so a message is never lost.
  */
 export interface StatusRegion {
-  show(message: string, kind: 'info' | 'error'): void;
+  /** `link`: a way on, after the message (e.g. "Log in again"). */
+  show(message: string, kind: 'info' | 'error', link?: { href: string; text: string }): void;
   clear(): void;
 }
 
@@ -18,8 +19,14 @@ export function statusRegion(id: string, anchor: Element): StatusRegion {
   }
   const region = element;
   return {
-    show(message, kind) {
+    show(message, kind, link) {
       region.textContent = message;
+      if (link) {
+        const anchor = document.createElement('a');
+        anchor.href = link.href;
+        anchor.textContent = link.text;
+        region.append(' ', anchor);
+      }
       // The stylesheet's error notice, so a failure looks like every other error on the site.
       region.classList.toggle('notice', kind === 'error');
       region.classList.toggle('notice-error', kind === 'error');

@@ -8,11 +8,22 @@ import { FIELDS, ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shar
 import { describeCeremonyError } from './webauthn-ceremony-error.js';
 import { WEBAUTHN_DOM } from '../views/webauthn-dom.js';
 import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
-import { statusRegion } from './status-region.js';
+import { type StatusRegion, statusRegion } from './status-region.js';
 
 /** The page's own query (`?token=T&next=…`): binds the call to this login and keeps where to go afterwards. */
 function withLoginQuery(path: string): string {
   return `${path}${window.location.search}`;
+}
+
+/**
+ * This login can never succeed any more (its token expired or was used): say so, offer the login page, and
+ * leave the button disabled — pressed again it would only repeat the refusal. Returns whether it was that.
+ */
+function offerRestart(failure: { message: string; restart?: string }, status: StatusRegion, button: HTMLButtonElement): boolean {
+  if (failure.restart === undefined) return false;
+  status.show(failure.message, 'error', { href: failure.restart, text: 'Log in again' });
+  button.hidden = true;
+  return true;
 }
 
 async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElement): Promise<void> {
@@ -22,7 +33,10 @@ async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElem
   status.show('Getting ready…', 'info');
   try {
     const options = await postJson<PublicKeyCredentialRequestOptionsJSON>(withLoginQuery(ROUTES.webauthnAuthenticateOptions), {}, csrfToken);
-    if (!options.ok) return status.show(options.message, 'error');
+    if (!options.ok) {
+      if (offerRestart(options, status, button)) return;
+      return status.show(options.message, 'error');
+    }
 
     status.show('Touch your security key.', 'info');
     const startedAt = performance.now();
@@ -41,7 +55,10 @@ async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElem
       { credential, [FIELDS.rememberDevice]: remember },
       csrfToken,
     );
-    if (!result.ok) return status.show(result.message, 'error');
+    if (!result.ok) {
+      if (offerRestart(result, status, button)) return;
+      return status.show(result.message, 'error');
+    }
     status.show(result.data.success || 'Signed in.', 'info');
     window.location.assign(isSafeRedirect(result.data.redirect_to) ? result.data.redirect_to : ROUTES.manageAccount);
   } finally {

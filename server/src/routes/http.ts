@@ -99,11 +99,11 @@ export function setRetryAfter(res: Response, result: { kind: string; retryAfterS
 }
 
 /** `{fail:{errors:[…]}}` — the JSON error shape (DESIGN.md section 2). */
-export function sendJsonFailure(res: Response, status: number, errors: string[], field?: string): void {
+export function sendJsonFailure(res: Response, status: number, errors: string[], about: { field?: string; restart?: string } = {}): void {
   res
     .status(status)
     .set('Cache-Control', 'no-store')
-    .json({ fail: field === undefined ? { errors } : { errors, field } });
+    .json({ fail: { errors, ...about } });
 }
 
 /** Did the client send or ask for JSON (the WebAuthn endpoints)? */

@@ -220,6 +220,8 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const noToken = await client.postJson(ROUTES.webauthnAuthenticateOptions, {});
     expect(noToken.status).toBe(400);
     expect(failureOf(noToken)[0]).toMatch(/log in again/i);
+    // A login that can never succeed says where to start over; the page offers that instead of its button.
+    expect(noToken.json<ApiFailure>().fail.restart).toBe(ROUTES.login);
 
     for (const body of [{}, { credential: 'x' }, { credential: { id: 'a', rawId: 'a', type: 'public-key', response: {} } }, [], [{ credential: 'x' }]]) {
       const response = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, body);
@@ -233,6 +235,7 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const response = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: mangled });
     expect(response.status).toBe(401);
     expect(failureOf(response)[0]).toMatch(/could not be verified/);
+    expect(response.json<ApiFailure>().fail.restart).toBeUndefined(); // a refused key: the same login can try again
 
     const notJson = await client.postJson(`${ROUTES.webauthnProvisionOptions}`, {});
     expect(notJson.status).toBe(401); // logged out at this point: no session

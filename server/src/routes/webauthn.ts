@@ -116,7 +116,8 @@ function sendJson(res: Response, body: unknown): void {
 /** A login step that did not succeed: the token or the rate limit said no, or the key was refused. */
 function sendLoginFailure(res: Response, result: Exclude<SecondFactorResult, { kind: 'success' }>): void {
   setRetryAfter(res, result);
-  sendJsonFailure(res, result.status, [result.message]);
+  // An expired or used login token never works again: the page offers the login instead of its button.
+  sendJsonFailure(res, result.status, [result.message], result.kind === 'token-problem' ? { restart: ROUTES.login } : {});
 }
 
 /**
@@ -233,7 +234,7 @@ export function webauthnRoutes(services: Services): Router {
       if (await refuseOverOptionsLimit(req, res, services, user.id)) return;
       const reauth = await reauthenticate(req, res, services, body[FIELDS.password]);
       // About the password: the page shows its field when it was rendered without one (the window closed since).
-      if (!reauth.ok) return sendJsonFailure(res, reauth.status, [reauth.message], FIELDS.password);
+      if (!reauth.ok) return sendJsonFailure(res, reauth.status, [reauth.message], { field: FIELDS.password });
       await sendOptions(res, services.webauthn.registrationOptions(user, body[FIELDS.label]));
     }),
   );
