@@ -282,11 +282,13 @@ export function createEmails(options: EmailsOptions): Emails {
       });
     },
 
-    async resend(userId, emailId, _origin) {
+    async resend(userId, emailId, origin) {
       return inTransaction(db, async (trx) => {
         const row = await rowOf(trx, userId, emailId);
         if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
         await sendLink(trx, userId, Number(row.id), row.email);
+        // Every mail that carries a token is in the history: who asked, from where, for which address.
+        await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailVerificationResent, origin, details: { email: row.email } });
         return toAddress(await rowOf(trx, userId, emailId));
       });
     },

@@ -37,6 +37,8 @@ export const EVENT_TAGS = {
   emailAdded: 'account:email:added',
   emailVerified: 'account:email:verified',
   emailRemoved: 'account:email:removed',
+  /** "Resend link": a new verification link (the older ones stop working) mailed to the address. */
+  emailVerificationResent: 'account:email:verification_resent',
   /** details `{from, to}`: the notice goes to the previous primary address. */
   primaryEmailChanged: 'account:email:primary_changed',
   recoveryCodesConfirmed: 'account:recovery_codes:confirmed',

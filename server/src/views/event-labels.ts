@@ -82,6 +82,8 @@ export function describeEvent(event: SecurityEvent): string {
       return details.by === 'admin' ? `E-mail address${quoted(details.email)} verified by an administrator` : `E-mail address${quoted(details.email)} verified`;
     case EVENT_TAGS.emailRemoved:
       return `E-mail address${quoted(details.email)} removed`;
+    case EVENT_TAGS.emailVerificationResent:
+      return `Verification link sent again to${quoted(details.email) || ' an address'}`;
     case EVENT_TAGS.primaryEmailChanged:
       return typeof details.to === 'string' ? `Primary e-mail address changed to${quoted(details.to)}` : 'Primary e-mail address changed';
     default:

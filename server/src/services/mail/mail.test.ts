@@ -94,8 +94,11 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     const user = await register({ emailVerified: true });
     const added = await h.services.emails.add(user.id, `second-${user.username}@example.org`, NO_ORIGIN);
     const first = tokenOf(linkIn(bodyOf((await outbox(user.id)).at(-1)!).text)!);
-    await h.services.emails.resend(user.id, added.id, NO_ORIGIN);
+    await h.services.emails.resend(user.id, added.id, { ip: '198.51.100.7', userAgent: null });
     const second = tokenOf(linkIn(bodyOf((await outbox(user.id)).at(-1)!).text)!);
+    // In the history, with where it was asked from.
+    const [resent] = await h.services.events.list(user.id, { limit: 1 });
+    expect(resent).toMatchObject({ tag: EVENT_TAGS.emailVerificationResent, ip: '198.51.100.7', details: { email: added.email } });
     expect(await h.services.emails.verify(first, user.id, NO_ORIGIN)).toEqual({ ok: false, problem: 'superseded' });
     await h.services.emails.remove(user.id, added.id, NO_ORIGIN);
     expect(await h.services.emails.verify(second, user.id, NO_ORIGIN)).toEqual({ ok: false, problem: 'removed' });
