@@ -4,14 +4,18 @@ import { defineConfig } from 'vitest/config';
 
 // One config for every workspace's unit tests (`*.test.ts` beside the code). The alias lets tests
 // import @latchkey/shared from source, so `vitest` needs no prior build.
+/**
+ * @latchkey/shared from source; `@latchkey/shared/routes` is the dependency-free subpath the popup uses. Exact
+ * matches: a plain prefix alias would turn `@latchkey/shared/password-patterns` into a path inside index.ts.
+ * Also used by test/stress/vitest.config.ts.
+ */
+export const SHARED_FROM_SOURCE = [
+  { find: /^@latchkey\/shared\/routes$/, replacement: fileURLToPath(new URL('./shared/src/routes.ts', import.meta.url)) },
+  { find: /^@latchkey\/shared$/, replacement: fileURLToPath(new URL('./shared/src/index.ts', import.meta.url)) },
+];
+
 export default defineConfig({
-  resolve: {
-    alias: [
-      // @latchkey/shared from source; `@latchkey/shared/routes` is the dependency-free subpath the popup uses.
-      { find: /^@latchkey\/shared\/routes$/, replacement: fileURLToPath(new URL('./shared/src/routes.ts', import.meta.url)) },
-      { find: /^@latchkey\/shared$/, replacement: fileURLToPath(new URL('./shared/src/index.ts', import.meta.url)) },
-    ],
-  },
+  resolve: { alias: SHARED_FROM_SOURCE },
   test: {
     testTimeout: 20_000,
     hookTimeout: 30_000,
