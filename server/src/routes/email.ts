@@ -87,8 +87,6 @@ export function emailRoutes(services: Services): Router {
       const form = parseForm(req, EMAIL_FORM);
       const problem = (status: number, message: string) =>
         sendPage(res, status, EmailProblemPage({ page: pageContext(res), title: 'Address not changed', message }));
-      // Whether the add form needs the password field: not once the password was confirmed in this request.
-      let recentlyAuthenticated = services.sessions.isRecentlyAuthenticated(session);
       /** The add form again, the address kept, its error on its field. */
       const addFormAgain = (status: number, errors: { email?: string; password?: string }) =>
         sendPage(
@@ -96,7 +94,8 @@ export function emailRoutes(services: Services): Router {
           status,
           AddEmailPage({
             page: pageContext(res),
-            recentlyAuthenticated,
+            // Read at render time: a password confirmed earlier in this request has opened the window again.
+            recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(currentUser(res).session),
             value: keepValues(req, [FIELDS.email])[FIELDS.email] ?? '',
             error: errors.email,
             passwordError: errors.password,
@@ -119,8 +118,6 @@ export function emailRoutes(services: Services): Router {
         const reauth = await reauthenticate(req, res, services, password);
         // No password sent: the window closed since the page was loaded; the form asks for it, no error yet.
         if (!reauth.ok) return addFormAgain(password === '' ? 200 : reauth.status, password === '' ? {} : { password: reauth.message });
-        // Confirmed now: a refused address comes back without the field (its hint would say "more than 5 minutes ago").
-        recentlyAuthenticated = true;
       }
       if (action === EMAIL_ACTIONS.add || action === EMAIL_ACTIONS.resend) {
         // Each of these mails a link: limited per account, per network and overall (ASVS V2.2.1, V11.1.4).

@@ -631,7 +631,11 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(without.text).toContain('Enter your password to confirm.');
       const wrong = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secret), [FIELDS.password]: 'wrong password!' });
       expect(wrong.status).toBe(401);
-      const right = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secret), [FIELDS.password]: PASSWORD });
+      // The password accepted, the code refused: the page comes back without asking for the password again.
+      const wrongCode = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: '000000', [FIELDS.password]: PASSWORD });
+      expect(wrongCode.status).toBe(400);
+      expect(wrongCode.text).not.toContain('name="password"');
+      const right = await b.post(ROUTES.totpProvision, { [FIELDS.totpValue]: codeFor(secret) });
       expect(right.status).toBe(303);
     });
 

@@ -168,6 +168,8 @@ export async function checkPassword(req: Request, res: Response, services: Servi
     if (result.retryAfterSeconds !== undefined) res.set('Retry-After', String(result.retryAfterSeconds));
     return result;
   }
-  await services.sessions.markAuthenticated(session.id);
+  // The request's own copy of the session too: a page rendered later in this request (a refusal after the
+  // password was accepted) knows the window is open again and does not ask for the password once more.
+  res.locals.state.session = { ...session, authenticated_at: await services.sessions.markAuthenticated(session.id) };
   return { ok: true };
 }

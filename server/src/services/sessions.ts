@@ -41,7 +41,8 @@ export interface Sessions {
   destroy(token: string): Promise<void>;
   /** Ends every session of `userId` ("log out everywhere"); returns how many were ended. Nothing else changes. */
   destroyAllForUser(userId: string): Promise<number>;
-  markAuthenticated(sessionId: string): Promise<void>;
+  /** The session's password proof is now (the 5-minute window starts again); returns that time. */
+  markAuthenticated(sessionId: string): Promise<number>;
   isRecentlyAuthenticated(session: SessionRow): boolean;
   setPendingTotpSecret(sessionId: string, secret: string | null): Promise<void>;
   pendingTotpSecret(session: SessionRow): string | null;
@@ -165,7 +166,9 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
     },
 
     async markAuthenticated(sessionId) {
-      await db.updateTable('sessions').set({ authenticated_at: now() }).where('id', '=', sessionId).execute();
+      const time = now();
+      await db.updateTable('sessions').set({ authenticated_at: time }).where('id', '=', sessionId).execute();
+      return time;
     },
 
     isRecentlyAuthenticated: (session) => now() - session.authenticated_at < REAUTH_WINDOW_MS,
