@@ -6,6 +6,7 @@
 import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
 import { FIELDS, ROUTES, type WebauthnProvisionSuccess } from '@latchkey/shared';
 import { describeCeremonyError } from './webauthn-ceremony-error.js';
+import { PASSWORD_LABEL, reauthHint, TWO_FACTOR_PURPOSE } from '../views/reauth-hint.js';
 import { WEBAUTHN_DOM } from '../views/webauthn-dom.js';
 import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
 import { statusRegion, type StatusRegion } from './status-region.js';
@@ -21,18 +22,18 @@ function visiblePassword(reauth: HTMLElement | null): HTMLInputElement | null {
   return reauth.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`);
 }
 
-/** The view's ReauthField markup, for a page rendered without it (inside the 5 minutes) that has stayed open past them. */
+/** The view's ReauthField markup (its words from views/reauth-hint.ts), for a page rendered without it (inside the 5 minutes) that has stayed open past them. */
 function passwordField(): HTMLDivElement {
   const id = 'field-password';
   const field = document.createElement('div');
   field.className = 'field';
   const label = document.createElement('label');
   label.htmlFor = id;
-  label.textContent = 'Your password';
+  label.textContent = PASSWORD_LABEL;
   const hint = document.createElement('p');
   hint.className = 'hint';
   hint.id = `${id}-hint`;
-  hint.textContent = 'You last proved your identity more than 5 minutes ago, so changing two-factor settings needs your password.';
+  hint.textContent = reauthHint(TWO_FACTOR_PURPOSE);
   const input = document.createElement('input');
   Object.assign(input, { id, name: FIELDS.password, type: 'password', autocomplete: 'current-password', required: true });
   input.setAttribute('aria-describedby', hint.id);
@@ -66,7 +67,7 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth:
   // Shown only when the last proof of identity is over 5 minutes old: the server then wants it again.
   const password = visiblePassword(reauth);
   if (password && password.value === '') {
-    status.show('Enter your password first: changing two-factor settings needs it.', 'error');
+    status.show(`Enter your password first: ${TWO_FACTOR_PURPOSE} needs it.`, 'error');
     password.focus();
     return;
   }

@@ -4,7 +4,8 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EMAIL_MAX_LENGTH } from '../services/accounts.js';
 import type { EmailAddress } from '../services/emails.js';
 import { CsrfInput, Field, formatTime, Layout, type PageContext } from './layout.js';
-import { ReauthField } from './reauth-field.js';
+import { PasswordField, ReauthField } from './reauth-field.js';
+import { reauthHint } from './reauth-hint.js';
 
 /** The address actions POST /manage/account/email understands (field `action`). */
 export const EMAIL_ACTIONS = { add: 'add', resend: 'resend', makePrimary: 'make_primary', remove: 'remove' } as const;
@@ -198,15 +199,7 @@ export function ConfirmMakePrimaryPage({ page, address, error }: { page: PageCon
         <CsrfInput token={page.csrfToken} />
         <input type="hidden" name={FIELDS.emailAction} value={EMAIL_ACTIONS.makePrimary} />
         <input type="hidden" name={FIELDS.emailId} value={String(address.id)} />
-        <Field
-          name={FIELDS.password}
-          label="Your password"
-          type="password"
-          autocomplete="current-password"
-          error={error}
-          autofocus
-          hint="You last proved your identity more than 5 minutes ago, so changing your primary address needs your password."
-        />
+        <PasswordField error={error} autofocus hint={reauthHint('changing your primary address')} />
         <button type="submit" class="button button-primary">
           Make primary
         </button>

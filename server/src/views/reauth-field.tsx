@@ -2,6 +2,7 @@
 /** @jsxImportSource preact */
 import { FIELDS } from '@latchkey/shared';
 import { Field } from './layout.js';
+import { PASSWORD_LABEL, reauthHint, TWO_FACTOR_PURPOSE } from './reauth-hint.js';
 
 /**
  * The password field shown when a 2FA change needs re-authentication (not logged in within 5 minutes),
@@ -12,7 +13,7 @@ export function ReauthField({
   recentlyAuthenticated,
   error,
   autofocus,
-  purpose = 'changing two-factor settings',
+  purpose = TWO_FACTOR_PURPOSE,
   id,
 }: {
   recentlyAuthenticated: boolean;
@@ -25,14 +26,7 @@ export function ReauthField({
   purpose?: string;
 }) {
   if (recentlyAuthenticated && error === undefined) return null;
-  return (
-    <PasswordField
-      id={id}
-      error={error}
-      autofocus={autofocus}
-      hint={`You last proved your identity more than 5 minutes ago, so ${purpose} needs your password.`}
-    />
-  );
+  return <PasswordField id={id} error={error} autofocus={autofocus} hint={reauthHint(purpose)} />;
 }
 
 /** "Your password", asked again to confirm an action on this page; `hint` says why it is asked. */
@@ -41,7 +35,7 @@ export function PasswordField(props: { id?: string | undefined; error?: string |
     <Field
       name={FIELDS.password}
       id={props.id}
-      label="Your password"
+      label={PASSWORD_LABEL}
       type="password"
       autocomplete="current-password"
       error={props.error}
