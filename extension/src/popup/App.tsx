@@ -35,11 +35,10 @@ export function App({ opening }: AppProps) {
   const startOnSettings = useRef(opensOnSettings(location.href));
   /** The list, or Settings once when this page was opened for it. */
   const afterUnlock = useCallback((accounts?: AccountView[], notice?: string, alert?: string): Screen => {
-    if (startOnSettings.current && !notice && !alert) {
-      startOnSettings.current = false;
-      return { name: 'settings' };
-    }
+    // Once only, and not over a notice or an alert, which the list must show.
+    const toSettings = startOnSettings.current && !notice && !alert;
     startOnSettings.current = false;
+    if (toSettings) return { name: 'settings' };
     return { name: 'list', ...(accounts ? { accounts } : {}), ...(notice ? { notice } : {}), ...(alert ? { alert } : {}) };
   }, []);
   const [tab, setTab] = useState<TabContext>(NO_TAB);
