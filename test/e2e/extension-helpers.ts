@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from '@playwright/test';
 import type { Page } from 'playwright-core';
+import { createVault as createVaultInPopup } from '../src/kit/create-vault.js';
 import type { BrowserWithExtension } from '../src/kit/index.js';
 
 /** Chromium flag that lets a pipe-connected client press the toolbar button (CDP `Extensions.triggerAction`). */
@@ -67,11 +68,9 @@ export async function screenshotPopup(popup: Page, name: string, outputPath: (na
 /** The passphrase the extension journeys give their vaults. */
 export const PASSPHRASE = 'correct horse battery staple';
 
-/** On the popup's first screen: create a vault under {@link PASSPHRASE} and wait for the empty list. */
+/** On the popup's first screen: create a vault under {@link PASSPHRASE} (the kit's createVault) and wait for the empty list. */
 export async function createVault(popup: Page): Promise<void> {
-  await popup.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-  await popup.getByLabel('Confirm passphrase').fill(PASSPHRASE);
-  await popup.getByRole('button', { name: 'Create vault' }).click();
+  await createVaultInPopup(popup, PASSPHRASE);
   await expect(popup.getByRole('heading', { name: 'No accounts yet' })).toBeVisible({ timeout: 30_000 });
 }
 
