@@ -2,3 +2,4 @@ export * from './routes.js';
 export * from './recovery-code.js';
 export * from './otpauth-uri.js';
 export * from './api.js';
+export * from './loopback-host.js';

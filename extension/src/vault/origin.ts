@@ -1,10 +1,10 @@
+import { isLoopbackHost } from '@latchkey/shared';
+
 /**
  * Origins as Latchkey compares them: `scheme://host[:port]` exactly as the browser's URL parser
  * serialises them (lower-case host, IDN in punycode, default port dropped). Nothing looser — no
  * subdomain, scheme or port leniency — because a code typed into a lookalike page is a phished code.
  */
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Thrown for an origin a person typed that Latchkey will not fill into; the message says why. */
 export class OriginError extends Error {
@@ -47,7 +47,7 @@ export function normalizeOrigin(input: string): string {
   }
   if (url.username !== '' || url.password !== '') throw new OriginError('The address must not contain a user name.');
   if (url.hostname === '') throw new OriginError('The address has no host.');
-  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new OriginError('Codes are only filled over https:// (plain http:// is allowed for localhost only).');
   }
   return url.origin;
@@ -59,7 +59,7 @@ function suggestScheme(text: string): string | undefined {
     try {
       const origin = normalizeOrigin(`${scheme}${text}`);
       // http:// only where it is accepted (loopback); https:// first everywhere else.
-      if (scheme === 'https://' && LOOPBACK_HOSTS.has(new URL(origin).hostname)) continue;
+      if (scheme === 'https://' && isLoopbackHost(new URL(origin).hostname)) continue;
       return origin;
     } catch {
       // not valid with this scheme either

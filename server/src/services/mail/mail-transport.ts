@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { isLoopbackHost } from '@latchkey/shared';
 import type { MailTransportConfig } from '../../config.js';
 
 /** One fully addressed message, as a transport delivers it. */
@@ -37,15 +38,13 @@ export interface MailTransport {
  */
 const SMTP_TIMEOUTS = { connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000 };
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /**
  * `smtp://` upgrades with STARTTLS only when the server offers it, so whoever sits between us and a remote
  * server can strip the offer and read the login (QA: AUTH PLAIN went out in clear). With credentials in the
  * URL, TLS is required unless the server is on this machine; `?requireTLS=false` in the URL overrides it.
  */
 export function requiresTls(url: URL): boolean {
-  return url.protocol === 'smtp:' && (url.username !== '' || url.password !== '') && !LOOPBACK_HOSTS.has(url.hostname);
+  return url.protocol === 'smtp:' && (url.username !== '' || url.password !== '') && !isLoopbackHost(url.hostname);
 }
 
 /** Links on the server's own origin, as logged by the file transport so a developer can click them. */
