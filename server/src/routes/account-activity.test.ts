@@ -3,11 +3,12 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { softAuthenticator } from '@latchkey/test/soft-authenticator';
 import type { RunningServer } from '../main.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
-import { TestBrowser } from '../testing/browser.js';
+import { type PageResponse, TestBrowser } from '../testing/browser.js';
 import { PASSWORD, registerIn, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { ACCOUNT_ROUTES } from '../views/account-page.js';
 import { END_FIELDS, END_ROUTES } from '../views/session-list.js';
+import { reauthHint } from '../views/reauth-hint.js';
 import { HISTORY_ROUTE } from '../views/security-history.js';
 import { KEY_RENAME } from '../views/webauthn-provision-page.js';
 
@@ -244,6 +245,96 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     expect(download.text).not.toMatch(/argon2|password_hash|secret/i);
     expect(await tagsOf(user.id)).toContain(EVENT_TAGS.dataExported);
     expect((await b.get(ROUTES.manageAccount)).text).toContain('Account data downloaded');
+  });
+
+  /** What a refused download answers: the account page (HTML), never the file. */
+  const expectNoFile = (response: PageResponse) => {
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-disposition')).toBeNull();
+    expect(response.text).toContain('<h1>Account security</h1>');
+    expect(response.text).not.toContain('latchkey-account-data');
+  };
+  const DOWNLOAD_FIELD = 'download-data-password';
+  const expectFile = (response: PageResponse) => {
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="latchkey-account-/);
+    return JSON.parse(response.text) as { securityHistory: Array<{ event: string }> };
+  };
+  const countOf = async (userId: string, tag: string) => (await tagsOf(userId)).filter((each) => each === tag).length;
+
+  // ASVS V3.7.1: the file names every address and browser that used the account, so a session whose
+  // login is over 5 minutes old must give the password first, as for the account page's other actions.
+  it('downloading the data asks for the password past the 5-minute window: none or a wrong one gets the account page back, no file; the right one the file', async () => {
+    const b = browserAs(FIREFOX);
+    const user = await register(b);
+
+    // Inside the window: no field, and the file at once (as before).
+    expect((await b.get(ROUTES.manageAccount)).text).not.toContain(`id="${DOWNLOAD_FIELD}"`);
+    expectFile(await b.post(ACCOUNT_ROUTES.downloadData));
+    expect(await countOf(user.id, EVENT_TAGS.dataExported)).toBe(1);
+
+    await makeStale(user.id);
+    const asked = await b.get(ROUTES.manageAccount);
+    expect(asked.text).toMatch(
+      new RegExp(
+        `<input id="${DOWNLOAD_FIELD}" name="password" type="password" autocomplete="current-password" required aria-describedby="${DOWNLOAD_FIELD}-hint"`,
+      ),
+    );
+    expect(asked.text).toContain(`<p class="hint" id="${DOWNLOAD_FIELD}-hint">${reauthHint('downloading your data')}</p>`);
+
+    const refusals: [Record<string, string>, number, string][] = [
+      [{}, 400, 'Enter your password to confirm.'],
+      [{ [FIELDS.password]: 'not my password' }, 401, 'That password is not correct.'],
+    ];
+    for (const [password, status, message] of refusals) {
+      const refused = await b.post(ACCOUNT_ROUTES.downloadData, password);
+      expect(refused.status).toBe(status);
+      expectNoFile(refused);
+      // The message next to the field, which alone has the focus, and in the summary at the top.
+      expect(refused.text).toMatch(
+        new RegExp(
+          `<input id="${DOWNLOAD_FIELD}" name="password" type="password"[^>]*autofocus[^>]*aria-invalid="true" aria-describedby="${DOWNLOAD_FIELD}-hint ${DOWNLOAD_FIELD}-error"`,
+        ),
+      );
+      expect(refused.text.match(/autofocus/g)).toHaveLength(1);
+      expect(refused.text).toContain(`<p class="field-error" id="${DOWNLOAD_FIELD}-error">${message}</p>`);
+      expect(refused.text).toMatch(new RegExp(`role="alert"[^>]*><p>${message}</p>`));
+    }
+    // The wrong password is recorded as every failed re-authentication is; no download began.
+    expect(await countOf(user.id, EVENT_TAGS.reauthenticateFailure)).toBe(1);
+    expect(await countOf(user.id, EVENT_TAGS.dataExported)).toBe(1);
+
+    const data = expectFile(await b.post(ACCOUNT_ROUTES.downloadData, { [FIELDS.password]: PASSWORD }));
+    expect(data.securityHistory.slice(0, 2).map((event) => event.event)).toEqual([EVENT_TAGS.dataExported, EVENT_TAGS.reauthenticateFailure]);
+    // The right password reopened the window, as it does for the other actions: no field, no password.
+    expect((await b.get(ROUTES.manageAccount)).text).not.toContain(`id="${DOWNLOAD_FIELD}"`);
+    expectFile(await b.post(ACCOUNT_ROUTES.downloadData));
+    expect(await countOf(user.id, EVENT_TAGS.dataExported)).toBe(3);
+  });
+
+  it("counts a wrong password for the download with the session's other re-authentications: once they are spent even the right one gets 429 and no file", async () => {
+    const laptop = browserAs(FIREFOX);
+    const user = await register(laptop);
+    await makeStale(user.id);
+    await laptop.get(ROUTES.manageAccount);
+    const wrong = { [FIELDS.password]: 'not my password' };
+    for (let i = 0; i < 9; i++) expect((await laptop.post(ACCOUNT_ROUTES.downloadData, wrong)).status).toBe(401);
+    // The tenth, on another action of the account page, draws on the same per-session count.
+    expect((await laptop.post(ROUTES.revokeSessions, wrong)).status).toBe(401);
+    const locked = await laptop.post(ACCOUNT_ROUTES.downloadData, { [FIELDS.password]: PASSWORD });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expectNoFile(locked);
+    expect(locked.text).toContain(`<p class="field-error" id="${DOWNLOAD_FIELD}-error">Too many failed attempts.`);
+    expect(await countOf(user.id, EVENT_TAGS.reauthenticateFailure)).toBe(10);
+    const lockout = (await server.services.events.list(user.id)).find((event) => event.tag === EVENT_TAGS.lockout);
+    expect(lockout?.details).toEqual({ step: 'reauthenticate' });
+    expect(await countOf(user.id, EVENT_TAGS.dataExported)).toBe(0);
+    // Per session: the owner's fresh login elsewhere still downloads.
+    const phone = browserAs(PHONE);
+    await logIn(phone, user.username);
+    await phone.get(ROUTES.manageAccount);
+    expectFile(await phone.post(ACCOUNT_ROUTES.downloadData));
   });
 
   it('pages the security history past the newest 30 events', async () => {

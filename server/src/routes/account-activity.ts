@@ -26,6 +26,9 @@ import {
   streamText,
   textField,
 } from './http.js';
+// manage.ts imports loadAccountActivity from here: a cycle, but each side calls the other only from a
+// request handler, never while the modules load.
+import { passwordFrom, renderAccountPage } from './manage.js';
 import { deviceCookie, reauthenticate, requireUser } from './session.js';
 
 /** What the account page lists besides the 2FA methods: sessions, remembered devices, the history's page count. */
@@ -85,7 +88,8 @@ const FORGET_DEVICE_FORM = formSchema({
  * The security history beyond the account page's first 30 events, and ending one session or
  * forgetting one remembered device. Ending either needs the password unless the user proved who they
  * are in the last 5 minutes (ASVS V3.7.1), like "Log out of all sessions"; without it the answer is a
- * page asking for it, then the same action.
+ * page asking for it, then the same action. Downloading the account's data needs it under the same
+ * rule, asked in place on the account page (as "Log out of all sessions").
  */
 export function accountActivityRoutes(services: Services): Router {
   const router = Router();
@@ -190,6 +194,15 @@ export function accountActivityRoutes(services: Services): Router {
       const { user } = currentUser(res);
       // ASVS V8.3.2: the owner can take their data with them. A POST with the form token: a download is
       // recorded in the history, so no other site may start one.
+      // ASVS V3.7.1: the file holds every address and browser that used or tried the account, its
+      // addresses, sessions and devices, so a stolen session must not walk off with it either: the
+      // password unless the user proved who they are in the last 5 minutes, as for the other account
+      // actions (GitHub's sudo mode and Google Takeout ask the same before an export). Wrong ones are
+      // counted per session and recorded (services/login.ts `reauthenticate`).
+      const reauth = await reauthenticate(req, res, services, passwordFrom(req));
+      // In place, like every refused form of the account page: the field open, its message next to it
+      // and focused, and no file.
+      if (!reauth.ok) return renderAccountPage(res, services, reauth.status, { downloadData: { [FIELDS.password]: reauth.message } });
       // Recorded first: a download cut short is still one that began (and the file lists it).
       await services.events.record({ userId: user.id, tag: EVENT_TAGS.dataExported, origin: requestOrigin(req) });
       const download = await collectAccountData(services, user, describeEvent);

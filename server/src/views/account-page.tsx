@@ -49,6 +49,7 @@ export interface AccountPageProblems {
   totpRemove?: Record<string, string>;
   recoveryCodes?: Record<string, string>;
   revokeSessions?: Record<string, string>;
+  downloadData?: Record<string, string>;
   deleteAccount?: Record<string, string>;
 }
 
@@ -67,6 +68,7 @@ export function AccountPage(props: AccountPageProps) {
   const totpRemove = props.problems?.totpRemove ?? {};
   const codes = props.problems?.recoveryCodes ?? {};
   const revoke = props.problems?.revokeSessions ?? {};
+  const download = props.problems?.downloadData ?? {};
   const deletion = props.problems?.deleteAccount ?? {};
   return (
     <Layout page={page} title="Account security">
@@ -76,7 +78,9 @@ export function AccountPage(props: AccountPageProps) {
       </p>
 
       {/* A refused form: the errors summed up here (announced), and each next to its field (focused). */}
-      <ErrorSummary errors={[...Object.values(totpRemove), ...Object.values(codes), ...Object.values(revoke), ...Object.values(deletion)]} />
+      <ErrorSummary
+        errors={[...Object.values(totpRemove), ...Object.values(codes), ...Object.values(revoke), ...Object.values(download), ...Object.values(deletion)]}
+      />
 
       <EmailAddressesSection page={page} addresses={props.addresses} recentlyAuthenticated={props.recentlyAuthenticated} />
 
@@ -235,12 +239,20 @@ export function AccountPage(props: AccountPageProps) {
             <a href={`${HISTORY_ROUTE}?page=2`}>Older events</a>
           </p>
         ) : null}
-        <form method="post" action={ACCOUNT_ROUTES.downloadData}>
+        <form method="post" action={ACCOUNT_ROUTES.downloadData} class="stack">
           <CsrfInput token={page.csrfToken} />
           <p class="muted small">
             Everything this index holds about your account, with the whole history, as a JSON file: addresses, two-factor methods (never their secrets),
             sessions, remembered devices and every security event.
           </p>
+          {/* The file names every address and browser that used the account: the same 5-minute rule as the other actions (ASVS V3.7.1). */}
+          <ReauthField
+            recentlyAuthenticated={props.recentlyAuthenticated}
+            purpose="downloading your data"
+            id="download-data-password"
+            error={download[FIELDS.password]}
+            autofocus={download[FIELDS.password] !== undefined}
+          />
           <button type="submit" class="button">
             Download your data
           </button>

@@ -252,6 +252,8 @@ export const SERVER_PAGES: ServerPageState[] = [
       const user = await logInAs(page, server, 'totp');
       await page.goto(`${server.url}${ROUTES.manageAccount}`);
       // Its data first, as the card suggests: a real download of the whole history, no secret in it.
+      // Logged in just now, so no password is asked (the state below is the one past 5 minutes).
+      await expect(page.locator('#download-data-password')).toHaveCount(0);
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download your data' }).click()]);
       expect(download.suggestedFilename()).toMatch(new RegExp(`^latchkey-account-${user.username}-\\d{4}-\\d\\d-\\d\\d\\.json$`));
       const data = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { account: { username: string }; securityHistory: unknown[] };
@@ -264,6 +266,32 @@ export const SERVER_PAGES: ServerPageState[] = [
       await page.getByRole('button', { name: 'Delete account' }).click();
       await expect(page.getByText('Your account was deleted, with everything it held.')).toBeVisible();
       expect(await server.services.accounts.findByUsername(user.username)).toBeUndefined();
+    },
+  },
+  {
+    // ASVS V3.7.1: past the 5-minute window the download asks for the password, as the page's other
+    // actions do. A wrong one comes back on the page, its message next to the focused field, no file;
+    // the right one gives the file. The audit is of the refused page.
+    name: 'account: download your data past 5 minutes, a wrong password refused',
+    async open(page, server) {
+      const user = await logInAs(page, server, 'no-2fa');
+      server.clock.advance(6 * 60_000); // past the 5-minute re-authentication window
+      await page.goto(`${server.url}${ROUTES.manageAccount}`);
+      let downloads = 0;
+      page.on('download', () => downloads++);
+      const field = page.getByRole('region', { name: 'Security history' }).getByLabel('Your password');
+      await expect(field).toHaveAccessibleDescription(/so downloading your data needs your password/);
+      await field.fill(`${user.password}x`);
+      await page.getByRole('button', { name: 'Download your data' }).click();
+      await expect(page.locator('#download-data-password-error')).toHaveText('That password is not correct.');
+      await expect(field).toBeFocused();
+      expect(downloads).toBe(0);
+      expect(await server.services.events.list(user.id)).toContainEqual(expect.objectContaining({ tag: 'account:reauthenticate:failure' }));
+      await field.fill(user.password);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download your data' }).click()]);
+      const data = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { securityHistory: Array<{ event: string }> };
+      expect(data.securityHistory.slice(0, 2).map((event) => event.event)).toEqual(['account:data:exported', 'account:reauthenticate:failure']);
+      expect(downloads).toBe(1);
     },
   },
   {
