@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler } from 'express';
-import helmet from 'helmet';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -9,14 +8,15 @@ import type { Database } from './db/schema.js';
 import { accountRoutes } from './routes/account.js';
 import { emailRoutes } from './routes/email.js';
 import { accountActivityRoutes } from './routes/account-activity.js';
-import { errorHandler, methodNotAllowed, notFound } from './routes/errors.js';
+import { errorHandler, methodNotAllowed, notFound, refuseUnroutedMethods } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
-import { isHttps } from './routes/http.js';
 import { manageRoutes } from './routes/manage.js';
 import { passwordRoutes } from './routes/password.js';
 import { recoveryCodeRoutes } from './routes/recovery-codes.js';
+import { RouteTable } from './routes/route-table.js';
 import { loadSession, UNSAFE_METHODS, verifyCsrf } from './routes/session.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
+import { securityHeaders } from './security-headers.js';
 import { createServices, type Services } from './services/index.js';
 import { checkSecretKey, KEY_MISMATCH } from './services/key-check.js';
 import { webauthnRoutes } from './routes/webauthn.js';
@@ -70,8 +70,10 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.set('trust proxy', config.trustProxy ?? false);
   app.set('query parser', 'simple');
 
+  // Which methods each path answers, read from the routers below once they are all mounted (RFC 9110 §15.5.6).
+  const routes = new RouteTable();
   app.use(securityHeaders(config));
-  app.use(methodNotAllowed);
+  app.use(refuseUnroutedMethods(routes));
   app.use(healthRoutes(services));
   app.use('/static', express.static(STATIC_DIR, { index: false, maxAge: '1h' }));
   app.use('/static', express.static(CLIENT_DIR, { index: false, maxAge: '1h' }));
@@ -85,6 +87,8 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.use(passwordRoutes(services));
   app.use(accountActivityRoutes(services));
   app.use(webauthnRoutes(services));
+  routes.learn(app.router);
+  app.use(methodNotAllowed(routes));
   app.use(notFound);
   app.use(errorHandler);
 
@@ -121,28 +125,4 @@ function forStateChanges(...steps: RequestHandler[]): RequestHandler {
     };
     run(0);
   };
-}
-
-/**
- * CSP and friends on every response (DESIGN.md section 2; ASVS V14.4): scripts only from this
- * origin, no plugins, no framing, forms post only here, no <base> tricks; HSTS over https.
- */
-function securityHeaders(config: Config) {
-  return helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-        baseUri: ["'none'"],
-      },
-    },
-    xFrameOptions: { action: 'deny' },
-    strictTransportSecurity: isHttps(config) ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'same-origin' },
-    crossOriginEmbedderPolicy: false,
-  });
 }

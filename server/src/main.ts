@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createApp } from './app.js';
+import { clientErrorHandler } from './client-error.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { isHttps } from './routes/http.js';
 import type { Services } from './services/index.js';
 
 export interface RunningServer {
@@ -15,15 +17,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Create the app and listen on config.host (default 127.0.0.1) and config.port (0 = any free port). */
 /** How long requests in flight get to finish when the server stops. */
 const CLOSE_GRACE_MS = 2_000;
 
+/** Create the app and listen on config.host (default 127.0.0.1) and config.port (0 = any free port). */
 export async function startServer(config: Config): Promise<RunningServer> {
   const latchkey = await createApp(config);
   const host = config.host ?? '127.0.0.1';
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const listening = latchkey.app.listen(config.port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+    // Requests Node's parser refuses (431, 400, 408) never reach Express: answer them with the security headers too.
+    listening.on('clientError', clientErrorHandler({ hsts: isHttps(config) }));
   }).catch(async (error: unknown) => {
     await latchkey.close();
     throw error;

@@ -1,7 +1,9 @@
+import { ROUTES } from '@latchkey/shared';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { isDeletedAccountError } from '../services/accounts.js';
 import { MessagePage } from '../views/message-page.js';
 import { pageContext, sendJsonFailure, sendPage, wantsJson } from './http.js';
+import { answers, type PathMethods, type RouteTable } from './route-table.js';
 
 /** Messages for the client errors body-parser raises (too large, bad JSON, too many fields…). */
 function clientErrorMessage(type: unknown, status: number): string {
@@ -22,18 +24,58 @@ function clientErrorMessage(type: unknown, status: number): string {
   }
 }
 
-/** Every route of this site answers one of these: the pages are forms (GET, POST) and the API posts JSON. */
-const ALLOWED_METHODS: readonly string[] = ['GET', 'HEAD', 'POST'];
+/**
+ * A method the path's routes do not answer gets 405 Method Not Allowed with `Allow` naming the ones they do
+ * (RFC 9110 §15.5.6), not the 404 it used to get; the methods come from the routers (`RouteTable`), so
+ * this cannot drift from the routes. Runs first, before sessions, body parsing or CSRF: a PUT used to reach
+ * the CSRF check and read as an expired form, and a POST to a page that takes none now says so instead.
+ * GET and HEAD pass (they change nothing; {@link methodNotAllowed} answers them after routing, with the
+ * session, so the page shows who is logged in). A request for a path no route has is a 404 here whatever
+ * its method: nothing there can take it. OPTIONS is refused like any other method: RFC 9110 §9.1 requires
+ * only GET and HEAD, this site serves no cross-origin callers (a CORS preflight must fail, and does), and
+ * the router's automatic OPTIONS answer would list one router's methods, not the path's.
+ */
+export function refuseUnroutedMethods(routes: RouteTable): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const entry = routes.lookup(req.path);
+    if (!entry) return notFound(req, res, next);
+    if (answers(entry, req.method)) return next();
+    sendMethodNotAllowed(req, res, entry);
+  };
+}
 
 /**
- * Any other method (PUT, DELETE, OPTIONS, TRACE…) is refused up front with 405 and the methods that work
- * (RFC 9110 §15.5.6), before sessions or CSRF: it used to reach the CSRF check and read as an expired form.
+ * After every route: a GET or HEAD that no route took, on a path that exists for other methods (a POST-only
+ * address opened in the browser), gets 405 and `Allow`; anything else goes on to {@link notFound}.
  */
-export const methodNotAllowed: RequestHandler = (req, res, next) => {
-  if (ALLOWED_METHODS.includes(req.method)) return next();
-  res.set('Allow', ALLOWED_METHODS.join(', '));
-  sendFailure(req, res, 405, 'Method not allowed', `This address does not accept ${req.method} requests.`);
-};
+export function methodNotAllowed(routes: RouteTable): RequestHandler {
+  return (req, res, next) => {
+    const entry = routes.lookup(req.path);
+    if (!entry || answers(entry, req.method)) return next();
+    sendMethodNotAllowed(req, res, entry);
+  };
+}
+
+/**
+ * The 405 itself: a page (or JSON, as the client asked) that says where to go. A JSON endpoint answers JSON
+ * unless the client prefers HTML (a browser's address bar), as all its other errors are JSON.
+ */
+function sendMethodNotAllowed(req: Request, res: Response, entry: PathMethods): void {
+  res.set('Allow', entry.methods.join(', '));
+  const json = wantsJson(req) || (entry.json && req.accepts(['json', 'html']) !== 'html');
+  const loggedIn = Boolean(res.locals.state?.user);
+  const place = loggedIn ? { name: 'your account page', href: ROUTES.manageAccount } : { name: 'the login page', href: ROUTES.login };
+  const goThere = json ? `Go to ${place.name} (${place.href}) instead.` : `Go to ${place.name} instead.`;
+  const refused = req.method === 'GET' || req.method === 'HEAD' ? 'it cannot be opened directly' : `it does not accept ${req.method} requests`;
+  if (entry.methods.includes('GET')) {
+    const form = entry.methods.includes('POST') ? ' and use its form' : '';
+    const message = `This page does not accept ${req.method} requests. Open the page${form} instead.`;
+    return sendFailure(req, res, 405, 'Method not allowed', message, { json, action: { href: entry.path, label: 'Open the page' } });
+  }
+  const sender = entry.json ? 'requests from' : 'form submissions from';
+  sendFailure(req, res, 405, 'Method not allowed', `This address only takes ${sender} this site's pages; ${refused}. ${goThere}`, { json });
+}
 
 export const notFound: RequestHandler = (req, res) => {
   sendFailure(req, res, 404, 'Page not found', 'There is no page at this address.');
@@ -62,10 +104,17 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   sendFailure(req, res, 500, 'Server error', 'Something went wrong on our side. Please try again in a moment.');
 };
 
-/** A failure as the client asked for it: `{fail: {errors: [message]}}` for JSON, else the error page. */
-function sendFailure(req: Request, res: Response, status: number, title: string, message: string): void {
-  if (wantsJson(req)) return sendJsonFailure(res, status, [message]);
-  sendErrorPage(res, status, title, message);
+/** A failure as the client asked for it (or `json` says): `{fail: {errors: [message]}}` for JSON, else the error page. */
+function sendFailure(
+  req: Request,
+  res: Response,
+  status: number,
+  title: string,
+  message: string,
+  options: { json?: boolean; action?: { href: string; label: string } } = {},
+): void {
+  if (options.json ?? wantsJson(req)) return sendJsonFailure(res, status, [message]);
+  sendErrorPage(res, status, title, message, options.action);
 }
 
 /**
@@ -73,9 +122,9 @@ function sendFailure(req: Request, res: Response, status: number, title: string,
  * words as plain text. Without this fallback the error would reach Express's own final handler,
  * which prints the stack trace into the page outside production (ASVS V7.4.1).
  */
-function sendErrorPage(res: Response, status: number, title: string, message: string): void {
+function sendErrorPage(res: Response, status: number, title: string, message: string, action?: { href: string; label: string }): void {
   try {
-    sendPage(res, status, MessagePage({ page: safePageContext(res), title, message }));
+    sendPage(res, status, MessagePage({ page: safePageContext(res), title, message, action }));
   } catch (renderError) {
     const summary = renderError instanceof Error ? `${renderError.name}: ${renderError.message}` : String(renderError);
     console.error(`[latchkey] the error page failed to render: ${summary}`);

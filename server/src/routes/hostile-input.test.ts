@@ -105,22 +105,30 @@ describe('hostile input on every POST route', () => {
       expect(response.status, path).toBeLessThan(500);
     }
   });
-  it('answers methods other than GET, HEAD and POST with 405 and the methods that work, as a page or as JSON', async () => {
+  it('answers methods a path does not take with 405 and the methods that work there, as a page or as JSON (more in method-not-allowed.test.ts)', async () => {
     const b = new TestBrowser(server.url);
     await b.get(ROUTES.login);
-    for (const path of [ROUTES.login, ROUTES.manageAccount, '/nowhere', ROUTES.webauthnProvisionOptions]) {
+    const allowed: [string, string][] = [
+      [ROUTES.login, 'GET, HEAD, POST'],
+      [ROUTES.manageAccount, 'GET, HEAD'],
+      [ROUTES.webauthnProvisionOptions, 'POST'],
+    ];
+    for (const [path, allow] of allowed) {
       for (const method of ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND']) {
         const what = `${method} ${path}`;
-        const page = await b.raw(method, path, undefined, { 'x-csrf-token': b.csrfToken });
+        // A browser's Accept: the WebAuthn JSON endpoints answer JSON to anything else.
+        const page = await b.raw(method, path, undefined, { 'x-csrf-token': b.csrfToken, accept: 'text/html' });
         expect(page.status, what).toBe(405);
-        expect(page.headers.get('allow'), what).toBe('GET, HEAD, POST');
-        expect(page.text, what).toMatch(new RegExp(`role="alert"[^>]*>\\s*<p>This address does not accept ${method} requests`));
+        expect(page.headers.get('allow'), what).toBe(allow);
+        expect(page.text, what).toMatch(new RegExp(`role="alert"[^>]*>\\s*<p>[^<]*does not accept ${method} requests`));
         expect(page.headers.get('content-security-policy'), what).toMatch(/default-src/);
         const json = await b.raw(method, path, '{}', { 'content-type': 'application/json', accept: 'application/json' });
         expect(json.status, what).toBe(405);
-        expect(JSON.parse(json.text), what).toMatchObject({ fail: { errors: [`This address does not accept ${method} requests.`] } });
+        expect(JSON.parse(json.text).fail.errors[0], what).toMatch(new RegExp(`does not accept ${method} requests`));
       }
     }
+    // A path no route has is a 404 whatever the method.
+    for (const method of ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND']) expect((await b.raw(method, '/nowhere', undefined, {})).status, method).toBe(404);
     // The methods that work still do.
     expect((await b.get(ROUTES.login)).status).toBe(200);
     expect((await b.raw('HEAD', ROUTES.login, undefined, {})).status).toBe(200);

@@ -125,7 +125,7 @@ export async function runFuzz(
             return;
           }
           const { status, body, headers } = answer.value;
-          // An empty answer (e.g. Node's own 431 for a 30 KB URL, before any middleware) has no page to protect.
+          // An empty answer has no page to protect; Node's own refusals (a 30 KB URL's 431) carry the headers too (server/src/client-error.ts).
           if (body !== '' && !hasSecurityHeaders(headers)) {
             missingSecurityHeaders++;
             ok = false;

@@ -1,0 +1,162 @@
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { clientErrorHandler } from './client-error.js';
+import type { RunningServer } from './main.js';
+import { useTestServer } from './testing/http-harness.js';
+
+/** Send raw bytes on a fresh connection; everything the server answers until it closes the connection. */
+function exchange(port: number, request: string, { timeoutMs = 5_000 } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server kept the connection open; got so far: ${Buffer.concat(chunks).toString('latin1')}`));
+    }, timeoutMs);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    // A reset after the answer is read still counts: what matters is what arrived.
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+  });
+}
+
+interface RawResponse {
+  statusLine: string;
+  headers: Map<string, string>;
+  body: string;
+}
+
+function parse(raw: string): RawResponse {
+  const end = raw.indexOf('\r\n\r\n');
+  const [statusLine = '', ...lines] = raw.slice(0, end).split('\r\n');
+  const headers = new Map<string, string>();
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { statusLine, headers, body: raw.slice(end + 4) };
+}
+
+function expectSecurityHeaders(response: RawResponse): void {
+  expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(response.headers.get('x-frame-options')).toBe('DENY');
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  expect(response.headers.get('connection')).toBe('close');
+  expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+  expect(response.headers.get('date')).toMatch(/ GMT$/);
+  expect(Number(response.headers.get('content-length'))).toBe(Buffer.byteLength(response.body));
+}
+
+const SECRET = 'sk-cookie-that-must-never-be-logged';
+
+describe('requests Node refuses before Express, on the real server (main.ts)', () => {
+  let server: RunningServer;
+  useTestServer('sqlite', (started) => {
+    server = started;
+  });
+  let logged: ReturnType<typeof vi.spyOn>[] = [];
+  beforeEach(() => {
+    logged = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) => vi.spyOn(console, level));
+  });
+  afterEach(() => {
+    // Nothing of the request (its headers may hold cookies or tokens) is logged — nothing at all, in fact.
+    for (const spy of logged) expect(spy.mock.calls.flat().join(' ')).not.toContain(SECRET);
+    vi.restoreAllMocks();
+  });
+
+  it('answers 20 000 bytes of headers with 431 and the security headers (it was a bare "431" with Connection: close only)', async () => {
+    const raw = await exchange(server.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${SECRET}=${'a'.repeat(20_000)}\r\n\r\n`);
+    const response = parse(raw);
+    expect(response.statusLine).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    expectSecurityHeaders(response);
+    expect(response.body).toBe("431 Request Header Fields Too Large\n\nThe request headers are too large. Clear this site's cookies and try again.\n");
+    expect(raw).not.toContain(SECRET);
+  });
+
+  it('answers a malformed request line, and a malformed header, with 400 and the security headers', async () => {
+    for (const request of ['NOT-HTTP AT ALL\r\n\r\n', `GET / HTTP/1.1\r\nHost 127.0.0.1\r\nX-Token: ${SECRET}\r\n\r\n`, 'GET /\u0001 HTTP/1.1\r\n\r\n']) {
+      const raw = await exchange(server.port, request);
+      const response = parse(raw);
+      expect(response.statusLine, JSON.stringify(request)).toBe('HTTP/1.1 400 Bad Request');
+      expectSecurityHeaders(response);
+      expect(response.body).toBe('400 Bad Request\n\nThe request could not be understood.\n');
+      expect(raw).not.toContain(SECRET);
+    }
+  });
+
+  it('answers an earlier request of a kept-alive connection first, then the 400 (Node wrote its 400 in front of it)', async () => {
+    const raw = await exchange(server.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nBROKEN\r\n\r\n');
+    const statusLines = raw.match(/HTTP\/1\.1 \d{3} [^\r]*/g);
+    expect(statusLines).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 400 Bad Request']);
+    expect(raw.match(/\{"ok":true\}/g)).toHaveLength(2);
+  });
+
+  it('keeps serving afterwards', async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('clientErrorHandler', () => {
+  let bare: Server | undefined;
+  afterEach(() => {
+    bare?.closeAllConnections();
+    bare?.close();
+    bare = undefined;
+  });
+
+  it('answers a request that did not arrive in time with 408 and the security headers', async () => {
+    bare = createServer({ headersTimeout: 200, requestTimeout: 300, connectionsCheckingInterval: 50 }, (_req, res) => res.end('ok'));
+    bare.on('clientError', clientErrorHandler({ hsts: false }));
+    await new Promise<void>((resolve) => bare!.listen(0, '127.0.0.1', resolve));
+    // Headers begun, never finished.
+    const response = parse(await exchange((bare.address() as AddressInfo).port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
+    expect(response.statusLine).toBe('HTTP/1.1 408 Request Timeout');
+    expectSecurityHeaders(response);
+    expect(response.headers.has('strict-transport-security')).toBe(false);
+  });
+
+  it('adds HSTS when the site is served over https, as on every other answer', async () => {
+    bare = createServer((_req, res) => res.end('ok'));
+    bare.on('clientError', clientErrorHandler({ hsts: true }));
+    await new Promise<void>((resolve) => bare!.listen(0, '127.0.0.1', resolve));
+    const response = parse(await exchange((bare.address() as AddressInfo).port, 'BROKEN\r\n\r\n'));
+    expect(response.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+  });
+
+  it('never writes to a socket that is not writable, answers a connection once, and never throws', () => {
+    const handle = clientErrorHandler({ hsts: false });
+    const gone = new PassThrough();
+    gone.end();
+    const write = vi.spyOn(gone, 'write');
+    const destroy = vi.spyOn(gone, 'destroy');
+    expect(() => handle(Object.assign(new Error('bad'), { code: 'HPE_INVALID_METHOD' }), gone)).not.toThrow();
+    expect(write).not.toHaveBeenCalled();
+    expect(destroy).toHaveBeenCalled();
+
+    const reset = new PassThrough();
+    const resetEnd = vi.spyOn(reset, 'end');
+    handle(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), reset);
+    expect(resetEnd).not.toHaveBeenCalled();
+    expect(reset.destroyed).toBe(true);
+
+    const open = new PassThrough();
+    const end = vi.spyOn(open, 'end');
+    handle(Object.assign(new Error('bad'), { code: 'HPE_INVALID_METHOD' }), open);
+    handle(Object.assign(new Error('bad again'), { code: 'HPE_INVALID_METHOD' }), open);
+    expect(end).toHaveBeenCalledTimes(1);
+
+    const broken = new PassThrough();
+    vi.spyOn(broken, 'end').mockImplementation(() => {
+      throw new Error('boom');
+    });
+    expect(() => handle(Object.assign(new Error('bad'), { code: 'HPE_HEADER_OVERFLOW' }), broken)).not.toThrow();
+    expect(broken.destroyed).toBe(true);
+  });
+});
