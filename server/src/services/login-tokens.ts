@@ -84,8 +84,12 @@ export interface LoginTokens {
    * second-step page reads them in the statement that reads its locks (one statement, one round trip).
    */
   asCounterRow(token: unknown): LoginTokenRow;
-  /** Use T up. Exactly one caller wins per token, across instances. */
-  consume(token: unknown): Promise<LoginTokenResult>;
+  /**
+   * Use T up. Exactly one caller wins per token, across instances. `options.within` runs the burn in the
+   * caller's open transaction, so it commits with what the caller wrote there (the TOTP step the code
+   * spent: see `Totp.verify`), never on its own.
+   */
+  consume(token: unknown, options?: { within?: Kysely<Database> }): Promise<LoginTokenResult>;
 }
 
 function methodsOf(payload: TokenPayload): SecondStepMethods | null {
@@ -203,14 +207,14 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
       };
     },
 
-    async consume(token) {
+    async consume(token, options = {}) {
       const parsed = parse(token);
       if (!parsed.ok) return parsed;
       // One transaction holding the user's row: a factor change (which moves the epoch with an UPDATE of
       // that row) lands either wholly before — T is then stale — or after T is burned, never between the
       // epoch check and the burn (issue 14 point 7). PostgreSQL: FOR SHARE blocks the change's UPDATE until
       // commit, and a read that waited sees the changed row. SQLite: a transaction holds the only connection.
-      return inTransaction(db, async (trx) => {
+      return inTransaction(options.within ?? db, async (trx) => {
         const [user] = (await readUserForBurn(trx, { userId: parsed.payload.u })).rows;
         if (!user) return { ok: false, problem: 'malformed' } as const;
         if (user.security_epoch !== parsed.payload.e) return { ok: false, problem: 'stale' } as const;

@@ -2,7 +2,7 @@ import type { User } from '../db/schema.js';
 import type { Accounts, TwoFactorStatus } from './accounts.js';
 import { canonicalUsername } from './accounts.js';
 import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
-import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem, type LoginTokens, type SecondStepMethods } from './login-tokens.js';
+import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem, type LoginTokenResult, type LoginTokens, type SecondStepMethods } from './login-tokens.js';
 import type { CounterRowsPart } from './rate-limit-counters.js';
 import { type AllowedAttempt, rateLimitMessage, type RateLimits } from './rate-limits.js';
 import type { RecoveryCodes } from './recovery-codes.js';
@@ -81,7 +81,12 @@ export interface Login {
   secondStepPage(token: unknown, origin: RequestOrigin): Promise<SecondStepPage>;
   /** Record the success of a login that needs no second factor now (no 2FA, or a remembered device). */
   recordLoginSuccess(user: User, method: LoginMethod, origin: RequestOrigin): Promise<void>;
+  /**
+   * The TOTP step. A code refused as already used while T itself was used up by its own login meanwhile
+   * (a double submit of that login) is no failure: it answers `token-problem` `used` and counts nothing.
+   */
   totpStep(input: { token: unknown; code: string }, origin: RequestOrigin): Promise<SecondFactorResult>;
+  /** The recovery-code step; a double submit answers as in {@link Login.totpStep}. */
   recoveryCodeStep(input: { token: unknown; code: string }, origin: RequestOrigin): Promise<SecondFactorResult>;
   /** For a step that checks no secret (WebAuthn options): T still valid and the user/IP not locked out, in one statement. Counts nothing. */
   beginSecondFactor(token: unknown, origin: RequestOrigin): Promise<SecondFactorGate>;
@@ -148,6 +153,17 @@ export function createLogin(deps: {
     await rateLimits.succeeded('second-factor', { account: user.id, ip: origin.ip });
     await login.recordLoginSuccess(user, method, origin);
     return { kind: 'success', user };
+  };
+
+  /**
+   * After a code was refused as already used: was T, which the gate found unused, used up since? Then the
+   * login T belongs to completed while this request was checking its code — the same person's second
+   * submission of that login, not a replay by someone else (they hold their own T, still unused). One
+   * statement, only on that refusal.
+   */
+  const usedUpByItsOwnLogin = async (token: unknown) => {
+    const tokenNow = await loginTokens.inspect(token);
+    return !tokenNow.ok && tokenNow.problem === 'used';
   };
 
   /**
@@ -268,15 +284,39 @@ export function createLogin(deps: {
         await login.withdrawSecondFactor(gate, origin);
         return { ...blocked(guess.retryAfterMs), message: TOTP_BUDGET_SPENT, user: gate.user };
       }
-      const check = await totp.verify(gate.user, code);
+      // A right code spends its step and burns T in one transaction, so a request that finds the step
+      // spent also sees whether T went with it (see usedUpByItsOwnLogin below).
+      const burn: { result?: LoginTokenResult } = {};
+      const check = await totp.verify(gate.user, code, {
+        alsoInTransaction: async (trx) => {
+          burn.result = await loginTokens.consume(token, { within: trx });
+        },
+      });
+      if (check === 'replayed' && (await usedUpByItsOwnLogin(token))) {
+        // A double submit (a double-click on Verify, or the extension's auto-submit plus an Enter): this
+        // request passed the gate with T unused, and the same login completed with T meanwhile — in the
+        // other request, with this very code, whose step and T were spent in one commit. This request
+        // tested nothing anyone could use and can log nobody in (T is gone): no failure, no guess, no
+        // event; it answers as any later use of a used T. A used code sent with another T, still unused
+        // (someone else's login), is a replay and is refused and counted below, exactly as before: an
+        // OTP is accepted only once (NIST SP 800-63B 5.1.4.2 / 5.1.5.2).
+        await totpGuessBudget.giveBack(guess);
+        await login.withdrawSecondFactor(gate, origin);
+        return tokenProblem('used');
+      }
       if (check === 'ok' || check === 'malformed' || check === 'not-enabled') await totpGuessBudget.giveBack(guess);
       else if (guess.remaining === 0) {
         // This wrong code spent the year's budget: the owner must hear of it (the e-mail outbox mails this event).
         await events.record({ userId: gate.user.id, tag: EVENT_TAGS.totpGuessBudgetSpent, origin, details: { guesses: totpGuessBudget.limit } });
       }
       switch (check) {
-        case 'ok':
-          return login.completeSecondFactor(token, 'totp', origin);
+        case 'ok': {
+          const consumed = burn.result;
+          if (consumed?.ok) return succeed(consumed.user, 'totp', origin);
+          // The code was right but T went to another request of the same login (or went stale): not a guess.
+          await login.withdrawSecondFactor(gate, origin);
+          return tokenProblem(consumed?.problem ?? 'used');
+        }
         case 'malformed':
           await login.withdrawSecondFactor(gate, origin);
           return { kind: 'invalid', status: 400, message: 'Enter the 6-digit code from your authentication app.', user: gate.user };
@@ -310,7 +350,11 @@ export function createLogin(deps: {
           // Use T up before burning the code: when another factor logs in with the same T at the same
           // moment, this request loses T and the scarce recovery code stays unspent.
           const consumed = await loginTokens.consume(token);
-          if (!consumed.ok) return tokenProblem(consumed.problem);
+          if (!consumed.ok) {
+            // The code was right, T went to another request of the same login (a double submit): not a failure.
+            await login.withdrawSecondFactor(gate, origin);
+            return tokenProblem(consumed.problem);
+          }
           // Exactly one request burns a code; one that lost that race has used up its T for nothing.
           if ((await recoveryCodes.use(gate.user.id, code, origin)) !== 'ok') {
             return login.failSecondFactor(gate, 'recovery_code', origin, 'This recovery code has already been used. Each code works only once. Log in again.');
@@ -321,6 +365,13 @@ export function createLogin(deps: {
           await login.withdrawSecondFactor(gate, origin);
           return { kind: 'invalid', status: 400, message: 'A recovery code is 16 characters: digits 0–9 and letters a–f.' };
         case 'used':
+          // The login that burned this code uses T up first (above), so a double submit that finds its own
+          // code burned also finds its T used: the same login, not a replay — withdrawn as for TOTP. A used
+          // code sent with another, unused T is counted (recovery codes are single-use, NIST SP 800-63B 5.1.2.2).
+          if (await usedUpByItsOwnLogin(token)) {
+            await login.withdrawSecondFactor(gate, origin);
+            return tokenProblem('used');
+          }
           return login.failSecondFactor(gate, 'recovery_code', origin, 'This recovery code has already been used. Each code works only once.');
         case 'invalid':
           return login.failSecondFactor(gate, 'recovery_code', origin, 'Invalid recovery code.');

@@ -39,9 +39,16 @@ export interface Totp {
    * Check a login code against `user`, the account row this request already read (the two-factor token
    * check reads it, so the secret is not read twice). `ok` only if it matches within ±1 step AND its step
    * is later than the last accepted one — enforced by one conditional UPDATE, so two instances cannot both
-   * accept a code.
+   * accept a code (NIST SP 800-63B 5.1.4.2 / 5.1.5.2: an OTP is accepted once). `options.alsoInTransaction`
+   * runs only when the code is accepted, in the transaction of that UPDATE: the login burns its two-factor
+   * token there, so whoever later finds the step spent also finds whether that token is used up (no moment
+   * in between in which the step is spent and the token still looks unused; see `Login.totpStep`).
    */
-  verify(user: Pick<User, 'id' | 'totp_secret_enc'>, code: string): Promise<TotpCheck>;
+  verify(
+    user: Pick<User, 'id' | 'totp_secret_enc'>,
+    code: string,
+    options?: { alsoInTransaction?: (trx: Kysely<Database>) => Promise<void> },
+  ): Promise<TotpCheck>;
   /**
    * Turn TOTP off; when it was the last second factor, the recovery codes go in the same transaction —
    * only with `lastFactorConfirmed`, else nothing changes and `LastFactorUnconfirmed` is thrown (clear-recovery-codes-if-no-factor.ts).
@@ -118,22 +125,35 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
       await store(userId, base32Secret, step, origin, options.alsoInTransaction);
     },
 
-    async verify(user, code) {
+    async verify(user, code, options = {}) {
       const normalized = normalizeTotpCode(code);
       if (normalized === null) return 'malformed';
-      if (!user.totp_secret_enc) return 'not-enabled';
-      const step = matchTotpStep(open(key, user.totp_secret_enc, aad(user.id)), normalized, now());
+      const secretEnc = user.totp_secret_enc;
+      if (!secretEnc) return 'not-enabled';
+      const step = matchTotpStep(open(key, secretEnc, aad(user.id)), normalized, now());
       if (step === null) return 'invalid';
       // Atomic replay guard: only a step later than the last accepted one may win, and only while the
       // secret the code was checked against is still the stored one (TOTP not removed or replaced since).
-      const updated = await db
-        .updateTable('users')
-        .set({ totp_last_step: step })
-        .where('id', '=', user.id)
-        .where('totp_secret_enc', '=', user.totp_secret_enc)
-        .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
-        .executeTakeFirst();
-      return Number(updated.numUpdatedRows) === 1 ? 'ok' : 'replayed';
+      const spend = async (executor: Kysely<Database>) => {
+        const updated = await executor
+          .updateTable('users')
+          .set({ totp_last_step: step })
+          .where('id', '=', user.id)
+          .where('totp_secret_enc', '=', secretEnc)
+          .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+          .executeTakeFirst();
+        return Number(updated.numUpdatedRows) === 1;
+      };
+      const { alsoInTransaction } = options;
+      // Without a follow-up the UPDATE is one statement of its own (the login path always has one).
+      if (!alsoInTransaction) return (await spend(db)) ? 'ok' : 'replayed';
+      // The step stays spent whatever the follow-up finds (it does not throw for a token already used):
+      // a code that matched is used, whether or not it still logs anyone in.
+      return inTransaction(db, async (trx) => {
+        if (!(await spend(trx))) return 'replayed';
+        await alsoInTransaction(trx);
+        return 'ok';
+      });
     },
 
     disable: (userId, origin, options) =>

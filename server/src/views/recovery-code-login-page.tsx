@@ -4,16 +4,17 @@ import { ROUTES } from '@latchkey/shared';
 import { allErrors, type FormState } from './form-state.js';
 import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
 import { RecoveryCodeField } from './recovery-code-field.js';
-import { RememberDeviceField } from './two-factor-page.js';
+import { RememberDeviceField, SUBMIT_ONCE_SCRIPT } from './two-factor-page.js';
 
 export function RecoveryCodeLoginPage({ page, query, form = {} }: { page: PageContext; query: string; form?: FormState }) {
   return (
-    <Layout page={page} title="Log in with a recovery code">
+    <Layout page={page} title="Log in with a recovery code" scripts={[SUBMIT_ONCE_SCRIPT]}>
       <h1>Log in with a recovery code</h1>
       <p>Each recovery code works once. After logging in, check your security settings and generate new codes if you are running low.</p>
       {/* A refused code (and the attempts left) takes focus before the code field's autofocus, so it is read first. */}
       <ErrorSummary errors={allErrors(form)} focus />
-      <form method="post" action={`${ROUTES.recoveryCode}${query}`} class="stack" novalidate>
+      {/* Sent once: a double-click must not post the same single-use code twice (static/submit-once.js). */}
+      <form method="post" action={`${ROUTES.recoveryCode}${query}`} class="stack" novalidate data-submit-once>
         <CsrfInput token={page.csrfToken} />
         <RecoveryCodeField label="Recovery code" form={form} />
         <RememberDeviceField />

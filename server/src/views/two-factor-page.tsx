@@ -8,6 +8,12 @@ import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
 const TOTP_FORM_ID = 'totp-form';
 
 /**
+ * The page script that sends a form marked `data-submit-once` once: a double-click on Verify (or the
+ * extension's auto-submit plus an Enter) must not post the same one-time code twice (see the file).
+ */
+export const SUBMIT_ONCE_SCRIPT = '/static/submit-once.js';
+
+/**
  * "Remember this device for 30 days" (`remember_device`), offered with every second factor so a user
  * with only a security key, or logging in with a recovery code, can be remembered too.
  * `form` names the form it belongs to when it sits outside it.
@@ -50,7 +56,7 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
   const offerKey = hasSecurityKey && !locks.all;
   const offerTotp = hasTotp && !locks.all && !locks.totp;
   return (
-    <Layout page={page} title="Two-factor authentication" scripts={scripts}>
+    <Layout page={page} title="Two-factor authentication" scripts={[SUBMIT_ONCE_SCRIPT, ...(scripts ?? [])]}>
       <h1>Two-factor authentication</h1>
       <p>Your password was correct. Now prove it is you with one of your second factors.</p>
       {/* A refused code or a lock-out: the message takes focus (before the code field's autofocus), so it is read first. */}
@@ -82,7 +88,7 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
       {offerTotp ? (
         <section class="card" aria-labelledby="totp-heading">
           <h2 id="totp-heading">Authentication app</h2>
-          <form id={TOTP_FORM_ID} method="post" action={`${ROUTES.twoFactor}${query}`} class="stack" novalidate>
+          <form id={TOTP_FORM_ID} method="post" action={`${ROUTES.twoFactor}${query}`} class="stack" novalidate data-submit-once>
             <CsrfInput token={page.csrfToken} />
             <div class={form.fieldErrors?.[FIELDS.totpValue] ? 'field field-invalid' : 'field'}>
               <label for="totp-value">Enter the 6-digit code from your authentication app</label>
