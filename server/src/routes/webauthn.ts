@@ -183,7 +183,7 @@ export function webauthnRoutes(services: Services): Router {
         // The service recorded why; the attempt was already counted against the account and IP limits.
         return sendLoginFailure(res, await services.login.countSecondFactorFailure(gate, origin, error.message));
       }
-      const result = await services.login.completeSecondFactor(token, 'webauthn', origin);
+      const result = await services.login.completeSecondFactor(gate, token, 'webauthn', origin);
       if (result.kind !== 'success') return sendLoginFailure(res, result);
       await startSession(res, services, result.user, { rememberDevice: body[FIELDS.rememberDevice] === true });
       const success: WebauthnAuthenticateSuccess = { success: 'Logged in with your security key.', redirect_to: loginDestination(req) };

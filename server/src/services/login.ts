@@ -107,8 +107,12 @@ export interface Login {
   ): Promise<Extract<SecondFactorResult, { kind: 'invalid' | 'blocked' }>>;
   /** The attempt tested no secret (malformed input): give it back to the limits. */
   withdrawSecondFactor(gate: SecondFactorAttempt, origin: RequestOrigin): Promise<void>;
-  /** The second factor was right: give the attempt back, burn T (exactly once), record the login. */
-  completeSecondFactor(token: unknown, method: LoginMethod, origin: RequestOrigin): Promise<SecondFactorResult>;
+  /**
+   * The second factor was right: burn T (exactly once), give the attempt back, record the login. When T
+   * went to another request of the same login meanwhile (a double submit), the attempt is given back too:
+   * a right factor is no failure, whichever request logs in.
+   */
+  completeSecondFactor(gate: SecondFactorAttempt, token: unknown, method: LoginMethod, origin: RequestOrigin): Promise<SecondFactorResult>;
 }
 
 const WRONG_PASSWORD = 'The username or password is incorrect.';
@@ -267,9 +271,12 @@ export function createLogin(deps: {
       await rateLimits.refund('second-factor', { account: gate.user.id, ip: origin.ip });
     },
 
-    async completeSecondFactor(token, method, origin) {
+    async completeSecondFactor(gate, token, method, origin) {
       const consumed = await loginTokens.consume(token);
-      if (!consumed.ok) return tokenProblem(consumed.problem);
+      if (!consumed.ok) {
+        await login.withdrawSecondFactor(gate, origin);
+        return tokenProblem(consumed.problem);
+      }
       return succeed(consumed.user, method, origin);
     },
 

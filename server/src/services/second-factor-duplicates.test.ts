@@ -251,6 +251,21 @@ describe.each(DIALECTS)('a double submit of the second step on %s', (dialect) =>
     });
   });
 
+  describe('security key', () => {
+    it('a right key whose T went to the other request of the same login gives its attempt back', async () => {
+      const { user, issue } = await account();
+      const token = await issue();
+      const origin = freshOrigin('owner');
+      // Both requests passed the gate with T unused; the other one (any factor) then used T up.
+      const gates = [await h.services.login.attemptSecondFactor(token, origin), await h.services.login.attemptSecondFactor(token, origin)];
+      if (gates[0]!.kind !== 'ready' || gates[1]!.kind !== 'ready') throw new Error('the gate refused');
+      expect((await h.services.login.completeSecondFactor(gates[0]!, token, 'webauthn', origin)).kind).toBe('success');
+      // The assertion of this one was checked and right too (webauthn.ts): only T is gone.
+      expect(await h.services.login.completeSecondFactor(gates[1]!, token, 'webauthn', origin)).toMatchObject({ kind: 'token-problem', problem: 'used' });
+      expect(await recorded(user.id, origin)).toEqual({ logins: 1, failures: [], counted: 0, guesses: 0 });
+    });
+  });
+
   describe('recovery code (single-use)', () => {
     it('free-running: one login with the code burnt once, the other answers "used"; no failure, no counted attempt', async () => {
       for (let round = 0; round < ROUNDS; round++) {
