@@ -130,7 +130,8 @@ export function accountRoutes(services: Services): Router {
       const { user, twoFactor } = result;
       if (!twoFactor.enabled || (await services.rememberedDevices.isRemembered(deviceCookie(req, services), user))) {
         await services.login.recordLoginSuccess(user, twoFactor.enabled ? 'remembered_device' : 'password', origin);
-        await startSession(res, services, user);
+        // False when the account changed while this login was under way (routes/session.ts): no session.
+        if (!(await startSession(res, services, user))) return res.redirect(303, loginUrlAfter('changed', next));
         return res.redirect(303, next ?? ROUTES.manageAccount);
       }
       const token = await services.loginTokens.issue(user, twoFactor);

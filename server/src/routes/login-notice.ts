@@ -11,6 +11,7 @@ export const SESSION_ENDED_NOTICES = {
   logout: 'You have logged out.',
   everywhere: 'You have logged out of every session, on this browser and on every other one.',
   elsewhere: 'Your session has ended: it was inactive for too long, or you logged out of it from another browser. Log in again to continue.',
+  changed: 'Your password or two-factor settings changed while you were logging in, so you were not logged in. Log in again with your current details.',
   deleted: 'Your account was deleted, with everything it held. Its username cannot be registered again.',
 } as const;
 

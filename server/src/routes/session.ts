@@ -6,6 +6,7 @@ import type { User } from '../db/schema.js';
 import type { Services } from '../services/index.js';
 import { hmac, safeEqual } from '../services/keys.js';
 import { REMEMBER_DEVICE_MS } from '../services/remembered-devices.js';
+import { LoginOutdated } from '../services/sessions.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { MessagePage } from '../views/message-page.js';
 import { loginUrlAfter } from './login-notice.js';
@@ -92,19 +93,37 @@ export function requireUser(): RequestHandler {
   };
 }
 
+/** `res.locals` key: {@link startSession} refused, so {@link loginDestination} is the login page saying why. */
+const LOGIN_OUTDATED = 'loginOutdated';
+
 /**
  * Log `user` in on this browser: always a brand-new session id (ASVS V3.2.1: new token at
  * authentication), the old session (if any) destroyed; optionally the remembered-device cookie.
  * The WebAuthn login route calls this too.
+ *
+ * `user` must be the row the login checked (its password, second factor or remembered device): the session
+ * is created only while the account is still at that row's security epoch. When a password change or
+ * reset, a 2FA change or "Forget remembered devices" committed meanwhile — they end every other session,
+ * and a session made afterwards from the old credentials would survive them — no session starts, this
+ * browser is left logged out, the answer is false, and {@link loginDestination} is the login page saying so.
  */
-export async function startSession(res: Response, services: Services, user: User, options: { rememberDevice?: boolean } = {}): Promise<void> {
+export async function startSession(res: Response, services: Services, user: User, options: { rememberDevice?: boolean } = {}): Promise<boolean> {
   const names = cookieNames(services.config);
   const previous = state(res);
   if (previous.session) await services.sessions.destroy(previous.cookieToken);
   const origin = requestOrigin(res.req);
   // The browser and the login event are kept so the account page can list this session.
   const eventId = await services.events.findLoginEvent(user.id, origin);
-  const { token, session } = await services.sessions.create(user.id, { userAgent: origin.userAgent, eventId });
+  let created: Awaited<ReturnType<Services['sessions']['create']>>;
+  try {
+    created = await services.sessions.create(user.id, { userAgent: origin.userAgent, eventId, securityEpoch: user.security_epoch });
+  } catch (error) {
+    if (!(error instanceof LoginOutdated)) throw error;
+    renewAnonymousToken(res, services);
+    res.locals[LOGIN_OUTDATED] = true;
+    return false;
+  }
+  const { token, session } = created;
   res.cookie(names.session, token, cookieOptions(services.config));
   // Not a secret: only lets the login page say "your session has ended" instead of nothing.
   res.cookie(names.signedIn, '1', cookieOptions(services.config));
@@ -112,6 +131,7 @@ export async function startSession(res: Response, services: Services, user: User
     res.cookie(names.device, await services.rememberedDevices.issue(user, origin), cookieOptions(services.config, REMEMBER_DEVICE_MS));
   }
   res.locals.state = { cookieToken: token, session, user, csrfToken: csrfTokenFor(services, token) };
+  return true;
 }
 
 /** After logout: a fresh anonymous cookie token, so nothing of the old session survives on this browser. */
@@ -134,10 +154,16 @@ export function deviceCookie(req: Request, services: Services): string | undefin
   return parseCookies(req.headers.cookie ?? '')[cookieNames(services.config).device];
 }
 
-/** Where to go after a login: the validated `next` from the query or body, else the account page. */
+/**
+ * Where to go after a login: the validated `next` from the query or body, else the account page — or, when
+ * {@link startSession} refused because the account changed meanwhile, the login page saying so (the routes
+ * that redirect here after it need not check its answer themselves).
+ */
 export function loginDestination(req: Request): string {
   const body = (req.body ?? {}) as Record<string, unknown>;
-  return safeNext(body[FIELDS.next]) ?? safeNext(queryValue(req, FIELDS.next)) ?? ROUTES.manageAccount;
+  const next = safeNext(body[FIELDS.next]) ?? safeNext(queryValue(req, FIELDS.next));
+  if (req.res?.locals[LOGIN_OUTDATED] === true) return loginUrlAfter('changed', next);
+  return next ?? ROUTES.manageAccount;
 }
 
 export type ReauthResult = { ok: true } | { ok: false; status: number; message: string };

@@ -9,6 +9,7 @@ import { startServer, type RunningServer } from '../main.js';
 import { EVENT_TAGS } from '../services/events.js';
 import { codesOnPage } from '../testing/http-harness.js';
 import { linkIn, readOutbox } from '../testing/read-outbox.js';
+import { SESSION_ENDED_NOTICES } from './login-notice.js';
 
 // The browser's origin as the server is configured to expect it. The soft authenticator puts it in
 // clientDataJSON; the HTTP client talks to 127.0.0.1 (no browser is involved).
@@ -81,6 +82,30 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     expect(options.status).toBe(200);
     return key.createAuthenticationResponse(options.json<PublicKeyCredentialRequestOptionsJSON>(), { origin: ORIGIN });
   }
+
+  it('a password reset committing after the key was accepted leaves that login logged out, and says why', async () => {
+    const { client, username } = await registeredClient();
+    const key = softAuthenticator();
+    expect((await addKey(client, key, 'Desk key')).status).toBe(200);
+    const query = await passwordStep(client, username);
+    const credential = await assertion(client, query, key);
+    const user = (await server.services.accounts.findByUsername(username))!;
+    // The owner's reset commits between the accepted key and the session (routes/session.ts startSession).
+    const events = server.services.events;
+    const find = events.findLoginEvent;
+    events.findLoginEvent = async (...args) => {
+      events.findLoginEvent = find;
+      await server.services.passwordChanges.setPassword(user.id, 'a brand new passphrase 8812', { reason: 'reset' });
+      return find(...args);
+    };
+    const validated = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential });
+    // Before: 200 "Logged in with your security key." with no session behind it.
+    expect(validated.status).toBe(409);
+    expect(failureOf(validated)).toEqual([SESSION_ENDED_NOTICES.changed]);
+    expect(validated.json<ApiFailure>().fail.restart).toBe(`${ROUTES.login}?ended=changed`);
+    expect(await server.services.sessions.listForUser(user.id)).toEqual([]);
+    expect((await client.get(ROUTES.manageAccount)).status).toBe(303);
+  });
 
   it('adds a first key (then offers recovery codes), logs out and logs in with it', async () => {
     const { client, username } = await registeredClient();

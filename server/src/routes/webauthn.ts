@@ -36,6 +36,7 @@ import {
   withoutControlCharacters,
 } from './http.js';
 import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
+import { SESSION_ENDED_NOTICES } from './login-notice.js';
 
 /** base64url text as browsers send it; the cap keeps a hostile body from reaching the CBOR parser. */
 const base64url = (max: number) =>
@@ -185,7 +186,10 @@ export function webauthnRoutes(services: Services): Router {
       }
       const result = await services.login.completeSecondFactor(gate, token, 'webauthn', origin);
       if (result.kind !== 'success') return sendLoginFailure(res, result);
-      await startSession(res, services, result.user, { rememberDevice: body[FIELDS.rememberDevice] === true });
+      if (!(await startSession(res, services, result.user, { rememberDevice: body[FIELDS.rememberDevice] === true }))) {
+        // The account changed while this login was under way (routes/session.ts): no session, so no "Logged in".
+        return sendJsonFailure(res, 409, [SESSION_ENDED_NOTICES.changed], { restart: loginDestination(req) });
+      }
       const success: WebauthnAuthenticateSuccess = { success: 'Logged in with your security key.', redirect_to: loginDestination(req) };
       sendJson(res, success);
     }),

@@ -60,7 +60,11 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
   /** The random device id in the cookie, when its signature, user, epoch and expiry all hold. */
   const deviceId = (cookieValue: string | undefined, user: User): string | null => {
     if (typeof cookieValue !== 'string' || cookieValue.length > 512) return null;
-    const [body, mac] = cookieValue.split('.');
+    // Exactly `body.mac`: `body.mac.anything` used to pass too (the tail was ignored), so one cookie had
+    // endless spellings that all skipped the second factor.
+    const parts = cookieValue.split('.');
+    if (parts.length !== 2) return null;
+    const [body, mac] = parts as [string, string];
     if (!body || !mac || !safeEqual(mac, hmac(key, body))) return null;
     try {
       const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as DevicePayload;

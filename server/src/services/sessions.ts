@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.js';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Database, SessionRow } from '../db/schema.js';
 import type { Clock } from './clock.js';
+import { ServiceError } from './errors.js';
 import { safeEqual } from './keys.js';
 import { open, seal } from './secret-box.js';
 
@@ -27,10 +30,33 @@ export interface SessionStart {
   userAgent?: string | null;
   /** The security-history event of the login that started the session. */
   eventId?: number | null;
+  /**
+   * The account's security epoch as the login found it (the `users` row its password, second factor or
+   * remembered device was checked against). Given, the session is created only while the account is still
+   * at that epoch: a password change or reset, a 2FA change or "Forget remembered devices" that commits
+   * while the login is under way makes it {@link LoginOutdated} instead of a session nothing ends.
+   */
+  securityEpoch?: number;
+}
+
+/**
+ * The account's password, second factors or remembered devices changed while this login was under way
+ * (between the check of what it presented and its session): no session. The change ended every other
+ * session (ASVS V3.3.3); one created just after it from the old credentials must not survive it.
+ */
+export class LoginOutdated extends ServiceError {
+  override name = 'LoginOutdated';
+  constructor() {
+    super('Your password or two-factor settings changed while you were logging in. Log in again with your current details.', 409);
+  }
 }
 
 export interface Sessions {
-  /** A new random session (256-bit token) for `userId`; the cookie carries the token, the DB its SHA-256. */
+  /**
+   * A new random session (256-bit token) for `userId`; the cookie carries the token, the DB its SHA-256.
+   * With `start.securityEpoch`, throws {@link LoginOutdated} (and creates nothing) when the account has
+   * moved past that epoch, even while the change that moves it is still committing.
+   */
   create(userId: string, start?: SessionStart): Promise<{ token: string; session: SessionRow }>;
   /** The user's live sessions (not idle or past the absolute limit), most recently used first. */
   listForUser(userId: string): Promise<SessionRow[]>;
@@ -118,7 +144,26 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
         user_agent: start.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
         event_id: start.eventId ?? null,
       };
-      await db.insertInto('sessions').values(session).execute();
+      const epoch = start.securityEpoch;
+      if (epoch === undefined) {
+        await db.insertInto('sessions').values(session).execute();
+        return { token, session };
+      }
+      // A password change or reset deletes the account's sessions in the transaction that moves the epoch.
+      // A login that checked the old password (or a second factor, or a remembered device, under the old
+      // epoch) and inserts its session after that DELETE would survive the change (QA: a reset committing
+      // during the login's argon2 left the old password's holder logged in, on both databases). So the
+      // insert and the epoch check are one transaction, the insert first: on SQLite it takes the write lock
+      // at once (a read first could find its snapshot stale when upgrading, another process having
+      // written); on PostgreSQL the check reads the user row FOR SHARE, which waits for a change's
+      // uncommitted UPDATE and then sees its epoch — and a change that comes later waits for this
+      // commit, so its DELETE sees this session and ends it. A mismatch rolls the insert back.
+      await inTransaction(db, async (trx) => {
+        await trx.insertInto('sessions').values(session).execute();
+        const read = trx.selectFrom('users').select('security_epoch').where('id', '=', userId);
+        const user = await (isPostgres(trx) ? read.forShare() : read).executeTakeFirst();
+        if (user === undefined || Number(user.security_epoch) !== epoch) throw new LoginOutdated();
+      });
       return { token, session };
     },
 

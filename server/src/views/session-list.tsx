@@ -33,12 +33,15 @@ export interface SessionSummary {
 /**
  * Every live session, each with its browser (parsed, never the raw header), when it started and was
  * last used, its place in the security history and an "End session" button — except this browser's
- * own session, which Log out ends.
+ * own session, which Log out ends. That one comes first and is "active now": its stored last use is
+ * written at most once a minute (services/sessions.ts), so sorted by it the session in use lagged behind
+ * others and sat anywhere in a long list, showing a time up to a minute old (QA).
  */
 export function SessionList({ page, sessions }: { page: PageContext; sessions: SessionSummary[] }) {
+  const ordered = [...sessions.filter((session) => session.current), ...sessions.filter((session) => !session.current)];
   return (
     <ul class="item-list" aria-label="Your sessions">
-      {sessions.map((session) => {
+      {ordered.map((session) => {
         const browser = describeUserAgent(session.userAgent);
         return (
           <li key={session.id} class="item">
@@ -47,7 +50,7 @@ export function SessionList({ page, sessions }: { page: PageContext; sessions: S
               {session.current ? <span class="badge">This browser</span> : null}
             </p>
             <p class="muted small">
-              Logged in {formatTime(session.createdAt)} · last active {formatTime(session.lastSeenAt)}
+              Logged in {formatTime(session.createdAt)} · {session.current ? 'active now' : `last active ${formatTime(session.lastSeenAt)}`}
               {session.historyHref ? (
                 <>
                   {' · '}

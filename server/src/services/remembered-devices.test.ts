@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { NO_ORIGIN } from './events.js';
+import { REMEMBER_DEVICE_MS } from './remembered-devices.js';
+
+// QA (sessions and remembered devices): the cookie that skips the second factor, attacked as a stolen or
+// edited cookie would be. Each refusal here is also a refusal to count the browser as its own place for
+// the password limits (`deviceId`).
+const PASSWORD = 'correct horse battery staple';
+const NEW_PASSWORD = 'a different long passphrase 61';
+let counter = 0;
+const uniqueName = () => `dev${Date.now().toString(36)}${(counter++).toString(36)}`;
+const PHONE = { ip: '198.51.100.9', userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) Version/17.2 Mobile/15E148 Safari/604.1' };
+
+describe.each(DIALECTS)('remembered devices on %s', (dialect) => {
+  let h: ServiceHarness;
+  beforeAll(async () => {
+    h = await createServiceHarness(dialect);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  const newUser = () => h.services.accounts.register({ username: uniqueName(), email: 'someone@example.org', password: PASSWORD });
+  const reread = async (userId: string) => (await h.services.accounts.findById(userId))!;
+
+  it('a cookie counts only as exactly the signed body and its signature, for its own account', async () => {
+    const user = await newUser();
+    const other = await newUser();
+    const cookie = await h.services.rememberedDevices.issue(user, PHONE);
+    const theirs = await h.services.rememberedDevices.issue(other, PHONE);
+    const [body, mac] = cookie.split('.') as [string, string];
+    const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const edited = (change: Record<string, unknown>) => `${Buffer.from(JSON.stringify({ ...payload, ...change })).toString('base64url')}.${mac}`;
+    const refused = {
+      'a tail after the signature': `${cookie}.anything`, // accepted before the fix
+      'an empty tail': `${cookie}.`,
+      'a changed signature': `${body}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`,
+      'no signature': body,
+      'a later expiry under the old signature': edited({ x: (payload.x as number) + REMEMBER_DEVICE_MS }),
+      'another account under the old signature': edited({ u: other.id }),
+      "another account's own cookie": theirs,
+      'an over-long value': `${cookie}${'A'.repeat(600)}`,
+    };
+    for (const [what, value] of Object.entries(refused)) {
+      expect({ what, remembered: await h.services.rememberedDevices.isRemembered(value, user) }).toEqual({ what, remembered: false });
+      expect({ what, place: h.services.rememberedDevices.deviceId(value, user) }).toEqual({ what, place: null });
+    }
+    expect(await h.services.rememberedDevices.isRemembered(cookie, user)).toBe(true);
+    expect(await h.services.rememberedDevices.isRemembered(theirs, other)).toBe(true);
+  });
+
+  it('a cookie stops skipping the second factor after its 30 days, and drops out of the list', async () => {
+    const user = await newUser();
+    const cookie = await h.services.rememberedDevices.issue(user, PHONE);
+    h.clock.advance(REMEMBER_DEVICE_MS - 60_000);
+    expect(await h.services.rememberedDevices.isRemembered(cookie, user)).toBe(true);
+    expect(await h.services.rememberedDevices.list(user)).toHaveLength(1);
+    h.clock.advance(60_000);
+    expect(await h.services.rememberedDevices.isRemembered(cookie, user)).toBe(false);
+    expect(await h.services.rememberedDevices.list(user)).toEqual([]);
+  });
+
+  it('a cookie dies with a password change or reset, and with the app removed and added again', async () => {
+    const changed = await newUser();
+    const changedCookie = await h.services.rememberedDevices.issue(changed, PHONE);
+    await h.services.passwordChanges.setPassword(changed.id, NEW_PASSWORD, { reason: 'change' });
+    expect(await h.services.rememberedDevices.isRemembered(changedCookie, await reread(changed.id))).toBe(false);
+
+    const reset = await newUser();
+    const resetCookie = await h.services.rememberedDevices.issue(reset, PHONE);
+    await h.services.passwordChanges.setPassword(reset.id, NEW_PASSWORD, { reason: 'reset' });
+    expect(await h.services.rememberedDevices.isRemembered(resetCookie, await reread(reset.id))).toBe(false);
+
+    const twoFactor = await newUser();
+    await h.services.totp.enable(twoFactor.id, h.services.totp.generateSecret());
+    const appCookie = await h.services.rememberedDevices.issue(await reread(twoFactor.id), PHONE);
+    await h.services.totp.disable(twoFactor.id, NO_ORIGIN, { lastFactorConfirmed: true });
+    await h.services.totp.enable(twoFactor.id, h.services.totp.generateSecret());
+    const now = await reread(twoFactor.id);
+    expect(await h.services.rememberedDevices.isRemembered(appCookie, now)).toBe(false);
+    expect(await h.services.rememberedDevices.list(now)).toEqual([]);
+  });
+});
