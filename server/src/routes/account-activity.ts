@@ -237,9 +237,7 @@ export function accountActivityRoutes(services: Services): Router {
         },
       );
       if (!go) return;
-      // The devices' cookies are bound to the security epoch: moving it ends them all at once.
-      await services.accounts.bumpSecurityEpoch(user.id);
-      await services.events.record({ userId: user.id, tag: EVENT_TAGS.rememberedDevicesForgotten, origin: requestOrigin(req) });
+      await services.rememberedDevices.forgetAll(user, requestOrigin(req));
       await done(res, 'success', 'Every remembered device will ask for a second factor again at the next login.');
     }),
   );

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { bumpSecurityEpoch } from './bump-security-epoch.js';
 import type { Kysely } from 'kysely';
 import { isPostgres } from '../db/dialect.js';
 import { inTransaction } from '../db/in-transaction.js';
@@ -220,13 +221,7 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
       return rows.map((row) => ({ label: row.label, createdAt: row.created_at, lastUsedAt: row.last_used_at }));
     },
 
-    async bumpSecurityEpoch(userId) {
-      await db
-        .updateTable('users')
-        .set((eb) => ({ security_epoch: eb('security_epoch', '+', 1) }))
-        .where('id', '=', userId)
-        .execute();
-    },
+    bumpSecurityEpoch: (userId) => bumpSecurityEpoch(db, userId),
 
     async deleteAccount(user, origin) {
       return inTransaction(db, async (trx) => {

@@ -1,6 +1,7 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
-import { NO_ORIGIN } from './events.js';
+import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 import { REMEMBER_DEVICE_MS } from './remembered-devices.js';
 
 // QA (sessions and remembered devices): the cookie that skips the second factor, attacked as a stolen or
@@ -47,6 +48,33 @@ describe.each(DIALECTS)('remembered devices on %s', (dialect) => {
     }
     expect(await h.services.rememberedDevices.isRemembered(cookie, user)).toBe(true);
     expect(await h.services.rememberedDevices.isRemembered(theirs, other)).toBe(true);
+  });
+
+  it('"Forget remembered devices" moves the epoch and records its event together, or does neither', async () => {
+    const user = await newUser();
+    const cookie = await h.services.rememberedDevices.issue(user, PHONE);
+    // The event's insert fails (a fault injected in the database): the devices must stay as they were, not be
+    // forgotten with nothing in the history to say so.
+    const failing = sql.lit(EVENT_TAGS.rememberedDevicesForgotten);
+    if (dialect === 'sqlite') {
+      await sql`create temp trigger refuse_forget before insert on events when new.tag = ${failing} begin select raise(abort, 'injected'); end`.execute(h.db);
+    } else {
+      await sql`create or replace function refuse_forget() returns trigger language plpgsql as $$ begin raise exception 'injected'; end $$`.execute(h.db);
+      await sql`create trigger refuse_forget before insert on events for each row when (new.tag = ${failing}) execute function refuse_forget()`.execute(h.db);
+    }
+    try {
+      await expect(h.services.rememberedDevices.forgetAll(user, PHONE)).rejects.toThrow(/injected/);
+    } finally {
+      await sql`drop trigger refuse_forget${dialect === 'sqlite' ? sql`` : sql` on events`}`.execute(h.db);
+    }
+    expect((await reread(user.id)).security_epoch).toBe(user.security_epoch);
+    expect(await h.services.rememberedDevices.isRemembered(cookie, await reread(user.id))).toBe(true);
+
+    await h.services.rememberedDevices.forgetAll(user, PHONE);
+    const after = await reread(user.id);
+    expect(after.security_epoch).toBe(user.security_epoch + 1);
+    expect(await h.services.rememberedDevices.isRemembered(cookie, after)).toBe(false);
+    expect((await h.services.events.list(user.id)).filter((event) => event.tag === EVENT_TAGS.rememberedDevicesForgotten)).toHaveLength(1);
   });
 
   it('a cookie stops skipping the second factor after its 30 days, and drops out of the list', async () => {

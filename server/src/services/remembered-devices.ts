@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, User } from '../db/schema.js';
 import { inTransaction } from '../db/in-transaction.js';
+import { bumpSecurityEpoch } from './bump-security-epoch.js';
 import type { Clock } from './clock.js';
 import { createEvents, EVENT_TAGS, type RequestOrigin } from './events.js';
 import { hmac, safeEqual } from './keys.js';
@@ -46,6 +47,12 @@ export interface RememberedDevices {
   list(user: User, currentCookie?: string): Promise<RememberedDevice[]>;
   /** Forgets one device of `user` and records it; false when there is no such remembered device. */
   forget(user: User, id: string, origin: RequestOrigin): Promise<boolean>;
+  /**
+   * Forget every remembered device of `user` ("Forget remembered devices"): their cookies are bound to the
+   * security epoch, so moving it ends them all at once. The move and its event commit together: a forget
+   * that happened is always in the history, and one in the history always happened.
+   */
+  forgetAll(user: User, origin: RequestOrigin): Promise<void>;
   /**
    * The device's random id when `cookieValue` is a valid, unexpired cookie for `user` (signature, user,
    * epoch), else null — password limits count per device. It does not look for the device's row: a
@@ -147,6 +154,13 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
         eventId: row.event_id === null ? null : Number(row.event_id),
         current: row.id === current,
       }));
+    },
+
+    async forgetAll(user, origin) {
+      await inTransaction(db, async (trx) => {
+        await bumpSecurityEpoch(trx, user.id);
+        await createEvents(trx, now).record({ userId: user.id, tag: EVENT_TAGS.rememberedDevicesForgotten, origin });
+      });
     },
 
     async forget(user, id, origin) {

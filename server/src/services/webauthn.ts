@@ -16,6 +16,7 @@ import {
 } from '@simplewebauthn/server';
 import { decodeClientDataJSON, isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { Kysely } from 'kysely';
+import { bumpSecurityEpoch } from './bump-security-epoch.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
 import { inTransaction } from '../db/in-transaction.js';
@@ -433,14 +434,6 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
       return { label: removed.label };
     },
   };
-}
-
-async function bumpSecurityEpoch(db: Kysely<Database>, userId: string): Promise<void> {
-  await db
-    .updateTable('users')
-    .set((eb) => ({ security_epoch: eb('security_epoch', '+', 1) }))
-    .where('id', '=', userId)
-    .execute();
 }
 
 function parseTransports(stored: string | null): string[] {
