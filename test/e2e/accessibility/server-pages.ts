@@ -376,4 +376,6 @@ export const SERVER_PAGES: ServerPageState[] = [
     },
   },
   { name: 'not found', open: visit('/no-such-page') },
+  // A form-only address opened in the browser: 405 with what to do instead.
+  { name: 'method not allowed', open: visit(ROUTES.webauthnAuthenticateValidate) },
 ];
