@@ -25,7 +25,14 @@ export async function fillAccount(ctx: HandlerContext, vault: UnlockedVault, acc
     );
   }
   const result = await ctx.runInPage(tabId, fillCodeInPage, [
-    { code: currentCode(account, ctx.deps.now()), origin: account.origin, submit: vault.payload.settings.autoSubmit, selectors: CODE_SELECTORS },
+    {
+      code: currentCode(account, ctx.deps.now()),
+      origin: account.origin,
+      submit: vault.payload.settings.autoSubmit,
+      selectors: CODE_SELECTORS,
+      // The page's clock is this one (same machine); past the wait below, the page function fills nothing.
+      notAfter: ctx.deps.now() + ctx.pageTimeoutMs,
+    },
   ]);
   if (!result.ok) throw new UserFacingError(PAGE_REFUSALS[result.reason], 'refused');
   return { submitted: result.submitted === true };

@@ -30,6 +30,10 @@ export interface ServiceDeps {
   now(): number;
   /** KDF cost for new vaults and passphrase changes; only tests pass anything but the default. */
   kdf?: KdfParams;
+  /** Tell the extension's open pages that the vault was just locked (`LOCKED_ANNOUNCEMENT`, messages.ts); best effort, never throws. */
+  announceLocked(): void;
+  /** How long to wait for a page function ({@link PAGE_TIMEOUT_MS}); only tests pass anything but the default. */
+  pageTimeoutMs?: number;
 }
 
 /** What every request handler gets: the browser capabilities and the vault/session rules they share. */
@@ -37,6 +41,8 @@ export interface HandlerContext {
   deps: ServiceDeps;
   /** KDF cost for new vaults and passphrase changes. */
   kdf: KdfParams;
+  /** How long a page function may take before the background gives up on it ({@link PAGE_TIMEOUT_MS}). */
+  pageTimeoutMs: number;
   /** Remember the key and (re)arm auto-lock from the vault's settings; resolves to when it will lock. */
   startSession(vault: UnlockedVault): Promise<number>;
   /**
@@ -51,21 +57,34 @@ export interface HandlerContext {
   requireOpen(): Promise<UnlockedVault>;
   /** Re-encrypt and store the payload under the open vault's key (and note its account origins). */
   save(vault: UnlockedVault, payload: VaultPayload): Promise<void>;
-  /** Forget the key and cancel the auto-lock timer. */
+  /** Forget the key, cancel the auto-lock timer, and tell the open pages ({@link ServiceDeps.announceLocked}). */
   lock(): Promise<void>;
   /** An account as the popup may see it: no secret, the current code. */
   view(account: VaultAccount): AccountView;
   /** What the popup's list shows of an open vault: every account as {@link view} gives it, and the settings. */
   list(vault: UnlockedVault): VaultListing;
-  /** What the top frame of the tab offers, or null when the extension has no access to it. */
+  /** What the top frame of the tab offers, or null when the extension has no access to it or it does not answer in time. */
   probe(tabId: number): Promise<PageProbe | null>;
-  /** Run a page function that acts on the page; no access becomes a refusal the person can act on. */
+  /**
+   * Run a page function that acts on the page; no access, or no answer within {@link pageTimeoutMs}, becomes a
+   * refusal the person can act on.
+   */
   runInPage<A extends unknown[]>(tabId: number, func: (...args: A) => PageResult, args: A): Promise<PageResult>;
   /** The keyboard shortcut could not fill: why, for the popup it opens instead ({@link takeShortcutRefusal}). */
   noteShortcutRefusal(text: string): void;
   /** Why the keyboard shortcut just could not fill (once, and only within {@link SHORTCUT_REFUSAL_MS}), or null. */
   takeShortcutRefusal(): string | null;
 }
+
+/**
+ * How long the background waits for a function it runs in a page. `executeScript` runs it on the page's main
+ * thread once the page is loaded, so a page that never finishes loading (a response that keeps dripping) or
+ * never yields (a busy loop, an open `alert`) would otherwise never answer — and as requests run one at a
+ * time, Lock now, the auto-lock and every other popup would wait behind it for as long as the page likes
+ * (QA, found in Chromium: the key stayed in storage after Lock now). A page on the index answers in well
+ * under a second.
+ */
+export const PAGE_TIMEOUT_MS = 5_000;
 
 /** How long the shortcut's refusal waits for the popup it opens: that popup asks within a second. */
 export const SHORTCUT_REFUSAL_MS = 15_000;
@@ -83,7 +102,13 @@ export const PAGE_REFUSALS: Record<Exclude<PageResult, { ok: true }>['reason'], 
   'no-field': 'This page has no two-factor code field. Open the two-factor step of the login first.',
   'field-disabled': 'The code field on this page is disabled.',
   'no-security-key': 'This page does not offer a security key.',
+  'too-late': 'The page did not respond in time, so Latchkey did nothing there (no code was filled). Try again once the page has loaded.',
 };
+
+/** A page function that did not answer within {@link PAGE_TIMEOUT_MS}. */
+class PageTimeoutError extends Error {
+  override name = 'PageTimeoutError';
+}
 
 /** Whether `payload`'s accounts are in its last exported backup. */
 export function backupStatus(payload: VaultPayload): BackupStatus {
@@ -98,9 +123,21 @@ export function backupStatus(payload: VaultPayload): BackupStatus {
 /** Build the context the handlers share from the browser capabilities. */
 export function createHandlerContext(deps: ServiceDeps): HandlerContext {
   let shortcutRefusal: { text: string; at: number } | null = null;
+  const pageTimeoutMs = deps.pageTimeoutMs ?? PAGE_TIMEOUT_MS;
+
+  /** `deps.inject`, given up after {@link PAGE_TIMEOUT_MS} (rejects with {@link PageTimeoutError}). */
+  function injectWithin<A extends unknown[], R>(tabId: number, func: (...args: A) => R, args: A): Promise<R> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PageTimeoutError()), pageTimeoutMs);
+    });
+    return Promise.race([deps.inject(tabId, func, args), timeout]).finally(() => clearTimeout(timer));
+  }
+
   const ctx: HandlerContext = {
     deps,
     kdf: deps.kdf ?? DEFAULT_KDF,
+    pageTimeoutMs,
 
     noteShortcutRefusal(text) {
       shortcutRefusal = { text, at: deps.now() };
@@ -152,6 +189,8 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
     async lock() {
       await deps.session.clear();
       await deps.scheduleAutoLock(null);
+      // Every open page that shows codes leaves them now, not when their period ends.
+      deps.announceLocked();
     },
 
     view(account) {
@@ -166,16 +205,17 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
 
     async probe(tabId) {
       try {
-        return await deps.inject(tabId, probePage, [CODE_SELECTORS, DOM.webauthnBeginButtonId]);
+        return await injectWithin(tabId, probePage, [CODE_SELECTORS, DOM.webauthnBeginButtonId]);
       } catch {
-        return null; // no access to this page: nothing to offer there
+        return null; // no access to this page, or it did not answer: nothing to offer there
       }
     },
 
     async runInPage(tabId, func, args) {
       try {
-        return await deps.inject(tabId, func, args);
-      } catch {
+        return await injectWithin(tabId, func, args);
+      } catch (error) {
+        if (error instanceof PageTimeoutError) throw new UserFacingError(PAGE_REFUSALS['too-late'], 'refused');
         throw new UserFacingError(
           'Latchkey has no access to this page. Click the Latchkey toolbar button on the page itself, or allow the site in the extension settings.',
           'refused',

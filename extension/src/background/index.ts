@@ -2,7 +2,7 @@ import browser from 'webextension-polyfill';
 import { vaultStorage } from '../vault/vault-store.js';
 import { createKeySession, type SessionArea } from './key-session.js';
 import { createVaultService } from './vault-service.js';
-import type { Request } from './messages.js';
+import { LOCKED_ANNOUNCEMENT, type Request } from './messages.js';
 
 const AUTO_LOCK_ALARM = 'latchkey-auto-lock';
 const FILL_COMMAND = 'fill-totp';
@@ -25,6 +25,10 @@ const service = createKeySession(browser.storage.session as SessionArea | undefi
       const [first] = await browser.scripting.executeScript({ target: { tabId }, func, args });
       if (!first || first.error !== undefined) throw new Error('The page script did not run.');
       return first.result as ReturnType<typeof func>;
+    },
+    announceLocked() {
+      // To every open extension page (popup, Firefox's Import tab); none open is fine.
+      browser.runtime.sendMessage(LOCKED_ANNOUNCEMENT).catch(() => undefined);
     },
     async scheduleAutoLock(minutes) {
       if (minutes === null) await browser.alarms.clear(AUTO_LOCK_ALARM);

@@ -119,6 +119,19 @@ export type ErrorCode =
   /** The account's link or fields are wrong: the popup shows the message on the field it is about. */
   | 'invalid-input';
 
+/**
+ * What the background announces to the extension's open pages after every lock (Lock now in another page,
+ * the auto-lock, an erase, a session ended by an older vault copy). A page still showing codes — Firefox's
+ * Import tab, a second popup — otherwise kept them, live, until their period ended (up to 300 s). Not a
+ * request: the background's own listener never gets it (a sender's own listeners are skipped).
+ */
+export const LOCKED_ANNOUNCEMENT = { announcement: 'locked' } as const;
+
+/** Whether `message` is {@link LOCKED_ANNOUNCEMENT}. */
+export function isLockedAnnouncement(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && (message as { announcement?: unknown }).announcement === LOCKED_ANNOUNCEMENT.announcement;
+}
+
 /** The word the person types to erase a vault whose passphrase is forgotten. */
 export const ERASE_CONFIRMATION = 'erase';
 

@@ -12,15 +12,20 @@ export const SECRET = 'JBSWY3DPEHPK3PXP';
 /**
  * The vault service over in-memory storage and a fake browser: tab 7 shows `tabUrl`, injected
  * page functions are recorded (the probe reports a code field and a security key on the tab's
- * origin; the others answer `setPageAnswer`'s value), alarms are recorded, the clock is settable.
+ * origin; the others answer `setPageAnswer`'s value; those named to `hangPage` never answer), alarms are
+ * recorded, the clock is settable.
  */
-export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t') {
+export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', options: { pageTimeoutMs?: number } = {}) {
   const storage = new MemoryStorage();
   const injected: Array<{ tabId: number; func: string; args: unknown[] }> = [];
   const alarms: Array<number | null> = [];
+  /** How many times the background told the open pages it locked. */
+  const announced = { locked: 0 };
   const clock = { now: Date.UTC(2026, 0, 1, 12, 0, 0) };
   const tabs = new Map<number, string | undefined>([[7, tabUrl]]);
   let pageAnswer: unknown = { ok: true, submitted: false };
+  /** Page functions (by name) that never answer, like a page that never finishes loading or never yields. */
+  const hanging = new Set<string>();
   const service = createVaultService({
     storage,
     session: memoryKeySession(),
@@ -29,18 +34,33 @@ export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t') {
     tabUrl: async (tabId) => tabs.get(tabId),
     async inject(tabId, func, args) {
       injected.push({ tabId, func: func.name, args });
+      if (hanging.has(func.name)) return new Promise<never>(() => undefined);
       if (func.name === 'probePage')
         return { topFrame: true, origin: new URL(tabs.get(tabId) ?? '').origin, hasCodeField: true, hasSecurityKey: true } as never;
       return pageAnswer as never;
     },
     scheduleAutoLock: async (minutes) => void alarms.push(minutes),
+    announceLocked: () => {
+      announced.locked += 1;
+    },
+    ...(options.pageTimeoutMs === undefined ? {} : { pageTimeoutMs: options.pageTimeoutMs }),
   });
-  return { service, storage, injected, alarms, clock, tabs, setPageAnswer: (a: unknown) => (pageAnswer = a) };
+  return {
+    service,
+    storage,
+    injected,
+    alarms,
+    announced,
+    clock,
+    tabs,
+    setPageAnswer: (a: unknown) => (pageAnswer = a),
+    hangPage: (funcName: string) => void hanging.add(funcName),
+  };
 }
 
 /** {@link setup} with a vault created under {@link PASS} holding one PyPI account for `origin`. */
-export async function withAccount(origin = 'https://pypi.org') {
-  const env = setup();
+export async function withAccount(origin = 'https://pypi.org', options: { pageTimeoutMs?: number } = {}) {
+  const env = setup(undefined, options);
   expect(await env.service.handle({ type: 'create', passphrase: PASS })).toMatchObject({ ok: true });
   const added = await env.service.handle({ type: 'add-account', account: { uri: `otpauth://totp/PyPI:alice?secret=${SECRET}&issuer=PyPI`, origin } });
   if (!added.ok) throw new Error(added.error);

@@ -48,6 +48,39 @@ describe('vault service (the dispatcher)', () => {
     expect(await service.handle({ type: 'status' })).toEqual({ ok: true, state: 'locked' });
   });
 
+  describe('a page that never answers (never finishes loading, or never yields) cannot hold the background', () => {
+    /** `promise`'s value, or 'no answer' when it takes longer than `ms` (real time). */
+    const within = <T>(promise: Promise<T>, ms = 1_000) => Promise.race([promise, new Promise<'no answer'>((done) => setTimeout(() => done('no answer'), ms))]);
+
+    // Found in Chromium (QA h3): a page whose response kept dripping held `tab-context`'s probe, and with it
+    // the one-at-a-time queue — Lock now, the auto-lock and every other popup got no answer for as long as
+    // the page liked, and the key stayed in storage after Lock now.
+    it('the popup’s probe of the page: Lock now and status answer at once, not after the wait, and the page is offered nothing', async () => {
+      const { service, hangPage } = await withAccount('https://pypi.org', { pageTimeoutMs: 1_500 });
+      hangPage('probePage');
+      const context = service.handle({ type: 'tab-context', tabId: 7 });
+      // The probe waits on the page, never in the queue the vault's requests take turns in.
+      expect(await within(service.handle({ type: 'status' }), 300)).toMatchObject({ ok: true, state: 'unlocked' });
+      expect(await within(service.handle({ type: 'lock' }), 300)).toEqual({ ok: true, state: 'locked' });
+      expect(await within(context, 3_000)).toEqual({ ok: true, tabId: 7, origin: 'https://pypi.org', hasCodeField: false, hasSecurityKey: false });
+    });
+
+    it('Fill, the security-key hand-off and the keyboard command give up after the wait, saying so, and the queue moves on', async () => {
+      const { service, id, hangPage } = await withAccount('https://pypi.org', { pageTimeoutMs: 200 });
+      hangPage('fillCodeInPage');
+      hangPage('pressSecurityKeyButton');
+      const fill = service.handle({ type: 'fill', id, tabId: 7 });
+      const key = service.handle({ type: 'security-key', tabId: 7 });
+      const shortcut = service.fillForTab(7);
+      const lock = service.handle({ type: 'lock' });
+      const timedOut = { ok: false, code: 'refused', error: expect.stringMatching(/^The page did not respond in time, so Latchkey did nothing there/) };
+      expect(await within(fill)).toMatchObject(timedOut);
+      expect(await within(key)).toMatchObject(timedOut);
+      expect(await within(shortcut)).toBe(false);
+      expect(await within(lock)).toEqual({ ok: true, state: 'locked' });
+    });
+  });
+
   it('runs requests one at a time, so concurrent adds both land', async () => {
     const { service } = await withAccount();
     const uri = (label: string, secret: string) => ({ uri: `otpauth://totp/PyPI:${label}?secret=${secret}&issuer=PyPI`, origin: 'https://pypi.org' });

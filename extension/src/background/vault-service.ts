@@ -12,6 +12,13 @@ import { UserFacingError } from './user-facing-error.js';
 export type { ServiceDeps } from './handler-context.js';
 
 /**
+ * Requests that neither read the vault nor write anything, so they need not wait their turn — and must not:
+ * `tab-context` waits on the page (its probe runs once the page has loaded), and a page that takes its time
+ * must not hold up Lock now or another popup's unlock behind it (see PAGE_TIMEOUT_MS in handler-context.ts).
+ */
+const UNQUEUED: ReadonlySet<Request['type']> = new Set(['tab-context']);
+
+/**
  * The background's request dispatcher: one request at a time through the handler table
  * (handlers/index.ts), each answer `{ ok: true, ...payload }` or a message for the person.
  */
@@ -69,7 +76,8 @@ export function createVaultService(deps: ServiceDeps) {
     if (!isWellFormedRequest(request)) return { ok: false, error: 'Latchkey could not read that request. Close the popup and open it again.' };
     const handler = handlers[request.type] as unknown as Handler<T>;
     try {
-      const result = await serialized(() => handler(ctx, request));
+      const run = () => handler(ctx, request);
+      const result = await (UNQUEUED.has(request.type) ? run() : serialized(run));
       return { ok: true, ...result } as Response<T>;
     } catch (error) {
       return toErrorResponse(error);

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { fillCodeInPage, pressSecurityKeyButton, probePage, type PageScope } from './page-functions.js';
 
 const SELECTORS = ['input[name="totp_value"]', 'input[autocomplete="one-time-code"]'];
+/** The page's clock in the stand-in page, and the background's deadline for the functions (5 s later). */
+const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
+const NOT_AFTER = NOW + 5_000;
 
 /** A stand-in input with a prototype value setter, like HTMLInputElement's. */
 class FakeInputBase {
@@ -45,7 +48,7 @@ class FakeInput extends FakeInputBase {
   }
 }
 
-function fakePage(options: { framed?: boolean; origin?: string; input?: FakeInput | null; button?: boolean; focused?: boolean } = {}) {
+function fakePage(options: { framed?: boolean; origin?: string; input?: FakeInput | null; button?: boolean; focused?: boolean; now?: number } = {}) {
   const input = options.input === undefined ? new FakeInput() : options.input;
   const clicks: string[] = [];
   const focusListeners: Array<() => void> = [];
@@ -63,12 +66,13 @@ function fakePage(options: { framed?: boolean; origin?: string; input?: FakeInpu
       hasFocus: () => options.focused ?? true,
     },
     Event,
+    now: () => options.now ?? NOW,
   };
   return { scope, input, clicks, focusListeners };
 }
 
 describe('fillCodeInPage', () => {
-  const request = { code: '123456', origin: 'https://pypi.org', submit: false, selectors: SELECTORS };
+  const request = { code: '123456', origin: 'https://pypi.org', submit: false, selectors: SELECTORS, notAfter: NOT_AFTER };
 
   it('sets the value through the native setter and fires input and change', () => {
     const { scope, input } = fakePage();
@@ -127,6 +131,17 @@ describe('fillCodeInPage', () => {
     expect(input.value).toBe('');
   });
 
+  it('fills nothing when the page runs it only after the background stopped waiting (a busy or slow page)', () => {
+    const input = new FakeInput();
+    const { scope } = fakePage({ input, now: NOT_AFTER + 1 });
+    expect(fillCodeInPage({ ...request, submit: true }, scope)).toEqual({ ok: false, reason: 'too-late' });
+    expect(input.value).toBe('');
+    expect(input.events).toEqual([]);
+    expect(input.submitted).toBe(0);
+    // Up to the deadline itself it fills as usual.
+    expect(fillCodeInPage(request, fakePage({ now: NOT_AFTER }).scope)).toEqual({ ok: true, submitted: false });
+  });
+
   it('is self-contained, so executeScript can serialise it', () => {
     for (const fn of [fillCodeInPage, probePage, pressSecurityKeyButton]) {
       const rebuilt = new Function(`return (${fn.toString()})`)() as typeof fn;
@@ -156,27 +171,39 @@ describe('probePage', () => {
 describe('pressSecurityKeyButton', () => {
   it('clicks the page’s own button at once when the page has focus', () => {
     const page = fakePage({ button: true });
-    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', page.scope)).toEqual({ ok: true });
+    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', NOT_AFTER, page.scope)).toEqual({ ok: true });
     expect(page.clicks).toEqual(['webauthn-auth-begin']);
   });
 
   it('waits for the page to regain focus (the popup closing) before clicking', () => {
     const page = fakePage({ button: true, focused: false });
-    pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', page.scope);
+    pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', NOT_AFTER, page.scope);
     expect(page.clicks).toEqual([]);
     for (const listener of page.focusListeners) listener();
     expect(page.clicks).toEqual(['webauthn-auth-begin']);
   });
 
+  it('presses nothing when the page runs it only after the background stopped waiting', () => {
+    const page = fakePage({ button: true, now: NOT_AFTER + 1 });
+    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', NOT_AFTER, page.scope)).toEqual({ ok: false, reason: 'too-late' });
+    for (const listener of page.focusListeners) listener();
+    expect(page.clicks).toEqual([]);
+  });
+
   it('refuses in frames, on other origins, and without the button', () => {
-    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage({ button: true, framed: true }).scope)).toMatchObject({
+    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', NOT_AFTER, fakePage({ button: true, framed: true }).scope)).toMatchObject({
       ok: false,
       reason: 'not-top-frame',
     });
-    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage({ button: true, origin: 'https://evil.org' }).scope)).toMatchObject({
+    expect(
+      pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', NOT_AFTER, fakePage({ button: true, origin: 'https://evil.org' }).scope),
+    ).toMatchObject({
       ok: false,
       reason: 'wrong-origin',
     });
-    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', fakePage().scope)).toMatchObject({ ok: false, reason: 'no-security-key' });
+    expect(pressSecurityKeyButton('https://pypi.org', 'webauthn-auth-begin', NOT_AFTER, fakePage().scope)).toMatchObject({
+      ok: false,
+      reason: 'no-security-key',
+    });
   });
 });

@@ -8,7 +8,7 @@
 /** What an injected function reports back. `reason` is shown to the person in plain words by the popup. */
 export type PageResult =
   | { ok: true; submitted?: boolean }
-  | { ok: false; reason: 'not-top-frame' | 'wrong-origin' | 'no-field' | 'field-disabled' | 'no-security-key' };
+  | { ok: false; reason: 'not-top-frame' | 'wrong-origin' | 'no-field' | 'field-disabled' | 'no-security-key' | 'too-late' };
 
 /** What the popup needs to know about the page to offer Fill or "Use security key". */
 export interface PageProbe {
@@ -23,6 +23,8 @@ export interface PageScope {
   window: { top: unknown; location: { origin: string }; addEventListener(type: 'focus', cb: () => void, o: object): void };
   document: { querySelector(selector: string): Element | null; getElementById(id: string): Element | null; hasFocus(): boolean };
   Event: typeof Event;
+  /** The clock (`Date.now` in the page's isolated world, which the page's own scripts cannot replace). */
+  now?: () => number;
 }
 
 export interface FillRequest {
@@ -32,6 +34,12 @@ export interface FillRequest {
   submit: boolean;
   /** The contract's code inputs, in order of preference (DOM in @latchkey/shared). */
   selectors: readonly string[];
+  /**
+   * When the background stops waiting for this function (ms since the epoch). A page that is busy or still
+   * loading runs injected code only when it gets to it; by then the popup has said no code was filled, so a
+   * run after this time fills nothing (and submits nothing).
+   */
+  notAfter: number;
 }
 
 /** Put the code into the page's TOTP input the way typing would, then optionally submit. */
@@ -39,6 +47,8 @@ export function fillCodeInPage(request: FillRequest, scope?: PageScope): PageRes
   const w = scope ? scope.window : window;
   const d = scope ? scope.document : document;
   const EventType = scope ? scope.Event : Event;
+  const now = scope?.now ?? Date.now;
+  if (now() > request.notAfter) return { ok: false, reason: 'too-late' };
   if (w.top !== w) return { ok: false, reason: 'not-top-frame' };
   if (w.location.origin !== request.origin) return { ok: false, reason: 'wrong-origin' };
   let input: HTMLInputElement | null = null;
@@ -87,9 +97,12 @@ export function probePage(selectors: readonly string[], securityKeyButtonId: str
  * The extension never calls WebAuthn. Browsers only allow the ceremony in a focused document, so
  * when the popup still has focus the press waits until the page gets it back (the popup closes).
  */
-export function pressSecurityKeyButton(origin: string, buttonId: string, scope?: PageScope): PageResult {
+export function pressSecurityKeyButton(origin: string, buttonId: string, notAfter: number, scope?: PageScope): PageResult {
   const w = scope ? scope.window : window;
   const d = scope ? scope.document : document;
+  const now = scope?.now ?? Date.now;
+  // As for a fill: a page that runs this only after the background gave up (the popup said so) gets no press.
+  if (now() > notAfter) return { ok: false, reason: 'too-late' };
   if (w.top !== w) return { ok: false, reason: 'not-top-frame' };
   if (w.location.origin !== origin) return { ok: false, reason: 'wrong-origin' };
   const button = d.getElementById(buttonId) as HTMLButtonElement | null;

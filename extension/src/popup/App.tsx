@@ -7,6 +7,7 @@ import { AddAccount } from './AddAccount.js';
 import { CreateVault } from './CreateVault.js';
 import { EditAccount } from './EditAccount.js';
 import { EraseVault } from './EraseVault.js';
+import { listenForLock } from './lock-announcement.js';
 import { opensOnSettings } from './page-view.js';
 import { Settings } from './Settings.js';
 import { Unlock } from './Unlock.js';
@@ -23,6 +24,9 @@ type Screen =
   | { name: 'settings' };
 
 const NO_TAB: TabContext = { tabId: null, origin: null, hasCodeField: false, hasSecurityKey: false };
+
+/** The screens that show the vault's accounts (and, on the list, their codes): left when the vault locks. */
+const SHOWS_VAULT: ReadonlySet<Screen['name']> = new Set(['list', 'add', 'edit', 'settings']);
 
 export interface AppProps {
   /** The first screen's data, asked for before the first render (main.tsx). */
@@ -70,6 +74,21 @@ export function App({ opening }: AppProps) {
       void send({ type: 'tab-context', tabId: tab.tabId }).then((context) => context.ok && setTab(context));
     }
   }, [screen.name]);
+
+  // Locked elsewhere (Lock now in another popup or in Firefox's Import tab, the auto-lock, an erase): a screen
+  // that shows the vault leaves it at once. It used to keep the codes, live, until their period ended (up to
+  // 300 s) and the names until the next request. Asked again, as an erase leaves no vault to unlock.
+  useEffect(
+    () =>
+      listenForLock(() => {
+        if (!SHOWS_VAULT.has(lastScreen.current)) return;
+        void send({ type: 'status' }).then((status) => {
+          if (status.ok && status.state === 'none') setScreen({ name: 'create' });
+          else if (!status.ok || status.state === 'locked') setScreen({ name: 'unlock' });
+        });
+      }),
+    [],
+  );
 
   const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
   const locked = useCallback((notice?: string) => setScreen({ name: 'unlock', ...(notice ? { notice } : {}) }), []);

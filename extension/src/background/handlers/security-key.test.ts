@@ -1,12 +1,18 @@
 import { DOM } from '@latchkey/shared';
 import { describe, expect, it } from 'vitest';
+import { PAGE_TIMEOUT_MS } from '../handler-context.js';
 import { setup, withAccount } from '../service-setup.test-helper.js';
 
 describe('security-key', () => {
   it('presses the page’s own button, telling it the origin it must still have', async () => {
-    const { service, injected } = await withAccount();
+    const { service, injected, clock } = await withAccount();
     expect(await service.handle({ type: 'security-key', tabId: 7 })).toEqual({ ok: true });
-    expect(injected.at(-1)).toMatchObject({ tabId: 7, func: 'pressSecurityKeyButton', args: ['https://pypi.org', DOM.webauthnBeginButtonId] });
+    // …and when the background stops waiting for it: a press the page runs later does nothing.
+    expect(injected.at(-1)).toMatchObject({
+      tabId: 7,
+      func: 'pressSecurityKeyButton',
+      args: ['https://pypi.org', DOM.webauthnBeginButtonId, clock.now + PAGE_TIMEOUT_MS],
+    });
   });
 
   it('passes on the page’s refusal and refuses pages without a web origin', async () => {
