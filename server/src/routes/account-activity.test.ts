@@ -7,6 +7,8 @@ import { type PageResponse, TestBrowser } from '../testing/browser.js';
 import { PASSWORD, registerIn, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { ACCOUNT_ROUTES } from '../views/account-page.js';
+import { formatTime } from '../views/layout.js';
+import { PASSWORD_ROUTES } from '../views/password-routes.js';
 import { END_FIELDS, END_ROUTES } from '../views/session-list.js';
 import { reauthHint } from '../views/reauth-hint.js';
 import { HISTORY_ROUTE } from '../views/security-history.js';
@@ -378,5 +380,106 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     expect(page.text).toContain('Security key “Blue key” renamed to “Desk key”.');
     expect((await server.services.webauthn.list(user.id)).map((key) => key.label)).toEqual(['Desk key', 'Spare key']);
     expect((await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Desk key', [KEY_RENAME.newLabelField]: 'x' }, { csrf: false })).status).toBe(403);
+  });
+});
+
+// Two sessions of the same browser type looked identical on the account page and on "End this session?",
+// and a User-Agent is the client's to choose: each is now named with the address its login came from (the
+// security history's record of it) and, on the confirmation page, when it started. Behind one trusted
+// proxy, so each browser's address is its own (X-Forwarded-For), as in production behind a load balancer.
+describe.each(DIALECTS)('sessions named by their login address on %s', (dialect) => {
+  let server: RunningServer;
+  useTestServer(
+    dialect,
+    (started) => {
+      server = started;
+    },
+    { trustProxy: 1 },
+  );
+
+  /** A Firefox 128 on Windows whose requests come from `ip`. */
+  const firefoxFrom = (ip: string) => {
+    const b = new TestBrowser(server.url);
+    const request = b.request.bind(b);
+    b.request = (method, path, body, headers) => request(method, path, body, { 'user-agent': FIREFOX, 'x-forwarded-for': ip, ...headers });
+    return b;
+  };
+  /** The account page's sessions card (up to the security history's). */
+  const sessionsCard = (html: string) => html.slice(html.indexOf('id="sessions-heading"'), html.indexOf('id="history-heading"'));
+  const items = (card: string) => card.split('<li').slice(1);
+
+  it('lists each session with the address it logged in from; "End this session?" says it and when the session started', async () => {
+    const laptop = firefoxFrom('203.0.113.7');
+    const user = (await server.services.accounts.findByUsername(await registerIn(laptop)))!;
+    const other = firefoxFrom('2001:db8::42');
+    await other.get(ROUTES.login);
+    expect((await other.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: PASSWORD })).location).toBe(ROUTES.manageAccount);
+
+    const page = await laptop.get(ROUTES.manageAccount);
+    const listed = items(sessionsCard(page.text));
+    expect(listed).toHaveLength(2);
+    // The same browser twice, told apart by the address, written as the security history writes it.
+    expect(listed[0]).toContain('<strong>Firefox 128 on Windows</strong><span>from <span class="break-anywhere">203.0.113.7</span></span>');
+    expect(listed[1]).toContain('<strong>Firefox 128 on Windows</strong><span>from <span class="break-anywhere">2001:db8::42</span></span>');
+    expect(page.text.slice(page.text.indexOf('id="history-heading"'))).toContain('<span class="break-anywhere">2001:db8::42</span>');
+    expect(listed[1]).toContain('End session<span class="visually-hidden"> of Firefox 128 on Windows from 2001:db8::42 started');
+
+    const target = (await server.services.sessions.listForUser(user.id)).find((row) => row.login_ip === '2001:db8::42')!;
+    await server.services.db
+      .updateTable('sessions')
+      .set({ authenticated_at: Date.now() - 6 * 60_000 })
+      .where('user_id', '=', user.id)
+      .execute();
+    const ask = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: target.id });
+    expect(ask.status).toBe(200);
+    expect(ask.text).toContain('<h1>End this session?</h1>');
+    expect(ask.text).toContain(
+      `The session of Firefox 128 on Windows from 2001:db8::42, started ${formatTime(target.created_at)}, will be logged out at its next request.`,
+    );
+    // Asked again after a wrong password: still named the same way.
+    const wrong = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: target.id, [END_FIELDS.confirm]: '1', [FIELDS.password]: 'not it' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain(`The session of Firefox 128 on Windows from 2001:db8::42, started ${formatTime(target.created_at)}`);
+  });
+
+  it('a session whose login event is gone, or recorded no address, says "address not recorded", never a blank', async () => {
+    const laptop = firefoxFrom('203.0.113.7');
+    const user = (await server.services.accounts.findByUsername(await registerIn(laptop)))!;
+    const other = firefoxFrom('198.51.100.20');
+    await other.get(ROUTES.login);
+    await other.post(ROUTES.login, { [FIELDS.username]: user.username, [FIELDS.password]: PASSWORD });
+    const sessions = await server.services.sessions.listForUser(user.id);
+    const own = sessions.find((row) => row.login_ip === '203.0.113.7')!;
+    const target = sessions.find((row) => row.login_ip === '198.51.100.20')!;
+    // This browser's login recorded no address; the other's login event is gone.
+    await server.services.db.updateTable('events').set({ ip: null }).where('id', '=', own.event_id!).execute();
+    await server.services.db.deleteFrom('events').where('id', '=', target.event_id!).execute();
+
+    const listed = items(sessionsCard((await laptop.get(ROUTES.manageAccount)).text));
+    expect(listed).toHaveLength(2);
+    for (const item of listed) {
+      expect(item).toContain('<strong>Firefox 128 on Windows</strong><span class="muted">address not recorded</span>');
+      expect(item).not.toContain('break-anywhere');
+    }
+    await server.services.db
+      .updateTable('sessions')
+      .set({ authenticated_at: Date.now() - 6 * 60_000 })
+      .where('user_id', '=', user.id)
+      .execute();
+    const ask = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: target.id });
+    expect(ask.status).toBe(200);
+    expect(ask.text).toContain(
+      `The session of Firefox 128 on Windows (address not recorded), started ${formatTime(target.created_at)}, will be logged out at its next request.`,
+    );
+  });
+
+  it('the card says that logging out everywhere does not stop someone who knows the password, with a link to change it', async () => {
+    const laptop = firefoxFrom('203.0.113.7');
+    await registerIn(laptop);
+    const card = sessionsCard((await laptop.get(ROUTES.manageAccount)).text);
+    expect(card).toContain(
+      `Someone who knows your password can log in again: <a href="${PASSWORD_ROUTES.changePassword}">change your password</a> to stop them.`,
+    );
+    expect(card).toContain('Log out of all sessions');
   });
 });

@@ -12,7 +12,8 @@ import { describeEvent } from '../views/event-labels.js';
 import { MessagePage } from '../views/message-page.js';
 import type { RememberedDeviceSummary } from '../views/remembered-device-list.js';
 import { HISTORY_ROUTE, HistoryPage, historyHref, historyPageCount } from '../views/security-history.js';
-import { END_FIELDS, END_ROUTES, type SessionSummary } from '../views/session-list.js';
+import { formatTime } from '../views/layout.js';
+import { describeSession, END_FIELDS, END_ROUTES, type SessionSummary } from '../views/session-list.js';
 import {
   currentUser,
   formSchema,
@@ -61,6 +62,8 @@ export async function loadAccountActivity(res: Response, services: Services): Pr
         lastSeenAt: row.last_seen_at,
         current: row.id === session.id,
         historyHref: await hrefFor(row.event_id),
+        // Read with the list (a join): no statement per session for it.
+        address: row.login_ip,
       })),
     ),
     devices: await Promise.all(devices.map(async (device) => ({ ...device, historyHref: await hrefFor(device.eventId) }))),
@@ -168,13 +171,16 @@ export function accountActivityRoutes(services: Services): Router {
       const target = (await services.sessions.listForUser(user.id)).find((row) => row.id === id);
       if (!target) return done(res, 'warning', 'That session had already ended.');
       const browser = describeUserAgent(target.user_agent);
+      // Named as the list names it, with when it started: the browser alone cannot tell two sessions of
+      // the same browser type apart, and the user must know which one this password is about to end.
+      const named = describeSession({ userAgent: target.user_agent, address: target.login_ip });
       const go = await confirmed(
         req,
         res,
         { password: form.data[FIELDS.password], confirm: form.data[END_FIELDS.confirm] },
         {
           title: 'End this session?',
-          message: `The session of ${browser} will be logged out at its next request.`,
+          message: `The session of ${named}, started ${formatTime(target.created_at)}, will be logged out at its next request.`,
           action: END_ROUTES.endSession,
           hidden: { [END_FIELDS.session]: id },
           buttonLabel: 'End session',

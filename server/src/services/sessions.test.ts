@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdTransaction, untilSomeoneWaitsOnALock } from '../testing/held-transaction.js';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { StatementCounter } from '../testing/statement-counter.js';
+import { EVENT_TAGS } from './events.js';
+import { createServices } from './index.js';
 import { LoginOutdated, sessionIdFor } from './sessions.js';
 
 // QA (sessions and remembered devices): a password change or reset ends every other session in the
@@ -69,5 +72,46 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
     const { token, session } = await h.services.sessions.create(user.id);
     expect(session.id).toBe(sessionIdFor(token));
     expect(await h.services.sessions.load(token)).not.toBeNull();
+  });
+
+  // The account page names each session by its browser and the address its login came from (two sessions
+  // of one browser type looked alike, and a User-Agent is the client's to choose). The address is read
+  // with the list, in its one statement: the page's statement count is watched, and a lookup per session
+  // would grow with the number of sessions.
+  it('lists each session with the address of its login event, in one statement however many there are', async () => {
+    const counter = new StatementCounter();
+    const counted = createServices(h.db.withPlugin(counter), h.config, { now: h.clock });
+    const user = await newUser();
+    const stranger = await newUser();
+    const login = (ip: string | null, userId = user.id) =>
+      h.services.events.record({ userId, tag: EVENT_TAGS.loginSuccess, origin: { ip, userAgent: 'test' }, details: { method: 'password' } });
+    const laptop = await h.services.sessions.create(user.id, { userAgent: 'laptop', eventId: await login('203.0.113.7') });
+    h.clock.advance(1000);
+    const ipv6 = await h.services.sessions.create(user.id, { userAgent: 'phone', eventId: await login('2001:db8::7') });
+    h.clock.advance(1000);
+    const gone = await login('198.51.100.1');
+    const eventGone = await h.services.sessions.create(user.id, { userAgent: 'gone', eventId: gone });
+    await h.db.deleteFrom('events').where('id', '=', gone).execute();
+    h.clock.advance(1000);
+    const noAddress = await h.services.sessions.create(user.id, { userAgent: 'no address', eventId: await login(null) });
+    h.clock.advance(1000);
+    const noEvent = await h.services.sessions.create(user.id, { userAgent: 'no event' });
+    h.clock.advance(1000);
+    // An event id of another account's login (never written so; the join must not show its address).
+    const foreign = await h.services.sessions.create(user.id, { userAgent: 'foreign', eventId: await login('192.0.2.99', stranger.id) });
+
+    const before = counter.count;
+    const listed = await counted.sessions.listForUser(user.id);
+    expect(counter.count - before).toBe(1);
+    expect(listed.map((row) => [row.id, row.user_agent, row.login_ip])).toEqual([
+      [foreign.session.id, 'foreign', null],
+      [noEvent.session.id, 'no event', null],
+      [noAddress.session.id, 'no address', null],
+      [eventGone.session.id, 'gone', null],
+      [ipv6.session.id, 'phone', '2001:db8::7'],
+      [laptop.session.id, 'laptop', '203.0.113.7'],
+    ]);
+    // Still the whole row, as before the join (the routes read its times and event id).
+    expect(listed.at(-1)).toMatchObject({ ...laptop.session, login_ip: '203.0.113.7' });
   });
 });

@@ -51,6 +51,15 @@ export class LoginOutdated extends ServiceError {
   }
 }
 
+/** A live session as the account page lists it: its row, and where its login came from. */
+export interface ListedSession extends SessionRow {
+  /**
+   * The address recorded with the login event that started the session (`event_id`), as the security
+   * history shows it; null when the session has no such event, the event is gone or recorded no address.
+   */
+  login_ip: string | null;
+}
+
 export interface Sessions {
   /**
    * A new random session (256-bit token) for `userId`; the cookie carries the token, the DB its SHA-256.
@@ -58,8 +67,11 @@ export interface Sessions {
    * moved past that epoch, even while the change that moves it is still committing.
    */
   create(userId: string, start?: SessionStart): Promise<{ token: string; session: SessionRow }>;
-  /** The user's live sessions (not idle or past the absolute limit), most recently used first. */
-  listForUser(userId: string): Promise<SessionRow[]>;
+  /**
+   * The user's live sessions (not idle or past the absolute limit), most recently used first, each with
+   * the address of its login event — read in the same statement (a join), not once per session.
+   */
+  listForUser(userId: string): Promise<ListedSession[]>;
   /** Ends one session of `userId` by its id; false when there is no such live session of theirs. */
   endForUser(userId: string, sessionId: string): Promise<boolean>;
   /** The live session for a cookie value, or null (unknown, idle too long, or past the absolute limit). */
@@ -189,14 +201,20 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
 
     async listForUser(userId) {
       const time = now();
+      // The login's address tells two sessions of the same browser apart, and unlike the User-Agent it is
+      // not a header the client writes (GitHub and Google list it too). Joined on the event's primary key, and
+      // only to an event of the same account: an id that pointed elsewhere would show another account's
+      // address. A left join: a session whose event is gone is still listed (its address as null).
       return db
         .selectFrom('sessions')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .where('last_seen_at', '>', time - SESSION_IDLE_TIMEOUT_MS)
-        .where('created_at', '>', time - SESSION_ABSOLUTE_TIMEOUT_MS)
-        .orderBy('last_seen_at', 'desc')
-        .orderBy('created_at', 'desc')
+        .leftJoin('events', (join) => join.onRef('events.id', '=', 'sessions.event_id').onRef('events.user_id', '=', 'sessions.user_id'))
+        .selectAll('sessions')
+        .select('events.ip as login_ip')
+        .where('sessions.user_id', '=', userId)
+        .where('sessions.last_seen_at', '>', time - SESSION_IDLE_TIMEOUT_MS)
+        .where('sessions.created_at', '>', time - SESSION_ABSOLUTE_TIMEOUT_MS)
+        .orderBy('sessions.last_seen_at', 'desc')
+        .orderBy('sessions.created_at', 'desc')
         .execute();
     },
 

@@ -6,6 +6,7 @@ import type { EmailAddress } from '../services/emails.js';
 import { EmailAddressesSection } from './email-addresses-section.js';
 import { PasswordField, ReauthField } from './reauth-field.js';
 import { PasswordSection } from './password-section.js';
+import { PASSWORD_ROUTES } from './password-routes.js';
 import { RecoveryCodesUnconfirmed } from './recovery-codes-status.js';
 import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
 import { CONFIRM_FIELD, ConfirmCheckbox, CsrfInput, ErrorSummary, Field, Layout, formatTime, type PageContext } from './layout.js';
@@ -212,9 +213,11 @@ export function AccountPage(props: AccountPageProps) {
       <section class="card" aria-labelledby="sessions-heading">
         <h2 id="sessions-heading">Sessions</h2>
         <SessionList page={page} sessions={props.sessions} />
+        {/* Ending sessions leaves the password as it was, so whoever knows it can log in again; a password change also ends the other sessions (ASVS V3.3.3). */}
         <p>
           Ends every session of this account, including this one — on other browsers and devices too. Remembered devices are not forgotten; use Forget
-          remembered devices for that.
+          remembered devices for that. Someone who knows your password can log in again: <a href={PASSWORD_ROUTES.changePassword}>change your password</a> to
+          stop them.
         </p>
         <form method="post" action={ROUTES.revokeSessions} class="stack">
           <CsrfInput token={page.csrfToken} />

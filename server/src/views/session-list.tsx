@@ -28,12 +28,43 @@ export interface SessionSummary {
   current: boolean;
   /** Link to the login event that started it in the security history, when known. */
   historyHref: string | null;
+  /** The address its login event recorded (services/sessions.ts `login_ip`); null when not recorded. */
+  address: string | null;
+}
+
+/** Said instead of an address when the login event is gone or recorded none: never a blank. */
+export const ADDRESS_NOT_RECORDED = 'address not recorded';
+
+/**
+ * The session in words, for text-only places (the "End this session?" page, the buttons' accessible
+ * names): "Firefox 128 on Windows from 203.0.113.7", the address as the security history shows it.
+ */
+export function describeSession(session: Pick<SessionSummary, 'userAgent' | 'address'>): string {
+  const browser = describeUserAgent(session.userAgent);
+  return session.address ? `${browser} from ${session.address}` : `${browser} (${ADDRESS_NOT_RECORDED})`;
 }
 
 /**
- * Every live session, each with its browser (parsed, never the raw header), when it started and was
- * last used, its place in the security history and an "End session" button — except this browser's
- * own session, which Log out ends. That one comes first and is "active now": its stored last use is
+ * Where the session logged in from, beside its browser. The address exactly as the security history's
+ * "From" column shows it (the stored text in a `break-anywhere` span, so a long IPv6 address wraps at
+ * 320 px instead of widening the page — WCAG 1.4.10); no second format, no lookup. Plain words when
+ * there is none, so nothing is told by a blank, a colour or an icon alone.
+ */
+export function SessionAddress({ address }: { address: string | null }) {
+  // (An empty string is no address either: never a blank.)
+  if (!address) return <span class="muted">{ADDRESS_NOT_RECORDED}</span>;
+  return (
+    <span>
+      from <span class="break-anywhere">{address}</span>
+    </span>
+  );
+}
+
+/**
+ * Every live session, each with its browser (parsed, never the raw header) and the address it logged in
+ * from (two sessions of one browser type look alike, and a User-Agent is a header the client writes),
+ * when it started and was last used, its place in the security history and an "End session" button —
+ * except this browser's own session, which Log out ends. That one comes first and is "active now": its stored last use is
  * written at most once a minute (services/sessions.ts), so sorted by it the session in use lagged behind
  * others and sat anywhere in a long list, showing a time up to a minute old (QA).
  */
@@ -43,10 +74,12 @@ export function SessionList({ page, sessions }: { page: PageContext; sessions: S
     <ul class="item-list" aria-label="Your sessions">
       {ordered.map((session) => {
         const browser = describeUserAgent(session.userAgent);
+        const named = describeSession(session);
         return (
           <li key={session.id} class="item">
             <p class="item-title">
               <strong>{browser}</strong>
+              <SessionAddress address={session.address} />
               {session.current ? <span class="badge">This browser</span> : null}
             </p>
             <p class="muted small">
@@ -57,7 +90,7 @@ export function SessionList({ page, sessions }: { page: PageContext; sessions: S
                   <a href={session.historyHref}>
                     In security history
                     <span class="visually-hidden">
-                      : the login of {browser} at {formatTime(session.createdAt)}
+                      : the login of {named} at {formatTime(session.createdAt)}
                     </span>
                   </a>
                 </>
@@ -73,7 +106,7 @@ export function SessionList({ page, sessions }: { page: PageContext; sessions: S
                   End session
                   <span class="visually-hidden">
                     {' '}
-                    of {browser} started {formatTime(session.createdAt)}
+                    of {named} started {formatTime(session.createdAt)}
                   </span>
                 </button>
               </form>
