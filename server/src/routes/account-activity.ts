@@ -48,25 +48,25 @@ export async function loadAccountActivity(res: Response, services: Services): Pr
     services.rememberedDevices.list(user, deviceCookie(req, services)),
     services.events.count(user.id),
   ]);
-  const hrefFor = async (eventId: number | null) => {
-    if (eventId === null) return null;
-    const newer = await services.events.newerThan(user.id, eventId);
-    return newer === null ? null : historyHref(eventId, newer);
+  // Where each login is in the history, for every session and device in one statement.
+  const loginEvents = [...sessions.map((row) => row.event_id), ...devices.map((device) => device.eventId)].filter((id) => id !== null);
+  const places = await services.events.placesOf(user.id, loginEvents);
+  const hrefFor = (eventId: number | null) => {
+    const newer = eventId === null ? undefined : places.get(eventId);
+    return eventId === null || newer === undefined ? null : historyHref(eventId, newer);
   };
   return {
-    sessions: await Promise.all(
-      sessions.map(async (row) => ({
-        id: row.id,
-        userAgent: row.user_agent,
-        createdAt: row.created_at,
-        lastSeenAt: row.last_seen_at,
-        current: row.id === session.id,
-        historyHref: await hrefFor(row.event_id),
-        // Read with the list (a join): no statement per session for it.
-        address: row.login_ip,
-      })),
-    ),
-    devices: await Promise.all(devices.map(async (device) => ({ ...device, historyHref: await hrefFor(device.eventId) }))),
+    sessions: sessions.map((row) => ({
+      id: row.id,
+      userAgent: row.user_agent,
+      createdAt: row.created_at,
+      lastSeenAt: row.last_seen_at,
+      current: row.id === session.id,
+      historyHref: hrefFor(row.event_id),
+      // Read with the list (a join): no statement per session for it.
+      address: row.login_ip,
+    })),
+    devices: devices.map((device) => ({ ...device, historyHref: hrefFor(device.eventId) })),
     historyPages: historyPageCount(total),
   };
 }

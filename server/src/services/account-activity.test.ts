@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { softAuthenticator } from '@latchkey/test/soft-authenticator';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { StatementCounter } from '../testing/statement-counter.js';
 import { EVENT_TAGS, HISTORY_PAGE_SIZE, NO_ORIGIN } from './events.js';
+import { createServices } from './index.js';
 import { WebauthnRefusal } from './webauthn.js';
 
 // Issue 17 item 11: sessions and remembered devices listed and ended one by one, keys renamed,
@@ -110,10 +112,23 @@ describe.each(DIALECTS)('account activity on %s', (dialect) => {
     expect(first[0]!.id).toBe(ids.at(-1));
     expect(third).toHaveLength(5);
     expect(third.at(-1)!.tag).toBe(EVENT_TAGS.accountCreated);
-    expect(await h.services.events.newerThan(user.id, ids.at(-1)!)).toBe(0);
-    expect(await h.services.events.newerThan(user.id, ids[0]!)).toBe(total - 2);
     const stranger = await newUser();
-    expect(await h.services.events.newerThan(stranger.id, ids[0]!)).toBeNull();
+    const strangers = await h.services.events.list(stranger.id);
+    // Every listed session and device at once: one statement, not one (or two) per row.
+    const statements = new StatementCounter();
+    const counted = createServices(h.db.withPlugin(statements), h.config, { now: h.clock });
+    const places = await counted.events.placesOf(user.id, [ids.at(-1)!, ids[0]!, ids[HISTORY_PAGE_SIZE]!, ids[0]!, strangers[0]!.id]);
+    expect(statements.count).toBe(1);
+    // The newest has none newer; the first failure has every later one and nothing else; a stranger's is absent.
+    expect(places).toEqual(
+      new Map([
+        [ids.at(-1)!, 0],
+        [ids[0]!, total - 2],
+        [ids[HISTORY_PAGE_SIZE]!, total - 2 - HISTORY_PAGE_SIZE],
+      ]),
+    );
+    expect(await h.services.events.placesOf(stranger.id, [ids[0]!])).toEqual(new Map());
+    expect(await h.services.events.placesOf(user.id, [])).toEqual(new Map());
   });
 
   it('the login event of a new session is the newest one from the same browser and address', async () => {

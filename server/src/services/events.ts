@@ -119,8 +119,12 @@ export interface Events {
    */
   olderThan(userId: string, before: Pick<SecurityEvent, 'createdAt' | 'id'> | null, limit: number): Promise<SecurityEvent[]>;
   count(userId: string): Promise<number>;
-  /** How many of the user's events are newer than event `id` (its place in the history), or null when it is not theirs. */
-  newerThan(userId: string, id: number): Promise<number | null>;
+  /**
+   * For each of `ids` that is the user's event, how many of the user's events are newer (its place in the
+   * history); ids that are not theirs are absent. One statement whatever the number of ids: the account
+   * page asks for every listed session and remembered device at once.
+   */
+  placesOf(userId: string, ids: readonly number[]): Promise<Map<number, number>>;
   /**
    * The login (or registration) event that a session being started right now belongs to: the user's
    * newest such event, preferring one from the same IP and browser (a concurrent login elsewhere
@@ -214,17 +218,31 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
-    async newerThan(userId, id) {
-      const event = await db.selectFrom('events').select(['id', 'created_at']).where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
-      if (!event) return null;
+    async placesOf(userId, ids) {
+      const places = new Map<number, number>();
+      if (ids.length === 0) return places;
       // The same order as list(): newest created_at first, then highest id.
-      const row = await db
-        .selectFrom('events')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('user_id', '=', userId)
-        .where((eb) => eb.or([eb('created_at', '>', event.created_at), eb.and([eb('created_at', '=', event.created_at), eb('id', '>', event.id)])]))
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+      const rows = await db
+        .selectFrom('events as event')
+        .select((eb) => [
+          'event.id',
+          eb
+            .selectFrom('events as newer')
+            .select((inner) => inner.fn.countAll<number | string>().as('n'))
+            .whereRef('newer.user_id', '=', 'event.user_id')
+            .where((inner) =>
+              inner.or([
+                inner('newer.created_at', '>', inner.ref('event.created_at')),
+                inner.and([inner('newer.created_at', '=', inner.ref('event.created_at')), inner('newer.id', '>', inner.ref('event.id'))]),
+              ]),
+            )
+            .as('newer'),
+        ])
+        .where('event.user_id', '=', userId)
+        .where('event.id', 'in', [...new Set(ids)])
+        .execute();
+      for (const row of rows) places.set(Number(row.id), Number(row.newer));
+      return places;
     },
     async findLoginEvent(userId, origin) {
       const rows = await db
