@@ -24,8 +24,19 @@ export interface ComposedMail {
 const SIGNATURE = 'This message was sent automatically by the Latchkey account server. Replies are not read.';
 
 /**
+ * The one element that paints a colour: the link as a button, its own background behind its own text
+ * (white on #0b5cad, 6.7:1), so it reads the same on a light or a dark canvas.
+ */
+const BUTTON_STYLE = 'display: inline-block; padding: 0.5em 1em; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 4px;';
+
+/**
  * The plain-text and HTML bodies of one message, saying the same thing: clients that show HTML get a
  * simple escaped document (Preact escapes every value), the others the text part with the link on its own line.
+ *
+ * The HTML part sets no text colour: a client in dark mode draws the message on its own dark canvas and
+ * keeps inline colours, so the dark grey text it used to set was dark on black (QA: about 1.1:1; WCAG 2.2
+ * 1.4.3 asks 4.5:1). Text takes the client's colours, for either scheme (`color-scheme`, and Apple Mail's
+ * `supported-color-schemes`, say both are fine); only the button paints, on a background of its own.
  */
 export function composeMail(content: MailContent): ComposedMail {
   if (/[\r\n]/.test(content.subject)) throw new TypeError('composeMail: a subject is one line.');
@@ -41,25 +52,25 @@ export function composeMail(content: MailContent): ComposedMail {
     <html lang="en">
       <head>
         <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
+        <meta name="supported-color-schemes" content="light dark" />
         <title>{content.subject}</title>
       </head>
-      <body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #1a1a1a; max-width: 40em;">
+      <body style="font-family: system-ui, sans-serif; line-height: 1.5; max-width: 40em;">
         <p>{content.greeting}</p>
         {content.paragraphs.map((paragraph) => (
           <p>{paragraph}</p>
         ))}
         {content.action && (
           <p>
-            <a
-              href={content.action.url}
-              style="display: inline-block; padding: 0.5em 1em; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 4px;"
-            >
+            <a href={content.action.url} style={BUTTON_STYLE}>
               {content.action.label}
             </a>
           </p>
         )}
         {content.action && (
-          <p style="font-size: 0.9em; color: #444;">
+          <p style="font-size: 0.9em;">
             Or copy this address into your browser: <span style="word-break: break-all;">{content.action.url}</span>
           </p>
         )}
@@ -67,7 +78,7 @@ export function composeMail(content: MailContent): ComposedMail {
           <p>{paragraph}</p>
         ))}
         <hr />
-        <p style="font-size: 0.85em; color: #555;">{SIGNATURE}</p>
+        <p style="font-size: 0.85em;">{SIGNATURE}</p>
       </body>
     </html>,
   )}`;

@@ -31,7 +31,9 @@ describe('createMailTransport, files (the embedded default)', () => {
     const full = path.join(directory, 'mail', file!);
     expect((await stat(full)).mode & 0o777).toBe(0o600);
     const raw = await readFile(full, 'utf8');
-    expect(raw).toMatch(/^Message-ID: <m-1@latchkey>$/m);
+    // On the From address's domain (RFC 5322 3.6.4: the right side names the host, so the id is unique everywhere).
+    expect(raw).toMatch(/^Message-ID: <m-1@localhost>$/m);
+    expectAutomatedHeaders(raw);
     expect(raw).toContain('Content-Type: text/plain');
     expect(raw).toContain('Content-Type: text/html');
     expect(lines).toHaveLength(1);
@@ -74,11 +76,27 @@ describe('createMailTransport, files (the embedded default)', () => {
 });
 
 /**
+ * Automated mail says so (RFC 3834 section 5; Exchange reads MS-OXCMAIL's X-Auto-Response-Suppress): an
+ * out-of-office or vacation reply to a notice would go to the no-reply sender, and could quote the message,
+ * reset link included. No List-Unsubscribe (RFC 8058): a security notice must not be something one opts out of.
+ */
+function expectAutomatedHeaders(raw: string) {
+  const headers = raw.slice(0, raw.search(/\r?\n\r?\n/));
+  expect(headers).toMatch(/^Auto-Submitted: auto-generated\r?$/m);
+  expect(headers).toMatch(/^X-Auto-Response-Suppress: All\r?$/m);
+  expect(headers).not.toMatch(/^List-Unsubscribe/im);
+}
+
+/**
  * A plain-text SMTP server that offers AUTH but not STARTTLS (what a man in the middle shows after stripping
  * the offer), and records every command line it is sent.
  */
-async function strippedSmtp(host: string): Promise<{ port: number; lines: string[]; connections: () => number; open: () => number; server: Server }> {
+async function strippedSmtp(
+  host: string,
+): Promise<{ port: number; lines: string[]; data: string[]; connections: () => number; open: () => number; server: Server }> {
   const lines: string[] = [];
+  /** The lines of every message sent (DATA), headers and body. */
+  const data: string[] = [];
   let connections = 0;
   let open = 0;
   const server = createServer((socket) => {
@@ -97,7 +115,7 @@ async function strippedSmtp(host: string): Promise<{ port: number; lines: string
           if (line === '.') {
             inData = false;
             socket.write('250 queued\r\n');
-          }
+          } else data.push(line);
           continue;
         }
         lines.push(line);
@@ -114,7 +132,7 @@ async function strippedSmtp(host: string): Promise<{ port: number; lines: string
     socket.on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  return { port: (server.address() as AddressInfo).port, lines, connections: () => connections, open: () => open, server };
+  return { port: (server.address() as AddressInfo).port, lines, data, connections: () => connections, open: () => open, server };
 }
 
 /** A message as the sender hands it to the transport. */
@@ -149,6 +167,22 @@ describe('createMailTransport, SMTP', () => {
       optedOut.close();
       expect(relay.lines.some((line) => /^AUTH/i.test(line))).toBe(true);
     } finally {
+      await new Promise((resolve) => relay.server.close(resolve));
+    }
+  });
+});
+
+describe('createMailTransport, SMTP headers', () => {
+  it('marks every message automated, with a Message-ID on the sender’s domain', async () => {
+    const relay = await strippedSmtp('127.0.0.1');
+    const transport = createMailTransport({ kind: 'smtp', url: `smtp://127.0.0.1:${relay.port}` });
+    try {
+      await transport.send(smtpMessage('m-5'));
+      const raw = relay.data.join('\r\n');
+      expect(raw).toMatch(/^Message-ID: <m-5@index\.example\.org>\r?$/m);
+      expectAutomatedHeaders(raw);
+    } finally {
+      transport.close();
       await new Promise((resolve) => relay.server.close(resolve));
     }
   });

@@ -11,7 +11,7 @@ export interface MailMessage {
   subject: string;
   text: string;
   html: string;
-  /** Stable per outbox row, so a receiving system can drop a duplicate delivered after a crash. */
+  /** Stable per outbox row, so a receiving system can drop a duplicate delivered after a crash ({@link messageIdFor} adds the domain). */
   messageId: string;
   date: Date;
 }
@@ -47,6 +47,30 @@ export function requiresTls(url: URL): boolean {
   return url.protocol === 'smtp:' && (url.username !== '' || url.password !== '') && !isLoopbackHost(url.hostname);
 }
 
+/**
+ * Headers every message carries, whichever transport writes it. Auto-Submitted (RFC 3834 section 5) tells
+ * vacation and out-of-office responders not to answer: their reply would go to the no-reply sender, and
+ * some quote the message they answer, reset link included. Exchange reads its own header for the same
+ * (MS-OXCMAIL 2.2.3.2.14). There is deliberately no List-Unsubscribe: a security notice is not optional.
+ */
+export const AUTOMATED_MAIL_HEADERS: Readonly<Record<string, string>> = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
+
+/**
+ * The Message-ID of an outbox row: its id on the domain of the From address (LATCHKEY_MAIL_FROM, by default
+ * on LATCHKEY_ORIGIN's host). RFC 5322 3.6.4 makes the right-hand side a domain so that an id is unique
+ * everywhere; it was the bare word `latchkey`, which every installation shared.
+ */
+export function messageIdFor(message: Pick<MailMessage, 'from' | 'messageId'>): string {
+  // The From is checked at start (config.ts): `address` or `Name <address>`, so its domain ends the value.
+  const domain = /@([^\s@<>]+)>?\s*$/.exec(message.from)?.[1] ?? 'latchkey.invalid';
+  return `<${message.messageId}@${domain}>`;
+}
+
+/** What nodemailer is given for one message: the message, its Message-ID and the automated-mail headers. */
+function mailOptions(message: MailMessage) {
+  return { ...message, messageId: messageIdFor(message), headers: { ...AUTOMATED_MAIL_HEADERS } };
+}
+
 /** Links on the server's own origin, as logged by the file transport so a developer can click them. */
 const LINK_PATTERN = /https?:\/\/[^\s<>"]+/g;
 
@@ -77,11 +101,7 @@ function createSmtpTransport(urlText: string): MailTransport {
       idle = null;
       transporter ??= nodemailer.createTransport(options);
       try {
-        await transporter.sendMail({
-          ...message,
-          messageId: `<${message.messageId}@latchkey>`,
-          ...(sendOptions.signal ? { signal: sendOptions.signal } : {}),
-        });
+        await transporter.sendMail({ ...mailOptions(message), ...(sendOptions.signal ? { signal: sendOptions.signal } : {}) });
       } finally {
         idle = setTimeout(closeNow, SMTP_IDLE_CLOSE_MS);
         idle.unref();
@@ -107,7 +127,7 @@ export function createMailTransport(config: Exclude<MailTransportConfig, { kind:
         await mkdir(config.directory, { recursive: true, mode: 0o700 });
         prepared = true;
       }
-      const info = await transporter.sendMail({ ...message, messageId: `<${message.messageId}@latchkey>` });
+      const info = await transporter.sendMail(mailOptions(message));
       const file = path.join(config.directory, `${message.date.toISOString().replace(/[:.]/g, '-')}-${message.messageId}.eml`);
       // Written whole then renamed: a reader never sees half a message, a crash leaves only a .tmp file.
       await writeFile(`${file}.tmp`, info.message as Buffer, { mode: 0o600 });

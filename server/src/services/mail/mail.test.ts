@@ -201,8 +201,30 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     for (const row of rows) {
       const text = bodyOf(row).text;
       for (const code of codes) expect(text).not.toContain(code);
-      expect(text).toContain(`${h.config.origin}/manage/account/`);
+      // One link in each, absolute on LATCHKEY_ORIGIN (the account page; a reset for the password notices).
+      const links = text.match(/https?:\/\/\S+/g) ?? [];
+      expect(links).toHaveLength(1);
+      expect(links[0]).toMatch(new RegExp(`^${h.config.origin}/(?:manage/account|account/request-password-reset)/$`));
     }
+  });
+
+  it('removing the last second factor is mailed as two-factor authentication turned off; removing one of two is not', async () => {
+    const user = await register({ emailVerified: true });
+    const key = softAuthenticator();
+    const options = await h.services.webauthn.registrationOptions({ id: user.id, username: user.username }, 'Desk key');
+    await h.services.webauthn.register(user.id, key.createRegistrationResponse(options, { origin: h.config.origin }), 'Desk key', NO_ORIGIN);
+    await h.services.totp.enable(user.id, h.services.totp.generateSecret());
+    await h.services.totp.disable(user.id, NO_ORIGIN, { lastFactorConfirmed: false });
+    await h.services.webauthn.remove(user.id, 'Desk key', NO_ORIGIN, { lastFactorConfirmed: true });
+    // Read in the removal's transaction, after its recovery codes were cleared: the notice says what is left.
+    const removals = (await outbox(user.id)).filter((row) => row.kind === 'notice:method-removed');
+    expect(removals.map((row) => row.subject)).toEqual([
+      `${h.config.rpName}: two-factor method removed`,
+      `${h.config.rpName}: two-factor authentication turned off`,
+    ]);
+    expect(bodyOf(removals[0]!).text).not.toContain('is now off');
+    expect(bodyOf(removals[1]!).text).toContain('The security key “Desk key” was removed from your account');
+    expect(bodyOf(removals[1]!).text).toContain('two-factor authentication is now off, and the recovery codes were deleted');
   });
 
   it('the first set of recovery codes is not said to replace older codes; a later set is', async () => {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { ROUTES } from '@latchkey/shared';
 import type { Database } from '../../db/schema.js';
+import { describeUserAgent } from '../../views/describe-user-agent.js';
 import type { Clock } from '../clock.js';
 import { EVENT_TAGS, type EventFollowUp, type EventRead, type EventTag, type RecordedEvent } from '../events.js';
 import { composeMail, type MailContent } from './compose-mail.js';
@@ -18,10 +19,14 @@ export interface NoticeContext {
   event: RecordedEvent & { details: Record<string, unknown>; createdAt: number };
   /** Unused recovery codes after this event (read in the event's transaction). */
   recoveryCodesLeft: number;
+  /** A removal took the last second factor: 2FA is off (read in the removal's transaction, `method-removed` only). */
+  twoFactorOff: boolean;
   /** The address this notice goes to (a notice may need to say whether something was sent here or elsewhere). */
   recipient: string;
   /** Where the account page is (LATCHKEY_ORIGIN + /manage/account/). */
   accountUrl: string;
+  /** Where a password reset is asked for (LATCHKEY_ORIGIN + /account/request-password-reset/): no login needed. */
+  resetUrl: string;
   siteName: string;
 }
 
@@ -47,13 +52,27 @@ const methodName = (details: Record<string, unknown>) => {
   return (typeof details.method === 'string' && METHOD_NAMES[details.method]) || 'a second factor';
 };
 
-/** Time and, when known, address of the request: enough for the owner to recognise (or not) what happened. */
-const when = ({ event }: NoticeContext) =>
-  `This happened on ${new Date(event.createdAt).toUTCString()}${event.origin.ip ? ` from the IP address ${event.origin.ip}` : ''}.`;
+/**
+ * Time (UTC, named) and, when known, the address and browser of the request: enough for the owner to
+ * recognise (or not) what happened — a browser is what a person recognises ("that was my laptop"). The
+ * browser is named as the account page names it (browser, major version, platform, from fixed lists), never
+ * the raw User-Agent header: that is the client's to choose, any length, and could carry anything.
+ */
+const when = ({ event }: NoticeContext) => {
+  const browser = event.origin.userAgent ? describeUserAgent(event.origin.userAgent) : null;
+  const using = browser && !browser.startsWith('Unknown browser') ? ` using ${browser}` : '';
+  return `This happened on ${new Date(event.createdAt).toUTCString()}${event.origin.ip ? ` from the IP address ${event.origin.ip}` : ''}${using}.`;
+};
 
 const IF_NOT_YOU = 'If this was not you, someone may know your password: log in, change your password and review your two-factor methods.';
 
 const review = (context: NoticeContext) => ({ label: 'Review your account', url: context.accountUrl });
+
+/**
+ * The link of a password notice: if it was not the owner, someone else now holds a password the owner does
+ * not know, and the account page is behind a login with it. A reset (by username or address) needs no login.
+ */
+const resetPassword = (context: NoticeContext) => ({ label: 'Reset your password', url: context.resetUrl });
 
 /**
  * Event tag → the notice it mails (DESIGN.md section 2: a notice for every 2FA change, recovery codes
@@ -73,9 +92,19 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
   },
   [EVENT_TAGS.methodRemoved]: {
     kind: 'notice:method-removed',
+    // QA: removing the last factor read exactly like removing one of two, and the owner was not told that
+    // logging in now takes the password alone — the one thing someone who removed it would want.
     compose: (c) => ({
-      subject: `${c.siteName}: two-factor method removed`,
-      paragraphs: [`${capitalise(methodName(c.event.details))} was removed from your account “${c.username}”.`, when(c)],
+      subject: c.twoFactorOff ? `${c.siteName}: two-factor authentication turned off` : `${c.siteName}: two-factor method removed`,
+      paragraphs: [
+        `${capitalise(methodName(c.event.details))} was removed from your account “${c.username}”.`,
+        ...(c.twoFactorOff
+          ? [
+              'It was the last second factor: two-factor authentication is now off, and the recovery codes were deleted. Logging in asks for the password alone.',
+            ]
+          : []),
+        when(c),
+      ],
       action: review(c),
       after: [IF_NOT_YOU],
     }),
@@ -102,8 +131,13 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       subject: `${c.siteName}: a recovery code was used`,
       paragraphs: [
         `A recovery code was used on your account “${c.username}”. It cannot be used again.`,
-        c.recoveryCodesLeft === 1 ? '1 recovery code is left.' : `${c.recoveryCodesLeft} recovery codes are left.`,
-        ...(c.recoveryCodesLeft <= 2 ? ['Generate a new set from your account page before you run out.'] : []),
+        // QA: the last one used read "0 recovery codes are left. Generate a new set … before you run out."
+        ...(c.recoveryCodesLeft === 0
+          ? ['That was your last recovery code: generate a new set from your account page now.']
+          : [
+              c.recoveryCodesLeft === 1 ? '1 recovery code is left.' : `${c.recoveryCodesLeft} recovery codes are left.`,
+              ...(c.recoveryCodesLeft <= 2 ? ['Generate a new set from your account page before you run out.'] : []),
+            ]),
         when(c),
       ],
       action: review(c),
@@ -115,8 +149,8 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
     compose: (c) => ({
       subject: `${c.siteName}: your password was changed`,
       paragraphs: [`The password of your account “${c.username}” was changed. Every other session was logged out.`, when(c)],
-      action: review(c),
-      after: ['If this was not you, reset your password from the login page (“Forgot password?”) at once.'],
+      action: resetPassword(c),
+      after: ['If this was not you, someone else knows your password: reset it at once with the link above (or “Forgot password?” on the login page).'],
     }),
   },
   [EVENT_TAGS.passwordReset]: {
@@ -132,11 +166,11 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
           `The password of your account “${c.username}” was reset through a link sent to ${elsewhere ? sentTo : sentTo ? 'this address' : 'an address of the account'}. Every session was logged out; two-factor authentication, if you use it, stays on.`,
           when(c),
         ],
-        action: review(c),
+        action: resetPassword(c),
         after: [
           elsewhere
-            ? `If this was not you, whoever reads ${sentTo} took your account: reset your password again from the login page (to this address), then remove ${sentTo} from your account.`
-            : 'If this was not you, reset your password again from the login page and check who can read this mailbox.',
+            ? `If this was not you, whoever reads ${sentTo} took your account: reset your password again with the link above (by your username, so the link comes to this address), then remove ${sentTo} from your account.`
+            : 'If this was not you, reset your password again with the link above and check who can read this mailbox.',
         ],
       };
     },
@@ -291,12 +325,16 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
               )?.count ?? 0,
             )
           : 0;
+      // After the removal cleared the recovery codes (clearRecoveryCodesIfNoFactor), in its transaction.
+      const twoFactorOff = event.tag === EVENT_TAGS.methodRemoved && !(await hasSecondFactor(trx, userId));
       const context: NoticeContext = {
         username: found.username,
         event,
         recoveryCodesLeft,
+        twoFactorOff,
         recipient: found.email,
         accountUrl: `${origin}${ROUTES.manageAccount}`,
+        resetUrl: `${origin}${ROUTES.requestPasswordReset}`,
         siteName,
       };
       const content = template.compose(context);
@@ -364,6 +402,21 @@ async function shouldSendThrottled(trx: Kysely<Database>, userId: string, kind: 
     )
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** An authentication app or a security key is left on the account. */
+async function hasSecondFactor(trx: Kysely<Database>, userId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('users')
+    .select((eb) => [
+      'totp_secret_enc',
+      eb
+        .exists(eb.selectFrom('webauthn_credentials').select('webauthn_credentials.id').whereRef('webauthn_credentials.user_id', '=', 'users.id'))
+        .as('has_key'),
+    ])
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  return row !== undefined && (row.totp_secret_enc !== null || Boolean(row.has_key));
 }
 
 function capitalise(text: string): string {

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_TAGS, type EventTag } from '../events.js';
+import { composeMail } from './compose-mail.js';
+import { type NoticeContext, SECURITY_NOTICES } from './security-notices.js';
+
+const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+const ORIGIN = 'https://index.example.org';
+
+/** One notice as its recipient reads it (the plain-text part), for an event of `tag` made with `overrides`. */
+function noticeText(tag: EventTag, overrides: Partial<NoticeContext> & { userAgent?: string | null; details?: Record<string, unknown> } = {}) {
+  const { userAgent = FIREFOX, details = {}, ...rest } = overrides;
+  const context: NoticeContext = {
+    username: 'alice',
+    event: { userId: 'u-1', tag, origin: { ip: '203.0.113.7', userAgent }, details, createdAt: Date.UTC(2026, 10, 30, 21, 34, 35) },
+    recoveryCodesLeft: 5,
+    twoFactorOff: false,
+    recipient: 'alice@example.org',
+    accountUrl: `${ORIGIN}/manage/account/`,
+    resetUrl: `${ORIGIN}/account/request-password-reset/`,
+    siteName: 'Latchkey',
+    ...rest,
+  };
+  const content = SECURITY_NOTICES[tag]!.compose(context);
+  return { ...composeMail({ greeting: 'Hello alice,', ...content }), content };
+}
+
+describe('security notices, as the owner reads them', () => {
+  it('say when and from where: the time in UTC, the IP address and the browser the server saw', () => {
+    const { text } = noticeText(EVENT_TAGS.methodAdded, { details: { method: 'totp' } });
+    // QA: the notices named the IP address only; the browser is what a person recognises ("that was my laptop").
+    expect(text).toContain('This happened on Mon, 30 Nov 2026 21:34:35 GMT from the IP address 203.0.113.7 using Firefox 128 on Linux.');
+    // A browser the server cannot name is left out, not called "Unknown browser".
+    expect(noticeText(EVENT_TAGS.methodAdded, { userAgent: 'Custom/1.0' }).text).toContain('from the IP address 203.0.113.7.');
+    expect(noticeText(EVENT_TAGS.methodAdded, { userAgent: null }).text).toContain('from the IP address 203.0.113.7.');
+  });
+
+  it('never copy the raw User-Agent header: a line break or a long header in it reaches neither header nor body', () => {
+    const hostile = `Firefox/128.0\r\nBcc: evil@example.com\r\n${'A'.repeat(5_000)} <b>bold</b>`;
+    const { text, html, subject } = noticeText(EVENT_TAGS.passwordChanged, { userAgent: hostile });
+    expect(text).toContain('using Firefox 128.');
+    for (const part of [text, html, subject]) {
+      expect(part).not.toContain('Bcc');
+      expect(part).not.toContain('AAAA');
+      expect(part).not.toContain('<b>');
+    }
+  });
+
+  it('a recovery code used: counts what is left, and says "none left" plainly rather than "before you run out"', () => {
+    expect(noticeText(EVENT_TAGS.recoveryCodeUsed, { recoveryCodesLeft: 5 }).text).toContain('5 recovery codes are left.');
+    expect(noticeText(EVENT_TAGS.recoveryCodeUsed, { recoveryCodesLeft: 2 }).text).toContain('Generate a new set from your account page before you run out.');
+    const none = noticeText(EVENT_TAGS.recoveryCodeUsed, { recoveryCodesLeft: 0 }).text;
+    // QA: the last code used read "0 recovery codes are left. Generate a new set … before you run out."
+    expect(none).toContain('That was your last recovery code: generate a new set from your account page now.');
+    expect(none).not.toContain('before you run out');
+  });
+
+  it('a removal that turned two-factor authentication off says so, in the subject too', () => {
+    const one = noticeText(EVENT_TAGS.methodRemoved, { details: { method: 'totp' } });
+    expect(one.subject).toBe('Latchkey: two-factor method removed');
+    expect(one.text).not.toContain('is now off');
+    // QA: removing the last factor read exactly like removing one of two; the owner was not told 2FA was off.
+    const last = noticeText(EVENT_TAGS.methodRemoved, { details: { method: 'totp' }, twoFactorOff: true });
+    expect(last.subject).toBe('Latchkey: two-factor authentication turned off');
+    expect(last.text).toContain('An authentication app was removed from your account “alice”.');
+    expect(last.text).toContain(
+      'It was the last second factor: two-factor authentication is now off, and the recovery codes were deleted. Logging in asks for the password alone.',
+    );
+  });
+
+  it('a password changed or reset: the link is the one to use if it was not you (a reset), not the account page the owner can no longer enter', () => {
+    for (const tag of [EVENT_TAGS.passwordChanged, EVENT_TAGS.passwordReset]) {
+      const { content, text } = noticeText(tag, { details: tag === EVENT_TAGS.passwordReset ? { sent_to: 'alice@example.org' } : {} });
+      // QA: both linked "Review your account", behind a login whose password someone else had just set.
+      expect(content.action).toEqual({ label: 'Reset your password', url: `${ORIGIN}/account/request-password-reset/` });
+      expect(text).toContain(`Reset your password:\n${ORIGIN}/account/request-password-reset/`);
+    }
+  });
+});
