@@ -65,7 +65,11 @@ describe('loadConfig', () => {
     // In production the token-bearing links are never logged (ASVS V7.1.1); the transport warns instead.
     const production = await loadConfig({ ...base, NODE_ENV: 'production' });
     expect(production.mail.transport).toEqual({ kind: 'files', directory: path.join(directory, 'mail'), logLinks: false });
-    expect(files.mail.from).toBe('Latchkey <no-reply@index.example.org>');
+    expect(files.mail.from).toBe('"Latchkey" <no-reply@index.example.org>');
+    // By default the mail comes from the index's own name, quoted whole (a comma in it is no second address).
+    expect((await loadConfig({ ...base, LATCHKEY_RP_NAME: 'Example Index, "test"' })).mail.from).toBe(
+      '"Example Index, \\"test\\"" <no-reply@index.example.org>',
+    );
     const smtp = await loadConfig({ ...base, LATCHKEY_SMTP_URL: 'smtps://user:pw@smtp.example.org:465', LATCHKEY_MAIL_FROM: 'Index <robot@example.org>' });
     expect(smtp.mail).toMatchObject({ transport: { kind: 'smtp', url: 'smtps://user:pw@smtp.example.org:465' }, from: 'Index <robot@example.org>' });
     await expect(loadConfig({ ...base, LATCHKEY_SMTP_URL: 'http://smtp.example.org' })).rejects.toThrow(/must start with smtp:\/\/ .* or smtps:\/\//);

@@ -253,12 +253,13 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directori
     throw new ConfigError(`LATCHKEY_RP_ID "${rpId}" must be the origin's host "${host}" or a parent domain of it.`);
   }
   const secret = await resolveSecretKey(env.LATCHKEY_SECRET_KEY, databaseUrl, directories, production);
+  const rpName = parseRpName(env.LATCHKEY_RP_NAME);
   const config: Config = {
     port,
     databaseUrl,
     origin,
     rpId,
-    rpName: parseRpName(env.LATCHKEY_RP_NAME),
+    rpName,
     secretKey: secret.key,
     production,
     rateLimits: DEFAULT_RATE_LIMITS,
@@ -267,7 +268,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directori
     host: env.HOST?.trim() || '127.0.0.1',
     mail: {
       ...DEFAULT_MAIL_DELIVERY,
-      from: parseMailFrom(env.LATCHKEY_MAIL_FROM, origin),
+      from: parseMailFrom(env.LATCHKEY_MAIL_FROM, origin, rpName),
       transport: parseMailTransport(env.LATCHKEY_SMTP_URL, databaseUrl, dataDir, production),
     },
   };
@@ -371,9 +372,14 @@ function parseRpName(value: string | undefined): string {
   return text;
 }
 
-function parseMailFrom(value: string | undefined, origin: string): string {
+/**
+ * The From of every message. By default the index's own name (LATCHKEY_RP_NAME, as its subjects already
+ * say) at no-reply@ its host: mail from "Latchkey" about an account on "Example Index" reads like someone
+ * else's. The name is a quoted string (RFC 5322 §3.2.4), so a comma or a bracket in it stays part of it.
+ */
+function parseMailFrom(value: string | undefined, origin: string, rpName: string): string {
   const text = value?.trim();
-  if (!text) return `Latchkey <no-reply@${new URL(origin).hostname}>`;
+  if (!text) return `"${rpName.replace(/["\\]/g, '\\$&')}" <no-reply@${new URL(origin).hostname}>`;
   // A bare address or `Name <address>`; a line break here would let the value inject headers.
   if (/[\r\n]/.test(text) || !/^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(text)) {
     throw new ConfigError(`LATCHKEY_MAIL_FROM "${text}" must be an address, e.g. no-reply@index.example.org or "Latchkey <no-reply@index.example.org>".`);

@@ -21,7 +21,7 @@ export interface ComposedMail {
   html: string;
 }
 
-const SIGNATURE = 'This message was sent automatically by the Latchkey account server. Replies are not read.';
+const SIGNATURE = 'This message was sent automatically by the account server of this index. Replies are not read.';
 
 /**
  * The one element that paints a colour: the link as a button, its own background behind its own text
