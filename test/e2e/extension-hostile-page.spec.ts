@@ -94,3 +94,19 @@ test('locking in one page of the extension takes every other open page to the lo
   await expect(second.locator('.account-code')).toHaveCount(0);
   await expect(second.locator('body')).not.toContainText('alice-h3');
 });
+
+test('Lock now that the background could not carry out says so and keeps the list: never a lock screen over a kept key', async ({ extension }) => {
+  const page = await extension.context.newPage();
+  await page.goto('about:blank');
+  const popup = await openPopup(extension.context, { forPage: page });
+  await createVault(popup);
+  // The session area refuses to let the key go (as a storage failure would).
+  await extension.serviceWorker.evaluate(() => {
+    const area = (globalThis as unknown as { chrome: { storage: { session: { remove: (key: string) => Promise<void> } } } }).chrome.storage.session;
+    area.remove = () => Promise.reject(new Error('storage is unavailable'));
+  });
+  await popup.getByRole('button', { name: 'Lock now' }).click();
+  await expect(popup.getByText(/The vault was not locked: .*storage is unavailable/)).toBeVisible();
+  await expect(popup.getByText('Your vault is locked.')).toHaveCount(0);
+  expect(await sessionItems(extension.serviceWorker)).toContain('vaultKey');
+});

@@ -68,7 +68,9 @@ export function AccountList(props: Props) {
   const matching = accounts?.filter((a) => a.origin === props.tab.origin) ?? [];
 
   async function lock() {
-    await send({ type: 'lock' });
+    const result = await send({ type: 'lock' });
+    // Showing the lock screen while the key is still kept would say "locked" when it is not.
+    if (!result.ok) return setMessage({ kind: 'error', text: `The vault was not locked: ${result.error}` });
     props.onLocked();
   }
 
