@@ -4,7 +4,7 @@ import { softAuthenticator } from '@latchkey/test/soft-authenticator';
 import type { RunningServer } from '../main.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
 import { type PageResponse, TestBrowser } from '../testing/browser.js';
-import { PASSWORD, registerIn, useTestServer } from '../testing/http-harness.js';
+import { enableTotpThrough, PASSWORD, registerIn, registerThrough, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { ACCOUNT_ROUTES } from '../views/account-page.js';
 import { formatTime } from '../views/layout.js';
@@ -481,5 +481,105 @@ describe.each(DIALECTS)('sessions named by their login address on %s', (dialect)
       `Someone who knows your password can log in again: <a href="${PASSWORD_ROUTES.changePassword}">change your password</a> to stop them.`,
     );
     expect(card).toContain('Log out of all sessions');
+  });
+});
+
+// Remembered devices had the same look-alike problem: two "Firefox 128 on Windows" devices could not be
+// told apart on the account page or on "Forget this device?", and a User-Agent is the client's to choose.
+// Each is now named with the address of the login that remembered it and, on the confirmation page, when
+// it was remembered. Behind one trusted proxy, so each browser's address is its own (X-Forwarded-For).
+describe.each(DIALECTS)('remembered devices named by their login address on %s', (dialect) => {
+  let server: RunningServer;
+  useTestServer(
+    dialect,
+    (started) => {
+      server = started;
+    },
+    { trustProxy: 1 },
+  );
+
+  /** A Firefox 128 on Windows whose requests come from `ip`. */
+  const firefoxFrom = (ip: string) => {
+    const b = new TestBrowser(server.url);
+    const request = b.request.bind(b);
+    b.request = (method, path, body, headers) => request(method, path, body, { 'user-agent': FIREFOX, 'x-forwarded-for': ip, ...headers });
+    return b;
+  };
+  /** The account page's remembered-devices card (up to the sessions card). */
+  const devicesCard = (html: string) => html.slice(html.indexOf('id="devices-heading"'), html.indexOf('id="sessions-heading"'));
+  const items = (card: string) => card.split('<li').slice(1);
+  /** Logs `b` in with a recovery code and "Remember this device for 30 days" ticked. */
+  const logInRemembered = async (b: TestBrowser, username: string, code: string) => {
+    await b.get(ROUTES.login);
+    const step = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
+    const recoveryUrl = step.location!.replace(ROUTES.twoFactor, ROUTES.recoveryCode);
+    await b.get(recoveryUrl);
+    expect((await b.post(recoveryUrl, { [FIELDS.recoveryCodeValue]: code, [FIELDS.rememberDevice]: 'on' })).location).toBe(ROUTES.manageAccount);
+  };
+  const makeStale = (userId: string) =>
+    server.services.db
+      .updateTable('sessions')
+      .set({ authenticated_at: Date.now() - 6 * 60_000 })
+      .where('user_id', '=', userId)
+      .execute();
+
+  it('lists each device with the address that remembered it; "Forget this device?" says it and when it was remembered', async () => {
+    const laptop = firefoxFrom('203.0.113.7');
+    const { username } = await registerThrough(laptop, server);
+    const { codes } = await enableTotpThrough(laptop);
+    await laptop.post(ROUTES.logout);
+    await logInRemembered(laptop, username, codes[0]!);
+    const other = firefoxFrom('2001:db8::42');
+    await logInRemembered(other, username, codes[1]!);
+    const user = (await server.services.accounts.findByUsername(username))!;
+
+    const page = await laptop.get(ROUTES.manageAccount);
+    const listed = items(devicesCard(page.text));
+    expect(listed).toHaveLength(2);
+    // The same browser twice, told apart by the address, written as the security history writes it.
+    const own = listed.find((item) => item.includes('This browser'))!;
+    const theirs = listed.find((item) => !item.includes('This browser'))!;
+    expect(own).toContain('<strong>Firefox 128 on Windows</strong><span>from <span class="break-anywhere">203.0.113.7</span></span>');
+    expect(theirs).toContain('<strong>Firefox 128 on Windows</strong><span>from <span class="break-anywhere">2001:db8::42</span></span>');
+    expect(theirs).toContain('Forget<span class="visually-hidden"> Firefox 128 on Windows from 2001:db8::42 remembered');
+
+    const target = (await server.services.rememberedDevices.list(user)).find((device) => device.address === '2001:db8::42')!;
+    expect(theirs).toContain(`value="${target.id}"`);
+    await makeStale(user.id);
+    const ask = await laptop.post(END_ROUTES.forgetDevice, { [END_FIELDS.device]: target.id });
+    expect(ask.status).toBe(200);
+    expect(ask.text).toContain('<h1>Forget this device?</h1>');
+    const named = `Firefox 128 on Windows from 2001:db8::42, remembered ${formatTime(target.createdAt)}, will ask for a second factor again at its next login.`;
+    expect(ask.text).toContain(named);
+    // Asked again after a wrong password: still named the same way.
+    const wrong = await laptop.post(END_ROUTES.forgetDevice, { [END_FIELDS.device]: target.id, [END_FIELDS.confirm]: '1', [FIELDS.password]: 'not it' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain(named);
+    expect(await server.services.rememberedDevices.list(user)).toHaveLength(2);
+    const right = await laptop.post(END_ROUTES.forgetDevice, { [END_FIELDS.device]: target.id, [END_FIELDS.confirm]: '1', [FIELDS.password]: PASSWORD });
+    expect(right.status).toBe(303);
+    expect((await server.services.rememberedDevices.list(user)).map((device) => device.address)).toEqual(['203.0.113.7']);
+  });
+
+  it('a device whose event is gone, or recorded no address, says "address not recorded", never a blank', async () => {
+    const laptop = firefoxFrom('203.0.113.7');
+    const user = (await server.services.accounts.findByUsername(await registerIn(laptop)))!;
+    await server.services.rememberedDevices.issue(user, { ip: null, userAgent: FIREFOX });
+    await server.services.rememberedDevices.issue(user, { ip: '198.51.100.20', userAgent: FIREFOX });
+    const target = (await server.services.rememberedDevices.list(user)).find((device) => device.address === '198.51.100.20')!;
+    await server.services.db.deleteFrom('events').where('id', '=', target.eventId!).execute();
+
+    const listed = items(devicesCard((await laptop.get(ROUTES.manageAccount)).text));
+    expect(listed).toHaveLength(2);
+    for (const item of listed) {
+      expect(item).toContain('<strong>Firefox 128 on Windows</strong><span class="muted">address not recorded</span>');
+      expect(item).not.toContain('break-anywhere');
+    }
+    await makeStale(user.id);
+    const ask = await laptop.post(END_ROUTES.forgetDevice, { [END_FIELDS.device]: target.id });
+    expect(ask.status).toBe(200);
+    expect(ask.text).toContain(
+      `Firefox 128 on Windows (address not recorded), remembered ${formatTime(target.createdAt)}, will ask for a second factor again at its next login.`,
+    );
   });
 });

@@ -13,7 +13,7 @@ import { MessagePage } from '../views/message-page.js';
 import type { RememberedDeviceSummary } from '../views/remembered-device-list.js';
 import { HISTORY_ROUTE, HistoryPage, historyHref, historyPageCount } from '../views/security-history.js';
 import { formatTime } from '../views/layout.js';
-import { describeSession, END_FIELDS, END_ROUTES, type SessionSummary } from '../views/session-list.js';
+import { describeBrowserAndAddress, END_FIELDS, END_ROUTES, type SessionSummary } from '../views/session-list.js';
 import {
   currentUser,
   formSchema,
@@ -173,7 +173,7 @@ export function accountActivityRoutes(services: Services): Router {
       const browser = describeUserAgent(target.user_agent);
       // Named as the list names it, with when it started: the browser alone cannot tell two sessions of
       // the same browser type apart, and the user must know which one this password is about to end.
-      const named = describeSession({ userAgent: target.user_agent, address: target.login_ip });
+      const named = describeBrowserAndAddress({ userAgent: target.user_agent, address: target.login_ip });
       const go = await confirmed(
         req,
         res,
@@ -258,13 +258,17 @@ export function accountActivityRoutes(services: Services): Router {
       const target = (await services.rememberedDevices.list(user)).find((device) => device.id === id);
       if (!target) return done(res, 'warning', 'That device was not remembered any more.');
       const browser = describeUserAgent(target.userAgent);
+      // Named as the list names it (browser and the address of the login that remembered it), with when it
+      // was remembered: two devices of the same browser type look alike, and the user must know which one
+      // this password is about to make ask for a second factor again.
+      const named = describeBrowserAndAddress(target);
       const go = await confirmed(
         req,
         res,
         { password: form.data[FIELDS.password], confirm: form.data[END_FIELDS.confirm] },
         {
           title: 'Forget this device?',
-          message: `${browser} will ask for a second factor again at its next login.`,
+          message: `${named}, remembered ${formatTime(target.createdAt)}, will ask for a second factor again at its next login.`,
           action: END_ROUTES.forgetDevice,
           hidden: { [END_FIELDS.device]: id },
           buttonLabel: 'Forget device',

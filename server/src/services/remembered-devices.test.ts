@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { StatementCounter } from '../testing/statement-counter.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
+import { createServices } from './index.js';
 import { REMEMBER_DEVICE_MS } from './remembered-devices.js';
 
 // QA (sessions and remembered devices): the cookie that skips the second factor, attacked as a stolen or
@@ -86,6 +88,54 @@ describe.each(DIALECTS)('remembered devices on %s', (dialect) => {
     h.clock.advance(60_000);
     expect(await h.services.rememberedDevices.isRemembered(cookie, user)).toBe(false);
     expect(await h.services.rememberedDevices.list(user)).toEqual([]);
+  });
+
+  // The account page names each remembered device by its browser and the address of the login that
+  // remembered it (two devices of one browser type looked alike, and a User-Agent is the client's to
+  // choose). The address is read with the list, in its one statement: a lookup per device would grow with
+  // the number of devices.
+  it('lists each device with the address of the event that remembered it, in one statement however many there are', async () => {
+    const counter = new StatementCounter();
+    const counted = createServices(h.db.withPlugin(counter), h.config, { now: h.clock });
+    const user = await newUser();
+    const stranger = await newUser();
+    const remember = async (userAgent: string, ip: string | null) => {
+      await h.services.rememberedDevices.issue(user, { ip, userAgent });
+      h.clock.advance(1000);
+      const row = await h.db
+        .selectFrom('remembered_devices')
+        .selectAll()
+        .where('user_id', '=', user.id)
+        .where('user_agent', '=', userAgent)
+        .executeTakeFirstOrThrow();
+      return { id: row.id, eventId: Number(row.event_id) };
+    };
+    const laptop = await remember('laptop', '203.0.113.7');
+    const phone = await remember('phone', '2001:db8::7');
+    const gone = await remember('gone', '198.51.100.1');
+    await h.db.deleteFrom('events').where('id', '=', gone.eventId).execute();
+    const noAddress = await remember('no address', null);
+    const noEvent = await remember('no event', '198.51.100.2');
+    await h.db.updateTable('remembered_devices').set({ event_id: null }).where('id', '=', noEvent.id).execute();
+    // An event id of another account's event (never written so; the join must not show its address).
+    const foreign = await remember('foreign', '198.51.100.3');
+    const theirs = await h.services.events.record({ userId: stranger.id, tag: EVENT_TAGS.deviceRemembered, origin: { ip: '192.0.2.99', userAgent: 'x' } });
+    await h.db.updateTable('remembered_devices').set({ event_id: theirs }).where('id', '=', foreign.id).execute();
+
+    const before = counter.count;
+    const listed = await counted.rememberedDevices.list(user);
+    expect(counter.count - before).toBe(1);
+    expect(listed.map((device) => [device.id, device.userAgent, device.address])).toEqual([
+      [foreign.id, 'foreign', null],
+      [noEvent.id, 'no event', null],
+      [noAddress.id, 'no address', null],
+      [gone.id, 'gone', null],
+      [phone.id, 'phone', '2001:db8::7'],
+      [laptop.id, 'laptop', '203.0.113.7'],
+    ]);
+    // Still the whole device, as before the join (the page reads its times and event id).
+    expect(listed.at(-1)).toMatchObject({ id: laptop.id, eventId: laptop.eventId, current: false, address: '203.0.113.7' });
+    expect(typeof listed.at(-1)!.createdAt).toBe('number');
   });
 
   it('a cookie dies with a password change or reset, and with the app removed and added again', async () => {

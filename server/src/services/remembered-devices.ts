@@ -28,6 +28,11 @@ export interface RememberedDevice {
   expiresAt: number;
   /** The security-history event that recorded remembering it. */
   eventId: number | null;
+  /**
+   * The address recorded with that event (the login that remembered the device), as the security
+   * history shows it; null when the device has no such event, the event is gone or recorded no address.
+   */
+  address: string | null;
   /** True for the browser asking (the cookie it sent names this device). */
   current: boolean;
 }
@@ -43,7 +48,11 @@ export interface RememberedDevices {
   issue(user: User, origin: RequestOrigin): Promise<string>;
   /** True when `cookieValue` remembers this device for `user` right now; records the use. */
   isRemembered(cookieValue: string | undefined, user: User): Promise<boolean>;
-  /** The user's remembered devices that still skip the second factor, most recently used first. */
+  /**
+   * The user's remembered devices that still skip the second factor, most recently used first, each
+   * with the address of the event that remembered it — read in the same statement (a join), not once
+   * per device.
+   */
   list(user: User, currentCookie?: string): Promise<RememberedDevice[]>;
   /** Forgets one device of `user` and records it; false when there is no such remembered device. */
   forget(user: User, id: string, origin: RequestOrigin): Promise<boolean>;
@@ -87,14 +96,6 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
     const id = deviceId(cookieValue, user);
     return id === null ? null : rowId(id);
   };
-
-  const live = (user: User) =>
-    db
-      .selectFrom('remembered_devices')
-      .selectAll()
-      .where('user_id', '=', user.id)
-      .where('security_epoch', '=', user.security_epoch)
-      .where('expires_at', '>', now());
 
   return {
     deviceId,
@@ -144,7 +145,21 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
 
     async list(user, currentCookie) {
       const current = verifiedRowId(currentCookie, user);
-      const rows = await live(user).orderBy('last_used_at', 'desc').orderBy('created_at', 'desc').execute();
+      // The address tells two devices of the same browser type apart, and unlike the User-Agent it is not
+      // a header the client writes. Joined on the event's primary key, and only to an event of the same
+      // account: an id that pointed elsewhere would show another account's address. A left join: a device
+      // whose event is gone is still listed (its address as null), as it still skips the second factor.
+      const rows = await db
+        .selectFrom('remembered_devices')
+        .leftJoin('events', (join) => join.onRef('events.id', '=', 'remembered_devices.event_id').onRef('events.user_id', '=', 'remembered_devices.user_id'))
+        .selectAll('remembered_devices')
+        .select('events.ip as login_ip')
+        .where('remembered_devices.user_id', '=', user.id)
+        .where('remembered_devices.security_epoch', '=', user.security_epoch)
+        .where('remembered_devices.expires_at', '>', now())
+        .orderBy('remembered_devices.last_used_at', 'desc')
+        .orderBy('remembered_devices.created_at', 'desc')
+        .execute();
       return rows.map((row) => ({
         id: row.id,
         userAgent: row.user_agent,
@@ -152,6 +167,7 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
         lastUsedAt: row.last_used_at,
         expiresAt: row.expires_at,
         eventId: row.event_id === null ? null : Number(row.event_id),
+        address: row.login_ip,
         current: row.id === current,
       }));
     },

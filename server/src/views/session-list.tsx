@@ -36,21 +36,23 @@ export interface SessionSummary {
 export const ADDRESS_NOT_RECORDED = 'address not recorded';
 
 /**
- * The session in words, for text-only places (the "End this session?" page, the buttons' accessible
- * names): "Firefox 128 on Windows from 203.0.113.7", the address as the security history shows it.
+ * A session or remembered device in words, for text-only places (the "End this session?" and "Forget
+ * this device?" pages, the buttons' accessible names): "Firefox 128 on Windows from 203.0.113.7", the
+ * address of its login event as the security history shows it. Shared by both lists so there is one
+ * way of writing it.
  */
-export function describeSession(session: Pick<SessionSummary, 'userAgent' | 'address'>): string {
-  const browser = describeUserAgent(session.userAgent);
-  return session.address ? `${browser} from ${session.address}` : `${browser} (${ADDRESS_NOT_RECORDED})`;
+export function describeBrowserAndAddress(login: { userAgent: string | null; address: string | null }): string {
+  const browser = describeUserAgent(login.userAgent);
+  return login.address ? `${browser} from ${login.address}` : `${browser} (${ADDRESS_NOT_RECORDED})`;
 }
 
 /**
- * Where the session logged in from, beside its browser. The address exactly as the security history's
- * "From" column shows it (the stored text in a `break-anywhere` span, so a long IPv6 address wraps at
- * 320 px instead of widening the page — WCAG 1.4.10); no second format, no lookup. Plain words when
- * there is none, so nothing is told by a blank, a colour or an icon alone.
+ * Where a session or remembered device logged in from, beside its browser. The address exactly as the
+ * security history's "From" column shows it (the stored text in a `break-anywhere` span, so a long IPv6
+ * address wraps at 320 px instead of widening the page — WCAG 1.4.10); no second format, no lookup.
+ * Plain words when there is none, so nothing is told by a blank, a colour or an icon alone.
  */
-export function SessionAddress({ address }: { address: string | null }) {
+export function LoginAddress({ address }: { address: string | null }) {
   // (An empty string is no address either: never a blank.)
   if (!address) return <span class="muted">{ADDRESS_NOT_RECORDED}</span>;
   return (
@@ -74,12 +76,12 @@ export function SessionList({ page, sessions }: { page: PageContext; sessions: S
     <ul class="item-list" aria-label="Your sessions">
       {ordered.map((session) => {
         const browser = describeUserAgent(session.userAgent);
-        const named = describeSession(session);
+        const named = describeBrowserAndAddress(session);
         return (
           <li key={session.id} class="item">
             <p class="item-title">
               <strong>{browser}</strong>
-              <SessionAddress address={session.address} />
+              <LoginAddress address={session.address} />
               {session.current ? <span class="badge">This browser</span> : null}
             </p>
             <p class="muted small">
