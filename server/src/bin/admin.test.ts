@@ -4,7 +4,7 @@ import { createTestDatabaseUrl } from '../db/test-database.js';
 import { createApp } from '../app.js';
 import { NO_ORIGIN } from '../services/events.js';
 import { createServices } from '../services/index.js';
-import { runAdmin, type AdminIo } from './admin.js';
+import { generatePassword, runAdmin, type AdminIo } from './admin.js';
 
 function captureIo(stdin = ''): AdminIo & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -49,6 +49,20 @@ describe('admin CLI', () => {
     expect(missing.err.join('\n')).toContain('--email is required');
     const unknownFlag = captureIo();
     expect(await runAdmin(['events', '--bogus'], unknownFlag, config)).toBe(1);
+  });
+
+  it('may create a name kept from self-service registration (a staff account), with a generated password', async () => {
+    const io = captureIo();
+    expect(await runAdmin(['create-user', '--username', 'security', '--email', 'security@example.org', '--verified'], io, config)).toBe(0);
+    expect(io.out[0]).toContain('Created account "security"');
+    expect(io.out.join('\n')).toMatch(/Password \(shown once.*\): \S{20}/);
+  });
+
+  it('generates a password the rule accepts: a random one holding the username or the address is drawn again', () => {
+    const draws = ['xxsecurityxxxxxxxxxx', 'aaajoebbbbbbbbbbbbbb', 'Q7mZk2vT9wLpR4sN8yHc'];
+    expect(generatePassword({ username: 'security', email: 'joe@example.org' }, () => draws.shift()!)).toBe('Q7mZk2vT9wLpR4sN8yHc');
+    expect(draws).toEqual([]);
+    expect(() => generatePassword({ username: 'same' }, () => 'xxxxsamexxxxxxxxxxxx')).toThrow(/100 tries/);
   });
 
   it('creates a user, resets their 2FA with a recorded reason, lists events', async () => {

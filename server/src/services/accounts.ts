@@ -17,8 +17,69 @@ export const EMAIL_MAX_LENGTH = 254;
 /** RFC 5321 4.5.3.1.1. */
 const MAX_LOCAL_PART_OCTETS = 64;
 
-/** PyPI's username rule: letters, digits, `.`, `_`, `-`; starting and ending with a letter or digit. */
-const USERNAME_PATTERN = /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/;
+/**
+ * PyPI's username rule (Warehouse's registration form and its `users_valid_username` check constraint):
+ * ASCII letters, digits, `.`, `_`, `-`; starting and ending with a letter or digit. ASCII only, because a
+ * username is shown on every package its owner publishes, and a Cyrillic "а", a full-width "ｋ" or a
+ * zero-width space would make a second name that reads as the first (CWE-1007, homoglyphs). Tested on the
+ * name as typed (trimmed), never on its lower-case form: `toLowerCase` turns some non-ASCII letters into
+ * ASCII ones (the Kelvin sign "K", U+212A, becomes "k"), and a name typed with one must be refused, not
+ * quietly made into another. No `i` flag: with `u` it would fold that same Kelvin sign into "k".
+ */
+const USERNAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+/**
+ * Names a stranger could take to pass as the index itself or its staff: on a package index a release by
+ * "security" or "pypi-admin" would be read as official. Warehouse keeps such names in an administrators'
+ * table (`prohibited_user_names`); here they are fixed. Compared without `.`, `_` and `-` ("no-reply",
+ * "ad.min" are these names too). The role mailboxes are RFC 2142's, which people read as an
+ * organisation's own.
+ */
+const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
+  // The index, and the one it is modelled on (the extension serves pypi.org's pages too).
+  'latchkey',
+  'pypi',
+  'testpypi',
+  'pypa',
+  'psf',
+  'python',
+  'warehouse',
+  // Whoever runs it.
+  'admin',
+  'admins',
+  'administrator',
+  'administrators',
+  'root',
+  'superuser',
+  'sysadmin',
+  'system',
+  'staff',
+  'moderator',
+  'moderators',
+  'operator',
+  'official',
+  'owner',
+  // RFC 2142 role mailboxes, and the addresses mail comes from.
+  'abuse',
+  'security',
+  'support',
+  'help',
+  'helpdesk',
+  'info',
+  'noc',
+  'postmaster',
+  'hostmaster',
+  'webmaster',
+  'noreply',
+  'mailerdaemon',
+]);
+/** The index's own names: a name with one of them as a `.`/`_`/`-`-separated part ("pypi-security", "support.latchkey") reads as official too. */
+const RESERVED_NAME_PARTS: ReadonlySet<string> = new Set(['latchkey', 'pypi', 'testpypi', 'pypa']);
+
+/** Whether a (canonical) username is one of the names kept from registration; see {@link RESERVED_USERNAMES}. */
+export function isReservedUsername(canonical: string): boolean {
+  const parts = canonical.split(/[._-]+/);
+  return RESERVED_USERNAMES.has(parts.join('')) || parts.some((part) => RESERVED_NAME_PARTS.has(part));
+}
 /** One plain address: no spaces, and none of the characters that would make it a list or a display name in a header. */
 const EMAIL_PATTERN = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
 /** Control (Cc) and format (Cf) characters: never part of a real address. */
@@ -39,6 +100,11 @@ export interface RegisterOptions {
    * and seeding (testing kit, dev server), where whoever runs it vouches for the address. Default false.
    */
   emailVerified?: boolean;
+  /**
+   * Allow a reserved name ({@link isReservedUsername}): for an operator creating the index's own staff
+   * account, never for self-service registration. Default false.
+   */
+  allowReservedName?: boolean;
 }
 
 /** Runs inside the registration transaction, after the user row is written (services/emails.ts adds the first address). */
@@ -58,7 +124,10 @@ export interface Accounts {
    */
   register(input: { username: string; email: string; password: string }, origin?: RequestOrigin, options?: RegisterOptions): Promise<User>;
   /** The rule each given field breaks (one message per field name), and 409 when the only problem is a taken name. */
-  registrationProblems(input: RegistrationInput): Promise<{ status: number; fieldErrors: Record<string, string> }>;
+  registrationProblems(
+    input: RegistrationInput,
+    options?: Pick<RegisterOptions, 'allowReservedName'>,
+  ): Promise<{ status: number; fieldErrors: Record<string, string> }>;
   findByUsername(username: string): Promise<User | undefined>;
   findById(id: string): Promise<User | undefined>;
   /**
@@ -94,8 +163,8 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
   const deletedAt = async (username: string) =>
     (await db.selectFrom('deleted_usernames').select('deleted_at').where('username', '=', canonicalUsername(username)).executeTakeFirst())?.deleted_at ?? null;
 
-  const registrationProblems: Accounts['registrationProblems'] = async (input) => {
-    const fieldErrors = registrationRuleProblems(input);
+  const registrationProblems: Accounts['registrationProblems'] = async (input, options = {}) => {
+    const fieldErrors = registrationRuleProblems(input, options.allowReservedName ?? false);
     const username = input.username === undefined ? '' : canonicalUsername(input.username);
     if (username !== '' && !fieldErrors.username) {
       const taken = (await findByUsername(username)) ? TAKEN_MESSAGE : (await deletedAt(username)) !== null ? DELETED_NAME_MESSAGE : null;
@@ -129,7 +198,7 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
     async register(input, origin = NO_ORIGIN, options = {}) {
       const username = canonicalUsername(input.username);
       const email = input.email.trim();
-      const problems = await registrationProblems(input);
+      const problems = await registrationProblems(input, options);
       const [first] = Object.entries(problems.fieldErrors);
       if (first) throw new ServiceError(first[1], problems.status, first[0], problems.fieldErrors);
       const time = now();
@@ -147,17 +216,20 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         recovery_codes_confirmed_at: null,
       };
       try {
-        // The user and its first address (with the verification mail in the outbox) commit together.
+        // The user, its first address (with the verification mail in the outbox) and the history's first
+        // event commit together. The event used to be written after the commit: a failure there answered 500
+        // for an account that existed (a retry said "taken"), and left it without the event its first session
+        // names as where it logged in from.
         await inTransaction(db, async (trx) => {
           await trx.insertInto('users').values(user).execute();
           await onCreated?.(trx, user, { emailVerified: options.emailVerified ?? false });
+          await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.accountCreated, origin });
         });
       } catch (error) {
         // Two sign-ups racing for one name: the UNIQUE constraint decides.
         if (isUniqueViolation(error)) throw new ServiceError(TAKEN_MESSAGE, 409, 'username');
         throw error;
       }
-      await events.record({ userId: user.id, tag: EVENT_TAGS.accountCreated, origin });
       return user;
     },
 
@@ -249,17 +321,20 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
 
 const TAKEN_MESSAGE = 'This username is already taken. Choose another one.';
 const DELETED_NAME_MESSAGE = 'This username belonged to an account that was deleted, and cannot be used again. Choose another one.';
+const RESERVED_NAME_MESSAGE = 'This username is reserved: people could take it for this index’s own staff or services. Choose another one.';
 
 /** The first rule each given field breaks, by form field name (the form shows them all at once). */
-function registrationRuleProblems(input: RegistrationInput): Record<string, string> {
+function registrationRuleProblems(input: RegistrationInput, allowReservedName: boolean): Record<string, string> {
   const problems: Record<string, string> = {};
-  const username = input.username === undefined ? undefined : canonicalUsername(input.username);
-  if (username !== undefined) {
-    if (username.length === 0) problems.username = 'Enter a username.';
-    else if (username.length > USERNAME_MAX_LENGTH) problems.username = `The username must be at most ${USERNAME_MAX_LENGTH} characters.`;
-    else if (!USERNAME_PATTERN.test(username)) {
-      problems.username = 'The username may contain letters, digits, ".", "_" and "-", and must start and end with a letter or digit.';
-    }
+  const typed = input.username?.trim();
+  const username = typed?.toLowerCase();
+  if (typed !== undefined && username !== undefined) {
+    if (typed.length === 0) problems.username = 'Enter a username.';
+    else if (typed.length > USERNAME_MAX_LENGTH) problems.username = `The username must be at most ${USERNAME_MAX_LENGTH} characters.`;
+    else if (!USERNAME_PATTERN.test(typed)) {
+      problems.username =
+        'The username may contain only the letters A–Z (any case), digits and ".", "_" and "-", and must start and end with a letter or digit.';
+    } else if (!allowReservedName && isReservedUsername(username)) problems.username = RESERVED_NAME_MESSAGE;
   }
   const email = input.email?.trim();
   const badEmail = email === undefined ? null : emailProblem(email);
@@ -267,7 +342,7 @@ function registrationRuleProblems(input: RegistrationInput): Record<string, stri
   const password = input.password;
   if (password !== undefined) {
     // The one password rule (NIST SP 800-63B 5.1.1.2): the same for every form that sets a password.
-    const check = checkNewPassword(password, { username: username || undefined });
+    const check = checkNewPassword(password, { username: username || undefined, email: badEmail ? undefined : email });
     if (!check.ok) problems.new_password = check.message;
   }
   return problems;

@@ -59,7 +59,7 @@ export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords
       const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
       if (!user) throw new ServiceError('This account no longer exists.', 404);
       // The one password rule for every form that sets a password (DESIGN.md section 3).
-      const check = checkNewPassword(newPassword, { username: user.username });
+      const check = checkNewPassword(newPassword, { username: user.username, email: user.email });
       if (!check.ok) throw new ServiceError(check.message, 400, 'new_password');
       // Hashed before the transaction opens: argon2 takes tens of milliseconds, no lock should wait on it.
       const hash = await passwords.hash(newPassword);

@@ -32,6 +32,24 @@ describe('checkNewPassword (NIST SP 800-63B 5.1.1.2)', () => {
     expect(refused('my latchkey secret', 'bob')).toMatch(/name of this service/);
   });
 
+  it('refuses the e-mail address, or the name before its @ (also before a "+tag"), inside the password', () => {
+    const withEmail = (password: string, email: string) => {
+      const check = checkNewPassword(password, { username: 'zed', email });
+      return check.ok ? null : check.message;
+    };
+    const message = 'The password must not contain your e-mail address or the name before its @.';
+    expect(withEmail('henrietta.lacks@example.org', 'henrietta.lacks@example.org')).toBe(message);
+    expect(withEmail('Henrietta.Lacks and her cells', ' Henrietta.Lacks@Example.org ')).toBe(message);
+    expect(withEmail('henrietta.lacks and her cells', 'henrietta.lacks+pypi@example.org')).toBe(message);
+    // Full-width letters are the same password once normalised (NFKC), so they are the same name.
+    expect(withEmail('ｈｅｎｒｉｅｔｔａ.ｌａｃｋｓ rides on', 'henrietta.lacks@example.org')).toBe(message);
+    // Not the domain, and not a name of under 3 characters (as for usernames).
+    expect(withEmail('example.org is my favourite', 'henrietta@example.org')).toBeNull();
+    expect(withEmail('monkey wrench on the stairs', 'mo@example.org')).toBeNull();
+    // Without a well-formed address there is nothing to compare.
+    expect(withEmail('henrietta lacks a horse', 'henrietta')).toBeNull();
+  });
+
   it('applies the length bounds: 12 code points at least, 1024 characters at most', () => {
     expect(refused('Tr0ub4dor&3')).toMatch(/at least 12/);
     // 12 code points that are 24 UTF-16 units: long enough.

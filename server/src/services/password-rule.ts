@@ -18,7 +18,10 @@ import { normalizePassword } from './passwords.js';
  *   and also with digits and symbols stripped from either end ("Password1234!" is "password"), because
  *   that is the first thing guessing tools try.
  * - Not repetitive or sequential ("aaaaaaaaaaaa", "abcabcabcabc", "123456789012") and not built on
- *   the context: the username or the service's name (5.1.1.2's other examples).
+ *   the context: the username, the account's e-mail address (its name before the @, which is often the
+ *   person's name and is the other identifier a reset request takes), or the service's name (5.1.1.2's
+ *   "context-specific words ... the username, and derivatives thereof"; Warehouse gives its strength check
+ *   the username and the address for the same reason).
  * No composition rules (5.1.1.2 says not to impose them).
  */
 export const PASSWORD_MIN_LENGTH = 12;
@@ -32,6 +35,22 @@ export type PasswordCheck = { ok: true } | { ok: false; message: string };
 export interface PasswordContext {
   /** The account's username (canonical or not), when known: a password containing it is refused. */
   username?: string;
+  /**
+   * The account's e-mail address (at registration the one typed, afterwards the primary one), when known:
+   * a password containing its local part, or that part before a "+tag" (RFC 5233 subaddress), is refused.
+   */
+  email?: string;
+}
+
+/** The parts of `email` a password must not contain: its local part and, for "name+tag@…", the name; at least 3 characters, as for usernames. */
+function emailWords(email: string | undefined): string[] {
+  if (!email) return [];
+  const address = email.trim().normalize('NFKC').toLowerCase();
+  const at = address.lastIndexOf('@');
+  if (at <= 0) return [];
+  const local = address.slice(0, at);
+  const beforeTag = local.split('+')[0] ?? '';
+  return [local, beforeTag].filter((word) => word.length >= 3);
 }
 
 let common: Set<string> | null = null;
@@ -57,6 +76,9 @@ export function checkNewPassword(typed: string, context: PasswordContext = {}): 
   const username = context.username?.trim().toLowerCase() ?? '';
   // Very short usernames ("a") occur in many good passwords; from 3 characters on it is the name.
   if (username.length >= 3 && lower.includes(username)) return refuse('The password must not contain your username.');
+  if (emailWords(context.email).some((word) => lower.includes(word))) {
+    return refuse('The password must not contain your e-mail address or the name before its @.');
+  }
   if (SERVICE_WORDS.some((word) => lower.includes(word))) return refuse('The password must not contain the name of this service.');
   const pattern = passwordPattern(password, commonPasswords());
   if (pattern === 'common') {

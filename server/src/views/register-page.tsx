@@ -28,7 +28,7 @@ export function RegisterPage({ page, form = {} }: { page: PageContext; form?: Fo
           autocomplete="username"
           maxLength={USERNAME_MAX_LENGTH}
           spellcheck={false}
-          hint="Letters, digits, “.”, “_” and “-”. Not case-sensitive."
+          hint="Letters A–Z, digits, “.”, “_” and “-”. Not case-sensitive."
         />
         <Field
           name={FIELDS.email}
