@@ -66,6 +66,17 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
     expect(await sessionsOf(user.id)).toEqual([]);
   });
 
+  it('a session at its epoch is one statement (a login on PostgreSQL: one round trip, no BEGIN and COMMIT around it)', async () => {
+    const counter = new StatementCounter();
+    const counted = createServices(h.db.withPlugin(counter), h.config, { now: h.clock });
+    const user = await newUser();
+    await counted.sessions.create(user.id, { securityEpoch: user.security_epoch }); // may purge expired sessions first
+    const before = counter.count;
+    const { session } = await counted.sessions.create(user.id, { userAgent: 'laptop', eventId: null, securityEpoch: user.security_epoch });
+    expect(counter.count - before).toBe(1);
+    expect(await h.db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirst()).toEqual(session);
+  });
+
   it('without an epoch (callers that checked nothing) a session is created as before', async () => {
     const user = await newUser();
     await h.services.accounts.bumpSecurityEpoch(user.id);

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isPostgres } from '../db/dialect.js';
-import { inTransaction } from '../db/in-transaction.js';
 import type { Database, SessionRow } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
@@ -126,6 +125,23 @@ export function sessionIdFor(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
+/**
+ * The SQL type of each session column, for the session inserted from the user's row ({@link Sessions.create}):
+ * a parameter in a SELECT list has no type of its own (PostgreSQL would take it as text).
+ */
+const COLUMN_TYPES = {
+  id: 'text',
+  user_id: 'text',
+  created_at: 'bigint',
+  last_seen_at: 'bigint',
+  authenticated_at: 'bigint',
+  pending_totp_secret_enc: 'text',
+  pending_recovery_codes_enc: 'text',
+  flash: 'text',
+  user_agent: 'text',
+  event_id: 'bigint',
+} as const satisfies Record<keyof SessionRow, string>;
+
 export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock): Sessions {
   const byId = (id: string) => db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
   const aad = (sessionId: string, what: string) => `session:${sessionId}:${what}`;
@@ -161,21 +177,27 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
         await db.insertInto('sessions').values(session).execute();
         return { token, session };
       }
-      // A password change or reset deletes the account's sessions in the transaction that moves the epoch.
-      // A login that checked the old password (or a second factor, or a remembered device, under the old
-      // epoch) and inserts its session after that DELETE would survive the change (QA: a reset committing
-      // during the login's argon2 left the old password's holder logged in, on both databases). So the
-      // insert and the epoch check are one transaction, the insert first: on SQLite it takes the write lock
-      // at once (a read first could find its snapshot stale when upgrading, another process having
-      // written); on PostgreSQL the check reads the user row FOR SHARE, which waits for a change's
-      // uncommitted UPDATE and then sees its epoch — and a change that comes later waits for this
-      // commit, so its DELETE sees this session and ends it. A mismatch rolls the insert back.
-      await inTransaction(db, async (trx) => {
-        await trx.insertInto('sessions').values(session).execute();
-        const read = trx.selectFrom('users').select('security_epoch').where('id', '=', userId);
-        const user = await (isPostgres(trx) ? read.forShare() : read).executeTakeFirst();
-        if (user === undefined || Number(user.security_epoch) !== epoch) throw new LoginOutdated();
-      });
+      // A password change or reset moves the epoch and then deletes the account's sessions, in one
+      // transaction. A login that checked the old password (or a second factor, or a remembered device,
+      // under the old epoch) and inserted its session after that DELETE would survive the change (QA: a
+      // reset committing during the login's argon2 left the old password's holder logged in, on both
+      // databases). So the session is inserted only from the user's row at that epoch, in one statement:
+      // on SQLite it runs under the only write lock; on PostgreSQL the row is read FOR SHARE, which waits
+      // for a change's uncommitted UPDATE and then re-checks the epoch on the row it committed (READ
+      // COMMITTED) — and a change that comes later waits for this insert to commit, so its DELETE sees
+      // this session and ends it. No row: no session.
+      const columns = Object.keys(session) as (keyof SessionRow)[];
+      const fromUserAtEpoch = db
+        .selectFrom('users')
+        .select((eb) => columns.map((column) => eb.cast(eb.val(session[column]), COLUMN_TYPES[column]).as(column)))
+        .where('id', '=', userId)
+        .where('security_epoch', '=', epoch);
+      const inserted = await db
+        .insertInto('sessions')
+        .columns(columns)
+        .expression(isPostgres(db) ? fromUserAtEpoch.forShare() : fromUserAtEpoch)
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw new LoginOutdated();
       return { token, session };
     },
 
