@@ -213,7 +213,10 @@ export function createLogin(deps: {
         return { ok: false, status: 429, message: rateLimitMessage(attempt.retryAfterMs), retryAfterSeconds: Math.ceil(attempt.retryAfterMs / 1000) };
       if (!(await accounts.verifyPassword(user, password))) {
         await events.record({ userId: user.id, tag: EVENT_TAGS.reauthenticateFailure, origin });
-        await afterFailure(attempt, user.id, 'reauthenticate', origin);
+        // The owner's own session is counted, so saying that this failure started the pause reveals nothing
+        // (unlike the password step, which says it only at the next try): they hear it now, not one try later.
+        const paused = await afterFailure(attempt, user.id, 'reauthenticate', origin);
+        if (paused) return { ok: false, status: 429, message: `That password is not correct. ${paused.message}`, retryAfterSeconds: paused.retryAfterSeconds };
         return { ok: false, status: 401, message: 'That password is not correct.' };
       }
       await rateLimits.succeeded('reauthenticate', subject);
