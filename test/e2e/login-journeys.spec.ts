@@ -62,6 +62,7 @@ test(
     await expect(page).toHaveURL(ACCOUNT_URL);
     await expect(page.getByText('Recovery codes confirmed.')).toBeVisible();
     await expect(page.getByText('Your recovery codes are unconfirmed.')).toHaveCount(0);
+    await saveScreenshot(page, 'server-account-2fa-on', testInfo);
     await logOut(page);
 
     // Log in with a code. The confirmation used this step's code, and a step is never accepted twice,
