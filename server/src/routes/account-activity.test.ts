@@ -386,6 +386,14 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
   });
 });
 
+/** A Firefox 128 on Windows whose requests come from `ip` (through the trusted proxy: X-Forwarded-For). */
+function firefoxBrowserFrom(server: RunningServer, ip: string): TestBrowser {
+  const b = new TestBrowser(server.url);
+  const request = b.request.bind(b);
+  b.request = (method, path, body, headers) => request(method, path, body, { 'user-agent': FIREFOX, 'x-forwarded-for': ip, ...headers });
+  return b;
+}
+
 // Two sessions of the same browser type looked identical on the account page and on "End this session?",
 // and a User-Agent is the client's to choose: each is now named with the address its login came from (the
 // security history's record of it) and, on the confirmation page, when it started. Behind one trusted
@@ -400,13 +408,7 @@ describe.each(DIALECTS)('sessions named by their login address on %s', (dialect)
     { trustProxy: 1 },
   );
 
-  /** A Firefox 128 on Windows whose requests come from `ip`. */
-  const firefoxFrom = (ip: string) => {
-    const b = new TestBrowser(server.url);
-    const request = b.request.bind(b);
-    b.request = (method, path, body, headers) => request(method, path, body, { 'user-agent': FIREFOX, 'x-forwarded-for': ip, ...headers });
-    return b;
-  };
+  const firefoxFrom = (ip: string) => firefoxBrowserFrom(server, ip);
   /** The account page's sessions card (up to the security history's). */
   const sessionsCard = (html: string) => html.slice(html.indexOf('id="sessions-heading"'), html.indexOf('id="history-heading"'));
   const items = (card: string) => card.split('<li').slice(1);
@@ -501,13 +503,7 @@ describe.each(DIALECTS)('remembered devices named by their login address on %s',
     { trustProxy: 1 },
   );
 
-  /** A Firefox 128 on Windows whose requests come from `ip`. */
-  const firefoxFrom = (ip: string) => {
-    const b = new TestBrowser(server.url);
-    const request = b.request.bind(b);
-    b.request = (method, path, body, headers) => request(method, path, body, { 'user-agent': FIREFOX, 'x-forwarded-for': ip, ...headers });
-    return b;
-  };
+  const firefoxFrom = (ip: string) => firefoxBrowserFrom(server, ip);
   /** The account page's remembered-devices card (up to the sessions card). */
   const devicesCard = (html: string) => html.slice(html.indexOf('id="devices-heading"'), html.indexOf('id="sessions-heading"'));
   const items = (card: string) => card.split('<li').slice(1);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { ServiceError } from './errors.js';
+import { secondFactorLeft } from './second-factor-left.js';
 
 /**
  * Thrown (and the removal rolled back) when a removal would take the last second factor without the
@@ -26,17 +27,8 @@ export class LastFactorUnconfirmed extends ServiceError {
  * Returns whether codes were cleared (2FA is now off).
  */
 export async function clearRecoveryCodesIfNoFactor(trx: Kysely<Database>, userId: string, options: { lastFactorConfirmed: boolean }): Promise<boolean> {
-  const factors = await trx
-    .selectFrom('users')
-    .select((eb) => [
-      'totp_secret_enc',
-      eb
-        .exists(eb.selectFrom('webauthn_credentials').select('webauthn_credentials.id').whereRef('webauthn_credentials.user_id', '=', 'users.id'))
-        .as('has_key'),
-    ])
-    .where('id', '=', userId)
-    .executeTakeFirst();
-  if (!factors || factors.totp_secret_enc !== null || factors.has_key) return false;
+  // Another factor is left (or the account is gone): nothing to clear.
+  if ((await secondFactorLeft(trx, userId)) !== false) return false;
   if (!options.lastFactorConfirmed) throw new LastFactorUnconfirmed();
   await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
   return true;

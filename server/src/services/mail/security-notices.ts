@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { secondFactorLeft } from '../second-factor-left.js';
 import { ROUTES } from '@latchkey/shared';
 import type { Database } from '../../db/schema.js';
 import { describeUserAgent } from '../../views/describe-user-agent.js';
@@ -326,7 +327,7 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
             )
           : 0;
       // After the removal cleared the recovery codes (clearRecoveryCodesIfNoFactor), in its transaction.
-      const twoFactorOff = event.tag === EVENT_TAGS.methodRemoved && !(await hasSecondFactor(trx, userId));
+      const twoFactorOff = event.tag === EVENT_TAGS.methodRemoved && (await secondFactorLeft(trx, userId)) !== true;
       const context: NoticeContext = {
         username: found.username,
         event,
@@ -402,21 +403,6 @@ async function shouldSendThrottled(trx: Kysely<Database>, userId: string, kind: 
     )
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
-}
-
-/** An authentication app or a security key is left on the account. */
-async function hasSecondFactor(trx: Kysely<Database>, userId: string): Promise<boolean> {
-  const row = await trx
-    .selectFrom('users')
-    .select((eb) => [
-      'totp_secret_enc',
-      eb
-        .exists(eb.selectFrom('webauthn_credentials').select('webauthn_credentials.id').whereRef('webauthn_credentials.user_id', '=', 'users.id'))
-        .as('has_key'),
-    ])
-    .where('id', '=', userId)
-    .executeTakeFirst();
-  return row !== undefined && (row.totp_secret_enc !== null || Boolean(row.has_key));
 }
 
 function capitalise(text: string): string {
