@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -97,6 +98,18 @@ describe('requests Node refuses before Express, on the real server (main.ts)', (
     expect(raw.match(/\{"ok":true\}/g)).toHaveLength(2);
   });
 
+  it('answers a request whose own body breaks (a bad chunk) with 400 and closes, instead of holding it for ever', async () => {
+    // The login form's body parser waits for a body that can no longer arrive. The handler used to wait for
+    // that request's answer, which never came: no answer, and the connection and the request held for as long
+    // as the client kept the socket open (Node's default answers 400 and closes at once).
+    const request = `POST /account/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nCookie: ${SECRET}=1\r\n\r\n3\r\nabc\r\nZZ\r\n`;
+    const raw = await exchange(server.port, request, { timeoutMs: 3_000 });
+    const response = parse(raw);
+    expect(response.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expectSecurityHeaders(response);
+    expect(raw).not.toContain(SECRET);
+  });
+
   it('keeps serving afterwards', async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
@@ -119,6 +132,40 @@ describe('clientErrorHandler', () => {
     expect(response.statusLine).toBe('HTTP/1.1 408 Request Timeout');
     expectSecurityHeaders(response);
     expect(response.headers.has('strict-transport-security')).toBe(false);
+  });
+
+  it('answers a body that stops coming with 408 once Node gives up on it, and closes (its requestTimeout still holds)', async () => {
+    // A slow sender: the headers promise 100 bytes, 3 come. Node's requestTimeout reports it here; the handler
+    // used to wait for that very request's answer (it never comes: its body never ends), so the connection
+    // stayed open for as long as the client liked, undoing the guard against slow senders.
+    let handlerSawClose = false;
+    bare = createServer({ headersTimeout: 200, requestTimeout: 300, connectionsCheckingInterval: 50 }, (req, res) => {
+      req.on('data', () => undefined);
+      req.on('end', () => res.end('ok'));
+      req.on('close', () => {
+        handlerSawClose = true;
+      });
+    });
+    bare.on('clientError', clientErrorHandler({ hsts: false }));
+    await new Promise<void>((resolve) => bare!.listen(0, '127.0.0.1', resolve));
+    const raw = await exchange((bare.address() as AddressInfo).port, 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nabc', {
+      timeoutMs: 3_000,
+    });
+    const response = parse(raw);
+    expect(response.statusLine).toBe('HTTP/1.1 408 Request Timeout');
+    expectSecurityHeaders(response);
+    await vi.waitFor(() => expect(handlerSawClose).toBe(true));
+  });
+
+  it('never writes its answer into a response already begun for the broken request: it only closes', () => {
+    const handle = clientErrorHandler({ hsts: false });
+    const socket = Object.assign(new PassThrough(), {
+      _httpMessage: Object.assign(new EventEmitter(), { writableFinished: false, headersSent: true, req: { complete: false } }),
+    });
+    const end = vi.spyOn(socket, 'end');
+    handle(Object.assign(new Error('bad chunk'), { code: 'HPE_INVALID_CHUNK_SIZE' }), socket);
+    expect(end).not.toHaveBeenCalled();
+    expect(socket.destroyed).toBe(true);
   });
 
   it('adds HSTS when the site is served over https, as on every other answer', async () => {

@@ -20,8 +20,13 @@ const MESSAGES: Readonly<Record<number, string>> = {
   431: "The request headers are too large. Clear this site's cookies and try again.",
 };
 
-/** A response Node is still writing on this connection (`socket._httpMessage`, as Node's own default reads it). */
-type HttpSocket = Duplex & { _httpMessage?: (NodeJS.EventEmitter & { writableFinished?: boolean }) | null };
+/**
+ * A response Node is still writing on this connection (`socket._httpMessage`, as Node's own default reads it),
+ * with its request (`res.req`) and whether its status line is out (`headersSent`).
+ */
+type HttpSocket = Duplex & {
+  _httpMessage?: (NodeJS.EventEmitter & { writableFinished?: boolean; headersSent?: boolean; req?: { complete?: boolean } }) | null;
+};
 
 /**
  * Answers the requests Node refuses before Express sees them — headers over `maxHeaderSize` (431), a
@@ -58,9 +63,16 @@ export function clientErrorHandler(options: { hsts: boolean }): (error: Error & 
 
 function answerAfterInFlight(socket: HttpSocket, status: number, options: { hsts: boolean }): void {
   const inFlight = socket._httpMessage;
-  if (inFlight && !inFlight.writableFinished) {
+  const unfinished = inFlight && !inFlight.writableFinished ? inFlight : null;
+  // The answer in flight is for the very request whose bytes broke or stopped coming (a bad chunk in its
+  // body, a body still short when Node's requestTimeout struck): that body will never end, so neither will
+  // the answer. Waiting for it held the connection and the request for as long as the client liked, Node's
+  // requestTimeout (its guard against slow senders) undone. Answered now instead, as Node's own default does:
+  // only if that response has not begun (a status line inside another answer would corrupt it), then closed.
+  const ownRequestBroke = unfinished?.req?.complete === false;
+  if (unfinished && !ownRequestBroke) {
     // 'close' follows 'finish' (Node has attached the next queued response by then) or a cut connection.
-    inFlight.once('close', () => {
+    unfinished.once('close', () => {
       try {
         answerAfterInFlight(socket, status, options);
       } catch {
@@ -69,7 +81,7 @@ function answerAfterInFlight(socket: HttpSocket, status: number, options: { hsts
     });
     return;
   }
-  if (!socket.writable) {
+  if (!socket.writable || unfinished?.headersSent) {
     socket.destroy();
     return;
   }

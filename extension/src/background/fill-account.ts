@@ -30,8 +30,9 @@ export async function fillAccount(ctx: HandlerContext, vault: UnlockedVault, acc
       origin: account.origin,
       submit: vault.payload.settings.autoSubmit,
       selectors: CODE_SELECTORS,
-      // The page's clock is this one (same machine); past the wait below, the page function fills nothing.
-      notAfter: ctx.deps.now() + ctx.pageTimeoutMs,
+      // The page's clock is this one (same machine); after this, shortly before the wait below ends, the page
+      // function fills nothing.
+      notAfter: ctx.pageDeadline(),
     },
   ]);
   if (!result.ok) throw new UserFacingError(PAGE_REFUSALS[result.reason], 'refused');

@@ -43,6 +43,12 @@ export interface HandlerContext {
   kdf: KdfParams;
   /** How long a page function may take before the background gives up on it ({@link PAGE_TIMEOUT_MS}). */
   pageTimeoutMs: number;
+  /**
+   * The deadline to hand a page function that acts (fills, presses): after it, the function does nothing. A
+   * fifth of the wait before the background stops waiting, so the answer of a function that acted just in
+   * time still arrives within the wait, and "did nothing there" is never said of a code filled.
+   */
+  pageDeadline(): number;
   /** Remember the key and (re)arm auto-lock from the vault's settings; resolves to when it will lock. */
   startSession(vault: UnlockedVault): Promise<number>;
   /**
@@ -138,6 +144,10 @@ export function createHandlerContext(deps: ServiceDeps): HandlerContext {
     deps,
     kdf: deps.kdf ?? DEFAULT_KDF,
     pageTimeoutMs,
+
+    pageDeadline() {
+      return deps.now() + pageTimeoutMs - Math.round(pageTimeoutMs / 5);
+    },
 
     noteShortcutRefusal(text) {
       shortcutRefusal = { text, at: deps.now() };

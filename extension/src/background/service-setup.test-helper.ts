@@ -12,7 +12,8 @@ export const SECRET = 'JBSWY3DPEHPK3PXP';
 /**
  * The vault service over in-memory storage and a fake browser: tab 7 shows `tabUrl`, injected
  * page functions are recorded (the probe reports a code field and a security key on the tab's
- * origin; the others answer `setPageAnswer`'s value; those named to `hangPage` never answer), alarms are
+ * origin; the others answer `setPageAnswer`'s value; those named to `hangPage` never answer, those named to
+ * `runPage` answer what its stand-in page does), alarms are
  * recorded, the clock is settable.
  */
 export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', options: { pageTimeoutMs?: number } = {}) {
@@ -26,6 +27,8 @@ export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', o
   let pageAnswer: unknown = { ok: true, submitted: false };
   /** Page functions (by name) that never answer, like a page that never finishes loading or never yields. */
   const hanging = new Set<string>();
+  /** Page functions (by name) answered by a stand-in page of the test's own (`runPage`), with the arguments the background sent. */
+  const pages = new Map<string, (args: unknown[]) => Promise<unknown>>();
   const service = createVaultService({
     storage,
     session: memoryKeySession(),
@@ -35,6 +38,8 @@ export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', o
     async inject(tabId, func, args) {
       injected.push({ tabId, func: func.name, args });
       if (hanging.has(func.name)) return new Promise<never>(() => undefined);
+      const page = pages.get(func.name);
+      if (page) return (await page(args)) as never;
       if (func.name === 'probePage')
         return { topFrame: true, origin: new URL(tabs.get(tabId) ?? '').origin, hasCodeField: true, hasSecurityKey: true } as never;
       return pageAnswer as never;
@@ -55,6 +60,7 @@ export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', o
     tabs,
     setPageAnswer: (a: unknown) => (pageAnswer = a),
     hangPage: (funcName: string) => void hanging.add(funcName),
+    runPage: (funcName: string, page: (args: unknown[]) => Promise<unknown>) => void pages.set(funcName, page),
   };
 }
 

@@ -81,6 +81,49 @@ describe('vault service (the dispatcher)', () => {
     });
   });
 
+  describe('a page that runs a page function just before its deadline', () => {
+    const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+    // The page function acts only up to the deadline it carries (page-functions.ts); the background stops
+    // waiting for its answer at the end of its wait. Were the two the same moment, a busy page that filled (or
+    // pressed) a hair before the deadline would have its answer arrive after the wait: the popup would say
+    // "Latchkey did nothing there (no code was filled)" of a code filled, and maybe submitted.
+    it('Fill: never "did nothing there" of a code the page filled (its answer had time to come back)', async () => {
+      const { service, id, clock, runPage } = await withAccount('https://pypi.org', { pageTimeoutMs: 1_000 });
+      let filled = false;
+      const sent = performance.now();
+      runPage('fillCodeInPage', async ([request]) => {
+        // Busy until 900 ms of the 1 000 ms wait; the page's clock is the background's (same machine).
+        await sleep(900);
+        const pageNow = clock.now + (performance.now() - sent);
+        if (pageNow > (request as { notAfter: number }).notAfter) return { ok: false, reason: 'too-late' };
+        filled = true;
+        // The answer's way back from a loaded page to the background.
+        await sleep(150);
+        return { ok: true, submitted: true };
+      });
+      const answer = await service.handle({ type: 'fill', id, tabId: 7 });
+      if (filled) expect(answer).toEqual({ ok: true, submitted: true });
+      else expect(answer).toMatchObject({ ok: false, code: 'refused', error: expect.stringMatching(/^The page did not respond in time/) });
+    });
+
+    it('Use security key: never "did nothing there" of a button the page pressed', async () => {
+      const { service, clock, runPage } = await withAccount('https://pypi.org', { pageTimeoutMs: 1_000 });
+      let pressed = false;
+      const sent = performance.now();
+      runPage('pressSecurityKeyButton', async ([, , notAfter]) => {
+        await sleep(900);
+        if (clock.now + (performance.now() - sent) > (notAfter as number)) return { ok: false, reason: 'too-late' };
+        pressed = true;
+        await sleep(150);
+        return { ok: true };
+      });
+      const answer = await service.handle({ type: 'security-key', tabId: 7 });
+      if (pressed) expect(answer).toEqual({ ok: true });
+      else expect(answer).toMatchObject({ ok: false, code: 'refused', error: expect.stringMatching(/^The page did not respond in time/) });
+    });
+  });
+
   it('runs requests one at a time, so concurrent adds both land', async () => {
     const { service } = await withAccount();
     const uri = (label: string, secret: string) => ({ uri: `otpauth://totp/PyPI:${label}?secret=${secret}&issuer=PyPI`, origin: 'https://pypi.org' });

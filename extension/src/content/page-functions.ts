@@ -35,9 +35,10 @@ export interface FillRequest {
   /** The contract's code inputs, in order of preference (DOM in @latchkey/shared). */
   selectors: readonly string[];
   /**
-   * When the background stops waiting for this function (ms since the epoch). A page that is busy or still
-   * loading runs injected code only when it gets to it; by then the popup has said no code was filled, so a
-   * run after this time fills nothing (and submits nothing).
+   * The last moment this function may act (ms since the epoch), shortly before the background stops waiting
+   * for it (`pageDeadline` in handler-context.ts). A page that is busy or still loading runs injected code
+   * only when it gets to it; by then the popup has said no code was filled, so a run after this time fills
+   * nothing (and submits nothing).
    */
   notAfter: number;
 }

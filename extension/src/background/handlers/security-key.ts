@@ -18,7 +18,7 @@ export const securityKey: Handler<'security-key'> = async (ctx, { tabId }) => {
       'refused',
     );
   }
-  const result = await ctx.runInPage(tabId, pressSecurityKeyButton, [origin, DOM.webauthnBeginButtonId, ctx.deps.now() + ctx.pageTimeoutMs]);
+  const result = await ctx.runInPage(tabId, pressSecurityKeyButton, [origin, DOM.webauthnBeginButtonId, ctx.pageDeadline()]);
   if (!result.ok) throw new UserFacingError(PAGE_REFUSALS[result.reason], 'refused');
   return {};
 };
