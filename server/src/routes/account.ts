@@ -7,6 +7,7 @@ import type { Services } from '../services/index.js';
 import { HomePage } from '../views/home-page.js';
 import { LoginPage } from '../views/login-page.js';
 import { LogoutPage } from '../views/logout-page.js';
+import { MessagePage } from '../views/message-page.js';
 import { REGISTER_FIELD_ORDER, RegisterPage } from '../views/register-page.js';
 import {
   currentUser,
@@ -60,6 +61,22 @@ export function accountRoutes(services: Services): Router {
   router.post(
     ROUTES.register,
     handler(async (req, res) => {
+      // A logged-in browser's form (a tab opened before logging in, a resubmission): registering would start
+      // the new account's session over this one, ending it with no logout in its history. Refused before
+      // anything is counted or written; the GET sends such a browser to its account page instead.
+      const loggedIn = state(res).user;
+      if (loggedIn) {
+        return sendPage(
+          res,
+          409,
+          MessagePage({
+            page: pageContext(res),
+            title: 'You are already logged in',
+            message: `You are logged in as ${loggedIn.username}, so no account was created. To create another account, log out first.`,
+            action: { href: ROUTES.logout, label: 'Log out' },
+          }),
+        );
+      }
       const keep = keepValues(req, [FIELDS.username, FIELDS.email]);
       const refuse = (status: number, fieldErrors: Record<string, string>) =>
         sendPage(res, status, RegisterPage({ page: pageContext(res), form: { values: keep, fieldErrors: inFormOrder(fieldErrors) } }));

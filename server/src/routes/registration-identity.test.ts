@@ -3,6 +3,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { RunningServer } from '../main.js';
 import { TestBrowser } from '../testing/browser.js';
 import { PASSWORD, registerIn, uniqueName, useTestServer } from '../testing/http-harness.js';
+import { readOutbox } from '../testing/read-outbox.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { PASSWORD_ROUTES } from '../views/password-routes.js';
 
@@ -149,6 +150,55 @@ describe.each(DIALECTS)('registration and account identity on %s', (dialect) => 
     expect(change.status).toBe(400);
     expect(change.text).toContain('The password must not contain your e-mail address or the name before its @.');
     expect(await server.services.accounts.verifyPassword(await server.services.accounts.findByUsername(name), PASSWORD)).toBe(true);
+  });
+
+  it('refuses an address whose part before the @ is not ASCII (it needs SMTPUTF8 on every hop), however composed, on its field', async () => {
+    const name = uniqueName();
+    const before = await accountCount();
+    // Precomposed, and "o" + combining diaeresis: one address, one answer (the form's typed value is kept).
+    for (const email of [`j\u00F6rg.${name}@example.org`, `jo\u0308rg.${name}@example.org`]) {
+      expectRefusedOn(await registerAs(name, email), FIELDS.email, /^Use an address whose part before the @ has only ASCII characters/, name);
+    }
+    expect(await accountCount()).toBe(before);
+    expect(await server.services.accounts.findByUsername(name)).toBeUndefined();
+  });
+
+  it('registers an internationalised domain in its ASCII form: stored, mailed and shown that way', async () => {
+    const name = uniqueName();
+    const b = new TestBrowser(server.url);
+    await b.get(ROUTES.register);
+    const response = await b.post(ROUTES.register, fields(name, ` ${name}@EXA\u0308MPLE.org `));
+    expect(response.status).toBe(303);
+    const ascii = `${name}@xn--exmple-cua.org`;
+    const user = (await server.services.accounts.findByUsername(name))!;
+    expect(user.email).toBe(ascii);
+    expect((await server.services.emails.list(user.id)).map((address) => address.email)).toEqual([ascii]);
+    // The verification link goes to the address every mail server routes: To and RCPT are ASCII.
+    expect((await readOutbox(server.services, { to: ascii, kind: 'verify-email' })).length).toBe(1);
+    expect((await b.get(ROUTES.manageAccount)).text).toContain(`We sent a link to ${ascii}`);
+  });
+
+  it('refuses a logged-in browser’s registration (409, saying who is logged in) and creates nothing; the session goes on', async () => {
+    const b = new TestBrowser(server.url);
+    const username = await registerIn(b);
+    const user = (await server.services.accounts.findByUsername(username))!;
+    // The GET sends a logged-in browser to its account page; a form posted anyway (a tab opened earlier) is refused.
+    expect((await b.get(ROUTES.register)).location).toBe(ROUTES.manageAccount);
+    await b.get(ROUTES.manageAccount);
+    const before = await accountCount();
+    const second = uniqueName();
+    const refused = await b.post(ROUTES.register, fields(second, `${second}@example.org`));
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain(`You are logged in as ${username}, so no account was created. To create another account, log out first.`);
+    expect(refused.text).toContain(`href="${ROUTES.logout}"`);
+    expect(refused.text).not.toContain(PASSWORD);
+    expect(await accountCount()).toBe(before);
+    expect(await server.services.accounts.findByUsername(second)).toBeUndefined();
+    // Still logged in as the first account, whose history has no unexplained end of session.
+    const account = await b.get(ROUTES.manageAccount);
+    expect(account.status).toBe(200);
+    expect(account.text).toContain(username);
+    expect(await server.services.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).execute()).toHaveLength(1);
   });
 
   it('still logs in an account whose name a newer rule would refuse (the rule is for new names only)', async () => {

@@ -7,15 +7,14 @@ import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, type RequestOrigin, NO_ORIGIN } from './events.js';
+import { normalizeEmailAddress } from './email-address.js';
 import { ACCOUNT_DELETED_NOTICE_KIND } from './mail/security-notices.js';
 import { checkNewPassword } from './password-rule.js';
 import type { Passwords } from './passwords.js';
 
 export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-rule.js';
+export { EMAIL_MAX_LENGTH, emailProblem } from './email-address.js';
 export const USERNAME_MAX_LENGTH = 50;
-export const EMAIL_MAX_LENGTH = 254;
-/** RFC 5321 4.5.3.1.1. */
-const MAX_LOCAL_PART_OCTETS = 64;
 
 /**
  * PyPI's username rule (Warehouse's registration form and its `users_valid_username` check constraint):
@@ -75,15 +74,27 @@ const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
 /** The index's own names: a name with one of them as a `.`/`_`/`-`-separated part ("pypi-security", "support.latchkey") reads as official too. */
 const RESERVED_NAME_PARTS: ReadonlySet<string> = new Set(['latchkey', 'pypi', 'testpypi', 'pypa']);
 
-/** Whether a (canonical) username is one of the names kept from registration; see {@link RESERVED_USERNAMES}. */
-export function isReservedUsername(canonical: string): boolean {
+/**
+ * Whether a (canonical) username is one of the names kept from registration; see {@link RESERVED_USERNAMES}.
+ * `indexName` is this installation's own name (LATCHKEY_RP_NAME, `config.rpName`): a name equal to it,
+ * compared as the list is (without separators, and without the spaces and punctuation the name may have:
+ * "Example Index" keeps `example-index` and `exampleindex`), reads as the index itself too.
+ */
+export function isReservedUsername(canonical: string, indexName?: string): boolean {
   const parts = canonical.split(/[._-]+/);
-  return RESERVED_USERNAMES.has(parts.join('')) || parts.some((part) => RESERVED_NAME_PARTS.has(part));
+  const joined = parts.join('');
+  if (RESERVED_USERNAMES.has(joined) || parts.some((part) => RESERVED_NAME_PARTS.has(part))) return true;
+  const index = indexName === undefined ? '' : squashedName(indexName);
+  return index !== '' && joined === index;
 }
-/** One plain address: no spaces, and none of the characters that would make it a list or a display name in a header. */
-const EMAIL_PATTERN = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
-/** Control (Cc) and format (Cf) characters: never part of a real address. */
-const INVISIBLE_CHARACTERS = /[\p{Cc}\p{Cf}]/u;
+
+/** A name's letters and digits only, lower case (NFKC): how the index's name is compared with a username. */
+function squashedName(name: string): string {
+  return name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '');
+}
 
 export interface TwoFactorStatus {
   hasTotp: boolean;
@@ -109,6 +120,15 @@ export interface RegisterOptions {
 
 /** Runs inside the registration transaction, after the user row is written (services/emails.ts adds the first address). */
 export type OnAccountCreated = (trx: Kysely<Database>, user: User, options: { emailVerified: boolean }) => Promise<void>;
+
+export interface AccountsOptions {
+  /**
+   * The index's name (LATCHKEY_RP_NAME, `config.rpName`): kept from registration as a username, and refused
+   * inside a password (NIST SP 800-63B 5.1.1.2, "the name of the service").
+   */
+  indexName: string;
+  onCreated?: OnAccountCreated;
+}
 
 /** What a registration form sent; a field missing from the form is absent here. */
 export interface RegistrationInput {
@@ -157,14 +177,15 @@ export function canonicalUsername(username: string): string {
   return username.trim().toLowerCase();
 }
 
-export function createAccounts(db: Kysely<Database>, passwords: Passwords, events: Events, now: Clock, onCreated?: OnAccountCreated): Accounts {
+export function createAccounts(db: Kysely<Database>, passwords: Passwords, events: Events, now: Clock, options: AccountsOptions): Accounts {
+  const { indexName, onCreated } = options;
   const findByUsername = (username: string) => db.selectFrom('users').selectAll().where('username', '=', canonicalUsername(username)).executeTakeFirst();
 
   const deletedAt = async (username: string) =>
     (await db.selectFrom('deleted_usernames').select('deleted_at').where('username', '=', canonicalUsername(username)).executeTakeFirst())?.deleted_at ?? null;
 
   const registrationProblems: Accounts['registrationProblems'] = async (input, options = {}) => {
-    const fieldErrors = registrationRuleProblems(input, options.allowReservedName ?? false);
+    const fieldErrors = registrationRuleProblems(input, options.allowReservedName ?? false, indexName);
     const username = input.username === undefined ? '' : canonicalUsername(input.username);
     if (username !== '' && !fieldErrors.username) {
       const taken = (await findByUsername(username)) ? TAKEN_MESSAGE : (await deletedAt(username)) !== null ? DELETED_NAME_MESSAGE : null;
@@ -197,15 +218,17 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
 
     async register(input, origin = NO_ORIGIN, options = {}) {
       const username = canonicalUsername(input.username);
-      const email = input.email.trim();
       const problems = await registrationProblems(input, options);
       const [first] = Object.entries(problems.fieldErrors);
       if (first) throw new ServiceError(first[1], problems.status, first[0], problems.fieldErrors);
+      // Stored as it will be mailed: NFC, the domain in its ASCII form (services/email-address.ts).
+      const email = normalizeEmailAddress(input.email);
+      if (!email.ok) throw new ServiceError(email.message, 400, 'email');
       const time = now();
       const user: User = {
         id: randomUUID(),
         username,
-        email,
+        email: email.address,
         password_hash: await passwords.hash(input.password),
         created_at: time,
         password_changed_at: time,
@@ -222,6 +245,15 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
         // names as where it logged in from.
         await inTransaction(db, async (trx) => {
           await trx.insertInto('users').values(user).execute();
+          // The name was free and never deleted when `registrationProblems` looked, but the argon2 hash ran since:
+          // an account of this name may have been registered and deleted meanwhile (no constraint links
+          // `deleted_usernames` to `users`). Asked again now that the name is ours in this transaction: on
+          // PostgreSQL the insert above waited on the unique index for a deletion of the name still committing,
+          // and this statement (READ COMMITTED: a fresh snapshot) sees what it wrote; on SQLite transactions
+          // run one at a time, so a deletion is wholly before this one (seen here) or wholly after it (its
+          // account still held the name, and the insert above failed as "taken").
+          const deleted = await trx.selectFrom('deleted_usernames').select('username').where('username', '=', username).executeTakeFirst();
+          if (deleted) throw new ServiceError(DELETED_NAME_MESSAGE, 409, 'username');
           await onCreated?.(trx, user, { emailVerified: options.emailVerified ?? false });
           await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.accountCreated, origin });
         });
@@ -324,7 +356,7 @@ const DELETED_NAME_MESSAGE = 'This username belonged to an account that was dele
 const RESERVED_NAME_MESSAGE = 'This username is reserved: people could take it for this index’s own staff or services. Choose another one.';
 
 /** The first rule each given field breaks, by form field name (the form shows them all at once). */
-function registrationRuleProblems(input: RegistrationInput, allowReservedName: boolean): Record<string, string> {
+function registrationRuleProblems(input: RegistrationInput, allowReservedName: boolean, indexName: string): Record<string, string> {
   const problems: Record<string, string> = {};
   const typed = input.username?.trim();
   const username = typed?.toLowerCase();
@@ -334,38 +366,27 @@ function registrationRuleProblems(input: RegistrationInput, allowReservedName: b
     else if (!USERNAME_PATTERN.test(typed)) {
       problems.username =
         'The username may contain only the letters A–Z (any case), digits and ".", "_" and "-", and must start and end with a letter or digit.';
-    } else if (!allowReservedName && isReservedUsername(username)) problems.username = RESERVED_NAME_MESSAGE;
+    } else if (!allowReservedName && isReservedUsername(username, indexName)) problems.username = RESERVED_NAME_MESSAGE;
   }
-  const email = input.email?.trim();
-  const badEmail = email === undefined ? null : emailProblem(email);
-  if (badEmail) problems.email = badEmail;
+  const email = input.email === undefined ? undefined : normalizeEmailAddress(input.email);
+  if (email && !email.ok) problems.email = email.message;
   const password = input.password;
   if (password !== undefined) {
     // The one password rule (NIST SP 800-63B 5.1.1.2): the same for every form that sets a password.
-    const check = checkNewPassword(password, { username: username || undefined, email: badEmail ? undefined : email });
+    const check = checkNewPassword(password, { username: username || undefined, email: email?.ok ? email.address : undefined, indexName });
     if (!check.ok) problems.new_password = check.message;
   }
   return problems;
 }
 
-/** Why `email` (already trimmed) is not one plain address, or null (registration and address management share it). */
-export function emailProblem(email: string): string | null {
-  if (email.length === 0) return 'Enter an email address.';
-  // Cc (controls: PostgreSQL refuses U+0000 outright) and Cf (bidi overrides, zero-width characters): an
-  // address holding them would show on the account page and in logs looking like another one.
-  if (INVISIBLE_CHARACTERS.test(email)) return 'An email address cannot contain control or invisible formatting characters.';
-  if (email.length > EMAIL_MAX_LENGTH || !EMAIL_PATTERN.test(email)) return 'Enter a valid email address, like name@example.org.';
-  // RFC 5321 4.5.3.1.1: a mail server need not take a local part over 64 octets; a link sent there would never arrive.
-  if (new TextEncoder().encode(email.slice(0, email.lastIndexOf('@'))).length > MAX_LOCAL_PART_OCTETS) {
-    return `The part before the @ is too long (at most ${MAX_LOCAL_PART_OCTETS} characters): check the address.`;
-  }
-  return null;
-}
-
-/** Throws a {@link ServiceError} on field `email` unless `email` (already trimmed) looks like one address. */
-export function checkEmailAddress(email: string): void {
-  const problem = emailProblem(email);
-  if (problem) throw new ServiceError(problem, 400, 'email');
+/**
+ * The address to store and mail for what was typed (services/email-address.ts: trimmed, NFC, the domain in
+ * ASCII); throws a {@link ServiceError} on field `email` when the rule refuses it.
+ */
+export function checkEmailAddress(typed: string): string {
+  const check = normalizeEmailAddress(typed);
+  if (!check.ok) throw new ServiceError(check.message, 400, 'email');
+  return check.address;
 }
 
 /** SQLite `SQLITE_CONSTRAINT_UNIQUE` or PostgreSQL `23505`. */

@@ -5,6 +5,7 @@ import { inTransaction } from '../db/in-transaction.js';
 import type { Database } from '../db/schema.js';
 import { checkEmailAddress, isUniqueViolation } from './accounts.js';
 import type { Clock } from './clock.js';
+import { emailKey, emailLookupKeys } from './email-address.js';
 import { ServiceError } from './errors.js';
 import { createEvents, EVENT_TAGS, type EventFollowUp, NO_ORIGIN, type RequestOrigin } from './events.js';
 import { composeMail } from './mail/compose-mail.js';
@@ -119,10 +120,8 @@ interface TokenPayload {
   t: number;
 }
 
-/** Trimmed, lower-cased: how addresses are compared (the domain is case-insensitive; we do not rely on local-part case). */
-export function emailKey(email: string): string {
-  return email.trim().toLowerCase();
-}
+// How addresses are compared (trimmed, NFC, lower case, the domain in ASCII): one definition, in email-address.ts.
+export { emailKey, emailLookupKeys } from './email-address.js';
 
 /**
  * Addresses of an account and their verification (ASVS V2.5.x communication channel; NIST SP 800-63B
@@ -150,10 +149,17 @@ export function createEmails(options: EmailsOptions): Emails {
     return row;
   };
 
-  /** Refuses an address already on the account, and an account already holding {@link MAX_ADDRESSES}. */
-  const checkRoomFor = async (executor: Kysely<Database>, userId: string, key: string) => {
-    const existing = await executor.selectFrom('user_emails').select(['id', 'email_key']).where('user_id', '=', userId).execute();
-    if (existing.some((row) => row.email_key === key)) throw new ServiceError('This address is already on your account.', 409, 'email');
+  /**
+   * Refuses an address already on the account, and an account already holding {@link MAX_ADDRESSES}. `address`
+   * is normalised ({@link checkEmailAddress}). A row stored before addresses were normalised has the key its
+   * text had then (a decomposed accent, a Unicode domain): each row's address is keyed again here, so the
+   * same mailbox in another spelling is still "already on your account".
+   */
+  const checkRoomFor = async (executor: Kysely<Database>, userId: string, address: string) => {
+    const key = emailKey(address);
+    const existing = await executor.selectFrom('user_emails').select(['id', 'email', 'email_key']).where('user_id', '=', userId).execute();
+    if (existing.some((row) => row.email_key === key || emailKey(row.email) === key))
+      throw new ServiceError('This address is already on your account.', 409, 'email');
     if (existing.length >= MAX_ADDRESSES) throw new ServiceError(`An account can have at most ${MAX_ADDRESSES} addresses. Remove one first.`, 400, 'email');
   };
 
@@ -218,7 +224,9 @@ export function createEmails(options: EmailsOptions): Emails {
       );
     },
 
-    async addFirst(user, email, { verified }) {
+    async addFirst(user, typed, { verified }) {
+      // Registration stored the normalised address on the user already; normalising again changes nothing.
+      const email = checkEmailAddress(typed);
       const time = now();
       await inTransaction(db, async (trx) => {
         const key = emailKey(email);
@@ -232,7 +240,7 @@ export function createEmails(options: EmailsOptions): Emails {
           .insertInto('user_emails')
           .values({
             user_id: user.id,
-            email: email.trim(),
+            email,
             email_key: key,
             is_primary: 1,
             verified_at: verified ? time : null,
@@ -242,15 +250,13 @@ export function createEmails(options: EmailsOptions): Emails {
           })
           .returning('id')
           .executeTakeFirstOrThrow();
-        if (!verified) await sendLink(trx, user.id, Number(row.id), email.trim());
+        if (!verified) await sendLink(trx, user.id, Number(row.id), email);
       });
     },
 
     async checkMailable(userId, request) {
       if ('add' in request) {
-        const email = request.add.trim();
-        checkEmailAddress(email);
-        await checkRoomFor(db, userId, emailKey(email));
+        await checkRoomFor(db, userId, checkEmailAddress(request.add));
         return;
       }
       const row = await rowOf(db, userId, request.resend);
@@ -258,11 +264,11 @@ export function createEmails(options: EmailsOptions): Emails {
     },
 
     async add(userId, input, origin) {
-      const email = input.trim();
-      checkEmailAddress(email);
+      // Stored, mailed and shown as normalised: NFC, the domain in its ASCII form (email-address.ts).
+      const email = checkEmailAddress(input);
       const key = emailKey(email);
       return inTransaction(db, async (trx) => {
-        await checkRoomFor(trx, userId, key);
+        await checkRoomFor(trx, userId, email);
         const time = now();
         let id: number;
         try {
@@ -369,7 +375,7 @@ export function createEmails(options: EmailsOptions): Emails {
         .updateTable('user_emails')
         .set({ verified_at: now(), verify_nonce: null })
         .where('user_id', '=', userId)
-        .where('email_key', '=', emailKey(email))
+        .where('email_key', 'in', emailLookupKeys(email))
         .where('verified_at', 'is', null)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 1) {

@@ -78,16 +78,17 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
   const rateLimits = createRateLimits(db, config.rateLimits, now);
   const requestLimits = createRequestLimits(db, config.requestLimits, now);
   const totpGuessBudget = createTotpGuessBudget(db, config.rateLimits.totpGuessesPerYear, now);
-  const accounts = createAccounts(db, passwords, events, now, (trx, user, { emailVerified }) =>
-    emailsIn(trx).addFirst(user, user.email, { verified: emailVerified }),
-  );
+  const accounts = createAccounts(db, passwords, events, now, {
+    indexName: config.rpName,
+    onCreated: (trx, user, { emailVerified }) => emailsIn(trx).addFirst(user, user.email, { verified: emailVerified }),
+  });
   const sessions = createSessions(db, keys['session-data'], now);
   const loginTokens = createLoginTokens(db, keys['login-token'], now);
   const rememberedDevices = createRememberedDevices(db, keys['remember-device'], now);
   const totp = createTotp(db, keys['totp-secret'], events, config.rpName, now);
   const recoveryCodes = createRecoveryCodes(db, keys['recovery-code'], events, now);
   const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget });
-  const passwordChanges = createPasswordChanges(db, passwords, now, events);
+  const passwordChanges = createPasswordChanges(db, passwords, now, events, config.rpName);
   return {
     boundTo: (trx) => createServices(trx, config, { now }),
     config,

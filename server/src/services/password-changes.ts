@@ -52,14 +52,15 @@ export class PasswordChangedMeanwhile extends ServiceError {
 /**
  * The event is recorded through the transaction (`events.boundTo`), so the event and the "password
  * changed / reset" notice it mails (services/mail/security-notices.ts) commit with the password.
+ * `indexName` is the index's name (`config.rpName`), a word the password rule refuses.
  */
-export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords, now: Clock, events: Events): PasswordChanges {
+export function createPasswordChanges(db: Kysely<Database>, passwords: Passwords, now: Clock, events: Events, indexName: string): PasswordChanges {
   return {
     async setPassword(userId, newPassword, { reason, keepSessionId = null, origin = NO_ORIGIN, details = {}, expectedPasswordHash, alsoInTransaction }) {
       const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
       if (!user) throw new ServiceError('This account no longer exists.', 404);
       // The one password rule for every form that sets a password (DESIGN.md section 3).
-      const check = checkNewPassword(newPassword, { username: user.username, email: user.email });
+      const check = checkNewPassword(newPassword, { username: user.username, email: user.email, indexName });
       if (!check.ok) throw new ServiceError(check.message, 400, 'new_password');
       // Hashed before the transaction opens: argon2 takes tens of milliseconds, no lock should wait on it.
       const hash = await passwords.hash(newPassword);

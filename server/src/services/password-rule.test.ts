@@ -32,6 +32,31 @@ describe('checkNewPassword (NIST SP 800-63B 5.1.1.2)', () => {
     expect(refused('my latchkey secret', 'bob')).toMatch(/name of this service/);
   });
 
+  it('refuses the configured index’s name (LATCHKEY_RP_NAME) inside the password, its words with any separators or run together', () => {
+    const withIndex = (password: string, indexName: string) => {
+      const check = checkNewPassword(password, { username: 'zed', indexName });
+      return check.ok ? null : check.message;
+    };
+    const message = 'The password must not contain the name of this service (“Example Index”).';
+    for (const password of [
+      'welcome to example index!',
+      'EXAMPLE-INDEX forever and ever',
+      'my exampleindex password',
+      'the Example_Index, 2026',
+      'ｅｘａｍｐｌｅ ｉｎｄｅｘ ok ok',
+    ]) {
+      expect(withIndex(password, 'Example Index'), password).toBe(message);
+    }
+    expect(withIndex('i love acme packages', 'ACME (packages)')).toMatch(/name of this service \(“ACME \(packages\)”\)/);
+    // Without the configured name only this software's own is refused; one word of the name alone is fine.
+    expect(refused('welcome to example index!')).toBeNull();
+    expect(withIndex('an index of example sentences', 'Example Index')).toBeNull();
+    // Under 3 letters and digits it is no word to refuse (as for usernames).
+    expect(withIndex('a pi of pie and pies', 'PI')).toBeNull();
+    // `latchkey` stays refused whatever the index is called.
+    expect(withIndex('my latchkey secret', 'Example Index')).toMatch(/name of this service/);
+  });
+
   it('refuses the e-mail address, or the name before its @ (also before a "+tag"), inside the password', () => {
     const withEmail = (password: string, email: string) => {
       const check = checkNewPassword(password, { username: 'zed', email });

@@ -19,16 +19,19 @@ import { normalizePassword } from './passwords.js';
  *   that is the first thing guessing tools try.
  * - Not repetitive or sequential ("aaaaaaaaaaaa", "abcabcabcabc", "123456789012") and not built on
  *   the context: the username, the account's e-mail address (its name before the @, which is often the
- *   person's name and is the other identifier a reset request takes), or the service's name (5.1.1.2's
- *   "context-specific words ... the username, and derivatives thereof"; Warehouse gives its strength check
- *   the username and the address for the same reason).
+ *   person's name and is the other identifier a reset request takes), or the service's name — this
+ *   software's, `latchkey`, and the index's own as configured (LATCHKEY_RP_NAME) — (5.1.1.2's
+ *   "context-specific words, such as the name of the service, the username, and derivatives thereof";
+ *   Warehouse gives its strength check the username and the address for the same reason).
  * No composition rules (5.1.1.2 says not to impose them).
  */
 export const PASSWORD_MIN_LENGTH = 12;
 export const PASSWORD_MAX_LENGTH = 1024;
 
-/** The service's own name: a context word 5.1.1.2 says to refuse. */
-const SERVICE_WORDS = ['latchkey'];
+/** This software's name: a context word 5.1.1.2 says to refuse, whatever the index is called. */
+const SOFTWARE_NAME = 'latchkey';
+/** Runs of anything but letters and digits: how the words of a name (and of a password, to compare) are separated. */
+const NOT_LETTER_OR_DIGIT = /[^\p{L}\p{N}]+/gu;
 
 export type PasswordCheck = { ok: true } | { ok: false; message: string };
 
@@ -40,6 +43,20 @@ export interface PasswordContext {
    * a password containing its local part, or that part before a "+tag" (RFC 5233 subaddress), is refused.
    */
   email?: string;
+  /**
+   * The index's name (LATCHKEY_RP_NAME, `config.rpName`): a password containing it — its words in order with
+   * any separators, or run together ("Example Index", "example-index", "exampleindex") — is refused.
+   */
+  indexName?: string;
+}
+
+/** The index's name as the password is searched for it: its words separated by one space, and run together; from 3 characters on. */
+function indexNameForms(indexName: string | undefined): { spaced: string; squashed: string } | null {
+  if (!indexName) return null;
+  const words = indexName.normalize('NFKC').toLowerCase().split(NOT_LETTER_OR_DIGIT).filter(Boolean);
+  const squashed = words.join('');
+  // As for usernames: a very short name ("PI") occurs in many good passwords.
+  return squashed.length >= 3 ? { spaced: words.join(' '), squashed } : null;
 }
 
 /** The parts of `email` a password must not contain: its local part and, for "name+tag@…", the name; at least 3 characters, as for usernames. */
@@ -79,7 +96,11 @@ export function checkNewPassword(typed: string, context: PasswordContext = {}): 
   if (emailWords(context.email).some((word) => lower.includes(word))) {
     return refuse('The password must not contain your e-mail address or the name before its @.');
   }
-  if (SERVICE_WORDS.some((word) => lower.includes(word))) return refuse('The password must not contain the name of this service.');
+  if (lower.includes(SOFTWARE_NAME)) return refuse('The password must not contain the name of this service.');
+  const index = indexNameForms(context.indexName);
+  if (index && (lower.includes(index.squashed) || lower.replace(NOT_LETTER_OR_DIGIT, ' ').includes(index.spaced))) {
+    return refuse(`The password must not contain the name of this service (“${context.indexName?.trim()}”).`);
+  }
   const pattern = passwordPattern(password, commonPasswords());
   if (pattern === 'common') {
     return refuse(
