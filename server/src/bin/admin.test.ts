@@ -63,6 +63,9 @@ describe('admin CLI', () => {
     expect(generatePassword({ username: 'security', email: 'joe@example.org' }, () => draws.shift()!)).toBe('Q7mZk2vT9wLpR4sN8yHc');
     expect(draws).toEqual([]);
     expect(() => generatePassword({ username: 'same' }, () => 'xxxxsamexxxxxxxxxxxx')).toThrow(/100 tries/);
+    // The index's own name too (a short one turns up in about 1 random password in 1 800).
+    const named = ['xxEXAMPLExxxxxxxxxxx', 'Q7mZk2vT9wLpR4sN8yHc'];
+    expect(generatePassword({ username: 'alice', indexName: 'Example' }, () => named.shift()!)).toBe('Q7mZk2vT9wLpR4sN8yHc');
   });
 
   it('creates a user, resets their 2FA with a recorded reason, lists events', async () => {

@@ -55,7 +55,7 @@ export const COMMANDS: Record<string, AdminCommand> = {
       const username = requireString(values.username, '--username');
       const email = requireString(values.email, '--email');
       // Passwords never go on the command line (visible in `ps` and shell history).
-      const generated = values['password-stdin'] ? null : generatePassword({ username, email });
+      const generated = values['password-stdin'] ? null : generatePassword({ username, email, indexName: services.config.rpName });
       const password = generated ?? (await io.readStdin()).replace(/\r?\n$/, '');
       // --verified: the administrator checked the address out of band; otherwise the server mails a link.
       const verified = values.verified === true;

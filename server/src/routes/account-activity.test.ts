@@ -325,6 +325,7 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     // It starts the pause, and says so at once (not one try later).
     const tenth = await laptop.post(ROUTES.revokeSessions, wrong);
     expect(tenth.status).toBe(429);
+    expect(Number(tenth.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(tenth.text).toContain('That password is not correct. Too many failed attempts.');
     const locked = await laptop.post(ACCOUNT_ROUTES.downloadData, { [FIELDS.password]: PASSWORD });
     expect(locked.status).toBe(429);

@@ -64,8 +64,15 @@ export function methodNotAllowed(routes: RouteTable): RequestHandler {
 function sendMethodNotAllowed(req: Request, res: Response, entry: PathMethods): void {
   res.set('Allow', entry.methods.join(', '));
   const json = wantsJson(req) || (entry.json && req.accepts(['json', 'html']) !== 'html');
-  const loggedIn = Boolean(res.locals.state?.user);
-  const place = loggedIn ? { name: 'your account page', href: ROUTES.manageAccount } : { name: 'the login page', href: ROUTES.login };
+  // Methods other than GET and HEAD are refused before the session is loaded: who is asking is not known
+  // there, so the answer points home rather than at a login page a logged-in person does not need.
+  const state = res.locals.state as { user?: unknown } | undefined;
+  const place =
+    state === undefined
+      ? { name: 'the home page', href: ROUTES.home }
+      : state.user
+        ? { name: 'your account page', href: ROUTES.manageAccount }
+        : { name: 'the login page', href: ROUTES.login };
   const goThere = json ? `Go to ${place.name} (${place.href}) instead.` : `Go to ${place.name} instead.`;
   const refused = req.method === 'GET' || req.method === 'HEAD' ? 'it cannot be opened directly' : `it does not accept ${req.method} requests`;
   if (entry.methods.includes('GET')) {

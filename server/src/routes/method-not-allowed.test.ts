@@ -74,9 +74,10 @@ describe.each(DIALECTS)('405 Method Not Allowed on %s (RFC 9110 §15.5.6)', (dia
     expect(page.text).toContain(`<a href="${ROUTES.login}">Go to the login page</a>`);
     const put = await b.raw('PUT', ROUTES.webauthnAuthenticateValidate, '{}', { 'content-type': 'application/json' });
     expect(put.status).toBe(405);
+    // Refused before the session is read: pointed home, not at a login page a logged-in person does not need.
     expect(JSON.parse(put.text)).toEqual({
       fail: {
-        errors: ["This address only takes requests from this site's pages; it does not accept PUT requests. Go to the login page (/account/login/) instead."],
+        errors: ["This address only takes requests from this site's pages; it does not accept PUT requests. Go to the home page (/) instead."],
       },
     });
   });

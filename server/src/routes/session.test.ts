@@ -78,7 +78,7 @@ describe.each(DIALECTS)('a login racing a change of the account on %s', (dialect
     device.cookies.set('latchkey_device', await server.services.rememberedDevices.issue(user, { ip: null, userAgent: null }));
     await device.get(ROUTES.login);
     // What the account page's "Forget remembered devices" does.
-    afterThePasswordCheck(() => server.services.accounts.bumpSecurityEpoch(user.id));
+    afterThePasswordCheck(() => server.services.rememberedDevices.forgetAll(user, { ip: null, userAgent: null }));
     const before = await sessionsOf(user.id);
     const login = await device.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
     expect(login.location).toBe(REFUSED); // was /manage/account/: the second factor skipped by a forgotten device

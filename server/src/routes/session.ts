@@ -103,9 +103,10 @@ const LOGIN_OUTDATED = 'loginOutdated';
  *
  * `user` must be the row the login checked (its password, second factor or remembered device): the session
  * is created only while the account is still at that row's security epoch. When a password change or
- * reset, a 2FA change or "Forget remembered devices" committed meanwhile — they end every other session,
- * and a session made afterwards from the old credentials would survive them — no session starts, this
- * browser is left logged out, the answer is false, and {@link loginDestination} is the login page saying so.
+ * reset (which end every other session: one made afterwards from the old password would survive them), a 2FA
+ * change or "Forget remembered devices" (which make what the login presented stale) committed meanwhile, no
+ * session starts, this browser is left logged out, the answer is false, and {@link loginDestination} is the
+ * login page saying so.
  */
 export async function startSession(res: Response, services: Services, user: User, options: { rememberDevice?: boolean } = {}): Promise<boolean> {
   const names = cookieNames(services.config);

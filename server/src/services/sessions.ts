@@ -40,8 +40,9 @@ export interface SessionStart {
 
 /**
  * The account's password, second factors or remembered devices changed while this login was under way
- * (between the check of what it presented and its session): no session. The change ended every other
- * session (ASVS V3.3.3); one created just after it from the old credentials must not survive it.
+ * (between the check of what it presented and its session): no session. A password change or reset ended
+ * every other session (ASVS V3.3.3), and one created just after it from the old password must not survive
+ * it; a 2FA change or "Forget remembered devices" made what the login presented stale.
  */
 export class LoginOutdated extends ServiceError {
   override name = 'LoginOutdated';
