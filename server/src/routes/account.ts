@@ -108,7 +108,8 @@ export function accountRoutes(services: Services): Router {
           { username: data[FIELDS.username], email: data[FIELDS.email], password: data[FIELDS.newPassword] },
           requestOrigin(req),
         );
-        await startSession(res, services, user);
+        // A brand-new account's epoch cannot have moved yet; should it have, this is a login like any other.
+        if (!(await startSession(res, services, user))) return res.redirect(303, loginUrlAfter('changed'));
         await services.sessions.setFlash(currentUser(res).session.id, {
           kind: 'success',
           text: `Welcome! We sent a link to ${user.email}: open it while logged in to verify your address, which two-factor authentication needs.`,
