@@ -188,8 +188,8 @@ export function accountActivityRoutes(services: Services): Router {
       );
       if (!go) return;
       // ASVS V3.3.4: the user can see and end their other sessions one by one.
-      if (!(await services.sessions.endForUser(user.id, id))) return done(res, 'warning', 'That session had already ended.');
-      await services.events.record({ userId: user.id, tag: EVENT_TAGS.sessionEnded, origin: requestOrigin(req), details: { userAgent: target.user_agent } });
+      // The end and its event commit together (services/sessions.ts).
+      if (!(await services.sessions.endForUser(user.id, id, requestOrigin(req)))) return done(res, 'warning', 'That session had already ended.');
       await done(res, 'success', `The session of ${browser} was ended.`);
     }),
   );

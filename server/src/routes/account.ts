@@ -2,7 +2,6 @@ import { Router } from 'express';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from '../services/accounts.js';
 import { ServiceError } from '../services/errors.js';
-import { EVENT_TAGS } from '../services/events.js';
 import type { Services } from '../services/index.js';
 import { HomePage } from '../views/home-page.js';
 import { LoginPage } from '../views/login-page.js';
@@ -109,7 +108,7 @@ export function accountRoutes(services: Services): Router {
           requestOrigin(req),
         );
         // A brand-new account's epoch cannot have moved yet; should it have, this is a login like any other.
-        if (!(await startSession(res, services, user))) return res.redirect(303, loginUrlAfter('changed'));
+        if (!(await startSession(res, services, user, 'registration'))) return res.redirect(303, loginUrlAfter('changed'));
         await services.sessions.setFlash(currentUser(res).session.id, {
           kind: 'success',
           text: `Welcome! We sent a link to ${user.email}: open it while logged in to verify your address, which two-factor authentication needs.`,
@@ -147,9 +146,11 @@ export function accountRoutes(services: Services): Router {
       }
       const { user, twoFactor } = result;
       if (!twoFactor.enabled || (await services.rememberedDevices.isRemembered(deviceCookie(req, services), user))) {
-        await services.login.recordLoginSuccess(user, twoFactor.enabled ? 'remembered_device' : 'password', origin);
-        // False when the account changed while this login was under way (routes/session.ts): no session.
-        if (!(await startSession(res, services, user))) return res.redirect(303, loginUrlAfter('changed', next));
+        // False when the account changed while this login was under way: no session, and the history says the
+        // login stopped instead of "Logged in" (services/login.ts startSession).
+        if (!(await startSession(res, services, user, twoFactor.enabled ? 'remembered_device' : 'password'))) {
+          return res.redirect(303, loginUrlAfter('changed', next));
+        }
         return res.redirect(303, next ?? ROUTES.manageAccount);
       }
       const token = await services.loginTokens.issue(user, twoFactor);
@@ -165,10 +166,8 @@ export function accountRoutes(services: Services): Router {
     ROUTES.logout,
     handler(async (req, res) => {
       const { user, session, cookieToken } = state(res);
-      if (user && session) {
-        await services.sessions.destroy(cookieToken);
-        await services.events.record({ userId: user.id, tag: EVENT_TAGS.logout, origin: requestOrigin(req) });
-      }
+      // The session's end and its event commit together; one already ended elsewhere records nothing more.
+      if (user && session) await services.sessions.logOut(user.id, cookieToken, requestOrigin(req));
       renewAnonymousToken(res, services);
       res.redirect(303, user ? loginUrlAfter('logout') : ROUTES.login);
     }),

@@ -5,7 +5,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { LastFactorUnconfirmed } from '../services/clear-recovery-codes-if-no-factor.js';
 import { ServiceError } from '../services/errors.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
-import { EVENT_TAGS, HISTORY_PAGE_SIZE } from '../services/events.js';
+import { HISTORY_PAGE_SIZE } from '../services/events.js';
 import { TOTP_ALREADY_ON } from '../services/totp.js';
 import type { Services } from '../services/index.js';
 import { AccountPage, ACCOUNT_ROUTES, CONFIRM_TEXT, DELETE_ACCOUNT_FIELDS, type AccountPageProblems } from '../views/account-page.js';
@@ -320,8 +320,8 @@ export function manageRoutes(services: Services): Router {
       // In place, with the password field open and focused (QA finding 4): see recoveryCodesGenerate.
       if (!reauth.ok) return renderAccount(res, reauth.status, { revokeSessions: { [FIELDS.password]: reauth.message } });
       // ASVS V3.3.4: the user can terminate all active sessions. Remembered devices and 2FA are left alone.
-      const count = await services.sessions.destroyAllForUser(user.id);
-      await services.events.record({ userId: user.id, tag: EVENT_TAGS.sessionsRevoked, origin: requestOrigin(req), details: { count } });
+      // The sessions and the event that counts them commit together (services/sessions.ts).
+      await services.sessions.destroyAllForUser(user.id, requestOrigin(req));
       renewAnonymousToken(res, services);
       // Flashes live in the session that was just ended: the login page says it from the query instead.
       res.redirect(303, loginUrlAfter('everywhere'));

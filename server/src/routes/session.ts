@@ -6,7 +6,7 @@ import type { User } from '../db/schema.js';
 import type { Services } from '../services/index.js';
 import { hmac, safeEqual } from '../services/keys.js';
 import { REMEMBER_DEVICE_MS } from '../services/remembered-devices.js';
-import { LoginOutdated } from '../services/sessions.js';
+import type { SessionGrant, StartedSession } from '../services/login.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { MessagePage } from '../views/message-page.js';
 import { loginUrlAfter } from './login-notice.js';
@@ -93,43 +93,53 @@ export function requireUser(): RequestHandler {
   };
 }
 
-/** `res.locals` key: {@link startSession} refused, so {@link loginDestination} is the login page saying why. */
+/** `res.locals` key: the login was stopped ({@link enterSession}), so {@link loginDestination} is the login page saying why. */
 const LOGIN_OUTDATED = 'loginOutdated';
 
 /**
- * Log `user` in on this browser: always a brand-new session id (ASVS V3.2.1: new token at
- * authentication), the old session (if any) destroyed; optionally the remembered-device cookie.
- * The WebAuthn login route calls this too.
- *
- * `user` must be the row the login checked (its password, second factor or remembered device): the session
- * is created only while the account is still at that row's security epoch. When a password change or
- * reset (which end every other session: one made afterwards from the old password would survive them), a 2FA
- * change or "Forget remembered devices" (which make what the login presented stale) committed meanwhile, no
- * session starts, this browser is left logged out, the answer is false, and {@link loginDestination} is the
- * login page saying so.
+ * Log `user` in on this browser after a login that needs no second factor now (its password, with no 2FA
+ * or on a remembered device: `grant` says which) or a registration: the session and its login event are
+ * started together (services/login.ts `startSession`), then put on this browser ({@link enterSession}).
+ * `user` must be the row the login checked; false when the login was stopped because the account changed
+ * meanwhile.
  */
-export async function startSession(res: Response, services: Services, user: User, options: { rememberDevice?: boolean } = {}): Promise<boolean> {
+export async function startSession(res: Response, services: Services, user: User, grant: SessionGrant): Promise<boolean> {
+  const started = await services.login.startSession(user, grant, requestOrigin(res.req));
+  return enterSession(res, services, { user, started });
+}
+
+/**
+ * Put a session a login started (services/login.ts: the second-factor steps start theirs, {@link startSession}
+ * the others) on this browser: always a brand-new session id (ASVS V3.2.1: new token at authentication), the
+ * old session (if any) destroyed; optionally the remembered-device cookie. `started` undefined or null: the
+ * login was stopped — a password change or reset (which end every other session: one made afterwards from
+ * the old password would survive them), a 2FA change or "Forget remembered devices" (which make what the
+ * login presented stale) committed meanwhile — so this browser is left logged out, the answer is false, and
+ * {@link loginDestination} is the login page saying so.
+ */
+export async function enterSession(
+  res: Response,
+  services: Services,
+  login: { user: User; started?: StartedSession | null | undefined },
+  options: { rememberDevice?: boolean } = {},
+): Promise<boolean> {
   const names = cookieNames(services.config);
   const previous = state(res);
-  if (previous.session) await services.sessions.destroy(previous.cookieToken);
-  const origin = requestOrigin(res.req);
-  // The browser and the login event are kept so the account page can list this session.
-  const eventId = await services.events.findLoginEvent(user.id, origin);
-  let created: Awaited<ReturnType<Services['sessions']['create']>>;
-  try {
-    created = await services.sessions.create(user.id, { userAgent: origin.userAgent, eventId, securityEpoch: user.security_epoch });
-  } catch (error) {
-    if (!(error instanceof LoginOutdated)) throw error;
+  // A browser that was logged in (a login form posted from a tab opened before) ends that session: recorded in
+  // its account's history like any logout, so that account never loses a session without a word.
+  if (previous.session && previous.user) await services.sessions.logOut(previous.user.id, previous.cookieToken, requestOrigin(res.req), { by: 'login' });
+  const { user, started } = login;
+  if (!started) {
     renewAnonymousToken(res, services);
     res.locals[LOGIN_OUTDATED] = true;
     return false;
   }
-  const { token, session } = created;
+  const { token, session } = started;
   res.cookie(names.session, token, cookieOptions(services.config));
   // Not a secret: only lets the login page say "your session has ended" instead of nothing.
   res.cookie(names.signedIn, '1', cookieOptions(services.config));
   if (options.rememberDevice) {
-    res.cookie(names.device, await services.rememberedDevices.issue(user, origin), cookieOptions(services.config, REMEMBER_DEVICE_MS));
+    res.cookie(names.device, await services.rememberedDevices.issue(user, requestOrigin(res.req)), cookieOptions(services.config, REMEMBER_DEVICE_MS));
   }
   res.locals.state = { cookieToken: token, session, user, csrfToken: csrfTokenFor(services, token) };
   return true;
@@ -157,7 +167,7 @@ export function deviceCookie(req: Request, services: Services): string | undefin
 
 /**
  * Where to go after a login: the validated `next` from the query or body, else the account page — or, when
- * {@link startSession} refused because the account changed meanwhile, the login page saying so (the routes
+ * {@link enterSession} found the login stopped because the account changed meanwhile, the login page saying so (the routes
  * that redirect here after it need not check its answer themselves).
  */
 export function loginDestination(req: Request): string {

@@ -10,7 +10,7 @@ import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
 import { TwoFactorPage } from '../views/two-factor-page.js';
 import { WEBAUTHN_SCRIPTS } from '../views/webauthn-dom.js';
 import { formSchema, handler, setRetryAfter, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
-import { loginDestination, rememberDeviceChosen, startSession } from './session.js';
+import { enterSession, loginDestination, rememberDeviceChosen } from './session.js';
 
 const TOTP_FORM = formSchema({ [FIELDS.totpValue]: textField('the 6-digit code from your authentication app', 64) });
 const RECOVERY_CODE_FORM = formSchema({ [FIELDS.recoveryCodeValue]: textField('a recovery code', 64) });
@@ -104,13 +104,14 @@ export function twoFactorRoutes(services: Services): Router {
       if (!form.ok) return renderTwoFactor(req, res, 400, [], {}, form.fieldErrors[FIELDS.totpValue] ?? Object.values(form.fieldErrors)[0]);
       const result = await services.login.totpStep({ token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.totpValue] }, requestOrigin(req));
       if (result.kind === 'token-problem') return sendTokenProblem(res, result.problem);
-      if (result.kind !== 'success') {
+      if (result.kind === 'blocked' || result.kind === 'invalid') {
         setRetryAfter(res, result);
         // A wrong or malformed code is the field's; a lock-out (or the year's budget spent) is the page's.
         if (result.kind === 'invalid') return renderTwoFactor(req, res, result.status, [], result, result.message);
         return renderTwoFactor(req, res, result.status, [result.message], result);
       }
-      await startSession(res, services, result.user, { rememberDevice: rememberDeviceChosen(req) });
+      // Logged in, or stopped (the account changed meanwhile): loginDestination then says so on the login page.
+      await enterSession(res, services, result, { rememberDevice: rememberDeviceChosen(req) });
       res.redirect(303, loginDestination(req));
     }),
   );
@@ -139,11 +140,12 @@ export function twoFactorRoutes(services: Services): Router {
         requestOrigin(req),
       );
       if (result.kind === 'token-problem') return sendTokenProblem(res, result.problem);
-      if (result.kind !== 'success') {
+      if (result.kind === 'blocked' || result.kind === 'invalid') {
         setRetryAfter(res, result);
         return renderRecovery(req, res, result.status, [result.message]);
       }
-      await startSession(res, services, result.user, { rememberDevice: rememberDeviceChosen(req) });
+      // Stopped (the account changed meanwhile): the code was not used up, and loginDestination says why.
+      if (!(await enterSession(res, services, result, { rememberDevice: rememberDeviceChosen(req) }))) return res.redirect(303, loginDestination(req));
       const remaining = await services.recoveryCodes.remaining(result.user.id);
       const session = res.locals.state.session;
       if (session) {

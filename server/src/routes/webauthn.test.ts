@@ -90,13 +90,15 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const query = await passwordStep(client, username);
     const credential = await assertion(client, query, key);
     const user = (await server.services.accounts.findByUsername(username))!;
-    // The owner's reset commits between the accepted key and the session (routes/session.ts startSession).
-    const events = server.services.events;
-    const find = events.findLoginEvent;
-    events.findLoginEvent = async (...args) => {
-      events.findLoginEvent = find;
+    // The owner's reset commits between the accepted key (its login token used up) and the session
+    // (services/login.ts startSession).
+    const tokens = server.services.loginTokens;
+    const consume = tokens.consume;
+    tokens.consume = async (...args) => {
+      tokens.consume = consume;
+      const consumed = await consume(...args);
       await server.services.passwordChanges.setPassword(user.id, 'a brand new passphrase 8812', { reason: 'reset' });
-      return find(...args);
+      return consumed;
     };
     const validated = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential });
     // Before: 200 "Logged in with your security key." with no session behind it.
@@ -105,6 +107,27 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     expect(validated.json<ApiFailure>().fail.restart).toBe(`${ROUTES.login}?ended=changed`);
     expect(await server.services.sessions.listForUser(user.id)).toEqual([]);
     expect((await client.get(ROUTES.manageAccount)).status).toBe(303);
+    // The history: the key was used, the reset, and the login stopped — not "Logged in (security key)" (QA: it was
+    // recorded before the session was refused).
+    const history = (await server.services.events.list(user.id)).slice(0, 3).map((event) => event.tag);
+    expect(history).toEqual([EVENT_TAGS.loginStopped, EVENT_TAGS.passwordReset, EVENT_TAGS.webauthnUsed]);
+  });
+
+  it('a new key the owner cannot add is recorded as not added — not as a failed login, and no "someone knows your password" mail', async () => {
+    const { client, username } = await registeredClient();
+    expect((await client.get(ROUTES.webauthnProvision)).status).toBe(200);
+    const options = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'Desk key' });
+    // Made for another site (a browser extension in the way, a misconfigured origin): its answer does not verify.
+    const credential = softAuthenticator().createRegistrationResponse(options.json<PublicKeyCredentialCreationOptionsJSON>(), {
+      origin: 'https://other.example',
+    });
+    const refused = await client.postJson(ROUTES.webauthnProvisionValidate, { credential, label: 'Desk key' });
+    expect(refused.status).toBe(400);
+    const user = (await server.services.accounts.findByUsername(username))!;
+    const [latest] = await server.services.events.list(user.id);
+    // Before: account:two_factor:failure, "Failed second factor (security key)", and the failed-login notice mailed.
+    expect(latest).toMatchObject({ tag: EVENT_TAGS.webauthnRegistrationRefused, details: { ceremony: 'registration', label: 'Desk key' } });
+    expect(await readOutbox(server.services, { to: `${username}@example.org`, kind: 'notice:second-factor-failure' })).toEqual([]);
   });
 
   it('adds a first key (then offers recovery codes), logs out and logs in with it', async () => {

@@ -35,7 +35,7 @@ import {
   textField,
   withoutControlCharacters,
 } from './http.js';
-import { checkPassword, loginDestination, reauthenticate, requireUser, startSession } from './session.js';
+import { checkPassword, enterSession, loginDestination, reauthenticate, requireUser } from './session.js';
 import { SESSION_ENDED_NOTICES } from './login-notice.js';
 
 /** base64url text as browsers send it; the cap keeps a hostile body from reaching the CBOR parser. */
@@ -185,9 +185,9 @@ export function webauthnRoutes(services: Services): Router {
         return sendLoginFailure(res, await services.login.countSecondFactorFailure(gate, origin, error.message));
       }
       const result = await services.login.completeSecondFactor(gate, token, 'webauthn', origin);
-      if (result.kind !== 'success') return sendLoginFailure(res, result);
-      if (!(await startSession(res, services, result.user, { rememberDevice: body[FIELDS.rememberDevice] === true }))) {
-        // The account changed while this login was under way (routes/session.ts): no session, so no "Logged in".
+      if (result.kind === 'token-problem' || result.kind === 'blocked' || result.kind === 'invalid') return sendLoginFailure(res, result);
+      if (!(await enterSession(res, services, result, { rememberDevice: body[FIELDS.rememberDevice] === true }))) {
+        // The account changed while this login was under way (services/login.ts startSession): no session, so no "Logged in".
         return sendJsonFailure(res, 409, [SESSION_ENDED_NOTICES.changed], { restart: loginDestination(req) });
       }
       const success: WebauthnAuthenticateSuccess = { success: 'Logged in with your security key.', redirect_to: loginDestination(req) };

@@ -40,12 +40,16 @@ describe.each(DIALECTS)('account activity on %s', (dialect) => {
     expect(listed.map((row) => row.id)).toEqual([phone.session.id, firefox.session.id]); // most recently used first
     expect(listed[1]).toMatchObject({ user_agent: FIREFOX.userAgent, event_id: loginEvent });
 
-    expect(await h.services.sessions.endForUser(user.id, theirs.session.id)).toBe(false); // not theirs to end
+    expect(await h.services.sessions.endForUser(user.id, theirs.session.id, PHONE)).toBe(false); // not theirs to end
     expect(await h.services.sessions.load(theirs.token)).not.toBeNull();
-    expect(await h.services.sessions.endForUser(user.id, firefox.session.id)).toBe(true);
-    expect(await h.services.sessions.endForUser(user.id, firefox.session.id)).toBe(false); // already ended
+    expect(await h.services.sessions.endForUser(user.id, firefox.session.id, PHONE)).toBe(true);
+    expect(await h.services.sessions.endForUser(user.id, firefox.session.id, PHONE)).toBe(false); // already ended
     expect(await h.services.sessions.load(firefox.token)).toBeNull();
     expect(await h.services.sessions.load(phone.token)).not.toBeNull();
+    // One event, for the one ending that happened, naming the browser of the session that ended; none for the others.
+    const ended = (await h.services.events.list(user.id)).filter((event) => event.tag === EVENT_TAGS.sessionEnded);
+    expect(ended).toMatchObject([{ ip: PHONE.ip, details: { userAgent: FIREFOX.userAgent } }]);
+    expect((await h.services.events.list(other.id)).map((event) => event.tag)).not.toContain(EVENT_TAGS.sessionEnded);
   });
 
   it('idle sessions drop out of the list', async () => {
@@ -131,11 +135,21 @@ describe.each(DIALECTS)('account activity on %s', (dialect) => {
     expect(await h.services.events.placesOf(user.id, [])).toEqual(new Map());
   });
 
-  it('the login event of a new session is the newest one from the same browser and address', async () => {
+  it('each session names the login event recorded with it, and a registration’s session the account’s creation', async () => {
     const user = await newUser();
-    const mine = await h.services.events.record({ userId: user.id, tag: EVENT_TAGS.loginSuccess, origin: FIREFOX });
-    await h.services.events.record({ userId: user.id, tag: EVENT_TAGS.loginSuccess, origin: PHONE });
-    expect(await h.services.events.findLoginEvent(user.id, FIREFOX)).toBe(mine);
+    // Two logins of one browser at one address: each session is its own login's (they used to be found
+    // afterwards by browser and address, so both named the newer event).
+    const first = await h.services.login.startSession(user, 'totp', FIREFOX);
+    const second = await h.services.login.startSession(user, 'password', FIREFOX);
+    const logins = (await h.services.events.list(user.id)).filter((event) => event.tag === EVENT_TAGS.loginSuccess);
+    expect(logins.map((event) => event.details)).toEqual([{ method: 'password' }, { method: 'totp' }]);
+    expect(second!.session.event_id).toBe(logins[0]!.id);
+    expect(first!.session.event_id).toBe(logins[1]!.id);
+    const registration = await h.services.login.startSession(user, 'registration', FIREFOX);
+    const created = (await h.services.events.list(user.id)).find((event) => event.tag === EVENT_TAGS.accountCreated);
+    expect(registration!.session.event_id).toBe(created!.id);
+    // A registration records no login of its own.
+    expect((await h.services.events.list(user.id)).filter((event) => event.tag === EVENT_TAGS.loginSuccess)).toHaveLength(2);
   });
 
   it('security keys are renamed under the label rules, uniquely per account, with an event', async () => {

@@ -6,7 +6,7 @@ import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
-import { EVENT_TAGS, type Events, type RequestOrigin, NO_ORIGIN } from './events.js';
+import { EVENT_TAGS, type Events, type RecordedEvent, type RequestOrigin, NO_ORIGIN } from './events.js';
 import { normalizeEmailAddress } from './email-address.js';
 import { ACCOUNT_DELETED_NOTICE_KIND } from './mail/security-notices.js';
 import { checkNewPassword } from './password-rule.js';
@@ -116,6 +116,13 @@ export interface RegisterOptions {
    * account, never for self-service registration. Default false.
    */
   allowReservedName?: boolean;
+  /**
+   * Who creates the account, when an administrator does (the admin CLI's `create-user`: its `actor()`). The
+   * account's first event is then `admin:account:create` (details `actor`, `emailVerified`) instead of
+   * `account:create`, written in the same transaction as the account: the history never says the owner
+   * registered an account an administrator made, and never lacks who made it.
+   */
+  createdBy?: string;
 }
 
 /** Runs inside the registration transaction, after the user row is written (services/emails.ts adds the first address). */
@@ -255,7 +262,16 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
           const deleted = await trx.selectFrom('deleted_usernames').select('username').where('username', '=', username).executeTakeFirst();
           if (deleted) throw new ServiceError(DELETED_NAME_MESSAGE, 409, 'username');
           await onCreated?.(trx, user, { emailVerified: options.emailVerified ?? false });
-          await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.accountCreated, origin });
+          const first: RecordedEvent =
+            options.createdBy === undefined
+              ? { userId: user.id, tag: EVENT_TAGS.accountCreated, origin }
+              : {
+                  userId: user.id,
+                  tag: EVENT_TAGS.adminUserCreated,
+                  origin,
+                  details: { actor: options.createdBy, emailVerified: options.emailVerified ?? false },
+                };
+          await events.boundTo(trx).record(first);
         });
       } catch (error) {
         // Two sign-ups racing for one name: the UNIQUE constraint decides.

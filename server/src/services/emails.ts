@@ -371,16 +371,20 @@ export function createEmails(options: EmailsOptions): Emails {
     },
 
     async markVerified(userId, email) {
-      const updated = await db
-        .updateTable('user_emails')
-        .set({ verified_at: now(), verify_nonce: null })
-        .where('user_id', '=', userId)
-        .where('email_key', 'in', emailLookupKeys(email))
-        .where('verified_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 1) {
-        await eventsIn(db).record({ userId, tag: EVENT_TAGS.emailVerified, origin: NO_ORIGIN, details: { email: email.trim(), by: 'admin' } });
-      }
+      await inTransaction(db, async (trx) => {
+        const verified = await trx
+          .updateTable('user_emails')
+          .set({ verified_at: now(), verify_nonce: null })
+          .where('user_id', '=', userId)
+          .where('email_key', 'in', emailLookupKeys(email))
+          .where('verified_at', 'is', null)
+          .returning('email')
+          .execute();
+        // The address as stored (not as the administrator typed it), its event and notice in the same transaction.
+        for (const row of verified) {
+          await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailVerified, origin: NO_ORIGIN, details: { email: row.email, by: 'admin' } });
+        }
+      });
     },
   };
   return emails;

@@ -7,7 +7,14 @@ import type { Clock } from './clock.js';
 /** Every security event the server records (shown as security history; admin CLI `events`). */
 export const EVENT_TAGS = {
   accountCreated: 'account:create',
+  /** Recorded with the session it started, in one transaction (details.method); the session names it (`event_id`). */
   loginSuccess: 'account:login:success',
+  /**
+   * A login whose password and second factor (or remembered device) were accepted, refused its session because the
+   * password or two-factor settings changed while it was under way (`LoginOutdated`, services/sessions.ts;
+   * details.method). Nothing of its success was written: no session, no `account:login:success`, no recovery code used.
+   */
+  loginStopped: 'account:login:stopped',
   loginFailure: 'account:login:failure',
   /** A wrong second factor (details.method). The owner is told: security history, and a mail (notify once, then at most hourly). */
   secondFactorFailure: 'account:two_factor:failure',
@@ -30,6 +37,8 @@ export const EVENT_TAGS = {
   adminUserCreated: 'admin:account:create',
   webauthnSignCountRegression: 'account:webauthn:sign_count_regression',
   webauthnUsed: 'account:webauthn:used',
+  /** A new security key the logged-in owner presented was refused (its answer did not verify): not added (details.label). */
+  webauthnRegistrationRefused: 'account:webauthn:registration_refused',
   /** Recorded by the password change (h13-account); mails the `password-changed` notice. */
   passwordChanged: 'account:password:changed',
   /** Recorded by the password reset (h13-account); mails the `password-reset` notice. */
@@ -126,11 +135,10 @@ export interface Events {
    */
   placesOf(userId: string, ids: readonly number[]): Promise<Map<number, number>>;
   /**
-   * The login (or registration) event that a session being started right now belongs to: the user's
-   * newest such event, preferring one from the same IP and browser (a concurrent login elsewhere
-   * cannot be mistaken for this one).
+   * The event that recorded the account's creation (by its owner or by an administrator): what the first
+   * session of a registration names as its login (services/login.ts `startSession`).
    */
-  findLoginEvent(userId: string, origin: RequestOrigin): Promise<number | null>;
+  creationEvent(userId: string): Promise<number | null>;
   /** The same events working in `trx`: record an event (and its notice) in the transaction that makes the change. */
   boundTo(trx: Kysely<Database>): Events;
 }
@@ -244,20 +252,16 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
       for (const row of rows) places.set(Number(row.id), Number(row.newer));
       return places;
     },
-    async findLoginEvent(userId, origin) {
-      const rows = await db
+    async creationEvent(userId) {
+      const row = await db
         .selectFrom('events')
-        .select(['id', 'ip', 'user_agent'])
+        .select('id')
         .where('user_id', '=', userId)
-        .where('tag', 'in', [EVENT_TAGS.loginSuccess, EVENT_TAGS.accountCreated, EVENT_TAGS.adminUserCreated])
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(5)
-        .execute();
-      const userAgent = origin.userAgent?.slice(0, MAX_USER_AGENT) ?? null;
-      const same = rows.find((row) => row.ip === origin.ip && row.user_agent === userAgent);
-      const found = same ?? rows[0];
-      return found ? Number(found.id) : null;
+        .where('tag', 'in', [EVENT_TAGS.accountCreated, EVENT_TAGS.adminUserCreated])
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? Number(row.id) : null;
     },
   };
 }

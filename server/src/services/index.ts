@@ -82,12 +82,12 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
     indexName: config.rpName,
     onCreated: (trx, user, { emailVerified }) => emailsIn(trx).addFirst(user, user.email, { verified: emailVerified }),
   });
-  const sessions = createSessions(db, keys['session-data'], now);
+  const sessions = createSessions(db, keys['session-data'], now, events);
   const loginTokens = createLoginTokens(db, keys['login-token'], now);
   const rememberedDevices = createRememberedDevices(db, keys['remember-device'], now);
   const totp = createTotp(db, keys['totp-secret'], events, config.rpName, now);
   const recoveryCodes = createRecoveryCodes(db, keys['recovery-code'], events, now);
-  const login = createLogin({ accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget });
+  const login = createLogin({ db, sessions, accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget });
   const passwordChanges = createPasswordChanges(db, passwords, now, events, config.rpName);
   return {
     boundTo: (trx) => createServices(trx, config, { now }),

@@ -1,4 +1,6 @@
-import type { User } from '../db/schema.js';
+import type { Kysely } from 'kysely';
+import { inTransaction } from '../db/in-transaction.js';
+import type { Database, User } from '../db/schema.js';
 import type { Accounts, TwoFactorStatus } from './accounts.js';
 import { canonicalUsername } from './accounts.js';
 import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
@@ -8,11 +10,24 @@ import { type AllowedAttempt, rateLimitMessage, type RateLimits } from './rate-l
 import type { RecoveryCodes } from './recovery-codes.js';
 import type { RememberedDevices } from './remembered-devices.js';
 import type { SessionRow } from '../db/schema.js';
+import { LoginOutdated, type Sessions } from './sessions.js';
 import type { Totp } from './totp.js';
 import type { TotpGuessBudget } from './totp-guess-budget.js';
 
 /** How a login (or its second step) was completed; recorded in `account:login:success`. */
 export type LoginMethod = 'password' | 'totp' | 'recovery_code' | 'webauthn' | 'remembered_device';
+
+/** What earned a new session: a login's method, or the registration that has just created the account. */
+export type SessionGrant = LoginMethod | 'registration';
+
+/** A session {@link Login.startSession} started: the cookie's token and its row. */
+export interface StartedSession {
+  token: string;
+  session: SessionRow;
+}
+
+/** Why a login whose factors were right got no session ({@link LoginOutdated}); the routes say it as SESSION_ENDED_NOTICES.changed. */
+const LOGIN_STOPPED = new LoginOutdated().message;
 
 export type PasswordStepResult =
   | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number }
@@ -26,7 +41,9 @@ export type PasswordStepResult =
  * need not read them again.
  */
 export type SecondFactorResult =
-  | { kind: 'success'; user: User }
+  | { kind: 'success'; user: User; started: StartedSession }
+  /** The factor was right, but the account changed meanwhile: no session, `account:login:stopped` recorded (see {@link Login.startSession}). */
+  | { kind: 'stopped'; status: 409; message: string; user: User }
   | { kind: 'token-problem'; status: 400; problem: LoginTokenProblem; message: string }
   | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number; user?: User; locks?: SecondFactorLocks }
   | { kind: 'invalid'; status: 400 | 401; message: string; user?: User; locks?: SecondFactorLocks };
@@ -58,8 +75,9 @@ export interface SecondFactorAttempt {
 
 /**
  * The login flow's rules in one place: rate limits before any secret is checked, events for every
- * outcome, and the two-factor token used up exactly when a session is about to be created.
- * Routes (including the WebAuthn ones) call these and only render the outcome.
+ * outcome, the two-factor token used up exactly when a session is about to be created, and the session
+ * itself, started with its login's event. Routes (including the WebAuthn ones) call these and only
+ * render the outcome (routes/session.ts puts a started session on the browser).
  */
 export interface Login {
   /**
@@ -79,8 +97,22 @@ export interface Login {
    * reading the account) and what is locked. Counts nothing.
    */
   secondStepPage(token: unknown, origin: RequestOrigin): Promise<SecondStepPage>;
-  /** Record the success of a login that needs no second factor now (no 2FA, or a remembered device). */
-  recordLoginSuccess(user: User, method: LoginMethod, origin: RequestOrigin): Promise<void>;
+  /**
+   * Start the session a login earned — the second-factor steps call it on success; the routes for a login that
+   * needs no second factor now (no 2FA, or a remembered device) and for a registration call it themselves.
+   * `user` is the row the login checked. In one transaction: the login's `account:login:success` event
+   * (details.method), the session naming it, and `options.alsoInTransaction` (the recovery code's burn). The
+   * session is created only while the account is still at `user`'s security epoch (sessions.ts); when the
+   * password or 2FA changed meanwhile ({@link LoginOutdated}) all of it rolls back — the history never says
+   * "Logged in" for a login that got no session — `account:login:stopped` is recorded instead, and the
+   * answer is null. A registration records no login: its session names the `account:create` event.
+   */
+  startSession(
+    user: User,
+    grant: SessionGrant,
+    origin: RequestOrigin,
+    options?: { alsoInTransaction?: (trx: Kysely<Database>) => Promise<void> },
+  ): Promise<StartedSession | null>;
   /**
    * The TOTP step. A code refused as already used while T itself was used up by its own login meanwhile
    * (a double submit of that login) is no failure: it answers `token-problem` `used` and counts nothing.
@@ -108,9 +140,9 @@ export interface Login {
   /** The attempt tested no secret (malformed input): give it back to the limits. */
   withdrawSecondFactor(gate: SecondFactorAttempt, origin: RequestOrigin): Promise<void>;
   /**
-   * The second factor was right: burn T (exactly once), give the attempt back, record the login. When T
-   * went to another request of the same login meanwhile (a double submit), the attempt is given back too:
-   * a right factor is no failure, whichever request logs in.
+   * The second factor was right: burn T (exactly once), start the session with its login event, give the
+   * attempt back. When T went to another request of the same login meanwhile (a double submit), the attempt
+   * is given back too: a right factor is no failure, whichever request logs in.
    */
   completeSecondFactor(gate: SecondFactorAttempt, token: unknown, method: LoginMethod, origin: RequestOrigin): Promise<SecondFactorResult>;
 }
@@ -130,6 +162,8 @@ function attemptsLeft({ remaining, pauseMs }: AllowedAttempt): string {
 }
 
 export function createLogin(deps: {
+  db: Kysely<Database>;
+  sessions: Sessions;
   accounts: Accounts;
   events: Events;
   loginTokens: LoginTokens;
@@ -139,7 +173,7 @@ export function createLogin(deps: {
   rememberedDevices: RememberedDevices;
   totpGuessBudget: TotpGuessBudget;
 }): Login {
-  const { accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget } = deps;
+  const { db, sessions, accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget } = deps;
 
   const blocked = (retryAfterMs: number) =>
     ({ kind: 'blocked', status: 429, message: rateLimitMessage(retryAfterMs), retryAfterSeconds: Math.ceil(retryAfterMs / 1000) }) as const;
@@ -152,11 +186,26 @@ export function createLogin(deps: {
     return blocked(attempt.lastAllowed.retryAfterMs);
   };
 
-  /** The second factor was right and T is used up: give the attempt back, forget the failures, record the login. */
-  const succeed = async (user: User, method: LoginMethod, origin: RequestOrigin): Promise<SecondFactorResult> => {
-    await rateLimits.succeeded('second-factor', { account: user.id, ip: origin.ip });
-    await login.recordLoginSuccess(user, method, origin);
-    return { kind: 'success', user };
+  /**
+   * The second factor was right and T is used up: start the session (with the login's event, and
+   * `alsoInTransaction`), then give the attempt back and forget the failures. A login stopped there
+   * (the account changed meanwhile) succeeded at nothing, so it forgets no failure; its factor was not
+   * wrong either, so its attempt is given back.
+   */
+  const succeed = async (
+    user: User,
+    method: LoginMethod,
+    origin: RequestOrigin,
+    alsoInTransaction?: (trx: Kysely<Database>) => Promise<void>,
+  ): Promise<Extract<SecondFactorResult, { kind: 'success' | 'stopped' }>> => {
+    const subject = { account: user.id, ip: origin.ip };
+    const started = await login.startSession(user, method, origin, alsoInTransaction ? { alsoInTransaction } : {});
+    if (!started) {
+      await rateLimits.refund('second-factor', subject);
+      return { kind: 'stopped', status: 409, message: LOGIN_STOPPED, user };
+    }
+    await rateLimits.succeeded('second-factor', subject);
+    return { kind: 'success', user, started };
   };
 
   /**
@@ -223,8 +272,30 @@ export function createLogin(deps: {
       return { ok: true };
     },
 
-    async recordLoginSuccess(user, method, origin) {
-      await events.record({ userId: user.id, tag: EVENT_TAGS.loginSuccess, origin, details: { method } });
+    async startSession(user, grant, origin, { alsoInTransaction } = {}) {
+      try {
+        return await inTransaction(db, async (trx) => {
+          const bound = events.boundTo(trx);
+          // The event first: the session names it (its foreign key only key-share locks the user's row, which no
+          // change of the account conflicts with). Then the session, whose insert reads the user's row at the
+          // login's epoch (PostgreSQL: FOR SHARE). `alsoInTransaction` (burning a recovery code) comes last, so
+          // its locks are taken after the user's row, in the order every change of the factors and the burn step
+          // take theirs (the user's row, then the codes): no deadlock with one of them.
+          const eventId =
+            grant === 'registration'
+              ? await bound.creationEvent(user.id)
+              : await bound.record({ userId: user.id, tag: EVENT_TAGS.loginSuccess, origin, details: { method: grant } });
+          const started = await sessions.create(user.id, { userAgent: origin.userAgent, eventId, securityEpoch: user.security_epoch }, { within: trx });
+          await alsoInTransaction?.(trx);
+          return started;
+        });
+      } catch (error) {
+        if (!(error instanceof LoginOutdated)) throw error;
+        // Rolled back: no session, no "Logged in", no code used. What happened is still history: the password
+        // and the factor were accepted, and the login stopped (someone may be logging in as the owner changes them).
+        await events.record({ userId: user.id, tag: EVENT_TAGS.loginStopped, origin, details: grant === 'registration' ? {} : { method: grant } });
+        return null;
+      }
     },
 
     async secondFactorLocks(userId, origin) {
@@ -322,6 +393,7 @@ export function createLogin(deps: {
       switch (check) {
         case 'ok': {
           const consumed = burn.result;
+          // The step stays spent when the login is stopped (it spent its code; the next one works).
           if (consumed?.ok) return succeed(consumed.user, 'totp', origin);
           // The code was right but T went to another request of the same login (or went stale): not a guess.
           await login.withdrawSecondFactor(gate, origin);
@@ -365,11 +437,17 @@ export function createLogin(deps: {
             await login.withdrawSecondFactor(gate, origin);
             return tokenProblem(consumed.problem);
           }
-          // Exactly one request burns a code; one that lost that race has used up its T for nothing.
-          if ((await recoveryCodes.use(gate.user.id, code, origin)) !== 'ok') {
+          // The code is burnt in the session's transaction: a login stopped there (the account changed meanwhile)
+          // leaves it unused, as scarce as it was. Exactly one request burns a code; one that lost that race
+          // has used up its T for nothing.
+          try {
+            return await succeed(consumed.user, 'recovery_code', origin, async (trx) => {
+              if ((await recoveryCodes.use(gate.user.id, code, origin, { within: trx })) !== 'ok') throw new RecoveryCodeTaken();
+            });
+          } catch (error) {
+            if (!(error instanceof RecoveryCodeTaken)) throw error;
             return login.failSecondFactor(gate, 'recovery_code', origin, 'This recovery code has already been used. Each code works only once. Log in again.');
           }
-          return succeed(consumed.user, 'recovery_code', origin);
         }
         case 'malformed':
           await login.withdrawSecondFactor(gate, origin);
@@ -389,4 +467,9 @@ export function createLogin(deps: {
     },
   };
   return login;
+}
+
+/** Thrown in a login's session transaction when another request burnt its recovery code first: rolls the session back. */
+class RecoveryCodeTaken extends Error {
+  override name = 'RecoveryCodeTaken';
 }

@@ -13,8 +13,11 @@ export interface RecoveryCodes {
   generate(userId: string, origin?: RequestOrigin): Promise<string[]>;
   /** Would this code work now? Reads only (the login flow checks, then uses T up, then burns the code). */
   check(userId: string, input: string): Promise<RecoveryCodeCheck>;
-  /** Burn a code: exactly one caller can use each code (conditional UPDATE on `used_at IS NULL`). */
-  use(userId: string, input: string, origin?: RequestOrigin): Promise<RecoveryCodeCheck>;
+  /**
+   * Burn a code: exactly one caller can use each code (conditional UPDATE on `used_at IS NULL`). `options.within`
+   * burns it in that transaction (a login's: the code is used up only with the session it starts).
+   */
+  use(userId: string, input: string, origin?: RequestOrigin, options?: { within?: Kysely<Database> }): Promise<RecoveryCodeCheck>;
   /**
    * The burn step: one code of the set just shown, typed back, proves the set was saved. That code is
    * burned and the set marked confirmed, in one transaction. Records its own event (not "code used":
@@ -86,8 +89,8 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
       return row.used_at === null ? 'ok' : 'used';
     },
 
-    async use(userId, input, origin = NO_ORIGIN) {
-      return inTransaction(db, async (trx) => {
+    async use(userId, input, origin = NO_ORIGIN, { within } = {}) {
+      return inTransaction(within ?? db, async (trx) => {
         // The burn, its event and the notice (with the codes left) commit together.
         const result = await burn(trx, userId, input);
         if (result === 'ok') await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.recoveryCodeUsed, origin });
@@ -96,12 +99,20 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
     },
 
     async confirm(userId, input, origin = NO_ORIGIN) {
+      if (normalizeRecoveryCode(input) === null) return 'malformed';
       return inTransaction(db, async (trx) => {
-        const result = await burn(trx, userId, input);
-        if (result !== 'ok') return result;
+        // The user's row before the code: the order every factor change, a new set and a login's session (which
+        // burns its code after reading that row FOR SHARE) take their locks in. Burning first, then waiting for
+        // the row a login holds while that login waits for this code, was a deadlock on PostgreSQL.
         await trx.updateTable('users').set({ recovery_codes_confirmed_at: now() }).where('id', '=', userId).execute();
+        const result = await burn(trx, userId, input);
+        if (result !== 'ok') throw new NotConfirmed(result);
         await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.recoveryCodesConfirmed, origin });
         return result;
+      }).catch((error: unknown) => {
+        // Rolled back: the set stays unconfirmed.
+        if (error instanceof NotConfirmed) return error.result;
+        throw error;
       });
     },
 
@@ -119,4 +130,12 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
       await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
     },
   };
+}
+
+/** Thrown inside the burn step's transaction when the code typed is not a usable one: rolls the confirmation back. */
+class NotConfirmed extends Error {
+  override name = 'NotConfirmed';
+  constructor(readonly result: Exclude<RecoveryCodeCheck, 'ok'>) {
+    super(result);
+  }
 }

@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isPostgres } from '../db/dialect.js';
 import type { Database, SessionRow } from '../db/schema.js';
+import { inTransaction } from '../db/in-transaction.js';
 import type { Clock } from './clock.js';
 import { ServiceError } from './errors.js';
+import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
 import { safeEqual } from './keys.js';
 import { open, seal } from './secret-box.js';
 
@@ -64,21 +66,32 @@ export interface Sessions {
   /**
    * A new random session (256-bit token) for `userId`; the cookie carries the token, the DB its SHA-256.
    * With `start.securityEpoch`, throws {@link LoginOutdated} (and creates nothing) when the account has
-   * moved past that epoch, even while the change that moves it is still committing.
+   * moved past that epoch, even while the change that moves it is still committing. `options.within` writes
+   * it in that transaction (the login's: its event and the session commit together, services/login.ts).
    */
-  create(userId: string, start?: SessionStart): Promise<{ token: string; session: SessionRow }>;
+  create(userId: string, start?: SessionStart, options?: { within?: Kysely<Database> }): Promise<{ token: string; session: SessionRow }>;
   /**
    * The user's live sessions (not idle or past the absolute limit), most recently used first, each with
    * the address of its login event — read in the same statement (a join), not once per session.
    */
   listForUser(userId: string): Promise<ListedSession[]>;
-  /** Ends one session of `userId` by its id; false when there is no such live session of theirs. */
-  endForUser(userId: string, sessionId: string): Promise<boolean>;
+  /**
+   * Ends one session of `userId` by its id and records `account:session:ended` (with its browser), in one
+   * transaction; false, and nothing recorded, when there is no such session of theirs (already ended).
+   */
+  endForUser(userId: string, sessionId: string, origin: RequestOrigin): Promise<boolean>;
   /** The live session for a cookie value, or null (unknown, idle too long, or past the absolute limit). */
   load(token: string): Promise<SessionRow | null>;
-  destroy(token: string): Promise<void>;
-  /** Ends every session of `userId` ("log out everywhere"); returns how many were ended. Nothing else changes. */
-  destroyAllForUser(userId: string): Promise<number>;
+  /**
+   * Log out: ends `userId`'s session named by the cookie `token` and records `account:logout` (`details`), in
+   * one transaction; false, and nothing recorded, when that session had already ended (from another browser).
+   */
+  logOut(userId: string, token: string, origin: RequestOrigin, details?: Record<string, unknown>): Promise<boolean>;
+  /**
+   * Ends every session of `userId` ("log out everywhere") and records `account:sessions:revoked` with how many,
+   * in one transaction; returns that number. Nothing else changes.
+   */
+  destroyAllForUser(userId: string, origin: RequestOrigin): Promise<number>;
   /** The session's password proof is now (the 5-minute window starts again); returns that time. */
   markAuthenticated(sessionId: string): Promise<number>;
   isRecentlyAuthenticated(session: SessionRow): boolean;
@@ -143,20 +156,25 @@ const COLUMN_TYPES = {
   event_id: 'bigint',
 } as const satisfies Record<keyof SessionRow, string>;
 
-export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock): Sessions {
+/**
+ * `events` records the endings (a logout, one session ended, all of them) in the transaction that deletes the
+ * sessions: an ending that happened is always in the history, and one in the history always happened.
+ */
+export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock, events: Events): Sessions {
   const byId = (id: string) => db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
   const aad = (sessionId: string, what: string) => `session:${sessionId}:${what}`;
 
   let lastPurge = 0;
 
   return {
-    async create(userId, start = {}) {
+    async create(userId, start = {}, { within } = {}) {
+      const executor = within ?? db;
       const token = randomBytes(32).toString('base64url');
       const time = now();
       if (time - lastPurge >= TOUCH_INTERVAL_MS) {
         // Expired sessions are dead weight (they are refused anyway); clear them at most once a minute.
         lastPurge = time;
-        await db
+        await executor
           .deleteFrom('sessions')
           .where((eb) => eb.or([eb('last_seen_at', '<', time - SESSION_IDLE_TIMEOUT_MS), eb('created_at', '<', time - SESSION_ABSOLUTE_TIMEOUT_MS)]))
           .execute();
@@ -175,7 +193,7 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
       };
       const epoch = start.securityEpoch;
       if (epoch === undefined) {
-        await db.insertInto('sessions').values(session).execute();
+        await executor.insertInto('sessions').values(session).execute();
         return { token, session };
       }
       // A password change or reset moves the epoch and then deletes the account's sessions, in one
@@ -188,15 +206,15 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
       // COMMITTED) — and a change that comes later waits for this insert to commit, so its DELETE sees
       // this session and ends it. No row: no session.
       const columns = Object.keys(session) as (keyof SessionRow)[];
-      const fromUserAtEpoch = db
+      const fromUserAtEpoch = executor
         .selectFrom('users')
         .select((eb) => columns.map((column) => eb.cast(eb.val(session[column]), COLUMN_TYPES[column]).as(column)))
         .where('id', '=', userId)
         .where('security_epoch', '=', epoch);
-      const inserted = await db
+      const inserted = await executor
         .insertInto('sessions')
         .columns(columns)
-        .expression(isPostgres(db) ? fromUserAtEpoch.forShare() : fromUserAtEpoch)
+        .expression(isPostgres(executor) ? fromUserAtEpoch.forShare() : fromUserAtEpoch)
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw new LoginOutdated();
       return { token, session };
@@ -218,9 +236,13 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
       return session;
     },
 
-    async destroy(token) {
-      await db.deleteFrom('sessions').where('id', '=', sessionIdFor(token)).execute();
-    },
+    logOut: (userId, token, origin, details) =>
+      inTransaction(db, async (trx) => {
+        const ended = await trx.deleteFrom('sessions').where('id', '=', sessionIdFor(token)).where('user_id', '=', userId).executeTakeFirst();
+        if (Number(ended.numDeletedRows) !== 1) return false;
+        await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.logout, origin, ...(details ? { details } : {}) });
+        return true;
+      }),
 
     async listForUser(userId) {
       const time = now();
@@ -241,15 +263,22 @@ export function createSessions(db: Kysely<Database>, dataKey: Buffer, now: Clock
         .execute();
     },
 
-    async endForUser(userId, sessionId) {
-      const result = await db.deleteFrom('sessions').where('id', '=', sessionId).where('user_id', '=', userId).executeTakeFirst();
-      return Number(result.numDeletedRows) === 1;
-    },
+    endForUser: (userId, sessionId, origin) =>
+      inTransaction(db, async (trx) => {
+        const ended = await trx.deleteFrom('sessions').where('id', '=', sessionId).where('user_id', '=', userId).returning('user_agent').executeTakeFirst();
+        if (!ended) return false;
+        // The browser of the session that ended, as deleted: not as some earlier read of the list saw it.
+        await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.sessionEnded, origin, details: { userAgent: ended.user_agent } });
+        return true;
+      }),
 
-    async destroyAllForUser(userId) {
-      const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
-      return Number(result.numDeletedRows);
-    },
+    destroyAllForUser: (userId, origin) =>
+      inTransaction(db, async (trx) => {
+        const result = await trx.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+        const count = Number(result.numDeletedRows);
+        await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.sessionsRevoked, origin, details: { count } });
+        return count;
+      }),
 
     async markAuthenticated(sessionId) {
       const time = now();

@@ -162,8 +162,11 @@ export function createTotp(db: Kysely<Database>, key: Buffer, events: Events, is
         const changed = Number(updated.numUpdatedRows) === 1;
         if (changed) {
           // The UPDATE above holds the user's row: the "was it the last factor" decision is made after it.
-          await clearRecoveryCodesIfNoFactor(trx, userId, options);
-          await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'totp' } });
+          const off = await clearRecoveryCodesIfNoFactor(trx, userId, options);
+          // `twoFactorOff`: the history says 2FA went off with it (and the recovery codes with it).
+          await events
+            .boundTo(trx)
+            .record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'totp', ...(off ? { twoFactorOff: true } : {}) } });
         }
         return changed;
       }),

@@ -141,9 +141,19 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
     return challenge;
   }
 
-  /** Records a refused key (a failed second factor; a counter regression gets its own tag) and throws. */
+  /**
+   * Records a refused key and throws. At login a failed second factor (a counter regression gets its own tag);
+   * when a logged-in owner's new key is refused (`details.ceremony` 'registration'), a key not added — not a
+   * failed second factor, whose history line and mail ("someone entered the correct password, then failed
+   * the second step") would tell the owner a stranger knows their password.
+   */
   async function refuse(userId: string, refusal: WebauthnRefusal, details: Record<string, unknown>, origin: RequestOrigin): Promise<never> {
-    const tag = refusal.reason === 'sign-count-regression' ? EVENT_TAGS.webauthnSignCountRegression : EVENT_TAGS.secondFactorFailure;
+    const tag =
+      details.ceremony === 'registration'
+        ? EVENT_TAGS.webauthnRegistrationRefused
+        : refusal.reason === 'sign-count-regression'
+          ? EVENT_TAGS.webauthnSignCountRegression
+          : EVENT_TAGS.secondFactorFailure;
     await events.record({ userId, tag, origin, details: { method: 'webauthn', reason: refusal.reason, ...details } });
     throw refusal;
   }
@@ -356,17 +366,22 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         );
       }
 
-      // Compare-and-set: of two requests carrying one assertion, only one moves the counter.
-      const updated = await db
-        .updateTable('webauthn_credentials')
-        .set({ sign_count: reported, last_used_at: now() })
-        .where('id', '=', stored.id)
-        .where('sign_count', '=', previous)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) {
+      // Compare-and-set: of two requests carrying one assertion, only one moves the counter. The move and the
+      // "Security key used" event commit together: the key's last use on the account page is always in the history.
+      const used = await inTransaction(db, async (trx) => {
+        const updated = await trx
+          .updateTable('webauthn_credentials')
+          .set({ sign_count: reported, last_used_at: now() })
+          .where('id', '=', stored.id)
+          .where('sign_count', '=', previous)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) return false;
+        await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.webauthnUsed, origin, details: { method: 'webauthn', label: stored.label } });
+        return true;
+      });
+      if (!used) {
         return refuse(userId, new WebauthnRefusal('concurrent-use', MESSAGES.concurrent), { ceremony: 'authentication', label: stored.label }, origin);
       }
-      await events.record({ userId, tag: EVENT_TAGS.webauthnUsed, origin, details: { method: 'webauthn', label: stored.label } });
       return { label: stored.label };
     },
 
@@ -387,21 +402,26 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         throw new WebauthnRefusal('label-taken', `You already have a security key named "${next.label}". Choose another name.`);
       }
       try {
-        const updated = await db
-          .updateTable('webauthn_credentials')
-          .set({ label: next.label, label_key: keyLabelKey(next.label) })
-          .where('id', '=', key.id)
-          .where('user_id', '=', userId)
-          .where('label', '=', key.label)
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) !== 1)
-          throw new WebauthnRefusal('no-such-key', `You have no security key named "${current.label}" any more. Reload the page.`);
+        // The new name and its event commit together.
+        await inTransaction(db, async (trx) => {
+          const updated = await trx
+            .updateTable('webauthn_credentials')
+            .set({ label: next.label, label_key: keyLabelKey(next.label) })
+            .where('id', '=', key.id)
+            .where('user_id', '=', userId)
+            .where('label', '=', key.label)
+            .executeTakeFirst();
+          if (Number(updated.numUpdatedRows) !== 1)
+            throw new WebauthnRefusal('no-such-key', `You have no security key named "${current.label}" any more. Reload the page.`);
+          await events
+            .boundTo(trx)
+            .record({ userId, tag: EVENT_TAGS.webauthnRenamed, origin, details: { method: 'webauthn', from: key.label, label: next.label } });
+        });
       } catch (error) {
         // A concurrent rename or registration took the name first (the unique label index).
         if (isUniqueViolation(error)) throw new WebauthnRefusal('label-taken', `A security key named "${next.label}" was just added. Choose another name.`);
         throw error;
       }
-      await events.record({ userId, tag: EVENT_TAGS.webauthnRenamed, origin, details: { method: 'webauthn', from: key.label, label: next.label } });
       return { from: key.label, label: next.label };
     },
 
@@ -423,8 +443,13 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         if (row !== undefined) {
           await bumpSecurityEpoch(trx, userId);
           // After the epoch UPDATE, which holds the user's row: see clearRecoveryCodesIfNoFactor.
-          await clearRecoveryCodesIfNoFactor(trx, userId, options);
-          await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.methodRemoved, origin, details: { method: 'webauthn', label: row.label } });
+          const off = await clearRecoveryCodesIfNoFactor(trx, userId, options);
+          await events.boundTo(trx).record({
+            userId,
+            tag: EVENT_TAGS.methodRemoved,
+            origin,
+            details: { method: 'webauthn', label: row.label, ...(off ? { twoFactorOff: true } : {}) },
+          });
         }
         return row;
       });

@@ -35,4 +35,18 @@ describe('security history labels', () => {
       'Primary e-mail address changed to “b@example.org”',
     );
   });
+
+  it('a login stopped by a change says so, with its method, and never reads as logged in', () => {
+    expect(describeEvent(event(EVENT_TAGS.loginStopped, { method: 'recovery_code' }))).toBe(
+      'Login stopped (recovery code): the password or two-factor settings changed during it',
+    );
+    expect(describeEvent(event(EVENT_TAGS.loginStopped))).toBe('Login stopped: the password or two-factor settings changed during it');
+  });
+
+  it('removing the last second factor says that two-factor authentication went off with it', () => {
+    expect(describeEvent(event(EVENT_TAGS.methodRemoved, { method: 'totp', twoFactorOff: true }))).toBe(
+      'Two-factor method removed: authentication app: two-factor authentication is now off and the recovery codes were deleted',
+    );
+    expect(describeEvent(event(EVENT_TAGS.methodRemoved, { method: 'webauthn', label: 'Desk key' }))).toBe('Security key “Desk key” removed');
+  });
 });

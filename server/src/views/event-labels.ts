@@ -27,6 +27,10 @@ export function describeEvent(event: SecurityEvent): string {
       return 'Account created by an administrator';
     case EVENT_TAGS.loginSuccess:
       return method ? `Logged in (${method})` : 'Logged in';
+    case EVENT_TAGS.loginStopped:
+      // What the login presented was right (the password, and its second factor or remembered device), and no
+      // session started: said plainly, never as a login.
+      return `Login stopped${method ? ` (${method})` : ''}: the password or two-factor settings changed during it`;
     case EVENT_TAGS.loginFailure:
       return 'Failed login: wrong password';
     case EVENT_TAGS.secondFactorFailure:
@@ -38,13 +42,17 @@ export function describeEvent(event: SecurityEvent): string {
     case EVENT_TAGS.totpGuessBudgetSpent:
       return 'Authentication-app codes refused: too many wrong codes this year (someone may know your password; change it)';
     case EVENT_TAGS.logout:
-      return 'Logged out';
+      // `by: 'login'`: the browser logged in again (to this account or another) while this session was open.
+      return details.by === 'login' ? 'Logged out: this browser logged in again' : 'Logged out';
     case EVENT_TAGS.reauthenticateFailure:
       return 'Wrong password when confirming a security change';
     case EVENT_TAGS.methodAdded:
       return method === 'security key' ? `Security key${label} added` : `Two-factor method added: ${method ?? 'unknown'}`;
-    case EVENT_TAGS.methodRemoved:
-      return method === 'security key' ? `Security key${label} removed` : `Two-factor method removed: ${method ?? 'unknown'}`;
+    case EVENT_TAGS.methodRemoved: {
+      const removed = method === 'security key' ? `Security key${label} removed` : `Two-factor method removed: ${method ?? 'unknown'}`;
+      // `twoFactorOff`: it was the last second factor, and the recovery codes went with it (older rows lack it).
+      return details.twoFactorOff === true ? `${removed}: two-factor authentication is now off and the recovery codes were deleted` : removed;
+    }
     case EVENT_TAGS.recoveryCodesGenerated:
       // `voided`: unused codes the new set replaced (older events lack it: then claim nothing).
       return typeof details.voided === 'number' && details.voided > 0 ? 'New recovery codes generated (older codes voided)' : 'Recovery codes generated';
@@ -66,6 +74,8 @@ export function describeEvent(event: SecurityEvent): string {
       return 'Two-factor authentication reset by an administrator';
     case EVENT_TAGS.webauthnSignCountRegression:
       return `Security key${label} refused: possible clone (signature counter went back)`;
+    case EVENT_TAGS.webauthnRegistrationRefused:
+      return `Security key${label} not added: its answer could not be verified for this site`;
     case EVENT_TAGS.webauthnUsed:
       return `Security key${label} used`;
     case EVENT_TAGS.recoveryCodesConfirmed:
