@@ -1,10 +1,16 @@
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testConfig, type Config } from '../config.js';
+import { type ConfigDirectories, loadConfig, testConfig, type Config } from '../config.js';
+import { openDatabase } from '../db/open-database.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { createApp } from '../app.js';
 import { NO_ORIGIN } from '../services/events.js';
 import { createServices } from '../services/index.js';
-import { generatePassword, runAdmin, type AdminIo } from './admin.js';
+import { adminMain, generatePassword, readHiddenLine, runAdmin, terminalSafe, type AdminIo, type HiddenInput } from './admin.js';
 
 function captureIo(stdin = ''): AdminIo & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -12,13 +18,20 @@ function captureIo(stdin = ''): AdminIo & { out: string[]; err: string[] } {
   return { out, err, stdout: (line) => out.push(line), stderr: (line) => err.push(line), readStdin: async () => stdin };
 }
 
-/** A throw-away SQLite database for the describe block, and the server's config for it (its key). */
+/** A server started once on `config`'s database: it creates and migrates it, and records its key's check value. */
+async function startServerOnce(config: Config): Promise<void> {
+  await (await createApp(config)).close();
+}
+
+/** A throw-away SQLite database for the describe block, set up by a server, and the server's config for it (its key). */
 function useThrowAwayDatabase(ready: (config: Config) => void): void {
   let drop: () => Promise<void>;
   beforeAll(async () => {
     const database = await createTestDatabaseUrl('sqlite');
     drop = database.drop;
-    ready(testConfig({ databaseUrl: database.databaseUrl }));
+    const config = testConfig({ databaseUrl: database.databaseUrl });
+    await startServerOnce(config);
+    ready(config);
   });
   afterAll(async () => {
     await drop?.();
@@ -110,7 +123,9 @@ describe('admin CLI', () => {
     expect(await runAdmin(['events', '--username', 'maintainer', '--json'], events, config)).toBe(0);
     const list = JSON.parse(events.out.join('\n')) as { tag: string; details: Record<string, unknown> }[];
     expect(list[0]).toMatchObject({ tag: 'admin:two_factor:reset', details: { reason: 'video call + signed release key' } });
-    expect(list.map((event) => event.tag)).toEqual(expect.arrayContaining(['admin:account:create', 'account:create']));
+    // One first event, naming the operator (never "Account created", which reads as the owner registering).
+    expect(list.map((event) => event.tag)).toContain('admin:account:create');
+    expect(list.map((event) => event.tag)).not.toContain('account:create');
 
     const unknown = captureIo();
     expect(await runAdmin(['events', '--username', 'nobody'], unknown, config)).toBe(1);
@@ -187,6 +202,7 @@ describe('admin CLI with another secret key than the server', () => {
     const database = await createTestDatabaseUrl('sqlite');
     try {
       const server = testConfig({ databaseUrl: database.databaseUrl });
+      await startServerOnce(server);
       expect(await runAdmin(['create-user', '--username', 'first', '--email', 'first@example.org', '--verified'], captureIo(), server)).toBe(0);
       const latchkey = await createApp(server);
       try {
@@ -214,11 +230,288 @@ describe('admin CLI with another secret key than the server', () => {
     const database = await createTestDatabaseUrl('sqlite');
     try {
       const server = testConfig({ databaseUrl: database.databaseUrl });
+      await startServerOnce(server);
       expect(await runAdmin(['create-user', '--username', 'first', '--email', 'first@example.org', '--verified'], captureIo(), server)).toBe(0);
+      // As a database no server has started on since the key check was recorded (migration 009).
+      const db = openDatabase(database.databaseUrl);
+      await db.deleteFrom('key_check').execute();
+      await db.destroy();
       const generated = testConfig({ databaseUrl: database.databaseUrl, secretKeyGenerated: true });
       const io = captureIo();
       expect(await runAdmin(['create-user', '--username', 'later', '--email', 'later@example.org', '--verified'], io, generated)).toBe(2);
       expect(io.err.join('\n')).toMatch(/one was just generated, but the database already has accounts/);
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+describe('admin CLI: help, refusals and output', () => {
+  let config: Config;
+  useThrowAwayDatabase((started) => {
+    config = started;
+  });
+
+  it("each command's help says what it does, its options and an example; the overview gives the exit codes", async () => {
+    for (const [command, option] of [
+      ['create-user', '--password-stdin'],
+      ['reset-2fa', '--reason'],
+      ['events', '--offset'],
+      ['code', '--seed-file'],
+    ] as const) {
+      const io = captureIo();
+      expect(await runAdmin([command, '--help'], io, config)).toBe(0);
+      expect(io.out.join('\n')).toContain(`\n  ${option}`);
+      expect(io.out.join('\n')).toMatch(/Examples?:\n {2}npm run -s admin -- /);
+      const asked = captureIo();
+      expect(await runAdmin(['help', command], asked, config)).toBe(0);
+      expect(asked.out).toEqual(io.out);
+    }
+    const overview = captureIo();
+    expect(await runAdmin(['--help'], overview, config)).toBe(0);
+    expect(overview.out.join('\n')).toMatch(/Exit codes: 0 done; 1 refused .*; 2 wrong environment/s);
+    // A bare run is a usage error: the overview goes to stderr.
+    const bare = captureIo();
+    expect(await runAdmin([], bare, config)).toBe(1);
+    expect(bare.out).toEqual([]);
+    expect(bare.err.join('\n')).toContain('Commands:');
+  });
+
+  it('refuses a stray word (an unquoted reason), an option given twice, and names the option a typo meant; nothing changes', async () => {
+    const created = captureIo('a long enough admin password\n');
+    expect(await runAdmin(['create-user', '--username', 'strayword', '--email', 's@example.org', '--password-stdin', '--verified'], created, config)).toBe(0);
+    const latchkey = await createApp(config);
+    try {
+      const user = (await latchkey.services.accounts.findByUsername('strayword'))!;
+      await latchkey.services.totp.enable(user.id, latchkey.services.totp.generateSecret());
+      // Before: the reason was recorded as "video" and the rest of it dropped without a word.
+      const stray = captureIo();
+      expect(await runAdmin(['reset-2fa', '--username', 'strayword', '--reason', 'video', 'call', 'with', 'the', 'owner'], stray, config)).toBe(1);
+      expect(stray.err[0]).toContain('Unexpected arguments "call" "with" "the" "owner". A value with spaces goes in quotes');
+      // Before: the last one won silently.
+      const twice = captureIo();
+      expect(await runAdmin(['reset-2fa', '--username', 'someone', '--username', 'strayword', '--reason', 'video call'], twice, config)).toBe(1);
+      expect(twice.err[0]?.split('\n')[0]).toBe('--username is given more than once; give it once.');
+      expect((await latchkey.services.accounts.twoFactorStatus(user.id)).hasTotp).toBe(true);
+    } finally {
+      await latchkey.close();
+    }
+    const typo = captureIo();
+    expect(await runAdmin(['reset-2fa', '--usename', 'strayword', '--reason', 'video call'], typo, config)).toBe(1);
+    expect(typo.err[0]?.split('\n')[0]).toBe('Unknown option --usename. Did you mean --username?');
+    const empty = captureIo('');
+    expect(await runAdmin(['create-user', '--username', 'nopassword', '--email', 'n@example.org', '--password-stdin'], empty, config)).toBe(1);
+    expect(empty.err[0]?.split('\n')[0]).toBe('--password-stdin read no password (standard input was empty).');
+  });
+
+  it('reset-2fa says what it removed and where the notice goes, and refuses an account with no second factor', async () => {
+    const latchkey = await createApp(config);
+    try {
+      const plain = await latchkey.services.accounts.register(
+        { username: 'plain', email: 'plain@example.org', password: 'a long enough admin password' },
+        NO_ORIGIN,
+        {
+          emailVerified: true,
+        },
+      );
+      const refused = captureIo();
+      expect(await runAdmin(['reset-2fa', '--username', 'plain', '--reason', 'video call'], refused, config)).toBe(1);
+      expect(refused.err[0]).toContain('"plain" has no second factor');
+      expect(await latchkey.services.events.list(plain.id)).not.toContainEqual(expect.objectContaining({ tag: 'admin:two_factor:reset' }));
+      await latchkey.services.totp.enable(plain.id, latchkey.services.totp.generateSecret());
+      await latchkey.services.recoveryCodes.generate(plain.id);
+      await latchkey.services.sessions.create(plain.id);
+      const reset = captureIo();
+      expect(await runAdmin(['reset-2fa', '--username', 'plain', '--reason', 'video call'], reset, config)).toBe(0);
+      expect(reset.out).toEqual([
+        'Two-factor authentication reset for "plain": removed the authentication app and 8 unused recovery codes; ended 1 session; ' +
+          'remembered devices and logins under way no longer pass the second factor.',
+        'Recorded with your reason; a notice to plain@example.org is queued (the running server sends it).',
+        'Next: "plain" logs in at http://localhost/account/login/ with the password alone and sets up two-factor authentication again.',
+      ]);
+    } finally {
+      await latchkey.close();
+    }
+  });
+
+  it('events: a header with the total, --tag, --offset to page, the browser shown; a deleted account shows its kept deletion', async () => {
+    const latchkey = await createApp(config);
+    try {
+      const user = await latchkey.services.accounts.register(
+        { username: 'paged', email: 'paged@example.org', password: 'a long enough admin password' },
+        { ip: '203.0.113.9', userAgent: 'Mozilla/5.0 \u009b31mred\u202eevil' },
+        { emailVerified: true },
+      );
+      await latchkey.services.totp.enable(user.id, latchkey.services.totp.generateSecret());
+      await latchkey.services.recoveryCodes.generate(user.id);
+      const first = captureIo();
+      expect(await runAdmin(['events', '--username', 'paged', '--limit', '2'], first, config)).toBe(0);
+      expect(first.out[0]).toBe('Security events of "paged" (paged@example.org), newest first: 1–2 of 3.');
+      expect(first.out[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC {2}account:recovery_codes:generated +- +- {2}\{"count":8,"voided":0\}$/);
+      expect(first.out[3]).toBe('Older ones: add --offset 2.');
+      const next = captureIo();
+      expect(await runAdmin(['events', '--username', 'paged', '--limit', '2', '--offset', '2'], next, config)).toBe(0);
+      expect(next.out[0]).toBe('Security events of "paged" (paged@example.org), newest first: 3–3 of 3.');
+      // A browser's User-Agent is whoever sent it: its controls are shown, never sent to the terminal.
+      expect(next.out[1]).toContain('account:create');
+      expect(next.out[1]).toContain('203.0.113.9     Mozilla/5.0 \\u{9b}31mred\\u{202e}evil');
+      const tagged = captureIo();
+      expect(await runAdmin(['events', '--username', 'paged', '--tag', 'account:two_factor'], tagged, config)).toBe(0);
+      expect(tagged.out[0]).toBe('Security events of "paged" (paged@example.org) tagged account:two_factor, newest first: 1–1 of 1.');
+      expect(await runAdmin(['events', '--username', 'paged', '--offset', '-1'], captureIo(), config)).toBe(1);
+
+      await latchkey.services.accounts.deleteAccount(user, { ip: '203.0.113.10', userAgent: 'curl/8' });
+      const gone = captureIo();
+      expect(await runAdmin(['events', '--username', 'Paged'], gone, config)).toBe(1);
+      expect(gone.err[0]).toMatch(
+        /^No account named "Paged"\. The account of that name was deleted by its owner on .*\nIts deletion, as recorded:\n.* {2}account:delete +203\.0\.113\.10 +curl\/8 {2}\{"username":"paged"\}$/,
+      );
+    } finally {
+      await latchkey.close();
+    }
+  });
+
+  it('an unexpected failure is one line and exit code 3, apart from a refusal (1) and a wrong environment (2)', async () => {
+    const io = captureIo();
+    io.stdout = () => {
+      throw new Error('write EPIPE');
+    };
+    expect(await adminMain(['--help'], io, config)).toBe(3);
+    expect(io.err).toEqual(['admin: write EPIPE']);
+  });
+
+  it('terminalSafe shows C0, C1 and bidi controls as escapes and leaves other text alone', () => {
+    expect(terminalSafe('a\u001b[2Jb\u009bc\u202ed\u2066e é 日本')).toBe('a\\u{1b}[2Jb\\u{9b}c\\u{202e}d\\u{2066}e é 日本');
+  });
+
+  it('--password-stdin at a terminal reads one line without echo: Backspace edits, Ctrl-C cancels', async () => {
+    const terminal = () => {
+      const emitter = new EventEmitter();
+      const state = { raw: [] as boolean[], written: [] as string[] };
+      const input: HiddenInput = {
+        setRawMode: (raw) => state.raw.push(raw),
+        setEncoding: () => undefined,
+        resume: () => undefined,
+        pause: () => undefined,
+        on: (event, listener) => emitter.on(event, listener),
+        off: (event, listener) => emitter.off(event, listener),
+      };
+      return { input, state, type: (text: string) => emitter.emit('data', text), write: (text: string) => state.written.push(text) };
+    };
+    const typed = terminal();
+    const line = readHiddenLine(typed.input, typed.write);
+    typed.type('correct horsf');
+    typed.type('\u007fe battery\r');
+    await expect(line).resolves.toBe('correct horse battery');
+    expect(typed.state.raw).toEqual([true, false]);
+    // Only the prompt and the final line break: the password was never written back.
+    expect(typed.state.written).toEqual(['Password (not shown as you type; Enter to finish): ', '\n']);
+    const cancelled = terminal();
+    const refused = readHiddenLine(cancelled.input, cancelled.write);
+    cancelled.type('abc\u0003');
+    await expect(refused).rejects.toThrow('Cancelled; nothing was changed.');
+    expect(cancelled.state.raw).toEqual([true, false]);
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('admin CLI opens only a database the server has set up (%s)', (dialect) => {
+  it('refuses a database no server has set up, creating and migrating nothing; a set-up one works', async () => {
+    const database = await createTestDatabaseUrl(dialect);
+    try {
+      const config = testConfig({ databaseUrl: database.databaseUrl });
+      // Before: the CLI made the database and its tables, then answered "No account named…" — or created the account there.
+      const events = captureIo();
+      expect(await runAdmin(['events', '--username', 'alice'], events, config)).toBe(2);
+      const created = captureIo();
+      expect(await runAdmin(['create-user', '--username', 'alice', '--email', 'alice@example.org'], created, config)).toBe(2);
+      if (dialect === 'sqlite') {
+        expect(events.err[0]).toMatch(/^Database error: There is no database at .*latchkey\.db, and the admin CLI does not create one\. Check DATABASE_URL/);
+        expect(existsSync(database.databaseUrl.slice('sqlite:'.length))).toBe(false);
+      } else {
+        // The throw-away schema exists, empty.
+        expect(events.err[0]).toMatch(/^Database error: PostgreSQL database "test" on [^,]+, schema "lk_test_\w+" has no Latchkey tables\. Check DATABASE_URL/);
+        const db = openDatabase(database.databaseUrl);
+        try {
+          const tables = await sql<{ n: string }>`select count(*) as n from information_schema.tables where table_schema = current_schema()`.execute(db);
+          expect(Number(tables.rows[0]!.n)).toBe(0);
+        } finally {
+          await db.destroy();
+        }
+        const missing = captureIo();
+        const url = new URL(database.databaseUrl);
+        url.searchParams.set('schema', `${url.searchParams.get('schema')}_missing`);
+        expect(await runAdmin(['events', '--username', 'alice'], missing, testConfig({ databaseUrl: url.toString() }))).toBe(2);
+        expect(missing.err[0]).toMatch(/schema "lk_test_\w+_missing": that schema does not exist\./);
+      }
+      expect(created.err[0]).toContain('Nothing was changed.');
+
+      await startServerOnce(config);
+      const found = captureIo();
+      expect(await runAdmin(['events', '--username', 'alice'], found, config)).toBe(1);
+      expect(found.err[0]).toBe('No account named "alice".');
+
+      // A database this version's server has not brought up to date (an upgrade not restarted yet) is not migrated under it.
+      const db = openDatabase(database.databaseUrl);
+      try {
+        await sql`delete from kysely_migration where name = '009-key-check'`.execute(db);
+      } finally {
+        await db.destroy();
+      }
+      const older = captureIo();
+      expect(await runAdmin(['events', '--username', 'alice'], older, config)).toBe(2);
+      expect(older.err[0]).toMatch(/is older than this admin CLI \(migration 009-key-check not applied yet\)\. Restart the server/);
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+describe('admin CLI without LATCHKEY_SECRET_KEY (the configuration read from the environment)', () => {
+  let home: string;
+  let directories: ConfigDirectories;
+  let drop: () => Promise<void>;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'latchkey-admin-home-'));
+    directories = { data: join(home, 'data'), config: join(home, 'config') };
+    const database = await createTestDatabaseUrl('sqlite');
+    drop = database.drop;
+    // The server ran with its own key (from its secret store): the database records that key's check value.
+    await startServerOnce(testConfig({ databaseUrl: database.databaseUrl }));
+    for (const name of ['LATCHKEY_SECRET_KEY', 'NODE_ENV', 'LATCHKEY_ORIGIN']) delete process.env[name];
+    process.env.DATABASE_URL = database.databaseUrl;
+  });
+  afterAll(async () => {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+    rmSync(home, { recursive: true, force: true });
+    await drop?.();
+  });
+
+  it('events (read only) writes no key file; create-user without the key is refused before one is generated', async () => {
+    // Before: `events` generated a key and kept it in the operator's config directory, and the next reset-2fa
+    // was refused with "LATCHKEY_SECRET_KEY is not the key…" though no such variable had been set.
+    expect(await runAdmin(['events', '--username', 'alice'], captureIo(), undefined, directories)).toBe(1);
+    expect(readdirSync(home)).toEqual([]);
+    const io = captureIo();
+    expect(await runAdmin(['create-user', '--username', 'alice', '--email', 'alice@example.org'], io, undefined, directories)).toBe(2);
+    expect(io.err.join('\n')).toMatch(
+      /^Configuration error: LATCHKEY_SECRET_KEY is not set, and this system user \(.+\) has no key file \(.*latchkey-secret\.key\)\./,
+    );
+    expect(readdirSync(home)).toEqual([]);
+  });
+
+  it('uses the key file the server generated for this system user', async () => {
+    const database = await createTestDatabaseUrl('sqlite');
+    try {
+      // A server run by this system user without LATCHKEY_SECRET_KEY: it generates the file and records its check value.
+      const serverConfig = await loadConfig({ DATABASE_URL: database.databaseUrl }, directories);
+      expect(serverConfig.secretKeyGenerated).toBe(true);
+      await startServerOnce({ ...serverConfig, argon2: testConfig().argon2 });
+      process.env.DATABASE_URL = database.databaseUrl;
+      const io = captureIo();
+      expect(await runAdmin(['create-user', '--username', 'bob', '--email', 'bob@example.org', '--verified'], io, undefined, directories)).toBe(0);
+      expect(io.err.join('\n')).toContain('Warning: Using the generated secret key in');
     } finally {
       await database.drop();
     }

@@ -4,51 +4,90 @@
  * the server, so it talks to the same database). Every change is recorded as an event.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, loadConfig } from '../config.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { openDatabase } from '../db/open-database.js';
+import { ROUTES } from '@latchkey/shared';
+import { type Config, ConfigError, type ConfigDirectories, defaultConfigDirectories, loadConfig } from '../config.js';
+import { parseDatabaseUrl } from '../db/open-database.js';
 import { ServiceError } from '../services/errors.js';
-import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
+import { NO_ORIGIN, type SecurityEvent } from '../services/events.js';
 import { checkNewPassword, type PasswordContext } from '../services/password-rule.js';
-import { secretKeyProblem } from '../services/admin.js';
+import { adminEventPage, deletionRecords, RESET_REASON_MAX, secretKeyProblem } from '../services/admin.js';
 import { createServices, type Services } from '../services/index.js';
 import { codeCommand } from './code.js';
+import { DatabaseProblem, describeDatabase, openServerDatabase, problemFrom } from './server-database.js';
 
 /** Where a command writes; injectable for tests. */
 export interface AdminIo {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
-  /** All of standard input (for `--password-stdin`). */
+  /** All of standard input (for `--password-stdin`); at a terminal, one line typed without echo. */
   readStdin: () => Promise<string>;
 }
+
+/**
+ * The exit codes, documented in `--help` and docs/server.md, so a script can tell "fix the command" from
+ * "fix the environment" from "look at the message".
+ */
+export const EXIT = {
+  ok: 0,
+  /** The request was refused: usage, an unknown or deleted account, an invalid value, nothing to do. Nothing changed. */
+  refused: 1,
+  /** The environment is wrong: configuration, secret key, database missing or unreachable. Nothing changed. */
+  environment: 2,
+  /** Anything else (a bug, or the database failing mid-command): see the message, and `events` for what was recorded. */
+  failed: 3,
+} as const;
+
+export type AdminArgs = { values: Record<string, string | boolean | undefined>; positionals: string[] };
 
 export interface AdminCommand {
   summary: string;
   usage: string;
+  /** `<command> --help` after the usage line: what it does, each option, an example. */
+  help: string;
   /**
    * The command queues mail (a verification link, a security notice): sealed with this process's key and
-   * linking to its LATCHKEY_ORIGIN, so both must be the server's (checked before it runs).
+   * linking to its LATCHKEY_ORIGIN, so both must be the server's (checked before it runs). Commands that do
+   * not never read the secret key: they get a throw-away one, so no key file is read or generated for them.
    */
   queuesMail?: boolean;
   /** Option spec for node:util parseArgs. */
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  /** At most this many arguments that are not options (default 0): a stray word is refused, never ignored. */
+  maxPositionals?: number;
   /**
    * The environment the configuration is read from, when the command knows better than the shell's (the
    * dev `code` command: its seed file names the database). Throws a ServiceError to refuse before any
    * configuration is read — nothing (a database, a generated key) is made in the user's directories then.
    */
-  environment?(args: { values: Record<string, string | boolean | undefined>; positionals: string[] }, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
-  run(args: { values: Record<string, string | boolean | undefined>; positionals: string[] }, services: Services, io: AdminIo): Promise<number>;
+  environment?(args: AdminArgs, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  /** Refusals that need no database, made before it is opened (throw a ServiceError). */
+  check?(args: AdminArgs, config: Config): void;
+  run(args: AdminArgs, services: Services, io: AdminIo): Promise<number>;
 }
 
-/** Every command. Add new ones here (the testing kit adds `seed-dev` and `code`). */
+/** Every command. Add new ones here (`code` is the dev server’s, in code.ts). */
 export const COMMANDS: Record<string, AdminCommand> = {
   'create-user': {
     summary: 'Create an account (password from stdin, or a generated one printed once); --verified vouches for the address.',
     usage: 'create-user --username NAME --email ADDRESS [--password-stdin] [--verified]',
+    help: [
+      'Creates an account the running server can log in at once. Reserved names (admin, security, …) are allowed here.',
+      '',
+      '  --username NAME     the login name (letters A–Z, digits, ".", "_", "-"; stored in lower case)',
+      '  --email ADDRESS     the primary address; mailed a verification link unless --verified',
+      '  --password-stdin    read the password from standard input (a pipe, or typed without echo at a terminal);',
+      '                      without it a random password is generated and printed once',
+      '  --verified          you checked the address yourself: mark it verified, mail no link',
+      '',
+      'Examples:',
+      '  npm run -s admin -- create-user --username alice --email alice@example.org',
+      '  pass show latchkey/bob | npm run -s admin -- create-user --username bob --email bob@example.org --password-stdin',
+    ].join('\n'),
     queuesMail: true,
     options: { username: { type: 'string' }, email: { type: 'string' }, 'password-stdin': { type: 'boolean' }, verified: { type: 'boolean' } },
     async run({ values }, services, io) {
@@ -57,60 +96,110 @@ export const COMMANDS: Record<string, AdminCommand> = {
       // Passwords never go on the command line (visible in `ps` and shell history).
       const generated = values['password-stdin'] ? null : generatePassword({ username, email, indexName: services.config.rpName });
       const password = generated ?? (await io.readStdin()).replace(/\r?\n$/, '');
+      if (generated === null && password === '') throw new UsageError('--password-stdin read no password (standard input was empty).');
       // --verified: the administrator checked the address out of band; otherwise the server mails a link.
       const verified = values.verified === true;
       // The operator may create the names kept from self-service registration (a staff account named "security").
-      const user = await services.accounts.register({ username, email, password }, NO_ORIGIN, { emailVerified: verified, allowReservedName: true });
-      await services.events.record({
-        userId: user.id,
-        tag: EVENT_TAGS.adminUserCreated,
-        origin: NO_ORIGIN,
-        details: { actor: actor(), emailVerified: verified },
+      // The account's first event names the operator, in the account's own transaction (never "Account created", which reads as the owner registering).
+      const user = await services.accounts.register({ username, email, password }, NO_ORIGIN, {
+        emailVerified: verified,
+        allowReservedName: true,
+        createdBy: actor(),
       });
       io.stdout(`Created account "${user.username}" (${user.email}).`);
-      io.stdout(verified ? 'The address is marked verified.' : 'A verification link is queued for the address (the running server sends it).');
-      if (generated) io.stdout(`Password (shown once, ask the user to keep it safe): ${generated}`);
-      return 0;
+      io.stdout(
+        verified ? 'The address is marked verified (no link is mailed).' : `A verification link for ${user.email} is queued (the running server sends it).`,
+      );
+      if (generated) io.stdout(`Password (shown once; give it to the user over a channel you trust): ${generated}`);
+      io.stdout(`Next: the user logs in at ${loginUrl(services)}${generated ? ', changes this password' : ''} and turns on two-factor authentication.`);
+      return EXIT.ok;
     },
   },
   'reset-2fa': {
     summary: 'Remove every second factor of an account (lock-out recovery after an identity check).',
     usage: 'reset-2fa --username NAME --reason "how the identity was verified"',
+    help: [
+      'Only after you have verified the person out of band. Removes the authentication app, every security key and',
+      'recovery code; ends all sessions; remembered devices and logins under way stop working; lifts the second-factor',
+      'locks. Records admin:two_factor:reset with your reason and system user (the user sees it in their security',
+      'history) and mails the user a notice at their verified primary address. An account with no second factor is',
+      'refused: nothing to reset, nothing mailed.',
+      '',
+      '  --username NAME     the account',
+      `  --reason TEXT       how the identity was verified (3 to ${RESET_REASON_MAX} characters, quoted); recorded`,
+      '',
+      'Example:',
+      '  npm run -s admin -- reset-2fa --username alice --reason "video call, matched signed release key"',
+    ].join('\n'),
     queuesMail: true,
     options: { username: { type: 'string' }, reason: { type: 'string' } },
     async run({ values }, services, io) {
       const username = requireString(values.username, '--username');
       const reason = requireString(values.reason, '--reason');
-      const user = await services.admin.resetTwoFactor(username, { reason, actor: actor() });
+      const { user, removed, sessionsEnded } = await services.admin.resetTwoFactor(username, { reason, actor: actor(), refuseWithoutFactor: true });
+      const parts = [
+        removed.totp ? 'the authentication app' : null,
+        removed.securityKeys > 0 ? plural(removed.securityKeys, 'security key') : null,
+        removed.recoveryCodes > 0 ? plural(removed.recoveryCodes, 'unused recovery code') : null,
+      ].filter((part) => part !== null);
       io.stdout(
-        `Two-factor authentication reset for "${user.username}": authentication app, security keys and recovery codes removed, ` +
-          'all sessions and remembered devices ended. The user can now log in with the password and should set up 2FA again.',
+        `Two-factor authentication reset for "${user.username}": removed ${listed(parts)}; ended ${plural(sessionsEnded, 'session')}; ` +
+          'remembered devices and logins under way no longer pass the second factor.',
       );
-      return 0;
+      io.stdout(
+        (await services.emails.hasVerifiedPrimary(user.id))
+          ? `Recorded with your reason; a notice to ${user.email} is queued (the running server sends it).`
+          : `Recorded with your reason. No notice is mailed: ${user.email} is not verified. Tell the user yourself.`,
+      );
+      io.stdout(`Next: "${user.username}" logs in at ${loginUrl(services)} with the password alone and sets up two-factor authentication again.`);
+      return EXIT.ok;
     },
   },
   events: {
     summary: "Show an account's security events, newest first.",
-    usage: 'events --username NAME [--limit N] [--json]',
-    options: { username: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+    usage: 'events --username NAME [--tag TAG] [--limit N] [--offset N] [--json]',
+    help: [
+      'Read only (needs no secret key). Each line: time (UTC), tag, address, browser, details. Event details never',
+      'hold secrets. For a deleted account, shows the deletion that was kept for administrators.',
+      '',
+      '  --username NAME     the account',
+      '  --tag TAG           only this tag, or the tags under it (account:login takes account:login:success and :failure)',
+      '  --limit N           at most N events (1 to 10000, default 50)',
+      '  --offset N          skip the N newest (the next page: --offset 50 after the first 50)',
+      '  --json              a JSON array instead of lines',
+      '',
+      'Example:',
+      '  npm run -s admin -- events --username alice --tag admin',
+    ].join('\n'),
+    options: { username: { type: 'string' }, tag: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' }, json: { type: 'boolean' } },
     async run({ values }, services, io) {
       const username = requireString(values.username, '--username');
-      const limit = values.limit === undefined ? 50 : Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit must be a whole number from 1 to 10000.');
+      const limit = wholeNumber(values.limit, '--limit', { min: 1, max: 10_000, fallback: 50 });
+      const offset = wholeNumber(values.offset, '--offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+      const tag = values.tag === undefined ? undefined : requireString(values.tag, '--tag').trim().replace(/:$/, '');
       const user = await services.accounts.findByUsername(username);
-      // A deleted account's history went with it; the error says when its name's account went.
-      if (!user) throw await services.accounts.noSuchAccount(username);
-      const events = await services.events.list(user.id, { limit });
+      if (!user) {
+        // A deleted account's history went with it, but its deletion was kept for administrators: show it.
+        const error = await services.accounts.noSuchAccount(username);
+        const kept = await deletionRecords(services.db, username.trim().toLowerCase());
+        if (kept.length === 0) throw error;
+        throw new ServiceError([error.message, 'Its deletion, as recorded:', ...kept.map(eventLine)].join('\n'), 404);
+      }
+      const { events, total } = await adminEventPage(services.db, user.id, { limit, offset, ...(tag === undefined ? {} : { tag }) });
       if (values.json) {
         io.stdout(JSON.stringify(events, null, 2));
-        return 0;
+        return EXIT.ok;
       }
-      if (events.length === 0) io.stdout('No events.');
-      for (const event of events) {
-        const details = Object.keys(event.details).length ? ` ${JSON.stringify(event.details)}` : '';
-        io.stdout(`${new Date(event.createdAt).toISOString()}  ${event.tag.padEnd(40)} ${event.ip ?? '-'}${details}`);
+      const what = tag === undefined ? 'events' : `events tagged ${tag}`;
+      const whose = `"${user.username}" (${user.email})${tag === undefined ? '' : ` tagged ${tag}`}`;
+      if (events.length === 0) {
+        io.stdout(total === 0 ? `No ${what} for "${user.username}".` : `No ${what} past the first ${offset} (there are ${total}).`);
+        return EXIT.ok;
       }
-      return 0;
+      io.stdout(`Security events of ${whose}, newest first: ${offset + 1}–${offset + events.length} of ${total}.`);
+      for (const event of events) io.stdout(eventLine(event));
+      if (offset + events.length < total) io.stdout(`Older ones: add --offset ${offset + events.length}.`);
+      return EXIT.ok;
     },
   },
   code: codeCommand,
@@ -123,6 +212,47 @@ function requireString(value: string | boolean | undefined, flag: string): strin
   return value;
 }
 
+function wholeNumber(value: string | boolean | undefined, flag: string, { min, max, fallback }: { min: number; max: number; fallback: number }): number {
+  if (value === undefined) return fallback;
+  const number = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < min || number > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}.`);
+  }
+  return number;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function listed(parts: string[]): string {
+  return parts.length <= 1 ? (parts[0] ?? 'nothing') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+}
+
+function loginUrl(services: Services): string {
+  return new URL(ROUTES.login, services.config.origin).href;
+}
+
+/**
+ * Text from the database shown on the operator's terminal: a browser's User-Agent is chosen by whoever
+ * sent the request, and JSON.stringify leaves C1 controls (U+009B is a one-character CSI) and bidi controls
+ * as they are. Each control and format character (bidi overrides, zero-width ones) is shown as \u{…}, so
+ * the output can neither drive the terminal nor reorder the line (CWE-150).
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`);
+}
+
+function eventLine(event: SecurityEvent): string {
+  const time = new Date(event.createdAt)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
+  const browser = event.userAgent === null ? '-' : event.userAgent.length > 60 ? `${event.userAgent.slice(0, 59)}…` : event.userAgent;
+  const details = Object.keys(event.details).length ? `  ${JSON.stringify(event.details)}` : '';
+  return terminalSafe(`${time}  ${event.tag.padEnd(40)} ${(event.ip ?? '-').padEnd(15)} ${browser}${details}`);
+}
+
 function actor(): string {
   try {
     return `${os.userInfo().username}@${os.hostname()} (admin CLI)`;
@@ -132,59 +262,161 @@ function actor(): string {
 }
 
 export function helpText(): string {
-  const lines = ['Usage: npm run admin -- <command> [options]', '', 'Commands:'];
+  const lines = ['Usage: npm run -s admin -- <command> [options]      (-s: without npm’s own lines)', '', 'Commands:'];
   for (const [name, command] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${command.summary}`, `               ${command.usage}`);
-  lines.push('', 'The database is chosen like the server: DATABASE_URL (default: SQLite in the user data directory).');
+  lines.push(
+    '',
+    'Details and examples: npm run -s admin -- <command> --help',
+    '',
+    'Run it with the server’s environment: DATABASE_URL (default: SQLite in this system user’s data directory),',
+    'LATCHKEY_SECRET_KEY and LATCHKEY_ORIGIN (create-user and reset-2fa queue mail the server sends). It only opens',
+    'a database the server has set up; it never creates or migrates one.',
+    '',
+    'Exit codes: 0 done; 1 refused (usage, unknown account, invalid value), nothing changed; 2 wrong environment',
+    '(configuration, secret key, database missing or unreachable), nothing changed; 3 unexpected failure.',
+  );
   return lines.join('\n');
 }
 
-/** Run one command; returns the process exit code. `config` defaults to the environment's. */
-export async function runAdmin(argv: string[], io: AdminIo, config?: Config): Promise<number> {
+function commandHelp(command: AdminCommand): string {
+  return `Usage: npm run -s admin -- ${command.usage}\n\n${command.summary}\n\n${command.help}`;
+}
+
+/** The file name the server keeps a generated key under (config.ts, `resolveSecretKey`). */
+const SECRET_KEY_FILE = 'latchkey-secret.key';
+
+/**
+ * Where `loadConfig` would read a generated secret key for `env`: this system user's config directory, or
+ * an older installation's file beside the SQLite database (or in the data directory), which it moves.
+ */
+function secretKeyFiles(env: NodeJS.ProcessEnv, directories: ConfigDirectories): string[] {
+  const databaseUrl = env.DATABASE_URL?.trim() || `sqlite:${path.join(directories.data, 'latchkey.db')}`;
+  const sqlitePath = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : null;
+  const databaseDirectory = sqlitePath && sqlitePath !== ':memory:' ? path.dirname(path.resolve(sqlitePath)) : null;
+  return [path.join(directories.config, SECRET_KEY_FILE), path.join(databaseDirectory ?? directories.data, SECRET_KEY_FILE)];
+}
+
+/** Option names close to a mistyped one (`--usename`), for the refusal. */
+function closestOption(typed: string, command: AdminCommand): string | null {
+  const name = typed.replace(/^-+/, '').split('=')[0]!;
+  let best: { option: string; distance: number } | null = null;
+  for (const option of Object.keys(command.options ?? {})) {
+    const distance = editDistance(name, option);
+    if (distance <= Math.max(2, Math.floor(option.length / 3)) && (best === null || distance < best.distance)) best = { option, distance };
+  }
+  return best ? `--${best.option}` : null;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** parseArgs, refusing what it would let pass silently: a stray word (an unquoted `--reason video call`), an option given twice. */
+function parseCommandArgs(command: AdminCommand, rest: string[]): AdminArgs {
+  let parsed: ReturnType<typeof parseArgs> & { tokens?: Array<{ kind: string; name?: string; rawName?: string }> };
+  try {
+    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true, tokens: true });
+  } catch (error) {
+    const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
+    if (unknown === undefined) throw new UsageError((error as Error).message);
+    const suggestion = closestOption(unknown, command);
+    throw new UsageError(`Unknown option ${unknown}.${suggestion ? ` Did you mean ${suggestion}?` : ''}`);
+  }
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once; give it once.`);
+    seen.add(token.name);
+  }
+  const max = command.maxPositionals ?? 0;
+  if (parsed.positionals.length > max) {
+    const stray = parsed.positionals.slice(max);
+    const quoting =
+      command.options?.reason === undefined
+        ? 'Each option takes one value; put a value with spaces in quotes.'
+        : 'A value with spaces goes in quotes: --reason "video call, matched signed release key".';
+    throw new UsageError(`Unexpected ${stray.length === 1 ? 'argument' : 'arguments'} ${stray.map((word) => JSON.stringify(word)).join(' ')}. ${quoting}`);
+  }
+  return { values: parsed.values as AdminArgs['values'], positionals: parsed.positionals };
+}
+
+/**
+ * Run one command; returns the process exit code ({@link EXIT}). `config` defaults to the environment's,
+ * read with `directories` (the user's data and config directories; tests pass temporary ones).
+ */
+export async function runAdmin(argv: string[], io: AdminIo, config?: Config, directories: ConfigDirectories = defaultConfigDirectories()): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    io.stdout(helpText());
-    return name === undefined ? 1 : 0;
+  if (name === undefined) {
+    io.stderr(helpText());
+    return EXIT.refused;
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const asked = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+    io.stdout(asked ? commandHelp(asked) : helpText());
+    return EXIT.ok;
   }
   const command = COMMANDS[name];
   if (!command) {
     io.stderr(`Unknown command "${name}".\n\n${helpText()}`);
-    return 1;
+    return EXIT.refused;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout(`Usage: npm run admin -- ${command.usage}\n\n${command.summary}`);
-    return 0;
+    io.stdout(commandHelp(command));
+    return EXIT.ok;
   }
-  let args: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let args: AdminArgs;
   try {
-    args = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true }) as typeof args;
+    args = parseCommandArgs(command, rest);
   } catch (error) {
-    io.stderr(`${(error as Error).message}\nUsage: npm run admin -- ${command.usage}`);
-    return 1;
+    io.stderr(`${(error as Error).message}\nUsage: npm run -s admin -- ${command.usage}   (more: ${name} --help)`);
+    return EXIT.refused;
   }
   let resolved: Config;
   try {
-    resolved = config ?? (await loadConfig(command.environment ? command.environment(args, process.env) : process.env));
+    resolved = config ?? (await configFromEnvironment(command, args, directories));
     if (!config && resolved.secretKeyWarning) io.stderr(`Warning: ${resolved.secretKeyWarning}`);
+    command.check?.(args, resolved);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(`Configuration error: ${error.message}`);
-      return 2;
+      return EXIT.environment;
     }
     if (error instanceof ServiceError) {
       io.stderr(error.message);
-      return 1;
+      return EXIT.refused;
     }
     throw error;
   }
-  const db = openDatabase(resolved.databaseUrl);
+  let where: string;
   try {
-    await migrateToLatest(db);
+    where = describeDatabase(parseDatabaseUrl(resolved.databaseUrl));
+  } catch (error) {
+    io.stderr(`Configuration error: ${(error as Error).message}`);
+    return EXIT.environment;
+  }
+  let db: Awaited<ReturnType<typeof openServerDatabase>>;
+  try {
+    db = await openServerDatabase(resolved.databaseUrl);
+  } catch (error) {
+    if (error instanceof DatabaseProblem) {
+      io.stderr(`Database error: ${error.message} Nothing was changed.`);
+      return EXIT.environment;
+    }
+    throw error;
+  }
+  try {
     const services = createServices(db, resolved);
     if (command.queuesMail) {
       const problem = await secretKeyProblem(db, services.keys, { keyJustGenerated: resolved.secretKeyGenerated === true });
       if (problem) {
-        io.stderr(`Configuration error: ${problem}`);
-        return 2;
+        io.stderr(`Configuration error: ${problem} Nothing was changed.`);
+        return EXIT.environment;
       }
       // Links in mail are built from LATCHKEY_ORIGIN; the server's own may differ from this shell's default.
       if (!config && !process.env.LATCHKEY_ORIGIN?.trim()) {
@@ -194,12 +426,19 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config): Pr
     return await command.run(args, services, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`${error.message}\nUsage: npm run admin -- ${command.usage}`);
-      return 1;
+      io.stderr(`${error.message}\nUsage: npm run -s admin -- ${command.usage}   (more: ${name} --help)`);
+      return EXIT.refused;
     }
     if (error instanceof ServiceError) {
       io.stderr(error.message);
-      return 1;
+      return EXIT.refused;
+    }
+    // The database going away mid-command is said as such (not a bare "Connection terminated"); part of the
+    // command may have been done (a reset commits before it lifts the locks), so it is a failure, not exit 2.
+    const problem = problemFrom(error, where);
+    if (problem) {
+      io.stderr(`Database error: ${problem.message} The command may not have finished: \`events --username …\` shows what was recorded.`);
+      return EXIT.failed;
     }
     throw error;
   } finally {
@@ -207,24 +446,112 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config): Pr
   }
 }
 
+/**
+ * The configuration as the server would read it, except for the secret key: a command that queues no mail
+ * gets a throw-away one (it opens nothing sealed), and one that does must find the server's — it is never
+ * generated here. Generating it used to write a new key file into the operator's config directory: `events`
+ * left one behind, and the next `reset-2fa` was refused with "LATCHKEY_SECRET_KEY is not the key…" though
+ * the operator had set no such variable (QA h16).
+ */
+async function configFromEnvironment(command: AdminCommand, args: AdminArgs, directories: ConfigDirectories): Promise<Config> {
+  let env = command.environment ? command.environment(args, process.env) : process.env;
+  if (!env.LATCHKEY_SECRET_KEY?.trim()) {
+    if (!command.queuesMail) {
+      env = { ...env, LATCHKEY_SECRET_KEY: randomBytes(32).toString('base64url') };
+    } else if (!secretKeyFiles(env, directories).some((file) => existsSync(file))) {
+      throw new ConfigError(
+        `LATCHKEY_SECRET_KEY is not set, and this system user (${systemUser()}) has no key file (${secretKeyFiles(env, directories)[0]}). ` +
+          'Run the command with the server’s environment (its LATCHKEY_SECRET_KEY), or as the system user the server runs as. Nothing was changed.',
+      );
+    }
+  }
+  return loadConfig(env, directories);
+}
+
+function systemUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'this user';
+  }
+}
+
+/**
+ * Standard input for `--password-stdin`: all of it from a pipe or file; at a terminal, one line read without
+ * echo (it used to wait silently, showing the password as it was typed).
+ */
+async function readStandardInput(): Promise<string> {
+  if (process.stdin.isTTY) return readHiddenLine(process.stdin, (text) => process.stderr.write(text));
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The parts of a terminal stream {@link readHiddenLine} uses (a fake one in tests). */
+export interface HiddenInput {
+  setRawMode(raw: boolean): unknown;
+  setEncoding(encoding: BufferEncoding): unknown;
+  resume(): unknown;
+  pause(): unknown;
+  on(event: 'data', listener: (chunk: string) => void): unknown;
+  off(event: 'data', listener: (chunk: string) => void): unknown;
+}
+
+/** One line typed at a terminal in raw mode, not echoed; Backspace edits, Enter ends, Ctrl-C cancels. */
+export function readHiddenLine(input: HiddenInput, write: (text: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let line = '';
+    const finish = () => {
+      input.off('data', onData);
+      input.setRawMode(false);
+      input.pause();
+      write('\n');
+    };
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === '\r' || char === '\n' || char === '\u0004') {
+          finish();
+          resolve(line);
+          return;
+        }
+        if (char === '\u0003') {
+          finish();
+          reject(new UsageError('Cancelled; nothing was changed.'));
+          return;
+        }
+        if (char === '\u007f' || char === '\b') line = Array.from(line).slice(0, -1).join('');
+        else line += char;
+      }
+    };
+    write('Password (not shown as you type; Enter to finish): ');
+    input.setEncoding('utf8');
+    input.setRawMode(true);
+    input.on('data', onData);
+    input.resume();
+  });
+}
+
 const processIo: AdminIo = {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
+  readStdin: readStandardInput,
 };
 
+/**
+ * {@link runAdmin} as the process runs it: an unexpected error is one line on stderr and exit code 3, never a
+ * stack trace (it used to be exit code 1, the code of a refused request).
+ */
+export async function adminMain(argv: string[], io: AdminIo, config?: Config): Promise<number> {
+  try {
+    return await runAdmin(argv, io, config);
+  } catch (error) {
+    io.stderr(`admin: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.failed;
+  }
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runAdmin(process.argv.slice(2), processIo).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`admin: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
+  adminMain(process.argv.slice(2), processIo).then((code) => process.exit(code));
 }
 
 /**

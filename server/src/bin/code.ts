@@ -60,7 +60,18 @@ function notSeededHere(seed: DevSeedFile, username: string): ServiceError {
 export const codeCommand: AdminCommand = {
   summary: 'Print the current TOTP code of a user seeded by `npm run dev` (development only).',
   usage: 'code <username> [--seed-file FILE]',
+  help: [
+    'Development only: for the throw-away users `npm run dev` seeded. Computes the code from the secret in the seed',
+    'file (never from the database, which it cannot decrypt), and refuses NODE_ENV=production and any database the',
+    'seed file does not name.',
+    '',
+    '  --seed-file FILE    the seed file (default: $LATCHKEY_DEV_DIR/dev-users.json, else <temp>/latchkey-dev/dev-users.json)',
+    '',
+    'Example:',
+    '  npm run -s admin -- code tom',
+  ].join('\n'),
   options: { 'seed-file': { type: 'string' } },
+  maxPositionals: 1,
   /**
    * The seed file's database, read before any configuration: a bare `npm run admin -- code tom` used to load
    * the default configuration first — creating a database and a secret key in the user's real directories —
@@ -71,12 +82,16 @@ export const codeCommand: AdminCommand = {
     if (env.DATABASE_URL && env.DATABASE_URL !== seed.databaseUrl) throw notSeededHere(seed, positionals[0] ?? 'USER');
     return { ...env, DATABASE_URL: seed.databaseUrl, LATCHKEY_SECRET_KEY: env.LATCHKEY_SECRET_KEY || randomBytes(32).toString('base64url') };
   },
-  async run({ values, positionals }, services, io) {
-    if (services.config.production) throw new ServiceError('`code` is a development command and does not run with NODE_ENV=production.');
-    const [username, ...extra] = positionals;
-    if (username === undefined || extra.length > 0) throw new ServiceError('Give exactly one username, e.g. `npm run admin -- code tom`.');
+  /** Refused before the database is opened: production, a missing username, a database the seed file is not for. */
+  check({ values, positionals }, config) {
+    if (config.production) throw new ServiceError('`code` is a development command and does not run with NODE_ENV=production.');
+    if (positionals.length !== 1) throw new ServiceError('Give exactly one username, e.g. `npm run admin -- code tom`.');
     const seed = readSeedFile(values);
-    if (seed.databaseUrl !== services.config.databaseUrl) throw notSeededHere(seed, username);
+    if (seed.databaseUrl !== config.databaseUrl) throw notSeededHere(seed, positionals[0]!);
+  },
+  async run({ values, positionals }, services, io) {
+    const username = positionals[0]!;
+    const seed = readSeedFile(values);
     const seeded = seed.users.find((candidate) => candidate.username === username.toLowerCase());
     if (seeded === undefined) throw new ServiceError(`"${username}" is not a seeded user (seeded: ${seed.users.map((u) => u.username).join(', ')}).`);
     if (seeded.totpSecret === undefined) throw new ServiceError(`"${seeded.username}" has no authentication app (state: ${seeded.state}).`);

@@ -1,9 +1,9 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Accounts } from './accounts.js';
 import { ServiceError } from './errors.js';
-import { EVENT_TAGS, type Events, NO_ORIGIN } from './events.js';
+import { EVENT_TAGS, type Events, NO_ORIGIN, type SecurityEvent } from './events.js';
 import type { ServerKeys } from './keys.js';
 import { openMailBody } from './mail/mail-outbox.js';
 import { open } from './secret-box.js';
@@ -12,38 +12,131 @@ import type { RateLimits } from './rate-limits.js';
 import type { TotpGuessBudget } from './totp-guess-budget.js';
 import { totpOffColumns } from './totp.js';
 
+/** What {@link Admin.resetTwoFactor} removed and ended, for the administrator's answer. */
+export interface TwoFactorReset {
+  user: User;
+  removed: { totp: boolean; securityKeys: number; recoveryCodes: number };
+  sessionsEnded: number;
+}
+
+/** The longest reason kept (the event's `details.reason`). */
+export const RESET_REASON_MAX = 500;
+
 export interface Admin {
   /**
    * The lock-out path: after an administrator has verified the person's identity out of band, remove
    * every second factor (TOTP, security keys, recovery codes), end all sessions, void remembered
    * devices and pending logins, and record who did it and why.
+   * `refuseWithoutFactor`: when the account has no second factor left to remove — 2FA was never on, or a
+   * reset a moment ago removed it — change nothing, record nothing, mail nothing, and throw a 409 saying so.
    */
-  resetTwoFactor(username: string, input: { reason: string; actor: string }): Promise<User>;
+  resetTwoFactor(username: string, input: { reason: string; actor: string; refuseWithoutFactor?: boolean }): Promise<TwoFactorReset>;
 }
 
 export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Events, rateLimits: RateLimits, totpGuessBudget: TotpGuessBudget): Admin {
   return {
-    async resetTwoFactor(username, { reason, actor }) {
+    async resetTwoFactor(username, { reason, actor, refuseWithoutFactor = false }) {
       const user = await accounts.findByUsername(username);
       if (!user) throw await accounts.noSuchAccount(username);
       if (reason.trim().length < 3) throw new ServiceError('Give a reason (what identity check was done); it is recorded.', 400);
-      await inTransaction(db, async (trx) => {
-        await trx.updateTable('users').set(totpOffColumns).where('id', '=', user.id).execute();
-        await trx.deleteFrom('webauthn_credentials').where('user_id', '=', user.id).execute();
+      // Refused rather than cut: a reason cut short in the record says less than the administrator wrote.
+      if (reason.trim().length > RESET_REASON_MAX) throw new ServiceError(`Keep the reason to ${RESET_REASON_MAX} characters; it is recorded as given.`, 400);
+      const outcome = await inTransaction(db, async (trx) => {
+        // The TOTP columns are cleared only where set, so the count says whether there was an app. The
+        // UPDATE takes the user's row first: on PostgreSQL a second reset of the same account waits here
+        // and then, READ COMMITTED, sees what this one removed (nothing left: refused, not mailed twice).
+        const totp = await trx.updateTable('users').set(totpOffColumns).where('id', '=', user.id).where('totp_secret_enc', 'is not', null).executeTakeFirst();
+        const hadTotp = Number(totp.numUpdatedRows) === 1;
+        // Without an app the epoch still moves: it voids remembered devices and pending logins (ASVS V3.3.3).
+        if (!hadTotp)
+          await trx
+            .updateTable('users')
+            .set((eb) => ({ security_epoch: eb('security_epoch', '+', 1) }))
+            .where('id', '=', user.id)
+            .execute();
+        const keys = await trx.deleteFrom('webauthn_credentials').where('user_id', '=', user.id).executeTakeFirst();
         await trx.deleteFrom('webauthn_challenges').where('user_id', '=', user.id).execute();
+        const codes = await trx.deleteFrom('recovery_codes').where('user_id', '=', user.id).where('used_at', 'is', null).executeTakeFirst();
         await trx.deleteFrom('recovery_codes').where('user_id', '=', user.id).execute();
+        const removed = { totp: hadTotp, securityKeys: Number(keys.numDeletedRows), recoveryCodes: Number(codes.numDeletedRows) };
+        if (refuseWithoutFactor && !removed.totp && removed.securityKeys === 0 && removed.recoveryCodes === 0) {
+          throw new ServiceError(
+            `"${user.username}" has no second factor (no authentication app, security key or recovery code), so there is nothing to reset: ` +
+              'they log in with their password alone (if a reset ran a moment ago, it removed them). Nothing was changed and no mail was sent.',
+            409,
+          );
+        }
         await trx.deleteFrom('login_tokens').where('user_id', '=', user.id).execute();
-        await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+        const sessions = await trx.deleteFrom('sessions').where('user_id', '=', user.id).executeTakeFirst();
         await events
           .boundTo(trx)
-          .record({ userId: user.id, tag: EVENT_TAGS.adminTwoFactorReset, origin: NO_ORIGIN, details: { reason: reason.trim().slice(0, 500), actor } });
+          .record({ userId: user.id, tag: EVENT_TAGS.adminTwoFactorReset, origin: NO_ORIGIN, details: { reason: reason.trim(), actor } });
+        return { removed, sessionsEnded: Number(sessions.numDeletedRows) };
       });
       // The reset also lifts the second-factor locks, the year's TOTP budget included: the administrator
       // checked the person's identity out of band (NIST SP 800-63B 5.2.2 leaves unlocking to the operator).
       await rateLimits.resetAccount('second-factor', user.id);
       await totpGuessBudget.reset(user.id);
-      return (await accounts.findById(user.id)) ?? user;
+      return { user: (await accounts.findById(user.id)) ?? user, ...outcome };
     },
+  };
+}
+
+/**
+ * One page of an account's security events for an administrator, newest first (the order of the security
+ * history), optionally only those whose tag is `tag` or starts with `tag:` (`account:login` takes
+ * `account:login:success` and `account:login:failure`), with how many match in all.
+ */
+export async function adminEventPage(
+  db: Kysely<Database>,
+  userId: string,
+  { limit, offset = 0, tag }: { limit: number; offset?: number; tag?: string },
+): Promise<{ events: SecurityEvent[]; total: number }> {
+  // substr, not LIKE: tags hold "_", which LIKE reads as "any character".
+  const matching = () => {
+    const mine = db.selectFrom('events').where('user_id', '=', userId);
+    return tag === undefined ? mine : mine.where((eb) => eb.or([eb('tag', '=', tag), eb(sql<string>`substr(tag, 1, ${tag.length + 1})`, '=', `${tag}:`)]));
+  };
+  const rows = await matching().selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+  const total = await matching()
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return { events: rows.map(toEvent), total: Number(total.n) };
+}
+
+/**
+ * The `account:delete` events kept, without their user, for the account that had `username` (deleting an
+ * account keeps that one event for administrators, `details.username`: services/accounts.ts). Newest first.
+ */
+export async function deletionRecords(db: Kysely<Database>, username: string): Promise<SecurityEvent[]> {
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('user_id', 'is', null)
+    .where('tag', '=', EVENT_TAGS.accountDeleted)
+    // A coarse filter in SQL (names are [a-z0-9._-], and "_" matches any character in LIKE); the exact one below.
+    .where('details', 'like', `%${username}%`)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  return rows.map(toEvent).filter((event) => event.details.username === username);
+}
+
+function toEvent(row: Selectable<Database['events']>): SecurityEvent {
+  let details: unknown;
+  try {
+    details = JSON.parse(row.details);
+  } catch {
+    details = {};
+  }
+  return {
+    id: row.id,
+    userId: row.user_id,
+    tag: row.tag,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    details: typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : {},
+    createdAt: row.created_at,
   };
 }
 
