@@ -1,9 +1,9 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Accounts } from './accounts.js';
 import { ServiceError } from './errors.js';
-import { EVENT_TAGS, type Events, NO_ORIGIN, type SecurityEvent } from './events.js';
+import { EVENT_TAGS, type Events, NO_ORIGIN, type SecurityEvent, toSecurityEvent } from './events.js';
 import type { ServerKeys } from './keys.js';
 import { openMailBody } from './mail/mail-outbox.js';
 import { open } from './secret-box.js';
@@ -101,7 +101,7 @@ export async function adminEventPage(
   const total = await matching()
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow();
-  return { events: rows.map(toEvent), total: Number(total.n) };
+  return { events: rows.map(toSecurityEvent), total: Number(total.n) };
 }
 
 /**
@@ -119,25 +119,7 @@ export async function deletionRecords(db: Kysely<Database>, username: string): P
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .execute();
-  return rows.map(toEvent).filter((event) => event.details.username === username);
-}
-
-function toEvent(row: Selectable<Database['events']>): SecurityEvent {
-  let details: unknown;
-  try {
-    details = JSON.parse(row.details);
-  } catch {
-    details = {};
-  }
-  return {
-    id: row.id,
-    userId: row.user_id,
-    tag: row.tag,
-    ip: row.ip,
-    userAgent: row.user_agent,
-    details: typeof details === 'object' && details !== null ? (details as Record<string, unknown>) : {},
-    createdAt: row.created_at,
-  };
+  return rows.map(toSecurityEvent).filter((event) => event.details.username === username);
 }
 
 /**

@@ -266,7 +266,8 @@ export function createEvents(db: Kysely<Database>, now: Clock, followUp?: EventF
   };
 }
 
-function toSecurityEvent(row: Selectable<Database['events']>): SecurityEvent {
+/** An events row as the history and the admin CLI read it (details parsed; `{}` when they do not parse). */
+export function toSecurityEvent(row: Selectable<Database['events']>): SecurityEvent {
   return {
     id: row.id,
     userId: row.user_id,
