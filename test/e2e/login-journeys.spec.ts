@@ -195,7 +195,7 @@ test('log out of all sessions: the other browser is logged out at its next page'
     // The other browser still shows the old page; its next navigation lands on the login page, which says why.
     await other.reload();
     await expect(other).toHaveURL(new RegExp(`${ROUTES.login}\\?ended=elsewhere&next=`));
-    await expect(other.getByRole('status')).toContainText('you logged out of it from another browser');
+    await expect(other.getByRole('status')).toContainText('when it is ended from another browser');
     await expect(other.getByRole('button', { name: 'Log in' })).toBeVisible();
     // And this browser is logged out too.
     await page.goto(`${server.url}${ROUTES.manageAccount}`);

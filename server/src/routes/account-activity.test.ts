@@ -78,7 +78,7 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     const ended = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: endable[0]! });
     expect(ended.status).toBe(303);
     expect(ended.location).toBe(ROUTES.manageAccount);
-    expect((await laptop.get(ROUTES.manageAccount)).text).toContain('The session of Safari 17 on iPhone was ended.');
+    expect((await laptop.get(ROUTES.manageAccount)).text).toMatch(/The session of Safari 17 on iPhone from \S+ was ended\./);
     expect((await phone.get(ROUTES.manageAccount)).status).toBe(303); // logged out
     const [event] = await server.services.events.list(user.id);
     expect(event).toMatchObject({ tag: EVENT_TAGS.sessionEnded, details: { userAgent: PHONE } });
@@ -147,7 +147,7 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     const phoneDevice = (await server.services.rememberedDevices.list(fresh)).find((device) => device.userAgent === PHONE)!;
     const forgotten = await laptop.post(END_ROUTES.forgetDevice, { [END_FIELDS.device]: phoneDevice.id });
     expect(forgotten.status).toBe(303);
-    expect((await laptop.get(ROUTES.manageAccount)).text).toContain('Safari 17 on iPhone is no longer remembered');
+    expect((await laptop.get(ROUTES.manageAccount)).text).toContain('Safari 17 on iPhone from 127.0.0.1 is no longer remembered');
     expect(await tagsOf(user.id)).toContain(EVENT_TAGS.deviceForgotten);
 
     const phone = browserAs(PHONE);

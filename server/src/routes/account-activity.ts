@@ -7,7 +7,6 @@ import type { Services } from '../services/index.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { ACCOUNT_ROUTES } from '../views/account-page.js';
 import { ConfirmPasswordPage } from '../views/confirm-password-page.js';
-import { describeUserAgent } from '../views/describe-user-agent.js';
 import { describeEvent } from '../views/event-labels.js';
 import { MessagePage } from '../views/message-page.js';
 import type { RememberedDeviceSummary } from '../views/remembered-device-list.js';
@@ -170,7 +169,6 @@ export function accountActivityRoutes(services: Services): Router {
       }
       const target = (await services.sessions.listForUser(user.id)).find((row) => row.id === id);
       if (!target) return done(res, 'warning', 'That session had already ended.');
-      const browser = describeUserAgent(target.user_agent);
       // Named as the list names it, with when it started: the browser alone cannot tell two sessions of
       // the same browser type apart, and the user must know which one this password is about to end.
       const named = describeBrowserAndAddress({ userAgent: target.user_agent, address: target.login_ip });
@@ -190,7 +188,8 @@ export function accountActivityRoutes(services: Services): Router {
       // ASVS V3.3.4: the user can see and end their other sessions one by one.
       // The end and its event commit together (services/sessions.ts).
       if (!(await services.sessions.endForUser(user.id, id, requestOrigin(req)))) return done(res, 'warning', 'That session had already ended.');
-      await done(res, 'success', `The session of ${browser} was ended.`);
+      // Named as the row was (browser and address): two sessions of one browser type look alike.
+      await done(res, 'success', `The session of ${named} was ended.`);
     }),
   );
 
@@ -257,7 +256,6 @@ export function accountActivityRoutes(services: Services): Router {
       const id = form.data[END_FIELDS.device];
       const target = (await services.rememberedDevices.list(user)).find((device) => device.id === id);
       if (!target) return done(res, 'warning', 'That device was not remembered any more.');
-      const browser = describeUserAgent(target.userAgent);
       // Named as the list names it (browser and the address of the login that remembered it), with when it
       // was remembered: two devices of the same browser type look alike, and the user must know which one
       // this password is about to make ask for a second factor again.
@@ -276,7 +274,7 @@ export function accountActivityRoutes(services: Services): Router {
       );
       if (!go) return;
       if (!(await services.rememberedDevices.forget(user, id, requestOrigin(req)))) return done(res, 'warning', 'That device was not remembered any more.');
-      await done(res, 'success', `${browser} is no longer remembered: it will ask for a second factor at its next login.`);
+      await done(res, 'success', `${named} is no longer remembered: it will ask for a second factor at its next login.`);
     }),
   );
 

@@ -455,7 +455,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const account = await b.get(ROUTES.manageAccount);
       expect(account.status).toBe(303);
       expect(account.location).toBe(`${ROUTES.login}?${elsewhere ? 'ended=elsewhere&' : ''}next=%2Fmanage%2Faccount%2F`);
-      if (elsewhere) expect((await b.get(account.location!)).text).toContain('you logged out of it from another browser');
+      if (elsewhere) expect((await b.get(account.location!)).text).toContain('when it is ended from another browser');
     };
 
     it('ends every session of the user, this one too, and records it; other users keep theirs', async () => {

@@ -9,7 +9,7 @@ import { REMEMBER_DEVICE_MS } from '../services/remembered-devices.js';
 import type { SessionGrant, StartedSession } from '../services/login.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { MessagePage } from '../views/message-page.js';
-import { loginUrlAfter } from './login-notice.js';
+import { loginUrlAfter, SESSION_ENDED_NOTICES } from './login-notice.js';
 import { cookieNames, cookieOptions, handler, pageContext, queryValue, requestOrigin, safeNext, sendJsonFailure, sendPage, state, wantsJson } from './http.js';
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -82,14 +82,18 @@ export function verifyCsrf(): RequestHandler {
 export function requireUser(): RequestHandler {
   return (req, res, next) => {
     if (state(res).user) return next();
-    if (wantsJson(req)) return sendJsonFailure(res, 401, ['You are not logged in, or your session has expired. Log in again.']);
+    // "Expired" was false when a reset or another browser ended the session: the one sentence that is true
+    // of every ending when this browser was logged in (login-notice.ts), plain words otherwise.
+    const { sessionEnded } = state(res);
+    if (wantsJson(req)) return sendJsonFailure(res, 401, ['You are not logged in, or your session has ended. Log in again.']);
     if (req.method === 'GET' || req.method === 'HEAD') {
       const back = safeNext(req.originalUrl);
-      if (state(res).sessionEnded) return res.redirect(303, loginUrlAfter('elsewhere', back));
+      if (sessionEnded) return res.redirect(303, loginUrlAfter('elsewhere', back));
       res.redirect(303, back ? `${ROUTES.login}?${FIELDS.next}=${encodeURIComponent(back)}` : ROUTES.login);
       return;
     }
-    sendPage(res, 401, MessagePage({ page: pageContext(res), title: 'Please log in', message: 'Your session has expired. Log in again.', loginAgain: true }));
+    const message = sessionEnded ? SESSION_ENDED_NOTICES.elsewhere : 'You are not logged in. Log in to continue.';
+    sendPage(res, 401, MessagePage({ page: pageContext(res), title: 'Please log in', message, loginAgain: true }));
   };
 }
 

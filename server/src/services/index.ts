@@ -84,7 +84,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
   });
   const sessions = createSessions(db, keys['session-data'], now, events);
   const loginTokens = createLoginTokens(db, keys['login-token'], now);
-  const rememberedDevices = createRememberedDevices(db, keys['remember-device'], now);
+  const rememberedDevices = createRememberedDevices(db, keys['remember-device'], now, events);
   const totp = createTotp(db, keys['totp-secret'], events, config.rpName, now);
   const recoveryCodes = createRecoveryCodes(db, keys['recovery-code'], events, now);
   const login = createLogin({ db, sessions, accounts, events, loginTokens, rateLimits, totp, recoveryCodes, rememberedDevices, totpGuessBudget });

@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
 import { StatementCounter } from '../testing/statement-counter.js';
-import { EVENT_TAGS, NO_ORIGIN } from './events.js';
+import { createEvents, EVENT_TAGS, type EventFollowUp, NO_ORIGIN } from './events.js';
 import { createServices } from './index.js';
-import { REMEMBER_DEVICE_MS } from './remembered-devices.js';
+import { createRememberedDevices, REMEMBER_DEVICE_MS } from './remembered-devices.js';
 
 // QA (sessions and remembered devices): the cookie that skips the second factor, attacked as a stolen or
 // edited cookie would be. Each refusal here is also a refusal to count the browser as its own place for
@@ -77,6 +77,46 @@ describe.each(DIALECTS)('remembered devices on %s', (dialect) => {
     expect(after.security_epoch).toBe(user.security_epoch + 1);
     expect(await h.services.rememberedDevices.isRemembered(cookie, after)).toBe(false);
     expect((await h.services.events.list(user.id)).filter((event) => event.tag === EVENT_TAGS.rememberedDevicesForgotten)).toHaveLength(1);
+  });
+
+  // The events were recorded with `createEvents(trx, now)`, which has no follow-up: a notice mail added for one
+  // of these tags (services/mail/security-notices.ts) would never have been queued, without a word. They go
+  // through the service's events bound to the transaction, as every other service's do.
+  it("records its events through the events it is given, so a tag's follow-up runs, in the change's transaction", async () => {
+    const TAGS: readonly string[] = [EVENT_TAGS.deviceRemembered, EVENT_TAGS.deviceForgotten, EVENT_TAGS.rememberedDevicesForgotten];
+    const reached: { tag: string; inTransaction: boolean }[] = [];
+    let refuse: string | null = null;
+    const followUp: EventFollowUp = {
+      handles: (tag) => TAGS.includes(tag),
+      async run(trx, event) {
+        reached.push({ tag: event.tag, inTransaction: trx.isTransaction });
+        if (event.tag === refuse) throw new Error('follow-up failed');
+      },
+    };
+    const devices = createRememberedDevices(h.db, h.services.keys['remember-device'], h.clock, createEvents(h.db, h.clock, followUp));
+    const user = await newUser();
+    const cookie = await devices.issue(user, PHONE);
+    const [listed] = await devices.list(user, cookie);
+    expect(await devices.forget(user, listed!.id, PHONE)).toBe(true);
+    await devices.issue(user, PHONE);
+    await devices.forgetAll(user, PHONE);
+    expect(reached).toEqual(
+      [EVENT_TAGS.deviceRemembered, EVENT_TAGS.deviceForgotten, EVENT_TAGS.deviceRemembered, EVENT_TAGS.rememberedDevicesForgotten].map((tag) => ({
+        tag,
+        inTransaction: true,
+      })),
+    );
+    // A follow-up that fails undoes the change it follows: no device remembered, none forgotten.
+    const later = await reread(user.id);
+    refuse = EVENT_TAGS.deviceRemembered;
+    await expect(devices.issue(later, PHONE)).rejects.toThrow(/follow-up failed/);
+    expect(await devices.list(later)).toEqual([]);
+    refuse = null;
+    const kept = await devices.issue(later, PHONE);
+    refuse = EVENT_TAGS.rememberedDevicesForgotten;
+    await expect(devices.forgetAll(later, PHONE)).rejects.toThrow(/follow-up failed/);
+    expect((await reread(user.id)).security_epoch).toBe(later.security_epoch);
+    expect(await devices.isRemembered(kept, later)).toBe(true);
   });
 
   it('a cookie stops skipping the second factor after its 30 days, and drops out of the list', async () => {

@@ -4,7 +4,7 @@ import type { Database, User } from '../db/schema.js';
 import { inTransaction } from '../db/in-transaction.js';
 import { bumpSecurityEpoch } from './bump-security-epoch.js';
 import type { Clock } from './clock.js';
-import { createEvents, EVENT_TAGS, type RequestOrigin } from './events.js';
+import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
 import { hmac, safeEqual } from './keys.js';
 
 /** "Remember this device for 30 days". */
@@ -72,7 +72,14 @@ export interface RememberedDevices {
 
 const rowId = (deviceId: string) => createHash('sha256').update(deviceId).digest('base64url');
 
-export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: Clock): RememberedDevices {
+/**
+ * `events` records each change in the transaction that makes it, through `events.boundTo(trx)` as every
+ * service does: a tag given a follow-up (a notice mail, services/mail/security-notices.ts) then runs it in
+ * that transaction too. Events made here from the bare transaction had no follow-up, so such a notice
+ * would have been skipped without a word. (No remembered-device tag is mailed today: remembering needs
+ * the password and a second factor, and forgetting only takes a skip away.)
+ */
+export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: Clock, events: Events): RememberedDevices {
   /** The random device id in the cookie, when its signature, user, epoch and expiry all hold. */
   const deviceId = (cookieValue: string | undefined, user: User): string | null => {
     if (typeof cookieValue !== 'string' || cookieValue.length > 512) return null;
@@ -110,7 +117,7 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
           .where('user_id', '=', user.id)
           .where((eb) => eb.or([eb('expires_at', '<=', time), eb('security_epoch', '!=', user.security_epoch)]))
           .execute();
-        const eventId = await createEvents(trx, now).record({ userId: user.id, tag: EVENT_TAGS.deviceRemembered, origin });
+        const eventId = await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.deviceRemembered, origin });
         await trx
           .insertInto('remembered_devices')
           .values({
@@ -175,7 +182,7 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
     async forgetAll(user, origin) {
       await inTransaction(db, async (trx) => {
         await bumpSecurityEpoch(trx, user.id);
-        await createEvents(trx, now).record({ userId: user.id, tag: EVENT_TAGS.rememberedDevicesForgotten, origin });
+        await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.rememberedDevicesForgotten, origin });
       });
     },
 
@@ -189,7 +196,7 @@ export function createRememberedDevices(db: Kysely<Database>, key: Buffer, now: 
           .executeTakeFirst();
         // A stale row (older epoch, expired) skipped nothing any more: deleting it is tidying, not an event.
         if (!row || row.security_epoch !== user.security_epoch || row.expires_at <= now()) return false;
-        await createEvents(trx, now).record({ userId: user.id, tag: EVENT_TAGS.deviceForgotten, origin, details: { userAgent: row.user_agent } });
+        await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.deviceForgotten, origin, details: { userAgent: row.user_agent } });
         return true;
       });
     },

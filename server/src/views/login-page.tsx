@@ -5,12 +5,18 @@ import { allErrors, type FormState } from './form-state.js';
 import { CsrfInput, ErrorSummary, Field, Layout, type PageContext } from './layout.js';
 import { PASSWORD_ROUTES } from './password-routes.js';
 
+/** A sentence above the form, and its style. */
+export interface LoginNotice {
+  text: string;
+  kind: 'success' | 'warning';
+}
+
 export interface LoginPageProps {
   page: PageContext;
   form?: FormState;
   next: string | null;
   /** Why the visitor is here: they logged out, or their session ended elsewhere. */
-  notice?: string | null;
+  notice?: LoginNotice | null;
 }
 
 export function LoginPage({ page, form = {}, next, notice = null }: LoginPageProps) {
@@ -20,8 +26,8 @@ export function LoginPage({ page, form = {}, next, notice = null }: LoginPagePro
     <Layout page={page} title="Log in">
       <h1>Log in</h1>
       {notice ? (
-        <div class="notice notice-success" role="status">
-          <p>{notice}</p>
+        <div class={`notice notice-${notice.kind}`} role="status">
+          <p>{notice.text}</p>
         </div>
       ) : null}
       {/* A wrong password or a lock-out takes focus (before the username field's autofocus), so it is read first. */}

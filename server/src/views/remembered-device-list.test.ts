@@ -74,10 +74,39 @@ describe('the remembered device list', () => {
       expect(item).not.toContain('from <span');
       expect(item).not.toContain('break-anywhere');
     }
-    expect(textOf(items[0]!)).toContain('Forget Firefox 128 on Windows (address not recorded) remembered 2026-11-30 09:00 UTC');
-    expect(textOf(items[1]!)).toContain('In security history : Firefox 128 on Windows (address not recorded) remembered at');
-    expect(items[2]).toContain('<span class="badge">This browser</span>');
-    expect(textOf(items[2]!)).toContain('Forget this browser, Firefox 128 on Windows (address not recorded), remembered 2026-11-30 09:00 UTC');
+    // This browser's device is listed first (see below).
+    expect(items[0]).toContain('<span class="badge">This browser</span>');
+    expect(textOf(items[0]!)).toContain('Forget this browser, Firefox 128 on Windows (address not recorded), remembered 2026-11-30 09:00 UTC');
+    expect(textOf(items[1]!)).toContain('Forget Firefox 128 on Windows (address not recorded) remembered 2026-11-30 09:00 UTC');
+    expect(textOf(items[2]!)).toContain('In security history : Firefox 128 on Windows (address not recorded) remembered at');
+  });
+
+  // The list comes most recently used first (services/remembered-devices.ts), and this browser's device is
+  // used only at its logins: another device used since sorted before it, and "This browser" sat anywhere in
+  // the list. It comes first, as in the session list; the others keep the service's order.
+  it('puts this browser first, then the others in the order given (most recently used first)', () => {
+    const ordered = [device('phone', '203.0.113.7'), device('tablet', '203.0.113.8'), device('mine', '192.0.2.1', true), device('old', '203.0.113.9')];
+    const items = itemsOf(render(RememberedDeviceList({ page, devices: ordered })));
+    expect(items.map((item) => /name="device" value="([^"]+)"/.exec(item)?.[1])).toEqual(['mine', 'phone', 'tablet', 'old']);
+    expect(items[0]).toContain('<span class="badge">This browser</span>');
+    // The session list keeps the same rule.
+    const sessions = itemsOf(
+      render(
+        SessionList({
+          page,
+          sessions: ordered.map((row) => ({
+            id: row.id,
+            userAgent: FIREFOX,
+            createdAt: start,
+            lastSeenAt: start,
+            current: row.current,
+            historyHref: null,
+            address: row.address,
+          })),
+        }),
+      ),
+    );
+    expect(sessions.map((item) => /name="session" value="([^"]+)"/.exec(item)?.[1] ?? 'this browser')).toEqual(['this browser', 'phone', 'tablet', 'old']);
   });
 
   it('says so when nothing is remembered', () => {

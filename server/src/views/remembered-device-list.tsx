@@ -3,7 +3,7 @@
 import type { RememberedDevice } from '../services/remembered-devices.js';
 import { describeUserAgent } from './describe-user-agent.js';
 import { CsrfInput, formatTime, type PageContext } from './layout.js';
-import { describeBrowserAndAddress, END_FIELDS, END_ROUTES, LoginAddress } from './session-list.js';
+import { describeBrowserAndAddress, END_FIELDS, END_ROUTES, LoginAddress, thisBrowserFirst } from './session-list.js';
 
 /** A remembered device as the account page lists it: the service's view plus its history link. */
 export type RememberedDeviceSummary = RememberedDevice & { historyHref: string | null };
@@ -11,13 +11,14 @@ export type RememberedDeviceSummary = RememberedDevice & { historyHref: string |
 /**
  * Every browser that skips the second factor now, each with the address of the login that remembered it
  * (two devices of one browser type look alike, and a User-Agent is a header the client writes; written
- * as the session list and the security history write it) and a "Forget" button of its own.
+ * as the session list and the security history write it) and a "Forget" button of its own. This browser's
+ * device comes first, as in the session list ({@link thisBrowserFirst}).
  */
 export function RememberedDeviceList({ page, devices }: { page: PageContext; devices: RememberedDeviceSummary[] }) {
   if (devices.length === 0) return <p>No device is remembered now.</p>;
   return (
     <ul class="item-list" aria-label="Your remembered devices">
-      {devices.map((device) => {
+      {thisBrowserFirst(devices).map((device) => {
         const browser = describeUserAgent(device.userAgent);
         const named = describeBrowserAndAddress(device);
         return (

@@ -65,6 +65,15 @@ describe('renderPage', () => {
     }
   });
 
+  it("puts each request's login-notice kind in its class: a warning after a success is not shown in green", () => {
+    for (const kind of ['success', 'warning', 'success'] as const) {
+      const props = { page: anonymous('t'), next: null, notice: { text: `a ${kind} notice`, kind } };
+      const html = renderPage(LoginPage, props);
+      expect(html).toBe(renderDocument(LoginPage(props)));
+      expect(html).toContain(`class="notice notice-${kind}"`);
+    }
+  });
+
   it('never caches a view that transforms or compares a string; its documents stay right', () => {
     const Shouting = ({ page, word }: { page: PageContext; word: string }) =>
       Layout({

@@ -63,15 +63,25 @@ export function LoginAddress({ address }: { address: string | null }) {
 }
 
 /**
+ * This browser's own row first, then the others in the order given (the services list them most recently
+ * used first). The one rule for both lists on the account page: the row that is "you" is found at a glance
+ * rather than by reading every badge. A session's stored last use is written at most once a minute
+ * (services/sessions.ts) and a remembered device's only at its logins, so by last use alone this browser's
+ * row sorted behind others used since and sat anywhere in a long list (QA).
+ */
+export function thisBrowserFirst<T extends { current: boolean }>(rows: readonly T[]): T[] {
+  return [...rows.filter((row) => row.current), ...rows.filter((row) => !row.current)];
+}
+
+/**
  * Every live session, each with its browser (parsed, never the raw header) and the address it logged in
  * from (two sessions of one browser type look alike, and a User-Agent is a header the client writes),
  * when it started and was last used, its place in the security history and an "End session" button —
- * except this browser's own session, which Log out ends. That one comes first and is "active now": its stored last use is
- * written at most once a minute (services/sessions.ts), so sorted by it the session in use lagged behind
- * others and sat anywhere in a long list, showing a time up to a minute old (QA).
+ * except this browser's own session, which Log out ends. That one comes first ({@link thisBrowserFirst}) and
+ * is "active now": its stored last use can be up to a minute old.
  */
 export function SessionList({ page, sessions }: { page: PageContext; sessions: SessionSummary[] }) {
-  const ordered = [...sessions.filter((session) => session.current), ...sessions.filter((session) => !session.current)];
+  const ordered = thisBrowserFirst(sessions);
   return (
     <ul class="item-list" aria-label="Your sessions">
       {ordered.map((session) => {
