@@ -119,6 +119,8 @@ export const SERVER_PAGES: ServerPageState[] = [
     },
   },
   { name: 'login', open: visit(ROUTES.login) },
+  // The warning-styled notice a browser meets when its session was ended elsewhere (contrast of its colours).
+  { name: 'login: session ended elsewhere', open: visit(`${ROUTES.login}?ended=elsewhere`) },
   {
     name: 'login: wrong password',
     async open(page, server) {
