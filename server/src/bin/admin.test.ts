@@ -257,6 +257,8 @@ describe('admin CLI: help, refusals and output', () => {
       ['create-user', '--password-stdin'],
       ['reset-2fa', '--reason'],
       ['events', '--offset'],
+      ['show', '--email'],
+      ['verify-email', '--email'],
       ['code', '--seed-file'],
     ] as const) {
       const io = captureIo();
@@ -411,6 +413,192 @@ describe('admin CLI: help, refusals and output', () => {
     cancelled.type('abc\u0003');
     await expect(refused).rejects.toThrow('Cancelled; nothing was changed.');
     expect(cancelled.state.raw).toEqual([true, false]);
+  });
+});
+
+describe('admin CLI: accounts by e-mail address, and verify-email', () => {
+  let config: Config;
+  useThrowAwayDatabase((started) => {
+    config = started;
+  });
+  const PASSWORD = 'a long enough admin password';
+  const DATE = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC';
+
+  /** Runs `work` with the server's services on the test database. */
+  async function withServer<T>(work: (services: Awaited<ReturnType<typeof createApp>>['services']) => Promise<T>): Promise<T> {
+    const latchkey = await createApp(config);
+    try {
+      return await work(latchkey.services);
+    } finally {
+      await latchkey.close();
+    }
+  }
+
+  it('show --email finds every account with the address in any spelling, the verified one first; --json; refusals', async () => {
+    await withServer(async (services) => {
+      const owner = await services.accounts.register({ username: 'finder', email: 'Finder@exämple.org', password: PASSWORD }, NO_ORIGIN, {
+        emailVerified: true,
+      });
+      const squatter = await services.accounts.register({ username: 'squatter', email: 'squatter@example.org', password: PASSWORD }, NO_ORIGIN);
+      await services.emails.add(squatter.id, 'finder@xn--exmple-cua.org', NO_ORIGIN);
+      expect(owner.email).toBe('Finder@xn--exmple-cua.org');
+    });
+    const io = captureIo();
+    expect(await runAdmin(['show', '--email', ' FINDER@EXÄMPLE.ORG '], io, config)).toBe(0);
+    expect(io.out[0]).toBe('2 accounts have the address FINDER@EXÄMPLE.ORG:');
+    expect(io.out[1]).toMatch(new RegExp(`^Account "finder", created ${DATE}$`));
+    expect(io.out[2]).toMatch(new RegExp(`^ {2}Finder@xn--exmple-cua\\.org +primary, verified ${DATE} {3}<- this address$`));
+    expect(io.out[3]).toBe('  Two-factor authentication: off');
+    expect(io.out[4]).toBe('');
+    expect(io.out[5]).toMatch(/^Account "squatter", created /);
+    expect(io.out[6]).toMatch(/^ {2}squatter@example\.org +primary, not verified$/);
+    expect(io.out[7]).toBe('  finder@xn--exmple-cua.org  not verified   <- this address (added, never verified: proves nothing)');
+
+    const json = captureIo();
+    expect(await runAdmin(['show', '--username', 'finder', '--json'], json, config)).toBe(0);
+    expect(JSON.parse(json.out.join('\n'))).toEqual([
+      {
+        username: 'finder',
+        createdAt: expect.any(Number),
+        addresses: [{ email: 'Finder@xn--exmple-cua.org', primary: true, verified: true, verifiedAt: expect.any(Number), matched: false }],
+        twoFactor: { authenticationApp: false, securityKeys: 0, unusedRecoveryCodes: 0 },
+      },
+    ]);
+
+    const refusals: [string[], string][] = [
+      [['show', '--email', 'nobody@example.org'], 'No account has the address nobody@example.org (in any spelling).'],
+      [['show', '--email', 'finder'], '--email takes an address (name@example.org); for a login name use --username.'],
+      [['show', '--username', 'finder', '--email', 'finder@exämple.org'], 'Give --username or --email, not both.'],
+      [['show'], '--username (or --email) is required.'],
+      [['show', '--emial', 'finder@exämple.org'], 'Unknown option --emial. Did you mean --email?'],
+    ];
+    for (const [argv, message] of refusals) {
+      const refused = captureIo();
+      expect(await runAdmin(argv, refused, config), argv.join(' ')).toBe(1);
+      expect(refused.err[0]?.split('\n')[0], argv.join(' ')).toBe(message);
+    }
+  });
+
+  it('events and reset-2fa take --email: the account that verified it, else the one whose primary address it is; never one that only added it', async () => {
+    await withServer(async (services) => {
+      const owner = await services.accounts.register({ username: 'emailed', email: 'emailed@example.org', password: PASSWORD }, NO_ORIGIN, {
+        emailVerified: true,
+      });
+      await services.totp.enable(owner.id, services.totp.generateSecret());
+      const other = await services.accounts.register({ username: 'other', email: 'other@example.org', password: PASSWORD }, NO_ORIGIN);
+      await services.emails.add(other.id, 'emailed@example.org', NO_ORIGIN);
+      await services.emails.add(other.id, 'only-added@example.org', NO_ORIGIN);
+      await services.accounts.register({ username: 'twin1', email: 'twin@example.org', password: PASSWORD }, NO_ORIGIN);
+      await services.accounts.register({ username: 'twin2', email: 'Twin@example.org', password: PASSWORD }, NO_ORIGIN);
+      await services.accounts.register({ username: 'single', email: 'single@example.org', password: PASSWORD }, NO_ORIGIN);
+    });
+    const events = captureIo();
+    expect(await runAdmin(['events', '--email', 'EMAILED@example.org', '--limit', '1'], events, config)).toBe(0);
+    expect(events.out[0]).toMatch(/^Security events of "emailed" \(emailed@example\.org\), newest first: 1–1 of /);
+    // An unverified primary address names its account when it is the only one.
+    const single = captureIo();
+    expect(await runAdmin(['events', '--email', 'single@example.org'], single, config)).toBe(0);
+    expect(single.out[0]).toMatch(/^Security events of "single"/);
+
+    const refusals: [string[], RegExp][] = [
+      [['reset-2fa', '--email', 'nobody@example.org', '--reason', 'video call'], /^No account has the address nobody@example\.org \(in any spelling\)\.$/],
+      [
+        ['reset-2fa', '--email', 'only-added@example.org', '--reason', 'video call'],
+        /^No account verified only-added@example\.org or has it as its primary address: "other" \(not verified\) only added it, which proves nothing .* See them with: show --email only-added@example\.org$/,
+      ],
+      [
+        ['events', '--email', 'twin@example.org'],
+        /^twin@example\.org is the primary address of 2 accounts, and none verified it \("twin1" \(primary, not verified\) and "twin2" \(primary, not verified\)\)\. Name the account with --username\./,
+      ],
+    ];
+    for (const [argv, message] of refusals) {
+      const refused = captureIo();
+      expect(await runAdmin(argv, refused, config), argv.join(' ')).toBe(1);
+      expect(refused.err[0], argv.join(' ')).toMatch(message);
+    }
+
+    const reset = captureIo();
+    expect(await runAdmin(['reset-2fa', '--email', 'Emailed@Example.org', '--reason', 'video call'], reset, config)).toBe(0);
+    expect(reset.out[0]).toContain('Two-factor authentication reset for "emailed": removed the authentication app');
+    await withServer(async (services) => {
+      const other = (await services.accounts.findByUsername('other'))!;
+      expect(await services.events.list(other.id)).not.toContainEqual(expect.objectContaining({ tag: 'admin:two_factor:reset' }));
+    });
+  });
+
+  it('verify-email marks an address of the account verified, naming the operator, with its notice; refuses what it cannot do, changing nothing', async () => {
+    const ids = await withServer(async (services) => {
+      const owner = await services.accounts.register({ username: 'holder', email: 'holder@example.org', password: PASSWORD }, NO_ORIGIN, {
+        emailVerified: true,
+      });
+      const user = await services.accounts.register({ username: 'writer', email: 'writer@example.org', password: PASSWORD }, NO_ORIGIN);
+      await services.emails.add(user.id, 'writer.work@exämple.org', NO_ORIGIN);
+      await services.emails.add(user.id, 'holder@example.org', NO_ORIGIN);
+      return { owner: owner.id, user: user.id };
+    });
+    const verifiedEvents = () =>
+      withServer(async (services) => (await services.events.list(ids.user)).filter((event) => event.tag === 'account:email:verified'));
+    const notices = () =>
+      withServer(async (services) =>
+        (await services.db.selectFrom('mail_outbox').select(['kind', 'recipient']).where('user_id', '=', ids.user).execute()).filter((mail) =>
+          mail.kind.startsWith('notice:'),
+        ),
+      );
+
+    // The primary address first: not verified, so no notice can go anywhere, and none is about itself.
+    const primary = captureIo();
+    expect(await runAdmin(['verify-email', '--username', 'Writer', '--email', 'WRITER@example.org'], primary, config)).toBe(0);
+    expect(primary.out).toEqual([
+      'Marked writer@example.org verified on "writer", recorded in their security history with your name.',
+      'It is their primary address: no notice about it is mailed, and security notices and reset links go to it from now on.',
+    ]);
+    const second = captureIo();
+    expect(await runAdmin(['verify-email', '--username', 'writer', '--email', 'Writer.Work@EXÄMPLE.org'], second, config)).toBe(0);
+    expect(second.out).toEqual([
+      'Marked writer.work@xn--exmple-cua.org verified on "writer", recorded in their security history with your name.',
+      'A notice to their primary address writer@example.org is queued (the running server sends it). Reset links can go to writer.work@xn--exmple-cua.org from now on.',
+    ]);
+    const recorded = await verifiedEvents();
+    expect(recorded.map((event) => event.details)).toEqual([
+      { email: 'writer.work@xn--exmple-cua.org', by: 'admin', actor: expect.stringMatching(/ \(admin CLI\)$/) },
+      { email: 'writer@example.org', by: 'admin', actor: expect.stringMatching(/ \(admin CLI\)$/) },
+    ]);
+    expect(await notices()).toEqual([{ kind: 'notice:email-verified', recipient: 'writer@example.org' }]);
+
+    const refusals: [string[], RegExp][] = [
+      [
+        ['verify-email', '--username', 'writer', '--email', 'writer.work@exämple.org'],
+        new RegExp(`^writer\\.work@xn--exmple-cua\\.org is already verified on "writer" \\(since ${DATE}\\)\\. Nothing was changed\\.$`),
+      ],
+      [
+        ['verify-email', '--username', 'writer', '--email', 'holder@example.org'],
+        /^holder@example\.org is verified by another account, "holder": an address belongs to one account once verified\. Nothing was changed\.$/,
+      ],
+      [
+        ['verify-email', '--username', 'holder', '--email', 'writer.work@example.org'],
+        /^"holder" has no address writer\.work@example\.org: no account has it\. The user adds an address on their account page\. Nothing was changed\.$/,
+      ],
+      [
+        ['verify-email', '--username', 'holder', '--email', 'Writer@Example.org'],
+        new RegExp(`^"holder" has no address Writer@Example\\.org: it is on "writer" \\(primary, verified ${DATE}\\)\\. The user adds`),
+      ],
+      [['verify-email', '--username', 'nobody', '--email', 'writer@example.org'], /^No account named "nobody"\.$/],
+      [['verify-email', '--email', 'writer@example.org'], /^--username is required\./],
+      [['verify-email', '--username', 'writer'], /^--email is required\./],
+    ];
+    for (const [argv, message] of refusals) {
+      const refused = captureIo();
+      expect(await runAdmin(argv, refused, config), argv.join(' ')).toBe(1);
+      expect(refused.err[0], argv.join(' ')).toMatch(message);
+    }
+    expect(await verifiedEvents()).toHaveLength(2);
+    expect(await notices()).toHaveLength(1);
+    // It queues mail, so it needs the server's key like the other commands that do.
+    const otherKey = captureIo();
+    expect(
+      await runAdmin(['verify-email', '--username', 'writer', '--email', 'holder@example.org'], otherKey, testConfig({ databaseUrl: config.databaseUrl })),
+    ).toBe(2);
+    expect(otherKey.err.join('\n')).toMatch(/LATCHKEY_SECRET_KEY is not the key this database was written with/);
   });
 });
 

@@ -13,9 +13,19 @@ import { ROUTES } from '@latchkey/shared';
 import { type Config, ConfigError, type ConfigDirectories, defaultConfigDirectories, loadConfig } from '../config.js';
 import { parseDatabaseUrl } from '../db/open-database.js';
 import { ServiceError } from '../services/errors.js';
+import type { User } from '../db/schema.js';
+import type { EmailAddress } from '../services/emails.js';
 import { NO_ORIGIN, type SecurityEvent } from '../services/events.js';
 import { checkNewPassword, type PasswordContext } from '../services/password-rule.js';
-import { adminEventPage, deletionRecords, RESET_REASON_MAX, secretKeyProblem } from '../services/admin.js';
+import {
+  accountByAddress,
+  accountsWithAddress,
+  type AddressHolder,
+  adminEventPage,
+  deletionRecords,
+  RESET_REASON_MAX,
+  secretKeyProblem,
+} from '../services/admin.js';
 import { createServices, type Services } from '../services/index.js';
 import { codeCommand } from './code.js';
 import { DatabaseProblem, describeDatabase, openServerDatabase, problemFrom } from './server-database.js';
@@ -34,7 +44,7 @@ export interface AdminIo {
  */
 export const EXIT = {
   ok: 0,
-  /** The request was refused: usage, an unknown or deleted account, an invalid value, nothing to do. Nothing changed. */
+  /** The request was refused: usage, an unknown or deleted account, an unknown address, an invalid value, nothing to do. Nothing changed. */
   refused: 1,
   /** The environment is wrong: configuration, secret key, database missing or unreachable. Nothing changed. */
   environment: 2,
@@ -69,6 +79,9 @@ export interface AdminCommand {
   check?(args: AdminArgs, config: Config): void;
   run(args: AdminArgs, services: Services, io: AdminIo): Promise<number>;
 }
+
+/** How `--email` picks the account, for the commands' help. */
+const BY_ADDRESS = 'the one that verified it, else the one whose primary address it is (any spelling)';
 
 /** Every command. Add new ones here (`code` is the dev server’s, in code.ts). */
 export const COMMANDS: Record<string, AdminCommand> = {
@@ -117,7 +130,7 @@ export const COMMANDS: Record<string, AdminCommand> = {
   },
   'reset-2fa': {
     summary: 'Remove every second factor of an account (lock-out recovery after an identity check).',
-    usage: 'reset-2fa --username NAME --reason "how the identity was verified"',
+    usage: 'reset-2fa (--username NAME | --email ADDRESS) --reason "how the identity was verified"',
     help: [
       'Only after you have verified the person out of band. Removes the authentication app, every security key and',
       'recovery code; ends all sessions; remembered devices and logins under way stop working; lifts the second-factor',
@@ -126,17 +139,20 @@ export const COMMANDS: Record<string, AdminCommand> = {
       'refused: nothing to reset, nothing mailed.',
       '',
       '  --username NAME     the account',
+      `  --email ADDRESS     or the account by its address: ${BY_ADDRESS}`,
       `  --reason TEXT       how the identity was verified (3 to ${RESET_REASON_MAX} characters, quoted); recorded`,
       '',
-      'Example:',
+      'Examples:',
       '  npm run -s admin -- reset-2fa --username alice --reason "video call, matched signed release key"',
+      '  npm run -s admin -- reset-2fa --email alice@example.org --reason "video call, matched signed release key"',
     ].join('\n'),
     queuesMail: true,
-    options: { username: { type: 'string' }, reason: { type: 'string' } },
+    options: { username: { type: 'string' }, email: { type: 'string' }, reason: { type: 'string' } },
     async run({ values }, services, io) {
-      const username = requireString(values.username, '--username');
+      const named = accountOption(values);
       const reason = requireString(values.reason, '--reason');
-      const { user, removed, sessionsEnded } = await services.admin.resetTwoFactor(username, { reason, actor: actor(), refuseWithoutFactor: true });
+      const account = await findAccount(services, named);
+      const { user, removed, sessionsEnded } = await services.admin.resetTwoFactor(account.username, { reason, actor: actor(), refuseWithoutFactor: true });
       const parts = [
         removed.totp ? 'the authentication app' : null,
         removed.securityKeys > 0 ? plural(removed.securityKeys, 'security key') : null,
@@ -157,34 +173,36 @@ export const COMMANDS: Record<string, AdminCommand> = {
   },
   events: {
     summary: "Show an account's security events, newest first.",
-    usage: 'events --username NAME [--tag TAG] [--limit N] [--offset N] [--json]',
+    usage: 'events (--username NAME | --email ADDRESS) [--tag TAG] [--limit N] [--offset N] [--json]',
     help: [
       'Read only (needs no secret key). Each line: time (UTC), tag, address, browser, details. Event details never',
       'hold secrets. For a deleted account, shows the deletion that was kept for administrators.',
       '',
       '  --username NAME     the account',
+      `  --email ADDRESS     or the account by its address: ${BY_ADDRESS}`,
       '  --tag TAG           only this tag, or the tags under it (account:login takes account:login:success and :failure)',
       '  --limit N           at most N events (1 to 10000, default 50)',
       '  --offset N          skip the N newest (the next page: --offset 50 after the first 50)',
       '  --json              a JSON array instead of lines',
       '',
-      'Example:',
+      'Examples:',
       '  npm run -s admin -- events --username alice --tag admin',
+      '  npm run -s admin -- events --email alice@example.org --limit 10',
     ].join('\n'),
-    options: { username: { type: 'string' }, tag: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      username: { type: 'string' },
+      email: { type: 'string' },
+      tag: { type: 'string' },
+      limit: { type: 'string' },
+      offset: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     async run({ values }, services, io) {
-      const username = requireString(values.username, '--username');
+      const named = accountOption(values);
       const limit = wholeNumber(values.limit, '--limit', { min: 1, max: 10_000, fallback: 50 });
       const offset = wholeNumber(values.offset, '--offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
       const tag = values.tag === undefined ? undefined : requireString(values.tag, '--tag').trim().replace(/:$/, '');
-      const user = await services.accounts.findByUsername(username);
-      if (!user) {
-        // A deleted account's history went with it, but its deletion was kept for administrators: show it.
-        const error = await services.accounts.noSuchAccount(username);
-        const kept = await deletionRecords(services.db, username.trim().toLowerCase());
-        if (kept.length === 0) throw error;
-        throw new ServiceError([error.message, 'Its deletion, as recorded:', ...kept.map(eventLine)].join('\n'), 404);
-      }
+      const user = 'username' in named ? await accountOrItsDeletion(services, named.username) : await findAccount(services, named);
       const { events, total } = await adminEventPage(services.db, user.id, { limit, offset, ...(tag === undefined ? {} : { tag }) });
       if (values.json) {
         io.stdout(JSON.stringify(events, null, 2));
@@ -202,6 +220,94 @@ export const COMMANDS: Record<string, AdminCommand> = {
       return EXIT.ok;
     },
   },
+  show: {
+    summary: 'Show an account: its addresses, verified or not, and its second factors; or every account that has an address.',
+    usage: 'show (--username NAME | --email ADDRESS) [--json]',
+    help: [
+      'Read only (needs no secret key). With --email: every account that has the address, in any spelling (case,',
+      'accents, a Unicode or ASCII domain: compared as "Forgot password?" compares it), listing first the account that',
+      'verified it. An address an account added but never verified proves nothing (anyone can add any address to their',
+      'own account): it is shown, marked so. Lines show control and format characters as \\u{…}.',
+      '',
+      '  --username NAME     the account',
+      '  --email ADDRESS     the accounts that have this address (someone writes in from it: which account is theirs?)',
+      '  --json              a JSON array of accounts instead of lines',
+      '',
+      'Examples:',
+      '  npm run -s admin -- show --email alice@example.org',
+      '  npm run -s admin -- show --username alice --json',
+    ].join('\n'),
+    options: { username: { type: 'string' }, email: { type: 'string' }, json: { type: 'boolean' } },
+    async run({ values }, services, io) {
+      const named = accountOption(values);
+      let accounts: { user: User; matched: AddressHolder['address'] | null }[];
+      if ('username' in named) {
+        accounts = [{ user: await findAccount(services, named), matched: null }];
+      } else {
+        const holders = await accountsWithAddress(services.db, named.email);
+        if (holders.length === 0) throw new ServiceError(terminalSafe(`No account has the address ${named.email.trim()} (in any spelling).`), 404);
+        accounts = holders.map((holder) => ({ user: holder.user, matched: holder.address }));
+      }
+      const shown = await Promise.all(accounts.map(async ({ user, matched }) => accountView(services, user, matched)));
+      if (values.json) {
+        io.stdout(JSON.stringify(shown, null, 2));
+        return EXIT.ok;
+      }
+      if (!('username' in named)) {
+        const count = shown.length === 1 ? '1 account has' : `${shown.length} accounts have`;
+        io.stdout(terminalSafe(`${count} the address ${named.email.trim()}:`));
+      }
+      for (const [index, view] of shown.entries()) {
+        if (index > 0) io.stdout('');
+        for (const line of accountLines(view)) io.stdout(terminalSafe(line));
+      }
+      return EXIT.ok;
+    },
+  },
+  'verify-email': {
+    summary: 'Mark an address of an account verified: you checked yourself that the person controls it (no link is mailed).',
+    usage: 'verify-email --username NAME --email ADDRESS',
+    help: [
+      'Only after you have checked that the person controls the address (say, they answered a message you sent to it).',
+      'The address must be on the account already, not verified (the one they registered with, or one they added on',
+      'their account page); type it in any spelling. Records account:email:verified naming you (your system user and',
+      'host; the user sees "verified by an administrator" in their security history) and, unless it is their primary',
+      'address, mails the usual notice to their verified primary address, in the same transaction. Refused, changing',
+      'nothing: an address not on the account (the message names the accounts that have it), one already verified,',
+      'and one another account verified (an address belongs to one account once verified).',
+      '',
+      '  --username NAME     the account',
+      '  --email ADDRESS     the address to mark verified, as it is on the account (any spelling)',
+      '',
+      'Example:',
+      '  npm run -s admin -- verify-email --username alice --email alice@example.org',
+    ].join('\n'),
+    queuesMail: true,
+    options: { username: { type: 'string' }, email: { type: 'string' } },
+    async run({ values }, services, io) {
+      const username = requireString(values.username, '--username');
+      const typed = requireAddress(values.email);
+      const user = await findAccount(services, { username });
+      let address: EmailAddress;
+      try {
+        address = await services.emails.markVerified(user.id, typed, { actor: actor() });
+      } catch (error) {
+        if (error instanceof ServiceError) throw await whyNotVerified(services, user, typed, error);
+        throw error;
+      }
+      io.stdout(terminalSafe(`Marked ${address.email} verified on "${user.username}", recorded in their security history with your name.`));
+      io.stdout(
+        terminalSafe(
+          address.primary
+            ? 'It is their primary address: no notice about it is mailed, and security notices and reset links go to it from now on.'
+            : (await services.emails.hasVerifiedPrimary(user.id))
+              ? `A notice to their primary address ${user.email} is queued (the running server sends it). Reset links can go to ${address.email} from now on.`
+              : `No notice is mailed: their primary address ${user.email} is not verified. Reset links can go to ${address.email} from now on.`,
+        ),
+      );
+      return EXIT.ok;
+    },
+  },
   code: codeCommand,
 };
 
@@ -210,6 +316,138 @@ class UsageError extends Error {}
 function requireString(value: string | boolean | undefined, flag: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${flag} is required.`);
   return value;
+}
+
+/** An address for `--email`, or a usage error (a login name typed there is not one). */
+function requireAddress(value: string | boolean | undefined): string {
+  const typed = requireString(value, '--email');
+  if (!typed.includes('@')) throw new UsageError('--email takes an address (name@example.org); for a login name use --username.');
+  return typed;
+}
+
+/** The account `--username` or `--email` names: exactly one of them. */
+function accountOption(values: AdminArgs['values']): { username: string } | { email: string } {
+  if (values.username !== undefined && values.email !== undefined) throw new UsageError('Give --username or --email, not both.');
+  if (values.email !== undefined) return { email: requireAddress(values.email) };
+  return { username: requireString(values.username, '--username (or --email)') };
+}
+
+/**
+ * The account named by its username, or by an address the way "Forgot password?" finds it (services/admin.ts
+ * `accountByAddress`); refused with the accounts that have the address when it names none, or several.
+ */
+async function findAccount(services: Services, named: { username: string } | { email: string }): Promise<User> {
+  if ('username' in named) {
+    const user = await services.accounts.findByUsername(named.username);
+    if (!user) throw await services.accounts.noSuchAccount(named.username);
+    return user;
+  }
+  const lookup = await accountByAddress(services.db, named.email);
+  if ('found' in lookup) return lookup.found.user;
+  const shown = named.email.trim();
+  const names = listed(lookup.holders.map(holderName));
+  const message =
+    lookup.refused === 'unknown'
+      ? `No account has the address ${shown} (in any spelling).`
+      : lookup.refused === 'unproven'
+        ? `No account verified ${shown} or has it as its primary address: ${names} only added it, which proves nothing ` +
+          '(anyone can add any address). Name the account with --username once you know which is theirs.'
+        : `${shown} is the primary address of ${lookup.holders.filter((holder) => holder.address.primary).length} accounts, and none verified it ` +
+          `(${names}). Name the account with --username.`;
+  const seeThem = lookup.refused === 'unknown' ? '' : ` See them with: show --email ${shown}`;
+  throw new ServiceError(terminalSafe(`${message}${seeThem}`), 404);
+}
+
+/** The account named `username`; for a deleted one, the refusal shows the deletion kept for administrators. */
+async function accountOrItsDeletion(services: Services, username: string): Promise<User> {
+  const user = await services.accounts.findByUsername(username);
+  if (user) return user;
+  // A deleted account's history went with it, but its deletion was kept for administrators: show it.
+  const error = await services.accounts.noSuchAccount(username);
+  const kept = await deletionRecords(services.db, username.trim().toLowerCase());
+  if (kept.length === 0) throw error;
+  throw new ServiceError([error.message, 'Its deletion, as recorded:', ...kept.map(eventLine)].join('\n'), 404);
+}
+
+/** Why `verify-email` refused, in the operator's terms: the account's own row, or the accounts that have the address. */
+async function whyNotVerified(services: Services, user: User, typed: string, refusal: ServiceError): Promise<ServiceError> {
+  const holders = await accountsWithAddress(services.db, typed);
+  const own = holders.find((holder) => holder.user.id === user.id);
+  const others = holders.filter((holder) => holder.user.id !== user.id);
+  const owner = others.find((holder) => holder.address.verified);
+  const unchanged = 'Nothing was changed.';
+  let message: string;
+  if (own?.address.verified) {
+    message = `${own.address.email} is already verified on "${user.username}" (since ${utc(own.address.verifiedAt!)}). ${unchanged}`;
+  } else if (own && owner) {
+    message = `${own.address.email} is verified by another account, "${owner.user.username}": an address belongs to one account once verified. ${unchanged}`;
+  } else if (!own) {
+    const where = others.length === 0 ? 'no account has it' : `it is on ${listed(others.map(holderName))}`;
+    message = `"${user.username}" has no address ${typed.trim()}: ${where}. The user adds an address on their account page. ${unchanged}`;
+  } else {
+    message = `${refusal.message} ${unchanged}`;
+  }
+  return new ServiceError(terminalSafe(message), refusal.status);
+}
+
+/** `"bob" (verified)`: an account holding an address, and how. */
+function holderName(holder: AddressHolder): string {
+  return `"${holder.user.username}" (${addressState(holder.address)})`;
+}
+
+function addressState(address: { primary: boolean; verified: boolean; verifiedAt: number | null }): string {
+  const verified = address.verified ? `verified ${utc(address.verifiedAt!)}` : 'not verified';
+  return address.primary ? `primary, ${verified}` : verified;
+}
+
+/** What `show` prints of an account (also its --json; times in ms since the epoch, as `events --json` gives them). */
+interface AccountView {
+  username: string;
+  createdAt: number;
+  /** `matched`: the address `--email` found. */
+  addresses: { email: string; primary: boolean; verified: boolean; verifiedAt: number | null; matched: boolean }[];
+  twoFactor: { authenticationApp: boolean; securityKeys: number; unusedRecoveryCodes: number };
+}
+
+async function accountView(services: Services, user: User, matched: AddressHolder['address'] | null): Promise<AccountView> {
+  const [addresses, status] = await Promise.all([services.emails.list(user.id), services.accounts.twoFactorStatus(user.id)]);
+  return {
+    username: user.username,
+    createdAt: user.created_at,
+    addresses: addresses.map(({ email, primary, verified, verifiedAt, id }) => ({ email, primary, verified, verifiedAt, matched: id === matched?.id })),
+    twoFactor: { authenticationApp: status.hasTotp, securityKeys: status.securityKeyCount, unusedRecoveryCodes: status.recoveryCodesRemaining },
+  };
+}
+
+function accountLines(view: AccountView): string[] {
+  const width = Math.max(...view.addresses.map((address) => address.email.length), 20);
+  const { authenticationApp, securityKeys, unusedRecoveryCodes } = view.twoFactor;
+  const factors = [
+    authenticationApp ? 'authentication app' : null,
+    securityKeys > 0 ? plural(securityKeys, 'security key') : null,
+    unusedRecoveryCodes > 0 ? plural(unusedRecoveryCodes, 'unused recovery code') : null,
+  ].filter((part) => part !== null);
+  return [
+    `Account "${view.username}", created ${utc(view.createdAt)}`,
+    ...view.addresses.map((address) => {
+      const state = addressState(address);
+      const note = !address.matched
+        ? ''
+        : address.verified || address.primary
+          ? '   <- this address'
+          : '   <- this address (added, never verified: proves nothing)';
+      return `  ${address.email.padEnd(width)}  ${state}${note}`;
+    }),
+    `  Two-factor authentication: ${authenticationApp || securityKeys > 0 ? `on (${listed(factors)})` : 'off'}`,
+  ];
+}
+
+/** `2026-01-01 12:00:00 UTC`. */
+function utc(ms: number): string {
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 function wholeNumber(value: string | boolean | undefined, flag: string, { min, max, fallback }: { min: number; max: number; fallback: number }): number {
@@ -244,10 +482,7 @@ export function terminalSafe(text: string): string {
 }
 
 function eventLine(event: SecurityEvent): string {
-  const time = new Date(event.createdAt)
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$/, ' UTC');
+  const time = utc(event.createdAt);
   const browser = event.userAgent === null ? '-' : event.userAgent.length > 60 ? `${event.userAgent.slice(0, 59)}…` : event.userAgent;
   const details = Object.keys(event.details).length ? `  ${JSON.stringify(event.details)}` : '';
   return terminalSafe(`${time}  ${event.tag.padEnd(40)} ${(event.ip ?? '-').padEnd(15)} ${browser}${details}`);
@@ -269,10 +504,10 @@ export function helpText(): string {
     'Details and examples: npm run -s admin -- <command> --help',
     '',
     'Run it with the server’s environment: DATABASE_URL (default: SQLite in this system user’s data directory),',
-    'LATCHKEY_SECRET_KEY and LATCHKEY_ORIGIN (create-user and reset-2fa queue mail the server sends). It only opens',
-    'a database the server has set up; it never creates or migrates one.',
+    'LATCHKEY_SECRET_KEY and LATCHKEY_ORIGIN (create-user, reset-2fa and verify-email queue mail the server sends).',
+    'It only opens a database the server has set up; it never creates or migrates one.',
     '',
-    'Exit codes: 0 done; 1 refused (usage, unknown account, invalid value), nothing changed; 2 wrong environment',
+    'Exit codes: 0 done; 1 refused (usage, unknown account or address, invalid value), nothing changed; 2 wrong environment',
     '(configuration, secret key, database missing or unreachable), nothing changed; 3 unexpected failure.',
   );
   return lines.join('\n');

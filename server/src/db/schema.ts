@@ -148,7 +148,7 @@ export interface UserEmailsTable {
   id: Generated<number>;
   user_id: string;
   email: string;
-  /** `email` as addresses are compared (trimmed, lower-cased); unique per account, and among verified addresses. */
+  /** `emailKey(email)` (services/email-address.ts; migration 010 re-keyed older rows): unique per account, and among verified addresses. */
   email_key: string;
   /** 1 for the account's primary address (exactly one per account), else 0. */
   is_primary: number;

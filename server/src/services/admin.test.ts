@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
 import { softAuthenticator } from '../../../test/src/kit/soft-authenticator.js';
-import { adminEventPage, deletionRecords } from './admin.js';
+import { accountByAddress, accountsWithAddress, adminEventPage, deletionRecords } from './admin.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 
 describe.each(DIALECTS)('admin service on %s', (dialect) => {
@@ -97,6 +97,50 @@ describe.each(DIALECTS)('admin service on %s', (dialect) => {
     // "_" is not a wildcard here (LIKE would take "account:twoXfactor").
     expect((await adminEventPage(h.db, user.id, { limit: 10, tag: 'account:two_factor:method_adde' })).total).toBe(0);
     expect((await adminEventPage(h.db, user.id, { limit: 10, tag: 'account' })).total).toBe(all.total);
+  });
+
+  it('finds the accounts with an address in any spelling, and the one an address names (verified, else the one primary)', async () => {
+    const tag = `${dialect}${++serial}`;
+    const owner = await h.services.accounts.register(
+      { username: `own-${tag}`, email: `Mail.${tag}@exämple.org`, password: 'a long enough admin password' },
+      NO_ORIGIN,
+      {
+        emailVerified: true,
+      },
+    );
+    const adder = await register();
+    await h.services.emails.add(adder.id, `mail.${tag}@xn--exmple-cua.org`, NO_ORIGIN);
+    const holders = await accountsWithAddress(h.db, ` MAIL.${tag}@EXA\u0308MPLE.ORG `);
+    expect(holders.map((holder) => [holder.user.username, holder.address.email, holder.address.primary, holder.address.verified])).toEqual([
+      [owner.username, `Mail.${tag}@xn--exmple-cua.org`, true, true],
+      [adder.username, `mail.${tag}@xn--exmple-cua.org`, false, false],
+    ]);
+    expect(await accountByAddress(h.db, `mail.${tag}@exämple.org`)).toMatchObject({ found: { user: { id: owner.id } } });
+
+    // Only added, never verified: it names no account.
+    await h.services.emails.add(adder.id, `added.${tag}@example.org`, NO_ORIGIN);
+    expect(await accountByAddress(h.db, `added.${tag}@example.org`)).toMatchObject({ refused: 'unproven', holders: [{ user: { id: adder.id } }] });
+    expect(await accountByAddress(h.db, `nobody.${tag}@example.org`)).toEqual({ refused: 'unknown', holders: [] });
+    // One unverified primary names its account; two are ambiguous.
+    const first = await h.services.accounts.register({
+      username: `first-${tag}`,
+      email: `shared.${tag}@example.org`,
+      password: 'a long enough admin password',
+    });
+    expect(await accountByAddress(h.db, `shared.${tag}@example.org`)).toMatchObject({ found: { user: { id: first.id } } });
+    await h.services.accounts.register({ username: `second-${tag}`, email: `Shared.${tag}@example.org`, password: 'a long enough admin password' });
+    expect(await accountByAddress(h.db, `shared.${tag}@example.org`)).toMatchObject({ refused: 'ambiguous', holders: [{}, {}] });
+  });
+
+  it('of two administrators verifying one address on two accounts at once, one verifies it; the other is refused with a 409, not a failure', async () => {
+    const tag = `${dialect}${++serial}`;
+    const [a, b] = [await register(), await register()];
+    for (const user of [a, b]) await h.services.emails.add(user.id, `race.${tag}@example.org`, NO_ORIGIN);
+    const outcomes = await Promise.allSettled([a, b].map((user) => h.services.emails.markVerified(user.id, `race.${tag}@example.org`, { actor: 'test' })));
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({
+      reason: { status: 409, message: 'This address is already verified by another account.' },
+    });
   });
 
   it('finds the deletion kept for administrators by the deleted name, and only its own', async () => {

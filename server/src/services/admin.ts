@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import type { Accounts } from './accounts.js';
+import { emailKey } from './email-address.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, NO_ORIGIN, type SecurityEvent, toSecurityEvent } from './events.js';
 import type { ServerKeys } from './keys.js';
@@ -80,6 +81,58 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
       return { user: (await accounts.findById(user.id)) ?? user, ...outcome };
     },
   };
+}
+
+/** An account holding an address, and its row for it (as stored: the spelling may differ from the one typed). */
+export interface AddressHolder {
+  user: User;
+  address: { id: number; email: string; primary: boolean; verified: boolean; verifiedAt: number | null };
+}
+
+/**
+ * Every account that has the address `typed`, in any state, compared as "Forgot password?" compares it (by
+ * {@link emailKey}: any case, composition, Unicode or ASCII domain). The account that verified it first (at most
+ * one can), then those where it is the primary address, then the rest; older accounts first within each.
+ */
+export async function accountsWithAddress(db: Kysely<Database>, typed: string): Promise<AddressHolder[]> {
+  const rows = await db
+    .selectFrom('user_emails')
+    .innerJoin('users', 'users.id', 'user_emails.user_id')
+    .selectAll('users')
+    .select([
+      'user_emails.id as address_id',
+      'user_emails.email as address_email',
+      'user_emails.is_primary as address_primary',
+      'user_emails.verified_at as address_verified_at',
+    ])
+    .where('user_emails.email_key', '=', emailKey(typed))
+    .orderBy('users.created_at')
+    .orderBy('users.id')
+    .execute();
+  const holders = rows.map(({ address_id: id, address_email: email, address_primary: primary, address_verified_at: verifiedAt, ...user }) => ({
+    user,
+    address: { id: Number(id), email, primary: primary === 1, verified: verifiedAt !== null, verifiedAt },
+  }));
+  const rank = (holder: AddressHolder) => (holder.address.verified ? 0 : holder.address.primary ? 1 : 2);
+  return holders.sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * The one account an administrator means by an address (the admin CLI's `--email`): the account that verified
+ * it, else the one account whose primary address it is — the addresses "Forgot password?" mails a link to.
+ * An address only added, never verified, names no account: anyone can add anyone's address to their own
+ * (NIST SP 800-63B 6.1.2.3: a channel counts once its control is proved). Otherwise why not, with the holders.
+ */
+export async function accountByAddress(
+  db: Kysely<Database>,
+  typed: string,
+): Promise<{ found: AddressHolder } | { refused: 'unknown' | 'unproven' | 'ambiguous'; holders: AddressHolder[] }> {
+  const holders = await accountsWithAddress(db, typed);
+  const verified = holders.find((holder) => holder.address.verified);
+  if (verified) return { found: verified };
+  const primary = holders.filter((holder) => holder.address.primary);
+  if (primary.length === 1) return { found: primary[0]! };
+  return { refused: holders.length === 0 ? 'unknown' : primary.length === 0 ? 'unproven' : 'ambiguous', holders };
 }
 
 /**

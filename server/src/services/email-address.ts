@@ -82,6 +82,8 @@ export function emailProblem(typed: string): string | null {
  * local-part case), the domain in its ASCII form. For an address {@link normalizeEmailAddress} accepts this is
  * its normalised address in lower case; anything else (a username typed into "Forgot password?", an address
  * stored before the rule) gets the same treatment as far as it goes, so a lookup never fails on a spelling.
+ * Every `user_emails.email_key` is this key of its row's address (migration 010 re-keyed the rows stored
+ * under the older rule), so one key finds an address however it is typed.
  */
 export function emailKey(email: string): string {
   const text = email.trim().normalize('NFC').toLowerCase().normalize('NFC');
@@ -89,15 +91,6 @@ export function emailKey(email: string): string {
   if (at < 0) return text;
   const domain = domainToASCII(text.slice(at + 1));
   return domain === '' ? text : `${text.slice(0, at)}@${domain}`;
-}
-
-/**
- * The keys a typed address may be stored under: {@link emailKey}'s, and the key as it was made before
- * addresses were normalised (trimmed and lower-cased only), so an address stored then — with a decomposed
- * accent or a Unicode domain — is still found when typed as it was stored.
- */
-export function emailLookupKeys(email: string): string[] {
-  return [...new Set([emailKey(email), email.trim().toLowerCase()])];
 }
 
 function refuse(message: string): EmailAddressCheck {

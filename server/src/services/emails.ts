@@ -5,7 +5,7 @@ import { inTransaction } from '../db/in-transaction.js';
 import type { Database } from '../db/schema.js';
 import { checkEmailAddress, isUniqueViolation } from './accounts.js';
 import type { Clock } from './clock.js';
-import { emailKey, emailLookupKeys } from './email-address.js';
+import { emailKey } from './email-address.js';
 import { ServiceError } from './errors.js';
 import { createEvents, EVENT_TAGS, type EventFollowUp, NO_ORIGIN, type RequestOrigin } from './events.js';
 import { composeMail } from './mail/compose-mail.js';
@@ -17,6 +17,7 @@ export const EMAIL_VERIFY_TTL_MS = 24 * 60 * 60_000;
 /** Addresses per account, verified or not: enough for real use, a bound on what one account can make us mail. */
 export const MAX_ADDRESSES = 10;
 const ALREADY_VERIFIED = 'This address is already verified.';
+const VERIFIED_ELSEWHERE = 'This address is already verified by another account.';
 
 export interface EmailAddress {
   id: number;
@@ -94,8 +95,13 @@ export interface Emails {
   remove(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
   /** Follow a verification link as `sessionUserId` (links work only for the account they were made for). */
   verify(token: unknown, sessionUserId: string, origin: RequestOrigin): Promise<EmailVerifyResult>;
-  /** Admin CLI: mark an address of the account verified without a link. */
-  markVerified(userId: string, email: string): Promise<void>;
+  /**
+   * Admin CLI (`verify-email`): mark the account's address `email` (as typed: found by its key) verified without
+   * a link. Its `account:email:verified` event (`by: "admin"`, and `actor`, who ran it) and the notice it mails
+   * commit with the change. Throws a {@link ServiceError}, changing nothing: 404 when the account has no such
+   * address, 409 when it is verified already, or verified by another account (an address belongs to one account).
+   */
+  markVerified(userId: string, email: string, options?: { actor?: string }): Promise<EmailAddress>;
 }
 
 export interface EmailsOptions {
@@ -121,7 +127,7 @@ interface TokenPayload {
 }
 
 // How addresses are compared (trimmed, NFC, lower case, the domain in ASCII): one definition, in email-address.ts.
-export { emailKey, emailLookupKeys } from './email-address.js';
+export { emailKey } from './email-address.js';
 
 /**
  * Addresses of an account and their verification (ASVS V2.5.x communication channel; NIST SP 800-63B
@@ -151,15 +157,14 @@ export function createEmails(options: EmailsOptions): Emails {
 
   /**
    * Refuses an address already on the account, and an account already holding {@link MAX_ADDRESSES}. `address`
-   * is normalised ({@link checkEmailAddress}). A row stored before addresses were normalised has the key its
-   * text had then (a decomposed accent, a Unicode domain): each row's address is keyed again here, so the
-   * same mailbox in another spelling is still "already on your account".
+   * is normalised ({@link checkEmailAddress}); every row's key is {@link emailKey} of its address (migration
+   * 010 re-keyed the rows stored before that rule), so the same mailbox in another spelling is "already on
+   * your account" here, and the unique (user_id, email_key) constraint refuses it in a race.
    */
   const checkRoomFor = async (executor: Kysely<Database>, userId: string, address: string) => {
     const key = emailKey(address);
-    const existing = await executor.selectFrom('user_emails').select(['id', 'email', 'email_key']).where('user_id', '=', userId).execute();
-    if (existing.some((row) => row.email_key === key || emailKey(row.email) === key))
-      throw new ServiceError('This address is already on your account.', 409, 'email');
+    const existing = await executor.selectFrom('user_emails').select('email_key').where('user_id', '=', userId).execute();
+    if (existing.some((row) => row.email_key === key)) throw new ServiceError('This address is already on your account.', 409, 'email');
     if (existing.length >= MAX_ADDRESSES) throw new ServiceError(`An account can have at most ${MAX_ADDRESSES} addresses. Remove one first.`, 400, 'email');
   };
 
@@ -234,7 +239,7 @@ export function createEmails(options: EmailsOptions): Emails {
         // unverified one is accepted whoever holds it: refusing would tell a stranger the address has an
         // account (no enumeration, as at registration); the clash shows only to the mailbox's owner, on the link.
         if (verified && (await verifiedElsewhere(trx, user.id, key))) {
-          throw new ServiceError('This address is already verified by another account.', 409, 'email');
+          throw new ServiceError(VERIFIED_ELSEWHERE, 409, 'email');
         }
         const row = await trx
           .insertInto('user_emails')
@@ -370,20 +375,35 @@ export function createEmails(options: EmailsOptions): Emails {
       });
     },
 
-    async markVerified(userId, email) {
-      await inTransaction(db, async (trx) => {
-        const verified = await trx
-          .updateTable('user_emails')
-          .set({ verified_at: now(), verify_nonce: null })
-          .where('user_id', '=', userId)
-          .where('email_key', 'in', emailLookupKeys(email))
-          .where('verified_at', 'is', null)
-          .returning('email')
-          .execute();
-        // The address as stored (not as the administrator typed it), its event and notice in the same transaction.
-        for (const row of verified) {
-          await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailVerified, origin: NO_ORIGIN, details: { email: row.email, by: 'admin' } });
+    async markVerified(userId, email, { actor } = {}) {
+      return inTransaction(db, async (trx) => {
+        const key = emailKey(email);
+        const row = await trx.selectFrom('user_emails').selectAll().where('user_id', '=', userId).where('email_key', '=', key).executeTakeFirst();
+        if (!row) throw new ServiceError('This address is not on the account.', 404, 'email');
+        if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409, 'email');
+        if (await verifiedElsewhere(trx, userId, key)) throw new ServiceError(VERIFIED_ELSEWHERE, 409, 'email');
+        let updated;
+        try {
+          updated = await trx
+            .updateTable('user_emails')
+            .set({ verified_at: now(), verify_nonce: null })
+            .where('id', '=', row.id)
+            .where('verified_at', 'is', null)
+            .executeTakeFirst();
+        } catch (error) {
+          // Another account verified it after the check (PostgreSQL runs both at once): the unique index decides.
+          if (isUniqueViolation(error)) throw new ServiceError(VERIFIED_ELSEWHERE, 409, 'email');
+          throw error;
         }
+        if (Number(updated.numUpdatedRows) !== 1) throw new ServiceError(ALREADY_VERIFIED, 409, 'email');
+        // The address as stored (not as the administrator typed it), and who did it, as the other admin events do.
+        await eventsIn(trx).record({
+          userId,
+          tag: EVENT_TAGS.emailVerified,
+          origin: NO_ORIGIN,
+          details: { email: row.email, by: 'admin', ...(actor === undefined ? {} : { actor }) },
+        });
+        return toAddress(await rowOf(trx, userId, Number(row.id)));
       });
     },
   };

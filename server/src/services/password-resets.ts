@@ -6,7 +6,7 @@ import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
 import { canonicalUsername } from './accounts.js';
 import type { Clock } from './clock.js';
-import { emailLookupKeys } from './emails.js';
+import { emailKey } from './emails.js';
 import { EVENT_TAGS, type Events, NO_ORIGIN, type RequestOrigin } from './events.js';
 import { hmac, safeEqual } from './keys.js';
 import { composeMail } from './mail/compose-mail.js';
@@ -222,7 +222,7 @@ export function createPasswordResets({
           .leftJoin('user_emails', (join) =>
             join
               .onRef('user_emails.user_id', '=', 'users.id')
-              .on('user_emails.email_key', 'in', emailLookupKeys(identifier))
+              .on('user_emails.email_key', '=', emailKey(identifier))
               .on((eb) => eb.or([eb('user_emails.verified_at', 'is not', null), eb('user_emails.is_primary', '=', 1)])),
           )
           // The primary address's row, for a match by username: the link names the address it went to.

@@ -8,6 +8,7 @@ import * as passwordResetsAndCodeConfirmation from './006-password-resets-and-co
 import * as sessionsAndDevices from './007-sessions-and-devices.js';
 import * as deletedUsernames from './008-deleted-usernames.js';
 import * as keyCheck from './009-key-check.js';
+import * as emailKeys from './010-email-keys.js';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the compiled server
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '007-sessions-and-devices': sessionsAndDevices,
   '008-deleted-usernames': deletedUsernames,
   '009-key-check': keyCheck,
+  '010-email-keys': emailKeys,
 };

@@ -4,6 +4,7 @@ import { ROUTES } from '@latchkey/shared';
 import type { Database } from '../../db/schema.js';
 import { describeUserAgent } from '../../views/describe-user-agent.js';
 import type { Clock } from '../clock.js';
+import { emailKey } from '../email-address.js';
 import { EVENT_TAGS, type EventFollowUp, type EventRead, type EventTag, type RecordedEvent } from '../events.js';
 import { composeMail, type MailContent } from './compose-mail.js';
 import { createMailOutbox } from './mail-outbox.js';
@@ -301,7 +302,8 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
       const address = template.recipient === 'previous-primary' ? event.details.from : event.details.email;
       if (typeof address !== 'string') return null;
       const build = template.recipient === 'previous-primary' ? PREVIOUS_PRIMARY_RECIPIENT : PRIMARY_UNLESS_IT_RECIPIENT;
-      return { kind: `notice:${template.recipient}`, build, values: { emailKey: address.trim().toLowerCase() } };
+      // The key the address's row has (services/email-address.ts; every row is keyed so since migration 010).
+      return { kind: `notice:${template.recipient}`, build, values: { emailKey: emailKey(address) } };
     },
 
     async run(trx, event, read) {
