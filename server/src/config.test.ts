@@ -127,6 +127,16 @@ describe('loadConfig', () => {
     expect((await loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite` }, directories)).secretKey).toBe(old);
   });
 
+  it('looks for no old key file below a file: a DATABASE_URL there is left for the database to refuse, naming DATABASE_URL', async () => {
+    // The look for an old key file beside the database used to stop the start with a bare
+    // "ENOTDIR: not a directory, open '…/latchkey-secret.key'" naming no setting.
+    const directory = await tempDir();
+    await writeFile(path.join(directory, 'a-file'), '');
+    const directories = await tempDirectories();
+    const config = await loadConfig({ DATABASE_URL: `sqlite:${directory}/a-file/latchkey.db` }, directories);
+    expect(config.secretKeyGenerated).toBe(true);
+  });
+
   it('moves a key file from the data directory (PostgreSQL in development, before issue 14)', async () => {
     const directories = await tempDirectories();
     const old = randomBytes(32).toString('base64url');

@@ -525,7 +525,10 @@ async function readSecretFile(file: string): Promise<string | null> {
   try {
     stored = (await readFile(file, 'utf8')).trim();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // ENOTDIR: a path through a file holds no key file either (an old one beside a DATABASE_URL that
+    // names a path below a file); the database then refuses that location, naming DATABASE_URL.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw error;
   }
   try {

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const server = await startServer(config).catch((error: unknown) => {
     throw new Error(describeListenFailure(error, config));
   });
-  console.log(`Latchkey listening on ${server.url} (public origin ${config.origin}, database ${describeDatabase(config.databaseUrl)})`);
+  console.log(`Latchkey listening on ${server.url} (public origin ${config.origin}, database ${describeDatabaseUrl(config.databaseUrl)})`);
   console.log(`Mail goes to ${server.mailDestination}`);
   if (server.mailWarning) console.warn(`WARNING: ${server.mailWarning}`);
   const stop = () => {
@@ -106,13 +106,16 @@ export function describeListenFailure(error: unknown, config: Pick<Config, 'host
   return `cannot listen on ${where} (HOST and PORT set it): ${message}`;
 }
 
-/** The database URL without credentials (never log passwords). */
-function describeDatabase(databaseUrl: string): string {
+/**
+ * The database URL for the start-up line, without credentials (never log passwords): SQLite's path, or
+ * PostgreSQL's user, host, database and `?schema=` — two servers on one database differ only there.
+ * No other query parameter is shown: libpq-style URLs may carry `?password=`.
+ */
+export function describeDatabaseUrl(databaseUrl: string): string {
   if (databaseUrl.startsWith('sqlite:')) return databaseUrl;
   const url = new URL(databaseUrl);
-  url.password = '';
-  url.username = url.username ? url.username : '';
-  return `${url.protocol}//${url.username ? `${url.username}@` : ''}${url.host}${url.pathname}`;
+  const schema = url.searchParams.get('schema');
+  return `${url.protocol}//${url.username ? `${url.username}@` : ''}${url.host}${url.pathname}${schema === null ? '' : `?schema=${encodeURIComponent(schema)}`}`;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runFromCommandLine();

@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
-import { parseDatabaseUrl, withStatementCache } from './open-database.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, parseDatabaseUrl, withStatementCache } from './open-database.js';
 
 describe('withStatementCache', () => {
   const open = (capacity?: number) => {
@@ -63,4 +67,53 @@ describe('parseDatabaseUrl', () => {
     expect(() => parseDatabaseUrl('postgres://h/db?schema=Bad-Name')).toThrow(/plain lower-case identifier/);
     expect(() => parseDatabaseUrl('mysql://h/db')).toThrow(/must be "sqlite:PATH"/);
   });
+});
+
+describe('openDatabase on a SQLite location that cannot hold a database', () => {
+  let scratch: string;
+  beforeEach(() => {
+    scratch = mkdtempSync(path.join(tmpdir(), 'latchkey-open-database-'));
+  });
+  afterEach(() => {
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('creates the missing directories of a good location, as before', async () => {
+    const file = path.join(scratch, 'a', 'b', 'latchkey.db');
+    const db = openDatabase(`sqlite:${file}`);
+    await db.destroy();
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it('refuses a path below a file, naming DATABASE_URL and the directory', () => {
+    const file = path.join(scratch, 'not-a-directory');
+    writeFileSync(file, '');
+    expect(() => openDatabase(`sqlite:${file}/latchkey.db`)).toThrow(
+      new RegExp(`^DATABASE_URL "sqlite:${file}/latchkey\\.db" cannot hold a database: ${file} is not a directory`),
+    );
+  });
+
+  it('refuses a directory given as the database file, naming DATABASE_URL and a file to name instead', () => {
+    expect(() => openDatabase(`sqlite:${scratch}`)).toThrow(
+      new RegExp(
+        `^DATABASE_URL "sqlite:${scratch}" cannot hold a database: ${scratch} is a directory; name a file in it, e.g. sqlite:${scratch}/latchkey\\.db`,
+      ),
+    );
+  });
+
+  it.skipIf(process.platform !== 'linux')('says what SQLite said when it cannot open the file (it said only "unable to open database file")', () => {
+    expect(() => openDatabase('sqlite:/proc/self/latchkey.db')).toThrow(
+      /^DATABASE_URL "sqlite:\/proc\/self\/latchkey\.db" cannot hold a database: SQLite cannot open it \(unable to open database file\)/,
+    );
+  });
+
+  it.skipIf(process.platform !== 'linux')(
+    'refuses a FIFO or a device before SQLite touches it (it said "disk I/O error"; beside /dev/null, run as root, it left a journal)',
+    () => {
+      const fifo = path.join(scratch, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      expect(() => openDatabase(`sqlite:${fifo}`)).toThrow(new RegExp(`^DATABASE_URL "sqlite:${fifo}" cannot hold a database: ${fifo} is not a regular file`));
+      expect(readdirSync(scratch)).toEqual(['fifo']);
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
@@ -101,18 +101,99 @@ function switchToWal(database: SQLite.Database): void {
   }
 }
 
+/** A SQLite location that cannot hold the database; the message names DATABASE_URL, for the start-up error. */
+export class DatabaseLocationError extends Error {
+  constructor(databaseUrl: string, reason: string, options?: ErrorOptions) {
+    super(
+      `DATABASE_URL "${databaseUrl}" cannot hold a database: ${reason}. Point it at a file in a writable directory, e.g. sqlite:/var/lib/latchkey/latchkey.db.`,
+      options,
+    );
+    this.name = 'DatabaseLocationError';
+  }
+}
+
+/** `statSync`, or undefined for a path that does not exist; other failures (EACCES, ENOTDIR …) are thrown. */
+function statIfExists(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Creates the directories a SQLite file needs, one level at a time from the nearest existing one.
+ * Not `mkdirSync(…, { recursive: true })`: where mkdir answers ENOENT although the parent exists (any
+ * new directory under /proc), Node takes that for a missing parent, creates the parent (it exists) and
+ * tries again, for ever — the server hung at start-up with no word.
+ */
+function createDirectories(directory: string, databaseUrl: string): void {
+  const missing: string[] = [];
+  let existing = directory;
+  for (;;) {
+    let stats: Stats | undefined;
+    try {
+      stats = statIfExists(existing);
+    } catch (error) {
+      throw new DatabaseLocationError(databaseUrl, `cannot look at ${existing} (${(error as Error).message})`, { cause: error });
+    }
+    if (stats !== undefined) {
+      if (!stats.isDirectory()) throw new DatabaseLocationError(databaseUrl, `${existing} is not a directory`);
+      break;
+    }
+    missing.unshift(existing);
+    existing = path.dirname(existing);
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      // Another process (a second instance starting) may have made it in between.
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && statIfExists(level)?.isDirectory()) continue;
+      throw new DatabaseLocationError(databaseUrl, `cannot create the directory ${level} (${(error as Error).message})`, { cause: error });
+    }
+  }
+}
+
+/**
+ * Opens the SQLite file in WAL mode, creating it and its directories. Every failure names DATABASE_URL:
+ * SQLite's own "unable to open database file" or "disk I/O error" says neither which setting nor which file.
+ */
+function openSqlite(file: string, databaseUrl: string): SQLite.Database {
+  if (file !== ':memory:') {
+    const resolved = path.resolve(file);
+    createDirectories(path.dirname(resolved), databaseUrl);
+    const stats = statIfExists(resolved);
+    if (stats?.isDirectory())
+      throw new DatabaseLocationError(databaseUrl, `${resolved} is a directory; name a file in it, e.g. sqlite:${path.join(resolved, 'latchkey.db')}`);
+    // A FIFO or a device: SQLite would fail on it only after writing a journal beside it (/dev/null-journal).
+    if (stats !== undefined && !stats.isFile()) throw new DatabaseLocationError(databaseUrl, `${resolved} is not a regular file`);
+  }
+  let database: SQLite.Database | undefined;
+  try {
+    database = new SQLite(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    switchToWal(database);
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+    return database;
+  } catch (error) {
+    database?.close();
+    // Busy past the timeout is another process holding the file, not a bad location: keep SQLite's word.
+    if (error instanceof SQLite.SqliteError && error.code === 'SQLITE_BUSY') throw error;
+    throw new DatabaseLocationError(databaseUrl, `SQLite cannot open it (${(error as Error).message})`, { cause: error });
+  }
+}
+
 /**
  * Open a Kysely instance for `sqlite:PATH` or `postgres://…`. SQLite runs in WAL mode with a busy
- * timeout so the server, the admin CLI and a second instance can share the file.
+ * timeout so the server, the admin CLI and a second instance can share the file. A SQLite location
+ * that cannot hold a database throws a {@link DatabaseLocationError} at once.
  */
 export function openDatabase(databaseUrl: string): Kysely<Database> {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.dialect === 'sqlite') {
-    if (target.path !== ':memory:') mkdirSync(path.dirname(path.resolve(target.path)), { recursive: true });
-    const database = new SQLite(target.path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
-    switchToWal(database);
-    database.pragma('synchronous = NORMAL');
-    database.pragma('foreign_keys = ON');
+    const database = openSqlite(target.path, databaseUrl);
     return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   }
   const pool = new pg.Pool({

@@ -1,8 +1,9 @@
 /**
  * `npm run dev`: the server on a throw-away, seeded database, plus the extension rebuilt on change.
  *
- * - Database: SQLite in LATCHKEY_DEV_DIR (default <tmp>/latchkey-dev, wiped at start), or a fresh
- *   PostgreSQL schema with LATCHKEY_DEV_DIALECT=postgres (dropped at exit).
+ * - Database: SQLite in LATCHKEY_DEV_DIR (default <tmp>/latchkey-dev, wiped at start unless another
+ *   running `npm run dev` owns it), or a fresh PostgreSQL schema with LATCHKEY_DEV_DIALECT=postgres
+ *   (dropped at exit, and when the start fails).
  * - One user per situation (no 2FA, TOTP only, key only, TOTP + key + recovery codes, locked out),
  *   created with the testing kit's createUserIn — the same rules the pages apply — and printed.
  * - `vite build --watch` of the extension's test build (extension/dist/chromium-test, which may fill
@@ -13,14 +14,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../server/src/config.js';
 import { createTestDatabaseUrl } from '../../../server/src/db/test-database.js';
-import { startServer } from '../../../server/src/main.js';
+import { describeListenFailure, startServer, type RunningServer } from '../../../server/src/main.js';
 import { createUserIn, type UserState } from '../kit/create-user-in.js';
 import { adminCodeCommand } from './admin-code-command.js';
+import { claimDevDirectory } from './claim-dev-directory.js';
+import { devBanner } from './dev-banner.js';
 import { devDirectory, devSeedFilePath, type DevSeedFile } from '../../../server/src/bin/code.js';
 
 const SEEDED: Array<{ username: string; state: UserState; situation: string }> = [
@@ -39,71 +42,82 @@ const DEV_PASSWORD = 'dev-only-password';
 async function main(): Promise<void> {
   // Absolute: the printed admin command runs in the server workspace, where a relative path means another place.
   const dir = resolve(devDirectory());
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const claim = claimDevDirectory(dir);
   const dialect = process.env.LATCHKEY_DEV_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
-  const postgres = dialect === 'postgres' ? await createTestDatabaseUrl('postgres') : null;
-  const databaseUrl = postgres?.databaseUrl ?? `sqlite:${join(dir, 'latchkey.db')}`;
-  const port = process.env.PORT ?? '8080';
-  // The server's own config loading, with a throw-away key (like the database) unless one is set, kept
-  // in the dev directory for the admin CLI: neither ever writes a key into the user's real config directory.
-  const secretKey = process.env.LATCHKEY_SECRET_KEY || randomBytes(32).toString('base64url');
-  const secretKeyFile = join(dir, 'secret.key');
-  writeFileSync(secretKeyFile, `${secretKey}\n`, { mode: 0o600 });
-  const config = await loadConfig({
-    ...process.env,
-    NODE_ENV: 'development',
-    PORT: port,
-    DATABASE_URL: databaseUrl,
-    LATCHKEY_ORIGIN: `http://localhost:${port}`,
-    LATCHKEY_SECRET_KEY: secretKey,
-  });
-  // Without LATCHKEY_SMTP_URL, mail goes to .eml files in the dev directory (thrown away with it) and its links to this console.
-  if (config.mail.transport.kind === 'files') config.mail.transport = { ...config.mail.transport, directory: join(dir, 'mail') };
-  const server = await startServer(config);
-
-  const seed: DevSeedFile = { databaseUrl, origin: config.origin, createdAt: new Date().toISOString(), users: [] };
-  for (const { username, state } of SEEDED) {
-    const user = await createUserIn({ services: server.services, config }, state, { username, password: DEV_PASSWORD });
-    const key = user.securityKey?.credentials[0];
-    seed.users.push({
-      state,
-      username: user.username,
-      password: user.password,
-      ...(user.totpSecret ? { totpSecret: user.totpSecret } : {}),
-      ...(user.recoveryCodes ? { recoveryCodes: user.recoveryCodes } : {}),
-      ...(key
-        ? {
-            securityKey: {
-              credentialId: key.id,
-              rpId: key.rpId,
-              userHandle: key.userHandle,
-              privateKeyPkcs8: key.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
-            },
-          }
-        : {}),
+  let postgres: Awaited<ReturnType<typeof createTestDatabaseUrl>> | null = null;
+  let server: RunningServer | null = null;
+  try {
+    if (dialect === 'postgres') postgres = await createTestDatabaseUrl('postgres');
+    const databaseUrl = postgres?.databaseUrl ?? `sqlite:${join(dir, 'latchkey.db')}`;
+    const port = process.env.PORT ?? '8080';
+    // The server's own config loading, with a throw-away key (like the database) unless one is set, kept
+    // in the dev directory for the admin CLI: neither ever writes a key into the user's real config directory.
+    const secretKey = process.env.LATCHKEY_SECRET_KEY || randomBytes(32).toString('base64url');
+    const secretKeyFile = join(dir, 'secret.key');
+    writeFileSync(secretKeyFile, `${secretKey}\n`, { mode: 0o600 });
+    const config = await loadConfig({
+      ...process.env,
+      NODE_ENV: 'development',
+      PORT: port,
+      DATABASE_URL: databaseUrl,
+      LATCHKEY_ORIGIN: `http://localhost:${port}`,
+      LATCHKEY_SECRET_KEY: secretKey,
     });
-  }
-  const seedFile = resolve(devSeedFilePath());
-  writeFileSync(seedFile, `${JSON.stringify(seed, null, 2)}\n`, { mode: 0o600 });
+    // Without LATCHKEY_SMTP_URL, mail goes to .eml files in the dev directory (thrown away with it) and its links to this console.
+    if (config.mail.transport.kind === 'files') config.mail.transport = { ...config.mail.transport, directory: join(dir, 'mail') };
+    // "listen EADDRINUSE" alone did not say which setting to change (another dev server on the port).
+    server = await startServer(config).catch((error: unknown) => {
+      throw new Error(describeListenFailure(error, config));
+    });
 
-  const lines = [
-    '',
-    `Latchkey dev server: ${config.origin}  (database ${dialect === 'sqlite' ? databaseUrl : 'a throw-away PostgreSQL schema'})`,
-    '',
-    `Seeded users (throw-away, for development only), password "${DEV_PASSWORD}":`,
-    ...SEEDED.map(({ username, situation }) => `  ${username.padEnd(6)} ${situation}`),
-    '',
-    `Mail: ${server.mailDestination}; each message's subject and links are also printed here.`,
-    `Current TOTP code of a seeded user:  ${adminCodeCommand({ devDirectory: process.env.LATCHKEY_DEV_DIR === undefined ? undefined : dir })}`,
-    `Recovery codes of alex, security-key private keys: ${seedFile}`,
-    withExtension ? 'Extension: load extension/dist/chromium-test unpacked (chrome://extensions → Developer mode); rebuilt on change.' : '',
-    dialect === 'sqlite'
-      ? `Ctrl+C stops everything; ${dir} (database, mail, seeded secrets) is wiped at the next start.`
-      : 'Ctrl+C stops everything and drops the PostgreSQL schema.',
-    '',
-  ];
-  console.log(lines.join('\n'));
+    const seed: DevSeedFile = { databaseUrl, origin: config.origin, createdAt: new Date().toISOString(), users: [] };
+    for (const { username, state } of SEEDED) {
+      const user = await createUserIn({ services: server.services, config }, state, { username, password: DEV_PASSWORD });
+      const key = user.securityKey?.credentials[0];
+      seed.users.push({
+        state,
+        username: user.username,
+        password: user.password,
+        ...(user.totpSecret ? { totpSecret: user.totpSecret } : {}),
+        ...(user.recoveryCodes ? { recoveryCodes: user.recoveryCodes } : {}),
+        ...(key
+          ? {
+              securityKey: {
+                credentialId: key.id,
+                rpId: key.rpId,
+                userHandle: key.userHandle,
+                privateKeyPkcs8: key.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+              },
+            }
+          : {}),
+      });
+    }
+    const seedFile = resolve(devSeedFilePath());
+    writeFileSync(seedFile, `${JSON.stringify(seed, null, 2)}\n`, { mode: 0o600 });
+
+    console.log(
+      devBanner({
+        origin: config.origin,
+        databaseUrl,
+        dialect,
+        password: DEV_PASSWORD,
+        users: SEEDED,
+        mailDestination: server.mailDestination,
+        adminCommand: adminCodeCommand({ devDirectory: process.env.LATCHKEY_DEV_DIR === undefined ? undefined : dir }),
+        seedFile,
+        directory: dir,
+        withExtension,
+      }),
+    );
+  } catch (error) {
+    // Nothing left behind by a start that failed: the server, the PostgreSQL schema, the directory's mark.
+    await server?.close();
+    await postgres?.drop().catch(() => undefined);
+    claim.release();
+    throw error;
+  }
+  const running = server;
+  const schema = postgres;
 
   let watcher: ChildProcess | null = null;
   if (withExtension) {
@@ -119,8 +133,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     watcher?.kill('SIGTERM');
-    await server.close();
-    await postgres?.drop();
+    await running.close();
+    await schema?.drop();
+    claim.release();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

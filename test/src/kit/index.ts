@@ -42,5 +42,7 @@ export { createVault } from './create-vault.js';
 export type { CreateVaultOptions } from './create-vault.js';
 export { unlockVault } from './unlock-vault.js';
 export type { UnlockVaultOptions } from './unlock-vault.js';
+export { readDevSeed } from './read-dev-seed.js';
+export type { DevSeed, DevSeedUser, ReadDevSeedOptions } from './read-dev-seed.js';
 export { startMailCatcher } from './start-mail-catcher.js';
 export type { CaughtMail, MailCatcher, MailMatch } from './start-mail-catcher.js';

@@ -37,7 +37,7 @@ export interface BrowserWithExtension {
 /**
  * Starts Debian's Chromium with an unpacked extension loaded, in a throw-away profile, with a
  * DevTools endpoint on a free loopback port (what {@link openPopup} uses to reach the popup).
- * Build the extension once before the run (`npm run build`); this only loads it.
+ * Build the extension's test build once before the run (`npm run build:test -w extension`); this only loads it.
  *
  * @example
  * ```ts
@@ -53,8 +53,9 @@ export async function launchBrowserWithExtension(options: LaunchBrowserWithExten
   const manifestPath = join(extensionPath, 'manifest.json');
   if (!existsSync(manifestPath)) {
     throw new Error(
-      `launchBrowserWithExtension: no manifest.json in ${extensionPath}. Build the extension first ` +
-        '(`npm run build`, which also writes the test build extension/dist/chromium-test).',
+      `launchBrowserWithExtension: no manifest.json in ${extensionPath}. Build the extension first: ` +
+        '`npm run build:test -w extension` writes the test build extension/dist/chromium-test, the default ' +
+        '(a plain `npm run build` writes only dist/chromium and dist/firefox; `npm test` and `npm run dev` write it too).',
     );
   }
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { manifest_version?: number; action?: { default_popup?: string } };
