@@ -20,7 +20,8 @@ if (!existsSync(CHROMIUM_HEADLESS_SHELL_EXECUTABLE)) {
 
 /**
  * Journeys run against a real server and, where the journey needs it, the real extension test build
- * (built once by `npm run build` into extension/dist/chromium-test; never rebuilt per test).
+ * (built once into extension/dist/chromium-test by `LATCHKEY_TEST_BUILD=1 npm run build`, as scripts/test.sh does,
+ * or `npm run build:test -w extension`; never rebuilt per test).
  * Every journey runs in the `sqlite` project; those tagged {@link POSTGRES_TOO} also in the `postgres`
  * project, which differs only in the `dialect` option (the throw-away database of the test's server).
  * `kit` runs the testing kit's own browser self-tests once (they need no server). `firefox` runs the

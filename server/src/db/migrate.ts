@@ -19,8 +19,14 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   let outcome: MigrationResultSet;
   if (isPostgres(db)) {
-    const schema = (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
-    outcome = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
+    const schema = (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
+    // A search_path naming no schema that exists (DATABASE_URL's `?schema=` mistyped or not created yet):
+    // PostgreSQL's own words, "no schema has been selected to create in", name neither the setting nor the fix.
+    if (!schema)
+      throw new Error(
+        'the PostgreSQL schema DATABASE_URL names (?schema=) does not exist. The server creates its tables, not the schema: run CREATE SCHEMA first, or leave ?schema= out.',
+      );
+    outcome = await new Migrator({ db, provider, migrationTableSchema: schema }).migrateToLatest();
   } else {
     await sql`begin immediate`.execute(db);
     outcome = await new Migrator({ db, provider, disableTransactions: true }).migrateToLatest();
@@ -31,6 +37,6 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   const failed = results?.find((result) => result.status === 'Error');
   if (error !== undefined || failed !== undefined) {
     const reason = error instanceof Error ? error.message : String(error ?? 'unknown error');
-    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+    throw new Error(`Database migration${failed ? ` ${failed.migrationName}` : ''} failed: ${reason}`);
   }
 }
