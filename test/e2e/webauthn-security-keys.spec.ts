@@ -142,7 +142,7 @@ test('a removed key is refused; the button works again without a reload', async 
   const button = page.getByRole('button', { name: 'Use security key' });
   await button.click();
   const status = page.locator('#webauthn-status');
-  await expect(status).toHaveText(/cancelled, or the key you used is not registered to this account/);
+  await expect(status).toHaveText(/the request was cancelled, or the key is not one you added to this account/);
   await expect(page).toHaveURL(new RegExp(`${ROUTES.twoFactor}\\?token=`));
   await expect(button).toBeEnabled();
   await saveScreenshot(page, 'two-factor-security-key-error', test.info());
@@ -230,6 +230,6 @@ test('a two-factor page left open past its login’s 5 minutes offers "Log in ag
   await expect(status).toContainText('expired');
   await expect(status).toBeFocused();
   await expect(page.getByRole('button', { name: 'Use security key' })).toBeHidden();
-  await status.getByRole('link', { name: 'Log in again' }).click();
+  await page.locator('#webauthn-restart').getByRole('link', { name: 'Log in again' }).click();
   await expect(page).toHaveURL(new RegExp(`${ROUTES.login}$`));
 });

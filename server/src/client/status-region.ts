@@ -1,32 +1,19 @@
 /**
- * The aria-live region a page script reports progress and errors in. Uses the server-rendered element
- * when present, otherwise adds one after the given anchor so a message is never lost.
+ * The aria-live region a page script reports progress and errors in. The server's view renders it (with
+ * `role="status"` and `aria-live`); the script only fills and clears it, so its markup lives in one place.
  */
 export interface StatusRegion {
-  /** `link`: a way on, after the message (e.g. "Log in again"). */
-  show(message: string, kind: 'info' | 'error', link?: { href: string; text: string }): void;
+  show(message: string, kind: 'info' | 'error'): void;
   clear(): void;
 }
 
-export function statusRegion(id: string, anchor: Element): StatusRegion {
-  let element = document.getElementById(id);
-  if (!element) {
-    element = document.createElement('p');
-    element.id = id;
-    element.setAttribute('role', 'status');
-    element.setAttribute('aria-live', 'polite');
-    anchor.insertAdjacentElement('afterend', element);
-  }
-  const region = element;
+/** The region with this id, or null when the page has none (then the script leaves its button disabled). */
+export function statusRegion(id: string): StatusRegion | null {
+  const region = document.getElementById(id);
+  if (!region) return null;
   return {
-    show(message, kind, link) {
+    show(message, kind) {
       region.textContent = message;
-      if (link) {
-        const anchor = document.createElement('a');
-        anchor.href = link.href;
-        anchor.textContent = link.text;
-        region.append(' ', anchor);
-      }
       // The stylesheet's error notice, so a failure looks like every other error on the site.
       region.classList.toggle('notice', kind === 'error');
       region.classList.toggle('notice-error', kind === 'error');

@@ -15,26 +15,38 @@ function withLoginQuery(path: string): string {
   return `${path}${window.location.search}`;
 }
 
+/** The page's elements the ceremony reports through (all rendered by views/two-factor-page.tsx). */
+interface AuthElements {
+  form: HTMLFormElement | null;
+  button: HTMLButtonElement;
+  status: StatusRegion;
+  /** The hidden "Log in again" paragraph and its link. */
+  restart: { paragraph: HTMLElement; link: HTMLAnchorElement };
+}
+
 /**
- * This login can never succeed any more (its token expired or was used): say so, offer the login page, and
- * leave the button disabled — pressed again it would only repeat the refusal. Returns whether it was that.
+ * This login can never succeed any more (its token expired or was used): say so, show the rendered "Log in
+ * again" link (pointed where the server said), and hide the button — pressed again it would only repeat the
+ * refusal. Returns whether it was that.
  */
-function offerRestart(failure: { message: string; restart?: string }, status: StatusRegion, button: HTMLButtonElement): boolean {
+function offerRestart(failure: { message: string; restart?: string }, { status, button, restart }: AuthElements): boolean {
   if (failure.restart === undefined) return false;
-  status.show(failure.message, 'error', { href: failure.restart, text: 'Log in again' });
+  status.show(failure.message, 'error');
+  restart.link.href = failure.restart;
+  restart.paragraph.hidden = false;
   button.hidden = true;
   return true;
 }
 
-async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElement): Promise<void> {
-  const status = statusRegion(WEBAUTHN_DOM.authStatus, button);
+async function authenticate(elements: AuthElements): Promise<void> {
+  const { form, button, status } = elements;
   const csrfToken = readCsrfToken(form);
   button.disabled = true;
   status.show('Getting ready…', 'info');
   try {
     const options = await postJson<PublicKeyCredentialRequestOptionsJSON>(withLoginQuery(ROUTES.webauthnAuthenticateOptions), {}, csrfToken);
     if (!options.ok) {
-      if (offerRestart(options, status, button)) return;
+      if (offerRestart(options, elements)) return;
       return status.show(options.message, 'error');
     }
 
@@ -56,7 +68,7 @@ async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElem
       csrfToken,
     );
     if (!result.ok) {
-      if (offerRestart(result, status, button)) return;
+      if (offerRestart(result, elements)) return;
       return status.show(result.message, 'error');
     }
     status.show(result.data.success || 'Signed in.', 'info');
@@ -67,19 +79,28 @@ async function authenticate(form: HTMLFormElement | null, button: HTMLButtonElem
 }
 
 const button = document.getElementById(WEBAUTHN_DOM.authButton);
-if (button instanceof HTMLButtonElement) {
+const status = statusRegion(WEBAUTHN_DOM.authStatus);
+const restartParagraph = document.getElementById(WEBAUTHN_DOM.authRestart);
+const restartLink = restartParagraph?.querySelector('a');
+// Only on the page that renders every element used (else the button stays disabled, as rendered).
+if (button instanceof HTMLButtonElement && status && restartParagraph && restartLink) {
   const form = document.getElementById(WEBAUTHN_DOM.authForm);
-  const authForm = form instanceof HTMLFormElement ? form : null;
+  const elements: AuthElements = {
+    form: form instanceof HTMLFormElement ? form : null,
+    button,
+    status,
+    restart: { paragraph: restartParagraph, link: restartLink },
+  };
   let running = false;
   const begin = (event: Event): void => {
     event.preventDefault();
     if (running) return;
     running = true;
-    void authenticate(authForm, button).finally(() => {
+    void authenticate(elements).finally(() => {
       running = false;
     });
   };
   button.addEventListener('click', begin);
-  authForm?.addEventListener('submit', begin);
+  elements.form?.addEventListener('submit', begin);
   button.disabled = false; // the page renders it disabled until this script listens
 }

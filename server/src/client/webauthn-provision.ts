@@ -6,7 +6,7 @@
 import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
 import { FIELDS, ROUTES, type WebauthnProvisionSuccess } from '@latchkey/shared';
 import { describeCeremonyError } from './webauthn-ceremony-error.js';
-import { PASSWORD_LABEL, reauthHint, TWO_FACTOR_PURPOSE } from '../views/reauth-hint.js';
+import { TWO_FACTOR_PURPOSE } from '../views/reauth-hint.js';
 import { WEBAUTHN_DOM } from '../views/webauthn-dom.js';
 import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
 import { statusRegion, type StatusRegion } from './status-region.js';
@@ -17,45 +17,19 @@ type ProvisionSuccess = WebauthnProvisionSuccess & { redirect_to?: string };
 const PASSWORD_AGAIN_MESSAGE = 'More than 5 minutes have passed since you last proved your identity. Enter your password, then press "Add security key" again.';
 
 /** The password input, when its wrapper is shown (the server wants the password with the next options request). */
-function visiblePassword(reauth: HTMLElement | null): HTMLInputElement | null {
-  if (!reauth || reauth.hidden) return null;
+function visiblePassword(reauth: HTMLElement): HTMLInputElement | null {
+  if (reauth.hidden) return null;
   return reauth.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`);
 }
 
-/** The view's ReauthField markup (its words from views/reauth-hint.ts), for a page rendered without it (inside the 5 minutes) that has stayed open past them. */
-function passwordField(): HTMLDivElement {
-  const id = 'field-password';
-  const field = document.createElement('div');
-  field.className = 'field';
-  const label = document.createElement('label');
-  label.htmlFor = id;
-  label.textContent = PASSWORD_LABEL;
-  const hint = document.createElement('p');
-  hint.className = 'hint';
-  hint.id = `${id}-hint`;
-  hint.textContent = reauthHint(TWO_FACTOR_PURPOSE);
-  const input = document.createElement('input');
-  Object.assign(input, { id, name: FIELDS.password, type: 'password', autocomplete: 'current-password', required: true });
-  input.setAttribute('aria-describedby', hint.id);
-  field.append(label, hint, input);
-  return field;
-}
-
-/** Shows the password field in place (no reload, the name stays typed) and sends the person to it. False when the page has no place for it. */
-function askForPassword(reauth: HTMLElement | null, status: StatusRegion): boolean {
-  if (!reauth) return false;
-  let input = reauth.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`);
-  if (!input) {
-    reauth.append(passwordField());
-    input = reauth.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`);
-  }
+/** Shows the rendered password field in place (no reload, the name stays typed) and sends the person to it. */
+function askForPassword(reauth: HTMLElement, status: StatusRegion): void {
   reauth.hidden = false;
   status.show(PASSWORD_AGAIN_MESSAGE, 'error');
-  input?.focus();
-  return true;
+  reauth.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`)?.focus();
 }
 
-async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth: HTMLElement | null, status: StatusRegion): Promise<void> {
+async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth: HTMLElement, status: StatusRegion): Promise<void> {
   const csrfToken = readCsrfToken(form);
   const chosenLabel = label.value.trim();
   if (chosenLabel === '') {
@@ -80,13 +54,13 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth:
   );
   if (password) password.value = '';
   if (!options.ok) {
-    // A refusal about the password with no field to type it in (a wrong password has one: its message is shown).
-    if (options.field === FIELDS.password && !visiblePassword(reauth) && askForPassword(reauth, status)) return;
+    // A refusal about the password while its field is hidden (a wrong password has it shown: its message is said).
+    if (options.field === FIELDS.password && !visiblePassword(reauth)) return askForPassword(reauth, status);
     return status.show(options.message, 'error');
   }
   // The server now holds a fresh proof (this password, or a login inside the window): a retry after a
   // cancelled prompt or a lost connection must not ask for the password it has just accepted.
-  if (reauth) reauth.hidden = true;
+  reauth.hidden = true;
 
   status.show('Touch your security key.', 'info');
   const startedAt = performance.now();
@@ -109,9 +83,10 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth:
 const form = document.getElementById(WEBAUTHN_DOM.provisionForm);
 const label = document.getElementById(WEBAUTHN_DOM.provisionLabel);
 const button = document.getElementById(WEBAUTHN_DOM.provisionButton);
-if (form instanceof HTMLFormElement && label instanceof HTMLInputElement && button instanceof HTMLButtonElement) {
-  const status = statusRegion(WEBAUTHN_DOM.provisionStatus, button);
-  const reauth = document.getElementById(WEBAUTHN_DOM.provisionReauth);
+const reauth = document.getElementById(WEBAUTHN_DOM.provisionReauth);
+const status = statusRegion(WEBAUTHN_DOM.provisionStatus);
+// Only on the page that renders every element used (else the button stays disabled, as rendered).
+if (form instanceof HTMLFormElement && label instanceof HTMLInputElement && button instanceof HTMLButtonElement && reauth && status) {
   let running = false;
   form.addEventListener('submit', (event) => {
     event.preventDefault();

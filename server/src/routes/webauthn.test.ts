@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FIELDS, ROUTES, isApiFailure, type ApiFailure, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
 import { softAuthenticator, type SoftAuthenticator } from '@latchkey/test/soft-authenticator';
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
@@ -127,6 +127,85 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const [latest] = await server.services.events.list(user.id);
     // Before: account:two_factor:failure, "Failed second factor (security key)", and the failed-login notice mailed.
     expect(latest).toMatchObject({ tag: EVENT_TAGS.webauthnRegistrationRefused, details: { ceremony: 'registration', label: 'Desk key' } });
+    expect(await readOutbox(server.services, { to: `${username}@example.org`, kind: 'notice:second-factor-failure' })).toEqual([]);
+  });
+
+  it('an answer whose challenge was already used (the same login sent twice) is no failed second factor: no alarm mail, the login goes on', async () => {
+    const { client, username } = await registeredClient();
+    const key = softAuthenticator();
+    expect((await addKey(client, key, 'Desk key')).status).toBe(200);
+    const query = await passwordStep(client, username);
+    const credential = await assertion(client, query, key);
+    // The first request has burnt the challenge and is about to use the login token up when the second
+    // copy of the same answer arrives (a retried POST, a double click in a page without the script's guard).
+    const tokens = server.services.loginTokens;
+    const consume = tokens.consume;
+    let second: SessionResponse | undefined;
+    tokens.consume = async (...args) => {
+      tokens.consume = consume;
+      second = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential });
+      return consume(...args);
+    };
+    const first = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential });
+    expect(first.status).toBe(200);
+    expect(second?.status).toBe(401);
+    expect(failureOf(second!)[0]).toMatch(/^This security-key request has expired or was already used\./);
+
+    const user = (await server.services.accounts.findByUsername(username))!;
+    const history = await server.services.events.list(user.id);
+    // Before: account:two_factor:failure ("Failed second factor (security key)") and the mail below.
+    expect(history.map((event) => event.tag)).not.toContain(EVENT_TAGS.secondFactorFailure);
+    expect(history.find((event) => event.tag === EVENT_TAGS.loginFailure)?.details).toMatchObject({ method: 'webauthn', reason: 'challenge-invalid' });
+    expect(await readOutbox(server.services, { to: `${username}@example.org`, kind: 'notice:second-factor-failure' })).toEqual([]);
+  });
+
+  it('a key touched after the login’s 5 minutes (the prompt left open): "Log in again", nothing counted or recorded as a failure', async () => {
+    const { client, username } = await registeredClient();
+    const key = softAuthenticator();
+    expect((await addKey(client, key, 'Desk key')).status).toBe(200);
+    const query = await passwordStep(client, username);
+    const credential = await assertion(client, query, key);
+    // The login token is older than the challenge and lives as long, so it is the one found expired first.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 5 * 60_000 + 1_000);
+    try {
+      const late = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential });
+      expect(late.status).toBe(400);
+      expect(late.json<ApiFailure>().fail.restart).toBe(ROUTES.login);
+    } finally {
+      clock.mockRestore();
+    }
+    const user = (await server.services.accounts.findByUsername(username))!;
+    const tags = (await server.services.events.list(user.id)).map((event) => event.tag);
+    expect(tags).not.toContain(EVENT_TAGS.secondFactorFailure);
+    expect(tags).not.toContain(EVENT_TAGS.loginFailure);
+    expect(await readOutbox(server.services, { to: `${username}@example.org`, kind: 'notice:second-factor-failure' })).toEqual([]);
+  });
+
+  it('answers to challenges that are not open still count against the second-factor limit (NIST SP 800-63B 5.2.2)', async () => {
+    const { client, username } = await registeredClient();
+    const key = softAuthenticator();
+    expect((await addKey(client, key, 'Desk key')).status).toBe(200);
+    const query = await passwordStep(client, username);
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      // Signed by the account's own key, for a challenge this server never issued (or dropped long ago).
+      const stale = key.createAuthenticationResponse(
+        { challenge: Buffer.from(`never issued ${attempt}`).toString('base64url'), rpId: 'localhost', allowCredentials: [] },
+        { origin: ORIGIN },
+      );
+      const response = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential: stale });
+      statuses.push(response.status);
+      if (attempt === 0) expect(failureOf(response)[0]).toMatch(/expired or was already used\. .* 4 attempts left before two-factor login is paused/);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 429]);
+    // Still locked for a real answer now, until the pause ends.
+    expect((await client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {})).status).toBe(429);
+    const user = (await server.services.accounts.findByUsername(username))!;
+    const tags = (await server.services.events.list(user.id)).map((event) => event.tag);
+    expect(tags.filter((tag) => tag === EVENT_TAGS.loginFailure)).toHaveLength(5);
+    expect(tags).toContain(EVENT_TAGS.lockout);
+    expect(tags).not.toContain(EVENT_TAGS.secondFactorFailure);
     expect(await readOutbox(server.services, { to: `${username}@example.org`, kind: 'notice:second-factor-failure' })).toEqual([]);
   });
 
@@ -322,6 +401,7 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     await server.services.db.updateTable('sessions').set({ authenticated_at: 0 }).where('user_id', '=', user!.id).execute();
     const page = await client.get(ROUTES.webauthnProvision);
     expect(page.body).toContain('name="password"');
+    expect(page.body).toContain('<div id="webauthn-provision-reauth">'); // shown
     const without = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'k' });
     expect(without.status).toBe(400);
     expect(failureOf(without)[0]).toMatch(/password/i);
@@ -345,7 +425,8 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
         .execute();
     // Logged in 4½ minutes ago: the page has no password field, and the options need none.
     await setLoginAge(270_000);
-    expect((await client.get(ROUTES.webauthnProvision)).body).not.toContain('name="password"');
+    // The field is rendered (the page script only shows it, if the page stays open past the window), hidden.
+    expect((await client.get(ROUTES.webauthnProvision)).body).toContain('<div id="webauthn-provision-reauth" hidden>');
     const options = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'slow touch' });
     expect(options.status).toBe(200);
     // The person takes a minute to find and touch the key (the browser waits up to 2 minutes).

@@ -232,6 +232,28 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     expect(await refusalOf(service.register(user.id, late, 'late', NO_ORIGIN))).toBe('challenge-invalid');
   });
 
+  it('records a login answer to an expired or used challenge as a login not completed, never as a failed second factor', async () => {
+    const user = await newUser();
+    const key = softAuthenticator();
+    await addKey(user, key, 'k');
+    const tagsBefore = await eventTags(user.id);
+    // Used: the same genuine answer a second time (a double submit, or a replay).
+    const options = await service.authenticationOptions(user.id);
+    const assertion = key.createAuthenticationResponse(options, { origin: ORIGIN });
+    await service.authenticate(user.id, assertion, NO_ORIGIN);
+    expect(await refusalOf(service.authenticate(user.id, assertion, NO_ORIGIN))).toBe('challenge-invalid');
+    // Expired: the maintainer left the prompt open past the challenge's five minutes.
+    const late = key.createAuthenticationResponse(await service.authenticationOptions(user.id), { origin: ORIGIN });
+    clock += CHALLENGE_TTL_MS;
+    expect(await refusalOf(service.authenticate(user.id, late, NO_ORIGIN))).toBe('challenge-invalid');
+
+    const recorded = (await events().list(user.id)).slice(0, 3);
+    expect(recorded.map((event) => event.tag)).toEqual([EVENT_TAGS.loginFailure, EVENT_TAGS.loginFailure, EVENT_TAGS.webauthnUsed]);
+    for (const event of recorded.slice(0, 2)) expect(event.details).toEqual({ method: 'webauthn', reason: 'challenge-invalid', ceremony: 'authentication' });
+    // Before: account:two_factor:failure each time, which mails "someone entered the correct password, then failed the second step".
+    expect((await eventTags(user.id)).slice(0, -tagsBefore.length)).not.toContain(EVENT_TAGS.secondFactorFailure);
+  });
+
   it('binds a challenge to its user and its ceremony', async () => {
     const alice = await newUser();
     const bob = await newUser();
@@ -322,7 +344,33 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(rejected?.reason).toBeInstanceOf(WebauthnRefusal);
     const refusal = rejected!.reason as WebauthnRefusal;
-    expect(['sign-count-regression', 'concurrent-use']).toContain(refusal.reason);
+    // A genuine key never repeats a count: the loser is refused as a possible clone whether it lost at the
+    // first read or at the compare-and-set (not as "concurrent use", which the owner's two tabs also make).
+    expect(refusal.reason).toBe('sign-count-regression');
+    expect((await eventTags(user.id))[0]).toBe(EVENT_TAGS.webauthnSignCountRegression);
+  });
+
+  it('two answers from one key racing (two tabs of one login, the key touched in each) are no failed second factor', async () => {
+    const user = await newUser();
+    const key = softAuthenticator();
+    await addKey(user, key, 'k');
+    // Seen in Chromium: tab A's answer (count n) and tab B's (count n + 1) reached the server together; B was
+    // refused as "already used" and recorded as a failed second factor — mailed — though its signature verified.
+    for (let round = 0; round < 3; round++) {
+      const first = await service.authenticationOptions(user.id);
+      const second = await service.authenticationOptions(user.id);
+      const base = 10 * (round + 1);
+      const a = key.createAuthenticationResponse(first, { origin: ORIGIN, signCount: base });
+      const b = key.createAuthenticationResponse(second, { origin: ORIGIN, signCount: base + 1 });
+      const results = await Promise.allSettled([service.authenticate(user.id, a, NO_ORIGIN), service.authenticate(user.id, b, NO_ORIGIN)]);
+      // The higher count is always accepted; the lower one too unless the higher was stored first.
+      expect(results[1]!.status).toBe('fulfilled');
+      for (const result of results) if (result.status === 'rejected') expect((result.reason as WebauthnRefusal).reason).toBe('concurrent-use');
+    }
+    const recorded = await events().list(user.id);
+    expect(recorded.map((event) => event.tag)).not.toContain(EVENT_TAGS.secondFactorFailure);
+    const row = await db.selectFrom('webauthn_credentials').select('sign_count').where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    expect(Number(row.sign_count)).toBe(31);
   });
 
   it('enforces label rules with clear messages', async () => {

@@ -85,12 +85,19 @@ export interface WebauthnUser {
   username: string;
 }
 
+/**
+ * Refusals at login that say nothing against the key (see `refuse`): the answer was refused before any key was
+ * looked at, or (`concurrent-use`) its signature verified and another answer of the same key, with a count at
+ * least as high, was accepted at the same moment.
+ */
+const NOT_A_WRONG_KEY: ReadonlySet<WebauthnRefusalReason> = new Set(['challenge-invalid', 'malformed-response', 'concurrent-use']);
+
 const MESSAGES = {
   challenge: 'This security-key request has expired or was already used. Press the button to try again.',
   notRegistered: 'This security key is not registered to your account. Use a key you have added, or another method.',
   verification: 'The security key’s answer could not be verified for this site. Try again, or use another method.',
   regression: 'This security key reported a use count lower than before, which can mean it was copied. It was refused: use another method and check the key.',
-  concurrent: 'This security-key answer was already used. Press the button to try again.',
+  concurrent: 'This security key answered another request at the same moment, and that answer was used. Press the button to try again.',
   malformed: 'The browser sent an incomplete security-key answer. Reload the page and try again.',
 } as const;
 
@@ -142,18 +149,30 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
   }
 
   /**
-   * Records a refused key and throws. At login a failed second factor (a counter regression gets its own tag);
-   * when a logged-in owner's new key is refused (`details.ceremony` 'registration'), a key not added — not a
-   * failed second factor, whose history line and mail ("someone entered the correct password, then failed
-   * the second step") would tell the owner a stranger knows their password.
+   * Records a refused key and throws. What is recorded says only what the server knows:
+   * - a logged-in owner's new key refused (`details.ceremony` 'registration'): a key not added — not a failed
+   *   second factor, whose history line and mail ("someone entered the correct password, then failed the
+   *   second step") would tell the owner a stranger knows their password;
+   * - at login, an answer that says nothing against the key ({@link NOT_A_WRONG_KEY}: its challenge had expired,
+   *   was already used or was never issued for this account's login, or its client data was unreadable — refused
+   *   unexamined, NIST SP 800-63B 5.2.8 replay resistance — or it verified and lost a race with another answer of
+   *   the same key): a login not completed (`account:login:failure`, details.reason), never mailed. It is no
+   *   evidence that someone without the key tried (most often it is the owner's own late, repeated or second-tab
+   *   answer), so no "someone knows your password" alarm. It is still an authentication decision, so it is
+   *   recorded (ASVS 4.0.3 V7.2.1), and a failed attempt, counted against the second-factor limits by the caller
+   *   (services/login.ts attemptSecondFactor, before this check: NIST SP 800-63B 5.2.2);
+   * - every other refusal at login, where a key was checked and refused: a failed second factor, mailed (a
+   *   counter regression gets its own tag).
    */
   async function refuse(userId: string, refusal: WebauthnRefusal, details: Record<string, unknown>, origin: RequestOrigin): Promise<never> {
     const tag =
       details.ceremony === 'registration'
         ? EVENT_TAGS.webauthnRegistrationRefused
-        : refusal.reason === 'sign-count-regression'
-          ? EVENT_TAGS.webauthnSignCountRegression
-          : EVENT_TAGS.secondFactorFailure;
+        : NOT_A_WRONG_KEY.has(refusal.reason)
+          ? EVENT_TAGS.loginFailure
+          : refusal.reason === 'sign-count-regression'
+            ? EVENT_TAGS.webauthnSignCountRegression
+            : EVENT_TAGS.secondFactorFailure;
     await events.record({ userId, tag, origin, details: { method: 'webauthn', reason: refusal.reason, ...details } });
     throw refusal;
   }
@@ -366,20 +385,35 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         );
       }
 
-      // Compare-and-set: of two requests carrying one assertion, only one moves the counter. The move and the
-      // "Security key used" event commit together: the key's last use on the account page is always in the history.
+      // Compare-and-set on the counter rule itself, "the stored count is below the reported one" (a key without a
+      // counter: both stay 0), checked again in the UPDATE: of two requests carrying one counter value only one
+      // moves it, while two answers of one key with growing counts (two tabs of one login, touched in each) both
+      // pass when they arrive in order. The move and the "Security key used" event commit together: the key's
+      // last use on the account page is always in the history.
       const used = await inTransaction(db, async (trx) => {
         const updated = await trx
           .updateTable('webauthn_credentials')
           .set({ sign_count: reported, last_used_at: now() })
           .where('id', '=', stored.id)
-          .where('sign_count', '=', previous)
+          .where((eb) => (reported > 0 ? eb('sign_count', '<', reported) : eb('sign_count', '=', 0)))
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) !== 1) return false;
         await events.boundTo(trx).record({ userId, tag: EVENT_TAGS.webauthnUsed, origin, details: { method: 'webauthn', label: stored.label } });
         return true;
       });
       if (!used) {
+        // Another answer of this key was stored meanwhile. The same count twice is what a copy of the key makes (a
+        // genuine key never repeats one): refused as a regression. A higher count is the same key answering two
+        // requests (two tabs of one login): nothing against the key.
+        const current = await db.selectFrom('webauthn_credentials').select('sign_count').where('id', '=', stored.id).executeTakeFirst();
+        if (reported > 0 && current !== undefined && Number(current.sign_count) === reported) {
+          return refuse(
+            userId,
+            new WebauthnRefusal('sign-count-regression', MESSAGES.regression),
+            { ceremony: 'authentication', label: stored.label, storedCount: reported, reportedCount: reported },
+            origin,
+          );
+        }
         return refuse(userId, new WebauthnRefusal('concurrent-use', MESSAGES.concurrent), { ceremony: 'authentication', label: stored.label }, origin);
       }
       return { label: stored.label };

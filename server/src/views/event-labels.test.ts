@@ -43,6 +43,20 @@ describe('security history labels', () => {
     expect(describeEvent(event(EVENT_TAGS.loginStopped))).toBe('Login stopped: the password or two-factor settings changed during it');
   });
 
+  it('a security-key answer refused before any key was checked is a login not completed, not a failed second factor or a wrong password', () => {
+    expect(describeEvent(event(EVENT_TAGS.loginFailure, { method: 'webauthn', reason: 'challenge-invalid' }))).toBe(
+      'Login not completed: a security-key answer came for a request that had expired or was already used (the key was not checked)',
+    );
+    expect(describeEvent(event(EVENT_TAGS.loginFailure, { method: 'webauthn', reason: 'malformed-response' }))).toBe(
+      'Login not completed: the browser sent an unreadable security-key answer (the key was not checked)',
+    );
+    expect(describeEvent(event(EVENT_TAGS.loginFailure, { method: 'webauthn', reason: 'concurrent-use', label: 'Desk key' }))).toBe(
+      'Login not completed: security key “Desk key” answered two requests at once, and the other answer was used',
+    );
+    expect(describeEvent(event(EVENT_TAGS.loginFailure, { reason: 'password' }))).toBe('Failed login: wrong password');
+    expect(describeEvent(event(EVENT_TAGS.loginFailure))).toBe('Failed login: wrong password');
+  });
+
   it('removing the last second factor says that two-factor authentication went off with it', () => {
     expect(describeEvent(event(EVENT_TAGS.methodRemoved, { method: 'totp', twoFactorOff: true }))).toBe(
       'Two-factor method removed: authentication app: two-factor authentication is now off and the recovery codes were deleted',

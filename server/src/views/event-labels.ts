@@ -32,6 +32,14 @@ export function describeEvent(event: SecurityEvent): string {
       // session started: said plainly, never as a login.
       return `Login stopped${method ? ` (${method})` : ''}: the password or two-factor settings changed during it`;
     case EVENT_TAGS.loginFailure:
+      // A security-key answer that says nothing against the key (services/webauthn.ts refuse): the password was
+      // right, and nothing says someone without the key tried — never "Failed second factor".
+      if (details.method === 'webauthn') {
+        if (details.reason === 'concurrent-use')
+          return `Login not completed: security key${label} answered two requests at once, and the other answer was used`;
+        if (details.reason === 'malformed-response') return 'Login not completed: the browser sent an unreadable security-key answer (the key was not checked)';
+        return 'Login not completed: a security-key answer came for a request that had expired or was already used (the key was not checked)';
+      }
       return 'Failed login: wrong password';
     case EVENT_TAGS.secondFactorFailure:
       return method ? `Failed second factor (${method})` : 'Failed second factor';

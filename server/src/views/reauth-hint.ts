@@ -1,6 +1,7 @@
 /**
  * The re-authentication field's words, in one place for the server's views (reauth-field.tsx) and for the
- * page script that adds the field itself to a page left open past the 5 minutes (client/webauthn-provision.ts).
+ * add-key page's script, which shows the field the page rendered hidden once the page has been open past
+ * the 5 minutes (client/webauthn-provision.ts).
  */
 
 /** The field's label. */

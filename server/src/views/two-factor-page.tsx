@@ -4,6 +4,7 @@ import { DOM, FIELDS, ROUTES } from '@latchkey/shared';
 import { allErrors, type FormState } from './form-state.js';
 import { WhatIsTwoFactor } from './help.js';
 import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
+import { WEBAUTHN_DOM } from './webauthn-dom.js';
 
 const TOTP_FORM_ID = 'totp-form';
 
@@ -69,11 +70,20 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
           <p>Insert or unlock your security key, then press the button and follow your browser.</p>
           <form id={DOM.webauthnFormId} class="stack">
             <CsrfInput token={page.csrfToken} />
-            <p id="webauthn-status" class="status" role="status" aria-live="polite"></p>
+            <p id={WEBAUTHN_DOM.authStatus} class="status" role="status" aria-live="polite"></p>
+            {/* Shown by the page script (its href the server's `restart`) when this login can never succeed any more. */}
+            <p id={WEBAUTHN_DOM.authRestart} hidden>
+              <a href={ROUTES.login}>Log in again</a>
+            </p>
             {/* Disabled until the page script listens: a click before that would silently do nothing. */}
             <button id={DOM.webauthnBeginButtonId} type="button" class="button button-primary" disabled>
               Use security key
             </button>
+            <noscript>
+              <p class="hint">
+                Using a security key needs JavaScript: the browser only talks to keys through it. Turn JavaScript on for this site, or use another method below.
+              </p>
+            </noscript>
           </form>
         </section>
       ) : null}

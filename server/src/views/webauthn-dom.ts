@@ -1,5 +1,6 @@
 /**
- * Element ids the WebAuthn page scripts and the server views agree on. Plain constants (no DOM types),
+ * Element ids the WebAuthn page scripts and the server views agree on. The views render every element the
+ * scripts use (one place for the markup, nothing built in the browser); the scripts only show, hide and fill them. Plain constants (no DOM types),
  * so the server-side views import them too. The two-factor page's button and form ids come from the
  * shared contract (`DOM`), because the extension clicks that button.
  */
@@ -10,11 +11,17 @@ export const WEBAUTHN_DOM = {
   authButton: DOM.webauthnBeginButtonId,
   /** aria-live region where the two-factor page explains a failed security-key login. */
   authStatus: 'webauthn-status',
+  /**
+   * "Log in again", rendered hidden under the status: shown (its href set to the server's `restart`) when the
+   * login can never succeed any more, in place of the button.
+   */
+  authRestart: 'webauthn-restart',
   provisionForm: 'webauthn-provision-form',
   provisionLabel: 'webauthn-provision-label',
   /**
-   * Holds the password field (rendered when the login is over 5 minutes old). The page script hides it
-   * once the server has accepted the password, and adds it when a page left open asks for it again.
+   * Holds the password field, always rendered and hidden while the login is under 5 minutes old. The page
+   * script only toggles it: shown when a page left open past the 5 minutes is asked for the password,
+   * hidden again once the server has accepted it.
    */
   provisionReauth: 'webauthn-provision-reauth',
   provisionButton: 'webauthn-provision-begin',

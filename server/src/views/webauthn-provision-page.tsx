@@ -5,7 +5,8 @@ import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import type { SecurityKey } from '../services/webauthn.js';
 import { WEBAUTHN_DOM, WEBAUTHN_SCRIPTS } from './webauthn-dom.js';
 import { CONFIRM_TEXT } from './account-page.js';
-import { ReauthField } from './reauth-field.js';
+import { PasswordField } from './reauth-field.js';
+import { reauthHint, TWO_FACTOR_PURPOSE } from './reauth-hint.js';
 import { allErrors, type FormState } from './form-state.js';
 import { ConfirmCheckbox, CsrfInput, ErrorSummary, Layout, formatTime, type PageContext } from './layout.js';
 
@@ -60,9 +61,12 @@ export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticat
               aria-describedby="webauthn-provision-label-hint"
             />
           </div>
-          {/* The page script adds the field here when a page rendered inside the 5 minutes stays open past them and the server asks for it. */}
-          <div id={WEBAUTHN_DOM.provisionReauth}>
-            <ReauthField recentlyAuthenticated={recentlyAuthenticated} />
+          {/*
+            Always rendered, hidden inside the 5 minutes: a page left open past them shows it in place when the server asks
+            for the password (the page script only toggles `hidden`; the markup lives here, not in the script).
+          */}
+          <div id={WEBAUTHN_DOM.provisionReauth} hidden={recentlyAuthenticated}>
+            <PasswordField hint={reauthHint(TWO_FACTOR_PURPOSE)} />
           </div>
           <p id={WEBAUTHN_DOM.provisionStatus} class="status" role="status" aria-live="polite"></p>
           {/* Disabled until the page script takes over the form: without it, a submit would send the fields nowhere useful. */}
