@@ -4,7 +4,15 @@ import { softAuthenticator } from '@latchkey/test/soft-authenticator';
 import type { RunningServer } from '../main.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
 import { type PageResponse, TestBrowser } from '../testing/browser.js';
-import { enableTotpThrough, PASSWORD, registerIn, registerThrough, useTestServer } from '../testing/http-harness.js';
+import {
+  enableTotpThrough,
+  FIREFOX_128_WINDOWS as FIREFOX,
+  firefoxBrowserFrom,
+  PASSWORD,
+  registerIn,
+  registerThrough,
+  useTestServer,
+} from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { ACCOUNT_ROUTES } from '../views/account-page.js';
 import { formatTime } from '../views/layout.js';
@@ -16,7 +24,6 @@ import { KEY_RENAME } from '../views/webauthn-provision-page.js';
 
 // Issue 17 item 11 over HTTP: sessions and remembered devices on the account page, each ended on its
 // own (CSRF, password when not recent, an event); keys renamed; the history paged.
-const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const PHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1';
 
 describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
@@ -386,14 +393,6 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     expect((await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Desk key', [KEY_RENAME.newLabelField]: 'x' }, { csrf: false })).status).toBe(403);
   });
 });
-
-/** A Firefox 128 on Windows whose requests come from `ip` (through the trusted proxy: X-Forwarded-For). */
-function firefoxBrowserFrom(server: RunningServer, ip: string): TestBrowser {
-  const b = new TestBrowser(server.url);
-  const request = b.request.bind(b);
-  b.request = (method, path, body, headers) => request(method, path, body, { 'user-agent': FIREFOX, 'x-forwarded-for': ip, ...headers });
-  return b;
-}
 
 // Two sessions of the same browser type looked identical on the account page and on "End this session?",
 // and a User-Agent is the client's to choose: each is now named with the address its login came from (the

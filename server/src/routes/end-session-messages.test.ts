@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { RunningServer } from '../main.js';
-import { TestBrowser } from '../testing/browser.js';
-import { PASSWORD, registerIn, useTestServer } from '../testing/http-harness.js';
+import type { TestBrowser } from '../testing/browser.js';
+import { FIREFOX_128_WINDOWS as FIREFOX, firefoxBrowserFrom, PASSWORD, registerIn, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { END_FIELDS, END_ROUTES } from '../views/session-list.js';
 
@@ -11,7 +11,6 @@ import { END_FIELDS, END_ROUTES } from '../views/session-list.js';
 // alone: with two "Firefox 128 on Windows" rows, "The session of Firefox 128 on Windows was ended." did not
 // say which one. The message names it as the row did. Behind one trusted proxy, so each browser's address
 // is its own (X-Forwarded-For).
-const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
 describe.each(DIALECTS)('the message after ending a session or forgetting a device on %s', (dialect) => {
   let server: RunningServer;
@@ -23,13 +22,7 @@ describe.each(DIALECTS)('the message after ending a session or forgetting a devi
     { trustProxy: 1 },
   );
 
-  /** A Firefox 128 on Windows whose requests come from `ip`. */
-  const firefoxFrom = (ip: string) => {
-    const b = new TestBrowser(server.url);
-    const request = b.request.bind(b);
-    b.request = (method, path, body, headers) => request(method, path, body, { 'user-agent': FIREFOX, 'x-forwarded-for': ip, ...headers });
-    return b;
-  };
+  const firefoxFrom = (ip: string) => firefoxBrowserFrom(server, ip);
   /** The success notice the account page shows after the action. */
   const successNotice = async (b: TestBrowser) => /<div class="notice notice-success"[^>]*>([^<]*)<\/div>/.exec((await b.get(ROUTES.manageAccount)).text)?.[1];
 

@@ -5,7 +5,7 @@ import { DEFAULT_RATE_LIMITS, testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { generateTotpCode } from '../services/totp-code.js';
-import type { TestBrowser } from './browser.js';
+import { TestBrowser } from './browser.js';
 import { linkIn, readOutbox } from './read-outbox.js';
 
 /** The password every route test registers with. */
@@ -105,6 +105,17 @@ export async function enableTotpThrough(b: TestBrowser): Promise<{ secret: strin
   const codes = codesOnPage(shown.text);
   expect(codes).toHaveLength(8);
   return { secret: secret!, codes };
+}
+
+/** The User-Agent of a Firefox 128 on Windows, for tests that tell two browsers of one type apart. */
+export const FIREFOX_128_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+
+/** A Firefox 128 on Windows whose requests come from `ip` (the server must trust one proxy: X-Forwarded-For). */
+export function firefoxBrowserFrom(server: Pick<RunningServer, 'url'>, ip: string): TestBrowser {
+  const b = new TestBrowser(server.url);
+  const request = b.request.bind(b);
+  b.request = (method, path, body, headers) => request(method, path, body, { 'user-agent': FIREFOX_128_WINDOWS, 'x-forwarded-for': ip, ...headers });
+  return b;
 }
 
 export type { RunningServer };
