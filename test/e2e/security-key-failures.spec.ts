@@ -206,6 +206,8 @@ test('keyboard only: Tab to "Use security key", Enter, in; progress is announced
   await expect(keyStatus(page)).toHaveAttribute('role', 'status');
   await expect(keyStatus(page)).toHaveAttribute('aria-live', 'polite');
   await expect(useKey(page)).toBeEnabled();
+  // A page that offers only a key gives it the focus on arrival: Enter alone starts the ceremony.
+  await expect(useKey(page)).toBeFocused();
   for (let presses = 0; presses < 10 && !(await useKey(page).evaluate((button) => button === document.activeElement)); presses++) {
     await page.keyboard.press('Tab');
   }

@@ -103,4 +103,8 @@ if (button instanceof HTMLButtonElement && status && restartParagraph && restart
   button.addEventListener('click', begin);
   elements.form?.addEventListener('submit', begin);
   button.disabled = false; // the page renders it disabled until this script listens
+  // A page offering only a key has no field to autofocus, and a disabled button cannot take `autofocus`: the
+  // focus sat on the page itself, the button five Tab presses away. Given it now, unless something (the code
+  // field, a message) already has it.
+  if (document.activeElement === null || document.activeElement === document.body) button.focus();
 }
