@@ -1,11 +1,11 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import type { BackupStatus, ImportReport, TabContext } from '../background/messages.js';
 import { MAX_IMPORT_TEXT } from '../background/request-shape.js';
 import { backupFileKind } from '../vault/backup-file-kind.js';
 import type { VaultSettings } from '../vault/payload.js';
 import { send } from './api.js';
-import { Field, Header, Notice } from './components.js';
+import { Field, Header, Notice, ResultMessage } from './components.js';
 import { describeBackup } from './describe-backup.js';
 import { filePickerNeedsTab, settingsTabUrl } from './page-view.js';
 import { passphraseStrength, useCommonPasswords } from './strength.js';
@@ -51,7 +51,20 @@ export function Settings(props: { tab: TabContext; onDone: (notice?: string) => 
             >
               <Field label="Lock after (minutes unused)">
                 {(id) => (
-                  <input id={id} type="number" min={1} max={1440} step={1} required value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} />
+                  <input
+                    id={id}
+                    type="number"
+                    min={1}
+                    max={1440}
+                    step={1}
+                    required
+                    value={minutes}
+                    onInput={(e) => {
+                      setMinutes(e.currentTarget.value);
+                      // "Settings saved." beside a value typed since (and perhaps refused) would say it was kept.
+                      setStatus(null);
+                    }}
+                  />
                 )}
               </Field>
               <button type="submit" class="button button-secondary">
@@ -62,7 +75,7 @@ export function Settings(props: { tab: TabContext; onDone: (notice?: string) => 
               <input type="checkbox" checked={settings.autoSubmit} onChange={(e) => void saveSettings({ ...settings, autoSubmit: e.currentTarget.checked })} />
               Submit the form after filling a code
             </label>
-            {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
+            <ResultMessage result={status} />
           </section>
           <ChangePassphrase onLocked={props.onLocked} />
           {backup ? <Backup tab={props.tab} backup={backup} onBackup={setBackup} onLocked={props.onLocked} /> : null}
@@ -123,7 +136,12 @@ function ChangePassphrase(props: { onLocked: () => void }) {
             />
           )}
         </Field>
-        {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
+        {/* The button is disabled while re-encrypting, which drops its focus to <body>: the result takes it. */}
+        {status ? (
+          <Notice kind={status.kind} focus>
+            {status.text}
+          </Notice>
+        ) : null}
         <button
           type="submit"
           class="button button-secondary"
@@ -230,7 +248,7 @@ function Backup(props: { tab: TabContext; backup: BackupStatus; onBackup: (statu
           ) : null}
         </form>
       )}
-      {status ? <Notice kind={status.kind}>{status.text}</Notice> : null}
+      <ResultMessage result={status} />
       {report ? <ImportSummary report={report} /> : null}
     </section>
   );
@@ -263,8 +281,12 @@ function ImportInTab() {
 
 function ImportSummary(props: { report: ImportReport }) {
   const { added, duplicates, conflicts, errors } = props.report;
+  const ref = useRef<HTMLDivElement>(null);
+  // The Import button is disabled while importing, which drops its focus to <body>: the report takes it,
+  // so a keyboard user is where the result is and a screen reader reads it.
+  useEffect(() => ref.current?.focus(), [props.report]);
   return (
-    <div class="import-report" role="status">
+    <div ref={ref} class="import-report" role="status" tabIndex={-1}>
       <p>
         <strong>{added}</strong> account{added === 1 ? '' : 's'} added.
       </p>

@@ -40,10 +40,6 @@ export function Field(props: {
 }
 
 /**
- * A status line the screen reader announces. An error also takes focus when it appears (unless
- * `focus` is false: a field that is about to take it instead), so keyboard users are where the problem is.
- */
-/**
  * A polite status that screen readers announce: the live region is on the screen from its first render,
  * empty, and the text arrives in it afterwards. A `role="status"` element inserted already holding its text
  * (as a {@link Notice} is) is usually not announced (NVDA with Chrome), so "Code filled" and "Added …"
@@ -63,9 +59,25 @@ export function LiveStatus(props: { kind: 'info' | 'success'; text: string | nul
   );
 }
 
+/**
+ * The outcome of an action on a screen that stays: an error as a {@link Notice} (announced, focused), a success in
+ * a {@link LiveStatus} that is there, empty, before the action — "Settings saved." and "Saved …" were inserted
+ * holding their text, so a screen reader did not say them (QA).
+ */
+export function ResultMessage(props: { result: { kind: 'error' | 'success'; text: string } | null }) {
+  const { result } = props;
+  if (result?.kind === 'error') return <Notice kind="error">{result.text}</Notice>;
+  return <LiveStatus kind="success" text={result?.text ?? null} />;
+}
+
+/**
+ * A message on the screen. An error takes focus when it appears (unless `focus` is false: a field that is
+ * about to take it instead), so keyboard users are where the problem is; any other kind only with `focus`
+ * (the result of a button that was disabled while it worked, whose focus would otherwise fall to <body>).
+ */
 export function Notice(props: { kind: 'error' | 'info' | 'success'; focus?: boolean; children: ComponentChildren }) {
   const ref = useRef<HTMLParagraphElement>(null);
-  const takesFocus = props.kind === 'error' && props.focus !== false;
+  const takesFocus = props.focus ?? props.kind === 'error';
   // Again when the text of a plain-text error changes (a second, different error on the same screen).
   useEffect(() => {
     if (takesFocus) ref.current?.focus();
