@@ -11,6 +11,7 @@ import {
   DEFAULT_REQUEST_LIMITS,
   defaultConfigDirectories,
   loadConfig as loadConfigIn,
+  parseSupportContact,
   parseTrustProxy,
   type ConfigDirectories,
 } from './config.js';
@@ -217,6 +218,51 @@ describe('loadConfig', () => {
     const directory = await tempDir();
     await expect(loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite`, ...env })).rejects.toThrow(ConfigError);
     await expect(loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite`, ...env })).rejects.toThrow(message);
+  });
+});
+
+describe('LATCHKEY_SUPPORT_CONTACT (where a locked-out user reaches the administrators)', () => {
+  it('is unset by default; an address becomes a mailto: link, an https URL stays itself', async () => {
+    const key = randomBytes(32).toString('base64url');
+    expect((await loadConfig({ LATCHKEY_SECRET_KEY: key })).supportContact).toBeUndefined();
+    expect((await loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_SUPPORT_CONTACT: '  ' })).supportContact).toBeUndefined();
+    expect((await loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_SUPPORT_CONTACT: ' security@index.example.org ' })).supportContact).toEqual({
+      href: 'mailto:security@index.example.org',
+      label: 'security@index.example.org',
+    });
+    expect(parseSupportContact('mailto:Admins+Lockout@Example.org')).toEqual({
+      href: 'mailto:Admins%2BLockout@Example.org',
+      label: 'Admins+Lockout@Example.org',
+    });
+    // Legal in an address, not as themselves in a mailto: URL (RFC 6068): the link must still reach that address.
+    expect(parseSupportContact('help?desk#1@example.org')?.href).toBe('mailto:help%3Fdesk%231@example.org');
+    expect(parseSupportContact('https://index.example.org/help/account-recovery')).toEqual({
+      href: 'https://index.example.org/help/account-recovery',
+      label: 'https://index.example.org/help/account-recovery',
+    });
+  });
+
+  it('refuses anything else at start, naming the setting', async () => {
+    const key = randomBytes(32).toString('base64url');
+    for (const value of [
+      'admins',
+      'Admins <admins@example.org>',
+      'a@example.org, b@example.org',
+      'admins@example.org?bcc=all@example.org',
+      'mailto:admins@example.org?subject=hi',
+      'admins@localhost',
+      'jörg@example.org',
+      'admins@example.org\nBcc: x@example.org',
+      'http://index.example.org/help',
+      'https://user:pw@index.example.org/help',
+      'https://',
+      'javascript:alert(1)',
+      'ftp://index.example.org/help',
+      `https://index.example.org/${'a'.repeat(300)}`,
+    ]) {
+      await expect(loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_SUPPORT_CONTACT: value }), value).rejects.toThrow(/^LATCHKEY_SUPPORT_CONTACT /);
+      expect(() => parseSupportContact(value), value).toThrow(ConfigError);
+    }
   });
 });
 

@@ -90,6 +90,17 @@ export interface MailConfig {
   maxAttempts: number;
 }
 
+/**
+ * LATCHKEY_SUPPORT_CONTACT as pages and mail show it: where someone locked out of their account (second
+ * factors and recovery codes lost) reaches the index's administrators, who alone can reset 2FA.
+ */
+export interface SupportContact {
+  /** `mailto:ADDRESS`, or the https URL. */
+  href: string;
+  /** What is shown: the address, or the URL. */
+  label: string;
+}
+
 export interface Config {
   port: number;
   /** `sqlite:PATH` or `postgres://…` (optionally `?schema=NAME`). */
@@ -115,6 +126,8 @@ export interface Config {
   /** Interface to listen on (HOST); default 127.0.0.1. */
   host?: string;
   mail: MailConfig;
+  /** LATCHKEY_SUPPORT_CONTACT; unset, the pages and notices say to contact the administrators, with no link. */
+  supportContact?: SupportContact;
   /**
    * Set by {@link loadConfig} when the secret key came from a generated file (created, moved or kept at
    * an old place): what the operator should know. The server prints it at start; it never holds the key.
@@ -274,6 +287,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directori
   };
   const trustProxy = parseTrustProxy(env.LATCHKEY_TRUST_PROXY);
   if (trustProxy !== undefined) config.trustProxy = trustProxy;
+  const supportContact = parseSupportContact(env.LATCHKEY_SUPPORT_CONTACT);
+  if (supportContact !== undefined) config.supportContact = supportContact;
   if (secret.warning) config.secretKeyWarning = secret.warning;
   if (secret.generated) config.secretKeyGenerated = true;
   return config;
@@ -435,6 +450,48 @@ export function parseTrustProxy(value: string | undefined): number | string | un
     throw new ConfigError(`${refusal} ${error instanceof Error ? error.message : String(error)}.`);
   }
   return text;
+}
+
+const SUPPORT_CONTACT_EXAMPLE = 'e.g. security@index.example.org or https://index.example.org/help/account-recovery';
+
+/**
+ * LATCHKEY_SUPPORT_CONTACT: an e-mail address (shown as a `mailto:` link; a leading `mailto:` is accepted)
+ * or an https URL. It is shown to people who cannot log in, on pages anyone can open and in every security
+ * notice, so it is checked strictly: an address of ASCII letters, digits and RFC 5322 atext characters at a
+ * dotted domain (no second address, no `?subject=` or header part), or an https URL without a login in it.
+ */
+export function parseSupportContact(value: string | undefined): SupportContact | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/\p{Cc}/u.test(text) || text.length > 300) {
+    throw new ConfigError(
+      `LATCHKEY_SUPPORT_CONTACT must be one line of at most 300 characters: an e-mail address or an https URL, ${SUPPORT_CONTACT_EXAMPLE}.`,
+    );
+  }
+  if (/^https?:/i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError(`LATCHKEY_SUPPORT_CONTACT "${text}" is not a URL; use an https URL or an e-mail address, ${SUPPORT_CONTACT_EXAMPLE}.`);
+    }
+    // Shown to people who cannot log in: a plain-http page could be rewritten on the way to them.
+    if (url.protocol !== 'https:') throw new ConfigError(`LATCHKEY_SUPPORT_CONTACT "${text}" must be an https:// URL (or an e-mail address).`);
+    if (url.username !== '' || url.password !== '') throw new ConfigError('LATCHKEY_SUPPORT_CONTACT must not carry a user name or password.');
+    return { href: url.href, label: url.href };
+  }
+  const address = text.replace(/^mailto:/i, '');
+  // One plain address: no display name, no second address, no `?subject=`/`?bcc=` part of a mailto: URL.
+  if (
+    !/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/.test(address)
+  ) {
+    throw new ConfigError(
+      `LATCHKEY_SUPPORT_CONTACT "${text}" must be an e-mail address (ASCII, at a domain with a dot) or an https URL, ${SUPPORT_CONTACT_EXAMPLE}.`,
+    );
+  }
+  const at = address.lastIndexOf('@');
+  // `?`, `#`, `%` and `&` are legal in an address but not as themselves in a mailto: URL (RFC 6068 §2).
+  return { href: `mailto:${encodeURIComponent(address.slice(0, at))}@${address.slice(at + 1)}`, label: address };
 }
 
 function withRegistrationsPerHour(limits: RequestLimitConfig, value: string | undefined): RequestLimitConfig {

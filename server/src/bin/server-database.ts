@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import { migrations } from '../db/migrations/index.js';
-import { openDatabase, parseDatabaseUrl, type DatabaseTarget } from '../db/open-database.js';
+import { DatabaseLocationError, openDatabase, parseDatabaseUrl, type DatabaseTarget } from '../db/open-database.js';
 import type { Database } from '../db/schema.js';
 
 /** The environment names a database the CLI cannot use; nothing was read from or written to it. */
@@ -59,7 +59,11 @@ export async function openServerDatabase(databaseUrl: string): Promise<Kysely<Da
       throw problemFrom(error, where) ?? error;
     }
     checkMigrations(applied, where);
-    return openDatabase(databaseUrl);
+    try {
+      return openDatabase(databaseUrl);
+    } catch (error) {
+      throw problemFrom(error, where) ?? error;
+    }
   }
   const db = openDatabase(databaseUrl);
   try {
@@ -116,6 +120,10 @@ const POSTGRES_CODES: Record<string, string> = {
  */
 export function problemFrom(error: unknown, where: string): DatabaseProblem | null {
   if (error instanceof DatabaseProblem) return error;
+  // Read-only, the file could be read; for writing it cannot be opened (e.g. a directory the operator may not
+  // write, so WAL cannot start). Its message names DATABASE_URL and what to do: it was passed through as an
+  // unexpected failure (exit 3), though nothing was done.
+  if (error instanceof DatabaseLocationError) return new DatabaseProblem(error.message);
   if (!(error instanceof Error)) return null;
   const code = (error as { code?: unknown }).code;
   if (code === '42P01' || (code === 'SQLITE_ERROR' && /no such table: kysely_migration/.test(error.message))) return new DatabaseProblem(notLatchkey(where));

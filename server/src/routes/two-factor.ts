@@ -89,6 +89,7 @@ export function twoFactorRoutes(services: Services): Router {
       },
       scripts: methods.hasSecurityKey && !locks.all ? [WEBAUTHN_SCRIPTS.authenticate] : [],
       locks: { all: locks.all?.message ?? null, totp: locks.totp?.message ?? null },
+      support: services.config.supportContact ?? null,
     });
   };
 
@@ -122,7 +123,11 @@ export function twoFactorRoutes(services: Services): Router {
     // Locked: say so on arrival, not only after a code is typed (issue 17 point 9).
     const { all } = arrival.locks;
     const shown = all && !errors.includes(all.message) ? [...errors, all.message] : errors;
-    sendPage(res, status, RecoveryCodeLoginPage({ page: pageContext(res), query: twoFactorQuery(req), form: { errors: shown } }));
+    sendPage(
+      res,
+      status,
+      RecoveryCodeLoginPage({ page: pageContext(res), query: twoFactorQuery(req), form: { errors: shown }, support: services.config.supportContact ?? null }),
+    );
   };
 
   router.get(

@@ -62,7 +62,7 @@ export interface ServiceOptions {
 export function createServices(db: Kysely<Database>, config: Config, options: ServiceOptions = {}): Services {
   const now = options.now ?? systemClock;
   const keys = deriveServerKeys(config.secretKey);
-  const notices = createSecurityNotices({ mailKey: keys['mail-body'], now, origin: config.origin, siteName: config.rpName });
+  const notices = createSecurityNotices({ mailKey: keys['mail-body'], now, origin: config.origin, siteName: config.rpName, support: config.supportContact });
   const events = createEvents(db, now, notices);
   const emailsIn = (database: Kysely<Database>) =>
     createEmails({

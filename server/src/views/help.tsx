@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
 /** Help text in the spirit of PyPI's two-factor help, shared by the pages that need it. */
+import type { SupportContact } from '../config.js';
 
 export function WhatIsTwoFactor() {
   return (
@@ -42,5 +43,34 @@ export function WhyRecoveryCodes() {
         keep your codes safe.
       </p>
     </section>
+  );
+}
+
+/**
+ * "Contact the administrators of this index", with LATCHKEY_SUPPORT_CONTACT as its link when set; unset, the
+ * sentence says it plainly, without a link that leads nowhere. `support` is only ever tested for being
+ * there: its strings go into the link's text and `href` (the render cache's contract, views/render.ts).
+ */
+export function ContactAdministrators({ support }: { support: SupportContact | null }) {
+  return support ? (
+    <>
+      contact the administrators of this index at <a href={support.href}>{support.label}</a>
+    </>
+  ) : (
+    <>contact the administrators of this index</>
+  );
+}
+
+/**
+ * What someone who lost every second factor and every recovery code can do: only an administrator's reset
+ * (`npm run admin -- reset-2fa`, after checking who they are: docs/server.md, "Account recovery") lets them
+ * back in. Said on the second-step pages, where they find out, with the way to reach the administrators.
+ */
+export function LockedOutHelp({ support }: { support: SupportContact | null }) {
+  return (
+    <p id="locked-out-help">
+      Without your second factors and your recovery codes, only the administrators of this index can let you back in: after verifying your identity they can
+      reset two-factor authentication on your account. To ask, <ContactAdministrators support={support} />.
+    </p>
   );
 }

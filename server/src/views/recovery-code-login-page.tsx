@@ -1,12 +1,22 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
 import { ROUTES } from '@latchkey/shared';
+import type { SupportContact } from '../config.js';
 import { allErrors, type FormState } from './form-state.js';
+import { LockedOutHelp } from './help.js';
 import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
 import { RecoveryCodeField } from './recovery-code-field.js';
 import { RememberDeviceField, SUBMIT_ONCE_SCRIPT } from './two-factor-page.js';
 
-export function RecoveryCodeLoginPage({ page, query, form = {} }: { page: PageContext; query: string; form?: FormState }) {
+export interface RecoveryCodeLoginPageProps {
+  page: PageContext;
+  query: string;
+  form?: FormState;
+  /** LATCHKEY_SUPPORT_CONTACT: how someone who lost every factor and code reaches the administrators (null: unset). */
+  support?: SupportContact | null;
+}
+
+export function RecoveryCodeLoginPage({ page, query, form = {}, support = null }: RecoveryCodeLoginPageProps) {
   return (
     <Layout page={page} title="Log in with a recovery code" scripts={[SUBMIT_ONCE_SCRIPT]}>
       <h1>Log in with a recovery code</h1>
@@ -25,6 +35,11 @@ export function RecoveryCodeLoginPage({ page, query, form = {} }: { page: PageCo
       <p>
         <a href={`${ROUTES.twoFactor}${query}`}>Use another method</a>
       </p>
+      {/* Also where a lock-out ("too many attempts") is read: the one way left when no code works. */}
+      <section class="help" aria-labelledby="locked-out-heading">
+        <h2 id="locked-out-heading">No recovery code left?</h2>
+        <LockedOutHelp support={support} />
+      </section>
     </Layout>
   );
 }

@@ -2,7 +2,8 @@
 /** @jsxImportSource preact */
 import { DOM, FIELDS, ROUTES } from '@latchkey/shared';
 import { allErrors, type FormState } from './form-state.js';
-import { WhatIsTwoFactor } from './help.js';
+import type { SupportContact } from '../config.js';
+import { LockedOutHelp, WhatIsTwoFactor } from './help.js';
 import { CsrfInput, ErrorSummary, Layout, type PageContext } from './layout.js';
 import { WEBAUTHN_DOM } from './webauthn-dom.js';
 
@@ -46,13 +47,24 @@ export interface TwoFactorPageProps {
    * `form.errors`); `totp` only the app.
    */
   locks?: { all: string | null; totp: string | null };
+  /** LATCHKEY_SUPPORT_CONTACT: how someone who lost every factor and code reaches the administrators (null: unset). */
+  support?: SupportContact | null;
 }
 
 /**
  * The second login step. Field names and ids match pypi.org's own page (DESIGN.md section 2), so the
  * Latchkey extension and password managers fill it the same way on both.
  */
-export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {}, scripts, locks = { all: null, totp: null } }: TwoFactorPageProps) {
+export function TwoFactorPage({
+  page,
+  hasTotp,
+  hasSecurityKey,
+  query,
+  form = {},
+  scripts,
+  locks = { all: null, totp: null },
+  support = null,
+}: TwoFactorPageProps) {
   // The route puts the lock's message among the errors (once); here only whether something is locked counts.
   const offerKey = hasSecurityKey && !locks.all;
   const offerTotp = hasTotp && !locks.all && !locks.totp;
@@ -134,16 +146,13 @@ export function TwoFactorPage({ page, hasTotp, hasSecurityKey, query, form = {},
       <section class="card" aria-labelledby="recovery-heading">
         <h2 id="recovery-heading">Lost your device?</h2>
         {locks.all ? (
-          <p>
-            Recovery codes are paused too until then. If you have lost your devices and recovery codes, contact the administrators of this index: after
-            verifying your identity they can reset two-factor authentication on your account.
-          </p>
+          <p>Recovery codes are paused too until then.</p>
         ) : (
           <p>
-            <a href={`${ROUTES.recoveryCode}${query}`}>Log in with a recovery code</a> instead. If you have lost your recovery codes too, contact the
-            administrators of this index: after verifying your identity they can reset two-factor authentication on your account.
+            <a href={`${ROUTES.recoveryCode}${query}`}>Log in with a recovery code</a> instead.
           </p>
         )}
+        <LockedOutHelp support={support} />
       </section>
       <WhatIsTwoFactor />
     </Layout>

@@ -13,6 +13,11 @@ export interface MailContent {
   action?: { label: string; url: string };
   /** Sentences after the link (e.g. "If this was not you…"). */
   after?: string[];
+  /**
+   * How to reach the index's administrators (LATCHKEY_SUPPORT_CONTACT), last before the signature: `lead`,
+   * then the address or URL when one is set (a plain link in HTML: it takes the client's colours).
+   */
+  contact?: { lead: string; link: { label: string; url: string } | null };
 }
 
 export interface ComposedMail {
@@ -46,6 +51,7 @@ export function composeMail(content: MailContent): ComposedMail {
     ...content.paragraphs,
     ...(content.action ? [`${content.action.label}:\n${content.action.url}`] : []),
     ...after,
+    ...(content.contact ? [content.contact.link ? `${content.contact.lead} ${content.contact.link.label}` : content.contact.lead] : []),
     `-- \n${SIGNATURE}`,
   ].join('\n\n');
   const html = `<!doctype html>${render(
@@ -77,6 +83,17 @@ export function composeMail(content: MailContent): ComposedMail {
         {after.map((paragraph) => (
           <p>{paragraph}</p>
         ))}
+        {content.contact && (
+          <p>
+            {content.contact.lead}
+            {content.contact.link && (
+              <>
+                {' '}
+                <a href={content.contact.link.url}>{content.contact.link.label}</a>
+              </>
+            )}
+          </p>
+        )}
         <hr />
         <p style="font-size: 0.85em;">{SIGNATURE}</p>
       </body>

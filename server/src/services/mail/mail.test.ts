@@ -452,3 +452,27 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     expect(retryDelay(1, config, () => 0)).toBe(800);
   });
 });
+
+describe('security notices queued with LATCHKEY_SUPPORT_CONTACT set', () => {
+  let h: ServiceHarness;
+  beforeAll(async () => {
+    h = await createServiceHarness('sqlite', { supportContact: { href: 'mailto:security@index.example.org', label: 'security@index.example.org' } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('carry the contact, in the text and as a mailto: link in the HTML (the configuration reaches the queued notice)', async () => {
+    const username = uniqueName();
+    const user = await h.services.accounts.register({ username, email: `${username}@example.org`, password: PASSWORD }, NO_ORIGIN, { emailVerified: true });
+    await h.services.totp.enable(user.id, h.services.totp.generateSecret());
+    await h.services.admin.resetTwoFactor(user.username, { reason: 'video call', actor: 'test' });
+    const rows = await h.db.selectFrom('mail_outbox').selectAll().where('user_id', '=', user.id).orderBy('id').execute();
+    expect(rows.map((row) => row.kind)).toEqual(['notice:method-added', 'notice:admin-two-factor-reset']);
+    for (const row of rows) {
+      const body = openMailBody(h.services.keys['mail-body'], row.message_id, row.body_enc!);
+      expect(body.text, row.kind).toContain('security@index.example.org');
+      expect(body.html, row.kind).toContain('<a href="mailto:security@index.example.org">security@index.example.org</a>');
+    }
+  });
+});

@@ -18,6 +18,7 @@ function noticeText(tag: EventTag, overrides: Partial<NoticeContext> & { userAge
     accountUrl: `${ORIGIN}/manage/account/`,
     resetUrl: `${ORIGIN}/account/request-password-reset/`,
     siteName: 'Latchkey',
+    support: null,
     ...rest,
   };
   const content = SECURITY_NOTICES[tag]!.compose(context);
@@ -73,6 +74,42 @@ describe('security notices, as the owner reads them', () => {
       // QA: both linked "Review your account", behind a login whose password someone else had just set.
       expect(content.action).toEqual({ label: 'Reset your password', url: `${ORIGIN}/account/request-password-reset/` });
       expect(text).toContain(`Reset your password:\n${ORIGIN}/account/request-password-reset/`);
+    }
+  });
+
+  it('end with how to reach the administrators (LATCHKEY_SUPPORT_CONTACT): a link when set, said plainly when not', () => {
+    const address = { href: 'mailto:security@index.example.org', label: 'security@index.example.org' };
+    const page = { href: 'https://index.example.org/help/recovery?a=1&b=2', label: 'https://index.example.org/help/recovery?a=1&b=2' };
+    const tags = Object.keys(SECURITY_NOTICES) as EventTag[];
+    expect(tags.length).toBeGreaterThan(10);
+    for (const tag of tags) {
+      const details = { method: 'totp', sent_to: 'alice@example.org', email: 'other@example.org', from: 'old@example.org', to: 'new@example.org' };
+      const unset = noticeText(tag, { details });
+      const withAddress = noticeText(tag, { details, support: address });
+      const withPage = noticeText(tag, { details, support: page });
+      // The last paragraph before the signature, in the text part.
+      const lastLine = (text: string) => text.split('\n\n').at(-2);
+      expect(lastLine(withAddress.text), tag).toMatch(/ security@index\.example\.org$/);
+      expect(lastLine(withPage.text), tag).toMatch(/ https:\/\/index\.example\.org\/help\/recovery\?a=1&b=2$/);
+      // In HTML a plain link (no inline colour: the client's own, in dark mode too), escaped.
+      expect(withAddress.html, tag).toContain('<a href="mailto:security@index.example.org">security@index.example.org</a></p>');
+      expect(withPage.html, tag).toContain(
+        '<a href="https://index.example.org/help/recovery?a=1&amp;b=2">https://index.example.org/help/recovery?a=1&amp;b=2</a></p>',
+      );
+      expect(withAddress.html, tag).toContain('<meta name="color-scheme" content="light dark"/>');
+      expect(unset.text, tag).not.toContain('mailto:');
+      expect(unset.html, tag).not.toContain('mailto:');
+      expect(unset.text, tag).toMatch(/administrators of this index/);
+    }
+    // Where a notice may be the first sign of a take-over, the way back is said even when no contact is set.
+    const lockedOut =
+      'Locked out, with your second factors and recovery codes lost? Only the administrators of this index can let you back in, after verifying your identity';
+    expect(noticeText(EVENT_TAGS.methodRemoved).text).toContain(`${lockedOut}: contact them.\n\n-- \n`);
+    expect(noticeText(EVENT_TAGS.passwordChanged, { support: address }).text).toContain(`${lockedOut}: contact them at security@index.example.org\n\n-- \n`);
+    // The deletion and the administrator's reset already say to contact them at once: set, the address follows.
+    for (const tag of [EVENT_TAGS.accountDeleted, EVENT_TAGS.adminTwoFactorReset]) {
+      expect(noticeText(tag).text).not.toContain('Locked out');
+      expect(noticeText(tag, { support: address }).text).toContain('The administrators of this index can be reached at security@index.example.org\n\n-- \n');
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { secondFactorLeft } from '../second-factor-left.js';
 import { ROUTES } from '@latchkey/shared';
+import type { SupportContact } from '../../config.js';
 import type { Database } from '../../db/schema.js';
 import { describeUserAgent } from '../../views/describe-user-agent.js';
 import type { Clock } from '../clock.js';
@@ -30,6 +31,8 @@ export interface NoticeContext {
   /** Where a password reset is asked for (LATCHKEY_ORIGIN + /account/request-password-reset/): no login needed. */
   resetUrl: string;
   siteName: string;
+  /** LATCHKEY_SUPPORT_CONTACT: how to reach the administrators (null: unset). */
+  support: SupportContact | null;
 }
 
 interface NoticeTemplate {
@@ -71,6 +74,22 @@ const IF_NOT_YOU = 'If this was not you, someone may know your password: log in,
 const review = (context: NoticeContext) => ({ label: 'Review your account', url: context.accountUrl });
 
 /**
+ * The last line of every notice: a notice may be the first sign that someone else holds the account, and
+ * the owner who can no longer log in (second factors and recovery codes gone, or changed by someone else)
+ * has one way back, an administrator's reset after checking who they are (NIST SP 800-63B 6.1.2.3). With
+ * LATCHKEY_SUPPORT_CONTACT unset it says so without an address rather than with a link that leads nowhere.
+ */
+const lockedOut = ({ support }: NoticeContext): NonNullable<MailContent['contact']> => {
+  const lead =
+    'Locked out, with your second factors and recovery codes lost? Only the administrators of this index can let you back in, after verifying your identity';
+  return support ? { lead: `${lead}: contact them at`, link: { label: support.label, url: support.href } } : { lead: `${lead}: contact them.`, link: null };
+};
+
+/** For the notices whose last sentence already says to contact the administrators: where, when it is set. */
+const reachAdministrators = ({ support }: NoticeContext): MailContent['contact'] =>
+  support ? { lead: 'The administrators of this index can be reached at', link: { label: support.label, url: support.href } } : undefined;
+
+/**
  * The link of a password notice: if it was not the owner, someone else now holds a password the owner does
  * not know, and the account page is behind a login with it. A reset (by username or address) needs no login.
  */
@@ -90,6 +109,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       paragraphs: [`${capitalise(methodName(c.event.details))} was added as a second factor to your account “${c.username}”.`, when(c)],
       action: review(c),
       after: [IF_NOT_YOU],
+      contact: lockedOut(c),
     }),
   },
   [EVENT_TAGS.methodRemoved]: {
@@ -109,6 +129,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: [IF_NOT_YOU],
+      contact: lockedOut(c),
     }),
   },
   [EVENT_TAGS.recoveryCodesGenerated]: {
@@ -125,6 +146,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: [IF_NOT_YOU],
+      contact: lockedOut(c),
     }),
   },
   [EVENT_TAGS.recoveryCodeUsed]: {
@@ -144,6 +166,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: [IF_NOT_YOU],
+      contact: lockedOut(c),
     }),
   },
   [EVENT_TAGS.passwordChanged]: {
@@ -153,6 +176,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       paragraphs: [`The password of your account “${c.username}” was changed. Every other session was logged out.`, when(c)],
       action: resetPassword(c),
       after: ['If this was not you, someone else knows your password: reset it at once with the link above (or “Forgot password?” on the login page).'],
+      contact: lockedOut(c),
     }),
   },
   [EVENT_TAGS.passwordReset]: {
@@ -174,6 +198,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
             ? `If this was not you, whoever reads ${sentTo} took your account: reset your password again with the link above (by your username, so the link comes to this address), then remove ${sentTo} from your account.`
             : 'If this was not you, reset your password again with the link above and check who can read this mailbox.',
         ],
+        contact: lockedOut(c),
       };
     },
   },
@@ -188,6 +213,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: [IF_NOT_YOU],
+      contact: lockedOut(c),
     }),
   },
   // Once verified, an address can receive password reset links: the owner must hear of it at the address
@@ -204,6 +230,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: ['If this was not you, someone is logged in as you: remove that address from your account, change your password and log out your other sessions.'],
+      contact: lockedOut(c),
     }),
   },
   // A verified address leaving the account takes its reset links and notices with it: the owner hears of it
@@ -219,6 +246,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: [IF_NOT_YOU],
+      contact: lockedOut(c),
     }),
   },
   [EVENT_TAGS.secondFactorFailure]: {
@@ -233,6 +261,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: ['If this was not you, your password is known to someone else: change it now. Your second factor kept them out.'],
+      contact: lockedOut(c),
     }),
   },
   // Issue 14 point 1: the owner must hear that someone with the password spent the year's TOTP budget.
@@ -247,6 +276,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: ['Your password is known to someone else: change it now. An administrator can lift the block after checking your identity.'],
+      contact: lockedOut(c),
     }),
   },
   [EVENT_TAGS.accountDeleted]: {
@@ -258,6 +288,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
         when(c),
       ],
       after: ['If this was not you, someone knew your password and was logged in as you: contact the administrators of this index at once.'],
+      contact: reachAdministrators(c),
     }),
   },
   [EVENT_TAGS.adminTwoFactorReset]: {
@@ -271,6 +302,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       ],
       action: review(c),
       after: ['If you did not ask for this, contact the administrators of this index at once.'],
+      contact: reachAdministrators(c),
     }),
   },
 };
@@ -283,6 +315,8 @@ export interface SecurityNoticeOptions {
   origin: string;
   /** Shown in subjects (`rpName`). */
   siteName: string;
+  /** LATCHKEY_SUPPORT_CONTACT, named at the end of every notice; unset, the notices say to contact the administrators. */
+  support?: SupportContact | undefined;
 }
 
 /**
@@ -292,6 +326,7 @@ export interface SecurityNoticeOptions {
  */
 export function createSecurityNotices(options: SecurityNoticeOptions): EventFollowUp {
   const { mailKey, now, origin, siteName } = options;
+  const support = options.support ?? null;
   return {
     handles: (tag) => Object.hasOwn(SECURITY_NOTICES, tag),
 
@@ -339,6 +374,7 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
         accountUrl: `${origin}${ROUTES.manageAccount}`,
         resetUrl: `${origin}${ROUTES.requestPasswordReset}`,
         siteName,
+        support,
       };
       const content = template.compose(context);
       await createMailOutbox(trx, mailKey, now).enqueue({
