@@ -245,6 +245,6 @@ test('import: a damaged or foreign file is named as such, asks no passphrase and
   await expect(popup.getByText('account added.')).toBeVisible();
   await expect(popup.getByRole('alert')).toHaveCount(0);
   await importButton.click();
-  await expect(popup.getByText(/Skipped 1 already in the vault/)).toBeVisible();
+  await expect(popup.getByText('Line 1: “Example: carol”, already in the vault')).toBeVisible();
   await expect(popup.getByText('account added.')).toHaveCount(0);
 });

@@ -31,10 +31,25 @@ export interface AccountInput {
   origin: string;
 }
 
+/** An account an import left out, and the account it ran into. */
+export interface ImportSkip {
+  /** "Issuer: name", as the file has it. */
+  name: string;
+  /** Its line in a file of links (from 1); null in a backup, whose accounts have no lines. */
+  line: number | null;
+  /**
+   * What it ran into: an account already in the vault (named as it is there, which may differ from the file's
+   * name for the same secret), or one added from earlier in the same file.
+   */
+  sameAs: { in: 'vault'; name: string } | { in: 'file'; name: string; line: number | null };
+}
+
 export interface ImportReport {
   added: number;
-  duplicates: string[];
-  conflicts: string[];
+  /** The same secret for the same site as an account already there: nothing to do. */
+  duplicates: ImportSkip[];
+  /** The same name and site as an account already there but another secret: left out, nothing overwritten. */
+  conflicts: ImportSkip[];
   errors: Array<{ line: number; message: string }>;
 }
 

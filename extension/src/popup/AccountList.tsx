@@ -14,8 +14,13 @@ interface Props {
   alert?: string | undefined;
   /** Accounts the popup already fetched while opening; loaded here otherwise. */
   initialAccounts?: AccountView[] | undefined;
+  /** The search to start with (back from editing: the one the edit was started from). */
+  initialQuery?: string | undefined;
+  /** The account whose Edit button takes the focus once it is listed (back from editing it). */
+  focusAccount?: string | undefined;
   onAdd: () => void;
-  onEdit: (account: AccountView) => void;
+  /** `query`: the search at the time, so the list can come back with it. */
+  onEdit: (account: AccountView, query: string) => void;
   onSettings: () => void;
   onLocked: (notice?: string) => void;
 }
@@ -24,11 +29,12 @@ export function AccountList(props: Props) {
   const [accounts, setAccounts] = useState<AccountView[] | null>(props.initialAccounts ?? null);
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
-  const [query, setQuery] = useState('');
+  const [query, setQuery] = useState(props.initialQuery ?? '');
   const [now, setNow] = useState(Date.now());
   /** When the vault locks unless the person acts (learnt from the first `codes` answer). */
   const [lockAt, setLockAt] = useState<number | null>(null);
   const fetchedFor = useRef(0);
+  const focusedAccount = useRef(false);
 
   /** `refresh`: the list renewing itself on a timer, which must not keep the vault unlocked. */
   async function load(refresh = false) {
@@ -64,6 +70,18 @@ export function AccountList(props: Props) {
     if (!accounts || needle === '') return accounts ?? [];
     return accounts.filter((a) => `${a.issuer} ${a.label} ${a.origin}`.toLowerCase().includes(needle));
   }, [accounts, query]);
+
+  // Once, when the rows are there (they load after the screen took the focus on its heading); a row the search no
+  // longer shows, or a deleted account, leaves the focus on the heading.
+  useEffect(() => {
+    if (!props.focusAccount || !accounts || focusedAccount.current) return;
+    focusedAccount.current = true;
+    const row = document.querySelector(`.account[data-account-id="${CSS.escape(props.focusAccount)}"]`);
+    row?.querySelector<HTMLElement>('button[data-action="edit"]')?.focus({ preventScroll: true });
+    // The whole row in view, not only its button (focus alone left it half out at the bottom); centred, as the
+    // notice ("Saved.") arrives just after and pushes the list down.
+    row?.scrollIntoView({ block: 'center' });
+  }, [accounts]);
 
   const matching = accounts?.filter((a) => a.origin === props.tab.origin) ?? [];
 
@@ -132,7 +150,7 @@ export function AccountList(props: Props) {
               now={now}
               canFill={account.origin === props.tab.origin}
               onFill={() => fill(account)}
-              onEdit={() => props.onEdit(account)}
+              onEdit={() => props.onEdit(account, query)}
               onCopyFailed={() =>
                 setMessage({ kind: 'error', text: 'The browser did not let Latchkey copy the code. Select the digits and copy them yourself, or use Fill.' })
               }
@@ -215,7 +233,7 @@ function AccountRow(props: { account: AccountView; now: number; canFill: boolean
         <button type="button" class="icon-button" onClick={copy} aria-label={`Copy code for ${name} ${account.label}`} title="Copy code">
           <Icon name={copied ? 'check' : 'copy'} />
         </button>
-        <button type="button" class="icon-button" onClick={props.onEdit} aria-label={`Edit ${name} ${account.label}`} title="Edit">
+        <button type="button" class="icon-button" data-action="edit" onClick={props.onEdit} aria-label={`Edit ${name} ${account.label}`} title="Edit">
           <Icon name="edit" />
         </button>
         <span class="copied" role="status" aria-live="polite">

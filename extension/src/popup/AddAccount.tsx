@@ -156,7 +156,9 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
               <Notice kind="error">No QR code found on this page. Scroll it into view, or paste the link instead.</Notice>
             ) : null}
             {scanState === 'found' ? (
-              <Notice kind="success">
+              // Focused: the scan button was disabled while scanning, which dropped the focus to <body> (QA); from
+              // here Tab goes on to "Fills on" and Save, and a screen reader reads what was found.
+              <Notice kind="success" focus>
                 Found <strong>{preview ?? 'an account'}</strong>.
               </Notice>
             ) : null}

@@ -18,9 +18,10 @@ type Screen =
   | { name: 'create'; notice?: string }
   | { name: 'unlock'; notice?: string; alert?: string }
   | { name: 'erase' }
-  | { name: 'list'; notice?: string; alert?: string; accounts?: AccountView[] }
+  | { name: 'list'; notice?: string; alert?: string; accounts?: AccountView[]; query?: string; focusAccount?: string }
   | { name: 'add' }
-  | { name: 'edit'; account: AccountView }
+  /** `query`: the list's search when the edit began, given back to the list afterwards. */
+  | { name: 'edit'; account: AccountView; query: string }
   | { name: 'settings' };
 
 const NO_TAB: TabContext = { tabId: null, origin: null, hasCodeField: false, hasSecurityKey: false };
@@ -92,13 +93,20 @@ export function App({ opening }: AppProps) {
 
   const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
   const locked = useCallback((notice?: string) => setScreen({ name: 'unlock', ...(notice ? { notice } : {}) }), []);
+  // Back from editing (saved, deleted, Back or Escape): the list as it was left — its search, and the focus on the
+  // edited row. It came back unfiltered with the focus on the heading, the row to find again (QA).
+  const backFromEdit = useCallback(
+    (from: { account: AccountView; query: string }, notice?: string) =>
+      setScreen({ name: 'list', ...(notice ? { notice } : {}), query: from.query, focusAccount: from.account.id }),
+    [],
+  );
 
   // Escape goes back from a sub-screen to the list (from the erase screen: to the lock screen; on the list
   // itself the browser closes the popup), unless something inside the screen answered it first (a
   // confirmation closes alone, keeping the edits).
   useEffect(() => {
     if (screen.name !== 'add' && screen.name !== 'edit' && screen.name !== 'settings' && screen.name !== 'erase') return;
-    const back = screen.name === 'erase' ? () => locked() : () => showList();
+    const back = screen.name === 'erase' ? () => locked() : screen.name === 'edit' ? () => backFromEdit(screen) : () => showList();
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'Escape' && !event.defaultPrevented) {
         event.preventDefault();
@@ -107,7 +115,7 @@ export function App({ opening }: AppProps) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [screen.name, showList, locked]);
+  }, [screen, showList, locked, backFromEdit]);
 
   switch (screen.name) {
     case 'loading':
@@ -144,8 +152,10 @@ export function App({ opening }: AppProps) {
           notice={screen.notice}
           alert={screen.alert}
           initialAccounts={screen.accounts}
+          initialQuery={screen.query}
+          focusAccount={screen.focusAccount}
           onAdd={() => setScreen({ name: 'add' })}
-          onEdit={(account) => setScreen({ name: 'edit', account })}
+          onEdit={(account, query) => setScreen({ name: 'edit', account, query })}
           onSettings={() => setScreen({ name: 'settings' })}
           onLocked={locked}
         />
@@ -153,7 +163,7 @@ export function App({ opening }: AppProps) {
     case 'add':
       return <AddAccount tab={tab} onDone={showList} onLocked={locked} />;
     case 'edit':
-      return <EditAccount account={screen.account} onDone={showList} onLocked={locked} />;
+      return <EditAccount account={screen.account} onDone={(notice) => backFromEdit(screen, notice)} onLocked={locked} />;
     case 'settings':
       return <Settings tab={tab} onDone={showList} onLocked={locked} />;
   }

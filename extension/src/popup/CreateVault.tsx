@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { send } from './api.js';
-import { Field, Header, Notice } from './components.js';
+import { Field, Header, LiveStatus } from './components.js';
 import { passphraseStrength, useCommonPasswords } from './strength.js';
 
 export function CreateVault(props: {
@@ -32,7 +32,8 @@ export function CreateVault(props: {
     <main class="screen">
       <Header title="Set up Latchkey" />
       <form class="stack" onSubmit={submit}>
-        {props.notice ? <Notice kind="success">{props.notice}</Notice> : null}
+        {/* "The vault was erased.": in a live region that is there first, or it is shown but not read (QA). */}
+        <LiveStatus kind="success" text={props.notice ?? null} />
         <p class="lead">
           Choose a passphrase for your vault. It encrypts your two-factor secrets on this computer and cannot be recovered — if you forget it, the vault is
           lost.

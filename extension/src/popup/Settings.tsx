@@ -6,6 +6,7 @@ import { backupFileKind } from '../vault/backup-file-kind.js';
 import type { VaultSettings } from '../vault/payload.js';
 import { send } from './api.js';
 import { Field, Header, Notice, ResultMessage } from './components.js';
+import { describeImportSkip } from './describe-import-skip.js';
 import { describeBackup } from './describe-backup.js';
 import { filePickerNeedsTab, settingsTabUrl } from './page-view.js';
 import { passphraseStrength, useCommonPasswords } from './strength.js';
@@ -291,12 +292,24 @@ function ImportSummary(props: { report: ImportReport }) {
         <strong>{added}</strong> account{added === 1 ? '' : 's'} added.
       </p>
       {duplicates.length > 0 ? (
-        <p>
-          Skipped {duplicates.length} already in the vault: {duplicates.join(', ')}.
-        </p>
+        <>
+          <p>Skipped {duplicates.length}, the same secret for the same site as an account already there:</p>
+          <ul class="import-skips">
+            {duplicates.map((skip) => (
+              <li>{describeImportSkip(skip, 'duplicate')}</li>
+            ))}
+          </ul>
+        </>
       ) : null}
       {conflicts.length > 0 ? (
-        <p>Not imported — same name and site as an existing account but a different secret (nothing was overwritten): {conflicts.join(', ')}.</p>
+        <>
+          <p>Not imported — the same name and site as an account already there, but a different secret (nothing was overwritten):</p>
+          <ul>
+            {conflicts.map((skip) => (
+              <li>{describeImportSkip(skip, 'conflict')}</li>
+            ))}
+          </ul>
+        </>
       ) : null}
       {errors.length > 0 ? (
         <ul>

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { Header, Notice } from './components.js';
+import { Header, LiveStatus } from './components.js';
 import { requestSiteAccess } from './site-access.js';
 
 /**
@@ -37,7 +37,8 @@ export function SiteAccessStep(props: {
       }}
     >
       <Header title={title} onBack={() => onDone(done)} />
-      <Notice kind="success">{done}</Notice>
+      {/* In a live region that is there first: a status inserted holding its text is not read (QA). */}
+      <LiveStatus kind="success" text={done} />
       <p>
         Latchkey fills its codes on <strong class="mono">{site}</strong> when you open Latchkey from the toolbar on that page. To let it also recognise the page
         by itself (and use the keyboard shortcut there), allow it access to that site.

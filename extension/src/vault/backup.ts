@@ -131,7 +131,7 @@ export function sameIdentity(a: Pick<VaultAccount, 'origin' | 'issuer' | 'label'
 }
 
 /** What {@link sameIdentity} compares, as one lookup key. */
-function identityKey(account: Pick<VaultAccount, 'origin' | 'issuer' | 'label'>): string {
+export function identityKey(account: Pick<VaultAccount, 'origin' | 'issuer' | 'label'>): string {
   return JSON.stringify([account.origin, account.issuer.toLowerCase(), account.label.toLowerCase()]);
 }
 
@@ -139,6 +139,6 @@ function identityKey(account: Pick<VaultAccount, 'origin' | 'issuer' | 'label'>)
  * The same key for the same site, as one lookup key. The secret in canonical form: a secret stored before
  * secrets were canonicalised (`JBSWY3DPEHPK3PXPA`, as typed) is the same key as its canonical twin from a link.
  */
-function secretKey(account: Pick<VaultAccount, 'origin' | 'secret'>): string {
+export function secretKey(account: Pick<VaultAccount, 'origin' | 'secret'>): string {
   return JSON.stringify([account.origin, normalizeBase32Secret(account.secret)]);
 }

@@ -15,13 +15,44 @@ describe('import', () => {
     expect(report).toEqual({
       ok: true,
       added: 1,
-      duplicates: ['PyPI: alice'],
-      conflicts: ['PyPI: alice'],
+      duplicates: [{ name: 'PyPI: alice', line: 1, sameAs: { in: 'vault', name: 'PyPI: alice' } }],
+      conflicts: [{ name: 'PyPI: alice', line: 4, sameAs: { in: 'vault', name: 'PyPI: alice' } }],
       errors: [{ line: 5, message: expect.stringMatching(/otpauth/) }],
       backup: { lastAt: null, accountsSince: 2, accounts: 2 },
     });
     const codes = await service.handle({ type: 'codes' });
     expect(codes.ok && codes.accounts.map((a) => a.issuer)).toEqual(['PyPI', 'GitHub']);
+  });
+
+  it('says what a skipped line ran into: the vault account under its own name, or an earlier line of the file', async () => {
+    const { service } = await withAccount();
+    const other = 'HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ';
+    const text = [
+      '# exported from another app',
+      `otpauth://totp/GitHub:bob?secret=${other}&issuer=GitHub`,
+      '',
+      // The vault's "PyPI: alice" under another name (the same secret for the same site).
+      `otpauth://totp/Work:alice?secret=${SECRET}&issuer=Work`,
+      `otpauth://totp/Mirror:bob?secret=${other}&issuer=Mirror`,
+      // Line 2 again, and its name with another secret.
+      `otpauth://totp/GitHub:bob?secret=${other}&issuer=GitHub`,
+      'otpauth://totp/GitHub:BOB?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=GitHub',
+    ].join('\r\n');
+    const report = await service.handle({ type: 'import', text, origin: 'https://pypi.org' });
+    expect(report).toMatchObject({
+      ok: true,
+      added: 1,
+      duplicates: [
+        { name: 'Work: alice', line: 4, sameAs: { in: 'vault', name: 'PyPI: alice' } },
+        { name: 'Mirror: bob', line: 5, sameAs: { in: 'file', name: 'GitHub: bob', line: 2 } },
+        { name: 'GitHub: bob', line: 6, sameAs: { in: 'file', name: 'GitHub: bob', line: 2 } },
+      ],
+      conflicts: [{ name: 'GitHub: BOB', line: 7, sameAs: { in: 'file', name: 'GitHub: bob', line: 2 } }],
+      errors: [],
+    });
+    // What was merged is unchanged: the vault's account and line 2, nothing else.
+    const codes = await service.handle({ type: 'codes' });
+    expect(codes.ok && codes.accounts.map((a) => `${a.issuer}: ${a.label}`)).toEqual(['PyPI: alice', 'GitHub: bob']);
   });
 
   it('imports an encrypted backup into another vault only with its passphrase', async () => {
@@ -51,7 +82,7 @@ describe('import', () => {
     expect(await target.service.handle({ type: 'import', text: exported.text, passphrase: PASS, origin: 'https://pypi.org' })).toEqual({
       ok: true,
       added: 0,
-      duplicates: ['PyPI: alice'],
+      duplicates: [{ name: 'PyPI: alice', line: null, sameAs: { in: 'vault', name: 'PyPI: alice' } }],
       conflicts: [],
       errors: [],
       backup: { lastAt: null, accountsSince: 1, accounts: 1 },
