@@ -44,8 +44,10 @@ describe('security history labels', () => {
   });
 
   it('a security-key answer refused before any key was checked is a login not completed, not a failed second factor or a wrong password', () => {
+    // The same refusal covers a challenge never issued for this login (services/webauthn.ts takeChallenge): a forged
+    // answer from someone holding the password must not read as the owner's own late one.
     expect(describeEvent(event(EVENT_TAGS.loginFailure, { method: 'webauthn', reason: 'challenge-invalid' }))).toBe(
-      'Login not completed: a security-key answer came for a request that had expired or was already used (the key was not checked)',
+      'Login not completed: a security-key answer came for a request that had expired, was already used or was never made (the key was not checked)',
     );
     expect(describeEvent(event(EVENT_TAGS.loginFailure, { method: 'webauthn', reason: 'malformed-response' }))).toBe(
       'Login not completed: the browser sent an unreadable security-key answer (the key was not checked)',

@@ -38,7 +38,7 @@ export function describeEvent(event: SecurityEvent): string {
         if (details.reason === 'concurrent-use')
           return `Login not completed: security key${label} answered two requests at once, and the other answer was used`;
         if (details.reason === 'malformed-response') return 'Login not completed: the browser sent an unreadable security-key answer (the key was not checked)';
-        return 'Login not completed: a security-key answer came for a request that had expired or was already used (the key was not checked)';
+        return 'Login not completed: a security-key answer came for a request that had expired, was already used or was never made (the key was not checked)';
       }
       return 'Failed login: wrong password';
     case EVENT_TAGS.secondFactorFailure:
