@@ -207,6 +207,11 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     expect(tags).toContain(EVENT_TAGS.lockout);
     expect(tags).not.toContain(EVENT_TAGS.secondFactorFailure);
     expect(await readOutbox(server.services, { to: `${username}@example.org`, kind: 'notice:second-factor-failure' })).toEqual([]);
+    // But the pause they caused is mailed: only someone past the password step can cause it, and unheard it
+    // would let them keep the owner out without a word (review).
+    const paused = await readOutbox(server.services, { to: `${username}@example.org`, kind: 'notice:second-factor-paused' });
+    expect(paused).toHaveLength(1);
+    expect(paused[0]!.subject).toContain('two-factor login paused on your account');
   });
 
   it('adds a first key (then offers recovery codes), logs out and logs in with it', async () => {

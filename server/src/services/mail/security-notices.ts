@@ -264,6 +264,27 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       contact: lockedOut(c),
     }),
   },
+  // The second step paused: only someone past the password step can cause it (a stranger's password guesses
+  // pause the password step, which is not mailed: it would let anyone fill an owner's inbox). Its own failures
+  // may not all be mailed — a security-key answer refused unexamined (a challenge that is stale, used or never
+  // issued) is recorded without a notice, as it is most often the owner's own late or second-tab answer — so
+  // the pause is: without it, someone with the password could pause the owner's logins unheard (QA review).
+  [EVENT_TAGS.lockout]: {
+    kind: 'notice:second-factor-paused',
+    throttled: true,
+    sentWhen: (details) => details.step === 'second-factor',
+    compose: (c) => ({
+      subject: `${c.siteName}: two-factor login paused on your account`,
+      paragraphs: [
+        `Someone entered the correct password for your account “${c.username}”, then failed the second step so many times that two-factor login to it is paused for a while, on every browser.`,
+        when(c),
+        'Once the pause ends you can log in as usual.',
+      ],
+      action: resetPassword(c),
+      after: ['If this was not you, your password is known to someone else: reset it now with the link above. Your second factor kept them out.'],
+      contact: lockedOut(c),
+    }),
+  },
   // Issue 14 point 1: the owner must hear that someone with the password spent the year's TOTP budget.
   [EVENT_TAGS.totpGuessBudgetSpent]: {
     kind: 'notice:totp-guess-budget-spent',
