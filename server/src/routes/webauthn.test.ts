@@ -214,6 +214,25 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     expect(paused[0]!.subject).toContain('two-factor login paused on your account');
   });
 
+  it('a key whose use count did not grow is refused and the owner is mailed: it can mean a copy of the key', async () => {
+    const { client, username } = await registeredClient();
+    const key = softAuthenticator();
+    expect((await addKey(client, key, 'Desk key')).status).toBe(200);
+    const answer = async (query: string, signCount: number) => {
+      const options = await client.postJson(`${ROUTES.webauthnAuthenticateOptions}${query}`, {});
+      const credential = key.createAuthenticationResponse(options.json<PublicKeyCredentialRequestOptionsJSON>(), { origin: ORIGIN, signCount });
+      return client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential });
+    };
+    expect((await answer(await passwordStep(client, username), 7)).status).toBe(200);
+    const copied = await answer(await passwordStep(client, username), 7);
+    expect(copied.status).toBe(401);
+    expect(failureOf(copied)[0]).toMatch(/use count lower than before/);
+    const mails = await readOutbox(server.services, { to: `${username}@example.org`, kind: 'notice:security-key-count' });
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.subject).toContain('may have been copied');
+    expect(mails[0]!.text).toContain('“Desk key”');
+  });
+
   it('adds a first key (then offers recovery codes), logs out and logs in with it', async () => {
     const { client, username } = await registeredClient();
     const key = softAuthenticator();

@@ -285,6 +285,27 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
       contact: lockedOut(c),
     }),
   },
+  // A key whose use count did not grow (DESIGN.md section 3: "signCount regression refused and recorded"): a genuine
+  // key never repeats one, so it can mean a copy is in use — someone with the password and a clone of the key.
+  // Recorded only, it told no one (QA review).
+  [EVENT_TAGS.webauthnSignCountRegression]: {
+    kind: 'notice:security-key-count',
+    throttled: true,
+    compose: (c) => {
+      const label = typeof c.event.details.label === 'string' ? `“${c.event.details.label}”` : 'of your account';
+      return {
+        subject: `${c.siteName}: a security key of your account may have been copied`,
+        paragraphs: [
+          `Someone entered the correct password for your account “${c.username}”, then answered with your security key ${label}, but the key reported a use count no higher than before. A genuine key counts up at every use, so this can mean the key was copied. The login was refused.`,
+          when(c),
+          'Two tabs of one login answered out of order can look the same: if that was you, there is nothing to do.',
+        ],
+        action: review(c),
+        after: ['If this was not you, your password is known to someone else: change it, remove that key from your account and use another factor.'],
+        contact: lockedOut(c),
+      };
+    },
+  },
   // Issue 14 point 1: the owner must hear that someone with the password spent the year's TOTP budget.
   [EVENT_TAGS.totpGuessBudgetSpent]: {
     kind: 'notice:totp-guess-budget-spent',
