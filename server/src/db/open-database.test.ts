@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -83,6 +83,17 @@ describe('openDatabase on a SQLite location that cannot hold a database', () => 
     const db = openDatabase(`sqlite:${file}`);
     await db.destroy();
     expect(existsSync(file)).toBe(true);
+  });
+
+  it('refuses a file that holds no database, says so and leaves it as it was', () => {
+    const file = path.join(scratch, 'notes.txt');
+    writeFileSync(file, "not a database, but somebody's notes\n".repeat(200));
+    expect(() => openDatabase(`sqlite:${file}`)).toThrow(
+      new RegExp(
+        `^DATABASE_URL "sqlite:${file}" cannot hold a database: ${file} is not a SQLite database \\(another kind of file, or a damaged one\\); it was left as it is`,
+      ),
+    );
+    expect(readFileSync(file, 'utf8')).toBe("not a database, but somebody's notes\n".repeat(200));
   });
 
   it('refuses a path below a file, naming DATABASE_URL and the directory', () => {

@@ -181,6 +181,17 @@ function openSqlite(file: string, databaseUrl: string): SQLite.Database {
     database?.close();
     // Busy past the timeout is another process holding the file, not a bad location: keep SQLite's word.
     if (error instanceof SQLite.SqliteError && error.code === 'SQLITE_BUSY') throw error;
+    // A file that is there but holds no database: the place is fine, the file is not (review: "a writable
+    // directory" was no help). Never overwritten: it may be someone's data under a mistyped name.
+    if (error instanceof SQLite.SqliteError && error.code === 'SQLITE_NOTADB') {
+      throw new DatabaseLocationError(
+        databaseUrl,
+        `${path.resolve(file)} is not a SQLite database (another kind of file, or a damaged one); it was left as it is`,
+        {
+          cause: error,
+        },
+      );
+    }
     throw new DatabaseLocationError(databaseUrl, `SQLite cannot open it (${(error as Error).message})`, { cause: error });
   }
 }
