@@ -78,7 +78,7 @@ test(
     await logIn(page, server.url, { username, password });
     await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
     await expect(page).toHaveURL(new RegExp(`${ROUTES.recoveryCode}\\?token=`));
-    await page.getByLabel('Recovery code').fill(codes[0]!.toUpperCase());
+    await page.getByLabel('Recovery code', { exact: true }).fill(codes[0]!.toUpperCase());
     await saveScreenshot(page, 'recovery-code-login', testInfo);
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect(page).toHaveURL(ACCOUNT_URL);
@@ -89,13 +89,13 @@ test(
     // The same code again: refused, with the reason.
     await logIn(page, server.url, { username, password });
     await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
-    await page.getByLabel('Recovery code').fill(codes[0]!);
+    await page.getByLabel('Recovery code', { exact: true }).fill(codes[0]!);
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect(page.getByText('This recovery code has already been used. Each code works only once.')).toBeVisible();
     await expect(page).not.toHaveURL(ACCOUNT_URL);
     await saveScreenshot(page, 'recovery-code-reused', testInfo);
     // Another, unused code still works.
-    await page.getByLabel('Recovery code').fill(codes[1]!);
+    await page.getByLabel('Recovery code', { exact: true }).fill(codes[1]!);
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect(page).toHaveURL(ACCOUNT_URL);
   },

@@ -68,7 +68,7 @@ test('a recovery-code login and a wrong code each mail a notice; the recovery no
   expect(failure.text).toContain('failed the second step (an authentication app)');
 
   await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
-  await page.getByLabel('Recovery code').fill(user.recoveryCodes![0]!);
+  await page.getByLabel('Recovery code', { exact: true }).fill(user.recoveryCodes![0]!);
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page).toHaveURL(ACCOUNT_URL);
   const used = await mail.waitForMail({ to: user.email, subject: /a recovery code was used/ });

@@ -81,7 +81,7 @@ test('double-clicking Verify with a recovery code: logged in with the code spent
   await expect(page).toHaveURL(TWO_FACTOR_URL);
   await page.getByRole('link', { name: 'Log in with a recovery code' }).click();
   const network = await slowNetwork(page);
-  await page.getByLabel('Recovery code').fill(user.recoveryCodes![0]!);
+  await page.getByLabel('Recovery code', { exact: true }).fill(user.recoveryCodes![0]!);
   await page.getByRole('button', { name: 'Verify' }).dblclick({ delay: 50 });
   await expect(page).toHaveURL(ACCOUNT_URL);
   await network.restore();

@@ -28,7 +28,8 @@ function contrast(a: string, b: string): number {
 }
 
 describe('focus ring contrast', () => {
-  const headerBackground = /\.site-header\s*\{[^}]*background:\s*(#[0-9a-fA-F]{6})/.exec(css)?.[1];
+  const headerColour = /\.site-header\s*\{[^}]*background:\s*(#[0-9a-fA-F]{6}|var\(--([\w-]+)\))/.exec(css);
+  const headerBackground = headerColour?.[2] ? variable(headerColour[2]) : headerColour?.[1];
 
   it('uses the focus colours everywhere focus can land', () => {
     expect(css).toMatch(/:focus-visible\s*\{\s*outline:\s*3px solid var\(--focus\)/);

@@ -118,7 +118,9 @@ export function SecurityKeyList({
           <tbody>
             {keys.map((key, index) => (
               <tr key={key.label}>
-                <td data-label="Name">{key.label}</td>
+                <td data-label="Name" class="break-anywhere">
+                  {key.label}
+                </td>
                 <td data-label="Added">{formatTime(key.createdAt)}</td>
                 <td data-label="Last used">{key.lastUsedAt === null ? 'Never' : formatTime(key.lastUsedAt)}</td>
                 <td>
