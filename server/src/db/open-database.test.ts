@@ -90,10 +90,14 @@ describe('openDatabase on a SQLite location that cannot hold a database', () => 
     writeFileSync(file, "not a database, but somebody's notes\n".repeat(200));
     expect(() => openDatabase(`sqlite:${file}`)).toThrow(
       new RegExp(
-        `^DATABASE_URL "sqlite:${file}" cannot hold a database: ${file} is not a SQLite database \\(another kind of file, or a damaged one\\); it was left as it is`,
+        `^DATABASE_URL "sqlite:${file}" cannot hold a database: ${file} is not a SQLite database \\(another kind of file, or a damaged one\\); it was left as it is\\. `,
       ),
     );
+    // The place is fine, the file is not: no advice to find a writable directory (review), but what to point at instead.
+    expect(() => openDatabase(`sqlite:${file}`)).not.toThrow(/writable directory/);
+    expect(() => openDatabase(`sqlite:${file}`)).toThrow(/Point it at the server's database file/);
     expect(readFileSync(file, 'utf8')).toBe("not a database, but somebody's notes\n".repeat(200));
+    expect(readdirSync(scratch)).toEqual(['notes.txt']);
   });
 
   it('refuses a path below a file, naming DATABASE_URL and the directory', () => {

@@ -103,9 +103,10 @@ function switchToWal(database: SQLite.Database): void {
 
 /** A SQLite location that cannot hold the database; the message names DATABASE_URL, for the start-up error. */
 export class DatabaseLocationError extends Error {
-  constructor(databaseUrl: string, reason: string, options?: ErrorOptions) {
+  /** `advice`: what to do instead, when the usual "a file in a writable directory" is not it. */
+  constructor(databaseUrl: string, reason: string, { advice, ...options }: ErrorOptions & { advice?: string } = {}) {
     super(
-      `DATABASE_URL "${databaseUrl}" cannot hold a database: ${reason}. Point it at a file in a writable directory, e.g. sqlite:/var/lib/latchkey/latchkey.db.`,
+      `DATABASE_URL "${databaseUrl}" cannot hold a database: ${reason}. ${advice ?? 'Point it at a file in a writable directory, e.g. sqlite:/var/lib/latchkey/latchkey.db.'}`,
       options,
     );
     this.name = 'DatabaseLocationError';
@@ -189,6 +190,8 @@ function openSqlite(file: string, databaseUrl: string): SQLite.Database {
         `${path.resolve(file)} is not a SQLite database (another kind of file, or a damaged one); it was left as it is`,
         {
           cause: error,
+          // The directory is fine: advising "a writable directory" sent the operator looking in the wrong place.
+          advice: "Point it at the server's database file, or at a file name not in use to start a new database.",
         },
       );
     }

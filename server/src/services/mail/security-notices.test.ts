@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_TAGS, type EventTag } from '../events.js';
 import { composeMail } from './compose-mail.js';
-import { type NoticeContext, SECURITY_NOTICES } from './security-notices.js';
+import { createSecurityNotices, type NoticeContext, SECURITY_NOTICES } from './security-notices.js';
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const ORIGIN = 'https://index.example.org';
@@ -75,6 +75,26 @@ describe('security notices, as the owner reads them', () => {
       expect(content.action).toEqual({ label: 'Reset your password', url: `${ORIGIN}/account/request-password-reset/` });
       expect(text).toContain(`Reset your password:\n${ORIGIN}/account/request-password-reset/`);
     }
+  });
+
+  it('a pause is mailed only for the second step: a stranger pausing the password step (no password needed) mails nothing', () => {
+    // Anyone can pause an account's password step with wrong guesses: a mail for it would let anyone fill the
+    // owner's inbox. Only someone past the password step can pause the second step.
+    const notices = createSecurityNotices({ mailKey: Buffer.alloc(32), now: () => 0, origin: ORIGIN, siteName: 'Latchkey' });
+    const lockout = (step: string) => ({ userId: 'u-1', tag: EVENT_TAGS.lockout, origin: { ip: '203.0.113.7', userAgent: null }, details: { step } });
+    expect(notices.read!(lockout('password'))).toBeNull();
+    expect(notices.read!(lockout('reauthenticate'))).toBeNull();
+    expect(notices.read!(lockout('second-factor'))).toMatchObject({ kind: 'notice:primary' });
+    const { subject, text } = noticeText(EVENT_TAGS.lockout, { details: { step: 'second-factor' } });
+    expect(subject).toBe('Latchkey: two-factor login paused on your account');
+    expect(text).toContain(`Reset your password:\n${ORIGIN}/account/request-password-reset/`);
+  });
+
+  it('a security key whose count did not grow names the key, and says two tabs can look the same', () => {
+    const { subject, text } = noticeText(EVENT_TAGS.webauthnSignCountRegression, { details: { method: 'webauthn', label: 'Desk key' } });
+    expect(subject).toBe('Latchkey: a security key of your account may have been copied');
+    expect(text).toContain('answered with your security key “Desk key”, but the key reported a use count no higher than before.');
+    expect(text).toContain('Two tabs of one login answered out of order can look the same');
   });
 
   it('end with how to reach the administrators (LATCHKEY_SUPPORT_CONTACT): a link when set, said plainly when not', () => {

@@ -13,7 +13,7 @@ import { createMailOutbox } from './mail-outbox.js';
 /** `mail_outbox.kind` of the notice an account's deletion mails: the one queued mail the deletion keeps. */
 export const ACCOUNT_DELETED_NOTICE_KIND = 'notice:account-deleted';
 
-/** Second-factor failure notices: the first after a successful login, then at most one per hour. */
+/** Throttled notices (each kind on its own: failed second steps, the second step paused, a key that may have been copied): the first after a successful login, then at most one per hour. */
 export const FAILURE_NOTICE_INTERVAL_MS = 60 * 60_000;
 
 /** What a notice template gets: the event, the account's name and the facts some notices add. */
