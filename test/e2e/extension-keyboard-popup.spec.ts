@@ -230,7 +230,7 @@ test('back from editing, the list keeps its search and the focus is on the edite
   const report = popup.locator('.import-report');
   await expect(report).toBeFocused();
   await expect(report).toContainText('6 accounts added.');
-  await expect(report).toContainText('Skipped 2, the same secret for the same site as an account already there:');
+  await expect(report).toContainText('Skipped 2, the same secret for the same site as an account already there or earlier in this import:');
   await expect(report).toContainText('Line 7: “GitHub: bob”, repeats line 1 of this file');
   await expect(report).toContainText('Line 8: “Work: alice”, the same account as “PyPI: alice” already in the vault');
   await report.scrollIntoViewIfNeeded();
@@ -265,4 +265,19 @@ test('back from editing, the list keeps its search and the focus is on the edite
   await expect(renamed).toBeFocused();
   await expect(popup.locator('.account').filter({ has: renamed })).toBeInViewport({ ratio: 1 });
   await screenshotPopup(popup, 'popup-keyboard-back-from-edit', (n) => testInfo.outputPath(n));
+
+  // Deleted from a search, down to the five accounts that show no search box: every one is listed, not a list
+  // hidden by a search nobody can clear any more (review: "No account matches “github”" and nothing else).
+  const deleteFromSearch = async (name: string) => {
+    await search.fill(name.split(' ')[0]!);
+    await popup.getByRole('button', { name: `Edit ${name}` }).click();
+    await popup.getByRole('button', { name: 'Delete this account…' }).click();
+    await popup.getByRole('button', { name: 'Delete account', exact: true }).click();
+    await expect(popup.getByText(`Deleted ${name.replace(' ', ' (')}).`)).toBeVisible();
+  };
+  await deleteFromSearch('crates bob');
+  await expect(search).toHaveValue('crates');
+  await deleteFromSearch('GitHub bob');
+  await expect(search).toHaveCount(0);
+  await expect(popup.locator('.account')).toHaveCount(5);
 });

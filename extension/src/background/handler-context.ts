@@ -14,6 +14,7 @@ import { probePage, type PageProbe, type PageResult } from '../content/page-func
 import { codeValidUntil, currentCode } from './current-code.js';
 import { rememberAccountOrigins } from './security-key-sites.js';
 import type { KeySession } from './key-session.js';
+import type { SiteClock } from './site-clock-offset.js';
 import type { AccountView, BackupStatus, Request, ResponseMap, VaultListing } from './messages.js';
 import { UserFacingError } from './user-facing-error.js';
 
@@ -34,6 +35,8 @@ export interface ServiceDeps {
   announceLocked(): void;
   /** How long to wait for a page function ({@link PAGE_TIMEOUT_MS}); only tests pass anything but the default. */
   pageTimeoutMs?: number;
+  /** Reading an account site's clock for the popup's clock warning (site-clock-offset.ts); absent: no readings. */
+  siteClock?: SiteClock;
 }
 
 /** What every request handler gets: the browser capabilities and the vault/session rules they share. */

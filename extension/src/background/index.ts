@@ -1,5 +1,7 @@
 import browser from 'webextension-polyfill';
+import { siteAccessPattern } from '../popup/site-access-pattern.js';
 import { vaultStorage } from '../vault/vault-store.js';
+import { fetchSiteDate } from './fetch-site-date.js';
 import { createKeySession, type SessionArea } from './key-session.js';
 import { createVaultService } from './vault-service.js';
 import { LOCKED_ANNOUNCEMENT, type Request } from './messages.js';
@@ -33,6 +35,13 @@ const service = createKeySession(browser.storage.session as SessionArea | undefi
     async scheduleAutoLock(minutes) {
       if (minutes === null) await browser.alarms.clear(AUTO_LOCK_ALARM);
       else await browser.alarms.create(AUTO_LOCK_ALARM, { delayInMinutes: minutes });
+    },
+    siteClock: {
+      // Memory only: a reading says which account sites were opened, so it does not outlive the browser.
+      area: browser.storage.session,
+      // The same pattern a grant is made for (site-access-pattern.ts); the index origins are in the manifest.
+      hasHostAccess: (origin) => browser.permissions.contains({ origins: [siteAccessPattern(origin)] }),
+      fetchDate: fetchSiteDate,
     },
   }),
 );

@@ -67,6 +67,8 @@ export type Request =
    */
   | { type: 'codes'; refresh?: boolean }
   | { type: 'tab-context'; tabId: number | null }
+  /** How far the tab's site's clock is from this computer's, for the clock warning (handlers/clock-offset.ts). */
+  | { type: 'clock-offset'; tabId: number }
   | { type: 'add-account'; account: AccountInput }
   | { type: 'update-account'; id: string; issuer: string; label: string; origin: string }
   | { type: 'delete-account'; id: string }
@@ -110,6 +112,11 @@ export interface ResponseMap {
   /** `lockAt`: when the auto-lock will lock the vault unless the person does something (ms since the epoch). */
   codes: VaultListing & { lockAt: number };
   'tab-context': TabContext;
+  /**
+   * `offsetMs`: how far the site's clock is ahead of this computer's (negative: behind), from its `Date` header;
+   * null when not measured (no account or no access there, locked, the site did not answer, no date).
+   */
+  'clock-offset': { origin: string | null; offsetMs: number | null };
   'add-account': { account: AccountView };
   'update-account': { account: AccountView };
   'delete-account': Record<string, never>;

@@ -45,6 +45,7 @@ const SHAPES: { [K in Request['type']]: Record<string, Check> } = {
   'erase-vault': { confirm: text() },
   codes: { refresh: optional((value) => typeof value === 'boolean') },
   'tab-context': { tabId: (value) => value === null || tabId(value) },
+  'clock-offset': { tabId },
   'add-account': {
     account: object({ uri: optional(text()), issuer: optional(text()), label: optional(text()), secret: optional(text()), origin: text() }),
   },

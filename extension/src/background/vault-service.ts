@@ -15,8 +15,9 @@ export type { ServiceDeps } from './handler-context.js';
  * Requests that neither read the vault nor write anything, so they need not wait their turn — and must not:
  * `tab-context` waits on the page (its probe runs once the page has loaded), and a page that takes its time
  * must not hold up Lock now or another popup's unlock behind it (see PAGE_TIMEOUT_MS in handler-context.ts).
+ * `clock-offset` waits on the site's answer to one request (up to SITE_DATE_TIMEOUT_MS, fetch-site-date.ts).
  */
-const UNQUEUED: ReadonlySet<Request['type']> = new Set(['tab-context']);
+const UNQUEUED: ReadonlySet<Request['type']> = new Set(['tab-context', 'clock-offset']);
 
 /**
  * The background's request dispatcher: one request at a time through the handler table

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AccountView, TabContext } from '../background/messages.js';
 import { handOverToSecurityKey, send } from './api.js';
+import { ClockWarning } from './ClockWarning.js';
 import { Header, Icon, LiveStatus, Notice } from './components.js';
 import { firstExpiry } from './first-expiry.js';
 import { displayOrigin, groupDigits, secondsLeft } from './format.js';
@@ -65,11 +66,14 @@ export function AccountList(props: Props) {
     void load(true);
   }, [now, accounts, lockAt]);
 
+  // The search filters only while its box is shown: a search kept from before an edit (a delete may leave too few
+  // accounts for the box) must not hide the list with nothing on screen to clear it (review).
+  const searching = accounts !== null && accounts.length > SEARCH_THRESHOLD;
   const visible = useMemo(() => {
-    const needle = query.trim().toLowerCase();
+    const needle = searching ? query.trim().toLowerCase() : '';
     if (!accounts || needle === '') return accounts ?? [];
     return accounts.filter((a) => `${a.issuer} ${a.label} ${a.origin}`.toLowerCase().includes(needle));
-  }, [accounts, query]);
+  }, [accounts, query, searching]);
 
   // Once, when the rows are there (they load after the screen took the focus on its heading); a row the search no
   // longer shows, or a deleted account, leaves the focus on the heading.
@@ -126,11 +130,12 @@ export function AccountList(props: Props) {
       {props.alert ? <Notice kind="error">{props.alert}</Notice> : null}
       <LiveStatus kind="info" text={props.notice ?? null} />
       {error ? <Notice kind="error">{error}</Notice> : null}
+      <ClockWarning tabId={props.tab.tabId} hasAccount={matching.length > 0} />
       <SiteBanner tab={props.tab} matching={matching.length} hasAccounts={(accounts?.length ?? 0) > 0} onSecurityKey={useSecurityKey} />
       {message?.kind === 'error' ? <Notice kind="error">{message.text}</Notice> : null}
       <LiveStatus kind="success" text={message?.kind === 'success' ? message.text : null} />
 
-      {accounts && accounts.length > SEARCH_THRESHOLD ? (
+      {searching ? (
         <div class="search">
           <Icon name="search" />
           <input type="search" aria-label="Search accounts" placeholder="Search accounts" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />

@@ -2,6 +2,7 @@ import type { Handler } from '../handler-context.js';
 import type { Request } from '../messages.js';
 import { addAccount } from './add-account.js';
 import { changePassphrase } from './change-passphrase.js';
+import { clockOffset } from './clock-offset.js';
 import { codes } from './codes.js';
 import { create } from './create.js';
 import { deleteAccount } from './delete-account.js';
@@ -26,6 +27,7 @@ export const handlers: { [K in Request['type']]: Handler<K> } = {
   'erase-vault': eraseVault,
   codes,
   'tab-context': tabContext,
+  'clock-offset': clockOffset,
   'add-account': addAccount,
   'update-account': updateAccount,
   'delete-account': deleteAccount,

@@ -1,0 +1,48 @@
+import { clockOffsetFromDate } from './clock-offset-from-date.js';
+
+/** How long one reading of a site's clock stands: opening the popup again within it sends nothing. */
+export const CLOCK_READING_TTL_MS = 10 * 60_000;
+
+/** The browser capabilities a clock reading needs (background/index.ts gives the real ones; tests, fakes). */
+export interface SiteClock {
+  /** Where readings are kept between popups: `storage.session` (memory only, gone when the browser closes). */
+  area: { get(keys: string[]): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void> };
+  /** Whether the extension holds host access to the origin (never prompts). */
+  hasHostAccess(origin: string): Promise<boolean>;
+  /** The `Date` header of one cookieless request to `url` (fetch-site-date.ts); null or a rejection: no reading. */
+  fetchDate(url: string): Promise<string | null>;
+}
+
+/** A reading as kept: when it was taken (this computer's clock) and the offset, or null when it failed. */
+interface Reading {
+  at: number;
+  offsetMs: number | null;
+}
+
+const itemFor = (origin: string) => `clockOffset:${origin}`;
+
+function isReading(value: unknown): value is Reading {
+  if (typeof value !== 'object' || value === null) return false;
+  const { at, offsetMs } = value as Record<string, unknown>;
+  return Number.isFinite(at) && (offsetMs === null || Number.isFinite(offsetMs));
+}
+
+/**
+ * How far `origin`'s clock is ahead of this computer's (ms), read from one request to the site at most every
+ * {@link CLOCK_READING_TTL_MS} — a failure is kept as long, so a site that does not answer is not asked at every
+ * opening either. Null when there is no reading. The caller has checked that the person has an account on the
+ * origin and the extension may reach it. Never throws.
+ */
+export async function siteClockOffset(clock: SiteClock, origin: string, now: () => number): Promise<number | null> {
+  const item = itemFor(origin);
+  const kept = (await clock.area.get([item]).catch(() => ({}) as Record<string, unknown>))[item];
+  const age = isReading(kept) ? now() - kept.at : Number.NaN;
+  // A reading from the future (the clock was set back since) is no reading.
+  if (isReading(kept) && age >= 0 && age < CLOCK_READING_TTL_MS) return kept.offsetMs;
+  const sentAt = now();
+  const header = await clock.fetchDate(`${origin}/`).catch(() => null);
+  const receivedAt = now();
+  const offsetMs = clockOffsetFromDate(header, sentAt, receivedAt);
+  await clock.area.set({ [item]: { at: receivedAt, offsetMs } satisfies Reading }).catch(() => undefined);
+  return offsetMs;
+}
