@@ -226,7 +226,7 @@ test('import otpauth links: duplicates and bad lines are reported, nothing is ov
   await popup.getByRole('button', { name: 'Import', exact: true }).click();
   const report = popup.locator('.import-report');
   await expect(report).toContainText('6 accounts added.');
-  await expect(report).toContainText('Skipped 1, the same secret for the same site as an account already there:');
+  await expect(report).toContainText('Skipped 1, the same secret for the same site as an account already there or earlier in this import:');
   // Line 7 repeats line 1 of the file: it is not "already in the vault" (QA: the report said so).
   await expect(report).toContainText('Line 7: “PyPI: alice”, repeats line 1 of this file');
   await expect(report).toContainText('Line 8: The secret must be base32');

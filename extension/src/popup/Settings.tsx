@@ -293,7 +293,7 @@ function ImportSummary(props: { report: ImportReport }) {
       </p>
       {duplicates.length > 0 ? (
         <>
-          <p>Skipped {duplicates.length}, the same secret for the same site as an account already there:</p>
+          <p>Skipped {duplicates.length}, the same secret for the same site as an account already there or earlier in this import:</p>
           <ul class="import-skips">
             {duplicates.map((skip) => (
               <li>{describeImportSkip(skip, 'duplicate')}</li>
