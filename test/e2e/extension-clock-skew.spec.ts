@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, expect } from '../src/kit/fixtures.js';
 import { openPopup } from '../src/kit/index.js';
-import { addAccountByTyping, createVault } from './extension-helpers.js';
+import { addAccountByTyping, createVault, screenshotPopup } from './extension-helpers.js';
 
 // The popup's warning that this computer's clock is off from the site's (docs/extension.md, "When the computer's
 // clock is off"), in Chromium with the test build, which may reach loopback sites as it may the index origins.
@@ -45,7 +45,9 @@ async function startSite(skewMs: number) {
 
 const WARNING = /This computer’s clock is/;
 
-test('a site whose clock is 3 minutes behind gets a polite warning naming it; a right clock and a site without an account get none', async ({ extension }) => {
+test('a site whose clock is 3 minutes behind gets a polite warning naming it; a right clock and a site without an account get none', async ({
+  extension,
+}, testInfo) => {
   const skewed = await startSite(-180_000);
   const right = await startSite(0);
   try {
@@ -65,6 +67,7 @@ test('a site whose clock is 3 minutes behind gets a polite warning naming it; a 
     await expect(warning).toHaveText(
       new RegExp(`clock is (3 minutes|2 minutes 59 seconds|3 minutes 1 second) ahead of ${skewed.origin}’s\\. Codes may be refused`),
     );
+    await screenshotPopup(popup, 'popup-clock-warning', (n) => testInfo.outputPath(n));
     expect(skewed.heads()).toHaveLength(1);
     expect(skewed.heads()[0]?.url).toBe('/');
     expect(skewed.heads()[0]?.headers.cookie).toBeUndefined();
