@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { contrastRatio as contrast, relativeLuminance as luminance } from '../testing/wcag-contrast.js';
 
 /**
  * The server pages' colours, read from the stylesheet itself, in both schemes: every text colour on
@@ -32,20 +33,6 @@ const light = customProperties(block(':root {'));
 const darkOverrides = customProperties(block(DARK_MEDIA));
 const dark = new Map([...light, ...darkOverrides]);
 const PALETTES = { light, dark };
-
-/** WCAG relative luminance of #rrggbb. */
-function luminance(hex: string): number {
-  const [r, g, b] = [1, 3, 5].map((start) => {
-    const channel = Number.parseInt(hex.slice(start, start + 2), 16) / 255;
-    return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
-  });
-  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
-}
-
-function contrast(a: string, b: string): number {
-  const [lighter, darker] = [luminance(a), luminance(b)].sort((x, y) => y - x);
-  return (lighter! + 0.05) / (darker! + 0.05);
-}
 
 const SURFACES = ['paper', 'page'];
 const NOTICES = ['warn-bg', 'error-bg', 'ok-bg'];

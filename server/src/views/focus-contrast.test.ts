@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { contrastRatio as contrast } from '../testing/wcag-contrast.js';
 
 /**
  * The focus ring stands out at least 3:1 from every background it is drawn on (WCAG 2.2 SC 1.4.11
@@ -11,20 +12,6 @@ function variable(name: string): string {
   const value = new RegExp(`--${name}:\\s*(#[0-9a-fA-F]{6})\\b`).exec(css)?.[1];
   if (!value) throw new Error(`latchkey.css defines no --${name} colour`);
   return value;
-}
-
-/** WCAG relative luminance of #rrggbb. */
-function luminance(hex: string): number {
-  const [r, g, b] = [1, 3, 5].map((start) => {
-    const channel = Number.parseInt(hex.slice(start, start + 2), 16) / 255;
-    return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
-  });
-  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
-}
-
-function contrast(a: string, b: string): number {
-  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
-  return (light! + 0.05) / (dark! + 0.05);
 }
 
 describe('focus ring contrast', () => {
