@@ -65,4 +65,26 @@ describe('siteClockOffset', () => {
     await siteClockOffset(site, 'https://pypi.org', now);
     expect(requests).toHaveLength(3);
   });
+
+  it('sends one request while a reading is under way: a popup opened again before a slow site answers waits for it', async () => {
+    // Seen in Firefox ESR: a site that took the whole 5 s timeout got a second HEAD from a popup reopened meanwhile.
+    const clock = { now: Date.UTC(2026, 11, 1, 12, 0, 0) };
+    const now = () => clock.now;
+    const answers = new Map<string, (date: string | null) => void>();
+    const { site, requests } = fakeSite(clock, () => new Promise((resolve) => answers.set(requests.at(-1) ?? '', resolve)));
+    const first = siteClockOffset(site, 'https://pypi.org', now);
+    const second = siteClockOffset(site, 'https://pypi.org', now);
+    // Another origin is not held up by this one.
+    const other = siteClockOffset(site, 'https://test.pypi.org', now);
+    await new Promise((settled) => setTimeout(settled, 0));
+    expect(requests).toEqual(['https://pypi.org/', 'https://test.pypi.org/']);
+    answers.get('https://test.pypi.org/')?.(null);
+    expect(await other).toBeNull();
+    answers.get('https://pypi.org/')?.(new Date(clock.now + 180_000).toUTCString());
+    expect(await first).not.toBeNull();
+    expect(await second).toBe(await first);
+    // Once it has ended, the kept reading answers.
+    expect(await siteClockOffset(site, 'https://pypi.org', now)).toBe(await first);
+    expect(requests).toHaveLength(2);
+  });
 });

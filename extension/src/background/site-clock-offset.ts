@@ -21,6 +21,13 @@ interface Reading {
 
 const itemFor = (origin: string) => `clockOffset:${origin}`;
 
+/**
+ * Readings under way, per clock and origin: a popup opened again while a slow site has not answered (up to the
+ * 5 s timeout) waits for the same request rather than sending another. Memory only: a background that was
+ * stopped has lost its request too.
+ */
+const underWay = new WeakMap<SiteClock, Map<string, Promise<number | null>>>();
+
 function isReading(value: unknown): value is Reading {
   if (typeof value !== 'object' || value === null) return false;
   const { at, offsetMs } = value as Record<string, unknown>;
@@ -34,6 +41,16 @@ function isReading(value: unknown): value is Reading {
  * origin and the extension may reach it. Never throws.
  */
 export async function siteClockOffset(clock: SiteClock, origin: string, now: () => number): Promise<number | null> {
+  const pending = underWay.get(clock) ?? new Map<string, Promise<number | null>>();
+  underWay.set(clock, pending);
+  const already = pending.get(origin);
+  if (already !== undefined) return already;
+  const reading = keptOrRead(clock, origin, now).finally(() => pending.delete(origin));
+  pending.set(origin, reading);
+  return reading;
+}
+
+async function keptOrRead(clock: SiteClock, origin: string, now: () => number): Promise<number | null> {
   const item = itemFor(origin);
   const kept = (await clock.area.get([item]).catch(() => ({}) as Record<string, unknown>))[item];
   const age = isReading(kept) ? now() - kept.at : Number.NaN;
