@@ -5,7 +5,7 @@ import { TOTP } from 'otpauth';
 import type { Page } from 'puppeteer-core';
 import { expect, test } from '../src/kit/fixtures.js';
 import { launchFirefoxWithExtension, type FirefoxWithExtension } from '../src/kit/index.js';
-import { button, click, field, screenshotFirefoxPopup, tabAt, type, waitForText } from './firefox-helpers.js';
+import { button, click, createVaultInFirefox, field, screenshotFirefoxPopup, tabAt, type, waitForText } from './firefox-helpers.js';
 
 // A maintainer's day with Latchkey in real Firefox ESR (the shipped dist/firefox), by keyboard where a
 // person would use it: Settings, the passphrase, 50 links imported at once, many accounts and search, an
@@ -55,11 +55,7 @@ async function focusedText(popup: Page): Promise<string> {
 test('a day in Firefox: settings and passphrase by keyboard, 50 links imported, search, an 8-digit SHA-256 code, edit and delete', async ({}, testInfo) => {
   test.setTimeout(300_000);
   let popup = await firefox.openPopup(page);
-  await waitForText(popup, 'Set up Latchkey');
-  await type(popup, 'Passphrase', PASSPHRASE);
-  await type(popup, 'Confirm passphrase', PASSPHRASE);
-  await click(popup, 'Create vault');
-  await waitForText(popup, 'No accounts yet', 60_000);
+  await createVaultInFirefox(popup, PASSPHRASE);
 
   // Settings: the heading has the focus; the auto-lock is saved with Enter.
   await popup.focus('button[aria-label="Settings"]');

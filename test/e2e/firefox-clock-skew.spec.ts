@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '../src/kit/fixtures.js';
 import { launchFirefoxWithExtension } from '../src/kit/index.js';
-import { click, type, waitForText } from './firefox-helpers.js';
+import { click, createVaultInFirefox, type, waitForText } from './firefox-helpers.js';
 
 // The popup's warning that this computer's clock is off from the site's (docs/extension.md, "When the computer's
 // clock is off") in real Firefox ESR, with the shipped build: the loopback site's access is granted from the add
@@ -38,11 +38,7 @@ test('a site whose clock is 3 minutes behind gets a polite warning naming it, fr
     expect(requests.filter((request) => request.method === 'GET').at(-1)?.headers.cookie).toBe('session=signed-in');
 
     let popup = await firefox.openPopup(page);
-    await waitForText(popup, 'Set up Latchkey');
-    await type(popup, 'Passphrase', PASSPHRASE);
-    await type(popup, 'Confirm passphrase', PASSPHRASE);
-    await click(popup, 'Create vault');
-    await waitForText(popup, 'No accounts yet', 60_000);
+    await createVaultInFirefox(popup, PASSPHRASE);
     await click(popup, 'Add account');
     await click(popup, 'Type it');
     await type(popup, 'Issuer', 'Skewed');

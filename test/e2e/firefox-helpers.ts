@@ -80,6 +80,15 @@ export async function type(page: Page, label: string, value: string): Promise<vo
   await input.type(value);
 }
 
+/** On the set-up screen of a fresh popup: create the vault with `passphrase` and wait for the empty list. */
+export async function createVaultInFirefox(popup: Page, passphrase: string): Promise<void> {
+  await waitForText(popup, 'Set up Latchkey');
+  await type(popup, 'Passphrase', passphrase);
+  await type(popup, 'Confirm passphrase', passphrase);
+  await click(popup, 'Create vault');
+  await waitForText(popup, 'No accounts yet', 60_000);
+}
+
 /**
  * The tab whose address ends with `urlEnd`, once one does. Over BiDi puppeteer never learns the address of a
  * tab that an extension opened on a moz-extension:// page (its `url()` stays about:blank), so the tab is

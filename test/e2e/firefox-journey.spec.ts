@@ -13,7 +13,19 @@ import {
   type FirefoxWithExtension,
   type TestServer,
 } from '../src/kit/index.js';
-import { button, click, countButtons, field, logIn, tabAt, screenshotFirefoxPopup, type, waitForNoText, waitForText } from './firefox-helpers.js';
+import {
+  button,
+  click,
+  countButtons,
+  createVaultInFirefox,
+  field,
+  logIn,
+  screenshotFirefoxPopup,
+  tabAt,
+  type,
+  waitForNoText,
+  waitForText,
+} from './firefox-helpers.js';
 import { ACCOUNT_URL } from './journey-helpers.js';
 
 // The extension in real Firefox ESR (Debian's firefox-esr), driven by puppeteer-core over WebDriver
@@ -65,11 +77,7 @@ test('create the vault, add an account by pasting its otpauth link (site access 
   test.setTimeout(150_000);
   await page.goto(`${server.url}${ROUTES.login}`);
   let popup = await firefox.openPopup(page);
-  await waitForText(popup, 'Set up Latchkey');
-  await type(popup, 'Passphrase', PASSPHRASE);
-  await type(popup, 'Confirm passphrase', PASSPHRASE);
-  await click(popup, 'Create vault');
-  await waitForText(popup, 'No accounts yet', 60_000);
+  await createVaultInFirefox(popup, PASSPHRASE);
 
   await click(popup, 'Add account');
   await click(popup, 'Paste link');
