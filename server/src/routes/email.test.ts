@@ -7,10 +7,9 @@ import { EMAIL_VERIFY_TTL_MS } from '../services/emails.js';
 import { TestBrowser } from '../testing/browser.js';
 import { linkIn, readOutbox } from '../testing/read-outbox.js';
 import { DIALECTS } from '../testing/service-harness.js';
+import { uniqueName } from '../testing/unique-name.js';
 
 const PASSWORD = 'correct horse battery staple';
-let counter = 0;
-const uniqueName = () => `e${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
   let server: RunningServer;
@@ -28,7 +27,7 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
   });
 
   async function register(b: TestBrowser) {
-    const username = uniqueName();
+    const username = uniqueName('e');
     const email = `${username}@example.org`;
     await b.get(ROUTES.register);
     const response = await b.post(ROUTES.register, {

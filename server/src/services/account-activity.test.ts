@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { softAuthenticator } from '@latchkey/test/soft-authenticator';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { StatementCounter } from '../testing/statement-counter.js';
 import { EVENT_TAGS, HISTORY_PAGE_SIZE, NO_ORIGIN } from './events.js';
 import { createServices } from './index.js';
@@ -19,11 +19,8 @@ const PHONE = {
 
 describe.each(DIALECTS)('account activity on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
   const newUser = () => h.services.accounts.register({ username: uniqueName(), email: 'someone@example.org', password: PASSWORD });
 

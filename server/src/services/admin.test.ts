@@ -1,16 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { softAuthenticator } from '../../../test/src/kit/soft-authenticator.js';
 import { accountByAddress, accountsWithAddress, adminEventPage, deletionRecords } from './admin.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 
 describe.each(DIALECTS)('admin service on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   let serial = 0;

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../testing/http-harness.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { ACCOUNT_DATA_EVENTS_PER_PAGE, collectAccountData } from './collect-account-data.js';
 import { EVENT_TAGS, NO_ORIGIN, type SecurityEvent } from './events.js';
 
@@ -8,11 +8,8 @@ const describeEvent = (event: SecurityEvent) => `event ${event.id}`;
 
 describe.each(DIALECTS)('the account-data download on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   async function userWithEvents(count: number) {

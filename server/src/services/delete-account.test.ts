@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../db/schema.js';
 import { uniqueName } from '../testing/http-harness.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 
@@ -27,11 +27,8 @@ const OWNED_TABLES = [
 
 describe.each(DIALECTS)('deleting an account on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   /** An account with a row in as many owned tables as the services make: factors, sessions, devices, mail, history. */

@@ -1,14 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROUTES } from '@latchkey/shared';
 import * as emailKeysMigration from '../db/migrations/010-email-keys.js';
 import { linkIn, readOutbox } from '../testing/read-outbox.js';
 import { requestResetLinks } from '../testing/reset-links.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { NO_ORIGIN } from './events.js';
+import { uniqueName } from '../testing/unique-name.js';
 
 const PASSWORD = 'correct horse battery staple';
-let counter = 0;
-const uniqueName = () => `addr${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 /**
  * One address, one key, whichever way it is typed (services/email-address.ts), in every form that takes an
@@ -18,11 +17,8 @@ const uniqueName = () => `addr${Date.now().toString(36)}${(counter++).toString(3
  */
 describe.each(DIALECTS)('addresses compared by one key on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   /**
@@ -30,7 +26,7 @@ describe.each(DIALECTS)('addresses compared by one key on %s', (dialect) => {
    * trimmed, lower case), then the upgrade: migration 010 run over the database.
    */
   const accountWithStoredAddress = async (stored: string, { verified = true } = {}) => {
-    const username = uniqueName();
+    const username = uniqueName('addr');
     const user = await h.services.accounts.register({ username, email: `${username}@example.org`, password: PASSWORD }, NO_ORIGIN, {
       emailVerified: verified,
     });
@@ -41,7 +37,7 @@ describe.each(DIALECTS)('addresses compared by one key on %s', (dialect) => {
   };
 
   it('one mailbox added in another spelling (case, decomposed accent, Unicode or ASCII domain) is already on the account', async () => {
-    const username = uniqueName();
+    const username = uniqueName('addr');
     const user = await h.services.accounts.register({ username, email: `${username}@example.org`, password: PASSWORD });
     const added = await h.services.emails.add(user.id, `Ann.${username}@exämple.org`, NO_ORIGIN);
     expect(added.email).toBe(`Ann.${username}@xn--exmple-cua.org`);
@@ -52,7 +48,7 @@ describe.each(DIALECTS)('addresses compared by one key on %s', (dialect) => {
   });
 
   it('an address stored with a non-ASCII name (a decomposed "ö") before the rule still gets reset links, typed precomposed or decomposed', async () => {
-    const name = uniqueName();
+    const name = uniqueName('addr');
     const user = await accountWithStoredAddress(`Jo\u0308rg.${name}@example.org`);
     for (const typed of [`j\u00F6rg.${name}@example.org`, `JO\u0308RG.${name}@example.org`]) {
       const links = await requestResetLinks(h.services, typed);
@@ -64,7 +60,7 @@ describe.each(DIALECTS)('addresses compared by one key on %s', (dialect) => {
   });
 
   it('an address stored with a Unicode domain before the rule is still found as stored, and is on the account in its ASCII spelling', async () => {
-    const name = uniqueName();
+    const name = uniqueName('addr');
     const user = await accountWithStoredAddress(`${name}@exämple.org`);
     expect((await requestResetLinks(h.services, `${name}@exämple.org`)).map((link) => link.to)).toEqual([user.email]);
     expect((await requestResetLinks(h.services, `${name}@XN--EXMPLE-CUA.ORG`)).map((link) => link.to)).toEqual([user.email]);
@@ -78,9 +74,9 @@ describe.each(DIALECTS)('addresses compared by one key on %s', (dialect) => {
   });
 
   it('an address verified before the rule cannot be verified by another account in its other spelling', async () => {
-    const name = uniqueName();
+    const name = uniqueName('addr');
     await accountWithStoredAddress(`${name}@exämple.org`);
-    const otherName = uniqueName();
+    const otherName = uniqueName('addr');
     const other = await h.services.accounts.register({ username: otherName, email: `${otherName}@example.org`, password: PASSWORD });
     const added = await h.services.emails.add(other.id, `${name}@exämple.org`, NO_ORIGIN);
     expect(added.email).toBe(`${name}@xn--exmple-cua.org`);
@@ -95,7 +91,7 @@ describe.each(DIALECTS)('addresses compared by one key on %s', (dialect) => {
   });
 
   it('the notices about an address stored before the rule find its row: the previous primary is told, a primary is not told of itself', async () => {
-    const name = uniqueName();
+    const name = uniqueName('addr');
     const user = await accountWithStoredAddress(`${name}@exämple.org`);
     const second = await h.services.emails.add(user.id, `${name}.second@example.org`, NO_ORIGIN);
     await h.services.emails.markVerified(user.id, second.email);
@@ -110,7 +106,7 @@ describe.each(DIALECTS)('addresses compared by one key on %s', (dialect) => {
   });
 
   it('an administrator verifies an address stored before the rule, typed in its other spelling', async () => {
-    const name = uniqueName();
+    const name = uniqueName('addr');
     const user = await accountWithStoredAddress(`${name}@exämple.org`, { verified: false });
     const verified = await h.services.emails.markVerified(user.id, ` ${name.toUpperCase()}@xn--exmple-cua.org `, { actor: 'root@host (admin CLI)' });
     expect(verified).toMatchObject({ email: user.email, primary: true, verified: true });

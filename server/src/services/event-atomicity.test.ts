@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { softAuthenticator } from '@latchkey/test/soft-authenticator';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { EVENT_TAGS, type EventTag, NO_ORIGIN } from './events.js';
 
 // Security-history audit: every change that records an event records it in the change's own transaction, so
@@ -15,11 +15,8 @@ const uniqueName = () => `atom${Date.now().toString(36)}${(counter++).toString(3
 
 describe.each(DIALECTS)('a change and its event commit together, on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
   const newUser = (email = 'someone@example.org') => h.services.accounts.register({ username: uniqueName(), email, password: PASSWORD });
 

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeGuessingYear, simulateGuessingYear, wrongTotpCode } from '../testing/guessing-year.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { createServiceHarness, DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 import { openMailBody } from './mail/mail-outbox.js';
 import { generateTotpCode } from './totp-code.js';
@@ -21,11 +21,8 @@ const MAX_GUESSES_PER_YEAR = 333;
 
 describe.each(DIALECTS)('TOTP guessing bound over a simulated year on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   /** An account with TOTP; its current code and a certainly wrong one. */

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../app.js';
 import { testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { checkSecretKey, KEY_MISMATCH } from './key-check.js';
 import { deriveServerKeys } from './keys.js';
 
@@ -10,11 +10,8 @@ const otherKeys = () => deriveServerKeys(testConfig({ databaseUrl: 'sqlite::memo
 
 describe.each(DIALECTS)('the secret key check on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   it('is recorded by the first process allowed to, then tells the same key from any other', async () => {

@@ -1,26 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { holdTransaction, untilSomeoneWaitsOnALock } from '../testing/held-transaction.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 import { requestResetLinks } from '../testing/reset-links.js';
 import { openMailBody } from './mail/mail-outbox.js';
 import { PASSWORD_RESET_TTL_MS, RESET_REQUEST_FLOOR_MS } from './password-resets.js';
+import { uniqueName } from '../testing/unique-name.js';
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a different long passphrase';
-let counter = 0;
-const uniqueName = () => `reset${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
-  const newUser = (email = 'someone@example.org') => h.services.accounts.register({ username: uniqueName(), email, password: PASSWORD });
+  const newUser = (email = 'someone@example.org') => h.services.accounts.register({ username: uniqueName('reset'), email, password: PASSWORD });
 
   /** Request a reset for `identifier`; the links it queued in the mail outbox. */
   const requestLinks = (identifier: string) => requestResetLinks(h.services, identifier);
@@ -104,7 +100,7 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
 
   describe('reset links', () => {
     it('are made for a username or an address (case-insensitive) and recorded; nothing for an unknown name', async () => {
-      const email = `${uniqueName()}@Example.org`;
+      const email = `${uniqueName('reset')}@Example.org`;
       const user = await newUser(email);
       expect((await requestLinks(user.username.toUpperCase())).map((link) => link.userId)).toEqual([user.id]);
       expect((await requestLinks(email.toLowerCase())).map((link) => link.userId)).toEqual([user.id]);
@@ -115,8 +111,8 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
     });
 
     it('go to a verified or primary address typed, never to an address added but not verified', async () => {
-      const user = await newUser(`${uniqueName()}@example.org`);
-      const unverified = `${uniqueName()}@example.net`;
+      const user = await newUser(`${uniqueName('reset')}@example.org`);
+      const unverified = `${uniqueName('reset')}@example.net`;
       await h.services.emails.add(user.id, unverified, NO_ORIGIN);
       expect(await requestLinks(unverified)).toEqual([]);
       const byName = await requestLinks(user.username);
@@ -194,9 +190,9 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
     });
 
     it('name the address they went to: removing it kills the link, and the reset notice names it', async () => {
-      const user = await newUser(`${uniqueName()}@example.org`);
+      const user = await newUser(`${uniqueName('reset')}@example.org`);
       await h.db.updateTable('user_emails').set({ verified_at: 1 }).where('user_id', '=', user.id).execute();
-      const stranger = `${uniqueName()}@example.net`;
+      const stranger = `${uniqueName('reset')}@example.net`;
       const added = await h.services.emails.add(user.id, stranger, NO_ORIGIN);
       await h.db.updateTable('user_emails').set({ verified_at: 1 }).where('id', '=', added.id).execute();
       const [first] = await requestLinks(stranger);
@@ -238,8 +234,8 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
     });
 
     it('an address removed while its link is being used takes the link with it (the removal and the reset never both win)', async () => {
-      const user = await newUser(`${uniqueName()}@example.org`);
-      const stranger = `${uniqueName()}@example.net`;
+      const user = await newUser(`${uniqueName('reset')}@example.org`);
+      const stranger = `${uniqueName('reset')}@example.net`;
       const added = await h.services.emails.add(user.id, stranger, NO_ORIGIN);
       await h.db.updateTable('user_emails').set({ verified_at: 1 }).where('id', '=', added.id).execute();
       const [link] = await requestLinks(stranger);

@@ -1,10 +1,11 @@
 import { Secret } from 'otpauth';
 import { LastFactorUnconfirmed } from './clear-recovery-codes-if-no-factor.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { ServiceError } from './errors.js';
 import { NO_ORIGIN } from './events.js';
 import { generateTotpCode } from './totp-code.js';
+import { uniqueName } from '../testing/unique-name.js';
 
 /**
  * Issue 14 point 7: races found by reading the code, each run concurrently on both dialects (SQLite:
@@ -12,21 +13,16 @@ import { generateTotpCode } from './totp-code.js';
  * COMMITTED). Each check is repeated so an interleaving that happens only sometimes still shows.
  */
 const ROUNDS = 20;
-let counter = 0;
-const uniqueName = () => `race${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 describe.each(DIALECTS)('races on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   const newUser = () =>
     h.services.accounts.register({
-      username: uniqueName(),
+      username: uniqueName('race'),
       email: 'someone@example.org',
       password: 'correct horse battery staple',
     });

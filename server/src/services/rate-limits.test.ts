@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 
 let counter = 0;
 const account = () => `acct${Date.now().toString(36)}${(counter++).toString(36)}`;
@@ -8,11 +8,8 @@ const account = () => `acct${Date.now().toString(36)}${(counter++).toString(36)}
 // from all places — the last refusing only places that already failed for the account.
 describe.each(DIALECTS)('password limits per place on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   it('a distributed attack gets one try per new address plus the account-wide budget per window; the owner elsewhere is never refused', async () => {

@@ -9,9 +9,9 @@ import {
   type UnknownRow,
   UpdateQueryNode,
 } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { untilSomeoneWaitsOnALock } from '../testing/held-transaction.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { createServices } from './index.js';
 
 /**
@@ -48,11 +48,8 @@ class PauseAfterCodeBurn implements KyselyPlugin {
 // new set is generated (or a login uses the same code) was a deadlock: one of the two failed with a 500.
 describe.each(DIALECTS)('recovery-code lock order on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   let counter = 0;

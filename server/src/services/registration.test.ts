@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../db/schema.js';
 import { holdTransaction, untilSomeoneWaitsOnALock } from '../testing/held-transaction.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { createServiceHarness, DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { createAccounts, isReservedUsername } from './accounts.js';
 import { ServiceError } from './errors.js';
 import type { Events } from './events.js';
 import { NO_ORIGIN } from './events.js';
 import type { Passwords } from './passwords.js';
+import { uniqueName } from '../testing/unique-name.js';
 
 const PASSWORD = 'correct horse battery staple';
-let counter = 0;
-const uniqueName = () => `reg${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 describe('isReservedUsername', () => {
   it('knows the index’s and its staff’s names, spelt with any separators, and the index’s names as a part', () => {
@@ -50,11 +49,8 @@ describe('isReservedUsername', () => {
 
 describe.each(DIALECTS)('registration on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   it('writes the account, its address, its verification mail and its first event together, or none of them', async () => {
@@ -69,7 +65,7 @@ describe.each(DIALECTS)('registration on %s', (dialect) => {
       indexName: h.config.rpName,
       onCreated: (trx, user, { emailVerified }) => h.services.boundTo(trx).emails.addFirst(user, user.email, { verified: emailVerified }),
     });
-    const username = uniqueName();
+    const username = uniqueName('reg');
     await expect(accounts.register({ username, email: `${username}@example.org`, password: PASSWORD }, NO_ORIGIN)).rejects.toBe(failure);
     expect(await h.services.accounts.findByUsername(username)).toBeUndefined();
     expect(await h.db.selectFrom('user_emails').select('id').where('email', '=', `${username}@example.org`).execute()).toEqual([]);
@@ -101,11 +97,8 @@ describe.each(DIALECTS)('registration on %s', (dialect) => {
  */
 describe.each(DIALECTS)('a deleted name racing a registration on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   /** A registration of `username` whose password hash waits for `finishHash()`; `hashing` resolves once its checks passed. */
@@ -152,7 +145,7 @@ describe.each(DIALECTS)('a deleted name racing a registration on %s', (dialect) 
   };
 
   it('a name registered and deleted during the hash is refused when the registration writes', async () => {
-    const username = uniqueName();
+    const username = uniqueName('reg');
     const late = registrationHeldInItsHash(username);
     await late.hashing;
     const first = await h.services.accounts.register({ username, email: `${username}@example.org`, password: PASSWORD });
@@ -162,7 +155,7 @@ describe.each(DIALECTS)('a deleted name racing a registration on %s', (dialect) 
   });
 
   it('a deletion still committing when the registration inserts the name: the insert waits for it, then the name is refused', async () => {
-    const username = uniqueName();
+    const username = uniqueName('reg');
     const late = registrationHeldInItsHash(username);
     await late.hashing;
     const first = await h.services.accounts.register({ username, email: `${username}@example.org`, password: PASSWORD });
@@ -215,10 +208,10 @@ describe.each(DIALECTS)('the configured index’s name on %s', (dialect) => {
 
   it('is refused inside a password, at registration and when the password is changed or reset', async () => {
     for (const password of ['welcome to Example Index!', 'my-example-index-password', 'EXAMPLEINDEX rules 2026']) {
-      const problems = await h.services.accounts.registrationProblems({ username: uniqueName(), email: 'someone@example.org', password });
+      const problems = await h.services.accounts.registrationProblems({ username: uniqueName('reg'), email: 'someone@example.org', password });
       expect(problems.fieldErrors, password).toEqual({ new_password: IN_PASSWORD });
     }
-    const user = await h.services.accounts.register({ username: uniqueName(), email: 'someone@example.org', password: PASSWORD });
+    const user = await h.services.accounts.register({ username: uniqueName('reg'), email: 'someone@example.org', password: PASSWORD });
     for (const reason of ['change', 'reset'] as const) {
       await expect(h.services.passwordChanges.setPassword(user.id, 'the example index of all things', { reason })).rejects.toMatchObject({
         status: 400,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { StatementCounter } from '../testing/statement-counter.js';
 import { createEvents, EVENT_TAGS, type EventFollowUp, NO_ORIGIN } from './events.js';
 import { createServices } from './index.js';
@@ -17,11 +17,8 @@ const PHONE = { ip: '198.51.100.9', userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone 
 
 describe.each(DIALECTS)('remembered devices on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
   const newUser = () => h.services.accounts.register({ username: uniqueName(), email: 'someone@example.org', password: PASSWORD });
   const reread = async (userId: string) => (await h.services.accounts.findById(userId))!;

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Secret } from 'otpauth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { untilSomeoneWaitsOnALock } from '../testing/held-transaction.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { addressBlock } from './address-block.js';
 import { EVENT_TAGS, NO_ORIGIN, type RequestOrigin } from './events.js';
 import type { SecondFactorResult } from './login.js';
@@ -40,11 +40,8 @@ function signal() {
 
 describe.each(DIALECTS)('a double submit of the second step on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   /** An account with TOTP and recovery codes; T for it; its codes. */

@@ -1,6 +1,6 @@
 import { Secret } from 'otpauth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 import { createLogin } from './login.js';
 import { LOGIN_TOKEN_TTL_MS } from './login-tokens.js';
@@ -13,11 +13,8 @@ const uniqueName = () => `user${Date.now().toString(36)}${(counter++).toString(3
 
 describe.each(DIALECTS)('services on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   const newUser = () => h.services.accounts.register({ username: uniqueName(), email: 'someone@example.org', password: PASSWORD });
@@ -358,11 +355,8 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
 
 describe.each(DIALECTS)('sessions on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   it('expire after 30 idle minutes, are kept alive by use, and end after 12 hours regardless', async () => {

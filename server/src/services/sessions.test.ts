@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { holdTransaction, untilSomeoneWaitsOnALock } from '../testing/held-transaction.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { StatementCounter } from '../testing/statement-counter.js';
 import { EVENT_TAGS } from './events.js';
 import { createServices } from './index.js';
@@ -17,11 +17,8 @@ const uniqueName = () => `ses${Date.now().toString(36)}${(counter++).toString(36
 
 describe.each(DIALECTS)('sessions on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
   const newUser = () => h.services.accounts.register({ username: uniqueName(), email: 'someone@example.org', password: PASSWORD });
   const sessionsOf = async (userId: string) => (await h.db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).map((row) => row.id);

@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { CHALLENGE_TTL_MS, consumeChallenge, MAX_OPEN_CHALLENGES_PER_USER, storeChallenge } from './webauthn-challenges.js';
 
 describe.each(DIALECTS)('WebAuthn challenges on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   const newUserId = async () =>

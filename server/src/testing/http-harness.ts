@@ -11,9 +11,9 @@ import { linkIn, readOutbox } from './read-outbox.js';
 /** The password every route test registers with. */
 export const PASSWORD = 'correct horse battery staple';
 
-let counter = 0;
-/** A username no other test in this process uses. */
-export const uniqueName = () => `u${Date.now().toString(36)}${(counter++).toString(36)}`;
+import { uniqueName } from './unique-name.js';
+
+export { uniqueName };
 
 /** The current code for a secret, `steps` periods from now (login codes use +1: the enabling code spent this step). */
 export const codeFor = (secret: string, steps = 0) => generateTotpCode({ secret: Secret.fromBase32(secret), timestampMs: Date.now() + steps * 30_000 });

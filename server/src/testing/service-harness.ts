@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { Kysely } from 'kysely';
 import { type Config, testConfig } from '../config.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -54,3 +55,19 @@ export async function createServiceHarness(dialect: 'sqlite' | 'postgres', overr
 }
 
 export const DIALECTS = ['sqlite', 'postgres'] as const;
+
+/**
+ * {@link createServiceHarness} for the enclosing `describe`: created before its tests (handed to `onCreated`, which
+ * keeps it in the suite's `h` variable) and closed, its database dropped, after them — as `useTestServer` does
+ * for a whole server.
+ */
+export function useServiceHarness(dialect: 'sqlite' | 'postgres', onCreated: (harness: ServiceHarness) => void, overrides: Partial<Config> = {}): void {
+  let harness: ServiceHarness | undefined;
+  beforeAll(async () => {
+    harness = await createServiceHarness(dialect, overrides);
+    onCreated(harness);
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+}

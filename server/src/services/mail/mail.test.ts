@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { softAuthenticator } from '@latchkey/test/soft-authenticator';
 import { inTransaction } from '../../db/in-transaction.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../../testing/service-harness.js';
+import { createServiceHarness, DIALECTS, type ServiceHarness, useServiceHarness } from '../../testing/service-harness.js';
 import { EMAIL_VERIFY_TTL_MS } from '../emails.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../events.js';
 import { createMailSender, type MailSender, OUTBOX_RETENTION_MS, retryDelay, sendDeadline } from './mail-sender.js';
 import type { MailMessage, MailTransport } from './mail-transport.js';
 import { openMailBody } from './mail-outbox.js';
 import { FAILURE_NOTICE_INTERVAL_MS } from './security-notices.js';
+import { uniqueName } from '../../testing/unique-name.js';
 
 const PASSWORD = 'correct horse battery staple';
-let counter = 0;
-const uniqueName = () => `mail${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 /** A transport that records what it is given, and fails while `down` is set. */
 function recordingTransport() {
@@ -32,11 +31,8 @@ function recordingTransport() {
 
 describe.each(DIALECTS)('mail on %s', (dialect) => {
   let h: ServiceHarness;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect);
-  });
-  afterAll(async () => {
-    await h?.close();
+  useServiceHarness(dialect, (created) => {
+    h = created;
   });
 
   const outbox = (userId: string) => h.db.selectFrom('mail_outbox').selectAll().where('user_id', '=', userId).orderBy('id').execute();
@@ -44,7 +40,7 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
   const linkIn = (text: string) => /https?:\/\/\S+\/account\/verify-email\/\?token=\S+/.exec(text)?.[0] ?? null;
   const tokenOf = (link: string) => new URL(link).searchParams.get('token')!;
   const register = (options: { emailVerified?: boolean } = {}) => {
-    const username = uniqueName();
+    const username = uniqueName('mail');
     return h.services.accounts.register({ username, email: `${username}@Example.org`, password: PASSWORD }, NO_ORIGIN, options);
   };
 
@@ -465,7 +461,7 @@ describe('security notices queued with LATCHKEY_SUPPORT_CONTACT set', () => {
   });
 
   it('carry the contact, in the text and as a mailto: link in the HTML (the configuration reaches the queued notice)', async () => {
-    const username = uniqueName();
+    const username = uniqueName('mail');
     const user = await h.services.accounts.register({ username, email: `${username}@example.org`, password: PASSWORD }, NO_ORIGIN, { emailVerified: true });
     await h.services.totp.enable(user.id, h.services.totp.generateSecret());
     await h.services.admin.resetTwoFactor(user.username, { reason: 'video call', actor: 'test' });
