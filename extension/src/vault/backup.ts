@@ -91,6 +91,11 @@ export interface MergeResult {
   duplicates: VaultAccount[];
   /** Same issuer, name and site but a different secret: kept the stored one, never overwritten silently. */
   conflicts: VaultAccount[];
+  /**
+   * For each duplicate and conflict, what it ran into: an existing account, or an earlier incoming one (as it
+   * came in, before an id clash gave its added copy a new id). The import report names it.
+   */
+  ranInto: Map<VaultAccount, VaultAccount>;
 }
 
 /**
@@ -101,21 +106,30 @@ export interface MergeResult {
  */
 export function mergeAccounts(existing: readonly VaultAccount[], incoming: readonly VaultAccount[]): MergeResult {
   const accounts = [...existing];
-  const result: MergeResult = { accounts, added: [], duplicates: [], conflicts: [] };
-  const keys = new Set(accounts.map(secretKey));
-  const identities = new Set(accounts.map(identityKey));
+  const result: MergeResult = { accounts, added: [], duplicates: [], conflicts: [], ranInto: new Map() };
+  // Each key to the first account that has it: what a later account with the same key runs into.
+  const keys = new Map<string, VaultAccount>();
+  const identities = new Map<string, VaultAccount>();
+  const remember = (account: VaultAccount) => {
+    if (!keys.has(secretKey(account))) keys.set(secretKey(account), account);
+    if (!identities.has(identityKey(account))) identities.set(identityKey(account), account);
+  };
+  accounts.forEach(remember);
   const ids = new Set(accounts.map((a) => a.id));
   for (const candidate of incoming) {
-    if (keys.has(secretKey(candidate))) {
+    const sameSecret = keys.get(secretKey(candidate));
+    const sameIdentity = sameSecret ? undefined : identities.get(identityKey(candidate));
+    if (sameSecret) {
       result.duplicates.push(candidate);
-    } else if (identities.has(identityKey(candidate))) {
+      result.ranInto.set(candidate, sameSecret);
+    } else if (sameIdentity) {
       result.conflicts.push(candidate);
+      result.ranInto.set(candidate, sameIdentity);
     } else {
       const added = { ...candidate, id: ids.has(candidate.id) ? crypto.randomUUID() : candidate.id };
       accounts.push(added);
       result.added.push(added);
-      keys.add(secretKey(added));
-      identities.add(identityKey(added));
+      remember(candidate);
       ids.add(added.id);
     }
   }
@@ -131,7 +145,7 @@ export function sameIdentity(a: Pick<VaultAccount, 'origin' | 'issuer' | 'label'
 }
 
 /** What {@link sameIdentity} compares, as one lookup key. */
-export function identityKey(account: Pick<VaultAccount, 'origin' | 'issuer' | 'label'>): string {
+function identityKey(account: Pick<VaultAccount, 'origin' | 'issuer' | 'label'>): string {
   return JSON.stringify([account.origin, account.issuer.toLowerCase(), account.label.toLowerCase()]);
 }
 
@@ -139,6 +153,6 @@ export function identityKey(account: Pick<VaultAccount, 'origin' | 'issuer' | 'l
  * The same key for the same site, as one lookup key. The secret in canonical form: a secret stored before
  * secrets were canonicalised (`JBSWY3DPEHPK3PXPA`, as typed) is the same key as its canonical twin from a link.
  */
-export function secretKey(account: Pick<VaultAccount, 'origin' | 'secret'>): string {
+function secretKey(account: Pick<VaultAccount, 'origin' | 'secret'>): string {
   return JSON.stringify([account.origin, normalizeBase32Secret(account.secret)]);
 }

@@ -1,4 +1,4 @@
-import { identityKey, mergeAccounts, newAccount, parseOtpauthLines, readBackup, secretKey } from '../../vault/backup.js';
+import { mergeAccounts, type MergeResult, newAccount, parseOtpauthLines, readBackup } from '../../vault/backup.js';
 import { backupFileKind } from '../../vault/backup-file-kind.js';
 import { normalizeOrigin } from '../../vault/origin.js';
 import type { VaultAccount } from '../../vault/payload.js';
@@ -51,44 +51,28 @@ export const importAccounts: Handler<'import'> = async (ctx, { text, passphrase,
   const merged = mergeAccounts(vault.payload.accounts, incoming);
   const payload = { ...vault.payload, accounts: merged.accounts };
   if (merged.added.length > 0) await ctx.save(vault, payload);
-  const skipped = explainSkips(vault.payload.accounts, incoming, lines, new Set(merged.duplicates), new Set(merged.conflicts));
+  const skipped = explainSkips(merged, incoming, lines);
   return { backup: backupStatus(payload), added: merged.added.length, ...skipped, errors };
 };
 
 /**
- * What each skipped account ran into. The report named a skipped account by its own name and said "already in
- * the vault", also when the vault's account had another name and when the repeat was an earlier line of the same
- * file (QA). Replays {@link mergeAccounts}' order with its own keys: an incoming account is compared with the
- * vault's accounts and with those added before it, and only added ones become something a later one runs into.
+ * What each skipped account ran into, as mergeAccounts found it: the vault's account under its own name, or an
+ * earlier line of this file. The report named a skipped account by its own name and said "already in the vault",
+ * also when the vault's account had another name and when the repeat was an earlier line of the same file (QA).
  */
 function explainSkips(
-  existing: readonly VaultAccount[],
+  merged: MergeResult,
   incoming: readonly VaultAccount[],
   lines: ReadonlyArray<number | null>,
-  duplicates: ReadonlySet<VaultAccount>,
-  conflicts: ReadonlySet<VaultAccount>,
 ): { duplicates: ImportSkip[]; conflicts: ImportSkip[] } {
-  const bySecret = new Map<string, ImportSkip['sameAs']>();
-  const byIdentity = new Map<string, ImportSkip['sameAs']>();
-  for (const account of existing) {
-    const sameAs = { in: 'vault', name: describeAccount(account) } as const;
-    if (!bySecret.has(secretKey(account))) bySecret.set(secretKey(account), sameAs);
-    if (!byIdentity.has(identityKey(account))) byIdentity.set(identityKey(account), sameAs);
-  }
-  const result: { duplicates: ImportSkip[]; conflicts: ImportSkip[] } = { duplicates: [], conflicts: [] };
-  incoming.forEach((account, index) => {
+  const lineOf = new Map(incoming.map((account, index) => [account, lines[index] ?? null]));
+  const skip = (account: VaultAccount): ImportSkip => {
     const name = describeAccount(account);
-    const line = lines[index] ?? null;
-    // The fallbacks cannot be reached (the replay sees what the merge saw); they keep every skip in the report.
-    if (duplicates.has(account)) {
-      result.duplicates.push({ name, line, sameAs: bySecret.get(secretKey(account)) ?? { in: 'vault', name } });
-    } else if (conflicts.has(account)) {
-      result.conflicts.push({ name, line, sameAs: byIdentity.get(identityKey(account)) ?? { in: 'vault', name } });
-    } else {
-      const sameAs = { in: 'file', name, line } as const;
-      bySecret.set(secretKey(account), sameAs);
-      byIdentity.set(identityKey(account), sameAs);
-    }
-  });
-  return result;
+    const ranInto = merged.ranInto.get(account)!;
+    const sameAs = lineOf.has(ranInto)
+      ? ({ in: 'file', name: describeAccount(ranInto), line: lineOf.get(ranInto)! } as const)
+      : ({ in: 'vault', name: describeAccount(ranInto) } as const);
+    return { name, line: lineOf.get(account) ?? null, sameAs };
+  };
+  return { duplicates: merged.duplicates.map(skip), conflicts: merged.conflicts.map(skip) };
 }
