@@ -44,6 +44,14 @@ describe('add-account', () => {
     });
   });
 
+  it('names the account already there as the vault has it, not as typed now', async () => {
+    const { service } = await withAccount(); // PyPI: alice
+    expect(await service.handle({ type: 'add-account', account: { issuer: 'Work', label: 'me', secret: SECRET, origin: 'https://pypi.org' } })).toMatchObject({
+      ok: false,
+      error: 'This account is already in Latchkey (PyPI: alice).',
+    });
+  });
+
   it('stores one form of a key whether it is typed or pasted, so the second is a duplicate', async () => {
     const typed = { issuer: 'PyPI', label: 'alice', secret: 'jbsw y3dp ehpk 3pxp a', origin: 'https://pypi.org' };
     const pasted = { uri: `otpauth://totp/PyPI:alice?secret=${SECRET}&issuer=PyPI`, origin: 'https://pypi.org' };

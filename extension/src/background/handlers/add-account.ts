@@ -15,7 +15,8 @@ export const addAccount: Handler<'add-account'> = async (ctx, { account: input }
       : validateTotpAccount({ issuer: input.issuer ?? '', label: input.label ?? '', secret: input.secret ?? '' });
   const account = newAccount(params, origin, ctx.deps.now());
   const merged = mergeAccounts(vault.payload.accounts, [account]);
-  const existing = [...merged.duplicates, ...merged.conflicts][0];
+  // Named as the vault has it: the same secret may be stored under another name than the one typed now.
+  const existing = merged.ranInto.get(account);
   if (existing) {
     throw new UserFacingError(
       merged.duplicates.length > 0
