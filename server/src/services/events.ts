@@ -46,6 +46,11 @@ export const EVENT_TAGS = {
   emailAdded: 'account:email:added',
   emailVerified: 'account:email:verified',
   emailRemoved: 'account:email:removed',
+  /**
+   * Recorded only by migration 010 (its own frozen copy of this tag, `by: "migration"`, details.email: the account's
+   * own row): another account had verified the same address, and kept it. Never mailed: 010 holds no mail key.
+   */
+  emailVerificationWithdrawn: 'account:email:verification_withdrawn',
   /** "Resend link": a new verification link (the older ones stop working) mailed to the address. */
   emailVerificationResent: 'account:email:verification_resent',
   /** details `{from, to}`: the notice goes to the previous primary address. */

@@ -36,6 +36,15 @@ describe('security history labels', () => {
     );
   });
 
+  it('a verification migration 010 took away says why, naming the address but never the account that kept it', () => {
+    expect(describeEvent(event(EVENT_TAGS.emailVerificationWithdrawn, { email: 'a@example.org', by: 'migration' }))).toBe(
+      'E-mail address “a@example.org” no longer verified: another account had verified it too (an address can belong to one account only)',
+    );
+    expect(describeEvent(event(EVENT_TAGS.emailVerificationWithdrawn))).toBe(
+      'E-mail address no longer verified: another account had verified it too (an address can belong to one account only)',
+    );
+  });
+
   it('a login stopped by a change says so, with its method, and never reads as logged in', () => {
     expect(describeEvent(event(EVENT_TAGS.loginStopped, { method: 'recovery_code' }))).toBe(
       'Login stopped (recovery code): the password or two-factor settings changed during it',

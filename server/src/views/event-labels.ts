@@ -100,6 +100,10 @@ export function describeEvent(event: SecurityEvent): string {
       return details.by === 'admin' ? `E-mail address${quoted(details.email)} verified by an administrator` : `E-mail address${quoted(details.email)} verified`;
     case EVENT_TAGS.emailRemoved:
       return `E-mail address${quoted(details.email)} removed`;
+    case EVENT_TAGS.emailVerificationWithdrawn:
+      // Migration 010 (the same mailbox in two spellings, verified by two accounts): the server's own change, not
+      // something someone did to the account; the other account is not named (its owner's personal data).
+      return `E-mail address${quoted(details.email)} no longer verified: another account had verified it too (an address can belong to one account only)`;
     case EVENT_TAGS.emailVerificationResent:
       return `Verification link sent again to${quoted(details.email) || ' an address'}`;
     case EVENT_TAGS.primaryEmailChanged:

@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import { keyLabelKey } from '../../services/webauthn-key-label.js';
 
 interface Before {
   webauthn_credentials: { id: number; user_id: string; label: string; label_key: string | null };
@@ -26,6 +25,14 @@ export async function up(db: Kysely<Before>): Promise<void> {
       .execute();
   }
   await db.schema.createIndex('webauthn_credentials_user_label_key').unique().on('webauthn_credentials').columns(['user_id', 'label_key']).execute();
+}
+
+/**
+ * services/webauthn-key-label.ts `keyLabelKey` as it was when 003 shipped: a migration is frozen, so a later
+ * change to that rule cannot change what 003 writes (migrations-frozen.test.ts).
+ */
+function keyLabelKey(label: string): string {
+  return label.toLocaleLowerCase('en');
 }
 
 export async function down(db: Kysely<Before>): Promise<void> {

@@ -1,10 +1,13 @@
 import { type Kysely, type MigrationProvider, Migrator } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { emailKey } from '../../services/email-address.js';
+import { EVENT_TAGS } from '../../services/events.js';
 import { DIALECTS } from '../../testing/service-harness.js';
 import { migrateToLatest } from '../migrate.js';
 import { openDatabase } from '../open-database.js';
 import type { Database } from '../schema.js';
 import { createTestDatabaseUrl } from '../test-database.js';
+import { emailKey010, TAGS_010 } from './010-email-keys.js';
 import { migrations } from './index.js';
 
 /** The database as the previous release left it: every migration up to 009. */
@@ -119,12 +122,21 @@ describe.each(DIALECTS)('migration 010 (address keys under the current rule) on 
           details: { email: 'j\u00f6rg@example.org', verified: false, by: 'migration', kept: 'jo\u0308rg@example.org' },
         },
         { user_id: 'u-ann', tag: 'account:email:verified', details: { email: 'Ann@exämple.org', by: 'migration' } },
+        // A verification taken away is said in the history of the account that lost it, naming its own row's
+        // address only: never the account that kept it (its name or its spelling of the address).
+        { user_id: 'u-cid', tag: 'account:email:verification_withdrawn', details: { email: 'BEA@xn--exmple-cua.org', by: 'migration' } },
+        { user_id: 'u-eve', tag: 'account:email:verification_withdrawn', details: { email: 'dee@xn--bcher-kva.example', by: 'migration' } },
       ]);
+      for (const event of events.filter((row) => row.tag === 'account:email:verification_withdrawn')) {
+        for (const other of ['u-bea', '"bea"', 'bea@exämple.org', 'u-dee', '"dee"', 'dee@bücher.example']) expect(event.details).not.toContain(other);
+      }
+      // Never mailed: 010 holds no mail key, and nothing of it reaches the outbox.
+      expect(await db.selectFrom('mail_outbox').selectAll().execute()).toEqual([]);
       // And the operator is told by account name, never by address (personal data in a log).
       expect(warnings).toEqual([
         '[latchkey] migration 010-email-keys: account "ann": removed 2 address rows that duplicated others under the current comparison rule (recorded in its security history).',
-        '[latchkey] migration 010-email-keys: account "cid": one of its addresses is no longer verified: account "bea" verified the same address (in another spelling) and keeps it. Its owner can verify another address.',
-        '[latchkey] migration 010-email-keys: account "eve": one of its addresses is no longer verified: account "dee" verified the same address (in another spelling) and keeps it. Its owner can verify another address.',
+        '[latchkey] migration 010-email-keys: account "cid": one of its addresses is no longer verified: account "bea" verified the same address (in another spelling) and keeps it (recorded in its security history). Its owner can verify another address.',
+        '[latchkey] migration 010-email-keys: account "eve": one of its addresses is no longer verified: account "dee" verified the same address (in another spelling) and keeps it (recorded in its security history). Its owner can verify another address.',
       ]);
       expect(warnings.join('\n')).not.toContain('@');
 
@@ -183,5 +195,48 @@ describe.each(DIALECTS)('migration 010 (address keys under the current rule) on 
       await db.destroy();
       await database.drop();
     }
+  });
+});
+
+describe('migration 010 keeps its own copy of the rule and tags of its day', () => {
+  // The copy must give today's keys (what 010 shipped with), or databases migrated now and earlier differ.
+  // A change to `emailKey` that makes this fail needs a migration of its own to re-key the rows, not an edit of 010.
+  it.each([
+    'alice@example.org',
+    '  Alice@Example.ORG  ',
+    'Ann@exämple.org',
+    'ann@EXÄMPLE.ORG',
+    'ann@xn--exmple-cua.org',
+    'ann@XN--EXMPLE-CUA.ORG',
+    'jo\u0308rg@example.org',
+    'J\u00d6RG@example.org',
+    'ann@exa\u0308mple.org',
+    'dee@bücher.example',
+    'dee@BU\u0308CHER.example',
+    'user@例え.テスト',
+    'user@пример.рф',
+    'user@example．org',
+    'user@example。org',
+    'straße@faß.de',
+    'İstanbul@example.org',
+    'ΟΔΟΣ@ΕΛΛΑΔΑ.gr',
+    '\u212bngstrom@example.org',
+    'a@b@exämple.org',
+    'alice',
+    'Alice Smith',
+    '',
+    'user@xn--zz',
+    'user@exa%mple.org',
+    'user@-bad-.example',
+    'user@example.org.',
+    'user@🙂.example',
+  ])('%j', (address) => {
+    expect(emailKey010(address)).toBe(emailKey(address));
+  });
+
+  // Its events stay in the history's words only while these tags are still the server's: renaming one needs a
+  // migration for the rows already written, not an edit of 010.
+  it('writes only tags the server still records and describes', () => {
+    expect(Object.values(EVENT_TAGS)).toEqual(expect.arrayContaining(Object.values(TAGS_010)));
   });
 });

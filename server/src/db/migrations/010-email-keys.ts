@@ -1,6 +1,5 @@
+import { domainToASCII } from 'node:url';
 import type { Kysely } from 'kysely';
-import { emailKey } from '../../services/email-address.js';
-import { EVENT_TAGS } from '../../services/events.js';
 
 interface Before {
   user_emails: {
@@ -31,8 +30,35 @@ interface Plan {
 const LOG_PREFIX = '[latchkey] migration 010-email-keys:';
 
 /**
- * Every address row gets the key of the current comparison rule, `emailKey` (NFC, lower case, the domain in
- * its ASCII form). Rows written before that rule keep the key their text had then (trimmed and lower-cased),
+ * The event tags 010 writes, as they were the day it shipped. A migration is frozen: a database migrated later
+ * must get what one migrated then got, so nothing here is read from services/ (the live `EVENT_TAGS` may be
+ * renamed; a rename needs its own migration for the rows already written). migrations-frozen.test.ts keeps it so.
+ */
+export const TAGS_010 = {
+  emailRemoved: 'account:email:removed',
+  emailVerified: 'account:email:verified',
+  emailVerificationWithdrawn: 'account:email:verification_withdrawn',
+} as const;
+
+/**
+ * The address key of the rule 010 moved every row to: services/email-address.ts `emailKey` as it was the day
+ * 010 shipped (NFC, lower case, the domain in its ASCII form), copied so that a later change to that rule changes
+ * what a later migration does, never what this one did. A later rule that changes keys needs its own migration
+ * to re-key the rows. 010-email-keys.test.ts checks that both still agree today. (`domainToASCII` and the string
+ * methods are the runtime's: a Node with other IDNA or Unicode tables could differ on rare domains; no copy here
+ * could freeze those short of shipping the tables.)
+ */
+export function emailKey010(email: string): string {
+  const text = email.trim().normalize('NFC').toLowerCase().normalize('NFC');
+  const at = text.lastIndexOf('@');
+  if (at < 0) return text;
+  const domain = domainToASCII(text.slice(at + 1));
+  return domain === '' ? text : `${text.slice(0, at)}@${domain}`;
+}
+
+/**
+ * Every address row gets the key of the comparison rule of the day, {@link emailKey010} (NFC, lower case, the
+ * domain in its ASCII form). Rows written before that rule keep the key their text had then (trimmed and lower-cased),
  * so the database's own checks — one row per address per account (`user_emails_user_address`), one account
  * per verified address (`user_emails_verified_address`) — and the "verified by another account" check compared
  * those rows under the old rule: the same mailbox in its other spelling (a Unicode or an ASCII domain, a
@@ -47,9 +73,13 @@ const LOG_PREFIX = '[latchkey] migration 010-email-keys:';
  *   same mailbox was proved), with an `account:email:verified` event.
  * - Verified rows of two accounts: the account where it is the primary address keeps the verification, else
  *   the one that verified it first; the others' rows stay on their accounts, unverified (their owners see
- *   "Another account verified this address first" if they follow a link). No event tag says that, so the
- *   operator is told in the server's log, by username, never the address (it is personal data).
- * Events are recorded without mail: a migration holds no mail key, and the change is the server's own.
+ *   "Another account verified this address first" if they follow a link). Each such account gets an
+ *   `account:email:verification_withdrawn` event (`by: "migration"`, its own row's address in `email`, never the
+ *   other account: that account's address and name are not its owner's to see), so its owner does not find the
+ *   address unverified without a word; the operator is told in the server's log, by username, never the address
+ *   (it is personal data).
+ * Events are recorded without mail: a migration holds no mail key (the outbox seals every body), and the change is
+ * the server's own. The owner reads it in the security history.
  */
 export async function up(db: Kysely<Before>): Promise<void> {
   const rows = await db
@@ -57,7 +87,7 @@ export async function up(db: Kysely<Before>): Promise<void> {
     .select(['id', 'user_id', 'email', 'email_key', 'is_primary', 'verified_at', 'verify_nonce'])
     .orderBy('id')
     .execute();
-  const plans = rows.map((row): Plan => ({ row: { ...row, id: Number(row.id) }, key: emailKey(row.email), verifiedAt: toNumber(row.verified_at) }));
+  const plans = rows.map((row): Plan => ({ row: { ...row, id: Number(row.id) }, key: emailKey010(row.email), verifiedAt: toNumber(row.verified_at) }));
   // Keys are unique per account and among verified rows: two rows can share a new key only if one changed.
   if (plans.every((plan) => plan.key === plan.row.email_key)) return;
 
@@ -111,16 +141,18 @@ export async function up(db: Kysely<Before>): Promise<void> {
       .values({ user_id: userId, tag, ip: null, user_agent: null, details: JSON.stringify(details), created_at: time })
       .execute();
   for (const plan of removed) {
-    await record(plan.row.user_id, EVENT_TAGS.emailRemoved, {
+    await record(plan.row.user_id, TAGS_010.emailRemoved, {
       email: plan.row.email,
       verified: plan.verifiedAt !== null,
       by: 'migration',
       kept: plan.removedFor!.email,
     });
   }
-  for (const plan of newlyVerified) await record(plan.row.user_id, EVENT_TAGS.emailVerified, { email: plan.row.email, by: 'migration' });
-
+  for (const plan of newlyVerified) await record(plan.row.user_id, TAGS_010.emailVerified, { email: plan.row.email, by: 'migration' });
   const lost = kept.filter((plan) => plan.verificationLostTo !== undefined);
+  // Its own address only: which account kept the verification is another owner's personal data (ASVS V8.3).
+  for (const plan of lost) await record(plan.row.user_id, TAGS_010.emailVerificationWithdrawn, { email: plan.row.email, by: 'migration' });
+
   if (removed.length === 0 && lost.length === 0) return;
   const userIds = [...new Set([...removed.map((plan) => plan.row.user_id), ...lost.flatMap((plan) => [plan.row.user_id, plan.verificationLostTo!.user_id])])];
   const names = new Map(
@@ -136,7 +168,7 @@ export async function up(db: Kysely<Before>): Promise<void> {
   for (const plan of lost) {
     console.warn(
       `${LOG_PREFIX} account ${name(plan.row.user_id)}: one of its addresses is no longer verified: account ${name(plan.verificationLostTo!.user_id)} ` +
-        'verified the same address (in another spelling) and keeps it. Its owner can verify another address.',
+        'verified the same address (in another spelling) and keeps it (recorded in its security history). Its owner can verify another address.',
     );
   }
 }
