@@ -223,6 +223,30 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     expect(bodyOf(removals[1]!).text).toContain('two-factor authentication is now off, and the recovery codes were deleted');
   });
 
+  it('authentication-app codes blocked: the notice says whether a key or a recovery code is left to log in with (read in the event’s transaction)', async () => {
+    const user = await register({ emailVerified: true });
+    await h.services.totp.enable(user.id, h.services.totp.generateSecret());
+    const blocked = async () => {
+      await h.services.events.record({ userId: user.id, tag: EVENT_TAGS.totpGuessBudgetSpent, origin: NO_ORIGIN, details: { guesses: 300 } });
+      return bodyOf((await outbox(user.id)).at(-1)!).text;
+    };
+    // The app alone: no way in until the budget rolls over (QA: it said "so you can still log in").
+    const alone = await blocked();
+    expect(alone).toContain('Your account has no security key and no unused recovery code, so you cannot log in until then');
+    expect(alone).toContain(`Reset your password:\n${h.config.origin}/account/request-password-reset/`);
+    expect(alone).not.toContain('you can still log in');
+    const codes = await h.services.recoveryCodes.generate(user.id);
+    expect(await blocked()).toContain('Security keys and recovery codes still work, so you can still log in.');
+    // Every code spent, a security key left.
+    for (const code of codes) await h.services.recoveryCodes.use(user.id, code);
+    const key = softAuthenticator();
+    const options = await h.services.webauthn.registrationOptions({ id: user.id, username: user.username }, 'Desk key');
+    await h.services.webauthn.register(user.id, key.createRegistrationResponse(options, { origin: h.config.origin }), 'Desk key', NO_ORIGIN);
+    const withKey = await blocked();
+    expect(withKey).toContain('Security keys and recovery codes still work, so you can still log in.');
+    expect(withKey).toContain(`Review your account:\n${h.config.origin}/manage/account/`);
+  });
+
   it('the first set of recovery codes is not said to replace older codes; a later set is', async () => {
     const user = await register({ emailVerified: true });
     await h.services.totp.enable(user.id, h.services.totp.generateSecret());

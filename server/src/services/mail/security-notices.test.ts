@@ -14,6 +14,7 @@ function noticeText(tag: EventTag, overrides: Partial<NoticeContext> & { userAge
     event: { userId: 'u-1', tag, origin: { ip: '203.0.113.7', userAgent }, details, createdAt: Date.UTC(2026, 10, 30, 21, 34, 35) },
     recoveryCodesLeft: 5,
     twoFactorOff: false,
+    otherFactorLeft: true,
     recipient: 'alice@example.org',
     accountUrl: `${ORIGIN}/manage/account/`,
     resetUrl: `${ORIGIN}/account/request-password-reset/`,

@@ -24,6 +24,11 @@ export interface NoticeContext {
   recoveryCodesLeft: number;
   /** A removal took the last second factor: 2FA is off (read in the removal's transaction, `method-removed` only). */
   twoFactorOff: boolean;
+  /**
+   * A security key or an unused recovery code is left, so the owner can log in without the authentication app
+   * (read in the event's transaction, `totp-guess-budget-spent` only).
+   */
+  otherFactorLeft: boolean;
   /** The address this notice goes to (a notice may need to say whether something was sent here or elsewhere). */
   recipient: string;
   /** Where the account page is (LATCHKEY_ORIGIN + /manage/account/). */
@@ -222,16 +227,29 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
   [EVENT_TAGS.emailVerified]: {
     kind: 'notice:email-verified',
     recipient: 'primary-unless-it',
-    compose: (c) => ({
-      subject: `${c.siteName}: e-mail address added to your account`,
-      paragraphs: [
-        `The address ${String(c.event.details.email)} was verified and added to your account “${c.username}”. Password reset links can be sent to it from now on.`,
-        when(c),
-      ],
-      action: review(c),
-      after: ['If this was not you, someone is logged in as you: remove that address from your account, change your password and log out your other sessions.'],
-      contact: lockedOut(c),
-    }),
+    // Verified by an operator (`npm run admin -- verify-email`, `details.by` "admin"): no session did it, so the
+    // notice says who did, as the security history does (QA: it read "If this was not you, someone is logged in
+    // as you", sending the owner after an intruder who was never there).
+    compose: (c) => {
+      const address = String(c.event.details.email);
+      const byAdministrator = c.event.details.by === 'admin';
+      return {
+        subject: `${c.siteName}: e-mail address added to your account`,
+        paragraphs: [
+          byAdministrator
+            ? `An administrator of this index verified the address ${address} and added it to your account “${c.username}”, after checking that its owner controls it. Password reset links can be sent to it from now on.`
+            : `The address ${address} was verified and added to your account “${c.username}”. Password reset links can be sent to it from now on.`,
+          when(c),
+        ],
+        action: review(c),
+        after: [
+          byAdministrator
+            ? 'If you did not ask the administrators of this index for this, remove that address from your account and tell them at once.'
+            : 'If this was not you, someone is logged in as you: remove that address from your account, change your password and log out your other sessions.',
+        ],
+        contact: lockedOut(c),
+      };
+    },
   },
   // A verified address leaving the account takes its reset links and notices with it: the owner hears of it
   // at the primary address (an unverified one, a typo say, never received anything: no mail for it).
@@ -307,17 +325,26 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
     },
   },
   // Issue 14 point 1: the owner must hear that someone with the password spent the year's TOTP budget.
+  // QA: it told every owner "Security keys and recovery codes still work, so you can still log in" and linked the
+  // account page. An owner with neither (the app alone, its codes spent) cannot log in for up to a year: told so,
+  // and given the one thing that works without a login, a password reset.
   [EVENT_TAGS.totpGuessBudgetSpent]: {
     kind: 'notice:totp-guess-budget-spent',
     compose: (c) => ({
       subject: `${c.siteName}: authentication-app codes blocked on your account`,
       paragraphs: [
         `Someone entered the correct password for your account “${c.username}”, then tried ${typeof c.event.details.guesses === 'number' ? c.event.details.guesses : 'many'} wrong authentication-app codes within a year — the most this index allows.`,
-        'Codes from your authentication app are refused until older wrong codes are a year old. Security keys and recovery codes still work, so you can still log in.',
+        c.otherFactorLeft
+          ? 'Codes from your authentication app are refused until older wrong codes are a year old. Security keys and recovery codes still work, so you can still log in.'
+          : 'Codes from your authentication app are refused until older wrong codes are a year old. Your account has no security key and no unused recovery code, so you cannot log in until then unless the administrators of this index reset your two-factor authentication, after verifying your identity.',
         when(c),
       ],
-      action: review(c),
-      after: ['Your password is known to someone else: change it now. An administrator can lift the block after checking your identity.'],
+      action: c.otherFactorLeft ? review(c) : resetPassword(c),
+      after: [
+        c.otherFactorLeft
+          ? 'Your password is known to someone else: change it now. An administrator can lift the block after checking your identity.'
+          : 'Your password is known to someone else: reset it now with the link above (no login needed).',
+      ],
       contact: lockedOut(c),
     }),
   },
@@ -407,11 +434,13 @@ export function createSecurityNotices(options: SecurityNoticeOptions): EventFoll
           : 0;
       // After the removal cleared the recovery codes (clearRecoveryCodesIfNoFactor), in its transaction.
       const twoFactorOff = event.tag === EVENT_TAGS.methodRemoved && (await secondFactorLeft(trx, userId)) !== true;
+      const otherFactorLeft = event.tag === EVENT_TAGS.totpGuessBudgetSpent && (await factorBesidesTheApp(trx, userId));
       const context: NoticeContext = {
         username: found.username,
         event,
         recoveryCodesLeft,
         twoFactorOff,
+        otherFactorLeft,
         recipient: found.email,
         accountUrl: `${origin}${ROUTES.manageAccount}`,
         resetUrl: `${origin}${ROUTES.requestPasswordReset}`,
@@ -483,6 +512,29 @@ async function shouldSendThrottled(trx: Kysely<Database>, userId: string, kind: 
     )
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** Whether the account can log in without its authentication app: a security key, or an unused recovery code (one statement). */
+async function factorBesidesTheApp(trx: Kysely<Database>, userId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('users')
+    .select((eb) => [
+      eb
+        .exists(eb.selectFrom('webauthn_credentials').select('webauthn_credentials.id').whereRef('webauthn_credentials.user_id', '=', 'users.id'))
+        .as('has_key'),
+      eb
+        .exists(
+          eb
+            .selectFrom('recovery_codes')
+            .select('recovery_codes.user_id')
+            .whereRef('recovery_codes.user_id', '=', 'users.id')
+            .where('recovery_codes.used_at', 'is', null),
+        )
+        .as('has_code'),
+    ])
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  return Boolean(row?.has_key) || Boolean(row?.has_code);
 }
 
 function capitalise(text: string): string {
