@@ -1,7 +1,10 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConfigDirectories, loadConfig, testConfig, type Config } from '../config.js';
@@ -271,7 +274,7 @@ describe('admin CLI: help, refusals and output', () => {
     }
     const overview = captureIo();
     expect(await runAdmin(['--help'], overview, config)).toBe(0);
-    expect(overview.out.join('\n')).toMatch(/Exit codes: 0 done; 1 refused .*; 2 wrong environment/s);
+    expect(overview.out.join('\n')).toMatch(/Exit codes: 0 done; 1 refused .*; 2 wrong environment.*or locked by another process: try again/s);
     // A bare run is a usage error: the overview goes to stderr.
     const bare = captureIo();
     expect(await runAdmin([], bare, config)).toBe(1);
@@ -651,6 +654,102 @@ describe.each(['sqlite', 'postgres'] as const)('admin CLI opens only a database 
     } finally {
       await database.drop();
     }
+  });
+});
+
+describe('admin CLI beside another process that holds the SQLite write lock', () => {
+  let config: Config;
+  useThrowAwayDatabase((started) => {
+    config = started;
+  });
+  const file = () => config.databaseUrl.slice('sqlite:'.length);
+
+  /** An account with the app on and an unverified primary address, made by a server on the test database. */
+  async function seeded(username: string): Promise<void> {
+    const latchkey = await createApp(config);
+    try {
+      const user = await latchkey.services.accounts.register(
+        { username, email: `${username}@example.org`, password: 'a long enough admin password' },
+        NO_ORIGIN,
+      );
+      await latchkey.services.totp.enable(user.id, latchkey.services.totp.generateSecret());
+    } finally {
+      await latchkey.close();
+    }
+  }
+
+  /**
+   * A write transaction held by another process (as the server holds one while it writes) until `releaseAfterMs`
+   * has passed, then rolled back; resolves once the lock is taken.
+   */
+  async function lockHeldByAnotherProcess(releaseAfterMs: number): Promise<ChildProcess> {
+    const script = [
+      'const db = new (require(process.argv[3]))(process.argv[1]);',
+      "db.exec('begin immediate');",
+      "process.stdout.write('holding\\n');",
+      "setTimeout(() => { db.exec('rollback'); db.close(); }, Number(process.argv[2]));",
+    ].join('\n');
+    // The better-sqlite3 this file uses, wherever the child starts.
+    const module = createRequire(import.meta.url).resolve('better-sqlite3');
+    const child = spawn(process.execPath, ['-e', script, file(), String(releaseAfterMs), module], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the lock holder exited (${code}) before it held the lock`)));
+      child.stdout!.once('data', () => resolve());
+    });
+    return child;
+  }
+
+  it('gives up after the busy timeout with exit 2, saying the database is locked and that nothing was changed', { timeout: 60_000 }, async () => {
+    await seeded('locked');
+    // Another connection's write transaction (the server's, mid-request): the CLI's first write waits for it, then gives up.
+    const holder = new SQLite(file());
+    holder.exec('begin immediate');
+    const reset = captureIo();
+    const started = Date.now();
+    try {
+      // It used to end "admin: database is locked", exit 3 ("unexpected failure": look at `events` for what was done).
+      expect(await adminMain(['reset-2fa', '--username', 'locked', '--reason', 'video call'], reset, config)).toBe(2);
+    } finally {
+      holder.exec('rollback');
+      holder.close();
+    }
+    // It waited (the 5 s busy timeout) before giving up.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4_000);
+    expect(reset.out).toEqual([]);
+    expect(reset.err).toEqual([
+      `Database error: The SQLite file ${file()} is locked by another process writing to it (the server, or another admin command), ` +
+        'and it stayed locked while this command waited. Nothing was changed. Try again in a moment.',
+    ]);
+    // Nothing was changed indeed: the app is still on, nothing recorded, nothing mailed.
+    const latchkey = await createApp(config);
+    try {
+      const user = (await latchkey.services.accounts.findByUsername('locked'))!;
+      expect((await latchkey.services.accounts.twoFactorStatus(user.id)).hasTotp).toBe(true);
+      expect((await latchkey.services.events.list(user.id)).map((event) => event.tag)).not.toContain('admin:two_factor:reset');
+      expect(
+        await latchkey.db.selectFrom('mail_outbox').select('kind').where('user_id', '=', user.id).where('kind', 'like', 'notice:admin%').execute(),
+      ).toEqual([]);
+    } finally {
+      await latchkey.close();
+    }
+    // Once the lock is gone, the same command does it.
+    expect(await adminMain(['reset-2fa', '--username', 'locked', '--reason', 'video call'], captureIo(), config)).toBe(0);
+  });
+
+  it('waits for a lock another process lets go of within the busy timeout, also where the command reads before it writes', { timeout: 60_000 }, async () => {
+    await seeded('waiting');
+    // verify-email reads the address, then marks it: begun DEFERRED, that transaction was refused at once, whatever
+    // the busy timeout (SQLite does not let a reader wait for the write lock). Now the CLI waits for the lock.
+    const holder = await lockHeldByAnotherProcess(1_000);
+    const verify = captureIo();
+    try {
+      expect(await adminMain(['verify-email', '--username', 'waiting', '--email', 'waiting@example.org'], verify, config)).toBe(0);
+    } finally {
+      holder.kill();
+    }
+    expect(verify.err).toEqual([]);
+    expect(verify.out[0]).toBe('Marked waiting@example.org verified on "waiting", recorded in their security history with your name.');
   });
 });
 

@@ -28,7 +28,16 @@ import {
 } from '../services/admin.js';
 import { createServices, type Services } from '../services/index.js';
 import { codeCommand } from './code.js';
-import { DatabaseProblem, describeDatabase, openServerDatabase, problemFrom } from './server-database.js';
+import {
+  busyMessage,
+  changedAnything,
+  DatabaseBusy,
+  DatabaseProblem,
+  describeDatabase,
+  isDatabaseBusy,
+  openServerDatabase,
+  problemFrom,
+} from './server-database.js';
 
 /** Where a command writes; injectable for tests. */
 export interface AdminIo {
@@ -46,7 +55,7 @@ export const EXIT = {
   ok: 0,
   /** The request was refused: usage, an unknown or deleted account, an unknown address, an invalid value, nothing to do. Nothing changed. */
   refused: 1,
-  /** The environment is wrong: configuration, secret key, database missing or unreachable. Nothing changed. */
+  /** The environment is wrong: configuration, secret key, database missing, unreachable or locked by another process. Nothing changed. */
   environment: 2,
   /** Anything else (a bug, or the database failing mid-command): see the message, and `events` for what was recorded. */
   failed: 3,
@@ -508,7 +517,8 @@ export function helpText(): string {
     'It only opens a database the server has set up; it never creates or migrates one.',
     '',
     'Exit codes: 0 done; 1 refused (usage, unknown account or address, invalid value), nothing changed; 2 wrong environment',
-    '(configuration, secret key, database missing or unreachable), nothing changed; 3 unexpected failure.',
+    '(configuration, secret key, database missing or unreachable, or locked by another process: try again), nothing changed;',
+    '3 unexpected failure.',
   );
   return lines.join('\n');
 }
@@ -516,6 +526,9 @@ export function helpText(): string {
 function commandHelp(command: AdminCommand): string {
   return `Usage: npm run -s admin -- ${command.usage}\n\n${command.summary}\n\n${command.help}`;
 }
+
+/** After a database that stayed locked: nothing was changed, so running the command again is safe. */
+const TRY_AGAIN = ' Try again in a moment.';
 
 /** The file name the server keeps a generated key under (config.ts, `resolveSecretKey`). */
 const SECRET_KEY_FILE = 'latchkey-secret.key';
@@ -640,7 +653,7 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config, dir
     db = await openServerDatabase(resolved.databaseUrl);
   } catch (error) {
     if (error instanceof DatabaseProblem) {
-      io.stderr(`Database error: ${error.message} Nothing was changed.`);
+      io.stderr(`Database error: ${error.message} Nothing was changed.${error instanceof DatabaseBusy ? TRY_AGAIN : ''}`);
       return EXIT.environment;
     }
     throw error;
@@ -668,9 +681,15 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config, dir
       io.stderr(error.message);
       return EXIT.refused;
     }
+    // SQLite locked by another process past the busy timeout (it used to end as "admin: database is locked",
+    // exit 3): when this run had changed nothing yet, it is the environment's (exit 2), and running it again is safe.
+    if (isDatabaseBusy(error) && !(await changedAnything(db))) {
+      io.stderr(`Database error: ${busyMessage(where)} Nothing was changed.${TRY_AGAIN}`);
+      return EXIT.environment;
+    }
     // The database going away mid-command is said as such (not a bare "Connection terminated"); part of the
     // command may have been done (a reset commits before it lifts the locks), so it is a failure, not exit 2.
-    const problem = problemFrom(error, where);
+    const problem = isDatabaseBusy(error) ? new DatabaseProblem(busyMessage(where)) : problemFrom(error, where);
     if (problem) {
       io.stderr(`Database error: ${problem.message} The command may not have finished: \`events --username …\` shows what was recorded.`);
       return EXIT.failed;

@@ -9,13 +9,63 @@
  */
 import { existsSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, Kysely, SqliteDialect, type SqliteDialectConfig, SqliteDriver, sql } from 'kysely';
 import { migrations } from '../db/migrations/index.js';
-import { DatabaseLocationError, openDatabase, parseDatabaseUrl, type DatabaseTarget } from '../db/open-database.js';
+import { DatabaseLocationError, openDatabase, openSqlite, parseDatabaseUrl, type DatabaseTarget, withStatementCache } from '../db/open-database.js';
 import type { Database } from '../db/schema.js';
 
 /** The environment names a database the CLI cannot use; nothing was read from or written to it. */
 export class DatabaseProblem extends Error {}
+
+/** The database is locked by another process (SQLITE_BUSY past the busy timeout): nothing was changed; try again. */
+export class DatabaseBusy extends DatabaseProblem {}
+
+/**
+ * Kysely begins SQLite transactions DEFERRED. One that reads before it writes (most of the CLI's: find the
+ * row, then change it) fails at once with SQLITE_BUSY when another process — the server — holds the write
+ * lock: SQLite does not wait there, whatever the busy timeout, since a reader waiting for the lock could
+ * deadlock (seen: `verify-email` refused within milliseconds beside a write transaction). Every transaction
+ * the CLI opens writes, so it takes the lock when it begins (BEGIN IMMEDIATE) and waits the busy timeout
+ * for it, like a single write.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): SqliteDriver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, …): another connection held the lock too long. */
+export function isDatabaseBusy(error: unknown): boolean {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/** What the operator reads when the database stayed locked (without "nothing was changed": the caller knows whether it is true). */
+export function busyMessage(where: string): string {
+  return `${capitalised(where)} is locked by another process writing to it (the server, or another admin command), and it stayed locked while this command waited.`;
+}
+
+/**
+ * After SQLITE_BUSY during a command: did this connection change anything before it? `total_changes()`
+ * counts every row this connection inserted, updated or deleted (rolled back ones too, so a "yes" may be
+ * one that did not last; a "no" is certain). The busy statement itself changed nothing: SQLite refuses a
+ * connection the lock before its first change in a transaction, never after it.
+ */
+export async function changedAnything(db: Kysely<Database>): Promise<boolean> {
+  const { rows } = await sql<{ changes: number }>`select total_changes() as changes`.execute(db);
+  return Number(rows[0]?.changes ?? 0) > 0;
+}
 
 /** A `DatabaseTarget` in words, without the password a PostgreSQL URL may carry. */
 export function describeDatabase(target: DatabaseTarget): string {
@@ -60,7 +110,8 @@ export async function openServerDatabase(databaseUrl: string): Promise<Kysely<Da
     }
     checkMigrations(applied, where);
     try {
-      return openDatabase(databaseUrl);
+      // As openDatabase opens it (WAL, its busy timeout, foreign keys), with transactions that wait for the lock.
+      return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(openSqlite(target.path, databaseUrl)) }) });
     } catch (error) {
       throw problemFrom(error, where) ?? error;
     }
@@ -120,6 +171,8 @@ const POSTGRES_CODES: Record<string, string> = {
  */
 export function problemFrom(error: unknown, where: string): DatabaseProblem | null {
   if (error instanceof DatabaseProblem) return error;
+  // At the open, nothing was written yet. (During a command runAdmin tells busy apart first: it asks whether anything was.)
+  if (isDatabaseBusy(error)) return new DatabaseBusy(busyMessage(where));
   // Read-only, the file could be read; for writing it cannot be opened (e.g. a directory the operator may not
   // write, so WAL cannot start). Its message names DATABASE_URL and what to do: it was passed through as an
   // unexpected failure (exit 3), though nothing was done.

@@ -161,7 +161,7 @@ function createDirectories(directory: string, databaseUrl: string): void {
  * Opens the SQLite file in WAL mode, creating it and its directories. Every failure names DATABASE_URL:
  * SQLite's own "unable to open database file" or "disk I/O error" says neither which setting nor which file.
  */
-function openSqlite(file: string, databaseUrl: string): SQLite.Database {
+export function openSqlite(file: string, databaseUrl: string): SQLite.Database {
   if (file !== ':memory:') {
     const resolved = path.resolve(file);
     createDirectories(path.dirname(resolved), databaseUrl);

@@ -125,6 +125,7 @@ export async function renderAccountPage(res: Response, services: Services, statu
       events,
       ...activity,
       problems,
+      support: services.config.supportContact ?? null,
     }),
   );
 }

@@ -157,7 +157,17 @@ export function recoveryCodeRoutes(services: Services): Router {
           }),
         );
       }
-      sendPage(res, 200, RecoveryCodesPage({ page: pageContext(res), codes: showing.codes, firstTime: showing.firstTime, allUsed: showing.allUsed }));
+      sendPage(
+        res,
+        200,
+        RecoveryCodesPage({
+          page: pageContext(res),
+          codes: showing.codes,
+          firstTime: showing.firstTime,
+          allUsed: showing.allUsed,
+          support: services.config.supportContact ?? null,
+        }),
+      );
     }),
   );
 

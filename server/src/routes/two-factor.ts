@@ -88,7 +88,8 @@ export function twoFactorRoutes(services: Services): Router {
         ...(codeError !== undefined ? { fieldErrors: { [FIELDS.totpValue]: codeError } } : {}),
       },
       scripts: methods.hasSecurityKey && !locks.all ? [WEBAUTHN_SCRIPTS.authenticate] : [],
-      locks: { all: locks.all?.message ?? null, totp: locks.totp?.message ?? null },
+      // A code refused because the app is locked says so among the errors: not again in the app's part.
+      locks: { all: locks.all?.message ?? null, totp: locks.totp?.message ?? null, totpInErrors: locks.totp ? errors.includes(locks.totp.message) : false },
       support: services.config.supportContact ?? null,
     });
   };

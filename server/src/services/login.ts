@@ -149,11 +149,14 @@ export interface Login {
 
 const WRONG_PASSWORD = 'The username or password is incorrect.';
 
-/** The year's TOTP budget is spent: say what still works and what to do. */
+/**
+ * The year's TOTP budget is spent: say what still works and what to do. Shown on the two-factor page only,
+ * whose "Lost your device?" part says what is left without either, with the administrators' contact
+ * (views/help.tsx, LockedOutHelp): not said here too.
+ */
 export const TOTP_BUDGET_SPENT =
   'Too many wrong authentication-app codes have been tried on this account, so codes from the app are refused for now ' +
-  '(someone may know your password). Use a security key or a recovery code, then change your password. ' +
-  'The administrators of this index can help if you have neither.';
+  '(someone may know your password). Use a security key or a recovery code, then change your password.';
 
 /** "N attempts left" before the short lock: said with every wrong second factor (issue 17 point 9). */
 function attemptsLeft({ remaining, pauseMs }: AllowedAttempt): string {

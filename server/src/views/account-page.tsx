@@ -2,6 +2,7 @@
 /** @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SecurityEvent } from '../services/events.js';
+import type { SupportContact } from '../config.js';
 import type { EmailAddress } from '../services/emails.js';
 import { EmailAddressesSection } from './email-addresses-section.js';
 import { PasswordField, ReauthField } from './reauth-field.js';
@@ -43,6 +44,8 @@ export interface AccountPageProps {
   devices: RememberedDeviceSummary[];
   /** Errors shown in place, next to the form that was refused (by field name), when a post comes back. */
   problems?: AccountPageProblems;
+  /** LATCHKEY_SUPPORT_CONTACT: how someone who lost every factor and code reaches the administrators (null: unset). */
+  support?: SupportContact | null;
 }
 
 /** The account page's forms that can be refused in place. */
@@ -299,7 +302,7 @@ export function AccountPage(props: AccountPageProps) {
       </section>
 
       <WhatIsTwoFactor />
-      <WhyRecoveryCodes />
+      <WhyRecoveryCodes support={props.support ?? null} />
     </Layout>
   );
 }

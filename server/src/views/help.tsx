@@ -28,7 +28,11 @@ export function WhatIsTwoFactor() {
   );
 }
 
-export function WhyRecoveryCodes() {
+/**
+ * Why recovery codes matter, and what is left when they are lost too: the administrators, reached at
+ * LATCHKEY_SUPPORT_CONTACT when it is set (`support` as in {@link ContactAdministrators}).
+ */
+export function WhyRecoveryCodes({ support }: { support: SupportContact | null }) {
   return (
     <section class="help" aria-labelledby="help-recovery">
       <h2 id="help-recovery">Why keep recovery codes safe?</h2>
@@ -38,9 +42,9 @@ export function WhyRecoveryCodes() {
       </p>
       <h3>What if I lose every method?</h3>
       <p>
-        If you have lost your devices and your recovery codes, contact the administrators of this index. After they have verified your identity they can reset
-        two-factor authentication on your account; the reset is recorded in your security history. This takes time on purpose, so set up a second method and
-        keep your codes safe.
+        If you have lost your devices and your recovery codes, <ContactAdministrators support={support} />. After they have verified your identity they can
+        reset two-factor authentication on your account; the reset is recorded in your security history. This takes time on purpose, so set up a second method
+        and keep your codes safe.
       </p>
     </section>
   );

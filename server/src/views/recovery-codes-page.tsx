@@ -1,12 +1,22 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
 import { formatRecoveryCode } from '@latchkey/shared';
+import type { SupportContact } from '../config.js';
 import { WhyRecoveryCodes } from './help.js';
 import { Layout, type PageContext } from './layout.js';
 import { RECOVERY_CODE_ROUTES } from './recovery-code-routes.js';
 
 /** The only time recovery codes are ever shown: copy, download, print — with a strong warning. */
-export function RecoveryCodesPage({ page, codes, firstTime, allUsed = false }: { page: PageContext; codes: string[]; firstTime: boolean; allUsed?: boolean }) {
+export interface RecoveryCodesPageProps {
+  page: PageContext;
+  codes: string[];
+  firstTime: boolean;
+  allUsed?: boolean;
+  /** LATCHKEY_SUPPORT_CONTACT: how someone who lost every factor and code reaches the administrators (null: unset). */
+  support?: SupportContact | null;
+}
+
+export function RecoveryCodesPage({ page, codes, firstTime, allUsed = false, support = null }: RecoveryCodesPageProps) {
   const text = `Latchkey recovery codes for ${page.username ?? ''}\nEach code works once. Keep them secret.\n\n${codes.map(formatRecoveryCode).join('\n')}\n`;
   return (
     <Layout page={page} title="Your recovery codes" scripts={['/static/recovery-codes.js']}>
@@ -47,7 +57,7 @@ export function RecoveryCodesPage({ page, codes, firstTime, allUsed = false }: {
         </a>
       </p>
       <p class="hint">Next you type one of them back; that proves they were saved, and that one code is used up.</p>
-      <WhyRecoveryCodes />
+      <WhyRecoveryCodes support={support} />
     </Layout>
   );
 }

@@ -44,9 +44,10 @@ export interface TwoFactorPageProps {
   /**
    * What is locked right now, said on arrival rather than after a code is sent (issue 17 point 9):
    * `all` pauses every method (the recovery-code link is not offered then; its message goes into
-   * `form.errors`); `totp` only the app.
+   * `form.errors`); `totp` only the app, said in the app's part unless `totpInErrors` (a code sent
+   * anyway was refused for it, and `form.errors` says so already).
    */
-  locks?: { all: string | null; totp: string | null };
+  locks?: { all: string | null; totp: string | null; totpInErrors?: boolean };
   /** LATCHKEY_SUPPORT_CONTACT: how someone who lost every factor and code reaches the administrators (null: unset). */
   support?: SupportContact | null;
 }
@@ -99,7 +100,7 @@ export function TwoFactorPage({
           </form>
         </section>
       ) : null}
-      {hasTotp && !locks.all && locks.totp ? (
+      {hasTotp && !locks.all && locks.totp && !locks.totpInErrors ? (
         <section class="card" aria-labelledby="totp-heading">
           <h2 id="totp-heading">Authentication app</h2>
           <div class="notice notice-error" id="totp-locked">
