@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -10,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConfigDirectories, loadConfig, testConfig, type Config } from '../config.js';
 import { openDatabase } from '../db/open-database.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
+import { sqliteLockHeldByAnotherProcess } from '../testing/sqlite-lock-holder.js';
 import { createApp } from '../app.js';
 import { NO_ORIGIN } from '../services/events.js';
 import { createServices } from '../services/index.js';
@@ -678,28 +677,6 @@ describe('admin CLI beside another process that holds the SQLite write lock', ()
     }
   }
 
-  /**
-   * A write transaction held by another process (as the server holds one while it writes) until `releaseAfterMs`
-   * has passed, then rolled back; resolves once the lock is taken.
-   */
-  async function lockHeldByAnotherProcess(releaseAfterMs: number): Promise<ChildProcess> {
-    const script = [
-      'const db = new (require(process.argv[3]))(process.argv[1]);',
-      "db.exec('begin immediate');",
-      "process.stdout.write('holding\\n');",
-      "setTimeout(() => { db.exec('rollback'); db.close(); }, Number(process.argv[2]));",
-    ].join('\n');
-    // The better-sqlite3 this file uses, wherever the child starts.
-    const module = createRequire(import.meta.url).resolve('better-sqlite3');
-    const child = spawn(process.execPath, ['-e', script, file(), String(releaseAfterMs), module], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`the lock holder exited (${code}) before it held the lock`)));
-      child.stdout!.once('data', () => resolve());
-    });
-    return child;
-  }
-
   it('gives up after the busy timeout with exit 2, saying the database is locked and that nothing was changed', { timeout: 60_000 }, async () => {
     await seeded('locked');
     // Another connection's write transaction (the server's, mid-request): the CLI's first write waits for it, then gives up.
@@ -741,7 +718,7 @@ describe('admin CLI beside another process that holds the SQLite write lock', ()
     await seeded('waiting');
     // verify-email reads the address, then marks it: begun DEFERRED, that transaction was refused at once, whatever
     // the busy timeout (SQLite does not let a reader wait for the write lock). Now the CLI waits for the lock.
-    const holder = await lockHeldByAnotherProcess(1_000);
+    const holder = await sqliteLockHeldByAnotherProcess(file(), 1_000);
     const verify = captureIo();
     try {
       expect(await adminMain(['verify-email', '--username', 'waiting', '--email', 'waiting@example.org'], verify, config)).toBe(0);

@@ -9,9 +9,9 @@
  */
 import { existsSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, type DatabaseConnection, Kysely, SqliteDialect, type SqliteDialectConfig, SqliteDriver, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { migrations } from '../db/migrations/index.js';
-import { DatabaseLocationError, openDatabase, openSqlite, parseDatabaseUrl, type DatabaseTarget, withStatementCache } from '../db/open-database.js';
+import { DatabaseLocationError, openDatabase, parseDatabaseUrl, type DatabaseTarget } from '../db/open-database.js';
 import type { Database } from '../db/schema.js';
 
 /** The environment names a database the CLI cannot use; nothing was read from or written to it. */
@@ -19,31 +19,6 @@ export class DatabaseProblem extends Error {}
 
 /** The database is locked by another process (SQLITE_BUSY past the busy timeout): nothing was changed; try again. */
 export class DatabaseBusy extends DatabaseProblem {}
-
-/**
- * Kysely begins SQLite transactions DEFERRED. One that reads before it writes (most of the CLI's: find the
- * row, then change it) fails at once with SQLITE_BUSY when another process — the server — holds the write
- * lock: SQLite does not wait there, whatever the busy timeout, since a reader waiting for the lock could
- * deadlock (seen: `verify-email` refused within milliseconds beside a write transaction). Every transaction
- * the CLI opens writes, so it takes the lock when it begins (BEGIN IMMEDIATE) and waits the busy timeout
- * for it, like a single write.
- */
-class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #config: SqliteDialectConfig;
-  constructor(config: SqliteDialectConfig) {
-    super(config);
-    this.#config = config;
-  }
-  override createDriver(): SqliteDriver {
-    return new ImmediateSqliteDriver(this.#config);
-  }
-}
-
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
 
 /** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, …): another connection held the lock too long. */
 export function isDatabaseBusy(error: unknown): boolean {
@@ -110,8 +85,8 @@ export async function openServerDatabase(databaseUrl: string): Promise<Kysely<Da
     }
     checkMigrations(applied, where);
     try {
-      // As openDatabase opens it (WAL, its busy timeout, foreign keys), with transactions that wait for the lock.
-      return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(openSqlite(target.path, databaseUrl)) }) });
+      // Its transactions begin IMMEDIATE (db/immediate-sqlite-dialect.ts): they wait for another writer's lock.
+      return openDatabase(databaseUrl);
     } catch (error) {
       throw problemFrom(error, where) ?? error;
     }

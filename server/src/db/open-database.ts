@@ -1,10 +1,11 @@
 import { mkdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { CurrentSchemaPostgresDialect } from './current-schema-postgres-dialect.js';
+import { ImmediateSqliteDialect } from './immediate-sqlite-dialect.js';
 import { withPreparedStatements } from './with-prepared-statements.js';
 
 /** Where a `DATABASE_URL` points, parsed. */
@@ -161,7 +162,7 @@ function createDirectories(directory: string, databaseUrl: string): void {
  * Opens the SQLite file in WAL mode, creating it and its directories. Every failure names DATABASE_URL:
  * SQLite's own "unable to open database file" or "disk I/O error" says neither which setting nor which file.
  */
-export function openSqlite(file: string, databaseUrl: string): SQLite.Database {
+function openSqlite(file: string, databaseUrl: string): SQLite.Database {
   if (file !== ':memory:') {
     const resolved = path.resolve(file);
     createDirectories(path.dirname(resolved), databaseUrl);
@@ -201,14 +202,14 @@ export function openSqlite(file: string, databaseUrl: string): SQLite.Database {
 
 /**
  * Open a Kysely instance for `sqlite:PATH` or `postgres://…`. SQLite runs in WAL mode with a busy
- * timeout so the server, the admin CLI and a second instance can share the file. A SQLite location
+ * timeout, its transactions begun IMMEDIATE, so the server, the admin CLI and a second instance can share the file. A SQLite location
  * that cannot hold a database throws a {@link DatabaseLocationError} at once.
  */
 export function openDatabase(databaseUrl: string): Kysely<Database> {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.dialect === 'sqlite') {
     const database = openSqlite(target.path, databaseUrl);
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+    return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
   }
   const pool = new pg.Pool({
     connectionString: target.connectionString,
