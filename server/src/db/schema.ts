@@ -65,6 +65,8 @@ export interface WebauthnChallengesTable {
   user_id: string;
   ceremony: 'registration' | 'authentication';
   expires_at: number;
+  /** A login's challenge: the digest of the two-factor token of the login it was issued for (migration 011); null for registration. */
+  login_digest: string | null;
 }
 
 export interface RecoveryCodesTable {

@@ -159,6 +159,28 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     expect(await readOutbox(server.services, { to: `${username}@example.org`, kind: 'notice:second-factor-failure' })).toEqual([]);
   });
 
+  it('an answer to one login’s options does not complete another login of the same account, and stays good for its own (QA h5)', async () => {
+    const { client, username } = await registeredClient();
+    const key = softAuthenticator();
+    expect((await addKey(client, key, 'Desk key')).status).toBe(200);
+    const query = await passwordStep(client, username);
+    const credential = await assertion(client, query, key);
+    // Someone else past the password step (their own login, their own token) presents the answer made for the first login.
+    const other = createSessionClient(server.url);
+    const otherLogin = await other.submit(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
+    const otherQuery = new URL(otherLogin.location ?? '').search;
+    expect((await other.get(otherLogin.location ?? '')).status).toBe(200);
+    const foreign = await other.postJson(`${ROUTES.webauthnAuthenticateValidate}${otherQuery}`, { credential });
+    // Before: 200 "Logged in with your security key." — the challenge was bound to the account, not to the login that asked.
+    expect(foreign.status).toBe(401);
+    expect(failureOf(foreign)[0]).toMatch(/^This security-key request has expired or was already used\./);
+    expect((await other.get(ROUTES.manageAccount)).status).toBe(303);
+    // Refused unexamined, it did not use the challenge up: the login that asked for it still completes with it.
+    const own = await client.postJson(`${ROUTES.webauthnAuthenticateValidate}${query}`, { credential });
+    expect(own.status).toBe(200);
+    expect((await client.get(ROUTES.manageAccount)).status).toBe(200);
+  });
+
   it('a key touched after the login’s 5 minutes (the prompt left open): "Log in again", nothing counted or recorded as a failure', async () => {
     const { client, username } = await registeredClient();
     const key = softAuthenticator();

@@ -161,10 +161,13 @@ export function webauthnRoutes(services: Services): Router {
   router.post(
     ROUTES.webauthnAuthenticateOptions,
     handler(async (req, res) => {
-      const gate = await services.login.beginSecondFactor(queryValue(req, FIELDS.twoFactorToken), requestOrigin(req));
+      const token = queryValue(req, FIELDS.twoFactorToken);
+      const gate = await services.login.beginSecondFactor(token, requestOrigin(req));
       if (gate.kind !== 'ready') return sendLoginFailure(res, gate);
       if (await refuseOverOptionsLimit(req, res, services, gate.userId)) return;
-      await sendOptions(res, services.webauthn.authenticationOptions(gate.userId));
+      // The challenge is this login's (T's) alone: its answer completes no other pending login of the account.
+      // (A missing T never passes the gate; '' only keeps the type.)
+      await sendOptions(res, services.webauthn.authenticationOptions(gate.userId, token ?? ''));
     }),
   );
 
@@ -178,7 +181,7 @@ export function webauthnRoutes(services: Services): Router {
       const gate = await services.login.attemptSecondFactor(token, origin);
       if (gate.kind !== 'ready') return sendLoginFailure(res, gate);
       try {
-        await services.webauthn.authenticate(gate.user.id, body.credential, origin);
+        await services.webauthn.authenticate(gate.user.id, token ?? '', body.credential, origin);
       } catch (error) {
         if (!(error instanceof WebauthnRefusal)) throw error;
         // The service recorded why; the attempt was already counted against the account and IP limits.

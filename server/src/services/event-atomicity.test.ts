@@ -10,6 +10,8 @@ import { EVENT_TAGS, type EventTag, NO_ORIGIN } from './events.js';
 // its own, so a failure in between left a change the history never mentions.
 const PASSWORD = 'correct horse battery staple';
 const ORIGIN = { ip: '203.0.113.7', userAgent: 'test browser' };
+/** The login a security-key answer below belongs to (the routes pass its two-factor token). */
+const LOGIN = 'the token of this login';
 let counter = 0;
 const uniqueName = () => `atom${Date.now().toString(36)}${(counter++).toString(36)}`;
 
@@ -92,11 +94,11 @@ describe.each(DIALECTS)('a change and its event commit together, on %s', (dialec
     const stored = () =>
       h.db.selectFrom('webauthn_credentials').select(['sign_count', 'last_used_at']).where('user_id', '=', user.id).executeTakeFirstOrThrow();
     const before = await stored();
-    const assertion = key.createAuthenticationResponse(await h.services.webauthn.authenticationOptions(user.id), { origin: h.config.origin });
-    expect(await withEventRefused(EVENT_TAGS.webauthnUsed, () => h.services.webauthn.authenticate(user.id, assertion, ORIGIN))).toMatch(/event refused/);
+    const assertion = key.createAuthenticationResponse(await h.services.webauthn.authenticationOptions(user.id, LOGIN), { origin: h.config.origin });
+    expect(await withEventRefused(EVENT_TAGS.webauthnUsed, () => h.services.webauthn.authenticate(user.id, LOGIN, assertion, ORIGIN))).toMatch(/event refused/);
     expect(await stored()).toEqual(before);
-    const again = key.createAuthenticationResponse(await h.services.webauthn.authenticationOptions(user.id), { origin: h.config.origin });
-    expect(await h.services.webauthn.authenticate(user.id, again, ORIGIN)).toEqual({ label: 'Desk key' });
+    const again = key.createAuthenticationResponse(await h.services.webauthn.authenticationOptions(user.id, LOGIN), { origin: h.config.origin });
+    expect(await h.services.webauthn.authenticate(user.id, LOGIN, again, ORIGIN)).toEqual({ label: 'Desk key' });
     expect((await h.services.events.list(user.id))[0]).toMatchObject({ tag: EVENT_TAGS.webauthnUsed, details: { label: 'Desk key' } });
   });
 

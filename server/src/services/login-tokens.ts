@@ -143,8 +143,10 @@ export function createLoginTokens(db: Kysely<Database>, key: Buffer, now: Clock)
   /** The signed payload, or why T is not acceptable before any database read. */
   const parse = (token: unknown): { ok: true; payload: TokenPayload } | { ok: false; problem: LoginTokenProblem } => {
     if (typeof token !== 'string' || token.length > 512) return { ok: false, problem: 'malformed' };
-    const [body, mac] = token.split('.');
-    if (!body || !mac || !safeEqual(mac, hmac(key, body))) return { ok: false, problem: 'malformed' };
+    // Exactly `body.mac`: a tail after the signature used to be ignored, so one login had endless spellings
+    // (as the remembered-device cookie had); a login's security-key challenge is bound to T as issued.
+    const [body, mac, extra] = token.split('.');
+    if (!body || !mac || extra !== undefined || !safeEqual(mac, hmac(key, body))) return { ok: false, problem: 'malformed' };
     let payload: TokenPayload;
     try {
       payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenPayload;

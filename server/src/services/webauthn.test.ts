@@ -21,6 +21,8 @@ import {
 const ORIGIN = 'http://localhost:8080';
 const RP_ID = 'localhost';
 const config = { origin: ORIGIN, rpId: RP_ID, rpName: 'Latchkey (test)' };
+/** The login (its two-factor token) the login ceremonies here belong to; the routes pass the real T. */
+const LOGIN = 'login-token-of-this-test';
 
 async function refusalOf(promise: Promise<unknown>): Promise<WebauthnRefusalReason> {
   try {
@@ -94,10 +96,10 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     expect(await service.list(user.id)).toEqual([{ label: 'Blue key', createdAt: clock, lastUsedAt: null }]);
 
     clock += 1000;
-    const options = await service.authenticationOptions(user.id);
+    const options = await service.authenticationOptions(user.id, LOGIN);
     expect(options.allowCredentials?.map((c) => c.id)).toEqual([key.credentials[0]!.id]);
     const assertion = key.createAuthenticationResponse(options, { origin: ORIGIN });
-    expect(await service.authenticate(user.id, assertion, NO_ORIGIN)).toEqual({ label: 'Blue key' });
+    expect(await service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN)).toEqual({ label: 'Blue key' });
 
     const row = await db.selectFrom('webauthn_credentials').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
     expect(Number(row.sign_count)).toBe(1);
@@ -121,7 +123,7 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     expect(options.excludeCredentials?.map((c) => c.id)).toEqual([key.credentials[0]!.id]);
     // The same physical key refuses to register twice (the browser reports InvalidStateError).
     expect(() => key.createRegistrationResponse(options, { origin: ORIGIN })).toThrow(SoftAuthenticatorError);
-    const auth = await service.authenticationOptions(user.id);
+    const auth = await service.authenticationOptions(user.id, LOGIN);
     expect(auth.userVerification).toBe('preferred');
     expect(auth.rpId).toBe(RP_ID);
   });
@@ -134,9 +136,9 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     expect((await addKey(user, travel, 'travel')).firstKey).toBe(false);
     expect((await service.list(user.id)).map((k) => k.label)).toEqual(['desk', 'travel']);
     for (const key of [travel, desk]) {
-      const options = await service.authenticationOptions(user.id);
+      const options = await service.authenticationOptions(user.id, LOGIN);
       const assertion = key.createAuthenticationResponse(options, { origin: ORIGIN });
-      expect(await service.authenticate(user.id, assertion, NO_ORIGIN)).toBeTruthy();
+      expect(await service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN)).toBeTruthy();
     }
   });
 
@@ -150,9 +152,9 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
 
     const good = softAuthenticator();
     await addKey(user, good, 'good');
-    const options = await service.authenticationOptions(user.id);
+    const options = await service.authenticationOptions(user.id, LOGIN);
     const assertion = good.createAuthenticationResponse(options, { origin: 'http://localhost:9999' });
-    expect(await refusalOf(service.authenticate(user.id, assertion, NO_ORIGIN))).toBe('verification-failed');
+    expect(await refusalOf(service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN))).toBe('verification-failed');
     // The login's refusal is a failed second factor; the owner's own key that could not be added is not (it was
     // one, with the "someone knows your password" mail: security-history audit).
     const kinds: string[] = [EVENT_TAGS.secondFactorFailure, EVENT_TAGS.webauthnRegistrationRefused];
@@ -196,9 +198,9 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
         last_used_at: null,
       })
       .execute();
-    const options = await service.authenticationOptions(user.id);
+    const options = await service.authenticationOptions(user.id, LOGIN);
     const assertion = key.createAuthenticationResponse({ ...options, rpId: 'evil.example' }, { origin: ORIGIN });
-    expect(await refusalOf(service.authenticate(user.id, assertion, NO_ORIGIN))).toBe('verification-failed');
+    expect(await refusalOf(service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN))).toBe('verification-failed');
     const refused = (await events().list(user.id)).find((event) => event.tag === EVENT_TAGS.secondFactorFailure);
     expect(String(refused?.details.error)).toMatch(/RP ID/i);
   });
@@ -211,20 +213,20 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     await service.register(user.id, registration, 'k', NO_ORIGIN);
     expect(await refusalOf(service.register(user.id, registration, 'k2', NO_ORIGIN))).toBe('challenge-invalid');
 
-    const options = await service.authenticationOptions(user.id);
+    const options = await service.authenticationOptions(user.id, LOGIN);
     const assertion = key.createAuthenticationResponse(options, { origin: ORIGIN });
-    await service.authenticate(user.id, assertion, NO_ORIGIN);
-    expect(await refusalOf(service.authenticate(user.id, assertion, NO_ORIGIN))).toBe('challenge-invalid');
+    await service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN);
+    expect(await refusalOf(service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN))).toBe('challenge-invalid');
   });
 
   it('refuses a challenge after five minutes', async () => {
     const user = await newUser();
     const key = softAuthenticator();
     await addKey(user, key, 'k');
-    const options = await service.authenticationOptions(user.id);
+    const options = await service.authenticationOptions(user.id, LOGIN);
     const assertion = key.createAuthenticationResponse(options, { origin: ORIGIN });
     clock += CHALLENGE_TTL_MS;
-    expect(await refusalOf(service.authenticate(user.id, assertion, NO_ORIGIN))).toBe('challenge-invalid');
+    expect(await refusalOf(service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN))).toBe('challenge-invalid');
 
     const regOptions = await service.registrationOptions(user, 'late');
     const late = softAuthenticator().createRegistrationResponse(regOptions, { origin: ORIGIN });
@@ -238,14 +240,14 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     await addKey(user, key, 'k');
     const tagsBefore = await eventTags(user.id);
     // Used: the same genuine answer a second time (a double submit, or a replay).
-    const options = await service.authenticationOptions(user.id);
+    const options = await service.authenticationOptions(user.id, LOGIN);
     const assertion = key.createAuthenticationResponse(options, { origin: ORIGIN });
-    await service.authenticate(user.id, assertion, NO_ORIGIN);
-    expect(await refusalOf(service.authenticate(user.id, assertion, NO_ORIGIN))).toBe('challenge-invalid');
+    await service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN);
+    expect(await refusalOf(service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN))).toBe('challenge-invalid');
     // Expired: the maintainer left the prompt open past the challenge's five minutes.
-    const late = key.createAuthenticationResponse(await service.authenticationOptions(user.id), { origin: ORIGIN });
+    const late = key.createAuthenticationResponse(await service.authenticationOptions(user.id, LOGIN), { origin: ORIGIN });
     clock += CHALLENGE_TTL_MS;
-    expect(await refusalOf(service.authenticate(user.id, late, NO_ORIGIN))).toBe('challenge-invalid');
+    expect(await refusalOf(service.authenticate(user.id, LOGIN, late, NO_ORIGIN))).toBe('challenge-invalid');
 
     const recorded = (await events().list(user.id)).slice(0, 3);
     expect(recorded.map((event) => event.tag)).toEqual([EVENT_TAGS.loginFailure, EVENT_TAGS.loginFailure, EVENT_TAGS.webauthnUsed]);
@@ -254,7 +256,7 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     expect((await eventTags(user.id)).slice(0, -tagsBefore.length)).not.toContain(EVENT_TAGS.secondFactorFailure);
   });
 
-  it('binds a challenge to its user and its ceremony', async () => {
+  it('binds a challenge to its user and its ceremony, and a login challenge to its login', async () => {
     const alice = await newUser();
     const bob = await newUser();
     const aliceKey = softAuthenticator();
@@ -263,14 +265,19 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     await addKey(bob, bobKey, 'b');
 
     // Bob answers a challenge issued for Alice's login, with his own (valid) key.
-    const aliceOptions = await service.authenticationOptions(alice.id);
+    const aliceOptions = await service.authenticationOptions(alice.id, LOGIN);
     const bobAnswer = bobKey.createAuthenticationResponse({ ...aliceOptions, allowCredentials: [] }, { origin: ORIGIN });
-    expect(await refusalOf(service.authenticate(bob.id, bobAnswer, NO_ORIGIN))).toBe('challenge-invalid');
+    expect(await refusalOf(service.authenticate(bob.id, LOGIN, bobAnswer, NO_ORIGIN))).toBe('challenge-invalid');
 
     // A registration challenge cannot be spent on a login.
     const regOptions = await service.registrationOptions(alice);
     const crossCeremony = aliceKey.createAuthenticationResponse({ challenge: regOptions.challenge, rpId: RP_ID, allowCredentials: [] }, { origin: ORIGIN });
-    expect(await refusalOf(service.authenticate(alice.id, crossCeremony, NO_ORIGIN))).toBe('challenge-invalid');
+    expect(await refusalOf(service.authenticate(alice.id, LOGIN, crossCeremony, NO_ORIGIN))).toBe('challenge-invalid');
+
+    // An answer to one login's options completes no other login of the same user (QA h5), and is not used up by trying.
+    const forOneLogin = aliceKey.createAuthenticationResponse(await service.authenticationOptions(alice.id, LOGIN), { origin: ORIGIN });
+    expect(await refusalOf(service.authenticate(alice.id, 'the token of another login', forOneLogin, NO_ORIGIN))).toBe('challenge-invalid');
+    expect(await service.authenticate(alice.id, LOGIN, forOneLogin, NO_ORIGIN)).toEqual({ label: 'a' });
   });
 
   it('refuses an unknown credential and another user’s credential alike, recording both', async () => {
@@ -283,19 +290,19 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     const stranger = softAuthenticator();
     const strangerOptions = await service.registrationOptions(alice);
     stranger.createRegistrationResponse(strangerOptions, { origin: ORIGIN }); // never sent to the server
-    const options = await service.authenticationOptions(alice.id);
+    const options = await service.authenticationOptions(alice.id, LOGIN);
     const unknown = stranger.createAuthenticationResponse({ ...options, allowCredentials: [] }, { origin: ORIGIN });
-    expect(await refusalOf(service.authenticate(alice.id, unknown, NO_ORIGIN))).toBe('unknown-credential');
+    expect(await refusalOf(service.authenticate(alice.id, LOGIN, unknown, NO_ORIGIN))).toBe('unknown-credential');
 
-    const options2 = await service.authenticationOptions(alice.id);
+    const options2 = await service.authenticationOptions(alice.id, LOGIN);
     const bobs = bobKey.createAuthenticationResponse({ ...options2, allowCredentials: [] }, { origin: ORIGIN });
-    expect(await refusalOf(service.authenticate(alice.id, bobs, NO_ORIGIN))).toBe('unknown-credential');
+    expect(await refusalOf(service.authenticate(alice.id, LOGIN, bobs, NO_ORIGIN))).toBe('unknown-credential');
 
     const failures = (await events().list(alice.id)).filter((event) => event.tag === EVENT_TAGS.secondFactorFailure);
     expect(failures.map((event) => event.details.credential).sort()).toEqual(['other-account', 'unknown']);
     // Bob's key still works for Bob, and its counter did not move.
-    const bobOptions = await service.authenticationOptions(bob.id);
-    expect(await service.authenticate(bob.id, bobKey.createAuthenticationResponse(bobOptions, { origin: ORIGIN }), NO_ORIGIN)).toEqual({ label: 'b' });
+    const bobOptions = await service.authenticationOptions(bob.id, LOGIN);
+    expect(await service.authenticate(bob.id, LOGIN, bobKey.createAuthenticationResponse(bobOptions, { origin: ORIGIN }), NO_ORIGIN)).toEqual({ label: 'b' });
   });
 
   it('refuses a signature counter that does not grow and records it', async () => {
@@ -303,9 +310,9 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     const key = softAuthenticator();
     await addKey(user, key, 'k');
     const login = async (signCount?: number) => {
-      const options = await service.authenticationOptions(user.id);
+      const options = await service.authenticationOptions(user.id, LOGIN);
       const assertion = key.createAuthenticationResponse(options, signCount === undefined ? { origin: ORIGIN } : { origin: ORIGIN, signCount });
-      return service.authenticate(user.id, assertion, NO_ORIGIN);
+      return service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN);
     };
     await login(5);
     expect(await refusalOf(login(5))).toBe('sign-count-regression');
@@ -325,8 +332,8 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     const key = softAuthenticator({ counter: 'zero' });
     await addKey(user, key, 'passkey-like');
     for (let i = 0; i < 2; i++) {
-      const options = await service.authenticationOptions(user.id);
-      await expect(service.authenticate(user.id, key.createAuthenticationResponse(options, { origin: ORIGIN }), NO_ORIGIN)).resolves.toBeTruthy();
+      const options = await service.authenticationOptions(user.id, LOGIN);
+      await expect(service.authenticate(user.id, LOGIN, key.createAuthenticationResponse(options, { origin: ORIGIN }), NO_ORIGIN)).resolves.toBeTruthy();
     }
   });
 
@@ -334,12 +341,12 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     const user = await newUser();
     const key = softAuthenticator();
     await addKey(user, key, 'k');
-    const first = await service.authenticationOptions(user.id);
-    const second = await service.authenticationOptions(user.id);
+    const first = await service.authenticationOptions(user.id, LOGIN);
+    const second = await service.authenticationOptions(user.id, LOGIN);
     // A cloned key answers two challenges with the same counter value, at the same time.
     const a = key.createAuthenticationResponse(first, { origin: ORIGIN, signCount: 7 });
     const b = key.createAuthenticationResponse(second, { origin: ORIGIN, signCount: 7 });
-    const results = await Promise.allSettled([service.authenticate(user.id, a, NO_ORIGIN), service.authenticate(user.id, b, NO_ORIGIN)]);
+    const results = await Promise.allSettled([service.authenticate(user.id, LOGIN, a, NO_ORIGIN), service.authenticate(user.id, LOGIN, b, NO_ORIGIN)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(rejected?.reason).toBeInstanceOf(WebauthnRefusal);
@@ -357,12 +364,12 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     // Seen in Chromium: tab A's answer (count n) and tab B's (count n + 1) reached the server together; B was
     // refused as "already used" and recorded as a failed second factor — mailed — though its signature verified.
     for (let round = 0; round < 3; round++) {
-      const first = await service.authenticationOptions(user.id);
-      const second = await service.authenticationOptions(user.id);
+      const first = await service.authenticationOptions(user.id, LOGIN);
+      const second = await service.authenticationOptions(user.id, LOGIN);
       const base = 10 * (round + 1);
       const a = key.createAuthenticationResponse(first, { origin: ORIGIN, signCount: base });
       const b = key.createAuthenticationResponse(second, { origin: ORIGIN, signCount: base + 1 });
-      const results = await Promise.allSettled([service.authenticate(user.id, a, NO_ORIGIN), service.authenticate(user.id, b, NO_ORIGIN)]);
+      const results = await Promise.allSettled([service.authenticate(user.id, LOGIN, a, NO_ORIGIN), service.authenticate(user.id, LOGIN, b, NO_ORIGIN)]);
       // The higher count is always accepted; the lower one too unless the higher was stored first. Then it is
       // refused: as concurrent use when it lost at the compare-and-set, or — when the higher count was stored
       // before the lower answer's row was even read (PostgreSQL's pool can order them so) — by the counter rule
@@ -446,28 +453,28 @@ describe.each(['sqlite', 'postgres'] as const)('webauthn service on %s', (dialec
     const spare = softAuthenticator();
     await addKey(user, key, 'lost');
     await addKey(user, spare, 'spare');
-    const options = await service.authenticationOptions(user.id);
+    const options = await service.authenticationOptions(user.id, LOGIN);
     const epoch = async () => (await db.selectFrom('users').select('security_epoch').where('id', '=', user.id).executeTakeFirstOrThrow()).security_epoch;
     const epochBefore = await epoch();
     expect(await service.remove(user.id, 'lost', NO_ORIGIN, { lastFactorConfirmed: true })).toEqual({ label: 'lost' });
     expect(await epoch()).toBe(epochBefore + 1);
     expect(await refusalOf(service.remove(user.id, 'lost', NO_ORIGIN, { lastFactorConfirmed: true }))).toBe('no-such-key');
     const assertion = key.createAuthenticationResponse(options, { origin: ORIGIN });
-    expect(await refusalOf(service.authenticate(user.id, assertion, NO_ORIGIN))).toBe('unknown-credential');
+    expect(await refusalOf(service.authenticate(user.id, LOGIN, assertion, NO_ORIGIN))).toBe('unknown-credential');
     expect((await service.list(user.id)).map((k) => k.label)).toEqual(['spare']);
     expect(await eventTags(user.id)).toContain(EVENT_TAGS.methodRemoved);
 
     await service.remove(user.id, 'spare', NO_ORIGIN, { lastFactorConfirmed: true });
-    expect(await refusalOf(service.authenticationOptions(user.id))).toBe('no-keys');
+    expect(await refusalOf(service.authenticationOptions(user.id, LOGIN))).toBe('no-keys');
   });
 
   it('refuses a malformed client data blob with a message, not a crash', async () => {
     const user = await newUser();
     const key = softAuthenticator();
     await addKey(user, key, 'k');
-    const options = await service.authenticationOptions(user.id);
+    const options = await service.authenticationOptions(user.id, LOGIN);
     const assertion = key.createAuthenticationResponse(options, { origin: ORIGIN });
     const broken = { ...assertion, response: { ...assertion.response, clientDataJSON: 'bm90IGpzb24' } };
-    expect(await refusalOf(service.authenticate(user.id, broken, NO_ORIGIN))).toBe('malformed-response');
+    expect(await refusalOf(service.authenticate(user.id, LOGIN, broken, NO_ORIGIN))).toBe('malformed-response');
   });
 });

@@ -24,7 +24,7 @@ import { clearRecoveryCodesIfNoFactor } from './clear-recovery-codes-if-no-facto
 import { systemClock, type Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
-import { consumeChallenge, newChallenge, storeChallenge, type Ceremony } from './webauthn-challenges.js';
+import { type CeremonyFor, consumeChallenge, newChallenge, storeChallenge } from './webauthn-challenges.js';
 import { keyLabelKey, normalizeKeyLabel, sameKeyLabel } from './webauthn-key-label.js';
 
 /** COSE algorithm ids accepted for new keys: EdDSA, ES256, RS256 (covers every FIDO2 key sold). */
@@ -133,8 +133,8 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
     return checked.label;
   }
 
-  /** Reads the challenge out of the client data and burns it; refuses when it is not ours to burn. */
-  async function takeChallenge(userId: string, ceremony: Ceremony, clientDataJSON: string): Promise<string> {
+  /** Reads the challenge out of the client data and burns it; refuses when it is not this ceremony's to burn. */
+  async function takeChallenge(userId: string, ceremony: CeremonyFor, clientDataJSON: string): Promise<string> {
     let challenge: unknown;
     try {
       challenge = decodeClientDataJSON(clientDataJSON).challenge;
@@ -154,7 +154,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
    *   second factor, whose history line and mail ("someone entered the correct password, then failed the
    *   second step") would tell the owner a stranger knows their password;
    * - at login, an answer that says nothing against the key ({@link NOT_A_WRONG_KEY}: its challenge had expired,
-   *   was already used or was never issued for this account's login, or its client data was unreadable — refused
+   *   was already used or was never issued for this login, or its client data was unreadable — refused
    *   unexamined, NIST SP 800-63B 5.2.8 replay resistance — or it verified and lost a race with another answer of
    *   the same key): a login not completed (`account:login:failure`, details.reason), never mailed. It is no
    *   evidence that someone without the key tried (most often it is the owner's own late, repeated or second-tab
@@ -217,7 +217,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         authenticatorSelection: { residentKey: 'discouraged', userVerification: 'preferred' },
         supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
       });
-      await storeChallenge(db, options.challenge, user.id, 'registration', now());
+      await storeChallenge(db, options.challenge, user.id, { ceremony: 'registration' }, now());
       return options;
     },
 
@@ -235,7 +235,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
       options: { alsoInTransaction?: (trx: Kysely<Database>, key: { label: string }) => Promise<void> } = {},
     ): Promise<{ label: string; firstKey: boolean }> {
       const label = await checkNewLabel(userId, labelInput);
-      const challenge = await takeChallenge(userId, 'registration', response.response.clientDataJSON);
+      const challenge = await takeChallenge(userId, { ceremony: 'registration' }, response.response.clientDataJSON);
 
       let verification;
       try {
@@ -301,8 +301,12 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
       return { label, firstKey };
     },
 
-    /** Request options listing the user's keys; refuses when the user has none. */
-    async authenticationOptions(userId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    /**
+     * Request options listing the user's keys, for one login: `login` is that login's two-factor token T, and
+     * only an answer presented with the same T can use the challenge ({@link CeremonyFor}). Refuses when the
+     * user has no keys.
+     */
+    async authenticationOptions(userId: string, login: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
       const keys = await keyRows(userId);
       if (keys.length === 0) throw new WebauthnRefusal('no-keys', 'This account has no security keys. Use another method.');
       const options = await generateAuthenticationOptions({
@@ -312,18 +316,19 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         timeout: CEREMONY_TIMEOUT_MS,
         userVerification: 'preferred',
       });
-      await storeChallenge(db, options.challenge, userId, 'authentication', now());
+      await storeChallenge(db, options.challenge, userId, { ceremony: 'authentication', login }, now());
       return options;
     },
 
     /**
-     * Verifies an assertion from one of the user's keys. On success the key's counter and last-use
-     * time are updated; on any refusal an event is recorded and a {@link WebauthnRefusal} thrown.
+     * Verifies an assertion from one of the user's keys, for the login `login` (its two-factor token T: the
+     * challenge must have been issued for that login). On success the key's counter and last-use time are
+     * updated; on any refusal an event is recorded and a {@link WebauthnRefusal} thrown.
      */
-    async authenticate(userId: string, response: AuthenticationResponseJSON, origin: RequestOrigin): Promise<{ label: string }> {
+    async authenticate(userId: string, login: string, response: AuthenticationResponseJSON, origin: RequestOrigin): Promise<{ label: string }> {
       let challenge: string;
       try {
-        challenge = await takeChallenge(userId, 'authentication', response.response.clientDataJSON);
+        challenge = await takeChallenge(userId, { ceremony: 'authentication', login }, response.response.clientDataJSON);
       } catch (error) {
         if (error instanceof WebauthnRefusal) return refuse(userId, error, { ceremony: 'authentication' }, origin);
         throw error;

@@ -106,9 +106,11 @@ export async function prepareWebauthnLogins(
     deployment,
     Array.from({ length: count }, (_, i) => users[i % users.length]!),
     async (services, user) => {
-      const request = await services.webauthn.authenticationOptions(user.id);
+      // The token first: a login's challenge is issued for that login (its token) alone.
+      const token = await services.loginTokens.issue(user, await services.accounts.twoFactorStatus(user.id));
+      const request = await services.webauthn.authenticationOptions(user.id, token);
       const credential = keys[byId.get(user.id)!]!.createAuthenticationResponse(request, { origin: config.origin });
-      logins.push({ token: await services.loginTokens.issue(user, await services.accounts.twoFactorStatus(user.id)), credential });
+      logins.push({ token, credential });
     },
   );
   return logins;

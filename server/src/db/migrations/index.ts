@@ -9,6 +9,7 @@ import * as sessionsAndDevices from './007-sessions-and-devices.js';
 import * as deletedUsernames from './008-deleted-usernames.js';
 import * as keyCheck from './009-key-check.js';
 import * as emailKeys from './010-email-keys.js';
+import * as webauthnChallengeLogin from './011-webauthn-challenge-login.js';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the compiled server
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '008-deleted-usernames': deletedUsernames,
   '009-key-check': keyCheck,
   '010-email-keys': emailKeys,
+  '011-webauthn-challenge-login': webauthnChallengeLogin,
 };
