@@ -50,6 +50,8 @@ export interface RequestLimitRules {
   perAddress?: RateLimitRule;
   everyone: RateLimitRule;
   perSubject?: RateLimitRule;
+  /** `verification-resend` only: verification mails to one mailbox, whichever account asked (services/verification-mail-cap.ts). */
+  perRecipient?: RateLimitRule;
 }
 
 export type RequestLimitConfig = Record<RequestKind, RequestLimitRules>;
@@ -183,7 +185,14 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimitConfig = {
   // Silent: reset links actually mailed to one account, whichever of its names was asked for; over it the
   // request answers like any other and sends nothing (services/password-resets.ts, QA finding 2).
   'password-reset-mail': { everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
-  'verification-resend': { perAddress: { max: 10, windowMs: HOUR }, everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
+  // perRecipient: every verification mail (registration too) to one mailbox, from any number of accounts and
+  // networks; above an owner's own use (the registration's link plus the account's 3 resends an hour).
+  'verification-resend': {
+    perAddress: { max: 10, windowMs: HOUR },
+    everyone: { max: 600, windowMs: HOUR },
+    perSubject: { max: 3, windowMs: HOUR },
+    perRecipient: { max: 5, windowMs: HOUR },
+  },
   // Security-key ceremony options (login with T, or adding a key in a session): each stores a challenge
   // (3 writes). One ceremony asks once; the subject is the account. "Everyone" is set far above real use so
   // that no crowd of accounts can refuse the owner's key login (issue 14 point 7, ASVS V11.1.4).
@@ -210,6 +219,7 @@ export const LIFTED_REQUEST_LIMITS: RequestLimitConfig = {
     perAddress: { max: 1_000_000, windowMs: HOUR },
     everyone: { max: 1_000_000, windowMs: HOUR },
     perSubject: { max: 1_000_000, windowMs: HOUR },
+    perRecipient: { max: 1_000_000, windowMs: HOUR },
   },
   'webauthn-options': {
     perAddress: { max: 1_000_000, windowMs: HOUR },

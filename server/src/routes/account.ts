@@ -3,6 +3,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from '../services/accounts.js';
 import { ServiceError } from '../services/errors.js';
 import type { Services } from '../services/index.js';
+import { tryAgainIn } from '../services/request-limits.js';
 import { HomePage } from '../views/home-page.js';
 import { LoginPage } from '../views/login-page.js';
 import { LogoutPage } from '../views/logout-page.js';
@@ -107,12 +108,26 @@ export function accountRoutes(services: Services): Router {
           { username: data[FIELDS.username], email: data[FIELDS.email], password: data[FIELDS.newPassword] },
           requestOrigin(req),
         );
+        // No link when the address's verification mails were capped (services/verification-mail-cap.ts): the
+        // account exists all the same, and the page says so honestly. It tells only that this address was sent
+        // several verification mails lately, which anyone can cause, never whether an account has it.
+        const [first] = await services.emails.list(user.id);
+        const withheld = first !== undefined && !first.verified && first.verifySentAt === null;
+        const wait = withheld ? await services.emails.verificationMailWait(first.email) : 0;
         // A brand-new account's epoch cannot have moved yet; should it have, this is a login like any other.
         if (!(await startSession(res, services, user, 'registration'))) return res.redirect(303, loginUrlAfter('changed'));
-        await services.sessions.setFlash(currentUser(res).session.id, {
-          kind: 'success',
-          text: `Welcome! We sent a link to ${user.email}: open it while logged in to verify your address, which two-factor authentication needs.`,
-        });
+        await services.sessions.setFlash(
+          currentUser(res).session.id,
+          !withheld
+            ? {
+                kind: 'success',
+                text: `Welcome! We sent a link to ${user.email}: open it while logged in to verify your address, which two-factor authentication needs.`,
+              }
+            : {
+                kind: 'warning',
+                text: `Welcome! Your account is ready, but no verification link was sent to ${user.email}: this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. Two-factor authentication needs a verified address: use “Resend link” below later.${wait > 0 ? ` ${tryAgainIn(wait)}` : ''}`,
+              },
+        );
         res.redirect(303, ROUTES.manageAccount);
       } catch (error) {
         // A rule the check above did not see coming (a name taken in between).

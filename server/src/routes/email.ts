@@ -6,6 +6,7 @@ import { EMAIL_MAX_LENGTH } from '../services/accounts.js';
 import { EMAIL_TOKEN_PROBLEMS } from '../services/emails.js';
 import { ServiceError } from '../services/errors.js';
 import type { Services } from '../services/index.js';
+import { VerificationMailCapped } from '../services/verification-mail-cap.js';
 import { AddEmailPage, ConfirmMakePrimaryPage, EMAIL_ACTIONS, EMAIL_SECTION_ID, EmailProblemPage } from '../views/email-addresses-section.js';
 import {
   currentUser,
@@ -108,8 +109,11 @@ export function emailRoutes(services: Services): Router {
       }
       const action = form.data[FIELDS.emailAction];
       /** A service's refusal: on the add form when adding, else as a problem page. */
-      const refused = (error: ServiceError) =>
-        action === EMAIL_ACTIONS.add ? addFormAgain(error.status, { email: error.message }) : problem(error.status, error.message);
+      const refused = (error: ServiceError) => {
+        // The address's verification mails are capped (services/verification-mail-cap.ts): when to come back.
+        if (error instanceof VerificationMailCapped) res.set('Retry-After', String(error.retryAfterSeconds));
+        return action === EMAIL_ACTIONS.add ? addFormAgain(error.status, { email: error.message }) : problem(error.status, error.message);
+      };
       const emailId = Number(form.data[FIELDS.emailId]);
       if (action === EMAIL_ACTIONS.add) {
         // A verified address receives password-reset links: re-authentication first (ASVS V3.7.1), or a

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ROUTES } from '@latchkey/shared';
+import type { RateLimitRule } from '../config.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database } from '../db/schema.js';
 import { checkEmailAddress, isUniqueViolation } from './accounts.js';
@@ -11,6 +12,7 @@ import { createEvents, EVENT_TAGS, type EventFollowUp, NO_ORIGIN, type RequestOr
 import { composeMail } from './mail/compose-mail.js';
 import { createMailOutbox } from './mail/mail-outbox.js';
 import { signToken, verifySignedToken } from './signed-token.js';
+import { createVerificationMailCap, VerificationMailCapped } from './verification-mail-cap.js';
 
 /** A verification link works for 24 hours (Warehouse's e-mail token lifetime too). */
 export const EMAIL_VERIFY_TTL_MS = 24 * 60 * 60_000;
@@ -76,19 +78,30 @@ export interface Emails {
   /**
    * The first address of a new account, inside its registration transaction (services/accounts.ts):
    * primary, and either mailed a verification link or, for the admin CLI and seeding, marked verified.
+   * The account is created even when the address's verification mails are capped (see `recipientCap`): the
+   * address is then stored without a link (`verifySentAt` null), and {@link Emails.verificationMailWait} says
+   * for how long: refusing the registration would make it depend on what others did with the address.
    */
   addFirst(user: { id: string; username: string }, email: string, options: { verified: boolean }): Promise<void>;
-  /** Add another (unverified, non-primary) address and mail it a verification link. */
+  /**
+   * Add another (unverified, non-primary) address and mail it a verification link. Throws
+   * {@link VerificationMailCapped} (429), adding nothing, when the address's verification mails are capped.
+   */
   add(userId: string, email: string, origin: RequestOrigin): Promise<EmailAddress>;
-  /** A new verification link for an unverified address of this account (the older link stops working). */
+  /**
+   * A new verification link for an unverified address of this account (the older link stops working). Throws
+   * {@link VerificationMailCapped} (429), changing nothing (the older link keeps working), when capped.
+   */
   resend(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
   /**
    * Throws the {@link ServiceError} that `add` or `resend` would throw now for this request, writing
-   * nothing: the route counts the per-account mail limit only for requests that will send a mail, so a typo
-   * or a duplicate does not use up the hour's allowance (QA finding 3). `add`/`resend` check again in their
-   * transaction, so a change in between is still refused.
+   * nothing: the route counts the per-account mail limit only for requests that will send a mail, so a typo,
+   * a duplicate or an address whose mails are capped does not use up the hour's allowance (QA finding 3).
+   * `add`/`resend` check again in their transaction, so a change in between is still refused.
    */
   checkMailable(userId: string, request: { add: string } | { resend: number }): Promise<void>;
+  /** How long until a verification mail may go to `email` again (0: now): the registration page's "try later". */
+  verificationMailWait(email: string): Promise<number>;
   /** Make a verified address the primary one; the previous primary is told (security notice). */
   makePrimary(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
   /** Remove a non-primary address. */
@@ -116,6 +129,11 @@ export interface EmailsOptions {
   siteName: string;
   /** The events' mail follow-up, so events recorded here mail their notices in the same transaction. */
   followUp?: EventFollowUp;
+  /**
+   * Verification mails to one mailbox, across every account and instance (`requestLimits['verification-resend']
+   * .perRecipient`, verification-mail-cap.ts); undefined: no such cap.
+   */
+  recipientCap?: RateLimitRule | undefined;
 }
 
 interface TokenPayload {
@@ -137,6 +155,7 @@ export { emailKey } from './email-address.js';
  */
 export function createEmails(options: EmailsOptions): Emails {
   const { db, now, verifyKey, mailKey, origin, siteName, followUp } = options;
+  const recipientCap = createVerificationMailCap(verifyKey, options.recipientCap);
 
   const toAddress = (row: { id: number; email: string; is_primary: number; verified_at: number | null; verify_sent_at: number | null }): EmailAddress => ({
     id: Number(row.id),
@@ -177,11 +196,23 @@ export function createEmails(options: EmailsOptions): Emails {
       .where('user_id', '!=', userId)
       .executeTakeFirst()) !== undefined;
 
-  /** New nonce on the row + the verification message in the outbox, in `trx`. */
-  const sendLink = async (trx: Kysely<Database>, userId: string, emailId: number, email: string) => {
+  /**
+   * New nonce on the row + the verification message in the outbox, in `trx`; `sent: false`, writing nothing
+   * else, when the address's verification mails are capped (the older link, if any, keeps working).
+   */
+  const sendLink = async (
+    trx: Kysely<Database>,
+    userId: string,
+    emailId: number,
+    email: string,
+  ): Promise<{ sent: true } | { sent: false; retryAfterMs: number }> => {
+    const time = now();
+    // Counted in the transaction that queues the mail: what commits is exactly the mails sent (and the
+    // upsert is atomic across instances on PostgreSQL, as the other counters are).
+    const cap = await recipientCap.take(trx, email, time);
+    if (!cap.allowed) return { sent: false, retryAfterMs: cap.retryAfterMs };
     const user = await trx.selectFrom('users').select('username').where('id', '=', userId).executeTakeFirstOrThrow();
     const nonce = randomBytes(16).toString('base64url');
-    const time = now();
     await trx.updateTable('user_emails').set({ verify_nonce: nonce, verify_sent_at: time }).where('id', '=', emailId).execute();
     const token = signToken(verifyKey, { i: emailId, n: nonce, u: userId, t: time } satisfies TokenPayload);
     const url = `${origin}${ROUTES.verifyEmail}?token=${encodeURIComponent(token)}`;
@@ -200,6 +231,13 @@ export function createEmails(options: EmailsOptions): Emails {
         after: ['If you did not create an account or add this address, ignore this message: nothing changes unless the link is opened.'],
       }),
     });
+    return { sent: true };
+  };
+
+  /** {@link sendLink} for a request that must not go ahead without its mail: the cap rolls the request back (429). */
+  const sendLinkOrRefuse = async (trx: Kysely<Database>, userId: string, emailId: number, email: string) => {
+    const result = await sendLink(trx, userId, emailId, email);
+    if (!result.sent) throw new VerificationMailCapped(result.retryAfterMs);
   };
 
   const eventsIn = (trx: Kysely<Database>) => createEvents(trx, now, followUp);
@@ -255,18 +293,28 @@ export function createEmails(options: EmailsOptions): Emails {
           })
           .returning('id')
           .executeTakeFirstOrThrow();
+        // Capped: the account is made all the same, its address without a link (the registration page says so,
+        // and "Resend link" works once the cap's window ends). No event: a cap reached records nothing, as the
+        // reset-mail cap does (a flood must not fill the owner's history either).
         if (!verified) await sendLink(trx, user.id, Number(row.id), email);
       });
     },
 
     async checkMailable(userId, request) {
+      let address: string;
       if ('add' in request) {
-        await checkRoomFor(db, userId, checkEmailAddress(request.add));
-        return;
+        address = checkEmailAddress(request.add);
+        await checkRoomFor(db, userId, address);
+      } else {
+        const row = await rowOf(db, userId, request.resend);
+        if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
+        address = row.email;
       }
-      const row = await rowOf(db, userId, request.resend);
-      if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
+      const wait = await recipientCap.wait(db, address, now());
+      if (wait > 0) throw new VerificationMailCapped(wait);
     },
+
+    verificationMailWait: (email) => recipientCap.wait(db, email, now()),
 
     async add(userId, input, origin) {
       // Stored, mailed and shown as normalised: NFC, the domain in its ASCII form (email-address.ts).
@@ -287,7 +335,7 @@ export function createEmails(options: EmailsOptions): Emails {
           if (isUniqueViolation(error)) throw new ServiceError('This address is already on your account.', 409, 'email');
           throw error;
         }
-        await sendLink(trx, userId, id, email);
+        await sendLinkOrRefuse(trx, userId, id, email);
         await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailAdded, origin, details: { email } });
         return toAddress(await rowOf(trx, userId, id));
       });
@@ -297,7 +345,7 @@ export function createEmails(options: EmailsOptions): Emails {
       return inTransaction(db, async (trx) => {
         const row = await rowOf(trx, userId, emailId);
         if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
-        await sendLink(trx, userId, Number(row.id), row.email);
+        await sendLinkOrRefuse(trx, userId, Number(row.id), row.email);
         // Every mail that carries a token is in the history: who asked, from where, for which address.
         await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailVerificationResent, origin, details: { email: row.email } });
         return toAddress(await rowOf(trx, userId, emailId));

@@ -73,6 +73,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
       origin: config.origin,
       siteName: config.rpName,
       followUp: notices,
+      recipientCap: config.requestLimits['verification-resend'].perRecipient,
     });
   const passwords = createPasswords(config.argon2);
   const rateLimits = createRateLimits(db, config.rateLimits, now);

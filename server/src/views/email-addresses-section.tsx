@@ -110,8 +110,11 @@ export function EmailAddressesSection({
       {primary && !primary.verified ? (
         <div class="notice notice-warning">
           <p>
-            <strong>Your primary address is not verified.</strong> Open the link we sent to {primary.email} while logged in. Until then you cannot turn on
-            two-factor authentication and get no security notices.
+            <strong>Your primary address is not verified.</strong>{' '}
+            {primary.verifySentAt === null
+              ? `No link has been sent to ${primary.email} yet: use “Resend link” below, then open the link while logged in.`
+              : `Open the link we sent to ${primary.email} while logged in.`}{' '}
+            Until then you cannot turn on two-factor authentication and get no security notices.
           </p>
         </div>
       ) : (

@@ -223,6 +223,21 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     expect(bodyOf(removals[1]!).text).toContain('two-factor authentication is now off, and the recovery codes were deleted');
   });
 
+  it('a key renamed to a URL by someone with a session: its later notices quote the label, with no link in it', async () => {
+    const user = await register({ emailVerified: true });
+    const key = softAuthenticator();
+    const options = await h.services.webauthn.registrationOptions({ id: user.id, username: user.username }, 'Desk key');
+    await h.services.webauthn.register(user.id, key.createRegistrationResponse(options, { origin: h.config.origin }), 'Desk key', NO_ORIGIN);
+    // The label rule is unchanged: a stored label with a URL in it stays usable, and is removed by its name.
+    await h.services.webauthn.rename(user.id, 'Desk key', 'https://evil.example/x', NO_ORIGIN);
+    await h.services.webauthn.remove(user.id, 'https://evil.example/x', NO_ORIGIN, { lastFactorConfirmed: true });
+    const [removal] = (await outbox(user.id)).filter((row) => row.kind === 'notice:method-removed');
+    const { text, html } = bodyOf(removal!);
+    expect(text).toContain('The security key “https[://]evil[.]example/x” was removed from your account');
+    for (const part of [text, html]) expect(part).not.toMatch(/evil\.example|https:\/\/evil/);
+    expect(text.match(/https?:\/\/\S+/g)).toEqual([`${h.config.origin}/manage/account/`]);
+  });
+
   it('authentication-app codes blocked: the notice says whether a key or a recovery code is left to log in with (read in the event’s transaction)', async () => {
     const user = await register({ emailVerified: true });
     await h.services.totp.enable(user.id, h.services.totp.generateSecret());

@@ -1,4 +1,6 @@
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
+import { describeUserAgent } from '../../views/describe-user-agent.js';
 import { EVENT_TAGS, type EventTag } from '../events.js';
 import { composeMail } from './compose-mail.js';
 import { createSecurityNotices, type NoticeContext, SECURITY_NOTICES } from './security-notices.js';
@@ -31,9 +33,23 @@ describe('security notices, as the owner reads them', () => {
     const { text } = noticeText(EVENT_TAGS.methodAdded, { details: { method: 'totp' } });
     // QA: the notices named the IP address only; the browser is what a person recognises ("that was my laptop").
     expect(text).toContain('This happened on Mon, 30 Nov 2026 21:34:35 GMT from the IP address 203.0.113.7 using Firefox 128 on Linux.');
-    // A browser the server cannot name is left out, not called "Unknown browser".
+    // A browser the server cannot name, on no platform it knows, is left out, not called "Unknown browser".
     expect(noticeText(EVENT_TAGS.methodAdded, { userAgent: 'Custom/1.0' }).text).toContain('from the IP address 203.0.113.7.');
     expect(noticeText(EVENT_TAGS.methodAdded, { userAgent: null }).text).toContain('from the IP address 203.0.113.7.');
+  });
+
+  it('name the platform of a browser the server cannot name, as the security history does', () => {
+    // QA: the history said "Unknown browser on Linux" and the notice said nothing of it.
+    for (const [userAgent, platform] of [
+      ['Custom/1.0 (X11; Linux x86_64)', 'Linux'],
+      ['SomeApp/3 (iPhone; CPU iPhone OS 17_0 like Mac OS X)', 'iPhone'],
+      ['Tool/2 (Windows NT 10.0; Win64; x64)', 'Windows'],
+    ] as const) {
+      expect(describeUserAgent(userAgent)).toBe(`Unknown browser on ${platform}`);
+      expect(noticeText(EVENT_TAGS.methodAdded, { userAgent, details: { method: 'totp' } }).text).toContain(
+        `from the IP address 203.0.113.7 using an unknown browser on ${platform}.`,
+      );
+    }
   });
 
   it('never copy the raw User-Agent header: a line break or a long header in it reaches neither header nor body', () => {
@@ -96,6 +112,31 @@ describe('security notices, as the owner reads them', () => {
     expect(subject).toBe('Latchkey: a security key of your account may have been copied');
     expect(text).toContain('answered with your security key “Desk key”, but the key reported a use count no higher than before.');
     expect(text).toContain('Two tabs of one login answered out of order can look the same');
+  });
+
+  it('quote a security key’s label so that no mail client makes a link of it: a session alone can rename a key', async () => {
+    // Renamed by whoever holds a session, a label was copied into the owner's later notices as it was, and
+    // clients link URLs and host names in text and HTML alike: the attacker's link in a genuine message.
+    const label = 'https://evil.example/x';
+    const notices = [
+      noticeText(EVENT_TAGS.methodAdded, { details: { method: 'webauthn', label } }),
+      noticeText(EVENT_TAGS.methodRemoved, { details: { method: 'webauthn', label } }),
+      noticeText(EVENT_TAGS.secondFactorFailure, { details: { method: 'webauthn', label } }),
+      noticeText(EVENT_TAGS.webauthnSignCountRegression, { details: { method: 'webauthn', label } }),
+    ];
+    for (const { subject, text, html } of notices) {
+      expect(text, subject).toMatch(/security key “https\[:\/\/\]evil\[\.\]example\/x”/);
+      for (const part of [text, html]) expect(part, subject).not.toMatch(/evil\.example|https:\/\/evil/);
+      // What a client links in the text part: the notice's own link (and the request's IP address), nothing of the label.
+      const parsed = await simpleParser(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n`);
+      const links = [...String(parsed.textAsHtml).matchAll(/<a href="([^"]*)"/g)].map((match) => match[1]);
+      expect(links, subject).toContain(`${ORIGIN}/manage/account/`);
+      for (const link of links) expect(link, subject).toMatch(/^(?:https:\/\/index\.example\.org\/|http:\/\/203\.0\.113\.7$)/);
+    }
+    // An ordinary label, and any label stored before, reads as it was.
+    expect(noticeText(EVENT_TAGS.methodRemoved, { details: { method: 'webauthn', label: 'YubiKey 5.1' } }).text).toContain(
+      'The security key “YubiKey 5.1” was removed from your account “alice”.',
+    );
   });
 
   it('end with how to reach the administrators (LATCHKEY_SUPPORT_CONTACT): a link when set, said plainly when not', () => {

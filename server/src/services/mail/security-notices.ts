@@ -9,6 +9,7 @@ import { emailKey } from '../email-address.js';
 import { EVENT_TAGS, type EventFollowUp, type EventRead, type EventTag, type RecordedEvent } from '../events.js';
 import { composeMail, type MailContent } from './compose-mail.js';
 import { createMailOutbox } from './mail-outbox.js';
+import { unlinkable } from './unlinkable.js';
 
 /** `mail_outbox.kind` of the notice an account's deletion mails: the one queued mail the deletion keeps. */
 export const ACCOUNT_DELETED_NOTICE_KIND = 'notice:account-deleted';
@@ -57,8 +58,14 @@ interface NoticeTemplate {
 
 const METHOD_NAMES: Record<string, string> = { totp: 'an authentication app', webauthn: 'a security key', recovery_code: 'a recovery code' };
 
+/**
+ * A security key's label as notices quote it: a session alone can rename a key, so a label must never become a
+ * link in the owner's mail ({@link unlinkable}).
+ */
+const keyLabel = (label: string) => `“${unlinkable(label)}”`;
+
 const methodName = (details: Record<string, unknown>) => {
-  if (details.method === 'webauthn' && typeof details.label === 'string') return `the security key “${details.label}”`;
+  if (details.method === 'webauthn' && typeof details.label === 'string') return `the security key ${keyLabel(details.label)}`;
   return (typeof details.method === 'string' && METHOD_NAMES[details.method]) || 'a second factor';
 };
 
@@ -70,9 +77,20 @@ const methodName = (details: Record<string, unknown>) => {
  */
 const when = ({ event }: NoticeContext) => {
   const browser = event.origin.userAgent ? describeUserAgent(event.origin.userAgent) : null;
-  const using = browser && !browser.startsWith('Unknown browser') ? ` using ${browser}` : '';
+  const using = browser === null ? '' : browserInSentence(browser);
   return `This happened on ${new Date(event.createdAt).toUTCString()}${event.origin.ip ? ` from the IP address ${event.origin.ip}` : ''}${using}.`;
 };
+
+/**
+ * " using …" for a browser as the security history names it. One the server cannot name still has its platform
+ * named when it is known, as the history shows it ("Unknown browser on Linux" → "an unknown browser on Linux":
+ * QA, the notice dropped the platform the history showed). With neither known there is nothing to recognise,
+ * and the sentence leaves the browser out.
+ */
+function browserInSentence(browser: string): string {
+  if (browser === 'Unknown browser') return '';
+  return ` using ${browser.startsWith('Unknown browser') ? `an unknown browser${browser.slice('Unknown browser'.length)}` : browser}`;
+}
 
 const IF_NOT_YOU = 'If this was not you, someone may know your password: log in, change your password and review your two-factor methods.';
 
@@ -310,7 +328,7 @@ export const SECURITY_NOTICES: Partial<Record<EventTag, NoticeTemplate>> = {
     kind: 'notice:security-key-count',
     throttled: true,
     compose: (c) => {
-      const label = typeof c.event.details.label === 'string' ? `“${c.event.details.label}”` : 'of your account';
+      const label = typeof c.event.details.label === 'string' ? keyLabel(c.event.details.label) : 'of your account';
       return {
         subject: `${c.siteName}: a security key of your account may have been copied`,
         paragraphs: [

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIELDS, ROUTES } from '@latchkey/shared';
+import { DEFAULT_REQUEST_LIMITS, LIFTED_REQUEST_LIMITS, testConfig } from '../config.js';
+import { createTestDatabaseUrl } from '../db/test-database.js';
+import { startServer, type RunningServer } from '../main.js';
+import { TestBrowser } from '../testing/browser.js';
+import { readOutbox } from '../testing/read-outbox.js';
+import { DIALECTS } from '../testing/service-harness.js';
+import { uniqueName } from '../testing/unique-name.js';
+
+const PASSWORD = 'correct horse battery staple';
+const CAP = DEFAULT_REQUEST_LIMITS['verification-resend'].perRecipient!;
+
+describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two servers over one %s database', (dialect) => {
+  let servers: RunningServer[] = [];
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const database = await createTestDatabaseUrl(dialect);
+    drop = database.drop;
+    // The shipped verification-mail limits; registrations lifted (every test registers from 127.0.0.1). One
+    // configuration, so one secret key and one database, as two instances of one deployment have.
+    const requestLimits = { ...LIFTED_REQUEST_LIMITS, 'verification-resend': DEFAULT_REQUEST_LIMITS['verification-resend'] };
+    const config = testConfig({ databaseUrl: database.databaseUrl, port: 0, requestLimits });
+    servers = [await startServer(config)];
+    servers.push(await startServer(config));
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await drop?.();
+  });
+
+  const services = () => servers[0]!.services;
+  const browserOn = (i: number) => new TestBrowser(servers[i % 2]!.url);
+  /** The same browser (cookies, CSRF token) talking to server `i`: one deployment, sessions in the shared database. */
+  const movedTo = (b: TestBrowser, i: number) => {
+    const moved = new TestBrowser(servers[i]!.url);
+    for (const [name, value] of b.cookies) moved.cookies.set(name, value);
+    moved.csrfToken = b.csrfToken;
+    return moved;
+  };
+  async function register(b: TestBrowser, email: string) {
+    const username = uniqueName('capped');
+    await b.get(ROUTES.register);
+    const response = await b.post(ROUTES.register, {
+      [FIELDS.username]: username,
+      [FIELDS.email]: email,
+      [FIELDS.newPassword]: PASSWORD,
+      [FIELDS.passwordConfirm]: PASSWORD,
+    });
+    return { response, userId: async () => (await services().accounts.findByUsername(username))!.id };
+  }
+  const verifyMails = async (to: string) => (await readOutbox(services(), { to, kind: 'verify-email' })).length;
+  const REFUSAL =
+    'No e-mail sent: this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. Try again in 60 minutes.';
+
+  it('registering a mailbox others flooded still makes the account, says no link was sent and when to resend, and enumerates nothing', async () => {
+    const victim = `${uniqueName('victim')}@example.org`;
+    const registered = [];
+    for (let i = 0; i < CAP.max + 1; i++) {
+      const b = browserOn(i);
+      registered.push({ b, ...(await register(b, victim)) });
+    }
+    // The same answer for every registration, mailed or not.
+    for (const { response } of registered)
+      expect({ status: response.status, location: response.location }).toEqual({ status: 303, location: ROUTES.manageAccount });
+    expect(await verifyMails(victim)).toBe(CAP.max);
+
+    const mailed = await registered[0]!.b.get(ROUTES.manageAccount);
+    expect(mailed.text).toContain(`Welcome! We sent a link to ${victim}`);
+    const late = registered.at(-1)!;
+    const withheld = await late.b.get(ROUTES.manageAccount);
+    expect(withheld.status).toBe(200);
+    expect(withheld.text).toContain(
+      `Welcome! Your account is ready, but no verification link was sent to ${victim}: this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. Two-factor authentication needs a verified address: use “Resend link” below later. Try again in 60 minutes.`,
+    );
+    // The address list does not claim a link that was never sent.
+    expect(withheld.text).toContain(`No link has been sent to ${victim} yet`);
+    expect(withheld.text).not.toContain('Open the link we sent');
+    expect(withheld.text).not.toContain('link sent ');
+
+    // "Resend link" now: refused with when to come back, on either server, and still nothing mailed.
+    const [address] = await services().emails.list(await late.userId());
+    for (const i of [0, 1]) {
+      const resent = await movedTo(late.b, i).post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(address!.id) });
+      expect(resent.status).toBe(429);
+      expect(Number(resent.headers.get('retry-after'))).toBeGreaterThan(CAP.windowMs / 1000 - 60);
+      expect(resent.text).toContain(REFUSAL);
+    }
+    expect(await verifyMails(victim)).toBe(CAP.max);
+  });
+
+  it('adding a flooded mailbox is refused on the form with 429 and Retry-After; the account’s own allowance is not spent', async () => {
+    const victim = `${uniqueName('victim')}@example.org`;
+    for (let i = 0; i < CAP.max; i++) expect((await register(browserOn(i), victim)).response.status).toBe(303);
+    const b = browserOn(1);
+    const own = `${uniqueName('own')}@example.org`;
+    const { userId } = await register(b, own);
+    await b.get(ROUTES.manageAccount);
+    const add = (email: string) => b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: email });
+    for (let i = 0; i < 3; i++) {
+      const refused = await add(victim);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(CAP.windowMs / 1000 - 60);
+      expect(refused.text).toContain(REFUSAL);
+      // On the add form, the address kept in its field.
+      expect(refused.text).toContain(`value="${victim}"`);
+    }
+    expect((await services().emails.list(await userId())).map((address) => address.email)).toEqual([own]);
+    // Three refusals later the account can still mail its 3 links of the hour (the cap was checked before counting them).
+    for (let i = 0; i < 3; i++) expect((await add(`${uniqueName('more')}@example.org`)).status).toBe(303);
+    expect(await verifyMails(victim)).toBe(CAP.max);
+  });
+});
