@@ -281,3 +281,39 @@ test('back from editing, the list keeps its search and the focus is on the edite
   await expect(search).toHaveCount(0);
   await expect(popup.locator('.account')).toHaveCount(5);
 });
+
+test('back from editing, a person who tabbed on while the list loaded keeps the focus where they took it', async ({ server, extension, extensionPage }) => {
+  test.setTimeout(120_000);
+  await extensionPage.goto(`${server.url}${ROUTES.login}`);
+  const popup = await openPopup(extension.context, { forPage: extensionPage });
+  await createVault(popup);
+  await addAccountByTyping(popup, { issuer: 'PyPI', label: 'alice', secret: SECRET_A });
+  // The list's codes held back 1.5 s (a background woken for them, a busy machine), so the keys come first.
+  await popup.addInitScript(() => {
+    const runtime = (globalThis as unknown as { chrome: { runtime: { sendMessage: (...args: unknown[]) => Promise<unknown> } } }).chrome.runtime;
+    const send = runtime.sendMessage.bind(runtime);
+    runtime.sendMessage = (...args: unknown[]) =>
+      (args[0] as { type?: string } | undefined)?.type === 'codes'
+        ? new Promise((resolve) => setTimeout(resolve, 1_500)).then(() => send(...args))
+        : send(...args);
+  });
+  await popup.reload();
+  const edit = popup.getByRole('button', { name: 'Edit PyPI alice' });
+  await edit.focus();
+  await popup.keyboard.press('Enter');
+  await expect(popup.getByRole('heading', { name: 'Edit account' })).toBeFocused();
+  await popup.keyboard.press('Escape');
+  await expect(popup.getByRole('heading', { name: 'Latchkey' })).toBeFocused();
+  await press(popup, 'Tab', popup.getByRole('button', { name: 'Add account' }).first());
+  await expect(edit).toBeVisible({ timeout: 5_000 });
+  // QA: the rows' arrival took the focus back to the edited row's pencil, away from Add account.
+  await popup.waitForTimeout(500);
+  await expect(popup.getByRole('button', { name: 'Add account' }).first()).toBeFocused();
+
+  // Left alone, the focus still goes to the edited row once it is there.
+  await edit.focus();
+  await popup.keyboard.press('Enter');
+  await expect(popup.getByRole('heading', { name: 'Edit account' })).toBeFocused();
+  await popup.keyboard.press('Escape');
+  await expect(edit).toBeFocused({ timeout: 5_000 });
+});

@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import type { KdfParams } from '../vault/kdf.js';
 import { MemoryStorage } from '../vault/memory-storage.test-helper.js';
 import { memoryKeySession } from './key-session.js';
+import type { SiteClock } from './site-clock-offset.js';
 import { createVaultService } from './vault-service.js';
 
 /** A KDF cost that keeps unit tests fast; the real default is tested in vault/kdf.test.ts. */
@@ -16,7 +17,7 @@ export const SECRET = 'JBSWY3DPEHPK3PXP';
  * `runPage` answer what its stand-in page does), alarms are
  * recorded, the clock is settable.
  */
-export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', options: { pageTimeoutMs?: number } = {}) {
+export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', options: { pageTimeoutMs?: number; siteClock?: SiteClock } = {}) {
   const storage = new MemoryStorage();
   const injected: Array<{ tabId: number; func: string; args: unknown[] }> = [];
   const alarms: Array<number | null> = [];
@@ -49,6 +50,7 @@ export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', o
       announced.locked += 1;
     },
     ...(options.pageTimeoutMs === undefined ? {} : { pageTimeoutMs: options.pageTimeoutMs }),
+    ...(options.siteClock === undefined ? {} : { siteClock: options.siteClock }),
   });
   return {
     service,
@@ -65,7 +67,7 @@ export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', o
 }
 
 /** {@link setup} with a vault created under {@link PASS} holding one PyPI account for `origin`. */
-export async function withAccount(origin = 'https://pypi.org', options: { pageTimeoutMs?: number } = {}) {
+export async function withAccount(origin = 'https://pypi.org', options: { pageTimeoutMs?: number; siteClock?: SiteClock } = {}) {
   const env = setup(undefined, options);
   expect(await env.service.handle({ type: 'create', passphrase: PASS })).toMatchObject({ ok: true });
   const added = await env.service.handle({ type: 'add-account', account: { uri: `otpauth://totp/PyPI:alice?secret=${SECRET}&issuer=PyPI`, origin } });

@@ -5,8 +5,15 @@ export const CLOCK_READING_TTL_MS = 10 * 60_000;
 
 /** The browser capabilities a clock reading needs (background/index.ts gives the real ones; tests, fakes). */
 export interface SiteClock {
-  /** Where readings are kept between popups: `storage.session` (memory only, gone when the browser closes). */
-  area: { get(keys: string[]): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void> };
+  /**
+   * Where readings are kept between popups: `storage.session` (memory only, gone when the browser closes). `get(null)`
+   * is every item, as in the browser's storage areas (forget-site-clocks.ts).
+   */
+  area: {
+    get(keys: string[] | null): Promise<Record<string, unknown>>;
+    set(items: Record<string, unknown>): Promise<void>;
+    remove(keys: string[]): Promise<void>;
+  };
   /** Whether the extension holds host access to the origin (never prompts). */
   hasHostAccess(origin: string): Promise<boolean>;
   /** The `Date` header of one cookieless request to `url` (fetch-site-date.ts); null or a rejection: no reading. */
@@ -19,7 +26,10 @@ interface Reading {
   offsetMs: number | null;
 }
 
-const itemFor = (origin: string) => `clockOffset:${origin}`;
+/** The start of every reading's item name; the origin follows. */
+export const CLOCK_READING_PREFIX = 'clockOffset:';
+
+const itemFor = (origin: string) => `${CLOCK_READING_PREFIX}${origin}`;
 
 /**
  * Readings under way, per clock and origin: a popup opened again while a slow site has not answered (up to the

@@ -76,10 +76,14 @@ export function AccountList(props: Props) {
   }, [accounts, query, searching]);
 
   // Once, when the rows are there (they load after the screen took the focus on its heading); a row the search no
-  // longer shows, or a deleted account, leaves the focus on the heading.
+  // longer shows, or a deleted account, leaves the focus on the heading. Only while the focus is still where the
+  // screen change put it: a person who tabbed on while the rows loaded (Add account, Lock now) had it taken back
+  // to the row when they came (QA).
   useEffect(() => {
     if (!props.focusAccount || !accounts || focusedAccount.current) return;
     focusedAccount.current = true;
+    const active = document.activeElement;
+    if (active !== null && active !== document.body && !active.matches('main h1')) return;
     const row = document.querySelector(`.account[data-account-id="${CSS.escape(props.focusAccount)}"]`);
     row?.querySelector<HTMLElement>('button[data-action="edit"]')?.focus({ preventScroll: true });
     // The whole row in view, not only its button (focus alone left it half out at the bottom); centred, as the
@@ -253,7 +257,7 @@ function Countdown(props: { left: number; period: number }) {
   const fraction = props.left / props.period;
   const circumference = 2 * Math.PI * 9;
   return (
-    <span class={`countdown${props.left <= 5 ? ' countdown-ending' : ''}`} title={`${props.left} s left`}>
+    <span class={`countdown${props.period > 99 ? ' countdown-long' : ''}${props.left <= 5 ? ' countdown-ending' : ''}`} title={`${props.left} s left`}>
       <svg viewBox="0 0 24 24" aria-hidden="true">
         <circle cx="12" cy="12" r="9" class="countdown-track" />
         <circle cx="12" cy="12" r="9" class="countdown-value" stroke-dasharray={circumference} stroke-dashoffset={circumference * (1 - fraction)} />

@@ -16,9 +16,10 @@ export class MemoryStorage implements VaultStorageArea {
   /** @param markAreas other areas that keep the rollback high-water mark (as storage.sync does in the browser). */
   constructor(readonly markAreas: readonly VaultStorageArea[] = []) {}
 
-  async get(keys: string[]): Promise<Record<string, unknown>> {
+  /** `null`: every item, as the browser's storage areas answer. */
+  async get(keys: string[] | null): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
-    for (const key of keys) if (this.data.has(key)) out[key] = structuredClone(this.data.get(key));
+    for (const key of keys ?? this.data.keys()) if (this.data.has(key)) out[key] = structuredClone(this.data.get(key));
     return out;
   }
 
