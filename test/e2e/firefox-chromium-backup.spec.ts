@@ -59,16 +59,7 @@ function link(account: Account): string {
 }
 
 /** An account as the background lists it (`codes`): no secret, the current code and when it ends. */
-interface Listed {
-  id: string;
-  issuer: string;
-  label: string;
-  origin: string;
-  digits: number;
-  period: number;
-  code: string;
-  validUntil: number;
-}
+type Listed = Omit<Account, 'secret' | 'algorithm'> & { id: string; code: string; validUntil: number };
 
 /** Every expected account listed once, exactly as it was (site, digits, period), and its code the otpauth library's with its algorithm. */
 function expectSameAccounts(listed: Listed[], expected: Account[]): void {

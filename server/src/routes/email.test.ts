@@ -5,11 +5,10 @@ import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { EMAIL_VERIFY_TTL_MS } from '../services/emails.js';
 import { TestBrowser } from '../testing/browser.js';
+import { PASSWORD, submitRegistration } from '../testing/http-harness.js';
 import { linkIn, readOutbox } from '../testing/read-outbox.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { uniqueName } from '../testing/unique-name.js';
-
-const PASSWORD = 'correct horse battery staple';
 
 describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
   let server: RunningServer;
@@ -29,13 +28,7 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
   async function register(b: TestBrowser) {
     const username = uniqueName('e');
     const email = `${username}@example.org`;
-    await b.get(ROUTES.register);
-    const response = await b.post(ROUTES.register, {
-      [FIELDS.username]: username,
-      [FIELDS.email]: email,
-      [FIELDS.newPassword]: PASSWORD,
-      [FIELDS.passwordConfirm]: PASSWORD,
-    });
+    const response = await submitRegistration(b, { username, email });
     expect(response.status).toBe(303);
     return { username, email };
   }

@@ -4,11 +4,11 @@ import { DEFAULT_REQUEST_LIMITS, LIFTED_REQUEST_LIMITS, testConfig } from '../co
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { TestBrowser } from '../testing/browser.js';
+import { submitRegistration } from '../testing/http-harness.js';
 import { readOutbox } from '../testing/read-outbox.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { uniqueName } from '../testing/unique-name.js';
 
-const PASSWORD = 'correct horse battery staple';
 const CAP = DEFAULT_REQUEST_LIMITS['verification-resend'].perRecipient!;
 
 describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two servers over one %s database', (dialect) => {
@@ -40,13 +40,7 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
   };
   async function register(b: TestBrowser, email: string) {
     const username = uniqueName('capped');
-    await b.get(ROUTES.register);
-    const response = await b.post(ROUTES.register, {
-      [FIELDS.username]: username,
-      [FIELDS.email]: email,
-      [FIELDS.newPassword]: PASSWORD,
-      [FIELDS.passwordConfirm]: PASSWORD,
-    });
+    const response = await submitRegistration(b, { username, email });
     return { response, userId: async () => (await services().accounts.findByUsername(username))!.id };
   }
   const verifyMails = async (to: string) => (await readOutbox(services(), { to, kind: 'verify-email' })).length;

@@ -58,16 +58,24 @@ export function useTestServer(
   });
 }
 
-/** Register a fresh account in `b` through the form (logged in afterwards, address not yet verified); returns its name. */
-export async function registerIn(b: TestBrowser, password = PASSWORD): Promise<string> {
-  const username = uniqueName();
+/** The registration form, loaded in `b` (for its CSRF token), filled and sent; the caller judges the answer. */
+export async function submitRegistration(
+  b: TestBrowser,
+  { username, email = `${username}@example.org`, password = PASSWORD }: { username: string; email?: string; password?: string },
+) {
   await b.get(ROUTES.register);
-  const response = await b.post(ROUTES.register, {
+  return b.post(ROUTES.register, {
     [FIELDS.username]: username,
-    [FIELDS.email]: `${username}@example.org`,
+    [FIELDS.email]: email,
     [FIELDS.newPassword]: password,
     [FIELDS.passwordConfirm]: password,
   });
+}
+
+/** Register a fresh account in `b` through the form (logged in afterwards, address not yet verified); returns its name. */
+export async function registerIn(b: TestBrowser, password = PASSWORD): Promise<string> {
+  const username = uniqueName();
+  const response = await submitRegistration(b, { username, password });
   expect(response.status).toBe(303);
   expect(response.location).toBe(ROUTES.manageAccount);
   return username;

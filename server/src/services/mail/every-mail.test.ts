@@ -9,7 +9,7 @@ import { DEFAULT_MAIL_DELIVERY, DEFAULT_RATE_LIMITS, testConfig } from '../../co
 import { createTestDatabaseUrl } from '../../db/test-database.js';
 import { startServer, type RunningServer } from '../../main.js';
 import type { TestBrowser } from '../../testing/browser.js';
-import { codeFor, codesOnPage, enableTotpThrough, firefoxBrowserFrom, PASSWORD, uniqueName } from '../../testing/http-harness.js';
+import { codeFor, codesOnPage, enableTotpThrough, firefoxBrowserFrom, PASSWORD, submitRegistration, uniqueName } from '../../testing/http-harness.js';
 import { ACCOUNT_ROUTES, DELETE_ACCOUNT_FIELDS } from '../../views/account-page.js';
 import { CONFIRM_FIELD } from '../../views/layout.js';
 import { USERNAME_OR_EMAIL } from '../../views/password-routes.js';
@@ -211,13 +211,7 @@ describe('every mail the server sends, as its recipient reads it', () => {
     (await server.services.emails.list(await userId(username))).find((address) => address.email === email)!.id;
 
   async function register(b: TestBrowser, username: string, email: string): Promise<Mail> {
-    await b.get(ROUTES.register);
-    const response = await b.post(ROUTES.register, {
-      [FIELDS.username]: username,
-      [FIELDS.email]: email,
-      [FIELDS.newPassword]: PASSWORD,
-      [FIELDS.passwordConfirm]: PASSWORD,
-    });
+    const response = await submitRegistration(b, { username, email });
     expect(response.status).toBe(303);
     remember(b);
     const [mail] = await expectMail(email, 'verify-email');
