@@ -3,11 +3,13 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConfigDirectories, loadConfig, testConfig, type Config } from '../config.js';
+import { type ConfigDirectories, DEFAULT_REQUEST_LIMITS, loadConfig, testConfig, type Config } from '../config.js';
 import { openDatabase } from '../db/open-database.js';
+import type { Database } from '../db/schema.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
+import { holdTransaction } from '../testing/held-transaction.js';
 import { sqliteLockHeldByAnotherProcess } from '../testing/sqlite-lock-holder.js';
 import { createApp } from '../app.js';
 import { NO_ORIGIN } from '../services/events.js';
@@ -25,11 +27,11 @@ async function startServerOnce(config: Config): Promise<void> {
   await (await createApp(config)).close();
 }
 
-/** A throw-away SQLite database for the describe block, set up by a server, and the server's config for it (its key). */
-function useThrowAwayDatabase(ready: (config: Config) => void): void {
+/** A throw-away database (SQLite unless said) for the describe block, set up by a server, and the server's config for it (its key). */
+function useThrowAwayDatabase(ready: (config: Config) => void, dialect: 'sqlite' | 'postgres' = 'sqlite'): void {
   let drop: () => Promise<void>;
   beforeAll(async () => {
-    const database = await createTestDatabaseUrl('sqlite');
+    const database = await createTestDatabaseUrl(dialect);
     drop = database.drop;
     const config = testConfig({ databaseUrl: database.databaseUrl });
     await startServerOnce(config);
@@ -147,6 +149,47 @@ describe('admin CLI', () => {
     const resetGone = captureIo();
     expect(await runAdmin(['reset-2fa', '--username', 'maintainer', '--reason', 'video call'], resetGone, config)).toBe(1);
     expect(resetGone.err[0]).toMatch(/No account named "maintainer"\. The account of that name was deleted by its owner on /);
+  });
+});
+
+describe('admin CLI: create-user when the mailbox was sent several verification mails lately', () => {
+  let config: Config;
+  useThrowAwayDatabase((started) => {
+    config = started;
+  });
+
+  it('says on stderr that no link was sent and when "Resend link" works, and exits 0: the account was made', async () => {
+    // The server's limits (the test configuration lifts the per-mailbox cap).
+    const capped: Config = { ...config, requestLimits: DEFAULT_REQUEST_LIMITS };
+    const cap = DEFAULT_REQUEST_LIMITS['verification-resend'].perRecipient!;
+    for (let i = 0; i < cap.max; i++) {
+      const io = captureIo();
+      expect(await runAdmin(['create-user', '--username', `early${i}`, '--email', 'shared@example.org'], io, capped)).toBe(0);
+      expect(io.out[1]).toBe('A verification link for shared@example.org is queued (the running server sends it).');
+      expect(io.err).toEqual([]);
+    }
+    // The same mailbox with a +tag: its allowance is spent. It used to say "A verification link … is queued" all the same.
+    const late = captureIo();
+    expect(await runAdmin(['create-user', '--username', 'late', '--email', 'shared+admin@example.org'], late, capped)).toBe(0);
+    expect(late.out[0]).toBe('Created account "late" (shared+admin@example.org).');
+    expect(late.out.join('\n')).not.toContain('queued');
+    expect(late.out.at(-1)).toMatch(/^Next: the user logs in at /);
+    expect(late.err).toEqual([
+      'Warning: no verification link was sent to shared+admin@example.org: that mailbox has been sent several verification e-mails recently, ' +
+        'and they are held back for a while so that it cannot be flooded. The account was created; until the address is verified ' +
+        'the user cannot turn on two-factor authentication. "Resend link" on their account page mails one in 60 minutes; or, once you ' +
+        'have checked the address yourself: npm run -s admin -- verify-email --username late --email shared+admin@example.org',
+    ]);
+    const latchkey = await createApp(capped);
+    try {
+      const user = (await latchkey.services.accounts.findByUsername('late'))!;
+      expect(await latchkey.services.emails.list(user.id)).toMatchObject([{ email: 'shared+admin@example.org', verified: false, verifySentAt: null }]);
+      expect(await latchkey.db.selectFrom('mail_outbox').select('kind').where('user_id', '=', user.id).execute()).toEqual([]);
+    } finally {
+      await latchkey.close();
+    }
+    // The way round it the warning names works at once.
+    expect(await runAdmin(['verify-email', '--username', 'late', '--email', 'shared+admin@example.org'], captureIo(), capped)).toBe(0);
   });
 });
 
@@ -656,26 +699,25 @@ describe.each(['sqlite', 'postgres'] as const)('admin CLI opens only a database 
   });
 });
 
+/** An account with the app on and an unverified primary address, made by a server on `config`'s database; its id. */
+async function seededWithApp(config: Config, username: string): Promise<string> {
+  const latchkey = await createApp(config);
+  try {
+    const user = await latchkey.services.accounts.register({ username, email: `${username}@example.org`, password: 'a long enough admin password' }, NO_ORIGIN);
+    await latchkey.services.totp.enable(user.id, latchkey.services.totp.generateSecret());
+    return user.id;
+  } finally {
+    await latchkey.close();
+  }
+}
+
 describe('admin CLI beside another process that holds the SQLite write lock', () => {
   let config: Config;
   useThrowAwayDatabase((started) => {
     config = started;
   });
   const file = () => config.databaseUrl.slice('sqlite:'.length);
-
-  /** An account with the app on and an unverified primary address, made by a server on the test database. */
-  async function seeded(username: string): Promise<void> {
-    const latchkey = await createApp(config);
-    try {
-      const user = await latchkey.services.accounts.register(
-        { username, email: `${username}@example.org`, password: 'a long enough admin password' },
-        NO_ORIGIN,
-      );
-      await latchkey.services.totp.enable(user.id, latchkey.services.totp.generateSecret());
-    } finally {
-      await latchkey.close();
-    }
-  }
+  const seeded = (username: string) => seededWithApp(config, username);
 
   it('gives up after the busy timeout with exit 2, saying the database is locked and that nothing was changed', { timeout: 60_000 }, async () => {
     await seeded('locked');
@@ -727,6 +769,116 @@ describe('admin CLI beside another process that holds the SQLite write lock', ()
     }
     expect(verify.err).toEqual([]);
     expect(verify.out[0]).toBe('Marked waiting@example.org verified on "waiting", recorded in their security history with your name.');
+  });
+});
+
+// On PostgreSQL the CLI used to wait for ever on a row another session held (an open `psql` with a `SELECT … FOR
+// UPDATE`, a stuck process), saying nothing. Its connections now have a 5 s lock_timeout; 55P03 is said as SQLite's
+// busy timeout is: exit 2 when nothing was changed, exit 3 ("may not have finished") when something was.
+describe('admin CLI beside another PostgreSQL session that holds a row lock', () => {
+  let config: Config;
+  useThrowAwayDatabase((started) => {
+    config = started;
+  }, 'postgres');
+  const where = () => {
+    const url = new URL(config.databaseUrl);
+    return `PostgreSQL database "${url.pathname.slice(1)}" on ${url.hostname}:${url.port}, schema "${url.searchParams.get('schema')}"`;
+  };
+
+  /**
+   * Another session (its own connection) holding `FOR UPDATE` on the rows `locked` selects until released, as
+   * an open transaction in `psql` would; released at the latest after 20 s, so a CLI that waits for ever
+   * (the bug) ends the test with a wrong exit code rather than a hang.
+   */
+  async function heldByAnotherSession(locked: (db: Kysely<Database>) => Promise<unknown>) {
+    const db = openDatabase(config.databaseUrl);
+    const held = await holdTransaction(db, async (trx) => {
+      expect(await locked(trx)).not.toEqual([]);
+    });
+    const safety = setTimeout(() => void held.release(), 20_000);
+    return {
+      release: async () => {
+        clearTimeout(safety);
+        await held.release();
+        await db.destroy();
+      },
+    };
+  }
+
+  it('gives up after the lock timeout with exit 2 when the row it first changes stays locked, and nothing was changed', { timeout: 60_000 }, async () => {
+    const userId = await seededWithApp(config, 'rowlocked');
+    const holder = await heldByAnotherSession((db) => db.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute());
+    const reset = captureIo();
+    const started = Date.now();
+    try {
+      expect(await adminMain(['reset-2fa', '--username', 'rowlocked', '--reason', 'video call'], reset, config)).toBe(2);
+    } finally {
+      await holder.release();
+    }
+    // It waited (the 5 s lock timeout) before giving up, and not for ever.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4_000);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(reset.out).toEqual([]);
+    expect(reset.err).toEqual([
+      `Database error: ${where()} is locked by another process writing to it (the server, or another admin command), ` +
+        'and it stayed locked while this command waited. Nothing was changed. Try again in a moment.',
+    ]);
+    const latchkey = await createApp(config);
+    try {
+      expect((await latchkey.services.accounts.twoFactorStatus(userId)).hasTotp).toBe(true);
+      expect((await latchkey.services.events.list(userId)).map((event) => event.tag)).not.toContain('admin:two_factor:reset');
+    } finally {
+      await latchkey.close();
+    }
+    // Once the lock is gone, the same command does it.
+    expect(await adminMain(['reset-2fa', '--username', 'rowlocked', '--reason', 'video call'], captureIo(), config)).toBe(0);
+  });
+
+  it('says the command may not have finished (exit 3) when the lock stops it after it changed something', { timeout: 60_000 }, async () => {
+    const userId = await seededWithApp(config, 'halfdone');
+    // A wrong second factor: the account's counter row, which reset-2fa clears after it has committed the reset.
+    const latchkey = await createApp(config);
+    try {
+      await latchkey.services.rateLimits.attempt('second-factor', { account: userId, ip: null });
+    } finally {
+      await latchkey.close();
+    }
+    const holder = await heldByAnotherSession((db) =>
+      db.selectFrom('rate_limits').select('key').where('key', '=', `second-factor:account:${userId}`).forUpdate().execute(),
+    );
+    const reset = captureIo();
+    try {
+      expect(await adminMain(['reset-2fa', '--username', 'halfdone', '--reason', 'video call'], reset, config)).toBe(3);
+    } finally {
+      await holder.release();
+    }
+    expect(reset.err).toEqual([
+      `Database error: ${where()} is locked by another process writing to it (the server, or another admin command), ` +
+        'and it stayed locked while this command waited. The command may not have finished: `events --username …` shows what was recorded.',
+    ]);
+    // Indeed it had: the reset committed before the counters were reached.
+    const after = await createApp(config);
+    try {
+      expect((await after.services.accounts.twoFactorStatus(userId)).hasTotp).toBe(false);
+      expect((await after.services.events.list(userId)).map((event) => event.tag)).toContain('admin:two_factor:reset');
+    } finally {
+      await after.close();
+    }
+  });
+
+  it('waits for a row lock let go of within the lock timeout', { timeout: 60_000 }, async () => {
+    await seededWithApp(config, 'briefly');
+    const holder = await heldByAnotherSession((db) =>
+      db.selectFrom('user_emails').select('id').where('email', '=', 'briefly@example.org').forUpdate().execute(),
+    );
+    const releasing = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() => holder.release());
+    const verify = captureIo();
+    try {
+      expect(await adminMain(['verify-email', '--username', 'briefly', '--email', 'briefly@example.org'], verify, config)).toBe(0);
+    } finally {
+      await releasing;
+    }
+    expect(verify.err).toEqual([]);
   });
 });
 

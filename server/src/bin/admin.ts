@@ -52,6 +52,7 @@ export interface AdminIo {
  * "fix the environment" from "look at the message".
  */
 export const EXIT = {
+  /** Done. A warning on stderr may say what did not follow (`create-user`: no verification link, that mailbox's mails capped). */
   ok: 0,
   /** The request was refused: usage, an unknown or deleted account, an unknown address, an invalid value, nothing to do. Nothing changed. */
   refused: 1,
@@ -101,7 +102,8 @@ export const COMMANDS: Record<string, AdminCommand> = {
       'Creates an account the running server can log in at once. Reserved names (admin, security, …) are allowed here.',
       '',
       '  --username NAME     the login name (letters A–Z, digits, ".", "_", "-"; stored in lower case)',
-      '  --email ADDRESS     the primary address; mailed a verification link unless --verified',
+      '  --email ADDRESS     the primary address; mailed a verification link unless --verified (or unless that',
+      '                      mailbox was sent several lately: the account is made, and a warning on stderr says so)',
       '  --password-stdin    read the password from standard input (a pipe, or typed without echo at a terminal);',
       '                      without it a random password is generated and printed once',
       '  --verified          you checked the address yourself: mark it verified, mail no link',
@@ -129,9 +131,8 @@ export const COMMANDS: Record<string, AdminCommand> = {
         createdBy: actor(),
       });
       io.stdout(`Created account "${user.username}" (${user.email}).`);
-      io.stdout(
-        verified ? 'The address is marked verified (no link is mailed).' : `A verification link for ${user.email} is queued (the running server sends it).`,
-      );
+      if (verified) io.stdout('The address is marked verified (no link is mailed).');
+      else await sayWhetherLinkWasQueued(services, user, io);
       if (generated) io.stdout(`Password (shown once; give it to the user over a channel you trust): ${generated}`);
       io.stdout(`Next: the user logs in at ${loginUrl(services)}${generated ? ', changes this password' : ''} and turns on two-factor authentication.`);
       return EXIT.ok;
@@ -321,6 +322,30 @@ export const COMMANDS: Record<string, AdminCommand> = {
 };
 
 class UsageError extends Error {}
+
+/**
+ * After `create-user` without --verified: the link is queued, or the per-mailbox cap on verification mails
+ * (services/verification-mail-cap.ts) held it back. It used to say "queued" either way. Held back, the account
+ * exists all the same, so the exit code stays 0 (done: a script must not retry, the name is taken now) and the
+ * news goes to stderr as a warning, with when "Resend link" works again and the operator's own way round it.
+ */
+async function sayWhetherLinkWasQueued(services: Services, user: User, io: AdminIo): Promise<void> {
+  const [first] = await services.emails.list(user.id);
+  if (first === undefined || first.verified || first.verifySentAt !== null) {
+    io.stdout(`A verification link for ${user.email} is queued (the running server sends it).`);
+    return;
+  }
+  const wait = await services.emails.verificationMailWait(first.email);
+  const when = wait > 0 ? `in ${plural(Math.max(1, Math.ceil(wait / 60_000)), 'minute')}` : 'now';
+  io.stderr(
+    terminalSafe(
+      `Warning: no verification link was sent to ${first.email}: that mailbox has been sent several verification e-mails recently, ` +
+        'and they are held back for a while so that it cannot be flooded. The account was created; until the address is verified ' +
+        `the user cannot turn on two-factor authentication. "Resend link" on their account page mails one ${when}; or, once you ` +
+        `have checked the address yourself: npm run -s admin -- verify-email --username ${user.username} --email ${first.email}`,
+    ),
+  );
+}
 
 function requireString(value: string | boolean | undefined, flag: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`${flag} is required.`);

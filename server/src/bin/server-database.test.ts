@@ -3,9 +3,9 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../app.js';
 import { testConfig } from '../config.js';
-import { DatabaseLocationError } from '../db/open-database.js';
+import { DatabaseLocationError, openDatabase } from '../db/open-database.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
-import { changedAnything, DatabaseBusy, DatabaseProblem, openServerDatabase, problemFrom } from './server-database.js';
+import { changedAnything, DatabaseBusy, DatabaseProblem, isDatabaseBusy, openServerDatabase, problemFrom } from './server-database.js';
 
 // The CLI's writable open can be refused where its read-only look succeeded (a directory the operator may not
 // write, so WAL cannot start). openDatabase then throws a DatabaseLocationError naming DATABASE_URL; it was
@@ -67,4 +67,55 @@ describe('a database locked by another process', () => {
       await database.drop();
     }
   });
+});
+
+// PostgreSQL: the CLI's connections give up on a lock after 5 s (lock_timeout; they used to wait for ever), the
+// server's wait as long as it takes. admin.test.ts holds a real row lock against real commands.
+describe('a PostgreSQL row locked by another session', () => {
+  it('only the CLI’s connections have a lock timeout; its 55P03 is "busy"; changedAnything counts the rows it changed', async () => {
+    const database = await createTestDatabaseUrl('postgres');
+    try {
+      await (await createApp(testConfig({ databaseUrl: database.databaseUrl }))).close();
+      const server = openDatabase(database.databaseUrl);
+      const cli = await openServerDatabase(database.databaseUrl);
+      try {
+        const lockTimeout = async (db: typeof cli) => (await sql<{ lock_timeout: string }>`show lock_timeout`.execute(db)).rows[0]?.lock_timeout;
+        expect(await lockTimeout(server)).toBe('0');
+        expect(await lockTimeout(cli)).toBe('5s');
+        // The schema is still the URL's (both settings go in the connection's options).
+        expect((await sql<{ schema: string }>`select current_schema() as schema`.execute(cli)).rows[0]?.schema).toBe(
+          new URL(database.databaseUrl).searchParams.get('schema'),
+        );
+        // 55P03, as a timed-out wait raises it (NOWAIT: at once), on a row the server's connection holds.
+        const row = (db: typeof cli) => db.selectFrom('key_check').select('name').where('name', '=', 'secret-key').forUpdate();
+        const refused = await server.transaction().execute(async (trx) => {
+          await row(trx).execute();
+          return row(cli)
+            .noWait()
+            .execute()
+            .then(
+              () => null,
+              (caught: unknown) => caught,
+            );
+        });
+        expect((refused as { code?: string } | null)?.code).toBe('55P03');
+        expect(isDatabaseBusy(refused)).toBe(true);
+        expect(await changedAnything(cli)).toBe(false);
+        // A change rolled back counts too: "no" must be certain, "yes" may be cautious.
+        await cli
+          .transaction()
+          .execute(async (trx) => {
+            await sql`delete from kysely_migration where name = '001-initial'`.execute(trx);
+            throw new Error('roll back');
+          })
+          .catch(() => undefined);
+        expect(await changedAnything(cli)).toBe(true);
+      } finally {
+        await cli.destroy();
+        await server.destroy();
+      }
+    } finally {
+      await database.drop();
+    }
+  }, 30_000);
 });

@@ -9,21 +9,33 @@
  */
 import { existsSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type KyselyPlugin, sql } from 'kysely';
 import { migrations } from '../db/migrations/index.js';
 import { DatabaseLocationError, openDatabase, parseDatabaseUrl, type DatabaseTarget } from '../db/open-database.js';
+import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 
 /** The environment names a database the CLI cannot use; nothing was read from or written to it. */
 export class DatabaseProblem extends Error {}
 
-/** The database is locked by another process (SQLITE_BUSY past the busy timeout): nothing was changed; try again. */
+/** The database is locked by another process (SQLITE_BUSY past the busy timeout, PostgreSQL's lock_timeout): nothing was changed; try again. */
 export class DatabaseBusy extends DatabaseProblem {}
 
-/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, …): another connection held the lock too long. */
+/**
+ * How long the CLI waits for a lock another process holds before it gives up: SQLite's busy timeout
+ * (open-database.ts), and the same as PostgreSQL's `lock_timeout` for the CLI's connections. Without it a
+ * command on PostgreSQL waited for ever behind a session that held a row (`SELECT … FOR UPDATE` in an open
+ * `psql`, a stuck process), saying nothing.
+ */
+export const LOCK_TIMEOUT_MS = 5_000;
+
+/**
+ * Another connection held a lock too long: SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, …), or
+ * PostgreSQL's 55P03 lock_not_available (the CLI's `lock_timeout` ran out).
+ */
 export function isDatabaseBusy(error: unknown): boolean {
   const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code === '55P03');
 }
 
 /** What the operator reads when the database stayed locked (without "nothing was changed": the caller knows whether it is true). */
@@ -31,13 +43,30 @@ export function busyMessage(where: string): string {
   return `${capitalised(where)} is locked by another process writing to it (the server, or another admin command), and it stayed locked while this command waited.`;
 }
 
+/** Rows changed through each PostgreSQL database {@link openServerDatabase} opened (see {@link changedAnything}). */
+const rowsChanged = new WeakMap<Kysely<Database>, { count: number }>();
+
+/** Counts the rows each statement that succeeded inserted, updated or deleted (Kysely's `numAffectedRows`). */
+function countingChanges(counter: { count: number }): KyselyPlugin {
+  return {
+    transformQuery: ({ node }) => node,
+    transformResult: async ({ result }) => {
+      counter.count += Number(result.numAffectedRows ?? 0n);
+      return result;
+    },
+  };
+}
+
 /**
- * After SQLITE_BUSY during a command: did this connection change anything before it? `total_changes()`
- * counts every row this connection inserted, updated or deleted (rolled back ones too, so a "yes" may be
- * one that did not last; a "no" is certain). The busy statement itself changed nothing: SQLite refuses a
- * connection the lock before its first change in a transaction, never after it.
+ * After the database stayed locked during a command: had this process changed anything before? A "no" is
+ * certain, a "yes" may be a change that did not last (rolled back with the transaction the lock stopped).
+ * SQLite: `total_changes()` counts every row this connection inserted, updated or deleted; the busy statement
+ * itself changed nothing (SQLite refuses a connection the lock before its first change in a transaction,
+ * never after it). PostgreSQL: the rows counted through every connection of the pool {@link openServerDatabase}
+ * opened (the statement that timed out changed nothing; a database opened otherwise counts as changed).
  */
 export async function changedAnything(db: Kysely<Database>): Promise<boolean> {
+  if (isPostgres(db)) return (rowsChanged.get(db)?.count ?? 1) > 0;
   const { rows } = await sql<{ changes: number }>`select total_changes() as changes`.execute(db);
   return Number(rows[0]?.changes ?? 0) > 0;
 }
@@ -91,7 +120,10 @@ export async function openServerDatabase(databaseUrl: string): Promise<Kysely<Da
       throw problemFrom(error, where) ?? error;
     }
   }
-  const db = openDatabase(databaseUrl);
+  // A row lock another session holds stops a statement after LOCK_TIMEOUT_MS (55P03), as SQLite's busy timeout does.
+  const counter = { count: 0 };
+  const db = openDatabase(databaseUrl, { lockTimeoutMs: LOCK_TIMEOUT_MS }).withPlugin(countingChanges(counter));
+  rowsChanged.set(db, counter);
   try {
     // A search_path naming a schema that does not exist leaves no current schema (the migration used to
     // fail with "no schema has been selected to create in").

@@ -200,17 +200,33 @@ function openSqlite(file: string, databaseUrl: string): SQLite.Database {
   }
 }
 
+export interface OpenDatabaseOptions {
+  /**
+   * PostgreSQL: how long a statement waits for a lock (a row another session holds `FOR UPDATE`, or is changing)
+   * before it fails with 55P03 lock_not_available (the session's `lock_timeout`). Unset: it waits as long as it
+   * takes, which a server's request should (another request's transaction ends soon). The admin CLI sets it, as
+   * SQLite's busy timeout bounds its wait there: an operator's command must not hang behind a stuck session.
+   * SQLite ignores it (its busy timeout is always {@link SQLITE_BUSY_TIMEOUT_MS}).
+   */
+  lockTimeoutMs?: number;
+}
+
 /**
  * Open a Kysely instance for `sqlite:PATH` or `postgres://…`. SQLite runs in WAL mode with a busy
  * timeout, its transactions begun IMMEDIATE, so the server, the admin CLI and a second instance can share the file. A SQLite location
  * that cannot hold a database throws a {@link DatabaseLocationError} at once.
  */
-export function openDatabase(databaseUrl: string): Kysely<Database> {
+export function openDatabase(databaseUrl: string, { lockTimeoutMs }: OpenDatabaseOptions = {}): Kysely<Database> {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.dialect === 'sqlite') {
     const database = openSqlite(target.path, databaseUrl);
     return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
   }
+  // Server settings for each connection, given when it starts (no extra round trip).
+  const settings = [
+    ...(target.schema ? [`-c search_path=${target.schema}`] : []),
+    ...(lockTimeoutMs === undefined ? [] : [`-c lock_timeout=${Math.round(lockTimeoutMs)}`]),
+  ];
   const pool = new pg.Pool({
     connectionString: target.connectionString,
     max: 10,
@@ -219,7 +235,7 @@ export function openDatabase(databaseUrl: string): Kysely<Database> {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
-    ...(target.schema ? { options: `-c search_path=${target.schema}` } : {}),
+    ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);

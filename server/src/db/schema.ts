@@ -121,7 +121,7 @@ export interface LoginTokensTable {
 }
 
 export interface RateLimitsTable {
-  /** e.g. `password:account:alice`, `second-factor:ip:203.0.113.9` */
+  /** e.g. `password:account:<HMAC of the name typed>`, `second-factor:ip:203.0.113.9` */
   key: string;
   window_start: number;
   failures: number;

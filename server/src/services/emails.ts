@@ -134,6 +134,8 @@ export interface EmailsOptions {
    * .perRecipient`, verification-mail-cap.ts); undefined: no such cap.
    */
   recipientCap?: RateLimitRule | undefined;
+  /** `keys['rate-limit-subject']`: the cap's counters are kept under an HMAC of the mailbox with it. */
+  recipientCapKey: Buffer;
 }
 
 interface TokenPayload {
@@ -155,7 +157,7 @@ export { emailKey } from './email-address.js';
  */
 export function createEmails(options: EmailsOptions): Emails {
   const { db, now, verifyKey, mailKey, origin, siteName, followUp } = options;
-  const recipientCap = createVerificationMailCap(verifyKey, options.recipientCap);
+  const recipientCap = createVerificationMailCap(options.recipientCapKey, options.recipientCap);
 
   const toAddress = (row: { id: number; email: string; is_primary: number; verified_at: number | null; verify_sent_at: number | null }): EmailAddress => ({
     id: Number(row.id),

@@ -74,10 +74,11 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
       siteName: config.rpName,
       followUp: notices,
       recipientCap: config.requestLimits['verification-resend'].perRecipient,
+      recipientCapKey: keys['rate-limit-subject'],
     });
   const passwords = createPasswords(config.argon2);
-  const rateLimits = createRateLimits(db, config.rateLimits, now);
-  const requestLimits = createRequestLimits(db, config.requestLimits, now);
+  const rateLimits = createRateLimits(db, config.rateLimits, now, keys['rate-limit-subject']);
+  const requestLimits = createRequestLimits(db, config.requestLimits, now, keys['rate-limit-subject']);
   const totpGuessBudget = createTotpGuessBudget(db, config.rateLimits.totpGuessesPerYear, now);
   const accounts = createAccounts(db, passwords, events, now, {
     indexName: config.rpName,

@@ -12,7 +12,9 @@ export type KeyPurpose =
   | 'mail-body'
   | 'email-verify'
   | 'password-reset'
-  | 'key-check';
+  | 'key-check'
+  /** HMACs names people type (login names, e-mail addresses) into `rate_limits` keys (rate-limits.ts, request-limits.ts). */
+  | 'rate-limit-subject';
 
 /** Keys derived from LATCHKEY_SECRET_KEY by HKDF-SHA256 (RFC 5869), one per {@link KeyPurpose}. */
 export type ServerKeys = Record<KeyPurpose, Buffer>;
@@ -28,6 +30,7 @@ const PURPOSES: readonly KeyPurpose[] = [
   'email-verify',
   'password-reset',
   'key-check',
+  'rate-limit-subject',
 ];
 
 /** Derive the per-purpose 256-bit keys (ASVS V6.4.1: keys separated by purpose). */

@@ -1,5 +1,10 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../db/open-database.js';
 import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
+import { canonicalUsername } from './accounts.js';
+import { createServices } from './index.js';
+import { hmac } from './keys.js';
 
 let counter = 0;
 const account = () => `acct${Date.now().toString(36)}${(counter++).toString(36)}`;
@@ -48,13 +53,38 @@ describe.each(DIALECTS)('password limits per place on %s', (dialect) => {
     expect(attempt.blocked).toBe(false);
     await h.services.rateLimits.succeeded('password', owner);
     // After the right password this place is not "known to fail" any more.
+    const stored = hmac(h.services.keys['rate-limit-subject'], name);
     const keys = await h.db
       .selectFrom('rate_limits')
       .select(['key', 'failures'])
-      .where('key', 'in', [`password:place:${name}:${ip}`, `password:seen:${name}:${ip}`])
+      .where('key', 'in', [`password:place:${stored}:${ip}`, `password:seen:${stored}:${ip}`])
       .orderBy('key')
       .execute();
     expect(keys.map((row) => row.failures)).toEqual([0, 0]);
+  });
+
+  it('an e-mail address typed as the login name is counted under an HMAC, never as typed nor as a plain hash; the limit holds over two instances', async () => {
+    // The login form takes a username, but people type their address there (or their password).
+    const typed = ` Owner.${account()}@Example.org`;
+    const name = canonicalUsername(typed);
+    const rule = h.config.rateLimits.passwordPerAccount;
+    const ip = `192.0.2.${(counter % 200) + 1}`;
+    const otherDb = openDatabase(h.config.databaseUrl);
+    try {
+      const other = createServices(otherDb, h.config, { now: h.clock });
+      const instance = (i: number) => (i % 2 === 0 ? h.services : other);
+      for (let i = 0; i < rule.max; i++) expect((await instance(i).rateLimits.attempt('password', { account: name, ip })).blocked).toBe(false);
+      expect(await instance(rule.max).rateLimits.attempt('password', { account: name, ip })).toMatchObject({ blocked: true, reason: 'account' });
+    } finally {
+      await otherDb.destroy();
+    }
+    const keys = (await h.db.selectFrom('rate_limits').select('key').where('key', 'like', 'password:%').execute()).map((row) => row.key);
+    const plainHashes = (['hex', 'base64url'] as const).map((encoding) => createHash('sha256').update(name).digest(encoding));
+    for (const key of keys) {
+      expect(key).not.toContain(name.slice(0, name.indexOf('@')));
+      for (const hash of plainHashes) expect(key).not.toContain(hash);
+    }
+    expect(keys).toContain(`password:account:${hmac(h.services.keys['rate-limit-subject'], name)}`);
   });
 
   it('re-authentication is counted per session, never per account or address', async () => {

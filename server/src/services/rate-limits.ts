@@ -3,6 +3,7 @@ import type { RateLimitConfig, RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { addressBlock } from './address-block.js';
 import type { Clock } from './clock.js';
+import { hmac } from './keys.js';
 import {
   byKey,
   type CounterRowsPart,
@@ -23,7 +24,7 @@ export type RateLimitScope = 'password' | 'second-factor' | 'reauthenticate';
 
 /** Who a failure is counted against. */
 export interface RateLimitSubject {
-  /** `password`: the canonical username; `second-factor`: the user id; `reauthenticate`: the session id. */
+  /** `password`: the login name as typed, canonical (trimmed, lower case); `second-factor`: the user id; `reauthenticate`: the session id. */
   account: string;
   /** The client address (IPv6 is counted per /64, see address-block.ts). */
   ip: string | null;
@@ -133,19 +134,25 @@ interface Entry {
  * factor is reached only with the password, so its short window is per account; the yearly TOTP
  * budget lives in totp-guess-budget.ts.
  */
-export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, now: Clock): RateLimits {
+export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, now: Clock, subjectKey: Buffer): RateLimits {
   const rule = (key: string, r: RateLimitRule, reason: 'account' | 'ip', role: Role = 'limit'): Entry => ({ key, ...r, reason, role });
   const keysFor = (scope: RateLimitScope, subject: RateLimitSubject): Entry[] => {
     const block = subject.ip ? addressBlock(subject.ip) : null;
     switch (scope) {
       case 'password': {
-        const entries = [rule(`password:account:${subject.account}`, config.passwordPerAccountAllPlaces, 'account', 'account-wide')];
+        // The login name as typed, known or not. Usernames are public on a package index, but people type
+        // their e-mail address here too (sometimes their password): personal data the counters table must
+        // not hold, nor a plain hash of it. Stored as an HMAC under `keys['rate-limit-subject']`, as the
+        // request limits store theirs (request-limits.ts; OWASP ASVS 4.0.3 V8.3). Counters under the plain
+        // names used before age out with their window (a day at most) and are purged; no migration.
+        const name = hmac(subjectKey, subject.account);
+        const entries = [rule(`password:account:${name}`, config.passwordPerAccountAllPlaces, 'account', 'account-wide')];
         if (subject.device) {
           // A remembered device is a place of its own, and no stranger's address can fill its counters.
-          entries.push(rule(`password:place:${subject.account}:device:${subject.device}`, config.passwordPerAccount, 'account'));
+          entries.push(rule(`password:place:${name}:device:${subject.device}`, config.passwordPerAccount, 'account'));
         } else {
-          entries.push(rule(`password:place:${subject.account}:${block ?? 'unknown'}`, config.passwordPerAccount, 'account'));
-          entries.push(rule(`password:seen:${subject.account}:${block ?? 'unknown'}`, { max: NEVER_BLOCKS, windowMs: PLACE_MEMORY_MS }, 'account', 'memory'));
+          entries.push(rule(`password:place:${name}:${block ?? 'unknown'}`, config.passwordPerAccount, 'account'));
+          entries.push(rule(`password:seen:${name}:${block ?? 'unknown'}`, { max: NEVER_BLOCKS, windowMs: PLACE_MEMORY_MS }, 'account', 'memory'));
           if (block) entries.push(rule(`password:ip:${block}`, config.passwordPerIp, 'ip'));
         }
         return entries;

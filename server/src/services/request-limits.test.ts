@@ -1,6 +1,13 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimitConfig } from '../config.js';
+import { openDatabase } from '../db/open-database.js';
+import type { Database } from '../db/schema.js';
 import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { uniqueName } from '../testing/unique-name.js';
+import { createServices, type Services } from './index.js';
+import { hmac } from './keys.js';
 import { createRequestLimits } from './request-limits.js';
 
 const HOUR = 60 * 60_000;
@@ -52,7 +59,7 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
     };
     // A fresh limiter over the same table: "everyone" is one counter per kind, shared with the other tests here.
     await h.db.deleteFrom('rate_limits').where('key', '=', 'request:register:everyone').execute();
-    const limits = createRequestLimits(h.db, small, h.clock);
+    const limits = createRequestLimits(h.db, small, h.clock, h.services.keys['rate-limit-subject']);
     const verdicts = await Promise.all(Array.from({ length: 30 }, () => limits.take('register', { ip: freshIp() })));
     expect(verdicts.filter((verdict) => verdict.kind === 'allowed')).toHaveLength(12);
     expect(verdicts.find((verdict) => verdict.kind === 'blocked')).toMatchObject({
@@ -68,7 +75,7 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
       register: { perAddress: { max: 5, windowMs: HOUR }, everyone: { max: 12, windowMs: HOUR } },
     };
     await h.db.deleteFrom('rate_limits').where('key', '=', 'request:register:everyone').execute();
-    return { limits: createRequestLimits(h.db, small, h.clock), attacker: freshIp() };
+    return { limits: createRequestLimits(h.db, small, h.clock, h.services.keys['rate-limit-subject']), attacker: freshIp() };
   }
 
   it('one address over its own limit cannot spend the global ceiling for everyone else', async () => {
@@ -128,5 +135,47 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
     const ip = freshIp();
     const verdicts = await Promise.all(Array.from({ length: 3 * rule.max }, () => h.services.requestLimits.take('verification-resend', { ip })));
     expect(verdicts.filter((verdict) => verdict.kind === 'allowed')).toHaveLength(rule.max);
+  });
+});
+
+describe.each(DIALECTS)('password-reset requests for an e-mail address, on %s, two server instances over one database', (dialect) => {
+  let h: ServiceHarness;
+  /** A second instance: its own connection (pool) to the same database, the same secret key, the same clock. */
+  let other: Services;
+  let otherDb: Kysely<Database>;
+  beforeAll(async () => {
+    h = await createServiceHarness(dialect, { requestLimits: DEFAULT_REQUEST_LIMITS });
+    otherDb = openDatabase(h.config.databaseUrl);
+    other = createServices(otherDb, h.config, { now: h.clock });
+  });
+  afterAll(async () => {
+    await otherDb?.destroy();
+    await h?.close();
+  });
+
+  it('counts the address under an HMAC keyed from the server secret, never the address or a plain hash of it; the limit holds over both', async () => {
+    const rule = DEFAULT_REQUEST_LIMITS['password-reset'].perSubject!;
+    const victim = `${uniqueName('victim')}@example.org`;
+    const request = (i: number) =>
+      (i % 2 === 0 ? h.services : other).passwordResets.request(i % 3 === 0 ? victim.toUpperCase() : victim, { ip: freshIp(), userAgent: null });
+    for (let i = 0; i < rule.max; i++) expect((await request(i)).kind).toBe('allowed');
+    expect(await request(rule.max)).toMatchObject({ kind: 'blocked', scope: 'subject' });
+
+    const keys = (await h.db.selectFrom('rate_limits').select('key').execute()).map((row) => row.key);
+    // Before: `request:password-reset:subject:` + base64url(SHA-256("name:" + address)), reversed by hashing guesses.
+    const typed = `name:${victim}`;
+    const plainHashes = [typed, victim].flatMap((text) =>
+      (['hex', 'base64url'] as const).map((encoding) => createHash('sha256').update(text).digest(encoding)),
+    );
+    for (const key of keys) {
+      expect(key).not.toContain(victim.slice(0, victim.indexOf('@')));
+      for (const hash of plainHashes) expect(key).not.toContain(hash);
+    }
+    // One counter for the name, whichever instance or case it came in by: the HMAC under the purpose key.
+    const key = `request:password-reset:subject:${hmac(h.services.keys['rate-limit-subject'], typed)}`;
+    expect(await h.db.selectFrom('rate_limits').select('failures').where('key', '=', key).executeTakeFirst()).toEqual({ failures: rule.max + 1 });
+    // The digest depends on the server's secret: under another key the same name is a counter of its own.
+    const elsewhere = createRequestLimits(h.db, DEFAULT_REQUEST_LIMITS, h.clock, randomBytes(32));
+    expect((await elsewhere.take('password-reset', { ip: freshIp(), subject: typed })).kind).toBe('allowed');
   });
 });

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { RequestKind, RequestLimitConfig, RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { addressBlock } from './address-block.js';
 import type { Clock } from './clock.js';
+import { hmac } from './keys.js';
 import { counterPurger, incrementCounters, worstCounter } from './rate-limit-counters.js';
 
 export type { RequestKind } from '../config.js';
@@ -50,7 +50,8 @@ export function tryAgainIn(retryAfterMs: number): string {
   return `Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
 }
 
-export function createRequestLimits(db: Kysely<Database>, config: RequestLimitConfig, now: Clock): RequestLimits {
+/** `subjectKey`: `keys['rate-limit-subject']`, under which subjects are stored as HMACs (see below). */
+export function createRequestLimits(db: Kysely<Database>, config: RequestLimitConfig, now: Clock, subjectKey: Buffer): RequestLimits {
   const purge = counterPurger(
     db,
     (Object.keys(config) as RequestKind[]).map((kind) => ({
@@ -68,8 +69,13 @@ export function createRequestLimits(db: Kysely<Database>, config: RequestLimitCo
       const subjects = subject === undefined ? [] : typeof subject === 'string' ? [subject] : subject;
       if (rules.perSubject) {
         for (const one of new Set(subjects)) {
-          // Hashed: the counters table need not hold e-mail addresses or usernames.
-          const digest = createHash('sha256').update(one).digest('base64url');
+          // A reset request's subject is the name as typed, often an e-mail address: personal data that the
+          // counters table must not hold, nor a plain hash of it (reversed by hashing guesses by anyone with a
+          // copy of the database). So every subject is stored as an HMAC under a key derived from the server's
+          // secret for this purpose alone (OWASP ASVS 4.0.3 V8.3 sensitive private data, V6.4.1 keys by purpose);
+          // account ids too, so there is one way. Counters stored under the plain SHA-256 used before are not
+          // found again: they age out with their window (an hour at most) and the purger drops them; no migration.
+          const digest = hmac(subjectKey, one);
           entries.push({ key: `request:${kind}:subject:${digest}`, ...rules.perSubject, scope: 'subject' });
         }
       }

@@ -308,7 +308,7 @@ describe.each(DIALECTS)('services on %s', (dialect) => {
       h.clock.advance(2 * Math.max(...Object.values(windowed).map((rule) => rule.windowMs)));
       const current = { account: uniqueName(), ip: '192.0.2.222' };
       // A fresh limiter's once-a-minute purge is due at once.
-      await createRateLimits(h.db, h.config.rateLimits, h.clock).attempt('second-factor', current);
+      await createRateLimits(h.db, h.config.rateLimits, h.clock, h.services.keys['rate-limit-subject']).attempt('second-factor', current);
       const keysOf = async (subject: { account: string; ip: string }) =>
         (
           await h.db

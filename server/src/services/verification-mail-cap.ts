@@ -1,4 +1,3 @@
-import { hkdfSync } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
@@ -38,13 +37,13 @@ export interface VerificationMailCap {
  *
  * The counter's key is an HMAC of the mailbox, never the address itself: the `rate_limits` table is not a
  * list of who registered with which address (a plain hash of an address is reversed by hashing guesses).
- * The HMAC key is derived from the verification links' key, for this purpose only (ASVS V6.4.1).
+ * `subjectKey` is `keys['rate-limit-subject']`, the key every counter of a typed name or address is kept
+ * under (request-limits.ts, rate-limits.ts).
  *
  * `rule` undefined: no cap (a configuration without `perRecipient`).
  */
-export function createVerificationMailCap(verifyKey: Buffer, rule: RateLimitRule | undefined): VerificationMailCap {
-  const counterKey = Buffer.from(hkdfSync('sha256', verifyKey, Buffer.alloc(0), Buffer.from('latchkey/verification-mail-recipient/v1'), 32));
-  const entryFor = (address: string, cap: RateLimitRule) => ({ key: `${KEY_PREFIX}${hmac(counterKey, mailboxKey(address))}`, ...cap });
+export function createVerificationMailCap(subjectKey: Buffer, rule: RateLimitRule | undefined): VerificationMailCap {
+  const entryFor = (address: string, cap: RateLimitRule) => ({ key: `${KEY_PREFIX}${hmac(subjectKey, mailboxKey(address))}`, ...cap });
   return {
     async take(executor, address, time) {
       if (!rule) return { allowed: true };

@@ -8,6 +8,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { createSessionClient } from '../kit/create-session-client.js';
 import { currentTotp } from '../kit/current-totp.js';
 import { EVENT_TAGS } from '../../../server/src/services/events.js';
+import { hmac } from '../../../server/src/services/keys.js';
 import type { Deployment } from './harness/deployment.js';
 import { mapLimit, passwordStep, seedUser, uniqueUsername } from './harness/login-flow.js';
 
@@ -65,7 +66,7 @@ export async function passwordFailuresAcrossInstances(deployment: Deployment, ex
     limit,
     attempts,
     firstBlockedAt: firstBlocked < 0 ? null : firstBlocked + 1,
-    storedFailures: await storedFailures(deployment, `password:place:${user.username}:127.0.0.1`),
+    storedFailures: await storedFailures(deployment, `password:place:${hmac(deployment.services.keys['rate-limit-subject'], user.username)}:127.0.0.1`),
     blockedEverywhere,
   };
 }
