@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/open-database.js';
-import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
+import { DIALECTS, secondInstance, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { canonicalUsername } from './accounts.js';
-import { createServices } from './index.js';
 import { hmac } from './keys.js';
 
 let counter = 0;
@@ -69,14 +67,13 @@ describe.each(DIALECTS)('password limits per place on %s', (dialect) => {
     const name = canonicalUsername(typed);
     const rule = h.config.rateLimits.passwordPerAccount;
     const ip = `192.0.2.${(counter % 200) + 1}`;
-    const otherDb = openDatabase(h.config.databaseUrl);
+    const other = secondInstance(h);
     try {
-      const other = createServices(otherDb, h.config, { now: h.clock });
-      const instance = (i: number) => (i % 2 === 0 ? h.services : other);
+      const instance = (i: number) => (i % 2 === 0 ? h.services : other.services);
       for (let i = 0; i < rule.max; i++) expect((await instance(i).rateLimits.attempt('password', { account: name, ip })).blocked).toBe(false);
       expect(await instance(rule.max).rateLimits.attempt('password', { account: name, ip })).toMatchObject({ blocked: true, reason: 'account' });
     } finally {
-      await otherDb.destroy();
+      await other.close();
     }
     const keys = (await h.db.selectFrom('rate_limits').select('key').where('key', 'like', 'password:%').execute()).map((row) => row.key);
     const plainHashes = (['hex', 'base64url'] as const).map((encoding) => createHash('sha256').update(name).digest(encoding));

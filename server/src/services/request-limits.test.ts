@@ -1,12 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimitConfig } from '../config.js';
-import { openDatabase } from '../db/open-database.js';
-import type { Database } from '../db/schema.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { createServiceHarness, DIALECTS, type ServiceHarness, useTwoInstances } from '../testing/service-harness.js';
 import { uniqueName } from '../testing/unique-name.js';
-import { createServices, type Services } from './index.js';
+import type { Services } from './index.js';
 import { hmac } from './keys.js';
 import { createRequestLimits } from './request-limits.js';
 
@@ -140,18 +137,15 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
 
 describe.each(DIALECTS)('password-reset requests for an e-mail address, on %s, two server instances over one database', (dialect) => {
   let h: ServiceHarness;
-  /** A second instance: its own connection (pool) to the same database, the same secret key, the same clock. */
   let other: Services;
-  let otherDb: Kysely<Database>;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect, { requestLimits: DEFAULT_REQUEST_LIMITS });
-    otherDb = openDatabase(h.config.databaseUrl);
-    other = createServices(otherDb, h.config, { now: h.clock });
-  });
-  afterAll(async () => {
-    await otherDb?.destroy();
-    await h?.close();
-  });
+  useTwoInstances(
+    dialect,
+    (first, second) => {
+      h = first;
+      other = second;
+    },
+    { requestLimits: DEFAULT_REQUEST_LIMITS },
+  );
 
   it('counts the address under an HMAC keyed from the server secret, never the address or a plain hash of it; the limit holds over both', async () => {
     const rule = DEFAULT_REQUEST_LIMITS['password-reset'].perSubject!;

@@ -1,15 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_REQUEST_LIMITS } from '../config.js';
-import { openDatabase } from '../db/open-database.js';
 import type { Database } from '../db/schema.js';
 import { readOutbox } from '../testing/read-outbox.js';
-import { createServiceHarness, DIALECTS, type ServiceHarness } from '../testing/service-harness.js';
+import { createServiceHarness, DIALECTS, type ServiceHarness, useTwoInstances } from '../testing/service-harness.js';
 import { uniqueName } from '../testing/unique-name.js';
 import { emailKey } from './email-address.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
-import { createServices, type Services } from './index.js';
+import type { Services } from './index.js';
 import { createVerificationMailCap, mailboxKey, VerificationMailCapped } from './verification-mail-cap.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -37,18 +36,15 @@ describe('createVerificationMailCap without a rule', () => {
 
 describe.each(DIALECTS)('verification mails to one mailbox, on %s, two server instances over one database', (dialect) => {
   let h: ServiceHarness;
-  /** A second instance: its own connection (pool) to the same database, the same secret key, the same clock. */
   let other: Services;
-  let otherDb: Kysely<Database>;
-  beforeAll(async () => {
-    h = await createServiceHarness(dialect, { requestLimits: DEFAULT_REQUEST_LIMITS });
-    otherDb = openDatabase(h.config.databaseUrl);
-    other = createServices(otherDb, h.config, { now: h.clock });
-  });
-  afterAll(async () => {
-    await otherDb?.destroy();
-    await h?.close();
-  });
+  useTwoInstances(
+    dialect,
+    (first, second) => {
+      h = first;
+      other = second;
+    },
+    { requestLimits: DEFAULT_REQUEST_LIMITS },
+  );
 
   /** A fresh victim address per test, so tests never share a counter. */
   const victimAddress = () => `${uniqueName('victim')}@example.org`;

@@ -71,3 +71,31 @@ export function useServiceHarness(dialect: 'sqlite' | 'postgres', onCreated: (ha
     await harness?.close();
   });
 }
+
+/**
+ * A second server instance over `h`'s database, as a deployment runs them: its own connection (pool) to the same
+ * database, the same secret key, the same clock. `close` ends its connection; the database stays `h`'s.
+ */
+export function secondInstance(h: ServiceHarness): { services: Services; close(): Promise<void> } {
+  const db = openDatabase(h.config.databaseUrl);
+  return { services: createServices(db, h.config, { now: h.clock }), close: () => db.destroy() };
+}
+
+/** {@link useServiceHarness} with a {@link secondInstance} beside it, for the suites that check limits hold across instances. */
+export function useTwoInstances(
+  dialect: 'sqlite' | 'postgres',
+  onCreated: (harness: ServiceHarness, other: Services) => void,
+  overrides: Partial<Config> = {},
+): void {
+  let harness: ServiceHarness | undefined;
+  let other: ReturnType<typeof secondInstance> | undefined;
+  beforeAll(async () => {
+    harness = await createServiceHarness(dialect, overrides);
+    other = secondInstance(harness);
+    onCreated(harness, other.services);
+  });
+  afterAll(async () => {
+    await other?.close();
+    await harness?.close();
+  });
+}
