@@ -1,5 +1,6 @@
 import { passwordPattern } from '@latchkey/shared/password-patterns';
 import type { VaultAccount } from '../vault/payload.js';
+import { isolate } from './isolate.js';
 import type { UnlockedVault } from '../vault/vault-store.js';
 import { UserFacingError } from './user-facing-error.js';
 
@@ -10,9 +11,12 @@ export function findAccount(vault: UnlockedVault, id: string): VaultAccount {
   return account;
 }
 
-/** "Issuer: label" (or the label alone), the way messages name an account. */
+/**
+ * "Issuer: label" (or the label alone), the way messages name an account: each part in its own isolate, so an RTL
+ * name keeps the sentence around it in order (the popup shows them as `<bdi>`).
+ */
 export function describeAccount(account: Pick<VaultAccount, 'issuer' | 'label'>): string {
-  return account.issuer ? `${account.issuer}: ${account.label}` : account.label;
+  return account.issuer ? `${isolate(account.issuer)}: ${isolate(account.label)}` : isolate(account.label);
 }
 
 /** NIST SP 800-63B 5.1.1.2: length is what matters; no composition rules. */

@@ -33,7 +33,7 @@ export interface AccountInput {
 
 /** An account an import left out, and the account it ran into. */
 export interface ImportSkip {
-  /** "Issuer: name", as the file has it. */
+  /** "Issuer: name", as the file has it (each part in Unicode isolates: describeAccount). */
   name: string;
   /** Its line in a file of links (from 1); null in a backup, whose accounts have no lines. */
   line: number | null;

@@ -165,7 +165,11 @@ export function AccountList(props: Props) {
               }
             />
           ))}
-          {visible.length === 0 ? <li class="accounts-none">No account matches “{query}”.</li> : null}
+          {visible.length === 0 ? (
+            <li class="accounts-none">
+              No account matches “<bdi dir="auto">{query}</bdi>”.
+            </li>
+          ) : null}
         </ul>
       )}
     </main>

@@ -1,6 +1,9 @@
 import { useRef, useState } from 'preact/hooks';
+import { isolate } from '../background/isolate.js';
 import type { AccountInput, TabContext } from '../background/messages.js';
+import { accountName } from './account-name.js';
 import { send } from './api.js';
+import { BidiText } from './BidiText.js';
 import { checkAccountInput, type InputProblem, typedFieldOf } from './check-account-input.js';
 import { Field, Header, Icon, Notice } from './components.js';
 import { describeScanFailure } from './describe-scan-failure.js';
@@ -19,14 +22,14 @@ const MODES: ReadonlyArray<readonly [Mode, string]> = [
 
 const DEFAULT_ORIGIN = 'https://pypi.org';
 
-/** Issuer and name from an otpauth URI for the preview (the secret is never shown). */
+/** Issuer and name from an otpauth URI for the preview (the secret is never shown), each isolated. */
 function previewUri(uri: string): string | null {
   try {
     const url = new URL(uri);
     const label = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
     const issuer = url.searchParams.get('issuer') ?? (label.includes(':') ? label.split(':')[0] : '');
     const name = label.includes(':') ? label.slice(label.indexOf(':') + 1) : label;
-    return issuer ? `${issuer} — ${name.trim()}` : name.trim();
+    return issuer ? `${isolate(issuer)} — ${isolate(name.trim())}` : isolate(name.trim());
   } catch {
     return null;
   }
@@ -107,7 +110,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
         if (result.code === 'invalid-input' && mode === 'manual') return setProblem({ field: typedFieldOf(result.error), message: result.error });
         return setError(result.error);
       }
-      const name = result.account.issuer ? `${result.account.issuer} (${result.account.label})` : result.account.label;
+      const name = accountName(result.account);
       if (await hasSiteAccess(result.account.origin)) return props.onDone(`Added ${name}.`);
       setBusy(false);
       setSaved({ name, site: result.account.origin });
@@ -159,7 +162,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
               // Focused: the scan button was disabled while scanning, which dropped the focus to <body> (QA); from
               // here Tab goes on to "Fills on" and Save, and a screen reader reads what was found.
               <Notice kind="success" focus>
-                Found <strong>{preview ?? 'an account'}</strong>.
+                Found <strong>{preview === null ? 'an account' : <BidiText text={preview} />}</strong>.
               </Notice>
             ) : null}
           </div>

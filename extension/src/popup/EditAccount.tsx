@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountView } from '../background/messages.js';
+import { accountName } from './account-name.js';
 import { send } from './api.js';
+import { BidiText } from './BidiText.js';
 import { Field, Header, Notice } from './components.js';
 import { checkFillOrigin, type InputProblem } from './check-account-input.js';
 import { FillsOnField } from './FillsOnField.js';
@@ -28,7 +30,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
     else if (asked.current) askButton.current?.focus();
     asked.current ||= confirmDelete;
   }, [confirmDelete]);
-  const name = account.issuer ? `${account.issuer} (${account.label})` : account.label;
+  const name = accountName(account);
 
   function save(event: Event) {
     event.preventDefault();
@@ -97,8 +99,11 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
             }}
           >
             <p>
-              Delete <strong>{name}</strong>? Without its secret you cannot produce codes for this account any more — make sure you have another way in
-              (recovery codes or a security key).
+              Delete{' '}
+              <strong>
+                <BidiText text={name} />
+              </strong>
+              ? Without its secret you cannot produce codes for this account any more — make sure you have another way in (recovery codes or a security key).
             </p>
             <div class="row">
               <button ref={confirmButton} type="button" class="button button-danger" onClick={remove}>

@@ -1,13 +1,14 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
+import { isolate } from '../background/isolate.js';
 import type { BackupStatus, ImportReport, TabContext } from '../background/messages.js';
 import { MAX_IMPORT_TEXT } from '../background/request-shape.js';
 import { backupFileKind } from '../vault/backup-file-kind.js';
 import type { VaultSettings } from '../vault/payload.js';
 import { send } from './api.js';
 import { Field, Header, Notice, ResultMessage } from './components.js';
-import { describeImportSkip } from './describe-import-skip.js';
 import { describeBackup } from './describe-backup.js';
+import { ImportSummary } from './ImportSummary.js';
 import { filePickerNeedsTab, settingsTabUrl } from './page-view.js';
 import { passphraseStrength, useCommonPasswords } from './strength.js';
 import { useTabSite } from './use-tab-site.js';
@@ -232,7 +233,7 @@ function Backup(props: { tab: TabContext; backup: BackupStatus; onBackup: (statu
             )}
           </Field>
           {fileText !== null && fileKind === 'backup' ? (
-            <Field label={`Passphrase of ${fileName}`}>
+            <Field label={`Passphrase of ${isolate(fileName)}`}>
               {(id) => <input id={id} type="password" autoComplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />}
             </Field>
           ) : null}
@@ -276,50 +277,6 @@ function ImportInTab() {
         Import in a tab…
       </button>
       {error ? <Notice kind="error">{error}</Notice> : null}
-    </div>
-  );
-}
-
-function ImportSummary(props: { report: ImportReport }) {
-  const { added, duplicates, conflicts, errors } = props.report;
-  const ref = useRef<HTMLDivElement>(null);
-  // The Import button is disabled while importing, which drops its focus to <body>: the report takes it,
-  // so a keyboard user is where the result is and a screen reader reads it.
-  useEffect(() => ref.current?.focus(), [props.report]);
-  return (
-    <div ref={ref} class="import-report" role="status" tabIndex={-1}>
-      <p>
-        <strong>{added}</strong> account{added === 1 ? '' : 's'} added.
-      </p>
-      {duplicates.length > 0 ? (
-        <>
-          <p>Skipped {duplicates.length}, the same secret for the same site as an account already there or earlier in this import:</p>
-          <ul class="import-skips">
-            {duplicates.map((skip) => (
-              <li>{describeImportSkip(skip, 'duplicate')}</li>
-            ))}
-          </ul>
-        </>
-      ) : null}
-      {conflicts.length > 0 ? (
-        <>
-          <p>Not imported — the same name and site as an account already there, but a different secret (nothing was overwritten):</p>
-          <ul>
-            {conflicts.map((skip) => (
-              <li>{describeImportSkip(skip, 'conflict')}</li>
-            ))}
-          </ul>
-        </>
-      ) : null}
-      {errors.length > 0 ? (
-        <ul>
-          {errors.map((e) => (
-            <li>
-              Line {e.line}: {e.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
     </div>
   );
 }

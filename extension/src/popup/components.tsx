@@ -1,5 +1,6 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { BidiText } from './BidiText.js';
 
 /**
  * A labelled form field; the label is always visible (no placeholder-only fields).
@@ -24,11 +25,13 @@ export function Field(props: {
   }, [props.error]);
   return (
     <div class="field">
-      <label for={id}>{props.label}</label>
+      <label for={id}>
+        <BidiText text={props.label} />
+      </label>
       {props.children(id, hintId)}
       {message ? (
         <p class="field-error" id={hintId} role={props.error ? 'alert' : undefined}>
-          {message}
+          <BidiText text={message} />
         </p>
       ) : props.hint ? (
         <p class="field-hint" id={hintId}>
@@ -54,7 +57,11 @@ export function LiveStatus(props: { kind: 'info' | 'success'; text: string | nul
   }, [props.text]);
   return (
     <div role="status" class="live-status">
-      {shown ? <p class={`notice notice-${props.kind}`}>{shown}</p> : null}
+      {shown ? (
+        <p class={`notice notice-${props.kind}`}>
+          <BidiText text={shown} />
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -84,7 +91,8 @@ export function Notice(props: { kind: 'error' | 'info' | 'success'; focus?: bool
   }, [takesFocus, typeof props.children === 'string' ? props.children : null]);
   return (
     <p ref={ref} class={`notice notice-${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'} tabIndex={takesFocus ? -1 : undefined}>
-      {props.children}
+      {/* A message as text (the background's refusals among them) may name accounts in isolates. */}
+      {typeof props.children === 'string' ? <BidiText text={props.children} /> : props.children}
     </p>
   );
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PASS, SECRET, setup, withAccount } from '../service-setup.test-helper.js';
 
+/** How messages name an account: issuer and name each in Unicode isolates (FSI … PDI), kept in order beside RTL names. */
+const named = (issuer: string, label: string) => `\u2068${issuer}\u2069: \u2068${label}\u2069`;
+
 describe('add-account', () => {
   it('adds by typed fields for a canonical origin', async () => {
     const { service } = await withAccount();
@@ -48,14 +51,14 @@ describe('add-account', () => {
     const { service } = await withAccount(); // PyPI: alice
     expect(await service.handle({ type: 'add-account', account: { issuer: 'Work', label: 'me', secret: SECRET, origin: 'https://pypi.org' } })).toMatchObject({
       ok: false,
-      error: 'This account is already in Latchkey (PyPI: alice).',
+      error: `This account is already in Latchkey (${named('PyPI', 'alice')}).`,
     });
   });
 
   it('stores one form of a key whether it is typed or pasted, so the second is a duplicate', async () => {
     const typed = { issuer: 'PyPI', label: 'alice', secret: 'jbsw y3dp ehpk 3pxp a', origin: 'https://pypi.org' };
     const pasted = { uri: `otpauth://totp/PyPI:alice?secret=${SECRET}&issuer=PyPI`, origin: 'https://pypi.org' };
-    const duplicate = { ok: false, error: 'This account is already in Latchkey (PyPI: alice).' };
+    const duplicate = { ok: false, error: `This account is already in Latchkey (${named('PyPI', 'alice')}).` };
     const first = await withAccount(); // pasted
     expect(await first.service.handle({ type: 'add-account', account: typed })).toMatchObject(duplicate);
 

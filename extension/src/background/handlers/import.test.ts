@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PASS, SECRET, setup, withAccount } from '../service-setup.test-helper.js';
 
+/** How messages name an account: issuer and name each in Unicode isolates (FSI … PDI), kept in order beside RTL names. */
+const named = (issuer: string, label: string) => `\u2068${issuer}\u2069: \u2068${label}\u2069`;
+
 describe('import', () => {
   it('imports otpauth lines: adds new, skips duplicates, reports bad lines, never overwrites', async () => {
     const { service } = await withAccount();
@@ -15,8 +18,8 @@ describe('import', () => {
     expect(report).toEqual({
       ok: true,
       added: 1,
-      duplicates: [{ name: 'PyPI: alice', line: 1, sameAs: { in: 'vault', name: 'PyPI: alice' } }],
-      conflicts: [{ name: 'PyPI: alice', line: 4, sameAs: { in: 'vault', name: 'PyPI: alice' } }],
+      duplicates: [{ name: named('PyPI', 'alice'), line: 1, sameAs: { in: 'vault', name: named('PyPI', 'alice') } }],
+      conflicts: [{ name: named('PyPI', 'alice'), line: 4, sameAs: { in: 'vault', name: named('PyPI', 'alice') } }],
       errors: [{ line: 5, message: expect.stringMatching(/otpauth/) }],
       backup: { lastAt: null, accountsSince: 2, accounts: 2 },
     });
@@ -43,11 +46,11 @@ describe('import', () => {
       ok: true,
       added: 1,
       duplicates: [
-        { name: 'Work: alice', line: 4, sameAs: { in: 'vault', name: 'PyPI: alice' } },
-        { name: 'Mirror: bob', line: 5, sameAs: { in: 'file', name: 'GitHub: bob', line: 2 } },
-        { name: 'GitHub: bob', line: 6, sameAs: { in: 'file', name: 'GitHub: bob', line: 2 } },
+        { name: named('Work', 'alice'), line: 4, sameAs: { in: 'vault', name: named('PyPI', 'alice') } },
+        { name: named('Mirror', 'bob'), line: 5, sameAs: { in: 'file', name: named('GitHub', 'bob'), line: 2 } },
+        { name: named('GitHub', 'bob'), line: 6, sameAs: { in: 'file', name: named('GitHub', 'bob'), line: 2 } },
       ],
-      conflicts: [{ name: 'GitHub: BOB', line: 7, sameAs: { in: 'file', name: 'GitHub: bob', line: 2 } }],
+      conflicts: [{ name: named('GitHub', 'BOB'), line: 7, sameAs: { in: 'file', name: named('GitHub', 'bob'), line: 2 } }],
       errors: [],
     });
     // What was merged is unchanged: the vault's account and line 2, nothing else.
@@ -82,7 +85,7 @@ describe('import', () => {
     expect(await target.service.handle({ type: 'import', text: exported.text, passphrase: PASS, origin: 'https://pypi.org' })).toEqual({
       ok: true,
       added: 0,
-      duplicates: [{ name: 'PyPI: alice', line: null, sameAs: { in: 'vault', name: 'PyPI: alice' } }],
+      duplicates: [{ name: named('PyPI', 'alice'), line: null, sameAs: { in: 'vault', name: named('PyPI', 'alice') } }],
       conflicts: [],
       errors: [],
       backup: { lastAt: null, accountsSince: 1, accounts: 1 },

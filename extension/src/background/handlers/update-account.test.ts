@@ -3,6 +3,9 @@ import { withAccount } from '../service-setup.test-helper.js';
 
 const BOB = { uri: 'otpauth://totp/PyPI:bob?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=PyPI', origin: 'https://pypi.org' };
 
+/** How messages name an account: issuer and name each in Unicode isolates (FSI … PDI), kept in order beside RTL names. */
+const named = (issuer: string, label: string) => `\u2068${issuer}\u2069: \u2068${label}\u2069`;
+
 describe('update-account', () => {
   it('renames and moves an account to another origin', async () => {
     const { service, id } = await withAccount();
@@ -28,7 +31,7 @@ describe('update-account', () => {
     ] as const) {
       expect(await service.handle({ type: 'update-account', id: bob.account.id, issuer, label, origin: 'https://pypi.org/account/' })).toEqual({
         ok: false,
-        error: 'Another account, PyPI: alice, already fills on https://pypi.org. Give this one a different name or site; nothing was saved.',
+        error: `Another account, ${named('PyPI', 'alice')}, already fills on https://pypi.org. Give this one a different name or site; nothing was saved.`,
       });
     }
     expect(storage.mutations).toBe(writes);
@@ -49,7 +52,7 @@ describe('update-account', () => {
     if (!bob.ok) throw new Error(bob.error);
     expect(await service.handle({ type: 'update-account', id: bob.account.id, issuer: 'PyPI', label: 'alice', origin: 'https://pypi.org' })).toMatchObject({
       ok: false,
-      error: expect.stringMatching(/^Another account, PyPI: alice, already fills on https:\/\/pypi\.org\./),
+      error: expect.stringMatching(/^Another account, \u2068PyPI\u2069: \u2068alice\u2069, already fills on https:\/\/pypi\.org\./),
     });
   });
 });

@@ -1,0 +1,53 @@
+import { useEffect, useRef } from 'preact/hooks';
+import type { ImportReport } from '../background/messages.js';
+import { BidiText } from './BidiText.js';
+import { describeImportSkip } from './describe-import-skip.js';
+
+/** What an import did: how many accounts it added, and each one it skipped or could not read, and why. */
+export function ImportSummary(props: { report: ImportReport }) {
+  const { added, duplicates, conflicts, errors } = props.report;
+  const ref = useRef<HTMLDivElement>(null);
+  // The Import button is disabled while importing, which drops its focus to <body>: the report takes it,
+  // so a keyboard user is where the result is and a screen reader reads it.
+  useEffect(() => ref.current?.focus(), [props.report]);
+  return (
+    <div ref={ref} class="import-report" role="status" tabIndex={-1}>
+      <p>
+        <strong>{added}</strong> account{added === 1 ? '' : 's'} added.
+      </p>
+      {duplicates.length > 0 ? (
+        <>
+          <p>Skipped {duplicates.length}, the same secret for the same site as an account already there or earlier in this import:</p>
+          <ul class="import-skips">
+            {duplicates.map((skip) => (
+              <li>
+                <BidiText text={describeImportSkip(skip, 'duplicate')} />
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {conflicts.length > 0 ? (
+        <>
+          <p>Not imported — the same name and site as an account already there, but a different secret (nothing was overwritten):</p>
+          <ul>
+            {conflicts.map((skip) => (
+              <li>
+                <BidiText text={describeImportSkip(skip, 'conflict')} />
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {errors.length > 0 ? (
+        <ul>
+          {errors.map((e) => (
+            <li>
+              Line {e.line}: {e.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
