@@ -99,4 +99,15 @@ test.describe('400 % zoom', () => {
     await expectNoHorizontalScroll(page, 320);
     await screenshot(page, testInfo, 'zoom-400');
   });
+
+  // The label was one flex item as wide as its text: at 320 px it did not fit beside its box and the whole of it
+  // moved to the next line, leaving a lone box above the words (the two-factor page, the app's codes refused too).
+  test('the "Remember this device" box stays beside its label', async ({ page, server, mail }, testInfo) => {
+    await state('two-factor: app, key and recovery codes').open(page, server, mail);
+    const box = (await page.locator('#remember-device').boundingBox())!;
+    const label = (await page.locator('label[for="remember-device"]').boundingBox())!;
+    expect(label.y, 'the label starts on the line of its box').toBeLessThan(box.y + box.height);
+    expect(label.x).toBeGreaterThan(box.x + box.width);
+    await screenshot(page, testInfo, 'zoom-400-remember-device');
+  });
 });

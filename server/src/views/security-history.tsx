@@ -31,7 +31,12 @@ export function SecurityHistoryTable({ events, caption }: { events: SecurityEven
       <tbody>
         {events.map((event) => (
           <tr key={event.id} id={`event-${event.id}`}>
-            <td data-label="Event">{describeEvent(event)}</td>
+            {/* A label can quote an address or key label with no place to break ("E-mail address “…” no longer
+                verified"): with `break-anywhere` it wraps inside the column; as a whole word it set the column's
+                least width, and the table ran out of its card and widened the page wherever it was not stacked. */}
+            <td data-label="Event" class="break-anywhere">
+              {describeEvent(event)}
+            </td>
             <td data-label="Time">{formatTime(event.createdAt)}</td>
             <td data-label="From">
               <span class="break-anywhere">{event.ip ?? '—'}</span>

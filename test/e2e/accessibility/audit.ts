@@ -9,6 +9,13 @@ export const WCAG_22_AA_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wca
 export const REFLOW_WIDTH = 320;
 
 /**
+ * The narrowest width at which tables are still laid out as tables (latchkey.css stacks their cells at
+ * 30rem and below): where a cell's longest unbreakable word (a quoted address or key label in the history)
+ * leaves the least room, and where a table too wide for its card widens the page. At 320 px it is stacked.
+ */
+export const UNSTACKED_TABLE_WIDTH = 481;
+
+/**
  * Runs axe-core with the WCAG 2.2 A/AA tags on the page as it is and fails with one readable line
  * per violation and element (rule, impact, selector, what to fix).
  */
