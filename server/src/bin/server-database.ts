@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { type Kysely, type KyselyPlugin, sql } from 'kysely';
 import { migrations } from '../db/migrations/index.js';
-import { DatabaseLocationError, openDatabase, parseDatabaseUrl, type DatabaseTarget } from '../db/open-database.js';
+import { DatabaseLocationError, openDatabase, parseDatabaseUrl, type DatabaseTarget, SQLITE_BUSY_TIMEOUT_MS } from '../db/open-database.js';
 import { isPostgres } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 
@@ -27,7 +27,7 @@ export class DatabaseBusy extends DatabaseProblem {}
  * command on PostgreSQL waited for ever behind a session that held a row (`SELECT … FOR UPDATE` in an open
  * `psql`, a stuck process), saying nothing.
  */
-export const LOCK_TIMEOUT_MS = 5_000;
+export const LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS;
 
 /**
  * Another connection held a lock too long: SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, …), or
@@ -103,7 +103,7 @@ export async function openServerDatabase(databaseUrl: string): Promise<Kysely<Da
     }
     let applied: string[];
     try {
-      const reader = new SQLite(target.path, { readonly: true, fileMustExist: true, timeout: 5_000 });
+      const reader = new SQLite(target.path, { readonly: true, fileMustExist: true, timeout: SQLITE_BUSY_TIMEOUT_MS });
       try {
         applied = reader.prepare('select name from kysely_migration').pluck().all() as string[];
       } finally {

@@ -79,7 +79,7 @@ export function withStatementCache(database: SQLite.Database, capacity = STATEME
 const INT8_OID = 20;
 
 /** How long a SQLite statement waits for another connection's lock before failing with SQLITE_BUSY. */
-const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 
 /**
  * WAL mode (kept in the file once set). Two processes opening a fresh file at the same moment (two

@@ -148,8 +148,9 @@ export function createRateLimits(db: Kysely<Database>, config: RateLimitConfig, 
         const name = hmac(subjectKey, subject.account);
         const entries = [rule(`password:account:${name}`, config.passwordPerAccountAllPlaces, 'account', 'account-wide')];
         if (subject.device) {
-          // A remembered device is a place of its own, and no stranger's address can fill its counters.
-          entries.push(rule(`password:place:${name}:device:${subject.device}`, config.passwordPerAccount, 'account'));
+          // A remembered device is a place of its own, and no stranger's address can fill its counters. Its id is a
+          // bearer secret (remembered_devices keeps only its digest): kept here as an HMAC too.
+          entries.push(rule(`password:place:${name}:device:${hmac(subjectKey, subject.device)}`, config.passwordPerAccount, 'account'));
         } else {
           entries.push(rule(`password:place:${name}:${block ?? 'unknown'}`, config.passwordPerAccount, 'account'));
           entries.push(rule(`password:seen:${name}:${block ?? 'unknown'}`, { max: NEVER_BLOCKS, windowMs: PLACE_MEMORY_MS }, 'account', 'memory'));
