@@ -37,6 +37,11 @@ export interface ServiceDeps {
   pageTimeoutMs?: number;
   /** Reading an account site's clock for the popup's clock warning (site-clock-offset.ts); absent: no readings. */
   siteClock?: SiteClock;
+  /**
+   * Give back the optional host access granted for one match pattern (`permissions.remove`, never prompts). Rejects
+   * when the browser refuses, as for a pattern the manifest requires; the caller ignores that.
+   */
+  removeHostPermission(pattern: string): Promise<unknown>;
 }
 
 /** What every request handler gets: the browser capabilities and the vault/session rules they share. */

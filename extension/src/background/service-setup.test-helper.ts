@@ -10,12 +10,16 @@ export const CHEAP: KdfParams = { alg: 'argon2id', m: 64, t: 1, p: 1 };
 export const PASS = 'correct horse battery staple';
 export const SECRET = 'JBSWY3DPEHPK3PXP';
 
+/** How the background's messages name an account: issuer and name each in Unicode isolates (FSI … PDI, isolate.ts). */
+export const named = (issuer: string, label: string) => `\u2068${issuer}\u2069: \u2068${label}\u2069`;
+
 /**
  * The vault service over in-memory storage and a fake browser: tab 7 shows `tabUrl`, injected
  * page functions are recorded (the probe reports a code field and a security key on the tab's
  * origin; the others answer `setPageAnswer`'s value; those named to `hangPage` never answer, those named to
  * `runPage` answer what its stand-in page does), alarms are
- * recorded, the clock is settable.
+ * recorded, the clock is settable; host permissions given back are recorded (`removedHostPermissions`), and those
+ * named to `refuseHostPermission` are refused, as the browser refuses a pattern the manifest requires.
  */
 export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', options: { pageTimeoutMs?: number; siteClock?: SiteClock } = {}) {
   const storage = new MemoryStorage();
@@ -30,6 +34,8 @@ export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', o
   const hanging = new Set<string>();
   /** Page functions (by name) answered by a stand-in page of the test's own (`runPage`), with the arguments the background sent. */
   const pages = new Map<string, (args: unknown[]) => Promise<unknown>>();
+  const removedHostPermissions: string[] = [];
+  const refusedHostPermissions = new Set<string>();
   const service = createVaultService({
     storage,
     session: memoryKeySession(),
@@ -49,6 +55,11 @@ export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', o
     announceLocked: () => {
       announced.locked += 1;
     },
+    async removeHostPermission(pattern) {
+      if (refusedHostPermissions.has(pattern)) throw new Error('You cannot remove required permissions.');
+      removedHostPermissions.push(pattern);
+      return true;
+    },
     ...(options.pageTimeoutMs === undefined ? {} : { pageTimeoutMs: options.pageTimeoutMs }),
     ...(options.siteClock === undefined ? {} : { siteClock: options.siteClock }),
   });
@@ -60,6 +71,8 @@ export function setup(tabUrl = 'https://pypi.org/account/two-factor/?token=t', o
     announced,
     clock,
     tabs,
+    removedHostPermissions,
+    refuseHostPermission: (pattern: string) => void refusedHostPermissions.add(pattern),
     setPageAnswer: (a: unknown) => (pageAnswer = a),
     hangPage: (funcName: string) => void hanging.add(funcName),
     runPage: (funcName: string, page: (args: unknown[]) => Promise<unknown>) => void pages.set(funcName, page),

@@ -38,6 +38,13 @@ const itemFor = (origin: string) => `${CLOCK_READING_PREFIX}${origin}`;
  */
 const underWay = new WeakMap<SiteClock, Map<string, Promise<number | null>>>();
 
+/**
+ * How many times each clock's readings were forgotten (forget-site-clocks.ts, when the vault is erased). A reading
+ * stores its result only if this has not moved since it began: `clock-offset` is not queued behind the erase, so a
+ * site that answered after it wrote the erased vault's site back into `storage.session` (found in review).
+ */
+export const siteClockGenerations = new WeakMap<SiteClock, number>();
+
 function isReading(value: unknown): value is Reading {
   if (typeof value !== 'object' || value === null) return false;
   const { at, offsetMs } = value as Record<string, unknown>;
@@ -61,6 +68,7 @@ export async function siteClockOffset(clock: SiteClock, origin: string, now: () 
 }
 
 async function keptOrRead(clock: SiteClock, origin: string, now: () => number): Promise<number | null> {
+  const generation = siteClockGenerations.get(clock) ?? 0;
   const item = itemFor(origin);
   const kept = (await clock.area.get([item]).catch(() => ({}) as Record<string, unknown>))[item];
   const age = isReading(kept) ? now() - kept.at : Number.NaN;
@@ -70,6 +78,8 @@ async function keptOrRead(clock: SiteClock, origin: string, now: () => number): 
   const header = await clock.fetchDate(`${origin}/`).catch(() => null);
   const receivedAt = now();
   const offsetMs = clockOffsetFromDate(header, sentAt, receivedAt);
+  // Forgotten meanwhile: the answer goes to the popup that asked, and is not kept.
+  if ((siteClockGenerations.get(clock) ?? 0) !== generation) return offsetMs;
   await clock.area.set({ [item]: { at: receivedAt, offsetMs } satisfies Reading }).catch(() => undefined);
   return offsetMs;
 }

@@ -1,7 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { isolate } from '../background/isolate.js';
 import type { AccountInput, TabContext } from '../background/messages.js';
-import { accountName } from './account-name.js';
+import { accountNotice } from './account-notice.js';
 import { send } from './api.js';
 import { BidiText } from './BidiText.js';
 import { checkAccountInput, type InputProblem, typedFieldOf } from './check-account-input.js';
@@ -49,7 +49,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
   const tabs = useRef<Array<HTMLButtonElement | null>>([]);
   const saveButton = useRef<HTMLButtonElement>(null);
   /** Saved for a site the extension has no access to yet: offer to ask for it, as a separate step. */
-  const [saved, setSaved] = useState<{ name: string; site: string } | null>(null);
+  const [saved, setSaved] = useState<{ done: string; site: string } | null>(null);
 
   function selectMode(next: Mode) {
     setMode(next);
@@ -110,14 +110,14 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
         if (result.code === 'invalid-input' && mode === 'manual') return setProblem({ field: typedFieldOf(result.error), message: result.error });
         return setError(result.error);
       }
-      const name = accountName(result.account);
-      if (await hasSiteAccess(result.account.origin)) return props.onDone(`Added ${name}.`);
+      const done = accountNotice('Added', result.account);
+      if (await hasSiteAccess(result.account.origin)) return props.onDone(done);
       setBusy(false);
-      setSaved({ name, site: result.account.origin });
+      setSaved({ done, site: result.account.origin });
     })();
   }
 
-  if (saved) return <SiteAccessStep title="Add account" done={`Added ${saved.name}.`} site={saved.site} onDone={props.onDone} />;
+  if (saved) return <SiteAccessStep title="Add account" done={saved.done} site={saved.site} onDone={props.onDone} />;
 
   const preview = uri ? previewUri(uri) : null;
   const canSave = mode === 'manual' ? label.trim() !== '' && secret.trim() !== '' : uri.trim() !== '';

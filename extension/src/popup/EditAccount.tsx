@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AccountView } from '../background/messages.js';
 import { accountName } from './account-name.js';
+import { accountNotice } from './account-notice.js';
 import { send } from './api.js';
 import { BidiText } from './BidiText.js';
 import { Field, Header, Notice } from './components.js';
@@ -58,7 +59,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
   async function remove() {
     const result = await send({ type: 'delete-account', id: account.id });
     if (!result.ok) return result.code === 'locked' ? props.onLocked() : setError(result.error);
-    props.onDone(`Deleted ${name}.`);
+    props.onDone(accountNotice('Deleted', account));
   }
 
   if (savedFor) return <SiteAccessStep title="Edit account" done="Saved." site={savedFor} onDone={props.onDone} />;

@@ -2,7 +2,7 @@ import { render } from 'preact-render-to-string';
 import { describe, expect, it } from 'vitest';
 import { isolate } from '../background/isolate.js';
 import { PASS, SECRET, setup } from '../background/service-setup.test-helper.js';
-import { accountName } from './account-name.js';
+import { accountNotice } from './account-notice.js';
 import { BidiText } from './BidiText.js';
 import { Field, Notice } from './components.js';
 import { ImportSummary } from './ImportSummary.js';
@@ -32,11 +32,11 @@ describe('account names inside the popup’s sentences', () => {
     await env.service.handle({ type: 'create', passphrase: PASS });
     const added = await env.service.handle({ type: 'add-account', account: { uri: link(ISSUER, 'alice'), origin: 'https://pypi.org' } });
     if (!added.ok) throw new Error(added.error);
-    // As AddAccount words it (and the list's live status shows it).
-    const html = render(<BidiText text={`Added ${accountName(added.account)}.`} />);
+    // The sentence AddAccount hands to the access step and the list (and EditAccount, after a delete), as they show it.
+    const html = render(<BidiText text={accountNotice('Added', added.account)} />);
     expect(html).toBe(`Added ${bdi(ISSUER)} (${bdi('alice')}).`);
     expect(textOf(html)).toBe(`Added ${ISSUER} (alice).`);
-    expect(render(<BidiText text={`Deleted ${accountName({ issuer: '', label: LABEL })}.`} />)).toBe(`Deleted ${bdi(LABEL)}.`);
+    expect(render(<BidiText text={accountNotice('Deleted', { issuer: '', label: LABEL })} />)).toBe(`Deleted ${bdi(LABEL)}.`);
   });
 
   it('the background’s refusals name the account in isolates, shown as <bdi> with the sentence’s text unchanged', async () => {

@@ -280,12 +280,13 @@ export async function changePassphrase(
 }
 
 /**
- * Remove the vault's records, current and fallback, in one storage call: the only way out of a forgotten
- * passphrase, which nothing can recover. The rollback marks stay: they are per vault id, a new vault gets a
- * new one, and an old copy of the erased vault put back later is still reported as older.
+ * Remove the vault's records, current and fallback, and the items in `alongside` (what is kept about the vault
+ * beside it, e.g. its accounts' sites), in one storage call: the only way out of a forgotten passphrase, which
+ * nothing can recover. The rollback marks stay: they are per vault id, a new vault gets a new one, and an old
+ * copy of the erased vault put back later is still reported as older.
  */
-export async function eraseVault(storage: VaultStorageArea): Promise<void> {
-  await storage.remove([VAULT_KEYS.primary, VAULT_KEYS.previous]);
+export async function eraseVault(storage: VaultStorageArea, alongside: readonly string[] = []): Promise<void> {
+  await storage.remove([VAULT_KEYS.primary, VAULT_KEYS.previous, ...alongside]);
 }
 
 export function newKdfHeader(kdf: KdfParams): KdfHeader {

@@ -32,6 +32,7 @@ function setup(tabUrl: string, access: string[] = ['https://pypi.org', 'https://
     },
     scheduleAutoLock: async () => undefined,
     announceLocked: () => undefined,
+    removeHostPermission: async () => true,
     siteClock,
   });
   return { service, requests, tabs };

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryStorage } from '../../vault/memory-storage.test-helper.js';
 import { HIGH_WATER_KEY } from '../../vault/high-water-mark.js';
 import { VAULT_KEYS } from '../../vault/vault-store.js';
 import { ACCOUNT_ORIGINS_ITEM } from '../security-key-sites.js';
-import { PASS, setup, withAccount } from '../service-setup.test-helper.js';
+import { PASS, SECRET, setup, withAccount } from '../service-setup.test-helper.js';
 import type { SiteClock } from '../site-clock-offset.js';
 
 describe('erase-vault', () => {
@@ -76,8 +76,55 @@ describe('erase-vault', () => {
     expect([...storage.data.keys()]).toEqual([HIGH_WATER_KEY]);
   });
 
-  it('with no vault, is a harmless no-op', async () => {
-    const { service } = setup();
+  it('a clock reading under way when the vault is erased is not stored once its site answers', async () => {
+    const session = new MemoryStorage();
+    /** The site's answers, held back until the test gives them. */
+    const held: Array<(date: string | null) => void> = [];
+    const siteClock: SiteClock = { area: session, hasHostAccess: async () => true, fetchDate: () => new Promise((answer) => held.push(answer)) };
+    const { service } = await withAccount('https://pypi.org', { siteClock });
+    // The popup on the account's site asks for its clock; the site has not answered yet (clock-offset is not queued).
+    const reading = service.handle({ type: 'clock-offset', tabId: 7 });
+    await vi.waitFor(() => expect(held).toHaveLength(1));
     expect(await service.handle({ type: 'erase-vault', confirm: 'erase' })).toEqual({ ok: true, state: 'none' });
+    held[0]?.(new Date(Date.UTC(2026, 0, 1, 12, 3, 0)).toUTCString());
+    // The popup that asked still gets its answer…
+    expect(await reading).toMatchObject({ ok: true, origin: 'https://pypi.org', offsetMs: expect.any(Number) });
+    // …but it is not kept. Found in review: it wrote the erased account's site back into storage.session.
+    expect([...session.data.keys()]).toEqual([]);
+  });
+
+  it('gives back the host access granted for the erased accounts’ sites, each pattern once, never the index’s own', async () => {
+    const env = await withAccount('https://pypi.org');
+    const { service, storage, removedHostPermissions } = env;
+    // Two loopback ports share one grant (site-access-pattern.ts: no port); pypi.org:8443 is under the manifest's own.
+    for (const [label, origin] of [
+      ['test', 'https://test.pypi.org'],
+      ['one', 'http://127.0.0.1:8080'],
+      ['two', 'http://127.0.0.1:9090'],
+      ['mirror', 'https://pypi.org:8443'],
+      ['self', 'https://example.test'],
+      ['dev', 'http://localhost:3000'],
+    ] as const) {
+      expect(await service.handle({ type: 'add-account', account: { uri: `otpauth://totp/X:${label}?secret=${SECRET}&issuer=X`, origin } })).toMatchObject({
+        ok: true,
+      });
+    }
+    // A refusal (the browser's, for a pattern its manifest requires) gives back the rest all the same.
+    env.refuseHostPermission('http://localhost/*');
+    await service.handle({ type: 'lock' });
+    const before = storage.mutations;
+
+    expect(await service.handle({ type: 'erase-vault', confirm: 'erase' })).toEqual({ ok: true, state: 'none' });
+    // QA: nothing gave them back, so permissions.getAll() and the browser's settings still named the erased sites.
+    expect(removedHostPermissions.sort()).toEqual(['http://127.0.0.1/*', 'https://example.test/*']);
+    // The records and the sites' list go in one storage call (docs/extension.md).
+    expect(storage.mutations - before).toBe(1);
+    expect([...storage.data.keys()]).toEqual([HIGH_WATER_KEY]);
+  });
+
+  it('with no vault, is a harmless no-op', async () => {
+    const { service, removedHostPermissions } = setup();
+    expect(await service.handle({ type: 'erase-vault', confirm: 'erase' })).toEqual({ ok: true, state: 'none' });
+    expect(removedHostPermissions).toEqual([]);
   });
 });

@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PASS, SECRET, setup, withAccount } from '../service-setup.test-helper.js';
-
-/** How messages name an account: issuer and name each in Unicode isolates (FSI … PDI), kept in order beside RTL names. */
-const named = (issuer: string, label: string) => `\u2068${issuer}\u2069: \u2068${label}\u2069`;
+import { named, PASS, SECRET, setup, withAccount } from '../service-setup.test-helper.js';
 
 describe('import', () => {
   it('imports otpauth lines: adds new, skips duplicates, reports bad lines, never overwrites', async () => {

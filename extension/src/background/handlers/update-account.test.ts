@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { withAccount } from '../service-setup.test-helper.js';
+import { named, withAccount } from '../service-setup.test-helper.js';
 
 const BOB = { uri: 'otpauth://totp/PyPI:bob?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=PyPI', origin: 'https://pypi.org' };
-
-/** How messages name an account: issuer and name each in Unicode isolates (FSI … PDI), kept in order beside RTL names. */
-const named = (issuer: string, label: string) => `\u2068${issuer}\u2069: \u2068${label}\u2069`;
 
 describe('update-account', () => {
   it('renames and moves an account to another origin', async () => {
