@@ -158,7 +158,7 @@ describe('admin CLI: create-user when the mailbox was sent several verification 
     config = started;
   });
 
-  it('says on stderr that no link was sent and when "Resend link" works, and exits 0: the account was made', async () => {
+  it('says on stderr that no link was sent and when "Send link" works, and exits 0: the account was made', async () => {
     // The server's limits (the test configuration lifts the per-mailbox cap).
     const capped: Config = { ...config, requestLimits: DEFAULT_REQUEST_LIMITS };
     const cap = DEFAULT_REQUEST_LIMITS['verification-resend'].perRecipient!;
@@ -177,7 +177,7 @@ describe('admin CLI: create-user when the mailbox was sent several verification 
     expect(late.err).toEqual([
       'Warning: no verification link was sent to shared+admin@example.org: that mailbox has been sent several verification e-mails recently, ' +
         'and they are held back for a while so that it cannot be flooded. The account was created; until the address is verified ' +
-        'the user cannot turn on two-factor authentication. "Resend link" on their account page mails one in 60 minutes; or, once you ' +
+        'the user cannot turn on two-factor authentication. "Send link" on their account page mails one in 60 minutes; or, once you ' +
         'have checked the address yourself: npm run -s admin -- verify-email --username late --email shared+admin@example.org',
     ]);
     const latchkey = await createApp(capped);

@@ -327,7 +327,7 @@ class UsageError extends Error {}
  * After `create-user` without --verified: the link is queued, or the per-mailbox cap on verification mails
  * (services/verification-mail-cap.ts) held it back. It used to say "queued" either way. Held back, the account
  * exists all the same, so the exit code stays 0 (done: a script must not retry, the name is taken now) and the
- * news goes to stderr as a warning, with when "Resend link" works again and the operator's own way round it.
+ * news goes to stderr as a warning, with when "Send link" works and the operator's own way round it.
  */
 async function sayWhetherLinkWasQueued(services: Services, user: User, io: AdminIo): Promise<void> {
   const [first] = await services.emails.list(user.id);
@@ -341,7 +341,7 @@ async function sayWhetherLinkWasQueued(services: Services, user: User, io: Admin
     terminalSafe(
       `Warning: no verification link was sent to ${first.email}: that mailbox has been sent several verification e-mails recently, ` +
         'and they are held back for a while so that it cannot be flooded. The account was created; until the address is verified ' +
-        `the user cannot turn on two-factor authentication. "Resend link" on their account page mails one ${when}; or, once you ` +
+        `the user cannot turn on two-factor authentication. "Send link" on their account page mails one ${when}; or, once you ` +
         `have checked the address yourself: npm run -s admin -- verify-email --username ${user.username} --email ${first.email}`,
     ),
   );

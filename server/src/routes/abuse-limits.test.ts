@@ -8,6 +8,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { DEFAULT_RATE_LIMITS, DEFAULT_REQUEST_LIMITS, testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
+import { softAuthenticator } from '@latchkey/test/soft-authenticator';
 import { NO_ORIGIN } from '../services/events.js';
 import { generateTotpCode } from '../services/totp-code.js';
 import { TestBrowser } from '../testing/browser.js';
@@ -150,11 +151,20 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
   });
 
   describe('the two-factor page says what is locked (issue 17 point 9)', () => {
-    /** An account with the app on, logged in up to the second step from `ip`; returns the step's URL. */
-    const secondStep = async (ip: string) => {
+    /** An account with the app on (and a security key with `key`), logged in up to the second step from `ip`; returns the step's URL. */
+    const secondStep = async (ip: string, { key = false } = {}) => {
       const user = await seed();
       const secret = server.services.totp.generateSecret();
       await server.services.totp.enable(user.id, secret);
+      if (key) {
+        const creation = await server.services.webauthn.registrationOptions({ id: user.id, username: user.username }, 'Key');
+        await server.services.webauthn.register(
+          user.id,
+          softAuthenticator().createRegistrationResponse(creation, { origin: server.services.config.origin }),
+          'Key',
+          NO_ORIGIN,
+        );
+      }
       const client = at(ip);
       const step = await login(client, user.username);
       expect(step.location).toMatch(/^\/account\/two-factor\/\?token=/);
@@ -206,7 +216,9 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
       const spending = await client.post(url, { [FIELDS.totpValue]: '000000' });
       expect(spending.status).toBe(401);
       expect(spending.text).toContain('Invalid code.');
-      expect(spending.text).toContain('Use a security key or a recovery code');
+      // This account has no security key: the page does not send its owner looking for one.
+      expect(spending.text).toContain('Use a recovery code if you have one left, then change your password.');
+      expect(spending.text).not.toMatch(/Use (a|your) security key/);
       expect(spending.text).not.toContain(`name="${FIELDS.totpValue}"`);
       expect(spending.text).toContain(`href="${ROUTES.recoveryCode}?token=`);
     });
@@ -216,12 +228,30 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
       await guessed(user.id, DEFAULT_RATE_LIMITS.totpGuessesPerYear.max);
       const page = await client.get(url);
       expect(page.status).toBe(200);
-      expect(page.text).toContain('Use a security key or a recovery code');
+      expect(page.text).toContain('Use a recovery code if you have one left, then change your password.');
+      expect(page.text).not.toMatch(/Use (a|your) security key/);
       expect(page.text).not.toContain(`name="${FIELDS.totpValue}"`);
       expect(page.text).toContain(`href="${ROUTES.recoveryCode}?token=`);
       const refused = await client.post(url, { [FIELDS.totpValue]: '123456' });
       expect(refused.status).toBe(429);
-      expect(refused.text).toContain('Use a security key or a recovery code');
+      expect(refused.text).toContain('Use a recovery code if you have one left, then change your password.');
+      expect(refused.text).not.toMatch(/Use (a|your) security key/);
+    });
+
+    it('with the year’s app budget spent, an account with a security key is told to use it, on arrival and after a code sent anyway', async () => {
+      const { user, client, url } = await secondStep('192.0.2.53', { key: true });
+      await guessed(user.id, DEFAULT_RATE_LIMITS.totpGuessesPerYear.max);
+      const page = await client.get(url);
+      expect(page.status).toBe(200);
+      const refused = await client.post(url, { [FIELDS.totpValue]: '123456' });
+      expect(refused.status).toBe(429);
+      for (const shown of [page, refused]) {
+        expect(shown.text).toContain('Use your security key (or a recovery code if you have one left), then change your password.');
+        expect(shown.text).not.toContain('Use a recovery code if you have one left');
+        // Said once: in the app's part on arrival, in the error summary after the refused code.
+        expect(shown.text.split('codes from the app are refused for now')).toHaveLength(2);
+        expect(shown.text).toContain('Use security key');
+      }
     });
   });
 });

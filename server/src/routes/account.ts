@@ -3,7 +3,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from '../services/accounts.js';
 import { ServiceError } from '../services/errors.js';
 import type { Services } from '../services/index.js';
-import { tryAgainIn } from '../services/request-limits.js';
+import { mailableIn } from '../services/verification-mail-cap.js';
 import { HomePage } from '../views/home-page.js';
 import { LoginPage } from '../views/login-page.js';
 import { LogoutPage } from '../views/logout-page.js';
@@ -110,7 +110,8 @@ export function accountRoutes(services: Services): Router {
         );
         // No link when the address's verification mails were capped (services/verification-mail-cap.ts): the
         // account exists all the same, and the page says so honestly. It tells only that this address was sent
-        // several verification mails lately, which anyone can cause, never whether an account has it.
+        // several verification mails lately, which anyone can cause, never whether an account has it. The button
+        // it names is the address list's "Send link" (no link was ever sent to this address).
         const [first] = await services.emails.list(user.id);
         const withheld = first !== undefined && !first.verified && first.verifySentAt === null;
         const wait = withheld ? await services.emails.verificationMailWait(first.email) : 0;
@@ -125,7 +126,7 @@ export function accountRoutes(services: Services): Router {
               }
             : {
                 kind: 'warning',
-                text: `Welcome! Your account is ready, but no verification link was sent to ${user.email}: this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. Two-factor authentication needs a verified address: use “Resend link” below later.${wait > 0 ? ` ${tryAgainIn(wait)}` : ''}`,
+                text: `Welcome! Your account is ready, but no verification link was sent to ${user.email}: this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. Two-factor authentication needs a verified address: use “Send link” below${wait > 0 ? ` ${mailableIn(wait)}` : ''}.`,
               },
         );
         res.redirect(303, ROUTES.manageAccount);

@@ -149,7 +149,10 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     expect((await readOutbox(server.services, { to: email, kind: 'notice:primary-email-changed' })).length).toBe(1);
     const firstId = String(addresses.find((address) => address.email === email)!.id);
     await b.get(ROUTES.manageAccount);
-    expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'remove', [FIELDS.emailId]: secondId })).status).toBe(400);
+    const primaryKept = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'remove', [FIELDS.emailId]: secondId });
+    expect(primaryKept.status).toBe(400);
+    // Removing is a change of the address list: that heading stays.
+    expect(primaryKept.text).toContain('<h1>Address not changed</h1>');
     expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'remove', [FIELDS.emailId]: firstId })).status).toBe(303);
     expect((await b.get(ROUTES.manageAccount)).text).not.toContain(`>${email}<`);
   });
@@ -180,6 +183,10 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(refused.text).toMatch(/No e-mail sent\. Too many verification e-mails/);
+    // A refused resend changes no address: its heading says what did not happen.
+    expect(refused.text).toContain('<title>No link sent · Latchkey</title>');
+    expect(refused.text).toContain('<h1>No link sent</h1>');
+    expect(refused.text).not.toContain('Address not changed');
     // The registration's link plus three resends.
     expect(await readOutbox(server.services, { to: email, kind: 'verify-email' })).toHaveLength(4);
   });
@@ -204,6 +211,8 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     const refused = await add(`${username}.3@example.org`);
     expect(refused.status).toBe(429);
     expect(refused.text).toMatch(/No e-mail sent\. Too many verification e-mails/);
+    expect(refused.text).toContain('<h1>Address not added</h1>');
+    expect(refused.text).not.toContain('Address not changed');
     for (let i = 0; i < 3; i++) expect(await readOutbox(server.services, { to: `${username}.${i}@example.org`, kind: 'verify-email' })).toHaveLength(1);
     expect(await readOutbox(server.services, { to: `${username}.3@example.org`, kind: 'verify-email' })).toHaveLength(0);
   });
@@ -281,5 +290,96 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     expect((await add(PASSWORD)).status).toBe(303);
     expect((await server.services.emails.list(userId)).map((entry) => entry.email)).toContain(address);
     expect(await readOutbox(server.services, { to: address, kind: 'verify-email' })).toHaveLength(1);
+  });
+
+  describe('what the address list says of a link, and where a withdrawn verification leaves its old link', () => {
+    /** Register `email` in a new browser; its account id. */
+    const registerWith = async (b: TestBrowser, email: string) => {
+      const username = uniqueName('e');
+      expect((await submitRegistration(b, { username, email })).status).toBe(303);
+      return (await server.services.accounts.findByUsername(username))!.id;
+    };
+    const row = (userId: string) => server.services.db.updateTable('user_emails').where('user_id', '=', userId);
+
+    it('a link whose 24 hours are over is said to have expired, with “Resend link”; never “open the link we sent”', async () => {
+      const b = new TestBrowser(server.url);
+      const { email, username } = await register(b);
+      const userId = (await server.services.accounts.findByUsername(username))!.id;
+      const live = await b.get(ROUTES.manageAccount);
+      expect(live.text).toContain(`Open the link we sent to ${email} while logged in.`);
+      expect(live.text).not.toContain('has expired');
+      // Sent exactly 24 hours ago: the moment the link stops working (services/emails.ts verify).
+      await row(userId)
+        .set({ verify_sent_at: Date.now() - EMAIL_VERIFY_TTL_MS })
+        .execute();
+      const expired = await b.get(ROUTES.manageAccount);
+      expect(expired.text).toContain(
+        `The link we sent to ${email} has expired (links work for 24 hours): use “Resend link” below, then open the new link while logged in.`,
+      );
+      expect(expired.text).not.toContain('Open the link we sent');
+      expect(expired.text).toMatch(/· link sent \d{4}-\d\d-\d\d \d\d:\d\d UTC, expired/);
+      expect(expired.text).toContain(`aria-label="Resend link: ${email}"`);
+    });
+
+    it('verified here, withdrawn (migration 010) and verified by another account: said so, no link offered, the old link says it truly', async () => {
+      const email = `${uniqueName('shared')}@example.org`;
+      const ann = new TestBrowser(server.url);
+      const annId = await registerWith(ann, email);
+      const annLink = await verifyLink(email);
+      expect((await ann.get(annLink)).status).toBe(303);
+      // As migration 010 leaves the account that lost: unverified, its send time kept, no nonce (the link was used).
+      await row(annId).set({ verified_at: null }).execute();
+      const bea = new TestBrowser(server.url);
+      const beaId = await registerWith(bea, email);
+      await server.services.emails.markVerified(beaId, email);
+
+      const page = await ann.get(ROUTES.manageAccount);
+      expect(page.text).toContain(
+        `${email} was verified by another account as well, and an address can belong to one account only, so its verification here was withdrawn (your security history says when). Add another address, verify it and make it your primary address.`,
+      );
+      expect(page.text).toContain('· verified by another account');
+      expect(page.text).not.toContain('Open the link we sent');
+      // No link offered: it could only be refused.
+      expect(page.text).not.toContain(`aria-label="Resend link: ${email}"`);
+      expect(page.text).not.toContain(`aria-label="Send link: ${email}"`);
+
+      const landing = await ann.get(annLink);
+      expect(landing.status).toBe(409);
+      expect(landing.text).toContain('<h1>Address verified by another account</h1>');
+      expect(landing.text).toContain('This address was verified on your account, but another account has verified it too');
+      expect(landing.text).not.toContain('newer');
+
+      // An account that merely registered the same address (never proved it) is told nothing of the other account.
+      const cid = new TestBrowser(server.url);
+      await registerWith(cid, email);
+      const cidPage = await cid.get(ROUTES.manageAccount);
+      expect(cidPage.text).toContain(`Open the link we sent to ${email} while logged in.`);
+      expect(cidPage.text).not.toContain('another account');
+      expect(cidPage.text).toContain(`aria-label="Resend link: ${email}"`);
+    });
+
+    it('verified here and withdrawn, the address free again: “Resend link” is offered, and the old link no longer works without claiming a newer one', async () => {
+      const b = new TestBrowser(server.url);
+      const { email, username } = await register(b);
+      const userId = (await server.services.accounts.findByUsername(username))!.id;
+      const link = await verifyLink(email);
+      expect((await b.get(link)).status).toBe(303);
+      await row(userId).set({ verified_at: null }).execute();
+
+      const page = await b.get(ROUTES.manageAccount);
+      expect(page.text).toContain(
+        `The verification of ${email} was withdrawn (your security history says when): use “Resend link” below, then open the new link while logged in.`,
+      );
+      expect(page.text).toContain('· verification withdrawn');
+      expect(page.text).not.toContain('Open the link we sent');
+      expect(page.text).toContain(`aria-label="Resend link: ${email}"`);
+
+      const landing = await b.get(link);
+      expect(landing.status).toBe(410);
+      expect(landing.text).toContain('<h1>This link no longer works</h1>');
+      expect(landing.text).toContain('and that verification was withdrawn later');
+      expect(landing.text).not.toContain('newer');
+      expect(landing.text).not.toContain('already verified');
+    });
   });
 });

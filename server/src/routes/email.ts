@@ -86,8 +86,11 @@ export function emailRoutes(services: Services): Router {
       const { user, session } = currentUser(res);
       const origin = requestOrigin(req);
       const form = parseForm(req, EMAIL_FORM);
-      const problem = (status: number, message: string) =>
-        sendPage(res, status, EmailProblemPage({ page: pageContext(res), title: 'Address not changed', message }));
+      // The heading says what did not happen (the action as posted, so a malformed field of a resend is titled as
+      // one): a refused "Resend link" changes no address, it sends no link.
+      const posted = ((req.body ?? {}) as Record<string, unknown>)[FIELDS.emailAction];
+      const title = posted === EMAIL_ACTIONS.resend ? 'No link sent' : posted === EMAIL_ACTIONS.add ? 'Address not added' : 'Address not changed';
+      const problem = (status: number, message: string) => sendPage(res, status, EmailProblemPage({ page: pageContext(res), title, message }));
       /** The add form again, the address kept, its error on its field. */
       const addFormAgain = (status: number, errors: { email?: string; password?: string }) =>
         sendPage(

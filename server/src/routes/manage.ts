@@ -7,9 +7,11 @@ import { ServiceError } from '../services/errors.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
 import { HISTORY_PAGE_SIZE } from '../services/events.js';
 import { TOTP_ALREADY_ON } from '../services/totp.js';
+import { mailableIn } from '../services/verification-mail-cap.js';
 import type { Services } from '../services/index.js';
 import { AccountPage, ACCOUNT_ROUTES, CONFIRM_TEXT, DELETE_ACCOUNT_FIELDS, type AccountPageProblems } from '../views/account-page.js';
 import { canonicalUsername } from '../services/accounts.js';
+import type { AddressOnPage } from '../views/email-addresses-section.js';
 import { CONFIRM_FIELD } from '../views/layout.js';
 import { MessagePage } from '../views/message-page.js';
 import { TotpProvisionPage } from '../views/totp-provision-page.js';
@@ -106,16 +108,24 @@ export async function renderAccountPage(res: Response, services: Services, statu
     services.accounts.securityKeys(user.id),
     services.events.list(user.id, { limit: HISTORY_PAGE_SIZE }),
     services.sessions.takeFlash(session.id),
-    services.emails.list(user.id),
+    services.emails.listWithLinkState(user.id),
     loadAccountActivity(res, services),
   ]);
+  // When "Send link" works for an address never sent a link (its registration's link held back by the
+  // per-mailbox cap): one read per such address, none for the others.
+  const addressesOnPage: AddressOnPage[] = await Promise.all(
+    addresses.map(async (address) => {
+      const wait = !address.verified && address.verifySentAt === null ? await services.emails.verificationMailWait(address.email) : 0;
+      return { ...address, sendableIn: wait > 0 ? mailableIn(wait) : '' };
+    }),
+  );
   sendPage(
     res,
     status,
     AccountPage({
       page: pageContext(res, flash),
       email: user.email,
-      addresses,
+      addresses: addressesOnPage,
       hasTotp: twoFactor.hasTotp,
       totpEnabledAt: user.totp_enabled_at,
       securityKeys,

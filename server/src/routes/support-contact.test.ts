@@ -153,7 +153,8 @@ describe.each(CONTACTS)('the second-step pages with the support contact %s', (_n
       expect(page.text).not.toContain(`name="${FIELDS.totpValue}"`);
       // Said once: a code sent anyway was refused with it (the error summary), and the app's part did not repeat it.
       expect(page.text.split(APP_REFUSED)).toHaveLength(2);
-      expect(page.text).toContain('Use a security key or a recovery code, then change your password.');
+      // An app-only account: a recovery code, not a security key it never had.
+      expect(page.text).toContain('Use a recovery code if you have one left, then change your password.');
       expect(page.text).toContain('Log in with a recovery code</a> instead.');
       // Without either, the way to the administrators is right below, with the contact: the message no longer says it contactless.
       expect(page.text).not.toContain('can help if you have neither');

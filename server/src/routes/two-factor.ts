@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { User } from '../db/schema.js';
 import type { Services } from '../services/index.js';
-import type { SecondFactorLocks } from '../services/login.js';
+import { type SecondFactorLocks, TOTP_BUDGET_SPENT, totpBudgetSpent } from '../services/login.js';
 import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem, type SecondStepMethods } from '../services/login-tokens.js';
 import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
@@ -76,6 +76,12 @@ export function twoFactorRoutes(services: Services): Router {
       knownLocks ?? services.login.secondFactorLocks(userId, origin),
     ]);
     if (locks.all && !res.get('Retry-After')) res.set('Retry-After', String(locks.all.retryAfterSeconds));
+    // The app's lock said for this account's factors (the service's sentence names none): chosen here, where the
+    // factors are known, so the page only puts the sentence in.
+    const spentForThem = totpBudgetSpent(methods);
+    const said = (message: string) => (message === TOTP_BUDGET_SPENT ? spentForThem : message);
+    const shownErrors = errors.map(said);
+    const totpLock = locks.totp ? said(locks.totp.message) : null;
     sendPage(res, status, TwoFactorPage, {
       page: pageContext(res),
       hasTotp: methods.hasTotp,
@@ -83,13 +89,13 @@ export function twoFactorRoutes(services: Services): Router {
       query: twoFactorQuery(req),
       // A refusal that started the lock already says so: say it once.
       form: {
-        errors: locks.all && !errors.includes(locks.all.message) ? [...errors, locks.all.message] : errors,
+        errors: locks.all && !shownErrors.includes(locks.all.message) ? [...shownErrors, locks.all.message] : shownErrors,
         // The summary lists field errors too, so the message is said even when the code form is not offered any more.
         ...(codeError !== undefined ? { fieldErrors: { [FIELDS.totpValue]: codeError } } : {}),
       },
       scripts: methods.hasSecurityKey && !locks.all ? [WEBAUTHN_SCRIPTS.authenticate] : [],
       // A code refused because the app is locked says so among the errors: not again in the app's part.
-      locks: { all: locks.all?.message ?? null, totp: locks.totp?.message ?? null, totpInErrors: locks.totp ? errors.includes(locks.totp.message) : false },
+      locks: { all: locks.all?.message ?? null, totp: totpLock, totpInErrors: totpLock !== null && shownErrors.includes(totpLock) },
       support: services.config.supportContact ?? null,
     });
   };

@@ -44,8 +44,11 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
     return { response, userId: async () => (await services().accounts.findByUsername(username))!.id };
   }
   const verifyMails = async (to: string) => (await readOutbox(services(), { to, kind: 'verify-email' })).length;
-  const REFUSAL =
-    'No e-mail sent: this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. Try again in 60 minutes.';
+  const WHY =
+    'this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. Try again in 60 minutes.';
+  const REFUSAL = `No e-mail sent: ${WHY}`;
+  /** The add form's refusal says that nothing was added, not only that no mail went. */
+  const ADD_REFUSAL = `Not added, and no e-mail sent: ${WHY}`;
 
   it('registering a mailbox others flooded still makes the account, says no link was sent and when to resend, and enumerates nothing', async () => {
     const victim = `${uniqueName('victim')}@example.org`;
@@ -61,16 +64,27 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
 
     const mailed = await registered[0]!.b.get(ROUTES.manageAccount);
     expect(mailed.text).toContain(`Welcome! We sent a link to ${victim}`);
+    // A link went: it is the one to open, and the button sends another.
+    expect(mailed.text).toContain(`Open the link we sent to ${victim} while logged in.`);
+    expect(mailed.text).toContain(`aria-label="Resend link: ${victim}"`);
+    expect(mailed.text).not.toContain(`aria-label="Send link: ${victim}"`);
     const late = registered.at(-1)!;
     const withheld = await late.b.get(ROUTES.manageAccount);
     expect(withheld.status).toBe(200);
+    // It names the button the page shows and when it works: nobody has tried anything yet, so no "try again".
     expect(withheld.text).toContain(
-      `Welcome! Your account is ready, but no verification link was sent to ${victim}: this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. Two-factor authentication needs a verified address: use “Resend link” below later. Try again in 60 minutes.`,
+      `Welcome! Your account is ready, but no verification link was sent to ${victim}: this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. Two-factor authentication needs a verified address: use “Send link” below in 60 minutes.`,
     );
-    // The address list does not claim a link that was never sent.
-    expect(withheld.text).toContain(`No link has been sent to ${victim} yet`);
+    expect(withheld.text).not.toContain('below later');
+    expect(withheld.text).not.toContain('Try again in');
+    // The address list does not claim a link that was never sent, and says when "Send link" works.
+    expect(withheld.text).toContain(`No link has been sent to ${victim} yet: use “Send link” below in 60 minutes, then open the link while logged in.`);
+    expect(withheld.text).toContain('no link yet; “Send link” works in 60 minutes');
     expect(withheld.text).not.toContain('Open the link we sent');
     expect(withheld.text).not.toContain('link sent ');
+    // Nothing was ever sent to it: "Send link", not "Resend link".
+    expect(withheld.text).toContain(`aria-label="Send link: ${victim}"`);
+    expect(withheld.text).not.toContain('Resend link');
 
     // "Resend link" now: refused with when to come back, on either server, and still nothing mailed.
     const [address] = await services().emails.list(await late.userId());
@@ -79,8 +93,23 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
       expect(resent.status).toBe(429);
       expect(Number(resent.headers.get('retry-after'))).toBeGreaterThan(CAP.windowMs / 1000 - 60);
       expect(resent.text).toContain(REFUSAL);
+      // Resending changes no address: the page says what did not happen.
+      expect(resent.text).toContain('<h1>No link sent</h1>');
+      expect(resent.text).not.toContain('Address not changed');
     }
     expect(await verifyMails(victim)).toBe(CAP.max);
+
+    // Once the mailbox's window is over (its counter gone, as the purger drops it; an hour later the session would
+    // have ended too), the page says "Send link" works now, with no wait, and it does.
+    await services().db.deleteFrom('rate_limits').where('key', 'like', 'request:verification-resend:recipient:%').execute();
+    const later = await late.b.get(ROUTES.manageAccount);
+    expect(later.text).toContain(`No link has been sent to ${victim} yet: use “Send link” below, then open the link while logged in.`);
+    expect(later.text).not.toContain('“Send link” works in');
+    const sent = await late.b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(address!.id) });
+    expect(sent.status).toBe(303);
+    const after = await late.b.get(ROUTES.manageAccount);
+    expect(after.text).toContain(`Open the link we sent to ${victim} while logged in.`);
+    expect(after.text).toContain(`aria-label="Resend link: ${victim}"`);
   });
 
   it('adding a flooded mailbox is refused on the form with 429 and Retry-After; the account’s own allowance is not spent', async () => {
@@ -95,7 +124,8 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
       const refused = await add(victim);
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(CAP.windowMs / 1000 - 60);
-      expect(refused.text).toContain(REFUSAL);
+      expect(refused.text).toContain(ADD_REFUSAL);
+      expect(refused.text).not.toContain(REFUSAL);
       // On the add form, the address kept in its field.
       expect(refused.text).toContain(`value="${victim}"`);
     }

@@ -12,7 +12,7 @@ import { createEvents, EVENT_TAGS, type EventFollowUp, NO_ORIGIN, type RequestOr
 import { composeMail } from './mail/compose-mail.js';
 import { createMailOutbox } from './mail/mail-outbox.js';
 import { signToken, verifySignedToken } from './signed-token.js';
-import { createVerificationMailCap, VerificationMailCapped } from './verification-mail-cap.js';
+import { type CappedRequest, createVerificationMailCap, VerificationMailCapped } from './verification-mail-cap.js';
 
 /** A verification link works for 24 hours (Warehouse's e-mail token lifetime too). */
 export const EMAIL_VERIFY_TTL_MS = 24 * 60 * 60_000;
@@ -31,7 +31,28 @@ export interface EmailAddress {
   verifySentAt: number | null;
 }
 
-export type EmailTokenProblem = 'malformed' | 'expired' | 'used' | 'superseded' | 'other-account' | 'removed' | 'taken';
+/**
+ * What the account page says of an address's newest link, besides {@link EmailAddress}: all false for a
+ * verified address. Read with the addresses ({@link Emails.listWithLinkState}), never worked out by the view,
+ * which has no clock.
+ */
+export interface AddressWithLinkState extends EmailAddress {
+  /** A link was sent and its 24 hours ({@link EMAIL_VERIFY_TTL_MS}) are over: "open the link we sent" would be false. */
+  linkExpired: boolean;
+  /**
+   * Verified here once, and that verification withdrawn since (migration 010 gives a mailbox that two accounts
+   * had verified to one of them): the link sent then was used, and no older link works either.
+   */
+  verificationWithdrawn: boolean;
+  /**
+   * Withdrawn, and another account has the address verified now: a new link could only fail. Said only of an
+   * address this account once verified, never of one merely added or registered unverified: otherwise anyone
+   * could type an address and read on their own page whether some account has it verified.
+   */
+  verifiedElsewhere: boolean;
+}
+
+export type EmailTokenProblem = 'malformed' | 'expired' | 'used' | 'superseded' | 'withdrawn' | 'withdrawn-taken' | 'other-account' | 'removed' | 'taken';
 
 export type EmailVerifyResult = { ok: true; email: string; alreadyVerified: false } | { ok: false; problem: EmailTokenProblem };
 
@@ -50,6 +71,20 @@ export const EMAIL_TOKEN_PROBLEMS: Record<EmailTokenProblem, { status: number; t
     title: 'A newer link was sent',
     message:
       'A newer verification link was sent to this address since this one, and only the newest works. Use the newest message, or send another from your account page.',
+  },
+  // The address was verified here once (its nonce is gone) and migration 010 withdrew that verification: "a newer
+  // link was sent" would be false, and so would "already verified".
+  withdrawn: {
+    status: 410,
+    title: 'This link no longer works',
+    message:
+      'This address was verified on your account, and that verification was withdrawn later (your security history says when), so the links sent before then no longer work. Send a new one from your account page.',
+  },
+  'withdrawn-taken': {
+    status: 409,
+    title: 'Address verified by another account',
+    message:
+      'This address was verified on your account, but another account has verified it too, and an address can belong to one account only: its verification here was withdrawn (your security history says when). While the other account has it, no link can verify it here. Use a different address.',
   },
   'other-account': {
     status: 403,
@@ -71,6 +106,8 @@ export const EMAIL_TOKEN_PROBLEMS: Record<EmailTokenProblem, { status: number; t
 
 export interface Emails {
   list(userId: string): Promise<EmailAddress[]>;
+  /** {@link list} with each address's {@link AddressWithLinkState}, for the account page (a second statement only after a withdrawal). */
+  listWithLinkState(userId: string): Promise<AddressWithLinkState[]>;
   /** True when the account's primary address is verified (needed before a first second factor, DESIGN.md section 2). */
   hasVerifiedPrimary(userId: string): Promise<boolean>;
   /** Throws a 403 {@link ServiceError} saying how to fix it unless the primary address is verified. */
@@ -100,7 +137,7 @@ export interface Emails {
    * `add`/`resend` check again in their transaction, so a change in between is still refused.
    */
   checkMailable(userId: string, request: { add: string } | { resend: number }): Promise<void>;
-  /** How long until a verification mail may go to `email` again (0: now): the registration page's "try later". */
+  /** How long until a verification mail may go to `email` again (0: now): when "Send link" works, said at registration and on the account page. */
   verificationMailWait(email: string): Promise<number>;
   /** Make a verified address the primary one; the previous primary is told (security notice). */
   makePrimary(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
@@ -237,17 +274,49 @@ export function createEmails(options: EmailsOptions): Emails {
   };
 
   /** {@link sendLink} for a request that must not go ahead without its mail: the cap rolls the request back (429). */
-  const sendLinkOrRefuse = async (trx: Kysely<Database>, userId: string, emailId: number, email: string) => {
+  const sendLinkOrRefuse = async (trx: Kysely<Database>, userId: string, emailId: number, email: string, request: CappedRequest) => {
     const result = await sendLink(trx, userId, emailId, email);
-    if (!result.sent) throw new VerificationMailCapped(result.retryAfterMs);
+    if (!result.sent) throw new VerificationMailCapped(result.retryAfterMs, request);
   };
 
   const eventsIn = (trx: Kysely<Database>) => createEvents(trx, now, followUp);
 
+  const rowsOf = (userId: string) =>
+    db.selectFrom('user_emails').selectAll().where('user_id', '=', userId).orderBy('is_primary', 'desc').orderBy('id').execute();
+
   const emails: Emails = {
     async list(userId) {
-      const rows = await db.selectFrom('user_emails').selectAll().where('user_id', '=', userId).orderBy('is_primary', 'desc').orderBy('id').execute();
-      return rows.map(toAddress);
+      return (await rowsOf(userId)).map(toAddress);
+    },
+
+    async listWithLinkState(userId) {
+      const rows = await rowsOf(userId);
+      const time = now();
+      // Unverified without a nonce after a link was sent: verifying cleared the nonce, and the verification was
+      // withdrawn since (see `verify`). A capped registration has no nonce either, but never had a link.
+      const withdrawn = (row: (typeof rows)[number]) => row.verified_at === null && row.verify_nonce === null && row.verify_sent_at !== null;
+      const keys = rows.filter(withdrawn).map((row) => row.email_key);
+      const takenKeys =
+        keys.length === 0
+          ? new Set<string>()
+          : new Set(
+              (
+                await db
+                  .selectFrom('user_emails')
+                  .select('email_key')
+                  .where('email_key', 'in', keys)
+                  .where('verified_at', 'is not', null)
+                  .where('user_id', '!=', userId)
+                  .execute()
+              ).map((row) => row.email_key),
+            );
+      return rows.map((row) => ({
+        ...toAddress(row),
+        // Expired exactly when `verify` starts answering 'expired' for the newest link.
+        linkExpired: row.verified_at === null && row.verify_sent_at !== null && time - Number(row.verify_sent_at) >= EMAIL_VERIFY_TTL_MS,
+        verificationWithdrawn: withdrawn(row),
+        verifiedElsewhere: withdrawn(row) && takenKeys.has(row.email_key),
+      }));
     },
 
     async hasVerifiedPrimary(userId) {
@@ -313,7 +382,7 @@ export function createEmails(options: EmailsOptions): Emails {
         address = row.email;
       }
       const wait = await recipientCap.wait(db, address, now());
-      if (wait > 0) throw new VerificationMailCapped(wait);
+      if (wait > 0) throw new VerificationMailCapped(wait, 'add' in request ? 'add' : 'resend');
     },
 
     verificationMailWait: (email) => recipientCap.wait(db, email, now()),
@@ -337,7 +406,7 @@ export function createEmails(options: EmailsOptions): Emails {
           if (isUniqueViolation(error)) throw new ServiceError('This address is already on your account.', 409, 'email');
           throw error;
         }
-        await sendLinkOrRefuse(trx, userId, id, email);
+        await sendLinkOrRefuse(trx, userId, id, email, 'add');
         await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailAdded, origin, details: { email } });
         return toAddress(await rowOf(trx, userId, id));
       });
@@ -347,7 +416,7 @@ export function createEmails(options: EmailsOptions): Emails {
       return inTransaction(db, async (trx) => {
         const row = await rowOf(trx, userId, emailId);
         if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
-        await sendLinkOrRefuse(trx, userId, Number(row.id), row.email);
+        await sendLinkOrRefuse(trx, userId, Number(row.id), row.email, 'resend');
         // Every mail that carries a token is in the history: who asked, from where, for which address.
         await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailVerificationResent, origin, details: { email: row.email } });
         return toAddress(await rowOf(trx, userId, emailId));
@@ -404,7 +473,13 @@ export function createEmails(options: EmailsOptions): Emails {
           .executeTakeFirst();
         if (!row) return { ok: false, problem: 'removed' } as const;
         if (row.verified_at !== null) return { ok: false, problem: 'used' } as const;
-        if (row.verify_nonce === null || row.verify_nonce !== payload.n) return { ok: false, problem: 'superseded' } as const;
+        // Unverified without a nonce, yet a link was made for it: verifying cleared the nonce, and the verification
+        // was withdrawn since (migration 010 gives a mailbox verified by two accounts to one). Only the mailbox's
+        // holder, logged in to this account, gets this far, so saying that another account has it tells no stranger.
+        if (row.verify_nonce === null) {
+          return { ok: false, problem: (await verifiedElsewhere(trx, sessionUserId, row.email_key)) ? 'withdrawn-taken' : 'withdrawn' } as const;
+        }
+        if (row.verify_nonce !== payload.n) return { ok: false, problem: 'superseded' } as const;
         if (await verifiedElsewhere(trx, sessionUserId, row.email_key)) return { ok: false, problem: 'taken' } as const;
         // The nonce in the WHERE makes the link single use even when two requests race.
         let updated;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeGuessingYear, simulateGuessingYear, wrongTotpCode } from '../testing/guessing-year.js';
 import { createServiceHarness, DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
+import { TOTP_BUDGET_SPENT } from './login.js';
 import { openMailBody } from './mail/mail-outbox.js';
 import { generateTotpCode } from './totp-code.js';
 import { Secret } from 'otpauth';
@@ -61,7 +62,7 @@ describe.each(DIALECTS)('TOTP guessing bound over a simulated year on %s', (dial
     h.clock.advance(15 * MINUTE);
     const token = await h.services.loginTokens.issue((await h.services.accounts.findById(user.id))!);
     const refused = await h.services.login.totpStep({ token, code: codeAt(h.clock()) }, { ip: '198.51.100.11', userAgent: 'owner' });
-    expect(refused).toMatchObject({ kind: 'blocked', status: 429, message: expect.stringMatching(/Use a security key or a recovery code/) });
+    expect(refused).toMatchObject({ kind: 'blocked', status: 429, message: TOTP_BUDGET_SPENT });
     // The owner is mailed once, when the last guess of the budget is spent (docs/security.md).
     const notices = await h.db
       .selectFrom('mail_outbox')
@@ -111,6 +112,6 @@ describe('TOTP guessing bound over a simulated year (sqlite)', () => {
     expect(year.tags).toContain(EVENT_TAGS.totpGuessBudgetSpent);
     // Once spent, the app is refused with a message saying what still works — and a recovery code does.
     expect(year.owners).toContain('recovery code');
-    expect(year.owners.find((outcome) => outcome !== 'app' && outcome !== 'recovery code')).toMatch(/Use a security key or a recovery code/);
+    expect(year.owners.find((outcome) => outcome !== 'app' && outcome !== 'recovery code')).toBe(TOTP_BUDGET_SPENT);
   });
 });

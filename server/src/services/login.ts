@@ -149,14 +149,27 @@ export interface Login {
 
 const WRONG_PASSWORD = 'The username or password is incorrect.';
 
+const TOTP_REFUSED =
+  'Too many wrong authentication-app codes have been tried on this account, so codes from the app are refused for now (someone may know your password).';
+
 /**
- * The year's TOTP budget is spent: say what still works and what to do. Shown on the two-factor page only,
- * whose "Lost your device?" part says what is left without either, with the administrators' contact
- * (views/help.tsx, LockedOutHelp): not said here too.
+ * The year's TOTP budget is spent, as this service says it: it does not know which other factors the account
+ * has, so it names none. The two-factor page, which does, shows {@link totpBudgetSpent} in its place; its
+ * "Lost your device?" part says what is left without any, with the administrators' contact (views/help.tsx,
+ * LockedOutHelp): not said here too.
  */
-export const TOTP_BUDGET_SPENT =
-  'Too many wrong authentication-app codes have been tried on this account, so codes from the app are refused for now ' +
-  '(someone may know your password). Use a security key or a recovery code, then change your password.';
+export const TOTP_BUDGET_SPENT = `${TOTP_REFUSED} Log in another way if you have one, then change your password.`;
+
+/**
+ * {@link TOTP_BUDGET_SPENT} for an account whose factors are known: a security key only when it has one (telling
+ * an account without one to use a key sent its owner looking for something it never had). Whether a recovery
+ * code is left is not read on the login's way (one more statement for every two-factor page), hence "if".
+ */
+export function totpBudgetSpent({ hasSecurityKey }: { hasSecurityKey: boolean }): string {
+  return hasSecurityKey
+    ? `${TOTP_REFUSED} Use your security key (or a recovery code if you have one left), then change your password.`
+    : `${TOTP_REFUSED} Use a recovery code if you have one left, then change your password.`;
+}
 
 /** "N attempts left" before the short lock: said with every wrong second factor (issue 17 point 9). */
 function attemptsLeft({ remaining, pauseMs }: AllowedAttempt): string {

@@ -75,16 +75,30 @@ export function mailboxKey(address: string): string {
 }
 
 /**
+ * When a verification mail held back by the cap may go: "in N minutes", rounded up, never "in 0 minutes".
+ * For a sentence that names the button to press then ("use “Send link” below in 60 minutes"): "Try again in
+ * N minutes" would tell someone who has tried nothing yet to try again.
+ */
+export function mailableIn(retryAfterMs: number): string {
+  const minutes = Math.max(1, Math.ceil(retryAfterMs / 60_000));
+  return `in ${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+/** The refused request: "Add an e-mail address" (nothing is added) or "Resend link" (the address is there already). */
+export type CappedRequest = 'add' | 'resend';
+
+/**
  * A verification mail held back by the cap, for "Add an e-mail address" and "Resend link": nothing changes
  * (the address is not added, the newest link sent keeps working), 429 with when to come back. It says only
- * what anyone could have caused (mails to this address), never whether an account has the address.
+ * what anyone could have caused (mails to this address), never whether an account has the address. A refused
+ * add says that the address was not added too: "No e-mail sent" alone left the person to guess.
  */
 export class VerificationMailCapped extends ServiceError {
   override name = 'VerificationMailCapped';
   readonly retryAfterSeconds: number;
-  constructor(retryAfterMs: number) {
+  constructor(retryAfterMs: number, request: CappedRequest) {
     super(
-      `No e-mail sent: this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. ${tryAgainIn(retryAfterMs)}`,
+      `${request === 'add' ? 'Not added, and no e-mail sent' : 'No e-mail sent'}: this address has been sent several verification e-mails recently, and we hold off for a while so that its mailbox cannot be flooded. ${tryAgainIn(retryAfterMs)}`,
       429,
       'email',
     );

@@ -3,8 +3,7 @@
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SecurityEvent } from '../services/events.js';
 import type { SupportContact } from '../config.js';
-import type { EmailAddress } from '../services/emails.js';
-import { EmailAddressesSection } from './email-addresses-section.js';
+import { type AddressOnPage, EmailAddressesSection } from './email-addresses-section.js';
 import { PasswordField, ReauthField } from './reauth-field.js';
 import { PasswordSection } from './password-section.js';
 import { PASSWORD_ROUTES } from './password-routes.js';
@@ -26,8 +25,8 @@ export interface SecurityKeySummary {
 export interface AccountPageProps {
   page: PageContext;
   email: string;
-  /** Every address of the account (views/email-addresses-section.tsx). */
-  addresses: EmailAddress[];
+  /** Every address of the account, with its link's state (views/email-addresses-section.tsx). */
+  addresses: AddressOnPage[];
   hasTotp: boolean;
   totpEnabledAt: number | null;
   securityKeys: SecurityKeySummary[];

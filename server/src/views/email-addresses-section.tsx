@@ -2,7 +2,7 @@
 /** @jsxImportSource preact */
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EMAIL_MAX_LENGTH } from '../services/accounts.js';
-import type { EmailAddress } from '../services/emails.js';
+import type { AddressWithLinkState, EmailAddress } from '../services/emails.js';
 import { CsrfInput, Field, formatTime, Layout, type PageContext } from './layout.js';
 import { PasswordField, ReauthField } from './reauth-field.js';
 import { reauthHint } from './reauth-hint.js';
@@ -13,6 +13,61 @@ export type EmailAction = (typeof EMAIL_ACTIONS)[keyof typeof EMAIL_ACTIONS];
 
 /** Where the account page lists addresses (links from refusals point here). */
 export const EMAIL_SECTION_ID = 'email-addresses';
+
+/**
+ * An address as the account page's section shows it. What it says of a link comes from booleans the service
+ * worked out (the view has no clock, and views/render.ts lets a view put a string in, never read it).
+ */
+export interface AddressOnPage extends AddressWithLinkState {
+  /**
+   * For an unverified address that was never sent a link: when “Send link” works, e.g. "in 60 minutes" (the
+   * per-mailbox cap held its registration's link back, services/verification-mail-cap.ts); '' when it works now.
+   */
+  sendableIn: string;
+}
+
+/** What the primary address's notice says while it is not verified: which link, if any, and what to do. */
+function UnverifiedPrimary({ address }: { address: AddressOnPage }) {
+  const { email } = address;
+  if (address.verifiedElsewhere) {
+    return (
+      <>
+        {`${email} was verified by another account as well, and an address can belong to one account only, so its verification here was withdrawn (your security history says when). `}
+        Add another address, verify it and make it your primary address.
+      </>
+    );
+  }
+  if (address.verificationWithdrawn) {
+    return (
+      <>{`The verification of ${email} was withdrawn (your security history says when): use “Resend link” below, then open the new link while logged in.`}</>
+    );
+  }
+  if (address.verifySentAt === null) {
+    return (
+      <>{`No link has been sent to ${email} yet: use “Send link” below${address.sendableIn === '' ? '' : ` ${address.sendableIn}`}, then open the link while logged in.`}</>
+    );
+  }
+  if (address.linkExpired) {
+    return <>{`The link we sent to ${email} has expired (links work for 24 hours): use “Resend link” below, then open the new link while logged in.`}</>;
+  }
+  return <>{`Open the link we sent to ${email} while logged in.`}</>;
+}
+
+/** The state of an unverified address's link, after "Not verified" in its row. */
+function LinkStatus({ address }: { address: AddressOnPage }) {
+  if (address.verifiedElsewhere) return <span class="small muted"> · verified by another account</span>;
+  if (address.verificationWithdrawn) return <span class="small muted"> · verification withdrawn</span>;
+  if (address.verifySentAt === null) {
+    return <span class="small muted"> · no link yet{address.sendableIn === '' ? null : `; “Send link” works ${address.sendableIn}`}</span>;
+  }
+  return (
+    <span class="small muted">
+      {' '}
+      · link sent {formatTime(address.verifySentAt)}
+      {address.linkExpired ? ', expired' : null}
+    </span>
+  );
+}
 
 /** One button posting an action on one address. */
 function AddressAction({
@@ -100,7 +155,7 @@ export function EmailAddressesSection({
   recentlyAuthenticated,
 }: {
   page: PageContext;
-  addresses: EmailAddress[];
+  addresses: AddressOnPage[];
   recentlyAuthenticated: boolean;
 }) {
   const primary = addresses.find((address) => address.primary);
@@ -110,11 +165,8 @@ export function EmailAddressesSection({
       {primary && !primary.verified ? (
         <div class="notice notice-warning">
           <p>
-            <strong>Your primary address is not verified.</strong>{' '}
-            {primary.verifySentAt === null
-              ? `No link has been sent to ${primary.email} yet: use “Resend link” below, then open the link while logged in.`
-              : `Open the link we sent to ${primary.email} while logged in.`}{' '}
-            Until then you cannot turn on two-factor authentication and get no security notices.
+            <strong>Your primary address is not verified.</strong> <UnverifiedPrimary address={primary} /> Until then you cannot turn on two-factor
+            authentication and get no security notices.
           </p>
         </div>
       ) : (
@@ -137,11 +189,19 @@ export function EmailAddressesSection({
                   <strong>Not verified</strong>
                 </span>
               )}
-              {!address.verified && address.verifySentAt ? <span class="small muted"> · link sent {formatTime(address.verifySentAt)}</span> : null}
+              {address.verified ? null : <LinkStatus address={address} />}
             </p>
-            {address.primary && address.verified ? null : (
+            {/* No "Send link" for an address another account has verified: its link could only fail. */}
+            {address.primary && (address.verified || address.verifiedElsewhere) ? null : (
               <div class="actions">
-                {!address.verified ? <AddressAction page={page} address={address} action={EMAIL_ACTIONS.resend} label="Resend link" /> : null}
+                {!address.verified && !address.verifiedElsewhere ? (
+                  <AddressAction
+                    page={page}
+                    address={address}
+                    action={EMAIL_ACTIONS.resend}
+                    label={address.verifySentAt === null ? 'Send link' : 'Resend link'}
+                  />
+                ) : null}
                 {address.verified && !address.primary ? (
                   <AddressAction page={page} address={address} action={EMAIL_ACTIONS.makePrimary} label="Make primary" />
                 ) : null}
