@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { named, withAccount } from '../service-setup.test-helper.js';
+import { ACCOUNT_ORIGINS_ITEM } from '../security-key-sites.js';
+import { named, SECRET, withAccount } from '../service-setup.test-helper.js';
 
 const BOB = { uri: 'otpauth://totp/PyPI:bob?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=PyPI', origin: 'https://pypi.org' };
 
@@ -51,5 +52,34 @@ describe('update-account', () => {
       ok: false,
       error: expect.stringMatching(/^Another account, \u2068PyPI\u2069: \u2068alice\u2069, already fills on https:\/\/pypi\.org\./),
     });
+  });
+
+  it('moved to another site, gives back the old site’s access only when no remaining account needs its pattern', async () => {
+    const { service, storage, removedHostPermissions, id } = await withAccount('https://example.test');
+    const bob = await service.handle({
+      type: 'add-account',
+      account: { uri: `otpauth://totp/X:bob?secret=${SECRET}&issuer=X`, origin: 'http://127.0.0.1:8080' },
+    });
+    if (!bob.ok) throw new Error(bob.error);
+    const move = (which: string, label: string, origin: string) => service.handle({ type: 'update-account', id: which, issuer: 'X', label, origin });
+
+    // A rename on the same site, and a move to another loopback port (the same pattern), give back nothing.
+    expect(await move(id, 'alice2', 'https://example.test')).toMatchObject({ ok: true });
+    expect(await move(bob.account.id, 'bob', 'http://127.0.0.1:9090')).toMatchObject({ ok: true });
+    expect(removedHostPermissions).toEqual([]);
+
+    // Alice leaves example.test, the last account there: its grant goes. QA: it stayed in the browser's settings.
+    expect(await move(id, 'alice2', 'http://127.0.0.1:8080')).toMatchObject({ ok: true, account: { origin: 'http://127.0.0.1:8080' } });
+    expect(removedHostPermissions).toEqual(['https://example.test/*']);
+    // Bob leaves loopback, where alice now is: nothing more goes. The sites' list follows each move.
+    expect(await move(bob.account.id, 'bob', 'https://pypi.org')).toMatchObject({ ok: true });
+    expect(removedHostPermissions).toEqual(['https://example.test/*']);
+    expect(storage.data.get(ACCOUNT_ORIGINS_ITEM)).toEqual(['http://127.0.0.1:8080', 'https://pypi.org']);
+
+    // Leaving an index origin never gives its access back (the manifest's own); the last one off loopback does.
+    expect(await move(bob.account.id, 'bob', 'https://example.test')).toMatchObject({ ok: true });
+    expect(await move(id, 'alice2', 'https://example.test')).toMatchObject({ ok: true });
+    expect(removedHostPermissions).toEqual(['https://example.test/*', 'http://127.0.0.1/*']);
+    expect(storage.data.get(ACCOUNT_ORIGINS_ITEM)).toEqual(['https://example.test']);
   });
 });

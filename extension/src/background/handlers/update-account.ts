@@ -5,8 +5,12 @@ import type { VaultAccount } from '../../vault/payload.js';
 import { describeAccount, findAccount } from '../accounts.js';
 import type { Handler } from '../handler-context.js';
 import { UserFacingError } from '../user-facing-error.js';
+import { withdrawSiteAccess } from '../withdraw-site-access.js';
 
-/** `update-account`: rename an account or change the origin it fills on (the secret never changes). */
+/**
+ * `update-account`: rename an account or change the origin it fills on (the secret never changes). Moved off a site
+ * no remaining account uses, the old site's access grant is given back (the popup then offers to ask for the new one's).
+ */
 export const updateAccount: Handler<'update-account'> = async (ctx, { id, issuer, label, origin }) => {
   const vault = await ctx.requireOpen();
   const current = findAccount(vault, id);
@@ -22,5 +26,12 @@ export const updateAccount: Handler<'update-account'> = async (ctx, { id, issuer
   }
   const accounts = vault.payload.accounts.map((a) => (a.id === id ? updated : a));
   await ctx.save(vault, { ...vault.payload, accounts });
+  if (current.origin !== updated.origin) {
+    await withdrawSiteAccess(
+      ctx.deps.removeHostPermission,
+      [current.origin],
+      accounts.map((a) => a.origin),
+    );
+  }
   return { account: ctx.view(updated) };
 };
