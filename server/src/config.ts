@@ -51,7 +51,17 @@ export interface RequestLimitRules {
   everyone: RateLimitRule;
   perSubject?: RateLimitRule;
   /** `verification-resend` only: verification mails to one mailbox, whichever account asked (services/verification-mail-cap.ts). */
-  perRecipient?: RateLimitRule;
+  perRecipient?: RecipientCapRule;
+}
+
+/**
+ * Verification mails to one mailbox per `windowMs`: `max` from every network together, and `perNetworkMax` from
+ * one client network block (IPv4 /24, IPv6 /64; services/address-block.ts). A mail is held back when either is
+ * full. The shared `max` alone let one network (or two accounts on one) keep an owner elsewhere from ever
+ * getting a link; `perNetworkMax` alone would let a botnet flood the mailbox.
+ */
+export interface RecipientCapRule extends RateLimitRule {
+  perNetworkMax: number;
 }
 
 export type RequestLimitConfig = Record<RequestKind, RequestLimitRules>;
@@ -185,13 +195,15 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimitConfig = {
   // Silent: reset links actually mailed to one account, whichever of its names was asked for; over it the
   // request answers like any other and sends nothing (services/password-resets.ts, QA finding 2).
   'password-reset-mail': { everyone: { max: 600, windowMs: HOUR }, perSubject: { max: 3, windowMs: HOUR } },
-  // perRecipient: every verification mail (registration too) to one mailbox, from any number of accounts and
-  // networks; above an owner's own use (the registration's link plus the account's 3 resends an hour).
+  // perRecipient: every verification mail (registration too) to one mailbox: 4 an hour from one network (an
+  // owner's own use: the registration's link plus the account's 3 resends, so the cap never refuses it), 10 an
+  // hour from all networks together (a botnet's ceiling; keeping an owner from their link needs it filled from
+  // 3 or more other networks every hour).
   'verification-resend': {
     perAddress: { max: 10, windowMs: HOUR },
     everyone: { max: 600, windowMs: HOUR },
     perSubject: { max: 3, windowMs: HOUR },
-    perRecipient: { max: 5, windowMs: HOUR },
+    perRecipient: { max: 10, perNetworkMax: 4, windowMs: HOUR },
   },
   // Security-key ceremony options (login with T, or adding a key in a session): each stores a challenge
   // (3 writes). One ceremony asks once; the subject is the account. "Everyone" is set far above real use so
@@ -219,7 +231,7 @@ export const LIFTED_REQUEST_LIMITS: RequestLimitConfig = {
     perAddress: { max: 1_000_000, windowMs: HOUR },
     everyone: { max: 1_000_000, windowMs: HOUR },
     perSubject: { max: 1_000_000, windowMs: HOUR },
-    perRecipient: { max: 1_000_000, windowMs: HOUR },
+    perRecipient: { max: 1_000_000, perNetworkMax: 1_000_000, windowMs: HOUR },
   },
   'webauthn-options': {
     perAddress: { max: 1_000_000, windowMs: HOUR },

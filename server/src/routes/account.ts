@@ -114,7 +114,7 @@ export function accountRoutes(services: Services): Router {
         // it names is the address list's "Send link" (no link was ever sent to this address).
         const [first] = await services.emails.list(user.id);
         const withheld = first !== undefined && !first.verified && first.verifySentAt === null;
-        const wait = withheld ? await services.emails.verificationMailWait(first.email) : 0;
+        const wait = withheld ? await services.emails.verificationMailWait(first.email, requestOrigin(req).ip) : 0;
         // A brand-new account's epoch cannot have moved yet; should it have, this is a login like any other.
         if (!(await startSession(res, services, user, 'registration'))) return res.redirect(303, loginUrlAfter('changed'));
         await services.sessions.setFlash(

@@ -115,7 +115,7 @@ export async function renderAccountPage(res: Response, services: Services, statu
   // per-mailbox cap): one read per such address, none for the others.
   const addressesOnPage: AddressOnPage[] = await Promise.all(
     addresses.map(async (address) => {
-      const wait = !address.verified && address.verifySentAt === null ? await services.emails.verificationMailWait(address.email) : 0;
+      const wait = !address.verified && address.verifySentAt === null ? await services.emails.verificationMailWait(address.email, originOf(res).ip) : 0;
       return { ...address, sendableIn: wait > 0 ? mailableIn(wait) : '' };
     }),
   );

@@ -4,12 +4,28 @@ import { DEFAULT_REQUEST_LIMITS, LIFTED_REQUEST_LIMITS, testConfig } from '../co
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { TestBrowser } from '../testing/browser.js';
-import { submitRegistration } from '../testing/http-harness.js';
+import { PASSWORD, submitRegistration } from '../testing/http-harness.js';
 import { readOutbox } from '../testing/read-outbox.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { uniqueName } from '../testing/unique-name.js';
 
 const CAP = DEFAULT_REQUEST_LIMITS['verification-resend'].perRecipient!;
+
+/** A browser whose requests come from `ip` (through the one trusted proxy hop the servers are configured with). */
+class ClientAt extends TestBrowser {
+  constructor(
+    baseUrl: string,
+    readonly ip: string,
+  ) {
+    super(baseUrl);
+  }
+  override request(method: string, path: string, body: string | undefined, headers: Record<string, string>) {
+    return super.request(method, path, body, { 'x-forwarded-for': this.ip, ...headers });
+  }
+}
+
+/** A host on network block `n` (a /24 of its own). */
+const networkIp = (n: number, host = 9) => `198.18.${n}.${host}`;
 
 describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two servers over one %s database', (dialect) => {
   let servers: RunningServer[] = [];
@@ -20,7 +36,8 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
     // The shipped verification-mail limits; registrations lifted (every test registers from 127.0.0.1). One
     // configuration, so one secret key and one database, as two instances of one deployment have.
     const requestLimits = { ...LIFTED_REQUEST_LIMITS, 'verification-resend': DEFAULT_REQUEST_LIMITS['verification-resend'] };
-    const config = testConfig({ databaseUrl: database.databaseUrl, port: 0, requestLimits });
+    // One proxy hop in front (LATCHKEY_TRUST_PROXY=1): X-Forwarded-For names the client, so tests come from many networks.
+    const config = testConfig({ databaseUrl: database.databaseUrl, port: 0, requestLimits, trustProxy: 1 });
     servers = [await startServer(config)];
     servers.push(await startServer(config));
   });
@@ -30,15 +47,16 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
   });
 
   const services = () => servers[0]!.services;
-  const browserOn = (i: number) => new TestBrowser(servers[i % 2]!.url);
-  /** The same browser (cookies, CSRF token) talking to server `i`: one deployment, sessions in the shared database. */
-  const movedTo = (b: TestBrowser, i: number) => {
-    const moved = new TestBrowser(servers[i]!.url);
+  /** A browser on server `i % 2`, from `ip` (a host of network block `i` unless given). */
+  const browserOn = (i: number, ip = networkIp(i)) => new ClientAt(servers[i % 2]!.url, ip);
+  /** The same browser (cookies, CSRF token, network) talking to server `i`: one deployment, sessions in the shared database. */
+  const movedTo = (b: ClientAt, i: number) => {
+    const moved = new ClientAt(servers[i]!.url, b.ip);
     for (const [name, value] of b.cookies) moved.cookies.set(name, value);
     moved.csrfToken = b.csrfToken;
     return moved;
   };
-  async function register(b: TestBrowser, email: string) {
+  async function register(b: ClientAt, email: string) {
     const username = uniqueName('capped');
     const response = await submitRegistration(b, { username, email });
     return { response, userId: async () => (await services().accounts.findByUsername(username))!.id };
@@ -115,7 +133,7 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
   it('adding a flooded mailbox is refused on the form with 429 and Retry-After; the account’s own allowance is not spent', async () => {
     const victim = `${uniqueName('victim')}@example.org`;
     for (let i = 0; i < CAP.max; i++) expect((await register(browserOn(i), victim)).response.status).toBe(303);
-    const b = browserOn(1);
+    const b = browserOn(1, networkIp(200));
     const own = `${uniqueName('own')}@example.org`;
     const { userId } = await register(b, own);
     await b.get(ROUTES.manageAccount);
@@ -133,5 +151,44 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
     // Three refusals later the account can still mail its 3 links of the hour (the cap was checked before counting them).
     for (let i = 0; i < 3; i++) expect((await add(`${uniqueName('more')}@example.org`)).status).toBe(303);
     expect(await verifyMails(victim)).toBe(CAP.max);
+  });
+  it('two accounts on one network holding the victim’s address cannot keep the owner, on another network, from a link (review of the cap)', async () => {
+    const victim = `${uniqueName('victim')}@example.org`;
+    // The attacker's network: one registration with the victim's address, two more accounts adding it, and the
+    // first resending within its own 3 mails an hour, on both servers.
+    const attackerIp = networkIp(150, 20);
+    const first = browserOn(0, attackerIp);
+    const { userId: firstId } = await register(first, victim);
+    for (let i = 1; i < 3; i++) {
+      const b = browserOn(i, networkIp(150, 20 + i));
+      await register(b, `${uniqueName('own')}@example.org`);
+      await b.get(ROUTES.manageAccount);
+      // Adding asks for the password again (re-authentication).
+      const added = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: victim, [FIELDS.password]: PASSWORD });
+      expect(added.status).toBe(303);
+    }
+    await first.get(ROUTES.manageAccount);
+    const [firstAddress] = await services().emails.list(await firstId());
+    const statuses = [];
+    for (let round = 0; round < 3; round++) {
+      const resent = await movedTo(first, round % 2).post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(firstAddress!.id) });
+      statuses.push(resent.status);
+    }
+    const attackerMails = await verifyMails(victim);
+
+    // The owner, elsewhere: registration mails a link, and "Resend link" works.
+    const owner = browserOn(1, networkIp(151));
+    const { response, userId } = await register(owner, victim);
+    expect(response.status).toBe(303);
+    const page = await owner.get(ROUTES.manageAccount);
+    expect(page.text).toContain(`Welcome! We sent a link to ${victim}`);
+    const [address] = await services().emails.list(await userId());
+    expect(address!.verifySentAt).not.toBeNull();
+    const resent = await movedTo(owner, 0).post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(address!.id) });
+    expect(resent.status).toBe(303);
+    // The attacker's network got its allowance and no more; its later resends were refused with 429.
+    expect(attackerMails).toBe(CAP.perNetworkMax);
+    expect(statuses.at(-1)).toBe(429);
+    expect(await verifyMails(victim)).toBe(CAP.perNetworkMax + 2);
   });
 });

@@ -126,7 +126,8 @@ export interface RegisterOptions {
 }
 
 /** Runs inside the registration transaction, after the user row is written (services/emails.ts adds the first address). */
-export type OnAccountCreated = (trx: Kysely<Database>, user: User, options: { emailVerified: boolean }) => Promise<void>;
+/** `origin`: the registration's request, so the first address's verification mail is counted against its network. */
+export type OnAccountCreated = (trx: Kysely<Database>, user: User, options: { emailVerified: boolean; origin: RequestOrigin }) => Promise<void>;
 
 export interface AccountsOptions {
   /**
@@ -261,7 +262,7 @@ export function createAccounts(db: Kysely<Database>, passwords: Passwords, event
           // account still held the name, and the insert above failed as "taken").
           const deleted = await trx.selectFrom('deleted_usernames').select('username').where('username', '=', username).executeTakeFirst();
           if (deleted) throw new ServiceError(DELETED_NAME_MESSAGE, 409, 'username');
-          await onCreated?.(trx, user, { emailVerified: options.emailVerified ?? false });
+          await onCreated?.(trx, user, { emailVerified: options.emailVerified ?? false, origin });
           const first: RecordedEvent =
             options.createdBy === undefined
               ? { userId: user.id, tag: EVENT_TAGS.accountCreated, origin }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ROUTES } from '@latchkey/shared';
-import type { RateLimitRule } from '../config.js';
+import type { RecipientCapRule } from '../config.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database } from '../db/schema.js';
 import { checkEmailAddress, isUniqueViolation } from './accounts.js';
@@ -118,8 +118,10 @@ export interface Emails {
    * The account is created even when the address's verification mails are capped (see `recipientCap`): the
    * address is then stored without a link (`verifySentAt` null), and {@link Emails.verificationMailWait} says
    * for how long: refusing the registration would make it depend on what others did with the address.
+   * `origin`: the registration's request, whose network the mail is counted against (absent: no client
+   * address, as for the admin CLI and seeding; see verification-mail-cap.ts).
    */
-  addFirst(user: { id: string; username: string }, email: string, options: { verified: boolean }): Promise<void>;
+  addFirst(user: { id: string; username: string }, email: string, options: { verified: boolean; origin?: RequestOrigin }): Promise<void>;
   /**
    * Add another (unverified, non-primary) address and mail it a verification link. Throws
    * {@link VerificationMailCapped} (429), adding nothing, when the address's verification mails are capped.
@@ -134,11 +136,16 @@ export interface Emails {
    * Throws the {@link ServiceError} that `add` or `resend` would throw now for this request, writing
    * nothing: the route counts the per-account mail limit only for requests that will send a mail, so a typo,
    * a duplicate or an address whose mails are capped does not use up the hour's allowance (QA finding 3).
-   * `add`/`resend` check again in their transaction, so a change in between is still refused.
+   * `add`/`resend` check again in their transaction, so a change in between is still refused. `origin`: the
+   * request's, as passed to `add`/`resend` (the cap counts per network; absent: no client address).
    */
-  checkMailable(userId: string, request: { add: string } | { resend: number }): Promise<void>;
-  /** How long until a verification mail may go to `email` again (0: now): when "Send link" works, said at registration and on the account page. */
-  verificationMailWait(email: string): Promise<number>;
+  checkMailable(userId: string, request: { add: string } | { resend: number }, origin?: RequestOrigin): Promise<void>;
+  /**
+   * How long until a verification mail asked for from `ip`'s network may go to `email` again (0: now): when
+   * "Send link" works, said at registration and on the account page. `ip` absent or null: no client address
+   * (the admin CLI).
+   */
+  verificationMailWait(email: string, ip?: string | null): Promise<number>;
   /** Make a verified address the primary one; the previous primary is told (security notice). */
   makePrimary(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
   /** Remove a non-primary address. */
@@ -167,10 +174,10 @@ export interface EmailsOptions {
   /** The events' mail follow-up, so events recorded here mail their notices in the same transaction. */
   followUp?: EventFollowUp;
   /**
-   * Verification mails to one mailbox, across every account and instance (`requestLimits['verification-resend']
-   * .perRecipient`, verification-mail-cap.ts); undefined: no such cap.
+   * Verification mails to one mailbox, per requesting network and across every account and instance
+   * (`requestLimits['verification-resend'].perRecipient`, verification-mail-cap.ts); undefined: no such cap.
    */
-  recipientCap?: RateLimitRule | undefined;
+  recipientCap?: RecipientCapRule | undefined;
   /** `keys['rate-limit-subject']`: the cap's counters are kept under an HMAC of the mailbox with it. */
   recipientCapKey: Buffer;
 }
@@ -244,11 +251,15 @@ export function createEmails(options: EmailsOptions): Emails {
     userId: string,
     emailId: number,
     email: string,
+    ip: string | null,
   ): Promise<{ sent: true } | { sent: false; retryAfterMs: number }> => {
     const time = now();
-    // Counted in the transaction that queues the mail: what commits is exactly the mails sent (and the
-    // upsert is atomic across instances on PostgreSQL, as the other counters are).
-    const cap = await recipientCap.take(trx, email, time);
+    // Counted in the transaction that queues the mail (the upserts are atomic across instances on PostgreSQL, as
+    // the other counters are). A refused add or resend throws, so its transaction and its count roll back; a
+    // registration commits whether or not its mail went, and so does its count of the held-back mail: one count
+    // more against its own network's allowance (and, when the network's allowance let it through, the shared
+    // one), which a flood of registrations needs to pay for anyway.
+    const cap = await recipientCap.take(trx, email, ip, time);
     if (!cap.allowed) return { sent: false, retryAfterMs: cap.retryAfterMs };
     const user = await trx.selectFrom('users').select('username').where('id', '=', userId).executeTakeFirstOrThrow();
     const nonce = randomBytes(16).toString('base64url');
@@ -274,8 +285,8 @@ export function createEmails(options: EmailsOptions): Emails {
   };
 
   /** {@link sendLink} for a request that must not go ahead without its mail: the cap rolls the request back (429). */
-  const sendLinkOrRefuse = async (trx: Kysely<Database>, userId: string, emailId: number, email: string, request: CappedRequest) => {
-    const result = await sendLink(trx, userId, emailId, email);
+  const sendLinkOrRefuse = async (trx: Kysely<Database>, userId: string, emailId: number, email: string, request: CappedRequest, from: RequestOrigin) => {
+    const result = await sendLink(trx, userId, emailId, email, from.ip);
     if (!result.sent) throw new VerificationMailCapped(result.retryAfterMs, request);
   };
 
@@ -338,7 +349,7 @@ export function createEmails(options: EmailsOptions): Emails {
       );
     },
 
-    async addFirst(user, typed, { verified }) {
+    async addFirst(user, typed, { verified, origin: from = NO_ORIGIN }) {
       // Registration stored the normalised address on the user already; normalising again changes nothing.
       const email = checkEmailAddress(typed);
       const time = now();
@@ -367,11 +378,11 @@ export function createEmails(options: EmailsOptions): Emails {
         // Capped: the account is made all the same, its address without a link (the registration page says so,
         // and "Resend link" works once the cap's window ends). No event: a cap reached records nothing, as the
         // reset-mail cap does (a flood must not fill the owner's history either).
-        if (!verified) await sendLink(trx, user.id, Number(row.id), email);
+        if (!verified) await sendLink(trx, user.id, Number(row.id), email, from.ip);
       });
     },
 
-    async checkMailable(userId, request) {
+    async checkMailable(userId, request, from = NO_ORIGIN) {
       let address: string;
       if ('add' in request) {
         address = checkEmailAddress(request.add);
@@ -381,11 +392,11 @@ export function createEmails(options: EmailsOptions): Emails {
         if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
         address = row.email;
       }
-      const wait = await recipientCap.wait(db, address, now());
+      const wait = await recipientCap.wait(db, address, from.ip, now());
       if (wait > 0) throw new VerificationMailCapped(wait, 'add' in request ? 'add' : 'resend');
     },
 
-    verificationMailWait: (email) => recipientCap.wait(db, email, now()),
+    verificationMailWait: (email, ip = null) => recipientCap.wait(db, email, ip, now()),
 
     async add(userId, input, origin) {
       // Stored, mailed and shown as normalised: NFC, the domain in its ASCII form (email-address.ts).
@@ -406,7 +417,7 @@ export function createEmails(options: EmailsOptions): Emails {
           if (isUniqueViolation(error)) throw new ServiceError('This address is already on your account.', 409, 'email');
           throw error;
         }
-        await sendLinkOrRefuse(trx, userId, id, email, 'add');
+        await sendLinkOrRefuse(trx, userId, id, email, 'add', origin);
         await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailAdded, origin, details: { email } });
         return toAddress(await rowOf(trx, userId, id));
       });
@@ -416,7 +427,7 @@ export function createEmails(options: EmailsOptions): Emails {
       return inTransaction(db, async (trx) => {
         const row = await rowOf(trx, userId, emailId);
         if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
-        await sendLinkOrRefuse(trx, userId, Number(row.id), row.email, 'resend');
+        await sendLinkOrRefuse(trx, userId, Number(row.id), row.email, 'resend', origin);
         // Every mail that carries a token is in the history: who asked, from where, for which address.
         await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailVerificationResent, origin, details: { email: row.email } });
         return toAddress(await rowOf(trx, userId, emailId));

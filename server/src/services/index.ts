@@ -82,7 +82,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
   const totpGuessBudget = createTotpGuessBudget(db, config.rateLimits.totpGuessesPerYear, now);
   const accounts = createAccounts(db, passwords, events, now, {
     indexName: config.rpName,
-    onCreated: (trx, user, { emailVerified }) => emailsIn(trx).addFirst(user, user.email, { verified: emailVerified }),
+    onCreated: (trx, user, { emailVerified, origin }) => emailsIn(trx).addFirst(user, user.email, { verified: emailVerified, origin }),
   });
   const sessions = createSessions(db, keys['session-data'], now, events);
   const loginTokens = createLoginTokens(db, keys['login-token'], now);

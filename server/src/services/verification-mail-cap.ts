@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import type { Kysely } from 'kysely';
-import type { RateLimitRule } from '../config.js';
+import type { RecipientCapRule } from '../config.js';
 import type { Database } from '../db/schema.js';
+import { addressBlock } from './address-block.js';
 import { emailKey } from './email-address.js';
 import { ServiceError } from './errors.js';
 import { hmac } from './keys.js';
@@ -13,65 +15,134 @@ import { tryAgainIn } from './request-limits.js';
  * rules, this one included (`perRecipient`, config.ts).
  */
 const KEY_PREFIX = 'request:verification-resend:recipient:';
+/** One mailbox from one client network: a prefix of its own, so a network's key can never be a mailbox's. */
+const NETWORK_KEY_PREFIX = 'request:verification-resend:recipient-network:';
+/** The "network" of requests without a client address (admin CLI, seeding): no address block is spelled so. */
+const NO_CLIENT_ADDRESS = 'no-client-address';
 
 /** What one more verification mail to an address gets: sent, or held back until the address's window ends. */
 export type RecipientCapVerdict = { allowed: true } | { allowed: false; retryAfterMs: number };
 
 export interface VerificationMailCap {
   /**
-   * Count one verification mail to `address` in `executor` — the transaction that queues the mail, so the
-   * count commits with it and a refused request rolled back counts nothing — and say whether it may go.
+   * Count one verification mail to `address` asked for from `ip` (null: no client address) in `executor` — the
+   * transaction that queues the mail, so a refused add or resend, rolled back, counts nothing — and say
+   * whether it may go.
    */
-  take(executor: Kysely<Database>, address: string, time: number): Promise<RecipientCapVerdict>;
-  /** How long until another verification mail may go to `address` (0: now). Reads only. */
-  wait(executor: Kysely<Database>, address: string, time: number): Promise<number>;
+  take(executor: Kysely<Database>, address: string, ip: string | null, time: number): Promise<RecipientCapVerdict>;
+  /** How long until another verification mail asked for from `ip` may go to `address` (0: now). Reads only. */
+  wait(executor: Kysely<Database>, address: string, ip: string | null, time: number): Promise<number>;
 }
 
 /**
- * Verification mails to one mailbox, from every account and every server instance together (a counter in the
+ * Verification mails to one mailbox, from every account and every server instance together (counters in the
  * database): registration, "Add an e-mail address" and "Resend link" all mail a link to an address the
  * requester need not own, so without a cap per recipient many clients (each under its own per-network limit)
  * or many accounts (each under its own per-account limit) could flood a stranger's mailbox with our mail.
  * OWASP ASVS 4.0.3 V11.1.4 (anti-automation: limits on business-logic requests such as mail sending) and
  * V2.2.1 (anti-automation on the authentication flows, of which verification is one).
  *
- * The counter's key is an HMAC of the mailbox, never the address itself: the `rate_limits` table is not a
- * list of who registered with which address (a plain hash of an address is reversed by hashing guesses).
- * `subjectKey` is `keys['rate-limit-subject']`, the key every counter of a typed name or address is kept
- * under (request-limits.ts, rate-limits.ts).
+ * Two counters per mail, as request-limits.ts counts a request per network and for everyone: the mailbox from
+ * the requester's network block (`perNetworkMax`), then the mailbox from everywhere (`max`). A single shared
+ * allowance was a denial-of-service lever (review of the cap): two accounts holding a stranger's address, or a
+ * few registrations from one network, kept it full every hour, and the owner never got a link. Now one network
+ * spends only its own allowance, and a request it refuses never reaches the shared counter (so refused
+ * requests cannot fill it either); keeping the owner out needs the shared cap filled from several networks
+ * every hour (NIST SP 800-63B 5.2.2 asks that such limits not lock the legitimate subscriber out).
+ *
+ * Requests without a client address (the admin CLI, seeding) have their own allowance (`perNetworkMax`, under
+ * one "network" of their own) and are counted in the shared cap but never refused by it: strangers' traffic
+ * cannot block the operator, and the operator cannot flood a mailbox by accident either (`verify-email` is the
+ * operator's way round the cap).
+ *
+ * Each key is an HMAC of the mailbox (and network), never the address itself: the `rate_limits` table is not
+ * a list of who registered with which address, or from where (a plain hash of an address is reversed by
+ * hashing guesses). `subjectKey` is `keys['rate-limit-subject']`, the key every counter of a typed name or
+ * address is kept under (request-limits.ts, rate-limits.ts).
  *
  * `rule` undefined: no cap (a configuration without `perRecipient`).
  */
-export function createVerificationMailCap(subjectKey: Buffer, rule: RateLimitRule | undefined): VerificationMailCap {
-  const entryFor = (address: string, cap: RateLimitRule) => ({ key: `${KEY_PREFIX}${hmac(subjectKey, mailboxKey(address))}`, ...cap });
+export function createVerificationMailCap(subjectKey: Buffer, rule: RecipientCapRule | undefined): VerificationMailCap {
+  const entriesFor = (address: string, ip: string | null, cap: RecipientCapRule) => {
+    const mailbox = mailboxKey(address);
+    const network = ip ? networkOf(ip) : NO_CLIENT_ADDRESS;
+    return {
+      network: { key: `${NETWORK_KEY_PREFIX}${hmac(subjectKey, JSON.stringify([mailbox, network]))}`, max: cap.perNetworkMax, windowMs: cap.windowMs },
+      shared: { key: `${KEY_PREFIX}${hmac(subjectKey, mailbox)}`, max: cap.max, windowMs: cap.windowMs },
+      // The operator's requests are never refused by what strangers did (see above).
+      refusedByShared: ip !== null,
+    };
+  };
+  const isOver = (count: number, max: number) => count > max;
   return {
-    async take(executor, address, time) {
+    async take(executor, address, ip, time) {
       if (!rule) return { allowed: true };
-      const entry = entryFor(address, rule);
-      const over = worstCounter([entry], await incrementCounters(executor, [entry], time), time, (count, max) => count > max);
-      return over ? { allowed: false, retryAfterMs: over.retryAfterMs } : { allowed: true };
+      const { network, shared, refusedByShared } = entriesFor(address, ip, rule);
+      // The network's counter first, the shared one only for a mail it lets through (one row per statement, in
+      // this order everywhere, so two transactions never wait on each other's rows in a cycle).
+      const overNetwork = worstCounter([network], await incrementCounters(executor, [network], time), time, isOver);
+      if (overNetwork) return { allowed: false, retryAfterMs: overNetwork.retryAfterMs };
+      const overShared = worstCounter([shared], await incrementCounters(executor, [shared], time), time, isOver);
+      return overShared && refusedByShared ? { allowed: false, retryAfterMs: overShared.retryAfterMs } : { allowed: true };
     },
-    async wait(executor, address, time) {
+    async wait(executor, address, ip, time) {
       if (!rule) return 0;
-      const entry = entryFor(address, rule);
-      const full = worstCounter([entry], await readCounters(executor, [entry.key]), time, (count, max) => count >= max);
+      const { network, shared, refusedByShared } = entriesFor(address, ip, rule);
+      const entries = refusedByShared ? [network, shared] : [network];
+      const full = worstCounter(
+        entries,
+        await readCounters(
+          executor,
+          entries.map((entry) => entry.key),
+        ),
+        time,
+        (count, max) => count >= max,
+      );
       return full ? full.retryAfterMs : 0;
     },
   };
 }
 
 /**
+ * The client network a request is counted under: {@link addressBlock} (an IPv6 /64, one subscriber's), with an
+ * IPv4 address widened to its /24. addressBlock keeps an IPv4 address whole, as the per-network request limits
+ * want; for this cap a single address is too cheap a "network" (a few cloud machines, one per address, would
+ * fill the shared cap with each one's own allowance). The price: an owner in the same /24 as the sender (an
+ * office, a carrier's NAT) shares its allowance, as one /64 does.
+ */
+function networkOf(ip: string): string {
+  const block = addressBlock(ip);
+  return isIP(block) === 4 ? `${block.slice(0, block.lastIndexOf('.'))}.0/24` : block;
+}
+
+const GMAIL = 'gmail.com';
+
+/**
  * The mailbox an address reaches, as far as a server can tell without asking the recipient's domain: its
  * comparison key ({@link emailKey}) without a `+tag` after the local part (RFC 5233 subaddressing, which most
  * providers deliver to the untagged mailbox). Otherwise `victim+1@`, `victim+2@`, … would each get a full
  * allowance in the same inbox. A person whose tagged addresses share the allowance loses nothing they need.
+ *
+ * Gmail's own rules too, which Google documents (Gmail Help, "Dots don't matter in Gmail addresses",
+ * support.google.com/mail/answer/7436150; googlemail.com is the same service as gmail.com), so `v.ictim@googlemail.com` is
+ * `victim@gmail.com`. No other provider's rules are guessed: folding two real mailboxes into one would make
+ * one owner's allowance depend on another.
  */
 export function mailboxKey(address: string): string {
   const key = emailKey(address);
   const at = key.lastIndexOf('@');
-  const plus = key.indexOf('+');
+  if (at < 0) return key;
+  let local = key.slice(0, at);
+  let domain = key.slice(at + 1);
+  const plus = local.indexOf('+');
   // A local part that is only a tag ("+x@…") keeps it: there is no untagged mailbox to fold it into.
-  return plus > 0 && plus < at ? `${key.slice(0, plus)}${key.slice(at)}` : key;
+  if (plus > 0) local = local.slice(0, plus);
+  if (domain === GMAIL || domain === 'googlemail.com') {
+    domain = GMAIL;
+    // A local part of dots only is no Gmail address; kept as typed rather than folded to nothing.
+    local = local.replaceAll('.', '') || local;
+  }
+  return `${local}@${domain}`;
 }
 
 /**
