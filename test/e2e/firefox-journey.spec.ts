@@ -1,6 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DOM, FIELDS, ROUTES } from '@latchkey/shared';
 import type { Page } from 'puppeteer-core';
 import { expect, test } from '../src/kit/fixtures.js';
@@ -44,6 +46,8 @@ let framedSite: Server;
 let framedOrigin: string;
 let page: Page;
 let alice: CreatedUser;
+/** Where Firefox saves downloads (without asking, as its default does): the backup exported from the tab. */
+let downloads: string;
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
@@ -59,7 +63,13 @@ test.beforeAll(async () => {
   });
   await new Promise<void>((resolve) => framedSite.listen(0, '127.0.0.1', resolve));
   framedOrigin = `http://127.0.0.1:${(framedSite.address() as AddressInfo).port}`;
-  [server, firefox] = await Promise.all([startTestServer({ dialect: 'sqlite' }), launchFirefoxWithExtension()]);
+  downloads = mkdtempSync(join(tmpdir(), 'latchkey-firefox-downloads-'));
+  [server, firefox] = await Promise.all([
+    startTestServer({ dialect: 'sqlite' }),
+    launchFirefoxWithExtension({
+      prefs: { 'browser.download.dir': downloads, 'browser.download.folderList': 2, 'browser.download.useDownloadDir': true },
+    }),
+  ]);
   alice = await createUserIn(server, 'totp+key+recovery');
   page = await firefox.browser.newPage();
 });
@@ -68,6 +78,7 @@ test.afterAll(async () => {
   await firefox?.close();
   await server?.close();
   await new Promise<void>((resolve) => (framedSite ? framedSite.close(() => resolve()) : resolve()));
+  if (downloads) rmSync(downloads, { recursive: true, force: true });
 });
 
 /** The code field on the server's two-factor page. */
@@ -201,18 +212,44 @@ test('add an account by typing; a lookalike origin gets no code; a code field in
   await popup.close();
 });
 
-test('Settings → "Import in a tab…": Firefox closes its popup when a file dialog opens, so the file is chosen in a tab of Settings', async ({}, testInfo) => {
-  test.setTimeout(90_000);
+test('Settings → "Export in a tab…" and "Import in a tab…": Firefox closes its popup when a file dialog opens, so backups are exported and files chosen in a tab of Settings', async ({}, testInfo) => {
+  test.setTimeout(120_000);
   await page.goto(`${server.url}${ROUTES.login}`);
-  const popup = await firefox.openPopup(page);
+  let popup = await firefox.openPopup(page);
   await click(popup, 'Settings');
   await waitForText(popup, 'Firefox closes this popup when a file dialog opens');
-  // No file input in the popup: choosing a file there would close it (Mozilla bug 1292701) and lose the file.
+  // Neither a file input nor the export link in the popup: the dialog would close it (Mozilla bug 1292701), losing
+  // the chosen file, or, with "Always ask you where to save files", the popup's blob: URL and so the download.
   expect(await popup.$$('input[type="file"]')).toHaveLength(0);
+  expect(await countButtons(popup, 'Export encrypted backup')).toBe(0);
+  await button(popup, 'Import in a tab…');
   await screenshotFirefoxPopup(popup, 'firefox-popup-settings-import-in-tab', testInfo);
-  await click(popup, 'Import in a tab…');
-  const tab = await tabAt(firefox.browser, '/src/popup/index.html?view=tab#settings');
+
+  // Export: the tab exports as Chromium's popup does (a blob: link the tab outlives), to Firefox's download folder.
+  await click(popup, 'Export in a tab…');
+  let tab = await tabAt(firefox.browser, '/src/popup/index.html?view=tab#settings');
   await popup.close().catch(() => undefined); // the popup closes itself (window.close)
+  await tab.bringToFront();
+  await waitForText(tab, 'No backup yet.');
+  expect(await countButtons(tab, 'Export in a tab…')).toBe(0);
+  await click(tab, 'Export encrypted backup');
+  await waitForText(tab, 'It opens only with your current passphrase.');
+  const saved = () => readdirSync(downloads).filter((name) => /^latchkey-backup-\d{4}-\d\d-\d\d\.json$/.test(name));
+  await expect.poll(saved, { timeout: 10_000 }).toHaveLength(1);
+  const backupFile = join(downloads, saved()[0]!);
+  await expect.poll(() => readFileSync(backupFile, 'utf8').length).toBeGreaterThan(0);
+  const backup = readFileSync(backupFile, 'utf8');
+  expect(() => JSON.parse(backup)).not.toThrow();
+  expect(backup).not.toContain(alice.totpSecret!);
+  await waitForText(tab, 'with every account.');
+  await tab.close();
+
+  // Import: the same tab, where the file is chosen.
+  popup = await firefox.openPopup(page);
+  await click(popup, 'Settings');
+  await click(popup, 'Import in a tab…');
+  tab = await tabAt(firefox.browser, '/src/popup/index.html?view=tab#settings');
+  await popup.close().catch(() => undefined);
   await tab.bringToFront();
   await waitForText(tab, 'Import a backup or otpauth:// links (one per line)');
   const links = testInfo.outputPath('links.txt');

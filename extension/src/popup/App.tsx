@@ -36,7 +36,7 @@ export interface AppProps {
 
 export function App({ opening }: AppProps) {
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
-  /** The tab Firefox's popup opens for an import (page-view.ts) starts on Settings, after the unlock if locked. */
+  /** The tab Firefox's popup opens for an export or an import (page-view.ts) starts on Settings, after the unlock if locked. */
   const startOnSettings = useRef(opensOnSettings(location.href));
   /** The list, or Settings once when this page was opened for it. */
   const afterUnlock = useCallback((accounts?: AccountView[], notice?: string, alert?: string): Screen => {

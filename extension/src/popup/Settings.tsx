@@ -7,9 +7,10 @@ import { backupFileKind } from '../vault/backup-file-kind.js';
 import type { VaultSettings } from '../vault/payload.js';
 import { send } from './api.js';
 import { Field, Header, Notice, ResultMessage } from './components.js';
+import { BackupInTab } from './BackupInTab.js';
 import { describeBackup } from './describe-backup.js';
 import { ImportSummary } from './ImportSummary.js';
-import { filePickerNeedsTab, settingsTabUrl } from './page-view.js';
+import { fileDialogNeedsTab, settingsTabUrl } from './page-view.js';
 import { passphraseStrength, useCommonPasswords } from './strength.js';
 import { useTabSite } from './use-tab-site.js';
 
@@ -220,35 +221,38 @@ function Backup(props: { tab: TabContext; backup: BackupStatus; onBackup: (statu
     <section class="card" aria-labelledby="backup-heading">
       <h2 id="backup-heading">Backup</h2>
       <p class={props.backup.accountsSince > 0 ? 'backup-due' : 'muted'}>{describeBackup(props.backup)}</p>
-      <button type="button" class="button button-secondary" onClick={exportBackup}>
-        Export encrypted backup
-      </button>
-      {filePickerNeedsTab(location.href) ? (
-        <ImportInTab />
+      {/* One decision for export and import: Firefox's popup offers both in a tab, where they work as here. */}
+      {fileDialogNeedsTab(location.href) ? (
+        <BackupInTab openTab={openSettingsTab} />
       ) : (
-        <form class="stack" onSubmit={runImport}>
-          <Field label="Import a backup or otpauth:// links (one per line)">
-            {(id) => (
-              <input id={id} type="file" accept=".json,.txt,application/json,text/plain" onChange={(e) => void chooseFile(e.currentTarget.files?.[0])} />
-            )}
-          </Field>
-          {fileText !== null && fileKind === 'backup' ? (
-            <Field label={`Passphrase of ${isolate(fileName)}`}>
-              {(id) => <input id={id} type="password" autoComplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />}
+        <>
+          <button type="button" class="button button-secondary" onClick={exportBackup}>
+            Export encrypted backup
+          </button>
+          <form class="stack" onSubmit={runImport}>
+            <Field label="Import a backup or otpauth:// links (one per line)">
+              {(id) => (
+                <input id={id} type="file" accept=".json,.txt,application/json,text/plain" onChange={(e) => void chooseFile(e.currentTarget.files?.[0])} />
+              )}
             </Field>
-          ) : null}
-          {fileText !== null && fileKind === 'lines' ? (
-            <Field label="Imported links fill on" hint="Exact site for the imported accounts; edit each one later if needed.">
-              {(id, d) => <input id={id} class="mono" aria-describedby={d} value={origin} onInput={(e) => setOrigin(e.currentTarget.value)} />}
-            </Field>
-          ) : null}
-          {fileText !== null ? (
-            <button type="submit" class="button button-secondary" disabled={importing}>
-              {importing ? <span class="spinner" aria-hidden="true" /> : null}
-              {importing ? 'Importing…' : 'Import'}
-            </button>
-          ) : null}
-        </form>
+            {fileText !== null && fileKind === 'backup' ? (
+              <Field label={`Passphrase of ${isolate(fileName)}`}>
+                {(id) => <input id={id} type="password" autoComplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />}
+              </Field>
+            ) : null}
+            {fileText !== null && fileKind === 'lines' ? (
+              <Field label="Imported links fill on" hint="Exact site for the imported accounts; edit each one later if needed.">
+                {(id, d) => <input id={id} class="mono" aria-describedby={d} value={origin} onInput={(e) => setOrigin(e.currentTarget.value)} />}
+              </Field>
+            ) : null}
+            {fileText !== null ? (
+              <button type="submit" class="button button-secondary" disabled={importing}>
+                {importing ? <span class="spinner" aria-hidden="true" /> : null}
+                {importing ? 'Importing…' : 'Import'}
+              </button>
+            ) : null}
+          </form>
+        </>
       )}
       <ResultMessage result={status} />
       {report ? <ImportSummary report={report} /> : null}
@@ -257,26 +261,10 @@ function Backup(props: { tab: TabContext; backup: BackupStatus; onBackup: (statu
 }
 
 /**
- * Firefox closes its toolbar popup when a file dialog opens (page-view.ts), so there the import's file is
- * chosen in a tab: this same page on Settings. The popup closes itself, as it would have anyway.
+ * Firefox's popup sends export and import to this same page as a tab on Settings (BackupInTab). The
+ * popup closes itself, as the file dialog would have closed it anyway.
  */
-function ImportInTab() {
-  const [error, setError] = useState<string | null>(null);
-  async function open() {
-    try {
-      await browser.tabs.create({ url: settingsTabUrl(location.href) });
-      window.close();
-    } catch (e) {
-      setError(`Could not open a tab: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  return (
-    <div class="stack">
-      <p class="muted">Import a backup or a file of otpauth:// links: Firefox closes this popup when a file dialog opens, so the file is chosen in a tab.</p>
-      <button type="button" class="button button-secondary" onClick={open}>
-        Import in a tab…
-      </button>
-      {error ? <Notice kind="error">{error}</Notice> : null}
-    </div>
-  );
+async function openSettingsTab(): Promise<void> {
+  await browser.tabs.create({ url: settingsTabUrl(location.href) });
+  window.close();
 }
