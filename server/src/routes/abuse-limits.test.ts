@@ -11,25 +11,12 @@ import { startServer, type RunningServer } from '../main.js';
 import { softAuthenticator } from '@latchkey/test/soft-authenticator';
 import { NO_ORIGIN } from '../services/events.js';
 import { generateTotpCode } from '../services/totp-code.js';
-import { TestBrowser } from '../testing/browser.js';
+import { ClientAt, type TestBrowser } from '../testing/browser.js';
 import { DIALECTS } from '../testing/service-harness.js';
 
 const PASSWORD = 'correct horse battery staple';
 let counter = 0;
 const uniqueName = () => `a${Date.now().toString(36)}${(counter++).toString(36)}`;
-
-/** A browser whose requests come from `ip` (through the one trusted proxy hop). */
-class ClientAt extends TestBrowser {
-  constructor(
-    baseUrl: string,
-    readonly ip: string,
-  ) {
-    super(baseUrl);
-  }
-  override request(method: string, path: string, body: string | undefined, headers: Record<string, string>) {
-    return super.request(method, path, body, { 'x-forwarded-for': this.ip, ...headers });
-  }
-}
 
 describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
   let server: RunningServer;

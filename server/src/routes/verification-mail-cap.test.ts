@@ -3,26 +3,13 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import { DEFAULT_REQUEST_LIMITS, LIFTED_REQUEST_LIMITS, testConfig } from '../config.js';
 import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
-import { TestBrowser } from '../testing/browser.js';
+import { ClientAt } from '../testing/browser.js';
 import { PASSWORD, submitRegistration } from '../testing/http-harness.js';
 import { readOutbox } from '../testing/read-outbox.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { uniqueName } from '../testing/unique-name.js';
 
 const CAP = DEFAULT_REQUEST_LIMITS['verification-resend'].perRecipient!;
-
-/** A browser whose requests come from `ip` (through the one trusted proxy hop the servers are configured with). */
-class ClientAt extends TestBrowser {
-  constructor(
-    baseUrl: string,
-    readonly ip: string,
-  ) {
-    super(baseUrl);
-  }
-  override request(method: string, path: string, body: string | undefined, headers: Record<string, string>) {
-    return super.request(method, path, body, { 'x-forwarded-for': this.ip, ...headers });
-  }
-}
 
 /** A host on network block `n` (a /24 of its own). */
 const networkIp = (n: number, host = 9) => `198.18.${n}.${host}`;

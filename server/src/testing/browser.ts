@@ -65,3 +65,19 @@ export class TestBrowser {
     return { status: response.status, headers: response.headers, text, location: response.headers.get('location') };
   }
 }
+
+/**
+ * A {@link TestBrowser} whose requests come from `ip`, as a server behind one trusted proxy hop sees them
+ * (`X-Forwarded-For`; the server must be configured with `trustProxy`).
+ */
+export class ClientAt extends TestBrowser {
+  constructor(
+    baseUrl: string,
+    readonly ip: string,
+  ) {
+    super(baseUrl);
+  }
+  override request(method: string, path: string, body: string | undefined, headers: Record<string, string>) {
+    return super.request(method, path, body, { 'x-forwarded-for': this.ip, ...headers });
+  }
+}
