@@ -39,9 +39,10 @@ const itemFor = (origin: string) => `${CLOCK_READING_PREFIX}${origin}`;
 const underWay = new WeakMap<SiteClock, Map<string, Promise<number | null>>>();
 
 /**
- * How many times each clock's readings were forgotten (forget-site-clocks.ts, when the vault is erased). A reading
- * stores its result only if this has not moved since it began: `clock-offset` is not queued behind the erase, so a
- * site that answered after it wrote the erased vault's site back into `storage.session` (found in review).
+ * How many times each clock's readings were forgotten (forget-site-clocks.ts: the vault erased, or the last account
+ * on a site deleted or moved). A reading stores its result only if this has not moved since it began: `clock-offset`
+ * is not queued behind the erase, so a site that answered after it wrote the erased vault's site back into
+ * `storage.session` (found in review).
  */
 export const siteClockGenerations = new WeakMap<SiteClock, number>();
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryStorage } from '../../vault/memory-storage.test-helper.js';
 import { ACCOUNT_ORIGINS_ITEM } from '../security-key-sites.js';
 import { named, SECRET, withAccount } from '../service-setup.test-helper.js';
+import type { SiteClock } from '../site-clock-offset.js';
 
 const BOB = { uri: 'otpauth://totp/PyPI:bob?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=PyPI', origin: 'https://pypi.org' };
 
@@ -81,5 +83,27 @@ describe('update-account', () => {
     expect(await move(id, 'alice2', 'https://example.test')).toMatchObject({ ok: true });
     expect(removedHostPermissions).toEqual(['https://example.test/*', 'http://127.0.0.1/*']);
     expect(storage.data.get(ACCOUNT_ORIGINS_ITEM)).toEqual(['https://example.test']);
+  });
+
+  it('moved off a site no remaining account is on, forgets that site’s clock reading and keeps the others’', async () => {
+    const session = new MemoryStorage();
+    const siteClock: SiteClock = { area: session, hasHostAccess: async () => true, fetchDate: async () => null };
+    const { service, id } = await withAccount('https://example.test', { siteClock });
+    const carol = await service.handle({
+      type: 'add-account',
+      account: { uri: 'otpauth://totp/X:carol?secret=KRSXG5CTMVRXEZLU&issuer=X', origin: 'https://example.test' },
+    });
+    if (!carol.ok) throw new Error(carol.error);
+    await session.set({ 'clockOffset:https://example.test': { at: 1, offsetMs: 0 }, 'clockOffset:https://pypi.org': { at: 1, offsetMs: 0 } });
+    const move = (which: string, label: string, origin: string) => service.handle({ type: 'update-account', id: which, issuer: 'X', label, origin });
+    const readings = () => [...session.data.keys()].sort();
+
+    // A rename in place, and a move while carol is still on example.test: both readings stay.
+    expect(await move(id, 'alice2', 'https://example.test')).toMatchObject({ ok: true });
+    expect(await move(id, 'alice2', 'https://pypi.org')).toMatchObject({ ok: true });
+    expect(readings()).toEqual(['clockOffset:https://example.test', 'clockOffset:https://pypi.org']);
+    // Carol, the last one there, leaves. QA: example.test's reading stayed in storage.session until the browser closed.
+    expect(await move(carol.account.id, 'carol', 'https://test.pypi.org')).toMatchObject({ ok: true });
+    expect(readings()).toEqual(['clockOffset:https://pypi.org']);
   });
 });

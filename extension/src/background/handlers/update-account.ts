@@ -3,13 +3,15 @@ import { sameIdentity } from '../../vault/backup.js';
 import { normalizeOrigin } from '../../vault/origin.js';
 import type { VaultAccount } from '../../vault/payload.js';
 import { describeAccount, findAccount } from '../accounts.js';
+import { forgetSiteClocks } from '../forget-site-clocks.js';
 import type { Handler } from '../handler-context.js';
 import { UserFacingError } from '../user-facing-error.js';
 import { withdrawSiteAccess } from '../withdraw-site-access.js';
 
 /**
  * `update-account`: rename an account or change the origin it fills on (the secret never changes). Moved off a site
- * no remaining account uses, the old site's access grant is given back (the popup then offers to ask for the new one's).
+ * no remaining account uses, the old site's access grant is given back (the popup then offers to ask for the new one's),
+ * and its clock reading is forgotten when no remaining account is on that origin.
  */
 export const updateAccount: Handler<'update-account'> = async (ctx, { id, issuer, label, origin }) => {
   const vault = await ctx.requireOpen();
@@ -27,11 +29,9 @@ export const updateAccount: Handler<'update-account'> = async (ctx, { id, issuer
   const accounts = vault.payload.accounts.map((a) => (a.id === id ? updated : a));
   await ctx.save(vault, { ...vault.payload, accounts });
   if (current.origin !== updated.origin) {
-    await withdrawSiteAccess(
-      ctx.deps.removeHostPermission,
-      [current.origin],
-      accounts.map((a) => a.origin),
-    );
+    const remaining = accounts.map((a) => a.origin);
+    if (ctx.deps.siteClock) await forgetSiteClocks(ctx.deps.siteClock, [current.origin], remaining);
+    await withdrawSiteAccess(ctx.deps.removeHostPermission, [current.origin], remaining);
   }
   return { account: ctx.view(updated) };
 };
