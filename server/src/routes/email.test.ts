@@ -218,6 +218,49 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     for (let i = 0; i < 3; i++) expect(await readOutbox(server.services, { to: `${username}.${i}@example.org`, kind: 'verify-email' })).toHaveLength(1);
     expect(await readOutbox(server.services, { to: `${username}.3@example.org`, kind: 'verify-email' })).toHaveLength(0);
   });
+  it('the mailbox’s cap filling between the pre-check and the sending: 429, and the account’s hourly allowance is given back', async () => {
+    await server.services.db.deleteFrom('rate_limits').execute();
+    const b = new TestBrowser(server.url);
+    const { email, username } = await register(b);
+    const userId = (await server.services.accounts.findByUsername(username))!.id;
+    const [primary] = await server.services.emails.list(userId);
+    // Another account holds the same unverified address and asks for links from other networks (as in
+    // verification-mail-cap.test.ts), exactly between this request's pre-check and its transaction.
+    const other = new TestBrowser(server.url);
+    const { username: otherName } = await register(other);
+    const otherId = (await server.services.accounts.findByUsername(otherName))!.id;
+    const network = (n: number) => ({ ip: `198.18.${n}.9`, userAgent: null });
+    const emails = server.services.emails;
+    const checkMailable = emails.checkMailable;
+    let raced = 0;
+    emails.checkMailable = async (...args) => {
+      await checkMailable.apply(emails, args);
+      const added = await emails.add(otherId, email, network(0));
+      for (let n = 1; (await emails.verificationMailWait(email, '127.0.0.1')) === 0; n++) await emails.resend(otherId, added.id, network(n));
+      raced++;
+    };
+    await b.get(ROUTES.manageAccount);
+    let refused;
+    try {
+      refused = await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(primary!.id) });
+    } finally {
+      emails.checkMailable = checkMailable;
+    }
+    expect(raced).toBe(1);
+    expect(refused.status).toBe(429);
+    expect(refused.text).toContain('No e-mail sent: this address has been sent several verification e-mails recently');
+    // The registration's link only: the refused resend mailed nothing (the other account's went to its own row).
+    expect((await server.services.emails.list(userId))[0]!.verifySentAt).toBe(primary!.verifySentAt);
+
+    // The mailbox's window over (its counters only): the account still has all 3 of the hour's mails.
+    await server.services.db.deleteFrom('rate_limits').where('key', 'like', 'request:verification-resend:recipient%').execute();
+    const add = (address: string) => b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: address });
+    for (let i = 0; i < 3; i++) expect((await add(`${username}.${i}@example.org`)).status).toBe(303);
+    const fourth = await add(`${username}.3@example.org`);
+    expect(fourth.status).toBe(429);
+    expect(fourth.text).toMatch(/No e-mail sent\. Too many verification e-mails for this account/);
+  });
+
   it('adding an address: a non-ASCII part before the @ is refused on the field; one mailbox in another spelling is already there', async () => {
     const b = new TestBrowser(server.url);
     const { username } = await register(b);
@@ -358,6 +401,49 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
       expect(cidPage.text).toContain(`Open the link we sent to ${email} while logged in.`);
       expect(cidPage.text).not.toContain('another account');
       expect(cidPage.text).toContain(`aria-label="Resend link: ${email}"`);
+    });
+
+    it('“Resend link” posted anyway (an old page, a script) for an address verified by another account: 409 in the page’s words, nothing mailed or counted; a mere registrant is told nothing', async () => {
+      await server.services.db.deleteFrom('rate_limits').execute();
+      const email = `${uniqueName('shared')}@example.org`;
+      const ann = new TestBrowser(server.url);
+      const annId = await registerWith(ann, email);
+      expect((await ann.get(await verifyLink(email))).status).toBe(303);
+      await row(annId).set({ verified_at: null }).execute();
+      // An account that merely registered the address before the other account verified it.
+      const cid = new TestBrowser(server.url);
+      const cidId = await registerWith(cid, email);
+      const bea = new TestBrowser(server.url);
+      const beaId = await registerWith(bea, email);
+      await server.services.emails.markVerified(beaId, email);
+      const mailsBefore = (await readOutbox(server.services, { to: email, kind: 'verify-email' })).length;
+
+      const [annAddress] = await server.services.emails.list(annId);
+      await ann.get(ROUTES.manageAccount);
+      // More than the hour's 3: were any of them counted, the adds below would be refused.
+      for (let i = 0; i < 4; i++) {
+        const refused = await ann.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(annAddress!.id) });
+        expect(refused.status).toBe(409);
+        expect(refused.text).toContain('<h1>No link sent</h1>');
+        expect(refused.text).toContain(
+          'This address was verified by another account as well, and an address can belong to one account only, so its verification here was withdrawn (your security history says when).',
+        );
+      }
+      // The service refuses on its own too (its transaction checks again), changing nothing.
+      await expect(server.services.emails.resend(annId, annAddress!.id, { ip: null, userAgent: null })).rejects.toMatchObject({ status: 409 });
+      expect((await server.services.emails.list(annId))[0]!.verifySentAt).toBe(annAddress!.verifySentAt);
+      expect(await readOutbox(server.services, { to: email, kind: 'verify-email' })).toHaveLength(mailsBefore);
+      for (let i = 0; i < 3; i++) {
+        expect((await ann.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: `more.${i}.${email}` })).status).toBe(303);
+      }
+
+      // The registrant never proved the address: its resend goes ahead as for any address, so no account can use
+      // "Resend link" to learn whether a stranger's address is verified somewhere (its link says so to the mailbox only).
+      const [cidAddress] = await server.services.emails.list(cidId);
+      await cid.get(ROUTES.manageAccount);
+      const sent = await cid.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(cidAddress!.id) });
+      expect(sent.status).toBe(303);
+      expect(await readOutbox(server.services, { to: email, kind: 'verify-email' })).toHaveLength(mailsBefore + 1);
     });
 
     it('verified here and withdrawn, the address free again: “Resend link” is offered, and the old link no longer works without claiming a newer one', async () => {

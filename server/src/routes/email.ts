@@ -129,9 +129,8 @@ export function emailRoutes(services: Services): Router {
       if (action === EMAIL_ACTIONS.add || action === EMAIL_ACTIONS.resend) {
         // Each of these mails a link: limited per account, per network and overall (ASVS V2.2.1, V11.1.4).
         // Checked first, counted only then: a typo or an address already there sends nothing, so it must
-        // not use up the hour's allowance (QA finding 3: three typos locked a new user out for an hour). One gap:
-        // should other requests fill the mailbox's cap between this check and `add`/`resend`, the 429 that follows
-        // has used one of the account's mails; request-limits.ts has no way to give it back (docs say so).
+        // not use up the hour's allowance (QA finding 3: three typos locked a new user out for an hour). Should
+        // other requests fill the mailbox's cap between this check and `add`/`resend`, the count is given back below.
         try {
           await services.emails.checkMailable(user.id, action === EMAIL_ACTIONS.add ? { add: form.data[FIELDS.email] } : { resend: emailId }, origin);
         } catch (error) {
@@ -191,6 +190,11 @@ export function emailRoutes(services: Services): Router {
         }
       } catch (error) {
         if (!(error instanceof ServiceError)) throw error;
+        // The mailbox's cap filled after `checkMailable` (others' requests in between): no mail went, so the
+        // account's allowance counted above is given back, as for any request refused before sending.
+        if (error instanceof VerificationMailCapped && (action === EMAIL_ACTIONS.add || action === EMAIL_ACTIONS.resend)) {
+          await services.requestLimits.giveBack('verification-resend', { ip: origin.ip, subject: user.id });
+        }
         return refused(error);
       }
       res.redirect(303, BACK_TO_ADDRESSES);

@@ -20,6 +20,9 @@ export const EMAIL_VERIFY_TTL_MS = 24 * 60 * 60_000;
 export const MAX_ADDRESSES = 10;
 const ALREADY_VERIFIED = 'This address is already verified.';
 const VERIFIED_ELSEWHERE = 'This address is already verified by another account.';
+/** A resend refused for an address in {@link AddressWithLinkState.verifiedElsewhere}: the account page's words. */
+const RESEND_VERIFIED_ELSEWHERE =
+  'This address was verified by another account as well, and an address can belong to one account only, so its verification here was withdrawn (your security history says when). While the other account has it, no link can verify it here: use a different address.';
 
 export interface EmailAddress {
   id: number;
@@ -129,7 +132,8 @@ export interface Emails {
   add(userId: string, email: string, origin: RequestOrigin): Promise<EmailAddress>;
   /**
    * A new verification link for an unverified address of this account (the older link stops working). Throws
-   * {@link VerificationMailCapped} (429), changing nothing (the older link keeps working), when capped.
+   * {@link VerificationMailCapped} (429), changing nothing (the older link keeps working), when capped; a 409,
+   * mailing nothing, when the address is {@link AddressWithLinkState.verifiedElsewhere} (its link could only fail).
    */
   resend(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
   /**
@@ -243,6 +247,27 @@ export function createEmails(options: EmailsOptions): Emails {
       .executeTakeFirst()) !== undefined;
 
   /**
+   * Unverified without a nonce after a link was sent: verifying cleared the nonce, and the verification was
+   * withdrawn since (migration 010; see `verify`). A capped registration has no nonce either, but never had a link.
+   */
+  const isWithdrawn = (row: { verified_at: number | null; verify_nonce: string | null; verify_sent_at: number | null }) =>
+    row.verified_at === null && row.verify_nonce === null && row.verify_sent_at !== null;
+
+  /**
+   * Refuses a resend whose link could only answer "verified by another account" (409, nothing mailed or counted).
+   * Only for an address this account once verified, as {@link AddressWithLinkState.verifiedElsewhere} is: of an
+   * address merely added or registered, saying so would tell anyone whether a stranger's address has an
+   * account (no account enumeration, OWASP WSTG-IDNT-04): that case is mailed, and its link says so to the mailbox's owner only.
+   */
+  const refuseIfVerifiedElsewhere = async (
+    executor: Kysely<Database>,
+    userId: string,
+    row: { email_key: string; verified_at: number | null; verify_nonce: string | null; verify_sent_at: number | null },
+  ) => {
+    if (isWithdrawn(row) && (await verifiedElsewhere(executor, userId, row.email_key))) throw new ServiceError(RESEND_VERIFIED_ELSEWHERE, 409);
+  };
+
+  /**
    * New nonce on the row + the verification message in the outbox, in `trx`; `sent: false`, writing nothing
    * else, when the address's verification mails are capped (the older link, if any, keeps working).
    */
@@ -303,10 +328,7 @@ export function createEmails(options: EmailsOptions): Emails {
     async listWithLinkState(userId) {
       const rows = await rowsOf(userId);
       const time = now();
-      // Unverified without a nonce after a link was sent: verifying cleared the nonce, and the verification was
-      // withdrawn since (see `verify`). A capped registration has no nonce either, but never had a link.
-      const withdrawn = (row: (typeof rows)[number]) => row.verified_at === null && row.verify_nonce === null && row.verify_sent_at !== null;
-      const keys = rows.filter(withdrawn).map((row) => row.email_key);
+      const keys = rows.filter(isWithdrawn).map((row) => row.email_key);
       const takenKeys =
         keys.length === 0
           ? new Set<string>()
@@ -325,8 +347,8 @@ export function createEmails(options: EmailsOptions): Emails {
         ...toAddress(row),
         // Expired exactly when `verify` starts answering 'expired' for the newest link.
         linkExpired: row.verified_at === null && row.verify_sent_at !== null && time - Number(row.verify_sent_at) >= EMAIL_VERIFY_TTL_MS,
-        verificationWithdrawn: withdrawn(row),
-        verifiedElsewhere: withdrawn(row) && takenKeys.has(row.email_key),
+        verificationWithdrawn: isWithdrawn(row),
+        verifiedElsewhere: isWithdrawn(row) && takenKeys.has(row.email_key),
       }));
     },
 
@@ -390,6 +412,7 @@ export function createEmails(options: EmailsOptions): Emails {
       } else {
         const row = await rowOf(db, userId, request.resend);
         if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
+        await refuseIfVerifiedElsewhere(db, userId, row);
         address = row.email;
       }
       const wait = await recipientCap.wait(db, address, from.ip, now());
@@ -427,6 +450,7 @@ export function createEmails(options: EmailsOptions): Emails {
       return inTransaction(db, async (trx) => {
         const row = await rowOf(trx, userId, emailId);
         if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
+        await refuseIfVerifiedElsewhere(trx, userId, row);
         await sendLinkOrRefuse(trx, userId, Number(row.id), row.email, 'resend', origin);
         // Every mail that carries a token is in the history: who asked, from where, for which address.
         await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailVerificationResent, origin, details: { email: row.email } });

@@ -4,6 +4,7 @@ import { DEFAULT_REQUEST_LIMITS, type RequestLimitConfig } from '../config.js';
 import { createServiceHarness, DIALECTS, type ServiceHarness, useTwoInstances } from '../testing/service-harness.js';
 import { uniqueName } from '../testing/unique-name.js';
 import type { Services } from './index.js';
+import { addressBlock } from './address-block.js';
 import { hmac } from './keys.js';
 import { createRequestLimits } from './request-limits.js';
 
@@ -84,6 +85,39 @@ describe.each(DIALECTS)('request limits on %s', (dialect) => {
     // The index still takes the other 7 of the hour's 12, from anyone else.
     const others = await Promise.all(Array.from({ length: 10 }, () => limits.take('register', { ip: freshIp() })));
     expect(others.filter((verdict) => verdict.kind === 'allowed')).toHaveLength(7);
+  });
+
+  it('giveBack takes back what an allowed take counted (address, subject, everyone), in parallel, never below zero', async () => {
+    const small: RequestLimitConfig = {
+      ...DEFAULT_REQUEST_LIMITS,
+      'verification-resend': { perAddress: { max: 5, windowMs: HOUR }, perSubject: { max: 2, windowMs: HOUR }, everyone: { max: 100, windowMs: HOUR } },
+    };
+    await h.db.deleteFrom('rate_limits').where('key', '=', 'request:verification-resend:everyone').execute();
+    const limits = createRequestLimits(h.db, small, h.clock, h.services.keys['rate-limit-subject']);
+    const who = { ip: freshIp(), subject: uniqueName('account') };
+    const keys = [
+      'request:verification-resend:everyone',
+      `request:verification-resend:ip:${addressBlock(who.ip)}`,
+      `request:verification-resend:subject:${hmac(h.services.keys['rate-limit-subject'], who.subject)}`,
+    ];
+    const counts = async () =>
+      (await h.db.selectFrom('rate_limits').select(['key', 'failures']).where('key', 'in', keys).orderBy('key').execute()).map((row) => Number(row.failures));
+    for (let i = 0; i < 2; i++) expect((await limits.take('verification-resend', who)).kind).toBe('allowed');
+    expect((await limits.take('verification-resend', who)).kind).toBe('blocked');
+    // Two refused requests given back at once (PostgreSQL runs them side by side), and more than was taken.
+    await Promise.all([limits.giveBack('verification-resend', who), limits.giveBack('verification-resend', who)]);
+    // The blocked take counted in its address and subject only; the everyone counter holds the two allowed ones.
+    expect(await counts()).toEqual([0, 1, 1]);
+    for (let i = 0; i < 3; i++) await limits.giveBack('verification-resend', who);
+    expect(await counts()).toEqual([0, 0, 0]);
+    // The subject's 2 are there again, no more.
+    for (let i = 0; i < 2; i++) expect((await limits.take('verification-resend', who)).kind).toBe('allowed');
+    expect(await limits.take('verification-resend', who)).toMatchObject({ kind: 'blocked', scope: 'subject' });
+    // Given back for counters that are not there (purged): nothing below zero, a full allowance after.
+    const fresh = { ip: freshIp(), subject: uniqueName('account') };
+    await limits.giveBack('verification-resend', fresh);
+    for (let i = 0; i < 2; i++) expect((await limits.take('verification-resend', fresh)).kind).toBe('allowed');
+    expect(await limits.take('verification-resend', fresh)).toMatchObject({ kind: 'blocked', scope: 'subject' });
   });
 
   it('a burst from an address over its own limit, running while others ask, refuses none of them', async () => {

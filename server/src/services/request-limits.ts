@@ -1,10 +1,10 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { RequestKind, RequestLimitConfig, RateLimitRule } from '../config.js';
 import type { Database } from '../db/schema.js';
 import { addressBlock } from './address-block.js';
 import type { Clock } from './clock.js';
 import { hmac } from './keys.js';
-import { counterPurger, incrementCounters, worstCounter } from './rate-limit-counters.js';
+import { byKey, counterPurger, incrementCounters, worstCounter, writeCounters } from './rate-limit-counters.js';
 
 export type { RequestKind } from '../config.js';
 
@@ -32,6 +32,13 @@ export interface RequestLimits {
    * accounts share) are each counted; the request is refused when any of them is over.
    */
   take(kind: RequestKind, who: { ip: string | null; subject?: string | readonly string[] }): Promise<RequestLimitVerdict>;
+  /**
+   * Undo one `take` of `kind` that was allowed, for a request refused afterwards for a reason of its own that
+   * must not cost the client its allowance (routes/email.ts: the mailbox's cap filled in between). Takes one
+   * off each counter that `take` added to (address, subjects, everyone), never below zero, atomically. Only
+   * after an allowed `take`: a blocked one did not count towards "everyone".
+   */
+  giveBack(kind: RequestKind, who: { ip: string | null; subject?: string | readonly string[] }): Promise<void>;
 }
 
 /** What people read when a kind of request is refused. */
@@ -59,26 +66,30 @@ export function createRequestLimits(db: Kysely<Database>, config: RequestLimitCo
       windowMs: Math.max(...Object.values(config[kind]).map((rule: RateLimitRule) => rule.windowMs)),
     })),
   );
+  type Entry = { key: string; windowMs: number; max: number; scope: 'address' | 'subject' | 'everyone' };
+  /** The counters one request of `kind` from `ip` for `subject` is counted in. */
+  const entriesFor = (kind: RequestKind, ip: string | null, subject: string | readonly string[] | undefined): Entry[] => {
+    const rules = config[kind];
+    const entries: Entry[] = [{ key: `request:${kind}:everyone`, ...rules.everyone, scope: 'everyone' }];
+    if (ip && rules.perAddress) entries.push({ key: `request:${kind}:ip:${addressBlock(ip)}`, ...rules.perAddress, scope: 'address' });
+    const subjects = subject === undefined ? [] : typeof subject === 'string' ? [subject] : subject;
+    if (rules.perSubject) {
+      for (const one of new Set(subjects)) {
+        // A reset request's subject is the name as typed, often an e-mail address: personal data that the
+        // counters table must not hold, nor a plain hash of it (reversed by hashing guesses by anyone with a
+        // copy of the database). So every subject is stored as an HMAC under a key derived from the server's
+        // secret for this purpose alone (OWASP ASVS 4.0.3 V8.3 sensitive private data, V6.4.1 keys by purpose);
+        // account ids too, so there is one way. Counters stored under the plain SHA-256 used before are not
+        // found again: they age out with their window (an hour at most) and the purger drops them; no migration.
+        const digest = hmac(subjectKey, one);
+        entries.push({ key: `request:${kind}:subject:${digest}`, ...rules.perSubject, scope: 'subject' });
+      }
+    }
+    return entries;
+  };
   return {
     async take(kind, { ip, subject }) {
-      const rules = config[kind];
-      const entries: { key: string; windowMs: number; max: number; scope: 'address' | 'subject' | 'everyone' }[] = [
-        { key: `request:${kind}:everyone`, ...rules.everyone, scope: 'everyone' },
-      ];
-      if (ip && rules.perAddress) entries.push({ key: `request:${kind}:ip:${addressBlock(ip)}`, ...rules.perAddress, scope: 'address' });
-      const subjects = subject === undefined ? [] : typeof subject === 'string' ? [subject] : subject;
-      if (rules.perSubject) {
-        for (const one of new Set(subjects)) {
-          // A reset request's subject is the name as typed, often an e-mail address: personal data that the
-          // counters table must not hold, nor a plain hash of it (reversed by hashing guesses by anyone with a
-          // copy of the database). So every subject is stored as an HMAC under a key derived from the server's
-          // secret for this purpose alone (OWASP ASVS 4.0.3 V8.3 sensitive private data, V6.4.1 keys by purpose);
-          // account ids too, so there is one way. Counters stored under the plain SHA-256 used before are not
-          // found again: they age out with their window (an hour at most) and the purger drops them; no migration.
-          const digest = hmac(subjectKey, one);
-          entries.push({ key: `request:${kind}:subject:${digest}`, ...rules.perSubject, scope: 'subject' });
-        }
-      }
+      const entries = entriesFor(kind, ip, subject);
       const time = now();
       const isOver = (count: number, max: number) => count > max;
       // The request's own counters (address, subjects) first, the global ceiling only for a request they
@@ -102,6 +113,18 @@ export function createRequestLimits(db: Kysely<Database>, config: RequestLimitCo
             ? `Too many ${WHAT[kind]} from your network. ${tryAgainIn(over.retryAfterMs)}`
             : `Too many ${WHAT[kind]} for this account. ${tryAgainIn(over.retryAfterMs)}`;
       return { kind: 'blocked', status: 429, message, retryAfterSeconds: Math.ceil(over.retryAfterMs / 1000), scope };
+    },
+
+    async giveBack(kind, { ip, subject }) {
+      // The increment's statement (rate-limit-counters.ts) with -1: one upsert in key order, so it takes its row
+      // locks in the same global order as every counter write and cannot deadlock with them; atomic per row on
+      // both databases. A key with no row (purged meanwhile) gets an ended window at 0, which the next `take`
+      // restarts and the purger drops.
+      const rows = byKey(entriesFor(kind, ip, subject)).map((entry) => ({ key: entry.key, window_start: 0, failures: 0 }));
+      await writeCounters(db, rows, {
+        failures: sql<number>`case when rate_limits.failures > 0 then rate_limits.failures - 1 else 0 end`,
+        window_start: sql<number>`rate_limits.window_start`,
+      }).execute();
     },
   };
 }
