@@ -1,7 +1,6 @@
 import { findAccount } from '../accounts.js';
-import { forgetSiteClocks } from '../forget-site-clocks.js';
 import type { Handler } from '../handler-context.js';
-import { withdrawSiteAccess } from '../withdraw-site-access.js';
+import { leaveSite } from '../leave-site.js';
 
 /**
  * `delete-account`: remove one account, and give back the site access granted for its site when no remaining
@@ -13,8 +12,10 @@ export const deleteAccount: Handler<'delete-account'> = async (ctx, { id }) => {
   const account = findAccount(vault, id);
   const accounts = vault.payload.accounts.filter((a) => a.id !== id);
   await ctx.save(vault, { ...vault.payload, accounts });
-  const remaining = accounts.map((a) => a.origin);
-  if (ctx.deps.siteClock) await forgetSiteClocks(ctx.deps.siteClock, [account.origin], remaining);
-  await withdrawSiteAccess(ctx.deps.removeHostPermission, [account.origin], remaining);
+  await leaveSite(
+    ctx.deps,
+    account.origin,
+    accounts.map((a) => a.origin),
+  );
   return {};
 };

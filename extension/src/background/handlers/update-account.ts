@@ -3,10 +3,9 @@ import { sameIdentity } from '../../vault/backup.js';
 import { normalizeOrigin } from '../../vault/origin.js';
 import type { VaultAccount } from '../../vault/payload.js';
 import { describeAccount, findAccount } from '../accounts.js';
-import { forgetSiteClocks } from '../forget-site-clocks.js';
 import type { Handler } from '../handler-context.js';
+import { leaveSite } from '../leave-site.js';
 import { UserFacingError } from '../user-facing-error.js';
-import { withdrawSiteAccess } from '../withdraw-site-access.js';
 
 /**
  * `update-account`: rename an account or change the origin it fills on (the secret never changes). Moved off a site
@@ -29,9 +28,11 @@ export const updateAccount: Handler<'update-account'> = async (ctx, { id, issuer
   const accounts = vault.payload.accounts.map((a) => (a.id === id ? updated : a));
   await ctx.save(vault, { ...vault.payload, accounts });
   if (current.origin !== updated.origin) {
-    const remaining = accounts.map((a) => a.origin);
-    if (ctx.deps.siteClock) await forgetSiteClocks(ctx.deps.siteClock, [current.origin], remaining);
-    await withdrawSiteAccess(ctx.deps.removeHostPermission, [current.origin], remaining);
+    await leaveSite(
+      ctx.deps,
+      current.origin,
+      accounts.map((a) => a.origin),
+    );
   }
   return { account: ctx.view(updated) };
 };
