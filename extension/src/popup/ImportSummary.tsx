@@ -1,5 +1,6 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import type { ImportReport } from '../background/messages.js';
+import type { ImportReport, ImportSkip } from '../background/messages.js';
 import { BidiText } from './BidiText.js';
 import { describeImportSkip } from './describe-import-skip.js';
 
@@ -15,30 +16,12 @@ export function ImportSummary(props: { report: ImportReport }) {
       <p>
         <strong>{added}</strong> account{added === 1 ? '' : 's'} added.
       </p>
-      {duplicates.length > 0 ? (
-        <>
-          <p>Skipped {duplicates.length}, the same secret for the same site as an account already there or earlier in this import:</p>
-          <ul class="import-skips">
-            {duplicates.map((skip) => (
-              <li>
-                <BidiText text={describeImportSkip(skip, 'duplicate')} />
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : null}
-      {conflicts.length > 0 ? (
-        <>
-          <p>Not imported — the same name and site as an account already there, but a different secret (nothing was overwritten):</p>
-          <ul>
-            {conflicts.map((skip) => (
-              <li>
-                <BidiText text={describeImportSkip(skip, 'conflict')} />
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : null}
+      <SkippedAccounts skips={duplicates} kind="duplicate" listClass="import-skips">
+        Skipped {duplicates.length}, the same secret for the same site as an account already there or earlier in this import:
+      </SkippedAccounts>
+      <SkippedAccounts skips={conflicts} kind="conflict">
+        Not imported — the same name and site as an account already there, but a different secret (nothing was overwritten):
+      </SkippedAccounts>
       {errors.length > 0 ? (
         <ul>
           {errors.map((e) => (
@@ -49,5 +32,22 @@ export function ImportSummary(props: { report: ImportReport }) {
         </ul>
       ) : null}
     </div>
+  );
+}
+
+/** One kind of skipped account: the sentence saying why (`children`), then each one, its name isolated; nothing when none. */
+function SkippedAccounts(props: { skips: ImportSkip[]; kind: 'duplicate' | 'conflict'; listClass?: string; children: ComponentChildren }) {
+  if (props.skips.length === 0) return null;
+  return (
+    <>
+      <p>{props.children}</p>
+      <ul class={props.listClass}>
+        {props.skips.map((skip) => (
+          <li>
+            <BidiText text={describeImportSkip(skip, props.kind)} />
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
