@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { TOTP } from 'otpauth';
 import type { Page } from 'puppeteer-core';
 import { expect, test } from '../src/kit/fixtures.js';
 import { launchFirefoxWithExtension, type FirefoxWithExtension } from '../src/kit/index.js';
 import { button, click, createVaultInFirefox, field, screenshotFirefoxPopup, tabAt, type, waitForText } from './firefox-helpers.js';
+import { startStaticPage } from './static-page.js';
 
 // A maintainer's day with Latchkey in real Firefox ESR (the shipped dist/firefox), by keyboard where a
 // person would use it: Settings, the passphrase, 50 links imported at once, many accounts and search, an
@@ -27,12 +27,7 @@ let page: Page;
 
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  site = createServer((_request, response) => {
-    response.setHeader('content-type', 'text/html; charset=utf-8');
-    response.end('<!doctype html><title>A page</title><h1>Nothing to fill</h1>');
-  });
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+  ({ server: site, origin } = await startStaticPage('<!doctype html><title>A page</title><h1>Nothing to fill</h1>'));
   firefox = await launchFirefoxWithExtension();
   page = await firefox.browser.newPage();
   await page.goto(origin);

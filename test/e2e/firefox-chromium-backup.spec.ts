@@ -1,6 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
@@ -11,6 +10,7 @@ import { launchBrowserWithExtension, launchFirefoxWithExtension, openPopup, type
 import { addAccountByTyping, createVault, PASSPHRASE, screenshotPopup } from './extension-helpers.js';
 import { click, createVaultInFirefox, field, screenshotFirefoxPopup, tabAt, type, waitForText } from './firefox-helpers.js';
 import { measureCountdowns } from './popup-countdown.js';
+import { startStaticPage } from './static-page.js';
 
 // One maintainer, two browsers: a backup exported in Chromium is imported in Firefox ESR and one exported there comes
 // back to Chromium, with every kind of account (SHA-1/256/512; 6, 7 and 8 digits; 15 to 300 s; right-to-left, emoji
@@ -95,12 +95,7 @@ let firefoxOwn: Account;
 test.beforeAll(async () => {
   test.setTimeout(120_000);
   // The self-hosted site both browsers' own accounts fill on; it answers the clock reading's HEAD with its Date.
-  site = createServer((_request, response) => {
-    response.setHeader('content-type', 'text/html; charset=utf-8');
-    response.end('<!doctype html><title>A self-hosted index</title><h1>Nothing to fill here</h1>');
-  });
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-  siteOrigin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+  ({ server: site, origin: siteOrigin } = await startStaticPage('<!doctype html><title>A self-hosted index</title><h1>Nothing to fill here</h1>'));
   chromiumOwn = {
     issuer: 'Local',
     label: 'chromium',

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import {
   generateAuthenticationOptions,
@@ -18,6 +17,7 @@ import {
   softAuthenticator,
   unlockVault,
 } from '../src/kit/index.js';
+import { startStaticPage } from './static-page.js';
 
 // Self-tests of the kit's browser helpers, against a probe extension and a bare local page, so a
 // broken helper shows up here rather than as a confusing journey failure.
@@ -26,12 +26,9 @@ const probeExtension = fileURLToPath(new URL('../fixtures/probe-extension', impo
 let site: Server;
 let port: number;
 test.beforeAll(async () => {
-  site = createServer((_request, response) => {
-    response.setHeader('content-type', 'text/html');
-    response.end('<!doctype html><title>Page under test</title><h1>Page under test</h1>');
-  });
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-  port = (site.address() as AddressInfo).port;
+  let origin: string;
+  ({ server: site, origin } = await startStaticPage('<!doctype html><title>Page under test</title><h1>Page under test</h1>'));
+  port = Number(new URL(origin).port);
 });
 test.afterAll(() => new Promise<void>((resolve) => site.close(() => resolve())));
 
