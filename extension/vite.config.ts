@@ -8,6 +8,9 @@ const TARGETS: readonly BuildTarget[] = ['chromium', 'chromium-test', 'firefox']
 export default defineConfig(() => {
   const target = (process.env.LATCHKEY_TARGET ?? 'chromium') as BuildTarget;
   if (!TARGETS.includes(target)) throw new Error(`LATCHKEY_TARGET must be one of ${TARGETS.join(', ')}`);
+  // `npm run dev` watches the test build into a folder of its own (test/src/dev/dev-banner.ts DEV_EXTENSION_BUILD):
+  // its rebuilds empty their folder first, which would pull the build out from under journeys running meanwhile.
+  const outDir = process.env.LATCHKEY_OUT_DIR || `dist/${target}`;
   return {
     resolve: {
       alias: [
@@ -19,7 +22,7 @@ export default defineConfig(() => {
     oxc: { jsx: { runtime: 'automatic' as const, importSource: 'preact' } },
     plugins: [crx({ manifest: manifestFor(target), browser: target === 'firefox' ? 'firefox' : 'chrome' })],
     build: {
-      outDir: `dist/${target}`,
+      outDir,
       emptyOutDir: true,
       target: 'es2022',
       sourcemap: false,

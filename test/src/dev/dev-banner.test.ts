@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { devBanner, type DevBannerOptions } from './dev-banner.js';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_EXTENSION_PATH } from '../kit/launch-browser-with-extension.js';
+import { DEV_EXTENSION_BUILD, devBanner, type DevBannerOptions } from './dev-banner.js';
 
 const base: DevBannerOptions = {
   origin: 'http://localhost:8080',
@@ -27,5 +30,12 @@ describe('devBanner', () => {
     expect(banner).toContain('(database sqlite:/tmp/latchkey-dev/latchkey.db)');
     expect(banner).toContain('  tom    authentication app (TOTP) only');
     expect(banner).toContain('/tmp/latchkey-dev (database, mail, seeded secrets) is wiped at the next start.');
+  });
+
+  it('names the extension build it watches, which is not the one the journeys load (a rebuild empties its folder first)', () => {
+    const extensionDir = fileURLToPath(new URL('../../../extension', import.meta.url));
+    expect(devBanner(base)).toContain(`Extension: load extension/${DEV_EXTENSION_BUILD} unpacked`);
+    expect(join(extensionDir, DEV_EXTENSION_BUILD)).not.toBe(DEFAULT_EXTENSION_PATH);
+    expect(devBanner({ ...base, withExtension: false })).not.toContain('Extension:');
   });
 });

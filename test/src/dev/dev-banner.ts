@@ -1,5 +1,11 @@
 import { describeDatabaseUrl } from '../../../server/src/main.js';
 
+/**
+ * Where `npm run dev` rebuilds the extension's test build on every change, relative to extension/: not
+ * dist/chromium-test, which the journeys load (kit DEFAULT_EXTENSION_PATH) and which each rebuild would empty.
+ */
+export const DEV_EXTENSION_BUILD = 'dist/chromium-dev';
+
 export interface DevBannerOptions {
   origin: string;
   databaseUrl: string;
@@ -29,7 +35,7 @@ export function devBanner(options: DevBannerOptions): string {
     `Mail: ${options.mailDestination}; each message's subject and links are also printed here.`,
     `Current TOTP code of a seeded user:  ${options.adminCommand}`,
     `Recovery codes of alex, security-key private keys: ${options.seedFile} (readDevSeed() in @latchkey/test reads it)`,
-    options.withExtension ? 'Extension: load extension/dist/chromium-test unpacked (chrome://extensions → Developer mode); rebuilt on change.' : '',
+    options.withExtension ? `Extension: load extension/${DEV_EXTENSION_BUILD} unpacked (chrome://extensions → Developer mode); rebuilt on change.` : '',
     options.dialect === 'sqlite'
       ? `Ctrl+C stops everything; ${options.directory} (database, mail, seeded secrets) is wiped at the next start.`
       : `Ctrl+C stops everything and drops the PostgreSQL schema; ${options.directory} (mail, seeded secrets) is wiped at the next start.`,

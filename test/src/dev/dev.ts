@@ -6,8 +6,8 @@
  *   (dropped at exit, and when the start fails).
  * - One user per situation (no 2FA, TOTP only, key only, TOTP + key + recovery codes, locked out),
  *   created with the testing kit's createUserIn — the same rules the pages apply — and printed.
- * - `vite build --watch` of the extension's test build (extension/dist/chromium-test, which may fill
- *   on http://localhost) — load it unpacked in chrome://extensions.
+ * - `vite build --watch` of the extension's test build (which may fill on http://localhost) into
+ *   extension/dist/chromium-dev, not the journeys' dist/chromium-test — load it unpacked in chrome://extensions.
  * - `npm run admin -- code <username>` prints a seeded user's current code.
  * - Mail: .eml files in LATCHKEY_DEV_DIR/mail with subject and links printed, or LATCHKEY_SMTP_URL.
  *   Seeded users' addresses are verified.
@@ -23,7 +23,7 @@ import { describeListenFailure, startServer, type RunningServer } from '../../..
 import { createUserIn, type UserState } from '../kit/create-user-in.js';
 import { adminCodeCommand } from './admin-code-command.js';
 import { claimDevDirectory } from './claim-dev-directory.js';
-import { devBanner } from './dev-banner.js';
+import { DEV_EXTENSION_BUILD, devBanner } from './dev-banner.js';
 import { devDirectory, devSeedFilePath, type DevSeedFile } from '../../../server/src/bin/code.js';
 
 const SEEDED: Array<{ username: string; state: UserState; situation: string }> = [
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   if (withExtension) {
     watcher = spawn('npx', ['vite', 'build', '--watch'], {
       cwd: join(repoRoot, 'extension'),
-      env: { ...process.env, LATCHKEY_TARGET: 'chromium-test' },
+      env: { ...process.env, LATCHKEY_TARGET: 'chromium-test', LATCHKEY_OUT_DIR: DEV_EXTENSION_BUILD },
       stdio: 'inherit',
     });
   }
