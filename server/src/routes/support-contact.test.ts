@@ -28,7 +28,7 @@ const UNSET_SENTENCE = 'To ask, contact the administrators of this index.';
 /** The help section "What if I lose every method?" (views/help.tsx, WhyRecoveryCodes), up to where the contact goes. */
 const LOST_EVERYTHING = 'If you have lost your devices and your recovery codes, contact the administrators of this index';
 
-/** The first sentence of TOTP_BUDGET_SPENT (services/login.ts), as Preact writes it. */
+/** The first sentence of the app's year lock (services/login.ts: TOTP_REFUSED, in every wording of it), as Preact writes it. */
 const APP_REFUSED = 'Too many wrong authentication-app codes have been tried on this account, so codes from the app are refused for now';
 
 describe.each(CONTACTS)('the second-step pages with the support contact %s', (_name, supportContact) => {

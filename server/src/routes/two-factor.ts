@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { User } from '../db/schema.js';
 import type { Services } from '../services/index.js';
-import { type SecondFactorLocks, TOTP_BUDGET_SPENT, totpBudgetSpent } from '../services/login.js';
+import { type SecondFactorLock, type SecondFactorLocks, totpBudgetSpent } from '../services/login.js';
 import { LOGIN_TOKEN_MESSAGES, type LoginTokenProblem, type SecondStepMethods } from '../services/login-tokens.js';
 import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodeLoginPage } from '../views/recovery-code-login-page.js';
@@ -39,19 +39,34 @@ export function sendTokenProblem(res: Response, problem: LoginTokenProblem): voi
   sendPage(res, 400, MessagePage({ page, title: 'Log in again', message: LOGIN_TOKEN_MESSAGES[problem], loginAgain: true }));
 }
 
+/**
+ * A lock's sentence on the two-factor page, chosen by its kind: the app's lock (the year's budget spent) said for
+ * this account's factors, which the service's sentence cannot name; any other as the service says it. By kind, not
+ * by comparing the service's words: rewording them must not bring its factor-less sentence back to this page.
+ */
+function lockSentence(lock: Pick<SecondFactorLock, 'reason' | 'message'>, factors: { hasSecurityKey: boolean }): string {
+  switch (lock.reason) {
+    case 'totp-budget-spent':
+      return totpBudgetSpent(factors);
+    case 'paused':
+      return lock.message;
+  }
+}
+
 /** Second login step: TOTP and recovery code (the security-key step lives in routes/webauthn.ts). */
 export function twoFactorRoutes(services: Services): Router {
   const router = Router();
 
   /**
-   * The second-step page; after a refusal, `known` holds what the step just read: the token's account and,
-   * when the step learnt them, the locks. Without it, one statement checks the token and reads the locks.
+   * The second-step page; `refusal` is the lock that refused the code just sent, if one did. After a refusal,
+   * `known` holds what the step just read: the token's account and, when the step learnt them, the locks.
+   * Without it, one statement checks the token and reads the locks.
    */
   const renderTwoFactor = async (
     req: Request,
     res: Response,
     status: number,
-    errors: string[] = [],
+    refusal: Pick<SecondFactorLock, 'reason' | 'message'> | null = null,
     known: { user?: User | undefined; locks?: SecondFactorLocks | undefined } = {},
     /** The refusal is about the code typed (not a lock): said on the code field too, which is marked invalid. */
     codeError?: string,
@@ -76,26 +91,24 @@ export function twoFactorRoutes(services: Services): Router {
       knownLocks ?? services.login.secondFactorLocks(userId, origin),
     ]);
     if (locks.all && !res.get('Retry-After')) res.set('Retry-After', String(locks.all.retryAfterSeconds));
-    // The app's lock said for this account's factors (the service's sentence names none): chosen here, where the
-    // factors are known, so the page only puts the sentence in.
-    const spentForThem = totpBudgetSpent(methods);
-    const said = (message: string) => (message === TOTP_BUDGET_SPENT ? spentForThem : message);
-    const shownErrors = errors.map(said);
-    const totpLock = locks.totp ? said(locks.totp.message) : null;
+    // The sentences are chosen here, where the factors are known, so the page only puts them in.
+    const shownErrors = refusal ? [lockSentence(refusal, methods)] : [];
+    const totpLock = locks.totp ? lockSentence(locks.totp, methods) : null;
     sendPage(res, status, TwoFactorPage, {
       page: pageContext(res),
       hasTotp: methods.hasTotp,
       hasSecurityKey: methods.hasSecurityKey,
       query: twoFactorQuery(req),
-      // A refusal that started the lock already says so: say it once.
+      // A pause that refused the code (or that this refusal started) is said by the refusal: once. By kind, as the
+      // locks are read a statement later and their "try again in N minutes" may round to another minute.
       form: {
-        errors: locks.all && !shownErrors.includes(locks.all.message) ? [...shownErrors, locks.all.message] : shownErrors,
+        errors: locks.all && refusal?.reason !== 'paused' ? [...shownErrors, locks.all.message] : shownErrors,
         // The summary lists field errors too, so the message is said even when the code form is not offered any more.
         ...(codeError !== undefined ? { fieldErrors: { [FIELDS.totpValue]: codeError } } : {}),
       },
       scripts: methods.hasSecurityKey && !locks.all ? [WEBAUTHN_SCRIPTS.authenticate] : [],
       // A code refused because the app is locked says so among the errors: not again in the app's part.
-      locks: { all: locks.all?.message ?? null, totp: totpLock, totpInErrors: totpLock !== null && shownErrors.includes(totpLock) },
+      locks: { all: locks.all?.message ?? null, totp: totpLock, totpInErrors: totpLock !== null && refusal?.reason === 'totp-budget-spent' },
       support: services.config.supportContact ?? null,
     });
   };
@@ -109,14 +122,14 @@ export function twoFactorRoutes(services: Services): Router {
     ROUTES.twoFactor,
     handler(async (req, res) => {
       const form = parseForm(req, TOTP_FORM);
-      if (!form.ok) return renderTwoFactor(req, res, 400, [], {}, form.fieldErrors[FIELDS.totpValue] ?? Object.values(form.fieldErrors)[0]);
+      if (!form.ok) return renderTwoFactor(req, res, 400, null, {}, form.fieldErrors[FIELDS.totpValue] ?? Object.values(form.fieldErrors)[0]);
       const result = await services.login.totpStep({ token: queryValue(req, FIELDS.twoFactorToken), code: form.data[FIELDS.totpValue] }, requestOrigin(req));
       if (result.kind === 'token-problem') return sendTokenProblem(res, result.problem);
       if (result.kind === 'blocked' || result.kind === 'invalid') {
         setRetryAfter(res, result);
         // A wrong or malformed code is the field's; a lock-out (or the year's budget spent) is the page's.
-        if (result.kind === 'invalid') return renderTwoFactor(req, res, result.status, [], result, result.message);
-        return renderTwoFactor(req, res, result.status, [result.message], result);
+        if (result.kind === 'invalid') return renderTwoFactor(req, res, result.status, null, result, result.message);
+        return renderTwoFactor(req, res, result.status, result, result);
       }
       // Logged in, or stopped (the account changed meanwhile): loginDestination then says so on the login page.
       await enterSession(res, services, result, { rememberDevice: rememberDeviceChosen(req) });

@@ -45,7 +45,8 @@ export type SecondFactorResult =
   /** The factor was right, but the account changed meanwhile: no session, `account:login:stopped` recorded (see {@link Login.startSession}). */
   | { kind: 'stopped'; status: 409; message: string; user: User }
   | { kind: 'token-problem'; status: 400; problem: LoginTokenProblem; message: string }
-  | { kind: 'blocked'; status: 429; message: string; retryAfterSeconds: number; user?: User; locks?: SecondFactorLocks }
+  /** `reason` says which lock refused: the page says the app's own (the year's budget) in words of its own. */
+  | { kind: 'blocked'; status: 429; reason: SecondFactorLock['reason']; message: string; retryAfterSeconds: number; user?: User; locks?: SecondFactorLocks }
   | { kind: 'invalid'; status: 400 | 401; message: string; user?: User; locks?: SecondFactorLocks };
 
 /** {@link Login.secondStepPage}'s answer: T's problem, or its account, the factors T carries (null: not carried) and the locks. */
@@ -56,12 +57,30 @@ export type SecondStepPage =
 /** What a second-factor route gets back from {@link Login.beginSecondFactor}. */
 export type SecondFactorGate = { kind: 'ready'; userId: string } | Extract<SecondFactorResult, { kind: 'token-problem' | 'blocked' }>;
 
+/** Every method is paused (too many failures in the short window, per account or from this address). */
+export interface SecondFactorPause {
+  reason: 'paused';
+  message: string;
+  retryAfterSeconds: number;
+}
+
+/**
+ * The authentication app only: the year's guessing budget is spent; keys and recovery codes still work.
+ * `message` is {@link TOTP_BUDGET_SPENT}, which names no other factor: a page that knows them says
+ * {@link totpBudgetSpent} instead, chosen by `reason` (never by comparing the words, which may change).
+ */
+export interface TotpBudgetLock {
+  reason: 'totp-budget-spent';
+  message: string;
+}
+
+/** A lock on the second step, and which kind it is. */
+export type SecondFactorLock = SecondFactorPause | TotpBudgetLock;
+
 /** What the two-factor page says before any code is sent: which methods are locked now, and why. */
 export interface SecondFactorLocks {
-  /** Every method is paused (too many failures in the short window, per account or from this address). */
-  all: { message: string; retryAfterSeconds: number } | null;
-  /** The authentication app only: the year's guessing budget is spent; keys and recovery codes still work. */
-  totp: { message: string } | null;
+  all: SecondFactorPause | null;
+  totp: TotpBudgetLock | null;
 }
 
 export type ReauthenticateResult = { ok: true } | { ok: false; status: 400 | 401 | 429; message: string; retryAfterSeconds?: number };
@@ -154,11 +173,14 @@ const TOTP_REFUSED =
 
 /**
  * The year's TOTP budget is spent, as this service says it: it does not know which other factors the account
- * has, so it names none. The two-factor page, which does, shows {@link totpBudgetSpent} in its place; its
- * "Lost your device?" part says what is left without any, with the administrators' contact (views/help.tsx,
- * LockedOutHelp): not said here too.
+ * has, so it names none. The two-factor page, which does, shows {@link totpBudgetSpent} in its place (told by
+ * the lock's `reason`, {@link TotpBudgetLock}); its "Lost your device?" part says what is left without any,
+ * with the administrators' contact (views/help.tsx, LockedOutHelp): not said here too.
  */
-export const TOTP_BUDGET_SPENT = `${TOTP_REFUSED} Log in another way if you have one, then change your password.`;
+const TOTP_BUDGET_SPENT = `${TOTP_REFUSED} Log in another way if you have one, then change your password.`;
+
+/** A fresh {@link TotpBudgetLock} for each answer: callers get objects of their own. */
+const totpBudgetLock = (): TotpBudgetLock => ({ reason: 'totp-budget-spent', message: TOTP_BUDGET_SPENT });
 
 /**
  * {@link TOTP_BUDGET_SPENT} for an account whose factors are known: a security key only when it has one (telling
@@ -193,6 +215,8 @@ export function createLogin(deps: {
 
   const blocked = (retryAfterMs: number) =>
     ({ kind: 'blocked', status: 429, message: rateLimitMessage(retryAfterMs), retryAfterSeconds: Math.ceil(retryAfterMs / 1000) }) as const;
+  /** A refusal of the second step's short window: every method is paused. */
+  const paused = (retryAfterMs: number) => ({ ...blocked(retryAfterMs), reason: 'paused' }) as const;
   const tokenProblem = (problem: LoginTokenProblem) => ({ kind: 'token-problem', status: 400, problem, message: LOGIN_TOKEN_MESSAGES[problem] }) as const;
 
   /** A counted attempt failed: when it was the last one allowed, the lock-out starts now — record and say so. */
@@ -244,8 +268,10 @@ export function createLogin(deps: {
     const { verdict, also } = await rateLimits.checkAlso('second-factor', { account: userId, ip: origin.ip }, [guesses.part, ...alsoRead]);
     const totpSpentUntil = totpGuessBudget.spentUntilFrom(also.get(guesses.key));
     const locks: SecondFactorLocks = {
-      all: verdict.blocked ? { message: rateLimitMessage(verdict.retryAfterMs), retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) } : null,
-      totp: totpSpentUntil === null ? null : { message: TOTP_BUDGET_SPENT },
+      all: verdict.blocked
+        ? { reason: 'paused', message: rateLimitMessage(verdict.retryAfterMs), retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) }
+        : null,
+      totp: totpSpentUntil === null ? null : totpBudgetLock(),
     };
     return { locks, also };
   };
@@ -333,7 +359,7 @@ export function createLogin(deps: {
       const { verdict, also } = await rateLimits.checkAlso('second-factor', { account: tokenRow.userId, ip: origin.ip }, [tokenRow.part]);
       const problem = tokenRow.problemFrom(also.get(tokenRow.key));
       if (problem) return tokenProblem(problem);
-      if (verdict.blocked) return blocked(verdict.retryAfterMs);
+      if (verdict.blocked) return paused(verdict.retryAfterMs);
       return { kind: 'ready', userId: tokenRow.userId };
     },
 
@@ -341,7 +367,7 @@ export function createLogin(deps: {
       const inspected = await loginTokens.inspect(token);
       if (!inspected.ok) return tokenProblem(inspected.problem);
       const attempt = await rateLimits.attempt('second-factor', { account: inspected.user.id, ip: origin.ip });
-      if (attempt.blocked) return { ...blocked(attempt.retryAfterMs), user: inspected.user };
+      if (attempt.blocked) return { ...paused(attempt.retryAfterMs), user: inspected.user };
       return { kind: 'ready', user: inspected.user, attempt };
     },
 
@@ -351,9 +377,10 @@ export function createLogin(deps: {
     },
 
     async countSecondFactorFailure(gate, origin, message) {
-      const refusal =
-        (await afterFailure(gate.attempt, gate.user.id, 'second-factor', origin)) ??
-        ({ kind: 'invalid', status: 401, message: `${message} ${attemptsLeft(gate.attempt)}` } as const);
+      const lockedNow = await afterFailure(gate.attempt, gate.user.id, 'second-factor', origin);
+      const refusal = lockedNow
+        ? ({ ...lockedNow, reason: 'paused' } as const)
+        : ({ kind: 'invalid', status: 401, message: `${message} ${attemptsLeft(gate.attempt)}` } as const);
       return { ...refusal, user: gate.user };
     },
 
@@ -379,7 +406,7 @@ export function createLogin(deps: {
       if (!guess.allowed) {
         // Not a failure of the short window: keys and recovery codes must stay usable.
         await login.withdrawSecondFactor(gate, origin);
-        return { ...blocked(guess.retryAfterMs), message: TOTP_BUDGET_SPENT, user: gate.user };
+        return { ...blocked(guess.retryAfterMs), ...totpBudgetLock(), user: gate.user };
       }
       // A right code spends its step and burns T in one transaction, so a request that finds the step
       // spent also sees whether T went with it (see usedUpByItsOwnLogin below).
@@ -431,8 +458,8 @@ export function createLogin(deps: {
           // This request's own writes said what is locked now: the short lock starts with this failure exactly
           // when it was the last one allowed, and the year's budget is spent when no guess remained after it.
           const locks: SecondFactorLocks = {
-            all: refusal.kind === 'blocked' ? { message: refusal.message, retryAfterSeconds: refusal.retryAfterSeconds } : null,
-            totp: guess.remaining === 0 ? { message: TOTP_BUDGET_SPENT } : null,
+            all: refusal.kind === 'blocked' ? { reason: 'paused', message: refusal.message, retryAfterSeconds: refusal.retryAfterSeconds } : null,
+            totp: guess.remaining === 0 ? totpBudgetLock() : null,
           };
           return { ...refusal, locks };
         }
