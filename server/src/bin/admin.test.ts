@@ -12,6 +12,7 @@ import { createTestDatabaseUrl } from '../db/test-database.js';
 import { holdTransaction } from '../testing/held-transaction.js';
 import { sqliteLockHeldByAnotherProcess } from '../testing/sqlite-lock-holder.js';
 import { createApp } from '../app.js';
+import { createAdmin } from '../services/admin.js';
 import { NO_ORIGIN } from '../services/events.js';
 import { createServices } from '../services/index.js';
 import { adminMain, generatePassword, readHiddenLine, runAdmin, terminalSafe, type AdminIo, type HiddenInput } from './admin.js';
@@ -712,6 +713,81 @@ async function seededWithApp(config: Config, username: string): Promise<string> 
   }
 }
 
+describe.each(['sqlite', 'postgres'] as const)('admin CLI: reset-2fa run again after a reset cut short (%s)', (dialect) => {
+  let config: Config;
+  useThrowAwayDatabase((started) => {
+    config = started;
+  }, dialect);
+
+  it('lifts the locks the cut-short reset left on, says so, and records and mails nothing again', async () => {
+    // Before: refused ("has no second factor … Nothing was changed"), exit 1, and the locks stayed on.
+    const userId = await seededWithApp(config, 'cutshort');
+    const mailOf = async (db: Kysely<Database>) => (await db.selectFrom('mail_outbox').select('kind').where('user_id', '=', userId).execute()).length;
+    let mailAfterCut: number;
+    const latchkey = await createApp(config);
+    try {
+      const { services } = latchkey;
+      for (let i = 0; i < config.rateLimits.secondFactorPerAccount.max; i++) await services.rateLimits.attempt('second-factor', { account: userId, ip: null });
+      for (let i = 0; i < 2; i++) await services.totpGuessBudget.take(userId);
+      // A run of an earlier version (or of the service without a transaction), killed between its commit and the locks.
+      const cutShort = createAdmin(
+        services.db,
+        services.accounts,
+        services.events,
+        {
+          ...services.rateLimits,
+          resetAccount: async () => {
+            throw new Error('killed');
+          },
+        },
+        services.totpGuessBudget,
+      );
+      await expect(cutShort.resetTwoFactor('cutshort', { reason: 'video call', actor: 'ops', refuseWithoutFactor: true })).rejects.toThrow('killed');
+      mailAfterCut = await mailOf(services.db);
+    } finally {
+      await latchkey.close();
+    }
+    const again = captureIo();
+    expect(await runAdmin(['reset-2fa', '--username', 'cutshort', '--reason', 'video call'], again, config)).toBe(0);
+    expect(again.err).toEqual([]);
+    expect(again.out).toEqual([
+      '"cutshort" has no second factor left to remove (a reset already removed them, or two-factor authentication was off); lifted the second-factor ' +
+        "locks still on the account: the pause on second-factor attempts (too many failures lately) and 2 wrong authentication-app codes counted against the year's authentication-app guessing budget.",
+      'Nothing else was changed: no second reset recorded, no notice mailed.',
+      'Next: "cutshort" logs in at http://localhost/account/login/ with the password alone and sets up two-factor authentication again.',
+    ]);
+    const after = await createApp(config);
+    try {
+      expect((await after.services.rateLimits.check('second-factor', { account: userId, ip: null })).blocked).toBe(false);
+      expect(await after.db.selectFrom('totp_guesses').select('id').where('user_id', '=', userId).execute()).toEqual([]);
+      expect((await after.services.events.list(userId)).filter((event) => event.tag === 'admin:two_factor:reset')).toHaveLength(1);
+      expect(await mailOf(after.db)).toBe(mailAfterCut);
+    } finally {
+      await after.close();
+    }
+    // Nothing left to lift: refused, as for an account that never had a second factor.
+    const third = captureIo();
+    expect(await runAdmin(['reset-2fa', '--username', 'cutshort', '--reason', 'video call'], third, config)).toBe(1);
+    expect(third.err[0]).toMatch(
+      /^"cutshort" has no second factor \(no authentication app, security key or recovery code\) and no second-factor lock, so there is nothing to reset/,
+    );
+  });
+
+  it('says which locks a reset lifted', async () => {
+    const userId = await seededWithApp(config, 'lockedout');
+    const latchkey = await createApp(config);
+    try {
+      for (let i = 0; i < config.rateLimits.secondFactorPerAccount.max; i++)
+        await latchkey.services.rateLimits.attempt('second-factor', { account: userId, ip: null });
+    } finally {
+      await latchkey.close();
+    }
+    const reset = captureIo();
+    expect(await runAdmin(['reset-2fa', '--username', 'lockedout', '--reason', 'video call'], reset, config)).toBe(0);
+    expect(reset.out[1]).toBe('Lifted the second-factor locks: the pause on second-factor attempts (too many failures lately).');
+  });
+});
+
 describe('admin CLI beside another process that holds the SQLite write lock', () => {
   let config: Config;
   useThrowAwayDatabase((started) => {
@@ -835,9 +911,13 @@ describe('admin CLI beside another PostgreSQL session that holds a row lock', ()
     expect(await adminMain(['reset-2fa', '--username', 'rowlocked', '--reason', 'video call'], captureIo(), config)).toBe(0);
   });
 
-  it('says the command may not have finished (exit 3) when the lock stops it after it changed something', { timeout: 60_000 }, async () => {
+  it('a lock on the counters stops the whole reset, not the half after its commit: exit 2, nothing changed; run again, it does all of it', {
+    timeout: 60_000,
+  }, async () => {
+    // Before: the reset committed, then the lock stopped the lifting of the locks: exit 3 ("may not have
+    // finished"), the factors gone and the locks on — and running it again was refused ("no second factor").
     const userId = await seededWithApp(config, 'halfdone');
-    // A wrong second factor: the account's counter row, which reset-2fa clears after it has committed the reset.
+    // A wrong second factor: the account's counter row, which reset-2fa clears in the same transaction as the rest.
     const latchkey = await createApp(config);
     try {
       await latchkey.services.rateLimits.attempt('second-factor', { account: userId, ip: null });
@@ -849,22 +929,28 @@ describe('admin CLI beside another PostgreSQL session that holds a row lock', ()
     );
     const reset = captureIo();
     try {
-      expect(await adminMain(['reset-2fa', '--username', 'halfdone', '--reason', 'video call'], reset, config)).toBe(3);
+      expect(await adminMain(['reset-2fa', '--username', 'halfdone', '--reason', 'video call'], reset, config)).toBe(2);
     } finally {
       await holder.release();
     }
+    expect(reset.out).toEqual([]);
     expect(reset.err).toEqual([
       `Database error: ${where()} is locked by another process writing to it (the server, or another admin command), ` +
-        'and it stayed locked while this command waited. The command may not have finished: `events --username …` shows what was recorded.',
+        'and it stayed locked while this command waited. Nothing was changed. Try again in a moment.',
     ]);
-    // Indeed it had: the reset committed before the counters were reached.
     const after = await createApp(config);
     try {
-      expect((await after.services.accounts.twoFactorStatus(userId)).hasTotp).toBe(false);
-      expect((await after.services.events.list(userId)).map((event) => event.tag)).toContain('admin:two_factor:reset');
+      expect((await after.services.accounts.twoFactorStatus(userId)).hasTotp).toBe(true);
+      expect((await after.services.events.list(userId)).map((event) => event.tag)).not.toContain('admin:two_factor:reset');
+      expect(await after.db.selectFrom('mail_outbox').select('kind').where('user_id', '=', userId).where('kind', 'like', 'notice:admin%').execute()).toEqual(
+        [],
+      );
     } finally {
       await after.close();
     }
+    const again = captureIo();
+    expect(await adminMain(['reset-2fa', '--username', 'halfdone', '--reason', 'video call'], again, config)).toBe(0);
+    expect(again.out[0]).toContain('reset for "halfdone": removed the authentication app');
   });
 
   it('waits for a row lock let go of within the lock timeout', { timeout: 60_000 }, async () => {

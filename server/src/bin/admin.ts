@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ROUTES } from '@latchkey/shared';
 import { type Config, ConfigError, type ConfigDirectories, defaultConfigDirectories, loadConfig } from '../config.js';
+import { inTransaction } from '../db/in-transaction.js';
 import { parseDatabaseUrl } from '../db/open-database.js';
 import { ServiceError } from '../services/errors.js';
 import type { User } from '../db/schema.js';
@@ -24,7 +25,9 @@ import {
   adminEventPage,
   deletionRecords,
   RESET_REASON_MAX,
+  type SecondFactorLocksLifted,
   secretKeyProblem,
+  type TwoFactorReset,
 } from '../services/admin.js';
 import { createServices, type Services } from '../services/index.js';
 import { codeCommand } from './code.js';
@@ -145,8 +148,9 @@ export const COMMANDS: Record<string, AdminCommand> = {
       'Only after you have verified the person out of band. Removes the authentication app, every security key and',
       'recovery code; ends all sessions; remembered devices and logins under way stop working; lifts the second-factor',
       'locks. Records admin:two_factor:reset with your reason and system user (the user sees it in their security',
-      'history) and mails the user a notice at their verified primary address. An account with no second factor is',
-      'refused: nothing to reset, nothing mailed.',
+      'history) and mails the user a notice at their verified primary address, all in one transaction. An account',
+      'with no second factor left only has the second-factor locks still on it lifted (nothing recorded or mailed',
+      'again), and with no lock either it is refused: nothing to reset.',
       '',
       '  --username NAME     the account',
       `  --email ADDRESS     or the account by its address: ${BY_ADDRESS}`,
@@ -162,7 +166,31 @@ export const COMMANDS: Record<string, AdminCommand> = {
       const named = accountOption(values);
       const reason = requireString(values.reason, '--reason');
       const account = await findAccount(services, named);
-      const { user, removed, sessionsEnded } = await services.admin.resetTwoFactor(account.username, { reason, actor: actor(), refuseWithoutFactor: true });
+      // One transaction for all of it, the locks included: a run cut short (killed, the connection lost, a lock
+      // another session kept past the lock timeout) leaves either nothing done or everything. The service lifts
+      // the locks after its own commit when it has no transaction to join, and a run cut there (or by an older
+      // version) left the factors gone and the locks on; running the command again lifts them (see below).
+      let reset: TwoFactorReset;
+      try {
+        reset = await inTransaction(services.db, (trx) =>
+          services.boundTo(trx).admin.resetTwoFactor(account.username, { reason, actor: actor(), refuseWithoutFactor: true }),
+        );
+      } catch (error) {
+        // Rolled back whole: said as a lock met before any change (exit 2), not "may not have finished".
+        if (isDatabaseBusy(error)) throw new DatabaseBusy(busyMessage(describeDatabase(parseDatabaseUrl(services.config.databaseUrl))), { cause: error });
+        throw error;
+      }
+      const { user, removed, sessionsEnded, recorded, locksLifted } = reset;
+      const locks = lockList(locksLifted);
+      if (!recorded) {
+        io.stdout(
+          `"${user.username}" has no second factor left to remove (a reset already removed them, or two-factor authentication was off); ` +
+            `lifted the second-factor locks still on the account: ${listed(locks)}.`,
+        );
+        io.stdout('Nothing else was changed: no second reset recorded, no notice mailed.');
+        io.stdout(`Next: "${user.username}" logs in at ${loginUrl(services)} with the password alone and sets up two-factor authentication again.`);
+        return EXIT.ok;
+      }
       const parts = [
         removed.totp ? 'the authentication app' : null,
         removed.securityKeys > 0 ? plural(removed.securityKeys, 'security key') : null,
@@ -172,6 +200,7 @@ export const COMMANDS: Record<string, AdminCommand> = {
         `Two-factor authentication reset for "${user.username}": removed ${listed(parts)}; ended ${plural(sessionsEnded, 'session')}; ` +
           'remembered devices and logins under way no longer pass the second factor.',
       );
+      if (locks.length > 0) io.stdout(`Lifted the second-factor locks: ${listed(locks)}.`);
       io.stdout(
         (await services.emails.hasVerifiedPrimary(user.id))
           ? `Recorded with your reason; a notice to ${user.email} is queued (the running server sends it).`
@@ -497,6 +526,19 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
+/** The second-factor locks a reset lifted, in words (empty: none was on). */
+function lockList(locks: SecondFactorLocksLifted): string[] {
+  const guesses = plural(locks.totpGuesses, 'wrong authentication-app code');
+  return [
+    locks.secondFactorPaused ? 'the pause on second-factor attempts (too many failures lately)' : null,
+    locks.totpGuesses === 0
+      ? null
+      : locks.totpBudgetSpent
+        ? `the year's authentication-app guessing budget, spent (${guesses} counted)`
+        : `${guesses} counted against the year's authentication-app guessing budget`,
+  ].filter((part) => part !== null);
+}
+
 function listed(parts: string[]): string {
   return parts.length <= 1 ? (parts[0] ?? 'nothing') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }
@@ -706,6 +748,11 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config, dir
       io.stderr(error.message);
       return EXIT.refused;
     }
+    // A command that ran its writes in one transaction and met a lock: rolled back, so nothing was changed.
+    if (error instanceof DatabaseBusy) {
+      io.stderr(`Database error: ${error.message} Nothing was changed.${TRY_AGAIN}`);
+      return EXIT.environment;
+    }
     // SQLite locked by another process past the busy timeout (it used to end as "admin: database is locked",
     // exit 3): when this run had changed nothing yet, it is the environment's (exit 2), and running it again is safe.
     if (isDatabaseBusy(error) && !(await changedAnything(db))) {
@@ -713,7 +760,8 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config, dir
       return EXIT.environment;
     }
     // The database going away mid-command is said as such (not a bare "Connection terminated"); part of the
-    // command may have been done (a reset commits before it lifts the locks), so it is a failure, not exit 2.
+    // command may have been done (a command that commits more than once, or a connection lost during its
+    // COMMIT), so it is a failure, not exit 2.
     const problem = isDatabaseBusy(error) ? new DatabaseProblem(busyMessage(where)) : problemFrom(error, where);
     if (problem) {
       io.stderr(`Database error: ${problem.message} The command may not have finished: \`events --username …\` shows what was recorded.`);

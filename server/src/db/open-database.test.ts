@@ -3,8 +3,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, parseDatabaseUrl, withStatementCache } from './open-database.js';
+import { type Kysely, sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { joinPostgresOptions, openDatabase, parseDatabaseUrl, splitPostgresOptions, withStatementCache } from './open-database.js';
+import type { Database } from './schema.js';
+import { createTestDatabaseUrl } from './test-database.js';
 
 describe('withStatementCache', () => {
   const open = (capacity?: number) => {
@@ -50,22 +53,164 @@ describe('withStatementCache', () => {
 describe('parseDatabaseUrl', () => {
   it('reads sqlite paths and postgres schemas, and refuses anything else with a clear message', () => {
     expect(parseDatabaseUrl('sqlite::memory:')).toEqual({ dialect: 'sqlite', path: ':memory:' });
-    expect(parseDatabaseUrl('postgres://u@h:5432/db?schema=t_1')).toEqual({
+    expect(parseDatabaseUrl('postgres://u@h:5432/db?schema=t_1', {})).toEqual({
       dialect: 'postgres',
       connectionString: 'postgres://u@h:5432/db',
       schema: 't_1',
       prepare: true,
+      options: [],
     });
-    expect(parseDatabaseUrl('postgres://u@h:5432/db?prepare=off')).toEqual({
+    expect(parseDatabaseUrl('postgres://u@h:5432/db?prepare=off', {})).toEqual({
       dialect: 'postgres',
       connectionString: 'postgres://u@h:5432/db',
       schema: null,
       prepare: false,
+      options: [],
     });
     expect(() => parseDatabaseUrl('postgres://h/db?prepare=maybe')).toThrow(/must be "on" \(the default\) or "off"/);
     expect(() => parseDatabaseUrl('sqlite:')).toThrow(/needs a file path/);
     expect(() => parseDatabaseUrl('postgres://h/db?schema=Bad-Name')).toThrow(/plain lower-case identifier/);
     expect(() => parseDatabaseUrl('mysql://h/db')).toThrow(/must be "sqlite:PATH"/);
+  });
+
+  it("takes options= out of the connection string (pg would let it replace the server's settings), else reads PGOPTIONS", () => {
+    expect(parseDatabaseUrl('postgres://u@h/db?schema=s&options=-c%20statement_timeout%3D5000&sslmode=require', {})).toEqual({
+      dialect: 'postgres',
+      connectionString: 'postgres://u@h/db?sslmode=require',
+      schema: 's',
+      prepare: true,
+      options: ['-c', 'statement_timeout=5000'],
+    });
+    // libpq's order: the URL's options, else the environment's.
+    expect(parseDatabaseUrl('postgres://h/db?options=-c%20work_mem%3D8MB', { PGOPTIONS: '-c statement_timeout=1' })).toMatchObject({
+      options: ['-c', 'work_mem=8MB'],
+    });
+    expect(parseDatabaseUrl('postgres://h/db', { PGOPTIONS: '-c statement_timeout=1' })).toMatchObject({ options: ['-c', 'statement_timeout=1'] });
+    // pg takes the last of two and drops the first without a word.
+    expect(() => parseDatabaseUrl('postgres://h/db?options=-c%20a.b%3D1&options=-c%20a.c%3D2', {})).toThrow(/options= more than once/);
+  });
+
+  it("refuses a search_path in the options beside schema= (the schema is the server's choice), in any spelling PostgreSQL reads", () => {
+    for (const options of ['-c search_path=public', '-csearch_path=public', '--search-path=public', '-Pc SEARCH_PATH=public', '-c\tsearch_path=public']) {
+      const url = `postgres://h/db?schema=lk&options=${encodeURIComponent(options)}`;
+      expect(() => parseDatabaseUrl(url, {}), options).toThrow(
+        /^DATABASE_URL chooses the schema twice: schema=lk, and search_path=public in DATABASE_URL options=\. Take search_path out of DATABASE_URL options=: the server sets it from schema=\.$/,
+      );
+    }
+    expect(() => parseDatabaseUrl('postgres://h/db?schema=lk', { PGOPTIONS: '-c search_path=other' })).toThrow(
+      /^DATABASE_URL chooses the schema twice: schema=lk, and search_path=other in PGOPTIONS\. Take search_path out of PGOPTIONS: the server sets it from schema=\.$/,
+    );
+    // Without schema= the operator's search_path is how they choose the schema: kept.
+    expect(parseDatabaseUrl('postgres://h/db?options=-c%20search_path%3Dmine', {})).toMatchObject({ schema: null, options: ['-c', 'search_path=mine'] });
+    // A value that only mentions it is no setting of it.
+    expect(parseDatabaseUrl('postgres://h/db?schema=lk&options=-c%20application_name%3Dsearch_path', {})).toMatchObject({ schema: 'lk' });
+  });
+
+  it('splits options as PostgreSQL does and writes them back to the same arguments', () => {
+    expect(splitPostgresOptions('  -c a=1\t-c  b=two\\ words -c c=back\\\\slash -c d=end\\')).toEqual([
+      '-c',
+      'a=1',
+      '-c',
+      'b=two words',
+      '-c',
+      'c=back\\slash',
+      '-c',
+      'd=end',
+    ]);
+    const args = ['-c', 'x=two words', '-c', 'y=back\\slash', '-c', 'z=tab\there'];
+    expect(splitPostgresOptions(joinPostgresOptions(args))).toEqual(args);
+    // An empty argument (a backslash alone): PostgreSQL refuses it, and it cannot be written back.
+    expect(() => parseDatabaseUrl(`postgres://h/db?options=${encodeURIComponent('-c a.b=1 \\')}`, {})).toThrow(
+      /^DATABASE_URL options= holds a backslash standing alone \(\\\), which PostgreSQL refuses; write \\\\ for a backslash\.$/,
+    );
+  });
+});
+
+// pg let an `options=` in DATABASE_URL replace the options the server gave it: with
+// `?options=-c statement_timeout=5000` the server ran without the search_path of its `schema=` (PostgreSQL's
+// default schema, public, instead of its own) and the admin CLI without its lock_timeout.
+describe('openDatabase on PostgreSQL with options of its own in DATABASE_URL', () => {
+  let databaseUrl: string;
+  let schema: string;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const database = await createTestDatabaseUrl('postgres');
+    ({ databaseUrl, drop } = database);
+    schema = new URL(databaseUrl).searchParams.get('schema')!;
+  });
+  afterAll(async () => {
+    await drop?.();
+  });
+
+  const withOptions = (options: string) => {
+    const url = new URL(databaseUrl);
+    url.searchParams.set('options', options);
+    return url.toString();
+  };
+  /** What one pooled connection runs with. */
+  const settingsOf = async (db: Kysely<Database>) => {
+    try {
+      return await db.connection().execute(async (connection) => {
+        const show = async (name: string) => Object.values((await sql.raw<Record<string, string>>(`show ${name}`).execute(connection)).rows[0]!)[0];
+        const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(connection);
+        return {
+          searchPath: await show('search_path'),
+          lockTimeout: await show('lock_timeout'),
+          statementTimeout: await show('statement_timeout'),
+          applicationName: await show('application_name'),
+          currentSchema: current.rows[0]!.schema,
+        };
+      });
+    } finally {
+      await db.destroy();
+    }
+  };
+
+  it("keeps the URL's statement_timeout and applies the server's search_path and the admin CLI's lock_timeout", async () => {
+    expect(await settingsOf(openDatabase(withOptions('-c statement_timeout=4321'), { lockTimeoutMs: 1234 }))).toMatchObject({
+      searchPath: schema,
+      currentSchema: schema,
+      lockTimeout: '1234ms',
+      statementTimeout: '4321ms',
+    });
+    // The URL as an operator writes it, percent-encoded by hand.
+    const handWritten = `${databaseUrl}&options=-c%20statement_timeout%3D5000`;
+    expect(await settingsOf(openDatabase(handWritten))).toMatchObject({ searchPath: schema, currentSchema: schema, statementTimeout: '5s' });
+  });
+
+  it("keeps the URL's lock_timeout for the server; the admin CLI's own holds over it", async () => {
+    expect(await settingsOf(openDatabase(withOptions('-c lock_timeout=777')))).toMatchObject({ searchPath: schema, lockTimeout: '777ms' });
+    expect(await settingsOf(openDatabase(withOptions('-c lock_timeout=0'), { lockTimeoutMs: 1234 }))).toMatchObject({
+      searchPath: schema,
+      lockTimeout: '1234ms',
+    });
+  });
+
+  it("keeps an escaped space in a value, and a lone backslash at the end cannot swallow the server's settings", async () => {
+    expect(await settingsOf(openDatabase(withOptions('-c application_name=two\\ words -c statement_timeout=321'), { lockTimeoutMs: 1234 }))).toMatchObject({
+      applicationName: 'two words',
+      statementTimeout: '321ms',
+      searchPath: schema,
+      lockTimeout: '1234ms',
+    });
+    expect(await settingsOf(openDatabase(withOptions('-c application_name=end\\'), { lockTimeoutMs: 1234 }))).toMatchObject({
+      applicationName: 'end',
+      searchPath: schema,
+      lockTimeout: '1234ms',
+    });
+  });
+
+  it("applies PGOPTIONS beside the server's settings when the URL gives no options (they used to replace it)", async () => {
+    const before = process.env.PGOPTIONS;
+    process.env.PGOPTIONS = '-c statement_timeout=2345';
+    let db: Kysely<Database>;
+    try {
+      db = openDatabase(databaseUrl, { lockTimeoutMs: 1234 });
+    } finally {
+      if (before === undefined) delete process.env.PGOPTIONS;
+      else process.env.PGOPTIONS = before;
+    }
+    expect(await settingsOf(db)).toMatchObject({ searchPath: schema, lockTimeout: '1234ms', statementTimeout: '2345ms' });
   });
 });
 

@@ -17,14 +17,22 @@ export type DatabaseTarget =
       schema: string | null;
       /** Named prepared statements (`?prepare=off` turns them off: a connection pooler that cannot keep them). */
       prepare: boolean;
+      /**
+       * The operator's own startup options, split into arguments as PostgreSQL splits them: the URL's
+       * `options=` (taken out of `connectionString`), else the `PGOPTIONS` environment variable, as libpq and pg
+       * choose between them. {@link openDatabase} passes them on with the server's settings after them.
+       */
+      options: string[];
     };
 
 /**
  * Parse `sqlite:PATH` (`sqlite::memory:` for an in-memory database) or `postgres://…`.
  * A `schema=NAME` query parameter on a PostgreSQL URL selects the schema (search_path), which is how
- * tests get a throw-away schema each; `prepare=off` sends every query unnamed (see with-prepared-statements.ts).
+ * tests get a throw-away schema each; `prepare=off` sends every query unnamed (see with-prepared-statements.ts);
+ * `options=` (PostgreSQL's startup options, e.g. `-c statement_timeout=5000`) is kept and combined with the
+ * server's own settings (see {@link connectionOptions}). `environment` is where `PGOPTIONS` is read.
  */
-export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
+export function parseDatabaseUrl(databaseUrl: string, environment: NodeJS.ProcessEnv = process.env): DatabaseTarget {
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length);
     if (file === '') throw new Error('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:/var/lib/latchkey/latchkey.db');
@@ -34,15 +42,119 @@ export function parseDatabaseUrl(databaseUrl: string): DatabaseTarget {
     const url = new URL(databaseUrl);
     const schema = url.searchParams.get('schema');
     const prepare = url.searchParams.get('prepare') ?? 'on';
+    const urlOptions = url.searchParams.getAll('options');
     url.searchParams.delete('schema');
     url.searchParams.delete('prepare');
+    // Taken out of the URL: left in, pg would let it replace the server's settings (connection-parameters.js
+    // lets the connection string override the `options` it is given), dropping the search_path of `schema=`.
+    url.searchParams.delete('options');
     if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
       throw new Error(`DATABASE_URL schema "${schema}" must be a plain lower-case identifier.`);
     }
     if (prepare !== 'on' && prepare !== 'off') throw new Error(`DATABASE_URL prepare "${prepare}" must be "on" (the default) or "off".`);
-    return { dialect: 'postgres', connectionString: url.toString(), schema, prepare: prepare === 'on' };
+    // pg would take the last one and drop the others without a word.
+    if (urlOptions.length > 1) throw new Error('DATABASE_URL gives options= more than once; give it once, its settings separated by spaces (%20).');
+    const [given] = urlOptions;
+    const source = given === undefined ? 'PGOPTIONS' : 'DATABASE_URL options=';
+    const options = splitPostgresOptions(given ?? environment.PGOPTIONS ?? '');
+    // PostgreSQL refuses an empty argument ("invalid command-line argument for server process: "), and it
+    // cannot be written back into the string the server's settings are added to.
+    if (options.includes('')) throw new Error(`${source} holds a backslash standing alone (\\), which PostgreSQL refuses; write \\\\ for a backslash.`);
+    // The schema is the server's choice, made by schema= alone: a second one in the options would be either
+    // silently overridden (the operator believes it holds) or silently win (the server uses the wrong schema's
+    // tables). Without schema= a search_path there is the operator's way to choose it, and is kept.
+    const searchPath = settingsIn(options).find((setting) => setting.name === 'search_path');
+    if (schema !== null && searchPath) {
+      throw new Error(
+        `DATABASE_URL chooses the schema twice: schema=${schema}, and search_path=${searchPath.value} in ${source}. ` +
+          `Take search_path out of ${source}: the server sets it from schema=.`,
+      );
+    }
+    return { dialect: 'postgres', connectionString: url.toString(), schema, prepare: prepare === 'on', options };
   }
   throw new Error('DATABASE_URL must be "sqlite:PATH" or "postgres://…".');
+}
+
+/** Whitespace as PostgreSQL's pg_split_opts reads it (C `isspace`). */
+const OPTION_SPACE = /[ \t\n\v\f\r]/;
+
+/**
+ * A startup `options` string split into arguments as PostgreSQL splits it (pg_split_opts, postinit.c):
+ * whitespace separates them, a backslash makes the next character part of the argument (`\ ` a space,
+ * `\\` a backslash), and a backslash at the very end is dropped.
+ */
+export function splitPostgresOptions(options: string): string[] {
+  const args: string[] = [];
+  let current: string | null = null;
+  let escaped = false;
+  for (const character of options) {
+    if (!escaped && OPTION_SPACE.test(character)) {
+      if (current !== null) args.push(current);
+      current = null;
+    } else if (!escaped && character === '\\') {
+      escaped = true;
+      current ??= '';
+    } else {
+      escaped = false;
+      current = (current ?? '') + character;
+    }
+  }
+  if (current !== null) args.push(current);
+  return args;
+}
+
+/**
+ * Arguments written back as one `options` string PostgreSQL splits into the same arguments. Written out
+ * again rather than pasted: pasted, an operator's string ending in a lone backslash would escape the space
+ * before the server's first setting and swallow it into the operator's last value.
+ */
+export function joinPostgresOptions(args: readonly string[]): string {
+  return args.map((arg) => arg.replace(/[\\ \t\n\v\f\r]/g, (character) => `\\${character}`)).join(' ');
+}
+
+/** The backend's option letters that take a value (`getopt` string of process_postgres_switches, postgres.c). */
+const OPTION_LETTERS_WITH_VALUE = new Set('BCcDdfhkNprStvW-');
+
+/**
+ * The run-time settings among startup arguments, read as PostgreSQL's getopt reads them: `-c name=value`,
+ * `-cname=value` or `--name=value`, also after flags in one argument (`-Pc …`); names in lower case with `-`
+ * as `_`, as PostgreSQL looks them up.
+ */
+function settingsIn(args: readonly string[]): { name: string; value: string }[] {
+  const settings: { name: string; value: string }[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('-')) continue;
+    for (let j = 1; j < arg.length; j++) {
+      const letter = arg[j]!;
+      if (!OPTION_LETTERS_WITH_VALUE.has(letter)) continue;
+      const value = j + 1 < arg.length ? arg.slice(j + 1) : args[++i];
+      const equals = value?.indexOf('=') ?? -1;
+      if ((letter === 'c' || letter === '-') && value !== undefined && equals > 0) {
+        settings.push({ name: value.slice(0, equals).replace(/-/g, '_').toLowerCase(), value: value.slice(equals + 1) });
+      }
+      break;
+    }
+  }
+  return settings;
+}
+
+/**
+ * The `options` each PostgreSQL connection starts with: the operator's own (the URL's `options=`, else
+ * `PGOPTIONS`), then the server's settings — its schema's search_path and, for the admin CLI, its
+ * lock_timeout. PostgreSQL applies the arguments in order, so for a setting given twice the server's comes
+ * last and holds. A search_path in both is refused when the URL is parsed. A lock_timeout in both: the CLI's
+ * holds, since its wait is what turns a lock another session keeps into "locked, nothing was changed, try
+ * again" (bin/server-database.ts); an operator's lock_timeout is written for the server's connections, which
+ * share DATABASE_URL (`lock_timeout=0`, waiting for ever, would make the CLI hang again). The server's own
+ * connections set none, so there the operator's holds. Every other setting is the operator's.
+ */
+export function connectionOptions(target: Extract<DatabaseTarget, { dialect: 'postgres' }>, { lockTimeoutMs }: OpenDatabaseOptions = {}): string {
+  const settings = [
+    ...(target.schema ? ['-c', `search_path=${target.schema}`] : []),
+    ...(lockTimeoutMs === undefined ? [] : ['-c', `lock_timeout=${Math.round(lockTimeoutMs)}`]),
+  ];
+  return joinPostgresOptions([...target.options, ...settings]);
 }
 
 /** Distinct SQL texts kept prepared; the server uses fewer than a hundred (an `in (…)` list adds one per length). */
@@ -206,7 +318,7 @@ export interface OpenDatabaseOptions {
    * before it fails with 55P03 lock_not_available (the session's `lock_timeout`). Unset: it waits as long as it
    * takes, which a server's request should (another request's transaction ends soon). The admin CLI sets it, as
    * SQLite's busy timeout bounds its wait there: an operator's command must not hang behind a stuck session.
-   * SQLite ignores it (its busy timeout is always {@link SQLITE_BUSY_TIMEOUT_MS}).
+   * It holds over a `lock_timeout` in the URL's options (see {@link connectionOptions}). SQLite ignores it (its busy timeout is always {@link SQLITE_BUSY_TIMEOUT_MS}).
    */
   lockTimeoutMs?: number;
 }
@@ -222,11 +334,8 @@ export function openDatabase(databaseUrl: string, { lockTimeoutMs }: OpenDatabas
     const database = openSqlite(target.path, databaseUrl);
     return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
   }
-  // Server settings for each connection, given when it starts (no extra round trip).
-  const settings = [
-    ...(target.schema ? [`-c search_path=${target.schema}`] : []),
-    ...(lockTimeoutMs === undefined ? [] : [`-c lock_timeout=${Math.round(lockTimeoutMs)}`]),
-  ];
+  // Settings for each connection, given when it starts (no extra round trip).
+  const options = connectionOptions(target, { lockTimeoutMs });
   const pool = new pg.Pool({
     connectionString: target.connectionString,
     max: 10,
@@ -235,7 +344,7 @@ export function openDatabase(databaseUrl: string, { lockTimeoutMs }: OpenDatabas
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
-    ...(settings.length > 0 ? { options: settings.join(' ') } : {}),
+    ...(options === '' ? {} : { options }),
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);

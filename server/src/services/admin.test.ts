@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DIALECTS, type ServiceHarness, useServiceHarness } from '../testing/service-harness.js';
 import { softAuthenticator } from '../../../test/src/kit/soft-authenticator.js';
-import { accountByAddress, accountsWithAddress, adminEventPage, deletionRecords } from './admin.js';
+import { accountByAddress, accountsWithAddress, adminEventPage, createAdmin, deletionRecords } from './admin.js';
 import { EVENT_TAGS, NO_ORIGIN } from './events.js';
 
 describe.each(DIALECTS)('admin service on %s', (dialect) => {
@@ -67,6 +67,108 @@ describe.each(DIALECTS)('admin service on %s', (dialect) => {
     expect(done.value.removed).toEqual({ totp: true, securityKeys: 1, recoveryCodes: 8 });
     expect(await resets(user.id)).toBe(1);
     expect(await resetNotices(user.id)).toBe(1);
+  });
+
+  /** Second-factor failures until the short-window pause starts, and `guesses` wrong app codes counted for the year. */
+  async function lockOut(userId: string, guesses: number) {
+    for (let i = 0; i < h.config.rateLimits.secondFactorPerAccount.max; i++)
+      await h.services.rateLimits.attempt('second-factor', { account: userId, ip: null });
+    const now = h.clock();
+    if (guesses > 0)
+      await h.db
+        .insertInto('totp_guesses')
+        .values(Array.from({ length: guesses }, () => ({ user_id: userId, guessed_at: now })))
+        .execute();
+    expect(await locksOn(userId)).toEqual({ paused: true, guesses });
+  }
+  const locksOn = async (userId: string) => ({
+    paused: (await h.services.rateLimits.check('second-factor', { account: userId, ip: null })).blocked,
+    guesses: (await h.db.selectFrom('totp_guesses').select('id').where('user_id', '=', userId).execute()).length,
+  });
+
+  it('lifts the second-factor locks and says which were on', async () => {
+    const user = await register({ totp: true });
+    await lockOut(user.id, 3);
+    const reset = await h.services.admin.resetTwoFactor(user.username, { reason: 'video call', actor: 'test', refuseWithoutFactor: true });
+    expect(reset).toMatchObject({ recorded: true, locksLifted: { secondFactorPaused: true, totpGuesses: 3, totpBudgetSpent: false } });
+    expect(await locksOn(user.id)).toEqual({ paused: false, guesses: 0 });
+  });
+
+  it('a reset cut short after its commit is finished by running it again: the locks lifted, nothing recorded or mailed twice', async () => {
+    // Before: the factors were gone, so the second run was refused ("has no second factor … Nothing was
+    // changed") and the locks stayed — a TOTP set up again met the spent year's budget at once.
+    const user = await register({ totp: true, codes: true });
+    await lockOut(user.id, h.services.totpGuessBudget.limit);
+    // The process dies between the reset's commit and the lifting of the locks (the service without a transaction to join).
+    const cutShort = createAdmin(
+      h.db,
+      h.services.accounts,
+      h.services.events,
+      {
+        ...h.services.rateLimits,
+        resetAccount: async () => {
+          throw new Error('killed after the commit');
+        },
+      },
+      h.services.totpGuessBudget,
+    );
+    await expect(cutShort.resetTwoFactor(user.username, { reason: 'video call', actor: 'test', refuseWithoutFactor: true })).rejects.toThrow(
+      'killed after the commit',
+    );
+    const afterCut = (await h.services.accounts.findById(user.id))!;
+    expect((await h.services.accounts.twoFactorStatus(user.id)).enabled).toBe(false);
+    expect(await locksOn(user.id)).toEqual({ paused: true, guesses: h.services.totpGuessBudget.limit });
+    expect([await resets(user.id), await resetNotices(user.id)]).toEqual([1, 1]);
+
+    const again = await h.services.admin.resetTwoFactor(user.username, { reason: 'video call', actor: 'test', refuseWithoutFactor: true });
+    expect(again).toMatchObject({
+      recorded: false,
+      removed: { totp: false, securityKeys: 0, recoveryCodes: 0 },
+      sessionsEnded: 0,
+      locksLifted: { secondFactorPaused: true, totpGuesses: h.services.totpGuessBudget.limit, totpBudgetSpent: true },
+    });
+    expect(await locksOn(user.id)).toEqual({ paused: false, guesses: 0 });
+    expect([await resets(user.id), await resetNotices(user.id)]).toEqual([1, 1]);
+    // Nothing else changed: remembered devices and sessions made since the reset stay.
+    expect((await h.services.accounts.findById(user.id))!.security_epoch).toBe(afterCut.security_epoch);
+    // A third run has nothing left to do.
+    await expect(h.services.admin.resetTwoFactor(user.username, { reason: 'video call', actor: 'test', refuseWithoutFactor: true })).rejects.toMatchObject({
+      status: 409,
+    });
+  });
+
+  it('run in a transaction, a reset that fails at the locks leaves everything as it was', async () => {
+    // The admin CLI runs it on services bound to one transaction: a failure anywhere undoes the whole reset.
+    const user = await register({ totp: true });
+    await lockOut(user.id, 2);
+    await expect(
+      h.db.transaction().execute(async (trx) => {
+        const bound = h.services.boundTo(trx);
+        const failing = createAdmin(
+          trx,
+          bound.accounts,
+          bound.events,
+          {
+            ...bound.rateLimits,
+            resetAccount: async () => {
+              throw new Error('cut at the locks');
+            },
+          },
+          bound.totpGuessBudget,
+        );
+        return failing.resetTwoFactor(user.username, { reason: 'video call', actor: 'test', refuseWithoutFactor: true });
+      }),
+    ).rejects.toThrow('cut at the locks');
+    expect((await h.services.accounts.twoFactorStatus(user.id)).hasTotp).toBe(true);
+    expect([await resets(user.id), await resetNotices(user.id)]).toEqual([0, 0]);
+    expect(await locksOn(user.id)).toEqual({ paused: true, guesses: 2 });
+    // The same, bound to a transaction that commits: everything at once.
+    const reset = await h.db
+      .transaction()
+      .execute((trx) => h.services.boundTo(trx).admin.resetTwoFactor(user.username, { reason: 'video call', actor: 'test', refuseWithoutFactor: true }));
+    expect(reset).toMatchObject({ recorded: true, removed: { totp: true }, locksLifted: { secondFactorPaused: true, totpGuesses: 2 } });
+    expect(await locksOn(user.id)).toEqual({ paused: false, guesses: 0 });
+    expect([await resets(user.id), await resetNotices(user.id)]).toEqual([1, 1]);
   });
 
   it('refuses a reason longer than it keeps, instead of cutting it', async () => {

@@ -13,11 +13,34 @@ import type { RateLimits } from './rate-limits.js';
 import type { TotpGuessBudget } from './totp-guess-budget.js';
 import { totpOffColumns } from './totp.js';
 
-/** What {@link Admin.resetTwoFactor} removed and ended, for the administrator's answer. */
+/** What {@link Admin.resetTwoFactor} removed, ended and lifted, for the administrator's answer. */
 export interface TwoFactorReset {
   user: User;
   removed: { totp: boolean; securityKeys: number; recoveryCodes: number };
   sessionsEnded: number;
+  /**
+   * Whether a reset was recorded (and its notice queued). False only with `refuseWithoutFactor`, for an account
+   * with no second factor left whose locks were still on (a reset cut short after its commit): then only the
+   * locks were lifted — nothing removed, ended, recorded or mailed.
+   */
+  recorded: boolean;
+  /** The second-factor locks that were on when the reset lifted them. */
+  locksLifted: SecondFactorLocksLifted;
+}
+
+/** Second-factor locks as an administrator's reset found them, just before lifting them. */
+export interface SecondFactorLocksLifted {
+  /** The short-window lock on every second factor (too many failures lately) was in force. */
+  secondFactorPaused: boolean;
+  /** Wrong authentication-app codes counted against the year's TOTP guessing budget (services/totp-guess-budget.ts). */
+  totpGuesses: number;
+  /** That budget was spent: TOTP codes were refused for the rest of the year's window. */
+  totpBudgetSpent: boolean;
+}
+
+/** Whether a reset found any second-factor lock to lift. */
+export function liftedAnyLock(locks: SecondFactorLocksLifted): boolean {
+  return locks.secondFactorPaused || locks.totpGuesses > 0;
 }
 
 /** The longest reason kept (the event's `details.reason`). */
@@ -29,7 +52,14 @@ export interface Admin {
    * every second factor (TOTP, security keys, recovery codes), end all sessions, void remembered
    * devices and pending logins, and record who did it and why.
    * `refuseWithoutFactor`: when the account has no second factor left to remove — 2FA was never on, or a
-   * reset a moment ago removed it — change nothing, record nothing, mail nothing, and throw a 409 saying so.
+   * reset a moment ago removed it — record nothing and mail nothing: lift the second-factor locks still on
+   * (a reset cut short between its commit and the lifting left them; running the command again must finish
+   * it) and say so with `recorded: false`, or, with no lock on either, change nothing and throw a 409.
+   *
+   * Called on services bound to a transaction (`services.boundTo(trx)`, as the admin CLI does), all of it —
+   * factors, sessions, event, notice, locks — commits at once. Called otherwise, the locks are lifted in their
+   * own statements after the reset commits: the rate-limit and TOTP-budget services write through the
+   * database they were made with, which on SQLite (one connection) cannot join this transaction.
    */
   resetTwoFactor(username: string, input: { reason: string; actor: string; refuseWithoutFactor?: boolean }): Promise<TwoFactorReset>;
 }
@@ -43,11 +73,18 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
       // Refused rather than cut: a reason cut short in the record says less than the administrator wrote.
       if (reason.trim().length > RESET_REASON_MAX) throw new ServiceError(`Keep the reason to ${RESET_REASON_MAX} characters; it is recorded as given.`, 400);
       const outcome = await inTransaction(db, async (trx) => {
-        // The TOTP columns are cleared only where set, so the count says whether there was an app. The
-        // UPDATE takes the user's row first: on PostgreSQL a second reset of the same account waits here
-        // and then, READ COMMITTED, sees what this one removed (nothing left: refused, not mailed twice).
+        // The factors are removed first, and only they: each statement changes something only where a factor is
+        // there, so an account with none has had nothing changed when it is told apart below — also inside the
+        // caller's transaction, where returning early rolls nothing back. The TOTP columns are cleared only where
+        // set, so the count says whether there was an app. The UPDATE takes the user's row first: on PostgreSQL a
+        // second reset of the same account waits here (or on the key or code rows) and then, READ COMMITTED, sees
+        // what this one removed (nothing left: not recorded, not mailed twice).
         const totp = await trx.updateTable('users').set(totpOffColumns).where('id', '=', user.id).where('totp_secret_enc', 'is not', null).executeTakeFirst();
         const hadTotp = Number(totp.numUpdatedRows) === 1;
+        const keys = await trx.deleteFrom('webauthn_credentials').where('user_id', '=', user.id).executeTakeFirst();
+        const codes = await trx.deleteFrom('recovery_codes').where('user_id', '=', user.id).where('used_at', 'is', null).executeTakeFirst();
+        const removed = { totp: hadTotp, securityKeys: Number(keys.numDeletedRows), recoveryCodes: Number(codes.numDeletedRows) };
+        if (refuseWithoutFactor && !removed.totp && removed.securityKeys === 0 && removed.recoveryCodes === 0) return null;
         // Without an app the epoch still moves: it voids remembered devices and pending logins (ASVS V3.3.3).
         if (!hadTotp)
           await trx
@@ -55,18 +92,8 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
             .set((eb) => ({ security_epoch: eb('security_epoch', '+', 1) }))
             .where('id', '=', user.id)
             .execute();
-        const keys = await trx.deleteFrom('webauthn_credentials').where('user_id', '=', user.id).executeTakeFirst();
         await trx.deleteFrom('webauthn_challenges').where('user_id', '=', user.id).execute();
-        const codes = await trx.deleteFrom('recovery_codes').where('user_id', '=', user.id).where('used_at', 'is', null).executeTakeFirst();
         await trx.deleteFrom('recovery_codes').where('user_id', '=', user.id).execute();
-        const removed = { totp: hadTotp, securityKeys: Number(keys.numDeletedRows), recoveryCodes: Number(codes.numDeletedRows) };
-        if (refuseWithoutFactor && !removed.totp && removed.securityKeys === 0 && removed.recoveryCodes === 0) {
-          throw new ServiceError(
-            `"${user.username}" has no second factor (no authentication app, security key or recovery code), so there is nothing to reset: ` +
-              'they log in with their password alone (if a reset ran a moment ago, it removed them). Nothing was changed and no mail was sent.',
-            409,
-          );
-        }
         await trx.deleteFrom('login_tokens').where('user_id', '=', user.id).execute();
         const sessions = await trx.deleteFrom('sessions').where('user_id', '=', user.id).executeTakeFirst();
         await events
@@ -76,9 +103,27 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
       });
       // The reset also lifts the second-factor locks, the year's TOTP budget included: the administrator
       // checked the person's identity out of band (NIST SP 800-63B 5.2.2 leaves unlocking to the operator).
+      // Lifted after the factors are gone, never before: lifted first, the budget would give a guesser fresh
+      // tries against the factors still there. Read first, so the administrator is told what was on.
+      const guesses = totpGuessBudget.asCounterRow(user.id);
+      const { verdict, also } = await rateLimits.checkAlso('second-factor', { account: user.id, ip: null }, [guesses.part]);
+      const counted = also.get(guesses.key);
+      const locksLifted: SecondFactorLocksLifted = {
+        secondFactorPaused: verdict.blocked,
+        totpGuesses: counted?.count ?? 0,
+        totpBudgetSpent: totpGuessBudget.spentUntilFrom(counted) !== null,
+      };
+      if (outcome === null && !liftedAnyLock(locksLifted)) {
+        throw new ServiceError(
+          `"${user.username}" has no second factor (no authentication app, security key or recovery code) and no second-factor lock, so there is ` +
+            'nothing to reset: they log in with their password alone (if a reset ran a moment ago, it removed them). Nothing was changed and no mail was sent.',
+          409,
+        );
+      }
       await rateLimits.resetAccount('second-factor', user.id);
       await totpGuessBudget.reset(user.id);
-      return { user: (await accounts.findById(user.id)) ?? user, ...outcome };
+      const nothingRemoved = { removed: { totp: false, securityKeys: 0, recoveryCodes: 0 }, sessionsEnded: 0 };
+      return { user: (await accounts.findById(user.id)) ?? user, ...(outcome ?? nothingRemoved), recorded: outcome !== null, locksLifted };
     },
   };
 }
