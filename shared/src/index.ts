@@ -3,3 +3,4 @@ export * from './recovery-code.js';
 export * from './otpauth-uri.js';
 export * from './api.js';
 export * from './loopback-host.js';
+export * from './isolate.js';

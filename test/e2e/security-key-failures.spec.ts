@@ -1,4 +1,4 @@
-import { FIELDS, ROUTES } from '@latchkey/shared';
+import { FIELDS, isolate, ROUTES } from '@latchkey/shared';
 import type { Page } from 'playwright-core';
 import { test, expect } from '../src/kit/fixtures.js';
 import { addVirtualAuthenticator } from '../src/kit/add-virtual-authenticator.js';
@@ -133,7 +133,7 @@ test('the key removed in another browser mid-login: the rendered "Log in again" 
     await row.locator('summary', { hasText: 'Remove' }).click();
     await row.getByLabel('Confirm with your password').fill(user.password);
     await row.getByRole('button', { name: 'Remove “Test key”' }).click();
-    await expect(other.getByText('Security key “Test key” removed.')).toBeVisible();
+    await expect(other.getByText(`Security key “${isolate('Test key')}” removed.`)).toBeVisible();
   } finally {
     await elsewhere.close();
   }

@@ -4,7 +4,7 @@
  * updated key list, or the recovery-codes offer after the first second factor).
  */
 import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
-import { FIELDS, ROUTES, type WebauthnProvisionSuccess } from '@latchkey/shared';
+import { FIELDS, isolate, ROUTES, type WebauthnProvisionSuccess } from '@latchkey/shared';
 import { describeCeremonyError } from './webauthn-ceremony-error.js';
 import { TWO_FACTOR_PURPOSE } from '../views/reauth-hint.js';
 import { WEBAUTHN_DOM } from '../views/webauthn-dom.js';
@@ -74,7 +74,7 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth:
   status.show('Saving…', 'info');
   const result = await postJson<ProvisionSuccess>(ROUTES.webauthnProvisionValidate, { credential, [FIELDS.label]: chosenLabel }, csrfToken);
   if (!result.ok) return status.show(result.message, 'error');
-  status.show(result.data.success || `Security key "${chosenLabel}" added.`, 'info');
+  status.show(result.data.success || `Security key “${isolate(chosenLabel)}” added.`, 'info');
   // The server says where to go: the updated key list, or the recovery codes after a first second factor.
   if (isSafeRedirect(result.data.redirect_to)) window.location.assign(result.data.redirect_to);
   else window.location.reload();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FIELDS, ROUTES } from '@latchkey/shared';
+import { FIELDS, isolate, ROUTES } from '@latchkey/shared';
 import { softAuthenticator } from '@latchkey/test/soft-authenticator';
 import type { RunningServer } from '../main.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
@@ -383,12 +383,12 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     await b.get(ROUTES.webauthnProvision);
     const taken = await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Blue key', [KEY_RENAME.newLabelField]: 'SPARE key' });
     expect(taken.status).toBe(400);
-    expect(taken.text).toContain('You already have a security key named &quot;SPARE key&quot;');
+    expect(taken.text).toContain(`You already have a security key named “${isolate('SPARE key')}”`);
     const renamed = await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Blue key', [KEY_RENAME.newLabelField]: 'Desk key' });
     expect(renamed.status).toBe(303);
     expect(renamed.location).toBe(ROUTES.webauthnProvision);
     const page = await b.get(ROUTES.webauthnProvision);
-    expect(page.text).toContain('Security key “Blue key” renamed to “Desk key”.');
+    expect(page.text).toContain(`Security key “${isolate('Blue key')}” renamed to “${isolate('Desk key')}”.`);
     expect((await server.services.webauthn.list(user.id)).map((key) => key.label)).toEqual(['Desk key', 'Spare key']);
     expect((await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Desk key', [KEY_RENAME.newLabelField]: 'x' }, { csrf: false })).status).toBe(403);
   });

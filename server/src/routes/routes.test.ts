@@ -444,7 +444,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const { username } = await register(b);
       const known = await b.get(ROUTES.home);
       expect(known.status).toBe(200);
-      expect(known.text).toContain(`You are logged in as <strong>${username}</strong>`);
+      expect(known.text).toContain(`You are logged in as <strong><bdi>${username}</bdi></strong>`);
       expect(known.text).toContain(`href="${ROUTES.manageAccount}"`);
     });
   });

@@ -70,7 +70,7 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
     const mailed = await registered[0]!.b.get(ROUTES.manageAccount);
     expect(mailed.text).toContain(`Welcome! We sent a link to ${victim}`);
     // A link went: it is the one to open, and the button sends another.
-    expect(mailed.text).toContain(`Open the link we sent to ${victim} while logged in.`);
+    expect(mailed.text).toContain(`Open the link we sent to <bdi>${victim}</bdi> while logged in.`);
     expect(mailed.text).toContain(`aria-label="Resend link: ${victim}"`);
     expect(mailed.text).not.toContain(`aria-label="Send link: ${victim}"`);
     const late = registered.at(-1)!;
@@ -83,7 +83,9 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
     expect(withheld.text).not.toContain('below later');
     expect(withheld.text).not.toContain('Try again in');
     // The address list does not claim a link that was never sent, and says when "Send link" works.
-    expect(withheld.text).toContain(`No link has been sent to ${victim} yet: use “Send link” below in 60 minutes, then open the link while logged in.`);
+    expect(withheld.text).toContain(
+      `No link has been sent to <bdi>${victim}</bdi> yet: use “Send link” below in 60 minutes, then open the link while logged in.`,
+    );
     expect(withheld.text).toContain('no link yet; “Send link” works in 60 minutes');
     expect(withheld.text).not.toContain('Open the link we sent');
     expect(withheld.text).not.toContain('link sent ');
@@ -108,12 +110,12 @@ describe.each(DIALECTS)('verification mails to one mailbox over HTTP, two server
     // have ended too), the page says "Send link" works now, with no wait, and it does.
     await services().db.deleteFrom('rate_limits').where('key', 'like', 'request:verification-resend:recipient:%').execute();
     const later = await late.b.get(ROUTES.manageAccount);
-    expect(later.text).toContain(`No link has been sent to ${victim} yet: use “Send link” below, then open the link while logged in.`);
+    expect(later.text).toContain(`No link has been sent to <bdi>${victim}</bdi> yet: use “Send link” below, then open the link while logged in.`);
     expect(later.text).not.toContain('“Send link” works in');
     const sent = await late.b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'resend', [FIELDS.emailId]: String(address!.id) });
     expect(sent.status).toBe(303);
     const after = await late.b.get(ROUTES.manageAccount);
-    expect(after.text).toContain(`Open the link we sent to ${victim} while logged in.`);
+    expect(after.text).toContain(`Open the link we sent to <bdi>${victim}</bdi> while logged in.`);
     expect(after.text).toContain(`aria-label="Resend link: ${victim}"`);
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FIELDS, ROUTES, isApiFailure, type ApiFailure, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
+import { FIELDS, ROUTES, isApiFailure, isolate, type ApiFailure, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
 import { softAuthenticator, type SoftAuthenticator } from '@latchkey/test/soft-authenticator';
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { createSessionClient, type SessionClient, type SessionResponse } from '../../../test/src/kit/create-session-client.js';
@@ -9,6 +9,7 @@ import { startServer, type RunningServer } from '../main.js';
 import { EVENT_TAGS } from '../services/events.js';
 import { codesOnPage } from '../testing/http-harness.js';
 import { linkIn, readOutbox } from '../testing/read-outbox.js';
+import { KEY_RENAME } from '../views/webauthn-provision-page.js';
 import { SESSION_ENDED_NOTICES } from './login-notice.js';
 
 // The browser's origin as the server is configured to expect it. The soft authenticator puts it in
@@ -252,7 +253,7 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const mails = await readOutbox(server.services, { to: `${username}@example.org`, kind: 'notice:security-key-count' });
     expect(mails).toHaveLength(1);
     expect(mails[0]!.subject).toContain('may have been copied');
-    expect(mails[0]!.text).toContain('“Desk key”');
+    expect(mails[0]!.text).toContain(`“${isolate('Desk key')}”`);
   });
 
   it('adds a first key (then offers recovery codes), logs out and logs in with it', async () => {
@@ -495,7 +496,7 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     await addKey(client, softAuthenticator(), 'Blue key');
     const duplicate = await client.postJson(ROUTES.webauthnProvisionOptions, { label: ' blue KEY ' });
     expect(duplicate.status).toBe(400);
-    expect(failureOf(duplicate)).toEqual(['You already have a security key named "blue KEY". Choose another name.']);
+    expect(failureOf(duplicate)).toEqual([`You already have a security key named “${isolate('blue KEY')}”. Choose another name.`]);
     const long = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'x'.repeat(65) });
     expect(failureOf(long)[0]).toMatch(/at most 64 characters/);
   });
@@ -516,7 +517,7 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const removed = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'lost', [FIELDS.password]: PASSWORD });
     expect(removed.status).toBe(303);
     const list = await client.follow(removed);
-    expect(list.body).toContain('Security key “lost” removed.');
+    expect(list.body).toContain(`Security key “${isolate('lost')}” removed.`);
     expect(list.body).not.toContain('>lost<');
 
     const query = await passwordStep(client, username);
@@ -548,5 +549,25 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     expect((await client.follow(last)).body).toContain('Two-factor authentication is now off and your recovery codes were deleted');
     expect(await server.services.recoveryCodes.remaining(userId)).toBe(0);
     expect((await server.services.accounts.twoFactorStatus(userId)).enabled).toBe(false);
+  });
+
+  it('a right-to-left label is a bidi isolate of its own in the messages and on the key list', async () => {
+    // A flash and the JSON success are text: the label between FSI and PDI. The list is markup: a <bdi>. Without
+    // them the sentence's direction drew the label's own end ("مفتاح!") on the wrong side of it, beside the quotes.
+    const { client } = await registeredClient();
+    const added = await addKey(client, softAuthenticator(), 'مفتاح!');
+    expect(added.status).toBe(200);
+    expect(added.json<{ success: string }>().success).toBe('Security key “\u2068مفتاح!\u2069” added.');
+    expect((await addKey(client, softAuthenticator(), '2 مفتاح')).status).toBe(200);
+    const keys = (await client.get(ROUTES.webauthnProvision)).body;
+    expect(keys).toContain('<td data-label="Name" class="break-anywhere"><bdi>مفتاح!</bdi></td>');
+    expect(keys).toContain('Remove “<bdi>2 مفتاح</bdi>”</button>');
+
+    const renamed = await client.post(KEY_RENAME.route, { [FIELDS.label]: 'مفتاح!', [KEY_RENAME.newLabelField]: 'מפתח 3' });
+    expect(renamed.status).toBe(303);
+    expect((await client.follow(renamed)).body).toContain('Security key “\u2068مفتاح!\u2069” renamed to “\u2068מפתח 3\u2069”.');
+    const removed = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: '2 مفتاح', [FIELDS.password]: PASSWORD });
+    expect(removed.status).toBe(303);
+    expect((await client.follow(removed)).body).toContain('Security key “\u20682 مفتاح\u2069” removed.');
   });
 });

@@ -7,7 +7,7 @@
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import { z } from 'zod';
-import { FIELDS, ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
+import { FIELDS, isolate, ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shared';
 import type { Services } from '../services/index.js';
 import type { SecondFactorResult } from '../services/login.js';
 import { PASSWORD_MAX_LENGTH } from '../services/password-rule.js';
@@ -263,7 +263,7 @@ export function webauthnRoutes(services: Services): Router {
       try {
         added = await services.webauthn.register(user.id, body.credential, body[FIELDS.label], requestOrigin(req), {
           alsoInTransaction: async (trx, key) => {
-            next = await afterMethodAdded(res, services.boundTo(trx), user.id, `Security key “${key.label}”`);
+            next = await afterMethodAdded(res, services.boundTo(trx), user.id, `Security key “${isolate(key.label)}”`);
           },
         });
       } catch (error) {
@@ -271,7 +271,7 @@ export function webauthnRoutes(services: Services): Router {
         return sendJsonFailure(res, error.status, [error.message]);
       }
       sendJson(res, {
-        success: `Security key “${added.label}” added.`,
+        success: `Security key “${isolate(added.label)}” added.`,
         // Back to the key list, unless recovery codes must be shown first (the first second factor).
         redirect_to: next === ROUTES.manageAccount ? ROUTES.webauthnProvision : next,
       });
@@ -296,11 +296,13 @@ export function webauthnRoutes(services: Services): Router {
         return renderPage(res, error.status, [error.message]);
       }
       const lastMethod = await twoFactorNowOff(services, user.id);
+      // A flash is text: the label goes in as an isolate (FSI … PDI), so a right-to-left one keeps its own order
+      // inside the sentence (@latchkey/shared isolate), as in the renamed and added messages here.
       await services.sessions.setFlash(session.id, {
         kind: lastMethod ? 'warning' : 'success',
         text: lastMethod
-          ? `Security key “${removed.label}” removed. Two-factor authentication is now off and your recovery codes were deleted: add a key or an authentication app.`
-          : `Security key “${removed.label}” removed.`,
+          ? `Security key “${isolate(removed.label)}” removed. Two-factor authentication is now off and your recovery codes were deleted: add a key or an authentication app.`
+          : `Security key “${isolate(removed.label)}” removed.`,
       });
       res.redirect(303, ROUTES.webauthnProvision);
     }),
@@ -323,7 +325,9 @@ export function webauthnRoutes(services: Services): Router {
       await services.sessions.setFlash(session.id, {
         kind: 'success',
         text:
-          renamed.from === renamed.label ? `Security key “${renamed.label}” kept its name.` : `Security key “${renamed.from}” renamed to “${renamed.label}”.`,
+          renamed.from === renamed.label
+            ? `Security key “${isolate(renamed.label)}” kept its name.`
+            : `Security key “${isolate(renamed.from)}” renamed to “${isolate(renamed.label)}”.`,
       });
       res.redirect(303, ROUTES.webauthnProvision);
     }),

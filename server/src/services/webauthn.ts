@@ -16,6 +16,7 @@ import {
 } from '@simplewebauthn/server';
 import { decodeClientDataJSON, isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { Kysely } from 'kysely';
+import { isolate } from '@latchkey/shared';
 import { bumpSecurityEpoch } from './bump-security-epoch.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
@@ -125,7 +126,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
     if (!checked.ok) throw new WebauthnRefusal('invalid-label', checked.message);
     const existing = await keyRows(userId);
     if (existing.some((row) => sameKeyLabel(row.label, checked.label))) {
-      throw new WebauthnRefusal('label-taken', `You already have a security key named "${checked.label}". Choose another name.`);
+      throw new WebauthnRefusal('label-taken', `You already have a security key named “${isolate(checked.label)}”. Choose another name.`);
     }
     if (existing.length >= MAX_KEYS_PER_USER) {
       throw new WebauthnRefusal('too-many-keys', `An account can have at most ${MAX_KEYS_PER_USER} security keys. Remove one first.`);
@@ -294,7 +295,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
       } catch (error) {
         // A concurrent request won the race for this label or key (UNIQUE constraints).
         if (isUniqueViolation(error)) {
-          throw new WebauthnRefusal('label-taken', `A security key named "${label}" or this same key was just added. Reload the page.`);
+          throw new WebauthnRefusal('label-taken', `A security key named “${isolate(label)}” or this same key was just added. Reload the page.`);
         }
         throw error;
       }
@@ -435,10 +436,10 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
       if (!next.ok) throw new WebauthnRefusal('invalid-label', next.message);
       const rows = await keyRows(userId);
       const key = rows.find((row) => row.label === current.label);
-      if (!key) throw new WebauthnRefusal('no-such-key', `You have no security key named "${current.label}".`);
+      if (!key) throw new WebauthnRefusal('no-such-key', `You have no security key named “${isolate(current.label)}”.`);
       if (key.label === next.label) return { from: key.label, label: key.label };
       if (rows.some((row) => row.id !== key.id && sameKeyLabel(row.label, next.label))) {
-        throw new WebauthnRefusal('label-taken', `You already have a security key named "${next.label}". Choose another name.`);
+        throw new WebauthnRefusal('label-taken', `You already have a security key named “${isolate(next.label)}”. Choose another name.`);
       }
       try {
         // The new name and its event commit together.
@@ -451,14 +452,15 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
             .where('label', '=', key.label)
             .executeTakeFirst();
           if (Number(updated.numUpdatedRows) !== 1)
-            throw new WebauthnRefusal('no-such-key', `You have no security key named "${current.label}" any more. Reload the page.`);
+            throw new WebauthnRefusal('no-such-key', `You have no security key named “${isolate(current.label)}” any more. Reload the page.`);
           await events
             .boundTo(trx)
             .record({ userId, tag: EVENT_TAGS.webauthnRenamed, origin, details: { method: 'webauthn', from: key.label, label: next.label } });
         });
       } catch (error) {
         // A concurrent rename or registration took the name first (the unique label index).
-        if (isUniqueViolation(error)) throw new WebauthnRefusal('label-taken', `A security key named "${next.label}" was just added. Choose another name.`);
+        if (isUniqueViolation(error))
+          throw new WebauthnRefusal('label-taken', `A security key named “${isolate(next.label)}” was just added. Choose another name.`);
         throw error;
       }
       return { from: key.label, label: next.label };
@@ -493,7 +495,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         return row;
       });
       if (removed === undefined) {
-        throw new WebauthnRefusal('no-such-key', `You have no security key named "${checked.label}".`);
+        throw new WebauthnRefusal('no-such-key', `You have no security key named “${isolate(checked.label)}”.`);
       }
       return { label: removed.label };
     },

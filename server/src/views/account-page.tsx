@@ -77,7 +77,7 @@ export function AccountPage(props: AccountPageProps) {
     <Layout page={page} title="Account security">
       <h1>Account security</h1>
       <p class="muted">
-        {page.username} · {props.email}
+        <bdi>{page.username}</bdi> · <bdi>{props.email}</bdi>
       </p>
 
       {/* A refused form: the errors summed up here (announced), and each next to its field (focused). */}
@@ -268,8 +268,12 @@ export function AccountPage(props: AccountPageProps) {
         <h2 id="delete-heading">Delete account</h2>
         <p>
           Deletes this account for good: its two-factor methods, recovery codes, sessions, remembered devices, e-mail addresses and security history. Its
-          username, <strong>{page.username}</strong>, cannot be registered again. A notice goes to your verified primary address. To keep your security history,
-          use <strong>Download your data</strong> (above) first.
+          username,{' '}
+          <strong>
+            <bdi>{page.username}</bdi>
+          </strong>
+          , cannot be registered again. A notice goes to your verified primary address. To keep your security history, use <strong>Download your data</strong>{' '}
+          (above) first.
         </p>
         {/* Open with the error next to its field after a refused try: no dead end. */}
         <details open={Object.keys(deletion).length > 0 || undefined}>

@@ -26,31 +26,36 @@ export interface AddressOnPage extends AddressWithLinkState {
   sendableIn: string;
 }
 
-/** What the primary address's notice says while it is not verified: which link, if any, and what to do. */
+/**
+ * What the primary address's notice says while it is not verified: which link, if any, and what to do. The address in
+ * a `<bdi>`: one stored before addresses had to be ASCII (services/email-address.ts) may be right-to-left, and would
+ * otherwise take the sentence's punctuation beside it into its own run.
+ */
 function UnverifiedPrimary({ address }: { address: AddressOnPage }) {
-  const { email } = address;
+  const email = <bdi>{address.email}</bdi>;
   if (address.verifiedElsewhere) {
     return (
       <>
-        {`${email} was verified by another account as well, and an address can belong to one account only, so its verification here was withdrawn (your security history says when). `}
-        Add another address, verify it and make it your primary address.
+        {email} was verified by another account as well, and an address can belong to one account only, so its verification here was withdrawn (your security
+        history says when). Add another address, verify it and make it your primary address.
       </>
     );
   }
   if (address.verificationWithdrawn) {
-    return (
-      <>{`The verification of ${email} was withdrawn (your security history says when): use “Resend link” below, then open the new link while logged in.`}</>
-    );
+    return <>The verification of {email} was withdrawn (your security history says when): use “Resend link” below, then open the new link while logged in.</>;
   }
   if (address.verifySentAt === null) {
     return (
-      <>{`No link has been sent to ${email} yet: use “Send link” below${address.sendableIn === '' ? '' : ` ${address.sendableIn}`}, then open the link while logged in.`}</>
+      <>
+        No link has been sent to {email} yet: use “Send link” below{address.sendableIn === '' ? '' : ` ${address.sendableIn}`}, then open the link while logged
+        in.
+      </>
     );
   }
   if (address.linkExpired) {
-    return <>{`The link we sent to ${email} has expired (links work for 24 hours): use “Resend link” below, then open the new link while logged in.`}</>;
+    return <>The link we sent to {email} has expired (links work for 24 hours): use “Resend link” below, then open the new link while logged in.</>;
   }
-  return <>{`Open the link we sent to ${email} while logged in.`}</>;
+  return <>Open the link we sent to {email} while logged in.</>;
 }
 
 /** The state of an unverified address's link, after "Not verified" in its row. */
@@ -176,7 +181,9 @@ export function EmailAddressesSection({
         {addresses.map((address) => (
           <li key={address.id}>
             <p class="address">
-              <strong>{address.email}</strong>
+              <strong>
+                <bdi>{address.email}</bdi>
+              </strong>
               {address.primary ? ' (primary)' : null}
             </p>
             <p>
@@ -256,7 +263,9 @@ export function EmailProblemPage({ page, title, message }: { page: PageContext; 
 export function ConfirmMakePrimaryPage({ page, address, error }: { page: PageContext; address: EmailAddress; error?: string | undefined }) {
   return (
     <Layout page={page} title="Confirm your new primary address">
-      <h1>Make {address.email} your primary address?</h1>
+      <h1>
+        Make <bdi>{address.email}</bdi> your primary address?
+      </h1>
       <p>Security notices will go to this address instead of your current primary address, which is told of the change.</p>
       <form method="post" action={ROUTES.manageEmail} class="stack" novalidate>
         <CsrfInput token={page.csrfToken} />

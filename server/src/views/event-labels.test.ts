@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_TAGS, type SecurityEvent } from '../services/events.js';
-import { describeEvent } from './event-labels.js';
+import { describeEvent, eventSentence } from './event-labels.js';
 
 const event = (tag: string, details: Record<string, unknown> = {}): SecurityEvent => ({
   id: 1,
@@ -73,5 +73,21 @@ describe('security history labels', () => {
       'Two-factor method removed: authentication app: two-factor authentication is now off and the recovery codes were deleted',
     );
     expect(describeEvent(event(EVENT_TAGS.methodRemoved, { method: 'webauthn', label: 'Desk key' }))).toBe('Security key “Desk key” removed');
+  });
+
+  it('marks every value someone chose, and only those, for the history table to isolate', () => {
+    // The table shows each marked value in a <bdi> (security-history.tsx); a value left unmarked is drawn in the
+    // sentence's direction. Chosen: key labels (now and before a rename), addresses, a deleted account's name.
+    const chosen = { label: 'مفتاح!', from: 'מפתח 2', email: 'a@example.org', to: 'b@example.org', username: 'alice' };
+    const details = { ...chosen, method: 'webauthn', reason: 'concurrent-use', userAgent: 'curl/8.5.0', count: 2 };
+    const seen = new Set<string>();
+    for (const tag of Object.values(EVENT_TAGS)) {
+      const pieces = eventSentence(event(tag, details));
+      for (const piece of pieces) if (typeof piece !== 'string') seen.add(piece.chosen);
+      // A chosen value never hides inside the sentence's own words.
+      for (const piece of pieces) if (typeof piece === 'string') for (const value of Object.values(chosen)) expect(piece, tag).not.toContain(value);
+      expect(pieces.map((piece) => (typeof piece === 'string' ? piece : piece.chosen)).join(''), tag).toBe(describeEvent(event(tag, details)));
+    }
+    expect([...seen].sort()).toEqual(Object.values(chosen).sort());
   });
 });

@@ -17,7 +17,11 @@ export function HomePage({ page }: { page: PageContext }) {
         <section class="card" aria-labelledby="home-account-heading">
           <h2 id="home-account-heading">Your account</h2>
           <p>
-            You are logged in as <strong>{page.username}</strong>.
+            You are logged in as{' '}
+            <strong>
+              <bdi>{page.username}</bdi>
+            </strong>
+            .
           </p>
           <p>
             <a class="button button-primary" href={ROUTES.manageAccount}>

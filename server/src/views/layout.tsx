@@ -48,7 +48,10 @@ export function Layout({ page, title, children, scripts = [] }: LayoutProps) {
               <form method="post" action={ROUTES.logout} class="inline-form">
                 <CsrfInput token={page.csrfToken} />
                 <span class="muted">
-                  Logged in as <strong>{page.username}</strong>
+                  Logged in as{' '}
+                  <strong>
+                    <bdi>{page.username}</bdi>
+                  </strong>
                 </span>{' '}
                 <button type="submit" class="link-button">
                   Log out

@@ -78,8 +78,12 @@ export function ResetPasswordPage({ page, token, username, form = {} }: { page: 
     <Layout page={page} title="Choose a new password">
       <h1>Choose a new password</h1>
       <p>
-        For the account <strong>{username}</strong>. Every session of this account ends and remembered devices are forgotten. Your two-factor settings stay as
-        they are: if you use two-factor authentication, your next login still asks for your second factor.
+        For the account{' '}
+        <strong>
+          <bdi>{username}</bdi>
+        </strong>
+        . Every session of this account ends and remembered devices are forgotten. Your two-factor settings stay as they are: if you use two-factor
+        authentication, your next login still asks for your second factor.
       </p>
       <ErrorSummary errors={all} />
       <form method="post" action={`${PASSWORD_ROUTES.resetPassword}?${new URLSearchParams({ token }).toString()}`} class="stack" novalidate>

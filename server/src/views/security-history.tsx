@@ -2,7 +2,7 @@
 /** @jsxImportSource preact */
 import { ROUTES } from '@latchkey/shared';
 import { HISTORY_PAGE_SIZE, type SecurityEvent } from '../services/events.js';
-import { describeEvent } from './event-labels.js';
+import { type EventSentence, eventSentence } from './event-labels.js';
 import { describeUserAgent } from './describe-user-agent.js';
 import { Layout, formatTime, type PageContext } from './layout.js';
 
@@ -35,7 +35,7 @@ export function SecurityHistoryTable({ events, caption }: { events: SecurityEven
                 verified"): with `break-anywhere` it wraps inside the column; as a whole word it set the column's
                 least width, and the table ran out of its card and widened the page wherever it was not stacked. */}
             <td data-label="Event" class="break-anywhere">
-              {describeEvent(event)}
+              <Sentence pieces={eventSentence(event)} />
             </td>
             <td data-label="Time">{formatTime(event.createdAt)}</td>
             <td data-label="From">
@@ -47,6 +47,16 @@ export function SecurityHistoryTable({ events, caption }: { events: SecurityEven
       </tbody>
     </table>
   );
+}
+
+/**
+ * A history sentence with each chosen value (a key label, an address) in a `<bdi>`. Without it the sentence's
+ * direction decides the weak characters at a right-to-left label's ends: "Security key “مفتاح!” used" drew the "!"
+ * after the label, beside the closing quote, and "2 مفتاح" its digit before it (Chromium), the label misread. The
+ * element isolates without control characters, so the cell's text is the plain sentence (copied, searched, read out).
+ */
+function Sentence({ pieces }: { pieces: EventSentence }) {
+  return <>{pieces.map((piece) => (typeof piece === 'string' ? piece : <bdi>{piece.chosen}</bdi>))}</>;
 }
 
 /** Total pages for `total` events (at least 1, so an empty history still has its page 1). */

@@ -118,8 +118,9 @@ export function SecurityKeyList({
           <tbody>
             {keys.map((key, index) => (
               <tr key={key.label}>
+                {/* Not alone in its cell: stacked on a narrow screen, the cell starts with "Name: " (data-label). */}
                 <td data-label="Name" class="break-anywhere">
-                  {key.label}
+                  <bdi>{key.label}</bdi>
                 </td>
                 <td data-label="Added">{formatTime(key.createdAt)}</td>
                 <td data-label="Last used">{key.lastUsedAt === null ? 'Never' : formatTime(key.lastUsedAt)}</td>
@@ -168,7 +169,7 @@ export function SecurityKeyList({
                         <input id={`remove-key-password-${index}`} name={FIELDS.password} type="password" autocomplete="current-password" required />
                       </div>
                       <button type="submit" class="button button-danger">
-                        Remove “{key.label}”
+                        Remove “<bdi>{key.label}</bdi>”
                       </button>
                     </form>
                   </details>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isolate } from '@latchkey/shared';
 import { composeMail } from './compose-mail.js';
 
 const MESSAGE = composeMail({
@@ -29,5 +30,22 @@ describe('composeMail, the HTML part', () => {
     expect(MESSAGE.html).toContain('<title>Latchkey: two-factor method added</title>');
     expect(MESSAGE.html).not.toMatch(/<(?:img|link|script|table|iframe)\b|\bsrc=|url\(/i);
     expect(MESSAGE.html).toContain('>Review your account</a>');
+  });
+});
+
+describe('composeMail, a value someone chose inside a sentence', () => {
+  it('keeps its isolate in the text part, and shows it as a <bdi> around exactly that value in the HTML part', () => {
+    const mail = composeMail({
+      subject: 'Latchkey: two-factor method added',
+      greeting: 'Hello alice,',
+      paragraphs: [`The security key “${isolate('مفتاح!')}” was added to your account “alice”.`],
+      after: [`If “${isolate('2 <b>مفتاح</b>')}” was not you, remove it.`],
+    });
+    expect(mail.text).toContain('The security key “\u2068مفتاح!\u2069” was added to your account “alice”.');
+    expect(mail.html).toContain('<p>The security key “<bdi>مفتاح!</bdi>” was added to your account “alice”.</p>');
+    // Escaped inside the <bdi> as anywhere else; the HTML part holds no control characters.
+    expect(mail.html).toContain('<p>If “<bdi>2 &lt;b>مفتاح&lt;/b></bdi>” was not you, remove it.</p>');
+    expect(mail.html).not.toMatch(/[\u2066-\u2069]/);
+    expect(mail.html.match(/<bdi>/g)).toHaveLength(2);
   });
 });

@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
+import { splitIsolates } from '@latchkey/shared';
 import { render } from 'preact-render-to-string';
 
 /** What a message says, independent of its format. Never put a secret here (a code, a TOTP secret, a password). */
@@ -7,7 +8,10 @@ export interface MailContent {
   subject: string;
   /** The greeting line, e.g. `Hello alice,`. */
   greeting: string;
-  /** Plain sentences; each becomes a paragraph. */
+  /**
+   * Plain sentences; each becomes a paragraph. A value someone chose goes in as `isolate(value)` (@latchkey/shared):
+   * FSI … PDI in the text part, a `<bdi>` in the HTML part ({@link Sentence}).
+   */
   paragraphs: string[];
   /** One link the message is about (verify, reset, review your account): an absolute URL on LATCHKEY_ORIGIN. */
   action?: { label: string; url: string };
@@ -33,6 +37,16 @@ const SIGNATURE = 'This message was sent automatically by the account server of 
  * (white on #0b5cad, 6.7:1), so it reads the same on a light or a dark canvas.
  */
 const BUTTON_STYLE = 'display: inline-block; padding: 0.5em 1em; background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 4px;';
+
+/**
+ * A sentence of the HTML part: each isolate in it (FSI … PDI, put there by `isolate`) becomes a `<bdi>`, the HTML
+ * form of the same isolate, so the HTML holds no control characters (what a reader copies is the plain value) and
+ * a right-to-left key label cannot take the sentence's quotes and punctuation into its run. The text part keeps
+ * the characters: they do the same there.
+ */
+function Sentence({ text }: { text: string }) {
+  return <>{splitIsolates(text).map((piece) => (piece.isolated ? <bdi>{piece.text}</bdi> : piece.text))}</>;
+}
 
 /**
  * The plain-text and HTML bodies of one message, saying the same thing: clients that show HTML get a
@@ -64,9 +78,13 @@ export function composeMail(content: MailContent): ComposedMail {
         <title>{content.subject}</title>
       </head>
       <body style="font-family: system-ui, sans-serif; line-height: 1.5; max-width: 40em;">
-        <p>{content.greeting}</p>
+        <p>
+          <Sentence text={content.greeting} />
+        </p>
         {content.paragraphs.map((paragraph) => (
-          <p>{paragraph}</p>
+          <p>
+            <Sentence text={paragraph} />
+          </p>
         ))}
         {content.action && (
           <p>
@@ -81,7 +99,9 @@ export function composeMail(content: MailContent): ComposedMail {
           </p>
         )}
         {after.map((paragraph) => (
-          <p>{paragraph}</p>
+          <p>
+            <Sentence text={paragraph} />
+          </p>
         ))}
         {content.contact && (
           <p>

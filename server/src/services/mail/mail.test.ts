@@ -219,7 +219,7 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
       `${h.config.rpName}: two-factor authentication turned off`,
     ]);
     expect(bodyOf(removals[0]!).text).not.toContain('is now off');
-    expect(bodyOf(removals[1]!).text).toContain('The security key “Desk key” was removed from your account');
+    expect(bodyOf(removals[1]!).text).toContain('The security key “\u2068Desk key\u2069” was removed from your account');
     expect(bodyOf(removals[1]!).text).toContain('two-factor authentication is now off, and the recovery codes were deleted');
   });
 
@@ -233,7 +233,7 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     await h.services.webauthn.remove(user.id, 'https://evil.example/x', NO_ORIGIN, { lastFactorConfirmed: true });
     const [removal] = (await outbox(user.id)).filter((row) => row.kind === 'notice:method-removed');
     const { text, html } = bodyOf(removal!);
-    expect(text).toContain('The security key “https[://]evil[.]example/x” was removed from your account');
+    expect(text).toContain('The security key “\u2068https[://]evil[.]example/x\u2069” was removed from your account');
     for (const part of [text, html]) expect(part).not.toMatch(/evil\.example|https:\/\/evil/);
     expect(text.match(/https?:\/\/\S+/g)).toEqual([`${h.config.origin}/manage/account/`]);
   });
@@ -282,7 +282,7 @@ describe.each(DIALECTS)('mail on %s', (dialect) => {
     await h.services.admin.resetTwoFactor(user.username, { reason: 'video call', actor: 'test' });
     const rows = await outbox(user.id);
     expect(rows.map((row) => row.kind)).toEqual(['notice:method-added', 'notice:method-removed', 'notice:admin-two-factor-reset']);
-    expect(bodyOf(rows[0]!).text).toContain('The security key “Desk key” was added');
+    expect(bodyOf(rows[0]!).text).toContain('The security key “\u2068Desk key\u2069” was added');
   });
 
   it('a notice rolls back with the transaction that recorded its event (no mail for a change that did not happen)', async () => {

@@ -110,7 +110,7 @@ describe('security notices, as the owner reads them', () => {
   it('a security key whose count did not grow names the key, and says two tabs can look the same', () => {
     const { subject, text } = noticeText(EVENT_TAGS.webauthnSignCountRegression, { details: { method: 'webauthn', label: 'Desk key' } });
     expect(subject).toBe('Latchkey: a security key of your account may have been copied');
-    expect(text).toContain('answered with your security key “Desk key”, but the key reported a use count no higher than before.');
+    expect(text).toContain('answered with your security key “\u2068Desk key\u2069”, but the key reported a use count no higher than before.');
     expect(text).toContain('Two tabs of one login answered out of order can look the same');
   });
 
@@ -125,7 +125,9 @@ describe('security notices, as the owner reads them', () => {
       noticeText(EVENT_TAGS.webauthnSignCountRegression, { details: { method: 'webauthn', label } }),
     ];
     for (const { subject, text, html } of notices) {
-      expect(text, subject).toMatch(/security key “https\[:\/\/\]evil\[\.\]example\/x”/);
+      // Defanged, then isolated: the isolate goes around the whole quoted label in both parts.
+      expect(text, subject).toMatch(/security key “\u2068https\[:\/\/\]evil\[\.\]example\/x\u2069”/);
+      expect(html, subject).toContain('security key “<bdi>https[://]evil[.]example/x</bdi>”');
       for (const part of [text, html]) expect(part, subject).not.toMatch(/evil\.example|https:\/\/evil/);
       // What a client links in the text part: the notice's own link (and the request's IP address), nothing of the label.
       const parsed = await simpleParser(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text}\r\n`);
@@ -135,7 +137,7 @@ describe('security notices, as the owner reads them', () => {
     }
     // An ordinary label, and any label stored before, reads as it was.
     expect(noticeText(EVENT_TAGS.methodRemoved, { details: { method: 'webauthn', label: 'YubiKey 5.1' } }).text).toContain(
-      'The security key “YubiKey 5.1” was removed from your account “alice”.',
+      'The security key “\u2068YubiKey 5.1\u2069” was removed from your account “alice”.',
     );
   });
 
@@ -173,5 +175,31 @@ describe('security notices, as the owner reads them', () => {
       expect(noticeText(tag).text).not.toContain('Locked out');
       expect(noticeText(tag, { support: address }).text).toContain('The administrators of this index can be reached at security@index.example.org\n\n-- \n');
     }
+  });
+
+  it('quote a right-to-left key label in a bidi isolate of its own: FSI … PDI in the text part, a <bdi> in the HTML part', () => {
+    // Without it the sentence's direction drew the label's own end on the wrong side of it, beside the quotes
+    // ("مفتاح!" with its "!" after the label, "2 مفتاح" with its digit before it).
+    for (const label of ['مفتاح!', '2 مفتاح', 'מפתח (גיבוי)']) {
+      const notices = [
+        noticeText(EVENT_TAGS.methodAdded, { details: { method: 'webauthn', label } }),
+        noticeText(EVENT_TAGS.methodRemoved, { details: { method: 'webauthn', label } }),
+        noticeText(EVENT_TAGS.secondFactorFailure, { details: { method: 'webauthn', label } }),
+        noticeText(EVENT_TAGS.webauthnSignCountRegression, { details: { method: 'webauthn', label } }),
+      ];
+      for (const { subject, text, html } of notices) {
+        expect(text, subject).toContain(`security key “\u2068${label}\u2069”`);
+        expect(html, subject).toContain(`security key “<bdi>${label}</bdi>”`);
+        // Exactly that value: one isolate per part, and the HTML part holds no control characters.
+        expect(text.match(/[\u2066-\u2069]/g), subject).toEqual(['\u2068', '\u2069']);
+        expect(html.match(/<bdi>/g), subject).toHaveLength(1);
+        expect(html, subject).not.toMatch(/[\u2066-\u2069]/);
+      }
+    }
+    // Usernames and addresses are ASCII as stored (services/email-address.ts): left as they are, so a copied address
+    // carries no control character into a form that refuses them.
+    const address = noticeText(EVENT_TAGS.emailVerified, { details: { email: 'work@example.org' } });
+    expect(address.text).toContain('The address work@example.org was verified and added to your account “alice”.');
+    expect(address.html).not.toContain('<bdi>');
   });
 });

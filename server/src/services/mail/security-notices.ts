@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { secondFactorLeft } from '../second-factor-left.js';
-import { ROUTES } from '@latchkey/shared';
+import { isolate, ROUTES } from '@latchkey/shared';
 import type { SupportContact } from '../../config.js';
 import type { Database } from '../../db/schema.js';
 import { describeUserAgent } from '../../views/describe-user-agent.js';
@@ -60,9 +60,15 @@ const METHOD_NAMES: Record<string, string> = { totp: 'an authentication app', we
 
 /**
  * A security key's label as notices quote it: a session alone can rename a key, so a label must never become a
- * link in the owner's mail ({@link unlinkable}).
+ * link in the owner's mail ({@link unlinkable}); and it is the one value a notice quotes that can be right-to-left,
+ * so it is isolated ({@link isolate}: FSI … PDI in the text part, a `<bdi>` in the HTML part), or the sentence's
+ * direction would draw the label's own end ("مفتاح!", "2 مفتاح") on the wrong side of it. Defanged first, then
+ * isolated: the isolate is around the whole quoted text, and a link finder meets `[.]` inside it as before.
+ * Usernames (ASCII since the first release) and addresses (stored with an ASCII local part and domain,
+ * services/email-address.ts) stay bare: they cannot reorder an English sentence, and the characters would go with
+ * a copied address into a form that refuses them.
  */
-const keyLabel = (label: string) => `“${unlinkable(label)}”`;
+const keyLabel = (label: string) => `“${isolate(unlinkable(label))}”`;
 
 const methodName = (details: Record<string, unknown>) => {
   if (details.method === 'webauthn' && typeof details.label === 'string') return `the security key ${keyLabel(details.label)}`;

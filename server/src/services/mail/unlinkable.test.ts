@@ -1,5 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
+import { isolate } from '@latchkey/shared';
 import { unlinkable } from './unlinkable.js';
 
 /**
@@ -46,6 +47,16 @@ describe('unlinkable', () => {
       // The oracle does find the label's link as it is: otherwise this test could not fail.
       expect(await linksFoundIn(`the security key “${label}” was removed.`), label).not.toEqual([]);
       expect(await linksFoundIn(`the security key “${unlinkable(label)}” was removed.`), label).toEqual([]);
+    }
+  });
+
+  it('still leaves no link once the quoted label is in its bidi isolate, as notices quote it (FSI … PDI around it)', async () => {
+    // The isolate is no protection of its own: mailparser still links a bare host name or a second URL in it (and
+    // some clients match differently around the controls), so the defanging is still what keeps links out.
+    expect(await linksFoundIn(`the security key “${isolate('evil.com/login')}” was removed.`)).not.toEqual([]);
+    expect(await linksFoundIn(`the security key “${isolate('see evil.com or https://evil.net')}” was removed.`)).not.toEqual([]);
+    for (const label of HOSTILE) {
+      expect(await linksFoundIn(`the security key “${isolate(unlinkable(label))}” was removed.`), label).toEqual([]);
     }
   });
 });
