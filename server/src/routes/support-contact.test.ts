@@ -3,7 +3,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { SupportContact } from '../config.js';
 import type { RunningServer } from '../main.js';
 import { TestBrowser } from '../testing/browser.js';
-import { codeFor, enableTotpThrough, PASSWORD, registerThrough, useTestServer } from '../testing/http-harness.js';
+import { codeFor, registerThrough, totpAccountAtSecondStep, useTestServer } from '../testing/http-harness.js';
 
 /**
  * LATCHKEY_SUPPORT_CONTACT on the pages where someone who lost every factor and code finds out: the second
@@ -70,21 +70,8 @@ describe.each(CONTACTS)('the second-step pages with the support contact %s', (_n
     for (const other of CONTACTS) if (other[1] && other[1] !== supportContact) expect(html).not.toContain(other[1].label.replaceAll('&', '&amp;'));
   }
 
-  /** A fresh account with TOTP, logged out, its password just accepted: returns the browser, the second-step URL and the name. */
-  async function atSecondStep() {
-    const b = new TestBrowser(server.url);
-    const { username } = await registerThrough(b, server);
-    await enableTotpThrough(b);
-    await b.get(ROUTES.manageAccount);
-    expect((await b.post(ROUTES.logout)).status).toBe(303);
-    await b.get(ROUTES.login);
-    const answer = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
-    expect(answer.location).toMatch(/^\/account\/two-factor\/\?token=/);
-    return { b, url: answer.location!, username };
-  }
-
   it('the two-factor and recovery-code pages say how to reach the administrators', async () => {
-    const { b, url } = await atSecondStep();
+    const { b, url } = await totpAccountAtSecondStep(server);
     for (let round = 0; round < 2; round++) {
       // Twice: the second is spliced into the cached shape.
       const page = await b.get(url);
@@ -99,7 +86,7 @@ describe.each(CONTACTS)('the second-step pages with the support contact %s', (_n
   });
 
   it('once too many wrong codes paused the second step, the contact is there with the lock-out message', async () => {
-    const { b, url } = await atSecondStep();
+    const { b, url } = await totpAccountAtSecondStep(server);
     await b.get(url);
     let answer = await b.post(url, { [FIELDS.totpValue]: '000000' });
     for (let tries = 1; answer.status !== 429 && tries < 10; tries++) answer = await b.post(url, { [FIELDS.totpValue]: '000000' });
@@ -136,7 +123,7 @@ describe.each(CONTACTS)('the second-step pages with the support contact %s', (_n
   });
 
   it("with the year's app codes spent, the page says so once, with the way to reach the administrators", async () => {
-    const { b, url, username } = await atSecondStep();
+    const { b, url, username } = await totpAccountAtSecondStep(server);
     const user = await server.services.accounts.findByUsername(username);
     const now = Date.now();
     const budget = server.services.config.rateLimits.totpGuessesPerYear.max;

@@ -3,7 +3,7 @@ import { FIELDS, ROUTES } from '@latchkey/shared';
 import type { RunningServer } from '../main.js';
 import { EVENT_TAGS } from '../services/events.js';
 import { TestBrowser, type PageResponse } from '../testing/browser.js';
-import { codeFor, enableTotpThrough, PASSWORD, registerThrough, useTestServer } from '../testing/http-harness.js';
+import { codeFor, passwordStepThrough, totpAccountAtSecondStep, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 
 /**
@@ -28,24 +28,10 @@ describe.each(DIALECTS)('a double submit of the second step over HTTP on %s', (d
 
   /** A fresh account with TOTP, logged out, its password just accepted: the browser is on the second-step page. */
   async function atSecondStep() {
-    const b = new TestBrowser(server.url);
-    const { username } = await registerThrough(b, server);
-    const { secret, codes } = await enableTotpThrough(b);
-    await b.get(ROUTES.manageAccount);
-    expect((await b.post(ROUTES.logout)).status).toBe(303);
-    const url = await passwordStep(b, username);
+    const { b, username, url, secret, recoveryCodes } = await totpAccountAtSecondStep(server);
     const user = (await server.services.accounts.findByUsername(username))!;
     // The enabling code spent this step: the login's code is the next one (accepted as one step of drift).
-    return { b, user, url, code: codeFor(secret, 1), recoveryCodes: codes };
-  }
-
-  /** The password step in `b`; returns the second-step URL (`?token=…`), loaded (its CSRF token kept). */
-  async function passwordStep(b: TestBrowser, username: string) {
-    await b.get(ROUTES.login);
-    const answer = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
-    expect(answer.location).toMatch(/^\/account\/two-factor\/\?token=/);
-    expect((await b.get(answer.location!)).status).toBe(200);
-    return answer.location!;
+    return { b, user, url, code: codeFor(secret, 1), recoveryCodes };
   }
 
   /** One answer logs in; the other is the "used link" page, never a wrong-guess message. */
@@ -157,7 +143,7 @@ describe.each(DIALECTS)('a double submit of the second step over HTTP on %s', (d
   it('an attacker replaying the code the owner just used, from their own login: refused as used, counted, in the owner’s history', async () => {
     const owner = await atSecondStep();
     const attacker = new TestBrowser(server.url);
-    const attackerUrl = await passwordStep(attacker, owner.user.username);
+    const attackerUrl = await passwordStepThrough(attacker, owner.user.username);
     expect((await owner.b.post(owner.url, { [FIELDS.totpValue]: owner.code })).location).toBe(ROUTES.manageAccount);
     const replay = await attacker.post(attackerUrl, { [FIELDS.totpValue]: owner.code });
     expect(replay.status).toBe(401);
@@ -169,7 +155,7 @@ describe.each(DIALECTS)('a double submit of the second step over HTTP on %s', (d
   it('pinned: an attacker’s replay checked in the duplicate’s window, with their own T, is still counted', async () => {
     const owner = await atSecondStep();
     const attacker = new TestBrowser(server.url);
-    const attackerUrl = await passwordStep(attacker, owner.user.username);
+    const attackerUrl = await passwordStepThrough(attacker, owner.user.username);
     // Whichever post checks the code first logs in; the other finds it used, with a T of its own still unused.
     const restore = holdSecondCall(server.services.totp, 'verify', (firstCall) => firstCall);
     let answers: PageResponse[];

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FIELDS, ROUTES } from '@latchkey/shared';
+import { FIELDS } from '@latchkey/shared';
 import type { RunningServer } from '../main.js';
 import type { Login, SecondFactorLocks } from '../services/login.js';
-import { TestBrowser } from '../testing/browser.js';
-import { enableTotpThrough, PASSWORD, registerThrough, useTestServer } from '../testing/http-harness.js';
+import { totpAccountAtSecondStep, useTestServer } from '../testing/http-harness.js';
 
 /**
  * The two-factor page says the year's spent TOTP budget for the account's own factors (services/login.ts,
@@ -51,25 +50,18 @@ describe('the two-factor page says the app’s year lock by its kind, not by the
   });
 
   /** A fresh account with the app (and recovery codes), `spent` of the year's guesses used, its password just accepted. */
-  async function atSecondStep(spent: number) {
-    const b = new TestBrowser(server.url);
-    const { username } = await registerThrough(b, server);
-    await enableTotpThrough(b);
-    await b.get(ROUTES.manageAccount);
-    expect((await b.post(ROUTES.logout)).status).toBe(303);
-    const user = (await server.services.accounts.findByUsername(username))!;
-    if (spent > 0) {
-      const now = Date.now();
-      await server.services.db
-        .insertInto('totp_guesses')
-        .values(Array.from({ length: spent }, (_, i) => ({ user_id: user.id, guessed_at: now - (i + 1) * 1000 })))
-        .execute();
-    }
-    await b.get(ROUTES.login);
-    const answer = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD });
-    expect(answer.location).toMatch(/^\/account\/two-factor\/\?token=/);
-    return { b, url: answer.location! };
-  }
+  const atSecondStep = (spent: number) =>
+    totpAccountAtSecondStep(server, {
+      beforePassword: async (username) => {
+        if (spent === 0) return;
+        const user = (await server.services.accounts.findByUsername(username))!;
+        const now = Date.now();
+        await server.services.db
+          .insertInto('totp_guesses')
+          .values(Array.from({ length: spent }, (_, i) => ({ user_id: user.id, guessed_at: now - (i + 1) * 1000 })))
+          .execute();
+      },
+    });
 
   /** The account's sentence, said once, and the service's own wording nowhere. */
   function expectAccountSentenceOnce(html: string) {
@@ -124,14 +116,7 @@ describe('the two-factor page says a pause once, by its kind', () => {
   });
 
   it('when a code is refused because two-factor login is paused, and the locks read after it word the pause otherwise', async () => {
-    const b = new TestBrowser(server.url);
-    const { username } = await registerThrough(b, server);
-    await enableTotpThrough(b);
-    await b.get(ROUTES.manageAccount);
-    expect((await b.post(ROUTES.logout)).status).toBe(303);
-    await b.get(ROUTES.login);
-    const url = (await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD })).location!;
-    await b.get(url);
+    const { b, url } = await totpAccountAtSecondStep(server);
     const { max } = server.services.config.rateLimits.secondFactorPerAccount;
     for (let i = 0; i < max; i++) expect((await b.post(url, { [FIELDS.totpValue]: '000000' })).status).not.toBe(200);
     const refused = await b.post(url, { [FIELDS.totpValue]: '000000' });

@@ -115,6 +115,33 @@ export async function enableTotpThrough(b: TestBrowser): Promise<{ secret: strin
   return { secret: secret!, codes };
 }
 
+/** The password step in `b`; returns the second-step URL (`?token=…`), loaded (its CSRF token kept). */
+export async function passwordStepThrough(b: TestBrowser, username: string, password = PASSWORD): Promise<string> {
+  await b.get(ROUTES.login);
+  const answer = await b.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: password });
+  expect(answer.location).toMatch(/^\/account\/two-factor\/\?token=/);
+  expect((await b.get(answer.location!)).status).toBe(200);
+  return answer.location!;
+}
+
+/**
+ * A fresh account with TOTP and recovery codes (its address verified), logged out, then its password accepted in
+ * a new browser: that browser is on the second-step page. `beforePassword` runs after the log-out, before the
+ * password step (to spend the account's guesses, say).
+ */
+export async function totpAccountAtSecondStep(
+  server: Pick<RunningServer, 'services' | 'url'>,
+  { beforePassword }: { beforePassword?: (username: string) => Promise<void> } = {},
+): Promise<{ b: TestBrowser; username: string; url: string; secret: string; recoveryCodes: string[] }> {
+  const b = new TestBrowser(server.url);
+  const { username } = await registerThrough(b, server);
+  const { secret, codes } = await enableTotpThrough(b);
+  await b.get(ROUTES.manageAccount);
+  expect((await b.post(ROUTES.logout)).status).toBe(303);
+  await beforePassword?.(username);
+  return { b, username, url: await passwordStepThrough(b, username), secret, recoveryCodes: codes };
+}
+
 /** The User-Agent of a Firefox 128 on Windows, for tests that tell two browsers of one type apart. */
 export const FIREFOX_128_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
