@@ -28,6 +28,12 @@ function noticeText(tag: EventTag, overrides: Partial<NoticeContext> & { userAge
   return { ...composeMail({ greeting: 'Hello alice,', ...content }), content };
 }
 
+/** Every notice that names a security key by its label. */
+function keyNotices(label: string) {
+  const tags = [EVENT_TAGS.methodAdded, EVENT_TAGS.methodRemoved, EVENT_TAGS.secondFactorFailure, EVENT_TAGS.webauthnSignCountRegression];
+  return tags.map((tag) => noticeText(tag, { details: { method: 'webauthn', label } }));
+}
+
 describe('security notices, as the owner reads them', () => {
   it('say when and from where: the time in UTC, the IP address and the browser the server saw', () => {
     const { text } = noticeText(EVENT_TAGS.methodAdded, { details: { method: 'totp' } });
@@ -118,12 +124,7 @@ describe('security notices, as the owner reads them', () => {
     // Renamed by whoever holds a session, a label was copied into the owner's later notices as it was, and
     // clients link URLs and host names in text and HTML alike: the attacker's link in a genuine message.
     const label = 'https://evil.example/x';
-    const notices = [
-      noticeText(EVENT_TAGS.methodAdded, { details: { method: 'webauthn', label } }),
-      noticeText(EVENT_TAGS.methodRemoved, { details: { method: 'webauthn', label } }),
-      noticeText(EVENT_TAGS.secondFactorFailure, { details: { method: 'webauthn', label } }),
-      noticeText(EVENT_TAGS.webauthnSignCountRegression, { details: { method: 'webauthn', label } }),
-    ];
+    const notices = keyNotices(label);
     for (const { subject, text, html } of notices) {
       // Defanged, then isolated: the isolate goes around the whole quoted label in both parts.
       expect(text, subject).toMatch(/security key “\u2068https\[:\/\/\]evil\[\.\]example\/x\u2069”/);
@@ -181,12 +182,7 @@ describe('security notices, as the owner reads them', () => {
     // Without it the sentence's direction drew the label's own end on the wrong side of it, beside the quotes
     // ("مفتاح!" with its "!" after the label, "2 مفتاح" with its digit before it).
     for (const label of ['مفتاح!', '2 مفتاح', 'מפתח (גיבוי)']) {
-      const notices = [
-        noticeText(EVENT_TAGS.methodAdded, { details: { method: 'webauthn', label } }),
-        noticeText(EVENT_TAGS.methodRemoved, { details: { method: 'webauthn', label } }),
-        noticeText(EVENT_TAGS.secondFactorFailure, { details: { method: 'webauthn', label } }),
-        noticeText(EVENT_TAGS.webauthnSignCountRegression, { details: { method: 'webauthn', label } }),
-      ];
+      const notices = keyNotices(label);
       for (const { subject, text, html } of notices) {
         expect(text, subject).toContain(`security key “\u2068${label}\u2069”`);
         expect(html, subject).toContain(`security key “<bdi>${label}</bdi>”`);
