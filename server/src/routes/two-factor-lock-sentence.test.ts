@@ -89,6 +89,8 @@ describe('the two-factor page says the app’s year lock by its kind, not by the
     const answer = await b.post(url, { [FIELDS.totpValue]: '000000' });
     expect(answer.status).toBe(401);
     expect(answer.text).toContain('Invalid code.');
+    // Not sent back to the app the page now says is refused.
+    expect(answer.text).not.toContain('try the current code');
     // The lock the step itself learnt, in the app's part.
     expect(answer.text).toContain('id="totp-locked"');
     expectAccountSentenceOnce(answer.text);

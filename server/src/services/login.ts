@@ -450,10 +450,14 @@ export function createLogin(deps: {
           return { kind: 'invalid', status: 400, message: 'Your account has no authentication app set up; use another method.', user: gate.user };
         case 'replayed':
         case 'invalid': {
+          // After the code that spent the year's budget, no app code is taken: "try the current code" would send
+          // the owner back to the app the page now says is refused (QA).
           const message =
             check === 'replayed'
               ? 'This code has already been used. Wait for the next code and try again.'
-              : 'Invalid code. Check your device’s clock and try the current code.';
+              : guess.remaining === 0
+                ? 'Invalid code.'
+                : 'Invalid code. Check your device’s clock and try the current code.';
           const refusal = await login.failSecondFactor(gate, 'totp', origin, message);
           // This request's own writes said what is locked now: the short lock starts with this failure exactly
           // when it was the last one allowed, and the year's budget is spent when no guess remained after it.
