@@ -87,6 +87,13 @@ test('Save reports a bad link or address at once and never waits on the site-acc
   // Typed, with a secret of base32 letters but too short for a key: the background's refusal goes on the
   // secret field too (it was a notice under the form, the field unmarked).
   await tab('Type it').click();
+  // A right-to-left name is drawn in its own direction while typed (dir="auto"), as the list will draw it: a box is
+  // left to right otherwise, and showed "!مؤسسة" as "مؤسسة!".
+  for (const box of [popup.getByLabel('Issuer'), popup.getByLabel('Account name')]) {
+    await box.fill('مؤسسة!');
+    expect(await box.evaluate((input) => input.matches(':dir(rtl)'))).toBe(true);
+    await box.fill('');
+  }
   await popup.getByLabel('Account name').fill('carol');
   const typedSecret = popup.getByLabel('Secret key');
   await typedSecret.fill('JBSWY3DP');

@@ -110,7 +110,11 @@ test('editing an account: a new site is saved and then offered access as a separ
   await popup.getByRole('button', { name: 'Save changes' }).click();
   await expect(name).toHaveAttribute('aria-invalid', 'true');
   await expect(name).toBeFocused();
+  // Typed right to left, the name is drawn in its own direction (dir="auto"), as the list draws it.
+  await name.fill('مستخدم!');
+  expect(await name.evaluate((input) => input.matches(':dir(rtl)'))).toBe(true);
   await name.fill('bob');
+  expect(await name.evaluate((input) => input.matches(':dir(rtl)'))).toBe(false);
 
   // An address without a scheme is a question with a one-click answer, as on the add form.
   const fillsOn = popup.getByLabel('Fills on');

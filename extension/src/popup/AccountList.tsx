@@ -142,7 +142,14 @@ export function AccountList(props: Props) {
       {searching ? (
         <div class="search">
           <Icon name="search" />
-          <input type="search" aria-label="Search accounts" placeholder="Search accounts" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
+          <input
+            type="search"
+            dir="auto"
+            aria-label="Search accounts"
+            placeholder="Search accounts"
+            value={query}
+            onInput={(e) => setQuery(e.currentTarget.value)}
+          />
         </div>
       ) : null}
 

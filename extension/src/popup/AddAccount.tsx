@@ -187,12 +187,15 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
         {mode === 'manual' ? (
           <>
             <Field label="Issuer" hint="Who the account is with, e.g. PyPI.">
-              {(id, describedBy) => <input id={id} value={issuer} aria-describedby={describedBy} onInput={(e) => setIssuer(e.currentTarget.value)} />}
+              {(id, describedBy) => (
+                <input id={id} dir="auto" value={issuer} aria-describedby={describedBy} onInput={(e) => setIssuer(e.currentTarget.value)} />
+              )}
             </Field>
             <Field label="Account name" error={problemOn('label')}>
               {(id, describedBy) => (
                 <input
                   id={id}
+                  dir="auto"
                   value={label}
                   autoComplete="username"
                   aria-describedby={describedBy}

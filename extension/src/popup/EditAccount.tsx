@@ -68,11 +68,12 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
     <main class="screen">
       <Header title="Edit account" onBack={() => props.onDone()} />
       <form class="stack" onSubmit={save}>
-        <Field label="Issuer">{(id) => <input id={id} value={issuer} onInput={(e) => setIssuer(e.currentTarget.value)} />}</Field>
+        <Field label="Issuer">{(id) => <input id={id} dir="auto" value={issuer} onInput={(e) => setIssuer(e.currentTarget.value)} />}</Field>
         <Field label="Account name" error={problem?.field === 'label' ? problem.message : null}>
           {(id, describedBy) => (
             <input
               id={id}
+              dir="auto"
               value={label}
               aria-describedby={describedBy}
               aria-invalid={problem?.field === 'label' ? 'true' : undefined}

@@ -4,7 +4,7 @@ import { HomePage } from './home-page.js';
 import { Layout } from './layout.js';
 import { ResetPasswordPage } from './password-reset-pages.js';
 import { renderDocument, renderPage } from './render.js';
-import { SecurityKeyList } from './webauthn-provision-page.js';
+import { SecurityKeyList, WebauthnProvisionPage } from './webauthn-provision-page.js';
 
 /**
  * Values someone chose, beside other text on the server's pages, are each a bidi isolate of their own: a `<bdi>`
@@ -22,6 +22,14 @@ describe('chosen values on the pages', () => {
     // Inputs and attributes hold the value alone, as it is: no markup, no control character.
     expect(html).toContain(`<input type="hidden" name="label" value="${LABEL}"/>`);
     expect(html).not.toMatch(/[\u2066-\u2069]/);
+  });
+
+  it('the boxes a label is typed in take their direction from it (dir="auto"): a box is left to right otherwise', () => {
+    // Seen in Chromium: "مفتاح!" in the rename box drew its "!" on the right, unlike the Name cell beside it.
+    const list = renderDocument(SecurityKeyList({ page, keys: [{ label: LABEL, createdAt: 0, lastUsedAt: null }] }));
+    expect(list).toMatch(new RegExp(`<input id="rename-key-0" name="[^"]+" type="text" dir="auto" value="${LABEL}"`));
+    const add = renderDocument(WebauthnProvisionPage({ page, keys: [], hasTotp: false, recentlyAuthenticated: true }));
+    expect(add).toMatch(/<input id="[^"]+" name="label" type="text" dir="auto"/);
   });
 
   it('the username in the header, the home page, the reset page and the account page; the address beside it', () => {

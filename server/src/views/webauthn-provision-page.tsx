@@ -55,6 +55,9 @@ export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticat
               id={WEBAUTHN_DOM.provisionLabel}
               name={FIELDS.label}
               type="text"
+              // A label may be right-to-left: the box takes its direction from what is typed (a box is left to
+              // right otherwise, and drew "مفتاح!" with its "!" on the wrong side, unlike the list below it).
+              dir="auto"
               maxLength={MAX_KEY_LABEL_LENGTH}
               required
               autocomplete="off"
@@ -138,6 +141,7 @@ export function SecurityKeyList({
                           id={`rename-key-${index}`}
                           name={KEY_RENAME.newLabelField}
                           type="text"
+                          dir="auto"
                           value={key.label}
                           maxLength={MAX_KEY_LABEL_LENGTH}
                           required
