@@ -92,7 +92,7 @@ describe.each(CONTACTS)('the second-step pages with the support contact %s', (_n
     for (let tries = 1; answer.status !== 429 && tries < 10; tries++) answer = await b.post(url, { [FIELDS.totpValue]: '000000' });
     expect(answer.status).toBe(429);
     expect(answer.text).toMatch(/Too many/);
-    expect(answer.text).toContain('Recovery codes are paused too until then.');
+    expect(answer.text).toContain('Recovery codes, if you have any left, are paused too until then.');
     expect(answer.text).not.toContain('Log in with a recovery code</a>');
     expectContact(answer.text);
     const recovery = await b.get(url.replace(ROUTES.twoFactor, ROUTES.recoveryCode));

@@ -147,7 +147,7 @@ export function TwoFactorPage({
       <section class="card" aria-labelledby="recovery-heading">
         <h2 id="recovery-heading">Lost your device?</h2>
         {locks.all ? (
-          <p>Recovery codes are paused too until then.</p>
+          <p>Recovery codes, if you have any left, are paused too until then.</p>
         ) : (
           <p>
             <a href={`${ROUTES.recoveryCode}${query}`}>Log in with a recovery code</a> instead.
