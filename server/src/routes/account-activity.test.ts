@@ -384,6 +384,15 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
     const taken = await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Blue key', [KEY_RENAME.newLabelField]: 'SPARE key' });
     expect(taken.status).toBe(400);
     expect(taken.text).toContain(`You already have a security key named “${isolate('SPARE key')}”`);
+    // That key's rename form is open again with the name as typed, marked invalid and told why on its field; the others closed.
+    const refusedForm = /<details class="details-plain" open(?:="")?>[\s\S]*?<\/details>/.exec(taken.text)?.[0] ?? '';
+    expect(refusedForm).toContain('<input type="hidden" name="label" value="Blue key"/>');
+    expect(refusedForm).toMatch(/value="SPARE key"[^>]*aria-invalid="true" aria-describedby="rename-key-0-error"/);
+    expect(refusedForm).toMatch(/<p class="field-error" id="rename-key-0-error">You already have a security key named/);
+    expect(taken.text.match(/<details class="details-plain" open/g)).toHaveLength(1);
+    const empty = await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Blue key', [KEY_RENAME.newLabelField]: '' });
+    expect(empty.status).toBe(400);
+    expect(empty.text).toMatch(/<p class="field-error" id="rename-key-0-error">Give the security key a name\.<\/p>/);
     const renamed = await b.post(KEY_RENAME.route, { [FIELDS.label]: 'Blue key', [KEY_RENAME.newLabelField]: 'Desk key' });
     expect(renamed.status).toBe(303);
     expect(renamed.location).toBe(ROUTES.webauthnProvision);

@@ -15,7 +15,7 @@ import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import { CEREMONY_TIMEOUT_MS, WebauthnRefusal } from '../services/webauthn.js';
 import { REAUTH_WINDOW_MS } from '../services/sessions.js';
 import type { SessionRow } from '../db/schema.js';
-import { KEY_RENAME, WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
+import { KEY_RENAME, type KeyRenameAttempt, WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
 import { CONFIRM_TEXT } from '../views/account-page.js';
 import { firstFactorRefusal, refuseWithoutVerifiedPrimary } from './email.js';
 import { LastFactorUnconfirmed } from '../services/clear-recovery-codes-if-no-factor.js';
@@ -202,7 +202,7 @@ export function webauthnRoutes(services: Services): Router {
 
   router.use(ROUTES.webauthnProvision, requireUser());
 
-  const renderPage = async (res: Response, status: number, errors: string[] = []) => {
+  const renderPage = async (res: Response, status: number, errors: string[] = [], rename?: KeyRenameAttempt) => {
     const { user, session } = currentUser(res);
     const [keys, status2fa, flash] = await Promise.all([
       services.webauthn.list(user.id),
@@ -218,6 +218,7 @@ export function webauthnRoutes(services: Services): Router {
         hasTotp: status2fa.hasTotp,
         recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
         form: { errors },
+        rename,
       }),
     );
   };
@@ -313,14 +314,20 @@ export function webauthnRoutes(services: Services): Router {
     KEY_RENAME.route,
     handler(async (req, res) => {
       const form = parseForm(req, KEY_RENAME_FORM);
-      if (!form.ok) return renderPage(res, 400, Object.values(form.fieldErrors));
+      /** The key's rename form shown open again, with what was typed and why it was refused (on its field too). */
+      const refuse = (status: number, errors: string[]) => {
+        const { [FIELDS.label]: label, [KEY_RENAME.newLabelField]: value } = bodyFields(req) as Record<string, unknown>;
+        const attempt = typeof label === 'string' && typeof value === 'string' ? { label, value, error: errors.join(' ') } : undefined;
+        return renderPage(res, status, errors, attempt);
+      };
+      if (!form.ok) return refuse(400, Object.values(form.fieldErrors));
       const { user, session } = currentUser(res);
       let renamed: { from: string; label: string };
       try {
         renamed = await services.webauthn.rename(user.id, form.data[FIELDS.label], form.data[KEY_RENAME.newLabelField], requestOrigin(req));
       } catch (error) {
         if (!(error instanceof WebauthnRefusal)) throw error;
-        return renderPage(res, error.status, [error.message]);
+        return refuse(error.status, [error.message]);
       }
       await services.sessions.setFlash(session.id, {
         kind: 'success',

@@ -13,6 +13,18 @@ import { ConfirmCheckbox, CsrfInput, ErrorSummary, Layout, formatTime, type Page
 /** Renaming a key (beyond the shared contract): the key's current `label` and this new name. */
 export const KEY_RENAME = { route: ROUTES.webauthnProvisionRename, newLabelField: 'new_label' } as const;
 
+/**
+ * A rename the server refused (the name taken, empty, too long): the key's rename form is shown open again with
+ * what was typed and why, on its field — it used to close, the typed name lost, the reason only at the top.
+ */
+export interface KeyRenameAttempt {
+  /** The key's current label (which form). */
+  label: string;
+  /** The new name as typed. */
+  value: string;
+  error: string;
+}
+
 export interface WebauthnProvisionPageProps {
   page: PageContext;
   keys: SecurityKey[];
@@ -21,13 +33,14 @@ export interface WebauthnProvisionPageProps {
   /** When false, adding a key asks for the password first (not authenticated in the last 5 minutes). */
   recentlyAuthenticated: boolean;
   form?: FormState;
+  rename?: KeyRenameAttempt | undefined;
 }
 
 /**
  * Security keys: the list (name, added, last used, remove with password) and the "add" form, which
  * the page script drives (the WebAuthn ceremony needs the browser's API; no inline script).
  */
-export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticated, form = {} }: WebauthnProvisionPageProps) {
+export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticated, form = {}, rename }: WebauthnProvisionPageProps) {
   return (
     <Layout page={page} title="Security keys" scripts={[WEBAUTHN_SCRIPTS.provision]}>
       <h1>Security keys</h1>
@@ -39,7 +52,7 @@ export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticat
 
       <section class="card" aria-labelledby="key-list-heading">
         <h2 id="key-list-heading">Your keys</h2>
-        <SecurityKeyList page={page} keys={keys} onlyFactor={!hasTotp && keys.length === 1} />
+        <SecurityKeyList page={page} keys={keys} onlyFactor={!hasTotp && keys.length === 1} rename={rename} />
       </section>
 
       <section class="card" aria-labelledby="add-key-heading">
@@ -96,10 +109,12 @@ export function SecurityKeyList({
   page,
   keys,
   onlyFactor = false,
+  rename,
 }: {
   page: PageContext;
   keys: Pick<SecurityKey, 'label' | 'createdAt' | 'lastUsedAt'>[];
   onlyFactor?: boolean;
+  rename?: KeyRenameAttempt | undefined;
 }) {
   return (
     <div id={WEBAUTHN_DOM.keyList}>
@@ -119,67 +134,77 @@ export function SecurityKeyList({
             </tr>
           </thead>
           <tbody>
-            {keys.map((key, index) => (
-              <tr key={key.label}>
-                {/* Not alone in its cell: stacked on a narrow screen, the cell starts with "Name: " (data-label). */}
-                <td data-label="Name" class="break-anywhere">
-                  <bdi>{key.label}</bdi>
-                </td>
-                <td data-label="Added">{formatTime(key.createdAt)}</td>
-                <td data-label="Last used">{key.lastUsedAt === null ? 'Never' : formatTime(key.lastUsedAt)}</td>
-                <td>
-                  <details class="details-plain">
-                    <summary>
-                      Rename<span class="visually-hidden"> “{key.label}”</span>
-                    </summary>
-                    <form method="post" action={KEY_RENAME.route} class="stack">
-                      <CsrfInput token={page.csrfToken} />
-                      <input type="hidden" name={FIELDS.label} value={key.label} />
-                      <div class="field">
-                        <label for={`rename-key-${index}`}>New label</label>
-                        <input
-                          id={`rename-key-${index}`}
-                          name={KEY_RENAME.newLabelField}
-                          type="text"
-                          dir="auto"
-                          value={key.label}
-                          maxLength={MAX_KEY_LABEL_LENGTH}
-                          required
-                          autocomplete="off"
-                        />
-                      </div>
-                      <button type="submit" class="button">
+            {keys.map((key, index) => {
+              const refused = rename?.label === key.label ? rename : null;
+              return (
+                <tr key={key.label}>
+                  {/* Not alone in its cell: stacked on a narrow screen, the cell starts with "Name: " (data-label). */}
+                  <td data-label="Name" class="break-anywhere">
+                    <bdi>{key.label}</bdi>
+                  </td>
+                  <td data-label="Added">{formatTime(key.createdAt)}</td>
+                  <td data-label="Last used">{key.lastUsedAt === null ? 'Never' : formatTime(key.lastUsedAt)}</td>
+                  <td>
+                    <details class="details-plain" open={refused !== null}>
+                      <summary>
                         Rename<span class="visually-hidden"> “{key.label}”</span>
-                      </button>
-                    </form>
-                  </details>
-                  <details>
-                    <summary>
-                      Remove<span class="visually-hidden"> “{key.label}”</span>
-                    </summary>
-                    <form method="post" action={ROUTES.webauthnProvisionDelete} class="stack">
-                      <CsrfInput token={page.csrfToken} />
-                      <input type="hidden" name={FIELDS.label} value={key.label} />
-                      {onlyFactor ? (
-                        <>
-                          <p class="notice notice-warning">
-                            This is your only second factor: removing it turns two-factor authentication off and deletes your recovery codes.
-                          </p>
-                          <ConfirmCheckbox id={`remove-key-confirm-${index}`} label={CONFIRM_TEXT.lastMethod} />
-                        </>
-                      ) : null}
-                      <div class="field">
-                        <label for={`remove-key-password-${index}`}>Confirm with your password</label>
-                        <input id={`remove-key-password-${index}`} name={FIELDS.password} type="password" autocomplete="current-password" required />
-                      </div>
-                      <button type="submit" class="button button-danger">
-                        Remove “<bdi>{key.label}</bdi>”
-                      </button>
-                    </form>
-                  </details>
-                </td>
-              </tr>
-            ))}
+                      </summary>
+                      <form method="post" action={KEY_RENAME.route} class="stack">
+                        <CsrfInput token={page.csrfToken} />
+                        <input type="hidden" name={FIELDS.label} value={key.label} />
+                        <div class="field">
+                          <label for={`rename-key-${index}`}>New label</label>
+                          <input
+                            id={`rename-key-${index}`}
+                            name={KEY_RENAME.newLabelField}
+                            type="text"
+                            dir="auto"
+                            value={refused ? refused.value : key.label}
+                            maxLength={MAX_KEY_LABEL_LENGTH}
+                            required
+                            autocomplete="off"
+                            aria-invalid={refused ? 'true' : undefined}
+                            aria-describedby={refused ? `rename-key-${index}-error` : undefined}
+                          />
+                          {refused ? (
+                            <p class="field-error" id={`rename-key-${index}-error`}>
+                              {refused.error}
+                            </p>
+                          ) : null}
+                        </div>
+                        <button type="submit" class="button">
+                          Rename<span class="visually-hidden"> “{key.label}”</span>
+                        </button>
+                      </form>
+                    </details>
+                    <details>
+                      <summary>
+                        Remove<span class="visually-hidden"> “{key.label}”</span>
+                      </summary>
+                      <form method="post" action={ROUTES.webauthnProvisionDelete} class="stack">
+                        <CsrfInput token={page.csrfToken} />
+                        <input type="hidden" name={FIELDS.label} value={key.label} />
+                        {onlyFactor ? (
+                          <>
+                            <p class="notice notice-warning">
+                              This is your only second factor: removing it turns two-factor authentication off and deletes your recovery codes.
+                            </p>
+                            <ConfirmCheckbox id={`remove-key-confirm-${index}`} label={CONFIRM_TEXT.lastMethod} />
+                          </>
+                        ) : null}
+                        <div class="field">
+                          <label for={`remove-key-password-${index}`}>Confirm with your password</label>
+                          <input id={`remove-key-password-${index}`} name={FIELDS.password} type="password" autocomplete="current-password" required />
+                        </div>
+                        <button type="submit" class="button button-danger">
+                          Remove “<bdi>{key.label}</bdi>”
+                        </button>
+                      </form>
+                    </details>
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}
