@@ -1,5 +1,6 @@
 import { ROUTES } from '@latchkey/shared';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { isTransientConflict } from '../db/in-transaction.js';
 import { isDeletedAccountError } from '../services/accounts.js';
 import { MessagePage } from '../views/message-page.js';
 import { pageContext, sendJsonFailure, sendPage, wantsJson } from './http.js';
@@ -102,6 +103,26 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   if (isDeletedAccountError(error)) {
     // Its transaction rolled back; the account's sessions went with it.
     return sendFailure(req, res, 409, 'Account deleted', 'This account was deleted while your request was being handled. Nothing was changed.');
+  }
+  if (isTransientConflict(error)) {
+    // PostgreSQL rolled the request's transaction back to settle a deadlock or a serialization failure with a
+    // concurrent request (usually another of the same account: two tabs, a double submit), and it collided
+    // again on every retry inTransaction made, or it was one statement outside a transaction. Nothing of it
+    // was saved, and sending it again is safe: 409, the answer every "changed meanwhile" gets here, rather than
+    // a 500 (nothing is broken) or a 503 (the server is not unavailable; the conflict was with another request).
+    // A warning with the route's pattern and the code only: the error's detail names rows and values, and a
+    // path can carry a token (a verification or reset link), so neither is logged (ASVS V7.1.1).
+    const code = (error as { code: string }).code;
+    const route = (req.route as { path?: unknown } | undefined)?.path;
+    const where = typeof route === 'string' ? `${req.baseUrl}${route}` : '(no route)';
+    console.warn(`[latchkey] ${req.method} ${where} conflicted with a concurrent request (PostgreSQL ${code}); answered 409, nothing saved`);
+    return sendFailure(
+      req,
+      res,
+      409,
+      'Request not saved',
+      'Another change to this account was being made at the same moment, and your request could not be completed. Nothing of it was saved. Please try again.',
+    );
   }
   if (status >= 400 && status < 500) {
     return sendFailure(req, res, status, 'Bad request', clientErrorMessage((error as { type?: unknown }).type, status));
