@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { createServer, IncomingMessage, type Server } from 'node:http';
+import { connect, Socket, type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { clientErrorHandler } from './client-error.js';
+import { clientErrorHandler, connectHandler } from './client-error.js';
 import type { RunningServer } from './main.js';
 import { useTestServer } from './testing/http-harness.js';
 
@@ -110,6 +110,67 @@ describe('requests Node refuses before Express, on the real server (main.ts)', (
     expect(raw).not.toContain(SECRET);
   });
 
+  it('answers an Expect other than 100-continue with 417, the security headers and a reason (Node answered a bare 417)', async () => {
+    const raw = await exchange(server.port, `GET /account/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: bogus\r\nCookie: ${SECRET}=1\r\n\r\n`);
+    const response = parse(raw);
+    expect(response.statusLine).toBe('HTTP/1.1 417 Expectation Failed');
+    expectSecurityHeaders(response);
+    expect(response.body).toBe('417 Expectation Failed\n\nThis server supports only "Expect: 100-continue". Send the request without the Expect header.\n');
+    expect(raw).not.toContain(SECRET);
+  });
+
+  it('still answers "Expect: 100-continue" with 100 Continue, then the request itself', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () =>
+        socket.write(
+          'POST /account/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+        ),
+      );
+      let received = '';
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no complete answer; got so far: ${received}`));
+      }, 5_000);
+      socket.on('data', (chunk: Buffer) => {
+        const before = received;
+        received += chunk.toString('latin1');
+        // The body goes only once the server said to send it, as a client that waits does.
+        if (!before.includes('100 Continue') && received.includes('HTTP/1.1 100 Continue\r\n\r\n')) socket.write('a=b&c');
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(received);
+      });
+    });
+    expect(raw.startsWith('HTTP/1.1 100 Continue\r\n\r\n')).toBe(true);
+    const final = parse(raw.slice('HTTP/1.1 100 Continue\r\n\r\n'.length));
+    // The app's own answer to the form (its CSP is the pages' one, from helmet), not a 417.
+    expect(final.statusLine).toMatch(/^HTTP\/1\.1 (200|303|400|403) /);
+    expect(final.headers.get('content-security-policy')).toContain("default-src 'self'");
+  });
+
+  it('answers an HTTP/1.1 request without Host with 400, the security headers and a reason (Node answered a bare, empty 400)', async () => {
+    const raw = await exchange(server.port, `GET /account/login/ HTTP/1.1\r\nCookie: ${SECRET}=1\r\n\r\n`);
+    const response = parse(raw);
+    expect(response.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expectSecurityHeaders(response);
+    expect(response.body).toBe('400 Bad Request\n\nThe request has no Host header (HTTP/1.1 requires one).\n');
+    expect(raw).not.toContain(SECRET);
+    // HTTP/1.0 has no such rule (nor had Node's check): still served.
+    expect(parse(await exchange(server.port, 'GET /healthz HTTP/1.0\r\n\r\n')).statusLine).toBe('HTTP/1.1 200 OK');
+  });
+
+  it('answers CONNECT with 405, Allow, the security headers and a reason, then closes (Node closed without a byte)', async () => {
+    const raw = await exchange(server.port, `CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\nProxy-Authorization: ${SECRET}\r\n\r\n`);
+    const response = parse(raw);
+    expect(response.statusLine).toBe('HTTP/1.1 405 Method Not Allowed');
+    expectSecurityHeaders(response);
+    expect(response.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(response.body).toBe('405 Method Not Allowed\n\nThis server is not a proxy: CONNECT is not supported.\n');
+    expect(raw).not.toContain(SECRET);
+  });
+
   it('keeps serving afterwards', async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
@@ -165,6 +226,13 @@ describe('clientErrorHandler', () => {
     const end = vi.spyOn(socket, 'end');
     handle(Object.assign(new Error('bad chunk'), { code: 'HPE_INVALID_CHUNK_SIZE' }), socket);
     expect(end).not.toHaveBeenCalled();
+    expect(socket.destroyed).toBe(true);
+  });
+
+  it('keeps a CONNECT socket that errors from ending the process (Node has taken its own error listener off it)', () => {
+    const socket = new PassThrough();
+    connectHandler({ hsts: false })(new IncomingMessage(new Socket()), socket);
+    expect(() => socket.emit('error', new Error('read ECONNRESET'))).not.toThrow();
     expect(socket.destroyed).toBe(true);
   });
 

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HSTS, REFERRER_POLICY } from './security-headers.js';
 
@@ -61,7 +61,7 @@ export function clientErrorHandler(options: { hsts: boolean }): (error: Error & 
   };
 }
 
-function answerAfterInFlight(socket: HttpSocket, status: number, options: { hsts: boolean }): void {
+function answerAfterInFlight(socket: HttpSocket, status: number, options: AnswerOptions): void {
   const inFlight = socket._httpMessage;
   const unfinished = inFlight && !inFlight.writableFinished ? inFlight : null;
   // The answer in flight is for the very request whose bytes broke or stopped coming (a bad chunk in its
@@ -91,21 +91,108 @@ function answerAfterInFlight(socket: HttpSocket, status: number, options: { hsts
 }
 
 /** The raw HTTP/1.1 response (there is no request or response object at this point: Node's docs). */
-export function clientErrorResponse(status: number, options: { hsts: boolean }): string {
-  const body = `${status} ${STATUS_CODES[status] ?? 'Error'}\n\n${MESSAGES[status] ?? MESSAGES[400]}\n`;
-  const headers = [
+export function clientErrorResponse(status: number, options: AnswerOptions): string {
+  const { headers, body } = plainAnswer(status, options);
+  const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
     `Date: ${new Date().toUTCString()}`,
-    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'",
-    'X-Content-Type-Options: nosniff',
-    'X-Frame-Options: DENY',
-    `Referrer-Policy: ${REFERRER_POLICY}`,
-    'Cross-Origin-Resource-Policy: same-origin',
-    ...(options.hsts ? [`Strict-Transport-Security: max-age=${HSTS.maxAge}${HSTS.includeSubDomains ? '; includeSubDomains' : ''}`] : []),
-    'Cache-Control: no-store',
-    'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
+    ...headers.map(([name, value]) => `${name}: ${value}`),
   ];
-  return `${headers.join('\r\n')}\r\n\r\n${body}`;
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+export interface AnswerOptions {
+  hsts: boolean;
+  /** Instead of the status's own short message; plain words, never anything from the request. */
+  message?: string;
+  /** Headers this answer needs besides the security headers (a 405's `Allow`). */
+  extra?: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
+ * The short plain-text answer and its headers (all but the status line and `Date`): the security headers
+ * every other answer carries, `no-store`, `Connection: close`. Shared by the raw answers above and by those
+ * main.ts writes through Node's response object (`Expect`, a missing `Host`), which adds `Date` itself.
+ */
+export function plainAnswer(status: number, options: AnswerOptions): { headers: Array<[string, string]>; body: string } {
+  const body = `${status} ${STATUS_CODES[status] ?? 'Error'}\n\n${options.message ?? MESSAGES[status] ?? MESSAGES[400]}\n`;
+  const headers: Array<[string, string]> = [
+    ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+    ['X-Content-Type-Options', 'nosniff'],
+    ['X-Frame-Options', 'DENY'],
+    ['Referrer-Policy', REFERRER_POLICY],
+    ['Cross-Origin-Resource-Policy', 'same-origin'],
+    ...(options.hsts
+      ? [['Strict-Transport-Security', `max-age=${HSTS.maxAge}${HSTS.includeSubDomains ? '; includeSubDomains' : ''}`] as [string, string]]
+      : []),
+    ...(options.extra ?? []).map(([name, value]) => [name, value] as [string, string]),
+    ['Cache-Control', 'no-store'],
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['Content-Length', String(Buffer.byteLength(body))],
+    ['Connection', 'close'],
+  ];
+  return { headers, body };
+}
+
+/** Answer through Node's response object; `Date` is Node's. Closed afterwards (`Connection: close`). */
+function sendPlain(res: ServerResponse, status: number, options: AnswerOptions): void {
+  const { headers, body } = plainAnswer(status, options);
+  res.writeHead(status, Object.fromEntries(headers));
+  res.end(body);
+}
+
+/**
+ * The server's `checkExpectation` listener: an `Expect` other than `100-continue` (which Node still answers
+ * itself, `100 Continue` then the request) is refused with 417 (RFC 9110 §10.1.1) and the security headers,
+ * where Node's own 417 had none and no words (ASVS V14.4). Closed after: a body may follow that was never
+ * meant to be read.
+ */
+export function expectationHandler(options: { hsts: boolean }): (req: IncomingMessage, res: ServerResponse) => void {
+  return (_req, res) => {
+    sendPlain(res, 417, { ...options, message: 'This server supports only "Expect: 100-continue". Send the request without the Expect header.' });
+  };
+}
+
+/**
+ * In front of the app, with the server created with `requireHostHeader: false`: an HTTP/1.1 request without
+ * `Host` gets 400 (RFC 9112 §3.2 requires it) with the security headers and a reason, instead of Node's bare,
+ * empty 400. The same rule as Node's own check (HTTP/1.1 only; an HTTP/1.0 request may omit it).
+ */
+export function requireHost(
+  options: { hsts: boolean },
+  next: (req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && req.headers.host === undefined) {
+      sendPlain(res, 400, { ...options, message: 'The request has no Host header (HTTP/1.1 requires one).' });
+      return;
+    }
+    next(req, res);
+  };
+}
+
+/**
+ * The server's `connect` listener: this is no proxy, so `CONNECT` gets 405 (its `Allow` names every method
+ * any page here takes, RFC 9110 §15.5.6) with the security headers, then the connection is closed. Without
+ * a listener Node closed it without a byte. Node has taken its own error listener off this socket by now: one
+ * is added, or a reset here would end the process.
+ */
+export function connectHandler(options: { hsts: boolean }): (req: IncomingMessage, socket: Duplex) => void {
+  return (_req, socket) => {
+    socket.on('error', () => socket.destroy());
+    try {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const answer = clientErrorResponse(405, {
+        ...options,
+        message: 'This server is not a proxy: CONNECT is not supported.',
+        extra: [['Allow', 'GET, HEAD, POST']],
+      });
+      socket.end(answer, () => socket.destroy());
+    } catch {
+      socket.destroy();
+    }
+  };
 }

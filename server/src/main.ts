@@ -1,7 +1,8 @@
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createApp } from './app.js';
-import { clientErrorHandler } from './client-error.js';
+import { clientErrorHandler, connectHandler, expectationHandler, requireHost } from './client-error.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { isHttps } from './routes/http.js';
 import type { Services } from './services/index.js';
@@ -24,10 +25,18 @@ const CLOSE_GRACE_MS = 2_000;
 export async function startServer(config: Config): Promise<RunningServer> {
   const latchkey = await createApp(config);
   const host = config.host ?? '127.0.0.1';
-  const server = await new Promise<import('node:http').Server>((resolve, reject) => {
-    const listening = latchkey.app.listen(config.port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+  const answers = { hsts: isHttps(config) };
+  const server = await new Promise<Server>((resolve, reject) => {
+    // Node's own Host check answers a bare, empty 400: requireHost answers it with the security headers.
+    const listening = createServer({ requireHostHeader: false }, requireHost(answers, latchkey.app));
     // Requests Node's parser refuses (431, 400, 408) never reach Express: answer them with the security headers too.
-    listening.on('clientError', clientErrorHandler({ hsts: isHttps(config) }));
+    listening.on('clientError', clientErrorHandler(answers));
+    // So are an unsupported `Expect` (Node's bare 417) and CONNECT (Node closed the connection without a word).
+    listening.on('checkExpectation', expectationHandler(answers));
+    listening.on('connect', connectHandler(answers));
+    // As Express's app.listen did: a failure to listen rejects (a later 'error' finds the promise settled).
+    listening.once('error', reject);
+    listening.listen(config.port, host, () => resolve(listening));
   }).catch(async (error: unknown) => {
     await latchkey.close();
     throw error;

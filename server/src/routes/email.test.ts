@@ -61,6 +61,20 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     expect((await b.get(ROUTES.totpProvision)).status).toBe(200);
   });
 
+  it('a HEAD request for the link (a link checker, a mail scanner) verifies nothing: the user’s GET then does', async () => {
+    const b = new TestBrowser(server.url);
+    const { email } = await register(b);
+    const link = await verifyLink(email);
+    const head = await b.request('HEAD', link, undefined, {});
+    expect(head.status).toBe(200);
+    expect(head.headers.get('cache-control')).toBe('no-store');
+    expect((await b.get(ROUTES.manageAccount)).text).toMatch(/Not verified/);
+    const verified = await b.get(link);
+    expect(verified.status).toBe(303);
+    expect(verified.location).toBe(`${ROUTES.manageAccount}#email-addresses`);
+    expect((await b.get(ROUTES.manageAccount)).text).toContain(`Thank you: ${email} is verified.`);
+  });
+
   it('each bad link gets its own 4xx page: forged, reused, other account, expired; logged out goes to the login first', async () => {
     const b = new TestBrowser(server.url);
     const { email } = await register(b);

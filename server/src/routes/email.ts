@@ -66,6 +66,14 @@ export function emailRoutes(services: Services): Router {
     ROUTES.verifyEmail,
     requireUser(),
     handler(async (req, res) => {
+      // Express answers HEAD with the GET handler: a link checker, mail scanner, proxy or extension sending HEAD
+      // for the link would have verified the address, and the user's own click then said "already verified" (409).
+      // HEAD changes nothing (RFC 9110 §9.3.2: HEAD is safe; its answer need not be the page's), as for the
+      // recovery codes' showing (recovery-codes.ts).
+      if (req.method === 'HEAD') {
+        res.status(200).set('Cache-Control', 'no-store').type('html').end();
+        return;
+      }
       const { user, session } = currentUser(res);
       const result = await services.emails.verify(queryValue(req, 'token'), user.id, requestOrigin(req));
       // The token is in the URL: keep it out of any Referer this page could send (same-origin policy already) and out of caches.
