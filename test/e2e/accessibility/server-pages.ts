@@ -283,7 +283,10 @@ export const SERVER_PAGES: ServerPageState[] = [
       await page.getByLabel('New label').fill('   ');
       await page.getByLabel('New label').evaluate((input) => input.closest('form')!.setAttribute('novalidate', ''));
       await page.getByRole('button', { name: /^Rename “/ }).click();
-      await expect(page.getByText('Give the security key a name.')).toBeVisible();
+      // Said in the summary and on the field of the rename form, shown open again with what was typed.
+      await expect(page.getByRole('alert').getByText('Give the security key a name.')).toBeVisible();
+      await expect(page.getByLabel('New label')).toHaveAttribute('aria-invalid', 'true');
+      await expect(page.getByLabel('New label')).toHaveAccessibleDescription('Give the security key a name.');
     },
   },
   {
