@@ -14,6 +14,13 @@ describe('emailProblem', () => {
     expect(emailProblem(`${'a'.repeat(65)}@example.org`)).toMatch(/part before the @ is too long/);
   });
 
+  it.each(['.alice@example.org', 'alice.@example.org', 'al..ice@example.org'])(
+    'refuses %s: the part before the @ is dot-separated words (RFC 5321 Dot-string)',
+    (email) => {
+      expect(emailProblem(email)).toMatch(/cannot start or end with a dot, or have two dots in a row/);
+    },
+  );
+
   it.each(['', 'alice', 'alice@example', 'a lice@example.org', 'alice@exa\u200bmple.org', `${'a'.repeat(250)}@example.org`])('refuses %j', (email) => {
     expect(emailProblem(email)).not.toBeNull();
   });
