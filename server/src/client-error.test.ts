@@ -176,6 +176,33 @@ describe('requests Node refuses before Express, on the real server (main.ts)', (
   });
 });
 
+describe('a request sent too slowly (main.ts, Config.requestTimeoutMs)', () => {
+  let server: RunningServer;
+  useTestServer(
+    'sqlite',
+    (started) => {
+      server = started;
+    },
+    { requestTimeoutMs: 1_000 },
+  );
+
+  it("is answered 408 with the security headers once its time is up, not held for Node's 300 s", async () => {
+    const started = Date.now();
+    // 12 of the 100 bytes the request announces, then nothing: a slow POST.
+    const raw = await exchange(
+      server.port,
+      'POST /account/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=ab',
+      {
+        timeoutMs: 4_000,
+      },
+    );
+    const response = parse(raw);
+    expect(response.statusLine).toBe('HTTP/1.1 408 Request Timeout');
+    expectSecurityHeaders(response);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
+
 describe('clientErrorHandler', () => {
   let bare: Server | undefined;
   afterEach(() => {

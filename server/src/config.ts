@@ -113,6 +113,13 @@ export interface SupportContact {
   label: string;
 }
 
+/**
+ * A client's time to send one whole request (main.ts): Node's own default, 300 s, let a client that sends its
+ * body a few bytes at a time hold a connection for five minutes (a slow POST; the fuzz round held one so).
+ * Every request here is a small form or JSON body. Answered 408 with the security headers (client-error.ts).
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export interface Config {
   port: number;
   /** `sqlite:PATH` or `postgres://…` (optionally `?schema=NAME`). */
@@ -137,6 +144,11 @@ export interface Config {
   trustProxy?: number | string;
   /** Interface to listen on (HOST); default 127.0.0.1. */
   host?: string;
+  /**
+   * How long a client has to send one whole request, headers and body; default {@link REQUEST_TIMEOUT_MS}. Not an
+   * environment variable: no form or API here takes longer to send; tests shorten it.
+   */
+  requestTimeoutMs?: number;
   mail: MailConfig;
   /** LATCHKEY_SUPPORT_CONTACT; unset, the pages and notices say to contact the administrators, with no link. */
   supportContact?: SupportContact;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createApp } from './app.js';
 import { clientErrorHandler, connectHandler, expectationHandler, requireHost } from './client-error.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, REQUEST_TIMEOUT_MS, type Config } from './config.js';
 import { isHttps } from './routes/http.js';
 import type { Services } from './services/index.js';
 
@@ -18,6 +18,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** A client's time to send a request's headers (Node's default is 60 s); never more than the whole request's. */
+const HEADERS_TIMEOUT_MS = 20_000;
+/** How often Node looks for requests past their timeouts. */
+const CONNECTIONS_CHECK_MS = 5_000;
+
 /** How long requests in flight get to finish when the server stops. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -28,7 +33,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const answers = { hsts: isHttps(config) };
   const server = await new Promise<Server>((resolve, reject) => {
     // Node's own Host check answers a bare, empty 400: requireHost answers it with the security headers.
-    const listening = createServer({ requireHostHeader: false }, requireHost(answers, latchkey.app));
+    // A whole request within the timeout, its headers within 20 s of it; the connections are checked for it every
+    // few seconds (Node's 30 s check would let a 30 s limit run to a minute).
+    const requestTimeout = config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const listening = createServer(
+      {
+        requireHostHeader: false,
+        requestTimeout,
+        headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+        connectionsCheckingInterval: Math.max(100, Math.min(CONNECTIONS_CHECK_MS, requestTimeout / 4)),
+      },
+      requireHost(answers, latchkey.app),
+    );
     // Requests Node's parser refuses (431, 400, 408) never reach Express: answer them with the security headers too.
     listening.on('clientError', clientErrorHandler(answers));
     // So are an unsupported `Expect` (Node's bare 417) and CONNECT (Node closed the connection without a word).
