@@ -9,6 +9,7 @@ import type { Services } from '../services/index.js';
 import { VerificationMailCapped } from '../services/verification-mail-cap.js';
 import { AddEmailPage, ConfirmMakePrimaryPage, EMAIL_ACTIONS, EMAIL_SECTION_ID, EmailProblemPage } from '../views/email-addresses-section.js';
 import {
+  answeredHeadUnchanged,
   currentUser,
   formSchema,
   handler,
@@ -66,14 +67,8 @@ export function emailRoutes(services: Services): Router {
     ROUTES.verifyEmail,
     requireUser(),
     handler(async (req, res) => {
-      // Express answers HEAD with the GET handler: a link checker, mail scanner, proxy or extension sending HEAD
-      // for the link would have verified the address, and the user's own click then said "already verified" (409).
-      // HEAD changes nothing (RFC 9110 §9.3.2: HEAD is safe; its answer need not be the page's), as for the
-      // recovery codes' showing (recovery-codes.ts).
-      if (req.method === 'HEAD') {
-        res.status(200).set('Cache-Control', 'no-store').type('html').end();
-        return;
-      }
+      // A logged-in HEAD for the link verified the address, and the person's own click then said "already verified" (409).
+      if (answeredHeadUnchanged(req, res)) return;
       const { user, session } = currentUser(res);
       const result = await services.emails.verify(queryValue(req, 'token'), user.id, requestOrigin(req));
       // The token is in the URL: keep it out of any Referer this page could send (same-origin policy already) and out of caches.

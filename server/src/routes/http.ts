@@ -114,6 +114,18 @@ export function wantsJson(req: Request): boolean {
 /** Each request's parsed query string: Express 5 parses `req.query` anew on every read. */
 const parsedQueries = new WeakMap<Request, Record<string, unknown>>();
 
+/**
+ * For a GET whose handler changes something (uses up the one showing of recovery codes, verifies an address):
+ * Express runs it for HEAD too, so a link checker, mail scanner, proxy or extension sending HEAD would make the
+ * change, and the person's own click then found it done. HEAD gets the headers alone and changes nothing (RFC 9110
+ * §9.3.2: HEAD is safe; its answer need not be the page's). True when it answered.
+ */
+export function answeredHeadUnchanged(req: Request, res: Response): boolean {
+  if (req.method !== 'HEAD') return false;
+  res.status(200).set('Cache-Control', 'no-store').type('html').end();
+  return true;
+}
+
 /** A single query-string value, or null for missing / repeated / non-string values. */
 export function queryValue(req: Request, name: string): string | null {
   let query = parsedQueries.get(req);

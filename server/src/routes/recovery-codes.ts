@@ -11,7 +11,7 @@ import { MessagePage } from '../views/message-page.js';
 import { RecoveryCodesPage } from '../views/recovery-codes-page.js';
 import { RECOVERY_CODE_ROUTES } from '../views/recovery-code-routes.js';
 import { RecoveryCodesVerifyPage } from '../views/recovery-codes-verify-page.js';
-import { currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
+import { answeredHeadUnchanged, currentUser, formSchema, handler, pageContext, parseForm, queryValue, requestOrigin, sendPage, textField } from './http.js';
 import { confirmed, passwordFrom, renderAccountPage } from './manage.js';
 import { reauthenticate, requireUser } from './session.js';
 
@@ -126,13 +126,8 @@ export function recoveryCodeRoutes(services: Services): Router {
           'Recovery codes are shown only after you generate them on your account page. Nothing was used up: go to your account page.',
         );
       }
-      // Express answers HEAD with the GET handler: a link checker, proxy or extension sending HEAD for the
-      // redirect URL would have used up the one showing (QA finding 8). HEAD takes nothing (RFC 9110 9.3.2:
-      // HEAD is safe; its answer need not be the page's).
-      if (req.method === 'HEAD') {
-        res.status(200).set('Cache-Control', 'no-store').type('html').end();
-        return;
-      }
+      // A HEAD for the redirect URL used up the one showing (QA finding 8).
+      if (answeredHeadUnchanged(req, res)) return;
       const showing = await services.sessions.takePendingRecoveryCodes(session.id, queryValue(req, SHOW_NONCE_PARAM));
       if (showing === 'wrong-nonce') {
         return refuse(
