@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ROUTES } from '@latchkey/shared';
 import type { RecipientCapRule } from '../config.js';
-import { isPostgres } from '../db/dialect.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database } from '../db/schema.js';
 import { checkEmailAddress, isUniqueViolation } from './accounts.js';
+import { lockAccountRow } from './lock-account-row.js';
 import type { Clock } from './clock.js';
 import { emailKey } from './email-address.js';
 import { ServiceError } from './errors.js';
@@ -465,9 +465,7 @@ export function createEmails(options: EmailsOptions): Emails {
         // one after the other from here, and each reads the addresses only once the one before it committed.
         // Read before the lock, a double submit passed the "already primary" check twice (two changes, two
         // "primary changed" events), and requests for different addresses deadlocked on the one-primary index.
-        // The same order as deleting the account (users, then the cascade), so neither waits on the other in
-        // a cycle. SQLite transactions already run one at a time (IMMEDIATE: immediate-sqlite-dialect.ts).
-        if (isPostgres(trx)) await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+        await lockAccountRow(trx, userId);
         const row = await rowOf(trx, userId, emailId);
         if (row.is_primary === 1) throw new ServiceError('This address is already your primary address.', 409);
         if (row.verified_at === null) throw new ServiceError('Verify this address before making it your primary address.', 400);

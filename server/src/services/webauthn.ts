@@ -20,9 +20,9 @@ import { isolate } from '@latchkey/shared';
 import { bumpSecurityEpoch } from './bump-security-epoch.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/index.js';
-import { isPostgres } from '../db/dialect.js';
 import { inTransaction } from '../db/in-transaction.js';
 import { clearRecoveryCodesIfNoFactor } from './clear-recovery-codes-if-no-factor.js';
+import { lockAccountRow } from './lock-account-row.js';
 import { systemClock, type Clock } from './clock.js';
 import { ServiceError } from './errors.js';
 import { EVENT_TAGS, type Events, type RequestOrigin } from './events.js';
@@ -476,9 +476,8 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
       const checked = normalizeKeyLabel(labelInput);
       if (!checked.ok) throw new WebauthnRefusal('no-such-key', 'Choose which security key to remove.');
       const removed = await inTransaction(db, async (trx) => {
-        // The account's row first, as deleting the account takes it (then its keys, by the cascade): deleting the
-        // key first and bumping the epoch after made the two wait on each other (PostgreSQL: "deadlock detected").
-        if (isPostgres(trx)) await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+        // Deleting the key first and bumping the epoch after made this and the account's deletion wait on each other.
+        await lockAccountRow(trx, userId);
         const row = await trx
           .deleteFrom('webauthn_credentials')
           .where('user_id', '=', userId)
