@@ -179,6 +179,11 @@ const TOTP_REFUSED =
  */
 const TOTP_BUDGET_SPENT = `${TOTP_REFUSED} Log in another way if you have one, then change your password.`;
 
+/** The short window's pause on every second factor, and how it is said. */
+function pauseFor(retryAfterMs: number): SecondFactorPause {
+  return { reason: 'paused', message: rateLimitMessage(retryAfterMs), retryAfterSeconds: Math.ceil(retryAfterMs / 1000) };
+}
+
 /** A fresh {@link TotpBudgetLock} for each answer: callers get objects of their own. */
 const totpBudgetLock = (): TotpBudgetLock => ({ reason: 'totp-budget-spent', message: TOTP_BUDGET_SPENT });
 
@@ -216,7 +221,7 @@ export function createLogin(deps: {
   const blocked = (retryAfterMs: number) =>
     ({ kind: 'blocked', status: 429, message: rateLimitMessage(retryAfterMs), retryAfterSeconds: Math.ceil(retryAfterMs / 1000) }) as const;
   /** A refusal of the second step's short window: every method is paused. */
-  const paused = (retryAfterMs: number) => ({ ...blocked(retryAfterMs), reason: 'paused' }) as const;
+  const paused = (retryAfterMs: number) => ({ kind: 'blocked', status: 429, ...pauseFor(retryAfterMs) }) as const;
   const tokenProblem = (problem: LoginTokenProblem) => ({ kind: 'token-problem', status: 400, problem, message: LOGIN_TOKEN_MESSAGES[problem] }) as const;
 
   /** A counted attempt failed: when it was the last one allowed, the lock-out starts now — record and say so. */
@@ -268,9 +273,7 @@ export function createLogin(deps: {
     const { verdict, also } = await rateLimits.checkAlso('second-factor', { account: userId, ip: origin.ip }, [guesses.part, ...alsoRead]);
     const totpSpentUntil = totpGuessBudget.spentUntilFrom(also.get(guesses.key));
     const locks: SecondFactorLocks = {
-      all: verdict.blocked
-        ? { reason: 'paused', message: rateLimitMessage(verdict.retryAfterMs), retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) }
-        : null,
+      all: verdict.blocked ? pauseFor(verdict.retryAfterMs) : null,
       totp: totpSpentUntil === null ? null : totpBudgetLock(),
     };
     return { locks, also };
