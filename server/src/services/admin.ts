@@ -39,7 +39,7 @@ export interface SecondFactorLocksLifted {
 }
 
 /** Whether a reset found any second-factor lock to lift. */
-export function liftedAnyLock(locks: SecondFactorLocksLifted): boolean {
+function liftedAnyLock(locks: SecondFactorLocksLifted): boolean {
   return locks.secondFactorPaused || locks.totpGuesses > 0;
 }
 
