@@ -181,6 +181,25 @@ describe.each(DIALECTS)('password change and reset routes on %s', (dialect) => {
       }
     });
 
+    it('a link dies once the account is logged in to after it was sent (a wrong password does not count), as Warehouse binds its to the last login', async () => {
+      const { username } = await registerThrough(browser(), server);
+      const link = await linkFor(username);
+      expect((await logIn(browser(), username, 'not the password at all')).location).not.toBe(ROUTES.manageAccount);
+      expect((await browser().get(link)).status).toBe(200);
+      expect((await logIn(browser(), username, PASSWORD)).location).toBe(ROUTES.manageAccount);
+      const holder = browser();
+      // A form page first, for the CSRF token the refusal page (no form) does not set.
+      await holder.get(ROUTES.requestPasswordReset);
+      const page = await holder.get(link);
+      expect(page.status).toBe(409);
+      expect(page.text).toContain('Logged in since this link was sent');
+      const posted = await holder.post(link, { [FIELDS.newPassword]: NEW_PASSWORD, [FIELDS.passwordConfirm]: NEW_PASSWORD });
+      expect(posted.status).toBe(409);
+      expect(await server.services.accounts.verifyPassword(await userOf(username), PASSWORD)).toBe(true);
+      // A link asked for after that login works.
+      expect((await browser().get(await linkFor(username))).status).toBe(200);
+    });
+
     it('the login page links to "Forgot password?"', async () => {
       const login = await browser().get(ROUTES.login);
       expect(login.text).toContain(`href="${PASSWORD_ROUTES.requestPasswordReset}">Forgot password?`);

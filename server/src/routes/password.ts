@@ -63,6 +63,12 @@ const RESET_LINK_PROBLEMS: Record<ResetTokenProblem | 'other-account', { status:
     message:
       'The password of this account was changed after the link was sent, so the link no longer works. Log in with the current password, or request a new link.',
   },
+  'logged-in': {
+    status: 409,
+    title: 'Logged in since this link was sent',
+    message:
+      'Someone logged in to this account after the link was sent, so the link no longer works: a reset link is only needed while you cannot log in. If that was you, change your password from your account page; otherwise request a new link.',
+  },
   'address-removed': {
     status: 410,
     title: 'Address removed since this link was sent',

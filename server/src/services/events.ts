@@ -56,6 +56,7 @@ export const EVENT_TAGS = {
   /** details `{from, to}`: the notice goes to the previous primary address. */
   primaryEmailChanged: 'account:email:primary_changed',
   recoveryCodesConfirmed: 'account:recovery_codes:confirmed',
+  /** A reset was asked for: a link mailed, or (details `{link: false}`) a notice without one to an unverified address. */
   passwordResetRequested: 'account:password:reset:request',
   /** The owner downloaded the account's data (its facts and whole security history). */
   dataExported: 'account:data:exported',

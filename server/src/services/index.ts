@@ -124,6 +124,7 @@ export function createServices(db: Kysely<Database>, config: Config, options: Se
       requestLimits,
       origin: config.origin,
       siteName: config.rpName,
+      support: config.supportContact ?? null,
     }),
   };
 }

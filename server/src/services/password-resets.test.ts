@@ -16,7 +16,23 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
     h = created;
   });
 
-  const newUser = (email = 'someone@example.org') => h.services.accounts.register({ username: uniqueName('reset'), email, password: PASSWORD });
+  /** A new account whose primary address is verified: the only kind a reset link is mailed to. */
+  const newUser = async (email = `${uniqueName('reset')}@example.org`) => {
+    const user = await newUnverifiedUser(email);
+    await h.services.emails.markVerified(user.id, email);
+    return (await h.services.accounts.findById(user.id))!;
+  };
+  const newUnverifiedUser = (email: string) => h.services.accounts.register({ username: uniqueName('reset'), email, password: PASSWORD });
+
+  /** The notices without a link that reset requests queued for `to`, oldest first. */
+  const notVerifiedNotices = (to: string) =>
+    h.db
+      .selectFrom('mail_outbox')
+      .select(['user_id', 'recipient'])
+      .where('kind', '=', 'password-reset-not-verified')
+      .where('recipient', '=', to)
+      .orderBy('id')
+      .execute();
 
   /** Request a reset for `identifier`; the links it queued in the mail outbox. */
   const requestLinks = (identifier: string) => requestResetLinks(h.services, identifier);
@@ -119,6 +135,39 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
       expect(byName.map((link) => link.to)).toEqual([user.email]);
     });
 
+    it('never go to an unverified primary address: it gets a notice without a link, by username or typed, and the history says so', async () => {
+      const typo = `${uniqueName('reset')}@gmial.example`;
+      const user = await newUnverifiedUser(typo);
+      expect(await requestLinks(user.username)).toEqual([]);
+      expect(await requestLinks(typo)).toEqual([]);
+      expect(await notVerifiedNotices(typo)).toEqual([
+        { user_id: user.id, recipient: typo },
+        { user_id: user.id, recipient: typo },
+      ]);
+      const requested = (await h.services.events.list(user.id)).filter((event) => event.tag === EVENT_TAGS.passwordResetRequested);
+      expect(requested.map((event) => event.details)).toEqual([{ link: false }, { link: false }]);
+
+      // Once the account has a verified address, a request by username sends the link there (not to the typo).
+      const real = `${uniqueName('reset')}@example.org`;
+      await h.services.emails.add(user.id, real, NO_ORIGIN);
+      await h.services.emails.markVerified(user.id, real);
+      expect((await requestLinks(user.username)).map((link) => link.to)).toEqual([real]);
+      expect(await requestLinks(typo)).toEqual([]);
+      expect(await notVerifiedNotices(typo)).toHaveLength(3);
+    });
+
+    it('by address: the account that verified it gets the link, accounts that only typed it get nothing (not even the first five)', async () => {
+      const shared = `${uniqueName('reset')}@example.org`;
+      const squatters = [];
+      for (let i = 0; i < 5; i++) squatters.push(await newUnverifiedUser(shared));
+      const owner = await newUser(shared);
+      expect((await requestLinks(shared)).map((link) => link.userId)).toEqual([owner.id]);
+      expect(await notVerifiedNotices(shared)).toEqual([]);
+      for (const squatter of squatters) {
+        expect((await h.services.events.list(squatter.id)).map((event) => event.tag)).not.toContain(EVENT_TAGS.passwordResetRequested);
+      }
+    });
+
     it('take the same time for a known and an unknown account (both at least the floor)', async () => {
       const user = await newUser();
       const time = async (identifier: string) => {
@@ -191,7 +240,6 @@ describe.each(DIALECTS)('password changes and reset links on %s', (dialect) => {
 
     it('name the address they went to: removing it kills the link, and the reset notice names it', async () => {
       const user = await newUser(`${uniqueName('reset')}@example.org`);
-      await h.db.updateTable('user_emails').set({ verified_at: 1 }).where('user_id', '=', user.id).execute();
       const stranger = `${uniqueName('reset')}@example.net`;
       const added = await h.services.emails.add(user.id, stranger, NO_ORIGIN);
       await h.db.updateTable('user_emails').set({ verified_at: 1 }).where('id', '=', added.id).execute();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ROUTES } from '@latchkey/shared';
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { SupportContact } from '../config.js';
 import { isPostgres } from '../db/dialect.js';
 import { inTransaction } from '../db/in-transaction.js';
 import type { Database, User } from '../db/schema.js';
@@ -28,7 +29,7 @@ const MAX_ACCOUNTS_PER_ADDRESS = 5;
 const PURGE_INTERVAL_MS = 60_000;
 
 /** Why a reset link is not accepted; each has its own page (issue 13 item 7). */
-export type ResetTokenProblem = 'missing' | 'malformed' | 'forged' | 'expired' | 'used' | 'stale' | 'address-removed';
+export type ResetTokenProblem = 'missing' | 'malformed' | 'forged' | 'expired' | 'used' | 'stale' | 'logged-in' | 'address-removed';
 
 /** `sentTo`: the address the link was mailed to (null for links issued before links named it). */
 export type ResetTokenResult =
@@ -56,8 +57,9 @@ interface ResetPayload {
 export interface PasswordResets {
   /**
    * Mail a reset link to every account named by `usernameOrEmail`: a username (the link goes to its
-   * primary address), or an address that is verified or primary on up to 5 accounts (the link goes to
-   * that address). Each link's row, event and mail are written in one transaction (the outbox).
+   * primary address, or its earliest verified one), or an address that is verified or primary on up to 5
+   * accounts (the link goes to that address). A link only ever goes to a verified address: an unverified
+   * one gets a notice without a link. Each link's row, event and mail are written in one transaction (the outbox).
    * Takes the same time whether or not an account matches and never says which; callers answer alike.
    *
    * Limited so that the answer never depends on which account, if any, the name belongs to (ASVS
@@ -105,6 +107,16 @@ export interface PasswordResetDeps {
   /** LATCHKEY_ORIGIN: links in mail are absolute. */
   origin: string;
   siteName: string;
+  /** LATCHKEY_SUPPORT_CONTACT: where the notice for an unverified address sends someone who cannot log in. */
+  support: SupportContact | null;
+}
+
+/** Where a reset request's mail goes: a link to a verified address, or a notice without one to an unverified one. */
+interface ResetDestination {
+  email: string;
+  /** user_emails.id */
+  id: number;
+  verified: boolean;
 }
 
 export function createPasswordResets({
@@ -117,6 +129,7 @@ export function createPasswordResets({
   requestLimits,
   origin: siteOrigin,
   siteName,
+  support,
 }: PasswordResetDeps): PasswordResets {
   const hashDigest = (user: Pick<User, 'id' | 'password_hash'>) => hmac(key, `password-hash:${user.id}:${user.password_hash}`).slice(0, 22);
 
@@ -156,13 +169,30 @@ export function createPasswordResets({
       .leftJoin('user_emails as sent_to', (join) => join.onRef('sent_to.user_id', '=', 'users.id').on('sent_to.id', '=', payload.e ?? -1))
       .selectAll('users')
       .select(['password_resets.used_at as reset_used_at', 'sent_to.email as sent_to_email'])
+      // Logged in since the link was made: as Warehouse's reset tokens (bound to `last_login`), the link dies.
+      // Whoever asked got back in with the password, so a link left in the mailbox is only something for
+      // someone else who reads it to use (NIST SP 800-63B 6.1.2.1: a recovery secret lives only while needed).
+      .select((eb) =>
+        eb
+          .exists(
+            eb
+              .selectFrom('events')
+              .select('events.id')
+              .whereRef('events.user_id', '=', 'users.id')
+              .where('events.tag', '=', EVENT_TAGS.loginSuccess)
+              .whereRef('events.created_at', '>', 'password_resets.created_at'),
+          )
+          .as('logged_in_since'),
+      )
       .where('users.id', '=', payload.u)
       .executeTakeFirst();
     // Signed by us but unknown here (the account was deleted, or the row purged long after expiry).
     if (!row) return { ok: false, problem: 'forged' };
-    const { reset_used_at: usedAt, sent_to_email: sentTo, ...user } = row;
+    const { reset_used_at: usedAt, sent_to_email: sentTo, logged_in_since: loggedInSince, ...user } = row;
     if (usedAt !== null) return { ok: false, problem: 'used' };
     if (!safeEqual(payload.h, hashDigest(user))) return { ok: false, problem: 'stale' };
+    // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
+    if (Number(loggedInSince) === 1) return { ok: false, problem: 'logged-in' };
     // Removing an address takes back what was mailed to it: the owner who finds a stranger's address on
     // the account and removes it must not leave that stranger a working reset link.
     if (payload.e !== undefined && sentTo === null) return { ok: false, problem: 'address-removed' };
@@ -172,11 +202,11 @@ export function createPasswordResets({
   let lastPurge = 0;
 
   /** Store the link's row and queue its mail, in the caller's transaction. */
-  const issue = async (trx: Kysely<Database>, user: User, address: { email: string; id: number | null }, time: number): Promise<void> => {
+  const issue = async (trx: Kysely<Database>, user: User, address: { email: string; id: number }, time: number): Promise<void> => {
     const nonce = randomBytes(16).toString('base64url');
     const expiresAt = time + PASSWORD_RESET_TTL_MS;
     await trx.insertInto('password_resets').values({ id: nonce, user_id: user.id, created_at: time, expires_at: expiresAt, used_at: null }).execute();
-    const payload: ResetPayload = { n: nonce, u: user.id, x: expiresAt, h: hashDigest(user), ...(address.id === null ? {} : { e: address.id }) };
+    const payload: ResetPayload = { n: nonce, u: user.id, x: expiresAt, h: hashDigest(user), e: address.id };
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
     const url = `${siteOrigin}${RESET_PASSWORD_PATH}?${new URLSearchParams({ token: `${body}.${hmac(key, body)}` }).toString()}`;
     // Only this account's name and the link: nothing about any other account using the same address.
@@ -198,6 +228,98 @@ export function createPasswordResets({
     });
   };
 
+  /**
+   * The accounts `identifier` names, each with where its mail goes. A reset link only ever goes to an address
+   * the account has verified (Warehouse's `request_password_reset`; ASVS 4.0 V2.5.6, NIST SP 800-63B 6.1.2.3):
+   * an address typed at registration and never confirmed may be a typo for a stranger's mailbox, and a link
+   * there would hand that stranger the account. Such an address gets a notice without a link instead.
+   * - By address (verified, or an account's unverified primary): the address typed. When one account has
+   *   verified it, only that account is mailed: accounts that merely typed the same address (unverified; an
+   *   address is not unique until verified) can neither crowd it out of the 5 nor get a notice for it.
+   * - By username: the primary address if verified, else the account's earliest verified address, else a
+   *   notice to the unverified primary.
+   */
+  const findResetTargets = async (identifier: string): Promise<Array<{ user: User; to: ResetDestination }>> => {
+    const firstVerified = (eb: ExpressionBuilder<Database, 'users'>) =>
+      eb
+        .selectFrom('user_emails as verified')
+        .whereRef('verified.user_id', '=', 'users.id')
+        .where('verified.verified_at', 'is not', null)
+        .orderBy('verified.is_primary', 'desc')
+        .orderBy('verified.verified_at')
+        .orderBy('verified.id')
+        .limit(1);
+    const rows = await db
+      .selectFrom('users')
+      .leftJoin('user_emails', (join) =>
+        join
+          .onRef('user_emails.user_id', '=', 'users.id')
+          .on('user_emails.email_key', '=', emailKey(identifier))
+          .on((eb) => eb.or([eb('user_emails.verified_at', 'is not', null), eb('user_emails.is_primary', '=', 1)])),
+      )
+      .leftJoin('user_emails as primary_email', (join) => join.onRef('primary_email.user_id', '=', 'users.id').on('primary_email.is_primary', '=', 1))
+      .selectAll('users')
+      .select((eb) => [
+        'user_emails.email as matched_email',
+        'user_emails.id as matched_id',
+        'user_emails.verified_at as matched_verified_at',
+        'primary_email.id as primary_id',
+        firstVerified(eb).select('verified.id').as('verified_id'),
+        firstVerified(eb).select('verified.email').as('verified_email'),
+      ])
+      .where((eb) => eb.or([eb('users.username', '=', canonicalUsername(identifier)), eb('user_emails.id', 'is not', null)]))
+      // The account that verified the address typed first, so the limit can never leave it out.
+      .orderBy((eb) => eb.case().when('user_emails.verified_at', 'is not', null).then(0).else(1).end())
+      .orderBy('users.created_at')
+      .limit(MAX_ACCOUNTS_PER_ADDRESS)
+      .execute();
+    const addressVerified = rows.some((row) => row.matched_verified_at !== null);
+    const targets: Array<{ user: User; to: ResetDestination }> = [];
+    for (const {
+      matched_email: matched,
+      matched_id: matchedId,
+      matched_verified_at: matchedVerifiedAt,
+      primary_id: primaryId,
+      verified_id: verifiedId,
+      verified_email: verifiedEmail,
+      ...user
+    } of rows) {
+      if (matched !== null && matchedId !== null) {
+        if (matchedVerifiedAt !== null) targets.push({ user, to: { email: matched, id: Number(matchedId), verified: true } });
+        else if (!addressVerified) targets.push({ user, to: { email: matched, id: Number(matchedId), verified: false } });
+      } else if (verifiedId !== null && verifiedEmail !== null) {
+        targets.push({ user, to: { email: verifiedEmail, id: Number(verifiedId), verified: true } });
+      } else if (primaryId !== null) {
+        targets.push({ user, to: { email: user.email, id: Number(primaryId), verified: false } });
+      }
+    }
+    return targets;
+  };
+
+  /** Queue the notice for an unverified address: what was asked, why no link came, what to do instead. */
+  const tellNotVerified = async (trx: Kysely<Database>, user: User, to: string): Promise<void> => {
+    await mailIn(trx).enqueue({
+      kind: 'password-reset-not-verified',
+      to,
+      userId: user.id,
+      ...composeMail({
+        subject: `${siteName}: no password reset link sent`,
+        greeting: `Hello ${user.username},`,
+        paragraphs: [
+          `Someone (hopefully you) asked to reset the password of your account “${user.username}”. No link was sent: this address is not verified on the account, and a reset link only goes to an address the account has confirmed.`,
+          'If you can still log in, verify this address from your account page, then ask for a reset again if you need one.',
+        ],
+        after: ['If you did not ask for this, ignore this message: nothing has changed.'],
+        contact: support
+          ? {
+              lead: 'Cannot log in? Only the administrators of this index can help, after verifying your identity: contact them at',
+              link: { label: support.label, url: support.href },
+            }
+          : { lead: 'Cannot log in? Only the administrators of this index can help, after verifying your identity: contact them.', link: null },
+      }),
+    });
+  };
+
   return {
     async request(usernameOrEmail, origin = NO_ORIGIN) {
       const started = Date.now();
@@ -215,37 +337,22 @@ export function createPasswordResets({
       // whether or whose the name is. (Prefixed: a typed name can never share a bucket with anything else.)
       const verdict = await requestLimits.take('password-reset', { ip: origin.ip, subject: `name:${identifier.toLowerCase()}` });
       if (verdict.kind === 'allowed') {
-        // One statement either way. An address the owner added but never verified is not trusted with a
-        // reset link (it may be a typo for someone else's mailbox); the primary address always is.
-        const matches = await db
-          .selectFrom('users')
-          .leftJoin('user_emails', (join) =>
-            join
-              .onRef('user_emails.user_id', '=', 'users.id')
-              .on('user_emails.email_key', '=', emailKey(identifier))
-              .on((eb) => eb.or([eb('user_emails.verified_at', 'is not', null), eb('user_emails.is_primary', '=', 1)])),
-          )
-          // The primary address's row, for a match by username: the link names the address it went to.
-          .leftJoin('user_emails as primary_email', (join) => join.onRef('primary_email.user_id', '=', 'users.id').on('primary_email.is_primary', '=', 1))
-          .selectAll('users')
-          .select(['user_emails.email as matched_email', 'user_emails.id as matched_id', 'primary_email.id as primary_id'])
-          .where((eb) => eb.or([eb('users.username', '=', canonicalUsername(identifier)), eb('user_emails.id', 'is not', null)]))
-          .orderBy('users.created_at')
-          .limit(MAX_ACCOUNTS_PER_ADDRESS)
-          .execute();
-        // The silent cap on links mailed to one account, whichever of its names was asked for: over it,
+        const matches = await findResetTargets(identifier);
+        // The silent cap on mails sent to one account, whichever of its names was asked for: over it,
         // nothing is sent and nothing recorded (so a flood cannot fill the history either), and the
         // answer stays the same page. No address is counted here: the visible limit above did that.
         const mailable: typeof matches = [];
         for (const match of matches) {
-          if ((await requestLimits.take('password-reset-mail', { ip: null, subject: `account:${match.id}` })).kind === 'allowed') mailable.push(match);
+          if ((await requestLimits.take('password-reset-mail', { ip: null, subject: `account:${match.user.id}` })).kind === 'allowed') mailable.push(match);
         }
         if (mailable.length > 0) {
           await inTransaction(db, async (trx) => {
-            for (const { matched_email: matched, matched_id: matchedId, primary_id: primaryId, ...user } of mailable) {
-              const address = matched === null ? { email: user.email, id: primaryId } : { email: matched, id: matchedId };
-              await issue(trx, user, { email: address.email, id: address.id === null ? null : Number(address.id) }, time);
-              await events.boundTo(trx).record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin });
+            for (const { user, to } of mailable) {
+              if (to.verified) await issue(trx, user, to, time);
+              else await tellNotVerified(trx, user, to.email);
+              await events
+                .boundTo(trx)
+                .record({ userId: user.id, tag: EVENT_TAGS.passwordResetRequested, origin, ...(to.verified ? {} : { details: { link: false } }) });
             }
           });
         }

@@ -36,6 +36,13 @@ describe('security history labels', () => {
     );
   });
 
+  it('a reset request says whether a link was sent', () => {
+    expect(describeEvent(event(EVENT_TAGS.passwordResetRequested))).toBe('Password reset link requested');
+    expect(describeEvent(event(EVENT_TAGS.passwordResetRequested, { link: false }))).toBe(
+      'Password reset asked for: no link sent, the address is not verified',
+    );
+  });
+
   it('a verification migration 010 took away says why, naming the address but never the account that kept it', () => {
     expect(describeEvent(event(EVENT_TAGS.emailVerificationWithdrawn, { email: 'a@example.org', by: 'migration' }))).toBe(
       'E-mail address “a@example.org” no longer verified: another account had verified it too (an address can belong to one account only)',

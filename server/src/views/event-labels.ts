@@ -115,7 +115,7 @@ function lineOf(event: SecurityEvent): string | EventSentence {
     case EVENT_TAGS.passwordChanged:
       return 'Password changed';
     case EVENT_TAGS.passwordResetRequested:
-      return 'Password reset link requested';
+      return details.link === false ? 'Password reset asked for: no link sent, the address is not verified' : 'Password reset link requested';
     case EVENT_TAGS.passwordReset:
       return 'Password reset by e-mail link';
     case EVENT_TAGS.emailAdded:

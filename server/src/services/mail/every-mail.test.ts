@@ -36,6 +36,7 @@ const NEW_PASSWORD = 'a brand new long passphrase';
 const SUBJECTS = {
   'verify-email': `${SITE}: verify your e-mail address`,
   'password-reset': `${SITE}: reset your password`,
+  'password-reset-not-verified': `${SITE}: no password reset link sent`,
   'notice:email-verified': `${SITE}: e-mail address added to your account`,
   'notice:primary-email-changed': `${SITE}: your primary e-mail address changed`,
   'notice:email-removed': `${SITE}: e-mail address removed from your account`,
@@ -485,10 +486,25 @@ describe('every mail the server sends, as its recipient reads it', () => {
       expect(expired.status).toBe(410);
       expect(expired.text).toContain('Verification links work for 24 hours.');
     });
-    expect((await later(EMAIL_VERIFY_TTL_MS - 60_000, () => b.get(verifyLink))).status).toBe(303);
-
+    // Until the address is verified, a reset request gets it a notice and no link (it may be a stranger's mailbox).
     const stranger = browser(OTHER_IP);
     await stranger.get(ROUTES.requestPasswordReset);
+    await stranger.post(ROUTES.requestPasswordReset, { [USERNAME_OR_EMAIL]: email });
+    const [notVerified] = await expectMail(email, 'password-reset-not-verified');
+    expect(notVerified!.text).toContain('No link was sent: this address is not verified on the account');
+    expect(notVerified!.text).not.toContain(ROUTES.resetPassword);
+    expect(notVerified!.text).toContain(`contact them at ${SUPPORT}`);
+
+    expect((await later(EMAIL_VERIFY_TTL_MS - 60_000, () => b.get(verifyLink))).status).toBe(303);
+    // That far on the session has ended (the 303 is to the login page); logged in again now, the link verifies.
+    expect(await server.services.emails.hasVerifiedPrimary(await userId(username))).toBe(false);
+    const today = browser();
+    await today.get(ROUTES.login);
+    expect((await today.post(ROUTES.login, { [FIELDS.username]: username, [FIELDS.password]: PASSWORD })).status).toBe(303);
+    remember(today);
+    expect((await today.get(verifyLink)).location).toBe(`${ROUTES.manageAccount}#email-addresses`);
+    expect(await server.services.emails.hasVerifiedPrimary(await userId(username))).toBe(true);
+
     await stranger.post(ROUTES.requestPasswordReset, { [USERNAME_OR_EMAIL]: email });
     const [reset] = await expectMail(email, 'password-reset');
     expect(reset!.text).toContain('The link works once, for one hour.');
