@@ -29,8 +29,8 @@ export function RequestPasswordResetPage({
         </h1>
         <div class="notice notice-success" role="status">
           <p>
-            If an account matches what you entered, we have sent a link to reset its password to the account’s e-mail address. The link works once, for {hours}{' '}
-            hour{hours === 1 ? '' : 's'}.
+            If an account matches what you entered, we have sent a link to reset its password to the account’s verified e-mail address. The link works once, for{' '}
+            {hours} hour{hours === 1 ? '' : 's'}. An address that was never verified gets a message saying why no link came.
           </p>
         </div>
         <p>No e-mail after a few minutes? Check your spam folder, or request a new link.</p>
