@@ -352,6 +352,74 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     expect(await readOutbox(server.services, { to: address, kind: 'verify-email' })).toHaveLength(1);
   });
 
+  it('removing a verified address asks for the password outside the 5-minute window, as “make primary” does; an unverified one (a typo) does not', async () => {
+    const b = new TestBrowser(server.url);
+    const { username, email } = await register(b);
+    await b.get(await verifyLink(email));
+    const userId = (await server.services.accounts.findByUsername(username))!.id;
+    // The other tests of this file mailed from the same address (10 an hour): start this hour afresh.
+    await server.services.db.deleteFrom('rate_limits').execute();
+    await b.get(ROUTES.manageAccount);
+    const second = `second.${username}@example.org`;
+    const typo = `typo.${username}@example.orgg`;
+    for (const address of [second, typo]) {
+      expect((await b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'add', [FIELDS.email]: address, [FIELDS.password]: PASSWORD })).status).toBe(303);
+    }
+    await b.get(await verifyLink(second));
+    const idOf = async (address: string) => String((await server.services.emails.list(userId)).find((entry) => entry.email === address)!.id);
+    const listed = async () => (await server.services.emails.list(userId)).map((entry) => entry.email);
+    const secondId = await idOf(second);
+    // A session last authenticated 6 minutes ago (a stolen one, say).
+    const stale = () =>
+      server.services.db
+        .updateTable('sessions')
+        .set({ authenticated_at: Date.now() - 6 * 60_000 })
+        .where('user_id', '=', userId)
+        .execute();
+    await stale();
+    await b.get(ROUTES.manageAccount);
+    const remove = (id: string, password?: string) =>
+      b.post(ROUTES.manageEmail, { [FIELDS.emailAction]: 'remove', [FIELDS.emailId]: id, ...(password === undefined ? {} : { [FIELDS.password]: password }) });
+
+    // No password: the confirmation page, the step itself (no error); nothing removed, no one told.
+    const asked = await remove(secondId);
+    expect(asked.status).toBe(200);
+    expect(asked.text).toContain(`<h1>Remove <bdi>${second}</bdi> from your account?</h1>`);
+    expect(asked.text).toContain('so removing a verified address needs your password');
+    expect(asked.text).toContain(`name="${FIELDS.emailAction}" value="remove"`);
+    expect(asked.text).not.toContain('role="alert"');
+    const wrong = await remove(secondId, 'not the password');
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain('That password is not correct.');
+    expect(await listed()).toContain(second);
+    expect(await readOutbox(server.services, { to: email, kind: 'notice:email-removed' })).toHaveLength(0);
+
+    // An unverified address (a typo being undone) is removed without the password, as before.
+    expect((await remove(await idOf(typo))).status).toBe(303);
+    expect(await listed()).not.toContain(typo);
+
+    // An address verified since the page showed it unverified asks for the password too …
+    const late = `late.${username}@example.org`;
+    await server.services.emails.add(userId, late, { ip: null, userAgent: null });
+    const lateId = await idOf(late);
+    await server.services.emails.markVerified(userId, late);
+    expect((await remove(lateId)).status).toBe(200);
+    // … and, verified between the route's reading and the removal, the service refuses it rather than remove it unasked.
+    await expect(server.services.emails.remove(userId, Number(lateId), { ip: null, userAgent: null }, { unverifiedOnly: true })).rejects.toMatchObject({
+      status: 409,
+      message: 'This address was verified meanwhile, and removing a verified address needs your password. Reload the account page and try again.',
+    });
+    expect(await listed()).toContain(late);
+
+    // The right password: removed, and the primary address told.
+    expect((await remove(secondId, PASSWORD)).status).toBe(303);
+    expect(await listed()).not.toContain(second);
+    expect(await readOutbox(server.services, { to: email, kind: 'notice:email-removed' })).toHaveLength(1);
+    // The password just confirmed opened the window again: the next verified address goes without it, as for “make primary”.
+    expect((await remove(lateId)).status).toBe(303);
+    expect(await listed()).toEqual([email]);
+  });
+
   describe('what the address list says of a link, and where a withdrawn verification leaves its old link', () => {
     /** Register `email` in a new browser; its account id. */
     const registerWith = async (b: TestBrowser, email: string) => {

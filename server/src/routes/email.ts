@@ -3,11 +3,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { FIELDS, ROUTES } from '@latchkey/shared';
 import { EMAIL_MAX_LENGTH } from '../services/accounts.js';
-import { EMAIL_TOKEN_PROBLEMS } from '../services/emails.js';
+import { EMAIL_TOKEN_PROBLEMS, type EmailAddress, NOT_ON_ACCOUNT } from '../services/emails.js';
 import { ServiceError } from '../services/errors.js';
 import type { Services } from '../services/index.js';
 import { VerificationMailCapped } from '../services/verification-mail-cap.js';
-import { AddEmailPage, ConfirmMakePrimaryPage, EMAIL_ACTIONS, EMAIL_SECTION_ID, EmailProblemPage } from '../views/email-addresses-section.js';
+import { AddEmailPage, ConfirmAddressActionPage, EMAIL_ACTIONS, EMAIL_SECTION_ID, EmailProblemPage } from '../views/email-addresses-section.js';
 import {
   answeredHeadUnchanged,
   currentUser,
@@ -121,6 +121,31 @@ export function emailRoutes(services: Services): Router {
         return action === EMAIL_ACTIONS.add ? addFormAgain(error.status, { email: error.message }) : problem(error.status, error.message);
       };
       const emailId = Number(form.data[FIELDS.emailId]);
+      /** The address `emailId` as the account has it now; 400 or 404 in the service's words for an id that is not one of its addresses. */
+      const addressOnAccount = async () => {
+        if (!Number.isSafeInteger(emailId) || emailId <= 0) throw new ServiceError('Choose one of your addresses.', 400);
+        const address = (await services.emails.list(user.id)).find((candidate) => candidate.id === emailId);
+        if (!address) throw new ServiceError(NOT_ON_ACCOUNT, 404);
+        return address;
+      };
+      /**
+       * Re-authentication for "make primary" and for removing a verified address (ASVS V3.7.1): true within the
+       * 5-minute window or with the right password posted, the change goes ahead. Else the confirmation page
+       * answered (the caller stops): without a password it is the step itself (200, no error), with a wrong one
+       * it comes back with the error.
+       */
+      const confirmed = async (address: EmailAddress, confirming: typeof EMAIL_ACTIONS.makePrimary | typeof EMAIL_ACTIONS.remove) => {
+        const password = form.data[FIELDS.password];
+        const reauth = await reauthenticate(req, res, services, password);
+        if (reauth.ok) return true;
+        const asked = password !== '';
+        sendPage(
+          res,
+          asked ? reauth.status : 200,
+          ConfirmAddressActionPage({ page: pageContext(res), action: confirming, address, error: asked ? reauth.message : undefined }),
+        );
+        return false;
+      };
       if (action === EMAIL_ACTIONS.add) {
         // A verified address receives password-reset links: re-authentication first (ASVS V3.7.1), or a
         // stolen session could add its own address, verify it and reset the password it never knew.
@@ -165,19 +190,9 @@ export function emailRoutes(services: Services): Router {
             break;
           }
           case EMAIL_ACTIONS.makePrimary: {
-            const address = (await services.emails.list(user.id)).find((candidate) => candidate.id === emailId);
-            if (!address) throw new ServiceError('That address is not on your account (any more). Reload the account page.', 404);
+            const address = await addressOnAccount();
             // Moves where security notices go: re-authentication first (ASVS V3.7.1).
-            const reauth = await reauthenticate(req, res, services, form.data[FIELDS.password]);
-            if (!reauth.ok) {
-              // No password sent yet: this is the confirmation step itself, not an error.
-              const asked = form.data[FIELDS.password] !== '';
-              return sendPage(
-                res,
-                asked ? reauth.status : 200,
-                ConfirmMakePrimaryPage({ page: pageContext(res), address, error: asked ? reauth.message : undefined }),
-              );
-            }
+            if (!(await confirmed(address, EMAIL_ACTIONS.makePrimary))) return;
             await services.emails.makePrimary(user.id, emailId, origin);
             await services.sessions.setFlash(session.id, {
               kind: 'success',
@@ -186,7 +201,17 @@ export function emailRoutes(services: Services): Router {
             break;
           }
           case EMAIL_ACTIONS.remove: {
-            const removed = await services.emails.remove(user.id, emailId, origin);
+            const address = await addressOnAccount();
+            // A verified address receives password-reset links and is how the owner gets back in: removing one is
+            // re-authenticated as "make primary" is (OWASP ASVS 4.0 V3.7.1; Warehouse's `delete_email` view has
+            // `require_reauth`), or a stolen session could strip the account's recovery addresses. An unverified
+            // one (a typo being undone) never received anything and is removed without the password; should it
+            // be verified in the meantime by a session outside the window, the service refuses (`unverifiedOnly`)
+            // rather than remove it unasked. The primary address is refused by the service (400), no password asked.
+            const needsPassword = address.verified && !address.primary;
+            if (needsPassword && !(await confirmed(address, EMAIL_ACTIONS.remove))) return;
+            const unverifiedOnly = !needsPassword && !services.sessions.isRecentlyAuthenticated(session);
+            const removed = await services.emails.remove(user.id, emailId, origin, { unverifiedOnly });
             await services.sessions.setFlash(session.id, { kind: 'success', text: `${removed.email} was removed from your account.` });
             break;
           }

@@ -20,6 +20,11 @@ export const EMAIL_VERIFY_TTL_MS = 24 * 60 * 60_000;
 /** Addresses per account, verified or not: enough for real use, a bound on what one account can make us mail. */
 export const MAX_ADDRESSES = 10;
 const ALREADY_VERIFIED = 'This address is already verified.';
+/** An address id that is not (or no longer) on the account: another account's, or removed meanwhile (the route's words too). */
+export const NOT_ON_ACCOUNT = 'That address is not on your account (any more). Reload the account page.';
+const PRIMARY_NOT_REMOVABLE = 'Your primary address cannot be removed. Make another verified address primary first.';
+/** {@link Emails.remove} with `unverifiedOnly`, for an address verified since the account page was read. */
+const VERIFIED_SINCE = 'This address was verified meanwhile, and removing a verified address needs your password. Reload the account page and try again.';
 const VERIFIED_ELSEWHERE = 'This address is already verified by another account.';
 /** A resend refused for an address in {@link AddressWithLinkState.verifiedElsewhere}: the account page's words. */
 const RESEND_VERIFIED_ELSEWHERE =
@@ -153,8 +158,14 @@ export interface Emails {
   verificationMailWait(email: string, ip?: string | null): Promise<number>;
   /** Make a verified address the primary one; the previous primary is told (security notice). */
   makePrimary(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
-  /** Remove a non-primary address. */
-  remove(userId: string, emailId: number, origin: RequestOrigin): Promise<EmailAddress>;
+  /**
+   * Remove a non-primary address: 400 for the primary one (also when it became primary meanwhile), 404 when it is
+   * not on the account (also when a concurrent removal took it first: only the request that deleted the row records
+   * `account:email:removed` and mails the notice). `unverifiedOnly`: the request was not re-authenticated (the route
+   * asks for the password before removing a verified address only): refuse (409), removing nothing, should the
+   * address have been verified since the page showed it unverified.
+   */
+  remove(userId: string, emailId: number, origin: RequestOrigin, options?: { unverifiedOnly?: boolean }): Promise<EmailAddress>;
   /** Follow a verification link as `sessionUserId` (links work only for the account they were made for). */
   verify(token: unknown, sessionUserId: string, origin: RequestOrigin): Promise<EmailVerifyResult>;
   /**
@@ -221,7 +232,7 @@ export function createEmails(options: EmailsOptions): Emails {
     if (!Number.isSafeInteger(emailId) || emailId <= 0) throw new ServiceError('Choose one of your addresses.', 400);
     const row = await trx.selectFrom('user_emails').selectAll().where('id', '=', emailId).where('user_id', '=', userId).executeTakeFirst();
     // Another account's row id gets the same answer as a missing one (ASVS V4.2.1: no IDOR, no oracle).
-    if (!row) throw new ServiceError('That address is not on your account (any more). Reload the account page.', 404);
+    if (!row) throw new ServiceError(NOT_ON_ACCOUNT, 404);
     return row;
   };
 
@@ -449,6 +460,9 @@ export function createEmails(options: EmailsOptions): Emails {
 
     async resend(userId, emailId, origin) {
       return inTransaction(db, async (trx) => {
+        // The account's row first, as `remove` takes it (otherwise a resend and a removal of one address deadlock
+        // on PostgreSQL: this one holds the address's row and waits for the account's, for its rows' foreign keys).
+        await lockAccountRow(trx, userId);
         const row = await rowOf(trx, userId, emailId);
         if (row.verified_at !== null) throw new ServiceError(ALREADY_VERIFIED, 409);
         await refuseIfVerifiedElsewhere(trx, userId, row);
@@ -486,14 +500,36 @@ export function createEmails(options: EmailsOptions): Emails {
       });
     },
 
-    async remove(userId, emailId, origin) {
+    async remove(userId, emailId, origin, { unverifiedOnly = false } = {}) {
       return inTransaction(db, async (trx) => {
+        // The account's row first, as "make primary" and "verify" take it: a removal and a change of the same
+        // address then run one after the other, and this one reads the address only once the other committed.
+        // Without it (PostgreSQL, READ COMMITTED) removing B while B was made primary read B as not primary, then
+        // deleted it by id once "make primary" committed: the account was left with no primary address and
+        // `users.email` naming the removed address, where reset links then went.
+        await lockAccountRow(trx, userId);
         const row = await rowOf(trx, userId, emailId);
-        if (row.is_primary === 1) throw new ServiceError('Your primary address cannot be removed. Make another verified address primary first.', 400);
-        await trx.deleteFrom('user_emails').where('id', '=', row.id).execute();
+        if (row.is_primary === 1) throw new ServiceError(PRIMARY_NOT_REMOVABLE, 400);
+        // Never the primary, whatever happened since the read; RETURNING says whether this request deleted the row
+        // (only that one records the event and mails the notice: a double submit used to do both twice) and how
+        // it was when it went (verified or not), not how an earlier read saw it.
+        const deleted = await trx
+          .deleteFrom('user_emails')
+          .where('id', '=', row.id)
+          .where('user_id', '=', userId)
+          .where('is_primary', '=', 0)
+          .returning(['email', 'verified_at'])
+          .executeTakeFirst();
+        if (!deleted) {
+          // Made primary meanwhile (400, as above), else gone (rowOf's 404).
+          if ((await rowOf(trx, userId, emailId)).is_primary === 1) throw new ServiceError(PRIMARY_NOT_REMOVABLE, 400);
+          throw new ServiceError(NOT_ON_ACCOUNT, 404);
+        }
+        // Thrown after the delete, so the transaction takes it back.
+        if (unverifiedOnly && deleted.verified_at !== null) throw new ServiceError(VERIFIED_SINCE, 409);
         // `verified`: the owner is told of a verified address leaving (it could receive reset links), not of a typo.
-        await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailRemoved, origin, details: { email: row.email, verified: row.verified_at !== null } });
-        return toAddress(row);
+        await eventsIn(trx).record({ userId, tag: EVENT_TAGS.emailRemoved, origin, details: { email: deleted.email, verified: deleted.verified_at !== null } });
+        return toAddress({ ...row, verified_at: deleted.verified_at });
       });
     },
 
@@ -506,22 +542,32 @@ export function createEmails(options: EmailsOptions): Emails {
       if (time - payload.t >= EMAIL_VERIFY_TTL_MS || payload.t > time + 60_000) return { ok: false, problem: 'expired' };
       if (payload.u !== sessionUserId) return { ok: false, problem: 'other-account' };
       return inTransaction(db, async (trx) => {
-        const row = await trx
-          .selectFrom('user_emails')
-          .selectAll()
-          .where('id', '=', payload.i as number)
-          .where('user_id', '=', sessionUserId)
-          .executeTakeFirst();
-        if (!row) return { ok: false, problem: 'removed' } as const;
-        if (row.verified_at !== null) return { ok: false, problem: 'used' } as const;
-        // Unverified without a nonce, yet a link was made for it: verifying cleared the nonce, and the verification
-        // was withdrawn since (migration 010 gives a mailbox verified by two accounts to one). Only the mailbox's
-        // holder, logged in to this account, gets this far, so saying that another account has it tells no stranger.
-        if (row.verify_nonce === null) {
-          return { ok: false, problem: (await verifiedElsewhere(trx, sessionUserId, row.email_key)) ? 'withdrawn-taken' : 'withdrawn' } as const;
-        }
-        if (row.verify_nonce !== payload.n) return { ok: false, problem: 'superseded' } as const;
-        if (await verifiedElsewhere(trx, sessionUserId, row.email_key)) return { ok: false, problem: 'taken' } as const;
+        // The account's row first, as removing an address takes it: a link opened while its address is removed
+        // waits for the removal (and then reads the row gone) instead of each holding a row the other needs
+        // (PostgreSQL: the address's row here, the account's row for the event's foreign key; a deadlock and a retry).
+        await lockAccountRow(trx, sessionUserId);
+        const readRow = () =>
+          trx
+            .selectFrom('user_emails')
+            .selectAll()
+            .where('id', '=', payload.i as number)
+            .where('user_id', '=', sessionUserId)
+            .executeTakeFirst();
+        /** Why the link cannot verify the address as `row` has it now; null: it can. */
+        const problemOf = async (row: Awaited<ReturnType<typeof readRow>>): Promise<EmailTokenProblem | null> => {
+          if (!row) return 'removed';
+          if (row.verified_at !== null) return 'used';
+          // Unverified without a nonce, yet a link was made for it: verifying cleared the nonce, and the verification
+          // was withdrawn since (migration 010 gives a mailbox verified by two accounts to one). Only the mailbox's
+          // holder, logged in to this account, gets this far, so saying that another account has it tells no stranger.
+          if (row.verify_nonce === null) return (await verifiedElsewhere(trx, sessionUserId, row.email_key)) ? 'withdrawn-taken' : 'withdrawn';
+          if (row.verify_nonce !== payload.n) return 'superseded';
+          if (await verifiedElsewhere(trx, sessionUserId, row.email_key)) return 'taken';
+          return null;
+        };
+        const row = await readRow();
+        const problem = await problemOf(row);
+        if (problem !== null || !row) return { ok: false, problem: problem ?? 'removed' } as const;
         // The nonce in the WHERE makes the link single use even when two requests race.
         let updated;
         try {
@@ -535,7 +581,10 @@ export function createEmails(options: EmailsOptions): Emails {
           if (isUniqueViolation(error)) return { ok: false, problem: 'taken' } as const;
           throw error;
         }
-        if (Number(updated.numUpdatedRows) !== 1) return { ok: false, problem: 'used' } as const;
+        // Nothing updated: something changed the row since it was read. Read it again to say what: "used" only when
+        // it is there and verified; a row removed meanwhile gets the page of a link whose address was removed (it
+        // used to say "already verified" of an address never verified), a newer link "superseded".
+        if (Number(updated.numUpdatedRows) !== 1) return { ok: false, problem: (await problemOf(await readRow())) ?? 'used' } as const;
         await eventsIn(trx).record({ userId: sessionUserId, tag: EVENT_TAGS.emailVerified, origin, details: { email: row.email } });
         return { ok: true, email: row.email, alreadyVerified: false } as const;
       });
@@ -543,6 +592,9 @@ export function createEmails(options: EmailsOptions): Emails {
 
     async markVerified(userId, email, { actor } = {}) {
       return inTransaction(db, async (trx) => {
+        // The account's row first, as `remove` takes it: an address the owner removes meanwhile is then read gone
+        // (404), not "already verified", and the two never deadlock.
+        await lockAccountRow(trx, userId);
         const key = emailKey(email);
         const row = await trx.selectFrom('user_emails').selectAll().where('user_id', '=', userId).where('email_key', '=', key).executeTakeFirst();
         if (!row) throw new ServiceError('This address is not on the account.', 404, 'email');

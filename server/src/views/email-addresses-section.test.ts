@@ -1,6 +1,6 @@
 import type { VNode } from 'preact';
 import { describe, expect, it } from 'vitest';
-import { type AddressOnPage, ConfirmMakePrimaryPage, EmailAddressesSection } from './email-addresses-section.js';
+import { type AddressOnPage, ConfirmAddressActionPage, EmailAddressesSection } from './email-addresses-section.js';
 import { Layout, type PageContext } from './layout.js';
 import { renderDocument, renderPage } from './render.js';
 
@@ -140,7 +140,9 @@ describe('an address on the page is a bidi isolate of its own', () => {
     // The button's name is an attribute: text, no markup (a screen reader reads it in logical order).
     expect(notice).toContain(`aria-label="Resend link: ${RTL}"`);
 
-    const question = renderDocument(ConfirmMakePrimaryPage({ page: { csrfToken: 't', username: 'someone', flash: null }, address: address(RTL) }));
+    const question = renderDocument(
+      ConfirmAddressActionPage({ page: { csrfToken: 't', username: 'someone', flash: null }, action: 'make_primary', address: address(RTL) }),
+    );
     expect(question).toContain(`<h1>Make <bdi>${RTL}</bdi> your primary address?</h1>`);
   });
 });

@@ -259,21 +259,61 @@ export function EmailProblemPage({ page, title, message }: { page: PageContext; 
   );
 }
 
-/** Making an address primary moves where security notices go: it asks for the password unless logged in within 5 minutes. */
-export function ConfirmMakePrimaryPage({ page, address, error }: { page: PageContext; address: EmailAddress; error?: string | undefined }) {
+/** What {@link ConfirmAddressActionPage} says for each action that asks for the password outside the 5-minute window. */
+const CONFIRMATIONS = {
+  [EMAIL_ACTIONS.makePrimary]: {
+    title: 'Confirm your new primary address',
+    question: (email: string) => (
+      <>
+        Make <bdi>{email}</bdi> your primary address?
+      </>
+    ),
+    explanation: 'Security notices will go to this address instead of your current primary address, which is told of the change.',
+    purpose: 'changing your primary address',
+    button: 'Make primary',
+    buttonClass: 'button button-primary',
+  },
+  [EMAIL_ACTIONS.remove]: {
+    title: 'Confirm removing an address',
+    question: (email: string) => (
+      <>
+        Remove <bdi>{email}</bdi> from your account?
+      </>
+    ),
+    explanation: 'Password-reset links can no longer be sent to this verified address. Your primary address is told of the removal.',
+    purpose: 'removing a verified address',
+    button: 'Remove address',
+    buttonClass: 'button button-danger',
+  },
+} as const;
+
+/**
+ * Making an address primary moves where security notices go, and removing a verified one takes away a way to
+ * reset the password: each asks for the password unless logged in within 5 minutes (ASVS V3.7.1), on this page.
+ */
+export function ConfirmAddressActionPage({
+  page,
+  action,
+  address,
+  error,
+}: {
+  page: PageContext;
+  action: keyof typeof CONFIRMATIONS;
+  address: EmailAddress;
+  error?: string | undefined;
+}) {
+  const words = CONFIRMATIONS[action];
   return (
-    <Layout page={page} title="Confirm your new primary address">
-      <h1>
-        Make <bdi>{address.email}</bdi> your primary address?
-      </h1>
-      <p>Security notices will go to this address instead of your current primary address, which is told of the change.</p>
+    <Layout page={page} title={words.title}>
+      <h1>{words.question(address.email)}</h1>
+      <p>{words.explanation}</p>
       <form method="post" action={ROUTES.manageEmail} class="stack" novalidate>
         <CsrfInput token={page.csrfToken} />
-        <input type="hidden" name={FIELDS.emailAction} value={EMAIL_ACTIONS.makePrimary} />
+        <input type="hidden" name={FIELDS.emailAction} value={action} />
         <input type="hidden" name={FIELDS.emailId} value={String(address.id)} />
-        <PasswordField error={error} autofocus hint={reauthHint('changing your primary address')} />
-        <button type="submit" class="button button-primary">
-          Make primary
+        <PasswordField error={error} autofocus hint={reauthHint(words.purpose)} />
+        <button type="submit" class={words.buttonClass}>
+          {words.button}
         </button>
       </form>
       <p>
