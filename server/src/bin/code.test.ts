@@ -67,6 +67,8 @@ describe('admin code <username>', () => {
       exitCode: 1,
       err: expect.stringContaining('No dev seed file'),
     });
+    // Where a dev server with its own directory keeps it (the default directory is not the only one).
+    expect((await run(['code', 'tom', '--seed-file', join(dir, 'missing.json')])).err).toContain('give this command the same LATCHKEY_DEV_DIR');
     const other = { ...server.config, databaseUrl: `sqlite:${join(dir, 'other.db')}` };
     expect(await run(['code', 'tom', '--seed-file', seedFile], other)).toMatchObject({
       exitCode: 1,

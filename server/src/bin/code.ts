@@ -46,7 +46,11 @@ function readSeedFile(values: Record<string, string | boolean | undefined>, env:
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as DevSeedFile;
   } catch {
-    throw new ServiceError(`No dev seed file at ${file}. Start the dev server with \`npm run dev\` first.`);
+    // The dev server writes its seed into LATCHKEY_DEV_DIR when given one: say so, or a reader whose dev server
+    // runs there reads "start the dev server" of one that is running.
+    throw new ServiceError(
+      `No dev seed file at ${file}. Start the dev server with \`npm run dev\` first; if it runs with LATCHKEY_DEV_DIR set, give this command the same LATCHKEY_DEV_DIR (or --seed-file PATH).`,
+    );
   }
 }
 

@@ -121,23 +121,38 @@ export async function addVirtualAuthenticator(page: Page, options: VirtualAuthen
       await cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified });
     },
     async importCredential(credential) {
-      const saved = 'privateKeyPkcs8' in credential;
-      await cdp.send('WebAuthn.addCredential', {
-        authenticatorId,
-        credential: {
-          credentialId: toStandardBase64(saved ? credential.credentialId : credential.id),
-          isResidentCredential: false,
-          rpId: credential.rpId,
-          privateKey: saved ? credential.privateKeyPkcs8 : credential.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
-          userHandle: toStandardBase64(credential.userHandle),
-          signCount: credential.signCount ?? (saved ? Math.floor(Date.now() / 1000) : 0),
-        },
-      });
+      await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: virtualCredentialOf(credential) });
     },
     async remove() {
       await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
       await cdp.detach();
     },
+  };
+}
+
+/**
+ * The credential as CDP's `WebAuthn.addCredential` takes it. Checked first, so a wrong argument says what to pass
+ * instead of failing deep inside Buffer ("The first argument must be of type string … Received undefined"): the
+ * easy mistake is a createUserIn user's whole `securityKey` (an authenticator holding credentials), where the
+ * dev seed's `securityKey` is one credential.
+ */
+export function virtualCredentialOf(credential: SoftCredential | SavedCredential): VirtualCredential {
+  const given = credential as unknown;
+  if (typeof given !== 'object' || given === null || !('rpId' in given) || !('userHandle' in given)) {
+    const authenticator = typeof given === 'object' && given !== null && 'credentials' in given;
+    throw new TypeError(
+      `importCredential takes one credential${authenticator ? ', not a whole soft authenticator' : ''}: ` +
+        "a createUserIn user's `user.securityKey.credentials[0]`, or a dev-server seed's `seed.user('kim').securityKey`.",
+    );
+  }
+  const saved = 'privateKeyPkcs8' in credential;
+  return {
+    credentialId: toStandardBase64(saved ? credential.credentialId : credential.id),
+    isResidentCredential: false,
+    rpId: credential.rpId,
+    privateKey: saved ? credential.privateKeyPkcs8 : credential.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
+    userHandle: toStandardBase64(credential.userHandle),
+    signCount: credential.signCount ?? (saved ? Math.floor(Date.now() / 1000) : 0),
   };
 }
 

@@ -55,7 +55,7 @@ export async function launchBrowserWithExtension(options: LaunchBrowserWithExten
     throw new Error(
       `launchBrowserWithExtension: no manifest.json in ${extensionPath}. Build the extension first: ` +
         '`npm run build:test -w extension` writes the test build extension/dist/chromium-test, the default ' +
-        '(a plain `npm run build` writes only dist/chromium and dist/firefox; `npm test` and `npm run dev` write it too).',
+        '(a plain `npm run build` writes only dist/chromium and dist/firefox; `npm test` writes it too, `npm run dev` writes dist/chromium-dev instead).',
     );
   }
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { manifest_version?: number; action?: { default_popup?: string } };
