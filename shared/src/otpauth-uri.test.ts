@@ -2,6 +2,9 @@ import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import { OtpauthUriError, type TotpAccountParams, formatOtpauthUri, normalizeBase32Secret, parseOtpauthUri, validateTotpAccount } from './otpauth-uri.js';
 
+/** What an otpauth-migration:// link (Google Authenticator's export) is told, as it is written here on purpose. */
+const MIGRATION = 'Export links from Google Authenticator (otpauth-migration://) are not supported: add each account from its own QR code or otpauth:// link.';
+
 describe('parseOtpauthUri', () => {
   it('parses the URI PyPI-style issuers produce', () => {
     expect(parseOtpauthUri('otpauth://totp/PyPI:alice?secret=JBSWY3DPEHPK3PXP&issuer=PyPI')).toEqual({
@@ -77,6 +80,9 @@ describe('parseOtpauthUri', () => {
       'The link is not a valid otpauth:// address (it may be cut off or changed). Copy it again from the site.',
     ],
     ['otpauth://foo/x?secret=JBSWY3DPEHPK3PXP', 'This is not a two-factor link: it must start with otpauth://totp/.'],
+    // Google Authenticator's "Transfer accounts" export: many accounts in one protobuf blob, not a key URI (QA).
+    ['otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SBEFsaWNlGgdFeGFtcGxlIAEoATACEAEYASAA', MIGRATION],
+    ['OTPAUTH-MIGRATION://offline?data=CjEK', MIGRATION],
   ])('says what is wrong with %j in words a person can act on, never the library’s own', (uri, message) => {
     expect(() => parseOtpauthUri(uri)).toThrow(OtpauthUriError);
     expect(() => parseOtpauthUri(uri)).toThrow(message);

@@ -1,4 +1,5 @@
 import { type HOTP, Secret, TOTP, URI } from 'otpauth';
+import { isMigrationLink, MIGRATION_LINK_MESSAGE } from './migration-link.js';
 
 /** The TOTP hash algorithms RFC 6238 names; anything else is refused. */
 export type TotpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
@@ -101,6 +102,7 @@ export function parseOtpauthUri(uri: string): TotpAccountParams {
   const text = typeof uri === 'string' ? uri.trim() : '';
   if (text.length === 0) throw new OtpauthUriError('The link is empty.');
   if (text.length > MAX_URI_LENGTH) throw new OtpauthUriError('The link is too long.');
+  if (isMigrationLink(text)) throw new OtpauthUriError(MIGRATION_LINK_MESSAGE);
   const parts = /^otpauth:\/\/([^/?]*)(?:\/([^?]*))?(?:\?(.*))?$/is.exec(text);
   if (!parts) throw new OtpauthUriError('This is not an otpauth:// link.');
   const [, type = '', path = '', query = ''] = parts;

@@ -75,6 +75,21 @@ test('Save reports a bad link or address at once and never waits on the site-acc
   await expect(save).toHaveText('Save account');
   await screenshotPopup(popup, 'popup-add-bad-link', (n) => testInfo.outputPath(n));
 
+  // Every failed Save takes the focus to the field and says the error again, even when its text is the same as
+  // the last one's (review: the second Save left the focus on Save and announced nothing).
+  const alertOn = () => popup.locator('.field-error[role="alert"]');
+  for (const value of ['https://example.com/', 'https://example.com/x']) {
+    await link.fill(value);
+    const before = await alertOn().elementHandle();
+    await save.focus();
+    await popup.keyboard.press('Enter');
+    await expect(link).toBeFocused();
+    await expect(link).toHaveAttribute('aria-invalid', 'true');
+    await expect(alertOn()).toHaveText(/This is not a two-factor link/);
+    // A new alert, inserted with its text: a screen reader says it (an alert left in place is not read again).
+    expect(await alertOn().evaluate((element, old) => element !== old, before)).toBe(true);
+  }
+
   // Link-shaped but wrong: passes the popup's quick check; the background's full check answers at once.
   await link.fill('otpauth://totp/Example:alice?secret=11111111');
   await save.click();

@@ -86,8 +86,26 @@ test('settings, passphrase and backups by keyboard: focus lands on each result; 
   await popup.keyboard.press('Tab');
   await expect(popup.getByRole('button', { name: 'Change passphrase' })).toBeFocused();
   await popup.keyboard.press('Enter');
-  await expect(popup.getByText('The current passphrase is wrong. Nothing was changed.')).toBeFocused({ timeout: 60_000 });
+  const wrong = popup.getByText('The current passphrase is wrong. Nothing was changed.');
+  await expect(wrong).toBeFocused({ timeout: 60_000 });
+  // Fixed: the refusal goes as soon as a field is edited, and does not sit beside the next problem (review).
   await current.fill(PASSPHRASE);
+  await expect(wrong).toHaveCount(0);
+  // A new passphrase the same as the current one is refused on its field, and nothing is changed (it was accepted).
+  const newField = popup.getByLabel('New passphrase', { exact: true });
+  const confirmField = popup.getByLabel('Confirm new passphrase');
+  await newField.fill(PASSPHRASE);
+  await confirmField.fill(PASSPHRASE);
+  await popup.getByRole('button', { name: 'Change passphrase' }).focus();
+  await popup.keyboard.press('Enter');
+  await expect(newField).toBeFocused();
+  await expect(newField).toHaveAttribute('aria-invalid', 'true');
+  await expect(popup.getByRole('alert').filter({ hasText: 'The new passphrase is the same as the current one. Choose another.' })).toBeVisible();
+  await expect(popup.getByText(/^Passphrase changed/)).toHaveCount(0);
+  await screenshotPopup(popup, 'daily-passphrase-same-refused', (n) => testInfo.outputPath(n));
+  await newField.fill(NEW_PASSPHRASE);
+  await expect(popup.getByText('The new passphrase is the same as the current one. Choose another.')).toHaveCount(0);
+  await confirmField.fill(NEW_PASSPHRASE);
   await popup.getByRole('button', { name: 'Change passphrase' }).focus();
   await popup.keyboard.press('Enter');
   const changed = popup.getByText('Passphrase changed. Backups exported before now still open with the old one.');

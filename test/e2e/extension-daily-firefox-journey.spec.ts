@@ -163,6 +163,11 @@ test('a day in Firefox: settings and passphrase by keyboard, 50 links imported, 
   await popup.focus('button[aria-label="Edit Renamed user7@example.com"]');
   await popup.keyboard.press('Enter');
   await click(popup, 'Delete this account…');
+  // The confirmation opens on Cancel, its least destructive action (WAI-ARIA APG alert dialog); Delete is one Shift+Tab back.
+  await expect.poll(() => focusedText(popup)).toBe('button:Cancel');
+  await popup.keyboard.down('Shift');
+  await popup.keyboard.press('Tab');
+  await popup.keyboard.up('Shift');
   await expect.poll(() => focusedText(popup)).toBe('button:Delete account');
   await popup.keyboard.press('Enter');
   await waitForText(popup, 'Deleted Renamed (user7@example.com).');

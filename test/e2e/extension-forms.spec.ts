@@ -124,9 +124,17 @@ test('editing an account: a new site is saved and then offered access as a separ
   await popup.getByRole('button', { name: 'Use https://example.com' }).click();
   await expect(fillsOn).toHaveValue('https://example.com');
 
-  // Escape in the delete confirmation closes the confirmation only; the unsaved edit stays.
+  // Escape in the delete confirmation closes the confirmation only; the unsaved edit stays. The confirmation opens
+  // on its least destructive action, Cancel (WAI-ARIA APG, alert dialog): Enter, Enter deleted the account (review).
   await popup.getByRole('button', { name: 'Delete this account…' }).click();
-  await expect(popup.getByRole('button', { name: 'Delete account' })).toBeFocused();
+  await expect(popup.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await expect(popup.getByRole('alertdialog')).toHaveAttribute('aria-describedby', /.+/);
+  await popup.keyboard.press('Enter');
+  await expect(popup.getByRole('alertdialog')).toHaveCount(0);
+  await expect(popup.getByRole('button', { name: 'Delete this account…' })).toBeFocused();
+  await popup.getByRole('button', { name: 'Delete this account…' }).click();
+  await expect(popup.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await screenshotPopup(popup, 'popup-delete-confirm-cancel-focused', (n) => testInfo.outputPath(n));
   await popup.keyboard.press('Escape');
   await expect(popup.getByRole('alertdialog')).toHaveCount(0);
   await expect(popup.getByRole('button', { name: 'Delete this account…' })).toBeFocused();

@@ -231,6 +231,8 @@ test('Settings → "Export in a tab…" and "Import in a tab…": Firefox closes
   await popup.close().catch(() => undefined); // the popup closes itself (window.close)
   await tab.bringToFront();
   await waitForText(tab, 'No backup yet.');
+  // Opened for a backup: the focus is on the Backup card, below two other cards, not on the page's heading (review).
+  await tab.waitForFunction(() => document.activeElement?.id === 'backup-heading', { timeout: 10_000 });
   expect(await countButtons(tab, 'Export in a tab…')).toBe(0);
   await click(tab, 'Export encrypted backup');
   await waitForText(tab, 'It opens only with your current passphrase.');
@@ -252,6 +254,21 @@ test('Settings → "Export in a tab…" and "Import in a tab…": Firefox closes
   await popup.close().catch(() => undefined);
   await tab.bringToFront();
   await waitForText(tab, 'Import a backup or otpauth:// links (one per line)');
+  await tab.waitForFunction(() => document.activeElement?.id === 'backup-heading', { timeout: 10_000 });
+  // Locked from the popup meanwhile: the tab shows the lock screen, and once unlocked there it is back on Settings,
+  // at the Backup card, the screen it was opened for (review: it went to the account list).
+  popup = await firefox.openPopup(page);
+  await click(popup, 'Lock now');
+  await waitForText(popup, 'Your vault is locked.');
+  await popup.close();
+  await tab.bringToFront();
+  await waitForText(tab, 'Your vault is locked.');
+  await type(tab, 'Passphrase', PASSPHRASE);
+  await click(tab, 'Unlock');
+  await waitForNoText(tab, 'Your vault is locked.', 60_000);
+  await waitForText(tab, 'Import a backup or otpauth:// links (one per line)', 10_000);
+  await tab.waitForFunction(() => document.activeElement?.id === 'backup-heading', { timeout: 10_000 });
+  await screenshotFirefoxPopup(tab, 'firefox-tab-settings-after-unlock', testInfo);
   const links = testInfo.outputPath('links.txt');
   writeFileSync(links, 'otpauth://totp/Imported:dave?secret=JBSWY3DPEHPK3PXP&issuer=Imported\nnot a link\n');
   await (await field(tab, 'Import a backup or otpauth:// links (one per line)')).uploadFile(links);

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AccountView, TabContext } from '../background/messages.js';
 import { handOverToSecurityKey, send } from './api.js';
 import { ClockWarning } from './ClockWarning.js';
+import { accountsForTab } from './accounts-for-tab.js';
 import { Header, Icon, LiveStatus, Notice } from './components.js';
 import { firstExpiry } from './first-expiry.js';
 import { displayOrigin, groupDigits, secondsLeft } from './format.js';
@@ -29,7 +30,9 @@ interface Props {
 export function AccountList(props: Props) {
   const [accounts, setAccounts] = useState<AccountView[] | null>(props.initialAccounts ?? null);
   const [error, setError] = useState<string | null>(null);
-  const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const [message, setMessage] = useState<{ kind: 'error'; text: string } | null>(null);
+  /** A fill's result, shown in the row whose Fill was pressed (it was at the top, out of view below many accounts). */
+  const [filled, setFilled] = useState<{ id: string; text: string } | null>(null);
   const [query, setQuery] = useState(props.initialQuery ?? '');
   const [now, setNow] = useState(Date.now());
   /** When the vault locks unless the person acts (learnt from the first `codes` answer). */
@@ -92,6 +95,8 @@ export function AccountList(props: Props) {
   }, [accounts]);
 
   const matching = accounts?.filter((a) => a.origin === props.tab.origin) ?? [];
+  // Those that fill on this tab first, under their own heading: the only rows with Fill, wherever they were added.
+  const groups = useMemo(() => accountsForTab(visible, props.tab.origin), [visible, props.tab.origin]);
 
   async function lock() {
     const result = await send({ type: 'lock' });
@@ -103,12 +108,14 @@ export function AccountList(props: Props) {
   async function fill(account: AccountView) {
     if (props.tab.tabId === null) return;
     setMessage(null);
+    // Emptied first, so a second fill of the same row is said again.
+    setFilled(null);
     const result = await send({ type: 'fill', id: account.id, tabId: props.tab.tabId });
     if (!result.ok) {
       if (result.code === 'locked') return props.onLocked();
       return setMessage({ kind: 'error', text: result.error });
     }
-    setMessage({ kind: 'success', text: result.submitted ? 'Code filled and submitted.' : 'Code filled. Check the page and continue.' });
+    setFilled({ id: account.id, text: result.submitted ? 'Code filled and submitted.' : 'Code filled. Check the page and continue.' });
   }
 
   async function useSecurityKey() {
@@ -116,6 +123,21 @@ export function AccountList(props: Props) {
     const error = await handOverToSecurityKey(props.tab.tabId);
     if (error) setMessage({ kind: 'error', text: error });
   }
+
+  const row = (account: AccountView) => (
+    <AccountRow
+      key={account.id}
+      account={account}
+      now={now}
+      canFill={account.origin === props.tab.origin}
+      filled={filled?.id === account.id ? filled.text : null}
+      onFill={() => fill(account)}
+      onEdit={() => props.onEdit(account, query)}
+      onCopyFailed={() =>
+        setMessage({ kind: 'error', text: 'The browser did not let Latchkey copy the code. Select the digits and copy them yourself, or use Fill.' })
+      }
+    />
+  );
 
   return (
     <main class="screen">
@@ -136,8 +158,7 @@ export function AccountList(props: Props) {
       {error ? <Notice kind="error">{error}</Notice> : null}
       <ClockWarning tabId={props.tab.tabId} hasAccount={matching.length > 0} />
       <SiteBanner tab={props.tab} matching={matching.length} hasAccounts={(accounts?.length ?? 0) > 0} onSecurityKey={useSecurityKey} />
-      {message?.kind === 'error' ? <Notice kind="error">{message.text}</Notice> : null}
-      <LiveStatus kind="success" text={message?.kind === 'success' ? message.text : null} />
+      {message ? <Notice kind="error">{message.text}</Notice> : null}
 
       {searching ? (
         <div class="search">
@@ -157,21 +178,24 @@ export function AccountList(props: Props) {
         <div class="list-placeholder" aria-busy="true" />
       ) : accounts.length === 0 ? (
         <EmptyState onAdd={props.onAdd} />
+      ) : groups.here.length > 0 && groups.others.length > 0 ? (
+        <>
+          <h2 class="accounts-heading" id="accounts-here">
+            Fills on this site
+          </h2>
+          <ul class="accounts" aria-labelledby="accounts-here">
+            {groups.here.map(row)}
+          </ul>
+          <h2 class="accounts-heading" id="accounts-others">
+            Other accounts
+          </h2>
+          <ul class="accounts" aria-labelledby="accounts-others">
+            {groups.others.map(row)}
+          </ul>
+        </>
       ) : (
         <ul class="accounts" aria-label="Accounts">
-          {visible.map((account) => (
-            <AccountRow
-              key={account.id}
-              account={account}
-              now={now}
-              canFill={account.origin === props.tab.origin}
-              onFill={() => fill(account)}
-              onEdit={() => props.onEdit(account, query)}
-              onCopyFailed={() =>
-                setMessage({ kind: 'error', text: 'The browser did not let Latchkey copy the code. Select the digits and copy them yourself, or use Fill.' })
-              }
-            />
-          ))}
+          {[...groups.here, ...groups.others].map(row)}
           {visible.length === 0 ? (
             <li class="accounts-none">
               No account matches “<bdi dir="auto">{query}</bdi>”.
@@ -205,9 +229,25 @@ function SiteBanner(props: { tab: TabContext; matching: number; hasAccounts: boo
   );
 }
 
-function AccountRow(props: { account: AccountView; now: number; canFill: boolean; onFill: () => void; onEdit: () => void; onCopyFailed: () => void }) {
+function AccountRow(props: {
+  account: AccountView;
+  now: number;
+  canFill: boolean;
+  /** The result of this row's Fill, said in the row (where the person pressed it) and scrolled into view. */
+  filled: string | null;
+  onFill: () => void;
+  onEdit: () => void;
+  onCopyFailed: () => void;
+}) {
   const { account, now } = props;
   const [copied, setCopied] = useState(false);
+  const result = useRef<HTMLDivElement>(null);
+  // The live region shows its text a moment after it changes (LiveStatus); then the row, result included, is in view.
+  useEffect(() => {
+    if (!props.filled) return;
+    const timer = setTimeout(() => result.current?.scrollIntoView({ block: 'nearest' }), 100);
+    return () => clearTimeout(timer);
+  }, [props.filled]);
   const left = secondsLeft(account.period, now);
   const name = account.issuer || displayOrigin(account.origin);
 
@@ -260,6 +300,11 @@ function AccountRow(props: { account: AccountView; now: number; canFill: boolean
           {copied ? 'Copied' : ''}
         </span>
       </div>
+      {props.canFill ? (
+        <div class="account-result" ref={result}>
+          <LiveStatus kind="success" text={props.filled} />
+        </div>
+      ) : null}
     </li>
   );
 }

@@ -1,3 +1,4 @@
+import { isMigrationLink, MIGRATION_LINK_MESSAGE } from '@latchkey/shared';
 import { useRef, useState } from 'preact/hooks';
 import { isolate } from '../background/isolate.js';
 import type { AccountInput, TabContext } from '../background/messages.js';
@@ -46,6 +47,8 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
   const [error, setError] = useState<string | null>(null);
   const [scanState, setScanState] = useState<'idle' | 'scanning' | 'found' | 'none'>('idle');
   const [busy, setBusy] = useState(false);
+  /** Saves tried: each failed one takes the focus to its field and says the error again, even the same one. */
+  const [attempt, setAttempt] = useState(0);
   const tabs = useRef<Array<HTMLButtonElement | null>>([]);
   const saveButton = useRef<HTMLButtonElement>(null);
   /** Saved for a site the extension has no access to yet: offer to ask for it, as a separate step. */
@@ -75,6 +78,10 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
       const { scanVisibleTab } = await import('./qr-scan.js');
       const text = await scanVisibleTab();
       if (text === null) return setScanState('none');
+      if (isMigrationLink(text)) {
+        setScanState('none');
+        return setError(MIGRATION_LINK_MESSAGE);
+      }
       if (!/^otpauth:\/\//i.test(text)) {
         setScanState('none');
         return setError('Found a QR code, but it is not a two-factor (otpauth://) code.');
@@ -91,6 +98,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
     event.preventDefault();
     if (busy) return;
     setError(null);
+    setAttempt((n) => n + 1);
     // Validate first, synchronously: a wrong link or address is reported at once.
     const found = checkAccountInput({ mode, uri, label, secret, origin });
     setProblem(found);
@@ -169,7 +177,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
         ) : null}
 
         {mode === 'paste' ? (
-          <Field label="otpauth:// link" hint="The link behind the QR code, e.g. from “Can’t scan the code?”" error={problemOn('uri')}>
+          <Field label="otpauth:// link" hint="The link behind the QR code, e.g. from “Can’t scan the code?”" error={problemOn('uri')} attempt={attempt}>
             {(id, describedBy) => (
               <textarea
                 id={id}
@@ -191,7 +199,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
                 <input id={id} dir="auto" value={issuer} aria-describedby={describedBy} onInput={(e) => setIssuer(e.currentTarget.value)} />
               )}
             </Field>
-            <Field label="Account name" error={problemOn('label')}>
+            <Field label="Account name" error={problemOn('label')} attempt={attempt}>
               {(id, describedBy) => (
                 <input
                   id={id}
@@ -204,7 +212,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
                 />
               )}
             </Field>
-            <Field label="Secret key" hint="Base32: letters A–Z and digits 2–7; spaces are fine." error={problemOn('secret')}>
+            <Field label="Secret key" hint="Base32: letters A–Z and digits 2–7; spaces are fine." error={problemOn('secret')} attempt={attempt}>
               {(id, describedBy) => (
                 <input
                   id={id}
@@ -223,7 +231,7 @@ export function AddAccount(props: { tab: TabContext; onDone: (notice?: string) =
 
         {mode !== 'scan' || scanState === 'found' ? (
           <>
-            <FillsOnField value={origin} onInput={setOrigin} problem={problem} onAnswered={() => setProblem(null)} next={saveButton} />
+            <FillsOnField value={origin} onInput={setOrigin} problem={problem} onAnswered={() => setProblem(null)} next={saveButton} attempt={attempt} />
             {error ? <Notice kind="error">{error}</Notice> : null}
             <button ref={saveButton} type="submit" class="button button-primary button-wide" disabled={busy || !canSave}>
               {busy ? 'Saving…' : 'Save account'}

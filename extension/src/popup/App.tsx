@@ -36,11 +36,16 @@ export interface AppProps {
 
 export function App({ opening }: AppProps) {
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
-  /** The tab Firefox's popup opens for an export or an import (page-view.ts) starts on Settings, after the unlock if locked. */
-  const startOnSettings = useRef(opensOnSettings(location.href));
-  /** The list, or Settings once when this page was opened for it. */
+  /** The tab Firefox's popup opens for an export or an import (page-view.ts): opened for Settings' Backup card. */
+  const settingsTab = useRef(opensOnSettings(location.href)).current;
+  /**
+   * That tab starts on Settings, after the unlock if locked; and when it locks while on Settings (Lock now in the
+   * popup, the auto-lock), the unlock takes it back there — it went to the account list (review).
+   */
+  const startOnSettings = useRef(settingsTab);
+  /** The list, or Settings once when this page was opened for it (again after each lock that left Settings). */
   const afterUnlock = useCallback((accounts?: AccountView[], notice?: string, alert?: string): Screen => {
-    // Once only, and not over a notice or an alert, which the list must show.
+    // Once per lock, and not over a notice or an alert, which the list must show.
     const toSettings = startOnSettings.current && !notice && !alert;
     startOnSettings.current = false;
     if (toSettings) return { name: 'settings' };
@@ -48,6 +53,10 @@ export function App({ opening }: AppProps) {
   }, []);
   const [tab, setTab] = useState<TabContext>(NO_TAB);
   const lastScreen = useRef<Screen['name']>('loading');
+  /** The vault locked: the tab opened for Settings goes back there once unlocked, if that is where it was. */
+  const noteLock = useCallback(() => {
+    if (settingsTab && lastScreen.current === 'settings') startOnSettings.current = true;
+  }, [settingsTab]);
 
   useEffect(() => {
     void (async () => {
@@ -85,14 +94,23 @@ export function App({ opening }: AppProps) {
         if (!SHOWS_VAULT.has(lastScreen.current)) return;
         void send({ type: 'status' }).then((status) => {
           if (status.ok && status.state === 'none') setScreen({ name: 'create' });
-          else if (!status.ok || status.state === 'locked') setScreen({ name: 'unlock' });
+          else if (!status.ok || status.state === 'locked') {
+            noteLock();
+            setScreen({ name: 'unlock' });
+          }
         });
       }),
-    [],
+    [noteLock],
   );
 
   const showList = useCallback((notice?: string) => setScreen({ name: 'list', ...(notice ? { notice } : {}) }), []);
-  const locked = useCallback((notice?: string) => setScreen({ name: 'unlock', ...(notice ? { notice } : {}) }), []);
+  const locked = useCallback(
+    (notice?: string) => {
+      noteLock();
+      setScreen({ name: 'unlock', ...(notice ? { notice } : {}) });
+    },
+    [noteLock],
+  );
   // Back from editing (saved, deleted, Back or Escape): the list as it was left — its search, and the focus on the
   // edited row. It came back unfiltered with the focus on the heading, the row to find again (QA).
   const backFromEdit = useCallback(
@@ -165,6 +183,6 @@ export function App({ opening }: AppProps) {
     case 'edit':
       return <EditAccount account={screen.account} onDone={(notice) => backFromEdit(screen, notice)} onLocked={locked} />;
     case 'settings':
-      return <Settings tab={tab} onDone={showList} onLocked={locked} />;
+      return <Settings tab={tab} focusBackup={settingsTab} onDone={showList} onLocked={locked} />;
   }
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { AccountView } from '../background/messages.js';
 import { accountName } from './account-name.js';
 import { accountNotice } from './account-notice.js';
@@ -19,15 +19,20 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
   const [error, setError] = useState<string | null>(null);
   const [problem, setProblem] = useState<InputProblem | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Saves tried: each failed one takes the focus to its field again (Field), even with the same message. */
+  const [attempt, setAttempt] = useState(0);
   /** Saved with a new site the extension has no access to yet. */
   const [savedFor, setSavedFor] = useState<string | null>(null);
   const saveButton = useRef<HTMLButtonElement>(null);
-  const confirmButton = useRef<HTMLButtonElement>(null);
+  /** The confirmation's least destructive action, which takes the focus when it opens (WAI-ARIA APG, alert dialog). */
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  const confirmText = useId();
   const askButton = useRef<HTMLButtonElement>(null);
   const asked = useRef(false);
-  // The confirmation takes focus when it opens, and gives it back to the button that opened it.
+  // The confirmation takes focus when it opens — on Cancel, not on "Delete account", so Enter, Enter cannot delete
+  // the account (review) — and gives it back to the button that opened it.
   useEffect(() => {
-    if (confirmDelete) confirmButton.current?.focus();
+    if (confirmDelete) cancelButton.current?.focus();
     else if (asked.current) askButton.current?.focus();
     asked.current ||= confirmDelete;
   }, [confirmDelete]);
@@ -37,6 +42,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
     event.preventDefault();
     if (busy) return;
     setError(null);
+    setAttempt((n) => n + 1);
     // As in the add form: a wrong name or address is reported at once, on its field.
     const found: InputProblem | null =
       label.trim() === '' ? { field: 'label', message: 'Enter the account name (your user name on the site).' } : checkFillOrigin(origin);
@@ -69,7 +75,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
       <Header title="Edit account" onBack={() => props.onDone()} />
       <form class="stack" onSubmit={save}>
         <Field label="Issuer">{(id) => <input id={id} dir="auto" value={issuer} onInput={(e) => setIssuer(e.currentTarget.value)} />}</Field>
-        <Field label="Account name" error={problem?.field === 'label' ? problem.message : null}>
+        <Field label="Account name" error={problem?.field === 'label' ? problem.message : null} attempt={attempt}>
           {(id, describedBy) => (
             <input
               id={id}
@@ -81,7 +87,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
             />
           )}
         </Field>
-        <FillsOnField value={origin} onInput={setOrigin} problem={problem} onAnswered={() => setProblem(null)} next={saveButton} />
+        <FillsOnField value={origin} onInput={setOrigin} problem={problem} onAnswered={() => setProblem(null)} next={saveButton} attempt={attempt} />
         {error ? <Notice kind="error">{error}</Notice> : null}
         <button ref={saveButton} type="submit" class="button button-primary button-wide" disabled={busy}>
           {busy ? 'Saving…' : 'Save changes'}
@@ -93,6 +99,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
             class="confirm"
             role="alertdialog"
             aria-label="Confirm delete"
+            aria-describedby={confirmText}
             onKeyDown={(event) => {
               if (event.key !== 'Escape') return;
               // As Cancel: only the confirmation closes (the screen's own Escape would drop the edits too).
@@ -100,7 +107,7 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
               setConfirmDelete(false);
             }}
           >
-            <p>
+            <p id={confirmText}>
               Delete{' '}
               <strong>
                 <BidiText text={name} />
@@ -108,10 +115,10 @@ export function EditAccount(props: { account: AccountView; onDone: (notice?: str
               ? Without its secret you cannot produce codes for this account any more — make sure you have another way in (recovery codes or a security key).
             </p>
             <div class="row">
-              <button ref={confirmButton} type="button" class="button button-danger" onClick={remove}>
+              <button type="button" class="button button-danger" onClick={remove}>
                 Delete account
               </button>
-              <button type="button" class="button button-secondary" onClick={() => setConfirmDelete(false)}>
+              <button ref={cancelButton} type="button" class="button button-secondary" onClick={() => setConfirmDelete(false)}>
                 Cancel
               </button>
             </div>

@@ -16,6 +16,8 @@ export function FillsOnField(props: {
   onAnswered: () => void;
   /** Where focus goes then: Save, the next step. */
   next: RefObject<HTMLButtonElement>;
+  /** The form's submits so far (Field: each failed one takes the focus to the field again). */
+  attempt?: number;
 }) {
   const problem = props.problem?.field === 'origin' ? props.problem : null;
   function useSuggestion(suggestion: string) {
@@ -25,7 +27,12 @@ export function FillsOnField(props: {
   }
   return (
     <>
-      <Field label="Fills on" hint="The exact site (scheme, host and port) this code may be filled into." error={problem?.message ?? null}>
+      <Field
+        label="Fills on"
+        hint="The exact site (scheme, host and port) this code may be filled into."
+        error={problem?.message ?? null}
+        attempt={props.attempt}
+      >
         {(id, describedBy) => (
           <input
             id={id}

@@ -22,14 +22,21 @@ export function ImportSummary(props: { report: ImportReport }) {
       <SkippedAccounts skips={conflicts} kind="conflict">
         Not imported — the same name and site as an account already there, but a different secret (nothing was overwritten):
       </SkippedAccounts>
+      {/* Under a heading of their own, by line: right after the conflicts' list, without one, they read as more
+          conflicts (QA). */}
       {errors.length > 0 ? (
-        <ul>
-          {errors.map((e) => (
-            <li>
-              Line {e.line}: {e.message}
-            </li>
-          ))}
-        </ul>
+        <>
+          <h3 class="import-report-heading">Lines that could not be read ({errors.length})</h3>
+          <ul class="import-errors">
+            {[...errors]
+              .sort((a, b) => a.line - b.line)
+              .map((e) => (
+                <li>
+                  Line {e.line}: {e.message}
+                </li>
+              ))}
+          </ul>
+        </>
       ) : null}
     </div>
   );

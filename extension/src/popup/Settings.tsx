@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { isolate } from '../background/isolate.js';
 import type { BackupStatus, ImportReport, TabContext } from '../background/messages.js';
@@ -16,11 +16,33 @@ import { useTabSite } from './use-tab-site.js';
 
 type Status = { kind: 'error' | 'success'; text: string } | null;
 
-export function Settings(props: { tab: TabContext; onDone: (notice?: string) => void; onLocked: () => void }) {
+export function Settings(props: {
+  tab: TabContext;
+  /**
+   * The tab Firefox's popup opened for an export or an import (page-view.ts): the focus goes to the Backup card once
+   * it is there, not left on the page's heading two cards above the file field (review).
+   */
+  focusBackup?: boolean;
+  onDone: (notice?: string) => void;
+  onLocked: () => void;
+}) {
   const [settings, setSettings] = useState<VaultSettings | null>(null);
   const [backup, setBackup] = useState<BackupStatus | null>(null);
   const [minutes, setMinutes] = useState('15');
   const [status, setStatus] = useState<Status>(null);
+  const focusedBackup = useRef(false);
+
+  // Once, when the card is there (it loads after the screen took the focus on its heading), and only while the focus
+  // is still where the screen change put it: someone who tabbed on meanwhile keeps their place.
+  useEffect(() => {
+    if (!props.focusBackup || !backup || focusedBackup.current) return;
+    focusedBackup.current = true;
+    const active = document.activeElement;
+    if (active !== null && active !== document.body && !active.matches('main h1')) return;
+    const heading = document.getElementById('backup-heading');
+    heading?.focus({ preventScroll: true });
+    heading?.scrollIntoView({ block: 'start' });
+  }, [backup]);
 
   useEffect(() => {
     void send({ type: 'codes' }).then((result) => {
@@ -96,15 +118,31 @@ function ChangePassphrase(props: { onLocked: () => void }) {
   const [confirmation, setConfirmation] = useState('');
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<Status>(null);
+  /** A refusal of the new passphrase itself, shown on its field. */
+  const [nextProblem, setNextProblem] = useState<string | null>(null);
+  /** Submits so far: each refused one takes the focus to the field again (Field), even with the same message. */
+  const [attempt, setAttempt] = useState(0);
   const common = useCommonPasswords();
   const strength = passphraseStrength(next, common ?? undefined);
   const mismatch = confirmation !== '' && confirmation !== next;
 
+  /** A field edited: an earlier refusal or result is about values no longer there (it stayed beside the next problem: review). */
+  function edited(set: (value: string) => void, value: string) {
+    set(value);
+    setStatus(null);
+    setNextProblem(null);
+  }
+
   async function submit(event: Event) {
     event.preventDefault();
-    if (next !== confirmation) return setStatus({ kind: 'error', text: 'The new passphrases are not the same.' });
-    setBusy(true);
+    // Each submit reports alone.
     setStatus(null);
+    setNextProblem(null);
+    setAttempt((n) => n + 1);
+    if (next !== confirmation) return setStatus({ kind: 'error', text: 'The new passphrases are not the same.' });
+    // Re-encrypting under the same passphrase would say "Passphrase changed" and change nothing (review).
+    if (next === current) return setNextProblem('The new passphrase is the same as the current one. Choose another.');
+    setBusy(true);
     const result = await send({ type: 'change-passphrase', current, next });
     setBusy(false);
     if (!result.ok) return result.code === 'locked' ? props.onLocked() : setStatus({ kind: 'error', text: result.error });
@@ -119,11 +157,19 @@ function ChangePassphrase(props: { onLocked: () => void }) {
       <h2 id="passphrase-heading">Change passphrase</h2>
       <form class="stack" onSubmit={submit}>
         <Field label="Current passphrase">
-          {(id) => <input id={id} type="password" autoComplete="current-password" value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />}
+          {(id) => <input id={id} type="password" autoComplete="current-password" value={current} onInput={(e) => edited(setCurrent, e.currentTarget.value)} />}
         </Field>
-        <Field label="New passphrase" hint={strength.text}>
+        <Field label="New passphrase" hint={strength.text} error={nextProblem} attempt={attempt}>
           {(id, d) => (
-            <input id={id} type="password" autoComplete="new-password" aria-describedby={d} value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+            <input
+              id={id}
+              type="password"
+              autoComplete="new-password"
+              aria-describedby={d}
+              aria-invalid={nextProblem ? 'true' : undefined}
+              value={next}
+              onInput={(e) => edited(setNext, e.currentTarget.value)}
+            />
           )}
         </Field>
         <Field label="Confirm new passphrase" invalid={mismatch ? 'Does not match the new passphrase above.' : null}>
@@ -135,7 +181,7 @@ function ChangePassphrase(props: { onLocked: () => void }) {
               aria-describedby={d}
               aria-invalid={mismatch ? 'true' : undefined}
               value={confirmation}
-              onInput={(e) => setConfirmation(e.currentTarget.value)}
+              onInput={(e) => edited(setConfirmation, e.currentTarget.value)}
             />
           )}
         </Field>
@@ -219,7 +265,9 @@ function Backup(props: { tab: TabContext; backup: BackupStatus; onBackup: (statu
 
   return (
     <section class="card" aria-labelledby="backup-heading">
-      <h2 id="backup-heading">Backup</h2>
+      <h2 id="backup-heading" tabIndex={-1}>
+        Backup
+      </h2>
       <p class={props.backup.accountsSince > 0 ? 'backup-due' : 'muted'}>{describeBackup(props.backup)}</p>
       {/* One decision for export and import: Firefox's popup offers both in a tab, where they work as here. */}
       {fileDialogNeedsTab(location.href) ? (

@@ -18,6 +18,11 @@ describe('checkAccountInput (the add form, before any prompt)', () => {
     ['otpauth://hotp/x?secret=AAAA&counter=1', /HOTP/],
     ['otpauth://totp/PyPI:alice?issuer=PyPI', /no secret=/],
     ['https://pypi.org/?secret=abc', /not a two-factor link/],
+    // Google Authenticator's export: named as such, with what to do instead (it was "not a two-factor link").
+    [
+      'otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SBEFsaWNlGgdFeGFtcGxlIAEoATACEAEYASAA',
+      /^Export links from Google Authenticator \(otpauth-migration:\/\/\) are not supported: add each account from its own QR code or otpauth:\/\/ link\.$/,
+    ],
   ])('reports %j on the link field', (uri, message) => {
     expect(checkAccountInput(paste(uri))).toMatchObject({ field: 'uri', message: expect.stringMatching(message) });
   });

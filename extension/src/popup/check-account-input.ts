@@ -1,3 +1,4 @@
+import { isMigrationLink, MIGRATION_LINK_MESSAGE } from '@latchkey/shared';
 import { normalizeOrigin, OriginError } from '../vault/origin.js';
 
 /** The add form's input: a pasted/scanned link, or typed fields; and the site it fills on. */
@@ -31,6 +32,8 @@ export function checkAccountInput(input: AccountFormInput): InputProblem | null 
   } else {
     const uri = input.uri.trim();
     if (uri === '') return { field: 'uri', message: 'Paste the otpauth:// link first.' };
+    // Google Authenticator's export: not a key URI at all, and a person can do something else (QA).
+    if (isMigrationLink(uri)) return { field: 'uri', message: MIGRATION_LINK_MESSAGE };
     if (/^otpauth:\/\/hotp\//i.test(uri)) return { field: 'uri', message: 'Counter-based (HOTP) accounts are not supported; only time-based (TOTP) ones.' };
     if (!/^otpauth:\/\/totp\//i.test(uri)) {
       return { field: 'uri', message: 'This is not a two-factor link: it must start with otpauth://totp/ (the link behind the QR code).' };

@@ -9,12 +9,16 @@ import { BidiText } from './BidiText.js';
  * focus to the field (WCAG 3.3.1). `invalid` is a live check while the person types (two passphrases that
  * differ): shown as the field's description, never moving focus — moving it mid-typing sent the rest of
  * the keystrokes into another, masked, field.
+ *
+ * `attempt` counts the form's submits: each failed one takes the focus to the field and says its error again,
+ * even when the text is the same as the last one's (the focus stayed on Save and nothing was said: review).
  */
 export function Field(props: {
   label: string;
   hint?: ComponentChildren;
   error?: string | null;
   invalid?: string | null;
+  attempt?: number;
   children: (id: string, describedBy: string | undefined) => JSX.Element;
 }) {
   const id = useId();
@@ -22,7 +26,7 @@ export function Field(props: {
   const hintId = props.hint || message ? `${id}-hint` : undefined;
   useEffect(() => {
     if (props.error) document.getElementById(id)?.focus();
-  }, [props.error]);
+  }, [props.error, props.attempt]);
   return (
     <div class="field">
       <label for={id}>
@@ -30,7 +34,8 @@ export function Field(props: {
       </label>
       {props.children(id, hintId)}
       {message ? (
-        <p class="field-error" id={hintId} role={props.error ? 'alert' : undefined}>
+        // A new element for each attempt: an alert is read when it is inserted, not when it is left in place.
+        <p key={props.error ? `error-${props.attempt ?? 0}` : 'invalid'} class="field-error" id={hintId} role={props.error ? 'alert' : undefined}>
           <BidiText text={message} />
         </p>
       ) : props.hint ? (

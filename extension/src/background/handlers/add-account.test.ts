@@ -44,12 +44,16 @@ describe('add-account', () => {
     });
   });
 
-  it('names the account already there as the vault has it, not as typed now', async () => {
+  it('names the account already there as the vault has it, not as typed now: the same secret stored under another name', async () => {
     const { service } = await withAccount(); // PyPI: alice
-    expect(await service.handle({ type: 'add-account', account: { issuer: 'Work', label: 'me', secret: SECRET, origin: 'https://pypi.org' } })).toMatchObject({
-      ok: false,
-      error: `This account is already in Latchkey (${named('PyPI', 'alice')}).`,
-    });
+    // "This account is already in Latchkey (PyPI: alice)" named another account than the one added (QA).
+    const sameSecret = { ok: false, error: `This secret is already in Latchkey for https://pypi.org, stored as ${named('PyPI', 'alice')}.` };
+    expect(await service.handle({ type: 'add-account', account: { issuer: 'Work', label: 'me', secret: SECRET, origin: 'https://pypi.org' } })).toMatchObject(
+      sameSecret,
+    );
+    expect(
+      await service.handle({ type: 'add-account', account: { uri: `otpauth://totp/Example:hank?secret=${SECRET}`, origin: 'https://pypi.org' } }),
+    ).toMatchObject(sameSecret);
   });
 
   it('stores one form of a key whether it is typed or pasted, so the second is a duplicate', async () => {
