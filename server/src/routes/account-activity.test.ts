@@ -4,6 +4,7 @@ import { softAuthenticator } from '@latchkey/test/soft-authenticator';
 import type { RunningServer } from '../main.js';
 import { EVENT_TAGS, NO_ORIGIN } from '../services/events.js';
 import { type PageResponse, TestBrowser } from '../testing/browser.js';
+import { expireReauthWindow } from '../testing/expire-reauth-window.js';
 import {
   enableTotpThrough,
   FIREFOX_128_WINDOWS as FIREFOX,
@@ -51,12 +52,7 @@ describe.each(DIALECTS)('account activity routes on %s', (dialect) => {
 
   const sessionIdsIn = (html: string) => [...html.matchAll(new RegExp(`name="${END_FIELDS.session}" value="([^"]+)"`, 'g'))].map((match) => match[1]);
   const tagsOf = async (userId: string) => (await server.services.events.list(userId)).map((event) => event.tag);
-  const makeStale = (userId: string) =>
-    server.services.db
-      .updateTable('sessions')
-      .set({ authenticated_at: Date.now() - 6 * 60_000 })
-      .where('user_id', '=', userId)
-      .execute();
+  const makeStale = (userId: string) => expireReauthWindow(server.services.db, userId);
 
   it('lists every session with its parsed browser; another one ends on its own, this one only by Log out', async () => {
     const laptop = browserAs(FIREFOX);
@@ -439,11 +435,7 @@ describe.each(DIALECTS)('sessions named by their login address on %s', (dialect)
     expect(listed[1]).toContain('End session<span class="visually-hidden"> of Firefox 128 on Windows from 2001:db8::42 started');
 
     const target = (await server.services.sessions.listForUser(user.id)).find((row) => row.login_ip === '2001:db8::42')!;
-    await server.services.db
-      .updateTable('sessions')
-      .set({ authenticated_at: Date.now() - 6 * 60_000 })
-      .where('user_id', '=', user.id)
-      .execute();
+    await expireReauthWindow(server.services.db, user.id);
     const ask = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: target.id });
     expect(ask.status).toBe(200);
     expect(ask.text).toContain('<h1>End this session?</h1>');
@@ -475,11 +467,7 @@ describe.each(DIALECTS)('sessions named by their login address on %s', (dialect)
       expect(item).toContain('<strong>Firefox 128 on Windows</strong><span class="muted">address not recorded</span>');
       expect(item).not.toContain('break-anywhere');
     }
-    await server.services.db
-      .updateTable('sessions')
-      .set({ authenticated_at: Date.now() - 6 * 60_000 })
-      .where('user_id', '=', user.id)
-      .execute();
+    await expireReauthWindow(server.services.db, user.id);
     const ask = await laptop.post(END_ROUTES.endSession, { [END_FIELDS.session]: target.id });
     expect(ask.status).toBe(200);
     expect(ask.text).toContain(
@@ -524,12 +512,7 @@ describe.each(DIALECTS)('remembered devices named by their login address on %s',
     await b.get(recoveryUrl);
     expect((await b.post(recoveryUrl, { [FIELDS.recoveryCodeValue]: code, [FIELDS.rememberDevice]: 'on' })).location).toBe(ROUTES.manageAccount);
   };
-  const makeStale = (userId: string) =>
-    server.services.db
-      .updateTable('sessions')
-      .set({ authenticated_at: Date.now() - 6 * 60_000 })
-      .where('user_id', '=', userId)
-      .execute();
+  const makeStale = (userId: string) => expireReauthWindow(server.services.db, userId);
 
   it('lists each device with the address that remembered it; "Forget this device?" says it and when it was remembered', async () => {
     const laptop = firefoxFrom('203.0.113.7');

@@ -5,6 +5,7 @@ import { createTestDatabaseUrl } from '../db/test-database.js';
 import { startServer, type RunningServer } from '../main.js';
 import { EMAIL_VERIFY_TTL_MS } from '../services/emails.js';
 import { TestBrowser } from '../testing/browser.js';
+import { expireReauthWindow } from '../testing/expire-reauth-window.js';
 import { PASSWORD, submitRegistration } from '../testing/http-harness.js';
 import { linkIn, readOutbox } from '../testing/read-outbox.js';
 import { DIALECTS } from '../testing/service-harness.js';
@@ -312,12 +313,7 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     const b = new TestBrowser(server.url);
     const { username, email } = await register(b);
     const userId = (await server.services.accounts.findByUsername(username))!.id;
-    const stale = () =>
-      server.services.db
-        .updateTable('sessions')
-        .set({ authenticated_at: Date.now() - 6 * 60_000 })
-        .where('user_id', '=', userId)
-        .execute();
+    const stale = () => expireReauthWindow(server.services.db, userId);
     await stale();
     const page = await b.get(ROUTES.manageAccount);
     expect(page.text).toContain('so adding an e-mail address needs your password');
@@ -370,12 +366,7 @@ describe.each(DIALECTS)('e-mail routes on %s', (dialect) => {
     const listed = async () => (await server.services.emails.list(userId)).map((entry) => entry.email);
     const secondId = await idOf(second);
     // A session last authenticated 6 minutes ago (a stolen one, say).
-    const stale = () =>
-      server.services.db
-        .updateTable('sessions')
-        .set({ authenticated_at: Date.now() - 6 * 60_000 })
-        .where('user_id', '=', userId)
-        .execute();
+    const stale = () => expireReauthWindow(server.services.db, userId);
     await stale();
     await b.get(ROUTES.manageAccount);
     const remove = (id: string, password?: string) =>

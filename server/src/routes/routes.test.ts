@@ -5,6 +5,7 @@ import { hash as argon2Hash } from '@node-rs/argon2';
 import { hmac } from '../services/keys.js';
 import { ARGON2ID, hashHasCost } from '../services/passwords.js';
 import { TestBrowser } from '../testing/browser.js';
+import { expireReauthWindow } from '../testing/expire-reauth-window.js';
 import {
   codeFor,
   codesOnPage,
@@ -39,13 +40,8 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
   }
 
   /** The last proof of the password is over 5 minutes old: security changes need it again. */
-  async function expireReauthWindow(username: string) {
-    const user = (await server.services.accounts.findByUsername(username))!;
-    await server.services.db
-      .updateTable('sessions')
-      .set({ authenticated_at: Date.now() - 6 * 60_000 })
-      .where('user_id', '=', user.id)
-      .execute();
+  async function expireReauthWindowOf(username: string) {
+    await expireReauthWindow(server.services.db, (await server.services.accounts.findByUsername(username))!.id);
   }
 
   /**
@@ -56,7 +52,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
   async function expectPasswordAskedInPlace(b: TestBrowser, username: string, action: string, fieldId: string, extra: Record<string, string> = {}) {
     const loaded = await b.get(ROUTES.manageAccount);
     expect(loaded.text).not.toContain(`id="${fieldId}"`);
-    await expireReauthWindow(username);
+    await expireReauthWindowOf(username);
     const refusals: [Record<string, string>, number, string][] = [
       [{}, 400, 'Enter your password to confirm.'],
       [{ [FIELDS.password]: 'wrong password!' }, 401, 'That password is not correct.'],
@@ -506,7 +502,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(forged.status).toBe(403);
       expect((await a.get(ROUTES.manageAccount)).status).toBe(200);
 
-      await expireReauthWindow(username);
+      await expireReauthWindowOf(username);
       const stale = await a.get(ROUTES.manageAccount);
       expect(stale.text).toContain('so ending sessions needs your password');
       const without = await a.post(ROUTES.revokeSessions);
@@ -533,7 +529,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       const b = browser();
       const { username } = await register(b);
       await enableTotp(b);
-      await expireReauthWindow(username);
+      await expireReauthWindowOf(username);
       const page = await b.get(ROUTES.manageAccount);
       const ids = [...page.text.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]);
       expect(ids.length).toBeGreaterThan(5);
@@ -858,11 +854,7 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(await server.services.recoveryCodes.use(user.id, old[1]!)).toBe('invalid');
       expect(await server.services.recoveryCodes.use(user.id, codes[0]!)).toBe('ok');
 
-      await server.services.db
-        .updateTable('sessions')
-        .set({ authenticated_at: Date.now() - 6 * 60_000 })
-        .where('user_id', '=', user.id)
-        .execute();
+      await expireReauthWindow(server.services.db, user.id);
       const noPassword = await b.post(ROUTES.recoveryCodesGenerate, { confirm: 'on' });
       expect(noPassword.status).toBe(400);
       expect((await b.post(ROUTES.recoveryCodesGenerate, { [FIELDS.password]: 'wrong password!', confirm: 'on' })).status).toBe(401);
