@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ROUTES } from '@latchkey/shared';
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { SupportContact } from '../config.js';
 import { isPostgres } from '../db/dialect.js';
 import { inTransaction } from '../db/in-transaction.js';
@@ -240,15 +240,6 @@ export function createPasswordResets({
    *   notice to the unverified primary.
    */
   const findResetTargets = async (identifier: string): Promise<Array<{ user: User; to: ResetDestination }>> => {
-    const firstVerified = (eb: ExpressionBuilder<Database, 'users'>) =>
-      eb
-        .selectFrom('user_emails as verified')
-        .whereRef('verified.user_id', '=', 'users.id')
-        .where('verified.verified_at', 'is not', null)
-        .orderBy('verified.is_primary', 'desc')
-        .orderBy('verified.verified_at')
-        .orderBy('verified.id')
-        .limit(1);
     const rows = await db
       .selectFrom('users')
       .leftJoin('user_emails', (join) =>
@@ -258,14 +249,32 @@ export function createPasswordResets({
           .on((eb) => eb.or([eb('user_emails.verified_at', 'is not', null), eb('user_emails.is_primary', '=', 1)])),
       )
       .leftJoin('user_emails as primary_email', (join) => join.onRef('primary_email.user_id', '=', 'users.id').on('primary_email.is_primary', '=', 1))
+      // Where a request by username sends its link: the primary address if verified, else the earliest verified.
+      .leftJoin('user_emails as verified', (join) =>
+        join.on((eb) =>
+          eb(
+            'verified.id',
+            '=',
+            eb
+              .selectFrom('user_emails as candidate')
+              .select('candidate.id')
+              .whereRef('candidate.user_id', '=', 'users.id')
+              .where('candidate.verified_at', 'is not', null)
+              .orderBy('candidate.is_primary', 'desc')
+              .orderBy('candidate.verified_at')
+              .orderBy('candidate.id')
+              .limit(1),
+          ),
+        ),
+      )
       .selectAll('users')
-      .select((eb) => [
+      .select([
         'user_emails.email as matched_email',
         'user_emails.id as matched_id',
         'user_emails.verified_at as matched_verified_at',
         'primary_email.id as primary_id',
-        firstVerified(eb).select('verified.id').as('verified_id'),
-        firstVerified(eb).select('verified.email').as('verified_email'),
+        'verified.id as verified_id',
+        'verified.email as verified_email',
       ])
       .where((eb) => eb.or([eb('users.username', '=', canonicalUsername(identifier)), eb('user_emails.id', 'is not', null)]))
       // The account that verified the address typed first, so the limit can never leave it out.
