@@ -106,6 +106,66 @@ describe('parseDatabaseUrl', () => {
     expect(parseDatabaseUrl('postgres://h/db?schema=lk&options=-c%20application_name%3Dsearch_path', {})).toMatchObject({ schema: 'lk' });
   });
 
+  // Review: pg copied every parameter of the URL into its settings, where an unknown one was ignored:
+  // `?shema=x` (a typo) migrated the default schema.
+  it('refuses a parameter neither the server nor pg reads, naming it and suggesting the name it is close to', () => {
+    expect(() => parseDatabaseUrl('postgres://h/db?shema=x', {})).toThrow(
+      /^DATABASE_URL has a parameter neither the server nor its PostgreSQL driver reads: shema=\. Did you mean schema=\? The server reads schema, prepare, options, and the driver host, port, /,
+    );
+    expect(() => parseDatabaseUrl('postgres://h/db?Schema=x', {})).toThrow(/: Schema=\. Did you mean schema=\?/);
+    expect(() => parseDatabaseUrl('postgres://h/db?applicaton_name=x', {})).toThrow(/Did you mean application_name=\?/);
+    expect(() => parseDatabaseUrl('postgres://h/db?sslmdoe=require', {})).toThrow(/Did you mean sslmode=\?/);
+    expect(() => parseDatabaseUrl('postgres://h/db?statment_timeout=5', {})).toThrow(/Did you mean statement_timeout=\?/);
+    // Far from every name: no guess. search_path is not a parameter (the schema is schema=; a search_path goes in options=).
+    expect(() => parseDatabaseUrl('postgres://h/db?search_path=x', {})).toThrow(
+      /^DATABASE_URL has a parameter neither the server nor its PostgreSQL driver reads: search_path=\. The server reads/,
+    );
+    // Only the name is repeated, never the value: a misspelt password= would otherwise reach the log.
+    expect(() => parseDatabaseUrl('postgres://u@h/db?passwrd=hunter2', {})).toThrow(/Did you mean password=\?/);
+    expect(() => parseDatabaseUrl('postgres://u@h/db?passwrd=hunter2', {})).not.toThrow(/hunter2/);
+  });
+
+  it("accepts every parameter pg reads, refuses the two that would harm the server's connections", () => {
+    const url =
+      'postgres://u@h/db?sslmode=verify-full&sslnegotiation=postgres&application_name=a&fallback_application_name=b&client_encoding=utf8' +
+      '&statement_timeout=5000&idle_in_transaction_session_timeout=60000&query_timeout=10000&host=h2&port=6432&user=v&ssl=true&uselibpqcompat=true';
+    expect(parseDatabaseUrl(url, {})).toMatchObject({ dialect: 'postgres', connectionString: url });
+    expect(() => parseDatabaseUrl('postgres://h/db?lock_timeout=100', {})).toThrow(
+      /^DATABASE_URL gives lock_timeout=: write it as options=-c%20lock_timeout%3D<ms> instead, so the admin CLI's own lock_timeout still holds over it\.$/,
+    );
+    expect(() => parseDatabaseUrl('postgres://h/db?replication=database', {})).toThrow(/^DATABASE_URL gives replication=: replication connections cannot/);
+  });
+
+  it('refuses a parameter given twice, a timeout that is not whole milliseconds, and an sslmode pg does not know', () => {
+    // schema= read the first, pg the last.
+    expect(() => parseDatabaseUrl('postgres://h/db?schema=a&schema=b', {})).toThrow(/^DATABASE_URL gives schema= more than once; give it once\.$/);
+    // pg's parseInt made 5s five milliseconds.
+    expect(() => parseDatabaseUrl('postgres://h/db?statement_timeout=5s', {})).toThrow(
+      /^DATABASE_URL statement_timeout= must be a whole number of milliseconds, e\.g\. statement_timeout=5000\.$/,
+    );
+    expect(() => parseDatabaseUrl('postgres://h/db?sslmode=requre', {})).toThrow(
+      /^DATABASE_URL sslmode= must be one of disable, prefer, require, verify-ca, verify-full, no-verify\. Did you mean sslmode=require\?$/,
+    );
+  });
+
+  it("takes libpq's connect_timeout and keepalives out of the URL (pg ignored them there) as pg's own settings", () => {
+    expect(parseDatabaseUrl('postgres://h/db?connect_timeout=7&keepalives=1&keepalives_idle=30&schema=s', {})).toEqual({
+      dialect: 'postgres',
+      connectionString: 'postgres://h/db',
+      schema: 's',
+      prepare: true,
+      options: [],
+      connectTimeoutMs: 7000,
+      keepAlive: true,
+      keepAliveInitialDelayMs: 30_000,
+    });
+    expect(parseDatabaseUrl('postgres://h/db?connect_timeout=0', {})).not.toHaveProperty('connectTimeoutMs');
+    expect(() => parseDatabaseUrl('postgres://h/db?connect_timeout=5s', {})).toThrow(
+      /^DATABASE_URL connect_timeout= must be a whole number of seconds, e\.g\. connect_timeout=10\.$/,
+    );
+    expect(() => parseDatabaseUrl('postgres://h/db?keepalives=yes', {})).toThrow(/^DATABASE_URL keepalives= must be 1 \(on\) or 0 \(off\)\.$/);
+  });
+
   it('splits options as PostgreSQL does and writes them back to the same arguments', () => {
     expect(splitPostgresOptions('  -c a=1\t-c  b=two\\ words -c c=back\\\\slash -c d=end\\')).toEqual([
       '-c',
@@ -198,6 +258,20 @@ describe('openDatabase on PostgreSQL with options of its own in DATABASE_URL', (
       searchPath: schema,
       lockTimeout: '1234ms',
     });
+  });
+
+  it('names its connections latchkey in pg_stat_activity, unless the URL, PGAPPNAME or the options name them', async () => {
+    expect(await settingsOf(openDatabase(databaseUrl))).toMatchObject({ applicationName: 'latchkey', searchPath: schema });
+    expect(await settingsOf(openDatabase(`${databaseUrl}&application_name=mine`))).toMatchObject({ applicationName: 'mine', searchPath: schema });
+    expect(await settingsOf(openDatabase(withOptions('-c application_name=optioned')))).toMatchObject({ applicationName: 'optioned' });
+    const before = process.env.PGAPPNAME;
+    process.env.PGAPPNAME = 'from-environment';
+    try {
+      expect(await settingsOf(openDatabase(databaseUrl))).toMatchObject({ applicationName: 'from-environment' });
+    } finally {
+      if (before === undefined) delete process.env.PGAPPNAME;
+      else process.env.PGAPPNAME = before;
+    }
   });
 
   it("applies PGOPTIONS beside the server's settings when the URL gives no options (they used to replace it)", async () => {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import { CurrentSchemaPostgresDialect } from './current-schema-postgres-dialect.js';
 import { ImmediateSqliteDialect } from './immediate-sqlite-dialect.js';
+import { discardLostConnections } from './discard-lost-connections.js';
 import { withPreparedStatements } from './with-prepared-statements.js';
 
 /** Where a `DATABASE_URL` points, parsed. */
@@ -23,7 +24,19 @@ export type DatabaseTarget =
        * choose between them. {@link openDatabase} passes them on with the server's settings after them.
        */
       options: string[];
+      /**
+       * libpq's connect_timeout (seconds), keepalives and keepalives_idle (seconds), taken out of the URL: pg
+       * reads them from its own options, not from a connection string, where they were ignored without a word.
+       */
+      connectTimeoutMs?: number;
+      keepAlive?: boolean;
+      keepAliveInitialDelayMs?: number;
     };
+
+/** A DATABASE_URL the server cannot use as written; the message names the setting and what to write instead. */
+export class DatabaseUrlError extends Error {
+  override name = 'DatabaseUrlError';
+}
 
 /**
  * Parse `sqlite:PATH` (`sqlite::memory:` for an in-memory database) or `postgres://…`.
@@ -35,11 +48,21 @@ export type DatabaseTarget =
 export function parseDatabaseUrl(databaseUrl: string, environment: NodeJS.ProcessEnv = process.env): DatabaseTarget {
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length);
-    if (file === '') throw new Error('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:/var/lib/latchkey/latchkey.db');
+    if (file === '') throw new DatabaseUrlError('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:/var/lib/latchkey/latchkey.db');
     return { dialect: 'sqlite', path: file };
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    const url = new URL(databaseUrl);
+    let url: URL;
+    try {
+      url = new URL(databaseUrl);
+    } catch {
+      // Not the URL in the message: it can hold a password.
+      throw new DatabaseUrlError(
+        'DATABASE_URL is not a valid URL: postgres://USER:PASSWORD@HOST:PORT/DATABASE, with special characters in the password percent-encoded.',
+      );
+    }
+    checkParameters(url.searchParams);
+    const socket = socketSettings(url.searchParams);
     const schema = url.searchParams.get('schema');
     const prepare = url.searchParams.get('prepare') ?? 'on';
     const urlOptions = url.searchParams.getAll('options');
@@ -49,30 +72,162 @@ export function parseDatabaseUrl(databaseUrl: string, environment: NodeJS.Proces
     // lets the connection string override the `options` it is given), dropping the search_path of `schema=`.
     url.searchParams.delete('options');
     if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-      throw new Error(`DATABASE_URL schema "${schema}" must be a plain lower-case identifier.`);
+      throw new DatabaseUrlError(`DATABASE_URL schema "${schema}" must be a plain lower-case identifier.`);
     }
-    if (prepare !== 'on' && prepare !== 'off') throw new Error(`DATABASE_URL prepare "${prepare}" must be "on" (the default) or "off".`);
+    if (prepare !== 'on' && prepare !== 'off') throw new DatabaseUrlError(`DATABASE_URL prepare "${prepare}" must be "on" (the default) or "off".`);
     // pg would take the last one and drop the others without a word.
-    if (urlOptions.length > 1) throw new Error('DATABASE_URL gives options= more than once; give it once, its settings separated by spaces (%20).');
+    if (urlOptions.length > 1) throw new DatabaseUrlError('DATABASE_URL gives options= more than once; give it once, its settings separated by spaces (%20).');
     const [given] = urlOptions;
     const source = given === undefined ? 'PGOPTIONS' : 'DATABASE_URL options=';
     const options = splitPostgresOptions(given ?? environment.PGOPTIONS ?? '');
     // PostgreSQL refuses an empty argument ("invalid command-line argument for server process: "), and it
     // cannot be written back into the string the server's settings are added to.
-    if (options.includes('')) throw new Error(`${source} holds a backslash standing alone (\\), which PostgreSQL refuses; write \\\\ for a backslash.`);
+    if (options.includes(''))
+      throw new DatabaseUrlError(`${source} holds a backslash standing alone (\\), which PostgreSQL refuses; write \\\\ for a backslash.`);
     // The schema is the server's choice, made by schema= alone: a second one in the options would be either
     // silently overridden (the operator believes it holds) or silently win (the server uses the wrong schema's
     // tables). Without schema= a search_path there is the operator's way to choose it, and is kept.
     const searchPath = settingsIn(options).find((setting) => setting.name === 'search_path');
     if (schema !== null && searchPath) {
-      throw new Error(
+      throw new DatabaseUrlError(
         `DATABASE_URL chooses the schema twice: schema=${schema}, and search_path=${searchPath.value} in ${source}. ` +
           `Take search_path out of ${source}: the server sets it from schema=.`,
       );
     }
-    return { dialect: 'postgres', connectionString: url.toString(), schema, prepare: prepare === 'on', options };
+    return { dialect: 'postgres', connectionString: url.toString(), schema, prepare: prepare === 'on', options, ...socket };
   }
-  throw new Error('DATABASE_URL must be "sqlite:PATH" or "postgres://…".');
+  throw new DatabaseUrlError('DATABASE_URL must be "sqlite:PATH" or "postgres://…".');
+}
+
+/** The server's own DATABASE_URL parameters (see {@link parseDatabaseUrl}). */
+const OWN_PARAMETERS = ['schema', 'prepare', 'options'];
+
+/**
+ * The parameters pg (8.23: pg-connection-string's parse, lib/connection-parameters.js, lib/client.js) reads
+ * from a connection string and acts on. Checked there one by one: host, port, user and password (also as the
+ * URL's parts), ssl, sslmode, sslcert, sslkey, sslrootcert, sslnegotiation and uselibpqcompat (TLS),
+ * application_name and fallback_application_name, client_encoding (how pg decodes text), and three timeouts in
+ * milliseconds: statement_timeout and idle_in_transaction_session_timeout (sent to PostgreSQL at start-up) and
+ * query_timeout (pg's own wait for an answer).
+ */
+const PG_PARAMETERS = [
+  'host',
+  'port',
+  'user',
+  'password',
+  'ssl',
+  'sslmode',
+  'sslcert',
+  'sslkey',
+  'sslrootcert',
+  'sslnegotiation',
+  'uselibpqcompat',
+  'application_name',
+  'fallback_application_name',
+  'client_encoding',
+  'statement_timeout',
+  'idle_in_transaction_session_timeout',
+  'query_timeout',
+];
+
+/** libpq's names pg ignores in a URL, which the server takes out and gives pg as its options ({@link socketSettings}). */
+const SOCKET_PARAMETERS = ['connect_timeout', 'keepalives', 'keepalives_idle'];
+
+/** Milliseconds pg passes through parseInt: `statement_timeout=5s` would be 5 ms. */
+const MILLISECOND_PARAMETERS = new Set(['statement_timeout', 'idle_in_transaction_session_timeout', 'query_timeout']);
+
+/** What pg does with each sslmode (pg-connection-string); anything else turned TLS on without a word. */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
+/**
+ * Parameters pg reads, but not as an operator would want for the server's connections: refused with advice.
+ * lock_timeout goes to PostgreSQL in the start-up packet, after `options`, so it would override the admin
+ * CLI's own lock_timeout (see {@link connectionOptions}); replication would make every connection a
+ * replication connection, which cannot run the server's queries.
+ */
+const REFUSED_PARAMETERS: Record<string, string> = {
+  lock_timeout: "write it as options=-c%20lock_timeout%3D<ms> instead, so the admin CLI's own lock_timeout still holds over it",
+  replication: "replication connections cannot run the server's queries; take it out",
+};
+
+/**
+ * Refuses a parameter nobody reads — pg copied each one into its settings, where it was ignored: `?shema=x`
+ * migrated the default schema — one given twice (pg keeps the last, `schema=` the first), a timeout that is
+ * not whole milliseconds, and an sslmode pg does not know. Names only in the messages: a value can be a password.
+ */
+function checkParameters(parameters: URLSearchParams): void {
+  const known = [...OWN_PARAMETERS, ...PG_PARAMETERS, ...SOCKET_PARAMETERS];
+  const seen = new Set<string>();
+  for (const [name, value] of parameters) {
+    if (name in REFUSED_PARAMETERS) throw new DatabaseUrlError(`DATABASE_URL gives ${name}=: ${REFUSED_PARAMETERS[name]}.`);
+    if (!known.includes(name)) {
+      const near = closestName(name, known);
+      throw new DatabaseUrlError(
+        `DATABASE_URL has a parameter neither the server nor its PostgreSQL driver reads: ${name}=.${near ? ` Did you mean ${near}=?` : ''} ` +
+          `The server reads ${OWN_PARAMETERS.join(', ')}, and the driver ${[...PG_PARAMETERS, ...SOCKET_PARAMETERS].join(', ')}.`,
+      );
+    }
+    if (seen.has(name)) throw new DatabaseUrlError(`DATABASE_URL gives ${name}= more than once; give it once.`);
+    seen.add(name);
+    if (MILLISECOND_PARAMETERS.has(name) && !/^\d+$/.test(value)) {
+      throw new DatabaseUrlError(`DATABASE_URL ${name}= must be a whole number of milliseconds, e.g. ${name}=5000.`);
+    }
+    if (name === 'sslmode' && !SSL_MODES.includes(value)) {
+      const near = closestName(value, SSL_MODES);
+      throw new DatabaseUrlError(`DATABASE_URL sslmode= must be one of ${SSL_MODES.join(', ')}.${near ? ` Did you mean sslmode=${near}?` : ''}`);
+    }
+  }
+}
+
+/**
+ * connect_timeout (seconds), keepalives (0 or 1) and keepalives_idle (seconds), as libpq reads them, taken out
+ * of `parameters` and returned as the target's settings {@link openDatabase} gives pg.
+ */
+function socketSettings(
+  parameters: URLSearchParams,
+): Pick<Extract<DatabaseTarget, { dialect: 'postgres' }>, 'connectTimeoutMs' | 'keepAlive' | 'keepAliveInitialDelayMs'> {
+  const seconds = (name: string) => {
+    const value = parameters.get(name);
+    parameters.delete(name);
+    if (value === null) return undefined;
+    if (!/^\d+$/.test(value)) throw new DatabaseUrlError(`DATABASE_URL ${name}= must be a whole number of seconds, e.g. ${name}=10.`);
+    return Number(value) * 1000;
+  };
+  const keepalives = parameters.get('keepalives');
+  parameters.delete('keepalives');
+  if (keepalives !== null && keepalives !== '0' && keepalives !== '1') throw new DatabaseUrlError('DATABASE_URL keepalives= must be 1 (on) or 0 (off).');
+  const connectTimeoutMs = seconds('connect_timeout');
+  const keepAliveInitialDelayMs = seconds('keepalives_idle');
+  return {
+    // libpq: 0 waits for ever, as leaving it out does.
+    ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
+    ...(keepalives === null ? {} : { keepAlive: keepalives === '1' }),
+    ...(keepAliveInitialDelayMs === undefined ? {} : { keepAliveInitialDelayMs }),
+  };
+}
+
+/** The name in `names` within a typo or two of `name` (the fewest edits, at most a third of its length), if any. */
+function closestName(name: string, names: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of names) {
+    const distance = editDistance(name.toLowerCase(), candidate);
+    if (distance <= Math.max(1, Math.floor(candidate.length / 3)) && (!best || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+/** Levenshtein distance, with a swap of two neighbouring letters counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let distance = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) distance = Math.min(distance, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = distance;
+    }
+  }
+  return rows[a.length]![b.length]!;
 }
 
 /** Whitespace as PostgreSQL's pg_split_opts reads it (C `isspace`). */
@@ -186,6 +341,9 @@ export function withStatementCache(database: SQLite.Database, capacity = STATEME
     },
   };
 }
+
+/** The application_name of the server's PostgreSQL connections, unless the operator names them. */
+export const APPLICATION_NAME = 'latchkey';
 
 /** Postgres OIDs whose text form we turn into JS numbers: int8 (timestamps in ms, counts). */
 const INT8_OID = 20;
@@ -345,8 +503,24 @@ export function openDatabase(databaseUrl: string, { lockTimeoutMs }: OpenDatabas
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
     ...(options === '' ? {} : { options }),
+    ...(target.connectTimeoutMs === undefined ? {} : { connectionTimeoutMillis: target.connectTimeoutMs }),
+    ...(target.keepAlive === undefined ? {} : { keepAlive: target.keepAlive }),
+    ...(target.keepAliveInitialDelayMs === undefined ? {} : { keepAliveInitialDelayMillis: target.keepAliveInitialDelayMs }),
+    // So pg_stat_activity (and the server's log, with %a) shows whose connections these are. A fallback, as
+    // libpq's: the URL's application_name= or PGAPPNAME hold over it. One in the operator's options too: the
+    // startup packet's application_name is applied after the options' -c settings and would override it.
+    ...(settingsIn(target.options).some((setting) => setting.name === 'application_name') ? {} : { fallback_application_name: APPLICATION_NAME }),
   });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A connection lost while idle in the pool: pg-pool has already closed and dropped it; the next query
+  // opens a new one. Without a listener the pool's 'error' would be thrown and end the process.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool: target.prepare ? withPreparedStatements(pool) : pool }) });
+  // A connection lost while a request has it checked out: pg-pool takes its own listener off a client it hands
+  // out, so the client's 'error' (a terminated backend, a cut network) was thrown, uncaught, and ended the
+  // whole instance. The client's queries fail without it (pg rejects them, and marks the client unqueryable),
+  // the request answers 503 (routes/errors.ts), and the pool discards the client when it is released (pg-pool
+  // drops an unqueryable one; discardLostConnections the one whose query saw the FATAL error first). So the
+  // event itself needs nothing more than a listener that keeps it from being thrown.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const kyselyPool = discardLostConnections(target.prepare ? withPreparedStatements(pool) : pool);
+  return new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool: kyselyPool }) });
 }

@@ -1,5 +1,6 @@
 import { ROUTES } from '@latchkey/shared';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { databaseUnavailable } from '../db/database-unavailable.js';
 import { isTransientConflict } from '../db/in-transaction.js';
 import { isDeletedAccountError } from '../services/accounts.js';
 import { MessagePage } from '../views/message-page.js';
@@ -89,8 +90,12 @@ export const notFound: RequestHandler = (req, res) => {
   sendFailure(req, res, 404, 'Page not found', 'There is no page at this address.');
 };
 
+/** Seconds a client is asked to wait before trying again while the database is unavailable: a restart or failover takes a few. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /**
- * The one place errors end up: client errors get their 4xx and a clear message; anything else is
+ * The one place errors end up: client errors get their 4xx and a clear message, a database that is briefly
+ * unavailable a 503 with Retry-After; anything else is
  * logged (name, message, stack — never request bodies, cookies or secrets) and answered with a
  * plain 500 page. No stack trace ever reaches the client (ASVS V7.4.1).
  */
@@ -123,6 +128,22 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
       'Request not saved',
       'Another change to this account was being made at the same moment, and your request could not be completed. Nothing of it was saved. Please try again.',
     );
+  }
+  const unavailable = status === 500 ? databaseUnavailable(error) : null;
+  if (unavailable !== null) {
+    // The database could not be reached, or dropped the connection (a restart, a failover, a cut network,
+    // every connection slot taken, SQLite's write lock held by another process past the busy timeout): see
+    // db/database-unavailable.ts for which failures count and which stay 500s. Nothing is broken here, and
+    // trying again in a few seconds usually works: 503 with Retry-After (RFC 9110 §15.6.4, §10.2.3), as
+    // /healthz answers, so a proxy or a client can tell it from a fault. The message does not say "nothing
+    // was saved": a connection lost during COMMIT may have committed, and a request's earlier transactions
+    // did. One warning line, as for a conflict: the route's pattern (a path can carry a token) and the
+    // code or a fixed label, never the error's message or detail (ASVS V7.1.1).
+    const route = (req.route as { path?: unknown } | undefined)?.path;
+    const where = typeof route === 'string' ? `${req.baseUrl}${route}` : '(no route)';
+    console.warn(`[latchkey] ${req.method} ${where} could not use the database (${unavailable}); answered 503`);
+    res.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+    return sendFailure(req, res, 503, 'Briefly unavailable', 'The service is briefly unavailable. Please try again in a few seconds.');
   }
   if (status >= 400 && status < 500) {
     return sendFailure(req, res, status, 'Bad request', clientErrorMessage((error as { type?: unknown }).type, status));
