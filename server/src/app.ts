@@ -8,6 +8,7 @@ import type { Database } from './db/schema.js';
 import { accountRoutes } from './routes/account.js';
 import { emailRoutes } from './routes/email.js';
 import { accountActivityRoutes } from './routes/account-activity.js';
+import { forwardedForWithoutPorts } from './forwarded-for.js';
 import { errorHandler, methodNotAllowed, notFound, refuseUnroutedMethods } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { manageRoutes } from './routes/manage.js';
@@ -69,6 +70,8 @@ export async function createApp(config: Config): Promise<LatchkeyApp> {
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy ?? false);
   app.set('query parser', 'simple');
+  // Only with a trusted proxy is X-Forwarded-For read at all; `ip:port` entries are read as their address (why: forwarded-for.ts).
+  if (config.trustProxy !== undefined) app.use(forwardedForWithoutPorts());
 
   // Which methods each path answers, read from the routers below once they are all mounted (RFC 9110 §15.5.6).
   const routes = new RouteTable();

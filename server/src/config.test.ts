@@ -11,6 +11,7 @@ import {
   DEFAULT_REQUEST_LIMITS,
   defaultConfigDirectories,
   loadConfig as loadConfigIn,
+  parseNodeEnv,
   parseSupportContact,
   parseTrustProxy,
   type ConfigDirectories,
@@ -218,6 +219,106 @@ describe('loadConfig', () => {
     const directory = await tempDir();
     await expect(loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite`, ...env })).rejects.toThrow(ConfigError);
     await expect(loadConfig({ DATABASE_URL: `sqlite:${directory}/db.sqlite`, ...env })).rejects.toThrow(message);
+  });
+});
+
+describe('NODE_ENV (only exact "production" switches on the production safeguards)', () => {
+  it('refuses case variants and abbreviations of production, which used to run silently without the safeguards', async () => {
+    const key = randomBytes(32).toString('base64url');
+    for (const value of ['Production', 'PRODUCTION', ' production', 'production ', 'prod', 'Prod', 'prd']) {
+      await expect(loadConfig({ LATCHKEY_SECRET_KEY: key, NODE_ENV: value }), JSON.stringify(value)).rejects.toThrow(ConfigError);
+      await expect(loadConfig({ LATCHKEY_SECRET_KEY: key, NODE_ENV: value }), JSON.stringify(value)).rejects.toThrow(/write exactly NODE_ENV=production/);
+    }
+    expect((await loadConfig({ LATCHKEY_SECRET_KEY: key, NODE_ENV: 'production' })).production).toBe(true);
+  });
+
+  it('warns in one line for any other unknown value, and not for development, test or unset', async () => {
+    const key = randomBytes(32).toString('base64url');
+    for (const value of [undefined, '', 'development', 'test', 'production']) {
+      expect((await loadConfig({ LATCHKEY_SECRET_KEY: key, NODE_ENV: value })).warnings, String(value)).toBeUndefined();
+    }
+    const staging = await loadConfig({ LATCHKEY_SECRET_KEY: key, NODE_ENV: 'staging' });
+    expect(staging.production).toBe(false);
+    expect(staging.warnings).toHaveLength(1);
+    expect(staging.warnings?.[0]).toMatch(/^NODE_ENV="staging" is not development, test or production: running without the production safeguards/);
+    expect(staging.warnings?.[0]).not.toContain('\n');
+    const warnings: string[] = [];
+    expect(parseNodeEnv('dev', warnings)).toBe(false);
+    expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('LATCHKEY_SMTP_URL', () => {
+  const key = randomBytes(32).toString('base64url');
+  it('refuses a URL without a host (nodemailer then quietly connected to localhost)', async () => {
+    for (const url of ['smtp://', 'smtps://', 'smtp://user:pw@', 'smtp:smtp.example.org', 'smtp://:587']) {
+      await expect(loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_SMTP_URL: url }), url).rejects.toThrow(/LATCHKEY_SMTP_URL (has no host|is not a URL)/);
+    }
+  });
+
+  it('takes requireTLS=true|false, name, authMethod and tls.servername; refuses other values and unknown parameters, listing the accepted', async () => {
+    const accepted = 'smtp://user:pw@smtp.example.org:587?requireTLS=false&name=web1.example.org&authMethod=LOGIN&tls.servername=smtp.example.org';
+    expect((await loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_SMTP_URL: accepted })).mail.transport).toEqual({ kind: 'smtp', url: accepted });
+    for (const [query, message] of [
+      ['requireTLS=maybe', /requireTLS must be true or false, not "maybe"/],
+      ['requireTLS=', /requireTLS must be true or false/],
+      ['requireTLS=1', /requireTLS must be true or false/],
+      ['requireTls=true', /unknown parameter "requireTls"; the accepted ones are requireTLS=true\|false, name=…, authMethod=…, tls.servername=…/],
+      ['ignoreTLS=true', /unknown parameter "ignoreTLS"/],
+      ['tls.rejectUnauthorized=false', /unknown parameter "tls.rejectUnauthorized"/],
+      ['requireTLS=true&requireTLS=false', /"requireTLS" more than once/],
+      ['name=a%20b', /name must be a name/],
+    ] as const) {
+      await expect(loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_SMTP_URL: `smtp://smtp.example.org:587?${query}` }), query).rejects.toThrow(message);
+    }
+  });
+});
+
+describe('LATCHKEY_RP_ID and LATCHKEY_RP_NAME (what browsers accept for security keys)', () => {
+  const key = randomBytes(32).toString('base64url');
+  it('accepts the host or a parent domain; a single label only as the host itself', async () => {
+    for (const [origin, rpId] of [
+      ['https://index.example.org', 'index.example.org'],
+      ['https://index.example.org', 'example.org'],
+      ['https://a.b.example.co.uk', 'example.co.uk'],
+      ['http://localhost:8080', 'localhost'],
+      ['https://wiki', 'wiki'],
+      ['https://xn--bcher-kva.example', 'xn--bcher-kva.example'],
+    ]) {
+      expect((await loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_ORIGIN: origin, LATCHKEY_RP_ID: ` ${rpId} ` })).rpId).toBe(rpId);
+    }
+  });
+
+  it.each([
+    ['https://index.example', 'example', /is a top-level domain: browsers refuse it/],
+    ['https://app.localhost', 'localhost', /is a top-level domain/],
+    ['https://index.example.org', 'https://index.example.org', /must not hold a scheme, port, path/],
+    ['https://index.example.org:8443', 'index.example.org:8443', /must not hold a scheme, port, path/],
+    ['https://index.example.org', 'example.org.', /must not end with a dot/],
+    ['https://index.example.org', 'Example.org', /must be written in lower case/],
+    ['http://192.0.2.7:8080', '192.0.2.7', /is an IP address/],
+    ['http://[::1]:8080', '::1', /must not hold a scheme, port, path or brackets|is an IP address/],
+    ['https://index.example.org', 'exa_mple.org', /is not a valid domain name/],
+    ['https://index.example.org', 'bücher.example', /is not a valid domain name/],
+    ['https://index.example.org', 'other.org', /must be the origin's host/],
+  ])('origin %s refuses LATCHKEY_RP_ID %j', async (origin, rpId, message) => {
+    await expect(loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_ORIGIN: origin, LATCHKEY_RP_ID: rpId })).rejects.toThrow(ConfigError);
+    await expect(loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_ORIGIN: origin, LATCHKEY_RP_ID: rpId })).rejects.toThrow(message);
+  });
+
+  it('an origin at an IP address with no RP ID set starts, with a warning that security keys cannot work there', async () => {
+    const config = await loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_ORIGIN: 'http://192.0.2.7:8080' });
+    expect(config.rpId).toBe('192.0.2.7');
+    expect(config.warnings).toEqual([expect.stringMatching(/host 192\.0\.2\.7 is an IP address: browsers offer security keys only on a domain name/)]);
+    expect((await loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_ORIGIN: 'http://[::1]:8080' })).warnings).toHaveLength(1);
+    expect((await loadConfig({ LATCHKEY_SECRET_KEY: key })).warnings).toBeUndefined();
+  });
+
+  it('refuses a blank LATCHKEY_RP_NAME (set, but no name in prompts and subjects)', async () => {
+    for (const name of ['', '   ', '\t']) {
+      await expect(loadConfig({ LATCHKEY_SECRET_KEY: key, LATCHKEY_RP_NAME: name }), JSON.stringify(name)).rejects.toThrow(/LATCHKEY_RP_NAME is set but blank/);
+    }
+    expect((await loadConfig({ LATCHKEY_SECRET_KEY: key })).rpName).toBe('Latchkey');
   });
 });
 

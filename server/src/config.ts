@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import envPaths from 'env-paths';
 import express from 'express';
@@ -158,6 +159,11 @@ export interface Config {
    */
   secretKeyWarning?: string;
   /**
+   * Set by {@link loadConfig}: other things the operator should know at start, one line each (an unknown
+   * NODE_ENV, an origin where security keys cannot work). The server and the admin CLI print them as warnings.
+   */
+  warnings?: string[];
+  /**
    * Set by {@link loadConfig} when no key was found and this very call generated one: the admin CLI then
    * refuses to queue mail for a database that already has accounts (services/admin.ts `secretKeyProblem`).
    */
@@ -282,7 +288,8 @@ const SECRET_FILE_NAME = 'latchkey-secret.key';
  * @param directories where defaults live; tests pass temporary directories so nothing touches the real ones.
  */
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directories: ConfigDirectories = defaultConfigDirectories()): Promise<Config> {
-  const production = env.NODE_ENV === 'production';
+  const warnings: string[] = [];
+  const production = parseNodeEnv(env.NODE_ENV, warnings);
   const port = parsePort(env.PORT);
   const dataDir = directories.data;
   const databaseUrl = env.DATABASE_URL?.trim() || `sqlite:${path.join(dataDir, 'latchkey.db')}`;
@@ -294,11 +301,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directori
     throw new ConfigError('DATABASE_URL is not a valid URL; use e.g. postgres://user:password@host:5432/latchkey (percent-encode special characters).');
   }
   const origin = parseOrigin(env.LATCHKEY_ORIGIN?.trim() || defaultOrigin(port));
-  const rpId = env.LATCHKEY_RP_ID?.trim() || new URL(origin).hostname;
-  const host = new URL(origin).hostname;
-  if (host !== rpId && !host.endsWith(`.${rpId}`)) {
-    throw new ConfigError(`LATCHKEY_RP_ID "${rpId}" must be the origin's host "${host}" or a parent domain of it.`);
-  }
+  const rpId = parseRpId(env.LATCHKEY_RP_ID, new URL(origin).hostname, warnings);
   const secret = await resolveSecretKey(env.LATCHKEY_SECRET_KEY, databaseUrl, directories, production);
   const rpName = parseRpName(env.LATCHKEY_RP_NAME);
   const config: Config = {
@@ -324,6 +327,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env, directori
   const supportContact = parseSupportContact(env.LATCHKEY_SUPPORT_CONTACT);
   if (supportContact !== undefined) config.supportContact = supportContact;
   if (secret.warning) config.secretKeyWarning = secret.warning;
+  if (warnings.length > 0) config.warnings = warnings;
   if (secret.generated) config.secretKeyGenerated = true;
   return config;
 }
@@ -366,6 +370,75 @@ export function decodeSecretKey(secretKey: string): Buffer {
     );
   }
   return bytes;
+}
+
+/** The NODE_ENV values this server knows; anything else runs as development, with a warning. */
+const KNOWN_NODE_ENVS: ReadonlySet<string> = new Set(['development', 'test', 'production']);
+
+/**
+ * NODE_ENV=production, and only that exact value, switches on the production safeguards (the secret key
+ * required with PostgreSQL, no token-bearing links in the log). `Production`, ` production` or `prod` used to
+ * run silently without them; they are refused, since the operator plainly meant production. Any other
+ * unknown value runs as development, with one warning line in `warnings`.
+ */
+export function parseNodeEnv(value: string | undefined, warnings: string[]): boolean {
+  if (value === undefined || value === '') return false;
+  if (value === 'production') return true;
+  const word = value.trim().toLowerCase();
+  if (word === 'production' || word === 'prod' || word === 'prd') {
+    throw new ConfigError(
+      `NODE_ENV=${JSON.stringify(value)} is not understood: write exactly NODE_ENV=production (lower case, no spaces) for the production safeguards.`,
+    );
+  }
+  if (!KNOWN_NODE_ENVS.has(value)) {
+    warnings.push(
+      `NODE_ENV=${JSON.stringify(value)} is not development, test or production: running without the production safeguards (write NODE_ENV=production for them).`,
+    );
+  }
+  return false;
+}
+
+/** One DNS label: letters, digits and inner hyphens, at most 63 characters (RFC 1035 §2.3.1, RFC 1123 §2.1). */
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The WebAuthn relying-party id: LATCHKEY_RP_ID, else the origin's host. Browsers refuse a ceremony whose RP ID
+ * is not a valid domain equal to the page's host or a registrable suffix of it (WebAuthn L3 §5.1.3 step 7–8, HTML
+ * "is a registrable domain suffix of or is equal to"): an IP address, a top-level label such as `example` under
+ * `index.example` (a public suffix), a name with a scheme, port, path or trailing dot never matches, and every
+ * security-key registration and login would fail in the browser. What is refused here is what no browser accepts;
+ * a multi-label public suffix (`co.uk`) is not caught without the Public Suffix List (docs/server.md says so).
+ * An origin at an IP address with no RP ID set is only a warning: passwords and codes still work there.
+ */
+function parseRpId(value: string | undefined, host: string, warnings: string[]): string {
+  const given = value?.trim();
+  if (!given) {
+    if (isIP(host.replace(/^\[|\]$/g, '')) !== 0) {
+      warnings.push(
+        `LATCHKEY_ORIGIN's host ${host} is an IP address: browsers offer security keys only on a domain name (WebAuthn L3 §5.1.3), so none can be added or used. Use a host name (http://localhost:PORT in development).`,
+      );
+    }
+    return host;
+  }
+  const refuse = (why: string) =>
+    new ConfigError(`LATCHKEY_RP_ID "${given}" ${why} It is the domain name alone: the origin's host "${host}" or a parent domain of it, e.g. example.org.`);
+  if (/[/:@?#[\]]/.test(given)) throw refuse('must not hold a scheme, port, path or brackets.');
+  if (given.endsWith('.')) throw refuse('must not end with a dot.');
+  if (given !== given.toLowerCase()) throw refuse('must be written in lower case (as browsers compare it to the host).');
+  if (isIP(given) !== 0 || /^[0-9.]+$/.test(given)) throw refuse('is an IP address: browsers accept only a domain name as RP ID (WebAuthn L3 §5.1.3).');
+  const labels = given.split('.');
+  // xn-- labels are accepted as they are (an internationalized name written as the URL parser writes it).
+  if (given.length > 253 || !labels.every((label) => DNS_LABEL.test(label)))
+    throw refuse('is not a valid domain name (letters, digits, "-" and dots; an internationalized name in its xn-- form).');
+  if (host !== given && !host.endsWith(`.${given}`)) {
+    throw new ConfigError(`LATCHKEY_RP_ID "${given}" must be the origin's host "${host}" or a parent domain of it.`);
+  }
+  // A single label as a parent is a top-level domain: a public suffix, which browsers refuse as RP ID
+  // (`localhost` under `app.localhost` too); as the host itself (`localhost`, an intranet `https://wiki`) it is accepted.
+  if (labels.length === 1 && given !== host) {
+    throw refuse(`is a top-level domain: browsers refuse it as the RP ID of ${host} (a public suffix, not a registrable domain).`);
+  }
+  return given;
 }
 
 function parsePort(value: string | undefined): number {
@@ -413,8 +486,10 @@ function parseOrigin(value: string): string {
  * its own transaction (registration, password and 2FA changes) a 500.
  */
 function parseRpName(value: string | undefined): string {
-  const text = value?.trim();
-  if (!text) return 'Latchkey';
+  if (value === undefined) return 'Latchkey';
+  const text = value.trim();
+  // Set but blank: the index would have no name in prompts and subjects, or the default where a name was meant.
+  if (!text) throw new ConfigError('LATCHKEY_RP_NAME is set but blank: give the index’s name (e.g. "Example Index"), or unset it for "Latchkey".');
   if (/\p{Cc}/u.test(text) || text.length > 100) {
     throw new ConfigError('LATCHKEY_RP_NAME must be one line of at most 100 printable characters (the index’s name, e.g. "Example Index").');
   }
@@ -456,11 +531,52 @@ function parseMailTransport(value: string | undefined, databaseUrl: string, data
         'LATCHKEY_SMTP_URL must start with smtp:// (STARTTLS; required when the URL has a login and the server is not this machine) or smtps:// (TLS from the start).',
       );
     }
+    checkSmtpUrl(url);
     return { kind: 'smtp', url: text };
   }
   const sqlitePath = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : null;
   const base = sqlitePath && sqlitePath !== ':memory:' ? path.dirname(path.resolve(sqlitePath)) : dataDir;
   return { kind: 'files', directory: path.join(base, 'mail'), logLinks: !production };
+}
+
+/**
+ * The query parameters LATCHKEY_SMTP_URL may carry, and what each takes. nodemailer copies every query
+ * parameter into its SMTP options (shared `parseConnectionUrl`: `true`/`false` become booleans, `tls.X` goes to
+ * the TLS options, anything else to the top level), so a typo (`requireTls`) or a stray option (`ignoreTLS`,
+ * `tls.rejectUnauthorized=false`, `pool`, `logger`) used to be taken silently — or to turn off TLS and certificate
+ * checks this page promises. Only these are taken: `requireTLS` (the STARTTLS rule, mail-transport.ts
+ * `requiresTls`), `name` (the host name said in EHLO), `authMethod` (the SASL mechanism, e.g. PLAIN or LOGIN) and
+ * `tls.servername` (the certificate's name, when the URL names the server by address).
+ */
+const SMTP_URL_PARAMETERS: Readonly<Record<string, 'boolean' | 'word'>> = {
+  requireTLS: 'boolean',
+  name: 'word',
+  authMethod: 'word',
+  'tls.servername': 'word',
+};
+
+/** Refuses an SMTP URL nodemailer would take in a way nobody meant: no host, an unknown parameter, `requireTLS=maybe`. */
+function checkSmtpUrl(url: URL): void {
+  // `smtp://` alone used to pass: nodemailer then connects to localhost:587, not where the operator thought.
+  if (url.hostname === '') {
+    throw new ConfigError('LATCHKEY_SMTP_URL has no host; use e.g. smtps://user:password@smtp.example.org:465 or smtp://smtp.example.org:587');
+  }
+  const accepted = Object.entries(SMTP_URL_PARAMETERS)
+    .map(([key, kind]) => `${key}=${kind === 'boolean' ? 'true|false' : '…'}`)
+    .join(', ');
+  const seen = new Set<string>();
+  for (const [key, value] of url.searchParams) {
+    const kind = SMTP_URL_PARAMETERS[key];
+    if (kind === undefined) throw new ConfigError(`LATCHKEY_SMTP_URL has an unknown parameter "${key}"; the accepted ones are ${accepted}.`);
+    if (seen.has(key)) throw new ConfigError(`LATCHKEY_SMTP_URL gives "${key}" more than once; give it once.`);
+    seen.add(key);
+    if (kind === 'boolean' && value !== 'true' && value !== 'false') {
+      throw new ConfigError(`LATCHKEY_SMTP_URL's ${key} must be true or false, not "${value}".`);
+    }
+    if (kind === 'word' && !/^[A-Za-z0-9.-]+$/.test(value)) {
+      throw new ConfigError(`LATCHKEY_SMTP_URL's ${key} must be a name (letters, digits, "." and "-"), not "${value}".`);
+    }
+  }
 }
 
 /**

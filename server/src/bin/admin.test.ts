@@ -420,6 +420,65 @@ describe('admin CLI: help, refusals and output', () => {
     }
   });
 
+  it("events: a negative --offset or --limit says what the option takes (not node's parseArgs text); a missing value says so", async () => {
+    const latchkey = await createApp(config);
+    try {
+      await latchkey.services.accounts.register({ username: 'offsets', email: 'offsets@example.org', password: 'a long enough admin password' }, NO_ORIGIN, {
+        emailVerified: true,
+      });
+    } finally {
+      await latchkey.close();
+    }
+    const negative = captureIo();
+    expect(await runAdmin(['events', '--username', 'offsets', '--offset', '-1'], negative, config)).toBe(1);
+    expect(negative.err[0]?.split('\n')[0]).toBe('--offset must be a whole number from 0 up.');
+    expect(negative.err.join('\n')).not.toMatch(/ambiguous|XYZ/);
+    const limit = captureIo();
+    expect(await runAdmin(['events', '--username', 'offsets', '--limit', '-5'], limit, config)).toBe(1);
+    expect(limit.err[0]?.split('\n')[0]).toBe('--limit must be a whole number from 1 to 10000.');
+    const missing = captureIo();
+    expect(await runAdmin(['events', '--username', 'offsets', '--offset'], missing, config)).toBe(1);
+    expect(missing.err[0]?.split('\n')[0]).toBe('--offset needs a value.');
+    const dashed = captureIo();
+    expect(await runAdmin(['events', '--username', '--json'], dashed, config)).toBe(1);
+    expect(dashed.err[0]?.split('\n')[0]).toBe(
+      '--username needs a value, and "--json" is read as an option. A value starting with "-" is written --username=--json.',
+    );
+  });
+
+  it('events: an unknown --tag is refused (exit 1) with the valid tags listed; a known tag with no events is not', async () => {
+    const latchkey = await createApp(config);
+    try {
+      await latchkey.services.accounts.register({ username: 'tagged', email: 'tagged@example.org', password: 'a long enough admin password' }, NO_ORIGIN, {
+        emailVerified: true,
+      });
+    } finally {
+      await latchkey.close();
+    }
+    const typo = captureIo();
+    expect(await runAdmin(['events', '--username', 'tagged', '--tag', 'acount:login'], typo, config)).toBe(1);
+    expect(typo.err[0]).toMatch(
+      /^--tag acount:login is no event tag\. Give one of these, or the part before a ":" \(account:login, admin\): .*account:login:success.*admin:two_factor:reset/,
+    );
+    const none = captureIo();
+    expect(await runAdmin(['events', '--username', 'tagged', '--tag', 'admin:two_factor'], none, config)).toBe(0);
+    expect(none.out).toEqual(['No events tagged admin:two_factor for "tagged".']);
+    const prefix = captureIo();
+    expect(await runAdmin(['events', '--username', 'tagged', '--tag', 'account'], prefix, config)).toBe(0);
+  });
+
+  it('reset-2fa: --reason says its length limits in help and in the refusal, before looking the account up', async () => {
+    const help = captureIo();
+    expect(await runAdmin(['reset-2fa', '--help'], help, config)).toBe(0);
+    expect(help.out.join('\n')).toContain('(3 to 500 characters, quoted)');
+    const long = captureIo();
+    expect(await runAdmin(['reset-2fa', '--username', 'nobody-at-all', '--reason', 'x'.repeat(501)], long, config)).toBe(1);
+    expect(long.err[0]?.split('\n')[0]).toBe('--reason: The reason is 501 characters; keep it to 500 characters (it is recorded as given, never cut).');
+    const short = captureIo();
+    expect(await runAdmin(['reset-2fa', '--username', 'nobody-at-all', '--reason', 'ok'], short, config)).toBe(1);
+    expect(short.err[0]?.split('\n')[0]).toBe('--reason: Give a reason of 3 to 500 characters (what identity check was done); it is recorded.');
+  });
+
   it('an unexpected failure is one line and exit code 3, apart from a refusal (1) and a wrong environment (2)', async () => {
     const io = captureIo();
     io.stdout = () => {
@@ -1002,6 +1061,51 @@ describe('admin CLI without LATCHKEY_SECRET_KEY (the configuration read from the
       /^Configuration error: LATCHKEY_SECRET_KEY is not set, and this system user \(.+\) has no key file \(.*latchkey-secret\.key\)\./,
     );
     expect(readdirSync(home)).toEqual([]);
+  });
+
+  it('refuses a command whose mail carries links when LATCHKEY_ORIGIN is not set (they would point at localhost); --verified mails none', async () => {
+    const database = await createTestDatabaseUrl('sqlite');
+    const key = testConfig().secretKey;
+    const databaseUrl = process.env.DATABASE_URL;
+    try {
+      await startServerOnce(testConfig({ databaseUrl: database.databaseUrl, secretKey: key }));
+      Object.assign(process.env, { DATABASE_URL: database.databaseUrl, LATCHKEY_SECRET_KEY: key });
+      const linked = captureIo();
+      // Before: a warning on stderr, the account made, and a link to http://localhost:8080 mailed to the user.
+      expect(await runAdmin(['create-user', '--username', 'carol', '--email', 'carol@example.org'], linked, undefined, directories)).toBe(2);
+      expect(linked.err.join('\n')).toMatch(
+        /^Configuration error: LATCHKEY_ORIGIN is not set, and the mail this command queues carries links .*http:\/\/localhost:8080.*Nothing was changed\.$/,
+      );
+      const reset = captureIo();
+      expect(await runAdmin(['reset-2fa', '--username', 'carol', '--reason', 'video call'], reset, undefined, directories)).toBe(2);
+      expect(reset.err.join('\n')).toContain('LATCHKEY_ORIGIN is not set');
+      const db = openDatabase(database.databaseUrl);
+      try {
+        expect(await db.selectFrom('users').select('username').execute()).toEqual([]);
+      } finally {
+        await db.destroy();
+      }
+      expect(await runAdmin(['create-user', '--username', 'carol', '--email', 'carol@example.org', '--verified'], captureIo(), undefined, directories)).toBe(0);
+      process.env.LATCHKEY_ORIGIN = 'https://index.example.org';
+      const withOrigin = captureIo();
+      expect(await runAdmin(['create-user', '--username', 'dave', '--email', 'dave@example.org'], withOrigin, undefined, directories)).toBe(0);
+      expect(withOrigin.out.join('\n')).toContain('https://index.example.org/account/login/');
+    } finally {
+      for (const name of ['LATCHKEY_ORIGIN', 'LATCHKEY_SECRET_KEY']) delete process.env[name];
+      process.env.DATABASE_URL = databaseUrl;
+      await database.drop();
+    }
+  });
+
+  it('prints the configuration warnings (an unknown NODE_ENV) on stderr', async () => {
+    process.env.NODE_ENV = 'staging';
+    try {
+      const io = captureIo();
+      expect(await runAdmin(['events', '--username', 'nobody'], io, undefined, directories)).toBe(1);
+      expect(io.err[0]).toMatch(/^Warning: NODE_ENV="staging" is not development, test or production/);
+    } finally {
+      delete process.env.NODE_ENV;
+    }
   });
 
   it('uses the key file the server generated for this system user', async () => {

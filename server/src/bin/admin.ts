@@ -16,7 +16,7 @@ import { parseDatabaseUrl } from '../db/open-database.js';
 import { ServiceError } from '../services/errors.js';
 import type { User } from '../db/schema.js';
 import type { EmailAddress } from '../services/emails.js';
-import { NO_ORIGIN, type SecurityEvent } from '../services/events.js';
+import { EVENT_TAGS, NO_ORIGIN, type SecurityEvent } from '../services/events.js';
 import { checkNewPassword, type PasswordContext } from '../services/password-rule.js';
 import {
   accountByAddress,
@@ -25,6 +25,8 @@ import {
   adminEventPage,
   deletionRecords,
   RESET_REASON_MAX,
+  RESET_REASON_MIN,
+  resetReasonProblem,
   type SecondFactorLocksLifted,
   secretKeyProblem,
   type TwoFactorReset,
@@ -78,6 +80,11 @@ export interface AdminCommand {
    * not never read the secret key: they get a throw-away one, so no key file is read or generated for them.
    */
   queuesMail?: boolean;
+  /**
+   * Whether this run's mail carries links (default: {@link queuesMail}). Links are built from LATCHKEY_ORIGIN, so
+   * without it set the run is refused: the default, http://localhost:PORT, mailed to a user points at their own computer.
+   */
+  mailsLinks?(args: AdminArgs): boolean;
   /** Option spec for node:util parseArgs. */
   options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
   /** At most this many arguments that are not options (default 0): a stray word is refused, never ignored. */
@@ -116,6 +123,8 @@ export const COMMANDS: Record<string, AdminCommand> = {
       '  pass show latchkey/bob | npm run -s admin -- create-user --username bob --email bob@example.org --password-stdin',
     ].join('\n'),
     queuesMail: true,
+    // --verified mails nothing: no link, so no origin is needed for it.
+    mailsLinks: ({ values }) => values.verified !== true,
     options: { username: { type: 'string' }, email: { type: 'string' }, 'password-stdin': { type: 'boolean' }, verified: { type: 'boolean' } },
     async run({ values }, services, io) {
       const username = requireString(values.username, '--username');
@@ -154,7 +163,7 @@ export const COMMANDS: Record<string, AdminCommand> = {
       '',
       '  --username NAME     the account',
       `  --email ADDRESS     or the account by its address: ${BY_ADDRESS}`,
-      `  --reason TEXT       how the identity was verified (3 to ${RESET_REASON_MAX} characters, quoted); recorded`,
+      `  --reason TEXT       how the identity was verified (${RESET_REASON_MIN} to ${RESET_REASON_MAX} characters, quoted); recorded as given`,
       '',
       'Examples:',
       '  npm run -s admin -- reset-2fa --username alice --reason "video call, matched signed release key"',
@@ -165,6 +174,8 @@ export const COMMANDS: Record<string, AdminCommand> = {
     async run({ values }, services, io) {
       const named = accountOption(values);
       const reason = requireString(values.reason, '--reason');
+      const problem = resetReasonProblem(reason);
+      if (problem) throw new UsageError(`--reason: ${problem}`);
       const account = await findAccount(services, named);
       // One transaction for all of it, the locks included: a run cut short (killed, the connection lost, a lock
       // another session kept past the lock timeout) leaves either nothing done or everything. The service lifts
@@ -219,7 +230,8 @@ export const COMMANDS: Record<string, AdminCommand> = {
       '',
       '  --username NAME     the account',
       `  --email ADDRESS     or the account by its address: ${BY_ADDRESS}`,
-      '  --tag TAG           only this tag, or the tags under it (account:login takes account:login:success and :failure)',
+      '  --tag TAG           only this tag, or the tags under it (account:login takes account:login:success and :failure);',
+      '                      an unknown tag is refused with the list of tags',
       '  --limit N           at most N events (1 to 10000, default 50)',
       '  --offset N          skip the N newest (the next page: --offset 50 after the first 50)',
       '  --json              a JSON array instead of lines',
@@ -243,6 +255,13 @@ export const COMMANDS: Record<string, AdminCommand> = {
       const tag = values.tag === undefined ? undefined : requireString(values.tag, '--tag').trim().replace(/:$/, '');
       const user = 'username' in named ? await accountOrItsDeletion(services, named.username) : await findAccount(services, named);
       const { events, total } = await adminEventPage(services.db, user.id, { limit, offset, ...(tag === undefined ? {} : { tag }) });
+      // A misspelt tag used to answer "No events tagged …" and exit 0, as if the account had none. A tag this
+      // version does not know but the database holds (an older version's) still shows its events.
+      if (tag !== undefined && total === 0 && !isKnownTag(tag)) {
+        throw new UsageError(
+          `--tag ${terminalSafe(tag)} is no event tag. Give one of these, or the part before a ":" (account:login, admin): ${knownTags().join(', ')}.`,
+        );
+      }
       if (values.json) {
         io.stdout(JSON.stringify(events, null, 2));
         return EXIT.ok;
@@ -351,6 +370,16 @@ export const COMMANDS: Record<string, AdminCommand> = {
 };
 
 class UsageError extends Error {}
+
+/** Every tag this version records, sorted. */
+function knownTags(): string[] {
+  return [...new Set<string>(Object.values(EVENT_TAGS))].sort();
+}
+
+/** A tag this version records, or the part of one before a ":" (what `--tag` filters on, services/admin.ts `adminEventPage`). */
+function isKnownTag(tag: string): boolean {
+  return knownTags().some((known) => known === tag || known.startsWith(`${tag}:`));
+}
 
 /**
  * After `create-user` without --verified: the link is queued, or the per-mailbox cap on verification mails
@@ -632,14 +661,47 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+/**
+ * `--offset -1` as `--offset=-1`: parseArgs reads a value starting with "-" as an option and answered with its own
+ * text ("argument is ambiguous… use '--offset=-XYZ'"); joined, the value reaches the option's own check, which says
+ * what it takes ("--offset must be a whole number from 0 up").
+ */
+function withNegativeNumbers(command: AdminCommand, args: string[]): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const next = args[index + 1];
+    const option = arg.startsWith('--') ? command.options?.[arg.slice(2)] : undefined;
+    if (option?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      index++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
 /** parseArgs, refusing what it would let pass silently: a stray word (an unquoted `--reason video call`), an option given twice. */
 function parseCommandArgs(command: AdminCommand, rest: string[]): AdminArgs {
   let parsed: ReturnType<typeof parseArgs> & { tokens?: Array<{ kind: string; name?: string; rawName?: string }> };
   try {
-    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({ args: withNegativeNumbers(command, rest), options: command.options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
-    const unknown = /^Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
-    if (unknown === undefined) throw new UsageError((error as Error).message);
+    const message = (error as Error).message;
+    // node's own wording ("argument is ambiguous. Did you forget…"), said for the operator.
+    const missing = /^Option '(?:-\w, )?--([\w-]+)(?: <value>)?' argument (missing|is ambiguous)/.exec(message);
+    if (missing) {
+      const flag = `--${missing[1]}`;
+      const next = rest[rest.indexOf(flag) + 1];
+      throw new UsageError(
+        missing[2] === 'missing' || next === undefined
+          ? `${flag} needs a value.`
+          : `${flag} needs a value, and ${JSON.stringify(next)} is read as an option. A value starting with "-" is written ${flag}=${next}.`,
+      );
+    }
+    const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
+    if (unknown === undefined) throw new UsageError(message);
     const suggestion = closestOption(unknown, command);
     throw new UsageError(`Unknown option ${unknown}.${suggestion ? ` Did you mean ${suggestion}?` : ''}`);
   }
@@ -696,7 +758,16 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config, dir
   try {
     resolved = config ?? (await configFromEnvironment(command, args, directories));
     if (!config && resolved.secretKeyWarning) io.stderr(`Warning: ${resolved.secretKeyWarning}`);
+    if (!config) for (const warning of resolved.warnings ?? []) io.stderr(`Warning: ${warning}`);
     command.check?.(args, resolved);
+    // Links in mail are built from LATCHKEY_ORIGIN; this shell's default (http://localhost:PORT) is not the server's.
+    // It used to be a warning after the mail was queued: the user then got a link to their own computer.
+    if (!config && (command.mailsLinks?.(args) ?? command.queuesMail === true) && !process.env.LATCHKEY_ORIGIN?.trim()) {
+      throw new ConfigError(
+        `LATCHKEY_ORIGIN is not set, and the mail this command queues carries links built from it (they would point at ${resolved.origin}). ` +
+          'Run it with the server’s environment, e.g. LATCHKEY_ORIGIN=https://index.example.org. Nothing was changed.',
+      );
+    }
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(`Configuration error: ${error.message}`);
@@ -732,10 +803,6 @@ export async function runAdmin(argv: string[], io: AdminIo, config?: Config, dir
       if (problem) {
         io.stderr(`Configuration error: ${problem} Nothing was changed.`);
         return EXIT.environment;
-      }
-      // Links in mail are built from LATCHKEY_ORIGIN; the server's own may differ from this shell's default.
-      if (!config && !process.env.LATCHKEY_ORIGIN?.trim()) {
-        io.stderr(`Warning: LATCHKEY_ORIGIN is not set, so links in the mail this queues point at ${resolved.origin}. Set it as the server does.`);
       }
     }
     return await command.run(args, services, io);

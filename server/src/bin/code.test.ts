@@ -106,4 +106,34 @@ describe('admin code <username>', () => {
       rmSync(home, { recursive: true, force: true });
     }
   });
+
+  it('under NODE_ENV=production says the dev seed does not exist there and what to use instead (not "No dev seed file")', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'latchkey-code-home-'));
+    const saved = { ...process.env };
+    try {
+      for (const name of ['DATABASE_URL', 'LATCHKEY_SECRET_KEY']) delete process.env[name];
+      Object.assign(process.env, { NODE_ENV: 'production', XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data') });
+      for (const args of [
+        ['code', 'tom'],
+        ['code', 'tom', '--seed-file', seedFile],
+      ]) {
+        const refused = await run(args, null);
+        expect(refused.exitCode, args.join(' ')).toBe(1);
+        expect(refused.err).not.toContain('No dev seed file');
+        expect(refused.err).toContain('does not exist in production');
+        expect(refused.err).toContain('reset-2fa --username NAME');
+      }
+      // A variant of production is refused as the server refuses it (a configuration error, exit 2).
+      process.env.NODE_ENV = 'Production';
+      expect(await run(['code', 'tom', '--seed-file', seedFile], null)).toMatchObject({
+        exitCode: 2,
+        err: expect.stringContaining('write exactly NODE_ENV=production'),
+      });
+      expect(readdirSync(home)).toEqual([]);
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
 });

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
+import { parseNodeEnv } from '../config.js';
 import type { AdminCommand } from './admin.js';
 import { ServiceError } from '../services/errors.js';
 
@@ -54,6 +55,16 @@ function readSeedFile(values: Record<string, string | boolean | undefined>, env:
   }
 }
 
+/**
+ * Why `code` does not run in production, and what to use there: the dev seed file is made only by `npm run dev`
+ * for its throw-away users, and no command reads a real user's TOTP secret (see the top of this file).
+ */
+const IN_PRODUCTION =
+  '`code` is a development command and does not run with NODE_ENV=production: the dev seed file it reads is written only by ' +
+  '`npm run dev` for its throw-away users, and does not exist in production, where no command reads a user’s TOTP secret. ' +
+  'A user who lost their authentication app uses a recovery code or a security key; if all are lost, verify their identity and run ' +
+  '`npm run -s admin -- reset-2fa --username NAME --reason "…"`.';
+
 function notSeededHere(seed: DevSeedFile, username: string): ServiceError {
   return new ServiceError(
     `This database was not seeded by \`npm run dev\` (the seed file is for ${seed.databaseUrl}). ` +
@@ -82,13 +93,16 @@ export const codeCommand: AdminCommand = {
    * only to refuse it. The key is the environment's or a throw-away one: `code` never opens anything sealed.
    */
   environment({ values, positionals }, env) {
+    // Before the seed file: in production there is none, and "No dev seed file … start the dev server" sent the
+    // operator looking for one.
+    if (parseNodeEnv(env.NODE_ENV, [])) throw new ServiceError(IN_PRODUCTION);
     const seed = readSeedFile(values, env);
     if (env.DATABASE_URL && env.DATABASE_URL !== seed.databaseUrl) throw notSeededHere(seed, positionals[0] ?? 'USER');
     return { ...env, DATABASE_URL: seed.databaseUrl, LATCHKEY_SECRET_KEY: env.LATCHKEY_SECRET_KEY || randomBytes(32).toString('base64url') };
   },
   /** Refused before the database is opened: production, a missing username, a database the seed file is not for. */
   check({ values, positionals }, config) {
-    if (config.production) throw new ServiceError('`code` is a development command and does not run with NODE_ENV=production.');
+    if (config.production) throw new ServiceError(IN_PRODUCTION);
     if (positionals.length !== 1) throw new ServiceError('Give exactly one username, e.g. `npm run admin -- code tom`.');
     const seed = readSeedFile(values);
     if (seed.databaseUrl !== config.databaseUrl) throw notSeededHere(seed, positionals[0]!);

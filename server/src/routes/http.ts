@@ -67,6 +67,7 @@ export function isHttps(config: Config): boolean {
  * `req.ip` is the socket address, or with LATCHKEY_TRUST_PROXY the forwarded one that many hops back;
  * a forwarded value is used only when it parses as an IP address (`net.isIP`), else the socket's:
  * "X-Forwarded-For: not-an-ip:…" once became a rate-limit key of the client's choosing (issue 14 point 3).
+ * An entry with a port (`ip:port`, `[v6]:port`) has had it stripped before this (`forwarded-for.ts`).
  */
 export function requestOrigin(req: Request): RequestOrigin {
   const forwarded = req.ip;

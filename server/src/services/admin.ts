@@ -43,8 +43,23 @@ function liftedAnyLock(locks: SecondFactorLocksLifted): boolean {
   return locks.secondFactorPaused || locks.totpGuesses > 0;
 }
 
+/** The shortest reason taken: a word saying what identity check was done. */
+export const RESET_REASON_MIN = 3;
 /** The longest reason kept (the event's `details.reason`). */
 export const RESET_REASON_MAX = 500;
+
+/**
+ * Why a 2FA reset's reason is refused, or null: it must say what identity check was done, in
+ * {@link RESET_REASON_MIN} to {@link RESET_REASON_MAX} characters. Refused rather than cut: a reason cut short in
+ * the record says less than the administrator wrote. The admin CLI checks it before it opens the database.
+ */
+export function resetReasonProblem(reason: string): string | null {
+  const length = reason.trim().length;
+  if (length < RESET_REASON_MIN)
+    return `Give a reason of ${RESET_REASON_MIN} to ${RESET_REASON_MAX} characters (what identity check was done); it is recorded.`;
+  if (length > RESET_REASON_MAX) return `The reason is ${length} characters; keep it to ${RESET_REASON_MAX} characters (it is recorded as given, never cut).`;
+  return null;
+}
 
 export interface Admin {
   /**
@@ -69,9 +84,8 @@ export function createAdmin(db: Kysely<Database>, accounts: Accounts, events: Ev
     async resetTwoFactor(username, { reason, actor, refuseWithoutFactor = false }) {
       const user = await accounts.findByUsername(username);
       if (!user) throw await accounts.noSuchAccount(username);
-      if (reason.trim().length < 3) throw new ServiceError('Give a reason (what identity check was done); it is recorded.', 400);
-      // Refused rather than cut: a reason cut short in the record says less than the administrator wrote.
-      if (reason.trim().length > RESET_REASON_MAX) throw new ServiceError(`Keep the reason to ${RESET_REASON_MAX} characters; it is recorded as given.`, 400);
+      const problem = resetReasonProblem(reason);
+      if (problem) throw new ServiceError(problem, 400);
       const outcome = await inTransaction(db, async (trx) => {
         // The factors are removed first, and only they: each statement changes something only where a factor is
         // there, so an account with none has had nothing changed when it is told apart below — also inside the
