@@ -59,14 +59,14 @@ test('adding a key that refuses the PIN says so, without claiming a cancel or an
   await addVirtualAuthenticator(page, { isUserVerified: false });
   await logIn(page, server.url, user);
   await page.goto(`${server.url}${ROUTES.webauthnProvision}`);
-  await page.getByLabel('Name').fill('Desk key');
+  await page.getByLabel('Name', { exact: true }).fill('Desk key');
   await page.getByRole('button', { name: 'Add security key' }).click();
   const status = page.locator('#webauthn-provision-status');
   await expect(status).toHaveText(
     'The security key did not confirm it was you, or the request was cancelled (your browser does not say which). Press “Add security key” to try again.',
   );
   await expect(status).toBeFocused();
-  await expect(page.getByLabel('Name')).toHaveValue('Desk key');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Desk key');
   await saveScreenshot(page, 'security-keys-not-confirmed', test.info());
 });
 
@@ -170,9 +170,10 @@ test('two tabs of one login, the key touched in each: one logs in, the other say
   await expect.poll(async () => tabs.filter((tab) => ACCOUNT_URL.test(tab.url())).length, { timeout: 15_000 }).toBe(1);
   const other = tabs.find((tab) => !ACCOUNT_URL.test(tab.url()))!;
   // Before: "This security-key answer was already used." (it was not) and a failed second factor, mailed.
-  // Which words depend on when its requests arrive: after the login, the session (and its CSRF token) changed.
+  // Which words depend on when its requests arrive: after the login, the session (and its CSRF token) changed, which
+  // is said as what happened (routes/session.ts), no longer as a form that "did not come from this site".
   await expect(keyStatus(other)).toHaveText(
-    /This login link has already been used|answered another request at the same moment|This form has expired or did not come from this site/,
+    /This login link has already been used|answered another request at the same moment|This login was finished in another tab or window/,
   );
   await saveScreenshot(other, 'two-factor-key-second-tab', test.info());
   // Reloading, as the message says, shows where the tab stands.
@@ -193,6 +194,9 @@ test('pressing the button twice starts one ceremony', async ({ server, page }) =
   await useKey(page).dblclick();
   await expect(keyStatus(page)).toHaveText('Touch your security key.');
   await expect(useKey(page)).toBeDisabled();
+  // Busy by aria-disabled, not `disabled`, which dropped the focus to <body> while the browser's prompt waited.
+  await expect(useKey(page)).toHaveAttribute('aria-disabled', 'true');
+  await expect(useKey(page)).toBeFocused();
   expect(optionsRequests).toHaveLength(1);
   await saveScreenshot(page, 'two-factor-key-waiting', test.info());
 });
@@ -214,6 +218,8 @@ test('keyboard only: Tab to "Use security key", Enter, in; progress is announced
   await expect(useKey(page)).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(keyStatus(page)).toHaveText('Touch your security key.');
+  // The focus stays on the button while the prompt waits (it fell to <body> when the button was `disabled`).
+  await expect(useKey(page)).toBeFocused();
   expect(await page.locator('main').ariaSnapshot()).toContain('- status: Touch your security key.');
   // No touch: the message takes focus, and the button is the next stop.
   await expect(keyStatus(page)).toHaveText(/did not confirm it was you in time/, { timeout: 15_000 });

@@ -46,7 +46,7 @@ test('add a security key, log out, log in with it', { tag: POSTGRES_TOO }, async
   // A label is required before the key is asked for.
   await page.getByRole('button', { name: 'Add security key' }).click();
   await expect(page.locator('#webauthn-provision-status')).toHaveText(/Give the key a name first/);
-  await page.getByLabel('Name').fill('Blue USB key');
+  await page.getByLabel('Name', { exact: true }).fill('Blue USB key');
   await page.getByRole('button', { name: 'Add security key' }).click();
 
   // The first second factor: recovery codes are offered right away, as with TOTP.
@@ -59,7 +59,7 @@ test('add a security key, log out, log in with it', { tag: POSTGRES_TOO }, async
 
   // Adding the same physical key again is refused by the browser (excludeCredentials), in plain words.
   await page.goto(`${server.url}${ROUTES.webauthnProvision}`);
-  await page.getByLabel('Name').fill('Same key again');
+  await page.getByLabel('Name', { exact: true }).fill('Same key again');
   await page.getByRole('button', { name: 'Add security key' }).click();
   await expect(page.locator('#webauthn-provision-status')).toHaveText('This security key is already registered to your account.');
   await expect(page.getByRole('button', { name: 'Add security key' })).toBeEnabled();
@@ -100,7 +100,7 @@ test('a removed key is refused; the button works again without a reload', async 
   const [testKey] = await browserKey.getCredentials();
   await browserKey.clearCredentials();
   await page.goto(`${server.url}${ROUTES.webauthnProvision}`);
-  await page.getByLabel('Name').fill('Lost key');
+  await page.getByLabel('Name', { exact: true }).fill('Lost key');
   await page.getByRole('button', { name: 'Add security key' }).click();
   // This account had a key but no recovery codes yet, so they are offered now.
   await saveAndConfirmRecoveryCodes(page);
@@ -112,7 +112,7 @@ test('a removed key is refused; the button works again without a reload', async 
   // A second add with recovery codes in place stays on the key list and says so.
   await browserKey.clearCredentials();
   await page.goto(`${server.url}${ROUTES.webauthnProvision}`);
-  await page.getByLabel('Name').fill('Spare key');
+  await page.getByLabel('Name', { exact: true }).fill('Spare key');
   await page.getByRole('button', { name: 'Add security key' }).click();
   // A flash is text: the label is an isolate in it (FSI … PDI, invisible), so a right-to-left one keeps its own order.
   await expect(page.getByText(`Security key “${isolate('Spare key')}” added. Your recovery codes still work.`)).toBeVisible();
@@ -129,8 +129,10 @@ test('a removed key is refused; the button works again without a reload', async 
   await row.getByRole('button', { name: 'Remove “Lost key”' }).click();
   await expect(page.getByRole('alert')).toContainText('That password is not correct.');
   await expect(page.getByRole('alert')).toBeFocused();
+  // The refused removal comes back open, the reason on its field: no second press on "Remove" to find it again.
   const rowAgain = page.locator('#webauthn-key-list').getByRole('row', { name: /Lost key/ });
-  await rowAgain.locator('summary', { hasText: 'Remove' }).click();
+  await expect(rowAgain.getByLabel('Confirm with your password')).toBeVisible();
+  await expect(rowAgain.getByLabel('Confirm with your password')).toHaveAttribute('aria-invalid', 'true');
   await rowAgain.getByLabel('Confirm with your password').fill(user.password);
   await rowAgain.getByRole('button', { name: 'Remove “Lost key”' }).click();
   await expect(page.getByText(`Security key “${isolate('Lost key')}” removed.`)).toBeVisible();
@@ -198,7 +200,7 @@ test('a page left open past the 5 minutes asks for the password in place; a retr
   // The page stays open; the login grows older than 5 minutes. The server now wants the password, and the
   // page offers the field right there (before: "Enter your password to confirm." with no field, so only a reload helped).
   server.clock.advance(6 * 60_000);
-  await page.getByLabel('Name').fill('Desk key');
+  await page.getByLabel('Name', { exact: true }).fill('Desk key');
   await page.getByRole('button', { name: 'Add security key' }).click();
   const status = page.locator('#webauthn-provision-status');
   await expect(status).toHaveText(/More than 5 minutes have passed .* Enter your password/);
@@ -215,7 +217,7 @@ test('a page left open past the 5 minutes asks for the password in place; a retr
 
   // The retry needs no retyping: the server accepted the password a moment ago (before: "Enter your password first").
   await expect(password).toBeHidden();
-  await expect(page.getByLabel('Name')).toHaveValue('Desk key');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Desk key');
   await page.getByRole('button', { name: 'Add security key' }).click();
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
 });

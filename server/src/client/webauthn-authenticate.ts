@@ -8,6 +8,7 @@ import { FIELDS, ROUTES, type WebauthnAuthenticateSuccess } from '@latchkey/shar
 import { describeCeremonyError } from './webauthn-ceremony-error.js';
 import { WEBAUTHN_DOM } from '../views/webauthn-dom.js';
 import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
+import { busyGate } from './busy-button.js';
 import { type StatusRegion, statusRegion } from './status-region.js';
 
 /** The page's own query (`?token=T&next=…`): binds the call to this login and keeps where to go afterwards. */
@@ -31,7 +32,8 @@ interface AuthElements {
  */
 function offerRestart(failure: { message: string; restart?: string }, { status, button, restart }: AuthElements): boolean {
   if (failure.restart === undefined) return false;
-  status.show(failure.message, 'error');
+  // Said before the button is hidden, which would take the focus with it to <body>: the message gets it instead.
+  status.show(failure.message, 'error', { takeFocusFrom: button });
   restart.link.href = failure.restart;
   restart.paragraph.hidden = false;
   button.hidden = true;
@@ -39,43 +41,40 @@ function offerRestart(failure: { message: string; restart?: string }, { status, 
 }
 
 async function authenticate(elements: AuthElements): Promise<void> {
-  const { form, button, status } = elements;
+  const { form, status, button } = elements;
   const csrfToken = readCsrfToken(form);
-  button.disabled = true;
   status.show('Getting ready…', 'info');
-  try {
-    const options = await postJson<PublicKeyCredentialRequestOptionsJSON>(withLoginQuery(ROUTES.webauthnAuthenticateOptions), {}, csrfToken);
-    if (!options.ok) {
-      if (offerRestart(options, elements)) return;
-      return status.show(options.message, 'error');
-    }
-
-    status.show('Touch your security key.', 'info');
-    const startedAt = performance.now();
-    let credential;
-    try {
-      credential = await startAuthentication({ optionsJSON: options.data });
-    } catch (error) {
-      return status.show(describeCeremonyError(error, { ceremony: 'authentication', startedAt, timeoutMs: options.data.timeout }), 'error');
-    }
-
-    status.show('Checking…', 'info');
-    // The page's one "Remember this device" checkbox applies to a security-key login too.
-    const remember = document.querySelector<HTMLInputElement>(`input[name="${FIELDS.rememberDevice}"]`)?.checked === true;
-    const result = await postJson<WebauthnAuthenticateSuccess>(
-      withLoginQuery(ROUTES.webauthnAuthenticateValidate),
-      { credential, [FIELDS.rememberDevice]: remember },
-      csrfToken,
-    );
-    if (!result.ok) {
-      if (offerRestart(result, elements)) return;
-      return status.show(result.message, 'error');
-    }
-    status.show(result.data.success || 'Signed in.', 'info');
-    window.location.assign(isSafeRedirect(result.data.redirect_to) ? result.data.redirect_to : ROUTES.manageAccount);
-  } finally {
-    button.disabled = false;
+  const options = await postJson<PublicKeyCredentialRequestOptionsJSON>(withLoginQuery(ROUTES.webauthnAuthenticateOptions), {}, csrfToken);
+  if (!options.ok) {
+    if (offerRestart(options, elements)) return;
+    return status.show(options.message, 'error', { takeFocusFrom: button });
   }
+
+  status.show('Touch your security key.', 'info');
+  const startedAt = performance.now();
+  let credential;
+  try {
+    credential = await startAuthentication({ optionsJSON: options.data });
+  } catch (error) {
+    return status.show(describeCeremonyError(error, { ceremony: 'authentication', startedAt, timeoutMs: options.data.timeout }), 'error', {
+      takeFocusFrom: button,
+    });
+  }
+
+  status.show('Checking…', 'info');
+  // The page's one "Remember this device" checkbox applies to a security-key login too.
+  const remember = document.querySelector<HTMLInputElement>(`input[name="${FIELDS.rememberDevice}"]`)?.checked === true;
+  const result = await postJson<WebauthnAuthenticateSuccess>(
+    withLoginQuery(ROUTES.webauthnAuthenticateValidate),
+    { credential, [FIELDS.rememberDevice]: remember },
+    csrfToken,
+  );
+  if (!result.ok) {
+    if (offerRestart(result, elements)) return;
+    return status.show(result.message, 'error', { takeFocusFrom: button });
+  }
+  status.show(result.data.success || 'Signed in.', 'info');
+  window.location.assign(isSafeRedirect(result.data.redirect_to) ? result.data.redirect_to : ROUTES.manageAccount);
 }
 
 const button = document.getElementById(WEBAUTHN_DOM.authButton);
@@ -91,14 +90,11 @@ if (button instanceof HTMLButtonElement && status && restartParagraph && restart
     status,
     restart: { paragraph: restartParagraph, link: restartLink },
   };
-  let running = false;
+  // Busy while the browser's prompt waits, focus kept on the button (busy-button.ts: `disabled` sent it to <body>).
+  const run = busyGate(button);
   const begin = (event: Event): void => {
     event.preventDefault();
-    if (running) return;
-    running = true;
-    void authenticate(elements).finally(() => {
-      running = false;
-    });
+    void run(() => authenticate(elements));
   };
   button.addEventListener('click', begin);
   elements.form?.addEventListener('submit', begin);

@@ -9,6 +9,7 @@ import { describeCeremonyError } from './webauthn-ceremony-error.js';
 import { TWO_FACTOR_PURPOSE } from '../views/reauth-hint.js';
 import { WEBAUTHN_DOM } from '../views/webauthn-dom.js';
 import { isSafeRedirect, postJson, readCsrfToken } from './post-json.js';
+import { busyGate } from './busy-button.js';
 import { statusRegion, type StatusRegion } from './status-region.js';
 
 type ProvisionSuccess = WebauthnProvisionSuccess & { redirect_to?: string };
@@ -29,7 +30,7 @@ function askForPassword(reauth: HTMLElement, status: StatusRegion): void {
   reauth.querySelector<HTMLInputElement>(`input[name="${FIELDS.password}"]`)?.focus();
 }
 
-async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth: HTMLElement, status: StatusRegion): Promise<void> {
+async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth: HTMLElement, status: StatusRegion, button: HTMLButtonElement): Promise<void> {
   const csrfToken = readCsrfToken(form);
   const chosenLabel = label.value.trim();
   if (chosenLabel === '') {
@@ -56,7 +57,7 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth:
   if (!options.ok) {
     // A refusal about the password while its field is hidden (a wrong password has it shown: its message is said).
     if (options.field === FIELDS.password && !visiblePassword(reauth)) return askForPassword(reauth, status);
-    return status.show(options.message, 'error');
+    return status.show(options.message, 'error', { takeFocusFrom: button });
   }
   // The server now holds a fresh proof (this password, or a login inside the window): a retry after a
   // cancelled prompt or a lost connection must not ask for the password it has just accepted.
@@ -68,12 +69,14 @@ async function provision(form: HTMLFormElement, label: HTMLInputElement, reauth:
   try {
     credential = await startRegistration({ optionsJSON: options.data });
   } catch (error) {
-    return status.show(describeCeremonyError(error, { ceremony: 'registration', startedAt, timeoutMs: options.data.timeout }), 'error');
+    return status.show(describeCeremonyError(error, { ceremony: 'registration', startedAt, timeoutMs: options.data.timeout }), 'error', {
+      takeFocusFrom: button,
+    });
   }
 
   status.show('Saving…', 'info');
   const result = await postJson<ProvisionSuccess>(ROUTES.webauthnProvisionValidate, { credential, [FIELDS.label]: chosenLabel }, csrfToken);
-  if (!result.ok) return status.show(result.message, 'error');
+  if (!result.ok) return status.show(result.message, 'error', { takeFocusFrom: button });
   status.show(result.data.success || `Security key “${isolate(chosenLabel)}” added.`, 'info');
   // The server says where to go: the updated key list, or the recovery codes after a first second factor.
   if (isSafeRedirect(result.data.redirect_to)) window.location.assign(result.data.redirect_to);
@@ -87,16 +90,11 @@ const reauth = document.getElementById(WEBAUTHN_DOM.provisionReauth);
 const status = statusRegion(WEBAUTHN_DOM.provisionStatus);
 // Only on the page that renders every element used (else the button stays disabled, as rendered).
 if (form instanceof HTMLFormElement && label instanceof HTMLInputElement && button instanceof HTMLButtonElement && reauth && status) {
-  let running = false;
+  // Busy while the browser's prompt waits, focus kept on the button (busy-button.ts: `disabled` sent it to <body>).
+  const run = busyGate(button);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    if (running) return;
-    running = true;
-    button.disabled = true;
-    void provision(form, label, reauth, status).finally(() => {
-      running = false;
-      button.disabled = false;
-    });
+    void run(() => provision(form, label, reauth, status, button));
   });
   button.disabled = false; // the page renders it disabled until this script listens
 }

@@ -138,11 +138,13 @@ describe.each(DIALECTS)('limits under attack on %s', (dialect) => {
   });
 
   describe('the two-factor page says what is locked (issue 17 point 9)', () => {
-    /** An account with the app on (and a security key with `key`), logged in up to the second step from `ip`; returns the step's URL. */
+    /** An account with the app and recovery codes on (and a security key with `key`), logged in up to the second step from `ip`; returns the step's URL. */
     const secondStep = async (ip: string, { key = false } = {}) => {
       const user = await seed();
       const secret = server.services.totp.generateSecret();
       await server.services.totp.enable(user.id, secret);
+      // Codes to fall back on: the page offers the recovery-code form only to an account that has some left.
+      await server.services.recoveryCodes.generate(user.id);
       if (key) {
         const creation = await server.services.webauthn.registrationOptions({ id: user.id, username: user.username }, 'Key');
         await server.services.webauthn.register(

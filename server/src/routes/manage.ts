@@ -103,13 +103,14 @@ function originOf(res: Response) {
 /** The account page; `problems` shows a refused form's errors in place (status 4xx). */
 export async function renderAccountPage(res: Response, services: Services, status: number, problems?: AccountPageProblems): Promise<void> {
   const { user, session } = currentUser(res);
-  const [twoFactor, securityKeys, events, flash, addresses, activity] = await Promise.all([
+  const [twoFactor, securityKeys, events, flash, addresses, activity, recoveryCodesUnconfirmed] = await Promise.all([
     services.accounts.twoFactorStatus(user.id),
     services.accounts.securityKeys(user.id),
     services.events.list(user.id, { limit: HISTORY_PAGE_SIZE }),
     services.sessions.takeFlash(session.id),
     services.emails.listWithLinkState(user.id),
     loadAccountActivity(res, services),
+    services.recoveryCodes.awaitingConfirmation(user.id, user.recovery_codes_confirmed_at),
   ]);
   // When "Send link" works for an address never sent a link (its registration's link held back by the
   // per-mailbox cap): one read per such address, none for the others.
@@ -130,7 +131,7 @@ export async function renderAccountPage(res: Response, services: Services, statu
       totpEnabledAt: user.totp_enabled_at,
       securityKeys,
       recoveryCodesRemaining: twoFactor.recoveryCodesRemaining,
-      recoveryCodesUnconfirmed: twoFactor.recoveryCodesRemaining > 0 && user.recovery_codes_confirmed_at === null,
+      recoveryCodesUnconfirmed,
       recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
       events,
       ...activity,

@@ -4,7 +4,7 @@ import type { RunningServer } from '../main.js';
 import { NO_ORIGIN } from '../services/events.js';
 import { TestBrowser } from '../testing/browser.js';
 import { holdTransaction, untilSomeoneWaitsOnALock } from '../testing/held-transaction.js';
-import { codesOnPage, enableTotpThrough, registerThrough, useTestServer } from '../testing/http-harness.js';
+import { codesOnPage, enableTotpThrough, registerThrough, totpAccountAtSecondStep, useTestServer } from '../testing/http-harness.js';
 import { DIALECTS } from '../testing/service-harness.js';
 import { RECOVERY_CODE_ROUTES } from '../views/recovery-code-routes.js';
 
@@ -34,6 +34,17 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
     const codes = codesOnPage(shown.text);
     expect(codes).toHaveLength(8);
     expect(shown.text).toContain(`href="${RECOVERY_CODE_ROUTES.verify}"`);
+    // The printout and the file say which site and when (a drawer of codes from several sites, or sets, told apart).
+    const { origin } = server.services.config;
+    const day = new Date(server.services.now()).toISOString().slice(0, 10);
+    const host = new URL(origin).host.replace(/[^A-Za-z0-9.-]/g, '-');
+    expect(shown.text).toContain(`download="latchkey-recovery-codes-${host}-${day}.txt"`);
+    expect(shown.text).toMatch(
+      new RegExp(`For <strong><bdi>${username}</bdi></strong> on <strong>${origin.replace(/[.]/g, '\\.')}</strong>, generated ${day}`),
+    );
+    const file = decodeURIComponent(/href="data:text\/plain;charset=utf-8,([^"]+)"/.exec(shown.text)![1]!);
+    expect(file).toContain(`Latchkey recovery codes for ${username} on ${origin}`);
+    expect(file).toContain(`Generated ${day}.`);
 
     const reload = await b.get(generated.location!);
     expect(reload.status).toBe(404);
@@ -116,15 +127,55 @@ describe.each(DIALECTS)('recovery codes: show once, then the burn step, on %s', 
     expect(old.status).toBe(400);
   });
 
-  it('a used code is refused with its own message', async () => {
+  it('a code of the set used at login counts as the confirmation: the burn step never spends another (not the last one either)', async () => {
+    const { b, username, url, recoveryCodes: codes } = await totpAccountAtSecondStep(server);
+    const login = await b.post(url.replace(ROUTES.twoFactor, ROUTES.recoveryCode), { [FIELDS.recoveryCodeValue]: codes[0]! });
+    expect(login.status).toBe(303);
+    const account = await b.get(ROUTES.manageAccount);
+    expect(account.text).not.toContain('Your recovery codes are unconfirmed.');
+    expect((await b.get(RECOVERY_CODE_ROUTES.verify)).status).toBe(409);
+    // Down to the last code, still never confirmed on the burn step: that code is not spent on a confirmation.
+    const user = await userOf(username);
+    for (const code of codes.slice(1, 7)) expect(await server.services.recoveryCodes.use(user.id, code)).toBe('ok');
+    expect(await server.services.recoveryCodes.remaining(user.id)).toBe(1);
+    const last = await b.post(RECOVERY_CODE_ROUTES.verify, { [FIELDS.recoveryCodeValue]: codes[7]! });
+    expect(last.status).toBe(409);
+    expect(await server.services.recoveryCodes.check(user.id, codes[7]!)).toBe('ok');
+  });
+
+  it('with every code used, the account page says none are left and that nothing stops working, truthfully', async () => {
     const b = new TestBrowser(server.url);
     const { username } = await registerThrough(b, server);
     const { codes } = await enableTotpThrough(b);
     const user = await userOf(username);
-    expect(await server.services.recoveryCodes.use(user.id, codes[0]!)).toBe('ok');
-    const used = await b.post(RECOVERY_CODE_ROUTES.verify, { [FIELDS.recoveryCodeValue]: codes[0]! });
-    expect(used.status).toBe(400);
-    expect(used.text).toContain('already been used');
+    for (const code of codes.slice(0, 7)) expect(await server.services.recoveryCodes.use(user.id, code)).toBe('ok');
+    const one = await b.get(ROUTES.manageAccount);
+    expect(one.text).toContain('<strong>1</strong> of 8 recovery codes left. Generate a new set soon.');
+    expect(one.text).toContain('Your current codes stop working as soon as new ones are generated.');
+    expect(await server.services.recoveryCodes.use(user.id, codes[7]!)).toBe('ok');
+    const none = await b.get(ROUTES.manageAccount);
+    expect(none.text).toContain('<strong>You have no recovery codes left.</strong> Generate a new set now.');
+    expect(none.text).not.toContain('of 8 recovery codes left');
+    expect(none.text).not.toContain('stop working');
+    expect(none.text).not.toContain('id="recovery-codes-confirm"');
+  });
+
+  it('the two-factor page offers "Log in with a recovery code" only to an account that has one left', async () => {
+    const withCodes = await totpAccountAtSecondStep(server);
+    expect((await withCodes.b.get(withCodes.url)).text).toContain(
+      `href="${withCodes.url.replace(ROUTES.twoFactor, ROUTES.recoveryCode).replace(/&/g, '&amp;')}"`,
+    );
+    const { b, url } = await totpAccountAtSecondStep(server, {
+      beforePassword: async (username) => {
+        const user = await userOf(username);
+        await server.services.recoveryCodes.clear(user.id);
+      },
+    });
+    const page = await b.get(url);
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain(`href="${ROUTES.recoveryCode}`);
+    expect(page.text).not.toContain('Log in with a recovery code');
+    expect(page.text).toContain('You have no recovery codes left.');
   });
 
   it('the last factor removed while a new set is being made: 2FA ends off with no codes (the set is rolled back)', async () => {

@@ -69,7 +69,7 @@ export function recoveryCodeRoutes(services: Services): Router {
   /** Is there a set waiting for the burn step? Otherwise the verify page has nothing to do. */
   const awaitingConfirmation = async (res: Response): Promise<boolean> => {
     const { user } = currentUser(res);
-    return user.recovery_codes_confirmed_at === null && (await services.recoveryCodes.remaining(user.id)) > 0;
+    return services.recoveryCodes.awaitingConfirmation(user.id, user.recovery_codes_confirmed_at);
   };
   const nothingToConfirm = (res: Response) =>
     refuse(
@@ -161,6 +161,9 @@ export function recoveryCodeRoutes(services: Services): Router {
           firstTime: showing.firstTime,
           allUsed: showing.allUsed,
           support: services.config.supportContact ?? null,
+          site: services.config.origin,
+          // Shown right after the set was made (the showing is that set's redirect): now is its date.
+          generatedAt: services.now(),
         }),
       );
     }),

@@ -846,7 +846,8 @@ describe.each(DIALECTS)('HTTP routes on %s', (dialect) => {
       expect(fresh.text).toContain('Any older recovery codes have stopped working.');
       expect((await b.get(ROUTES.manageAccount)).text).toContain('New recovery codes generated (older codes voided)');
       expect(fresh.text).toContain('This is the only time these codes are shown.');
-      expect(fresh.text).toContain('download="latchkey-recovery-codes.txt"');
+      // Named for the site and the day (review finding 9): recovery-codes.test.ts checks the name exactly.
+      expect(fresh.text).toMatch(/download="latchkey-recovery-codes-[A-Za-z0-9.-]+-\d{4}-\d{2}-\d{2}\.txt"/);
       expect(fresh.text).toContain('id="print-recovery-codes"');
       const codes = codesOnPage(fresh.text);
       expect(codes).toHaveLength(8);

@@ -66,6 +66,19 @@ function csrfTokenFor(services: Services, cookieToken: string): string {
 export const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const CSRF_FAILURE_MESSAGE = 'This form has expired or did not come from this site. Go back, reload the page and try again.';
 
+/** Said instead of {@link CSRF_FAILURE_MESSAGE} when a login step's form comes to a browser that is logged in. */
+export const LOGIN_FINISHED_ELSEWHERE_MESSAGE =
+  'This login was finished in another tab or window, so this form was not used: you are already logged in. Nothing needs redoing.';
+
+/** The steps of a login: forms (and the key's JSON calls) posted by a browser that is not logged in yet. */
+const LOGIN_STEP_PATHS: ReadonlySet<string> = new Set([
+  ROUTES.login,
+  ROUTES.twoFactor,
+  ROUTES.recoveryCode,
+  ROUTES.webauthnAuthenticateOptions,
+  ROUTES.webauthnAuthenticateValidate,
+]);
+
 /** Every state-changing request must carry the token: form field `csrf_token` or header `X-CSRF-Token`. */
 export function verifyCsrf(): RequestHandler {
   return (req, res, next) => {
@@ -73,8 +86,18 @@ export function verifyCsrf(): RequestHandler {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const sent = req.get(FIELDS.csrfHeader) ?? body[FIELDS.csrfToken];
     if (typeof sent === 'string' && safeEqual(sent, state(res).csrfToken)) return next();
-    if (wantsJson(req)) return sendJsonFailure(res, 403, [CSRF_FAILURE_MESSAGE]);
-    sendPage(res, 403, MessagePage({ page: pageContext(res), title: 'Form expired', message: CSRF_FAILURE_MESSAGE }));
+    // Refused either way (ASVS V4.2.2): only the words differ. A login step's form sent by a browser that is logged
+    // in was loaded before that login, in another tab (logging in gives a new cookie, so a new token): "did not come
+    // from this site… go back" was false and sent people round in circles. Any other mismatch keeps the CSRF words.
+    const finishedElsewhere = state(res).user !== null && LOGIN_STEP_PATHS.has(req.path);
+    const message = finishedElsewhere ? LOGIN_FINISHED_ELSEWHERE_MESSAGE : CSRF_FAILURE_MESSAGE;
+    if (wantsJson(req)) return sendJsonFailure(res, 403, [message]);
+    const page = pageContext(res);
+    sendPage(
+      res,
+      403,
+      finishedElsewhere ? MessagePage({ page, title: 'Already logged in', message, tone: 'success' }) : MessagePage({ page, title: 'Form expired', message }),
+    );
   };
 }
 

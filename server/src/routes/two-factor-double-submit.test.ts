@@ -172,4 +172,41 @@ describe.each(DIALECTS)('a double submit of the second step over HTTP on %s', (d
     const loggedIn = answers[0]!.status === 303 ? owner.b : attacker;
     expect(await afterwards(loggedIn, owner.user.id)).toEqual({ logins: 1, failures: 1, historySaysFailed: true, guesses: 1 });
   });
+
+  it('a second tab of a login finished in the first: "already logged in", not "did not come from this site"; CSRF still refuses', async () => {
+    const { b, url, code, recoveryCodes } = await atSecondStep();
+    // Tab B's forms carry the token of the cookie before the login; tab A then logs in (a new session cookie).
+    const tabB = b.csrfToken;
+    const tabA = await b.post(url, { [FIELDS.totpValue]: code });
+    expect(tabA.status).toBe(303);
+    for (const [path, field, value] of [
+      [url, FIELDS.totpValue, code],
+      [url.replace(ROUTES.twoFactor, ROUTES.recoveryCode), FIELDS.recoveryCodeValue, recoveryCodes[0]!],
+    ] as const) {
+      const late = await b.post(path, { [field]: value }, { csrf: tabB });
+      expect(late.status, path).toBe(403);
+      expect(late.text).toContain('<h1>Already logged in</h1>');
+      expect(late.text).toContain('This login was finished in another tab or window');
+      expect(late.text).not.toContain('did not come from this site');
+    }
+    const json = await b.post(
+      `${ROUTES.webauthnAuthenticateOptions}${url.slice(url.indexOf('?'))}`,
+      {},
+      { csrf: tabB, headers: { accept: 'application/json' } },
+    );
+    expect(json.status).toBe(403);
+    expect(json.text).toContain('This login was finished in another tab or window');
+    // Nothing was used by the refused forms: the recovery code still works.
+    const user = (await server.services.accounts.findByUsername((await b.get(ROUTES.manageAccount)).text.match(/Logged in as <strong><bdi>([^<]+)</)![1]!))!;
+    expect(await server.services.recoveryCodes.check(user.id, recoveryCodes[0]!)).toBe('ok');
+    // The cause is known only for a login step in a logged-in browser: any other forged or stale form keeps the CSRF words.
+    const elsewhere = await b.post(ROUTES.logout, {}, { csrf: tabB });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.text).toContain('did not come from this site');
+    const anonymous = new TestBrowser(server.url);
+    await anonymous.get(url);
+    const forged = await anonymous.post(url, { [FIELDS.totpValue]: code }, { csrf: tabB });
+    expect(forged.status).toBe(403);
+    expect(forged.text).toContain('did not come from this site');
+  });
 });

@@ -86,9 +86,11 @@ export function twoFactorRoutes(services: Services): Router {
       ({ userId, methods: carried, locks: knownLocks } = arrival);
     }
     // What is locked is read each time: it is said on arrival, before any code is sent (issue 17 point 9).
-    const [methods, locks] = await Promise.all([
+    const [methods, locks, recoveryCodesLeft] = await Promise.all([
       carried ?? services.accounts.twoFactorStatus(userId),
       knownLocks ?? services.login.secondFactorLocks(userId, origin),
+      // Read each time too (not carried in T): a code used in another tab since the password step counts.
+      services.recoveryCodes.remaining(userId),
     ]);
     if (locks.all && !res.get('Retry-After')) res.set('Retry-After', String(locks.all.retryAfterSeconds));
     // The sentences are chosen here, where the factors are known, so the page only puts them in.
@@ -98,6 +100,7 @@ export function twoFactorRoutes(services: Services): Router {
       page: pageContext(res),
       hasTotp: methods.hasTotp,
       hasSecurityKey: methods.hasSecurityKey,
+      hasRecoveryCodes: recoveryCodesLeft > 0,
       query: twoFactorQuery(req),
       // A pause that refused the code (or that this refusal started) is said by the refusal: once. By kind, as the
       // locks are read a statement later and their "try again in N minutes" may round to another minute.

@@ -24,6 +24,11 @@ function failureOf(response: SessionResponse): string[] {
   return body.fail.errors;
 }
 
+/** The key list's removal forms shown open (a refused removal reopens its own). */
+function openRemovalForms(html: string): string[] {
+  return [...html.matchAll(/<details class="key-remove" open(?:="")?>[\s\S]*?<\/details>/g)].map((match) => match[0]);
+}
+
 describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dialect) => {
   let server: RunningServer;
   let drop: () => Promise<void>;
@@ -496,7 +501,8 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     await addKey(client, softAuthenticator(), 'Blue key');
     const duplicate = await client.postJson(ROUTES.webauthnProvisionOptions, { label: ' blue KEY ' });
     expect(duplicate.status).toBe(400);
-    expect(failureOf(duplicate)).toEqual([`You already have a security key named “${isolate('blue KEY')}”. Choose another name.`]);
+    // The name the existing key has, not the one typed: they differ in case and spaces, and the message points at the list.
+    expect(failureOf(duplicate)).toEqual([`You already have a security key named “${isolate('Blue key')}”. Choose another name.`]);
     const long = await client.postJson(ROUTES.webauthnProvisionOptions, { label: 'x'.repeat(65) });
     expect(failureOf(long)[0]).toMatch(/at most 64 characters/);
   });
@@ -512,6 +518,13 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const wrong = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'lost', [FIELDS.password]: 'definitely wrong pw' });
     expect(wrong.status).toBe(401);
     expect(wrong.body).toContain('That password is not correct.');
+    // That key's removal form is open again, the reason on its password field (as a refused rename shows its form); the others closed.
+    const refusedRemoval = openRemovalForms(wrong.body);
+    expect(refusedRemoval).toHaveLength(1);
+    expect(refusedRemoval[0]).toContain('<input type="hidden" name="label" value="lost"/>');
+    expect(refusedRemoval[0]).toMatch(/name="password" type="password"[^>]*aria-invalid="true" aria-describedby="remove-key-password-0-error"/);
+    expect(refusedRemoval[0]).toMatch(/<p class="field-error" id="remove-key-password-0-error">That password is not correct\./);
+    expect(refusedRemoval[0]).not.toContain('definitely wrong pw');
     expect((await client.get(ROUTES.webauthnProvision)).body).toContain('lost');
 
     const removed = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'lost', [FIELDS.password]: PASSWORD });
@@ -543,12 +556,36 @@ describe.each(['sqlite', 'postgres'] as const)('security-key routes on %s', (dia
     const unconfirmed = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'spare', [FIELDS.password]: PASSWORD });
     expect(unconfirmed.status).toBe(400);
     expect(unconfirmed.body).toContain('This is your last second factor: tick the box');
+    const refusedLast = openRemovalForms(unconfirmed.body);
+    expect(refusedLast).toHaveLength(1);
+    expect(refusedLast[0]).toMatch(/id="remove-key-confirm-0" type="checkbox"[^>]*aria-invalid="true" aria-describedby="remove-key-confirm-0-error"/);
+    expect(refusedLast[0]).toMatch(/<p class="field-error" id="remove-key-confirm-0-error">This is your last second factor: tick the box/);
     expect((await server.services.accounts.twoFactorStatus(userId)).enabled).toBe(true);
     const last = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'spare', [FIELDS.password]: PASSWORD, confirm: 'on' });
     expect(last.status).toBe(303);
     expect((await client.follow(last)).body).toContain('Two-factor authentication is now off and your recovery codes were deleted');
     expect(await server.services.recoveryCodes.remaining(userId)).toBe(0);
     expect((await server.services.accounts.twoFactorStatus(userId)).enabled).toBe(false);
+  });
+
+  it('renaming or removing a key another tab renamed or removed meanwhile: 409, says so, nothing changed', async () => {
+    const { client, username } = await registeredClient();
+    await addKey(client, softAuthenticator(), 'Desk key');
+    await addKey(client, softAuthenticator(), 'Spare key');
+    await client.get(ROUTES.webauthnProvision);
+    const userId = (await server.services.accounts.findByUsername(username))!.id;
+    // Another tab renames "Desk key"; this tab's forms still name it so.
+    const other = await server.services.webauthn.rename(userId, 'Desk key', 'Travel key', { ip: '127.0.0.1', userAgent: null });
+    expect(other.label).toBe('Travel key');
+    const stale =
+      'The security key “\u2068Desk key\u2069” was renamed or removed in another tab or window, so nothing was changed. The list shows your keys as they are now.';
+    const rename = await client.post(KEY_RENAME.route, { [FIELDS.label]: 'Desk key', [KEY_RENAME.newLabelField]: 'Home key' });
+    expect(rename.status).toBe(409);
+    expect(rename.body).toContain(stale);
+    const remove = await client.post(ROUTES.webauthnProvisionDelete, { [FIELDS.label]: 'Desk key', [FIELDS.password]: PASSWORD });
+    expect(remove.status).toBe(409);
+    expect(remove.body).toContain(stale);
+    expect((await server.services.webauthn.list(userId)).map((key) => key.label)).toEqual(['Travel key', 'Spare key']);
   });
 
   it('a right-to-left label is a bidi isolate of its own in the messages and on the key list', async () => {

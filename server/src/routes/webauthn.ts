@@ -15,7 +15,7 @@ import { MAX_KEY_LABEL_LENGTH } from '../services/webauthn-key-label.js';
 import { CEREMONY_TIMEOUT_MS, WebauthnRefusal } from '../services/webauthn.js';
 import { REAUTH_WINDOW_MS } from '../services/sessions.js';
 import type { SessionRow } from '../db/schema.js';
-import { KEY_RENAME, type KeyRenameAttempt, WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
+import { KEY_RENAME, type KeyFormRefusal, WebauthnProvisionPage } from '../views/webauthn-provision-page.js';
 import { CONFIRM_TEXT } from '../views/account-page.js';
 import { firstFactorRefusal, refuseWithoutVerifiedPrimary } from './email.js';
 import { LastFactorUnconfirmed } from '../services/clear-recovery-codes-if-no-factor.js';
@@ -202,7 +202,7 @@ export function webauthnRoutes(services: Services): Router {
 
   router.use(ROUTES.webauthnProvision, requireUser());
 
-  const renderPage = async (res: Response, status: number, errors: string[] = [], rename?: KeyRenameAttempt) => {
+  const renderPage = async (res: Response, status: number, errors: string[] = [], refused?: KeyFormRefusal) => {
     const { user, session } = currentUser(res);
     const [keys, status2fa, flash] = await Promise.all([
       services.webauthn.list(user.id),
@@ -218,7 +218,7 @@ export function webauthnRoutes(services: Services): Router {
         hasTotp: status2fa.hasTotp,
         recentlyAuthenticated: services.sessions.isRecentlyAuthenticated(session),
         form: { errors },
-        rename,
+        refused,
       }),
     );
   };
@@ -282,18 +282,25 @@ export function webauthnRoutes(services: Services): Router {
   router.post(
     ROUTES.webauthnProvisionDelete,
     handler(async (req, res) => {
+      /** The key's removal form shown open again with why, on the field it is about (as a refused rename's is). */
+      const refuse = (status: number, errors: string[], field: 'password' | 'confirm') => {
+        const { [FIELDS.label]: label } = bodyFields(req) as Record<string, unknown>;
+        const attempt: KeyFormRefusal | undefined = typeof label === 'string' ? { form: 'remove', label, field, error: errors.join(' ') } : undefined;
+        return renderPage(res, status, errors, attempt);
+      };
       const form = parseForm(req, KEY_DELETE_FORM);
-      if (!form.ok) return renderPage(res, 400, Object.values(form.fieldErrors));
-      if (!(await lastFactorConfirmed(req, services, currentUser(res).user.id))) return renderPage(res, 400, [CONFIRM_TEXT.lastMethodMissing]);
+      if (!form.ok) return refuse(400, Object.values(form.fieldErrors), 'password');
+      if (!(await lastFactorConfirmed(req, services, currentUser(res).user.id))) return refuse(400, [CONFIRM_TEXT.lastMethodMissing], 'confirm');
       const check = await checkPassword(req, res, services, form.data[FIELDS.password]);
-      if (!check.ok) return renderPage(res, check.status, [check.message]);
+      if (!check.ok) return refuse(check.status, [check.message], 'password');
       const { user, session } = currentUser(res);
       let removed: { label: string };
       try {
         removed = await services.webauthn.remove(user.id, form.data[FIELDS.label], requestOrigin(req), { lastFactorConfirmed: confirmed(req) });
       } catch (error) {
         // LastFactorUnconfirmed: another tab removed the other factor meanwhile, so this key is now the last.
-        if (!(error instanceof WebauthnRefusal || error instanceof LastFactorUnconfirmed)) throw error;
+        if (error instanceof LastFactorUnconfirmed) return refuse(error.status, [error.message], 'confirm');
+        if (!(error instanceof WebauthnRefusal)) throw error;
         return renderPage(res, error.status, [error.message]);
       }
       const lastMethod = await twoFactorNowOff(services, user.id);
@@ -317,7 +324,8 @@ export function webauthnRoutes(services: Services): Router {
       /** The key's rename form shown open again, with what was typed and why it was refused (on its field too). */
       const refuse = (status: number, errors: string[]) => {
         const { [FIELDS.label]: label, [KEY_RENAME.newLabelField]: value } = bodyFields(req) as Record<string, unknown>;
-        const attempt = typeof label === 'string' && typeof value === 'string' ? { label, value, error: errors.join(' ') } : undefined;
+        const attempt: KeyFormRefusal | undefined =
+          typeof label === 'string' && typeof value === 'string' ? { form: 'rename', label, value, error: errors.join(' ') } : undefined;
         return renderPage(res, status, errors, attempt);
       };
       if (!form.ok) return refuse(400, Object.values(form.fieldErrors));

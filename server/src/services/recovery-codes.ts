@@ -25,6 +25,11 @@ export interface RecoveryCodes {
    */
   confirm(userId: string, input: string, origin?: RequestOrigin): Promise<RecoveryCodeCheck>;
   remaining(userId: string): Promise<number>;
+  /**
+   * Does the current set still wait for the burn step? Not when it was confirmed (`confirmedAt`, the user's
+   * `recovery_codes_confirmed_at`), when no code is left, nor when any code of it was used at a login.
+   */
+  awaitingConfirmation(userId: string, confirmedAt: number | null): Promise<boolean>;
   /** Delete every code (admin 2FA reset). */
   clear(userId: string): Promise<void>;
 }
@@ -124,6 +129,18 @@ export function createRecoveryCodes(db: Kysely<Database>, key: Buffer, events: E
         .where('used_at', 'is', null)
         .executeTakeFirst();
       return Number(row?.count ?? 0);
+    },
+
+    async awaitingConfirmation(userId, confirmedAt) {
+      if (confirmedAt !== null) return false;
+      // A code of this set typed at a login proves the set was saved as surely as the burn step does (generate
+      // deletes every older code, used ones too, so a used row here is one of this set). Counting it keeps the
+      // burn step from spending a code the account may not spare: after seven logins with codes, it would take
+      // the last one (review finding). Derived here, not written at login, so a login's transaction, which holds
+      // the user's row FOR SHARE, never has to upgrade that lock (two such logins would deadlock on PostgreSQL).
+      // An unconfirmed set therefore always has all its codes, and the burn step leaves seven.
+      const rows = await db.selectFrom('recovery_codes').select('used_at').where('user_id', '=', userId).execute();
+      return rows.length > 0 && rows.every((row) => row.used_at === null);
     },
 
     async clear(userId) {

@@ -61,9 +61,24 @@ export class WebauthnRefusal extends ServiceError {
   constructor(
     readonly reason: WebauthnRefusalReason,
     message: string,
+    /** 409 when the request was right for a state that changed meanwhile (a key renamed or removed in another tab). */
+    status = 400,
   ) {
-    super(message, 400);
+    super(message, status);
   }
+}
+
+/**
+ * A rename or removal naming a key the account no longer has by that name: its form was loaded before another tab or
+ * window renamed or removed it (the list cannot tell which now). 409, nothing changed, and the page shows the keys as
+ * they are — "You have no security key named …" read as if the person had mistyped.
+ */
+function keyChangedElsewhere(label: string): WebauthnRefusal {
+  return new WebauthnRefusal(
+    'no-such-key',
+    `The security key “${isolate(label)}” was renamed or removed in another tab or window, so nothing was changed. The list shows your keys as they are now.`,
+    409,
+  );
 }
 
 /** A registered key as the account page shows it. */
@@ -126,9 +141,8 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
     const checked = normalizeKeyLabel(input);
     if (!checked.ok) throw new WebauthnRefusal('invalid-label', checked.message);
     const existing = await keyRows(userId);
-    if (existing.some((row) => sameKeyLabel(row.label, checked.label))) {
-      throw new WebauthnRefusal('label-taken', `You already have a security key named “${isolate(checked.label)}”. Choose another name.`);
-    }
+    const taken = existing.find((row) => sameKeyLabel(row.label, checked.label));
+    if (taken) throw labelTaken(taken.label);
     if (existing.length >= MAX_KEYS_PER_USER) {
       throw new WebauthnRefusal('too-many-keys', `An account can have at most ${MAX_KEYS_PER_USER} security keys. Remove one first.`);
     }
@@ -437,11 +451,10 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
       if (!next.ok) throw new WebauthnRefusal('invalid-label', next.message);
       const rows = await keyRows(userId);
       const key = rows.find((row) => row.label === current.label);
-      if (!key) throw new WebauthnRefusal('no-such-key', `You have no security key named “${isolate(current.label)}”.`);
+      if (!key) throw keyChangedElsewhere(current.label);
       if (key.label === next.label) return { from: key.label, label: key.label };
-      if (rows.some((row) => row.id !== key.id && sameKeyLabel(row.label, next.label))) {
-        throw new WebauthnRefusal('label-taken', `You already have a security key named “${isolate(next.label)}”. Choose another name.`);
-      }
+      const taken = rows.find((row) => row.id !== key.id && sameKeyLabel(row.label, next.label));
+      if (taken) throw labelTaken(taken.label);
       try {
         // The new name and its event commit together.
         await inTransaction(db, async (trx) => {
@@ -452,8 +465,7 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
             .where('user_id', '=', userId)
             .where('label', '=', key.label)
             .executeTakeFirst();
-          if (Number(updated.numUpdatedRows) !== 1)
-            throw new WebauthnRefusal('no-such-key', `You have no security key named “${isolate(current.label)}” any more. Reload the page.`);
+          if (Number(updated.numUpdatedRows) !== 1) throw keyChangedElsewhere(current.label);
           await events
             .boundTo(trx)
             .record({ userId, tag: EVENT_TAGS.webauthnRenamed, origin, details: { method: 'webauthn', from: key.label, label: next.label } });
@@ -497,12 +509,18 @@ export function createWebauthnService({ db, config, events, now = systemClock }:
         }
         return row;
       });
-      if (removed === undefined) {
-        throw new WebauthnRefusal('no-such-key', `You have no security key named “${isolate(checked.label)}”.`);
-      }
+      if (removed === undefined) throw keyChangedElsewhere(checked.label);
       return { label: removed.label };
     },
   };
+}
+
+/**
+ * A name another key of the account has (compared case-insensitively): quoted as that key is named on the list, not
+ * as typed — "blue KEY" refused for "Blue key" must point at the key the person can see.
+ */
+function labelTaken(existingLabel: string): WebauthnRefusal {
+  return new WebauthnRefusal('label-taken', `You already have a security key named “${isolate(existingLabel)}”. Choose another name.`);
 }
 
 function parseTransports(stored: string | null): string[] {

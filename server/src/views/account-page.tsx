@@ -7,7 +7,7 @@ import { type AddressOnPage, EmailAddressesSection } from './email-addresses-sec
 import { PasswordField, ReauthField } from './reauth-field.js';
 import { PasswordSection } from './password-section.js';
 import { PASSWORD_ROUTES } from './password-routes.js';
-import { RecoveryCodesUnconfirmed } from './recovery-codes-status.js';
+import { RecoveryCodesLeft, RecoveryCodesUnconfirmed } from './recovery-codes-status.js';
 import { WhatIsTwoFactor, WhyRecoveryCodes } from './help.js';
 import { CONFIRM_FIELD, ConfirmCheckbox, CsrfInput, ErrorSummary, Field, Layout, formatTime, type PageContext } from './layout.js';
 import { RememberedDeviceList, type RememberedDeviceSummary } from './remembered-device-list.js';
@@ -161,10 +161,7 @@ export function AccountPage(props: AccountPageProps) {
         <h2 id="codes-heading">Recovery codes</h2>
         {twoFactorOn ? (
           <>
-            <p>
-              <strong>{props.recoveryCodesRemaining}</strong> of 8 recovery codes left.
-              {props.recoveryCodesRemaining <= 2 ? ' Generate a new set soon.' : ''}
-            </p>
+            <RecoveryCodesLeft remaining={props.recoveryCodesRemaining} />
             <RecoveryCodesUnconfirmed unconfirmed={props.recoveryCodesUnconfirmed} />
             <form method="post" action={ROUTES.recoveryCodesGenerate} class="stack">
               <CsrfInput token={page.csrfToken} />
@@ -185,7 +182,8 @@ export function AccountPage(props: AccountPageProps) {
               <button type="submit" class="button">
                 Generate new recovery codes
               </button>
-              <p class="hint">Your current codes stop working as soon as new ones are generated.</p>
+              {/* With none left, no code stops working: the sentence (and the box above) would only alarm. */}
+              {props.recoveryCodesRemaining > 0 ? <p class="hint">Your current codes stop working as soon as new ones are generated.</p> : null}
             </form>
           </>
         ) : (

@@ -14,10 +14,24 @@ export interface RecoveryCodesPageProps {
   allUsed?: boolean;
   /** LATCHKEY_SUPPORT_CONTACT: how someone who lost every factor and code reaches the administrators (null: unset). */
   support?: SupportContact | null;
+  /** The site's public origin (LATCHKEY_ORIGIN): which site the codes are for, on the printout and in the file. */
+  site: string;
+  /** When the set was made (ms): its date tells this set from an older one kept by mistake. */
+  generatedAt: number;
 }
 
-export function RecoveryCodesPage({ page, codes, firstTime, allUsed = false, support = null }: RecoveryCodesPageProps) {
-  const text = `Latchkey recovery codes for ${page.username ?? ''}\nEach code works once. Keep them secret.\n\n${codes.map(formatRecoveryCode).join('\n')}\n`;
+/** A file name's part for `origin`'s host: letters, digits, dots and hyphens (a port's colon is no file name's). */
+function hostForFileName(origin: string): string {
+  return new URL(origin).host.replace(/[^A-Za-z0-9.-]/g, '-');
+}
+
+export function RecoveryCodesPage({ page, codes, firstTime, allUsed = false, support = null, site, generatedAt }: RecoveryCodesPageProps) {
+  // UTC, as every time on this site (layout.tsx formatTime).
+  const day = new Date(generatedAt).toISOString().slice(0, 10);
+  const text =
+    `Latchkey recovery codes for ${page.username ?? ''} on ${site}\nGenerated ${day}. Each code works once. Keep them secret.\n\n` +
+    `${codes.map(formatRecoveryCode).join('\n')}\n`;
+  const fileName = `latchkey-recovery-codes-${hostForFileName(site)}-${day}.txt`;
   return (
     <Layout page={page} title="Your recovery codes" scripts={['/static/recovery-codes.js']}>
       <h1>Save your recovery codes</h1>
@@ -32,6 +46,10 @@ export function RecoveryCodesPage({ page, codes, firstTime, allUsed = false, sup
         </p>
         {firstTime || allUsed ? null : <p>Any older recovery codes have stopped working.</p>}
       </div>
+      {/* Printed with the codes: a sheet found in a drawer says which site and account, and which set, it is. */}
+      <p class="recovery-codes-for">
+        For <strong>{page.username ? <bdi>{page.username}</bdi> : null}</strong> on <strong>{site}</strong>, generated {day} (UTC).
+      </p>
       <ol class="recovery-codes" id="recovery-codes">
         {codes.map((code) => (
           <li key={code}>
@@ -43,7 +61,7 @@ export function RecoveryCodesPage({ page, codes, firstTime, allUsed = false, sup
         <button type="button" class="button" id="copy-recovery-codes" data-codes={text}>
           Copy
         </button>
-        <a class="button" download="latchkey-recovery-codes.txt" href={`data:text/plain;charset=utf-8,${encodeURIComponent(text)}`}>
+        <a class="button" download={fileName} href={`data:text/plain;charset=utf-8,${encodeURIComponent(text)}`}>
           Download
         </a>
         <button type="button" class="button" id="print-recovery-codes">

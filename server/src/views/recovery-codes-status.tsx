@@ -1,6 +1,29 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
+import { RECOVERY_CODE_COUNT } from '@latchkey/shared';
 import { RECOVERY_CODE_ROUTES } from './recovery-code-routes.js';
+
+/** At or below this many codes left, the account page asks for a new set. */
+const FEW_CODES_LEFT = 2;
+
+/**
+ * How many codes are left, and when to make new ones. None left is its own sentence: "0 of 8 … Generate a new set
+ * soon" understated it, as the next lost factor now needs an administrator (review finding).
+ */
+export function RecoveryCodesLeft({ remaining }: { remaining: number }) {
+  if (remaining === 0) {
+    return (
+      <p>
+        <strong>You have no recovery codes left.</strong> Generate a new set now.
+      </p>
+    );
+  }
+  return (
+    <p>
+      <strong>{remaining}</strong> of {RECOVERY_CODE_COUNT} recovery codes left.{remaining <= FEW_CODES_LEFT ? ' Generate a new set soon.' : ''}
+    </p>
+  );
+}
 
 /**
  * The account page's reminder while the latest set is unconfirmed (issue 13 item 6): codes that were

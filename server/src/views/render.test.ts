@@ -36,6 +36,7 @@ describe('renderPage', () => {
       page: { csrfToken: 'csrf_SECRET', username: 'someone_SECRET', flash: { kind: 'warning', text: 'flash_SECRET' } },
       hasTotp: true,
       hasSecurityKey: false,
+      hasRecoveryCodes: true,
       query: `?token=${secret}`,
       form: { errors: ['error_SECRET'] },
     });

@@ -36,6 +36,11 @@ export interface TwoFactorPageProps {
   page: PageContext;
   hasTotp: boolean;
   hasSecurityKey: boolean;
+  /**
+   * Whether the account has an unused recovery code. Without one the recovery-code link only led to a form no code
+   * could pass (a key-only account whose codes were all used, say): the page says there are none instead.
+   */
+  hasRecoveryCodes: boolean;
   /** The query string of this page (`?token=…&next=…`), kept on the form action and the recovery link. */
   query: string;
   form?: FormState;
@@ -60,6 +65,7 @@ export function TwoFactorPage({
   page,
   hasTotp,
   hasSecurityKey,
+  hasRecoveryCodes,
   query,
   form = {},
   scripts,
@@ -146,7 +152,9 @@ export function TwoFactorPage({
       ) : null}
       <section class="card" aria-labelledby="recovery-heading">
         <h2 id="recovery-heading">Lost your device?</h2>
-        {locks.all ? (
+        {!hasRecoveryCodes ? (
+          <p>You have no recovery codes left.</p>
+        ) : locks.all ? (
           <p>Recovery codes, if you have any left, are paused too until then.</p>
         ) : (
           <p>

@@ -8,22 +8,33 @@ import { CONFIRM_TEXT } from './account-page.js';
 import { PasswordField } from './reauth-field.js';
 import { reauthHint, TWO_FACTOR_PURPOSE } from './reauth-hint.js';
 import { allErrors, type FormState } from './form-state.js';
-import { ConfirmCheckbox, CsrfInput, ErrorSummary, Layout, formatTime, type PageContext } from './layout.js';
+import { ConfirmCheckbox, CsrfInput, ErrorSummary, Field, Layout, formatTime, type PageContext } from './layout.js';
 
 /** Renaming a key (beyond the shared contract): the key's current `label` and this new name. */
 export const KEY_RENAME = { route: ROUTES.webauthnProvisionRename, newLabelField: 'new_label' } as const;
 
 /**
- * A rename the server refused (the name taken, empty, too long): the key's rename form is shown open again with
- * what was typed and why, on its field — it used to close, the typed name lost, the reason only at the top.
+ * A key's form the server refused, shown open again with why, on its field. A refused rename (the name taken, empty,
+ * too long) keeps what was typed — it used to close, the typed name lost, the reason only at the top. A refused
+ * removal (wrong password, the last-factor box not ticked) reopens the same way; the password is never echoed back.
  */
-export interface KeyRenameAttempt {
-  /** The key's current label (which form). */
-  label: string;
-  /** The new name as typed. */
-  value: string;
-  error: string;
-}
+export type KeyFormRefusal =
+  | {
+      form: 'rename';
+      /** The key's current label (which form). */
+      label: string;
+      /** The new name as typed. */
+      value: string;
+      error: string;
+    }
+  | {
+      form: 'remove';
+      /** The key's current label (which form). */
+      label: string;
+      /** The field the refusal is about: the password, or the last-factor confirmation. */
+      field: 'password' | 'confirm';
+      error: string;
+    };
 
 export interface WebauthnProvisionPageProps {
   page: PageContext;
@@ -33,14 +44,14 @@ export interface WebauthnProvisionPageProps {
   /** When false, adding a key asks for the password first (not authenticated in the last 5 minutes). */
   recentlyAuthenticated: boolean;
   form?: FormState;
-  rename?: KeyRenameAttempt | undefined;
+  refused?: KeyFormRefusal | undefined;
 }
 
 /**
  * Security keys: the list (name, added, last used, remove with password) and the "add" form, which
  * the page script drives (the WebAuthn ceremony needs the browser's API; no inline script).
  */
-export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticated, form = {}, rename }: WebauthnProvisionPageProps) {
+export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticated, form = {}, refused }: WebauthnProvisionPageProps) {
   return (
     <Layout page={page} title="Security keys" scripts={[WEBAUTHN_SCRIPTS.provision]}>
       <h1>Security keys</h1>
@@ -52,7 +63,7 @@ export function WebauthnProvisionPage({ page, keys, hasTotp, recentlyAuthenticat
 
       <section class="card" aria-labelledby="key-list-heading">
         <h2 id="key-list-heading">Your keys</h2>
-        <SecurityKeyList page={page} keys={keys} onlyFactor={!hasTotp && keys.length === 1} rename={rename} />
+        <SecurityKeyList page={page} keys={keys} onlyFactor={!hasTotp && keys.length === 1} refused={refused} />
       </section>
 
       <section class="card" aria-labelledby="add-key-heading">
@@ -109,12 +120,12 @@ export function SecurityKeyList({
   page,
   keys,
   onlyFactor = false,
-  rename,
+  refused,
 }: {
   page: PageContext;
   keys: Pick<SecurityKey, 'label' | 'createdAt' | 'lastUsedAt'>[];
   onlyFactor?: boolean;
-  rename?: KeyRenameAttempt | undefined;
+  refused?: KeyFormRefusal | undefined;
 }) {
   return (
     <div id={WEBAUTHN_DOM.keyList}>
@@ -135,7 +146,9 @@ export function SecurityKeyList({
           </thead>
           <tbody>
             {keys.map((key, index) => {
-              const refused = rename?.label === key.label ? rename : null;
+              const forKey = refused?.label === key.label ? refused : null;
+              const renameRefused = forKey?.form === 'rename' ? forKey : null;
+              const removeRefused = forKey?.form === 'remove' ? forKey : null;
               return (
                 <tr key={key.label}>
                   {/* Not alone in its cell: stacked on a narrow screen, the cell starts with "Name: " (data-label). */}
@@ -145,7 +158,7 @@ export function SecurityKeyList({
                   <td data-label="Added">{formatTime(key.createdAt)}</td>
                   <td data-label="Last used">{key.lastUsedAt === null ? 'Never' : formatTime(key.lastUsedAt)}</td>
                   <td>
-                    <details class="details-plain" open={refused !== null}>
+                    <details class="details-plain" open={renameRefused !== null}>
                       <summary>
                         Rename<span class="visually-hidden"> “{key.label}”</span>
                       </summary>
@@ -153,22 +166,22 @@ export function SecurityKeyList({
                         <CsrfInput token={page.csrfToken} />
                         <input type="hidden" name={FIELDS.label} value={key.label} />
                         <div class="field">
-                          <label for={`rename-key-${index}`}>New label</label>
+                          <label for={`rename-key-${index}`}>New name</label>
                           <input
                             id={`rename-key-${index}`}
                             name={KEY_RENAME.newLabelField}
                             type="text"
                             dir="auto"
-                            value={refused ? refused.value : key.label}
+                            value={renameRefused ? renameRefused.value : key.label}
                             maxLength={MAX_KEY_LABEL_LENGTH}
                             required
                             autocomplete="off"
-                            aria-invalid={refused ? 'true' : undefined}
-                            aria-describedby={refused ? `rename-key-${index}-error` : undefined}
+                            aria-invalid={renameRefused ? 'true' : undefined}
+                            aria-describedby={renameRefused ? `rename-key-${index}-error` : undefined}
                           />
-                          {refused ? (
+                          {renameRefused ? (
                             <p class="field-error" id={`rename-key-${index}-error`}>
-                              {refused.error}
+                              {renameRefused.error}
                             </p>
                           ) : null}
                         </div>
@@ -177,7 +190,7 @@ export function SecurityKeyList({
                         </button>
                       </form>
                     </details>
-                    <details>
+                    <details class="key-remove" open={removeRefused !== null}>
                       <summary>
                         Remove<span class="visually-hidden"> “{key.label}”</span>
                       </summary>
@@ -189,13 +202,21 @@ export function SecurityKeyList({
                             <p class="notice notice-warning">
                               This is your only second factor: removing it turns two-factor authentication off and deletes your recovery codes.
                             </p>
-                            <ConfirmCheckbox id={`remove-key-confirm-${index}`} label={CONFIRM_TEXT.lastMethod} />
+                            <ConfirmCheckbox
+                              id={`remove-key-confirm-${index}`}
+                              label={CONFIRM_TEXT.lastMethod}
+                              error={removeRefused?.field === 'confirm' ? removeRefused.error : undefined}
+                            />
                           </>
                         ) : null}
-                        <div class="field">
-                          <label for={`remove-key-password-${index}`}>Confirm with your password</label>
-                          <input id={`remove-key-password-${index}`} name={FIELDS.password} type="password" autocomplete="current-password" required />
-                        </div>
+                        <Field
+                          name={FIELDS.password}
+                          id={`remove-key-password-${index}`}
+                          label="Confirm with your password"
+                          type="password"
+                          autocomplete="current-password"
+                          error={removeRefused?.field === 'password' ? removeRefused.error : undefined}
+                        />
                         <button type="submit" class="button button-danger">
                           Remove “<bdi>{key.label}</bdi>”
                         </button>

@@ -280,13 +280,13 @@ export const SERVER_PAGES: ServerPageState[] = [
     async open(page, server) {
       await asUser('totp+key+recovery', ROUTES.webauthnProvision)(page, server);
       await page.locator('summary').filter({ hasText: 'Rename' }).first().click();
-      await page.getByLabel('New label').fill('   ');
-      await page.getByLabel('New label').evaluate((input) => input.closest('form')!.setAttribute('novalidate', ''));
+      await page.getByLabel('New name').fill('   ');
+      await page.getByLabel('New name').evaluate((input) => input.closest('form')!.setAttribute('novalidate', ''));
       await page.getByRole('button', { name: /^Rename “/ }).click();
       // Said in the summary and on the field of the rename form, shown open again with what was typed.
       await expect(page.getByRole('alert').getByText('Give the security key a name.')).toBeVisible();
-      await expect(page.getByLabel('New label')).toHaveAttribute('aria-invalid', 'true');
-      await expect(page.getByLabel('New label')).toHaveAccessibleDescription('Give the security key a name.');
+      await expect(page.getByLabel('New name')).toHaveAttribute('aria-invalid', 'true');
+      await expect(page.getByLabel('New name')).toHaveAccessibleDescription('Give the security key a name.');
     },
   },
   {
